@@ -1,0 +1,5 @@
+"""``python -m aiinventory``."""
+
+from .cli import main
+
+main()

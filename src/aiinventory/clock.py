@@ -1,0 +1,44 @@
+"""The one place time and hashing come from, so runs are reproducible and tests can fix them."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from datetime import UTC, datetime
+
+_FIXED_ENV = "AIINVENTORY_FIXED_NOW"
+
+
+def now() -> datetime:
+    """Return the current time in UTC (fixed by ``AIINVENTORY_FIXED_NOW`` in tests)."""
+    fixed = os.environ.get(_FIXED_ENV)
+    if fixed:
+        return datetime.fromisoformat(fixed).astimezone(UTC)
+    return datetime.now(UTC)
+
+
+def stable_hash(*parts: object, length: int = 16) -> str:
+    """Hex digest of the parts, stable across processes and Python versions."""
+    h = hashlib.blake2b(digest_size=16)
+    for part in parts:
+        h.update(b"\x1f")
+        h.update(("" if part is None else str(part)).encode("utf-8", "surrogatepass"))
+    return h.hexdigest()[:length]
+
+
+_CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def use_case_id_for(key: str, salt: int = 0) -> str:
+    """Derive a ``UC-XXXXXXXX`` identifier from a key, deterministically.
+
+    Deriving instead of drawing at random keeps exports byte-identical across fresh runs over
+    the same inputs; the store adds a salt when a derived ID is already taken.
+    """
+    digest = hashlib.blake2b(f"{key}\x1f{salt}".encode(), digest_size=8).digest()
+    number = int.from_bytes(digest, "big")
+    chars = []
+    for _ in range(8):
+        number, rem = divmod(number, 32)
+        chars.append(_CROCKFORD[rem])
+    return "UC-" + "".join(chars)

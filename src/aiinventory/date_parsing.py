@@ -1,0 +1,149 @@
+"""Dates as they occur in trackers: Excel serials (1900 and 1904 systems), date cells, and text
+in many styles, read day-first or month-first as a source is configured."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+__all__ = ["ParsedDate", "parse_date", "parse_datetime"]
+
+_EPOCH_1900 = date(1899, 12, 30)  # Excel's 1900 system, with its phantom 29 Feb 1900
+_EPOCH_1904 = date(1904, 1, 1)
+
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("jan", "january", "janv", "januar", "enero", "gennaio"),
+            ("feb", "february", "fev", "fevr", "februar", "febrero", "febbraio"),
+            ("mar", "march", "mars", "marz", "maerz", "marzo", "maart"),
+            ("apr", "april", "avr", "avril", "abril", "aprile"),
+            ("may", "mai", "mayo", "maggio", "mei"),
+            ("jun", "june", "juin", "juni", "junio", "giugno"),
+            ("jul", "july", "juil", "juillet", "juli", "julio", "luglio"),
+            ("aug", "august", "aout", "agosto", "augustus"),
+            ("sep", "sept", "september", "septembre", "septiembre", "settembre"),
+            ("oct", "october", "octobre", "oktober", "octubre", "ottobre"),
+            ("nov", "november", "novembre", "noviembre"),
+            ("dec", "december", "decembre", "dezember", "diciembre", "dicembre"),
+        ],
+        start=1,
+    )
+    for name in names
+}
+
+_TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
+_ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?" + _TIME + "$")
+_NUMERIC = re.compile(
+    r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?)?$",
+    re.I,
+)
+_DAY_MONTH_YEAR = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-./]+([a-z]+)\.?,?[\s\-./]+(\d{2}|\d{4})$", re.I
+)
+_MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", re.I)
+_MONTH_YEAR = re.compile(r"^([a-z]+)\.?[\s\-/,]+(\d{2}|\d{4})$", re.I)
+_SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    """A parsed date: ISO text (``YYYY-MM-DD`` or ``YYYY-MM``) and what was doubtful about it."""
+
+    iso: str
+    ambiguous: bool = False  # e.g. 03/04/2025 read with the configured day/month order
+    value: date | None = None
+
+
+def _year(text: str) -> int:
+    year = int(text)
+    if len(text) == 2:
+        year += 2000 if year < 70 else 1900
+    return year
+
+
+def _from_serial(serial: float, date1904: bool) -> date | None:
+    # 1 Jan 1930 .. 31 Dec 2099 in either system: beyond that a number is not a tracker date.
+    if not 10_959 <= serial <= 73_415:
+        return None
+    base = _EPOCH_1904 if date1904 else _EPOCH_1900
+    return base + timedelta(days=int(serial))
+
+
+def _month(name: str) -> int | None:
+    return _MONTHS.get(name.lower().rstrip("."))
+
+
+def _valid(year: int, month: int, day: int | None) -> date | None:
+    try:
+        return date(year, month, day or 1)
+    except ValueError:
+        return None
+
+
+def parse_date(value: object, day_first: bool = False, date1904: bool = False) -> ParsedDate | None:
+    """Parse a cell value as a date; None when it is not one."""
+    if isinstance(value, datetime):
+        return ParsedDate(value.date().isoformat(), value=value.date())
+    if isinstance(value, date):
+        return ParsedDate(value.isoformat(), value=value)
+    if isinstance(value, bool | time | timedelta):
+        return None
+    if isinstance(value, int | float):
+        found = _from_serial(float(value), date1904)
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip().strip(",;")
+    if not text:
+        return None
+    m = _ISO.match(text)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if m.group(3):
+            found = _valid(year, month, int(m.group(3)))
+            return ParsedDate(found.isoformat(), value=found) if found else None
+        found = _valid(year, month, None)
+        return ParsedDate(f"{year:04d}-{month:02d}", value=found) if found else None
+    m = _NUMERIC.match(text)
+    if m:
+        a, b, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
+        if a > 12 and b <= 12:
+            day, month, ambiguous = a, b, False
+        elif b > 12 and a <= 12:
+            day, month, ambiguous = b, a, False
+        else:
+            day, month = (a, b) if day_first else (b, a)
+            ambiguous = a != b
+        found = _valid(year, month, day)
+        return ParsedDate(found.isoformat(), ambiguous, found) if found else None
+    m = _DAY_MONTH_YEAR.match(text)
+    if m and _month(m.group(2)):
+        found = _valid(_year(m.group(3)), _month(m.group(2)) or 1, int(m.group(1)))
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    m = _MONTH_DAY_YEAR.match(text)
+    if m and _month(m.group(1)):
+        found = _valid(int(m.group(3)), _month(m.group(1)) or 1, int(m.group(2)))
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    m = _MONTH_YEAR.match(text)
+    if m and _month(m.group(1)):
+        year, month = _year(m.group(2)), _month(m.group(1)) or 1
+        return ParsedDate(f"{year:04d}-{month:02d}", value=date(year, month, 1))
+    if _SERIAL_TEXT.match(text):
+        found = _from_serial(float(text), date1904)
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    return None
+
+
+def parse_datetime(
+    value: object, day_first: bool = False, date1904: bool = False
+) -> datetime | None:
+    """Parse a "last updated" cell to a datetime (midnight for a plain date)."""
+    if isinstance(value, datetime):
+        return value
+    parsed = parse_date(value, day_first, date1904)
+    if parsed is None or parsed.value is None:
+        return None
+    return datetime.combine(parsed.value, time())

@@ -1,0 +1,450 @@
+"""Loading and validating ``mappings/``: header synonyms, value vocabularies, overrides, settings.
+
+The defaults ship inside the package (the repository's top-level ``mappings/`` folder); a user's
+folder adds synonyms to them and overrides settings and source rules.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from .errors import ConfigError
+from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
+from .text_normalization import normalize_label, normalize_value
+
+__all__ = [
+    "HeaderCandidate",
+    "Mappings",
+    "Settings",
+    "SourceOverride",
+    "ValueMatch",
+    "Vocabulary",
+    "default_mappings_dir",
+    "load_mappings",
+]
+
+
+def default_mappings_dir() -> Path:
+    """The mappings shipped with the package (the repository's ``mappings/`` in a checkout)."""
+    here = Path(__file__).resolve()
+    # Running from a checkout (editable install): the repository's folder, so edits apply at once.
+    if here.parent.parent.name == "src" and (here.parents[2] / "mappings").is_dir():
+        return here.parents[2] / "mappings"
+    packaged = resources.files("aiinventory").joinpath("mappings")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    raise ConfigError("the default mappings are missing from this installation; reinstall it")
+
+
+@dataclass(frozen=True)
+class HeaderCandidate:
+    """One possible canonical field for a column header, with its score (0–100)."""
+
+    field: str
+    score: float
+    synonym: str
+
+
+@dataclass(frozen=True)
+class ValueMatch:
+    """How a raw value was mapped to a vocabulary value."""
+
+    value: str
+    score: float
+    how: str  # "exact", "fuzzy" or "contains"
+
+
+@dataclass
+class Vocabulary:
+    """The synonyms of one enum field, compiled for lookup."""
+
+    field: str
+    exact: dict[str, str]
+    contains: list[tuple[str, list[str]]]
+    _choices: list[str] = dc_field(default_factory=list)
+    _choice_values: list[str] = dc_field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._choices = list(self.exact)
+        self._choice_values = [self.exact[c] for c in self._choices]
+
+    @property
+    def values(self) -> list[str]:
+        """The canonical values of this vocabulary."""
+        return sorted(set(self.exact.values()))
+
+    def match(self, raw: str, fuzzy_accept: float) -> ValueMatch | None:
+        """Map a raw value: exact synonym, then fuzzy, then keyword containment."""
+        key = normalize_value(raw)
+        if not key:
+            return None
+        hit = self.exact.get(key)
+        if hit is not None:
+            return ValueMatch(hit, 100.0, "exact")
+        # Answers such as "Yes - employee names" or "b) Pilot – …": try the leading words.
+        head = key.split(" ")
+        for n in (3, 2, 1):
+            if len(head) > n:
+                hit = self.exact.get(" ".join(head[:n]))
+                if hit is not None:
+                    return ValueMatch(hit, 95.0, "exact")
+        best = self.best(key)
+        if best is not None and best.score >= fuzzy_accept:
+            return ValueMatch(best.value, best.score, "fuzzy")
+        for value, keywords in self.contains:
+            for kw in keywords:
+                if kw in key:
+                    return ValueMatch(value, 80.0, "contains")
+        return None
+
+    def best(self, normalized: str) -> ValueMatch | None:
+        """The closest synonym by fuzzy score, for suggestions."""
+        if not self._choices:
+            return None
+        found = process.extractOne(normalized, self._choices, scorer=fuzz.ratio)
+        if found is None:
+            return None
+        _, score, index = found
+        return ValueMatch(self._choice_values[index], float(score), "fuzzy")
+
+
+@dataclass(frozen=True)
+class SourceOverride:
+    """Per-source settings from sources.yaml, chosen by a glob on the file's path."""
+
+    match: str
+    sheet: str | None = None
+    organization: str | None = None
+    department: str | None = None
+    day_first: bool | None = None
+    sheets: tuple[str, ...] | None = None
+    header_row: int | None = None
+    columns: dict[str, str | None] = dc_field(default_factory=dict)
+
+    def matches(self, relative: str, absolute: str) -> bool:
+        """Whether this rule applies to a file."""
+        pattern = self.match
+        for candidate in (relative, absolute, Path(relative).name):
+            if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern):
+                return True
+        return False
+
+
+@dataclass
+class Settings:
+    """Thresholds and reading rules from settings.yaml."""
+
+    scan_rows: int = 30
+    header_accept: float = 88.0
+    header_review: float = 72.0
+    value_fuzzy_accept: float = 86.0
+    skip_sheets: dict[str, list[re.Pattern[str]]] = dc_field(default_factory=dict)
+    path_department_stopwords: frozenset[str] = frozenset()
+    day_first: bool = False
+
+    def skip_reason(self, sheet_name: str) -> str | None:
+        """Why a sheet is skipped by its name, or None."""
+        for kind, patterns in self.skip_sheets.items():
+            for pattern in patterns:
+                if pattern.search(sheet_name.strip()):
+                    return kind
+        return None
+
+
+@dataclass
+class Mappings:
+    """Everything the readers and the normaliser need to know about the organisation's words."""
+
+    field_synonyms: dict[str, list[str]]
+    vocabularies: dict[str, Vocabulary]
+    settings: Settings
+    sources: list[SourceOverride]
+    folders: list[Path]
+    _header_exact: dict[str, str] = dc_field(default_factory=dict)
+    _header_choices: list[str] = dc_field(default_factory=list)
+    _header_fields: list[str] = dc_field(default_factory=list)
+    _header_cache: dict[str, list[HeaderCandidate]] = dc_field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for fname, synonyms in self.field_synonyms.items():
+            for syn in synonyms:
+                self._header_exact.setdefault(syn, fname)
+                self._header_choices.append(syn)
+                self._header_fields.append(fname)
+
+    def match_header(self, label: str) -> list[HeaderCandidate]:
+        """Candidate fields for a header label, best first (at most one per field)."""
+        key = normalize_label(label)
+        cached = self._header_cache.get(key)
+        if cached is not None:
+            return cached
+        result: list[HeaderCandidate] = []
+        if key:
+            exact = self._header_exact.get(key)
+            if exact is not None:
+                result.append(HeaderCandidate(exact, 100.0, key))
+            scored = process.extract(
+                key, self._header_choices, scorer=_header_score, limit=12, score_cutoff=50
+            )
+            seen = {c.field for c in result}
+            for syn, score, index in scored:
+                fname = self._header_fields[index]
+                if fname not in seen:
+                    seen.add(fname)
+                    result.append(HeaderCandidate(fname, float(score), syn))
+        self._header_cache[key] = result
+        return result
+
+    def override_for(
+        self, relative: str, absolute: str, sheet: str | None = None
+    ) -> SourceOverride | None:
+        """The first source rule for a file (and sheet, if given), or None.
+
+        Without a sheet only whole-file rules apply; with one, a rule naming that sheet wins over
+        the whole-file rule.
+        """
+        fallback = None
+        for rule in self.sources:
+            if not rule.matches(relative, absolute):
+                continue
+            if rule.sheet is None:
+                if sheet is None:
+                    return rule
+                fallback = fallback or rule
+            elif sheet is not None and rule.sheet == sheet:
+                return rule
+        return fallback
+
+
+def _header_score(query: str, choice: str, **_: Any) -> float:
+    """Score a header against a synonym: whole-label similarity, or a phrase it contains.
+
+    A multi-word synonym found as a whole phrase inside a long question-style header ("what
+    stage of production is the ai in") is strong evidence, but never as strong as an exact match.
+    """
+    base = float(fuzz.ratio(query, choice))
+    if " " in choice and f" {choice} " in f" {query} ":
+        extra = len(query) - len(choice)
+        base = max(base, 90.0 - min(extra, 40) * 0.25)
+    else:
+        base = max(base, float(fuzz.token_sort_ratio(query, choice)) - 4.0)
+    return base
+
+
+def _read_yaml(path: Path) -> Any:
+    try:
+        with path.open(encoding="utf-8") as fh:
+            return yaml.safe_load(fh)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f", line {mark.line + 1}" if mark is not None else ""
+        raise ConfigError(f"{path}{where}: not valid YAML ({exc})") from exc
+
+
+def _require_mapping(data: Any, path: Path, key: str = "") -> dict[str, Any]:
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        where = f" under {key!r}" if key else ""
+        raise ConfigError(f"{path}{where}: expected a mapping of keys to values")
+    return data
+
+
+def _string_list(value: Any, path: Path, key: str) -> list[str]:
+    if value is None:
+        return []
+    if isinstance(value, str | int | float | bool):
+        value = [value]
+    if not isinstance(value, list):
+        raise ConfigError(f"{path}: {key} must be a list of words")
+    return [str(v) for v in value if v is not None]
+
+
+def load_mappings(extra: Path | None = None) -> Mappings:
+    """Load the shipped mappings, then add a user's folder on top of them.
+
+    Raises:
+        ConfigError: a file is not valid YAML, names an unknown field or value, or the folder
+            does not exist.
+    """
+    folders = [default_mappings_dir()]
+    if extra is not None:
+        if not extra.is_dir():
+            raise ConfigError(f"--mappings {extra}: no such folder")
+        folders.append(extra)
+
+    field_synonyms: dict[str, list[str]] = {f: [] for f in MAPPABLE_FIELDS}
+    vocab_exact: dict[str, dict[str, str]] = {}
+    vocab_contains: dict[str, dict[str, list[str]]] = {}
+    settings = Settings()
+    sources: list[SourceOverride] = []
+
+    for folder in folders:
+        path = folder / "fields.yaml"
+        if path.exists():
+            for fname, syns in _require_mapping(_read_yaml(path), path).items():
+                if fname not in field_synonyms:
+                    raise ConfigError(
+                        f"{path}: unknown field {fname!r}; fields are: {', '.join(MAPPABLE_FIELDS)}"
+                    )
+                for syn in _string_list(syns, path, fname):
+                    norm = normalize_label(syn)
+                    if norm and norm not in field_synonyms[fname]:
+                        field_synonyms[fname].append(norm)
+        path = folder / "values.yaml"
+        if path.exists():
+            _load_values(path, vocab_exact, vocab_contains)
+        path = folder / "settings.yaml"
+        if path.exists():
+            _load_settings(path, settings)
+        path = folder / "sources.yaml"
+        if path.exists():
+            # A user's rules come first so that they win over any shipped rule.
+            sources = _load_sources(path) + sources
+
+    vocabularies = {
+        fname: Vocabulary(
+            fname,
+            vocab_exact.get(fname, {}),
+            list(vocab_contains.get(fname, {}).items()),
+        )
+        for fname in set(vocab_exact) | set(vocab_contains)
+    }
+    return Mappings(field_synonyms, vocabularies, settings, sources, folders)
+
+
+def _load_values(
+    path: Path,
+    exact: dict[str, dict[str, str]],
+    contains: dict[str, dict[str, list[str]]],
+) -> None:
+    data = _require_mapping(_read_yaml(path), path)
+    for fname, spec in data.items():
+        spec = _require_mapping(spec, path, fname)
+        allowed = FIXED_VOCABULARIES.get(fname, (None, None))[0]
+        if fname not in FIXED_VOCABULARIES and fname != "topic_area":
+            raise ConfigError(f"{path}: {fname!r} is not an enum field")
+        unknown_keys = set(spec) - {"synonyms", "contains"}
+        if unknown_keys:
+            raise ConfigError(
+                f"{path}: {fname}: unknown key(s) {sorted(unknown_keys)}; use synonyms/contains"
+            )
+        for section in ("synonyms", "contains"):
+            entries = _require_mapping(spec.get(section), path, f"{fname}.{section}")
+            for value, words in entries.items():
+                value = str(value)
+                if allowed is not None and value not in allowed:
+                    raise ConfigError(
+                        f"{path}: {fname}.{section}: {value!r} is not a value of {fname} "
+                        f"(allowed: {', '.join(allowed)})"
+                    )
+                words_list = _string_list(words, path, f"{fname}.{section}.{value}")
+                if section == "synonyms":
+                    table = exact.setdefault(fname, {})
+                    table.setdefault(normalize_value(value), value)
+                    for word in words_list:
+                        norm = normalize_value(word)
+                        if norm:
+                            table[norm] = value
+                else:
+                    kw_table = contains.setdefault(fname, {})
+                    kw_table.setdefault(value, [])
+                    kw_table[value].extend(w.lower() for w in words_list)
+
+
+def _load_settings(path: Path, settings: Settings) -> None:
+    data = _require_mapping(_read_yaml(path), path)
+    header = _require_mapping(data.get("header"), path, "header")
+    values = _require_mapping(data.get("values"), path, "values")
+    try:
+        if "scan_rows" in header:
+            settings.scan_rows = int(header["scan_rows"])
+        if "accept" in header:
+            settings.header_accept = float(header["accept"])
+        if "review" in header:
+            settings.header_review = float(header["review"])
+        if "fuzzy_accept" in values:
+            settings.value_fuzzy_accept = float(values["fuzzy_accept"])
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{path}: thresholds must be numbers ({exc})") from exc
+    if "skip_sheets" in data:
+        skip = _require_mapping(data["skip_sheets"], path, "skip_sheets")
+        compiled: dict[str, list[re.Pattern[str]]] = {}
+        for kind, patterns in skip.items():
+            try:
+                compiled[str(kind)] = [
+                    re.compile(p, re.IGNORECASE) for p in _string_list(patterns, path, kind)
+                ]
+            except re.error as exc:
+                raise ConfigError(f"{path}: skip_sheets.{kind}: bad pattern ({exc})") from exc
+        settings.skip_sheets = compiled
+    if "path_department_stopwords" in data:
+        words = _string_list(data["path_department_stopwords"], path, "path_department_stopwords")
+        settings.path_department_stopwords = frozenset(w.lower() for w in words)
+    if "day_first" in data:
+        settings.day_first = bool(data["day_first"])
+
+
+_OVERRIDE_KEYS = {
+    "sheet",
+    "match",
+    "organization",
+    "department",
+    "day_first",
+    "sheets",
+    "header_row",
+    "columns",
+}
+
+
+def _load_sources(path: Path) -> list[SourceOverride]:
+    data = _require_mapping(_read_yaml(path), path)
+    entries = data.get("sources") or []
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: 'sources' must be a list of rules")
+    rules: list[SourceOverride] = []
+    for number, entry in enumerate(entries, 1):
+        where = f"{path}: sources[{number}]"
+        if not isinstance(entry, dict) or "match" not in entry:
+            raise ConfigError(f"{where}: each rule needs a 'match' glob")
+        unknown = set(entry) - _OVERRIDE_KEYS
+        if unknown:
+            raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+        columns: dict[str, str | None] = {}
+        for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
+            if target is not None and target not in MAPPABLE_FIELDS:
+                raise ConfigError(
+                    f"{where}: column {header!r} maps to unknown field {target!r}; "
+                    f"fields are: {', '.join(MAPPABLE_FIELDS)}"
+                )
+            columns[str(header)] = None if target is None else str(target)
+        header_row = entry.get("header_row")
+        if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
+            raise ConfigError(f"{where}: header_row must be a row number (1 or more)")
+        sheets = entry.get("sheets")
+        rules.append(
+            SourceOverride(
+                match=str(entry["match"]),
+                sheet=_opt_str(entry.get("sheet")),
+                organization=_opt_str(entry.get("organization")),
+                department=_opt_str(entry.get("department")),
+                day_first=None if entry.get("day_first") is None else bool(entry["day_first"]),
+                sheets=None if sheets is None else tuple(_string_list(sheets, path, "sheets")),
+                header_row=header_row,
+                columns=columns,
+            )
+        )
+    return rules
+
+
+def _opt_str(value: Any) -> str | None:
+    return None if value is None else str(value)

@@ -1,0 +1,363 @@
+"""Raw rows to canonical records, or to rejects with a reason.
+
+Nothing here raises on bad data: a value that cannot be mapped becomes ``unknown`` (or blank)
+with a warning naming the place and the fix; a row that cannot be a record becomes a reject.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time
+from typing import Any
+
+from .clock import stable_hash
+from .date_parsing import parse_date, parse_datetime
+from .mappings import Mappings
+from .schema import (
+    DATE_FIELDS,
+    FIXED_VOCABULARIES,
+    Reject,
+    SourceKind,
+    SourceRecord,
+)
+from .text_normalization import clean_text, fold
+from .warnings_log import WarningLog
+
+__all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text"]
+
+_EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
+# "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
+_PACKED_ID = re.compile(
+    r"^\s*([A-Z][A-Z0-9]{0,11}(?:[-_. ][A-Z0-9]{1,12}){0,3}[-_ ]?\d[A-Z0-9]*)\s*[:–—|]\s*(\S.*)$"
+    r"|^\s*([A-Z][A-Z0-9]{0,11}[-_][A-Z0-9]*\d[A-Z0-9]*)\s+[-–—]\s+(\S.*)$"
+)
+_LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
+
+
+def cell_text(value: Any) -> str:
+    """A cell value as text, the way a person reads it in the sheet."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, datetime):
+        if value.time() == time():
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return clean_text(str(value))
+
+
+@dataclass
+class SourceContext:
+    """Where rows come from and what applies to all of them."""
+
+    source_kind: SourceKind
+    source_path: str
+    sheet: str | None
+    file_modified: datetime
+    organization: str | None = None
+    department: str | None = None
+    department_from_path: bool = False
+    day_first: bool = False
+    date1904: bool = False
+    labels: dict[str, str] = field(default_factory=dict)  # field -> column label
+    letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
+    file_flags: list[str] = field(default_factory=list)
+    keys_seen: Counter[str] = field(default_factory=Counter)
+
+
+@dataclass
+class RowInput:
+    """One row or message to normalise: cell values by field, plus unmapped cells."""
+
+    row: int | None
+    values: dict[str, Any]
+    extras: dict[str, Any] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+    message_id: str | None = None
+    thread_id: str | None = None
+
+
+class Normalizer:
+    """Maps raw values to the canonical vocabularies, reporting what it could not map."""
+
+    def __init__(self, mappings: Mappings, warnings: WarningLog) -> None:
+        self.mappings = mappings
+        self.warnings = warnings
+        self._fuzzy = mappings.settings.value_fuzzy_accept
+
+    def _place(self, ctx: SourceContext, fname: str) -> str:
+        label = ctx.labels.get(fname)
+        letter = ctx.letters.get(fname)
+        if label and letter:
+            return f"column {letter} ({label!r})"
+        return f"field {fname}"
+
+    def _warn(self, ctx: SourceContext, code: str, message: str, key: str, row: int | None) -> None:
+        self.warnings.add(
+            code, message, key=key, source_path=ctx.source_path, sheet=ctx.sheet, row=row
+        )
+
+    def normalize(self, item: RowInput, ctx: SourceContext) -> SourceRecord | Reject:
+        """Normalise one row; returns the record, or a reject saying what is wrong."""
+        values = item.values
+        raw: dict[str, str] = {}
+        for fname, value in values.items():
+            text = cell_text(value)
+            if text:
+                raw[fname] = text
+
+        name = raw.get("name", "")
+        source_id = raw.get("source_id") or None
+        packed = _PACKED_ID.match(name) if name else None
+        if packed:
+            packed_id = packed.group(1) or packed.group(3)
+            packed_name = packed.group(2) or packed.group(4)
+            if source_id is None or source_id == packed_id:
+                source_id, name = packed_id, packed_name.strip()
+        if not name:
+            others = len(raw) + len(item.extras)
+            where = self._place(ctx, "name")
+            return Reject(
+                source_path=ctx.source_path,
+                sheet=ctx.sheet,
+                row=item.row,
+                message_id=item.message_id,
+                reason_code="missing_name",
+                message=(
+                    f"no use-case name in {where}, though the row has {others} other value(s);"
+                    " fill in the name or delete the row"
+                ),
+            )
+
+        record: dict[str, Any] = {
+            "name": name,
+            "source_id": source_id,
+            "description": raw.get("description") or None,
+            "benefits": raw.get("benefits") or None,
+            "vendor_name": raw.get("vendor_name") or None,
+        }
+        record["organization"] = raw.get("organization") or ctx.organization
+        department = raw.get("department")
+        if department:
+            record["department"] = department
+        else:
+            record["department"] = ctx.department
+            if ctx.department_from_path and ctx.department:
+                self._warn(
+                    ctx,
+                    "department_from_path",
+                    f"no department column; department {ctx.department!r} taken from the file "
+                    "path — set `department` for this file in mappings/sources.yaml to change it",
+                    "department_from_path",
+                    None,
+                )
+        self._owner(raw, record, ctx, item.row)
+        for fname in (
+            "stage",
+            "topic_area",
+            "sourcing",
+            "high_impact",
+            "eu_ai_act_tier",
+            "personal_data",
+            "impact_assessment",
+        ):
+            record[fname] = self._enum(fname, raw.get(fname), ctx, item.row)
+        record["ai_techniques"] = self._techniques(raw.get("ai_techniques"), ctx, item.row)
+        if record["sourcing"] in ("unknown", None) and record["vendor_name"]:
+            vendor_key = fold(record["vendor_name"])
+            if vendor_key in ("in house", "inhouse", "internal", "own build"):
+                record["sourcing"] = "in_house"
+                record["vendor_name"] = None
+        for fname in DATE_FIELDS:
+            record[fname] = self._date(fname, values.get(fname), ctx, item.row)
+        record["last_updated"] = self._last_updated(values.get("last_updated"), ctx, item.row)
+
+        row_key = source_id or fold(name) or str(item.row)
+        ctx.keys_seen[row_key] += 1
+        occurrence = ctx.keys_seen[row_key]
+        identity = item.message_id or f"{ctx.sheet}\x1f{row_key}\x1f{occurrence}"
+        record_id = "R-" + stable_hash(ctx.source_kind, ctx.source_path, identity, length=16)
+
+        raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
+        return SourceRecord(
+            record_id=record_id,
+            source_kind=ctx.source_kind,
+            source_path=ctx.source_path,
+            sheet=ctx.sheet,
+            row=item.row,
+            message_id=item.message_id,
+            thread_id=item.thread_id,
+            raw=raw_out,
+            extras={label: cell_text(v) for label, v in item.extras.items()},
+            flags=sorted(set(item.flags) | set(ctx.file_flags)),
+            **record,
+        )
+
+    def _owner(
+        self, raw: dict[str, str], record: dict[str, Any], ctx: SourceContext, row: int | None
+    ) -> None:
+        owner = raw.get("owner_name") or None
+        email_text = raw.get("owner_email")
+        email: str | None = None
+        if owner and not email_text:
+            match = _NAME_ADDR.match(owner)
+            if match:
+                owner, email_text = match.group(1).strip(), match.group(2)
+            elif _EMAIL.fullmatch(owner.strip()):
+                owner, email_text = None, owner
+        if email_text:
+            match = _NAME_ADDR.match(email_text)
+            if match:
+                owner = owner or match.group(1).strip()
+                email_text = match.group(2)
+            found = _EMAIL.search(email_text)
+            if found and found.group(0).strip("."):
+                email = found.group(0).strip(".").lower()
+            else:
+                self._warn(
+                    ctx,
+                    "invalid_email",
+                    f"owner_email {email_text!r} in {self._place(ctx, 'owner_email')} is not an "
+                    "address; it is kept in owner_email_raw — fix the cell or map the column to "
+                    "owner_name",
+                    f"email:{email_text}",
+                    row,
+                )
+        if owner:
+            owner = _first_last(owner)
+        record["owner_name"] = owner
+        record["owner_email"] = email
+
+    def _enum(
+        self, fname: str, text: str | None, ctx: SourceContext, row: int | None
+    ) -> str | None:
+        fallback = FIXED_VOCABULARIES[fname][1] if fname in FIXED_VOCABULARIES else None
+        if not text:
+            return fallback
+        vocab = self.mappings.vocabularies.get(fname)
+        match = vocab.match(text, self._fuzzy) if vocab else None
+        if match is not None:
+            if match.how == "fuzzy":
+                self._warn(
+                    ctx,
+                    "fuzzy_value",
+                    f"{fname} {text!r} in {self._place(ctx, fname)} read as {match.value!r} "
+                    f"(similarity {match.score:.0f}); add it to mappings/values.yaml to confirm",
+                    f"fuzzy:{fname}:{text}",
+                    row,
+                )
+            return match.value
+        suggestion = vocab.best(fold(text)) if vocab else None
+        hint = (
+            f"; closest: {suggestion.value!r} ({suggestion.score:.0f})"
+            if suggestion is not None and suggestion.score >= 50
+            else ""
+        )
+        shown = fallback if fallback is not None else "blank"
+        self._warn(
+            ctx,
+            "unmapped_value",
+            f"{fname} {_short(text)!r} in {self._place(ctx, fname)} matches no value and became "
+            f"{shown}{hint}; add it under {fname} in mappings/values.yaml",
+            f"unmapped:{fname}:{text}",
+            row,
+        )
+        return fallback
+
+    def _techniques(self, text: str | None, ctx: SourceContext, row: int | None) -> list[str]:
+        if not text:
+            return []
+        vocab = self.mappings.vocabularies.get("ai_techniques")
+        if vocab is None:
+            return []
+        found: list[str] = []
+        whole = vocab.match(text, self._fuzzy)
+        parts = [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
+        for part in parts if len(parts) > 1 or whole is None else []:
+            match = vocab.match(part, self._fuzzy)
+            if match is not None and match.value not in found:
+                found.append(match.value)
+        if whole is not None and whole.value not in found and not found:
+            found.append(whole.value)
+        if not found:
+            self._warn(
+                ctx,
+                "unmapped_value",
+                f"ai_techniques {_short(text)!r} in {self._place(ctx, 'ai_techniques')} matches no "
+                "technique and became 'other'; add its words under ai_techniques in "
+                "mappings/values.yaml",
+                f"unmapped:ai_techniques:{text}",
+                row,
+            )
+            found = ["other"]
+        order = FIXED_VOCABULARIES["ai_techniques"][0]
+        return sorted(found, key=order.index)
+
+    def _date(self, fname: str, value: Any, ctx: SourceContext, row: int | None) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        parsed = parse_date(value, ctx.day_first, ctx.date1904)
+        if parsed is None:
+            text = cell_text(value)
+            if fold(text) in ("n a", "na", "tbd", "none", "not applicable", "unknown", "pending"):
+                return None
+            self._warn(
+                ctx,
+                "unparsed_date",
+                f"{fname} {_short(text)!r} in {self._place(ctx, fname)} is not a date; it is kept "
+                f"in {fname}_raw — write it as YYYY-MM-DD",
+                f"date:{fname}:{text}",
+                row,
+            )
+            return None
+        if parsed.ambiguous:
+            order = "day-first" if ctx.day_first else "month-first"
+            self._warn(
+                ctx,
+                "ambiguous_date",
+                f"{fname} dates such as {cell_text(value)!r} in {self._place(ctx, fname)} could be "
+                f"day-first or month-first; read {order} — set day_first for this source in "
+                "mappings/sources.yaml if that is wrong",
+                f"ambiguous:{fname}",
+                row,
+            )
+        return parsed.iso
+
+    def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
+        if value is not None and not (isinstance(value, str) and not value.strip()):
+            parsed = parse_datetime(value, ctx.day_first, ctx.date1904)
+            if parsed is not None:
+                return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            self._warn(
+                ctx,
+                "unparsed_date",
+                f"last_updated {_short(cell_text(value))!r} in {self._place(ctx, 'last_updated')} "
+                "is not a date; the file's modification time is used instead",
+                f"date:last_updated:{value}",
+                row,
+            )
+        return ctx.file_modified
+
+
+def _first_last(owner: str) -> str:
+    """ "Vachhani, Ankit" → "Ankit Vachhani"; anything less clear-cut is left as written."""
+    parts = [p.strip() for p in owner.split(",")]
+    plain = not any(ch.isdigit() for ch in owner) and "@" not in owner
+    if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):
+        return f"{parts[1]} {parts[0]}"
+    return owner
+
+
+def _short(text: str, limit: int = 80) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,1 @@
+"""Reading spreadsheets: format sniffing, sheet grids, header detection and row extraction."""

@@ -1,0 +1,300 @@
+"""One spreadsheet file to records and rejects: preflight, sheets, header, rows, normalising.
+
+``extract_spreadsheet`` yields records and rejects one at a time so a 100,000-row sheet never
+sits in memory as records; what it found about each sheet goes into the ``FileReport`` it fills,
+which ``aiinventory inspect`` shows and ``run.json`` summarises.
+"""
+
+from __future__ import annotations
+
+import csv
+import zipfile
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..mappings import Mappings, SourceOverride
+from ..normalize import Normalizer, RowInput, SourceContext
+from ..schema import Reject, SourceRecord
+from ..text_normalization import normalize_label
+from .csv_reader import read_csv
+from .grid import SheetGrid, column_letter
+from .header_detection import ColumnMapping, HeaderFailure, HeaderResult, detect_header
+from .preflight import PreflightError, preflight
+from .table_rows import RawRow, iter_table_rows
+from .workbook_reader import WorkbookReadError, read_workbook
+
+__all__ = ["FileReport", "SheetReport", "department_from_path", "extract_spreadsheet"]
+
+
+@dataclass
+class SheetReport:
+    """What was found on one sheet."""
+
+    name: str
+    hidden: bool = False
+    skipped: str | None = None  # why the sheet was not read as a table
+    header_rows: list[int] = dc_field(default_factory=list)  # 1-based
+    columns: list[ColumnMapping] = dc_field(default_factory=list)
+    dropdowns: dict[str, list[str]] = dc_field(default_factory=dict)  # column letter -> values
+    rows_read: int = 0
+    records: int = 0
+    rejects: int = 0
+    skipped_rows: Counter[str] = dc_field(default_factory=Counter)
+
+
+@dataclass
+class FileReport:
+    """What was found in one file."""
+
+    source_path: str
+    format: str | None = None
+    encoding: str | None = None
+    notes: list[str] = dc_field(default_factory=list)
+    flags: list[str] = dc_field(default_factory=list)
+    sheets: list[SheetReport] = dc_field(default_factory=list)
+    failed: bool = False
+
+
+def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
+    """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR)."""
+    import re
+
+    for part in (relative.stem, *(p for p in reversed(relative.parent.parts))):
+        words = [w for w in re.split(r"[\s_\-.,()\[\]]+", part) if w]
+        kept = [
+            w
+            for w in words
+            if w.lower() not in stopwords and not re.fullmatch(r"\d+|fy\d+|v\d+|20\d\d", w.lower())
+        ]
+        if kept:
+            text = " ".join(kept)
+            return (
+                text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
+            )
+    return None
+
+
+def _date1904(path: Path, fmt: str) -> bool:
+    if fmt not in ("xlsx", "xlsm"):
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            head = zf.read("xl/workbook.xml")[:4096]
+    except (KeyError, zipfile.BadZipFile, OSError):
+        return False
+    return b'date1904="1"' in head or b'date1904="true"' in head
+
+
+def extract_spreadsheet(
+    path: Path,
+    source_path: str,
+    relative: Path,
+    mappings: Mappings,
+    normalizer: Normalizer,
+    report: FileReport,
+) -> Iterator[SourceRecord | Reject]:
+    """Read one spreadsheet file; every data row comes out as a record or a reject."""
+    override = mappings.override_for(relative.as_posix(), str(path))
+    try:
+        checked = preflight(path)
+    except PreflightError as exc:
+        report.failed = True
+        yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+        return
+    report.format = checked.format
+    if checked.note:
+        report.notes.append(checked.note)
+    if checked.format == "xlsm":
+        report.flags.append("macros_present")
+
+    modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+    department = override.department if override and override.department else None
+    from_path = False
+    if department is None:
+        department = department_from_path(relative, mappings.settings.path_department_stopwords)
+        from_path = department is not None
+    base = {
+        "source_kind": "spreadsheet",
+        "source_path": source_path,
+        "file_modified": modified,
+        "organization": override.organization if override else None,
+        "department": department,
+        "department_from_path": from_path,
+        "day_first": (
+            override.day_first
+            if override and override.day_first is not None
+            else mappings.settings.day_first
+        ),
+        "date1904": _date1904(path, checked.format),
+        "file_flags": report.flags,
+    }
+
+    try:
+        if checked.format == "csv":
+            grids: Iterator[SheetGrid] = iter([read_csv(path, name=relative.name)])
+        else:
+            grids = read_workbook(path, checked.format)
+        for grid in grids:
+            if grid.encoding:
+                report.encoding = grid.encoding
+            for note in grid.notes:
+                if note not in report.notes:
+                    report.notes.append(note)
+            sheet_name = None if checked.format == "csv" else grid.name
+            sheet_override = (
+                mappings.override_for(relative.as_posix(), str(path), grid.name)
+                if sheet_name is not None
+                else override
+            )
+            yield from _extract_sheet(
+                grid, sheet_name, base, mappings, normalizer, sheet_override, report
+            )
+    except (WorkbookReadError, PreflightError) as exc:
+        report.failed = True
+        yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+    except csv.Error as exc:
+        report.failed = True
+        yield Reject(
+            source_path=source_path,
+            reason_code="corrupt",
+            message=f"the CSV cannot be parsed past this point ({exc}); earlier rows were read",
+        )
+
+
+def _extract_sheet(
+    grid: SheetGrid,
+    sheet_name: str | None,
+    base: dict[str, Any],
+    mappings: Mappings,
+    normalizer: Normalizer,
+    override: SourceOverride | None,
+    report: FileReport,
+) -> Iterator[SourceRecord | Reject]:
+    sheet = SheetReport(name=grid.name, hidden=grid.hidden)
+    report.sheets.append(sheet)
+    source_path = base["source_path"]
+    sheet_for_messages = sheet_name
+
+    if override is not None and override.sheets is not None and grid.name not in override.sheets:
+        sheet.skipped = "not among the sheets listed for this source in mappings/sources.yaml"
+        return
+    if sheet_name is not None and (override is None or override.sheets is None):
+        if grid.name in grid.validation_sources:
+            sheet.skipped = "vocabulary: other sheets' dropdown lists take their values from it"
+            return
+        kind = mappings.settings.skip_reason(grid.name)
+        if kind is not None:
+            sheet.skipped = f"{kind}: the sheet's name marks it as {kind}, not a tracker table"
+            return
+
+    scan = mappings.settings.scan_rows
+    head: list[list[Any]] = []
+    rows = grid.rows
+    for row in rows:
+        head.append(row)
+        if len(head) >= scan:
+            break
+    if not any(any(v not in ("", None) for v in row) for row in head):
+        sheet.skipped = "empty"
+        return
+    found = detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override)
+    if isinstance(found, HeaderFailure):
+        if found.best is not None:
+            sheet.columns = found.best.columns
+            sheet.header_rows = [r + 1 for r in found.best.header_rows]
+        substantial = sum(1 for row in head if sum(1 for v in row if v not in ("", None)) >= 2)
+        if grid.hidden or substantial < 2 or (sheet_name is None and substantial < 2):
+            sheet.skipped = f"no table: {found.reason}"
+            return
+        # A sheet with data we cannot place is a reject, not a silent skip: nothing is lost.
+        sheet.skipped = f"no table: {found.reason}"
+        sheet.rejects += 1
+        yield Reject(
+            source_path=source_path,
+            sheet=sheet_for_messages,
+            reason_code="no_table_found",
+            message=(
+                f"{found.reason}; map the name column for this file in mappings/sources.yaml "
+                f"(aiinventory inspect {source_path} --write-mapping FILE writes a draft)"
+            ),
+        )
+        return
+    header: HeaderResult = found
+    sheet.header_rows = [r + 1 for r in header.header_rows]
+    sheet.columns = header.columns
+    for col, values in grid.validations.items():
+        sheet.dropdowns[column_letter(col)] = values
+    _report_mapping(header, normalizer, source_path, sheet_for_messages)
+
+    ctx = SourceContext(sheet=sheet_name, **base)
+    for mapped in header.columns:
+        if mapped.field is not None:
+            ctx.labels[mapped.field] = mapped.label
+            ctx.letters[mapped.field] = mapped.letter
+    _check_dropdowns(grid, header, normalizer, ctx)
+
+    def all_rows() -> Iterator[list[Any]]:
+        yield from head
+        yield from rows
+
+    for item in iter_table_rows(
+        all_rows(), grid.first_row, grid.first_col, header, grid.hidden_rows
+    ):
+        if not isinstance(item, RawRow):
+            sheet.skipped_rows[item.reason] += 1
+            continue
+        sheet.rows_read += 1
+        result = normalizer.normalize(
+            RowInput(row=item.row, values=item.values, extras=item.extras, flags=item.flags), ctx
+        )
+        if isinstance(result, Reject):
+            sheet.rejects += 1
+        else:
+            sheet.records += 1
+        yield result
+
+
+def _report_mapping(
+    header: HeaderResult, normalizer: Normalizer, source_path: str, sheet: str | None
+) -> None:
+    for col in header.columns:
+        if col.status == "low_confidence":
+            others = ", ".join(f"{c.field} ({c.score:.0f})" for c in col.candidates[:3])
+            normalizer.warnings.add(
+                "low_confidence_column",
+                f"column {col.letter} ({col.label!r}) mapped to {col.field} with score "
+                f"{col.score:.0f} (candidates: {others}); confirm it with `aiinventory inspect "
+                f"{source_path} --write-mapping FILE`",
+                source_path=source_path,
+                sheet=sheet,
+            )
+
+
+def _check_dropdowns(
+    grid: SheetGrid, header: HeaderResult, normalizer: Normalizer, ctx: SourceContext
+) -> None:
+    """Map a column's dropdown vocabulary up front, so unmapped words show before they occur."""
+    by_column = {c.column: c for c in header.columns}
+    for col, values in grid.validations.items():
+        mapping = by_column.get(col)
+        if mapping is None or mapping.field is None:
+            continue
+        vocab = normalizer.mappings.vocabularies.get(mapping.field)
+        if vocab is None:
+            continue
+        for value in values:
+            if vocab.match(value, normalizer.mappings.settings.value_fuzzy_accept) is None:
+                normalizer.warnings.add(
+                    "unmapped_dropdown_value",
+                    f"the dropdown of column {mapping.letter} ({mapping.label!r}) offers "
+                    f"{value!r}, which matches no {mapping.field} value; add it to "
+                    "mappings/values.yaml",
+                    key=f"dropdown:{mapping.field}:{normalize_label(value)}",
+                    source_path=ctx.source_path,
+                    sheet=ctx.sheet,
+                )

@@ -1,0 +1,253 @@
+"""Finding the header row of a sheet and mapping its columns to canonical fields.
+
+Trackers put title blocks, notes, "Last updated" lines and legends above the table, and some use
+two header rows with merged group labels ("Delivery" over "Go-live"). Every row in the top of the
+sheet is scored as a header, alone and together with the row below it; the best-scoring reading
+that maps a use-case name wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from typing import Any
+
+from ..mappings import HeaderCandidate, Mappings, SourceOverride
+from ..text_normalization import normalize_label
+from .grid import MergedRange, column_letter
+
+__all__ = ["ColumnMapping", "HeaderFailure", "HeaderResult", "detect_header", "map_columns"]
+
+
+@dataclass
+class ColumnMapping:
+    """How one column was mapped."""
+
+    column: int  # 0-based sheet column
+    label: str
+    field: str | None
+    score: float
+    status: str  # "override", "accepted", "low_confidence", "unmapped", "taken"
+    candidates: list[HeaderCandidate] = dc_field(default_factory=list)
+
+    @property
+    def letter(self) -> str:
+        """The column's spreadsheet letter."""
+        return column_letter(self.column)
+
+
+@dataclass
+class HeaderResult:
+    """The detected header of a sheet."""
+
+    header_rows: tuple[int, ...]  # 0-based sheet rows
+    columns: list[ColumnMapping]
+    score: float
+
+    @property
+    def data_start(self) -> int:
+        """The 0-based sheet row the data starts at."""
+        return self.header_rows[-1] + 1
+
+    @property
+    def by_field(self) -> dict[str, ColumnMapping]:
+        """Mapped columns by field."""
+        return {c.field: c for c in self.columns if c.field is not None}
+
+
+@dataclass
+class HeaderFailure:
+    """No header with a use-case name column was found; says what came closest."""
+
+    reason: str
+    best: HeaderResult | None = None
+
+
+def _is_label(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+def _cell_text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def map_columns(
+    labels: list[tuple[int, list[str]]],
+    mappings: Mappings,
+    override: SourceOverride | None = None,
+) -> list[ColumnMapping]:
+    """Map columns to fields, one column per field, best scores first.
+
+    ``labels`` holds, per 0-based column, the label readings to try (e.g. the sub-header alone and
+    "group / sub"); the first reading is the one shown to the user.
+    """
+    settings = mappings.settings
+    forced: dict[str, str | None] = {}
+    if override is not None:
+        forced = {normalize_label(k): v for k, v in override.columns.items()}
+    columns: list[ColumnMapping] = []
+    proposals: list[tuple[float, int, str]] = []
+    for position, (col, readings) in enumerate(labels):
+        display = " / ".join(dict.fromkeys(r for r in readings[-1:] if r)) or readings[0]
+        forced_hit = next(
+            (normalize_label(r) for r in readings if normalize_label(r) in forced), None
+        )
+        if forced_hit is not None:
+            target = forced[forced_hit]
+            columns.append(
+                ColumnMapping(col, display, target, 100.0, "override" if target else "unmapped")
+            )
+            continue
+        merged: dict[str, HeaderCandidate] = {}
+        for reading in readings:
+            for cand in mappings.match_header(reading):
+                if cand.field not in merged or cand.score > merged[cand.field].score:
+                    merged[cand.field] = cand
+        candidates = sorted(merged.values(), key=lambda c: (-c.score, c.field))
+        columns.append(ColumnMapping(col, display, None, 0.0, "unmapped", candidates[:3]))
+        for cand in candidates:
+            if cand.score >= settings.header_review:
+                proposals.append((cand.score, position, cand.field))
+
+    taken_fields = {c.field for c in columns if c.field is not None}
+    # Highest score first; on equal scores the leftmost column wins (stable, reproducible).
+    for score, position, fname in sorted(proposals, key=lambda p: (-p[0], p[1], p[2])):
+        col_map = columns[position]
+        if col_map.status != "unmapped" or col_map.field is not None:
+            continue
+        if fname in taken_fields:
+            continue
+        col_map.field = fname
+        col_map.score = score
+        col_map.status = "accepted" if score >= settings.header_accept else "low_confidence"
+        taken_fields.add(fname)
+    for col_map in columns:
+        if col_map.field is None and col_map.candidates and col_map.status == "unmapped":
+            top = col_map.candidates[0]
+            if top.score >= settings.header_review and top.field in taken_fields:
+                col_map.status = "taken"
+    return columns
+
+
+def _score(columns: list[ColumnMapping]) -> float:
+    total = 0.0
+    for c in columns:
+        if c.status in ("accepted", "override"):
+            total += c.score / 100.0
+        elif c.status == "low_confidence":
+            total += 0.4 * c.score / 100.0
+    return total
+
+
+def _merged_group_labels(
+    row_index: int, row: list[Any], first_col: int, merged: list[MergedRange]
+) -> dict[int, str]:
+    """Group labels of a header row, spread over the columns their merged cells cover."""
+    labels: dict[int, str] = {}
+    for j, value in enumerate(row):
+        if _is_label(value):
+            labels[first_col + j] = _cell_text(value)
+    for (r0, c0), (r1, c1) in merged:
+        if r0 <= row_index <= r1 and c1 > c0:
+            text = labels.get(c0)
+            if text:
+                for c in range(c0, c1 + 1):
+                    labels[c] = text
+    return labels
+
+
+def _has_horizontal_merge(row_index: int, merged: list[MergedRange]) -> bool:
+    return any(r0 <= row_index <= r1 and c1 > c0 for (r0, c0), (r1, c1) in merged)
+
+
+def detect_header(
+    head: list[list[Any]],
+    first_row: int,
+    first_col: int,
+    merged: list[MergedRange],
+    mappings: Mappings,
+    override: SourceOverride | None = None,
+) -> HeaderResult | HeaderFailure:
+    """Find the header in the first rows of a sheet (``head[i]`` is sheet row ``first_row + i``)."""
+    if override is not None and override.header_row is not None:
+        index = override.header_row - 1 - first_row
+        if not 0 <= index < len(head):
+            return HeaderFailure(
+                f"the configured header_row {override.header_row} is outside the sheet's top rows"
+            )
+        row = head[index]
+        labels = [(first_col + j, [_cell_text(v)]) for j, v in enumerate(row) if _is_label(v)]
+        columns = map_columns(labels, mappings, override)
+        return HeaderResult((first_row + index,), columns, _score(columns))
+
+    readings: list[HeaderResult] = []
+    for i, row in enumerate(head):
+        texts = [v for v in row if _is_label(v)]
+        if not texts:
+            continue
+        sheet_row = first_row + i
+        single_labels = [
+            (first_col + j, [_cell_text(v)]) for j, v in enumerate(row) if _is_label(v)
+        ]
+        cols = map_columns(single_labels, mappings, override)
+        readings.append(HeaderResult((sheet_row,), cols, _score(cols)))
+
+        # This row as the group row above a sub-header row.
+        if i + 1 < len(head):
+            lower = head[i + 1]
+            lower_cells = {first_col + j: v for j, v in enumerate(lower) if v not in ("", None)}
+            lower_all_text = all(_is_label(v) for v in lower_cells.values())
+            groups = _merged_group_labels(sheet_row, row, first_col, merged)
+            sparse_upper = len(texts) < len(lower_cells)
+            if (
+                lower_cells
+                and lower_all_text
+                and (_has_horizontal_merge(sheet_row, merged) or (sparse_upper and len(texts) > 1))
+            ):
+                if not _has_horizontal_merge(sheet_row, merged):
+                    groups = _forward_fill(groups, max(list(lower_cells) + list(groups)) + 1)
+                pair_labels: list[tuple[int, list[str]]] = []
+                for col in sorted(set(groups) | set(lower_cells)):
+                    group = groups.get(col, "")
+                    sub = _cell_text(lower_cells.get(col, ""))
+                    if sub and group and group != sub:
+                        pair_labels.append((col, [sub, f"{group} {sub}", f"{group} / {sub}"]))
+                    elif sub or group:
+                        pair_labels.append((col, [sub or group]))
+                cols = map_columns(pair_labels, mappings, override)
+                readings.append(HeaderResult((sheet_row, sheet_row + 1), cols, _score(cols)))
+
+    def rank(reading: HeaderResult) -> tuple[float, int, int]:
+        # Best score; on a tie one header row beats two, and the upper row wins.
+        return (round(reading.score, 6), -len(reading.header_rows), -reading.header_rows[0])
+
+    with_name = [r for r in readings if "name" in r.by_field]
+    best_with_name = max(with_name, key=rank) if with_name else None
+    best = max(readings, key=rank) if readings else None
+    if best_with_name is not None and best_with_name.score >= 1.0:
+        return best_with_name
+    if best is None:
+        return HeaderFailure("the top of the sheet holds no text that could be a header row")
+    mapped = (
+        ", ".join(f"{c.label!r}→{c.field}" for c in best.columns if c.field is not None)
+        or "nothing"
+    )
+    return HeaderFailure(
+        f"no column could be recognised as the use-case name (best header candidate: row "
+        f"{best.header_rows[-1] + 1}, mapping {mapped})",
+        best,
+    )
+
+
+def _forward_fill(groups: dict[int, str], end: int) -> dict[int, str]:
+    """Spread each group label right over the blank cells after it (unmerged group rows)."""
+    if not groups:
+        return groups
+    filled: dict[int, str] = {}
+    current = ""
+    for col in range(min(groups), end):
+        if col in groups:
+            current = groups[col]
+        if current:
+            filled[col] = current
+    return filled

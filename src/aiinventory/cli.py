@@ -1,0 +1,271 @@
+"""The command line: parse, call :mod:`aiinventory.api`, turn failures into exit codes."""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from types import FrameType
+from typing import Any, NoReturn
+
+import click
+
+from . import __version__, api
+from .errors import AIInventoryError, ConfigError
+
+log = logging.getLogger("aiinventory")
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated()
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"aiinventory: {message}", err=True)
+    sys.exit(code)
+
+
+@contextmanager
+def _errors(verbose: bool) -> Iterator[None]:
+    try:
+        yield
+    except AIInventoryError as exc:
+        if verbose:
+            log.exception("failed")
+        _fail(str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing half-written (rerun to finish)", 130)
+    except Terminated:
+        _fail("terminated; nothing half-written (rerun to finish)", 143)
+    except OSError as exc:
+        if verbose:
+            log.exception("failed")
+        _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aiinventory")
+@click.option("-v", "--verbose", is_flag=True, help="Show tracebacks and debug logging.")
+@click.pass_context
+def main(ctx: click.Context, verbose: bool) -> None:
+    """Migrate AI use-case trackers into one standardised, deduplicated inventory."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    ctx.obj = {"verbose": verbose}
+
+
+def _progress_callback() -> tuple[Any, api.ProgressCallback | None]:
+    if not sys.stderr.isatty():
+        return None, None
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(
+        TextColumn("reading"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        transient=True,
+    )
+    task = progress.add_task("", total=None)
+
+    def update(done: int, total: int, label: str) -> None:
+        progress.update(task, completed=done, total=total, description=label[-60:])
+
+    return progress, update
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=Path("out"),
+    show_default=True,
+    help="Output folder.",
+)
+@click.option(
+    "--mappings",
+    "mappings_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of mappings that add to and override the shipped ones.",
+)
+@click.option(
+    "--state", type=click.Path(path_type=Path), help="State file (default: OUT/state.sqlite)."
+)
+@click.option(
+    "--config",
+    type=click.Path(path_type=Path),
+    help="YAML config with mappings, state and out (command-line options win).",
+)
+@click.pass_context
+def import_cmd(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    out: Path,
+    mappings_dir: Path | None,
+    state: Path | None,
+    config: Path | None,
+) -> None:
+    """Import trackers from files and folders into the inventory in --out."""
+    verbose = ctx.obj["verbose"]
+    with _errors(verbose):
+        if config is not None:
+            settings = _read_config(config)
+            mappings_dir = mappings_dir or settings.get("mappings")
+            state = state or settings.get("state")
+            if ctx.get_parameter_source("out") == click.core.ParameterSource.DEFAULT:
+                out = settings.get("out", out)
+        progress, callback = _progress_callback()
+        if progress is not None:
+            with progress:
+                result = api.run_import(list(paths), out, mappings_dir, state, callback)
+        else:
+            result = api.run_import(list(paths), out, mappings_dir, state, callback)
+        c = result.summary.counts
+        click.echo(
+            f"{c['files_read']} of {c['files_seen']} files read, {c['rows_read']} rows: "
+            f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects."
+        )
+        warnings = result.summary.warnings
+        if warnings:
+            click.echo(f"{len(warnings)} warnings (see run.json); first ones:", err=True)
+            for w in warnings[:5]:
+                where = w.source_path or ""
+                if w.sheet:
+                    where += f" [{w.sheet}]"
+                rows = f" rows {', '.join(map(str, w.rows[:3]))}" if w.rows else ""
+                more = f" (×{w.count})" if w.count > 1 else ""
+                click.echo(f"  {where}{rows}: {w.message}{more}", err=True)
+        click.echo(f"Inventory: {out / 'inventory.xlsx'}  (exit {result.exit_code})")
+        sys.exit(result.exit_code)
+
+
+def _read_config(path: Path) -> dict[str, Path]:
+    import yaml
+
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"--config {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"--config {path}: expected a mapping of settings")
+    out: dict[str, Path] = {}
+    for key in ("mappings", "state", "out"):
+        if data.get(key):
+            out[key] = (path.parent / str(data[key])).resolve()
+    return out
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source, per line.")
+@click.option(
+    "--mappings",
+    "mappings_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of mappings that add to and override the shipped ones.",
+)
+@click.option(
+    "--write-mapping",
+    type=click.Path(path_type=Path),
+    help="Write the detected header rows and column maps to this sources.yaml.",
+)
+@click.pass_context
+def inspect(
+    ctx: click.Context,
+    paths: tuple[Path, ...],
+    as_json: bool,
+    mappings_dir: Path | None,
+    write_mapping: Path | None,
+) -> None:
+    """Show what files would yield: sheets, header row, column → field mapping."""
+    with _errors(ctx.obj["verbose"]):
+        found = api.inspect_paths(list(paths), mappings_dir)
+        if as_json:
+            for info in found:
+                click.echo(json.dumps(info, ensure_ascii=False))
+        else:
+            for info in found:
+                _print_inspection(info)
+        if write_mapping is not None:
+            n = api.write_mapping(found, write_mapping)
+            click.echo(f"wrote {n} source rule(s) to {write_mapping}", err=True)
+
+
+def _print_inspection(info: dict[str, Any]) -> None:
+    head = f"{info['source_path']}  ({info['format'] or info['kind']}"
+    head += f", {info['encoding']})" if info["encoding"] else ")"
+    click.echo(head)
+    for note in info["notes"]:
+        click.echo(f"  note: {note}")
+    for reject in info["rejects"]:
+        click.echo(f"  rejected: {reject['reason_code']}: {reject['message']}")
+    for sheet in info["sheets"]:
+        hidden = " (hidden)" if sheet["hidden"] else ""
+        if sheet["skipped"] and not sheet["columns"]:
+            click.echo(f"  sheet {sheet['name']!r}{hidden}: skipped — {sheet['skipped']}")
+            continue
+        rows = ", ".join(map(str, sheet["header_rows"]))
+        click.echo(
+            f"  sheet {sheet['name']!r}{hidden}: header row {rows}, {sheet['rows_read']} data "
+            f"rows → {sheet['records']} records"
+            + (f"; skipped rows {sheet['skipped_rows']}" if sheet["skipped_rows"] else "")
+        )
+        if sheet["skipped"]:
+            click.echo(f"    not imported: {sheet['skipped']}")
+        for col in sheet["columns"]:
+            target = col["field"] or "(unmapped → extras)"
+            detail = f"{col['score']:.0f} {col['status']}" if col["field"] else col["status"]
+            cands = ""
+            if col["status"] in ("low_confidence", "unmapped", "taken") and col["candidates"]:
+                cands = "  candidates: " + ", ".join(
+                    f"{c['field']} {c['score']:.0f}" for c in col["candidates"]
+                )
+            click.echo(
+                f"    {col['column']:>3} {col['header'][:48]!r:50} → {target} ({detail}){cands}"
+            )
+        for letter, values in sheet["dropdowns"].items():
+            click.echo(f"    dropdown in column {letter}: {', '.join(values)}")
+
+
+@main.command()
+@click.option(
+    "--state",
+    type=click.Path(path_type=Path),
+    default=Path("out/state.sqlite"),
+    show_default=True,
+    help="State file.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.pass_context
+def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
+    """List past runs with their counts and exit codes."""
+    with _errors(ctx.obj["verbose"]):
+        found = api.list_runs(state)
+        if as_json:
+            click.echo(json.dumps(found, indent=2))
+            return
+        click.echo(
+            f"{'run':>4}  {'started (UTC)':20} {'exit':>4}  {'files':>5} {'records':>7} "
+            f"{'use cases':>9} {'rejects':>7}  command"
+        )
+        for run in found:
+            c = run["counts"]
+            exit_code = "" if run["exit_code"] is None else run["exit_code"]
+            click.echo(
+                f"{run['run_id']:>4}  {run['started_at'][:19]:20} {exit_code!s:>4}  "
+                f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "
+                f"{c.get('use_cases', ''):>9} {c.get('rejects', ''):>7}  {run['command']}"
+            )
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

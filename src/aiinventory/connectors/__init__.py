@@ -1,0 +1,1 @@
+"""Where inputs come from. Each source kind discovers items with fingerprints."""

@@ -1,0 +1,84 @@
+"""Files and folders given on the command line: which files to read, with their fingerprints."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["MAIL_SUFFIXES", "SPREADSHEET_SUFFIXES", "FileItem", "discover_files"]
+
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"})
+MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".msg", ".pst"})
+
+
+@dataclass(frozen=True)
+class FileItem:
+    """One file to read."""
+
+    path: Path  # absolute
+    source_path: str  # as reported in outputs: the root as given, then the path below it
+    relative: Path  # below the root (the file name when a file was named directly)
+    kind: str  # "spreadsheet" or "email"
+    size: int
+    mtime_ns: int
+    named_directly: bool
+
+
+def _is_ignored(name: str) -> bool:
+    # Office lock files (~$Book.xlsx), editor backups and hidden files are not trackers.
+    return name.startswith(("~$", ".~lock", ".")) or name.endswith(("~", ".tmp"))
+
+
+def discover_files(paths: list[Path]) -> tuple[list[FileItem], list[tuple[str, str]]]:
+    """Find the files under the given paths.
+
+    Returns the items in a stable order, and (path, reason) for paths that cannot be read at all
+    (missing, or a directly named file of a kind that is not supported).
+    """
+    items: dict[Path, FileItem] = {}
+    problems: list[tuple[str, str]] = []
+    for given in paths:
+        shown = given.as_posix()
+        if not given.exists():
+            problems.append((shown, "no such file or folder"))
+            continue
+        if given.is_file():
+            _add(items, given, shown, Path(given.name), True, problems)
+            continue
+        for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            for name in sorted(filenames):
+                if _is_ignored(name):
+                    continue
+                full = Path(dirpath) / name
+                rel = full.relative_to(given)
+                _add(items, full, (given / rel).as_posix(), rel, False, problems)
+    ordered = sorted(items.values(), key=lambda i: i.source_path)
+    return ordered, problems
+
+
+def _add(
+    items: dict[Path, FileItem],
+    path: Path,
+    shown: str,
+    relative: Path,
+    named: bool,
+    problems: list[tuple[str, str]],
+) -> None:
+    suffix = path.suffix.lower()
+    if suffix in SPREADSHEET_SUFFIXES:
+        kind = "spreadsheet"
+    elif suffix in MAIL_SUFFIXES:
+        kind = "email"
+    else:
+        if named:
+            problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
+        return
+    resolved = path.resolve()
+    if resolved in items or path.is_symlink():
+        return
+    stat = path.stat()
+    items[resolved] = FileItem(
+        resolved, shown, relative, kind, stat.st_size, stat.st_mtime_ns, named
+    )

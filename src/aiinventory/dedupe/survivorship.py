@@ -1,0 +1,105 @@
+"""Field-level survivorship: which source value each field of a use case takes, and why.
+
+The newest evidence (``last_updated``) decides stage and owner; the most complete text wins for
+description and benefits; other fields take the value most sources agree on (newest on a tie).
+Every value keeps the record it came from, and disagreeing values are listed as conflicts.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["GoldenRecord", "build_golden_record"]
+
+_NEWEST_WINS = ("stage", "owner_name", "owner_email")
+_LONGEST_WINS = ("description", "benefits")
+_MAJORITY = (
+    "name",
+    "organization",
+    "department",
+    "topic_area",
+    "sourcing",
+    "vendor_name",
+    "high_impact",
+    "eu_ai_act_tier",
+    "personal_data",
+    "impact_assessment",
+    "date_initiated",
+    "date_deployed",
+    "date_retired",
+)
+_UNSET = {None, "", "unknown", "not_assessed"}
+
+
+@dataclass
+class GoldenRecord:
+    """A use case's values, the record each came from, and the values that disagreed."""
+
+    values: dict[str, Any]
+    provenance: dict[str, str] = field(default_factory=dict)  # field -> record_id
+    conflicts: dict[str, list[tuple[str, str]]] = field(
+        default_factory=dict
+    )  # field -> (value, record_id)
+
+
+def _newest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(
+        records, key=lambda r: (r.get("last_updated") or "", r["record_id"]), reverse=True
+    )
+
+
+def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> GoldenRecord:
+    """Build one use case from its source records (dicts of the store's record columns)."""
+    newest = _newest_first(records)
+    values: dict[str, Any] = {"use_case_id": use_case_id}
+    provenance: dict[str, str] = {}
+    conflicts: dict[str, list[tuple[str, str]]] = {}
+
+    def note_conflicts(fname: str) -> None:
+        seen: dict[str, str] = {}
+        for rec in newest:
+            value = rec.get(fname)
+            if value not in _UNSET and str(value) not in seen:
+                seen[str(value)] = rec["record_id"]
+        if len(seen) > 1:
+            conflicts[fname] = sorted(seen.items())
+
+    for fname in _NEWEST_WINS:
+        chosen = next((r for r in newest if r.get(fname) not in _UNSET), None)
+        values[fname] = chosen[fname] if chosen else newest[0].get(fname)
+        if chosen:
+            provenance[fname] = chosen["record_id"]
+        note_conflicts(fname)
+    for fname in _LONGEST_WINS:
+        candidates = [r for r in newest if r.get(fname)]
+        chosen = max(candidates, key=lambda r: len(r[fname])) if candidates else None
+        values[fname] = chosen[fname] if chosen else None
+        if chosen:
+            provenance[fname] = chosen["record_id"]
+    for fname in _MAJORITY:
+        tally = Counter(r.get(fname) for r in newest if r.get(fname) not in _UNSET)
+        if tally:
+            top = max(tally.values())
+            # Most frequent value; on a tie, the one from the newest record.
+            value = next(r[fname] for r in newest if tally.get(r.get(fname)) == top)
+            values[fname] = value
+            provenance[fname] = next(r["record_id"] for r in newest if r.get(fname) == value)
+        else:
+            values[fname] = newest[0].get(fname)
+        note_conflicts(fname)
+
+    techniques: list[str] = []
+    for rec in newest:
+        for tech in rec.get("ai_techniques") or []:
+            if tech not in techniques:
+                techniques.append(tech)
+    values["ai_techniques"] = sorted(techniques)
+    values["source_ids"] = sorted({r["source_id"] for r in records if r.get("source_id")})
+    values["last_updated"] = newest[0].get("last_updated")
+    values["source_count"] = len(records)
+    values["departments_reporting"] = sorted(
+        {r["department"] for r in records if r.get("department")}
+    )
+    return GoldenRecord(values, provenance, conflicts)

@@ -1,0 +1,1 @@
+"""Writers for the output files of DESIGN.md §3."""

@@ -1,0 +1,382 @@
+"""The SQLite state file: items read, their records and rejects, use-case IDs, and past runs.
+
+Every file's records are replaced in one transaction together with the item's fingerprint, so the
+state always describes data it actually holds. WAL mode lets a reader (``aiinventory runs``) look
+while a run writes.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .clock import stable_hash, use_case_id_for
+from .errors import AIInventoryError
+from .schema import RECORD_FIELDS, Reject, SourceRecord
+
+__all__ = ["RECORD_DB_COLUMNS", "Store", "content_key"]
+
+SCHEMA_VERSION = 1
+
+#: Columns of the records table besides the bookkeeping ones, in records.csv order.
+RECORD_DB_COLUMNS = (
+    "record_id",
+    "use_case_id",
+    "source_kind",
+    "source_path",
+    "sheet",
+    "row",
+    "message_id",
+    "thread_id",
+    "source_id",
+    *RECORD_FIELDS,
+    "raw",
+    "extras",
+    "flags",
+)
+
+_SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS runs (
+    run_id INTEGER PRIMARY KEY,
+    command TEXT NOT NULL,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    exit_code INTEGER,
+    summary TEXT
+);
+CREATE TABLE IF NOT EXISTS items (
+    item_key TEXT PRIMARY KEY,
+    source_path TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    size INTEGER,
+    mtime_ns INTEGER,
+    content_hash TEXT,
+    status TEXT NOT NULL,
+    last_seen_run INTEGER,
+    gone_run INTEGER
+);
+CREATE TABLE IF NOT EXISTS records (
+    item_key TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    {", ".join(f"{c} TEXT" for c in RECORD_DB_COLUMNS)},
+    PRIMARY KEY (record_id)
+);
+CREATE INDEX IF NOT EXISTS records_item ON records(item_key);
+CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id);
+CREATE TABLE IF NOT EXISTS rejects (
+    item_key TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    source_path TEXT, sheet TEXT, row INTEGER, message_id TEXT,
+    reason_code TEXT NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (item_key, seq)
+);
+CREATE TABLE IF NOT EXISTS identities (
+    record_id TEXT PRIMARY KEY,
+    use_case_id TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS use_case_ids (
+    use_case_id TEXT PRIMARY KEY,
+    created_run INTEGER NOT NULL,
+    alias_of TEXT
+);
+"""
+
+_CONTENT_FIELDS = tuple(f for f in RECORD_FIELDS if f != "last_updated")
+
+
+def content_key(record: SourceRecord) -> str:
+    """A key equal for records that say exactly the same thing (provenance and dates of evidence
+    aside): the exact duplicates that collapse into one use case."""
+    parts: list[str] = []
+    for fname in _CONTENT_FIELDS:
+        value = getattr(record, fname)
+        if isinstance(value, list):
+            value = ";".join(value)
+        parts.append("" if value is None else " ".join(str(value).lower().split()))
+    parts.append(record.source_id or "")
+    return stable_hash(*parts, length=32)
+
+
+def _record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
+    row: list[Any] = [item_key, content_key(record)]
+    for col in RECORD_DB_COLUMNS:
+        if col == "raw":
+            row.append(json.dumps(record.raw, ensure_ascii=False, sort_keys=True))
+        elif col == "extras":
+            row.append(json.dumps(record.extras, ensure_ascii=False, sort_keys=True))
+        elif col in ("flags", "ai_techniques"):
+            row.append(json.dumps(getattr(record, col), ensure_ascii=False))
+        elif col == "last_updated":
+            value = record.last_updated
+            row.append(value.isoformat() if value is not None else None)
+        else:
+            row.append(getattr(record, col))
+    return tuple(row)
+
+
+class Store:
+    """The state file. Use as a context manager; every write method commits what it did."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(_SCHEMA)
+            found = self.conn.execute(
+                "SELECT value FROM meta WHERE key='schema_version'"
+            ).fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise AIInventoryError(
+                f"{path}: not a usable aiinventory state file ({exc}); point --state elsewhere "
+                "or move the file away"
+            ) from exc
+        if found is None:
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)
+            )
+        elif int(found[0]) > SCHEMA_VERSION:
+            raise AIInventoryError(
+                f"{path}: written by a newer aiinventory (schema {found[0]}); upgrade to read it"
+            )
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- runs -------------------------------------------------------------------------------
+
+    def begin_run(self, command: str, started_at: datetime) -> int:
+        """Record the start of a run and return its number."""
+        cur = self.conn.execute(
+            "INSERT INTO runs(command, started_at) VALUES (?, ?)",
+            (command, started_at.isoformat()),
+        )
+        return int(cur.lastrowid or 0)
+
+    def finish_run(self, run_id: int, finished_at: datetime, exit_code: int, summary: str) -> None:
+        """Record how a run ended."""
+        self.conn.execute(
+            "UPDATE runs SET finished_at=?, exit_code=?, summary=? WHERE run_id=?",
+            (finished_at.isoformat(), exit_code, summary, run_id),
+        )
+
+    def runs(self) -> list[dict[str, Any]]:
+        """Past runs, newest first."""
+        rows = self.conn.execute(
+            "SELECT run_id, command, started_at, finished_at, exit_code, summary FROM runs "
+            "ORDER BY run_id DESC"
+        ).fetchall()
+        out = []
+        for run_id, command, started, finished, code, summary in rows:
+            counts = json.loads(summary).get("counts", {}) if summary else {}
+            out.append(
+                {
+                    "run_id": run_id,
+                    "command": command,
+                    "started_at": started,
+                    "finished_at": finished,
+                    "exit_code": code,
+                    "counts": counts,
+                }
+            )
+        return out
+
+    # -- items ------------------------------------------------------------------------------
+
+    def replace_item(
+        self,
+        item_key: str,
+        source_path: str,
+        kind: str,
+        size: int,
+        mtime_ns: int,
+        content_hash: str | None,
+        run_id: int,
+        records: Iterable[SourceRecord],
+        rejects: Iterable[Reject],
+    ) -> None:
+        """Replace everything known about one item in a single transaction."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
+            conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
+            placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
+            conn.executemany(
+                f"INSERT OR REPLACE INTO records(item_key, content_key, "
+                f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
+                (_record_row(item_key, r) for r in records),
+            )
+            conn.executemany(
+                "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
+                "reason_code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    (
+                        item_key,
+                        seq,
+                        j.source_path,
+                        j.sheet,
+                        j.row,
+                        j.message_id,
+                        j.reason_code,
+                        j.message,
+                    )
+                    for seq, j in enumerate(rejects)
+                ),
+            )
+            conn.execute(
+                "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
+                "status, last_seen_run, gone_run) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL) "
+                "ON CONFLICT(item_key) DO UPDATE SET source_path=excluded.source_path, "
+                "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
+                "content_hash=excluded.content_hash, status='active', "
+                "last_seen_run=excluded.last_seen_run, gone_run=NULL",
+                (item_key, source_path, kind, size, mtime_ns, content_hash, run_id),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def mark_gone(self, keep: set[str], run_id: int) -> list[str]:
+        """Mark every active item not in ``keep`` as gone; their records leave the inventory."""
+        rows = self.conn.execute(
+            "SELECT item_key, source_path FROM items WHERE status='active'"
+        ).fetchall()
+        gone = [(key, path) for key, path in rows if key not in keep]
+        if gone:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                for key, _ in gone:
+                    self.conn.execute(
+                        "UPDATE items SET status='gone', gone_run=? WHERE item_key=?", (run_id, key)
+                    )
+                    self.conn.execute("DELETE FROM records WHERE item_key=?", (key,))
+                    self.conn.execute("DELETE FROM rejects WHERE item_key=?", (key,))
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+        return sorted(path for _, path in gone)
+
+    # -- identities -------------------------------------------------------------------------
+
+    def assign_use_case_ids(self, run_id: int) -> dict[str, int]:
+        """Give every record its use case: exact duplicates share one, IDs carry over.
+
+        A record keeps the use case it had in earlier runs. When records that had different use
+        cases become identical, the oldest ID survives and the others become aliases; when a use
+        case's records stop being identical, the larger group keeps the ID.
+        """
+        conn = self.conn
+        groups: dict[str, list[str]] = {}
+        for record_id, key in conn.execute(
+            "SELECT record_id, content_key FROM records ORDER BY record_id"
+        ):
+            groups.setdefault(key, []).append(record_id)
+        known = dict(conn.execute("SELECT record_id, use_case_id FROM identities"))
+        created = dict(conn.execute("SELECT use_case_id, created_run FROM use_case_ids"))
+        claimed: set[str] = set()
+        assignments: list[tuple[str, str]] = []
+        aliases: list[tuple[str, str]] = []
+        new_ids: list[tuple[str, int]] = []
+        counts = {"new_use_cases": 0, "aliased": 0}
+        ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+        for key, record_ids in ordered:
+            previous = sorted(
+                {known[r] for r in record_ids if r in known and known[r] not in claimed},
+                key=lambda uc: (created.get(uc, run_id), uc),
+            )
+            if previous:
+                target = previous[0]
+                for other in previous[1:]:
+                    aliases.append((target, other))
+                    claimed.add(other)
+            else:
+                salt = 0
+                target = use_case_id_for(key)
+                while target in created or target in claimed:
+                    salt += 1
+                    target = use_case_id_for(key, salt)
+                new_ids.append((target, run_id))
+                created[target] = run_id
+                counts["new_use_cases"] += 1
+            claimed.add(target)
+            assignments.extend((target, r) for r in record_ids)
+        counts["aliased"] = len(aliases)
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO use_case_ids(use_case_id, created_run) VALUES (?, ?)", new_ids
+            )
+            conn.executemany("UPDATE use_case_ids SET alias_of=? WHERE use_case_id=?", aliases)
+            conn.executemany("UPDATE records SET use_case_id=? WHERE record_id=?", assignments)
+            conn.executemany(
+                "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?) "
+                "ON CONFLICT(record_id) DO UPDATE SET use_case_id=excluded.use_case_id",
+                ((r, uc) for uc, r in assignments),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        return counts
+
+    # -- reading back -----------------------------------------------------------------------
+
+    def iter_records(self) -> Iterator[dict[str, Any]]:
+        """Every current record as a dict of RECORD_DB_COLUMNS, by use case then record."""
+        cur = self.conn.execute(
+            f"SELECT {', '.join(RECORD_DB_COLUMNS)} FROM records ORDER BY use_case_id, record_id"
+        )
+        for row in cur:
+            item = dict(zip(RECORD_DB_COLUMNS, row, strict=True))
+            item["raw"] = json.loads(item["raw"])
+            item["extras"] = json.loads(item["extras"])
+            item["flags"] = json.loads(item["flags"])
+            item["ai_techniques"] = json.loads(item["ai_techniques"])
+            if item["row"] is not None:
+                item["row"] = int(item["row"])
+            yield item
+
+    def iter_rejects(self) -> Iterator[Reject]:
+        """Every current reject, by source then position."""
+        cur = self.conn.execute(
+            "SELECT source_path, sheet, row, message_id, reason_code, message FROM rejects "
+            "ORDER BY source_path, item_key, seq"
+        )
+        for path, sheet, row, message_id, code, message in cur:
+            yield Reject(
+                source_path=path,
+                sheet=sheet,
+                row=row,
+                message_id=message_id,
+                reason_code=code,
+                message=message,
+            )
+
+    def count(self, table: str) -> int:
+        """Number of rows in one of the store's tables."""
+        if table not in ("records", "rejects", "items"):
+            raise ValueError(table)
+        return int(self.conn.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0])
+
+    def count_use_cases(self) -> int:
+        """Number of distinct use cases among current records."""
+        return int(
+            self.conn.execute("SELECT COUNT(DISTINCT use_case_id) FROM records").fetchone()[0]
+        )

@@ -23,7 +23,13 @@ from ..schema import Reject, SourceRecord
 from ..text_normalization import normalize_label
 from .csv_reader import read_csv
 from .grid import SheetGrid, column_letter
-from .header_detection import ColumnMapping, HeaderFailure, HeaderResult, detect_header
+from .header_detection import (
+    ColumnMapping,
+    HeaderFailure,
+    HeaderResult,
+    detect_header,
+    refine_by_content,
+)
 from .preflight import PreflightError, preflight
 from .table_rows import RawRow, iter_table_rows
 from .workbook_reader import WorkbookReadError, read_workbook
@@ -225,6 +231,8 @@ def _extract_sheet(
         )
         return
     header: HeaderResult = found
+    below = header.data_start - grid.first_row
+    refine_by_content(header, head[below:], grid.first_col)
     sheet.header_rows = [r + 1 for r in header.header_rows]
     sheet.columns = header.columns
     for col, values in grid.validations.items():

@@ -8,6 +8,7 @@ that maps a use-case name wins.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
@@ -43,6 +44,7 @@ class HeaderResult:
     header_rows: tuple[int, ...]  # 0-based sheet rows
     columns: list[ColumnMapping]
     score: float
+    grouped: bool = False  # two rows whose upper one holds group labels over the lower one
 
     @property
     def data_start(self) -> int:
@@ -132,7 +134,7 @@ def map_columns(
 def _score(columns: list[ColumnMapping]) -> float:
     total = 0.0
     for c in columns:
-        if c.status in ("accepted", "override"):
+        if c.status in ("accepted", "override", "by_content"):
             total += c.score / 100.0
         elif c.status == "low_confidence":
             total += 0.4 * c.score / 100.0
@@ -198,13 +200,15 @@ def detect_header(
             lower_cells = {first_col + j: v for j, v in enumerate(lower) if v not in ("", None)}
             lower_all_text = all(_is_label(v) for v in lower_cells.values())
             groups = _merged_group_labels(sheet_row, row, first_col, merged)
+            merged_groups = _has_horizontal_merge(sheet_row, merged)
+            upper_cols = {first_col + j for j, v in enumerate(row) if _is_label(v)}
             sparse_upper = len(texts) < len(lower_cells)
             if (
                 lower_cells
                 and lower_all_text
-                and (_has_horizontal_merge(sheet_row, merged) or (sparse_upper and len(texts) > 1))
+                and (merged_groups or (sparse_upper and len(texts) > 1))
             ):
-                if not _has_horizontal_merge(sheet_row, merged):
+                if not merged_groups:
                     groups = _forward_fill(groups, max(list(lower_cells) + list(groups)) + 1)
                 pair_labels: list[tuple[int, list[str]]] = []
                 for col in sorted(set(groups) | set(lower_cells)):
@@ -215,11 +219,21 @@ def detect_header(
                     elif sub or group:
                         pair_labels.append((col, [sub or group]))
                 cols = map_columns(pair_labels, mappings, override)
-                readings.append(HeaderResult((sheet_row, sheet_row + 1), cols, _score(cols)))
+                # Group labels sit over sub-headers; a title line does not make a group row.
+                grouped = len(upper_cols) > 1 and upper_cols <= set(lower_cells)
+                readings.append(
+                    HeaderResult((sheet_row, sheet_row + 1), cols, _score(cols), grouped)
+                )
 
-    def rank(reading: HeaderResult) -> tuple[float, int, int]:
-        # Best score; on a tie one header row beats two, and the upper row wins.
-        return (round(reading.score, 6), -len(reading.header_rows), -reading.header_rows[0])
+    def rank(reading: HeaderResult) -> tuple[float, bool, int, int]:
+        # Best score; on a tie a real group row over sub-headers wins, then one header row
+        # beats two, then the upper row wins.
+        return (
+            round(reading.score, 6),
+            reading.grouped,
+            -len(reading.header_rows),
+            -reading.header_rows[0],
+        )
 
     with_name = [r for r in readings if "name" in r.by_field]
     best_with_name = max(with_name, key=rank) if with_name else None
@@ -237,6 +251,31 @@ def detect_header(
         f"{best.header_rows[-1] + 1}, mapping {mapped})",
         best,
     )
+
+
+_EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+
+
+def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> None:
+    """Map an unmapped column whose cells are mostly e-mail addresses to owner_email.
+
+    Trackers often head the address column "Contact" or "POC", words that also mean a person.
+    """
+    if "owner_email" in header.by_field:
+        return
+    for col in header.columns:
+        if col.field is not None:
+            continue
+        j = col.column - first_col
+        values = [
+            r[j].strip() for r in data_rows if j < len(r) and isinstance(r[j], str) and r[j].strip()
+        ]
+        hits = sum(1 for v in values if _EMAIL.match(v))
+        if hits >= 2 and hits >= 0.6 * len(values):
+            col.field = "owner_email"
+            col.score = 100.0 * hits / len(values)
+            col.status = "by_content"
+            return
 
 
 def _forward_fill(groups: dict[int, str], end: int) -> dict[int, str]:

@@ -74,7 +74,7 @@ def iter_table_rows(
             first_text is not None
             and _TOTALS.match(first_text)
             and len(first_text) < 40
-            and (_empty(name_value) or name_value == first_text)
+            and (_empty(name_value) or name_value == first_text or _is_number(name_value))
         ):
             yield SkippedRow(number, "totals")
             continue
@@ -95,6 +95,10 @@ def iter_table_rows(
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")
         yield raw
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _letter(index: int) -> str:

@@ -58,6 +58,7 @@ def read_workbook(path: Path, fmt: str) -> Iterator[SheetGrid]:
                 "(all rows are imported)"
             )
     validation_sources = frozenset(meta.validation_sources) if meta else frozenset()
+    ods_merges = ods_merged_ranges(path, 60) if fmt == "ods" else {}
 
     try:
         with workbook:
@@ -67,7 +68,7 @@ def read_workbook(path: Path, fmt: str) -> Iterator[SheetGrid]:
                 sheet = workbook.get_sheet_by_name(info.name)
                 start = sheet.start or (0, 0)
                 hidden = str(info.visible) not in ("SheetVisibleEnum.Visible", "Visible")
-                merged = list(sheet.merged_cell_ranges or [])
+                merged = list(sheet.merged_cell_ranges or ods_merges.get(info.name, []))
                 yield SheetGrid(
                     name=info.name,
                     rows=_rows(sheet),
@@ -175,3 +176,49 @@ def _validation_values(wb: Any, formula: str, meta: _Metadata) -> list[str]:
             if cell.value is not None and str(cell.value).strip():
                 values.append(str(cell.value).strip())
     return values
+
+
+_ODS_NS = {
+    "table": "urn:oasis:names:tc:opendocument:xmlns:table:1.0",
+}
+
+
+def ods_merged_ranges(
+    path: Path, max_rows: int
+) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+    """Merged cells in the top ``max_rows`` rows of each ODS sheet (calamine does not report
+    them for ODS), read from content.xml with defusedxml."""
+    import zipfile
+
+    from defusedxml.ElementTree import iterparse
+
+    table = "{" + _ODS_NS["table"] + "}"
+    result: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    try:
+        with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
+            sheet = None
+            row = -1
+            col = 0
+            for event, elem in iterparse(fh, events=("start", "end")):
+                tag = elem.tag
+                if event == "start":
+                    if tag == table + "table":
+                        sheet = elem.get(table + "name", "")
+                        result[sheet] = []
+                        row = -1
+                    elif tag == table + "table-row":
+                        row += 1
+                        col = 0
+                    elif tag in (table + "table-cell", table + "covered-table-cell"):
+                        if sheet is not None and 0 <= row < max_rows:
+                            span = int(elem.get(table + "number-columns-spanned", "1"))
+                            rows = int(elem.get(table + "number-rows-spanned", "1"))
+                            if span > 1 or rows > 1:
+                                result[sheet].append(((row, col), (row + rows - 1, col + span - 1)))
+                        col += int(elem.get(table + "number-columns-repeated", "1"))
+                elif tag == table + "table-row":
+                    row += int(elem.get(table + "number-rows-repeated", "1")) - 1
+                    elem.clear()
+    except Exception:
+        return result
+    return result

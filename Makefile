@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	@rm -rf out/demo
-	@$(BIN)/aiinventory import sample_data --out out/demo; code=$$?; \
+	@$(BIN)/aiinventory import sample_data --mappings sample_data/mappings --out out/demo; code=$$?; \
 	  if [ $$code -ne 0 ] && [ $$code -ne 3 ]; then exit $$code; fi; \
 	  echo; echo "Inventory written to $$(pwd)/out/demo/inventory.xlsx (also .csv and .json)"; \
 	  echo "Records with provenance: out/demo/records.csv  Rejects: out/demo/rejects.csv  Summary: out/demo/run.json"

@@ -68,6 +68,7 @@ class SourceContext:
     department: str | None = None
     department_from_path: bool = False
     day_first: bool = False
+    day_first_configured: bool = False  # set for this source, so no ambiguity warning
     date1904: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
@@ -162,6 +163,17 @@ class Normalizer:
                     None,
                 )
         self._owner(raw, record, ctx, item.row)
+        sourcing_text = raw.get("sourcing")
+        vocab = self.mappings.vocabularies.get("sourcing")
+        if sourcing_text and vocab and vocab.match(sourcing_text, self._fuzzy) is None:
+            # A build/buy column that names the supplier ("ABBYY", "Microsoft") says both.
+            if not record["vendor_name"]:
+                record["vendor_name"] = sourcing_text
+            values = {**values, "sourcing": "vendor"}
+            raw = {**raw, "sourcing": "vendor"}
+            raw_sourcing = sourcing_text
+        else:
+            raw_sourcing = None
         for fname in (
             "stage",
             "topic_area",
@@ -189,6 +201,8 @@ class Normalizer:
         record_id = "R-" + stable_hash(ctx.source_kind, ctx.source_path, identity, length=16)
 
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
+        if raw_sourcing is not None:
+            raw_out["sourcing"] = raw_sourcing
         return SourceRecord(
             record_id=record_id,
             source_kind=ctx.source_kind,
@@ -309,7 +323,16 @@ class Normalizer:
         parsed = parse_date(value, ctx.day_first, ctx.date1904)
         if parsed is None:
             text = cell_text(value)
-            if fold(text) in ("n a", "na", "tbd", "none", "not applicable", "unknown", "pending"):
+            if fold(text) in (
+                "n a",
+                "na",
+                "tbd",
+                "tbc",
+                "none",
+                "not applicable",
+                "unknown",
+                "pending",
+            ):
                 return None
             self._warn(
                 ctx,
@@ -320,7 +343,7 @@ class Normalizer:
                 row,
             )
             return None
-        if parsed.ambiguous:
+        if parsed.ambiguous and not ctx.day_first_configured:
             order = "day-first" if ctx.day_first else "month-first"
             self._warn(
                 ctx,

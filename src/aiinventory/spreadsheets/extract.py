@@ -136,6 +136,7 @@ def extract_spreadsheet(
             if override and override.day_first is not None
             else mappings.settings.day_first
         ),
+        "day_first_configured": override is not None and override.day_first is not None,
         "date1904": _date1904(path, checked.format),
         "file_flags": report.flags,
     }

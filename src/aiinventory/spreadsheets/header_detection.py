@@ -14,7 +14,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from ..mappings import HeaderCandidate, Mappings, SourceOverride
-from ..text_normalization import normalize_label
+from ..text_normalization import normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
 __all__ = ["ColumnMapping", "HeaderFailure", "HeaderResult", "detect_header", "map_columns"]
@@ -235,10 +235,20 @@ def detect_header(
             -reading.header_rows[0],
         )
 
-    with_name = [r for r in readings if "name" in r.by_field]
+    def plausible(reading: HeaderResult) -> bool:
+        # One matching word in a data row ("Idea" under a status column) is no header: a header
+        # maps two or more columns, or every cell it has.
+        if "name" not in reading.by_field:
+            return False
+        if reading.score >= 1.5 or all(c.field is not None for c in reading.columns):
+            return True
+        label = normalize_value(reading.by_field["name"].label)
+        return not any(label in vocab.exact for vocab in mappings.vocabularies.values())
+
+    with_name = [r for r in readings if plausible(r)]
     best_with_name = max(with_name, key=rank) if with_name else None
     best = max(readings, key=rank) if readings else None
-    if best_with_name is not None and best_with_name.score >= 1.0:
+    if best_with_name is not None and best_with_name.score >= 0.85:
         return best_with_name
     if best is None:
         return HeaderFailure("the top of the sheet holds no text that could be a header row")

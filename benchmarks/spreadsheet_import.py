@@ -1,0 +1,779 @@
+"""Benchmark: importing AI use-case trackers end to end, against the bare minimum of work.
+
+What it measures (every figure comes from the run itself; nothing is hard-coded):
+
+1. Input: a deterministic (fixed seed) 100,000-row x 20-column tracker, an ``.xlsx`` written with
+   xlsxwriter in constant-memory mode into a temporary folder: a realistic header (Use Case ID,
+   Use Case Name, Description, Department, Owner, Owner Email, Status, Vendor, Technique, Start
+   Date, Go-live, Benefits, Personal data, Risk tier, ...), date cells, statuses from a small
+   vocabulary, unique-ish names, ~100-character descriptions and a few exact duplicate rows.
+2. Baseline, the irreducible work: a bare python-calamine read of that file
+   (``CalamineWorkbook.from_path(...).get_sheet_by_index(0).to_python()``) plus an xlsxwriter
+   constant-memory write of the same rows to another file. Each part is timed, and their sum.
+3. End to end: ``aiinventory.api.run_import([file], out_dir)`` into a fresh folder, with the
+   per-stage timings the run reports itself (``result.summary.timings_s``).
+4. Peak memory: the baseline and the import each run in a child process (this script with
+   ``--child``). The parent reaps the child with ``os.wait4`` and reads that child's peak resident
+   set size (``ru_maxrss``, KB on Linux): the figure ``getrusage(RUSAGE_CHILDREN)`` gives, but for
+   that one child, so one child's peak cannot hide another's. The times of steps 2 and 3 are taken
+   inside those same children (interpreter start-up and module imports excluded), so every
+   scenario runs once.
+5. Many small files: 500 trackers of 200 rows each in department folders, in five layouts (plain
+   xlsx; a title block above a header with other column names; an instructions sheet, a hidden
+   lists sheet, a dropdown and a hidden row; a UTF-8 comma CSV; a cp1252 semicolon CSV with
+   day-first text dates), imported in one ``run_import`` call, also in a child process.
+
+Targets, each reported as PASS or MISS: end-to-end time at most 2.0 x the baseline, peak RSS of
+the end-to-end import at most 400 MB (MB = 1024 x 1024 bytes), 500 trackers in at most 60 s.
+
+Run it from the project root (about two minutes in full on a 2-core machine):
+
+    .venv/bin/python benchmarks/spreadsheet_import.py
+    .venv/bin/python benchmarks/spreadsheet_import.py --rows 10000 --skip-many   # quick check
+    .venv/bin/python benchmarks/spreadsheet_import.py --profile single   # + cProfile, top 25
+
+``--strict`` exits with status 1 when a target is missed; ``--workdir DIR`` keeps the generated
+files and outputs in DIR instead of a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+SEED = 20250630
+
+TARGET_RATIO = 2.0
+TARGET_RSS_MB = 400.0
+TARGET_MANY_S = 60.0
+
+#: The tracker's columns; the first fourteen are the ones every tracker template has.
+HEADER = (
+    "Use Case ID",
+    "Use Case Name",
+    "Description",
+    "Department",
+    "Owner",
+    "Owner Email",
+    "Status",
+    "Vendor",
+    "Technique",
+    "Start Date",
+    "Go-live",
+    "Benefits",
+    "Personal data",
+    "Risk tier",
+    "Topic area",
+    "Build or buy",
+    "High impact",
+    "DPIA status",
+    "Last updated",
+    "Notes",
+)
+#: The same columns as another team names them (used by the "title block" layout).
+ALT_HEADER = (
+    "Ref",
+    "Project name",
+    "Summary",
+    "Business unit",
+    "Business owner",
+    "Email",
+    "Stage",
+    "Supplier",
+    "AI technique",
+    "Date started",
+    "Go live date",
+    "Expected benefit",
+    "PII",
+    "EU AI Act risk tier",
+    "Category",
+    "Developed by",
+    "High-impact AI",
+    "Impact assessment",
+    "As of",
+    "Comments",
+)
+STATUS_COL = HEADER.index("Status")
+
+DEPARTMENTS = (
+    "Finance",
+    "Human Resources",
+    "IT",
+    "Customer Service",
+    "Legal & Compliance",
+    "Marketing",
+    "Claims",
+    "Underwriting",
+    "Procurement",
+    "Operations",
+    "Risk",
+    "Actuarial",
+)
+STATUSES = (
+    "Idea",
+    "Proposed",
+    "In development",
+    "PoC",
+    "Pilot",
+    "Live",
+    "In production",
+    "Retired",
+    "On hold",
+    "Rejected",
+)
+STATUS_WEIGHTS = (8, 6, 14, 8, 14, 18, 12, 6, 8, 6)
+LIVE_STATUSES = frozenset({"live", "in production", "retired"})
+VENDORS = (
+    "Microsoft",
+    "OpenAI",
+    "Google Cloud",
+    "AWS",
+    "Salesforce",
+    "UiPath",
+    "ServiceNow",
+    "Databricks",
+    "IBM",
+    "Snowflake",
+    "Palantir",
+    "",
+)
+TECHNIQUES = (
+    "GenAI",
+    "Large language model",
+    "Machine learning",
+    "NLP",
+    "Computer vision",
+    "OCR",
+    "Predictive analytics",
+    "Machine learning; NLP",
+    "GenAI / NLP",
+    "Anomaly detection",
+    "Chatbot",
+    "RPA",
+)
+PERSONAL_DATA = ("Yes", "No", "No", "Unknown", "Y", "N", "Yes - customer names")
+RISK_TIERS = ("High risk", "Limited", "Minimal", "Minimal", "Not assessed", "Low")
+TOPICS = (
+    "Finance",
+    "Human resources",
+    "IT",
+    "Customer service",
+    "Legal",
+    "Health",
+    "Cybersecurity",
+    "Procurement",
+    "Transportation",
+)
+SOURCING = ("Vendor", "In-house", "Hybrid", "COTS", "Third party")
+HIGH_IMPACT = ("Yes", "No", "No", "No", "TBD")
+DPIA = ("Completed", "In progress", "Not started", "N/A", "Waived")
+NOTES = (
+    "Awaiting sign-off from the data protection officer",
+    "See the SharePoint page for the business case",
+    "Budget confirmed for FY26",
+    "Steering committee review in Q3",
+)
+NAME_LEADS = (
+    "Automated",
+    "AI-assisted",
+    "Predictive",
+    "Smart",
+    "Intelligent",
+    "Real-time",
+    "Self-service",
+    "Proactive",
+    "Generative",
+    "Assisted",
+    "Continuous",
+    "Guided",
+    "Next-best-action",
+    "Risk-based",
+    "Adaptive",
+    "Digital",
+)
+NAME_SUBJECTS = (
+    "invoice matching",
+    "claims triage",
+    "CV screening",
+    "contract review",
+    "call summarisation",
+    "fraud scoring",
+    "document classification",
+    "email routing",
+    "policy Q&A",
+    "churn prediction",
+    "demand forecasting",
+    "meeting minutes",
+    "knowledge search",
+    "code review",
+    "translation",
+    "expense auditing",
+    "supplier risk",
+    "complaint analysis",
+    "lead scoring",
+    "ticket routing",
+    "payment reconciliation",
+    "underwriting",
+    "subrogation",
+    "vehicle damage assessment",
+    "onboarding checks",
+    "sanctions screening",
+    "cash-flow forecasting",
+    "HR policy helpdesk",
+    "marketing copy",
+    "IT incident triage",
+)
+NAME_KINDS = ("assistant", "model", "pipeline", "bot", "dashboard", "copilot", "engine", "service")
+REGIONS = (
+    "UK",
+    "Ireland",
+    "Benelux",
+    "DACH",
+    "Nordics",
+    "Iberia",
+    "France",
+    "Italy",
+    "Poland",
+    "US East",
+    "US West",
+    "Canada",
+    "Brazil",
+    "Mexico",
+    "India",
+    "Singapore",
+    "Japan",
+    "Australia",
+    "South Africa",
+    "UAE",
+    "Head office",
+    "Retail",
+    "Commercial",
+    "Group",
+)
+GOALS = (
+    "cut manual handling time",
+    "flag risky cases earlier",
+    "answer routine questions",
+    "speed up month-end close",
+    "improve first-contact resolution",
+    "reduce rework and errors",
+    "prioritise the review queue",
+    "draft first versions faster",
+)
+AUDIENCES = (
+    "case handlers",
+    "the service desk",
+    "analysts",
+    "customers",
+    "the review panel",
+    "field staff",
+    "brokers",
+    "new joiners",
+)
+FIRST_NAMES = (
+    "Aisha",
+    "Ben",
+    "Chloe",
+    "Daniel",
+    "Elena",
+    "Farid",
+    "Grace",
+    "Hiro",
+    "Ines",
+    "Jonas",
+    "Kemi",
+    "Liam",
+    "Maya",
+    "Nikhil",
+    "Olga",
+    "Pedro",
+    "Quinn",
+    "Rosa",
+    "Sven",
+    "Tara",
+    "José",
+    "Zoë",
+    "Björn",
+    "Sinéad",
+)
+LAST_NAMES = (
+    "Adeyemi",
+    "Brown",
+    "Chen",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Garcia",
+    "Hughes",
+    "Ivanova",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Murphy",
+    "Nakamura",
+    "Okafor",
+    "Patel",
+    "Rossi",
+    "Schmidt",
+    "Taylor",
+    "Walsh",
+    "Álvarez",
+    "Müller",
+    "Åkesson",
+    "O'Brien",
+)
+DOMAIN = "northwind.example"
+FIRST_DAY = date(2019, 1, 1)
+
+
+# -- data ----------------------------------------------------------------------------------------
+
+
+def _ascii(text: str) -> str:
+    table = str.maketrans("éëöüÁáÅåÖÜ'", "eeouAaAaOU ")
+    return text.translate(table).replace(" ", "")
+
+
+def tracker_rows(rng: random.Random, count: int, prefix: str) -> Iterator[tuple[Any, ...]]:
+    """``count`` realistic tracker rows (one value per HEADER column; None for an empty cell)."""
+    previous: tuple[Any, ...] | None = None
+    for i in range(1, count + 1):
+        if previous is not None and rng.random() < 0.005:
+            # A copy-pasted row: an exact duplicate the import must merge.
+            yield previous
+            continue
+        subject = rng.choice(NAME_SUBJECTS)
+        technique = rng.choice(TECHNIQUES)
+        name = f"{rng.choice(NAME_LEADS)} {subject} {rng.choice(NAME_KINDS)}"
+        if rng.random() < 0.85:
+            name += f" – {rng.choice(REGIONS)}"
+        department = rng.choice(DEPARTMENTS)
+        description = (
+            f"{subject[0].upper()}{subject[1:]} with {technique.lower()} to {rng.choice(GOALS)} "
+            f"for {rng.choice(AUDIENCES)} in {department}; phase {rng.randint(1, 4)}."
+        )
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        roll = rng.random()
+        owner = f"{first} {last}" if roll < 0.8 else (f"{last}, {first}" if roll < 0.95 else None)
+        roll = rng.random()
+        email_user = f"{_ascii(first).lower()}.{_ascii(last).lower()}"
+        email = (
+            f"{email_user}@{DOMAIN}" if roll < 0.9 else (f"{email_user}@" if roll < 0.902 else None)
+        )
+        status = rng.choices(STATUSES, STATUS_WEIGHTS)[0]
+        if rng.random() < 0.03:
+            status = status.lower() if rng.random() < 0.5 else status + " "
+        vendor = rng.choice(VENDORS) or None
+        started = FIRST_DAY + timedelta(days=rng.randrange(2400))
+        go_live: date | str | None = None
+        if status.strip().lower() in LIVE_STATUSES:
+            go_live = started + timedelta(days=rng.randint(30, 400))
+        elif rng.random() < 0.02:
+            go_live = rng.choice(("TBC", "Q1 2026"))
+        roll = rng.random()
+        if roll < 0.3:
+            benefits: float | str | None = float(rng.randrange(5, 500) * 1000)
+        elif roll < 0.8:
+            benefits = f"Saves about {rng.randrange(2, 90) * 50:,} staff hours a year"
+        else:
+            benefits = None
+        updated = datetime(2024, 1, 1, 8, 0) + timedelta(minutes=rng.randrange(0, 700_000))
+        row = (
+            f"{prefix}-{i:06d}",
+            name,
+            description,
+            department,
+            owner,
+            email,
+            status,
+            vendor,
+            technique,
+            started,
+            go_live,
+            benefits,
+            rng.choice(PERSONAL_DATA),
+            rng.choice(RISK_TIERS),
+            rng.choice(TOPICS),
+            "In-house" if vendor is None else rng.choice(SOURCING),
+            rng.choice(HIGH_IMPACT),
+            rng.choice(DPIA),
+            updated,
+            rng.choice(NOTES) if rng.random() < 0.15 else None,
+        )
+        previous = row
+        yield row
+
+
+class _Formats:
+    def __init__(self, workbook: Any) -> None:
+        self.date = workbook.add_format({"num_format": "yyyy-mm-dd"})
+        self.stamp = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+        self.bold = workbook.add_format({"bold": True})
+
+
+def write_row(ws: Any, r: int, row: Sequence[Any], fmt: _Formats) -> None:
+    """Write one row with the cell type each value calls for (empty cells are left out)."""
+    for c, value in enumerate(row):
+        if value is None or value == "":
+            continue
+        if isinstance(value, str):
+            ws.write_string(r, c, value)
+        elif isinstance(value, datetime):
+            ws.write_datetime(r, c, value, fmt.stamp)
+        elif isinstance(value, date):
+            ws.write_datetime(r, c, value, fmt.date)
+        else:
+            ws.write_number(r, c, value)
+
+
+def _workbook(path: Path) -> Any:
+    import xlsxwriter
+
+    return xlsxwriter.Workbook(
+        str(path),
+        {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+
+
+def make_big_tracker(path: Path, rows: int, seed: int = SEED) -> None:
+    """The single large tracker: one sheet, header on row 1, ``rows`` data rows."""
+    rng = random.Random(seed)
+    workbook = _workbook(path)
+    fmt = _Formats(workbook)
+    ws = workbook.add_worksheet("AI use cases")
+    for c, label in enumerate(HEADER):
+        ws.write_string(0, c, label, fmt.bold)
+    for r, row in enumerate(tracker_rows(rng, rows, "UC"), start=1):
+        write_row(ws, r, row, fmt)
+    workbook.close()
+
+
+def _csv_value(value: Any, day_first: bool) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.strftime("%d/%m/%Y %H:%M" if day_first else "%Y-%m-%d %H:%M")
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y" if day_first else "%Y-%m-%d")
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
+
+
+def make_many_trackers(folder: Path, count: int, rows: int, seed: int = SEED) -> dict[str, int]:
+    """``count`` small trackers in department folders, in five layouts; returns files per layout."""
+    rng = random.Random(seed + 1)
+    layouts = ("plain", "title_block", "lists_sheet", "csv", "csv_eu")
+    made = dict.fromkeys(layouts, 0)
+    for i in range(count):
+        layout = layouts[i % len(layouts)]
+        made[layout] += 1
+        department = DEPARTMENTS[rng.randrange(len(DEPARTMENTS))]
+        sub = folder / department.lower().replace(" & ", "_").replace(" ", "_")
+        sub.mkdir(parents=True, exist_ok=True)
+        data = list(tracker_rows(rng, rows, f"T{i:03d}"))
+        stem = f"{department} AI tracker {i:03d}"
+        if layout == "csv":
+            with (sub / f"{stem}.csv").open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh)
+                writer.writerow(HEADER)
+                writer.writerows([_csv_value(v, False) for v in row] for row in data)
+            continue
+        if layout == "csv_eu":
+            with (sub / f"{stem}.csv").open(
+                "w", encoding="cp1252", errors="replace", newline=""
+            ) as fh:
+                writer = csv.writer(fh, delimiter=";", lineterminator="\r\n")
+                writer.writerow(HEADER)
+                writer.writerows([_csv_value(v, True) for v in row] for row in data)
+            continue
+        workbook = _workbook(sub / f"{stem}.xlsx")
+        fmt = _Formats(workbook)
+        top = 0
+        if layout == "lists_sheet":
+            notes = workbook.add_worksheet("Instructions")
+            notes.write_string(0, 0, "How to fill in this tracker")
+            notes.write_string(1, 0, "One row per AI use case. Pick the status from the list.")
+        ws = workbook.add_worksheet("Tracker" if layout != "plain" else "AI use cases")
+        header = HEADER
+        if layout == "title_block":
+            ws.merge_range(0, 0, 0, 5, f"{department} — AI use-case register", fmt.bold)
+            ws.write_string(1, 0, "Owned by the AI governance office; last reviewed June 2025")
+            top, header = 3, ALT_HEADER
+        for c, label in enumerate(header):
+            ws.write_string(top, c, label, fmt.bold)
+        for r, row in enumerate(data, start=top + 1):
+            if layout == "lists_sheet" and r == 7:
+                ws.set_row(r, None, None, {"hidden": True})
+            write_row(ws, r, row, fmt)
+        if layout == "lists_sheet":
+            lists = workbook.add_worksheet("Lists")
+            for r, status in enumerate(STATUSES):
+                lists.write_string(r, 0, status)
+            lists.hide()
+            ws.data_validation(
+                top + 1,
+                STATUS_COL,
+                top + rows,
+                STATUS_COL,
+                {"validate": "list", "source": f"=Lists!$A$1:$A${len(STATUSES)}"},
+            )
+        workbook.close()
+    return made
+
+
+# -- child processes -----------------------------------------------------------------------------
+
+
+def _self_rss_kb() -> int:
+    import resource
+
+    return _kb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _kb(maxrss: int) -> int:
+    # ru_maxrss is in kilobytes on Linux, in bytes on macOS.
+    return maxrss // 1024 if sys.platform == "darwin" else maxrss
+
+
+def child_main(argv: list[str]) -> int:
+    """``--child KIND RESULT_JSON ARGS...``: run one measured task and write its figures."""
+    kind, result_path, *args = argv
+    result: dict[str, Any]
+    if kind == "baseline":
+        import python_calamine
+
+        source, target = Path(args[0]), Path(args[1])
+        workbook = _workbook(target)  # imports xlsxwriter before the start-up RSS is taken
+        fmt = _Formats(workbook)
+        ws = workbook.add_worksheet("Copy")
+        startup_kb = _self_rss_kb()
+        tick = time.perf_counter()
+        book = python_calamine.CalamineWorkbook.from_path(str(source))
+        rows = book.get_sheet_by_index(0).to_python()
+        read_s = time.perf_counter() - tick
+        tick = time.perf_counter()
+        for r, row in enumerate(rows):
+            write_row(ws, r, row, fmt)
+        workbook.close()
+        write_s = time.perf_counter() - tick
+        result = {"read_s": read_s, "write_s": write_s, "rows": len(rows)}
+    elif kind == "import":
+        from aiinventory.api import run_import
+
+        out, paths = Path(args[0]), [Path(a) for a in args[1:]]
+        startup_kb = _self_rss_kb()
+        tick = time.perf_counter()
+        imported = run_import(paths, out)
+        total_s = time.perf_counter() - tick
+        result = {
+            "total_s": total_s,
+            "timings_s": imported.summary.timings_s,
+            "counts": imported.summary.counts,
+            "exit_code": imported.exit_code,
+            "warnings": len(imported.summary.warnings),
+        }
+    else:
+        raise SystemExit(f"unknown child task {kind!r}")
+    result["startup_rss_kb"] = startup_kb
+    Path(result_path).write_text(json.dumps(result), encoding="utf-8")
+    return 0
+
+
+def run_child(kind: str, args: list[str], work: Path) -> tuple[dict[str, Any], int]:
+    """Run ``--child KIND`` in a fresh interpreter; returns its figures and its peak RSS in KB."""
+    result_path = work / f"child-{kind}.json"
+    result_path.unlink(missing_ok=True)
+    argv = [sys.executable, str(Path(__file__).resolve()), "--child", kind, str(result_path), *args]
+    pid = os.posix_spawn(sys.executable, argv, os.environ)
+    _, status, usage = os.wait4(pid, 0)
+    code = os.waitstatus_to_exitcode(status)
+    if code != 0 or not result_path.exists():
+        raise SystemExit(f"the {kind} child process failed (exit status {code})")
+    return json.loads(result_path.read_text(encoding="utf-8")), _kb(usage.ru_maxrss)
+
+
+# -- report --------------------------------------------------------------------------------------
+
+
+def _mb(kb: int) -> float:
+    return kb / 1024
+
+
+def _verdict(ok: bool) -> str:
+    return "PASS" if ok else "MISS"
+
+
+def _profile(paths: list[Path], out: Path, label: str) -> None:
+    import cProfile
+    import pstats
+
+    from aiinventory.api import run_import
+
+    shutil.rmtree(out, ignore_errors=True)
+    profiler = cProfile.Profile()
+    tick = time.perf_counter()
+    profiler.runcall(run_import, paths, out)
+    elapsed = time.perf_counter() - tick
+    print(f"\n== cProfile of the {label} import ({elapsed:.1f} s under the profiler) ==")
+    for order in ("cumulative", "tottime"):
+        print(f"\n-- top 25 by {order} --")
+        pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(25)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Generate the inputs, run every scenario, print the figures and the verdicts."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0] if __doc__ else None)
+    parser.add_argument("--rows", type=int, default=100_000, help="rows of the large tracker")
+    parser.add_argument("--skip-many", action="store_true", help="skip the many-trackers scenario")
+    parser.add_argument("--trackers", type=int, default=500, help="files of the many scenario")
+    parser.add_argument("--tracker-rows", type=int, default=200, help="rows per small tracker")
+    parser.add_argument(
+        "--profile",
+        choices=("single", "many"),
+        action="append",
+        default=[],
+        help="also run that import under cProfile (not timed) and print the top 25 functions",
+    )
+    parser.add_argument("--workdir", type=Path, help="keep inputs and outputs here")
+    parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    args = parser.parse_args(argv)
+    if args.rows < 1 or args.trackers < 1 or args.tracker_rows < 1:
+        parser.error("--rows, --trackers and --tracker-rows must be at least 1")
+
+    with tempfile.TemporaryDirectory(prefix="aiinventory-bench-") as tmp:
+        work = args.workdir.resolve() if args.workdir else Path(tmp)
+        work.mkdir(parents=True, exist_ok=True)
+        return _run(args, work)
+
+
+def _run(args: argparse.Namespace, work: Path) -> int:
+    print(f"aiinventory spreadsheet import benchmark  (work folder: {work})")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, seed {SEED}\n")
+
+    big = work / "tracker.xlsx"
+    tick = time.perf_counter()
+    make_big_tracker(big, args.rows)
+    print(
+        f"generated {big.name}: {args.rows:,} rows x {len(HEADER)} columns, "
+        f"{big.stat().st_size / 1e6:.1f} MB, in {time.perf_counter() - tick:.1f} s"
+    )
+
+    base, base_kb = run_child("baseline", [str(big), str(work / "baseline-copy.xlsx")], work)
+    base_s = base["read_s"] + base["write_s"]
+    print(
+        f"baseline: read {base['read_s']:.2f} s ({base['rows']:,} rows incl. header) + "
+        f"write {base['write_s']:.2f} s = {base_s:.2f} s; peak RSS {_mb(base_kb):.0f} MB "
+        f"(start-up {_mb(base['startup_rss_kb']):.0f} MB)"
+    )
+
+    out_single = work / "out-single"
+    shutil.rmtree(out_single, ignore_errors=True)
+    single, single_kb = run_child("import", [str(out_single), str(big)], work)
+    print(
+        f"end to end: {single['total_s']:.2f} s; peak RSS {_mb(single_kb):.0f} MB "
+        f"(start-up {_mb(single['startup_rss_kb']):.0f} MB); exit code {single['exit_code']}"
+    )
+    print("  stages (summary.timings_s): " + _stages(single["timings_s"]))
+    print("  counts: " + _counts(single["counts"]))
+    if single["counts"].get("rows_read") != args.rows or single["counts"].get("rejects"):
+        print(f"  CHECK: expected {args.rows:,} rows read and no rejects")
+
+    many: dict[str, Any] | None = None
+    many_kb = 0
+    if not args.skip_many:
+        folder = work / "trackers"
+        shutil.rmtree(folder, ignore_errors=True)
+        tick = time.perf_counter()
+        layouts = make_many_trackers(folder, args.trackers, args.tracker_rows)
+        print(
+            f"\ngenerated {args.trackers} trackers of {args.tracker_rows} rows in "
+            f"{time.perf_counter() - tick:.1f} s: "
+            + ", ".join(f"{n} {layout}" for layout, n in layouts.items())
+        )
+        out_many = work / "out-many"
+        shutil.rmtree(out_many, ignore_errors=True)
+        many, many_kb = run_child("import", [str(out_many), str(folder)], work)
+        print(
+            f"{args.trackers} trackers end to end: {many['total_s']:.2f} s; peak RSS "
+            f"{_mb(many_kb):.0f} MB; exit code {many['exit_code']}; "
+            f"{many['warnings']} warning groups"
+        )
+        print("  stages (summary.timings_s): " + _stages(many["timings_s"]))
+        print("  counts: " + _counts(many["counts"]))
+        expected = args.trackers * args.tracker_rows
+        if many["counts"].get("rows_read") != expected or many["counts"].get("files_failed"):
+            print(f"  CHECK: expected {expected:,} rows read and no failed files")
+
+    ratio = single["total_s"] / base_s
+    ratio_ok = ratio <= TARGET_RATIO
+    rss_ok = _mb(single_kb) <= TARGET_RSS_MB
+    verdicts = [ratio_ok, rss_ok]
+    table = [
+        ("measure", "value", "target", "result"),
+        ("baseline read, calamine (s)", f"{base['read_s']:.2f}", "", ""),
+        ("baseline write, xlsxwriter (s)", f"{base['write_s']:.2f}", "", ""),
+        ("baseline total (s)", f"{base_s:.2f}", "", ""),
+        ("end-to-end import (s)", f"{single['total_s']:.2f}", "", ""),
+        ("ratio end-to-end / baseline", f"{ratio:.2f}", f"<= {TARGET_RATIO}", _verdict(ratio_ok)),
+        (
+            "peak RSS, end-to-end import (MB)",
+            f"{_mb(single_kb):.0f}",
+            f"<= {TARGET_RSS_MB:.0f}",
+            _verdict(rss_ok),
+        ),
+        ("peak RSS, baseline (MB)", f"{_mb(base_kb):.0f}", "", ""),
+    ]
+    if many is not None:
+        many_ok = many["total_s"] <= TARGET_MANY_S
+        verdicts.append(many_ok)
+        table.append(
+            (
+                f"{args.trackers} trackers x {args.tracker_rows} rows (s)",
+                f"{many['total_s']:.2f}",
+                f"<= {TARGET_MANY_S:.0f}",
+                _verdict(many_ok),
+            )
+        )
+        table.append((f"peak RSS, {args.trackers} trackers (MB)", f"{_mb(many_kb):.0f}", "", ""))
+    else:
+        table.append(("many trackers (s)", "skipped", f"<= {TARGET_MANY_S:.0f}", "-"))
+
+    print(f"\nResults ({args.rows:,}-row tracker)")
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for i, row in enumerate(table):
+        print(f"  {row[0]:<{widths[0]}}  {row[1]:>{widths[1]}}  {row[2]:<{widths[2]}}  {row[3]}")
+        if i == 0:
+            print("  " + "-" * (sum(widths) + 12))
+
+    for which in args.profile:
+        if which == "single":
+            _profile([big], work / "out-profile-single", f"{args.rows:,}-row tracker")
+        elif not args.skip_many:
+            _profile([work / "trackers"], work / "out-profile-many", "many-trackers")
+    return 1 if args.strict and not all(verdicts) else 0
+
+
+def _stages(timings: dict[str, float]) -> str:
+    return ", ".join(f"{stage} {seconds:.2f} s" for stage, seconds in timings.items())
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{key} {value:,}" for key, value in counts.items())
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--child":
+        sys.exit(child_main(sys.argv[2:]))
+    sys.exit(main())

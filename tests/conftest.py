@@ -1,0 +1,89 @@
+"""Shared fixtures: real workbooks written by openpyxl/xlsxwriter, and a runner for imports."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from aiinventory.api import ImportResult, run_import
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+
+@pytest.fixture(autouse=True)
+def _fixed_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AIINVENTORY_FIXED_NOW", "2026-01-15T09:00:00+00:00")
+
+
+def write_workbook(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Path:
+    """Write an xlsx with openpyxl: one sheet per key, rows as given (None = empty cell)."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        for row in rows:
+            ws.append(list(row))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+@dataclass
+class Outputs:
+    """An import's result and its output files, parsed."""
+
+    result: ImportResult
+    out: Path
+
+    @property
+    def records(self) -> list[dict[str, str]]:
+        with (self.out / "records.csv").open(encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    @property
+    def records_jsonl(self) -> list[dict[str, Any]]:
+        lines = (self.out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+    @property
+    def inventory(self) -> list[dict[str, str]]:
+        with (self.out / "inventory.csv").open(encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    @property
+    def rejects(self) -> list[dict[str, str]]:
+        with (self.out / "rejects.csv").open(encoding="utf-8-sig", newline="") as fh:
+            return list(csv.DictReader(fh))
+
+    @property
+    def run(self) -> dict[str, Any]:
+        data: dict[str, Any] = json.loads((self.out / "run.json").read_text(encoding="utf-8"))
+        return data
+
+    def warning_codes(self) -> list[str]:
+        return [w["code"] for w in self.run["warnings"]]
+
+    def by_name(self) -> dict[str, dict[str, str]]:
+        return {r["name"]: r for r in self.records}
+
+
+@pytest.fixture
+def run_import_into(tmp_path: Path) -> Callable[..., Outputs]:
+    """Import paths into a fresh output folder under tmp_path; returns the parsed outputs."""
+    counter = {"n": 0}
+
+    def _run(*paths: Path, out: Path | None = None, **kwargs: Any) -> Outputs:
+        counter["n"] += 1
+        target = out or tmp_path / f"out{counter['n']}"
+        result = run_import(list(paths), target, **kwargs)
+        return Outputs(result, target)
+
+    return _run

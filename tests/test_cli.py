@@ -1,0 +1,130 @@
+"""The command line: exit codes, the lock, inspect and its remembered mappings, the demo data."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from aiinventory.cli import main
+from aiinventory.run_lock import RunLock
+
+from .conftest import REPO, write_workbook
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_import_exit_codes(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, out, _ = invoke("import", str(good), "--out", str(tmp_path / "o1"))
+    assert code == 0, out
+    assert "1 records, 1 use cases, 0 rejects" in out
+
+    bad = write_workbook(tmp_path / "bad.xlsx", {"S": [["Use case", "Summary"], [None, "x"]]})
+    code, _, _ = invoke("import", str(good), str(bad), "--out", str(tmp_path / "o2"))
+    assert code == 3
+
+    code, _, err = invoke("import", str(tmp_path / "missing"), "--out", str(tmp_path / "o3"))
+    assert code == 2 and "no such file or folder" in err
+
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "fields.yaml").write_text("nmae:\n  - Thing\n", encoding="utf-8")
+    code, _, err = invoke("import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o4"))
+    assert code == 2 and "unknown field 'nmae'" in err and "fields.yaml" in err
+    assert not (tmp_path / "o4" / "inventory.csv").exists()
+
+
+def test_second_run_while_locked_exits_4_and_touches_nothing(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    with RunLock(out / "state.sqlite"):
+        code, _, err = invoke("import", str(good), "--out", str(out))
+    assert code == 4 and "another aiinventory run" in err
+    assert not (out / "inventory.csv").exists()
+    code, _, _ = invoke("import", str(good), "--out", str(out))  # the lock went with its holder
+    assert code == 0
+
+
+def test_inspect_json_and_write_mapping_round_trip(tmp_path: Path) -> None:
+    path = write_workbook(
+        tmp_path / "odd.xlsx",
+        {"Data": [["Thingamajig", "Lifecycle"], ["Alpha", "Live"], ["Beta", "Idea"]]},
+    )
+    code, out, _ = invoke("inspect", str(path), "--json")
+    assert code == 0
+    info = json.loads(out.splitlines()[0])
+    sheet = info["sheets"][0]
+    assert sheet["header_row"] == 1
+    assert {c["header"]: c["field"] for c in sheet["columns"]} == {
+        "Thingamajig": None,
+        "Lifecycle": "stage",
+    }
+
+    # The analyst confirms the draft, naming the unmapped column, and imports with it.
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    code, _, err = invoke("inspect", str(path), "--write-mapping", str(maps / "sources.yaml"))
+    assert code == 0 and "wrote 1 source rule" in err
+    text = (maps / "sources.yaml").read_text(encoding="utf-8")
+    assert "Thingamajig: null" in text
+    (maps / "sources.yaml").write_text(
+        text.replace("Thingamajig: null", "Thingamajig: name"), encoding="utf-8"
+    )
+    code, out, _ = invoke("import", str(path), "--mappings", str(maps), "--out", str(tmp_path / "o"))
+    assert code == 0 and "2 records" in out
+
+
+def test_runs_lists_past_runs(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    for _ in range(2):
+        invoke("import", str(good), "--out", str(tmp_path / "out"))
+    code, out, _ = invoke("runs", "--state", str(tmp_path / "out" / "state.sqlite"), "--json")
+    assert code == 0
+    found = json.loads(out)
+    assert [r["run_id"] for r in found] == [2, 1]
+    assert all(r["exit_code"] == 0 and r["counts"]["records"] == 1 for r in found)
+
+
+def test_sample_data_demo(tmp_path: Path) -> None:
+    code, out, _ = invoke(
+        "import",
+        str(REPO / "sample_data"),
+        "--mappings",
+        str(REPO / "sample_data" / "mappings"),
+        "--out",
+        str(tmp_path / "demo"),
+    )
+    assert code == 0, out
+    run = json.loads((tmp_path / "demo" / "run.json").read_text(encoding="utf-8"))
+    counts = run["counts"]
+    assert counts["files_read"] == 6
+    assert counts["records"] == counts["rows_read"] == 89
+    assert counts["use_cases"] == 88  # the HR tracker lists one use case twice
+    assert run["skipped_rows"] == {"blank": 2, "redacted": 1, "totals": 1}
+    assert {s["sheet"] for s in run["skipped_sheets"]} == {"Instructions", "Lists"}
+    inventory = json.loads((tmp_path / "demo" / "inventory.json").read_text(encoding="utf-8"))
+    departments = {uc["department"] for uc in inventory}
+    assert departments == {
+        "Customer Service",
+        "Finance",
+        "Human Resources",
+        "IT",
+        "Legal & Compliance",
+        "Marketing",
+    }
+    assert {uc["organization"] for uc in inventory} == {"Northwind Mutual"}
+    assert all(uc["sources"] and uc["sources"][0]["row"] for uc in inventory)
+
+
+def test_readme_documents_every_command() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    for name in main.commands:
+        assert re.search(rf"aiinventory {name}\b", readme), f"README lacks `aiinventory {name}`"
+    for code in ("0", "1", "2", "3", "4", "130", "143"):
+        assert re.search(rf"\|\s*`?{code}`?\s*\|", readme), f"README lacks exit code {code}"

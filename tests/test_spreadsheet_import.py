@@ -1,0 +1,401 @@
+"""Spreadsheet import, feature by feature, on workbooks written by real writers."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import openpyxl
+import xlsxwriter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from .conftest import write_workbook
+
+HEADER = ["Use Case ID", "Use Case Name", "Summary", "Department", "Owner", "Owner Email", "Status"]
+
+
+def test_header_below_title_block_and_notes(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "in" / "finance.xlsx",
+        {
+            "Tracker": [
+                ["Finance — AI initiatives"],
+                ["Last updated: 30/09/2025"],
+                [],
+                ["Legend: RAG status per steering committee", None, "confidential"],
+                HEADER,
+                ["FIN-1", "Invoice OCR", "Reads invoices", "Finance", "Ann Lee", "Ann@X.example", "Live"],
+                ["FIN-2", "Spend cube", "Classifies spend", "Finance", "Bo Li", "bo@x.example", "Idea"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    recs = out.by_name()
+    assert set(recs) == {"Invoice OCR", "Spend cube"}
+    assert recs["Invoice OCR"]["row"] == "6"
+    assert recs["Invoice OCR"]["owner_email"] == "ann@x.example"
+    assert recs["Invoice OCR"]["stage"] == "deployed"
+    assert recs["Invoice OCR"]["stage_raw"] == "Live"
+    assert recs["Spend cube"]["source_id"] == "FIN-2"
+    assert out.result.exit_code == 0
+
+
+def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:
+    path = tmp_path / "it.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("Register")
+    ws.merge_range("A1:B1", "Use case")
+    ws.merge_range("C1:E1", "Delivery")
+    for j, label in enumerate(["ID", "Title", "Stage", "Go-live", "Vendor"]):
+        ws.write_string(1, j, label)
+    date_fmt = wb.add_format({"num_format": "yyyy-mm-dd"})
+    ws.write_row(2, 0, ["IT-1", "Code assistant", "Production"])
+    ws.write_datetime(2, 3, dt.datetime(2024, 3, 1), date_fmt)
+    ws.write_string(2, 4, "GitHub")
+    wb.close()
+    from aiinventory.api import inspect_paths
+
+    sheet = inspect_paths([path])[0]["sheets"][0]
+    assert sheet["header_rows"] == [1, 2]
+    labels = {c["header"]: c["field"] for c in sheet["columns"]}
+    assert labels["Delivery / Go-live"] == "date_deployed"
+    rec = run_import_into(path).records[0]
+    assert (rec["name"], rec["date_deployed"], rec["vendor_name"]) == (
+        "Code assistant",
+        "2024-03-01",
+        "GitHub",
+    )
+
+
+def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_import_into) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tracker"
+    ws.append(["Initiative", "Status"])
+    ws.append(["Churn model", "Business case"])
+    ws.append(["Chat assistant", "Hypercare"])
+    lists = wb.create_sheet("Lists")
+    for word in ["Idea", "Business case", "Hypercare", "Live"]:
+        lists.append([word])
+    lists.sheet_state = "hidden"
+    dv = DataValidation(type="list", formula1="=Lists!$A$1:$A$4")
+    ws.add_data_validation(dv)
+    dv.add("B2:B50")
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+
+    out = run_import_into(path)
+    assert [s["sheet"] for s in out.run["skipped_sheets"]] == ["Lists"]
+    assert "vocabulary" in out.run["skipped_sheets"][0]["reason"]
+    recs = out.by_name()
+    assert recs["Churn model"]["stage"] == "idea"
+    assert recs["Chat assistant"]["stage"] == "unknown"
+    assert recs["Chat assistant"]["stage_raw"] == "Hypercare"
+    messages = " ".join(w["message"] for w in out.run["warnings"])
+    assert "dropdown" in messages and "'Hypercare'" in messages
+
+
+def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_into) -> None:
+    text = (
+        'Use case;Owner;Stage;Date raised;Benefit\r\n'
+        'Recrutement assisté;José Álvarez;Pilot;17/01/2025;"€ 10.000; maybe more"\r\n'
+        "Zoë's rota bot;Zoë Müller;Live;03/04/2025;€ 5.000\r\n"
+    )
+    path = tmp_path / "hr.csv"
+    path.write_bytes(text.encode("cp1252"))
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: hr.csv\n    day_first: true\n    department: Human Resources\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(path, mappings_dir=mappings)
+    recs = out.by_name()
+    assert recs["Recrutement assisté"]["owner_name"] == "José Álvarez"
+    assert recs["Recrutement assisté"]["date_initiated"] == "2025-01-17"
+    assert recs["Recrutement assisté"]["benefits"] == "€ 10.000; maybe more"
+    assert recs["Zoë's rota bot"]["date_initiated"] == "2025-04-03"  # day-first as configured
+    assert recs["Zoë's rota bot"]["department"] == "Human Resources"
+    assert "ambiguous_date" not in out.warning_codes()  # day_first was set for this source
+
+
+def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:
+    wb = openpyxl.Workbook()
+    wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    ws = wb.active
+    ws.append(["Project", "Started", "Go-live date", "Last updated"])
+    ws.append(["Mac era", dt.date(2023, 5, 1), "March 2025", "2025-06-30"])
+    path1904 = tmp_path / "mac.xlsx"
+    wb.save(path1904)
+    path_serial = write_workbook(
+        tmp_path / "serial.xlsx",
+        {"S": [["Project", "Started", "Go-live date"], ["Serial", 45292, "14 Mar 2025"]]},
+    )
+    recs = run_import_into(path1904, path_serial).by_name()
+    assert recs["Mac era"]["date_initiated"] == "2023-05-01"
+    assert recs["Mac era"]["date_deployed"] == "2025-03"
+    assert recs["Mac era"]["last_updated"].startswith("2025-06-30")
+    assert recs["Serial"]["date_initiated"] == "2024-01-01"  # serial 45292 in the 1900 system
+    assert recs["Serial"]["date_deployed"] == "2025-03-14"
+
+
+def test_totals_blank_redacted_and_repeated_header_rows_are_counted(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "cs.xlsx",
+        {
+            "Active": [
+                ["Project", "Status", "Cost"],
+                ["Claims triage", "Live", 10],
+                [],
+                ["REDACTED", "REDACTED", "REDACTED"],
+                ["Project", "Status", "Cost"],
+                ["Call summaries", "Pilot", 5],
+                ["Total", 2, 15],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(out.by_name()) == ["Call summaries", "Claims triage"]
+    assert out.run["skipped_rows"] == {
+        "blank": 1,
+        "redacted": 1,
+        "repeated_header": 1,
+        "totals": 1,
+    }
+    assert out.run["counts"]["rows_read"] == 2
+
+
+def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "usda.xlsx",
+        {"S": [["Use Case Name", "Summary"], ["USDA-001: Repair Spend", "Repairs"], ["Plain", "x"]]},
+    )
+    recs = run_import_into(path).by_name()
+    assert recs["Repair Spend"]["source_id"] == "USDA-001"
+    assert recs["Repair Spend"]["name_raw"] == "USDA-001: Repair Spend"
+    assert recs["Plain"]["source_id"] == ""
+
+
+def test_unmapped_columns_are_kept_as_extras(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "x.xlsx",
+        {"S": [["Use Case Name", "Steering committee verdict"], ["Forecasting", "go ahead"]]},
+    )
+    out = run_import_into(path)
+    assert out.records_jsonl[0]["extras"] == {"Steering committee verdict": "go ahead"}
+
+
+def test_federal_stage_crosswalk_and_unmappable_values(tmp_path: Path, run_import_into) -> None:
+    rows = [["Use Case Name", "Stage of Development", "Is the AI use case high-impact?"]]
+    expected = {
+        "Initiation": "idea",
+        "Development and Acquisition": "in_development",
+        "Implementation and Assessment": "pilot",
+        "Operation and Maintenance": "deployed",
+        "Initiated": "idea",
+        "Acquisition and/or Development": "in_development",
+        "Pre-deployment": "in_development",
+        "Retired": "retired",
+        "Pilot": "pilot",
+        "Deployed": "deployed",
+        "Blue sky thinking": "unknown",
+    }
+    for i, stage in enumerate(expected):
+        rows.append([f"Case {i}", stage, "Rights-Impacting" if i == 0 else "Not high-impact"])
+    out = run_import_into(write_workbook(tmp_path / "fed.xlsx", {"S": rows}))
+    recs = out.by_name()
+    for i, (stage, canonical) in enumerate(expected.items()):
+        assert recs[f"Case {i}"]["stage"] == canonical, stage
+    assert recs["Case 0"]["high_impact"] == "yes"
+    assert recs["Case 1"]["high_impact"] == "no"
+    unmapped = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert len(unmapped) == 1 and "Blue sky thinking" in unmapped[0]["message"]
+    assert unmapped[0]["rows"] == [12]
+
+
+def test_row_without_name_is_rejected_and_run_exits_3(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {"S": [["Use Case Name", "Summary"], ["Good", "x"], [None, "orphan description"]]},
+    )
+    out = run_import_into(path)
+    assert out.result.exit_code == 3
+    (reject,) = out.rejects
+    assert (reject["sheet"], reject["row"], reject["reason_code"]) == ("S", "3", "missing_name")
+    assert "fill in the name" in reject["message"]
+    assert out.run["counts"]["rows_read"] == out.run["counts"]["records"] + 1
+
+
+def test_bad_files_are_rejected_with_reasons_and_others_still_import(
+    tmp_path: Path, run_import_into
+) -> None:
+    folder = tmp_path / "drive"
+    write_workbook(folder / "good.xlsx", {"S": [["Use Case Name"], ["Survives"]]})
+    (folder / "truncated.xlsx").write_bytes(b"PK\x03\x04" + b"\x00" * 40)
+    (folder / "page.xlsx").write_text("<html><body>not a workbook</body></html>")
+    (folder / "empty.csv").write_bytes(b"")
+    (folder / "really_csv.xlsx").write_text("Use Case Name,Stage\nMislabelled,Pilot\n")
+    (folder / "notes.txt").write_text("ignored: not a tracker type")
+    out = run_import_into(folder)
+    assert out.result.exit_code == 3
+    reasons = {Path(r["source_path"]).name: r["reason_code"] for r in out.rejects}
+    assert reasons == {
+        "truncated.xlsx": "corrupt",
+        "page.xlsx": "unsupported_format",
+        "empty.csv": "empty_file",
+    }
+    assert sorted(out.by_name()) == ["Mislabelled", "Survives"]
+    assert out.run["counts"]["files_failed"] == 3
+    assert any("is a csv file" in w["message"] for w in out.run["warnings"])
+
+
+def test_encrypted_workbook_is_rejected_as_encrypted(tmp_path: Path, run_import_into) -> None:
+    # An OOXML workbook saved with a password is an OLE container with these streams.
+    path = tmp_path / "secret.xlsx"
+    header = bytes.fromhex("d0cf11e0a1b11ae1")
+    path.write_bytes(header + b"\x00" * 504 + "EncryptionInfo".encode("utf-16-le") + b"\x00" * 64)
+    out = run_import_into(path)
+    assert [r["reason_code"] for r in out.rejects] == ["encrypted"]
+    assert "password" in out.rejects[0]["message"]
+
+
+def test_no_value_becomes_a_formula_in_exports(tmp_path: Path, run_import_into) -> None:
+    # Text cells that look like formulas, as a pasted or exported tracker can hold them.
+    path = tmp_path / "evil.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("S")
+    ws.write_string(0, 0, "Use Case Name")
+    ws.write_string(0, 1, "Summary")
+    ws.write_string(1, 0, '=HYPERLINK("http://evil.example","click")')
+    ws.write_string(1, 1, "+cmd|' /C calc'!A0")
+    wb.close()
+    out = run_import_into(path)
+    wb = openpyxl.load_workbook(out.out / "inventory.xlsx")
+    ws = wb["Inventory"]
+    cells = [row[1] for row in ws.iter_rows(min_row=2)]
+    assert [c.value for c in cells] == ['=HYPERLINK("http://evil.example","click")']
+    assert cells[0].data_type == "s"
+    inv_csv = (out.out / "inventory.csv").read_text(encoding="utf-8-sig")
+    assert "'=HYPERLINK" in inv_csv and "'+cmd" in inv_csv
+    inv_json = (out.out / "inventory.json").read_text(encoding="utf-8")
+    assert '"=HYPERLINK' in inv_json  # JSON keeps the raw value
+
+
+def test_exact_duplicate_rows_collapse_into_one_use_case(tmp_path: Path, run_import_into) -> None:
+    row = ["Interview scheduling", "Books interviews", "HR"]
+    path = write_workbook(
+        tmp_path / "hr.xlsx",
+        {"S": [["Use case", "Description", "Department"], row, ["Other", "x", "HR"], row]},
+    )
+    out = run_import_into(path)
+    assert out.run["counts"]["records"] == 3
+    assert out.run["counts"]["use_cases"] == 2
+    inv = {r["name"]: r for r in out.inventory}
+    assert inv["Interview scheduling"]["source_count"] == "2"
+    recs = [r for r in out.records if r["name"] == "Interview scheduling"]
+    assert len({r["record_id"] for r in recs}) == 2
+    assert len({r["use_case_id"] for r in recs}) == 1
+
+
+def test_reruns_are_byte_identical_and_keep_ids(tmp_path: Path, run_import_into) -> None:
+    src = write_workbook(
+        tmp_path / "in" / "t.xlsx",
+        {"S": [HEADER, ["A-1", "Alpha", "a", "Ops", "Al", "al@x.example", "Pilot"]]},
+    )
+    write_workbook(tmp_path / "in" / "u.xlsx", {"S": [["Project"], ["Beta"], ["Gamma"]]})
+    first = run_import_into(tmp_path / "in")
+    again = run_import_into(tmp_path / "in", out=first.out)  # same state, rerun
+    fresh = run_import_into(tmp_path / "in")  # a new state file
+    for name in (
+        "inventory.xlsx",
+        "inventory.csv",
+        "inventory.json",
+        "records.csv",
+        "records.jsonl",
+        "rejects.csv",
+        "dedupe_report.xlsx",
+    ):
+        assert (first.out / name).read_bytes() == (fresh.out / name).read_bytes(), name
+    assert [r["use_case_id"] for r in again.inventory] == [r["use_case_id"] for r in fresh.inventory]
+    assert src.exists()
+
+
+def test_ids_survive_a_row_inserted_above(tmp_path: Path, run_import_into) -> None:
+    path = tmp_path / "t.xlsx"
+    write_workbook(path, {"S": [["Use case"], ["Alpha"], ["Beta"]]})
+    first = run_import_into(path)
+    ids = {r["name"]: r["use_case_id"] for r in first.inventory}
+    write_workbook(path, {"S": [["Use case"], ["New one"], ["Alpha"], ["Beta"]]})
+    second = run_import_into(path, out=first.out)
+    ids2 = {r["name"]: r["use_case_id"] for r in second.inventory}
+    assert ids2["Alpha"] == ids["Alpha"] and ids2["Beta"] == ids["Beta"]
+    assert ids2["New one"] not in ids.values()
+
+
+def test_department_comes_from_the_path_with_a_warning(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "drive" / "procurement" / "AI tracker 2025.xlsx", {"S": [["Project"], ["Bot"]]}
+    )
+    out = run_import_into(tmp_path / "drive")
+    assert out.records[0]["department"] == "Procurement"
+    assert "department_from_path" in out.warning_codes()
+    assert path.exists()
+
+
+def test_hidden_rows_are_imported_and_flagged(tmp_path: Path, run_import_into) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in (["Project"], ["Visible"], ["Tucked away"]):
+        ws.append(row)
+    ws.row_dimensions[3].hidden = True
+    path = tmp_path / "h.xlsx"
+    wb.save(path)
+    recs = run_import_into(path).by_name()
+    assert recs["Tucked away"]["flags"] == "hidden_row"
+    assert recs["Visible"]["flags"] == ""
+
+
+def test_xls_and_ods_workbooks(tmp_path: Path, run_import_into) -> None:
+    import xlwt
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Old")
+    for r, row in enumerate([["Use Case Name", "Status"], ["Legacy scoring", "Live"]]):
+        for c, value in enumerate(row):
+            sheet.write(r, c, value)
+    book.save(str(tmp_path / "old.xls"))
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Register")
+    for row in (["Title", "Stage"], ["Open office bot", "Pilot"]):
+        tr = TableRow()
+        for value in row:
+            cell = TableCell(valuetype="string")
+            cell.addElement(P(text=value))
+            tr.addElement(cell)
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(tmp_path / "reg.ods"))
+
+    recs = run_import_into(tmp_path / "old.xls", tmp_path / "reg.ods").by_name()
+    assert recs["Legacy scoring"]["stage"] == "deployed"
+    assert recs["Open office bot"]["stage"] == "pilot"
+    assert recs["Open office bot"]["sheet"] == "Register"
+
+
+def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "odd.xlsx",
+        {"Data": [["Thingamajig", "Whatsit"], ["Alpha", "1"], ["Beta", "2"], ["Gamma", "3"]]},
+    )
+    out = run_import_into(path)
+    assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
+    assert "mappings/sources.yaml" in out.rejects[0]["message"]
+    assert out.result.exit_code == 3

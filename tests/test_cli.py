@@ -35,7 +35,9 @@ def test_import_exit_codes(tmp_path: Path) -> None:
     maps = tmp_path / "maps"
     maps.mkdir()
     (maps / "fields.yaml").write_text("nmae:\n  - Thing\n", encoding="utf-8")
-    code, _, err = invoke("import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o4"))
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o4")
+    )
     assert code == 2 and "unknown field 'nmae'" in err and "fields.yaml" in err
     assert not (tmp_path / "o4" / "inventory.csv").exists()
 
@@ -76,7 +78,9 @@ def test_inspect_json_and_write_mapping_round_trip(tmp_path: Path) -> None:
     (maps / "sources.yaml").write_text(
         text.replace("Thingamajig: null", "Thingamajig: name"), encoding="utf-8"
     )
-    code, out, _ = invoke("import", str(path), "--mappings", str(maps), "--out", str(tmp_path / "o"))
+    code, out, _ = invoke(
+        "import", str(path), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
     assert code == 0 and "2 records" in out
 
 

@@ -24,8 +24,24 @@ def test_header_below_title_block_and_notes(tmp_path: Path, run_import_into) -> 
                 [],
                 ["Legend: RAG status per steering committee", None, "confidential"],
                 HEADER,
-                ["FIN-1", "Invoice OCR", "Reads invoices", "Finance", "Ann Lee", "Ann@X.example", "Live"],
-                ["FIN-2", "Spend cube", "Classifies spend", "Finance", "Bo Li", "bo@x.example", "Idea"],
+                [
+                    "FIN-1",
+                    "Invoice OCR",
+                    "Reads invoices",
+                    "Finance",
+                    "Ann Lee",
+                    "Ann@X.example",
+                    "Live",
+                ],
+                [
+                    "FIN-2",
+                    "Spend cube",
+                    "Classifies spend",
+                    "Finance",
+                    "Bo Li",
+                    "bo@x.example",
+                    "Idea",
+                ],
             ]
         },
     )
@@ -97,7 +113,7 @@ def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_impo
 
 def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_into) -> None:
     text = (
-        'Use case;Owner;Stage;Date raised;Benefit\r\n'
+        "Use case;Owner;Stage;Date raised;Benefit\r\n"
         'Recrutement assisté;José Álvarez;Pilot;17/01/2025;"€ 10.000; maybe more"\r\n'
         "Zoë's rota bot;Zoë Müller;Live;03/04/2025;€ 5.000\r\n"
     )
@@ -170,7 +186,13 @@ def test_totals_blank_redacted_and_repeated_header_rows_are_counted(
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",
-        {"S": [["Use Case Name", "Summary"], ["USDA-001: Repair Spend", "Repairs"], ["Plain", "x"]]},
+        {
+            "S": [
+                ["Use Case Name", "Summary"],
+                ["USDA-001: Repair Spend", "Repairs"],
+                ["Plain", "x"],
+            ]
+        },
     )
     recs = run_import_into(path).by_name()
     assert recs["Repair Spend"]["source_id"] == "USDA-001"
@@ -318,7 +340,9 @@ def test_reruns_are_byte_identical_and_keep_ids(tmp_path: Path, run_import_into)
         "dedupe_report.xlsx",
     ):
         assert (first.out / name).read_bytes() == (fresh.out / name).read_bytes(), name
-    assert [r["use_case_id"] for r in again.inventory] == [r["use_case_id"] for r in fresh.inventory]
+    assert [r["use_case_id"] for r in again.inventory] == [
+        r["use_case_id"] for r in fresh.inventory
+    ]
     assert src.exists()
 
 

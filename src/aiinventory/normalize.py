@@ -125,6 +125,7 @@ class Normalizer:
             packed_name = packed.group(2) or packed.group(4)
             if source_id is None or source_id == packed_id:
                 source_id, name = packed_id, packed_name.strip()
+        name = " ".join(name.split())  # a name is one line, however the cell wrapped it
         if not name:
             others = len(raw) + len(item.extras)
             where = self._place(ctx, "name")

@@ -28,6 +28,7 @@ from .header_detection import (
     HeaderFailure,
     HeaderResult,
     detect_header,
+    realign_shifted_header,
     refine_by_content,
 )
 from .preflight import PreflightError, preflight
@@ -233,6 +234,14 @@ def _extract_sheet(
         return
     header: HeaderResult = found
     below = header.data_start - grid.first_row
+    if realign_shifted_header(header, head[below:], grid.first_col):
+        normalizer.warnings.add(
+            "header_shifted",
+            "the header row is one cell short of the data (an unlabelled row-number column comes "
+            "first); labels were moved one column right — check with `aiinventory inspect`",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     refine_by_content(header, head[below:], grid.first_col)
     sheet.header_rows = [r + 1 for r in header.header_rows]
     sheet.columns = header.columns

@@ -70,7 +70,7 @@ def _is_label(value: Any) -> bool:
 
 
 def _cell_text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
+    return value.replace("\ufeff", "").strip() if isinstance(value, str) else ""
 
 
 def map_columns(
@@ -264,6 +264,41 @@ def detect_header(
 
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")
+
+
+def _is_row_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int | float):
+        return float(value).is_integer()
+    return isinstance(value, str) and value.strip().isdigit()
+
+
+def realign_shifted_header(
+    header: HeaderResult, data_rows: list[list[Any]], first_col: int
+) -> bool:
+    """Move the labels one column right when the data has an unlabelled row-number column first.
+
+    Web-table exports write "Name,Summary," over rows "1,<name>,<summary>": the header is one
+    cell short and every label sits left of its data. The signs: the name column holds only
+    whole numbers, and the column right of the last label is filled in (almost) every row.
+    """
+    name_col = header.by_field.get("name")
+    rows = [r for r in data_rows if any(v not in ("", None) for v in r)]
+    if name_col is None or len(rows) < 2:
+        return False
+    labelled = [c.column for c in header.columns]
+    last = max(labelled) - first_col
+    j = name_col.column - first_col
+    numbers = sum(1 for r in rows if j < len(r) and _is_row_number(r[j]))
+    beyond = sum(1 for r in rows if last + 1 < len(r) and r[last + 1] not in ("", None))
+    if numbers < 0.9 * len(rows) or beyond < 0.8 * len(rows):
+        return False
+    first = min(labelled)
+    for col in header.columns:
+        col.column += 1
+    header.columns.insert(0, ColumnMapping(first, "(row number)", None, 0.0, "unmapped"))
+    return True
 
 
 def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> None:

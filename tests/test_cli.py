@@ -132,3 +132,17 @@ def test_readme_documents_every_command() -> None:
         assert re.search(rf"aiinventory {name}\b", readme), f"README lacks `aiinventory {name}`"
     for code in ("0", "1", "2", "3", "4", "130", "143"):
         assert re.search(rf"\|\s*`?{code}`?\s*\|", readme), f"README lacks exit code {code}"
+
+
+def test_readme_sync_config_example_is_valid(tmp_path: Path) -> None:
+    from aiinventory.config import load_sync_config
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    section = readme.split("#### The sync config", 1)[1]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "sync.yaml"
+    path.write_text(block, encoding="utf-8")
+    config = load_sync_config(path)
+    assert [s.path.name for s in config.sources] == ["Departments", "AI register.xlsx"]
+    assert config.dedupe.review_threshold < config.dedupe.merge_threshold
+    assert config.state_path == Path("/var/lib/aiinventory/state.sqlite")

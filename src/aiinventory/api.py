@@ -15,25 +15,31 @@ from typing import Any
 
 import yaml
 
-from .clock import now
+from . import __version__, failpoints
+from .clock import now, stable_hash
+from .config import SourceConfig, load_sync_config
 from .connectors.files import FileItem, discover_files
 from .errors import ConfigError
 from .export.atomic import atomic_path
-from .export.outputs import write_outputs
+from .export.outputs import OUTPUT_FILES, ExportCounts, write_outputs
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store
+from .sync_plan import content_hash, plan_sync
 from .warnings_log import WarningLog
 
 __all__ = [
+    "DryRunPlan",
     "ImportResult",
     "ProgressCallback",
     "inspect_paths",
     "list_runs",
+    "plan_sync_run",
     "run_import",
+    "run_sync",
     "write_mapping",
 ]
 
@@ -52,7 +58,11 @@ class ImportResult:
 
 
 def _read_item(
-    item: FileItem, mappings: Mappings, normalizer: Normalizer, report: FileReport
+    item: FileItem,
+    mappings: Mappings,
+    normalizer: Normalizer,
+    report: FileReport,
+    identity_path: str | None = None,
 ) -> tuple[list[SourceRecord], list[Reject]]:
     records: list[SourceRecord] = []
     rejects: list[Reject] = []
@@ -70,7 +80,7 @@ def _read_item(
         )
         return records, rejects
     for result in extract_spreadsheet(
-        item.path, item.source_path, item.relative, mappings, normalizer, report
+        item.path, item.source_path, item.relative, mappings, normalizer, report, identity_path
     ):
         if isinstance(result, Reject):
             rejects.append(result)
@@ -89,12 +99,15 @@ def run_import(
 ) -> ImportResult:
     """Import spreadsheets into the inventory in ``out``.
 
+    Runs are incremental: with a state file from an earlier run, files whose size, modification
+    time or content did not change are not read again.
+
     Args:
         paths: files and folders (searched recursively).
         out: the output folder; created if missing.
         mappings_dir: a folder whose mappings add to and override the shipped ones.
         state: the SQLite state file (default: ``out/state.sqlite``).
-        progress: called after each file.
+        progress: called after each file read.
         command: how the run is named in the run history.
 
     Raises:
@@ -103,22 +116,131 @@ def run_import(
     """
     if not paths:
         raise ConfigError("give at least one file or folder to import")
+    sources = [SourceConfig(path=p) for p in paths]
+    return _execute(sources, out, mappings_dir, state, progress, command)
+
+
+def run_sync(config_path: Path, progress: ProgressCallback | None = None) -> ImportResult:
+    """Run the sync a config file describes: read what changed, write the inventory.
+
+    Raises:
+        ConfigError: the config is wrong (nothing was read or written).
+        LockHeldError: another run is using the same state file.
+    """
+    config = load_sync_config(config_path)
+    return _execute(
+        config.sources,
+        config.out,
+        config.mappings,
+        config.state,
+        progress,
+        f"sync --config {config_path}",
+    )
+
+
+@dataclass
+class DryRunPlan:
+    """What a sync would do, per source, without doing it."""
+
+    sources: list[dict[str, Any]]
+    gone: list[str]
+    full_reread: bool
+
+
+def plan_sync_run(config_path: Path) -> DryRunPlan:
+    """The plan of a sync (new, changed, unchanged, gone per source); writes nothing at all."""
+    config = load_sync_config(config_path)
+    mappings = load_mappings(config.mappings)
+    known: dict[str, dict[str, Any]] = {}
+    full = True
+    if config.state_path.exists():
+        # immutable=1: read the file as it is, creating no journal or lock files beside it.
+        uri = f"file:{config.state_path.resolve()}?immutable=1"
+        with Store.open_readonly(uri) as store:
+            known = store.known_items()
+            full = store.meta("mappings_fingerprint") != _mappings_fingerprint(mappings)
+    per_source: list[dict[str, Any]] = []
+    all_items: list[FileItem] = []
+    for source in config.sources:
+        items, problems = discover_files(
+            [source.path], source.include, source.exclude, source.label
+        )
+        all_items.extend(items)
+        per_source.append(
+            {"source": source.label or str(source.path), "items": items, "problems": problems}
+        )
+    plan = plan_sync(all_items, known)
+    actions = {p.item.source_path: p.action for p in plan.items}
+    out: list[dict[str, Any]] = []
+    for entry in per_source:
+        files = [
+            {
+                "path": i.source_path,
+                "action": "changed"
+                if full and actions[i.source_path] in ("unchanged", "touched")
+                else actions[i.source_path],
+            }
+            for i in entry["items"]
+        ]
+        counts = Counter(f["action"] for f in files)
+        out.append(
+            {
+                "source": entry["source"],
+                "counts": {
+                    a: counts.get(a, 0)
+                    for a in ("new", "changed", "touched", "renamed", "unchanged")
+                },
+                "files": files,
+                "problems": [{"path": p, "reason": why} for p, why in entry["problems"]],
+            }
+        )
+    return DryRunPlan(out, plan.gone, full and bool(known))
+
+
+def _mappings_fingerprint(mappings: Mappings) -> str:
+    """Changes whenever a mapping file or the program changes: then every file is read again."""
+    parts: list[str] = [__version__]
+    for folder in mappings.folders:
+        for path in sorted(folder.glob("*.yaml")):
+            parts.append(path.name)
+            parts.append(path.read_text(encoding="utf-8"))
+    return stable_hash(*parts, length=32)
+
+
+def _execute(
+    sources: list[SourceConfig],
+    out: Path,
+    mappings_dir: Path | None,
+    state: Path | None,
+    progress: ProgressCallback | None,
+    command: str,
+) -> ImportResult:
     mappings = load_mappings(mappings_dir)
     state_path = state or out / "state.sqlite"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder")
-    out.mkdir(parents=True, exist_ok=True)
     started = now()
     timings: dict[str, float] = {}
 
+    tick = time.perf_counter()
+    items: list[FileItem] = []
+    problems: list[tuple[str, str]] = []
+    for source in sources:
+        found, trouble = discover_files([source.path], source.include, source.exclude, source.label)
+        items.extend(found)
+        problems.extend(trouble)
+    items.sort(key=lambda i: i.source_path)
+    if problems and not items:
+        missing = "; ".join(f"{p}: {why}" for p, why in problems)
+        raise ConfigError(f"nothing to import ({missing})")
+    out.mkdir(parents=True, exist_ok=True)
+    fingerprint = _mappings_fingerprint(mappings)
+
     with RunLock(state_path), Store(state_path) as store:
         run_id = store.begin_run(command, started)
-        tick = time.perf_counter()
-        items, problems = discover_files(paths)
+        full_reread = store.meta("mappings_fingerprint") != fingerprint
+        plan = plan_sync(items, store.known_items())
         timings["discover"] = round(time.perf_counter() - tick, 3)
-        if problems and not items:
-            missing = "; ".join(f"{p}: {why}" for p, why in problems)
-            raise ConfigError(f"nothing to import ({missing})")
 
         warnings = WarningLog()
         normalizer = Normalizer(mappings, warnings)
@@ -130,20 +252,47 @@ def run_import(
         tick = time.perf_counter()
         for path, why in problems:
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
-        for done, item in enumerate(items, start=1):
+        for planned in plan.items:
+            if planned.action == "renamed" and planned.previous_path is not None:
+                store.rename_item(
+                    planned.previous_path,
+                    planned.item.source_path,
+                    planned.item.size,
+                    planned.item.mtime_ns,
+                    run_id,
+                )
+                warnings.add(
+                    "source_renamed",
+                    f"{planned.previous_path} is now {planned.item.source_path} (same content); "
+                    "its records moved with it",
+                    source_path=planned.item.source_path,
+                )
+            elif planned.action == "touched" and not full_reread:
+                store.touch_item(
+                    planned.item.source_path, planned.item.size, planned.item.mtime_ns, run_id
+                )
+        to_read = [
+            p
+            for p in plan.items
+            if p.action in ("new", "changed")
+            or (full_reread and p.action in ("unchanged", "touched", "renamed"))
+        ]
+        for done, planned in enumerate(to_read, start=1):
+            item = planned.item
             report = FileReport(source_path=item.source_path)
             reports.append(report)
-            records, rejects = _read_item(item, mappings, normalizer, report)
+            records, rejects = _read_item(item, mappings, normalizer, report, planned.identity_path)
             store.replace_item(
                 item.source_path,
                 item.source_path,
                 item.kind,
                 item.size,
                 item.mtime_ns,
-                None,
+                planned.content_hash or content_hash(item.path),
                 run_id,
                 records,
                 rejects,
+                planned.identity_path,
             )
             files_failed += int(report.failed)
             for note in report.notes:
@@ -159,55 +308,83 @@ def run_import(
                             "reason": sheet.skipped,
                         }
                     )
+            failpoints.reached("after_file", done)
             if progress is not None:
-                progress(done, len(items), item.source_path)
+                progress(done, len(to_read), item.source_path)
         gone = store.mark_gone({i.source_path for i in items}, run_id)
         for path in gone:
             warnings.add(
                 "source_gone",
-                f"{path} was imported before but is not among this run's inputs; its records "
-                "left the inventory",
+                f"{path} was read before but is gone or no longer among the inputs; its records "
+                "left the inventory (use cases other sources support stay)",
                 source_path=path,
             )
+        store.set_meta("mappings_fingerprint", fingerprint)
         timings["read"] = round(time.perf_counter() - tick, 3)
 
+        unchanged_run = (
+            not plan.changes_anything
+            and not full_reread
+            and store.last_run_completed()
+            and all((out / name).exists() for name in OUTPUT_FILES)
+        )
+        failpoints.reached("before_identify")
         tick = time.perf_counter()
-        store.assign_use_case_ids(run_id)
+        if not unchanged_run:
+            store.assign_use_case_ids(run_id)
         timings["identify"] = round(time.perf_counter() - tick, 3)
 
         tick = time.perf_counter()
-        exported = write_outputs(store, out)
+        if unchanged_run:
+            # Nothing changed: the exports on disk already describe this state, byte for byte.
+            exported = ExportCounts(
+                records=store.count("records"),
+                use_cases=store.count_use_cases(),
+                rejects=store.count("rejects"),
+            )
+            exported.merged_records = exported.records - exported.use_cases
+        else:
+            failpoints.reached("before_export")
+            exported = write_outputs(store, out, run_id)
+            failpoints.reached("after_export")
         timings["export"] = round(time.perf_counter() - tick, 3)
 
-        exit_code = 3 if exported.rejects or files_failed else 0
+        counts = {
+            "files_seen": len(items) + len(problems),
+            "files_read": len(to_read) - files_failed,
+            "files_failed": files_failed + len(problems),
+            "rows_read": rows_read,
+            "messages_read": 0,
+            "records": exported.records,
+            "rejects": exported.rejects,
+            "use_cases": exported.use_cases,
+            "merged_records": exported.merged_records,
+            "pairs_for_review": exported.pairs_for_review,
+        }
+        counts.update({f"files_{k}": v for k, v in plan.summary().items()})
+        counts.update({f"use_cases_{k}": v for k, v in exported.changes.items()})
+        exit_code = 3 if exported.rejects or files_failed or problems else 0
         summary = RunSummary(
             run_id=run_id,
             command=command,
-            counts={
-                "files_seen": len(items) + len(problems),
-                "files_read": len(items) - files_failed,
-                "files_failed": files_failed + len(problems),
-                "rows_read": rows_read,
-                "messages_read": 0,
-                "records": exported.records,
-                "rejects": exported.rejects,
-                "use_cases": exported.use_cases,
-                "merged_records": exported.merged_records,
-                "pairs_for_review": exported.pairs_for_review,
-                "files_gone": len(gone),
-            },
+            counts=counts,
             skipped_rows=dict(sorted(skipped_rows.items())),
             skipped_sheets=skipped_sheets,
             timings_s=timings,
             warnings=warnings.items(),
-            exit_code=exit_code if not problems else 3,
+            exit_code=exit_code,
             started_at=started,
             finished_at=now(),
         )
         text = summary.model_dump_json(indent=2)
         with atomic_path(out / "run.json") as tmp:
             tmp.write_text(text + "\n", encoding="utf-8")
-        store.finish_run(run_id, summary.finished_at, summary.exit_code, text)
+        failpoints.reached("before_finish")
+        # The snapshot the next run compares with becomes current only with the run's end, so
+        # a run killed before this line is redone in full, with the same "what changed".
+        store.finish_run(
+            run_id, summary.finished_at, summary.exit_code, text, snapshot=not unchanged_run
+        )
     return ImportResult(summary, out, summary.exit_code, reports)
 
 

@@ -129,23 +129,109 @@ def import_cmd(
                 result = api.run_import(list(paths), out, mappings_dir, state, callback)
         else:
             result = api.run_import(list(paths), out, mappings_dir, state, callback)
-        c = result.summary.counts
+        _report(result, out, "text")
+
+
+def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
+    """Print a run's outcome (a summary, or JSON lines) and exit with its code."""
+    summary = result.summary
+    c = summary.counts
+    if log_format == "json":
+        for w in summary.warnings:
+            click.echo(
+                json.dumps({"event": "warning", **w.model_dump()}, ensure_ascii=False), err=True
+            )
         click.echo(
-            f"{c['files_read']} of {c['files_seen']} files read, {c['rows_read']} rows: "
-            f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects."
+            json.dumps(
+                {
+                    "event": "run_finished",
+                    "run_id": summary.run_id,
+                    "exit_code": result.exit_code,
+                    "counts": c,
+                    "timings_s": summary.timings_s,
+                    "out": str(out),
+                }
+            ),
+            err=True,
         )
-        warnings = result.summary.warnings
-        if warnings:
-            click.echo(f"{len(warnings)} warnings (see run.json); first ones:", err=True)
-            for w in warnings[:5]:
-                where = w.source_path or ""
-                if w.sheet:
-                    where += f" [{w.sheet}]"
-                rows = f" rows {', '.join(map(str, w.rows[:3]))}" if w.rows else ""
-                more = f" (×{w.count})" if w.count > 1 else ""
-                click.echo(f"  {where}{rows}: {w.message}{more}", err=True)
-        click.echo(f"Inventory: {out / 'inventory.xlsx'}  (exit {result.exit_code})")
         sys.exit(result.exit_code)
+    changed = (
+        f" Files: {c.get('files_new', 0)} new, {c.get('files_changed', 0)} changed, "
+        f"{c.get('files_unchanged', 0) + c.get('files_touched', 0)} unchanged, "
+        f"{c.get('files_renamed', 0)} renamed, {c.get('files_gone', 0)} gone."
+    )
+    click.echo(
+        f"{c['files_read']} of {c['files_seen']} files read, {c['rows_read']} rows: "
+        f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects." + changed
+    )
+    if summary.warnings:
+        click.echo(f"{len(summary.warnings)} warnings (see run.json); first ones:", err=True)
+        for w in summary.warnings[:5]:
+            where = w.source_path or ""
+            if w.sheet:
+                where += f" [{w.sheet}]"
+            rows = f" rows {', '.join(map(str, w.rows[:3]))}" if w.rows else ""
+            more = f" (×{w.count})" if w.count > 1 else ""
+            click.echo(f"  {where}{rows}: {w.message}{more}", err=True)
+    click.echo(f"Inventory: {out / 'inventory.xlsx'}  (exit {result.exit_code})")
+    sys.exit(result.exit_code)
+
+
+@main.command()
+@click.option(
+    "--config",
+    "config_path",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="The sync config (YAML): sources, out, state, mappings, dedupe.",
+)
+@click.option("--dry-run", is_flag=True, help="Print the plan per source; write nothing.")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one JSON object per line on stderr.",
+)
+@click.pass_context
+def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) -> None:
+    """Read what changed in the configured sources and update the inventory."""
+    with _errors(ctx.obj["verbose"]):
+        if dry_run:
+            plan = api.plan_sync_run(config_path)
+            if log_format == "json":
+                click.echo(
+                    json.dumps(
+                        {
+                            "sources": plan.sources,
+                            "gone": plan.gone,
+                            "full_reread": plan.full_reread,
+                        },
+                        indent=2,
+                    )
+                )
+                return
+            if plan.full_reread:
+                click.echo("mappings changed since the last run: every file will be read again")
+            for source in plan.sources:
+                counts = ", ".join(f"{v} {k}" for k, v in source["counts"].items())
+                click.echo(f"{source['source']}: {counts}")
+                for f in source["files"]:
+                    if f["action"] != "unchanged":
+                        click.echo(f"  {f['action']:9} {f['path']}")
+                for p in source["problems"]:
+                    click.echo(f"  problem   {p['path']}: {p['reason']}")
+            for path in plan.gone:
+                click.echo(f"gone: {path}")
+            click.echo("dry run: nothing was read or written")
+            return
+        progress, callback = (None, None) if log_format == "json" else _progress_callback()
+        if progress is not None:
+            with progress:
+                result = api.run_sync(config_path, callback)
+        else:
+            result = api.run_sync(config_path, callback)
+        _report(result, result.out_dir, log_format)
 
 
 def _read_config(path: Path) -> dict[str, Path]:

@@ -64,6 +64,9 @@ class SourceContext:
     source_path: str
     sheet: str | None
     file_modified: datetime
+    #: The path record identities hash; kept from the first path a file had, so a renamed or
+    #: moved file keeps its records' identities (None: the source path).
+    identity_path: str | None = None
     organization: str | None = None
     department: str | None = None
     department_from_path: bool = False
@@ -199,7 +202,8 @@ class Normalizer:
         ctx.keys_seen[row_key] += 1
         occurrence = ctx.keys_seen[row_key]
         identity = item.message_id or f"{ctx.sheet}\x1f{row_key}\x1f{occurrence}"
-        record_id = "R-" + stable_hash(ctx.source_kind, ctx.source_path, identity, length=16)
+        identity_path = ctx.identity_path or ctx.source_path
+        record_id = "R-" + stable_hash(ctx.source_kind, identity_path, identity, length=16)
 
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
         if raw_sourcing is not None:

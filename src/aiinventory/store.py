@@ -20,7 +20,7 @@ from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "Store", "content_key"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS items (
     content_hash TEXT,
     status TEXT NOT NULL,
     last_seen_run INTEGER,
-    gone_run INTEGER
+    gone_run INTEGER,
+    identity_path TEXT
 );
 CREATE TABLE IF NOT EXISTS records (
     item_key TEXT NOT NULL,
@@ -82,8 +83,10 @@ CREATE TABLE IF NOT EXISTS identities (
 CREATE TABLE IF NOT EXISTS use_case_ids (
     use_case_id TEXT PRIMARY KEY,
     created_run INTEGER NOT NULL,
-    alias_of TEXT
+    alias_of TEXT,
+    aliased_run INTEGER
 );
+CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
 
 _CONTENT_FIELDS = tuple(f for f in RECORD_FIELDS if f != "last_updated")
@@ -146,6 +149,48 @@ class Store:
             raise AIInventoryError(
                 f"{path}: written by a newer aiinventory (schema {found[0]}); upgrade to read it"
             )
+        elif int(found[0]) < SCHEMA_VERSION:
+            self._migrate(int(found[0]))
+
+    def _migrate(self, version: int) -> None:
+        """Bring an older state file up to date, in one transaction."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if version < 2:
+                self.conn.execute("ALTER TABLE items ADD COLUMN identity_path TEXT")
+                self.conn.execute("ALTER TABLE use_case_ids ADD COLUMN aliased_run INTEGER")
+            self.conn.execute(
+                "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+
+    @classmethod
+    def open_readonly(cls, uri: str) -> Store:
+        """Open a state file for reading only (a ``file:`` URI), changing nothing on disk."""
+        store = cls.__new__(cls)
+        store.path = Path(uri)
+        try:
+            store.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
+            store.conn.execute("SELECT COUNT(*) FROM items").fetchone()
+        except sqlite3.DatabaseError as exc:
+            raise AIInventoryError(f"{uri}: not a usable aiinventory state file ({exc})") from exc
+        return store
+
+    def meta(self, key: str) -> str | None:
+        """A value of the meta table."""
+        row = self.conn.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the meta table."""
+        self.conn.execute(
+            "INSERT INTO meta(key, value) VALUES (?, ?) "
+            "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+            (key, value),
+        )
 
     def close(self) -> None:
         """Close the connection."""
@@ -167,12 +212,29 @@ class Store:
         )
         return int(cur.lastrowid or 0)
 
-    def finish_run(self, run_id: int, finished_at: datetime, exit_code: int, summary: str) -> None:
-        """Record how a run ended."""
-        self.conn.execute(
-            "UPDATE runs SET finished_at=?, exit_code=?, summary=? WHERE run_id=?",
-            (finished_at.isoformat(), exit_code, summary, run_id),
-        )
+    def finish_run(
+        self,
+        run_id: int,
+        finished_at: datetime,
+        exit_code: int,
+        summary: str,
+        snapshot: bool = False,
+    ) -> None:
+        """Record how a run ended; with ``snapshot``, make the collected inventory the one the
+        next run compares with, in the same transaction."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            if snapshot:
+                self.conn.execute("DELETE FROM inventory_snapshot")
+                self.conn.execute("INSERT INTO inventory_snapshot SELECT * FROM inventory_current")
+            self.conn.execute(
+                "UPDATE runs SET finished_at=?, exit_code=?, summary=? WHERE run_id=?",
+                (finished_at.isoformat(), exit_code, summary, run_id),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
 
     def runs(self) -> list[dict[str, Any]]:
         """Past runs, newest first."""
@@ -208,8 +270,13 @@ class Store:
         run_id: int,
         records: Iterable[SourceRecord],
         rejects: Iterable[Reject],
+        identity_path: str | None = None,
     ) -> None:
-        """Replace everything known about one item in a single transaction."""
+        """Replace everything known about one item in a single transaction.
+
+        The item's fingerprint is stored in the same transaction as its records, so a run killed
+        at any point leaves either the old item and records or the new ones.
+        """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -240,17 +307,131 @@ class Store:
             )
             conn.execute(
                 "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
-                "status, last_seen_run, gone_run) VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL) "
+                "status, last_seen_run, gone_run, identity_path) "
+                "VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL, ?) "
                 "ON CONFLICT(item_key) DO UPDATE SET source_path=excluded.source_path, "
                 "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
                 "content_hash=excluded.content_hash, status='active', "
-                "last_seen_run=excluded.last_seen_run, gone_run=NULL",
-                (item_key, source_path, kind, size, mtime_ns, content_hash, run_id),
+                "last_seen_run=excluded.last_seen_run, gone_run=NULL, "
+                "identity_path=excluded.identity_path",
+                (item_key, source_path, kind, size, mtime_ns, content_hash, run_id, identity_path),
             )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def known_items(self) -> dict[str, dict[str, Any]]:
+        """Active items by key, with their fingerprints."""
+        rows = self.conn.execute(
+            "SELECT item_key, source_path, kind, size, mtime_ns, content_hash, identity_path "
+            "FROM items WHERE status='active'"
+        ).fetchall()
+        return {
+            key: {
+                "source_path": path,
+                "kind": kind,
+                "size": size,
+                "mtime_ns": mtime_ns,
+                "content_hash": content_hash,
+                "identity_path": identity_path,
+            }
+            for key, path, kind, size, mtime_ns, content_hash, identity_path in rows
+        }
+
+    def touch_item(self, item_key: str, size: int, mtime_ns: int, run_id: int) -> None:
+        """Record a new size/mtime for an item whose content did not change."""
+        self.conn.execute(
+            "UPDATE items SET size=?, mtime_ns=?, last_seen_run=? WHERE item_key=?",
+            (size, mtime_ns, run_id, item_key),
+        )
+
+    def rename_item(
+        self, old_key: str, new_key: str, size: int, mtime_ns: int, run_id: int
+    ) -> None:
+        """Move an item and its records to a new path; identities stay as they were."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("DELETE FROM items WHERE item_key=? AND status='gone'", (new_key,))
+            conn.execute(
+                "UPDATE items SET item_key=?, source_path=?, size=?, mtime_ns=?, last_seen_run=?, "
+                "identity_path=COALESCE(identity_path, ?) WHERE item_key=?",
+                (new_key, new_key, size, mtime_ns, run_id, old_key, old_key),
+            )
+            conn.execute(
+                "UPDATE records SET item_key=?, source_path=? WHERE item_key=?",
+                (new_key, new_key, old_key),
+            )
+            conn.execute(
+                "UPDATE rejects SET item_key=?, source_path=? WHERE item_key=?",
+                (new_key, new_key, old_key),
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def last_run_completed(self) -> bool:
+        """Whether the newest run before the current one finished (exports and state agree)."""
+        rows = self.conn.execute(
+            "SELECT finished_at FROM runs ORDER BY run_id DESC LIMIT 2"
+        ).fetchall()
+        return len(rows) == 2 and rows[1][0] is not None
+
+    # -- what changed -----------------------------------------------------------------------
+
+    def begin_snapshot(self) -> None:
+        """Start collecting the inventory being exported, to compare with the last one."""
+        self.conn.execute(
+            "CREATE TEMP TABLE IF NOT EXISTS inventory_current "
+            "(use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL)"
+        )
+        self.conn.execute("DELETE FROM inventory_current")
+
+    def add_to_snapshot(self, rows: list[tuple[str, str]]) -> None:
+        """Add (use_case_id, JSON of its values) rows to the snapshot being collected."""
+        self.conn.executemany(
+            "INSERT INTO inventory_current(use_case_id, data) VALUES (?, ?)", rows
+        )
+
+    def changes(self) -> Iterator[tuple[str, str, str | None, str | None]]:
+        """(kind, use_case_id, old JSON, new JSON) for new, changed and gone use cases."""
+        yield from (
+            ("new", uc, None, data)
+            for uc, data in self.conn.execute(
+                "SELECT c.use_case_id, c.data FROM inventory_current c "
+                "LEFT JOIN inventory_snapshot s USING (use_case_id) "
+                "WHERE s.use_case_id IS NULL ORDER BY c.use_case_id"
+            )
+        )
+        yield from (
+            ("changed", uc, old, new)
+            for uc, old, new in self.conn.execute(
+                "SELECT c.use_case_id, s.data, c.data FROM inventory_current c "
+                "JOIN inventory_snapshot s USING (use_case_id) "
+                "WHERE s.data != c.data ORDER BY c.use_case_id"
+            )
+        )
+        yield from (
+            ("gone", uc, data, None)
+            for uc, data in self.conn.execute(
+                "SELECT s.use_case_id, s.data FROM inventory_snapshot s "
+                "LEFT JOIN inventory_current c USING (use_case_id) "
+                "WHERE c.use_case_id IS NULL ORDER BY s.use_case_id"
+            )
+        )
+
+    def merges_in_run(self, run_id: int) -> list[tuple[str, str]]:
+        """(surviving ID, merged-away ID) pairs that this run made aliases."""
+        return [
+            (str(target), str(alias))
+            for alias, target in self.conn.execute(
+                "SELECT use_case_id, alias_of FROM use_case_ids WHERE aliased_run=? "
+                "ORDER BY use_case_id",
+                (run_id,),
+            )
+        ]
 
     def mark_gone(self, keep: set[str], run_id: int) -> list[str]:
         """Mark every active item not in ``keep`` as gone; their records leave the inventory."""
@@ -323,7 +504,10 @@ class Store:
             conn.executemany(
                 "INSERT INTO use_case_ids(use_case_id, created_run) VALUES (?, ?)", new_ids
             )
-            conn.executemany("UPDATE use_case_ids SET alias_of=? WHERE use_case_id=?", aliases)
+            conn.executemany(
+                "UPDATE use_case_ids SET alias_of=?, aliased_run=? WHERE use_case_id=?",
+                ((target, run_id, alias) for target, alias in aliases),
+            )
             conn.executemany("UPDATE records SET use_case_id=? WHERE record_id=?", assignments)
             conn.executemany(
                 "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?) "

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,16 +32,32 @@ def _is_ignored(name: str) -> bool:
     return name.startswith(("~$", ".~lock", ".")) or name.endswith(("~", ".tmp"))
 
 
-def discover_files(paths: list[Path]) -> tuple[list[FileItem], list[tuple[str, str]]]:
+def glob_matches(relative: str, pattern: str) -> bool:
+    """Whether a path below a source folder matches a glob (``**/`` also matches no folder)."""
+    if fnmatch.fnmatch(relative, pattern):
+        return True
+    return pattern.startswith("**/") and fnmatch.fnmatch(relative, pattern[3:])
+
+
+def discover_files(
+    paths: list[Path],
+    include: Sequence[str] = (),
+    exclude: Sequence[str] = (),
+    label: str | None = None,
+) -> tuple[list[FileItem], list[tuple[str, str]]]:
     """Find the files under the given paths.
 
+    ``include``/``exclude`` are globs on the path below each folder ("**/*.xlsx",
+    "**/Archive/**"); with includes, only matching files are read.
+
     Returns the items in a stable order, and (path, reason) for paths that cannot be read at all
-    (missing, or a directly named file of a kind that is not supported).
+    (missing, or a directly named file of a kind that is not supported). ``label`` names a
+    single path in outputs instead of the path itself.
     """
     items: dict[Path, FileItem] = {}
     problems: list[tuple[str, str]] = []
     for given in paths:
-        shown = given.as_posix()
+        shown = label if label is not None and len(paths) == 1 else given.as_posix()
         if not given.exists():
             problems.append((shown, "no such file or folder"))
             continue
@@ -53,7 +71,12 @@ def discover_files(paths: list[Path]) -> tuple[list[FileItem], list[tuple[str, s
                     continue
                 full = Path(dirpath) / name
                 rel = full.relative_to(given)
-                _add(items, full, (given / rel).as_posix(), rel, False, problems)
+                rel_text = rel.as_posix()
+                if include and not any(glob_matches(rel_text, p) for p in include):
+                    continue
+                if any(glob_matches(rel_text, p) for p in exclude):
+                    continue
+                _add(items, full, f"{shown.rstrip('/')}/{rel.as_posix()}", rel, False, problems)
     ordered = sorted(items.values(), key=lambda i: i.source_path)
     return ordered, problems
 

@@ -23,9 +23,22 @@ from .atomic import atomic_path
 from .cells import csv_cell, display_value
 from .writers import _EPOCH, XlsxSheet, write_csv, write_xlsx
 
-__all__ = ["ExportCounts", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "ExportCounts", "write_outputs"]
 
 DECISIONS = ["merge", "keep_separate"]
+
+#: The export files every run writes (run.json aside, which is written last).
+OUTPUT_FILES = (
+    "inventory.xlsx",
+    "inventory.csv",
+    "inventory.json",
+    "records.csv",
+    "records.jsonl",
+    "rejects.csv",
+    "dedupe_report.xlsx",
+)
+
+CHANGE_COLUMNS = ("change", "use_case_id", "name", "field", "old_value", "new_value")
 
 
 @dataclass
@@ -37,6 +50,7 @@ class ExportCounts:
     rejects: int = 0
     merged_records: int = 0
     pairs_for_review: int = 0
+    changes: dict[str, int] = field(default_factory=dict)
     merged: list[dict[str, Any]] = field(default_factory=list)
     conflicts: list[dict[str, Any]] = field(default_factory=list)
     redundancy: list[dict[str, Any]] = field(default_factory=list)
@@ -85,9 +99,16 @@ def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_outputs(store: Store, out: Path) -> ExportCounts:
-    """Write records.*, inventory.*, rejects.csv and dedupe_report.xlsx into ``out``."""
+def write_outputs(store: Store, out: Path, run_id: int) -> ExportCounts:
+    """Write records.*, inventory.*, rejects.csv and dedupe_report.xlsx into ``out``.
+
+    The inventory written is also collected as a snapshot in the store; inventory.xlsx's Changes
+    sheet compares it with the snapshot of the last completed run. The caller commits the new
+    snapshot once the files are in place.
+    """
     counts = ExportCounts()
+    store.begin_snapshot()
+    snapshot: list[tuple[str, str]] = []
     with ExitStack() as stack:
         rec_csv_path = stack.enter_context(atomic_path(out / "records.csv"))
         rec_jsonl_path = stack.enter_context(atomic_path(out / "records.jsonl"))
@@ -132,6 +153,10 @@ def write_outputs(store: Store, out: Path) -> ExportCounts:
             row = [values.get(col) for col in INVENTORY_COLUMNS]
             inv_csv.writerow([csv_cell(v) for v in row])
             obj = {col: values.get(col) for col in INVENTORY_COLUMNS}
+            snapshot.append((values["use_case_id"], json.dumps(obj, ensure_ascii=False)))
+            if len(snapshot) >= 5000:
+                store.add_to_snapshot(snapshot)
+                snapshot = []
             obj["sources"] = [_source_ref(r) for r in group]
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
             inv_json.write(json.dumps(obj, ensure_ascii=False))
@@ -146,6 +171,8 @@ def write_outputs(store: Store, out: Path) -> ExportCounts:
             _collect_review_rows(group, golden, counts)
         inv_json.write("\n]\n" if counts.use_cases else "]\n")
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
+        store.add_to_snapshot(snapshot)
+        _write_changes_sheet(workbook, bold, store, run_id, counts)
         workbook.close()
 
     counts.merged_records = counts.records - counts.use_cases
@@ -159,6 +186,42 @@ def write_outputs(store: Store, out: Path) -> ExportCounts:
     )
     _write_dedupe_report(out / "dedupe_report.xlsx", counts)
     return counts
+
+
+def _change_rows(store: Store, run_id: int, counts: ExportCounts) -> Iterator[list[Any]]:
+    tally = {"new": 0, "changed": 0, "gone": 0, "merged": 0}
+    for kind, use_case_id, old, new in store.changes():
+        tally[kind] += 1
+        before = json.loads(old) if old else {}
+        after = json.loads(new) if new else {}
+        name = after.get("name") or before.get("name") or ""
+        if kind == "changed":
+            for col in INVENTORY_COLUMNS:
+                if col != "last_updated" and before.get(col) != after.get(col):
+                    yield [kind, use_case_id, name, col, before.get(col), after.get(col)]
+        else:
+            yield [kind, use_case_id, name, "", "", ""]
+    for target, alias in store.merges_in_run(run_id):
+        tally["merged"] += 1
+        yield ["merged", target, "", "use_case_id", alias, target]
+    counts.changes = tally
+
+
+def _write_changes_sheet(
+    workbook: Any, bold: Any, store: Store, run_id: int, counts: ExportCounts
+) -> None:
+    """What changed since the last completed run: new, changed fields, merged, gone."""
+    sheet = workbook.add_worksheet("Changes")
+    for j, col in enumerate(CHANGE_COLUMNS):
+        sheet.write_string(0, j, col, bold)
+        sheet.set_column(j, j, 40 if col in ("name", "old_value", "new_value") else 16)
+    n = 0
+    for n, row in enumerate(_change_rows(store, run_id, counts), start=1):
+        for j, value in enumerate(row):
+            cell = display_value(value)
+            if cell != "":
+                sheet.write_string(n, j, str(cell))
+    sheet.autofilter(0, 0, max(n, 1), len(CHANGE_COLUMNS) - 1)
 
 
 def _collect_review_rows(

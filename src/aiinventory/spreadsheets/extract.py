@@ -104,8 +104,13 @@ def extract_spreadsheet(
     mappings: Mappings,
     normalizer: Normalizer,
     report: FileReport,
+    identity_path: str | None = None,
 ) -> Iterator[SourceRecord | Reject]:
-    """Read one spreadsheet file; every data row comes out as a record or a reject."""
+    """Read one spreadsheet file; every data row comes out as a record or a reject.
+
+    ``identity_path`` is the path record identities are derived from when the file was renamed
+    since it was first read (default: ``source_path``).
+    """
     override = mappings.override_for(relative.as_posix(), str(path))
     try:
         checked = preflight(path)
@@ -128,6 +133,7 @@ def extract_spreadsheet(
     base = {
         "source_kind": "spreadsheet",
         "source_path": source_path,
+        "identity_path": identity_path,
         "file_modified": modified,
         "organization": override.organization if override else None,
         "department": department,

@@ -1,0 +1,96 @@
+"""What a run must read: new, changed, touched, renamed, unchanged and gone files.
+
+Size and modification time are the fast path: equal means unchanged, without opening the file.
+When they differ the content hash decides: a file touched but not changed is not re-read, and a
+new path whose content matches a file that has disappeared is that file renamed or moved.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .connectors.files import FileItem
+
+__all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync"]
+
+
+def content_hash(path: Path) -> str:
+    """BLAKE2b of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.blake2b(digest_size=20)
+    with path.open("rb") as fh:
+        while block := fh.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class PlannedItem:
+    """One discovered file and what to do with it."""
+
+    item: FileItem
+    action: str  # new, changed, touched, renamed, unchanged
+    content_hash: str | None = None
+    previous_path: str | None = None  # for renamed
+    identity_path: str | None = None  # the path its record identities were made from
+
+
+@dataclass
+class SyncPlan:
+    """The whole plan of a run."""
+
+    items: list[PlannedItem]
+    gone: list[str]
+
+    def count(self, action: str) -> int:
+        """How many items have this action."""
+        return sum(1 for p in self.items if p.action == action)
+
+    def to_read(self) -> list[PlannedItem]:
+        """Items whose records must be (re)read."""
+        return [p for p in self.items if p.action in ("new", "changed")]
+
+    @property
+    def changes_anything(self) -> bool:
+        """Whether the run changes the state at all."""
+        return bool(self.gone) or any(p.action in ("new", "changed", "renamed") for p in self.items)
+
+    def summary(self) -> dict[str, int]:
+        """Counts per action, for run.json and --dry-run."""
+        counts = {a: self.count(a) for a in ("new", "changed", "touched", "renamed", "unchanged")}
+        counts["gone"] = len(self.gone)
+        return counts
+
+
+def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPlan:
+    """Compare discovered files with the state's items (keyed by source path)."""
+    planned: list[PlannedItem] = []
+    seen = {i.source_path for i in items}
+    missing = {key: info for key, info in known.items() if key not in seen}
+    by_hash: dict[str, str] = {}
+    for key, info in sorted(missing.items()):
+        if info.get("content_hash"):
+            by_hash.setdefault(info["content_hash"], key)
+    renamed_from: set[str] = set()
+    for item in items:
+        prev = known.get(item.source_path)
+        identity = (prev or {}).get("identity_path")
+        if prev is not None and prev["size"] == item.size and prev["mtime_ns"] == item.mtime_ns:
+            planned.append(PlannedItem(item, "unchanged", prev.get("content_hash"), None, identity))
+            continue
+        digest = content_hash(item.path)
+        if prev is not None:
+            action = "touched" if digest == prev.get("content_hash") else "changed"
+            planned.append(PlannedItem(item, action, digest, None, identity))
+            continue
+        old = by_hash.get(digest)
+        if old is not None and old not in renamed_from:
+            renamed_from.add(old)
+            old_identity = missing[old].get("identity_path") or old
+            planned.append(PlannedItem(item, "renamed", digest, old, old_identity))
+            continue
+        planned.append(PlannedItem(item, "new", digest))
+    gone = sorted(key for key in missing if key not in renamed_from)
+    return SyncPlan(planned, gone)

@@ -1,0 +1,269 @@
+"""Nightly sync: incremental, idempotent, crash-safe, one at a time."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from click.testing import CliRunner
+
+from aiinventory.api import run_sync
+from aiinventory.cli import main
+from aiinventory.run_lock import RunLock
+
+from .conftest import write_workbook
+
+EXPORTS = (
+    "inventory.xlsx",
+    "inventory.csv",
+    "inventory.json",
+    "records.csv",
+    "records.jsonl",
+    "rejects.csv",
+    "dedupe_report.xlsx",
+)
+
+
+def make_drive(root: Path, n: int = 4) -> Path:
+    drive = root / "drive"
+    for i in range(n):
+        write_workbook(
+            drive / f"dept{i}" / f"tracker{i}.xlsx",
+            {"Tracker": [["Use case", "Status"]] + [[f"Case {i}-{j}", "Pilot"] for j in range(5)]},
+        )
+    (drive / "dept0" / "Archive").mkdir()
+    write_workbook(drive / "dept0" / "Archive" / "old.xlsx", {"S": [["Use case"], ["Ancient"]]})
+    return drive
+
+
+def write_config(root: Path, drive: Path) -> Path:
+    config = root / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive.name}\n    include: ['**/*.xlsx', '**/*.csv']\n"
+        "    exclude: ['**/Archive/**']\nout: out\nstate: state/inventory.sqlite\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def digests(folder: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+
+
+def export_digests(out: Path) -> dict[str, str]:
+    return {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in EXPORTS}
+
+
+@pytest.fixture
+def site(tmp_path: Path) -> tuple[Path, Path]:
+    drive = make_drive(tmp_path)
+    return drive, write_config(tmp_path, drive)
+
+
+def test_second_run_reads_nothing_and_rewrites_nothing(site: tuple[Path, Path]) -> None:
+    _drive, config = site
+    first = run_sync(config)
+    counts = first.summary.counts
+    assert (counts["files_new"], counts["records"], counts["use_cases_new"]) == (4, 20, 20)
+    assert not any("Ancient" in r for r in (first.out_dir / "records.csv").read_text().split())
+    before = export_digests(first.out_dir)
+    mtimes = {n: (first.out_dir / n).stat().st_mtime_ns for n in EXPORTS}
+    second = run_sync(config)
+    c = second.summary.counts
+    assert (c["files_read"], c["rows_read"], c["files_unchanged"]) == (0, 0, 4)
+    assert export_digests(second.out_dir) == before
+    assert {n: (second.out_dir / n).stat().st_mtime_ns for n in EXPORTS} == mtimes
+
+
+def test_touched_file_is_not_reread(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    first = run_sync(config)
+    before = export_digests(first.out_dir)
+    target = drive / "dept1" / "tracker1.xlsx"
+    os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 5_000_000_000))
+    c = run_sync(config).summary.counts
+    assert (c["files_touched"], c["files_read"], c["rows_read"]) == (1, 0, 0)
+    assert export_digests(first.out_dir) == before
+    assert run_sync(config).summary.counts["files_unchanged"] == 4  # the new mtime was stored
+
+
+def test_edited_file_replaces_its_records(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    first = run_sync(config)
+    ids = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
+    write_workbook(
+        drive / "dept2" / "tracker2.xlsx",
+        {"Tracker": [["Use case", "Status"], ["Case 2-0", "Live"], ["Case 2-1", "Pilot"]]},
+    )
+    result = run_sync(config)
+    c = result.summary.counts
+    assert (c["files_changed"], c["files_read"], c["records"]) == (1, 1, 17)
+    inv = {r["name"]: r for r in _inventory(result.out_dir)}
+    assert inv["Case 2-0"]["stage"] == "deployed"
+    assert inv["Case 2-0"]["use_case_id"] == ids["Case 2-0"]
+    assert "Case 2-4" not in inv
+    changes = _changes(result.out_dir)
+    assert ("changed", ids["Case 2-0"], "stage", "pilot", "deployed") in changes
+    assert sum(1 for c in changes if c[0] == "gone") == 3
+
+
+def test_deleted_file_is_reported_and_leaves_the_inventory(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    run_sync(config)
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    result = run_sync(config)
+    c = result.summary.counts
+    assert (c["files_gone"], c["records"], c["use_cases_gone"]) == (1, 15, 5)
+    assert any(w.code == "source_gone" for w in result.summary.warnings)
+    assert not any(r["name"].startswith("Case 3-") for r in _inventory(result.out_dir))
+
+
+def test_renamed_file_keeps_its_records_and_ids(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    first = run_sync(config)
+    ids = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
+    (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "Tracker FY26.xlsx")
+    result = run_sync(config)
+    c = result.summary.counts
+    assert (c["files_renamed"], c["files_read"], c["files_gone"], c["records"]) == (1, 0, 0, 20)
+    assert {r["name"]: r["use_case_id"] for r in _inventory(result.out_dir)} == ids
+    paths = {r["source_path"] for r in _records(result.out_dir)}
+    assert "drive/dept1/Tracker FY26.xlsx" in paths  # named as the config names the source
+    assert "drive/dept1/tracker1.xlsx" not in paths
+    # A later edit of the renamed file keeps the identities too.
+    write_workbook(
+        drive / "dept1" / "Tracker FY26.xlsx",
+        {"Tracker": [["Use case", "Status"]] + [[f"Case 1-{j}", "Live"] for j in range(5)]},
+    )
+    again = run_sync(config)
+    assert {r["name"]: r["use_case_id"] for r in _inventory(again.out_dir)} == ids
+
+
+def test_second_process_while_locked_exits_4_and_touches_nothing(
+    site: tuple[Path, Path], tmp_path: Path
+) -> None:
+    _drive, config = site
+    run_sync(config)
+    before = digests(tmp_path / "out")
+    with RunLock(tmp_path / "state" / "inventory.sqlite"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 4, proc.stderr
+    assert "another aiinventory run" in proc.stderr
+    assert digests(tmp_path / "out") == before
+
+
+def test_dry_run_changes_no_file(site: tuple[Path, Path], tmp_path: Path) -> None:
+    drive, config = site
+    run_sync(config)
+    write_workbook(drive / "dept4" / "new.xlsx", {"S": [["Use case"], ["Fresh"]]})
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    before = digests(tmp_path)
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert digests(tmp_path) == before
+    assert "1 new" in result.output and "gone: " in result.output
+    assert "dept4/new.xlsx" in result.output
+
+
+def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> None:
+    config = tmp_path / "bad.yaml"
+    config.write_text("sources:\n  - path: drive\n    exclud: ['x']\nout: out\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "line 3" in result.stderr and "exclud" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_json_log_format(site: tuple[Path, Path]) -> None:
+    _drive, config = site
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--log-format", "json"])
+    assert result.exit_code == 0
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[-1]["event"] == "run_finished"
+    assert events[-1]["counts"]["records"] == 20
+
+
+def test_changed_mappings_reread_every_file(site: tuple[Path, Path], tmp_path: Path) -> None:
+    _drive, config = site
+    run_sync(config)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "values.yaml").write_text(
+        "stage:\n  synonyms:\n    deployed: [pilot]\n", encoding="utf-8"
+    )
+    config.write_text(config.read_text() + "mappings: maps\n", encoding="utf-8")
+    result = run_sync(config)
+    assert result.summary.counts["files_read"] == 4
+    assert {r["stage"] for r in _inventory(result.out_dir)} == {"deployed"}
+
+
+FAILPOINTS = [
+    "after_file:1",
+    "after_file:3",
+    "before_identify",
+    "before_export",
+    "after_export",
+    "before_finish",
+]
+
+
+@pytest.mark.parametrize("failpoint", FAILPOINTS)
+def test_killed_sync_converges_to_an_uninterrupted_run(tmp_path: Path, failpoint: str) -> None:
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    reference = tmp_path / "reference"
+    shutil.copytree(tmp_path / "out", reference)
+    shutil.rmtree(tmp_path / "out")
+    shutil.rmtree(tmp_path / "state")
+
+    command = [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)]
+    env = {**os.environ, "AIINVENTORY_FAILPOINT": failpoint}
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr  # really killed
+    env.pop("AIINVENTORY_FAILPOINT")
+    proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = tmp_path / "out"
+    for name in EXPORTS:
+        if name.endswith(".xlsx"):
+            assert _xlsx_values(out / name) == _xlsx_values(reference / name), name
+        else:
+            assert (out / name).read_bytes() == (reference / name).read_bytes(), name
+    assert not list(out.glob(".*.tmp"))  # no half-written file left behind
+
+
+def _xlsx_values(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    wb = openpyxl.load_workbook(path, read_only=True)
+    return {ws.title: [tuple(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
+
+
+def _inventory(out: Path) -> list[dict[str, str]]:
+    return json.loads((out / "inventory.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def _records(out: Path) -> list[dict[str, str]]:
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines]
+
+
+def _changes(out: Path) -> list[tuple[object, ...]]:
+    wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
+    rows = list(wb["Changes"].iter_rows(values_only=True))[1:]
+    return [(r[0], r[1], r[3], r[4], r[5]) for r in rows]

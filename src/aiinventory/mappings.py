@@ -173,6 +173,7 @@ class Mappings:
     _header_choices: list[str] = dc_field(default_factory=list)
     _header_fields: list[str] = dc_field(default_factory=list)
     _header_cache: dict[str, list[HeaderCandidate]] = dc_field(default_factory=dict)
+    _phrases: list[tuple[str, str]] = dc_field(default_factory=list)
 
     def __post_init__(self) -> None:
         for fname, synonyms in self.field_synonyms.items():
@@ -180,28 +181,51 @@ class Mappings:
                 self._header_exact.setdefault(syn, fname)
                 self._header_choices.append(syn)
                 self._header_fields.append(fname)
+                if " " in syn:
+                    self._phrases.append((f" {syn} ", fname))
 
     def match_header(self, label: str) -> list[HeaderCandidate]:
-        """Candidate fields for a header label, best first (at most one per field)."""
+        """Candidate fields for a header label, best first (at most one per field).
+
+        Scores: 100 for a synonym; else rapidfuzz's token-sort ratio (in C, over every synonym);
+        a multi-word synonym found as a whole phrase inside a long question-style header ("what
+        stage of production is the ai in") scores 90 less a little per extra character.
+        """
         key = normalize_label(label)
         cached = self._header_cache.get(key)
         if cached is not None:
             return cached
-        result: list[HeaderCandidate] = []
-        if key:
+        best: dict[str, HeaderCandidate] = {}
+
+        def offer(fname: str, score: float, synonym: str) -> None:
+            if fname not in best or score > best[fname].score:
+                best[fname] = HeaderCandidate(fname, score, synonym)
+
+        if key and len(key) <= 300:
             exact = self._header_exact.get(key)
             if exact is not None:
-                result.append(HeaderCandidate(exact, 100.0, key))
-            scored = process.extract(
-                key, self._header_choices, scorer=_header_score, limit=12, score_cutoff=50
-            )
-            seen = {c.field for c in result}
-            for syn, score, index in scored:
-                fname = self._header_fields[index]
-                if fname not in seen:
-                    seen.add(fname)
-                    result.append(HeaderCandidate(fname, float(score), syn))
-        self._header_cache[key] = result
+                offer(exact, 100.0, key)
+            for syn, score, index in process.extract(
+                key,
+                self._header_choices,
+                scorer=fuzz.token_sort_ratio,
+                limit=12,
+                score_cutoff=50,
+            ):
+                offer(self._header_fields[index], float(score) - 4.0, syn)
+            for syn, score, index in process.extract(
+                key, self._header_choices, scorer=fuzz.ratio, limit=6, score_cutoff=50
+            ):
+                offer(self._header_fields[index], float(score), syn)
+            if key.count(" ") >= 2:
+                padded = f" {key} "
+                for syn, fname in self._phrases:
+                    if syn in padded:
+                        extra = len(key) - len(syn) + 2
+                        offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
+        result = sorted(best.values(), key=lambda c: (-c.score, c.field))
+        if len(self._header_cache) < 50_000:
+            self._header_cache[key] = result
         return result
 
     def override_for(
@@ -223,21 +247,6 @@ class Mappings:
             elif sheet is not None and rule.sheet == sheet:
                 return rule
         return fallback
-
-
-def _header_score(query: str, choice: str, **_: Any) -> float:
-    """Score a header against a synonym: whole-label similarity, or a phrase it contains.
-
-    A multi-word synonym found as a whole phrase inside a long question-style header ("what
-    stage of production is the ai in") is strong evidence, but never as strong as an exact match.
-    """
-    base = float(fuzz.ratio(query, choice))
-    if " " in choice and f" {choice} " in f" {query} ":
-        extra = len(query) - len(choice)
-        base = max(base, 90.0 - min(extra, 40) * 0.25)
-    else:
-        base = max(base, float(fuzz.token_sort_ratio(query, choice)) - 4.0)
-    return base
 
 
 def _read_yaml(path: Path) -> Any:

@@ -183,7 +183,12 @@ def detect_header(
         return HeaderResult((first_row + index,), columns, _score(columns))
 
     readings: list[HeaderResult] = []
+    stop_at = len(head)
     for i, row in enumerate(head):
+        if i > stop_at:
+            # A plausible header and the row under it (a possible sub-header) have been seen;
+            # the rows below are data, and scoring them as headers only costs time.
+            break
         texts = [v for v in row if _is_label(v)]
         if not texts:
             continue
@@ -224,6 +229,11 @@ def detect_header(
                 readings.append(
                     HeaderResult((sheet_row, sheet_row + 1), cols, _score(cols), grouped)
                 )
+
+        if stop_at == len(head) and any(
+            r.score >= 2.0 and "name" in r.by_field for r in readings[-2:]
+        ):
+            stop_at = i + 1
 
     def rank(reading: HeaderResult) -> tuple[float, bool, int, int]:
         # Best score; on a tie a real group row over sub-headers wins, then one header row

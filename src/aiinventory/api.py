@@ -24,6 +24,7 @@ from .export.atomic import atomic_path
 from .export.outputs import OUTPUT_FILES, ExportCounts, write_outputs
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
+from .review import read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
@@ -35,6 +36,8 @@ __all__ = [
     "DryRunPlan",
     "ImportResult",
     "ProgressCallback",
+    "ReviewResult",
+    "apply_review",
     "inspect_paths",
     "list_runs",
     "plan_sync_run",
@@ -483,6 +486,52 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
             encoding="utf-8",
         )
     return written
+
+
+@dataclass
+class ReviewResult:
+    """What ``review apply`` stored, and what it could not use."""
+
+    stored: int
+    unknown_records: list[str]
+    problems: list[str]
+
+
+def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
+    """Store the decisions of an edited dedupe_report.xlsx; every later run honours them.
+
+    Decisions naming records that no longer exist are reported, not refused: the records may come
+    back, and the decision with them.
+
+    Raises:
+        ConfigError: the report or the state file cannot be used.
+        LockHeldError: a run is using the state file.
+    """
+    state_path = state or report.parent / "state.sqlite"
+    if not state_path.exists():
+        raise ConfigError(
+            f"{state_path}: no state file; give --state (the state of the run that wrote "
+            f"{report.name})"
+        )
+    found = read_review_decisions(report)
+    with RunLock(state_path), Store(state_path) as store:
+        known = store.known_record_ids()
+        current = store.current_record_ids()
+        unknown = sorted({r for a, b, _ in found.decisions for r in (a, b) if r not in known})
+        gone = sorted(
+            {r for a, b, _ in found.decisions for r in (a, b) if r in known and r not in current}
+        )
+        usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
+        stored = store.save_decisions(usable, str(report), now()) if usable else 0
+    problems = list(found.problems)
+    problems += [
+        f"record {r} is not in this state file; its decision was not stored" for r in unknown
+    ]
+    problems += [
+        f"record {r} is no longer in any source; its decision is kept for when it returns"
+        for r in gone
+    ]
+    return ReviewResult(stored, unknown, problems)
 
 
 def list_runs(state: Path) -> list[dict[str, Any]]:

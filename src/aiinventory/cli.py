@@ -322,6 +322,31 @@ def _print_inspection(info: dict[str, Any]) -> None:
             click.echo(f"    dropdown in column {letter}: {', '.join(values)}")
 
 
+@main.group()
+def review() -> None:
+    """Feed analysts' decisions from dedupe_report.xlsx back into the state."""
+
+
+@review.command("apply")
+@click.argument("report", type=click.Path(path_type=Path))
+@click.option(
+    "--state",
+    type=click.Path(path_type=Path),
+    help="State file (default: state.sqlite beside the report).",
+)
+@click.pass_context
+def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
+    """Store the merge / keep_separate decisions of an edited dedupe report."""
+    with _errors(ctx.obj["verbose"]):
+        result = api.apply_review(report, state)
+        for problem in result.problems:
+            click.echo(f"  {problem}", err=True)
+        click.echo(
+            f"{result.stored} decision(s) stored; the next import or sync honours them"
+            + (f" ({len(result.problems)} note(s) above)" if result.problems else "")
+        )
+
+
 @main.command()
 @click.option(
     "--state",

@@ -87,6 +87,14 @@ CREATE TABLE IF NOT EXISTS use_case_ids (
     aliased_run INTEGER
 );
 CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS decisions (
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    decision TEXT NOT NULL CHECK (decision IN ('merge', 'keep_separate')),
+    decided_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (record_a, record_b)
+);
 """
 
 _CONTENT_FIELDS = tuple(f for f in RECORD_FIELDS if f != "last_updated")
@@ -371,6 +379,54 @@ class Store:
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    # -- analysts' decisions ------------------------------------------------------------------
+
+    def save_decisions(
+        self, decisions: list[tuple[str, str, str]], source: str, decided_at: datetime
+    ) -> int:
+        """Store (record_a, record_b, decision) pairs; a later decision on a pair replaces one.
+
+        Bumps the decisions version, so the next run matches again even if no file changed.
+        """
+        rows = [(*sorted((a, b)), d, decided_at.isoformat(), source) for a, b, d in decisions]
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.executemany(
+                "INSERT INTO decisions(record_a, record_b, decision, decided_at, source) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(record_a, record_b) DO UPDATE SET "
+                "decision=excluded.decision, decided_at=excluded.decided_at, "
+                "source=excluded.source",
+                rows,
+            )
+            version = int(self.meta("decisions_version") or 0) + 1
+            self.conn.execute(
+                "INSERT INTO meta(key, value) VALUES ('decisions_version', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(version),),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        return len(rows)
+
+    def decisions(self) -> list[tuple[str, str, str]]:
+        """Every stored decision as (record_a, record_b, decision)."""
+        return [
+            (str(a), str(b), str(d))
+            for a, b, d in self.conn.execute(
+                "SELECT record_a, record_b, decision FROM decisions ORDER BY record_a, record_b"
+            )
+        ]
+
+    def known_record_ids(self) -> set[str]:
+        """Record identities seen in any run (current or gone)."""
+        return {str(r) for (r,) in self.conn.execute("SELECT record_id FROM identities")}
+
+    def current_record_ids(self) -> set[str]:
+        """Record identities of the current records."""
+        return {str(r) for (r,) in self.conn.execute("SELECT record_id FROM records")}
 
     def last_run_completed(self) -> bool:
         """Whether the newest run before the current one finished (exports and state agree)."""

@@ -308,6 +308,7 @@ class RunSummary(BaseModel):
     command: str
     counts: dict[str, int]
     skipped_rows: dict[str, int] = Field(default_factory=dict)
+    skipped_messages: dict[str, int] = Field(default_factory=dict)
     skipped_sheets: list[dict[str, Any]] = Field(default_factory=list)
     timings_s: dict[str, float] = Field(default_factory=dict)
     warnings: list[Warning_] = Field(default_factory=list)

@@ -8,6 +8,7 @@ new path whose content matches a file that has disappeared is that file renamed 
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,17 @@ __all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync"]
 
 
 def content_hash(path: Path) -> str:
-    """BLAKE2b of a file's bytes, read in 1 MiB blocks."""
+    """BLAKE2b of a file's bytes, read in 1 MiB blocks (a maildir: of its messages' names,
+    sizes and times — messages are immutable once delivered)."""
     digest = hashlib.blake2b(digest_size=20)
+    if path.is_dir():
+        for sub in ("cur", "new"):
+            for entry in sorted(os.scandir(path / sub), key=lambda e: e.name):
+                stat = entry.stat(follow_symlinks=False)
+                digest.update(
+                    f"{sub}/{entry.name}\x1f{stat.st_size}\x1f{stat.st_mtime_ns}\n".encode()
+                )
+        return digest.hexdigest()
     with path.open("rb") as fh:
         while block := fh.read(1 << 20):
             digest.update(block)

@@ -11,7 +11,14 @@ from pathlib import Path
 __all__ = ["MAIL_SUFFIXES", "SPREADSHEET_SUFFIXES", "FileItem", "discover_files"]
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"})
-MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".msg", ".pst"})
+MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
+#: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
+MAIL_FILE_NAMES = frozenset({"winmail.dat"})
+
+
+def is_maildir(folder: Path) -> bool:
+    """Whether a folder is a maildir: it has ``cur`` and ``new`` subfolders."""
+    return (folder / "cur").is_dir() and (folder / "new").is_dir()
 
 
 @dataclass(frozen=True)
@@ -65,6 +72,14 @@ def discover_files(
             _add(items, given, shown, Path(given.name), True, problems)
             continue
         for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
+            folder = Path(dirpath)
+            if is_maildir(folder):
+                # A maildir is one mail source, read as a whole; its files are its messages.
+                rel = folder.relative_to(given)
+                label = shown if rel == Path(".") else f"{shown.rstrip('/')}/{rel.as_posix()}"
+                _add_maildir(items, folder, label, rel)
+                dirnames[:] = []
+                continue
             dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if _is_ignored(name):
@@ -92,7 +107,7 @@ def _add(
     suffix = path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         kind = "spreadsheet"
-    elif suffix in MAIL_SUFFIXES:
+    elif suffix in MAIL_SUFFIXES or path.name.lower() in MAIL_FILE_NAMES:
         kind = "email"
     else:
         if named:
@@ -105,3 +120,19 @@ def _add(
     items[resolved] = FileItem(
         resolved, shown, relative, kind, stat.st_size, stat.st_mtime_ns, named
     )
+
+
+def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative: Path) -> None:
+    # Fingerprint: the messages' total size and the newest change, so a delivered, moved or
+    # deleted message makes the folder "changed" and an untouched one "unchanged".
+    size = 0
+    newest = folder.stat().st_mtime_ns
+    for sub in ("cur", "new"):
+        for entry in os.scandir(folder / sub):
+            if entry.is_file(follow_symlinks=False):
+                stat = entry.stat(follow_symlinks=False)
+                size += stat.st_size
+                newest = max(newest, stat.st_mtime_ns)
+        newest = max(newest, (folder / sub).stat().st_mtime_ns)
+    resolved = folder.resolve()
+    items[resolved] = FileItem(resolved, shown, relative, "email", size, newest, False)

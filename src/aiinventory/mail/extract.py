@@ -1,0 +1,667 @@
+"""One mail file or maildir to records and rejects: threads, replies, fields, attachments.
+
+``extract_mail`` has the contract of ``extract_spreadsheet``: every message comes out as records,
+as a skip counted by reason in ``MailCounts``, or as a ``Reject`` with a typed reason naming the
+message and the fix. It reads the source twice, both times streaming: first the threading
+headers of every message (into a ``ThreadIndex``, which lives on disk for large sources), then
+each message in full. So memory does not grow with the mailbox.
+
+What becomes a record:
+
+- an **intake**: labelled lines ("Use case:", "Owner -", "Department:") with a name and at least
+  one other field, a use-case table in an HTML mail, or the same in a forwarded message;
+- each data row of a **spreadsheet attachment**, read by the spreadsheet reader from a temporary
+  file with a generated name (the sender's file name is never a path);
+- an **update**: a message in a use case's thread that changes a field ("Status: Deployed",
+  "moving this to pilot", "please make Dana Lee the owner"). It becomes a dated record of the same
+  use case: the thread's use-case name, the thread's ID, its own Message-ID, ``last_updated`` =
+  its Date, so the newest evidence wins and the history stays in ``records.*``.
+
+Everything else is mail that is not about a use case: counted as skipped, not rejected.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from dataclasses import field as dc_field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..clock import stable_hash
+from ..mappings import Mappings, load_mappings
+from ..normalize import Normalizer, RowInput, SourceContext
+from ..schema import Reject, SourceRecord
+from ..spreadsheets.extract import FileReport, extract_spreadsheet
+from ..warnings_log import WarningLog
+from .field_extraction import (
+    FieldEvidence,
+    labelled_fields,
+    may_mention_a_change,
+    name_from_subject,
+    table_records,
+    update_phrases,
+)
+from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
+from .parsing import Attachment, ParsedMessage, parse_message
+from .reply_text import split_reply
+from .thread_builder import ThreadIndex, normalize_subject, scan_thread_facts
+
+__all__ = ["MailCounts", "MessageSummary", "extract_mail", "inspect_mail", "is_maildir"]
+
+#: Sources above this size keep their thread index in a temporary file instead of memory.
+_LARGE_SOURCE_BYTES = 8 << 20
+_SINGLE_MESSAGE_FORMATS = ("eml", "msg", "tnef")
+
+
+@dataclass
+class MailCounts:
+    """Per-message counts of one mail source, for run.json."""
+
+    messages_read: int = 0
+    records: int = 0
+    rejects: int = 0
+    messages_skipped: Counter[str] = dc_field(default_factory=Counter)
+    intakes: int = 0
+    updates: int = 0
+    attachment_rows: int = 0
+    threads: int = 0
+    repaired: int = 0  # messages whose charset or headers were repaired
+    with_defects: int = 0  # messages with MIME defects (parsed anyway)
+
+
+@dataclass
+class MessageSummary:
+    """What one message was found to be, for ``aiinventory inspect``."""
+
+    ordinal: int
+    locator: str
+    message_id: str | None
+    thread_id: str | None
+    subject: str | None
+    date: str | None
+    kind: str  # intake / update / attachment / skipped:<reason> / rejected:<reason>
+    fields: dict[str, str] = dc_field(default_factory=dict)
+
+
+@dataclass
+class _Found:
+    """Field evidence a message gives, before normalising."""
+
+    kind: str  # intake / update
+    values: dict[str, str]
+    flags: list[str]
+    row: int | None = None
+    message_id: str | None = None  # a forwarded message's own ID
+
+
+def extract_mail(
+    path: Path,
+    source_path: str,
+    relative: Path,
+    mappings: Mappings,
+    normalizer: Normalizer,
+    report: FileReport,
+    counts: MailCounts | None = None,
+    observe: Callable[[MessageSummary], None] | None = None,
+) -> Iterator[SourceRecord | Reject]:
+    """Read one mail file or maildir; every message becomes records, a counted skip or a reject.
+
+    Args:
+        path: the .eml/.mbox/.msg/.pst/winmail.dat file or maildir folder.
+        source_path: how the source is named in outputs.
+        relative: the path below the imported folder (for sources.yaml rules).
+        mappings: field synonyms and vocabularies.
+        normalizer: maps raw values to the canonical record.
+        report: filled with the format and failure; ``report.mail`` gets the ``MailCounts``.
+        counts: where to count messages (a new ``MailCounts`` if not given).
+        observe: called with a summary of each message (used by ``inspect_mail``).
+    """
+    counts = counts if counts is not None else MailCounts()
+    # FileReport has no mail field yet; the counts ride along until run.json reads them.
+    setattr(report, "mail", counts)  # noqa: B010
+    try:
+        fmt = detect_mail_format(path)
+    except MailFormatError as exc:
+        report.failed = True
+        counts.rejects += 1
+        yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+        return
+    report.format = fmt
+    large = fmt in ("mbox", "pst", "maildir") and (
+        fmt == "maildir" or path.stat().st_size > _LARGE_SOURCE_BYTES
+    )
+    with ThreadIndex(large=large) as index:
+        try:
+            if fmt in _SINGLE_MESSAGE_FORMATS:
+                cached = list(iter_mail(path, fmt))
+                items: Callable[[], Iterator[MailItem]] = lambda: iter(cached)  # noqa: E731
+            else:
+                items = lambda: iter_mail(path, fmt)  # noqa: E731
+            duplicates: set[int] = set()  # ordinals of repeated Message-IDs: few, kept in memory
+            for item in items():
+                if item.raw is not None and not index.add(
+                    item.ordinal, scan_thread_facts(item.raw)
+                ):
+                    duplicates.add(item.ordinal)
+            counts.threads = index.thread_count()
+            reader = _MailReader(
+                path, source_path, relative, mappings, normalizer, index, counts, observe
+            )
+            reader.duplicates = duplicates
+            for item in items():
+                yield from reader.read(item)
+            yield from reader.finish()
+        except MailFormatError as exc:
+            report.failed = True
+            counts.rejects += 1
+            yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+        except OSError as exc:
+            report.failed = True
+            counts.rejects += 1
+            yield Reject(
+                source_path=source_path,
+                reason_code="unreadable",
+                message=f"reading stopped ({exc.strerror or exc}); messages before it were read",
+            )
+
+
+def inspect_mail(path: Path, mappings: Mappings | None = None) -> dict[str, Any]:
+    """What a mail source would yield: its messages with subject, date, Message-ID and thread.
+
+    Returns a JSON-ready dict with ``format``, ``counts`` and ``messages`` (each with
+    ``subject``, ``date``, ``message_id``, ``thread_id``, ``kind`` and the fields read).
+    """
+    mappings = mappings or load_mappings(None)
+    warnings = WarningLog()
+    normalizer = Normalizer(mappings, warnings)
+    report = FileReport(source_path=path.as_posix())
+    counts = MailCounts()
+    messages: list[MessageSummary] = []
+    results = list(
+        extract_mail(
+            path,
+            path.as_posix(),
+            Path(path.name),
+            mappings,
+            normalizer,
+            report,
+            counts,
+            messages.append,
+        )
+    )
+    return {
+        "source_path": path.as_posix(),
+        "kind": "email",
+        "format": report.format,
+        "failed": report.failed,
+        "counts": {
+            "messages_read": counts.messages_read,
+            "records": counts.records,
+            "rejects": counts.rejects,
+            "messages_skipped": dict(sorted(counts.messages_skipped.items())),
+            "threads": counts.threads,
+            "intakes": counts.intakes,
+            "updates": counts.updates,
+            "attachment_rows": counts.attachment_rows,
+        },
+        "rejects": [r.model_dump() for r in results if isinstance(r, Reject)][:20],
+        "messages": [
+            {
+                "ordinal": m.ordinal,
+                "locator": m.locator,
+                "subject": m.subject,
+                "date": m.date,
+                "message_id": m.message_id,
+                "thread_id": m.thread_id,
+                "kind": m.kind,
+                "fields": m.fields,
+            }
+            for m in messages
+        ],
+        "warnings": [w.model_dump() for w in warnings.items()],
+    }
+
+
+class _MailReader:
+    """Pass two: each message in full, with the thread index of pass one."""
+
+    def __init__(
+        self,
+        path: Path,
+        source_path: str,
+        relative: Path,
+        mappings: Mappings,
+        normalizer: Normalizer,
+        index: ThreadIndex,
+        counts: MailCounts,
+        observe: Callable[[MessageSummary], None] | None,
+    ) -> None:
+        self.path = path
+        self.source_path = source_path
+        self.relative = relative
+        self.mappings = mappings
+        self.normalizer = normalizer
+        self.index = index
+        self.counts = counts
+        self.observe = observe
+        override = mappings.override_for(relative.as_posix(), str(path))
+        modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
+        self.ctx = SourceContext(
+            source_kind="email",
+            source_path=source_path,
+            sheet=None,
+            file_modified=modified,
+            organization=override.organization if override else None,
+            department=override.department if override else None,
+            day_first=(
+                override.day_first
+                if override and override.day_first is not None
+                else mappings.settings.day_first
+            ),
+            day_first_configured=override is not None and override.day_first is not None,
+        )
+        self.duplicates: set[int] = set()
+        # Updates met before their thread's intake (mailbox order is not date order).
+        self.pending: list[tuple[MailItem, ParsedMessage, str, _Found]] = []
+
+    # -- one message ---------------------------------------------------------------------------
+
+    def read(self, item: MailItem) -> Iterator[SourceRecord | Reject]:
+        """Records, rejects or a counted skip for one message."""
+        self.counts.messages_read += 1
+        if item.skip_reason is not None:
+            self._skip(item, None, None, item.skip_reason)
+            return
+        if item.raw is None:
+            reason, problem = item.problem or ("unreadable", "no bytes could be read")
+            yield self._reject(item, None, None, reason, f"{item.locator}: {problem}")
+            return
+        if self.observe is None:
+            # Most mail is not about a use case; plain-text mail with nothing a field or an
+            # update could be read from is skipped before it is parsed.
+            if item.ordinal in self.duplicates:
+                self._skip(item, None, None, "duplicate_message")
+                return
+            if _plainly_unrelated(item.raw, self.mappings):
+                self._skip(item, None, None, "not_about_a_use_case")
+                return
+        try:
+            parsed = parse_message(item.raw)
+        except Exception as exc:
+            yield self._reject(
+                item,
+                None,
+                None,
+                "corrupt",
+                f"{item.locator}: the message cannot be parsed ({type(exc).__name__}: {exc}); "
+                "export it again from the mail client",
+            )
+            return
+        if parsed.repairs:
+            self.counts.repaired += 1
+        if parsed.defects:
+            self.counts.with_defects += 1
+        found_thread = self.index.thread_of(parsed.message_id)
+        if found_thread is None:
+            thread_id = self.index.thread_of_ordinal(item.ordinal)
+        else:
+            thread_id = found_thread[0]
+        if item.ordinal in self.duplicates:
+            self._skip(item, parsed, thread_id, "duplicate_message")
+            return
+        if not parsed.text.strip() and not parsed.attachments and not parsed.forwarded:
+            self._skip(item, parsed, thread_id, "empty_message")
+            return
+        yield from self._extract(item, parsed, thread_id or "")
+
+    def _extract(
+        self, item: MailItem, parsed: ParsedMessage, thread_id: str
+    ) -> Iterator[SourceRecord | Reject]:
+        found = self._evidence(parsed)
+        attachment_results = list(self._attachments(item, parsed, thread_id))
+        intakes = [f for f in found if f.kind == "intake"]
+        for position, intake in enumerate(intakes):
+            if position == 0:
+                self.index.set_use_case(thread_id, intake.values["name"])
+        use_case = self.index.use_case_of(thread_id)
+        emitted = 0
+        for entry in found:
+            if entry.kind == "update":
+                name = use_case or entry.values.get("name")
+                if not name:
+                    # Keep only what the record needs, not the message's bytes.
+                    self.pending.append(
+                        (MailItem(item.ordinal, item.locator), parsed, thread_id, entry)
+                    )
+                    continue
+                entry.values["name"] = name
+            result = self._normalize(item, parsed, thread_id, entry, emitted)
+            emitted += 1
+            yield result
+        for result in attachment_results:
+            emitted += 1
+            yield result
+        if emitted == 0 and not any(p[0].ordinal == item.ordinal for p in self.pending[-1:]):
+            self._skip(item, parsed, thread_id, "not_about_a_use_case")
+        elif emitted:
+            kinds = sorted(
+                {f.kind for f in found} | ({"attachment"} if attachment_results else set())
+            )
+            self._observe(item, parsed, thread_id, "+".join(kinds), found)
+
+    def finish(self) -> Iterator[SourceRecord | Reject]:
+        """Updates whose thread's intake came later in the mailbox, now that it has been read."""
+        for item, parsed, thread_id, entry in self.pending:
+            name = self.index.use_case_of(thread_id)
+            if name is None:
+                self._skip(item, parsed, thread_id, "no_use_case_in_thread")
+                continue
+            entry.values["name"] = name
+            self._observe(item, parsed, thread_id, "update", [entry])
+            yield self._normalize(item, parsed, thread_id, entry, 0)
+        self.pending = []
+
+    # -- evidence ------------------------------------------------------------------------------
+
+    def _evidence(self, parsed: ParsedMessage) -> list[_Found]:
+        _, is_reply, is_forward = normalize_subject(parsed.subject)
+        text = parsed.text
+        if parsed.text_from_html and parsed.html_quoted_from is not None:
+            text = (
+                text[: parsed.html_quoted_from]
+                + "\n\n-----Original Message-----\n"
+                + text[parsed.html_quoted_from :]
+            )
+        reply = split_reply(text, forward_subject=is_forward)
+        flags: list[str] = []
+        if parsed.repairs:
+            flags.append("mail_text_repaired")
+        if parsed.defects:
+            flags.append("mail_defects")
+
+        found: list[_Found] = []
+        for number, table in enumerate(table_records(parsed.html_tables, self.mappings), 1):
+            found.append(_Found("intake", table.values, [*flags, "mail_html_table"], row=number))
+        labelled = labelled_fields(reply.new_text, self.mappings)
+        subject_name = name_from_subject(parsed.subject)
+        intake = self._intake(labelled, subject_name if not is_reply else None)
+        if intake is not None and not found:
+            found.append(_Found("intake", intake, list(flags)))
+        if not found and (reply.forwarded or is_forward):
+            forwarded = labelled_fields(reply.quoted_text, self.mappings)
+            inner_subject = (
+                reply.quoted_headers.get("subject")
+                or reply.quoted_headers.get("betreff")
+                or reply.quoted_headers.get("objet")
+            )
+            intake = self._intake(forwarded, name_from_subject(inner_subject or ""))
+            if intake is None:
+                tables = table_records(parsed.html_quoted_tables, self.mappings)
+                if tables:
+                    intake = tables[0].values
+            if intake is not None:
+                found.append(_Found("intake", intake, [*flags, "mail_forwarded"]))
+        for nested in parsed.forwarded:
+            if found:
+                break
+            if self.index.thread_of(nested.message_id) is not None:
+                continue  # the forwarded message is in this mailbox too and is read there
+            inner = split_reply(nested.text)
+            intake = self._intake(
+                labelled_fields(inner.new_text, self.mappings), name_from_subject(nested.subject)
+            )
+            if intake is None:
+                tables = table_records(nested.html_tables, self.mappings)
+                intake = tables[0].values if tables else None
+            if intake is not None:
+                found.append(
+                    _Found(
+                        "intake",
+                        intake,
+                        [*flags, "mail_forwarded"],
+                        message_id=nested.message_id,
+                    )
+                )
+        if found:
+            self._owner_from_sender(found, parsed)
+            return found
+
+        # Not an intake: does it change a field of its thread's use case?
+        change = FieldEvidence()
+        for fname, value in labelled.values.items():
+            if fname != "name":
+                change.add(fname, value, labelled.labels[fname], "labelled")
+        phrases = update_phrases(reply.new_text)
+        for fname, value in phrases.values.items():
+            change.add(fname, value, phrases.labels[fname], "phrase")
+        if not change:
+            return []
+        values = dict(change.values)
+        name = labelled.values.get("name")
+        if not name:
+            quoted = (
+                labelled_fields(reply.quoted_text, self.mappings) if reply.quoted_text else None
+            )
+            name = (quoted.values.get("name") if quoted else None) or subject_name
+        if name:
+            values["name"] = name
+        how = "mail_update_phrase" if "phrase" in change.how.values() else "mail_update"
+        return [_Found("update", values, [*flags, how])]
+
+    def _intake(self, labelled: FieldEvidence, subject_name: str | None) -> dict[str, str] | None:
+        others = [f for f in labelled.values if f != "name"]
+        if "name" in labelled.values and others:
+            return dict(labelled.values)
+        if subject_name and len(others) >= 2:
+            return {"name": subject_name, **labelled.values}
+        return None
+
+    def _owner_from_sender(self, found: list[_Found], parsed: ParsedMessage) -> None:
+        for entry in found:
+            if entry.kind != "intake" or "mail_forwarded" in entry.flags:
+                continue  # a forward's sender passes the request on; it is not theirs
+            owner = entry.values.get("owner_name")
+            if "owner_email" in entry.values or not parsed.from_address:
+                continue
+            if owner is None:
+                # The sender of an intake is who asked for it: the owner until someone else is.
+                entry.values["owner_name"] = parsed.from_name or parsed.from_address
+                entry.values["owner_email"] = parsed.from_address
+                entry.flags.append("owner_from_sender")
+            elif parsed.from_name and owner.casefold() == parsed.from_name.casefold():
+                entry.values["owner_email"] = parsed.from_address
+
+    # -- attachments ---------------------------------------------------------------------------
+
+    def _attachments(
+        self, item: MailItem, parsed: ParsedMessage, thread_id: str
+    ) -> Iterator[SourceRecord | Reject]:
+        sheets = [a for a in parsed.attachments if a.spreadsheet_suffix and a.data]
+        for number, attachment in enumerate(sheets, 1):
+            yield from self._attachment(item, parsed, thread_id, number, attachment)
+
+    def _attachment(
+        self,
+        item: MailItem,
+        parsed: ParsedMessage,
+        thread_id: str,
+        number: int,
+        attachment: Attachment,
+    ) -> Iterator[SourceRecord | Reject]:
+        suffix = attachment.spreadsheet_suffix or ".bin"
+        shown = _display_name(attachment.filename, number, suffix)
+        where = _where(item, parsed)
+        with tempfile.TemporaryDirectory(prefix="aiinventory-attachment-") as tmp:
+            # The sender's file name never becomes a path: a generated name, the right suffix.
+            target = Path(tmp) / f"attachment-{number}{suffix}"
+            target.write_bytes(attachment.data)
+            stamp = parsed.date.timestamp() if parsed.date else self.ctx.file_modified.timestamp()
+            os.utime(target, (stamp, stamp))
+            sub_report = FileReport(source_path=f"{self.source_path} [{shown}]")
+            # The attachment counts as a file beside its mail, so the mail's sources.yaml rules
+            # (organisation, day-first dates) reach it.
+            for result in extract_spreadsheet(
+                target,
+                self.source_path,
+                self.relative.parent / Path(shown).name,
+                self.mappings,
+                self.normalizer,
+                sub_report,
+            ):
+                sheet = shown if result.sheet is None else f"{shown} [{result.sheet}]"
+                if isinstance(result, Reject):
+                    self.counts.rejects += 1
+                    yield result.model_copy(
+                        update={
+                            "message_id": parsed.message_id,
+                            "sheet": sheet,
+                            "message": f"attachment {shown!r} of {where}: {result.message}",
+                        }
+                    )
+                    continue
+                self.counts.records += 1
+                self.counts.attachment_rows += 1
+                record_id = "R-" + stable_hash(
+                    "email", self.source_path, parsed.message_id, sheet, result.row, length=16
+                )
+                yield result.model_copy(
+                    update={
+                        "record_id": record_id,
+                        "source_kind": "email",
+                        "message_id": parsed.message_id,
+                        "thread_id": thread_id,
+                        "sheet": sheet,
+                        "flags": sorted({*result.flags, "mail_attachment"}),
+                        "organization": result.organization or self.ctx.organization,
+                    }
+                )
+
+    # -- results -------------------------------------------------------------------------------
+
+    def _normalize(
+        self,
+        item: MailItem,
+        parsed: ParsedMessage,
+        thread_id: str,
+        entry: _Found,
+        position: int,
+    ) -> SourceRecord | Reject:
+        values: dict[str, Any] = dict(entry.values)
+        if parsed.date is not None:
+            values["last_updated"] = parsed.date
+        message_id = entry.message_id or parsed.message_id
+        result = self.normalizer.normalize(
+            RowInput(
+                row=entry.row,
+                values=values,
+                extras={"subject": parsed.subject},
+                flags=entry.flags,
+                message_id=message_id,
+                thread_id=thread_id,
+            ),
+            self.ctx,
+        )
+        if isinstance(result, Reject):
+            self.counts.rejects += 1
+            return result.model_copy(
+                update={"message": f"{_where(item, parsed)}: {result.message}"}
+            )
+        self.counts.records += 1
+        if entry.kind == "intake":
+            self.counts.intakes += 1
+        else:
+            self.counts.updates += 1
+        if position:
+            # Several use cases in one message (a table): each needs its own record ID.
+            result = result.model_copy(
+                update={
+                    "record_id": "R-"
+                    + stable_hash("email", self.source_path, message_id, position, length=16)
+                }
+            )
+        return result
+
+    def _reject(
+        self,
+        item: MailItem,
+        parsed: ParsedMessage | None,
+        thread_id: str | None,
+        reason: str,
+        message: str,
+    ) -> Reject:
+        self.counts.rejects += 1
+        self._observe(item, parsed, thread_id, f"rejected:{reason}", [])
+        return Reject(
+            source_path=self.source_path,
+            message_id=parsed.message_id if parsed else None,
+            reason_code=reason,
+            message=message,
+        )
+
+    def _skip(
+        self, item: MailItem, parsed: ParsedMessage | None, thread_id: str | None, reason: str
+    ) -> None:
+        self.counts.messages_skipped[reason] += 1
+        self._observe(item, parsed, thread_id, f"skipped:{reason}", [])
+
+    def _observe(
+        self,
+        item: MailItem,
+        parsed: ParsedMessage | None,
+        thread_id: str | None,
+        kind: str,
+        found: list[_Found],
+    ) -> None:
+        if self.observe is None:
+            return
+        fields: dict[str, str] = {}
+        for entry in found:
+            for key, value in entry.values.items():
+                fields.setdefault(key, value)
+        self.observe(
+            MessageSummary(
+                ordinal=item.ordinal,
+                locator=item.locator,
+                message_id=parsed.message_id if parsed else None,
+                thread_id=thread_id,
+                subject=parsed.subject if parsed else None,
+                date=parsed.date.isoformat() if parsed and parsed.date else None,
+                kind=kind,
+                fields=fields,
+            )
+        )
+
+
+_NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tnef", b"rfc822")
+
+
+def _plainly_unrelated(raw: bytes, mappings: Mappings) -> bool:
+    """A single-part plain-text message with no labelled field and no update wording."""
+    ends = [e for e in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if e != -1]
+    if not ends:
+        return False
+    end = min(ends)
+    head = raw[:end].lower()
+    if any(marker in head for marker in _NOT_PLAIN):
+        return False
+    text = raw[end:].decode("utf-8", "replace")
+    if may_mention_a_change(text):
+        return False
+    return not labelled_fields(text, mappings)
+
+
+def _display_name(filename: str | None, number: int, suffix: str) -> str:
+    """The attachment's name as shown in outputs: its last path part, tame characters only."""
+    name = (filename or "").replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
+    return name[:120] or f"attachment {number}{suffix}"
+
+
+def _where(item: MailItem, parsed: ParsedMessage) -> str:
+    subject = parsed.subject if len(parsed.subject) <= 60 else parsed.subject[:59] + "…"
+    return f"{item.locator} (Message-ID <{parsed.message_id}>, subject {subject!r})"

@@ -1,0 +1,419 @@
+"""The messages of a mail file or folder, one at a time, as raw RFC 822 bytes with a locator.
+
+Formats: a single message (``.eml``), ``mbox`` (read in streaming chunks, so a 10 GB mailbox
+never sits in memory), maildir folders (``cur/`` and ``new/``), and behind the ``outlook`` extra
+Outlook ``.msg`` (extract-msg), ``.pst`` (libpff-python, module ``pypff``) and TNEF
+``winmail.dat`` (tnefparse). Outlook items are turned into RFC 822 bytes here, so everything
+after this module reads one format.
+
+The format comes from the content where it can: a file starting ``From `` is an mbox whatever
+its name, ``!BDN`` is a PST, the OLE signature a ``.msg``, ``0x223E9F78`` TNEF.
+"""
+
+from __future__ import annotations
+
+import email.policy
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from .parsing import (
+    SPREADSHEET_ATTACHMENT_SUFFIXES,
+    MissingExtraError,
+    decode_bytes,
+    load_optional,
+    tnef_contents,
+)
+
+__all__ = [
+    "MAIL_FILE_SUFFIXES",
+    "MailFormatError",
+    "MailItem",
+    "detect_mail_format",
+    "is_maildir",
+    "iter_mail",
+]
+
+#: File suffixes read as mail (maildir folders are recognised by their cur/ and new/).
+MAIL_FILE_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".dat", ".tnef"})
+
+_OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_PST = b"!BDN"
+_TNEF = b"\x78\x9f\x3e\x22"
+_HEADER_START = re.compile(rb"^(?:[!-9;-~]+[ \t]*:|From )")
+_CHUNK = 1 << 20
+_MBOX_ESCAPE = re.compile(rb"^>(>*From )", re.MULTILINE)
+
+
+class MailFormatError(Exception):
+    """A mail file that cannot be read at all, with a typed reason and the fix in words."""
+
+    def __init__(self, reason_code: str, message: str) -> None:
+        super().__init__(message)
+        self.reason_code = reason_code
+        self.message = message
+
+
+@dataclass
+class MailItem:
+    """One message of a source: its bytes, or why it could not be had."""
+
+    ordinal: int  # 1-based position in the source
+    locator: str  # where it is, in words: "message 3 at byte 10240", "cur/1700000000.x:2,S"
+    raw: bytes | None = None
+    problem: tuple[str, str] | None = None  # (reason_code, message) when raw is None
+    skip_reason: str | None = None  # an item that is not a mail (a PST contact, a calendar entry)
+
+
+def is_maildir(folder: Path) -> bool:
+    """Whether a folder is a maildir: it has ``cur`` and ``new`` subfolders."""
+    return folder.is_dir() and (folder / "cur").is_dir() and (folder / "new").is_dir()
+
+
+def detect_mail_format(path: Path) -> str:
+    """The mail format of a file or folder: eml, mbox, maildir, msg, pst or tnef.
+
+    Raises:
+        MailFormatError: the file is not mail in a format we read.
+    """
+    if path.is_dir():
+        if is_maildir(path):
+            return "maildir"
+        raise MailFormatError(
+            "unsupported_format", "this folder is not a maildir (no cur/ and new/ inside)"
+        )
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+    except OSError as exc:
+        raise MailFormatError("unreadable", f"cannot open the file ({exc.strerror})") from exc
+    suffix = path.suffix.lower()
+    if not head:
+        raise MailFormatError("empty_file", "the file is empty; nothing to import")
+    if head.startswith(_PST):
+        return "pst"
+    if head.startswith(_TNEF):
+        return "tnef"
+    if head.startswith(_OLE):
+        if suffix in (".msg", ""):
+            return "msg"
+        raise MailFormatError(
+            "unsupported_format",
+            f"an OLE (Office) file named {suffix}: not a mail; save it as .msg or leave it out",
+        )
+    if head.startswith(b"From "):
+        return "mbox"
+    stripped = head.lstrip(b"\r\n\t \xef\xbb\xbf")
+    if _HEADER_START.match(stripped):
+        return "mbox" if suffix in (".mbox", ".mbx") else "eml"
+    if head.lstrip().startswith((b"PK\x03\x04", b"%PDF", b"<html", b"<!DOCTYPE")):
+        raise MailFormatError(
+            "unsupported_format", "the file is not a mail message (its content is another format)"
+        )
+    raise MailFormatError(
+        "corrupt",
+        "the file does not start with mail headers or an mbox 'From ' line; export the message "
+        "again as .eml or .mbox",
+    )
+
+
+def iter_mail(path: Path, fmt: str) -> Iterator[MailItem]:
+    """The messages of a mail source in their stored order.
+
+    Raises:
+        MailFormatError: the source as a whole cannot be read (a missing extra, a broken PST).
+    """
+    if fmt == "eml":
+        yield MailItem(1, "the message", raw=path.read_bytes())
+    elif fmt == "mbox":
+        yield from _iter_mbox(path)
+    elif fmt == "maildir":
+        yield from _iter_maildir(path)
+    elif fmt == "msg":
+        yield _msg_item(path)
+    elif fmt == "pst":
+        yield from _iter_pst(path)
+    elif fmt == "tnef":
+        yield _tnef_item(path)
+    else:
+        raise MailFormatError("unsupported_format", f"{fmt} is not a mail format we read")
+
+
+def _iter_mbox(path: Path) -> Iterator[MailItem]:
+    """Split an mbox at its ``From `` lines, reading 1 MB at a time."""
+    ordinal = 0
+    with path.open("rb") as fh:
+        buffer = b""
+        offset = 0  # file offset of buffer[0]
+        start: int | None = None  # start of the current message in buffer
+        eof = False
+        while not eof:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                eof = True
+            else:
+                buffer += chunk
+            search_from = 0 if start is None else start + 1
+            while True:
+                if start is None:
+                    if buffer.startswith(b"From "):
+                        start = 0
+                        search_from = 1
+                        continue
+                    found = buffer.find(b"\nFrom ", search_from)
+                    if found == -1:
+                        break
+                    start = found + 1
+                    search_from = start + 1
+                    continue
+                found = buffer.find(b"\nFrom ", search_from)
+                if found == -1:
+                    break
+                ordinal += 1
+                yield _mbox_item(ordinal, offset + start, buffer[start : found + 1])
+                start = found + 1
+                search_from = start + 1
+            if start is not None and start > 0:
+                offset += start
+                buffer = buffer[start:]
+                start = 0
+            elif start is None and len(buffer) > 5:
+                # Text before the first From line is not mail; keep only a possible line start.
+                offset += len(buffer) - 5
+                buffer = buffer[-5:]
+        if start is not None and buffer[start:].strip():
+            ordinal += 1
+            yield _mbox_item(ordinal, offset + start, buffer[start:])
+
+
+def _mbox_item(ordinal: int, offset: int, block: bytes) -> MailItem:
+    newline = block.find(b"\n")
+    raw = block[newline + 1 :] if newline != -1 else b""
+    if b">From " in raw:
+        # mboxrd/mboxo escape body lines that start with "From "; undo one level.
+        raw = _MBOX_ESCAPE.sub(rb"\1", raw)
+    return MailItem(ordinal, f"message {ordinal} at byte {offset}", raw=raw)
+
+
+def _iter_maildir(folder: Path) -> Iterator[MailItem]:
+    ordinal = 0
+    for sub in ("new", "cur"):
+        entries = sorted(
+            p for p in (folder / sub).iterdir() if p.is_file() and not p.name.startswith(".")
+        )
+        for entry in entries:
+            ordinal += 1
+            locator = f"{sub}/{entry.name}"
+            try:
+                yield MailItem(ordinal, locator, raw=entry.read_bytes())
+            except OSError as exc:
+                yield MailItem(
+                    ordinal, locator, problem=("unreadable", f"cannot read it ({exc.strerror})")
+                )
+
+
+def _build_message(
+    headers: list[tuple[str, str]],
+    text: str | None,
+    html: str | None,
+    attachments: list[tuple[str | None, bytes]],
+) -> bytes:
+    """RFC 822 bytes for an Outlook item, so the rest of the pipeline reads one format."""
+    message = EmailMessage(policy=email.policy.SMTP)
+    skip = {"content-type", "content-transfer-encoding", "mime-version"}
+    if not any(name.lower() == "message-id" and value for name, value in headers):
+        # The MIME boundaries below are random: name the item by its content instead, so its
+        # records keep their IDs from run to run.
+        digest = hashlib.blake2b(digest_size=10)
+        for part in [*(f"{n}:{v}" for n, v in headers), text or "", html or ""]:
+            digest.update(part.encode("utf-8", "surrogatepass") + b"\x1f")
+        for name, data in attachments:
+            digest.update((name or "").encode("utf-8", "surrogatepass") + data)
+        headers = [*headers, ("Message-ID", f"<outlook-{digest.hexdigest()}@aiinventory.invalid>")]
+    for name, value in headers:
+        if name.lower() in skip or not value:
+            continue
+        try:
+            message[name] = " ".join(str(value).split())
+        except (ValueError, TypeError):
+            continue
+    if text is not None and text.strip():
+        message.set_content(text)
+        if html:
+            message.add_alternative(html, subtype="html")
+    elif html:
+        message.set_content(html, subtype="html")
+    else:
+        message.set_content("")
+    for name, data in attachments:
+        safe_name = name or "attachment"
+        message.add_attachment(
+            data, maintype="application", subtype="octet-stream", filename=safe_name
+        )
+    return message.as_bytes()
+
+
+def _spreadsheet_attachments(
+    items: list[tuple[str | None, bytes]],
+) -> list[tuple[str | None, bytes]]:
+    # Only attachments we can read are carried over; images and PDFs would only cost memory.
+    return [(n, d) for n, d in items if (n or "").lower().endswith(SPREADSHEET_ATTACHMENT_SUFFIXES)]
+
+
+def _msg_item(path: Path) -> MailItem:
+    try:
+        extract_msg = load_optional("extract_msg", ".msg files")
+    except MissingExtraError as exc:
+        raise MailFormatError("unsupported_format", str(exc)) from exc
+    try:
+        msg = extract_msg.openMsg(str(path))
+    except Exception as exc:
+        raise MailFormatError(
+            "corrupt", f"extract-msg cannot read this .msg ({type(exc).__name__}: {exc})"
+        ) from exc
+    try:
+        headers: list[tuple[str, str]] = []
+        header = getattr(msg, "header", None)
+        if header is not None:
+            headers = [(k, str(v)) for k, v in header.items()]
+        names = {k.lower() for k, _ in headers}
+        extra = {
+            "subject": getattr(msg, "subject", None),
+            "from": getattr(msg, "sender", None),
+            "to": getattr(msg, "to", None),
+            "message-id": getattr(msg, "messageId", None),
+            "date": _format_date(getattr(msg, "date", None)),
+        }
+        for name, value in extra.items():
+            if value and name not in names:
+                headers.append((name, str(value)))
+        html_bytes = getattr(msg, "htmlBody", None)
+        html: str | None = (
+            decode_bytes(html_bytes, None)[0] if isinstance(html_bytes, bytes) else None
+        )
+        attachments: list[tuple[str | None, bytes]] = []
+        for att in getattr(msg, "attachments", []):
+            data = getattr(att, "data", None)
+            att_name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None)
+            if isinstance(data, bytes):
+                attachments.append((att_name, data))
+        raw = _build_message(
+            headers, getattr(msg, "body", None), html, _spreadsheet_attachments(attachments)
+        )
+    finally:
+        msg.close()
+    return MailItem(1, "the message", raw=raw)
+
+
+def _format_date(value: Any) -> str | None:
+    import email.utils
+    from datetime import datetime
+
+    if isinstance(value, datetime):
+        return email.utils.format_datetime(value)
+    return None if value is None else str(value)
+
+
+def _iter_pst(path: Path) -> Iterator[MailItem]:
+    try:
+        pypff = load_optional("pypff", ".pst files")
+    except MissingExtraError as exc:
+        raise MailFormatError("unsupported_format", str(exc)) from exc
+    pst = pypff.file()
+    try:
+        pst.open(str(path))
+    except Exception as exc:
+        raise MailFormatError(
+            "corrupt", f"libpff cannot open this PST ({exc}); repair it with scanpst.exe"
+        ) from exc
+    try:
+        counter = [0]
+        yield from _pst_folder(pst.get_root_folder(), "", counter)
+    finally:
+        pst.close()
+
+
+def _pst_folder(folder: Any, where: str, counter: list[int]) -> Iterator[MailItem]:
+    try:
+        count = folder.number_of_sub_messages
+    except Exception:
+        count = 0
+    for index in range(count):
+        counter[0] += 1
+        locator = f"{where or '/'} item {index + 1}"
+        try:
+            item = folder.get_sub_message(index)
+        except Exception as exc:
+            yield MailItem(
+                counter[0], locator, problem=("corrupt", f"libpff cannot read it ({exc})")
+            )
+            continue
+        yield _pst_item(item, counter[0], locator)
+    for index in range(folder.number_of_sub_folders):
+        sub = folder.get_sub_folder(index)
+        yield from _pst_folder(sub, f"{where}/{sub.name or index}", counter)
+
+
+def _pst_item(item: Any, ordinal: int, locator: str) -> MailItem:
+    if not hasattr(item, "subject"):
+        return MailItem(ordinal, locator, skip_reason="not_a_mail_item")
+    try:
+        transport = item.transport_headers or ""
+        headers: list[tuple[str, str]] = []
+        if transport:
+            parsed = email.message_from_string(transport, policy=email.policy.compat32)
+            headers = [(k, str(v)) for k, v in parsed.items()]
+        names = {k.lower() for k, _ in headers}
+        if "subject" not in names and item.subject:
+            headers.append(("Subject", item.subject))
+        if "from" not in names and item.sender_name:
+            headers.append(("From", item.sender_name))
+        if "date" not in names:
+            sent = item.client_submit_time or item.delivery_time
+            date = _format_date(sent)
+            if date:
+                headers.append(("Date", date))
+        if "thread-index" not in names:
+            index = item.conversation_index
+            if index:
+                import base64
+
+                headers.append(("Thread-Index", base64.b64encode(index).decode("ascii")))
+        plain = item.plain_text_body
+        html = item.html_body
+        text = decode_bytes(plain, None)[0] if isinstance(plain, bytes) else plain
+        html_text = decode_bytes(html, None)[0] if isinstance(html, bytes) else html
+        attachments: list[tuple[str | None, bytes]] = []
+        for position in range(item.number_of_attachments):
+            att = item.get_attachment(position)
+            name = getattr(att, "name", None)
+            size = att.get_size() if hasattr(att, "get_size") else 0
+            if name and name.lower().endswith(SPREADSHEET_ATTACHMENT_SUFFIXES) and size:
+                attachments.append((name, att.read_buffer(size)))
+        if not (headers or text or html_text):
+            return MailItem(ordinal, locator, skip_reason="not_a_mail_item")
+        return MailItem(ordinal, locator, raw=_build_message(headers, text, html_text, attachments))
+    except Exception as exc:
+        return MailItem(ordinal, locator, problem=("corrupt", f"libpff cannot read it ({exc})"))
+
+
+def _tnef_item(path: Path) -> MailItem:
+    try:
+        text, attachments = tnef_contents(path.read_bytes())
+    except MissingExtraError as exc:
+        raise MailFormatError("unsupported_format", str(exc)) from exc
+    except Exception as exc:
+        raise MailFormatError(
+            "corrupt", f"tnefparse cannot read this winmail.dat ({type(exc).__name__}: {exc})"
+        ) from exc
+    raw = _build_message(
+        [("Subject", path.name)],
+        text,
+        None,
+        [(a.filename, a.data) for a in attachments if a.data],
+    )
+    return MailItem(1, "the message", raw=raw)

@@ -1,0 +1,246 @@
+"""extract_mail end to end over real mailboxes: intakes, updates, forwards, attachments, skips."""
+
+from __future__ import annotations
+
+import io
+from email.message import EmailMessage
+from email.policy import SMTP
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from aiinventory.mail import MailCounts, extract_mail, inspect_mail
+from aiinventory.mappings import load_mappings
+from aiinventory.normalize import Normalizer
+from aiinventory.schema import Reject, SourceRecord
+from aiinventory.spreadsheets.extract import FileReport
+from aiinventory.warnings_log import WarningLog
+
+SAMPLE_MAIL = Path(__file__).resolve().parents[1] / "sample_data" / "mail"
+
+
+def _mail(
+    mid: str,
+    subject: str,
+    body: str,
+    date: str,
+    *,
+    sender: str = "Priya Shah <priya.shah@example.com>",
+    refs: str = "",
+) -> bytes:
+    head = [
+        f"From: {sender}",
+        "To: AI Board <board@example.com>",
+        f"Subject: {subject}",
+        f"Date: {date}",
+        f"Message-ID: <{mid}>",
+        "Content-Type: text/plain; charset=utf-8",
+    ]
+    if refs:
+        head += [f"In-Reply-To: {refs.split()[-1]}", f"References: {refs}"]
+    return ("\n".join(head) + "\n\n" + body).encode()
+
+
+def _mbox(path: Path, messages: list[bytes]) -> Path:
+    path.write_bytes(
+        b"".join(b"From x@y Mon Jan  1 00:00:00 2025\n" + m + b"\n\n" for m in messages)
+    )
+    return path
+
+
+def _extract(path: Path) -> tuple[list[SourceRecord], list[Reject], MailCounts]:
+    mappings = load_mappings(None)
+    counts = MailCounts()
+    results = list(
+        extract_mail(
+            path,
+            path.name,
+            Path(path.name),
+            mappings,
+            Normalizer(mappings, WarningLog()),
+            FileReport(source_path=path.name),
+            counts,
+        )
+    )
+    records = [r for r in results if isinstance(r, SourceRecord)]
+    rejects = [r for r in results if isinstance(r, Reject)]
+    assert counts.records == len(records) and counts.rejects == len(rejects)
+    return records, rejects, counts
+
+
+INTAKE = _mail(
+    "intake@x",
+    "New AI use case: Invoice OCR",
+    "Hi board,\n\nUse case: Invoice OCR\nDepartment: Finance\nOwner - Dana Lee\nStatus: Proposed\n"
+    "Vendor: ABBYY\n\nThanks,\nPriya\n",
+    "Mon, 03 Mar 2025 09:00:00 +0000",
+)
+PILOT = _mail(
+    "pilot@x",
+    "Re: New AI use case: Invoice OCR",
+    "Looks good, moving this to pilot next week.\n\n> Use case: Invoice OCR\n> Status: Proposed\n",
+    "Mon, 10 Mar 2025 09:00:00 +0000",
+    sender="Marcus <m@example.com>",
+    refs="<intake@x>",
+)
+LIVE = _mail(
+    "live@x",
+    "RE: New AI use case: Invoice OCR",
+    "Status: Deployed\n\nPlease make Sam Okoro the owner from now on.\n",
+    "Mon, 02 Jun 2025 09:00:00 +0000",
+    refs="<intake@x> <pilot@x>",
+)
+LUNCH = _mail("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 11:00:00 +0000")
+
+
+def test_intake_and_updates_become_dated_records_of_one_use_case(tmp_path: Path) -> None:
+    records, rejects, counts = _extract(_mbox(tmp_path / "a.mbox", [INTAKE, PILOT, LUNCH, LIVE]))
+    assert rejects == []
+    assert [r.message_id for r in records] == ["intake@x", "pilot@x", "live@x"]
+    assert {r.name for r in records} == {"Invoice OCR"}
+    assert len({r.thread_id for r in records}) == 1
+    assert len({r.record_id for r in records}) == 3
+    intake, pilot, live = records
+    assert (intake.stage, intake.department, intake.owner_name, intake.vendor_name) == (
+        "idea",
+        "Finance",
+        "Dana Lee",
+        "ABBYY",
+    )
+    assert pilot.stage == "pilot" and pilot.owner_name is None and pilot.department is None
+    assert (live.stage, live.owner_name) == ("deployed", "Sam Okoro")
+    assert [r.last_updated.isoformat() for r in records if r.last_updated] == [
+        "2025-03-03T09:00:00+00:00",
+        "2025-03-10T09:00:00+00:00",
+        "2025-06-02T09:00:00+00:00",
+    ]
+    assert "mail_update_phrase" in pilot.flags
+    assert counts.messages_read == 4 and counts.messages_skipped == {"not_about_a_use_case": 1}
+    assert (counts.intakes, counts.updates, counts.threads) == (1, 2, 2)
+
+
+def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
+    records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
+    assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]
+    assert {r.name for r in records} == {"Invoice OCR"}
+
+
+def test_reply_read_alone_takes_its_name_from_the_quoted_intake(tmp_path: Path) -> None:
+    path = tmp_path / "reply.eml"
+    path.write_bytes(PILOT)
+    (record,) = _extract(path)[0]
+    assert (record.name, record.stage, record.message_id) == ("Invoice OCR", "pilot", "pilot@x")
+
+
+def test_duplicates_and_chatter_are_counted_skips(tmp_path: Path) -> None:
+    _, rejects, counts = _extract(_mbox(tmp_path / "c.mbox", [INTAKE, INTAKE, LUNCH]))
+    assert rejects == []
+    assert counts.records == 1
+    assert counts.messages_skipped == {"duplicate_message": 1, "not_about_a_use_case": 1}
+
+
+def test_html_table_with_several_use_cases_gives_one_record_each(tmp_path: Path) -> None:
+    html = (
+        "<p>Our two requests:</p><table><tr><th>Use case</th><th>Owner</th><th>Status</th></tr>"
+        "<tr><td>Claims triage</td><td>Tom Hughes</td><td>Pilot</td></tr>"
+        "<tr><td>Fraud scoring</td><td>Ana Lima</td><td>Live</td></tr></table>"
+    )
+    raw = (
+        _mail("t@x", "Two requests", "", "Mon, 03 Mar 2025 09:00:00 +0000").replace(
+            b"text/plain", b"text/html"
+        )
+        + html.encode()
+    )
+    path = tmp_path / "t.eml"
+    path.write_bytes(raw)
+    records, _, _ = _extract(path)
+    assert [(r.name, r.owner_name, r.stage, r.row) for r in records] == [
+        ("Claims triage", "Tom Hughes", "pilot", 1),
+        ("Fraud scoring", "Ana Lima", "deployed", 2),
+    ]
+    assert len({r.record_id for r in records}) == 2
+
+
+def test_spreadsheet_attachment_rows_are_records_and_its_name_never_a_path(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    wb.active.append(["Use case", "Owner", "Status"])
+    wb.active.append(["Copy drafts", "Ella Marsh", "live"])
+    data = io.BytesIO()
+    wb.save(data)
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = "Our list"
+    message["Message-ID"] = "<att@x>"
+    message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
+    message.set_content("Attached.\n")
+    message.add_attachment(
+        data.getvalue(),
+        maintype="application",
+        subtype="octet-stream",
+        filename="../../../../tmp/evil.xlsx",
+    )
+    path = tmp_path / "att.eml"
+    path.write_bytes(message.as_bytes())
+    records, _, counts = _extract(path)
+    (record,) = records
+    assert (record.name, record.stage, record.message_id, record.source_kind) == (
+        "Copy drafts",
+        "deployed",
+        "att@x",
+        "email",
+    )
+    assert record.sheet == "evil.xlsx [Sheet]"
+    assert record.last_updated is not None and record.last_updated.year == 2025
+    assert counts.attachment_rows == 1
+    assert not Path("/tmp/evil.xlsx").exists()
+
+
+def test_forwarded_intake_is_read_from_the_forward(tmp_path: Path) -> None:
+    raw = _mail(
+        "fw@x",
+        "FW: Claims triage - intake",
+        "Please pick this up.\n\n---------- Forwarded message ---------\n"
+        "From: Tom <tom@example.com>\nDate: Mon, 20 Jan 2025\nSubject: Claims triage - intake\n"
+        "To: Laura <l@example.com>\n\nUse case: Claims triage model\nStatus: Pilot\n",
+        "Mon, 20 Jan 2025 10:00:00 +0000",
+        sender="Laura <l@example.com>",
+    )
+    path = tmp_path / "fw.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert (record.name, record.stage, record.owner_name) == ("Claims triage model", "pilot", None)
+    assert "mail_forwarded" in record.flags
+
+
+def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
+    path = tmp_path / "x.eml"
+    path.write_bytes(b"\x00\x01\x02 not mail")
+    records, rejects, _ = _extract(path)
+    assert records == [] and [r.reason_code for r in rejects] == ["corrupt"]
+
+
+@pytest.mark.skipif(not SAMPLE_MAIL.is_dir(), reason="sample mail not built")
+def test_sample_mail_yields_the_northwind_use_cases() -> None:
+    names: dict[str, set[str]] = {}
+    for path in sorted(SAMPLE_MAIL.iterdir()):
+        if path.suffix in (".mbox", ".eml"):
+            records, rejects, _ = _extract(path)
+            assert rejects == []
+            for record in records:
+                names.setdefault(record.name, set()).add(record.stage)
+    assert names["Invoice OCR for accounts payable"] == {"idea", "pilot", "deployed"}
+    assert names["Call summarisation with GenAI"] == {"pilot", "deployed"}
+    assert {
+        "Employee helpdesk chatbot",
+        "Claims triage model",
+        "Contract clause extraction",
+        "GenAI copy drafts for campaigns",
+    } <= set(names)
+    summary = inspect_mail(SAMPLE_MAIL / "ai-board-inbox.mbox")
+    assert summary["format"] == "mbox"
+    assert all(m["thread_id"] for m in summary["messages"])
+    assert {m["kind"] for m in summary["messages"]} >= {
+        "intake",
+        "update",
+        "skipped:not_about_a_use_case",
+    }

@@ -1,0 +1,207 @@
+"""Threading: References/In-Reply-To with ghosts, then localised subjects, Thread-Index, quotes."""
+
+from __future__ import annotations
+
+import base64
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from aiinventory.mail.parsing import parse_message_id, parse_message_ids
+from aiinventory.mail.thread_builder import (
+    ThreadIndex,
+    normalize_subject,
+    scan_thread_facts,
+    thread_index_root,
+)
+
+NOTMUCH = (
+    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "mail" / "notmuch_threads"
+)
+
+
+def _mail(
+    mid: str | None,
+    subject: str,
+    *,
+    refs: str = "",
+    irt: str = "",
+    extra: str = "",
+    body: str = "hi",
+) -> bytes:
+    lines = [f"Subject: {subject}", "Date: Mon, 03 Mar 2025 09:00:00 +0000"]
+    if mid:
+        lines.append(f"Message-ID: <{mid}>")
+    if refs:
+        lines.append(f"References: {refs}")
+    if irt:
+        lines.append(f"In-Reply-To: {irt}")
+    if extra:
+        lines.append(extra)
+    return ("\r\n".join(lines) + "\r\n\r\n" + body + "\r\n").encode()
+
+
+def _threads(messages: list[bytes]) -> list[str]:
+    with ThreadIndex() as index:
+        facts = [scan_thread_facts(m) for m in messages]
+        for ordinal, fact in enumerate(facts, 1):
+            index.add(ordinal, fact)
+        out = []
+        for ordinal, fact in enumerate(facts, 1):
+            found = index.thread_of(fact.message_id) if fact.message_id else None
+            out.append(found[0] if found else index.thread_of_ordinal(ordinal) or "")
+        return out
+
+
+@pytest.mark.parametrize(
+    ("subject", "base", "is_reply", "is_forward"),
+    [
+        ("Re: New use case: OCR", "new use case: ocr", True, False),
+        ("AW: WG: New use case: OCR", "new use case: ocr", True, False),
+        ("WG: AW: New use case: OCR", "new use case: ocr", True, True),
+        ("SV: VS: RIF: OCR", "ocr", True, False),
+        ("TR: RE: OCR", "ocr", True, True),
+        ("RV: ODP: OCR", "ocr", True, False),
+        ("回复: OCR", "ocr", True, False),
+        ("Re[2]: [ai-board] Fwd: OCR (fwd)", "ocr", True, False),
+        ("Status: deployed", "status: deployed", False, False),
+        ("[ai-board]", "[ai-board]", False, False),
+    ],
+)
+def test_subjects_are_normalised_in_many_languages(
+    subject: str, base: str, is_reply: bool, is_forward: bool
+) -> None:
+    assert normalize_subject(subject) == (base, is_reply, is_forward)
+
+
+def test_references_thread_messages_through_a_missing_ghost_parent() -> None:
+    threads = _threads(
+        [
+            _mail("c1@x", "Re: a", refs="<ghost@x>"),
+            _mail("c2@x", "Re: a", refs="<ghost@x> <c1@x>"),
+            _mail("other@x", "b"),
+            _mail("c3@x", "Re: a", irt="<c2@x>"),
+        ]
+    )
+    assert threads[0] == threads[1] == threads[3]
+    assert threads[2] != threads[0]
+
+
+def test_reply_without_headers_joins_by_subject_but_two_first_messages_stay_apart() -> None:
+    threads = _threads(
+        [
+            _mail("r1@x", "AW: New AI use case: Invoice OCR"),  # reply before its root
+            _mail("root@x", "New AI use case: Invoice OCR"),
+            _mail("root2@x", "New AI use case: Invoice OCR"),
+            _mail("r2@x", "SV: New AI use case: Invoice OCR"),
+        ]
+    )
+    assert threads[0] == threads[1] == threads[3]
+    assert threads[2] != threads[1]
+
+
+def test_outlook_thread_index_and_quoted_original_message_join_threads() -> None:
+    root_index = base64.b64encode(bytes(range(22))).decode()
+    child_index = base64.b64encode(bytes(range(22)) + b"\x01\x02\x03\x04\x05").decode()
+    threads = _threads(
+        [
+            _mail("o1@x", "Budget", extra=f"Thread-Index: {root_index}"),
+            _mail("o2@x", "changed subject", extra=f"Thread-Index: {child_index}"),
+            _mail("q0@x", "Claims triage model"),
+            _mail(
+                "q1@x",
+                "Our answer",
+                body="Fine by us.\r\n\r\n-----Original Message-----\r\nFrom: Tom\r\n"
+                "Sent: Monday\r\nSubject: Claims triage model\r\n\r\nold text",
+            ),
+        ]
+    )
+    assert threads[0] == threads[1]
+    assert threads[2] == threads[3]
+    assert threads[0] != threads[2]
+    assert thread_index_root("not base64!") is None
+
+
+def test_thread_id_is_named_by_the_root_and_survives_appended_mail() -> None:
+    early = [_mail("root@x", "a"), _mail("c@x", "Re: a", refs="<root@x>")]
+    later = [*early, _mail("d@x", "Re: a", refs="<root@x> <c@x>")]
+    assert _threads(early)[0] == _threads(later)[0] == _threads(later)[2]
+    # A reply read alone (another file) gets the same thread ID from its References.
+    assert _threads([later[2]])[0] == _threads(early)[0]
+
+
+def _maildir_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "README.corpora")
+
+
+def _thread_sizes(files: list[Path]) -> tuple[Counter[int], dict[str, str]]:
+    with ThreadIndex() as index:
+        facts = [scan_thread_facts(p.read_bytes()) for p in files]
+        for ordinal, fact in enumerate(facts, 1):
+            index.add(ordinal, fact)
+        by_mid: dict[str, str] = {}
+        for fact in facts:
+            assert fact.message_id is not None
+            found = index.thread_of(fact.message_id)
+            assert found is not None
+            by_mid[fact.message_id] = found[0]
+    return Counter(Counter(by_mid.values()).values()), by_mid
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not NOTMUCH.is_dir(), reason="../shared/data/mail is absent")
+def test_notmuch_default_corpus_gives_notmuchs_24_threads() -> None:
+    # Expected: notmuch's own test suite (test/T080-search.sh, 'Search for all messages ("*")'):
+    # 24 threads over 52 distinct messages, with these sizes.
+    expected_sizes = [1, 1, 1, 2, 2, 3, 3, 3, 2, 3, 2, 7, 5, 2, 1, 4, 1, 1, 1, 1, 1, 2, 1, 2]
+    sizes, by_mid = _thread_sizes(_maildir_files(NOTMUCH / "default"))
+    assert sizes == Counter(expected_sizes)
+    maildir = "20091117190054.GU3165@dottiness.seas.harvard.edu"  # "Working with Maildir storage?"
+    assert sum(1 for t in by_mid.values() if t == by_mid[maildir]) == 7
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not NOTMUCH.is_dir(), reason="../shared/data/mail is absent")
+def test_notmuch_ghost_root_parent_priority_and_loop() -> None:
+    sizes, by_mid = _thread_sizes(_maildir_files(NOTMUCH / "threading" / "ghost-root"))
+    # real-root's family (with the "fake root" that names it) and the RT ticket trio.
+    assert sizes == Counter([6, 3])
+    assert by_mid["001-fake-message-root@example.org"] == by_mid["000-real-root@example.org"]
+    sizes, _ = _thread_sizes(_maildir_files(NOTMUCH / "threading" / "parent-priority"))
+    assert sizes == Counter([3])
+    sizes, _ = _thread_sizes(_maildir_files(NOTMUCH / "broken" / "loop"))
+    assert sizes == Counter([2])
+
+
+@pytest.mark.realdata
+@pytest.mark.skipif(not NOTMUCH.is_dir(), reason="../shared/data/mail is absent")
+def test_notmuch_lkml_threads_equal_the_reference_components() -> None:
+    # Reference: connected components of the Message-ID/References/In-Reply-To graph, which is
+    # how notmuch threads (it never threads by subject).
+    files = _maildir_files(NOTMUCH / "lkml")
+    parent: dict[str, str] = {}
+
+    def find(x: str) -> str:
+        while parent.setdefault(x, x) != x:
+            x = parent[x]
+        return x
+
+    mids = []
+    for path in files:
+        head = path.read_bytes().split(b"\n\n", 1)[0].decode("latin-1")
+        fields: dict[str, str] = {}
+        for block in head.replace("\n ", " ").replace("\n\t", " ").split("\n"):
+            name, _, value = block.partition(":")
+            fields.setdefault(name.strip().lower(), value)
+        mid = parse_message_id(fields.get("message-id"))
+        assert mid is not None
+        mids.append(mid)
+        for ref in parse_message_ids(fields.get("references", "")) + parse_message_ids(
+            fields.get("in-reply-to", "")
+        ):
+            parent[find(ref)] = find(mid)
+    expected = Counter(Counter(find(m) for m in set(mids)).values())
+    sizes, _ = _thread_sizes(files)
+    assert sum(sizes.values()) > 10
+    assert sizes == expected

@@ -12,6 +12,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
@@ -31,12 +32,18 @@ class SourceConfig(BaseModel):
 
 
 class DedupeConfig(BaseModel):
-    """Score bands for matching records across sources (0–100)."""
+    """Score bands for matching records across sources: the match probability in per cent."""
 
     model_config = ConfigDict(extra="forbid")
 
-    merge_threshold: float = Field(default=90.0, ge=0, le=100)
-    review_threshold: float = Field(default=75.0, ge=0, le=100)
+    merge_threshold: float = Field(default=MatchSettings.merge_threshold, ge=0, le=100)
+    review_threshold: float = Field(default=MatchSettings.review_threshold, ge=0, le=100)
+
+    def settings(self) -> MatchSettings:
+        """The matcher's settings for these thresholds."""
+        return MatchSettings(
+            merge_threshold=self.merge_threshold, review_threshold=self.review_threshold
+        )
 
 
 class SyncConfig(BaseModel):

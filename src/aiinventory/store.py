@@ -512,8 +512,11 @@ class Store:
 
     # -- identities -------------------------------------------------------------------------
 
-    def assign_use_case_ids(self, run_id: int) -> dict[str, int]:
-        """Give every record its use case: exact duplicates share one, IDs carry over.
+    def assign_use_case_ids(
+        self, run_id: int, clusters: list[list[str]] | None = None
+    ) -> dict[str, int]:
+        """Give every record its use case: one per cluster (default: per set of exact
+        duplicates), IDs carried over from earlier runs.
 
         A record keeps the use case it had in earlier runs. When records that had different use
         cases become identical, the oldest ID survives and the others become aliases; when a use
@@ -521,10 +524,16 @@ class Store:
         """
         conn = self.conn
         groups: dict[str, list[str]] = {}
-        for record_id, key in conn.execute(
-            "SELECT record_id, content_key FROM records ORDER BY record_id"
-        ):
-            groups.setdefault(key, []).append(record_id)
+        content = dict(conn.execute("SELECT record_id, content_key FROM records"))
+        if clusters is None:
+            for record_id in sorted(content):
+                groups.setdefault(content[record_id], []).append(record_id)
+        else:
+            for members in clusters:
+                first = min(members)
+                # A new use case's ID derives from its first record's content, so fresh runs
+                # over the same inputs give the same IDs.
+                groups[content[first] + first] = sorted(members)
         known = dict(conn.execute("SELECT record_id, use_case_id FROM identities"))
         created = dict(conn.execute("SELECT use_case_id, created_run FROM use_case_ids"))
         claimed: set[str] = set()
@@ -592,6 +601,53 @@ class Store:
             if item["row"] is not None:
                 item["row"] = int(item["row"])
             yield item
+
+    def iter_match_fields(self) -> Iterator[dict[str, Any]]:
+        """The fields matching compares, for every current record, by record ID."""
+        cols = (
+            "record_id",
+            "name",
+            "description",
+            "department",
+            "organization",
+            "owner_name",
+            "owner_email",
+            "vendor_name",
+            "date_initiated",
+            "date_deployed",
+            "source_id",
+            "thread_id",
+            "source_path",
+            "ai_techniques",
+        )
+        cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM records ORDER BY record_id")
+        for row in cur:
+            item = dict(zip(cols, row, strict=True))
+            item["ai_techniques"] = tuple(json.loads(item["ai_techniques"] or "[]"))
+            yield item
+
+    def record_summaries(self, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """use_case_id, name, department and place of the given records, for the report."""
+        out: dict[str, dict[str, Any]] = {}
+        ids = sorted(set(record_ids))
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for rid, uc, name, dept, path, sheet, row, msg in self.conn.execute(
+                "SELECT record_id, use_case_id, name, department, source_path, sheet, row, "
+                f"message_id FROM records WHERE record_id IN ({marks})",
+                chunk,
+            ):
+                where = str(path) + (f" [{sheet}]" if sheet else "")
+                where += f" row {row}" if row is not None else ""
+                where += f" {msg}" if msg else ""
+                out[str(rid)] = {
+                    "use_case_id": uc,
+                    "name": name,
+                    "department": dept,
+                    "source": where,
+                }
+        return out
 
     def iter_rejects(self) -> Iterator[Reject]:
         """Every current reject, by source then position."""

@@ -16,6 +16,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
 from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS
 from ..store import Store
@@ -99,7 +100,9 @@ def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_outputs(store: Store, out: Path, run_id: int) -> ExportCounts:
+def write_outputs(
+    store: Store, out: Path, run_id: int, match: MatchResult | None = None
+) -> ExportCounts:
     """Write records.*, inventory.*, rejects.csv and dedupe_report.xlsx into ``out``.
 
     The inventory written is also collected as a snapshot in the store; inventory.xlsx's Changes
@@ -184,7 +187,11 @@ def write_outputs(store: Store, out: Path, run_id: int) -> ExportCounts:
             for j in store.iter_rejects()
         ),
     )
-    _write_dedupe_report(out / "dedupe_report.xlsx", counts)
+    review = _review_rows(store, match) if match is not None else []
+    counts.pairs_for_review = len(review)
+    if match is not None:
+        _explain_merges(counts, match)
+    _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
     return counts
 
 
@@ -238,6 +245,7 @@ def _collect_review_rows(
                     "department": rec["department"],
                     "source": _describe_source(rec),
                     "reason": "identical to the use case's other records in every field",
+                    "score": "",
                 }
             )
     for fname, options in golden.conflicts.items():
@@ -278,10 +286,12 @@ def _describe_source(rec: dict[str, Any]) -> str:
 REVIEW_COLUMNS = (
     "pair_id",
     "score",
+    "record_id_a",
     "use_case_id_a",
     "name_a",
     "department_a",
     "source_a",
+    "record_id_b",
     "use_case_id_b",
     "name_b",
     "department_b",
@@ -292,7 +302,52 @@ REVIEW_COLUMNS = (
 )
 
 
-def _write_dedupe_report(path: Path, counts: ExportCounts) -> None:
+def _scores_text(pair: PairScore) -> str:
+    return ", ".join(f"{k} {v:.0f}" for k, v in sorted(pair.field_scores.items()))
+
+
+def _review_rows(store: Store, match: MatchResult) -> list[list[Any]]:
+    pairs = match.review_pairs()
+    info = store.record_summaries(r for p in pairs for r in (p.a, p.b))
+    rows: list[list[Any]] = []
+    for number, pair in enumerate(pairs, start=1):
+        a, b = info.get(pair.a, {}), info.get(pair.b, {})
+        rows.append(
+            [
+                f"P{number:05d}",
+                round(pair.score, 1),
+                pair.a,
+                a.get("use_case_id"),
+                a.get("name"),
+                a.get("department"),
+                a.get("source"),
+                pair.b,
+                b.get("use_case_id"),
+                b.get("name"),
+                b.get("department"),
+                b.get("source"),
+                _scores_text(pair),
+                "; ".join(pair.reasons),
+                "",
+            ]
+        )
+    return rows
+
+
+def _explain_merges(counts: ExportCounts, match: MatchResult) -> None:
+    """Give each automatically merged record the reasons of the link that joined it."""
+    why: dict[str, str] = {}
+    for link in match.links:
+        text = (
+            f"{link.decision.replace('_', ' ')}: " if link.decision else f"score {link.score:.0f}: "
+        ) + "; ".join(link.reasons[:3])
+        for rid in (link.a, link.b):
+            why.setdefault(rid, text)
+    for row in counts.merged:
+        row["reason"] = why.get(row["record_id"], row["reason"])
+
+
+def _write_dedupe_report(path: Path, counts: ExportCounts, review: list[list[Any]]) -> None:
     merged_cols = ("use_case_id", "record_id", "name", "department", "source", "reason", "decision")
     conflict_cols = ("use_case_id", "field", "kept", "kept_from", "other_values")
     redundancy_cols = (
@@ -309,7 +364,7 @@ def _write_dedupe_report(path: Path, counts: ExportCounts) -> None:
             XlsxSheet(
                 "Review",
                 REVIEW_COLUMNS,
-                [],
+                review,
                 dropdowns={len(REVIEW_COLUMNS) - 1: DECISIONS},
                 note="Proposed merges to decide: set decision to merge or keep_separate.",
             ),
@@ -318,7 +373,10 @@ def _write_dedupe_report(path: Path, counts: ExportCounts) -> None:
                 merged_cols,
                 ([m[c] for c in merged_cols[:-1]] + [""] for m in counts.merged),
                 dropdowns={len(merged_cols) - 1: DECISIONS},
-                note="Records merged automatically; set decision to keep_separate to undo one.",
+                note=(
+                    "Records merged automatically, with the reason; set decision to "
+                    "keep_separate to take a record out of its use case."
+                ),
             ),
             XlsxSheet(
                 "Conflicts",

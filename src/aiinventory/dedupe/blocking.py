@@ -1,0 +1,131 @@
+"""Which pairs of records are worth comparing: blocking on shared keys.
+
+Comparing every record with every other costs N² comparisons. Instead each record gets keys:
+pairs of its name's rarest words (one word whole, the other's first two letters, so one typo
+leaves other pairs intact), pairs of its description's rarest shared words, its source ID, its
+mail thread, and for people its birth date. Records meet when they share a small block, or two
+keys of any size; a single name word is a key only for names that have one specific word. A
+key shared by more than ``max_block_size`` records is too common to say anything and is
+dropped (its records still meet through their other keys), so each record is compared with at
+most (keys per record) × ``max_block_size`` others: the cost grows linearly with N.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from itertools import combinations
+
+from .text_keys import PreparedRecord
+
+__all__ = ["DESCRIPTION_KEYS", "block_keys", "candidate_pairs"]
+
+#: How many of a description's rarest shared words become keys.
+DESCRIPTION_KEYS = 4
+#: How many of a name's rarest words are paired with the others.
+_COMBINED_WORDS = 4
+#: How many of a name's rarest words take part in pair keys at all.
+_TOP_NAME_WORDS = 6
+#: A block this small proposes all its pairs; pairs from larger blocks must share two keys.
+_SMALL_BLOCK = 8
+#: A description word this rare is a key on its own.
+_RARE_DESCRIPTION_WORD = 3
+
+
+def _postings(keyed: Iterable[tuple[int, Iterable[str]]]) -> dict[str, list[int]]:
+    postings: dict[str, list[int]] = {}
+    for index, keys in keyed:
+        # dict.fromkeys: a key a record makes twice ("review|co" from "code" and "copilot")
+        # must list the record once.
+        for key in dict.fromkeys(keys):
+            postings.setdefault(key, []).append(index)
+    return postings
+
+
+def _name_keys(p: PreparedRecord) -> tuple[list[str], list[str]]:
+    """A name's blocking keys: (pair keys, single-word keys).
+
+    Two names meet when they share two words: one word whole and the start of another, so a
+    typo in one word still leaves other pairs intact. Single words are keys only for names with
+    just one specific word ("Chatbot", "VOLCAT").
+    """
+    ranked = sorted(p.name_tokens, key=lambda t: (-p.name_weights.get(t, 0.0), t))
+    top = ranked[:_TOP_NAME_WORDS]
+    pairs = [
+        "c\x1f" + t + "\x1f" + p.name_surfaces.get(u, u)[:2]
+        for t in top[:_COMBINED_WORDS]
+        for u in top
+        if u != t
+    ]
+    return pairs, ["n\x1f" + t for t in top[:_COMBINED_WORDS]]
+
+
+def block_keys(
+    records: list[PreparedRecord], max_block_size: int, block_on_dates: bool
+) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
+    """The blocks: key → indices of the records sharing it (only keys of 2..max records).
+
+    Returns:
+        (blocks whose every pair is a candidate, single-word blocks whose pairs are candidates
+        only when one side's name has a single specific word).
+    """
+    desc_df: dict[str, int] = {}
+    for p in records:
+        for t in p.desc_vector:
+            desc_df[t] = desc_df.get(t, 0) + 1
+    keyed: list[tuple[int, list[str]]] = []
+    single: list[tuple[int, list[str]]] = []
+    for p in records:
+        keys, words = _name_keys(p)
+        single.append((p.index, words))
+        if p.desc_vector:
+            rare = sorted(
+                (t for t in p.desc_vector if desc_df[t] >= 2),
+                key=lambda t: (-p.desc_vector[t], t),
+            )[:DESCRIPTION_KEYS]
+            keys.extend("d\x1f" + t + "\x1f" + u for t, u in combinations(sorted(rare), 2))
+            keys.extend("d\x1f" + t for t in rare if desc_df[t] <= _RARE_DESCRIPTION_WORD)
+        if p.source_id and any(ch.isdigit() for ch in p.source_id):
+            keys.append("s\x1f" + p.source_id)
+        if p.record.thread_id:
+            keys.append("h\x1f" + p.record.thread_id)
+        if block_on_dates and p.initiated and p.initiated[2] is not None:
+            year, month, day = p.initiated
+            keys.append(f"t\x1f{year:04d}-{month:02d}-{day:02d}")
+        keyed.append((p.index, keys))
+
+    def kept(postings: dict[str, list[int]]) -> dict[str, list[int]]:
+        return {k: v for k, v in postings.items() if 2 <= len(v) <= max_block_size}
+
+    return kept(_postings(keyed)), kept(_postings(single))
+
+
+def candidate_pairs(
+    records: list[PreparedRecord], max_block_size: int, block_on_dates: bool
+) -> list[tuple[int, int]]:
+    """Pairs of record indices worth scoring, sorted.
+
+    A pair qualifies when it shares a small block (at most ``_SMALL_BLOCK`` records: a rare
+    pair of words says a lot), or at least two keys of any size, or a single-word key where one
+    name has only that specific word.
+    """
+    n = len(records)
+    blocks, single = block_keys(records, max_block_size, block_on_dates)
+    sure: set[int] = set()
+    seen_once: set[int] = set()
+    again: set[int] = set()
+    for members in blocks.values():
+        codes = [i * n + j for i, j in combinations(members, 2)]
+        if len(members) <= _SMALL_BLOCK:
+            sure.update(codes)
+            continue
+        # A code seen before goes to "again"; set algebra keeps this in C.
+        fresh = set(codes)
+        again |= fresh & seen_once
+        seen_once |= fresh
+    sure |= again
+    short = {p.index for p in records if p.name_content <= 1}
+    for members in single.values():
+        few = [i for i in members if i in short]
+        if few:
+            sure.update(min(i, j) * n + max(i, j) for i in few for j in members if i != j)
+    return [divmod(code, n) for code in sorted(sure)]

@@ -1,0 +1,113 @@
+"""Grouping scored pairs into clusters without chaining, under analysts' constraints.
+
+Plain connected components over merge-band pairs chain: A–B and B–C both score high, so A and C
+end up together even when A and C are plainly different use cases. Here clusters grow by
+average linkage instead: two clusters join only when *every* pair across them scores at least
+the review threshold and their pairs average at least the merge threshold. Pairs blocking never
+proposed are scored when the check needs them.
+
+Forced links (analysts' ``merge`` decisions, mail of one thread with the same name) join first;
+``keep_separate`` decisions are hard constraints that no join, forced or scored, may break.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+__all__ = ["ClusterBuilder", "Join"]
+
+
+@dataclass(frozen=True)
+class Join:
+    """One pair that joined two clusters, and why (``scored`` or a forced link's kind)."""
+
+    a: int
+    b: int
+    kind: str
+
+
+@dataclass
+class ClusterBuilder:
+    """Agglomerative clustering over record indices 0..n-1.
+
+    Attributes:
+        n: number of records.
+        score: the score of any pair of indices (cached by the caller).
+        cannot_link: index pairs that must never share a cluster.
+    """
+
+    n: int
+    score: Callable[[int, int], float]
+    cannot_link: Iterable[tuple[int, int]] = ()
+    joins: list[Join] = field(default_factory=list)
+    conflicts: list[tuple[int, int, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._cluster = list(range(self.n))  # index -> cluster id (the smallest member)
+        self._members: dict[int, list[int]] = {i: [i] for i in range(self.n)}
+        self._apart: dict[int, set[int]] = {}
+        for a, b in self.cannot_link:
+            if a != b:
+                self._apart.setdefault(a, set()).add(b)
+                self._apart.setdefault(b, set()).add(a)
+
+    def cluster_of(self, index: int) -> int:
+        """The cluster id of a record."""
+        return self._cluster[index]
+
+    def _kept_apart(self, ca: int, cb: int) -> bool:
+        small, large = sorted((self._members[ca], self._members[cb]), key=len)
+        large_set = set(large)
+        return any(not self._apart.get(i, set()).isdisjoint(large_set) for i in small)
+
+    def _union(self, ca: int, cb: int) -> None:
+        keep, gone = min(ca, cb), max(ca, cb)
+        moved = self._members.pop(gone)
+        for i in moved:
+            self._cluster[i] = keep
+        merged = self._members[keep] + moved
+        merged.sort()
+        self._members[keep] = merged
+
+    def force(self, a: int, b: int, kind: str) -> bool:
+        """Join a forced link unless a keep_separate constraint forbids it."""
+        ca, cb = self._cluster[a], self._cluster[b]
+        if ca == cb:
+            return True
+        if self._kept_apart(ca, cb):
+            self.conflicts.append((a, b, kind))
+            return False
+        self._union(ca, cb)
+        self.joins.append(Join(min(a, b), max(a, b), kind))
+        return True
+
+    def offer(self, a: int, b: int, mean_threshold: float, floor: float) -> bool:
+        """Join the clusters of a merge-band pair if linkage allows; True if they are joined.
+
+        Linkage allows it when the pairs across the two clusters average at least
+        ``mean_threshold`` and none scores below ``floor``.
+        """
+        ca, cb = self._cluster[a], self._cluster[b]
+        if ca == cb:
+            return True
+        if self._kept_apart(ca, cb):
+            return False
+        left, right = self._members[ca], self._members[cb]
+        if len(left) > 1 or len(right) > 1:
+            total = 0.0
+            for i in left:
+                for j in right:
+                    s = self.score(i, j)
+                    if s < floor:
+                        return False
+                    total += s
+            if total / (len(left) * len(right)) < mean_threshold:
+                return False
+        self._union(ca, cb)
+        self.joins.append(Join(min(a, b), max(a, b), "scored"))
+        return True
+
+    def clusters(self) -> list[list[int]]:
+        """The clusters as sorted member lists, sorted by their first member."""
+        return [self._members[k] for k in sorted(self._members)]

@@ -1,0 +1,396 @@
+"""The entry point of cross-record matching: records in, clusters and explained pairs out.
+
+``match_records`` is a pure function of its arguments: records are put in ``record_id`` order
+first, so the same records in any order give the same result, and nothing is read or written.
+
+The steps:
+
+1. records identical in every compared field are folded into the first of them;
+2. each record's text becomes concept tokens and weights (``text_keys``);
+3. blocking proposes the pairs worth comparing (``blocking``);
+4. each proposed pair is scored field by field (``pair_scoring``);
+5. forced links (analysts' merges, mail of one thread with the same name) and then merge-band
+   pairs build clusters by average linkage, never across a ``keep_separate`` decision
+   (``clustering``);
+6. pairs in the merge or review band, decided pairs and the links that built each cluster are
+   returned with their per-field scores and reasons.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from rapidfuzz import fuzz
+
+from .blocking import candidate_pairs
+from .clustering import ClusterBuilder
+from .match_types import Decisions, MatchRecord, MatchResult, MatchSettings, PairScore
+from .pair_scoring import PROFILES, PairEvidence, Scorer
+from .text_keys import PreparedRecord, prepare_records
+from .vocabulary import MatchVocabulary
+
+__all__ = ["match_records"]
+
+_IDENTICAL_REASON = ("identical in every compared field",)
+T = TypeVar("T")
+
+
+def _signature(rec: MatchRecord) -> tuple[object, ...]:
+    """Everything matching compares, so records with equal signatures score 100 together."""
+    return (
+        " ".join(rec.name.split()).casefold(),
+        " ".join((rec.description or "").split()).casefold(),
+        rec.department,
+        rec.organization,
+        rec.owner_name,
+        (rec.owner_email or "").lower(),
+        rec.vendor_name,
+        rec.date_initiated,
+        rec.date_deployed,
+        rec.source_id,
+        rec.source_path,
+        rec.thread_id,
+        tuple(sorted(rec.ai_techniques)),
+    )
+
+
+def match_records(
+    records: Sequence[MatchRecord],
+    settings: MatchSettings | None = None,
+    decisions: Decisions | None = None,
+    vocabulary: MatchVocabulary | None = None,
+) -> MatchResult:
+    """Cluster records that describe the same use case, and explain every score.
+
+    Args:
+        records: the records; their ``record_id`` values must be unique.
+        settings: thresholds, profile and blocking limits (defaults: ``MatchSettings()``).
+        decisions: analysts' merge and keep_separate decisions on record pairs; pairs naming
+            records not in ``records`` are ignored.
+        vocabulary: abbreviations, synonyms and stop words (``load_match_vocabulary``); without
+            one, words are compared as they are.
+
+    Returns:
+        The clusters, the explained pairs and the links that built each cluster.
+
+    Raises:
+        ValueError: two records share a ``record_id``, or the settings name an unknown profile.
+    """
+    settings = settings or MatchSettings()
+    decisions = decisions or Decisions()
+    vocabulary = vocabulary or MatchVocabulary()
+    if settings.profile not in PROFILES:
+        raise ValueError(
+            f"unknown comparison profile {settings.profile!r}; use one of "
+            f"{', '.join(sorted(PROFILES))}"
+        )
+    ordered = sorted(records, key=lambda r: r.record_id)
+    dupes = [rid for rid, c in Counter(r.record_id for r in ordered).items() if c > 1]
+    if dupes:
+        raise ValueError(
+            f"record_id values must be unique; repeated: {', '.join(sorted(dupes)[:5])}"
+        )
+    position = {r.record_id: i for i, r in enumerate(ordered)}
+
+    def known(pairs: frozenset[tuple[str, str]]) -> list[tuple[int, int]]:
+        return sorted(
+            (position[a], position[b])
+            for a, b in pairs
+            if a in position and b in position and a != b
+        )
+
+    keep_apart = known(decisions.keep_separate)
+    forced_merges = known(decisions.merge)
+
+    # 1. Fold identical records into the first of them (not those an analyst kept apart).
+    constrained = {i for pair in keep_apart for i in pair}
+    rep_of: list[int] = []
+    first_with: dict[tuple[object, ...], int] = {}
+    for i, rec in enumerate(ordered):
+        if i in constrained:
+            rep_of.append(i)
+            continue
+        rep_of.append(first_with.setdefault(_signature(rec), i))
+    reps = sorted(set(rep_of))
+    slot = {rep: k for k, rep in enumerate(reps)}
+
+    timings: dict[str, float] = {}
+    clock = time.perf_counter()
+
+    def lap(stage: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[stage] = round(now - clock, 3)
+        clock = now
+
+    # 2. Keys.
+    prepared, processor = prepare_records([ordered[i] for i in reps], vocabulary)
+    scorer = Scorer(settings, processor, len(prepared))
+    m = len(prepared)
+    cache: dict[int, float] = {}
+
+    # Scores below this are only known to be below it: nothing needs them more precisely.
+    floor = min(settings.review_threshold, settings.link_floor)
+
+    def evidence(k: int, j: int) -> float:
+        if k > j:
+            k, j = j, k
+        code = k * m + j
+        found = cache.get(code)
+        if found is None:
+            found = scorer.score(prepared[k], prepared[j], floor=floor).score
+            cache[code] = found
+        return found
+
+    # 3–4. Block and score.
+    profile = PROFILES[settings.profile]
+    lap("keys")
+    cap = settings.max_block_size or profile.max_block_size
+    candidates = candidate_pairs(prepared, cap, profile.block_on_dates)
+    lap("blocking")
+    scored: list[tuple[float, int, int]] = []
+    values = _score_all(scorer, prepared, candidates, floor, settings.workers)
+    for (k, j), score in zip(candidates, values, strict=True):
+        cache[k * m + j] = score
+        if score >= settings.review_threshold:
+            scored.append((score, k, j))
+
+    lap("scoring")
+
+    # 5. Cluster.
+    builder = ClusterBuilder(
+        m,
+        evidence,
+        cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
+    )
+    forced: list[tuple[int, int, str]] = [
+        (slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges
+    ]
+    forced.extend(_thread_links(prepared))
+    forced.sort()
+    for k, j, forced_kind in forced:
+        if k != j:
+            builder.force(k, j, forced_kind)
+    scored.sort(key=lambda t: (-t[0], t[1], t[2]))
+    for score, k, j in scored:
+        if score < settings.merge_threshold:
+            break
+        # Person records of one data set share a source path: the rule is for trackers.
+        if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
+            continue
+        builder.offer(k, j, settings.review_threshold, settings.link_floor)
+
+    lap("clustering")
+
+    # 6. Results.
+    members: dict[int, list[str]] = {}
+    for i, rep in enumerate(rep_of):
+        members.setdefault(builder.cluster_of(slot[rep]), []).append(ordered[i].record_id)
+    clusters = sorted(sorted(ids) for ids in members.values())
+
+    def explained(k: int, j: int, a_id: str, b_id: str, decision: str | None) -> PairScore:
+        if k == j:
+            return PairScore(
+                a=min(a_id, b_id),
+                b=max(a_id, b_id),
+                score=100.0,
+                band="merge",
+                field_scores={},
+                contributions={},
+                reasons=_IDENTICAL_REASON,
+                decision=decision or "identical",
+            )
+        ev = full[(k, j) if a_id <= b_id else (j, k)]
+        reasons = tuple(words for _, words in ev.reasons)
+        if decision == "merge":
+            reasons = ("an analyst decided to merge them", *reasons)
+        elif decision == "keep_separate":
+            reasons = ("an analyst decided to keep them separate", *reasons)
+        elif decision == "same_thread":
+            reasons = ("mail of the same thread about the same use case", *reasons)
+        return PairScore(
+            a=min(a_id, b_id),
+            b=max(a_id, b_id),
+            score=ev.score,
+            band=(
+                "review"
+                if settings.band(ev.score) == "merge"
+                and decision is None
+                and profile.name == "use_case"
+                and _rows_of_one_tracker(prepared[k], prepared[j])
+                else settings.band(ev.score)
+            ),
+            field_scores=ev.field_scores,
+            contributions=ev.contributions,
+            reasons=reasons,
+            decision=decision,
+        )
+
+    def rid(k: int) -> str:
+        return ordered[reps[k]].record_id
+
+    # Every pair to explain, in the order (a, b) it is reported: explained once, in a batch.
+    wanted: list[tuple[int, int]] = [(k, j) for _, k, j in scored]
+    for a, b in sorted(set(forced_merges) | set(keep_apart)):
+        k, j = slot[rep_of[a]], slot[rep_of[b]]
+        if k != j:
+            wanted.append((k, j) if ordered[a].record_id <= ordered[b].record_id else (j, k))
+    wanted.extend((j.a, j.b) for j in builder.joins)
+    unique = list(dict.fromkeys(wanted))
+    full = dict(zip(unique, _explain_all(scorer, prepared, unique, settings.workers), strict=True))
+
+    pairs: dict[tuple[str, str], PairScore] = {}
+    for _, k, j in scored:
+        a_id, b_id = rid(k), rid(j)
+        pairs[(a_id, b_id)] = explained(k, j, a_id, b_id, decisions.decision_for(a_id, b_id))
+    for a, b in sorted(set(forced_merges) | set(keep_apart)):
+        a_id, b_id = ordered[a].record_id, ordered[b].record_id
+        k, j = slot[rep_of[a]], slot[rep_of[b]]
+        pairs[(a_id, b_id)] = explained(k, j, a_id, b_id, decisions.decision_for(a_id, b_id))
+
+    links: list[PairScore] = []
+    for join in builder.joins:
+        a_id, b_id = rid(join.a), rid(join.b)
+        kind: str | None = None if join.kind == "scored" else join.kind
+        links.append(explained(join.a, join.b, a_id, b_id, kind))
+    for i, rep in enumerate(rep_of):
+        if rep != i:
+            k = slot[rep]
+            links.append(explained(k, k, ordered[rep].record_id, ordered[i].record_id, None))
+    links.sort(key=lambda p: (p.a, p.b))
+
+    conflicts = [
+        f"{rid(k)} and {rid(j)}: the {'merge decision' if kind == 'merge' else 'mail thread link'}"
+        " was not applied because it would join records an analyst decided to keep separate"
+        for k, j, kind in builder.conflicts
+    ]
+    lap("explaining")
+    return MatchResult(
+        timings_s=timings,
+        clusters=clusters,
+        pairs=[pairs[key] for key in sorted(pairs)],
+        links=links,
+        conflicts=conflicts,
+        stats={
+            "records": len(ordered),
+            "identical_records": len(ordered) - m,
+            "candidate_pairs": len(candidates),
+            "compared_pairs": len(cache),
+        },
+    )
+
+
+#: Below this many candidate pairs, starting worker processes costs more than it saves.
+_PARALLEL_MIN_PAIRS = 40_000
+_CHUNK = 10_000
+
+# What forked workers score: set just before the pool starts, inherited by the workers.
+_WORK: tuple[Scorer, list[PreparedRecord], list[tuple[int, int]], float] | None = None
+
+
+def _score_chunk(start: int) -> list[float]:
+    assert _WORK is not None  # set by _in_workers before the workers were forked
+    scorer, prepared, pairs, floor = _WORK
+    return [
+        scorer.score(prepared[k], prepared[j], floor=floor).score
+        for k, j in pairs[start : start + _CHUNK]
+    ]
+
+
+def _explain_chunk(start: int) -> list[PairEvidence]:
+    assert _WORK is not None  # set by _in_workers before the workers were forked
+    scorer, prepared, pairs, _ = _WORK
+    return [
+        scorer.score(prepared[k], prepared[j], explain=True)
+        for k, j in pairs[start : start + _CHUNK]
+    ]
+
+
+def _pool_size(workers: int, pairs: int, minimum: int) -> int:
+    wanted = workers if workers > 0 else (os.cpu_count() or 1)
+    if wanted > 1 and pairs >= minimum and "fork" in multiprocessing.get_all_start_methods():
+        return wanted
+    return 1
+
+
+def _in_workers(
+    size: int,
+    job: Callable[[int], list[T]],
+    work: tuple[Scorer, list[PreparedRecord], list[tuple[int, int]], float],
+) -> list[T]:
+    """Run ``job`` over chunks of the pairs in ``size`` forked processes, results in order.
+
+    Forked workers share the prepared records without copying them.
+    """
+    global _WORK
+    _WORK = work
+    try:
+        with multiprocessing.get_context("fork").Pool(size) as pool:
+            chunks = pool.map(job, range(0, len(work[2]), _CHUNK))
+    finally:
+        _WORK = None
+    return [value for chunk in chunks for value in chunk]
+
+
+def _score_all(
+    scorer: Scorer,
+    prepared: list[PreparedRecord],
+    candidates: list[tuple[int, int]],
+    floor: float,
+    workers: int,
+) -> list[float]:
+    """Score every candidate pair, in order; on several cores when it pays.
+
+    Where fork is unavailable, or for small batches, the pairs are scored here. Either way the
+    scores are the same numbers in the same order.
+    """
+    size = _pool_size(workers, len(candidates), _PARALLEL_MIN_PAIRS)
+    if size > 1:
+        return _in_workers(size, _score_chunk, (scorer, prepared, candidates, floor))
+    return [scorer.score(prepared[k], prepared[j], floor=floor).score for k, j in candidates]
+
+
+def _explain_all(
+    scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
+) -> list[PairEvidence]:
+    """Score and explain pairs, in order; on several cores when there are many."""
+    size = _pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
+    if size > 1:
+        return _in_workers(size, _explain_chunk, (scorer, prepared, pairs, 0.0))
+    return [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
+
+
+def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Two rows of one source file that may only be merged by an analyst.
+
+    A tracker lists each use case once. Rows of one file that look alike are siblings far more
+    often than duplicates: template descriptions, "NLM-Chem" beside "NLM-Gene", two projects
+    under one umbrella name. So inside a file only rows whose names agree and whose descriptions
+    are (nearly) the same merge on their own, as a use case carried from the 2024 sheet to the
+    2025 sheet does; the rest are proposed for review however high they score.
+    """
+    ra, rb = a.record, b.record
+    if not ra.source_path or ra.source_path != rb.source_path:
+        return False
+    if a.name_key != b.name_key:
+        return True
+    da, db = (ra.description or "").strip(), (rb.description or "").strip()
+    return bool(da and db) and fuzz.ratio(da, db) < 95
+
+
+def _thread_links(prepared: list[PreparedRecord]) -> list[tuple[int, int, str]]:
+    """Mail of one thread with the same normalised name: one use case, updated by replies."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for p in prepared:
+        if p.record.thread_id and p.name_key:
+            groups.setdefault((p.record.thread_id, p.name_key), []).append(p.index)
+    links: list[tuple[int, int, str]] = []
+    for indices in groups.values():
+        first = indices[0]
+        links.extend((first, other, "same_thread") for other in indices[1:])
+    return links

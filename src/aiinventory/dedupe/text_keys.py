@@ -1,0 +1,340 @@
+"""Turning a record's text into the keys matching compares: concept tokens, weights, dates.
+
+Names and descriptions are folded (case, accents, punctuation), stemmed lightly, and every phrase
+of the vocabulary is replaced by its concept ("optical character recognition" → ``ocr``), so
+"OCR" and its spelled-out form meet. Acronyms a record defines itself ("Integrated Logistics
+Management System (ILMS)") are learned from the whole batch and applied the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from ..text_normalization import fold
+from .match_types import MatchRecord
+from .vocabulary import MatchVocabulary, fold_text, stem
+
+__all__ = [
+    "PreparedRecord",
+    "TextProcessor",
+    "learn_acronyms",
+    "parse_date",
+    "prepare_records",
+]
+
+_ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9&]{1,9}?)(s?)\s*\)")
+_PLACEHOLDERS = frozenset(
+    {"", "tbc", "tbd", "n a", "na", "none", "unknown", "other", "various", "not known", "nil"}
+)
+#: Below this many records, document frequencies say little: weights lean on this many instead.
+_IDF_FLOOR = 200
+#: Weight kept by a generic word ("model", "tool") relative to an ordinary one.
+GENERIC_FACTOR = 0.35
+
+
+def learn_acronyms(texts: Sequence[str], vocabulary: MatchVocabulary) -> dict[tuple[str, ...], str]:
+    """Acronyms the texts spell out ("Data Analytics and Machine Learning (DAMaL)").
+
+    An acronym is learned when its letters are the initials of the words before it (stop words
+    may be skipped) and every text that defines it agrees on the words; acronyms the vocabulary
+    already knows are left to it.
+
+    Returns:
+        The phrase (stemmed words) → the acronym's concept token.
+    """
+    found: dict[str, set[tuple[str, ...]]] = {}
+    for text in texts:
+        for match in _ACRONYM.finditer(text):
+            acronym = match.group(1)
+            if sum(1 for ch in acronym if ch.isupper()) < 2:
+                continue
+            letters = [ch for ch in acronym.lower() if ch.isalpha()]
+            words = fold(text[: match.start()]).split()[-(len(letters) + 4) :]
+            phrase = _initials_phrase(words, letters, vocabulary.stop_words)
+            if phrase is not None:
+                found.setdefault(acronym.lower(), set()).add(phrase)
+    learned: dict[tuple[str, ...], str] = {}
+    for acronym, phrases in sorted(found.items()):
+        if len(phrases) != 1 or (acronym,) in vocabulary.phrases:
+            continue
+        (phrase,) = phrases
+        if phrase not in vocabulary.phrases and len(phrase) >= 2:
+            learned[phrase] = acronym
+    return learned
+
+
+def _initials_phrase(
+    words: list[str], letters: list[str], stop_words: frozenset[str]
+) -> tuple[str, ...] | None:
+    """The shortest tail of ``words`` that spells ``letters``, stemmed; else None.
+
+    Each content word gives the acronym its first letter or first few letters ("Data Analytics
+    and Machine Learning" spells DAMaL); stop words inside the phrase may be skipped.
+    """
+    target = "".join(letters)
+    for start in range(len(words) - 1, -1, -1):
+        tail = words[start:]
+        if tail[0] in stop_words:
+            continue
+        content = [w for w in tail if w not in stop_words]
+        if len(content) > len(target):
+            break
+        if _spells(content, target):
+            return tuple(stem(w) for w in tail)
+    return None
+
+
+def _spells(words: list[str], letters: str) -> bool:
+    """Whether each word, in order, contributes a non-empty prefix and together they spell it."""
+    if not words:
+        return not letters
+    head, rest = words[0], words[1:]
+    for n in range(1, min(len(head), len(letters)) + 1):
+        if head[:n] == letters[:n] and _spells(rest, letters[n:]):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Concepts:
+    """A text as matching reads it.
+
+    Attributes:
+        tokens: concept tokens in text order (stop words dropped).
+        mapped: concepts that replaced a different phrase ("ocr" for "optical character ...").
+        surfaces: each token's original words, folded but not stemmed (for typo matching).
+    """
+
+    tokens: tuple[str, ...]
+    mapped: frozenset[str]
+    surfaces: dict[str, str]
+
+
+class TextProcessor:
+    """Folds, stems and concept-maps text with one vocabulary (and the acronyms learned)."""
+
+    def __init__(
+        self,
+        vocabulary: MatchVocabulary,
+        learned: dict[tuple[str, ...], str] | None = None,
+    ) -> None:
+        self.vocabulary = vocabulary
+        phrases = dict(vocabulary.phrases)
+        for phrase, token in (learned or {}).items():
+            phrases.setdefault(phrase, token)
+        self.labels = dict(vocabulary.labels)
+        for token in (learned or {}).values():
+            self.labels.setdefault(token, token.upper())
+        # Longest phrases first so "contact centre" wins over "centre".
+        self._by_first: dict[str, list[tuple[tuple[str, ...], str]]] = {}
+        for phrase, token in sorted(phrases.items(), key=lambda kv: (-len(kv[0]), kv[0])):
+            self._by_first.setdefault(phrase[0], []).append((phrase, token))
+        self._cache: dict[str, Concepts] = {}
+
+    def concepts(self, text: str, drop_stop_words: bool = True) -> Concepts:
+        """The text's tokens after concept mapping (cached per text)."""
+        key = text if drop_stop_words else "\x00" + text
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        raw = fold_text(text).split()
+        words = [stem(w) for w in raw]
+        out: list[str] = []
+        surfaces: dict[str, str] = {}
+        mapped: set[str] = set()
+        i = 0
+        stop = self.vocabulary.stop_words
+        while i < len(words):
+            for phrase, token in self._by_first.get(words[i], ()):
+                n = len(phrase)
+                if tuple(words[i : i + n]) == phrase:
+                    # "Long Form (LF)" reads as one "lf", not two.
+                    if not out or out[-1] != token:
+                        out.append(token)
+                    surfaces.setdefault(token, " ".join(raw[i : i + n]))
+                    if phrase != (token,):
+                        mapped.add(token)
+                    i += n
+                    break
+            else:
+                word = words[i]
+                if (not drop_stop_words or word not in stop) and (not out or out[-1] != word):
+                    out.append(word)
+                    surfaces.setdefault(word, raw[i])
+                i += 1
+        result = Concepts(tuple(out), frozenset(mapped), surfaces)
+        if len(self._cache) < 500_000:
+            self._cache[key] = result
+        return result
+
+
+def parse_date(value: str | None) -> tuple[int, int, int | None] | None:
+    """``YYYY-MM-DD`` or ``YYYY-MM`` as (year, month, day or None); anything else is None."""
+    if not value:
+        return None
+    parts = value.strip()[:10].split("-")
+    try:
+        if len(parts) == 3:
+            return int(parts[0]), int(parts[1]), int(parts[2])
+        if len(parts) == 2:
+            return int(parts[0]), int(parts[1]), None
+    except ValueError:
+        return None
+    return None
+
+
+def _clean(value: str | None) -> str | None:
+    """A free-text field folded, or None when it is empty or a placeholder ("TBC", "n/a")."""
+    if value is None:
+        return None
+    folded = fold_text(value)
+    return None if folded in _PLACEHOLDERS else folded
+
+
+@dataclass
+class PreparedRecord:
+    """One record's comparison keys, computed once per run."""
+
+    index: int
+    record: MatchRecord
+    name_tokens: tuple[str, ...]  # unique concept tokens, sorted
+    name_mapped: frozenset[str]  # concepts a different phrase in the name was mapped to
+    name_surfaces: dict[str, str]  # name token -> its original words (for typos)
+    unit_prefix: str | None  # the name's first word when it is the record's unit's acronym
+    name_words: tuple[str, ...]  # the name's words, folded, in order (person names)
+    name_key: str  # the normalised name: concept tokens in text order
+    numbers: frozenset[str]  # number tokens in the name ("17", "2", "1a")
+    desc_tokens: tuple[str, ...]
+    vendor: str | None
+    vendor_tokens: frozenset[str]
+    owner_email: str | None
+    owner_name: str | None
+    department: str | None
+    organization: str | None
+    initiated: tuple[int, int, int | None] | None
+    deployed: tuple[int, int, int | None] | None
+    source_id: str | None
+    techniques: frozenset[str]
+    name_weights: dict[str, float] = field(default_factory=dict)
+    name_total: float = 0.0
+    name_content: int = 0  # name words that are not generic
+    desc_vector: dict[str, float] = field(default_factory=dict)
+
+
+def _is_number(token: str) -> bool:
+    return any(ch.isdigit() for ch in token)
+
+
+def _org_key(processor: TextProcessor, value: str | None) -> str | None:
+    cleaned = _clean(value)
+    if cleaned is None:
+        return None
+    return " ".join(processor.concepts(cleaned, drop_stop_words=False).tokens) or None
+
+
+def _unit_acronyms(stop_words: frozenset[str], *units: str | None) -> frozenset[str]:
+    """How a tracker may prefix its titles with its own unit: "OCIO: …", "[HC] …"."""
+    out: set[str] = set()
+    for unit in units:
+        if not unit:
+            continue
+        words = [w for w in fold(unit).split() if w not in stop_words]
+        if len(words) >= 2:
+            out.add("".join(w[0] for w in words))
+        capitals = "".join(ch for ch in unit if ch.isupper()).lower()
+        if capitals:
+            out.add(capitals)
+    return frozenset(out)
+
+
+def prepare_records(
+    records: Sequence[MatchRecord], vocabulary: MatchVocabulary
+) -> tuple[list[PreparedRecord], TextProcessor]:
+    """Compute every record's keys; name and description weights use the batch's frequencies.
+
+    ``records`` must already be in canonical order (sorted by ``record_id``).
+    """
+    learned = learn_acronyms(
+        [r.name for r in records] + [r.description or "" for r in records], vocabulary
+    )
+    processor = TextProcessor(vocabulary, learned)
+    prepared: list[PreparedRecord] = []
+    for index, rec in enumerate(records):
+        name = processor.concepts(rec.name)
+        name_seq = name.tokens
+        # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
+        # more about the use case than the title without it: comparisons skip that word.
+        prefix = None
+        if len(name_seq) > 1 and name_seq[0] in _unit_acronyms(
+            vocabulary.stop_words, rec.department, rec.organization
+        ):
+            prefix = name_seq[0]
+        desc_seq = processor.concepts(rec.description).tokens if rec.description else ()
+        vendor = _clean(rec.vendor_name)
+        vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else frozenset()
+        email = (rec.owner_email or "").strip().lower() or None
+        if email is not None and "@" not in email:
+            email = None
+        prepared.append(
+            PreparedRecord(
+                index=index,
+                record=rec,
+                name_tokens=tuple(sorted(set(name_seq))),
+                name_mapped=name.mapped,
+                name_surfaces={t: name.surfaces.get(t, t) for t in name_seq},
+                unit_prefix=prefix,
+                name_words=tuple(fold_text(rec.name).split()),
+                name_key=" ".join(name_seq),
+                numbers=frozenset(t for t in name_seq if _is_number(t)),
+                desc_tokens=desc_seq,
+                vendor=vendor,
+                vendor_tokens=vendor_tokens,
+                owner_email=email,
+                owner_name=_clean(rec.owner_name),
+                department=_org_key(processor, rec.department),
+                organization=_org_key(processor, rec.organization),
+                initiated=parse_date(rec.date_initiated),
+                deployed=parse_date(rec.date_deployed),
+                source_id=_clean(rec.source_id),
+                techniques=frozenset(t for t in rec.ai_techniques if t and t != "other"),
+            )
+        )
+    _weigh(prepared, vocabulary)
+    return prepared, processor
+
+
+def _idf(df: Counter[str], n: int) -> dict[str, float]:
+    base = max(n, _IDF_FLOOR)
+    return {token: math.log(1.0 + base / count) for token, count in df.items()}
+
+
+def _weigh(prepared: list[PreparedRecord], vocabulary: MatchVocabulary) -> None:
+    """Token weights: rarer words count more, generic words less; descriptions as unit vectors."""
+    n = len(prepared)
+    name_df: Counter[str] = Counter()
+    desc_df: Counter[str] = Counter()
+    for p in prepared:
+        name_df.update(p.name_tokens)
+        desc_df.update(set(p.desc_tokens))
+    name_idf = _idf(name_df, n)
+    desc_idf = _idf(desc_df, n)
+    generic = vocabulary.generic_words
+    for p in prepared:
+        weights = {
+            t: name_idf[t] * (GENERIC_FACTOR if t in generic else 1.0) for t in p.name_tokens
+        }
+        p.name_weights = weights
+        p.name_content = sum(1 for t in p.name_tokens if t not in generic and t != p.unit_prefix)
+        p.name_total = sum(weights[t] for t in p.name_tokens)
+        if p.desc_tokens:
+            tf = Counter(p.desc_tokens)
+            vector = {
+                t: (1.0 + math.log(c)) * desc_idf[t] * (GENERIC_FACTOR if t in generic else 1.0)
+                for t, c in sorted(tf.items())
+            }
+            norm = math.sqrt(sum(v * v for v in vector.values()))
+            p.desc_vector = {t: v / norm for t, v in vector.items()} if norm else {}

@@ -1,0 +1,35 @@
+"""The identify stage: which records are one use case, and which pairs an analyst should see.
+
+Records come from the store as plain match records; analysts' stored decisions are applied as
+hard constraints; the clusters become use cases whose IDs the store carries over from run to run.
+"""
+
+from __future__ import annotations
+
+from .config import DedupeConfig
+from .dedupe.match_types import Decisions, MatchRecord, MatchResult
+from .dedupe.matching import match_records
+from .dedupe.vocabulary import load_match_vocabulary
+from .mappings import Mappings
+from .store import Store
+
+__all__ = ["identify_use_cases"]
+
+
+def identify_use_cases(
+    store: Store, mappings: Mappings, dedupe: DedupeConfig, run_id: int
+) -> MatchResult:
+    """Match every current record, then give each cluster its (stable) use-case ID."""
+    records = [MatchRecord(**fields) for fields in store.iter_match_fields()]
+    merge: set[tuple[str, str]] = set()
+    keep: set[tuple[str, str]] = set()
+    for a, b, decision in store.decisions():
+        (merge if decision == "merge" else keep).add((a, b))
+    result = match_records(
+        records,
+        dedupe.settings(),
+        Decisions(merge=frozenset(merge), keep_separate=frozenset(keep)),
+        load_match_vocabulary(mappings.folders),
+    )
+    store.assign_use_case_ids(run_id, result.clusters)
+    return result

@@ -1,0 +1,99 @@
+"""Clustering without chaining, blocking that stays far below N², parallel scoring."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from aiinventory.dedupe import MatchRecord, MatchSettings, load_match_vocabulary, match_records
+from aiinventory.dedupe import matching as matching_module
+from aiinventory.dedupe.clustering import ClusterBuilder
+from aiinventory.mappings import default_mappings_dir
+
+VOCAB = load_match_vocabulary([default_mappings_dir()])
+
+
+def _scores(table: dict[tuple[int, int], float]):  # type: ignore[no-untyped-def]
+    def score(i: int, j: int) -> float:
+        return table.get((min(i, j), max(i, j)), 0.0)
+
+    return score
+
+
+def test_a_bridge_record_does_not_chain_two_different_records() -> None:
+    # 0–1 and 1–2 look alike, 0–2 plainly differ: connected components would join all three.
+    table = {(0, 1): 95.0, (1, 2): 93.0, (0, 2): 2.0}
+    builder = ClusterBuilder(3, _scores(table))
+    assert builder.offer(0, 1, 50.0, 10.0)
+    assert not builder.offer(1, 2, 50.0, 10.0)
+    assert builder.clusters() == [[0, 1], [2]]
+
+
+def test_a_weak_but_consistent_member_still_joins() -> None:
+    # 2 says little about 0 (a short title, no description) but nothing against it.
+    table = {(0, 1): 95.0, (1, 2): 92.0, (0, 2): 40.0}
+    builder = ClusterBuilder(3, _scores(table))
+    assert builder.offer(0, 1, 50.0, 10.0)
+    assert builder.offer(1, 2, 50.0, 10.0)
+    assert builder.clusters() == [[0, 1, 2]]
+
+
+def test_cannot_link_blocks_joins_through_any_member() -> None:
+    table = {(0, 1): 99.0, (1, 2): 99.0, (0, 2): 99.0}
+    builder = ClusterBuilder(3, _scores(table), cannot_link=[(0, 2)])
+    assert builder.offer(0, 1, 50.0, 10.0)
+    assert not builder.offer(1, 2, 50.0, 10.0)
+    assert not builder.force(2, 1, "merge")
+    assert builder.conflicts == [(2, 1, "merge")]
+    assert builder.clusters() == [[0, 1], [2]]
+
+
+def _synthetic(n: int, seed: int = 3) -> list[MatchRecord]:
+    rng = random.Random(seed)
+    words = [f"w{i:04d}" for i in range(3000)]
+    common = ["analytics", "model", "chatbot", "detection", "claims", "document"]
+    records = []
+    for i in range(n):
+        name = " ".join([rng.choice(common), *rng.sample(words, 3)])
+        description = " ".join(rng.sample(words, 12) + rng.sample(common, 2))
+        records.append(
+            MatchRecord(
+                record_id=f"r{i:05d}",
+                name=name,
+                description=description,
+                source_path=f"t{i % 7}.xlsx",
+            )
+        )
+    return records
+
+
+def test_blocking_compares_a_tiny_share_of_all_pairs() -> None:
+    records = _synthetic(3000)
+    result = match_records(records, MatchSettings(workers=1), vocabulary=VOCAB)
+    all_pairs = len(records) * (len(records) - 1) // 2
+    assert result.stats["compared_pairs"] < all_pairs * 0.01
+    # Every record shares a very common name word, which alone proposes no pair.
+    assert result.stats["candidate_pairs"] < len(records) * 5
+
+
+def test_parallel_scoring_gives_the_same_result(monkeypatch: pytest.MonkeyPatch) -> None:
+    records = _synthetic(400)
+    # Some true duplicates so that merges and reviews are part of what is compared.
+    records += [
+        MatchRecord(
+            record_id=f"d{r.record_id}",
+            name=r.name.upper(),
+            description=r.description,
+            source_path="dup.xlsx",
+        )
+        for r in records[:40]
+    ]
+    serial = match_records(records, MatchSettings(workers=1), vocabulary=VOCAB)
+    monkeypatch.setattr(matching_module, "_PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(matching_module, "_CHUNK", 50)
+    parallel = match_records(records, MatchSettings(workers=2), vocabulary=VOCAB)
+    assert any(len(c) > 1 for c in serial.clusters)
+    assert parallel.clusters == serial.clusters
+    assert parallel.pairs == serial.pairs
+    assert parallel.links == serial.links

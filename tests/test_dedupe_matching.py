@@ -1,0 +1,329 @@
+"""Matching: bands, hard negatives, decisions, threads, order independence, explanations."""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import replace
+
+import pytest
+from rapidfuzz import fuzz
+
+from aiinventory.dedupe import (
+    Decisions,
+    MatchRecord,
+    MatchSettings,
+    load_match_vocabulary,
+    match_records,
+)
+from aiinventory.mappings import default_mappings_dir
+
+VOCAB = load_match_vocabulary([default_mappings_dir()])
+
+INVOICE_FIN = MatchRecord(
+    record_id="fin-01",
+    name="Invoice capture automation (OCR)",
+    description=(
+        "Reads supplier invoices that arrive by post or in the AP mailbox and extracts supplier, "
+        "amount, due date and PO number for the accounts-payable team."
+    ),
+    department="Finance",
+    owner_name="Priya Raman",
+    vendor_name="ABBYY",
+    date_deployed="2023-11-20",
+    source_path="finance.xlsx",
+)
+INVOICE_IT = MatchRecord(
+    record_id="it-101",
+    name="Optical character recognition for accounts payable invoices",
+    description=(
+        "Platform service that reads supplier invoices from the AP mailbox and extracts the "
+        "supplier, amount, due date and PO number into SAP."
+    ),
+    department="IT",
+    owner_name="Marcus Chen",
+    vendor_name="ABBYY",
+    date_deployed="2023-11-20",
+    source_path="it.ods",
+)
+CHATBOT_WEB = MatchRecord(
+    record_id="mkt-chatbot",
+    name="Chatbot",
+    description=(
+        "Website chatbot so visitors get quote answers 24/7 and we capture leads outside "
+        "office hours."
+    ),
+    department="Marketing",
+    vendor_name="Salesforce",
+    source_path="marketing.xlsx",
+)
+CHATBOT_HR = MatchRecord(
+    record_id="hr-onboarding",
+    name="Chatbot for HR onboarding",
+    description=(
+        "Guides new joiners through their first-week checklist (laptop collection, mandatory "
+        "training, payroll forms) and reminds line managers of open tasks."
+    ),
+    department="Human Resources",
+    source_path="hr.csv",
+)
+COPILOT_CODE = MatchRecord(
+    record_id="it-105",
+    name="Copilot for code review",
+    description="Developers get suggested review comments on pull requests.",
+    department="IT",
+    vendor_name="GitHub (Microsoft)",
+    source_path="it.ods",
+)
+COPILOT_NOTES = MatchRecord(
+    record_id="legal-copilot",
+    name="Copilot for meeting notes",
+    description="Meeting minutes and action items drafted from Teams meetings.",
+    department="Legal",
+    vendor_name="Microsoft",
+    source_path="legal.xlsx",
+)
+UNRELATED = MatchRecord(
+    record_id="hr-attrition",
+    name="Attrition risk prediction",
+    description="Predicts which employees are likely to leave in the next six months.",
+    department="Human Resources",
+    source_path="hr.csv",
+)
+
+
+def _cluster_of(result: object, record_id: str) -> list[str]:
+    for members in result.clusters:  # type: ignore[attr-defined]
+        if record_id in members:
+            return list(members)
+    raise AssertionError(f"{record_id} is in no cluster")
+
+
+def _pair(result: object, a: str, b: str) -> object | None:
+    a, b = sorted((a, b))
+    for pair in result.pairs:  # type: ignore[attr-defined]
+        if (pair.a, pair.b) == (a, b):
+            return pair
+    return None
+
+
+def test_merge_band_joins_reworded_abbreviated_duplicates() -> None:
+    result = match_records([INVOICE_FIN, INVOICE_IT, UNRELATED], MatchSettings(), vocabulary=VOCAB)
+    assert _cluster_of(result, "fin-01") == ["fin-01", "it-101"]
+    pair = _pair(result, "fin-01", "it-101")
+    assert pair is not None and pair.band == "merge"
+    assert any("OCR" in reason for reason in pair.reasons)
+
+
+def test_without_the_vocabulary_the_abbreviation_is_not_understood() -> None:
+    with_vocab = match_records([INVOICE_FIN, INVOICE_IT], vocabulary=VOCAB)
+    without = match_records([INVOICE_FIN, INVOICE_IT])
+    pair_with = _pair(with_vocab, "fin-01", "it-101")
+    pair_without = _pair(without, "fin-01", "it-101")
+    assert pair_with is not None
+    without_name = pair_without.field_scores["name"] if pair_without else 0.0  # type: ignore[attr-defined]
+    assert pair_with.field_scores["name"] > without_name + 20
+
+
+def test_review_band_pairs_are_proposed_not_merged() -> None:
+    # The same claims triage seen by its owner and by Legal's fairness review: the names and
+    # descriptions only partly agree, so an analyst decides.
+    a = MatchRecord(
+        record_id="a",
+        name="Claims triage model",
+        description="Scores new claims for complexity and routes simple ones to fast-track handlers.",
+        department="Customer Service",
+        source_path="cs.xlsx",
+    )
+    b = MatchRecord(
+        record_id="b",
+        name="Automated claims triage – fairness review",
+        description="Fairness review of how new claims are scored for complexity before routing.",
+        department="Legal",
+        source_path="legal.xlsx",
+    )
+    result = match_records([a, b], vocabulary=VOCAB)
+    pair = _pair(result, "a", "b")
+    assert pair is not None and pair.band == "review"
+    assert result.clusters == [["a"], ["b"]]
+    assert result.review_pairs() == [pair]
+
+
+def test_distinct_records_are_neither_merged_nor_proposed() -> None:
+    result = match_records([INVOICE_FIN, UNRELATED], vocabulary=VOCAB)
+    assert result.clusters == [["fin-01"], ["hr-attrition"]]
+    assert result.pairs == []
+    assert result.review_pairs() == []
+
+
+def test_subset_title_is_not_a_match() -> None:
+    # token_set_ratio calls these identical; they are different use cases.
+    assert fuzz.token_set_ratio(CHATBOT_WEB.name, CHATBOT_HR.name) == 100
+    result = match_records([CHATBOT_WEB, CHATBOT_HR], vocabulary=VOCAB)
+    assert result.clusters == [["hr-onboarding"], ["mkt-chatbot"]]
+    assert _pair(result, "mkt-chatbot", "hr-onboarding") is None
+
+
+def test_same_product_for_different_purposes_is_not_a_match() -> None:
+    result = match_records([COPILOT_CODE, COPILOT_NOTES], vocabulary=VOCAB)
+    assert result.clusters == [["it-105"], ["legal-copilot"]]
+    assert _pair(result, "it-105", "legal-copilot") is None
+
+
+def _triplet() -> list[MatchRecord]:
+    base = replace(INVOICE_FIN, record_id="x1", source_path="a.xlsx")
+    return [
+        base,
+        replace(base, record_id="x2", source_path="b.xlsx", owner_name="Tom Becker"),
+        replace(base, record_id="x3", source_path="c.xlsx", owner_name="Ann Lee"),
+    ]
+
+
+def test_keep_separate_is_a_hard_constraint_even_through_a_third_record() -> None:
+    records = _triplet()
+    assert match_records(records, vocabulary=VOCAB).clusters == [["x1", "x2", "x3"]]
+    decisions = Decisions(keep_separate=frozenset({("x3", "x1")}))
+    result = match_records(records, decisions=decisions, vocabulary=VOCAB)
+    assert _cluster_of(result, "x1") != _cluster_of(result, "x3")
+    assert "x3" not in _cluster_of(result, "x1")
+    decided = _pair(result, "x1", "x3")
+    assert decided is not None and decided.decision == "keep_separate"
+    # The decided pair is not proposed for review again, nor is x3 against x1's cluster.
+    assert all({p.a, p.b} != {"x1", "x3"} for p in result.review_pairs())
+
+
+def test_merge_decision_forces_the_link() -> None:
+    decisions = Decisions(merge=frozenset({("hr-attrition", "fin-01")}))
+    result = match_records([INVOICE_FIN, UNRELATED], decisions=decisions, vocabulary=VOCAB)
+    assert result.clusters == [["fin-01", "hr-attrition"]]
+    link = next(link for link in result.links if {link.a, link.b} == {"fin-01", "hr-attrition"})
+    assert link.decision == "merge"
+    assert link.reasons[0] == "an analyst decided to merge them"
+    assert link.band == "distinct"  # the score alone would not have merged them
+
+
+def test_contradictory_decisions_keep_records_apart_and_say_so() -> None:
+    pair = frozenset({("fin-01", "it-101")})
+    decisions = Decisions(merge=pair, keep_separate=pair)
+    result = match_records([INVOICE_FIN, INVOICE_IT], decisions=decisions, vocabulary=VOCAB)
+    assert result.clusters == [["fin-01"], ["it-101"]]
+    assert len(result.conflicts) == 1 and "keep separate" in result.conflicts[0]
+
+
+def test_mail_of_one_thread_with_the_same_name_is_one_use_case() -> None:
+    request = MatchRecord(
+        record_id="m1",
+        name="Chatbot",
+        description="New AI use case request: a chatbot that answers questions on our site.",
+        thread_id="thread-1",
+        source_path="mail/inbox.mbox",
+    )
+    update = MatchRecord(
+        record_id="m2",
+        name="chatbot!",
+        description="Status update: the pilot starts in May with the web team.",
+        thread_id="thread-1",
+        source_path="mail/inbox.mbox",
+    )
+    other_thread = replace(update, record_id="m3", thread_id="thread-2")
+    result = match_records([request, update, other_thread], vocabulary=VOCAB)
+    assert "m2" in _cluster_of(result, "m1")
+    link = next(link for link in result.links if {link.a, link.b} == {"m1", "m2"})
+    assert link.decision == "same_thread"
+    # The same two texts in different threads are not enough to merge: the thread decides.
+    apart = match_records([request, other_thread], vocabulary=VOCAB)
+    assert apart.clusters == [["m1"], ["m3"]]
+
+
+def test_same_thread_with_a_different_name_is_not_forced() -> None:
+    a = MatchRecord(record_id="t1", name="Invoice OCR", thread_id="t", source_path="m.mbox")
+    b = MatchRecord(
+        record_id="t2", name="Attrition prediction", thread_id="t", source_path="m.mbox"
+    )
+    result = match_records([a, b], vocabulary=VOCAB)
+    assert result.clusters == [["t1"], ["t2"]]
+
+
+def _mixed_records() -> list[MatchRecord]:
+    records = [INVOICE_FIN, INVOICE_IT, CHATBOT_WEB, CHATBOT_HR, COPILOT_CODE, COPILOT_NOTES]
+    records += [UNRELATED, *_triplet()]
+    records.append(replace(CHATBOT_WEB, record_id="cs-007", name="Website virtual assistant"))
+    return records
+
+
+def test_shuffled_input_gives_identical_output() -> None:
+    records = _mixed_records()
+    decisions = Decisions(
+        merge=frozenset({("it-105", "hr-attrition")}),
+        keep_separate=frozenset({("x1", "x2")}),
+    )
+    expected = match_records(records, MatchSettings(), decisions, VOCAB)
+    assert len(expected.pairs) >= 3  # the comparison below covers real content
+    for seed in range(5):
+        shuffled = list(records)
+        random.Random(seed).shuffle(shuffled)
+        got = match_records(shuffled, MatchSettings(), decisions, VOCAB)
+        assert got.clusters == expected.clusters
+        assert got.pairs == expected.pairs
+        assert got.links == expected.links
+        assert got.review_pairs() == expected.review_pairs()
+
+
+def test_every_pair_score_comes_with_its_field_parts_and_reasons() -> None:
+    result = match_records(_mixed_records(), vocabulary=VOCAB)
+    assert result.pairs
+    for pair in result.pairs + result.links:
+        assert pair.a < pair.b
+        assert pair.reasons and all(isinstance(r, str) and r for r in pair.reasons)
+        if pair.decision == "identical":
+            continue
+        assert "name" in pair.field_scores
+        assert all(0.0 <= v <= 100.0 for v in pair.field_scores.values())
+        # The contributions are a waterfall: they add up to the score's log-odds.
+        total = sum(pair.contributions.values())
+        assert pair.score == pytest.approx(100 / (1 + math.exp(-total)), abs=0.05)
+    fin_it = _pair(result, "fin-01", "it-101")
+    assert fin_it is not None
+    assert {"name", "description", "vendor", "date_deployed"} <= set(fin_it.field_scores)
+    assert any(r.startswith("departments differ (Finance vs IT)") for r in fin_it.reasons)
+
+
+def test_identical_records_are_folded_and_linked() -> None:
+    copy = replace(UNRELATED, record_id="hr-attrition-copy")
+    result = match_records([UNRELATED, copy], vocabulary=VOCAB)
+    assert result.clusters == [["hr-attrition", "hr-attrition-copy"]]
+    assert result.stats["identical_records"] == 1
+    assert [link.decision for link in result.links] == ["identical"]
+
+
+def test_thresholds_are_configurable() -> None:
+    strict = MatchSettings(merge_threshold=99.9, review_threshold=99.0)
+    result = match_records([INVOICE_FIN, INVOICE_IT], strict, vocabulary=VOCAB)
+    assert result.clusters == [["fin-01"], ["it-101"]]
+
+
+def test_field_weights_can_switch_a_field_off() -> None:
+    a = replace(UNRELATED, record_id="a", owner_email="pat@example.org")
+    b = replace(COPILOT_CODE, record_id="b", owner_email="pat@example.org")
+    decisions = Decisions(merge=frozenset({("a", "b")}))
+    on = _pair(match_records([a, b], decisions=decisions, vocabulary=VOCAB), "a", "b")
+    off = _pair(
+        match_records(
+            [a, b], MatchSettings(field_weights={"owner": 0.0}), decisions, vocabulary=VOCAB
+        ),
+        "a",
+        "b",
+    )
+    assert on is not None and off is not None
+    assert on.contributions.get("owner", 0.0) > 0
+    assert off.contributions.get("owner", 0.0) == 0.0
+    assert off.score < on.score
+
+
+def test_invalid_input_is_refused() -> None:
+    with pytest.raises(ValueError, match="unique"):
+        match_records([UNRELATED, UNRELATED])
+    with pytest.raises(ValueError, match="profile"):
+        match_records([UNRELATED], MatchSettings(profile="nope"))
+    with pytest.raises(ValueError, match="thresholds"):
+        MatchSettings(merge_threshold=40, review_threshold=60)

@@ -1,0 +1,113 @@
+"""The matching vocabulary: shipped abbreviations, a user's additions, learned acronyms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from aiinventory.dedupe import MatchRecord, load_match_vocabulary, match_records
+from aiinventory.dedupe.text_keys import TextProcessor, learn_acronyms
+from aiinventory.dedupe.vocabulary import stem
+from aiinventory.errors import ConfigError
+from aiinventory.mappings import default_mappings_dir
+
+SHIPPED = default_mappings_dir()
+
+
+def _tokens(vocab_folders: list[Path], text: str) -> tuple[str, ...]:
+    return TextProcessor(load_match_vocabulary(vocab_folders)).concepts(text).tokens
+
+
+@pytest.mark.parametrize(
+    ("short", "long"),
+    [
+        ("GenAI assistant", "generative AI assistant"),
+        ("OCR of invoices", "optical character recognition of invoices"),
+        ("LLM summaries", "large language model summaries"),
+        ("NLP triage", "natural language processing triage"),
+        ("HR chatbot", "human resources chat bot"),
+        ("AP automation", "accounts payable automation"),
+        ("Call summarisation", "call summarization"),
+    ],
+)
+def test_shipped_abbreviations_and_synonyms_meet(short: str, long: str) -> None:
+    assert _tokens([SHIPPED], short) == _tokens([SHIPPED], long)
+
+
+def test_a_users_file_adds_to_the_shipped_one(tmp_path: Path) -> None:
+    (tmp_path / "abbreviations.yaml").write_text(
+        "abbreviations:\n  NBA: [next best action]\nsynonyms:\n  - [policyholder portal, customer portal]\n",
+        encoding="utf-8",
+    )
+    folders = [SHIPPED, tmp_path]
+    assert _tokens(folders, "NBA for retention") == _tokens(
+        folders, "Next-best-action for retention"
+    )
+    assert _tokens([SHIPPED], "NBA") != _tokens([SHIPPED], "next best action")
+    # The shipped entries are still there.
+    assert _tokens(folders, "OCR") == _tokens(folders, "optical character recognition")
+    a = MatchRecord(record_id="a", name="NBA for renewals", source_path="x.xlsx")
+    b = MatchRecord(record_id="b", name="Next best action for renewals", source_path="y.xlsx")
+    with_user = match_records([a, b], vocabulary=load_match_vocabulary(folders))
+    shipped_only = match_records([a, b], vocabulary=load_match_vocabulary([SHIPPED]))
+    assert with_user.clusters == [["a", "b"]]
+    assert shipped_only.clusters == [["a"], ["b"]]
+
+
+def test_a_folder_without_the_file_is_skipped(tmp_path: Path) -> None:
+    assert load_match_vocabulary([SHIPPED, tmp_path]).phrases == (
+        load_match_vocabulary([SHIPPED]).phrases
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("abbreviations: [1, 2]\n", "short form"),
+        ("stop_words: [a, on]\n", "quotes"),
+        ("synonym: []\n", "unknown key"),
+        ("abbreviations: {OCR: [a, [b]]}\n", "list of words"),
+        ("abbreviations:\n  OCR: [a\n", "not valid YAML"),
+    ],
+)
+def test_bad_files_name_the_problem(tmp_path: Path, text: str, message: str) -> None:
+    (tmp_path / "abbreviations.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_match_vocabulary([tmp_path])
+
+
+def test_acronyms_spelled_out_in_the_records_are_learned() -> None:
+    vocab = load_match_vocabulary([SHIPPED])
+    texts = [
+        "Integrated Logistics Management System (ILMS) user analytics",
+        "Data Analytics and Machine Learning (DAMaL) tools",
+    ]
+    learned = learn_acronyms(texts, vocab)
+    assert set(learned.values()) == {"ilms", "damal"}
+    processor = TextProcessor(vocab, learned)
+    assert processor.concepts("ILMS user analytics").tokens == processor.concepts(texts[0]).tokens
+
+
+def test_an_acronym_defined_two_ways_is_not_learned() -> None:
+    vocab = load_match_vocabulary([SHIPPED])
+    texts = ["Patient Safety Gateway (PSG)", "Policy Simulation Game (PSG)"]
+    assert learn_acronyms(texts, vocab) == {}
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("invoices", "invoice"),
+        ("summarise", "summarize"),
+        ("policies", "policy"),
+        ("screening", "screen"),
+    ],
+)
+def test_stemming_joins_word_forms(a: str, b: str) -> None:
+    assert stem(a) == stem(b)
+
+
+def test_stemming_keeps_different_words_apart() -> None:
+    assert stem("claims") != stem("clams")
+    assert stem("process") == "process"

@@ -1,0 +1,256 @@
+"""The analysts' loop: dedupe report out, decisions in, honoured by every later run."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import openpyxl
+from click.testing import CliRunner
+
+from aiinventory.api import apply_review, run_import
+from aiinventory.cli import main
+
+from .conftest import write_workbook
+
+HEADER = ["Use case", "Description", "Vendor"]
+FINANCE = [
+    ["Invoice capture automation (OCR)", "Reads supplier invoices and posts them to SAP", "ABBYY"],
+    ["Spend classification", "Classifies purchase lines into spend categories", "in-house"],
+    [
+        "Contract clause extraction",
+        "Extracts renewal and liability clauses from supplier contracts",
+        "Luminance",
+    ],
+]
+IT = [
+    ["Optical character recognition for AP invoices", "OCR of supplier invoices into SAP", "ABBYY"],
+    ["Copilot for code review", "Suggests review comments on pull requests", "GitHub"],
+]
+LEGAL = [
+    ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
+    [
+        "Contract clause extraction",
+        "Finds liability, renewal and termination clauses in contracts",
+        "Luminance",
+    ],
+]
+OCR = ("Invoice capture automation (OCR)", "Optical character recognition for AP invoices")
+CONTRACTS = "Contract clause extraction"
+
+
+def drive(root: Path, finance: list[list[str]] | None = None) -> Path:
+    write_workbook(root / "drive" / "finance.xlsx", {"S": [HEADER, *(finance or FINANCE)]})
+    write_workbook(root / "drive" / "it.xlsx", {"S": [HEADER, *IT]})
+    write_workbook(root / "drive" / "legal.xlsx", {"S": [HEADER, *LEGAL]})
+    return root / "drive"
+
+
+def inventory(out: Path) -> list[dict[str, object]]:
+    return json.loads((out / "inventory.json").read_text(encoding="utf-8"))  # type: ignore[no-any-return]
+
+
+def use_case_names(out: Path) -> dict[str, set[str]]:
+    by_uc: dict[str, set[str]] = {}
+    for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        by_uc.setdefault(rec["use_case_id"], set()).add(rec["name"])
+    return by_uc
+
+
+def together(out: Path, a: str, b: str) -> bool:
+    return any({a, b} <= names for names in use_case_names(out).values())
+
+
+def set_decision(report: Path, sheet: str, match: str, decision: str) -> None:
+    wb = openpyxl.load_workbook(report)
+    ws = wb[sheet]
+    header = [c.value for c in ws[2]]
+    col = header.index("decision") + 1
+    hits = 0
+    for row in ws.iter_rows(min_row=3):
+        if any(match == c.value for c in row):
+            ws.cell(row=row[0].row, column=col, value=decision)
+            hits += 1
+    assert hits, f"no {sheet} row mentions {match!r}"
+    wb.save(report)
+
+
+def test_merge_review_and_distinct_bands_with_reasons(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    # Same use case, two departments: merged automatically, with its reason.
+    contracts = next(u for u in inventory(out) if u["name"] == CONTRACTS)
+    assert contracts["source_count"] == 2
+    assert contracts["departments_reporting"] == ["Finance", "Legal"]
+    wb = openpyxl.load_workbook(out / "dedupe_report.xlsx")
+    merged = [r for r in wb["Merged"].iter_rows(min_row=3, values_only=True) if r[2] == CONTRACTS]
+    assert len(merged) == 2 and all("names agree" in str(r[5]) for r in merged)
+    redundancy = [r[1] for r in wb["Redundancy"].iter_rows(min_row=3, values_only=True)]
+    assert CONTRACTS in redundancy
+    # Doubtful: proposed for review, side by side, with field scores and reasons in words.
+    review = list(wb["Review"].iter_rows(min_row=3, values_only=True))
+    assert [{r[4], r[9]} for r in review] == [set(OCR)]
+    assert "name" in review[0][12] and "OCR" in review[0][13]
+    # Same product, different use case: distinct.
+    assert not together(out, "Copilot for code review", "Copilot for meeting notes")
+    assert not any("Copilot" in str(r[4]) for r in review)
+
+
+def test_keep_separate_is_honoured_through_reruns_edits_and_inserted_rows(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 1
+    set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
+    result = CliRunner().invoke(main, ["review", "apply", str(out / "dedupe_report.xlsx")])
+    assert result.exit_code == 0 and "decision(s) stored" in result.output
+
+    run_import([src], out)  # nothing changed on disk, but the decision must apply
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+
+    # A row inserted above and an edited description: the decision still holds.
+    edited = [
+        ["Travel expense bot", "Answers travel policy questions", "in-house"],
+        *FINANCE[:2],
+        [CONTRACTS, "Extracts renewal, liability and data-protection clauses", "Luminance"],
+    ]
+    drive(tmp_path, edited)
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+
+
+def test_merge_decision_on_a_review_pair_merges_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    assert not together(out, *OCR)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 1
+    result = run_import([src], out)
+    assert together(out, *OCR)
+    assert result.summary.counts["pairs_for_review"] == 0
+
+
+def test_merge_decision_forces_a_link(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    assert not together(out, "Spend classification", "Copilot for code review")
+    report = out / "dedupe_report.xlsx"
+    ids = {}
+    for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        ids[rec["name"]] = rec["record_id"]
+    # An analyst adds the pair to the Review sheet by hand and decides to merge it.
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    row = [""] * len(header)
+    row[header.index("record_id_a")] = ids["Spend classification"]
+    row[header.index("record_id_b")] = ids["Copilot for code review"]
+    row[header.index("decision")] = "merge"
+    ws.append(row)
+    wb.save(report)
+    assert apply_review(report).stored == 1
+    run_import([src], out)
+    assert together(out, "Spend classification", "Copilot for code review")
+
+
+def test_decision_about_vanished_records_is_reported_not_an_error(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    # The analyst works on a copy while the nightly run goes on and the Legal tracker goes away.
+    edited = tmp_path / "reviewed.xlsx"
+    edited.write_bytes((out / "dedupe_report.xlsx").read_bytes())
+    set_decision(edited, "Merged", "Legal", "keep_separate")
+    (src / "legal.xlsx").unlink()
+    run_import([src], out)
+    result = apply_review(edited, out / "state.sqlite")
+    assert result.stored == 1
+    assert any("no longer in any source" in p for p in result.problems)
+    # A report naming records this state never saw is refused per row, not as a whole.
+    wb = openpyxl.load_workbook(edited)
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    row = [""] * len(header)
+    row[header.index("record_id_a")] = "R-0000000000000000"
+    row[header.index("record_id_b")] = "R-1111111111111111"
+    row[header.index("decision")] = "keep_separate"
+    ws.append(row)
+    wb.save(edited)
+    again = apply_review(edited, out / "state.sqlite")
+    assert again.unknown_records == ["R-0000000000000000", "R-1111111111111111"]
+
+
+def _many(root: Path, n: int, seed: int, order_seed: int | None = None) -> Path:
+    rng = random.Random(seed)
+    verbs = ["Automated", "Predictive", "Assisted", "Smart", "AI-based", "Real-time"]
+    things = [
+        "invoice matching",
+        "fraud scoring",
+        "rota planning",
+        "claims triage",
+        "call summaries",
+        "contract search",
+        "churn alerts",
+        "lead scoring",
+        "damage assessment",
+        "policy checks",
+        "email routing",
+        "translation",
+    ]
+    places = [
+        "for Finance",
+        "for HR",
+        "in the contact centre",
+        "for brokers",
+        "for IT",
+        "for Legal",
+        "in underwriting",
+        "for marketing",
+        "at branches",
+        "in procurement",
+    ]
+    rows = [
+        [f"{rng.choice(verbs)} {t} {p}", f"Uses models to help with {t} {p}.", "in-house"]
+        for t in things
+        for p in places
+    ]
+    rows = rows[:n]
+    if order_seed is not None:
+        random.Random(order_seed).shuffle(rows)
+    write_workbook(root / "t.xlsx", {"S": [HEADER, *rows]})
+    return root / "t.xlsx"
+
+
+def test_ids_are_stable_when_ten_percent_new_records_arrive(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    path = _many(tmp_path, 100, seed=1)
+    run_import([path], out)
+    before = {name: uc for uc, names in use_case_names(out).items() for name in names}
+    wb = openpyxl.load_workbook(path)
+    ws = wb["S"]
+    for i in range(10):
+        ws.append([f"Brand new idea number {i} for team {i}", f"Something different {i}", "vendor"])
+    wb.save(path)
+    run_import([path], out)
+    after = {name: uc for uc, names in use_case_names(out).items() for name in names}
+    kept = sum(1 for name, uc in before.items() if after.get(name) == uc)
+    assert kept / len(before) >= 0.99
+
+
+def test_shuffled_input_order_gives_identical_output(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = _many(tmp_path / "a", 120, seed=2)
+    second = _many(tmp_path / "b", 120, seed=2, order_seed=7)
+    run_import([first], tmp_path / "out_a")
+    run_import([second], tmp_path / "out_b")
+
+    def groups(out: Path) -> list[list[str]]:
+        return sorted(sorted(names) for names in use_case_names(out).values())
+
+    assert groups(tmp_path / "out_a") == groups(tmp_path / "out_b")

@@ -107,9 +107,11 @@ def test_sample_data_demo(tmp_path: Path) -> None:
     assert code == 0, out
     run = json.loads((tmp_path / "demo" / "run.json").read_text(encoding="utf-8"))
     counts = run["counts"]
-    assert counts["files_read"] == 6
-    assert counts["records"] == counts["rows_read"] == 89
-    assert counts["use_cases"] == 88  # the HR tracker lists one use case twice
+    assert counts["files_read"] == 10  # six trackers, an mbox and three .eml files
+    assert counts["rows_read"] == 89
+    assert counts["messages_read"] == 14
+    assert counts["records"] == 89 + 12  # twelve of the messages are intakes or updates
+    assert sum(run["skipped_messages"].values()) == 2 + 1  # not about a use case, or no intake
     assert run["skipped_rows"] == {"blank": 2, "redacted": 1, "totals": 1}
     assert {s["sheet"] for s in run["skipped_sheets"]} == {"Instructions", "Lists"}
     inventory = json.loads((tmp_path / "demo" / "inventory.json").read_text(encoding="utf-8"))
@@ -123,7 +125,34 @@ def test_sample_data_demo(tmp_path: Path) -> None:
         "Marketing",
     }
     assert {uc["organization"] for uc in inventory} == {"Northwind Mutual"}
-    assert all(uc["sources"] and uc["sources"][0]["row"] for uc in inventory)
+    assert all(uc["sources"] for uc in inventory)
+
+    def use_case_of(name: str) -> dict[str, object]:
+        (found,) = [uc for uc in inventory if any(name == n for n in _names(uc))]
+        return found
+
+    def _names(uc: dict[str, object]) -> set[str]:
+        return {str(uc["name"])} | by_id.get(str(uc["use_case_id"]), set())
+
+    by_id: dict[str, set[str]] = {}
+    with (tmp_path / "demo" / "records.csv").open(encoding="utf-8-sig") as fh:
+        import csv
+
+        for rec in csv.DictReader(fh):
+            by_id.setdefault(rec["use_case_id"], set()).add(rec["name"])
+    # Ground truth of sample_data/README.md: the same use case across departments and mail.
+    ocr = use_case_of("Optical character recognition for AP invoices")
+    assert ocr is use_case_of("Invoice capture automation (OCR)") or ocr is use_case_of(
+        "Invoice OCR for accounts payable"
+    )
+    assert {"Finance", "IT"} <= set(ocr["departments_reporting"])  # type: ignore[arg-type]
+    assert "email" in {s["source_kind"] for s in ocr["sources"]}  # type: ignore[attr-defined]
+    assert ocr["stage"] == "deployed"  # the newest evidence: the June mail
+    assert use_case_of("Employee helpdesk chatbot")["source_count"] >= 2  # type: ignore[operator]
+    # Hard negatives stay apart.
+    assert use_case_of("Copilot for code review") is not use_case_of("Copilot for meeting notes")
+    assert use_case_of("Chatbot") is not use_case_of("Chatbot for HR onboarding")
+    assert run["counts"]["pairs_for_review"] >= 1
 
 
 def test_readme_documents_every_command() -> None:

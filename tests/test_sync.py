@@ -31,12 +31,41 @@ EXPORTS = (
 )
 
 
+NAMES = [
+    "Invoice capture",
+    "Fraud scoring",
+    "Churn prediction",
+    "Contract clause search",
+    "Payroll anomaly alerts",
+    "CV screening",
+    "Shift rota optimiser",
+    "Helpdesk chatbot",
+    "Network intrusion detection",
+    "Code review assistant",
+    "Claims triage",
+    "Call summaries",
+    "Damage photo assessment",
+    "Policy wording checker",
+    "Broker email routing",
+    "Campaign copy drafts",
+    "Website recommendations",
+    "Lead scoring",
+    "Sentiment dashboard",
+    "Translation of brochures",
+]
+
+
+def case(i: int, j: int) -> str:
+    """The name of tracker i's row j: realistic, and distinct across trackers."""
+    return NAMES[i * 5 + j]
+
+
 def make_drive(root: Path, n: int = 4) -> Path:
     drive = root / "drive"
     for i in range(n):
         write_workbook(
             drive / f"dept{i}" / f"tracker{i}.xlsx",
-            {"Tracker": [["Use case", "Status"]] + [[f"Case {i}-{j}", "Pilot"] for j in range(5)]},
+            {"Tracker": [["Use case", "Status"]] + [[case(i, j), "Pilot"] for j in range(5)]},
         )
     (drive / "dept0" / "Archive").mkdir()
     write_workbook(drive / "dept0" / "Archive" / "old.xlsx", {"S": [["Use case"], ["Ancient"]]})
@@ -104,17 +133,17 @@ def test_edited_file_replaces_its_records(site: tuple[Path, Path]) -> None:
     ids = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
     write_workbook(
         drive / "dept2" / "tracker2.xlsx",
-        {"Tracker": [["Use case", "Status"], ["Case 2-0", "Live"], ["Case 2-1", "Pilot"]]},
+        {"Tracker": [["Use case", "Status"], [case(2, 0), "Live"], [case(2, 1), "Pilot"]]},
     )
     result = run_sync(config)
     c = result.summary.counts
     assert (c["files_changed"], c["files_read"], c["records"]) == (1, 1, 17)
     inv = {r["name"]: r for r in _inventory(result.out_dir)}
-    assert inv["Case 2-0"]["stage"] == "deployed"
-    assert inv["Case 2-0"]["use_case_id"] == ids["Case 2-0"]
-    assert "Case 2-4" not in inv
+    assert inv[case(2, 0)]["stage"] == "deployed"
+    assert inv[case(2, 0)]["use_case_id"] == ids[case(2, 0)]
+    assert case(2, 4) not in inv
     changes = _changes(result.out_dir)
-    assert ("changed", ids["Case 2-0"], "stage", "pilot", "deployed") in changes
+    assert ("changed", ids[case(2, 0)], "stage", "pilot", "deployed") in changes
     assert sum(1 for c in changes if c[0] == "gone") == 3
 
 
@@ -126,7 +155,7 @@ def test_deleted_file_is_reported_and_leaves_the_inventory(site: tuple[Path, Pat
     c = result.summary.counts
     assert (c["files_gone"], c["records"], c["use_cases_gone"]) == (1, 15, 5)
     assert any(w.code == "source_gone" for w in result.summary.warnings)
-    assert not any(r["name"].startswith("Case 3-") for r in _inventory(result.out_dir))
+    assert not {case(3, j) for j in range(5)} & {r["name"] for r in _inventory(result.out_dir)}
 
 
 def test_renamed_file_keeps_its_records_and_ids(site: tuple[Path, Path]) -> None:
@@ -144,7 +173,7 @@ def test_renamed_file_keeps_its_records_and_ids(site: tuple[Path, Path]) -> None
     # A later edit of the renamed file keeps the identities too.
     write_workbook(
         drive / "dept1" / "Tracker FY26.xlsx",
-        {"Tracker": [["Use case", "Status"]] + [[f"Case 1-{j}", "Live"] for j in range(5)]},
+        {"Tracker": [["Use case", "Status"]] + [[case(1, j), "Live"] for j in range(5)]},
     )
     again = run_sync(config)
     assert {r["name"]: r["use_case_id"] for r in _inventory(again.out_dir)} == ids

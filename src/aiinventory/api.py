@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,7 +17,7 @@ import yaml
 
 from . import __version__, failpoints
 from .clock import now, stable_hash
-from .config import SourceConfig, load_sync_config
+from .config import DedupeConfig, SourceConfig, load_sync_config
 from .connectors.files import FileItem, discover_files
 from .errors import ConfigError
 from .export.atomic import atomic_path
@@ -30,6 +30,7 @@ from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store
 from .sync_plan import content_hash, plan_sync
+from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 
 __all__ = [
@@ -69,22 +70,25 @@ def _read_item(
 ) -> tuple[list[SourceRecord], list[Reject]]:
     records: list[SourceRecord] = []
     rejects: list[Reject] = []
-    if item.kind != "spreadsheet":
-        report.failed = True
-        rejects.append(
-            Reject(
-                source_path=item.source_path,
-                reason_code="unsupported_format",
-                message=(
-                    f"{item.path.suffix} mail files are not read by this version of aiinventory; "
-                    "export the tracker rows to a spreadsheet, or leave the file out"
-                ),
-            )
+    results: Iterator[SourceRecord | Reject]
+    if item.kind == "email":
+        from .mail import MailCounts, extract_mail
+
+        report.mail = MailCounts()
+        results = extract_mail(
+            item.path, item.source_path, item.relative, mappings, normalizer, report, report.mail
         )
-        return records, rejects
-    for result in extract_spreadsheet(
-        item.path, item.source_path, item.relative, mappings, normalizer, report, identity_path
-    ):
+    else:
+        results = extract_spreadsheet(
+            item.path,
+            item.source_path,
+            item.relative,
+            mappings,
+            normalizer,
+            report,
+            identity_path=identity_path,
+        )
+    for result in results:
         if isinstance(result, Reject):
             rejects.append(result)
         else:
@@ -120,7 +124,7 @@ def run_import(
     if not paths:
         raise ConfigError("give at least one file or folder to import")
     sources = [SourceConfig(path=p) for p in paths]
-    return _execute(sources, out, mappings_dir, state, progress, command)
+    return _execute(sources, out, mappings_dir, state, progress, command, DedupeConfig())
 
 
 def run_sync(config_path: Path, progress: ProgressCallback | None = None) -> ImportResult:
@@ -138,6 +142,7 @@ def run_sync(config_path: Path, progress: ProgressCallback | None = None) -> Imp
         config.state,
         progress,
         f"sync --config {config_path}",
+        config.dedupe,
     )
 
 
@@ -217,6 +222,7 @@ def _execute(
     state: Path | None,
     progress: ProgressCallback | None,
     command: str,
+    dedupe: DedupeConfig,
 ) -> ImportResult:
     mappings = load_mappings(mappings_dir)
     state_path = state or out / "state.sqlite"
@@ -249,8 +255,10 @@ def _execute(
         normalizer = Normalizer(mappings, warnings)
         reports: list[FileReport] = []
         skipped_rows: Counter[str] = Counter()
+        skipped_messages: Counter[str] = Counter()
         skipped_sheets: list[dict[str, Any]] = []
         rows_read = 0
+        messages_read = 0
         files_failed = 0
         tick = time.perf_counter()
         for path, why in problems:
@@ -298,6 +306,9 @@ def _execute(
                 planned.identity_path,
             )
             files_failed += int(report.failed)
+            if report.mail is not None:
+                messages_read += report.mail.messages_read
+                skipped_messages.update(report.mail.messages_skipped)
             for note in report.notes:
                 warnings.add("file_note", note, source_path=item.source_path)
             for sheet in report.sheets:
@@ -325,16 +336,22 @@ def _execute(
         store.set_meta("mappings_fingerprint", fingerprint)
         timings["read"] = round(time.perf_counter() - tick, 3)
 
+        decisions_version = store.meta("decisions_version") or "0"
         unchanged_run = (
             not plan.changes_anything
             and not full_reread
+            and store.meta("exported_decisions_version") == decisions_version
+            and store.meta("exported_dedupe") == dedupe.model_dump_json()
             and store.last_run_completed()
             and all((out / name).exists() for name in OUTPUT_FILES)
         )
         failpoints.reached("before_identify")
         tick = time.perf_counter()
+        match = None
         if not unchanged_run:
-            store.assign_use_case_ids(run_id)
+            match = identify_use_cases(store, mappings, dedupe, run_id)
+            for conflict in match.conflicts:
+                warnings.add("decision_conflict", conflict)
         timings["identify"] = round(time.perf_counter() - tick, 3)
 
         tick = time.perf_counter()
@@ -348,7 +365,9 @@ def _execute(
             exported.merged_records = exported.records - exported.use_cases
         else:
             failpoints.reached("before_export")
-            exported = write_outputs(store, out, run_id)
+            exported = write_outputs(store, out, run_id, match)
+            store.set_meta("exported_decisions_version", decisions_version)
+            store.set_meta("exported_dedupe", dedupe.model_dump_json())
             failpoints.reached("after_export")
         timings["export"] = round(time.perf_counter() - tick, 3)
 
@@ -357,7 +376,7 @@ def _execute(
             "files_read": len(to_read) - files_failed,
             "files_failed": files_failed + len(problems),
             "rows_read": rows_read,
-            "messages_read": 0,
+            "messages_read": messages_read,
             "records": exported.records,
             "rejects": exported.rejects,
             "use_cases": exported.use_cases,
@@ -372,6 +391,7 @@ def _execute(
             command=command,
             counts=counts,
             skipped_rows=dict(sorted(skipped_rows.items())),
+            skipped_messages=dict(sorted(skipped_messages.items())),
             skipped_sheets=skipped_sheets,
             timings_s=timings,
             warnings=warnings.items(),
@@ -399,6 +419,17 @@ def inspect_paths(paths: list[Path], mappings_dir: Path | None = None) -> list[d
         raise ConfigError("; ".join(f"{p}: {why}" for p, why in problems))
     out: list[dict[str, Any]] = []
     for item in items:
+        if item.kind == "email":
+            from .mail import inspect_mail
+
+            out.append(
+                {
+                    "source_path": item.source_path,
+                    "kind": "email",
+                    **inspect_mail(item.path, mappings),
+                }
+            )
+            continue
         warnings = WarningLog()
         normalizer = Normalizer(mappings, warnings)
         report = FileReport(source_path=item.source_path)

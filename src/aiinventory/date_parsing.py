@@ -77,6 +77,9 @@ def _month(name: str) -> int | None:
 
 
 def _valid(year: int, month: int, day: int | None) -> date | None:
+    # Trackers hold dates of this era; a year 0000 or 9999 is a typo, not a date to keep.
+    if not 1900 <= year <= 2200:
+        return None
     try:
         return date(year, month, day or 1)
     except ValueError:
@@ -129,8 +132,8 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
         return ParsedDate(found.isoformat(), value=found) if found else None
     m = _MONTH_YEAR.match(text)
     if m and _month(m.group(1)):
-        year, month = _year(m.group(2)), _month(m.group(1)) or 1
-        return ParsedDate(f"{year:04d}-{month:02d}", value=date(year, month, 1))
+        found = _valid(_year(m.group(2)), _month(m.group(1)) or 1, None)
+        return ParsedDate(f"{found.year:04d}-{found.month:02d}", value=found) if found else None
     if _SERIAL_TEXT.match(text):
         found = _from_serial(float(text), date1904)
         return ParsedDate(found.isoformat(), value=found) if found else None

@@ -5,24 +5,57 @@ sheet visibility. What it lacks on xlsx — dropdown lists (data validations, of
 hidden "Lists" sheet) and hidden rows — comes from openpyxl, loaded only for workbooks small
 enough to be hand-kept trackers: loading every cell of a large export through openpyxl would cost
 more than the whole import.
+
+Neither reader evaluates anything: formulas give their cached values, links are not followed,
+macros are not loaded. The file has passed ``preflight`` first; what preflight cannot bound is
+bounded here: sheet counts, merged ranges (only those at the top of a sheet are used, clipped to
+the data), dropdown ranges, and text longer than Excel's cell limit, which is cut.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
 import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import python_calamine
 
-from .grid import SheetGrid
+from .grid import MergedRange, SheetGrid, column_letter
+from .preflight import Limits
 
-__all__ = ["METADATA_MAX_BYTES", "WorkbookReadError", "read_workbook"]
+__all__ = [
+    "METADATA_MAX_BYTES",
+    "METADATA_MAX_CELLS",
+    "WorkbookReadError",
+    "clip_merged",
+    "ods_merged_ranges",
+    "read_workbook",
+]
 
-#: openpyxl metadata is read for xlsx/xlsm files up to this size (compressed bytes).
+#: openpyxl metadata is read for xlsx/xlsm files up to this size (compressed bytes)...
 METADATA_MAX_BYTES = 4 * 1024 * 1024
+#: ...holding at most this many cell elements: openpyxl builds an object for each of them.
+METADATA_MAX_CELLS = 500_000
+#: Merged ranges are kept when they start in these top rows (only header detection uses them).
+MERGED_TOP_ROWS = 1_000
+MERGED_MAX_RANGES = 10_000
+#: A dropdown's source range is read up to this many cells.
+DROPDOWN_MAX_CELLS = 10_000
+
+# The reader calamine picks comes from the file name's extension (exact, lower case); a file
+# named for another format is opened through a link named for what it really is.
+_EXTENSIONS = {
+    "xlsx": ("xlsx", "xlsm"),
+    "xlsm": ("xlsx", "xlsm"),
+    "xlsb": ("xlsb",),
+    "xls": ("xls",),
+    "ods": ("ods",),
+}
 
 
 class WorkbookReadError(Exception):
@@ -34,63 +67,169 @@ class WorkbookReadError(Exception):
         self.message = message
 
 
-def read_workbook(path: Path, fmt: str) -> Iterator[SheetGrid]:
-    """Yield every worksheet of a workbook as a grid (chart sheets are left out).
+def _reader_failure(exc: BaseException) -> WorkbookReadError:
+    """calamine's errors, including its Rust panics (a BaseException), as a reject."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
+        raise exc
+    if isinstance(exc, python_calamine.PasswordError):
+        return WorkbookReadError(
+            "encrypted",
+            "the workbook is password-protected; save an unprotected copy and import that",
+        )
+    if isinstance(exc, MemoryError):
+        return WorkbookReadError(
+            "too_large", "reading the workbook needs more memory than is available"
+        )
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "sheet:type" in text:
+        return WorkbookReadError(
+            "unsupported_format",
+            "the workbook holds a kind of sheet the reader cannot open past (an Excel 4.0 macro "
+            f"sheet?): {text[:200]}; save a copy without it and import that",
+        )
+    return WorkbookReadError("corrupt", f"the workbook cannot be read: {text[:300]}")
+
+
+@contextmanager
+def _calamine_path(path: Path, fmt: str) -> Iterator[str]:
+    if path.suffix.lstrip(".") in _EXTENSIONS.get(fmt, (fmt,)):
+        yield str(path)
+        return
+    with tempfile.TemporaryDirectory(prefix="aiinventory-") as tmp:
+        alias = Path(tmp) / f"workbook.{_EXTENSIONS.get(fmt, (fmt,))[0]}"
+        try:
+            os.symlink(path.resolve(), alias)
+        except OSError:  # no symlinks here (Windows without the right): a copy does the same
+            import shutil
+
+            shutil.copyfile(path, alias)
+        yield str(alias)
+
+
+def read_workbook(
+    path: Path,
+    fmt: str,
+    limits: Limits | None = None,
+    read_metadata: bool | None = None,
+) -> Iterator[SheetGrid]:
+    """Yield every worksheet of a workbook as a grid (chart and macro sheets are left out).
+
+    Args:
+        path: the file.
+        fmt: its real format, from preflight.
+        limits: the caps (sheet count, cell length).
+        read_metadata: read dropdowns and hidden rows through openpyxl; None decides by size.
 
     Raises:
-        WorkbookReadError: the file is encrypted or cannot be parsed.
+        WorkbookReadError: the file is encrypted, too large or cannot be parsed.
     """
+    limits = limits or Limits()
+    with _calamine_path(path, fmt) as source:
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(source)
+        except BaseException as exc:  # calamine raises several unrelated types, panics included
+            raise _reader_failure(exc) from exc
+        with workbook:
+            yield from _read_sheets(workbook, path, fmt, limits, read_metadata)
+
+
+def _read_sheets(
+    workbook: Any, path: Path, fmt: str, limits: Limits, read_metadata: bool | None
+) -> Iterator[SheetGrid]:
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
-    except python_calamine.PasswordError as exc:
-        raise WorkbookReadError("encrypted", "the workbook is password-protected") from exc
-    except Exception as exc:  # calamine raises several unrelated types for damaged files
-        raise WorkbookReadError("corrupt", f"the workbook cannot be read: {exc}") from exc
+        sheets = [
+            info
+            for info in workbook.sheets_metadata
+            if str(info.typ) in ("SheetTypeEnum.WorkSheet", "WorkSheet")
+        ]
+    except BaseException as exc:
+        raise _reader_failure(exc) from exc
+    if len(sheets) > limits.max_sheets:
+        raise WorkbookReadError(
+            "too_large",
+            f"the workbook has {len(sheets):,} sheets, over the {limits.max_sheets:,} limit",
+        )
 
     meta: _Metadata | None = None
     notes: list[str] = []
     if fmt in ("xlsx", "xlsm"):
-        if path.stat().st_size <= METADATA_MAX_BYTES:
+        if read_metadata is None:
+            read_metadata = path.stat().st_size <= METADATA_MAX_BYTES
+        if read_metadata:
             meta = _read_metadata(path, notes)
         else:
             notes.append(
-                "workbook over 4 MB: hidden rows and dropdown lists were not read "
+                "large workbook: hidden rows and dropdown lists were not read "
                 "(all rows are imported)"
             )
     validation_sources = frozenset(meta.validation_sources) if meta else frozenset()
-    ods_merges = ods_merged_ranges(path, 60) if fmt == "ods" else {}
+    ods_merges = ods_merged_ranges(path, MERGED_TOP_ROWS) if fmt == "ods" else {}
 
-    try:
-        with workbook:
-            for info in workbook.sheets_metadata:
-                if str(info.typ) not in ("SheetTypeEnum.WorkSheet", "WorkSheet"):
-                    continue
-                sheet = workbook.get_sheet_by_name(info.name)
-                start = sheet.start or (0, 0)
-                hidden = str(info.visible) not in ("SheetVisibleEnum.Visible", "Visible")
-                merged = list(sheet.merged_cell_ranges or ods_merges.get(info.name, []))
-                yield SheetGrid(
-                    name=info.name,
-                    rows=_rows(sheet),
-                    first_row=0,
-                    first_col=start[1],
-                    hidden=hidden,
-                    merged=merged,
-                    hidden_rows=meta.hidden_rows.get(info.name, frozenset())
-                    if meta
-                    else frozenset(),
-                    validations=meta.validations.get(info.name, {}) if meta else {},
-                    validation_sources=validation_sources,
-                    notes=list(notes),
-                )
-    except python_calamine.CalamineError as exc:
-        raise WorkbookReadError("corrupt", f"the workbook cannot be read: {exc}") from exc
+    for info in sheets:
+        try:
+            sheet = workbook.get_sheet_by_name(info.name)
+            start = sheet.start or (0, 0)
+            end = sheet.end or (0, 0)
+            merged_raw = sheet.merged_cell_ranges
+        except BaseException as exc:
+            raise _reader_failure(exc) from exc
+        hidden = str(info.visible) not in ("SheetVisibleEnum.Visible", "Visible")
+        merged = clip_merged(list(merged_raw or ods_merges.get(info.name, [])), end[1])
+        sheet_notes = list(notes)
+        if len(merged_raw or ()) > len(merged):
+            sheet_notes.append(
+                f"sheet {info.name!r}: merged cells below row {MERGED_TOP_ROWS} or beyond the "
+                "data were ignored"
+            )
+        grid = SheetGrid(
+            name=info.name,
+            rows=iter(()),
+            first_row=0,
+            first_col=start[1],
+            hidden=hidden,
+            merged=merged,
+            hidden_rows=meta.hidden_rows.get(info.name, frozenset()) if meta else frozenset(),
+            validations=meta.validations.get(info.name, {}) if meta else {},
+            validation_sources=validation_sources,
+            notes=sheet_notes,
+        )
+        grid.rows = _rows(sheet, grid, start[1], limits.max_cell_chars)
+        yield grid
 
 
-def _rows(sheet: Any) -> Iterator[list[Any]]:
+def clip_merged(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
+    """Merged ranges that start in the top rows, clipped to the sheet's last column; header
+    detection walks every column of a range, so a forged "A1:XFD1" must not reach it whole."""
+    kept: list[MergedRange] = []
+    for (r0, c0), (r1, c1) in merged:
+        if r0 >= MERGED_TOP_ROWS or c0 > last_col or r1 < r0 or c1 < c0:
+            continue
+        kept.append(((r0, c0), (min(r1, r0 + MERGED_TOP_ROWS), min(c1, last_col))))
+        if len(kept) >= MERGED_MAX_RANGES:
+            break
+    return kept
+
+
+def _rows(sheet: Any, grid: SheetGrid, first_col: int, max_chars: int) -> Iterator[list[Any]]:
     # iter_rows starts at sheet row 1 (leading blank rows included) and at the sheet's first
     # used column, which read_workbook records as first_col.
-    yield from sheet.iter_rows()
+    cut = 0
+    try:
+        for r, row in enumerate(sheet.iter_rows()):
+            for j, value in enumerate(row):
+                if value.__class__ is str and len(value) > max_chars:
+                    row[j] = value[:max_chars]
+                    cut += 1
+                    if cut == 1:
+                        grid.notes.append(
+                            f"sheet {grid.name!r}: cell {column_letter(first_col + j)}{r + 1} "
+                            f"holds over {max_chars:,} characters (Excel's limit); it was cut"
+                        )
+            yield row
+    except BaseException as exc:
+        raise _reader_failure(exc) from exc
+    if cut > 1:
+        grid.notes.append(f"sheet {grid.name!r}: {cut:,} over-long cells were cut in all")
 
 
 class _Metadata:
@@ -113,10 +252,11 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
 
     meta = _Metadata()
     try:
-        with warnings.catch_warnings():
+        # Opened here so that the file is closed even when openpyxl gives up half-way.
+        with warnings.catch_warnings(), path.open("rb") as fh:
             # openpyxl warns about extensions it does not support; they do not concern values.
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, data_only=True, keep_links=False, read_only=False)
+            wb = openpyxl.load_workbook(fh, data_only=True, keep_links=False, read_only=False)
     except Exception as exc:  # metadata is best effort: values still come from calamine
         notes.append(f"hidden rows and dropdown lists could not be read ({type(exc).__name__})")
         return None
@@ -140,9 +280,11 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
                         continue
                     if min_col is None or max_col is None:
                         continue
-                    for col in range(min_col, max_col + 1):
+                    for col in range(min_col, min(max_col, 16_384) + 1):
                         lists[col - 1] = values
             meta.validations[ws.title] = lists
+    except Exception as exc:
+        notes.append(f"dropdown lists could not be read ({type(exc).__name__})")
     finally:
         wb.close()
     return meta
@@ -151,7 +293,7 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
 def _validation_values(wb: Any, formula: str, meta: _Metadata) -> list[str]:
     formula = formula.strip()
     if formula.startswith('"') and formula.endswith('"'):
-        return [v.strip() for v in formula[1:-1].split(",") if v.strip()]
+        return [v.strip() for v in formula[1:-1].split(",") if v.strip()][:DROPDOWN_MAX_CELLS]
     match = _RANGE_REF.match(formula)
     if match is None:
         # A defined name: resolve it to its range.
@@ -162,20 +304,31 @@ def _validation_values(wb: Any, formula: str, meta: _Metadata) -> list[str]:
         match = _RANGE_REF.match(defined.attr_text)
         if match is None:
             return []
+    from openpyxl.utils import column_index_from_string
+
     sheet_name = (match.group(1) or match.group(2) or "").replace("''", "'")
     if sheet_name not in wb.sheetnames:
         return []
     meta.validation_sources.add(sheet_name)
     ws = wb[sheet_name]
-    first = f"{match.group(3)}{match.group(4)}"
-    last = f"{match.group(5) or match.group(3)}{match.group(6) or match.group(4)}"
+    try:
+        col0 = column_index_from_string(match.group(3))
+        col1 = column_index_from_string(match.group(5) or match.group(3))
+    except ValueError:
+        return []
+    row0 = int(match.group(4))
+    row1 = int(match.group(6) or match.group(4))
+    # Only the cells that exist: asking openpyxl for "A1:XFD1048576" would create them all.
+    row1, col1 = min(row1, ws.max_row), min(col1, ws.max_column)
+    if row1 < row0 or col1 < col0:
+        return []
+    row1 = min(row1, row0 + DROPDOWN_MAX_CELLS // (col1 - col0 + 1))
     values: list[str] = []
-    for row in ws[f"{first}:{last}"]:
-        cells = row if isinstance(row, tuple) else (row,)
-        for cell in cells:
+    for row in ws.iter_rows(min_row=row0, max_row=row1, min_col=col0, max_col=col1):
+        for cell in row:
             if cell.value is not None and str(cell.value).strip():
                 values.append(str(cell.value).strip())
-    return values
+    return values[:DROPDOWN_MAX_CELLS]
 
 
 _ODS_NS = {
@@ -183,9 +336,7 @@ _ODS_NS = {
 }
 
 
-def ods_merged_ranges(
-    path: Path, max_rows: int
-) -> dict[str, list[tuple[tuple[int, int], tuple[int, int]]]]:
+def ods_merged_ranges(path: Path, max_rows: int) -> dict[str, list[MergedRange]]:
     """Merged cells in the top ``max_rows`` rows of each ODS sheet (calamine does not report
     them for ODS), read from content.xml with defusedxml."""
     import zipfile
@@ -193,7 +344,7 @@ def ods_merged_ranges(
     from defusedxml.ElementTree import iterparse
 
     table = "{" + _ODS_NS["table"] + "}"
-    result: dict[str, list[tuple[tuple[int, int], tuple[int, int]]]] = {}
+    result: dict[str, list[MergedRange]] = {}
     try:
         with zipfile.ZipFile(path) as zf, zf.open("content.xml") as fh:
             sheet = None
@@ -213,12 +364,15 @@ def ods_merged_ranges(
                         if sheet is not None and 0 <= row < max_rows:
                             span = int(elem.get(table + "number-columns-spanned", "1"))
                             rows = int(elem.get(table + "number-rows-spanned", "1"))
-                            if span > 1 or rows > 1:
+                            if (span > 1 or rows > 1) and len(result[sheet]) < MERGED_MAX_RANGES:
                                 result[sheet].append(((row, col), (row + rows - 1, col + span - 1)))
                         col += int(elem.get(table + "number-columns-repeated", "1"))
                 elif tag == table + "table-row":
                     row += int(elem.get(table + "number-rows-repeated", "1")) - 1
                     elem.clear()
+                    if row >= max_rows:
+                        # Nothing further down is used; stop parsing a long sheet here.
+                        sheet = None
     except Exception:
         return result
     return result

@@ -1,0 +1,256 @@
+"""Properties that hold for any input: header detection, CSV decoding and sniffing, date parsing
+and the normaliser never raise, whatever a spreadsheet holds.
+
+Inputs are drawn from the kinds of values readers produce (text, numbers, dates, booleans,
+blanks) mixed with words that look like headers, so the interesting paths are reached; sizes are
+kept small so that the module runs in a few seconds. For a deeper search set
+AIINVENTORY_PROPERTY_EXAMPLES (examples per test, default 40).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from aiinventory.date_parsing import ParsedDate, parse_date
+from aiinventory.mappings import Mappings, load_mappings
+from aiinventory.normalize import Normalizer, RowInput, SourceContext
+from aiinventory.schema import Reject, SourceRecord
+from aiinventory.spreadsheets.csv_reader import decode_text, read_csv, sniff_delimiter
+from aiinventory.spreadsheets.header_detection import HeaderFailure, HeaderResult, detect_header
+from aiinventory.warnings_log import WarningLog
+
+FAST = settings(
+    max_examples=int(os.environ.get("AIINVENTORY_PROPERTY_EXAMPLES", "40")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+
+HEADER_WORDS = [
+    "Use Case Name",
+    "Use case",
+    "Project",
+    "Status",
+    "Stage of Development",
+    "Owner",
+    "Owner Email",
+    "Department",
+    "Summary",
+    "Vendor",
+    "Go-live",
+    "Last updated",
+    "Total",
+    "REDACTED",
+    "Idea",
+    "Live",
+    "1A. Use case ID",
+    "ID",
+]
+
+text = st.one_of(
+    st.sampled_from(HEADER_WORDS),
+    st.text(max_size=30),
+    st.text(alphabet="0123456789/-.: ", max_size=12),
+    st.from_regex(r"[A-Z]{2,5}-\d{1,4}: [A-Za-z ]{1,20}", fullmatch=True),
+    st.emails(),
+)
+cell = st.one_of(
+    st.none(),
+    st.just(""),
+    text,
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+)
+
+
+@pytest.fixture(scope="module")
+def mappings() -> Mappings:
+    return load_mappings(None)
+
+
+# -- header detection -------------------------------------------------------------------------
+
+grids = st.lists(st.lists(cell, max_size=7), max_size=8)
+merged_ranges = st.lists(
+    st.tuples(
+        st.tuples(st.integers(0, 9), st.integers(0, 9)),
+        st.tuples(st.integers(0, 9), st.integers(0, 9)),
+    ),
+    max_size=4,
+)
+
+
+@FAST
+@given(head=grids, first_col=st.integers(0, 3), merged=merged_ranges)
+@example(head=[["Use Case Name", "Status"], ["A", "Live"]], first_col=0, merged=[])
+@example(head=[["Use case", None], ["ID", "Title"]], first_col=2, merged=[((0, 2), (0, 3))])
+def test_header_detection_never_raises(
+    mappings: Mappings, head: list[list[Any]], first_col: int, merged: list[Any]
+) -> None:
+    found = detect_header(head, 0, first_col, merged, mappings)
+    assert isinstance(found, HeaderResult | HeaderFailure)
+    if isinstance(found, HeaderResult):
+        assert "name" in found.by_field
+        assert all(0 <= r < len(head) for r in found.header_rows)
+
+
+# -- CSV decoding and sniffing ----------------------------------------------------------------
+
+
+@FAST
+@given(data=st.binary(max_size=400))
+@example(data=b"\xef\xbb\xbfName,Stage\r\nZo\xc3\xab,Live\r\n")
+@example(data=b"\xff\xfeN\x00a\x00")
+@example(data=b"\xff\xfe\x00")  # UTF-16 of odd length
+@example(data=b"caf\xe9 \x81\x8d")  # cp1252, with bytes cp1252 leaves undefined
+def test_decode_text_never_raises_and_keeps_valid_utf8(data: bytes) -> None:
+    text, label = decode_text(data)
+    assert isinstance(text, str) and label
+    try:
+        expected = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        assert (text, label) == (expected, "utf-8")
+
+
+@FAST
+@given(data=st.binary(max_size=600) | st.text(max_size=300).map(lambda t: t.encode("utf-8")))
+@example(data=b'",' * 200)
+@example(data=b'a,"b\nc",d\n\x00,\r\n"unterminated')
+@example(data="A\tB\r\nC\tD".encode("utf-16"))
+def test_read_csv_never_raises(tmp_path_factory: pytest.TempPathFactory, data: bytes) -> None:
+    path = tmp_path_factory.mktemp("csv") / "any.csv"
+    path.write_bytes(data)
+    grid = read_csv(path)
+    rows = list(grid.rows)
+    assert all(isinstance(v, str) for row in rows for v in row)
+
+
+plain = st.text(alphabet="abcdefghijklmnopqrstuvwxyz ABCDEFGHIJ0123456789", min_size=1, max_size=8)
+tables = st.integers(2, 5).flatmap(
+    lambda width: st.lists(st.lists(plain, min_size=width, max_size=width), min_size=1, max_size=6)
+)
+
+
+@FAST
+@given(table=tables, delimiter=st.sampled_from(",;\t|"))
+def test_csv_round_trip_finds_the_delimiter(
+    tmp_path_factory: pytest.TempPathFactory, table: list[list[str]], delimiter: str
+) -> None:
+    buffer = io.StringIO()
+    csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n").writerows(table)
+    assert sniff_delimiter(buffer.getvalue()) == delimiter
+    path = tmp_path_factory.mktemp("csv") / "table.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    assert list(read_csv(path).rows) == table
+
+
+# -- dates ------------------------------------------------------------------------------------
+
+date_text = st.one_of(
+    st.text(max_size=25),
+    st.from_regex(r"\d{1,4}[-/. ]\d{1,2}[-/. ]\d{1,4}", fullmatch=True),
+    st.from_regex(
+        r"(\d{1,2}(st|nd|rd|th)? )?(Jan|March|Sept|mai|dezember|Foo)\.?,? \d{1,4}", fullmatch=True
+    ),
+    st.from_regex(r"\d{5}(\.\d{1,3})?", fullmatch=True),
+    st.from_regex(
+        r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?(Z|[+-]\d{2}:?\d{2})?", fullmatch=True
+    ),
+)
+date_values = st.one_of(
+    date_text,
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.dates(),
+    st.datetimes(),
+    st.times(),
+    st.timedeltas(),
+    st.booleans(),
+    st.none(),
+)
+
+
+@FAST
+@given(value=date_values, day_first=st.booleans(), date1904=st.booleans())
+@example(value="03/04/2025", day_first=True, date1904=False)
+@example(value=45292, day_first=False, date1904=True)
+@example(value=float("nan"), day_first=False, date1904=False)
+def test_parse_date_never_raises(value: object, day_first: bool, date1904: bool) -> None:
+    parsed = parse_date(value, day_first, date1904)
+    assert parsed is None or isinstance(parsed, ParsedDate)
+    if parsed is not None and parsed.value is not None:
+        assert parsed.iso[:7] == parsed.value.isoformat()[:7]
+
+
+def test_month_year_text_with_year_zero() -> None:
+    assert parse_date("Jan 0000") is None
+
+
+# -- the normaliser ---------------------------------------------------------------------------
+
+FIELDS = [
+    "name",
+    "source_id",
+    "description",
+    "department",
+    "organization",
+    "owner_name",
+    "owner_email",
+    "stage",
+    "topic_area",
+    "ai_techniques",
+    "sourcing",
+    "vendor_name",
+    "high_impact",
+    "eu_ai_act_tier",
+    "personal_data",
+    "impact_assessment",
+    "benefits",
+    "date_initiated",
+    "date_deployed",
+    "date_retired",
+    "last_updated",
+]
+normaliser_cell = st.one_of(cell, date_text)
+
+
+@FAST
+@given(
+    values=st.dictionaries(st.sampled_from(FIELDS), normaliser_cell, max_size=10),
+    extras=st.dictionaries(st.text(max_size=10), cell, max_size=3),
+    day_first=st.booleans(),
+)
+@example(
+    values={"name": "USDA-001: Repair Spend", "owner_email": "Bob <B@X.example>"},
+    extras={},
+    day_first=False,
+)
+@example(values={"name": None, "stage": "Live"}, extras={"x": 1}, day_first=True)
+def test_normaliser_never_raises(
+    mappings: Mappings, values: dict[str, Any], extras: dict[str, Any], day_first: bool
+) -> None:
+    ctx = SourceContext(
+        source_kind="spreadsheet",
+        source_path="trackers/any.xlsx",
+        sheet="S",
+        file_modified=datetime(2025, 1, 1, tzinfo=UTC),
+        day_first=day_first,
+    )
+    result = Normalizer(mappings, WarningLog()).normalize(
+        RowInput(row=2, values=values, extras=extras), ctx
+    )
+    assert isinstance(result, SourceRecord | Reject)

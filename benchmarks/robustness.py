@@ -360,32 +360,37 @@ def measure(work: Path, rows: int) -> None:
     print(
         f"  reader worker start and first file: {time.perf_counter() - started:.2f} s (once a run)"
     )
-    for label, path, repeat in (("200-row tracker", small, 15), (f"{rows:,}-row tracker", big, 2)):
+    print("  reading (wall time, best of N; CPU, mean of N, this process + reader worker):")
+    for label, path, repeat in (("200-row tracker", small, 15), (f"{rows:,}-row tracker", big, 3)):
         for meta in (False, True) if path is small else (False,):
-            inproc = _min_time(
-                lambda p=path, m=meta: _read_all(read_workbook(p, "xlsx", None, m)), repeat
-            )
-            usage0 = resource.getrusage(resource.RUSAGE_SELF)
-            isolated = _min_time(
-                lambda p=path, m=meta: _read_all(
-                    isolated_reader.read_workbook_isolated(p, "xlsx", None, m)
-                ),
-                repeat,
-            )
-            usage1 = resource.getrusage(resource.RUSAGE_SELF)
-            parent_cpu = (
-                usage1.ru_utime + usage1.ru_stime - usage0.ru_utime - usage0.ru_stime
-            ) / repeat
-            what = "values and openpyxl metadata" if meta else "values"
+            what = "values + openpyxl metadata" if meta else "values"
+            figures = []
+            for isolate in (False, True):
+                reader = isolated_reader.read_workbook_isolated if isolate else read_workbook
+                cpu0 = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN)
+                wall = _min_time(
+                    lambda p=path, m=meta, r=reader: _read_all(r(p, "xlsx", None, m)), repeat
+                )
+                isolated_reader.shutdown_worker()  # reaped: its CPU time is counted now
+                cpu = _cpu(resource.RUSAGE_SELF) + _cpu(resource.RUSAGE_CHILDREN) - cpu0
+                figures.append((wall, cpu / repeat))
+                if isolate:
+                    _read_all(isolated_reader.read_workbook_isolated(small, "xlsx", None, False))
+            (w0, c0), (w1, c1) = figures
             print(
-                f"  {label}, {what}: in-process {inproc * 1000:,.0f} ms, in the worker "
-                f"{isolated * 1000:,.0f} ms (+{(isolated - inproc) * 1000:,.0f} ms; this process's "
-                f"CPU meanwhile {parent_cpu * 1000:,.0f} ms)"
+                f"    {label}, {what}: in-process {w0 * 1000:,.0f} ms wall, {c0 * 1000:,.0f} ms "
+                f"CPU; in the worker {w1 * 1000:,.0f} ms wall, {c1 * 1000:,.0f} ms CPU "
+                f"({(w1 - w0) * 1000:+,.0f} ms, {(c1 - c0) * 1000:+,.0f} ms)"
             )
     isolated_reader.shutdown_worker()
     own = _kb(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
     workers = _kb(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
     print(f"  peak memory: this process {own:.0f} MB, reader worker {workers:.0f} MB")
+
+
+def _cpu(who: int) -> float:
+    usage = resource.getrusage(who)
+    return usage.ru_utime + usage.ru_stime
 
 
 # -- main -------------------------------------------------------------------------------------

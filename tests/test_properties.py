@@ -197,6 +197,7 @@ def test_parse_date_never_raises(value: object, day_first: bool, date1904: bool)
 
 
 def test_month_year_text_with_year_zero() -> None:
+    # Found by the property above: "Jan 0000" once built date(0, 1, 1) and raised.
     assert parse_date("Jan 0000") is None
 
 

@@ -27,7 +27,9 @@ from .warnings_log import WarningLog
 
 __all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text"]
 
-_EMAIL = re.compile(r"[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(
+    r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
+)
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
 _PACKED_ID = re.compile(

@@ -14,7 +14,8 @@ batch is requested before the current one is handed on, so the worker parses whi
 normalises. A worker that dies is replaced on the next file. Values travel as pickles that may
 only name the ``datetime`` types.
 
-Run as ``python -m aiinventory.spreadsheets.isolated_reader MEMORY_BYTES`` it is the worker.
+Run as ``python -m aiinventory.spreadsheets.isolated_reader MEMORY_BYTES`` it is a worker (reading
+framed pickled commands on stdin).
 """
 
 from __future__ import annotations
@@ -120,14 +121,17 @@ class _Worker:
         self.memory = settings.memory()
         # The worker's log lives as long as the worker; close() closes it.
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
+        # The package's folder goes last on the worker's path: found even when this process
+        # imported it from a path of its own, never shadowing anything else.
         package_root = str(Path(__file__).resolve().parents[2])
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(
-            p for p in (package_root, env.get("PYTHONPATH", "")) if p
+        start = (
+            f"import sys; sys.path.append({package_root!r}); "
+            f"from {__name__} import _serve; _serve({self.memory})"
         )
+        env = dict(os.environ)
         env["RUST_BACKTRACE"] = "0"  # an abort leaves one line in the worker's log, not pages
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", __name__, str(self.memory)],
+            [sys.executable, "-c", start],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,
@@ -180,8 +184,10 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.kill()
             code = self.proc.returncode
-        self._stderr.seek(0)
-        log = self._stderr.read()[-2000:].decode("utf-8", "replace")
+        log = ""
+        if not self._stderr.closed:
+            self._stderr.seek(max(0, self._stderr.seek(0, io.SEEK_END) - 2000))
+            log = self._stderr.read().decode("utf-8", "replace")
         self.close()
         memory = "memory allocation" in log or "MemoryError" in log or code in (-6, -9)
         if memory:

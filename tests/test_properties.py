@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from aiinventory.date_parsing import ParsedDate, parse_date
 from aiinventory.mappings import Mappings, load_mappings
 from aiinventory.normalize import Normalizer, RowInput, SourceContext
-from aiinventory.schema import Reject, SourceRecord
+from aiinventory.schema import MAPPABLE_FIELDS, Reject, SourceRecord
 from aiinventory.spreadsheets.csv_reader import decode_text, read_csv, sniff_delimiter
 from aiinventory.spreadsheets.header_detection import HeaderFailure, HeaderResult, detect_header
 from aiinventory.warnings_log import WarningLog
@@ -203,29 +203,7 @@ def test_month_year_text_with_year_zero() -> None:
 
 # -- the normaliser ---------------------------------------------------------------------------
 
-FIELDS = [
-    "name",
-    "source_id",
-    "description",
-    "department",
-    "organization",
-    "owner_name",
-    "owner_email",
-    "stage",
-    "topic_area",
-    "ai_techniques",
-    "sourcing",
-    "vendor_name",
-    "high_impact",
-    "eu_ai_act_tier",
-    "personal_data",
-    "impact_assessment",
-    "benefits",
-    "date_initiated",
-    "date_deployed",
-    "date_retired",
-    "last_updated",
-]
+FIELDS = list(MAPPABLE_FIELDS)
 normaliser_cell = st.one_of(cell, date_text)
 
 

@@ -19,6 +19,13 @@ from .errors import AIInventoryError, ConfigError
 
 log = logging.getLogger("aiinventory")
 
+mappings_option = click.option(
+    "--mappings",
+    "mappings_dir",
+    type=click.Path(path_type=Path),
+    help="Folder of mappings that add to and override the shipped ones.",
+)
+
 
 class Terminated(BaseException):
     """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
@@ -91,12 +98,7 @@ def _progress_callback() -> tuple[Any, api.ProgressCallback | None]:
     show_default=True,
     help="Output folder.",
 )
-@click.option(
-    "--mappings",
-    "mappings_dir",
-    type=click.Path(path_type=Path),
-    help="Folder of mappings that add to and override the shipped ones.",
-)
+@mappings_option
 @click.option(
     "--state", type=click.Path(path_type=Path), help="State file (default: OUT/state.sqlite)."
 )
@@ -253,12 +255,7 @@ def _read_config(path: Path) -> dict[str, Path]:
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source, per line.")
-@click.option(
-    "--mappings",
-    "mappings_dir",
-    type=click.Path(path_type=Path),
-    help="Folder of mappings that add to and override the shipped ones.",
-)
+@mappings_option
 @click.option(
     "--write-mapping",
     type=click.Path(path_type=Path),

@@ -42,52 +42,6 @@ FIXED_VOCABULARIES: dict[str, tuple[tuple[str, ...], str | None]] = {
     "ai_techniques": (AI_TECHNIQUES, "other"),
 }
 
-#: Fields a source column can be mapped to (header synonyms in mappings/fields.yaml).
-MAPPABLE_FIELDS = (
-    "source_id",
-    "name",
-    "description",
-    "organization",
-    "department",
-    "owner_name",
-    "owner_email",
-    "stage",
-    "topic_area",
-    "ai_techniques",
-    "sourcing",
-    "vendor_name",
-    "high_impact",
-    "eu_ai_act_tier",
-    "personal_data",
-    "impact_assessment",
-    "benefits",
-    "date_initiated",
-    "date_deployed",
-    "date_retired",
-    "last_updated",
-)
-
-TEXT_FIELDS = (
-    "name",
-    "description",
-    "organization",
-    "department",
-    "owner_name",
-    "vendor_name",
-    "benefits",
-)
-ENUM_FIELDS = (
-    "stage",
-    "topic_area",
-    "sourcing",
-    "high_impact",
-    "eu_ai_act_tier",
-    "personal_data",
-    "impact_assessment",
-)
-LIST_ENUM_FIELDS = ("ai_techniques",)
-DATE_FIELDS = ("date_initiated", "date_deployed", "date_retired")
-
 #: The canonical fields a source record carries, in export order.
 RECORD_FIELDS = (
     "name",
@@ -111,6 +65,30 @@ RECORD_FIELDS = (
     "date_retired",
     "last_updated",
 )
+
+#: Fields a source column can be mapped to (header synonyms in mappings/fields.yaml).
+MAPPABLE_FIELDS = ("source_id", *RECORD_FIELDS)
+
+TEXT_FIELDS = (
+    "name",
+    "description",
+    "organization",
+    "department",
+    "owner_name",
+    "vendor_name",
+    "benefits",
+)
+ENUM_FIELDS = (
+    "stage",
+    "topic_area",
+    "sourcing",
+    "high_impact",
+    "eu_ai_act_tier",
+    "personal_data",
+    "impact_assessment",
+)
+LIST_ENUM_FIELDS = ("ai_techniques",)
+DATE_FIELDS = ("date_initiated", "date_deployed", "date_retired")
 
 #: Fields whose original text is kept as ``<field>_raw`` in records.* (every normalised field).
 RAW_FIELDS = RECORD_FIELDS

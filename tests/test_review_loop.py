@@ -254,3 +254,42 @@ def test_shuffled_input_order_gives_identical_output(tmp_path: Path) -> None:
         return sorted(sorted(names) for names in use_case_names(out).values())
 
     assert groups(tmp_path / "out_a") == groups(tmp_path / "out_b")
+
+
+def test_merge_decision_joins_whole_use_cases(tmp_path: Path) -> None:
+    """A merge decision on one record of a multi-source use case brings the whole use case."""
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    # A second Legal row for the same contracts use case in another file keeps a cluster of two.
+    write_workbook(
+        src / "procurement.xlsx",
+        {
+            "S": [
+                HEADER,
+                [CONTRACTS, "Extracts renewal and liability clauses from contracts", "Luminance"],
+            ]
+        },
+    )
+    run_import([src], out)
+    contracts = next(uc for uc, names in use_case_names(out).items() if CONTRACTS in names)
+    ids = {}
+    for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        ids.setdefault(rec["name"], rec["record_id"])
+    wb = openpyxl.load_workbook(out / "dedupe_report.xlsx")
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    row = [""] * len(header)
+    row[header.index("record_id_a")] = ids[CONTRACTS]
+    row[header.index("record_id_b")] = ids["Spend classification"]
+    row[header.index("decision")] = "merge"
+    ws.append(row)
+    wb.save(out / "dedupe_report.xlsx")
+    apply_review(out / "dedupe_report.xlsx")
+    run_import([src], out)
+    members = [r for r in (out / "records.jsonl").read_text(encoding="utf-8").splitlines()]
+    names_of = use_case_names(out)
+    (joined,) = [uc for uc, names in names_of.items() if "Spend classification" in names]
+    assert names_of[joined] == {CONTRACTS, "Spend classification"}
+    assert sum(1 for m in members if json.loads(m)["use_case_id"] == joined) == 4
+    assert joined == contracts  # the older, larger use case keeps its ID

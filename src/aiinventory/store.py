@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -543,9 +544,12 @@ class Store:
         counts = {"new_use_cases": 0, "aliased": 0}
         ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
         for key, record_ids in ordered:
+            # The oldest ID survives a merge; between equally old ones, the use case that brings
+            # more of the records (then the first by ID, so the choice is reproducible).
+            support = Counter(known[r] for r in record_ids if r in known)
             previous = sorted(
-                {known[r] for r in record_ids if r in known and known[r] not in claimed},
-                key=lambda uc: (created.get(uc, run_id), uc),
+                {uc for uc in support if uc not in claimed},
+                key=lambda uc: (created.get(uc, run_id), -support[uc], uc),
             )
             if previous:
                 target = previous[0]

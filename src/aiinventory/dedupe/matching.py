@@ -168,12 +168,8 @@ def match_records(
         evidence,
         cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
     )
-    forced: list[tuple[int, int, str]] = [
-        (slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges
-    ]
-    forced.extend(_thread_links(prepared))
-    forced.sort()
-    for k, j, forced_kind in forced:
+    # Mail of one thread about one use case is one use case before anything else is weighed.
+    for k, j, forced_kind in sorted(_thread_links(prepared)):
         if k != j:
             builder.force(k, j, forced_kind)
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
@@ -184,6 +180,12 @@ def match_records(
         if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
             continue
         builder.offer(k, j, settings.review_threshold, settings.link_floor)
+    # An analyst's merge joins the two records' whole use cases, as the scores built them; forced
+    # earlier, it would let linkage pull one of the records away from its other sources.
+    analyst = sorted((slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges)
+    for k, j, forced_kind in analyst:
+        if k != j:
+            builder.force(k, j, forced_kind)
 
     lap("clustering")
 

@@ -20,8 +20,10 @@ _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 
 def fold(text: str) -> str:
     """Lower-case, strip accents and map every run of non-alphanumerics to one space."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():
+        # Only non-ASCII text has accents to strip; most cells are ASCII, and this is hot.
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("&", " and ")
     return _NON_WORD.sub(" ", text).strip()
 

@@ -32,6 +32,7 @@ from functools import cached_property
 from typing import Any
 
 from ..clock import stable_hash
+from ..spreadsheets.csv_reader import CP1252_FALLBACK
 
 __all__ = [
     "SPREADSHEET_ATTACHMENT_SUFFIXES",
@@ -75,27 +76,14 @@ _LATIN_LABELS = frozenset(
         "default",
     }
 )
-_FALLBACK_ERRORS = "aiinventory-mail-cp1252"
+# UTF-8 with each undecodable byte read as cp1252: the handler the CSV reader registers.
+_FALLBACK_ERRORS = CP1252_FALLBACK
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _BARE_ID = re.compile(r"[^\s<>\"(),;]+@[^\s<>\"(),;]+")
 _FOLD = re.compile(r"\r?\n[ \t]+")
 _SPACES = re.compile(r"[ \t]+")
 # "Priya Shah <priya@x>" without quotes or comments: no need for the full address parser.
 _NAME_ADDR = re.compile(r'^\s*([^"<>(),;:@]*?)\s*<([^<>\s"(),;]+@[^<>\s"(),;]+)>\s*$')
-
-
-def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
-    # Each byte that is not valid UTF-8 is read as cp1252 (latin-1 where cp1252 has a hole).
-    if not isinstance(exc, UnicodeDecodeError):
-        raise exc
-    byte = exc.object[exc.start : exc.start + 1]
-    try:
-        return byte.decode("cp1252"), exc.start + 1
-    except UnicodeDecodeError:
-        return byte.decode("latin-1"), exc.start + 1
-
-
-codecs.register_error(_FALLBACK_ERRORS, _cp1252_fallback)
 
 
 @dataclass

@@ -28,7 +28,8 @@ from .preflight import Limits, PreflightError
 
 __all__ = ["decode_text", "read_csv", "sniff_delimiter"]
 
-_FALLBACK = "aiinventory-cp1252-fallback"
+#: The codec error handler that reads each byte not valid in UTF-8 as cp1252 (latin-1 in its holes).
+CP1252_FALLBACK = _FALLBACK = "aiinventory-cp1252-fallback"
 _DELIMITERS = ",;\t|"
 _SNIFF_ROWS = 50
 _SNIFF_CHARS = 64 * 1024

@@ -1,0 +1,151 @@
+"""Mailboxes on a server (IMAP, Exchange Server, Exchange Online) as local maildir mirrors.
+
+A mailbox connector copies new messages, as raw RFC 822 bytes, into a maildir kept beside the
+state file, and removes the ones the server no longer has. The mirror is then read like any
+other maildir, so mail from a server and from an exported folder gives the same records. A
+connector's incremental position (UIDVALIDITY and last UID, a sync state, a deltaLink) is saved
+per folder only after the messages it covers are safely in the mirror, so an interrupted sync
+fetches at most a few messages again and never makes a duplicate: a message's file name is
+derived from its server identity, and writing it twice writes the same file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from ..clock import stable_hash
+from ..export.atomic import atomic_path
+
+__all__ = [
+    "ConnectorStats",
+    "MailFilters",
+    "MailMirror",
+    "MailboxConnector",
+    "MailboxProgress",
+]
+
+#: Called as progress(done, total_or_None, folder) while messages are fetched.
+MailboxProgress = Callable[[int, int | None, str], None]
+
+_SAFE_KEY = re.compile(r"[^A-Za-z0-9._-]")
+
+
+@dataclass(frozen=True)
+class MailFilters:
+    """Which messages to take, so a team need not ingest a whole mailbox.
+
+    ``subject`` and ``sender`` are case-insensitive globs ("*AI intake*", "*@example.org");
+    with several, a message matching any of them is taken.
+    """
+
+    folders: tuple[str, ...] = ()
+    since: datetime | None = None
+    subject: tuple[str, ...] = ()
+    sender: tuple[str, ...] = ()
+
+
+@dataclass
+class ConnectorStats:
+    """What one connector sync did, for run.json and the log."""
+
+    folders: int = 0
+    fetched: int = 0  # message bodies downloaded
+    removed: int = 0  # messages gone on the server, removed from the mirror
+    unchanged: int = 0  # messages already in the mirror
+    filtered: int = 0  # left out by the filters
+    full_resyncs: list[str] = field(default_factory=list)  # folders resynced from scratch, why
+
+
+class MailMirror:
+    """A maildir under the state folder holding one mailbox source's messages.
+
+    Message keys are the server's identity of a message (folder, UIDVALIDITY and UID; an item
+    ID); they are hashed into file names, so any key is safe. Per-folder sync state is JSON in
+    ``.state/``; it is written atomically and only by ``set_state``.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        for sub in ("cur", "new", "tmp", ".state"):
+            (root / sub).mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def file_name(key: str) -> str:
+        """The maildir file name of a message key (stable across runs)."""
+        return stable_hash("mirror", key, length=32) + ":2,S"
+
+    def _path(self, key: str) -> Path:
+        return self.root / "cur" / self.file_name(key)
+
+    def has(self, key: str) -> bool:
+        """Whether the message is in the mirror."""
+        return self._path(key).exists()
+
+    def put(self, key: str, raw: bytes) -> bool:
+        """Store a message; returns False when it was already there (nothing is written)."""
+        target = self._path(key)
+        if target.exists():
+            return False
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(raw)
+        return True
+
+    def remove(self, key: str) -> bool:
+        """Remove a message; returns whether it was there."""
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def file_names(self) -> set[str]:
+        """The file names of all messages in the mirror."""
+        return {entry.name for entry in os.scandir(self.root / "cur") if entry.is_file()}
+
+    def _state_path(self, folder: str) -> Path:
+        safe = _SAFE_KEY.sub("_", folder)[:60]
+        return self.root / ".state" / f"{safe}-{stable_hash('folder', folder, length=12)}.json"
+
+    def state(self, folder: str) -> dict[str, Any] | None:
+        """The saved sync state of a folder, or None before its first complete sync."""
+        path = self._state_path(folder)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError):
+            return None  # unreadable state: the folder is synced again from scratch
+        return data if isinstance(data, dict) else None
+
+    def set_state(self, folder: str, state: dict[str, Any]) -> None:
+        """Save a folder's sync state (after its messages are in the mirror)."""
+        with atomic_path(self._state_path(folder)) as tmp:
+            tmp.write_text(json.dumps(state, sort_keys=True), encoding="utf-8")
+
+    def clear_state(self, folder: str) -> None:
+        """Forget a folder's sync state, so the next sync starts from scratch."""
+        self._state_path(folder).unlink(missing_ok=True)
+
+    def iter_state_folders(self) -> Iterator[Path]:
+        """The state files (for tests and diagnostics)."""
+        yield from sorted((self.root / ".state").glob("*.json"))
+
+
+class MailboxConnector(Protocol):
+    """A mailbox on a server, synced into a mirror."""
+
+    #: The source as named in outputs and logs: the URL without any secret.
+    label: str
+
+    def sync(
+        self, mirror: MailMirror, filters: MailFilters, progress: MailboxProgress | None = None
+    ) -> ConnectorStats:
+        """Bring the mirror up to date with the server; raise ConnectorError on failure."""
+        ...

@@ -24,7 +24,7 @@ from .atomic import atomic_path
 from .cells import csv_cell, display_value
 from .writers import _EPOCH, XlsxSheet, write_csv, write_xlsx
 
-__all__ = ["OUTPUT_FILES", "ExportCounts", "write_outputs"]
+__all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
 
 DECISIONS = ["merge", "keep_separate"]
 
@@ -90,6 +90,15 @@ def _group_by_use_case(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[
         yield group
 
 
+def iter_inventory(store: Store) -> Iterator[tuple[list[dict[str, Any]], GoldenRecord]]:
+    """Every use case in the store, by ``use_case_id``: its source records and its golden record.
+
+    The one way the inventory is built, for the output files and for every other export.
+    """
+    for group in _group_by_use_case(store.iter_records()):
+        yield group, build_golden_record(group[0]["use_case_id"], group)
+
+
 def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
     return {
         "source_kind": rec["source_kind"],
@@ -145,13 +154,12 @@ def write_outputs(
             sheet.set_column(j, j, 40 if col in ("name", "description", "benefits") else 16)
         sheet.freeze_panes(1, 2)
 
-        for group in _group_by_use_case(store.iter_records()):
+        for group, golden in iter_inventory(store):
             for rec in group:
                 rec_csv.writerow([csv_cell(v) for v in _record_csv_row(rec)])
                 rec_jsonl.write(json.dumps(_record_json(rec), ensure_ascii=False))
                 rec_jsonl.write("\n")
             counts.records += len(group)
-            golden = build_golden_record(group[0]["use_case_id"], group)
             values = golden.values
             row = [values.get(col) for col in INVENTORY_COLUMNS]
             inv_csv.writerow([csv_cell(v) for v in row])

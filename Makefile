@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,outlook]'
+	$(BIN)/pip install --quiet -e '.[dev,outlook,postgres]'
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -19,7 +19,7 @@ from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 
-__all__ = ["RECORD_DB_COLUMNS", "Store", "content_key"]
+__all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key"]
 
 SCHEMA_VERSION = 2
 
@@ -96,7 +96,30 @@ CREATE TABLE IF NOT EXISTS decisions (
     source TEXT NOT NULL,
     PRIMARY KEY (record_a, record_b)
 );
+CREATE TABLE IF NOT EXISTS stage_evidence (
+    record_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    evidence_at TEXT NOT NULL,
+    evidence_kind TEXT NOT NULL,
+    date_initiated TEXT NOT NULL,
+    date_deployed TEXT NOT NULL,
+    date_retired TEXT NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (record_id, stage, evidence_at, date_initiated, date_deployed, date_retired)
+);
 """
+
+#: Columns of the stage_evidence table, in the order add_stage_evidence takes them.
+STAGE_EVIDENCE_COLUMNS = (
+    "record_id",
+    "stage",
+    "evidence_at",
+    "evidence_kind",
+    "date_initiated",
+    "date_deployed",
+    "date_retired",
+    "source",
+)
 
 _CONTENT_FIELDS = tuple(f for f in RECORD_FIELDS if f != "last_updated")
 
@@ -478,6 +501,60 @@ class Store:
                 "WHERE c.use_case_id IS NULL ORDER BY s.use_case_id"
             )
         )
+
+    # -- dated stage evidence, kept across runs ---------------------------------------------
+
+    def add_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
+        """Keep what records said about their stage and milestone dates, and when they said it.
+
+        Rows follow STAGE_EVIDENCE_COLUMNS (dates as ISO text, "" for none). A row already kept
+        is ignored, so the table grows only when a record says something new: the history that
+        replaced records would otherwise lose.
+        """
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                f"INSERT OR IGNORE INTO stage_evidence({', '.join(STAGE_EVIDENCE_COLUMNS)}) "
+                f"VALUES ({', '.join('?' for _ in STAGE_EVIDENCE_COLUMNS)})",
+                rows,
+            )
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def iter_stage_evidence(self) -> Iterator[dict[str, str]]:
+        """Every kept stage evidence row, with the use case its record belongs to now.
+
+        A record's use case is the one it was last given; a merged-away use case resolves to the
+        use case it became. Rows of records that never had a use case are left out. Ordered by
+        use case, then evidence time, then record.
+        """
+        try:
+            aliases = dict(
+                self.conn.execute(
+                    "SELECT use_case_id, alias_of FROM use_case_ids WHERE alias_of IS NOT NULL"
+                )
+            )
+            rows = self.conn.execute(
+                f"SELECT i.use_case_id, {', '.join('e.' + c for c in STAGE_EVIDENCE_COLUMNS)} "
+                "FROM stage_evidence e JOIN identities i USING (record_id)"
+            ).fetchall()
+        except sqlite3.OperationalError:
+            # A read-only look at a state file written before this table existed.
+            return
+        out: list[dict[str, str]] = []
+        for use_case_id, *values in rows:
+            seen = {use_case_id}
+            while use_case_id in aliases and aliases[use_case_id] not in seen:
+                use_case_id = aliases[use_case_id]
+                seen.add(use_case_id)
+            item = dict(zip(STAGE_EVIDENCE_COLUMNS, values, strict=True))
+            item["use_case_id"] = use_case_id
+            out.append(item)
+        out.sort(key=lambda e: (e["use_case_id"], e["evidence_at"], e["record_id"], e["stage"]))
+        yield from out
 
     def merges_in_run(self, run_id: int) -> list[tuple[str, str]]:
         """(surviving ID, merged-away ID) pairs that this run made aliases."""

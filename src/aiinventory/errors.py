@@ -19,3 +19,14 @@ class LockHeldError(AIInventoryError):
     """Another run holds the lock on the output folder or state file (exit 4)."""
 
     exit_code = 4
+
+
+class ConnectorError(AIInventoryError):
+    """A mailbox could not be synced: unreachable, login refused, a protocol error (exit 1).
+
+    The message names the source by its URL without secrets. In a run with other sources that
+    worked, the run carries on: the mailbox is reported as a failed source (exit 3) and its
+    messages from the last successful sync stay in the inventory.
+    """
+
+    exit_code = 1

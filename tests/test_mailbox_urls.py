@@ -97,7 +97,7 @@ def test_secrets_in_urls_are_refused_without_echoing_them(text: str) -> None:
 
 
 def test_bad_settings_are_named() -> None:
-    with pytest.raises(ConfigError, match="since='last week' is not a date"):
+    with pytest.raises(ConfigError, match=r"since=.last week. is not a date"):
         parse_mailbox_url("imaps://me@host?since=last week")
     with pytest.raises(ConfigError, match="unknown mailbox scheme"):
         parse_mailbox_url("pop3://me@host")
@@ -144,7 +144,7 @@ def test_missing_secret_says_where_to_put_it() -> None:
     with pytest.raises(ConfigError, match="AIINVENTORY_GRAPH_CLIENT_SECRET"):
         creds.require("client_secret")
     named = load_credentials(url, CredentialSettings(env={"client_secret": "NOPE"}), {})
-    with pytest.raises(ConfigError, match="NOPE .* is not set"):
+    with pytest.raises(ConfigError, match=r"NOPE .* is not set"):
         named.get("client_secret")
 
 
@@ -152,7 +152,7 @@ def test_missing_secret_says_where_to_put_it() -> None:
 def test_credentials_file_readable_by_others_is_refused(tmp_path: Path, mode: int) -> None:
     creds_file = _private(tmp_path / "c.yaml", "imaps://me@h:\n  password: Canary-x1\n", mode)
     url = parse_mailbox_url("imaps://me@h/INBOX")
-    with pytest.raises(ConfigError, match=f"mode {mode:04o}.*chmod 600") as caught:
+    with pytest.raises(ConfigError, match=rf"mode {mode:04o}.*chmod 600") as caught:
         load_credentials(url, CredentialSettings(file=creds_file), {})
     assert "Canary-x1" not in str(caught.value)
 

@@ -22,6 +22,7 @@ from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUM
 from ..store import Store
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
+from .overview import OVERVIEW_FILE, write_overview
 from .writers import _EPOCH, XlsxSheet, write_csv, write_xlsx
 
 __all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
@@ -37,6 +38,7 @@ OUTPUT_FILES = (
     "records.jsonl",
     "rejects.csv",
     "dedupe_report.xlsx",
+    OVERVIEW_FILE,
 )
 
 CHANGE_COLUMNS = ("change", "use_case_id", "name", "field", "old_value", "new_value")
@@ -200,6 +202,7 @@ def write_outputs(
     if match is not None:
         _explain_merges(counts, match)
     _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
+    write_overview(store, out, run_id)
     return counts
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +105,16 @@ class MailMirror:
             return False
         return True
 
+    def remove_file(self, name: str) -> bool:
+        """Remove a message by its file name (one no folder's state accounts for)."""
+        if "/" in name or name.startswith("."):
+            return False
+        try:
+            (self.root / "cur" / name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
     def file_names(self) -> set[str]:
         """The file names of all messages in the mirror."""
         return {entry.name for entry in os.scandir(self.root / "cur") if entry.is_file()}
@@ -133,9 +143,17 @@ class MailMirror:
         """Forget a folder's sync state, so the next sync starts from scratch."""
         self._state_path(folder).unlink(missing_ok=True)
 
-    def iter_state_folders(self) -> Iterator[Path]:
-        """The state files (for tests and diagnostics)."""
-        yield from sorted((self.root / ".state").glob("*.json"))
+    def state_folders(self) -> list[str]:
+        """The folders with a saved state (the ``folder`` each state names)."""
+        found: list[str] = []
+        for path in sorted((self.root / ".state").glob("*.json")):
+            try:
+                data = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                continue
+            if isinstance(data, dict) and isinstance(data.get("folder"), str):
+                found.append(data["folder"])
+        return found
 
 
 class MailboxConnector(Protocol):

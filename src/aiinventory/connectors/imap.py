@@ -1,0 +1,426 @@
+"""IMAP mailboxes (``imap://`` with STARTTLS, ``imaps://``), synced incrementally into a mirror.
+
+Per folder the mirror keeps (UIDVALIDITY, the UIDs it holds, the UIDs the filters left out, and
+UIDNEXT and EXISTS as of the last complete sync). A sync then costs:
+
+- nothing but a SELECT when UIDNEXT and EXISTS are unchanged: no message was added (UIDNEXT
+  would have grown) and none removed (EXISTS would have shrunk);
+- otherwise one ``UID SEARCH`` listing the folder's UIDs: UIDs the mirror holds and the server no
+  longer has were expunged and leave the mirror; new UIDs are fetched with ``BODY.PEEK[]`` (so
+  nothing is marked as read) in batches;
+- a full resync when UIDVALIDITY changed (the server renumbered the folder): the old messages
+  leave the mirror and the folder is fetched again under its new numbers.
+
+The folder's state is saved after every batch, after the batch's messages are in the mirror, so
+an interrupted sync resumes where it stopped; a message already in the mirror is never fetched
+again, since its file name derives from (folder, UIDVALIDITY, UID).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import logging
+import ssl
+from collections.abc import Iterable, Iterator
+from email.header import decode_header, make_header
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from .. import failpoints
+from ..errors import ConfigError, ConnectorError
+from .credentials import Credentials, install_log_redaction, redact
+from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
+from .mailbox_urls import MailboxURL
+
+__all__ = ["ImapConnector", "decode_uid_ranges", "encode_uid_ranges"]
+
+log = logging.getLogger(__name__)
+
+#: Messages per FETCH: large enough to keep the connection busy, small enough that an
+#: interrupted sync loses little and memory stays bounded (a batch is held until stored).
+DEFAULT_BATCH = 250
+_GLOB_CHARS = frozenset("*?[")
+_HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]"
+
+
+def encode_uid_ranges(uids: Iterable[int]) -> str:
+    """UIDs as IMAP-style ranges, ``1:40,42,50:51``; compact for the state file."""
+    out: list[str] = []
+    start = prev = None
+    for uid in sorted(set(uids)):
+        if prev is not None and uid == prev + 1:
+            prev = uid
+            continue
+        if start is not None:
+            out.append(f"{start}:{prev}" if start != prev else str(start))
+        start = prev = uid
+    if start is not None:
+        out.append(f"{start}:{prev}" if start != prev else str(start))
+    return ",".join(out)
+
+
+def decode_uid_ranges(text: str) -> set[int]:
+    """The UIDs of :func:`encode_uid_ranges` text."""
+    uids: set[int] = set()
+    for part in filter(None, text.split(",")):
+        first, _, last = part.partition(":")
+        uids.update(range(int(first), int(last or first) + 1))
+    return uids
+
+
+def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _header_text(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except (ValueError, LookupError, UnicodeError):
+        return value
+
+
+def _glob_any(patterns: tuple[str, ...], *texts: str) -> bool:
+    return any(fnmatch.fnmatchcase(t.lower(), p.lower()) for p in patterns for t in texts if t)
+
+
+def _matches(filters: MailFilters, header_block: bytes) -> bool:
+    """Whether a message's Subject/From pass the subject and sender globs."""
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    headers = BytesHeaderParser(policy=compat32).parsebytes(header_block)
+    if filters.subject:
+        subject = " ".join(_header_text(str(headers.get("Subject", ""))).split())
+        if not _glob_any(filters.subject, subject):
+            return False
+    if filters.sender:
+        sender = _header_text(str(headers.get("From", "")))
+        address = parseaddr(sender)[1]
+        if not _glob_any(filters.sender, address, sender):
+            return False
+    return True
+
+
+def _filters_key(filters: MailFilters) -> str:
+    since = filters.since.date().isoformat() if filters.since else ""
+    return "|".join([since, ",".join(filters.subject), ",".join(filters.sender)])
+
+
+class ImapConnector:
+    """An IMAP mailbox behind an ``imap://`` or ``imaps://`` URL (see :class:`MailboxConnector`).
+
+    Args:
+        url: the parsed URL; its ``ca_file`` and ``tls`` settings apply.
+        credentials: where the password comes from.
+        ca_file: a CA bundle to trust (a self-signed server); overrides the URL's ``ca_file``.
+        batch_size: messages per FETCH.
+        timeout: seconds to wait for the server before giving up.
+    """
+
+    def __init__(
+        self,
+        url: MailboxURL,
+        credentials: Credentials,
+        *,
+        ca_file: Path | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        timeout: float = 60.0,
+    ) -> None:
+        if url.scheme not in ("imap", "imaps"):
+            raise ConfigError(f"{url.label}: not an IMAP URL")
+        if not url.user:
+            raise ConfigError(
+                f"{url.label}: name the login, e.g. {url.scheme}://intake@{url.host}/INBOX"
+            )
+        self.url = url
+        self.label = url.label
+        self.credentials = credentials
+        named_ca = ca_file or (Path(url.param("ca_file") or "") if url.param("ca_file") else None)
+        if named_ca is not None and not named_ca.is_file():
+            raise ConfigError(f"{url.label}: ca_file {named_ca} does not exist")
+        self.ca_file = named_ca
+        self.batch_size = max(1, batch_size)
+        self.timeout = timeout
+
+    # -- connection -------------------------------------------------------------------------
+
+    def _fail(self, what: str, exc: BaseException | str, fix: str = "") -> ConnectorError:
+        detail = redact(str(exc)) if str(exc) else type(exc).__name__
+        tail = f"; {fix}" if fix else ""
+        return ConnectorError(f"{self.label}: {what} ({detail}){tail}")
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        return ssl.create_default_context(
+            cafile=str(self.ca_file) if self.ca_file is not None else None
+        )
+
+    def connect(self) -> IMAPClient:
+        """Open a logged-in connection.
+
+        Raises:
+            ConnectorError: the server cannot be reached, TLS fails, or the login is refused.
+        """
+        install_log_redaction()
+        password = self.credentials.require("password")
+        host, port = self.url.host, self.url.effective_port
+        tls = "ssl" if self.url.scheme == "imaps" else (self.url.param("tls") or "starttls")
+        try:
+            client = IMAPClient(
+                host,
+                port=port,
+                ssl=tls == "ssl",
+                ssl_context=self._ssl_context() if tls == "ssl" else None,
+                timeout=self.timeout,
+            )
+        except ssl.SSLCertVerificationError as exc:
+            raise self._fail(
+                "the server's certificate is not trusted",
+                exc.verify_message or exc,
+                "give the CA that signed it with ca_file=/path/ca.pem",
+            ) from None
+        except (OSError, IMAPClientError) as exc:
+            raise self._fail(
+                f"cannot connect to {host}:{port}",
+                exc,
+                "check the host, the port and that the server is running",
+            ) from None
+        try:
+            if tls == "starttls":
+                try:
+                    client.starttls(self._ssl_context())
+                except ssl.SSLCertVerificationError as exc:
+                    raise self._fail(
+                        "the server's certificate is not trusted",
+                        exc.verify_message or exc,
+                        "give the CA that signed it with ca_file=/path/ca.pem",
+                    ) from None
+                except (IMAPClientError, ssl.SSLError) as exc:
+                    raise self._fail(
+                        "STARTTLS failed",
+                        exc,
+                        "use imaps:// if the server offers TLS on its own port; on a trusted "
+                        "loopback only, ?tls=none allows a plain connection",
+                    ) from None
+            try:
+                client.login(self.url.user, password.reveal())
+            except LoginError as exc:
+                raise self._fail(
+                    f"login as {self.url.user} refused by the server",
+                    _text(exc),
+                    "check the password (AIINVENTORY_IMAP_PASSWORD, or the credentials file)",
+                ) from None
+        except BaseException:
+            _close(client)
+            raise
+        return client
+
+    # -- sync -------------------------------------------------------------------------------
+
+    def sync(
+        self, mirror: MailMirror, filters: MailFilters, progress: MailboxProgress | None = None
+    ) -> ConnectorStats:
+        """Bring the mirror up to date with the mailbox; see the module docs.
+
+        Raises:
+            ConnectorError: the server cannot be reached or fails mid-way (what was stored is
+                kept, and the next sync resumes from there).
+        """
+        stats = ConnectorStats()
+        client = self.connect()
+        try:
+            folders = self._folders(client, filters)
+            kept: set[str] = set()
+            for folder in folders:
+                kept |= self._sync_folder(client, mirror, folder, filters, stats, progress)
+            stats.folders = len(folders)
+            # Messages of folders no longer synced, or left from an earlier UIDVALIDITY whose
+            # state was lost, leave the mirror.
+            for name in mirror.file_names() - kept:
+                stats.removed += int(mirror.remove_file(name))
+            for folder in mirror.state_folders():
+                if folder not in folders:
+                    mirror.clear_state(folder)
+        except (OSError, IMAPClientError) as exc:
+            raise self._fail("the sync failed mid-way", _text(exc), "rerun to resume") from None
+        finally:
+            _close(client)
+        return stats
+
+    def _folders(self, client: IMAPClient, filters: MailFilters) -> list[str]:
+        wanted = filters.folders or ("INBOX",)
+        delimiter = "/"
+        listed: list[str] | None = None
+        try:
+            namespaces = client.namespace()
+            personal = namespaces.personal or []
+            if personal and personal[0][1]:
+                delimiter = _text(personal[0][1])
+        except IMAPClientError:
+            pass
+        out: list[str] = []
+        for pattern in wanted:
+            name = pattern.replace("/", delimiter) if delimiter != "/" else pattern
+            if _GLOB_CHARS & set(name):
+                if listed is None:
+                    listed = [_text(f[2]) for f in client.list_folders()]
+                hits = [f for f in listed if fnmatch.fnmatchcase(f, name)]
+                if not hits:
+                    log.warning("%s: no folder matches %r", self.label, pattern)
+                out.extend(hits)
+            else:
+                if not client.folder_exists(name):
+                    raise ConnectorError(
+                        f"{self.label}: there is no folder {pattern!r} on the server; "
+                        "`aiinventory inspect URL` lists the folders"
+                    )
+                out.append(name)
+        return sorted(dict.fromkeys(out))
+
+    def _sync_folder(
+        self,
+        client: IMAPClient,
+        mirror: MailMirror,
+        folder: str,
+        filters: MailFilters,
+        stats: ConnectorStats,
+        progress: MailboxProgress | None,
+    ) -> set[str]:
+        info = client.select_folder(folder, readonly=True)
+        uidvalidity = int(info[b"UIDVALIDITY"])
+        uidnext = int(info.get(b"UIDNEXT", 0))
+        exists = int(info.get(b"EXISTS", 0))
+        fkey = _filters_key(filters)
+        state = mirror.state(folder) or {}
+
+        def key(uid: int, validity: int = uidvalidity) -> str:
+            return f"imap\x1f{folder}\x1f{validity}\x1f{uid}"
+
+        held = decode_uid_ranges(str(state.get("held", "")))
+        skipped = decode_uid_ranges(str(state.get("skipped", "")))
+        if state and state.get("uidvalidity") != uidvalidity:
+            # The server renumbered the folder: nothing of the old numbering is valid.
+            old = int(state.get("uidvalidity") or 0)
+            for uid in held:
+                stats.removed += int(mirror.remove(key(uid, old)))
+            stats.full_resyncs.append(f"{folder}: UIDVALIDITY changed from {old} to {uidvalidity}")
+            held, skipped, state = set(), set(), {}
+        refilter = bool(state) and state.get("filters") != fkey
+        if refilter:
+            skipped = set()  # the filters changed: every message is judged again
+        if (
+            state.get("complete")
+            and not refilter
+            and state.get("uidnext") == uidnext
+            and state.get("exists") == exists
+        ):
+            stats.unchanged += len(held)
+            stats.filtered += len(skipped)
+            return {mirror.file_name(key(uid)) for uid in held}
+
+        criteria: list[Any] = ["SINCE", filters.since.date()] if filters.since else ["ALL"]
+        on_server = set(client.search(criteria))
+        for uid in sorted(held - on_server):
+            stats.removed += int(mirror.remove(key(uid)))
+        held &= on_server
+        skipped &= on_server
+        candidates = sorted(on_server - skipped if refilter else on_server - held - skipped)
+        if filters.subject or filters.sender:
+            candidates = self._apply_header_filters(client, filters, candidates, skipped)
+            for uid in sorted(held & skipped):  # held before, left out by changed filters
+                stats.removed += int(mirror.remove(key(uid)))
+                held.discard(uid)
+
+        def save(complete: bool) -> None:
+            mirror.set_state(
+                folder,
+                {
+                    "folder": folder,
+                    "uidvalidity": uidvalidity,
+                    "uidnext": uidnext if complete else None,
+                    "exists": exists if complete else None,
+                    "filters": fkey,
+                    "held": encode_uid_ranges(held),
+                    "skipped": encode_uid_ranges(skipped),
+                    "complete": complete,
+                },
+            )
+
+        present = mirror.file_names()
+        to_fetch: list[int] = []
+        for uid in candidates:
+            if uid in held:
+                continue
+            if mirror.file_name(key(uid)) in present:
+                held.add(uid)  # stored by an interrupted sync before its state was saved
+            else:
+                to_fetch.append(uid)
+        stats.unchanged += len(held)
+        stats.filtered += len(skipped)
+        total = len(to_fetch)
+        done = 0
+        for batch_no, batch in enumerate(_chunks(to_fetch, self.batch_size), start=1):
+            response = client.fetch(batch, ["BODY.PEEK[]"])
+            for uid in batch:
+                raw = response.get(uid, {}).get(b"BODY[]")
+                if raw is None:
+                    continue  # expunged while we were syncing; the next sync confirms it
+                mirror.put(key(uid), bytes(raw))
+                held.add(uid)
+                stats.fetched += 1
+            done += len(batch)
+            failpoints.reached("imap_batch_stored", batch_no)
+            save(complete=False)
+            if progress is not None:
+                progress(done, total, folder)
+        save(complete=True)
+        return {mirror.file_name(key(uid)) for uid in held}
+
+    def _apply_header_filters(
+        self, client: IMAPClient, filters: MailFilters, candidates: list[int], skipped: set[int]
+    ) -> list[int]:
+        taken: list[int] = []
+        for batch in _chunks(candidates, self.batch_size * 4):
+            response = client.fetch(batch, [_HEADER_ITEM])
+            for uid in batch:
+                data = response.get(uid)
+                if data is None:
+                    continue
+                block = next((v for k, v in data.items() if k.startswith(b"BODY[HEADER")), b"")
+                if _matches(filters, bytes(block or b"")):
+                    taken.append(uid)
+                    skipped.discard(uid)
+                else:
+                    skipped.add(uid)
+        return taken
+
+    def list_folders(self) -> list[str]:
+        """The folders of the mailbox, for ``inspect``."""
+        client = self.connect()
+        try:
+            return sorted(_text(f[2]) for f in client.list_folders())
+        except (OSError, IMAPClientError) as exc:
+            raise self._fail("cannot list the folders", exc) from None
+        finally:
+            _close(client)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    if isinstance(value, BaseException) and value.args:
+        return " ".join(_text(a) for a in value.args)
+    return str(value)
+
+
+def _close(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except (OSError, IMAPClientError):
+        with contextlib.suppress(OSError, IMAPClientError):
+            client.shutdown()

@@ -119,6 +119,7 @@ INVENTORY_COLUMNS = (
     "last_updated",
     "source_count",
     "departments_reporting",
+    "governance_flags",
 )
 
 #: Column order of records.csv (DESIGN.md §3).
@@ -254,6 +255,8 @@ class UseCase(BaseModel):
     last_updated: datetime | None = None
     source_count: int = 1
     departments_reporting: list[str] = Field(default_factory=list)
+    #: Ids of the governance rules (mappings/governance.yaml) the use case fails.
+    governance_flags: list[str] = Field(default_factory=list)
     sources: list[SourceRef] = Field(default_factory=list)
 
 

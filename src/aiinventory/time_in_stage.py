@@ -1,0 +1,339 @@
+"""Time in stage: when each use case entered each stage, and how long idea → deployed takes.
+
+Evidence, per use case (every record the use case has now or had in an earlier run):
+
+* **Stage observations.** A record says its use case is at a stage as of its evidence date: a
+  mail's Date; a tracker row's own "last updated" cell; else the tracker file's modification
+  time. Every run keeps what each record said (``Store.add_stage_evidence``), so a tracker whose
+  row moved from pilot to deployed between two syncs leaves both observations, each with the
+  evidence date of the run that saw it. An observation of ``unknown`` says nothing.
+* **Recorded milestones.** ``date_initiated`` dates entry into ``idea``, ``date_deployed`` into
+  ``deployed``, ``date_retired`` into ``retired``. A milestone counts only when it is not later
+  than its record's evidence date (a later one is a plan, not a fact) and the record's own stage
+  does not contradict it (``date_deployed`` of a record at idea, in development or pilot, or
+  ``date_retired`` of a record not retired, is a target date and is ignored).
+
+Dates are calendar dates: an evidence time's date in UTC; a month-only milestone (``2024-03``)
+counts as the first of that month for ordering and durations and is shown as written.
+
+A stage's **entry date** is the earliest evidence of it. Its basis says how good the date is:
+
+* ``recorded`` — the date comes from a milestone field (on a tie with an observation on the same
+  day, the milestone wins);
+* ``seen`` — a change seen: the stage was first observed on that date, and the use case was
+  observed at another stage on an earlier date (``after``: the newest such date). It was entered
+  after ``after`` and on or before ``date``;
+* ``on_or_before`` — no earlier observation of the use case exists (recorded milestones aside):
+  the stage was entered on or before that date, and nothing says how long before. Shown as
+  ``≤ 2025-03-01``.
+
+On ties (several stages first seen on the same day) each stage gets that day; between sources
+of the same stage and day, a milestone wins, then the source listed first by name.
+
+**Idea → deployed.** From the idea entry date (or, with none, the earliest entry of in
+development or pilot) to the deployed entry date, in days. A use case counts only when it has
+both dates, the start is not after the end, and the deployed date is ``recorded`` or ``seen``
+(an ``on_or_before`` deployment could have happened any time before, so its span says nothing);
+the start may be ``on_or_before`` (the use case's earliest evidence). Reported per department
+(the use case's department in the inventory) and over all: the median days, the number of use
+cases it is based on, and how many of those have both dates recorded.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Literal
+
+from .date_parsing import parse_datetime
+from .governance import NO_DEPARTMENT, has_value
+from .store import Store
+
+__all__ = [
+    "STAGE_ORDER",
+    "DepartmentTimeToDeploy",
+    "StageEntry",
+    "TimeInStage",
+    "UseCaseStages",
+    "compute_time_in_stage",
+    "evidence_row",
+    "time_in_stage",
+]
+
+#: The stages an entry date is given for, in pipeline order.
+STAGE_ORDER = ("idea", "in_development", "pilot", "deployed", "retired", "rejected")
+
+#: Milestone field → the stage whose entry it dates.
+MILESTONES = {"date_initiated": "idea", "date_deployed": "deployed", "date_retired": "retired"}
+
+#: Record stages that contradict a milestone: the milestone is a target, not a fact.
+_NOT_YET = {
+    "date_initiated": frozenset(),
+    "date_deployed": frozenset({"idea", "in_development", "pilot"}),
+    "date_retired": frozenset({"idea", "in_development", "pilot", "deployed", "rejected"}),
+}
+
+#: How an evidence date was known, by the record's evidence kind.
+EVIDENCE_WORDS = {
+    "message_date": "message date",
+    "last_updated_cell": "last-updated cell",
+    "file_modified": "file modified",
+}
+
+Basis = Literal["recorded", "seen", "on_or_before"]
+_BASIS_RANK = {"recorded": 0, "seen": 1, "on_or_before": 2}
+
+
+@dataclass(frozen=True)
+class StageEntry:
+    """When a use case entered one stage, how that is known, and from where."""
+
+    stage: str
+    date: str
+    basis: Basis
+    evidence: str
+    after: str | None = None
+
+    @property
+    def display(self) -> str:
+        """The date as a cell shows it: ``≤ 2025-03-01`` when entered on or before."""
+        return f"≤ {self.date}" if self.basis == "on_or_before" else self.date
+
+
+@dataclass
+class UseCaseStages:
+    """One use case's stage entry dates and its idea → deployed days."""
+
+    use_case_id: str
+    name: str
+    department: str
+    stage: str
+    entries: dict[str, StageEntry] = field(default_factory=dict)
+    days_to_deployed: int | None = None
+    start_stage: str | None = None
+
+    @property
+    def recorded_span(self) -> bool:
+        """Whether both ends of days_to_deployed are recorded dates."""
+        if self.days_to_deployed is None or self.start_stage is None:
+            return False
+        return (
+            self.entries[self.start_stage].basis == "recorded"
+            and self.entries["deployed"].basis == "recorded"
+        )
+
+
+@dataclass
+class DepartmentTimeToDeploy:
+    """The median days idea → deployed of one department, and what it rests on."""
+
+    department: str
+    use_cases: int = 0
+    deployed: int = 0
+    measured: int = 0
+    recorded: int = 0
+    median_days: float | None = None
+
+
+@dataclass
+class TimeInStage:
+    """Stage entry dates per use case, medians per department, and over all departments."""
+
+    use_cases: list[UseCaseStages]
+    departments: list[DepartmentTimeToDeploy]
+    overall: DepartmentTimeToDeploy
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data (for JSON): entries with their display text."""
+        data = asdict(self)
+        for uc, plain in zip(self.use_cases, data["use_cases"], strict=True):
+            for stage, entry in uc.entries.items():
+                plain["entries"][stage]["display"] = entry.display
+        return data
+
+
+def evidence_kind(record: Mapping[str, Any]) -> str:
+    """How a record's ``last_updated`` was known: ``message_date``, ``last_updated_cell`` or
+    ``file_modified`` (no usable date of its own, so its file's modification time)."""
+    raw = (record.get("raw") or {}).get("last_updated")
+    if raw and parse_datetime(raw) is not None:
+        return "message_date" if record.get("source_kind") == "email" else "last_updated_cell"
+    return "file_modified"
+
+
+def evidence_row(record: Mapping[str, Any], source: str) -> tuple[str, ...]:
+    """The stage evidence a record (a dict of the store's record columns) gives, as a row of
+    ``STAGE_EVIDENCE_COLUMNS`` for ``Store.add_stage_evidence``."""
+    return (
+        str(record["record_id"]),
+        str(record.get("stage") or "unknown"),
+        str(record.get("last_updated") or ""),
+        evidence_kind(record),
+        str(record.get("date_initiated") or ""),
+        str(record.get("date_deployed") or ""),
+        str(record.get("date_retired") or ""),
+        source,
+    )
+
+
+def _day(text: str) -> date | None:
+    """A calendar date from an ISO datetime (its UTC date), date or month."""
+    if not text:
+        return None
+    try:
+        if len(text) == 7:
+            return date(int(text[:4]), int(text[5:7]), 1)
+        if len(text) == 10:
+            return date.fromisoformat(text)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    return moment.date()
+
+
+@dataclass(frozen=True)
+class _Event:
+    day: date
+    text: str
+    stage: str
+    basis: Literal["recorded", "observed"]
+    evidence: str
+
+
+def _events(rows: Iterable[Mapping[str, str]]) -> list[_Event]:
+    events: list[_Event] = []
+    for row in rows:
+        seen_on = _day(row["evidence_at"])
+        kind = EVIDENCE_WORDS.get(row["evidence_kind"], row["evidence_kind"])
+        if seen_on is not None and row["stage"] in STAGE_ORDER:
+            events.append(
+                _Event(
+                    seen_on,
+                    seen_on.isoformat(),
+                    row["stage"],
+                    "observed",
+                    f"{row['source']}, {kind} {seen_on.isoformat()}",
+                )
+            )
+        for fname, stage in MILESTONES.items():
+            text = row[fname]
+            day = _day(text)
+            if day is None or row["stage"] in _NOT_YET[fname]:
+                continue
+            if seen_on is not None and day > seen_on:
+                continue
+            events.append(_Event(day, text, stage, "recorded", f"{fname} in {row['source']}"))
+    return events
+
+
+def _entries(events: list[_Event]) -> dict[str, StageEntry]:
+    if not events:
+        return {}
+    ordered = sorted(
+        events, key=lambda e: (e.day, 0 if e.basis == "recorded" else 1, e.evidence, e.text)
+    )
+    entries: dict[str, StageEntry] = {}
+    for event in ordered:
+        if event.stage in entries:
+            continue
+        if event.basis == "recorded":
+            entries[event.stage] = StageEntry(event.stage, event.text, "recorded", event.evidence)
+            continue
+        before = [
+            e.day
+            for e in ordered
+            if e.basis == "observed" and e.day < event.day and e.stage != event.stage
+        ]
+        if before:
+            entries[event.stage] = StageEntry(
+                event.stage, event.text, "seen", event.evidence, max(before).isoformat()
+            )
+        else:
+            entries[event.stage] = StageEntry(
+                event.stage, event.text, "on_or_before", event.evidence
+            )
+    return {s: entries[s] for s in STAGE_ORDER if s in entries}
+
+
+def _span(entries: dict[str, StageEntry]) -> tuple[int | None, str | None]:
+    deployed = entries.get("deployed")
+    if deployed is None or deployed.basis == "on_or_before":
+        return None, None
+    start_stage = "idea" if "idea" in entries else None
+    if start_stage is None:
+        earlier = [s for s in ("in_development", "pilot") if s in entries]
+        if earlier:
+            start_stage = min(earlier, key=lambda s: (_day(entries[s].date) or date.max, s))
+    if start_stage is None:
+        return None, None
+    start, end = _day(entries[start_stage].date), _day(deployed.date)
+    if start is None or end is None or start > end:
+        return None, None
+    return (end - start).days, start_stage
+
+
+def _median(entries: list[UseCaseStages], department: str) -> DepartmentTimeToDeploy:
+    measured = [u for u in entries if u.days_to_deployed is not None]
+    days = [u.days_to_deployed for u in measured if u.days_to_deployed is not None]
+    return DepartmentTimeToDeploy(
+        department=department,
+        use_cases=len(entries),
+        deployed=sum(1 for u in entries if "deployed" in u.entries),
+        measured=len(measured),
+        recorded=sum(1 for u in measured if u.recorded_span),
+        median_days=float(statistics.median(days)) if days else None,
+    )
+
+
+def compute_time_in_stage(
+    evidence: Iterable[Mapping[str, str]], use_cases: Iterable[Mapping[str, Any]]
+) -> TimeInStage:
+    """Stage entry dates and idea → deployed medians (semantics: this module's docstring).
+
+    Args:
+        evidence: stage evidence rows with their current ``use_case_id``
+            (``Store.iter_stage_evidence``).
+        use_cases: the inventory (mappings with ``use_case_id``, ``name``, ``department``,
+            ``stage``); only these use cases are reported, in this order.
+    """
+    by_use_case: dict[str, list[Mapping[str, str]]] = {}
+    for row in evidence:
+        by_use_case.setdefault(row["use_case_id"], []).append(row)
+    rows: list[UseCaseStages] = []
+    for uc in use_cases:
+        uc_id = str(uc["use_case_id"])
+        dept = str(uc["department"]) if has_value(uc.get("department")) else NO_DEPARTMENT
+        entries = _entries(_events(by_use_case.get(uc_id, [])))
+        days, start_stage = _span(entries)
+        rows.append(
+            UseCaseStages(
+                use_case_id=uc_id,
+                name=str(uc.get("name") or ""),
+                department=dept,
+                stage=str(uc.get("stage") or "unknown"),
+                entries=entries,
+                days_to_deployed=days,
+                start_stage=start_stage,
+            )
+        )
+    grouped: dict[str, list[UseCaseStages]] = {}
+    for entry in rows:
+        grouped.setdefault(entry.department, []).append(entry)
+    departments = [
+        _median(grouped[d], d) for d in sorted(grouped, key=lambda d: (d == NO_DEPARTMENT, d))
+    ]
+    return TimeInStage(rows, departments, _median(rows, "All departments"))
+
+
+def time_in_stage(store: Store, use_cases: Iterable[Mapping[str, Any]]) -> TimeInStage:
+    """Time in stage for the inventory, from all the stage evidence the state file keeps.
+
+    Args:
+        store: the state file (its kept evidence, including earlier runs').
+        use_cases: the inventory rows to report on (e.g. from ``iter_inventory``).
+    """
+    return compute_time_in_stage(store.iter_stage_evidence(), use_cases)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,8 +18,11 @@ import xlsxwriter
 
 from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
-from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS
+from ..governance import GovernanceRules, checks_by_department, load_governance
+from ..mappings import default_mappings_dir
+from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS, STAGES
 from ..store import Store
+from ..time_in_stage import STAGE_ORDER, TimeInStage, evidence_row, time_in_stage
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
 from .overview import OVERVIEW_FILE, write_overview
@@ -42,6 +45,20 @@ OUTPUT_FILES = (
 )
 
 CHANGE_COLUMNS = ("change", "use_case_id", "name", "field", "old_value", "new_value")
+
+#: Columns of inventory.xlsx's Checks sheet: one row per use case and failed rule.
+CHECK_COLUMNS = (
+    "use_case_id",
+    "name",
+    "department",
+    "stage",
+    "owner_name",
+    "owner_email",
+    "rule",
+    "check",
+    "found",
+    "fix",
+)
 
 
 @dataclass
@@ -92,13 +109,20 @@ def _group_by_use_case(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[
         yield group
 
 
-def iter_inventory(store: Store) -> Iterator[tuple[list[dict[str, Any]], GoldenRecord]]:
+def iter_inventory(
+    store: Store, governance: GovernanceRules | None = None
+) -> Iterator[tuple[list[dict[str, Any]], GoldenRecord]]:
     """Every use case in the store, by ``use_case_id``: its source records and its golden record.
 
-    The one way the inventory is built, for the output files and for every other export.
+    The one way the inventory is built, for the output files and for every other export. The
+    golden record's ``governance_flags`` are the ids of the rules it fails: ``governance``'s
+    rules, or with None the shipped ones (mappings/governance.yaml).
     """
+    rules = governance if governance is not None else load_governance([default_mappings_dir()])
     for group in _group_by_use_case(store.iter_records()):
-        yield group, build_golden_record(group[0]["use_case_id"], group)
+        golden = build_golden_record(group[0]["use_case_id"], group)
+        golden.values["governance_flags"] = rules.flags(golden.values)
+        yield group, golden
 
 
 def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
@@ -112,15 +136,26 @@ def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
 
 
 def write_outputs(
-    store: Store, out: Path, run_id: int, match: MatchResult | None = None
+    store: Store,
+    out: Path,
+    run_id: int,
+    match: MatchResult | None = None,
+    governance: GovernanceRules | None = None,
 ) -> ExportCounts:
     """Write records.*, inventory.*, rejects.csv and dedupe_report.xlsx into ``out``.
 
     The inventory written is also collected as a snapshot in the store; inventory.xlsx's Changes
     sheet compares it with the snapshot of the last completed run. The caller commits the new
-    snapshot once the files are in place.
+    snapshot once the files are in place. Each use case is checked against ``governance`` (the
+    shipped rules if None): its ``governance_flags`` column, and the Checks sheets. Every
+    record's stage and dates are kept as stage evidence before the Time in stage sheet is built
+    from all the evidence kept so far.
     """
+    rules = governance if governance is not None else load_governance([default_mappings_dir()])
     counts = ExportCounts()
+    checks: list[list[Any]] = []
+    summaries: list[dict[str, Any]] = []
+    evidence: list[tuple[str, ...]] = []
     store.begin_snapshot()
     snapshot: list[tuple[str, str]] = []
     with ExitStack() as stack:
@@ -156,13 +191,15 @@ def write_outputs(
             sheet.set_column(j, j, 40 if col in ("name", "description", "benefits") else 16)
         sheet.freeze_panes(1, 2)
 
-        for group, golden in iter_inventory(store):
+        for group, golden in iter_inventory(store, rules):
             for rec in group:
                 rec_csv.writerow([csv_cell(v) for v in _record_csv_row(rec)])
                 rec_jsonl.write(json.dumps(_record_json(rec), ensure_ascii=False))
                 rec_jsonl.write("\n")
+                evidence.append(evidence_row(rec, _describe_source(rec)))
             counts.records += len(group)
             values = golden.values
+            _collect_checks(values, rules, checks, summaries)
             row = [values.get(col) for col in INVENTORY_COLUMNS]
             inv_csv.writerow([csv_cell(v) for v in row])
             obj = {col: values.get(col) for col in INVENTORY_COLUMNS}
@@ -186,6 +223,9 @@ def write_outputs(
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
         store.add_to_snapshot(snapshot)
         _write_changes_sheet(workbook, bold, store, run_id, counts)
+        _write_checks_sheets(workbook, bold, rules, checks, summaries)
+        store.add_stage_evidence(evidence)
+        _write_time_in_stage_sheet(workbook, bold, time_in_stage(store, summaries))
         workbook.close()
 
     counts.merged_records = counts.records - counts.use_cases
@@ -215,7 +255,10 @@ def _change_rows(store: Store, run_id: int, counts: ExportCounts) -> Iterator[li
         name = after.get("name") or before.get("name") or ""
         if kind == "changed":
             for col in INVENTORY_COLUMNS:
-                if col != "last_updated" and before.get(col) != after.get(col):
+                # A column the last run did not write yet (a newer version's) is no change.
+                if col == "last_updated" or col not in before:
+                    continue
+                if before.get(col) != after.get(col):
                     yield [kind, use_case_id, name, col, before.get(col), after.get(col)]
         else:
             yield [kind, use_case_id, name, "", "", ""]
@@ -240,6 +283,165 @@ def _write_changes_sheet(
             if cell != "":
                 sheet.write_string(n, j, str(cell))
     sheet.autofilter(0, 0, max(n, 1), len(CHANGE_COLUMNS) - 1)
+
+
+def _collect_checks(
+    values: dict[str, Any],
+    rules: GovernanceRules,
+    checks: list[list[Any]],
+    summaries: list[dict[str, Any]],
+) -> None:
+    """One Checks row per failed rule, and the fields the summaries need, for one use case."""
+    summaries.append(
+        {
+            k: values.get(k)
+            for k in ("use_case_id", "name", "department", "stage", "governance_flags")
+        }
+    )
+    for rule_id in values["governance_flags"]:
+        rule = rules.rule(rule_id)
+        checks.append(
+            [
+                values["use_case_id"],
+                values.get("name"),
+                values.get("department"),
+                values.get("stage"),
+                values.get("owner_name"),
+                values.get("owner_email"),
+                rule.id,
+                rule.check,
+                "; ".join(c.found(values) for c in rule.unmet(values)),
+                rule.fix,
+            ]
+        )
+
+
+def _write_rows(
+    sheet: Any, start: int, rows: Iterable[Sequence[Any]], header: Any | None = None
+) -> int:
+    """Write rows from row ``start`` down (the first in ``header`` format if given); returns the
+    next free row."""
+    r = start
+    for n, row in enumerate(rows):
+        for j, value in enumerate(row):
+            cell = display_value(value)
+            fmt = header if n == 0 and header is not None else None
+            if isinstance(cell, bool):
+                sheet.write_boolean(r, j, cell)
+            elif isinstance(cell, int | float):
+                sheet.write_number(r, j, cell)
+            elif cell != "":
+                sheet.write_string(r, j, str(cell), fmt)
+        r += 1
+    return r
+
+
+def _write_checks_sheets(
+    workbook: Any,
+    bold: Any,
+    rules: GovernanceRules,
+    checks: list[list[Any]],
+    summaries: list[dict[str, Any]],
+) -> None:
+    """Checks: one row per use case and failed governance rule, with the rule's words and the
+    fix. Checks by department: use cases, how many fail a rule, and failures per rule."""
+    sheet = workbook.add_worksheet("Checks")
+    widths = {"name": 36, "check": 48, "found": 36, "fix": 60}
+    for j, col in enumerate(CHECK_COLUMNS):
+        sheet.set_column(j, j, widths.get(col, 16))
+    sheet.freeze_panes(1, 2)
+    end = _write_rows(sheet, 0, [list(CHECK_COLUMNS), *checks], bold)
+    sheet.autofilter(0, 0, max(end - 1, 1), len(CHECK_COLUMNS) - 1)
+
+    sheet = workbook.add_worksheet("Checks by department")
+    columns = ["department", "use_cases", "failing_any_rule", *(f"failing_{r}" for r in rules.ids)]
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, len(columns) - 1, 16)
+    rows: list[list[Any]] = [columns]
+    for dept in checks_by_department(summaries, rules):
+        rows.append(
+            [dept.department, dept.use_cases, dept.failing]
+            + [dept.by_rule.get(r, 0) for r in rules.ids]
+        )
+    rows.append(
+        ["All departments", len(summaries), sum(1 for s in summaries if s["governance_flags"])]
+        + [sum(r[3 + i] for r in rows[1:]) for i in range(len(rules.ids))]
+    )
+    end = _write_rows(sheet, 0, rows, bold)
+    end += 1
+    _write_rows(sheet, end, [["rule", "check", "fix"]], bold)
+    _write_rows(sheet, end + 1, ([r.id, r.check, r.fix] for r in rules.rules))
+
+
+def _write_time_in_stage_sheet(workbook: Any, bold: Any, timeline: TimeInStage) -> None:
+    """Per department the median days idea → deployed; per use case the stage entry dates."""
+    sheet = workbook.add_worksheet("Time in stage")
+    sheet.set_column(0, 0, 30)
+    sheet.set_column(1, 1, 36)
+    sheet.set_column(2, 12, 16)
+    sheet.set_column(13, 13, 80)
+    notes = [
+        [
+            "Median days from idea (or the earliest stage before deployment) to deployed, over the "
+            "use cases with both dates; 'recorded' counts those whose two dates are both recorded "
+            "milestones (date_initiated, date_deployed) rather than seen in dated evidence."
+        ],
+    ]
+    r = _write_rows(sheet, 0, notes)
+    dept_columns = [
+        "department",
+        "use_cases",
+        "deployed",
+        "measured",
+        "recorded",
+        "median_days_idea_to_deployed",
+    ]
+    rows: list[list[Any]] = [dept_columns]
+    for d in [*timeline.departments, timeline.overall]:
+        rows.append([d.department, d.use_cases, d.deployed, d.measured, d.recorded, d.median_days])
+    r = _write_rows(sheet, r, rows, bold) + 1
+    r = _write_rows(
+        sheet,
+        r,
+        [
+            [
+                "Date each use case entered each stage: the earliest dated evidence of it. "
+                "'≤ date': the first evidence already showed the stage, so it was entered on or "
+                "before that date. Evidence lists where each date comes from."
+            ]
+        ],
+    )
+    columns = [
+        "use_case_id",
+        "name",
+        "department",
+        "stage",
+        *(s for s in STAGE_ORDER if s in STAGES),
+        "days_idea_to_deployed",
+        "from_stage",
+        "evidence",
+    ]
+    header_row = r
+    rows = [columns]
+    for uc in timeline.use_cases:
+        rows.append(
+            [
+                uc.use_case_id,
+                uc.name,
+                uc.department,
+                uc.stage,
+                *(uc.entries[s].display if s in uc.entries else "" for s in STAGE_ORDER),
+                uc.days_to_deployed,
+                uc.start_stage,
+                "; ".join(
+                    f"{e.stage}: {e.evidence}"
+                    + (f" (after evidence of {e.after})" if e.after else "")
+                    for e in uc.entries.values()
+                ),
+            ]
+        )
+    end = _write_rows(sheet, r, rows, bold)
+    sheet.autofilter(header_row, 0, max(end - 1, header_row + 1), len(columns) - 1)
 
 
 def _collect_review_rows(

@@ -22,6 +22,7 @@ from .connectors.files import FileItem, discover_files
 from .errors import ConfigError
 from .export.atomic import atomic_path
 from .export.outputs import OUTPUT_FILES, ExportCounts, write_outputs
+from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
 from .review import read_review_decisions
@@ -225,6 +226,8 @@ def _execute(
     dedupe: DedupeConfig,
 ) -> ImportResult:
     mappings = load_mappings(mappings_dir)
+    # Rules are checked here, so a bad rules file stops the run before anything is read.
+    governance = load_governance(mappings.folders)
     state_path = state or out / "state.sqlite"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder")
@@ -365,7 +368,7 @@ def _execute(
             exported.merged_records = exported.records - exported.use_cases
         else:
             failpoints.reached("before_export")
-            exported = write_outputs(store, out, run_id, match)
+            exported = write_outputs(store, out, run_id, match, governance)
             store.set_meta("exported_decisions_version", decisions_version)
             store.set_meta("exported_dedupe", dedupe.model_dump_json())
             failpoints.reached("after_export")

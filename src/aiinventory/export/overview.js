@@ -62,25 +62,25 @@
 
   // -- sources ---------------------------------------------------------------------------
 
-  function recordPlace(ri) {
+  function recordPlace(ri, short) {
     var r = DATA.records[ri];
     var path = DATA.files[r[2]] || "";
-    var parts = [path];
+    var parts = [short ? path.split(/[\\/]/).pop() : path];
     if (r[3]) parts.push("sheet " + r[3]);
     if (r[4] !== null && r[4] !== undefined) parts.push("row " + r[4]);
     if (r[5]) parts.push("message " + r[5]);
     return parts.join(" \u203a ");
   }
 
-  function valueSource(i, col) {
+  function valueSource(i, col, short) {
     var uc = UC[i];
     var p = uc.p[col];
     if (p) {
-      return { text: recordPlace(p[0]), original: p.length > 1 ? p[1] : null, record: p[0] };
+      return { text: recordPlace(p[0], short), original: p.length > 1 ? p[1] : null, record: p[0] };
     }
     var n = uc.r.length;
-    if (n === 1) return { text: recordPlace(uc.r[0]), original: null, record: uc.r[0] };
-    return { text: "combined from " + n + " source records", original: null, record: null };
+    if (n === 1) return { text: recordPlace(uc.r[0], short), original: null, record: uc.r[0] };
+    return { text: "combined from its " + n + " source records", original: null, record: null };
   }
 
   function sourceTitle(i, col) {
@@ -394,7 +394,7 @@
     next.type = "button";
     next.disabled = page >= pages - 1;
     next.addEventListener("click", function () { onChange(page + 1); });
-    add(box, prev, input, el("span", "count", "of " + NF.format(pages)), next);
+    if (pages > 1) add(box, prev, input, el("span", "count", "of " + NF.format(pages)), next);
     return box;
   }
 
@@ -502,6 +502,7 @@
       var c;
       if (numeric) c = x - y;
       else if (x === "" || y === "") c = x === y ? 0 : x === "" ? 1 : -1;
+      else if (state.sort === "use_case_id") c = x < y ? -1 : x > y ? 1 : 0;
       else c = COLLATE(x, y);
       if (c === 0) c = a - b;
       else if (!(x === "" || y === "") || numeric) c *= dir;
@@ -652,10 +653,18 @@
     close.title = "Close (Esc)";
     close.addEventListener("click", closeDetail);
     add(panel, close, el("h3", null, v[COL.name] || "(no name)"), el("div", "mono src", v[0]));
-    add(panel, el("h4", null, "Values and their sources"));
+    var single = uc.r.length === 1;
+    if (single) {
+      var from = el("p", "src");
+      add(from, document.createTextNode("Every value comes from "),
+        el("strong", null, recordPlace(uc.r[0])));
+      panel.appendChild(from);
+    }
+    add(panel, el("h4", null, single ? "Values" : "Values and their sources"));
     var t = el("table");
     var h = el("tr");
-    add(h, el("th", null, "Field"), el("th", null, "Value"), el("th", null, "Source"));
+    add(h, el("th", null, "Field"), el("th", null, "Value"),
+      el("th", null, single ? "Original text" : "Source"));
     add(t, add(el("thead"), h));
     var tb = el("tbody");
     var focusRow = null;
@@ -663,11 +672,18 @@
       var tr = el("tr");
       tr.dataset.col = c;
       if (c === focusCol) { tr.className = "focus"; focusRow = tr; }
-      var src = valueSource(i, c);
+      var value = fmt(c, v[COL[c]]);
+      var src = valueSource(i, c, true);
       var srcCell = el("td");
-      add(srcCell, el("div", "src", src.text));
-      if (src.original !== null) add(srcCell, el("div", "orig", "original text: " + src.original));
-      add(tr, el("th", null, label(c)), el("td", null, fmt(c, v[COL[c]])), srcCell);
+      if (!single && value !== "") {
+        var where = el("div", "src", src.text);
+        if (src.record !== null) where.title = recordPlace(src.record);
+        srcCell.appendChild(where);
+      }
+      if (src.original !== null) {
+        add(srcCell, el("div", "orig", (single ? "" : "original text: ") + src.original));
+      }
+      add(tr, el("th", null, label(c)), el("td", null, value), srcCell);
       tb.appendChild(tr);
     });
     add(panel, add(t, tb));

@@ -199,7 +199,7 @@ def _changes(store: Store, run_id: int, columns: tuple[str, ...]) -> dict[str, A
             fields = [
                 [col, before.get(col), after.get(col)]
                 for col in columns
-                if col != "last_updated" and before.get(col) != after.get(col)
+                if before.get(col) != after.get(col)
             ]
         items.append([kind, use_case_id, name, fields])
     for target, alias in store.merges_in_run(run_id):

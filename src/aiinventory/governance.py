@@ -224,11 +224,14 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Line
         try:
             if key in out:
                 raise yaml.constructor.ConstructorError(
-                    None, None, f"{key!r} is given twice (lines {out.lines[key]} and {line})"
+                    None,
+                    None,
+                    f"{key!r} is given twice (lines {out.lines[key]} and {line})",
+                    key_node.start_mark,
                 )
         except TypeError as exc:
             raise yaml.constructor.ConstructorError(
-                None, None, f"line {line}: a key must be a plain word"
+                None, None, "a key must be a plain word", key_node.start_mark
             ) from exc
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = line

@@ -122,6 +122,27 @@ def test_figures_and_sources(imported: Outputs) -> None:
     assert data["changes"]["first_run"] is True
     assert data["changes"]["tally"]["new"] == len(inventory)
 
+    # Checkpoint failures by department, as the inventory's governance_flags say.
+    ck = data["checkpoints"]
+    assert ck["evaluated"] is True
+    flagged = Counter(
+        (r["department"], flag) for r in inventory for flag in r["governance_flags"].split("; ")
+    )
+    flagged.pop(("Finance", ""), None)
+    flagged.pop(("IT", ""), None)
+    got_flags = {
+        (d, rule): n
+        for d, counts in zip(ck["departments"], ck["counts"], strict=True)
+        for rule, n in zip(ck["rules"], counts, strict=True)
+        if n
+    }
+    assert got_flags == dict(flagged)
+    assert ("Finance", "owner_contact") in got_flags  # Cash forecast: pilot, no e-mail
+    assert ("Finance", "impact_assessment") in got_flags  # personal data, no assessment
+    assert ck["rule_words"]["owner_contact"]["check"].startswith("A deployed or pilot")
+    # No dated deployment in one run of fresh files: no median, and the page says so.
+    assert data["time_to_production"]["overall"]["median_days"] is None
+
 
 def test_hostile_value_stays_text(imported: Outputs) -> None:
     result = imported
@@ -233,6 +254,11 @@ def test_page_in_chromium(tmp_path: Path, browser: Browser) -> None:
     assert png_size(shot) == (1400, 900)
     assert len(shot) > 20_000  # a drawn page, not a blank one
     assert browser.evaluate("document.querySelectorAll('#inventory tbody tr').length") == 50
+    cards = browser.evaluate("document.querySelector('.cards').textContent")
+    median = data["time_to_production"]["overall"]["median_days"]
+    assert median is not None  # the sample mail dates a deployment
+    assert f"Median time to production{median:,g} days" in cards
+    assert f"Failing a checkpoint{data['checkpoints']['use_cases_failing']}" in cards
     count = "document.querySelector('#inventory .toolbar .count').textContent"
     assert browser.evaluate(count) == f"{total} of {total} use cases"
 

@@ -242,7 +242,7 @@ def write_outputs(
     if match is not None:
         _explain_merges(counts, match)
     _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
-    write_overview(store, out, run_id)
+    write_overview(store, out, run_id, rules)
     return counts
 
 

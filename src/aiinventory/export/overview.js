@@ -104,7 +104,7 @@
 
   var nav = el("nav", "jump");
   [["stages", "Stages"], ["several", "Several departments"], ["checks", "Checkpoints"],
-   ["changes", "Changes"], ["inventory", "Inventory"]].forEach(function (p) {
+   ["time", "Time to production"], ["changes", "Changes"], ["inventory", "Inventory"]].forEach(function (p) {
     var a = el("a", null, p[1]);
     a.href = "#" + p[0];
     nav.appendChild(a);
@@ -151,11 +151,12 @@
   card("Changes since last run", NF.format(tally.new + tally.changed + tally.gone + tally.merged),
     DATA.changes.first_run ? "first run: everything is new"
       : tally.new + " new, " + tally.changed + " changed, " + tally.gone + " gone");
-  if (DATA.time_to_production && DATA.time_to_production.overall_median_days !== null &&
-      DATA.time_to_production.overall_median_days !== undefined) {
-    card("Median time to production",
-      NF.format(DATA.time_to_production.overall_median_days) + " days",
-      "idea to deployed, " + NF.format(DATA.time_to_production.use_cases || 0) + " use cases");
+  var ttp = DATA.time_to_production;
+  if (ttp.overall.median_days !== null) {
+    card("Median time to production", NF.format(ttp.overall.median_days) + " days",
+      "idea to deployed, over " + NF.format(ttp.overall.measured) + " use cases");
+  } else {
+    card("Time to production", "\u2013", "no use case has dated idea and deployment");
   }
   main.appendChild(cards);
 
@@ -212,6 +213,9 @@
   }
   main.appendChild(stagesBlock);
 
+  // Checkpoints take the full width (one column per rule); the two short lists share a row.
+  var checksSlot = el("div");
+  main.appendChild(checksSlot);
   var pair = el("div", "grid2");
   main.appendChild(pair);
 
@@ -266,7 +270,7 @@
 
   var checksBlock = block("checks", "Checkpoint failures by department",
     "Governance checkpoints each use case fails, counted per department and rule.");
-  pair.appendChild(checksBlock);
+  checksSlot.appendChild(checksBlock);
   if (!ck.evaluated) {
     checksBlock.appendChild(el("div", "empty",
       "Governance checkpoints were not evaluated in this run, so there is nothing to show here."));
@@ -275,30 +279,44 @@
   } else {
     checksBlock.appendChild(matrix(ck.departments, ck.rules, ck.counts, ck.rule_totals,
       function (d, rule) { pickCell({ department: d, flag: rule }); }, words, true));
+    var legend = el("dl", "rules");
+    ck.rules.forEach(function (r) {
+      var w = ck.rule_words[r];
+      add(legend, el("dt", null, words(r)), el("dd", null, w ? w.check : ""));
+    });
+    checksBlock.appendChild(legend);
   }
-  var ttp = DATA.time_to_production;
-  if (ttp && ttp.departments && ttp.departments.length) {
-    add(checksBlock, el("h2", null, "Median time from idea to deployment"));
-    add(checksBlock, el("p", "hint", "Days between the dated evidence of each stage, per department."));
+  var ttpBlock = block("time", "Time to production",
+    "Median days from idea to deployment per department, from dated evidence: mail dates, " +
+    "tracker snapshots across runs and recorded milestone dates.");
+  pair.appendChild(ttpBlock);
+  if (!ttp.departments.length) {
+    ttpBlock.appendChild(el("div", "empty",
+      "No use case has both an idea (or development) date and a deployment date yet; " +
+      "later runs add the dates they see."));
+  } else {
     var longest = 0;
     ttp.departments.forEach(function (r) { if (r.median_days > longest) longest = r.median_days; });
     var tt = el("table");
     var th = el("tr");
-    add(th, el("th", null, "Department"), el("th", "num", "Median days"), el("th", "num", "Use cases"),
-      el("th"));
+    add(th, el("th", null, "Department"), el("th", "num", "Median days"),
+      el("th", "num", "Measured"), el("th"));
     add(tt, add(el("thead"), th));
     var ttb = el("tbody");
-    ttp.departments.forEach(function (r) {
-      var tr = el("tr");
+    ttp.departments.concat([ttp.overall]).forEach(function (r, k) {
+      var tr = el("tr", k === ttp.departments.length ? "total" : null);
       var bar = el("div", "bar");
       var fill = el("span");
       fill.style.setProperty("--w", longest ? (r.median_days / longest).toFixed(3) : "0");
       add(bar, fill);
-      add(tr, el("td", null, r.department), el("td", "num", NF.format(r.median_days)),
-        el("td", "num", NF.format(r.use_cases)), add(el("td"), bar));
+      var measured = el("td", "num", NF.format(r.measured) + " of " + NF.format(r.deployed));
+      measured.title = r.measured + " of the " + r.deployed + " deployed use cases have both dates (" +
+        r.recorded + " from recorded milestones)";
+      add(tr, el("td", null, r.department), el("td", "num", NF.format(r.median_days)), measured,
+        add(el("td"), bar));
       ttb.appendChild(tr);
     });
-    add(checksBlock, add(el("div", "scroll"), add(tt, ttb)));
+    add(ttpBlock, add(el("div", "scroll"), add(tt, ttb)));
   }
 
   // -- changes -----------------------------------------------------------------------------
@@ -335,6 +353,12 @@
   }
   function renderChanges() {
     changesBody.textContent = "";
+    if (DATA.changes.first_run && !changeState.kind) {
+      changesBody.appendChild(el("div", "empty", "All " + NF.format(tally.new) + " use cases are " +
+        "new in this first run; from the next run on, this lists what was added, changed, merged " +
+        "or is gone. Choose \u201cNew\u201d to list them."));
+      return;
+    }
     var items = DATA.changes.items.filter(function (c) {
       return !changeState.kind || c[0] === changeState.kind;
     });
@@ -687,6 +711,35 @@
       tb.appendChild(tr);
     });
     add(panel, add(t, tb));
+    var flags = COL[FLAGS] === undefined ? null : v[COL[FLAGS]];
+    if (flags && flags.length) {
+      add(panel, el("h4", null, "Checkpoints failed"));
+      var fl = el("ul");
+      flags.forEach(function (f) {
+        var w = ck.rule_words ? ck.rule_words[f] : null;
+        var li = add(el("li"), el("strong", null, words(f)));
+        if (w) add(li, el("div", null, w.check), el("div", "src", "Fix: " + w.fix));
+        fl.appendChild(li);
+      });
+      add(panel, add(el("div", "records"), fl));
+    }
+    if (uc.t && uc.t.length) {
+      add(panel, el("h4", null, "Stage timeline"));
+      var tl = el("table");
+      var tlb = el("tbody");
+      uc.t.forEach(function (e) {
+        var tr = el("tr");
+        if (e[0] === "days_to_deployed") {
+          add(tr, el("th", null, "idea to deployed"), el("td", null, NF.format(e[1]) + " days"),
+            el("td"));
+        } else {
+          add(tr, el("th", null, words(e[0])), el("td", null, e[1]),
+            el("td", "src", words(e[2]) + " \u00b7 " + e[3]));
+        }
+        tlb.appendChild(tr);
+      });
+      add(panel, add(tl, tlb));
+    }
     add(panel, el("h4", null, "Source records (" + uc.r.length + ")"));
     var ul = el("ul");
     uc.r.forEach(function (ri) {

@@ -18,22 +18,21 @@ import base64
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
 from importlib import resources
-from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from ..dedupe.survivorship import build_golden_record
+from ..governance import GovernanceRules, load_governance
+from ..mappings import default_mappings_dir
 from ..schema import INVENTORY_COLUMNS
 from ..store import Store
+from ..time_in_stage import DepartmentTimeToDeploy, time_in_stage
 from .atomic import atomic_path
 
 __all__ = [
     "OVERVIEW_FILE",
     "build_overview_data",
     "embed_json",
-    "read_inventory_json",
     "render_overview",
     "write_overview",
 ]
@@ -50,7 +49,6 @@ TABLE_COLUMNS = (
     "department",
     "stage",
     "owner_name",
-    "topic_area",
     "high_impact",
     "impact_assessment",
     "source_count",
@@ -212,42 +210,52 @@ def _has_previous_snapshot(store: Store, run_id: int) -> bool:
     return any(r["run_id"] < run_id and r.get("finished_at") for r in store.runs())
 
 
-def _provenance(store: Store) -> Iterator[tuple[str, dict[str, str], list[dict[str, Any]]]]:
-    """(use case ID, field -> record ID of its value, records) per use case, in ID order."""
-    for _, rows in groupby(store.iter_records(), key=lambda r: r["use_case_id"]):
-        group = list(rows)
-        golden = build_golden_record(group[0]["use_case_id"], group)
-        yield group[0]["use_case_id"], golden.provenance, group
+def _timeline(store: Store, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+    """Median days idea → deployed per department, and each use case's stage entry dates."""
+    timeline = time_in_stage(store, rows)
 
+    def department(d: DepartmentTimeToDeploy) -> dict[str, Any]:
+        return {
+            "department": d.department,
+            "use_cases": d.use_cases,
+            "deployed": d.deployed,
+            "measured": d.measured,
+            "recorded": d.recorded,
+            "median_days": d.median_days,
+        }
 
-def read_inventory_json(path: Path) -> list[dict[str, Any]]:
-    """The inventory rows of an inventory.json (DESIGN.md §3), ``sources`` left out."""
-    rows: list[dict[str, Any]] = json.loads(path.read_text(encoding="utf-8"))
-    for row in rows:
-        row.pop("sources", None)
-    return rows
+    entries = [
+        [[e.stage, e.display, e.basis, e.evidence] for e in uc.entries.values()]
+        + ([["days_to_deployed", uc.days_to_deployed]] if uc.days_to_deployed is not None else [])
+        for uc in timeline.use_cases
+    ]
+    summary = {
+        "departments": [department(d) for d in timeline.departments if d.measured],
+        "overall": department(timeline.overall),
+    }
+    return summary, entries
 
 
 def build_overview_data(
-    store: Store, run_id: int, inventory: Iterable[dict[str, Any]]
+    store: Store, run_id: int, governance: GovernanceRules | None = None
 ) -> dict[str, Any]:
-    """The page's data: the inventory rows as exported (every column, ``governance_flags``
-    included when the run checked them), each value with the source record it came from, and
-    the figures the page draws."""
-    rows = list(inventory)
-    extra = sorted({k for row in rows for k in row} - set(INVENTORY_COLUMNS) - {"sources"})
-    columns = (*INVENTORY_COLUMNS, *extra)
+    """The page's data: the inventory as the other exports build it (``governance_flags``
+    from ``governance``, the shipped rules if None), each value with the source record it came
+    from, and the figures the page draws."""
+    # Imported here: outputs.py imports this module to write the page with the other files.
+    from .outputs import iter_inventory
+
+    rules = governance if governance is not None else load_governance([default_mappings_dir()])
+    columns = tuple(INVENTORY_COLUMNS)
     collector = _Collector(columns)
-    by_id = {row.get("use_case_id"): row for row in rows}
-    for use_case_id, provenance, group in _provenance(store):
-        row = by_id.pop(use_case_id, None)
-        if row is None:
-            # Not in the exported inventory (it cannot happen when both come from one run):
-            # show the use case as its records make it rather than leave it out.
-            row = build_golden_record(use_case_id, group).values
-        collector.add(row, provenance, group)
-    for row in by_id.values():
-        collector.add(row, {}, [])
+    rows: list[dict[str, Any]] = []
+    for group, golden in iter_inventory(store, rules):
+        collector.add(golden.values, golden.provenance, group)
+        rows.append(golden.values)
+    time_to_production, entries = _timeline(store, rows)
+    for uc, stages in zip(collector.use_cases, entries, strict=True):
+        if stages:
+            uc["t"] = stages
     return {
         "columns": list(columns),
         "table_columns": [c for c in TABLE_COLUMNS if c in columns]
@@ -261,8 +269,12 @@ def build_overview_data(
         },
         "department_stage": collector.department_stage(),
         "several_departments": collector.several_departments(),
-        "checkpoints": collector.checkpoints(),
-        "changes": _changes(store, run_id, tuple(INVENTORY_COLUMNS)),
+        "checkpoints": {
+            **collector.checkpoints(),
+            "rule_words": {r.id: {"check": r.check, "fix": r.fix} for r in rules.rules},
+        },
+        "time_to_production": time_to_production,
+        "changes": _changes(store, run_id, columns),
         "files": list(collector.files),
         "records": collector.records,
         "use_cases": collector.use_cases,
@@ -310,10 +322,10 @@ def render_overview(data: dict[str, Any]) -> str:
     )
 
 
-def write_overview(store: Store, out: Path, run_id: int) -> None:
-    """Write ``overview.html`` into ``out`` (atomically, like every export) from the
-    inventory.json just written there and the store's records."""
-    inventory = read_inventory_json(out / "inventory.json")
-    page = render_overview(build_overview_data(store, run_id, inventory))
+def write_overview(
+    store: Store, out: Path, run_id: int, governance: GovernanceRules | None = None
+) -> None:
+    """Write ``overview.html`` into ``out`` (atomically, like every export)."""
+    page = render_overview(build_overview_data(store, run_id, governance))
     with atomic_path(out / OVERVIEW_FILE) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")

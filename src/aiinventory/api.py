@@ -67,10 +67,14 @@ def _read_item(
     mappings: Mappings,
     normalizer: Normalizer,
     report: FileReport,
+    rejects: list[Reject],
     identity_path: str | None = None,
-) -> tuple[list[SourceRecord], list[Reject]]:
-    records: list[SourceRecord] = []
-    rejects: list[Reject] = []
+) -> Iterator[SourceRecord]:
+    """Yield one item's records as they are read, appending its rejects to ``rejects``.
+
+    The records go straight on into the store, so a 100,000-row tracker never sits in memory as
+    records; ``rejects`` is complete once the records are exhausted.
+    """
     results: Iterator[SourceRecord | Reject]
     if item.kind == "email":
         from .mail import MailCounts, extract_mail
@@ -93,8 +97,7 @@ def _read_item(
         if isinstance(result, Reject):
             rejects.append(result)
         else:
-            records.append(result)
-    return records, rejects
+            yield result
 
 
 def run_import(
@@ -295,7 +298,8 @@ def _execute(
             item = planned.item
             report = FileReport(source_path=item.source_path)
             reports.append(report)
-            records, rejects = _read_item(item, mappings, normalizer, report, planned.identity_path)
+            rejects: list[Reject] = []
+            records = _read_item(item, mappings, normalizer, report, rejects, planned.identity_path)
             store.replace_item(
                 item.source_path,
                 item.source_path,
@@ -436,7 +440,8 @@ def inspect_paths(paths: list[Path], mappings_dir: Path | None = None) -> list[d
         warnings = WarningLog()
         normalizer = Normalizer(mappings, warnings)
         report = FileReport(source_path=item.source_path)
-        records, rejects = _read_item(item, mappings, normalizer, report)
+        rejects: list[Reject] = []
+        records = sum(1 for _ in _read_item(item, mappings, normalizer, report, rejects))
         out.append(
             {
                 "source_path": item.source_path,
@@ -445,7 +450,7 @@ def inspect_paths(paths: list[Path], mappings_dir: Path | None = None) -> list[d
                 "encoding": report.encoding,
                 "notes": report.notes,
                 "flags": report.flags,
-                "records": len(records),
+                "records": records,
                 "rejects": [r.model_dump() for r in rejects[:20]],
                 "reject_count": len(rejects),
                 "sheets": [

@@ -307,7 +307,9 @@ class Store:
         """Replace everything known about one item in a single transaction.
 
         The item's fingerprint is stored in the same transaction as its records, so a run killed
-        at any point leaves either the old item and records or the new ones.
+        at any point leaves either the old item and records or the new ones. ``records`` may be
+        a generator reading the file as they are stored; ``rejects`` is read after it, so it may
+        be a list that generator fills.
         """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")

@@ -517,3 +517,38 @@ def test_a_folder_no_longer_synced_leaves_the_mirror(
     assert stats.removed == 3
     assert list(_mirror_contents(mirror).values()) == [MIME_BY_NAME["triage"]]
     assert mirror.state_folders() == ["Inbox/AI intake"]
+
+
+def test_an_import_of_the_ews_url_gives_records_sourced_from_the_url(
+    exchange: RecordedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from aiinventory.api import run_import
+
+    monkeypatch.setenv("AIINVENTORY_EWS_PASSWORD", CANARY)
+    label = parse_mailbox_url(URL).label
+    out = tmp_path / "out"
+
+    first = run_import([URL], out=out)
+
+    with (out / "records.csv").open(encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    assert first.exit_code in (0, 3)
+    assert {r["name"] for r in records} == {"Invoice OCR", "Contract clause extraction"}
+    assert {r["source_path"] for r in records} == {label}
+    assert all(r["source_kind"] == "email" and r["message_id"] for r in records)
+    assert exchange.operations("GetItem") == ["ocr,clauses,lunch"]
+    exported = (out / "records.csv").read_bytes()
+
+    # A second run with no mailbox changes reads no message bodies and makes no new records.
+    exchange.calls.clear()
+    second = run_import([URL], out=out)
+    assert exchange.operations("GetItem") == []
+    assert (out / "records.csv").read_bytes() == exported
+    counts = second.summary.counts
+    assert (counts["messages_fetched"], counts["files_read"], counts["records"]) == (0, 0, 2)
+    assert counts.get("use_cases_new", 0) == 0
+    for path in out.rglob("*"):
+        if path.is_file():
+            assert CANARY.encode() not in path.read_bytes(), path

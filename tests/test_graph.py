@@ -461,3 +461,44 @@ def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
     everything += "".join(p.read_text() for p in (mirror.root / ".state").iterdir())
     assert CANARY not in everything
     assert ACCESS_TOKEN not in "".join(p.read_text() for p in (mirror.root / ".state").iterdir())
+
+
+def test_an_import_of_the_graph_url_gives_records_sourced_from_the_url(
+    graph: RecordedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from aiinventory.api import run_import
+
+    monkeypatch.setenv("AIINVENTORY_GRAPH_CLIENT_SECRET", CANARY)
+    label = parse_mailbox_url(URL).label
+    out = tmp_path / "out"
+
+    first = run_import([URL], out=out)
+
+    with (out / "records.csv").open(encoding="utf-8") as handle:
+        records = list(csv.DictReader(handle))
+    assert first.exit_code in (0, 3)
+    assert {r["name"] for r in records} == {"Invoice OCR", "Contract clause extraction"}
+    assert {r["source_path"] for r in records} == {label}
+    assert graph.kinds("$value") == ["ocr", "clauses", "lunch"]
+    exported = (out / "records.csv").read_bytes()
+
+    # No mailbox changes: no message body is read and no record is made.
+    graph.calls.clear()
+    second = run_import([URL], out=out)
+    assert graph.kinds("$value") == []
+    assert (out / "records.csv").read_bytes() == exported
+    counts = second.summary.counts
+    assert (counts["messages_fetched"], counts["files_read"], counts["records"]) == (0, 0, 2)
+
+    # A deletion on the server takes its record out of the next run.
+    graph.pages[(FOLDERS["inbox"], _token(LINKS["d1b"]))] = "delta-inbox-changes"
+    run_import([URL], out=out)
+    with (out / "records.csv").open(encoding="utf-8") as handle:
+        names = {r["name"] for r in csv.DictReader(handle)}
+    assert names == {"Invoice OCR", "Call summarisation"}
+    for path in out.rglob("*"):
+        if path.is_file():
+            content = path.read_bytes()
+            assert CANARY.encode() not in content and ACCESS_TOKEN.encode() not in content, path

@@ -17,7 +17,8 @@ demo: $(STAMP)
 	@$(BIN)/aiinventory import sample_data --mappings sample_data/mappings --out out/demo; code=$$?; \
 	  if [ $$code -ne 0 ] && [ $$code -ne 3 ]; then exit $$code; fi; \
 	  echo; echo "Inventory written to $$(pwd)/out/demo/inventory.xlsx (also .csv and .json)"; \
-	  echo "Records with provenance: out/demo/records.csv  Rejects: out/demo/rejects.csv  Summary: out/demo/run.json"
+	  echo "Records with provenance: out/demo/records.csv  Rejects: out/demo/rejects.csv  Summary: out/demo/run.json"; \
+	  echo "Overview page (open it in a browser, works offline): $$(pwd)/out/demo/overview.html"
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks sample_data

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,9 @@ from . import __version__, failpoints
 from .clock import now, stable_hash
 from .config import DedupeConfig, SourceConfig, load_sync_config
 from .connectors.files import FileItem, discover_files
-from .errors import ConfigError
+from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
+from .connectors.mailbox_urls import is_mailbox_url
+from .errors import ConfigError, ConnectorError
 from .export.atomic import atomic_path
 from .export.outputs import OUTPUT_FILES, ExportCounts, write_outputs
 from .governance import load_governance
@@ -101,7 +103,7 @@ def _read_item(
 
 
 def run_import(
-    paths: list[Path],
+    paths: Sequence[Path | str],
     out: Path = Path("out"),
     mappings_dir: Path | None = None,
     state: Path | None = None,
@@ -114,7 +116,7 @@ def run_import(
     time or content did not change are not read again.
 
     Args:
-        paths: files and folders (searched recursively).
+        paths: files and folders (searched recursively), and mailbox URLs (``imaps://…``).
         out: the output folder; created if missing.
         mappings_dir: a folder whose mappings add to and override the shipped ones.
         state: the SQLite state file (default: ``out/state.sqlite``).
@@ -127,7 +129,12 @@ def run_import(
     """
     if not paths:
         raise ConfigError("give at least one file or folder to import")
-    sources = [SourceConfig(path=p) for p in paths]
+    sources = [
+        SourceConfig(url=p)
+        if isinstance(p, str) and is_mailbox_url(p)
+        else SourceConfig(path=Path(p))
+        for p in paths
+    ]
     return _execute(sources, out, mappings_dir, state, progress, command, DedupeConfig())
 
 
@@ -174,9 +181,11 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     per_source: list[dict[str, Any]] = []
     all_items: list[FileItem] = []
     for source in config.sources:
-        items, problems = discover_files(
-            [source.path], source.include, source.exclude, source.label
-        )
+        # A dry run does not contact mail servers: a mailbox shows its mirror of the last sync.
+        given = source.path or mirror_folder(config.state_path, source.mailbox())
+        items, problems = discover_files([given], source.include, source.exclude, source.label)
+        if source.url is not None and not given.exists():
+            problems = [(source.shown, "not synced yet: the first sync fetches its messages")]
         all_items.extend(items)
         per_source.append(
             {"source": source.label or str(source.path), "items": items, "problems": problems}
@@ -241,17 +250,25 @@ def _execute(
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
     for source in sources:
+        if source.path is None:
+            continue  # a mailbox: synced into its mirror under the run lock, below
         found, trouble = discover_files([source.path], source.include, source.exclude, source.label)
         items.extend(found)
         problems.extend(trouble)
     items.sort(key=lambda i: i.source_path)
-    if problems and not items:
+    if problems and not items and all(s.url is None for s in sources):
         missing = "; ".join(f"{p}: {why}" for p, why in problems)
         raise ConfigError(f"nothing to import ({missing})")
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
+        mail_items, mail_problems, mail_counts = mailbox_items(sources, state_path, progress)
+        items = sorted(items + mail_items, key=lambda i: i.source_path)
+        problems += mail_problems
+        if problems and not items:
+            failed = "; ".join(f"{p}: {why}" for p, why in problems)
+            raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
         run_id = store.begin_run(command, started)
         full_reread = store.meta("mappings_fingerprint") != fingerprint
         plan = plan_sync(items, store.known_items())
@@ -392,6 +409,7 @@ def _execute(
         }
         counts.update({f"files_{k}": v for k, v in plan.summary().items()})
         counts.update({f"use_cases_{k}": v for k, v in exported.changes.items()})
+        counts.update(mail_counts)
         exit_code = 3 if exported.rejects or files_failed or problems else 0
         summary = RunSummary(
             run_id=run_id,
@@ -418,13 +436,17 @@ def _execute(
     return ImportResult(summary, out, summary.exit_code, reports)
 
 
-def inspect_paths(paths: list[Path], mappings_dir: Path | None = None) -> list[dict[str, Any]]:
-    """What each file would yield, without importing: sheets, header rows, column mappings."""
+def inspect_paths(
+    paths: Sequence[Path | str], mappings_dir: Path | None = None
+) -> list[dict[str, Any]]:
+    """What each file or mailbox would yield, without importing: sheets, header rows, column
+    mappings; a mailbox's folders and messages (fetched into a temporary folder)."""
     mappings = load_mappings(mappings_dir)
-    items, problems = discover_files(paths)
+    urls = [p for p in paths if isinstance(p, str) and is_mailbox_url(p)]
+    items, problems = discover_files([Path(p) for p in paths if p not in urls])
     if problems and not items:
         raise ConfigError("; ".join(f"{p}: {why}" for p, why in problems))
-    out: list[dict[str, Any]] = []
+    out: list[dict[str, Any]] = [inspect_mailbox(url, mappings) for url in urls]
     for item in items:
         if item.kind == "email":
             from .mail import inspect_mail

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__, api
+from .connectors.mailbox_urls import is_mailbox_url
 from .errors import AIInventoryError, ConfigError
 
 log = logging.getLogger("aiinventory")
@@ -90,7 +91,7 @@ def _progress_callback() -> tuple[Any, api.ProgressCallback | None]:
 
 
 @main.command("import")
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URL...")
 @click.option(
     "--out",
     type=click.Path(path_type=Path),
@@ -110,13 +111,17 @@ def _progress_callback() -> tuple[Any, api.ProgressCallback | None]:
 @click.pass_context
 def import_cmd(
     ctx: click.Context,
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     out: Path,
     mappings_dir: Path | None,
     state: Path | None,
     config: Path | None,
 ) -> None:
-    """Import trackers from files and folders into the inventory in --out."""
+    """Import trackers and mail from files, folders and mailboxes into the inventory in --out.
+
+    A mailbox is a URL such as imaps://intake@mail.example.org/INBOX; its password comes from
+    AIINVENTORY_IMAP_PASSWORD or a credentials file, never from the command line.
+    """
     verbose = ctx.obj["verbose"]
     with _errors(verbose):
         if config is not None:
@@ -128,10 +133,15 @@ def import_cmd(
         progress, callback = _progress_callback()
         if progress is not None:
             with progress:
-                result = api.run_import(list(paths), out, mappings_dir, state, callback)
+                result = api.run_import(_paths_or_urls(paths), out, mappings_dir, state, callback)
         else:
-            result = api.run_import(list(paths), out, mappings_dir, state, callback)
+            result = api.run_import(_paths_or_urls(paths), out, mappings_dir, state, callback)
         _report(result, out, "text")
+
+
+def _paths_or_urls(given: tuple[str, ...]) -> list[Path | str]:
+    """Command-line PATHs as paths, mailbox URLs kept as text (a Path would fold their //)."""
+    return [text if is_mailbox_url(text) else Path(text) for text in given]
 
 
 def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
@@ -253,7 +263,7 @@ def _read_config(path: Path) -> dict[str, Path]:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, metavar="PATH|URL...")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per source, per line.")
 @mappings_option
 @click.option(
@@ -264,14 +274,14 @@ def _read_config(path: Path) -> dict[str, Path]:
 @click.pass_context
 def inspect(
     ctx: click.Context,
-    paths: tuple[Path, ...],
+    paths: tuple[str, ...],
     as_json: bool,
     mappings_dir: Path | None,
     write_mapping: Path | None,
 ) -> None:
     """Show what files would yield: sheets, header row, column → field mapping."""
     with _errors(ctx.obj["verbose"]):
-        found = api.inspect_paths(list(paths), mappings_dir)
+        found = api.inspect_paths(_paths_or_urls(paths), mappings_dir)
         if as_json:
             for info in found:
                 click.echo(json.dumps(info, ensure_ascii=False))
@@ -283,7 +293,30 @@ def inspect(
             click.echo(f"wrote {n} source rule(s) to {write_mapping}", err=True)
 
 
+def _print_mail_inspection(info: dict[str, Any]) -> None:
+    counts = info["counts"]
+    click.echo(
+        f"{info['source_path']}  ({info['format'] or 'email'}): {counts['messages_read']} "
+        f"messages, {counts['threads']} threads → {counts['records']} records, "
+        f"{counts['rejects']} rejects"
+    )
+    if info.get("folders") is not None:
+        click.echo(f"  folders on the server: {', '.join(info['folders']) or '(none)'}")
+    if info.get("left_out_by_filters"):
+        click.echo(f"  left out by the filters: {info['left_out_by_filters']} messages")
+    for message in info["messages"]:
+        click.echo(
+            f"  {message['kind']:8} {message['date'] or '(no date)':25} "
+            f"{(message['subject'] or '(no subject)')[:60]}  [thread {message['thread_id']}]"
+        )
+    for reject in info["rejects"]:
+        click.echo(f"  rejected: {reject['reason_code']}: {reject['message']}")
+
+
 def _print_inspection(info: dict[str, Any]) -> None:
+    if info["kind"] == "email":
+        _print_mail_inspection(info)
+        return
     head = f"{info['source_path']}  ({info['format'] or info['kind']}"
     head += f", {info['encoding']})" if info["encoding"] else ")"
     click.echo(head)

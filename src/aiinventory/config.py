@@ -6,12 +6,22 @@ directory (cron, systemd). A wrong config fails before any work, naming the line
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
+from .connectors.credentials import CredentialSettings
+from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
 
@@ -19,16 +29,90 @@ __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
 
 class SourceConfig(BaseModel):
-    """One source: a folder (searched recursively) or a file, with optional glob filters."""
+    """One source: a folder (searched recursively) or a file, with optional glob filters; or a
+    mailbox URL (``imaps://intake@mail.example.org/INBOX``) with mail filters and the names of
+    the environment variables or the credentials file holding its secrets (never the secrets).
+    """
 
     model_config = ConfigDict(extra="forbid")
 
-    path: Path
+    path: Path | None = None
     include: list[str] = Field(default_factory=list)
     exclude: list[str] = Field(default_factory=list)
     #: How the source's files are named in outputs: the path as written in the config, so the
     #: whole setup can move without changing record identities.
     label: str | None = None
+    url: str | None = None
+    folders: list[str] = Field(default_factory=list)
+    since: date | None = None
+    subject: list[str] = Field(default_factory=list)
+    sender: list[str] = Field(default_factory=list)
+    ca_file: Path | None = None
+    #: Connector settings, as the URL's query would give them (``version: Exchange2016``).
+    options: dict[str, str] = Field(default_factory=dict)
+    #: ``file: PATH`` (a credentials file) and ``<setting>_env: VARIABLE`` entries.
+    credentials: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("credentials")
+    @classmethod
+    def _no_secrets(cls, value: dict[str, str]) -> dict[str, str]:
+        for key in value:
+            if key != "file" and not key.endswith("_env"):
+                raise ValueError(
+                    f"'{key}' cannot be set here: secrets never go into the config; name the "
+                    f"environment variable holding it ({key}_env: VARIABLE) or use a "
+                    "credentials file (file: PATH)"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _path_or_url(self) -> SourceConfig:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give either path: (a file or folder) or url: (a mailbox)")
+        mail_only = ("folders", "since", "subject", "sender", "ca_file", "options", "credentials")
+        if self.path is not None and any(getattr(self, k) for k in mail_only):
+            raise ValueError(
+                "folders, since, subject, sender, ca_file, options and credentials apply to "
+                "url: sources (mailboxes) only"
+            )
+        if self.url is not None and (self.include or self.exclude):
+            raise ValueError("include/exclude apply to path: sources; use folders: for a mailbox")
+        return self
+
+    def mailbox(self) -> MailboxURL:
+        """The parsed mailbox URL with this source's filters and settings (url sources only).
+
+        Raises:
+            ConfigError: the URL or a filter is wrong.
+        """
+        if self.url is None:
+            raise ConfigError(f"{self.path}: not a mailbox source")
+        params = dict(self.options)
+        if self.ca_file is not None:
+            params["ca_file"] = str(self.ca_file)
+        return parse_mailbox_url(
+            self.url,
+            folders=tuple(self.folders),
+            since=self.since,
+            subject=tuple(self.subject),
+            sender=tuple(self.sender),
+            params=params,
+        )
+
+    def credential_settings(self) -> CredentialSettings:
+        """Where this mailbox source's secrets come from."""
+        file = self.credentials.get("file")
+        env = {k[: -len("_env")]: v for k, v in self.credentials.items() if k.endswith("_env")}
+        return CredentialSettings(file=Path(file).expanduser() if file else None, env=env)
+
+    @property
+    def shown(self) -> str:
+        """How the source is named in messages: its label, URL label or path."""
+        if self.label:
+            return self.label
+        if self.url is not None:
+            return self.mailbox().label
+        return str(self.path)
 
 
 class DedupeConfig(BaseModel):
@@ -135,7 +219,19 @@ def load_sync_config(path: Path) -> SyncConfig:
     config.out = resolve(config.out) or config.out
     config.mappings = resolve(config.mappings)
     config.state = resolve(config.state)
-    for source in config.sources:
+    for number, source in enumerate(config.sources):
+        if source.url is not None:
+            source.ca_file = resolve(source.ca_file)
+            if source.credentials.get("file"):
+                file = Path(source.credentials["file"]).expanduser()
+                source.credentials["file"] = str(resolve(file) or file)
+            try:
+                source.label = source.mailbox().label
+            except ConfigError as exc:
+                line = _line_of(root, ("sources", number, "url"))
+                raise ConfigError(f"{path}, line {line}: {exc}") from None
+            continue
+        assert source.path is not None  # checked by the model
         source.label = source.label or source.path.as_posix()
         source.path = resolve(source.path) or source.path
     if config.dedupe.review_threshold > config.dedupe.merge_threshold:

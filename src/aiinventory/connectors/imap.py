@@ -116,7 +116,7 @@ class ImapConnector:
     """An IMAP mailbox behind an ``imap://`` or ``imaps://`` URL (see :class:`MailboxConnector`).
 
     Args:
-        url: the parsed URL; its ``ca_file`` and ``tls`` settings apply.
+        url: the parsed URL; its ``ca_file``, ``tls`` and ``batch_size`` settings apply.
         credentials: where the password comes from.
         ca_file: a CA bundle to trust (a self-signed server); overrides the URL's ``ca_file``.
         batch_size: messages per FETCH.
@@ -145,6 +145,11 @@ class ImapConnector:
         if named_ca is not None and not named_ca.is_file():
             raise ConfigError(f"{url.label}: ca_file {named_ca} does not exist")
         self.ca_file = named_ca
+        if url.param("batch_size") is not None:
+            try:
+                batch_size = int(url.param("batch_size") or "")
+            except ValueError:
+                raise ConfigError(f"{url.label}: batch_size must be a whole number") from None
         self.batch_size = max(1, batch_size)
         self.timeout = timeout
 

@@ -10,16 +10,34 @@ mailbox leaves the mirror, and therefore the run, unchanged.
 from __future__ import annotations
 
 import importlib
+import logging
+import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..clock import stable_hash
 from ..errors import ConfigError, ConnectorError
 from .credentials import CredentialSettings, load_credentials, redact
+from .files import FileItem, discover_files
 from .mailbox import ConnectorStats, MailboxConnector, MailboxProgress, MailMirror
-from .mailbox_urls import MailboxURL
+from .mailbox_urls import MailboxURL, parse_mailbox_url
 
-__all__ = ["MailboxSync", "mirror_folder", "open_connector", "sync_mailbox"]
+if TYPE_CHECKING:
+    from ..config import SourceConfig
+    from ..mappings import Mappings
+
+__all__ = [
+    "MailboxSync",
+    "inspect_mailbox",
+    "mailbox_items",
+    "mirror_folder",
+    "open_connector",
+    "sync_mailbox",
+]
+
+log = logging.getLogger(__name__)
 
 #: scheme -> "module:Class" of the connector serving it.
 CONNECTORS = {
@@ -96,3 +114,91 @@ def sync_mailbox(
         outcome.error = redact(str(exc))
     outcome.has_mirror = outcome.error is None or bool(mirror.state_folders())
     return outcome
+
+
+def mailbox_items(
+    sources: Sequence[SourceConfig],
+    state_path: Path,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> tuple[list[FileItem], list[tuple[str, str]], dict[str, int]]:
+    """Sync every mailbox source of a run and return its mirror as a maildir item.
+
+    Returns the items (one per mailbox whose mirror is usable), (URL, reason) for mailboxes that
+    could not be synced, and counts for run.json. A mailbox that fails but was synced before
+    keeps its mirror as an item, so its records stay in the inventory; it is still reported.
+
+    Raises:
+        ConnectorError: every mailbox failed and no other source was given (set by the caller).
+        ConfigError: a mailbox source's URL or credentials settings are wrong.
+    """
+    items: list[FileItem] = []
+    problems: list[tuple[str, str]] = []
+    if all(source.url is None for source in sources):
+        return items, problems, {}
+    counts = {"mailboxes_synced": 0, "messages_fetched": 0, "messages_removed_on_server": 0}
+    for source in sources:
+        if source.url is None:
+            continue
+        url = source.mailbox()
+
+        def report(done: int, total: int | None, folder: str, label: str = url.label) -> None:
+            if progress is not None:
+                progress(done, total or 0, f"{label} ({folder})")
+
+        outcome = sync_mailbox(url, state_path, source.credential_settings(), report)
+        stats = outcome.stats
+        log.info(
+            "%s: %d fetched, %d removed, %d unchanged, %d left out by filters%s",
+            url.label,
+            stats.fetched,
+            stats.removed,
+            stats.unchanged,
+            stats.filtered,
+            "".join(f"; full resync of {why}" for why in stats.full_resyncs),
+        )
+        if outcome.error is None:
+            counts["mailboxes_synced"] += 1
+            counts["messages_fetched"] += stats.fetched
+            counts["messages_removed_on_server"] += stats.removed
+        else:
+            kept = (
+                "; the inventory keeps its messages from the last successful sync"
+                if outcome.has_mirror
+                else ""
+            )
+            why = outcome.error.removeprefix(f"{url.label}: ")
+            problems.append((url.label, f"mailbox not synced: {why}{kept}"))
+        if outcome.has_mirror:
+            found, _ = discover_files([outcome.mirror], label=url.label)
+            items.extend(found)
+    return items, problems, counts
+
+
+def inspect_mailbox(text: str, mappings: Mappings) -> dict[str, Any]:
+    """What a mailbox would yield: its folders, and the messages the URL selects with their
+    threads, fetched into a temporary folder that is removed afterwards.
+
+    Raises:
+        ConfigError: the URL or credentials are wrong.
+        ConnectorError: the server cannot be reached or refuses the login.
+    """
+    from ..mail import inspect_mail
+
+    url = parse_mailbox_url(text)
+    connector = open_connector(url)
+    folders: list[str] | None = None
+    lister = getattr(connector, "list_folders", None)
+    if callable(lister):
+        folders = list(lister())
+    with tempfile.TemporaryDirectory(prefix="aiinventory-inspect-") as tmp:
+        mirror = MailMirror(Path(tmp) / "mirror")
+        stats = connector.sync(mirror, url.filters)
+        found = inspect_mail(mirror.root, mappings)
+    return {
+        "source_path": url.label,
+        "kind": "email",
+        "folders": folders,
+        "fetched": stats.fetched,
+        "left_out_by_filters": stats.filtered,
+        **found,
+    }

@@ -123,8 +123,9 @@ def parse_mailbox_url(
     since: datetime | date | str | None = None,
     subject: tuple[str, ...] = (),
     sender: tuple[str, ...] = (),
+    params: dict[str, str] | None = None,
 ) -> MailboxURL:
-    """Parse a mailbox URL; keyword filters (from a config file) add to the query's.
+    """Parse a mailbox URL; keyword filters and settings (from a config file) add to the query's.
 
     Raises:
         ConfigError: not a mailbox URL, a password in it, or a bad setting. The message shows
@@ -162,7 +163,7 @@ def parse_mailbox_url(
             )
     path_folder = "/".join(segments)
     query = parse_qs(parts.query, keep_blank_values=True)
-    params: dict[str, str] = {}
+    settings: dict[str, str] = {}
     for key, values in query.items():
         if key.lower() in _SECRET_KEYS:
             raise ConfigError(
@@ -170,7 +171,14 @@ def parse_mailbox_url(
                 "environment variable or a credentials file"
             )
         if key not in _FILTER_KEYS:
-            params[key] = values[-1]
+            settings[key] = values[-1]
+    for key, value in (params or {}).items():
+        if key.lower() in _SECRET_KEYS:
+            raise ConfigError(
+                f"{_scrub(text)}: '{key}' cannot be a setting; secrets come from an "
+                "environment variable or a credentials file"
+            )
+        settings[key] = value
     all_folders = ([path_folder] if path_folder else []) + query.get("folder", []) + list(folders)
     label_url = MailboxURL(scheme, host, port, user, mailbox, path_folder or None, MailFilters())
     since_values = query.get("since", [])
@@ -189,13 +197,13 @@ def parse_mailbox_url(
         subject=tuple(query.get("subject", [])) + tuple(subject),
         sender=tuple(query.get("sender", [])) + tuple(sender),
     )
-    tls = params.get("tls")
+    tls = settings.get("tls")
     if tls is not None and tls not in ("none", "starttls", "ssl"):
         raise ConfigError(
             f"{label_url.label}: tls={tls!r} is not understood; use tls=starttls (default for "
             "imap://), tls=none (plain text, loopback only) or the imaps:// scheme"
         )
-    return MailboxURL(scheme, host, port, user, mailbox, path_folder or None, filters, params)
+    return MailboxURL(scheme, host, port, user, mailbox, path_folder or None, filters, settings)
 
 
 def _scrub(text: str) -> str:

@@ -23,7 +23,9 @@ from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_f
 from .connectors.mailbox_urls import is_mailbox_url
 from .errors import ConfigError, ConnectorError
 from .export.atomic import atomic_path
-from .export.outputs import OUTPUT_FILES, ExportCounts, write_outputs
+from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
+from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
+from .export.sql_export import SqlExportResult, completed_run, export_to_sql, parse_target
 from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
@@ -42,6 +44,8 @@ __all__ = [
     "ProgressCallback",
     "ReviewResult",
     "apply_review",
+    "export_database",
+    "export_profile",
     "inspect_paths",
     "list_runs",
     "plan_sync_run",
@@ -606,3 +610,58 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
 def summary_json(result: ImportResult) -> str:
     """run.json's text for a result."""
     return json.dumps(json.loads(result.summary.model_dump_json()), indent=2)
+
+
+def _export_state(state: Path) -> Path:
+    if not state.exists():
+        raise ConfigError(
+            f"--state {state}: no state file here; give the --state of your import or sync (by "
+            "default OUT/state.sqlite)"
+        )
+    return state
+
+
+def export_database(
+    to: str, state: Path = Path("out/state.sqlite"), schema: str | None = None
+) -> SqlExportResult:
+    """Write the inventory, records, provenance and rejects as tables into a SQL database.
+
+    ``to`` is a SQLite file (a path, or ``sqlite:///PATH``) or ``postgresql://USER@HOST:PORT/DB``
+    (no password in it: libpq reads PGPASSWORD or ~/.pgpass). Tables are upserted by their keys
+    in one transaction, so a rerun over the same state changes nothing.
+
+    Raises:
+        ConfigError: bad target, schema or state file; the PostgreSQL driver is not installed.
+        LockHeldError: a run is using the state file.
+        AIInventoryError: the database cannot be reached or written (nothing was changed).
+    """
+    target = parse_target(to, schema)
+    state_path = _export_state(state)
+    with RunLock(state_path), Store(state_path) as store:
+        return export_to_sql(store, target)
+
+
+def export_profile(
+    to: Path, profile: str = "us-federal-2025", state: Path = Path("out/state.sqlite")
+) -> ProfileExport:
+    """Write the inventory as a reporting template's file (``.xlsx`` or ``.csv``).
+
+    The returned export lists the template columns left blank and the values that could not be
+    written as they are.
+
+    Raises:
+        ConfigError: unknown profile, a target that is not .xlsx/.csv, or no state file.
+        LockHeldError: a run is using the state file.
+    """
+    if profile not in PROFILES:
+        raise ConfigError(f"--profile {profile}: unknown; choose one of {', '.join(PROFILES)}")
+    if to.suffix.lower() not in (".xlsx", ".csv"):
+        raise ConfigError(
+            f"--to {to}: --profile writes a file; give a name ending in .xlsx or .csv"
+        )
+    state_path = _export_state(state)
+    with RunLock(state_path), Store(state_path) as store:
+        completed_run(store)
+        export = federal_2025_rows(golden.values for _, golden in iter_inventory(store))
+    write_profile(to, export)
+    return export

@@ -408,5 +408,71 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
             )
 
 
+@main.command("export")
+@click.option(
+    "--to",
+    "to",
+    required=True,
+    help=(
+        "Where to: a SQLite file (PATH or sqlite:///PATH) or postgresql://USER@HOST:PORT/DB "
+        "(password from PGPASSWORD or ~/.pgpass, never in the URL); with --profile, the "
+        ".xlsx or .csv file to write."
+    ),
+)
+@click.option(
+    "--state",
+    type=click.Path(path_type=Path),
+    default=Path("out/state.sqlite"),
+    show_default=True,
+    help="State file of the import or sync to export.",
+)
+@click.option("--schema", help="PostgreSQL schema for the tables (default: aiinventory).")
+@click.option(
+    "--profile",
+    type=click.Choice(["us-federal-2025"]),
+    help="Write the inventory in this reporting template (.xlsx or .csv) instead of tables.",
+)
+@click.pass_context
+def export_cmd(
+    ctx: click.Context, to: str, state: Path, schema: str | None, profile: str | None
+) -> None:
+    """Export the inventory: as tables into SQLite or PostgreSQL, or as a reporting template."""
+    with _errors(ctx.obj["verbose"]):
+        if profile is not None:
+            if schema is not None:
+                raise ConfigError("--schema is for database exports; leave it out with --profile")
+            written = api.export_profile(Path(to), profile, state)
+            blank = [c.key for c in written.columns if c.key in written.blank_columns]
+            click.echo(
+                f"{len(written.rows)} use cases written to {to} as {profile} "
+                f"({len(written.columns)} columns)."
+            )
+            click.echo(
+                f"{len(blank)} columns left blank (no such field in the inventory; fill them "
+                f"before submitting): {', '.join(blank)}",
+                err=True,
+            )
+            for note in written.notes:
+                click.echo(f"  {note}", err=True)
+            return
+        result = api.export_database(to, state, schema)
+        t = result.tables
+        uc = t["use_cases"]
+        where = result.target + (f" (schema {result.schema})" if result.schema else "")
+        click.echo(
+            f"Exported to {where}: {uc.rows} use cases ({uc.inserted} new, {uc.updated} updated, "
+            f"{uc.unchanged} unchanged, {len(result.newly_gone)} gone), {t['records'].rows} "
+            f"records, {t['provenance'].rows} provenance rows, {t['governance_flags'].rows} "
+            f"governance flags, {t['rejects'].rows} rejects; state run {result.state_run_id}."
+        )
+        if result.newly_gone:
+            shown = ", ".join(result.newly_gone[:10])
+            more = f" and {len(result.newly_gone) - 10} more" if len(result.newly_gone) > 10 else ""
+            click.echo(
+                f"Left the inventory since the last export (kept in gone_use_cases): {shown}{more}",
+                err=True,
+            )
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

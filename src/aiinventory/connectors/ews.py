@@ -38,6 +38,7 @@ from .folder_ledger import FolderLedger
 from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
 from .mailbox_urls import MailboxURL
 from .message_filters import filters_fingerprint, message_wanted
+from .network_errors import describe_network_error
 
 __all__ = [
     "EWS_RETIREMENT_HINT",
@@ -392,7 +393,10 @@ class EwsConnector:
                 "impersonation)"
             )
         if isinstance(exc, TransportError):
-            return ConnectorError(f"{label}: cannot talk to the server: {redact(str(exc))[:300]}")
+            return ConnectorError(
+                f"{label}: cannot talk to {self.settings.endpoint}: "
+                f"{describe_network_error(str(exc))}"
+            )
         return ConnectorError(
             f"{label}: EWS sync failed: {type(exc).__name__}: {redact(str(exc))[:300]}"
         )

@@ -40,6 +40,7 @@ from .folder_ledger import FolderLedger
 from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
 from .mailbox_urls import MailboxURL
 from .message_filters import filters_fingerprint, message_wanted
+from .network_errors import describe_network_error
 
 __all__ = ["GraphConnector", "GraphSettings"]
 
@@ -210,7 +211,7 @@ class GraphConnector:
         except requests.RequestException as exc:
             raise ConnectorError(
                 f"{self.label}: cannot reach the sign-in service {self.settings.authority}: "
-                f"{redact(str(exc))[:200]}"
+                f"{describe_network_error(str(exc))}"
             ) from None
         except ValueError as exc:  # msal: the authority or tenant does not exist
             raise ConnectorError(
@@ -275,7 +276,8 @@ class GraphConnector:
                 failures += 1
                 if failures > 3:
                     raise ConnectorError(
-                        f"{self.label}: cannot reach Microsoft Graph: {redact(str(exc))[:200]}"
+                        f"{self.label}: cannot reach Microsoft Graph: "
+                        f"{describe_network_error(str(exc))}"
                     ) from None
                 self._wait(min(2.0**failures, 30.0), "the connection failed")
                 continue
@@ -342,7 +344,7 @@ class GraphConnector:
                     mirror.clear_state(folder)
         except requests.RequestException as exc:
             raise ConnectorError(
-                f"{self.label}: Microsoft Graph failed: {redact(str(exc))[:200]}"
+                f"{self.label}: Microsoft Graph failed: {describe_network_error(str(exc))}"
             ) from None
         finally:
             if self._session is None:

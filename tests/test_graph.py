@@ -82,6 +82,7 @@ class RecordedGraph:
         self.fail_always: dict[str, Reply] = {}
         self.expired: set[tuple[str, str]] = set()
         self.killed_at: set[tuple[str, str] | None] = set()
+        self.expire_once: set[tuple[str, str]] = set()
         self.token_reply: Reply = (200, {}, (FIXTURES / "token.json").read_bytes())
 
     def kinds(self, kind: str) -> list[str]:
@@ -123,7 +124,8 @@ class RecordedGraph:
             token = _token(request.url)
             if token in self.killed_at:
                 raise SyncKilled()
-            if token is not None and token in self.expired:
+            if token is not None and (token in self.expired or token in self.expire_once):
+                self.expire_once.discard(token)
                 self.calls.append(("delta", "expired"))
                 context.status_code = 410
                 return (FIXTURES / "error-410-sync-state-not-found.json").read_bytes()
@@ -502,3 +504,32 @@ def test_an_import_of_the_graph_url_gives_records_sourced_from_the_url(
         if path.is_file():
             content = path.read_bytes()
             assert CANARY.encode() not in content and ACCESS_TOKEN.encode() not in content, path
+
+
+def test_an_expired_paging_link_restarts_the_first_sync_once(
+    graph: RecordedGraph, tmp_path: Path
+) -> None:
+    connector, filters = _connector()
+    mirror = MailMirror(tmp_path / "mirror")
+    graph.expired.add(_token(LINKS["skip1"]))  # type: ignore[arg-type]
+    with pytest.raises(ConnectorError, match="expired the changes of 'Inbox' twice"):
+        connector.sync(mirror, filters)
+    assert graph.kinds("$value") == ["ocr", "clauses"]  # each downloaded once, kept
+    assert mirror.state("Inbox") is None
+
+    graph.expired.clear()
+    graph.expire_once.add(_token(LINKS["skip1"]))  # type: ignore[arg-type]
+    graph.calls.clear()
+    stats = connector.sync(mirror, filters)
+
+    assert stats.full_resyncs == [
+        "Inbox: the server no longer knows the paging link of the first sync"
+    ]
+    assert graph.kinds("delta") == [
+        "delta-inbox-initial-1",
+        "expired",
+        "delta-inbox-initial-1",
+        "delta-inbox-initial-2",
+    ]
+    assert graph.kinds("$value") == ["lunch"]
+    assert _mirror_contents(mirror) == _mime("ocr", "clauses", "lunch")

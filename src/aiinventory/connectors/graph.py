@@ -419,15 +419,19 @@ class GraphConnector:
                 session, folder_id, name, delta_link, saved, mirror, filters, stats, progress
             )
         except _Expired:
-            if delta_link is None:
+            # The saved deltaLink, or a nextLink of a long first sync, is no longer known:
+            # start the folder from scratch once (what is mirrored is not downloaded again).
+            why = "the saved delta" if delta_link else "the paging link of the first sync"
+            stats.full_resyncs.append(f"{name}: the server no longer knows {why}")
+            try:
+                new_link, keys = self._sync_changes(
+                    session, folder_id, name, None, saved, mirror, filters, stats, progress
+                )
+            except _Expired:
                 raise ConnectorError(
-                    f"{self.label}: Microsoft Graph refused a new sync of {name!r} as expired; "
-                    "run the sync again later"
+                    f"{self.label}: Microsoft Graph expired the changes of {name!r} twice in "
+                    "one sync; run the sync again later"
                 ) from None
-            stats.full_resyncs.append(f"{name}: the server no longer knows the saved delta")
-            new_link, keys = self._sync_changes(
-                session, folder_id, name, None, saved, mirror, filters, stats, progress
-            )
         mirror.set_state(
             name,
             {

@@ -198,7 +198,8 @@ class EwsConnector:
         max_wait: the most seconds to wait in total on one sync before giving up.
         max_retries: the most back-offs on one sync before giving up.
         page_size: changes asked for per SyncFolderItems call (Exchange allows up to 512).
-        fetch_batch: messages fetched per GetItem call.
+        fetch_batch: messages fetched per GetItem call (a response holds their whole MIME,
+            attachments included, in memory).
     """
 
     def __init__(
@@ -210,7 +211,7 @@ class EwsConnector:
         max_wait: float = 900.0,
         max_retries: int = 12,
         page_size: int = 200,
-        fetch_batch: int = 25,
+        fetch_batch: int = 10,
     ) -> None:
         if url.scheme != "ews":
             raise ConfigError(f"{url.label}: not an ews:// URL")
@@ -513,7 +514,8 @@ class EwsConnector:
                 elif mirror.has(key):
                     ledger.kept(key)
                     stats.unchanged += 1
-                else:
+                elif all(key != queued for queued, _id, _ck in pending):
+                    # (a message created and then changed within one sync is listed twice)
                     pending.append((key, item.id, item.changekey))
                     if len(pending) >= self._fetch_batch:
                         flush()

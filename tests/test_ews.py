@@ -475,7 +475,8 @@ def test_ntlm_is_the_default_login(exchange: RecordedExchange, tmp_path: Path) -
         patch.setattr(requests.Session, "send", spy)
         connector.sync(MailMirror(tmp_path / "mirror"), filters)
     assert seen and all(isinstance(a, HttpNtlmAuth) for a in seen)
-    assert {a.username for a in seen if isinstance(a, HttpNtlmAuth)} == {"NORTHWIND\\svc-intake"}
+    ntlm = {(a.username, a.password) for a in seen if isinstance(a, HttpNtlmAuth)}
+    assert ntlm == {("NORTHWIND\\svc-intake", CANARY)}
 
 
 def test_the_secret_never_shows_in_logs_errors_or_the_mirror(

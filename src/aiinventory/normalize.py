@@ -303,6 +303,11 @@ class Normalizer:
             return []
         found: list[str] = []
         whole = vocab.match(text, self._fuzzy)
+        if whole is not None and whole.score >= 100.0:
+            # The whole cell is one known answer, such as the 2025 federal template's
+            # "Generative AI: AI that generates new or synthetic content (e.g., images, text)":
+            # its commas do not make it a list.
+            return [whole.value]
         parts = [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
         for part in parts if len(parts) > 1 or whole is None else []:
             match = vocab.match(part, self._fuzzy)

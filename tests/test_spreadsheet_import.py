@@ -423,3 +423,44 @@ def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(
     assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
     assert "mappings/sources.yaml" in out.rejects[0]["message"]
     assert out.result.exit_code == 3
+
+
+def test_openpyxl_is_skipped_only_when_the_workbook_has_no_dropdowns_or_hidden_rows(
+    tmp_path: Path,
+) -> None:
+    from aiinventory.spreadsheets.workbook_reader import (
+        _has_metadata,
+        _read_metadata,
+        read_workbook,
+    )
+
+    def book(name: str, hidden_row: bool = False, dropdown_sheet: str | None = None) -> Path:
+        path = tmp_path / name
+        wb = xlsxwriter.Workbook(str(path))
+        for title in ("Notes", "Tracker"):
+            ws = wb.add_worksheet(title)
+            ws.write_row(0, 0, ["Use Case Name", "Status"])
+            for r in range(1, 40):
+                ws.write_row(r, 0, [f"Case {r}", "Live"])
+            if hidden_row and title == "Tracker":
+                ws.set_row(5, None, None, {"hidden": True})
+            if dropdown_sheet == title:
+                ws.data_validation(1, 1, 39, 1, {"validate": "list", "source": ["Idea", "Live"]})
+        wb.close()
+        return path
+
+    plain = book("plain.xlsx")
+    assert not _has_metadata(plain)
+    assert _has_metadata(book("hidden.xlsx", hidden_row=True))
+    assert _has_metadata(book("dropdown.xlsx", dropdown_sheet="Tracker"))
+    assert _has_metadata(book("dropdown_first_sheet.xlsx", dropdown_sheet="Notes"))
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 not really a zip")
+    assert _has_metadata(tmp_path / "broken.xlsx")  # cannot tell: openpyxl decides
+    # What the reader gives without openpyxl equals what openpyxl finds in the plain workbook.
+    meta = _read_metadata(plain, [])
+    assert meta is not None
+    for grid in read_workbook(plain, "xlsx", read_metadata=True):
+        assert grid.hidden_rows == meta.hidden_rows[grid.name] == frozenset()
+        assert grid.validations == meta.validations[grid.name] == {}
+    hidden = [g.hidden_rows for g in read_workbook(tmp_path / "hidden.xlsx", "xlsx")]
+    assert hidden == [frozenset(), frozenset({5})]

@@ -155,7 +155,10 @@ def _read_sheets(
     if fmt in ("xlsx", "xlsm"):
         if read_metadata is None:
             read_metadata = path.stat().st_size <= METADATA_MAX_BYTES
-        if read_metadata:
+        if read_metadata and not _has_metadata(path):
+            # Nothing for openpyxl to find: the same (empty) metadata without its full parse.
+            meta = _Metadata()
+        elif read_metadata:
             meta = _read_metadata(path, notes)
         else:
             notes.append(
@@ -237,6 +240,49 @@ class _Metadata:
         self.hidden_rows: dict[str, frozenset[int]] = {}
         self.validations: dict[str, dict[int, list[str]]] = {}
         self.validation_sources: set[str] = set()
+
+
+#: What openpyxl reads that calamine does not: a ``<dataValidation`` element, a ``hidden``
+#: attribute (rows; columns match too, harmlessly). Searched as bytes in the worksheet parts.
+_METADATA_MARKS = (b"dataValidation", b"hidden=")
+_NOT_SHEETS = ("xl/sharedstrings.xml", "xl/styles.xml", "xl/theme/", "docprops/")
+
+
+def _has_metadata(path: Path) -> bool:
+    """Whether any worksheet of an xlsx/xlsm holds dropdowns or hidden rows, by a byte search of
+    its worksheet XML; True whenever that cannot be told (then openpyxl reads the workbook).
+
+    openpyxl's full parse costs 100 to 200 ms for a 200-row tracker and most trackers have
+    neither; streaming the parts through zlib and searching the bytes costs a few milliseconds.
+    """
+    import zipfile
+
+    keep = max(len(m) for m in _METADATA_MARKS) - 1
+    try:
+        with zipfile.ZipFile(path) as zf:
+            # Worksheet parts may have any name (the workbook's relationships say which they
+            # are): every XML part is searched but the shared strings, styles and themes.
+            parts = [
+                i
+                for i in zf.infolist()
+                if i.filename.lower().endswith(".xml")
+                and not i.filename.lower().startswith(_NOT_SHEETS)
+            ]
+            for info in parts:
+                with zf.open(info) as fh:
+                    tail = b""
+                    first = True
+                    while chunk := fh.read(1 << 20):
+                        if first and not chunk.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
+                            return True  # not plain UTF-8 XML (UTF-16, say): let openpyxl see
+                        first = False
+                        data = tail + chunk
+                        if any(mark in data for mark in _METADATA_MARKS):
+                            return True
+                        tail = data[-keep:]
+    except Exception:  # an unreadable part: openpyxl reports it the way it always has
+        return True
+    return False
 
 
 _RANGE_REF = re.compile(

@@ -63,6 +63,11 @@ class ValueMatch:
     how: str  # "exact", "fuzzy" or "contains"
 
 
+_MATCH_MEMO_CHARS = 200
+_MATCH_MEMO_SIZE = 20_000
+_UNSEEN = object()
+
+
 @dataclass
 class Vocabulary:
     """The synonyms of one enum field, compiled for lookup."""
@@ -72,6 +77,7 @@ class Vocabulary:
     contains: list[tuple[str, list[str]]]
     _choices: list[str] = dc_field(default_factory=list)
     _choice_values: list[str] = dc_field(default_factory=list)
+    _matched: dict[tuple[str, float], ValueMatch | None] = dc_field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._choices = list(self.exact)
@@ -84,6 +90,21 @@ class Vocabulary:
 
     def match(self, raw: str, fuzzy_accept: float) -> ValueMatch | None:
         """Map a raw value: exact synonym, then fuzzy, then keyword containment."""
+        # A column holds few distinct values, each on thousands of rows: remember the answers
+        # (short values only, and a bounded number of them, whatever the input holds).
+        memo = len(raw) <= _MATCH_MEMO_CHARS
+        if memo:
+            found = self._matched.get((raw, fuzzy_accept), _UNSEEN)
+            if found is not _UNSEEN:
+                return found  # type: ignore[return-value]
+        result = self._match(raw, fuzzy_accept)
+        if memo:
+            if len(self._matched) >= _MATCH_MEMO_SIZE:
+                self._matched.clear()
+            self._matched[(raw, fuzzy_accept)] = result
+        return result
+
+    def _match(self, raw: str, fuzzy_accept: float) -> ValueMatch | None:
         key = normalize_value(raw)
         if not key:
             return None

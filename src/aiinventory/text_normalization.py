@@ -43,6 +43,9 @@ def normalize_value(value: str) -> str:
 
 def clean_text(value: str) -> str:
     """Tidy free text: trim, collapse runs of spaces, keep line breaks but no blank-line runs."""
+    if value.isascii() and "\n" not in value and "\r" not in value and "\t" not in value:
+        # Most cells: one ASCII line, where the only runs _SPACES could collapse are of spaces.
+        return value.strip() if "  " not in value else _SPACES.sub(" ", value).strip()
     value = value.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     out: list[str] = []

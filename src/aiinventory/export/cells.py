@@ -13,6 +13,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def display_value(value: Any) -> Any:
     """A value as it appears in a table cell (lists joined with "; ")."""
+    if value.__class__ is str:  # most cells: checked first, as the exact type
+        return value
     if value is None:
         return ""
     if isinstance(value, list):
@@ -26,8 +28,11 @@ def display_value(value: Any) -> Any:
 
 def csv_cell(value: Any) -> str:
     """A CSV field that no spreadsheet program will run as a formula (OWASP CSV injection)."""
-    text = display_value(value)
-    text = text if isinstance(text, str) else str(text)
+    if value.__class__ is str:
+        text = value
+    else:
+        text = display_value(value)
+        text = text if isinstance(text, str) else str(text)
     if text.startswith(_FORMULA_START):
         # A leading apostrophe makes Excel and LibreOffice show the text as typed.
         return "'" + text

@@ -52,6 +52,7 @@ def iter_table_rows(
     known_cols = {c.column - first_col for c in header.columns}
     header_labels = {normalize_label(c.label.split(" / ")[-1]) for c in header.columns}
     name_col = header.by_field["name"].column - first_col
+    labels_seen: dict[str, str] = {}
     for offset, row in enumerate(rows):
         sheet_row = first_row + offset
         if sheet_row < header.data_start:
@@ -78,9 +79,7 @@ def iter_table_rows(
         ):
             yield SkippedRow(number, "totals")
             continue
-        if len(texts) >= 2 and sum(1 for t in texts if normalize_label(t) in header_labels) >= max(
-            2, 0.6 * len(cells)
-        ):
+        if len(texts) >= 2 and _repeats_header(texts, len(cells), header_labels, labels_seen):
             yield SkippedRow(number, "repeated_header")
             continue
         values = {fname: row[j] for j, fname in mapped if 0 <= j < len(row) and not _empty(row[j])}
@@ -95,6 +94,44 @@ def iter_table_rows(
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")
         yield raw
+
+
+#: Normalised cell texts remembered per sheet for the repeated-header check (short ones only).
+_SEEN_MAX_CHARS = 120
+_SEEN_MAX_SIZE = 50_000
+
+
+def _repeats_header(
+    texts: list[str], cells: int, header_labels: set[str], seen: dict[str, str]
+) -> bool:
+    """Whether at least 60 % of the row's cells (and two or more) read as header labels.
+
+    Stops as soon as the count can no longer be reached, and remembers the normalised form of
+    short texts: a column repeats its values (statuses, departments) on thousands of rows.
+    """
+    needed = max(2, 0.6 * cells)
+    spare = len(texts) - needed  # how many texts may fail before the row cannot qualify
+    if spare < 0:
+        return False
+    hits = 0
+    for text in texts:
+        if len(text) <= _SEEN_MAX_CHARS:
+            label = seen.get(text)
+            if label is None:
+                if len(seen) >= _SEEN_MAX_SIZE:
+                    seen.clear()
+                label = seen[text] = normalize_label(text)
+        else:
+            label = normalize_label(text)
+        if label in header_labels:
+            hits += 1
+            if hits >= needed:
+                return True
+        else:
+            spare -= 1
+            if spare < 0:
+                return False
+    return hits >= needed
 
 
 def _is_number(value: Any) -> bool:

@@ -35,7 +35,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ConfigError, ConnectorError
-from .credentials import Credentials, check_private_file, redact
+from .credentials import Credentials, Secret, check_private_file, redact
 from .folder_ledger import FolderLedger
 from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
 from .mailbox_urls import MailboxURL
@@ -157,7 +157,7 @@ class GraphConnector:
         self._prompt = prompt or _print_to_stderr
         self._session = session
         self._app: Any = None
-        self._token: str | None = None
+        self._token: Secret | None = None  # shows as *** in a repr or traceback
         self.retries = 0
         self.waited = 0.0
 
@@ -228,8 +228,8 @@ class GraphConnector:
                 "the tenant, the application's client ID and its client secret in the "
                 "environment or the credentials file"
             )
-        self._token = str(token)
-        return self._token
+        self._token = Secret(str(token))
+        return self._token.reveal()
 
     def _device_token(self, app: Any) -> dict[str, Any]:
         accounts = app.get_accounts(username=self.settings.mailbox) or app.get_accounts()
@@ -265,7 +265,7 @@ class GraphConnector:
         refreshed = False
         failures = 0
         while True:
-            token = self._token or self._acquire_token(session)
+            token = self._token.reveal() if self._token else self._acquire_token(session)
             try:
                 response = session.get(
                     url,

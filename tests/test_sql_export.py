@@ -666,3 +666,23 @@ def test_postgres_failure_rolls_back_everything(imported: State, postgres: Postg
         "provenance is read-only here" in failed.output and "nothing was changed" in failed.output
     )
     assert postgres.dump("atomic") == before
+
+
+def test_governance_flags_follow_the_runs_mappings(imported: State, tmp_path: Path) -> None:
+    """--mappings gives the export the rules the run used, so the tables agree with the files."""
+    db = tmp_path / "inventory.db"
+    assert invoke("export", "--to", str(db), "--state", str(imported.state)).exit_code == 0
+    shipped = sqlite_rows(db, "SELECT rule, COUNT(*) FROM governance_flags GROUP BY rule")
+    assert ("owner_contact", 1) in shipped
+    mappings = tmp_path / "mappings"
+    mappings.mkdir()
+    (mappings / "governance.yaml").write_text(
+        "rules:\n  owner_contact:\n    enabled: false\n", encoding="utf-8"
+    )
+    result = invoke(
+        "export", "--to", str(db), "--state", str(imported.state), "--mappings", str(mappings)
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 updated" in result.output  # Fraud scoring's governance_flags lost owner_contact
+    own = sqlite_rows(db, "SELECT rule, COUNT(*) FROM governance_flags GROUP BY rule")
+    assert own == [r for r in shipped if r[0] != "owner_contact"]

@@ -622,13 +622,17 @@ def _export_state(state: Path) -> Path:
 
 
 def export_database(
-    to: str, state: Path = Path("out/state.sqlite"), schema: str | None = None
+    to: str,
+    state: Path = Path("out/state.sqlite"),
+    schema: str | None = None,
+    mappings_dir: Path | None = None,
 ) -> SqlExportResult:
     """Write the inventory, records, provenance and rejects as tables into a SQL database.
 
     ``to`` is a SQLite file (a path, or ``sqlite:///PATH``) or ``postgresql://USER@HOST:PORT/DB``
     (no password in it: libpq reads PGPASSWORD or ~/.pgpass). Tables are upserted by their keys
-    in one transaction, so a rerun over the same state changes nothing.
+    in one transaction, so a rerun over the same state changes nothing. ``mappings_dir`` is the
+    run's --mappings folder, whose governance.yaml decides the ``governance_flags``.
 
     Raises:
         ConfigError: bad target, schema or state file; the PostgreSQL driver is not installed.
@@ -637,8 +641,9 @@ def export_database(
     """
     target = parse_target(to, schema)
     state_path = _export_state(state)
+    governance = load_governance(load_mappings(mappings_dir).folders)
     with RunLock(state_path), Store(state_path) as store:
-        return export_to_sql(store, target)
+        return export_to_sql(store, target, governance)
 
 
 def export_profile(

@@ -427,6 +427,7 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
     help="State file of the import or sync to export.",
 )
 @click.option("--schema", help="PostgreSQL schema for the tables (default: aiinventory).")
+@mappings_option
 @click.option(
     "--profile",
     type=click.Choice(["us-federal-2025"]),
@@ -434,7 +435,12 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
 )
 @click.pass_context
 def export_cmd(
-    ctx: click.Context, to: str, state: Path, schema: str | None, profile: str | None
+    ctx: click.Context,
+    to: str,
+    state: Path,
+    schema: str | None,
+    mappings_dir: Path | None,
+    profile: str | None,
 ) -> None:
     """Export the inventory: as tables into SQLite or PostgreSQL, or as a reporting template."""
     with _errors(ctx.obj["verbose"]):
@@ -455,7 +461,7 @@ def export_cmd(
             for note in written.notes:
                 click.echo(f"  {note}", err=True)
             return
-        result = api.export_database(to, state, schema)
+        result = api.export_database(to, state, schema, mappings_dir)
         t = result.tables
         uc = t["use_cases"]
         where = result.target + (f" (schema {result.schema})" if result.schema else "")

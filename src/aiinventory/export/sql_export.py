@@ -29,6 +29,7 @@ from typing import Any, Literal, Protocol
 from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from ..errors import AIInventoryError, ConfigError
+from ..governance import GovernanceRules
 from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS
 from ..store import Store
 from .outputs import iter_inventory
@@ -461,9 +462,12 @@ class _Collected:
 
 
 def _inventory_rows(
-    store: Store, columns: tuple[str, ...], into: _Collected
+    store: Store,
+    columns: tuple[str, ...],
+    into: _Collected,
+    governance: GovernanceRules | None,
 ) -> Iterator[list[Any]]:
-    for _group, golden in iter_inventory(store):
+    for _group, golden in iter_inventory(store, governance):
         values = golden.values
         use_case_id = values["use_case_id"]
         if use_case_id is None:
@@ -485,9 +489,12 @@ def _inventory_rows(
         yield row
 
 
-def export_to_sql(store: Store, target: SqlTarget) -> SqlExportResult:
+def export_to_sql(
+    store: Store, target: SqlTarget, governance: GovernanceRules | None = None
+) -> SqlExportResult:
     """Write the state's inventory, records, provenance and rejects to ``target``, in one
-    transaction (nothing changes if any part fails).
+    transaction (nothing changes if any part fails). ``governance`` gives the checkpoint rules
+    for the ``governance_flags`` (the shipped ones if None), as for inventory.csv.
 
     Raises:
         ConfigError: the target is missing a driver or holds tables aiinventory did not write.
@@ -496,12 +503,17 @@ def export_to_sql(store: Store, target: SqlTarget) -> SqlExportResult:
     run_id, finished_at = completed_run(store)
     if target.kind == "sqlite":
         assert target.path is not None
-        return _export_sqlite(store, target, target.path, run_id, finished_at)
-    return _export_postgres(store, target, run_id, finished_at)
+        return _export_sqlite(store, target, target.path, run_id, finished_at, governance)
+    return _export_postgres(store, target, run_id, finished_at, governance)
 
 
 def _export_sqlite(
-    store: Store, target: SqlTarget, path: Path, run_id: int, finished_at: str
+    store: Store,
+    target: SqlTarget,
+    path: Path,
+    run_id: int,
+    finished_at: str,
+    governance: GovernanceRules | None,
 ) -> SqlExportResult:
     if path.exists() and path.resolve() == store.path.resolve():
         raise ConfigError(
@@ -521,7 +533,7 @@ def _export_sqlite(
                 "file away"
             ) from exc
         try:
-            result = _write_all(dialect, store, target, run_id, finished_at)
+            result = _write_all(dialect, store, target, run_id, finished_at, governance)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -534,7 +546,11 @@ def _export_sqlite(
 
 
 def _export_postgres(
-    store: Store, target: SqlTarget, run_id: int, finished_at: str
+    store: Store,
+    target: SqlTarget,
+    run_id: int,
+    finished_at: str,
+    governance: GovernanceRules | None,
 ) -> SqlExportResult:
     try:
         import psycopg
@@ -554,7 +570,7 @@ def _export_postgres(
         with conn.transaction():
             dialect = _PostgresDialect(conn, target.schema)
             dialect.prepare()
-            return _write_all(dialect, store, target, run_id, finished_at)
+            return _write_all(dialect, store, target, run_id, finished_at, governance)
     except psycopg.Error as exc:
         raise AIInventoryError(
             f"--to {target.display} (schema {target.schema}): {_first_line(exc)}; nothing was "
@@ -570,7 +586,12 @@ def _first_line(exc: Exception) -> str:
 
 
 def _write_all(
-    d: _Dialect, store: Store, target: SqlTarget, run_id: int, finished_at: str
+    d: _Dialect,
+    store: Store,
+    target: SqlTarget,
+    run_id: int,
+    finished_at: str,
+    governance: GovernanceRules | None,
 ) -> SqlExportResult:
     writer = _Writer(d)
     tables = _tables()
@@ -588,7 +609,7 @@ def _write_all(
     collected = _Collected()
     uc_table = tables["use_cases"]
     result.tables["use_cases"] = writer.sync(
-        uc_table, _inventory_rows(store, uc_table.columns, collected)
+        uc_table, _inventory_rows(store, uc_table.columns, collected, governance)
     )
     result.tables["records"] = writer.sync(
         tables["records"], (_record_row(r) for r in store.iter_records())

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from dataclasses import field as dc_field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -68,6 +69,11 @@ class Condition:
     field: str
     test: Test
     values: tuple[str, ...] = ()
+    _wanted: frozenset[str] = dc_field(default=frozenset(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Folded once here: every use case of every run is checked against it.
+        object.__setattr__(self, "_wanted", frozenset(_fold(v) for v in self.values))
 
     def holds(self, use_case: Mapping[str, Any]) -> bool:
         """Whether the use case passes this test."""
@@ -78,10 +84,9 @@ class Condition:
             return not has_value(value)
         given = value if isinstance(value, list) else [value]
         folded = {_fold(v) for v in given if has_value(v)}
-        wanted = {_fold(v) for v in self.values}
         if self.test == "one_of":
-            return bool(folded & wanted)
-        return bool(folded) and not folded & wanted
+            return not folded.isdisjoint(self._wanted)
+        return bool(folded) and folded.isdisjoint(self._wanted)
 
     def describe(self) -> str:
         """The condition in words, e.g. ``stage is deployed or pilot``."""

@@ -184,14 +184,14 @@ class Browser:
 
     # -- page -------------------------------------------------------------------------------
 
-    def open(self, url: str) -> None:
+    def open(self, url: str, timeout: float = 30) -> None:
         """Navigate and wait for the load event."""
         with self._lock:
             mark = len(self.events)
         reply = self.page("Page.navigate", url=url)
         if reply.get("errorText"):
             raise DevToolsError(f"navigate {url}: {reply['errorText']}")
-        self.wait_event("Page.loadEventFired", after=mark)
+        self.wait_event("Page.loadEventFired", after=mark, timeout=timeout)
 
     def evaluate(self, expression: str) -> Any:
         """The value of a JavaScript expression in the page (promises awaited)."""

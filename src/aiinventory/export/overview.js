@@ -80,6 +80,11 @@
     }
     var n = uc.r.length;
     if (n === 1) return { text: recordPlace(uc.r[0], short), original: null, record: uc.r[0] };
+    var v = uc.v[COL[col]];
+    if (v === null || v === "" || v === "unknown" || v === "not_assessed" ||
+        (Array.isArray(v) && !v.length)) {
+      return { text: "no source record gives a value", original: null, record: null };
+    }
     return { text: "combined from its " + n + " source records", original: null, record: null };
   }
 

@@ -18,13 +18,16 @@ import base64
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
 from importlib import resources
+from itertools import groupby
 from pathlib import Path
 from typing import Any
 
+from ..dedupe.survivorship import build_golden_record
 from ..governance import GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
-from ..schema import INVENTORY_COLUMNS
+from ..schema import INVENTORY_COLUMNS, RECORD_FIELDS
 from ..store import Store
 from ..time_in_stage import DepartmentTimeToDeploy, time_in_stage
 from .atomic import atomic_path
@@ -236,22 +239,47 @@ def _timeline(store: Store, rows: list[dict[str, Any]]) -> tuple[dict[str, Any],
     return summary, entries
 
 
-def build_overview_data(
-    store: Store, run_id: int, governance: GovernanceRules | None = None
-) -> dict[str, Any]:
-    """The page's data: the inventory as the other exports build it (``governance_flags``
-    from ``governance``, the shipped rules if None), each value with the source record it came
-    from, and the figures the page draws."""
-    # Imported here: outputs.py imports this module to write the page with the other files.
-    from .outputs import iter_inventory
+def _with_sources(
+    store: Store, inventory: list[dict[str, Any]]
+) -> Iterator[tuple[dict[str, Any], dict[str, str], list[dict[str, Any]]]]:
+    """Each inventory row with the record ID each value came from and the use case's records.
 
+    A use case of one record takes every value from it; for a merged one the survivorship rules
+    say which record gave each value (building only those golden records again: most use cases
+    have one record, and the rows already carry their governance flags)."""
+    by_id = {str(row.get("use_case_id")): row for row in inventory}
+    for use_case_id, records in groupby(store.iter_records(), key=lambda r: r["use_case_id"]):
+        group = list(records)
+        row = by_id.pop(use_case_id, None)
+        if len(group) == 1:
+            provenance = dict.fromkeys(RECORD_FIELDS, group[0]["record_id"])
+        else:
+            provenance = build_golden_record(use_case_id, group).provenance
+        if row is None:
+            # Not in the inventory file (only when the file is not this run's): show the use
+            # case as its records make it rather than leave it out.
+            row = build_golden_record(use_case_id, group).values
+        yield row, provenance, group
+    for row in by_id.values():
+        yield row, {}, []
+
+
+def build_overview_data(
+    store: Store,
+    run_id: int,
+    inventory: list[dict[str, Any]],
+    governance: GovernanceRules | None = None,
+) -> dict[str, Any]:
+    """The page's data: the inventory rows as exported (``inventory.json``'s objects), each
+    value with the source record it came from, and the figures the page draws; ``governance``
+    (the shipped rules if None) gives the rules' words."""
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     columns = tuple(INVENTORY_COLUMNS)
     collector = _Collector(columns)
     rows: list[dict[str, Any]] = []
-    for group, golden in iter_inventory(store, rules):
-        collector.add(golden.values, golden.provenance, group)
-        rows.append(golden.values)
+    for row, provenance, group in _with_sources(store, inventory):
+        collector.add(row, provenance, group)
+        rows.append(row)
     time_to_production, entries = _timeline(store, rows)
     for uc, stages in zip(collector.use_cases, entries, strict=True):
         if stages:
@@ -325,7 +353,9 @@ def render_overview(data: dict[str, Any]) -> str:
 def write_overview(
     store: Store, out: Path, run_id: int, governance: GovernanceRules | None = None
 ) -> None:
-    """Write ``overview.html`` into ``out`` (atomically, like every export)."""
-    page = render_overview(build_overview_data(store, run_id, governance))
+    """Write ``overview.html`` into ``out`` (atomically, like every export), from the
+    ``inventory.json`` just written there and the store's records."""
+    inventory = json.loads((out / "inventory.json").read_text(encoding="utf-8"))
+    page = render_overview(build_overview_data(store, run_id, inventory, governance))
     with atomic_path(out / OVERVIEW_FILE) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")

@@ -46,16 +46,26 @@ from .field_extraction import (
     table_records,
     update_phrases,
 )
+from .limits import MailLimits, check_message
 from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
 from .parsing import Attachment, ParsedMessage, parse_message
 from .reply_text import split_reply
-from .thread_builder import ThreadIndex, normalize_subject, scan_thread_facts
+from .thread_builder import ThreadIndex, header_block_end, normalize_subject, scan_thread_facts
 
-__all__ = ["MailCounts", "MessageSummary", "extract_mail", "inspect_mail", "is_maildir"]
+__all__ = [
+    "MailCounts",
+    "MailLimits",
+    "MessageSummary",
+    "extract_mail",
+    "inspect_mail",
+    "is_maildir",
+]
 
 #: Sources above this size keep their thread index in a temporary file instead of memory.
 _LARGE_SOURCE_BYTES = 8 << 20
 _SINGLE_MESSAGE_FORMATS = ("eml", "msg", "tnef")
+#: Notes about skipped attachments kept per source for run.json; the rest are only counted.
+_MAX_NOTES = 100
 
 
 @dataclass
@@ -72,6 +82,7 @@ class MailCounts:
     threads: int = 0
     repaired: int = 0  # messages whose charset or headers were repaired
     with_defects: int = 0  # messages with MIME defects (parsed anyway)
+    parts_skipped: int = 0  # attachments and parts not read because of a cap (MailLimits)
 
 
 @dataclass
@@ -108,6 +119,7 @@ def extract_mail(
     report: FileReport,
     counts: MailCounts | None = None,
     observe: Callable[[MessageSummary], None] | None = None,
+    limits: MailLimits | None = None,
 ) -> Iterator[SourceRecord | Reject]:
     """Read one mail file or maildir; every message becomes records, a counted skip or a reject.
 
@@ -120,7 +132,10 @@ def extract_mail(
         report: filled with the format and failure; ``report.mail`` gets the ``MailCounts``.
         counts: where to count messages (a new ``MailCounts`` if not given).
         observe: called with a summary of each message (used by ``inspect_mail``).
+        limits: caps on each message's size and structure (defaults: ``MailLimits()``); a
+            message over one is a ``too_large`` reject, an attachment over one is skipped.
     """
+    limits = limits or MailLimits()
     counts = counts if counts is not None else MailCounts()
     # FileReport has no mail field yet; the counts ride along until run.json reads them.
     setattr(report, "mail", counts)  # noqa: B010
@@ -138,20 +153,21 @@ def extract_mail(
     with ThreadIndex(large=large) as index:
         try:
             if fmt in _SINGLE_MESSAGE_FORMATS:
-                cached = list(iter_mail(path, fmt))
+                cached = list(iter_mail(path, fmt, limits))
                 items: Callable[[], Iterator[MailItem]] = lambda: iter(cached)  # noqa: E731
             else:
-                items = lambda: iter_mail(path, fmt)  # noqa: E731
+                items = lambda: iter_mail(path, fmt, limits)  # noqa: E731
             duplicates: set[int] = set()  # ordinals of repeated Message-IDs: few, kept in memory
             for item in items():
                 if item.raw is not None and not index.add(
-                    item.ordinal, scan_thread_facts(item.raw)
+                    item.ordinal, scan_thread_facts(item.raw, limits)
                 ):
                     duplicates.add(item.ordinal)
             counts.threads = index.thread_count()
             reader = _MailReader(
-                path, source_path, relative, mappings, normalizer, index, counts, observe
+                path, source_path, relative, mappings, normalizer, index, counts, observe, limits
             )
+            reader.notes = report.notes
             reader.duplicates = duplicates
             for item in items():
                 yield from reader.read(item)
@@ -240,7 +256,10 @@ class _MailReader:
         index: ThreadIndex,
         counts: MailCounts,
         observe: Callable[[MessageSummary], None] | None,
+        limits: MailLimits | None = None,
     ) -> None:
+        self.limits = limits or MailLimits()
+        self.notes: list[str] = []
         self.path = path
         self.source_path = source_path
         self.relative = relative
@@ -281,17 +300,22 @@ class _MailReader:
             reason, problem = item.problem or ("unreadable", "no bytes could be read")
             yield self._reject(item, None, None, reason, f"{item.locator}: {problem}")
             return
+        header_end = header_block_end(item.raw)
+        too_much = check_message(item.raw, self.limits, header_end)
+        if too_much is not None:
+            yield self._reject(item, None, None, "too_large", f"{item.locator}: {too_much}")
+            return
         if self.observe is None:
             # Most mail is not about a use case; plain-text mail with nothing a field or an
             # update could be read from is skipped before it is parsed.
             if item.ordinal in self.duplicates:
                 self._skip(item, None, None, "duplicate_message")
                 return
-            if _plainly_unrelated(item.raw, self.mappings):
+            if _plainly_unrelated(item.raw, header_end, self.mappings):
                 self._skip(item, None, None, "not_about_a_use_case")
                 return
         try:
-            parsed = parse_message(item.raw)
+            parsed = parse_message(item.raw, self.limits)
         except Exception as exc:
             yield self._reject(
                 item,
@@ -306,6 +330,7 @@ class _MailReader:
             self.counts.repaired += 1
         if parsed.defects:
             self.counts.with_defects += 1
+        yield from self._skipped_parts(item, parsed)
         found_thread = self.index.thread_of(parsed.message_id)
         if found_thread is None:
             thread_id = self.index.thread_of_ordinal(item.ordinal)
@@ -318,6 +343,25 @@ class _MailReader:
             self._skip(item, parsed, thread_id, "empty_message")
             return
         yield from self._extract(item, parsed, thread_id or "")
+
+    def _skipped_parts(
+        self, item: MailItem, parsed: ParsedMessage
+    ) -> Iterator[SourceRecord | Reject]:
+        """Parts a cap kept from being read: spreadsheets become rejects, the rest notes."""
+        if not parsed.skipped_parts:
+            return
+        where = _where(item, parsed)
+        self.counts.parts_skipped += len(parsed.skipped_parts)
+        for number, attachment in enumerate(parsed.attachments, 1):
+            if attachment.skipped is None or attachment.spreadsheet_suffix is None:
+                continue
+            shown = _display_name(attachment.filename, number, attachment.spreadsheet_suffix)
+            yield self._reject(
+                item, parsed, None, "too_large", f"{where}: {attachment.skipped}", sheet=shown
+            )
+        for words in parsed.skipped_parts:
+            if len(self.notes) < _MAX_NOTES:
+                self.notes.append(f"{where}: {words}")
 
     def _extract(
         self, item: MailItem, parsed: ParsedMessage, thread_id: str
@@ -593,11 +637,14 @@ class _MailReader:
         thread_id: str | None,
         reason: str,
         message: str,
+        sheet: str | None = None,
     ) -> Reject:
         self.counts.rejects += 1
-        self._observe(item, parsed, thread_id, f"rejected:{reason}", [])
+        if sheet is None:
+            self._observe(item, parsed, thread_id, f"rejected:{reason}", [])
         return Reject(
             source_path=self.source_path,
+            sheet=sheet,
             message_id=parsed.message_id if parsed else None,
             reason_code=reason,
             message=message,
@@ -640,16 +687,15 @@ class _MailReader:
 _NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tnef", b"rfc822")
 
 
-def _plainly_unrelated(raw: bytes, mappings: Mappings) -> bool:
+def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:
     """A single-part plain-text message with no labelled field and no update wording."""
-    ends = [e for e in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if e != -1]
-    if not ends:
+    if header_end == -1:
         return False
-    end = min(ends)
-    head = raw[:end].lower()
+    head = raw[:header_end].lower()
     if any(marker in head for marker in _NOT_PLAIN):
         return False
-    text = raw[end:].decode("utf-8", "replace")
+    body = raw[header_end:]
+    text = body.decode("ascii") if body.isascii() else body.decode("utf-8", "replace")
     if may_mention_a_change(text):
         return False
     return not labelled_fields(text, mappings)

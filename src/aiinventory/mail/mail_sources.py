@@ -21,6 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+from .limits import MailLimits
 from .parsing import (
     SPREADSHEET_ATTACHMENT_SUFFIXES,
     MissingExtraError,
@@ -121,18 +122,26 @@ def detect_mail_format(path: Path) -> str:
     )
 
 
-def iter_mail(path: Path, fmt: str) -> Iterator[MailItem]:
+def iter_mail(path: Path, fmt: str, limits: MailLimits | None = None) -> Iterator[MailItem]:
     """The messages of a mail source in their stored order.
+
+    A message over ``limits.max_message_bytes`` comes as an item without bytes whose
+    ``problem`` says so: its bytes are never held in memory.
 
     Raises:
         MailFormatError: the source as a whole cannot be read (a missing extra, a broken PST).
     """
+    cap = (limits or MailLimits()).max_message_bytes
     if fmt == "eml":
-        yield MailItem(1, "the message", raw=path.read_bytes())
+        size = path.stat().st_size
+        if size > cap:
+            yield MailItem(1, "the message", problem=_too_large(size, cap))
+        else:
+            yield MailItem(1, "the message", raw=path.read_bytes())
     elif fmt == "mbox":
-        yield from _iter_mbox(path)
+        yield from _iter_mbox(path, cap)
     elif fmt == "maildir":
-        yield from _iter_maildir(path)
+        yield from _iter_maildir(path, cap)
     elif fmt == "msg":
         yield _msg_item(path)
     elif fmt == "pst":
@@ -143,13 +152,18 @@ def iter_mail(path: Path, fmt: str) -> Iterator[MailItem]:
         raise MailFormatError("unsupported_format", f"{fmt} is not a mail format we read")
 
 
-def _iter_mbox(path: Path) -> Iterator[MailItem]:
-    """Split an mbox at its ``From `` lines, reading 1 MB at a time."""
+def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
+    """Split an mbox at its ``From `` lines, reading 1 MB at a time.
+
+    A message longer than ``cap`` bytes is not kept: its bytes are dropped as they are read,
+    and it comes out as an item saying it is too large.
+    """
     ordinal = 0
     with path.open("rb") as fh:
         buffer = b""
         offset = 0  # file offset of buffer[0]
         start: int | None = None  # start of the current message in buffer
+        dropping: int | None = None  # file offset of a message over the cap, being skipped
         eof = False
         while not eof:
             chunk = fh.read(_CHUNK)
@@ -160,13 +174,22 @@ def _iter_mbox(path: Path) -> Iterator[MailItem]:
             search_from = 0 if start is None else start + 1
             while True:
                 if start is None:
-                    if buffer.startswith(b"From "):
+                    if dropping is None and offset == 0 and buffer.startswith(b"From "):
                         start = 0
                         search_from = 1
                         continue
                     found = buffer.find(b"\nFrom ", search_from)
                     if found == -1:
                         break
+                    if dropping is not None:
+                        ordinal += 1
+                        size = offset + found + 1 - dropping
+                        yield MailItem(
+                            ordinal,
+                            f"message {ordinal} at byte {dropping}",
+                            problem=_too_large(size, cap),
+                        )
+                        dropping = None
                     start = found + 1
                     search_from = start + 1
                     continue
@@ -181,13 +204,33 @@ def _iter_mbox(path: Path) -> Iterator[MailItem]:
                 offset += start
                 buffer = buffer[start:]
                 start = 0
-            elif start is None and len(buffer) > 5:
-                # Text before the first From line is not mail; keep only a possible line start.
+            if start is not None and len(buffer) > cap and not eof:
+                # The current message is over the cap: drop what is read of it, keeping the
+                # last bytes so that a From line split across two reads is still found.
+                dropping = offset
+                start = None
+            if start is None and len(buffer) > 5:
+                # Text before the first From line (or of a dropped message) is not kept.
                 offset += len(buffer) - 5
                 buffer = buffer[-5:]
-        if start is not None and buffer[start:].strip():
+        if dropping is not None:
             ordinal += 1
-            yield _mbox_item(ordinal, offset + start, buffer[start:])
+            yield MailItem(
+                ordinal,
+                f"message {ordinal} at byte {dropping}",
+                problem=_too_large(offset + len(buffer) - dropping, cap),
+            )
+        elif start is not None and buffer[start:].strip():
+            if len(buffer) - start > cap:
+                ordinal += 1
+                yield MailItem(
+                    ordinal,
+                    f"message {ordinal} at byte {offset + start}",
+                    problem=_too_large(len(buffer) - start, cap),
+                )
+            else:
+                ordinal += 1
+                yield _mbox_item(ordinal, offset + start, buffer[start:])
 
 
 def _mbox_item(ordinal: int, offset: int, block: bytes) -> MailItem:
@@ -199,7 +242,16 @@ def _mbox_item(ordinal: int, offset: int, block: bytes) -> MailItem:
     return MailItem(ordinal, f"message {ordinal} at byte {offset}", raw=raw)
 
 
-def _iter_maildir(folder: Path) -> Iterator[MailItem]:
+def _too_large(size: int, cap: int) -> tuple[str, str]:
+    return (
+        "too_large",
+        f"the message is {size / (1024 * 1024):,.1f} MB, over the cap of "
+        f"{cap / (1024 * 1024):,.0f} MB (MailLimits.max_message_bytes); it was not read: save "
+        "its attachments on their own and import those, or raise the cap",
+    )
+
+
+def _iter_maildir(folder: Path, cap: int) -> Iterator[MailItem]:
     ordinal = 0
     for sub in ("new", "cur"):
         entries = sorted(
@@ -209,6 +261,10 @@ def _iter_maildir(folder: Path) -> Iterator[MailItem]:
             ordinal += 1
             locator = f"{sub}/{entry.name}"
             try:
+                size = entry.stat().st_size
+                if size > cap:
+                    yield MailItem(ordinal, locator, problem=_too_large(size, cap))
+                    continue
                 yield MailItem(ordinal, locator, raw=entry.read_bytes())
             except OSError as exc:
                 yield MailItem(

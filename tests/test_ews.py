@@ -89,6 +89,9 @@ class RecordedExchange:
             m.find(f".//{T}ItemId").get("Id"): m  # type: ignore[union-attr]
             for m in envelope.iter(f"{M}GetItemResponseMessage")
         }
+        busy = ET.parse(FIXTURES / "GetItem-server-busy.xml").getroot()
+        self._busy_message = next(busy.iter(f"{M}GetItemResponseMessage"))
+        self.busy_once: set[str] = set()  # items answered once with ErrorServerBusy (HTTP 200)
 
     def operations(self, name: str) -> list[str]:
         return [detail for op, detail in self.calls if op == name]
@@ -154,7 +157,11 @@ class RecordedExchange:
         for child in list(messages):
             messages.remove(child)
         for item_id in ids:
-            messages.append(copy.deepcopy(self._getitem_messages[item_id]))
+            if _name_of(item_id) in self.busy_once:
+                self.busy_once.discard(_name_of(item_id))
+                messages.append(copy.deepcopy(self._busy_message))
+            else:
+                messages.append(copy.deepcopy(self._getitem_messages[item_id]))
         return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(envelope)
 
 
@@ -555,3 +562,23 @@ def test_an_import_of_the_ews_url_gives_records_sourced_from_the_url(
     for path in out.rglob("*"):
         if path.is_file():
             assert CANARY.encode() not in path.read_bytes(), path
+
+
+def test_a_server_busy_half_way_through_a_getitem_answer_stores_every_message_under_its_own_key(
+    exchange: RecordedExchange, tmp_path: Path
+) -> None:
+    # The answer carries ocr, then ErrorServerBusy for clauses: exchangelib has already handed
+    # over ocr when it backs off and asks again for all three.
+    exchange.busy_once.add("clauses")
+    sleeps: list[float] = []
+    connector, filters = _connector(sleeps=sleeps)
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    assert len(sleeps) == 1
+    assert exchange.operations("GetItem") == ["ocr,clauses,lunch", "ocr,clauses,lunch"]
+    assert stats.fetched == 3
+    for name in ("ocr", "clauses", "lunch"):
+        stored = mirror.root / "cur" / mirror.file_name(f"ews:{ITEMS[name]}")
+        assert stored.read_bytes() == MIME_BY_NAME[name], name

@@ -535,12 +535,22 @@ class EwsConnector:
         from exchangelib.errors import ErrorItemNotFound
 
         ids = [(item_id, change_key) for _key, item_id, change_key in pending]
-        results = account.fetch(ids=ids, folder=folder, only_fields=["mime_content"])
-        for (key, _id, _ck), result in zip(pending, results, strict=True):
+        # When the server turns busy half-way through an answer (an ErrorServerBusy response
+        # message), exchangelib backs off and sends the request again, after handing over the
+        # items it had already read: those come twice, and the last len(ids) results are the
+        # complete answer. So the results are collected before they are paired with the keys.
+        results = list(account.fetch(ids=ids, folder=folder, only_fields=["mime_content"]))
+        results = results[len(results) - len(ids) :]
+        for (key, item_id, _ck), result in zip(pending, results, strict=True):
             if isinstance(result, ErrorItemNotFound):
                 yield key, None
             elif isinstance(result, Exception):
                 raise result
+            elif result.id != item_id:
+                raise ConnectorError(
+                    f"{self.label}: the server answered GetItem out of order (asked for "
+                    f"{item_id[-12:]}, got {str(result.id)[-12:]}); run the sync again"
+                )
             else:
                 raw = result.mime_content
                 yield key, raw if isinstance(raw, bytes) else None

@@ -383,7 +383,8 @@ def _write_time_in_stage_sheet(workbook: Any, bold: Any, timeline: TimeInStage) 
     notes = [
         [
             "Median days from idea (or the earliest stage before deployment) to deployed, over the "
-            "use cases with both dates; 'recorded' counts those whose two dates are both recorded "
+            "use cases with both dates whose deployment was recorded or seen (not only 'on or "
+            "before'): 'measured'. 'recorded': how many of those have both dates recorded "
             "milestones (date_initiated, date_deployed) rather than seen in dated evidence."
         ],
     ]

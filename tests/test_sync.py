@@ -296,3 +296,40 @@ def _changes(out: Path) -> list[tuple[object, ...]]:
     wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
     rows = list(wb["Changes"].iter_rows(values_only=True))[1:]
     return [(r[0], r[1], r[3], r[4], r[5]) for r in rows]
+
+
+def test_first_run_of_many_use_cases_says_so_in_one_changes_row(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.export import outputs
+
+    drive, config = site
+    monkeypatch.setattr(outputs, "FIRST_RUN_LISTED", 10)  # the site has 20 use cases
+    first = run_sync(config)
+    assert first.summary.counts["use_cases_new"] == 20
+    wb = openpyxl.load_workbook(first.out_dir / "inventory.xlsx", read_only=True)
+    rows = list(wb["Changes"].iter_rows(values_only=True))[1:]
+    assert len(rows) == 1 and rows[0][0] == "new" and rows[0][1] is None
+    assert "all 20 use cases: the first run" in str(rows[0][2])
+    # Later runs list each change, however many there are.
+    later = [
+        "Warehouse pick routing",
+        "Meeting minutes drafts",
+        "Supplier risk radar",
+        "Tax code lookup",
+        "Fleet maintenance forecast",
+        "Parking permit triage",
+        "Energy usage anomalies",
+        "Legal hold finder",
+        "Grant eligibility checker",
+        "Menu demand planner",
+        "Badge photo matching",
+        "Audit sample selection",
+    ]
+    for j, name in enumerate(later):
+        write_workbook(
+            drive / "dept9" / f"new{j}.xlsx", {"Tracker": [["Use case", "Status"], [name, "Idea"]]}
+        )
+    second = run_sync(config)
+    new = [c for c in _changes(second.out_dir) if c[0] == "new"]
+    assert second.summary.counts["use_cases_new"] == len(new) == 12

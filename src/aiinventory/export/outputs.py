@@ -246,9 +246,29 @@ def write_outputs(
     return counts
 
 
+#: On a first run every use case is new; the Changes sheet lists them up to this many, and
+#: beyond it says how many there are in one row (the Inventory sheet lists them all).
+FIRST_RUN_LISTED = 1_000
+
+
 def _change_rows(store: Store, run_id: int, counts: ExportCounts) -> Iterator[list[Any]]:
     tally = {"new": 0, "changed": 0, "gone": 0, "merged": 0}
-    for kind, use_case_id, old, new in store.changes():
+    compared = any(r["finished_at"] for r in store.runs() if r["run_id"] != run_id)
+    if not compared and counts.use_cases > FIRST_RUN_LISTED:
+        # No completed run to compare with: everything is new, and 100,000 rows saying so
+        # would bury the one thing to say.
+        tally["new"] = counts.use_cases
+        yield [
+            "new",
+            "",
+            f"all {counts.use_cases:,} use cases: the first run, so there is nothing to compare "
+            "with; the Inventory sheet lists them",
+            "",
+            "",
+            "",
+        ]
+    changes = store.changes() if tally["new"] == 0 else iter(())
+    for kind, use_case_id, old, new in changes:
         tally[kind] += 1
         before = json.loads(old) if old else {}
         after = json.loads(new) if new else {}

@@ -564,3 +564,14 @@ def test_the_mirror_gives_the_records_an_exported_maildir_of_the_same_messages_g
     from_files = records(exported, tmp_path / "b")
     assert len(from_server) == 2
     assert from_server == from_files
+
+
+def test_a_malformed_page_is_reported_not_crashed_on(graph: RecordedGraph, tmp_path: Path) -> None:
+    graph.interruptions["delta"] = [
+        (200, {}, b'{"value": [{"subject": "no id"}], "@odata.deltaLink": "x"}')
+    ]
+    connector, filters = _connector()
+    mirror = MailMirror(tmp_path / "mirror")
+    with pytest.raises(ConnectorError, match="without the expected fields"):
+        connector.sync(mirror, filters)
+    assert mirror.state("Inbox") is None

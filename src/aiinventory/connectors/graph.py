@@ -346,6 +346,13 @@ class GraphConnector:
             raise ConnectorError(
                 f"{self.label}: Microsoft Graph failed: {describe_network_error(str(exc))}"
             ) from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            # A page or folder without the fields Graph documents: report it, do not crash the run.
+            raise ConnectorError(
+                f"{self.label}: Microsoft Graph sent an answer without the expected fields "
+                f"({type(exc).__name__}: {redact(str(exc))[:100]}); run the sync again, and "
+                "report it if it persists"
+            ) from None
         finally:
             if self._session is None:
                 session.close()

@@ -65,21 +65,24 @@ class Dovecot:
     process: subprocess.Popen[bytes]
     host: str = "127.0.0.1"
     _users: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
+    password: str = ""
+    user_count: int = 0
     passwords: dict[str, str] = field(default_factory=dict)
 
     @property
     def config(self) -> Path:
         return self.root / "dovecot.conf"
 
-    def add_user(self, password: str, name: str | None = None) -> str:
-        """A new user with an empty maildir; returns the login."""
-        user = name or f"user{next(self._users)}"
+    def add_user(self) -> str:
+        """A fresh user with an empty maildir (created with the server); returns the login."""
+        number = next(self._users)
+        if number > self.user_count:
+            raise RuntimeError(f"all {self.user_count} users are taken; start with more")
+        user = f"user{number}"
         home = self.root / "home" / user
         (home / "Maildir").mkdir(parents=True, exist_ok=True)
         self.own(home)
-        with (self.root / "passwd").open("a", encoding="utf-8") as fh:
-            fh.write(f"{user}:{{PLAIN}}{password}::::\n")
-        self.passwords[user] = password
+        self.passwords[user] = self.password
         return user
 
     def maildir(self, user: str) -> Path:
@@ -196,8 +199,10 @@ def _certificate(root: Path) -> tuple[Path, Path]:
     return cert, key
 
 
-def start_dovecot() -> Dovecot:
-    """Start Dovecot on free loopback ports; the caller stops it.
+def start_dovecot(password: str, users: int = 40) -> Dovecot:
+    """Start Dovecot on free loopback ports with ``users`` users (user1…) sharing a password.
+
+    The caller stops it.
 
     Raises:
         ServerMissing: Dovecot is not installed.
@@ -210,7 +215,12 @@ def start_dovecot() -> Dovecot:
     cert, key = _certificate(root)
     for sub in ("run", "state", "home"):
         (root / sub).mkdir()
-    (root / "passwd").write_text("", encoding="utf-8")
+    # Every user is there from the start: Dovecot notices a changed passwd-file only by its
+    # modification time, too coarse for users added one after the other.
+    (root / "passwd").write_text(
+        "".join(f"user{n}:{{PLAIN}}{password}::::\n" for n in range(1, users + 1)),
+        encoding="utf-8",
+    )
     if os.geteuid() == 0:
         internal = _user_id("dovecot")
         login = _user_id("dovenull")
@@ -268,7 +278,10 @@ service anvil {{
         process = subprocess.Popen(
             [str(DOVECOT), "-F", "-c", str(root / "dovecot.conf")], stdout=out, stderr=out
         )
-    server = Dovecot(root, imap_port, imaps_port, cert, mail.pw_uid, mail.pw_gid, process)
+    server = Dovecot(
+        root, imap_port, imaps_port, cert, mail.pw_uid, mail.pw_gid, process, password=password
+    )
+    server.user_count = users
     deadline = time.monotonic() + 15
     while True:
         try:

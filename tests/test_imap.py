@@ -33,7 +33,7 @@ def dovecot() -> Iterator[Dovecot]:
         if os.environ.get(REQUIRE_ENV) == "1":
             pytest.fail(f"{DOVECOT} is missing and {REQUIRE_ENV}=1: install dovecot-imapd")
         pytest.skip(f"{DOVECOT} is not installed")
-    server = start_dovecot()
+    server = start_dovecot(PASSWORD)
     yield server
     server.stop()
 
@@ -42,7 +42,7 @@ def dovecot() -> Iterator[Dovecot]:
 def mailbox(dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch) -> str:
     """A fresh Dovecot user whose password is in AIINVENTORY_IMAP_PASSWORD."""
     monkeypatch.setenv("AIINVENTORY_IMAP_PASSWORD", PASSWORD)
-    return dovecot.add_user(PASSWORD)
+    return dovecot.add_user()
 
 
 INTAKE = (

@@ -23,6 +23,7 @@ import fnmatch
 import logging
 import ssl
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from email.header import decode_header, make_header
 from email.utils import parseaddr
 from pathlib import Path
@@ -43,7 +44,7 @@ log = logging.getLogger(__name__)
 
 #: Messages per FETCH: large enough to keep the connection busy, small enough that an
 #: interrupted sync loses little and memory stays bounded (a batch is held until stored).
-DEFAULT_BATCH = 250
+DEFAULT_BATCH = 500
 _GLOB_CHARS = frozenset("*?[")
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]"
 
@@ -369,20 +370,33 @@ class ImapConnector:
         stats.filtered += len(skipped)
         total = len(to_fetch)
         done = 0
-        for batch_no, batch in enumerate(_chunks(to_fetch, self.batch_size), start=1):
-            response = client.fetch(batch, ["BODY.PEEK[]"])
+
+        def store(batch_no: int, batch: list[int], response: dict[int, Any]) -> None:
+            nonlocal done
+            stored: dict[int, tuple[str, bytes]] = {}
             for uid in batch:
                 raw = response.get(uid, {}).get(b"BODY[]")
-                if raw is None:
-                    continue  # expunged while we were syncing; the next sync confirms it
-                mirror.put(key(uid), bytes(raw))
-                held.add(uid)
-                stats.fetched += 1
+                if raw is not None:  # None: expunged meanwhile; the next sync confirms it
+                    stored[uid] = (key(uid), bytes(raw))
+            mirror.put_many(stored.values())
+            held.update(stored)
+            stats.fetched += len(stored)
             done += len(batch)
             failpoints.reached("imap_batch_stored", batch_no)
             save(complete=False)
             if progress is not None:
                 progress(done, total, folder)
+
+        # The next batch comes over the network while the last one is written to disk.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer") as writer:
+            pending: Future[None] | None = None
+            for batch_no, batch in enumerate(_chunks(to_fetch, self.batch_size), start=1):
+                response = client.fetch(batch, ["BODY.PEEK[]"])
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(store, batch_no, batch, response)
+            if pending is not None:
+                pending.result()
         save(complete=True)
         return {mirror.file_name(key(uid)) for uid in held}
 

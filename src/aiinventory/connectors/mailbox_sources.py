@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from ..clock import stable_hash
 from ..errors import ConfigError, ConnectorError
 from .credentials import CredentialSettings, load_credentials, redact
-from .files import FileItem, discover_files
+from .files import FileItem
 from .mailbox import ConnectorStats, MailboxConnector, MailboxProgress, MailMirror
 from .mailbox_urls import MailboxURL, parse_mailbox_url
 
@@ -33,6 +33,7 @@ __all__ = [
     "inspect_mailbox",
     "mailbox_items",
     "mirror_folder",
+    "mirror_item",
     "open_connector",
     "sync_mailbox",
 ]
@@ -76,6 +77,16 @@ def open_connector(
     cls = getattr(module, class_name)
     connector: MailboxConnector = cls(url, load_credentials(url, credentials))
     return connector
+
+
+def mirror_item(root: Path, label: str) -> FileItem:
+    """A mirror as the maildir item the mail pipeline reads, named by its URL.
+
+    Its fingerprint comes from the mirror (no stat of every message), so an unchanged mailbox
+    costs next to nothing to recognise as unchanged.
+    """
+    size, mtime_ns = MailMirror(root).fingerprint()
+    return FileItem(root.resolve(), label, Path("."), "email", size, mtime_ns, False)
 
 
 @dataclass
@@ -169,8 +180,7 @@ def mailbox_items(
             why = outcome.error.removeprefix(f"{url.label}: ")
             problems.append((url.label, f"mailbox not synced: {why}{kept}"))
         if outcome.has_mirror:
-            found, _ = discover_files([outcome.mirror], label=url.label)
-            items.extend(found)
+            items.append(mirror_item(outcome.mirror, url.label))
     return items, problems, counts
 
 

@@ -89,9 +89,8 @@ class RecordedExchange:
             m.find(f".//{T}ItemId").get("Id"): m  # type: ignore[union-attr]
             for m in envelope.iter(f"{M}GetItemResponseMessage")
         }
-        busy = ET.parse(FIXTURES / "GetItem-server-busy.xml").getroot()
-        self._busy_message = next(busy.iter(f"{M}GetItemResponseMessage"))
-        self.busy_once: set[str] = set()  # items answered once with ErrorServerBusy (HTTP 200)
+        # Items answered once with a recorded error response message (HTTP 200), by fixture.
+        self.error_once: dict[str, str] = {}
 
     def operations(self, name: str) -> list[str]:
         return [detail for op, detail in self.calls if op == name]
@@ -157,9 +156,10 @@ class RecordedExchange:
         for child in list(messages):
             messages.remove(child)
         for item_id in ids:
-            if _name_of(item_id) in self.busy_once:
-                self.busy_once.discard(_name_of(item_id))
-                messages.append(copy.deepcopy(self._busy_message))
+            fixture = self.error_once.pop(_name_of(item_id), None)
+            if fixture is not None:
+                error = ET.parse(FIXTURES / fixture).getroot()
+                messages.append(next(error.iter(f"{M}GetItemResponseMessage")))
             else:
                 messages.append(copy.deepcopy(self._getitem_messages[item_id]))
         return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(envelope)
@@ -569,7 +569,7 @@ def test_a_server_busy_half_way_through_a_getitem_answer_stores_every_message_un
 ) -> None:
     # The answer carries ocr, then ErrorServerBusy for clauses: exchangelib has already handed
     # over ocr when it backs off and asks again for all three.
-    exchange.busy_once.add("clauses")
+    exchange.error_once["clauses"] = "GetItem-server-busy.xml"
     sleeps: list[float] = []
     connector, filters = _connector(sleeps=sleeps)
     mirror = MailMirror(tmp_path / "mirror")
@@ -582,3 +582,29 @@ def test_a_server_busy_half_way_through_a_getitem_answer_stores_every_message_un
     for name in ("ocr", "clauses", "lunch"):
         stored = mirror.root / "cur" / mirror.file_name(f"ews:{ITEMS[name]}")
         assert stored.read_bytes() == MIME_BY_NAME[name], name
+
+
+def test_a_message_the_server_cannot_convert_is_asked_for_again_on_the_next_sync(
+    exchange: RecordedExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    exchange.error_once["lunch"] = "GetItem-conversion-failed.xml"
+    connector, filters = _connector()
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    assert stats.fetched == 2
+    assert "ErrorMimeContentConversionFailed" in caplog.text
+    state = mirror.state("Inbox")
+    assert state is not None and list(state["unreadable"]) == [f"ews:{ITEMS['lunch']}"]
+
+    exchange.calls.clear()
+    stats = connector.sync(mirror, filters)
+
+    assert exchange.operations("GetItem") == ["lunch"]
+    assert stats.fetched == 1
+    assert _mirror_contents(mirror) == {
+        mirror.file_name(f"ews:{ITEMS[n]}"): MIME_BY_NAME[n] for n in ("ocr", "clauses", "lunch")
+    }
+    state = mirror.state("Inbox")
+    assert state is not None and state["unreadable"] == {}

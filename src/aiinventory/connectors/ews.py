@@ -441,12 +441,12 @@ class EwsConnector:
         if reason:
             stats.full_resyncs.append(f"{name}: {reason}")
         try:
-            new_state, keys = self._sync_changes(
+            new_state, keys, unreadable = self._sync_changes(
                 account, folder, name, sync_state, saved, mirror, filters, stats, progress
             )
         except ErrorInvalidSyncStateData:
             stats.full_resyncs.append(f"{name}: the server no longer accepts the saved sync state")
-            new_state, keys = self._sync_changes(
+            new_state, keys, unreadable = self._sync_changes(
                 account, folder, name, None, saved, mirror, filters, stats, progress
             )
         mirror.set_state(
@@ -458,6 +458,7 @@ class EwsConnector:
                 "filters": fingerprint,
                 "sync_state": new_state,
                 "keys": keys,
+                "unreadable": unreadable,
             },
         )
         return keys
@@ -473,14 +474,31 @@ class EwsConnector:
         filters: MailFilters,
         stats: ConnectorStats,
         progress: MailboxProgress | None,
-    ) -> tuple[str, list[str]]:
-        ledger = FolderLedger(mirror, saved.get("keys", []), from_scratch=sync_state is None)
+    ) -> tuple[str, list[str], dict[str, list[str]]]:
+        from_scratch = sync_state is None
+        ledger = FolderLedger(mirror, saved.get("keys", []), from_scratch=from_scratch)
         pending: list[tuple[str, str, str]] = []  # (key, item id, change key)
+        # Messages the server listed but could not hand over as MIME (a corrupt item, one too
+        # large): kept with the state and asked for again on every sync, so none is lost.
+        unreadable: dict[str, list[str]] = {} if from_scratch else _unreadable(saved)
         done = 0
 
         def flush() -> None:
             nonlocal done
-            for key, raw in self._fetch_mime(account, folder, pending):
+            for key, raw, problem in self._fetch_mime(account, folder, pending):
+                if problem is not None:
+                    item_id, change_key = next((i, c) for k, i, c in pending if k == key)
+                    unreadable[key] = [item_id, change_key, problem]
+                    log.warning(
+                        "%s: %s: message …%s cannot be read (%s); it is asked for again on the "
+                        "next sync",
+                        self.label,
+                        name,
+                        item_id[-12:],
+                        problem,
+                    )
+                    continue
+                unreadable.pop(key, None)
                 if raw is None:
                     continue  # gone since it was listed; the next sync reports the deletion
                 mirror.put(key, raw)
@@ -490,6 +508,11 @@ class EwsConnector:
                 if progress is not None:
                     progress(done, None, name)
             pending.clear()
+
+        for key, (item_id, change_key, _problem) in list(unreadable.items()):
+            pending.append((key, item_id, change_key))
+            if len(pending) >= self._fetch_batch:
+                flush()
 
         changes = folder.sync_items(
             sync_state=sync_state,
@@ -519,20 +542,23 @@ class EwsConnector:
                     pending.append((key, item.id, item.changekey))
                     if len(pending) >= self._fetch_batch:
                         flush()
-            elif change_type == "delete" and ledger.removed(f"ews:{item.id}"):
-                stats.removed += 1
+            elif change_type == "delete":
+                unreadable.pop(f"ews:{item.id}", None)
+                if ledger.removed(f"ews:{item.id}"):
+                    stats.removed += 1
         flush()
         # sync_items sets the folder's new state only when its generator is exhausted.
         new_state = folder.item_sync_state
         stats.removed += ledger.finish()
-        return str(new_state), ledger.keys()
+        return str(new_state), ledger.keys(), unreadable
 
     def _fetch_mime(
         self, account: Any, folder: Any, pending: list[tuple[str, str, str]]
-    ) -> Iterator[tuple[str, bytes | None]]:
+    ) -> Iterator[tuple[str, bytes | None, str | None]]:
+        """(key, MIME or None when the item is gone, why it cannot be read or None)."""
         if not pending:
             return
-        from exchangelib.errors import ErrorItemNotFound
+        from exchangelib.errors import ErrorItemNotFound, ResponseMessageError
 
         ids = [(item_id, change_key) for _key, item_id, change_key in pending]
         # When the server turns busy half-way through an answer (an ErrorServerBusy response
@@ -543,7 +569,10 @@ class EwsConnector:
         results = results[len(results) - len(ids) :]
         for (key, item_id, _ck), result in zip(pending, results, strict=True):
             if isinstance(result, ErrorItemNotFound):
-                yield key, None
+                yield key, None, None
+            elif isinstance(result, ResponseMessageError):
+                # One item's error (ErrorMimeContentConversionFailed, ErrorCorruptData, …).
+                yield key, None, f"{type(result).__name__}: {redact(str(result))[:120]}"
             elif isinstance(result, Exception):
                 raise result
             elif result.id != item_id:
@@ -551,9 +580,10 @@ class EwsConnector:
                     f"{self.label}: the server answered GetItem out of order (asked for "
                     f"{item_id[-12:]}, got {str(result.id)[-12:]}); run the sync again"
                 )
+            elif not isinstance(result.mime_content, bytes) or not result.mime_content:
+                yield key, None, "the server sent no MIME content"
             else:
-                raw = result.mime_content
-                yield key, raw if isinstance(raw, bytes) else None
+                yield key, result.mime_content, None
 
 
 def _drop_unlisted(
@@ -565,6 +595,18 @@ def _drop_unlisted(
     for folder in mirror.state_folders():
         if folder not in folders:
             mirror.clear_state(folder)
+
+
+def _unreadable(saved: dict[str, Any]) -> dict[str, list[str]]:
+    """The saved list of messages the server could not hand over, checked for shape."""
+    found = saved.get("unreadable")
+    if not isinstance(found, dict):
+        return {}
+    return {
+        str(key): [str(v) for v in value]
+        for key, value in found.items()
+        if isinstance(value, list) and len(value) == 3
+    }
 
 
 def _as_datetime(value: Any) -> datetime | None:

@@ -83,6 +83,7 @@ class RecordedGraph:
         self.expired: set[tuple[str, str]] = set()
         self.killed_at: set[tuple[str, str] | None] = set()
         self.expire_once: set[tuple[str, str]] = set()
+        self.error_once: dict[str, Reply] = {}  # message name -> one answer to its $value
         self.token_reply: Reply = (200, {}, (FIXTURES / "token.json").read_bytes())
 
     def kinds(self, kind: str) -> list[str]:
@@ -116,6 +117,8 @@ class RecordedGraph:
         if kind == "$value":
             message_id = path.split("/")[2]
             name = next(n for n, i in ITEMS.items() if i == message_id)
+            if name in self.error_once:
+                return self._reply(context, "$value", self.error_once.pop(name))
             self.calls.append(("$value", name))
             context.headers["Content-Type"] = "text/plain"
             return MIME[name]
@@ -449,7 +452,7 @@ def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
     assert CANARY in graph.token_requests[0].text
 
     errors = []
-    for kind, status in (("folder", 403), ("delta", 500), ("$value", 400), ("token", 401)):
+    for kind, status in (("folder", 403), ("delta", 500), ("$value", 403), ("token", 401)):
         if kind == "token":
             graph.token_reply = (401, {}, (FIXTURES / "token-invalid-client.json").read_bytes())
         else:
@@ -575,3 +578,28 @@ def test_a_malformed_page_is_reported_not_crashed_on(graph: RecordedGraph, tmp_p
     with pytest.raises(ConnectorError, match="without the expected fields"):
         connector.sync(mirror, filters)
     assert mirror.state("Inbox") is None
+
+
+def test_a_message_graph_will_not_hand_over_is_asked_for_again_on_the_next_sync(
+    graph: RecordedGraph, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    failed = b'{"error":{"code":"ErrorInternalServerError","message":"An internal server error occurred. The operation failed."}}'
+    graph.error_once["lunch"] = (500, {}, failed)
+    connector, filters = _connector()
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    assert stats.fetched == 2
+    assert "HTTP 500 ErrorInternalServerError" in caplog.text
+    state = mirror.state("Inbox")
+    assert state is not None and state["unreadable"] == {f"graph:{ITEMS['lunch']}": ITEMS["lunch"]}
+
+    graph.calls.clear()
+    stats = connector.sync(mirror, filters)
+
+    assert graph.kinds("$value") == ["lunch"]
+    assert stats.fetched == 1
+    assert _mirror_contents(mirror) == _mime("ocr", "clauses", "lunch")
+    state = mirror.state("Inbox")
+    assert state is not None and state["unreadable"] == {}

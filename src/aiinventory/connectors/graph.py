@@ -118,6 +118,10 @@ class _Gone(Exception):
     """The message asked for no longer exists."""
 
 
+class _Unreadable(Exception):
+    """Graph would not hand over this one message (the text says why)."""
+
+
 class GraphConnector:
     """An Exchange Online mailbox, synced folder by folder into a :class:`MailMirror`.
 
@@ -422,7 +426,7 @@ class GraphConnector:
         if reason:
             stats.full_resyncs.append(f"{name}: {reason}")
         try:
-            new_link, keys = self._sync_changes(
+            new_link, keys, unreadable = self._sync_changes(
                 session, folder_id, name, delta_link, saved, mirror, filters, stats, progress
             )
         except _Expired:
@@ -431,7 +435,7 @@ class GraphConnector:
             why = "the saved delta" if delta_link else "the paging link of the first sync"
             stats.full_resyncs.append(f"{name}: the server no longer knows {why}")
             try:
-                new_link, keys = self._sync_changes(
+                new_link, keys, unreadable = self._sync_changes(
                     session, folder_id, name, None, saved, mirror, filters, stats, progress
                 )
             except _Expired:
@@ -448,6 +452,7 @@ class GraphConnector:
                 "filters": fingerprint,
                 "delta_link": new_link,
                 "keys": keys,
+                "unreadable": unreadable,
             },
         )
         return keys
@@ -485,16 +490,50 @@ class GraphConnector:
         filters: MailFilters,
         stats: ConnectorStats,
         progress: MailboxProgress | None,
-    ) -> tuple[str, list[str]]:
-        ledger = FolderLedger(mirror, saved.get("keys", []), from_scratch=delta_link is None)
+    ) -> tuple[str, list[str], dict[str, str]]:
+        from_scratch = delta_link is None
+        ledger = FolderLedger(mirror, saved.get("keys", []), from_scratch=from_scratch)
         start = delta_link or self._initial_delta_url(folder_id, filters)
         final: str | None = None
         done = 0
+        # Messages Graph listed but would not hand over as MIME: kept with the state and asked
+        # for again on every sync, so none is lost (key -> message ID).
+        unreadable: dict[str, str] = {} if from_scratch else _unreadable(saved)
+
+        def download(key: str, message_id: str) -> None:
+            nonlocal done
+            try:
+                raw = self._mime(session, message_id, name)
+            except _Gone:
+                unreadable.pop(key, None)
+                return  # deleted since the page was read; the next delta says so
+            except _Unreadable as problem:
+                unreadable[key] = message_id
+                log.warning(
+                    "%s: %s: message …%s cannot be downloaded (%s); it is asked for again on "
+                    "the next sync",
+                    self.label,
+                    name,
+                    message_id[-12:],
+                    problem,
+                )
+                return
+            unreadable.pop(key, None)
+            mirror.put(key, raw)
+            ledger.stored(key)
+            stats.fetched += 1
+            done += 1
+            if progress is not None:
+                progress(done, None, name)
+
+        for key, message_id in list(unreadable.items()):
+            download(key, message_id)
         for entries, link in self._pages(session, start, name):
             for entry in entries:
                 key = f"graph:{entry['id']}"
                 if "@removed" in entry:
                     # "deleted", or "changed": moved out of the folder or no longer visible.
+                    unreadable.pop(key, None)
                     if ledger.removed(key):
                         stats.removed += 1
                     continue
@@ -514,29 +553,33 @@ class GraphConnector:
                     ledger.kept(key)
                     stats.unchanged += 1
                 else:
-                    try:
-                        raw = self._mime(session, entry["id"], name)
-                    except _Gone:
-                        continue  # deleted since the page was read; the next delta says so
-                    mirror.put(key, raw)
-                    ledger.stored(key)
-                    stats.fetched += 1
-                    done += 1
-                    if progress is not None:
-                        progress(done, None, name)
+                    download(key, str(entry["id"]))
             final = link or final
         assert final is not None  # _pages ends only on a page with a deltaLink
         stats.removed += ledger.finish()
-        return final, ledger.keys()
+        return final, ledger.keys(), unreadable
 
     def _mime(self, session: requests.Session, message_id: str, name: str) -> bytes:
         url = f"{self._user()}/messages/{quote(message_id, safe='')}/$value"
         response = self._get(session, url, headers={"Prefer": 'IdType="ImmutableId"'})
         if response.status_code == 404:
             raise _Gone()
+        if response.status_code in (400, 500, 502) or (
+            response.status_code == 200 and not response.content
+        ):
+            # This message only: the mailbox goes on, the message is asked for next time.
+            code, message = _graph_error(response)
+            raise _Unreadable(f"HTTP {response.status_code} {code}: {redact(message)[:120]}")
         if response.status_code != 200:
             raise self._fail(response, f"downloading a message of {name!r}")
         return response.content
+
+
+def _unreadable(saved: dict[str, Any]) -> dict[str, str]:
+    found = saved.get("unreadable")
+    if not isinstance(found, dict):
+        return {}
+    return {str(key): str(value) for key, value in found.items()}
 
 
 def _retry_after(response: requests.Response, default: float) -> float:

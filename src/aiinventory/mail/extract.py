@@ -48,9 +48,15 @@ from .field_extraction import (
 )
 from .limits import MailLimits, check_message
 from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
-from .parsing import Attachment, ParsedMessage, parse_message
+from .parsing import Attachment, ParsedMessage, parse_message, parse_message_id
 from .reply_text import split_reply
-from .thread_builder import ThreadIndex, header_block_end, normalize_subject, scan_thread_facts
+from .thread_builder import (
+    ThreadIndex,
+    find_headers,
+    header_block_end,
+    normalize_subject,
+    scan_thread_facts,
+)
 
 __all__ = [
     "MailCounts",
@@ -303,7 +309,14 @@ class _MailReader:
         header_end = header_block_end(item.raw)
         too_much = check_message(item.raw, self.limits, header_end)
         if too_much is not None:
-            yield self._reject(item, None, None, "too_large", f"{item.locator}: {too_much}")
+            head_end = len(item.raw) if header_end == -1 else header_end
+            head = item.raw[: min(head_end, self.limits.max_header_bytes)]
+            mid = parse_message_id(
+                find_headers(head, (b"message-id",)).get(b"message-id", b"").decode("latin-1")
+            )
+            where = f"{item.locator} (Message-ID <{mid}>)" if mid else item.locator
+            reject = self._reject(item, None, None, "too_large", f"{where}: {too_much}")
+            yield reject.model_copy(update={"message_id": mid})
             return
         if self.observe is None:
             # Most mail is not about a use case; plain-text mail with nothing a field or an

@@ -67,6 +67,46 @@ def _size(n: int) -> str:
     return f"{n:,} bytes"
 
 
+def _nesting_problem(raw: bytes, boundaries: dict[bytes, int], limits: MailLimits) -> str | None:
+    """Whether multiparts nest deeper than the cap, from their declarations and delimiter lines.
+
+    The parser tests every line against every boundary open around it, so depth multiplies the
+    cost of the whole message; this scan costs one step per delimiter line.
+    """
+    events: list[tuple[int, bytes, bool]] = [(at, name, True) for name, at in boundaries.items()]
+    for scanned, found in enumerate(_DELIMITER.finditer(raw), 1):
+        line = found.group(1).rstrip(b" \t\r")
+        if line in boundaries or (line.endswith(b"--") and line[:-2] in boundaries):
+            events.append((found.start(), line, False))
+        if scanned > 10 * limits.max_mime_parts:
+            return (
+                f"it declares {len(boundaries):,} multipart boundaries and more than "
+                f"{10 * limits.max_mime_parts:,} lines starting with '--' (MailLimits."
+                "max_mime_parts): a MIME bomb or a damaged export; forward the content you "
+                "need in a new message"
+            )
+    events.sort(key=lambda event: event[0])
+    stack: list[bytes] = []
+    for _, line, opens in events:
+        if opens:
+            stack.append(line)
+            if len(stack) > limits.max_mime_depth:
+                return (
+                    f"its multiparts nest more than {limits.max_mime_depth} deep (MailLimits."
+                    "max_mime_depth), which real mail does not: a MIME bomb or a damaged "
+                    "export; forward the content you need in a new message"
+                )
+            continue
+        closing = line not in boundaries
+        name = line[:-2] if closing else line
+        if name in stack:
+            while stack and stack[-1] != name:
+                stack.pop()  # inner multiparts left open end with their parent's delimiter
+            if closing:
+                stack.pop()
+    return None
+
+
 def check_message(raw: bytes, limits: MailLimits, header_end: int) -> str | None:
     """Why this message must not be parsed (plain words with the cap and the fix), or None.
 
@@ -97,12 +137,12 @@ def check_message(raw: bytes, limits: MailLimits, header_end: int) -> str | None
     has_boundary = b"oundary" in raw or b"OUNDARY" in raw
     if not has_boundary and b"rfc822" not in raw and b"RFC822" not in raw:
         return None
-    boundaries: set[bytes] = set()
+    boundaries: dict[bytes, int] = {}  # each declared boundary and where it is declared
     containers = 0
     for found in _BOUNDARY.finditer(raw):
         name = found.group(1) or found.group(2)
         if name not in boundaries:
-            boundaries.add(name)
+            boundaries[name] = found.start()
             containers += 1
             if containers > limits.max_mime_containers:
                 break
@@ -117,6 +157,10 @@ def check_message(raw: bytes, limits: MailLimits, header_end: int) -> str | None
             "containers (MailLimits.max_mime_containers), which real mail does not: a MIME bomb "
             "or a damaged export; forward the content you need in a new message"
         )
+    if len(boundaries) > limits.max_mime_depth:
+        deep = _nesting_problem(raw, boundaries, limits)
+        if deep is not None:
+            return deep
     if not boundaries or raw.count(b"\n--") <= limits.max_mime_parts:
         return None
     parts = 0

@@ -108,6 +108,8 @@ def detect_mail_format(path: Path) -> str:
         )
     if head.startswith(b"From "):
         return "mbox"
+    if suffix in (".mbox", ".mbx") and b"\nFrom " in head:
+        return "mbox"  # a few stray lines before the first message: they are not mail
     stripped = head.lstrip(b"\r\n\t \xef\xbb\xbf")
     if _HEADER_START.match(stripped):
         return "mbox" if suffix in (".mbox", ".mbx") else "eml"

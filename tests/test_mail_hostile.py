@@ -1,0 +1,312 @@
+"""Hostile and broken mail: MIME bombs, oversized messages and attachments, header and charset
+bombs, broken mbox From lines. Each message is a record, a counted skip or a typed reject that
+names it; nothing raises and nothing reads without bound.
+
+Messages are written by the stdlib email package (or are mbox/RFC 822 bytes built line by line
+where the point is that they are malformed).
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from email.message import EmailMessage
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTP
+from pathlib import Path
+
+import pytest
+
+from aiinventory.mail import MailCounts, MailLimits, MessageSummary, extract_mail, parse_message
+from aiinventory.mail.limits import check_message
+from aiinventory.mail.thread_builder import header_block_end, scan_thread_facts
+from aiinventory.mappings import load_mappings
+from aiinventory.normalize import Normalizer
+from aiinventory.schema import Reject, SourceRecord
+from aiinventory.spreadsheets.extract import FileReport
+from aiinventory.warnings_log import WarningLog
+
+INTAKE = (
+    "Hello board,\n\nUse case: Invoice OCR\nDepartment: Finance\nOwner: Dana Lee\n"
+    "Status: Pilot\n\nThanks,\nDana\n"
+)
+
+
+def _intake(mid: str, body: str = INTAKE) -> EmailMessage:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = "Dana Lee <dana.lee@example.com>"
+    msg["To"] = "AI Board <board@example.com>"
+    msg["Subject"] = "New AI use case: Invoice OCR"
+    msg["Date"] = "Mon, 03 Mar 2025 09:00:00 +0000"
+    msg["Message-ID"] = f"<{mid}>"
+    msg.set_content(body)
+    return msg
+
+
+def _nested(depth: int, mid: str) -> bytes:
+    """Multiparts nested ``depth`` deep around one text part, as the stdlib writes them (it
+    recurses once per level, so deep bombs are written here level by level, the same way)."""
+    if depth <= 50:
+        inner: MIMEText | MIMEMultipart = MIMEText("Use case: Deep\nDepartment: IT\n")
+        for _ in range(depth):
+            outer = MIMEMultipart("mixed")
+            outer.attach(inner)
+            inner = outer
+        inner["Message-ID"] = f"<{mid}>"
+        inner["Subject"] = "nested"
+        return inner.as_bytes()
+    head = [f"Message-ID: <{mid}>\nSubject: nested\nMIME-Version: 1.0\n".encode()]
+    tail = []
+    for level in range(depth):
+        boundary = f"==level{level}==".encode()
+        head.append(b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\n\n')
+        head.append(b"--" + boundary + b"\n")
+        tail.append(b"\n--" + boundary + b"--\n")
+    head.append(b"Content-Type: text/plain\n\nUse case: Deep\nDepartment: IT\n")
+    return b"".join(head) + b"".join(reversed(tail))
+
+
+def _run(
+    path: Path, limits: MailLimits | None = None
+) -> tuple[list[SourceRecord], list[Reject], MailCounts, FileReport, list[MessageSummary]]:
+    mappings = load_mappings(None)
+    counts = MailCounts()
+    report = FileReport(source_path=path.name)
+    seen: list[MessageSummary] = []
+    results = list(
+        extract_mail(
+            path,
+            path.name,
+            Path(path.name),
+            mappings,
+            Normalizer(mappings, WarningLog()),
+            report,
+            counts,
+            seen.append,
+            limits=limits,
+        )
+    )
+    records = [r for r in results if isinstance(r, SourceRecord)]
+    rejects = [r for r in results if isinstance(r, Reject)]
+    return records, rejects, counts, report, seen
+
+
+def _mbox(path: Path, messages: list[bytes]) -> Path:
+    path.write_bytes(
+        b"".join(
+            b"From sender@example.com Mon Mar  3 09:00:00 2025\n" + m + b"\n" for m in messages
+        )
+    )
+    return path
+
+
+def _accounted(counts: MailCounts, seen: list[MessageSummary]) -> None:
+    """Every message read was observed as a record, a skip or a reject."""
+    assert {s.ordinal for s in seen} == set(range(1, counts.messages_read + 1))
+
+
+def test_deeply_nested_multipart_is_rejected_before_parsing(tmp_path: Path) -> None:
+    bomb = _nested(1000, "bomb@example.com")
+    words = check_message(bomb, MailLimits(), header_block_end(bomb)) or ""
+    assert "more than 200 multipart or attached-message containers" in words
+    raw = _nested(100, "deep@example.com")
+    assert "nest more than 24 deep" in (
+        check_message(raw, MailLimits(), header_block_end(raw)) or ""
+    )
+    good = _intake("ok@example.com").as_bytes()
+    records, rejects, counts, _, seen = _run(_mbox(tmp_path / "deep.mbox", [good, raw, good]))
+    assert [r.reason_code for r in rejects] == ["too_large"]
+    assert rejects[0].message_id == "deep@example.com"
+    assert "message 2 at byte" in rejects[0].message
+    assert "MailLimits.max_mime_depth" in rejects[0].message
+    assert len(records) == 1 and counts.messages_skipped["duplicate_message"] == 1
+    _accounted(counts, seen)
+
+
+def test_nesting_within_the_container_cap_reads_only_the_allowed_depth(tmp_path: Path) -> None:
+    limits = MailLimits(max_mime_depth=3)
+    parsed = parse_message(_nested(4, "four@example.com"), limits)
+    assert parsed.skipped_parts == [
+        "a part nested 4 deep was not read (MailLimits.max_mime_depth is 3)"
+    ]
+    assert "Use case: Deep" not in parsed.text
+    # With the default caps the same message is read whole.
+    assert "Use case: Deep" in parse_message(_nested(4, "four@example.com")).text
+
+
+def test_forwards_nested_past_the_depth_cap_are_skipped(tmp_path: Path) -> None:
+    message: EmailMessage = _intake("innermost@example.com")
+    for level in range(6):
+        carrier = EmailMessage(policy=SMTP)
+        carrier["Subject"] = f"FW: level {level}"
+        carrier["Message-ID"] = f"<carrier-{level}@example.com>"
+        carrier.set_content("see below")
+        carrier.add_attachment(message)
+        message = carrier
+    parsed = parse_message(message.as_bytes(), MailLimits(max_mime_depth=4))
+    depth = 0
+    current = parsed
+    while current.forwarded:
+        current = current.forwarded[0]
+        depth += 1
+    assert depth == 2  # each forward is two levels: its multipart, then the attached message
+    assert parsed.skipped_parts
+    assert all("MailLimits.max_mime_depth is 4" in words for words in parsed.skipped_parts)
+    assert "Use case: Invoice OCR" not in current.text
+
+
+def test_thousands_of_parts_are_rejected(tmp_path: Path) -> None:
+    outer = MIMEMultipart("mixed")
+    outer["Message-ID"] = "<parts@example.com>"
+    for number in range(3000):
+        outer.attach(MIMEText(f"part {number}"))
+    path = tmp_path / "parts.eml"
+    path.write_bytes(outer.as_bytes())
+    records, rejects, counts, _, seen = _run(path)
+    assert records == []
+    assert [r.reason_code for r in rejects] == ["too_large"]
+    assert "more than 2,000 MIME parts" in rejects[0].message
+    assert rejects[0].message_id == "parts@example.com"
+    _accounted(counts, seen)
+
+
+def test_oversized_spreadsheet_attachment_is_a_reject_and_the_body_still_counts(
+    tmp_path: Path,
+) -> None:
+    msg = _intake("big-attachment@example.com")
+    msg.add_attachment(
+        bytes(3 * 1024 * 1024),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="../../etc/tracker.xlsx",
+    )
+    path = tmp_path / "big.eml"
+    path.write_bytes(msg.as_bytes())
+    records, rejects, counts, report, seen = _run(
+        path, MailLimits(max_attachment_bytes=1024 * 1024)
+    )
+    assert [r.name for r in records] == ["Invoice OCR"]
+    assert [(r.reason_code, r.sheet, r.message_id) for r in rejects] == [
+        ("too_large", "tracker.xlsx", "big-attachment@example.com")
+    ]
+    assert "MailLimits.max_attachment_bytes" in rejects[0].message
+    assert "Message-ID <big-attachment@example.com>" in rejects[0].message
+    assert counts.parts_skipped == 1
+    assert any("tracker.xlsx" in note for note in report.notes)
+    _accounted(counts, seen)
+
+
+def test_attachments_over_the_count_cap_are_skipped_and_counted(tmp_path: Path) -> None:
+    msg = _intake("many@example.com")
+    for number in range(12):
+        msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf",
+                           filename=f"scan-{number}.pdf")  # fmt: skip
+    parsed = parse_message(msg.as_bytes(), MailLimits(max_attachments=5))
+    assert sum(a.skipped is None for a in parsed.attachments) == 5
+    assert len(parsed.skipped_parts) == 7
+    assert "MailLimits.max_attachments" in parsed.skipped_parts[0]
+
+
+def test_zip_bomb_spreadsheet_attachment_is_rejected_by_the_preflight(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"\0" * (40 * 1024 * 1024))
+    msg = _intake("zip-bomb@example.com")
+    msg.add_attachment(
+        buffer.getvalue(),
+        maintype="application",
+        subtype="vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename="tracker.xlsx",
+    )
+    path = tmp_path / "bomb.eml"
+    path.write_bytes(msg.as_bytes())
+    records, rejects, counts, _, seen = _run(path)
+    assert [r.name for r in records] == ["Invoice OCR"]
+    assert len(rejects) == 1 and rejects[0].reason_code == "too_large"
+    assert rejects[0].message_id == "zip-bomb@example.com"
+    assert "attachment 'tracker.xlsx'" in rejects[0].message
+    _accounted(counts, seen)
+
+
+@pytest.mark.parametrize("layout", ["mbox", "maildir", "eml"])
+def test_message_over_the_size_cap_is_not_read(tmp_path: Path, layout: str) -> None:
+    limits = MailLimits(max_message_bytes=200_000)
+    huge = _intake("huge@example.com", INTAKE + "x" * 80 + "\n" * 1 + ("y" * 79 + "\n") * 4000)
+    small = [_intake(f"small-{n}@example.com").as_bytes() for n in range(2)]
+    if layout == "mbox":
+        # 1 MB read chunks: the big message spans several, its bytes are dropped as they come.
+        limits = MailLimits(max_message_bytes=100_000)
+        huge.set_content(INTAKE + ("y" * 79 + "\n") * 40_000)
+        path = _mbox(tmp_path / "box.mbox", [small[0], huge.as_bytes(), small[1]])
+    elif layout == "maildir":
+        path = tmp_path / "Maildir"
+        for sub in ("cur", "new", "tmp"):
+            (path / sub).mkdir(parents=True)
+        for name, raw in (("1.a", small[0]), ("2.b", huge.as_bytes()), ("3.c", small[1])):
+            (path / "cur" / name).write_bytes(raw)
+    else:
+        path = tmp_path / "huge.eml"
+        path.write_bytes(huge.as_bytes())
+        small = []
+    records, rejects, counts, _, seen = _run(path, limits)
+    assert [r.reason_code for r in rejects] == ["too_large"]
+    assert "MailLimits.max_message_bytes" in rejects[0].message
+    assert counts.messages_read == len(small) + 1
+    assert len(records) == len(small)
+    _accounted(counts, seen)
+
+
+def test_header_bombs(tmp_path: Path) -> None:
+    many = b"".join(b"X-Spam-%d: yes\n" % n for n in range(5000)) + b"Subject: hi\n\nbody\n"
+    assert "header lines" in (check_message(many, MailLimits(), header_block_end(many)) or "")
+    long_subject = _intake("long@example.com")
+    del long_subject["Subject"]
+    long_subject["Subject"] = "Re: " * 50_000 + "New AI use case: Invoice OCR"
+    parsed = parse_message(long_subject.as_bytes())
+    assert len(parsed.subject) <= MailLimits().max_header_chars
+    assert any("MailLimits.max_header_chars" in note for note in parsed.repairs)
+    refs = " ".join(f"<r{n}@example.com>" for n in range(50_000))
+    raw = f"Message-ID: <m@example.com>\nReferences: {refs}\nSubject: x\n\nbody\n".encode()
+    facts = scan_thread_facts(raw)
+    assert len(facts.parents) == MailLimits().max_references
+    assert facts.parents[0] == "r0@example.com" and facts.parents[-1] == "r49999@example.com"
+
+
+@pytest.mark.parametrize(
+    "label", ["zlib_codec", "base64", "rot13", "hex", "utf-7", "x-no-such-charset", "utf-16"]
+)
+def test_charset_bombs_are_repaired_not_raised(label: str) -> None:
+    raw = (
+        f"Subject: =?{label}?B?VXNlIGNhc2U6IE9DUg==?=\nMessage-ID: <c@example.com>\n"
+        f'Content-Type: text/plain; charset="{label}"\nContent-Transfer-Encoding: 8bit\n\n'
+        "Use case: Invoice OCR\nDepartment: Finance caf\xe9\n"
+    ).encode("latin-1")
+    parsed = parse_message(raw)
+    assert "Use case: Invoice OCR" in parsed.text or label in ("utf-16", "utf-7")
+    assert parsed.message_id == "c@example.com"
+
+
+def test_mbox_with_broken_from_lines_accounts_for_every_message(tmp_path: Path) -> None:
+    one = _intake("one@example.com").as_bytes()
+    two = _intake("two@example.com").as_bytes().replace(b"Invoice OCR", b"Claims triage")
+    path = tmp_path / "broken.mbox"
+    path.write_bytes(
+        b"garbage before the first From line\n\n"
+        + b"From \n"  # a From line with nothing after it
+        + one
+        + b"\nFrom the desk of the board: an unescaped body line\n"
+        + b">From an escaped one\n"
+        + b"From sender@example.com Mon Mar  3 09:00:00 2025\r\n"
+        + two.replace(b"\n", b"\r\n")
+        + b"From \n"  # an empty message at the end, without a trailing newline
+    )
+    records, rejects, counts, _, seen = _run(path)
+    assert sorted(r.name for r in records) == ["Claims triage", "Invoice OCR"]
+    # The unescaped "From the desk" line starts a message of its own (mbox cannot tell it
+    # from a separator); it and the empty last entry are counted as empty, not lost silently.
+    assert counts.messages_read == 4
+    assert counts.messages_skipped == {"empty_message": 2}
+    _accounted(counts, seen)
+    assert not [r for r in rejects if r.reason_code == "unreadable"]

@@ -9,7 +9,8 @@ imports them with ``aiinventory.api.run_import``. Prints:
    the page's size beside inventory.json's.
 2. Opening, in headless Chromium (/usr/bin/chromium, driven over the DevTools pipe as in the
    tests): for the 10,000-use-case page and, as the baseline in the same browser, the page of
-   the sample data (88 use cases) and a static page of text the size of the big page, the time
+   the sample data (88 use cases), the big page without its script (the cost of its bytes alone)
+   and a plain HTML table of every use case (what the page would be without paging), the time
    from navigation to the load event and to the page's own ``overview-rendered`` mark (its first
    table drawn), each the median of ``--repeat`` loads. Then, on the big page, a sort by name (a
    click on the header, sort and redraw measured in the page), a search (typing to the rows
@@ -26,6 +27,8 @@ from __future__ import annotations
 
 import argparse
 import csv
+import html
+import json
 import random
 import statistics
 import sys
@@ -41,6 +44,7 @@ from tests.chromium_devtools import Browser, chromium_path  # noqa: E402
 
 from aiinventory.api import run_import  # noqa: E402
 from aiinventory.export import outputs  # noqa: E402
+from aiinventory.export.overview import TABLE_COLUMNS  # noqa: E402
 
 DEPARTMENTS = [
     "Finance",
@@ -166,6 +170,19 @@ def timed_import(inputs: list[Path], out: Path, mappings: Path | None = None) ->
     }
 
 
+def plain_table(inventory_json: Path) -> str:
+    """Every use case as a row of a static HTML table of the page's table columns."""
+    columns = list(TABLE_COLUMNS)
+    rows = json.loads(inventory_json.read_text(encoding="utf-8"))
+    out = ["<!DOCTYPE html><meta charset='utf-8'><title>table</title><table><tr>"]
+    out += [f"<th>{html.escape(c)}</th>" for c in columns]
+    for row in rows:
+        out.append("</tr>\n<tr>")
+        out += [f"<td>{html.escape(str(row.get(c) or ''))}</td>" for c in columns]
+    out.append("</tr></table>\n")
+    return "".join(out)
+
+
 def load_times(browser: Browser, url: str, repeat: int) -> dict[str, float]:
     """Median seconds from navigation to the load event and to the overview-rendered mark."""
     loads, marks = [], []
@@ -203,11 +220,12 @@ def main() -> None:
             [REPO / "sample_data"], base / "sample", REPO / "sample_data" / "mappings"
         )
         big_page = base / "big" / "overview.html"
-        static = base / "static.html"
+        script_start = big_page.read_text(encoding="utf-8").rindex("<script>")
+        no_script = base / "no_script.html"
+        no_script.write_text(big_page.read_text(encoding="utf-8")[:script_start], encoding="utf-8")
+        whole_table = base / "whole_table.html"
+        whole_table.write_text(plain_table(base / "big" / "inventory.json"), encoding="utf-8")
         size = big_page.stat().st_size
-        line = "<p>" + "x" * 96 + "</p>\n"
-        static.write_text("<!DOCTYPE html><title>static</title>\n" + line * (size // len(line)))
-
         print(f"use cases: {big['use_cases']:,} (sample data: {small['use_cases']})")
         print(
             f"writing: overview.html {big['overview_s']:.2f} s of an export of "
@@ -220,7 +238,12 @@ def main() -> None:
         browser = Browser(executable, width=1400, height=900)
         try:
             figures = {
-                "static page of the same size": load_times(browser, static.as_uri(), args.repeat),
+                "the big page without its script": load_times(
+                    browser, no_script.as_uri(), args.repeat
+                ),
+                "every use case in one plain HTML table": load_times(
+                    browser, whole_table.as_uri(), args.repeat
+                ),
                 f"sample data page ({small['use_cases']} use cases)": load_times(
                     browser, (base / "sample" / "overview.html").as_uri(), args.repeat
                 ),

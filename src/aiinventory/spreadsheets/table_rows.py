@@ -107,14 +107,16 @@ def _repeats_header(
     """Whether at least 60 % of the row's cells (and two or more) read as header labels.
 
     Stops as soon as the count can no longer be reached, and remembers the normalised form of
-    short texts: a column repeats its values (statuses, departments) on thousands of rows.
+    short texts: a column repeats its values (statuses, departments) on thousands of rows. The
+    shortest texts go first: they are the remembered ones, so in a data row the misses add up
+    before any long unique text (a name, a description) needs normalising.
     """
     needed = max(2, 0.6 * cells)
     spare = len(texts) - needed  # how many texts may fail before the row cannot qualify
     if spare < 0:
         return False
     hits = 0
-    for text in texts:
+    for text in sorted(texts, key=len):
         if len(text) <= _SEEN_MAX_CHARS:
             label = seen.get(text)
             if label is None:

@@ -130,6 +130,9 @@ class RecordedExchange:
         return (FIXTURES / f"GetFolder-{name}.xml").read_bytes()
 
     def _FindFolder(self, body: ET.Element) -> bytes:
+        if body.find(f"{M}FindFolder").get("Traversal") == "Deep":  # type: ignore[union-attr]
+            self.calls.append(("FindFolder", "deep"))
+            return (FIXTURES / "FindFolder-deep.xml").read_bytes()
         constant = body.find(f".//{T}Constant")
         assert constant is not None and constant.get("Value") == "AI intake"
         self.calls.append(("FindFolder", "AI intake"))
@@ -608,3 +611,10 @@ def test_a_message_the_server_cannot_convert_is_asked_for_again_on_the_next_sync
     }
     state = mirror.state("Inbox")
     assert state is not None and state["unreadable"] == {}
+
+
+def test_inspect_lists_the_mail_folders_of_the_mailbox(exchange: RecordedExchange) -> None:
+    connector, _ = _connector()
+
+    assert connector.list_folders() == ["Deleted Items", "Inbox", "Inbox/AI intake", "Sent Items"]
+    assert exchange.operations("FindFolder") == ["deep"]

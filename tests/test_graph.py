@@ -138,7 +138,14 @@ class RecordedGraph:
         if path == "/mailFolders/inbox":
             self.calls.append(("folder", "inbox"))
             return (FIXTURES / "mailFolders-inbox.json").read_bytes()
-        wanted = parse_qs(urlsplit(request.url).query)["$filter"][0]
+        query = parse_qs(urlsplit(request.url).query)
+        if "$filter" not in query:  # listing the folders, for inspect
+            self.calls.append(("folder", f"list {path}"))
+            if path == "/mailFolders":
+                return (FIXTURES / "mailFolders-top.json").read_bytes()
+            assert path == f"/mailFolders/{FOLDERS['inbox']}/childFolders"
+            return (FIXTURES / "childFolders-inbox.json").read_bytes()
+        wanted = query["$filter"][0]
         self.calls.append(("folder", wanted))
         assert path == f"/mailFolders/{FOLDERS['inbox']}/childFolders"
         if wanted == "displayName eq 'AI intake'":
@@ -603,3 +610,22 @@ def test_a_message_graph_will_not_hand_over_is_asked_for_again_on_the_next_sync(
     assert _mirror_contents(mirror) == _mime("ocr", "clauses", "lunch")
     state = mirror.state("Inbox")
     assert state is not None and state["unreadable"] == {}
+
+
+def test_inspect_lists_the_mail_folders_of_the_mailbox(graph: RecordedGraph) -> None:
+    connector, _ = _connector()
+
+    assert connector.list_folders() == [
+        "Archive",
+        "Deleted Items",
+        "Drafts",
+        "Inbox",
+        "Inbox/AI intake",
+        "Junk Email",
+        "Outbox",
+        "Sent Items",
+    ]
+    assert graph.kinds("folder") == [
+        "list /mailFolders",
+        f"list /mailFolders/{FOLDERS['inbox']}/childFolders",
+    ]

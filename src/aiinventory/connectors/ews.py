@@ -347,6 +347,39 @@ class EwsConnector:
                     self._close(account)
         return stats
 
+    def list_folders(self) -> list[str]:
+        """The mailbox's mail folders as paths (``Inbox/AI intake``), for ``inspect``.
+
+        Raises:
+            ConnectorError: as :meth:`sync`.
+        """
+        from exchangelib.folders import DEEP, FolderCollection
+
+        _quiet_exchangelib_debug_logs()
+        backoff = BackoffLedger(self._sleep, self._max_wait, self._max_retries)
+        account: Any = None
+        try:
+            account = self._account(_bounded_backoff_class()(backoff))
+            top = account.msg_folder_root
+            found = FolderCollection(account=account, folders=[top]).find_folders(depth=DEEP)
+            names: dict[str, tuple[str, str | None]] = {}  # id -> (name, parent id)
+            for folder in found:
+                if isinstance(folder, Exception):
+                    continue
+                if folder.folder_class and not str(folder.folder_class).startswith("IPF.Note"):
+                    continue  # calendars, contacts, tasks: no mail to read
+                parent = folder.parent_folder_id.id if folder.parent_folder_id else None
+                names[folder.id] = (str(folder.name), parent)
+            return sorted(_folder_path(folder_id, names, top.id) for folder_id in names)
+        except ConnectorError:
+            raise
+        except Exception as exc:
+            raise self._translate(exc, backoff) from None
+        finally:
+            if account is not None:
+                with suppress(Exception):
+                    self._close(account)
+
     def _translate(self, exc: BaseException, policy: BackoffLedger) -> ConnectorError:
         from exchangelib.errors import (
             ErrorAccessDenied,
@@ -607,6 +640,16 @@ def _unreadable(saved: dict[str, Any]) -> dict[str, list[str]]:
         for key, value in found.items()
         if isinstance(value, list) and len(value) == 3
     }
+
+
+def _folder_path(folder_id: str, names: dict[str, tuple[str, str | None]], top: str) -> str:
+    """A folder's path below the top of the mailbox, from each folder's name and parent."""
+    parts: list[str] = []
+    current: str | None = folder_id
+    while current is not None and current != top and current in names and len(parts) < 64:
+        name, current = names[current]
+        parts.append(name)
+    return "/".join(reversed(parts))
 
 
 def _as_datetime(value: Any) -> datetime | None:

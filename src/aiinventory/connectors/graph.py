@@ -362,6 +362,51 @@ class GraphConnector:
                 session.close()
         return stats
 
+    def list_folders(self) -> list[str]:
+        """The mailbox's mail folders as paths (``Inbox/AI intake``), for ``inspect``.
+
+        Raises:
+            ConnectorError: as :meth:`sync`.
+        """
+        session = self._session or requests.Session()
+        self.retries, self.waited = 0, 0.0
+        found: list[str] = []
+        try:
+            self._walk_folders(session, f"{self._user()}/mailFolders", "", found, depth=0)
+        except requests.RequestException as exc:
+            raise ConnectorError(
+                f"{self.label}: Microsoft Graph failed: {describe_network_error(str(exc))}"
+            ) from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise ConnectorError(
+                f"{self.label}: Microsoft Graph sent a folder list without the expected fields "
+                f"({type(exc).__name__}: {redact(str(exc))[:100]})"
+            ) from None
+        finally:
+            if self._session is None:
+                session.close()
+        return sorted(found)
+
+    def _walk_folders(
+        self, session: requests.Session, base: str, prefix: str, found: list[str], depth: int
+    ) -> None:
+        next_url: str | None = (
+            f"{base}?$select=id,displayName,childFolderCount,totalItemCount,unreadItemCount"
+            "&$top=100"
+        )
+        while next_url is not None:
+            response = self._get(session, next_url)
+            if response.status_code != 200:
+                raise self._fail(response, "listing the folders")
+            page = response.json()
+            for folder in page.get("value", []):
+                path = f"{prefix}{folder.get('displayName', '')}"
+                found.append(path)
+                if folder.get("childFolderCount") and depth < 32:
+                    child_base = f"{self._user()}/mailFolders/{folder['id']}/childFolders"
+                    self._walk_folders(session, child_base, path + "/", found, depth + 1)
+            next_url = page.get("@odata.nextLink")
+
     def _user(self) -> str:
         return f"{self.settings.graph}/users/{quote(self.settings.mailbox, safe='@')}"
 

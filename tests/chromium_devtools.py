@@ -42,7 +42,11 @@ FLAGS = (
 
 
 def chromium_path() -> str | None:
-    """The Chromium to run: /usr/bin/chromium, else one on PATH."""
+    """The Chromium to run: $AIINVENTORY_CHROMIUM if set (None if it is not a program), else
+    /usr/bin/chromium, else one on PATH."""
+    chosen = os.environ.get("AIINVENTORY_CHROMIUM")
+    if chosen:
+        return chosen if os.access(chosen, os.X_OK) else None
     if os.access(CHROMIUM, os.X_OK):
         return CHROMIUM
     return shutil.which("chromium") or shutil.which("chromium-browser")

@@ -218,7 +218,10 @@ def browser() -> Iterator[Browser]:
     """A headless Chromium for this module's tests, ended afterwards."""
     executable = chromium_path()
     if executable is None:
-        message = "chromium is not installed (Debian: apt-get install chromium)"
+        message = (
+            "chromium is not installed (Debian: apt-get install chromium; or set "
+            "AIINVENTORY_CHROMIUM to the browser)"
+        )
         if os.environ.get("AIINVENTORY_REQUIRE_SERVERS") == "1":
             pytest.fail(f"{message}; AIINVENTORY_REQUIRE_SERVERS=1 requires it")
         pytest.skip(message)

@@ -629,3 +629,22 @@ def test_inspect_lists_the_mail_folders_of_the_mailbox(graph: RecordedGraph) -> 
         "list /mailFolders",
         f"list /mailFolders/{FOLDERS['inbox']}/childFolders",
     ]
+
+
+def test_inspect_of_a_graph_url_names_the_url_and_lists_folders_and_messages(
+    graph: RecordedGraph, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.api import inspect_paths
+
+    monkeypatch.setenv("AIINVENTORY_GRAPH_CLIENT_SECRET", CANARY)
+
+    [found] = inspect_paths([URL])
+
+    assert found["source_path"] == parse_mailbox_url(URL).label
+    assert "Inbox/AI intake" in found["folders"]
+    assert found["fetched"] == 3
+    assert sorted(m["subject"] for m in found["messages"]) == [
+        "Lunch on Friday?",
+        "New AI use case: Contract clause extraction",
+        "New AI use case: Invoice OCR",
+    ]

@@ -205,10 +205,10 @@ def inspect_mailbox(text: str, mappings: Mappings) -> dict[str, Any]:
         stats = connector.sync(mirror, url.filters)
         found = inspect_mail(mirror.root, mappings)
     return {
+        **found,  # first: its source_path is the temporary mirror, the URL names the source
         "source_path": url.label,
         "kind": "email",
         "folders": folders,
         "fetched": stats.fetched,
         "left_out_by_filters": stats.filtered,
-        **found,
     }

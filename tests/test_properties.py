@@ -1,5 +1,6 @@
 """Properties that hold for any input: header detection, CSV decoding and sniffing, date parsing
-and the normaliser never raise, whatever a spreadsheet holds.
+and the normaliser never raise, whatever a spreadsheet holds; the mail parser never raises on
+arbitrary bytes or mutated real messages, and every message of a mailbox is accounted for.
 
 Inputs are drawn from the kinds of values readers produce (text, numbers, dates, booleans,
 blanks) mixed with words that look like headers, so the interesting paths are reached; sizes are
@@ -233,3 +234,177 @@ def test_normaliser_never_raises(
         RowInput(row=2, values=values, extras=extras), ctx
     )
     assert isinstance(result, SourceRecord | Reject)
+
+
+# -- mail parsing -----------------------------------------------------------------------------
+
+
+def _seed_messages() -> list[bytes]:
+    """Real messages written by the stdlib email package: plain, HTML, forwarded, attached."""
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    def base(subject: str, mid: str) -> EmailMessage:
+        msg = EmailMessage(policy=SMTP)
+        msg["From"] = "Priya Shah <priya.shah@example.com>"
+        msg["To"] = "AI Board <board@example.com>"
+        msg["Subject"] = subject
+        msg["Date"] = "Tue, 04 Mar 2025 10:15:00 +0100"
+        msg["Message-ID"] = f"<{mid}>"
+        return msg
+
+    plain = base("New AI use case: Invoice OCR", "a@example.com")
+    plain.set_content("Use case: Invoice OCR\nDepartment: Finance\nOwner: Dana Lee\n")
+    html = base("Neuer KI-Anwendungsfall: Vertragsprüfung", "b@example.com")
+    html.set_content("Anwendungsfall: Vertragsprüfung\nAbteilung: Recht\n")
+    html.add_alternative(
+        "<table><tr><td>Use case</td><td>Contract review</td></tr>"
+        "<tr><td>Status</td><td>Pilot</td></tr></table>",
+        subtype="html",
+    )
+    reply = base("RE: New AI use case: Invoice OCR", "c@example.com")
+    reply["In-Reply-To"] = "<a@example.com>"
+    reply["References"] = "<a@example.com>"
+    reply.set_content("We're moving this to pilot.\n\nOn Mon, Priya wrote:\n> Use case: X\n")
+    forward = base("FW: New AI use case: Invoice OCR", "d@example.com")
+    forward.set_content("See below.")
+    forward.add_attachment(plain)
+    forward.add_attachment(
+        b"Use case,Status\nOCR,Pilot\n", maintype="text", subtype="csv", filename="t.csv"
+    )
+    latin = (
+        b"Subject: =?iso-8859-1?q?Cas_d=27usage_=E9t=E9?=\nMessage-ID: <e@example.com>\n"
+        b"Content-Type: text/plain; charset=iso-8859-1\nContent-Transfer-Encoding: "
+        b"quoted-printable\n\nCas d'usage : OCR =E9t=E9 =93pilote=94\n"
+    )
+    return [m.as_bytes() for m in (plain, html, reply, forward)] + [latin]
+
+
+SEEDS = _seed_messages()
+mutation = st.tuples(
+    st.sampled_from(["insert", "delete", "replace", "duplicate", "truncate"]),
+    st.floats(0, 1),
+    st.floats(0, 1),
+    st.binary(max_size=12)
+    | st.sampled_from(
+        [
+            b"\n\n",
+            b"\r",
+            b"\n--",
+            b"=?utf-8?B?",
+            b"Content-Type: multipart/mixed; boundary=x\n",
+            b"Content-Type: message/rfc822\n\n",
+            b"\n--x\n",
+            b'; charset="zlib_codec"',
+            b"\nFrom \n",
+            b"\x00\xff\xfe",
+        ]
+    ),
+)
+
+
+def _mutate(raw: bytes, steps: list[tuple[str, float, float, bytes]]) -> bytes:
+    for op, where, extent, data in steps:
+        at = int(where * len(raw))
+        end = min(len(raw), at + int(extent * 64))
+        if op == "insert":
+            raw = raw[:at] + data + raw[at:]
+        elif op == "delete":
+            raw = raw[:at] + raw[end:]
+        elif op == "replace":
+            raw = raw[:at] + data + raw[at + len(data) :]
+        elif op == "duplicate":
+            raw = raw[:end] + raw[at:end] * 3 + raw[end:]
+        else:
+            raw = raw[:at]
+    return raw
+
+
+mail_bytes = st.one_of(
+    st.binary(max_size=600),
+    st.builds(_mutate, st.sampled_from(SEEDS), st.lists(mutation, max_size=6)),
+)
+
+
+@FAST
+@given(raw=mail_bytes)
+@example(raw=b"")
+@example(raw=b"Content-Type: multipart/mixed; boundary=x\n\n--x\n--x--")
+@example(raw=b"Subject: =?zlib_codec?B?eJw=?=\n\nbody")
+@example(raw=b"From \nA: b\rC: d\n\n")
+def test_parse_message_never_raises(raw: bytes) -> None:
+    from aiinventory.mail import MailLimits, parse_message
+
+    parsed = parse_message(raw, MailLimits(max_mime_depth=4, max_attachments=3))
+    assert parsed.message_id
+    assert isinstance(parsed.text, str)
+    assert sum(a.skipped is None for a in parsed.attachments) <= 3 + len(parsed.forwarded) * 3
+
+
+header_text = st.lists(
+    st.one_of(
+        st.sampled_from(
+            ["Subject: x", "From: a@b", " folded", "\tfolded", "X-A:", ":bad", "From x", "A : b"]
+        ),
+        st.text(alphabet="abcAB:-\t =?\r", max_size=12),
+    ),
+    max_size=6,
+)
+
+
+@FAST
+@given(lines=header_text, body=st.binary(max_size=40), newline=st.sampled_from(["\n", "\r\n"]))
+@example(lines=["Subject: x", " y"], body=b"hi\n", newline="\r\n")
+def test_simple_message_is_what_the_stdlib_parser_builds(
+    lines: list[str], body: bytes, newline: str
+) -> None:
+    import email
+    from email.policy import compat32
+
+    from aiinventory.mail.parsing import _simple_message
+
+    raw = (newline.join(lines) + newline + newline).encode("utf-8") + body
+    fast = _simple_message(raw)
+    if fast is None:
+        return
+    full = email.message_from_bytes(raw, policy=compat32)
+    assert fast.items() == full.items()
+    assert fast.get_payload() == full.get_payload()
+    assert [type(d) for d in fast.defects] == [type(d) for d in full.defects]
+
+
+@FAST
+@given(messages=st.lists(mail_bytes, min_size=1, max_size=5))
+def test_every_message_of_a_mailbox_is_accounted_for(
+    tmp_path_factory: pytest.TempPathFactory, mappings: Mappings, messages: list[bytes]
+) -> None:
+    from pathlib import Path
+
+    from aiinventory.mail import MailCounts, MailLimits, MessageSummary, extract_mail
+    from aiinventory.spreadsheets.extract import FileReport
+
+    path = tmp_path_factory.mktemp("mail") / "box.mbox"
+    path.write_bytes(
+        b"".join(b"From a@b Mon Mar  3 09:00:00 2025\n" + m.replace(b"\nFrom ", b"\n>From ")
+                 + b"\n" for m in messages)
+    )  # fmt: skip
+    counts = MailCounts()
+    seen: list[MessageSummary] = []
+    results = list(
+        extract_mail(
+            path,
+            "box.mbox",
+            Path("box.mbox"),
+            mappings,
+            Normalizer(mappings, WarningLog()),
+            FileReport(source_path="box.mbox"),
+            counts,
+            seen.append,
+            limits=MailLimits(max_message_bytes=2000, max_mime_parts=20, max_mime_depth=4),
+        )
+    )
+    assert counts.messages_read >= 1
+    assert {s.ordinal for s in seen} == set(range(1, counts.messages_read + 1))
+    assert counts.records == sum(isinstance(r, SourceRecord) for r in results)
+    assert counts.rejects == sum(isinstance(r, Reject) for r in results)
+    assert not [r for r in results if isinstance(r, Reject) and r.reason_code == "unreadable"]

@@ -224,7 +224,6 @@ class EwsConnector:
         self._max_retries = max_retries
         self._page_size = page_size
         self._fetch_batch = fetch_batch
-        self.last_backoff: BackoffLedger | None = None
 
     # -- connection --------------------------------------------------------------------------
 
@@ -326,7 +325,6 @@ class EwsConnector:
         _quiet_exchangelib_debug_logs()
         stats = ConnectorStats()
         backoff = BackoffLedger(self._sleep, self._max_wait, self._max_retries)
-        self.last_backoff = backoff
         folders = filters.folders or ("Inbox",)
         account: Any = None
         try:
@@ -666,7 +664,6 @@ class BackoffLedger:
         self.retries = 0
         self.waited = 0.0
         self.gave_up = False
-        self.waits: list[float] = []
 
 
 @functools.cache
@@ -706,7 +703,6 @@ def _bounded_backoff_class() -> type:
                 raise RateLimitError("the server stayed busy", wait=wait)
             ledger.retries += 1
             ledger.waited += wait
-            ledger.waits.append(wait)
             log.warning("Exchange server busy; waiting %.1f s before retrying", wait)
             ledger.sleep(wait)
 

@@ -113,7 +113,9 @@ def test_figures_and_sources(imported: Outputs) -> None:
     stage_ref = routing["p"]["stage"]
     assert place(data, stage_ref[0]) == (str(tmp_path / "in" / "it.xlsx"), "Register", 3)
     assert stage_ref[1] == "Build"
-    assert len(routing["p"]["name"]) == 1  # the name was kept as written
+    # One record: a value kept as written needs no reference (the page names the record).
+    assert "name" not in routing["p"]
+    assert routing["r"] == [stage_ref[0]]
     # The merged use case lists both records; its stage comes from one of them.
     ocr = by_name["Invoice OCR"]
     assert {place(data, r)[1] for r in ocr["r"]} == {"Tracker", "Register"}

@@ -83,6 +83,7 @@ class _Collector:
 
     def __init__(self, columns: tuple[str, ...]) -> None:
         self.columns = columns
+        self.column_set = frozenset(columns)
         self.files: dict[str, int] = {}
         self.records: list[list[Any]] = []
         self.use_cases: list[dict[str, Any]] = []
@@ -113,16 +114,20 @@ class _Collector:
                     sorted(str(f) for f in rec.get("flags") or []),
                 ]
             )
-        records = {rec["record_id"]: rec for rec in group}
+        raws = {rec["record_id"]: rec.get("raw") or {} for rec in group}
+        # A use case of one record takes every value from it, which the page knows without a
+        # reference per value: only its normalised values (original text differs) are listed.
+        single = len(group) == 1
         sources: dict[str, list[Any]] = {}
         for fname, record_id in sorted(provenance.items()):
-            if fname not in self.columns or record_id not in by_id:
+            number = by_id.get(record_id)
+            if number is None or fname not in self.column_set:
                 continue
-            ref: list[Any] = [by_id[record_id]]
-            raw = (records[record_id].get("raw") or {}).get(fname)
+            raw = raws[record_id].get(fname)
             if raw is not None and str(raw) != _text(values.get(fname)):
-                ref.append(str(raw))
-            sources[fname] = ref
+                sources[fname] = [number, str(raw)]
+            elif not single:
+                sources[fname] = [number]
         self.use_cases.append(
             {"v": [values.get(c) for c in self.columns], "r": record_refs, "p": sources}
         )

@@ -686,3 +686,27 @@ def test_governance_flags_follow_the_runs_mappings(imported: State, tmp_path: Pa
     assert "1 updated" in result.output  # Fraud scoring's governance_flags lost owner_contact
     own = sqlite_rows(db, "SELECT rule, COUNT(*) FROM governance_flags GROUP BY rule")
     assert own == [r for r in shipped if r[0] != "owner_contact"]
+
+
+def test_postgres_takes_mail_with_nul_characters(postgres: PostgresServer, tmp_path: Path) -> None:
+    """Mail can carry NUL characters into values; PostgreSQL text cannot hold them."""
+    mail = tmp_path / "mail" / "request.eml"
+    mail.parent.mkdir()
+    mail.write_bytes(
+        b"From: Ana Diaz <ana@example.org>\r\nTo: board@example.org\r\n"
+        b"Subject: New AI use case request: invoice OCR\r\n"
+        b"Date: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <nul-1@example.org>\r\n"
+        b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
+        b"Use case: Invoice\x00 OCR\r\nDepartment: Fin\x00ance\r\nStatus: pilot\r\n"
+    )
+    assert run_import([mail.parent], tmp_path / "out").exit_code == 0
+    state = str(tmp_path / "out" / "state.sqlite")
+    args = ("export", "--to", postgres.url(), "--schema", "nul", "--state", state)
+    result = invoke(*args, env=_pg_env(postgres))
+    assert result.exit_code == 0, result.output
+    assert "held NUL characters" in result.output
+    assert postgres.rows("SELECT name, department FROM use_cases", "nul") == [
+        ("Invoice\ufffd OCR", "Fin\ufffdance")
+    ]
+    again = invoke(*args, env=_pg_env(postgres))
+    assert "1 use cases (0 new, 0 updated, 1 unchanged, 0 gone)" in again.output

@@ -471,6 +471,12 @@ def export_cmd(
             f"records, {t['provenance'].rows} provenance rows, {t['governance_flags'].rows} "
             f"governance flags, {t['rejects'].rows} rejects; state run {result.state_run_id}."
         )
+        if result.nul_values:
+            click.echo(
+                f"{result.nul_values} values held NUL characters, which PostgreSQL cannot store; "
+                "they were written with U+FFFD (\ufffd) in their place",
+                err=True,
+            )
         if result.newly_gone:
             shown = ", ".join(result.newly_gone[:10])
             more = f" and {len(result.newly_gone) - 10} more" if len(result.newly_gone) > 10 else ""

@@ -224,6 +224,8 @@ class SqlExportResult:
     state_run_id: int
     tables: dict[str, TableCounts] = field(default_factory=dict)
     newly_gone: list[str] = field(default_factory=list)
+    #: Values holding NUL characters, written with U+FFFD instead (PostgreSQL cannot store NUL).
+    nul_values: int = 0
 
 
 class _Dialect(Protocol):
@@ -235,6 +237,7 @@ class _Dialect(Protocol):
     def table(self, name: str) -> str: ...
     def column_type(self, column: str) -> str: ...
     def adapt_json(self, value: Any) -> Any: ...
+    def adapt_text(self, value: Any) -> Any: ...
     def existing_tables(self) -> set[str]: ...
     def existing_columns(self, table: str) -> set[str]: ...
     def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
@@ -262,6 +265,9 @@ class _SqliteDialect:
     def adapt_json(self, value: Any) -> Any:
         return None if value is None else json.dumps(value, ensure_ascii=False, sort_keys=True)
 
+    def adapt_text(self, value: Any) -> Any:
+        return value
+
     def existing_tables(self) -> set[str]:
         return {
             str(r[0])
@@ -288,6 +294,7 @@ class _PostgresDialect:
     def __init__(self, conn: Any, schema: str) -> None:
         self.conn = conn
         self.schema = schema
+        self.nul_values = 0
 
     def table(self, name: str) -> str:
         return f"{_quote(self.schema)}.{_quote(name)}"
@@ -301,6 +308,19 @@ class _PostgresDialect:
         from psycopg.types.json import Jsonb
 
         return None if value is None else Jsonb(value)
+
+    def adapt_text(self, value: Any) -> Any:
+        """PostgreSQL text and jsonb cannot hold NUL characters (mail can): U+FFFD stands in."""
+        if isinstance(value, str):
+            if "\x00" in value:
+                self.nul_values += 1
+                return value.replace("\x00", "\ufffd")
+            return value
+        if isinstance(value, list):
+            return [self.adapt_text(v) for v in value]
+        if isinstance(value, dict):
+            return {k: self.adapt_text(v) for k, v in value.items()}
+        return value
 
     def existing_tables(self) -> set[str]:
         rows = self.execute(
@@ -409,7 +429,10 @@ class _Writer:
                 counts.rows += 1
                 if key not in existing:
                     counts.inserted += 1
-                yield [d.adapt_json(v) if i in json_index else v for i, v in enumerate(row)]
+                yield [
+                    d.adapt_json(d.adapt_text(v)) if i in json_index else d.adapt_text(v)
+                    for i, v in enumerate(row)
+                ]
 
         name = d.table(table.name)
         cols = ", ".join(_quote(c) for c in table.columns)
@@ -570,7 +593,9 @@ def _export_postgres(
         with conn.transaction():
             dialect = _PostgresDialect(conn, target.schema)
             dialect.prepare()
-            return _write_all(dialect, store, target, run_id, finished_at, governance)
+            result = _write_all(dialect, store, target, run_id, finished_at, governance)
+            result.nul_values = dialect.nul_values
+            return result
     except psycopg.Error as exc:
         raise AIInventoryError(
             f"--to {target.display} (schema {target.schema}): {_first_line(exc)}; nothing was "

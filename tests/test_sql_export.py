@@ -23,6 +23,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +33,7 @@ from click.testing import CliRunner, Result
 from aiinventory.api import export_database, run_import
 from aiinventory.errors import ConfigError
 from aiinventory.export.sql_export import TABLES, parse_target
+from aiinventory.store import Store
 
 from .conftest import REPO, write_workbook
 
@@ -710,3 +712,53 @@ def test_postgres_takes_mail_with_nul_characters(postgres: PostgresServer, tmp_p
     ]
     again = invoke(*args, env=_pg_env(postgres))
     assert "1 use cases (0 new, 0 updated, 1 unchanged, 0 gone)" in again.output
+
+
+def test_a_merged_use_case_is_gone_with_the_use_case_it_joined(tmp_path: Path) -> None:
+    header = ["Use case", "Department", "Owner email", "Status"]
+    write_workbook(
+        tmp_path / "t" / "a.xlsx",
+        {"S": [header, ["Invoice capture", "Finance", "ana@example.org", "Live"]]},
+    )
+    write_workbook(
+        tmp_path / "t" / "b.xlsx",
+        {"S": [header, ["Drone fleet routing", "Logistics", "bob@example.org", "Idea"]]},
+    )
+    state = tmp_path / "out" / "state.sqlite"
+    assert run_import([tmp_path / "t"], tmp_path / "out").exit_code == 0
+    db = tmp_path / "inventory.db"
+    assert invoke("export", "--to", str(db), "--state", str(state)).exit_code == 0
+    before = dict(sqlite_rows(db, "SELECT name, use_case_id FROM use_cases"))
+    # An analyst decides the two are one use case (what `review apply` stores), and a run follows.
+    with Store(state) as store:
+        a, b = sorted(store.current_record_ids())
+        store.save_decisions([(a, b, "merge")], "review", datetime(2026, 1, 15, tzinfo=UTC))
+    assert run_import([tmp_path / "t"], tmp_path / "out").exit_code == 0
+    result = invoke("export", "--to", str(db), "--state", str(state))
+    assert "1 use cases (0 new, 1 updated, 0 unchanged, 1 gone)" in result.output
+    (survivor,) = sqlite_rows(db, "SELECT use_case_id FROM use_cases")
+    assert survivor[0] in before.values()
+    (gone,) = sqlite_rows(db, "SELECT use_case_id, merged_into FROM gone_use_cases")
+    assert gone == (next(uc for uc in before.values() if uc != survivor[0]), survivor[0])
+
+
+def test_tables_of_an_older_layout_gain_new_columns(imported: State) -> None:
+    """A database written before the inventory had a column gets it on the next export."""
+    db = imported.root / "inventory.db"
+    assert invoke("export", "--to", str(db), "--state", str(imported.state)).exit_code == 0
+    expected = dump_sqlite(db)["use_cases"]
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE use_cases DROP COLUMN governance_flags")
+    result = invoke("export", "--to", str(db), "--state", str(imported.state))
+    assert result.exit_code == 0, result.output
+    n = len(imported.inventory())
+    assert f"{n} use cases (0 new, {n} updated, 0 unchanged" in result.output
+    columns = [r[1] for r in sqlite_rows(db, "PRAGMA table_info(use_cases)")]
+    assert columns[-1] == "governance_flags"
+    by_id = {r[0]: r for r in expected}
+    governance_at = columns.index("governance_flags")
+    for row in dump_sqlite(db)["use_cases"]:
+        assert (
+            row[governance_at]
+            == by_id[row[0]][list(TABLES["use_cases"].columns).index("governance_flags")]
+        )

@@ -76,16 +76,12 @@ class Table:
     key: tuple[str, ...]
 
 
-def _inventory_columns() -> tuple[str, ...]:
-    return tuple(INVENTORY_COLUMNS)
-
-
 _RECORD_TABLE_COLUMNS = (*RECORD_COLUMNS, "extras")
 
 
 def _tables() -> dict[str, Table]:
     return {
-        "use_cases": Table("use_cases", _inventory_columns(), ("use_case_id",)),
+        "use_cases": Table("use_cases", tuple(INVENTORY_COLUMNS), ("use_case_id",)),
         "records": Table("records", _RECORD_TABLE_COLUMNS, ("record_id",)),
         "provenance": Table(
             "provenance",
@@ -233,6 +229,7 @@ class _Dialect(Protocol):
 
     mark: str
     distinct: str
+    alias: str
 
     def table(self, name: str) -> str: ...
     def column_type(self, column: str) -> str: ...
@@ -252,6 +249,8 @@ def _quote(name: str) -> str:
 class _SqliteDialect:
     mark = "?"
     distinct = "IS NOT"
+    #: How an upsert names the existing row: SQLite by the table's name, PostgreSQL by alias.
+    alias = ""
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.conn = conn
@@ -290,6 +289,7 @@ class _SqliteDialect:
 class _PostgresDialect:
     mark = "%s"
     distinct = "IS DISTINCT FROM"
+    alias = "t"
 
     def __init__(self, conn: Any, schema: str) -> None:
         self.conn = conn
@@ -351,10 +351,6 @@ class _PostgresDialect:
         # Two exports into one schema at once would race on CREATE TABLE; the second waits.
         self.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"aiinventory:{self.schema}",))
         self.execute(f"CREATE SCHEMA IF NOT EXISTS {_quote(self.schema)}")
-
-
-def _json_or_none(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
 
 
 def completed_run(store: Store) -> tuple[int, str]:
@@ -438,8 +434,8 @@ class _Writer:
         cols = ", ".join(_quote(c) for c in table.columns)
         marks = ", ".join(d.mark for _ in table.columns)
         others = [c for c in table.columns if c not in table.key]
-        current = table.name if d.mark == "?" else "t"
-        alias = "" if d.mark == "?" else " AS t"
+        current = d.alias or table.name
+        alias = f" AS {d.alias}" if d.alias else ""
         sql = (
             f"INSERT INTO {name}{alias} ({cols}) VALUES ({marks}) "
             f"ON CONFLICT ({', '.join(_quote(c) for c in table.key)}) "
@@ -680,7 +676,7 @@ def _check_ownership(d: _Dialect, target: SqlTarget) -> None:
             "did not write; export to another "
             + ("--schema" if target.kind == "postgresql" else "file")
         )
-    if found.get("layout_version", LAYOUT_VERSION) > LAYOUT_VERSION:
+    if int(found.get("layout_version", LAYOUT_VERSION)) > int(LAYOUT_VERSION):
         raise ConfigError(
             f"--to {where}: written by a newer aiinventory (layout {found['layout_version']}); "
             "upgrade to export here"

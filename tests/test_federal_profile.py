@@ -349,3 +349,55 @@ def test_profile_usage_errors(state: Path, tmp_path: Path) -> None:
     )
     assert unknown.exit_code == 2 and "us-federal-2025" in unknown.output
     assert not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.realdata
+def test_real_2023_agency_inventories_become_2025_submissions(tmp_path: Path) -> None:
+    """Two agencies' published 2023 inventories, imported and written in the 2025 template:
+    every answer is one the published 2025 data dictionary allows, and the agencies' own use
+    case IDs are kept."""
+    agency_raw = SHARED_DATA / "us_federal_2023" / "agency_raw"
+    if not (DICTIONARY.is_file() and agency_raw.is_dir()):
+        pytest.skip(f"real data absent: {agency_raw}")
+    files = [
+        agency_raw / "2023 Public Inventory of AI Use Cases - USDA.csv",
+        agency_raw / "2023-agency-inventory-of-ai-use-cases-opm.xlsx",
+    ]
+    result = run_import(files, tmp_path / "out")
+    assert result.exit_code in (0, 3)
+    target = tmp_path / "inventory_2025.xlsx"
+    written = export_profile(target, "us-federal-2025", tmp_path / "out" / "state.sqlite")
+    published = json.loads(DICTIONARY.read_text(encoding="utf-8"))
+    rows = read_sheet(target)
+    headers = [
+        spec["excel_header"]
+        for spec in sorted(published.values(), key=lambda s: s["column_order_in_original_excel"])
+    ]
+    assert rows[0] == headers
+    assert len(rows) - 1 == result.summary.counts["use_cases"] > 40
+    for j, spec in enumerate(
+        sorted(published.values(), key=lambda s: s["column_order_in_original_excel"])
+    ):
+        allowed = spec.get("valid_selections")
+        if allowed:
+            assert {r[j] for r in rows[1:] if r[j] is not None} <= set(allowed), spec[
+                "excel_header"
+            ]
+    ids = [r[0] for r in rows[1:]]
+    assert len(set(ids)) == len(ids)
+    assert sum(i.startswith("USDA-") for i in ids) > 20
+    filled = {
+        spec["excel_header"]: sum(r[j] is not None for r in rows[1:])
+        for j, spec in enumerate(
+            sorted(published.values(), key=lambda s: s["column_order_in_original_excel"])
+        )
+    }
+    # Name, bureau, stage and problem solved come through for (nearly) every use case.
+    for header in (
+        "Use Case Name",
+        "Bureau/Component",
+        "Stage of Development",
+        "What problem is the AI intended to solve?",
+    ):
+        assert filled[header] >= 0.9 * len(ids), (header, filled[header])
+    assert written.notes

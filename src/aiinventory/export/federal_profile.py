@@ -190,7 +190,9 @@ def federal_2025_rows(use_cases: Iterable[Mapping[str, Any]]) -> ProfileExport:
     # An agency ID is used only where exactly one use case carries it: the column is a key.
     taken: Counter[str] = Counter()
     for values in cases:
-        agency_ids = {s.strip() for s in values.get("source_ids") or [] if _AGENCY_ID.match(s)}
+        agency_ids = {
+            s.strip() for s in values.get("source_ids") or [] if _AGENCY_ID.match(s.strip())
+        }
         if len(agency_ids) == 1:
             taken.update(agency_ids)
     for values in cases:
@@ -198,29 +200,32 @@ def federal_2025_rows(use_cases: Iterable[Mapping[str, Any]]) -> ProfileExport:
         row: dict[str, Any] = {}
         row["id"] = _federal_id(values, taken) or uc
         result.ids[uc] = row["id"]
+        label = row["id"]  # notes name use cases as the file does
         row["use_case_name"] = values.get("name")
         row["agency_bureau"] = values.get("department")
         row["contact_email"] = values.get("owner_email")
         stage = values.get("stage") or "unknown"
         row["development_stage"] = _STAGE.get(stage)
         if stage == "idea":
-            notes.add("stage idea written as Pre-deployment (2025 has no earlier stage)", uc)
+            notes.add("stage idea written as Pre-deployment (2025 has no earlier stage)", label)
         elif stage not in _STAGE:
             notes.add(
                 f"stage {stage} has no 2025 answer; Stage of Development left blank "
                 "(set the stage, or leave the use case out of the submission)",
-                uc,
+                label,
             )
         high_impact = values.get("high_impact") or "unknown"
         row["is_high_impact"] = _HIGH_IMPACT.get(high_impact)
         if high_impact not in _HIGH_IMPACT:
-            notes.add("high-impact status unknown; Is the AI use case high-impact? left blank", uc)
+            notes.add(
+                "high-impact status unknown; Is the AI use case high-impact? left blank", label
+            )
         topic = values.get("topic_area")
         if topic:
             row["topic_area"] = _TOPICS.get(str(topic).replace("_", " ").casefold())
             if row["topic_area"] is None:
                 row["topic_area"] = _choice("topic_area", "Other")
-                notes.add(f"topic area {topic} is not a 2025 topic; written as Other", uc)
+                notes.add(f"topic area {topic} is not a 2025 topic; written as Other", label)
         techniques = [t for t in _CLASSIFICATION if t in (values.get("ai_techniques") or [])]
         if techniques:
             row["classification"] = _CLASSIFICATION[techniques[0]]
@@ -228,10 +233,10 @@ def federal_2025_rows(use_cases: Iterable[Mapping[str, Any]]) -> ProfileExport:
                 notes.add(
                     "several AI techniques; the most specific written as AI Classification "
                     "(agentic, generative, reinforcement learning, vision, language, classical)",
-                    uc,
+                    label,
                 )
         elif values.get("ai_techniques"):
-            notes.add("AI technique other has no 2025 classification; left blank", uc)
+            notes.add("AI technique other has no 2025 classification; left blank", label)
         row["problem_solved"] = values.get("description")
         row["benefits"] = values.get("benefits")
         row["operational_date"] = values.get("date_deployed")
@@ -245,7 +250,7 @@ def federal_2025_rows(use_cases: Iterable[Mapping[str, Any]]) -> ProfileExport:
                 notes.add(
                     f"high-impact with impact assessment {assessment}: the 2025 answers are yes, "
                     "in progress or waived; left blank",
-                    uc,
+                    label,
                 )
         result.rows.append([row.get(c.key) for c in US_FEDERAL_2025])
     result.notes = notes.lines()

@@ -582,6 +582,7 @@
     rows.forEach(function (i) {
       var tr = el("tr");
       tr.dataset.uc = String(i);
+      tr.tabIndex = 0;
       var v = UC[i].v;
       TCOLS.forEach(function (c) {
         var value = v[COL[c]];
@@ -621,6 +622,11 @@
     var td = ev.target.closest ? ev.target.closest("td") : null;
     if (!td || !td.dataset.col) return;
     openDetail(parseInt(td.parentNode.dataset.uc, 10), td.dataset.col);
+  });
+
+  tbody.addEventListener("keydown", function (ev) {
+    var tr = ev.target.closest ? ev.target.closest("tr") : null;
+    if (ev.key === "Enter" && tr && tr.dataset.uc) openDetail(parseInt(tr.dataset.uc, 10), "name");
   });
 
   var timer = null;

@@ -356,6 +356,10 @@
     }
     return Object.prototype.hasOwnProperty.call(ucById, id) ? ucById[id] : -1;
   }
+  function evidenceOnly(c) {
+    return c[0] === "changed" && c[3].length > 0 &&
+      c[3].every(function (f) { return f[0] === "last_updated"; });
+  }
   function renderChanges() {
     changesBody.textContent = "";
     if (DATA.changes.first_run && !changeState.kind) {
@@ -364,9 +368,12 @@
         "or is gone. Choose \u201cNew\u201d to list them."));
       return;
     }
+    // Use cases whose only change is newer evidence (a tracker saved again) come last.
     var items = DATA.changes.items.filter(function (c) {
       return !changeState.kind || c[0] === changeState.kind;
     });
+    var substantive = items.filter(function (c) { return !evidenceOnly(c); });
+    items = substantive.concat(items.filter(evidenceOnly));
     if (!items.length) {
       changesBody.appendChild(el("div", "empty", "No changes of this kind since the last run."));
       return;
@@ -383,10 +390,13 @@
         idNode.addEventListener("click", function () { openDetail(i, "name"); });
       }
       add(li, idNode, document.createTextNode(" " + (c[2] || "")));
+      if (evidenceOnly(c)) add(li, document.createTextNode(" "), el("span", "badge", "newer evidence only"));
       c[3].forEach(function (f) {
         var d = el("div", "diff");
-        add(d, document.createTextNode(label(f[0]) + ": "), el("span", "old", fmt(f[0], f[1]) || "(empty)"),
-          document.createTextNode(" \u2192 "), el("span", "new", fmt(f[0], f[2]) || "(empty)"));
+        var shown = f[0] === "last_updated" ? function (x) { return x === null ? "" : String(x); }
+          : function (x) { return fmt(f[0], x); };
+        add(d, document.createTextNode(label(f[0]) + ": "), el("span", "old", shown(f[1]) || "(empty)"),
+          document.createTextNode(" \u2192 "), el("span", "new", shown(f[2]) || "(empty)"));
         li.appendChild(d);
       });
       ul.appendChild(li);

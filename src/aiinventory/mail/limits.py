@@ -25,12 +25,14 @@ __all__ = ["MailLimits", "check_message"]
 class MailLimits:
     """Caps on one message. Defaults are above what mail servers let through.
 
-    Exchange Online and Gmail refuse messages over 150 MB and 25 MB respectively; attachments
-    over 25 MB are sent as links by every major client.
+    Gmail refuses messages over 25 MB and Exchange Online's default is 35 MB; attachments over
+    25 MB are sent as links by every major client. Parsing holds about ten times a message's size
+    in memory (a 93 MB message peaked at 890 MB in ``benchmarks/robustness.py``), so the size
+    cap is also the memory cap of one message.
     """
 
     #: A message's raw size (an mbox entry, a maildir file, an .eml); larger is rejected unread.
-    max_message_bytes: int = 150 * 1024 * 1024
+    max_message_bytes: int = 64 * 1024 * 1024
     #: The header block of one message (RFC 5322 lines are at most 998 characters).
     max_header_bytes: int = 1024 * 1024
     #: Header fields in one header block.
@@ -49,7 +51,7 @@ class MailLimits:
     #: Attachments listed per message; the rest are skipped and counted.
     max_attachments: int = 200
     #: A spreadsheet attachment larger than this (decoded) is not read: a ``too_large`` reject.
-    max_attachment_bytes: int = 64 * 1024 * 1024
+    max_attachment_bytes: int = 32 * 1024 * 1024
     #: Body text read for fields; longer text is cut (with a note).
     max_text_chars: int = 2_000_000
 

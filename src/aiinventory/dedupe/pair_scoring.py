@@ -15,9 +15,10 @@ longer name has count against the pair.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
+from math import fsum
 
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
@@ -53,6 +54,31 @@ def _probability(log_odds: float) -> float:
     return round(100.0 / (1.0 + math.exp(-log_odds)), 2)
 
 
+#: The order evidence is added up in; the fast path (``Scorer.score_pairs``) adds in the same
+#: order, so both give the very same float.
+_FIELD_ORDER = (
+    "name",
+    "name_in_description",
+    "description",
+    "vendor",
+    "owner",
+    "department",
+    "organization",
+    "techniques",
+    "source",
+    "date_initiated",
+    "date_deployed",
+)
+
+
+def _total(contributions: Mapping[str, float]) -> float:
+    """The points of a pair, added up in ``_FIELD_ORDER`` after the prior."""
+    total = contributions["prior"]
+    for key in _FIELD_ORDER:
+        total += contributions.get(key, 0.0)
+    return total
+
+
 def _logit(percent: float) -> float:
     """A probability in per cent as log-odds."""
     p = min(max(percent, 1e-9), 100 - 1e-9) / 100.0
@@ -78,6 +104,10 @@ def _typo_similarity(a: str, b: str) -> float:
     if sim < 0.85 and (_is_abbreviation(a, b) or _is_abbreviation(b, a)):
         return 0.85
     return float(sim)
+
+
+def _has_digit(text: str | None) -> bool:
+    return bool(text) and any(ch.isdigit() for ch in text)  # type: ignore[union-attr]
 
 
 def _jaro_winkler(a: str, b: str) -> float:
@@ -251,6 +281,32 @@ def _date_similarity_components(
     return (1.0, 0.7, 0.3, 0.0)[differ]
 
 
+# What a record has, as bits: two records both have the fields of ``_presence(a) & _presence(b)``.
+_INITIATED = 1
+_DEPLOYED = 2
+_VENDOR = 4
+_EMAIL = 8
+_OWNER_NAME = 16
+_DEPARTMENT = 32
+_TECHNIQUES = 64
+_SOURCE_ID = 128
+_SAME_THREAD = 256
+
+
+def _presence(p: PreparedRecord) -> int:
+    """The compared fields a record has, as ``_INITIATED | _VENDOR | …`` bits."""
+    return (
+        (_INITIATED if p.initiated else 0)
+        | (_DEPLOYED if p.deployed else 0)
+        | (_VENDOR if p.vendor else 0)
+        | (_EMAIL if p.owner_email else 0)
+        | (_OWNER_NAME if p.owner_name else 0)
+        | (_DEPARTMENT if p.department else 0)
+        | (_TECHNIQUES if p.techniques else 0)
+        | (_SOURCE_ID if p.source_id else 0)
+    )
+
+
 def _fmt(value: tuple[int, int, int | None]) -> str:
     return f"{value[0]:04d}-{value[1]:02d}" + (f"-{value[2]:02d}" if value[2] is not None else "")
 
@@ -276,6 +332,7 @@ class Scorer:
         self._token_sim = self.profile.token_scorer()
         self._token_cache: dict[tuple[str, str], float] = {}
         self._value_cache: dict[tuple[str, str, str], float] = {}
+        self._best_cache: dict[int, float] = {}
 
     def _similar(self, x: str, y: str, scorer: Callable[[str, str], float]) -> float:
         """A cached rapidfuzz score (0–1) of two field values: departments, owners and vendors
@@ -378,6 +435,18 @@ class Scorer:
 
     def _best_case_rest(self, a: PreparedRecord, b: PreparedRecord, name_sim: float) -> float:
         """The most points the fields after names and descriptions could add to this pair."""
+        both = _presence(a) & _presence(b)
+        if a.record.thread_id and a.record.thread_id == b.record.thread_id:
+            both |= _SAME_THREAD
+        return self._best_rest(both, name_sim < 0.6)
+
+    def _best_rest(self, both: int, low_name: bool) -> float:
+        """The most points the fields after names and descriptions could add, by the fields
+        both records have (``_presence`` bits, and ``_SAME_THREAD``)."""
+        key = both * 2 + low_name
+        found = self._best_cache.get(key)
+        if found is not None:
+            return found
         profile = self.profile
         weights = self.weights
         pts = profile.points
@@ -386,30 +455,32 @@ class Scorer:
         def up(fname: str, points: float) -> float:
             return max(0.0, points * weights.get(fname, 1.0)) if weights else max(0.0, points)
 
-        if name_sim < 0.6 and profile.name_in_description:
+        if low_name and profile.name_in_description:
             best += up("name_in_description", profile.name_in_description[-1][1])
-        if a.initiated and b.initiated:
+        if both & _INITIATED:
             best += up("date_initiated", max(y for _, y in profile.initiated_curve))
-        if a.deployed and b.deployed:
+        if both & _DEPLOYED:
             best += up("date_deployed", max(y for _, y in profile.deployed_curve))
-        if profile.name != "use_case":
-            return best
-        if a.vendor and b.vendor:
-            best += up("vendor", pts.get("vendor_same", 0.0))
-        if (a.owner_email and b.owner_email) or (a.owner_name and b.owner_name):
-            best += up(
-                "owner", max(pts.get("owner_email_same", 0.0), pts.get("owner_name_same", 0.0))
-            )
-        if a.department and b.department:
-            best += up("department", pts.get("department_same", 0.0))
-        if a.techniques and b.techniques:
-            best += up("techniques", pts.get("techniques_overlap", 0.0))
-        source = 0.0
-        if a.source_id and b.source_id:
-            source = max(pts.get("same_source_id", 0.0), pts.get("same_tracker_same_id", 0.0))
-        if a.record.thread_id and a.record.thread_id == b.record.thread_id:
-            source += pts.get("same_thread", 0.0)
-        return best + up("source", source)
+        if profile.name == "use_case":
+            if both & _VENDOR:
+                best += up("vendor", pts.get("vendor_same", 0.0))
+            if both & (_EMAIL | _OWNER_NAME):
+                best += up(
+                    "owner",
+                    max(pts.get("owner_email_same", 0.0), pts.get("owner_name_same", 0.0)),
+                )
+            if both & _DEPARTMENT:
+                best += up("department", pts.get("department_same", 0.0))
+            if both & _TECHNIQUES:
+                best += up("techniques", pts.get("techniques_overlap", 0.0))
+            source = 0.0
+            if both & _SOURCE_ID:
+                source = max(pts.get("same_source_id", 0.0), pts.get("same_tracker_same_id", 0.0))
+            if both & _SAME_THREAD:
+                source += pts.get("same_thread", 0.0)
+            best += up("source", source)
+        self._best_cache[key] = best
+        return best
 
     def _name_in_description(
         self, a: PreparedRecord, b: PreparedRecord
@@ -421,12 +492,233 @@ class Scorer:
                 continue
             weights = name_of.name_weights
             inside = (
-                sum([weights[t] for t in weights.keys() & desc_of.desc_vector.keys()])
+                fsum([weights[t] for t in weights.keys() & desc_of.desc_vector.keys()])
                 / name_of.name_total
             )
             if inside > best:
                 best, which = inside, name_of
         return best, which
+
+    # -- many pairs -------------------------------------------------------------------------
+
+    def index(self, prepared: Sequence[PreparedRecord]) -> None:
+        """Get ready to score pairs of ``prepared`` with ``score_pairs``.
+
+        Each record's compared values become small integers, so a pair compares numbers and
+        looks its vendors', owners' and departments' similarity up once per pair of values.
+        """
+        ids: dict[str, int] = {}
+
+        def ident(value: str | None) -> int:
+            return ids.setdefault(value, len(ids)) if value else -1
+
+        self._prepared = prepared
+        self._rows = [
+            (
+                _presence(p),
+                ident(p.vendor),
+                ident(p.owner_email),
+                ident(p.owner_name),
+                ident(p.department),
+                ident(p.organization),
+                ident(p.record.source_path),
+                ident(p.source_id),
+                ident(p.name_key),
+                ident(p.record.thread_id),
+            )
+            for p in prepared
+        ]
+
+    def _pair_points(self, field_name: str, a: PreparedRecord, b: PreparedRecord) -> float:
+        """The points of a vendor, owner-name or department comparison (weighted)."""
+        pts = self.profile.points
+        weight = self.weights.get(field_name, 1.0) if self.weights else 1.0
+        if field_name == "vendor":
+            assert a.vendor and b.vendor
+            if a.vendor_tokens and b.vendor_tokens:
+                overlap = len(a.vendor_tokens & b.vendor_tokens) / min(
+                    len(a.vendor_tokens), len(b.vendor_tokens)
+                )
+            else:
+                overlap = 0.0
+            sim = max(overlap, self._similar(a.vendor, b.vendor, fuzz.ratio))
+            if sim >= 0.85:
+                return pts.get("vendor_same", 0.0) * weight
+            return pts.get("vendor_differ", 0.0) * weight if sim < 0.5 else 0.0
+        if field_name == "owner":
+            assert a.owner_name and b.owner_name
+            sim = self._similar(a.owner_name, b.owner_name, fuzz.token_set_ratio)
+            key = "owner_name_same" if sim >= 0.9 else "owner_differ"
+            return pts.get(key, 0.0) * weight
+        assert a.department and b.department
+        same = (
+            a.department == b.department
+            or self._similar(a.department, b.department, fuzz.token_set_ratio) >= 0.9
+        )
+        return pts.get("department_same" if same else "department_differ", 0.0) * weight
+
+    def score_pairs(self, pairs: Sequence[tuple[int, int]], floor: float) -> list[float]:
+        """The scores of pairs of the records given to ``index``, by their indices.
+
+        Each is the very number ``score(a, b, floor=floor).score`` gives, without building the
+        per-field parts: this is the path blocking's candidates take. A pair that cannot reach
+        ``floor`` gets a value below ``floor``, as ``score`` gives it.
+        """
+        profile = self.profile
+        pts = profile.points
+        weights = self.weights
+
+        def weight(name: str) -> float:
+            return weights.get(name, 1.0) if weights else 1.0
+
+        w_name, w_inside, w_desc = (
+            weight("name"),
+            weight("name_in_description"),
+            weight("description"),
+        )
+        w_owner, w_org = weight("owner"), weight("organization")
+        w_tech, w_source = weight("techniques"), weight("source")
+        w_init, w_depl = weight("date_initiated"), weight("date_deployed")
+        numbers_differ = pts.get("numbers_differ", 0.0) * w_name
+        email_same = pts.get("owner_email_same", 0.0) * w_owner
+        owner_differ = pts.get("owner_differ", 0.0) * w_owner
+        org_differ = pts.get("organization_differ", 0.0) * w_org
+        tech_overlap = pts.get("techniques_overlap", 0.0) * w_tech
+        tech_disjoint = pts.get("techniques_disjoint", 0.0) * w_tech
+        tracker_same_id = pts.get("same_tracker_same_id", 0.0) * w_source
+        tracker_ids_differ = pts.get("same_tracker_ids_differ", 0.0) * w_source
+        same_tracker = pts.get("same_tracker", 0.0) * w_source
+        same_source_id = pts.get("same_source_id", 0.0) * w_source
+        same_thread = pts.get("same_thread", 0.0) * w_source
+        name_curve, desc_curve = profile.name_curve, profile.description_curve
+        inside_curve = profile.name_in_description
+        specificity = profile.name_specificity
+        full_tokens = profile.description_full_tokens
+        person = profile.name_mode == "first_last"
+        use_case = profile.name == "use_case"
+        date_sim = (
+            _date_similarity_components
+            if profile.date_mode == "components"
+            else _date_similarity_distance
+        )
+        limit = _logit(floor)
+        prior = self.prior
+        prepared, rows = self._prepared, self._rows
+        name_similarity = self.person_name_similarity if person else self.name_similarity
+        best_rest = self._best_rest
+        pair_points: dict[tuple[str, int, int], float] = {}
+        date_points: dict[tuple[object, ...], float] = {}
+
+        def cached(field_name: str, x: int, y: int, a: PreparedRecord, b: PreparedRecord) -> float:
+            key = (field_name, x, y)
+            found = pair_points.get(key)
+            if found is None:
+                found = pair_points[key] = self._pair_points(field_name, a, b)
+            return found
+
+        def dates(
+            kind: str, x: tuple[int, int, int | None], y: tuple[int, int, int | None]
+        ) -> float:
+            key = (kind, x, y)
+            found = date_points.get(key)
+            if found is None:
+                curve = profile.initiated_curve if kind == "i" else profile.deployed_curve
+                found = _interpolate(curve, date_sim(x, y))
+                found = date_points[key] = found * (w_init if kind == "i" else w_depl)
+            return found
+
+        out: list[float] = []
+        append = out.append
+        for k, j in pairs:
+            a, b = prepared[k], prepared[j]
+            va, vb = a.desc_vector, b.desc_vector
+            cosine = (
+                min(fsum([va[t] * vb[t] for t in va.keys() & vb.keys()]), 1.0)
+                if va and vb
+                else -1.0
+            )
+            sim = name_similarity(a, b)[0]
+            points = _interpolate(name_curve, sim)
+            if points > 0 and specificity > 0:
+                points *= min(1.0, min(a.name_total, b.name_total) / specificity)
+            elif points < 0 and cosine > 0.6:
+                points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
+            name = points * w_name
+            inside_points = 0.0
+            if sim < 0.6 and inside_curve:
+                inside = self._name_in_description(a, b)[0]
+                if inside >= 0.7:
+                    inside_points = _interpolate(inside_curve, inside) * w_inside
+            if (
+                a.numbers
+                and b.numbers
+                and a.numbers != b.numbers
+                and a.numbers - b.numbers
+                and b.numbers - a.numbers
+            ):
+                name += numbers_differ
+            desc = 0.0
+            if cosine >= 0:
+                reliability = min(1.0, min(len(a.desc_tokens), len(b.desc_tokens)) / full_tokens)
+                desc = _interpolate(desc_curve, cosine) * reliability * w_desc
+            total = prior + name + inside_points + desc
+            ra, rb = rows[k], rows[j]
+            both = ra[0] & rb[0]
+            if ra[9] >= 0 and ra[9] == rb[9]:
+                both |= _SAME_THREAD
+            if total + best_rest(both, sim < 0.6) < limit:
+                append(_probability(total + best_rest(both, sim < 0.6)))
+                continue
+            vendor = owner = department = organization = techniques = source = 0.0
+            if use_case:
+                if both & _VENDOR:
+                    x, y = ra[1], rb[1]
+                    vendor = (
+                        cached("vendor", x, y, a, b) if x <= y else cached("vendor", y, x, b, a)
+                    )
+                if ra[2] >= 0 and ra[2] == rb[2]:
+                    owner = email_same
+                elif both & _OWNER_NAME:
+                    x, y = ra[3], rb[3]
+                    owner = cached("owner", x, y, a, b) if x <= y else cached("owner", y, x, b, a)
+                elif both & _EMAIL:
+                    owner = owner_differ
+                if both & _DEPARTMENT:
+                    x, y = ra[4], rb[4]
+                    department = (
+                        cached("department", x, y, a, b)
+                        if x <= y
+                        else cached("department", y, x, b, a)
+                    )
+                if ra[5] >= 0 and rb[5] >= 0 and ra[5] != rb[5]:
+                    organization = org_differ
+                if both & _TECHNIQUES:
+                    ta, tb = a.techniques, b.techniques
+                    techniques = tech_overlap if not ta.isdisjoint(tb) else tech_disjoint
+                if ra[6] >= 0 and ra[6] == rb[6]:
+                    if both & _SOURCE_ID:
+                        source = tracker_same_id if ra[7] == rb[7] else tracker_ids_differ
+                    elif ra[8] != rb[8]:
+                        source = same_tracker
+                elif ra[7] >= 0 and ra[7] == rb[7] and _has_digit(a.source_id):
+                    source = same_source_id
+                if both & _SAME_THREAD:
+                    source += same_thread
+            initiated = deployed = 0.0
+            if a.initiated and b.initiated:
+                initiated = dates("i", a.initiated, b.initiated)
+            if a.deployed and b.deployed:
+                deployed = dates("d", a.deployed, b.deployed)
+            total += vendor
+            total += owner
+            total += department
+            total += organization
+            total += techniques
+            total += source
+            total += initiated
+            total += deployed
+            append(_probability(total))
+        return out
 
     # -- the whole pair ---------------------------------------------------------------------
 
@@ -463,7 +755,9 @@ class Scorer:
         cosine = -1.0
         if a.desc_vector and b.desc_vector:
             va, vb = a.desc_vector, b.desc_vector
-            cosine = min(sum([va[t] * vb[t] for t in va.keys() & vb.keys()]), 1.0)
+            # fsum: the order of a set of strings changes from one process to the next, and a
+            # plain sum's last digit with it; fsum's does not.
+            cosine = min(fsum([va[t] * vb[t] for t in va.keys() & vb.keys()]), 1.0)
 
         # Name. Agreement on a short, common name ("Chatbot") says less than on a specific one.
         if profile.name_mode == "first_last":
@@ -521,7 +815,7 @@ class Scorer:
 
         if floor is not None and not explain:
             # What the other fields could still add at most.
-            best = sum(contrib.values()) + self._best_case_rest(a, b, sim)
+            best = _total(contrib) + self._best_case_rest(a, b, sim)
             if best < _logit(floor):
                 return PairEvidence(_probability(best), scores, contrib, reasons)
 
@@ -551,7 +845,7 @@ class Scorer:
                 self._date_reason("went live", a.deployed, b.deployed, s) if explain else None,
             )
 
-        score = _probability(sum(contrib.values()))
+        score = _probability(_total(contrib))
         if explain:
             contrib = {k: round(v, 3) for k, v in contrib.items()}
             scores = {k: round(v, 1) for k, v in scores.items()}

@@ -107,11 +107,13 @@ class Concepts:
         tokens: concept tokens in text order (stop words dropped).
         mapped: concepts that replaced a different phrase ("ocr" for "optical character ...").
         surfaces: each token's original words, folded but not stemmed (for typo matching).
+        words: the text's words, folded, in order.
     """
 
     tokens: tuple[str, ...]
     mapped: frozenset[str]
     surfaces: dict[str, str]
+    words: tuple[str, ...] = ()
 
 
 class TextProcessor:
@@ -134,6 +136,7 @@ class TextProcessor:
         for phrase, token in sorted(phrases.items(), key=lambda kv: (-len(kv[0]), kv[0])):
             self._by_first.setdefault(phrase[0], []).append((phrase, token))
         self._cache: dict[str, Concepts] = {}
+        self._stems: dict[str, str] = {}
 
     def concepts(self, text: str, drop_stop_words: bool = True) -> Concepts:
         """The text's tokens after concept mapping (cached per text)."""
@@ -142,31 +145,44 @@ class TextProcessor:
         if cached is not None:
             return cached
         raw = fold_text(text).split()
-        words = [stem(w) for w in raw]
+        stems = self._stems
+        words = [stems.get(w) or stems.setdefault(w, stem(w)) for w in raw]
         out: list[str] = []
         surfaces: dict[str, str] = {}
         mapped: set[str] = set()
         i = 0
-        stop = self.vocabulary.stop_words
-        while i < len(words):
-            for phrase, token in self._by_first.get(words[i], ()):
-                n = len(phrase)
-                if tuple(words[i : i + n]) == phrase:
-                    # "Long Form (LF)" reads as one "lf", not two.
-                    if not out or out[-1] != token:
-                        out.append(token)
-                    surfaces.setdefault(token, " ".join(raw[i : i + n]))
-                    if phrase != (token,):
-                        mapped.add(token)
-                    i += n
-                    break
-            else:
-                word = words[i]
-                if (not drop_stop_words or word not in stop) and (not out or out[-1] != word):
-                    out.append(word)
-                    surfaces.setdefault(word, raw[i])
-                i += 1
-        result = Concepts(tuple(out), frozenset(mapped), surfaces)
+        count = len(words)
+        stop = self.vocabulary.stop_words if drop_stop_words else frozenset()
+        by_first = self._by_first
+        last = ""
+        while i < count:
+            word = words[i]
+            options = by_first.get(word)
+            if options is not None:
+                for phrase, token in options:
+                    n = len(phrase)
+                    if n == 1 or tuple(words[i : i + n]) == phrase:
+                        # "Long Form (LF)" reads as one "lf", not two.
+                        if last != token:
+                            out.append(token)
+                            last = token
+                        if token not in surfaces:
+                            surfaces[token] = " ".join(raw[i : i + n])
+                        if phrase != (token,):
+                            mapped.add(token)
+                        i += n
+                        break
+                else:
+                    options = None
+                if options is not None:
+                    continue
+            if word not in stop and last != word:
+                out.append(word)
+                last = word
+                if word not in surfaces:
+                    surfaces[word] = raw[i]
+            i += 1
+        result = Concepts(tuple(out), frozenset(mapped), surfaces, tuple(raw))
         if len(self._cache) < 500_000:
             self._cache[key] = result
         return result
@@ -226,7 +242,7 @@ class PreparedRecord:
 
 
 def _is_number(token: str) -> bool:
-    return any(ch.isdigit() for ch in token)
+    return not token.isalpha() and any(ch.isdigit() for ch in token)
 
 
 def _org_key(processor: TextProcessor, value: str | None) -> str | None:
@@ -263,16 +279,20 @@ def prepare_records(
     )
     processor = TextProcessor(vocabulary, learned)
     prepared: list[PreparedRecord] = []
+    units: dict[tuple[str | None, str | None], frozenset[str]] = {}
     for index, rec in enumerate(records):
         name = processor.concepts(rec.name)
         name_seq = name.tokens
         # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
         # more about the use case than the title without it: comparisons skip that word.
         prefix = None
-        if len(name_seq) > 1 and name_seq[0] in _unit_acronyms(
-            vocabulary.stop_words, rec.department, rec.organization
-        ):
-            prefix = name_seq[0]
+        if len(name_seq) > 1:
+            unit = (rec.department, rec.organization)
+            acronyms = units.get(unit)
+            if acronyms is None:
+                acronyms = units[unit] = _unit_acronyms(vocabulary.stop_words, *unit)
+            if name_seq[0] in acronyms:
+                prefix = name_seq[0]
         desc_seq = processor.concepts(rec.description).tokens if rec.description else ()
         vendor = _clean(rec.vendor_name)
         vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else frozenset()
@@ -287,7 +307,7 @@ def prepare_records(
                 name_mapped=name.mapped,
                 name_surfaces={t: name.surfaces.get(t, t) for t in name_seq},
                 unit_prefix=prefix,
-                name_words=tuple(fold_text(rec.name).split()),
+                name_words=name.words,
                 name_key=" ".join(name_seq),
                 numbers=frozenset(t for t in name_seq if _is_number(t)),
                 desc_tokens=desc_seq,

@@ -1,0 +1,62 @@
+"""The fast scoring path gives the very scores the explained path gives."""
+
+from __future__ import annotations
+
+import json
+from itertools import combinations
+from pathlib import Path
+
+import pytest
+
+from aiinventory.dedupe import MatchRecord, MatchSettings, load_match_vocabulary
+from aiinventory.dedupe.blocking import candidate_pairs
+from aiinventory.dedupe.pair_scoring import Scorer
+from aiinventory.dedupe.text_keys import prepare_records
+from aiinventory.mappings import default_mappings_dir
+
+DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+VOCAB = load_match_vocabulary([default_mappings_dir()])
+
+
+def _records(name: str) -> list[MatchRecord]:
+    out = []
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
+        fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
+        out.append(MatchRecord(**fields))
+    return sorted(out, key=lambda r: r.record_id)
+
+
+@pytest.mark.parametrize(
+    ("data", "settings", "every_pair"),
+    [
+        ("northwind_sample_labelled.jsonl", MatchSettings(), True),
+        (
+            "northwind_sample_labelled.jsonl",
+            MatchSettings(field_weights={"vendor": 2.0, "name": 0.5, "source": 0.0}),
+            True,
+        ),
+        ("ai_use_cases_labelled.jsonl", MatchSettings(), False),
+        ("ai_use_cases_labelled.jsonl", MatchSettings(profile="person"), False),
+    ],
+)
+def test_fast_scores_equal_explained_scores(
+    data: str, settings: MatchSettings, every_pair: bool
+) -> None:
+    prepared, processor = prepare_records(_records(data), VOCAB)
+    scorer = Scorer(settings, processor, len(prepared))
+    scorer.index(prepared)
+    if every_pair:
+        pairs = list(combinations(range(len(prepared)), 2))
+    else:
+        pairs = candidate_pairs(prepared, 25, False)
+    assert len(pairs) > 3000
+    fast = scorer.score_pairs(pairs, 0.0)
+    explained = [scorer.score(prepared[k], prepared[j], explain=True).score for k, j in pairs]
+    assert fast == explained
+    assert len(set(fast)) > 50
+    # With a floor, pairs that cannot reach it score below it, the rest exactly.
+    floored = scorer.score_pairs(pairs, 50.0)
+    for f, e in zip(floored, explained, strict=True):
+        assert f == e if e >= 50.0 else f < 50.0

@@ -118,7 +118,7 @@ def check_message(raw: bytes, limits: MailLimits, header_end: int) -> str | None
     """
     if len(raw) > limits.max_message_bytes:
         return (
-            f"the message is {_size(len(raw))}, over the cap of "
+            f"it is {_size(len(raw))}, over the cap of "
             f"{_size(limits.max_message_bytes)} (MailLimits.max_message_bytes); save its "
             "attachments on their own and import those, or raise the cap"
         )

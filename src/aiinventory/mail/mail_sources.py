@@ -247,7 +247,7 @@ def _mbox_item(ordinal: int, offset: int, block: bytes) -> MailItem:
 def _too_large(size: int, cap: int) -> tuple[str, str]:
     return (
         "too_large",
-        f"the message is {size / (1024 * 1024):,.1f} MB, over the cap of "
+        f"it is {size / (1024 * 1024):,.1f} MB, over the cap of "
         f"{cap / (1024 * 1024):,.0f} MB (MailLimits.max_message_bytes); it was not read: save "
         "its attachments on their own and import those, or raise the cap",
     )

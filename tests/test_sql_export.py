@@ -762,3 +762,14 @@ def test_tables_of_an_older_layout_gain_new_columns(imported: State) -> None:
             row[governance_at]
             == by_id[row[0]][list(TABLES["use_cases"].columns).index("governance_flags")]
         )
+
+
+def test_export_refuses_while_a_run_holds_the_state(imported: State, tmp_path: Path) -> None:
+    """A sync writing the state while an export reads it would mix two states in the tables."""
+    from aiinventory.run_lock import RunLock
+
+    with RunLock(imported.state):
+        result = invoke("export", "--to", str(tmp_path / "inv.db"), "--state", str(imported.state))
+    assert result.exit_code == 4
+    assert "another aiinventory run" in result.output
+    assert not (tmp_path / "inv.db").exists()

@@ -327,3 +327,41 @@ def test_invalid_input_is_refused() -> None:
         match_records([UNRELATED], MatchSettings(profile="nope"))
     with pytest.raises(ValueError, match="thresholds"):
         MatchSettings(merge_threshold=40, review_threshold=60)
+
+
+def test_title_written_from_another_records_description_joins_it() -> None:
+    """A tracker that titles a row with the first words of the description ("EPA's Office of
+    Compliance, in") still meets the record whose description starts so, and the reason says
+    why; a look-alike start of an unrelated description does not."""
+    original = MatchRecord(
+        record_id="epa-1",
+        name="Enforcement Targeting",
+        description=(
+            "EPA's Office of Compliance, in partnership with the University of Chicago, built a "
+            "proof-of-concept to improve enforcement of environmental regulations."
+        ),
+        department="U.S. Environmental Protection Agency",
+        source_path="epa.xlsx",
+    )
+    copied = MatchRecord(
+        record_id="priv-7",
+        name="EPA's Office of Compliance, in",
+        department="Privacy Office",
+        source_path="privacy.xlsx",
+    )
+    unrelated = MatchRecord(
+        record_id="epa-2",
+        name="Wetland mapping from aerial imagery",
+        description=(
+            "EPA's Office of Water classifies aerial images to map wetlands across the "
+            "country for the national wetlands inventory."
+        ),
+        department="U.S. Environmental Protection Agency",
+        source_path="water.xlsx",
+    )
+    result = match_records([original, copied, unrelated], vocabulary=VOCAB)
+    assert ["epa-1", "priv-7"] in result.clusters
+    assert ["epa-2"] in result.clusters
+    link = next(p for p in result.pairs if (p.a, p.b) == ("epa-1", "priv-7"))
+    assert any("is how the other's description starts" in r for r in link.reasons), link.reasons
+    assert link.contributions["name"] == 0.0

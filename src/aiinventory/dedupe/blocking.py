@@ -2,12 +2,14 @@
 
 Comparing every record with every other costs N² comparisons. Instead each record gets keys:
 pairs of its name's rarest words (one word whole, the other's first two letters, so one typo
-leaves other pairs intact), pairs of its description's rarest shared words, its source ID, its
-mail thread, and for people its birth date. Records meet when they share a small block, or two
-keys of any size; a single name word is a key only for names that have one specific word. A
-key shared by more than ``max_block_size`` records is too common to say anything and is
-dropped (its records still meet through their other keys), so each record is compared with at
-most (keys per record) × ``max_block_size`` others: the cost grows linearly with N.
+leaves other pairs intact), pairs of its description's rarest shared words, the first three
+words of its name and of its description (a title written from a description meets it), its
+source ID, its mail thread, and for people its birth date. Records meet when they share a small
+block, or two keys of any size; a single name word is a key only for names that have one
+specific word. A key shared by more than ``max_block_size`` records is too common to say
+anything and is dropped (its records still meet through their other keys), so each record is
+compared with at most (keys per record) × ``max_block_size`` others: the cost grows linearly
+with N.
 """
 
 from __future__ import annotations
@@ -60,7 +62,10 @@ def _name_keys(p: PreparedRecord) -> tuple[list[str], list[str]]:
 
 
 def block_keys(
-    records: list[PreparedRecord], max_block_size: int, block_on_dates: bool
+    records: list[PreparedRecord],
+    max_block_size: int,
+    block_on_dates: bool,
+    title_keys: bool = False,
 ) -> tuple[dict[str, list[int]], dict[str, list[int]]]:
     """The blocks: key → indices of the records sharing it (only keys of 2..max records).
 
@@ -88,6 +93,12 @@ def block_keys(
             keys.append("s\x1f" + p.source_id)
         if p.record.thread_id:
             keys.append("h\x1f" + p.record.thread_id)
+        if title_keys:
+            # A title written from the first words of a description meets that description.
+            if len(p.name_words) >= 3:
+                keys.append("t\x1f" + " ".join(p.name_words[:3]))
+            head = p.desc_head
+            keys.extend("t\x1f" + " ".join(head[i : i + 3]) for i in (0, 1) if len(head) >= i + 3)
         if block_on_dates and p.initiated and p.initiated[2] is not None:
             year, month, day = p.initiated
             keys.append(f"t\x1f{year:04d}-{month:02d}-{day:02d}")
@@ -100,7 +111,10 @@ def block_keys(
 
 
 def candidate_pairs(
-    records: list[PreparedRecord], max_block_size: int, block_on_dates: bool
+    records: list[PreparedRecord],
+    max_block_size: int,
+    block_on_dates: bool,
+    title_keys: bool = False,
 ) -> list[tuple[int, int]]:
     """Pairs of record indices worth scoring, sorted.
 
@@ -109,7 +123,7 @@ def candidate_pairs(
     name has only that specific word.
     """
     n = len(records)
-    blocks, single = block_keys(records, max_block_size, block_on_dates)
+    blocks, single = block_keys(records, max_block_size, block_on_dates, title_keys)
     sure: set[int] = set()
     seen_once: set[int] = set()
     again: set[int] = set()

@@ -55,7 +55,9 @@ class MatchSettings:
             ``name`` and ``date_initiated``).
         link_floor: two clusters join through a merge-band pair only when no pair across them
             scores below this and their pairs average at least ``review_threshold``: a record
-            that matches two others cannot chain them when they plainly differ.
+            that matches two others cannot chain them when they plainly differ. Two records
+            about which nothing is known but their names' disagreement score about 10 (the
+            prior, departments differing); the floor is below that, for evidence against.
         workers: processes that score pairs in a large batch (0: one per core; 1: none).
             The results do not depend on it.
         max_block_size: a blocking key shared by more records than this is too common to pair
@@ -71,7 +73,7 @@ class MatchSettings:
     review_threshold: float = 50.0
     profile: str = "use_case"
     max_block_size: int | None = None
-    link_floor: float = 10.0
+    link_floor: float = 5.0
     workers: int = 0
     field_weights: Mapping[str, float] = field(default_factory=dict)
 

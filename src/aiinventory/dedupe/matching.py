@@ -176,7 +176,9 @@ def match_records(
     profile = PROFILES[settings.profile]
     lap("keys")
     cap = settings.max_block_size or profile.max_block_size
-    candidates = candidate_pairs(prepared, cap, profile.block_on_dates)
+    candidates = candidate_pairs(
+        prepared, cap, profile.block_on_dates, title_keys=bool(profile.name_in_description)
+    )
     lap("blocking")
     scored: list[tuple[float, int, int]] = []
     values = _score_all(scorer, prepared, candidates, floor, settings.workers)

@@ -24,7 +24,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA, JaroWinkler
 
 from .match_types import MatchSettings
-from .text_keys import PreparedRecord, TextProcessor
+from .text_keys import PreparedRecord, TextProcessor, title_starts
 
 __all__ = [
     "PROFILES",
@@ -211,6 +211,7 @@ USE_CASE_PROFILE = ComparisonProfile(
         "same_tracker_same_id": 2.0,
         "same_source_id": 0.8,
         "same_thread": 1.5,
+        "title_from_description": 4.5,
     },
 )
 
@@ -456,7 +457,10 @@ class Scorer:
             return max(0.0, points * weights.get(fname, 1.0)) if weights else max(0.0, points)
 
         if low_name and profile.name_in_description:
-            best += up("name_in_description", profile.name_in_description[-1][1])
+            best += up(
+                "name_in_description",
+                max(profile.name_in_description[-1][1], pts.get("title_from_description", 0.0)),
+            )
         if both & _INITIATED:
             best += up("date_initiated", max(y for _, y in profile.initiated_curve))
         if both & _DEPLOYED:
@@ -481,6 +485,24 @@ class Scorer:
             best += up("source", source)
         self._best_cache[key] = best
         return best
+
+    def _title_points(self, title_of: PreparedRecord) -> float:
+        """Points for a name that is how the other record's description starts: as much as
+        agreeing names, for a name as specific."""
+        profile = self.profile
+        points = profile.points.get("title_from_description", 0.0)
+        if profile.name_specificity > 0:
+            points *= min(1.0, title_of.name_total / profile.name_specificity)
+        return points
+
+    @staticmethod
+    def _title_link(a: PreparedRecord, b: PreparedRecord) -> PreparedRecord | None:
+        """The record whose name is how the other's description starts, if either's is."""
+        if title_starts(a.name_words, b.desc_head):
+            return a
+        if title_starts(b.name_words, a.desc_head):
+            return b
+        return None
 
     def _name_in_description(
         self, a: PreparedRecord, b: PreparedRecord
@@ -643,11 +665,19 @@ class Scorer:
                 points *= min(1.0, min(a.name_total, b.name_total) / specificity)
             elif points < 0 and cosine > 0.6:
                 points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
+            title_of = None
+            if sim < 0.6 and inside_curve:
+                title_of = self._title_link(a, b)
+                if points < 0 and (
+                    title_of is not None or a.title_from_description or b.title_from_description
+                ):
+                    points = 0.0
             name = points * w_name
             inside_points = 0.0
             if sim < 0.6 and inside_curve:
-                inside = self._name_in_description(a, b)[0]
-                if inside >= 0.7:
+                if title_of is not None:
+                    inside_points = self._title_points(title_of) * w_inside
+                elif (inside := self._name_in_description(a, b)[0]) >= 0.7:
                     inside_points = _interpolate(inside_curve, inside) * w_inside
             if (
                 a.numbers
@@ -772,25 +802,43 @@ class Scorer:
             # Near-copies of one description under two titles: one use case renamed, so the
             # titles' disagreement says less.
             points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
-        add(
-            "name",
-            points,
-            self._name_reason(a, b, sim, shared, fuzzy, only_a, only_b) if explain else None,
-        )
+        name_why = self._name_reason(a, b, sim, shared, fuzzy, only_a, only_b) if explain else None
+        title_of = None
+        if sim < 0.6 and profile.name_in_description:
+            # A title written from the first words of a description ("LSTM model that uses")
+            # is no title to disagree with.
+            title_of = self._title_link(a, b)
+            if points < 0 and (
+                title_of is not None or a.title_from_description or b.title_from_description
+            ):
+                points = 0.0
+                if name_why:
+                    name_why += "; a title written from a description's first words says little"
+        add("name", points, name_why)
         # A title made of another record's description words ("Data platform to expedite
         # access" from a description that starts so) is another route to the same use case.
         if sim < 0.6 and profile.name_in_description:
-            inside, which = self._name_in_description(a, b)
-            if inside >= 0.7:
-                scores["name_in_description"] = inside * 100
+            if title_of is not None:
+                scores["name_in_description"] = 100.0
                 add(
                     "name_in_description",
-                    _interpolate(profile.name_in_description, inside),
-                    f"the words of {which.record.name!r} are in the other's description "
-                    f"({round(inside * 100)})"
+                    self._title_points(title_of),
+                    f"{title_of.record.name!r} is how the other's description starts"
                     if explain
                     else None,
                 )
+            else:
+                inside, which = self._name_in_description(a, b)
+                if inside >= 0.7:
+                    scores["name_in_description"] = inside * 100
+                    add(
+                        "name_in_description",
+                        _interpolate(profile.name_in_description, inside),
+                        f"the words of {which.record.name!r} are in the other's description "
+                        f"({round(inside * 100)})"
+                        if explain
+                        else None,
+                    )
         if a.numbers and b.numbers and a.numbers != b.numbers:
             differ_a = sorted(a.numbers - b.numbers)
             differ_b = sorted(b.numbers - a.numbers)

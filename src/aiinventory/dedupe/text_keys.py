@@ -24,6 +24,7 @@ __all__ = [
     "learn_acronyms",
     "parse_date",
     "prepare_records",
+    "title_starts",
 ]
 
 _ACRONYM = re.compile(r"\(\s*([A-Z][A-Za-z0-9&]{1,9}?)(s?)\s*\)")
@@ -235,10 +236,24 @@ class PreparedRecord:
     deployed: tuple[int, int, int | None] | None
     source_id: str | None
     techniques: frozenset[str]
+    desc_head: tuple[str, ...] = ()  # the description's first words, folded
+    title_from_description: bool = False  # the name is the first words of the description
     name_weights: dict[str, float] = field(default_factory=dict)
     name_total: float = 0.0
     name_content: int = 0  # name words that are not generic
     desc_vector: dict[str, float] = field(default_factory=dict)
+
+
+#: How many of a description's first words are kept to recognise a title written from them.
+_HEAD_WORDS = 16
+
+
+def title_starts(name_words: tuple[str, ...], head: tuple[str, ...]) -> bool:
+    """Whether a name of three or more words is how a description starts ("LSTM model that
+    uses" of "An LSTM model that uses ocean predictors …"): a title written from the first
+    words of the description, perhaps without its first word."""
+    n = len(name_words)
+    return n >= 3 and (head[:n] == name_words or head[1 : n + 1] == name_words)
 
 
 def _is_number(token: str) -> bool:
@@ -293,7 +308,9 @@ def prepare_records(
                 acronyms = units[unit] = _unit_acronyms(vocabulary.stop_words, *unit)
             if name_seq[0] in acronyms:
                 prefix = name_seq[0]
-        desc_seq = processor.concepts(rec.description).tokens if rec.description else ()
+        desc = processor.concepts(rec.description) if rec.description else None
+        desc_seq = desc.tokens if desc else ()
+        desc_head = desc.words[:_HEAD_WORDS] if desc else ()
         vendor = _clean(rec.vendor_name)
         vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else frozenset()
         email = (rec.owner_email or "").strip().lower() or None
@@ -321,6 +338,8 @@ def prepare_records(
                 deployed=parse_date(rec.date_deployed),
                 source_id=_clean(rec.source_id),
                 techniques=frozenset(t for t in rec.ai_techniques if t and t != "other"),
+                desc_head=desc_head,
+                title_from_description=title_starts(name.words, desc_head),
             )
         )
     _weigh(prepared, vocabulary)

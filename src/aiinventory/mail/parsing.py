@@ -604,7 +604,8 @@ def _choose_text(parsed: ParsedMessage, plain: str | None, html: str | None) -> 
 
     if plain is None and html is None and parsed.text:
         return  # the body of a winmail.dat part, read already
-
+    if html is not None and plain and plain.strip() and "<table" not in html.lower():
+        html = None  # the plain part is the text, and without a table the HTML adds nothing
     if html is not None:
         converted = html_to_text(html)
         parsed.html_tables = converted.tables

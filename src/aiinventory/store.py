@@ -154,6 +154,15 @@ def _record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
     return tuple(row)
 
 
+def _json(text: str) -> Any:
+    """A JSON column's value; the empty list and object, most flags and extras, without a parse."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
 class Store:
     """The state file. Use as a context manager; every write method commits what it did."""
 
@@ -677,10 +686,10 @@ class Store:
         )
         for row in cur:
             item = dict(zip(RECORD_DB_COLUMNS, row, strict=True))
-            item["raw"] = json.loads(item["raw"])
-            item["extras"] = json.loads(item["extras"])
-            item["flags"] = json.loads(item["flags"])
-            item["ai_techniques"] = json.loads(item["ai_techniques"])
+            item["raw"] = _json(item["raw"])
+            item["extras"] = _json(item["extras"])
+            item["flags"] = _json(item["flags"])
+            item["ai_techniques"] = _json(item["ai_techniques"])
             if item["row"] is not None:
                 item["row"] = int(item["row"])
             yield item

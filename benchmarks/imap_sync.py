@@ -9,7 +9,8 @@ written straight into its maildir, and then, in one process and one run:
    batches of the connector's size — keeping the bodies in memory only;
 3. the connector's first sync into an empty mirror (fetch, write each message, save the state);
 4. the baseline again (the machine is shared; the two baselines bracket the measurement);
-5. the connector's sync with nothing changed on the server;
+5. the connector's sync with nothing changed on the server, twice (the first SELECT after a
+   big change also waits for Dovecot to bring its own index up to date);
 6. ``aiinventory import URL`` end to end: the first run (sync + parsing every message, which is
    the mail parser's time) and the no-change run.
 
@@ -175,9 +176,11 @@ def main() -> None:
             stats = connector.sync(mirror, MailFilters())
             first = time.perf_counter() - start
             base2, n2, _ = bare_fetch(server, user, batch)
-            start = time.perf_counter()
-            again = connector.sync(mirror, MailFilters())
-            noop = time.perf_counter() - start
+            noops = []
+            for _ in range(2):
+                start = time.perf_counter()
+                again = connector.sync(mirror, MailFilters())
+                noops.append(time.perf_counter() - start)
 
         baseline_rate = (n1 + n2) / (base1 + base2)
         rate = stats.fetched / first
@@ -190,8 +193,8 @@ def main() -> None:
             f"{first:.2f} s) = {100 * rate / baseline_rate:.0f}% of the bare FETCH (target ≥ 50%)"
         )
         print(
-            f"connector no-change sync:   {noop:8.3f} s  ({again.fetched} fetched, "
-            f"{again.unchanged} unchanged; target ≤ 2 s)"
+            f"connector no-change sync:   {noops[0]:8.3f} s, again {noops[1]:.3f} s "
+            f"({again.fetched} fetched, {again.unchanged} unchanged; target ≤ 2 s)"
         )
 
         if not args.skip_import:

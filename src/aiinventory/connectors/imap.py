@@ -108,6 +108,11 @@ def _matches(filters: MailFilters, header_block: bytes) -> bool:
     return True
 
 
+def _key(folder: str, uidvalidity: int, uid: int) -> str:
+    """A message's identity in the mirror: it names the message's file."""
+    return f"imap\x1f{folder}\x1f{uidvalidity}\x1f{uid}"
+
+
 def _filters_key(filters: MailFilters) -> str:
     since = filters.since.date().isoformat() if filters.since else ""
     return "|".join([since, ",".join(filters.subject), ",".join(filters.sender)])
@@ -241,14 +246,22 @@ class ImapConnector:
         client = self.connect()
         try:
             folders = self._folders(client, filters)
-            kept: set[str] = set()
+            held: list[tuple[str, int, set[int]]] = []
             for folder in folders:
-                kept |= self._sync_folder(client, mirror, folder, filters, stats, progress)
+                held.append(self._sync_folder(client, mirror, folder, filters, stats, progress))
             stats.folders = len(folders)
             # Messages of folders no longer synced, or left from an earlier UIDVALIDITY whose
-            # state was lost, leave the mirror.
-            for name in mirror.file_names() - kept:
-                stats.removed += int(mirror.remove_file(name))
+            # state was lost, leave the mirror. When the mirror holds exactly as many messages
+            # as the folders account for there are none, and naming each one is skipped.
+            present = mirror.file_names()
+            if len(present) != sum(len(uids) for _, _, uids in held):
+                kept = {
+                    mirror.file_name(_key(folder, validity, uid))
+                    for folder, validity, uids in held
+                    for uid in uids
+                }
+                for name in present - kept:
+                    stats.removed += int(mirror.remove_file(name))
             for folder in mirror.state_folders():
                 if folder not in folders:
                     mirror.clear_state(folder)
@@ -296,7 +309,8 @@ class ImapConnector:
         filters: MailFilters,
         stats: ConnectorStats,
         progress: MailboxProgress | None,
-    ) -> set[str]:
+    ) -> tuple[str, int, set[int]]:
+        """Sync one folder; returns (folder, UIDVALIDITY, the UIDs the mirror holds)."""
         info = client.select_folder(folder, readonly=True)
         uidvalidity = int(info[b"UIDVALIDITY"])
         uidnext = int(info.get(b"UIDNEXT", 0))
@@ -305,7 +319,7 @@ class ImapConnector:
         state = mirror.state(folder) or {}
 
         def key(uid: int, validity: int = uidvalidity) -> str:
-            return f"imap\x1f{folder}\x1f{validity}\x1f{uid}"
+            return _key(folder, validity, uid)
 
         held = decode_uid_ranges(str(state.get("held", "")))
         skipped = decode_uid_ranges(str(state.get("skipped", "")))
@@ -327,7 +341,7 @@ class ImapConnector:
         ):
             stats.unchanged += len(held)
             stats.filtered += len(skipped)
-            return {mirror.file_name(key(uid)) for uid in held}
+            return folder, uidvalidity, held
 
         criteria: list[Any] = ["SINCE", filters.since.date()] if filters.since else ["ALL"]
         on_server = set(client.search(criteria))
@@ -398,7 +412,7 @@ class ImapConnector:
             if pending is not None:
                 pending.result()
         save(complete=True)
-        return {mirror.file_name(key(uid)) for uid in held}
+        return folder, uidvalidity, held
 
     def _apply_header_filters(
         self, client: IMAPClient, filters: MailFilters, candidates: list[int], skipped: set[int]

@@ -16,7 +16,6 @@ import json
 import os
 import re
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -141,10 +140,10 @@ class MailMirror:
             for entry in os.scandir(self.root / sub):
                 if entry.is_file(follow_symlinks=False):
                     size += entry.stat(follow_symlinks=False).st_size
-        # A change within the clock's resolution could hide behind an equal time: not cached.
-        if time.time_ns() - newest > 2_000_000_000:
-            with atomic_path(cache) as tmp:
-                tmp.write_text(json.dumps({"mtime_ns": newest, "size": size}), encoding="utf-8")
+        # Messages are written only by a sync, under the run lock, and the next sync starts
+        # long after the file-system clock's tick: an equal time means an unchanged mirror.
+        with atomic_path(cache) as tmp:
+            tmp.write_text(json.dumps({"mtime_ns": newest, "size": size}), encoding="utf-8")
         return size, newest
 
     def remove(self, key: str) -> bool:

@@ -14,12 +14,15 @@ with N.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from array import array
+from bisect import bisect_right
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import combinations
+from typing import overload
 
 from .text_keys import PreparedRecord
 
-__all__ = ["DESCRIPTION_KEYS", "block_keys", "candidate_pairs"]
+__all__ = ["DESCRIPTION_KEYS", "PairList", "block_keys", "candidate_pairs"]
 
 #: How many of a description's rarest shared words become keys.
 DESCRIPTION_KEYS = 4
@@ -34,13 +37,46 @@ _RARE_DESCRIPTION_WORD = 3
 
 
 def _postings(keyed: Iterable[tuple[int, Iterable[str]]]) -> dict[str, list[int]]:
+    """Key → the records that have it, for keys of two or more records.
+
+    Most keys belong to one record only; those are kept as a bare index until a second record
+    shares them, not as a list each.
+    """
+    first: dict[str, int] = {}
     postings: dict[str, list[int]] = {}
     for index, keys in keyed:
         # dict.fromkeys: a key a record makes twice ("review|co" from "code" and "copilot")
         # must list the record once.
         for key in dict.fromkeys(keys):
-            postings.setdefault(key, []).append(index)
+            seen = first.setdefault(key, index)
+            if seen != index:
+                postings.setdefault(key, [seen]).append(index)
     return postings
+
+
+class PairList(Sequence[tuple[int, int]]):
+    """Pairs of record indices in two machine-integer arrays: 8 bytes a pair, not ~100."""
+
+    def __init__(self, first: array[int] | None = None, second: array[int] | None = None):
+        self.first = first if first is not None else array("i")
+        self.second = second if second is not None else array("i")
+
+    def __len__(self) -> int:
+        return len(self.first)
+
+    @overload
+    def __getitem__(self, item: int) -> tuple[int, int]: ...
+
+    @overload
+    def __getitem__(self, item: slice) -> PairList: ...
+
+    def __getitem__(self, item: int | slice) -> tuple[int, int] | PairList:
+        if isinstance(item, slice):
+            return PairList(self.first[item], self.second[item])
+        return self.first[item], self.second[item]
+
+    def __iter__(self) -> Iterator[tuple[int, int]]:
+        return zip(self.first, self.second, strict=True)
 
 
 def _name_keys(p: PreparedRecord) -> tuple[list[str], list[str]]:
@@ -77,37 +113,41 @@ def block_keys(
     for p in records:
         for t in p.desc_vector:
             desc_df[t] = desc_df.get(t, 0) + 1
-    keyed: list[tuple[int, list[str]]] = []
     single: list[tuple[int, list[str]]] = []
-    for p in records:
-        keys, words = _name_keys(p)
-        single.append((p.index, words))
-        if p.desc_vector:
-            rare = sorted(
-                (t for t in p.desc_vector if desc_df[t] >= 2),
-                key=lambda t: (-p.desc_vector[t], t),
-            )[:DESCRIPTION_KEYS]
-            keys.extend("d\x1f" + t + "\x1f" + u for t, u in combinations(sorted(rare), 2))
-            keys.extend("d\x1f" + t for t in rare if desc_df[t] <= _RARE_DESCRIPTION_WORD)
-        if p.source_id and any(ch.isdigit() for ch in p.source_id):
-            keys.append("s\x1f" + p.source_id)
-        if p.record.thread_id:
-            keys.append("h\x1f" + p.record.thread_id)
-        if title_keys:
-            # A title written from the first words of a description meets that description.
-            if len(p.name_words) >= 3:
-                keys.append("t\x1f" + " ".join(p.name_words[:3]))
-            head = p.desc_head
-            keys.extend("t\x1f" + " ".join(head[i : i + 3]) for i in (0, 1) if len(head) >= i + 3)
-        if block_on_dates and p.initiated and p.initiated[2] is not None:
-            year, month, day = p.initiated
-            keys.append(f"t\x1f{year:04d}-{month:02d}-{day:02d}")
-        keyed.append((p.index, keys))
+
+    def keyed() -> Iterator[tuple[int, list[str]]]:
+        for p in records:
+            keys, words = _name_keys(p)
+            single.append((p.index, words))
+            if p.desc_vector:
+                rare = sorted(
+                    (t for t in p.desc_vector if desc_df[t] >= 2),
+                    key=lambda t: (-p.desc_vector[t], t),
+                )[:DESCRIPTION_KEYS]
+                keys.extend("d\x1f" + t + "\x1f" + u for t, u in combinations(sorted(rare), 2))
+                keys.extend("d\x1f" + t for t in rare if desc_df[t] <= _RARE_DESCRIPTION_WORD)
+            if p.source_id and any(ch.isdigit() for ch in p.source_id):
+                keys.append("s\x1f" + p.source_id)
+            if p.record.thread_id:
+                keys.append("h\x1f" + p.record.thread_id)
+            if title_keys:
+                # A title written from the first words of a description meets that description.
+                if len(p.name_words) >= 3:
+                    keys.append("t\x1f" + " ".join(p.name_words[:3]))
+                head = p.desc_head
+                keys.extend(
+                    "t\x1f" + " ".join(head[i : i + 3]) for i in (0, 1) if len(head) >= i + 3
+                )
+            if block_on_dates and p.initiated and p.initiated[2] is not None:
+                year, month, day = p.initiated
+                keys.append(f"t\x1f{year:04d}-{month:02d}-{day:02d}")
+            yield p.index, keys
 
     def kept(postings: dict[str, list[int]]) -> dict[str, list[int]]:
         return {k: v for k, v in postings.items() if 2 <= len(v) <= max_block_size}
 
-    return kept(_postings(keyed)), kept(_postings(single))
+    pair_blocks = kept(_postings(keyed()))
+    return pair_blocks, kept(_postings(single))
 
 
 def candidate_pairs(
@@ -115,7 +155,7 @@ def candidate_pairs(
     max_block_size: int,
     block_on_dates: bool,
     title_keys: bool = False,
-) -> list[tuple[int, int]]:
+) -> PairList:
     """Pairs of record indices worth scoring, sorted.
 
     A pair qualifies when it shares a small block (at most ``_SMALL_BLOCK`` records: a rare
@@ -124,22 +164,37 @@ def candidate_pairs(
     """
     n = len(records)
     blocks, single = block_keys(records, max_block_size, block_on_dates, title_keys)
-    sure: set[int] = set()
-    seen_once: set[int] = set()
-    again: set[int] = set()
+    # Each record's blocks; the pairs are then made record by record, (i, j) with j > i, so
+    # only one record's partners are ever held as Python objects.
+    small_of: list[list[list[int]]] = [[] for _ in range(n)]
+    large_of: list[list[list[int]]] = [[] for _ in range(n)]
     for members in blocks.values():
-        codes = [i * n + j for i, j in combinations(members, 2)]
-        if len(members) <= _SMALL_BLOCK:
-            sure.update(codes)
-            continue
-        # A code seen before goes to "again"; set algebra keeps this in C.
-        fresh = set(codes)
-        again |= fresh & seen_once
-        seen_once |= fresh
-    sure |= again
-    short = {p.index for p in records if p.name_content <= 1}
+        where = small_of if len(members) <= _SMALL_BLOCK else large_of
+        for i in members[:-1]:
+            where[i].append(members)
+    short = [p.name_content <= 1 for p in records]
+    single_of: list[list[list[int]]] = [[] for _ in range(n)]
     for members in single.values():
-        few = [i for i in members if i in short]
-        if few:
-            sure.update(min(i, j) * n + max(i, j) for i in few for j in members if i != j)
-    return [divmod(code, n) for code in sorted(sure)]
+        if any(short[i] for i in members):
+            for i in members[:-1]:
+                single_of[i].append(members)
+    out = PairList()
+    first, second = out.first, out.second
+    for i in range(n):
+        partners: set[int] = set()
+        for members in small_of[i]:
+            partners.update(members[bisect_right(members, i) :])
+        if large_of[i]:
+            seen: set[int] = set()
+            for members in large_of[i]:
+                later = members[bisect_right(members, i) :]
+                partners.update(seen.intersection(later))
+                seen.update(later)
+        for members in single_of[i]:
+            later = members[bisect_right(members, i) :]
+            partners.update(later if short[i] else [j for j in later if short[j]])
+        if partners:
+            ordered = sorted(partners)
+            first.extend([i] * len(ordered))
+            second.extend(ordered)
+    return out

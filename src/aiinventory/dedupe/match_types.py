@@ -169,7 +169,7 @@ class MatchResult:
         conflicts: decisions that could not all be honoured, in plain words (a merge decision
             that would join two records an analyst kept separate).
         stats: counts: ``records``, ``candidate_pairs`` (pairs blocking proposed),
-            ``compared_pairs`` (pairs scored, including those clustering checked),
+            ``compared_pairs`` (scorings: the candidates, and pairs clustering checked),
             ``identical_records`` (records folded into an identical one before comparing).
         timings_s: seconds per stage (``keys``, ``blocking``, ``scoring``, ``clustering``,
             ``explaining``); the only part of a result that differs between identical runs.

@@ -140,6 +140,7 @@ def match_records(
             rep_of.append(i)
             continue
         rep_of.append(first_with.setdefault(_signature(rec), i))
+    del first_with  # every record's signature: a copy of its text, not needed any more
     reps = sorted(set(rep_of))
     slot = {rep: k for k, rep in enumerate(reps)}
 
@@ -157,12 +158,16 @@ def match_records(
     scorer = Scorer(settings, processor, len(prepared))
     scorer.index(prepared)
     m = len(prepared)
+    # Scores clustering may ask for again. Candidates scoring below the floor are left out
+    # (most of them): clustering rarely asks for one, and then it is scored again.
     cache: dict[int, float] = {}
+    scored_again = 0
 
     # Scores below this are only known to be below it: nothing needs them more precisely.
     floor = min(settings.review_threshold, settings.link_floor)
 
     def evidence(k: int, j: int) -> float:
+        nonlocal scored_again
         if k > j:
             k, j = j, k
         code = k * m + j
@@ -170,6 +175,7 @@ def match_records(
         if found is None:
             found = scorer.score(prepared[k], prepared[j], floor=floor).score
             cache[code] = found
+            scored_again += 1
         return found
 
     # 3–4. Block and score.
@@ -183,9 +189,12 @@ def match_records(
     scored: list[tuple[float, int, int]] = []
     values = _score_all(scorer, prepared, candidates, floor, settings.workers)
     for (k, j), score in zip(candidates, values, strict=True):
-        cache[k * m + j] = score
-        if score >= settings.review_threshold:
-            scored.append((score, k, j))
+        if score >= floor:
+            cache[k * m + j] = score
+            if score >= settings.review_threshold:
+                scored.append((score, k, j))
+    candidate_count = len(candidates)
+    del candidates, values
 
     lap("scoring")
 
@@ -308,8 +317,8 @@ def match_records(
         stats={
             "records": len(ordered),
             "identical_records": len(ordered) - m,
-            "candidate_pairs": len(candidates),
-            "compared_pairs": len(cache),
+            "candidate_pairs": candidate_count,
+            "compared_pairs": candidate_count + scored_again,
         },
     )
 
@@ -319,7 +328,7 @@ _PARALLEL_MIN_PAIRS = 40_000
 _CHUNK = 10_000
 
 # What forked workers score: set just before the pool starts, inherited by the workers.
-_WORK: tuple[Scorer, list[PreparedRecord], list[tuple[int, int]], float] | None = None
+_WORK: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float] | None = None
 
 
 def _score_chunk(start: int) -> list[float]:
@@ -347,7 +356,7 @@ def _pool_size(workers: int, pairs: int, minimum: int) -> int:
 def _in_workers(
     size: int,
     job: Callable[[int], list[T]],
-    work: tuple[Scorer, list[PreparedRecord], list[tuple[int, int]], float],
+    work: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float],
 ) -> list[T]:
     """Run ``job`` over chunks of the pairs in ``size`` forked processes, results in order.
 
@@ -370,7 +379,7 @@ def _in_workers(
 def _score_all(
     scorer: Scorer,
     prepared: list[PreparedRecord],
-    candidates: list[tuple[int, int]],
+    candidates: Sequence[tuple[int, int]],
     floor: float,
     workers: int,
 ) -> list[float]:

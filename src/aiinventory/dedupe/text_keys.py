@@ -139,8 +139,9 @@ class TextProcessor:
         self._cache: dict[str, Concepts] = {}
         self._stems: dict[str, str] = {}
 
-    def concepts(self, text: str, drop_stop_words: bool = True) -> Concepts:
-        """The text's tokens after concept mapping (cached per text)."""
+    def concepts(self, text: str, drop_stop_words: bool = True, cache: bool = True) -> Concepts:
+        """The text's tokens after concept mapping (cached per text unless ``cache`` is off:
+        long texts that rarely repeat would only fill memory)."""
         key = text if drop_stop_words else "\x00" + text
         cached = self._cache.get(key)
         if cached is not None:
@@ -184,9 +185,13 @@ class TextProcessor:
                     surfaces[word] = raw[i]
             i += 1
         result = Concepts(tuple(out), frozenset(mapped), surfaces, tuple(raw))
-        if len(self._cache) < 500_000:
+        if cache and len(self._cache) < 500_000:
             self._cache[key] = result
         return result
+
+    def forget(self) -> None:
+        """Drop the cached texts (the records keep what they need of them)."""
+        self._cache.clear()
 
 
 def parse_date(value: str | None) -> tuple[int, int, int | None] | None:
@@ -212,7 +217,7 @@ def _clean(value: str | None) -> str | None:
     return None if folded in _PLACEHOLDERS else folded
 
 
-@dataclass
+@dataclass(slots=True)
 class PreparedRecord:
     """One record's comparison keys, computed once per run."""
 
@@ -244,6 +249,8 @@ class PreparedRecord:
     desc_vector: dict[str, float] = field(default_factory=dict)
 
 
+#: One empty set for all the records that have none (each would otherwise take 216 bytes).
+_NONE: frozenset[str] = frozenset()
 #: How many of a description's first words are kept to recognise a title written from them.
 _HEAD_WORDS = 16
 
@@ -295,8 +302,11 @@ def prepare_records(
     processor = TextProcessor(vocabulary, learned)
     prepared: list[PreparedRecord] = []
     units: dict[tuple[str | None, str | None], frozenset[str]] = {}
+    words: dict[str, str] = {}  # one string per distinct word
     for index, rec in enumerate(records):
         name = processor.concepts(rec.name)
+        for w in name.words:
+            words.setdefault(w, w)
         name_seq = name.tokens
         # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
         # more about the use case than the title without it: comparisons skip that word.
@@ -308,11 +318,12 @@ def prepare_records(
                 acronyms = units[unit] = _unit_acronyms(vocabulary.stop_words, *unit)
             if name_seq[0] in acronyms:
                 prefix = name_seq[0]
-        desc = processor.concepts(rec.description) if rec.description else None
+        desc = processor.concepts(rec.description, cache=False) if rec.description else None
         desc_seq = desc.tokens if desc else ()
-        desc_head = desc.words[:_HEAD_WORDS] if desc else ()
+        # One string object per distinct word, shared by every record that has it.
+        desc_head = tuple(words.setdefault(w, w) for w in desc.words[:_HEAD_WORDS]) if desc else ()
         vendor = _clean(rec.vendor_name)
-        vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else frozenset()
+        vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else _NONE
         email = (rec.owner_email or "").strip().lower() or None
         if email is not None and "@" not in email:
             email = None
@@ -321,12 +332,12 @@ def prepare_records(
                 index=index,
                 record=rec,
                 name_tokens=tuple(sorted(set(name_seq))),
-                name_mapped=name.mapped,
-                name_surfaces={t: name.surfaces.get(t, t) for t in name_seq},
+                name_mapped=name.mapped or _NONE,
+                name_surfaces=name.surfaces,  # a key for every token, in text order
                 unit_prefix=prefix,
                 name_words=name.words,
                 name_key=" ".join(name_seq),
-                numbers=frozenset(t for t in name_seq if _is_number(t)),
+                numbers=frozenset(t for t in name_seq if _is_number(t)) or _NONE,
                 desc_tokens=desc_seq,
                 vendor=vendor,
                 vendor_tokens=vendor_tokens,
@@ -337,12 +348,13 @@ def prepare_records(
                 initiated=parse_date(rec.date_initiated),
                 deployed=parse_date(rec.date_deployed),
                 source_id=_clean(rec.source_id),
-                techniques=frozenset(t for t in rec.ai_techniques if t and t != "other"),
+                techniques=frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE,
                 desc_head=desc_head,
                 title_from_description=title_starts(name.words, desc_head),
             )
         )
     _weigh(prepared, vocabulary)
+    processor.forget()
     return prepared, processor
 
 

@@ -303,6 +303,22 @@ def prepare_records(
     prepared: list[PreparedRecord] = []
     units: dict[tuple[str | None, str | None], frozenset[str]] = {}
     words: dict[str, str] = {}  # one string per distinct word
+    # Values many records repeat are made once and shared.
+    shared: dict[str, str] = {}
+    vendor_sets: dict[str, frozenset[str]] = {}
+    unit_keys: dict[str | None, str | None] = {}
+    dates: dict[str | None, tuple[int, int, int | None] | None] = {}
+
+    def unit_key(value: str | None) -> str | None:
+        if value not in unit_keys:
+            unit_keys[value] = _org_key(processor, value)
+        return unit_keys[value]
+
+    def date(value: str | None) -> tuple[int, int, int | None] | None:
+        if value not in dates:
+            dates[value] = parse_date(value)
+        return dates[value]
+
     for index, rec in enumerate(records):
         name = processor.concepts(rec.name)
         for w in name.words:
@@ -323,7 +339,12 @@ def prepare_records(
         # One string object per distinct word, shared by every record that has it.
         desc_head = tuple(words.setdefault(w, w) for w in desc.words[:_HEAD_WORDS]) if desc else ()
         vendor = _clean(rec.vendor_name)
-        vendor_tokens = frozenset(processor.concepts(vendor).tokens) if vendor else _NONE
+        vendor_tokens = _NONE
+        if vendor:
+            vendor = shared.setdefault(vendor, vendor)
+            vendor_tokens = vendor_sets.get(vendor) or vendor_sets.setdefault(
+                vendor, frozenset(processor.concepts(vendor).tokens) or _NONE
+            )
         email = (rec.owner_email or "").strip().lower() or None
         if email is not None and "@" not in email:
             email = None
@@ -343,10 +364,10 @@ def prepare_records(
                 vendor_tokens=vendor_tokens,
                 owner_email=email,
                 owner_name=_clean(rec.owner_name),
-                department=_org_key(processor, rec.department),
-                organization=_org_key(processor, rec.organization),
-                initiated=parse_date(rec.date_initiated),
-                deployed=parse_date(rec.date_deployed),
+                department=unit_key(rec.department),
+                organization=unit_key(rec.organization),
+                initiated=date(rec.date_initiated),
+                deployed=date(rec.date_deployed),
                 source_id=_clean(rec.source_id),
                 techniques=frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE,
                 desc_head=desc_head,

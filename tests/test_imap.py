@@ -282,7 +282,8 @@ def test_wrong_password_names_the_url_and_never_the_secret(
     assert done.returncode == 1
     label = parse_mailbox_url(url).label
     assert f"aiinventory: {label}: mailbox not synced: login as {mailbox} refused" in done.stderr
-    assert "AIINVENTORY_IMAP_PASSWORD" in done.stderr
+    assert "check the password in the environment variable AIINVENTORY_IMAP_PASSWORD" in done.stderr
+    assert "refused by the server ([AUTHENTICATIONFAILED] Authentication failed.)" in done.stderr
     assert wrong not in done.stderr + done.stdout
     assert _scan_for(wrong, tmp_path) == []
 

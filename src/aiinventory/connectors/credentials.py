@@ -183,6 +183,7 @@ class Credentials:
         self._file_entry: dict[str, Any] | None = None
         self._file_path: Path | None = None
         self._file_loaded = False
+        self._origins: dict[str, str] = {}
 
     def _credentials_file(self) -> Path | None:
         if self.settings.file is not None:
@@ -228,6 +229,7 @@ class Credentials:
         if named:
             value = self._environ.get(named)
             if value:
+                self._origins[name] = f"the environment variable {named}"
                 return Secret(value)
             raise ConfigError(
                 f"{self.url.label}: the environment variable {named} (named for its {name}) "
@@ -235,9 +237,18 @@ class Credentials:
             )
         entry = self._entry()
         if name in entry and entry[name] is not None:
+            self._origins[name] = f"the credentials file {self._file_path}"
             return Secret(str(entry[name]))
-        value = self._environ.get(default_env_name(self.url.scheme, name))
-        return Secret(value) if value else None
+        variable = default_env_name(self.url.scheme, name)
+        value = self._environ.get(variable)
+        if not value:
+            return None
+        self._origins[name] = f"the environment variable {variable}"
+        return Secret(value)
+
+    def origin(self, name: str) -> str:
+        """Where a setting came from ("the environment variable X"), for error messages."""
+        return self._origins.get(name, "the environment or the credentials file")
 
     def require(self, name: str) -> Secret:
         """A setting that must exist.

@@ -224,7 +224,7 @@ class ImapConnector:
                 raise self._fail(
                     f"login as {self.url.user} refused by the server",
                     _text(exc),
-                    "check the password (AIINVENTORY_IMAP_PASSWORD, or the credentials file)",
+                    f"check the password in {self.credentials.origin('password')}",
                 ) from None
         except BaseException:
             _close(client)
@@ -448,7 +448,11 @@ def _text(value: Any) -> str:
         return value.decode("utf-8", "replace")
     if isinstance(value, BaseException) and value.args:
         return " ".join(_text(a) for a in value.args)
-    return str(value)
+    text = str(value)
+    # imapclient hands on the server's bytes as their repr: b'[AUTHENTICATIONFAILED] …'
+    if len(text) > 3 and text[:2] in ("b'", 'b"') and text[-1] == text[1]:
+        return text[2:-1]
+    return text
 
 
 def _close(client: IMAPClient) -> None:

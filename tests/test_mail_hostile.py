@@ -310,3 +310,18 @@ def test_mbox_with_broken_from_lines_accounts_for_every_message(tmp_path: Path) 
     assert counts.messages_skipped == {"empty_message": 2}
     _accounted(counts, seen)
     assert not [r for r in rejects if r.reason_code == "unreadable"]
+
+
+@pytest.mark.parametrize("where", [0, 1, 2])
+def test_oversized_mbox_entry_is_dropped_wherever_it_is(tmp_path: Path, where: int) -> None:
+    from aiinventory.mail.mail_sources import iter_mail
+
+    small = [_intake(f"s{n}@example.com").as_bytes() for n in range(2)]
+    big = _intake("big@example.com", INTAKE + ("y" * 79 + "\n") * 40_000).as_bytes()
+    messages = [*small[:where], big, *small[where:]]
+    path = _mbox(tmp_path / "box.mbox", messages)
+    items = list(iter_mail(path, "mbox", MailLimits(max_message_bytes=100_000)))
+    assert [item.raw is None for item in items] == [n == where for n in range(3)]
+    problem = items[where].problem
+    assert problem is not None and problem[0] == "too_large"
+    assert [item.raw for item in items if item.raw is not None] == [m + b"\n" for m in small]

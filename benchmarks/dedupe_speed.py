@@ -8,9 +8,10 @@ rewording as the labelled set). Departments, owners,
 vendors and dates are drawn from small lists, so blocks on owners and words are realistic.
 
 Printed: wall time of ``match_records`` (keys, blocking, scoring, clustering, explaining), the
-pairs blocking proposed and scored, comparisons per second, and what comparing every pair would
-cost, measured with ``rapidfuzz.process.cdist`` (``token_set_ratio`` on names only, all cores)
-on a sample in the same run. Run from the project root::
+pairs blocking proposed and scored, comparisons per second, peak RSS (ru_maxrss, Linux), and
+what comparing every pair would cost, measured with ``rapidfuzz.process.cdist``
+(``token_set_ratio`` on names only, all cores) on a sample in the same run. Run from the
+project root::
 
     .venv/bin/python benchmarks/dedupe_speed.py [--records 50000] [--seed 7]
 """
@@ -21,6 +22,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import sys
 import time
 from pathlib import Path
@@ -149,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = MatchSettings()
     print(f"{len(records)} records, {os.cpu_count()} cores; settings {settings}")
 
+    load_before = os.getloadavg()[0]
+    rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started, cpu_started, before = time.perf_counter(), time.process_time(), os.times()
     result = match_records(records, settings, Decisions(), vocabulary)
     elapsed = time.perf_counter() - started
@@ -168,7 +172,13 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  stages: {stages}")
     print(
         f"  CPU: {cpu:.1f} s in this process + {workers_cpu:.1f} s in scoring workers; "
-        f"load average before the run {os.getloadavg()[0]:.1f} (other processes share the cores)"
+        f"load average before the run {load_before:.1f}, after {os.getloadavg()[0]:.1f} "
+        "(other processes share the cores)"
+    )
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        f"  peak RSS of this process {peak / 1024:.0f} MB "
+        f"({rss_before / 1024:.0f} MB before matching, the records made)"
     )
     print(
         f"  {len(result.clusters):,} use cases, {merged:,} records in merged clusters, "

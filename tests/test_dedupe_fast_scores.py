@@ -60,3 +60,38 @@ def test_fast_scores_equal_explained_scores(
     floored = scorer.score_pairs(pairs, 50.0)
     for f, e in zip(floored, explained, strict=True):
         assert f == e if e >= 50.0 else f < 50.0
+
+
+_DIGEST = """
+import hashlib, json, sys
+from aiinventory.dedupe import MatchRecord, load_match_vocabulary, match_records
+from aiinventory.mappings import default_mappings_dir
+records = []
+for line in open(sys.argv[1], encoding="utf-8"):
+    row = json.loads(line)
+    fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
+    fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
+    records.append(MatchRecord(**fields))
+result = match_records(records, vocabulary=load_match_vocabulary([default_mappings_dir()]))
+print(hashlib.sha256(repr((result.clusters, result.pairs, result.links)).encode()).hexdigest())
+"""
+
+
+def test_results_do_not_depend_on_the_process_string_hashing() -> None:
+    """Sets of words iterate in another order in every process; scores and reasons must not."""
+    import os
+    import subprocess
+    import sys
+
+    path = DATA / "ai_use_cases_labelled.jsonl"
+    digests = {
+        subprocess.run(
+            [sys.executable, "-c", _DIGEST, str(path)],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("1", "2", "3")
+    }
+    assert len(digests) == 1, digests

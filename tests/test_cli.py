@@ -175,3 +175,25 @@ def test_readme_sync_config_example_is_valid(tmp_path: Path) -> None:
     assert [s.path.name for s in config.sources] == ["Departments", "AI register.xlsx"]
     assert config.dedupe.review_threshold < config.dedupe.merge_threshold
     assert config.state_path == Path("/var/lib/aiinventory/state.sqlite")
+
+
+def test_summary_names_rows_and_messages_and_warnings_name_the_path_once(tmp_path: Path) -> None:
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    for name in ("ocr.eml", "calls.eml"):
+        (mail / name).write_bytes((REPO / "tests/fixtures/graph/mime" / name).read_bytes())
+    notes = tmp_path / "notes.txt"  # named on the command line: skipped with a warning
+    notes.write_text("not mail\n", encoding="utf-8")
+    code, out, err = invoke("import", str(mail), str(notes), "--out", str(tmp_path / "o1"))
+    assert code == 3, out + err
+    summary = json.loads((tmp_path / "o1" / "run.json").read_text(encoding="utf-8"))
+    read = summary["counts"]["messages_read"]
+    assert read == 2 and summary["counts"]["rows_read"] == 0
+    assert f"files read, {read} messages:" in out and "0 rows" not in out
+    skipped = str(notes)
+    line = next(x for x in err.splitlines() if "notes.txt" in x)
+    assert line.count(skipped) == 1 and ".txt is not a supported file type" in line
+
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, out, _ = invoke("import", str(good), str(mail), "--out", str(tmp_path / "o2"))
+    assert code == 0 and f"files read, 1 rows and {read} messages:" in out

@@ -144,6 +144,16 @@ def _paths_or_urls(given: tuple[str, ...]) -> list[Path | str]:
     return [text if is_mailbox_url(text) else Path(text) for text in given]
 
 
+def _amount_read(counts: dict[str, int]) -> str:
+    """What the run read, in its units: "12 rows", "5 messages" or "12 rows and 5 messages"."""
+    rows, messages = counts.get("rows_read", 0), counts.get("messages_read", 0)
+    if messages and not rows:
+        return f"{messages} messages"
+    if messages:
+        return f"{rows} rows and {messages} messages"
+    return f"{rows} rows"
+
+
 def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
     """Print a run's outcome (a summary, or JSON lines) and exit with its code."""
     summary = result.summary
@@ -173,7 +183,7 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
         f"{c.get('files_renamed', 0)} renamed, {c.get('files_gone', 0)} gone."
     )
     click.echo(
-        f"{c['files_read']} of {c['files_seen']} files read, {c['rows_read']} rows: "
+        f"{c['files_read']} of {c['files_seen']} files read, {_amount_read(c)}: "
         f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects." + changed
     )
     if summary.warnings:
@@ -184,7 +194,11 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
                 where += f" [{w.sheet}]"
             rows = f" rows {', '.join(map(str, w.rows[:3]))}" if w.rows else ""
             more = f" (×{w.count})" if w.count > 1 else ""
-            click.echo(f"  {where}{rows}: {w.message}{more}", err=True)
+            # Most messages begin with their path already; the path is not printed twice.
+            message = w.message
+            if w.source_path and message.startswith(f"{w.source_path}: "):
+                message = message.removeprefix(f"{w.source_path}: ")
+            click.echo(f"  {where}{rows}: {message}{more}", err=True)
     click.echo(f"Inventory: {out / 'inventory.xlsx'}  (exit {result.exit_code})")
     sys.exit(result.exit_code)
 

@@ -347,3 +347,58 @@ def test_a_bad_rule_file_stops_the_import_before_any_work(tmp_path: Path, tracke
     assert result.exit_code == 2, result.output
     assert f"{folder / 'governance.yaml'}, line 3" in result.output
     assert not out.exists()
+
+
+def test_a_bad_rule_file_stops_a_dry_run_too(tmp_path: Path, tracker: Path) -> None:
+    folder = tmp_path / "bad"
+    folder.mkdir()
+    (folder / "governance.yaml").write_text(BAD_FILES[1][0], encoding="utf-8")
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {tracker.parent}\nout: {tmp_path / 'out'}\nmappings: {folder}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 2, result.output
+    assert f"{folder / 'governance.yaml'}, line 4" in result.stderr
+    assert "'live' is not a value of stage" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_export_uses_the_rules_of_the_last_runs_mappings_folder(
+    tmp_path: Path, tracker: Path
+) -> None:
+    import sqlite3
+
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "governance.yaml").write_text(OVERRIDE, encoding="utf-8")
+    out = tmp_path / "out"
+    imported = CliRunner().invoke(
+        main, ["import", str(tracker), "--out", str(out), "--mappings", str(folder)]
+    )
+    assert imported.exit_code in (0, 3), imported.output
+
+    def flags(db: Path, *extra: str) -> set[tuple[str, str]]:
+        args = ["export", "--to", str(db), "--state", str(out / "state.sqlite"), *extra]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute(
+                "SELECT u.name, f.rule FROM governance_flags f JOIN use_cases u USING (use_case_id)"
+            ).fetchall()
+        return {(str(name), str(rule)) for name, rule in rows}
+
+    remembered = flags(tmp_path / "remembered.sqlite")
+    given = flags(tmp_path / "given.sqlite", "--mappings", str(folder))
+    assert remembered == given
+    # The override's rules, not the shipped ones: a pilot is no longer concerned.
+    assert ("Old chatbot", "retirement_date") in remembered
+    assert not any(name == "Claims triage" for name, _ in remembered)
+
+    (folder / "governance.yaml").unlink()
+    folder.rmdir()
+    result = CliRunner().invoke(
+        main, ["export", "--to", str(tmp_path / "x.sqlite"), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 2 and f"mappings folder {folder}, which is gone" in result.stderr

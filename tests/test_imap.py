@@ -364,6 +364,8 @@ def test_failed_sync_keeps_the_last_synced_messages(
     assert "mailbox not synced: login as" in warning["message"]
     assert "keeps its messages from the last successful sync" in warning["message"]
     assert kept.run["counts"]["files_failed"] == 1
+    # One mailbox is one source seen, though it is both a failure and a mirror read.
+    assert kept.run["counts"]["files_seen"] == 1
 
 
 def test_unreachable_mailbox_alone_is_fatal(

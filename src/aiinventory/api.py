@@ -174,6 +174,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     """The plan of a sync (new, changed, unchanged, gone per source); writes nothing at all."""
     config = load_sync_config(config_path)
     mappings = load_mappings(config.mappings)
+    load_governance(mappings.folders)  # a bad rules file stops a dry run as it stops a run
     known: dict[str, dict[str, Any]] = {}
     full = True
     if config.state_path.exists():
@@ -362,6 +363,8 @@ def _execute(
                 source_path=path,
             )
         store.set_meta("mappings_fingerprint", fingerprint)
+        # export uses the same governance rules as this run without being told the folder again
+        store.set_meta("mappings_dir", str(mappings_dir.resolve()) if mappings_dir else "")
         timings["read"] = round(time.perf_counter() - tick, 3)
 
         decisions_version = store.meta("decisions_version") or "0"
@@ -400,7 +403,9 @@ def _execute(
         timings["export"] = round(time.perf_counter() - tick, 3)
 
         counts = {
-            "files_seen": len(items) + len(problems),
+            # A mailbox that failed to sync but kept its mirror is one source, not two.
+            "files_seen": len(items)
+            + len({p for p, _ in problems} - {i.source_path for i in items}),
             "files_read": len(to_read) - files_failed,
             "files_failed": files_failed + len(problems),
             "rows_read": rows_read,
@@ -632,7 +637,8 @@ def export_database(
     ``to`` is a SQLite file (a path, or ``sqlite:///PATH``) or ``postgresql://USER@HOST:PORT/DB``
     (no password in it: libpq reads PGPASSWORD or ~/.pgpass). Tables are upserted by their keys
     in one transaction, so a rerun over the same state changes nothing. ``mappings_dir`` is the
-    run's --mappings folder, whose governance.yaml decides the ``governance_flags``.
+    run's --mappings folder, whose governance.yaml decides the ``governance_flags``; without it,
+    the folder the last run on the state file used (recorded in the state).
 
     Raises:
         ConfigError: bad target, schema or state file; the PostgreSQL driver is not installed.
@@ -641,9 +647,25 @@ def export_database(
     """
     target = parse_target(to, schema)
     state_path = _export_state(state)
-    governance = load_governance(load_mappings(mappings_dir).folders)
     with RunLock(state_path), Store(state_path) as store:
+        if mappings_dir is None:
+            mappings_dir = _last_run_mappings(store, state_path)
+        governance = load_governance(load_mappings(mappings_dir).folders)
         return export_to_sql(store, target, governance)
+
+
+def _last_run_mappings(store: Store, state_path: Path) -> Path | None:
+    """The --mappings folder of the last run on a state file (None: the shipped mappings)."""
+    saved = store.meta("mappings_dir")
+    if not saved:
+        return None
+    folder = Path(saved)
+    if not folder.is_dir():
+        raise ConfigError(
+            f"--state {state_path}: its last run used the mappings folder {folder}, which is "
+            "gone; give --mappings with the folder whose governance.yaml the export should use"
+        )
+    return folder
 
 
 def export_profile(

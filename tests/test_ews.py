@@ -618,3 +618,44 @@ def test_inspect_lists_the_mail_folders_of_the_mailbox(exchange: RecordedExchang
 
     assert connector.list_folders() == ["Deleted Items", "Inbox", "Inbox/AI intake", "Sent Items"]
     assert exchange.operations("FindFolder") == ["deep"]
+
+
+def _rejects(out: Path) -> list[dict[str, str]]:
+    import csv
+
+    with (out / "rejects.csv").open(encoding="utf-8-sig") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_a_message_the_server_will_not_hand_over_is_a_reject_until_it_is_read(
+    exchange: RecordedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.api import run_import
+
+    monkeypatch.setenv("AIINVENTORY_EWS_PASSWORD", CANARY)
+    label = parse_mailbox_url(URL).label
+    out = tmp_path / "out"
+    exchange.error_once["lunch"] = "GetItem-conversion-failed.xml"
+
+    first = run_import([URL], out=out)
+
+    assert first.exit_code == 3
+    assert first.summary.counts["messages_unreadable"] == 1
+    unreadable = [r for r in _rejects(out) if r["reason_code"] == "unreadable_message"]
+    assert [(r["source_path"], r["message_id"]) for r in unreadable] == [(label, ITEMS["lunch"])]
+    assert "'Inbox'" in unreadable[0]["message"]
+    assert "ErrorMimeContentConversionFailed" in unreadable[0]["message"]
+
+    # Still refused: the mirror is unchanged, and the reject stays.
+    exchange.error_once["lunch"] = "GetItem-conversion-failed.xml"
+    exchange.calls.clear()
+    second = run_import([URL], out=out)
+    assert exchange.operations("GetItem") == ["lunch"]
+    assert second.exit_code == 3
+    assert [r for r in _rejects(out) if r["reason_code"] == "unreadable_message"] == unreadable
+
+    # Handed over at last: the message is read and its reject leaves rejects.csv.
+    third = run_import([URL], out=out)
+    assert third.summary.counts["messages_unreadable"] == 0
+    assert third.summary.counts["messages_fetched"] == 1
+    assert not [r for r in _rejects(out) if r["reason_code"] == "unreadable_message"]

@@ -648,3 +648,39 @@ def test_inspect_of_a_graph_url_names_the_url_and_lists_folders_and_messages(
         "New AI use case: Contract clause extraction",
         "New AI use case: Invoice OCR",
     ]
+
+
+def test_a_message_graph_will_not_hand_over_is_a_reject_until_it_is_read(
+    graph: RecordedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import csv
+
+    from aiinventory.api import run_import
+
+    def unreadable(out: Path) -> list[dict[str, str]]:
+        with (out / "rejects.csv").open(encoding="utf-8-sig") as handle:
+            rows = list(csv.DictReader(handle))
+        return [r for r in rows if r["reason_code"] == "unreadable_message"]
+
+    monkeypatch.setenv("AIINVENTORY_GRAPH_CLIENT_SECRET", CANARY)
+    label = parse_mailbox_url(URL).label
+    out = tmp_path / "out"
+    failed = b'{"error":{"code":"ErrorInternalServerError","message":"The operation failed."}}'
+    graph.error_once["lunch"] = (500, {}, failed)
+
+    first = run_import([URL], out=out)
+
+    assert first.exit_code == 3
+    assert first.summary.counts["messages_unreadable"] == 1
+    refused = unreadable(out)
+    assert [(r["source_path"], r["message_id"]) for r in refused] == [(label, ITEMS["lunch"])]
+    assert "HTTP 500 ErrorInternalServerError" in refused[0]["message"]
+
+    graph.error_once["lunch"] = (500, {}, failed)
+    second = run_import([URL], out=out)
+    assert second.exit_code == 3 and unreadable(out) == refused
+
+    third = run_import([URL], out=out)
+    assert third.summary.counts["messages_fetched"] == 1
+    assert third.summary.counts["messages_unreadable"] == 0
+    assert unreadable(out) == []

@@ -19,6 +19,7 @@ from . import __version__, failpoints
 from .clock import now, stable_hash
 from .config import DedupeConfig, SourceConfig, load_sync_config
 from .connectors.files import FileItem, discover_files
+from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url
 from .errors import ConfigError, ConnectorError
@@ -268,7 +269,12 @@ def _execute(
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
-        mail_items, mail_problems, mail_counts = mailbox_items(sources, state_path, progress)
+        mail_items, mail_problems, mail_counts, unreadable = mailbox_items(
+            sources, state_path, progress
+        )
+        mail_rejects, mail_forced, unreadable_meta = _unreadable_rejects(
+            store, [i.source_path for i in mail_items], unreadable
+        )
         items = sorted(items + mail_items, key=lambda i: i.source_path)
         problems += mail_problems
         if problems and not items:
@@ -315,12 +321,13 @@ def _execute(
             for p in plan.items
             if p.action in ("new", "changed")
             or (full_reread and p.action in ("unchanged", "touched", "renamed"))
+            or p.item.source_path in mail_forced
         ]
         for done, planned in enumerate(to_read, start=1):
             item = planned.item
             report = FileReport(source_path=item.source_path)
             reports.append(report)
-            rejects: list[Reject] = []
+            rejects: list[Reject] = list(mail_rejects.get(item.source_path, ()))
             records = _read_item(item, mappings, normalizer, report, rejects, planned.identity_path)
             store.replace_item(
                 item.source_path,
@@ -363,6 +370,7 @@ def _execute(
                 source_path=path,
             )
         store.set_meta("mappings_fingerprint", fingerprint)
+        store.set_meta("unreadable_messages", unreadable_meta)
         # export uses the same governance rules as this run without being told the folder again
         store.set_meta("mappings_dir", str(mappings_dir.resolve()) if mappings_dir else "")
         timings["read"] = round(time.perf_counter() - tick, 3)
@@ -371,6 +379,7 @@ def _execute(
         unchanged_run = (
             not plan.changes_anything
             and not full_reread
+            and not mail_forced
             and store.meta("exported_decisions_version") == decisions_version
             and store.meta("exported_dedupe") == dedupe.model_dump_json()
             and store.last_run_completed()
@@ -443,6 +452,51 @@ def _execute(
             run_id, summary.finished_at, summary.exit_code, text, snapshot=not unchanged_run
         )
     return ImportResult(summary, out, summary.exit_code, reports)
+
+
+def _unreadable_rejects(
+    store: Store, mailboxes: list[str], unreadable: dict[str, list[UnreadableMessage]]
+) -> tuple[dict[str, list[Reject]], set[str], str]:
+    """Rejects for the messages mailbox servers would not hand over, so none is lost unseen.
+
+    A mailbox synced now reports its unreadable messages; one that failed to sync keeps those of
+    its last sync (saved in the state). Returns the rejects per mailbox URL, the mailboxes whose
+    list changed (their mirror is read again, so their rejects are replaced even when no message
+    arrived), and the lists to save for the next run.
+    """
+    try:
+        saved = json.loads(store.meta("unreadable_messages") or "{}")
+    except ValueError:
+        saved = {}
+    if not isinstance(saved, dict):
+        saved = {}
+    current: dict[str, list[list[str]]] = {}
+    for label in mailboxes:
+        if label in unreadable:
+            found = sorted([m.folder, m.message_id, m.reason] for m in unreadable[label])
+        else:
+            found = saved.get(label) or []
+        if found:
+            current[label] = found
+    forced = {label for label in mailboxes if current.get(label, []) != (saved.get(label) or [])}
+    rejects = {
+        label: [
+            Reject(
+                source_path=label,
+                message_id=message_id,
+                reason_code="unreadable_message",
+                message=(
+                    f"folder {folder!r}: the server listed this message but would not hand it "
+                    f"over ({reason}); it is asked for again on every sync. If it stays "
+                    "unreadable, open it in Outlook or on the web, save it as .eml and import "
+                    "that file, or ask the mailbox's administrator to repair the item"
+                ),
+            )
+            for folder, message_id, reason in found
+        ]
+        for label, found in current.items()
+    }
+    return rejects, forced, json.dumps(current, sort_keys=True)
 
 
 def inspect_paths(

@@ -35,7 +35,13 @@ from typing import Any
 from ..errors import ConfigError, ConnectorError
 from .credentials import Credentials, Secret, redact
 from .folder_ledger import FolderLedger
-from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
+from .mailbox import (
+    ConnectorStats,
+    MailboxProgress,
+    MailFilters,
+    MailMirror,
+    UnreadableMessage,
+)
 from .mailbox_urls import MailboxURL
 from .message_filters import filters_fingerprint, message_wanted
 from .network_errors import describe_network_error
@@ -491,6 +497,10 @@ class EwsConnector:
                 "keys": keys,
                 "unreadable": unreadable,
             },
+        )
+        stats.unreadable.extend(
+            UnreadableMessage(name, item_id, problem)
+            for item_id, _change_key, problem in unreadable.values()
         )
         return keys
 

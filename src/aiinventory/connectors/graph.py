@@ -37,7 +37,13 @@ import requests
 from ..errors import ConfigError, ConnectorError
 from .credentials import Credentials, Secret, check_private_file, redact
 from .folder_ledger import FolderLedger
-from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
+from .mailbox import (
+    ConnectorStats,
+    MailboxProgress,
+    MailFilters,
+    MailMirror,
+    UnreadableMessage,
+)
 from .mailbox_urls import MailboxURL
 from .message_filters import filters_fingerprint, message_wanted
 from .network_errors import describe_network_error
@@ -164,6 +170,7 @@ class GraphConnector:
         self._token: Secret | None = None  # shows as *** in a repr or traceback
         self.retries = 0
         self.waited = 0.0
+        self._unreadable_why: dict[str, str] = {}  # key -> the server's words, this sync
 
     # -- tokens ----------------------------------------------------------------------------------
 
@@ -334,6 +341,7 @@ class GraphConnector:
         stats = ConnectorStats()
         session = self._session or requests.Session()
         self.retries, self.waited = 0, 0.0
+        self._unreadable_why.clear()
         folders = filters.folders or ("Inbox",)
         try:
             kept: set[str] = set()
@@ -500,6 +508,10 @@ class GraphConnector:
                 "unreadable": unreadable,
             },
         )
+        stats.unreadable.extend(
+            UnreadableMessage(name, message_id, self._unreadable_why.get(key, "not handed over"))
+            for key, message_id in unreadable.items()
+        )
         return keys
 
     def _pages(
@@ -554,6 +566,7 @@ class GraphConnector:
                 return  # deleted since the page was read; the next delta says so
             except _Unreadable as problem:
                 unreadable[key] = message_id
+                self._unreadable_why[key] = str(problem)
                 log.warning(
                     "%s: %s: message …%s cannot be downloaded (%s); it is asked for again on "
                     "the next sync",

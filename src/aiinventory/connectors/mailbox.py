@@ -31,6 +31,7 @@ __all__ = [
     "MailMirror",
     "MailboxConnector",
     "MailboxProgress",
+    "UnreadableMessage",
 ]
 
 #: Called as progress(done, total_or_None, folder) while messages are fetched.
@@ -53,6 +54,15 @@ class MailFilters:
     sender: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class UnreadableMessage:
+    """A message the server listed but would not hand over (asked for again on every sync)."""
+
+    folder: str
+    message_id: str  # the server's identity of the message (an item ID; folder UID for IMAP)
+    reason: str  # the server's words
+
+
 @dataclass
 class ConnectorStats:
     """What one connector sync did, for run.json and the log."""
@@ -63,6 +73,8 @@ class ConnectorStats:
     unchanged: int = 0  # messages already in the mirror
     filtered: int = 0  # left out by the filters
     full_resyncs: list[str] = field(default_factory=list)  # folders resynced from scratch, why
+    #: Every message still not handed over after this sync, in every folder synced.
+    unreadable: list[UnreadableMessage] = field(default_factory=list)
 
 
 class MailMirror:

@@ -21,7 +21,13 @@ from ..clock import stable_hash
 from ..errors import ConfigError, ConnectorError
 from .credentials import CredentialSettings, load_credentials, redact
 from .files import FileItem
-from .mailbox import ConnectorStats, MailboxConnector, MailboxProgress, MailMirror
+from .mailbox import (
+    ConnectorStats,
+    MailboxConnector,
+    MailboxProgress,
+    MailMirror,
+    UnreadableMessage,
+)
 from .mailbox_urls import MailboxURL, parse_mailbox_url
 
 if TYPE_CHECKING:
@@ -131,12 +137,15 @@ def mailbox_items(
     sources: Sequence[SourceConfig],
     state_path: Path,
     progress: Callable[[int, int, str], None] | None = None,
-) -> tuple[list[FileItem], list[tuple[str, str]], dict[str, int]]:
+) -> tuple[
+    list[FileItem], list[tuple[str, str]], dict[str, int], dict[str, list[UnreadableMessage]]
+]:
     """Sync every mailbox source of a run and return its mirror as a maildir item.
 
     Returns the items (one per mailbox whose mirror is usable), (URL, reason) for mailboxes that
-    could not be synced, and counts for run.json. A mailbox that fails but was synced before
-    keeps its mirror as an item, so its records stay in the inventory; it is still reported.
+    could not be synced, counts for run.json, and per synced mailbox (by URL) the messages its
+    server listed but would not hand over. A mailbox that fails but was synced before keeps its
+    mirror as an item, so its records stay in the inventory; it is still reported.
 
     Raises:
         ConnectorError: every mailbox failed and no other source was given (set by the caller).
@@ -144,9 +153,15 @@ def mailbox_items(
     """
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
+    unreadable: dict[str, list[UnreadableMessage]] = {}
     if all(source.url is None for source in sources):
-        return items, problems, {}
-    counts = {"mailboxes_synced": 0, "messages_fetched": 0, "messages_removed_on_server": 0}
+        return items, problems, {}, unreadable
+    counts = {
+        "mailboxes_synced": 0,
+        "messages_fetched": 0,
+        "messages_removed_on_server": 0,
+        "messages_unreadable": 0,
+    }
     for source in sources:
         if source.url is None:
             continue
@@ -159,18 +174,21 @@ def mailbox_items(
         outcome = sync_mailbox(url, state_path, source.credential_settings(), report)
         stats = outcome.stats
         log.info(
-            "%s: %d fetched, %d removed, %d unchanged, %d left out by filters%s",
+            "%s: %d fetched, %d removed, %d unchanged, %d left out by filters, %d unreadable%s",
             url.label,
             stats.fetched,
             stats.removed,
             stats.unchanged,
             stats.filtered,
+            len(stats.unreadable),
             "".join(f"; full resync of {why}" for why in stats.full_resyncs),
         )
         if outcome.error is None:
             counts["mailboxes_synced"] += 1
             counts["messages_fetched"] += stats.fetched
             counts["messages_removed_on_server"] += stats.removed
+            counts["messages_unreadable"] += len(stats.unreadable)
+            unreadable[url.label] = list(stats.unreadable)
         else:
             kept = (
                 "; the inventory keeps its messages from the last successful sync"
@@ -181,7 +199,7 @@ def mailbox_items(
             problems.append((url.label, f"mailbox not synced: {why}{kept}"))
         if outcome.has_mirror:
             items.append(mirror_item(outcome.mirror, url.label))
-    return items, problems, counts
+    return items, problems, counts, unreadable
 
 
 def inspect_mailbox(text: str, mappings: Mappings) -> dict[str, Any]:

@@ -88,7 +88,14 @@ def _read_item(
 
         report.mail = MailCounts()
         results = extract_mail(
-            item.path, item.source_path, item.relative, mappings, normalizer, report, report.mail
+            item.path,
+            item.source_path,
+            item.relative,
+            mappings,
+            normalizer,
+            report,
+            report.mail,
+            limits=mappings.settings.mail_limits(),
         )
     else:
         results = extract_spreadsheet(
@@ -98,6 +105,7 @@ def _read_item(
             mappings,
             normalizer,
             report,
+            limits=mappings.settings.spreadsheet_limits(),
             identity_path=identity_path,
         )
     for result in results:
@@ -293,6 +301,7 @@ def _execute(
         skipped_sheets: list[dict[str, Any]] = []
         rows_read = 0
         messages_read = 0
+        parts_skipped = 0  # mail parts and attachments not read because of a cap
         files_failed = 0
         tick = time.perf_counter()
         for path, why in problems:
@@ -344,6 +353,7 @@ def _execute(
             files_failed += int(report.failed)
             if report.mail is not None:
                 messages_read += report.mail.messages_read
+                parts_skipped += report.mail.parts_skipped
                 skipped_messages.update(report.mail.messages_skipped)
             for note in report.notes:
                 warnings.add("file_note", note, source_path=item.source_path)
@@ -419,6 +429,7 @@ def _execute(
             "files_failed": files_failed + len(problems),
             "rows_read": rows_read,
             "messages_read": messages_read,
+            "parts_skipped": parts_skipped,
             "records": exported.records,
             "rejects": exported.rejects,
             "use_cases": exported.use_cases,

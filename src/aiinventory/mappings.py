@@ -6,13 +6,14 @@ folder adds synonyms to them and overrides settings and source rules.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from rapidfuzz import fuzz, process
@@ -20,6 +21,10 @@ from rapidfuzz import fuzz, process
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import normalize_label, normalize_value
+
+if TYPE_CHECKING:
+    from .mail.limits import MailLimits
+    from .spreadsheets.preflight import Limits
 
 __all__ = [
     "HeaderCandidate",
@@ -171,6 +176,22 @@ class Settings:
     skip_sheets: dict[str, list[re.Pattern[str]]] = dc_field(default_factory=dict)
     path_department_stopwords: frozenset[str] = frozenset()
     day_first: bool = False
+    #: Caps from settings.yaml's ``limits:`` that differ from the code's defaults, by name.
+    spreadsheet_limit_values: dict[str, int | float] = dc_field(default_factory=dict)
+    mail_limit_values: dict[str, int] = dc_field(default_factory=dict)
+
+    def spreadsheet_limits(self) -> Limits:
+        """The caps on reading one spreadsheet: the defaults, with settings.yaml's on top."""
+        from .spreadsheets.preflight import Limits
+
+        values: dict[str, Any] = dict(self.spreadsheet_limit_values)
+        return dataclasses.replace(Limits(), **values)
+
+    def mail_limits(self) -> MailLimits:
+        """The caps on reading one message: the defaults, with settings.yaml's on top."""
+        from .mail.limits import MailLimits
+
+        return dataclasses.replace(MailLimits(), **self.mail_limit_values)
 
     def skip_reason(self, sheet_name: str) -> str | None:
         """Why a sheet is skipped by its name, or None."""
@@ -422,6 +443,75 @@ def _load_settings(path: Path, settings: Settings) -> None:
         settings.path_department_stopwords = frozenset(w.lower() for w in words)
     if "day_first" in data:
         settings.day_first = bool(data["day_first"])
+    if "limits" in data:
+        _load_limits(path, data["limits"], settings)
+
+
+def _key_line(path: Path, *keys: str) -> int | None:
+    """The 1-based line of a nested key in a YAML file (None when not found)."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = None
+    for key in keys:
+        if not isinstance(node, yaml.MappingNode):
+            return line
+        found = next(((k, v) for k, v in node.value if k.value == key), None)
+        if found is None:
+            return line
+        line = found[0].start_mark.line + 1
+        node = found[1]
+    return line
+
+
+def _load_limits(path: Path, data: Any, settings: Settings) -> None:
+    """settings.yaml's ``limits:``: ``spreadsheet:`` and ``mail:`` caps, each a positive number."""
+    from .mail.limits import MailLimits
+    from .spreadsheets.preflight import Limits
+
+    def fail(message: str, *keys: str) -> ConfigError:
+        line = _key_line(path, "limits", *keys)
+        return ConfigError(f"{path}{f', line {line}' if line else ''}: {message}")
+
+    if data is None:
+        return
+    if not isinstance(data, dict):
+        raise fail("limits must be a mapping with 'spreadsheet:' and 'mail:'")
+    sections: dict[str, tuple[type[Any], dict[str, Any]]] = {
+        "spreadsheet": (Limits, settings.spreadsheet_limit_values),
+        "mail": (MailLimits, settings.mail_limit_values),
+    }
+    for section, caps in data.items():
+        if section not in sections:
+            raise fail(
+                f"limits.{section}: unknown section; use 'spreadsheet:' or 'mail:'", str(section)
+            )
+        cls, target = sections[section]
+        if caps is None:
+            continue
+        if not isinstance(caps, dict):
+            raise fail(f"limits.{section} must be a mapping of cap names to numbers", section)
+        known = {f.name: f.type for f in dataclasses.fields(cls)}
+        for name, value in caps.items():
+            if name not in known:
+                raise fail(
+                    f"limits.{section}.{name}: unknown cap; the caps are: {', '.join(known)}",
+                    section,
+                    str(name),
+                )
+            whole = known[name] in ("int", int)
+            good = (
+                not isinstance(value, bool)
+                and isinstance(value, int if whole else int | float)
+                and value > 0
+            )
+            if not good:
+                kind = "a positive whole number" if whole else "a positive number"
+                raise fail(
+                    f"limits.{section}.{name} must be {kind} (got {value!r})", section, str(name)
+                )
+            target[name] = value
 
 
 _OVERRIDE_KEYS = {

@@ -439,3 +439,48 @@ def test_connector_sync_directly_and_missing_folder(
     )
     assert (stats.fetched, stats.folders) == (1, 1)
     assert progress == [(1, 1, "INBOX")]
+
+
+def test_a_message_dovecot_cannot_read_is_a_reject_and_the_others_are_fetched(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path
+) -> None:
+    import csv
+
+    dovecot.append(mailbox, [intake(i) for i in range(4)])
+    stored = sorted(p for sub in ("cur", "new") for p in (dovecot.maildir(mailbox) / sub).iterdir())
+    # The server can list the message but not open it: its FETCH fails.
+    stored[1].chmod(0)
+    url = dovecot.url(mailbox)
+    label = parse_mailbox_url(url).label
+    out = tmp_path / "out"
+
+    def unreadable() -> list[dict[str, str]]:
+        with (out / "rejects.csv").open(encoding="utf-8-sig") as handle:
+            return [r for r in csv.DictReader(handle) if r["reason_code"] == "unreadable_message"]
+
+    first = run(url, out)
+    assert first.result.exit_code == 3
+    assert first.run["counts"]["messages_fetched"] == 3
+    assert first.run["counts"]["messages_unreadable"] == 1
+    assert len(names(first)) == 3
+    refused = unreadable()
+    assert [(r["source_path"], r["message_id"]) for r in refused] == [
+        (label, refused[0]["message_id"])
+    ]
+    assert refused[0]["message_id"].startswith("UID 2 (UIDVALIDITY ")
+    assert "'INBOX'" in refused[0]["message"] and "FETCH" in refused[0]["message"]
+
+    # Asked for again, still refused: nothing else is fetched and the reject stays.
+    second = run(url, out)
+    assert second.result.exit_code == 3
+    assert second.run["counts"]["messages_fetched"] == 0
+    assert unreadable() == refused
+
+    # Readable again: it is fetched, becomes a record, and its reject is gone.
+    dovecot.own(stored[1])
+    stored[1].chmod(0o600)
+    third = run(url, out)
+    assert third.run["counts"]["messages_fetched"] == 1
+    assert third.run["counts"]["messages_unreadable"] == 0
+    assert len(names(third)) == 4
+    assert unreadable() == []

@@ -483,10 +483,13 @@ def _unreadable_rejects(
         saved = {}
     current: dict[str, list[list[str]]] = {}
     for label in mailboxes:
+        found = saved.get(label) or []
         if label in unreadable:
-            found = sorted([m.folder, m.message_id, m.reason] for m in unreadable[label])
-        else:
-            found = saved.get(label) or []
+            now_found = sorted([m.folder, m.message_id, m.reason] for m in unreadable[label])
+            # The same messages refused again keep their first words (a server's message may
+            # carry a time), so an unchanged mailbox leaves rejects.csv unchanged.
+            if [m[:2] for m in now_found] != [m[:2] for m in found]:
+                found = now_found
         if found:
             current[label] = found
     forced = {label for label in mailboxes if current.get(label, []) != (saved.get(label) or [])}

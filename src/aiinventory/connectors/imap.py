@@ -35,7 +35,13 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from .. import failpoints
 from ..errors import ConfigError, ConnectorError
 from .credentials import Credentials, install_log_redaction, redact
-from .mailbox import ConnectorStats, MailboxProgress, MailFilters, MailMirror
+from .mailbox import (
+    ConnectorStats,
+    MailboxProgress,
+    MailFilters,
+    MailMirror,
+    UnreadableMessage,
+)
 from .mailbox_urls import MailboxURL
 
 __all__ = ["ImapConnector", "decode_uid_ranges", "encode_uid_ranges"]
@@ -243,12 +249,13 @@ class ImapConnector:
                 kept, and the next sync resumes from there).
         """
         stats = ConnectorStats()
-        client = self.connect()
+        # The connection in use: a server that drops it over one message gets a new one.
+        link = [self.connect()]
         try:
-            folders = self._folders(client, filters)
+            folders = self._folders(link[0], filters)
             held: list[tuple[str, int, set[int]]] = []
             for folder in folders:
-                held.append(self._sync_folder(client, mirror, folder, filters, stats, progress))
+                held.append(self._sync_folder(link, mirror, folder, filters, stats, progress))
             stats.folders = len(folders)
             # Messages of folders no longer synced, or left from an earlier UIDVALIDITY whose
             # state was lost, leave the mirror. When the mirror holds exactly as many messages
@@ -268,7 +275,7 @@ class ImapConnector:
         except (OSError, IMAPClientError) as exc:
             raise self._fail("the sync failed mid-way", _text(exc), "rerun to resume") from None
         finally:
-            _close(client)
+            _close(link[0])
         return stats
 
     def _folders(self, client: IMAPClient, filters: MailFilters) -> list[str]:
@@ -303,7 +310,7 @@ class ImapConnector:
 
     def _sync_folder(
         self,
-        client: IMAPClient,
+        link: list[IMAPClient],
         mirror: MailMirror,
         folder: str,
         filters: MailFilters,
@@ -311,6 +318,7 @@ class ImapConnector:
         progress: MailboxProgress | None,
     ) -> tuple[str, int, set[int]]:
         """Sync one folder; returns (folder, UIDVALIDITY, the UIDs the mirror holds)."""
+        client = link[0]
         info = client.select_folder(folder, readonly=True)
         uidvalidity = int(info[b"UIDVALIDITY"])
         uidnext = int(info.get(b"UIDNEXT", 0))
@@ -335,6 +343,7 @@ class ImapConnector:
             skipped = set()  # the filters changed: every message is judged again
         if (
             state.get("complete")
+            and not state.get("unreadable")  # messages refused last time are asked for again
             and not refilter
             and state.get("uidnext") == uidnext
             and state.get("exists") == exists
@@ -367,6 +376,7 @@ class ImapConnector:
                     "filters": fkey,
                     "held": encode_uid_ranges(held),
                     "skipped": encode_uid_ranges(skipped),
+                    "unreadable": encode_uid_ranges(unreadable),
                     "complete": complete,
                 },
             )
@@ -384,14 +394,22 @@ class ImapConnector:
         stats.filtered += len(skipped)
         total = len(to_fetch)
         done = 0
+        # UIDs the server listed but would not hand over (-> reason); asked for on every sync.
+        unreadable: dict[int, str] = {}
 
         def store(batch_no: int, batch: list[int], response: dict[int, Any]) -> None:
             nonlocal done
             stored: dict[int, tuple[str, bytes]] = {}
             for uid in batch:
-                raw = response.get(uid, {}).get(b"BODY[]")
-                if raw is not None:  # None: expunged meanwhile; the next sync confirms it
-                    stored[uid] = (key(uid), bytes(raw))
+                if uid in unreadable:
+                    continue
+                if uid not in response:
+                    continue  # expunged meanwhile; the next sync confirms it
+                raw = response[uid].get(b"BODY[]")
+                if raw is None:
+                    unreadable[uid] = "the server's FETCH answer carried no message body"
+                    continue
+                stored[uid] = (key(uid), bytes(raw))
             mirror.put_many(stored.values())
             held.update(stored)
             stats.fetched += len(stored)
@@ -405,14 +423,65 @@ class ImapConnector:
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer") as writer:
             pending: Future[None] | None = None
             for batch_no, batch in enumerate(_chunks(to_fetch, self.batch_size), start=1):
-                response = client.fetch(batch, ["BODY.PEEK[]"])
+                try:
+                    response = link[0].fetch(batch, ["BODY.PEEK[]"])
+                except (OSError, IMAPClientError) as exc:
+                    # One message the server cannot hand over fails the whole FETCH (Dovecot
+                    # even drops the connection): ask for the batch one message at a time.
+                    log.warning(
+                        "%s: %s: FETCH of %d messages failed (%s); fetching them one by one",
+                        self.label,
+                        folder,
+                        len(batch),
+                        _text(exc),
+                    )
+                    if pending is not None:  # the writer reads ``unreadable``: let it finish
+                        pending.result()
+                        pending = None
+                    response = self._fetch_singly(link, folder, batch, unreadable)
                 if pending is not None:
                     pending.result()
                 pending = writer.submit(store, batch_no, batch, response)
             if pending is not None:
                 pending.result()
         save(complete=True)
+        for uid, reason in sorted(unreadable.items()):
+            log.warning(
+                "%s: %s: message UID %d cannot be read (%s); it is asked for again on the next "
+                "sync",
+                self.label,
+                folder,
+                uid,
+                reason,
+            )
+            stats.unreadable.append(
+                UnreadableMessage(folder, f"UID {uid} (UIDVALIDITY {uidvalidity})", reason)
+            )
         return folder, uidvalidity, held
+
+    def _fetch_singly(
+        self, link: list[IMAPClient], folder: str, batch: list[int], unreadable: dict[int, str]
+    ) -> dict[int, Any]:
+        """FETCH each message of a failed batch on its own; a refused one goes in ``unreadable``.
+
+        A connection the server dropped is opened again (and the folder selected) first.
+
+        Raises:
+            ConnectorError: the server cannot be reached again.
+        """
+        response: dict[int, Any] = {}
+        for uid in batch:
+            try:
+                link[0].noop()
+            except (OSError, IMAPClientError):
+                _close(link[0])
+                link[0] = self.connect()
+                link[0].select_folder(folder, readonly=True)
+            try:
+                response.update(link[0].fetch([uid], ["BODY.PEEK[]"]))
+            except (OSError, IMAPClientError) as exc:
+                unreadable[uid] = f"the server refused the FETCH: {_text(exc)[:200]}"
+        return response
 
     def _apply_header_filters(
         self, client: IMAPClient, filters: MailFilters, candidates: list[int], skipped: set[int]

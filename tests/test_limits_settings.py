@@ -85,6 +85,9 @@ def test_a_mappings_folder_lowers_the_caps_of_a_real_import(tmp_path: Path) -> N
     rejects = {Path(r["source_path"]).name: r for r in _rejects(tmp_path / "capped")}
     assert set(rejects) == {"big.eml", "tracker.xlsx"}
     assert {r["reason_code"] for r in rejects.values()} == {"too_large"}
+    size = (inputs / "big.eml").stat().st_size
+    assert f"it is {size / 1024:,.0f} KB, over the cap of 2 KB" in rejects["big.eml"]["message"]
+    assert "limits.mail.max_message_bytes in settings.yaml" in rejects["big.eml"]["message"]
     assert summary["counts"]["records"] == 1  # type: ignore[index]
 
 

@@ -21,7 +21,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from .limits import MailLimits
+from .limits import MailLimits, _size
 from .parsing import (
     SPREADSHEET_ATTACHMENT_SUFFIXES,
     MissingExtraError,
@@ -247,9 +247,9 @@ def _mbox_item(ordinal: int, offset: int, block: bytes) -> MailItem:
 def _too_large(size: int, cap: int) -> tuple[str, str]:
     return (
         "too_large",
-        f"it is {size / (1024 * 1024):,.1f} MB, over the cap of "
-        f"{cap / (1024 * 1024):,.0f} MB (MailLimits.max_message_bytes); it was not read: save "
-        "its attachments on their own and import those, or raise the cap",
+        f"it is {_size(size)}, over the cap of {_size(cap)} (MailLimits.max_message_bytes; "
+        "limits.mail.max_message_bytes in settings.yaml); it was not read: save its "
+        "attachments on their own and import those, or raise the cap",
     )
 
 

@@ -16,6 +16,7 @@ from aiinventory.dedupe import (
     load_match_vocabulary,
     match_records,
 )
+from aiinventory.dedupe.text_keys import title_starts
 from aiinventory.mappings import default_mappings_dir
 
 VOCAB = load_match_vocabulary([default_mappings_dir()])
@@ -365,3 +366,40 @@ def test_title_written_from_another_records_description_joins_it() -> None:
     link = next(p for p in result.pairs if (p.a, p.b) == ("epa-1", "priv-7"))
     assert any("is how the other's description starts" in r for r in link.reasons), link.reasons
     assert link.contributions["name"] == 0.0
+
+
+def test_a_title_from_a_description_with_a_typo_in_either_is_still_such_a_title() -> None:
+    """A row titled with its description's first words, one of them misspelt in the
+    description, is a title with nothing to disagree with: the record named properly
+    elsewhere, without a description, still joins both."""
+    assert title_starts(
+        ("tool", "to", "check", "exam", "conduct"),
+        ("tol", "to", "check", "exam", "conduct", "online"),
+    )
+    assert not title_starts(
+        ("tool", "to", "check", "exam", "conduct"),
+        ("tol", "to", "chek", "exam", "conduct", "online"),
+    )
+    assert not title_starts(("phase", "2", "rollout"), ("phase", "3", "rollout", "of"))
+    described = MatchRecord(
+        record_id="mca-1",
+        name="Remote exam invigilation tool",
+        description="Tool to check exam conduct online for candidates sitting remote exams.",
+        department="Maritime Agency",
+        source_path="mca.xlsx",
+    )
+    copied = MatchRecord(
+        record_id="ds-4",
+        name="Tool to check exam conduct",
+        description="Tol to check exam conduct online for candidates sitting remote exams.",
+        department="Digital Service",
+        source_path="ds.xlsx",
+    )
+    named = MatchRecord(
+        record_id="proc-9",
+        name="Remote exam invigilation tool",
+        department="Procurement",
+        source_path="procurement.xlsx",
+    )
+    result = match_records([described, copied, named], vocabulary=VOCAB)
+    assert result.clusters == [["ds-4", "mca-1", "proc-9"]], result.clusters

@@ -111,3 +111,33 @@ def test_stemming_joins_word_forms(a: str, b: str) -> None:
 def test_stemming_keeps_different_words_apart() -> None:
     assert stem("claims") != stem("clams")
     assert stem("process") == "process"
+
+
+def test_a_learned_acronym_written_alone_is_its_concept_even_when_stemming_changes_it() -> None:
+    """ "ROADS" alone stems to "road" like any word; it is still the concept the records
+    spelled out, so "ROADS outage reports" and the spelled-out title meet on it."""
+    vocab = load_match_vocabulary([SHIPPED])
+    title = "Regional Outage Analysis Dashboard System (ROADS)"
+    learned = learn_acronyms([title], vocab)
+    assert set(learned.values()) == {"roads"}
+    processor = TextProcessor(vocab, learned)
+    assert processor.concepts(title).tokens == ("roads",)
+    assert processor.concepts("ROADS").tokens == ("roads",)
+
+
+def test_words_that_restate_a_shared_acronym_do_not_count_against_the_names() -> None:
+    """One tracker spells the acronym's words out (read as the acronym alone), the other
+    repeats only some of them, one misspelt, beside the acronym: the names agree, and the
+    pair is at least proposed."""
+    spelled = MatchRecord(
+        record_id="a", name="Regional Outage Analysis Dashboard System (ROADS)", department="Ops"
+    )
+    partial = MatchRecord(
+        record_id="b", name="Regonal Dashboard System (ROADS)", department="Facilities"
+    )
+    other = MatchRecord(record_id="c", name="ROADS budget forecast", department="Finance")
+    result = match_records([spelled, partial, other], vocabulary=load_match_vocabulary([SHIPPED]))
+    pairs = {(p.a, p.b): p for p in result.pairs}
+    assert pairs[("a", "b")].field_scores["name"] == 100.0, pairs[("a", "b")]
+    assert pairs[("a", "b")].band in ("merge", "review")
+    assert ["c"] in result.clusters

@@ -397,6 +397,9 @@ class Scorer:
         rest_a = [t for t in ta if t not in set_b]
         set_a = set(ta)
         rest_b = [t for t in tb if t not in set_a]
+        if shared and (rest_a or rest_b) and (a.name_mapped or b.name_mapped):
+            rest_a, rest_b, spelled = self._spelled_out(a, b, shared, rest_a, rest_b)
+            total -= spelled
         fuzzy: list[tuple[str, str]] = []
         if rest_a and rest_b:
             threshold = self.profile.token_threshold
@@ -433,6 +436,51 @@ class Scorer:
                 rest_b = [t for t in rest_b if t not in used_b]
         similarity = matched / total if total > 0 else 0.0
         return min(similarity, 1.0), shared, fuzzy, rest_a, rest_b
+
+    def _spelled_out(
+        self,
+        a: PreparedRecord,
+        b: PreparedRecord,
+        shared: list[str],
+        rest_a: list[str],
+        rest_b: list[str],
+    ) -> tuple[list[str], list[str], float]:
+        """Words that spell out an acronym both names share, and their weight.
+
+        "Landscape Change Monitoring System (LCMS)" reads as the one concept ``lcms``; beside
+        it, "Lanscape Monitoring System (LCMS)" repeats some of the words LCMS stands for (one
+        misspelt) without spelling all of it, so they stayed words. They restate the shared
+        acronym: neither agreement nor disagreement, so they leave the comparison.
+        """
+        threshold = self.profile.token_threshold
+        spelled = 0.0
+
+        def restating(rest: list[str], own: PreparedRecord, other: PreparedRecord) -> list[str]:
+            nonlocal spelled
+            expansions = [
+                other.name_surfaces[t].split()
+                for t in shared
+                if t in other.name_mapped and " " in other.name_surfaces.get(t, "")
+            ]
+            if not expansions:
+                return rest
+            kept: list[str] = []
+            for t in rest:
+                surface = own.name_surfaces.get(t, t)
+                if len(surface) >= 3 and any(
+                    surface == word
+                    or (len(word) >= 3 and self._word_similarity(surface, word) >= threshold)
+                    for words in expansions
+                    for word in words
+                ):
+                    spelled += own.name_weights[t]
+                else:
+                    kept.append(t)
+            return kept
+
+        rest_b = restating(rest_b, b, a)
+        rest_a = restating(rest_a, a, b)
+        return rest_a, rest_b, spelled
 
     def _best_case_rest(self, a: PreparedRecord, b: PreparedRecord, name_sim: float) -> float:
         """The most points the fields after names and descriptions could add to this pair."""

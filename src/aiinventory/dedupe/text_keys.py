@@ -14,6 +14,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from rapidfuzz import fuzz
+
 from ..text_normalization import fold
 from .match_types import MatchRecord
 from .vocabulary import MatchVocabulary, fold_text, stem
@@ -129,6 +131,9 @@ class TextProcessor:
         phrases = dict(vocabulary.phrases)
         for phrase, token in (learned or {}).items():
             phrases.setdefault(phrase, token)
+            # The acronym written alone is stemmed like any word ("SANDS" → "sand"): it is
+            # the same concept as its spelled-out form.
+            phrases.setdefault((stem(token),), token)
         self.labels = dict(vocabulary.labels)
         for token in (learned or {}).values():
             self.labels.setdefault(token, token.upper())
@@ -253,14 +258,37 @@ class PreparedRecord:
 _NONE: frozenset[str] = frozenset()
 #: How many of a description's first words are kept to recognise a title written from them.
 _HEAD_WORDS = 16
+#: Two words at least this similar (rapidfuzz ratio) are one word with a typo in it.
+_TYPO_RATIO = 80
 
 
 def title_starts(name_words: tuple[str, ...], head: tuple[str, ...]) -> bool:
     """Whether a name of three or more words is how a description starts ("LSTM model that
     uses" of "An LSTM model that uses ocean predictors …"): a title written from the first
-    words of the description, perhaps without its first word."""
+    words of the description, perhaps without its first word. One word may be misspelt in
+    either ("Tool to ensure adherence" of "Tol to ensure adherence to …")."""
     n = len(name_words)
-    return n >= 3 and (head[:n] == name_words or head[1 : n + 1] == name_words)
+    if n < 3:
+        return False
+    for start in (0, 1):
+        words = head[start : start + n]
+        if len(words) < n:
+            break
+        if words == name_words:
+            return True
+        differ = [(x, y) for x, y in zip(name_words, words, strict=True) if x != y]
+        if len(differ) == 1 and _misspelt(*differ[0]):
+            return True
+    return False
+
+
+def _misspelt(x: str, y: str) -> bool:
+    """Two different words that are one word typed twice (neither a number)."""
+    return (
+        min(len(x), len(y)) >= 3
+        and not (x.isdigit() or y.isdigit())
+        and fuzz.ratio(x, y) >= _TYPO_RATIO
+    )
 
 
 def _is_number(token: str) -> bool:

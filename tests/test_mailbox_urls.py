@@ -179,3 +179,35 @@ def test_secret_hides_itself_and_redaction(caplog: pytest.LogCaptureFixture) -> 
         logger.removeHandler(caplog.handler)
     assert "Canary-Zz-4417" not in caplog.text
     assert "LOGIN me ***" in caplog.text
+
+
+def test_two_sources_on_one_mailbox_folder_are_refused(tmp_path: Path) -> None:
+    # They would share one mirror: each sync would replace the other's messages.
+    from click.testing import CliRunner
+
+    from aiinventory.cli import main
+    from aiinventory.config import load_sync_config
+
+    alpha = "imaps://u@mail.example.org/INBOX?subject=Alpha*"
+    beta = "imaps://u@mail.example.org/INBOX?subject=Beta*"
+    out = tmp_path / "out"
+    result = CliRunner().invoke(main, ["import", alpha, beta, "--out", str(out)])
+    assert result.exit_code == 2
+    err = result.stderr
+    assert "imaps://u@mail.example.org/INBOX: given twice (PATH 1 and PATH 2)" in err
+    assert "combine as OR" in err
+    assert not out.exists()
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        "out: out\nsources:\n"
+        f"  - url: {alpha.partition('?')[0]}\n    subject: ['Alpha*']\n"
+        "  - url: imaps://u@mail.example.org/INBOX/\n    sender: ['*@example.org']\n"
+    )
+    with pytest.raises(ConfigError, match=r"given twice \(line 3 and line 5\)"):
+        load_sync_config(config)
+    # Different folders are different sources.
+    config.write_text(
+        "out: out\nsources:\n  - url: imaps://u@mail.example.org/INBOX\n"
+        "  - url: imaps://u@mail.example.org/Sent\n"
+    )
+    assert len(load_sync_config(config).sources) == 2

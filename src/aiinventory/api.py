@@ -21,7 +21,7 @@ from .config import DedupeConfig, SourceConfig, load_sync_config
 from .connectors.files import FileItem, discover_files
 from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
-from .connectors.mailbox_urls import is_mailbox_url
+from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
 from .errors import ConfigError, ConnectorError
 from .export.atomic import atomic_path
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
@@ -148,6 +148,11 @@ def run_import(
         else SourceConfig(path=Path(p))
         for p in paths
     ]
+    refuse_shared_mailboxes(
+        (f"PATH {number}", source.mailbox())
+        for number, source in enumerate(sources, 1)
+        if source.url is not None
+    )
     return _execute(sources, out, mappings_dir, state, progress, command, DedupeConfig())
 
 

@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from .connectors.credentials import CredentialSettings
-from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url
+from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
 
@@ -234,6 +234,14 @@ def load_sync_config(path: Path) -> SyncConfig:
         assert source.path is not None  # checked by the model
         source.label = source.label or source.path.as_posix()
         source.path = resolve(source.path) or source.path
+    try:
+        refuse_shared_mailboxes(
+            (f"line {_line_of(root, ('sources', number, 'url'))}", source.mailbox())
+            for number, source in enumerate(config.sources)
+            if source.url is not None
+        )
+    except ConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
     if config.dedupe.review_threshold > config.dedupe.merge_threshold:
         line = _line_of(root, ("dedupe", "review_threshold"))
         raise ConfigError(

@@ -20,6 +20,7 @@ in outputs and picks its mirror folder.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from urllib.parse import parse_qs, quote, unquote, urlsplit
@@ -27,7 +28,13 @@ from urllib.parse import parse_qs, quote, unquote, urlsplit
 from ..errors import ConfigError
 from .mailbox import MailFilters
 
-__all__ = ["MAILBOX_SCHEMES", "MailboxURL", "is_mailbox_url", "parse_mailbox_url"]
+__all__ = [
+    "MAILBOX_SCHEMES",
+    "MailboxURL",
+    "is_mailbox_url",
+    "parse_mailbox_url",
+    "refuse_shared_mailboxes",
+]
 
 MAILBOX_SCHEMES = ("imap", "imaps", "ews", "graph")
 _DEFAULT_PORTS = {"imap": 143, "imaps": 993, "ews": 443, "graph": 443}
@@ -204,6 +211,30 @@ def parse_mailbox_url(
             "imap://), tls=none (plain text, loopback only) or the imaps:// scheme"
         )
     return MailboxURL(scheme, host, port, user, mailbox, path_folder or None, filters, settings)
+
+
+def refuse_shared_mailboxes(sources: Iterable[tuple[str, MailboxURL]]) -> None:
+    """Refuse two sources on the same mailbox folder (the same label), given as (where, URL).
+
+    The label names a source's records and picks its mirror, so two sources that differ only by
+    their filters would share one mirror: each sync would replace the other's messages and the
+    records of one would be lost. The filters stay out of the label on purpose, so that changing
+    a filter never renames the records already in the inventory.
+
+    Raises:
+        ConfigError: two sources share a label; says how to give them as one.
+    """
+    seen: dict[str, str] = {}
+    for where, url in sources:
+        first = seen.setdefault(url.label, where)
+        if first != where:
+            raise ConfigError(
+                f"{url.label}: given twice ({first} and {where}); two sources on one mailbox "
+                "folder would share its mirror and its records, and one would replace the "
+                "other's messages. Give it once with both filters: several subject or sender "
+                "globs combine as OR (?subject=Alpha*&subject=Beta*, or subject: [...] in the "
+                "config), and several folders as ?folder=A&folder=B (folders: [...])"
+            )
 
 
 def _scrub(text: str) -> str:

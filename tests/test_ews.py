@@ -441,6 +441,13 @@ def test_settings_errors_name_the_fix() -> None:
     assert "name the mailbox" in settings_error(
         "ews://NORTHWIND%5Csvc@mail.northwind.example?version=Exchange2016"
     )
+    # The client secret goes to the token service: https only (any host: it may be AD FS).
+    oauth = URL + "&auth=oauth2&tenant=northwind.example"
+    assert "must be an https:// URL" in settings_error(
+        oauth + "&authority=http://adfs.northwind.example"
+    )
+    adfs = _connector(oauth + "&authority=https://adfs.northwind.example/")[0]
+    assert adfs.settings.authority == "https://adfs.northwind.example"
 
 
 def test_oauth2_client_credentials_fetch_a_token_and_send_it_as_bearer(

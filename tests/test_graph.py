@@ -435,6 +435,25 @@ def test_settings_errors_name_the_fix(graph: RecordedGraph, tmp_path: Path) -> N
         no_secret.sync(MailMirror(tmp_path / "mirror"), filters)
 
 
+def test_the_secret_and_token_go_only_to_microsoft_over_https() -> None:
+    # A config edit must not send the client secret or the token elsewhere, or in clear text.
+    refused = {
+        "&authority=http://login.microsoftonline.com": "must be an https:// URL",
+        "&authority=https://login.example.net": "login.example.net, which is not a Microsoft",
+        "&graph=https://graph.example.net/v1.0": "graph.example.net, which is not a Microsoft",
+        "&graph=http://graph.microsoft.com/v1.0": "must be an https:// URL",
+        "&graph=https://u@graph.microsoft.com/v1.0": "no login",
+    }
+    for query, words in refused.items():
+        with pytest.raises(ConfigError, match=words):
+            _connector(URL + query)
+    us_gov, _ = _connector(
+        URL + "&authority=https://login.microsoftonline.us/&graph=https://graph.microsoft.us/v1.0"
+    )
+    assert us_gov.settings.authority == "https://login.microsoftonline.us"
+    assert us_gov.settings.graph == "https://graph.microsoft.us/v1.0"
+
+
 def test_device_code_sign_in_is_built_for_delegated_use(
     graph: RecordedGraph, tmp_path: Path
 ) -> None:

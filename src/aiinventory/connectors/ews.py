@@ -6,8 +6,10 @@ Settings from the URL's query: ``version`` (the server's EWS schema, e.g. ``Exch
 ``Exchange2013_SP1``; required unless ``autodiscover=1``), ``auth`` (``ntlm``, the default,
 ``basic`` or ``oauth2``), ``path`` (default ``/EWS/Exchange.asmx``), ``access``
 (``delegate`` or ``impersonation``), and for OAuth2 client credentials ``tenant``,
-``client_id``, ``scope`` (default ``https://HOST/.default``) and ``authority``. Secrets come
-from :mod:`.credentials`: ``password`` for NTLM and basic, ``client_secret`` for OAuth2.
+``client_id``, ``scope`` (default ``https://HOST/.default``) and ``authority`` (the token
+service the client secret is sent to: ``https://`` only; Microsoft's by default, or the
+organisation's own, such as AD FS, on premises). Secrets come from :mod:`.credentials`:
+``password`` for NTLM and basic, ``client_secret`` for OAuth2.
 
 Each folder is read with SyncFolderItems (``Folder.sync_items``); the sync state it hands
 back is saved only once its generator is fully consumed and every new message is in the
@@ -42,7 +44,7 @@ from .mailbox import (
     MailMirror,
     UnreadableMessage,
 )
-from .mailbox_urls import MailboxURL
+from .mailbox_urls import MailboxURL, https_setting
 from .message_filters import filters_fingerprint, message_wanted
 from .network_errors import describe_network_error
 
@@ -164,7 +166,8 @@ class EwsSettings:
             tenant=tenant,
             client_id=url.param("client_id"),
             scope=url.param("scope") or f"https://{host}/.default",
-            authority=(url.param("authority") or "https://login.microsoftonline.com").rstrip("/"),
+            # Any https host: on premises the token service may be the organisation's AD FS.
+            authority=https_setting(url, "authority", "https://login.microsoftonline.com"),
         )
 
 

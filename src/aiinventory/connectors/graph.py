@@ -7,8 +7,11 @@ credentials file), ``auth`` (``app``, the default: app-only client credentials w
 ``Mail.Read`` application permission; or ``device``: a user signs in with a device code and
 the app acts for them with delegated ``Mail.Read``), ``authority`` (default
 ``https://login.microsoftonline.com``), ``graph`` (default ``https://graph.microsoft.com/v1.0``)
-and, for ``auth=device``, ``token_cache`` (a file, kept private, so the sign-in is not asked
-for on every run). The client secret comes from :mod:`.credentials` (``client_secret``).
+— both https and one of Microsoft's cloud hosts
+(:data:`.mailbox_urls.MICROSOFT_SIGN_IN_HOSTS`, :data:`.mailbox_urls.MICROSOFT_GRAPH_HOSTS`),
+as the secret and the token go there — and, for ``auth=device``, ``token_cache`` (a file, kept
+private, so the sign-in is not asked for on every run). The client secret comes from
+:mod:`.credentials` (``client_secret``).
 
 Each folder is read with ``messages/delta``; the ``@odata.deltaLink`` of the last page is the
 folder's saved state, stored only after every message the pages listed is in the mirror.
@@ -44,7 +47,12 @@ from .mailbox import (
     MailMirror,
     UnreadableMessage,
 )
-from .mailbox_urls import MailboxURL
+from .mailbox_urls import (
+    MICROSOFT_GRAPH_HOSTS,
+    MICROSOFT_SIGN_IN_HOSTS,
+    MailboxURL,
+    https_setting,
+)
 from .message_filters import filters_fingerprint, message_wanted
 from .network_errors import describe_network_error
 
@@ -110,8 +118,12 @@ class GraphSettings:
             mailbox=url.mailbox,
             auth=auth,
             client_id=url.param("client_id"),
-            authority=(url.param("authority") or "https://login.microsoftonline.com").rstrip("/"),
-            graph=(url.param("graph") or "https://graph.microsoft.com/v1.0").rstrip("/"),
+            authority=https_setting(
+                url, "authority", "https://login.microsoftonline.com", MICROSOFT_SIGN_IN_HOSTS
+            ),
+            graph=https_setting(
+                url, "graph", "https://graph.microsoft.com/v1.0", MICROSOFT_GRAPH_HOSTS
+            ),
             token_cache=Path(cache).expanduser() if cache else None,
         )
 

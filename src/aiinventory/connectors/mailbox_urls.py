@@ -30,7 +30,10 @@ from .mailbox import MailFilters
 
 __all__ = [
     "MAILBOX_SCHEMES",
+    "MICROSOFT_GRAPH_HOSTS",
+    "MICROSOFT_SIGN_IN_HOSTS",
     "MailboxURL",
+    "https_setting",
     "is_mailbox_url",
     "parse_mailbox_url",
     "refuse_shared_mailboxes",
@@ -43,6 +46,25 @@ _FILTER_KEYS = frozenset({"folder", "since", "subject", "sender"})
 #: Names that look like a secret: refused in the query, where they would end up in shell history.
 _SECRET_KEYS = frozenset(
     {"password", "pass", "passwd", "secret", "client_secret", "token", "access_token", "key"}
+)
+
+#: Microsoft's sign-in (token) services: worldwide, US Government, China (21Vianet).
+MICROSOFT_SIGN_IN_HOSTS = frozenset(
+    {
+        "login.microsoftonline.com",
+        "login.microsoftonline.us",
+        "login.chinacloudapi.cn",
+        "login.partner.microsoftonline.cn",
+    }
+)
+#: Microsoft Graph in the same clouds (US Government L4 and DoD, China).
+MICROSOFT_GRAPH_HOSTS = frozenset(
+    {
+        "graph.microsoft.com",
+        "graph.microsoft.us",
+        "dod-graph.microsoft.us",
+        "microsoftgraph.chinacloudapi.cn",
+    }
 )
 
 
@@ -211,6 +233,37 @@ def parse_mailbox_url(
             "imap://), tls=none (plain text, loopback only) or the imaps:// scheme"
         )
     return MailboxURL(scheme, host, port, user, mailbox, path_folder or None, filters, settings)
+
+
+def https_setting(
+    url: MailboxURL, key: str, default: str, hosts: frozenset[str] | None = None
+) -> str:
+    """A URL-valued setting (``?authority=``) that secrets or tokens are sent to, checked.
+
+    It must be ``https://`` and, when ``hosts`` are given, name one of them, so that an edited
+    config cannot send a client secret or a token to another host, or in clear text.
+
+    Raises:
+        ConfigError: the setting is not https, names no host or one not allowed.
+    """
+    value = (url.param(key) or default).rstrip("/")
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        parts, host = None, ""
+    shown = f"{parts.scheme}://{host}" if parts is not None and host else "(no host)"
+    if parts is None or parts.scheme.lower() != "https" or not host or "@" in parts.netloc:
+        raise ConfigError(
+            f"{url.label}: {key}= must be an https:// URL with a host and no login (got "
+            f"{shown}): credentials and tokens are sent there"
+        )
+    if hosts is not None and host not in hosts:
+        raise ConfigError(
+            f"{url.label}: {key}= names {host}, which is not a Microsoft cloud service; "
+            f"use one of {', '.join(sorted(hosts))} (or leave {key}= out for {default})"
+        )
+    return value
 
 
 def refuse_shared_mailboxes(sources: Iterable[tuple[str, MailboxURL]]) -> None:

@@ -38,7 +38,7 @@ def test_default_ports_and_no_folder() -> None:
 
 def test_query_filters_and_params_stay_out_of_the_label() -> None:
     url = parse_mailbox_url(
-        "imap://me@host/INBOX?folder=Archive/*&since=2025-03-01&subject=*intake*"
+        "imap://me@127.0.0.1/INBOX?folder=Archive/*&since=2025-03-01&subject=*intake*"
         "&subject=*update*&sender=*@example.org&tls=none&ca_file=/etc/ca.pem"
     )
     assert url.folders == ("INBOX", "Archive/*")
@@ -47,7 +47,16 @@ def test_query_filters_and_params_stay_out_of_the_label() -> None:
     assert url.filters.sender == ("*@example.org",)
     assert url.param("tls") == "none"
     assert url.param("ca_file") == "/etc/ca.pem"
-    assert url.label == "imap://me@host/INBOX"
+    assert url.label == "imap://me@127.0.0.1/INBOX"
+
+
+def test_plain_text_imap_is_for_loopback_hosts_only() -> None:
+    # tls=none sends the password in clear: refused for any host that is not this machine.
+    for host in ("mail.example.org", "10.0.0.5", "[2001:db8::1]", "localhost.example.org"):
+        with pytest.raises(ConfigError, match=r"tls=none is refused .*clear text.*loopback"):
+            parse_mailbox_url(f"imap://me@{host}/INBOX?tls=none")
+    for host in ("127.0.0.1", "127.0.0.2", "[::1]", "localhost", "LOCALHOST"):
+        assert parse_mailbox_url(f"imap://me@{host}/INBOX?tls=none").param("tls") == "none"
 
 
 def test_keyword_filters_add_to_the_query() -> None:

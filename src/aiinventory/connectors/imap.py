@@ -221,8 +221,7 @@ class ImapConnector:
                     raise self._fail(
                         "STARTTLS failed",
                         exc,
-                        "use imaps:// if the server offers TLS on its own port; on a trusted "
-                        "loopback only, ?tls=none allows a plain connection",
+                        "use imaps:// if the server offers TLS on its own port",
                     ) from None
             try:
                 client.login(self.url.user, password.reveal())

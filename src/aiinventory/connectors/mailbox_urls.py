@@ -3,7 +3,7 @@
 Forms (DESIGN.md §4):
 
 - ``imap://user@host[:port]/Folder`` — IMAP with STARTTLS (port 143); ``?tls=none`` allows a
-  plain connection, which is only sensible on loopback.
+  plain connection, for a loopback host (127.0.0.1, ::1, localhost) only.
 - ``imaps://user@host[:port]/Folder`` — IMAP over TLS (port 993).
 - ``ews://[user@]host[:port]/mailbox@example.org/Folder`` — Exchange Server on premises.
 - ``graph://tenant/mailbox@example.org/Folder`` — Exchange Online through Microsoft Graph.
@@ -20,6 +20,7 @@ in outputs and picks its mirror folder.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -232,6 +233,13 @@ def parse_mailbox_url(
             f"{label_url.label}: tls={tls!r} is not understood; use tls=starttls (default for "
             "imap://), tls=none (plain text, loopback only) or the imaps:// scheme"
         )
+    if tls == "none" and not _is_loopback(host):
+        raise ConfigError(
+            f"{label_url.label}: tls=none is refused for {host}: the password would cross the "
+            "network in clear text; it is allowed for a loopback host (127.0.0.1, ::1, "
+            "localhost) only. Use imaps:// or imap:// with STARTTLS (give ca_file= for a "
+            "private CA)"
+        )
     return MailboxURL(scheme, host, port, user, mailbox, path_folder or None, filters, settings)
 
 
@@ -288,6 +296,16 @@ def refuse_shared_mailboxes(sources: Iterable[tuple[str, MailboxURL]]) -> None:
                 "globs combine as OR (?subject=Alpha*&subject=Beta*, or subject: [...] in the "
                 "config), and several folders as ?folder=A&folder=B (folders: [...])"
             )
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether a URL's host is this machine (an address on loopback, or ``localhost``)."""
+    if host.lower().rstrip(".") == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _scrub(text: str) -> str:

@@ -7,11 +7,12 @@ while a run writes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sqlite3
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key"]
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -40,7 +41,56 @@ RECORD_DB_COLUMNS = (
     "flags",
 )
 
-_SCHEMA = f"""
+#: The stage_evidence table: per record, stage and milestone dates, the first and the last
+#: evidence time it was seen at ("" for none) and whether it was also seen without one.
+_STAGE_EVIDENCE_DDL = """
+CREATE TABLE IF NOT EXISTS stage_evidence (
+    record_id TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    date_initiated TEXT NOT NULL,
+    date_deployed TEXT NOT NULL,
+    date_retired TEXT NOT NULL,
+    first_at TEXT NOT NULL,
+    first_kind TEXT NOT NULL,
+    first_source TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    last_kind TEXT NOT NULL,
+    last_source TEXT NOT NULL,
+    undated INTEGER NOT NULL,
+    PRIMARY KEY (record_id, stage, date_initiated, date_deployed, date_retired)
+);
+"""
+
+#: Columns of the stage_evidence table, in the order _upsert_stage_evidence writes them.
+_STAGE_EVIDENCE_TABLE = (
+    "record_id",
+    "stage",
+    "date_initiated",
+    "date_deployed",
+    "date_retired",
+    "first_at",
+    "first_kind",
+    "first_source",
+    "last_at",
+    "last_kind",
+    "last_source",
+    "undated",
+)
+
+
+def _evidence_order(text: str) -> str:
+    """An evidence time as text that sorts in time order (UTC), for the stage_evidence upsert."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC).replace(tzinfo=None)
+    return moment.isoformat(timespec="microseconds")
+
+
+_SCHEMA = (
+    f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
     run_id INTEGER PRIMARY KEY,
@@ -96,18 +146,9 @@ CREATE TABLE IF NOT EXISTS decisions (
     source TEXT NOT NULL,
     PRIMARY KEY (record_a, record_b)
 );
-CREATE TABLE IF NOT EXISTS stage_evidence (
-    record_id TEXT NOT NULL,
-    stage TEXT NOT NULL,
-    evidence_at TEXT NOT NULL,
-    evidence_kind TEXT NOT NULL,
-    date_initiated TEXT NOT NULL,
-    date_deployed TEXT NOT NULL,
-    date_retired TEXT NOT NULL,
-    source TEXT NOT NULL,
-    PRIMARY KEY (record_id, stage, evidence_at, date_initiated, date_deployed, date_retired)
-);
 """
+    + _STAGE_EVIDENCE_DDL
+)
 
 #: Columns of the stage_evidence table, in the order add_stage_evidence takes them.
 STAGE_EVIDENCE_COLUMNS = (
@@ -200,6 +241,8 @@ class Store:
             if version < 2:
                 self.conn.execute("ALTER TABLE items ADD COLUMN identity_path TEXT")
                 self.conn.execute("ALTER TABLE use_case_ids ADD COLUMN aliased_run INTEGER")
+            if version < 3:
+                self._migrate_stage_evidence()
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -518,22 +561,62 @@ class Store:
     def add_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
         """Keep what records said about their stage and milestone dates, and when they said it.
 
-        Rows follow STAGE_EVIDENCE_COLUMNS (dates as ISO text, "" for none). A row already kept
-        is ignored, so the table grows only when a record says something new: the history that
-        replaced records would otherwise lose.
+        Rows follow STAGE_EVIDENCE_COLUMNS (dates as ISO text, "" for none). One row is kept per
+        record, stage and milestone dates, with the earliest and the latest evidence time it was
+        seen at: a tracker saved again with the same stage moves the latest time and adds no
+        row, so the table grows only when a record says something new (the history that
+        replaced records would otherwise lose).
         """
         conn = self.conn
         conn.execute("BEGIN IMMEDIATE")
         try:
-            conn.executemany(
-                f"INSERT OR IGNORE INTO stage_evidence({', '.join(STAGE_EVIDENCE_COLUMNS)}) "
-                f"VALUES ({', '.join('?' for _ in STAGE_EVIDENCE_COLUMNS)})",
-                rows,
-            )
+            self._upsert_stage_evidence(rows)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+    def _upsert_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
+        """add_stage_evidence inside the caller's transaction."""
+        self.conn.create_function("evidence_order", 1, _evidence_order, deterministic=True)
+        earlier = "excluded.first_at <> '' AND (first_at = '' OR {} < {})".format(
+            "evidence_order(excluded.first_at)", "evidence_order(first_at)"
+        )
+        later = "excluded.last_at <> '' AND (last_at = '' OR {} > {})".format(
+            "evidence_order(excluded.last_at)", "evidence_order(last_at)"
+        )
+        sets = [
+            f"{col} = CASE WHEN {cond} THEN excluded.{col} ELSE {col} END"
+            for cond, cols in (
+                (earlier, ("first_at", "first_kind", "first_source")),
+                (later, ("last_at", "last_kind", "last_source")),
+            )
+            for col in cols
+        ]
+        sets.append("undated = MAX(undated, excluded.undated)")
+        self.conn.executemany(
+            f"INSERT INTO stage_evidence({', '.join(_STAGE_EVIDENCE_TABLE)}) "
+            f"VALUES ({', '.join('?' for _ in _STAGE_EVIDENCE_TABLE)}) "
+            "ON CONFLICT(record_id, stage, date_initiated, date_deployed, date_retired) "
+            f"DO UPDATE SET {', '.join(sets)}",
+            (
+                (rid, stage, initiated, deployed, retired, *(at, kind, source) * 2, 0 if at else 1)
+                for rid, stage, at, kind, initiated, deployed, retired, source in rows
+            ),
+        )
+
+    def _migrate_stage_evidence(self) -> None:
+        """Schema 3: one stage evidence row per record, stage and milestones (first and last
+        seen) instead of one per evidence time. Run inside _migrate's transaction."""
+        columns = {row[1] for row in self.conn.execute("PRAGMA table_info(stage_evidence)")}
+        if "evidence_at" not in columns:
+            return
+        old = self.conn.execute(
+            f"SELECT {', '.join(STAGE_EVIDENCE_COLUMNS)} FROM stage_evidence"
+        ).fetchall()
+        self.conn.execute("DROP TABLE stage_evidence")
+        self.conn.execute(_STAGE_EVIDENCE_DDL)
+        self._upsert_stage_evidence(old)
 
     def iter_stage_evidence(self) -> Iterator[dict[str, str]]:
         """Every kept stage evidence row, with the use case its record belongs to now.
@@ -548,13 +631,34 @@ class Store:
                     "SELECT use_case_id, alias_of FROM use_case_ids WHERE alias_of IS NOT NULL"
                 )
             )
-            rows = self.conn.execute(
-                f"SELECT i.use_case_id, {', '.join('e.' + c for c in STAGE_EVIDENCE_COLUMNS)} "
+            kept = self.conn.execute(
+                f"SELECT i.use_case_id, {', '.join('e.' + c for c in _STAGE_EVIDENCE_TABLE)} "
                 "FROM stage_evidence e JOIN identities i USING (record_id)"
             ).fetchall()
         except sqlite3.OperationalError:
-            # A read-only look at a state file written before this table existed.
-            return
+            kept = []
+        rows: list[tuple[str, ...]] = []
+        if not kept:
+            # A read-only look at a state file of schema 2 (one row per evidence time), or of
+            # one written before the table existed (no rows).
+            with contextlib.suppress(sqlite3.OperationalError):
+                rows = self.conn.execute(
+                    f"SELECT i.use_case_id, {', '.join('e.' + c for c in STAGE_EVIDENCE_COLUMNS)} "
+                    "FROM stage_evidence e JOIN identities i USING (record_id)"
+                ).fetchall()
+        for use_case_id, rid, stage, initiated, deployed, retired, *kept_dates in kept:
+            first_at, first_kind, first_source, last_at, last_kind, last_source, undated = (
+                kept_dates
+            )
+            sightings = [(first_at, first_kind, first_source)] if first_at else []
+            if last_at and last_at != first_at:
+                sightings.append((last_at, last_kind, last_source))
+            if undated:
+                sightings.append(("", first_kind, first_source))
+            for at, kind, source in sightings:
+                rows.append(
+                    (use_case_id, rid, stage, at, kind, initiated, deployed, retired, source)
+                )
         out: list[dict[str, str]] = []
         for use_case_id, *values in rows:
             seen = {use_case_id}

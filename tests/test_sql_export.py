@@ -316,8 +316,15 @@ def test_target_forms(tmp_path: Path, imported: State, monkeypatch: pytest.Monke
     assert (pg.kind, pg.schema) == ("postgresql", "aiinventory")
     assert pg.conninfo == "postgresql://gov@db.example.org:5433/inventory?sslmode=require"
     assert parse_target("postgres://gov@h/db", schema="gov_2025").schema == "gov_2025"
-    # A relative sqlite URL is relative to the working folder, and the folder is created.
-    result = invoke("export", "--to", "sqlite:///exports/inv.db", "--state", str(imported.state))
+    # A relative sqlite URL is relative to the working folder, which must exist: a mistyped
+    # folder is named rather than created.
+    args = ("export", "--to", "sqlite:///exports/inv.db", "--state", str(imported.state))
+    missing = invoke(*args)
+    assert missing.exit_code == 2, missing.output
+    assert "the folder exports does not exist" in missing.output
+    assert not (tmp_path / "exports").exists()
+    (tmp_path / "exports").mkdir()
+    result = invoke(*args)
     assert result.exit_code == 0, result.output
     assert (tmp_path / "exports" / "inv.db").is_file()
 
@@ -332,6 +339,10 @@ def test_target_forms(tmp_path: Path, imported: State, monkeypatch: pytest.Monke
         (["--to", "inventory.xlsx"], "--profile us-federal-2025"),
         (["--to", "mysql://gov@127.0.0.1/inv"], "unknown kind of database"),
         (["--to", "sqlite://inv.db"], "sqlite:///relative/path.db"),
+        (
+            ["--to", "postgresql://gov:s3cr3t-pw@127.0.0.1/inv", "--profile", "us-federal-2025"],
+            "postgresql://gov:***@127.0.0.1/inv: --profile writes a file",
+        ),
     ],
 )
 def test_bad_targets_are_usage_errors_that_never_echo_a_password(

@@ -6,6 +6,7 @@ Data flows one way: discover → read → normalise → store → identify → e
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -26,7 +27,13 @@ from .errors import ConfigError, ConnectorError
 from .export.atomic import atomic_path
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
 from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
-from .export.sql_export import SqlExportResult, completed_run, export_to_sql, parse_target
+from .export.sql_export import (
+    SqlExportResult,
+    completed_run,
+    export_to_sql,
+    parse_target,
+    redact_url,
+)
 from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
@@ -742,7 +749,7 @@ def _last_run_mappings(store: Store, state_path: Path) -> Path | None:
 
 
 def export_profile(
-    to: Path, profile: str = "us-federal-2025", state: Path = Path("out/state.sqlite")
+    to: Path | str, profile: str = "us-federal-2025", state: Path = Path("out/state.sqlite")
 ) -> ProfileExport:
     """Write the inventory as a reporting template's file (``.xlsx`` or ``.csv``).
 
@@ -750,11 +757,21 @@ def export_profile(
     written as they are.
 
     Raises:
-        ConfigError: unknown profile, a target that is not .xlsx/.csv, or no state file.
+        ConfigError: unknown profile, a target that is not .xlsx/.csv (a database URL is
+            named with its password blanked out), or no state file.
         LockHeldError: a run is using the state file.
     """
     if profile not in PROFILES:
         raise ConfigError(f"--profile {profile}: unknown; choose one of {', '.join(PROFILES)}")
+    scheme = re.match(r"([A-Za-z][A-Za-z0-9+.-]+):/+", str(to))
+    if scheme:
+        # A database URL (a Path has folded its '//'): never echo the password it may hold.
+        shown = redact_url(f"{scheme[1]}://{str(to)[scheme.end() :]}")
+        raise ConfigError(
+            f"--to {shown}: --profile writes a file, not into a database; give a name ending "
+            "in .xlsx or .csv, or leave --profile out to export tables into the database"
+        )
+    to = Path(to)
     if to.suffix.lower() not in (".xlsx", ".csv"):
         raise ConfigError(
             f"--to {to}: --profile writes a file; give a name ending in .xlsx or .csv"

@@ -43,6 +43,7 @@ __all__ = [
     "completed_run",
     "export_to_sql",
     "parse_target",
+    "redact_url",
 ]
 
 #: The PostgreSQL schema the tables go into unless ``--schema`` names another.
@@ -132,7 +133,7 @@ def parse_target(url: str, schema: str | None = None) -> SqlTarget:
         return _postgres_target(text, schema)
     if scheme not in ("", "sqlite"):
         raise ConfigError(
-            f"--to {_redact(text)}: unknown kind of database {scheme!r}; give a file path, "
+            f"--to {redact_url(text)}: unknown kind of database {scheme!r}; give a file path, "
             "sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
         )
     if schema is not None:
@@ -165,7 +166,7 @@ def _postgres_target(text: str, schema: str | None) -> SqlTarget:
     query = parse_qsl(parts.query, keep_blank_values=True)
     if parts.password is not None or any(k.lower() in _PASSWORD_KEYS for k, _ in query):
         raise ConfigError(
-            f"--to {_redact(text)}: the URL holds a password; remove it and set PGPASSWORD in "
+            f"--to {redact_url(text)}: the URL holds a password; remove it and set PGPASSWORD in "
             "the environment or put it in a password file (~/.pgpass, or the file PGPASSFILE "
             "names), so it shows in no command line or log"
         )
@@ -179,7 +180,7 @@ def _postgres_target(text: str, schema: str | None) -> SqlTarget:
     return SqlTarget("postgresql", conninfo, conninfo=conninfo, schema=chosen)
 
 
-def _redact(text: str) -> str:
+def redact_url(text: str) -> str:
     """The URL with any password replaced by ``***``."""
     try:
         parts = urlsplit(text)
@@ -540,7 +541,12 @@ def _export_sqlite(
         )
     if path.is_dir():
         raise ConfigError(f"--to {path} is a folder; give a file name such as {path}/inventory.db")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        # Not created: a mistyped folder would otherwise receive the inventory unnoticed.
+        raise ConfigError(
+            f"--to {path}: the folder {path.parent} does not exist; create it first or give "
+            "a file in an existing folder"
+        )
     conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     try:
         dialect = _SqliteDialect(conn)

@@ -88,3 +88,21 @@ def test_person_profile_matches_typos_and_one_wrong_birth_date_part() -> None:
     assert result.clusters == [["p1", "p2", "p3"], ["p4"], ["p5"], ["p6"]]
     use_case_view = match_records(records, vocabulary=VOCAB)
     assert use_case_view.clusters != result.clusters
+
+
+def test_person_profile_reads_a_one_keystroke_surname_as_a_typo() -> None:
+    """With one part of the birth date wrong as well, a surname one keystroke off ("VOGR" for
+    "VOGT") is still the same person; two keystrokes off ("BRANDES" for "BRANDT") is only
+    proposed for review."""
+    people = [
+        ("p1", "GERHARD VOGT", "1951-03-14"),
+        ("p2", "GERHARD VOGR", "1951-05-14"),  # typo in the surname, month wrong
+        ("p3", "HILDEGARD BRANDT", "1944-10-02"),
+        ("p4", "HILDEGARD BRANDES", "1944-10-22"),  # another surname, day differs
+    ]
+    records = [
+        MatchRecord(record_id=rid, name=name, date_initiated=born, source_path="people")
+        for rid, name, born in people
+    ]
+    result = match_records(records, MatchSettings(profile="person"), vocabulary=VOCAB)
+    assert result.clusters == [["p1", "p2"], ["p3"], ["p4"]], result.pairs

@@ -143,6 +143,12 @@ class ComparisonProfile:
             names: first word against first word, last against last, averaged).
         same_first_letter: compare two different words for typos only when they start alike
             (fast, and typos rarely hit the first letter; person names need it off).
+        one_edit_similarity: person names: two words of at least ``one_edit_min_length``
+            letters one keystroke apart (a letter added, dropped, changed or two swapped:
+            "Pohl"/"Poho", "Uwe"/"Uwep") are at least this similar: a typing error, where
+            Jaro–Winkler rates a changed last letter low and a longer name ("Beck"/"Becker")
+            high (0: Jaro–Winkler alone).
+        one_edit_min_length: see ``one_edit_similarity``.
     """
 
     name: str
@@ -164,6 +170,8 @@ class ComparisonProfile:
     prior_reference_size: int = 0
     max_block_size: int = 25
     prior_size_slope: float = 0.0
+    one_edit_similarity: float = 0.0
+    one_edit_min_length: int = 4
 
     def token_scorer(self) -> Callable[[str, str], float]:
         """The word-similarity function of this profile."""
@@ -233,6 +241,7 @@ PERSON_PROFILE = ComparisonProfile(
     date_mode="components",
     same_first_letter=False,
     name_mode="first_last",
+    one_edit_similarity=0.97,
     prior_reference_size=500,
     max_block_size=100,
     prior_size_slope=0.3,
@@ -357,6 +366,18 @@ class Scorer:
                 self._token_cache[key] = cached
         return cached
 
+    def _person_word_similarity(self, x: str, y: str) -> float:
+        """Two words of person names: Jaro–Winkler, raised for a one-keystroke typo."""
+        sim = self._word_similarity(x, y)
+        floor = self.profile.one_edit_similarity
+        if (
+            floor > sim
+            and min(len(x), len(y)) >= self.profile.one_edit_min_length
+            and OSA.distance(x, y, score_cutoff=1) <= 1
+        ):
+            return floor
+        return sim
+
     def person_name_similarity(
         self, a: PreparedRecord, b: PreparedRecord
     ) -> tuple[float, list[str], list[tuple[str, str]], list[str], list[str]]:
@@ -364,8 +385,10 @@ class Scorer:
         wa, wb = a.name_words, b.name_words
         if not wa or not wb:
             return 0.0, [], [], list(wa), list(wb)
-        first = self._word_similarity(wa[0], wb[0])
-        last = self._word_similarity(wa[-1], wb[-1]) if len(wa) > 1 and len(wb) > 1 else first
+        first = self._person_word_similarity(wa[0], wb[0])
+        last = (
+            self._person_word_similarity(wa[-1], wb[-1]) if len(wa) > 1 and len(wb) > 1 else first
+        )
         shared = sorted({w for w in (wa[0], wa[-1]) if w in (wb[0], wb[-1])})
         fuzzy = [(x, y) for x, y in ((wa[0], wb[0]), (wa[-1], wb[-1])) if x != y]
         return (first + last) / 2, shared, fuzzy, [], []

@@ -441,6 +441,25 @@ def test_connector_sync_directly_and_missing_folder(
     assert progress == [(1, 1, "INBOX")]
 
 
+def test_a_folder_without_uidvalidity_is_a_connector_error_naming_it(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A server that leaves out UIDVALIDITY (RFC 3501 requires it) is reported, not a KeyError.
+    from imapclient import IMAPClient
+
+    dovecot.append(mailbox, [intake(0)])
+    select = IMAPClient.select_folder
+
+    def without_uidvalidity(self: IMAPClient, folder: str, readonly: bool = False) -> Any:
+        info = select(self, folder, readonly)
+        return {k: v for k, v in info.items() if k != b"UIDVALIDITY"}
+
+    monkeypatch.setattr(IMAPClient, "select_folder", without_uidvalidity)
+    url = parse_mailbox_url(dovecot.url(mailbox))
+    with pytest.raises(ConnectorError, match=r"no usable UIDVALIDITY for the folder 'INBOX'"):
+        ImapConnector(url, load_credentials(url)).sync(MailMirror(tmp_path / "m"), url.filters)
+
+
 def test_a_message_dovecot_cannot_read_is_a_reject_and_the_others_are_fetched(
     dovecot: Dovecot, mailbox: str, tmp_path: Path
 ) -> None:

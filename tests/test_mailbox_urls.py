@@ -220,3 +220,33 @@ def test_two_sources_on_one_mailbox_folder_are_refused(tmp_path: Path) -> None:
         "  - url: imaps://u@mail.example.org/Sent\n"
     )
     assert len(load_sync_config(config).sources) == 2
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "imaps://me@mail.example.org/INBOX",
+        "ews://svc@mail.example.org/intake@example.org/Inbox?version=Exchange2016",
+        "graph://example.org/intake@example.org/Inbox?client_id=abc",
+    ],
+)
+def test_every_connector_opened_for_a_sync_redacts_the_logs(text: str) -> None:
+    # The filter goes on the log handlers whichever connector (and its libraries) will log.
+    from aiinventory.connectors.mailbox_sources import open_connector
+
+    secret = Secret("Canary-Log-5521")
+    seen: list[str] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            seen.append(record.getMessage())
+
+    handler = Keep()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        open_connector(parse_mailbox_url(text), CredentialSettings())
+        logging.getLogger("exchangelib.protocol").warning("retry with %s", secret.reveal())
+    finally:
+        root.removeHandler(handler)
+    assert seen == ["retry with ***"]

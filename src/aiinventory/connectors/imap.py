@@ -34,7 +34,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from .. import failpoints
 from ..errors import ConfigError, ConnectorError
-from .credentials import Credentials, install_log_redaction, redact
+from .credentials import Credentials, redact
 from .mailbox import (
     ConnectorStats,
     MailboxProgress,
@@ -183,7 +183,6 @@ class ImapConnector:
         Raises:
             ConnectorError: the server cannot be reached, TLS fails, or the login is refused.
         """
-        install_log_redaction()
         password = self.credentials.require("password")
         host, port = self.url.host, self.url.effective_port
         tls = "ssl" if self.url.scheme == "imaps" else (self.url.param("tls") or "starttls")
@@ -319,7 +318,15 @@ class ImapConnector:
         """Sync one folder; returns (folder, UIDVALIDITY, the UIDs the mirror holds)."""
         client = link[0]
         info = client.select_folder(folder, readonly=True)
-        uidvalidity = int(info[b"UIDVALIDITY"])
+        try:
+            uidvalidity = int(info[b"UIDVALIDITY"])
+        except (KeyError, TypeError, ValueError):
+            raise ConnectorError(
+                f"{self.label}: the server gave no usable UIDVALIDITY for the folder "
+                f"{folder!r} (it said {info.get(b'UIDVALIDITY')!r}), which IMAP requires; "
+                "without it the folder's messages cannot be followed from one sync to the "
+                "next. Ask the mail server's administrator, or leave this folder out"
+            ) from None
         uidnext = int(info.get(b"UIDNEXT", 0))
         exists = int(info.get(b"EXISTS", 0))
         fkey = _filters_key(filters)

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..clock import stable_hash
 from ..errors import ConfigError, ConnectorError
-from .credentials import CredentialSettings, load_credentials, redact
+from .credentials import CredentialSettings, install_log_redaction, load_credentials, redact
 from .files import FileItem
 from .mailbox import (
     ConnectorStats,
@@ -81,6 +81,8 @@ def open_connector(
             "reinstall aiinventory with its dependencies"
         ) from None
     cls = getattr(module, class_name)
+    # Whatever the connector or its libraries log passes the secrets filter.
+    install_log_redaction()
     connector: MailboxConnector = cls(url, load_credentials(url, credentials))
     return connector
 

@@ -441,6 +441,50 @@ def test_connector_sync_directly_and_missing_folder(
     assert progress == [(1, 1, "INBOX")]
 
 
+def test_fetch_batches_are_cut_by_bytes_and_a_message_over_the_cap_is_not_downloaded(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from imapclient import IMAPClient
+
+    big = make_message(90, "New AI use case request: Archive scan", "scan " * 60_000)
+    dovecot.append(mailbox, [intake(0), intake(1), big, intake(2)])
+    fetched: list[list[int]] = []
+    fetch = IMAPClient.fetch
+
+    def spy(self: IMAPClient, messages: list[int], data: list[str], *a: Any) -> Any:
+        if data == ["BODY.PEEK[]"]:
+            fetched.append(list(messages))
+        return fetch(self, messages, data, *a)
+
+    monkeypatch.setattr(IMAPClient, "fetch", spy)
+    url = parse_mailbox_url(dovecot.url(mailbox))
+    small = len(intake(0))
+    connector = ImapConnector(
+        url, load_credentials(url), batch_bytes=2 * small + 200, max_message_bytes=100_000
+    )
+    stats = connector.sync(MailMirror(tmp_path / "m"), url.filters)
+    # Two small messages fit a batch; the 300 KB one is never asked for.
+    assert fetched == [[1, 2], [4]]
+    assert stats.fetched == 3
+    [too_large] = stats.unreadable
+    assert (too_large.folder, too_large.reason_code) == ("INBOX", "too_large")
+    assert too_large.message_id.startswith("UID 3 (UIDVALIDITY ")
+
+    # Through an import: a too_large reject naming the URL, folder and UID, again on a rerun.
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "settings.yaml").write_text("limits:\n  mail:\n    max_message_bytes: 100000\n")
+    out = tmp_path / "out"
+    for _ in range(2):
+        outputs = Outputs(run_import([dovecot.url(mailbox)], out, mappings_dir=maps), out)
+        assert names(outputs) == sorted(n for n, _ in NAMES[:3])
+        [reject] = outputs.rejects
+        assert reject["reason_code"] == "too_large"
+        assert reject["source_path"] == url.label
+        assert reject["message_id"].startswith("UID 3 (UIDVALIDITY ")
+        assert "folder 'INBOX': message UID 3 is 293 KB, over the cap of 98 KB" in reject["message"]
+
+
 def test_a_folder_without_uidvalidity_is_a_connector_error_naming_it(
     dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -290,7 +290,7 @@ def _execute(
 
     with RunLock(state_path), Store(state_path) as store:
         mail_items, mail_problems, mail_counts, unreadable = mailbox_items(
-            sources, state_path, progress
+            sources, state_path, progress, mappings.settings.mail_limits().max_message_bytes
         )
         mail_rejects, mail_forced, unreadable_meta = _unreadable_rejects(
             store, [i.source_path for i in mail_items], unreadable
@@ -497,32 +497,46 @@ def _unreadable_rejects(
     for label in mailboxes:
         found = saved.get(label) or []
         if label in unreadable:
-            now_found = sorted([m.folder, m.message_id, m.reason] for m in unreadable[label])
+            now_found = sorted(
+                [m.folder, m.message_id, m.reason, m.reason_code] for m in unreadable[label]
+            )
             # The same messages refused again keep their first words (a server's message may
             # carry a time), so an unchanged mailbox leaves rejects.csv unchanged.
-            if [m[:2] for m in now_found] != [m[:2] for m in found]:
+            if [m[:2] + m[3:] for m in now_found] != [m[:2] + m[3:] for m in found]:
                 found = now_found
         if found:
             current[label] = found
     forced = {label for label in mailboxes if current.get(label, []) != (saved.get(label) or [])}
     rejects = {
-        label: [
-            Reject(
-                source_path=label,
-                message_id=message_id,
-                reason_code="unreadable_message",
-                message=(
-                    f"folder {folder!r}: the server listed this message but would not hand it "
-                    f"over ({reason}); it is asked for again on every sync. If it stays "
-                    "unreadable, open it in Outlook or on the web, save it as .eml and import "
-                    "that file, or ask the mailbox's administrator to repair the item"
-                ),
-            )
-            for folder, message_id, reason in found
-        ]
+        label: [_mailbox_reject(label, *entry) for entry in found]
         for label, found in current.items()
     }
     return rejects, forced, json.dumps(current, sort_keys=True)
+
+
+def _mailbox_reject(
+    label: str, folder: str, message_id: str, reason: str, code: str = "unreadable_message"
+) -> Reject:
+    """The reject of a message a mailbox sync did not bring into the mirror."""
+    if code == "too_large":
+        # Not downloaded: the size cap bounds what one message may cost.
+        return Reject(
+            source_path=label,
+            message_id=message_id,
+            reason_code="too_large",
+            message=f"folder {folder!r}: {reason}",
+        )
+    return Reject(
+        source_path=label,
+        message_id=message_id,
+        reason_code="unreadable_message",
+        message=(
+            f"folder {folder!r}: the server listed this message but would not hand it "
+            f"over ({reason}); it is asked for again on every sync. If it stays "
+            "unreadable, open it in Outlook or on the web, save it as .eml and import "
+            "that file, or ask the mailbox's administrator to repair the item"
+        ),
+    )
 
 
 def inspect_paths(

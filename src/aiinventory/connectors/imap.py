@@ -6,8 +6,10 @@ UIDNEXT and EXISTS as of the last complete sync). A sync then costs:
 - nothing but a SELECT when UIDNEXT and EXISTS are unchanged: no message was added (UIDNEXT
   would have grown) and none removed (EXISTS would have shrunk);
 - otherwise one ``UID SEARCH`` listing the folder's UIDs: UIDs the mirror holds and the server no
-  longer has were expunged and leave the mirror; new UIDs are fetched with ``BODY.PEEK[]`` (so
-  nothing is marked as read) in batches;
+  longer has were expunged and leave the mirror; new UIDs have their sizes listed
+  (``RFC822.SIZE``) and are fetched with ``BODY.PEEK[]`` (so nothing is marked as read) in
+  batches of at most 32 MB; a message over the mail size cap is not downloaded but reported
+  (a ``too_large`` reject naming the folder and UID), again on every sync;
 - a full resync when UIDVALIDITY changed (the server renumbered the folder): the old messages
   leave the mirror and the folder is fetched again under its new numbers.
 
@@ -34,6 +36,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 
 from .. import failpoints
 from ..errors import ConfigError, ConnectorError
+from ..mail.limits import MailLimits
 from .credentials import Credentials, redact
 from .mailbox import (
     ConnectorStats,
@@ -48,9 +51,14 @@ __all__ = ["ImapConnector", "decode_uid_ranges", "encode_uid_ranges"]
 
 log = logging.getLogger(__name__)
 
-#: Messages per FETCH: large enough to keep the connection busy, small enough that an
-#: interrupted sync loses little and memory stays bounded (a batch is held until stored).
+#: Most messages per FETCH: large enough to keep the connection busy, small enough that an
+#: interrupted sync loses little.
 DEFAULT_BATCH = 500
+#: Most bytes per FETCH (by the sizes the server lists): a batch is held until stored and the
+#: next one arrives meanwhile, so memory stays near twice this, plus one message over it.
+DEFAULT_BATCH_BYTES = 32 * 1024 * 1024
+#: UIDs per FETCH of sizes or headers (small answers).
+_LISTING_BATCH = 2_000
 _GLOB_CHARS = frozenset("*?[")
 _HEADER_ITEM = "BODY.PEEK[HEADER.FIELDS (SUBJECT FROM)]"
 
@@ -83,6 +91,30 @@ def decode_uid_ranges(text: str) -> set[int]:
 def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
+
+
+def _byte_batches(
+    uids: list[int], sizes: dict[int, int], max_count: int, max_bytes: int
+) -> Iterator[list[int]]:
+    """UIDs in FETCH batches of at most ``max_count`` messages and ``max_bytes`` (a message
+    larger than ``max_bytes`` alone is a batch of its own)."""
+    batch: list[int] = []
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        if batch and (len(batch) >= max_count or total + size > max_bytes):
+            yield batch
+            batch, total = [], 0
+        batch.append(uid)
+        total += size
+    if batch:
+        yield batch
+
+
+def _shown_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):,.1f} MB"
+    return f"{n / 1024:,.0f} KB" if n >= 1024 else f"{n:,} bytes"
 
 
 def _header_text(value: str) -> str:
@@ -131,7 +163,10 @@ class ImapConnector:
         url: the parsed URL; its ``ca_file``, ``tls`` and ``batch_size`` settings apply.
         credentials: where the password comes from.
         ca_file: a CA bundle to trust (a self-signed server); overrides the URL's ``ca_file``.
-        batch_size: messages per FETCH.
+        batch_size: most messages per FETCH.
+        batch_bytes: most bytes per FETCH, by the sizes the server lists.
+        max_message_bytes: the mail size cap: a larger message is not downloaded but reported
+            (``too_large``), with its folder and UID.
         timeout: seconds to wait for the server before giving up.
     """
 
@@ -142,6 +177,8 @@ class ImapConnector:
         *,
         ca_file: Path | None = None,
         batch_size: int = DEFAULT_BATCH,
+        batch_bytes: int = DEFAULT_BATCH_BYTES,
+        max_message_bytes: int = MailLimits.max_message_bytes,
         timeout: float = 60.0,
     ) -> None:
         if url.scheme not in ("imap", "imaps"):
@@ -163,6 +200,8 @@ class ImapConnector:
             except ValueError:
                 raise ConfigError(f"{url.label}: batch_size must be a whole number") from None
         self.batch_size = max(1, batch_size)
+        self.batch_bytes = max(1, batch_bytes)
+        self.max_message_bytes = max_message_bytes
         self.timeout = timeout
 
     # -- connection -------------------------------------------------------------------------
@@ -350,6 +389,7 @@ class ImapConnector:
         if (
             state.get("complete")
             and not state.get("unreadable")  # messages refused last time are asked for again
+            and not state.get("too_large")  # and those over the cap reported again
             and not refilter
             and state.get("uidnext") == uidnext
             and state.get("exists") == exists
@@ -383,6 +423,7 @@ class ImapConnector:
                     "held": encode_uid_ranges(held),
                     "skipped": encode_uid_ranges(skipped),
                     "unreadable": encode_uid_ranges(unreadable),
+                    "too_large": encode_uid_ranges(too_large),
                     "complete": complete,
                 },
             )
@@ -396,6 +437,10 @@ class ImapConnector:
                 held.add(uid)  # stored by an interrupted sync before its state was saved
             else:
                 to_fetch.append(uid)
+        # Sizes first: batches are cut by bytes, and a message over the cap is not downloaded.
+        sizes = self._sizes(client, to_fetch)
+        too_large = {uid: n for uid, n in sizes.items() if n > self.max_message_bytes}
+        to_fetch = [uid for uid in to_fetch if uid not in too_large]
         stats.unchanged += len(held)
         stats.filtered += len(skipped)
         total = len(to_fetch)
@@ -428,7 +473,8 @@ class ImapConnector:
         # The next batch comes over the network while the last one is written to disk.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer") as writer:
             pending: Future[None] | None = None
-            for batch_no, batch in enumerate(_chunks(to_fetch, self.batch_size), start=1):
+            batches = _byte_batches(to_fetch, sizes, self.batch_size, self.batch_bytes)
+            for batch_no, batch in enumerate(batches, start=1):
                 try:
                     response = link[0].fetch(batch, ["BODY.PEEK[]"])
                 except (OSError, IMAPClientError) as exc:
@@ -463,7 +509,31 @@ class ImapConnector:
             stats.unreadable.append(
                 UnreadableMessage(folder, f"UID {uid} (UIDVALIDITY {uidvalidity})", reason)
             )
+        cap = _shown_size(self.max_message_bytes)
+        for uid, size in sorted(too_large.items()):
+            log.warning(
+                "%s: %s: message UID %d is %d bytes, over the cap", self.label, folder, uid, size
+            )
+            stats.unreadable.append(
+                UnreadableMessage(
+                    folder,
+                    f"UID {uid} (UIDVALIDITY {uidvalidity})",
+                    f"message UID {uid} is {_shown_size(size)}, over the cap of {cap} "
+                    "(limits.mail.max_message_bytes in settings.yaml), so it was not "
+                    "downloaded; raise the cap, or save the message as .eml and import that file",
+                    "too_large",
+                )
+            )
         return folder, uidvalidity, held
+
+    def _sizes(self, client: IMAPClient, uids: list[int]) -> dict[int, int]:
+        """The RFC822.SIZE the server lists for each UID (one small FETCH per 2,000)."""
+        sizes: dict[int, int] = {}
+        for batch in _chunks(uids, _LISTING_BATCH):
+            for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items():
+                with contextlib.suppress(TypeError, ValueError):
+                    sizes[uid] = int(data.get(b"RFC822.SIZE", 0))
+        return sizes
 
     def _fetch_singly(
         self, link: list[IMAPClient], folder: str, batch: list[int], unreadable: dict[int, str]

@@ -56,11 +56,14 @@ class MailFilters:
 
 @dataclass(frozen=True)
 class UnreadableMessage:
-    """A message the server listed but would not hand over (asked for again on every sync)."""
+    """A message the server listed but would not hand over (asked for again on every sync), or
+    one over the mail size cap that was not downloaded (``reason_code`` ``too_large``)."""
 
     folder: str
     message_id: str  # the server's identity of the message (an item ID; folder UID for IMAP)
-    reason: str  # the server's words
+    reason: str  # the server's words, or for too_large the size and the cap
+    #: The reject's reason code: ``unreadable_message`` or ``too_large``.
+    reason_code: str = "unreadable_message"
 
 
 @dataclass

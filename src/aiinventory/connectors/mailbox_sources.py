@@ -10,6 +10,7 @@ mailbox leaves the mirror, and therefore the run, unchanged.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 import tempfile
 from collections.abc import Callable, Sequence
@@ -61,9 +62,15 @@ def mirror_folder(state_path: Path, url: MailboxURL) -> Path:
 
 
 def open_connector(
-    url: MailboxURL, credentials: CredentialSettings | None = None
+    url: MailboxURL,
+    credentials: CredentialSettings | None = None,
+    max_message_bytes: int | None = None,
 ) -> MailboxConnector:
     """The connector for a URL, with its credentials (read when the sync needs them).
+
+    ``max_message_bytes`` (the mail size cap; None: its default) is handed to the connectors
+    that take it (IMAP, Graph): a larger message is not downloaded but reported as
+    ``too_large``. Through EWS it is downloaded and the mail reader rejects it.
 
     Raises:
         ConfigError: no connector serves the scheme in this installation, or the URL or
@@ -83,7 +90,9 @@ def open_connector(
     cls = getattr(module, class_name)
     # Whatever the connector or its libraries log passes the secrets filter.
     install_log_redaction()
-    connector: MailboxConnector = cls(url, load_credentials(url, credentials))
+    takes_cap = "max_message_bytes" in inspect.signature(cls).parameters
+    extra = {"max_message_bytes": max_message_bytes} if max_message_bytes and takes_cap else {}
+    connector: MailboxConnector = cls(url, load_credentials(url, credentials), **extra)
     return connector
 
 
@@ -114,6 +123,7 @@ def sync_mailbox(
     state_path: Path,
     credentials: CredentialSettings | None = None,
     progress: MailboxProgress | None = None,
+    max_message_bytes: int | None = None,
 ) -> MailboxSync:
     """Sync one mailbox source into its mirror.
 
@@ -125,7 +135,7 @@ def sync_mailbox(
     """
     root = mirror_folder(state_path, url)
     outcome = MailboxSync(url, root)
-    connector = open_connector(url, credentials)
+    connector = open_connector(url, credentials, max_message_bytes)
     mirror = MailMirror(root)
     try:
         outcome.stats = connector.sync(mirror, url.filters, progress)
@@ -139,6 +149,7 @@ def mailbox_items(
     sources: Sequence[SourceConfig],
     state_path: Path,
     progress: Callable[[int, int, str], None] | None = None,
+    max_message_bytes: int | None = None,
 ) -> tuple[
     list[FileItem], list[tuple[str, str]], dict[str, int], dict[str, list[UnreadableMessage]]
 ]:
@@ -173,7 +184,9 @@ def mailbox_items(
             if progress is not None:
                 progress(done, total or 0, f"{label} ({folder})")
 
-        outcome = sync_mailbox(url, state_path, source.credential_settings(), report)
+        outcome = sync_mailbox(
+            url, state_path, source.credential_settings(), report, max_message_bytes
+        )
         stats = outcome.stats
         log.info(
             "%s: %d fetched, %d removed, %d unchanged, %d left out by filters, %d unreadable%s",

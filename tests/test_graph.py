@@ -394,6 +394,32 @@ def test_a_message_deleted_between_listing_and_download_is_skipped(
     assert _mirror_contents(mirror) == _mime("clauses", "lunch")
 
 
+@pytest.mark.parametrize(
+    ("headers", "words"),
+    [
+        ({"Content-Length": "150000"}, "the message is 146 KB, over the cap of 98 KB"),
+        ({}, "the message is more than 98 KB, over the cap of 98 KB"),  # no length: read to cap
+    ],
+)
+def test_a_message_over_the_size_cap_is_not_kept_but_reported_too_large(
+    graph: RecordedGraph, tmp_path: Path, headers: dict[str, str], words: str
+) -> None:
+    # Graph v1 messages list no size: the download stops at the cap.
+    big = MIME["clauses"] + b"x" * (150_000 - len(MIME["clauses"]))
+    graph.error_once["clauses"] = (200, {"Content-Type": "text/plain", **headers}, big)
+    connector, filters = _connector(max_message_bytes=100_000)
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    assert stats.fetched == 2 and _mirror_contents(mirror) == _mime("ocr", "lunch")
+    [too_large] = stats.unreadable
+    assert (too_large.folder, too_large.message_id) == ("Inbox", ITEMS["clauses"])
+    assert too_large.reason_code == "too_large"
+    assert too_large.reason.startswith(words)
+    assert "limits.mail.max_message_bytes" in too_large.reason
+
+
 def test_an_expired_token_is_renewed_once(graph: RecordedGraph, tmp_path: Path) -> None:
     graph.interruptions["folder"] = [(401, {}, b'{"error":{"code":"InvalidAuthenticationToken"}}')]
     connector, filters = _connector()

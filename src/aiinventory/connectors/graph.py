@@ -38,6 +38,7 @@ from urllib.parse import quote
 import requests
 
 from ..errors import ConfigError, ConnectorError
+from ..mail.limits import MailLimits
 from .credentials import Credentials, Secret, check_private_file, redact
 from .folder_ledger import FolderLedger
 from .mailbox import (
@@ -140,6 +141,10 @@ class _Unreadable(Exception):
     """Graph would not hand over this one message (the text says why)."""
 
 
+class _TooLarge(Exception):
+    """The message is over the mail size cap: not downloaded (the text gives sizes)."""
+
+
 class GraphConnector:
     """An Exchange Online mailbox, synced folder by folder into a :class:`MailMirror`.
 
@@ -152,6 +157,8 @@ class GraphConnector:
         page_size: messages per delta page asked for (``Prefer: odata.maxpagesize``).
         prompt: where the device-code sign-in instructions go (``auth=device``).
         session: the HTTP session (one is made when not given).
+        max_message_bytes: the mail size cap: a larger message is not downloaded (its
+            ``Content-Length``, or the bytes read so far, tell) but reported as ``too_large``.
     """
 
     def __init__(
@@ -165,6 +172,7 @@ class GraphConnector:
         page_size: int = 100,
         prompt: Callable[[str], None] | None = None,
         session: requests.Session | None = None,
+        max_message_bytes: int = MailLimits.max_message_bytes,
     ) -> None:
         if url.scheme != "graph":
             raise ConfigError(f"{url.label}: not a graph:// URL")
@@ -183,6 +191,8 @@ class GraphConnector:
         self.retries = 0
         self.waited = 0.0
         self._unreadable_why: dict[str, str] = {}  # key -> the server's words, this sync
+        self._too_large: set[str] = set()  # keys over the size cap, this sync
+        self.max_message_bytes = max_message_bytes
 
     # -- tokens ----------------------------------------------------------------------------------
 
@@ -282,9 +292,15 @@ class GraphConnector:
     # -- HTTP ------------------------------------------------------------------------------------
 
     def _get(
-        self, session: requests.Session, url: str, *, headers: dict[str, str] | None = None
+        self,
+        session: requests.Session,
+        url: str,
+        *,
+        headers: dict[str, str] | None = None,
+        stream: bool = False,
     ) -> requests.Response:
-        """GET with the token, re-signing once on 401 and waiting out throttling."""
+        """GET with the token, re-signing once on 401 and waiting out throttling; ``stream``
+        leaves the body unread (the caller reads it, or closes the response)."""
         refreshed = False
         failures = 0
         while True:
@@ -294,6 +310,7 @@ class GraphConnector:
                     url,
                     headers={"Authorization": f"Bearer {token}", **(headers or {})},
                     timeout=120,
+                    stream=stream,
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 failures += 1
@@ -305,10 +322,12 @@ class GraphConnector:
                 self._wait(min(2.0**failures, 30.0), "the connection failed")
                 continue
             if response.status_code == 401 and not refreshed:
+                response.close()
                 refreshed = True
                 self._acquire_token(session, fresh=True)
                 continue
             if response.status_code in _RETRY_STATUSES:
+                response.close()
                 self._wait(_retry_after(response, 2.0 ** min(self.retries + 1, 6)), "throttled")
                 continue
             return response
@@ -354,6 +373,7 @@ class GraphConnector:
         session = self._session or requests.Session()
         self.retries, self.waited = 0, 0.0
         self._unreadable_why.clear()
+        self._too_large.clear()
         folders = filters.folders or ("Inbox",)
         try:
             kept: set[str] = set()
@@ -521,7 +541,12 @@ class GraphConnector:
             },
         )
         stats.unreadable.extend(
-            UnreadableMessage(name, message_id, self._unreadable_why.get(key, "not handed over"))
+            UnreadableMessage(
+                name,
+                message_id,
+                self._unreadable_why.get(key, "not handed over"),
+                "too_large" if key in self._too_large else "unreadable_message",
+            )
             for key, message_id in unreadable.items()
         )
         return keys
@@ -576,6 +601,13 @@ class GraphConnector:
             except _Gone:
                 unreadable.pop(key, None)
                 return  # deleted since the page was read; the next delta says so
+            except _TooLarge as problem:
+                # Listed with the unreadable ones: reported (too_large) on every sync.
+                unreadable[key] = message_id
+                self._unreadable_why[key] = str(problem)
+                self._too_large.add(key)
+                log.warning("%s: %s: message …%s: %s", self.label, name, message_id[-12:], problem)
+                return
             except _Unreadable as problem:
                 unreadable[key] = message_id
                 self._unreadable_why[key] = str(problem)
@@ -631,18 +663,45 @@ class GraphConnector:
 
     def _mime(self, session: requests.Session, message_id: str, name: str) -> bytes:
         url = f"{self._user()}/messages/{quote(message_id, safe='')}/$value"
-        response = self._get(session, url, headers={"Prefer": 'IdType="ImmutableId"'})
-        if response.status_code == 404:
-            raise _Gone()
-        if response.status_code in (400, 500, 502) or (
-            response.status_code == 200 and not response.content
-        ):
-            # This message only: the mailbox goes on, the message is asked for next time.
-            code, message = _graph_error(response)
-            raise _Unreadable(f"HTTP {response.status_code} {code}: {redact(message)[:120]}")
-        if response.status_code != 200:
-            raise self._fail(response, f"downloading a message of {name!r}")
-        return response.content
+        response = self._get(session, url, headers={"Prefer": 'IdType="ImmutableId"'}, stream=True)
+        with response:
+            raw = self._capped_body(response) if response.status_code == 200 else b""
+            if response.status_code == 404:
+                raise _Gone()
+            if response.status_code in (400, 500, 502) or (response.status_code == 200 and not raw):
+                # This message only: the mailbox goes on, the message is asked for next time.
+                code, message = _graph_error(response)
+                raise _Unreadable(f"HTTP {response.status_code} {code}: {redact(message)[:120]}")
+            if response.status_code != 200:
+                raise self._fail(response, f"downloading a message of {name!r}")
+            return raw
+
+    def _capped_body(self, response: requests.Response) -> bytes:
+        """The MIME body, read no further than the size cap (Graph v1 lists no message size)."""
+        cap = self.max_message_bytes
+        words = (
+            f"over the cap of {_shown_size(cap)} (limits.mail.max_message_bytes in "
+            "settings.yaml), so it was not downloaded; raise the cap, or save the message as "
+            ".eml and import that file"
+        )
+        with suppress(ValueError):
+            declared = int(response.headers.get("Content-Length", ""))
+            if declared > cap:
+                raise _TooLarge(f"the message is {_shown_size(declared)}, {words}")
+        parts: list[bytes] = []
+        size = 0
+        for chunk in response.iter_content(chunk_size=1 << 20):
+            size += len(chunk)
+            if size > cap:
+                raise _TooLarge(f"the message is more than {_shown_size(cap)}, {words}")
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+def _shown_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):,.1f} MB"
+    return f"{n / 1024:,.0f} KB" if n >= 1024 else f"{n:,} bytes"
 
 
 def _unreadable(saved: dict[str, Any]) -> dict[str, str]:

@@ -36,7 +36,7 @@ from typing import Any
 
 from ..errors import ConfigError, ConnectorError
 from .credentials import Credentials, Secret, redact
-from .folder_ledger import FolderLedger
+from .folder_ledger import FolderLedger, drop_unlisted, folder_state, saved_position
 from .mailbox import (
     ConnectorStats,
     MailboxProgress,
@@ -62,7 +62,6 @@ AUTH_METHODS = ("ntlm", "basic", "oauth2")
 DEFAULT_PATH = "/EWS/Exchange.asmx"
 #: Message fields read during the sync, for the filters; the body comes later as MIME.
 _ENVELOPE_FIELDS = ("datetime_received", "subject", "sender")
-_STATE_VERSION = 1
 
 EWS_RETIREMENT_HINT = (
     "Exchange Online no longer serves EWS (switched off from 2026-10-01; tenants could "
@@ -343,7 +342,7 @@ class EwsConnector:
                 keys = self._sync_folder(account, name, mirror, filters, stats, progress)
                 kept.update(mirror.file_name(key) for key in keys)
                 stats.folders += 1
-            _drop_unlisted(mirror, folders, kept, stats)
+            drop_unlisted(mirror, folders, kept, stats)
         except ConnectorError:
             raise
         except Exception as exc:
@@ -470,16 +469,7 @@ class EwsConnector:
         folder = self._resolve_folder(account, name)
         fingerprint = filters_fingerprint(filters)
         saved = mirror.state(name) or {}
-        sync_state: str | None = saved.get("sync_state")
-        reason = None
-        if saved.get("version") != _STATE_VERSION:
-            sync_state = None
-        elif saved.get("folder_id") != folder.id:
-            reason, sync_state = "the folder was replaced on the server", None
-        elif saved.get("filters") != fingerprint:
-            reason, sync_state = "the filters changed", None
-        if reason:
-            stats.full_resyncs.append(f"{name}: {reason}")
+        sync_state = saved_position(saved, "sync_state", name, folder.id, fingerprint, stats)
         try:
             new_state, keys, unreadable = self._sync_changes(
                 account, folder, name, sync_state, saved, mirror, filters, stats, progress
@@ -491,15 +481,7 @@ class EwsConnector:
             )
         mirror.set_state(
             name,
-            {
-                "version": _STATE_VERSION,
-                "folder": name,
-                "folder_id": folder.id,
-                "filters": fingerprint,
-                "sync_state": new_state,
-                "keys": keys,
-                "unreadable": unreadable,
-            },
+            folder_state(name, folder.id, fingerprint, "sync_state", new_state, keys, unreadable),
         )
         stats.unreadable.extend(
             UnreadableMessage(name, item_id, problem)
@@ -628,17 +610,6 @@ class EwsConnector:
                 yield key, None, "the server sent no MIME content"
             else:
                 yield key, result.mime_content, None
-
-
-def _drop_unlisted(
-    mirror: MailMirror, folders: tuple[str, ...], kept: set[str], stats: ConnectorStats
-) -> None:
-    """After every folder synced: messages of folders no longer synced leave the mirror."""
-    for name in mirror.file_names() - kept:
-        stats.removed += int(mirror.remove_file(name))
-    for folder in mirror.state_folders():
-        if folder not in folders:
-            mirror.clear_state(folder)
 
 
 def _unreadable(saved: dict[str, Any]) -> dict[str, list[str]]:

@@ -40,7 +40,7 @@ import requests
 from ..errors import ConfigError, ConnectorError
 from ..mail.limits import MailLimits
 from .credentials import Credentials, Secret, check_private_file, redact
-from .folder_ledger import FolderLedger
+from .folder_ledger import FolderLedger, drop_unlisted, folder_state, saved_position
 from .mailbox import (
     ConnectorStats,
     MailboxProgress,
@@ -63,7 +63,6 @@ log = logging.getLogger("aiinventory.connectors.graph")
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 DELEGATED_SCOPES = ["Mail.Read"]
-_STATE_VERSION = 1
 _ENVELOPE = "subject,from,receivedDateTime"
 #: Graph's names for the folders every mailbox has (mailFolders/{name}).
 _WELL_KNOWN = {
@@ -381,11 +380,7 @@ class GraphConnector:
                 keys = self._sync_folder(session, name, mirror, filters, stats, progress)
                 kept.update(mirror.file_name(key) for key in keys)
                 stats.folders += 1
-            for file_name in mirror.file_names() - kept:
-                stats.removed += int(mirror.remove_file(file_name))
-            for folder in mirror.state_folders():
-                if folder not in folders:
-                    mirror.clear_state(folder)
+            drop_unlisted(mirror, folders, kept, stats)
         except requests.RequestException as exc:
             raise ConnectorError(
                 f"{self.label}: Microsoft Graph failed: {describe_network_error(str(exc))}"
@@ -500,16 +495,7 @@ class GraphConnector:
         folder_id = self._resolve_folder(session, name)
         fingerprint = filters_fingerprint(filters)
         saved = mirror.state(name) or {}
-        delta_link: str | None = saved.get("delta_link")
-        reason = None
-        if saved.get("version") != _STATE_VERSION:
-            delta_link = None
-        elif saved.get("folder_id") != folder_id:
-            reason, delta_link = "the folder was replaced on the server", None
-        elif saved.get("filters") != fingerprint:
-            reason, delta_link = "the filters changed", None
-        if reason:
-            stats.full_resyncs.append(f"{name}: {reason}")
+        delta_link = saved_position(saved, "delta_link", name, folder_id, fingerprint, stats)
         try:
             new_link, keys, unreadable = self._sync_changes(
                 session, folder_id, name, delta_link, saved, mirror, filters, stats, progress
@@ -530,15 +516,7 @@ class GraphConnector:
                 ) from None
         mirror.set_state(
             name,
-            {
-                "version": _STATE_VERSION,
-                "folder": name,
-                "folder_id": folder_id,
-                "filters": fingerprint,
-                "delta_link": new_link,
-                "keys": keys,
-                "unreadable": unreadable,
-            },
+            folder_state(name, folder_id, fingerprint, "delta_link", new_link, keys, unreadable),
         )
         stats.unreadable.extend(
             UnreadableMessage(

@@ -1,10 +1,11 @@
-"""The Exchange Server (EWS) connector against recorded SOAP traffic.
+"""The Exchange Server (EWS) connector against SOAP responses served through requests-mock.
 
-tests/fixtures/ews holds responses in the form Exchange 2016 returns them (Microsoft's
-documented SyncFolderItems, GetFolder, FindFolder and GetItem responses, the ErrorServerBusy
-fault with BackOffMilliseconds). ``RecordedExchange`` serves them through requests-mock,
+tests/fixtures/ews holds responses written from Microsoft's documented examples of what
+Exchange 2016 answers (the SyncFolderItems, GetFolder, FindFolder and GetItem responses, the
+ErrorServerBusy fault with BackOffMilliseconds), filled in with this test mailbox's folders and
+messages; they were not captured from a live server. ``DocumentedExchange`` serves them,
 choosing by the SOAP operation in the request body and, for SyncFolderItems, by the folder and
-sync state asked for, the way the server does; GetItem answers with the recorded response
+sync state asked for, the way the server does; GetItem answers with the fixture's response
 messages of exactly the items requested.
 """
 
@@ -48,7 +49,7 @@ ET.register_namespace("s", SOAP[1:-1])
 ET.register_namespace("m", M[1:-1])
 ET.register_namespace("t", T[1:-1])
 
-# Which recorded SyncFolderItems page answers which (folder, sync state): the mailbox as it is.
+# Which SyncFolderItems fixture page answers which (folder, sync state): the mailbox as it is.
 INITIAL_PAGES = {
     ("inbox", None): "inbox-initial-1",
     ("inbox", STATES["page1"]): "inbox-initial-2",
@@ -59,7 +60,7 @@ INITIAL_PAGES = {
 }
 
 
-def _recorded_mime() -> dict[str, bytes]:
+def _fixture_mime() -> dict[str, bytes]:
     tree = ET.parse(FIXTURES / "GetItem-mime.xml")
     out = {}
     for message in tree.iter(f"{T}Message"):
@@ -68,18 +69,18 @@ def _recorded_mime() -> dict[str, bytes]:
     return out
 
 
-MIME = _recorded_mime()
+MIME = _fixture_mime()
 MIME_BY_NAME = {name: MIME[item_id] for name, item_id in ITEMS.items()}
 
 
-class RecordedExchange:
-    """Replays the recorded responses for the operations a sync sends."""
+class DocumentedExchange:
+    """Serves the fixture responses for the operations a sync sends."""
 
     def __init__(self) -> None:
         self.pages: dict[tuple[str, str | None], str] = dict(INITIAL_PAGES)
         self.calls: list[tuple[str, str]] = []  # (operation, detail)
         self.requests: list[Any] = []
-        # Per operation: responses to give before the recorded one (status, headers, body).
+        # Per operation: responses to give before the fixture's (status, headers, body).
         self.interruptions: dict[str, list[tuple[int, dict[str, str], bytes]]] = {}
         self.fail_always: dict[str, tuple[int, dict[str, str], bytes]] = {}
         self.invalid_states: set[str] = set()
@@ -89,7 +90,7 @@ class RecordedExchange:
             m.find(f".//{T}ItemId").get("Id"): m  # type: ignore[union-attr]
             for m in envelope.iter(f"{M}GetItemResponseMessage")
         }
-        # Items answered once with a recorded error response message (HTTP 200), by fixture.
+        # Items answered once with a fixture's error response message (HTTP 200), by fixture.
         self.error_once: dict[str, str] = {}
 
     def operations(self, name: str) -> list[str]:
@@ -173,8 +174,8 @@ def _name_of(item_id: str | None) -> str:
 
 
 @pytest.fixture
-def exchange() -> Iterator[RecordedExchange]:
-    server = RecordedExchange()
+def exchange() -> Iterator[DocumentedExchange]:
+    server = DocumentedExchange()
     with requests_mock.Mocker() as mocker:
         mocker.post(ENDPOINT, content=server)
         yield server
@@ -203,7 +204,7 @@ def _mirror_contents(mirror: MailMirror) -> dict[str, bytes]:
 
 
 def test_first_sync_mirrors_each_message_as_its_mime_and_saves_the_sync_state(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -224,7 +225,7 @@ def test_first_sync_mirrors_each_message_as_its_mime_and_saves_the_sync_state(
 
 
 def test_second_sync_without_changes_reads_no_message_bodies(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -241,7 +242,7 @@ def test_second_sync_without_changes_reads_no_message_bodies(
 
 
 def test_deletions_leave_the_mirror_and_only_new_messages_are_fetched(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -263,7 +264,7 @@ def test_deletions_leave_the_mirror_and_only_new_messages_are_fetched(
 
 
 def test_interrupted_sync_keeps_the_old_state_and_a_rerun_makes_no_duplicates(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector(fetch_batch=1)
     mirror = MailMirror(tmp_path / "mirror")
@@ -296,7 +297,7 @@ def test_interrupted_sync_keeps_the_old_state_and_a_rerun_makes_no_duplicates(
 
 
 def test_server_busy_is_waited_out_for_the_time_the_server_asks(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     busy = (500, {}, (FIXTURES / "ErrorServerBusy.xml").read_bytes())
     exchange.interruptions["SyncFolderItems"] = [busy]
@@ -317,7 +318,7 @@ def test_server_busy_is_waited_out_for_the_time_the_server_asks(
 
 
 def test_a_server_that_stays_busy_is_given_up_on_after_bounded_waiting(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     exchange.fail_always["SyncFolderItems"] = (
         500,
@@ -336,7 +337,9 @@ def test_a_server_that_stays_busy_is_given_up_on_after_bounded_waiting(
     assert mirror.state("Inbox") is None
 
 
-def test_ews_refused_by_policy_points_to_graph(exchange: RecordedExchange, tmp_path: Path) -> None:
+def test_ews_refused_by_policy_points_to_graph(
+    exchange: DocumentedExchange, tmp_path: Path
+) -> None:
     exchange.fail_always["GetFolder"] = (
         403,
         {"X-EWS-Policy-Reason": "EwsDisabledForTenant", "Content-Length": "0"},
@@ -355,7 +358,7 @@ def test_ews_refused_by_policy_points_to_graph(exchange: RecordedExchange, tmp_p
 
 
 def test_a_refused_login_fails_at_once_with_the_fix(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     exchange.fail_always["GetFolder"] = (401, {"WWW-Authenticate": 'Basic realm="mail"'}, b"")
     connector, filters = _connector(URL + "&auth=basic", env={"AIINVENTORY_EWS_PASSWORD": CANARY})
@@ -367,7 +370,7 @@ def test_a_refused_login_fails_at_once_with_the_fix(
 
 
 def test_expired_sync_state_is_answered_by_a_full_resync_that_drops_what_is_gone(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -394,7 +397,7 @@ def test_expired_sync_state_is_answered_by_a_full_resync_that_drops_what_is_gone
 
 
 def test_filters_select_by_subject_sender_and_date_before_any_body_is_read(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     connector, filters = _connector(URL + "&subject=*use%20case*&since=2025-04-01")
     mirror = MailMirror(tmp_path / "mirror")
@@ -414,7 +417,7 @@ def test_filters_select_by_subject_sender_and_date_before_any_body_is_read(
 
 
 def test_a_sub_folder_path_is_found_under_the_inbox(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     url = URL.replace("/Inbox?", "/Inbox/AI%20intake?")
     connector, filters = _connector(url)
@@ -451,7 +454,7 @@ def test_settings_errors_name_the_fix() -> None:
 
 
 def test_oauth2_client_credentials_fetch_a_token_and_send_it_as_bearer(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     token_url = "https://login.microsoftonline.com/northwind.example/oauth2/v2.0/token"
     access_token = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.canary-token-e2f1.sig"
@@ -477,7 +480,7 @@ def test_oauth2_client_credentials_fetch_a_token_and_send_it_as_bearer(
     assert b"ExchangeImpersonation" in exchange.requests[0].body
 
 
-def test_ntlm_is_the_default_login(exchange: RecordedExchange, tmp_path: Path) -> None:
+def test_ntlm_is_the_default_login(exchange: DocumentedExchange, tmp_path: Path) -> None:
     from requests_ntlm import HttpNtlmAuth
 
     connector, filters = _connector()
@@ -497,7 +500,7 @@ def test_ntlm_is_the_default_login(exchange: RecordedExchange, tmp_path: Path) -
 
 
 def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
-    exchange: RecordedExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    exchange: DocumentedExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     basic = URL + "&auth=basic"
@@ -523,7 +526,7 @@ def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
 
 
 def test_a_folder_no_longer_synced_leaves_the_mirror(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     mirror = MailMirror(tmp_path / "mirror")
     both, filters = _connector(URL + "&folder=Inbox/AI%20intake")
@@ -540,7 +543,7 @@ def test_a_folder_no_longer_synced_leaves_the_mirror(
 
 
 def test_an_import_of_the_ews_url_gives_records_sourced_from_the_url(
-    exchange: RecordedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    exchange: DocumentedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import csv
 
@@ -575,7 +578,7 @@ def test_an_import_of_the_ews_url_gives_records_sourced_from_the_url(
 
 
 def test_a_server_busy_half_way_through_a_getitem_answer_stores_every_message_under_its_own_key(
-    exchange: RecordedExchange, tmp_path: Path
+    exchange: DocumentedExchange, tmp_path: Path
 ) -> None:
     # The answer carries ocr, then ErrorServerBusy for clauses: exchangelib has already handed
     # over ocr when it backs off and asks again for all three.
@@ -595,7 +598,7 @@ def test_a_server_busy_half_way_through_a_getitem_answer_stores_every_message_un
 
 
 def test_a_message_the_server_cannot_convert_is_asked_for_again_on_the_next_sync(
-    exchange: RecordedExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    exchange: DocumentedExchange, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     exchange.error_once["lunch"] = "GetItem-conversion-failed.xml"
     connector, filters = _connector()
@@ -620,7 +623,7 @@ def test_a_message_the_server_cannot_convert_is_asked_for_again_on_the_next_sync
     assert state is not None and state["unreadable"] == {}
 
 
-def test_inspect_lists_the_mail_folders_of_the_mailbox(exchange: RecordedExchange) -> None:
+def test_inspect_lists_the_mail_folders_of_the_mailbox(exchange: DocumentedExchange) -> None:
     connector, _ = _connector()
 
     assert connector.list_folders() == ["Deleted Items", "Inbox", "Inbox/AI intake", "Sent Items"]
@@ -635,7 +638,7 @@ def _rejects(out: Path) -> list[dict[str, str]]:
 
 
 def test_a_message_the_server_will_not_hand_over_is_a_reject_until_it_is_read(
-    exchange: RecordedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    exchange: DocumentedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aiinventory.api import run_import
 

@@ -1,10 +1,13 @@
-"""The Exchange Online (Microsoft Graph) connector against recorded REST traffic.
+"""The Exchange Online (Microsoft Graph) connector against REST responses served through
+requests-mock.
 
-tests/fixtures/graph holds the JSON pages Graph returns for ``mailFolders``, ``childFolders``
+tests/fixtures/graph holds responses written from Microsoft's documented examples (Graph v1.0
+and sign-in service reference pages), filled in with this test mailbox's folders and messages;
+they were not captured from a live tenant. They are the JSON pages Graph returns for ``mailFolders``, ``childFolders``
 and ``messages/delta`` (nextLink and deltaLink pages, ``@removed`` entries), its error bodies
 (410 SyncStateNotFound, 429 ApplicationThrottled, 403, 404), the sign-in service's
 openid-configuration and token answers, and the raw MIME that ``/messages/{id}/$value`` serves.
-``RecordedGraph`` serves them through requests-mock, choosing by path and by the skip or delta
+``DocumentedGraph`` serves them through requests-mock, choosing by path and by the skip or delta
 token in the link asked for, the way the service does.
 """
 
@@ -53,7 +56,7 @@ def _token(link: str) -> tuple[str, str] | None:
     return None
 
 
-# Which recorded delta page answers which (folder, token): the mailbox as it is.
+# Which delta fixture page answers which (folder, token): the mailbox as it is.
 INITIAL_PAGES: dict[tuple[str, tuple[str, str] | None], str] = {
     (FOLDERS["inbox"], None): "delta-inbox-initial-1",
     (FOLDERS["inbox"], _token(LINKS["skip1"])): "delta-inbox-initial-2",
@@ -70,15 +73,15 @@ class SyncKilled(BaseException):
     """The process dies mid-sync (as on Ctrl-C or a kill), raised from inside a request."""
 
 
-class RecordedGraph:
-    """Replays the recorded Graph and sign-in responses for the requests a sync sends."""
+class DocumentedGraph:
+    """Serves the fixture Graph and sign-in responses for the requests a sync sends."""
 
     def __init__(self) -> None:
         self.pages = dict(INITIAL_PAGES)
         self.calls: list[tuple[str, str]] = []
         self.requests: list[Any] = []
         self.token_requests: list[Any] = []
-        self.interruptions: dict[str, list[Reply]] = {}  # kind -> replies before the recorded
+        self.interruptions: dict[str, list[Reply]] = {}  # kind -> replies before the fixture's
         self.fail_always: dict[str, Reply] = {}
         self.expired: set[tuple[str, str]] = set()
         self.killed_at: set[tuple[str, str] | None] = set()
@@ -161,8 +164,8 @@ class RecordedGraph:
 
 
 @pytest.fixture
-def graph() -> Iterator[RecordedGraph]:
-    server = RecordedGraph()
+def graph() -> Iterator[DocumentedGraph]:
+    server = DocumentedGraph()
     with requests_mock.Mocker() as mocker:
         mocker.get(OPENID, content=(FIXTURES / "openid-configuration.json").read_bytes())
         mocker.post(TOKEN, content=server.token)
@@ -199,7 +202,7 @@ def _mime(*names: str) -> list[bytes]:
 
 
 def test_first_sync_pages_through_delta_and_mirrors_raw_mime(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -225,7 +228,7 @@ def test_first_sync_pages_through_delta_and_mirrors_raw_mime(
 
 
 def test_second_sync_without_changes_reads_no_message_bodies(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -244,7 +247,7 @@ def test_second_sync_without_changes_reads_no_message_bodies(
 
 
 def test_removed_entries_leave_the_mirror_and_new_messages_are_fetched(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -261,7 +264,7 @@ def test_removed_entries_leave_the_mirror_and_new_messages_are_fetched(
 
 
 def test_expired_delta_is_answered_by_a_full_resync_that_drops_what_is_gone(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -286,7 +289,9 @@ def test_expired_delta_is_answered_by_a_full_resync_that_drops_what_is_gone(
     assert state is not None and state["delta_link"] == LINKS["d1"]
 
 
-def test_throttling_waits_as_long_as_retry_after_says(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_throttling_waits_as_long_as_retry_after_says(
+    graph: DocumentedGraph, tmp_path: Path
+) -> None:
     throttled = (429, {"Retry-After": "7"}, (FIXTURES / "error-429-throttled.json").read_bytes())
     graph.interruptions["delta"] = [throttled]
     graph.interruptions["$value"] = [throttled, (503, {"Retry-After": "2"}, b"")]
@@ -301,7 +306,9 @@ def test_throttling_waits_as_long_as_retry_after_says(graph: RecordedGraph, tmp_
     assert graph.kinds("$value") == ["answered 429", "answered 503", "ocr", "clauses", "lunch"]
 
 
-def test_throttling_that_does_not_end_is_given_up_on(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_throttling_that_does_not_end_is_given_up_on(
+    graph: DocumentedGraph, tmp_path: Path
+) -> None:
     graph.fail_always["delta"] = (
         429,
         {"Retry-After": "30"},
@@ -318,7 +325,7 @@ def test_throttling_that_does_not_end_is_given_up_on(graph: RecordedGraph, tmp_p
 
 
 def test_interrupted_sync_keeps_the_old_state_and_a_rerun_makes_no_duplicates(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -339,7 +346,7 @@ def test_interrupted_sync_keeps_the_old_state_and_a_rerun_makes_no_duplicates(
 
 
 def test_since_goes_to_the_server_and_subject_and_sender_are_applied_here(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector(URL + "&since=2025-04-01&subject=*use%20case*")
     mirror = MailMirror(tmp_path / "mirror")
@@ -350,7 +357,7 @@ def test_since_goes_to_the_server_and_subject_and_sender_are_applied_here(
     assert "$filter=receivedDateTime ge 2025-04-01T00:00:00Z" in unquote(first_delta.url).replace(
         "+", " "
     )
-    # The recorded pages hold every message (the recording was made without the filter), so the
+    # The fixture pages hold every message (as if the server ignored the filter), so the
     # client side check still drops ocr (March) and lunch (subject).
     assert (stats.fetched, stats.filtered) == (1, 2)
     assert graph.kinds("$value") == ["clauses"]
@@ -364,7 +371,7 @@ def test_since_goes_to_the_server_and_subject_and_sender_are_applied_here(
 
 
 def test_a_sub_folder_path_is_looked_up_by_display_name(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector(URL.replace("/Inbox?", "/Inbox/AI%20intake?"))
     mirror = MailMirror(tmp_path / "mirror")
@@ -380,7 +387,7 @@ def test_a_sub_folder_path_is_looked_up_by_display_name(
 
 
 def test_a_message_deleted_between_listing_and_download_is_skipped(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     graph.interruptions["$value"] = [
         (404, {}, (FIXTURES / "error-404-item-not-found.json").read_bytes())
@@ -402,7 +409,7 @@ def test_a_message_deleted_between_listing_and_download_is_skipped(
     ],
 )
 def test_a_message_over_the_size_cap_is_not_kept_but_reported_too_large(
-    graph: RecordedGraph, tmp_path: Path, headers: dict[str, str], words: str
+    graph: DocumentedGraph, tmp_path: Path, headers: dict[str, str], words: str
 ) -> None:
     # Graph v1 messages list no size: the download stops at the cap.
     big = MIME["clauses"] + b"x" * (150_000 - len(MIME["clauses"]))
@@ -420,7 +427,7 @@ def test_a_message_over_the_size_cap_is_not_kept_but_reported_too_large(
     assert "limits.mail.max_message_bytes" in too_large.reason
 
 
-def test_an_expired_token_is_renewed_once(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_an_expired_token_is_renewed_once(graph: DocumentedGraph, tmp_path: Path) -> None:
     graph.interruptions["folder"] = [(401, {}, b'{"error":{"code":"InvalidAuthenticationToken"}}')]
     connector, filters = _connector()
 
@@ -430,7 +437,7 @@ def test_an_expired_token_is_renewed_once(graph: RecordedGraph, tmp_path: Path) 
     assert len(graph.token_requests) == 2
 
 
-def test_refusals_name_the_fix(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_refusals_name_the_fix(graph: DocumentedGraph, tmp_path: Path) -> None:
     graph.fail_always["folder"] = (
         403,
         {},
@@ -450,7 +457,7 @@ def test_refusals_name_the_fix(graph: RecordedGraph, tmp_path: Path) -> None:
         refused.sync(MailMirror(tmp_path / "mirror2"), filters)
 
 
-def test_settings_errors_name_the_fix(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_settings_errors_name_the_fix(graph: DocumentedGraph, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="auth=app"):
         _connector(URL + "&auth=password")
     no_id, filters = _connector(URL.replace(f"?client_id={CLIENT_ID}", ""))
@@ -481,7 +488,7 @@ def test_the_secret_and_token_go_only_to_microsoft_over_https() -> None:
 
 
 def test_device_code_sign_in_is_built_for_delegated_use(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     import msal
 
@@ -493,7 +500,7 @@ def test_device_code_sign_in_is_built_for_delegated_use(
 
 
 def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
-    graph: RecordedGraph, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    graph: DocumentedGraph, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     connector, filters = _connector(sleeps=[])
@@ -521,7 +528,7 @@ def test_the_secret_never_shows_in_logs_errors_or_the_mirror(
 
 
 def test_an_import_of_the_graph_url_gives_records_sourced_from_the_url(
-    graph: RecordedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graph: DocumentedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import csv
 
@@ -562,7 +569,7 @@ def test_an_import_of_the_graph_url_gives_records_sourced_from_the_url(
 
 
 def test_an_expired_paging_link_restarts_the_first_sync_once(
-    graph: RecordedGraph, tmp_path: Path
+    graph: DocumentedGraph, tmp_path: Path
 ) -> None:
     connector, filters = _connector()
     mirror = MailMirror(tmp_path / "mirror")
@@ -591,7 +598,7 @@ def test_an_expired_paging_link_restarts_the_first_sync_once(
 
 
 def test_the_mirror_gives_the_records_an_exported_maildir_of_the_same_messages_gives(
-    graph: RecordedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graph: DocumentedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import csv
 
@@ -621,7 +628,9 @@ def test_the_mirror_gives_the_records_an_exported_maildir_of_the_same_messages_g
     assert from_server == from_files
 
 
-def test_a_malformed_page_is_reported_not_crashed_on(graph: RecordedGraph, tmp_path: Path) -> None:
+def test_a_malformed_page_is_reported_not_crashed_on(
+    graph: DocumentedGraph, tmp_path: Path
+) -> None:
     graph.interruptions["delta"] = [
         (200, {}, b'{"value": [{"subject": "no id"}], "@odata.deltaLink": "x"}')
     ]
@@ -633,7 +642,7 @@ def test_a_malformed_page_is_reported_not_crashed_on(graph: RecordedGraph, tmp_p
 
 
 def test_a_message_graph_will_not_hand_over_is_asked_for_again_on_the_next_sync(
-    graph: RecordedGraph, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    graph: DocumentedGraph, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     failed = b'{"error":{"code":"ErrorInternalServerError","message":"An internal server error occurred. The operation failed."}}'
     graph.error_once["lunch"] = (500, {}, failed)
@@ -657,7 +666,7 @@ def test_a_message_graph_will_not_hand_over_is_asked_for_again_on_the_next_sync(
     assert state is not None and state["unreadable"] == {}
 
 
-def test_inspect_lists_the_mail_folders_of_the_mailbox(graph: RecordedGraph) -> None:
+def test_inspect_lists_the_mail_folders_of_the_mailbox(graph: DocumentedGraph) -> None:
     connector, _ = _connector()
 
     assert connector.list_folders() == [
@@ -677,7 +686,7 @@ def test_inspect_lists_the_mail_folders_of_the_mailbox(graph: RecordedGraph) -> 
 
 
 def test_inspect_of_a_graph_url_names_the_url_and_lists_folders_and_messages(
-    graph: RecordedGraph, monkeypatch: pytest.MonkeyPatch
+    graph: DocumentedGraph, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from aiinventory.api import inspect_paths
 
@@ -696,7 +705,7 @@ def test_inspect_of_a_graph_url_names_the_url_and_lists_folders_and_messages(
 
 
 def test_a_message_graph_will_not_hand_over_is_a_reject_until_it_is_read(
-    graph: RecordedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    graph: DocumentedGraph, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import csv
 

@@ -106,3 +106,23 @@ def test_person_profile_reads_a_one_keystroke_surname_as_a_typo() -> None:
     ]
     result = match_records(records, MatchSettings(profile="person"), vocabulary=VOCAB)
     assert result.clusters == [["p1", "p2"], ["p3"], ["p4"]], result.pairs
+
+
+def test_person_profile_prefers_a_birth_date_typo_to_a_wholly_other_year() -> None:
+    """Three namesakes: 1989-10-10 is 1989-10-14 with one digit mistyped, 1990-10-14 has
+    another year altogether. The typo is the stronger link, so it is the pair that joins
+    first (in a batch this small nothing argues against adding the third)."""
+    people = [
+        ("p1", "ANTON KELLER", "1990-10-14"),
+        ("p2", "ANTON KELLER", "1989-10-14"),
+        ("p3", "ANTON KELLER", "1989-10-10"),
+    ]
+    records = [
+        MatchRecord(record_id=rid, name=name, date_initiated=born, source_path="people")
+        for rid, name, born in people
+    ]
+    result = match_records(records, MatchSettings(profile="person"), vocabulary=VOCAB)
+    scores = {(p.a, p.b): p.score for p in result.pairs}
+    assert scores[("p2", "p3")] > scores[("p1", "p2")] >= 80.0, scores
+    first = min(result.links, key=lambda link: -link.score)
+    assert (first.a, first.b) == ("p2", "p3")

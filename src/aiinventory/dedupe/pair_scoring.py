@@ -286,9 +286,30 @@ def _date_similarity_distance(
 def _date_similarity_components(
     a: tuple[int, int, int | None], b: tuple[int, int, int | None]
 ) -> float:
-    """Birth dates: all equal 1, one of year/month/day differs 0.7, two 0.3, all three 0."""
-    differ = sum(1 for x, y in zip(a, b, strict=True) if x != y)
-    return (1.0, 0.7, 0.3, 0.0)[differ]
+    """Birth dates: all equal 1; one of year/month/day differs 0.7 when by a keystroke (one
+    digit, or two swapped: "1964" for "1967", "21" for "12") and ``_ONE_PART_RETYPED``
+    otherwise (a wholly other value says less); two differ 0.3, all three 0."""
+    differ = [(x, y) for x, y in zip(a, b, strict=True) if x != y]
+    if len(differ) == 1:
+        return 0.7 if _one_keystroke(*differ[0]) else _ONE_PART_RETYPED
+    return (1.0, 0.7, 0.3, 0.0)[len(differ)]
+
+
+#: The similarity of two birth dates one of whose parts differs by more than a keystroke.
+_ONE_PART_RETYPED = 0.68
+
+
+def _one_keystroke(x: int | None, y: int | None) -> bool:
+    """Two numbers written alike but for one digit, or for two neighbouring digits swapped."""
+    if x is None or y is None:
+        return False
+    sx, sy = f"{x:02d}", f"{y:02d}"
+    if len(sx) != len(sy):
+        return False
+    at = [i for i, (cx, cy) in enumerate(zip(sx, sy, strict=True)) if cx != cy]
+    if len(at) == 1:
+        return True
+    return len(at) == 2 and at[1] == at[0] + 1 and sx[at[0]] == sy[at[1]] and sx[at[1]] == sy[at[0]]
 
 
 # What a record has, as bits: two records both have the fields of ``_presence(a) & _presence(b)``.

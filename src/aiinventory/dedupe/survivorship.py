@@ -52,6 +52,8 @@ def _newest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> GoldenRecord:
     """Build one use case from its source records (dicts of the store's record columns)."""
+    if len(records) == 1:
+        return _single_record(use_case_id, records[0])
     newest = _newest_first(records)
     values: dict[str, Any] = {"use_case_id": use_case_id}
     provenance: dict[str, str] = {}
@@ -103,3 +105,32 @@ def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> Gold
         {r["department"] for r in records if r.get("department")}
     )
     return GoldenRecord(values, provenance, conflicts)
+
+
+def _single_record(use_case_id: str, rec: dict[str, Any]) -> GoldenRecord:
+    """The golden record of a use case of one record (most of them): every value is that
+    record's, with nothing to disagree; the same result as the rules above, without them."""
+    record_id = rec["record_id"]
+    values: dict[str, Any] = {"use_case_id": use_case_id}
+    provenance: dict[str, str] = {}
+    for fname in _NEWEST_WINS:
+        value = rec.get(fname)
+        values[fname] = value
+        if value not in _UNSET:
+            provenance[fname] = record_id
+    for fname in _LONGEST_WINS:
+        value = rec.get(fname)
+        values[fname] = value if value else None
+        if value:
+            provenance[fname] = record_id
+    for fname in _MAJORITY:
+        value = rec.get(fname)
+        values[fname] = value
+        if value not in _UNSET:
+            provenance[fname] = record_id
+    values["ai_techniques"] = sorted(set(rec.get("ai_techniques") or []))
+    values["source_ids"] = [rec["source_id"]] if rec.get("source_id") else []
+    values["last_updated"] = rec.get("last_updated")
+    values["source_count"] = 1
+    values["departments_reporting"] = [rec["department"]] if rec.get("department") else []
+    return GoldenRecord(values, provenance, {})

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
 from ..governance import GovernanceRules, checks_by_department, load_governance
@@ -26,7 +24,7 @@ from ..time_in_stage import STAGE_ORDER, TimeInStage, evidence_row, time_in_stag
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
 from .overview import OVERVIEW_FILE, write_overview
-from .writers import _EPOCH, XlsxSheet, write_csv, write_xlsx
+from .writers import _EPOCH, ForkedWorkbook, XlsxSheet, write_csv, write_xlsx
 
 __all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
 
@@ -174,8 +172,10 @@ def write_outputs(
         inv_csv.writerow(INVENTORY_COLUMNS)
         inv_json.write("[")
 
-        workbook = xlsxwriter.Workbook(
-            str(inv_xlsx_path),
+        # inventory.xlsx is written by a second process from the rows sent to it, while this
+        # one builds the use cases and writes the other files.
+        book = ForkedWorkbook(
+            inv_xlsx_path,
             {
                 "constant_memory": True,
                 "strings_to_formulas": False,
@@ -183,6 +183,8 @@ def write_outputs(
                 "strings_to_numbers": False,
             },
         )
+        stack.callback(book.abort)
+        workbook = book.workbook()
         workbook.set_properties({"created": _EPOCH})
         bold = workbook.add_format({"bold": True, "bg_color": "#DDE4EE"})
         sheet = workbook.add_worksheet("Inventory")
@@ -211,13 +213,14 @@ def write_outputs(
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
             inv_json.write(json.dumps(obj, ensure_ascii=False))
             counts.use_cases += 1
-            r = counts.use_cases
-            for j, value in enumerate(row):
+            cells: list[Any] = []
+            for value in row:
                 cell = display_value(value)
-                if isinstance(cell, int) and not isinstance(cell, bool):
-                    sheet.write_number(r, j, cell)
-                elif cell != "":
-                    sheet.write_string(r, j, str(cell))
+                if cell.__class__ is str or (isinstance(cell, int) and not isinstance(cell, bool)):
+                    cells.append(cell)
+                else:
+                    cells.append("" if cell == "" else str(cell))
+            sheet.write_cells(counts.use_cases, cells)
             _collect_review_rows(group, golden, counts)
         inv_json.write("\n]\n" if counts.use_cases else "]\n")
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
@@ -225,8 +228,9 @@ def write_outputs(
         _write_changes_sheet(workbook, bold, store, run_id, counts)
         _write_checks_sheets(workbook, bold, rules, checks, summaries)
         store.add_stage_evidence(evidence)
-        _write_time_in_stage_sheet(workbook, bold, time_in_stage(store, summaries))
-        workbook.close()
+        timeline = time_in_stage(store, summaries)
+        _write_time_in_stage_sheet(workbook, bold, timeline)
+        book.close()
 
     counts.merged_records = counts.records - counts.use_cases
     counts.rejects = write_csv(
@@ -242,7 +246,7 @@ def write_outputs(
     if match is not None:
         _explain_merges(counts, match)
     _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
-    write_overview(store, out, run_id, rules)
+    write_overview(store, out, run_id, rules, timeline)
     return counts
 
 
@@ -298,10 +302,11 @@ def _write_changes_sheet(
         sheet.set_column(j, j, 40 if col in ("name", "old_value", "new_value") else 16)
     n = 0
     for n, row in enumerate(_change_rows(store, run_id, counts), start=1):
-        for j, value in enumerate(row):
+        cells = []
+        for value in row:
             cell = display_value(value)
-            if cell != "":
-                sheet.write_string(n, j, str(cell))
+            cells.append("" if cell == "" else str(cell))
+        sheet.write_cells(n, cells)
     sheet.autofilter(0, 0, max(n, 1), len(CHANGE_COLUMNS) - 1)
 
 
@@ -343,15 +348,14 @@ def _write_rows(
     next free row."""
     r = start
     for n, row in enumerate(rows):
-        for j, value in enumerate(row):
+        cells: list[Any] = []
+        for value in row:
             cell = display_value(value)
-            fmt = header if n == 0 and header is not None else None
-            if isinstance(cell, bool):
-                sheet.write_boolean(r, j, cell)
-            elif isinstance(cell, int | float):
-                sheet.write_number(r, j, cell)
-            elif cell != "":
-                sheet.write_string(r, j, str(cell), fmt)
+            if isinstance(cell, bool | int | float):
+                cells.append(cell)
+            else:
+                cells.append("" if cell == "" else str(cell))
+        sheet.write_cells(r, cells, header if n == 0 and header is not None else None)
         r += 1
     return r
 

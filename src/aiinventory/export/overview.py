@@ -29,7 +29,7 @@ from ..governance import GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
 from ..schema import INVENTORY_COLUMNS, RECORD_FIELDS
 from ..store import Store
-from ..time_in_stage import DepartmentTimeToDeploy, time_in_stage
+from ..time_in_stage import DepartmentTimeToDeploy, TimeInStage, time_in_stage
 from .atomic import atomic_path
 
 __all__ = [
@@ -218,9 +218,8 @@ def _has_previous_snapshot(store: Store, run_id: int) -> bool:
     return any(r["run_id"] < run_id and r.get("finished_at") for r in store.runs())
 
 
-def _timeline(store: Store, rows: list[dict[str, Any]]) -> tuple[dict[str, Any], list[Any]]:
+def _timeline(timeline: TimeInStage) -> tuple[dict[str, Any], list[Any]]:
     """Median days idea → deployed per department, and each use case's stage entry dates."""
-    timeline = time_in_stage(store, rows)
 
     def department(d: DepartmentTimeToDeploy) -> dict[str, Any]:
         return {
@@ -274,10 +273,12 @@ def build_overview_data(
     run_id: int,
     inventory: list[dict[str, Any]],
     governance: GovernanceRules | None = None,
+    timeline: TimeInStage | None = None,
 ) -> dict[str, Any]:
     """The page's data: the inventory rows as exported (``inventory.json``'s objects), each
     value with the source record it came from, and the figures the page draws; ``governance``
-    (the shipped rules if None) gives the rules' words."""
+    (the shipped rules if None) gives the rules' words. ``timeline``: the time in stage of
+    exactly these use cases in this order, if already computed (else it is computed here)."""
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     columns = tuple(INVENTORY_COLUMNS)
     collector = _Collector(columns)
@@ -285,7 +286,9 @@ def build_overview_data(
     for row, provenance, group in _with_sources(store, inventory):
         collector.add(row, provenance, group)
         rows.append(row)
-    time_to_production, entries = _timeline(store, rows)
+    if timeline is None or len(timeline.use_cases) != len(rows):
+        timeline = time_in_stage(store, rows)
+    time_to_production, entries = _timeline(timeline)
     for uc, stages in zip(collector.use_cases, entries, strict=True):
         if stages:
             uc["t"] = stages
@@ -356,11 +359,16 @@ def render_overview(data: dict[str, Any]) -> str:
 
 
 def write_overview(
-    store: Store, out: Path, run_id: int, governance: GovernanceRules | None = None
+    store: Store,
+    out: Path,
+    run_id: int,
+    governance: GovernanceRules | None = None,
+    timeline: TimeInStage | None = None,
 ) -> None:
     """Write ``overview.html`` into ``out`` (atomically, like every export), from the
-    ``inventory.json`` just written there and the store's records."""
+    ``inventory.json`` just written there and the store's records; ``timeline`` is that
+    inventory's time in stage if the caller computed it already."""
     inventory = json.loads((out / "inventory.json").read_text(encoding="utf-8"))
-    page = render_overview(build_overview_data(store, run_id, inventory, governance))
+    page = render_overview(build_overview_data(store, run_id, inventory, governance, timeline))
     with atomic_path(out / OVERVIEW_FILE) as tmp:
         tmp.write_text(page, encoding="utf-8", newline="\n")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Sequence
+import multiprocessing
+import pickle
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,7 +20,14 @@ from .cells import csv_cell, display_value
 #: Fixed document creation time, so identical runs write byte-identical workbooks.
 _EPOCH = datetime(2000, 1, 1)
 
-__all__ = ["XlsxSheet", "write_csv", "write_json_list", "write_jsonl", "write_xlsx"]
+__all__ = [
+    "ForkedWorkbook",
+    "XlsxSheet",
+    "write_csv",
+    "write_json_list",
+    "write_jsonl",
+    "write_xlsx",
+]
 
 
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
@@ -125,3 +134,170 @@ def write_xlsx(path: Path, sheets: Sequence[XlsxSheet]) -> dict[str, int]:
                 )
         workbook.close()
     return counts
+
+
+@dataclass(frozen=True)
+class _Ref:
+    """Stands for an object (worksheet, format) that lives where the workbook is written."""
+
+    number: int
+
+
+#: One call: the number its result gets, the object called, the method and its arguments.
+_Call = tuple[int, int, str, tuple[Any, ...]]
+
+#: Calls sent to the writing process at a time.
+_BATCH = 256
+
+
+def write_cells(sheet: Any, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
+    """Write one row of ready cells from column 0: a bool as a boolean, an int or float as a
+    number, a non-empty str as a string (in ``fmt``); an empty str leaves the cell blank."""
+    for j, cell in enumerate(cells):
+        if cell.__class__ is str:
+            if cell:
+                sheet.write_string(r, j, cell, fmt)
+        elif isinstance(cell, bool):
+            sheet.write_boolean(r, j, cell)
+        else:
+            sheet.write_number(r, j, cell)
+
+
+class _Calls:
+    """Applies calls to an xlsxwriter workbook (object 0) and the objects its calls return."""
+
+    def __init__(self, path: str, options: dict[str, Any]) -> None:
+        self.objects: dict[int, Any] = {0: xlsxwriter.Workbook(path, options)}
+
+    def apply(self, calls: Iterable[_Call]) -> None:
+        objects = self.objects
+        for result, target, method, args in calls:
+            args = tuple(objects[a.number] if isinstance(a, _Ref) else a for a in args)
+            if method == "write_cells":
+                write_cells(objects[target], *args)
+            else:
+                objects[result] = getattr(objects[target], method)(*args)
+
+
+def _serve(conn: Any, path: str, options: dict[str, Any]) -> None:
+    """The writing process: apply batches of calls until ``None``, then close the workbook and
+    answer None, or the first error (after which calls are only drained)."""
+    error: BaseException | None = None
+    calls: _Calls | None = None
+    try:
+        calls = _Calls(path, options)
+    except Exception as exc:  # reported to the caller at close
+        error = exc
+    while True:
+        batch = conn.recv()
+        if batch is None:
+            break
+        if error is None and calls is not None:
+            try:
+                calls.apply(batch)
+            except Exception as exc:  # reported to the caller at close
+                error = exc
+    if error is None and calls is not None:
+        try:
+            calls.objects[0].close()
+        except Exception as exc:  # reported to the caller
+            error = exc
+    try:
+        conn.send(error)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        conn.send(RuntimeError(f"{type(error).__name__}: {error}"))
+    conn.close()
+
+
+class _Remote:
+    """A proxy for an object of a :class:`ForkedWorkbook`: a method call is recorded and sent;
+    its result is another proxy (calls return nothing the caller reads)."""
+
+    def __init__(self, book: ForkedWorkbook, number: int) -> None:
+        self._book = book
+        self._number = number
+
+    def __getattr__(self, method: str) -> Callable[..., _Remote]:
+        book, number = self._book, self._number
+
+        def call(*args: Any) -> _Remote:
+            return book._call(number, method, args)
+
+        return call
+
+
+class ForkedWorkbook:
+    """An xlsxwriter workbook written by a forked process, so that building the rows here and
+    writing the xlsx run on two processors at once.
+
+    ``workbook()`` is a proxy of the xlsxwriter Workbook: calls on it (and on the worksheets and
+    formats it returns) are sent in batches, in order, to the process; their results cannot be
+    read. ``write_cells`` on a worksheet proxy writes a whole row (see :func:`write_cells`).
+    :meth:`close` waits for the file and raises the error the writing met, if any; :meth:`abort`
+    stops the process. Where fork is unavailable the calls run here, as they are made.
+    """
+
+    def __init__(self, path: Path, options: dict[str, Any]) -> None:
+        self._pending: list[_Call] = []
+        self._next = 1
+        self._local: _Calls | None = None
+        self._proc: Any = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            self._local = _Calls(str(path), options)
+            return
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, str(path), options), daemon=True)
+        self._proc.start()
+        child.close()
+
+    def workbook(self) -> Any:
+        return _Remote(self, 0)
+
+    def _call(self, target: int, method: str, args: tuple[Any, ...]) -> _Remote:
+        number = self._next
+        self._next += 1
+        args = tuple(_Ref(a._number) if isinstance(a, _Remote) else a for a in args)
+        if self._local is not None:
+            self._local.apply([(number, target, method, args)])
+        else:
+            self._pending.append((number, target, method, args))
+            if len(self._pending) >= _BATCH:
+                self._send(self._pending)
+                self._pending = []
+        return _Remote(self, number)
+
+    def _send(self, batch: list[_Call] | None) -> None:
+        try:
+            self._conn.send(batch)
+        except OSError as exc:
+            self._proc.join(5)
+            raise OSError(
+                f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
+            ) from exc
+
+    def close(self) -> None:
+        """Write the file; raises what went wrong writing it."""
+        if self._local is not None:
+            self._local.objects[0].close()
+            return
+        self._send(self._pending)
+        self._pending = []
+        self._send(None)
+        try:
+            error = self._conn.recv()
+        except EOFError as exc:
+            self._proc.join(5)
+            raise OSError(
+                f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
+            ) from exc
+        self._conn.close()
+        self._proc.join()
+        if error is not None:
+            raise error
+
+    def abort(self) -> None:
+        """Stop the writing process if it still runs (after an error here)."""
+        if self._proc is not None and self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()

@@ -56,6 +56,8 @@ CREATE TABLE IF NOT EXISTS stage_evidence (
     last_at TEXT NOT NULL,
     last_kind TEXT NOT NULL,
     last_source TEXT NOT NULL,
+    first_order TEXT NOT NULL,
+    last_order TEXT NOT NULL,
     undated INTEGER NOT NULL,
     PRIMARY KEY (record_id, stage, date_initiated, date_deployed, date_retired)
 );
@@ -74,8 +76,14 @@ _STAGE_EVIDENCE_TABLE = (
     "last_at",
     "last_kind",
     "last_source",
+    "first_order",
+    "last_order",
     "undated",
 )
+
+
+_FIRST_SEEN = ("first_at", "first_kind", "first_source", "first_order")
+_LAST_SEEN = ("last_at", "last_kind", "last_source", "last_order")
 
 
 def _evidence_order(text: str) -> str:
@@ -578,18 +586,15 @@ class Store:
 
     def _upsert_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
         """add_stage_evidence inside the caller's transaction."""
-        self.conn.create_function("evidence_order", 1, _evidence_order, deterministic=True)
-        earlier = "excluded.first_at <> '' AND (first_at = '' OR {} < {})".format(
-            "evidence_order(excluded.first_at)", "evidence_order(first_at)"
+        earlier = (
+            "excluded.first_order < stage_evidence.first_order OR stage_evidence.first_at = ''"
         )
-        later = "excluded.last_at <> '' AND (last_at = '' OR {} > {})".format(
-            "evidence_order(excluded.last_at)", "evidence_order(last_at)"
-        )
+        later = "excluded.last_order > stage_evidence.last_order OR stage_evidence.last_at = ''"
         sets = [
             f"{col} = CASE WHEN {cond} THEN excluded.{col} ELSE {col} END"
             for cond, cols in (
-                (earlier, ("first_at", "first_kind", "first_source")),
-                (later, ("last_at", "last_kind", "last_source")),
+                (f"excluded.first_at <> '' AND ({earlier})", _FIRST_SEEN),
+                (f"excluded.last_at <> '' AND ({later})", _LAST_SEEN),
             )
             for col in cols
         ]
@@ -598,10 +603,26 @@ class Store:
             f"INSERT INTO stage_evidence({', '.join(_STAGE_EVIDENCE_TABLE)}) "
             f"VALUES ({', '.join('?' for _ in _STAGE_EVIDENCE_TABLE)}) "
             "ON CONFLICT(record_id, stage, date_initiated, date_deployed, date_retired) "
-            f"DO UPDATE SET {', '.join(sets)}",
+            f"DO UPDATE SET {', '.join(sets)} "
+            # Seen again as before (the usual case on a later run): nothing to write.
+            "WHERE excluded.first_at <> stage_evidence.first_at "
+            "OR excluded.last_at <> stage_evidence.last_at "
+            "OR excluded.undated > stage_evidence.undated",
             (
-                (rid, stage, initiated, deployed, retired, *(at, kind, source) * 2, 0 if at else 1)
+                (
+                    rid,
+                    stage,
+                    initiated,
+                    deployed,
+                    retired,
+                    *seen,
+                    *seen,
+                    order,
+                    order,
+                    0 if at else 1,
+                )
                 for rid, stage, at, kind, initiated, deployed, retired, source in rows
+                for seen, order in (((at, kind, source), _evidence_order(at)),)
             ),
         )
 
@@ -647,9 +668,8 @@ class Store:
                     "FROM stage_evidence e JOIN identities i USING (record_id)"
                 ).fetchall()
         for use_case_id, rid, stage, initiated, deployed, retired, *kept_dates in kept:
-            first_at, first_kind, first_source, last_at, last_kind, last_source, undated = (
-                kept_dates
-            )
+            first_at, first_kind, first_source, last_at, last_kind, last_source = kept_dates[:6]
+            undated = kept_dates[-1]
             sightings = [(first_at, first_kind, first_source)] if first_at else []
             if last_at and last_at != first_at:
                 sightings.append((last_at, last_kind, last_source))

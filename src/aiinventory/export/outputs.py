@@ -157,15 +157,17 @@ def write_outputs(
     store.begin_snapshot()
     snapshot: list[tuple[str, str]] = []
     with ExitStack() as stack:
-        rec_csv_path = stack.enter_context(atomic_path(out / "records.csv"))
-        rec_jsonl_path = stack.enter_context(atomic_path(out / "records.jsonl"))
-        inv_csv_path = stack.enter_context(atomic_path(out / "inventory.csv"))
-        inv_json_path = stack.enter_context(atomic_path(out / "inventory.json"))
         inv_xlsx_path = stack.enter_context(atomic_path(out / "inventory.xlsx"))
-        rec_csv_fh = stack.enter_context(rec_csv_path.open("w", encoding="utf-8-sig", newline=""))
-        rec_jsonl = stack.enter_context(rec_jsonl_path.open("w", encoding="utf-8", newline="\n"))
-        inv_csv_fh = stack.enter_context(inv_csv_path.open("w", encoding="utf-8-sig", newline=""))
-        inv_json = stack.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
+        # The other inventory files and the records are in place (closed) before the rest.
+        files = stack.enter_context(ExitStack())
+        rec_csv_path = files.enter_context(atomic_path(out / "records.csv"))
+        rec_jsonl_path = files.enter_context(atomic_path(out / "records.jsonl"))
+        inv_csv_path = files.enter_context(atomic_path(out / "inventory.csv"))
+        inv_json_path = files.enter_context(atomic_path(out / "inventory.json"))
+        rec_csv_fh = files.enter_context(rec_csv_path.open("w", encoding="utf-8-sig", newline=""))
+        rec_jsonl = files.enter_context(rec_jsonl_path.open("w", encoding="utf-8", newline="\n"))
+        inv_csv_fh = files.enter_context(inv_csv_path.open("w", encoding="utf-8-sig", newline=""))
+        inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
         rec_csv = csv.writer(rec_csv_fh, lineterminator="\r\n")
         inv_csv = csv.writer(inv_csv_fh, lineterminator="\r\n")
         rec_csv.writerow(RECORD_COLUMNS)
@@ -230,23 +232,25 @@ def write_outputs(
         store.add_stage_evidence(evidence)
         timeline = time_in_stage(store, summaries)
         _write_time_in_stage_sheet(workbook, bold, timeline)
-        book.close()
+        files.close()
 
-    counts.merged_records = counts.records - counts.use_cases
-    counts.rejects = write_csv(
-        out / "rejects.csv",
-        REJECT_COLUMNS,
-        (
-            (j.source_path, j.sheet, j.row, j.message_id, j.reason_code, j.message)
-            for j in store.iter_rejects()
-        ),
-    )
-    review = _review_rows(store, match) if match is not None else []
-    counts.pairs_for_review = len(review)
-    if match is not None:
-        _explain_merges(counts, match)
-    _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
-    write_overview(store, out, run_id, rules, timeline)
+        # While the other process finishes inventory.xlsx, this one writes the rest.
+        counts.merged_records = counts.records - counts.use_cases
+        counts.rejects = write_csv(
+            out / "rejects.csv",
+            REJECT_COLUMNS,
+            (
+                (j.source_path, j.sheet, j.row, j.message_id, j.reason_code, j.message)
+                for j in store.iter_rejects()
+            ),
+        )
+        review = _review_rows(store, match) if match is not None else []
+        counts.pairs_for_review = len(review)
+        if match is not None:
+            _explain_merges(counts, match)
+        _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
+        write_overview(store, out, run_id, rules, timeline)
+        book.close()
     return counts
 
 

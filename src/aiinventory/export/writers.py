@@ -6,6 +6,8 @@ import csv
 import json
 import multiprocessing
 import pickle
+import queue
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -250,6 +252,12 @@ class ForkedWorkbook:
         self._proc = ctx.Process(target=_serve, args=(child, str(path), options), daemon=True)
         self._proc.start()
         child.close()
+        # A thread hands the batches over, so that this process never waits for the other
+        # while it has work of its own.
+        self._queue: queue.SimpleQueue[list[_Call] | None] = queue.SimpleQueue()
+        self._send_error: OSError | None = None
+        self._sender = threading.Thread(target=self._send_all, daemon=True)
+        self._sender.start()
 
     def workbook(self) -> Any:
         return _Remote(self, 0)
@@ -267,14 +275,27 @@ class ForkedWorkbook:
                 self._pending = []
         return _Remote(self, number)
 
+    def _send_all(self) -> None:
+        while True:
+            batch = self._queue.get()
+            if self._send_error is None:
+                try:
+                    self._conn.send(batch)
+                except OSError as exc:
+                    self._send_error = exc
+            if batch is None:
+                return
+
+    def _stopped(self) -> OSError:
+        self._proc.join(5)
+        return OSError(
+            f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
+        )
+
     def _send(self, batch: list[_Call] | None) -> None:
-        try:
-            self._conn.send(batch)
-        except OSError as exc:
-            self._proc.join(5)
-            raise OSError(
-                f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
-            ) from exc
+        if self._send_error is not None:
+            raise self._stopped() from self._send_error
+        self._queue.put(batch)
 
     def close(self) -> None:
         """Write the file; raises what went wrong writing it."""
@@ -284,13 +305,13 @@ class ForkedWorkbook:
         self._send(self._pending)
         self._pending = []
         self._send(None)
+        self._sender.join()
+        if self._send_error is not None:
+            raise self._stopped() from self._send_error
         try:
             error = self._conn.recv()
         except EOFError as exc:
-            self._proc.join(5)
-            raise OSError(
-                f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
-            ) from exc
+            raise self._stopped() from exc
         self._conn.close()
         self._proc.join()
         if error is not None:
@@ -301,3 +322,4 @@ class ForkedWorkbook:
         if self._proc is not None and self._proc.is_alive():
             self._proc.kill()
             self._proc.join()
+            self._queue.put(None)

@@ -24,7 +24,7 @@ from ..time_in_stage import STAGE_ORDER, TimeInStage, evidence_row, time_in_stag
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
 from .overview import OVERVIEW_FILE, write_overview
-from .writers import _EPOCH, ForkedWorkbook, XlsxSheet, write_csv, write_xlsx
+from .writers import _EPOCH, WorkbookProcess, XlsxSheet, write_csv, write_xlsx
 
 __all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
 
@@ -176,7 +176,7 @@ def write_outputs(
 
         # inventory.xlsx is written by a second process from the rows sent to it, while this
         # one builds the use cases and writes the other files.
-        book = ForkedWorkbook(
+        book = WorkbookProcess(
             inv_xlsx_path,
             {
                 "constant_memory": True,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
-import multiprocessing
 import pickle
 import queue
+import subprocess
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,7 +25,7 @@ from .cells import csv_cell, display_value
 _EPOCH = datetime(2000, 1, 1)
 
 __all__ = [
-    "ForkedWorkbook",
+    "WorkbookProcess",
     "XlsxSheet",
     "write_csv",
     "write_json_list",
@@ -181,9 +183,12 @@ class _Calls:
                 objects[result] = getattr(objects[target], method)(*args)
 
 
-def _serve(conn: Any, path: str, options: dict[str, Any]) -> None:
-    """The writing process: apply batches of calls until ``None``, then close the workbook and
-    answer None, or the first error (after which calls are only drained)."""
+def serve_calls() -> None:
+    """The writing process's loop, on its stdin and stdout: the workbook's path and options,
+    then batches of calls until ``None``; it closes the workbook and answers None, or the first
+    error met (after which calls are only drained)."""
+    source, answer = sys.stdin.buffer, sys.stdout.buffer
+    path, options = pickle.load(source)
     error: BaseException | None = None
     calls: _Calls | None = None
     try:
@@ -191,7 +196,7 @@ def _serve(conn: Any, path: str, options: dict[str, Any]) -> None:
     except Exception as exc:  # reported to the caller at close
         error = exc
     while True:
-        batch = conn.recv()
+        batch = pickle.load(source)
         if batch is None:
             break
         if error is None and calls is not None:
@@ -205,17 +210,18 @@ def _serve(conn: Any, path: str, options: dict[str, Any]) -> None:
         except Exception as exc:  # reported to the caller
             error = exc
     try:
-        conn.send(error)
+        data = pickle.dumps(error)
     except (pickle.PicklingError, TypeError, AttributeError):
-        conn.send(RuntimeError(f"{type(error).__name__}: {error}"))
-    conn.close()
+        data = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
+    answer.write(data)
+    answer.flush()
 
 
 class _Remote:
     """A proxy for an object of a :class:`ForkedWorkbook`: a method call is recorded and sent;
     its result is another proxy (calls return nothing the caller reads)."""
 
-    def __init__(self, book: ForkedWorkbook, number: int) -> None:
+    def __init__(self, book: WorkbookProcess, number: int) -> None:
         self._book = book
         self._number = number
 
@@ -228,36 +234,35 @@ class _Remote:
         return call
 
 
-class ForkedWorkbook:
-    """An xlsxwriter workbook written by a forked process, so that building the rows here and
-    writing the xlsx run on two processors at once.
+class WorkbookProcess:
+    """An xlsxwriter workbook written by a second Python process, so that building the rows
+    here and writing the xlsx run on two processors at once. The process is a fresh interpreter
+    (not a fork of this one, whose memory it would hold on to as this one changes it).
 
     ``workbook()`` is a proxy of the xlsxwriter Workbook: calls on it (and on the worksheets and
     formats it returns) are sent in batches, in order, to the process; their results cannot be
     read. ``write_cells`` on a worksheet proxy writes a whole row (see :func:`write_cells`).
     :meth:`close` waits for the file and raises the error the writing met, if any; :meth:`abort`
-    stops the process. Where fork is unavailable the calls run here, as they are made.
+    stops the process.
     """
 
     def __init__(self, path: Path, options: dict[str, Any]) -> None:
         self._pending: list[_Call] = []
         self._next = 1
-        self._local: _Calls | None = None
-        self._proc: Any = None
-        if "fork" not in multiprocessing.get_all_start_methods():
-            self._local = _Calls(str(path), options)
-            return
-        ctx = multiprocessing.get_context("fork")
-        self._conn, child = ctx.Pipe()
-        self._proc = ctx.Process(target=_serve, args=(child, str(path), options), daemon=True)
-        self._proc.start()
-        child.close()
+        self._proc = subprocess.Popen(
+            [sys.executable, "-c", "from aiinventory.export.writers import serve_calls as s; s()"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._stdin, self._stdout = self._proc.stdin, self._proc.stdout
         # A thread hands the batches over, so that this process never waits for the other
         # while it has work of its own.
-        self._queue: queue.SimpleQueue[list[_Call] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._send_error: OSError | None = None
         self._sender = threading.Thread(target=self._send_all, daemon=True)
         self._sender.start()
+        self._queue.put((str(path), options))
 
     def workbook(self) -> Any:
         return _Remote(self, 0)
@@ -266,31 +271,31 @@ class ForkedWorkbook:
         number = self._next
         self._next += 1
         args = tuple(_Ref(a._number) if isinstance(a, _Remote) else a for a in args)
-        if self._local is not None:
-            self._local.apply([(number, target, method, args)])
-        else:
-            self._pending.append((number, target, method, args))
-            if len(self._pending) >= _BATCH:
-                self._send(self._pending)
-                self._pending = []
+        self._pending.append((number, target, method, args))
+        if len(self._pending) >= _BATCH:
+            self._send(self._pending)
+            self._pending = []
         return _Remote(self, number)
 
     def _send_all(self) -> None:
         while True:
-            batch = self._queue.get()
+            item = self._queue.get()
             if self._send_error is None:
                 try:
-                    self._conn.send(batch)
-                except OSError as exc:
-                    self._send_error = exc
-            if batch is None:
+                    pickle.dump(item, self._stdin, pickle.HIGHEST_PROTOCOL)
+                    if item is None:
+                        self._stdin.flush()
+                except (OSError, ValueError) as exc:
+                    self._send_error = OSError(str(exc))
+            if item is None:
                 return
 
     def _stopped(self) -> OSError:
-        self._proc.join(5)
-        return OSError(
-            f"the process writing the workbook stopped (exit code {self._proc.exitcode})"
-        )
+        try:
+            code = self._proc.wait(5)
+        except subprocess.TimeoutExpired:
+            code = None
+        return OSError(f"the process writing the workbook stopped (exit code {code})")
 
     def _send(self, batch: list[_Call] | None) -> None:
         if self._send_error is not None:
@@ -299,9 +304,6 @@ class ForkedWorkbook:
 
     def close(self) -> None:
         """Write the file; raises what went wrong writing it."""
-        if self._local is not None:
-            self._local.objects[0].close()
-            return
         self._send(self._pending)
         self._pending = []
         self._send(None)
@@ -309,17 +311,23 @@ class ForkedWorkbook:
         if self._send_error is not None:
             raise self._stopped() from self._send_error
         try:
-            error = self._conn.recv()
+            error = pickle.load(self._stdout)
         except EOFError as exc:
             raise self._stopped() from exc
-        self._conn.close()
-        self._proc.join()
+        finally:
+            self._stdin.close()
+            self._stdout.close()
+        self._proc.wait()
         if error is not None:
             raise error
 
     def abort(self) -> None:
         """Stop the writing process if it still runs (after an error here)."""
-        if self._proc is not None and self._proc.is_alive():
+        if self._proc.poll() is None:
             self._proc.kill()
-            self._proc.join()
-            self._queue.put(None)
+            self._proc.wait()
+        self._queue.put(None)
+        self._sender.join(5)
+        for stream in (self._stdin, self._stdout):
+            with contextlib.suppress(OSError, ValueError):
+                stream.close()

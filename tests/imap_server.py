@@ -17,6 +17,7 @@ import grp
 import itertools
 import os
 import pwd
+import re
 import shutil
 import socket
 import ssl
@@ -88,6 +89,24 @@ class Dovecot:
     def maildir(self, user: str) -> Path:
         """The user's INBOX maildir, as Dovecot stores it."""
         return self.root / "home" / user / "Maildir"
+
+    def message_file(self, user: str, uid: int) -> Path:
+        """The maildir file holding the message with this UID (from Dovecot's uidlist).
+
+        File names do not sort in UID order, so a test that needs a particular UID looks it up.
+        """
+        folder = self.maildir(user)
+        lines = (folder / "dovecot-uidlist").read_text(encoding="utf-8").splitlines()
+        for line in lines[1:]:
+            number, _, rest = line.partition(" ")
+            if number == str(uid):
+                # "<uid> [extension fields] :<file name without its :2, flags>"
+                base = re.split(r"(?:^| ):", rest, maxsplit=1)[-1].split(":2,")[0]
+                for sub in ("cur", "new"):
+                    for path in (folder / sub).iterdir():
+                        if path.name.split(":2,")[0] == base:
+                            return path
+        raise LookupError(f"no message with UID {uid} in {folder}")
 
     def own(self, path: Path) -> None:
         """Hand files written by the test to the user Dovecot stores mail as."""

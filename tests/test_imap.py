@@ -510,9 +510,9 @@ def test_a_message_dovecot_cannot_read_is_a_reject_and_the_others_are_fetched(
     import csv
 
     dovecot.append(mailbox, [intake(i) for i in range(4)])
-    stored = sorted(p for sub in ("cur", "new") for p in (dovecot.maildir(mailbox) / sub).iterdir())
+    target = dovecot.message_file(mailbox, 2)
     # The server can list the message but not open it: its FETCH fails.
-    stored[1].chmod(0)
+    target.chmod(0)
     url = dovecot.url(mailbox)
     label = parse_mailbox_url(url).label
     out = tmp_path / "out"
@@ -540,8 +540,8 @@ def test_a_message_dovecot_cannot_read_is_a_reject_and_the_others_are_fetched(
     assert unreadable() == refused
 
     # Readable again: it is fetched, becomes a record, and its reject is gone.
-    dovecot.own(stored[1])
-    stored[1].chmod(0o600)
+    dovecot.own(target)
+    target.chmod(0o600)
     third = run(url, out)
     assert third.run["counts"]["messages_fetched"] == 1
     assert third.run["counts"]["messages_unreadable"] == 0

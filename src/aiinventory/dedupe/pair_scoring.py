@@ -643,19 +643,31 @@ class Scorer:
             for p in prepared
         ]
 
+    def _vendor_similarity(self, a: PreparedRecord, b: PreparedRecord) -> float:
+        """How alike two vendors are (0–1): shared name tokens or the spelling, the higher."""
+        assert a.vendor and b.vendor
+        if a.vendor_tokens and b.vendor_tokens:
+            overlap = len(a.vendor_tokens & b.vendor_tokens) / min(
+                len(a.vendor_tokens), len(b.vendor_tokens)
+            )
+        else:
+            overlap = 0.0
+        return max(overlap, self._similar(a.vendor, b.vendor, fuzz.ratio))
+
+    def _departments_same(self, a: PreparedRecord, b: PreparedRecord) -> bool:
+        """Whether two departments are the same (equal, or nearly the same words)."""
+        assert a.department and b.department
+        return (
+            a.department == b.department
+            or self._similar(a.department, b.department, fuzz.token_set_ratio) >= 0.9
+        )
+
     def _pair_points(self, field_name: str, a: PreparedRecord, b: PreparedRecord) -> float:
         """The points of a vendor, owner-name or department comparison (weighted)."""
         pts = self.profile.points
         weight = self.weights.get(field_name, 1.0) if self.weights else 1.0
         if field_name == "vendor":
-            assert a.vendor and b.vendor
-            if a.vendor_tokens and b.vendor_tokens:
-                overlap = len(a.vendor_tokens & b.vendor_tokens) / min(
-                    len(a.vendor_tokens), len(b.vendor_tokens)
-                )
-            else:
-                overlap = 0.0
-            sim = max(overlap, self._similar(a.vendor, b.vendor, fuzz.ratio))
+            sim = self._vendor_similarity(a, b)
             if sim >= 0.85:
                 return pts.get("vendor_same", 0.0) * weight
             return pts.get("vendor_differ", 0.0) * weight if sim < 0.5 else 0.0
@@ -664,11 +676,7 @@ class Scorer:
             sim = self._similar(a.owner_name, b.owner_name, fuzz.token_set_ratio)
             key = "owner_name_same" if sim >= 0.9 else "owner_differ"
             return pts.get(key, 0.0) * weight
-        assert a.department and b.department
-        same = (
-            a.department == b.department
-            or self._similar(a.department, b.department, fuzz.token_set_ratio) >= 0.9
-        )
+        same = self._departments_same(a, b)
         return pts.get("department_same" if same else "department_differ", 0.0) * weight
 
     def score_pairs(self, pairs: Sequence[tuple[int, int]], floor: float) -> list[float]:
@@ -1004,13 +1012,7 @@ class Scorer:
         ra, rb = a.record, b.record
         # Vendor: same supplier is weak evidence (one supplier serves many use cases).
         if a.vendor and b.vendor:
-            if a.vendor_tokens and b.vendor_tokens:
-                overlap = len(a.vendor_tokens & b.vendor_tokens) / min(
-                    len(a.vendor_tokens), len(b.vendor_tokens)
-                )
-            else:
-                overlap = 0.0
-            sim = max(overlap, self._similar(a.vendor, b.vendor, fuzz.ratio))
+            sim = self._vendor_similarity(a, b)
             scores["vendor"] = sim * 100
             if sim >= 0.85:
                 add(
@@ -1056,10 +1058,7 @@ class Scorer:
             )
         # Department and organisation
         if a.department and b.department:
-            same = (
-                a.department == b.department
-                or self._similar(a.department, b.department, fuzz.token_set_ratio) >= 0.9
-            )
+            same = self._departments_same(a, b)
             scores["department"] = 100.0 if same else 0.0
             if same:
                 add(

@@ -17,29 +17,9 @@ from aiinventory.schema import Reject, SourceRecord
 from aiinventory.spreadsheets.extract import FileReport
 from aiinventory.warnings_log import WarningLog
 
+from .mail_messages import plain_message
+
 SAMPLE_MAIL = Path(__file__).resolve().parents[1] / "sample_data" / "mail"
-
-
-def _mail(
-    mid: str,
-    subject: str,
-    body: str,
-    date: str,
-    *,
-    sender: str = "Priya Shah <priya.shah@example.com>",
-    refs: str = "",
-) -> bytes:
-    head = [
-        f"From: {sender}",
-        "To: AI Board <board@example.com>",
-        f"Subject: {subject}",
-        f"Date: {date}",
-        f"Message-ID: <{mid}>",
-        "Content-Type: text/plain; charset=utf-8",
-    ]
-    if refs:
-        head += [f"In-Reply-To: {refs.split()[-1]}", f"References: {refs}"]
-    return ("\n".join(head) + "\n\n" + body).encode()
 
 
 def _mbox(path: Path, messages: list[bytes]) -> Path:
@@ -69,14 +49,14 @@ def _extract(path: Path) -> tuple[list[SourceRecord], list[Reject], MailCounts]:
     return records, rejects, counts
 
 
-INTAKE = _mail(
+INTAKE = plain_message(
     "intake@x",
     "New AI use case: Invoice OCR",
     "Hi board,\n\nUse case: Invoice OCR\nDepartment: Finance\nOwner - Dana Lee\nStatus: Proposed\n"
     "Vendor: ABBYY\n\nThanks,\nPriya\n",
     "Mon, 03 Mar 2025 09:00:00 +0000",
 )
-PILOT = _mail(
+PILOT = plain_message(
     "pilot@x",
     "Re: New AI use case: Invoice OCR",
     "Looks good, moving this to pilot next week.\n\n> Use case: Invoice OCR\n> Status: Proposed\n",
@@ -84,14 +64,14 @@ PILOT = _mail(
     sender="Marcus <m@example.com>",
     refs="<intake@x>",
 )
-LIVE = _mail(
+LIVE = plain_message(
     "live@x",
     "RE: New AI use case: Invoice OCR",
     "Status: Deployed\n\nPlease make Sam Okoro the owner from now on.\n",
     "Mon, 02 Jun 2025 09:00:00 +0000",
     refs="<intake@x> <pilot@x>",
 )
-LUNCH = _mail("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 11:00:00 +0000")
+LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 11:00:00 +0000")
 
 
 def test_intake_and_updates_become_dated_records_of_one_use_case(tmp_path: Path) -> None:
@@ -147,7 +127,7 @@ def test_html_table_with_several_use_cases_gives_one_record_each(tmp_path: Path)
         "<tr><td>Fraud scoring</td><td>Ana Lima</td><td>Live</td></tr></table>"
     )
     raw = (
-        _mail("t@x", "Two requests", "", "Mon, 03 Mar 2025 09:00:00 +0000").replace(
+        plain_message("t@x", "Two requests", "", "Mon, 03 Mar 2025 09:00:00 +0000").replace(
             b"text/plain", b"text/html"
         )
         + html.encode()
@@ -196,7 +176,7 @@ def test_spreadsheet_attachment_rows_are_records_and_its_name_never_a_path(tmp_p
 
 
 def test_forwarded_intake_is_read_from_the_forward(tmp_path: Path) -> None:
-    raw = _mail(
+    raw = plain_message(
         "fw@x",
         "FW: Claims triage - intake",
         "Please pick this up.\n\n---------- Forwarded message ---------\n"

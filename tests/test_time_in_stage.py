@@ -15,39 +15,26 @@ from aiinventory.store import Store
 from aiinventory.time_in_stage import compute_time_in_stage, time_in_stage
 
 from .conftest import write_workbook
+from .mail_messages import plain_message
 
 HEADER = ["Use case", "Department", "Stage", "Date initiated", "Date deployed", "Last updated"]
 
 
-def _mail(mid: str, subject: str, body: str, date: str, refs: str = "") -> bytes:
-    head = [
-        "From: Priya Shah <priya.shah@example.com>",
-        "To: AI Board <board@example.com>",
-        f"Subject: {subject}",
-        f"Date: {date}",
-        f"Message-ID: <{mid}>",
-        "Content-Type: text/plain; charset=utf-8",
-    ]
-    if refs:
-        head += [f"In-Reply-To: {refs.split()[-1]}", f"References: {refs}"]
-    return ("\n".join(head) + "\n\n" + body).encode()
-
-
-INTAKE = _mail(
+INTAKE = plain_message(
     "intake@x",
     "New AI use case: Invoice OCR",
     "Hi board,\n\nUse case: Invoice OCR\nDepartment: Finance\nOwner - Dana Lee\n"
     "Status: Proposed\n\nThanks,\nPriya\n",
     "Mon, 03 Mar 2025 09:00:00 +0000",
 )
-PILOT = _mail(
+PILOT = plain_message(
     "pilot@x",
     "Re: New AI use case: Invoice OCR",
     "Looks good, moving this to pilot next week.\n\n> Use case: Invoice OCR\n> Status: Proposed\n",
     "Mon, 10 Mar 2025 09:00:00 +0000",
     refs="<intake@x>",
 )
-LIVE = _mail(
+LIVE = plain_message(
     "live@x",
     "RE: New AI use case: Invoice OCR",
     "Status: Deployed\n\nPlease make Sam Okoro the owner from now on.\n",

@@ -765,13 +765,14 @@ class Scorer:
                 points *= min(1.0, min(a.name_total, b.name_total) / specificity)
             elif points < 0 and cosine > 0.6:
                 points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
-            title_of = None
-            if sim < 0.6 and inside_curve:
-                title_of = self._title_link(a, b)
-                if points < 0 and (
-                    title_of is not None or a.title_from_description or b.title_from_description
-                ):
-                    points = 0.0
+            title_of = self._title_link(a, b) if inside_curve else None
+            if (
+                sim < 0.6
+                and inside_curve
+                and points < 0
+                and (title_of is not None or a.title_from_description or b.title_from_description)
+            ):
+                points = 0.0
             name = points * w_name
             inside_points = 0.0
             if sim < 0.6 and inside_curve:
@@ -779,6 +780,8 @@ class Scorer:
                     inside_points = self._title_points(title_of) * w_inside
                 elif (inside := self._name_in_description(a, b)[0]) >= 0.7:
                     inside_points = _interpolate(inside_curve, inside) * w_inside
+            elif title_of is not None and (extra := self._title_points(title_of) - points) > 0:
+                inside_points = extra * w_inside
             if (
                 a.numbers
                 and b.numbers
@@ -903,17 +906,18 @@ class Scorer:
             # titles' disagreement says less.
             points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
         name_why = self._name_reason(a, b, sim, shared, fuzzy, only_a, only_b) if explain else None
-        title_of = None
-        if sim < 0.6 and profile.name_in_description:
+        title_of = self._title_link(a, b) if profile.name_in_description else None
+        if (
+            sim < 0.6
+            and profile.name_in_description
+            and points < 0
+            and (title_of is not None or a.title_from_description or b.title_from_description)
+        ):
             # A title written from the first words of a description ("LSTM model that uses")
             # is no title to disagree with.
-            title_of = self._title_link(a, b)
-            if points < 0 and (
-                title_of is not None or a.title_from_description or b.title_from_description
-            ):
-                points = 0.0
-                if name_why:
-                    name_why += "; a title written from a description's first words says little"
+            points = 0.0
+            if name_why:
+                name_why += "; a title written from a description's first words says little"
         add("name", points, name_why)
         # A title made of another record's description words ("Data platform to expedite
         # access" from a description that starts so) is another route to the same use case.
@@ -939,6 +943,17 @@ class Scorer:
                         if explain
                         else None,
                     )
+        elif title_of is not None and (extra := self._title_points(title_of) - points) > 0:
+            # Names that partly agree, one of them how the other's description starts: the
+            # pair has the evidence of the stronger of the two.
+            scores["name_in_description"] = 100.0
+            add(
+                "name_in_description",
+                extra,
+                f"{title_of.record.name!r} is how the other's description starts"
+                if explain
+                else None,
+            )
         if a.numbers and b.numbers and a.numbers != b.numbers:
             differ_a = sorted(a.numbers - b.numbers)
             differ_b = sorted(b.numbers - a.numbers)

@@ -87,3 +87,80 @@ def test_a_sibling_title_is_not_how_the_description_starts() -> None:
         assert score < MatchSettings().review_threshold, (other, score, parts)
     result = match_records(records, vocabulary=VOCAB)
     assert ["noaa-2"] in result.clusters
+
+
+PLUMES = MatchRecord(
+    record_id="noaa-7",
+    name="Wildfire smoke plume detection from GOES imagery",
+    description=(
+        "Segments smoke plumes in GOES-16 images every ten minutes and sends their outlines "
+        "to the air quality forecasters."
+    ),
+    department="NESDIS",
+    organization="Department of Commerce",
+    source_path="nesdis.xlsx",
+)
+PLUMES_SHORT = MatchRecord(
+    record_id="proc-2",
+    name="Smoke plume detection (GOES)",
+    department="Procurement",
+    organization="Department of Commerce",
+    source_path="procurement.xlsx",
+)
+
+
+def test_a_shortened_title_that_keeps_three_specific_words_joins_the_long_one() -> None:
+    """Every word of "Smoke plume detection (GOES)" is in the long title, and smoke, plume and
+    GOES are specific: without a description to go on, that is still the same use case."""
+    records = [PLUMES, PLUMES_SHORT, *FILLER]
+    score, parts = _score(records, "noaa-7", "proc-2")
+    assert score >= MatchSettings().merge_threshold, parts
+    result = match_records(records, vocabulary=VOCAB)
+    assert ["noaa-7", "proc-2"] in result.clusters
+    pair = next(p for p in result.pairs if (p.a, p.b) == ("noaa-7", "proc-2"))
+    assert any("every word of the shorter name is in the longer" in r for r in pair.reasons)
+
+
+def test_a_subset_title_of_two_specific_words_is_not_enough() -> None:
+    """ "Invoice capture" is in "Invoice capture for grant claims from schools", but two words
+    are what many use cases share: the records are not merged."""
+    short = MatchRecord(
+        record_id="fin-1",
+        name="Invoice capture",
+        department="Finance",
+        organization="Council",
+        source_path="finance.xlsx",
+    )
+    long_ = MatchRecord(
+        record_id="edu-4",
+        name="Invoice capture for grant claims from schools",
+        description="Reads the invoices schools attach to grant claims and checks the totals.",
+        department="Education",
+        organization="Council",
+        source_path="education.xlsx",
+    )
+    records = [short, long_, *FILLER]
+    score, _ = _score(records, "fin-1", "edu-4")
+    assert score < MatchSettings().merge_threshold
+    assert ["fin-1"] in match_records(records, vocabulary=VOCAB).clusters
+
+
+def test_a_contained_title_with_a_description_that_disagrees_stays_apart() -> None:
+    """The same product for another purpose: "Smoke plume detection GOES" inside a longer
+    title, but the descriptions plainly differ (training material, not forecasting)."""
+    other = MatchRecord(
+        record_id="edu-9",
+        name="Smoke plume detection GOES",
+        description=(
+            "A classroom module where students label historical wildfire photographs and "
+            "compare their answers with a teacher's key."
+        ),
+        department="Education outreach",
+        organization="Department of Commerce",
+        source_path="outreach.xlsx",
+    )
+    records = [PLUMES, other, *FILLER]
+    score, parts = _score(records, "noaa-7", "edu-9")
+    assert parts["description"] < 0
+    assert score < MatchSettings().merge_threshold, parts
+    assert ["edu-9"] in match_records(records, vocabulary=VOCAB).clusters

@@ -149,6 +149,11 @@ class ComparisonProfile:
             Jaro–Winkler rates a changed last letter low and a longer name ("Beck"/"Becker")
             high (0: Jaro–Winkler alone).
         one_edit_min_length: see ``one_edit_similarity``.
+        contained_words: a name wholly found in the other (every word, typos allowed) with at
+            least this many specific words (neither generic nor a number) agrees with it at
+            least ``contained_similarity``: a shortened title that still says that much is no
+            coincidence, however many words the longer one adds (0: off).
+        contained_similarity: see ``contained_words``.
     """
 
     name: str
@@ -172,6 +177,8 @@ class ComparisonProfile:
     prior_size_slope: float = 0.0
     one_edit_similarity: float = 0.0
     one_edit_min_length: int = 4
+    contained_words: int = 0
+    contained_similarity: float = 0.0
 
     def token_scorer(self) -> Callable[[str, str], float]:
         """The word-similarity function of this profile."""
@@ -202,6 +209,8 @@ USE_CASE_PROFILE = ComparisonProfile(
     ),
     name_specificity=9.0,
     name_in_description=((0.7, 1.0), (1.0, 3.0)),
+    contained_words=3,
+    contained_similarity=0.9,
     points={
         "numbers_differ": -2.5,
         "vendor_same": 0.8,
@@ -359,6 +368,7 @@ class Scorer:
         if reference and records > reference:
             self.prior -= self.profile.prior_size_slope * math.log(records / reference)
         self.labels = processor.labels
+        self._generic = processor.vocabulary.generic_words
         self.weights = dict(settings.field_weights)
         self._token_sim = self.profile.token_scorer()
         self._token_cache: dict[tuple[str, str], float] = {}
@@ -480,6 +490,23 @@ class Scorer:
                 rest_b = [t for t in rest_b if t not in used_b]
         similarity = matched / total if total > 0 else 0.0
         return min(similarity, 1.0), shared, fuzzy, rest_a, rest_b
+
+    def _contained(
+        self, a: PreparedRecord, b: PreparedRecord, only_a: list[str], only_b: list[str]
+    ) -> bool:
+        """Whether every word of one name is in the other (after typos and spelled-out
+        acronyms) and at least ``contained_words`` of them are specific: neither generic
+        ("model", "AI"), nor a number, nor either record's unit prefix."""
+        if only_a and only_b:
+            return False
+        short = b if only_a else a
+        skip = (a.unit_prefix, b.unit_prefix)
+        generic = self._generic
+        specific = 0
+        for token in short.name_tokens:
+            if token not in generic and token not in skip and not any(c.isdigit() for c in token):
+                specific += 1
+        return specific >= self.profile.contained_words
 
     def _spelled_out(
         self,
@@ -718,6 +745,7 @@ class Scorer:
         full_tokens = profile.description_full_tokens
         person = profile.name_mode == "first_last"
         use_case = profile.name == "use_case"
+        contained, contained_sim = profile.contained_words, profile.contained_similarity
         date_sim = (
             _date_similarity_components
             if profile.date_mode == "components"
@@ -759,7 +787,9 @@ class Scorer:
                 if va and vb
                 else -1.0
             )
-            sim = name_similarity(a, b)[0]
+            sim, _, _, only_a, only_b = name_similarity(a, b)
+            if contained and sim < contained_sim and self._contained(a, b, only_a, only_b):
+                sim = contained_sim
             points = _interpolate(name_curve, sim)
             if points > 0 and specificity > 0:
                 points *= min(1.0, min(a.name_total, b.name_total) / specificity)
@@ -897,6 +927,13 @@ class Scorer:
             sim, shared, fuzzy, only_a, only_b = self.person_name_similarity(a, b)
         else:
             sim, shared, fuzzy, only_a, only_b = self.name_similarity(a, b)
+        contained = (
+            profile.contained_words > 0
+            and sim < profile.contained_similarity
+            and self._contained(a, b, only_a, only_b)
+        )
+        if contained:
+            sim = profile.contained_similarity
         scores["name"] = sim * 100
         points = _interpolate(profile.name_curve, sim)
         if points > 0 and profile.name_specificity > 0:
@@ -906,6 +943,8 @@ class Scorer:
             # titles' disagreement says less.
             points *= 1.0 - 0.8 * min(1.0, (cosine - 0.6) / 0.4)
         name_why = self._name_reason(a, b, sim, shared, fuzzy, only_a, only_b) if explain else None
+        if contained and name_why:
+            name_why += "; every word of the shorter name is in the longer, and they are specific"
         title_of = self._title_link(a, b) if profile.name_in_description else None
         if (
             sim < 0.6

@@ -97,3 +97,50 @@ def test_parallel_scoring_gives_the_same_result(monkeypatch: pytest.MonkeyPatch)
     assert parallel.clusters == serial.clusters
     assert parallel.pairs == serial.pairs
     assert parallel.links == serial.links
+
+
+def test_known_scores_decide_before_unknown_pairs_are_scored() -> None:
+    # Clusters {0, 1} and {2, 3}; 1–2 is offered. 0–3 is known to be below the floor, so the
+    # check fails without scoring the pairs nobody has scored yet.
+    table = {(0, 1): 95.0, (2, 3): 95.0, (1, 2): 90.0, (0, 3): 1.0, (0, 2): 70.0, (1, 3): 70.0}
+    known = {(0, 1): 95.0, (2, 3): 95.0, (1, 2): 90.0, (0, 3): 1.0}
+    asked: list[tuple[int, int]] = []
+
+    def score(i: int, j: int) -> float:
+        asked.append((min(i, j), max(i, j)))
+        return table[(min(i, j), max(i, j))]
+
+    builder = ClusterBuilder(4, score, known=lambda i, j: known.get((min(i, j), max(i, j))))
+    assert builder.offer(0, 1, 50.0, 10.0)
+    assert builder.offer(2, 3, 50.0, 10.0)
+    assert not builder.offer(1, 2, 50.0, 10.0)
+    assert asked == []
+    # The same two clusters offered again fail without looking at any pair.
+    builder.known = None
+    assert not builder.offer(0, 3, 50.0, 10.0)
+    assert asked == []
+    assert builder.clusters() == [[0, 1], [2, 3]]
+
+
+def _average_check(known_03: float) -> tuple[bool, int]:
+    """Offer 2–3 with {0, 1, 2} joined; return whether it joined and how many unknown pairs
+    were scored."""
+    table = {(0, 3): known_03, (1, 3): 95.0, (2, 3): 95.0}
+    known = {(0, 1): 99.0, (0, 2): 99.0, (1, 2): 99.0, (0, 3): known_03}
+    asked: set[tuple[int, int]] = set()
+
+    def score(i: int, j: int) -> float:
+        asked.add((min(i, j), max(i, j)))
+        return table.get((min(i, j), max(i, j)), 99.0)
+
+    builder = ClusterBuilder(4, score, known=lambda i, j: known.get((min(i, j), max(i, j))))
+    assert builder.force(0, 1, "merge") and builder.force(1, 2, "merge")
+    joined = builder.offer(2, 3, 80.0, 10.0)
+    return joined, len(asked - set(known))
+
+
+def test_a_low_average_fails_once_perfect_scores_could_not_lift_it() -> None:
+    # {0, 1, 2} against {3}: the average must reach 80. 0–3 known at 20 leaves the two unknown
+    # pairs needing 110 each: nothing is scored. At 70 they could; both are scored and join.
+    assert _average_check(20.0) == (False, 0)
+    assert _average_check(70.0) == (True, 2)

@@ -4,7 +4,9 @@ Plain connected components over merge-band pairs chain: A–B and B–C both sco
 end up together even when A and C are plainly different use cases. Here clusters grow by
 average linkage instead: two clusters join only when *every* pair across them scores at least
 the review threshold and their pairs average at least the merge threshold. Pairs blocking never
-proposed are scored when the check needs them.
+proposed are scored when the check needs them, and only while the outcome is still open: scores
+already known are looked at first, and the check stops at the first pair below the floor or
+as soon as even perfect scores for the pairs left could not lift the average enough.
 
 Forced links (analysts' ``merge`` decisions, mail of one thread with the same name) join first;
 ``keep_separate`` decisions are hard constraints that no join, forced or scored, may break.
@@ -33,13 +35,15 @@ class ClusterBuilder:
 
     Attributes:
         n: number of records.
-        score: the score of any pair of indices (cached by the caller).
+        score: the score (0–100) of any pair of indices (cached by the caller).
         cannot_link: index pairs that must never share a cluster.
+        known: the score of a pair if it is already known without scoring, else None.
     """
 
     n: int
     score: Callable[[int, int], float]
     cannot_link: Iterable[tuple[int, int]] = ()
+    known: Callable[[int, int], float | None] | None = None
     joins: list[Join] = field(default_factory=list)
     conflicts: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -47,6 +51,10 @@ class ClusterBuilder:
         self._cluster = list(range(self.n))  # index -> cluster id (the smallest member)
         self._members: dict[int, list[int]] = {i: [i] for i in range(self.n)}
         self._apart: dict[int, set[int]] = {}
+        # Checks that failed, by the two clusters (id, size) and the thresholds: clusters only
+        # grow, so the same two clusters of the same sizes hold the same members and fail the
+        # same way again.
+        self._failed: set[tuple[int, int, int, int, float, float]] = set()
         for a, b in self.cannot_link:
             if a != b:
                 self._apart.setdefault(a, set()).add(b)
@@ -95,18 +103,63 @@ class ClusterBuilder:
             return False
         left, right = self._members[ca], self._members[cb]
         if len(left) > 1 or len(right) > 1:
-            total = 0.0
-            for i in left:
-                for j in right:
-                    s = self.score(i, j)
-                    if s < floor:
-                        return False
-                    total += s
-            if total / (len(left) * len(right)) < mean_threshold:
+            low, high = (ca, cb) if ca < cb else (cb, ca)
+            state = (
+                low,
+                len(self._members[low]),
+                high,
+                len(self._members[high]),
+                mean_threshold,
+                floor,
+            )
+            if state in self._failed or not self._linkage_holds(left, right, mean_threshold, floor):
+                self._failed.add(state)
                 return False
         self._union(ca, cb)
         self.joins.append(Join(min(a, b), max(a, b), "scored"))
         return True
+
+    def _linkage_holds(
+        self, left: list[int], right: list[int], mean_threshold: float, floor: float
+    ) -> bool:
+        """Whether no pair across scores below ``floor`` and the pairs average at least
+        ``mean_threshold``.
+
+        The answer is that of scoring every pair and averaging them in order; pairs whose
+        scores are not known yet are scored only while the answer is open.
+        """
+        cells = len(left) * len(right)
+        known = self.known
+        total = 0.0
+        unknown: list[tuple[int, int]] = []
+        for i in left:
+            for j in right:
+                s = known(i, j) if known is not None else None
+                if s is None:
+                    unknown.append((i, j))
+                    continue
+                if s < floor:
+                    return False
+                total += s
+        # Scores are at most 100; the margin keeps rounding of the sums from deciding.
+        need = mean_threshold * cells - 1e-6 * cells
+        left_over = len(unknown)
+        if total + 100.0 * left_over < need:
+            return False
+        for i, j in unknown:
+            s = self.score(i, j)
+            if s < floor:
+                return False
+            total += s
+            left_over -= 1
+            if total + 100.0 * left_over < need:
+                return False
+        # Every pair is known now: the average as the pairs add up in order.
+        total = 0.0
+        for i in left:
+            for j in right:
+                total += self.score(i, j)
+        return total / cells >= mean_threshold
 
     def clusters(self) -> list[list[int]]:
         """The clusters as sorted member lists, sorted by their first member."""

@@ -173,10 +173,14 @@ def match_records(
         code = k * m + j
         found = cache.get(code)
         if found is None:
-            found = scorer.score(prepared[k], prepared[j], floor=floor).score
+            # The fast path: the very number ``scorer.score(…, floor=floor).score`` gives.
+            found = scorer.score_pairs(((k, j),), floor)[0]
             cache[code] = found
             scored_again += 1
         return found
+
+    def score_known(k: int, j: int) -> float | None:
+        return cache.get(k * m + j if k < j else j * m + k)
 
     # 3–4. Block and score.
     profile = PROFILES[settings.profile]
@@ -203,6 +207,7 @@ def match_records(
         m,
         evidence,
         cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
+        known=score_known,
     )
     # Mail of one thread about one use case is one use case before anything else is weighed.
     for k, j, forced_kind in sorted(_thread_links(prepared)):

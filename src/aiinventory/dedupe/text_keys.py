@@ -271,9 +271,11 @@ def title_starts(name_words: tuple[str, ...], head: tuple[str, ...]) -> bool:
     if n < 3:
         return False
     for start in (0, 1):
-        words = head[start : start + n]
-        if len(words) < n:
+        if len(head) < start + n:
             break
+        if name_words[0] != head[start] and name_words[1] != head[start + 1]:
+            continue  # two words differ already: most names and descriptions stop here
+        words = head[start : start + n]
         if words == name_words:
             return True
         differ = [(x, y) for x, y in zip(name_words, words, strict=True) if x != y]

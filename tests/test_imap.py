@@ -441,26 +441,43 @@ def test_connector_sync_directly_and_missing_folder(
     assert progress == [(1, 1, "INBOX")]
 
 
+@pytest.mark.parametrize("batch_size", [500, 2])
 def test_fetch_batches_are_cut_by_bytes_and_a_message_over_the_cap_is_not_downloaded(
-    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    dovecot: Dovecot,
+    mailbox: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    batch_size: int,
 ) -> None:
     from imapclient import IMAPClient
+
+    from aiinventory.connectors import imap
 
     big = make_message(90, "New AI use case request: Archive scan", "scan " * 60_000)
     dovecot.append(mailbox, [intake(0), intake(1), big, intake(2)])
     fetched: list[list[int]] = []
-    fetch = IMAPClient.fetch
+    sized: list[int] = []
+    fetch_bodies, fetch = imap._fetch_bodies, IMAPClient.fetch
+
+    def spy_bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes | None]:
+        fetched.append(list(uids))
+        return fetch_bodies(client, uids)
 
     def spy(self: IMAPClient, messages: list[int], data: list[str], *a: Any) -> Any:
-        if data == ["BODY.PEEK[]"]:
-            fetched.append(list(messages))
+        if data == ["RFC822.SIZE"]:
+            sized.extend(messages)
         return fetch(self, messages, data, *a)
 
+    monkeypatch.setattr(imap, "_fetch_bodies", spy_bodies)
     monkeypatch.setattr(IMAPClient, "fetch", spy)
     url = parse_mailbox_url(dovecot.url(mailbox))
-    small = len(intake(0))
+    small = max(len(intake(n)) for n in range(3))
     connector = ImapConnector(
-        url, load_credentials(url), batch_bytes=2 * small + 200, max_message_bytes=100_000
+        url,
+        load_credentials(url),
+        batch_size=batch_size,
+        batch_bytes=2 * small + 200,
+        max_message_bytes=100_000,
     )
     stats = connector.sync(MailMirror(tmp_path / "m"), url.filters)
     # Two small messages fit a batch; the 300 KB one is never asked for.
@@ -469,6 +486,12 @@ def test_fetch_batches_are_cut_by_bytes_and_a_message_over_the_cap_is_not_downlo
     [too_large] = stats.unreadable
     assert (too_large.folder, too_large.reason_code) == ("INBOX", "too_large")
     assert too_large.message_id.startswith("UID 3 (UIDVALIDITY ")
+    # Sizes are listed only for messages over a batch's share of bytes per message: with 500
+    # per batch that share is a few bytes (every size is listed); with 2 it is over the small
+    # messages' size, and only the big one's is listed.
+    assert sized == ([1, 2, 3, 4] if batch_size == 500 else [3])
+    if batch_size == 2:
+        return
 
     # Through an import: a too_large reject naming the URL, folder and UID, again on a rerun.
     maps = tmp_path / "maps"
@@ -483,6 +506,45 @@ def test_fetch_batches_are_cut_by_bytes_and_a_message_over_the_cap_is_not_downlo
         assert reject["source_path"] == url.label
         assert reject["message_id"].startswith("UID 3 (UIDVALIDITY ")
         assert "folder 'INBOX': message UID 3 is 293 KB, over the cap of 98 KB" in reject["message"]
+
+
+def test_fetch_answer_with_unsolicited_flag_changes_keeps_every_body(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Another client flags messages while the sync runs: Dovecot reports the changes inside
+    # the FETCH answer, which then is not of the usual shape and goes through the full parser.
+    from imapclient import response_parser
+
+    from aiinventory.connectors import imap
+
+    sent = [intake(n) for n in range(6)]
+    dovecot.append(mailbox, sent)
+    other = dovecot.client(mailbox)
+    other.select_folder("INBOX")
+    fetch_bodies = imap._fetch_bodies
+    parsed: list[int] = []
+    parse = response_parser.parse_fetch_response
+
+    def flag_then_fetch(client: Any, uids: list[int]) -> dict[int, bytes | None]:
+        other.add_flags([2, 5], [b"\\Flagged"])
+        return fetch_bodies(client, uids)
+
+    def counting_parse(*args: Any) -> Any:
+        parsed.append(1)
+        return parse(*args)
+
+    monkeypatch.setattr(imap, "_fetch_bodies", flag_then_fetch)
+    monkeypatch.setattr(imap, "parse_fetch_response", counting_parse)
+    url = parse_mailbox_url(dovecot.url(mailbox))
+    mirror = MailMirror(tmp_path / "m")
+    try:
+        stats = ImapConnector(url, load_credentials(url), batch_size=3).sync(mirror, url.filters)
+    finally:
+        other.logout()
+    assert (stats.fetched, stats.unreadable) == (6, [])
+    assert parsed  # the unusual answer went through imapclient's parser
+    stored = sorted(p.read_bytes() for p in (mirror.root / "cur").iterdir())
+    assert stored == sorted(sent)
 
 
 def test_a_folder_without_uidvalidity_is_a_connector_error_naming_it(

@@ -6,9 +6,10 @@ UIDNEXT and EXISTS as of the last complete sync). A sync then costs:
 - nothing but a SELECT when UIDNEXT and EXISTS are unchanged: no message was added (UIDNEXT
   would have grown) and none removed (EXISTS would have shrunk);
 - otherwise one ``UID SEARCH`` listing the folder's UIDs: UIDs the mirror holds and the server no
-  longer has were expunged and leave the mirror; new UIDs have their sizes listed
-  (``RFC822.SIZE``) and are fetched with ``BODY.PEEK[]`` (so nothing is marked as read) in
-  batches of at most 32 MB; a message over the mail size cap is not downloaded but reported
+  longer has were expunged and leave the mirror; new UIDs are fetched with ``BODY.PEEK[]`` (so
+  nothing is marked as read) in batches of at most 500 messages and 32 MB. A ``UID SEARCH
+  LARGER`` names the messages over 64 KB (the smaller of that and the mail size cap), and only
+  their sizes are listed (``RFC822.SIZE``): a message over the cap is not downloaded but reported
   (a ``too_large`` reject naming the folder and UID), again on every sync;
 - a full resync when UIDVALIDITY changed (the server renumbered the folder): the old messages
   leave the mirror and the folder is fetched again under its new numbers.
@@ -23,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import fnmatch
 import logging
+import re
 import ssl
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -33,6 +35,7 @@ from typing import Any
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
+from imapclient.response_parser import parse_fetch_response
 
 from .. import failpoints
 from ..errors import ConfigError, ConnectorError
@@ -94,14 +97,15 @@ def _chunks(items: list[int], size: int) -> Iterator[list[int]]:
 
 
 def _byte_batches(
-    uids: list[int], sizes: dict[int, int], max_count: int, max_bytes: int
+    uids: list[int], sizes: dict[int, int], otherwise: int, max_count: int, max_bytes: int
 ) -> Iterator[list[int]]:
     """UIDs in FETCH batches of at most ``max_count`` messages and ``max_bytes`` (a message
-    larger than ``max_bytes`` alone is a batch of its own)."""
+    larger than ``max_bytes`` alone is a batch of its own); a UID without a listed size counts
+    as ``otherwise`` bytes."""
     batch: list[int] = []
     total = 0
     for uid in uids:
-        size = sizes.get(uid, 0)
+        size = sizes.get(uid, otherwise)
         if batch and (len(batch) >= max_count or total + size > max_bytes):
             yield batch
             batch, total = [], 0
@@ -109,6 +113,51 @@ def _byte_batches(
         total += size
     if batch:
         yield batch
+
+
+#: The one shape of answer a ``UID FETCH (BODY.PEEK[])`` gets from common servers: the
+#: sequence number, the UID and the body as a literal, e.g. ``7 (UID 12 BODY[] {5120}``.
+_BODY_HEAD = re.compile(rb"\d+ \(UID (\d+) BODY\[\] \{(\d+)\}\Z")
+
+
+def _fetch_bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes | None]:
+    """``UID FETCH (BODY.PEEK[])`` of ``uids``: UID -> the message's bytes (None: the answer
+    carried no body). A UID the answer leaves out was expunged meanwhile.
+
+    ``IMAPClient.fetch`` runs the command through imaplib and then takes every answer apart
+    with its general-purpose tokenizer, which costs as much as the transfer. The answer is
+    read here through the same imaplib connection, and the usual shape (sequence number, UID,
+    body literal) is taken apart directly; anything else (another order of items, unsolicited
+    flag changes, a body that is not a literal) goes through imapclient's own parser.
+
+    Raises:
+        IMAPClientError, OSError: the server refused the FETCH or the connection failed.
+    """
+    if not uids:
+        return {}
+    imap = client._imap  # the imaplib connection IMAPClient runs its commands through
+    typ, data = imap.uid("FETCH", encode_uid_ranges(uids), "(BODY.PEEK[])")
+    if typ != "OK":
+        raise IMAPClientError(f"FETCH failed: {_text(data[-1] if data else typ)}")
+    wanted = set(uids)
+    bodies: dict[int, bytes | None] = {}
+    for item in data:
+        if item == b")" or item is None:
+            continue
+        match = _BODY_HEAD.match(item[0]) if isinstance(item, tuple) and len(item) == 2 else None
+        if match is None or len(item[1]) != int(match.group(2)):
+            # Keyed by sequence number: an unsolicited flag change without a UID is left out.
+            bodies = {}
+            for fields in parse_fetch_response(data, True, False).values():
+                uid = fields.get(b"UID")
+                if isinstance(uid, int) and uid in wanted:
+                    raw = fields.get(b"BODY[]")
+                    bodies[uid] = None if raw is None else bytes(raw)
+            return bodies
+        uid = int(match.group(1))
+        if uid in wanted:
+            bodies[uid] = bytes(item[1])
+    return bodies
 
 
 def _shown_size(n: int) -> str:
@@ -438,7 +487,7 @@ class ImapConnector:
             else:
                 to_fetch.append(uid)
         # Sizes first: batches are cut by bytes, and a message over the cap is not downloaded.
-        sizes = self._sizes(client, to_fetch)
+        sizes, small = self._sizes(client, to_fetch)
         too_large = {uid: n for uid, n in sizes.items() if n > self.max_message_bytes}
         to_fetch = [uid for uid in to_fetch if uid not in too_large]
         stats.unchanged += len(held)
@@ -448,7 +497,7 @@ class ImapConnector:
         # UIDs the server listed but would not hand over (-> reason); asked for on every sync.
         unreadable: dict[int, str] = {}
 
-        def store(batch_no: int, batch: list[int], response: dict[int, Any]) -> None:
+        def store(batch_no: int, batch: list[int], response: dict[int, bytes | None]) -> None:
             nonlocal done
             stored: dict[int, tuple[str, bytes]] = {}
             for uid in batch:
@@ -456,11 +505,11 @@ class ImapConnector:
                     continue
                 if uid not in response:
                     continue  # expunged meanwhile; the next sync confirms it
-                raw = response[uid].get(b"BODY[]")
+                raw = response[uid]
                 if raw is None:
                     unreadable[uid] = "the server's FETCH answer carried no message body"
                     continue
-                stored[uid] = (key(uid), bytes(raw))
+                stored[uid] = (key(uid), raw)
             mirror.put_many(stored.values())
             held.update(stored)
             stats.fetched += len(stored)
@@ -473,10 +522,10 @@ class ImapConnector:
         # The next batch comes over the network while the last one is written to disk.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="mirror-writer") as writer:
             pending: Future[None] | None = None
-            batches = _byte_batches(to_fetch, sizes, self.batch_size, self.batch_bytes)
+            batches = _byte_batches(to_fetch, sizes, small, self.batch_size, self.batch_bytes)
             for batch_no, batch in enumerate(batches, start=1):
                 try:
-                    response = link[0].fetch(batch, ["BODY.PEEK[]"])
+                    response = _fetch_bodies(link[0], batch)
                 except (OSError, IMAPClientError) as exc:
                     # One message the server cannot hand over fails the whole FETCH (Dovecot
                     # even drops the connection): ask for the batch one message at a time.
@@ -526,18 +575,28 @@ class ImapConnector:
             )
         return folder, uidvalidity, held
 
-    def _sizes(self, client: IMAPClient, uids: list[int]) -> dict[int, int]:
-        """The RFC822.SIZE the server lists for each UID (one small FETCH per 2,000)."""
+    def _sizes(self, client: IMAPClient, uids: list[int]) -> tuple[dict[int, int], int]:
+        """The sizes that matter for cutting batches and for the cap: (UID -> RFC822.SIZE,
+        the size every other UID is known not to exceed).
+
+        A message of at most ``small`` bytes, the smaller of the cap and a batch's share of
+        bytes per message, is under the cap, and a full batch of such messages stays within
+        its bytes. One ``UID SEARCH LARGER small`` names the others, and only their sizes are
+        listed (one small FETCH per 2,000): in an ordinary mailbox a few, instead of all.
+        """
+        small = max(1, min(self.max_message_bytes, self.batch_bytes // self.batch_size))
+        wanted = set(uids)
+        larger = sorted(wanted.intersection(client.search(["LARGER", small])))
         sizes: dict[int, int] = {}
-        for batch in _chunks(uids, _LISTING_BATCH):
+        for batch in _chunks(larger, _LISTING_BATCH):
             for uid, data in client.fetch(batch, ["RFC822.SIZE"]).items():
                 with contextlib.suppress(TypeError, ValueError):
                     sizes[uid] = int(data.get(b"RFC822.SIZE", 0))
-        return sizes
+        return sizes, small
 
     def _fetch_singly(
         self, link: list[IMAPClient], folder: str, batch: list[int], unreadable: dict[int, str]
-    ) -> dict[int, Any]:
+    ) -> dict[int, bytes | None]:
         """FETCH each message of a failed batch on its own; a refused one goes in ``unreadable``.
 
         A connection the server dropped is opened again (and the folder selected) first.
@@ -545,7 +604,7 @@ class ImapConnector:
         Raises:
             ConnectorError: the server cannot be reached again.
         """
-        response: dict[int, Any] = {}
+        response: dict[int, bytes | None] = {}
         for uid in batch:
             try:
                 link[0].noop()
@@ -554,7 +613,7 @@ class ImapConnector:
                 link[0] = self.connect()
                 link[0].select_folder(folder, readonly=True)
             try:
-                response.update(link[0].fetch([uid], ["BODY.PEEK[]"]))
+                response.update(_fetch_bodies(link[0], [uid]))
             except (OSError, IMAPClientError) as exc:
                 unreadable[uid] = f"the server refused the FETCH: {_text(exc)[:200]}"
         return response

@@ -121,19 +121,33 @@ class MailMirror:
         message), without a flush each: one flush of the file system follows the batch, which
         costs what a single message's flush would. Save the state only after this returns.
         """
+        # No check for an existing file: the same key is the same message, so writing it
+        # again changes nothing, and the check would cost a stat per message. The files are
+        # named relative to open handles of tmp/ and cur/: a message costs its system calls
+        # (create, write, close, rename) and little else.
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
         written = 0
-        tmp_dir = self.root / "tmp"
-        for key, raw in messages:
-            # No check for an existing file: the same key is the same message, so writing it
-            # again changes nothing, and the check would cost a stat per message.
-            target = self._path(key)
-            tmp = tmp_dir / target.name
-            with tmp.open("wb") as fh:
-                fh.write(raw)
-            os.replace(tmp, target)
-            written += 1
-        if written:
-            _flush_file_system(self.root / "cur")
+        tmp_dir = os.open(self.root / "tmp", os.O_RDONLY)
+        try:
+            cur_dir = os.open(self.root / "cur", os.O_RDONLY)
+            try:
+                for key, raw in messages:
+                    name = self.file_name(key)
+                    fd = os.open(name, flags, 0o666, dir_fd=tmp_dir)
+                    try:
+                        view = memoryview(raw)
+                        while view:
+                            view = view[os.write(fd, view) :]
+                    finally:
+                        os.close(fd)
+                    os.replace(name, name, src_dir_fd=tmp_dir, dst_dir_fd=cur_dir)
+                    written += 1
+                if written:
+                    _flush_file_system(cur_dir)
+            finally:
+                os.close(cur_dir)
+        finally:
+            os.close(tmp_dir)
         return written
 
     def fingerprint(self) -> tuple[int, int]:
@@ -220,18 +234,12 @@ class MailMirror:
         return found
 
 
-def _flush_file_system(folder: Path) -> None:
-    """Make everything written under ``folder`` durable: syncfs(2) on Linux, else a full sync."""
+def _flush_file_system(folder: int) -> None:
+    """Make everything written on the file system of ``folder`` (an open handle) durable:
+    syncfs(2) on Linux, else a full sync."""
     syncfs = getattr(_libc(), "syncfs", None) if sys.platform.startswith("linux") else None
-    if syncfs is None:
+    if syncfs is None or syncfs(folder) != 0:
         os.sync()
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        if syncfs(fd) != 0:
-            os.sync()
-    finally:
-        os.close(fd)
 
 
 _LIBC: list[Any] = []

@@ -669,3 +669,59 @@ def test_a_message_the_server_will_not_hand_over_is_a_reject_until_it_is_read(
     assert third.summary.counts["messages_unreadable"] == 0
     assert third.summary.counts["messages_fetched"] == 1
     assert not [r for r in _rejects(out) if r["reason_code"] == "unreadable_message"]
+
+
+def test_a_message_listed_over_the_size_cap_is_not_downloaded_and_is_reported(
+    exchange: DocumentedExchange, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SyncFolderItems lists each message's size (item:Size, asked for with the envelope): the
+    # 'clauses' message, 2,402 bytes, is over a cap of 2,400 and no GetItem asks for it.
+    connector, filters = _connector(max_message_bytes=2400)
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    sync_requests = [r.body for r in exchange.requests if b"SyncFolderItems" in r.body]
+    assert all(b'FieldURI="item:Size"' in body for body in sync_requests)
+    assert exchange.operations("GetItem") == ["ocr,lunch"]
+    assert stats.fetched == 2
+    [too_large] = stats.unreadable
+    assert (too_large.folder, too_large.message_id) == ("Inbox", ITEMS["clauses"])
+    assert too_large.reason_code == "too_large"
+    assert "over the cap of 2 KB (limits.mail.max_message_bytes" in too_large.reason
+
+    # Reported again on the next sync, still without downloading it.
+    exchange.calls.clear()
+    again = connector.sync(mirror, filters)
+    assert exchange.operations("GetItem") == []
+    assert [(u.message_id, u.reason_code) for u in again.unreadable] == [
+        (ITEMS["clauses"], "too_large")
+    ]
+
+    # With the cap raised it is downloaded, and the report is gone.
+    exchange.calls.clear()
+    raised, _ = _connector(max_message_bytes=10_000)
+    third = raised.sync(mirror, filters)
+    assert exchange.operations("GetItem") == ["clauses"]
+    assert (third.fetched, third.unreadable) == (1, [])
+    assert _mirror_contents(mirror) == {
+        mirror.file_name(f"ews:{ITEMS[n]}"): MIME_BY_NAME[n] for n in ("ocr", "clauses", "lunch")
+    }
+
+    # Through an import, the cap comes from settings.yaml and the message is a too_large reject.
+    from aiinventory.api import run_import
+
+    monkeypatch.setenv("AIINVENTORY_EWS_PASSWORD", CANARY)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "settings.yaml").write_text("limits:\n  mail:\n    max_message_bytes: 2400\n")
+    out = tmp_path / "out"
+    exchange.calls.clear()
+    result = run_import([URL], out=out, mappings_dir=maps)
+    assert exchange.operations("GetItem") == ["ocr,lunch"]
+    [reject] = [r for r in _rejects(out) if r["reason_code"] == "too_large"]
+    assert (reject["source_path"], reject["message_id"]) == (
+        parse_mailbox_url(URL).label,
+        ITEMS["clauses"],
+    )
+    assert result.summary.counts["messages_fetched"] == 2

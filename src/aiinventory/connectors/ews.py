@@ -15,7 +15,9 @@ Each folder is read with SyncFolderItems (``Folder.sync_items``); the sync state
 back is saved only once its generator is fully consumed and every new message is in the
 mirror, so an interrupted sync starts that folder again from the previous state and the
 mirror's keyed files keep it from making duplicates. Bodies are fetched as ``mime_content``
-only for messages the mirror lacks and the filters select. A busy server (ErrorServerBusy,
+only for messages the mirror lacks and the filters select, and only when the size SyncFolderItems
+lists is within the mail size cap (a larger one is reported as ``too_large`` on every sync,
+never downloaded). A busy server (ErrorServerBusy,
 throttling) is waited out with a bounded back-off.
 
 Exchange Online switched EWS off on 2026-10-01 (allow-listed apps until 2027-04-01); its
@@ -35,6 +37,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import ConfigError, ConnectorError
+from ..mail.limits import MailLimits
 from .credentials import Credentials, Secret, redact
 from .folder_ledger import FolderLedger, drop_unlisted, folder_state, saved_position
 from .mailbox import (
@@ -61,7 +64,8 @@ log = logging.getLogger("aiinventory.connectors.ews")
 AUTH_METHODS = ("ntlm", "basic", "oauth2")
 DEFAULT_PATH = "/EWS/Exchange.asmx"
 #: Message fields read during the sync, for the filters; the body comes later as MIME.
-_ENVELOPE_FIELDS = ("datetime_received", "subject", "sender")
+#: Listed for every change: the filters read the first three, the size cap the last.
+_ENVELOPE_FIELDS = ("datetime_received", "subject", "sender", "size")
 
 EWS_RETIREMENT_HINT = (
     "Exchange Online no longer serves EWS (switched off from 2026-10-01; tenants could "
@@ -208,6 +212,8 @@ class EwsConnector:
         page_size: changes asked for per SyncFolderItems call (Exchange allows up to 512).
         fetch_batch: messages fetched per GetItem call (a response holds their whole MIME,
             attachments included, in memory).
+        max_message_bytes: the mail size cap: a message whose listed size is larger is not
+            downloaded but reported (``too_large``), again on every sync.
     """
 
     def __init__(
@@ -220,6 +226,7 @@ class EwsConnector:
         max_retries: int = 12,
         page_size: int = 200,
         fetch_batch: int = 10,
+        max_message_bytes: int = MailLimits.max_message_bytes,
     ) -> None:
         if url.scheme != "ews":
             raise ConfigError(f"{url.label}: not an ews:// URL")
@@ -232,6 +239,7 @@ class EwsConnector:
         self._max_retries = max_retries
         self._page_size = page_size
         self._fetch_batch = fetch_batch
+        self.max_message_bytes = max_message_bytes
 
     # -- connection --------------------------------------------------------------------------
 
@@ -484,8 +492,13 @@ class EwsConnector:
             folder_state(name, folder.id, fingerprint, "sync_state", new_state, keys, unreadable),
         )
         stats.unreadable.extend(
-            UnreadableMessage(name, item_id, problem)
-            for item_id, _change_key, problem in unreadable.values()
+            UnreadableMessage(
+                name,
+                entry[0],
+                entry[2],
+                "too_large" if len(entry) > 3 else "unreadable_message",
+            )
+            for entry in unreadable.values()
         )
         return keys
 
@@ -504,10 +517,34 @@ class EwsConnector:
         from_scratch = sync_state is None
         ledger = FolderLedger(mirror, saved.get("keys", []), from_scratch=from_scratch)
         pending: list[tuple[str, str, str]] = []  # (key, item id, change key)
-        # Messages the server listed but could not hand over as MIME (a corrupt item, one too
-        # large): kept with the state and asked for again on every sync, so none is lost.
+        # Messages the server listed but could not hand over as MIME (a corrupt item), and
+        # those listed as larger than the cap (with their size, not downloaded): kept with the
+        # state and asked for, or reported, again on every sync, so none is lost.
         unreadable: dict[str, list[str]] = {} if from_scratch else _unreadable(saved)
         done = 0
+
+        def over_cap(key: str, item_id: str, change_key: str, size: object) -> bool:
+            """Whether a message's listed size is over the cap (then it is reported, and not
+            downloaded)."""
+            if not isinstance(size, int) or size <= self.max_message_bytes:
+                return False
+            cap = _shown_size(self.max_message_bytes)
+            unreadable[key] = [
+                item_id,
+                change_key,
+                f"the message is {_shown_size(size)}, over the cap of {cap} "
+                "(limits.mail.max_message_bytes in settings.yaml), so it was not downloaded; "
+                "raise the cap, or save the message as .eml and import that file",
+                str(size),
+            ]
+            log.warning(
+                "%s: %s: message …%s is %d bytes, over the cap",
+                self.label,
+                name,
+                item_id[-12:],
+                size,
+            )
+            return True
 
         def flush() -> None:
             nonlocal done
@@ -535,7 +572,11 @@ class EwsConnector:
                     progress(done, None, name)
             pending.clear()
 
-        for key, (item_id, change_key, _problem) in list(unreadable.items()):
+        for key, entry in list(unreadable.items()):
+            item_id, change_key = entry[0], entry[1]
+            listed_size = int(entry[3]) if len(entry) > 3 else None  # kept for a too_large one
+            if over_cap(key, item_id, change_key, listed_size):
+                continue
             pending.append((key, item_id, change_key))
             if len(pending) >= self._fetch_batch:
                 flush()
@@ -563,7 +604,9 @@ class EwsConnector:
                 elif mirror.has(key):
                     ledger.kept(key)
                     stats.unchanged += 1
-                elif all(key != queued for queued, _id, _ck in pending):
+                elif not over_cap(
+                    key, item.id, item.changekey, getattr(item, "size", None)
+                ) and all(key != queued for queued, _id, _ck in pending):
                     # (a message created and then changed within one sync is listed twice)
                     pending.append((key, item.id, item.changekey))
                     if len(pending) >= self._fetch_batch:
@@ -620,8 +663,15 @@ def _unreadable(saved: dict[str, Any]) -> dict[str, list[str]]:
     return {
         str(key): [str(v) for v in value]
         for key, value in found.items()
-        if isinstance(value, list) and len(value) == 3
+        if isinstance(value, list)
+        and (len(value) == 3 or (len(value) == 4 and str(value[3]).isdigit()))
     }
+
+
+def _shown_size(n: int) -> str:
+    if n >= 1024 * 1024:
+        return f"{n / (1024 * 1024):,.1f} MB"
+    return f"{n / 1024:,.0f} KB" if n >= 1024 else f"{n:,} bytes"
 
 
 def _folder_path(folder_id: str, names: dict[str, tuple[str, str | None]], top: str) -> str:

@@ -69,8 +69,8 @@ def open_connector(
     """The connector for a URL, with its credentials (read when the sync needs them).
 
     ``max_message_bytes`` (the mail size cap; None: its default) is handed to the connectors
-    that take it (IMAP, Graph): a larger message is not downloaded but reported as
-    ``too_large``. Through EWS it is downloaded and the mail reader rejects it.
+    that take it (IMAP, EWS, Graph): a larger message is not downloaded but reported as
+    ``too_large``.
 
     Raises:
         ConfigError: no connector serves the scheme in this installation, or the URL or

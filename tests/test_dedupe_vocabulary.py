@@ -113,6 +113,43 @@ def test_stemming_keeps_different_words_apart() -> None:
     assert stem("process") == "process"
 
 
+@pytest.mark.parametrize(
+    ("british", "american"),
+    [
+        ("Colour-coded flood maps", "Color coded flood maps"),
+        (
+            "Behavioural insights for labour market analysis",
+            "Behavioral insights labor market analyses",
+        ),
+        ("Modelling and labelling vessel tracks", "modeling and labeling vessel tracks"),
+        ("Travelling staff cancelled bookings", "traveling staff canceled bookings"),
+        ("Product catalogue dialogue", "product catalog dialog"),
+        ("Analysed harbour images", "analyzed harbor images"),
+        ("Defence licence offences", "defense license offenses"),
+        ("Paediatric enrolment in grey fibre areas", "pediatric enrollment in gray fiber areas"),
+        ("Demand predictor", "demand prediction"),
+        ("Document summariser", "document summarizer"),
+        ("Cost estimator", "cost estimation"),
+        ("Licence plate recogniser", "license plate recognition"),
+        ("Shift scheduler", "shift scheduling"),
+    ],
+)
+def test_british_and_american_spellings_and_word_forms_meet(british: str, american: str) -> None:
+    assert _tokens([SHIPPED], british) == _tokens([SHIPPED], american)
+
+
+def test_british_spelling_rules_leave_short_and_unrelated_words_alone() -> None:
+    # A doubled l is British only after a longer stem: "spelling", "calling", "installing"
+    # keep theirs and still meet their bare forms.
+    for word, bare in (("spelling", "spell"), ("calling", "call"), ("installing", "install")):
+        assert stem(word) == stem(bare) == bare
+    # -our and -ogue are British endings only on longer words.
+    for word in ("hour", "tour", "four", "your", "vogue", "rogue"):
+        assert stem(word) == word
+    assert stem("colour") != stem("collar")
+    assert _tokens([SHIPPED], "Rogue drone detection") != _tokens([SHIPPED], "Rog drone detection")
+
+
 def test_a_learned_acronym_written_alone_is_its_concept_even_when_stemming_changes_it() -> None:
     """ "ROADS" alone stems to "road" like any word; it is still the concept the records
     spelled out, so "ROADS outage reports" and the spelled-out title meet on it."""

@@ -34,10 +34,11 @@ _KEYS = {"abbreviations", "synonyms", "stop_words", "generic_words"}
 
 @lru_cache(maxsize=262_144)
 def stem(token: str) -> str:
-    """A light English stemmer: plurals, -ing/-ed, and British -ise/-isation spellings.
+    """A light English stemmer: plurals, -ing/-ed, and British spellings (-ise/-isation,
+    -yse, -our, -ogue, a doubled l before -ing/-ed).
 
-    Deliberately gentle: it must make "invoices" meet "invoice" and "summarise" meet
-    "summarize" without turning different words into one.
+    Deliberately gentle: it must make "invoices" meet "invoice", "summarise" meet "summarize"
+    and "colour" meet "color" without turning different words into one.
     """
     if len(token) <= 3 or not token.isalpha():
         return token
@@ -48,6 +49,10 @@ def stem(token: str) -> str:
     else:
         if token.endswith("ise") and len(token) > 5:
             token = token[:-3] + "ize"
+    for british, american in (("yse", "yze"), ("ysed", "yzed"), ("ysing", "yzing")):
+        if token.endswith(british) and len(token) >= 6:
+            token = token[: -len(british)] + american
+            break
     for suffix, repl, min_len in (
         ("izations", "iz", 8),
         ("ization", "iz", 7),
@@ -65,9 +70,34 @@ def stem(token: str) -> str:
         ("es", "e", 5),
     ):
         if token.endswith(suffix) and len(token) >= min_len:
-            return token[: -len(suffix)] + repl
+            token = token[: -len(suffix)] + repl
+            if not repl and len(token) >= 6 and token.endswith("ell"):
+                # British doubles the l: "modelling", "labelled", "travelling".
+                token = token[:-1]
+            return _american(token)
     if token.endswith("s") and not token.endswith(("ss", "us", "is")) and len(token) > 4:
-        return token[:-1]
+        token = token[:-1]
+    return _american(token)
+
+
+#: "behavioural", "colourful", "favourite", "honourable", "labourer": -our- before a suffix.
+_OUR_DERIVED = re.compile(r"([a-z]{2,}[a-np-z])our(al|ally|ful|able|ably|ite|ites|er|ers|ist)")
+
+
+def _american(token: str) -> str:
+    """A word's British ending spelt the American way: "colour" → "color", "behavioural" →
+    "behavioral", "catalogue" →
+    "catalog", "analyse" → "analyze" (long enough words only: "hour", "tour" and "vogue" stay
+    as they are)."""
+    if len(token) >= 6 and token.endswith("our") and token[-4] != "o":
+        return token[:-3] + "or"
+    match = _OUR_DERIVED.fullmatch(token)
+    if match:
+        return match.group(1) + "or" + match.group(2)
+    if len(token) >= 7 and token.endswith("ogue"):
+        return token[:-2]
+    if len(token) >= 6 and token.endswith("yse"):
+        return token[:-3] + "yze"
     return token
 
 

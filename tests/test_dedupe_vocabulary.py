@@ -178,3 +178,29 @@ def test_words_that_restate_a_shared_acronym_do_not_count_against_the_names() ->
     assert pairs[("a", "b")].field_scores["name"] == 100.0, pairs[("a", "b")]
     assert pairs[("a", "b")].band in ("merge", "review")
     assert ["c"] in result.clusters
+
+
+@pytest.mark.parametrize(
+    ("typed", "spelled"),
+    [
+        ("Virtual asisstant for benefits questions", "Chatbot for benefits questions"),
+        ("Machine lerning for grant triage", "ML for grant triage"),
+        ("Natural langauge processing of complaints", "NLP of complaints"),
+        ("Optical character recogniton of forms", "OCR of forms"),
+    ],
+)
+def test_a_vocabulary_phrase_with_one_misspelt_word_is_still_its_concept(
+    typed: str, spelled: str
+) -> None:
+    assert _tokens([SHIPPED], typed) == _tokens([SHIPPED], spelled)
+
+
+def test_a_phrase_is_not_read_into_other_words() -> None:
+    # Another word, not a typo, leaves the phrase alone.
+    assert "nlp" not in _tokens([SHIPPED], "Natural language navigation aid")
+    assert _tokens([SHIPPED], "Accounts receivable ageing") != _tokens(
+        [SHIPPED], "Accounts payable ageing"
+    )
+    assert "chatbot" not in _tokens([SHIPPED], "Virtual reality assistant training")
+    # Two misspelt words are too many to call it the phrase.
+    assert "nlp" not in _tokens([SHIPPED], "Natural langauge procesing")

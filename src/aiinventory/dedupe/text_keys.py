@@ -168,7 +168,11 @@ class TextProcessor:
             if options is not None:
                 for phrase, token in options:
                     n = len(phrase)
-                    if n == 1 or tuple(words[i : i + n]) == phrase:
+                    if (
+                        n == 1
+                        or tuple(words[i : i + n]) == phrase
+                        or _typed_once(words[i + 1 : i + n], phrase[1:])
+                    ):
                         # "Long Form (LF)" reads as one "lf", not two.
                         if last != token:
                             out.append(token)
@@ -291,6 +295,15 @@ def _misspelt(x: str, y: str) -> bool:
         and not (x.isdigit() or y.isdigit())
         and fuzz.ratio(x, y) >= _TYPO_RATIO
     )
+
+
+def _typed_once(words: list[str], phrase: tuple[str, ...]) -> bool:
+    """Whether ``words`` are ``phrase`` but for one misspelt word ("virtual asisstant",
+    "machine lerning"): the phrase's first word, compared exactly, is not among them."""
+    if len(words) != len(phrase) or not words:
+        return False
+    differ = [(x, y) for x, y in zip(words, phrase, strict=True) if x != y]
+    return len(differ) == 1 and _misspelt(*differ[0])
 
 
 def _is_number(token: str) -> bool:

@@ -837,10 +837,23 @@ class Store:
             "ai_techniques",
         )
         cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM records ORDER BY record_id")
+        # Departments, owners, vendors, dates, paths and technique lists repeat from record to
+        # record: one object per distinct value keeps 100,000 records' worth small.
+        shared: dict[str, str] = {}
+        techniques: dict[str | None, tuple[str, ...]] = {}
+        repeated = (3, 4, 5, 6, 7, 8, 9, 12)
         for row in cur:
-            item = dict(zip(cols, row, strict=True))
-            item["ai_techniques"] = tuple(json.loads(item["ai_techniques"] or "[]"))
-            yield item
+            values = list(row)
+            for at in repeated:
+                value = values[at]
+                if value is not None:
+                    values[at] = shared.setdefault(value, value)
+            raw = values[13]
+            found = techniques.get(raw)
+            if found is None:
+                found = techniques[raw] = tuple(json.loads(raw or "[]"))
+            values[13] = found
+            yield dict(zip(cols, values, strict=True))
 
     def record_summaries(self, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """use_case_id, name, department and place of the given records, for the report."""

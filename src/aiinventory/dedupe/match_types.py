@@ -18,7 +18,7 @@ __all__ = [
 BANDS = ("merge", "review", "distinct")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class MatchRecord:
     """What matching needs of one source record (a tracker row or a mail message).
 

@@ -654,6 +654,10 @@ class Scorer:
             return ids.setdefault(value, len(ids)) if value else -1
 
         self._prepared = prepared
+        # score_pairs' points per pair of value IDs and per pair of dates (the IDs are this
+        # index's, so the points are dropped with it).
+        self._pair_points_cache: dict[tuple[str, int, int], float] = {}
+        self._date_points_cache: dict[tuple[object, ...], float] = {}
         self._rows = [
             (
                 _presence(p),
@@ -756,8 +760,9 @@ class Scorer:
         prepared, rows = self._prepared, self._rows
         name_similarity = self.person_name_similarity if person else self.name_similarity
         best_rest = self._best_rest
-        pair_points: dict[tuple[str, int, int], float] = {}
-        date_points: dict[tuple[object, ...], float] = {}
+        # Kept from call to call: clustering asks for pairs one at a time.
+        pair_points = self._pair_points_cache
+        date_points = self._date_points_cache
 
         def cached(field_name: str, x: int, y: int, a: PreparedRecord, b: PreparedRecord) -> float:
             key = (field_name, x, y)

@@ -4,7 +4,8 @@ Writes a CSV register of about 10,000 distinct use cases in 12 departments (fixe
 tracker in which other departments report 2 % of them again, into a temporary folder, and
 imports them with ``aiinventory.api.run_import``. Prints:
 
-1. Writing: the seconds ``write_overview`` took inside that run's export, beside the rest of
+1. Writing: the seconds ``OverviewPage.write`` (the page's file, once the export's one pass
+   over the use cases has collected its data) took inside that run's export, beside the rest of
    the export (inventory.xlsx/csv/json, records, rejects, dedupe report) in the same run, and
    the page's size beside inventory.json's.
 2. Opening, in headless Chromium (/usr/bin/chromium, driven over the DevTools pipe as in the
@@ -146,22 +147,22 @@ def write_trackers(folder: Path, use_cases: int, seed: int = 20261125) -> None:
 
 
 def timed_import(inputs: list[Path], out: Path, mappings: Path | None = None) -> dict[str, Any]:
-    """Import, timing write_overview inside the export."""
+    """Import, timing the writing of overview.html inside the export."""
     spent: list[float] = []
-    original = outputs.write_overview
+    original = outputs.OverviewPage.write
 
     def write_overview(*args: Any, **kwargs: Any) -> None:
         tick = time.perf_counter()
         original(*args, **kwargs)
         spent.append(time.perf_counter() - tick)
 
-    outputs.write_overview = write_overview  # type: ignore[assignment]
+    outputs.OverviewPage.write = write_overview  # type: ignore[method-assign]
     try:
         tick = time.perf_counter()
         result = run_import(inputs, out, mappings_dir=mappings)
         total = time.perf_counter() - tick
     finally:
-        outputs.write_overview = original  # type: ignore[assignment]
+        outputs.OverviewPage.write = original  # type: ignore[method-assign]
     return {
         "use_cases": result.summary.counts["use_cases"],
         "import_s": total,

@@ -11,6 +11,7 @@ Rules are checked against the consolidated use case (the inventory row), never a
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from .schema import FIXED_VOCABULARIES, INVENTORY_COLUMNS
 
 __all__ = [
     "NO_DEPARTMENT",
+    "ChecksTally",
     "Condition",
     "DepartmentChecks",
     "GovernanceRules",
@@ -59,7 +61,13 @@ def has_value(value: Any) -> bool:
 
 
 def _fold(value: Any) -> str:
-    return " ".join(str(value).split()).casefold()
+    return _fold_text(value if value.__class__ is str else str(value))
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _fold_text(text: str) -> str:
+    # Remembered: the fields rules test repeat a few values over every use case.
+    return " ".join(text.split()).casefold()
 
 
 @dataclass(frozen=True)
@@ -82,6 +90,10 @@ class Condition:
             return has_value(value)
         if self.test == "missing":
             return not has_value(value)
+        if value.__class__ is str:  # most values: one text, folded once (remembered)
+            if not has_value(value):
+                return False
+            return (_fold_text(value) in self._wanted) == (self.test == "one_of")
         given = value if isinstance(value, list) else [value]
         folded = {_fold(v) for v in given if has_value(v)}
         if self.test == "one_of":
@@ -185,23 +197,46 @@ class DepartmentChecks:
     by_rule: dict[str, int] = field(default_factory=dict)
 
 
+class ChecksTally:
+    """:func:`checks_by_department` gathered one use case at a time."""
+
+    def __init__(self, rules: GovernanceRules) -> None:
+        self._ids = rules.ids
+        self._table: dict[str, DepartmentChecks] = {}
+        self.use_cases = 0
+        self.failing = 0
+
+    def add(self, use_case: Mapping[str, Any]) -> None:
+        """Count one use case (reads its ``department`` and ``governance_flags``)."""
+        dept = use_case.get("department")
+        dept = str(dept) if has_value(dept) else NO_DEPARTMENT
+        entry = self._table.get(dept)
+        if entry is None:
+            entry = self._table[dept] = DepartmentChecks(dept, by_rule=dict.fromkeys(self._ids, 0))
+        entry.use_cases += 1
+        flags = use_case.get("governance_flags") or []
+        entry.failing += int(bool(flags))
+        self.use_cases += 1
+        self.failing += int(bool(flags))
+        for flag in flags:
+            entry.by_rule[flag] = entry.by_rule.get(flag, 0) + 1
+
+    def departments(self) -> list[DepartmentChecks]:
+        """Per department (sorted, "(no department)" last)."""
+        return sorted(
+            self._table.values(), key=lambda d: (d.department == NO_DEPARTMENT, d.department)
+        )
+
+
 def checks_by_department(
     use_cases: Iterable[Mapping[str, Any]], rules: GovernanceRules
 ) -> list[DepartmentChecks]:
     """Per department (sorted, "(no department)" last): use cases, how many fail at least one
     rule, and failures per rule id. Reads each use case's ``governance_flags``."""
-    table: dict[str, DepartmentChecks] = {}
+    tally = ChecksTally(rules)
     for uc in use_cases:
-        dept = uc.get("department") if has_value(uc.get("department")) else NO_DEPARTMENT
-        entry = table.setdefault(
-            str(dept), DepartmentChecks(str(dept), by_rule=dict.fromkeys(rules.ids, 0))
-        )
-        entry.use_cases += 1
-        flags = uc.get("governance_flags") or []
-        entry.failing += int(bool(flags))
-        for flag in flags:
-            entry.by_rule[flag] = entry.by_rule.get(flag, 0) + 1
-    return sorted(table.values(), key=lambda d: (d.department == NO_DEPARTMENT, d.department))
+        tally.add(uc)
+    return tally.departments()
 
 
 # -- loading ---------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ while a run writes.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import sqlite3
 from collections import Counter
@@ -201,6 +202,12 @@ def _record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
         else:
             row.append(getattr(record, col))
     return tuple(row)
+
+
+def _evidence_key(row: tuple[str, ...]) -> tuple[str, str, str, str]:
+    """How stage evidence rows (use_case_id, *STAGE_EVIDENCE_COLUMNS) are ordered: by use case,
+    evidence time, record and stage."""
+    return (row[0], row[3], row[1], row[2])
 
 
 def _json(text: str) -> Any:
@@ -644,7 +651,8 @@ class Store:
 
         A record's use case is the one it was last given; a merged-away use case resolves to the
         use case it became. Rows of records that never had a use case are left out. Ordered by
-        use case, then evidence time, then record.
+        use case, then evidence time, then record. SQLite sorts the rows by use case, so memory
+        holds one use case's rows at a time.
         """
         try:
             aliases = dict(
@@ -652,22 +660,58 @@ class Store:
                     "SELECT use_case_id, alias_of FROM use_case_ids WHERE alias_of IS NOT NULL"
                 )
             )
-            kept = self.conn.execute(
-                f"SELECT i.use_case_id, {', '.join('e.' + c for c in _STAGE_EVIDENCE_TABLE)} "
-                "FROM stage_evidence e JOIN identities i USING (record_id)"
-            ).fetchall()
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(stage_evidence)")}
         except sqlite3.OperationalError:
-            kept = []
-        rows: list[tuple[str, ...]] = []
-        if not kept:
-            # A read-only look at a state file of schema 2 (one row per evidence time), or of
-            # one written before the table existed (no rows).
-            with contextlib.suppress(sqlite3.OperationalError):
-                rows = self.conn.execute(
-                    f"SELECT i.use_case_id, {', '.join('e.' + c for c in STAGE_EVIDENCE_COLUMNS)} "
-                    "FROM stage_evidence e JOIN identities i USING (record_id)"
-                ).fetchall()
-        for use_case_id, rid, stage, initiated, deployed, retired, *kept_dates in kept:
+            return
+        final: dict[str, str] = {}
+        for alias in aliases:
+            use_case_id, seen = alias, {alias}
+            while use_case_id in aliases and aliases[use_case_id] not in seen:
+                use_case_id = aliases[use_case_id]
+                seen.add(use_case_id)
+            final[alias] = use_case_id
+        mapping = json.dumps(final)
+        if "first_at" in columns:
+            rows = self._kept_evidence(mapping)
+        else:
+            # A read-only look at a state file of schema 2 (one row per evidence time).
+            rows = self._evidence_rows(STAGE_EVIDENCE_COLUMNS, mapping)
+        group: list[tuple[str, ...]] = []
+        for row in itertools.chain(rows, [("",)]):
+            if group and group[0][0] != row[0]:
+                for use_case_id, *values in sorted(group, key=_evidence_key):
+                    item = dict(zip(STAGE_EVIDENCE_COLUMNS, values, strict=True))
+                    item["use_case_id"] = use_case_id
+                    yield item
+                group = []
+            group.append(row)
+
+    def _evidence_rows(self, columns: tuple[str, ...], final: str) -> Iterator[tuple[str, ...]]:
+        """(use_case_id, *columns) of every stage evidence row, by use case: the one its record
+        was last given, or the one ``final`` (a JSON object) says that use case became."""
+        with contextlib.suppress(sqlite3.OperationalError):
+            yield from self.conn.execute(
+                "WITH final(alias, target) AS (SELECT key, value FROM json_each(?)) "
+                "SELECT COALESCE(f.target, i.use_case_id) AS uc, "
+                f"{', '.join('e.' + c for c in columns)} "
+                "FROM stage_evidence e JOIN identities i USING (record_id) "
+                "LEFT JOIN final f ON f.alias = i.use_case_id "
+                f"ORDER BY uc, {', '.join('e.' + c for c in columns)}",
+                (final,),
+            )
+
+    def _kept_evidence(self, final: str) -> Iterator[tuple[str, ...]]:
+        """The kept rows (one per record, stage and milestones) as the evidence times they keep:
+        rows of (use_case_id, *STAGE_EVIDENCE_COLUMNS), by use case (see _evidence_rows)."""
+        for (
+            use_case_id,
+            rid,
+            stage,
+            initiated,
+            deployed,
+            retired,
+            *kept_dates,
+        ) in self._evidence_rows(_STAGE_EVIDENCE_TABLE, final):
             first_at, first_kind, first_source, last_at, last_kind, last_source = kept_dates[:6]
             undated = kept_dates[-1]
             sightings = [(first_at, first_kind, first_source)] if first_at else []
@@ -676,20 +720,7 @@ class Store:
             if undated:
                 sightings.append(("", first_kind, first_source))
             for at, kind, source in sightings:
-                rows.append(
-                    (use_case_id, rid, stage, at, kind, initiated, deployed, retired, source)
-                )
-        out: list[dict[str, str]] = []
-        for use_case_id, *values in rows:
-            seen = {use_case_id}
-            while use_case_id in aliases and aliases[use_case_id] not in seen:
-                use_case_id = aliases[use_case_id]
-                seen.add(use_case_id)
-            item = dict(zip(STAGE_EVIDENCE_COLUMNS, values, strict=True))
-            item["use_case_id"] = use_case_id
-            out.append(item)
-        out.sort(key=lambda e: (e["use_case_id"], e["evidence_at"], e["record_id"], e["stage"]))
-        yield from out
+                yield (use_case_id, rid, stage, at, kind, initiated, deployed, retired, source)
 
     def merges_in_run(self, run_id: int) -> list[tuple[str, str]]:
         """(surviving ID, merged-away ID) pairs that this run made aliases."""

@@ -41,8 +41,9 @@ cases it is based on, and how many of those have both dates recorded.
 
 from __future__ import annotations
 
+import functools
 import statistics
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal
@@ -56,9 +57,11 @@ __all__ = [
     "DepartmentTimeToDeploy",
     "StageEntry",
     "TimeInStage",
+    "TimeTally",
     "UseCaseStages",
     "compute_time_in_stage",
     "evidence_row",
+    "iter_use_case_stages",
     "time_in_stage",
 ]
 
@@ -158,9 +161,22 @@ def evidence_kind(record: Mapping[str, Any]) -> str:
     """How a record's ``last_updated`` was known: ``message_date``, ``last_updated_cell`` or
     ``file_modified`` (no usable date of its own, so its file's modification time)."""
     raw = (record.get("raw") or {}).get("last_updated")
-    if raw and parse_datetime(raw) is not None:
+    if raw and _is_date(raw):
         return "message_date" if record.get("source_kind") == "email" else "last_updated_cell"
     return "file_modified"
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _parses(raw: object) -> bool:
+    return parse_datetime(raw) is not None
+
+
+def _is_date(raw: object) -> bool:
+    """Whether a raw "last updated" value is a date (remembered: trackers repeat them)."""
+    try:
+        return _parses(raw)
+    except TypeError:  # unhashable (a list or a mapping): not remembered
+        return parse_datetime(raw) is not None
 
 
 def evidence_row(record: Mapping[str, Any], source: str) -> tuple[str, ...]:
@@ -276,16 +292,70 @@ def _span(entries: dict[str, StageEntry]) -> tuple[int | None, str | None]:
     return (end - start).days, start_stage
 
 
-def _median(entries: list[UseCaseStages], department: str) -> DepartmentTimeToDeploy:
-    measured = [u for u in entries if u.days_to_deployed is not None]
-    days = [u.days_to_deployed for u in measured if u.days_to_deployed is not None]
-    return DepartmentTimeToDeploy(
-        department=department,
-        use_cases=len(entries),
-        deployed=sum(1 for u in entries if "deployed" in u.entries),
-        measured=len(measured),
-        recorded=sum(1 for u in measured if u.recorded_span),
-        median_days=float(statistics.median(days)) if days else None,
+class _DepartmentTally:
+    """The figures of DepartmentTimeToDeploy, gathered one use case at a time."""
+
+    def __init__(self, department: str) -> None:
+        self.department = department
+        self.use_cases = 0
+        self.deployed = 0
+        self.recorded = 0
+        self.days: list[int] = []
+
+    def add(self, uc: UseCaseStages) -> None:
+        self.use_cases += 1
+        self.deployed += "deployed" in uc.entries
+        if uc.days_to_deployed is not None:
+            self.days.append(uc.days_to_deployed)
+            self.recorded += uc.recorded_span
+
+    def result(self) -> DepartmentTimeToDeploy:
+        return DepartmentTimeToDeploy(
+            department=self.department,
+            use_cases=self.use_cases,
+            deployed=self.deployed,
+            measured=len(self.days),
+            recorded=self.recorded,
+            median_days=float(statistics.median(self.days)) if self.days else None,
+        )
+
+
+class TimeTally:
+    """Idea → deployed medians per department and over all, from use cases added one by one."""
+
+    def __init__(self) -> None:
+        self._departments: dict[str, _DepartmentTally] = {}
+        self._overall = _DepartmentTally("All departments")
+
+    def add(self, uc: UseCaseStages) -> None:
+        tally = self._departments.get(uc.department)
+        if tally is None:
+            tally = self._departments[uc.department] = _DepartmentTally(uc.department)
+        tally.add(uc)
+        self._overall.add(uc)
+
+    def departments(self) -> list[DepartmentTimeToDeploy]:
+        """Per department, by name ("(no department)" last)."""
+        order = sorted(self._departments, key=lambda d: (d == NO_DEPARTMENT, d))
+        return [self._departments[d].result() for d in order]
+
+    def overall(self) -> DepartmentTimeToDeploy:
+        return self._overall.result()
+
+
+def _use_case_stages(uc: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> UseCaseStages:
+    uc_id = str(uc["use_case_id"])
+    dept = str(uc["department"]) if has_value(uc.get("department")) else NO_DEPARTMENT
+    entries = _entries(_events(rows))
+    days, start_stage = _span(entries)
+    return UseCaseStages(
+        use_case_id=uc_id,
+        name=str(uc.get("name") or ""),
+        department=dept,
+        stage=str(uc.get("stage") or "unknown"),
+        entries=entries,
+        days_to_deployed=days,
+        start_stage=start_stage,
     )
 
 
@@ -303,30 +373,40 @@ def compute_time_in_stage(
     by_use_case: dict[str, list[Mapping[str, str]]] = {}
     for row in evidence:
         by_use_case.setdefault(row["use_case_id"], []).append(row)
+    tally = TimeTally()
     rows: list[UseCaseStages] = []
     for uc in use_cases:
+        entry = _use_case_stages(uc, by_use_case.get(str(uc["use_case_id"]), []))
+        tally.add(entry)
+        rows.append(entry)
+    return TimeInStage(rows, tally.departments(), tally.overall())
+
+
+def iter_use_case_stages(
+    evidence: Iterable[Mapping[str, str]], use_cases: Iterable[Mapping[str, Any]]
+) -> Iterator[UseCaseStages]:
+    """The use cases of :func:`compute_time_in_stage`, one at a time, holding only one use
+    case's evidence: both inputs must come sorted by ``use_case_id`` (as
+    ``Store.iter_stage_evidence`` gives the evidence and the export the inventory).
+
+    Raises:
+        ValueError: a use case comes after one with a greater ID.
+    """
+    rows = iter(evidence)
+    pending = next(rows, None)
+    previous: str | None = None
+    for uc in use_cases:
         uc_id = str(uc["use_case_id"])
-        dept = str(uc["department"]) if has_value(uc.get("department")) else NO_DEPARTMENT
-        entries = _entries(_events(by_use_case.get(uc_id, [])))
-        days, start_stage = _span(entries)
-        rows.append(
-            UseCaseStages(
-                use_case_id=uc_id,
-                name=str(uc.get("name") or ""),
-                department=dept,
-                stage=str(uc.get("stage") or "unknown"),
-                entries=entries,
-                days_to_deployed=days,
-                start_stage=start_stage,
-            )
-        )
-    grouped: dict[str, list[UseCaseStages]] = {}
-    for entry in rows:
-        grouped.setdefault(entry.department, []).append(entry)
-    departments = [
-        _median(grouped[d], d) for d in sorted(grouped, key=lambda d: (d == NO_DEPARTMENT, d))
-    ]
-    return TimeInStage(rows, departments, _median(rows, "All departments"))
+        if previous is not None and uc_id <= previous:
+            raise ValueError(f"use cases out of order: {uc_id} after {previous}")
+        previous = uc_id
+        while pending is not None and pending["use_case_id"] < uc_id:
+            pending = next(rows, None)
+        mine: list[Mapping[str, str]] = []
+        while pending is not None and pending["use_case_id"] == uc_id:
+            mine.append(pending)
+            pending = next(rows, None)
+        yield _use_case_stages(uc, mine)
 
 
 def time_in_stage(store: Store, use_cases: Iterable[Mapping[str, Any]]) -> TimeInStage:

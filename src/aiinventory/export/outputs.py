@@ -7,6 +7,7 @@ inventory in every format at once, building each use case as its last record goe
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -16,15 +17,37 @@ from typing import Any
 
 from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
-from ..governance import GovernanceRules, checks_by_department, load_governance
+from ..governance import ChecksTally, GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
-from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS, STAGES
+from ..schema import (
+    INVENTORY_COLUMNS,
+    RAW_FIELDS,
+    RECORD_COLUMNS,
+    REJECT_COLUMNS,
+    STAGES,
+)
 from ..store import Store
-from ..time_in_stage import STAGE_ORDER, TimeInStage, evidence_row, time_in_stage
+from ..time_in_stage import (
+    STAGE_ORDER,
+    DepartmentTimeToDeploy,
+    TimeTally,
+    UseCaseStages,
+    evidence_row,
+    iter_use_case_stages,
+)
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
-from .overview import OVERVIEW_FILE, write_overview
-from .writers import _EPOCH, WorkbookProcess, XlsxSheet, write_csv, write_xlsx
+from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
+from .spill import Spill
+from .writers import (
+    _EPOCH,
+    REPORT_OPTIONS,
+    WorkbookProcess,
+    XlsxSheet,
+    XlsxSheets,
+    table_cells,
+    write_csv,
+)
 
 __all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
 
@@ -69,31 +92,35 @@ class ExportCounts:
     merged_records: int = 0
     pairs_for_review: int = 0
     changes: dict[str, int] = field(default_factory=dict)
-    merged: list[dict[str, Any]] = field(default_factory=list)
-    conflicts: list[dict[str, Any]] = field(default_factory=list)
-    redundancy: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _record_csv_row(rec: dict[str, Any]) -> list[Any]:
+#: records.csv/jsonl's columns: (column, the raw field it shows, or None for the record's own).
+_RECORD_PLAN = tuple(
+    (col, col[:-4] if col.endswith("_raw") and col[:-4] in RAW_FIELDS else None)
+    for col in RECORD_COLUMNS
+)
+
+#: json.dumps(..., ensure_ascii=False), without building an encoder per call.
+_DUMPS = json.JSONEncoder(ensure_ascii=False).encode
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_cells(values: Iterable[Any]) -> list[Any]:
+    """:func:`csv_cell` of each value (the usual plain text and blanks without the call)."""
+    return [
+        v
+        if v.__class__ is str and not v.startswith(_FORMULA_START)
+        else ("" if v is None else csv_cell(v))
+        for v in values
+    ]
+
+
+def _record_values(rec: dict[str, Any]) -> list[Any]:
+    """A record's values in RECORD_COLUMNS order (None for a raw field it lacks): records.csv's
+    row, and records.jsonl's object without the extras."""
     raw = rec["raw"]
-    row: list[Any] = []
-    for col in RECORD_COLUMNS:
-        if col.endswith("_raw") and col[:-4] in RAW_FIELDS:
-            row.append(raw.get(col[:-4], ""))
-        else:
-            row.append(rec.get(col))
-    return row
-
-
-def _record_json(rec: dict[str, Any]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for col in RECORD_COLUMNS:
-        if col.endswith("_raw") and col[:-4] in RAW_FIELDS:
-            obj[col] = rec["raw"].get(col[:-4])
-        else:
-            obj[col] = rec.get(col)
-    obj["extras"] = rec["extras"]
-    return obj
+    return [rec.get(col) if key is None else raw.get(key) for col, key in _RECORD_PLAN]
 
 
 def _group_by_use_case(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -133,6 +160,33 @@ def _source_ref(rec: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _inventory_cells(row: list[Any]) -> list[Any]:
+    """Inventory sheet cells: text, or an int as a number."""
+    cells: list[Any] = []
+    for value in row:
+        if value.__class__ is str:
+            cells.append(value)
+            continue
+        cell = display_value(value)
+        if cell.__class__ is str or (isinstance(cell, int) and not isinstance(cell, bool)):
+            cells.append(cell)
+        else:
+            cells.append("" if cell == "" else str(cell))
+    return cells
+
+
+#: Workbook options of inventory.xlsx.
+_INVENTORY_OPTIONS = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
+
+#: Stage evidence rows stored at a time.
+_EVIDENCE_BATCH = 5000
+
+
 def write_outputs(
     store: Store,
     out: Path,
@@ -140,7 +194,8 @@ def write_outputs(
     match: MatchResult | None = None,
     governance: GovernanceRules | None = None,
 ) -> ExportCounts:
-    """Write records.*, inventory.*, rejects.csv and dedupe_report.xlsx into ``out``.
+    """Write records.*, inventory.*, rejects.csv, dedupe_report.xlsx and overview.html into
+    ``out``.
 
     The inventory written is also collected as a snapshot in the store; inventory.xlsx's Changes
     sheet compares it with the snapshot of the last completed run. The caller commits the new
@@ -148,16 +203,23 @@ def write_outputs(
     shipped rules if None): its ``governance_flags`` column, and the Checks sheets. Every
     record's stage and dates are kept as stage evidence before the Time in stage sheet is built
     from all the evidence kept so far.
+
+    One pass over the records writes every file's rows; inventory.xlsx and dedupe_report.xlsx
+    are each written by a process of their own, fed rows as they are made, so the three run at
+    once. What must wait for the end of the pass (the time in stage, the page) waits on disk.
     """
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     counts = ExportCounts()
-    checks: list[list[Any]] = []
-    summaries: list[dict[str, Any]] = []
-    evidence: list[tuple[str, ...]] = []
     store.begin_snapshot()
     snapshot: list[tuple[str, str]] = []
+    evidence: list[tuple[str, ...]] = []
+    checks = ChecksTally(rules)
+    runs = store.runs()
+    first_run = not any(r["run_id"] < run_id and r.get("finished_at") for r in runs)
+    compared = any(r["finished_at"] for r in runs if r["run_id"] != run_id)
     with ExitStack() as stack:
         inv_xlsx_path = stack.enter_context(atomic_path(out / "inventory.xlsx"))
+        report_path = stack.enter_context(atomic_path(out / "dedupe_report.xlsx"))
         # The other inventory files and the records are in place (closed) before the rest.
         files = stack.enter_context(ExitStack())
         rec_csv_path = files.enter_context(atomic_path(out / "records.csv"))
@@ -173,18 +235,12 @@ def write_outputs(
         rec_csv.writerow(RECORD_COLUMNS)
         inv_csv.writerow(INVENTORY_COLUMNS)
         inv_json.write("[")
+        page = stack.enter_context(OverviewPage(first_run))
+        use_cases = stack.enter_context(Spill())
 
-        # inventory.xlsx is written by a second process from the rows sent to it, while this
-        # one builds the use cases and writes the other files.
-        book = WorkbookProcess(
-            inv_xlsx_path,
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-            },
-        )
+        # inventory.xlsx and dedupe_report.xlsx are written by processes of their own from the
+        # rows sent to them, while this one builds the use cases and writes the other files.
+        book = WorkbookProcess(inv_xlsx_path, _INVENTORY_OPTIONS)
         stack.callback(book.abort)
         workbook = book.workbook()
         workbook.set_properties({"created": _EPOCH})
@@ -194,47 +250,84 @@ def write_outputs(
             sheet.write_string(0, j, col, bold)
             sheet.set_column(j, j, 40 if col in ("name", "description", "benefits") else 16)
         sheet.freeze_panes(1, 2)
+        changes_sheet = _changes_sheet(workbook, bold)
+        checks_sheet = _ChecksSheet(workbook, bold)
+
+        report_book = WorkbookProcess(report_path, REPORT_OPTIONS)
+        stack.callback(report_book.abort)
+        report = XlsxSheets(report_book.workbook(), REPORT_SHEETS)
+        review_pairs = match.review_pairs() if match is not None else []
+        review = _review_rows(store, review_pairs)
+        pairs = len(review_pairs)
+        total_records = max(store.count("records"), 1)
+        why = _merge_reasons(match) if match is not None else {}
 
         for group, golden in iter_inventory(store, rules):
             for rec in group:
-                rec_csv.writerow([csv_cell(v) for v in _record_csv_row(rec)])
-                rec_jsonl.write(json.dumps(_record_json(rec), ensure_ascii=False))
+                record = _record_values(rec)
+                rec_csv.writerow(_csv_cells(record))
+                obj = dict(zip(RECORD_COLUMNS, record, strict=True))
+                obj["extras"] = rec["extras"]
+                rec_jsonl.write(_DUMPS(obj))
                 rec_jsonl.write("\n")
                 evidence.append(evidence_row(rec, _describe_source(rec)))
+            if len(evidence) >= _EVIDENCE_BATCH:
+                store.add_stage_evidence(evidence)
+                evidence = []
             counts.records += len(group)
             values = golden.values
-            _collect_checks(values, rules, checks, summaries)
+            checks.add(values)
+            checks_sheet.add(values, rules)
+            use_cases.append(
+                {k: values.get(k) for k in ("use_case_id", "name", "department", "stage")}
+            )
             row = [values.get(col) for col in INVENTORY_COLUMNS]
-            inv_csv.writerow([csv_cell(v) for v in row])
-            obj = {col: values.get(col) for col in INVENTORY_COLUMNS}
-            snapshot.append((values["use_case_id"], json.dumps(obj, ensure_ascii=False)))
+            inv_csv.writerow(_csv_cells(row))
+            entry = dict(zip(INVENTORY_COLUMNS, row, strict=True))
+            text = _DUMPS(entry)
+            snapshot.append((values["use_case_id"], text))
             if len(snapshot) >= 5000:
                 store.add_to_snapshot(snapshot)
                 snapshot = []
-            obj["sources"] = [_source_ref(r) for r in group]
+            # inventory.json's object is the snapshot's with the sources added at the end.
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
-            inv_json.write(json.dumps(obj, ensure_ascii=False))
+            inv_json.write(text[:-1])
+            inv_json.write(', "sources": ')
+            inv_json.write(_DUMPS([_source_ref(r) for r in group]))
+            inv_json.write("}")
             counts.use_cases += 1
-            cells: list[Any] = []
-            for value in row:
-                cell = display_value(value)
-                if cell.__class__ is str or (isinstance(cell, int) and not isinstance(cell, bool)):
-                    cells.append(cell)
-                else:
-                    cells.append("" if cell == "" else str(cell))
-            sheet.write_cells(counts.use_cases, cells)
-            _collect_review_rows(group, golden, counts)
+            sheet.write_cells(counts.use_cases, _inventory_cells(row))
+            _report_use_case(report, group, golden, why)
+            page.add(entry, row, golden.provenance if len(group) > 1 else None, group)
+            # The review rows go out as the pass goes, so the report's process keeps pace.
+            for _ in range(pairs * counts.records // total_records - counts.pairs_for_review):
+                report.add(0, next(review))
+                counts.pairs_for_review += 1
+        for review_row in review:
+            report.add(0, review_row)
+            counts.pairs_for_review += 1
         inv_json.write("\n]\n" if counts.use_cases else "]\n")
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
         store.add_to_snapshot(snapshot)
-        _write_changes_sheet(workbook, bold, store, run_id, counts)
-        _write_checks_sheets(workbook, bold, rules, checks, summaries)
         store.add_stage_evidence(evidence)
-        timeline = time_in_stage(store, summaries)
-        _write_time_in_stage_sheet(workbook, bold, timeline)
+        evidence = []
         files.close()
+        report.finish()
 
-        # While the other process finishes inventory.xlsx, this one writes the rest.
+        _write_changes(changes_sheet, page, store, run_id, counts, compared)
+        checks_sheet.finish()
+        _write_checks_by_department(workbook, bold, rules, checks)
+        stages = stack.enter_context(Spill())
+        tally = TimeTally()
+        timeline = workbook.add_worksheet("Time in stage")
+        rows = stack.enter_context(Spill())
+        for uc in iter_use_case_stages(store.iter_stage_evidence(), use_cases):
+            tally.add(uc)
+            rows.append(_time_in_stage_row(uc))
+            stages.append(stage_entries(uc))
+        departments, overall = tally.departments(), tally.overall()
+        _write_time_in_stage_sheet(timeline, bold, departments, overall, rows)
+
         counts.merged_records = counts.records - counts.use_cases
         counts.rejects = write_csv(
             out / "rejects.csv",
@@ -244,12 +337,8 @@ def write_outputs(
                 for j in store.iter_rejects()
             ),
         )
-        review = _review_rows(store, match) if match is not None else []
-        counts.pairs_for_review = len(review)
-        if match is not None:
-            _explain_merges(counts, match)
-        _write_dedupe_report(out / "dedupe_report.xlsx", counts, review)
-        write_overview(store, out, run_id, rules, timeline)
+        page.write(out / OVERVIEW_FILE, rules, departments, overall, stages)
+        report_book.close()
         book.close()
     return counts
 
@@ -259,27 +348,60 @@ def write_outputs(
 FIRST_RUN_LISTED = 1_000
 
 
-def _change_rows(store: Store, run_id: int, counts: ExportCounts) -> Iterator[list[Any]]:
+def _changes_sheet(workbook: Any, bold: Any) -> Any:
+    """The Changes sheet with its header: what changed since the last completed run."""
+    sheet = workbook.add_worksheet("Changes")
+    for j, col in enumerate(CHANGE_COLUMNS):
+        sheet.write_string(0, j, col, bold)
+        sheet.set_column(j, j, 40 if col in ("name", "old_value", "new_value") else 16)
+    return sheet
+
+
+def _write_changes(
+    sheet: Any,
+    page: OverviewPage,
+    store: Store,
+    run_id: int,
+    counts: ExportCounts,
+    compared: bool,
+) -> None:
+    """New, changed (field by field), merged and gone use cases, on the Changes sheet and the
+    page; ``compared``: whether a completed run came before (else all is new)."""
     tally = {"new": 0, "changed": 0, "gone": 0, "merged": 0}
-    compared = any(r["finished_at"] for r in store.runs() if r["run_id"] != run_id)
-    if not compared and counts.use_cases > FIRST_RUN_LISTED:
+    n = 0
+
+    def row(values: list[Any]) -> None:
+        nonlocal n
+        n += 1
+        cells = []
+        for value in values:
+            cell = display_value(value)
+            cells.append("" if cell == "" else str(cell))
+        sheet.write_cells(n, cells)
+
+    listed = compared or counts.use_cases <= FIRST_RUN_LISTED
+    if not listed:
         # No completed run to compare with: everything is new, and 100,000 rows saying so
         # would bury the one thing to say.
         tally["new"] = counts.use_cases
-        yield [
-            "new",
-            "",
-            f"all {counts.use_cases:,} use cases: the first run, so there is nothing to compare "
-            "with; the Inventory sheet lists them",
-            "",
-            "",
-            "",
-        ]
-    changes = store.changes() if tally["new"] == 0 else iter(())
-    for kind, use_case_id, old, new in changes:
-        tally[kind] += 1
+        row(
+            [
+                "new",
+                "",
+                f"all {counts.use_cases:,} use cases: the first run, so there is nothing to "
+                "compare with; the Inventory sheet lists them",
+                "",
+                "",
+                "",
+            ]
+        )
+    for kind, use_case_id, old, new in store.changes():
         before = json.loads(old) if old else {}
         after = json.loads(new) if new else {}
+        page.add_change(kind, use_case_id, before, after)
+        if not listed:
+            continue
+        tally[kind] += 1
         name = after.get("name") or before.get("name") or ""
         if kind == "changed":
             for col in INVENTORY_COLUMNS:
@@ -287,62 +409,52 @@ def _change_rows(store: Store, run_id: int, counts: ExportCounts) -> Iterator[li
                 if col == "last_updated" or col not in before:
                     continue
                 if before.get(col) != after.get(col):
-                    yield [kind, use_case_id, name, col, before.get(col), after.get(col)]
+                    row([kind, use_case_id, name, col, before.get(col), after.get(col)])
         else:
-            yield [kind, use_case_id, name, "", "", ""]
+            row([kind, use_case_id, name, "", "", ""])
     for target, alias in store.merges_in_run(run_id):
         tally["merged"] += 1
-        yield ["merged", target, "", "use_case_id", alias, target]
+        page.add_merge(target, alias)
+        row(["merged", target, "", "use_case_id", alias, target])
     counts.changes = tally
-
-
-def _write_changes_sheet(
-    workbook: Any, bold: Any, store: Store, run_id: int, counts: ExportCounts
-) -> None:
-    """What changed since the last completed run: new, changed fields, merged, gone."""
-    sheet = workbook.add_worksheet("Changes")
-    for j, col in enumerate(CHANGE_COLUMNS):
-        sheet.write_string(0, j, col, bold)
-        sheet.set_column(j, j, 40 if col in ("name", "old_value", "new_value") else 16)
-    n = 0
-    for n, row in enumerate(_change_rows(store, run_id, counts), start=1):
-        cells = []
-        for value in row:
-            cell = display_value(value)
-            cells.append("" if cell == "" else str(cell))
-        sheet.write_cells(n, cells)
     sheet.autofilter(0, 0, max(n, 1), len(CHANGE_COLUMNS) - 1)
 
 
-def _collect_checks(
-    values: dict[str, Any],
-    rules: GovernanceRules,
-    checks: list[list[Any]],
-    summaries: list[dict[str, Any]],
-) -> None:
-    """One Checks row per failed rule, and the fields the summaries need, for one use case."""
-    summaries.append(
-        {
-            k: values.get(k)
-            for k in ("use_case_id", "name", "department", "stage", "governance_flags")
-        }
-    )
-    for rule_id in values["governance_flags"]:
-        rule = rules.rule(rule_id)
-        checks.append(
-            [
-                values["use_case_id"],
-                values.get("name"),
-                values.get("department"),
-                values.get("stage"),
-                values.get("owner_name"),
-                values.get("owner_email"),
-                rule.id,
-                rule.check,
-                "; ".join(c.found(values) for c in rule.unmet(values)),
-                rule.fix,
-            ]
-        )
+class _ChecksSheet:
+    """Checks: one row per use case and failed governance rule, with the rule's words and the
+    fix, written as the use cases go by."""
+
+    def __init__(self, workbook: Any, bold: Any) -> None:
+        self.sheet = workbook.add_worksheet("Checks")
+        widths = {"name": 36, "check": 48, "found": 36, "fix": 60}
+        for j, col in enumerate(CHECK_COLUMNS):
+            self.sheet.set_column(j, j, widths.get(col, 16))
+        self.sheet.freeze_panes(1, 2)
+        self.sheet.write_cells(0, table_cells(CHECK_COLUMNS), bold)
+        self.next = 1
+
+    def add(self, values: dict[str, Any], rules: GovernanceRules) -> None:
+        for rule_id in values["governance_flags"]:
+            rule = rules.rule(rule_id)
+            cells = table_cells(
+                [
+                    values["use_case_id"],
+                    values.get("name"),
+                    values.get("department"),
+                    values.get("stage"),
+                    values.get("owner_name"),
+                    values.get("owner_email"),
+                    rule.id,
+                    rule.check,
+                    "; ".join(c.found(values) for c in rule.unmet(values)),
+                    rule.fix,
+                ]
+            )
+            self.sheet.write_cells(self.next, cells, None)
+            self.next += 1
+
+    def finish(self) -> None:
+        self.sheet.autofilter(0, 0, max(self.next - 1, 1), len(CHECK_COLUMNS) - 1)
 
 
 def _write_rows(
@@ -352,47 +464,27 @@ def _write_rows(
     next free row."""
     r = start
     for n, row in enumerate(rows):
-        cells: list[Any] = []
-        for value in row:
-            cell = display_value(value)
-            if isinstance(cell, bool | int | float):
-                cells.append(cell)
-            else:
-                cells.append("" if cell == "" else str(cell))
-        sheet.write_cells(r, cells, header if n == 0 and header is not None else None)
+        sheet.write_cells(r, table_cells(row), header if n == 0 and header is not None else None)
         r += 1
     return r
 
 
-def _write_checks_sheets(
-    workbook: Any,
-    bold: Any,
-    rules: GovernanceRules,
-    checks: list[list[Any]],
-    summaries: list[dict[str, Any]],
+def _write_checks_by_department(
+    workbook: Any, bold: Any, rules: GovernanceRules, checks: ChecksTally
 ) -> None:
-    """Checks: one row per use case and failed governance rule, with the rule's words and the
-    fix. Checks by department: use cases, how many fail a rule, and failures per rule."""
-    sheet = workbook.add_worksheet("Checks")
-    widths = {"name": 36, "check": 48, "found": 36, "fix": 60}
-    for j, col in enumerate(CHECK_COLUMNS):
-        sheet.set_column(j, j, widths.get(col, 16))
-    sheet.freeze_panes(1, 2)
-    end = _write_rows(sheet, 0, [list(CHECK_COLUMNS), *checks], bold)
-    sheet.autofilter(0, 0, max(end - 1, 1), len(CHECK_COLUMNS) - 1)
-
+    """Checks by department: use cases, how many fail a rule, and failures per rule."""
     sheet = workbook.add_worksheet("Checks by department")
     columns = ["department", "use_cases", "failing_any_rule", *(f"failing_{r}" for r in rules.ids)]
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, len(columns) - 1, 16)
     rows: list[list[Any]] = [columns]
-    for dept in checks_by_department(summaries, rules):
+    for dept in checks.departments():
         rows.append(
             [dept.department, dept.use_cases, dept.failing]
             + [dept.by_rule.get(r, 0) for r in rules.ids]
         )
     rows.append(
-        ["All departments", len(summaries), sum(1 for s in summaries if s["governance_flags"])]
+        ["All departments", checks.use_cases, checks.failing]
         + [sum(r[3 + i] for r in rows[1:]) for i in range(len(rules.ids))]
     )
     end = _write_rows(sheet, 0, rows, bold)
@@ -401,9 +493,31 @@ def _write_checks_sheets(
     _write_rows(sheet, end + 1, ([r.id, r.check, r.fix] for r in rules.rules))
 
 
-def _write_time_in_stage_sheet(workbook: Any, bold: Any, timeline: TimeInStage) -> None:
-    """Per department the median days idea → deployed; per use case the stage entry dates."""
-    sheet = workbook.add_worksheet("Time in stage")
+def _time_in_stage_row(uc: UseCaseStages) -> list[Any]:
+    return [
+        uc.use_case_id,
+        uc.name,
+        uc.department,
+        uc.stage,
+        *(uc.entries[s].display if s in uc.entries else "" for s in STAGE_ORDER),
+        uc.days_to_deployed,
+        uc.start_stage,
+        "; ".join(
+            f"{e.stage}: {e.evidence}" + (f" (after evidence of {e.after})" if e.after else "")
+            for e in uc.entries.values()
+        ),
+    ]
+
+
+def _write_time_in_stage_sheet(
+    sheet: Any,
+    bold: Any,
+    departments: list[DepartmentTimeToDeploy],
+    overall: DepartmentTimeToDeploy,
+    use_cases: Iterable[list[Any]],
+) -> None:
+    """Per department the median days idea → deployed; per use case the stage entry dates
+    (``use_cases``: rows of :func:`_time_in_stage_row`)."""
     sheet.set_column(0, 0, 30)
     sheet.set_column(1, 1, 36)
     sheet.set_column(2, 12, 16)
@@ -426,7 +540,7 @@ def _write_time_in_stage_sheet(workbook: Any, bold: Any, timeline: TimeInStage) 
         "median_days_idea_to_deployed",
     ]
     rows: list[list[Any]] = [dept_columns]
-    for d in [*timeline.departments, timeline.overall]:
+    for d in [*departments, overall]:
         rows.append([d.department, d.use_cases, d.deployed, d.measured, d.recorded, d.median_days])
     r = _write_rows(sheet, r, rows, bold) + 1
     r = _write_rows(
@@ -451,66 +565,56 @@ def _write_time_in_stage_sheet(workbook: Any, bold: Any, timeline: TimeInStage) 
         "evidence",
     ]
     header_row = r
-    rows = [columns]
-    for uc in timeline.use_cases:
-        rows.append(
-            [
-                uc.use_case_id,
-                uc.name,
-                uc.department,
-                uc.stage,
-                *(uc.entries[s].display if s in uc.entries else "" for s in STAGE_ORDER),
-                uc.days_to_deployed,
-                uc.start_stage,
-                "; ".join(
-                    f"{e.stage}: {e.evidence}"
-                    + (f" (after evidence of {e.after})" if e.after else "")
-                    for e in uc.entries.values()
-                ),
-            ]
-        )
-    end = _write_rows(sheet, r, rows, bold)
+    end = _write_rows(sheet, r, itertools.chain([columns], use_cases), bold)
     sheet.autofilter(header_row, 0, max(end - 1, header_row + 1), len(columns) - 1)
 
 
-def _collect_review_rows(
-    group: list[dict[str, Any]], golden: GoldenRecord, counts: ExportCounts
+#: Why a record was merged when no link explains it.
+_IDENTICAL = "identical to the use case's other records in every field"
+
+
+def _report_use_case(
+    report: XlsxSheets, group: list[dict[str, Any]], golden: GoldenRecord, why: dict[str, str]
 ) -> None:
+    """A use case's rows of dedupe_report.xlsx: its merged records, conflicts, redundancy."""
     values = golden.values
     if len(group) > 1:
         for rec in group:
-            counts.merged.append(
-                {
-                    "use_case_id": values["use_case_id"],
-                    "record_id": rec["record_id"],
-                    "name": rec["name"],
-                    "department": rec["department"],
-                    "source": _describe_source(rec),
-                    "reason": "identical to the use case's other records in every field",
-                    "score": "",
-                }
+            report.add(
+                1,
+                [
+                    values["use_case_id"],
+                    rec["record_id"],
+                    rec["name"],
+                    rec["department"],
+                    _describe_source(rec),
+                    why.get(rec["record_id"], _IDENTICAL),
+                    "",
+                ],
             )
     for fname, options in golden.conflicts.items():
         chosen = golden.provenance.get(fname)
-        counts.conflicts.append(
-            {
-                "use_case_id": values["use_case_id"],
-                "field": fname,
-                "kept": display_value(values.get(fname)),
-                "kept_from": chosen or "",
-                "other_values": "; ".join(v for v, rid in options if rid != chosen),
-            }
+        report.add(
+            2,
+            [
+                values["use_case_id"],
+                fname,
+                display_value(values.get(fname)),
+                chosen or "",
+                "; ".join(v for v, rid in options if rid != chosen),
+            ],
         )
     if len(values["departments_reporting"]) >= 2:
-        counts.redundancy.append(
-            {
-                "use_case_id": values["use_case_id"],
-                "name": values["name"],
-                "departments": "; ".join(values["departments_reporting"]),
-                "department_count": len(values["departments_reporting"]),
-                "source_count": values["source_count"],
-                "stage": values["stage"],
-            }
+        report.add(
+            3,
+            [
+                values["use_case_id"],
+                values["name"],
+                "; ".join(values["departments_reporting"]),
+                len(values["departments_reporting"]),
+                values["source_count"],
+                values["stage"],
+            ],
         )
 
 
@@ -544,18 +648,48 @@ REVIEW_COLUMNS = (
 )
 
 
+#: The sheets of dedupe_report.xlsx: Review, Merged, Conflicts, Redundancy.
+REPORT_SHEETS = (
+    XlsxSheet(
+        "Review",
+        REVIEW_COLUMNS,
+        dropdowns={len(REVIEW_COLUMNS) - 1: DECISIONS},
+        note="Proposed merges to decide: set decision to merge or keep_separate.",
+    ),
+    XlsxSheet(
+        "Merged",
+        ("use_case_id", "record_id", "name", "department", "source", "reason", "decision"),
+        dropdowns={6: DECISIONS},
+        note=(
+            "Records merged automatically, with the reason; set decision to "
+            "keep_separate to take a record out of its use case."
+        ),
+    ),
+    XlsxSheet("Conflicts", ("use_case_id", "field", "kept", "kept_from", "other_values")),
+    XlsxSheet(
+        "Redundancy",
+        ("use_case_id", "name", "departments", "department_count", "source_count", "stage"),
+        note="Use cases pursued by two or more departments.",
+    ),
+)
+
+
 def _scores_text(pair: PairScore) -> str:
     return ", ".join(f"{k} {v:.0f}" for k, v in sorted(pair.field_scores.items()))
 
 
-def _review_rows(store: Store, match: MatchResult) -> list[list[Any]]:
-    pairs = match.review_pairs()
-    info = store.record_summaries(r for p in pairs for r in (p.a, p.b))
-    rows: list[list[Any]] = []
-    for number, pair in enumerate(pairs, start=1):
-        a, b = info.get(pair.a, {}), info.get(pair.b, {})
-        rows.append(
-            [
+#: Review pairs whose records are looked up at a time.
+_REVIEW_CHUNK = 1000
+
+
+def _review_rows(store: Store, pairs: list[PairScore]) -> Iterator[list[Any]]:
+    """The Review sheet's rows, a chunk of pairs' records looked up at a time."""
+    for start in range(0, len(pairs), _REVIEW_CHUNK):
+        chunk = pairs[start : start + _REVIEW_CHUNK]
+        info = store.record_summaries(r for p in chunk for r in (p.a, p.b))
+        for number, pair in enumerate(chunk, start=start + 1):
+            a, b = info.get(pair.a, {}), info.get(pair.b, {})
+            yield [
                 f"P{number:05d}",
                 round(pair.score, 1),
                 pair.a,
@@ -572,12 +706,10 @@ def _review_rows(store: Store, match: MatchResult) -> list[list[Any]]:
                 "; ".join(pair.reasons),
                 "",
             ]
-        )
-    return rows
 
 
-def _explain_merges(counts: ExportCounts, match: MatchResult) -> None:
-    """Give each automatically merged record the reasons of the link that joined it."""
+def _merge_reasons(match: MatchResult) -> dict[str, str]:
+    """Each automatically merged record's reason: those of the link that joined it."""
     why: dict[str, str] = {}
     for link in match.links:
         text = (
@@ -585,51 +717,4 @@ def _explain_merges(counts: ExportCounts, match: MatchResult) -> None:
         ) + "; ".join(link.reasons[:3])
         for rid in (link.a, link.b):
             why.setdefault(rid, text)
-    for row in counts.merged:
-        row["reason"] = why.get(row["record_id"], row["reason"])
-
-
-def _write_dedupe_report(path: Path, counts: ExportCounts, review: list[list[Any]]) -> None:
-    merged_cols = ("use_case_id", "record_id", "name", "department", "source", "reason", "decision")
-    conflict_cols = ("use_case_id", "field", "kept", "kept_from", "other_values")
-    redundancy_cols = (
-        "use_case_id",
-        "name",
-        "departments",
-        "department_count",
-        "source_count",
-        "stage",
-    )
-    write_xlsx(
-        path,
-        [
-            XlsxSheet(
-                "Review",
-                REVIEW_COLUMNS,
-                review,
-                dropdowns={len(REVIEW_COLUMNS) - 1: DECISIONS},
-                note="Proposed merges to decide: set decision to merge or keep_separate.",
-            ),
-            XlsxSheet(
-                "Merged",
-                merged_cols,
-                ([m[c] for c in merged_cols[:-1]] + [""] for m in counts.merged),
-                dropdowns={len(merged_cols) - 1: DECISIONS},
-                note=(
-                    "Records merged automatically, with the reason; set decision to "
-                    "keep_separate to take a record out of its use case."
-                ),
-            ),
-            XlsxSheet(
-                "Conflicts",
-                conflict_cols,
-                ([c[k] for k in conflict_cols] for c in counts.conflicts),
-            ),
-            XlsxSheet(
-                "Redundancy",
-                redundancy_cols,
-                ([r[k] for k in redundancy_cols] for r in counts.redundancy),
-                note="Use cases pursued by two or more departments.",
-            ),
-        ],
-    )
+    return why

@@ -25,12 +25,15 @@ from .cells import csv_cell, display_value
 _EPOCH = datetime(2000, 1, 1)
 
 __all__ = [
+    "REPORT_OPTIONS",
     "WorkbookProcess",
     "XlsxSheet",
+    "XlsxSheets",
+    "table_cells",
+    "write_cells",
     "write_csv",
     "write_json_list",
     "write_jsonl",
-    "write_xlsx",
 ]
 
 
@@ -73,37 +76,46 @@ def write_json_list(path: Path, objects: Iterable[dict[str, Any]]) -> int:
 
 @dataclass
 class XlsxSheet:
-    """One sheet to write: its columns, rows, and optional per-column widths and dropdowns."""
+    """One sheet of a report: its columns, and optional per-column widths, dropdowns (column →
+    choices, offered below the rows) and a note above the header."""
 
     name: str
     columns: Sequence[str]
-    rows: Iterable[Sequence[Any]]
     widths: dict[int, float] | None = None
     dropdowns: dict[int, list[str]] | None = None
     note: str | None = None
 
 
-def write_xlsx(path: Path, sheets: Sequence[XlsxSheet]) -> dict[str, int]:
-    """Write an xlsx where every string stays a string: no formulas, no links, no numbers.
+def table_cells(row: Iterable[Any]) -> list[Any]:
+    """A row's values as ready cells for :func:`write_cells`: a bool, int or float stays a number,
+    anything else is its display text ("" for a blank cell)."""
+    cells: list[Any] = []
+    for value in row:
+        cell = display_value(value)
+        if cell.__class__ is str or isinstance(cell, bool | int | float):
+            cells.append(cell)
+        else:
+            cells.append(str(cell))
+    return cells
 
-    Rows stream to disk (constant memory), so sheets must be written in order.
+
+class XlsxSheets:
+    """Report sheets of one workbook whose rows stream to disk (xlsxwriter's constant memory):
+    each sheet is added at once with its note, bold header, widths and frozen header, so rows
+    may go to any sheet at any time (each sheet's rows in order); :meth:`finish` adds the
+    autofilters and dropdowns. Every string stays a string: no formulas, links or numbers.
+
+    ``workbook`` is the proxy of a :class:`WorkbookProcess` made with :data:`REPORT_OPTIONS`.
     """
-    counts: dict[str, int] = {}
-    with atomic_path(path) as tmp:
-        workbook = xlsxwriter.Workbook(
-            str(tmp),
-            {
-                "constant_memory": True,
-                "strings_to_formulas": False,
-                "strings_to_urls": False,
-                "strings_to_numbers": False,
-                # Fixed creation time keeps identical runs byte-identical.
-                "default_date_format": "yyyy-mm-dd",
-            },
-        )
+
+    def __init__(self, workbook: Any, sheets: Sequence[XlsxSheet]) -> None:
         workbook.set_properties({"created": _EPOCH})
         header = workbook.add_format({"bold": True, "bg_color": "#DDE4EE", "text_wrap": True})
-        for spec in sheets:
+        self._specs = list(sheets)
+        self._sheets: list[Any] = []
+        self._first: list[int] = []
+        self.counts = [0] * len(self._specs)
+        for spec in self._specs:
             ws = workbook.add_worksheet(spec.name[:31])
             first_data_row = 0
             if spec.note:
@@ -114,30 +126,41 @@ def write_xlsx(path: Path, sheets: Sequence[XlsxSheet]) -> dict[str, int]:
                 width = (spec.widths or {}).get(j, min(max(len(col) + 2, 12), 40))
                 ws.set_column(j, j, width)
             ws.freeze_panes(first_data_row + 1, 0)
-            n = 0
-            for n, row in enumerate(spec.rows, start=1):
-                r = first_data_row + n
-                for j, value in enumerate(row):
-                    cell = display_value(value)
-                    if isinstance(cell, bool):
-                        ws.write_boolean(r, j, cell)
-                    elif isinstance(cell, int | float):
-                        ws.write_number(r, j, cell)
-                    elif cell != "":
-                        ws.write_string(r, j, str(cell))
-            counts[spec.name] = n
+            self._sheets.append(ws)
+            self._first.append(first_data_row)
+
+    def add(self, index: int, row: Iterable[Any]) -> None:
+        """Write a row of values (see :func:`table_cells`) below the rows of sheet ``index``."""
+        self.counts[index] += 1
+        r = self._first[index] + self.counts[index]
+        self._sheets[index].write_cells(r, table_cells(row))
+
+    def finish(self) -> dict[str, int]:
+        """Add each sheet's autofilter and dropdowns; returns the rows written per sheet."""
+        for spec, ws, first, n in zip(
+            self._specs, self._sheets, self._first, self.counts, strict=True
+        ):
             if spec.columns:
-                ws.autofilter(first_data_row, 0, first_data_row + max(n, 1), len(spec.columns) - 1)
+                ws.autofilter(first, 0, first + max(n, 1), len(spec.columns) - 1)
             for j, choices in (spec.dropdowns or {}).items():
                 ws.data_validation(
-                    first_data_row + 1,
+                    first + 1,
                     j,
-                    first_data_row + max(n, 1) + 500,
+                    first + max(n, 1) + 500,
                     j,
                     {"validate": "list", "source": choices},
                 )
-        workbook.close()
-    return counts
+        return {spec.name: n for spec, n in zip(self._specs, self.counts, strict=True)}
+
+
+#: Options of a report workbook (see :class:`XlsxSheets`).
+REPORT_OPTIONS: dict[str, Any] = {
+    "constant_memory": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+    "default_date_format": "yyyy-mm-dd",
+}
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,10 @@ _Call = tuple[int, int, str, tuple[Any, ...]]
 
 #: Calls sent to the writing process at a time.
 _BATCH = 256
+
+#: Batches waiting for the writing process at most (pickled): when it falls behind, the caller
+#: waits rather than hold every row it has not written yet in memory.
+_QUEUED = 48
 
 
 def write_cells(sheet: Any, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
@@ -258,11 +285,11 @@ class WorkbookProcess:
         self._stdin, self._stdout = self._proc.stdin, self._proc.stdout
         # A thread hands the batches over, so that this process never waits for the other
         # while it has work of its own.
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._queue: queue.Queue[bytes | None] = queue.Queue(_QUEUED)
         self._send_error: OSError | None = None
         self._sender = threading.Thread(target=self._send_all, daemon=True)
         self._sender.start()
-        self._queue.put((str(path), options))
+        self._queue.put(pickle.dumps((str(path), options), pickle.HIGHEST_PROTOCOL))
 
     def workbook(self) -> Any:
         return _Remote(self, 0)
@@ -282,9 +309,11 @@ class WorkbookProcess:
             item = self._queue.get()
             if self._send_error is None:
                 try:
-                    pickle.dump(item, self._stdin, pickle.HIGHEST_PROTOCOL)
                     if item is None:
+                        self._stdin.write(pickle.dumps(None))
                         self._stdin.flush()
+                    else:
+                        self._stdin.write(item)
                 except (OSError, ValueError) as exc:
                     self._send_error = OSError(str(exc))
             if item is None:
@@ -300,7 +329,7 @@ class WorkbookProcess:
     def _send(self, batch: list[_Call] | None) -> None:
         if self._send_error is not None:
             raise self._stopped() from self._send_error
-        self._queue.put(batch)
+        self._queue.put(None if batch is None else pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 
     def close(self) -> None:
         """Write the file; raises what went wrong writing it."""
@@ -326,7 +355,8 @@ class WorkbookProcess:
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        self._queue.put(None)
+        with contextlib.suppress(queue.Full):
+            self._queue.put(None, timeout=5)
         self._sender.join(5)
         for stream in (self._stdin, self._stdout):
             with contextlib.suppress(OSError, ValueError):

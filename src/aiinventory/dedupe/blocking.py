@@ -36,22 +36,34 @@ _SMALL_BLOCK = 8
 _RARE_DESCRIPTION_WORD = 3
 
 
-def _postings(keyed: Iterable[tuple[int, Iterable[str]]]) -> dict[str, list[int]]:
-    """Key → the records that have it, for keys of two or more records.
+#: Marks a key shared by more records than a block may hold: its records are not listed.
+_TOO_COMMON = -1
+
+
+def _postings(
+    keyed: Iterable[tuple[int, Iterable[str]]], max_block_size: int
+) -> dict[str, list[int]]:
+    """Key → the records that have it, for keys of 2..``max_block_size`` records.
 
     Most keys belong to one record only; those are kept as a bare index until a second record
-    shares them, not as a list each.
+    shares them, not as a list each. A key found to be too common stops collecting records.
     """
-    first: dict[str, int] = {}
-    postings: dict[str, list[int]] = {}
+    table: dict[str, int | list[int]] = {}
+    get = table.get
     for index, keys in keyed:
         # dict.fromkeys: a key a record makes twice ("review|co" from "code" and "copilot")
         # must list the record once.
         for key in dict.fromkeys(keys):
-            seen = first.setdefault(key, index)
-            if seen != index:
-                postings.setdefault(key, [seen]).append(index)
-    return postings
+            found = get(key)
+            if found is None:
+                table[key] = index
+            elif isinstance(found, list):
+                found.append(index)
+                if len(found) > max_block_size:
+                    table[key] = _TOO_COMMON
+            elif found != _TOO_COMMON:
+                table[key] = [found, index]
+    return {key: found for key, found in table.items() if isinstance(found, list)}
 
 
 class PairList(Sequence[tuple[int, int]]):
@@ -143,11 +155,8 @@ def block_keys(
                 keys.append(f"t\x1f{year:04d}-{month:02d}-{day:02d}")
             yield p.index, keys
 
-    def kept(postings: dict[str, list[int]]) -> dict[str, list[int]]:
-        return {k: v for k, v in postings.items() if 2 <= len(v) <= max_block_size}
-
-    pair_blocks = kept(_postings(keyed()))
-    return pair_blocks, kept(_postings(single))
+    pair_blocks = _postings(keyed(), max_block_size)
+    return pair_blocks, _postings(single, max_block_size)
 
 
 def candidate_pairs(

@@ -21,8 +21,6 @@ from ..governance import ChecksTally, GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
 from ..schema import (
     INVENTORY_COLUMNS,
-    RAW_FIELDS,
-    RECORD_COLUMNS,
     REJECT_COLUMNS,
     STAGES,
 )
@@ -32,12 +30,12 @@ from ..time_in_stage import (
     DepartmentTimeToDeploy,
     TimeTally,
     UseCaseStages,
-    evidence_row,
     iter_use_case_stages,
 )
 from .atomic import atomic_path
-from .cells import csv_cell, display_value
+from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
+from .records import RecordsProcess, csv_cells, describe_source, dumps
 from .spill import Spill
 from .writers import (
     _EPOCH,
@@ -92,35 +90,6 @@ class ExportCounts:
     merged_records: int = 0
     pairs_for_review: int = 0
     changes: dict[str, int] = field(default_factory=dict)
-
-
-#: records.csv/jsonl's columns: (column, the raw field it shows, or None for the record's own).
-_RECORD_PLAN = tuple(
-    (col, col[:-4] if col.endswith("_raw") and col[:-4] in RAW_FIELDS else None)
-    for col in RECORD_COLUMNS
-)
-
-#: json.dumps(..., ensure_ascii=False), without building an encoder per call.
-_DUMPS = json.JSONEncoder(ensure_ascii=False).encode
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _csv_cells(values: Iterable[Any]) -> list[Any]:
-    """:func:`csv_cell` of each value (the usual plain text and blanks without the call)."""
-    return [
-        v
-        if v.__class__ is str and not v.startswith(_FORMULA_START)
-        else ("" if v is None else csv_cell(v))
-        for v in values
-    ]
-
-
-def _record_values(rec: dict[str, Any]) -> list[Any]:
-    """A record's values in RECORD_COLUMNS order (None for a raw field it lacks): records.csv's
-    row, and records.jsonl's object without the extras."""
-    raw = rec["raw"]
-    return [rec.get(col) if key is None else raw.get(key) for col, key in _RECORD_PLAN]
 
 
 def _group_by_use_case(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:
@@ -183,9 +152,6 @@ _INVENTORY_OPTIONS = {
     "strings_to_numbers": False,
 }
 
-#: Stage evidence rows stored at a time.
-_EVIDENCE_BATCH = 5000
-
 
 def write_outputs(
     store: Store,
@@ -212,7 +178,6 @@ def write_outputs(
     counts = ExportCounts()
     store.begin_snapshot()
     snapshot: list[tuple[str, str]] = []
-    evidence: list[tuple[str, ...]] = []
     checks = ChecksTally(rules)
     runs = store.runs()
     first_run = not any(r["run_id"] < run_id and r.get("finished_at") for r in runs)
@@ -226,13 +191,13 @@ def write_outputs(
         rec_jsonl_path = files.enter_context(atomic_path(out / "records.jsonl"))
         inv_csv_path = files.enter_context(atomic_path(out / "inventory.csv"))
         inv_json_path = files.enter_context(atomic_path(out / "inventory.json"))
-        rec_csv_fh = files.enter_context(rec_csv_path.open("w", encoding="utf-8-sig", newline=""))
-        rec_jsonl = files.enter_context(rec_jsonl_path.open("w", encoding="utf-8", newline="\n"))
+        # records.csv/jsonl and the stage evidence: a process of their own, reading the records
+        # from the state file as this one does.
+        records = RecordsProcess(store.path, rec_csv_path, rec_jsonl_path)
+        stack.callback(records.abort)
         inv_csv_fh = files.enter_context(inv_csv_path.open("w", encoding="utf-8-sig", newline=""))
         inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
-        rec_csv = csv.writer(rec_csv_fh, lineterminator="\r\n")
         inv_csv = csv.writer(inv_csv_fh, lineterminator="\r\n")
-        rec_csv.writerow(RECORD_COLUMNS)
         inv_csv.writerow(INVENTORY_COLUMNS)
         inv_json.write("[")
         page = stack.enter_context(OverviewPage(first_run))
@@ -263,17 +228,6 @@ def write_outputs(
         why = _merge_reasons(match) if match is not None else {}
 
         for group, golden in iter_inventory(store, rules):
-            for rec in group:
-                record = _record_values(rec)
-                rec_csv.writerow(_csv_cells(record))
-                obj = dict(zip(RECORD_COLUMNS, record, strict=True))
-                obj["extras"] = rec["extras"]
-                rec_jsonl.write(_DUMPS(obj))
-                rec_jsonl.write("\n")
-                evidence.append(evidence_row(rec, _describe_source(rec)))
-            if len(evidence) >= _EVIDENCE_BATCH:
-                store.add_stage_evidence(evidence)
-                evidence = []
             counts.records += len(group)
             values = golden.values
             checks.add(values)
@@ -282,9 +236,9 @@ def write_outputs(
                 {k: values.get(k) for k in ("use_case_id", "name", "department", "stage")}
             )
             row = [values.get(col) for col in INVENTORY_COLUMNS]
-            inv_csv.writerow(_csv_cells(row))
+            inv_csv.writerow(csv_cells(row))
             entry = dict(zip(INVENTORY_COLUMNS, row, strict=True))
-            text = _DUMPS(entry)
+            text = dumps(entry)
             snapshot.append((values["use_case_id"], text))
             if len(snapshot) >= 5000:
                 store.add_to_snapshot(snapshot)
@@ -293,7 +247,7 @@ def write_outputs(
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
             inv_json.write(text[:-1])
             inv_json.write(', "sources": ')
-            inv_json.write(_DUMPS([_source_ref(r) for r in group]))
+            inv_json.write(dumps([_source_ref(r) for r in group]))
             inv_json.write("}")
             counts.use_cases += 1
             sheet.write_cells(counts.use_cases, _inventory_cells(row))
@@ -309,8 +263,12 @@ def write_outputs(
         inv_json.write("\n]\n" if counts.use_cases else "]\n")
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
         store.add_to_snapshot(snapshot)
-        store.add_stage_evidence(evidence)
-        evidence = []
+        written = records.result()
+        if written != counts.records:
+            raise RuntimeError(
+                f"{store.path}: the state file changed during the export ({written:,} records "
+                f"written, {counts.records:,} in the inventory); run the import again"
+            )
         files.close()
         report.finish()
 
@@ -587,7 +545,7 @@ def _report_use_case(
                     rec["record_id"],
                     rec["name"],
                     rec["department"],
-                    _describe_source(rec),
+                    describe_source(rec),
                     why.get(rec["record_id"], _IDENTICAL),
                     "",
                 ],
@@ -616,17 +574,6 @@ def _report_use_case(
                 values["stage"],
             ],
         )
-
-
-def _describe_source(rec: dict[str, Any]) -> str:
-    where = str(rec["source_path"])
-    if rec.get("sheet"):
-        where += f" [{rec['sheet']}]"
-    if rec.get("row") is not None:
-        where += f" row {rec['row']}"
-    if rec.get("message_id"):
-        where += f" {rec['message_id']}"
-    return where
 
 
 REVIEW_COLUMNS = (

@@ -19,11 +19,11 @@ def now() -> datetime:
 
 def stable_hash(*parts: object, length: int = 16) -> str:
     """Hex digest of the parts, stable across processes and Python versions."""
-    h = hashlib.blake2b(digest_size=16)
-    for part in parts:
-        h.update(b"\x1f")
-        h.update(("" if part is None else str(part)).encode("utf-8", "surrogatepass"))
-    return h.hexdigest()[:length]
+    # Each part is preceded by a 0x1F byte; the parts are joined and encoded in one go (the
+    # same bytes as one update per part, for a fraction of the calls).
+    text = "".join(["\x1f" + ("" if part is None else str(part)) for part in parts])
+    digest = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16)
+    return digest.hexdigest()[:length]
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

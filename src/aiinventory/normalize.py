@@ -41,6 +41,8 @@ _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE
 
 def cell_text(value: Any) -> str:
     """A cell value as text, the way a person reads it in the sheet."""
+    if value.__class__ is str:  # most cells: tested first
+        return clean_text(value)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -118,7 +120,7 @@ class Normalizer:
         values = item.values
         raw: dict[str, str] = {}
         for fname, value in values.items():
-            text = cell_text(value)
+            text = clean_text(value) if value.__class__ is str else cell_text(value)
             if text:
                 raw[fname] = text
 
@@ -219,7 +221,10 @@ class Normalizer:
             message_id=item.message_id,
             thread_id=item.thread_id,
             raw=raw_out,
-            extras={label: cell_text(v) for label, v in item.extras.items()},
+            extras={
+                label: clean_text(v) if v.__class__ is str else cell_text(v)
+                for label, v in item.extras.items()
+            },
             flags=sorted(set(item.flags) | set(ctx.file_flags)),
             **record,
         )
@@ -384,8 +389,22 @@ class Normalizer:
         return ctx.file_modified
 
 
+_FIRST_LAST_MEMO: dict[str, str] = {}
+_FIRST_LAST_MEMO_SIZE = 20_000
+
+
 def _first_last(owner: str) -> str:
     """ "Vachhani, Ankit" → "Ankit Vachhani"; anything less clear-cut is left as written."""
+    # An owner's name repeats on many rows: remember the answers (a bounded number of them).
+    done = _FIRST_LAST_MEMO.get(owner)
+    if done is None:
+        if len(_FIRST_LAST_MEMO) >= _FIRST_LAST_MEMO_SIZE:
+            _FIRST_LAST_MEMO.clear()
+        done = _FIRST_LAST_MEMO[owner] = _first_last_of(owner)
+    return done
+
+
+def _first_last_of(owner: str) -> str:
     parts = [p.strip() for p in owner.split(",")]
     plain = not any(ch.isdigit() for ch in owner) and "@" not in owner
     if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):

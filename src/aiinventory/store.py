@@ -177,31 +177,62 @@ _CONTENT_FIELDS = tuple(f for f in RECORD_FIELDS if f != "last_updated")
 def content_key(record: SourceRecord) -> str:
     """A key equal for records that say exactly the same thing (provenance and dates of evidence
     aside): the exact duplicates that collapse into one use case."""
+    return _content_key(record.__dict__)
+
+
+def _content_key(values: dict[str, Any]) -> str:
+    """content_key of a record's field values (a SourceRecord's ``__dict__``)."""
     parts: list[str] = []
     for fname in _CONTENT_FIELDS:
-        value = getattr(record, fname)
-        if isinstance(value, list):
-            value = ";".join(value)
-        parts.append("" if value is None else " ".join(str(value).lower().split()))
-    parts.append(record.source_id or "")
+        value = values[fname]
+        if value is None:
+            parts.append("")
+        elif value.__class__ is list:
+            parts.append(" ".join(";".join(value).lower().split()))
+        else:
+            parts.append(" ".join(str(value).lower().split()))
+    parts.append(values["source_id"] or "")
     return stable_hash(*parts, length=32)
 
 
+# One encoder each, made once: json.dumps with options builds a new encoder on every call.
+_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
+_JSON_LIST = json.JSONEncoder(ensure_ascii=False).encode
+#: Columns _record_row copies as they are, and where each sits in the row.
+_PLAIN_COLUMNS = tuple(
+    (i, col)
+    for i, col in enumerate(RECORD_DB_COLUMNS)
+    if col not in ("raw", "extras", "flags", "ai_techniques", "last_updated")
+)
+_COLUMN_INDEX = {col: i for i, col in enumerate(RECORD_DB_COLUMNS)}
+#: Flags and techniques are a handful of short lists, each encoded once and remembered.
+_LIST_TEXT: dict[tuple[str, ...], str] = {}
+_LIST_TEXT_SIZE = 10_000
+
+
+def _list_json(values: list[str]) -> str:
+    key = tuple(values)
+    text = _LIST_TEXT.get(key)
+    if text is None:
+        if len(_LIST_TEXT) >= _LIST_TEXT_SIZE:
+            _LIST_TEXT.clear()
+        text = _LIST_TEXT[key] = _JSON_LIST(values)
+    return text
+
+
 def _record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
-    row: list[Any] = [item_key, content_key(record)]
-    for col in RECORD_DB_COLUMNS:
-        if col == "raw":
-            row.append(json.dumps(record.raw, ensure_ascii=False, sort_keys=True))
-        elif col == "extras":
-            row.append(json.dumps(record.extras, ensure_ascii=False, sort_keys=True))
-        elif col in ("flags", "ai_techniques"):
-            row.append(json.dumps(getattr(record, col), ensure_ascii=False))
-        elif col == "last_updated":
-            value = record.last_updated
-            row.append(value.isoformat() if value is not None else None)
-        else:
-            row.append(getattr(record, col))
-    return tuple(row)
+    values = record.__dict__
+    row: list[Any] = [None] * len(RECORD_DB_COLUMNS)
+    for i, col in _PLAIN_COLUMNS:
+        row[i] = values[col]
+    index = _COLUMN_INDEX
+    row[index["raw"]] = _JSON_SORTED(values["raw"])
+    row[index["extras"]] = _JSON_SORTED(values["extras"])
+    row[index["flags"]] = _list_json(values["flags"])
+    row[index["ai_techniques"]] = _list_json(values["ai_techniques"])
+    updated = values["last_updated"]
+    row[index["last_updated"]] = updated.isoformat() if updated is not None else None
+    return (item_key, _content_key(values), *row)
 
 
 def _evidence_key(row: tuple[str, ...]) -> tuple[str, str, str, str]:

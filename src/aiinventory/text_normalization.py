@@ -46,6 +46,9 @@ def clean_text(value: str) -> str:
     if value.isascii() and "\n" not in value and "\r" not in value and "\t" not in value:
         # Most cells: one ASCII line, where the only runs _SPACES could collapse are of spaces.
         return value.strip() if "  " not in value else _SPACES.sub(" ", value).strip()
+    if "\n" not in value and "\r" not in value and "\ufeff" not in value:
+        # One line with non-ASCII text or tabs: what the general case below makes of it.
+        return _SPACES.sub(" ", value).strip()
     value = value.replace("\ufeff", "").replace("\r\n", "\n").replace("\r", "\n")
     lines = [_SPACES.sub(" ", line).strip() for line in value.split("\n")]
     out: list[str] = []

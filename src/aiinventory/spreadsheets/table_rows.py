@@ -39,6 +39,19 @@ def _empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+#: What a text that _REDACTED can match may start with, when that is an ASCII character.
+_REDACTED_ASCII_STARTS = frozenset("[*rRwWxX \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f")
+
+
+def _redacted(text: str) -> bool:
+    """``_REDACTED.match(text)``, without running the expression on the texts of ordinary rows:
+    an ASCII first character it cannot start with decides at once."""
+    first = text[:1]
+    if first and first.isascii() and first not in _REDACTED_ASCII_STARTS:
+        return False
+    return _REDACTED.match(text) is not None
+
+
 def iter_table_rows(
     rows: Iterator[list[Any]],
     first_row: int,
@@ -46,28 +59,62 @@ def iter_table_rows(
     header: HeaderResult,
     hidden_rows: frozenset[int] = frozenset(),
 ) -> Iterator[RawRow | SkippedRow]:
-    """Yield every row below the header as data or as a skipped row."""
+    """Yield every row below the header as data or as a skipped row.
+
+    One pass over each row's cells finds its texts and counts its values; the rows of a large
+    sheet are mostly data, so the checks that can only apply to other rows come cheapest first.
+    """
     mapped = [(c.column - first_col, c.field) for c in header.columns if c.field is not None]
     extra_cols = [(c.column - first_col, c.label) for c in header.columns if c.field is None]
+    # Negative indices never name a cell of a row (a header left of the first column).
+    mapped = [(j, f) for j, f in mapped if j >= 0]
+    extra_cols = [(j, label) for j, label in extra_cols if j >= 0]
     known_cols = {c.column - first_col for c in header.columns}
+    # Cells past the header's columns are kept under their letter: the unknown columns up to
+    # the last known one, then every column after it.
+    last_known = max((j for j in known_cols if j >= 0), default=-1)
+    unknown_within = [j for j in range(last_known + 1) if j not in known_cols]
+    letters: dict[int, str] = {}
     header_labels = {normalize_label(c.label.split(" / ")[-1]) for c in header.columns}
     name_col = header.by_field["name"].column - first_col
+    data_start = header.data_start
     labels_seen: dict[str, str] = {}
     for offset, row in enumerate(rows):
         sheet_row = first_row + offset
-        if sheet_row < header.data_start:
+        if sheet_row < data_start:
             continue
         number = sheet_row + 1
-        cells = [v for v in row if not _empty(v)]
-        if not cells:
+        texts: list[str] = []
+        filled = 0
+        for v in row:
+            if isinstance(v, str):
+                v = v.strip()
+                if v:
+                    texts.append(v)
+                    filled += 1
+            elif v is not None:
+                filled += 1
+        if not filled:
             yield SkippedRow(number, "blank")
             continue
-        texts = [v.strip() for v in cells if isinstance(v, str)]
-        if texts and sum(1 for t in texts if _REDACTED.match(t)) >= max(1, 0.6 * len(cells)):
-            yield SkippedRow(number, "redacted")
-            continue
-        name_value = row[name_col] if 0 <= name_col < len(row) else None
-        if isinstance(name_value, str) and _REDACTED.match(name_value):
+        if texts:
+            needed = max(1, 0.6 * filled)
+            spare = len(texts) - needed  # texts that may fail before the row cannot qualify
+            if spare >= 0:
+                hits = 0
+                for t in texts:
+                    if _redacted(t):
+                        hits += 1
+                    else:
+                        spare -= 1
+                        if spare < 0:
+                            break
+                if hits >= needed:
+                    yield SkippedRow(number, "redacted")
+                    continue
+        size = len(row)
+        name_value = row[name_col] if 0 <= name_col < size else None
+        if isinstance(name_value, str) and _redacted(name_value):
             yield SkippedRow(number, "redacted")
             continue
         first_text = next((v for v in row[:3] if isinstance(v, str) and v.strip()), None)
@@ -79,17 +126,31 @@ def iter_table_rows(
         ):
             yield SkippedRow(number, "totals")
             continue
-        if len(texts) >= 2 and _repeats_header(texts, len(cells), header_labels, labels_seen):
+        if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             yield SkippedRow(number, "repeated_header")
             continue
-        values = {fname: row[j] for j, fname in mapped if 0 <= j < len(row) and not _empty(row[j])}
-        extras = {
-            label: row[j] for j, label in extra_cols if 0 <= j < len(row) and not _empty(row[j])
-        }
+        values = {}
+        for j, fname in mapped:
+            if j < size:
+                v = row[j]
+                if v is not None and (not isinstance(v, str) or v.strip()):
+                    values[fname] = v
+        extras = {}
+        for j, label in extra_cols:
+            if j < size:
+                v = row[j]
+                if v is not None and (not isinstance(v, str) or v.strip()):
+                    extras[label] = v
         # Cells beyond the header's columns are kept too, under their column letter.
-        for j, value in enumerate(row):
-            if j not in known_cols and not _empty(value):
-                extras[f"column {_letter(first_col + j)}"] = value
+        if size > last_known + 1 or unknown_within:
+            for j in (*unknown_within, *range(last_known + 1, size)):
+                if j < size:
+                    v = row[j]
+                    if v is not None and (not isinstance(v, str) or v.strip()):
+                        letter = letters.get(j)
+                        if letter is None:
+                            letter = letters[j] = f"column {_letter(first_col + j)}"
+                        extras[letter] = v
         raw = RawRow(number, values, extras)
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")

@@ -36,6 +36,19 @@ _PACKED_ID = re.compile(
     r"^\s*([A-Z][A-Z0-9]{0,11}(?:[-_. ][A-Z0-9]{1,12}){0,3}[-_ ]?\d[A-Z0-9]*)\s*[:–—|]\s*(\S.*)$"
     r"|^\s*([A-Z][A-Z0-9]{0,11}[-_][A-Z0-9]*\d[A-Z0-9]*)\s+[-–—]\s+(\S.*)$"
 )
+#: The enum fields normalize maps, with the value of a blank cell.
+_ENUMS = tuple(
+    (fname, FIXED_VOCABULARIES[fname][1] if fname in FIXED_VOCABULARIES else None)
+    for fname in (
+        "stage",
+        "topic_area",
+        "sourcing",
+        "high_impact",
+        "eu_ai_act_tier",
+        "personal_data",
+        "impact_assessment",
+    )
+)
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
@@ -182,16 +195,18 @@ class Normalizer:
             raw_sourcing = sourcing_text
         else:
             raw_sourcing = None
-        for fname in (
-            "stage",
-            "topic_area",
-            "sourcing",
-            "high_impact",
-            "eu_ai_act_tier",
-            "personal_data",
-            "impact_assessment",
-        ):
-            record[fname] = self._enum(fname, raw.get(fname), ctx, item.row)
+        vocabularies = self.mappings.vocabularies
+        for fname, fallback in _ENUMS:
+            cell = raw.get(fname)
+            if not cell:
+                record[fname] = fallback
+                continue
+            vocab = vocabularies.get(fname)
+            found = vocab.match(cell, self._fuzzy) if vocab else None
+            if found is not None and found.how != "fuzzy":
+                record[fname] = found.value
+            else:  # a fuzzy or no match: _enum says so
+                record[fname] = self._enum(fname, cell, ctx, item.row)
         record["ai_techniques"] = self._techniques(raw.get("ai_techniques"), ctx, item.row)
         if record["sourcing"] in ("unknown", None) and record["vendor_name"]:
             vendor_key = fold(record["vendor_name"])
@@ -225,42 +240,33 @@ class Normalizer:
                 label: clean_text(v) if v.__class__ is str else cell_text(v)
                 for label, v in item.extras.items()
             },
-            flags=sorted(set(item.flags) | set(ctx.file_flags)),
+            flags=sorted(set(item.flags) | set(ctx.file_flags))
+            if item.flags or ctx.file_flags
+            else [],
             **record,
         )
 
     def _owner(
         self, raw: dict[str, str], record: dict[str, Any], ctx: SourceContext, row: int | None
     ) -> None:
-        owner = raw.get("owner_name") or None
-        email_text = raw.get("owner_email")
-        email: str | None = None
-        if owner and not email_text:
-            match = _NAME_ADDR.match(owner)
-            if match:
-                owner, email_text = match.group(1).strip(), match.group(2)
-            elif _EMAIL.fullmatch(owner.strip()):
-                owner, email_text = None, owner
-        if email_text:
-            match = _NAME_ADDR.match(email_text)
-            if match:
-                owner = owner or match.group(1).strip()
-                email_text = match.group(2)
-            found = _EMAIL.search(email_text)
-            if found and found.group(0).strip("."):
-                email = found.group(0).strip(".").lower()
-            else:
-                self._warn(
-                    ctx,
-                    "invalid_email",
-                    f"owner_email {email_text!r} in {self._place(ctx, 'owner_email')} is not an "
-                    "address; it is kept in owner_email_raw — fix the cell or map the column to "
-                    "owner_name",
-                    f"email:{email_text}",
-                    row,
-                )
-        if owner:
-            owner = _first_last(owner)
+        key = (raw.get("owner_name") or None, raw.get("owner_email"))
+        # Owners repeat on many rows: their reading is remembered (a bounded number of them).
+        done = _OWNERS.get(key)
+        if done is None:
+            if len(_OWNERS) >= _MEMO_SIZE:
+                _OWNERS.clear()
+            done = _OWNERS[key] = _read_owner(*key)
+        owner, email, bad_email = done
+        if bad_email is not None:
+            self._warn(
+                ctx,
+                "invalid_email",
+                f"owner_email {bad_email!r} in {self._place(ctx, 'owner_email')} is not an "
+                "address; it is kept in owner_email_raw — fix the cell or map the column to "
+                "owner_name",
+                f"email:{bad_email}",
+                row,
+            )
         record["owner_name"] = owner
         record["owner_email"] = email
 
@@ -337,6 +343,11 @@ class Normalizer:
     def _date(self, fname: str, value: Any, ctx: SourceContext, row: int | None) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
+        # Date cells, the usual case: what parse_date makes of them.
+        if value.__class__ is datetime:
+            return str(value.date().isoformat())
+        if value.__class__ is date:
+            return str(value.isoformat())
         parsed = parse_date(value, ctx.day_first, ctx.date1904)
         if parsed is None:
             text = cell_text(value)
@@ -389,22 +400,43 @@ class Normalizer:
         return ctx.file_modified
 
 
-_FIRST_LAST_MEMO: dict[str, str] = {}
-_FIRST_LAST_MEMO_SIZE = 20_000
+#: Remembered owner readings: (owner cell, email cell) -> (owner, email, email text that is
+#: not an address).
+_OWNERS: dict[tuple[str | None, str | None], tuple[str | None, str | None, str | None]] = {}
+_MEMO_SIZE = 20_000
+
+
+def _read_owner(
+    owner: str | None, email_text: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The owner's name and address from the owner and email cells, and the email cell's text
+    when it holds no address ("Jane Doe <jd@x.org>" and a bare address in the owner cell are
+    split; "Doe, Jane" becomes "Jane Doe")."""
+    email: str | None = None
+    bad_email: str | None = None
+    if owner and not email_text:
+        match = _NAME_ADDR.match(owner)
+        if match:
+            owner, email_text = match.group(1).strip(), match.group(2)
+        elif _EMAIL.fullmatch(owner.strip()):
+            owner, email_text = None, owner
+    if email_text:
+        match = _NAME_ADDR.match(email_text)
+        if match:
+            owner = owner or match.group(1).strip()
+            email_text = match.group(2)
+        found = _EMAIL.search(email_text)
+        if found and found.group(0).strip("."):
+            email = found.group(0).strip(".").lower()
+        else:
+            bad_email = email_text
+    if owner:
+        owner = _first_last(owner)
+    return owner, email, bad_email
 
 
 def _first_last(owner: str) -> str:
     """ "Vachhani, Ankit" → "Ankit Vachhani"; anything less clear-cut is left as written."""
-    # An owner's name repeats on many rows: remember the answers (a bounded number of them).
-    done = _FIRST_LAST_MEMO.get(owner)
-    if done is None:
-        if len(_FIRST_LAST_MEMO) >= _FIRST_LAST_MEMO_SIZE:
-            _FIRST_LAST_MEMO.clear()
-        done = _FIRST_LAST_MEMO[owner] = _first_last_of(owner)
-    return done
-
-
-def _first_last_of(owner: str) -> str:
     parts = [p.strip() for p in owner.split(",")]
     plain = not any(ch.isdigit() for ch in owner) and "@" not in owner
     if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):

@@ -464,3 +464,61 @@ def test_openpyxl_is_skipped_only_when_the_workbook_has_no_dropdowns_or_hidden_r
         assert grid.validations == meta.validations[grid.name] == {}
     hidden = [g.hidden_rows for g in read_workbook(tmp_path / "hidden.xlsx", "xlsx")]
     assert hidden == [frozenset(), frozenset({5})]
+
+
+def test_metadata_from_the_slim_copy_equals_openpyxl_on_the_whole_workbook(
+    tmp_path: Path,
+) -> None:
+    """Hidden rows and dropdowns read from a copy without the large sheets' cells are those of the
+    whole workbook; a dropdown whose values sit on a large sheet sends the read to the file."""
+    from aiinventory.spreadsheets.workbook_reader import (
+        SLIM_MIN_PART_BYTES,
+        _load_metadata,
+        _read_metadata,
+        _slim_copy,
+    )
+
+    def book(name: str, source: str) -> Path:
+        path = tmp_path / name
+        wb = xlsxwriter.Workbook(str(path))
+        ws = wb.add_worksheet("Tracker")
+        ws.write_row(0, 0, ["Use Case Name", "Status", "Notes"])
+        for r in range(1, 400):
+            ws.write_row(r, 0, [f"Case {r}", "Live", f"note <{r}> & more"])
+        ws.set_row(7, None, None, {"hidden": True})
+        ws.set_row(300, None, None, {"hidden": True})
+        big = wb.add_worksheet("Big lists")
+        for r in range(600):
+            big.write_row(r, 0, [f"Status {r}", r])
+        small = wb.add_worksheet("Lists")
+        small.write_column(0, 0, ["Idea", "Pilot", "Live"])
+        small.hide()
+        ws.data_validation(1, 1, 399, 1, {"validate": "list", "source": source})
+        ws.data_validation(1, 2, 399, 2, {"validate": "list", "source": ["Yes", "No"]})
+        wb.close()
+        return path
+
+    def whole(path: Path) -> tuple[object, ...]:
+        with path.open("rb") as fh:
+            meta = _load_metadata(fh, [], None)
+        assert meta is not None
+        return meta.hidden_rows, meta.validations, meta.validation_sources
+
+    small_source = book("small.xlsx", "=Lists!$A$1:$A$3")
+    slim = _slim_copy(small_source)
+    assert slim is not None  # the tracker and the big sheet lose their cells...
+    assert len(slim[1]) == 2
+    meta = _read_metadata(small_source, [])
+    assert meta is not None
+    # ...and the answer is the whole workbook's: both hidden rows, both dropdowns.
+    assert (meta.hidden_rows, meta.validations, meta.validation_sources) == whole(small_source)
+    assert meta.hidden_rows["Tracker"] == frozenset({7, 300})
+    assert meta.validations["Tracker"] == {1: ["Idea", "Pilot", "Live"], 2: ["Yes", "No"]}
+
+    big_source = book("big.xlsx", "='Big lists'!$A$1:$A$600")
+    assert (tmp_path / "big.xlsx").stat().st_size > 0 and SLIM_MIN_PART_BYTES < 10**6
+    meta = _read_metadata(big_source, [])
+    assert meta is not None
+    assert (meta.hidden_rows, meta.validations, meta.validation_sources) == whole(big_source)
+    assert meta.validations["Tracker"][1][:2] == ["Status 0", "Status 1"]
+    assert len(meta.validations["Tracker"][1]) == 600

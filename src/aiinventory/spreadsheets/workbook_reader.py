@@ -14,6 +14,7 @@ the data), dropdown ranges, and text longer than Excel's cell limit, which is cu
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import tempfile
@@ -21,7 +22,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import python_calamine
 
@@ -291,19 +292,103 @@ _RANGE_REF = re.compile(
 )
 
 
+#: Worksheet parts at least this large (uncompressed) reach openpyxl without their cells.
+SLIM_MIN_PART_BYTES = 16 * 1024
+#: What a worksheet part's XML may not hold for its cells to be cut out by expression:
+#: comments, CDATA, processing instructions past the declaration, prefixed element names.
+_NOT_SLIMMABLE = re.compile(rb"<!--|<!\[CDATA\[|<\?(?!xml[\s?])|</?[A-Za-z_][\w.\-]*:")
+#: A cell element, empty or with content (its text cannot hold "<", so "</c>" ends it).
+_CELL = re.compile(rb"<c(?:[\s/>])(?:[^>]*?/>|.*?</c\s*>)", re.DOTALL)
+_ROW_TAG = re.compile(rb"<row[\s/>]")
+
+
+def _slim_copy(path: Path) -> tuple[io.BytesIO, set[str]] | None:
+    """The workbook as a zip in memory whose large worksheet parts have no cells, and the names
+    of the parts that lost them; None when there is nothing to gain or the XML is not the plain
+    kind whose cells can be cut safely.
+
+    openpyxl builds an object for every cell it reads, and that is nearly all of its time on a
+    tracker; hidden rows are attributes of the row elements and dropdowns are elements after
+    the cells, so both read the same from the slim copy.
+    """
+    import zipfile
+
+    slimmed: set[str] = set()
+    buffer = io.BytesIO()
+    try:
+        with zipfile.ZipFile(path) as zf, zipfile.ZipFile(buffer, "w") as out:
+            for info in zf.infolist():
+                data = zf.read(info)
+                name = info.filename.lower()
+                if (
+                    name.startswith("xl/worksheets/")
+                    and name.endswith(".xml")
+                    and len(data) >= SLIM_MIN_PART_BYTES
+                    and _NOT_SLIMMABLE.search(data) is None
+                ):
+                    start = data.find(b"<sheetData")
+                    end = data.rfind(b"</sheetData>")
+                    if 0 <= start < end:
+                        body = _CELL.sub(b"", data[start:end])
+                        rows = len(_ROW_TAG.findall(data, start, end))
+                        if len(_ROW_TAG.findall(body)) == rows and b"<c" not in body.replace(
+                            b"<col", b""
+                        ):
+                            data = data[:start] + body + data[end:]
+                            slimmed.add(info.filename)
+                out.writestr(info, data, compress_type=zipfile.ZIP_STORED)
+    except Exception:  # the full read decides what to make of a zip that fails here
+        return None
+    if not slimmed:
+        return None
+    buffer.seek(0)
+    return buffer, slimmed
+
+
 def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
-    """Hidden rows and dropdown lists of an xlsx/xlsm, through openpyxl (no formulas evaluated)."""
+    """Hidden rows and dropdown lists of an xlsx/xlsm, through openpyxl (no formulas evaluated).
+
+    openpyxl reads a slim copy of the workbook first (see _slim_copy); when a dropdown takes its
+    values from a sheet that lost its cells there, or the copy cannot be read, the file itself.
+    """
+    slim = _slim_copy(path)
+    if slim is not None:
+        buffer, slimmed = slim
+        try:
+            found = _load_metadata(buffer, [], slimmed)
+        except Exception:
+            found = None
+        if found is not None:
+            return found
+    with path.open("rb") as fh:
+        return _load_metadata(fh, notes, None)
+
+
+def _load_metadata(fh: IO[bytes], notes: list[str], slimmed: set[str] | None) -> _Metadata | None:
+    """_read_metadata on one copy of the workbook; None when the slim copy (``slimmed`` names its
+    worksheet parts without cells) cannot answer, or when the workbook cannot be read."""
     import openpyxl
     from openpyxl.utils import range_boundaries
 
     meta = _Metadata()
+    full: set[str] | None = None  # the sheets read with their cells (None: all)
     try:
-        # Opened here so that the file is closed even when openpyxl gives up half-way.
-        with warnings.catch_warnings(), path.open("rb") as fh:
+        with warnings.catch_warnings():
             # openpyxl warns about extensions it does not support; they do not concern values.
             warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(fh, data_only=True, keep_links=False, read_only=False)
+            if slimmed is None:
+                wb = openpyxl.load_workbook(fh, data_only=True, keep_links=False, read_only=False)
+            else:
+                # What load_workbook does, keeping the reader to learn each sheet's part.
+                from openpyxl.reader.excel import ExcelReader
+
+                reader = ExcelReader(fh, False, False, True, False, False)
+                reader.read()
+                wb = reader.wb
+                full = _full_sheets(wb, reader, slimmed)
     except Exception as exc:  # metadata is best effort: values still come from calamine
+        if slimmed is not None:
+            return None
         notes.append(f"hidden rows and dropdown lists could not be read ({type(exc).__name__})")
         return None
     try:
@@ -317,6 +402,8 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
                 if dv.type != "list" or not dv.formula1:
                     continue
                 values = _validation_values(wb, dv.formula1, meta)
+                if full is not None and meta.validation_sources - full:
+                    return None  # a dropdown's values are on a sheet without its cells here
                 if not values:
                     continue
                 for cell_range in str(dv.sqref).split():
@@ -330,10 +417,29 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
                         lists[col - 1] = values
             meta.validations[ws.title] = lists
     except Exception as exc:
+        if slimmed is not None:
+            return None
         notes.append(f"dropdown lists could not be read ({type(exc).__name__})")
     finally:
         wb.close()
     return meta
+
+
+def _full_sheets(wb: Any, reader: Any, slimmed: set[str]) -> set[str]:
+    """Titles of the worksheets read with their cells: those whose part was not slimmed (none
+    when the titles do not name their parts one to one)."""
+    parts: dict[str, str] = {}
+    for sheet, rel in reader.parser.find_sheets():
+        if sheet.name in parts:
+            return set()
+        parts[sheet.name] = rel.target
+    full: set[str] = set()
+    for ws in wb.worksheets:
+        if ws.title not in parts:
+            return set()
+        if parts[ws.title] not in slimmed:
+            full.add(ws.title)
+    return full
 
 
 def _validation_values(wb: Any, formula: str, meta: _Metadata) -> list[str]:

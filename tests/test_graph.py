@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,7 @@ class DocumentedGraph:
         self.expire_once: set[tuple[str, str]] = set()
         self.error_once: dict[str, Reply] = {}  # message name -> one answer to its $value
         self.token_reply: Reply = (200, {}, (FIXTURES / "token.json").read_bytes())
+        self.value_threads: list[str] = []  # the thread that asked for each $value
 
     def kinds(self, kind: str) -> list[str]:
         return [detail for k, detail in self.calls if k == kind]
@@ -122,6 +124,7 @@ class DocumentedGraph:
             name = next(n for n, i in ITEMS.items() if i == message_id)
             if name in self.error_once:
                 return self._reply(context, "$value", self.error_once.pop(name))
+            self.value_threads.append(threading.current_thread().name)
             self.calls.append(("$value", name))
             context.headers["Content-Type"] = "text/plain"
             return MIME[name]
@@ -190,6 +193,9 @@ def _connector(
         raise AssertionError(f"unexpected wait of {seconds} s")
 
     sleep = sleeps.append if sleeps is not None else no_sleep
+    # One download at a time: these tests read the order of the requests. Concurrent downloads
+    # (the default) are tested on their own, and by the imports.
+    kw.setdefault("downloads", 1)
     return GraphConnector(parsed, credentials, sleep=sleep, **kw), parsed.filters
 
 
@@ -545,7 +551,7 @@ def test_an_import_of_the_graph_url_gives_records_sourced_from_the_url(
     assert first.exit_code == 0
     assert {r["name"] for r in records} == {"Invoice OCR", "Contract clause extraction"}
     assert {r["source_path"] for r in records} == {label}
-    assert graph.kinds("$value") == ["ocr", "clauses", "lunch"]
+    assert sorted(graph.kinds("$value")) == ["clauses", "lunch", "ocr"]
     exported = (out / "records.csv").read_bytes()
 
     # No mailbox changes: no message body is read and no record is made.
@@ -738,3 +744,40 @@ def test_a_message_graph_will_not_hand_over_is_a_reject_until_it_is_read(
     assert third.summary.counts["messages_fetched"] == 1
     assert third.summary.counts["messages_unreadable"] == 0
     assert unreadable(out) == []
+
+
+def test_message_bodies_download_concurrently_and_are_stored_in_listed_order(
+    graph: DocumentedGraph, tmp_path: Path
+) -> None:
+    # The first page lists two new messages: they are downloaded by worker threads (up to four
+    # at once by default; requests-mock itself answers one request at a time, so the overlap
+    # cannot be seen here), the second page's one message in the sync's own thread. They are
+    # stored in the listed order.
+    throttled = (429, {"Retry-After": "3"}, (FIXTURES / "error-429-throttled.json").read_bytes())
+    graph.interruptions["delta"] = [throttled]
+    sleeps: list[float] = []
+    connector, filters = _connector(sleeps=sleeps, downloads=4)
+    mirror = MailMirror(tmp_path / "mirror")
+    progress: list[int] = []
+
+    stats = connector.sync(mirror, filters, lambda done, _total, _folder: progress.append(done))
+
+    first_page, second_page = graph.value_threads[:2], graph.value_threads[2:]
+    assert len(first_page) == 2 and all(t.startswith("graph-download") for t in first_page)
+    assert second_page == [threading.current_thread().name]
+    assert sorted(graph.kinds("$value")) == ["clauses", "lunch", "ocr"]
+    assert (stats.fetched, stats.unreadable, sleeps) == (3, [], [3.0])
+    assert progress == [1, 2, 3]
+    assert _mirror_contents(mirror) == _mime("ocr", "clauses", "lunch")
+    state = mirror.state("Inbox")
+    assert state is not None and state["delta_link"] == LINKS["d1"]
+
+    # Throttled while downloading concurrently: each download waits as Graph says, and none is
+    # lost or stored twice.
+    graph.calls.clear()
+    graph.interruptions["$value"] = [throttled, throttled]
+    again = MailMirror(tmp_path / "again")
+    stats = connector.sync(again, filters)
+    assert stats.fetched == 3 and sleeps == [3.0, 3.0, 3.0]
+    assert sorted(graph.kinds("$value")) == ["answered 429"] * 2 + ["clauses", "lunch", "ocr"]
+    assert _mirror_contents(again) == _mime("ocr", "clauses", "lunch")

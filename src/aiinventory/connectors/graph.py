@@ -18,16 +18,19 @@ folder's saved state, stored only after every message the pages listed is in the
 ``@removed`` entries leave the mirror; an expired state (410 Gone, SyncStateNotFound) starts
 the folder again from scratch and drops what the server no longer lists. Bodies come as raw
 MIME from ``/messages/{id}/$value``, only for messages the mirror lacks and the filters
-select; message IDs are asked for as immutable IDs, so a message keeps its file in the mirror.
-Throttling (429, 503, 504) is waited out as long as ``Retry-After`` says, within bounds.
+select, up to four at once (Graph's limit of concurrent requests per mailbox), each page's in
+the order listed; message IDs are asked for as immutable IDs, so a message keeps its file in
+the mirror. Throttling (429, 503, 504) is waited out as long as ``Retry-After`` says, within bounds.
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime
@@ -77,6 +80,9 @@ _WELL_KNOWN = {
     "junkemail": "junkemail",
 }
 _RETRY_STATUSES = frozenset({429, 503, 504})
+#: Message bodies downloaded at once: Graph serves an application at most four concurrent
+#: requests per mailbox (more are throttled with 429).
+DEFAULT_DOWNLOADS = 4
 _EXPIRED_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired"})
 
 
@@ -158,6 +164,7 @@ class GraphConnector:
         session: the HTTP session (one is made when not given).
         max_message_bytes: the mail size cap: a larger message is not downloaded (its
             ``Content-Length``, or the bytes read so far, tell) but reported as ``too_large``.
+        downloads: message bodies downloaded at once (1: one after the other).
     """
 
     def __init__(
@@ -172,6 +179,7 @@ class GraphConnector:
         prompt: Callable[[str], None] | None = None,
         session: requests.Session | None = None,
         max_message_bytes: int = MailLimits.max_message_bytes,
+        downloads: int = DEFAULT_DOWNLOADS,
     ) -> None:
         if url.scheme != "graph":
             raise ConfigError(f"{url.label}: not a graph:// URL")
@@ -192,6 +200,9 @@ class GraphConnector:
         self._unreadable_why: dict[str, str] = {}  # key -> the server's words, this sync
         self._too_large: set[str] = set()  # keys over the size cap, this sync
         self.max_message_bytes = max_message_bytes
+        self.downloads = max(1, downloads)
+        # Downloads run in worker threads: the token and the retry counts are shared.
+        self._lock = threading.RLock()
 
     # -- tokens ----------------------------------------------------------------------------------
 
@@ -231,6 +242,10 @@ class GraphConnector:
         return self._app
 
     def _acquire_token(self, session: requests.Session, *, fresh: bool = False) -> str:
+        with self._lock:
+            return self._acquire_token_locked(session, fresh=fresh)
+
+    def _acquire_token_locked(self, session: requests.Session, *, fresh: bool) -> str:
         if fresh and self.settings.auth == "app":
             self._app = None  # Graph refused the cached token before its expiry: start afresh
         try:
@@ -333,13 +348,14 @@ class GraphConnector:
 
     def _wait(self, seconds: float, why: str) -> None:
         seconds = max(0.0, min(seconds, 300.0))
-        if self.retries >= self._max_retries or self.waited + seconds > self._max_wait:
-            raise ConnectorError(
-                f"{self.label}: Microsoft Graph kept refusing ({why}) after {self.retries} "
-                f"retries and {self.waited:.0f} s of waiting; run the sync again later"
-            )
-        self.retries += 1
-        self.waited += seconds
+        with self._lock:
+            if self.retries >= self._max_retries or self.waited + seconds > self._max_wait:
+                raise ConnectorError(
+                    f"{self.label}: Microsoft Graph kept refusing ({why}) after {self.retries} "
+                    f"retries and {self.waited:.0f} s of waiting; run the sync again later"
+                )
+            self.retries += 1
+            self.waited += seconds
         log.warning("%s: Microsoft Graph %s; waiting %.1f s", self.label, why, seconds)
         self._sleep(seconds)
 
@@ -572,45 +588,74 @@ class GraphConnector:
         # for again on every sync, so none is lost (key -> message ID).
         unreadable: dict[str, str] = {} if from_scratch else _unreadable(saved)
 
-        def download(key: str, message_id: str) -> None:
-            nonlocal done
+        def attempt(message_id: str) -> bytes | Exception:
             try:
-                raw = self._mime(session, message_id, name)
-            except _Gone:
+                return self._mime(session, message_id, name)
+            except (_Gone, _TooLarge, _Unreadable) as problem:
+                return problem
+
+        def fetched(key: str, message_id: str, outcome: bytes | Exception) -> None:
+            nonlocal done
+            if isinstance(outcome, _Gone):
                 unreadable.pop(key, None)
                 return  # deleted since the page was read; the next delta says so
-            except _TooLarge as problem:
+            if isinstance(outcome, _TooLarge):
                 # Listed with the unreadable ones: reported (too_large) on every sync.
                 unreadable[key] = message_id
-                self._unreadable_why[key] = str(problem)
+                self._unreadable_why[key] = str(outcome)
                 self._too_large.add(key)
-                log.warning("%s: %s: message …%s: %s", self.label, name, message_id[-12:], problem)
+                log.warning("%s: %s: message …%s: %s", self.label, name, message_id[-12:], outcome)
                 return
-            except _Unreadable as problem:
+            if isinstance(outcome, Exception):
                 unreadable[key] = message_id
-                self._unreadable_why[key] = str(problem)
+                self._unreadable_why[key] = str(outcome)
                 log.warning(
                     "%s: %s: message …%s cannot be downloaded (%s); it is asked for again on "
                     "the next sync",
                     self.label,
                     name,
                     message_id[-12:],
-                    problem,
+                    outcome,
                 )
                 return
             unreadable.pop(key, None)
-            mirror.put(key, raw)
+            mirror.put(key, outcome)
             ledger.stored(key)
             stats.fetched += 1
             done += 1
             if progress is not None:
                 progress(done, None, name)
 
-        for key, message_id in list(unreadable.items()):
-            download(key, message_id)
+        # Downloads wait in ``queued`` (key -> message ID) and run up to ``self.downloads`` at
+        # once; their results are handled in the order the messages were listed. Whatever else
+        # the delta says about a queued message waits until the queue is done.
+        queued: dict[str, str] = {}
+
+        def flush() -> None:
+            pairs = list(queued.items())
+            queued.clear()
+            if self.downloads == 1 or len(pairs) == 1:
+                for key, message_id in pairs:
+                    fetched(key, message_id, attempt(message_id))
+                return
+            with ThreadPoolExecutor(self.downloads, thread_name_prefix="graph-download") as pool:
+                futures: list[Future[bytes | Exception]] = [
+                    pool.submit(attempt, message_id) for _key, message_id in pairs
+                ]
+                try:
+                    for (key, message_id), future in zip(pairs, futures, strict=True):
+                        fetched(key, message_id, future.result())
+                finally:
+                    for future in futures:
+                        future.cancel()
+
+        queued.update(unreadable)
+        flush()
         for entries, link in self._pages(session, start, name):
             for entry in entries:
                 key = f"graph:{entry['id']}"
+                if key in queued:
+                    flush()
                 if "@removed" in entry:
                     # "deleted", or "changed": moved out of the folder or no longer visible.
                     unreadable.pop(key, None)
@@ -633,7 +678,8 @@ class GraphConnector:
                     ledger.kept(key)
                     stats.unchanged += 1
                 else:
-                    download(key, str(entry["id"]))
+                    queued[key] = str(entry["id"])
+            flush()
             final = link or final
         assert final is not None  # _pages ends only on a page with a deltaLink
         stats.removed += ledger.finish()

@@ -386,11 +386,8 @@ class ImapConnector:
                     log.warning("%s: no folder matches %r", self.label, pattern)
                 out.extend(hits)
             else:
-                if not client.folder_exists(name):
-                    raise ConnectorError(
-                        f"{self.label}: there is no folder {pattern!r} on the server; "
-                        "`aiinventory inspect URL` lists the folders"
-                    )
+                # Not looked up here: SELECT tells (see _select), and Dovecot answers the first
+                # SELECT after a LIST of the folder only once it has re-read the whole folder.
                 out.append(name)
         return sorted(dict.fromkeys(out))
 
@@ -405,7 +402,7 @@ class ImapConnector:
     ) -> tuple[str, int, set[int]]:
         """Sync one folder; returns (folder, UIDVALIDITY, the UIDs the mirror holds)."""
         client = link[0]
-        info = client.select_folder(folder, readonly=True)
+        info = self._select(client, folder)
         try:
             uidvalidity = int(info[b"UIDVALIDITY"])
         except (KeyError, TypeError, ValueError):
@@ -574,6 +571,24 @@ class ImapConnector:
                 )
             )
         return folder, uidvalidity, held
+
+    def _select(self, client: IMAPClient, folder: str) -> dict[bytes, Any]:
+        """EXAMINE the folder (read-only); a folder the server does not have is named.
+
+        Raises:
+            ConnectorError: there is no such folder.
+            IMAPClientError: the server refused otherwise.
+        """
+        try:
+            info: dict[bytes, Any] = client.select_folder(folder, readonly=True)
+        except IMAPClientError:
+            if client.folder_exists(folder):
+                raise
+            raise ConnectorError(
+                f"{self.label}: there is no folder {folder!r} on the server; "
+                "`aiinventory inspect URL` lists the folders"
+            ) from None
+        return info
 
     def _sizes(self, client: IMAPClient, uids: list[int]) -> tuple[dict[int, int], int]:
         """The sizes that matter for cutting batches and for the cap: (UID -> RFC822.SIZE,

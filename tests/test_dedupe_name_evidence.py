@@ -3,21 +3,26 @@ description, acronyms a name defines, and the hard negatives that must stay apar
 
 from __future__ import annotations
 
+import pytest
+
 from aiinventory.dedupe import MatchRecord, MatchSettings, load_match_vocabulary, match_records
-from aiinventory.dedupe.pair_scoring import Scorer
+from aiinventory.dedupe.pair_scoring import USE_CASE_PROFILE, PairEvidence, Scorer
 from aiinventory.dedupe.text_keys import prepare_records
 from aiinventory.mappings import default_mappings_dir
 
 VOCAB = load_match_vocabulary([default_mappings_dir()])
 
 
-def _score(records: list[MatchRecord], a: str, b: str) -> tuple[float, dict[str, float]]:
-    """The explained score of two of ``records`` (weights from the whole batch)."""
+def _evidence(records: list[MatchRecord], a: str, b: str) -> PairEvidence:
+    """The explained evidence of two of ``records`` (weights from the whole batch)."""
     prepared, processor = prepare_records(sorted(records, key=lambda r: r.record_id), VOCAB)
     by_id = {p.record.record_id: p for p in prepared}
-    evidence = Scorer(MatchSettings(), processor, len(prepared)).score(
-        by_id[a], by_id[b], explain=True
-    )
+    return Scorer(MatchSettings(), processor, len(prepared)).score(by_id[a], by_id[b], explain=True)
+
+
+def _score(records: list[MatchRecord], a: str, b: str) -> tuple[float, dict[str, float]]:
+    """The explained score of two of ``records`` and its parts."""
+    evidence = _evidence(records, a, b)
     return evidence.score, evidence.contributions
 
 
@@ -164,3 +169,63 @@ def test_a_contained_title_with_a_description_that_disagrees_stays_apart() -> No
     assert parts["description"] < 0
     assert score < MatchSettings().merge_threshold, parts
     assert ["edu-9"] in match_records(records, vocabulary=VOCAB).clusters
+
+
+def test_words_of_one_name_in_the_others_description_count_when_the_names_also_agree() -> None:
+    """Names that agree in part ("Grant fraud screening" and "Fraud screening of grant
+    applications with ML") and the words of one all in the other's description: the pair has
+    the stronger of the two kinds of evidence, as it would if the names agreed less."""
+    long_ = MatchRecord(
+        record_id="oig-3",
+        name="Fraud screening of grant applications with ML (OIG)",
+        description=(
+            "Scores each new grant application for fraud indicators so that screening staff "
+            "look first at the riskiest grants."
+        ),
+        department="Office of Inspector General",
+        organization="Department of Commerce",
+        source_path="oig.xlsx",
+    )
+    short = MatchRecord(
+        record_id="gm-8",
+        name="Grant fraud screening pilot",
+        description="Ranks applications by risk.",
+        department="Grants Management",
+        organization="Department of Commerce",
+        source_path="grants.xlsx",
+    )
+    records = [long_, short, *FILLER]
+    evidence = _evidence(records, "gm-8", "oig-3")
+    parts = evidence.contributions
+    assert evidence.field_scores["name"] >= 60
+    assert parts["name"] > 0
+    # Together they count what the words in the description alone would.
+    inside = evidence.field_scores["name_in_description"] / 100
+    (x0, y0), (x1, y1) = USE_CASE_PROFILE.name_in_description
+    expected = y0 + (y1 - y0) * (inside - x0) / (x1 - x0)
+    assert parts["name"] + parts["name_in_description"] == pytest.approx(expected, abs=0.01)
+    assert any("are in the other's description" in why for _, why in evidence.reasons)
+
+
+def test_a_product_named_in_a_description_is_not_the_other_use_case() -> None:
+    """Both use Copilot, and the notes record's description names it, but not what the code
+    review record does: no evidence from the description, and they stay apart."""
+    code = MatchRecord(
+        record_id="it-105",
+        name="Copilot for code review",
+        description="Developers get suggested review comments on pull requests.",
+        department="IT",
+        source_path="it.ods",
+    )
+    notes = MatchRecord(
+        record_id="legal-9",
+        name="Copilot for meeting notes",
+        description="Copilot writes the minutes of case meetings for the legal team.",
+        department="Legal",
+        source_path="legal.xlsx",
+    )
+    records = [code, notes, *FILLER]
+    score, parts = _score(records, "it-105", "legal-9")
+    assert "name_in_description" not in parts
+    assert score < MatchSettings().review_threshold
+    assert ["it-105"] in match_records(records, vocabulary=VOCAB).clusters

@@ -815,8 +815,17 @@ class Scorer:
                     inside_points = self._title_points(title_of) * w_inside
                 elif (inside := self._name_in_description(a, b)[0]) >= 0.7:
                     inside_points = _interpolate(inside_curve, inside) * w_inside
-            elif title_of is not None and (extra := self._title_points(title_of) - points) > 0:
-                inside_points = extra * w_inside
+            elif inside_curve:
+                # The stronger of the names' agreement and the title link or the words found
+                # in the description, as ``score`` gives it.
+                if title_of is not None:
+                    extra = self._title_points(title_of) - points
+                elif (inside := self._name_in_description(a, b)[0]) >= 0.7:
+                    extra = _interpolate(inside_curve, inside) - points
+                else:
+                    extra = 0.0
+                if extra > 0:
+                    inside_points = extra * w_inside
             if (
                 a.numbers
                 and b.numbers
@@ -998,6 +1007,21 @@ class Scorer:
                 if explain
                 else None,
             )
+        elif profile.name_in_description and title_of is None:
+            # Names that partly agree, the words of one in the other's description: again the
+            # stronger of the two kinds of evidence.
+            inside, which = self._name_in_description(a, b)
+            extra = _interpolate(profile.name_in_description, inside) - points
+            if inside >= 0.7 and extra > 0:
+                scores["name_in_description"] = inside * 100
+                add(
+                    "name_in_description",
+                    extra,
+                    f"the words of {which.record.name!r} are in the other's description "
+                    f"({round(inside * 100)})"
+                    if explain
+                    else None,
+                )
         if a.numbers and b.numbers and a.numbers != b.numbers:
             differ_a = sorted(a.numbers - b.numbers)
             differ_b = sorted(b.numbers - a.numbers)

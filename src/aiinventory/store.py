@@ -615,12 +615,17 @@ class Store:
             "INSERT INTO inventory_current(use_case_id, data) VALUES (?, ?)", rows
         )
 
-    def changes(self) -> Iterator[tuple[str, str, str | None, str | None]]:
-        """(kind, use_case_id, old JSON, new JSON) for new, changed and gone use cases."""
+    def changes(
+        self, names_only: bool = False
+    ) -> Iterator[tuple[str, str, str | None, str | None]]:
+        """(kind, use_case_id, old JSON, new JSON) for new, changed and gone use cases; with
+        ``names_only``, a new or gone use case's JSON holds only its name (SQLite picks it out:
+        a first run's every use case is new)."""
+        column = "json_object('name', json_extract({}.data, '$.name'))" if names_only else "{}.data"
         yield from (
             ("new", uc, None, data)
             for uc, data in self.conn.execute(
-                "SELECT c.use_case_id, c.data FROM inventory_current c "
+                f"SELECT c.use_case_id, {column.format('c')} FROM inventory_current c "
                 "LEFT JOIN inventory_snapshot s USING (use_case_id) "
                 "WHERE s.use_case_id IS NULL ORDER BY c.use_case_id"
             )
@@ -636,7 +641,7 @@ class Store:
         yield from (
             ("gone", uc, data, None)
             for uc, data in self.conn.execute(
-                "SELECT s.use_case_id, s.data FROM inventory_snapshot s "
+                f"SELECT s.use_case_id, {column.format('s')} FROM inventory_snapshot s "
                 "LEFT JOIN inventory_current c USING (use_case_id) "
                 "WHERE c.use_case_id IS NULL ORDER BY s.use_case_id"
             )

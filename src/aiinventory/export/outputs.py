@@ -353,7 +353,7 @@ def _write_changes(
                 "",
             ]
         )
-    for kind, use_case_id, old, new in store.changes():
+    for kind, use_case_id, old, new in store.changes(names_only=True):
         before = json.loads(old) if old else {}
         after = json.loads(new) if new else {}
         page.add_change(kind, use_case_id, before, after)

@@ -260,6 +260,11 @@ class _Remote:
 
         return call
 
+    def write_cells(self, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
+        """A row of cells (see :func:`write_cells`): the call made most, sent without the
+        generic path's lookups."""
+        self._book._write_cells(self._number, r, cells, fmt)
+
 
 class WorkbookProcess:
     """An xlsxwriter workbook written by a second Python process, so that building the rows
@@ -303,6 +308,18 @@ class WorkbookProcess:
             self._send(self._pending)
             self._pending = []
         return _Remote(self, number)
+
+    def _write_cells(self, target: int, r: int, cells: Sequence[Any], fmt: Any) -> None:
+        number = self._next
+        self._next += 1
+        if fmt is None:
+            self._pending.append((number, target, "write_cells", (r, cells)))
+        else:
+            fmt = _Ref(fmt._number) if isinstance(fmt, _Remote) else fmt
+            self._pending.append((number, target, "write_cells", (r, cells, fmt)))
+        if len(self._pending) >= _BATCH:
+            self._send(self._pending)
+            self._pending = []
 
     def _send_all(self) -> None:
         while True:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import signal
 from dataclasses import replace
 
 import pytest
@@ -15,6 +16,7 @@ from aiinventory.dedupe import (
     MatchSettings,
     load_match_vocabulary,
     match_records,
+    matching,
 )
 from aiinventory.dedupe.text_keys import title_starts
 from aiinventory.mappings import default_mappings_dir
@@ -403,3 +405,30 @@ def test_a_title_from_a_description_with_a_typo_in_either_is_still_such_a_title(
     )
     result = match_records([described, copied, named], vocabulary=VOCAB)
     assert result.clusters == [["ds-4", "mca-1", "proc-9"]], result.clusters
+
+
+def _worker_signal_handlers(start: int) -> list[tuple[bool, bool]]:
+    return [
+        (
+            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+            signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+        )
+    ]
+
+
+def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> None:
+    # The command line turns SIGTERM into an exception that unwinds the run; a forked scoring
+    # worker that inherited it could hang the run when the pool stops its workers with SIGTERM.
+    class Unwind(BaseException):
+        pass
+
+    def unwind(signum: int, frame: object) -> None:
+        raise Unwind()
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        work = (None, [], range(25_000), 0.0)  # three chunks of pairs, no real scorer needed
+        found = matching._in_workers(2, _worker_signal_handlers, work)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert found == [(True, True)] * 3

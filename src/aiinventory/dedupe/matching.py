@@ -22,6 +22,7 @@ import functools
 import gc
 import multiprocessing
 import os
+import signal
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -358,6 +359,18 @@ def _pool_size(workers: int, pairs: int, minimum: int) -> int:
     return 1
 
 
+def _worker_signals() -> None:
+    """Give a forked worker the default signal handling back.
+
+    A worker inherits the parent's Python handlers: the command line's SIGTERM handler raises an
+    exception to unwind the run, and in a worker that unwinding (while the pool stops its workers
+    with SIGTERM) can stop on a lock the parent waits for, so the run hangs. A worker should just
+    die on SIGTERM, and leave Ctrl-C to the parent, which stops the pool.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _in_workers(
     size: int,
     job: Callable[[int], list[T]],
@@ -373,7 +386,7 @@ def _in_workers(
     # every shared page it walks, and the kernel would copy them all into each worker.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(size) as pool:
+        with multiprocessing.get_context("fork").Pool(size, initializer=_worker_signals) as pool:
             chunks = pool.map(job, range(0, len(work[2]), _CHUNK))
     finally:
         gc.unfreeze()

@@ -547,6 +547,36 @@ def test_fetch_answer_with_unsolicited_flag_changes_keeps_every_body(
     assert stored == sorted(sent)
 
 
+def test_bodies_come_through_imapclient_fetch_when_its_imaplib_connection_is_not_found(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The direct read uses a private attribute of IMAPClient; a version without it is asked
+    # through IMAPClient.fetch, and every message still arrives.
+    from imapclient import IMAPClient
+
+    from aiinventory.connectors import imap
+
+    sent = [intake(n) for n in range(4)]
+    dovecot.append(mailbox, sent)
+    fetched: list[list[int]] = []
+    fetch = IMAPClient.fetch
+
+    def spy(self: IMAPClient, messages: list[int], data: list[str], *a: Any) -> Any:
+        if data == ["BODY.PEEK[]"]:
+            fetched.append(list(messages))
+        return fetch(self, messages, data, *a)
+
+    monkeypatch.setattr(imap, "_IMAPLIB_ATTRIBUTE", "_no_such_attribute")
+    monkeypatch.setattr(IMAPClient, "fetch", spy)
+    url = parse_mailbox_url(dovecot.url(mailbox))
+    mirror = MailMirror(tmp_path / "m")
+    stats = ImapConnector(url, load_credentials(url), batch_size=3).sync(mirror, url.filters)
+    assert (stats.fetched, stats.unreadable) == (4, [])
+    assert fetched == [[1, 2, 3], [4]]
+    stored = sorted(p.read_bytes() for p in (mirror.root / "cur").iterdir())
+    assert stored == sorted(sent)
+
+
 def test_a_folder_without_uidvalidity_is_a_connector_error_naming_it(
     dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

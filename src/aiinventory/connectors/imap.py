@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import imaplib
 import logging
 import re
 import ssl
@@ -118,6 +119,8 @@ def _byte_batches(
 #: The one shape of answer a ``UID FETCH (BODY.PEEK[])`` gets from common servers: the
 #: sequence number, the UID and the body as a literal, e.g. ``7 (UID 12 BODY[] {5120}``.
 _BODY_HEAD = re.compile(rb"\d+ \(UID (\d+) BODY\[\] \{(\d+)\}\Z")
+#: IMAPClient's (private) attribute holding its imaplib connection.
+_IMAPLIB_ATTRIBUTE = "_imap"
 
 
 def _fetch_bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes | None]:
@@ -135,12 +138,20 @@ def _fetch_bodies(client: IMAPClient, uids: list[int]) -> dict[int, bytes | None
     """
     if not uids:
         return {}
-    imap = client._imap  # the imaplib connection IMAPClient runs its commands through
+    wanted = set(uids)
+    bodies: dict[int, bytes | None] = {}
+    # The imaplib connection IMAPClient runs its commands through: a private attribute, so an
+    # IMAPClient without it (another version) is asked through its public fetch instead.
+    imap = getattr(client, _IMAPLIB_ATTRIBUTE, None)
+    if not isinstance(imap, imaplib.IMAP4):
+        for uid, fields in client.fetch(uids, ["BODY.PEEK[]"]).items():
+            if uid in wanted:
+                raw = fields.get(b"BODY[]")
+                bodies[uid] = None if raw is None else bytes(raw)
+        return bodies
     typ, data = imap.uid("FETCH", encode_uid_ranges(uids), "(BODY.PEEK[])")
     if typ != "OK":
         raise IMAPClientError(f"FETCH failed: {_text(data[-1] if data else typ)}")
-    wanted = set(uids)
-    bodies: dict[int, bytes | None] = {}
     for item in data:
         if item == b")" or item is None:
             continue

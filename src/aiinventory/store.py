@@ -393,6 +393,16 @@ class Store:
 
     # -- items ------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def _page_cache(self, kib: int) -> Iterator[None]:
+        """SQLite's page cache at ``kib`` KiB for the block, the size it had afterwards."""
+        (cache_pages,) = self.conn.execute("PRAGMA cache_size").fetchone()
+        self.conn.execute(f"PRAGMA cache_size=-{int(kib)}")
+        try:
+            yield
+        finally:
+            self.conn.execute(f"PRAGMA cache_size={int(cache_pages)}")
+
     def replace_item(
         self,
         item_key: str,
@@ -417,81 +427,58 @@ class Store:
         # Two of the records' indexes take their keys in random order (record IDs are hashes):
         # a page cache that holds them saves a fifth of the insert's CPU on a 100,000-row file.
         # It is given back afterwards, so the rest of the run keeps the default.
-        (cache_pages,) = conn.execute("PRAGMA cache_size").fetchone()
-        conn.execute(f"PRAGMA cache_size=-{_WRITE_CACHE_KIB}")
-        try:
-            self._replace_item(
-                item_key,
-                source_path,
-                kind,
-                size,
-                mtime_ns,
-                content_hash,
-                run_id,
-                records,
-                rejects,
-                identity_path,
-            )
-        finally:
-            conn.execute(f"PRAGMA cache_size={int(cache_pages)}")
-
-    def _replace_item(
-        self,
-        item_key: str,
-        source_path: str,
-        kind: str,
-        size: int,
-        mtime_ns: int,
-        content_hash: str | None,
-        run_id: int,
-        records: Iterable[SourceRecord],
-        rejects: Iterable[Reject],
-        identity_path: str | None,
-    ) -> None:
-        """replace_item's transaction."""
-        conn = self.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
-            conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
-            placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
-            conn.executemany(
-                f"INSERT OR REPLACE INTO records(item_key, content_key, "
-                f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
-                (_record_row(item_key, r) for r in records),
-            )
-            conn.executemany(
-                "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
-                "reason_code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
+        with self._page_cache(_WRITE_CACHE_KIB):
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
+                conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
+                placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
+                conn.executemany(
+                    f"INSERT OR REPLACE INTO records(item_key, content_key, "
+                    f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
+                    (_record_row(item_key, r) for r in records),
+                )
+                conn.executemany(
+                    "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
+                    "reason_code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        (
+                            item_key,
+                            seq,
+                            j.source_path,
+                            j.sheet,
+                            j.row,
+                            j.message_id,
+                            j.reason_code,
+                            j.message,
+                        )
+                        for seq, j in enumerate(rejects)
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
+                    "status, last_seen_run, gone_run, identity_path) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL, ?) "
+                    "ON CONFLICT(item_key) DO UPDATE SET source_path=excluded.source_path, "
+                    "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
+                    "content_hash=excluded.content_hash, status='active', "
+                    "last_seen_run=excluded.last_seen_run, gone_run=NULL, "
+                    "identity_path=excluded.identity_path",
                     (
                         item_key,
-                        seq,
-                        j.source_path,
-                        j.sheet,
-                        j.row,
-                        j.message_id,
-                        j.reason_code,
-                        j.message,
-                    )
-                    for seq, j in enumerate(rejects)
-                ),
-            )
-            conn.execute(
-                "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
-                "status, last_seen_run, gone_run, identity_path) "
-                "VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL, ?) "
-                "ON CONFLICT(item_key) DO UPDATE SET source_path=excluded.source_path, "
-                "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
-                "content_hash=excluded.content_hash, status='active', "
-                "last_seen_run=excluded.last_seen_run, gone_run=NULL, "
-                "identity_path=excluded.identity_path",
-                (item_key, source_path, kind, size, mtime_ns, content_hash, run_id, identity_path),
-            )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
+                        source_path,
+                        kind,
+                        size,
+                        mtime_ns,
+                        content_hash,
+                        run_id,
+                        identity_path,
+                    ),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
 
     def known_items(self) -> dict[str, dict[str, Any]]:
         """Active items by key, with their fingerprints."""

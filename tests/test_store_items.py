@@ -1,0 +1,33 @@
+"""Store.replace_item: one transaction per item, with a larger page cache only while it runs."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from aiinventory.store import Store
+
+
+def _cache_size(store: Store) -> int:
+    return int(store.conn.execute("PRAGMA cache_size").fetchone()[0])
+
+
+def test_replace_item_gives_the_page_cache_back_also_when_the_records_fail(
+    tmp_path: Path,
+) -> None:
+    with Store(tmp_path / "state.sqlite") as store:
+        before = _cache_size(store)
+        store.replace_item("k1", "a.csv", "csv", 10, 1, "h1", 1, [], [])
+        assert _cache_size(store) == before
+
+        def failing() -> Iterator[object]:
+            raise ValueError("the file could not be read")
+            yield  # a generator, as the import's records are
+
+        with pytest.raises(ValueError, match="could not be read"):
+            store.replace_item("k2", "b.csv", "csv", 10, 1, "h2", 1, failing(), [])  # type: ignore[arg-type]
+        assert _cache_size(store) == before
+        # The failed item left nothing; the first one is kept.
+        assert set(store.known_items()) == {"k1"}

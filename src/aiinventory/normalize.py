@@ -17,6 +17,7 @@ from .date_parsing import parse_date, parse_datetime
 from .mappings import Mappings
 from .schema import (
     DATE_FIELDS,
+    ENUM_FIELDS,
     FIXED_VOCABULARIES,
     Reject,
     SourceKind,
@@ -39,15 +40,7 @@ _PACKED_ID = re.compile(
 #: The enum fields normalize maps, with the value of a blank cell.
 _ENUMS = tuple(
     (fname, FIXED_VOCABULARIES[fname][1] if fname in FIXED_VOCABULARIES else None)
-    for fname in (
-        "stage",
-        "topic_area",
-        "sourcing",
-        "high_impact",
-        "eu_ai_act_tier",
-        "personal_data",
-        "impact_assessment",
-    )
+    for fname in ENUM_FIELDS
 )
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 

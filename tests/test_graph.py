@@ -781,3 +781,37 @@ def test_message_bodies_download_concurrently_and_are_stored_in_listed_order(
     assert stats.fetched == 3 and sleeps == [3.0, 3.0, 3.0]
     assert sorted(graph.kinds("$value")) == ["answered 429"] * 2 + ["clauses", "lunch", "ocr"]
     assert _mirror_contents(again) == _mime("ocr", "clauses", "lunch")
+
+
+def test_downloads_throttled_together_count_as_one_retry_and_one_wait() -> None:
+    # Four downloads that Graph throttles at once wait out the same 3 s: the sync's bounds
+    # (here one retry, 10 s) count that once, as they would with one download at a time.
+    connector, _filters = _connector(max_retries=1, max_wait=10.0, downloads=4)
+    together = threading.Barrier(4, timeout=30)
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        together.wait()  # every thread is inside its wait before any leaves it
+
+    connector._sleep = sleep
+    failures: list[BaseException] = []
+
+    def throttled() -> None:
+        try:
+            connector._wait(3.0, "throttled")
+        except BaseException as exc:  # reported by the assertion below
+            failures.append(exc)
+
+    threads = [threading.Thread(target=throttled) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert failures == []
+    assert slept == [3.0] * 4
+    assert (connector.retries, connector.waited) == (1, 3.0)
+
+    # The next throttling, once that wait is over, is a retry of its own: past the bound.
+    with pytest.raises(ConnectorError, match="kept refusing \\(throttled\\) after 1 retries"):
+        connector._wait(3.0, "throttled")

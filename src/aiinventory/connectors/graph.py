@@ -83,6 +83,8 @@ _RETRY_STATUSES = frozenset({429, 503, 504})
 #: Message bodies downloaded at once: Graph serves an application at most four concurrent
 #: requests per mailbox (more are throttled with 429).
 DEFAULT_DOWNLOADS = 4
+#: Seconds a wait may end after the one under way and still be part of it (see _wait).
+_WAVE_SLACK = 1.0
 _EXPIRED_CODES = frozenset({"syncstatenotfound", "syncstateinvalid", "resyncrequired"})
 
 
@@ -157,8 +159,10 @@ class GraphConnector:
         url: the parsed ``graph://`` URL.
         credentials: where the client secret (and optionally the client ID) comes from.
         sleep: how to wait when Graph throttles (tests pass a recorder).
-        max_retries: the most throttled answers waited out on one sync before giving up.
-        max_wait: the most seconds to wait in total on one sync.
+        max_retries: the most throttled answers waited out on one sync before giving up
+            (answers that concurrent downloads wait out together count once).
+        max_wait: the most seconds to wait in total on one sync (waits that overlap count
+            once).
         page_size: messages per delta page asked for (``Prefer: odata.maxpagesize``).
         prompt: where the device-code sign-in instructions go (``auth=device``).
         session: the HTTP session (one is made when not given).
@@ -203,6 +207,8 @@ class GraphConnector:
         self.downloads = max(1, downloads)
         # Downloads run in worker threads: the token and the retry counts are shared.
         self._lock = threading.RLock()
+        self._waiting = 0  # threads waiting out throttling now
+        self._wave_end = 0.0  # when the last counted wait ends (time.monotonic)
 
     # -- tokens ----------------------------------------------------------------------------------
 
@@ -347,17 +353,34 @@ class GraphConnector:
             return response
 
     def _wait(self, seconds: float, why: str) -> None:
+        """Wait before asking again, within the sync's bounds of retries and seconds.
+
+        Downloads throttled together wait together: a wait that ends within the one other
+        threads are already waiting out (give or take _WAVE_SLACK seconds) is part of it and
+        counts neither a retry nor seconds; one that outlasts it counts a retry and the
+        seconds it adds. So the bounds mean the same with one download at a time or four.
+        """
         seconds = max(0.0, min(seconds, 300.0))
         with self._lock:
-            if self.retries >= self._max_retries or self.waited + seconds > self._max_wait:
-                raise ConnectorError(
-                    f"{self.label}: Microsoft Graph kept refusing ({why}) after {self.retries} "
-                    f"retries and {self.waited:.0f} s of waiting; run the sync again later"
-                )
-            self.retries += 1
-            self.waited += seconds
+            now = time.monotonic()
+            if not (self._waiting and now + seconds <= self._wave_end + _WAVE_SLACK):
+                added = seconds if not self._waiting else now + seconds - self._wave_end
+                if self.retries >= self._max_retries or self.waited + added > self._max_wait:
+                    raise ConnectorError(
+                        f"{self.label}: Microsoft Graph kept refusing ({why}) after "
+                        f"{self.retries} retries and {self.waited:.0f} s of waiting; run the "
+                        "sync again later"
+                    )
+                self.retries += 1
+                self.waited += added
+                self._wave_end = now + seconds
+            self._waiting += 1
         log.warning("%s: Microsoft Graph %s; waiting %.1f s", self.label, why, seconds)
-        self._sleep(seconds)
+        try:
+            self._sleep(seconds)
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _fail(self, response: requests.Response, what: str) -> ConnectorError:
         code, message = _graph_error(response)

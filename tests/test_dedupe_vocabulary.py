@@ -102,6 +102,12 @@ def test_an_acronym_defined_two_ways_is_not_learned() -> None:
         ("summarise", "summarize"),
         ("policies", "policy"),
         ("screening", "screen"),
+        # A longer word ending in -ell keeps meeting its -ing and -ed forms, whose doubled l
+        # ("modelling") is read as British.
+        ("upselling", "upsell"),
+        ("upsells", "upselling"),
+        ("reselling", "resell"),
+        ("misspelling", "misspell"),
     ],
 )
 def test_stemming_joins_word_forms(a: str, b: str) -> None:

@@ -70,11 +70,7 @@ def stem(token: str) -> str:
         ("es", "e", 5),
     ):
         if token.endswith(suffix) and len(token) >= min_len:
-            token = token[: -len(suffix)] + repl
-            if not repl and len(token) >= 6 and token.endswith("ell"):
-                # British doubles the l: "modelling", "labelled", "travelling".
-                token = token[:-1]
-            return _american(token)
+            return _american(token[: -len(suffix)] + repl)
     if token.endswith("s") and not token.endswith(("ss", "us", "is")) and len(token) > 4:
         token = token[:-1]
     return _american(token)
@@ -89,6 +85,10 @@ def _american(token: str) -> str:
     "behavioral", "catalogue" →
     "catalog", "analyse" → "analyze" (long enough words only: "hour", "tour" and "vogue" stay
     as they are)."""
+    if len(token) >= 6 and token.endswith("ell"):
+        # British doubles the l ("modelling", "labelled"): one l, and for every word, so that
+        # "upselling" (stripped to "upsell") still meets "upsell".
+        return token[:-1]
     if len(token) >= 6 and token.endswith("our") and token[-4] != "o":
         return token[:-3] + "or"
     match = _OUR_DERIVED.fullmatch(token)

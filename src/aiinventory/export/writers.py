@@ -245,7 +245,7 @@ def serve_calls() -> None:
 
 
 class _Remote:
-    """A proxy for an object of a :class:`ForkedWorkbook`: a method call is recorded and sent;
+    """A proxy for an object of a :class:`WorkbookProcess`: a method call is recorded and sent;
     its result is another proxy (calls return nothing the caller reads)."""
 
     def __init__(self, book: WorkbookProcess, number: int) -> None:

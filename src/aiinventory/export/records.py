@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+from ..child_python import python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import evidence_row
@@ -110,11 +111,7 @@ class RecordsProcess:
 
     def __init__(self, state: Path, csv_path: Path, jsonl_path: Path) -> None:
         self._proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-c",
-                "from aiinventory.export.records import serve_records as s; s()",
-            ],
+            python_command("from aiinventory.export.records import serve_records as s; s()"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -18,6 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
+from ..child_python import python_command
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
 
@@ -282,7 +283,7 @@ class WorkbookProcess:
         self._pending: list[_Call] = []
         self._next = 1
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", "from aiinventory.export.writers import serve_calls as s; s()"],
+            python_command("from aiinventory.export.writers import serve_calls as s; s()"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

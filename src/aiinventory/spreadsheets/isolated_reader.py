@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from ..child_python import python_command
 from .grid import SheetGrid
 from .preflight import Limits
 from .workbook_reader import WorkbookReadError, read_workbook
@@ -121,17 +122,12 @@ class _Worker:
         self.memory = settings.memory()
         # The worker's log lives as long as the worker; close() closes it.
         self._stderr: IO[bytes] = tempfile.TemporaryFile()  # noqa: SIM115
-        # The package's folder goes last on the worker's path: found even when this process
-        # imported it from a path of its own, never shadowing anything else.
-        package_root = str(Path(__file__).resolve().parents[2])
-        start = (
-            f"import sys; sys.path.append({package_root!r}); "
-            f"from {__name__} import _serve; _serve({self.memory})"
-        )
+        # The worker runs this process's copy of the package, whatever else is on its path.
+        command = python_command(f"from {__name__} import _serve; _serve({self.memory})")
         env = dict(os.environ)
         env["RUST_BACKTRACE"] = "0"  # an abort leaves one line in the worker's log, not pages
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", start],
+            command,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self._stderr,

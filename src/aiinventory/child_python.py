@@ -1,0 +1,34 @@
+"""Fresh interpreters that run this very copy of the package.
+
+Some work runs in a second interpreter (the isolated workbook reader, the export's writing
+processes). Started as ``python -c "from aiinventory… import …"``, it would import whichever copy
+of the package comes first on its own path: another installed version, or none at all when this
+process found the package through a path it was given (``sys.path.insert``, a zip app). The
+command made here loads the package from the folder this process loaded it from, and leaves the
+interpreter's path as it is.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+__all__ = ["python_command"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+_PRELUDE = (
+    "import importlib.util as _u, sys as _s\n"
+    "_spec = _u.spec_from_file_location("
+    "'aiinventory', {init!r}, submodule_search_locations=[{folder!r}])\n"
+    "_m = _u.module_from_spec(_spec)\n"
+    "_s.modules['aiinventory'] = _m\n"
+    "_spec.loader.exec_module(_m)\n"
+)
+
+
+def python_command(statement: str) -> list[str]:
+    """The command line of a fresh interpreter that imports the package from the folder this
+    process imported it from, then runs ``statement`` (Python source)."""
+    prelude = _PRELUDE.format(init=str(_PACKAGE / "__init__.py"), folder=str(_PACKAGE))
+    return [sys.executable, "-c", prelude + statement]

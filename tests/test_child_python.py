@@ -1,0 +1,69 @@
+"""Second interpreters (the isolated reader, the export's writing processes) run the same copy of
+the package as the process that starts them, not whichever copy comes first on their path."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import aiinventory
+
+SRC = Path(aiinventory.__file__).resolve().parent
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "trackers" / "finance"
+
+MARKER = """
+import os as _marker_os
+if "AIINVENTORY_TEST_MARKS" in _marker_os.environ:
+    open(_marker_os.path.join(_marker_os.environ["AIINVENTORY_TEST_MARKS"],
+         __name__ + "." + str(_marker_os.getpid())), "w").close()
+"""
+
+CHILD_MODULES = (
+    "aiinventory.spreadsheets.isolated_reader",
+    "aiinventory.export.writers",
+    "aiinventory.export.records",
+)
+
+
+def _copy_with_markers(root: Path) -> None:
+    """A checkout-like copy (``src/aiinventory`` beside ``mappings/``) whose child-process
+    modules leave a mark when imported."""
+    shutil.copytree(SRC, root / "aiinventory", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(SRC.parents[1] / "mappings", root.parent / "mappings")
+    for module in CHILD_MODULES:
+        path = root.joinpath(*module.split(".")).with_suffix(".py")
+        path.write_text(path.read_text(encoding="utf-8") + MARKER, encoding="utf-8")
+
+
+def test_a_copy_found_through_sys_path_runs_its_own_code_in_every_child_process(
+    tmp_path: Path,
+) -> None:
+    root, marks = tmp_path / "copy" / "src", tmp_path / "marks"
+    marks.mkdir()
+    _copy_with_markers(root)
+    script = (
+        "import os, sys\n"
+        f"sys.path.insert(0, {str(root)!r})\n"
+        "from aiinventory.api import run_import\n"
+        "print(os.getpid())\n"
+        f"result = run_import([{str(SAMPLE)!r}], __import__('pathlib').Path({str(tmp_path / 'out')!r}))\n"
+        "print(result.exit_code)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env["AIINVENTORY_TEST_MARKS"] = str(marks)
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    parent_pid, exit_code = done.stdout.split()
+    assert exit_code in ("0", "3")
+    by_module: dict[str, set[str]] = {}
+    for mark in marks.iterdir():
+        module, pid = mark.name.rsplit(".", 1)
+        by_module.setdefault(module, set()).add(pid)
+    for module in CHILD_MODULES:
+        # Imported from the copy by a process other than the one that ran the import.
+        assert by_module.get(module, set()) - {parent_pid}, (module, by_module)

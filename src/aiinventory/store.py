@@ -935,18 +935,31 @@ class Store:
         # record: one object per distinct value keeps 100,000 records' worth small.
         shared: dict[str, str] = {}
         techniques: dict[str | None, tuple[str, ...]] = {}
-        repeated = (3, 4, 5, 6, 7, 8, 9, 12)
+        repeated = [
+            cols.index(c)
+            for c in (
+                "department",
+                "organization",
+                "owner_name",
+                "owner_email",
+                "vendor_name",
+                "date_initiated",
+                "date_deployed",
+                "source_path",
+            )
+        ]
+        at_techniques = cols.index("ai_techniques")
         for row in cur:
             values = list(row)
             for at in repeated:
                 value = values[at]
                 if value is not None:
                     values[at] = shared.setdefault(value, value)
-            raw = values[13]
+            raw = values[at_techniques]
             found = techniques.get(raw)
             if found is None:
                 found = techniques[raw] = tuple(json.loads(raw or "[]"))
-            values[13] = found
+            values[at_techniques] = found
             yield dict(zip(cols, values, strict=True))
 
     def record_summaries(self, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:

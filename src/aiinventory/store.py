@@ -914,10 +914,10 @@ class Store:
 
     def iter_match_fields(self) -> Iterator[dict[str, Any]]:
         """The fields matching compares, for every current record, by record ID."""
-        cols = (
-            "record_id",
-            "name",
-            "description",
+        # Departments, owners, vendors, dates, paths and technique lists repeat from record to
+        # record: one object per distinct value keeps 100,000 records' worth small.
+        own = ("record_id", "name", "description", "source_id", "thread_id")
+        repeating = (
             "department",
             "organization",
             "owner_name",
@@ -925,30 +925,14 @@ class Store:
             "vendor_name",
             "date_initiated",
             "date_deployed",
-            "source_id",
-            "thread_id",
             "source_path",
-            "ai_techniques",
         )
+        cols = (*own, *repeating, "ai_techniques")
         cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM records ORDER BY record_id")
-        # Departments, owners, vendors, dates, paths and technique lists repeat from record to
-        # record: one object per distinct value keeps 100,000 records' worth small.
         shared: dict[str, str] = {}
         techniques: dict[str | None, tuple[str, ...]] = {}
-        repeated = [
-            cols.index(c)
-            for c in (
-                "department",
-                "organization",
-                "owner_name",
-                "owner_email",
-                "vendor_name",
-                "date_initiated",
-                "date_deployed",
-                "source_path",
-            )
-        ]
-        at_techniques = cols.index("ai_techniques")
+        repeated = range(len(own), len(own) + len(repeating))
+        at_techniques = len(cols) - 1
         for row in cur:
             values = list(row)
             for at in repeated:

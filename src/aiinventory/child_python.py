@@ -10,10 +10,12 @@ interpreter's path as it is.
 
 from __future__ import annotations
 
+import pickle
 import sys
 from pathlib import Path
+from typing import Any
 
-__all__ = ["python_command"]
+__all__ = ["answer_parent", "python_command"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -32,3 +34,14 @@ def python_command(statement: str) -> list[str]:
     process imported it from, then runs ``statement`` (Python source)."""
     prelude = _PRELUDE.format(init=str(_PACKAGE / "__init__.py"), folder=str(_PACKAGE))
     return [sys.executable, "-c", prelude + statement]
+
+
+def answer_parent(value: Any) -> None:
+    """In a child interpreter: send ``value`` (a result, or the error met) to the parent, pickled
+    on stdout. An error that cannot be pickled goes as a RuntimeError with its words."""
+    try:
+        data = pickle.dumps(value)
+    except (pickle.PicklingError, TypeError, AttributeError):
+        data = pickle.dumps(RuntimeError(f"{type(value).__name__}: {value}"))
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from ..child_python import python_command
+from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import evidence_row
@@ -97,12 +97,7 @@ def serve_records() -> None:
             answer = write_records(store, Path(csv_path), Path(jsonl_path))
     except Exception as exc:  # reported to the caller
         answer = exc
-    try:
-        data = pickle.dumps(answer)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        data = pickle.dumps(RuntimeError(f"{type(answer).__name__}: {answer}"))
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
+    answer_parent(answer)
 
 
 class RecordsProcess:

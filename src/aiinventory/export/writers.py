@@ -18,7 +18,7 @@ from typing import Any
 
 import xlsxwriter
 
-from ..child_python import python_command
+from ..child_python import answer_parent, python_command
 from .atomic import atomic_path
 from .cells import csv_cell, display_value
 
@@ -215,7 +215,7 @@ def serve_calls() -> None:
     """The writing process's loop, on its stdin and stdout: the workbook's path and options,
     then batches of calls until ``None``; it closes the workbook and answers None, or the first
     error met (after which calls are only drained)."""
-    source, answer = sys.stdin.buffer, sys.stdout.buffer
+    source = sys.stdin.buffer
     path, options = pickle.load(source)
     error: BaseException | None = None
     calls: _Calls | None = None
@@ -237,12 +237,7 @@ def serve_calls() -> None:
             calls.objects[0].close()
         except Exception as exc:  # reported to the caller
             error = exc
-    try:
-        data = pickle.dumps(error)
-    except (pickle.PicklingError, TypeError, AttributeError):
-        data = pickle.dumps(RuntimeError(f"{type(error).__name__}: {error}"))
-    answer.write(data)
-    answer.flush()
+    answer_parent(error)
 
 
 class _Remote:

@@ -219,6 +219,20 @@ def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> N
     assert not (tmp_path / "out").exists()
 
 
+def test_summary_names_the_inventory_as_typed_from_the_working_folder(
+    site: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drive, config = site
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["sync", "--config", config.name])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Inventory: out/inventory.xlsx  (exit 0)"
+    monkeypatch.chdir(tmp_path / "out")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == "Inventory: inventory.xlsx  (exit 0)"
+
+
 def test_json_log_format(site: tuple[Path, Path]) -> None:
     _drive, config = site
     result = CliRunner().invoke(main, ["sync", "--config", str(config), "--log-format", "json"])

@@ -199,8 +199,21 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             if w.source_path and message.startswith(f"{w.source_path}: "):
                 message = message.removeprefix(f"{w.source_path}: ")
             click.echo(f"  {where}{rows}: {message}{more}", err=True)
-    click.echo(f"Inventory: {out / 'inventory.xlsx'}  (exit {result.exit_code})")
+    click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
     sys.exit(result.exit_code)
+
+
+def _shown(path: Path) -> Path:
+    """``path`` as the user would type it: relative to the working folder when inside it.
+
+    A sync's output folder is resolved against its config file, so it arrives absolute.
+    """
+    if not path.is_absolute():
+        return path
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 @main.command()

@@ -13,6 +13,7 @@ token in the link asked for, the way the service does.
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -26,7 +27,7 @@ import pytest
 import requests
 import requests_mock
 
-from aiinventory.connectors.credentials import load_credentials
+from aiinventory.connectors.credentials import Secret, load_credentials
 from aiinventory.connectors.graph import GraphConnector
 from aiinventory.connectors.mailbox import MailMirror
 from aiinventory.connectors.mailbox_urls import parse_mailbox_url
@@ -441,6 +442,51 @@ def test_an_expired_token_is_renewed_once(graph: DocumentedGraph, tmp_path: Path
 
     assert stats.fetched == 3
     assert len(graph.token_requests) == 2
+
+
+def test_downloads_refused_the_same_expired_token_sign_in_once() -> None:
+    # Two downloads signed with the same token are both refused (401) before either signs in
+    # again: one new sign-in serves both. The requests meet at a barrier inside the session, so
+    # both are sent with the old token whatever the threads' timing (the mocked transport of the
+    # other tests serialises requests, so this one uses a session of its own).
+    connector, _filters = _connector(downloads=2)
+    connector._token = Secret("token-1")
+    signed_in: list[bool] = []
+
+    def sign_in(session: requests.Session, *, fresh: bool) -> str:
+        signed_in.append(fresh)
+        connector._token = Secret(f"token-{len(signed_in) + 1}")
+        return connector._token.reveal()
+
+    connector._acquire_token_locked = sign_in  # type: ignore[method-assign]
+    both_sent = threading.Barrier(2, timeout=30)
+
+    class Session:
+        def get(self, url: str, headers: dict[str, str], **_kw: Any) -> requests.Response:
+            response = requests.Response()
+            response.raw = io.BytesIO()
+            if headers["Authorization"] == "Bearer token-1":
+                both_sent.wait()
+                response.status_code = 401
+            else:
+                response.status_code = 200
+                response._content = headers["Authorization"].encode()
+            return response
+
+    session = Session()
+    answers: list[bytes] = []
+
+    def download() -> None:
+        answers.append(connector._get(session, "https://graph/x").content)  # type: ignore[arg-type]
+
+    threads = [threading.Thread(target=download) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert signed_in == [True]
+    assert answers == [b"Bearer token-2", b"Bearer token-2"]
 
 
 def test_refusals_name_the_fix(graph: DocumentedGraph, tmp_path: Path) -> None:

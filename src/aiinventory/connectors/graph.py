@@ -247,8 +247,16 @@ class GraphConnector:
             )
         return self._app
 
-    def _acquire_token(self, session: requests.Session, *, fresh: bool = False) -> str:
+    def _acquire_token(
+        self, session: requests.Session, *, fresh: bool = False, refused: str | None = None
+    ) -> str:
+        """The token to sign requests with; ``fresh`` signs in again because Graph ``refused``
+        that token. Downloads running together that all meet the expiry sign in once: a thread
+        whose refused token another thread has already replaced takes the new one."""
         with self._lock:
+            current = self._token.reveal() if self._token is not None else None
+            if fresh and refused is not None and current is not None and current != refused:
+                return current
             return self._acquire_token_locked(session, fresh=fresh)
 
     def _acquire_token_locked(self, session: requests.Session, *, fresh: bool) -> str:
@@ -344,7 +352,7 @@ class GraphConnector:
             if response.status_code == 401 and not refreshed:
                 response.close()
                 refreshed = True
-                self._acquire_token(session, fresh=True)
+                self._acquire_token(session, fresh=True, refused=token)
                 continue
             if response.status_code in _RETRY_STATUSES:
                 response.close()

@@ -92,6 +92,7 @@ class DocumentedExchange:
         }
         # Items answered once with a fixture's error response message (HTTP 200), by fixture.
         self.error_once: dict[str, str] = {}
+        self.edited_pages: dict[str, bytes] = {}  # page -> a fixture page edited by a test
 
     def operations(self, name: str) -> list[str]:
         return [detail for op, detail in self.calls if op == name]
@@ -149,6 +150,8 @@ class DocumentedExchange:
             return (FIXTURES / "SyncFolderItems-invalid-sync-state.xml").read_bytes()
         page = self.pages[(str(folder), state)]
         self.calls.append(("SyncFolderItems", page))
+        if page in self.edited_pages:
+            return self.edited_pages[page]
         return (FIXTURES / f"SyncFolderItems-{page}.xml").read_bytes()
 
     def _GetItem(self, body: ET.Element) -> bytes:
@@ -621,6 +624,29 @@ def test_a_message_the_server_cannot_convert_is_asked_for_again_on_the_next_sync
     }
     state = mirror.state("Inbox")
     assert state is not None and state["unreadable"] == {}
+
+
+def test_a_message_listed_again_over_the_size_cap_is_not_downloaded(
+    exchange: DocumentedExchange, tmp_path: Path
+) -> None:
+    # Created and changed within one sync, 'ocr' is listed twice on the first page: first at
+    # 2,312 bytes, then grown to 9,000, over the cap of 5,000 (the change Exchange lists as an
+    # Update of the same item).
+    page = (FIXTURES / "SyncFolderItems-inbox-initial-1.xml").read_text(encoding="utf-8")
+    first = page[page.index("<t:Create>") : page.index("</t:Create>") + len("</t:Create>")]
+    assert "Invoice OCR" in first
+    grown = first.replace("Create>", "Update>").replace("<t:Size>2312<", "<t:Size>9000<")
+    exchange.edited_pages["inbox-initial-1"] = page.replace(first, first + grown).encode()
+    connector, filters = _connector(max_message_bytes=5000)
+    mirror = MailMirror(tmp_path / "mirror")
+
+    stats = connector.sync(mirror, filters)
+
+    assert "ocr" not in ",".join(exchange.operations("GetItem"))
+    assert stats.fetched == 2
+    [too_large] = stats.unreadable
+    assert (too_large.message_id, too_large.reason_code) == (ITEMS["ocr"], "too_large")
+    assert "the message is 9 KB, over the cap of 5 KB" in too_large.reason
 
 
 def test_inspect_lists_the_mail_folders_of_the_mailbox(exchange: DocumentedExchange) -> None:

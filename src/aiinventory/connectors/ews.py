@@ -604,10 +604,11 @@ class EwsConnector:
                 elif mirror.has(key):
                     ledger.kept(key)
                     stats.unchanged += 1
-                elif not over_cap(
-                    key, item.id, item.changekey, getattr(item, "size", None)
-                ) and all(key != queued for queued, _id, _ck in pending):
-                    # (a message created and then changed within one sync is listed twice)
+                elif over_cap(key, item.id, item.changekey, getattr(item, "size", None)):
+                    # A message created and then changed within one sync is listed twice: if
+                    # it has grown over the cap since it was queued, it is not downloaded.
+                    pending[:] = [queued for queued in pending if queued[0] != key]
+                elif all(key != queued for queued, _id, _ck in pending):
                     pending.append((key, item.id, item.changekey))
                     if len(pending) >= self._fetch_batch:
                         flush()

@@ -37,6 +37,7 @@ from .export.sql_export import (
 from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
+from .read_workers import ReaderPool, ReadJob, reader_count
 from .review import read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
@@ -344,45 +345,85 @@ def _execute(
             or (full_reread and p.action in ("unchanged", "touched", "renamed"))
             or p.item.source_path in mail_forced
         ]
-        for done, planned in enumerate(to_read, start=1):
-            item = planned.item
-            report = FileReport(source_path=item.source_path)
-            reports.append(report)
-            rejects: list[Reject] = list(mail_rejects.get(item.source_path, ()))
-            records = _read_item(item, mappings, normalizer, report, rejects, planned.identity_path)
-            store.replace_item(
-                item.source_path,
-                item.source_path,
-                item.kind,
-                item.size,
-                item.mtime_ns,
-                planned.content_hash or content_hash(item.path),
-                run_id,
-                records,
-                rejects,
-                planned.identity_path,
-            )
-            files_failed += int(report.failed)
-            if report.mail is not None:
-                messages_read += report.mail.messages_read
-                parts_skipped += report.mail.parts_skipped
-                skipped_messages.update(report.mail.messages_skipped)
-            for note in report.notes:
-                warnings.add("file_note", note, source_path=item.source_path)
-            for sheet in report.sheets:
-                rows_read += sheet.rows_read
-                skipped_rows.update(sheet.skipped_rows)
-                if sheet.skipped:
-                    skipped_sheets.append(
-                        {
-                            "source_path": item.source_path,
-                            "sheet": sheet.name,
-                            "reason": sheet.skipped,
-                        }
+        # Files are read in reader processes while this one stores them, in plan order (mail
+        # sources are read here).
+        jobs = [
+            ReadJob(p.item, p.identity_path, p.content_hash)
+            for p in to_read
+            if p.item.kind != "email"
+        ]
+
+        def read_job(
+            job: ReadJob, normalizer: Normalizer, report: FileReport, rejects: list[Reject]
+        ) -> Iterator[SourceRecord]:
+            return _read_item(job.item, mappings, normalizer, report, rejects, job.identity_path)
+
+        pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs)))
+        with pool:
+            taken = 0
+            for done, planned in enumerate(to_read, start=1):
+                item = planned.item
+                reading = None
+                if item.kind != "email":
+                    reading = pool.take(taken)
+                    taken += 1
+                if reading is not None:
+                    store.replace_item_rows(
+                        item.source_path,
+                        item.source_path,
+                        item.kind,
+                        item.size,
+                        item.mtime_ns,
+                        reading.content_hash,
+                        run_id,
+                        reading.rows,
+                        reading.rejects,
+                        planned.identity_path,
+                        # A reader that died on the file sent part of it: read it again next run.
+                        whole=reading.is_whole,
                     )
-            failpoints.reached("after_file", done)
-            if progress is not None:
-                progress(done, len(to_read), item.source_path)
+                    report = reading.report  # complete once its rows are stored
+                    warnings.merge(reading.warnings)
+                else:
+                    report = FileReport(source_path=item.source_path)
+                    rejects: list[Reject] = list(mail_rejects.get(item.source_path, ()))
+                    records = _read_item(
+                        item, mappings, normalizer, report, rejects, planned.identity_path
+                    )
+                    store.replace_item(
+                        item.source_path,
+                        item.source_path,
+                        item.kind,
+                        item.size,
+                        item.mtime_ns,
+                        planned.content_hash or content_hash(item.path),
+                        run_id,
+                        records,
+                        rejects,
+                        planned.identity_path,
+                    )
+                reports.append(report)
+                files_failed += int(report.failed)
+                if report.mail is not None:
+                    messages_read += report.mail.messages_read
+                    parts_skipped += report.mail.parts_skipped
+                    skipped_messages.update(report.mail.messages_skipped)
+                for note in report.notes:
+                    warnings.add("file_note", note, source_path=item.source_path)
+                for sheet in report.sheets:
+                    rows_read += sheet.rows_read
+                    skipped_rows.update(sheet.skipped_rows)
+                    if sheet.skipped:
+                        skipped_sheets.append(
+                            {
+                                "source_path": item.source_path,
+                                "sheet": sheet.name,
+                                "reason": sheet.skipped,
+                            }
+                        )
+                failpoints.reached("after_file", done)
+                if progress is not None:
+                    progress(done, len(to_read), item.source_path)
         gone = store.mark_gone({i.source_path for i in items}, run_id)
         for path in gone:
             warnings.add(

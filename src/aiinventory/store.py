@@ -12,7 +12,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,7 +21,7 @@ from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 
-__all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key"]
+__all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_row"]
 
 SCHEMA_VERSION = 3
 
@@ -198,7 +198,7 @@ def _content_key(values: dict[str, Any]) -> str:
 # One encoder each, made once: json.dumps with options builds a new encoder on every call.
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _JSON_LIST = json.JSONEncoder(ensure_ascii=False).encode
-#: Columns _record_row copies as they are, and where each sits in the row.
+#: Columns record_row copies as they are, and where each sits in the row.
 _PLAIN_COLUMNS = tuple(
     (i, col)
     for i, col in enumerate(RECORD_DB_COLUMNS)
@@ -224,7 +224,8 @@ def _list_json(values: list[str]) -> str:
 _WRITE_CACHE_KIB = 32_768
 
 
-def _record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
+def record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
+    """The records table's row of ``record`` of item ``item_key``, as replace_item_rows takes it."""
     values = record.__dict__
     row: list[Any] = [None] * len(RECORD_DB_COLUMNS)
     for i, col in _PLAIN_COLUMNS:
@@ -423,6 +424,38 @@ class Store:
         a generator reading the file as they are stored; ``rejects`` is read after it, so it may
         be a list that generator fills.
         """
+        self.replace_item_rows(
+            item_key,
+            source_path,
+            kind,
+            size,
+            mtime_ns,
+            content_hash,
+            run_id,
+            (record_row(item_key, r) for r in records),
+            rejects,
+            identity_path,
+        )
+
+    def replace_item_rows(
+        self,
+        item_key: str,
+        source_path: str,
+        kind: str,
+        size: int,
+        mtime_ns: int,
+        content_hash: str | None,
+        run_id: int,
+        rows: Iterable[tuple[Any, ...]],
+        rejects: Iterable[Reject],
+        identity_path: str | None = None,
+        whole: Callable[[], bool] | None = None,
+    ) -> None:
+        """``replace_item`` with the records already made rows by ``record_row``.
+
+        ``whole``, asked once the rows and rejects are stored, says whether they are the whole
+        item; if not, the item is stored without its fingerprint, so the next run reads it again.
+        """
         conn = self.conn
         # Two of the records' indexes take their keys in random order (record IDs are hashes):
         # a page cache that holds them saves a fifth of the insert's CPU on a 100,000-row file.
@@ -436,7 +469,7 @@ class Store:
                 conn.executemany(
                     f"INSERT OR REPLACE INTO records(item_key, content_key, "
                     f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
-                    (_record_row(item_key, r) for r in records),
+                    rows,
                 )
                 conn.executemany(
                     "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
@@ -455,6 +488,8 @@ class Store:
                         for seq, j in enumerate(rejects)
                     ),
                 )
+                if whole is not None and not whole():
+                    mtime_ns, content_hash = -1, None
                 conn.execute(
                     "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
                     "status, last_seen_run, gone_run, identity_path) "

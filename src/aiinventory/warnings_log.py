@@ -47,6 +47,19 @@ class WarningLog:
         if row is not None and len(entry.rows) < _MAX_ROWS:
             entry.rows.append(row)
 
+    def merge(self, other: WarningLog) -> None:
+        """Add ``other``'s warnings, as if they had been added here one by one after these."""
+        for group, theirs in other._entries.items():
+            entry = self._entries.get(group)
+            if entry is None:
+                self._entries[group] = _Entry(
+                    theirs.code, theirs.message, theirs.source_path, theirs.sheet, list(theirs.rows)
+                )
+                self._entries[group].count = theirs.count
+                continue
+            entry.count += theirs.count
+            entry.rows.extend(theirs.rows[: max(0, _MAX_ROWS - len(entry.rows))])
+
     def __len__(self) -> int:
         return len(self._entries)
 

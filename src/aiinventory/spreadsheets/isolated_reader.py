@@ -43,6 +43,7 @@ from .workbook_reader import WorkbookReadError, read_workbook
 
 __all__ = [
     "IsolationSettings",
+    "forget_inherited_workers",
     "isolation_available",
     "read_workbook_isolated",
     "shutdown_worker",
@@ -261,6 +262,14 @@ def shutdown_worker() -> None:
 
 
 atexit.register(shutdown_worker)
+
+
+def forget_inherited_workers() -> None:
+    """In a forked child: drop the parent's workers (their pipes are the parent's) and take a
+    fresh lock (another thread of the parent may have held it at the fork)."""
+    global _workers_lock
+    _workers_lock = threading.Lock()
+    _workers.clear()
 
 
 def read_workbook_isolated(

@@ -1,0 +1,155 @@
+"""Files read in forked reader processes: same results as reading in the main process, a reader
+that dies costs one file (with a reason) and nothing else, and a stopped run leaves none behind."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aiinventory.api import run_import
+from aiinventory.read_workers import READERS_ENV
+from aiinventory.warnings_log import WarningLog
+
+REPO = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="reader processes need fork")
+
+
+def _run_json(out: Path) -> dict[str, object]:
+    summary = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    for key in ("timings_s", "started_at", "finished_at"):
+        summary.pop(key)
+    return summary
+
+
+def test_readers_give_what_the_main_process_gives(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sample = REPO / "sample_data"
+    results = {}
+    for readers in ("0", "2"):
+        monkeypatch.setenv(READERS_ENV, readers)
+        out = tmp_path / f"readers-{readers}"
+        results[readers] = run_import([sample], out, mappings_dir=sample / "mappings")
+    sequential, parallel = results["0"], results["2"]
+    assert parallel.files == sequential.files  # the per-file reports, in the same order
+    assert parallel.summary.counts["rows_read"] > 50
+    assert _run_json(parallel.out_dir) == _run_json(sequential.out_dir)
+    names = sorted(p.name for p in sequential.out_dir.iterdir() if p.is_file())
+    assert names == sorted(p.name for p in parallel.out_dir.iterdir() if p.is_file())
+    for name in names:
+        if name == "run.json" or name.startswith("state.sqlite"):
+            continue
+        same = (parallel.out_dir / name).read_bytes() == (sequential.out_dir / name).read_bytes()
+        assert same, name
+
+
+def _write_csv(path: Path, prefix: str, rows: int) -> None:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(["Use case name", "Owner", "Status", "Description"])
+        for i in range(rows):
+            writer.writerow([f"{prefix} case {i:04d}", "Jane Doe", "Production", f"Row {i}"])
+
+
+def test_a_reader_killed_mid_file_fails_that_file_and_the_next_run_reads_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", "Alpha", 300)  # one partial batch: sent whole
+    _write_csv(folder / "b.csv", "Bravo", 700)  # its first full batch goes out, then the kill
+    _write_csv(folder / "c.csv", "Charlie", 10)
+    out = tmp_path / "out"
+    monkeypatch.setenv(READERS_ENV, "1")
+    monkeypatch.setenv("AIINVENTORY_FAILPOINT", "reader_batch:1")
+
+    first = run_import([folder], out)
+
+    counts = first.summary.counts
+    assert first.exit_code == 3
+    assert counts["files_failed"] == 1 and counts["files_read"] == 2
+    assert counts["records"] == 300 + 500 + 10  # c.csv was read by the main process
+    with (out / "rejects.csv").open(encoding="utf-8-sig") as fh:
+        rejects = list(csv.DictReader(fh))
+    assert len(rejects) == 1
+    assert rejects[0]["source_path"].endswith("b.csv")
+    assert rejects[0]["reason_code"] == "unreadable"
+    assert "reader process stopped" in rejects[0]["message"]
+    assert "SIGKILL" in rejects[0]["message"]
+    assert "reads the file again" in rejects[0]["message"]
+    assert [f.failed for f in first.files] == [False, True, False]
+
+    monkeypatch.delenv("AIINVENTORY_FAILPOINT")
+    second = run_import([folder], out)
+
+    assert second.exit_code == 0
+    assert second.summary.counts["files_changed"] == 1  # b.csv, nothing else
+    assert second.summary.counts["files_unchanged"] == 2
+    assert second.summary.counts["records"] == 1010
+    assert second.summary.counts["rejects"] == 0
+
+
+def test_warnings_merged_per_file_are_the_warnings_added_one_by_one() -> None:
+    one_by_one, merged = WarningLog(), WarningLog()
+    added = [("fuzzy_value", "a.csv", r) for r in range(1, 8)]
+    later = [("fuzzy_value", "a.csv", r) for r in range(8, 15)] + [("unmapped_value", "b.csv", 3)]
+    for code, path, row in added + later:
+        one_by_one.add(code, f"{code} text", source_path=path, row=row)
+    for code, path, row in added:
+        merged.add(code, f"{code} text", source_path=path, row=row)
+    other = WarningLog()
+    for code, path, row in later:
+        other.add(code, f"{code} text", source_path=path, row=row)
+    merged.merge(other)
+    assert merged.items() == one_by_one.items()
+    assert merged.items()[0].count == 14 and len(merged.items()[0].rows) == 10
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    except OSError:
+        return []
+    return [int(p) for p in text.split()]
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
+    tmp_path: Path, signum: int, code: int
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    for k in range(6):
+        _write_csv(folder / f"tracker {k}.csv", f"Dept{k}", 4000)
+    env = {**os.environ, READERS_ENV: "2", "PYTHONPATH": str(REPO / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiinventory", "import", str(folder), "--out", str(tmp_path / "o")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    readers: list[int] = []
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        readers = _children(proc.pid)
+        if len(readers) >= 2:
+            break
+        time.sleep(0.02)
+    assert len(readers) >= 2, "the readers never started"
+    time.sleep(0.3)  # well into the first files
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err.decode()
+    for pid in readers:
+        assert not Path(f"/proc/{pid}").exists(), f"reader {pid} outlived the run"
+    assert b"Traceback" not in err

@@ -38,7 +38,7 @@ from .normalize import Normalizer
 from .schema import Reject, SourceRecord
 from .spreadsheets import isolated_reader
 from .spreadsheets.extract import FileReport
-from .store import record_row
+from .store import record_values
 from .sync_plan import content_hash
 from .warnings_log import WarningLog
 
@@ -370,10 +370,9 @@ def _reader_main(
             rejects: list[Reject] = []
             warnings = normalizer.warnings = WarningLog()
             batch: list[tuple[Any, ...]] = []
-            key = item.source_path
             try:
                 for record in read(job, normalizer, report, rejects):
-                    batch.append(record_row(key, record))
+                    batch.append(record_values(record))
                     if len(batch) >= _BATCH_ROWS:
                         send(("rows", batch))
                         out.flush()

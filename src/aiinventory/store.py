@@ -21,7 +21,7 @@ from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 
-__all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_row"]
+__all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
 SCHEMA_VERSION = 3
 
@@ -182,29 +182,26 @@ def content_key(record: SourceRecord) -> str:
 
 def _content_key(values: dict[str, Any]) -> str:
     """content_key of a record's field values (a SourceRecord's ``__dict__``)."""
+    return _key_of([values[fname] for fname in _CONTENT_FIELDS], values["source_id"])
+
+
+def _key_of(fields: list[Any], source_id: str | None) -> str:
+    """content_key of the _CONTENT_FIELDS values, in that order, and the source ID."""
     parts: list[str] = []
-    for fname in _CONTENT_FIELDS:
-        value = values[fname]
+    for value in fields:
         if value is None:
             parts.append("")
         elif value.__class__ is list:
             parts.append(" ".join(";".join(value).lower().split()))
         else:
             parts.append(" ".join(str(value).lower().split()))
-    parts.append(values["source_id"] or "")
+    parts.append(source_id or "")
     return stable_hash(*parts, length=32)
 
 
 # One encoder each, made once: json.dumps with options builds a new encoder on every call.
 _JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
 _JSON_LIST = json.JSONEncoder(ensure_ascii=False).encode
-#: Columns record_row copies as they are, and where each sits in the row.
-_PLAIN_COLUMNS = tuple(
-    (i, col)
-    for i, col in enumerate(RECORD_DB_COLUMNS)
-    if col not in ("raw", "extras", "flags", "ai_techniques", "last_updated")
-)
-_COLUMN_INDEX = {col: i for i, col in enumerate(RECORD_DB_COLUMNS)}
 #: Flags and techniques are a handful of short lists, each encoded once and remembered.
 _LIST_TEXT: dict[tuple[str, ...], str] = {}
 _LIST_TEXT_SIZE = 10_000
@@ -224,20 +221,35 @@ def _list_json(values: list[str]) -> str:
 _WRITE_CACHE_KIB = 32_768
 
 
-def record_row(item_key: str, record: SourceRecord) -> tuple[Any, ...]:
-    """The records table's row of ``record`` of item ``item_key``, as replace_item_rows takes it."""
+_LAST_UPDATED = RECORD_DB_COLUMNS.index("last_updated")
+_SOURCE_ID = RECORD_DB_COLUMNS.index("source_id")
+_CONTENT_INDEXES = tuple(RECORD_DB_COLUMNS.index(f) for f in _CONTENT_FIELDS)
+#: The record_values columns JSON-encoded in the table, and how.
+_ENCODED = (
+    (RECORD_DB_COLUMNS.index("raw"), _JSON_SORTED),
+    (RECORD_DB_COLUMNS.index("extras"), _JSON_SORTED),
+    (RECORD_DB_COLUMNS.index("flags"), _list_json),
+    (RECORD_DB_COLUMNS.index("ai_techniques"), _list_json),
+)
+
+
+def record_values(record: SourceRecord) -> tuple[Any, ...]:
+    """A record's RECORD_DB_COLUMNS values as replace_item_rows takes them: ``last_updated`` as
+    ISO text, the dicts and lists as they are (replace_item_rows encodes them)."""
     values = record.__dict__
-    row: list[Any] = [None] * len(RECORD_DB_COLUMNS)
-    for i, col in _PLAIN_COLUMNS:
-        row[i] = values[col]
-    index = _COLUMN_INDEX
-    row[index["raw"]] = _JSON_SORTED(values["raw"])
-    row[index["extras"]] = _JSON_SORTED(values["extras"])
-    row[index["flags"]] = _list_json(values["flags"])
-    row[index["ai_techniques"]] = _list_json(values["ai_techniques"])
-    updated = values["last_updated"]
-    row[index["last_updated"]] = updated.isoformat() if updated is not None else None
-    return (item_key, _content_key(values), *row)
+    row = [values[col] for col in RECORD_DB_COLUMNS]
+    updated = row[_LAST_UPDATED]
+    row[_LAST_UPDATED] = updated.isoformat() if updated is not None else None
+    return tuple(row)
+
+
+def _table_row(item_key: str, values: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The records table's row (item_key, content_key, RECORD_DB_COLUMNS) of record_values."""
+    key = _key_of([values[i] for i in _CONTENT_INDEXES], values[_SOURCE_ID])
+    row = list(values)
+    for i, encode in _ENCODED:
+        row[i] = encode(row[i])
+    return (item_key, key, *row)
 
 
 def _evidence_key(row: tuple[str, ...]) -> tuple[str, str, str, str]:
@@ -432,7 +444,7 @@ class Store:
             mtime_ns,
             content_hash,
             run_id,
-            (record_row(item_key, r) for r in records),
+            (record_values(r) for r in records),
             rejects,
             identity_path,
         )
@@ -451,7 +463,7 @@ class Store:
         identity_path: str | None = None,
         whole: Callable[[], bool] | None = None,
     ) -> None:
-        """``replace_item`` with the records already made rows by ``record_row``.
+        """``replace_item`` with the records already turned into ``record_values``.
 
         ``whole``, asked once the rows and rejects are stored, says whether they are the whole
         item; if not, the item is stored without its fingerprint, so the next run reads it again.
@@ -469,7 +481,7 @@ class Store:
                 conn.executemany(
                     f"INSERT OR REPLACE INTO records(item_key, content_key, "
                     f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
-                    rows,
+                    (_table_row(item_key, values) for values in rows),
                 )
                 conn.executemany(
                     "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "

@@ -25,7 +25,8 @@ import os
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
@@ -203,33 +204,37 @@ def match_records(
 
     lap("scoring")
 
-    # 5. Cluster.
-    builder = ClusterBuilder(
-        m,
-        evidence,
-        cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
-        known=score_known,
-    )
-    # Mail of one thread about one use case is one use case before anything else is weighed.
-    for k, j, forced_kind in sorted(_thread_links(prepared)):
-        if k != j:
-            builder.force(k, j, forced_kind)
+    # 5. Cluster. The pairs of the review and merge bands are explained meanwhile, in worker
+    # processes when there are many: clustering does not change their scores.
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
-    for score, k, j in scored:
-        if score < settings.merge_threshold:
-            break
-        # Person records of one data set share a source path: the rule is for trackers.
-        if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
-            continue
-        builder.offer(k, j, settings.review_threshold, settings.link_floor)
-    # An analyst's merge joins the two records' whole use cases, as the scores built them; forced
-    # earlier, it would let linkage pull one of the records away from its other sources.
-    analyst = sorted((slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges)
-    for k, j, forced_kind in analyst:
-        if k != j:
-            builder.force(k, j, forced_kind)
-
-    lap("clustering")
+    banded = [(k, j) for _, k, j in scored]
+    with _explaining(scorer, prepared, banded, settings.workers) as banded_evidence:
+        builder = ClusterBuilder(
+            m,
+            evidence,
+            cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
+            known=score_known,
+        )
+        # Mail of one thread about one use case is one use case before anything else is weighed.
+        for k, j, forced_kind in sorted(_thread_links(prepared)):
+            if k != j:
+                builder.force(k, j, forced_kind)
+        for score, k, j in scored:
+            if score < settings.merge_threshold:
+                break
+            # Person records of one data set share a source path: the rule is for trackers.
+            if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
+                continue
+            builder.offer(k, j, settings.review_threshold, settings.link_floor)
+        # An analyst's merge joins the two records' whole use cases, as the scores built them;
+        # forced earlier, it would let linkage pull one of the records away from its other
+        # sources.
+        analyst = sorted((slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges)
+        for k, j, forced_kind in analyst:
+            if k != j:
+                builder.force(k, j, forced_kind)
+        lap("clustering")
+        full = dict(zip(banded, banded_evidence(), strict=True))
 
     # 6. Results.
     members: dict[int, list[str]] = {}
@@ -278,15 +283,16 @@ def match_records(
     def rid(k: int) -> str:
         return ordered[reps[k]].record_id
 
-    # Every pair to explain, in the order (a, b) it is reported: explained once, in a batch.
-    wanted: list[tuple[int, int]] = [(k, j) for _, k, j in scored]
+    # The other pairs to explain, in the order (a, b) they are reported: decided pairs and
+    # forced links, each explained once, in a batch.
+    wanted: list[tuple[int, int]] = []
     for a, b in sorted(set(forced_merges) | set(keep_apart)):
         k, j = slot[rep_of[a]], slot[rep_of[b]]
         if k != j:
             wanted.append((k, j) if ordered[a].record_id <= ordered[b].record_id else (j, k))
     wanted.extend((j.a, j.b) for j in builder.joins)
-    unique = list(dict.fromkeys(wanted))
-    full = dict(zip(unique, _explain_all(scorer, prepared, unique, settings.workers), strict=True))
+    unique = [pair for pair in dict.fromkeys(wanted) if pair not in full]
+    full.update(zip(unique, _explain_all(scorer, prepared, unique, settings.workers), strict=True))
 
     pairs: dict[tuple[str, str], PairScore] = {}
     for _, k, j in scored:
@@ -410,6 +416,34 @@ def _score_all(
     if size > 1:
         return _in_workers(size, _score_chunk, (scorer, prepared, candidates, floor))
     return scorer.score_pairs(candidates, floor)
+
+
+@contextmanager
+def _explaining(
+    scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
+) -> Iterator[Callable[[], list[PairEvidence]]]:
+    """Explain pairs in the background while the caller goes on; the value given is a function
+    that waits for the explanations and returns them in order.
+
+    When the pairs are many, forked workers explain them while the parent clusters (the
+    workers do not see what the parent does meanwhile, and need not); otherwise the parent
+    explains them itself when asked. Either way the explanations are the same.
+    """
+    size = _pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
+    if size <= 1:
+        yield lambda: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
+        return
+    global _WORK
+    _WORK = (scorer, prepared, pairs, 0.0)
+    # As in _in_workers: the workers' collector leaves the shared pages alone.
+    gc.freeze()
+    try:
+        with multiprocessing.get_context("fork").Pool(size, initializer=_worker_signals) as pool:
+            pending = pool.map_async(_explain_chunk, range(0, len(pairs), _CHUNK))
+            yield lambda: [value for chunk in pending.get() for value in chunk]
+    finally:
+        gc.unfreeze()
+        _WORK = None
 
 
 def _explain_all(

@@ -878,7 +878,13 @@ class Store:
         """
         conn = self.conn
         groups: dict[str, list[str]] = {}
-        content = dict(conn.execute("SELECT record_id, content_key FROM records"))
+        content: dict[str, str] = {}
+        current: dict[str, str | None] = {}
+        for record_id, content_key, use_case_id in conn.execute(
+            "SELECT record_id, content_key, use_case_id FROM records"
+        ):
+            content[record_id] = content_key
+            current[record_id] = use_case_id
         if clusters is None:
             for record_id in sorted(content):
                 groups.setdefault(content[record_id], []).append(record_id)
@@ -930,11 +936,17 @@ class Store:
                 "UPDATE use_case_ids SET alias_of=?, aliased_run=? WHERE use_case_id=?",
                 ((target, run_id, alias) for target, alias in aliases),
             )
-            conn.executemany("UPDATE records SET use_case_id=? WHERE record_id=?", assignments)
+            # Only the rows that change, in key order: a row rewritten is a page of the table
+            # and of two indexes, and neighbouring keys share their pages.
+            assignments.sort(key=lambda pair: pair[1])
+            conn.executemany(
+                "UPDATE records SET use_case_id=? WHERE record_id=?",
+                ((uc, r) for uc, r in assignments if current[r] != uc),
+            )
             conn.executemany(
                 "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?) "
                 "ON CONFLICT(record_id) DO UPDATE SET use_case_id=excluded.use_case_id",
-                ((r, uc) for uc, r in assignments),
+                ((r, uc) for uc, r in assignments if known.get(r) != uc),
             )
             conn.execute("COMMIT")
         except BaseException:

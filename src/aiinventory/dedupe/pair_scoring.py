@@ -836,7 +836,7 @@ class Scorer:
                 name += numbers_differ
             desc = 0.0
             if cosine >= 0:
-                reliability = min(1.0, min(len(a.desc_tokens), len(b.desc_tokens)) / full_tokens)
+                reliability = min(1.0, min(a.desc_length, b.desc_length) / full_tokens)
                 desc = _interpolate(desc_curve, cosine) * reliability * w_desc
             total = prior + name + inside_points + desc
             ra, rb = rows[k], rows[j]
@@ -1035,7 +1035,7 @@ class Scorer:
         # Description
         if cosine >= 0:
             scores["description"] = cosine * 100
-            shortest = min(len(a.desc_tokens), len(b.desc_tokens))
+            shortest = min(a.desc_length, b.desc_length)
             reliability = min(1.0, shortest / profile.description_full_tokens)
             points = _interpolate(profile.description_curve, cosine) * reliability
             add(

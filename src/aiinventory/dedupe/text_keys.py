@@ -143,6 +143,8 @@ class TextProcessor:
             self._by_first.setdefault(phrase[0], []).append((phrase, token))
         self._cache: dict[str, Concepts] = {}
         self._stems: dict[str, str] = {}
+        # One string object per distinct word, shared by every text that has it.
+        self._words: dict[str, str] = {}
 
     def concepts(self, text: str, drop_stop_words: bool = True, cache: bool = True) -> Concepts:
         """The text's tokens after concept mapping (cached per text unless ``cache`` is off:
@@ -151,7 +153,8 @@ class TextProcessor:
         cached = self._cache.get(key)
         if cached is not None:
             return cached
-        raw = fold_text(text).split()
+        shared = self._words
+        raw = [shared.setdefault(w, w) for w in fold_text(text).split()]
         stems = self._stems
         words = [stems.get(w) or stems.setdefault(w, stem(w)) for w in raw]
         out: list[str] = []
@@ -201,6 +204,7 @@ class TextProcessor:
     def forget(self) -> None:
         """Drop the cached texts (the records keep what they need of them)."""
         self._cache.clear()
+        self._words.clear()
 
 
 def parse_date(value: str | None) -> tuple[int, int, int | None] | None:
@@ -239,7 +243,7 @@ class PreparedRecord:
     name_words: tuple[str, ...]  # the name's words, folded, in order (person names)
     name_key: str  # the normalised name: concept tokens in text order
     numbers: frozenset[str]  # number tokens in the name ("17", "2", "1a")
-    desc_tokens: tuple[str, ...]
+    desc_length: int  # how many concept tokens the description has
     vendor: str | None
     vendor_tokens: frozenset[str]
     owner_email: str | None
@@ -344,10 +348,13 @@ def prepare_records(
     )
     processor = TextProcessor(vocabulary, learned)
     prepared: list[PreparedRecord] = []
+    # Each description's tokens, for the weights (the records keep only their number).
+    descriptions: list[tuple[str, ...]] = []
     units: dict[tuple[str | None, str | None], frozenset[str]] = {}
-    words: dict[str, str] = {}  # one string per distinct word
     # Values many records repeat are made once and shared.
     shared: dict[str, str] = {}
+    sets: dict[frozenset[str], frozenset[str]] = {}
+    technique_sets: dict[tuple[str, ...], frozenset[str]] = {}
     vendor_sets: dict[str, frozenset[str]] = {}
     unit_keys: dict[str | None, str | None] = {}
     dates: dict[str | None, tuple[int, int, int | None] | None] = {}
@@ -364,8 +371,6 @@ def prepare_records(
 
     for index, rec in enumerate(records):
         name = processor.concepts(rec.name)
-        for w in name.words:
-            words.setdefault(w, w)
         name_seq = name.tokens
         # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
         # more about the use case than the title without it: comparisons skip that word.
@@ -379,8 +384,7 @@ def prepare_records(
                 prefix = name_seq[0]
         desc = processor.concepts(rec.description, cache=False) if rec.description else None
         desc_seq = desc.tokens if desc else ()
-        # One string object per distinct word, shared by every record that has it.
-        desc_head = tuple(words.setdefault(w, w) for w in desc.words[:_HEAD_WORDS]) if desc else ()
+        desc_head = desc.words[:_HEAD_WORDS] if desc else ()
         vendor = _clean(rec.vendor_name)
         vendor_tokens = _NONE
         if vendor:
@@ -391,18 +395,23 @@ def prepare_records(
         email = (rec.owner_email or "").strip().lower() or None
         if email is not None and "@" not in email:
             email = None
+        techniques = technique_sets.get(rec.ai_techniques)
+        if techniques is None:
+            found = frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE
+            techniques = technique_sets[rec.ai_techniques] = sets.setdefault(found, found)
+        descriptions.append(desc_seq)
         prepared.append(
             PreparedRecord(
                 index=index,
                 record=rec,
                 name_tokens=tuple(sorted(set(name_seq))),
-                name_mapped=name.mapped or _NONE,
+                name_mapped=sets.setdefault(name.mapped, name.mapped) if name.mapped else _NONE,
                 name_surfaces=name.surfaces,  # a key for every token, in text order
                 unit_prefix=prefix,
                 name_words=name.words,
                 name_key=" ".join(name_seq),
                 numbers=frozenset(t for t in name_seq if _is_number(t)) or _NONE,
-                desc_tokens=desc_seq,
+                desc_length=len(desc_seq),
                 vendor=vendor,
                 vendor_tokens=vendor_tokens,
                 owner_email=email,
@@ -412,12 +421,12 @@ def prepare_records(
                 initiated=date(rec.date_initiated),
                 deployed=date(rec.date_deployed),
                 source_id=_clean(rec.source_id),
-                techniques=frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE,
+                techniques=techniques,
                 desc_head=desc_head,
                 title_from_description=title_starts(name.words, desc_head),
             )
         )
-    _weigh(prepared, vocabulary)
+    _weigh(prepared, descriptions, vocabulary)
     processor.forget()
     return prepared, processor
 
@@ -427,26 +436,33 @@ def _idf(df: Counter[str], n: int) -> dict[str, float]:
     return {token: math.log(1.0 + base / count) for token, count in df.items()}
 
 
-def _weigh(prepared: list[PreparedRecord], vocabulary: MatchVocabulary) -> None:
-    """Token weights: rarer words count more, generic words less; descriptions as unit vectors."""
+def _weigh(
+    prepared: list[PreparedRecord],
+    descriptions: list[tuple[str, ...]],
+    vocabulary: MatchVocabulary,
+) -> None:
+    """Token weights: rarer words count more, generic words less; descriptions as unit vectors.
+
+    ``descriptions`` holds each record's description tokens, in the order of ``prepared``.
+    """
     n = len(prepared)
     name_df: Counter[str] = Counter()
     desc_df: Counter[str] = Counter()
-    for p in prepared:
+    for p, tokens in zip(prepared, descriptions, strict=True):
         name_df.update(p.name_tokens)
-        desc_df.update(set(p.desc_tokens))
+        desc_df.update(set(tokens))
     name_idf = _idf(name_df, n)
     desc_idf = _idf(desc_df, n)
     generic = vocabulary.generic_words
-    for p in prepared:
+    for p, tokens in zip(prepared, descriptions, strict=True):
         weights = {
             t: name_idf[t] * (GENERIC_FACTOR if t in generic else 1.0) for t in p.name_tokens
         }
         p.name_weights = weights
         p.name_content = sum(1 for t in p.name_tokens if t not in generic and t != p.unit_prefix)
         p.name_total = sum(weights[t] for t in p.name_tokens)
-        if p.desc_tokens:
-            tf = Counter(p.desc_tokens)
+        if tokens:
+            tf = Counter(tokens)
             vector = {
                 t: (1.0 + math.log(c)) * desc_idf[t] * (GENERIC_FACTOR if t in generic else 1.0)
                 for t, c in sorted(tf.items())

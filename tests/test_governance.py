@@ -402,3 +402,37 @@ def test_export_uses_the_rules_of_the_last_runs_mappings_folder(
         main, ["export", "--to", str(tmp_path / "x.sqlite"), "--state", str(out / "state.sqlite")]
     )
     assert result.exit_code == 2 and f"mappings folder {folder}, which is gone" in result.stderr
+
+
+def test_remembered_flags_equal_the_rules_answer_for_every_mix_of_values(tmp_path: Path) -> None:
+    """flags() remembers its answer per set of tested values; every use case gets the answer
+    the rules give it afresh, whatever came before (free text only counts as given or not)."""
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "governance.yaml").write_text(OVERRIDE, encoding="utf-8")
+    rules = load_governance([default_mappings_dir(), folder])
+    stages = ["deployed", "Deployed ", "pilot", "retired", "unknown", "", None, ["deployed"]]
+    emails = ["a@x.org", "b@y.org", " ", None, "unknown", ["c@z.org"], []]
+    tiers = ["prohibited", "PROHIBITED", "minimal", None, ["minimal", "prohibited"], True, 1]
+    seen = 0
+    for _ in range(2):  # the second round is answered from what the first remembered
+        for stage in stages:
+            for email in emails:
+                for tier in tiers:
+                    use_case = {
+                        "stage": stage,
+                        "owner_email": email,
+                        "eu_ai_act_tier": tier,
+                        "sourcing": "vendor" if seen % 3 else "in_house",
+                        "vendor_name": None if seen % 5 else f"Vendor {seen}",
+                    }
+                    expected = [r.id for r in rules.failures(use_case)]
+                    flags = rules.flags(use_case)
+                    assert flags == expected, use_case
+                    flags.append("changed by the caller")  # must not change what is remembered
+                    seen += 1
+    assert rules.flags({"stage": "deployed", "owner_email": None}) == ["owner_contact"]
+    assert rules.flags({"stage": "deployed", "owner_email": "x@y.org"}) == []
+    # An unhashable value is checked, just not remembered.
+    odd = {"stage": "deployed", "eu_ai_act_tier": {"a": 1}}
+    assert rules.flags(odd) == [r.id for r in rules.failures(odd)] == ["owner_contact"]

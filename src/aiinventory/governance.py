@@ -155,12 +155,33 @@ class Rule:
         return [c for c in self.require if not c.holds(use_case)]
 
 
+#: Use cases' flags remembered at most (see :meth:`GovernanceRules.flags`).
+_MEMO_SIZE = 50_000
+
+
 @dataclass(frozen=True)
 class GovernanceRules:
     """The rules in force, in file order (shipped rules first, then a user's new ones)."""
 
     rules: tuple[Rule, ...]
     files: tuple[Path, ...] = ()
+    #: The fields the rules test, each with whether only its presence is tested.
+    _tested: tuple[tuple[str, bool], ...] = dc_field(
+        default=(), init=False, repr=False, compare=False
+    )
+    _memo: dict[tuple[Any, ...], list[str]] = dc_field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        tests: dict[str, set[str]] = {}
+        for rule in self.rules:
+            for cond in (*rule.when, *rule.when_any, *rule.require):
+                tests.setdefault(cond.field, set()).add(cond.test)
+        tested = tuple(
+            (fname, used <= {"present", "missing"}) for fname, used in sorted(tests.items())
+        )
+        object.__setattr__(self, "_tested", tested)
 
     @property
     def ids(self) -> list[str]:
@@ -183,8 +204,32 @@ class GovernanceRules:
         return [r for r in self.rules if r.fails(use_case)]
 
     def flags(self, use_case: Mapping[str, Any]) -> list[str]:
-        """The ids of the rules a use case fails: its ``governance_flags``."""
-        return [r.id for r in self.failures(use_case)]
+        """The ids of the rules a use case fails: its ``governance_flags`` (a new list).
+
+        Use cases alike in every field the rules test fail the same rules, and most are alike
+        (a few stages and yes/no values; of a free-text field, only whether it is given): the
+        answer is remembered per such set of values.
+        """
+        key: list[Any] = []
+        for fname, presence_only in self._tested:
+            value = use_case.get(fname)
+            if presence_only:
+                key.append(has_value(value))
+            elif value.__class__ is str:
+                key.append(value)
+            elif isinstance(value, list):
+                key.append((list, *value))
+            else:
+                key.append((value.__class__, value))
+        try:
+            found = self._memo.get(tuple(key))
+        except TypeError:  # an unhashable value: not remembered
+            return [r.id for r in self.failures(use_case)]
+        if found is None:
+            if len(self._memo) >= _MEMO_SIZE:
+                self._memo.clear()
+            found = self._memo[tuple(key)] = [r.id for r in self.failures(use_case)]
+        return list(found)
 
 
 @dataclass

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from typing import Any
+from pathlib import Path
+from typing import Any, TextIO
 
-__all__ = ["csv_cell", "display_value"]
+__all__ = ["csv_cell", "display_value", "open_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -37,3 +38,14 @@ def csv_cell(value: Any) -> str:
         # A leading apostrophe makes Excel and LibreOffice show the text as typed.
         return "'" + text
     return text
+
+
+def open_csv(path: Path) -> TextIO:
+    """Open a CSV file for writing as UTF-8 with a BOM (so Excel reads accents right).
+
+    The BOM is written here and the text goes through the plain UTF-8 codec: the same bytes as
+    Python's "utf-8-sig" codec, whose encoder is Python code called on every write.
+    """
+    fh = path.open("w", encoding="utf-8", newline="")
+    fh.write("\ufeff")
+    return fh

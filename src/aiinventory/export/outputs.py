@@ -33,7 +33,7 @@ from ..time_in_stage import (
     iter_use_case_stages,
 )
 from .atomic import atomic_path
-from .cells import display_value
+from .cells import display_value, open_csv
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
 from .records import RecordsProcess, csv_cells, describe_source, dumps
 from .spill import Spill
@@ -195,7 +195,7 @@ def write_outputs(
         # from the state file as this one does.
         records = RecordsProcess(store.path, rec_csv_path, rec_jsonl_path)
         stack.callback(records.abort)
-        inv_csv_fh = files.enter_context(inv_csv_path.open("w", encoding="utf-8-sig", newline=""))
+        inv_csv_fh = files.enter_context(open_csv(inv_csv_path))
         inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
         inv_csv = csv.writer(inv_csv_fh, lineterminator="\r\n")
         inv_csv.writerow(INVENTORY_COLUMNS)

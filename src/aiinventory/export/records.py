@@ -18,7 +18,7 @@ from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import evidence_row
-from .cells import csv_cell
+from .cells import csv_cell, open_csv
 
 __all__ = ["RecordsProcess", "csv_cells", "describe_source", "dumps", "write_records"]
 
@@ -65,7 +65,7 @@ def write_records(store: Store, csv_path: Path, jsonl_path: Path) -> int:
     count = 0
     evidence: list[tuple[str, ...]] = []
     with (
-        csv_path.open("w", encoding="utf-8-sig", newline="") as csv_fh,
+        open_csv(csv_path) as csv_fh,
         jsonl_path.open("w", encoding="utf-8", newline="\n") as jsonl,
     ):
         writer = csv.writer(csv_fh, lineterminator="\r\n")

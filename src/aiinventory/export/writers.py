@@ -20,7 +20,7 @@ import xlsxwriter
 
 from ..child_python import answer_parent, python_command
 from .atomic import atomic_path
-from .cells import csv_cell, display_value
+from .cells import csv_cell, display_value, open_csv
 
 #: Fixed document creation time, so identical runs write byte-identical workbooks.
 _EPOCH = datetime(2000, 1, 1)
@@ -41,7 +41,7 @@ __all__ = [
 def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
     """Write a UTF-8 CSV (with BOM, so Excel reads accents right); returns the row count."""
     count = 0
-    with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8-sig", newline="") as fh:
+    with atomic_path(path) as tmp, open_csv(tmp) as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:

@@ -46,7 +46,7 @@ import statistics
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from .date_parsing import parse_datetime
 from .governance import NO_DEPARTMENT, has_value
@@ -194,8 +194,10 @@ def evidence_row(record: Mapping[str, Any], source: str) -> tuple[str, ...]:
     )
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _day(text: str) -> date | None:
-    """A calendar date from an ISO datetime (its UTC date), date or month."""
+    """A calendar date from an ISO datetime (its UTC date), date or month (remembered: evidence
+    times and milestones repeat over a tracker's rows)."""
     if not text:
         return None
     try:
@@ -211,8 +213,10 @@ def _day(text: str) -> date | None:
     return moment.date()
 
 
-@dataclass(frozen=True)
-class _Event:
+class _Event(NamedTuple):
+    """One dated piece of evidence of a stage (a tuple: a use case has a few, made by the
+    hundred thousand)."""
+
     day: date
     text: str
     stage: str

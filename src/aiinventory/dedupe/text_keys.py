@@ -393,8 +393,11 @@ def prepare_records(
                 vendor, frozenset(processor.concepts(vendor).tokens) or _NONE
             )
         email = (rec.owner_email or "").strip().lower() or None
-        if email is not None and "@" not in email:
-            email = None
+        if email is not None:
+            email = shared.setdefault(email, email) if "@" in email else None
+        owner = _clean(rec.owner_name)
+        if owner is not None:
+            owner = shared.setdefault(owner, owner)
         techniques = technique_sets.get(rec.ai_techniques)
         if techniques is None:
             found = frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE
@@ -415,7 +418,7 @@ def prepare_records(
                 vendor=vendor,
                 vendor_tokens=vendor_tokens,
                 owner_email=email,
-                owner_name=_clean(rec.owner_name),
+                owner_name=owner,
                 department=unit_key(rec.department),
                 organization=unit_key(rec.organization),
                 initiated=date(rec.date_initiated),
@@ -454,10 +457,10 @@ def _weigh(
     name_idf = _idf(name_df, n)
     desc_idf = _idf(desc_df, n)
     generic = vocabulary.generic_words
+    # A name word weighs the same in every name: one number for all of them.
+    name_weight = {t: w * (GENERIC_FACTOR if t in generic else 1.0) for t, w in name_idf.items()}
     for p, tokens in zip(prepared, descriptions, strict=True):
-        weights = {
-            t: name_idf[t] * (GENERIC_FACTOR if t in generic else 1.0) for t in p.name_tokens
-        }
+        weights = {t: name_weight[t] for t in p.name_tokens}
         p.name_weights = weights
         p.name_content = sum(1 for t in p.name_tokens if t not in generic and t != p.unit_prefix)
         p.name_total = sum(weights[t] for t in p.name_tokens)

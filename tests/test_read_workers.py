@@ -13,8 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from aiinventory.api import run_import
+from aiinventory.cli import main
 from aiinventory.read_workers import READERS_ENV
 from aiinventory.warnings_log import WarningLog
 
@@ -153,3 +155,16 @@ def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
     for pid in readers:
         assert not Path(f"/proc/{pid}").exists(), f"reader {pid} outlived the run"
     assert b"Traceback" not in err
+
+
+def test_a_reader_count_that_is_not_a_number_stops_the_run_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", "Alpha", 3)
+    monkeypatch.setenv(READERS_ENV, "two")
+    result = CliRunner().invoke(main, ["import", str(folder), "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "AIINVENTORY_READERS must be a whole number" in result.output
+    assert not (tmp_path / "o").exists()

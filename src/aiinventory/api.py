@@ -37,7 +37,7 @@ from .export.sql_export import (
 from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
-from .read_workers import ReaderPool, ReadJob, reader_count
+from .read_workers import ReaderPool, ReadJob, reader_count, reader_setting
 from .review import read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
@@ -265,6 +265,7 @@ def _execute(
     dedupe: DedupeConfig,
 ) -> ImportResult:
     mappings = load_mappings(mappings_dir)
+    readers = reader_setting()
     # Rules are checked here, so a bad rules file stops the run before anything is read.
     governance = load_governance(mappings.folders)
     state_path = state or out / "state.sqlite"
@@ -358,7 +359,7 @@ def _execute(
         ) -> Iterator[SourceRecord]:
             return _read_item(job.item, mappings, normalizer, report, rejects, job.identity_path)
 
-        pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs)))
+        pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs), readers))
         with pool:
             taken = 0
             for done, planned in enumerate(to_read, start=1):

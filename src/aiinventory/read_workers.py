@@ -34,6 +34,7 @@ from typing import Any
 
 from . import failpoints
 from .connectors.files import FileItem
+from .errors import ConfigError
 from .normalize import Normalizer
 from .schema import Reject, SourceRecord
 from .spreadsheets import isolated_reader
@@ -42,7 +43,7 @@ from .store import record_values
 from .sync_plan import content_hash
 from .warnings_log import WarningLog
 
-__all__ = ["READERS_ENV", "ReadJob", "ReaderPool", "Reading", "reader_count"]
+__all__ = ["READERS_ENV", "ReadJob", "ReaderPool", "Reading", "reader_count", "reader_setting"]
 
 READERS_ENV = "AIINVENTORY_READERS"
 _MAX_READERS = 4
@@ -57,20 +58,30 @@ _PIPE_BYTES = 1 << 20
 ReadFunction = Callable[["ReadJob", Normalizer, FileReport, list[Reject]], Iterator[SourceRecord]]
 
 
-def reader_count(files: int) -> int:
-    """How many reader processes to start for ``files`` files (0: read in the main process)."""
+def reader_setting() -> int | None:
+    """The number of readers ``AIINVENTORY_READERS`` asks for (None: not set).
+
+    Raises:
+        ConfigError: the variable is not a whole number of 0 or more.
+    """
+    wanted = os.environ.get(READERS_ENV, "").strip()
+    if not wanted:
+        return None
+    try:
+        count = int(wanted)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise ConfigError(f"{READERS_ENV} must be a whole number (0 or more), not {wanted!r}")
+    return count
+
+
+def reader_count(files: int, wanted: int | None) -> int:
+    """How many reader processes to start for ``files`` files (0: read in the main process);
+    ``wanted`` is ``reader_setting()``, else one per CPU (at most _MAX_READERS)."""
     if not hasattr(os, "fork") or files == 0:
         return 0
-    wanted = os.environ.get(READERS_ENV, "").strip()
-    if wanted:
-        try:
-            count = int(wanted)
-        except ValueError:
-            count = -1
-        if count < 0:
-            raise ValueError(f"{READERS_ENV} must be a whole number ≥ 0, not {wanted!r}")
-    else:
-        count = min(_MAX_READERS, os.cpu_count() or 1)
+    count = wanted if wanted is not None else min(_MAX_READERS, os.cpu_count() or 1)
     return min(count, files)
 
 

@@ -23,6 +23,7 @@ import pytest
 import xlsxwriter
 
 from aiinventory.export.cells import csv_cell
+from aiinventory.export.records import csv_cells
 from aiinventory.mappings import load_mappings
 from aiinventory.normalize import Normalizer
 from aiinventory.schema import Reject
@@ -852,3 +853,5 @@ def test_formula_like_values_stay_text_in_every_export(tmp_path: Path, run_impor
 def test_csv_fields_that_start_a_formula_get_an_apostrophe(value: str) -> None:
     assert csv_cell(value) == "'" + value
     assert csv_cell("Plain text") == "Plain text"
+    # The row at a time form the exports use: the same cells, blanks as blanks.
+    assert csv_cells([value, "Plain text", "", None, 7]) == ["'" + value, "Plain text", "", "", "7"]

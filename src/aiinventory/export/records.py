@@ -37,11 +37,15 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _EVIDENCE_BATCH = 5000
 
 
+#: The first characters that make a spreadsheet program read a cell as a formula.
+_FORMULA_FIRST = frozenset(_FORMULA_START)
+
+
 def csv_cells(values: Iterable[Any]) -> list[Any]:
     """:func:`csv_cell` of each value (the usual plain text and blanks without the call)."""
     return [
         v
-        if v.__class__ is str and not v.startswith(_FORMULA_START)
+        if v.__class__ is str and v[:1] not in _FORMULA_FIRST
         else ("" if v is None else csv_cell(v))
         for v in values
     ]

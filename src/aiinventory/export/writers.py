@@ -185,10 +185,11 @@ _QUEUED = 48
 def write_cells(sheet: Any, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
     """Write one row of ready cells from column 0: a bool as a boolean, an int or float as a
     number, a non-empty str as a string (in ``fmt``); an empty str leaves the cell blank."""
+    write_string = sheet.write_string
     for j, cell in enumerate(cells):
         if cell.__class__ is str:
             if cell:
-                sheet.write_string(r, j, cell, fmt)
+                write_string(r, j, cell, fmt)
         elif isinstance(cell, bool):
             sheet.write_boolean(r, j, cell)
         else:

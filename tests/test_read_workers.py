@@ -100,6 +100,25 @@ def test_a_reader_killed_mid_file_fails_that_file_and_the_next_run_reads_it_agai
     assert second.summary.counts["rejects"] == 0
 
 
+def test_a_reader_killed_before_it_begins_a_file_leaves_that_file_to_the_main_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    for prefix in ("Alpha", "Bravo", "Charlie"):
+        _write_csv(folder / f"{prefix.lower()}.csv", prefix, 20)
+    monkeypatch.setenv(READERS_ENV, "1")
+    # The reader dies as it takes its second file, before it says anything about it.
+    monkeypatch.setenv("AIINVENTORY_FAILPOINT", "reader_file:2")
+
+    result = run_import([folder], tmp_path / "out")
+
+    assert result.exit_code == 0
+    assert not any(f.failed for f in result.files)
+    assert result.summary.counts["records"] == 60
+    assert result.summary.counts["rejects"] == 0
+
+
 def test_warnings_merged_per_file_are_the_warnings_added_one_by_one() -> None:
     one_by_one, merged = WarningLog(), WarningLog()
     added = [("fuzzy_value", "a.csv", r) for r in range(1, 8)]

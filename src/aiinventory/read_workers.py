@@ -199,13 +199,14 @@ class ReaderPool:
         if not reader.alive:
             # It died before it got here: the file is read in the main process.
             return None
-        job = self.jobs[index]
         message = self._receive(reader)
         if message is None or message[0] != "start":
-            return self._died(reader, index, job, content_hash(job.item.path), None)
+            # It stopped before it began the file: nothing of it was read, so it is read here.
+            self._lost(reader)
+            return None
         reading = Reading(
             content_hash=message[1],
-            report=FileReport(source_path=job.item.source_path),
+            report=FileReport(source_path=self.jobs[index].item.source_path),
             rejects=[],
         )
         reading.rows = self._rows(reader, index, reading)
@@ -215,7 +216,7 @@ class ReaderPool:
         while True:
             message = self._receive(reader)
             if message is None:
-                self._died(reader, index, self.jobs[index], reading.content_hash, reading)
+                self._died(reader, index, reading)
                 return
             if message[0] == "rows":
                 yield from message[1]
@@ -227,13 +228,11 @@ class ReaderPool:
             reader.outstanding.remove(index)
             return
 
-    def _died(
-        self, reader: _Reader, index: int, job: ReadJob, digest: str, reading: Reading | None
-    ) -> Reading:
+    def _died(self, reader: _Reader, index: int, reading: Reading) -> None:
+        """The reader stopped part-way through file ``index``: the file is failed, with what
+        it sent kept, and read again by the next run."""
         self._lost(reader)
-        reading = reading or Reading(
-            content_hash=digest, report=FileReport(source_path=job.item.source_path), rejects=[]
-        )
+        job = self.jobs[index]
         reading.report.failed = True
         reading.whole = False
         reading.rejects.append(
@@ -249,7 +248,6 @@ class ReaderPool:
         )
         if index in reader.outstanding:
             reader.outstanding.remove(index)
-        return reading
 
     def _lost(self, reader: _Reader) -> None:
         """A reader that stopped answering: its other files are read in the main process."""
@@ -366,13 +364,15 @@ def _reader_main(
         out.write(struct.pack("<Q", len(data)))
         out.write(data)
 
-    batches = 0  # sent so far, for the failpoint that kills a reader mid-file
+    files = batches = 0  # taken and sent so far, for the failpoints that kill a reader
     try:
         while True:
             head = _read_exact(tasks, 8)
             if head is None:
                 return
             (index,) = struct.unpack("<Q", head)
+            files += 1
+            failpoints.reached("reader_file", files)
             job = jobs[index]
             item = job.item
             send(("start", job.content_hash or content_hash(item.path)))

@@ -38,7 +38,7 @@ from .errors import ConfigError
 from .normalize import Normalizer
 from .schema import Reject, SourceRecord
 from .spreadsheets import isolated_reader
-from .spreadsheets.extract import FileReport
+from .spreadsheets.extract import FileReport, unexpected_reject
 from .store import record_values
 from .sync_plan import content_hash
 from .warnings_log import WarningLog
@@ -393,13 +393,8 @@ def _reader_main(
             except Exception as exc:  # one file's surprise must not end the reader
                 report.failed = True
                 rejects.append(
-                    Reject(
-                        source_path=item.source_path,
-                        reason_code="unreadable",
-                        message=(
-                            f"unexpected error ({type(exc).__name__}: {str(exc)[:200]}) while "
-                            "reading the rows (the rows before were read) — please report this file"
-                        ),
+                    unexpected_reject(
+                        item.source_path, exc, "reading the rows (the rows before were read)"
                     )
                 )
             if batch:

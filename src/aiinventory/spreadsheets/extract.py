@@ -48,6 +48,7 @@ __all__ = [
     "SheetReport",
     "department_from_path",
     "extract_spreadsheet",
+    "unexpected_reject",
 ]
 
 #: How workbooks are read: "auto" (see _isolate), "always" or "never" in a worker process.
@@ -149,7 +150,7 @@ def extract_spreadsheet(
         return
     except Exception as exc:  # one file's surprise must not end the run for the others
         report.failed = True
-        yield _unexpected(source_path, exc, "checking the file")
+        yield unexpected_reject(source_path, exc, "checking the file")
         return
     report.format = checked.format
     if checked.note:
@@ -213,10 +214,12 @@ def extract_spreadsheet(
         )
     except Exception as exc:  # one file's surprise must not end the run for the others
         report.failed = True
-        yield _unexpected(source_path, exc, "reading the rows (the rows before were read)")
+        yield unexpected_reject(source_path, exc, "reading the rows (the rows before were read)")
 
 
-def _unexpected(source_path: str, exc: Exception, where: str) -> Reject:
+def unexpected_reject(source_path: str, exc: Exception, where: str) -> Reject:
+    """The reject of a file whose reading stopped on an error nothing expected, ``where`` it
+    happened (what was read before is kept)."""
     return Reject(
         source_path=source_path,
         reason_code="unreadable",

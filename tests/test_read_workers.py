@@ -176,6 +176,44 @@ def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
     assert b"Traceback" not in err
 
 
+# Ctrl-C reaching a reader the instant it is forked, before it could set its own handlers: run
+# by a child Python so that the fork is wrapped there and nowhere else.
+_SIGNAL_AT_FORK = """
+import os, signal, sys
+fork = os.fork
+def fork_then_ctrl_c():
+    pid = fork()
+    if pid == 0:
+        os.kill(os.getpid(), signal.SIGINT)
+    return pid
+os.fork = fork_then_ctrl_c
+from aiinventory.cli import main
+main(["import", sys.argv[1], "--out", sys.argv[2]])
+"""
+
+
+def test_ctrl_c_the_instant_a_reader_is_forked_is_left_to_the_main_process(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    for prefix in ("Alpha", "Bravo", "Charlie"):
+        _write_csv(folder / f"{prefix.lower()}.csv", prefix, 20)
+    env = {**os.environ, READERS_ENV: "2", "PYTHONPATH": str(REPO / "src")}
+    env.pop("AIINVENTORY_FAILPOINT", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _SIGNAL_AT_FORK, str(folder), str(tmp_path / "o")],
+        env=env,
+        capture_output=True,
+        timeout=120,
+    )
+    # The readers ignore Ctrl-C: the signal neither unwinds the main process's run inside a
+    # reader (which would release the run's lock and report an interruption) nor stops it.
+    assert b"interrupted" not in done.stderr, done.stderr.decode()
+    assert done.returncode == 0, done.stderr.decode()
+    assert b"60 records" in done.stdout
+
+
 def test_a_reader_count_that_is_not_a_number_stops_the_run_before_anything_is_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

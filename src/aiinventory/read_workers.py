@@ -51,6 +51,8 @@ _MAX_READERS = 4
 _AHEAD = 8
 #: Rows per message from a reader (a few hundred KiB of pickle).
 _BATCH_ROWS = 500
+#: The signals that stop a run, held back while a reader is forked.
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 #: Pipe size asked for the readers' answers (Linux; the default 64 KiB elsewhere).
 _PIPE_BYTES = 1 << 20
 
@@ -160,18 +162,27 @@ class ReaderPool:
         answer_r, answer_w = os.pipe()
         _widen(answer_w)
         keep = {task_r, answer_w}
-        pid = os.fork()
-        if pid == 0:  # the reader
-            code = 0
-            try:
-                _reader_main(self.jobs, self._read, self._normalizer, task_r, answer_w, keep)
-            except BaseException:
-                code = 1
-            finally:
-                os._exit(code)
-        os.close(task_r)
-        os.close(answer_w)
-        self._readers.append(_Reader(pid, task_w, answer_r))
+        # Ctrl-C and SIGTERM wait while the reader is forked: in the reader until it has its own
+        # handlers (the main process's would unwind its run there, and release its lock), here
+        # until the reader is known, so that stopping the run stops it too.
+        mask = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+        try:
+            pid = os.fork()
+            if pid == 0:  # the reader
+                code = 0
+                try:
+                    _reader_main(
+                        self.jobs, self._read, self._normalizer, task_r, answer_w, keep, mask
+                    )
+                except BaseException:
+                    code = 1
+                finally:
+                    os._exit(code)
+            os.close(task_r)
+            os.close(answer_w)
+            self._readers.append(_Reader(pid, task_w, answer_r))
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
     def _hand_over(self, upto: int) -> None:
         while self._next < min(upto, len(self.jobs)):
@@ -350,9 +361,11 @@ def _reader_main(
     tasks: int,
     answers: int,
     keep: set[int],
+    mask: set[int | signal.Signals],
 ) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)  # a Ctrl-C that came meanwhile is dropped
     # Descriptors of the parent (the state file, the run lock, the other readers' pipes) are
     # closed: the lock must not outlive the main process, and a pipe's end must be seen.
     _close_inherited(keep)

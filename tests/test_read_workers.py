@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from aiinventory.api import run_import
 from aiinventory.cli import main
-from aiinventory.read_workers import READERS_ENV
+from aiinventory.read_workers import READERS_ENV, ReaderPool, Reading
 from aiinventory.warnings_log import WarningLog
 
 REPO = Path(__file__).resolve().parents[1]
@@ -37,11 +37,23 @@ def test_readers_give_what_the_main_process_gives(
 ) -> None:
     sample = REPO / "sample_data"
     results = {}
+    handed_over: list[int] = []  # files a reader process sent back
+    take = ReaderPool.take
+
+    def counted(self: ReaderPool, index: int) -> Reading | None:
+        reading = take(self, index)
+        if reading is not None:
+            handed_over.append(index)
+        return reading
+
+    monkeypatch.setattr(ReaderPool, "take", counted)
     for readers in ("0", "2"):
         monkeypatch.setenv(READERS_ENV, readers)
         out = tmp_path / f"readers-{readers}"
         results[readers] = run_import([sample], out, mappings_dir=sample / "mappings")
     sequential, parallel = results["0"], results["2"]
+    spreadsheets = sum(1 for r in parallel.files if not r.source_path.endswith((".eml", ".mbox")))
+    assert len(handed_over) == spreadsheets > 5  # all read by readers in the second run only
     assert parallel.files == sequential.files  # the per-file reports, in the same order
     assert parallel.summary.counts["rows_read"] > 50
     assert _run_json(parallel.out_dir) == _run_json(sequential.out_dir)

@@ -233,6 +233,18 @@ def test_summary_names_the_inventory_as_typed_from_the_working_folder(
     assert result.stdout.splitlines()[-1] == "Inventory: inventory.xlsx  (exit 0)"
 
 
+def test_the_inventory_is_named_even_when_the_working_folder_is_gone(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.cli import _shown
+
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    assert _shown(tmp_path / "out" / "inventory.xlsx") == tmp_path / "out" / "inventory.xlsx"
+
+
 def test_json_log_format(site: tuple[Path, Path]) -> None:
     _drive, config = site
     result = CliRunner().invoke(main, ["sync", "--config", str(config), "--log-format", "json"])

@@ -1,5 +1,5 @@
-"""Use-case IDs written by the identify stage: only changed rows are rewritten, and the records
-and the remembered identities agree after every run (a use case an analyst's merge moves a
+"""Use-case IDs written by the identify stage, which rewrites only the rows whose ID changes: the
+records and the remembered identities agree after every run (a use case an analyst's merge moves a
 record to is tested in test_review_loop)."""
 
 from __future__ import annotations

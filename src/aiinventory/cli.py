@@ -212,7 +212,7 @@ def _shown(path: Path) -> Path:
         return path
     try:
         return path.relative_to(Path.cwd())
-    except ValueError:
+    except (ValueError, OSError):  # outside it, or the working folder was deleted meanwhile
         return path
 
 

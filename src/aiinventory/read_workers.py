@@ -80,11 +80,21 @@ def reader_setting() -> int | None:
 
 def reader_count(files: int, wanted: int | None) -> int:
     """How many reader processes to start for ``files`` files (0: read in the main process);
-    ``wanted`` is ``reader_setting()``, else one per CPU (at most _MAX_READERS)."""
+    ``wanted`` is ``reader_setting()``, else one per CPU this process may run on (at most
+    _MAX_READERS)."""
     if not hasattr(os, "fork") or files == 0:
         return 0
-    count = wanted if wanted is not None else min(_MAX_READERS, os.cpu_count() or 1)
+    count = wanted if wanted is not None else min(_MAX_READERS, _usable_cpus())
     return min(count, files)
+
+
+def _usable_cpus() -> int:
+    """CPUs this process may run on (its affinity, as set by taskset or a container's cpuset),
+    where the platform tells; else all of the machine's."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 @dataclass
@@ -252,8 +262,8 @@ class ReaderPool:
                 reason_code="unreadable",
                 message=(
                     f"the reader process stopped while reading this file ({_how(reader.status)}); "
-                    "the rows it had read were kept, and the next import reads the file again — "
-                    "report the file if this happens again"
+                    "the rows it had read were kept, and the next run (import or sync) reads the "
+                    "file again — report the file if this happens again"
                 ),
             )
         )

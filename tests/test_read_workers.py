@@ -155,6 +155,10 @@ def _children(pid: int) -> list[int]:
     return [int(p) for p in text.split()]
 
 
+def _ctrl_c_as_from_a_terminal() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
@@ -170,6 +174,9 @@ def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        # As from a terminal: a test run started in the background (``cmd &`` without job
+        # control, nohup) hands its children Ctrl-C ignored, and Python then keeps it ignored.
+        preexec_fn=_ctrl_c_as_from_a_terminal,
     )
     readers: list[int] = []
     deadline = time.monotonic() + 60

@@ -225,6 +225,7 @@ def test_ctrl_c_the_instant_a_reader_is_forked_is_left_to_the_main_process(
         env=env,
         capture_output=True,
         timeout=120,
+        preexec_fn=_ctrl_c_as_from_a_terminal,  # else an ignored Ctrl-C would test nothing
     )
     # The readers ignore Ctrl-C: the signal neither unwinds the main process's run inside a
     # reader (which would release the run's lock and report an interruption) nor stops it.

@@ -37,12 +37,12 @@ from .export.sql_export import (
 from .governance import load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
-from .read_workers import ReaderPool, ReadJob, reader_count, reader_setting
+from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_setting
 from .review import read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
-from .store import Store
+from .store import Store, record_values
 from .sync_plan import content_hash, plan_sync
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
@@ -368,41 +368,34 @@ def _execute(
                 if item.kind != "email":
                     reading = pool.take(taken)
                     taken += 1
-                if reading is not None:
-                    store.replace_item_rows(
-                        item.source_path,
-                        item.source_path,
-                        item.kind,
-                        item.size,
-                        item.mtime_ns,
-                        reading.content_hash,
-                        run_id,
-                        reading.rows,
-                        reading.rejects,
-                        planned.identity_path,
-                        # A reader that died on the file sent part of it: read it again next run.
-                        whole=reading.is_whole,
-                    )
-                    report = reading.report  # complete once its rows are stored
-                    warnings.merge(reading.warnings)
-                else:
+                if reading is None:  # mail, or a file no reader has: read here
                     report = FileReport(source_path=item.source_path)
                     rejects: list[Reject] = list(mail_rejects.get(item.source_path, ()))
                     records = _read_item(
                         item, mappings, normalizer, report, rejects, planned.identity_path
                     )
-                    store.replace_item(
-                        item.source_path,
-                        item.source_path,
-                        item.kind,
-                        item.size,
-                        item.mtime_ns,
-                        planned.content_hash or content_hash(item.path),
-                        run_id,
-                        records,
-                        rejects,
-                        planned.identity_path,
+                    reading = Reading(
+                        content_hash=planned.content_hash or content_hash(item.path),
+                        report=report,
+                        rejects=rejects,  # filled as the records are read
+                        rows=(record_values(r) for r in records),
                     )
+                store.replace_item_rows(
+                    item.source_path,
+                    item.source_path,
+                    item.kind,
+                    item.size,
+                    item.mtime_ns,
+                    reading.content_hash,
+                    run_id,
+                    reading.rows,
+                    reading.rejects,
+                    planned.identity_path,
+                    # A reader that died on the file sent part of it: read it again next run.
+                    whole=reading.is_whole,
+                )
+                report = reading.report  # complete once its rows are stored
+                warnings.merge(reading.warnings)  # a reader's; those read here are in already
                 reports.append(report)
                 files_failed += int(report.failed)
                 if report.mail is not None:

@@ -8,7 +8,6 @@ while a run writes.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import itertools
 import json
 import sqlite3
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .clock import use_case_id_for
+from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 
@@ -208,9 +207,7 @@ def _key_of(fields: list[Any], source_id: str | None) -> str:
         else:
             parts.append(" ".join(str(value).lower().split()))
     parts.append(source_id or "")
-    # stable_hash(*parts, length=32), the same bytes: every part is text here, joined at once.
-    text = "\x1f" + "\x1f".join(parts)
-    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).hexdigest()
+    return stable_hash(*parts, length=32)
 
 
 #: Remembered content-key forms of short texts (bounded, whatever the input holds).

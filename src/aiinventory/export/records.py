@@ -18,7 +18,7 @@ from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import evidence_row
-from .cells import csv_cell, open_csv
+from .cells import _FORMULA_START, csv_cell, open_csv
 
 __all__ = ["RecordsProcess", "csv_cells", "describe_source", "dumps", "write_records"]
 
@@ -30,8 +30,6 @@ _RECORD_PLAN = tuple(
 
 #: json.dumps(..., ensure_ascii=False), without building an encoder per call.
 dumps = json.JSONEncoder(ensure_ascii=False).encode
-
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 #: Stage evidence rows stored at a time.
 _EVIDENCE_BATCH = 5000

@@ -377,14 +377,17 @@ def _worker_signals() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def _in_workers(
+@contextmanager
+def _in_background(
     size: int,
     job: Callable[[int], list[T]],
     work: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float],
-) -> list[T]:
-    """Run ``job`` over chunks of the pairs in ``size`` forked processes, results in order.
+) -> Iterator[Callable[[], list[T]]]:
+    """Run ``job`` over chunks of the pairs in ``size`` forked processes while the caller goes
+    on; the value given waits for the results and returns them in order.
 
-    Forked workers share the prepared records without copying them.
+    Forked workers share the prepared records without copying them, and do not see what the
+    parent does meanwhile.
     """
     global _WORK
     _WORK = work
@@ -393,11 +396,21 @@ def _in_workers(
     gc.freeze()
     try:
         with multiprocessing.get_context("fork").Pool(size, initializer=_worker_signals) as pool:
-            chunks = pool.map(job, range(0, len(work[2]), _CHUNK))
+            pending = pool.map_async(job, range(0, len(work[2]), _CHUNK))
+            yield lambda: [value for chunk in pending.get() for value in chunk]
     finally:
         gc.unfreeze()
         _WORK = None
-    return [value for chunk in chunks for value in chunk]
+
+
+def _in_workers(
+    size: int,
+    job: Callable[[int], list[T]],
+    work: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float],
+) -> list[T]:
+    """Run ``job`` over chunks of the pairs in ``size`` forked processes, results in order."""
+    with _in_background(size, job, work) as results:
+        return results()
 
 
 def _score_all(
@@ -425,35 +438,23 @@ def _explaining(
     """Explain pairs in the background while the caller goes on; the value given is a function
     that waits for the explanations and returns them in order.
 
-    When the pairs are many, forked workers explain them while the parent clusters (the
-    workers do not see what the parent does meanwhile, and need not); otherwise the parent
+    When the pairs are many, forked workers explain them meanwhile; otherwise the parent
     explains them itself when asked. Either way the explanations are the same.
     """
     size = _pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
     if size <= 1:
         yield lambda: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
         return
-    global _WORK
-    _WORK = (scorer, prepared, pairs, 0.0)
-    # As in _in_workers: the workers' collector leaves the shared pages alone.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(size, initializer=_worker_signals) as pool:
-            pending = pool.map_async(_explain_chunk, range(0, len(pairs), _CHUNK))
-            yield lambda: [value for chunk in pending.get() for value in chunk]
-    finally:
-        gc.unfreeze()
-        _WORK = None
+    with _in_background(size, _explain_chunk, (scorer, prepared, pairs, 0.0)) as results:
+        yield results
 
 
 def _explain_all(
     scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
 ) -> list[PairEvidence]:
     """Score and explain pairs, in order; on several cores when there are many."""
-    size = _pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
-    if size > 1:
-        return _in_workers(size, _explain_chunk, (scorer, prepared, pairs, 0.0))
-    return [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
+    with _explaining(scorer, prepared, pairs, workers) as results:
+        return results()
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

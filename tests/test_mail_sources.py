@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import importlib.util
+import json
+import subprocess
+import sys
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -121,3 +125,40 @@ def test_winmail_dat_body_and_attachments() -> None:
     assert parse_message(item.raw or b"").subject == "umlaut.tnef"
     big = list(iter_mail(OUTLOOK / "bad_checksum.tnef", "tnef"))
     assert "Mediterranean" in parse_message(big[0].raw or b"").text
+
+
+@pytest.mark.realdata
+@needs
+@_extra("tnefparse")
+def test_a_winmail_dat_checksum_mismatch_is_a_defect_of_its_message_not_a_stray_line(
+    tmp_path: Path,
+) -> None:
+    data = (OUTLOOK / "bad_checksum.tnef").read_bytes()
+    (item,) = list(iter_mail(OUTLOOK / "bad_checksum.tnef", "tnef"))
+    assert item.defects == ("TNEFWarning(Checksum: 23563 != 0)",)
+    # The same winmail.dat attached to a message: a defect of that message.
+    mail = EmailMessage()
+    mail["Subject"] = "Fwd: minutes"
+    mail["Message-ID"] = "<tnef@example.org>"
+    mail.set_content("See the attachment.")
+    mail.add_attachment(data, maintype="application", subtype="ms-tnef", filename="winmail.dat")
+    assert "TNEFWarning(Checksum: 23563 != 0)" in parse_message(mail.as_bytes()).defects
+    # Imported: the message is accounted for, and nothing is printed without its source.
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aiinventory",
+            "import",
+            str(OUTLOOK / "bad_checksum.tnef"),
+            "--out",
+            str(tmp_path / "out"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Checksum" not in proc.stderr
+    summary = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert summary["counts"]["messages_read"] == 1

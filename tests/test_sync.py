@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from aiinventory import api
 from aiinventory.api import run_sync
 from aiinventory.cli import main
 from aiinventory.run_lock import RunLock
@@ -252,6 +255,52 @@ def test_json_log_format(site: tuple[Path, Path]) -> None:
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert events[-1]["event"] == "run_finished"
     assert events[-1]["counts"]["records"] == 20
+
+
+JSON_LOG = ("--log-format", "json")
+
+
+def test_json_log_format_says_a_failed_run_in_json(site: tuple[Path, Path], tmp_path: Path) -> None:
+    _drive, config = site
+    (tmp_path / "state").mkdir()
+    with RunLock(tmp_path / "state" / "inventory.sqlite"):
+        proc = subprocess.run(
+            [sys.executable, "-m", "aiinventory", "sync", "--config", str(config), *JSON_LOG],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    assert proc.returncode == 4, proc.stderr
+    (event,) = [json.loads(line) for line in proc.stderr.splitlines()]
+    assert event["event"] == "run_failed"
+    assert event["exit_code"] == 4
+    assert "another aiinventory run" in event["message"]
+
+
+def test_a_library_log_line_names_its_library_and_is_json_in_json_mode(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drive, config = site
+    real_sync = api.run_sync
+
+    def sync_that_a_library_logs_in(*args: Any, **kwargs: Any) -> api.ImportResult:
+        logging.getLogger("tnefparse").warning("Checksum: %s != %s", 23563, 0)
+        return real_sync(*args, **kwargs)
+
+    monkeypatch.setattr(api, "run_sync", sync_that_a_library_logs_in)
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--log-format", "json"])
+    assert result.exit_code == 0, result.stderr
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[0] == {
+        "event": "log",
+        "level": "warning",
+        "logger": "tnefparse",
+        "message": "Checksum: 23563 != 0",
+    }
+    assert events[-1]["event"] == "run_finished"
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 0, result.stderr
+    assert "tnefparse: Checksum: 23563 != 0" in result.stderr.splitlines()
 
 
 def test_changed_mappings_reread_every_file(site: tuple[Path, Path], tmp_path: Path) -> None:

@@ -36,8 +36,64 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise Terminated()
 
 
+class _LogLines(logging.Formatter):
+    """Log records as the command prints them on stderr: ours as their words, a library's after
+    its logger's name (so "Checksum: 23563 != 0" says where it comes from); with ``as_json``, one
+    JSON object per line, as ``sync --log-format json`` promises for everything it prints."""
+
+    def __init__(self) -> None:
+        super().__init__("%(message)s")
+        self.as_json = False
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        if self.as_json:
+            return json.dumps(
+                {
+                    "event": "log",
+                    "level": record.levelname.lower(),
+                    "logger": record.name,
+                    "message": text,
+                },
+                ensure_ascii=False,
+            )
+        if record.name == "aiinventory" or record.name.startswith("aiinventory."):
+            return text
+        return f"{record.name}: {text}"
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Prints on whatever ``sys.stderr`` is when a record comes (it may be replaced meanwhile)."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
+#: The handler that prints log records on stderr (one, however often ``main`` runs in a process).
+_log_handler = _StderrHandler()
+_log_lines = _LogLines()
+_log_handler.setFormatter(_log_lines)
+
+
+def _set_up_logging(verbose: bool) -> None:
+    _log_lines.as_json = False
+    root = logging.getLogger()
+    if _log_handler not in root.handlers:
+        root.addHandler(_log_handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+
+
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"aiinventory: {message}", err=True)
+    if _log_lines.as_json:
+        line = {"event": "run_failed", "exit_code": code, "message": message}
+        click.echo(json.dumps(line, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"aiinventory: {message}", err=True)
     sys.exit(code)
 
 
@@ -65,7 +121,7 @@ def _errors(verbose: bool) -> Iterator[None]:
 @click.pass_context
 def main(ctx: click.Context, verbose: bool) -> None:
     """Migrate AI use-case trackers into one standardised, deduplicated inventory."""
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING, format="%(message)s")
+    _set_up_logging(verbose)
     signal.signal(signal.SIGTERM, _on_sigterm)
     ctx.obj = {"verbose": verbose}
 
@@ -235,6 +291,7 @@ def _shown(path: Path) -> Path:
 @click.pass_context
 def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) -> None:
     """Read what changed in the configured sources and update the inventory."""
+    _log_lines.as_json = log_format == "json"
     with _errors(ctx.obj["verbose"]):
         if dry_run:
             plan = api.plan_sync_run(config_path)

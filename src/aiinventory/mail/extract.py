@@ -339,6 +339,7 @@ class _MailReader:
                 "export it again from the mail client",
             )
             return
+        parsed.defects.extend(d for d in item.defects if d not in parsed.defects)
         if parsed.repairs:
             self.counts.repaired += 1
         if parsed.defects:

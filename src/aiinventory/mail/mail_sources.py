@@ -68,6 +68,9 @@ class MailItem:
     raw: bytes | None = None
     problem: tuple[str, str] | None = None  # (reason_code, message) when raw is None
     skip_reason: str | None = None  # an item that is not a mail (a PST contact, a calendar entry)
+    #: What was found wrong in the item before it became RFC 822 bytes (a winmail.dat's
+    #: checksum), as ``ParsedMessage.defects`` names.
+    defects: tuple[str, ...] = ()
 
 
 def is_maildir(folder: Path) -> bool:
@@ -461,7 +464,7 @@ def _pst_item(item: Any, ordinal: int, locator: str) -> MailItem:
 
 def _tnef_item(path: Path) -> MailItem:
     try:
-        text, attachments = tnef_contents(path.read_bytes())
+        tnef = tnef_contents(path.read_bytes())
     except MissingExtraError as exc:
         raise MailFormatError("unsupported_format", str(exc)) from exc
     except Exception as exc:
@@ -470,8 +473,8 @@ def _tnef_item(path: Path) -> MailItem:
         ) from exc
     raw = _build_message(
         [("Subject", path.name)],
-        text,
+        tnef.text,
         None,
-        [(a.filename, a.data) for a in attachments if a.data],
+        [(a.filename, a.data) for a in tnef.attachments if a.data],
     )
-    return MailItem(1, "the message", raw=raw)
+    return MailItem(1, "the message", raw=raw, defects=tuple(tnef.defects))

@@ -22,8 +22,10 @@ import email.header
 import email.utils
 import hashlib
 import importlib
+import logging
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from email.message import Message
@@ -675,10 +677,10 @@ def _read_tnef(part: Message, parsed: ParsedMessage, limits: MailLimits) -> None
     except Exception as exc:
         parsed.defects.append(f"UnreadableTNEF({type(exc).__name__})")
         return
-    body_text, attachments = tnef
-    if body_text and not parsed.text:
-        parsed.text = body_text[: limits.max_text_chars]
-    for attachment in attachments:
+    parsed.defects.extend(d for d in tnef.defects if d not in parsed.defects)
+    if tnef.text and not parsed.text:
+        parsed.text = tnef.text[: limits.max_text_chars]
+    for attachment in tnef.attachments:
         if sum(1 for a in parsed.attachments if a.skipped is None) >= limits.max_attachments:
             attachment.skipped = (
                 f"attachment {attachment.filename!r} of winmail.dat not read: the message has "
@@ -714,10 +716,48 @@ def load_optional(module: str, what: str) -> Any:
         raise MissingExtraError(module, what) from exc
 
 
-def tnef_contents(data: bytes) -> tuple[str, list[Attachment]]:
+class _Collected(logging.Handler):
+    """Keeps the messages of the log records it is handed."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@contextmanager
+def _library_warnings(name: str) -> Iterator[list[str]]:
+    """The warnings a library logs under ``name`` while the block runs, kept instead of printed
+    (printed, they would name no message, and break a JSON log)."""
+    logger = logging.getLogger(name)
+    handler = _Collected()
+    propagate = logger.propagate
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        yield handler.messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+
+
+@dataclass
+class TnefContents:
+    """What a winmail.dat holds: its body as text, its attachments, and what tnefparse found
+    wrong in it (as defect names, e.g. ``TNEFWarning(Checksum: 23563 != 0)``)."""
+
+    text: str
+    attachments: list[Attachment]
+    defects: list[str]
+
+
+def tnef_contents(data: bytes) -> TnefContents:
     """The body text and attachments of TNEF (winmail.dat) bytes, read with tnefparse."""
     tnefparse = load_optional("tnefparse", "winmail.dat (TNEF) files")
-    tnef = tnefparse.TNEF(data)
+    with _library_warnings("tnefparse") as problems:
+        tnef = tnefparse.TNEF(data)
     text = ""
     body = getattr(tnef, "body", None)
     html = getattr(tnef, "htmlbody", None)
@@ -740,4 +780,6 @@ def tnef_contents(data: bytes) -> tuple[str, list[Attachment]]:
         if item.spreadsheet_suffix is not None:
             item.data = payload
         attachments.append(item)
-    return text.replace("\r\n", "\n"), attachments
+    return TnefContents(
+        text.replace("\r\n", "\n"), attachments, [f"TNEFWarning({p})" for p in problems]
+    )

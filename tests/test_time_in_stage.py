@@ -115,18 +115,16 @@ def _config(root: Path) -> Path:
 
 
 def _time_sheet(out: Path) -> tuple[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]:
-    """The Time in stage sheet as (departments by name, use cases by name)."""
+    """The Time to production and Time in stage sheets as (departments by name, use cases by
+    name)."""
     wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
+    production = [tuple(r) for r in wb["Time to production"].iter_rows(values_only=True)]
     rows = [tuple(r) for r in wb["Time in stage"].iter_rows(values_only=True)]
     wb.close()
-    dept_at = next(i for i, r in enumerate(rows) if r[0] == "department")
+    dept_at = next(i for i, r in enumerate(production) if r[0] == "department")
+    dept_head = production[dept_at]
+    departments = {r[0]: dict(zip(dept_head, r, strict=True)) for r in production[dept_at + 1 :]}
     uc_at = next(i for i, r in enumerate(rows) if r[0] == "use_case_id")
-    dept_head = [c for c in rows[dept_at] if c]
-    departments: dict[str, dict[str, Any]] = {}
-    for row in rows[dept_at + 1 :]:
-        if row[0] is None:
-            break
-        departments[row[0]] = dict(zip(dept_head, row, strict=False))
     head = rows[uc_at]
     use_cases = {r[1]: dict(zip(head, r, strict=True)) for r in rows[uc_at + 1 :]}
     return departments, use_cases

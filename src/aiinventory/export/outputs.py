@@ -7,7 +7,6 @@ inventory in every format at once, building each use case as its last record goe
 from __future__ import annotations
 
 import csv
-import itertools
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -275,16 +274,19 @@ def write_outputs(
         _write_changes(changes_sheet, page, store, run_id, counts, compared)
         checks_sheet.finish()
         _write_checks_by_department(workbook, bold, rules, checks)
+        # The per-department medians need every use case; the use cases' rows go out as they
+        # are made, so the workbook's process writes them while this one makes the next.
+        production = workbook.add_worksheet("Time to production")
+        timeline = _TimeInStageSheet(workbook, bold)
         stages = stack.enter_context(Spill())
         tally = TimeTally()
-        timeline = workbook.add_worksheet("Time in stage")
-        rows = stack.enter_context(Spill())
         for uc in iter_use_case_stages(store.iter_stage_evidence(), use_cases):
             tally.add(uc)
-            rows.append(_time_in_stage_row(uc))
+            timeline.add(_time_in_stage_row(uc))
             stages.append(stage_entries(uc))
+        timeline.finish()
         departments, overall = tally.departments(), tally.overall()
-        _write_time_in_stage_sheet(timeline, bold, departments, overall, rows)
+        _write_time_to_production(production, bold, departments, overall)
 
         counts.merged_records = counts.records - counts.use_cases
         counts.rejects = write_csv(
@@ -467,64 +469,86 @@ def _time_in_stage_row(uc: UseCaseStages) -> list[Any]:
     ]
 
 
-def _write_time_in_stage_sheet(
+def _write_time_to_production(
     sheet: Any,
     bold: Any,
     departments: list[DepartmentTimeToDeploy],
     overall: DepartmentTimeToDeploy,
-    use_cases: Iterable[list[Any]],
 ) -> None:
-    """Per department the median days idea → deployed; per use case the stage entry dates
-    (``use_cases``: rows of :func:`_time_in_stage_row`)."""
+    """Per department (and over all) the median days from idea to deployed."""
     sheet.set_column(0, 0, 30)
-    sheet.set_column(1, 1, 36)
-    sheet.set_column(2, 12, 16)
-    sheet.set_column(13, 13, 80)
+    sheet.set_column(1, 5, 16)
     notes = [
         [
             "Median days from idea (or the earliest stage before deployment) to deployed, over the "
             "use cases with both dates whose deployment was recorded or seen (not only 'on or "
             "before'): 'measured'. 'recorded': how many of those have both dates recorded "
-            "milestones (date_initiated, date_deployed) rather than seen in dated evidence."
+            "milestones (date_initiated, date_deployed) rather than seen in dated evidence. "
+            "Each use case's dates are on the Time in stage sheet."
         ],
     ]
     r = _write_rows(sheet, 0, notes)
-    dept_columns = [
-        "department",
-        "use_cases",
-        "deployed",
-        "measured",
-        "recorded",
-        "median_days_idea_to_deployed",
-    ]
-    rows: list[list[Any]] = [dept_columns]
+    rows: list[list[Any]] = [list(_PRODUCTION_COLUMNS)]
     for d in [*departments, overall]:
         rows.append([d.department, d.use_cases, d.deployed, d.measured, d.recorded, d.median_days])
-    r = _write_rows(sheet, r, rows, bold) + 1
-    r = _write_rows(
-        sheet,
-        r,
-        [
-            [
-                "Date each use case entered each stage: the earliest dated evidence of it. "
-                "'≤ date': the first evidence already showed the stage, so it was entered on or "
-                "before that date. Evidence lists where each date comes from."
-            ]
-        ],
-    )
-    columns = [
-        "use_case_id",
-        "name",
-        "department",
-        "stage",
-        *(s for s in STAGE_ORDER if s in STAGES),
-        "days_idea_to_deployed",
-        "from_stage",
-        "evidence",
-    ]
-    header_row = r
-    end = _write_rows(sheet, r, itertools.chain([columns], use_cases), bold)
-    sheet.autofilter(header_row, 0, max(end - 1, header_row + 1), len(columns) - 1)
+    _write_rows(sheet, r, rows, bold)
+    sheet.freeze_panes(r + 1, 1)
+
+
+#: Columns of the Time to production sheet.
+_PRODUCTION_COLUMNS = (
+    "department",
+    "use_cases",
+    "deployed",
+    "measured",
+    "recorded",
+    "median_days_idea_to_deployed",
+)
+
+#: Columns of the Time in stage sheet: one row per use case (see :func:`_time_in_stage_row`).
+_TIME_IN_STAGE_COLUMNS = (
+    "use_case_id",
+    "name",
+    "department",
+    "stage",
+    *(s for s in STAGE_ORDER if s in STAGES),
+    "days_idea_to_deployed",
+    "from_stage",
+    "evidence",
+)
+
+
+class _TimeInStageSheet:
+    """Time in stage: the date each use case entered each stage, a row per use case, written
+    as the use cases go by."""
+
+    def __init__(self, workbook: Any, bold: Any) -> None:
+        self.sheet = workbook.add_worksheet("Time in stage")
+        self.sheet.set_column(0, 0, 30)
+        self.sheet.set_column(1, 1, 36)
+        self.sheet.set_column(2, 12, 16)
+        self.sheet.set_column(13, 13, 80)
+        note = (
+            "Date each use case entered each stage: the earliest dated evidence of it. "
+            "'≤ date': the first evidence already showed the stage, so it was entered on or "
+            "before that date. Evidence lists where each date comes from. The median days "
+            "from idea to deployed per department are on the Time to production sheet."
+        )
+        self.header = _write_rows(self.sheet, 0, [[note]])
+        self.next = _write_rows(self.sheet, self.header, [_TIME_IN_STAGE_COLUMNS], bold)
+        self.sheet.freeze_panes(self.next, 2)
+
+    def add(self, row: Sequence[Any]) -> None:
+        self.sheet.write_cells(self.next, table_cells(row), None)
+        self.next += 1
+
+    def finish(self) -> None:
+        self.sheet.autofilter(
+            self.header,
+            0,
+            max(self.next - 1, self.header + 1),
+            len(_TIME_IN_STAGE_COLUMNS) - 1,
+        )
 
 
 #: Why a record was merged when no link explains it.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import openpyxl
+import pytest
 import xlsxwriter
 from openpyxl.worksheet.datavalidation import DataValidation
 
@@ -410,6 +412,99 @@ def test_xls_and_ods_workbooks(tmp_path: Path, run_import_into) -> None:
     assert recs["Legacy scoring"]["stage"] == "deployed"
     assert recs["Open office bot"]["stage"] == "pilot"
     assert recs["Open office bot"]["sheet"] == "Register"
+
+
+#: A tracker whose Department cells are merged down over each department's rows; row 5 is an
+#: unused row of the Finance group. (name, department or None under a merge, stage)
+GROUPED = [
+    ("Invoice OCR", "Finance", "Pilot"),
+    ("Fraud scoring", None, "Production"),
+    ("Spend analytics", None, "Idea"),
+    ("", None, ""),
+    ("CV screening", "HR", "Idea"),
+    ("Rota optimiser", None, "Pilot"),
+]
+#: The merged Department ranges, as (first row, last row), 0-based sheet rows.
+GROUPED_MERGES = [(1, 4), (5, 6)]
+
+
+def _grouped_xlsx(path: Path) -> Path:
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("Tracker")
+    ws.write_row(0, 0, ["Use case name", "Department", "Stage"])
+    for r, (name, _dept, stage) in enumerate(GROUPED, 1):
+        ws.write_row(r, 0, [name, "", stage] if name else [])
+    for first, last in GROUPED_MERGES:
+        ws.merge_range(first, 1, last, 1, GROUPED[first - 1][1])
+    book.close()
+    return path
+
+
+def _grouped_xls(path: Path) -> Path:
+    import xlwt
+
+    book = xlwt.Workbook()
+    ws = book.add_sheet("Tracker")
+    for c, label in enumerate(["Use case name", "Department", "Stage"]):
+        ws.write(0, c, label)
+    for r, (name, _dept, stage) in enumerate(GROUPED, 1):
+        if name:
+            ws.write(r, 0, name)
+            ws.write(r, 2, stage)
+    for first, last in GROUPED_MERGES:
+        ws.write_merge(first, last, 1, 1, GROUPED[first - 1][1])
+    book.save(str(path))
+    return path
+
+
+def _grouped_ods(path: Path) -> Path:
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import CoveredTableCell, Table, TableCell, TableRow
+    from odf.text import P
+
+    def cell(value: str, rows: int = 1) -> TableCell:
+        made = TableCell(valuetype="string", numberrowsspanned=rows) if rows > 1 else TableCell()
+        if value:
+            made.setAttribute("valuetype", "string")
+            made.addElement(P(text=value))
+        return made
+
+    doc = OpenDocumentSpreadsheet()
+    table = Table(name="Tracker")
+    spans = {first: last - first + 1 for first, last in GROUPED_MERGES}
+    rows = [("Use case name", "Department", "Stage"), *GROUPED]
+    for r, (name, dept, stage) in enumerate(rows):
+        tr = TableRow()
+        tr.addElement(cell(name))
+        tr.addElement(
+            cell(dept, spans[r]) if r in spans else CoveredTableCell() if r else cell(dept)
+        )
+        tr.addElement(cell(stage))
+        table.addElement(tr)
+    doc.spreadsheet.addElement(table)
+    doc.save(str(path))
+    return path
+
+
+@pytest.mark.parametrize("make", [_grouped_xlsx, _grouped_xls, _grouped_ods])
+def test_cells_merged_down_over_a_group_give_every_row_their_value(
+    tmp_path: Path, run_import_into, make: Callable[[Path], Path]
+) -> None:
+    suffix = {"_grouped_xlsx": ".xlsx", "_grouped_xls": ".xls", "_grouped_ods": ".ods"}
+    path = make(tmp_path / f"grouped{suffix[make.__name__]}")
+    outputs = run_import_into(path)
+    departments = {name: rec["department"] for name, rec in outputs.by_name().items()}
+    assert departments == {
+        "Invoice OCR": "Finance",
+        "Fraud scoring": "Finance",
+        "Spend analytics": "Finance",
+        "CV screening": "HR",
+        "Rota optimiser": "HR",
+    }
+    # The group's unused row is still a blank row, not a use case without a name.
+    assert outputs.rejects == []
+    (warning,) = [w for w in outputs.run["warnings"] if w["code"] == "merged_cells_filled"]
+    assert warning["message"].startswith("2 merged cell range(s) in the data (first: B2:B5)")
 
 
 def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(

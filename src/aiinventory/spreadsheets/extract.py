@@ -33,7 +33,7 @@ from .header_detection import (
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
-from .table_rows import RawRow, iter_table_rows
+from .table_rows import MergedFill, RawRow, iter_table_rows
 from .workbook_reader import (
     METADATA_MAX_BYTES,
     METADATA_MAX_CELLS,
@@ -372,8 +372,9 @@ def _extract_sheet(
         yield from head
         yield from rows
 
+    merges = MergedFill(grid.merged_down, grid.first_row, grid.first_col, header.data_start)
     for item in iter_table_rows(
-        all_rows(), grid.first_row, grid.first_col, header, grid.hidden_rows
+        merges.rows(all_rows()), grid.first_row, grid.first_col, header, grid.hidden_rows
     ):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
@@ -387,6 +388,11 @@ def _extract_sheet(
         else:
             sheet.records += 1
         yield result
+    note = merges.note()
+    if note is not None:
+        normalizer.warnings.add(
+            "merged_cells_filled", note, source_path=source_path, sheet=sheet_for_messages
+        )
 
 
 def _report_mapping(

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..text_normalization import normalize_label
+from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
 
-__all__ = ["RawRow", "SkippedRow", "iter_table_rows"]
+__all__ = ["MergedFill", "RawRow", "SkippedRow", "iter_table_rows"]
 
 _TOTALS = re.compile(r"^\s*(grand\s+)?(sub)?(total|totals|sum|count)\b", re.IGNORECASE)
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
@@ -33,6 +34,65 @@ class SkippedRow:
 
     row: int
     reason: str
+
+
+class MergedFill:
+    """Data rows with the values of the cells merged down over them.
+
+    A tracker often merges a cell down over the rows of a group: "Finance" once in column B,
+    for three use cases. The reader sees the value in the first row only; every row the range
+    covers takes it here, in the range's first column. A row with nothing else in it stays
+    blank (a group's unused rows are not use cases). Ranges that start above ``data_start``
+    (the header's own merges) are left alone. ``filled`` lists the ranges that gave a value.
+    """
+
+    def __init__(
+        self, ranges: list[MergedRange], first_row: int, first_col: int, data_start: int
+    ) -> None:
+        self.first_row = first_row
+        self.first_col = first_col
+        self.starts: dict[int, list[MergedRange]] = {}
+        for m in ranges:
+            if m[0][0] >= data_start:
+                self.starts.setdefault(m[0][0], []).append(m)
+        self.filled: list[MergedRange] = []
+
+    def rows(self, rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
+        if not self.starts:
+            yield from rows
+            return
+        # Column index in the row -> (last sheet row, value, its range); one range a column
+        # (a forged file's overlapping ranges cannot make a row's work grow past its width).
+        active: dict[int, tuple[int, Any, MergedRange]] = {}
+        for offset, row in enumerate(rows):
+            r = self.first_row + offset
+            if active:
+                active = {j: a for j, a in active.items() if a[0] >= r}
+                if active and not all(_empty(v) for v in row):
+                    for j, (_, value, m) in active.items():
+                        if j >= len(row):
+                            row.extend([""] * (j + 1 - len(row)))
+                        if _empty(row[j]):
+                            row[j] = value
+                            if not self.filled or self.filled[-1] is not m:
+                                self.filled.append(m)
+            for m in self.starts.get(r, ()):
+                j = m[0][1] - self.first_col
+                if 0 <= j < len(row) and not _empty(row[j]):
+                    active[j] = (m[1][0], row[j], m)
+            yield row
+
+    def note(self) -> str | None:
+        """The warning's words, when merged cells gave rows their value."""
+        if not self.filled:
+            return None
+        unique = list(dict.fromkeys(self.filled))
+        (r0, c0), (r1, c1) = unique[0]
+        first = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
+        return (
+            f"{len(unique):,} merged cell range(s) in the data (first: {first}): each row a "
+            "range covers takes its value — unmerge them in the tracker if that is wrong"
+        )
 
 
 def _empty(value: Any) -> bool:

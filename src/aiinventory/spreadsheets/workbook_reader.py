@@ -8,8 +8,9 @@ more than the whole import.
 
 Neither reader evaluates anything: formulas give their cached values, links are not followed,
 macros are not loaded. The file has passed ``preflight`` first; what preflight cannot bound is
-bounded here: sheet counts, merged ranges (only those at the top of a sheet are used, clipped to
-the data), dropdown ranges, and text longer than Excel's cell limit, which is cut.
+bounded here: sheet counts, merged ranges (those at the top of a sheet for the header, clipped to
+the data; those over several rows for the data rows they cover, at most ``MERGED_MAX_RANGES``),
+dropdown ranges, and text longer than Excel's cell limit, which is cut.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "METADATA_MAX_CELLS",
     "WorkbookReadError",
     "clip_merged",
+    "merged_down_ranges",
     "ods_merged_ranges",
     "read_workbook",
 ]
@@ -167,7 +169,7 @@ def _read_sheets(
                 "(all rows are imported)"
             )
     validation_sources = frozenset(meta.validation_sources) if meta else frozenset()
-    ods_merges = ods_merged_ranges(path, MERGED_TOP_ROWS) if fmt == "ods" else {}
+    ods_merges = ods_merged_ranges(path, limits.max_rows) if fmt == "ods" else {}
 
     for info in sheets:
         try:
@@ -178,12 +180,14 @@ def _read_sheets(
         except BaseException as exc:
             raise _reader_failure(exc) from exc
         hidden = str(info.visible) not in ("SheetVisibleEnum.Visible", "Visible")
-        merged = clip_merged(list(merged_raw or ods_merges.get(info.name, [])), end[1])
+        all_merged = list(merged_raw or ods_merges.get(info.name, []))
+        merged = clip_merged(all_merged, end[1])
+        merged_down = merged_down_ranges(all_merged, end[1])
         sheet_notes = list(notes)
-        if len(merged_raw or ()) > len(merged):
+        if len(all_merged) >= MERGED_MAX_RANGES or any(c0 > end[1] for (_, c0), _ in all_merged):
             sheet_notes.append(
-                f"sheet {info.name!r}: merged cells below row {MERGED_TOP_ROWS} or beyond the "
-                "data were ignored"
+                f"sheet {info.name!r}: merged cells beyond the data or past the first "
+                f"{MERGED_MAX_RANGES:,} merged ranges were ignored"
             )
         grid = SheetGrid(
             name=info.name,
@@ -192,6 +196,7 @@ def _read_sheets(
             first_col=start[1],
             hidden=hidden,
             merged=merged,
+            merged_down=merged_down,
             hidden_rows=meta.hidden_rows.get(info.name, frozenset()) if meta else frozenset(),
             validations=meta.validations.get(info.name, {}) if meta else {},
             validation_sources=validation_sources,
@@ -211,6 +216,18 @@ def clip_merged(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
         kept.append(((r0, c0), (min(r1, r0 + MERGED_TOP_ROWS), min(c1, last_col))))
         if len(kept) >= MERGED_MAX_RANGES:
             break
+    return kept
+
+
+def merged_down_ranges(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
+    """The merged ranges over two or more rows whose first column holds data, in the order of
+    their first row (at most ``MERGED_MAX_RANGES``)."""
+    kept = [
+        m
+        for m in merged[:MERGED_MAX_RANGES]
+        if m[1][0] > m[0][0] and 0 <= m[0][1] <= last_col and m[1][1] >= m[0][1]
+    ]
+    kept.sort()
     return kept
 
 

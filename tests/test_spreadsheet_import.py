@@ -507,6 +507,40 @@ def test_cells_merged_down_over_a_group_give_every_row_their_value(
     assert warning["message"].startswith("2 merged cell range(s) in the data (first: B2:B5)")
 
 
+def test_section_headings_are_not_use_cases_and_label_the_rows_below(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = tmp_path / "sections.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    ws = book.add_worksheet("Tracker")
+    header = ["Use case name", "Stage", "Owner"]
+    ws.write_row(0, 0, header)
+    ws.merge_range("A2:C2", "Finance")  # a heading merged across the table
+    ws.write_row(2, 0, ["Invoice OCR", "Pilot", "Ann Lee"])
+    ws.write_row(3, 0, ["Chatbot for suppliers"])  # a use case with only its name
+    ws.merge_range("A5:C5", "Human Resources")
+    ws.write_row(5, 0, ["CV screening", "Idea", "Bo Chan"])
+    # A second table further down, titled by a plain line above its own header row.
+    ws.write_string(7, 0, "Retired use cases")
+    ws.write_row(8, 0, header)
+    ws.write_row(9, 0, ["Legacy scoring", "Retired", "Cy Dorn"])
+    book.close()
+
+    outputs = run_import_into(path)
+    sections = {r["name"]: r["extras"].get("(section)") for r in outputs.records_jsonl}
+    assert sections == {
+        "Invoice OCR": "Finance",
+        "Chatbot for suppliers": "Finance",
+        "CV screening": "Human Resources",
+        "Legacy scoring": "Retired use cases",
+    }
+    skipped = outputs.run["skipped_rows"]
+    assert skipped["section"] == 3
+    assert skipped["repeated_header"] == 1
+    (warning,) = [w for w in outputs.run["warnings"] if w["code"] == "section_headings"]
+    assert "first: row 2, 'Finance'" in warning["message"]
+
+
 def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(
     tmp_path: Path, run_import_into
 ) -> None:

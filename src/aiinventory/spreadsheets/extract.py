@@ -33,7 +33,15 @@ from .header_detection import (
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
-from .table_rows import MergedFill, RawRow, iter_table_rows
+from .table_rows import (
+    SECTION_KEY,
+    MergedFill,
+    RawRow,
+    SkippedRow,
+    iter_table_rows,
+    section_rows,
+    with_sections,
+)
 from .workbook_reader import (
     METADATA_MAX_BYTES,
     METADATA_MAX_CELLS,
@@ -372,12 +380,21 @@ def _extract_sheet(
         yield from head
         yield from rows
 
-    merges = MergedFill(grid.merged_down, grid.first_row, grid.first_col, header.data_start)
-    for item in iter_table_rows(
-        merges.rows(all_rows()), grid.first_row, grid.first_col, header, grid.hidden_rows
-    ):
+    merges = MergedFill(grid.data_merges, grid.first_row, grid.first_col, header.data_start)
+    table = iter_table_rows(
+        merges.rows(all_rows()),
+        grid.first_row,
+        grid.first_col,
+        header,
+        grid.hidden_rows,
+        section_rows(grid.data_merges, header.data_start),
+    )
+    headings: list[SkippedRow] = []
+    for item in with_sections(table):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
+            if item.reason == "section":
+                headings.append(item)
             continue
         sheet.rows_read += 1
         result = normalizer.normalize(
@@ -388,6 +405,16 @@ def _extract_sheet(
         else:
             sheet.records += 1
         yield result
+    if headings:
+        first = headings[0]
+        normalizer.warnings.add(
+            "section_headings",
+            f"{len(headings):,} section heading row(s) (first: row {first.row}, "
+            f"{first.text!r}) are not use cases: each row below a heading keeps it in "
+            f"records.jsonl's extras as {SECTION_KEY!r}",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     note = merges.note()
     if note is not None:
         normalizer.warnings.add(

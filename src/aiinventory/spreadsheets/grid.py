@@ -25,9 +25,10 @@ class SheetGrid:
     hidden: bool = False
     #: Merged ranges that start in the top rows, for header detection.
     merged: list[MergedRange] = field(default_factory=list)
-    #: Merged ranges over two or more rows anywhere in the sheet, by first row: a data cell
-    #: merged down over the rows of a group ("Finance" over three use cases) belongs to each.
-    merged_down: list[MergedRange] = field(default_factory=list)
+    #: Merged ranges anywhere in the sheet, in order: a cell merged down over the rows of a
+    #: group ("Finance" over three use cases) belongs to each; a lone value merged across the
+    #: table is a section heading.
+    data_merges: list[MergedRange] = field(default_factory=list)
     hidden_rows: frozenset[int] = frozenset()  # 0-based sheet rows
     #: 0-based sheet column -> the values its dropdown (data validation list) allows.
     validations: dict[int, list[str]] = field(default_factory=dict)

@@ -372,7 +372,7 @@ def _messages(
                 "first_col": grid.first_col,
                 "hidden": grid.hidden,
                 "merged": grid.merged,
-                "merged_down": grid.merged_down,
+                "data_merges": grid.data_merges,
                 "hidden_rows": grid.hidden_rows,
                 "validations": grid.validations,
                 "validation_sources": grid.validation_sources,

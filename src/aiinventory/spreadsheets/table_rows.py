@@ -12,7 +12,15 @@ from ..text_normalization import normalize_label
 from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
 
-__all__ = ["MergedFill", "RawRow", "SkippedRow", "iter_table_rows"]
+__all__ = [
+    "SECTION_KEY",
+    "MergedFill",
+    "RawRow",
+    "SkippedRow",
+    "iter_table_rows",
+    "section_rows",
+    "with_sections",
+]
 
 _TOTALS = re.compile(r"^\s*(grand\s+)?(sub)?(total|totals|sum|count)\b", re.IGNORECASE)
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
@@ -30,10 +38,83 @@ class RawRow:
 
 @dataclass
 class SkippedRow:
-    """A row that is not data, and why: blank, totals, redacted or repeated_header."""
+    """A row that is not data, and why: blank, totals, redacted, repeated_header or section
+    (a heading over the rows below it, whose words are ``text``)."""
 
     row: int
     reason: str
+    text: str | None = None
+
+
+#: The extras key under which a row keeps the section heading it sits under.
+SECTION_KEY = "(section)"
+
+
+def section_rows(merges: list[MergedRange], data_start: int) -> frozenset[int]:
+    """Sheet rows (0-based) of the data whose first merged range spans two or more columns: a
+    lone value there is a heading across the table ("Finance", "Retired use cases")."""
+    return frozenset(m[0][0] for m in merges if m[0][0] >= data_start and m[1][1] > m[0][1])
+
+
+def _lone_text(row: RawRow) -> str | None:
+    """The row's text when it is the row's only value."""
+    if len(row.values) + len(row.extras) != 1:
+        return None
+    (value,) = (*row.values.values(), *row.extras.values())
+    return value.strip() if isinstance(value, str) else None
+
+
+def with_sections(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
+    """Section headings among the rows, and each data row's heading kept in its extras.
+
+    A heading is a lone value merged across the table (found by :func:`iter_table_rows`), or a
+    lone text right above a repeated header row (the title of a second table on the sheet).
+    A lone text anywhere else stays a row of data: a use case with only its name filled in.
+    """
+    section: str | None = None
+    held: list[RawRow | SkippedRow] = []  # a lone-text row, and the blank rows after it
+
+    def labelled(item: RawRow | SkippedRow) -> RawRow | SkippedRow:
+        if section is not None and isinstance(item, RawRow):
+            item.extras.setdefault(SECTION_KEY, section)
+        return item
+
+    rows = iter(items)
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            break
+        except Exception:
+            # The reading stopped (a limit, a broken file): the rows read so far are not lost.
+            if held:
+                yield labelled(held[0])
+                yield from held[1:]
+            raise
+        if held:
+            if isinstance(item, SkippedRow) and item.reason == "blank":
+                held.append(item)
+                continue
+            first = held[0]
+            text = _lone_text(first) if isinstance(first, RawRow) else None
+            if isinstance(item, SkippedRow) and item.reason == "repeated_header" and text:
+                section = text
+                yield SkippedRow(first.row, "section", text)
+            else:
+                yield labelled(first)
+            yield from held[1:]
+            held = []
+        if isinstance(item, SkippedRow):
+            if item.reason == "section":
+                section = item.text
+            yield item
+        elif _lone_text(item):
+            held = [item]
+        else:
+            yield labelled(item)
+    if held:
+        yield labelled(held[0])
+        yield from held[1:]
 
 
 class MergedFill:
@@ -53,7 +134,7 @@ class MergedFill:
         self.first_col = first_col
         self.starts: dict[int, list[MergedRange]] = {}
         for m in ranges:
-            if m[0][0] >= data_start:
+            if m[0][0] >= data_start and m[1][0] > m[0][0]:
                 self.starts.setdefault(m[0][0], []).append(m)
         self.filled: list[MergedRange] = []
 
@@ -118,11 +199,14 @@ def iter_table_rows(
     first_col: int,
     header: HeaderResult,
     hidden_rows: frozenset[int] = frozenset(),
+    sections: frozenset[int] = frozenset(),
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
-    One pass over each row's cells finds its texts and counts its values; the rows of a large
-    sheet are mostly data, so the checks that can only apply to other rows come cheapest first.
+    ``sections``: sheet rows (0-based) where a lone value is a section heading (see
+    :func:`section_rows`). One pass over each row's cells finds its texts and counts its
+    values; the rows of a large sheet are mostly data, so the checks that can only apply to
+    other rows come cheapest first.
     """
     mapped = [(c.column - first_col, c.field) for c in header.columns if c.field is not None]
     extra_cols = [(c.column - first_col, c.label) for c in header.columns if c.field is None]
@@ -156,6 +240,9 @@ def iter_table_rows(
                 filled += 1
         if not filled:
             yield SkippedRow(number, "blank")
+            continue
+        if filled == 1 and texts and sheet_row in sections:
+            yield SkippedRow(number, "section", texts[0])
             continue
         if texts:
             needed = max(1, 0.6 * filled)

@@ -35,7 +35,7 @@ __all__ = [
     "METADATA_MAX_CELLS",
     "WorkbookReadError",
     "clip_merged",
-    "merged_down_ranges",
+    "data_merged_ranges",
     "ods_merged_ranges",
     "read_workbook",
 ]
@@ -182,7 +182,7 @@ def _read_sheets(
         hidden = str(info.visible) not in ("SheetVisibleEnum.Visible", "Visible")
         all_merged = list(merged_raw or ods_merges.get(info.name, []))
         merged = clip_merged(all_merged, end[1])
-        merged_down = merged_down_ranges(all_merged, end[1])
+        data_merges = data_merged_ranges(all_merged, end[1])
         sheet_notes = list(notes)
         if len(all_merged) >= MERGED_MAX_RANGES or any(c0 > end[1] for (_, c0), _ in all_merged):
             sheet_notes.append(
@@ -196,7 +196,7 @@ def _read_sheets(
             first_col=start[1],
             hidden=hidden,
             merged=merged,
-            merged_down=merged_down,
+            data_merges=data_merges,
             hidden_rows=meta.hidden_rows.get(info.name, frozenset()) if meta else frozenset(),
             validations=meta.validations.get(info.name, {}) if meta else {},
             validation_sources=validation_sources,
@@ -219,13 +219,16 @@ def clip_merged(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
     return kept
 
 
-def merged_down_ranges(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
-    """The merged ranges over two or more rows whose first column holds data, in the order of
-    their first row (at most ``MERGED_MAX_RANGES``)."""
+def data_merged_ranges(merged: list[MergedRange], last_col: int) -> list[MergedRange]:
+    """The merged ranges of two or more cells whose first column holds data, sorted (at most
+    ``MERGED_MAX_RANGES``)."""
     kept = [
         m
         for m in merged[:MERGED_MAX_RANGES]
-        if m[1][0] > m[0][0] and 0 <= m[0][1] <= last_col and m[1][1] >= m[0][1]
+        if 0 <= m[0][1] <= last_col
+        and m[1][0] >= m[0][0]
+        and m[1][1] >= m[0][1]
+        and (m[1][0] > m[0][0] or m[1][1] > m[0][1])
     ]
     kept.sort()
     return kept

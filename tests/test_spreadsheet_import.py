@@ -11,6 +11,9 @@ import pytest
 import xlsxwriter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from aiinventory.date_parsing import date_order_hint
+from aiinventory.mappings import load_mappings
+
 from .conftest import write_workbook
 
 HEADER = ["Use Case ID", "Use Case Name", "Summary", "Department", "Owner", "Owner Email", "Status"]
@@ -56,6 +59,53 @@ def test_header_below_title_block_and_notes(tmp_path: Path, run_import_into) -> 
     assert recs["Invoice OCR"]["stage_raw"] == "Live"
     assert recs["Spend cube"]["source_id"] == "FIN-2"
     assert out.result.exit_code == 0
+
+
+def test_headers_with_a_filling_hint_in_brackets_are_mapped(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "hints.xlsx",
+        {
+            "Register": [
+                [
+                    "Name (short)",
+                    "Stage (Idea/Pilot/Live)",
+                    "Go-live date (dd/mm/yyyy)",
+                    "Description (max 200 chars)",
+                    "Vendor [if bought]",
+                ],
+                ["Claims triage", "Live", "03/02/2025", "Sorts claims", "Acme AI"],
+            ]
+        },
+    )
+    outputs = run_import_into(path)
+    record = outputs.by_name()["Claims triage"]
+    assert (record["stage"], record["date_deployed"]) == ("deployed", "2025-02-03")
+    assert (record["description"], record["vendor_name"]) == ("Sorts claims", "Acme AI")
+    # The header's hint says day-first, so 03/02/2025 is 3 February, with nothing ambiguous.
+    assert "low_confidence_column" not in outputs.warning_codes()
+    assert "ambiguous_date" not in outputs.warning_codes()
+    # The same words without brackets are a different header, and are matched as one.
+    mappings = load_mappings(None)
+    hinted = mappings.match_header("Stage (Idea)")[0]
+    plain = mappings.match_header("Stage idea")[0]
+    assert (hinted.field, hinted.score) == ("stage", 98.0)
+    assert plain.score < 88
+
+
+@pytest.mark.parametrize(
+    ("label", "day_first"),
+    [
+        ("Go-live date (dd/mm/yyyy)", True),
+        ("Start [d.m.y]", True),
+        ("Deployed on (MM/DD/YY)", False),
+        ("Date deployed", None),
+        ("Date (dd/mm or mm/dd)", None),
+    ],
+)
+def test_a_header_hint_gives_its_column_date_order(label: str, day_first: bool | None) -> None:
+    assert date_order_hint(label) is day_first
 
 
 def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:

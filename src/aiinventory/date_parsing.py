@@ -7,7 +7,23 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-__all__ = ["ParsedDate", "parse_date", "parse_datetime"]
+__all__ = ["ParsedDate", "date_order_hint", "parse_date", "parse_datetime"]
+
+_DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
+_MONTH_FIRST_HINT = re.compile(r"\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
+
+
+def date_order_hint(label: str) -> bool | None:
+    """Whether a column's header says its dates are day-first ("Go-live (dd/mm/yyyy)": True),
+    month-first ("mm/dd/yy": False), or says nothing (None)."""
+    day = _DAY_FIRST_HINT.search(label)
+    month = _MONTH_FIRST_HINT.search(label)
+    if day and not month:
+        return True
+    if month and not day:
+        return False
+    return None
+
 
 _EPOCH_1900 = date(1899, 12, 30)  # Excel's 1900 system, with its phantom 29 Feb 1900
 _EPOCH_1904 = date(1904, 1, 1)

@@ -202,6 +202,12 @@ class Settings:
         return None
 
 
+#: A bracketed hint in a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
+_HINT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+#: What a header's match without its hint scores below the same match of the whole label.
+_HINT_COST = 2.0
+
+
 @dataclass
 class Mappings:
     """Everything the readers and the normaliser need to know about the organisation's words."""
@@ -234,7 +240,14 @@ class Mappings:
         stage of production is the ai in") scores 90 less a little per extra character.
         """
         key = normalize_label(label)
-        cached = self._header_cache.get(key)
+        # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
+        # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
+        # count too, a little below the whole label.
+        bare = _HINT.sub(" ", label).strip()
+        if bare == label.strip():
+            bare = ""
+        cache_key = f"{key}\x1f{bare}" if bare else key
+        cached = self._header_cache.get(cache_key)
         if cached is not None:
             return cached
         best: dict[str, HeaderCandidate] = {}
@@ -265,9 +278,12 @@ class Mappings:
                     if syn in padded:
                         extra = len(key) - len(syn) + 2
                         offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
+        if bare:
+            for cand in self.match_header(bare):
+                offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
         if len(self._header_cache) < 50_000:
-            self._header_cache[key] = result
+            self._header_cache[cache_key] = result
         return result
 
     def override_for(

@@ -82,6 +82,10 @@ class SourceContext:
     department_from_path: bool = False
     day_first: bool = False
     day_first_configured: bool = False  # set for this source, so no ambiguity warning
+    #: Fields whose column header says its date order ("Go-live (dd/mm/yyyy)"): day-first or
+    #: not. It applies where day_first is not configured for the source, with no ambiguity
+    #: warning.
+    day_first_by_field: dict[str, bool] = field(default_factory=dict)
     date1904: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
@@ -341,7 +345,8 @@ class Normalizer:
             return str(value.date().isoformat())
         if value.__class__ is date:
             return str(value.isoformat())
-        parsed = parse_date(value, ctx.day_first, ctx.date1904)
+        day_first = ctx.day_first_by_field.get(fname, ctx.day_first)
+        parsed = parse_date(value, day_first, ctx.date1904)
         if parsed is None:
             text = cell_text(value)
             if fold(text) in (
@@ -364,7 +369,11 @@ class Normalizer:
                 row,
             )
             return None
-        if parsed.ambiguous and not ctx.day_first_configured:
+        if (
+            parsed.ambiguous
+            and not ctx.day_first_configured
+            and fname not in ctx.day_first_by_field
+        ):
             order = "day-first" if ctx.day_first else "month-first"
             self._warn(
                 ctx,
@@ -379,7 +388,8 @@ class Normalizer:
 
     def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
         if value is not None and not (isinstance(value, str) and not value.strip()):
-            parsed = parse_datetime(value, ctx.day_first, ctx.date1904)
+            day_first = ctx.day_first_by_field.get("last_updated", ctx.day_first)
+            parsed = parse_datetime(value, day_first, ctx.date1904)
             if parsed is not None:
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             self._warn(

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..date_parsing import date_order_hint
 from ..mappings import Mappings, SourceOverride
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import Reject, SourceRecord
@@ -374,6 +375,9 @@ def _extract_sheet(
         if mapped.field is not None:
             ctx.labels[mapped.field] = mapped.label
             ctx.letters[mapped.field] = mapped.letter
+            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
+            if order is not None:
+                ctx.day_first_by_field[mapped.field] = order
     _check_dropdowns(grid, header, normalizer, ctx)
 
     def all_rows() -> Iterator[list[Any]]:

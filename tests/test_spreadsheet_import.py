@@ -108,6 +108,35 @@ def test_a_header_hint_gives_its_column_date_order(label: str, day_first: bool |
     assert date_order_hint(label) is day_first
 
 
+def test_an_owner_cell_with_an_address_gives_name_and_address(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "owners.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Stage", "Owner"],
+                ["Claims triage", "Live", "Ann Lee (Ann.Lee@corp.example)"],
+                ["Fraud scoring", "Live", "Lee, Ann - ann.lee@corp.example"],
+                ["Call summaries", "Live", "bo.li@corp.example; cy.dorn@corp.example"],
+                ["Rota optimiser", "Live", "Bo Li <bo.li@corp.example>, Cy Dorn <cy@corp.example>"],
+            ]
+        },
+    )
+    outputs = run_import_into(path)
+    owners = {r["name"]: (r["owner_name"], r["owner_email"]) for r in outputs.inventory}
+    assert owners == {
+        "Claims triage": ("Ann Lee", "ann.lee@corp.example"),
+        "Fraud scoring": ("Ann Lee", "ann.lee@corp.example"),
+        "Call summaries": ("", "bo.li@corp.example"),
+        "Rota optimiser": ("Bo Li", "bo.li@corp.example"),
+    }
+    # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
+    assert all("owner" not in r["governance_flags"] for r in outputs.inventory)
+    raw = {r["name"]: r["owner_name_raw"] for r in outputs.records}
+    assert raw["Claims triage"] == "Ann Lee (Ann.Lee@corp.example)"
+
+
 def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:
     path = tmp_path / "it.xlsx"
     wb = xlsxwriter.Workbook(str(path))

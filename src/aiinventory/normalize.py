@@ -31,6 +31,9 @@ __all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text"]
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
 )
+_EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|<\s*>")
+#: What is left around a name once the addresses are taken out of an owner cell.
+_OWNER_SEPARATORS = " \t\n;,:/|-–—()[]<>\"'"
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
 _PACKED_ID = re.compile(
@@ -413,8 +416,8 @@ def _read_owner(
     owner: str | None, email_text: str | None
 ) -> tuple[str | None, str | None, str | None]:
     """The owner's name and address from the owner and email cells, and the email cell's text
-    when it holds no address ("Jane Doe <jd@x.org>" and a bare address in the owner cell are
-    split; "Doe, Jane" becomes "Jane Doe")."""
+    when it holds no address ("Jane Doe <jd@x.org>", "Jane Doe (jd@x.org)" and a bare address
+    in the owner cell are split, the first address kept; "Doe, Jane" becomes "Jane Doe")."""
     email: str | None = None
     bad_email: str | None = None
     if owner and not email_text:
@@ -423,6 +426,15 @@ def _read_owner(
             owner, email_text = match.group(1).strip(), match.group(2)
         elif _EMAIL.fullmatch(owner.strip()):
             owner, email_text = None, owner
+        elif "@" in owner and (found_in_owner := _EMAIL.search(owner)) is not None:
+            # "Ann Lee (ann.lee@corp.com)", "Ann Lee - ann.lee@corp.com": the address is the
+            # owner's, the words left over their name. With several people ("Ann Lee
+            # <a@x.org>; Bo Li <b@x.org>", "a@x.org; b@x.org") the first is the owner.
+            email_text = found_in_owner.group(0)
+            several = _EMAIL.search(owner, found_in_owner.end()) is not None
+            rest = owner[: found_in_owner.start()] if several else _EMAIL.sub(" ", owner)
+            rest = _EMPTY_BRACKETS.sub(" ", rest.replace("mailto:", " "))
+            owner = " ".join(rest.strip(_OWNER_SEPARATORS).split()) or None
     if email_text:
         match = _NAME_ADDR.match(email_text)
         if match:

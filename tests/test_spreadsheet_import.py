@@ -137,6 +137,37 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
     assert raw["Claims triage"] == "Ann Lee (Ann.Lee@corp.example)"
 
 
+def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "ticks.xlsx",
+        {
+            "Tracker": [
+                ["No", "Use case", "Personal data?", "Impact assessment"],
+                ["7", "Claims triage", "✓", "✔"],
+                ["8", "Fraud scoring", "✗", "❌"],
+                ["9", "Call summaries", "Yes", "Yes"],
+                ["10", "Rota optimiser", "No", "no"],
+            ]
+        },
+    )
+    outputs = run_import_into(path)
+    found = {
+        r["name"]: (r["source_ids"], r["personal_data"], r["impact_assessment"])
+        for r in outputs.inventory
+    }
+    # "No" is a source ID column and "yes"/"no" are impact assessment words: the mappings'
+    # YAML keeps them as words, not as the booleans YAML 1.1 would make of them.
+    assert found == {
+        "Claims triage": ("7", "yes", "done"),
+        "Fraud scoring": ("8", "no", "not_done"),
+        "Call summaries": ("9", "yes", "done"),
+        "Rota optimiser": ("10", "no", "not_done"),
+    }
+    assert "unmapped_value" not in outputs.warning_codes()
+
+
 def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:
     path = tmp_path / "it.xlsx"
     wb = xlsxwriter.Workbook(str(path))

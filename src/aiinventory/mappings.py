@@ -110,7 +110,7 @@ class Vocabulary:
         return result
 
     def _match(self, raw: str, fuzzy_accept: float) -> ValueMatch | None:
-        key = normalize_value(raw)
+        key = normalize_value(raw) or _MARKS.get(raw.strip(), "")
         if not key:
             return None
         hit = self.exact.get(key)
@@ -201,6 +201,13 @@ class Settings:
                     return kind
         return None
 
+
+#: A tick or a cross alone in a cell reads as the word it stands for (punctuation is otherwise
+#: ignored, so a lone mark would match nothing).
+_MARKS = {
+    **dict.fromkeys(("✓", "✔", "☑", "✅", "🗸"), "yes"),
+    **dict.fromkeys(("✗", "✘", "☒", "❌", "❎"), "no"),
+}
 
 #: A bracketed hint in a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
 _HINT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
@@ -307,10 +314,23 @@ class Mappings:
         return fallback
 
 
-def _read_yaml(path: Path) -> Any:
+class WordsLoader(yaml.SafeLoader):
+    """YAML for lists of words: ``yes``, ``no``, ``on``, ``off``, ``true`` and ``false`` stay
+    the words written (YAML 1.1 would make them booleans, and a synonym ``no`` would read as
+    "False")."""
+
+
+WordsLoader.add_constructor(
+    "tag:yaml.org,2002:bool",
+    lambda loader, node: loader.construct_scalar(node),  # type: ignore[arg-type]
+)
+
+
+def _read_yaml(path: Path, words: bool = False) -> Any:
+    """A YAML file; ``words``: read with :class:`WordsLoader`."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            return yaml.load(fh, Loader=WordsLoader) if words else yaml.safe_load(fh)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -358,7 +378,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
     for folder in folders:
         path = folder / "fields.yaml"
         if path.exists():
-            for fname, syns in _require_mapping(_read_yaml(path), path).items():
+            for fname, syns in _require_mapping(_read_yaml(path, words=True), path).items():
                 if fname not in field_synonyms:
                     raise ConfigError(
                         f"{path}: unknown field {fname!r}; fields are: {', '.join(MAPPABLE_FIELDS)}"
@@ -394,7 +414,7 @@ def _load_values(
     exact: dict[str, dict[str, str]],
     contains: dict[str, dict[str, list[str]]],
 ) -> None:
-    data = _require_mapping(_read_yaml(path), path)
+    data = _require_mapping(_read_yaml(path, words=True), path)
     for fname, spec in data.items():
         spec = _require_mapping(spec, path, fname)
         allowed = FIXED_VOCABULARIES.get(fname, (None, None))[0]

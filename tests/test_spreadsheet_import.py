@@ -11,7 +11,7 @@ import pytest
 import xlsxwriter
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from aiinventory.date_parsing import date_order_hint
+from aiinventory.date_parsing import date_order_hint, parse_date
 from aiinventory.mappings import load_mappings
 
 from .conftest import write_workbook
@@ -166,6 +166,22 @@ def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
         "Rota optimiser": ("10", "no", "not_done"),
     }
     assert "unmapped_value" not in outputs.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("text", "iso", "ambiguous"),
+    [
+        ("05.03.2024", "2024-03-05", False),  # dotted: day first wherever it is written
+        ("05/03/2024", "2024-05-03", True),  # slashed: as configured, and flagged
+        ("20240305", "2024-03-05", False),
+        ("20241305", None, None),
+        ("2024.03.05", "2024-03-05", False),
+    ],
+)
+def test_text_date_styles(text: str, iso: str | None, ambiguous: bool | None) -> None:
+    parsed = parse_date(text, day_first=False)
+    found = (parsed.iso, parsed.ambiguous) if parsed is not None else (None, None)
+    assert found == (iso, ambiguous)
 
 
 def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:

@@ -62,6 +62,7 @@ _DAY_MONTH_YEAR = re.compile(
 _MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", re.I)
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?[\s\-/,]+(\d{2}|\d{4})$", re.I)
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
+_COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 
 
 @dataclass(frozen=True)
@@ -133,6 +134,9 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
             day, month, ambiguous = a, b, False
         elif b > 12 and a <= 12:
             day, month, ambiguous = b, a, False
+        elif "." in text[: m.end(2)]:
+            # 05.03.2024: dotted dates are written day first wherever they are written.
+            day, month, ambiguous = a, b, False
         else:
             day, month = (a, b) if day_first else (b, a)
             ambiguous = a != b
@@ -152,6 +156,11 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
         return ParsedDate(f"{found.year:04d}-{found.month:02d}", value=found) if found else None
     if _SERIAL_TEXT.match(text):
         found = _from_serial(float(text), date1904)
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    m = _COMPACT.match(text)
+    if m:
+        # 20240305, as exports and file names write dates.
+        found = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         return ParsedDate(found.isoformat(), value=found) if found else None
     return None
 

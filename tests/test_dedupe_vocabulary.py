@@ -61,11 +61,15 @@ def test_a_folder_without_the_file_is_skipped(tmp_path: Path) -> None:
     )
 
 
+def test_yes_no_on_and_off_are_words_without_quotes(tmp_path: Path) -> None:
+    (tmp_path / "abbreviations.yaml").write_text("stop_words: [a, on, no]\n", encoding="utf-8")
+    assert {"a", "on", "no"} <= load_match_vocabulary([tmp_path]).stop_words
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("abbreviations: [1, 2]\n", "short form"),
-        ("stop_words: [a, on]\n", "quotes"),
         ("synonym: []\n", "unknown key"),
         ("abbreviations: {OCR: [a, [b]]}\n", "list of words"),
         ("abbreviations:\n  OCR: [a\n", "not valid YAML"),

@@ -177,13 +177,6 @@ def _read(path: Path) -> dict[str, Any]:
 def _words(value: Any, path: Path, key: str) -> list[str]:
     if value is None:
         return []
-    if isinstance(value, bool) or (
-        isinstance(value, list) and any(isinstance(v, bool) for v in value)
-    ):
-        raise ConfigError(
-            f"{path}: {key}: YAML read a word as true/false; put quotes around "
-            "on, off, yes, no, y and n ('on')"
-        )
     if isinstance(value, str | int | float):
         return [str(value)]
     if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):

@@ -277,6 +277,26 @@ def test_json_log_format_says_a_failed_run_in_json(site: tuple[Path, Path], tmp_
     assert "another aiinventory run" in event["message"]
 
 
+def test_an_unexpected_error_in_json_mode_is_json_too(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drive, config = site
+
+    def broken_sync(*args: Any, **kwargs: Any) -> api.ImportResult:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(api, "run_sync", broken_sync)
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), *JSON_LOG])
+    assert result.exit_code == 1
+    events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[0]["event"] == "log" and "disk on fire" in events[0]["message"]
+    assert events[-1] == {
+        "event": "run_failed",
+        "exit_code": 1,
+        "message": "unexpected error (RuntimeError: disk on fire); please report it",
+    }
+
+
 def test_a_library_log_line_names_its_library_and_is_json_in_json_mode(
     site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -113,6 +113,11 @@ def _errors(verbose: bool) -> Iterator[None]:
         if verbose:
             log.exception("failed")
         _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+    except Exception as exc:
+        if not _log_lines.as_json:
+            raise  # the traceback, for the report the error deserves
+        log.exception("failed")  # one JSON object, the traceback in its message
+        _fail(f"unexpected error ({type(exc).__name__}: {exc}); please report it", 1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

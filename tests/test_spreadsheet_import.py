@@ -88,10 +88,14 @@ def test_headers_with_a_filling_hint_in_brackets_are_mapped(
     assert "ambiguous_date" not in outputs.warning_codes()
     # The same words without brackets are a different header, and are matched as one.
     mappings = load_mappings(None)
-    hinted = mappings.match_header("Stage (Idea)")[0]
-    plain = mappings.match_header("Stage idea")[0]
+    hinted = mappings.match_header("Stage (Idea/Pilot)")[0]
+    plain = mappings.match_header("Stage idea pilot")[0]
     assert (hinted.field, hinted.score) == ("stage", 98.0)
     assert plain.score < 88
+    # Brackets that say what the column is are no hint: "Status (funding)" is not a stage.
+    assert mappings.match_header("Status (funding)")[0].score < 88
+    # Nor do brackets nested deep cost more than reading them.
+    assert mappings.match_header("Notes " + "(" * 1500 + "x" + ")" * 1500) is not None
 
 
 @pytest.mark.parametrize(
@@ -102,6 +106,7 @@ def test_headers_with_a_filling_hint_in_brackets_are_mapped(
         ("Deployed on (MM/DD/YY)", False),
         ("Date deployed", None),
         ("Date (dd/mm or mm/dd)", None),
+        ("Date (yyyy-mm-dd)", None),  # year first: says nothing of 04/06/2023
     ],
 )
 def test_a_header_hint_gives_its_column_date_order(label: str, day_first: bool | None) -> None:
@@ -120,6 +125,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Fraud scoring", "Live", "Lee, Ann - ann.lee@corp.example"],
                 ["Call summaries", "Live", "bo.li@corp.example; cy.dorn@corp.example"],
                 ["Rota optimiser", "Live", "Bo Li <bo.li@corp.example>, Cy Dorn <cy@corp.example>"],
+                ["Lead scoring", "Live", "Ann Lee (ann.lee@corp.example), Bo Li"],
+                ["Spend cube", "Live", "Dr. Ann Lee (CIO) ann.lee@corp.example"],
             ]
         },
     )
@@ -130,6 +137,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Fraud scoring": ("Ann Lee", "ann.lee@corp.example"),
         "Call summaries": ("", "bo.li@corp.example"),
         "Rota optimiser": ("Bo Li", "bo.li@corp.example"),
+        "Lead scoring": ("Ann Lee", "ann.lee@corp.example"),
+        "Spend cube": ("Dr. Ann Lee (CIO)", "ann.lee@corp.example"),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     assert all("owner" not in r["governance_flags"] for r in outputs.inventory)
@@ -176,12 +185,22 @@ def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
         ("20240305", "2024-03-05", False),
         ("20241305", None, None),
         ("2024.03.05", "2024-03-05", False),
+        (20240305, "2024-03-05", False),  # typed into a cell, it is a number
     ],
 )
-def test_text_date_styles(text: str, iso: str | None, ambiguous: bool | None) -> None:
+def test_text_date_styles(text: str | int, iso: str | None, ambiguous: bool | None) -> None:
     parsed = parse_date(text, day_first=False)
     found = (parsed.iso, parsed.ambiguous) if parsed is not None else (None, None)
     assert found == (iso, ambiguous)
+
+
+def test_a_dotted_date_follows_an_order_the_header_gives(tmp_path: Path, run_import_into) -> None:
+    path = write_workbook(
+        tmp_path / "us.xlsx",
+        {"Tracker": [["Use case", "Date deployed (mm.dd.yyyy)"], ["Claims triage", "03.05.2024"]]},
+    )
+    (record,) = run_import_into(path).records
+    assert record["date_deployed"] == "2024-03-05"
 
 
 def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into) -> None:
@@ -643,9 +662,11 @@ def test_section_headings_are_not_use_cases_and_label_the_rows_below(
     ws.write_row(0, 0, header)
     ws.merge_range("A2:C2", "Finance")  # a heading merged across the table
     ws.write_row(2, 0, ["Invoice OCR", "Pilot", "Ann Lee"])
-    ws.write_row(3, 0, ["Chatbot for suppliers"])  # a use case with only its name
+    ws.write_row(3, 0, ["Chatbot for suppliers"])  # a use case with only its name...
+    ws.merge_range("B4:C4", "")  # ...beside an empty merged cell: still a use case
     ws.merge_range("A5:C5", "Human Resources")
     ws.write_row(5, 0, ["CV screening", "Idea", "Bo Chan"])
+    ws.merge_range("A7:C7", "[REDACTED]")  # a redacted row, merged or not
     # A second table further down, titled by a plain line above its own header row.
     ws.write_string(7, 0, "Retired use cases")
     ws.write_row(8, 0, header)
@@ -663,6 +684,7 @@ def test_section_headings_are_not_use_cases_and_label_the_rows_below(
     skipped = outputs.run["skipped_rows"]
     assert skipped["section"] == 3
     assert skipped["repeated_header"] == 1
+    assert skipped["redacted"] == 1
     (warning,) = [w for w in outputs.run["warnings"] if w["code"] == "section_headings"]
     assert "first: row 2, 'Finance'" in warning["message"]
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 __all__ = ["ParsedDate", "date_order_hint", "parse_date", "parse_datetime"]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
-_MONTH_FIRST_HINT = re.compile(r"\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
+_MONTH_FIRST_HINT = re.compile(r"(?<![y][/.\-])\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
 
 
 def date_order_hint(label: str) -> bool | None:
@@ -103,8 +103,14 @@ def _valid(year: int, month: int, day: int | None) -> date | None:
         return None
 
 
-def parse_date(value: object, day_first: bool = False, date1904: bool = False) -> ParsedDate | None:
-    """Parse a cell value as a date; None when it is not one."""
+def parse_date(
+    value: object, day_first: bool = False, date1904: bool = False, order_known: bool = False
+) -> ParsedDate | None:
+    """Parse a cell value as a date; None when it is not one.
+
+    ``order_known``: ``day_first`` was set for the source or by the column's header; without
+    it, dotted dates (05.03.2024) are read day-first, as they are written everywhere.
+    """
     if isinstance(value, datetime):
         return ParsedDate(value.date().isoformat(), value=value.date())
     if isinstance(value, date):
@@ -113,6 +119,9 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
         return None
     if isinstance(value, int | float):
         found = _from_serial(float(value), date1904)
+        if found is None and (isinstance(value, int) or value.is_integer()):
+            # 20240305 typed into a cell is stored as a number.
+            return parse_date(str(int(value)))
         return ParsedDate(found.isoformat(), value=found) if found else None
     if not isinstance(value, str):
         return None
@@ -134,7 +143,7 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
             day, month, ambiguous = a, b, False
         elif b > 12 and a <= 12:
             day, month, ambiguous = b, a, False
-        elif "." in text[: m.end(2)]:
+        elif not order_known and "." in text[: m.end(2)]:
             # 05.03.2024: dotted dates are written day first wherever they are written.
             day, month, ambiguous = a, b, False
         else:
@@ -166,12 +175,12 @@ def parse_date(value: object, day_first: bool = False, date1904: bool = False) -
 
 
 def parse_datetime(
-    value: object, day_first: bool = False, date1904: bool = False
+    value: object, day_first: bool = False, date1904: bool = False, order_known: bool = False
 ) -> datetime | None:
     """Parse a "last updated" cell to a datetime (midnight for a plain date)."""
     if isinstance(value, datetime):
         return value
-    parsed = parse_date(value, day_first, date1904)
+    parsed = parse_date(value, day_first, date1904, order_known)
     if parsed is None or parsed.value is None:
         return None
     return datetime.combine(parsed.value, time())

@@ -110,7 +110,7 @@ class Vocabulary:
         return result
 
     def _match(self, raw: str, fuzzy_accept: float) -> ValueMatch | None:
-        key = normalize_value(raw) or _MARKS.get(raw.strip(), "")
+        key = normalize_value(raw) or _MARKS.get(raw.strip().replace("\ufe0f", ""), "")
         if not key:
             return None
         hit = self.exact.get(key)
@@ -209,8 +209,29 @@ _MARKS = {
     **dict.fromkeys(("✗", "✘", "☒", "❌", "❎"), "no"),
 }
 
-#: A bracketed hint in a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
-_HINT = re.compile(r"\([^()]*\)|\[[^\[\]]*\]")
+#: A bracketed part at the end of a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
+_TRAILING_BRACKETS = re.compile(r"\s*(?:\(([^()\[\]]*)\)|\[([^()\[\]]*)\])\s*$")
+#: What makes a bracketed part a hint on filling the column in: a list of choices or a date
+#: format ("/", "|", ",", "&"), or words such as "max", "if any", "short", "optional", "e.g.".
+_HINT_WORDS = re.compile(
+    r"[/|,&]|\b(?:dd|mm|yy|yyyy|max(?:imum)?|min(?:imum)?|if|optional|required|mandatory|"
+    r"short|long|full|brief|free\s+text|e\.?\s?g|i\.?\s?e|eg|ie|see|select|choose|one|"
+    r"please|format|chars?|characters|words|y\s*/\s*n|yes\s*/\s*no|list|text|number|date)\b",
+    re.IGNORECASE,
+)
+
+
+def _without_hints(label: str) -> str:
+    """The label without the hints in brackets at its end ("" when it has none)."""
+    bare = label.strip()
+    for _ in range(3):
+        m = _TRAILING_BRACKETS.search(bare)
+        if m is None or not _HINT_WORDS.search(m.group(1) or m.group(2) or ""):
+            break
+        bare = bare[: m.start()].strip()
+    return bare if bare != label.strip() else ""
+
+
 #: What a header's match without its hint scores below the same match of the whole label.
 _HINT_COST = 2.0
 
@@ -249,10 +270,8 @@ class Mappings:
         key = normalize_label(label)
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
-        # count too, a little below the whole label.
-        bare = _HINT.sub(" ", label).strip()
-        if bare == label.strip():
-            bare = ""
+        # count too, a little below the whole label. "Name (vendor)" is no hint: it says what.
+        bare = _without_hints(label)
         cache_key = f"{key}\x1f{bare}" if bare else key
         cached = self._header_cache.get(cache_key)
         if cached is not None:
@@ -285,7 +304,7 @@ class Mappings:
                     if syn in padded:
                         extra = len(key) - len(syn) + 2
                         offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
-        if bare:
+        if bare and len(bare) <= 300:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))

@@ -33,7 +33,25 @@ _EMAIL = re.compile(
 )
 _EMPTY_BRACKETS = re.compile(r"\(\s*\)|\[\s*\]|<\s*>")
 #: What is left around a name once the addresses are taken out of an owner cell.
-_OWNER_SEPARATORS = " \t\n;,:/|-–—()[]<>\"'"
+_OWNER_SEPARATORS = " \t\n;,:/|-–—\"'"
+_WRAPPED = re.compile(r"^[(\[<]([^()\[\]<>]*)[)\]>]$")
+
+
+def _tidy_name(text: str) -> str | None:
+    """A name from what is left of an owner cell once its addresses are out: separators and
+    brackets left open at the ends go, as do brackets around the whole ("(Ann Lee)")."""
+    text = _EMPTY_BRACKETS.sub(" ", text)
+    while True:
+        tidy = text.strip(_OWNER_SEPARATORS).rstrip("([<").lstrip(")]>")
+        wrapped = _WRAPPED.match(tidy)
+        if wrapped:
+            tidy = wrapped.group(1)
+        if tidy == text:
+            break
+        text = tidy
+    return " ".join(text.split()) or None
+
+
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
 _PACKED_ID = re.compile(
@@ -349,7 +367,8 @@ class Normalizer:
         if value.__class__ is date:
             return str(value.isoformat())
         day_first = ctx.day_first_by_field.get(fname, ctx.day_first)
-        parsed = parse_date(value, day_first, ctx.date1904)
+        known = ctx.day_first_configured or fname in ctx.day_first_by_field
+        parsed = parse_date(value, day_first, ctx.date1904, known)
         if parsed is None:
             text = cell_text(value)
             if fold(text) in (
@@ -392,7 +411,8 @@ class Normalizer:
     def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
         if value is not None and not (isinstance(value, str) and not value.strip()):
             day_first = ctx.day_first_by_field.get("last_updated", ctx.day_first)
-            parsed = parse_datetime(value, day_first, ctx.date1904)
+            known = ctx.day_first_configured or "last_updated" in ctx.day_first_by_field
+            parsed = parse_datetime(value, day_first, ctx.date1904, known)
             if parsed is not None:
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             self._warn(
@@ -431,10 +451,17 @@ def _read_owner(
             # owner's, the words left over their name. With several people ("Ann Lee
             # <a@x.org>; Bo Li <b@x.org>", "a@x.org; b@x.org") the first is the owner.
             email_text = found_in_owner.group(0)
-            several = _EMAIL.search(owner, found_in_owner.end()) is not None
-            rest = owner[: found_in_owner.start()] if several else _EMAIL.sub(" ", owner)
-            rest = _EMPTY_BRACKETS.sub(" ", rest.replace("mailto:", " "))
-            owner = " ".join(rest.strip(_OWNER_SEPARATORS).split()) or None
+            before = owner[: found_in_owner.start()].replace("mailto:", " ")
+            if before.strip(_OWNER_SEPARATORS + "([<"):
+                # The name comes first: the words before the first address are its owner's.
+                owner = _tidy_name(before)
+                several = True  # what follows may be other people: no "Doe, Jane" reading
+            else:
+                owner = _tidy_name(_EMAIL.sub(" ", owner.replace("mailto:", " ")))
+                several = False
+            if owner and several and "," in owner and len(owner.split(",")[0].split()) > 1:
+                # "Ann Lee, Bo Li (bo@x.org)": two people, not "Lee, Ann" to turn around.
+                return owner, email_text.strip(".").lower(), None
     if email_text:
         match = _NAME_ADDR.match(email_text)
         if match:

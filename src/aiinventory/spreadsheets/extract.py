@@ -391,7 +391,7 @@ def _extract_sheet(
         grid.first_col,
         header,
         grid.hidden_rows,
-        section_rows(grid.data_merges, header.data_start),
+        section_rows(grid.data_merges, header.data_start, grid.first_col, header),
     )
     headings: list[SkippedRow] = []
     for item in with_sections(table):

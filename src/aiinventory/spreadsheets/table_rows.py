@@ -50,10 +50,19 @@ class SkippedRow:
 SECTION_KEY = "(section)"
 
 
-def section_rows(merges: list[MergedRange], data_start: int) -> frozenset[int]:
-    """Sheet rows (0-based) of the data whose first merged range spans two or more columns: a
-    lone value there is a heading across the table ("Finance", "Retired use cases")."""
-    return frozenset(m[0][0] for m in merges if m[0][0] >= data_start and m[1][1] > m[0][1])
+def section_rows(
+    merges: list[MergedRange], data_start: int, first_col: int, header: HeaderResult
+) -> dict[int, int]:
+    """Sheet rows (0-based) of the data with a merged cell across half the table's columns or
+    more (at least two), and that cell's column index in the row: a lone value in that very
+    cell is a heading over the rows below ("Finance", "Retired use cases")."""
+    columns = {c.column for c in header.columns}
+    wide = max(2, (len(columns) + 1) // 2)
+    return {
+        m[0][0]: m[0][1] - first_col
+        for m in merges
+        if m[0][0] >= data_start and m[1][1] - m[0][1] + 1 >= wide
+    }
 
 
 def _lone_text(row: RawRow) -> str | None:
@@ -64,11 +73,16 @@ def _lone_text(row: RawRow) -> str | None:
     return value.strip() if isinstance(value, str) else None
 
 
+#: Blank rows a second table's title may stand above its header row (more, and it is a row).
+_TITLE_GAP = 3
+
+
 def with_sections(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
     """Section headings among the rows, and each data row's heading kept in its extras.
 
     A heading is a lone value merged across the table (found by :func:`iter_table_rows`), or a
-    lone text right above a repeated header row (the title of a second table on the sheet).
+    lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank rows above it
+    (the title of a second table on the sheet).
     A lone text anywhere else stays a row of data: a use case with only its name filled in.
     """
     section: str | None = None
@@ -92,7 +106,7 @@ def with_sections(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | Ski
                 yield from held[1:]
             raise
         if held:
-            if isinstance(item, SkippedRow) and item.reason == "blank":
+            if isinstance(item, SkippedRow) and item.reason == "blank" and len(held) <= _TITLE_GAP:
                 held.append(item)
                 continue
             first = held[0]
@@ -124,7 +138,7 @@ class MergedFill:
     for three use cases. The reader sees the value in the first row only; every row the range
     covers takes it here, in the range's first column. A row with nothing else in it stays
     blank (a group's unused rows are not use cases). Ranges that start above ``data_start``
-    (the header's own merges) are left alone. ``filled`` lists the ranges that gave a value.
+    (the header's own merges) are left alone. ``filled`` holds the ranges that gave a value.
     """
 
     def __init__(
@@ -136,7 +150,7 @@ class MergedFill:
         for m in ranges:
             if m[0][0] >= data_start and m[1][0] > m[0][0]:
                 self.starts.setdefault(m[0][0], []).append(m)
-        self.filled: list[MergedRange] = []
+        self.filled: dict[MergedRange, None] = {}  # the ranges that gave a value, in order
 
     def rows(self, rows: Iterator[list[Any]]) -> Iterator[list[Any]]:
         if not self.starts:
@@ -155,8 +169,7 @@ class MergedFill:
                             row.extend([""] * (j + 1 - len(row)))
                         if _empty(row[j]):
                             row[j] = value
-                            if not self.filled or self.filled[-1] is not m:
-                                self.filled.append(m)
+                            self.filled[m] = None
             for m in self.starts.get(r, ()):
                 j = m[0][1] - self.first_col
                 if 0 <= j < len(row) and not _empty(row[j]):
@@ -167,7 +180,7 @@ class MergedFill:
         """The warning's words, when merged cells gave rows their value."""
         if not self.filled:
             return None
-        unique = list(dict.fromkeys(self.filled))
+        unique = list(self.filled)
         (r0, c0), (r1, c1) = unique[0]
         first = f"{column_letter(c0)}{r0 + 1}:{column_letter(c1)}{r1 + 1}"
         return (
@@ -199,14 +212,14 @@ def iter_table_rows(
     first_col: int,
     header: HeaderResult,
     hidden_rows: frozenset[int] = frozenset(),
-    sections: frozenset[int] = frozenset(),
+    sections: dict[int, int] | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
-    ``sections``: sheet rows (0-based) where a lone value is a section heading (see
-    :func:`section_rows`). One pass over each row's cells finds its texts and counts its
-    values; the rows of a large sheet are mostly data, so the checks that can only apply to
-    other rows come cheapest first.
+    ``sections``: sheet rows (0-based) where a lone value in the given column is a section
+    heading (see :func:`section_rows`). One pass over each row's cells finds its texts and
+    counts its values; the rows of a large sheet are mostly data, so the checks that can only
+    apply to other rows come cheapest first.
     """
     mapped = [(c.column - first_col, c.field) for c in header.columns if c.field is not None]
     extra_cols = [(c.column - first_col, c.label) for c in header.columns if c.field is None]
@@ -241,9 +254,6 @@ def iter_table_rows(
         if not filled:
             yield SkippedRow(number, "blank")
             continue
-        if filled == 1 and texts and sheet_row in sections:
-            yield SkippedRow(number, "section", texts[0])
-            continue
         if texts:
             needed = max(1, 0.6 * filled)
             spare = len(texts) - needed  # texts that may fail before the row cannot qualify
@@ -276,6 +286,11 @@ def iter_table_rows(
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             yield SkippedRow(number, "repeated_header")
             continue
+        if filled == 1 and texts and sections:
+            at = sections.get(sheet_row)
+            if at is not None and 0 <= at < size and isinstance(row[at], str) and row[at].strip():
+                yield SkippedRow(number, "section", texts[0])
+                continue
         values = {}
         for j, fname in mapped:
             if j < size:

@@ -184,7 +184,7 @@ def _read_sheets(
         merged = clip_merged(all_merged, end[1])
         data_merges = data_merged_ranges(all_merged, end[1])
         sheet_notes = list(notes)
-        if len(all_merged) >= MERGED_MAX_RANGES or any(c0 > end[1] for (_, c0), _ in all_merged):
+        if len(all_merged) > MERGED_MAX_RANGES or any(c0 > end[1] for (_, c0), _ in all_merged):
             sheet_notes.append(
                 f"sheet {info.name!r}: merged cells beyond the data or past the first "
                 f"{MERGED_MAX_RANGES:,} merged ranges were ignored"

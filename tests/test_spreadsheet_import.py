@@ -689,6 +689,17 @@ def test_section_headings_are_not_use_cases_and_label_the_rows_below(
     assert "first: row 2, 'Finance'" in warning["message"]
 
 
+def test_a_lone_name_far_above_a_repeated_header_is_a_use_case(
+    tmp_path: Path, run_import_into
+) -> None:
+    header = ["Use case name", "Stage"]
+    rows = [header, ["Invoice OCR", "Pilot"], ["Chatbot for suppliers"], *[[]] * 5, header]
+    rows.append(["Legacy scoring", "Retired"])
+    outputs = run_import_into(write_workbook(tmp_path / "gap.xlsx", {"Tracker": rows}))
+    assert set(outputs.by_name()) == {"Invoice OCR", "Chatbot for suppliers", "Legacy scoring"}
+    assert "section" not in outputs.run["skipped_rows"]
+
+
 def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(
     tmp_path: Path, run_import_into
 ) -> None:

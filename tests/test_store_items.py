@@ -1,4 +1,4 @@
-"""Store.replace_item: one transaction per item, with a larger page cache only while it runs."""
+"""Store.replace_item_rows: one transaction per item, with a larger page cache only while it runs."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ def test_replace_item_gives_the_page_cache_back_also_when_the_records_fail(
 ) -> None:
     with Store(tmp_path / "state.sqlite") as store:
         before = _cache_size(store)
-        store.replace_item("k1", "a.csv", "csv", 10, 1, "h1", 1, [], [])
+        store.replace_item_rows("k1", "a.csv", "csv", 10, 1, "h1", 1, [], [])
         assert _cache_size(store) == before
 
         def failing() -> Iterator[object]:
@@ -27,7 +27,7 @@ def test_replace_item_gives_the_page_cache_back_also_when_the_records_fail(
             yield  # a generator, as the import's records are
 
         with pytest.raises(ValueError, match="could not be read"):
-            store.replace_item("k2", "b.csv", "csv", 10, 1, "h2", 1, failing(), [])  # type: ignore[arg-type]
+            store.replace_item_rows("k2", "b.csv", "csv", 10, 1, "h2", 1, failing(), [])  # type: ignore[arg-type]
         assert _cache_size(store) == before
         # The failed item left nothing; the first one is kept.
         assert set(store.known_items()) == {"k1"}

@@ -434,39 +434,6 @@ class Store:
         finally:
             self.conn.execute(f"PRAGMA cache_size={int(cache_pages)}")
 
-    def replace_item(
-        self,
-        item_key: str,
-        source_path: str,
-        kind: str,
-        size: int,
-        mtime_ns: int,
-        content_hash: str | None,
-        run_id: int,
-        records: Iterable[SourceRecord],
-        rejects: Iterable[Reject],
-        identity_path: str | None = None,
-    ) -> None:
-        """Replace everything known about one item in a single transaction.
-
-        The item's fingerprint is stored in the same transaction as its records, so a run killed
-        at any point leaves either the old item and records or the new ones. ``records`` may be
-        a generator reading the file as they are stored; ``rejects`` is read after it, so it may
-        be a list that generator fills.
-        """
-        self.replace_item_rows(
-            item_key,
-            source_path,
-            kind,
-            size,
-            mtime_ns,
-            content_hash,
-            run_id,
-            (record_values(r) for r in records),
-            rejects,
-            identity_path,
-        )
-
     def replace_item_rows(
         self,
         item_key: str,
@@ -481,8 +448,12 @@ class Store:
         identity_path: str | None = None,
         whole: Callable[[], bool] | None = None,
     ) -> None:
-        """``replace_item`` with the records already turned into ``record_values``.
+        """Replace everything known about one item in a single transaction.
 
+        The item's fingerprint is stored in the same transaction as its records, so a run killed
+        at any point leaves either the old item and records or the new ones. ``rows`` are the
+        records as ``record_values`` gives them, and may be a generator reading the file as they
+        are stored; ``rejects`` is read after it, so it may be a list that generator fills.
         ``whole``, asked once the rows and rejects are stored, says whether they are the whole
         item; if not, the item is stored without its fingerprint, so the next run reads it again.
         """

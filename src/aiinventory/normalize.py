@@ -113,6 +113,12 @@ class SourceContext:
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
 
+    def date_order(self, fname: str) -> tuple[bool, bool]:
+        """How ``fname``'s text dates are read: (day-first, whether that order is known, from
+        the source's settings or the column's header, rather than the default)."""
+        day_first = self.day_first_by_field.get(fname, self.day_first)
+        return day_first, self.day_first_configured or fname in self.day_first_by_field
+
 
 @dataclass
 class RowInput:
@@ -366,8 +372,7 @@ class Normalizer:
             return str(value.date().isoformat())
         if value.__class__ is date:
             return str(value.isoformat())
-        day_first = ctx.day_first_by_field.get(fname, ctx.day_first)
-        known = ctx.day_first_configured or fname in ctx.day_first_by_field
+        day_first, known = ctx.date_order(fname)
         parsed = parse_date(value, day_first, ctx.date1904, known)
         if parsed is None:
             text = cell_text(value)
@@ -391,12 +396,8 @@ class Normalizer:
                 row,
             )
             return None
-        if (
-            parsed.ambiguous
-            and not ctx.day_first_configured
-            and fname not in ctx.day_first_by_field
-        ):
-            order = "day-first" if ctx.day_first else "month-first"
+        if parsed.ambiguous and not known:
+            order = "day-first" if day_first else "month-first"
             self._warn(
                 ctx,
                 "ambiguous_date",
@@ -410,8 +411,7 @@ class Normalizer:
 
     def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
         if value is not None and not (isinstance(value, str) and not value.strip()):
-            day_first = ctx.day_first_by_field.get("last_updated", ctx.day_first)
-            known = ctx.day_first_configured or "last_updated" in ctx.day_first_by_field
+            day_first, known = ctx.date_order("last_updated")
             parsed = parse_datetime(value, day_first, ctx.date1904, known)
             if parsed is not None:
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
@@ -440,6 +440,7 @@ def _read_owner(
     in the owner cell are split, the first address kept; "Doe, Jane" becomes "Jane Doe")."""
     email: str | None = None
     bad_email: str | None = None
+    turn = True  # read "Doe, Jane" as "Jane Doe"
     if owner and not email_text:
         match = _NAME_ADDR.match(owner)
         if match:
@@ -455,13 +456,10 @@ def _read_owner(
             if before.strip(_OWNER_SEPARATORS + "([<"):
                 # The name comes first: the words before the first address are its owner's.
                 owner = _tidy_name(before)
-                several = True  # what follows may be other people: no "Doe, Jane" reading
+                # "Ann Lee, Bo Li (bo@x.org)" is two people, not a "Lee, Ann" to turn around.
+                turn = owner is not None and len(owner.split(",")[0].split()) <= 1
             else:
                 owner = _tidy_name(_EMAIL.sub(" ", owner.replace("mailto:", " ")))
-                several = False
-            if owner and several and "," in owner and len(owner.split(",")[0].split()) > 1:
-                # "Ann Lee, Bo Li (bo@x.org)": two people, not "Lee, Ann" to turn around.
-                return owner, email_text.strip(".").lower(), None
     if email_text:
         match = _NAME_ADDR.match(email_text)
         if match:
@@ -472,7 +470,7 @@ def _read_owner(
             email = found.group(0).strip(".").lower()
         else:
             bad_email = email_text
-    if owner:
+    if owner and turn:
         owner = _first_last(owner)
     return owner, email, bad_email
 

@@ -9,8 +9,8 @@ more than the whole import.
 Neither reader evaluates anything: formulas give their cached values, links are not followed,
 macros are not loaded. The file has passed ``preflight`` first; what preflight cannot bound is
 bounded here: sheet counts, merged ranges (those at the top of a sheet for the header, clipped to
-the data; those over several rows for the data rows they cover, at most ``MERGED_MAX_RANGES``),
-dropdown ranges, and text longer than Excel's cell limit, which is cut.
+the data; all of them, at most ``MERGED_MAX_RANGES``, for the data rows they cover and the section
+headings they mark), dropdown ranges, and text longer than Excel's cell limit, which is cut.
 """
 
 from __future__ import annotations

@@ -427,8 +427,9 @@ def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> N
 
     previous = signal.signal(signal.SIGTERM, unwind)
     try:
-        work = (None, [], range(25_000), 0.0)  # three chunks of pairs, no real scorer needed
+        work = (None, [], range(25_000), 0.0)  # chunks of pairs, no real scorer needed
         found = matching._in_workers(2, _worker_signal_handlers, work)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert found == [(True, True)] * 3
+    # Four chunks for each of the two workers, so neither is left with the last big one.
+    assert found == [(True, True)] * 8

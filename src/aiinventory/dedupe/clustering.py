@@ -78,6 +78,15 @@ class ClusterBuilder:
         merged.sort()
         self._members[keep] = merged
 
+    def adopt(self, joins: Iterable[Join]) -> None:
+        """Apply joins decided by another builder over the same records (one that clustered
+        other components of the links), without weighing them again."""
+        for join in joins:
+            ca, cb = self._cluster[join.a], self._cluster[join.b]
+            if ca != cb:
+                self._union(ca, cb)
+            self.joins.append(join)
+
     def force(self, a: int, b: int, kind: str) -> bool:
         """Join a forced link unless a keep_separate constraint forbids it."""
         ca, cb = self._cluster[a], self._cluster[b]

@@ -21,18 +21,17 @@ from __future__ import annotations
 import functools
 import gc
 import multiprocessing
-import os
-import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
 
 from .blocking import candidate_pairs
-from .clustering import ClusterBuilder
+from .clustering import ClusterBuilder, Join
+from .forked import in_parts, pool_size, worker_signals
 from .match_types import Decisions, MatchRecord, MatchResult, MatchSettings, PairScore
 from .pair_scoring import PROFILES, PairEvidence, Scorer
 from .text_keys import PreparedRecord, prepare_records
@@ -156,7 +155,7 @@ def match_records(
         clock = now
 
     # 2. Keys.
-    prepared, processor = prepare_records([ordered[i] for i in reps], vocabulary)
+    prepared, processor = prepare_records([ordered[i] for i in reps], vocabulary, settings.workers)
     scorer = Scorer(settings, processor, len(prepared))
     scorer.index(prepared)
     m = len(prepared)
@@ -204,37 +203,78 @@ def match_records(
 
     lap("scoring")
 
-    # 5. Cluster. The pairs of the review and merge bands are explained meanwhile, in worker
-    # processes when there are many: clustering does not change their scores.
+    # 5. Cluster.
     scored.sort(key=lambda t: (-t[0], t[1], t[2]))
     banded = [(k, j) for _, k, j in scored]
-    with _explaining(scorer, prepared, banded, settings.workers) as banded_evidence:
-        builder = ClusterBuilder(
-            m,
-            evidence,
-            cannot_link=[(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart],
-            known=score_known,
-        )
-        # Mail of one thread about one use case is one use case before anything else is weighed.
-        for k, j, forced_kind in sorted(_thread_links(prepared)):
-            if k != j:
-                builder.force(k, j, forced_kind)
-        for score, k, j in scored:
-            if score < settings.merge_threshold:
-                break
-            # Person records of one data set share a source path: the rule is for trackers.
-            if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
-                continue
-            builder.offer(k, j, settings.review_threshold, settings.link_floor)
-        # An analyst's merge joins the two records' whole use cases, as the scores built them;
-        # forced earlier, it would let linkage pull one of the records away from its other
-        # sources.
+    cannot_link = [(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart]
+
+    def new_builder() -> ClusterBuilder:
+        return ClusterBuilder(m, evidence, cannot_link=cannot_link, known=score_known)
+
+    # Mail of one thread about one use case is one use case before anything else is weighed.
+    events: list[tuple[int, int, str | None]] = [
+        (k, j, forced_kind) for k, j, forced_kind in sorted(_thread_links(prepared)) if k != j
+    ]
+    for score, k, j in scored:
+        if score < settings.merge_threshold:
+            break
+        # Person records of one data set share a source path: the rule is for trackers.
+        if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
+            continue
+        events.append((k, j, None))
+
+    def cluster_part(part: Iterable[int]) -> _Clustered:
+        """Apply the events at these positions, in order, to a builder of their own."""
+        before = scored_again
+        part_builder = new_builder()
+        joins: list[tuple[int, Join]] = []
+        conflicts: list[tuple[int, tuple[int, int, str]]] = []
+        for position in part:
+            k, j, forced_kind = events[position]
+            if forced_kind is None:
+                part_builder.offer(k, j, settings.review_threshold, settings.link_floor)
+            else:
+                part_builder.force(k, j, forced_kind)
+            if len(joins) < len(part_builder.joins):
+                joins.append((position, part_builder.joins[-1]))
+            if len(conflicts) < len(part_builder.conflicts):
+                conflicts.append((position, part_builder.conflicts[-1]))
+        return joins, conflicts, scored_again - before
+
+    builder = new_builder()
+
+    def finish_clusters(results: Sequence[_Clustered]) -> None:
+        """The parts' joins and conflicts in the order of their events, then the analysts'
+        merges. An analyst's merge joins the two records' whole use cases, as the scores built
+        them; forced earlier, it would let linkage pull one of the records away from its other
+        sources."""
+        builder.adopt(join for _, join in sorted(j for r in results for j in r[0]))
+        builder.conflicts.extend(c for _, c in sorted(c for r in results for c in r[1]))
         analyst = sorted((slot[rep_of[a]], slot[rep_of[b]], "merge") for a, b in forced_merges)
         for k, j, forced_kind in analyst:
             if k != j:
                 builder.force(k, j, forced_kind)
         lap("clustering")
-        full = dict(zip(banded, banded_evidence(), strict=True))
+
+    size = pool_size(settings.workers, len(events), _PARALLEL_MIN_EVENTS)
+    if size > 1:
+        # Events in different components of the links never meet: each part clusters whole
+        # components on a core of its own. The banded pairs are explained after, on all cores.
+        parts = _component_parts(m, events, size)
+        results = in_parts(
+            len(parts), len(parts), lambda start, _: cluster_part(parts[start]), _same, _same
+        )
+        for _, _, again in results[1:]:
+            scored_again += again  # the parent's own part counted itself
+        finish_clusters(results)
+        explanations = _explain_all(scorer, prepared, banded, settings.workers)
+        full = dict(zip(banded, explanations, strict=True))
+    else:
+        # The banded pairs are explained meanwhile, in worker processes when there are many:
+        # clustering does not change their scores.
+        with _explaining(scorer, prepared, banded, settings.workers) as banded_evidence:
+            finish_clusters([cluster_part(range(len(events)))])
+            full = dict(zip(banded, banded_evidence(), strict=True))
 
     # 6. Results.
     members: dict[int, list[str]] = {}
@@ -338,15 +378,61 @@ def match_records(
 #: Below this many candidate pairs, starting worker processes costs more than it saves.
 _PARALLEL_MIN_PAIRS = 40_000
 _CHUNK = 10_000
+#: Chunks each worker gets at least, so that one worker is not left with the last big chunk.
+_CHUNKS_PER_WORKER = 4
+
+# The pairs a worker takes at a time: set with _WORK.
+_chunk = _CHUNK
 
 # What forked workers score: set just before the pool starts, inherited by the workers.
 _WORK: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float] | None = None
 
 
+#: Below this many links to weigh, clustering is left to one process.
+_PARALLEL_MIN_EVENTS = 2_000
+
+#: One part's clustering: its joins and conflicts by the position of the event that made each,
+#: and how many pairs it scored.
+_Clustered = tuple[list[tuple[int, Join]], list[tuple[int, tuple[int, int, str]]], int]
+
+
+def _same(value: T) -> T:
+    return value
+
+
+def _component_parts(
+    n: int, events: Sequence[tuple[int, int, str | None]], size: int
+) -> list[list[int]]:
+    """The events' positions in ``size`` parts that share no record: each connected component
+    of the links is whole in one part, the largest components first, each to the part with
+    the fewest events so far."""
+    parent = list(range(n))
+
+    def root(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for k, j, _ in events:
+        a, b = root(k), root(j)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    components: dict[int, list[int]] = {}
+    for position, (k, _, _) in enumerate(events):
+        components.setdefault(root(k), []).append(position)
+    parts: list[list[int]] = [[] for _ in range(size)]
+    for positions in sorted(components.values(), key=lambda c: (-len(c), c[0])):
+        min(parts, key=len).extend(positions)
+    for part in parts:
+        part.sort()
+    return [part for part in parts if part]
+
+
 def _score_chunk(start: int) -> list[float]:
     assert _WORK is not None  # set by _in_workers before the workers were forked
     scorer, _, pairs, floor = _WORK
-    return scorer.score_pairs(pairs[start : start + _CHUNK], floor)
+    return scorer.score_pairs(pairs[start : start + _chunk], floor)
 
 
 def _explain_chunk(start: int) -> list[PairEvidence]:
@@ -354,27 +440,8 @@ def _explain_chunk(start: int) -> list[PairEvidence]:
     scorer, prepared, pairs, _ = _WORK
     return [
         scorer.score(prepared[k], prepared[j], explain=True)
-        for k, j in pairs[start : start + _CHUNK]
+        for k, j in pairs[start : start + _chunk]
     ]
-
-
-def _pool_size(workers: int, pairs: int, minimum: int) -> int:
-    wanted = workers if workers > 0 else (os.cpu_count() or 1)
-    if wanted > 1 and pairs >= minimum and "fork" in multiprocessing.get_all_start_methods():
-        return wanted
-    return 1
-
-
-def _worker_signals() -> None:
-    """Give a forked worker the default signal handling back.
-
-    A worker inherits the parent's Python handlers: the command line's SIGTERM handler raises an
-    exception to unwind the run, and in a worker that unwinding (while the pool stops its workers
-    with SIGTERM) can stop on a lock the parent waits for, so the run hangs. A worker should just
-    die on SIGTERM, and leave Ctrl-C to the parent, which stops the pool.
-    """
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @contextmanager
@@ -389,14 +456,15 @@ def _in_background(
     Forked workers share the prepared records without copying them, and do not see what the
     parent does meanwhile.
     """
-    global _WORK
+    global _WORK, _chunk
     _WORK = work
+    _chunk = max(1, min(_CHUNK, -(-len(work[2]) // (size * _CHUNKS_PER_WORKER))))
     # Frozen objects are left alone by the workers' collector: it would otherwise write to
     # every shared page it walks, and the kernel would copy them all into each worker.
     gc.freeze()
     try:
-        with multiprocessing.get_context("fork").Pool(size, initializer=_worker_signals) as pool:
-            pending = pool.map_async(job, range(0, len(work[2]), _CHUNK))
+        with multiprocessing.get_context("fork").Pool(size, initializer=worker_signals) as pool:
+            pending = pool.map_async(job, range(0, len(work[2]), _chunk))
             yield lambda: [value for chunk in pending.get() for value in chunk]
     finally:
         gc.unfreeze()
@@ -425,7 +493,7 @@ def _score_all(
     Where fork is unavailable, or for small batches, the pairs are scored here. Either way the
     scores are the same numbers in the same order.
     """
-    size = _pool_size(workers, len(candidates), _PARALLEL_MIN_PAIRS)
+    size = pool_size(workers, len(candidates), _PARALLEL_MIN_PAIRS)
     if size > 1:
         return _in_workers(size, _score_chunk, (scorer, prepared, candidates, floor))
     return scorer.score_pairs(candidates, floor)
@@ -441,7 +509,7 @@ def _explaining(
     When the pairs are many, forked workers explain them meanwhile; otherwise the parent
     explains them itself when asked. Either way the explanations are the same.
     """
-    size = _pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
+    size = pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
     if size <= 1:
         yield lambda: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
         return

@@ -12,11 +12,13 @@ import math
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import cast
 
 from rapidfuzz import fuzz
 
 from ..text_normalization import fold
+from .forked import in_parts, pool_size
 from .match_types import MatchRecord
 from .vocabulary import MatchVocabulary, fold_text, stem
 
@@ -262,6 +264,10 @@ class PreparedRecord:
     desc_vector: dict[str, float] = field(default_factory=dict)
 
 
+#: PreparedRecord's fields in order, but the record: what a forked worker sends back.
+_PACKED = tuple(f.name for f in fields(PreparedRecord) if f.name != "record")
+assert _PACKED[0] == "index"  # unpack puts the record back second
+
 #: One empty set for all the records that have none (each would otherwise take 216 bytes).
 _NONE: frozenset[str] = frozenset()
 #: How many of a description's first words are kept to recognise a title written from them.
@@ -336,102 +342,161 @@ def _unit_acronyms(stop_words: frozenset[str], *units: str | None) -> frozenset[
     return frozenset(out)
 
 
+#: Below this many records, forking workers to make the keys costs more than it saves.
+_PARALLEL_MIN_RECORDS = 5_000
+
+
 def prepare_records(
-    records: Sequence[MatchRecord], vocabulary: MatchVocabulary
+    records: Sequence[MatchRecord], vocabulary: MatchVocabulary, workers: int = 1
 ) -> tuple[list[PreparedRecord], TextProcessor]:
     """Compute every record's keys; name and description weights use the batch's frequencies.
 
-    ``records`` must already be in canonical order (sorted by ``record_id``).
+    ``records`` must already be in canonical order (sorted by ``record_id``). With ``workers``
+    above 1 (0: one per core) and many records, forked workers make the keys of a part of the
+    records each; the keys are the same either way.
     """
     learned = learn_acronyms(
         [r.name for r in records] + [r.description or "" for r in records], vocabulary
     )
     processor = TextProcessor(vocabulary, learned)
+    maker = _KeyMaker(records, processor)
+    size = pool_size(workers, len(records), _PARALLEL_MIN_RECORDS)
     prepared: list[PreparedRecord] = []
     # Each description's tokens, for the weights (the records keep only their number).
     descriptions: list[tuple[str, ...]] = []
-    units: dict[tuple[str | None, str | None], frozenset[str]] = {}
-    # Values many records repeat are made once and shared.
-    shared: dict[str, str] = {}
-    sets: dict[frozenset[str], frozenset[str]] = {}
-    technique_sets: dict[tuple[str, ...], frozenset[str]] = {}
-    vendor_sets: dict[str, frozenset[str]] = {}
-    unit_keys: dict[str | None, str | None] = {}
-    dates: dict[str | None, tuple[int, int, int | None] | None] = {}
-
-    def unit_key(value: str | None) -> str | None:
-        if value not in unit_keys:
-            unit_keys[value] = _org_key(processor, value)
-        return unit_keys[value]
-
-    def date(value: str | None) -> tuple[int, int, int | None] | None:
-        if value not in dates:
-            dates[value] = parse_date(value)
-        return dates[value]
-
-    for index, rec in enumerate(records):
-        name = processor.concepts(rec.name)
-        name_seq = name.tokens
-        # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
-        # more about the use case than the title without it: comparisons skip that word.
-        prefix = None
-        if len(name_seq) > 1:
-            unit = (rec.department, rec.organization)
-            acronyms = units.get(unit)
-            if acronyms is None:
-                acronyms = units[unit] = _unit_acronyms(vocabulary.stop_words, *unit)
-            if name_seq[0] in acronyms:
-                prefix = name_seq[0]
-        desc = processor.concepts(rec.description, cache=False) if rec.description else None
-        desc_seq = desc.tokens if desc else ()
-        desc_head = desc.words[:_HEAD_WORDS] if desc else ()
-        vendor = _clean(rec.vendor_name)
-        vendor_tokens = _NONE
-        if vendor:
-            vendor = shared.setdefault(vendor, vendor)
-            vendor_tokens = vendor_sets.get(vendor) or vendor_sets.setdefault(
-                vendor, frozenset(processor.concepts(vendor).tokens) or _NONE
-            )
-        email = (rec.owner_email or "").strip().lower() or None
-        if email is not None:
-            email = shared.setdefault(email, email) if "@" in email else None
-        owner = _clean(rec.owner_name)
-        if owner is not None:
-            owner = shared.setdefault(owner, owner)
-        techniques = technique_sets.get(rec.ai_techniques)
-        if techniques is None:
-            found = frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE
-            techniques = technique_sets[rec.ai_techniques] = sets.setdefault(found, found)
-        descriptions.append(desc_seq)
-        prepared.append(
-            PreparedRecord(
-                index=index,
-                record=rec,
-                name_tokens=tuple(sorted(set(name_seq))),
-                name_mapped=sets.setdefault(name.mapped, name.mapped) if name.mapped else _NONE,
-                name_surfaces=name.surfaces,  # a key for every token, in text order
-                unit_prefix=prefix,
-                name_words=name.words,
-                name_key=" ".join(name_seq),
-                numbers=frozenset(t for t in name_seq if _is_number(t)) or _NONE,
-                desc_length=len(desc_seq),
-                vendor=vendor,
-                vendor_tokens=vendor_tokens,
-                owner_email=email,
-                owner_name=owner,
-                department=unit_key(rec.department),
-                organization=unit_key(rec.organization),
-                initiated=date(rec.date_initiated),
-                deployed=date(rec.date_deployed),
-                source_id=_clean(rec.source_id),
-                techniques=techniques,
-                desc_head=desc_head,
-                title_from_description=title_starts(name.words, desc_head),
-            )
-        )
+    for part, tokens in in_parts(len(records), size, maker.make, maker.pack, maker.unpack):
+        prepared.extend(part)
+        descriptions.extend(tokens)
     _weigh(prepared, descriptions, vocabulary)
     processor.forget()
     return prepared, processor
+
+
+#: What ``_KeyMaker.make`` gives: the records' keys, and each one's description tokens.
+_Keys = tuple[list[PreparedRecord], list[tuple[str, ...]]]
+#: The same as a forked worker sends it back: each record's keys without the record.
+_PackedKeys = tuple[list[tuple[object, ...]], list[tuple[str, ...]]]
+
+
+class _KeyMaker:
+    """Makes the keys of a run of records with one text processor, sharing repeated values."""
+
+    def __init__(self, records: Sequence[MatchRecord], processor: TextProcessor) -> None:
+        self.records = records
+        self.processor = processor
+        self.units: dict[tuple[str | None, str | None], frozenset[str]] = {}
+        # Values many records repeat are made once and shared.
+        self.shared: dict[str, str] = {}
+        self.sets: dict[frozenset[str], frozenset[str]] = {}
+        self.technique_sets: dict[tuple[str, ...], frozenset[str]] = {}
+        self.vendor_sets: dict[str, frozenset[str]] = {}
+        self.unit_keys: dict[str | None, str | None] = {}
+        self.dates: dict[str | None, tuple[int, int, int | None] | None] = {}
+
+    def unit_key(self, value: str | None) -> str | None:
+        if value not in self.unit_keys:
+            self.unit_keys[value] = _org_key(self.processor, value)
+        return self.unit_keys[value]
+
+    def date(self, value: str | None) -> tuple[int, int, int | None] | None:
+        if value not in self.dates:
+            self.dates[value] = parse_date(value)
+        return self.dates[value]
+
+    def make(self, start: int, stop: int) -> _Keys:
+        """The keys of ``records[start:stop]`` (weights come later, from the whole batch)."""
+        processor = self.processor
+        stop_words = processor.vocabulary.stop_words
+        units, shared, sets = self.units, self.shared, self.sets
+        technique_sets, vendor_sets = self.technique_sets, self.vendor_sets
+        prepared: list[PreparedRecord] = []
+        descriptions: list[tuple[str, ...]] = []
+        for index in range(start, stop):
+            rec = self.records[index]
+            name = processor.concepts(rec.name)
+            name_seq = name.tokens
+            # A title starting with its own unit's acronym ("OIG: Enriched Citation") says no
+            # more about the use case than the title without it: comparisons skip that word.
+            prefix = None
+            if len(name_seq) > 1:
+                unit = (rec.department, rec.organization)
+                acronyms = units.get(unit)
+                if acronyms is None:
+                    acronyms = units[unit] = _unit_acronyms(stop_words, *unit)
+                if name_seq[0] in acronyms:
+                    prefix = name_seq[0]
+            desc = processor.concepts(rec.description, cache=False) if rec.description else None
+            desc_seq = desc.tokens if desc else ()
+            desc_head = desc.words[:_HEAD_WORDS] if desc else ()
+            vendor = _clean(rec.vendor_name)
+            vendor_tokens = _NONE
+            if vendor:
+                vendor = shared.setdefault(vendor, vendor)
+                vendor_tokens = vendor_sets.get(vendor) or vendor_sets.setdefault(
+                    vendor, frozenset(processor.concepts(vendor).tokens) or _NONE
+                )
+            email = (rec.owner_email or "").strip().lower() or None
+            if email is not None:
+                email = shared.setdefault(email, email) if "@" in email else None
+            owner = _clean(rec.owner_name)
+            if owner is not None:
+                owner = shared.setdefault(owner, owner)
+            techniques = technique_sets.get(rec.ai_techniques)
+            if techniques is None:
+                found = frozenset(t for t in rec.ai_techniques if t and t != "other") or _NONE
+                techniques = technique_sets[rec.ai_techniques] = sets.setdefault(found, found)
+            descriptions.append(desc_seq)
+            prepared.append(
+                PreparedRecord(
+                    index=index,
+                    record=rec,
+                    name_tokens=tuple(sorted(set(name_seq))),
+                    name_mapped=(
+                        sets.setdefault(name.mapped, name.mapped) if name.mapped else _NONE
+                    ),
+                    name_surfaces=name.surfaces,  # a key for every token, in text order
+                    unit_prefix=prefix,
+                    name_words=name.words,
+                    name_key=" ".join(name_seq),
+                    numbers=frozenset(t for t in name_seq if _is_number(t)) or _NONE,
+                    desc_length=len(desc_seq),
+                    vendor=vendor,
+                    vendor_tokens=vendor_tokens,
+                    owner_email=email,
+                    owner_name=owner,
+                    department=self.unit_key(rec.department),
+                    organization=self.unit_key(rec.organization),
+                    initiated=self.date(rec.date_initiated),
+                    deployed=self.date(rec.date_deployed),
+                    source_id=_clean(rec.source_id),
+                    techniques=techniques,
+                    desc_head=desc_head,
+                    title_from_description=title_starts(name.words, desc_head),
+                )
+            )
+        return prepared, descriptions
+
+    @staticmethod
+    def pack(keys: _Keys) -> _PackedKeys:
+        """Keys as a worker sends them back: plain tuples, without the records (the parent
+        has them); one pickle keeps the values the records share shared."""
+        prepared, descriptions = keys
+        return [tuple(getattr(p, name) for name in _PACKED) for p in prepared], descriptions
+
+    def unpack(self, packed: _PackedKeys) -> _Keys:
+        """Keys a worker sent back, with their records again."""
+        rows, descriptions = packed
+        records = self.records
+        made = [
+            PreparedRecord(
+                index,  # the fields in _PACKED order, the record put back second
+                records[index],
+                *row[1:],  # type: ignore[arg-type]
+            )
+            for row in rows
+            for index in (cast(int, row[0]),)
+        ]
+        return made, descriptions
 
 
 def _idf(df: Counter[str], n: int) -> dict[str, float]:

@@ -1,0 +1,93 @@
+"""Forked worker processes for matching's large batches.
+
+Matching's work is plain Python over records the parent already holds; forked workers see them
+without copying, and on a machine with several cores each worker takes its share. Where fork is
+not available, or the batch is small, the caller does the work itself, with the same result.
+"""
+
+from __future__ import annotations
+
+import gc
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from typing import TypeVar, cast
+
+__all__ = ["in_parts", "part_bounds", "pool_size", "worker_signals"]
+
+T = TypeVar("T")
+U = TypeVar("U")
+
+
+def pool_size(workers: int, items: int, minimum: int) -> int:
+    """How many processes to work on ``items`` things with: ``workers`` (0: one per core) when
+    fork is available and there are at least ``minimum`` things, else 1 (the caller alone)."""
+    wanted = workers if workers > 0 else (os.cpu_count() or 1)
+    if wanted > 1 and items >= minimum and "fork" in multiprocessing.get_all_start_methods():
+        return wanted
+    return 1
+
+
+def worker_signals() -> None:
+    """Give a forked worker the default signal handling back.
+
+    A worker inherits the parent's Python handlers: the command line's SIGTERM handler raises an
+    exception to unwind the run, and in a worker that unwinding (while the pool stops its workers
+    with SIGTERM) can stop on a lock the parent waits for, so the run hangs. A worker should just
+    die on SIGTERM, and leave Ctrl-C to the parent, which stops the pool.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# The job of ``in_parts``' workers: set just before they are forked, inherited by them.
+_PART_JOB: Callable[[int, int], object] | None = None
+
+
+def _run_part(bounds: tuple[int, int]) -> object:
+    assert _PART_JOB is not None  # set by in_parts before the workers were forked
+    return _PART_JOB(*bounds)
+
+
+def part_bounds(count: int, parts: int) -> list[tuple[int, int]]:
+    """``range(count)`` cut into ``parts`` contiguous (start, stop) pieces of near equal size."""
+    parts = max(1, min(parts, count))
+    return [(count * k // parts, count * (k + 1) // parts) for k in range(parts)]
+
+
+def in_parts(
+    count: int,
+    size: int,
+    job: Callable[[int, int], T],
+    pack: Callable[[T], U],
+    unpack: Callable[[U], T],
+) -> list[T]:
+    """``job(start, stop)`` over ``size`` contiguous parts of ``range(count)``, results in order.
+
+    The first part is done here while ``size - 1`` forked workers do the others. A worker's
+    result travels back pickled, as ``pack`` makes it (leave out what the parent has already:
+    the records themselves); ``unpack`` makes it whole again here.
+    """
+    bounds = part_bounds(count, size)
+    if len(bounds) == 1:
+        return [job(*bounds[0])]
+
+    def packed(start: int, stop: int) -> U:
+        return pack(job(start, stop))
+
+    global _PART_JOB
+    _PART_JOB = packed
+    # Frozen objects are left alone by the workers' collector: it would otherwise write to
+    # every shared page it walks, and the kernel would copy them all into each worker.
+    gc.freeze()
+    try:
+        context = multiprocessing.get_context("fork")
+        with context.Pool(len(bounds) - 1, initializer=worker_signals) as pool:
+            pending = pool.map_async(_run_part, bounds[1:], chunksize=1)
+            first = job(*bounds[0])
+            rest = cast(list[U], pending.get())
+    finally:
+        gc.unfreeze()
+        _PART_JOB = None
+    return [first, *(unpack(value) for value in rest)]

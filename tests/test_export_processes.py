@@ -2,23 +2,95 @@
 
 from __future__ import annotations
 
+import csv
+import json
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import openpyxl
 import pytest
 
+from aiinventory.api import run_import
 from aiinventory.errors import AIInventoryError
 from aiinventory.export.atomic import atomic_path
-from aiinventory.export.records import RecordsProcess
+from aiinventory.export.records import RecordsProcess, render_records, write_records
 from aiinventory.export.writers import REPORT_OPTIONS, WorkbookProcess, XlsxSheet, XlsxSheets
+from aiinventory.schema import RECORD_COLUMNS
+from aiinventory.store import Store
+
+SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
 def test_records_process_reports_an_unusable_state_file(tmp_path: Path) -> None:
     state = tmp_path / "state.sqlite"
     state.write_text("not a database, but notes someone saved here\n" * 100, encoding="utf-8")
-    process = RecordsProcess(state, tmp_path / "records.csv", tmp_path / "records.jsonl")
+    process = RecordsProcess(state, tmp_path)
+    process.write(tmp_path / "records.csv", tmp_path / "records.jsonl")
     with pytest.raises(AIInventoryError, match="not a usable aiinventory state file"):
         process.result()
+    assert list(tmp_path.glob(".records-*.tmp")) == []  # its rendered lines are gone with it
+
+
+def _imported(tmp_path: Path) -> Path:
+    """The state file of the sample data, imported."""
+    out = tmp_path / "out"
+    assert run_import([SAMPLE], out).exit_code in (0, 3)
+    return out / "state.sqlite"
+
+
+def test_records_rendered_before_the_use_cases_are_written_in_use_case_order(
+    tmp_path: Path,
+) -> None:
+    state = _imported(tmp_path)
+    with Store(state) as store:
+        rendered = tmp_path / "rendered"
+        rendered.mkdir()
+        where = render_records(store, rendered)
+        # The use cases change after the lines were made (as matching gives them): the files
+        # carry the use cases as they are when written.
+        store.conn.execute("UPDATE records SET use_case_id = 'UC-' || substr(record_id, 3)")
+        count = write_records(
+            store, rendered, where, tmp_path / "records.csv", tmp_path / "records.jsonl"
+        )
+        expected = [
+            (r["record_id"], r["use_case_id"], r["name"], r["extras"]) for r in store.iter_records()
+        ]
+    assert count == len(expected) > 50
+    with (tmp_path / "records.csv").open(encoding="utf-8-sig", newline="") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == RECORD_COLUMNS
+    name_at = RECORD_COLUMNS.index("name")
+    assert [(r[0], r[1], r[name_at]) for r in rows[1:]] == [e[:3] for e in expected]
+    lines = (tmp_path / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    objects = [json.loads(line) for line in lines]
+    assert [(o["record_id"], o["use_case_id"], o["name"], o["extras"]) for o in objects] == [
+        tuple(e) for e in expected
+    ]
+    assert list(objects[0]) == [*RECORD_COLUMNS, "extras"]
+
+
+def test_records_that_changed_after_rendering_stop_the_export(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    with Store(state) as store:
+        where = render_records(store, tmp_path)
+        store.conn.execute("DELETE FROM records WHERE rowid = (SELECT max(rowid) FROM records)")
+        with pytest.raises(RuntimeError, match="the records changed"):
+            write_records(store, tmp_path, where, tmp_path / "a.csv", tmp_path / "a.jsonl")
+        where = render_records(store, tmp_path)
+        where.pop(next(iter(where)))  # a record the rendering did not see
+        with pytest.raises(RuntimeError, match="the records changed"):
+            write_records(store, tmp_path, where, tmp_path / "a.csv", tmp_path / "a.jsonl")
+
+
+def test_records_process_stopped_before_the_export_leaves_nothing(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    process = RecordsProcess(state, tmp_path)
+    assert len(list(tmp_path.glob(".records-*.tmp"))) == 1
+    process.abort()
+    assert list(tmp_path.glob(".records-*.tmp")) == []
+    process.abort()  # twice is harmless
 
 
 def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: Path) -> None:
@@ -49,3 +121,21 @@ def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: 
             book.abort()
     assert not (tmp_path / "bad.xlsx").exists()
     assert list(tmp_path.glob(".bad.xlsx*")) == []
+
+
+def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    folder = tmp_path / "out"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from aiinventory.export.records import RecordsProcess\n"
+        "RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "os.kill(os.getpid(), 9)\n"  # the run is killed before its export
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=60)
+    assert killed.returncode == -9
+    deadline = time.monotonic() + 60
+    while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(folder.glob(".records-*.tmp")) == []

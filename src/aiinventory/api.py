@@ -27,6 +27,7 @@ from .errors import ConfigError, ConnectorError
 from .export.atomic import atomic_path
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
 from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
+from .export.records import RecordsProcess
 from .export.sql_export import (
     SqlExportResult,
     completed_run,
@@ -34,7 +35,7 @@ from .export.sql_export import (
     parse_target,
     redact_url,
 )
-from .governance import load_governance
+from .governance import GovernanceRules, load_governance
 from .mappings import Mappings, load_mappings
 from .normalize import Normalizer
 from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_setting
@@ -442,17 +443,17 @@ def _execute(
             and store.last_run_completed()
             and all((out / name).exists() for name in OUTPUT_FILES)
         )
-        failpoints.reached("before_identify")
-        tick = time.perf_counter()
-        match = None
-        if not unchanged_run:
-            match = identify_use_cases(store, mappings, dedupe, run_id)
-            for conflict in match.conflicts:
-                warnings.add("decision_conflict", conflict)
-        timings["identify"] = round(time.perf_counter() - tick, 3)
-
-        tick = time.perf_counter()
-        if unchanged_run:
+        # The records' lines but for their use cases are made meanwhile, by a process of their
+        # own: matching leaves a processor idle much of the time.
+        records_process = None if unchanged_run else RecordsProcess(store.path, out)
+        try:
+            exported = _identify_and_export(
+                store, out, run_id, mappings, dedupe, governance, warnings, timings, records_process
+            )
+        finally:
+            if records_process is not None:
+                records_process.abort()  # stopped if the run was; else done already
+        if exported is None:
             # Nothing changed: the exports on disk already describe this state, byte for byte.
             exported = ExportCounts(
                 records=store.count("records"),
@@ -461,12 +462,9 @@ def _execute(
             )
             exported.merged_records = exported.records - exported.use_cases
         else:
-            failpoints.reached("before_export")
-            exported = write_outputs(store, out, run_id, match, governance)
             store.set_meta("exported_decisions_version", decisions_version)
             store.set_meta("exported_dedupe", dedupe.model_dump_json())
             failpoints.reached("after_export")
-        timings["export"] = round(time.perf_counter() - tick, 3)
 
         counts = {
             # A mailbox that failed to sync but kept its mirror is one source, not two.
@@ -510,6 +508,36 @@ def _execute(
             run_id, summary.finished_at, summary.exit_code, text, snapshot=not unchanged_run
         )
     return ImportResult(summary, out, summary.exit_code, reports)
+
+
+def _identify_and_export(
+    store: Store,
+    out: Path,
+    run_id: int,
+    mappings: Mappings,
+    dedupe: DedupeConfig,
+    governance: GovernanceRules,
+    warnings: WarningLog,
+    timings: dict[str, float],
+    records: RecordsProcess | None,
+) -> ExportCounts | None:
+    """Find the use cases and write the output files, timing both; with no ``records`` process
+    (nothing changed since the last export) neither is needed, and None is returned."""
+    failpoints.reached("before_identify")
+    tick = time.perf_counter()
+    if records is None:
+        timings["identify"] = round(time.perf_counter() - tick, 3)
+        timings["export"] = 0.0
+        return None
+    match = identify_use_cases(store, mappings, dedupe, run_id)
+    for conflict in match.conflicts:
+        warnings.add("decision_conflict", conflict)
+    timings["identify"] = round(time.perf_counter() - tick, 3)
+    tick = time.perf_counter()
+    failpoints.reached("before_export")
+    exported = write_outputs(store, out, run_id, match, governance, records)
+    timings["export"] = round(time.perf_counter() - tick, 3)
+    return exported
 
 
 def _unreadable_rejects(

@@ -12,7 +12,7 @@ import itertools
 import json
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -236,6 +236,22 @@ def _list_json(values: list[str]) -> str:
 
 #: SQLite's page cache while an item's records are written (KiB; the default is 2,000).
 _WRITE_CACHE_KIB = 32_768
+
+
+#: Records read at a time by ``Store.iter_records_stored``.
+_READ_CHUNK = 2000
+
+
+def _record_dict(row: Sequence[Any]) -> dict[str, Any]:
+    """A records row (RECORD_DB_COLUMNS) as a dict, its JSON columns decoded."""
+    item = dict(zip(RECORD_DB_COLUMNS, row, strict=True))
+    item["raw"] = _json(item["raw"])
+    item["extras"] = _json(item["extras"])
+    item["flags"] = _json(item["flags"])
+    item["ai_techniques"] = _json(item["ai_techniques"])
+    if item["row"] is not None:
+        item["row"] = int(item["row"])
+    return item
 
 
 _LAST_UPDATED = RECORD_DB_COLUMNS.index("last_updated")
@@ -951,14 +967,31 @@ class Store:
             f"SELECT {', '.join(RECORD_DB_COLUMNS)} FROM records ORDER BY use_case_id, record_id"
         )
         for row in cur:
-            item = dict(zip(RECORD_DB_COLUMNS, row, strict=True))
-            item["raw"] = _json(item["raw"])
-            item["extras"] = _json(item["extras"])
-            item["flags"] = _json(item["flags"])
-            item["ai_techniques"] = _json(item["ai_techniques"])
-            if item["row"] is not None:
-                item["row"] = int(item["row"])
-            yield item
+            yield _record_dict(row)
+
+    def iter_records_stored(self) -> Iterator[dict[str, Any]]:
+        """Every current record as a dict of RECORD_DB_COLUMNS, in the order they are stored,
+        read a chunk at a time: no read is open while the caller has a record, so the caller
+        may write to the state file meanwhile (a write needs the newest state, and an open read
+        would hold on to an older one while other processes write)."""
+        last = 0
+        while True:
+            rows = self.conn.execute(
+                f"SELECT rowid, {', '.join(RECORD_DB_COLUMNS)} FROM records WHERE rowid > ? "
+                "ORDER BY rowid LIMIT ?",
+                (last, _READ_CHUNK),
+            ).fetchall()
+            if not rows:
+                return
+            last = rows[-1][0]
+            for row in rows:
+                yield _record_dict(row[1:])
+
+    def iter_record_use_cases(self) -> Iterator[tuple[str, str | None]]:
+        """(record ID, use-case ID) of every current record, by use case then record."""
+        yield from self.conn.execute(
+            "SELECT record_id, use_case_id FROM records ORDER BY use_case_id, record_id"
+        )
 
     def iter_match_fields(self) -> Iterator[dict[str, Any]]:
         """The fields matching compares, for every current record, by record ID."""

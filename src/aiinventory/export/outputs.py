@@ -158,6 +158,7 @@ def write_outputs(
     run_id: int,
     match: MatchResult | None = None,
     governance: GovernanceRules | None = None,
+    records: RecordsProcess | None = None,
 ) -> ExportCounts:
     """Write records.*, inventory.*, rejects.csv, dedupe_report.xlsx and overview.html into
     ``out``.
@@ -167,7 +168,9 @@ def write_outputs(
     snapshot once the files are in place. Each use case is checked against ``governance`` (the
     shipped rules if None): its ``governance_flags`` column, and the Checks sheets. Every
     record's stage and dates are kept as stage evidence before the Time in stage sheet is built
-    from all the evidence kept so far.
+    from all the evidence kept so far. ``records``: a records process the caller started on
+    this state once its records were stored (one is started here if not); it is finished or
+    stopped here.
 
     One pass over the records writes every file's rows; inventory.xlsx and dedupe_report.xlsx
     are each written by a process of their own, fed rows as they are made, so the three run at
@@ -191,9 +194,11 @@ def write_outputs(
         inv_csv_path = files.enter_context(atomic_path(out / "inventory.csv"))
         inv_json_path = files.enter_context(atomic_path(out / "inventory.json"))
         # records.csv/jsonl and the stage evidence: a process of their own, reading the records
-        # from the state file as this one does.
-        records = RecordsProcess(store.path, rec_csv_path, rec_jsonl_path)
+        # from the state file as this one does (started earlier by the caller, or now).
+        if records is None:
+            records = RecordsProcess(store.path, out)
         stack.callback(records.abort)
+        records.write(rec_csv_path, rec_jsonl_path)
         inv_csv_fh = files.enter_context(open_csv(inv_csv_path))
         inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
         inv_csv = csv.writer(inv_csv_fh, lineterminator="\r\n")

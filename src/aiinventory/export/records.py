@@ -1,16 +1,25 @@
 """records.csv and records.jsonl, and every record's stage evidence, written by a process of
-its own that reads the records from the state file while the export's main process builds the
-inventory from them: the two run on two processors at once."""
+its own that reads the records from the state file.
+
+Most of the work (each record's lines but for its use case, and its stage evidence) is done
+while the run is still finding the use cases, which leaves a processor idle much of the time;
+once they are known, the lines are put in use-case order with the use case added, while the
+export's main process builds the inventory."""
 
 from __future__ import annotations
 
 import contextlib
 import csv
+import io
 import json
+import mmap
+import os
 import pickle
+import shutil
 import subprocess
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +27,16 @@ from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import evidence_row
-from .cells import _FORMULA_START, csv_cell, open_csv
+from .cells import _FORMULA_START, csv_cell
 
-__all__ = ["RecordsProcess", "csv_cells", "describe_source", "dumps", "write_records"]
+__all__ = [
+    "RecordsProcess",
+    "csv_cells",
+    "describe_source",
+    "dumps",
+    "render_records",
+    "write_records",
+]
 
 #: records.csv/jsonl's columns: (column, the raw field it shows, or None for the record's own).
 _RECORD_PLAN = tuple(
@@ -61,60 +77,198 @@ def describe_source(rec: dict[str, Any]) -> str:
     return where
 
 
-def write_records(store: Store, csv_path: Path, jsonl_path: Path) -> int:
-    """Write every record of ``store`` to records.csv and records.jsonl (at these paths), and
-    keep each one's stage evidence in the store; returns the record count."""
-    count = 0
+#: The two columns a record's lines get last, once its use case is known; the rest of its
+#: lines are made before (while the use cases are being found).
+_LATE = ("record_id", "use_case_id")
+assert RECORD_COLUMNS[:2] == _LATE
+_EARLY_PLAN = _RECORD_PLAN[2:]
+_EARLY = tuple(col for col, _ in _EARLY_PLAN)
+
+#: Where a record's lines are in the spill files: csv start, csv end, jsonl start, jsonl end.
+_Where = tuple[int, int, int, int]
+
+
+def render_records(
+    store: Store, folder: Path, wanted: Callable[[], bool] | None = None
+) -> dict[str, _Where]:
+    """Write each record's records.csv and records.jsonl lines but for their first two values
+    into two files in ``folder``, and keep each record's stage evidence in the store; returns
+    where each record's lines are.
+
+    Nothing here depends on the use cases, so this runs while they are being found.
+    ``wanted``, asked now and then, says whether to go on.
+
+    Raises:
+        InterruptedError: ``wanted`` said no.
+    """
+    where: dict[str, _Where] = {}
     evidence: list[tuple[str, ...]] = []
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+    csv_at = json_at = 0
     with (
-        open_csv(csv_path) as csv_fh,
-        jsonl_path.open("w", encoding="utf-8", newline="\n") as jsonl,
+        (folder / _CSV_SPILL).open("wb") as csv_fh,
+        (folder / _JSONL_SPILL).open("wb") as jsonl_fh,
     ):
-        writer = csv.writer(csv_fh, lineterminator="\r\n")
-        writer.writerow(RECORD_COLUMNS)
-        for rec in store.iter_records():
+        for rec in store.iter_records_stored():
             raw = rec["raw"]
-            values = [rec.get(col) if key is None else raw.get(key) for col, key in _RECORD_PLAN]
+            values = [rec.get(col) if key is None else raw.get(key) for col, key in _EARLY_PLAN]
+            line.seek(0)
+            line.truncate()
             writer.writerow(csv_cells(values))
-            obj = dict(zip(RECORD_COLUMNS, values, strict=True))
+            csv_bytes = line.getvalue().encode("utf-8")
+            obj = dict(zip(_EARLY, values, strict=True))
             obj["extras"] = rec["extras"]
-            jsonl.write(dumps(obj))
-            jsonl.write("\n")
+            json_bytes = dumps(obj).encode("utf-8")
+            csv_fh.write(csv_bytes)
+            jsonl_fh.write(json_bytes)
+            where[rec["record_id"]] = (
+                csv_at,
+                csv_at + len(csv_bytes),
+                json_at,
+                json_at + len(json_bytes),
+            )
+            csv_at += len(csv_bytes)
+            json_at += len(json_bytes)
             evidence.append(evidence_row(rec, describe_source(rec)))
             if len(evidence) >= _EVIDENCE_BATCH:
+                if wanted is not None and not wanted():
+                    raise InterruptedError("the records are no longer wanted")
                 store.add_stage_evidence(evidence)
                 evidence = []
-            count += 1
     store.add_stage_evidence(evidence)
+    return where
+
+
+_CSV_SPILL = "records.csv.part"
+_JSONL_SPILL = "records.jsonl.part"
+
+
+@contextlib.contextmanager
+def _mapped(path: Path) -> Iterator[bytes | mmap.mmap]:
+    """A file's bytes, mapped rather than read (b"" for an empty file, which cannot be)."""
+    with path.open("rb") as fh:
+        if os.fstat(fh.fileno()).st_size == 0:
+            yield b""
+            return
+        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+            yield mapped
+
+
+def write_records(
+    store: Store, folder: Path, where: dict[str, _Where], csv_path: Path, jsonl_path: Path
+) -> int:
+    """Write records.csv and records.jsonl (at these paths), by use case then record, from the
+    lines ``render_records`` left in ``folder``; returns the record count.
+
+    Raises:
+        RuntimeError: the records changed since they were rendered.
+    """
+    count = 0
+    line = io.StringIO()
+    writer = csv.writer(line, lineterminator="\r\n")
+    writer.writerow(RECORD_COLUMNS)
+    header = ("\ufeff" + line.getvalue()).encode("utf-8")  # a BOM, as open_csv writes
+    with (
+        _mapped(folder / _CSV_SPILL) as csv_lines,
+        _mapped(folder / _JSONL_SPILL) as json_lines,
+        csv_path.open("wb") as csv_fh,
+        jsonl_path.open("wb") as jsonl_fh,
+    ):
+        csv_fh.write(header)
+        for record_id, use_case_id in store.iter_record_use_cases():
+            at = where.pop(record_id, None)
+            if at is None:  # a record that was not there before
+                where[record_id] = (0, 0, 0, 0)
+                break
+            a, b, c, d = at
+            line.seek(0)
+            line.truncate()
+            writer.writerow(csv_cells((record_id, use_case_id)))
+            csv_fh.write(line.getvalue()[:-2].encode("utf-8") + b",")
+            csv_fh.write(csv_lines[a:b])
+            jsonl_fh.write(
+                b'{"record_id": '
+                + dumps(record_id).encode("utf-8")
+                + b', "use_case_id": '
+                + dumps(use_case_id).encode("utf-8")
+                + b", "
+                + json_lines[c + 1 : d]
+                + b"\n"
+            )
+            count += 1
+    if where:  # records that came or went since they were rendered
+        raise RuntimeError(
+            f"{store.path}: the records changed while the export wrote them; run the import again"
+        )
     return count
 
 
 def serve_records() -> None:
-    """The records process: reads (state file, records.csv path, records.jsonl path) on stdin,
-    writes them, and answers the record count, or the error met."""
-    state, csv_path, jsonl_path = pickle.load(sys.stdin.buffer)
-    answer: Any
+    """The records process, on its stdin and stdout: reads (state file, spill folder) and
+    renders the records (:func:`render_records`) at once, at a low priority, beside the run's
+    other work; then reads (records.csv path, records.jsonl path), or None when they are not
+    wanted, writes them and answers the record count, or the error met."""
+    state, folder = pickle.load(sys.stdin.buffer)
+    # The rendering fills the processor the matching leaves idle; it should not slow the
+    # matching's own workers down.
+    with contextlib.suppress(OSError):
+        os.nice(10)
+    parent = os.getppid()
+    error: Exception | None = None
+    where: dict[str, _Where] = {}
     try:
         with Store(Path(state)) as store:
-            answer = write_records(store, Path(csv_path), Path(jsonl_path))
-    except Exception as exc:  # reported to the caller
-        answer = exc
+            # A run killed meanwhile leaves this process to another parent: it stops.
+            where = render_records(store, Path(folder), lambda: os.getppid() == parent)
+    except Exception as exc:  # reported to the caller when it asks for the files
+        error = exc
+    try:
+        paths = pickle.load(sys.stdin.buffer)
+    except EOFError:  # the run stopped before its export
+        paths = None
+    if paths is None:
+        shutil.rmtree(folder, ignore_errors=True)
+        return
+    answer: Any = error
+    if error is None:
+        try:
+            with Store(Path(state)) as store:
+                answer = write_records(store, Path(folder), where, Path(paths[0]), Path(paths[1]))
+        except Exception as exc:  # reported to the caller
+            answer = exc
     answer_parent(answer)
 
 
 class RecordsProcess:
-    """:func:`write_records` in a fresh interpreter, started at once; :meth:`result` waits for
-    it (the record count, or raises its error); :meth:`abort` stops it."""
+    """records.csv and records.jsonl, and the records' stage evidence, made in a fresh
+    interpreter in two steps: started, it renders every record's lines but for the use case
+    (into a hidden folder in ``folder``); :meth:`write` gives it the files' paths once the use
+    cases are known, and :meth:`result` waits for them (the record count, or raises the error
+    met). :meth:`abort` stops it; either removes the hidden folder."""
 
-    def __init__(self, state: Path, csv_path: Path, jsonl_path: Path) -> None:
+    def __init__(self, state: Path, folder: Path) -> None:
+        self._spill = Path(tempfile.mkdtemp(prefix=".records-", suffix=".tmp", dir=folder))
         self._proc = subprocess.Popen(
             python_command("from aiinventory.export.records import serve_records as s; s()"),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
-        self._proc.stdin.write(pickle.dumps((str(state), str(csv_path), str(jsonl_path))))
-        self._proc.stdin.close()
+        self._stdin = self._proc.stdin
+        self._send((str(state), str(self._spill)))
+
+    def _send(self, message: object) -> None:
+        # A process that stopped is reported by result(), which reads its (missing) answer.
+        with contextlib.suppress(OSError, ValueError):
+            self._stdin.write(pickle.dumps(message))
+            self._stdin.flush()
+
+    def write(self, csv_path: Path, jsonl_path: Path) -> None:
+        """Have the files written, at these paths."""
+        self._send((str(csv_path), str(jsonl_path)))
+        with contextlib.suppress(OSError):
+            self._stdin.close()
 
     def result(self) -> int:
         assert self._proc.stdout is not None
@@ -125,16 +279,20 @@ class RecordsProcess:
             raise OSError(f"the process writing the records stopped (exit code {code})") from exc
         finally:
             self._proc.stdout.close()
-        self._proc.wait()
+            self._proc.wait()
+            shutil.rmtree(self._spill, ignore_errors=True)
         if isinstance(answer, BaseException):
             raise answer
         return int(answer)
 
     def abort(self) -> None:
-        """Stop the process if it still runs (after an error here)."""
+        """Stop the process if it still runs (after an error here, or when the export is not
+        wanted after all), and remove what it left."""
         if self._proc.poll() is None:
             self._proc.kill()
             self._proc.wait()
-        if self._proc.stdout is not None:
-            with contextlib.suppress(OSError, ValueError):
-                self._proc.stdout.close()
+        for stream in (self._stdin, self._proc.stdout):
+            if stream is not None:
+                with contextlib.suppress(OSError, ValueError):
+                    stream.close()
+        shutil.rmtree(self._spill, ignore_errors=True)

@@ -217,3 +217,15 @@ def test_in_parts_does_the_first_part_here_and_gives_results_in_order() -> None:
     assert all(pid != os.getpid() for _, _, pid in results[1:])
     assert forked.in_parts(10, 1, _pid_of_part, list, tuple) == [(0, 10, os.getpid())]
     assert forked.part_bounds(2, 5) == [(0, 1), (1, 2)]
+
+
+def test_workers_follow_the_processors_this_process_may_run_on(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # taskset or a container's cpuset: the machine has more processors than the run may use.
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {3}, raising=False)
+    assert forked.pool_size(0, 1_000_000, 10) == 1
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2}, raising=False)
+    assert forked.pool_size(0, 1_000_000, 10) == 3
+    assert forked.pool_size(0, 5, 10) == 1  # too few to share
+    assert forked.pool_size(2, 1_000_000, 10) == 2  # as many as asked for

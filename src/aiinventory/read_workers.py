@@ -34,6 +34,7 @@ from typing import Any
 
 from . import failpoints
 from .connectors.files import FileItem
+from .cpus import usable_cpus
 from .errors import ConfigError
 from .normalize import Normalizer
 from .schema import Reject, SourceRecord
@@ -84,17 +85,8 @@ def reader_count(files: int, wanted: int | None) -> int:
     _MAX_READERS)."""
     if not hasattr(os, "fork") or files == 0:
         return 0
-    count = wanted if wanted is not None else min(_MAX_READERS, _usable_cpus())
+    count = wanted if wanted is not None else min(_MAX_READERS, usable_cpus())
     return min(count, files)
-
-
-def _usable_cpus() -> int:
-    """CPUs this process may run on (its affinity, as set by taskset or a container's cpuset),
-    where the platform tells; else all of the machine's."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 @dataclass

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
-import os
 import signal
 from collections.abc import Callable
 from typing import TypeVar, cast
+
+from ..cpus import usable_cpus
 
 __all__ = ["in_parts", "part_bounds", "pool_size", "worker_signals"]
 
@@ -21,9 +22,10 @@ U = TypeVar("U")
 
 
 def pool_size(workers: int, items: int, minimum: int) -> int:
-    """How many processes to work on ``items`` things with: ``workers`` (0: one per core) when
-    fork is available and there are at least ``minimum`` things, else 1 (the caller alone)."""
-    wanted = workers if workers > 0 else (os.cpu_count() or 1)
+    """How many processes to work on ``items`` things with: ``workers`` (0: one per processor
+    this process may run on) when fork is available and there are at least ``minimum`` things,
+    else 1 (the caller alone)."""
+    wanted = workers if workers > 0 else usable_cpus()
     if wanted > 1 and items >= minimum and "fork" in multiprocessing.get_all_start_methods():
         return wanted
     return 1

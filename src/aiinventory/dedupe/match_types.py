@@ -58,8 +58,8 @@ class MatchSettings:
             that matches two others cannot chain them when they plainly differ. Two records
             about which nothing is known but their names' disagreement score about 10 (the
             prior, departments differing); the floor is below that, for evidence against.
-        workers: processes that score pairs in a large batch (0: one per core; 1: none).
-            The results do not depend on it.
+        workers: processes that match a large batch (0: one per processor this process may run
+            on; 1: none). The results do not depend on it.
         max_block_size: a blocking key shared by more records than this is too common to pair
             records on (its records still meet through their other keys); None takes the
             profile's (25 for use cases, whose names are rarely that alike; 100 for person

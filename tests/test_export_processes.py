@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import subprocess
 import sys
 import time
@@ -139,3 +140,28 @@ def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path) 
     while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert list(folder.glob(".records-*.tmp")) == []
+
+
+def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    old = time.time() - 2 * 3600
+    stale_file = out / ".inventory.xlsx.k3j4h5.tmp"
+    stale_file.write_bytes(b"half a workbook")
+    stale_folder = out / ".records-abc123.tmp"
+    stale_folder.mkdir()
+    (stale_folder / "records.csv.part").write_bytes(b"lines")
+    for path in (stale_folder / "records.csv.part", stale_folder, stale_file):
+        os.utime(path, (old, old))
+    fresh = out / ".records.csv.x1y2z3.tmp"  # another run writing it now
+    fresh.write_bytes(b"being written")
+    mine = out / ".notes.txt.tmp"  # not a file of ours
+    mine.write_bytes(b"keep")
+    os.utime(mine, (old, old))
+
+    result = run_import([SAMPLE], out)
+    assert not stale_file.exists() and not stale_folder.exists()
+    assert fresh.exists() and mine.exists()
+    removed = [w for w in result.summary.warnings if w.code == "stale_temporary_removed"]
+    assert len(removed) == 2, removed
+    assert (out / "inventory.xlsx").exists()

@@ -24,10 +24,10 @@ from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
 from .errors import ConfigError, ConnectorError
-from .export.atomic import atomic_path
+from .export.atomic import atomic_path, remove_stale_temporaries
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
 from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
-from .export.records import RecordsProcess
+from .export.records import RECORDS_SPILL, RecordsProcess
 from .export.sql_export import (
     SqlExportResult,
     completed_run,
@@ -321,6 +321,12 @@ def _execute(
         tick = time.perf_counter()
         for path, why in problems:
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
+        for left in remove_stale_temporaries(out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL,)):
+            warnings.add(
+                "stale_temporary_removed",
+                f"{left} was left by a run that was killed while writing it; it was removed",
+                source_path=str(left),
+            )
         for planned in plan.items:
             if planned.action == "renamed" and planned.previous_path is not None:
                 store.rename_item(

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path"]
+__all__ = ["STALE_AFTER_S", "atomic_path", "remove_stale_temporaries"]
+
+#: A temporary file or folder untouched this long was left by a run that was killed.
+STALE_AFTER_S = 3600.0
 
 
 @contextmanager
@@ -26,3 +31,30 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def remove_stale_temporaries(
+    folder: Path, names: Iterable[str], extra_prefixes: Iterable[str] = ()
+) -> list[Path]:
+    """Remove what killed runs left in ``folder``: the temporary file of each of ``names``
+    (``.<name>.….tmp``, from :func:`atomic_path`) and folders ``<prefix>….tmp``, when untouched
+    for ``STALE_AFTER_S`` (a run writing them now touches them all the time); returns what was
+    removed. Call it holding the run lock."""
+    if not folder.is_dir():
+        return []
+    patterns = [f".{name}.*.tmp" for name in names] + [f"{p}*.tmp" for p in extra_prefixes]
+    cutoff = time.time() - STALE_AFTER_S
+    removed: list[Path] = []
+    for pattern in patterns:
+        for path in sorted(folder.glob(pattern)):
+            try:
+                if path.lstat().st_mtime > cutoff:
+                    continue
+                if path.is_dir() and not path.is_symlink():
+                    shutil.rmtree(path)
+                else:
+                    path.unlink()
+            except OSError:
+                continue  # gone meanwhile, or not ours to remove: left as it is
+            removed.append(path)
+    return removed

@@ -30,6 +30,7 @@ from ..time_in_stage import evidence_row
 from .cells import _FORMULA_START, csv_cell
 
 __all__ = [
+    "RECORDS_SPILL",
     "RecordsProcess",
     "csv_cells",
     "describe_source",
@@ -141,6 +142,8 @@ def render_records(
 
 
 _CSV_SPILL = "records.csv.part"
+#: How the name of the hidden folder of rendered lines in the output folder starts.
+RECORDS_SPILL = ".records-"
 _JSONL_SPILL = "records.jsonl.part"
 
 
@@ -248,7 +251,7 @@ class RecordsProcess:
     met). :meth:`abort` stops it; either removes the hidden folder."""
 
     def __init__(self, state: Path, folder: Path) -> None:
-        self._spill = Path(tempfile.mkdtemp(prefix=".records-", suffix=".tmp", dir=folder))
+        self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
         self._proc = subprocess.Popen(
             python_command("from aiinventory.export.records import serve_records as s; s()"),
             stdin=subprocess.PIPE,

@@ -324,7 +324,7 @@ def _execute(
         for left in remove_stale_temporaries(out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL,)):
             warnings.add(
                 "stale_temporary_removed",
-                f"{left} was left by a run that was killed while writing it; it was removed",
+                "left by a run that was killed while writing it; it was removed",
                 source_path=str(left),
             )
         for planned in plan.items:

@@ -352,8 +352,8 @@ def prepare_records(
     """Compute every record's keys; name and description weights use the batch's frequencies.
 
     ``records`` must already be in canonical order (sorted by ``record_id``). With ``workers``
-    above 1 (0: one per core) and many records, forked workers make the keys of a part of the
-    records each; the keys are the same either way.
+    above 1 (0: one per processor the run may use) and many records, forked workers make the
+    keys of a part of the records each; the keys are the same either way.
     """
     learned = learn_acronyms(
         [r.name for r in records] + [r.description or "" for r in records], vocabulary

@@ -78,10 +78,9 @@ def describe_source(rec: dict[str, Any]) -> str:
     return where
 
 
-#: The two columns a record's lines get last, once its use case is known; the rest of its
-#: lines are made before (while the use cases are being found).
-_LATE = ("record_id", "use_case_id")
-assert RECORD_COLUMNS[:2] == _LATE
+#: A record's lines get their first two columns last, once its use case is known; the rest
+#: of its lines are made before (while the use cases are being found).
+assert RECORD_COLUMNS[:2] == ("record_id", "use_case_id")
 _EARLY_PLAN = _RECORD_PLAN[2:]
 _EARLY = tuple(col for col, _ in _EARLY_PLAN)
 
@@ -182,8 +181,7 @@ def write_records(
         for record_id, use_case_id in store.iter_record_use_cases():
             at = where.pop(record_id, None)
             if at is None:  # a record that was not there before
-                where[record_id] = (0, 0, 0, 0)
-                break
+                raise _records_changed(store)
             a, b, c, d = at
             line.seek(0)
             line.truncate()
@@ -196,15 +194,19 @@ def write_records(
                 + b', "use_case_id": '
                 + dumps(use_case_id).encode("utf-8")
                 + b", "
-                + json_lines[c + 1 : d]
+                + json_lines[c + 1 : d]  # its object without the "{": the same dumps() gives
                 + b"\n"
             )
             count += 1
-    if where:  # records that came or went since they were rendered
-        raise RuntimeError(
-            f"{store.path}: the records changed while the export wrote them; run the import again"
-        )
+    if where:  # records that went since they were rendered
+        raise _records_changed(store)
     return count
+
+
+def _records_changed(store: Store) -> RuntimeError:
+    return RuntimeError(
+        f"{store.path}: the records changed while the export wrote them; run the import again"
+    )
 
 
 def serve_records() -> None:

@@ -12,14 +12,13 @@ import contextlib
 import csv
 import io
 import json
-import mmap
 import os
 import pickle
 import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -146,17 +145,6 @@ RECORDS_SPILL = ".records-"
 _JSONL_SPILL = "records.jsonl.part"
 
 
-@contextlib.contextmanager
-def _mapped(path: Path) -> Iterator[bytes | mmap.mmap]:
-    """A file's bytes, mapped rather than read (b"" for an empty file, which cannot be)."""
-    with path.open("rb") as fh:
-        if os.fstat(fh.fileno()).st_size == 0:
-            yield b""
-            return
-        with mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
-            yield mapped
-
-
 def write_records(
     store: Store, folder: Path, where: dict[str, _Where], csv_path: Path, jsonl_path: Path
 ) -> int:
@@ -172,11 +160,13 @@ def write_records(
     writer.writerow(RECORD_COLUMNS)
     header = ("\ufeff" + line.getvalue()).encode("utf-8")  # a BOM, as open_csv writes
     with (
-        _mapped(folder / _CSV_SPILL) as csv_lines,
-        _mapped(folder / _JSONL_SPILL) as json_lines,
+        (folder / _CSV_SPILL).open("rb") as csv_spill,
+        (folder / _JSONL_SPILL).open("rb") as json_spill,
         csv_path.open("wb") as csv_fh,
         jsonl_path.open("wb") as jsonl_fh,
     ):
+        # Read where each record's lines are, rather than mapping the files: a mapping would
+        # count every page of them (hundreds of MB on a large run) in this process's memory.
         csv_fh.write(header)
         for record_id, use_case_id in store.iter_record_use_cases():
             at = where.pop(record_id, None)
@@ -187,14 +177,17 @@ def write_records(
             line.truncate()
             writer.writerow(csv_cells((record_id, use_case_id)))
             csv_fh.write(line.getvalue()[:-2].encode("utf-8") + b",")
-            csv_fh.write(csv_lines[a:b])
+            csv_spill.seek(a)
+            csv_fh.write(csv_spill.read(b - a))
+            json_spill.seek(c + 1)
             jsonl_fh.write(
                 b'{"record_id": '
                 + dumps(record_id).encode("utf-8")
                 + b', "use_case_id": '
                 + dumps(use_case_id).encode("utf-8")
                 + b", "
-                + json_lines[c + 1 : d]  # its object without the "{": the same dumps() gives
+                # its object without the "{": the same dumps() gives
+                + json_spill.read(d - c - 1)
                 + b"\n"
             )
             count += 1

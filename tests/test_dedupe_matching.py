@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import random
 import signal
 from dataclasses import replace
@@ -16,8 +17,8 @@ from aiinventory.dedupe import (
     MatchSettings,
     load_match_vocabulary,
     match_records,
-    matching,
 )
+from aiinventory.dedupe.forked import in_chunks
 from aiinventory.dedupe.text_keys import title_starts
 from aiinventory.mappings import default_mappings_dir
 
@@ -407,15 +408,6 @@ def test_a_title_from_a_description_with_a_typo_in_either_is_still_such_a_title(
     assert result.clusters == [["ds-4", "mca-1", "proc-9"]], result.clusters
 
 
-def _worker_signal_handlers(start: int) -> list[tuple[bool, bool]]:
-    return [
-        (
-            signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
-            signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
-        )
-    ]
-
-
 def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> None:
     # The command line turns SIGTERM into an exception that unwinds the run; a forked scoring
     # worker that inherited it could hang the run when the pool stops its workers with SIGTERM.
@@ -425,11 +417,20 @@ def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> N
     def unwind(signum: int, frame: object) -> None:
         raise Unwind()
 
+    def handlers(start: int, stop: int) -> list[tuple[int, bool, bool]]:
+        return [
+            (
+                os.getpid(),
+                signal.getsignal(signal.SIGTERM) == signal.SIG_DFL,
+                signal.getsignal(signal.SIGINT) == signal.SIG_IGN,
+            )
+        ]
+
     previous = signal.signal(signal.SIGTERM, unwind)
     try:
-        work = (None, [], range(25_000), 0.0)  # chunks of pairs, no real scorer needed
-        found = matching._in_workers(2, _worker_signal_handlers, work)
+        found = in_chunks(8, 2, 1, handlers)
     finally:
         signal.signal(signal.SIGTERM, previous)
-    # Four chunks for each of the two workers, so neither is left with the last big one.
-    assert found == [(True, True)] * 8
+    # Chunks 0, 2, 4, 6 here, the others in the worker, which has the default handling.
+    assert [pid == os.getpid() for pid, _, _ in found] == [True, False] * 4
+    assert [(term, intr) for pid, term, intr in found if pid != os.getpid()] == [(True, True)] * 4

@@ -20,18 +20,16 @@ from __future__ import annotations
 
 import functools
 import gc
-import multiprocessing
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Sequence
 from typing import ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
 
 from .blocking import candidate_pairs
 from .clustering import ClusterBuilder, Join
-from .forked import in_parts, pool_size, worker_signals
+from .forked import in_chunks, in_parts, pool_size
 from .match_types import Decisions, MatchRecord, MatchResult, MatchSettings, PairScore
 from .pair_scoring import PROFILES, PairEvidence, Scorer
 from .text_keys import PreparedRecord, prepare_records
@@ -259,7 +257,7 @@ def match_records(
     size = pool_size(settings.workers, len(events), _PARALLEL_MIN_EVENTS)
     if size > 1:
         # Events in different components of the links never meet: each part clusters whole
-        # components on a core of its own. The banded pairs are explained after, on all cores.
+        # components on a core of its own.
         parts = _component_parts(m, events, size)
         results = in_parts(
             len(parts), len(parts), lambda start, _: cluster_part(parts[start]), _same, _same
@@ -267,14 +265,11 @@ def match_records(
         for _, _, again in results[1:]:
             scored_again += again  # the parent's own part counted itself
         finish_clusters(results)
-        explanations = _explain_all(scorer, prepared, banded, settings.workers)
-        full = dict(zip(banded, explanations, strict=True))
     else:
-        # The banded pairs are explained meanwhile, in worker processes when there are many:
-        # clustering does not change their scores.
-        with _explaining(scorer, prepared, banded, settings.workers) as banded_evidence:
-            finish_clusters([cluster_part(range(len(events)))])
-            full = dict(zip(banded, banded_evidence(), strict=True))
+        finish_clusters([cluster_part(range(len(events)))])
+    # The banded pairs are explained after, on all cores: clustering does not change their
+    # scores.
+    full = dict(zip(banded, _explain_all(scorer, prepared, banded, settings.workers), strict=True))
 
     # 6. Results.
     members: dict[int, list[str]] = {}
@@ -381,13 +376,6 @@ _CHUNK = 10_000
 #: Chunks each worker gets at least, so that one worker is not left with the last big chunk.
 _CHUNKS_PER_WORKER = 4
 
-# The pairs a worker takes at a time: set with _WORK.
-_chunk = _CHUNK
-
-# What forked workers score: set just before the pool starts, inherited by the workers.
-_WORK: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float] | None = None
-
-
 #: Below this many links to weigh, clustering is left to one process.
 _PARALLEL_MIN_EVENTS = 2_000
 
@@ -429,56 +417,10 @@ def _component_parts(
     return [part for part in parts if part]
 
 
-def _score_chunk(start: int) -> list[float]:
-    assert _WORK is not None  # set by _in_workers before the workers were forked
-    scorer, _, pairs, floor = _WORK
-    return scorer.score_pairs(pairs[start : start + _chunk], floor)
-
-
-def _explain_chunk(start: int) -> list[PairEvidence]:
-    assert _WORK is not None  # set by _in_workers before the workers were forked
-    scorer, prepared, pairs, _ = _WORK
-    return [
-        scorer.score(prepared[k], prepared[j], explain=True)
-        for k, j in pairs[start : start + _chunk]
-    ]
-
-
-@contextmanager
-def _in_background(
-    size: int,
-    job: Callable[[int], list[T]],
-    work: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float],
-) -> Iterator[Callable[[], list[T]]]:
-    """Run ``job`` over chunks of the pairs in ``size`` forked processes while the caller goes
-    on; the value given waits for the results and returns them in order.
-
-    Forked workers share the prepared records without copying them, and do not see what the
-    parent does meanwhile.
-    """
-    global _WORK, _chunk
-    _WORK = work
-    _chunk = max(1, min(_CHUNK, -(-len(work[2]) // (size * _CHUNKS_PER_WORKER))))
-    # Frozen objects are left alone by the workers' collector: it would otherwise write to
-    # every shared page it walks, and the kernel would copy them all into each worker.
-    gc.freeze()
-    try:
-        with multiprocessing.get_context("fork").Pool(size, initializer=worker_signals) as pool:
-            pending = pool.map_async(job, range(0, len(work[2]), _chunk))
-            yield lambda: [value for chunk in pending.get() for value in chunk]
-    finally:
-        gc.unfreeze()
-        _WORK = None
-
-
-def _in_workers(
-    size: int,
-    job: Callable[[int], list[T]],
-    work: tuple[Scorer, list[PreparedRecord], Sequence[tuple[int, int]], float],
-) -> list[T]:
-    """Run ``job`` over chunks of the pairs in ``size`` forked processes, results in order."""
-    with _in_background(size, job, work) as results:
-        return results()
+def _chunk_for(count: int, size: int) -> int:
+    """Pairs a process takes at a time: at most _CHUNK, and at least _CHUNKS_PER_WORKER chunks
+    for each of ``size`` processes, so that none is left with the last big chunk."""
+    return max(1, min(_CHUNK, -(-count // (size * _CHUNKS_PER_WORKER))))
 
 
 def _score_all(
@@ -494,35 +436,25 @@ def _score_all(
     scores are the same numbers in the same order.
     """
     size = pool_size(workers, len(candidates), _PARALLEL_MIN_PAIRS)
-    if size > 1:
-        return _in_workers(size, _score_chunk, (scorer, prepared, candidates, floor))
-    return scorer.score_pairs(candidates, floor)
-
-
-@contextmanager
-def _explaining(
-    scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
-) -> Iterator[Callable[[], list[PairEvidence]]]:
-    """Explain pairs in the background while the caller goes on; the value given is a function
-    that waits for the explanations and returns them in order.
-
-    When the pairs are many, forked workers explain them meanwhile; otherwise the parent
-    explains them itself when asked. Either way the explanations are the same.
-    """
-    size = pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
-    if size <= 1:
-        yield lambda: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs]
-        return
-    with _in_background(size, _explain_chunk, (scorer, prepared, pairs, 0.0)) as results:
-        yield results
+    return in_chunks(
+        len(candidates),
+        size,
+        _chunk_for(len(candidates), size),
+        lambda a, b: scorer.score_pairs(candidates[a:b], floor),
+    )
 
 
 def _explain_all(
     scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
 ) -> list[PairEvidence]:
     """Score and explain pairs, in order; on several cores when there are many."""
-    with _explaining(scorer, prepared, pairs, workers) as results:
-        return results()
+    size = pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
+    return in_chunks(
+        len(pairs),
+        size,
+        _chunk_for(len(pairs), size),
+        lambda a, b: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs[a:b]],
+    )
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

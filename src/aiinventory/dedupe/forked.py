@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.pool
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar, cast
 
 from ..cpus import usable_cpus
@@ -80,19 +82,37 @@ def in_parts(
 
     global _PART_JOB
     _PART_JOB = packed
+    try:
+        with _pool(len(bounds) - 1) as pool:
+            pending = pool.map_async(_run_part, bounds[1:], chunksize=1)
+            first = job(*bounds[0])
+            rest = cast(list[U], pending.get())
+    finally:
+        _PART_JOB = None
+    return [first, *(unpack(value) for value in rest)]
+
+
+@contextmanager
+def _pool(workers: int) -> Iterator[multiprocessing.pool.Pool]:
+    """A pool of forked workers, with the collector's objects frozen while it runs."""
     # Frozen objects are left alone by the workers' collector: it would otherwise write to
     # every shared page it walks, and the kernel would copy them all into each worker.
     gc.freeze()
     try:
         context = multiprocessing.get_context("fork")
-        with context.Pool(len(bounds) - 1, initializer=worker_signals) as pool:
-            pending = pool.map_async(_run_part, bounds[1:], chunksize=1)
-            first = job(*bounds[0])
-            rest = cast(list[U], pending.get())
+        with context.Pool(workers, initializer=worker_signals) as pool:
+            yield pool
     finally:
         gc.unfreeze()
-        _PART_JOB = None
-    return [first, *(unpack(value) for value in rest)]
+
+
+# The job of ``in_chunks``' workers: set just before they are forked, inherited by them.
+_CHUNK_JOB: Callable[[int, int], list[object]] | None = None
+
+
+def _run_chunk(bounds: tuple[int, int]) -> list[object]:
+    assert _CHUNK_JOB is not None  # set by in_chunks before the workers were forked
+    return _CHUNK_JOB(*bounds)
 
 
 def in_chunks(
@@ -104,24 +124,29 @@ def in_chunks(
     """``job(start, stop)`` over chunks of ``range(count)`` of at most ``chunk`` items, on
     ``size`` processes (this one and ``size - 1`` forked workers), the results joined in order.
 
-    Process ``p`` takes chunks ``p``, ``p + size``, ``p + 2 * size``…: where the work per item
-    drifts along the range, each process still gets its share of the slow and the quick.
+    This process takes chunks ``0``, ``size``, ``2 * size``…, the workers the others: where the
+    work per item drifts along the range, each still gets its share of the slow and the quick.
     This process works too rather than wait on the workers: with one worker fewer, one copy
     fewer of the pages the work touches (a worker that reads an object writes to its reference
-    count, and the kernel copies the page into it).
+    count, and the kernel copies the page into it). A worker sends each chunk's results back
+    as soon as it has them, so it holds no more than one chunk's.
     """
     bounds = [(a, min(a + chunk, count)) for a in range(0, count, max(1, chunk))]
     size = max(1, min(size, len(bounds)))
-
-    def strided(part: int, _: int) -> list[list[T]]:
-        return [job(a, b) for a, b in bounds[part::size]]
-
-    parts = in_parts(size, size, strided, _same, _same)
-    joined: list[list[T]] = [[] for _ in bounds]
-    for part, results in enumerate(parts):
-        joined[part::size] = results
-    return [value for results in joined for value in results]
-
-
-def _same(value: T) -> T:
-    return value
+    if size == 1:
+        return [value for a, b in bounds for value in job(a, b)]
+    global _CHUNK_JOB
+    _CHUNK_JOB = cast(Callable[[int, int], list[object]], job)
+    theirs = [b for i, b in enumerate(bounds) if i % size]
+    try:
+        with _pool(size - 1) as pool:
+            pending = pool.map_async(_run_chunk, theirs, chunksize=1)
+            mine = [job(a, b) for a, b in bounds[::size]]
+            rest = iter(cast(list[list[T]], pending.get()))
+    finally:
+        _CHUNK_JOB = None
+    return [
+        value
+        for i in range(len(bounds))
+        for value in (mine[i // size] if i % size == 0 else next(rest))
+    ]

@@ -219,6 +219,31 @@ def test_in_parts_does_the_first_part_here_and_gives_results_in_order() -> None:
     assert forked.part_bounds(2, 5) == [(0, 1), (1, 2)]
 
 
+def _items_with_pid(start: int, stop: int) -> list[tuple[int, int]]:
+    return [(i, os.getpid()) for i in range(start, stop)]
+
+
+def test_in_chunks_gives_every_item_in_order_whoever_did_it() -> None:
+    for count, size, chunk in [(0, 2, 5), (1, 3, 5), (7, 2, 100), (23, 3, 2), (40, 2, 3)]:
+        found = forked.in_chunks(count, size, chunk, _items_with_pid)
+        assert [i for i, _ in found] == list(range(count)), (count, size, chunk)
+    found = forked.in_chunks(12, 3, 2, _items_with_pid)
+    here = {i for i, pid in found if pid == os.getpid()}
+    assert here == {0, 1, 6, 7}  # chunks 0 and 3 of six; the workers took the others
+
+
+def _fails_in_a_worker(start: int, stop: int) -> list[int]:
+    if start == 5:  # chunk 1 of two processes' chunks: a worker's
+        raise ValueError("worker chunk failed")
+    return list(range(start, stop))
+
+
+def test_in_chunks_raises_a_workers_error() -> None:
+    with pytest.raises(ValueError, match="worker chunk failed"):
+        forked.in_chunks(40, 2, 5, _fails_in_a_worker)
+    assert forked._CHUNK_JOB is None
+
+
 def test_workers_follow_the_processors_this_process_may_run_on(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

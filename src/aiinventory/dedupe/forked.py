@@ -23,12 +23,16 @@ T = TypeVar("T")
 U = TypeVar("U")
 
 
+def _can_fork() -> bool:
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
 def pool_size(workers: int, items: int, minimum: int) -> int:
     """How many processes to work on ``items`` things with: ``workers`` (0: one per processor
     this process may run on) when fork is available and there are at least ``minimum`` things,
     else 1 (the caller alone)."""
     wanted = workers if workers > 0 else usable_cpus()
-    if wanted > 1 and items >= minimum and "fork" in multiprocessing.get_all_start_methods():
+    if wanted > 1 and items >= minimum and _can_fork():
         return wanted
     return 1
 
@@ -69,13 +73,14 @@ def in_parts(
 ) -> list[T]:
     """``job(start, stop)`` over ``size`` contiguous parts of ``range(count)``, results in order.
 
-    The first part is done here while ``size - 1`` forked workers do the others. A worker's
+    The first part is done here while ``size - 1`` forked workers do the others (all of them
+    here where fork is not available). A worker's
     result travels back pickled, as ``pack`` makes it (leave out what the parent has already:
     the records themselves); ``unpack`` makes it whole again here.
     """
     bounds = part_bounds(count, size)
-    if len(bounds) == 1:
-        return [job(*bounds[0])]
+    if len(bounds) == 1 or not _can_fork():
+        return [job(start, stop) for start, stop in bounds]
 
     def packed(start: int, stop: int) -> U:
         return pack(job(start, stop))
@@ -129,11 +134,14 @@ def in_chunks(
     This process works too rather than wait on the workers: with one worker fewer, one copy
     fewer of the pages the work touches (a worker that reads an object writes to its reference
     count, and the kernel copies the page into it). A worker sends each chunk's results back
-    as soon as it has them, so it holds no more than one chunk's.
+    as soon as it has them, so it holds no more than one chunk's. Where fork is not available,
+    every chunk is done here. A worker's error is raised here, once this process has finished
+    the chunk it is on.
     """
-    bounds = [(a, min(a + chunk, count)) for a in range(0, count, max(1, chunk))]
+    chunk = max(1, chunk)
+    bounds = [(a, min(a + chunk, count)) for a in range(0, count, chunk)]
     size = max(1, min(size, len(bounds)))
-    if size == 1:
+    if size == 1 or not _can_fork():
         return [value for a, b in bounds for value in job(a, b)]
     global _CHUNK_JOB
     _CHUNK_JOB = cast(Callable[[int, int], list[object]], job)
@@ -141,7 +149,11 @@ def in_chunks(
     try:
         with _pool(size - 1) as pool:
             pending = pool.map_async(_run_chunk, theirs, chunksize=1)
-            mine = [job(a, b) for a, b in bounds[::size]]
+            mine: list[list[T]] = []
+            for a, b in bounds[::size]:
+                if pending.ready() and not pending.successful():
+                    break  # a worker failed: get() below raises its error now
+                mine.append(job(a, b))
             rest = iter(cast(list[list[T]], pending.get()))
     finally:
         _CHUNK_JOB = None

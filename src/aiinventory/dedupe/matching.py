@@ -373,7 +373,7 @@ def match_records(
 #: Below this many candidate pairs, starting worker processes costs more than it saves.
 _PARALLEL_MIN_PAIRS = 40_000
 _CHUNK = 10_000
-#: Chunks each worker gets at least, so that one worker is not left with the last big chunk.
+#: Chunks per process (this one included) at least, so that none is left with the last big one.
 _CHUNKS_PER_WORKER = 4
 
 #: Below this many links to weigh, clustering is left to one process.

@@ -74,9 +74,9 @@ def in_parts(
     """``job(start, stop)`` over ``size`` contiguous parts of ``range(count)``, results in order.
 
     The first part is done here while ``size - 1`` forked workers do the others (all of them
-    here where fork is not available). A worker's
-    result travels back pickled, as ``pack`` makes it (leave out what the parent has already:
-    the records themselves); ``unpack`` makes it whole again here.
+    here where fork is not available). A worker's result travels back pickled, as ``pack``
+    makes it (leave out what the parent has already: the records themselves); ``unpack`` makes
+    it whole again here.
     """
     bounds = part_bounds(count, size)
     if len(bounds) == 1 or not _can_fork():

@@ -190,7 +190,7 @@ def match_records(
     )
     lap("blocking")
     scored: list[tuple[float, int, int]] = []
-    values = _score_all(scorer, prepared, candidates, floor, settings.workers)
+    values = _score_all(scorer, candidates, floor, settings.workers)
     for (k, j), score in zip(candidates, values, strict=True):
         if score >= floor:
             cache[k * m + j] = score
@@ -417,29 +417,27 @@ def _component_parts(
     return [part for part in parts if part]
 
 
-def _chunk_for(count: int, size: int) -> int:
-    """Pairs a process takes at a time: at most _CHUNK, and at least _CHUNKS_PER_WORKER chunks
-    for each of ``size`` processes, so that none is left with the last big chunk."""
-    return max(1, min(_CHUNK, -(-count // (size * _CHUNKS_PER_WORKER))))
+def _pairs_on_cores(
+    count: int, workers: int, minimum: int, job: Callable[[int, int], list[T]]
+) -> list[T]:
+    """``job(start, stop)`` over chunks of ``count`` pairs, results in order: on ``workers``
+    processes (see ``pool_size``) when there are at least ``minimum`` pairs, else here. A chunk
+    is at most _CHUNK pairs, and each process gets at least _CHUNKS_PER_WORKER of them, so none
+    is left with the last big one."""
+    size = pool_size(workers, count, minimum)
+    chunk = max(1, min(_CHUNK, -(-count // (size * _CHUNKS_PER_WORKER))))
+    return in_chunks(count, size, chunk, job)
 
 
 def _score_all(
-    scorer: Scorer,
-    prepared: list[PreparedRecord],
-    candidates: Sequence[tuple[int, int]],
-    floor: float,
-    workers: int,
+    scorer: Scorer, candidates: Sequence[tuple[int, int]], floor: float, workers: int
 ) -> list[float]:
-    """Score every candidate pair, in order; on several cores when it pays.
-
-    Where fork is unavailable, or for small batches, the pairs are scored here. Either way the
-    scores are the same numbers in the same order.
-    """
-    size = pool_size(workers, len(candidates), _PARALLEL_MIN_PAIRS)
-    return in_chunks(
+    """Score every candidate pair, in order; on several cores when it pays. The scores are the
+    same numbers in the same order either way."""
+    return _pairs_on_cores(
         len(candidates),
-        size,
-        _chunk_for(len(candidates), size),
+        workers,
+        _PARALLEL_MIN_PAIRS,
         lambda a, b: scorer.score_pairs(candidates[a:b], floor),
     )
 
@@ -448,11 +446,10 @@ def _explain_all(
     scorer: Scorer, prepared: list[PreparedRecord], pairs: list[tuple[int, int]], workers: int
 ) -> list[PairEvidence]:
     """Score and explain pairs, in order; on several cores when there are many."""
-    size = pool_size(workers, len(pairs), _PARALLEL_MIN_PAIRS // 8)
-    return in_chunks(
+    return _pairs_on_cores(
         len(pairs),
-        size,
-        _chunk_for(len(pairs), size),
+        workers,
+        _PARALLEL_MIN_PAIRS // 8,
         lambda a, b: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs[a:b]],
     )
 

@@ -16,11 +16,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
-
 from ..child_python import answer_parent, python_command
 from .atomic import atomic_path
 from .cells import csv_cell, display_value, open_csv
+from .xlsx_rows import RowWorkbook, RowWorksheet, write_row_cells
 
 #: Fixed document creation time, so identical runs write byte-identical workbooks.
 _EPOCH = datetime(2000, 1, 1)
@@ -185,22 +184,17 @@ _QUEUED = 48
 def write_cells(sheet: Any, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
     """Write one row of ready cells from column 0: a bool as a boolean, an int or float as a
     number, a non-empty str as a string (in ``fmt``); an empty str leaves the cell blank."""
-    write_string = sheet.write_string
-    for j, cell in enumerate(cells):
-        if cell.__class__ is str:
-            if cell:
-                write_string(r, j, cell, fmt)
-        elif isinstance(cell, bool):
-            sheet.write_boolean(r, j, cell)
-        else:
-            sheet.write_number(r, j, cell)
+    if isinstance(sheet, RowWorksheet):
+        sheet.write_cells(r, cells, fmt)
+    else:
+        write_row_cells(sheet, r, cells, fmt)
 
 
 class _Calls:
     """Applies calls to an xlsxwriter workbook (object 0) and the objects its calls return."""
 
     def __init__(self, path: str, options: dict[str, Any]) -> None:
-        self.objects: dict[int, Any] = {0: xlsxwriter.Workbook(path, options)}
+        self.objects: dict[int, Any] = {0: RowWorkbook(path, options)}
 
     def apply(self, calls: Iterable[_Call]) -> None:
         objects = self.objects

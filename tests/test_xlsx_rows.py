@@ -17,6 +17,8 @@ from python_calamine import CalamineWorkbook
 from aiinventory.export.writers import REPORT_OPTIONS
 from aiinventory.export.xlsx_rows import RowWorkbook, write_row_cells
 
+from .conftest import write_workbook
+
 #: Strings with every case the XML of a cell treats apart.
 TEXTS = [
     "plain",
@@ -139,3 +141,46 @@ def test_a_row_already_begun_by_xlsxwriter_keeps_its_cells(tmp_path: Path) -> No
     rows = values.to_python()
     assert rows[1][0] == "then the row" and rows[1][5] == "written first"
     assert rows[2][0] == "next row"
+
+
+def test_write_string_keeps_rich_looking_text_as_text_in_both_modes(tmp_path: Path) -> None:
+    texts = ["<r>bold</r>", "<r>a<b & c</r>"]
+    for options in ({"constant_memory": True}, {}):
+        path = tmp_path / f"book{len(options)}.xlsx"
+        book = RowWorkbook(str(path), options)
+        sheet = book.add_worksheet("Rows")
+        bold = book.add_format({"bold": True})
+        sheet.write_string(0, 0, texts[0])
+        sheet.write_string(0, 1, texts[1], bold)
+        book.close()
+        loaded = openpyxl.load_workbook(path)
+        assert [c.value for c in loaded["Rows"][1]] == texts, options
+        assert loaded["Rows"]["B1"].font.b
+
+
+def test_an_import_of_rich_looking_text_writes_workbooks_that_open(tmp_path: Path) -> None:
+    from aiinventory.api import export_profile, run_import
+
+    names = ["<r>Invoice matching</r>", "<r>a<b</r>", "<r><t>x</t></r>"]
+    tracker = tmp_path / "in" / "tracker.xlsx"
+    write_workbook(
+        tracker,
+        {
+            "Use cases": [
+                ["Use Case Name", "Description", "Department", "Status"],
+                *[[name, f"{name} in words", "Finance", "Pilot"] for name in names],
+            ]
+        },
+    )
+    out = tmp_path / "out"
+    assert run_import([tracker], out).exit_code == 0
+    export_profile(tmp_path / "federal.xlsx", state=out / "state.sqlite")
+    for path, sheet in (
+        (out / "inventory.xlsx", "Inventory"),
+        (tmp_path / "federal.xlsx", "AI Use Case Inventory"),
+    ):
+        book = openpyxl.load_workbook(path, read_only=True)
+        values = {v for row in book[sheet].iter_rows(values_only=True) for v in row}
+        book.close()
+        assert set(names) <= values, path.name
+    openpyxl.load_workbook(out / "dedupe_report.xlsx", read_only=True).close()

@@ -24,11 +24,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import xlsxwriter
+import xlsxwriter.utility
 
 from .atomic import atomic_path
 from .cells import csv_cell
 from .writers import _EPOCH
+from .xlsx_rows import RowWorkbook
 
 __all__ = [
     "PROFILES",
@@ -282,7 +283,7 @@ def _write_csv(path: Path, export: ProfileExport) -> None:
 
 def _write_xlsx(path: Path, export: ProfileExport) -> None:
     with atomic_path(path) as tmp:
-        workbook = xlsxwriter.Workbook(
+        workbook = RowWorkbook(
             str(tmp),
             {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
         )

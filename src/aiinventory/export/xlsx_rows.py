@@ -9,8 +9,11 @@ write for them, in a fraction of the time. The workbook, styles, column widths, 
 validations and the zip file stay xlsxwriter's.
 
 One difference, on purpose: xlsxwriter writes a string that starts with ``<r>`` and ends with
-``</r>`` into the sheet unescaped (it takes it for rich text). A cell of an untrusted source
-written that way breaks the workbook; here every string is escaped.
+``</r>`` into the sheet unescaped (it takes it for rich text), in constant-memory mode and in
+its shared strings alike. A cell of an untrusted source written that way breaks the workbook.
+Here every string is escaped: :meth:`RowWorksheet.write_cells` escapes it, and the worksheet's
+``write_string`` writes such a string as three plain runs of rich text, which xlsxwriter
+escapes and every reader joins into the same text.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -122,6 +125,15 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
             self.dim_colmin = first
         if self.dim_colmax is None or last > self.dim_colmax:
             self.dim_colmax = last
+
+    def _write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:
+        if string.startswith("<r>") and string.endswith("</r>"):
+            string = string[:_LONG]  # rich text is refused past Excel's limit, not cut
+            runs: list[Any] = [string[:1], string[1:3], string[3:]]
+            if cell_format is not None:
+                runs.append(cell_format)
+            return cast(int, self._write_rich_string(row, col, *runs))
+        return cast(int, super()._write_string(row, col, string, cell_format))
 
     def _column_style(self, col: int, col_info: dict[int, Any]) -> str:
         info = col_info.get(col)

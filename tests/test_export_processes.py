@@ -20,6 +20,7 @@ from aiinventory.export.records import RecordsProcess, render_records, write_rec
 from aiinventory.export.writers import REPORT_OPTIONS, WorkbookProcess, XlsxSheet, XlsxSheets
 from aiinventory.schema import RECORD_COLUMNS
 from aiinventory.store import Store
+from aiinventory.time_in_stage import iter_stage_histories
 
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
@@ -165,3 +166,18 @@ def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
     removed = [w for w in result.summary.warnings if w.code == "stale_temporary_removed"]
     assert len(removed) == 2, removed
     assert (out / "inventory.xlsx").exists()
+
+
+def test_records_process_makes_the_stage_histories_the_evidence_gives(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    folder = tmp_path / "again"
+    folder.mkdir()
+    process = RecordsProcess(state, folder)
+    process.write(folder / "records.csv", folder / "records.jsonl")
+    with Store(state) as store:
+        expected = list(iter_stage_histories(store.iter_stage_evidence()))
+        assert process.result() == store.count("records")
+    made = list(process.stage_histories())
+    assert made == expected
+    assert any(h.entries for h in made)  # the sample's trackers say when stages began
+    assert list(folder.glob(".records-*.tmp")) == []  # read, and removed

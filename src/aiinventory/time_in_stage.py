@@ -56,13 +56,17 @@ __all__ = [
     "STAGE_ORDER",
     "DepartmentTimeToDeploy",
     "StageEntry",
+    "StageHistory",
     "TimeInStage",
     "TimeTally",
     "UseCaseStages",
     "compute_time_in_stage",
     "evidence_row",
+    "iter_stage_histories",
     "iter_use_case_stages",
+    "stage_history",
     "time_in_stage",
+    "use_case_stages",
 ]
 
 #: The stages an entry date is given for, in pipeline order.
@@ -347,19 +351,53 @@ class TimeTally:
         return self._overall.result()
 
 
-def _use_case_stages(uc: Mapping[str, Any], rows: Iterable[Mapping[str, str]]) -> UseCaseStages:
-    uc_id = str(uc["use_case_id"])
-    dept = str(uc["department"]) if has_value(uc.get("department")) else NO_DEPARTMENT
+@dataclass(frozen=True)
+class StageHistory:
+    """What one use case's stage evidence alone says: the parts of :class:`UseCaseStages` that
+    do not come from the inventory."""
+
+    use_case_id: str
+    entries: dict[str, StageEntry]
+    days_to_deployed: int | None
+    start_stage: str | None
+
+
+def stage_history(use_case_id: str, rows: Iterable[Mapping[str, str]]) -> StageHistory:
+    """The history of one use case's evidence rows (none: no entries)."""
     entries = _entries(_events(rows))
     days, start_stage = _span(entries)
+    return StageHistory(use_case_id, entries, days, start_stage)
+
+
+def iter_stage_histories(evidence: Iterable[Mapping[str, str]]) -> Iterator[StageHistory]:
+    """One history per use case of ``evidence`` (rows sorted by ``use_case_id``, as
+    ``Store.iter_stage_evidence`` gives them), holding one use case's rows at a time."""
+    group: list[Mapping[str, str]] = []
+    current = ""
+    for row in evidence:
+        use_case_id = row["use_case_id"]
+        if group and use_case_id != current:
+            yield stage_history(current, group)
+            group = []
+        current = use_case_id
+        group.append(row)
+    if group:
+        yield stage_history(current, group)
+
+
+def _use_case_stages(uc: Mapping[str, Any], history: StageHistory | None) -> UseCaseStages:
+    uc_id = str(uc["use_case_id"])
+    dept = str(uc["department"]) if has_value(uc.get("department")) else NO_DEPARTMENT
+    if history is None:
+        history = stage_history(uc_id, ())
     return UseCaseStages(
         use_case_id=uc_id,
         name=str(uc.get("name") or ""),
         department=dept,
         stage=str(uc.get("stage") or "unknown"),
-        entries=entries,
-        days_to_deployed=days,
-        start_stage=start_stage,
+        entries=history.entries,
+        days_to_deployed=history.days_to_deployed,
+        start_stage=history.start_stage,
     )
 
 
@@ -380,7 +418,8 @@ def compute_time_in_stage(
     tally = TimeTally()
     rows: list[UseCaseStages] = []
     for uc in use_cases:
-        entry = _use_case_stages(uc, by_use_case.get(str(uc["use_case_id"]), []))
+        uc_id = str(uc["use_case_id"])
+        entry = _use_case_stages(uc, stage_history(uc_id, by_use_case.get(uc_id, [])))
         tally.add(entry)
         rows.append(entry)
     return TimeInStage(rows, tally.departments(), tally.overall())
@@ -396,21 +435,33 @@ def iter_use_case_stages(
     Raises:
         ValueError: a use case comes after one with a greater ID.
     """
-    rows = iter(evidence)
-    pending = next(rows, None)
+    return use_case_stages(iter_stage_histories(evidence), use_cases)
+
+
+def use_case_stages(
+    histories: Iterable[StageHistory], use_cases: Iterable[Mapping[str, Any]]
+) -> Iterator[UseCaseStages]:
+    """The use cases with their stage histories (:func:`iter_stage_histories`, made here or by
+    another process), both sorted by ``use_case_id``; a use case without one has no entries.
+
+    Raises:
+        ValueError: a use case comes after one with a greater ID.
+    """
+    found = iter(histories)
+    pending = next(found, None)
     previous: str | None = None
     for uc in use_cases:
         uc_id = str(uc["use_case_id"])
         if previous is not None and uc_id <= previous:
             raise ValueError(f"use cases out of order: {uc_id} after {previous}")
         previous = uc_id
-        while pending is not None and pending["use_case_id"] < uc_id:
-            pending = next(rows, None)
-        mine: list[Mapping[str, str]] = []
-        while pending is not None and pending["use_case_id"] == uc_id:
-            mine.append(pending)
-            pending = next(rows, None)
-        yield _use_case_stages(uc, mine)
+        while pending is not None and pending.use_case_id < uc_id:
+            pending = next(found, None)
+        if pending is not None and pending.use_case_id == uc_id:
+            yield _use_case_stages(uc, pending)
+            pending = next(found, None)
+        else:
+            yield _use_case_stages(uc, None)
 
 
 def time_in_stage(store: Store, use_cases: Iterable[Mapping[str, Any]]) -> TimeInStage:

@@ -29,7 +29,7 @@ from ..time_in_stage import (
     DepartmentTimeToDeploy,
     TimeTally,
     UseCaseStages,
-    iter_use_case_stages,
+    use_case_stages,
 )
 from .atomic import atomic_path
 from .cells import display_value, open_csv
@@ -285,7 +285,8 @@ def write_outputs(
         timeline = _TimeInStageSheet(workbook, bold)
         stages = stack.enter_context(Spill())
         tally = TimeTally()
-        for uc in iter_use_case_stages(store.iter_stage_evidence(), use_cases):
+        # The records process made the stage histories from the evidence meanwhile.
+        for uc in use_case_stages(records.stage_histories(), use_cases):
             tally.add(uc)
             timeline.add(_time_in_stage_row(uc))
             stages.append(stage_entries(uc))

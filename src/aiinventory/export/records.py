@@ -3,7 +3,8 @@ its own that reads the records from the state file.
 
 Most of the work (each record's lines but for its use case, and its stage evidence) is done
 while the run is still finding the use cases, which leaves a processor idle much of the time;
-once they are known, the lines are put in use-case order with the use case added, while the
+once they are known, the lines are put in use-case order with the use case added, and each use
+case's stage history is made from the evidence (what the Time in stage sheet shows), while the
 export's main process builds the inventory."""
 
 from __future__ import annotations
@@ -18,14 +19,14 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
-from ..time_in_stage import evidence_row
+from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
 from .cells import _FORMULA_START, csv_cell
 
 __all__ = [
@@ -196,6 +197,35 @@ def write_records(
     return count
 
 
+#: The stage histories in the spill folder, in batches of pickled lists.
+_HISTORIES = "stage_histories.pickle"
+_HISTORY_BATCH = 2000
+
+
+def write_stage_histories(store: Store, path: Path) -> None:
+    """Every use case's stage history from the kept evidence (``iter_stage_histories``), by
+    use case, in batches of pickled lists."""
+    with path.open("wb") as fh:
+        batch: list[StageHistory] = []
+        for history in iter_stage_histories(store.iter_stage_evidence()):
+            batch.append(history)
+            if len(batch) >= _HISTORY_BATCH:
+                pickle.dump(batch, fh, pickle.HIGHEST_PROTOCOL)
+                batch = []
+        pickle.dump(batch, fh, pickle.HIGHEST_PROTOCOL)
+
+
+def read_stage_histories(path: Path) -> Iterator[StageHistory]:
+    """The histories :func:`write_stage_histories` wrote, a batch in memory at a time."""
+    with path.open("rb") as fh:
+        while True:
+            try:
+                batch = pickle.load(fh)
+            except EOFError:
+                return
+            yield from batch
+
+
 def _records_changed(store: Store) -> RuntimeError:
     return RuntimeError(
         f"{store.path}: the records changed while the export wrote them; run the import again"
@@ -206,7 +236,8 @@ def serve_records() -> None:
     """The records process, on its stdin and stdout: reads (state file, spill folder) and
     renders the records (:func:`render_records`) at once, at a low priority, beside the run's
     other work; then reads (records.csv path, records.jsonl path), or None when they are not
-    wanted, writes them and answers the record count, or the error met."""
+    wanted, writes them and the stage histories (into the spill folder) and answers the record
+    count, or the error met."""
     state, folder = pickle.load(sys.stdin.buffer)
     # The rendering fills the processor the matching leaves idle; it should not slow the
     # matching's own workers down.
@@ -233,6 +264,7 @@ def serve_records() -> None:
         try:
             with Store(Path(state)) as store:
                 answer = write_records(store, Path(folder), where, Path(paths[0]), Path(paths[1]))
+                write_stage_histories(store, Path(folder) / _HISTORIES)
         except Exception as exc:  # reported to the caller
             answer = exc
     answer_parent(answer)
@@ -242,8 +274,10 @@ class RecordsProcess:
     """records.csv and records.jsonl, and the records' stage evidence, made in a fresh
     interpreter in two steps: started, it renders every record's lines but for the use case
     (into a hidden folder in ``folder``); :meth:`write` gives it the files' paths once the use
-    cases are known, and :meth:`result` waits for them (the record count, or raises the error
-    met). :meth:`abort` stops it; either removes the hidden folder."""
+    cases are known, and :meth:`result` waits for them and the use cases' stage histories (the
+    record count, or raises the error met). :meth:`stage_histories` reads the histories then.
+    :meth:`abort` stops it; it, an error from :meth:`result` or the end of
+    :meth:`stage_histories` removes the hidden folder."""
 
     def __init__(self, state: Path, folder: Path) -> None:
         self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
@@ -275,13 +309,24 @@ class RecordsProcess:
         except EOFError as exc:
             code = self._proc.wait()
             raise OSError(f"the process writing the records stopped (exit code {code})") from exc
+        except BaseException:
+            shutil.rmtree(self._spill, ignore_errors=True)
+            raise
         finally:
             self._proc.stdout.close()
             self._proc.wait()
-            shutil.rmtree(self._spill, ignore_errors=True)
         if isinstance(answer, BaseException):
+            shutil.rmtree(self._spill, ignore_errors=True)
             raise answer
         return int(answer)
+
+    def stage_histories(self) -> Iterator[StageHistory]:
+        """Every use case's stage history, by use case (after :meth:`result`); then the hidden
+        folder is removed."""
+        try:
+            yield from read_stage_histories(self._spill / _HISTORIES)
+        finally:
+            shutil.rmtree(self._spill, ignore_errors=True)
 
     def abort(self) -> None:
         """Stop the process if it still runs (after an error here, or when the export is not

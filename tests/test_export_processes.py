@@ -17,7 +17,14 @@ from aiinventory.api import run_import
 from aiinventory.errors import AIInventoryError
 from aiinventory.export.atomic import atomic_path
 from aiinventory.export.records import RecordsProcess, render_records, write_records
-from aiinventory.export.writers import REPORT_OPTIONS, WorkbookProcess, XlsxSheet, XlsxSheets
+from aiinventory.export.writers import (
+    REPORT_OPTIONS,
+    WorkbookProcess,
+    XlsxSheet,
+    XlsxSheets,
+    table_cells,
+    write_csv,
+)
 from aiinventory.schema import RECORD_COLUMNS
 from aiinventory.store import Store
 from aiinventory.time_in_stage import iter_stage_histories
@@ -123,6 +130,43 @@ def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: 
             book.abort()
     assert not (tmp_path / "bad.xlsx").exists()
     assert list(tmp_path.glob(".bad.xlsx*")) == []
+
+
+def test_workbook_process_makes_cells_of_values_and_their_csv(tmp_path: Path) -> None:
+    rows = [
+        ["UC-1", "=cmd|' /C calc'!A0", ["a", "b"], None, 3],
+        ["UC-2", "Détection", [], "x", True],
+    ]
+    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+    sheet = book.workbook().add_worksheet("Rows")
+    header = ["id", "text", "list", "blank", "number"]
+    sheet.mirror_csv(tmp_path / "rows.csv", header)
+    for r, row in enumerate(rows, 1):
+        sheet.write_values(r, row, table_cells)
+    book.finish()  # written by the process from here; close() waits for it
+    book.close()
+    written = openpyxl.load_workbook(tmp_path / "book.xlsx", read_only=True)
+    cells = list(written["Rows"].iter_rows(min_row=2, values_only=True))
+    written.close()
+    assert cells == [
+        ("UC-1", "=cmd|' /C calc'!A0", "a; b", None, 3),
+        ("UC-2", "Détection", None, "x", True),
+    ]
+    # The CSV is the one write_csv writes of the same rows.
+    write_csv(tmp_path / "expected.csv", header, rows)
+    assert (tmp_path / "rows.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
+
+
+def test_workbook_process_reports_an_error_making_cells(tmp_path: Path) -> None:
+    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+    try:
+        sheet = book.workbook().add_worksheet("Rows")
+        sheet.write_values(1, ["fine"], table_cells)
+        sheet.write_values(2, ["not", "a", "number"], int)  # int() of a list: TypeError
+        with pytest.raises(TypeError):
+            book.close()
+    finally:
+        book.abort()
 
 
 def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path) -> None:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-__all__ = ["csv_cell", "display_value", "open_csv"]
+__all__ = ["csv_cell", "csv_cells", "display_value", "open_csv"]
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -49,3 +50,17 @@ def open_csv(path: Path) -> TextIO:
     fh = path.open("w", encoding="utf-8", newline="")
     fh.write("\ufeff")
     return fh
+
+
+#: The first characters that make a spreadsheet program read a cell as a formula.
+_FORMULA_FIRST = frozenset(_FORMULA_START)
+
+
+def csv_cells(values: Iterable[Any]) -> list[Any]:
+    """:func:`csv_cell` of each value (the usual plain text and blanks without the call)."""
+    return [
+        v
+        if v.__class__ is str and v[:1] not in _FORMULA_FIRST
+        else ("" if v is None else csv_cell(v))
+        for v in values
+    ]

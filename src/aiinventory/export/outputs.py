@@ -6,7 +6,6 @@ inventory in every format at once, building each use case as its last record goe
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack
@@ -32,9 +31,9 @@ from ..time_in_stage import (
     use_case_stages,
 )
 from .atomic import atomic_path
-from .cells import display_value, open_csv
+from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
-from .records import RecordsProcess, csv_cells, describe_source, dumps
+from .records import RecordsProcess, describe_source, dumps
 from .spill import Spill
 from .writers import (
     _EPOCH,
@@ -186,12 +185,13 @@ def write_outputs(
     compared = any(r["finished_at"] for r in runs if r["run_id"] != run_id)
     with ExitStack() as stack:
         inv_xlsx_path = stack.enter_context(atomic_path(out / "inventory.xlsx"))
+        # inventory.csv is written by the workbook's process, from the Inventory sheet's rows.
+        inv_csv_path = stack.enter_context(atomic_path(out / "inventory.csv"))
         report_path = stack.enter_context(atomic_path(out / "dedupe_report.xlsx"))
-        # The other inventory files and the records are in place (closed) before the rest.
+        # inventory.json and the records are in place (closed) before the rest.
         files = stack.enter_context(ExitStack())
         rec_csv_path = files.enter_context(atomic_path(out / "records.csv"))
         rec_jsonl_path = files.enter_context(atomic_path(out / "records.jsonl"))
-        inv_csv_path = files.enter_context(atomic_path(out / "inventory.csv"))
         inv_json_path = files.enter_context(atomic_path(out / "inventory.json"))
         # records.csv/jsonl and the stage evidence: a process of their own, reading the records
         # from the state file as this one does (started earlier by the caller, or now).
@@ -199,10 +199,7 @@ def write_outputs(
             records = RecordsProcess(store.path, out)
         stack.callback(records.abort)
         records.write(rec_csv_path, rec_jsonl_path)
-        inv_csv_fh = files.enter_context(open_csv(inv_csv_path))
         inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
-        inv_csv = csv.writer(inv_csv_fh, lineterminator="\r\n")
-        inv_csv.writerow(INVENTORY_COLUMNS)
         inv_json.write("[")
         page = stack.enter_context(OverviewPage(first_run))
         use_cases = stack.enter_context(Spill())
@@ -219,6 +216,7 @@ def write_outputs(
             sheet.write_string(0, j, col, bold)
             sheet.set_column(j, j, 40 if col in ("name", "description", "benefits") else 16)
         sheet.freeze_panes(1, 2)
+        sheet.mirror_csv(inv_csv_path, INVENTORY_COLUMNS)
         changes_sheet = _changes_sheet(workbook, bold)
         checks_sheet = _ChecksSheet(workbook, bold)
 
@@ -240,7 +238,6 @@ def write_outputs(
                 {k: values.get(k) for k in ("use_case_id", "name", "department", "stage")}
             )
             row = [values.get(col) for col in INVENTORY_COLUMNS]
-            inv_csv.writerow(csv_cells(row))
             entry = dict(zip(INVENTORY_COLUMNS, row, strict=True))
             text = dumps(entry)
             snapshot.append((values["use_case_id"], text))
@@ -254,7 +251,7 @@ def write_outputs(
             inv_json.write(dumps([_source_ref(r) for r in group]))
             inv_json.write("}")
             counts.use_cases += 1
-            sheet.write_cells(counts.use_cases, _inventory_cells(row))
+            sheet.write_values(counts.use_cases, row, _inventory_cells)
             _report_use_case(report, group, golden, why)
             page.add(entry, row, golden.provenance if len(group) > 1 else None, group)
             # The review rows go out as the pass goes, so the report's process keeps pace.
@@ -275,6 +272,7 @@ def write_outputs(
             )
         files.close()
         report.finish()
+        report_book.finish()  # its process writes the file meanwhile
 
         _write_changes(changes_sheet, page, store, run_id, counts, compared)
         checks_sheet.finish()
@@ -293,6 +291,7 @@ def write_outputs(
         timeline.finish()
         departments, overall = tally.departments(), tally.overall()
         _write_time_to_production(production, bold, departments, overall)
+        book.finish()  # the workbook is written while the rest is
 
         counts.merged_records = counts.records - counts.use_cases
         counts.rejects = write_csv(
@@ -402,21 +401,19 @@ class _ChecksSheet:
     def add(self, values: dict[str, Any], rules: GovernanceRules) -> None:
         for rule_id in values["governance_flags"]:
             rule = rules.rule(rule_id)
-            cells = table_cells(
-                [
-                    values["use_case_id"],
-                    values.get("name"),
-                    values.get("department"),
-                    values.get("stage"),
-                    values.get("owner_name"),
-                    values.get("owner_email"),
-                    rule.id,
-                    rule.check,
-                    "; ".join(c.found(values) for c in rule.unmet(values)),
-                    rule.fix,
-                ]
-            )
-            self.sheet.write_cells(self.next, cells, None)
+            row = [
+                values["use_case_id"],
+                values.get("name"),
+                values.get("department"),
+                values.get("stage"),
+                values.get("owner_name"),
+                values.get("owner_email"),
+                rule.id,
+                rule.check,
+                "; ".join(c.found(values) for c in rule.unmet(values)),
+                rule.fix,
+            ]
+            self.sheet.write_values(self.next, row, table_cells)
             self.next += 1
 
     def finish(self) -> None:
@@ -545,7 +542,7 @@ class _TimeInStageSheet:
         self.sheet.freeze_panes(self.next, 2)
 
     def add(self, row: Sequence[Any]) -> None:
-        self.sheet.write_cells(self.next, table_cells(row), None)
+        self.sheet.write_values(self.next, row, table_cells)
         self.next += 1
 
     def finish(self) -> None:

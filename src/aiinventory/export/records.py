@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
-from .cells import _FORMULA_START, csv_cell
+from .cells import csv_cells
 
 __all__ = [
     "RECORDS_SPILL",
@@ -50,20 +50,6 @@ dumps = json.JSONEncoder(ensure_ascii=False).encode
 
 #: Stage evidence rows stored at a time.
 _EVIDENCE_BATCH = 5000
-
-
-#: The first characters that make a spreadsheet program read a cell as a formula.
-_FORMULA_FIRST = frozenset(_FORMULA_START)
-
-
-def csv_cells(values: Iterable[Any]) -> list[Any]:
-    """:func:`csv_cell` of each value (the usual plain text and blanks without the call)."""
-    return [
-        v
-        if v.__class__ is str and v[:1] not in _FORMULA_FIRST
-        else ("" if v is None else csv_cell(v))
-        for v in values
-    ]
 
 
 def describe_source(rec: dict[str, Any]) -> str:

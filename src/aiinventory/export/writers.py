@@ -14,11 +14,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from ..child_python import answer_parent, python_command
 from .atomic import atomic_path
-from .cells import csv_cell, display_value, open_csv
+from .cells import csv_cell, csv_cells, display_value, open_csv
 from .xlsx_rows import RowWorkbook, RowWorksheet, write_row_cells
 
 #: Fixed document creation time, so identical runs write byte-identical workbooks.
@@ -133,7 +133,8 @@ class XlsxSheets:
         """Write a row of values (see :func:`table_cells`) below the rows of sheet ``index``."""
         self.counts[index] += 1
         r = self._first[index] + self.counts[index]
-        self._sheets[index].write_cells(r, table_cells(row))
+        values = row if isinstance(row, list | tuple) else list(row)
+        self._sheets[index].write_values(r, values, table_cells)
 
     def finish(self) -> dict[str, int]:
         """Add each sheet's autofilter and dropdowns; returns the rows written per sheet."""
@@ -195,6 +196,8 @@ class _Calls:
 
     def __init__(self, path: str, options: dict[str, Any]) -> None:
         self.objects: dict[int, Any] = {0: RowWorkbook(path, options)}
+        # Sheets whose rows of values also go to a CSV file: sheet number -> (file, writer).
+        self.mirrors: dict[int, tuple[TextIO, Any]] = {}
 
     def apply(self, calls: Iterable[_Call]) -> None:
         objects = self.objects
@@ -202,8 +205,26 @@ class _Calls:
             args = tuple(objects[a.number] if isinstance(a, _Ref) else a for a in args)
             if method == "write_cells":
                 write_cells(objects[target], *args)
+            elif method == "write_values":
+                r, values, convert = args
+                write_cells(objects[target], r, convert(values))
+                mirror = self.mirrors.get(target)
+                if mirror is not None:
+                    mirror[1].writerow(csv_cells(values))
+            elif method == "mirror_csv":
+                path, header = args
+                fh = open_csv(Path(path))
+                writer = csv.writer(fh, lineterminator="\r\n")
+                self.mirrors[target] = (fh, writer)
+                writer.writerow(header)
             else:
                 objects[result] = getattr(objects[target], method)(*args)
+
+    def close(self) -> None:
+        """Close the CSV files, then write the workbook."""
+        for fh, _ in self.mirrors.values():
+            fh.close()
+        self.objects[0].close()
 
 
 def serve_calls() -> None:
@@ -229,7 +250,7 @@ def serve_calls() -> None:
                 error = exc
     if error is None and calls is not None:
         try:
-            calls.objects[0].close()
+            calls.close()
         except Exception as exc:  # reported to the caller
             error = exc
     answer_parent(error)
@@ -256,6 +277,20 @@ class _Remote:
         generic path's lookups."""
         self._book._write_cells(self._number, r, cells, fmt)
 
+    def write_values(
+        self, r: int, values: Sequence[Any], convert: Callable[[Sequence[Any]], list[Any]]
+    ) -> None:
+        """A row of values that the writing process makes cells of with ``convert`` (a
+        module-level function: it is sent by name), and writes to the sheet's CSV file too
+        if it has one (:meth:`mirror_csv`): work taken off this process."""
+        self._book._add(self._number, "write_values", (r, values, convert))
+
+    def mirror_csv(self, path: Path, header: Sequence[str]) -> None:
+        """Have the writing process write every row of values of this sheet
+        (:meth:`write_values`) to a UTF-8 CSV at ``path`` too, below ``header``, as
+        ``write_csv`` would; the file is complete once the workbook is closed."""
+        self._book._add(self._number, "mirror_csv", (str(path), list(header)))
+
 
 class WorkbookProcess:
     """An xlsxwriter workbook written by a second Python process, so that building the rows
@@ -264,13 +299,16 @@ class WorkbookProcess:
 
     ``workbook()`` is a proxy of the xlsxwriter Workbook: calls on it (and on the worksheets and
     formats it returns) are sent in batches, in order, to the process; their results cannot be
-    read. ``write_cells`` on a worksheet proxy writes a whole row (see :func:`write_cells`).
+    read. ``write_cells`` on a worksheet proxy writes a whole row (see :func:`write_cells`);
+    ``write_values`` has the process make the cells of a row of values (and ``mirror_csv`` has
+    it write those rows to a CSV file too).
     :meth:`close` waits for the file and raises the error the writing met, if any; :meth:`abort`
     stops the process.
     """
 
     def __init__(self, path: Path, options: dict[str, Any]) -> None:
         self._pending: list[_Call] = []
+        self._finished = False
         self._next = 1
         self._proc = subprocess.Popen(
             python_command("from aiinventory.export.writers import serve_calls as s; s()"),
@@ -301,13 +339,17 @@ class WorkbookProcess:
         return _Remote(self, number)
 
     def _write_cells(self, target: int, r: int, cells: Sequence[Any], fmt: Any) -> None:
-        number = self._next
-        self._next += 1
         if fmt is None:
-            self._pending.append((number, target, "write_cells", (r, cells)))
+            self._add(target, "write_cells", (r, cells))
         else:
             fmt = _Ref(fmt._number) if isinstance(fmt, _Remote) else fmt
-            self._pending.append((number, target, "write_cells", (r, cells, fmt)))
+            self._add(target, "write_cells", (r, cells, fmt))
+
+    def _add(self, target: int, method: str, args: tuple[Any, ...]) -> None:
+        """A call whose arguments hold no proxies, and whose result is not kept."""
+        number = self._next
+        self._next += 1
+        self._pending.append((number, target, method, args))
         if len(self._pending) >= _BATCH:
             self._send(self._pending)
             self._pending = []
@@ -339,11 +381,19 @@ class WorkbookProcess:
             raise self._stopped() from self._send_error
         self._queue.put(None if batch is None else pickle.dumps(batch, pickle.HIGHEST_PROTOCOL))
 
-    def close(self) -> None:
-        """Write the file; raises what went wrong writing it."""
+    def finish(self) -> None:
+        """Send the last calls and have the file written, without waiting for it: the process
+        writes it while this one goes on (:meth:`close` waits). No call may follow."""
+        if self._finished:
+            return
+        self._finished = True
         self._send(self._pending)
         self._pending = []
         self._send(None)
+
+    def close(self) -> None:
+        """Write the file (see :meth:`finish`) and wait for it; raises what went wrong."""
+        self.finish()
         self._sender.join()
         if self._send_error is not None:
             raise self._stopped() from self._send_error

@@ -16,7 +16,13 @@ import pytest
 from aiinventory.api import run_import
 from aiinventory.errors import AIInventoryError
 from aiinventory.export.atomic import atomic_path
-from aiinventory.export.records import RecordsProcess, render_records, write_records
+from aiinventory.export.records import (
+    RecordsProcess,
+    read_stage_histories,
+    render_records,
+    write_records,
+    write_stage_histories,
+)
 from aiinventory.export.writers import (
     REPORT_OPTIONS,
     WorkbookProcess,
@@ -225,3 +231,29 @@ def test_records_process_makes_the_stage_histories_the_evidence_gives(tmp_path: 
     assert made == expected
     assert any(h.entries for h in made)  # the sample's trackers say when stages began
     assert list(folder.glob(".records-*.tmp")) == []  # read, and removed
+
+
+def test_no_call_after_a_workbook_is_finished(tmp_path: Path) -> None:
+    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+    try:
+        sheet = book.workbook().add_worksheet("Rows")
+        sheet.write_values(0, ["one"], table_cells)
+        book.finish()
+        with pytest.raises(RuntimeError, match="finished"):
+            sheet.write_values(1, ["two"], table_cells)
+        book.close()
+    finally:
+        book.abort()
+    assert openpyxl.load_workbook(tmp_path / "book.xlsx")["Rows"]["A1"].value == "one"
+
+
+def test_stage_histories_cut_short_are_an_error(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    with Store(state) as store:
+        write_stage_histories(store, tmp_path / "histories")
+        whole = list(read_stage_histories(tmp_path / "histories"))
+    data = (tmp_path / "histories").read_bytes()
+    (tmp_path / "cut").write_bytes(data[: data.rindex(b".")])  # without the end mark
+    assert whole
+    with pytest.raises(OSError, match="end too soon"):
+        list(read_stage_histories(tmp_path / "cut"))

@@ -184,3 +184,43 @@ def test_an_import_of_rich_looking_text_writes_workbooks_that_open(tmp_path: Pat
         book.close()
         assert set(names) <= values, path.name
     openpyxl.load_workbook(out / "dedupe_report.xlsx", read_only=True).close()
+
+
+def test_a_blank_row_leaves_the_row_open(tmp_path: Path) -> None:
+    book = RowWorkbook(str(tmp_path / "fast.xlsx"), REPORT_OPTIONS)
+    sheet = book.add_worksheet("Rows")
+    sheet.write_cells(0, ["header"])
+    sheet.write_cells(1, ["", ""])  # nothing to write: xlsxwriter would still take row 1
+    sheet.write_string(1, 2, "later")
+    book.close()
+    rows = CalamineWorkbook.from_path(str(tmp_path / "fast.xlsx")).get_sheet_by_index(0)
+    assert rows.to_python()[1][2] == "later"
+
+
+def test_long_rich_looking_text_is_cut_where_excel_cuts_text(tmp_path: Path) -> None:
+    long_text = "<r>" + "é🙂" * 20_000 + "</r>"  # 60,007 UTF-16 units
+    book = RowWorkbook(str(tmp_path / "book.xlsx"), {})
+    sheet = book.add_worksheet("Rows")
+    assert sheet.write_string(0, 0, long_text) == -2  # cut, as xlsxwriter says of any string
+    book.close()
+    value = openpyxl.load_workbook(tmp_path / "book.xlsx")["Rows"]["A1"].value
+    assert long_text.startswith(value)
+    assert len(value.encode("utf-16-le")) // 2 in (32766, 32767)  # never half a pair
+
+
+def test_odd_values_go_through_xlsxwriter(tmp_path: Path) -> None:
+    class Label(str):
+        pass
+
+    rows = [[Label("a label"), None, float("nan"), float("inf"), "x" * 20_000, 2]]
+    book = RowWorkbook(str(tmp_path / "book.xlsx"), REPORT_OPTIONS)
+    sheet = book.add_worksheet("Rows")
+    sheet.write_cells(0, rows[0])
+    sheet.write_cells(1, ["next"])
+    book.close()
+    values = openpyxl.load_workbook(tmp_path / "book.xlsx", read_only=True)["Rows"]
+    got = [list(r) for r in values.iter_rows(values_only=True)]
+    assert got[0][0] == "a label" and got[0][1] is None and got[0][5] == 2
+    # Error cells (xlsxwriter writes them as =#NUM! and =1/0), not a lost workbook.
+    assert (got[0][2], got[0][3]) == ("=#NUM!", "=1/0")
+    assert got[1][0] == "next"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -148,6 +148,7 @@ _INVENTORY_OPTIONS = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
+    "nan_inf_to_errors": True,
 }
 
 
@@ -171,9 +172,11 @@ def write_outputs(
     this state once its records were stored (one is started here if not); it is finished or
     stopped here.
 
-    One pass over the records writes every file's rows; inventory.xlsx and dedupe_report.xlsx
-    are each written by a process of their own, fed rows as they are made, so the three run at
-    once. What must wait for the end of the pass (the time in stage, the page) waits on disk.
+    One pass over the records writes every file's rows; inventory.xlsx (with inventory.csv,
+    from the Inventory sheet's rows) and dedupe_report.xlsx are each written by a process of
+    their own, fed rows of values as they are made, so they run at once; the records process
+    writes records.csv/jsonl and then the use cases' stage histories meanwhile. What must wait
+    for the end of the pass (the time in stage, the page) waits on disk.
     """
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     counts = ExportCounts()
@@ -284,7 +287,8 @@ def write_outputs(
         stages = stack.enter_context(Spill())
         tally = TimeTally()
         # The records process made the stage histories from the evidence meanwhile.
-        for uc in use_case_stages(records.stage_histories(), use_cases):
+        histories = stack.enter_context(closing(records.stage_histories()))
+        for uc in use_case_stages(histories, use_cases):
             tally.add(uc)
             timeline.add(_time_in_stage_row(uc))
             stages.append(stage_entries(uc))

@@ -19,7 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -190,7 +190,7 @@ _HISTORY_BATCH = 2000
 
 def write_stage_histories(store: Store, path: Path) -> None:
     """Every use case's stage history from the kept evidence (``iter_stage_histories``), by
-    use case, in batches of pickled lists."""
+    use case, in batches of pickled lists; None marks the end."""
     with path.open("wb") as fh:
         batch: list[StageHistory] = []
         for history in iter_stage_histories(store.iter_stage_evidence()):
@@ -199,15 +199,22 @@ def write_stage_histories(store: Store, path: Path) -> None:
                 pickle.dump(batch, fh, pickle.HIGHEST_PROTOCOL)
                 batch = []
         pickle.dump(batch, fh, pickle.HIGHEST_PROTOCOL)
+        pickle.dump(None, fh)
 
 
 def read_stage_histories(path: Path) -> Iterator[StageHistory]:
-    """The histories :func:`write_stage_histories` wrote, a batch in memory at a time."""
+    """The histories :func:`write_stage_histories` wrote, a batch in memory at a time.
+
+    Raises:
+        OSError: the file ends before its end mark (it was cut short).
+    """
     with path.open("rb") as fh:
         while True:
             try:
                 batch = pickle.load(fh)
             except EOFError:
+                raise OSError(f"{path}: the stage histories end too soon") from None
+            if batch is None:
                 return
             yield from batch
 
@@ -250,6 +257,8 @@ def serve_records() -> None:
         try:
             with Store(Path(state)) as store:
                 answer = write_records(store, Path(folder), where, Path(paths[0]), Path(paths[1]))
+                for spill in (_CSV_SPILL, _JSONL_SPILL):  # hundreds of MB on a large run
+                    (Path(folder) / spill).unlink()
                 write_stage_histories(store, Path(folder) / _HISTORIES)
         except Exception as exc:  # reported to the caller
             answer = exc
@@ -291,22 +300,25 @@ class RecordsProcess:
     def result(self) -> int:
         assert self._proc.stdout is not None
         try:
-            answer = pickle.load(self._proc.stdout)
-        except EOFError as exc:
-            code = self._proc.wait()
-            raise OSError(f"the process writing the records stopped (exit code {code})") from exc
+            try:
+                answer = pickle.load(self._proc.stdout)
+            except EOFError as exc:
+                code = self._proc.wait()
+                raise OSError(
+                    f"the process writing the records stopped (exit code {code})"
+                ) from exc
+            finally:
+                self._proc.stdout.close()
+                self._proc.wait()
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)
             raise
-        finally:
-            self._proc.stdout.close()
-            self._proc.wait()
         if isinstance(answer, BaseException):
             shutil.rmtree(self._spill, ignore_errors=True)
             raise answer
         return int(answer)
 
-    def stage_histories(self) -> Iterator[StageHistory]:
+    def stage_histories(self) -> Generator[StageHistory, None, None]:
         """Every use case's stage history, by use case (after :meth:`result`); then the hidden
         folder is removed."""
         try:

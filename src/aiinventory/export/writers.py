@@ -160,6 +160,8 @@ REPORT_OPTIONS: dict[str, Any] = {
     "strings_to_formulas": False,
     "strings_to_urls": False,
     "strings_to_numbers": False,
+    # A NaN or infinite number becomes an error cell (#NUM!, #DIV/0!), not a failed workbook.
+    "nan_inf_to_errors": True,
     "default_date_format": "yyyy-mm-dd",
 }
 
@@ -221,10 +223,11 @@ class _Calls:
                 objects[result] = getattr(objects[target], method)(*args)
 
     def close(self) -> None:
-        """Close the CSV files, then write the workbook."""
-        for fh, _ in self.mirrors.values():
-            fh.close()
-        self.objects[0].close()
+        """Close the CSV files, then write the workbook (even when a file fails to close)."""
+        with contextlib.ExitStack() as stack:
+            stack.callback(self.objects[0].close)
+            for fh, _ in self.mirrors.values():
+                stack.callback(fh.close)
 
 
 def serve_calls() -> None:
@@ -282,13 +285,15 @@ class _Remote:
     ) -> None:
         """A row of values that the writing process makes cells of with ``convert`` (a
         module-level function: it is sent by name), and writes to the sheet's CSV file too
-        if it has one (:meth:`mirror_csv`): work taken off this process."""
+        if it has one (:meth:`mirror_csv`): work taken off this process. ``values`` is sent
+        with a later batch: it must not be changed after this call."""
         self._book._add(self._number, "write_values", (r, values, convert))
 
     def mirror_csv(self, path: Path, header: Sequence[str]) -> None:
         """Have the writing process write every row of values of this sheet
-        (:meth:`write_values`) to a UTF-8 CSV at ``path`` too, below ``header``, as
-        ``write_csv`` would; the file is complete once the workbook is closed."""
+        (:meth:`write_values`) to a UTF-8 CSV at ``path`` too, below ``header``, with the
+        cells ``write_csv`` writes; the file is written in place (give a temporary path to
+        rename) and complete once the workbook is closed."""
         self._book._add(self._number, "mirror_csv", (str(path), list(header)))
 
 
@@ -329,6 +334,8 @@ class WorkbookProcess:
         return _Remote(self, 0)
 
     def _call(self, target: int, method: str, args: tuple[Any, ...]) -> _Remote:
+        if self._finished:
+            raise RuntimeError("the workbook was finished: no call may follow")
         number = self._next
         self._next += 1
         args = tuple(_Ref(a._number) if isinstance(a, _Remote) else a for a in args)
@@ -347,6 +354,8 @@ class WorkbookProcess:
 
     def _add(self, target: int, method: str, args: tuple[Any, ...]) -> None:
         """A call whose arguments hold no proxies, and whose result is not kept."""
+        if self._finished:
+            raise RuntimeError("the workbook was finished: no call may follow")
         number = self._next
         self._next += 1
         self._pending.append((number, target, method, args))
@@ -386,15 +395,19 @@ class WorkbookProcess:
         writes it while this one goes on (:meth:`close` waits). No call may follow."""
         if self._finished:
             return
-        self._finished = True
-        self._send(self._pending)
-        self._pending = []
-        self._send(None)
+        try:
+            self._send(self._pending)
+        finally:
+            self._pending = []
+            self._finished = True
+            self._queue.put(None)  # the sending thread ends, whatever happened
 
     def close(self) -> None:
         """Write the file (see :meth:`finish`) and wait for it; raises what went wrong."""
-        self.finish()
-        self._sender.join()
+        try:
+            self.finish()
+        finally:
+            self._sender.join()
         if self._send_error is not None:
             raise self._stopped() from self._send_error
         try:

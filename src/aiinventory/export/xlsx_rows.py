@@ -12,8 +12,9 @@ One difference, on purpose: xlsxwriter writes a string that starts with ``<r>`` 
 ``</r>`` into the sheet unescaped (it takes it for rich text), in constant-memory mode and in
 its shared strings alike. A cell of an untrusted source written that way breaks the workbook.
 Here every string is escaped: :meth:`RowWorksheet.write_cells` escapes it, and the worksheet's
-``write_string`` writes such a string as three plain runs of rich text, which xlsxwriter
-escapes and every reader joins into the same text.
+``write_string`` writes such a string as three runs of rich text in the cell's format, which
+xlsxwriter escapes and readers join into the same text (control characters in such a string,
+which xlsxwriter escapes twice in rich text, read back as their ``_xHHHH_`` escapes).
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ _MAX_ROW = 1_048_576
 _PRESERVE = ' xml:space="preserve"'
 
 
+def _fit(text: str) -> tuple[str, bool]:
+    """The text cut to Excel's 32,767 UTF-16 units (never inside a surrogate pair), and whether
+    it was cut."""
+    if len(text) <= _LONG:
+        return text, False
+    units = text.encode("utf-16-le", "surrogatepass")
+    if len(units) <= 2 * 32767:
+        return text, False
+    kept = units[: 2 * 32767]
+    if 0xD8 <= kept[-1] <= 0xDB:  # the first half of a pair: drop it
+        kept = kept[:-2]
+    return kept.decode("utf-16-le", "surrogatepass"), True
+
+
 def _excel_escapes(text: str) -> str:
     """``_xHHHH_`` escapes for what XML cannot hold, as Excel (and xlsxwriter) write them."""
     text = _ESCAPED_ALREADY.sub(r"_x005F\1", text)
@@ -53,6 +68,10 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
 
     # xlsxwriter's own state, set in its __init__ without annotations.
     previous_row: int
+    default_row_height: int
+    original_row_height: int
+    default_row_zeroed: int
+    excel_version: int
     dim_rowmin: int | None
     dim_rowmax: int | None
     dim_colmin: int | None
@@ -65,18 +84,21 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
     def write_cells(self, row: int, cells: Sequence[Any], cell_format: Any = None) -> None:
         """Write ``cells`` into ``row`` from column 0: a bool as a boolean, an int or float as
         a number, a non-empty str as an inline string (in ``cell_format``); an empty str leaves
-        its cell blank. Rows must come in order, as always in constant-memory mode.
+        its cell blank. Rows must come in order, as always in constant-memory mode, and a row
+        written here is closed: later writes to it are refused, as to earlier rows.
 
         Anything the fast path does not cover (not constant-memory mode, a row with its own
-        format or a comment, a very long string, NaN or infinity, a row out of bounds) goes
+        format or a comment, a sheet whose rows carry more attributes, a very long string, NaN
+        or infinity, a row out of bounds, a value not exactly str, int, float or bool) goes
         through xlsxwriter's own methods, with their behaviour.
         """
         if not self._plain_row(row, cells):
             write_row_cells(self, row, cells, cell_format)
             return
+        if all(cell == "" for cell in cells):
+            return  # nothing but blanks: no row, as xlsxwriter writes none
         if row > self.previous_row:
             self._write_single_row(row)  # the row before, if xlsxwriter holds one
-        # Later writes to this row are refused, as constant-memory mode refuses earlier rows.
         self.previous_row = row + 1
         style = ""
         if cell_format is not None:
@@ -113,8 +135,6 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
             if first < 0:
                 first = j
             last = j
-        if first < 0:
-            return  # nothing but blanks: no row, as xlsxwriter writes none
         parts.append("</row>")
         self.fh.write("".join(parts))
         if self.dim_rowmin is None or row < self.dim_rowmin:
@@ -128,11 +148,17 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
 
     def _write_string(self, row: int, col: int, string: str, cell_format: Any = None) -> int:
         if string.startswith("<r>") and string.endswith("</r>"):
-            string = string[:_LONG]  # rich text is refused past Excel's limit, not cut
-            runs: list[Any] = [string[:1], string[1:3], string[3:]]
+            # Rich text past Excel's limit is refused, not cut: cut here, as a string is.
+            string, cut = _fit(string)
+            runs: list[Any] = []
+            for run in (string[:1], string[1:3], string[3:]):
+                if cell_format is not None:
+                    runs.append(cell_format)  # every run in the cell's font
+                runs.append(run)
             if cell_format is not None:
                 runs.append(cell_format)
-            return cast(int, self._write_rich_string(row, col, *runs))
+            written = cast(int, self._write_rich_string(row, col, *runs))
+            return -2 if cut and written == 0 else written
         return cast(int, super()._write_string(row, col, string, cell_format))
 
     def _column_style(self, col: int, col_info: dict[int, Any]) -> str:
@@ -144,6 +170,12 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
     def _plain_row(self, row: int, cells: Sequence[Any]) -> bool:
         if not self.constant_memory or row < self.previous_row or not 0 <= row < _MAX_ROW:
             return False
+        if (
+            self.default_row_height != self.original_row_height
+            or self.default_row_zeroed
+            or self.excel_version != 2007
+        ):
+            return False  # rows that carry a height or Excel 2010 attributes
         if row in self.row_info or row in self.comments or len(cells) > self.xls_colmax:
             return False
         if row == self.previous_row and self.table.get(row):
@@ -162,12 +194,14 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
 
 
 def write_row_cells(sheet: Any, row: int, cells: Sequence[Any], cell_format: Any = None) -> None:
-    """The same row through xlsxwriter's own cell methods (any worksheet)."""
+    """The same row through xlsxwriter's own cell methods (any worksheet); None is a blank."""
     write_string = sheet.write_string
     for j, cell in enumerate(cells):
-        if cell.__class__ is str:
+        if isinstance(cell, str):
             if cell:
-                write_string(row, j, cell, cell_format)
+                write_string(row, j, str(cell), cell_format)
+        elif cell is None:
+            continue
         elif isinstance(cell, bool):
             sheet.write_boolean(row, j, cell)
         else:

@@ -302,20 +302,17 @@ class RecordsProcess:
         try:
             try:
                 answer = pickle.load(self._proc.stdout)
-            except EOFError as exc:
+            except EOFError:
                 code = self._proc.wait()
-                raise OSError(
-                    f"the process writing the records stopped (exit code {code})"
-                ) from exc
+                answer = OSError(f"the process writing the records stopped (exit code {code})")
             finally:
                 self._proc.stdout.close()
                 self._proc.wait()
+            if isinstance(answer, BaseException):
+                raise answer
         except BaseException:
-            shutil.rmtree(self._spill, ignore_errors=True)
+            shutil.rmtree(self._spill, ignore_errors=True)  # nothing left to read there
             raise
-        if isinstance(answer, BaseException):
-            shutil.rmtree(self._spill, ignore_errors=True)
-            raise answer
         return int(answer)
 
     def stage_histories(self) -> Generator[StageHistory, None, None]:

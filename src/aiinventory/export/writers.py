@@ -19,7 +19,7 @@ from typing import Any, TextIO
 from ..child_python import answer_parent, python_command
 from .atomic import atomic_path
 from .cells import csv_cell, csv_cells, display_value, open_csv
-from .xlsx_rows import RowWorkbook, RowWorksheet, write_row_cells
+from .xlsx_rows import RowWorkbook
 
 #: Fixed document creation time, so identical runs write byte-identical workbooks.
 _EPOCH = datetime(2000, 1, 1)
@@ -30,7 +30,6 @@ __all__ = [
     "XlsxSheet",
     "XlsxSheets",
     "table_cells",
-    "write_cells",
     "write_csv",
     "write_json_list",
     "write_jsonl",
@@ -87,7 +86,7 @@ class XlsxSheet:
 
 
 def table_cells(row: Iterable[Any]) -> list[Any]:
-    """A row's values as ready cells for :func:`write_cells`: a bool, int or float stays a number,
+    """A row's values as ready cells for ``write_cells``: a bool, int or float stays a number,
     anything else is its display text ("" for a blank cell)."""
     cells: list[Any] = []
     for value in row:
@@ -184,15 +183,6 @@ _BATCH = 256
 _QUEUED = 48
 
 
-def write_cells(sheet: Any, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
-    """Write one row of ready cells from column 0: a bool as a boolean, an int or float as a
-    number, a non-empty str as a string (in ``fmt``); an empty str leaves the cell blank."""
-    if isinstance(sheet, RowWorksheet):
-        sheet.write_cells(r, cells, fmt)
-    else:
-        write_row_cells(sheet, r, cells, fmt)
-
-
 class _Calls:
     """Applies calls to an xlsxwriter workbook (object 0) and the objects its calls return."""
 
@@ -206,10 +196,10 @@ class _Calls:
         for result, target, method, args in calls:
             args = tuple(objects[a.number] if isinstance(a, _Ref) else a for a in args)
             if method == "write_cells":
-                write_cells(objects[target], *args)
+                objects[target].write_cells(*args)
             elif method == "write_values":
                 r, values, convert = args
-                write_cells(objects[target], r, convert(values))
+                objects[target].write_cells(r, convert(values))
                 mirror = self.mirrors.get(target)
                 if mirror is not None:
                     mirror[1].writerow(csv_cells(values))
@@ -276,8 +266,8 @@ class _Remote:
         return call
 
     def write_cells(self, r: int, cells: Sequence[Any], fmt: Any = None) -> None:
-        """A row of cells (see :func:`write_cells`): the call made most, sent without the
-        generic path's lookups."""
+        """A row of cells (see ``RowWorksheet.write_cells``): the call made most, sent without
+        the generic path's lookups."""
         self._book._write_cells(self._number, r, cells, fmt)
 
     def write_values(
@@ -304,7 +294,8 @@ class WorkbookProcess:
 
     ``workbook()`` is a proxy of the xlsxwriter Workbook: calls on it (and on the worksheets and
     formats it returns) are sent in batches, in order, to the process; their results cannot be
-    read. ``write_cells`` on a worksheet proxy writes a whole row (see :func:`write_cells`);
+    read. ``write_cells`` on a worksheet proxy writes a whole row (see
+    ``RowWorksheet.write_cells``);
     ``write_values`` has the process make the cells of a row of values (and ``mirror_csv`` has
     it write those rows to a CSV file too).
     :meth:`close` waits for the file and raises the error the writing met, if any; :meth:`abort`
@@ -334,16 +325,8 @@ class WorkbookProcess:
         return _Remote(self, 0)
 
     def _call(self, target: int, method: str, args: tuple[Any, ...]) -> _Remote:
-        if self._finished:
-            raise RuntimeError("the workbook was finished: no call may follow")
-        number = self._next
-        self._next += 1
         args = tuple(_Ref(a._number) if isinstance(a, _Remote) else a for a in args)
-        self._pending.append((number, target, method, args))
-        if len(self._pending) >= _BATCH:
-            self._send(self._pending)
-            self._pending = []
-        return _Remote(self, number)
+        return _Remote(self, self._add(target, method, args))
 
     def _write_cells(self, target: int, r: int, cells: Sequence[Any], fmt: Any) -> None:
         if fmt is None:
@@ -352,8 +335,8 @@ class WorkbookProcess:
             fmt = _Ref(fmt._number) if isinstance(fmt, _Remote) else fmt
             self._add(target, "write_cells", (r, cells, fmt))
 
-    def _add(self, target: int, method: str, args: tuple[Any, ...]) -> None:
-        """A call whose arguments hold no proxies, and whose result is not kept."""
+    def _add(self, target: int, method: str, args: tuple[Any, ...]) -> int:
+        """A call whose arguments hold no proxies; returns the number its result gets."""
         if self._finished:
             raise RuntimeError("the workbook was finished: no call may follow")
         number = self._next
@@ -362,6 +345,7 @@ class WorkbookProcess:
         if len(self._pending) >= _BATCH:
             self._send(self._pending)
             self._pending = []
+        return number
 
     def _send_all(self) -> None:
         while True:

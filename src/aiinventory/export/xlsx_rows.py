@@ -111,27 +111,27 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
         first = last = -1
         col_info = self.col_info
         for j, cell in enumerate(cells):
+            if cell == "":
+                continue
             if cell.__class__ is str:
-                if not cell:
-                    continue
+                # The row's format, else the column's (looked up only then, as xlsxwriter does:
+                # the order formats are first used in numbers them).
+                cell_style = style or self._column_style(j, col_info)
                 if _CONTROL.search(cell):
                     cell = _excel_escapes(cell)
                 preserve = _PRESERVE if cell[0].isspace() or cell[-1].isspace() else ""
                 if _XML_SPECIAL.search(cell):
                     cell = cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-                cell_style = style or self._column_style(j, col_info)
                 parts.append(
                     f'<c r="{letters[j]}{number}"{cell_style} t="inlineStr">'
                     f"<is><t{preserve}>{cell}</t></is></c>"
                 )
             elif cell.__class__ is bool:
-                cell_style = self._column_style(j, col_info)
-                parts.append(
-                    f'<c r="{letters[j]}{number}"{cell_style} t="b"><v>{int(cell)}</v></c>'
-                )
+                column = self._column_style(j, col_info)
+                parts.append(f'<c r="{letters[j]}{number}"{column} t="b"><v>{int(cell)}</v></c>')
             else:
-                cell_style = self._column_style(j, col_info)
-                parts.append(f'<c r="{letters[j]}{number}"{cell_style}><v>{cell:.16G}</v></c>')
+                column = self._column_style(j, col_info)
+                parts.append(f'<c r="{letters[j]}{number}"{column}><v>{cell:.16G}</v></c>')
             if first < 0:
                 first = j
             last = j

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import random
 import signal
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz
@@ -434,3 +436,39 @@ def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> N
     # Chunks 0, 2, 4, 6 here, the others in the worker, which has the default handling.
     assert [pid == os.getpid() for pid, _, _ in found] == [True, False] * 4
     assert [(term, intr) for pid, term, intr in found if pid != os.getpid()] == [(True, True)] * 4
+
+
+def test_leaving_out_the_pairs_inside_clusters_changes_nothing_else() -> None:
+    """The import leaves out the merge-band pairs inside one cluster that are not its links:
+    clusters, links and the pairs to review stay the same, decided pairs stay in."""
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+    records = []
+    for line in (path / "ai_use_cases_labelled.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
+        fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
+        records.append(MatchRecord(**fields))
+    full = match_records(records, MatchSettings(workers=1), vocabulary=VOCAB)
+    cluster = full.cluster_of()
+    link_keys = {(p.a, p.b) for p in full.links}
+    inside = [
+        p
+        for p in full.pairs
+        if cluster[p.a] == cluster[p.b] and (p.a, p.b) not in link_keys and p.decision is None
+    ]
+    assert len(inside) >= 20  # large clusters: the case this is for
+    decided = next(p for p in inside if len(full.clusters[cluster[p.a]]) >= 3)
+    decisions = Decisions(merge=frozenset({(decided.a, decided.b)}))
+    full = match_records(records, MatchSettings(workers=1), decisions, VOCAB)
+    lean = match_records(
+        records, MatchSettings(workers=1, pairs_within_clusters=False), decisions, VOCAB
+    )
+    assert lean.clusters == full.clusters
+    assert lean.links == full.links
+    assert lean.review_pairs() == full.review_pairs()
+    kept = {(p.a, p.b) for p in lean.pairs}
+    assert (decided.a, decided.b) in kept
+    assert [p for p in full.pairs if (p.a, p.b) in kept] == lean.pairs
+    left_out = [p for p in full.pairs if (p.a, p.b) not in kept]
+    assert len(left_out) == len(inside) - 1
+    assert all(cluster[p.a] == cluster[p.b] for p in left_out)

@@ -6,6 +6,8 @@ hard constraints; the clusters become use cases whose IDs the store carries over
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .config import DedupeConfig
 from .dedupe.match_types import Decisions, MatchRecord, MatchResult
 from .dedupe.matching import match_records
@@ -27,7 +29,8 @@ def identify_use_cases(
         (merge if decision == "merge" else keep).add((a, b))
     result = match_records(
         records,
-        dedupe.settings(),
+        # The report shows the pairs to review and each use case's links, nothing else.
+        replace(dedupe.settings(), pairs_within_clusters=False),
         Decisions(merge=frozenset(merge), keep_separate=frozenset(keep)),
         load_match_vocabulary(mappings.folders),
     )

@@ -76,6 +76,7 @@ class MatchSettings:
     link_floor: float = 5.0
     workers: int = 0
     field_weights: Mapping[str, float] = field(default_factory=dict)
+    pairs_within_clusters: bool = True
 
     def __post_init__(self) -> None:
         if not 0 <= self.review_threshold <= self.merge_threshold <= 100:
@@ -163,7 +164,8 @@ class MatchResult:
     Attributes:
         clusters: every input record in exactly one cluster; each cluster sorted, clusters sorted.
         pairs: every compared pair in the merge or review band and every decided pair, sorted by
-            ``(a, b)``.
+            ``(a, b)`` (but, with ``MatchSettings.pairs_within_clusters`` off, the undecided
+            pairs inside one cluster that are not among its ``links``).
         links: the pairs that joined each cluster (a spanning tree per cluster: its reasons say
             why the records are one use case), sorted by ``(a, b)``.
         conflicts: decisions that could not all be honoured, in plain words (a merge decision

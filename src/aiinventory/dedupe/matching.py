@@ -269,6 +269,10 @@ def match_records(
         finish_clusters([cluster_part(range(len(events)))])
     # The banded pairs are explained after, on all cores: clustering does not change their
     # scores.
+    if not settings.pairs_within_clusters:
+        joined = {(join.a, join.b) for join in builder.joins}
+        cluster_of = builder.cluster_of
+        banded = [(k, j) for k, j in banded if cluster_of(k) != cluster_of(j) or (k, j) in joined]
     full = dict(zip(banded, _explain_all(scorer, prepared, banded, settings.workers), strict=True))
 
     # 6. Results.
@@ -331,6 +335,8 @@ def match_records(
 
     pairs: dict[tuple[str, str], PairScore] = {}
     for _, k, j in scored:
+        if (k, j) not in full:
+            continue  # inside one cluster, not one of its links, undecided: not wanted
         a_id, b_id = rid(k), rid(j)
         pairs[(a_id, b_id)] = explained(k, j, a_id, b_id, decisions.decision_for(a_id, b_id))
     for a, b in sorted(set(forced_merges) | set(keep_apart)):

@@ -48,6 +48,8 @@ _ID_BITS = 28
 _OWN_KEYS = 6
 _Ints = npt.NDArray[np.int64]
 _Floats = npt.NDArray[np.float64]
+#: Record numbers and word ids (below 2**31: ``_ID_BITS``), kept small.
+_Ids = npt.NDArray[np.int32]
 _DIGIT = re.compile(r"\d")
 _PAIR_WORDS, _SINGLE_WORD, _DESC_PAIR, _DESC_WORD, _OWN = range(5)
 
@@ -77,7 +79,7 @@ class PairList(Sequence[tuple[int, int]]):
         return zip(self.first, self.second, strict=True)
 
 
-def _groups(keys: _Ints, owners: npt.NDArray[np.int32], max_block_size: int) -> list[list[int]]:
+def _groups(keys: _Ints, owners: _Ids, max_block_size: int) -> list[list[int]]:
     """The records of each key held by 2..``max_block_size`` of them, each list ascending.
 
     ``owners`` must be ascending (the records' keys listed record by record): a stable sort by
@@ -105,19 +107,19 @@ def _groups(keys: _Ints, owners: npt.NDArray[np.int32], max_block_size: int) -> 
     return out
 
 
-def _pack(kind: int, first: _Ints, second: _Ints | None = None) -> _Ints:
+def _pack(kind: int, first: _Ids, second: _Ids | None = None) -> _Ints:
     """The keys of ``kind`` from one or two id columns; -1 where a record has none."""
     missing = first < 0
-    value = first
+    value = first.astype(np.int64)
     if second is not None:
         missing |= second < 0
-        value = (first << _ID_BITS) | second
+        value = (value << _ID_BITS) | second
     packed = (value << _KIND_BITS) | kind
     packed[missing] = -1
     return packed
 
 
-def _top(owners: _Ints, ids: _Ints, weights: _Floats, n: int, width: int) -> tuple[_Ints, _Ints]:
+def _top(owners: _Ids, ids: _Ids, weights: _Floats, n: int, width: int) -> tuple[_Ints, _Ids]:
     """Each record's ``width`` heaviest words, ties in word order: an (n, width) table of
     positions into ``ids`` (-1 past a record's last word), and the ids in that order.
 
@@ -131,17 +133,17 @@ def _top(owners: _Ints, ids: _Ints, weights: _Floats, n: int, width: int) -> tup
     return table, _take(ids, table)
 
 
-def _take(values: _Ints, positions: _Ints) -> _Ints:
+def _take(values: _Ids, positions: _Ints) -> _Ids:
     """``values`` at ``positions``, -1 where a position is -1."""
     if not len(values):
-        return np.full(positions.shape, -1, dtype=np.int64)
-    return np.where(positions >= 0, values[positions], -1)
+        return np.full(positions.shape, -1, dtype=np.int32)
+    return np.where(positions >= 0, values[positions], np.int32(-1))
 
 
-def _flat(owners: _Ints, values: _Ints, n: int, width: int) -> _Ints:
+def _flat(owners: _Ids, values: _Ids, n: int, width: int) -> _Ids:
     """Values given with their rows (``owners``, ascending, at most ``width`` of a row) as an
     (n, width) table (-1 where a row has fewer)."""
-    table = np.full((n, width), -1, dtype=np.int64)
+    table = np.full((n, width), -1, dtype=np.int32)
     if len(owners):
         first = np.searchsorted(owners, np.arange(n))
         place = np.arange(len(owners)) - first[owners]
@@ -156,15 +158,15 @@ _SLICE = 8192
 class _Words(NamedTuple):
     """The records' words, flat, record after record; each ``*_owner`` says whose."""
 
-    name_owner: _Ints
-    name_words: _Ints
+    name_owner: _Ids
+    name_words: _Ids
     name_weights: _Floats
-    name_starts: _Ints
-    desc_owner: _Ints
-    desc_words: _Ints
+    name_starts: _Ids
+    desc_owner: _Ids
+    desc_words: _Ids
     desc_weights: _Floats
-    own_owner: _Ints
-    own: _Ints
+    own_owner: _Ids
+    own: _Ids
 
 
 def _collect(records: list[PreparedRecord], block_on_dates: bool, title_keys: bool) -> _Words:
@@ -176,14 +178,14 @@ def _collect(records: list[PreparedRecord], block_on_dates: bool, title_keys: bo
     """
     vocabulary: dict[str, int] = {}  # word -> id, in the order first seen
     own_ids: dict[str, int] = {}
-    ints: dict[str, list[_Ints]] = {}
+    ints: dict[str, list[_Ids]] = {}
     floats: dict[str, list[_Floats]] = {}
 
-    def ids(words: list[str], table: dict[str, int]) -> _Ints:
+    def ids(words: list[str], table: dict[str, int]) -> _Ids:
         add = table.setdefault
-        return np.array([add(w, len(table)) for w in words], dtype=np.int64)
+        return np.array([add(w, len(table)) for w in words], dtype=np.int32)
 
-    def keep(name: str, values: _Ints) -> None:
+    def keep(name: str, values: _Ids) -> None:
         ints.setdefault(name, []).append(values)
 
     def keep_floats(name: str, values: list[float]) -> None:
@@ -234,26 +236,26 @@ def _collect(records: list[PreparedRecord], block_on_dates: bool, title_keys: bo
                     own.append(f"t{year:04d}-{month:02d}-{day:02d}")
             if len(own) > count:
                 own_owner.extend([i] * (len(own) - count))
-        keep("name_owner", np.array(name_owner, dtype=np.int64))
+        keep("name_owner", np.array(name_owner, dtype=np.int32))
         keep("name_words", ids(name_words, vocabulary))
         keep_floats("name_weights", name_weights)
         keep("name_starts", ids(name_starts, vocabulary))
-        keep("desc_owner", np.array(desc_owner, dtype=np.int64))
+        keep("desc_owner", np.array(desc_owner, dtype=np.int32))
         keep("desc_words", ids(desc_words, vocabulary))
         keep_floats("desc_weights", desc_weights)
-        keep("own_owner", np.array(own_owner, dtype=np.int64))
+        keep("own_owner", np.array(own_owner, dtype=np.int32))
         keep("own", ids(own, own_ids))
     if max(len(vocabulary), len(own_ids)) >= 1 << _ID_BITS:
         raise ValueError("too many distinct words to block on")  # ~10 GB of them: not reached
-    rank = np.zeros(len(vocabulary), dtype=np.int64)
+    rank = np.zeros(len(vocabulary), dtype=np.int32)
     if vocabulary:
         in_order = sorted(vocabulary)
         rank[np.fromiter(map(vocabulary.__getitem__, in_order), np.int64, len(in_order))] = (
             np.arange(len(in_order))
         )
 
-    def joined(name: str) -> _Ints:
-        return np.concatenate(ints.pop(name)) if name in ints else np.empty(0, np.int64)
+    def joined(name: str) -> _Ids:
+        return np.concatenate(ints.pop(name)) if name in ints else np.empty(0, np.int32)
 
     def joined_floats(name: str) -> _Floats:
         return np.concatenate(floats.pop(name)) if name in floats else np.empty(0, np.float64)
@@ -312,7 +314,7 @@ def block_keys(
         singles += _blocks(columns, n, max_block_size)
     if len(words.desc_words):
         ids = words.desc_words
-        frequency = np.bincount(ids)[ids]  # how many descriptions have each word
+        frequency = np.bincount(ids)[ids].astype(np.int32)  # how many descriptions have it
         shared = frequency >= 2
         ranked, rare = _top(
             words.desc_owner[shared],

@@ -96,6 +96,7 @@ def _reference(
         ("ai_use_cases_labelled.jsonl", 25, False, True),
         ("ai_use_cases_labelled.jsonl", 10, True, False),
         ("ai_use_cases_labelled.jsonl", 3, True, True),
+        ("northwind_sample_labelled.jsonl", 25, True, True),
     ],
 )
 def test_candidate_pairs_follow_the_rules(data: str, cap: int, dates: bool, titles: bool) -> None:
@@ -111,3 +112,33 @@ def test_no_records_and_records_without_words() -> None:
         [MatchRecord("a", "", source_id="X-1"), MatchRecord("b", "", source_id="X-1")], VOCAB
     )
     assert list(candidate_pairs(prepared, 25, True, True)) == [(0, 1)]
+
+
+def test_threads_dates_and_source_ids_make_keys() -> None:
+    """Mail of one thread, people born the same day, rows with one source ID meet; a source ID
+    without a digit ("TBC", "A-x") is no key."""
+    records = [
+        MatchRecord(f"r{i:03d}", name, source_id=sid, thread_id=thread, date_initiated=born)
+        for i, (name, sid, thread, born) in enumerate(
+            [
+                ("Invoice scanning", None, "<t1@x>", None),
+                ("Supplier letters", None, "<t1@x>", None),
+                ("Claims triage", "CS-14", None, "1984-03-05"),
+                ("Fraud alerts", "CS-14", None, "1984-03-05"),
+                ("Chat assistant", "TBC", None, "1984-03"),
+                ("Road sign survey", "TBC", None, "1984-03"),
+                ("Parcel sorting", "A-x", None, "2024-03-05 10:00"),
+                ("Tree census", "A-x", None, None),
+                ("Harbour camera", None, None, "2024-03-05"),
+            ]
+        )
+    ]
+    prepared, _ = prepare_records(records, VOCAB)
+    for dates in (False, True):
+        found = list(candidate_pairs(prepared, 25, dates, True))
+        assert found == _reference(prepared, 25, dates, True)
+    assert {(0, 1), (2, 3)} <= set(candidate_pairs(prepared, 25, False, False))
+    assert (6, 7) not in set(candidate_pairs(prepared, 25, True, True))
+    assert (4, 5) not in set(candidate_pairs(prepared, 25, True, True))
+    assert (6, 8) in set(candidate_pairs(prepared, 25, True, False))  # the same birth date
+    assert (6, 8) not in set(candidate_pairs(prepared, 25, False, False))

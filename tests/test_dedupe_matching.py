@@ -439,7 +439,7 @@ def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> N
 
 
 def test_leaving_out_the_pairs_inside_clusters_changes_nothing_else() -> None:
-    """The import leaves out the merge-band pairs inside one cluster that are not its links:
+    """The import leaves out the undecided pairs inside one cluster that are not its links:
     clusters, links and the pairs to review stay the same, decided pairs stay in."""
     path = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
     records = []

@@ -14,7 +14,6 @@ with N.
 
 from __future__ import annotations
 
-import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Sequence
@@ -48,9 +47,8 @@ _ID_BITS = 28
 _OWN_KEYS = 6
 _Ints = npt.NDArray[np.int64]
 _Floats = npt.NDArray[np.float64]
-#: Record numbers and word ids (below 2**31: ``_ID_BITS``), kept small.
+#: Record numbers and word ids (below 2**28: ``_ID_BITS``), kept small.
 _Ids = npt.NDArray[np.int32]
-_DIGIT = re.compile(r"\d")
 _PAIR_WORDS, _SINGLE_WORD, _DESC_PAIR, _DESC_WORD, _OWN = range(5)
 
 
@@ -217,7 +215,7 @@ def _collect(records: list[PreparedRecord], block_on_dates: bool, title_keys: bo
                 desc_words.extend(vector)
                 desc_weights.extend(vector.values())
             count = len(own)
-            if p.source_id and _DIGIT.search(p.source_id):
+            if p.source_id and any(map(str.isdigit, p.source_id)):
                 own.append("s" + p.source_id)
             if p.record.thread_id:
                 own.append("h" + p.record.thread_id)
@@ -329,7 +327,7 @@ def block_keys(
                 # Each pair of words once, in word order, whichever weighs more.
                 low = np.minimum(rare[:, k], rare[:, j])
                 high = np.maximum(rare[:, k], rare[:, j])
-                columns.append(_pack(_DESC_PAIR, np.where(low >= 0, low, -1), high))
+                columns.append(_pack(_DESC_PAIR, low, high))
         counts = _take(frequency[shared], ranked)
         rarest = np.where((counts >= 0) & (counts <= _RARE_DESCRIPTION_WORD), rare, -1)
         columns.extend(_pack(_DESC_WORD, rarest[:, k]) for k in range(DESCRIPTION_KEYS))

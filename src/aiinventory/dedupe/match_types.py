@@ -67,6 +67,11 @@ class MatchSettings:
         field_weights: multiplies a field's evidence (``name``, ``description``, ``vendor``,
             ``owner``, ``department``, ``organization``, ``date_initiated``, ``date_deployed``,
             ``techniques``, ``source``); 0 ignores the field.
+        pairs_within_clusters: whether the result's ``pairs`` include the undecided pairs of
+            records that ended in one cluster without being one of its links. An import needs
+            only the pairs an analyst reviews and the links (the report shows nothing else),
+            and explaining every pair of a large cluster costs more than much of the rest of
+            the matching; off, they are left out. The clusters do not depend on it.
     """
 
     merge_threshold: float = 80.0

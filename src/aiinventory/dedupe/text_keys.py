@@ -9,6 +9,7 @@ Management System (ILMS)") are learned from the whole batch and applied the same
 from __future__ import annotations
 
 import math
+import operator
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -524,16 +525,30 @@ def _weigh(
     generic = vocabulary.generic_words
     # A name word weighs the same in every name: one number for all of them.
     name_weight = {t: w * (GENERIC_FACTOR if t in generic else 1.0) for t, w in name_idf.items()}
+    # A description word said once weighs (1 + log 1) * idf * factor: the same number as
+    # idf * factor, made once per word.
+    once = {t: 1.0 * w * (GENERIC_FACTOR if t in generic else 1.0) for t, w in desc_idf.items()}
     for p, tokens in zip(prepared, descriptions, strict=True):
         weights = {t: name_weight[t] for t in p.name_tokens}
         p.name_weights = weights
         p.name_content = sum(1 for t in p.name_tokens if t not in generic and t != p.unit_prefix)
-        p.name_total = sum(weights[t] for t in p.name_tokens)
+        p.name_total = sum(weights.values())
         if tokens:
-            tf = Counter(tokens)
-            vector = {
-                t: (1.0 + math.log(c)) * desc_idf[t] * (GENERIC_FACTOR if t in generic else 1.0)
-                for t, c in sorted(tf.items())
-            }
-            norm = math.sqrt(sum(v * v for v in vector.values()))
+            distinct = sorted(set(tokens))
+            if len(distinct) == len(tokens):
+                vector = {t: once[t] for t in distinct}
+            else:
+                tf = Counter(tokens)
+                vector = {
+                    t: (
+                        once[t]
+                        if c == 1
+                        else (1.0 + math.log(c))
+                        * desc_idf[t]
+                        * (GENERIC_FACTOR if t in generic else 1.0)
+                    )
+                    for t, c in sorted(tf.items())
+                }
+            values = vector.values()
+            norm = math.sqrt(sum(map(operator.mul, values, values)))
             p.desc_vector = {t: v / norm for t, v in vector.items()} if norm else {}

@@ -3,9 +3,7 @@ the rules (each key a string, blocks from a dict) on the labelled data sets."""
 
 from __future__ import annotations
 
-import json
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 
@@ -14,18 +12,9 @@ from aiinventory.dedupe.blocking import DESCRIPTION_KEYS, candidate_pairs
 from aiinventory.dedupe.text_keys import PreparedRecord, prepare_records
 from aiinventory.mappings import default_mappings_dir
 
-DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+from .labelled_data import labelled_records
+
 VOCAB = load_match_vocabulary([default_mappings_dir()])
-
-
-def _records(name: str) -> list[MatchRecord]:
-    out = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
-        fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
-        out.append(MatchRecord(**fields))
-    return sorted(out, key=lambda r: r.record_id)
 
 
 def _keys(p: PreparedRecord, df: dict[str, int], dates: bool, titles: bool) -> list[str]:
@@ -100,7 +89,7 @@ def _reference(
     ],
 )
 def test_candidate_pairs_follow_the_rules(data: str, cap: int, dates: bool, titles: bool) -> None:
-    prepared, _ = prepare_records(_records(data), VOCAB)
+    prepared, _ = prepare_records(labelled_records(data), VOCAB)
     found = list(candidate_pairs(prepared, cap, dates, titles))
     assert found == _reference(prepared, cap, dates, titles)
     assert len(found) > 100

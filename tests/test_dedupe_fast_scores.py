@@ -2,30 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from itertools import combinations
-from pathlib import Path
 
 import pytest
 
-from aiinventory.dedupe import MatchRecord, MatchSettings, load_match_vocabulary
+from aiinventory.dedupe import MatchSettings, load_match_vocabulary
 from aiinventory.dedupe.blocking import candidate_pairs
 from aiinventory.dedupe.pair_scoring import Scorer
 from aiinventory.dedupe.text_keys import prepare_records
 from aiinventory.mappings import default_mappings_dir
 
-DATA = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
+from .labelled_data import DATA, labelled_records
+
 VOCAB = load_match_vocabulary([default_mappings_dir()])
-
-
-def _records(name: str) -> list[MatchRecord]:
-    out = []
-    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
-        fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
-        out.append(MatchRecord(**fields))
-    return sorted(out, key=lambda r: r.record_id)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +33,7 @@ def _records(name: str) -> list[MatchRecord]:
 def test_fast_scores_equal_explained_scores(
     data: str, settings: MatchSettings, every_pair: bool
 ) -> None:
-    prepared, processor = prepare_records(_records(data), VOCAB)
+    prepared, processor = prepare_records(labelled_records(data), VOCAB)
     scorer = Scorer(settings, processor, len(prepared))
     scorer.index(prepared)
     if every_pair:

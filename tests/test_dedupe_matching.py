@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 import random
 import signal
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 from rapidfuzz import fuzz
@@ -23,6 +21,8 @@ from aiinventory.dedupe import (
 from aiinventory.dedupe.forked import in_chunks
 from aiinventory.dedupe.text_keys import title_starts
 from aiinventory.mappings import default_mappings_dir
+
+from .labelled_data import labelled_records
 
 VOCAB = load_match_vocabulary([default_mappings_dir()])
 
@@ -441,13 +441,7 @@ def test_scoring_workers_do_not_inherit_the_command_lines_sigterm_handler() -> N
 def test_leaving_out_the_pairs_inside_clusters_changes_nothing_else() -> None:
     """The import leaves out the undecided pairs inside one cluster that are not its links:
     clusters, links and the pairs to review stay the same, decided pairs stay in."""
-    path = Path(__file__).resolve().parents[1] / "benchmarks" / "data"
-    records = []
-    for line in (path / "ai_use_cases_labelled.jsonl").read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        fields = {k: row[k] for k in MatchRecord.__dataclass_fields__ if k in row}
-        fields["ai_techniques"] = tuple(row.get("ai_techniques") or ())
-        records.append(MatchRecord(**fields))
+    records = labelled_records("ai_use_cases_labelled.jsonl")
     full = match_records(records, MatchSettings(workers=1), vocabulary=VOCAB)
     cluster = full.cluster_of()
     link_keys = {(p.a, p.b) for p in full.links}

@@ -38,9 +38,10 @@ _SMALL_BLOCK = 8
 _RARE_DESCRIPTION_WORD = 3
 
 
-#: Each key is one integer: its kind in the low bits, above them up to two string IDs (every
-#: distinct word, word start, title or source ID gets the next number) of ``_ID_BITS`` each. An
-#: ID table that large could not be held in memory, so two different keys never share a number.
+#: Each key is one integer: its kind in the low bits, above them up to two ids of ``_ID_BITS``
+#: each (every distinct word or word start has its rank in text order; every source ID, thread,
+#: title and date a number of its own). An id table that large could not be held in memory, so
+#: two different keys never share a number.
 _KIND_BITS = 3
 _ID_BITS = 28
 #: A record's keys of its own, at most: source ID, mail thread, three title keys, birth date.

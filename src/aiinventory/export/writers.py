@@ -295,9 +295,8 @@ class WorkbookProcess:
     ``workbook()`` is a proxy of the xlsxwriter Workbook: calls on it (and on the worksheets and
     formats it returns) are sent in batches, in order, to the process; their results cannot be
     read. ``write_cells`` on a worksheet proxy writes a whole row (see
-    ``RowWorksheet.write_cells``);
-    ``write_values`` has the process make the cells of a row of values (and ``mirror_csv`` has
-    it write those rows to a CSV file too).
+    ``RowWorksheet.write_cells``); ``write_values`` has the process make the cells of a row of
+    values (and ``mirror_csv`` has it write those rows to a CSV file too).
     :meth:`close` waits for the file and raises the error the writing met, if any; :meth:`abort`
     stops the process.
     """

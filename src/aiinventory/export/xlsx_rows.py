@@ -199,7 +199,7 @@ def write_row_cells(sheet: Any, row: int, cells: Sequence[Any], cell_format: Any
     for j, cell in enumerate(cells):
         if isinstance(cell, str):
             if cell:
-                write_string(row, j, str(cell), cell_format)
+                write_string(row, j, cell, cell_format)
         elif cell is None:
             continue
         elif isinstance(cell, bool):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import struct
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -161,11 +162,16 @@ def test_hostile_value_stays_text(imported: Outputs) -> None:
 
 
 def test_embed_json_escapes_every_way_out() -> None:
-    value = "</SCRIPT ><!-- <script> \u2028 \udc80 &lt;"
+    value = "</SCRIPT ><!-- <script> \u2028 é &lt;"
     text = embed_json({"v": value})
     assert "<" not in text
-    assert text.isascii()
     assert json.loads(text) == {"v": value}
+    # A lone surrogate cannot be written as UTF-8: then the text is escaped to ASCII.
+    hostile = value + " \udc80"
+    text = embed_json({"v": hostile})
+    assert "<" not in text
+    assert text.isascii()
+    assert json.loads(text) == {"v": hostile}
 
 
 def test_reruns_and_changes(tmp_path: Path, run_import_into: Callable[..., Outputs]) -> None:
@@ -210,6 +216,33 @@ def test_reruns_and_changes(tmp_path: Path, run_import_into: Callable[..., Outpu
     assert routing["stage"] == ["in_development", "pilot"]
     assert set(routing) == {"stage", "last_updated"}
     assert [f[0] for f in items["Invoice OCR"][3]] == ["last_updated"]
+
+
+def test_snapshot_written_another_way_is_no_change(
+    tmp_path: Path, run_import_into: Callable[..., Outputs]
+) -> None:
+    """A state file whose last inventory was written as JSON with spaces (as older versions
+    wrote it) compares by values: the same inventory again is no change."""
+    folder = tmp_path / "in"
+    write_trackers(folder)
+    state = tmp_path / "state.sqlite"
+    first = run_import_into(folder, state=state)
+    with sqlite3.connect(state) as conn:
+        rows = conn.execute("SELECT use_case_id, data FROM inventory_snapshot").fetchall()
+        assert rows and all('", "' not in data for _, data in rows)
+        conn.executemany(
+            "UPDATE inventory_snapshot SET data = ? WHERE use_case_id = ?",
+            [(json.dumps(json.loads(data), ensure_ascii=False), uc) for uc, data in rows],
+        )
+    # A new output folder: everything is written again, from the same state.
+    again = run_import_into(folder, state=state)
+    changes = page_data(again.out)["changes"]
+    assert changes["first_run"] is False
+    assert changes["tally"] == {"new": 0, "changed": 0, "gone": 0, "merged": 0}
+    assert changes["items"] == []
+    assert (again.out / "inventory.json").read_bytes() == (
+        first.out / "inventory.json"
+    ).read_bytes()
 
 
 # -- in Chromium --------------------------------------------------------------------------------

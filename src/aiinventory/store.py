@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from . import json_text
 from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError
 from .schema import RECORD_FIELDS, Reject, SourceRecord
@@ -216,9 +217,8 @@ _FOLDED_CHARS = 80
 _FOLDED_SIZE = 50_000
 
 
-# One encoder each, made once: json.dumps with options builds a new encoder on every call.
-_JSON_SORTED = json.JSONEncoder(ensure_ascii=False, sort_keys=True).encode
-_JSON_LIST = json.JSONEncoder(ensure_ascii=False).encode
+_JSON_SORTED = json_text.dumps_sorted
+_JSON_LIST = json_text.dumps
 #: Flags and techniques are a handful of short lists, each encoded once and remembered.
 _LIST_TEXT: dict[tuple[str, ...], str] = {}
 _LIST_TEXT_SIZE = 10_000
@@ -298,7 +298,7 @@ def _json(text: str) -> Any:
         return []
     if text == "{}":
         return {}
-    return json.loads(text)
+    return json_text.loads(text)
 
 
 class Store:
@@ -1023,7 +1023,7 @@ class Store:
             raw = values[at_techniques]
             found = techniques.get(raw)
             if found is None:
-                found = techniques[raw] = tuple(json.loads(raw or "[]"))
+                found = techniques[raw] = tuple(json_text.loads(raw or "[]"))
             values[at_techniques] = found
             yield dict(zip(cols, values, strict=True))
 

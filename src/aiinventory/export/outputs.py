@@ -6,13 +6,13 @@ inventory in every format at once, building each use case as its last record goe
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .. import json_text
 from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
 from ..governance import ChecksTally, GovernanceRules, load_governance
@@ -250,7 +250,7 @@ def write_outputs(
             # inventory.json's object is the snapshot's with the sources added at the end.
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
             inv_json.write(text[:-1])
-            inv_json.write(', "sources": ')
+            inv_json.write(',"sources":')
             inv_json.write(dumps([_source_ref(r) for r in group]))
             inv_json.write("}")
             counts.use_cases += 1
@@ -365,8 +365,10 @@ def _write_changes(
             ]
         )
     for kind, use_case_id, old, new in store.changes(names_only=True):
-        before = json.loads(old) if old else {}
-        after = json.loads(new) if new else {}
+        before = json_text.loads(old) if old else {}
+        after = json_text.loads(new) if new else {}
+        if kind == "changed" and before == after:
+            continue  # the same values written another way (by an older version)
         page.add_change(kind, use_case_id, before, after)
         if not listed:
             continue

@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from .. import json_text
 from ..governance import GovernanceRules
 from ..schema import INVENTORY_COLUMNS, RECORD_FIELDS
 from ..time_in_stage import DepartmentTimeToDeploy, UseCaseStages
@@ -70,7 +70,7 @@ def _text(value: Any) -> str:
 
 
 #: The encoding of the page's data (see :func:`embed_json`).
-_ENCODE = json.JSONEncoder(ensure_ascii=True, separators=(",", ":"), allow_nan=False).encode
+_ENCODE = json_text.dumps_writable
 
 
 def stage_entries(uc: UseCaseStages) -> list[list[Any]]:
@@ -330,8 +330,9 @@ def _csp_hash(text: str) -> str:
 
 def embed_json(data: Any) -> str:
     """JSON that is safe inside a ``<script>`` block: no value can end it or open a comment."""
-    # ensure_ascii leaves only ASCII; "<" is the one character that can end the block
-    # ("</script>") or change how the block is tokenised ("<!--"), and "\u003c" means the same.
+    # The page is UTF-8 and a JSON block is raw text to the HTML parser: "<" is the one
+    # character that can end the block ("</script>") or change how it is tokenised ("<!--"),
+    # and "\u003c" means the same to JSON.
     return _ENCODE(data).replace("<", "\\u003c")
 
 

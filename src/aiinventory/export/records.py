@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
-import json
 import os
 import pickle
 import shutil
@@ -23,6 +22,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+from .. import json_text
 from ..child_python import answer_parent, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
@@ -45,8 +45,8 @@ _RECORD_PLAN = tuple(
     for col in RECORD_COLUMNS
 )
 
-#: json.dumps(..., ensure_ascii=False), without building an encoder per call.
-dumps = json.JSONEncoder(ensure_ascii=False).encode
+#: Compact JSON text (json_text.dumps), as records.jsonl and inventory.json have it.
+dumps = json_text.dumps
 
 #: Stage evidence rows stored at a time.
 _EVIDENCE_BATCH = 5000
@@ -105,7 +105,7 @@ def render_records(
             csv_bytes = line.getvalue().encode("utf-8")
             obj = dict(zip(_EARLY, values, strict=True))
             obj["extras"] = rec["extras"]
-            json_bytes = dumps(obj).encode("utf-8")
+            json_bytes = json_text.dumps_bytes(obj)
             csv_fh.write(csv_bytes)
             jsonl_fh.write(json_bytes)
             where[rec["record_id"]] = (
@@ -168,12 +168,12 @@ def write_records(
             csv_fh.write(csv_spill.read(b - a))
             json_spill.seek(c + 1)
             jsonl_fh.write(
-                b'{"record_id": '
-                + dumps(record_id).encode("utf-8")
-                + b', "use_case_id": '
-                + dumps(use_case_id).encode("utf-8")
-                + b", "
-                # its object without the "{": the same dumps() gives
+                b'{"record_id":'
+                + json_text.dumps_bytes(record_id)
+                + b',"use_case_id":'
+                + json_text.dumps_bytes(use_case_id)
+                + b","
+                # its object without the "{": the same compact JSON
                 + json_spill.read(d - c - 1)
                 + b"\n"
             )

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import random
+import sys
 import zipfile
+import zlib
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,7 +17,7 @@ import xlsxwriter
 from python_calamine import CalamineWorkbook
 
 from aiinventory.export.writers import REPORT_OPTIONS
-from aiinventory.export.xlsx_rows import RowWorkbook, write_row_cells
+from aiinventory.export.xlsx_rows import COMPRESS_LEVEL, RowWorkbook, write_row_cells
 
 from .conftest import write_workbook
 
@@ -100,6 +102,26 @@ def test_rows_written_at_once_are_the_bytes_xlsxwriter_writes(
     assert plain.keys() == fast.keys()
     for name in plain:
         assert fast[name] == plain[name], name
+
+
+@pytest.mark.parametrize("options", [REPORT_OPTIONS, {"constant_memory": True}, {}])
+def test_parts_are_deflated_at_level_one(tmp_path: Path, options: dict[str, Any]) -> None:
+    rows = _rows(5, 2000)
+    _write(tmp_path / "fast.xlsx", rows, True, options)
+    with zipfile.ZipFile(tmp_path / "fast.xlsx") as archive:
+        infos = archive.infolist()
+        sheet = archive.read("xl/worksheets/sheet1.xml")
+        for info in infos:
+            assert info.compress_type == zipfile.ZIP_DEFLATED, info.filename
+            deflate = zlib.compressobj(COMPRESS_LEVEL, zlib.DEFLATED, -15)
+            data = archive.read(info)
+            assert info.compress_size == len(deflate.compress(data) + deflate.flush())
+    # Level 6 (zlib's default, xlsxwriter's own) makes a smaller sheet: the level is not it.
+    deflate = zlib.compressobj(6, zlib.DEFLATED, -15)
+    sheet_info = next(i for i in infos if i.filename == "xl/worksheets/sheet1.xml")
+    assert len(deflate.compress(sheet) + deflate.flush()) < sheet_info.compress_size
+    # xlsxwriter's own workbooks are as before.
+    assert sys.modules[xlsxwriter.Workbook.__module__].ZipFile is zipfile.ZipFile
 
 
 def test_without_constant_memory_rows_go_through_xlsxwriter(tmp_path: Path) -> None:

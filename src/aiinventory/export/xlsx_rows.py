@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import re
+import sys
+import zipfile
 from collections.abc import Sequence
 from typing import Any, cast
 
@@ -208,7 +210,36 @@ def write_row_cells(sheet: Any, row: int, cells: Sequence[Any], cell_format: Any
             sheet.write_number(row, j, cell)
 
 
+#: The zip compression level of the workbooks written here (see :class:`RowWorkbook`).
+COMPRESS_LEVEL = 1
+
+
+class _FastZipFile(zipfile.ZipFile):
+    """A zip file whose entries are deflated at :data:`COMPRESS_LEVEL` unless told otherwise."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("compresslevel", COMPRESS_LEVEL)
+        super().__init__(*args, **kwargs)
+
+
 class RowWorkbook(xlsxwriter.Workbook):  # type: ignore[misc]
-    """An xlsxwriter workbook whose worksheets are :class:`RowWorksheet`."""
+    """An xlsxwriter workbook whose worksheets are :class:`RowWorksheet`, zipped at
+    deflate level 1.
+
+    xlsxwriter deflates its parts at zlib's default level (6) when the workbook closes, after
+    the last row: a 100,000-row inventory is about 240 MB of XML, 3.5 s at level 6 and 1.3 s at
+    level 1, for a file about a quarter larger (33 MB instead of 26 MB).
+    """
 
     worksheet_class = RowWorksheet
+
+    def _store_workbook(self) -> None:
+        # xlsxwriter makes the zip file by the name ZipFile in its module: that name is this
+        # class's while the workbook is stored (the writing is single-threaded).
+        module: Any = sys.modules[xlsxwriter.Workbook.__module__]
+        original = module.ZipFile
+        module.ZipFile = _FastZipFile
+        try:
+            super()._store_workbook()
+        finally:
+            module.ZipFile = original

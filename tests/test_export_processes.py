@@ -18,6 +18,7 @@ from aiinventory.errors import AIInventoryError
 from aiinventory.export.atomic import atomic_path
 from aiinventory.export.records import (
     RecordsProcess,
+    _read_at,
     read_stage_histories,
     render_records,
     write_records,
@@ -257,3 +258,13 @@ def test_stage_histories_cut_short_are_an_error(tmp_path: Path) -> None:
     assert whole
     with pytest.raises(OSError, match="end too soon"):
         list(read_stage_histories(tmp_path / "cut"))
+
+
+def test_rendered_lines_are_read_exactly_or_not_at_all(tmp_path: Path) -> None:
+    path = tmp_path / "lines"
+    path.write_bytes(b"first line\nsecond line\n")
+    with path.open("rb", buffering=0) as fh:
+        assert _read_at(fh.fileno(), 11, 23) == b"second line\n"
+        assert _read_at(fh.fileno(), 0, 5) == b"first"
+        with pytest.raises(OSError, match="ends at 23, before 30"):
+            _read_at(fh.fileno(), 11, 30)

@@ -147,13 +147,15 @@ def write_records(
     writer.writerow(RECORD_COLUMNS)
     header = ("\ufeff" + line.getvalue()).encode("utf-8")  # a BOM, as open_csv writes
     with (
-        (folder / _CSV_SPILL).open("rb") as csv_spill,
-        (folder / _JSONL_SPILL).open("rb") as json_spill,
+        (folder / _CSV_SPILL).open("rb", buffering=0) as csv_spill,
+        (folder / _JSONL_SPILL).open("rb", buffering=0) as json_spill,
         csv_path.open("wb") as csv_fh,
         jsonl_path.open("wb") as jsonl_fh,
     ):
         # Read where each record's lines are, rather than mapping the files: a mapping would
         # count every page of them (hundreds of MB on a large run) in this process's memory.
+        # One pread each, of just the line: a buffered read would copy a whole buffer.
+        csv_fd, json_fd = csv_spill.fileno(), json_spill.fileno()
         csv_fh.write(header)
         for record_id, use_case_id in store.iter_record_use_cases():
             at = where.pop(record_id, None)
@@ -164,9 +166,7 @@ def write_records(
             line.truncate()
             writer.writerow(csv_cells((record_id, use_case_id)))
             csv_fh.write(line.getvalue()[:-2].encode("utf-8") + b",")
-            csv_spill.seek(a)
-            csv_fh.write(csv_spill.read(b - a))
-            json_spill.seek(c + 1)
+            csv_fh.write(_read_at(csv_fd, a, b))
             jsonl_fh.write(
                 b'{"record_id":'
                 + json_text.dumps_bytes(record_id)
@@ -174,13 +174,28 @@ def write_records(
                 + json_text.dumps_bytes(use_case_id)
                 + b","
                 # its object without the "{": the same compact JSON
-                + json_spill.read(d - c - 1)
+                + _read_at(json_fd, c + 1, d)
                 + b"\n"
             )
             count += 1
     if where:  # records that went since they were rendered
         raise _records_changed(store)
     return count
+
+
+def _read_at(fd: int, start: int, stop: int) -> bytes:
+    """The bytes of an open file from ``start`` to ``stop``.
+
+    Raises:
+        OSError: the file ends before ``stop`` (it was cut short).
+    """
+    data = os.pread(fd, stop - start, start)
+    while len(data) < stop - start:
+        more = os.pread(fd, stop - start - len(data), start + len(data))
+        if not more:
+            raise OSError(f"a rendered records file ends at {start + len(data):,}, before {stop:,}")
+        data += more
+    return data
 
 
 #: The stage histories in the spill folder, in batches of pickled lists.

@@ -9,6 +9,8 @@ import sqlite3
 from pathlib import Path
 
 from aiinventory.api import run_import
+from aiinventory.clock import now
+from aiinventory.store import Store
 
 HEADER = ["Use case", "Description", "Department", "Owner"]
 ROWS = [
@@ -70,3 +72,47 @@ def test_use_case_ids_agree_and_survive_a_rerun_that_adds_a_duplicate(tmp_path: 
     run_import([folder], out, state=state)
     third, identities, _ = _ids(state)
     assert third == second and identities == second
+
+
+def _index_sound(conn: sqlite3.Connection) -> bool:
+    """The export's index of the records by use case is there and agrees with the table."""
+    sql = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = 'records_use_case'"
+    ).fetchone()
+    (check,) = conn.execute("PRAGMA integrity_check").fetchone()
+    plan = " ".join(
+        str(row[-1])
+        for row in conn.execute(
+            "EXPLAIN QUERY PLAN SELECT record_id FROM records ORDER BY use_case_id, record_id"
+        )
+    )
+    return (
+        sql is not None
+        and "(use_case_id, record_id)" in sql[0]
+        and check == "ok"
+        and "records_use_case" in plan
+    )
+
+
+def test_the_index_by_use_case_is_made_again_when_most_records_move(tmp_path: Path) -> None:
+    """Most records changing use case (as on a first run) drop the index and make it again in
+    the same transaction; a few changing update it in place."""
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write(folder / "finance.csv", ROWS)
+    state = tmp_path / "state.sqlite"
+    run_import([folder], tmp_path / "out", state=state)
+    with Store(state) as store:
+        assert _index_sound(store.conn)
+        ids = sorted(r for (r,) in store.conn.execute("SELECT record_id FROM records"))
+        run_id = store.begin_run("import", now())
+        store.assign_use_case_ids(run_id, [ids])  # all three in one use case: most move
+        assert _index_sound(store.conn)
+        moved = dict(store.conn.execute("SELECT record_id, use_case_id FROM records"))
+        assert len(set(moved.values())) == 1
+        store.assign_use_case_ids(run_id, [ids[:2], ids[2:]])  # one moves out
+        assert _index_sound(store.conn)
+        records = dict(store.conn.execute("SELECT record_id, use_case_id FROM records"))
+        identities = dict(store.conn.execute("SELECT record_id, use_case_id FROM identities"))
+    assert records == identities
+    assert records[ids[0]] == records[ids[1]] == moved[ids[0]] != records[ids[2]]

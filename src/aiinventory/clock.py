@@ -27,6 +27,8 @@ def stable_hash(*parts: object, length: int = 16) -> str:
 
 
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+#: Ten bits as two Crockford characters, the low five bits' first.
+_PAIRS = [_CROCKFORD[i & 31] + _CROCKFORD[i >> 5] for i in range(1024)]
 
 
 def use_case_id_for(key: str, salt: int = 0) -> str:
@@ -36,9 +38,13 @@ def use_case_id_for(key: str, salt: int = 0) -> str:
     the same inputs; the store adds a salt when a derived ID is already taken.
     """
     digest = hashlib.blake2b(f"{key}\x1f{salt}".encode(), digest_size=8).digest()
-    number = int.from_bytes(digest, "big")
-    chars = []
-    for _ in range(8):
-        number, rem = divmod(number, 32)
-        chars.append(_CROCKFORD[rem])
-    return "UC-" + "".join(chars)
+    # The digest's low 40 bits, five at a time from the lowest: eight characters.
+    number = int.from_bytes(digest[3:], "big")
+    pairs = _PAIRS
+    return (
+        "UC-"
+        + pairs[number & 1023]
+        + pairs[(number >> 10) & 1023]
+        + pairs[(number >> 20) & 1023]
+        + pairs[number >> 30]
+    )

@@ -99,6 +99,10 @@ def _evidence_order(text: str) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
+#: The index the export reads the records by; dropped and made again around an update of most
+#: records' use cases (a first run's): one sort instead of 100,000 scattered inserts.
+_USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
+
 _SCHEMA = (
     f"""
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -129,7 +133,7 @@ CREATE TABLE IF NOT EXISTS records (
     PRIMARY KEY (record_id)
 );
 CREATE INDEX IF NOT EXISTS records_item ON records(item_key);
-CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id);
+{_USE_CASE_INDEX};
 CREATE TABLE IF NOT EXISTS rejects (
     item_key TEXT NOT NULL,
     seq INTEGER NOT NULL,
@@ -884,12 +888,12 @@ class Store:
         conn = self.conn
         groups: dict[str, list[str]] = {}
         content: dict[str, str] = {}
-        current: dict[str, str | None] = {}
-        for record_id, content_key, use_case_id in conn.execute(
-            "SELECT record_id, content_key, use_case_id FROM records"
+        current: dict[str, tuple[int, str | None]] = {}
+        for rowid, record_id, content_key, use_case_id in conn.execute(
+            "SELECT rowid, record_id, content_key, use_case_id FROM records"
         ):
             content[record_id] = content_key
-            current[record_id] = use_case_id
+            current[record_id] = (rowid, use_case_id)
         if clusters is None:
             for record_id in sorted(content):
                 groups.setdefault(content[record_id], []).append(record_id)
@@ -910,10 +914,15 @@ class Store:
         for key, record_ids in ordered:
             # The oldest ID survives a merge; between equally old ones, the use case that brings
             # more of the records (then the first by ID, so the choice is reproducible).
-            support = Counter(known[r] for r in record_ids if r in known)
-            previous = sorted(
-                {uc for uc in support if uc not in claimed},
-                key=lambda uc: (created.get(uc, run_id), -support[uc], uc),
+            had = [known[r] for r in record_ids if r in known]
+            support = Counter(had) if had else None
+            previous = (
+                sorted(
+                    {uc for uc in support if uc not in claimed},
+                    key=lambda uc: (created.get(uc, run_id), -support[uc], uc),
+                )
+                if support
+                else None
             )
             if previous:
                 target = previous[0]
@@ -932,6 +941,12 @@ class Store:
             claimed.add(target)
             assignments.extend((target, r) for r in record_ids)
         counts["aliased"] = len(aliases)
+        # Only the rows that change, in the table's order: a row rewritten is a page of the
+        # table, and neighbouring rows share their pages.
+        changed = sorted(
+            (place[0], uc) for uc, r in assignments for place in (current[r],) if place[1] != uc
+        )
+        assignments.sort(key=lambda pair: pair[1])
         conn.execute("BEGIN IMMEDIATE")
         try:
             conn.executemany(
@@ -941,18 +956,21 @@ class Store:
                 "UPDATE use_case_ids SET alias_of=?, aliased_run=? WHERE use_case_id=?",
                 ((target, run_id, alias) for target, alias in aliases),
             )
-            # Only the rows that change, in key order: a row rewritten is a page of the table
-            # and of two indexes, and neighbouring keys share their pages.
-            assignments.sort(key=lambda pair: pair[1])
-            conn.executemany(
-                "UPDATE records SET use_case_id=? WHERE record_id=?",
-                ((uc, r) for uc, r in assignments if current[r] != uc),
-            )
-            conn.executemany(
-                "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?) "
-                "ON CONFLICT(record_id) DO UPDATE SET use_case_id=excluded.use_case_id",
-                ((r, uc) for uc, r in assignments if known.get(r) != uc),
-            )
+            many = len(changed) > len(current) // 4
+            with self._page_cache(_WRITE_CACHE_KIB):
+                if many:
+                    conn.execute("DROP INDEX IF EXISTS records_use_case")
+                conn.executemany(
+                    "UPDATE records SET use_case_id=? WHERE rowid=?",
+                    ((uc, rowid) for rowid, uc in changed),
+                )
+                if many:
+                    conn.execute(_USE_CASE_INDEX)
+                conn.executemany(
+                    "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?) "
+                    "ON CONFLICT(record_id) DO UPDATE SET use_case_id=excluded.use_case_id",
+                    ((r, uc) for uc, r in assignments if known.get(r) != uc),
+                )
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

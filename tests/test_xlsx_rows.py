@@ -28,6 +28,8 @@ TEXTS = [
     "trailing space ",
     "\u00a0no-break space first",
     "tab at the end\t",
+    "carriage return at the end\r",
+    "\rcarriage return first",
     "\n",
     "a & b < c > d",
     'a "quoted" word',

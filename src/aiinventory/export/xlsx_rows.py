@@ -38,6 +38,8 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff]|_x[0-9a-fA-F]{4}_")
 _ESCAPED_ALREADY = re.compile("(_x[0-9a-fA-F]{4}_)")
 _CONTROL_CHAR = re.compile("([\x00-\x08\x0b-\x1f])")
 _XML_SPECIAL = re.compile("[&<>]")
+#: Anything in a string that _CONTROL or _XML_SPECIAL finds: most strings have neither.
+_SPECIAL = re.compile("[\x00-\x08\x0b-\x1f\ufffe\uffff&<>]|_x[0-9a-fA-F]{4}_")
 #: Longer strings may exceed Excel's limit of 32,767 UTF-16 units: xlsxwriter truncates them.
 _LONG = 32767 // 2
 _MAX_ROW = 1_048_576
@@ -119,10 +121,11 @@ class RowWorksheet(Worksheet):  # type: ignore[misc]
                 # The row's format, else the column's (looked up only then, as xlsxwriter does:
                 # the order formats are first used in numbers them).
                 cell_style = style or self._column_style(j, col_info)
-                if _CONTROL.search(cell):
+                special = _SPECIAL.search(cell)
+                if special and _CONTROL.search(cell):
                     cell = _excel_escapes(cell)
                 preserve = _PRESERVE if cell[0].isspace() or cell[-1].isspace() else ""
-                if _XML_SPECIAL.search(cell):
+                if special and _XML_SPECIAL.search(cell):
                     cell = cell.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
                 parts.append(
                     f'<c r="{letters[j]}{number}"{cell_style} t="inlineStr">'

@@ -31,3 +31,11 @@ def test_replace_item_gives_the_page_cache_back_also_when_the_records_fail(
         assert _cache_size(store) == before
         # The failed item left nothing; the first one is kept.
         assert set(store.known_items()) == {"k1"}
+
+
+def test_the_log_is_copied_into_the_state_file_every_40_mb(tmp_path: Path) -> None:
+    """Every connection to a state file (the run's and its records process's) lets the
+    write-ahead log grow to 10,000 pages before a commit checkpoints it, not SQLite's 1,000."""
+    with Store(tmp_path / "state.sqlite") as store:
+        assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10_000,)

@@ -116,3 +116,18 @@ def test_the_index_by_use_case_is_made_again_when_most_records_move(tmp_path: Pa
         identities = dict(store.conn.execute("SELECT record_id, use_case_id FROM identities"))
     assert records == identities
     assert records[ids[0]] == records[ids[1]] == moved[ids[0]] != records[ids[2]]
+
+
+def test_a_first_run_stores_its_records_without_the_index_then_makes_it(tmp_path: Path) -> None:
+    state = tmp_path / "state.sqlite"
+    with Store(state) as store:
+        store.defer_use_case_index()  # no records yet: dropped
+        assert not _index_sound(store.conn)
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write(folder / "finance.csv", ROWS)
+    run_import([folder], tmp_path / "out", state=state)
+    with Store(state) as store:
+        assert _index_sound(store.conn)
+        store.defer_use_case_index()  # records there: kept
+        assert _index_sound(store.conn)

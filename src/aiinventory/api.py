@@ -366,6 +366,7 @@ def _execute(
         ) -> Iterator[SourceRecord]:
             return _read_item(job.item, mappings, normalizer, report, rejects, job.identity_path)
 
+        store.defer_use_case_index()  # on a first run: made again once the IDs are assigned
         pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs), readers))
         with pool:
             taken = 0

@@ -15,6 +15,7 @@ import pytest
 
 from aiinventory.api import run_import
 from aiinventory.errors import AIInventoryError
+from aiinventory.export import records as records_module
 from aiinventory.export.atomic import atomic_path
 from aiinventory.export.records import (
     RecordsProcess,
@@ -260,7 +261,12 @@ def test_stage_histories_cut_short_are_an_error(tmp_path: Path) -> None:
         list(read_stage_histories(tmp_path / "cut"))
 
 
-def test_rendered_lines_are_read_exactly_or_not_at_all(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pread", [True, False], ids=["pread", "seek and read"])
+def test_rendered_lines_are_read_exactly_or_not_at_all(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pread: bool
+) -> None:
+    if not pread:  # as on a platform without os.pread
+        monkeypatch.setattr(records_module, "_pread_at", records_module._pread)
     path = tmp_path / "lines"
     path.write_bytes(b"first line\nsecond line\n")
     with path.open("rb", buffering=0) as fh:

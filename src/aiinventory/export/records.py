@@ -183,15 +183,24 @@ def write_records(
     return count
 
 
+def _pread(fd: int, size: int, offset: int) -> bytes:
+    """os.pread where the platform has it (not Windows), else a seek and a read."""
+    os.lseek(fd, offset, os.SEEK_SET)
+    return os.read(fd, size)
+
+
+_pread_at = getattr(os, "pread", _pread)
+
+
 def _read_at(fd: int, start: int, stop: int) -> bytes:
-    """The bytes of an open file from ``start`` to ``stop``.
+    """The bytes of an open (unbuffered) file from ``start`` to ``stop``.
 
     Raises:
         OSError: the file ends before ``stop`` (it was cut short).
     """
-    data = os.pread(fd, stop - start, start)
+    data = _pread_at(fd, stop - start, start)
     while len(data) < stop - start:
-        more = os.pread(fd, stop - start - len(data), start + len(data))
+        more = _pread_at(fd, stop - start - len(data), start + len(data))
         if not more:
             raise OSError(f"a rendered records file ends at {start + len(data):,}, before {stop:,}")
         data += more

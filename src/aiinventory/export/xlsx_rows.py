@@ -6,7 +6,8 @@ and the dedupe report write millions of cells, and that was the largest single c
 export. :class:`RowWorksheet` adds one method, :meth:`RowWorksheet.write_cells`, that writes a
 whole row of plain values (str, int, float, bool) at once as the XML xlsxwriter itself would
 write for them, in a fraction of the time. The workbook, styles, column widths, panes, filters,
-validations and the zip file stay xlsxwriter's.
+validations and the zip file stay xlsxwriter's (the zip deflated at level 1: see
+:class:`RowWorkbook`).
 
 One difference, on purpose: xlsxwriter writes a string that starts with ``<r>`` and ends with
 ``</r>`` into the sheet unescaped (it takes it for rich text), in constant-memory mode and in

@@ -16,6 +16,7 @@ before fails now.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -40,16 +41,20 @@ def dumps_bytes(value: Any) -> bytes:
         return _COMPACT(value).encode("utf-8")
 
 
+def _text(value: Any, option: int | None, fallback: Callable[[Any], str]) -> str:
+    try:
+        return orjson.dumps(value, option=option).decode("utf-8")
+    except orjson.JSONEncodeError:
+        return fallback(value)
+
+
 def dumps(value: Any) -> str:
     """``value`` as compact JSON text.
 
     Raises:
         TypeError: the value is not JSON (as ``json.dumps`` says).
     """
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return _COMPACT(value)
+    return _text(value, None, _COMPACT)
 
 
 def dumps_writable(value: Any) -> str:
@@ -59,10 +64,7 @@ def dumps_writable(value: Any) -> str:
     Raises:
         TypeError: the value is not JSON (as ``json.dumps`` says).
     """
-    try:
-        return orjson.dumps(value).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return _COMPACT_ASCII(value)
+    return _text(value, None, _COMPACT_ASCII)
 
 
 def dumps_sorted(value: Any) -> str:
@@ -71,10 +73,7 @@ def dumps_sorted(value: Any) -> str:
     Raises:
         TypeError: the value is not JSON (as ``json.dumps`` says).
     """
-    try:
-        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode("utf-8")
-    except orjson.JSONEncodeError:
-        return _COMPACT_SORTED(value)
+    return _text(value, orjson.OPT_SORT_KEYS, _COMPACT_SORTED)
 
 
 def loads(text: str | bytes) -> Any:

@@ -704,6 +704,9 @@ class Store:
                 "JOIN inventory_snapshot s USING (use_case_id) "
                 "WHERE s.data != c.data ORDER BY c.use_case_id"
             )
+            # The same values written another way (JSON with spaces, as older versions wrote
+            # it) are no change.
+            if json_text.loads(old) != json_text.loads(new)
         )
         yield from (
             ("gone", uc, data, None)

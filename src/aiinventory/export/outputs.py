@@ -33,7 +33,7 @@ from ..time_in_stage import (
 from .atomic import atomic_path
 from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
-from .records import RecordsProcess, describe_source, dumps
+from .records import RecordsProcess, describe_source
 from .spill import Spill
 from .writers import (
     _EPOCH,
@@ -242,7 +242,7 @@ def write_outputs(
             )
             row = [values.get(col) for col in INVENTORY_COLUMNS]
             entry = dict(zip(INVENTORY_COLUMNS, row, strict=True))
-            text = dumps(entry)
+            text = json_text.dumps(entry)
             snapshot.append((values["use_case_id"], text))
             if len(snapshot) >= 5000:
                 store.add_to_snapshot(snapshot)
@@ -251,7 +251,7 @@ def write_outputs(
             inv_json.write(",\n  " if counts.use_cases else "\n  ")
             inv_json.write(text[:-1])
             inv_json.write(',"sources":')
-            inv_json.write(dumps([_source_ref(r) for r in group]))
+            inv_json.write(json_text.dumps([_source_ref(r) for r in group]))
             inv_json.write("}")
             counts.use_cases += 1
             sheet.write_values(counts.use_cases, row, _inventory_cells)
@@ -367,8 +367,6 @@ def _write_changes(
     for kind, use_case_id, old, new in store.changes(names_only=True):
         before = json_text.loads(old) if old else {}
         after = json_text.loads(new) if new else {}
-        if kind == "changed" and before == after:
-            continue  # the same values written another way (by an older version)
         page.add_change(kind, use_case_id, before, after)
         if not listed:
             continue

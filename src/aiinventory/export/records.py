@@ -34,7 +34,6 @@ __all__ = [
     "RecordsProcess",
     "csv_cells",
     "describe_source",
-    "dumps",
     "render_records",
     "write_records",
 ]
@@ -44,9 +43,6 @@ _RECORD_PLAN = tuple(
     (col, col[:-4] if col.endswith("_raw") and col[:-4] in RAW_FIELDS else None)
     for col in RECORD_COLUMNS
 )
-
-#: Compact JSON text (json_text.dumps), as records.jsonl and inventory.json have it.
-dumps = json_text.dumps
 
 #: Stage evidence rows stored at a time.
 _EVIDENCE_BATCH = 5000

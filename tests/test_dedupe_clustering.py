@@ -144,3 +144,51 @@ def test_a_low_average_fails_once_perfect_scores_could_not_lift_it() -> None:
     # pairs needing 110 each: nothing is scored. At 70 they could; both are scored and join.
     assert _average_check(20.0) == (False, 0)
     assert _average_check(70.0) == (True, 2)
+
+
+def test_scoring_in_batches_joins_as_scoring_one_pair_at_a_time() -> None:
+    # Random scores over 60 records, offered in random order: a builder that scores unknown
+    # pairs in batches makes the very joins of one that scores them one by one.
+    rng = random.Random(11)
+    n = 60
+    table = {
+        (i, j): rng.choice((rng.uniform(0, 40), rng.uniform(60, 100)))
+        for i in range(n)
+        for j in range(i + 1, n)
+    }
+    offers = [pair for pair, s in table.items() if s >= 80]
+    rng.shuffle(offers)
+
+    def score(i: int, j: int) -> float:
+        return table[(min(i, j), max(i, j))]
+
+    batches: list[int] = []
+
+    def score_many(pairs: list[tuple[int, int]]) -> list[float]:
+        batches.append(len(pairs))
+        return [score(i, j) for i, j in pairs]
+
+    one = ClusterBuilder(n, score)
+    many = ClusterBuilder(n, score, score_many=score_many)
+    for a, b in offers:
+        assert one.offer(a, b, 80.0, 50.0) == many.offer(a, b, 80.0, 50.0)
+    assert many.joins == one.joins
+    assert many.clusters() == one.clusters()
+    assert any(size > 1 for size in batches)  # the batched path was taken
+
+
+def test_batches_stop_at_the_first_pair_below_the_floor() -> None:
+    # {0..7} against {8}: 0–8 and 1–8 are fine, 2–8 is below the floor. The first pair is
+    # scored alone, then 1–8 and 2–8 together; the rest are never scored.
+    table = {(i, 8): (90.0 if i < 2 else 5.0) for i in range(8)}
+    asked: list[list[tuple[int, int]]] = []
+
+    def score_many(pairs: list[tuple[int, int]]) -> list[float]:
+        asked.append(pairs)
+        return [table[(i, j)] for i, j in pairs]
+
+    builder = ClusterBuilder(9, lambda i, j: 99.0, score_many=score_many)
+    for i in range(1, 8):
+        assert builder.force(0, i, "merge")
+    assert not builder.offer(0, 8, 80.0, 10.0)
+    assert asked == [[(0, 8)], [(1, 8), (2, 8)]]

@@ -38,12 +38,17 @@ class ClusterBuilder:
         score: the score (0–100) of any pair of indices (cached by the caller).
         cannot_link: index pairs that must never share a cluster.
         known: the score of a pair if it is already known without scoring, else None.
+        known_cells: ``known`` for every pair across two member lists at once, left by left
+            (one call instead of one per pair).
+        score_many: ``score`` for several pairs at once, in order (one call, less overhead).
     """
 
     n: int
     score: Callable[[int, int], float]
     cannot_link: Iterable[tuple[int, int]] = ()
     known: Callable[[int, int], float | None] | None = None
+    known_cells: Callable[[list[int], list[int]], list[float | None]] | None = None
+    score_many: Callable[[list[tuple[int, int]]], list[float]] | None = None
     joins: list[Join] = field(default_factory=list)
     conflicts: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -135,39 +140,55 @@ class ClusterBuilder:
         ``mean_threshold``.
 
         The answer is that of scoring every pair and averaging them in order; pairs whose
-        scores are not known yet are scored only while the answer is open.
+        scores are not known yet are scored only while the answer is open: the first alone,
+        then (with ``score_many``) in batches twice as large each time.
         """
         cells = len(left) * len(right)
-        known = self.known
+        if self.known_cells is not None:
+            found = self.known_cells(left, right)
+        elif self.known is not None:
+            known = self.known
+            found = [known(i, j) for i in left for j in right]
+        else:
+            found = [None] * cells
         total = 0.0
-        unknown: list[tuple[int, int]] = []
-        for i in left:
-            for j in right:
-                s = known(i, j) if known is not None else None
-                if s is None:
-                    unknown.append((i, j))
-                    continue
-                if s < floor:
-                    return False
-                total += s
+        unknown: list[int] = []  # positions in ``found``, left by left
+        for at, s in enumerate(found):
+            if s is None:
+                unknown.append(at)
+                continue
+            if s < floor:
+                return False
+            total += s
         # Scores are at most 100; the margin keeps rounding of the sums from deciding.
         need = mean_threshold * cells - 1e-6 * cells
         left_over = len(unknown)
         if total + 100.0 * left_over < need:
             return False
-        for i, j in unknown:
-            s = self.score(i, j)
-            if s < floor:
-                return False
-            total += s
-            left_over -= 1
-            if total + 100.0 * left_over < need:
-                return False
+        width = len(right)
+        start, batch = 0, 1
+        while start < len(unknown):
+            part = unknown[start : start + batch]
+            pairs = [(left[at // width], right[at % width]) for at in part]
+            if self.score_many is not None:
+                values = self.score_many(pairs)
+                batch *= 2
+            else:
+                values = [self.score(i, j) for i, j in pairs]
+            start += len(part)
+            for at, s in zip(part, values, strict=True):
+                if s < floor:
+                    return False
+                total += s
+                left_over -= 1
+                if total + 100.0 * left_over < need:
+                    return False
+                found[at] = s
         # Every pair is known now: the average as the pairs add up in order.
         total = 0.0
-        for i in left:
-            for j in right:
-                total += self.score(i, j)
+        for s in found:
+            assert s is not None
+            total += s
         return total / cells >= mean_threshold
 
     def clusters(self) -> list[list[int]]:

@@ -178,8 +178,19 @@ def match_records(
             scored_again += 1
         return found
 
-    def score_known(k: int, j: int) -> float | None:
-        return cache.get(k * m + j if k < j else j * m + k)
+    def known_cells(left: list[int], right: list[int]) -> list[float | None]:
+        get = cache.get
+        return [get(k * m + j if k < j else j * m + k) for k in left for j in right]
+
+    def evidence_many(pairs: list[tuple[int, int]]) -> list[float]:
+        """``evidence`` of pairs none of which is cached, in one call to the scorer."""
+        nonlocal scored_again
+        ordered_pairs = [(k, j) if k < j else (j, k) for k, j in pairs]
+        found = scorer.score_pairs(ordered_pairs, floor)
+        for (k, j), score in zip(ordered_pairs, found, strict=True):
+            cache[k * m + j] = score
+        scored_again += len(found)
+        return found
 
     # 3–4. Block and score.
     profile = PROFILES[settings.profile]
@@ -207,7 +218,13 @@ def match_records(
     cannot_link = [(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart]
 
     def new_builder() -> ClusterBuilder:
-        return ClusterBuilder(m, evidence, cannot_link=cannot_link, known=score_known)
+        return ClusterBuilder(
+            m,
+            evidence,
+            cannot_link=cannot_link,
+            known_cells=known_cells,
+            score_many=evidence_many,
+        )
 
     # Mail of one thread about one use case is one use case before anything else is weighed.
     events: list[tuple[int, int, str | None]] = [

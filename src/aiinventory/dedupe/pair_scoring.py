@@ -17,7 +17,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import pairwise
 from math import fsum
 
 from rapidfuzz import fuzz
@@ -39,12 +38,14 @@ Curve = tuple[tuple[float, float], ...]
 
 def _interpolate(curve: Curve, x: float) -> float:
     """Piecewise-linear lookup of ``x`` (0–1) on a curve of (x, points) breakpoints."""
-    if x <= curve[0][0]:
-        return curve[0][1]
-    for (x0, y0), (x1, y1) in pairwise(curve):
+    x0, y0 = curve[0]
+    if x <= x0:
+        return y0
+    for x1, y1 in curve:  # the first point again, which x is past
         if x <= x1:
             return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
-    return curve[-1][1]
+        x0, y0 = x1, y1
+    return y0
 
 
 def _probability(log_odds: float) -> float:
@@ -347,6 +348,10 @@ def _presence(p: PreparedRecord) -> int:
     )
 
 
+#: A cache's "not there yet" (a cached value may be any float).
+_UNKNOWN = -1e300
+
+
 def _fmt(value: tuple[int, int, int | None]) -> str:
     return f"{value[0]:04d}-{value[1]:02d}" + (f"-{value[2]:02d}" if value[2] is not None else "")
 
@@ -445,12 +450,12 @@ class Scorer:
             total -= sum(w for t, w in wb.items() if t in skip)
         if not ta or not tb:
             return 0.0, [], [], list(ta), list(tb)
-        set_b = set(tb)
-        shared = [t for t in ta if t in set_b]
-        matched = sum(wa[t] + wb[t] for t in shared)
-        rest_a = [t for t in ta if t not in set_b]
-        set_a = set(ta)
-        rest_b = [t for t in tb if t not in set_a]
+        # A name's weights have a key for each of its tokens: membership without a new set
+        # (a skipped prefix is in neither token list, so it is never asked about).
+        shared = [t for t in ta if t in wb]
+        matched = sum([wa[t] + wb[t] for t in shared])
+        rest_a = [t for t in ta if t not in wb]
+        rest_b = [t for t in tb if t not in wa]
         if shared and (rest_a or rest_b) and (a.name_mapped or b.name_mapped):
             rest_a, rest_b, spelled = self._spelled_out(a, b, shared, rest_a, rest_b)
             total -= spelled
@@ -653,11 +658,12 @@ class Scorer:
         def ident(value: str | None) -> int:
             return ids.setdefault(value, len(ids)) if value else -1
 
+        dates: dict[tuple[int, int, int | None], int] = {}
+
+        def date_id(value: tuple[int, int, int | None] | None) -> int:
+            return dates.setdefault(value, len(dates)) if value else -1
+
         self._prepared = prepared
-        # score_pairs' points per pair of value IDs and per pair of dates (the IDs are this
-        # index's, so the points are dropped with it).
-        self._pair_points_cache: dict[tuple[str, int, int], float] = {}
-        self._date_points_cache: dict[tuple[object, ...], float] = {}
         self._rows = [
             (
                 _presence(p),
@@ -670,9 +676,17 @@ class Scorer:
                 ident(p.source_id),
                 ident(p.name_key),
                 ident(p.record.thread_id),
+                date_id(p.initiated),
+                date_id(p.deployed),
             )
             for p in prepared
         ]
+        # score_pairs' points per pair of value IDs (vendor, owner, department) and of date
+        # IDs (initiated, deployed), by ``x * span + y``: the IDs are this index's, so the
+        # points are dropped with it.
+        self._value_span = len(ids) + 1
+        self._date_span = len(dates) + 1
+        self._points: tuple[dict[int, float], ...] = ({}, {}, {}, {}, {})
 
     def _vendor_similarity(self, a: PreparedRecord, b: PreparedRecord) -> float:
         """How alike two vendors are (0–1): shared name tokens or the spelling, the higher."""
@@ -761,26 +775,13 @@ class Scorer:
         name_similarity = self.person_name_similarity if person else self.name_similarity
         best_rest = self._best_rest
         # Kept from call to call: clustering asks for pairs one at a time.
-        pair_points = self._pair_points_cache
-        date_points = self._date_points_cache
-
-        def cached(field_name: str, x: int, y: int, a: PreparedRecord, b: PreparedRecord) -> float:
-            key = (field_name, x, y)
-            found = pair_points.get(key)
-            if found is None:
-                found = pair_points[key] = self._pair_points(field_name, a, b)
-            return found
-
-        def dates(
-            kind: str, x: tuple[int, int, int | None], y: tuple[int, int, int | None]
-        ) -> float:
-            key = (kind, x, y)
-            found = date_points.get(key)
-            if found is None:
-                curve = profile.initiated_curve if kind == "i" else profile.deployed_curve
-                found = _interpolate(curve, date_sim(x, y))
-                found = date_points[key] = found * (w_init if kind == "i" else w_depl)
-            return found
+        vendor_points, owner_points, department_points, initiated_points, deployed_points = (
+            self._points
+        )
+        value_span, date_span = self._value_span, self._date_span
+        initiated_curve, deployed_curve = profile.initiated_curve, profile.deployed_curve
+        pair_points = self._pair_points
+        unknown = _UNKNOWN
 
         out: list[float] = []
         append = out.append
@@ -843,30 +844,43 @@ class Scorer:
             both = ra[0] & rb[0]
             if ra[9] >= 0 and ra[9] == rb[9]:
                 both |= _SAME_THREAD
-            if total + best_rest(both, sim < 0.6) < limit:
-                append(_probability(total + best_rest(both, sim < 0.6)))
+            best = total + best_rest(both, sim < 0.6)
+            if best < limit:
+                append(_probability(best))
                 continue
             vendor = owner = department = organization = techniques = source = 0.0
             if use_case:
+                # Each pair of values is weighed once, the lower ID first.
                 if both & _VENDOR:
                     x, y = ra[1], rb[1]
-                    vendor = (
-                        cached("vendor", x, y, a, b) if x <= y else cached("vendor", y, x, b, a)
-                    )
+                    key = x * value_span + y if x <= y else y * value_span + x
+                    vendor = vendor_points.get(key, unknown)
+                    if vendor is unknown:
+                        vendor = vendor_points[key] = (
+                            pair_points("vendor", a, b) if x <= y else pair_points("vendor", b, a)
+                        )
                 if ra[2] >= 0 and ra[2] == rb[2]:
                     owner = email_same
                 elif both & _OWNER_NAME:
                     x, y = ra[3], rb[3]
-                    owner = cached("owner", x, y, a, b) if x <= y else cached("owner", y, x, b, a)
+                    key = x * value_span + y if x <= y else y * value_span + x
+                    owner = owner_points.get(key, unknown)
+                    if owner is unknown:
+                        owner = owner_points[key] = (
+                            pair_points("owner", a, b) if x <= y else pair_points("owner", b, a)
+                        )
                 elif both & _EMAIL:
                     owner = owner_differ
                 if both & _DEPARTMENT:
                     x, y = ra[4], rb[4]
-                    department = (
-                        cached("department", x, y, a, b)
-                        if x <= y
-                        else cached("department", y, x, b, a)
-                    )
+                    key = x * value_span + y if x <= y else y * value_span + x
+                    department = department_points.get(key, unknown)
+                    if department is unknown:
+                        department = department_points[key] = (
+                            pair_points("department", a, b)
+                            if x <= y
+                            else pair_points("department", b, a)
+                        )
                 if ra[5] >= 0 and rb[5] >= 0 and ra[5] != rb[5]:
                     organization = org_differ
                 if both & _TECHNIQUES:
@@ -882,10 +896,22 @@ class Scorer:
                 if both & _SAME_THREAD:
                     source += same_thread
             initiated = deployed = 0.0
-            if a.initiated and b.initiated:
-                initiated = dates("i", a.initiated, b.initiated)
-            if a.deployed and b.deployed:
-                deployed = dates("d", a.deployed, b.deployed)
+            if both & _INITIATED:
+                key = ra[10] * date_span + rb[10]
+                initiated = initiated_points.get(key, unknown)
+                if initiated is unknown:
+                    assert a.initiated and b.initiated
+                    initiated = initiated_points[key] = (
+                        _interpolate(initiated_curve, date_sim(a.initiated, b.initiated)) * w_init
+                    )
+            if both & _DEPLOYED:
+                key = ra[11] * date_span + rb[11]
+                deployed = deployed_points.get(key, unknown)
+                if deployed is unknown:
+                    assert a.deployed and b.deployed
+                    deployed = deployed_points[key] = (
+                        _interpolate(deployed_curve, date_sim(a.deployed, b.deployed)) * w_depl
+                    )
             total += vendor
             total += owner
             total += department

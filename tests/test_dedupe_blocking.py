@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from itertools import combinations
 
+import numpy as np
 import pytest
 
-from aiinventory.dedupe import MatchRecord, load_match_vocabulary
+from aiinventory.dedupe import MatchRecord, blocking, load_match_vocabulary
 from aiinventory.dedupe.blocking import DESCRIPTION_KEYS, candidate_pairs
 from aiinventory.dedupe.text_keys import PreparedRecord, prepare_records
 from aiinventory.mappings import default_mappings_dir
@@ -131,3 +132,15 @@ def test_threads_dates_and_source_ids_make_keys() -> None:
     assert (4, 5) not in set(candidate_pairs(prepared, 25, True, True))
     assert (6, 8) in set(candidate_pairs(prepared, 25, True, False))  # the same birth date
     assert (6, 8) not in set(candidate_pairs(prepared, 25, False, False))
+
+
+@pytest.mark.parametrize("id_limit", [50, 2**28])
+def test_words_rank_as_lexsort_ranks_them(id_limit: int) -> None:
+    # Owners ascending, few distinct weights (many ties, broken by id), and ids too large to
+    # pack (the lexsort fallback) in the second case.
+    rng = np.random.default_rng(5)
+    owners = np.sort(rng.integers(0, 300, 4000)).astype(np.int32)
+    ids = rng.integers(0, id_limit, 4000).astype(np.int32)
+    weights = rng.choice(np.array([0.5, 0.25, 1.0, 0.125, -0.0, 0.0]), 4000)
+    expected = np.lexsort((ids, -weights, owners))
+    assert np.array_equal(blocking._by_owner_weight_id(owners, ids, weights), expected)

@@ -123,13 +123,32 @@ def _top(owners: _Ids, ids: _Ids, weights: _Floats, n: int, width: int) -> tuple
     positions into ``ids`` (-1 past a record's last word), and the ids in that order.
 
     ``owners`` (each word's record) must be ascending."""
-    order = np.lexsort((ids, -weights, owners))
+    order = _by_owner_weight_id(owners, ids, weights)
     first = np.searchsorted(owners, np.arange(n))
     place = np.arange(len(order)) - first[owners]  # owners[order] == owners: ascending
     kept = place < width
     table = np.full((n, width), -1, dtype=np.int64)
     table[owners[kept], place[kept]] = order[kept]
     return table, _take(ids, table)
+
+
+def _by_owner_weight_id(owners: _Ids, ids: _Ids, weights: _Floats) -> _Ints:
+    """``np.lexsort((ids, -weights, owners))``: positions by owner, heavier words first, ties
+    by id. ``owners`` must be ascending.
+
+    One sort of integers (owner, weight's rank, id) packed into 63 bits does it in a third of
+    the time of lexsort's three passes; where they do not fit, lexsort does it.
+    """
+    if not len(ids) or int(ids.min()) < 0:
+        return np.lexsort((ids, -weights, owners))
+    _, rank = np.unique(-weights, return_inverse=True)  # equal weights, one rank
+    rank = rank.reshape(-1).astype(np.int64)
+    id_bits = int(ids.max()).bit_length()
+    rank_bits = int(rank.max()).bit_length()
+    if int(owners[-1]).bit_length() + rank_bits + id_bits > 63:
+        return np.lexsort((ids, -weights, owners))
+    keys = (owners.astype(np.int64) << (rank_bits + id_bits)) | (rank << id_bits) | ids
+    return np.argsort(keys, kind="stable")
 
 
 def _take(values: _Ids, positions: _Ints) -> _Ids:

@@ -174,11 +174,18 @@ class TextProcessor:
             if options is not None:
                 for phrase, token in options:
                     n = len(phrase)
-                    if (
-                        n == 1
-                        or tuple(words[i : i + n]) == phrase
-                        or _typed_once(words[i + 1 : i + n], phrase[1:])
-                    ):
+                    if n == 1:
+                        found = True
+                    elif n == 2:
+                        # The first word is the phrase's: the second is it, or it misspelt.
+                        found = i + 1 < count and (
+                            words[i + 1] == phrase[1] or _misspelt(words[i + 1], phrase[1])
+                        )
+                    else:
+                        found = tuple(words[i : i + n]) == phrase or _typed_once(
+                            words[i + 1 : i + n], phrase[1:]
+                        )
+                    if found:
                         # "Long Form (LF)" reads as one "lf", not two.
                         if last != token:
                             out.append(token)

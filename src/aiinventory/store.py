@@ -1039,7 +1039,12 @@ class Store:
         )
 
     def iter_match_fields(self) -> Iterator[dict[str, Any]]:
-        """The fields matching compares, for every current record, by record ID."""
+        """The fields matching compares, for every current record, in the order they are stored.
+
+        (``match_records`` puts records in ID order itself: read in the table's order, the
+        records are one pass over it rather than a walk of the ID index with a page read
+        wherever the next record lies.)
+        """
         # Departments, owners, vendors, dates, paths and technique lists repeat from record to
         # record: one object per distinct value keeps 100,000 records' worth small.
         own = ("record_id", "name", "description", "source_id", "thread_id")
@@ -1054,7 +1059,7 @@ class Store:
             "source_path",
         )
         cols = (*own, *repeating, "ai_techniques")
-        cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM records ORDER BY record_id")
+        cur = self.conn.execute(f"SELECT {', '.join(cols)} FROM records")
         shared: dict[str, str] = {}
         techniques: dict[str | None, tuple[str, ...]] = {}
         repeated = range(len(own), len(own) + len(repeating))

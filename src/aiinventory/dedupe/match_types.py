@@ -176,7 +176,8 @@ class MatchResult:
         conflicts: decisions that could not all be honoured, in plain words (a merge decision
             that would join two records an analyst kept separate).
         stats: counts: ``records``, ``candidate_pairs`` (pairs blocking proposed),
-            ``compared_pairs`` (scorings: the candidates, and pairs clustering checked),
+            ``compared_pairs`` (scorings: the candidates, and the pairs clustering scored; it
+            scores a check's unknown pairs in batches, so a few past the one that decides it),
             ``identical_records`` (records folded into an identical one before comparing).
         timings_s: seconds per stage (``keys``, ``blocking``, ``scoring``, ``clustering``,
             ``explaining``); the only part of a result that differs between identical runs.

@@ -222,8 +222,6 @@ _FOLDED_CHARS = 80
 _FOLDED_SIZE = 50_000
 
 
-_JSON_SORTED = json_text.dumps_sorted
-_JSON_LIST = json_text.dumps
 #: Flags and techniques are a handful of short lists, each encoded once and remembered.
 _LIST_TEXT: dict[tuple[str, ...], str] = {}
 _LIST_TEXT_SIZE = 10_000
@@ -235,7 +233,7 @@ def _list_json(values: list[str]) -> str:
     if text is None:
         if len(_LIST_TEXT) >= _LIST_TEXT_SIZE:
             _LIST_TEXT.clear()
-        text = _LIST_TEXT[key] = _JSON_LIST(values)
+        text = _LIST_TEXT[key] = json_text.dumps(values)
     return text
 
 
@@ -270,8 +268,8 @@ _SOURCE_ID = RECORD_DB_COLUMNS.index("source_id")
 _CONTENT_INDEXES = tuple(RECORD_DB_COLUMNS.index(f) for f in _CONTENT_FIELDS)
 #: The record_values columns JSON-encoded in the table, and how.
 _ENCODED = (
-    (RECORD_DB_COLUMNS.index("raw"), _JSON_SORTED),
-    (RECORD_DB_COLUMNS.index("extras"), _JSON_SORTED),
+    (RECORD_DB_COLUMNS.index("raw"), json_text.dumps_sorted),
+    (RECORD_DB_COLUMNS.index("extras"), json_text.dumps_sorted),
     (RECORD_DB_COLUMNS.index("flags"), _list_json),
     (RECORD_DB_COLUMNS.index("ai_techniques"), _list_json),
 )
@@ -942,15 +940,13 @@ class Store:
             # The oldest ID survives a merge; between equally old ones, the use case that brings
             # more of the records (then the first by ID, so the choice is reproducible).
             had = [known[r] for r in record_ids if r in known]
-            support = Counter(had) if had else None
-            previous = (
-                sorted(
+            previous: list[str] = []
+            if had:  # most records of a first run had none: no Counter for them
+                support = Counter(had)
+                previous = sorted(
                     {uc for uc in support if uc not in claimed},
                     key=lambda uc: (created.get(uc, run_id), -support[uc], uc),
                 )
-                if support
-                else None
-            )
             if previous:
                 target = previous[0]
                 for other in previous[1:]:

@@ -134,3 +134,46 @@ def test_a_schema_2_state_file_is_migrated_with_the_same_time_in_stage(tmp_path:
     assert after.use_cases[0].entries["pilot"].after == "2025-01-31"
     assert after.use_cases[1].entries["deployed"].date == "2025-01"  # the undated row's milestone
     assert _evidence_rows(state) == 4  # r1 idea, r1 pilot, r2 deployed twice (milestones differ)
+
+
+def _use_cases_of_evidence(store: Store) -> list[tuple[str, str]]:
+    return [(e["use_case_id"], e["record_id"]) for e in store.iter_stage_evidence()]
+
+
+def test_evidence_of_merged_use_cases_goes_to_the_use_case_they_became(tmp_path: Path) -> None:
+    with Store(tmp_path / "state.sqlite") as store:
+        conn = store.conn
+        # r1's use case was merged into r2's, which was merged into r3's; r4's stays its own.
+        conn.executemany(
+            "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?)",
+            [("r1", "UC-A"), ("r2", "UC-B"), ("r3", "UC-C"), ("r4", "UC-D")],
+        )
+        conn.executemany(
+            "INSERT INTO use_case_ids(use_case_id, created_run, alias_of) VALUES (?, 1, ?)",
+            [("UC-A", "UC-B"), ("UC-B", "UC-C"), ("UC-C", None), ("UC-D", None)],
+        )
+        store.add_stage_evidence(
+            [
+                (rid, "pilot", f"2025-0{n}-01T00:00:00", "file", "", "", "", f"{rid}.csv")
+                for n, rid in enumerate(("r1", "r2", "r3", "r4"), start=1)
+            ]
+        )
+        merged = [("UC-C", "r1"), ("UC-C", "r2"), ("UC-C", "r3"), ("UC-D", "r4")]
+        assert _use_cases_of_evidence(store) == merged
+
+        # A read that began before more merges keeps the use cases it began with.
+        earlier = store.iter_stage_evidence()
+        first = next(earlier)
+        conn.execute("UPDATE use_case_ids SET alias_of='UC-D' WHERE use_case_id='UC-C'")
+        later = [("UC-D", "r1"), ("UC-D", "r2"), ("UC-D", "r3"), ("UC-D", "r4")]
+        assert _use_cases_of_evidence(store) == later
+        rest = [(e["use_case_id"], e["record_id"]) for e in earlier]
+        assert [(first["use_case_id"], first["record_id"]), *rest] == merged
+
+        conn.execute("UPDATE use_case_ids SET alias_of=NULL")  # none merged: their own again
+        assert _use_cases_of_evidence(store) == [
+            ("UC-A", "r1"),
+            ("UC-B", "r2"),
+            ("UC-C", "r3"),
+            ("UC-D", "r4"),
+        ]

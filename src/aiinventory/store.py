@@ -102,6 +102,10 @@ def _evidence_order(text: str) -> str:
 #: The index the export reads the records by; dropped while a first run stores its records and
 #: around an update of most records' use cases, and made again after: one sort instead of
 #: 100,000 scattered inserts.
+#: The SQL function that gives a use case's final ID (the one it was merged into, if it was).
+_FINAL_USE_CASE = "aiinventory_final_use_case"
+_FUNCTION_NUMBERS = itertools.count(1)
+
 _USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
 
 _SCHEMA = (
@@ -814,12 +818,11 @@ class Store:
                 use_case_id = aliases[use_case_id]
                 seen.add(use_case_id)
             final[alias] = use_case_id
-        mapping = json.dumps(final)
         if "first_at" in columns:
-            rows = self._kept_evidence(mapping)
+            rows = self._kept_evidence(final)
         else:
             # A read-only look at a state file of schema 2 (one row per evidence time).
-            rows = self._evidence_rows(STAGE_EVIDENCE_COLUMNS, mapping)
+            rows = self._evidence_rows(STAGE_EVIDENCE_COLUMNS, final)
         group: list[tuple[str, ...]] = []
         for row in itertools.chain(rows, [("",)]):
             if group and group[0][0] != row[0]:
@@ -830,21 +833,29 @@ class Store:
                 group = []
             group.append(row)
 
-    def _evidence_rows(self, columns: tuple[str, ...], final: str) -> Iterator[tuple[str, ...]]:
+    def _evidence_rows(
+        self, columns: tuple[str, ...], final: dict[str, str]
+    ) -> Iterator[tuple[str, ...]]:
         """(use_case_id, *columns) of every stage evidence row, by use case: the one its record
-        was last given, or the one ``final`` (a JSON object) says that use case became."""
+        was last given, or the one ``final`` says that use case became.
+
+        ``final`` is looked up by a function of this connection's, one dict lookup a row: a
+        join on a table of the aliases made in the query has no index, and would read all of
+        them for every row (minutes once a state file has thousands of merged use cases)."""
+        use_case = "i.use_case_id"
+        if final:
+            # A name of its own: another read of the evidence may still be going on.
+            name = f"{_FINAL_USE_CASE}_{next(_FUNCTION_NUMBERS)}"
+            self.conn.create_function(name, 1, lambda uc: final.get(uc, uc), deterministic=True)
+            use_case = f"{name}(i.use_case_id)"
         with contextlib.suppress(sqlite3.OperationalError):
             yield from self.conn.execute(
-                "WITH final(alias, target) AS (SELECT key, value FROM json_each(?)) "
-                "SELECT COALESCE(f.target, i.use_case_id) AS uc, "
-                f"{', '.join('e.' + c for c in columns)} "
+                f"SELECT {use_case} AS uc, {', '.join('e.' + c for c in columns)} "
                 "FROM stage_evidence e JOIN identities i USING (record_id) "
-                "LEFT JOIN final f ON f.alias = i.use_case_id "
-                f"ORDER BY uc, {', '.join('e.' + c for c in columns)}",
-                (final,),
+                f"ORDER BY uc, {', '.join('e.' + c for c in columns)}"
             )
 
-    def _kept_evidence(self, final: str) -> Iterator[tuple[str, ...]]:
+    def _kept_evidence(self, final: dict[str, str]) -> Iterator[tuple[str, ...]]:
         """The kept rows (one per record, stage and milestones) as the evidence times they keep:
         rows of (use_case_id, *STAGE_EVIDENCE_COLUMNS), by use case (see _evidence_rows)."""
         for (

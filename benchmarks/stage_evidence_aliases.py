@@ -20,23 +20,32 @@ from __future__ import annotations
 import argparse
 import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 from aiinventory.store import Store
 
 
+def _write(store: Store, *statements: tuple[str, Iterable[tuple[object, ...]]]) -> None:
+    """Each statement over its rows, in one transaction."""
+    store.conn.execute("BEGIN")
+    for sql, rows in statements:
+        store.conn.executemany(sql, rows)
+    store.conn.execute("COMMIT")
+
+
 def _fill(store: Store, records: int) -> None:
-    conn = store.conn
-    conn.execute("BEGIN")
-    conn.executemany(
-        "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?)",
-        ((f"R-{i:08d}", f"UC-{i:08d}") for i in range(records)),
+    _write(
+        store,
+        (
+            "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?)",
+            ((f"R-{i:08d}", f"UC-{i:08d}") for i in range(records)),
+        ),
+        (
+            "INSERT INTO use_case_ids(use_case_id, created_run) VALUES (?, 1)",
+            ((f"UC-{i:08d}",) for i in range(records)),
+        ),
     )
-    conn.executemany(
-        "INSERT INTO use_case_ids(use_case_id, created_run) VALUES (?, 1)",
-        ((f"UC-{i:08d}",) for i in range(records)),
-    )
-    conn.execute("COMMIT")
     store.add_stage_evidence(
         [
             (
@@ -55,14 +64,14 @@ def _fill(store: Store, records: int) -> None:
 
 
 def _alias(store: Store, aliases: int) -> None:
-    conn = store.conn
-    conn.execute("BEGIN")
     # The first ``aliases`` even-numbered use cases, each into the next one.
-    conn.executemany(
-        "UPDATE use_case_ids SET alias_of=?, aliased_run=2 WHERE use_case_id=?",
-        ((f"UC-{2 * k + 1:08d}", f"UC-{2 * k:08d}") for k in range(aliases)),
+    _write(
+        store,
+        (
+            "UPDATE use_case_ids SET alias_of=?, aliased_run=2 WHERE use_case_id=?",
+            ((f"UC-{2 * k + 1:08d}", f"UC-{2 * k:08d}") for k in range(aliases)),
+        ),
     )
-    conn.execute("COMMIT")
 
 
 def _read(store: Store, repeat: int) -> tuple[float, int]:

@@ -99,13 +99,13 @@ def _evidence_order(text: str) -> str:
     return moment.isoformat(timespec="microseconds")
 
 
-#: The index the export reads the records by; dropped while a first run stores its records and
-#: around an update of most records' use cases, and made again after: one sort instead of
-#: 100,000 scattered inserts.
 #: The SQL function that gives a use case's final ID (the one it was merged into, if it was).
 _FINAL_USE_CASE = "aiinventory_final_use_case"
 _FUNCTION_NUMBERS = itertools.count(1)
 
+#: The index the export reads the records by; dropped while a first run stores its records and
+#: around an update of most records' use cases, and made again after: one sort instead of
+#: 100,000 scattered inserts.
 _USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
 
 _SCHEMA = (

@@ -34,6 +34,8 @@ __all__ = [
 
 
 Curve = tuple[tuple[float, float], ...]
+#: A date as the keys hold it: (year, month, day or None).
+_Date = tuple[int, int, int | None]
 
 
 def _interpolate(curve: Curve, x: float) -> float:
@@ -46,6 +48,22 @@ def _interpolate(curve: Curve, x: float) -> float:
             return y0 + (y1 - y0) * (x - x0) / (x1 - x0)
         x0, y0 = x1, y1
     return y0
+
+
+def _kept(
+    points: dict[int, float],
+    key: int,
+    weighed: tuple[Curve, float],
+    similarity: Callable[[_Date, _Date], float],
+    x: _Date | None,
+    y: _Date | None,
+) -> float:
+    """A pair of dates' points (their ``similarity`` on the curve, times the weight, of
+    ``weighed``), kept in ``points`` under ``key``."""
+    assert x and y
+    curve, weight = weighed
+    found = points[key] = _interpolate(curve, similarity(x, y)) * weight
+    return found
 
 
 def _probability(log_odds: float) -> float:
@@ -724,6 +742,23 @@ class Scorer:
         same = self._departments_same(a, b)
         return pts.get("department_same" if same else "department_differ", 0.0) * weight
 
+    def _kept_pair_points(
+        self,
+        points: dict[int, float],
+        key: int,
+        field_name: str,
+        a: PreparedRecord,
+        b: PreparedRecord,
+        in_order: bool,
+    ) -> float:
+        """``_pair_points`` of a pair of values not in ``points`` yet (the record with the
+        lower value ID first: ``in_order`` says whether that is ``a``), kept there under
+        ``key``."""
+        found = points[key] = (
+            self._pair_points(field_name, a, b) if in_order else self._pair_points(field_name, b, a)
+        )
+        return found
+
     def score_pairs(self, pairs: Sequence[tuple[int, int]], floor: float) -> list[float]:
         """The scores of pairs of the records given to ``index``, by their indices.
 
@@ -775,12 +810,11 @@ class Scorer:
         name_similarity = self.person_name_similarity if person else self.name_similarity
         best_rest = self._best_rest
         # Kept from call to call: clustering asks for pairs one at a time.
-        vendor_points, owner_points, department_points, initiated_points, deployed_points = (
-            self._points
-        )
+        vendor_points, owner_points, department_points, init_points, depl_points = self._points
         value_span, date_span = self._value_span, self._date_span
-        initiated_curve, deployed_curve = profile.initiated_curve, profile.deployed_curve
-        pair_points = self._pair_points
+        # Each date's curve and weight.
+        init, depl = (profile.initiated_curve, w_init), (profile.deployed_curve, w_depl)
+        missed = self._kept_pair_points
         unknown = _UNKNOWN
 
         out: list[float] = []
@@ -856,9 +890,7 @@ class Scorer:
                     key = x * value_span + y if x <= y else y * value_span + x
                     vendor = vendor_points.get(key, unknown)
                     if vendor is unknown:
-                        vendor = vendor_points[key] = (
-                            pair_points("vendor", a, b) if x <= y else pair_points("vendor", b, a)
-                        )
+                        vendor = missed(vendor_points, key, "vendor", a, b, x <= y)
                 if ra[2] >= 0 and ra[2] == rb[2]:
                     owner = email_same
                 elif both & _OWNER_NAME:
@@ -866,9 +898,7 @@ class Scorer:
                     key = x * value_span + y if x <= y else y * value_span + x
                     owner = owner_points.get(key, unknown)
                     if owner is unknown:
-                        owner = owner_points[key] = (
-                            pair_points("owner", a, b) if x <= y else pair_points("owner", b, a)
-                        )
+                        owner = missed(owner_points, key, "owner", a, b, x <= y)
                 elif both & _EMAIL:
                     owner = owner_differ
                 if both & _DEPARTMENT:
@@ -876,11 +906,7 @@ class Scorer:
                     key = x * value_span + y if x <= y else y * value_span + x
                     department = department_points.get(key, unknown)
                     if department is unknown:
-                        department = department_points[key] = (
-                            pair_points("department", a, b)
-                            if x <= y
-                            else pair_points("department", b, a)
-                        )
+                        department = missed(department_points, key, "department", a, b, x <= y)
                 if ra[5] >= 0 and rb[5] >= 0 and ra[5] != rb[5]:
                     organization = org_differ
                 if both & _TECHNIQUES:
@@ -898,20 +924,14 @@ class Scorer:
             initiated = deployed = 0.0
             if both & _INITIATED:
                 key = ra[10] * date_span + rb[10]
-                initiated = initiated_points.get(key, unknown)
+                initiated = init_points.get(key, unknown)
                 if initiated is unknown:
-                    assert a.initiated and b.initiated
-                    initiated = initiated_points[key] = (
-                        _interpolate(initiated_curve, date_sim(a.initiated, b.initiated)) * w_init
-                    )
+                    initiated = _kept(init_points, key, init, date_sim, a.initiated, b.initiated)
             if both & _DEPLOYED:
                 key = ra[11] * date_span + rb[11]
-                deployed = deployed_points.get(key, unknown)
+                deployed = depl_points.get(key, unknown)
                 if deployed is unknown:
-                    assert a.deployed and b.deployed
-                    deployed = deployed_points[key] = (
-                        _interpolate(deployed_curve, date_sim(a.deployed, b.deployed)) * w_depl
-                    )
+                    deployed = _kept(depl_points, key, depl, date_sim, a.deployed, b.deployed)
             total += vendor
             total += owner
             total += department

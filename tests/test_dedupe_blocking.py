@@ -4,6 +4,7 @@ the rules (each key a string, blocks from a dict) on the labelled data sets."""
 from __future__ import annotations
 
 from itertools import combinations
+from typing import Any
 
 import numpy as np
 import pytest
@@ -134,13 +135,24 @@ def test_threads_dates_and_source_ids_make_keys() -> None:
     assert (6, 8) not in set(candidate_pairs(prepared, 25, False, False))
 
 
-@pytest.mark.parametrize("id_limit", [50, 2**28])
-def test_words_rank_as_lexsort_ranks_them(id_limit: int) -> None:
-    # Owners ascending, few distinct weights (many ties, broken by id), and ids too large to
-    # pack (the lexsort fallback) in the second case.
+@pytest.mark.parametrize(("limit", "packed"), [(50, True), (2**28, True), (2**31 - 1, False)])
+def test_words_rank_as_lexsort_ranks_them(
+    limit: int, packed: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Owners ascending, few distinct weights (many ties, broken by id); in the last case the
+    # owners and ids are too large to pack into 63 bits, and lexsort ranks them.
     rng = np.random.default_rng(5)
-    owners = np.sort(rng.integers(0, 300, 4000)).astype(np.int32)
-    ids = rng.integers(0, id_limit, 4000).astype(np.int32)
+    owners = np.sort(rng.integers(0, limit, 4000)).astype(np.int32)
+    ids = rng.integers(0, limit, 4000).astype(np.int32)
     weights = rng.choice(np.array([0.5, 0.25, 1.0, 0.125, -0.0, 0.0]), 4000)
     expected = np.lexsort((ids, -weights, owners))
+    lexsorts: list[int] = []
+    real = np.lexsort
+
+    def counted(keys: Any) -> Any:
+        lexsorts.append(len(keys))
+        return real(keys)
+
+    monkeypatch.setattr(np, "lexsort", counted)  # blocking's numpy is this one
     assert np.array_equal(blocking._by_owner_weight_id(owners, ids, weights), expected)
+    assert lexsorts == ([] if packed else [3])

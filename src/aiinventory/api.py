@@ -653,6 +653,7 @@ def inspect_paths(
                         "name": s.name,
                         "hidden": s.hidden,
                         "skipped": s.skipped,
+                        "layout": s.layout,
                         "header_row": s.header_rows[-1] if s.header_rows else None,
                         "header_rows": s.header_rows,
                         "rows_read": s.rows_read,

@@ -419,9 +419,12 @@ def _print_inspection(info: dict[str, Any]) -> None:
             click.echo(f"  sheet {sheet['name']!r}{hidden}: skipped — {sheet['skipped']}")
             continue
         rows = ", ".join(map(str, sheet["header_rows"]))
+        if sheet["layout"] == "form":
+            layout = f"a form of labels and values, {sheet['rows_read']} use case(s)"
+        else:
+            layout = f"header row {rows}, {sheet['rows_read']} data rows"
         click.echo(
-            f"  sheet {sheet['name']!r}{hidden}: header row {rows}, {sheet['rows_read']} data "
-            f"rows → {sheet['records']} records"
+            f"  sheet {sheet['name']!r}{hidden}: {layout} → {sheet['records']} records"
             + (f"; skipped rows {sheet['skipped_rows']}" if sheet["skipped_rows"] else "")
         )
         if sheet["skipped"]:

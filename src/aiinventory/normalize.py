@@ -110,6 +110,7 @@ class SourceContext:
     date1904: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
+    places: dict[str, str] = field(default_factory=dict)  # field -> cell ("B4") of a form's value
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
 
@@ -142,6 +143,9 @@ class Normalizer:
 
     def _place(self, ctx: SourceContext, fname: str) -> str:
         label = ctx.labels.get(fname)
+        place = ctx.places.get(fname)
+        if place:
+            return f"cell {place} ({label!r})" if label else f"cell {place}"
         letter = ctx.letters.get(fname)
         if label and letter:
             return f"column {letter} ({label!r})"

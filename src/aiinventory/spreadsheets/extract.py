@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import Reject, SourceRecord
 from ..text_normalization import normalize_label
 from .csv_reader import read_csv
+from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import SheetGrid, column_letter
 from .header_detection import (
     ColumnMapping,
@@ -71,6 +73,7 @@ class SheetReport:
     name: str
     hidden: bool = False
     skipped: str | None = None  # why the sheet was not read as a table
+    layout: str = "table"  # or "form": labels beside their values (see form_layout)
     header_rows: list[int] = dc_field(default_factory=list)  # 1-based
     columns: list[ColumnMapping] = dc_field(default_factory=list)
     dropdowns: dict[str, list[str]] = dc_field(default_factory=dict)  # column letter -> values
@@ -332,6 +335,29 @@ def _extract_sheet(
         sheet.skipped = "empty"
         return
     found = detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override)
+    if _may_be_form(found, override) and detect_form(
+        head, grid.first_row, grid.first_col, mappings, override
+    ):
+        # The whole sheet decides, up to a form's length: a longer one is a table.
+        more = list(islice(rows, FORM_MAX_ROWS + 1 - len(head)))
+        rows = chain(more, rows)
+        form = None
+        if len(head) + len(more) <= FORM_MAX_ROWS:
+            form = detect_form(head + more, grid.first_row, grid.first_col, mappings, override)
+        if form is not None and len(form.fields) > _sure_fields(found):
+            if form.records:
+                yield from _extract_form(form, sheet, sheet_name, base, normalizer, report)
+                return
+            sheet.layout, sheet.columns = "form", form.labels
+            sheet.skipped = "no table: a list of fields and what they mean, not use cases"
+            sheet.rejects += 1
+            yield Reject(
+                source_path=source_path,
+                sheet=sheet_for_messages,
+                reason_code="no_table_found",
+                message=form.field_list_message(),
+            )
+            return
     if isinstance(found, HeaderFailure):
         if found.best is not None:
             sheet.columns = found.best.columns
@@ -368,7 +394,7 @@ def _extract_sheet(
     sheet.columns = header.columns
     for col, values in grid.validations.items():
         sheet.dropdowns[column_letter(col)] = values
-    _report_mapping(header, normalizer, source_path, sheet_for_messages)
+    _report_mapping(header.columns, normalizer, source_path, sheet_for_messages)
 
     ctx = SourceContext(sheet=sheet_name, **base)
     for mapped in header.columns:
@@ -426,17 +452,68 @@ def _extract_sheet(
         )
 
 
+def _sure_fields(found: HeaderResult | HeaderFailure) -> int:
+    """How many fields a header maps without doubt (none, when there is no header)."""
+    if isinstance(found, HeaderFailure):
+        return 0
+    return sum(1 for c in found.columns if c.field and c.status in ("accepted", "override"))
+
+
+def _may_be_form(found: HeaderResult | HeaderFailure, override: SourceOverride | None) -> bool:
+    """Whether a sheet is worth reading as a form: no header row is configured for it, and
+    its best header row maps few fields (a form's label row maps the name and its value)."""
+    if override is not None and override.header_row is not None:
+        return False
+    return _sure_fields(found) <= FORM_MIN_FIELDS
+
+
+def _extract_form(
+    form: FormLayout,
+    sheet: SheetReport,
+    sheet_name: str | None,
+    base: dict[str, Any],
+    normalizer: Normalizer,
+    report: FileReport,
+) -> Iterator[SourceRecord | Reject]:
+    """A form's use cases, each as one row of data, its values traced to their cells."""
+    sheet.layout = "form"
+    sheet.columns = form.labels
+    sheet.skipped_rows.update(form.skipped)
+    where = f"sheet {sheet.name!r}: " if sheet_name is not None else ""
+    report.notes.append(where + form.describe())
+    _report_mapping(form.labels, normalizer, base["source_path"], sheet_name)
+    ctx = SourceContext(sheet=sheet_name, **base)
+    for mapped in form.labels:
+        if mapped.field is not None:
+            ctx.labels[mapped.field] = mapped.label
+            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
+            if order is not None:
+                ctx.day_first_by_field[mapped.field] = order
+    for record in form.records:
+        ctx.places = record.places
+        sheet.rows_read += 1
+        row = record.row
+        result = normalizer.normalize(
+            RowInput(row=row.row, values=row.values, extras=row.extras, flags=row.flags), ctx
+        )
+        if isinstance(result, Reject):
+            sheet.rejects += 1
+        else:
+            sheet.records += 1
+        yield result
+
+
 def _report_mapping(
-    header: HeaderResult, normalizer: Normalizer, source_path: str, sheet: str | None
+    columns: list[ColumnMapping], normalizer: Normalizer, source_path: str, sheet: str | None
 ) -> None:
-    for col in header.columns:
+    for col in columns:
         if col.status == "low_confidence":
             others = ", ".join(f"{c.field} ({c.score:.0f})" for c in col.candidates[:3])
             normalizer.warnings.add(
                 "low_confidence_column",
-                f"column {col.letter} ({col.label!r}) mapped to {col.field} with score "
-                f"{col.score:.0f} (candidates: {others}); confirm it with `aiinventory inspect "
-                f"{source_path} --write-mapping FILE`",
+                f"{'column' if col.row is None else 'label'} {col.letter} ({col.label!r}) "
+                f"mapped to {col.field} with score {col.score:.0f} (candidates: {others}); "
+                f"confirm it with `aiinventory inspect {source_path} --write-mapping FILE`",
                 source_path=source_path,
                 sheet=sheet,
             )

@@ -30,10 +30,13 @@ class ColumnMapping:
     score: float
     status: str  # "override", "accepted", "low_confidence", "unmapped", "taken"
     candidates: list[HeaderCandidate] = dc_field(default_factory=list)
+    row: int | None = None  # 0-based sheet row of a form's label (a table's label: None)
 
     @property
     def letter(self) -> str:
-        """The column's spreadsheet letter."""
+        """The column's spreadsheet letter; a form's label's cell ("A4")."""
+        if self.row is not None:
+            return f"{column_letter(self.column)}{self.row + 1}"
         return column_letter(self.column)
 
 

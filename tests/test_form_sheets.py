@@ -1,0 +1,266 @@
+"""Sheets laid out as forms (a label beside each value) read as use cases, not as rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import xlsxwriter
+from click.testing import CliRunner
+from openpyxl.styles import Font
+
+from aiinventory.cli import main
+
+from .conftest import write_workbook
+
+
+def _intake_form(path: Path) -> Path:
+    """An intake form as a person lays one out in Excel: a title, bold labels with colons."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Intake"
+    ws["A1"] = "AI use case intake form"
+    ws["A1"].font = Font(bold=True, size=14)
+    rows: list[tuple[str, Any]] = [
+        ("Use case name:", "Invoice OCR"),
+        ("Department:", "Finance"),
+        ("Owner:", "Jane Smith"),
+        ("Status:", "Pilot"),
+        ("Vendor:", "ABBYY"),
+        ("Cost centre:", "FIN-220"),
+        ("Description:", "Reads supplier invoices and extracts the line items."),
+    ]
+    for number, (label, value) in enumerate(rows, start=3):
+        ws.cell(number, 1, label).font = Font(bold=True)
+        ws.cell(number, 2, value)
+    ws["B10"] = "Second line: only for invoices over 1,000 EUR."
+    ws["A12"] = "Dates"
+    ws["A12"].font = Font(bold=True)
+    ws["A13"] = "Start date:"
+    ws["B13"] = dt.datetime(2024, 11, 4)
+    ws["B13"].number_format = "dd/mm/yyyy"
+    ws["A14"] = "Go-live date:"
+    ws["B14"] = "Q3 2025"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    return path
+
+
+def test_intake_form_is_one_use_case(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    out = run_import_into(_intake_form(tmp_path / "in" / "intake invoice ocr.xlsx"))
+    (rec,) = out.records_jsonl
+    assert rec["name"] == "Invoice OCR"
+    assert rec["department"] == "Finance"
+    assert rec["owner_name"] == "Jane Smith"
+    assert rec["stage"] == "pilot"
+    assert rec["vendor_name"] == "ABBYY"
+    assert rec["description"] == "Reads supplier invoices and extracts the line items."
+    assert rec["date_initiated"] == "2024-11-04"
+    assert rec["date_deployed"] is None and rec["date_deployed_raw"] == "Q3 2025"
+    assert (rec["sheet"], rec["row"]) == ("Intake", 3)  # the name's row
+    # An unmapped label keeps its value under its words; a line under a value, under its cell.
+    assert rec["extras"] == {
+        "Cost centre": "FIN-220",
+        "(B10)": "Second line: only for invoices over 1,000 EUR.",
+    }
+    assert out.rejects == []
+    run = out.run
+    assert run["counts"]["records"] == 1 and run["counts"]["rows_read"] == 1
+    # Warnings point at the value's cell, not at a column.
+    (date_warning,) = [w for w in run["warnings"] if w["code"] == "unparsed_date"]
+    assert "cell B14 ('Go-live date')" in date_warning["message"]
+    notes = [w["message"] for w in run["warnings"] if w["code"] == "file_note"]
+    assert any(
+        "read as a form: labels in column A (rows 3–14), values in column B" in n for n in notes
+    )
+
+
+def test_tracker_on_its_side_gives_a_use_case_a_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "sideways.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Use cases")
+    dates = wb.add_format({"num_format": "yyyy-mm-dd"})
+    rows: list[list[Any]] = [
+        ["Field", "Use case 1", "Use case 2", "Use case 3"],
+        ["Use case name", "Chatbot", "Invoice OCR", "Fraud model"],
+        ["Status", "Live", "Pilot", "Idea"],
+        ["Owner", "Ann Lee", "Bob Day", None],
+        ["Go-live date", dt.datetime(2024, 5, 1), None, None],
+        ["Business unit", "Customer Service", "Finance", "Risk"],
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if isinstance(value, dt.datetime):
+                ws.write_datetime(r, c, value, dates)
+            elif value is not None:
+                ws.write(r, c, value)
+    ws.write(7, 3, "reviewed by legal")  # a note under one use case's column
+    wb.close()
+
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert set(recs) == {"Chatbot", "Invoice OCR", "Fraud model"}
+    chatbot, ocr, fraud = recs["Chatbot"], recs["Invoice OCR"], recs["Fraud model"]
+    assert (chatbot["stage"], ocr["stage"], fraud["stage"]) == ("deployed", "pilot", "idea")
+    assert chatbot["date_deployed"] == "2024-05-01" and ocr["date_deployed"] is None
+    assert fraud["owner_name"] is None and ocr["owner_name"] == "Bob Day"
+    assert (chatbot["department"], fraud["department"]) == ("Customer Service", "Risk")
+    # Each use case says which column its values are in; the note stays with its use case.
+    assert chatbot["extras"] == {"(form column)": "B", "Field": "Use case 1"}
+    assert fraud["extras"] == {
+        "(form column)": "D",
+        "Field": "Use case 3",
+        "(D8)": "reviewed by legal",
+    }
+    assert out.rejects == []
+
+
+def test_form_of_label_pairs(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    path = write_workbook(
+        tmp_path / "claims form.xlsx",
+        {
+            "Form": [
+                ["AI intake form"],
+                [],
+                ["Use case name:", "Claims triage", "Owner:", "Dana Ruiz"],
+                ["Department:", "Claims", "Status:", "In development"],
+                ["Vendor:", "In house", "Start date:", "2024-02-01"],
+                ["Description:", "Routes incoming claims to the right queue"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert rec["name"] == "Claims triage"
+    assert rec["owner_name"] == "Dana Ruiz"
+    assert rec["stage"] == "in_development"
+    assert rec["sourcing"] == "in_house"
+    assert rec["date_initiated"] == "2024-02-01"
+    assert rec["description"] == "Routes incoming claims to the right queue"
+    assert rec["extras"] == {}
+
+
+def test_csv_form(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    path = tmp_path / "legal" / "summariser.csv"
+    path.parent.mkdir()
+    path.write_bytes(
+        "Use case name,Document résumé tool\nOwner,Eve Park\nStatus,Pilot\nDepartment,Legal\n".encode(
+            "cp1252"
+        )
+    )
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert (rec["name"], rec["owner_name"], rec["stage"]) == (
+        "Document résumé tool",
+        "Eve Park",
+        "pilot",
+    )
+    assert rec["row"] == 1
+
+
+def test_list_of_fields_is_a_reject_not_a_use_case(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "guide.xlsx",
+        {
+            "Fields": [
+                ["Field", "Meaning"],
+                ["Use case name", "The short title of the use case"],
+                ["Owner", "The person accountable for it"],
+                ["Status", "The stage the use case is at: idea, pilot or live"],
+                ["Go-live date", "When it went live, or is planned to"],
+                ["Department", "The department that runs it"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert out.records == []
+    (reject,) = out.rejects
+    assert reject["reason_code"] == "no_table_found" and reject["sheet"] == "Fields"
+    assert "lists fields" in reject["message"]
+    assert "B4 'The stage the use case is at: idea, pilot or live' is no stage" in reject["message"]
+
+
+def test_one_odd_status_is_still_a_form(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "form.xlsx",
+        {"Form": [["Use case name", "Route planner"], ["Owner", "Kim"], ["Status", "In flight"]]},
+    )
+    (rec,) = run_import_into(path).records_jsonl
+    assert (rec["name"], rec["stage"], rec["stage_raw"]) == (
+        "Route planner",
+        "unknown",
+        "In flight",
+    )
+
+
+def test_narrow_tracker_stays_a_table(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    path = write_workbook(
+        tmp_path / "ops.xlsx",
+        {
+            "Ops": [
+                ["Use case name", "Owner", "Status"],
+                ["Owner", "Kim", "Live"],  # a use case named like a label
+                ["Route planner", "Lee", "Idea"],
+                ["Status board", "Ann", "Pilot"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(r["name"] for r in out.records) == ["Owner", "Route planner", "Status board"]
+
+
+def test_inspect_shows_a_form_and_its_mapping_is_kept(tmp_path: Path) -> None:
+    path = write_workbook(
+        tmp_path / "form.xlsx",
+        {
+            "Form": [
+                ["Use case name", "Route planner"],
+                ["Accountable executive", "Kim Park"],
+                ["Status", "Live"],
+                ["Department", "Operations"],
+            ]
+        },
+    )
+    runner = CliRunner()
+    result = runner.invoke(main, ["inspect", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    (sheet,) = json.loads(result.stdout.splitlines()[0])["sheets"]
+    assert sheet["layout"] == "form" and sheet["header_row"] is None
+    assert {c["column"]: c["field"] for c in sheet["columns"]} == {
+        "A1": "name",
+        "A2": None,
+        "A3": "stage",
+        "A4": "department",
+    }
+    result = runner.invoke(main, ["inspect", str(path)])
+    assert "a form of labels and values, 1 use case(s) → 1 records" in result.stdout
+    assert "A2 'Accountable executive'" in result.stdout
+
+    # The analyst names the unmapped label's field in the written draft and imports with it.
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    sources = maps / "sources.yaml"
+    result = runner.invoke(main, ["inspect", str(path), "--write-mapping", str(sources)])
+    assert result.exit_code == 0, result.output
+    text = sources.read_text(encoding="utf-8")
+    assert "header_row" not in text and "Accountable executive: null" in text
+    sources.write_text(
+        text.replace("Accountable executive: null", "Accountable executive: owner_name"),
+        encoding="utf-8",
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(main, ["import", str(path), "--mappings", str(maps), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    (line,) = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    rec = json.loads(line)
+    assert (rec["name"], rec["owner_name"], rec["extras"]) == ("Route planner", "Kim Park", {})

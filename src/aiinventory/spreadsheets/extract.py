@@ -420,11 +420,19 @@ def _extract_sheet(
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
     )
     headings: list[SkippedRow] = []
+    template: list[SkippedRow] = []
     for item in with_sections(table):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":
                 headings.append(item)
+            elif item.reason in ("guidance", "example"):
+                template.append(item)
+                # "dd/mm/yyyy" under a date column says how its dates are written.
+                for fname, words in item.hints.items():
+                    order = date_order_hint(words) if not ctx.day_first_configured else None
+                    if order is not None:
+                        ctx.day_first_by_field.setdefault(fname, order)
             continue
         sheet.rows_read += 1
         result = normalizer.normalize(
@@ -442,6 +450,15 @@ def _extract_sheet(
             f"{len(headings):,} section heading row(s) (first: row {first.row}, "
             f"{first.text!r}) are not use cases: each row below a heading keeps it in "
             f"records.jsonl's extras as {SECTION_KEY!r}",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+    if template:
+        which = ", ".join(f"row {t.row} ({t.reason}: {t.text[:40]!r})" for t in template if t.text)
+        normalizer.warnings.add(
+            "template_rows",
+            f"{which} under the header read as the template's, not as use cases, and were not "
+            "imported; if one is a use case, remove the 'e.g.' or the instructions from it",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

@@ -24,6 +24,21 @@ __all__ = [
 
 _TOTALS = re.compile(r"^\s*(grand\s+)?(sub)?(total|totals|sum|count)\b", re.IGNORECASE)
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
+#: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
+_EXAMPLE = re.compile(
+    r"^\s*(?:[(\[]?e\.\s?g\.?[)\]]?[\s:,]|eg[\s:,]|[(\[](?:example|sample)[)\]]"
+    r"|(?:for\s+)?(?:example|sample)\s*(?::|[-–—]\s))",
+    re.IGNORECASE,
+)
+#: A template's guidance under its header: how to fill the column in, not a value.
+_GUIDANCE = re.compile(
+    r"^\s*(?:please\s+)?(?:enter|select|choose|pick|describe|provide|insert|type|add|give|"
+    r"state|specify|indicate|explain|summari[sz]e|fill\s+in|write|list|name\s+of|"
+    r"short\s+(?:title|name|description)|brief\s+description|free\s+text)\b"
+    r"|\b(?:dd|mm)\s*[/.-]\s*(?:mm|dd)\s*[/.-]\s*yy(?:yy)?\b|\byyyy\s*-\s*mm\b"
+    r"|\b(?:drop-?\s?down|from\s+the\s+list|yes\s*/\s*no|y\s*/\s*n|optional|mandatory)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -38,12 +53,15 @@ class RawRow:
 
 @dataclass
 class SkippedRow:
-    """A row that is not data, and why: blank, totals, redacted, repeated_header or section
-    (a heading over the rows below it, whose words are ``text``)."""
+    """A row that is not data, and why: blank, totals, redacted, repeated_header, section (a
+    heading over the rows below it, whose words are ``text``), or a template's guidance or
+    example row right under the header (``text``: its first words)."""
 
     row: int
     reason: str
     text: str | None = None
+    #: A guidance row's words by the field of their column ("Go-live date": "dd/mm/yyyy").
+    hints: dict[str, str] = field(default_factory=dict)
 
 
 #: The extras key under which a row keeps the section heading it sits under.
@@ -236,6 +254,9 @@ def iter_table_rows(
     name_col = header.by_field["name"].column - first_col
     data_start = header.data_start
     labels_seen: dict[str, str] = {}
+    # Until the first data row, a template's guidance and example rows may stand under the
+    # header.
+    leading = True
     for offset, row in enumerate(rows):
         sheet_row = first_row + offset
         if sheet_row < data_start:
@@ -286,6 +307,19 @@ def iter_table_rows(
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             yield SkippedRow(number, "repeated_header")
             continue
+        if leading and texts:
+            kind = _template_row(texts, name_value)
+            if kind is not None:
+                hints = {
+                    fname: row[j].strip()
+                    for j, fname in mapped
+                    if kind == "guidance"
+                    and j < size
+                    and isinstance(row[j], str)
+                    and row[j].strip()
+                }
+                yield SkippedRow(number, kind, texts[0], hints)
+                continue
         if filled == 1 and texts and sections:
             at = sections.get(sheet_row)
             if at is not None and 0 <= at < size and isinstance(row[at], str) and row[at].strip():
@@ -316,7 +350,20 @@ def iter_table_rows(
         raw = RawRow(number, values, extras)
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")
+        leading = False
         yield raw
+
+
+def _template_row(texts: list[str], name_value: Any) -> str | None:
+    """ "example" for a template's example row (its name starts "e.g." or "Example:"),
+    "guidance" for its row of instructions (two or more, and most, of its texts say how to fill
+    a column in: "Enter a short title", "dd/mm/yyyy", "Select from the list"), else None."""
+    if isinstance(name_value, str) and _EXAMPLE.match(name_value):
+        return "example"
+    hints = sum(1 for t in texts if _GUIDANCE.search(t))
+    if hints >= 2 and hints >= 0.6 * len(texts):
+        return "guidance"
+    return None
 
 
 #: Normalised cell texts remembered per sheet for the repeated-header check (short ones only).

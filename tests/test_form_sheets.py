@@ -264,3 +264,69 @@ def test_inspect_shows_a_form_and_its_mapping_is_kept(tmp_path: Path) -> None:
     (line,) = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
     rec = json.loads(line)
     assert (rec["name"], rec["owner_name"], rec["extras"]) == ("Route planner", "Kim Park", {})
+
+
+def test_questionnaire_with_merged_cells_and_a_sheet_per_use_case(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """Questions as labels (they map with low confidence, and say so), each merged across three
+    columns and its answer across four; one sheet per use case in the workbook."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Use case 1"
+    ws["A1"] = "Section 1 – About the use case"
+    questions = [
+        ("What is the name of the AI use case?", "Contract clause extractor"),
+        ("Which business unit owns it?", "Legal"),
+        ("Who is the accountable owner?", "Priya Nair"),
+        ("What stage of development is it in?", "Pilot"),
+        ("Does it process personal data?", "Yes"),
+        ("Is it supplied by a vendor? If so, which?", "Luminance"),
+    ]
+    for number, (question, answer) in enumerate(questions, start=3):
+        ws.cell(number, 1, question)
+        ws.merge_cells(start_row=number, start_column=1, end_row=number, end_column=3)
+        ws.cell(number, 4, answer)
+        ws.merge_cells(start_row=number, start_column=4, end_row=number, end_column=7)
+    second = wb.create_sheet("Use case 2")
+    for number, (label, value) in enumerate(
+        [("Use case title", "Spend classifier"), ("Department", "Finance"), ("Status", "Live")],
+        start=1,
+    ):
+        second.cell(number, 1, label)
+        second.cell(number, 2, value)
+    path = tmp_path / "questionnaire.xlsx"
+    wb.save(path)
+
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert set(recs) == {"Contract clause extractor", "Spend classifier"}
+    legal = recs["Contract clause extractor"]
+    assert (legal["sheet"], legal["row"]) == ("Use case 1", 3)
+    assert (legal["department"], legal["owner_name"]) == ("Legal", "Priya Nair")
+    assert (legal["stage"], legal["personal_data"]) == ("pilot", "yes")
+    assert legal["extras"] == {"Is it supplied by a vendor? If so, which?": "Luminance"}
+    assert recs["Spend classifier"]["stage"] == "deployed"
+    low = [w["message"] for w in out.run["warnings"] if w["code"] == "low_confidence_column"]
+    assert any(m.startswith("label A3 ('What is the name of the AI use case?')") for m in low)
+
+
+def test_a_list_of_values_is_no_form(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    """A sheet of dropdown values beside a tracker: its words look a little like labels
+    ("Initiation" like a name, "Implementation" like a go-live date), but it is not a form."""
+    values = [
+        ["Stage of System Development Life Cycle", "Yes/No", "Developer Information"],
+        ["Initiation", "Yes", "In-house"],
+        ["Development and Acquisition", "No", "Contracted"],
+        ["Implementation", None, "Commercial-off-the-shelf"],
+        ["Operation and Maintenance"],
+    ]
+    path = write_workbook(
+        tmp_path / "inventory.xlsx",
+        {"Inventory": [["Use case name", "Status"], ["Invoice OCR", "Live"]], "Sheet1": values},
+    )
+    out = run_import_into(path)
+    assert [r["name"] for r in out.records] == ["Invoice OCR"]
+    (reject,) = out.rejects
+    assert (reject["sheet"], reject["reason_code"]) == ("Sheet1", "no_table_found")
+    assert "no column could be recognised as the use-case name" in reject["message"]

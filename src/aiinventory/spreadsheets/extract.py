@@ -335,8 +335,10 @@ def _extract_sheet(
         sheet.skipped = "empty"
         return
     found = detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override)
-    if _may_be_form(found, override) and detect_form(
-        head, grid.first_row, grid.first_col, mappings, override
+    if (
+        not grid.hidden
+        and _may_be_form(found, override)
+        and detect_form(head, grid.first_row, grid.first_col, mappings, override)
     ):
         # The whole sheet decides, up to a form's length: a longer one is a table.
         more = list(islice(rows, FORM_MAX_ROWS + 1 - len(head)))
@@ -344,7 +346,7 @@ def _extract_sheet(
         form = None
         if len(head) + len(more) <= FORM_MAX_ROWS:
             form = detect_form(head + more, grid.first_row, grid.first_col, mappings, override)
-        if form is not None and len(form.fields) > _sure_fields(found):
+        if form is not None and len(form.fields) > _mapped_fields(found):
             if form.records:
                 yield from _extract_form(form, sheet, sheet_name, base, normalizer, report)
                 return
@@ -474,6 +476,13 @@ def _sure_fields(found: HeaderResult | HeaderFailure) -> int:
     if isinstance(found, HeaderFailure):
         return 0
     return sum(1 for c in found.columns if c.field and c.status in ("accepted", "override"))
+
+
+def _mapped_fields(found: HeaderResult | HeaderFailure) -> int:
+    """How many fields a header maps, low-confidence mappings included."""
+    if isinstance(found, HeaderFailure):
+        return 0
+    return sum(1 for c in found.columns if c.field and c.status != "unmapped")
 
 
 def _may_be_form(found: HeaderResult | HeaderFailure, override: SourceOverride | None) -> bool:

@@ -36,6 +36,9 @@ __all__ = [
 
 #: Distinct fields the labels must map, the use-case name among them, for a form.
 FORM_MIN_FIELDS = 3
+#: Fields the labels must map when the name's label is only a low-confidence match (a question,
+#: "What is the name of the AI use case?"): a list of values can look like a few labels.
+_FIELDS_WITH_UNSURE_NAME = 5
 #: Rows a form may have; a longer sheet is read as a table.
 FORM_MAX_ROWS = 1_000
 #: A label is short: a longer text is a sentence, not a label.
@@ -44,8 +47,10 @@ _LABEL_CHARS = 80
 _VALUE_CHARS = 40
 #: The extras key of a form's use case that shares its sheet with others: its values' column.
 FORM_COLUMN_KEY = "(form column)"
-#: Statuses that say how sure a label's mapping is: these are taken as the form's fields.
-_SURE = ("accepted", "override")
+#: Label mappings that count as a form's fields: a table maps a low-confidence column too (and
+#: says so), and a form's labels are often questions ("Who is the accountable owner?"), which
+#: score in that band.
+_MAPPED = ("accepted", "override", "low_confidence")
 
 
 @dataclass
@@ -133,15 +138,25 @@ def detect_form(
             if text is not None:
                 candidates.setdefault(j, []).append((i, text))
     mapped: dict[int, list[ColumnMapping]] = {}
+    fields_of: dict[int, set[str]] = {}
     for j, found in sorted(candidates.items()):
         if len(found) < 2:
             continue
         in_column = map_columns([(i, [text]) for i, text in found], mappings, override)
-        if sum(1 for c in in_column if c.field is not None and c.status in _SURE) >= 2:
-            mapped[j] = in_column
-    if not mapped:
+        mapped[j] = in_column
+        fields_of[j] = {c.field for c in in_column if c.field and c.status in _MAPPED}
+    # The column that maps the most fields holds the labels; another holds labels too when it
+    # maps two or more fields of its own (a second column of label-value pairs). Values that
+    # look like labels ("Use case 1", "Live") map fields the labels have already.
+    covered: set[str] = set()
+    label_columns: list[int] = []
+    for j in sorted(fields_of, key=lambda j: (-len(fields_of[j]), j)):
+        if len(fields_of[j] - covered) >= 2:
+            label_columns.append(j)
+            covered |= fields_of[j]
+    if not label_columns:
         return None
-    label_columns = sorted(mapped)
+    label_columns.sort()
     # One field once: a label further right that maps a field already mapped stays unmapped.
     taken: set[str] = set()
     labels: list[ColumnMapping] = []
@@ -154,10 +169,12 @@ def detect_form(
                 taken.add(c.field)
             c.column, c.row = first_col + j, first_row + row_index
             labels.append(c)
-    sure = {c.field for c in labels if c.field is not None and c.status in _SURE}
+    sure = {c.field for c in labels if c.field is not None and c.status in _MAPPED}
     if "name" not in sure or len(sure) < FORM_MIN_FIELDS:
         return None
     name_label = next(c for c in labels if c.field == "name")
+    if name_label.status == "low_confidence" and len(sure) < _FIELDS_WITH_UNSURE_NAME:
+        return None  # one word that looks a little like "name" ("Initiation") names no form
     assert name_label.row is not None
     name_cells = rows[name_label.row - first_row]
     name_j = name_label.column - first_col

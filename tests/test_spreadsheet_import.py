@@ -385,6 +385,44 @@ def test_federal_stage_crosswalk_and_unmappable_values(tmp_path: Path, run_impor
     assert unmapped[0]["rows"] == [12]
 
 
+def test_everyday_build_buy_and_impact_words(tmp_path: Path, run_import_into) -> None:
+    """Words department trackers use for build or buy and for impact, and for a stage on hold
+    or scaling; a build/buy cell that names no known word is the supplier, unless it has no
+    letter in it."""
+    rows = [["Use case", "Status", "Build or buy", "High impact?"]]
+    cases = [
+        ("Paused", "Build", "High"),
+        ("Scaling", "Custom", "Low"),
+        ("Live", "Procured", "1"),
+        ("Pilot", "Off the shelf", "0"),
+        ("Idea", "3rd party", "Yes"),
+        ("Idea", "?", "No"),
+        ("Idea", "ABBYY", "No"),
+    ]
+    for i, (stage, sourcing, impact) in enumerate(cases):
+        rows.append([f"Case {i}", stage, sourcing, impact])
+    recs = run_import_into(write_workbook(tmp_path / "t.xlsx", {"S": rows})).by_name()
+    got = [
+        (
+            recs[f"Case {i}"]["stage"],
+            recs[f"Case {i}"]["sourcing"],
+            recs[f"Case {i}"]["vendor_name"],
+        )
+        for i in range(len(cases))
+    ]
+    assert got == [
+        ("idea", "in_house", ""),
+        ("deployed", "in_house", ""),
+        ("deployed", "vendor", ""),
+        ("pilot", "vendor", ""),
+        ("idea", "vendor", ""),
+        ("idea", "unknown", ""),
+        ("idea", "vendor", "ABBYY"),
+    ]
+    impacts = [recs[f"Case {i}"]["high_impact"] for i in range(len(cases))]
+    assert impacts == ["yes", "no", "yes", "no", "yes", "no", "no"]
+
+
 def test_row_without_name_is_rejected_and_run_exits_3(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "t.xlsx",

@@ -214,7 +214,12 @@ class Normalizer:
         self._owner(raw, record, ctx, item.row)
         sourcing_text = raw.get("sourcing")
         vocab = self.mappings.vocabularies.get("sourcing")
-        if sourcing_text and vocab and vocab.match(sourcing_text, self._fuzzy) is None:
+        if (
+            sourcing_text
+            and vocab
+            and any(c.isalpha() for c in sourcing_text)  # "?" or "-" names no supplier
+            and vocab.match(sourcing_text, self._fuzzy) is None
+        ):
             # A build/buy column that names the supplier ("ABBYY", "Microsoft") says both.
             if not record["vendor_name"]:
                 record["vendor_name"] = sourcing_text

@@ -21,6 +21,7 @@ from typing import Any
 from ..date_parsing import parse_date
 from ..mappings import Mappings, SourceOverride
 from ..schema import DATE_FIELDS, ENUM_FIELDS
+from ..text_normalization import normalize_label
 from .grid import column_letter
 from .header_detection import ColumnMapping, map_columns
 from .table_rows import RawRow
@@ -36,9 +37,9 @@ __all__ = [
 
 #: Distinct fields the labels must map, the use-case name among them, for a form.
 FORM_MIN_FIELDS = 3
-#: Fields the labels must map when the name's label is only a low-confidence match (a question,
-#: "What is the name of the AI use case?"): a list of values can look like a few labels.
-_FIELDS_WITH_UNSURE_NAME = 5
+#: Fields the labels must map when fewer than FORM_MIN_FIELDS of them are sure matches (a form
+#: of questions, "Who is the accountable owner?", maps them with low confidence).
+_UNSURE_FIELDS = 5
 #: Rows a form may have; a longer sheet is read as a table.
 FORM_MAX_ROWS = 1_000
 #: A label is short: a longer text is a sentence, not a label.
@@ -47,10 +48,12 @@ _LABEL_CHARS = 80
 _VALUE_CHARS = 40
 #: The extras key of a form's use case that shares its sheet with others: its values' column.
 FORM_COLUMN_KEY = "(form column)"
-#: Label mappings that count as a form's fields: a table maps a low-confidence column too (and
-#: says so), and a form's labels are often questions ("Who is the accountable owner?"), which
-#: score in that band.
-_MAPPED = ("accepted", "override", "low_confidence")
+#: Label mappings that are sure.
+_SURE = ("accepted", "override")
+#: Words a low-confidence label needs to count as one of a form's fields: a question ("Who is
+#: the accountable owner?") maps with low confidence, and so does a lone word of a table's data
+#: that looks a little like a label ("REDACTED" like a date, "Live" like a go-live date).
+_QUESTION_WORDS = 3
 
 
 @dataclass
@@ -144,7 +147,7 @@ def detect_form(
             continue
         in_column = map_columns([(i, [text]) for i, text in found], mappings, override)
         mapped[j] = in_column
-        fields_of[j] = {c.field for c in in_column if c.field and c.status in _MAPPED}
+        fields_of[j] = {c.field for c in in_column if c.field and _counts(c)}
     # The column that maps the most fields holds the labels; another holds labels too when it
     # maps two or more fields of its own (a second column of label-value pairs). Values that
     # look like labels ("Use case 1", "Live") map fields the labels have already.
@@ -169,12 +172,17 @@ def detect_form(
                 taken.add(c.field)
             c.column, c.row = first_col + j, first_row + row_index
             labels.append(c)
-    sure = {c.field for c in labels if c.field is not None and c.status in _MAPPED}
-    if "name" not in sure or len(sure) < FORM_MIN_FIELDS:
+    fields = {c.field for c in labels if c.field is not None and _counts(c)}
+    sure = {c.field for c in labels if c.field is not None and c.status in _SURE}
+    if "name" not in fields:
+        return None
+    # A form of questions maps them with low confidence: then they need to be many.
+    if len(sure) < FORM_MIN_FIELDS and len(fields) < _UNSURE_FIELDS:
         return None
     name_label = next(c for c in labels if c.field == "name")
-    if name_label.status == "low_confidence" and len(sure) < _FIELDS_WITH_UNSURE_NAME:
-        return None  # one word that looks a little like "name" ("Initiation") names no form
+    name_key = normalize_label(name_label.label)
+    if sum(1 for c in labels if normalize_label(c.label) == name_key) > 1:
+        return None  # a header row repeated down the sheet: a table's
     assert name_label.row is not None
     name_cells = rows[name_label.row - first_row]
     name_j = name_label.column - first_col
@@ -202,6 +210,13 @@ def detect_form(
                 record.row.extras[FORM_COLUMN_KEY] = column_letter(record.column)
         _keep_the_rest(rows, first_row, first_col, layout, consumed)
     return layout
+
+
+def _counts(label: ColumnMapping) -> bool:
+    """Whether a label's mapping counts as one of a form's fields: a sure one, or a question's."""
+    if label.status in _SURE:
+        return True
+    return label.status == "low_confidence" and len(label.label.split()) >= _QUESTION_WORDS
 
 
 def _value_of(cells: list[Any], label_j: int, label_js: list[int]) -> int:

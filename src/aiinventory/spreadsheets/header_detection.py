@@ -28,7 +28,9 @@ class ColumnMapping:
     label: str
     field: str | None
     score: float
-    status: str  # "override", "accepted", "low_confidence", "unmapped", "taken"
+    #: "override", "accepted", "low_confidence", "unmapped", "taken", "by_content", or in a
+    #: survey tool's export "respondent" and "survey" (its own columns, kept in extras)
+    status: str
     candidates: list[HeaderCandidate] = dc_field(default_factory=list)
     row: int | None = None  # 0-based sheet row of a form's label (a table's label: None)
 
@@ -90,6 +92,7 @@ def map_columns(
     forced: dict[str, str | None] = {}
     if override is not None:
         forced = {normalize_label(k): v for k, v in override.columns.items()}
+    survey = _survey_columns([normalize_label(readings[0]) for _, readings in labels])
     columns: list[ColumnMapping] = []
     proposals: list[tuple[float, int, str]] = []
     for position, (col, readings) in enumerate(labels):
@@ -102,6 +105,14 @@ def map_columns(
             columns.append(
                 ColumnMapping(col, display, target, 100.0, "override" if target else "unmapped")
             )
+            continue
+        role = survey.get(position)
+        if role in _SURVEY_STATUSES:
+            columns.append(ColumnMapping(col, display, None, 0.0, role))
+            continue
+        if role is not None:
+            columns.append(ColumnMapping(col, display, None, 0.0, "unmapped"))
+            proposals.append((100.0, position, role))
             continue
         merged: dict[str, HeaderCandidate] = {}
         for reading in readings:
@@ -132,6 +143,38 @@ def map_columns(
             if top.score >= settings.header_review and top.field in taken_fields:
                 col_map.status = "taken"
     return columns
+
+
+#: The columns a survey tool's export puts before the answers. Microsoft Forms: ID, Start
+#: time, Completion time, Email, Name (and Last modified time); Google Forms: Timestamp, Email
+#: address. Their name and e-mail are the person who answered, not the use case's name or its
+#: owner; the time the answer was sent is the date of its evidence.
+_MICROSOFT_FORMS = frozenset({"start time", "completion time"})
+_RESPONDENT = frozenset({"name", "email", "e mail", "email address"})
+_ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
+#: Statuses of a survey export's own columns, kept in extras: the person who answered, and
+#: when they began.
+_SURVEY_STATUSES = ("respondent", "survey")
+
+
+def _survey_columns(labels: list[str]) -> dict[int, str]:
+    """In a survey tool's export (``labels`` normalised), by position: the respondent's
+    columns ("respondent"), the time they began ("survey") and the time they sent the answer
+    ("last_updated"); in any other table, nothing."""
+    present = set(labels)
+    microsoft = present >= _MICROSOFT_FORMS
+    google = "timestamp" in present and "email address" in present
+    if not (microsoft or google):
+        return {}
+    roles: dict[int, str] = {}
+    for position, label in enumerate(labels):
+        if label in _RESPONDENT:
+            roles[position] = "respondent"
+        elif label == "start time":
+            roles[position] = "survey"
+        elif label in _ANSWERED:
+            roles[position] = _ANSWERED[label]
+    return roles
 
 
 def _score(columns: list[ColumnMapping]) -> float:
@@ -322,8 +365,8 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
     if "owner_email" in header.by_field:
         return
     for col in header.columns:
-        if col.field is not None:
-            continue
+        if col.field is not None or col.status in _SURVEY_STATUSES:
+            continue  # a survey's respondent e-mail is not the use case's owner's
         j = col.column - first_col
         values = [
             r[j].strip() for r in data_rows if j < len(r) and isinstance(r[j], str) and r[j].strip()

@@ -554,6 +554,30 @@ def test_department_comes_from_the_path_with_a_warning(tmp_path: Path, run_impor
     assert path.exists()
 
 
+@pytest.mark.parametrize(
+    ("relative", "department"),
+    [
+        ("legal/AI use case intake(1-3).xlsx", "Legal"),  # a Microsoft Forms download
+        ("hr/Book1.xlsx", "HR"),
+        ("Operations/query.csv", "Operations"),  # a SharePoint list's export
+        ("claims/Form responses 1.csv", "Claims"),  # a Google Forms download
+        ("Risk report.xlsx", "Risk"),
+    ],
+)
+def test_export_file_names_give_way_to_the_folder(
+    tmp_path: Path, run_import_into, relative: str, department: str
+) -> None:
+    """The names tools give their exports say nothing of the department: the folder does."""
+    path = tmp_path / "drive" / relative
+    if path.suffix == ".csv":
+        path.parent.mkdir(parents=True)
+        path.write_text("Project\nBot\n", encoding="utf-8")
+    else:
+        write_workbook(path, {"S": [["Project"], ["Bot"]]})
+    out = run_import_into(tmp_path / "drive")
+    assert out.records[0]["department"] == department
+
+
 def test_hidden_rows_are_imported_and_flagged(tmp_path: Path, run_import_into) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -107,7 +107,9 @@ def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | Non
         kept = [
             w
             for w in words
-            if w.lower() not in stopwords and not re.fullmatch(r"\d+|fy\d+|v\d+|20\d\d", w.lower())
+            if w.lower() not in stopwords
+            # numbers, versions, years, and the names Excel gives new files ("Book1")
+            and not re.fullmatch(r"\d+|fy\d+|v\d+|20\d\d|book\d+|sheet\d+", w.lower())
         ]
         if kept:
             text = " ".join(kept)

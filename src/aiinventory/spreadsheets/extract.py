@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import zipfile
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
@@ -24,6 +24,7 @@ from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import Reject, SourceRecord
 from ..text_normalization import normalize_label
 from .csv_reader import read_csv
+from .emphasis import bold_lone_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import SheetGrid, column_letter
 from .header_detection import (
@@ -201,6 +202,7 @@ def extract_spreadsheet(
         "file_flags": report.flags,
     }
 
+    bold = _BoldRows(path, checked.format)
     try:
         for grid in _grids(path, relative, checked, limits, isolation, worker):
             if grid.encoding:
@@ -213,7 +215,7 @@ def extract_spreadsheet(
                 else override
             )
             yield from _extract_sheet(
-                grid, sheet_name, base, mappings, normalizer, sheet_override, report
+                grid, sheet_name, base, mappings, normalizer, sheet_override, report, bold
             )
             _take_notes(grid, report)  # notes made while the rows were read (cut cells)
     except (WorkbookReadError, PreflightError) as exc:
@@ -300,6 +302,28 @@ def _grids(
         yield from read_workbook(path, checked.format, limits, metadata)
 
 
+class _BoldRows:
+    """Which rows of a workbook's sheets have their one value in bold (see ``emphasis``): read
+    once a sheet has a lone text to decide, for small xlsx and xlsm files only."""
+
+    def __init__(self, path: Path, fmt: str) -> None:
+        self.path = path
+        self.readable = fmt in ("xlsx", "xlsm") and path.stat().st_size <= METADATA_MAX_BYTES
+        self.found: dict[str, frozenset[int]] | None = None
+
+    def rows(self, sheet: str) -> Callable[[int], bool] | None:
+        """For ``sheet``, whether a 1-based row's one value is bold (None: cannot be told)."""
+        if not self.readable:
+            return None
+
+        def is_bold(row: int) -> bool:
+            if self.found is None:
+                self.found = bold_lone_rows(self.path)
+            return row - 1 in self.found.get(sheet, frozenset())
+
+        return is_bold
+
+
 def _extract_sheet(
     grid: SheetGrid,
     sheet_name: str | None,
@@ -308,6 +332,7 @@ def _extract_sheet(
     normalizer: Normalizer,
     override: SourceOverride | None,
     report: FileReport,
+    bold: _BoldRows,
 ) -> Iterator[SourceRecord | Reject]:
     sheet = SheetReport(name=grid.name, hidden=grid.hidden)
     report.sheets.append(sheet)
@@ -425,7 +450,7 @@ def _extract_sheet(
     )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
-    for item in with_sections(table):
+    for item in with_sections(table, bold.rows(grid.name) if sheet_name is not None else None):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":

@@ -4,7 +4,7 @@ data: blank lines, totals, REDACTED placeholders and header rows repeated furthe
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -95,12 +95,15 @@ def _lone_text(row: RawRow) -> str | None:
 _TITLE_GAP = 3
 
 
-def with_sections(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
+def with_sections(
+    items: Iterator[RawRow | SkippedRow], bold: Callable[[int], bool] | None = None
+) -> Iterator[RawRow | SkippedRow]:
     """Section headings among the rows, and each data row's heading kept in its extras.
 
-    A heading is a lone value merged across the table (found by :func:`iter_table_rows`), or a
-    lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank rows above it
-    (the title of a second table on the sheet).
+    A heading is a lone value merged across the table (found by :func:`iter_table_rows`), a
+    lone text in a bold font (``bold`` says which 1-based rows have their one value in bold),
+    or a lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank rows above
+    it (the title of a second table on the sheet).
     A lone text anywhere else stays a row of data: a use case with only its name filled in.
     """
     section: str | None = None
@@ -140,8 +143,12 @@ def with_sections(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | Ski
             if item.reason == "section":
                 section = item.text
             yield item
-        elif _lone_text(item):
-            held = [item]
+        elif text := _lone_text(item):
+            if bold is not None and bold(item.row):
+                section = text
+                yield SkippedRow(item.row, "section", text)
+            else:
+                held = [item]
         else:
             yield labelled(item)
     if held:

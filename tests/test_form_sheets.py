@@ -330,3 +330,85 @@ def test_a_list_of_values_is_no_form(tmp_path: Path, run_import_into: Callable[.
     (reject,) = out.rejects
     assert (reject["sheet"], reject["reason_code"]) == ("Sheet1", "no_table_found")
     assert "no column could be recognised as the use-case name" in reject["message"]
+
+
+def test_small_tracker_whose_statuses_look_like_labels_stays_a_table(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """'Implemented', 'Idea', 'Submitted', 'Retired' are also header words (of the go-live,
+    name and retirement columns); in a status column they are statuses."""
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Status", "Notes"],
+                ["Invoice OCR", "Implemented", "Saves 2 FTE"],
+                ["HR chatbot", "Idea", "Waiting for budget"],
+                ["Fraud scoring", "Submitted", "With the board"],
+                ["Old translator", "Retired", "Replaced by DeepL"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(r["name"] for r in out.records) == [
+        "Fraud scoring",
+        "HR chatbot",
+        "Invoice OCR",
+        "Old translator",
+    ]
+    assert out.rejects == []
+
+
+def test_a_forms_column_of_help_text_is_no_use_case(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "form.xlsx",
+        {
+            "Intake": [
+                ["AI use case intake form"],
+                [],
+                ["Use case name:", "Invoice OCR", "A short title"],
+                ["Department:", "Finance", "Your directorate"],
+                ["Owner:", "Jane Smith", "The accountable person"],
+                ["Status:", "Pilot", "Idea, Pilot, Live or Retired"],
+                ["Comments:", "Needs DPIA first", "Anything else"],
+                ["Comments:", "Budget approved in May"],
+            ]
+        },
+    )
+    (rec,) = run_import_into(path).records_jsonl
+    assert (rec["name"], rec["stage"], rec["owner_name"]) == ("Invoice OCR", "pilot", "Jane Smith")
+    # The help text stays, under its cells; a label given twice keeps both values.
+    assert rec["extras"] == {
+        "Comments": "Needs DPIA first",
+        "Comments (B8)": "Budget approved in May",
+        "(C3)": "A short title",
+        "(C4)": "Your directorate",
+        "(C5)": "The accountable person",
+        "(C6)": "Idea, Pilot, Live or Retired",
+        "(C7)": "Anything else",
+    }
+
+
+def test_field_list_whose_status_explanation_names_the_statuses(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [["Use case", "Owner", "Status"], ["Invoice OCR", "Jane", "Live"]],
+            "Columns": [
+                ["Column", "Meaning"],
+                ["Use case", "The name of the use case"],
+                ["Owner", "Who is accountable for it"],
+                ["Department", "The owning team"],
+                ["Status", "Where it is: Idea, Pilot or Live"],
+            ],
+        },
+    )
+    out = run_import_into(path)
+    assert [r["name"] for r in out.records] == ["Invoice OCR"]
+    (reject,) = out.rejects
+    assert (reject["sheet"], reject["reason_code"]) == ("Columns", "no_table_found")
+    assert "B5 'Where it is: Idea, Pilot or Live' is no stage" in reject["message"]

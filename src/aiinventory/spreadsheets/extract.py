@@ -28,6 +28,7 @@ from .emphasis import bold_lone_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import SheetGrid, column_letter
 from .header_detection import (
+    SURE_STATUSES,
     ColumnMapping,
     HeaderFailure,
     HeaderResult,
@@ -202,7 +203,7 @@ def extract_spreadsheet(
         "file_flags": report.flags,
     }
 
-    bold = _BoldRows(path, checked.format)
+    bold = _BoldRows(path, checked)
     try:
         for grid in _grids(path, relative, checked, limits, isolation, worker):
             if grid.encoding:
@@ -256,6 +257,16 @@ def _take_notes(grid: SheetGrid, report: FileReport) -> None:
 ISOLATION_MAX_CELLS = 1_000_000
 
 
+def _small_workbook(path: Path, checked: PreflightResult) -> bool:
+    """Whether a workbook is small enough to read more than its values from: its file, its
+    cells and its unpacked parts."""
+    return (
+        path.stat().st_size <= METADATA_MAX_BYTES
+        and 0 <= checked.cell_elements <= METADATA_MAX_CELLS
+        and checked.uncompressed_bytes <= 16 * METADATA_MAX_BYTES
+    )
+
+
 def _isolate(checked: PreflightResult, isolation: str) -> bool:
     """Whether to read this workbook in the worker process (memory and time limits).
 
@@ -291,11 +302,7 @@ def _grids(
         return
     # openpyxl (dropdowns, hidden rows) builds an object per cell and parses other parts
     # whole: small workbooks only.
-    metadata = (
-        path.stat().st_size <= METADATA_MAX_BYTES
-        and 0 <= checked.cell_elements <= METADATA_MAX_CELLS
-        and checked.uncompressed_bytes <= 16 * METADATA_MAX_BYTES
-    )
+    metadata = _small_workbook(path, checked)
     if _isolate(checked, isolation):
         yield from read_workbook_isolated(path, checked.format, limits, metadata, worker)
     else:
@@ -306,9 +313,9 @@ class _BoldRows:
     """Which rows of a workbook's sheets have their one value in bold (see ``emphasis``): read
     once a sheet has a lone text to decide, for small xlsx and xlsm files only."""
 
-    def __init__(self, path: Path, fmt: str) -> None:
+    def __init__(self, path: Path, checked: PreflightResult) -> None:
         self.path = path
-        self.readable = fmt in ("xlsx", "xlsm") and path.stat().st_size <= METADATA_MAX_BYTES
+        self.readable = checked.format in ("xlsx", "xlsm") and _small_workbook(path, checked)
         self.found: dict[str, frozenset[int]] | None = None
 
     def rows(self, sheet: str) -> Callable[[int], bool] | None:
@@ -362,21 +369,24 @@ def _extract_sheet(
         sheet.skipped = "empty"
         return
     found = detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override)
-    if (
-        not grid.hidden
-        and _may_be_form(found, override)
-        and detect_form(head, grid.first_row, grid.first_col, mappings, override)
-    ):
-        # The whole sheet decides, up to a form's length: a longer one is a table.
+    draft = None
+    if not grid.hidden and _may_be_form(found, override):
+        draft = detect_form(head, grid.first_row, grid.first_col, mappings, override)
+    if draft is not None:
+        # The whole sheet decides, up to a form's length: a longer one is a table. Its labels
+        # are in the columns the top of the sheet has them in.
         more = list(islice(rows, FORM_MAX_ROWS + 1 - len(head)))
         rows = chain(more, rows)
         form = None
         if len(head) + len(more) <= FORM_MAX_ROWS:
-            form = detect_form(head + more, grid.first_row, grid.first_col, mappings, override)
+            form = detect_form(
+                head + more, grid.first_row, grid.first_col, mappings, override, draft.label_columns
+            )
         if form is not None and len(form.fields) > _mapped_fields(found):
             if form.records:
                 yield from _extract_form(form, sheet, sheet_name, base, normalizer, report)
                 return
+            # The sheet lists fields with explanations beside them.
             sheet.layout, sheet.columns = "form", form.labels
             sheet.skipped = "no table: a list of fields and what they mean, not use cases"
             sheet.rejects += 1
@@ -426,13 +436,10 @@ def _extract_sheet(
     _report_mapping(header.columns, normalizer, source_path, sheet_for_messages)
 
     ctx = SourceContext(sheet=sheet_name, **base)
+    _take_labels(ctx, header.columns)
     for mapped in header.columns:
         if mapped.field is not None:
-            ctx.labels[mapped.field] = mapped.label
             ctx.letters[mapped.field] = mapped.letter
-            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
-            if order is not None:
-                ctx.day_first_by_field[mapped.field] = order
     _check_dropdowns(grid, header, normalizer, ctx)
 
     def all_rows() -> Iterator[list[Any]]:
@@ -498,11 +505,21 @@ def _extract_sheet(
         )
 
 
+def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
+    """Each mapped field's label, and the date order a label says ("Go-live (dd/mm/yyyy)")."""
+    for mapped in columns:
+        if mapped.field is not None:
+            ctx.labels[mapped.field] = mapped.label
+            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
+            if order is not None:
+                ctx.day_first_by_field[mapped.field] = order
+
+
 def _sure_fields(found: HeaderResult | HeaderFailure) -> int:
     """How many fields a header maps without doubt (none, when there is no header)."""
     if isinstance(found, HeaderFailure):
         return 0
-    return sum(1 for c in found.columns if c.field and c.status in ("accepted", "override"))
+    return sum(1 for c in found.columns if c.field and c.status in SURE_STATUSES)
 
 
 def _mapped_fields(found: HeaderResult | HeaderFailure) -> int:
@@ -536,12 +553,7 @@ def _extract_form(
     report.notes.append(where + form.describe())
     _report_mapping(form.labels, normalizer, base["source_path"], sheet_name)
     ctx = SourceContext(sheet=sheet_name, **base)
-    for mapped in form.labels:
-        if mapped.field is not None:
-            ctx.labels[mapped.field] = mapped.label
-            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
-            if order is not None:
-                ctx.day_first_by_field[mapped.field] = order
+    _take_labels(ctx, form.labels)
     for record in form.records:
         ctx.places = record.places
         sheet.rows_read += 1

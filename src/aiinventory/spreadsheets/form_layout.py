@@ -13,18 +13,19 @@ statuses or dates, and that tells it apart.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
 from ..date_parsing import parse_date
-from ..mappings import Mappings, SourceOverride
+from ..mappings import Mappings, SourceOverride, Vocabulary
 from ..schema import DATE_FIELDS, ENUM_FIELDS
-from ..text_normalization import normalize_label
+from ..text_normalization import normalize_label, normalize_value
 from .grid import column_letter
-from .header_detection import ColumnMapping, map_columns
-from .table_rows import RawRow
+from .header_detection import SURE_STATUSES, ColumnMapping, map_columns
+from .table_rows import RawRow, is_empty
 
 __all__ = [
     "FORM_COLUMN_KEY",
@@ -48,8 +49,6 @@ _LABEL_CHARS = 80
 _VALUE_CHARS = 40
 #: The extras key of a form's use case that shares its sheet with others: its values' column.
 FORM_COLUMN_KEY = "(form column)"
-#: Label mappings that are sure.
-_SURE = ("accepted", "override")
 #: Words a low-confidence label needs to count as one of a form's fields: a question ("Who is
 #: the accountable owner?") maps with low confidence, and so does a lone word of a table's data
 #: that looks a little like a label ("REDACTED" like a date, "Live" like a go-live date).
@@ -91,22 +90,22 @@ class FormLayout:
         return (
             f"the sheet lists fields ({shown}) with explanations beside them, not a use case's "
             f"values ({odd}), so nothing on it is imported; if it is a filled-in form, write "
-            "the status as a word of mappings/values.yaml and dates as YYYY-MM-DD"
+            "the status as a word of mappings/values.yaml and dates as YYYY-MM-DD; if it is a "
+            "table, set its header_row in mappings/sources.yaml"
         )
 
     def describe(self) -> str:
         """Where the labels and values are, in words."""
         columns = ", ".join(column_letter(c) for c in self.label_columns)
         rows = sorted(c.row for c in self.labels if c.row is not None)
-        values = ", ".join(column_letter(r.column) for r in self.records)
+        if len(self.label_columns) > 1:
+            values = "beside them"  # a form of label pairs: each label's value to its right
+        else:
+            values = "in column " + ", ".join(column_letter(r.column) for r in self.records)
         return (
             f"read as a form: labels in column {columns} (rows {rows[0] + 1}–{rows[-1] + 1}), "
-            f"values in column {values}: {len(self.records)} use case(s)"
+            f"values {values}: {len(self.records)} use case(s)"
         )
-
-
-def _empty(value: Any) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _label_text(value: Any) -> str | None:
@@ -125,6 +124,7 @@ def detect_form(
     first_col: int,
     mappings: Mappings,
     override: SourceOverride | None = None,
+    columns: list[int] | None = None,
 ) -> FormLayout | None:
     """The sheet's rows (``rows[i]`` is sheet row ``first_row + i``) as a form, or None.
 
@@ -133,17 +133,23 @@ def detect_form(
     value beside them. Each non-empty cell right of the name's label is one use case's values,
     unless its status and date rows hold no status and no date (a column of explanations).
     """
+    # Words of a vocabulary ("Implemented", "Idea", "Retired"): a column of mostly these is a
+    # status column, however much its words look like labels.
+    values = {v for vocab in mappings.vocabularies.values() for v in vocab.exact}
+    only = {c - first_col for c in columns} if columns is not None else None
     candidates: dict[int, list[tuple[int, str]]] = {}  # column -> (row, label text)
     for i, row in enumerate(rows):
-        filled = [j for j, v in enumerate(row) if not _empty(v)]
+        filled = [j for j, v in enumerate(row) if not is_empty(v)]
         for j in filled[:-1]:  # a label has something to its right
+            if only is not None and j not in only:
+                continue
             text = _label_text(row[j])
             if text is not None:
                 candidates.setdefault(j, []).append((i, text))
     mapped: dict[int, list[ColumnMapping]] = {}
     fields_of: dict[int, set[str]] = {}
     for j, found in sorted(candidates.items()):
-        if len(found) < 2:
+        if len(found) < 2 or 2 * sum(normalize_value(t) in values for _, t in found) >= len(found):
             continue
         in_column = map_columns([(i, [text]) for i, text in found], mappings, override)
         mapped[j] = in_column
@@ -173,7 +179,7 @@ def detect_form(
             c.column, c.row = first_col + j, first_row + row_index
             labels.append(c)
     fields = {c.field for c in labels if c.field is not None and _counts(c)}
-    sure = {c.field for c in labels if c.field is not None and c.status in _SURE}
+    sure = {c.field for c in labels if c.field is not None and c.status in SURE_STATUSES}
     if "name" not in fields:
         return None
     # A form of questions maps them with low confidence: then they need to be many.
@@ -188,7 +194,7 @@ def detect_form(
     name_j = name_label.column - first_col
     label_js = list(label_columns)
     if len(label_js) == 1:
-        value_js = [j for j in range(name_j + 1, len(name_cells)) if not _empty(name_cells[j])]
+        value_js = [j for j in range(name_j + 1, len(name_cells)) if not is_empty(name_cells[j])]
     else:
         value_js = [_value_of(name_cells, name_j, label_js)]
     consumed = {(c.row - first_row, c.column - first_col) for c in labels if c.row is not None}
@@ -198,10 +204,12 @@ def detect_form(
         used: set[tuple[int, int]] = set()
         record = _record(rows, first_row, first_col, labels, label_js, vj, used)
         odd = _unrecognised(record.row.values, mappings)
-        if odd is None:
+        # A column after the first is a use case only with a status or a date that reads as
+        # one: a form's column of help text ("A short title") has neither.
+        if odd is None and (not records or _has_a_value(record.row.values, mappings)):
             records.append(record)
             consumed |= used
-        elif not unrecognised:
+        elif odd is not None and not unrecognised:
             unrecognised = [(record.places[f], f, v) for f, v in odd]
     layout = FormLayout(labels, [first_col + j for j in label_columns], records, unrecognised)
     if records:
@@ -214,7 +222,7 @@ def detect_form(
 
 def _counts(label: ColumnMapping) -> bool:
     """Whether a label's mapping counts as one of a form's fields: a sure one, or a question's."""
-    if label.status in _SURE:
+    if label.status in SURE_STATUSES:
         return True
     return label.status == "low_confidence" and len(label.label.split()) >= _QUESTION_WORDS
 
@@ -224,7 +232,7 @@ def _value_of(cells: list[Any], label_j: int, label_js: list[int]) -> int:
     right, before the next column of labels (or that column itself, if nothing is before)."""
     stop = min((j for j in label_js if j > label_j), default=len(cells))
     for j in range(label_j + 1, min(stop, len(cells))):
-        if not _empty(cells[j]):
+        if not is_empty(cells[j]):
             return j
     return label_j + 1
 
@@ -250,16 +258,18 @@ def _record(
         cells = rows[i]
         j = value_j if len(label_js) == 1 else _value_of(cells, c.column - first_col, label_js)
         value = cells[j] if j < len(cells) else None
-        if _empty(value):
+        if is_empty(value):
             continue
         used.add((i, j))
+        cell = f"{column_letter(first_col + j)}{c.row + 1}"
         if c.field is not None:
             values[c.field] = value
-            places[c.field] = f"{column_letter(first_col + j)}{c.row + 1}"
+            places[c.field] = cell
             if c.field == "name":
                 name_row = c.row
         else:
-            extras[c.label] = value
+            # A label twice ("Comments:") keeps both values: the second under its cell too.
+            extras[c.label if c.label not in extras else f"{c.label} ({cell})"] = value
     return FormRecord(RawRow(name_row + 1, values, extras), places, first_col + value_j)
 
 
@@ -279,7 +289,7 @@ def _keep_the_rest(
     label_rows = {c.row - first_row for c in layout.labels if c.row is not None}
     by_column = {r.column - first_col: r for r in layout.records}
     for i, cells in enumerate(rows):
-        filled = [j for j, v in enumerate(cells) if not _empty(v)]
+        filled = [j for j, v in enumerate(cells) if not is_empty(v)]
         if not filled:
             layout.skipped["blank"] += 1
             continue
@@ -301,27 +311,58 @@ def _keep_the_rest(
                 record.row.extras[key] = cells[j]
 
 
+def _reads_as_value(fname: str, value: Any, mappings: Mappings) -> bool | None:
+    """Whether a status-like or date value reads as one (a status is a word or a few: a
+    sentence naming one, "Where it is: Idea, Pilot or Live", explains the field); None for
+    the other fields."""
+    if fname in ENUM_FIELDS:
+        vocab = mappings.vocabularies.get(fname)
+        if vocab is None:
+            return None
+        text = str(value).strip()
+        if len(text) > _VALUE_CHARS or _lists_options(text, vocab, mappings):
+            return False
+        found = vocab.match(text, mappings.settings.value_fuzzy_accept)
+        return found is not None and (found.how != "contains" or len(text.split()) <= 3)
+    if fname in DATE_FIELDS:
+        return isinstance(value, datetime | date | int | float) or parse_date(value) is not None
+    return None
+
+
+#: Where a text lists choices: "Idea, Pilot, Live or Retired", "Yes/No".
+_CHOICES = re.compile(r",|/|;|\bor\b", re.IGNORECASE)
+
+
+def _lists_options(text: str, vocab: Vocabulary, mappings: Mappings) -> bool:
+    """Whether a text lists two or more of a vocabulary's values as choices: the explanation
+    of a field ("Where it is: Idea, Pilot or Live"), not a value of it."""
+    parts = [p for p in _CHOICES.split(text) if p.strip()]
+    if len(parts) < 2:
+        return False
+    fuzzy = mappings.settings.value_fuzzy_accept
+    return sum(1 for p in parts if vocab.match(p.strip(), fuzzy) is not None) >= 2
+
+
+def _has_a_value(values: dict[str, Any], mappings: Mappings) -> bool:
+    """Whether a status-like or date value among ``values`` reads as one."""
+    return any(_reads_as_value(f, v, mappings) for f, v in values.items())
+
+
 def _unrecognised(values: dict[str, Any], mappings: Mappings) -> list[tuple[str, Any]] | None:
     """None when a column's values can be a use case's; else its status-like and date values,
     none of which is a status or a date (explanations of the fields, not values)."""
     checked: list[tuple[str, Any]] = []
-    fuzzy = mappings.settings.value_fuzzy_accept
+    options = False
     for fname, value in values.items():
-        if fname in ENUM_FIELDS:
+        reads = _reads_as_value(fname, value, mappings)
+        if reads:
+            return None
+        if reads is not None:
+            checked.append((fname, value))
             vocab = mappings.vocabularies.get(fname)
-            if vocab is None:
-                continue
-            text = str(value).strip()
-            # A status is a word or two: a sentence that names one explains the field.
-            if len(text) <= _VALUE_CHARS and vocab.match(text, fuzzy) is not None:
-                return None
-            checked.append((fname, value))
-        elif fname in DATE_FIELDS:
-            if isinstance(value, datetime | date | int | float) or parse_date(value) is not None:
-                return None
-            checked.append((fname, value))
+            options = options or (vocab is not None and _lists_options(str(value), vocab, mappings))
     if not checked:
         return None
-    if len(checked) == 1 and len(str(checked[0][1]).strip()) <= _VALUE_CHARS:
+    if len(checked) == 1 and len(str(checked[0][1]).strip()) <= _VALUE_CHARS and not options:
         return None  # one odd status or date is a form's typo, not a list of fields
     return checked

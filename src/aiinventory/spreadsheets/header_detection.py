@@ -17,7 +17,17 @@ from ..mappings import HeaderCandidate, Mappings, SourceOverride
 from ..text_normalization import normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
-__all__ = ["ColumnMapping", "HeaderFailure", "HeaderResult", "detect_header", "map_columns"]
+__all__ = [
+    "SURE_STATUSES",
+    "ColumnMapping",
+    "HeaderFailure",
+    "HeaderResult",
+    "detect_header",
+    "map_columns",
+]
+
+#: The statuses of a column mapped without doubt.
+SURE_STATUSES = ("accepted", "override")
 
 
 @dataclass
@@ -149,7 +159,7 @@ def map_columns(
 #: time, Completion time, Email, Name (and Last modified time); Google Forms: Timestamp, Email
 #: address. Their name and e-mail are the person who answered, not the use case's name or its
 #: owner; the time the answer was sent is the date of its evidence.
-_MICROSOFT_FORMS = frozenset({"start time", "completion time"})
+_MICROSOFT_FORMS = ["id", "start time", "completion time"]
 _RESPONDENT = frozenset({"name", "email", "e mail", "email address"})
 _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 #: Statuses of a survey export's own columns, kept in extras: the person who answered, and
@@ -161,9 +171,10 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
     """In a survey tool's export (``labels`` normalised), by position: the respondent's
     columns ("respondent"), the time they began ("survey") and the time they sent the answer
     ("last_updated"); in any other table, nothing."""
-    present = set(labels)
-    microsoft = present >= _MICROSOFT_FORMS
-    google = "timestamp" in present and "email address" in present
+    # The tools write these columns first, in this order; a tracker may have a column called
+    # Timestamp or Start time anywhere, and its Name column is its use cases'.
+    microsoft = labels[:3] == _MICROSOFT_FORMS
+    google = labels[:1] == ["timestamp"]
     if not (microsoft or google):
         return {}
     roles: dict[int, str] = {}

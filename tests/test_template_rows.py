@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -94,3 +95,21 @@ def test_only_rows_above_the_first_use_case_are_the_templates(
     )
     out = run_import_into(path)
     assert sorted(r["name"] for r in out.records) == ["Enter invoices faster", "Invoice OCR"]
+
+
+def test_a_first_use_case_in_plain_words_is_no_guidance(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "S": [
+                ["Use case", "Description", "Owner", "Go-live date"],
+                ["Describe-it assistant", "Provide answers on pension claims", None, "2024-05-01"],
+                ["Select-a-supplier bot", "Choose suppliers", "Kim", dt.datetime(2024, 6, 1)],
+                ["Invoice OCR", "Reads invoices", "Jane", dt.datetime(2024, 6, 1)],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert len(out.records) == 3 and out.run["skipped_rows"] == {}

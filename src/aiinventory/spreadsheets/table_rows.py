@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..date_parsing import parse_date
 from ..text_normalization import normalize_label
 from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
@@ -17,6 +18,7 @@ __all__ = [
     "MergedFill",
     "RawRow",
     "SkippedRow",
+    "is_empty",
     "iter_table_rows",
     "section_rows",
     "with_sections",
@@ -32,9 +34,9 @@ _EXAMPLE = re.compile(
 )
 #: A template's guidance under its header: how to fill the column in, not a value.
 _GUIDANCE = re.compile(
-    r"^\s*(?:please\s+)?(?:enter|select|choose|pick|describe|provide|insert|type|add|give|"
-    r"state|specify|indicate|explain|summari[sz]e|fill\s+in|write|list|name\s+of|"
-    r"short\s+(?:title|name|description)|brief\s+description|free\s+text)\b"
+    r"^\s*(?:please\s+)?(?:enter|select|choose|describe|provide|specify|indicate|explain|"
+    r"summari[sz]e|fill\s+in|name\s+of|short\s+(?:title|name|description)|"
+    r"brief\s+description|free\s+text)\b"
     r"|\b(?:dd|mm)\s*[/.-]\s*(?:mm|dd)\s*[/.-]\s*yy(?:yy)?\b|\byyyy\s*-\s*mm\b"
     r"|\b(?:drop-?\s?down|from\s+the\s+list|yes\s*/\s*no|y\s*/\s*n|optional|mandatory)\b",
     re.IGNORECASE,
@@ -188,16 +190,16 @@ class MergedFill:
             r = self.first_row + offset
             if active:
                 active = {j: a for j, a in active.items() if a[0] >= r}
-                if active and not all(_empty(v) for v in row):
+                if active and not all(is_empty(v) for v in row):
                     for j, (_, value, m) in active.items():
                         if j >= len(row):
                             row.extend([""] * (j + 1 - len(row)))
-                        if _empty(row[j]):
+                        if is_empty(row[j]):
                             row[j] = value
                             self.filled[m] = None
             for m in self.starts.get(r, ()):
                 j = m[0][1] - self.first_col
-                if 0 <= j < len(row) and not _empty(row[j]):
+                if 0 <= j < len(row) and not is_empty(row[j]):
                     active[j] = (m[1][0], row[j], m)
             yield row
 
@@ -214,7 +216,8 @@ class MergedFill:
         )
 
 
-def _empty(value: Any) -> bool:
+def is_empty(value: Any) -> bool:
+    """Whether a cell holds nothing: None, or only white space."""
     return value is None or (isinstance(value, str) and not value.strip())
 
 
@@ -307,7 +310,7 @@ def iter_table_rows(
             first_text is not None
             and _TOTALS.match(first_text)
             and len(first_text) < 40
-            and (_empty(name_value) or name_value == first_text or _is_number(name_value))
+            and (is_empty(name_value) or name_value == first_text or _is_number(name_value))
         ):
             yield SkippedRow(number, "totals")
             continue
@@ -315,7 +318,7 @@ def iter_table_rows(
             yield SkippedRow(number, "repeated_header")
             continue
         if leading and texts:
-            kind = _template_row(texts, name_value)
+            kind = _template_row(texts, name_value, filled)
             if kind is not None:
                 hints = {
                     fname: row[j].strip()
@@ -361,12 +364,15 @@ def iter_table_rows(
         yield raw
 
 
-def _template_row(texts: list[str], name_value: Any) -> str | None:
+def _template_row(texts: list[str], name_value: Any, filled: int) -> str | None:
     """ "example" for a template's example row (its name starts "e.g." or "Example:"),
-    "guidance" for its row of instructions (two or more, and most, of its texts say how to fill
-    a column in: "Enter a short title", "dd/mm/yyyy", "Select from the list"), else None."""
+    "guidance" for its row of instructions: only texts, none a date (a date or a number is a
+    value), two or more, and most, of which say how to fill a column in ("Enter a short
+    title", "dd/mm/yyyy", "Select from the list"); else None."""
     if isinstance(name_value, str) and _EXAMPLE.match(name_value):
         return "example"
+    if filled > len(texts) or any(parse_date(t) is not None for t in texts):
+        return None  # a date or a number is a value: the row is data
     hints = sum(1 for t in texts if _GUIDANCE.search(t))
     if hints >= 2 and hints >= 0.6 * len(texts):
         return "guidance"

@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import xlsxwriter
 from openpyxl.styles import Font
 
+from aiinventory.spreadsheets import emphasis
 from aiinventory.spreadsheets.emphasis import _lone_bold, bold_lone_rows
 
 HEADER = ["Use case", "Department", "Status", "Owner"]
@@ -95,3 +97,41 @@ def test_forged_sheet_xml_without_end_tags() -> None:
     one = b'<row r="3"><c r="A3" s="1" t="s"><v>0</v></c></row>'
     assert _lone_bold(one, frozenset({1})) == frozenset({2})
     assert _lone_bold(one, frozenset({2})) == frozenset()
+
+
+def test_a_name_column_set_in_bold_heads_nothing(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(HEADER)
+    for row in (["Invoice OCR", "Fin", "Live", "Jo"], ["HR chatbot", "HR", "Pilot", "Al"]):
+        ws.append(row)
+    ws.append(["Contract summariser"])  # a use case with only its name
+    for (cell,) in ws.iter_rows(min_row=2, max_col=1):
+        cell.font = Font(bold=True)
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    out = run_import_into(path)
+    assert len(out.records) == 3 and out.run["skipped_rows"] == {}
+
+
+def test_empty_cached_values_and_parts_too_large_to_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A formula's cell with an empty cached value holds nothing: the heading is alone.
+    row = (
+        b'<row r="2"><c r="A2" s="1" t="s"><v>0</v></c><c r="B2" t="str"><f>A1</f><v></v></c></row>'
+    )
+    assert _lone_bold(row, frozenset({1})) == frozenset({1})
+    # A worksheet part larger than the scan reads whole is not read.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Use case", "Status"])
+    ws.append(["Heading"])
+    ws["A2"].font = Font(bold=True)
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    assert bold_lone_rows(path)
+    monkeypatch.setattr(emphasis, "_MAX_XML", 100)
+    assert bold_lone_rows(path) == {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from collections import Counter
 from pathlib import Path
 
 from defusedxml import ElementTree
@@ -28,6 +29,11 @@ _ROW_START = re.compile(rb"<(?:\w+:)?row\b([^<>]*)>")
 _CELL_START = re.compile(rb"<(?:\w+:)?c\b([^<>]*)>")
 #: Worksheet XML larger than this is not scanned (a small workbook's sheet is far smaller).
 _MAX_XML = 64 * 1024 * 1024
+#: The styles, the workbook and its relationships are read whole only below this size.
+_MAX_SMALL_PART = 8 * 1024 * 1024
+#: A value element with something in it (a formula's cell may hold an empty one).
+_VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
+_CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})\d+"')
 _ATTR_R = re.compile(rb'\br="(\d+)"')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _ATTR_T = re.compile(rb'\bt="(\w+)"')
@@ -46,6 +52,8 @@ def bold_lone_rows(path: Path) -> dict[str, frozenset[int]]:
                 return {}
             found: dict[str, frozenset[int]] = {}
             for name, part in _sheet_parts(zf):
+                if zf.getinfo(part).file_size > _MAX_XML:
+                    continue  # read whole, it would take that much memory: not for a hint
                 rows = _lone_bold(zf.read(part), bold)
                 if rows:
                     found[name] = rows
@@ -57,7 +65,7 @@ def bold_lone_rows(path: Path) -> dict[str, frozenset[int]]:
 def _bold_styles(zf: zipfile.ZipFile) -> frozenset[int]:
     """The cell formats (indices of cellXfs) whose font is bold."""
     try:
-        root = ElementTree.fromstring(zf.read("xl/styles.xml"))
+        root = ElementTree.fromstring(_small_part(zf, "xl/styles.xml"))
     except KeyError:
         return frozenset()
     fonts = root.find(f"{_MAIN}fonts")
@@ -76,10 +84,17 @@ def _bold_styles(zf: zipfile.ZipFile) -> frozenset[int]:
     )
 
 
+def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
+    """A part of the package that is small (styles, the workbook, its relationships)."""
+    if zf.getinfo(name).file_size > _MAX_SMALL_PART:
+        raise ValueError(f"{name} is larger than such a part ever is")
+    return zf.read(name)
+
+
 def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
     """(sheet name, worksheet part) of the workbook at its usual place, xl/workbook.xml."""
-    book = ElementTree.fromstring(zf.read("xl/workbook.xml"))
-    rels = ElementTree.fromstring(zf.read("xl/_rels/workbook.xml.rels"))
+    book = ElementTree.fromstring(_small_part(zf, "xl/workbook.xml"))
+    rels = ElementTree.fromstring(_small_part(zf, "xl/_rels/workbook.xml.rels"))
     target = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
     parts: list[tuple[str, str]] = []
     for sheet in book.iter(f"{_MAIN}sheet"):
@@ -92,14 +107,19 @@ def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
 
 
 def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
-    """The 0-based rows of a worksheet's XML whose one valued cell is a text in a bold format.
+    """The 0-based rows of a worksheet's XML whose one valued cell is a text in a bold format,
+    in a column whose values in the other rows of data (full rows below the first) are mostly
+    not bold: a name column set in bold says nothing of its rows.
 
     The XML is cut at each row's and cell's end tag, so the scan stays linear whatever the
     file holds: a forged part without end tags is one long piece, not a search from every tag.
     """
-    rows: set[int] = set()
     if len(xml) > _MAX_XML:
         return frozenset()
+    lone: list[tuple[int, bytes]] = []  # (row, column) of the rows with one bold text
+    values: Counter[bytes] = Counter()  # valued cells of each column
+    bolded: Counter[bytes] = Counter()  # of them, bold
+    header_seen = False
     for piece in re.split(rb"</(?:\w+:)?row>", xml):
         starts = list(_ROW_START.finditer(piece))
         if not starts:
@@ -109,24 +129,32 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
         number = _ATTR_R.search(attrs)
         if number is None or attrs.endswith(b"/"):
             continue
-        valued: list[bytes] = []  # the attributes of the cells with a value
-        for cell in re.split(rb"</(?:\w+:)?c>", piece[head.end() :]):
+        row_style = _ATTR_S.search(attrs) if _CUSTOM_FORMAT.search(attrs) else None
+        cells: list[tuple[bytes, bool, bool]] = []  # (column, text, bold) of valued cells
+        for position, cell in enumerate(re.split(rb"</(?:\w+:)?c>", piece[head.end() :])):
             opened = list(_CELL_START.finditer(cell))
             if not opened or opened[-1].group(1).endswith(b"/"):
                 continue  # no cell, or one without content
             content = cell[opened[-1].end() :]
-            if b"<v" in content or b"<is" in content or b":v>" in content:
-                valued.append(opened[-1].group(1))
-                if len(valued) > 1:
-                    break
-        if len(valued) != 1:
-            continue
-        kind = _ATTR_T.search(valued[0])
-        if kind is None or kind.group(1) not in _TEXT_TYPES:
-            continue
-        style = _ATTR_S.search(valued[0])
-        if style is None and _CUSTOM_FORMAT.search(attrs):
-            style = _ATTR_S.search(attrs)  # the row's format, which its cells take
-        if style is not None and int(style.group(1)) in bold:
-            rows.add(int(number.group(1)) - 1)
-    return frozenset(rows)
+            if _VALUE.search(content) is None and b"<is" not in content:
+                continue
+            cell_attrs = opened[-1].group(1)
+            column = _CELL_COLUMN.search(cell_attrs)
+            kind = _ATTR_T.search(cell_attrs)
+            style = _ATTR_S.search(cell_attrs) or row_style  # a cell takes its row's format
+            cells.append(
+                (
+                    column.group(1) if column else str(position).encode(),
+                    kind is not None and kind.group(1) in _TEXT_TYPES,
+                    style is not None and int(style.group(1)) in bold,
+                )
+            )
+        if len(cells) == 1 and cells[0][1] and cells[0][2]:
+            lone.append((int(number.group(1)) - 1, cells[0][0]))
+        elif len(cells) > 1 and not header_seen:
+            header_seen = True  # the first full row is the header, bold or not
+        elif len(cells) > 1:
+            for column_key, _, is_bold in cells:
+                values[column_key] += 1
+                bolded[column_key] += is_bold
+    return frozenset(row for row, column in lone if 2 * bolded[column] <= values[column])

@@ -391,7 +391,7 @@ def test_everyday_build_buy_and_impact_words(tmp_path: Path, run_import_into) ->
     letter in it."""
     rows = [["Use case", "Status", "Build or buy", "High impact?"]]
     cases = [
-        ("Paused", "Build", "High"),
+        ("On hold", "Build", "High"),
         ("Scaling", "Custom", "Low"),
         ("Live", "Procured", "1"),
         ("Pilot", "Off the shelf", "0"),

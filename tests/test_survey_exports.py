@@ -100,3 +100,12 @@ def test_a_tracker_with_a_name_and_email_column_is_no_survey(
         "ann@corp.example",
         "deployed",
     )
+
+
+def test_a_tracker_with_timestamp_and_email_address_columns_is_no_survey(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    header = ["Name", "Description", "Owner", "Email address", "Department", "Timestamp"]
+    rows = [["Invoice OCR", "Reads invoices", "Jane", "jane@corp.example", "Finance", "2025-01-02"]]
+    (rec,) = run_import_into(_write(tmp_path / "t.xlsx", header, rows)).records_jsonl
+    assert (rec["name"], rec["owner_email"]) == ("Invoice OCR", "jane@corp.example")

@@ -470,15 +470,7 @@ def _extract_sheet(
                     if order is not None:
                         ctx.day_first_by_field.setdefault(fname, order)
             continue
-        sheet.rows_read += 1
-        result = normalizer.normalize(
-            RowInput(row=item.row, values=item.values, extras=item.extras, flags=item.flags), ctx
-        )
-        if isinstance(result, Reject):
-            sheet.rejects += 1
-        else:
-            sheet.records += 1
-        yield result
+        yield _normalized(item, ctx, normalizer, sheet)
     if headings:
         first = headings[0]
         normalizer.warnings.add(
@@ -556,16 +548,22 @@ def _extract_form(
     _take_labels(ctx, form.labels)
     for record in form.records:
         ctx.places = record.places
-        sheet.rows_read += 1
-        row = record.row
-        result = normalizer.normalize(
-            RowInput(row=row.row, values=row.values, extras=row.extras, flags=row.flags), ctx
-        )
-        if isinstance(result, Reject):
-            sheet.rejects += 1
-        else:
-            sheet.records += 1
-        yield result
+        yield _normalized(record.row, ctx, normalizer, sheet)
+
+
+def _normalized(
+    row: RawRow, ctx: SourceContext, normalizer: Normalizer, sheet: SheetReport
+) -> SourceRecord | Reject:
+    """A data row as a record or a reject, counted on its sheet."""
+    sheet.rows_read += 1
+    result = normalizer.normalize(
+        RowInput(row=row.row, values=row.values, extras=row.extras, flags=row.flags), ctx
+    )
+    if isinstance(result, Reject):
+        sheet.rejects += 1
+    else:
+        sheet.records += 1
+    return result
 
 
 def _report_mapping(

@@ -14,6 +14,14 @@ from openpyxl.styles import Font
 
 from aiinventory.spreadsheets import emphasis
 from aiinventory.spreadsheets.emphasis import _lone_bold, bold_lone_rows
+from aiinventory.spreadsheets.preflight import preflight
+
+
+def _bold_rows(path: Path) -> dict[str, frozenset[int]]:
+    """bold_lone_rows with the worksheet and styles parts preflight finds, as the import has."""
+    checked = preflight(path)
+    return bold_lone_rows(path, checked.sheet_parts, checked.styles_part)
+
 
 HEADER = ["Use case", "Department", "Status", "Owner"]
 
@@ -81,13 +89,17 @@ def test_bold_rows_of_each_sheet(tmp_path: Path) -> None:
     second.append(["Plain"])
     path = tmp_path / "t.xlsx"
     wb.save(path)
-    assert bold_lone_rows(path) == {"One": frozenset({1})}  # the header has two values
+    assert _bold_rows(path) == {"One": frozenset({1})}  # the header has two values
 
-    # A package without the usual parts tells nothing, and raises nothing.
+    # A package without the worksheet part it is given tells nothing, and raises nothing.
     broken = tmp_path / "broken.xlsx"
     with zipfile.ZipFile(broken, "w") as zf:
-        zf.writestr("xl/styles.xml", "<styleSheet/>")
-    assert bold_lone_rows(broken) == {}
+        zf.writestr(
+            "xl/styles.xml",
+            '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            '<fonts><font><b/></font></fonts><cellXfs><xf fontId="0"/></cellXfs></styleSheet>',
+        )
+    assert bold_lone_rows(broken, [("S", "xl/worksheets/sheet1.xml")], "xl/styles.xml") == {}
 
 
 def test_forged_sheet_xml_without_end_tags() -> None:
@@ -132,6 +144,6 @@ def test_empty_cached_values_and_parts_too_large_to_read(
     ws["A2"].font = Font(bold=True)
     path = tmp_path / "t.xlsx"
     wb.save(path)
-    assert bold_lone_rows(path)
+    assert _bold_rows(path)
     monkeypatch.setattr(emphasis, "_MAX_XML", 100)
-    assert bold_lone_rows(path) == {}
+    assert _bold_rows(path) == {}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from defusedxml import ElementTree
@@ -20,8 +21,6 @@ from defusedxml import ElementTree
 __all__ = ["bold_lone_rows"]
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 #: The start of a row or of a cell element (any namespace prefix), with its attributes.
 #: Attributes never hold a "<" (XML escapes it), so a match stops at the next tag: linear.
@@ -29,8 +28,8 @@ _ROW_START = re.compile(rb"<(?:\w+:)?row\b([^<>]*)>")
 _CELL_START = re.compile(rb"<(?:\w+:)?c\b([^<>]*)>")
 #: Worksheet XML larger than this is not scanned (a small workbook's sheet is far smaller).
 _MAX_XML = 64 * 1024 * 1024
-#: The styles, the workbook and its relationships are read whole only below this size.
-_MAX_SMALL_PART = 8 * 1024 * 1024
+#: The styles part is read whole only below this size.
+_MAX_STYLES = 8 * 1024 * 1024
 #: A value element with something in it (a formula's cell may hold an empty one).
 _VALUE = re.compile(rb"<(?:\w+:)?v>\s*[^<\s]")
 _CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})\d+"')
@@ -41,17 +40,21 @@ _CUSTOM_FORMAT = re.compile(rb'\bcustomFormat="(?:1|true)"')
 _TEXT_TYPES = (b"s", b"str", b"inlineStr")
 
 
-def bold_lone_rows(path: Path) -> dict[str, frozenset[int]]:
+def bold_lone_rows(
+    path: Path, sheet_parts: Iterable[tuple[str, str]], styles_part: str | None
+) -> dict[str, frozenset[int]]:
     """Sheet name -> the 0-based rows whose only value is a text in a bold font, for an xlsx or
-    xlsm; sheets without such rows are left out, and so is everything when the package cannot
-    be read this way."""
+    xlsm whose worksheets (sheet name, part) and styles part preflight found; sheets without
+    such rows are left out, and so is everything when the package cannot be read this way."""
+    if styles_part is None:
+        return {}
     try:
         with zipfile.ZipFile(path) as zf:
-            bold = _bold_styles(zf)
+            bold = _bold_styles(zf, styles_part)
             if not bold:
                 return {}
             found: dict[str, frozenset[int]] = {}
-            for name, part in _sheet_parts(zf):
+            for name, part in sheet_parts:
                 if zf.getinfo(part).file_size > _MAX_XML:
                     continue  # read whole, it would take that much memory: not for a hint
                 rows = _lone_bold(zf.read(part), bold)
@@ -62,12 +65,11 @@ def bold_lone_rows(path: Path) -> dict[str, frozenset[int]]:
         return {}
 
 
-def _bold_styles(zf: zipfile.ZipFile) -> frozenset[int]:
+def _bold_styles(zf: zipfile.ZipFile, part: str) -> frozenset[int]:
     """The cell formats (indices of cellXfs) whose font is bold."""
-    try:
-        root = ElementTree.fromstring(_small_part(zf, "xl/styles.xml"))
-    except KeyError:
-        return frozenset()
+    if zf.getinfo(part).file_size > _MAX_STYLES:
+        return frozenset()  # far larger than styles ever are
+    root = ElementTree.fromstring(zf.read(part))
     fonts = root.find(f"{_MAIN}fonts")
     xfs = root.find(f"{_MAIN}cellXfs")
     if fonts is None or xfs is None:
@@ -82,28 +84,6 @@ def _bold_styles(zf: zipfile.ZipFile) -> frozenset[int]:
         for index, xf in enumerate(xfs.findall(f"{_MAIN}xf"))
         if int(xf.get("fontId", "0")) in bold_fonts
     )
-
-
-def _small_part(zf: zipfile.ZipFile, name: str) -> bytes:
-    """A part of the package that is small (styles, the workbook, its relationships)."""
-    if zf.getinfo(name).file_size > _MAX_SMALL_PART:
-        raise ValueError(f"{name} is larger than such a part ever is")
-    return zf.read(name)
-
-
-def _sheet_parts(zf: zipfile.ZipFile) -> list[tuple[str, str]]:
-    """(sheet name, worksheet part) of the workbook at its usual place, xl/workbook.xml."""
-    book = ElementTree.fromstring(_small_part(zf, "xl/workbook.xml"))
-    rels = ElementTree.fromstring(_small_part(zf, "xl/_rels/workbook.xml.rels"))
-    target = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
-    parts: list[tuple[str, str]] = []
-    for sheet in book.iter(f"{_MAIN}sheet"):
-        found = target.get(sheet.get(f"{_REL}id"))
-        if not found:
-            continue
-        part = found[1:] if found.startswith("/") else "xl/" + found
-        parts.append((sheet.get("name", ""), part))
-    return parts
 
 
 def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:

@@ -315,6 +315,7 @@ class _BoldRows:
 
     def __init__(self, path: Path, checked: PreflightResult) -> None:
         self.path = path
+        self.checked = checked
         self.readable = checked.format in ("xlsx", "xlsm") and _small_workbook(path, checked)
         self.found: dict[str, frozenset[int]] | None = None
 
@@ -325,7 +326,8 @@ class _BoldRows:
 
         def is_bold(row: int) -> bool:
             if self.found is None:
-                self.found = bold_lone_rows(self.path)
+                checked = self.checked
+                self.found = bold_lone_rows(self.path, checked.sheet_parts, checked.styles_part)
             return row - 1 in self.found.get(sheet, frozenset())
 
         return is_bold

@@ -113,6 +113,10 @@ class PreflightResult:
     cell_elements: int = -1
     #: The container's expanded size (its file size when it is not a zip).
     uncompressed_bytes: int = 0
+    #: An xlsx/xlsm's worksheets as the workbook lists them: (sheet name, part name in the zip).
+    sheet_parts: tuple[tuple[str, str], ...] = ()
+    #: An xlsx/xlsm's styles part, its name in the zip (None: it has none).
+    styles_part: str | None = None
 
 
 @dataclass
@@ -123,6 +127,8 @@ class _Findings:
     max_sheet_cells: int = 0
     cell_elements: int = -1  # counted for zip containers
     uncompressed_bytes: int = 0
+    sheet_parts: list[tuple[str, str]] = field(default_factory=list)
+    styles_part: str | None = None
 
     def flag(self, name: str, what: str) -> None:
         found = self.flags.setdefault(name, [])
@@ -143,6 +149,8 @@ class _Findings:
             self.max_sheet_cells,
             self.cell_elements,
             self.uncompressed_bytes,
+            tuple(self.sheet_parts),
+            self.styles_part,
         )
 
 
@@ -670,6 +678,8 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         strings = archive.get(f"{base}sharedStrings.xml")
         if strings is not None:
             _check_shared_strings(archive, strings, limits)
+        styles = archive.get(f"{base}styles.xml")
+        findings.styles_part = styles.filename if styles is not None else None
 
     formula_sheets = 0
     for name in sorted(sheet_parts):
@@ -685,6 +695,8 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         if box.dde:
             findings.flag("dde_links", "DDE formulas in cells")
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"
+        if name in sheet_names and not binary:
+            findings.sheet_parts.append((sheet_names[name], info.filename))
         cells = box.check(where, limits)
         findings.max_sheet_cells = max(findings.max_sheet_cells, cells)
     if formula_sheets:

@@ -468,9 +468,7 @@ def _extract_sheet(
                 template.append(item)
                 # "dd/mm/yyyy" under a date column says how its dates are written.
                 for fname, words in item.hints.items():
-                    order = date_order_hint(words) if not ctx.day_first_configured else None
-                    if order is not None:
-                        ctx.day_first_by_field.setdefault(fname, order)
+                    _take_date_order(ctx, fname, words)
             continue
         yield _normalized(item, ctx, normalizer, sheet)
     if headings:
@@ -504,9 +502,15 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
     for mapped in columns:
         if mapped.field is not None:
             ctx.labels[mapped.field] = mapped.label
-            order = date_order_hint(mapped.label) if not ctx.day_first_configured else None
-            if order is not None:
-                ctx.day_first_by_field[mapped.field] = order
+            _take_date_order(ctx, mapped.field, mapped.label)
+
+
+def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:
+    """The date order ``words`` say for ``fname`` ("dd/mm/yyyy"), unless the source sets one
+    or an earlier hint did."""
+    order = date_order_hint(words) if not ctx.day_first_configured else None
+    if order is not None:
+        ctx.day_first_by_field.setdefault(fname, order)
 
 
 def _sure_fields(found: HeaderResult | HeaderFailure) -> int:

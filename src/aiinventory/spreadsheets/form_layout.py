@@ -192,17 +192,16 @@ def detect_form(
     assert name_label.row is not None
     name_cells = rows[name_label.row - first_row]
     name_j = name_label.column - first_col
-    label_js = list(label_columns)
-    if len(label_js) == 1:
+    if len(label_columns) == 1:
         value_js = [j for j in range(name_j + 1, len(name_cells)) if not is_empty(name_cells[j])]
     else:
-        value_js = [_value_of(name_cells, name_j, label_js)]
+        value_js = [_value_of(name_cells, name_j, label_columns)]
     consumed = {(c.row - first_row, c.column - first_col) for c in labels if c.row is not None}
     records: list[FormRecord] = []
     unrecognised: list[tuple[str, str, Any]] = []
     for vj in value_js:
         used: set[tuple[int, int]] = set()
-        record = _record(rows, first_row, first_col, labels, label_js, vj, used)
+        record = _record(rows, first_row, first_col, labels, label_columns, vj, used)
         odd = _unrecognised(record.row.values, mappings)
         # A column after the first is a use case only with a status or a date that reads as
         # one: a form's column of help text ("A short title") has neither.
@@ -311,21 +310,26 @@ def _keep_the_rest(
                 record.row.extras[key] = cells[j]
 
 
-def _reads_as_value(fname: str, value: Any, mappings: Mappings) -> bool | None:
-    """Whether a status-like or date value reads as one (a status is a word or a few: a
-    sentence naming one, "Where it is: Idea, Pilot or Live", explains the field); None for
-    the other fields."""
+def _reading(fname: str, value: Any, mappings: Mappings) -> str | None:
+    """How a status-like or date value reads: "value" (a status is a word or a few, a date a
+    date), "choices" (a text listing a field's values, "Idea, Pilot or Live": it explains the
+    field) or "other"; None for the other fields."""
     if fname in ENUM_FIELDS:
         vocab = mappings.vocabularies.get(fname)
         if vocab is None:
             return None
         text = str(value).strip()
-        if len(text) > _VALUE_CHARS or _lists_options(text, vocab, mappings):
-            return False
+        if _lists_options(text, vocab, mappings):
+            return "choices"
+        if len(text) > _VALUE_CHARS:
+            return "other"
         found = vocab.match(text, mappings.settings.value_fuzzy_accept)
-        return found is not None and (found.how != "contains" or len(text.split()) <= 3)
+        if found is not None and (found.how != "contains" or len(text.split()) <= 3):
+            return "value"
+        return "other"
     if fname in DATE_FIELDS:
-        return isinstance(value, datetime | date | int | float) or parse_date(value) is not None
+        dated = isinstance(value, datetime | date | int | float) or parse_date(value) is not None
+        return "value" if dated else "other"
     return None
 
 
@@ -345,7 +349,7 @@ def _lists_options(text: str, vocab: Vocabulary, mappings: Mappings) -> bool:
 
 def _has_a_value(values: dict[str, Any], mappings: Mappings) -> bool:
     """Whether a status-like or date value among ``values`` reads as one."""
-    return any(_reads_as_value(f, v, mappings) for f, v in values.items())
+    return any(_reading(f, v, mappings) == "value" for f, v in values.items())
 
 
 def _unrecognised(values: dict[str, Any], mappings: Mappings) -> list[tuple[str, Any]] | None:
@@ -354,13 +358,12 @@ def _unrecognised(values: dict[str, Any], mappings: Mappings) -> list[tuple[str,
     checked: list[tuple[str, Any]] = []
     options = False
     for fname, value in values.items():
-        reads = _reads_as_value(fname, value, mappings)
-        if reads:
+        reading = _reading(fname, value, mappings)
+        if reading == "value":
             return None
-        if reads is not None:
+        if reading is not None:
             checked.append((fname, value))
-            vocab = mappings.vocabularies.get(fname)
-            options = options or (vocab is not None and _lists_options(str(value), vocab, mappings))
+            options = options or reading == "choices"
     if not checked:
         return None
     if len(checked) == 1 and len(str(checked[0][1]).strip()) <= _VALUE_CHARS and not options:

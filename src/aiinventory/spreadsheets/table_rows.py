@@ -320,14 +320,13 @@ def iter_table_rows(
         if leading and texts:
             kind = _template_row(texts, name_value, filled)
             if kind is not None:
-                hints = {
-                    fname: row[j].strip()
-                    for j, fname in mapped
-                    if kind == "guidance"
-                    and j < size
-                    and isinstance(row[j], str)
-                    and row[j].strip()
-                }
+                hints = {}
+                if kind == "guidance":
+                    hints = {
+                        fname: row[j].strip()
+                        for j, fname in mapped
+                        if j < size and isinstance(row[j], str) and row[j].strip()
+                    }
                 yield SkippedRow(number, kind, texts[0], hints)
                 continue
         if filled == 1 and texts and sections:

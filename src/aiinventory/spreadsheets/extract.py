@@ -39,12 +39,14 @@ from .header_detection import (
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
 from .table_rows import (
+    CONTINUED_KEY,
     SECTION_KEY,
     MergedFill,
     RawRow,
     SkippedRow,
     iter_table_rows,
     section_rows,
+    with_continuations,
     with_sections,
 )
 from .workbook_reader import (
@@ -459,11 +461,15 @@ def _extract_sheet(
     )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
-    for item in with_sections(table, bold.rows(grid.name) if sheet_name is not None else None):
+    continued: list[SkippedRow] = []
+    sectioned = with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
+    for item in with_continuations(sectioned):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":
                 headings.append(item)
+            elif item.reason == "continuation":
+                continued.append(item)
             elif item.reason in ("guidance", "example"):
                 template.append(item)
                 # "dd/mm/yyyy" under a date column says how its dates are written.
@@ -487,6 +493,17 @@ def _extract_sheet(
             "template_rows",
             f"{which} under the header read as the template's, not as use cases, and were not "
             "imported; if one is a use case, remove the 'e.g.' or the instructions from it",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+    if continued:
+        first = continued[0]
+        normalizer.warnings.add(
+            "continuation_rows",
+            f"{len(continued):,} row(s) with values only in unmapped columns (first: row "
+            f"{first.row}, under {first.text!r}) read as carrying on the use case above them: "
+            f"their texts are added to its cells on new lines, and its extra "
+            f"{CONTINUED_KEY!r} names the rows; if one is a use case of its own, give it a name",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

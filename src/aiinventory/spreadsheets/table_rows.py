@@ -9,11 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..date_parsing import parse_date
+from ..normalize import cell_text
 from ..text_normalization import normalize_label
 from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
 
 __all__ = [
+    "CONTINUED_KEY",
     "SECTION_KEY",
     "MergedFill",
     "RawRow",
@@ -21,6 +23,7 @@ __all__ = [
     "is_empty",
     "iter_table_rows",
     "section_rows",
+    "with_continuations",
     "with_sections",
 ]
 
@@ -156,6 +159,76 @@ def with_sections(
     if held:
         yield labelled(held[0])
         yield from held[1:]
+
+
+#: The extras key under which a use case keeps the rows its texts ran on into ("3–4").
+CONTINUED_KEY = "(continued on rows)"
+
+
+def with_continuations(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
+    """Rows that carry on the use case above them joined to it.
+
+    Trackers often write a long comment or a log of updates down the rows under a use case,
+    leaving its name and every other column empty there. A row right under a use case's row
+    (or under another such row) with values only in columns that map no field (notes,
+    comments, updates) is such a row: each of its texts is added to the same column of the use
+    case, on a new line, the row is counted as ``continuation`` and the use case keeps the
+    rows in its extras under :data:`CONTINUED_KEY`. A row with a field in it stays a row of its
+    own, and without a name it is rejected: a description alone may as well be a new use case
+    whose name is missing, and is not given to the one above. A hidden row carries on only a
+    hidden use case, and a visible row a visible one.
+    """
+    held: RawRow | None = None  # the last use case, while rows may still carry it on
+    first = last = 0
+    rows = iter(items)
+    while True:
+        try:
+            item = next(rows)
+        except StopIteration:
+            break
+        except Exception:
+            # The reading stopped (a limit, a broken file): the use case read is not lost.
+            if held is not None:
+                yield _continued(held, first, last)
+            raise
+        if held is not None:
+            if isinstance(item, RawRow) and item.row == last + 1 and _runs_on(item, held):
+                for key, value in item.extras.items():
+                    if key != SECTION_KEY:
+                        held.extras[key] = _joined(held.extras.get(key), value)
+                first = first or item.row
+                last = item.row
+                yield SkippedRow(item.row, "continuation", cell_text(held.values["name"]))
+                continue
+            yield _continued(held, first, last)
+            held = None
+        if isinstance(item, RawRow) and "name" in item.values:
+            held, first, last = item, 0, item.row
+        else:
+            yield item
+    if held is not None:
+        yield _continued(held, first, last)
+
+
+def _runs_on(row: RawRow, held: RawRow) -> bool:
+    """Whether a row carries on ``held``: unmapped columns only, hidden as ``held`` is."""
+    if row.values or row.flags != held.flags:
+        return False
+    return any(key != SECTION_KEY for key in row.extras)
+
+
+def _joined(before: Any, after: Any) -> Any:
+    """A cell's value with the value of the same column in a row that carries it on."""
+    if before is None:
+        return after
+    return f"{cell_text(before)}\n{cell_text(after)}"
+
+
+def _continued(row: RawRow, first: int, last: int) -> RawRow:
+    """The use case with the rows that carried it on noted in its extras."""
+    if first:
+        row.extras[CONTINUED_KEY] = str(first) if first == last else f"{first}–{last}"
+    return row
 
 
 class MergedFill:

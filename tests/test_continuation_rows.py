@@ -1,0 +1,139 @@
+"""Rows that carry on the use case above them (a comment or a log of updates written down the
+rows under it) are joined to it, not rejected for their missing name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from aiinventory.spreadsheets.table_rows import (
+    CONTINUED_KEY,
+    RawRow,
+    SkippedRow,
+    with_continuations,
+)
+
+from .conftest import write_workbook
+
+HEADER = ["Use case", "Owner", "Status", "Description", "Comments"]
+
+
+def test_comment_lines_join_the_use_case_above(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "finance" / "AI tracker.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                ["Invoice OCR", "Ann Lee", "Pilot", "Reads supplier invoices", "Started with AP"],
+                [None, None, None, None, "Extended to AR in May"],
+                [None, None, None, None, "Vendor contract signed"],
+                ["HR chatbot", "Bo Li", "Live", "Answers policy questions", None],
+                [None, None, None, None, "Moved to the new intranet"],
+                ["Contract review", "Cy Ng", "Idea", None, None],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert set(recs) == {"Invoice OCR", "HR chatbot", "Contract review"}
+    ocr = recs["Invoice OCR"]
+    assert ocr["description"] == "Reads supplier invoices"
+    assert (
+        ocr["extras"]["Comments"]
+        == "Started with AP\nExtended to AR in May\nVendor contract signed"
+    )
+    assert ocr["extras"][CONTINUED_KEY] == "3–4"
+    assert ocr["row"] == 2
+    assert recs["HR chatbot"]["extras"] == {
+        "Comments": "Moved to the new intranet",
+        CONTINUED_KEY: "6",
+    }
+    assert CONTINUED_KEY not in recs["Contract review"]["extras"]
+    assert out.rejects == []
+    assert out.run["skipped_rows"] == {"continuation": 3}
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "continuation_rows"]
+    assert "3 row(s)" in said and "first: row 3, under 'Invoice OCR'" in said
+
+
+def test_rows_with_more_than_free_text_stay_rows_of_their_own(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                ["Invoice OCR", "Ann Lee", "Pilot", "Reads invoices", None],
+                [None, None, "Live", None, "No name, but a status"],  # a use case missing a name
+                [None, None, None, "A description alone", None],  # maybe one too
+                ["Fraud scoring", "Di", "Live", None, None],
+                [None, None, None, None, None],
+                [None, None, None, None, "Below a blank row"],  # not right under a use case
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert {r["name"] for r in out.records} == {"Invoice OCR", "Fraud scoring"}
+    assert {(r["row"], r["reason_code"]) for r in out.rejects} == {
+        ("3", "missing_name"),
+        ("4", "missing_name"),
+        ("7", "missing_name"),
+    }
+    assert "continuation" not in out.run["skipped_rows"]
+    assert all(CONTINUED_KEY not in r["extras"] for r in out.records_jsonl)
+
+
+def test_a_hidden_row_does_not_carry_on_a_visible_use_case(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "t.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tracker"
+    for row in (
+        HEADER,
+        ["Invoice OCR", "Ann Lee", "Pilot", None, "Started"],
+        [None, None, None, None, "Hidden remark"],
+    ):
+        ws.append(row)
+    ws.row_dimensions[3].hidden = True
+    wb.save(path)
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert rec["extras"] == {"Comments": "Started"}
+    assert [(r["row"], r["reason_code"]) for r in out.rejects] == [("3", "missing_name")]
+
+
+def test_csv_rows_carry_on_too(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
+    path = tmp_path / "legal" / "tracker.csv"
+    path.parent.mkdir()
+    path.write_text(
+        "Use case,Owner,Status,Notes\nContract review,Cy Ng,Pilot,Phase 1\n,,,Phase 2 in 2026\n",
+        encoding="cp1252",
+    )
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert rec["extras"] == {"Notes": "Phase 1\nPhase 2 in 2026", CONTINUED_KEY: "3"}
+    assert out.run["skipped_rows"] == {"continuation": 1}
+
+
+def test_a_use_case_held_for_its_continuation_is_kept_when_the_reading_stops() -> None:
+    def rows() -> Iterator[RawRow | SkippedRow]:
+        yield RawRow(2, {"name": "Invoice OCR"}, {"Notes": "a"})
+        yield RawRow(3, {}, {"Notes": "b"})
+        raise OSError("the file ended")
+
+    seen: list[RawRow | SkippedRow] = []
+    with pytest.raises(OSError, match="the file ended"):
+        for item in with_continuations(rows()):
+            seen.append(item)
+    assert [type(item).__name__ for item in seen] == ["SkippedRow", "RawRow"]
+    kept = seen[1]
+    assert isinstance(kept, RawRow)
+    assert kept.extras == {"Notes": "a\nb", CONTINUED_KEY: "3"}

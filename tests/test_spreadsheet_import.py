@@ -187,6 +187,9 @@ def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
         ("20241305", None, None),
         ("2024.03.05", "2024-03-05", False),
         (20240305, "2024-03-05", False),  # typed into a cell, it is a number
+        ("15/Mar/24 9:02 AM", "2024-03-15", False),  # an issue tracker's export, with the time
+        ("March 5, 2024 10:15", "2024-03-05", False),
+        ("05/03/2024, 10:00 pm", "2024-05-03", True),
     ],
 )
 def test_text_date_styles(text: str | int, iso: str | None, ambiguous: bool | None) -> None:
@@ -876,3 +879,22 @@ def test_metadata_from_the_slim_copy_equals_openpyxl_on_the_whole_workbook(
     assert (meta.hidden_rows, meta.validations, meta.validation_sources) == whole(big_source)
     assert meta.validations["Tracker"][1][:2] == ["Status 0", "Status 1"]
     assert len(meta.validations["Tracker"][1]) == 600
+
+
+def test_a_tab_separated_export_named_tsv_is_found_and_read(
+    tmp_path: Path, run_import_into
+) -> None:
+    folder = tmp_path / "drive" / "procurement"
+    folder.mkdir(parents=True)
+    (folder / "ai projects.tsv").write_text(
+        "Use case\tStatus\tOwner\nSpend analytics\tLive\tEd Fox\n", encoding="utf-8"
+    )
+    (folder / "readme.txt").write_text("not a tracker")
+    out = run_import_into(tmp_path / "drive")
+    (rec,) = out.records_jsonl
+    assert (rec["name"], rec["stage"], rec["department"]) == (
+        "Spend analytics",
+        "deployed",
+        "Procurement",
+    )
+    assert out.run["counts"]["files_seen"] == 1

@@ -52,14 +52,16 @@ _MONTHS = {
 
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
 _ISO = re.compile(r"^(\d{4})[-/.](\d{1,2})(?:[-/.](\d{1,2}))?" + _TIME + "$")
-_NUMERIC = re.compile(
-    r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})(?:\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?)?$",
+#: A clock time after a written date ("15/Mar/24 9:02 AM", as issue trackers export them).
+_CLOCK = r"(?:,?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]m)?)?"
+_NUMERIC = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{2}|\d{4})" + _CLOCK + "$", re.I)
+_DAY_MONTH_YEAR = re.compile(
+    r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-./]+([a-z]+)\.?,?[\s\-./]+(\d{2}|\d{4})" + _CLOCK + "$",
     re.I,
 )
-_DAY_MONTH_YEAR = re.compile(
-    r"^(\d{1,2})(?:st|nd|rd|th)?[\s\-./]+([a-z]+)\.?,?[\s\-./]+(\d{2}|\d{4})$", re.I
+_MONTH_DAY_YEAR = re.compile(
+    r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})" + _CLOCK + "$", re.I
 )
-_MONTH_DAY_YEAR = re.compile(r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})$", re.I)
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?[\s\-/,]+(\d{2}|\d{4})$", re.I)
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")

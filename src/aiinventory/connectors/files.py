@@ -10,7 +10,7 @@ from pathlib import Path
 
 __all__ = ["MAIL_SUFFIXES", "SPREADSHEET_SUFFIXES", "FileItem", "discover_files"]
 
-SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv"})
+SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"})
 MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
 #: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
 MAIL_FILE_NAMES = frozenset({"winmail.dat"})

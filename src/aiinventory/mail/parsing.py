@@ -50,7 +50,7 @@ __all__ = [
 ]
 
 #: Attachment suffixes handed to the spreadsheet reader.
-SPREADSHEET_ATTACHMENT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv")
+SPREADSHEET_ATTACHMENT_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv")
 _SPREADSHEET_TYPES = {
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx",
     "application/vnd.ms-excel.sheet.macroenabled.12": ".xlsm",

@@ -26,7 +26,7 @@ from pathlib import Path
 from .grid import SheetGrid, column_letter
 from .preflight import Limits, PreflightError
 
-__all__ = ["decode_text", "read_csv", "sniff_delimiter"]
+__all__ = ["decode_text", "file_encoding", "read_csv", "sniff_delimiter"]
 
 #: The codec error handler that reads each byte not valid in UTF-8 as cp1252 (latin-1 in its holes).
 CP1252_FALLBACK = _FALLBACK = "aiinventory-cp1252-fallback"
@@ -64,7 +64,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
     return data.decode("utf-8", _FALLBACK), "cp1252 (repaired)"
 
 
-def _encoding(path: Path) -> tuple[str, str, str]:
+def file_encoding(path: Path) -> tuple[str, str, str]:
     """(codec, error handler, label) for the whole file, checked in blocks."""
     with path.open("rb") as fh:
         head = fh.read(4)
@@ -122,7 +122,7 @@ def read_csv(path: Path, name: str = "", limits: Limits | None = None) -> SheetG
         PreflightError: ``too_large`` past ``limits.max_rows`` rows (the rows before were read).
     """
     limits = limits or Limits()
-    codec, errors, label = _encoding(path)
+    codec, errors, label = file_encoding(path)
     with path.open("r", encoding=codec, errors=errors, newline="") as fh:
         sample = fh.read(_SNIFF_CHARS)
     if codec == "utf-16":

@@ -152,7 +152,39 @@ def map_columns(
             top = col_map.candidates[0]
             if top.score >= settings.header_review and top.field in taken_fields:
                 col_map.status = "taken"
+    if "name" not in taken_fields:
+        _title_of_two_descriptions(columns, settings.header_accept)
     return columns
+
+
+#: Labels that are an item's title where a "Description" column sits beside them: issue
+#: trackers' and service desks' exports (Jira "Summary", ServiceNow "Short description").
+_TITLE_LABELS = frozenset({"summary", "short description", "brief description"})
+
+
+def _title_of_two_descriptions(columns: list[ColumnMapping], accept: float) -> None:
+    """With no name column and two columns that both read as the description, the one headed
+    like a title ("Summary" beside "Description") is the name, the other the description."""
+    claimants = [
+        c
+        for c in columns
+        if c.field == "description"
+        or (
+            c.status == "taken"
+            and c.candidates[0].field == "description"
+            and c.candidates[0].score >= accept
+        )
+    ]
+    if len(claimants) < 2:
+        return
+    title = next((c for c in claimants if normalize_label(c.label) in _TITLE_LABELS), None)
+    if title is None:
+        return
+    text = next(c for c in claimants if c is not title)
+    if text.field is None:
+        text.field, text.score, text.status = "description", text.candidates[0].score, "accepted"
+    title.field, title.status = "name", "accepted"
+    title.score = max(title.score, title.candidates[0].score if title.candidates else 0.0)
 
 
 #: The columns a survey tool's export puts before the answers. Microsoft Forms: ID, Start

@@ -195,17 +195,16 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
             "the file is gzip-compressed; decompress it and import the file inside",
         )
     elif _is_markup(head):
+        lowered = head.lower()
         if b"urn:schemas-microsoft-com:office:spreadsheet" in head:
+            fmt = "xml2003"  # Excel 2003 XML spreadsheet
+        elif not lowered.lstrip().startswith(b"<?xml") or b"<html" in lowered:
+            fmt = "html"  # a web page with a spreadsheet's name; its tables are read
+        else:
             raise PreflightError(
                 "unsupported_format",
-                "the file is an Excel 2003 XML spreadsheet, which is not read; open it in Excel "
-                "and save it as .xlsx",
+                "the file is XML, not a spreadsheet; open it in Excel and save it as .xlsx",
             )
-        raise PreflightError(
-            "unsupported_format",
-            "the file is HTML or XML, not a spreadsheet (a web page saved with a spreadsheet "
-            "name?); open it in Excel and save it as .xlsx",
-        )
     elif _looks_like_text(head):
         fmt = "csv"
     else:
@@ -215,9 +214,15 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
             "csv)",
         )
     note = None
-    if fmt != declared and not (fmt == "csv" and declared in ("csv", "txt", "tsv")):
+    if fmt in _MARKUP_NAMES:
+        note = f"named .{declared} but is {_MARKUP_NAMES[fmt]}; its tables were read"
+    elif fmt != declared and not (fmt == "csv" and declared in ("csv", "txt", "tsv")):
         note = f"named .{declared} but is a {fmt} file; read as {fmt}"
     return findings.result(fmt, declared, note)
+
+
+#: The markup formats read as workbooks, in words.
+_MARKUP_NAMES = {"html": "a web page (HTML)", "xml2003": "an Excel 2003 XML spreadsheet"}
 
 
 def _is_markup(head: bytes) -> bool:

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -208,40 +207,3 @@ def test_xml_that_is_no_spreadsheet_is_still_rejected(
     (reject,) = out.rejects
     assert reject["reason_code"] == "unsupported_format"
     assert "the file is XML, not a spreadsheet" in reject["message"]
-
-
-@pytest.mark.parametrize(
-    ("header", "title", "text"),
-    [
-        (["Number", "Short description", "Description", "State", "Assigned to"], 1, 2),
-        (["Key", "Description", "Summary", "Status", "Assignee"], 2, 1),
-    ],
-)
-def test_an_issue_trackers_summary_beside_a_description_is_the_name(
-    tmp_path: Path,
-    run_import_into: Callable[..., Any],
-    header: list[str],
-    title: int,
-    text: int,
-) -> None:
-    row = ["INC0010", "", "", "In progress", "Dee Roy"]
-    row[title], row[text] = "Chatbot for IT tickets", "Suggests answers to the service desk"
-    path = tmp_path / "it" / "servicenow export.csv"
-    path.parent.mkdir()
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows([header, row])
-    out = run_import_into(tmp_path)  # the folder: the department comes from "it"
-    (rec,) = out.records_jsonl
-    assert rec["name"] == "Chatbot for IT tickets"
-    assert rec["description"] == "Suggests answers to the service desk"
-    assert (rec["source_id"], rec["owner_name"], rec["department"]) == ("INC0010", "Dee Roy", "IT")
-    assert out.rejects == []
-
-
-def test_a_summary_column_is_the_description_when_a_name_column_is_there(
-    tmp_path: Path, run_import_into: Callable[..., Any]
-) -> None:
-    path = tmp_path / "t.csv"
-    path.write_text("Use case,Summary,Description\nOCR,Reads invoices,Longer text\n")
-    (rec,) = run_import_into(path).records_jsonl
-    assert (rec["name"], rec["description"]) == ("OCR", "Reads invoices")

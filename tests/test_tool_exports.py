@@ -1,0 +1,103 @@
+"""Exports of issue trackers, service desks and work-management boards read as their tools
+mean them: a title beside a description, assignees, change dates, board statuses."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import xlsxwriter
+
+
+@pytest.mark.parametrize(
+    ("header", "title", "text"),
+    [
+        (["Number", "Short description", "Description", "State", "Assigned to"], 1, 2),
+        (["Key", "Description", "Summary", "Status", "Assignee"], 2, 1),
+    ],
+)
+def test_an_issue_trackers_summary_beside_a_description_is_the_name(
+    tmp_path: Path,
+    run_import_into: Callable[..., Any],
+    header: list[str],
+    title: int,
+    text: int,
+) -> None:
+    row = ["INC0010", "", "", "In progress", "Dee Roy"]
+    row[title], row[text] = "Chatbot for IT tickets", "Suggests answers to the service desk"
+    path = tmp_path / "it" / "servicenow export.csv"
+    path.parent.mkdir()
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, row])
+    out = run_import_into(tmp_path)  # the folder: the department comes from "it"
+    (rec,) = out.records_jsonl
+    assert rec["name"] == "Chatbot for IT tickets"
+    assert rec["description"] == "Suggests answers to the service desk"
+    assert (rec["source_id"], rec["owner_name"], rec["department"]) == ("INC0010", "Dee Roy", "IT")
+    assert out.rejects == []
+
+
+def test_a_summary_column_is_the_description_when_a_name_column_is_there(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text("Use case,Summary,Description\nOCR,Reads invoices,Longer text\n")
+    (rec,) = run_import_into(path).records_jsonl
+    assert (rec["name"], rec["description"]) == ("OCR", "Reads invoices")
+
+
+def test_an_azure_devops_query_and_a_monday_board(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "drive" / "operations"
+    folder.mkdir(parents=True)
+    with (folder / "ado query.csv").open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["ID", "Work Item Type", "Title", "Assigned To", "State", "Changed Date"],
+                [
+                    "1201",
+                    "Feature",
+                    "Predictive maintenance",
+                    "Ann Lee <ann.lee@corp.example>",
+                    "New",
+                    "11/13/2024 2:15:00 PM",
+                ],
+            ]
+        )
+    wb = xlsxwriter.Workbook(folder / "monday board.xlsx")
+    ws = wb.add_worksheet("AI initiatives")
+    header = ["Name", "Person", "Status", "Item ID"]
+    rows = [
+        ["AI initiatives"],
+        [],
+        header,
+        ["Chat assistant", "Cy Ng", "Working on it", "1111"],
+        ["Forecasting", "Di Ho", "Stuck", "1112"],
+        [],
+        ["Done"],
+        header,
+        ["Invoice OCR", "Ed Fox", "Done", "1113"],
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            ws.write_string(r, c, value)
+    wb.close()
+
+    out = run_import_into(tmp_path / "drive")
+    recs = {r["name"]: r for r in out.records_jsonl}
+    ado = recs["Predictive maintenance"]
+    assert (ado["owner_name"], ado["owner_email"]) == ("Ann Lee", "ann.lee@corp.example")
+    assert (ado["stage"], ado["last_updated"]) == ("idea", "2024-11-13T00:00:00+00:00")
+    assert ado["department"] == "Operations"  # "ado query" names the tool, not a department
+    assert {n: recs[n]["stage"] for n in ("Chat assistant", "Forecasting", "Invoice OCR")} == {
+        "Chat assistant": "in_development",
+        "Forecasting": "in_development",
+        "Invoice OCR": "deployed",
+    }
+    assert recs["Invoice OCR"]["extras"]["(section)"] == "Done"
+    assert recs["Invoice OCR"]["department"] == "Operations"
+    assert out.rejects == []

@@ -898,3 +898,66 @@ def test_a_tab_separated_export_named_tsv_is_found_and_read(
         "Procurement",
     )
     assert out.run["counts"]["files_seen"] == 1
+
+
+def test_placeholders_leave_fields_empty_and_their_text_in_raw(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "hr" / "tracker.xlsx",
+        {
+            "Tracker": [
+                ["Use Case #", "Name of initiative", "Owner*", "Vendor", "Go-live", "Benefits"],
+                [1, "CV screening", "TBD", "N/A", "TBC", "-"],
+                [2, "Policy bot", "–", "none", "n/a", "To be confirmed"],
+                [3, "中国人 chatbot", "Ann Lee", "Unknown", "-", "?"],
+                ["-", "TBC", "Bo Li", None, None, None],  # a name still to come is no name
+            ]
+        },
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert set(recs) == {"CV screening", "Policy bot", "中国人 chatbot"}
+    for rec in recs.values():
+        assert rec["vendor_name"] is None and rec["benefits"] is None
+        assert rec["date_deployed"] is None
+    assert recs["CV screening"]["owner_name"] is None
+    assert recs["CV screening"]["owner_name_raw"] == "TBD"
+    assert recs["CV screening"]["vendor_name_raw"] == "N/A"
+    assert recs["Policy bot"]["owner_name"] is None
+    assert recs["中国人 chatbot"]["owner_name"] == "Ann Lee"
+    # "Use Case #" is the use case's number, not its name.
+    assert {r["source_id"] for r in recs.values()} == {"1", "2", "3"}
+    (reject,) = out.rejects
+    assert (reject["row"], reject["reason_code"]) == ("5", "missing_name")
+    assert "unparsed_date" not in out.warning_codes()
+
+
+def test_product_lifecycle_and_data_words(tmp_path: Path, run_import_into) -> None:
+    """Stage words of product teams (scoping, alpha, private preview, GA, withdrawn), data
+    words of privacy teams, and build-and-buy written with a sign; a review status says nothing
+    about the stage and is asked about."""
+    rows = [["Use case", "Status", "Personal data", "Build or buy"]]
+    cases = [
+        ("Scoping", "Anonymised", "Internal + vendor", "idea", "no", "hybrid"),
+        ("Alpha", "Pseudonymised", "Vendor / in-house", "in_development", "yes", "hybrid"),
+        ("Private preview", "Special category data", "Vendor", "pilot", "yes", "vendor"),
+        ("GA", "No personal data", "In-house", "deployed", "no", "in_house"),
+        ("Withdrawn", "N", "Vendor", "rejected", "no", "vendor"),
+        ("Under review", "Y", "Vendor", "unknown", "yes", "vendor"),
+    ]
+    for i, (stage, personal, sourcing, *_) in enumerate(cases):
+        rows.append([f"Case {i}", stage, personal, sourcing])
+    out = run_import_into(write_workbook(tmp_path / "t.xlsx", {"S": rows}))
+    recs = out.by_name()
+    got = [
+        (
+            recs[f"Case {i}"]["stage"],
+            recs[f"Case {i}"]["personal_data"],
+            recs[f"Case {i}"]["sourcing"],
+        )
+        for i in range(len(cases))
+    ]
+    assert got == [tuple(case[3:]) for case in cases]
+    (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert "'Under review'" in unmapped["message"]

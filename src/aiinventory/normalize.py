@@ -87,6 +87,49 @@ def cell_text(value: Any) -> str:
     return clean_text(str(value))
 
 
+#: Fields whose text is taken as it is written; a placeholder in them leaves them empty (its
+#: text stays in the record's raw values).
+_TEXT_FIELDS = (
+    "name",
+    "source_id",
+    "description",
+    "benefits",
+    "vendor_name",
+    "organization",
+    "department",
+    "owner_name",
+)
+#: What trackers write in a cell that has no value yet (folded).
+_PLACEHOLDERS = frozenset(
+    {
+        "n a",
+        "na",
+        "tbd",
+        "tbc",
+        "tba",
+        "none",
+        "nil",
+        "null",
+        "not applicable",
+        "unknown",
+        "not known",
+        "pending",
+        "to be confirmed",
+        "to be determined",
+        "to be agreed",
+    }
+)
+_PLACEHOLDER_CHARS = 24
+
+
+def _placeholder(text: str) -> bool:
+    """Whether a cell's text is a placeholder: "TBC", "N/A", "-", "?" (no letter or digit in
+    any script: "中国人" is a name)."""
+    if not any(ch.isalnum() for ch in text):
+        return True
+    return fold(text) in _PLACEHOLDERS
+
+
 @dataclass
 class SourceContext:
     """Where rows come from and what applies to all of them."""
@@ -164,9 +207,16 @@ class Normalizer:
             text = clean_text(value) if value.__class__ is str else cell_text(value)
             if text:
                 raw[fname] = text
+        given = raw  # the values that say something: "TBC" or "-" in a text field does not
+        for fname in _TEXT_FIELDS:
+            said = raw.get(fname)
+            if said is not None and len(said) <= _PLACEHOLDER_CHARS and _placeholder(said):
+                if given is raw:
+                    given = dict(raw)
+                del given[fname]
 
-        name = raw.get("name", "")
-        source_id = raw.get("source_id") or None
+        name = given.get("name", "")
+        source_id = given.get("source_id") or None
         packed = _PACKED_ID.match(name) if name else None
         if packed:
             packed_id = packed.group(1) or packed.group(3)
@@ -175,7 +225,7 @@ class Normalizer:
                 source_id, name = packed_id, packed_name.strip()
         name = " ".join(name.split())  # a name is one line, however the cell wrapped it
         if not name:
-            others = len(raw) + len(item.extras)
+            others = len(raw) - ("name" in raw) + len(item.extras)
             where = self._place(ctx, "name")
             return Reject(
                 source_path=ctx.source_path,
@@ -192,12 +242,12 @@ class Normalizer:
         record: dict[str, Any] = {
             "name": name,
             "source_id": source_id,
-            "description": raw.get("description") or None,
-            "benefits": raw.get("benefits") or None,
-            "vendor_name": raw.get("vendor_name") or None,
+            "description": given.get("description") or None,
+            "benefits": given.get("benefits") or None,
+            "vendor_name": given.get("vendor_name") or None,
         }
-        record["organization"] = raw.get("organization") or ctx.organization
-        department = raw.get("department")
+        record["organization"] = given.get("organization") or ctx.organization
+        department = given.get("department")
         if department:
             record["department"] = department
         else:
@@ -211,8 +261,8 @@ class Normalizer:
                     "department_from_path",
                     None,
                 )
-        self._owner(raw, record, ctx, item.row)
-        sourcing_text = raw.get("sourcing")
+        self._owner(given, record, ctx, item.row)
+        sourcing_text = given.get("sourcing")
         vocab = self.mappings.vocabularies.get("sourcing")
         if (
             sourcing_text
@@ -224,13 +274,13 @@ class Normalizer:
             if not record["vendor_name"]:
                 record["vendor_name"] = sourcing_text
             values = {**values, "sourcing": "vendor"}
-            raw = {**raw, "sourcing": "vendor"}
+            given = {**given, "sourcing": "vendor"}
             raw_sourcing = sourcing_text
         else:
             raw_sourcing = None
         vocabularies = self.mappings.vocabularies
         for fname, fallback in _ENUMS:
-            cell = raw.get(fname)
+            cell = given.get(fname)
             if not cell:
                 record[fname] = fallback
                 continue
@@ -240,7 +290,7 @@ class Normalizer:
                 record[fname] = found.value
             else:  # a fuzzy or no match: _enum says so
                 record[fname] = self._enum(fname, cell, ctx, item.row)
-        record["ai_techniques"] = self._techniques(raw.get("ai_techniques"), ctx, item.row)
+        record["ai_techniques"] = self._techniques(given.get("ai_techniques"), ctx, item.row)
         if record["sourcing"] in ("unknown", None) and record["vendor_name"]:
             vendor_key = fold(record["vendor_name"])
             if vendor_key in ("in house", "inhouse", "internal", "own build"):
@@ -385,16 +435,7 @@ class Normalizer:
         parsed = parse_date(value, day_first, ctx.date1904, known)
         if parsed is None:
             text = cell_text(value)
-            if fold(text) in (
-                "n a",
-                "na",
-                "tbd",
-                "tbc",
-                "none",
-                "not applicable",
-                "unknown",
-                "pending",
-            ):
+            if _placeholder(text):
                 return None
             self._warn(
                 ctx,

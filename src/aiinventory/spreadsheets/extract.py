@@ -42,6 +42,7 @@ from .preflight import Limits, PreflightError, PreflightResult, preflight
 from .table_rows import (
     CONTINUED_KEY,
     SECTION_KEY,
+    GroupFill,
     MergedFill,
     RawRow,
     SkippedRow,
@@ -470,7 +471,8 @@ def _extract_sheet(
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
     sectioned = with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
-    for item in with_continuations(sectioned):
+    groups = GroupFill()
+    for item in groups.rows(with_continuations(sectioned)):
         if not isinstance(item, RawRow):
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":
@@ -511,6 +513,16 @@ def _extract_sheet(
             f"{first.row}, under {first.text!r}) read as carrying on the use case above them: "
             f"their texts are added to its cells on new lines, and its extra "
             f"{CONTINUED_KEY!r} names the rows; if one is a use case of its own, give it a name",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+    for fname, count in groups.filled.items():
+        mapped = header.by_field[fname]
+        normalizer.warnings.add(
+            "group_labels_filled",
+            f"column {mapped.letter} ({mapped.label!r}) names each {fname} once, on its group's "
+            f"first row: {count:,} row(s) below a label (first: row {groups.first}) take it "
+            "from the row above; write the value in those cells if a blank means not known",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from ..date_parsing import parse_date
@@ -17,6 +18,7 @@ from .header_detection import HeaderResult
 __all__ = [
     "CONTINUED_KEY",
     "SECTION_KEY",
+    "GroupFill",
     "MergedFill",
     "RawRow",
     "SkippedRow",
@@ -229,6 +231,69 @@ def _continued(row: RawRow, first: int, last: int) -> RawRow:
     if first:
         row.extras[CONTINUED_KEY] = str(first) if first == last else f"{first}–{last}"
     return row
+
+
+class GroupFill:
+    """Group labels written once, on a group's first row, given to the rows under them.
+
+    A report grouped by department (a pivot table's tabular layout, or a list sorted and
+    tidied by hand) names each department on its group's first row and leaves the cells below
+    blank; merged, those cells are :class:`MergedFill`'s. A column of ``fields`` reads that way
+    when, over the first ``SAMPLE`` use cases, its first is labelled, two or more are blank
+    and no label shows twice; then each blank takes the label above it, down the sheet.
+    ``filled`` counts the rows that took one, by field; ``first`` is the first such row.
+    """
+
+    SAMPLE = 30
+
+    def __init__(self, fields: tuple[str, ...] = ("department", "organization")) -> None:
+        self.fields = fields
+        self.grouped: tuple[str, ...] = ()
+        self.filled: dict[str, int] = {}
+        self.first: int | None = None
+
+    def rows(self, items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
+        rows = iter(items)
+        held: list[RawRow | SkippedRow] = []
+        named = 0
+        for item in rows:
+            held.append(item)
+            if isinstance(item, RawRow) and "name" in item.values:
+                named += 1
+                if named >= self.SAMPLE:
+                    break
+        self.grouped = tuple(f for f in self.fields if self._grouped(held, f))
+        if not self.grouped:
+            yield from held
+            yield from rows
+            return
+        last: dict[str, Any] = {}
+        for item in chain(held, rows):
+            if isinstance(item, RawRow) and "name" in item.values:
+                for f in self.grouped:
+                    value = item.values.get(f)
+                    if value is not None:
+                        last[f] = value
+                    elif f in last:
+                        item.values[f] = last[f]
+                        self.filled[f] = self.filled.get(f, 0) + 1
+                        if self.first is None:
+                            self.first = item.row
+            yield item
+
+    @staticmethod
+    def _grouped(held: list[RawRow | SkippedRow], fname: str) -> bool:
+        labels = [
+            item.values.get(fname)
+            for item in held
+            if isinstance(item, RawRow) and "name" in item.values
+        ]
+        if len(labels) < 4 or labels[0] is None:
+            return False
+        given = [label for label in labels if label is not None]
+        blanks = len(labels) - len(given)
+        keys = {cell_text(label).casefold() for label in given}
+        return blanks >= 2 and len(keys) == len(given)
 
 
 class MergedFill:

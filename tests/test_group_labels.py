@@ -1,0 +1,93 @@
+"""A department named once, on its group's first row (a pivot table's report, a list tidied by
+hand), belongs to the rows under it; a column filled row by row keeps its blanks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import xlsxwriter
+
+from .conftest import write_workbook
+
+HEADER = ["Department", "Use case", "Status", "Owner"]
+
+
+def test_a_report_grouped_by_department_gives_each_row_its_group(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "drive" / "it" / "AI by department.xlsx"
+    path.parent.mkdir(parents=True)
+    wb = xlsxwriter.Workbook(path)  # as a pivot table's tabular layout writes it
+    ws = wb.add_worksheet("Report")
+    rows = [
+        HEADER,
+        ["Finance", "Invoice OCR", "Live", "Ann"],
+        [None, "Spend forecast", "Pilot", "Bo"],
+        [None, "Expense checks", "Idea", "Cy"],
+        [],
+        ["Human Resources", "CV screening", "Pilot", "Di"],
+        [None, "Policy bot", "Live", "Ed"],
+    ]
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            if value is not None:
+                ws.write_string(r, c, value)
+    wb.close()
+    out = run_import_into(tmp_path / "drive")
+    depts = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert depts == {
+        "Invoice OCR": "Finance",
+        "Spend forecast": "Finance",
+        "Expense checks": "Finance",
+        "CV screening": "Human Resources",
+        "Policy bot": "Human Resources",  # past the blank row, the label above still holds
+    }
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "group_labels_filled"]
+    assert "column A ('Department')" in said and "3 row(s)" in said and "first: row 3" in said
+    assert "department_from_path" not in out.warning_codes()
+
+
+def test_a_column_filled_row_by_row_keeps_its_blanks(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "drive" / "ops" / "tracker.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                ["Finance", "Invoice OCR", "Live", "Ann"],
+                ["Finance", "Spend forecast", "Pilot", "Bo"],  # a label shown twice
+                [None, "Expense checks", "Idea", "Cy"],
+                ["HR", "CV screening", "Pilot", "Di"],
+                [None, "Policy bot", "Live", "Ed"],
+            ]
+        },
+    )
+    out = run_import_into(path.parent.parent)
+    depts = {r["name"]: r["department"] for r in out.records_jsonl}
+    # A blank is not known: the department comes from the folder, as the warning says.
+    assert depts["Expense checks"] == "OPS" and depts["Policy bot"] == "OPS"
+    assert depts["Spend forecast"] == "Finance"
+    assert "group_labels_filled" not in out.warning_codes()
+
+
+def test_a_first_row_without_a_label_is_no_group(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                [None, "Invoice OCR", "Live", "Ann"],
+                ["Finance", "Spend forecast", "Pilot", "Bo"],
+                [None, "Expense checks", "Idea", "Cy"],
+                [None, "CV screening", "Pilot", "Di"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert {r["name"]: r["department"] for r in out.records_jsonl}["Expense checks"] is None
+    assert "group_labels_filled" not in out.warning_codes()

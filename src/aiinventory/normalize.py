@@ -144,6 +144,7 @@ class SourceContext:
     organization: str | None = None
     department: str | None = None
     department_from_path: bool = False
+    department_from_sheet: bool = False  # the name guessed is the sheet's, not the path's
     day_first: bool = False
     day_first_configured: bool = False  # set for this source, so no ambiguity warning
     #: Fields whose column header says its date order ("Go-live (dd/mm/yyyy)"): day-first or
@@ -256,8 +257,13 @@ class Normalizer:
                 self._warn(
                     ctx,
                     "department_from_path",
-                    f"no department column; department {ctx.department!r} taken from the file "
-                    "path — set `department` for this file in mappings/sources.yaml to change it",
+                    f"no department column; department {ctx.department!r} taken from the "
+                    + (
+                        "sheet name — set `department` in a rule with `sheet:` for this sheet"
+                        if ctx.department_from_sheet
+                        else "file path — set `department` for this file"
+                    )
+                    + " in mappings/sources.yaml to change it",
                     "department_from_path",
                     None,
                 )

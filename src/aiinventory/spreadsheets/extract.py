@@ -8,6 +8,7 @@ which ``aiinventory inspect`` shows and ``run.json`` summarises.
 from __future__ import annotations
 
 import csv
+import re
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -18,11 +19,11 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from ..date_parsing import date_order_hint
+from ..date_parsing import date_order_hint, parse_date
 from ..mappings import Mappings, SourceOverride
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import Reject, SourceRecord
-from ..text_normalization import normalize_label
+from ..text_normalization import normalize_label, normalize_value
 from .csv_reader import read_csv
 from .emphasis import bold_lone_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
@@ -106,23 +107,135 @@ class FileReport:
 
 def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
     """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR)."""
-    import re
-
     for part in (relative.stem, *(p for p in reversed(relative.parent.parts))):
-        words = [w for w in re.split(r"[\s_\-.,()\[\]]+", part) if w]
-        kept = [
-            w
-            for w in words
-            if w.lower() not in stopwords
-            # numbers, versions, years, and the names Excel gives new files ("Book1")
-            and not re.fullmatch(r"\d+|fy\d+|v\d+|20\d\d|book\d+|sheet\d+", w.lower())
-        ]
-        if kept:
-            text = " ".join(kept)
-            return (
-                text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
-            )
+        found = _department_words(part, stopwords)
+        if found is not None:
+            return found
     return None
+
+
+_NAME_WORDS = re.compile(r"[\s_\-.,()\[\]]+")
+#: Numbers, versions, years, quarters and the names Excel gives new files ("Book1").
+_NOT_A_NAME_WORD = re.compile(
+    r"\d+|fy\d+|v\d+|20\d\d|book\d+|sheet\d+|form\d+|table\d+|q[1-4]|h[12]"
+)
+#: Words of sheet names that split a tracker by time or state, not by department.
+_SHEET_STOPWORDS = frozenset(
+    {
+        "active",
+        "current",
+        "archive",
+        "archived",
+        "closed",
+        "open",
+        "all",
+        "main",
+        "master",
+        "pipeline",
+        "backlog",
+        "new",
+        "old",
+        "in",
+        "progress",
+        "overview",
+        "summary",
+        "dashboard",
+        "template",
+        "sample",
+        "example",
+        "test",
+        "raw",
+        "input",
+        "output",
+        "pivot",
+        "lists",
+        "lookup",
+        "lookups",
+        "options",
+        "values",
+        "use",
+        "cases",
+        "pilots",
+        "ideas",
+        "to",
+        "do",
+        "todo",
+        "jan",
+        "feb",
+        "mar",
+        "apr",
+        "may",
+        "jun",
+        "jul",
+        "aug",
+        "sep",
+        "sept",
+        "oct",
+        "nov",
+        "dec",
+    }
+)
+
+
+def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
+    """The words of a file, folder or sheet name that may name a department, as a name."""
+    words = [w for w in _NAME_WORDS.split(part) if w]
+    kept = [
+        w for w in words if w.lower() not in stopwords and not _NOT_A_NAME_WORD.fullmatch(w.lower())
+    ]
+    if not kept:
+        return None
+    text = " ".join(kept)
+    return text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
+
+
+def department_from_sheet(sheet: str, mappings: Mappings) -> str | None:
+    """A department name from a sheet's name ("Finance", "Customer Service"), unless the name
+    splits the tracker by state or time ("Live", "Retired", "2024", "Q1", "Active")."""
+    if parse_date(sheet) is not None:
+        return None
+    stages = mappings.vocabularies.get("stage")
+    stage_words: set[str] = set()
+    if stages is not None:
+        if normalize_value(sheet) in stages.exact:
+            return None  # "Live", "Ideas", "Retired": the tracker split by stage
+        stage_words = {w for w in stages.exact if " " not in w}  # "Completed projects"
+    return _department_words(
+        sheet, mappings.settings.path_department_stopwords | _SHEET_STOPWORDS | stage_words
+    )
+
+
+def _sheet_base(
+    base: dict[str, Any],
+    override: SourceOverride | None,
+    sheet_override: SourceOverride | None,
+    sheet_name: str | None,
+    mappings: Mappings,
+) -> dict[str, Any]:
+    """What applies to one sheet's rows: the file's settings, with a rule for the sheet in
+    sources.yaml over them; without a department from either or the path, the sheet's name
+    may give one."""
+    if sheet_override is not None and sheet_override is not override:
+        sheet_base = dict(base)
+        if sheet_override.department:
+            sheet_base["department"] = sheet_override.department
+            sheet_base["department_from_path"] = False
+        if sheet_override.organization:
+            sheet_base["organization"] = sheet_override.organization
+        if sheet_override.day_first is not None:
+            sheet_base["day_first"] = sheet_override.day_first
+            sheet_base["day_first_configured"] = True
+        return sheet_base
+    if base["department"] is None and sheet_name is not None:
+        department = department_from_sheet(sheet_name, mappings)
+        if department is not None:
+            return {
+                **base,
+                "department": department,
+                "department_from_path": True,
+                "department_from_sheet": True,
+            }
+    return base
 
 
 def _date1904(path: Path, fmt: str) -> bool:
@@ -219,8 +332,9 @@ def extract_spreadsheet(
                 if sheet_name is not None
                 else override
             )
+            sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings)
             yield from _extract_sheet(
-                grid, sheet_name, base, mappings, normalizer, sheet_override, report, bold
+                grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, bold
             )
             _take_notes(grid, report)  # notes made while the rows were read (cut cells)
     except (WorkbookReadError, PreflightError) as exc:

@@ -1,0 +1,78 @@
+"""A workbook with one sheet per department: the sheet's name is the department when nothing
+else names one, and a sources.yaml rule for a sheet sets its department, organisation and date
+order."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .conftest import write_workbook
+
+HEADER = ["Use case", "Status", "Go-live"]
+
+
+def _workbook(path: Path) -> Path:
+    return write_workbook(
+        path,
+        {
+            "Finance": [HEADER, ["Invoice OCR", "Live", "03/04/2024"]],
+            "Customer Service": [HEADER, ["Call summaries", "Pilot", None]],
+            "Retired": [HEADER, ["Old chatbot", "Retired", None]],  # split by stage
+            "Q1 2025": [HEADER, ["Spend forecast", "Idea", None]],  # split by time
+        },
+    )
+
+
+def test_the_sheet_names_the_department_when_nothing_else_does(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    out = run_import_into(_workbook(tmp_path / "AI use cases 2025.xlsx"))
+    depts = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert depts == {
+        "Invoice OCR": "Finance",
+        "Call summaries": "Customer Service",
+        "Old chatbot": None,
+        "Spend forecast": None,
+    }
+    said = [w["message"] for w in out.run["warnings"] if w["code"] == "department_from_path"]
+    assert any("'Finance' taken from the sheet name" in m and "`sheet:`" in m for m in said)
+
+
+def test_the_files_path_still_comes_first(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    _workbook(tmp_path / "drive" / "legal" / "AI use cases.xlsx")
+    out = run_import_into(tmp_path / "drive")
+    assert {r["department"] for r in out.records_jsonl} == {"Legal"}
+
+
+def test_a_rule_for_one_sheet_sets_its_department_and_date_order(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = _workbook(tmp_path / "drive" / "legal" / "AI use cases.xlsx")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text(
+        "sources:\n"
+        '  - match: "**/AI use cases.xlsx"\n'
+        "    organization: Northwind Mutual\n"
+        '  - match: "**/AI use cases.xlsx"\n'
+        "    sheet: Finance\n"
+        "    department: Group Finance\n"
+        "    organization: Northwind Finance Ltd\n"
+        "    day_first: true\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(path.parent.parent, mappings_dir=maps)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    finance = recs["Invoice OCR"]
+    assert (finance["department"], finance["organization"]) == (
+        "Group Finance",
+        "Northwind Finance Ltd",
+    )
+    assert finance["date_deployed"] == "2024-04-03"  # day first, as the sheet's rule says
+    other = recs["Call summaries"]
+    assert (other["department"], other["organization"]) == ("Legal", "Northwind Mutual")
+    assert "ambiguous_date" not in out.warning_codes()

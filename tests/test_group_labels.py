@@ -3,11 +3,14 @@ hand), belongs to the rows under it; a column filled row by row keeps its blanks
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 import xlsxwriter
+
+from aiinventory.spreadsheets.table_rows import GroupFill, RawRow, SkippedRow
 
 from .conftest import write_workbook
 
@@ -91,3 +94,30 @@ def test_a_first_row_without_a_label_is_no_group(
     out = run_import_into(path)
     assert {r["name"]: r["department"] for r in out.records_jsonl}["Expense checks"] is None
     assert "group_labels_filled" not in out.warning_codes()
+
+
+def _rows(count: int, fail: bool) -> Iterator[RawRow | SkippedRow]:
+    for n in range(count):
+        dept = {"department": "Finance"} if n == 0 else {}
+        yield RawRow(n + 2, {"name": f"Case {n}", **dept})
+    if fail:
+        raise OSError("the file ended")
+
+
+@pytest.mark.parametrize("count", [3, 40])
+def test_rows_read_before_the_reading_stops_are_kept(count: int) -> None:
+    """Within the sample the rows are held back: they come out before the error goes on."""
+    groups = GroupFill()
+    seen: list[RawRow | SkippedRow] = []
+    with pytest.raises(OSError, match="the file ended"):
+        for item in groups.rows(_rows(count, fail=True)):
+            seen.append(item)
+    assert [item.row for item in seen] == list(range(2, count + 2))
+
+
+def test_the_rows_after_the_sample_are_all_read() -> None:
+    groups = GroupFill()
+    rows = list(groups.rows(_rows(40, fail=False)))
+    assert len(rows) == 40
+    assert all(isinstance(r, RawRow) and r.values["department"] == "Finance" for r in rows)
+    assert groups.filled == {"department": 39} and groups.first == 3

@@ -102,6 +102,24 @@ def _lone_text(row: RawRow) -> str | None:
 _TITLE_GAP = 3
 
 
+@dataclass
+class _Stopped:
+    """The reading of the rows stopped with this error (a limit, a broken file)."""
+
+    error: Exception
+
+
+def _until_stopped(
+    items: Iterator[RawRow | SkippedRow],
+) -> Iterator[RawRow | SkippedRow | _Stopped]:
+    """The rows, then :class:`_Stopped` if their reading fails: a step that holds rows back
+    gives them out before the error goes on, so the rows read so far are not lost."""
+    try:
+        yield from items
+    except Exception as exc:
+        yield _Stopped(exc)
+
+
 def with_sections(
     items: Iterator[RawRow | SkippedRow], bold: Callable[[int], bool] | None = None
 ) -> Iterator[RawRow | SkippedRow]:
@@ -121,18 +139,12 @@ def with_sections(
             item.extras.setdefault(SECTION_KEY, section)
         return item
 
-    rows = iter(items)
-    while True:
-        try:
-            item = next(rows)
-        except StopIteration:
-            break
-        except Exception:
-            # The reading stopped (a limit, a broken file): the rows read so far are not lost.
+    for item in _until_stopped(items):
+        if isinstance(item, _Stopped):
             if held:
                 yield labelled(held[0])
                 yield from held[1:]
-            raise
+            raise item.error
         if held:
             if isinstance(item, SkippedRow) and item.reason == "blank" and len(held) <= _TITLE_GAP:
                 held.append(item)
@@ -182,17 +194,11 @@ def with_continuations(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow 
     """
     held: RawRow | None = None  # the last use case, while rows may still carry it on
     first = last = 0
-    rows = iter(items)
-    while True:
-        try:
-            item = next(rows)
-        except StopIteration:
-            break
-        except Exception:
-            # The reading stopped (a limit, a broken file): the use case read is not lost.
+    for item in _until_stopped(items):
+        if isinstance(item, _Stopped):
             if held is not None:
                 yield _continued(held, first, last)
-            raise
+            raise item.error
         if held is not None:
             if isinstance(item, RawRow) and item.row == last + 1 and _runs_on(item, held):
                 for key, value in item.extras.items():
@@ -253,23 +259,25 @@ class GroupFill:
         self.first: int | None = None
 
     def rows(self, items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
-        rows = iter(items)
-        held: list[RawRow | SkippedRow] = []
+        # One guarded pass for the sample and the rest: a generator left by ``break`` and
+        # dropped would close the rows it reads.
+        guarded = _until_stopped(items)
+        held: list[RawRow | SkippedRow | _Stopped] = []
         named = 0
-        for item in rows:
+        for item in guarded:
             held.append(item)
+            if isinstance(item, _Stopped):
+                break  # the rows of the sample are given out as they are, then the error
             if isinstance(item, RawRow) and "name" in item.values:
                 named += 1
                 if named >= self.SAMPLE:
                     break
         self.grouped = tuple(f for f in self.fields if self._grouped(held, f))
-        if not self.grouped:
-            yield from held
-            yield from rows
-            return
         last: dict[str, Any] = {}
-        for item in chain(held, rows):
-            if isinstance(item, RawRow) and "name" in item.values:
+        for item in chain(held, guarded):
+            if isinstance(item, _Stopped):
+                raise item.error
+            if self.grouped and isinstance(item, RawRow) and "name" in item.values:
                 for f in self.grouped:
                     value = item.values.get(f)
                     if value is not None:
@@ -282,7 +290,7 @@ class GroupFill:
             yield item
 
     @staticmethod
-    def _grouped(held: list[RawRow | SkippedRow], fname: str) -> bool:
+    def _grouped(held: list[RawRow | SkippedRow | _Stopped], fname: str) -> bool:
         labels = [
             item.values.get(fname)
             for item in held

@@ -101,3 +101,32 @@ def test_an_azure_devops_query_and_a_monday_board(
     assert recs["Invoice OCR"]["extras"]["(section)"] == "Done"
     assert recs["Invoice OCR"]["department"] == "Operations"
     assert out.rejects == []
+
+
+def test_a_sharepoint_lists_bookkeeping_columns_stay_extras(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "drive" / "legal"
+    folder.mkdir(parents=True)
+    with (folder / "AI register.csv").open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Title", "Status", "Modified", "Created By", "Item Type", "Path", "Review board"],
+                ["NDA triage", "Pilot", "2024-11-21", "Bo Li", "Item", "sites/ai", "Yes"],
+            ]
+        )
+    maps = tmp_path / "maps"
+    maps.mkdir()  # a folder of one's own adds a label to the shipped list
+    (maps / "settings.yaml").write_text("unmapped_headers: [Review board]\n", encoding="utf-8")
+    out = run_import_into(tmp_path / "drive", mappings_dir=maps)
+    (rec,) = out.records_jsonl
+    assert rec["date_initiated"] is None  # "Created By" is a person, not a date
+    assert rec["ai_techniques"] == []  # "Item Type" is the list's, not a technique
+    assert rec["last_updated"] == "2024-11-21T00:00:00+00:00"
+    assert rec["extras"] == {
+        "Created By": "Bo Li",
+        "Item Type": "Item",
+        "Path": "sites/ai",
+        "Review board": "Yes",
+    }
+    assert "low_confidence_column" not in out.warning_codes()

@@ -175,6 +175,8 @@ class Settings:
     value_fuzzy_accept: float = 86.0
     skip_sheets: dict[str, list[re.Pattern[str]]] = dc_field(default_factory=dict)
     path_department_stopwords: frozenset[str] = frozenset()
+    #: Header labels (normalised) that name no field: kept in extras, never matched fuzzily.
+    unmapped_headers: frozenset[str] = frozenset()
     day_first: bool = False
     #: Caps from settings.yaml's ``limits:`` that differ from the code's defaults, by name.
     spreadsheet_limit_values: dict[str, int | float] = dc_field(default_factory=dict)
@@ -277,6 +279,9 @@ class Mappings:
         if cached is not None:
             return cached
         best: dict[str, HeaderCandidate] = {}
+        if key in self.settings.unmapped_headers:
+            self._header_cache[cache_key] = []
+            return []
 
         def offer(fname: str, score: float, synonym: str) -> None:
             if fname not in best or score > best[fname].score:
@@ -496,6 +501,12 @@ def _load_settings(path: Path, settings: Settings) -> None:
     if "path_department_stopwords" in data:
         words = _string_list(data["path_department_stopwords"], path, "path_department_stopwords")
         settings.path_department_stopwords = frozenset(w.lower() for w in words)
+    if "unmapped_headers" in data:
+        labels = _string_list(data["unmapped_headers"], path, "unmapped_headers")
+        # A --mappings folder's labels add to the shipped ones.
+        settings.unmapped_headers = settings.unmapped_headers | {
+            normalize_label(label) for label in labels
+        }
     if "day_first" in data:
         settings.day_first = bool(data["day_first"])
     if "limits" in data:

@@ -6,6 +6,7 @@ with a warning naming the place and the fix; a row that cannot be a record becom
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -119,15 +120,22 @@ _PLACEHOLDERS = frozenset(
         "to be agreed",
     }
 )
-_PLACEHOLDER_CHARS = 24
+#: The longest placeholder ("to be determined"), and room for its punctuation ("T.B.D.").
+_PLACEHOLDER_CHARS = max(map(len, _PLACEHOLDERS)) + 4
+#: A letter or a digit, in any script ("中国人" is a name).
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
 def _placeholder(text: str) -> bool:
-    """Whether a cell's text is a placeholder: "TBC", "N/A", "-", "?" (no letter or digit in
-    any script: "中国人" is a name)."""
-    if not any(ch.isalnum() for ch in text):
-        return True
-    return fold(text) in _PLACEHOLDERS
+    """Whether a cell's text is a placeholder: "TBC", "N/A", or no letter or digit ("-", "?");
+    a longer text never is."""
+    return len(text) <= _PLACEHOLDER_CHARS and _short_placeholder(text)
+
+
+@functools.lru_cache(maxsize=1 << 13)
+def _short_placeholder(text: str) -> bool:
+    """``_placeholder`` of a short text (remembered: owners, vendors and departments repeat)."""
+    return _LETTER_OR_DIGIT.search(text) is None or fold(text) in _PLACEHOLDERS
 
 
 @dataclass
@@ -211,7 +219,7 @@ class Normalizer:
         given = raw  # the values that say something: "TBC" or "-" in a text field does not
         for fname in _TEXT_FIELDS:
             said = raw.get(fname)
-            if said is not None and len(said) <= _PLACEHOLDER_CHARS and _placeholder(said):
+            if said is not None and len(said) <= _PLACEHOLDER_CHARS and _short_placeholder(said):
                 if given is raw:
                     given = dict(raw)
                 del given[fname]

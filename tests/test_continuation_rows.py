@@ -137,3 +137,22 @@ def test_a_use_case_held_for_its_continuation_is_kept_when_the_reading_stops() -
     kept = seen[1]
     assert isinstance(kept, RawRow)
     assert kept.extras == {"Notes": "a\nb", CONTINUED_KEY: "3"}
+
+
+def test_a_long_run_of_notes_is_capped_and_stays_linear(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A forged file with thousands of note rows under one use case: the first 1,000 carry it
+    on (their texts joined once), the rest are rows of their own without a name."""
+    path = tmp_path / "notes.csv"
+    lines = ["Use case,Owner,Notes", "Invoice OCR,Ann Lee,first"]
+    lines += [f",,note {n}" for n in range(1, 1_101)]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    notes = rec["extras"]["Notes"].split("\n")
+    assert notes[0] == "first" and notes[-1] == "note 1000" and len(notes) == 1_001
+    assert rec["extras"][CONTINUED_KEY] == "3–1002"
+    assert out.run["skipped_rows"] == {"continuation": 1_000}
+    assert len(out.rejects) == 100
+    assert {r["reason_code"] for r in out.rejects} == {"missing_name"}

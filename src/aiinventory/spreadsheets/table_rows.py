@@ -190,32 +190,43 @@ def with_continuations(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow 
     rows in its extras under :data:`CONTINUED_KEY`. A row with a field in it stays a row of its
     own, and without a name it is rejected: a description alone may as well be a new use case
     whose name is missing, and is not given to the one above. A hidden row carries on only a
-    hidden use case, and a visible row a visible one.
+    hidden use case, and a visible row a visible one. At most ``_MAX_RUN_ON`` rows carry one
+    use case on; the rows past them are rows of their own.
     """
     held: RawRow | None = None  # the last use case, while rows may still carry it on
+    added: dict[str, list[Any]] = {}  # the texts of the rows carrying it on, by column
     first = last = 0
     for item in _until_stopped(items):
         if isinstance(item, _Stopped):
             if held is not None:
-                yield _continued(held, first, last)
+                yield _continued(held, added, first, last)
             raise item.error
         if held is not None:
-            if isinstance(item, RawRow) and item.row == last + 1 and _runs_on(item, held):
+            if (
+                isinstance(item, RawRow)
+                and item.row == last + 1
+                and (not first or last - first + 1 < _MAX_RUN_ON)
+                and _runs_on(item, held)
+            ):
                 for key, value in item.extras.items():
                     if key != SECTION_KEY:
-                        held.extras[key] = _joined(held.extras.get(key), value)
+                        added.setdefault(key, []).append(value)
                 first = first or item.row
                 last = item.row
                 yield SkippedRow(item.row, "continuation", cell_text(held.values["name"]))
                 continue
-            yield _continued(held, first, last)
-            held = None
+            yield _continued(held, added, first, last)
+            held, added = None, {}
         if isinstance(item, RawRow) and "name" in item.values:
             held, first, last = item, 0, item.row
         else:
             yield item
     if held is not None:
-        yield _continued(held, first, last)
+        yield _continued(held, added, first, last)
+
+
+#: Rows that may carry one use case on; the rows past them are rows of their own.
+_MAX_RUN_ON = 1_000
 
 
 def _runs_on(row: RawRow, held: RawRow) -> bool:
@@ -225,15 +236,16 @@ def _runs_on(row: RawRow, held: RawRow) -> bool:
     return any(key != SECTION_KEY for key in row.extras)
 
 
-def _joined(before: Any, after: Any) -> Any:
-    """A cell's value with the value of the same column in a row that carries it on."""
-    if before is None:
-        return after
-    return f"{cell_text(before)}\n{cell_text(after)}"
-
-
-def _continued(row: RawRow, first: int, last: int) -> RawRow:
-    """The use case with the rows that carried it on noted in its extras."""
+def _continued(row: RawRow, added: dict[str, list[Any]], first: int, last: int) -> RawRow:
+    """The use case with the texts of the rows that carried it on, each on a line of its own
+    after the cell's own (joined once: a long run stays linear), and the rows noted."""
+    for key, values in added.items():
+        before = row.extras.get(key)
+        if before is None and len(values) == 1:
+            row.extras[key] = values[0]
+        else:
+            texts = [cell_text(v) for v in values]
+            row.extras[key] = "\n".join(texts if before is None else [cell_text(before), *texts])
     if first:
         row.extras[CONTINUED_KEY] = str(first) if first == last else f"{first}–{last}"
     return row

@@ -8,6 +8,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from aiinventory.mappings import load_mappings
+from aiinventory.spreadsheets.extract import department_from_sheet
+
 from .conftest import write_workbook
 
 HEADER = ["Use case", "Status", "Go-live"]
@@ -76,3 +81,32 @@ def test_a_rule_for_one_sheet_sets_its_department_and_date_order(
     other = recs["Call summaries"]
     assert (other["department"], other["organization"]) == ("Legal", "Northwind Mutual")
     assert "ambiguous_date" not in out.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("sheet", "department"),
+    [
+        ("Finance", "Finance"),
+        ("Legal & Compliance", "Legal & Compliance"),
+        ("IT (2024)", "IT"),
+        ("Human Resources 2025", "Human Resources"),
+        # a program's default name, in its language
+        ("Feuil1", None),
+        ("Tabelle1", None),
+        ("Лист1", None),
+        ("S", None),
+        # split by stage, time, state or tool: the whole name is no department
+        ("Production Support", None),
+        ("Completed projects", None),
+        ("Phase 2", None),
+        ("January", None),
+        ("2024/25", None),
+        ("Claims - active", None),
+        ("Grid view", None),
+        ("owssvr(1)", None),
+        ("table 1 (Search results)", None),
+        ("Data & Digital", None),
+    ],
+)
+def test_which_sheet_names_are_departments(sheet: str, department: str | None) -> None:
+    assert department_from_sheet(sheet, load_mappings(None)) == department

@@ -961,3 +961,20 @@ def test_product_lifecycle_and_data_words(tmp_path: Path, run_import_into) -> No
     assert got == [tuple(case[3:]) for case in cases]
     (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
     assert "'Under review'" in unmapped["message"]
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("Use case #", "source_id"),
+        ("Initiative No.", "source_id"),
+        ("#", "source_id"),
+        ("Use case", "name"),
+        ("Business Unit #", "department"),  # the mark says number only of a name's column
+        ("Vendor #", "vendor_name"),
+        ("Personal data Yes/No.", "personal_data"),
+    ],
+)
+def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str) -> None:
+    (top, *_) = load_mappings(None).match_header(label)
+    assert top.field == field

@@ -270,11 +270,15 @@ class Mappings:
         stage of production is the ai in") scores 90 less a little per extra character.
         """
         key = normalize_label(label)
+        # "Use case #", "Project No.": the column of their numbers, not of their names.
+        numbered = _NUMBER_MARK.search(label) is not None
+        if numbered and key in ("", "no"):
+            key = "id"  # "#" or "No." alone
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
         # count too, a little below the whole label. "Name (vendor)" is no hint: it says what.
         bare = _without_hints(label)
-        cache_key = f"{key}\x1f{bare}" if bare else key
+        cache_key = (f"{key}\x1f{bare}" if bare else key) + ("\x1f#" if numbered else "")
         cached = self._header_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -313,6 +317,12 @@ class Mappings:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
+        if numbered and result and result[0].field == "name":
+            top = result[0]
+            result = [
+                HeaderCandidate("source_id", top.score, top.synonym),
+                *(c for c in result[1:] if c.field not in ("name", "source_id")),
+            ]
         if len(self._header_cache) < 50_000:
             self._header_cache[cache_key] = result
         return result
@@ -336,6 +346,10 @@ class Mappings:
             elif sheet is not None and rule.sheet == sheet:
                 return rule
         return fallback
+
+
+#: A label's closing "#" or "No." (after a space): the column holds numbers.
+_NUMBER_MARK = re.compile(r"(?:#|(?:^|\s)no\.)\s*$", re.IGNORECASE)
 
 
 class WordsLoader(yaml.SafeLoader):

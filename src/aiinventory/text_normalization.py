@@ -14,8 +14,6 @@ _FILLER = re.compile(
     r"|,?\s*if\s+applicable\b|\boptional\b",
     re.IGNORECASE,
 )
-#: A label's closing "#" or "No." means its number: "Use case #" is the use case's ID.
-_NUMBER_MARK = re.compile(r"(?:#|(?<![a-z])no\.)\s*$", re.IGNORECASE)
 _NON_WORD = re.compile(r"[^0-9a-z]+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 
@@ -35,7 +33,6 @@ def normalize_label(label: str) -> str:
     text = label.replace("\ufeff", "").replace("\n", " ").replace("\r", " ")
     text = _NUMBERING.sub("", text)
     text = _FILLER.sub(" ", text)
-    text = _NUMBER_MARK.sub(" id", text)
     return fold(text)
 
 

@@ -157,6 +157,52 @@ _SHEET_STOPWORDS = frozenset(
         "cases",
         "pilots",
         "ideas",
+        "january",
+        "february",
+        "march",
+        "april",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+        "week",
+        "month",
+        "quarter",
+        "year",
+        "phase",
+        "wave",
+        "round",
+        "sprint",
+        "release",
+        "details",
+        "issues",
+        "tasks",
+        "items",
+        "view",
+        "grid",
+        "consolidated",
+        "combined",
+        "merged",
+        "shortlisted",
+        "shortlist",
+        "prioritised",
+        "prioritized",
+        "review",
+        "search",
+        "filter",
+        "owssvr",
+        "general",
+        "copy",
+        "final",
+        "draft",
+        "latest",
+        "tracker",
+        "status",
+        "update",
+        "updates",
         "to",
         "do",
         "todo",
@@ -189,20 +235,51 @@ def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     return text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
 
 
+#: The names spreadsheet programs give new sheets, in the languages they speak ("Sheet1",
+#: "Feuil1", "Tabelle1", "Hoja1", "Foglio1", "Planilha1", "Blad1", "Ark1", "Arkusz1", "Лист1").
+_DEFAULT_SHEET = re.compile(
+    r"^(?:sheet|feuil|tabelle|hoja|foglio|planilha|blad|ark|arkusz|лист|page|table|form|"
+    r"book)\s*\d*$",
+    re.IGNORECASE,
+)
+_SHEET_WORDS = re.compile(r"[\s_\-.,:;/&+()\[\]]+")
+
+
 def department_from_sheet(sheet: str, mappings: Mappings) -> str | None:
-    """A department name from a sheet's name ("Finance", "Customer Service"), unless the name
-    splits the tracker by state or time ("Live", "Retired", "2024", "Q1", "Active")."""
-    if parse_date(sheet) is not None:
+    """A department name from a sheet's name ("Finance", "Customer Service", "IT (2024)").
+
+    None when a word of the name says the sheet splits the tracker another way: by stage
+    ("Retired", "Production support"), time ("Q1 2025", "Phase 2", "January"), state ("Active")
+    or tool ("Grid view", "owssvr"), or is a word left out of path departments ("Data",
+    "Register"); and for a program's default name ("Sheet1", "Feuil1") or a single letter. The
+    name is kept whole: it is a department or nothing, never part of one.
+    """
+    name = sheet.strip()
+    if _DEFAULT_SHEET.match(name) or parse_date(name) is not None:
         return None
     stages = mappings.vocabularies.get("stage")
-    stage_words: set[str] = set()
-    if stages is not None:
-        if normalize_value(sheet) in stages.exact:
-            return None  # "Live", "Ideas", "Retired": the tracker split by stage
-        stage_words = {w for w in stages.exact if " " not in w}  # "Completed projects"
-    return _department_words(
-        sheet, mappings.settings.path_department_stopwords | _SHEET_STOPWORDS | stage_words
-    )
+    if stages is not None and normalize_value(name) in stages.exact:
+        return None  # "Live", "Ideas", "In progress": the tracker split by stage
+    words = [w for w in _SHEET_WORDS.split(name) if w]
+    named = [w for w in words if not _NOT_A_NAME_WORD.fullmatch(w.lower())]
+    if sum(len(w) for w in named) < 2:
+        return None
+    stopwords = mappings.settings.path_department_stopwords
+    for word in named:
+        folded = word.lower()
+        if folded in stopwords or folded in _SHEET_STOPWORDS:
+            return None
+        if stages is not None and normalize_value(word) in stages.exact:
+            return None
+    # The name as written, without its numbers and years ("IT (2024)" → "IT").
+    kept = name
+    for word in words:
+        if word not in named:
+            kept = re.sub(rf"[\s(\[]*{re.escape(word)}[\s)\]]*", " ", kept)
+    kept = " ".join(kept.split()).strip(" -–_:")
+    if not kept:
+        return None
+    return kept.upper() if len(kept) <= 3 else (kept if not kept.islower() else kept.title())
 
 
 def _sheet_base(

@@ -317,7 +317,12 @@ class Mappings:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
-        if numbered and result and result[0].field == "name":
+        if (
+            numbered
+            and result
+            and result[0].field == "name"
+            and result[0].score >= self.settings.header_review
+        ):
             top = result[0]
             result = [
                 HeaderCandidate("source_id", top.score, top.synonym),

@@ -968,7 +968,6 @@ def test_product_lifecycle_and_data_words(tmp_path: Path, run_import_into) -> No
     [
         ("Use case #", "source_id"),
         ("Initiative No.", "source_id"),
-        ("#", "source_id"),
         ("Use case", "name"),
         ("Business Unit #", "department"),  # the mark says number only of a name's column
         ("Vendor #", "vendor_name"),

@@ -272,8 +272,6 @@ class Mappings:
         key = normalize_label(label)
         # "Use case #", "Project No.": the column of their numbers, not of their names.
         numbered = _NUMBER_MARK.search(label) is not None
-        if numbered and key in ("", "no"):
-            key = "id"  # "#" or "No." alone
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
         # count too, a little below the whole label. "Name (vendor)" is no hint: it says what.

@@ -38,7 +38,6 @@ from .header_detection import (
     refine_by_content,
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
-from .markup_reader import read_html_tables, read_xml2003
 from .preflight import Limits, PreflightError, PreflightResult, preflight
 from .table_rows import (
     CONTINUED_KEY,
@@ -479,7 +478,7 @@ def _isolate(checked: PreflightResult, isolation: str) -> bool:
     """
     if isolation == "never" or not isolation_available():
         return False
-    if isolation == "always" or checked.format in ("xls", "xlsb", "ods"):
+    if isolation == "always" or checked.format in ("xls", "xlsb", "ods", "html", "xml2003"):
         return True
     return checked.max_sheet_cells < ISOLATION_MAX_CELLS
 
@@ -494,12 +493,6 @@ def _grids(
 ) -> Iterator[SheetGrid]:
     if checked.format == "csv":
         yield read_csv(path, name=relative.name, limits=limits)
-        return
-    if checked.format == "html":
-        yield from read_html_tables(path, limits)
-        return
-    if checked.format == "xml2003":
-        yield from read_xml2003(path, limits)
         return
     # openpyxl (dropdowns, hidden rows) builds an object per cell and parses other parts
     # whole: small workbooks only.

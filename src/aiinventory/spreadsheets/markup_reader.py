@@ -11,16 +11,18 @@ spanning several columns or rows (``colspan``, ``rowspan``, ``ss:MergeAcross``,
 over a group's rows read as they do in a workbook; HTML rows styled ``display:none`` and XML
 rows and sheets marked hidden are hidden.
 
-The files are untrusted: the HTML parser is the standard library's (no network, no entities
-beyond HTML's own), the XML parser refuses DTDs and entities (defusedxml), spans are capped
-and a sheet's rows × columns stay under ``Limits.max_sheet_cells``.
+The files are untrusted: a page is read in one linear pass of our own (the standard library's
+HTML parser takes quadratic time on some malformed pages), with HTML's own entities only; the
+XML parser refuses DTDs and entities (defusedxml); spans are capped and a sheet's rows ×
+columns stay under ``Limits.max_sheet_cells``. Both are read in the isolated reader, with its
+memory and time limits, where it is available.
 """
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
-from html.parser import HTMLParser
+from html import unescape
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +40,8 @@ XML2003_NAMESPACE = "urn:schemas-microsoft-com:office:spreadsheet"
 _EXCEL_NAMESPACE = "urn:schemas-microsoft-com:office:excel"
 #: A cell spans at most this many rows (a forged span must not make every row below work).
 _MAX_ROWSPAN = 1_000
+#: Tables inside tables read as tables of their own, at most this deep.
+_MAX_NESTING = 32
 #: Tags that start a new line of a cell's text.
 _LINE_TAGS = frozenset({"br", "p", "div", "li"})
 _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
@@ -142,22 +146,89 @@ def _span(value: str | None) -> int:
         return 1
 
 
-class _Tables(HTMLParser):
+#: A tag: its name and its attributes, up to the next "<" or ">" (so a scan from one "<" never
+#: passes the next one: the whole page is read in one linear pass, whatever it holds).
+_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9:-]{0,31})([^<>]{0,4096})>")
+_ATTRIBUTE = re.compile(r"""([A-Za-z_:][-A-Za-z0-9_:.]*)\s*(?:=\s*("[^"]*"|'[^']*'|[^\s"'>]+))?""")
+_RAW_TEXT_END = {
+    "script": re.compile(r"</script\s*>", re.IGNORECASE),
+    "style": re.compile(r"</style\s*>", re.IGNORECASE),
+}
+
+
+def _attributes(text: str) -> list[tuple[str, str | None]]:
+    found: list[tuple[str, str | None]] = []
+    for name, value in _ATTRIBUTE.findall(text):
+        if value[:1] in ("'", '"'):
+            value = value[1:-1]
+        found.append((name.lower(), unescape(value) if value else None))
+    return found
+
+
+def _tokens(text: str, tables: _Tables) -> None:
+    """Feed a page's tags and texts to ``tables``, in one pass.
+
+    The standard library's HTML parser takes quadratic time on some malformed pages (thousands
+    of unclosed "<a"); this scan takes each "<" once. Comments, declarations and processing
+    instructions are skipped; the texts of scripts and styles are left out.
+    """
+    at = 0
+    size = len(text)
+    while at < size:
+        lt = text.find("<", at)
+        if lt < 0:
+            tables.handle_data(unescape(text[at:]))
+            return
+        if lt > at:
+            tables.handle_data(unescape(text[at:lt]))
+        if text.startswith("<!--", lt):
+            end = text.find("-->", lt + 4)
+            at = size if end < 0 else end + 3
+            continue
+        if text.startswith(("<!", "<?"), lt):
+            end = text.find(">", lt + 2)
+            at = size if end < 0 else end + 1
+            continue
+        match = _TAG.match(text, lt)
+        if match is None:
+            tables.handle_data("<")  # a "<" that starts no tag is text
+            at = lt + 1
+            continue
+        closing, name, rest = match.groups()
+        name = name.lower()
+        at = match.end()
+        if closing:
+            tables.handle_endtag(name)
+        elif rest.rstrip().endswith("/"):
+            tables.handle_startendtag(name, _attributes(rest.rstrip()[:-1]))
+        else:
+            tables.handle_starttag(name, _attributes(rest))
+            raw_end = _RAW_TEXT_END.get(name)
+            if raw_end is not None:
+                found = raw_end.search(text, at)
+                at = size if found is None else found.end()
+                tables.handle_endtag(name)
+
+
+class _Tables:
     """Every ``<table>`` of a page, nested ones each on their own."""
 
     def __init__(self, limits: Limits) -> None:
-        super().__init__(convert_charrefs=True)
         self.limits = limits
         self.done: list[_TableState] = []  # in the order the tables close
         self._open: list[_TableState] = []
         self._started = 0
         self._skip = 0  # inside <script> or <style>
+        self._too_deep = 0  # tables open inside the deepest one read
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skip += 1
             return
         if tag == "table":
+            if len(self._open) >= _MAX_NESTING:
+                self._too_deep += 1  # read as part of the table around it
+                return
             self._open.append(_TableState(_Sheet("", self.limits, []), self._started))
             self._started += 1
             return
@@ -204,6 +275,8 @@ class _Tables(HTMLParser):
         elif tag == "caption" and table.caption is not None:
             table.caption_text = " ".join("".join(table.caption).split())
             table.caption = None
+        elif tag == "table" and self._too_deep:
+            self._too_deep -= 1
         elif tag == "table":
             table.end_cell()
             self.done.append(self._open.pop())
@@ -218,7 +291,6 @@ class _Tables(HTMLParser):
             table.caption.append(data)
 
     def close(self) -> None:
-        super().close()
         while self._open:  # a page cut short: its tables end with it
             self.handle_endtag("table")
 
@@ -254,9 +326,7 @@ def read_html_tables(path: Path, limits: Limits | None = None) -> list[SheetGrid
     limits = limits or Limits()
     codec, errors, _ = file_encoding(path)
     parser = _Tables(limits)
-    with path.open("r", encoding=codec, errors=errors) as fh:
-        while chunk := fh.read(1 << 20):
-            parser.feed(chunk)
+    _tokens(path.read_text(encoding=codec, errors=errors), parser)
     parser.close()
     found = sorted(parser.done, key=lambda t: t.order)
     kept = [

@@ -28,7 +28,7 @@ from typing import IO, Any
 import python_calamine
 
 from .grid import MergedRange, SheetGrid, column_letter
-from .preflight import Limits
+from .preflight import Limits, PreflightError
 
 __all__ = [
     "METADATA_MAX_BYTES",
@@ -127,6 +127,9 @@ def read_workbook(
         WorkbookReadError: the file is encrypted, too large or cannot be parsed.
     """
     limits = limits or Limits()
+    if fmt in ("html", "xml2003"):
+        yield from _markup_grids(path, fmt, limits)
+        return
     with _calamine_path(path, fmt) as source:
         try:
             workbook = python_calamine.CalamineWorkbook.from_path(source)
@@ -134,6 +137,16 @@ def read_workbook(
             raise _reader_failure(exc) from exc
         with workbook:
             yield from _read_sheets(workbook, path, fmt, limits, read_metadata)
+
+
+def _markup_grids(path: Path, fmt: str, limits: Limits) -> list[SheetGrid]:
+    """The sheets of a web page's tables or an Excel 2003 XML file (see ``markup_reader``)."""
+    from .markup_reader import read_html_tables, read_xml2003
+
+    try:
+        return read_html_tables(path, limits) if fmt == "html" else read_xml2003(path, limits)
+    except PreflightError as exc:
+        raise WorkbookReadError(exc.reason_code, exc.message) from exc
 
 
 def _read_sheets(

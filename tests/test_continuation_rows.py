@@ -156,3 +156,27 @@ def test_a_long_run_of_notes_is_capped_and_stays_linear(
     assert out.run["skipped_rows"] == {"continuation": 1_000}
     assert len(out.rejects) == 100
     assert {r["reason_code"] for r in out.rejects} == {"missing_name"}
+
+
+def test_a_placeholder_name_carries_nothing_on(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A row named "TBC" is a missing_name reject; the note under it is not given to it (and
+    lost with it), but stays a row of its own."""
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                ["TBC", "Ann Lee", "Idea", None, "first note"],
+                [None, None, None, None, "second note"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert out.records == []
+    assert [(r["row"], r["reason_code"]) for r in out.rejects] == [
+        ("2", "missing_name"),
+        ("3", "missing_name"),
+    ]
+    assert "continuation" not in out.run["skipped_rows"]

@@ -121,3 +121,26 @@ def test_the_rows_after_the_sample_are_all_read() -> None:
     assert len(rows) == 40
     assert all(isinstance(r, RawRow) and r.values["department"] == "Finance" for r in rows)
     assert groups.filled == {"department": 39} and groups.first == 3
+
+
+def test_labels_in_no_order_are_values_missing(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [
+                HEADER,
+                ["Finance", "Invoice OCR", "Live", "Ann"],
+                [None, "Chatbot", "Pilot", "Bo"],
+                [None, "Doc search", "Idea", "Cy"],
+                ["Audit", "Sampling", "Pilot", "Di"],  # after Finance: no report's order
+                [None, "Rota planner", "Live", "Ed"],
+                ["IT", "Ticket triage", "Live", "Fay"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    depts = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert depts["Chatbot"] is None and depts["Rota planner"] is None
+    assert "group_labels_filled" not in out.warning_codes()

@@ -223,3 +223,27 @@ def test_a_forged_page_is_read_in_one_pass(tmp_path: Path, junk: str) -> None:
     rows = list(grids[0].rows)
     assert rows[0][:2] == ["Use case", "Status"]
     assert rows[1][:2] == ["OCR", "Live"]
+
+
+def test_a_files_sheets_share_one_cell_budget(tmp_path: Path) -> None:
+    """Rows skipped over by an index count, and all sheets of a file draw on one budget: a
+    3 KB file of sheets that each jump to row 1,048,000 no longer builds gigabytes."""
+    sheets = "".join(
+        f'<Worksheet ss:Name="S{n}"><Table><Row ss:Index="600"><Cell><Data ss:Type="String">'
+        "x</Data></Cell></Row></Table></Worksheet>"
+        for n in range(3)
+    )
+    path = tmp_path / "forged.xls"
+    path.write_text(
+        '<Workbook xmlns="urn:schemas-microsoft-com:office:spreadsheet" '
+        f'xmlns:ss="urn:schemas-microsoft-com:office:spreadsheet">{sheets}</Workbook>'
+    )
+    assert len(read_xml2003(path, Limits(max_sheet_cells=2_000))) == 3
+    with pytest.raises(PreflightError) as raised:
+        read_xml2003(path, Limits(max_sheet_cells=1_500))
+    assert raised.value.reason_code == "too_large"
+    page = tmp_path / "tables.html"
+    page.write_text("<table><tr><td>a</td><td>b</td></tr></table>" * 10)
+    with pytest.raises(PreflightError) as raised:
+        read_html_tables(page, Limits(max_sheets=5))
+    assert raised.value.reason_code == "too_large"

@@ -27,7 +27,7 @@ from .schema import (
 from .text_normalization import clean_text, fold
 from .warnings_log import WarningLog
 
-__all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text"]
+__all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text", "is_placeholder"]
 
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
@@ -126,7 +126,7 @@ _PLACEHOLDER_CHARS = max(map(len, _PLACEHOLDERS)) + 4
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 
 
-def _placeholder(text: str) -> bool:
+def is_placeholder(text: str) -> bool:
     """Whether a cell's text is a placeholder: "TBC", "N/A", or no letter or digit ("-", "?");
     a longer text never is."""
     return len(text) <= _PLACEHOLDER_CHARS and _short_placeholder(text)
@@ -449,7 +449,7 @@ class Normalizer:
         parsed = parse_date(value, day_first, ctx.date1904, known)
         if parsed is None:
             text = cell_text(value)
-            if _placeholder(text):
+            if is_placeholder(text):
                 return None
             self._warn(
                 ctx,

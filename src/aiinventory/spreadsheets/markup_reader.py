@@ -50,9 +50,14 @@ _HIDDEN_STYLE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 class _Sheet:
     """One table's cells as they are read, with its spans, caps and notes."""
 
-    def __init__(self, name: str, limits: Limits, notes: list[str]) -> None:
+    def __init__(
+        self, name: str, limits: Limits, notes: list[str], budget: list[int] | None = None
+    ) -> None:
         self.name = name
         self.limits = limits
+        # Cells left to the whole file (shared by its sheets): a row counts one cell at least,
+        # so rows skipped over by an index are not free.
+        self.budget = budget if budget is not None else [limits.max_sheet_cells]
         self.notes = notes
         self.rows: list[list[Any]] = []
         self.merges: list[MergedRange] = []
@@ -72,6 +77,7 @@ class _Sheet:
                 f"the table {self.name!r} has more than {self.limits.max_rows:,} rows (Excel's "
                 "limit); split the file to import the rest",
             )
+        self._charge(target + 1 - len(self.rows))
         while len(self.rows) <= target:
             self.rows.append([])
         if hidden:
@@ -112,10 +118,22 @@ class _Sheet:
             for k in range(c, c + across):
                 self._below[k] = r + down - 1
         self.width = max(self.width, len(row))
+        self._charge(across)
         if len(self.rows) * self.width > self.limits.max_sheet_cells:
             raise PreflightError(
                 "too_large",
                 f"the table {self.name!r} has over {self.limits.max_sheet_cells:,} cells",
+            )
+
+    def _charge(self, cells: int) -> None:
+        if cells <= 0:
+            return
+        self.budget[0] -= cells
+        if self.budget[0] < 0:
+            raise PreflightError(
+                "too_large",
+                f"the file's tables hold over {self.limits.max_sheet_cells:,} cells in all "
+                f"(at {self.name!r})",
             )
 
     def grid(self) -> SheetGrid:
@@ -220,16 +238,22 @@ class _Tables:
         self._started = 0
         self._skip = 0  # inside <script> or <style>
         self._too_deep = 0  # tables open inside the deepest one read
+        self._budget = [limits.max_sheet_cells]  # cells left to the whole page
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in ("script", "style"):
             self._skip += 1
             return
         if tag == "table":
+            if self._started >= self.limits.max_sheets:
+                raise PreflightError(
+                    "too_large", f"the page has over {self.limits.max_sheets:,} tables"
+                )
             if len(self._open) >= _MAX_NESTING:
                 self._too_deep += 1  # read as part of the table around it
                 return
-            self._open.append(_TableState(_Sheet("", self.limits, []), self._started))
+            sheet = _Sheet("", self.limits, [], self._budget)
+            self._open.append(_TableState(sheet, self._started))
             self._started += 1
             return
         if not self._open:
@@ -381,6 +405,7 @@ def read_xml2003(path: Path, limits: Limits | None = None) -> list[SheetGrid]:
     limits = limits or Limits()
     grids: list[SheetGrid] = []
     sheet: _Sheet | None = None
+    budget = [limits.max_sheet_cells]  # cells left to the whole file
     hidden = False
     row = -1
     try:
@@ -393,7 +418,7 @@ def read_xml2003(path: Path, limits: Limits | None = None) -> list[SheetGrid]:
                             "too_large", f"the workbook has over {limits.max_sheets:,} sheets"
                         )
                     name = element.get(_ss("Name")) or f"Sheet{len(grids) + 1}"
-                    sheet, hidden, row = _Sheet(name, limits, []), False, -1
+                    sheet, hidden, row = _Sheet(name, limits, [], budget), False, -1
                 continue
             if sheet is None:
                 continue

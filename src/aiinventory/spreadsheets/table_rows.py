@@ -10,7 +10,7 @@ from itertools import chain
 from typing import Any
 
 from ..date_parsing import parse_date
-from ..normalize import cell_text
+from ..normalize import cell_text, is_placeholder
 from ..text_normalization import normalize_label
 from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
@@ -217,12 +217,18 @@ def with_continuations(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow 
                 continue
             yield _continued(held, added, first, last)
             held, added = None, {}
-        if isinstance(item, RawRow) and "name" in item.values:
+        if isinstance(item, RawRow) and _named(item):
             held, first, last = item, 0, item.row
         else:
             yield item
     if held is not None:
         yield _continued(held, added, first, last)
+
+
+def _named(row: RawRow) -> bool:
+    """Whether a row names a use case ("TBC" or "-" names none: the row is rejected)."""
+    name = row.values.get("name")
+    return name is not None and not (isinstance(name, str) and is_placeholder(name))
 
 
 #: Rows that may carry one use case on; the rows past them are rows of their own.
@@ -257,8 +263,9 @@ class GroupFill:
     A report grouped by department (a pivot table's tabular layout, or a list sorted and
     tidied by hand) names each department on its group's first row and leaves the cells below
     blank; merged, those cells are :class:`MergedFill`'s. A column of ``fields`` reads that way
-    when, over the first ``SAMPLE`` use cases, its first is labelled, two or more are blank
-    and no label shows twice; then each blank takes the label above it, down the sheet.
+    when, over the first ``SAMPLE`` use cases (four at least), its first is labelled, two or
+    more are blank, no label shows twice and the labels come in sorted order; then each blank
+    takes the label above it, down the sheet.
     ``filled`` counts the rows that took one, by field; ``first`` is the first such row.
     """
 
@@ -310,10 +317,12 @@ class GroupFill:
         ]
         if len(labels) < 4 or labels[0] is None:
             return False
-        given = [label for label in labels if label is not None]
+        given = [cell_text(label).casefold() for label in labels if label is not None]
         blanks = len(labels) - len(given)
-        keys = {cell_text(label).casefold() for label in given}
-        return blanks >= 2 and len(keys) == len(given)
+        # In order, as a report sorts its groups: a sparse column of distinct labels in no
+        # order is a column with values missing.
+        ordered = given == sorted(given) or given == sorted(given, reverse=True)
+        return blanks >= 2 and len(set(given)) == len(given) and ordered
 
 
 class MergedFill:

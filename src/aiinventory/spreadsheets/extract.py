@@ -118,21 +118,20 @@ _NAME_WORDS = re.compile(r"[\s_\-.,()\[\]]+")
 _NOT_A_NAME_WORD = re.compile(
     r"\d+|fy\d+|v\d+|20\d\d|book\d+|sheet\d+|form\d+|table\d+|q[1-4]|h[12]"
 )
-#: Words of sheet names that split a tracker by time or state, not by department.
+#: Words of sheet names that split a tracker by time, state or tool, not by department (with
+#: the path stopwords of settings.yaml and the stage words, which department_from_sheet checks
+#: too).
 _SHEET_STOPWORDS = frozenset(
     {
         "active",
         "current",
         "archive",
-        "archived",
         "closed",
         "open",
         "all",
         "main",
         "master",
         "pipeline",
-        "backlog",
-        "new",
         "old",
         "in",
         "progress",
@@ -142,7 +141,6 @@ _SHEET_STOPWORDS = frozenset(
         "template",
         "sample",
         "example",
-        "test",
         "raw",
         "input",
         "output",
@@ -152,10 +150,7 @@ _SHEET_STOPWORDS = frozenset(
         "lookups",
         "options",
         "values",
-        "use",
-        "cases",
         "pilots",
-        "ideas",
         "january",
         "february",
         "march",
@@ -179,7 +174,6 @@ _SHEET_STOPWORDS = frozenset(
         "details",
         "issues",
         "tasks",
-        "items",
         "view",
         "grid",
         "consolidated",
@@ -194,11 +188,6 @@ _SHEET_STOPWORDS = frozenset(
         "filter",
         "owssvr",
         "general",
-        "copy",
-        "final",
-        "draft",
-        "latest",
-        "tracker",
         "status",
         "update",
         "updates",

@@ -15,15 +15,74 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _NON_WORD = re.compile(r"[^0-9a-z]+")
+#: In folded text of any script: what is left of ASCII but letters and digits.
+_NON_WORD_ANY = re.compile(r"[^0-9a-z\u0080-\U0010ffff]+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
 
 
+#: Latin letters that are not a letter plus an accent, spelt as the ASCII letters they stand for.
+_LATIN_LETTERS = str.maketrans(
+    {
+        "ß": "ss",
+        "ẞ": "ss",
+        "æ": "ae",
+        "Æ": "ae",
+        "œ": "oe",
+        "Œ": "oe",
+        "ø": "o",
+        "Ø": "o",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "ð": "d",
+        "Ð": "d",
+        "þ": "th",
+        "Þ": "th",
+        "ħ": "h",
+        "Ħ": "h",
+        "ı": "i",
+    }
+)
+
+
+def _accents_drop(ch: str) -> bool:
+    """Whether marks after this letter are accents to drop: Latin and Greek letters. Marks of
+    other scripts are part of their letters (Cyrillic й, kana's voicing, Indic vowel signs)."""
+    return ch < "\u0400" or "\u1e00" <= ch < "\u2000"
+
+
 def fold(text: str) -> str:
-    """Lower-case, strip accents and map every run of non-alphanumerics to one space."""
+    """Lower-case, strip accents and map every run of non-alphanumerics to one space.
+
+    Latin text folds to ASCII ("Café Straße" → "cafe strasse"); the letters, digits and marks
+    of other scripts are kept, case-folded ("Чат-бот" → "чат бот"), so a name in any script
+    has a key of its own and a synonym or vocabulary word in any script can be matched.
+    """
     if not text.isascii():
         # Only non-ASCII text has accents to strip; most cells are ASCII, and this is hot.
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(ch for ch in text if not unicodedata.combining(ch))
+        text = unicodedata.normalize("NFKD", text).translate(_LATIN_LETTERS)
+        kept: list[str] = []
+        drop_marks = True
+        for ch in text:
+            if ch < "\x80":
+                kept.append(ch)
+                drop_marks = True
+                continue
+            kind = unicodedata.category(ch)[0]
+            if kind == "M":
+                if not drop_marks:
+                    kept.append(ch)
+                continue
+            if kind in "LN":
+                kept.append(ch)
+                drop_marks = _accents_drop(ch)
+            else:  # a mark after a space or a symbol belongs to no letter
+                kept.append(" ")
+                drop_marks = True
+        text = unicodedata.normalize("NFC", "".join(kept).casefold())
+        if not text.isascii():
+            return _NON_WORD_ANY.sub(" ", text.replace("&", " and ")).strip()
     text = text.lower().replace("&", " and ")
     return _NON_WORD.sub(" ", text).strip()
 

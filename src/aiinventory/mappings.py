@@ -177,6 +177,9 @@ class Settings:
     path_department_stopwords: frozenset[str] = frozenset()
     #: Header labels (normalised) that name no field: kept in extras, never matched fuzzily.
     unmapped_headers: frozenset[str] = frozenset()
+    #: Words (folded) that say what a column is about: a header with one is no typo of a
+    #: synonym without it.
+    header_words: frozenset[str] = frozenset()
     day_first: bool = False
     #: Caps from settings.yaml's ``limits:`` that differ from the code's defaults, by name.
     spreadsheet_limit_values: dict[str, int | float] = dc_field(default_factory=dict)
@@ -252,8 +255,19 @@ class Mappings:
     _header_fields: list[str] = dc_field(default_factory=list)
     _header_cache: dict[str, list[HeaderCandidate]] = dc_field(default_factory=dict)
     _phrases: list[tuple[str, str]] = dc_field(default_factory=list)
+    _known_words: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
+        self._known_words = (
+            frozenset(
+                word
+                for synonyms in self.field_synonyms.values()
+                for syn in synonyms
+                for word in syn.split()
+                if len(word) >= 4
+            )
+            | self.settings.header_words
+        ) - _KINDS_OF_THING
         for fname, synonyms in self.field_synonyms.items():
             for syn in synonyms:
                 self._header_exact.setdefault(syn, fname)
@@ -268,15 +282,21 @@ class Mappings:
         Scores: 100 for a synonym; else rapidfuzz's token-sort ratio (in C, over every synonym);
         a multi-word synonym found as a whole phrase inside a long question-style header ("what
         stage of production is the ai in") scores 90 less a little per extra character.
+
+        A fuzzy match is a typo or another wording of the synonym, never another subject: when
+        the label has a word headers use (a synonym's word, or settings.yaml's
+        ``header_words``) that the synonym has not, the match scores below ``review``
+        ("Contract" is not "Contact", "Next review date" not "Review date"). A label that ends
+        in a number mark ("#", "No.", "Number", "ID", "Ref") holds the numbers of what its
+        words name: of the use case ("Use case #", "Initiative ref") it is the source ID, and
+        of anything else ("Vendor #", "Employee ID") it is not that field.
         """
         key = normalize_label(label)
-        # "Use case #", "Project No.": the column of their numbers, not of their names.
-        numbered = _NUMBER_MARK.search(label) is not None
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
         # count too, a little below the whole label. "Name (vendor)" is no hint: it says what.
         bare = _without_hints(label)
-        cache_key = (f"{key}\x1f{bare}" if bare else key) + ("\x1f#" if numbered else "")
+        cache_key = f"{key}\x1f{bare}\x1f{label.strip()[-1:]}"
         cached = self._header_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -289,46 +309,110 @@ class Mappings:
             if fname not in best or score > best[fname].score:
                 best[fname] = HeaderCandidate(fname, score, synonym)
 
+        exact = self._header_exact.get(key)
         if key and len(key) <= 300:
-            exact = self._header_exact.get(key)
             if exact is not None:
                 offer(exact, 100.0, key)
-            for syn, score, index in process.extract(
-                key,
-                self._header_choices,
-                scorer=fuzz.token_sort_ratio,
-                limit=12,
-                score_cutoff=50,
-            ):
-                offer(self._header_fields[index], float(score) - 4.0, syn)
-            for syn, score, index in process.extract(
-                key, self._header_choices, scorer=fuzz.ratio, limit=6, score_cutoff=50
-            ):
-                offer(self._header_fields[index], float(score), syn)
+            words = key.split()
+            below = self.settings.header_review - 1.0
+            for scorer, cost, limit in ((fuzz.token_sort_ratio, 4.0, 12), (fuzz.ratio, 0.0, 6)):
+                for syn, score, index in process.extract(
+                    key, self._header_choices, scorer=scorer, limit=limit, score_cutoff=50
+                ):
+                    score = float(score) - cost
+                    if score > below and self._says_more(words, syn):
+                        score = below
+                    offer(self._header_fields[index], score, syn)
+            qualified = self._qualified(words) if len(words) <= 4 else None
+            if qualified is not None:
+                fname, syn = qualified
+                offer(fname, 90.0 - 2.0 * (len(words) - len(syn.split())), syn)
             if key.count(" ") >= 2:
                 padded = f" {key} "
+                # A short label is held to saying no more than the phrase ("Contract end
+                # date"); a long question's other words are its question.
+                short = len(words) <= 4
                 for syn, fname in self._phrases:
                     if syn in padded:
                         extra = len(key) - len(syn) + 2
-                        offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
+                        score = 90.0 - min(extra, 40) * 0.25
+                        if short and score > below and self._says_more(words, syn.strip()):
+                            score = below
+                        offer(fname, score, syn.strip())
         if bare and len(bare) <= 300:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
-        if (
-            numbered
-            and result
-            and result[0].field == "name"
-            and result[0].score >= self.settings.header_review
-        ):
-            top = result[0]
-            result = [
-                HeaderCandidate("source_id", top.score, top.synonym),
-                *(c for c in result[1:] if c.field not in ("name", "source_id")),
-            ]
+        mark = _NUMBER_MARK.search(bare or label)
+        head = (bare or label)[: mark.start()] if mark is not None else ""
+        # A synonym with its mark ("Ref no", "Project ID") is what it says.
+        written = exact is not None and normalize_label(head) != key
+        if mark is not None and not written and result and not _CHOICES_END.search(head):
+            result = self._numbers_of(result, head)
         if len(self._header_cache) < 50_000:
             self._header_cache[cache_key] = result
         return result
+
+    def _says_more(self, words: list[str], synonym: str) -> bool:
+        """Whether a label's words say something a synonym's do not: a word of settings.yaml's
+        ``header_words`` or a number mark ("Owner ID" is no "Owner email"), or as its last
+        word another synonym's word ("Use case type" is no "Use case") that is not one of the
+        synonym's words nor a form of one ("reviewed" of "review")."""
+        theirs = synonym.split()
+        last = len(words) - 1
+        for i, word in enumerate(words):
+            if word in theirs:
+                continue
+            if word in _MARK_WORDS:
+                # "Owner email ID" is the synonym and its mark (see _numbers_of); "Yes/No" a
+                # choice.
+                if all(t in words for t in theirs) or (word == "no" and "yes" in words):
+                    continue
+            elif word not in self.settings.header_words and (
+                i != last or word not in self._known_words
+            ):
+                continue
+            if not any(
+                len(word) >= 4
+                and len(other) >= 4
+                and (word.startswith(other) or other.startswith(word))
+                for other in theirs
+            ):
+                return True
+        return False
+
+    def _qualified(self, words: list[str]) -> tuple[str, str] | None:
+        """(field, synonym) of a label that is a synonym with words before it that say no more
+        ("Current stage", "Lead department", "Primary contact"), the longest synonym first."""
+        for start in range(1, len(words)):
+            tail = " ".join(words[start:])
+            if tail in _MARK_WORDS or tail in _OF_ANYTHING:
+                # "Vendor ID": the vendor's numbers (see _numbers_of); "First name",
+                # "Job title", "Payment status": what the words before say it is of.
+                return None
+            fname = self._header_exact.get(tail)
+            if fname is not None:
+                before = words[:start]
+                if any(w in self.settings.header_words or w in _MARK_WORDS for w in before):
+                    return None
+                return fname, tail
+        return None
+
+    def _numbers_of(self, result: list[HeaderCandidate], head: str) -> list[HeaderCandidate]:
+        """The candidates of a label that ends in a number mark, given the words before it."""
+        named = self.match_header(head) if head.strip() else []
+        if not named or named[0].score < self.settings.header_review:
+            return result
+        what = named[0].field
+        if what == "name":  # the use case's own number: its source ID
+            top = result[0]
+            return [
+                HeaderCandidate("source_id", max(top.score, named[0].score), named[0].synonym),
+                *(c for c in result[1:] if c.field not in ("name", "source_id")),
+            ]
+        if what in ("source_id", "owner_email"):  # "Ref no"; an "email ID" is an address
+            return result
+        return [c for c in result if c.field != what]
 
     def override_for(
         self, relative: str, absolute: str, sheet: str | None = None
@@ -351,8 +435,35 @@ class Mappings:
         return fallback
 
 
-#: A label's closing "#" or "No." (after a space): the column holds numbers.
-_NUMBER_MARK = re.compile(r"(?:#|(?:^|\s)no\.)\s*$", re.IGNORECASE)
+#: A label's closing number mark: "#", or "No.", "Nr", "Number", "ID" or "Ref" after a space.
+_NUMBER_MARK = re.compile(
+    r"(?:#|(?:^|(?<=[\s_.\-]))(?:no\.?|nr\.?|num\.?|number|id|ref\.?))\s*$", re.IGNORECASE
+)
+#: A number mark's words, folded.
+_MARK_WORDS = frozenset({"no", "nr", "num", "number", "id", "ref"})
+#: Before a closing "No": the end of a choice ("Yes / No", "Y or N"), not a number mark.
+_CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)
+#: One-word synonyms that name something of anything, so not the use case's with other words
+#: before them.
+_OF_ANYTHING = frozenset({"name", "title", "date", "status", "type", "key", "code", "value"})
+#: Words for the kind of thing a use case is: one stands for another in a header ("Tool name",
+#: "Model name", "System name").
+_KINDS_OF_THING = frozenset(
+    {
+        "model",
+        "system",
+        "tool",
+        "solution",
+        "application",
+        "project",
+        "product",
+        "initiative",
+        "programme",
+        "program",
+        "service",
+        "platform",
+    }
+)
 
 
 class WordsLoader(yaml.SafeLoader):
@@ -523,6 +634,12 @@ def _load_settings(path: Path, settings: Settings) -> None:
         # A --mappings folder's labels add to the shipped ones.
         settings.unmapped_headers = settings.unmapped_headers | {
             normalize_label(label) for label in labels
+        }
+    if "header_words" in data:
+        words = _string_list(data["header_words"], path, "header_words")
+        # A --mappings folder's words add to the shipped ones.
+        settings.header_words = settings.header_words | {
+            w for word in words for w in normalize_label(word).split()
         }
     if "day_first" in data:
         settings.day_first = bool(data["day_first"])

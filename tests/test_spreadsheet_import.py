@@ -1044,3 +1044,32 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
     assert load_mappings(None).match_header("Departure")[0].field == "department"
     assert load_mappings(None).match_header("Departure")[0].score >= review
     assert all(c.score < review for c in mappings.match_header("Departure"))
+
+
+@pytest.mark.parametrize(
+    ("field", "raw", "value", "how"),
+    [
+        # A negated answer is never read as what it negates.
+        ("high_impact", "Not rights-impacting", "no", "fuzzy"),
+        ("high_impact", "Not safety-impacting", "no", "fuzzy"),
+        ("personal_data", "Contains no PII", "no", "fuzzy"),
+        ("personal_data", "No PII", "no", "exact"),
+        ("stage", "Not live", None, None),
+        ("stage", "Not in production", None, None),
+        ("sourcing", "No vendor", None, None),
+        ("sourcing", "Non-commercial", None, None),
+        # The words a synonym has with its own negation still match.
+        ("stage", "Not started", "idea", "exact"),
+        ("stage", "Not approved", "rejected", "exact"),
+        ("stage", "Ready for production", "pilot", "exact"),
+        ("stage", "Live", "deployed", "exact"),
+        ("stage", "Operational use", "deployed", "exact"),
+    ],
+)
+def test_a_negated_value_is_not_read_as_what_it_negates(
+    field: str, raw: str, value: str | None, how: str | None
+) -> None:
+    mappings = load_mappings(None)
+    found = mappings.vocabularies[field].match(raw, mappings.settings.value_fuzzy_accept)
+    got = (found.value, found.how) if found is not None else (None, None)
+    assert got == (value, how)

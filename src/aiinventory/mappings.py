@@ -68,6 +68,18 @@ class ValueMatch:
     how: str  # "exact", "fuzzy" or "contains"
 
 
+#: Words that turn what a value says into its opposite (folded: "isn't" is "isn t").
+_NEGATION_WORDS = frozenset({"not", "no", "non", "never", "without", "nor", "t"})
+
+
+def _negated(words: list[str]) -> bool:
+    """Whether a folded value's words say "not": a negation word, or "n't" ("doesn t")."""
+    return any(
+        w in _NEGATION_WORDS and (w != "t" or (i > 0 and words[i - 1].endswith("n")))
+        for i, w in enumerate(words)
+    )
+
+
 _MATCH_MEMO_CHARS = 200
 _MATCH_MEMO_SIZE = 20_000
 _UNSEEN = object()
@@ -123,13 +135,36 @@ class Vocabulary:
                 hit = self.exact.get(" ".join(head[:n]))
                 if hit is not None:
                     return ValueMatch(hit, 95.0, "exact")
-        best = self.best(key)
-        if best is not None and best.score >= fuzzy_accept:
-            return ValueMatch(best.value, best.score, "fuzzy")
-        for value, keywords in self.contains:
-            for kw in keywords:
-                if kw in key:
-                    return ValueMatch(value, 80.0, "contains")
+        negated = _negated(head)
+        found = self._similar(key, negated, fuzzy_accept)
+        if found is not None:
+            return found
+        if not negated:  # the keywords say what is so: "not live" is not live
+            for value, keywords in self.contains:
+                for kw in keywords:
+                    if kw in key:
+                        return ValueMatch(value, 80.0, "contains")
+            return None
+        # A yes/no field's answer in the negative: "Not rights-impacting", "Contains no PII".
+        # Read as the opposite of the words without the negation, and said (as a fuzzy match).
+        if {"yes", "no"} <= set(self._choice_values):
+            plain = " ".join(w for w in head if w not in _NEGATION_WORDS)
+            hit = self.exact.get(plain) if plain else None
+            if hit == "yes":
+                return ValueMatch("no", 90.0, "fuzzy")
+            found = self._similar(plain, False, fuzzy_accept) if plain else None
+            if found is not None and found.value == "yes":
+                return ValueMatch("no", found.score * 0.9, "fuzzy")
+        return None
+
+    def _similar(self, key: str, negated: bool, fuzzy_accept: float) -> ValueMatch | None:
+        """The closest synonym scoring at least ``fuzzy_accept`` that is negated as the value
+        is ("contains no PII" is not "contains PII")."""
+        for _, score, index in process.extract(
+            key, self._choices, scorer=fuzz.ratio, limit=5, score_cutoff=fuzzy_accept
+        ):
+            if _negated(self._choices[index].split()) == negated:
+                return ValueMatch(self._choice_values[index], float(score), "fuzzy")
         return None
 
     def best(self, normalized: str) -> ValueMatch | None:

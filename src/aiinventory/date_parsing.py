@@ -63,6 +63,10 @@ _MONTH_DAY_YEAR = re.compile(
     r"^([a-z]+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?,?\s+(\d{4})" + _CLOCK + "$", re.I
 )
 _MONTH_YEAR = re.compile(r"^([a-z]+)\.?[\s\-/,]+(\d{2}|\d{4})$", re.I)
+#: A month and a four-digit year: "09/2024", "9.2024".
+_NUMERIC_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
+#: A note in brackets after a date: "Jan 2025 (planned)", "03/04/2024 (est.)".
+_NOTE = re.compile(r"\s*[(\[][^()\[\]]{1,40}[)\]]$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 
@@ -130,6 +134,16 @@ def parse_date(
     text = value.strip().strip(",;")
     if not text:
         return None
+    found_text = _parse_text(text, day_first, date1904, order_known)
+    if found_text is None and text.endswith((")", "]")):
+        bare = _NOTE.sub("", text)
+        if bare and bare != text:
+            found_text = _parse_text(bare, day_first, date1904, order_known)
+    return found_text
+
+
+def _parse_text(text: str, day_first: bool, date1904: bool, order_known: bool) -> ParsedDate | None:
+    """parse_date of a stripped, non-empty text."""
     m = _ISO.match(text)
     if m:
         year, month = int(m.group(1)), int(m.group(2))
@@ -164,6 +178,10 @@ def parse_date(
     m = _MONTH_YEAR.match(text)
     if m and _month(m.group(1)):
         found = _valid(_year(m.group(2)), _month(m.group(1)) or 1, None)
+        return ParsedDate(f"{found.year:04d}-{found.month:02d}", value=found) if found else None
+    m = _NUMERIC_MONTH_YEAR.match(text)
+    if m:
+        found = _valid(int(m.group(2)), int(m.group(1)), None)
         return ParsedDate(f"{found.year:04d}-{found.month:02d}", value=found) if found else None
     if _SERIAL_TEXT.match(text):
         found = _from_serial(float(text), date1904)

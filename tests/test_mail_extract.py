@@ -74,6 +74,31 @@ LIVE = plain_message(
 LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 11:00:00 +0000")
 
 
+@pytest.mark.parametrize(
+    ("body", "stage"),
+    [
+        ("Status update: Invoice OCR is now deployed.\n", "deployed"),
+        ("Good news - the model was fully deployed last week.\n", "deployed"),
+        # Not a stage change: said of the pilot group, or not done.
+        ("It has been deployed to the pilot group for now.\n", None),
+        ("We have deployed nothing yet, still waiting on security.\n", None),
+    ],
+)
+def test_a_reply_saying_it_is_deployed_updates_the_stage(
+    tmp_path: Path, body: str, stage: str | None
+) -> None:
+    reply = plain_message(
+        "deployed@x",
+        "RE: New AI use case: Invoice OCR",
+        body,
+        "Mon, 02 Jun 2025 09:00:00 +0000",
+        refs="<intake@x>",
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "a.mbox", [INTAKE, reply]))
+    updates = [r for r in records if r.message_id == "deployed@x"]
+    assert [r.stage for r in updates] == ([stage] if stage else [])
+
+
 def test_intake_and_updates_become_dated_records_of_one_use_case(tmp_path: Path) -> None:
     records, rejects, counts = _extract(_mbox(tmp_path / "a.mbox", [INTAKE, PILOT, LUNCH, LIVE]))
     assert rejects == []

@@ -193,6 +193,16 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (re.compile(r"\b(?:went|gone|goes|going)\s+live\b", re.IGNORECASE), "deployed"),
     (
+        # "is now deployed", not "we have deployed nothing" or "deployed to the pilot group"
+        re.compile(
+            r"\b(?:is|are|was|has been|have been)\s+(?:now\s+|officially\s+|fully\s+)*"
+            r"deployed\b(?!\s+(?:to|in|for|with)\s+(?:a\s+|the\s+)?(?:pilot|test|trial|limited"
+            r"|small|few))",
+            re.IGNORECASE,
+        ),
+        "deployed",
+    ),
+    (
         re.compile(
             r"\b(?:has been|was|is being|will be|been)\s+(?:retired|decommissioned|switched off"
             r"|sunset|shut down)\b",

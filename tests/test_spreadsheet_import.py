@@ -190,6 +190,11 @@ def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
         ("15/Mar/24 9:02 AM", "2024-03-15", False),  # an issue tracker's export, with the time
         ("March 5, 2024 10:15", "2024-03-05", False),
         ("05/03/2024, 10:00 pm", "2024-05-03", True),
+        ("09/2024", "2024-09", False),  # a month and its year
+        ("13/2024", None, None),
+        ("Jan 2025 (planned)", "2025-01", False),  # a note in brackets after the date
+        ("2024-03-01 [actual]", "2024-03-01", False),
+        ("Q3 2024 (planned)", None, None),  # a quarter is no date
     ],
 )
 def test_text_date_styles(text: str | int, iso: str | None, ambiguous: bool | None) -> None:
@@ -1012,6 +1017,7 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Legal review", None),
         ("Target date", None),
         ("Deployer", None),
+        ("Status update", None),  # progress notes, not a date
         # Typos and rewordings still match.
         ("Contact", "owner_name"),
         ("Descripton", "description"),

@@ -430,7 +430,11 @@ def _print_inspection(info: dict[str, Any]) -> None:
         if sheet["skipped"]:
             click.echo(f"    not imported: {sheet['skipped']}")
         for col in sheet["columns"]:
-            target = col["field"] or "(unmapped → extras)"
+            target = col["field"] or (
+                "(a legend beside the table: left out)"
+                if col["status"] == "legend"
+                else "(unmapped → extras)"
+            )
             detail = f"{col['score']:.0f} {col['status']}" if col["field"] else col["status"]
             cands = ""
             if col["status"] in ("low_confidence", "unmapped", "taken") and col["candidates"]:

@@ -34,6 +34,7 @@ from .header_detection import (
     HeaderFailure,
     HeaderResult,
     detect_header,
+    legend_start,
     realign_shifted_header,
     refine_by_content,
 )
@@ -217,7 +218,7 @@ def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     kept = [
         w for w in words if w.lower() not in stopwords and not _NOT_A_NAME_WORD.fullmatch(w.lower())
     ]
-    if not kept:
+    if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department
         return None
     text = " ".join(kept)
     return text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
@@ -604,6 +605,24 @@ def _extract_sheet(
         )
         return
     header: HeaderResult = found
+    legend = legend_start(header)
+    left_out: list[ColumnMapping] = []
+    if legend is not None:
+        left_out = [c for c in header.columns if c.column >= legend]
+        header.columns = [c for c in header.columns if c.column < legend]
+        for beside in left_out:
+            beside.status = "legend"
+        span = f" {left_out[0].letter}"
+        if len(left_out) > 1:
+            span = f"s {left_out[0].letter}–{left_out[-1].letter}"
+        normalizer.warnings.add(
+            "legend_left_out",
+            f"column{span} beside the table ({left_out[0].label!r}) read as a legend and left "
+            "out of the records; map its columns in mappings/sources.yaml (`columns:`) to keep "
+            "them",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     below = header.data_start - grid.first_row
     if realign_shifted_header(header, head[below:], grid.first_col):
         normalizer.warnings.add(
@@ -615,7 +634,7 @@ def _extract_sheet(
         )
     refine_by_content(header, head[below:], grid.first_col)
     sheet.header_rows = [r + 1 for r in header.header_rows]
-    sheet.columns = header.columns
+    sheet.columns = header.columns + left_out
     for col, values in grid.validations.items():
         sheet.dropdowns[column_letter(col)] = values
     _report_mapping(header.columns, normalizer, source_path, sheet_for_messages)
@@ -628,8 +647,13 @@ def _extract_sheet(
     _check_dropdowns(grid, header, normalizer, ctx)
 
     def all_rows() -> Iterator[list[Any]]:
-        yield from head
-        yield from rows
+        if legend is None:
+            yield from head
+            yield from rows
+            return
+        end = legend - grid.first_col  # the legend's lines are no row's
+        for row in chain(head, rows):
+            yield row[:end]
 
     merges = MergedFill(grid.data_merges, grid.first_row, grid.first_col, header.data_start)
     table = iter_table_rows(

@@ -80,6 +80,32 @@ class HeaderFailure:
     best: HeaderResult | None = None
 
 
+#: A legend's title ("Legend", "Status key", "RAG key") or one of its lines ("Live = in
+#: production", "G=On track").
+_LEGEND = re.compile(
+    r"^\s*(?:(?:status |rag |colou?r |stage )?(?:legend|key)(?: to [a-z ]+)?\s*:?\s*$|[^=]{1,40}=)",
+    re.IGNORECASE,
+)
+
+
+def legend_start(header: HeaderResult) -> int | None:
+    """The sheet column where a legend beside the table starts, or None.
+
+    A legend is a block of columns right of the table, after a column with no label, headed
+    by a legend's title or a line of one ("Live = in production"), none of whose labels maps
+    to a field: its lines sit beside the rows but belong to none of them.
+    """
+    cols = sorted(header.columns, key=lambda c: c.column)
+    for i in range(1, len(cols)):
+        col = cols[i]
+        if col.column <= cols[i - 1].column + 1 or not _LEGEND.match(col.label):
+            continue
+        if all(c.field is None and c.status in ("unmapped", "taken") for c in cols[i:]):
+            return col.column
+        return None
+    return None
+
+
 def _is_label(value: Any) -> bool:
     return isinstance(value, str) and bool(value.strip())
 

@@ -1070,6 +1070,12 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         ("stage", "Ready for production", "pilot", "exact"),
         ("stage", "Live", "deployed", "exact"),
         ("stage", "Operational use", "deployed", "exact"),
+        # A tick or a number in a yes/no column; some personal data is personal data.
+        ("personal_data", "x", "yes", "exact"),
+        ("personal_data", "1", "yes", "exact"),
+        ("personal_data", "0", "no", "exact"),
+        ("personal_data", "Partially", "yes", "exact"),
+        ("personal_data", "Maybe", "unknown", "exact"),
     ],
 )
 def test_a_negated_value_is_not_read_as_what_it_negates(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -245,9 +246,9 @@ def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_impo
     ws.title = "Tracker"
     ws.append(["Initiative", "Status"])
     ws.append(["Churn model", "Business case"])
-    ws.append(["Chat assistant", "Hypercare"])
+    ws.append(["Chat assistant", "Steering group"])
     lists = wb.create_sheet("Lists")
-    for word in ["Idea", "Business case", "Hypercare", "Live"]:
+    for word in ["Idea", "Business case", "Steering group", "Live"]:
         lists.append([word])
     lists.sheet_state = "hidden"
     dv = DataValidation(type="list", formula1="=Lists!$A$1:$A$4")
@@ -262,9 +263,9 @@ def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_impo
     recs = out.by_name()
     assert recs["Churn model"]["stage"] == "idea"
     assert recs["Chat assistant"]["stage"] == "unknown"
-    assert recs["Chat assistant"]["stage_raw"] == "Hypercare"
+    assert recs["Chat assistant"]["stage_raw"] == "Steering group"
     messages = " ".join(w["message"] for w in out.run["warnings"])
-    assert "dropdown" in messages and "'Hypercare'" in messages
+    assert "dropdown" in messages and "'Steering group'" in messages
 
 
 def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_into) -> None:
@@ -1085,3 +1086,40 @@ def test_a_negated_value_is_not_read_as_what_it_negates(
     found = mappings.vocabularies[field].match(raw, mappings.settings.value_fuzzy_accept)
     got = (found.value, found.how) if found is not None else (None, None)
     assert got == (value, how)
+
+
+def test_the_column_whose_values_are_stages_is_the_stage(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "Status" (a RAG rating) and "Stage" both name the stage; the first one had it before.
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Status", "Stage"],
+                ["Invoice OCR", "Green", "Live"],
+                ["Chatbot", "Amber", "Pilot"],
+                ["Forecast", "Red", "Idea"],
+                ["Triage", "Green", None],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {n: r["stage"] for n, r in recs.items()} == {
+        "Invoice OCR": "deployed",
+        "Chatbot": "pilot",
+        "Forecast": "idea",
+        "Triage": "unknown",
+    }
+    assert recs["Chatbot"]["extras"] == {"Status": "Amber"}
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "column_by_values"]
+    assert "column C ('Stage')" in said and "column B ('Status')" in said
+    # Where both hold stage words, the first column keeps the field, as before.
+    both = write_workbook(
+        tmp_path / "both.xlsx",
+        {"Tracker": [["Use case", "Status", "Stage"], ["Invoice OCR", "Live", "Pilot"]]},
+    )
+    again = run_import_into(both)
+    assert [r["stage"] for r in again.records_jsonl] == ["deployed"]
+    assert "column_by_values" not in again.warning_codes()

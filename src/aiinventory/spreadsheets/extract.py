@@ -37,6 +37,7 @@ from .header_detection import (
     legend_start,
     realign_shifted_header,
     refine_by_content,
+    settle_by_values,
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
@@ -633,6 +634,15 @@ def _extract_sheet(
             sheet=sheet_for_messages,
         )
     refine_by_content(header, head[below:], grid.first_col)
+    for mapped, instead in settle_by_values(header, head[below:], grid.first_col, mappings):
+        normalizer.warnings.add(
+            "column_by_values",
+            f"{mapped.field} read from column {mapped.letter} ({mapped.label!r}), whose values "
+            f"are {mapped.field} words, not from column {instead.letter} ({instead.label!r}), "
+            "whose header names it too; set `columns:` in mappings/sources.yaml to choose",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     sheet.header_rows = [r + 1 for r in header.header_rows]
     sheet.columns = header.columns + left_out
     for col, values in grid.validations.items():

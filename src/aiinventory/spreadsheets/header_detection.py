@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from ..mappings import HeaderCandidate, Mappings, SourceOverride
+from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary
 from ..text_normalization import normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -446,6 +446,65 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
             col.score = 100.0 * hits / len(values)
             col.status = "by_content"
             return
+
+
+def settle_by_values(
+    header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
+) -> list[tuple[ColumnMapping, ColumnMapping]]:
+    """Between columns whose headers claim the same vocabulary field (a "Status" holding
+    Green/Amber/Red left of the "Stage"), give the field to the one whose values its
+    vocabulary reads; returns (column now mapped, column it was taken from) per change.
+
+    A column that lost the field to an equal or better header takes it when at least half of
+    its values map, and a quarter more of them than of the column that had it. A column
+    mapped by an override keeps its field.
+    """
+    moved: list[tuple[ColumnMapping, ColumnMapping]] = []
+    accept = mappings.settings.value_fuzzy_accept
+    for holder in list(header.columns):
+        vocab = mappings.vocabularies.get(holder.field or "")
+        if vocab is None or holder.status not in ("accepted", "low_confidence"):
+            continue
+        rivals = [
+            (cand.score, col)
+            for col in header.columns
+            if col.status == "taken"
+            for cand in col.candidates
+            if cand.field == holder.field and cand.score >= holder.score
+        ]
+        if not rivals:
+            continue
+
+        mine = _share_read(holder, vocab, data_rows, first_col, accept)
+        score, best = max(
+            ((_share_read(col, vocab, data_rows, first_col, accept), col) for _, col in rivals),
+            key=lambda sc: sc[0],
+        )
+        if score >= 0.5 and score >= mine + 0.25:
+            field_score = next(c.score for c in best.candidates if c.field == holder.field)
+            best.field, best.score = holder.field, field_score
+            best.status = (
+                "accepted" if field_score >= mappings.settings.header_accept else "low_confidence"
+            )
+            holder.field, holder.score, holder.status = None, 0.0, "taken"
+            moved.append((best, holder))
+    return moved
+
+
+def _share_read(
+    col: ColumnMapping, vocab: Vocabulary, data_rows: list[list[Any]], first_col: int, accept: float
+) -> float:
+    """The share of a column's values in ``data_rows`` that ``vocab`` reads as a value."""
+    j = col.column - first_col
+    values = [r[j] for r in data_rows if j < len(r) and r[j] is not None and str(r[j]).strip()]
+    if not values:
+        return 0.0
+    read = 0
+    for value in values:
+        found = vocab.match(str(value), accept)
+        if found is not None and found.value != "unknown":
+            read += 1
+    return read / len(values)
 
 
 def _forward_fill(groups: dict[int, str], end: int) -> dict[int, str]:

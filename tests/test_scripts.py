@@ -14,7 +14,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from aiinventory.dedupe.vocabulary import fold_text
-from aiinventory.text_normalization import fold
+from aiinventory.text_normalization import fold, identity_key
 
 from .conftest import write_workbook
 
@@ -56,6 +56,23 @@ def test_fold_is_stable(text: str) -> None:
     once = fold(text)
     assert fold(once) == once
     assert fold_text(text) == once
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        # Names that had a key before keep it, so their records keep their IDs.
+        ("Straße Café", "stra e cafe"),
+        ("Øresund pilot", "resund pilot"),
+        ("OCR для счетов", "ocr"),
+        ("Invoice OCR", "invoice ocr"),
+        # Names that had none (their rows were known by row number) have one now.
+        ("Чат-бот", "чат бот"),
+        ("智能客服", "智能客服"),
+    ],
+)
+def test_identity_keys_stay_what_they_were(name: str, key: str) -> None:
+    assert identity_key(name) == key
 
 
 def _csv(path: Path, rows: list[list[str]]) -> Path:

@@ -24,7 +24,7 @@ from .schema import (
     SourceKind,
     SourceRecord,
 )
-from .text_normalization import clean_text, fold
+from .text_normalization import clean_text, fold, identity_key
 from .warnings_log import WarningLog
 
 __all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text", "is_placeholder"]
@@ -314,7 +314,7 @@ class Normalizer:
             record[fname] = self._date(fname, values.get(fname), ctx, item.row)
         record["last_updated"] = self._last_updated(values.get("last_updated"), ctx, item.row)
 
-        row_key = source_id or fold(name) or str(item.row)
+        row_key = source_id or identity_key(name) or str(item.row)
         ctx.keys_seen[row_key] += 1
         occurrence = ctx.keys_seen[row_key]
         identity = item.message_id or f"{ctx.sheet}\x1f{row_key}\x1f{occurrence}"

@@ -87,6 +87,22 @@ def fold(text: str) -> str:
     return _NON_WORD.sub(" ", text).strip()
 
 
+def identity_key(name: str) -> str:
+    """The key a record's name gives its identity in its sheet.
+
+    The ASCII fold that keys were made with before ``fold`` kept every script's letters, when
+    it leaves anything, so records keep the IDs their state file knows them by ("Straße" stays
+    "stra e"); else ``fold`` ("Чат-бот" → "чат бот", which before gave no key, so such rows were
+    known by their row number and changed IDs when rows moved).
+    """
+    if name.isascii():
+        return fold(name)
+    stripped = "".join(
+        ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
+    )
+    return _NON_WORD.sub(" ", stripped.lower().replace("&", " and ")).strip() or fold(name)
+
+
 def normalize_label(label: str) -> str:
     """Normalise a column header for matching: numbering, filler words and punctuation go."""
     text = label.replace("\ufeff", "").replace("\n", " ").replace("\r", " ")

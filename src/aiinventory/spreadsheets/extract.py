@@ -8,6 +8,7 @@ which ``aiinventory inspect`` shows and ``run.json`` summarises.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import zipfile
 from collections import Counter
@@ -27,7 +28,7 @@ from ..text_normalization import normalize_label, normalize_value
 from .csv_reader import read_csv
 from .emphasis import bold_lone_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
-from .grid import SheetGrid, column_letter
+from .grid import MergedRange, SheetGrid, column_letter
 from .header_detection import (
     SURE_STATUSES,
     ColumnMapping,
@@ -518,6 +519,84 @@ class _BoldRows:
         return is_bold
 
 
+#: Rows a sheet of tables side by side may have to be read as such (its rows are held in
+#: memory to be split); a longer sheet is read as one table.
+_SIDE_BY_SIDE_MAX_ROWS = 20_000
+
+
+def _table_starts(
+    head: list[list[Any]], grid: SheetGrid, mappings: Mappings, override: SourceOverride | None
+) -> list[int]:
+    """Where tables side by side start (0-based columns of the rows), when the top rows hold
+    two or more, apart by an empty column: each with its own header naming the use case and
+    at least one more field. [] for one table (with a rule in sources.yaml for the sheet, its
+    columns or header row, the sheet is one table as the rule says)."""
+    if override is not None and (override.columns or override.header_row is not None):
+        return []
+    width = max((len(r) for r in head), default=0)
+    used = [any(j < len(r) and r[j] not in ("", None) for r in head) for j in range(width)]
+    blocks: list[tuple[int, int]] = []
+    j = 0
+    while j < width:
+        if not used[j]:
+            j += 1
+            continue
+        start = j
+        while j < width and used[j]:
+            j += 1
+        blocks.append((start, j))
+    if len(blocks) < 2 or len(blocks) > 20:
+        return []
+    starts = []
+    for start, stop in blocks:
+        found = detect_header(
+            [r[start:stop] for r in head],
+            grid.first_row,
+            grid.first_col + start,
+            _clip(grid.merged, grid.first_col + start, grid.first_col + stop),
+            mappings,
+            None,
+        )
+        if (
+            isinstance(found, HeaderResult)
+            and found.by_field.get("name") is not None
+            and found.by_field["name"].status in ("accepted", "override")
+            and len(found.by_field) >= 2
+        ):
+            starts.append(start)
+    return starts if len(starts) >= 2 else []
+
+
+def _clip(merges: list[MergedRange], start: int, stop: int) -> list[MergedRange]:
+    """The merged ranges over sheet columns ``start``..``stop - 1``, cut to them."""
+    return [
+        ((r1, max(c1, start)), (r2, min(c2, stop - 1)))
+        for (r1, c1), (r2, c2) in merges
+        if c1 < stop and c2 >= start
+    ]
+
+
+def _side_by_side(grid: SheetGrid, rows: list[list[Any]], starts: list[int]) -> list[SheetGrid]:
+    """The sheet's tables as grids of their own: each from where it starts to where the next
+    starts (the first from the sheet's first column), so every cell is in one of them."""
+    grids = []
+    bounds = [*starts[1:], None]
+    for start, stop in zip([0, *starts[1:]], bounds, strict=True):
+        lo = grid.first_col + start
+        hi = grid.first_col + stop if stop is not None else 1 << 30
+        grids.append(
+            dataclasses.replace(
+                grid,
+                rows=iter([r[start:stop] for r in rows]),
+                first_col=lo,
+                merged=_clip(grid.merged, lo, hi),
+                data_merges=_clip(grid.data_merges, lo, hi),
+                validations={c: v for c, v in grid.validations.items() if lo <= c < hi},
+            )
+        )
+    return grids
+
+
 def _extract_sheet(
     grid: SheetGrid,
     sheet_name: str | None,
@@ -527,7 +606,10 @@ def _extract_sheet(
     override: SourceOverride | None,
     report: FileReport,
     bold: _BoldRows,
+    whole: bool = True,
 ) -> Iterator[SourceRecord | Reject]:
+    """Records and rejects of one sheet. ``whole``: the grid is the whole sheet (not one of
+    its tables side by side)."""
     sheet = SheetReport(name=grid.name, hidden=grid.hidden)
     report.sheets.append(sheet)
     source_path = base["source_path"]
@@ -555,6 +637,28 @@ def _extract_sheet(
     if not any(any(v not in ("", None) for v in row) for row in head):
         sheet.skipped = "empty"
         return
+    starts = _table_starts(head, grid, mappings, override) if whole else []
+    if starts:
+        rest = list(islice(rows, _SIDE_BY_SIDE_MAX_ROWS + 1 - len(head)))
+        if len(head) + len(rest) <= _SIDE_BY_SIDE_MAX_ROWS:
+            grids = _side_by_side(grid, head + rest, starts)
+            report.sheets.remove(sheet)
+            letters = ", ".join(column_letter(g.first_col) for g in grids)
+            normalizer.warnings.add(
+                "tables_side_by_side",
+                f"{len(grids)} tables side by side (starting in columns {letters}) are read "
+                "as tables of their own",
+                source_path=base["source_path"],
+                sheet=sheet_name,
+            )
+            # One count of names for the sheet: a name in both tables is two records.
+            shared = {**base, "keys_seen": Counter()}
+            for part in grids:
+                yield from _extract_sheet(
+                    part, sheet_name, shared, mappings, normalizer, override, report, bold, False
+                )
+            return
+        rows = chain(rest, rows)
     found = detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override)
     draft = None
     if not grid.hidden and _may_be_form(found, override):

@@ -969,6 +969,15 @@ def test_product_lifecycle_and_data_words(tmp_path: Path, run_import_into) -> No
     assert "'Under review'" in unmapped["message"]
 
 
+def _field_taken(label: str) -> str | None:
+    """The field a header label maps to (at the review score or above), or None."""
+    mappings = load_mappings(None)
+    taken = [
+        c.field for c in mappings.match_header(label) if c.score >= mappings.settings.header_review
+    ]
+    return taken[0] if taken else None
+
+
 @pytest.mark.parametrize(
     ("label", "field"),
     [
@@ -992,11 +1001,7 @@ def test_product_lifecycle_and_data_words(tmp_path: Path, run_import_into) -> No
     ],
 )
 def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None) -> None:
-    mappings = load_mappings(None)
-    taken = [
-        c.field for c in mappings.match_header(label) if c.score >= mappings.settings.header_review
-    ]
-    assert (taken[0] if taken else None) == field
+    assert _field_taken(label) == field
 
 
 @pytest.mark.parametrize(
@@ -1035,11 +1040,7 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:
-    mappings = load_mappings(None)
-    taken = [
-        c.field for c in mappings.match_header(label) if c.score >= mappings.settings.header_review
-    ]
-    assert (taken[0] if taken else None) == field
+    assert _field_taken(label) == field
 
 
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:

@@ -74,3 +74,21 @@ def test_a_column_after_an_empty_one_is_still_the_tables(
     assert extras["Invoice OCR"] == {"Comments": "checked by audit"}
     assert extras["Contract review"] == {"Comments": "on hold till Q3"}
     assert "legend_left_out" not in out.warning_codes()
+
+
+def test_a_column_whose_label_explains_its_codes_is_no_legend(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    scores = [[1, "checked by audit"], [3, None], [2, "on hold till Q3"]]
+    sheet = _sheet(["Priority (1=High, 3=Low)", "Comments"], scores)
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": sheet}))
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}
+    assert extras["Invoice OCR"] == {
+        "Priority (1=High, 3=Low)": "1",
+        "Comments": "checked by audit",
+    }
+    # A label shaped like a legend's line over values that are not: a column of the table.
+    sheet = _sheet(["Score=1-5"], [[4], [2], [5]])
+    out = run_import_into(write_workbook(tmp_path / "scored.xlsx", {"Tracker": sheet}))
+    assert {r["name"]: r["extras"] for r in out.records_jsonl}["Invoice OCR"] == {"Score=1-5": "4"}
+    assert "legend_left_out" not in out.warning_codes()

@@ -78,13 +78,18 @@ LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 1
     ("body", "stage"),
     [
         ("Status update: Invoice OCR is now deployed.\n", "deployed"),
-        ("Good news - the model was fully deployed last week.\n", "deployed"),
-        # Not a stage change: said of the pilot group, or not done.
+        ("Good news - the model has been fully deployed.\n", "deployed"),
+        # A later retirement in the same reply wins over a past deployment.
+        ("It was deployed in 2021 but has been decommissioned since.\n", "retired"),
+        # Not a stage change: said of the pilot group or UAT, not done, asked or to come.
         ("It has been deployed to the pilot group for now.\n", None),
+        ("It is deployed to UAT only.\n", None),
         ("We have deployed nothing yet, still waiting on security.\n", None),
+        ("Can you confirm whether it is deployed?\n", None),
+        ("We will update the register once it is deployed.\n", None),
     ],
 )
-def test_a_reply_saying_it_is_deployed_updates_the_stage(
+def test_a_reply_saying_it_is_deployed_or_retired_updates_the_stage(
     tmp_path: Path, body: str, stage: str | None
 ) -> None:
     reply = plain_message(

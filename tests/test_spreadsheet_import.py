@@ -1031,6 +1031,18 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Requestor", "owner_name"),
         ("Ticket ID", "source_id"),
         ("Target go-live date", "date_deployed"),
+        # An attribute's name last is the name of the thing: still its field.
+        ("Department name", "department"),
+        ("Development status", "stage"),
+        ("Personal data used", "personal_data"),
+        ("Data protection impact assessment", "impact_assessment"),
+        ("Cost savings", "benefits"),
+        ("Requested date", "date_initiated"),
+        ("Which department owns this?", "department"),
+        # Words before a synonym that say of what: another subject.
+        ("Previous stage", None),
+        ("Risk owner", None),
+        ("Status " + "#" * 1500, None),  # every mark goes; nothing recurs
         # A synonym with words before it that say no more.
         ("Current stage", "stage"),
         ("Lead department", "department"),
@@ -1058,11 +1070,17 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
     ("field", "raw", "value", "how"),
     [
         # A negated answer is never read as what it negates.
-        ("high_impact", "Not rights-impacting", "no", "fuzzy"),
-        ("high_impact", "Not safety-impacting", "no", "fuzzy"),
-        ("personal_data", "Contains no PII", "no", "fuzzy"),
+        ("high_impact", "Not rights-impacting", "no", "exact"),
+        ("high_impact", "Not safety-impacting", "no", "exact"),
+        ("personal_data", "Contains no PII", "no", "exact"),
         ("personal_data", "No PII", "no", "exact"),
+        # Not special category data is still personal data: no reading either way.
+        ("personal_data", "Not special category data", None, None),
+        ("personal_data", "Not pseudonymised", None, None),
         ("stage", "Not live", None, None),
+        ("stage", "No longer in production", "retired", "exact"),
+        # A negation of something else leaves the keyword as it is.
+        ("stage", "Running in production, no issues", "deployed", "contains"),
         ("stage", "Not in production", None, None),
         ("sourcing", "No vendor", None, None),
         ("sourcing", "Non-commercial", None, None),

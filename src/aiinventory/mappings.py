@@ -135,26 +135,16 @@ class Vocabulary:
                 hit = self.exact.get(" ".join(head[:n]))
                 if hit is not None:
                     return ValueMatch(hit, 95.0, "exact")
-        negated = _negated(head)
-        found = self._similar(key, negated, fuzzy_accept)
+        found = self._similar(key, _negated(head), fuzzy_accept)
         if found is not None:
             return found
-        if not negated:  # the keywords say what is so: "not live" is not live
-            for value, keywords in self.contains:
-                for kw in keywords:
-                    if kw in key:
-                        return ValueMatch(value, 80.0, "contains")
-            return None
-        # A yes/no field's answer in the negative: "Not rights-impacting", "Contains no PII".
-        # Read as the opposite of the words without the negation, and said (as a fuzzy match).
-        if {"yes", "no"} <= set(self._choice_values):
-            plain = " ".join(w for w in head if w not in _NEGATION_WORDS)
-            hit = self.exact.get(plain) if plain else None
-            if hit == "yes":
-                return ValueMatch("no", 90.0, "fuzzy")
-            found = self._similar(plain, False, fuzzy_accept) if plain else None
-            if found is not None and found.value == "yes":
-                return ValueMatch("no", found.score * 0.9, "fuzzy")
+        for value, keywords in self.contains:
+            for kw in keywords:
+                at = key.find(kw)
+                # "not live", "no vendor": the keyword negated is not so ("running in
+                # production, no issues" is).
+                if at >= 0 and not _negated(key[:at].split()[-3:]):
+                    return ValueMatch(value, 80.0, "contains")
         return None
 
     def _similar(self, key: str, negated: bool, fuzzy_accept: float) -> ValueMatch | None:
@@ -290,19 +280,13 @@ class Mappings:
     _header_fields: list[str] = dc_field(default_factory=list)
     _header_cache: dict[str, list[HeaderCandidate]] = dc_field(default_factory=dict)
     _phrases: list[tuple[str, str]] = dc_field(default_factory=list)
-    _known_words: frozenset[str] = frozenset()
+    _field_words: dict[str, frozenset[str]] = dc_field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self._known_words = (
-            frozenset(
-                word
-                for synonyms in self.field_synonyms.values()
-                for syn in synonyms
-                for word in syn.split()
-                if len(word) >= 4
-            )
-            | self.settings.header_words
-        ) - _KINDS_OF_THING
+        self._field_words = {
+            fname: frozenset(w for syn in synonyms for w in syn.split())
+            for fname, synonyms in self.field_synonyms.items()
+        }
         for fname, synonyms in self.field_synonyms.items():
             for syn in synonyms:
                 self._header_exact.setdefault(syn, fname)
@@ -355,7 +339,8 @@ class Mappings:
                     key, self._header_choices, scorer=scorer, limit=limit, score_cutoff=50
                 ):
                     score = float(score) - cost
-                    if score > below and self._says_more(words, syn):
+                    fname = self._header_fields[index]
+                    if score > below and self._says_more(words, syn, fname):
                         score = below
                     offer(self._header_fields[index], score, syn)
             qualified = self._qualified(words) if len(words) <= 4 else None
@@ -371,7 +356,7 @@ class Mappings:
                     if syn in padded:
                         extra = len(key) - len(syn) + 2
                         score = 90.0 - min(extra, 40) * 0.25
-                        if short and score > below and self._says_more(words, syn.strip()):
+                        if short and score > below and self._says_more(words, syn.strip(), fname):
                             score = below
                         offer(fname, score, syn.strip())
         if bare and len(bare) <= 300:
@@ -388,11 +373,12 @@ class Mappings:
             self._header_cache[cache_key] = result
         return result
 
-    def _says_more(self, words: list[str], synonym: str) -> bool:
-        """Whether a label's words say something a synonym's do not: a word of settings.yaml's
-        ``header_words`` or a number mark ("Owner ID" is no "Owner email"), or as its last
-        word another synonym's word ("Use case type" is no "Use case") that is not one of the
-        synonym's words nor a form of one ("reviewed" of "review")."""
+    def _says_more(self, words: list[str], synonym: str, fname: str) -> bool:
+        """Whether a label's words say something a synonym's (of field ``fname``) do not: a
+        word of settings.yaml's ``header_words`` or a number mark ("Owner ID" is no "Owner
+        email"), or as its last word one that names an attribute ("Use case type" is no "Use
+        case") that no synonym of the field has; a word of the synonym or a form of one
+        ("reviewed" of "review") says nothing more."""
         theirs = synonym.split()
         last = len(words) - 1
         for i, word in enumerate(words):
@@ -404,7 +390,9 @@ class Mappings:
                 if all(t in words for t in theirs) or (word == "no" and "yes" in words):
                     continue
             elif word not in self.settings.header_words and (
-                i != last or word not in self._known_words
+                i != last
+                or word not in _ATTRIBUTE_WORDS
+                or word in self._field_words.get(fname, ())
             ):
                 continue
             if not any(
@@ -418,7 +406,8 @@ class Mappings:
 
     def _qualified(self, words: list[str]) -> tuple[str, str] | None:
         """(field, synonym) of a label that is a synonym with words before it that say no more
-        ("Current stage", "Lead department", "Primary contact"), the longest synonym first."""
+        ("Current stage", "Lead department", "Primary contact": words of _NEUTRAL_MODIFIERS),
+        the longest synonym first."""
         for start in range(1, len(words)):
             tail = " ".join(words[start:])
             if tail in _MARK_WORDS or tail in _OF_ANYTHING:
@@ -427,14 +416,20 @@ class Mappings:
                 return None
             fname = self._header_exact.get(tail)
             if fname is not None:
-                before = words[:start]
-                if any(w in self.settings.header_words or w in _MARK_WORDS for w in before):
-                    return None
-                return fname, tail
+                # Only words that say which of its kind, not of what ("Previous stage",
+                # "Vendor contact", "Risk owner" are something else's).
+                if all(w in _NEUTRAL_MODIFIERS for w in words[:start]):
+                    return fname, tail
+                return None
         return None
 
     def _numbers_of(self, result: list[HeaderCandidate], head: str) -> list[HeaderCandidate]:
         """The candidates of a label that ends in a number mark, given the words before it."""
+        for _ in range(len(head)):  # "Status ###": every mark goes, and then nothing can recur
+            mark = _NUMBER_MARK.search(head)
+            if mark is None:
+                break
+            head = head[: mark.start()]
         named = self.match_header(head) if head.strip() else []
         if not named or named[0].score < self.settings.header_review:
             return result
@@ -447,7 +442,13 @@ class Mappings:
             ]
         if what in ("source_id", "owner_email"):  # "Ref no"; an "email ID" is an address
             return result
-        return [c for c in result if c.field != what]
+        # The numbers of something else: no field's column (its other candidates are shown).
+        below = self.settings.header_review - 1.0
+        return [
+            HeaderCandidate(c.field, min(c.score, below), c.synonym)
+            for c in result
+            if c.field != what
+        ]
 
     def override_for(
         self, relative: str, absolute: str, sheet: str | None = None
@@ -481,24 +482,21 @@ _CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)
 #: One-word synonyms that name something of anything, so not the use case's with other words
 #: before them.
 _OF_ANYTHING = frozenset({"name", "title", "date", "status", "type", "key", "code", "value"})
-#: Words for the kind of thing a use case is: one stands for another in a header ("Tool name",
-#: "Model name", "System name").
-_KINDS_OF_THING = frozenset(
-    {
-        "model",
-        "system",
-        "tool",
-        "solution",
-        "application",
-        "project",
-        "product",
-        "initiative",
-        "programme",
-        "program",
-        "service",
-        "platform",
-    }
-)
+#: Words before a synonym that say which one of its kind, not of what: "Current stage",
+#: "Lead department", "Primary contact", "Executive sponsor", "Brief description".
+_NEUTRAL_MODIFIERS = frozenset(
+    {"current", "latest", "lead", "leading", "primary", "main", "principal", "overall",
+     "brief", "short", "full", "detailed", "long", "business", "executive", "senior",
+     "accountable", "responsible", "named", "assigned", "designated", "ai", "use", "case",
+     "model", "system", "tool", "solution", "application", "project", "product",
+     "initiative", "programme", "program", "service", "platform", "sponsoring", "owning"}
+)  # fmt: skip
+#: A header's last word that names an attribute of what its other words name: "Use case
+#: type" is not the use case, "Requested date" not who requested.
+_ATTRIBUTE_WORDS = frozenset(
+    {"type", "types", "kind", "category", "count", "score", "rating", "level", "date",
+     "dates", "owner", "owners", "version", "cost", "value", "notes", "comments"}
+)  # fmt: skip
 
 
 class WordsLoader(yaml.SafeLoader):

@@ -42,6 +42,12 @@ _LATIN_LETTERS = str.maketrans(
         "ħ": "h",
         "Ħ": "h",
         "ı": "i",
+        "ŧ": "t",
+        "Ŧ": "t",
+        "ŋ": "ng",
+        "Ŋ": "ng",
+        "ƒ": "f",
+        "ĸ": "k",
     }
 )
 
@@ -55,7 +61,8 @@ def _accents_drop(ch: str) -> bool:
 def fold(text: str) -> str:
     """Lower-case, strip accents and map every run of non-alphanumerics to one space.
 
-    Latin text folds to ASCII ("Café Straße" → "cafe strasse"); the letters, digits and marks
+    Latin text folds to ASCII ("Café Straße" → "cafe strasse"; the rarer letters of Latin
+    scripts with no ASCII spelling, such as ǝ or ȸ, are kept); the letters, digits and marks
     of other scripts are kept, case-folded ("Чат-бот" → "чат бот"), so a name in any script
     has a key of its own and a synonym or vocabulary word in any script can be matched.
     """

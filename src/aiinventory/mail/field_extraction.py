@@ -170,6 +170,31 @@ _STAGE_FROM_WORD = {
     "build": "in development",
     "retirement": "retired",
 }
+#: "is now deployed", "has been deployed": not "we have deployed nothing", nor "deployed to the
+#: pilot group / UAT / a sandbox", nor in a question or a condition (see _asserted).
+_DEPLOYED = re.compile(
+    r"\b(?:is|are|has been|have been)\s+(?:now\s+|officially\s+|fully\s+|successfully\s+)*"
+    r"deployed\b(?!\s+(?:to|in|into|on|for|with|as)\s+(?:a\s+|an\s+|the\s+|our\s+)?"
+    r"(?:pilot|test|trial|limited|small|few|uat|staging|sandbox|dev|development|pre))",
+    re.IGNORECASE,
+)
+#: Words that make what follows in their sentence a condition, not a fact.
+_CONDITION = re.compile(
+    r"\b(?:once|whether|when|until|unless|if|before|after|as soon as|confirm)\b", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"[.!?;]")
+
+
+def _asserted(flat: str, match: re.Match[str]) -> bool:
+    """Whether a phrase states a fact: its sentence asks nothing, and no condition leads to it
+    ("once it is deployed", "Can you confirm whether it is deployed?")."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(flat, 0, match.start())), default=0)
+    end = _SENTENCE_END.search(flat, match.end())
+    if end is not None and end.group(0) == "?":
+        return False
+    return _CONDITION.search(flat, start, match.start()) is None
+
+
 _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     (
         re.compile(
@@ -193,16 +218,6 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (re.compile(r"\b(?:went|gone|goes|going)\s+live\b", re.IGNORECASE), "deployed"),
     (
-        # "is now deployed", not "we have deployed nothing" or "deployed to the pilot group"
-        re.compile(
-            r"\b(?:is|are|was|has been|have been)\s+(?:now\s+|officially\s+|fully\s+)*"
-            r"deployed\b(?!\s+(?:to|in|for|with)\s+(?:a\s+|the\s+)?(?:pilot|test|trial|limited"
-            r"|small|few))",
-            re.IGNORECASE,
-        ),
-        "deployed",
-    ),
-    (
         re.compile(
             r"\b(?:has been|was|is being|will be|been)\s+(?:retired|decommissioned|switched off"
             r"|sunset|shut down)\b",
@@ -219,6 +234,8 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
         "rejected",
     ),
     (re.compile(r"\b(?:is|was|has been)\s+(?:put\s+)?on hold\b", re.IGNORECASE), "on hold"),
+    # After retirement and rejection: "was deployed in 2021 but has been decommissioned".
+    (_DEPLOYED, "deployed"),
     # German
     (
         re.compile(
@@ -426,7 +443,7 @@ def update_phrases(text: str) -> FieldEvidence:
     stage_patterns = _STAGE_PHRASES if _has_any(lowered, _STAGE_HINTS) else []
     for pattern, value in stage_patterns:
         match = pattern.search(flat)
-        if match is None:
+        if match is None or (pattern is _DEPLOYED and not _asserted(flat, match)):
             continue
         groups = match.groupdict()
         if value is None:

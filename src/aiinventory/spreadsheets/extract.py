@@ -710,7 +710,7 @@ def _extract_sheet(
         )
         return
     header: HeaderResult = found
-    legend = legend_start(header)
+    legend = legend_start(header, head[header.data_start - grid.first_row :], grid.first_col)
     left_out: list[ColumnMapping] = []
     if legend is not None:
         left_out = [c for c in header.columns if c.column >= legend]

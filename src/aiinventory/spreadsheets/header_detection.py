@@ -80,30 +80,47 @@ class HeaderFailure:
     best: HeaderResult | None = None
 
 
-#: A legend's title ("Legend", "Status key", "RAG key") or one of its lines ("Live = in
-#: production", "G=On track").
-_LEGEND = re.compile(
-    r"^\s*(?:(?:status |rag |colou?r |stage )?(?:legend|key)(?: to [a-z ]+)?\s*:?\s*$|[^=]{1,40}=)",
+#: A legend's title: "Legend", "Key", "Status key", "RAG key", "Key to stages".
+_LEGEND_TITLE = re.compile(
+    r"^\s*(?:(?:status |rag |colou?r |stage )?(?:legend|key)(?: to [a-z ]+)?)\s*:?\s*$",
     re.IGNORECASE,
 )
+#: One of a legend's lines: "Live = in production", "G=On track" (one "=", no brackets).
+_LEGEND_LINE = re.compile(r"^[^=()\[\]]{1,40}=[^=()\[\]]{1,80}$")
 
 
-def legend_start(header: HeaderResult) -> int | None:
+def legend_start(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> int | None:
     """The sheet column where a legend beside the table starts, or None.
 
-    A legend is a block of columns right of the table, after a column with no label, headed
-    by a legend's title or a line of one ("Live = in production"), none of whose labels maps
-    to a field: its lines sit beside the rows but belong to none of them.
+    A legend is a block of columns right of the table, after a column with no label, none of
+    whose labels maps to a field, headed by a legend's title, or by one of its lines when the
+    block's cells in ``data_rows`` (the rows under the header) are all such lines too: its
+    lines sit beside the rows but belong to none of them.
     """
     cols = sorted(header.columns, key=lambda c: c.column)
     for i in range(1, len(cols)):
         col = cols[i]
-        if col.column <= cols[i - 1].column + 1 or not _LEGEND.match(col.label):
+        if col.column <= cols[i - 1].column + 1:
+            continue
+        if not _LEGEND_TITLE.match(col.label) and not (
+            _LEGEND_LINE.match(col.label) and _all_legend_lines(data_rows, col.column - first_col)
+        ):
             continue
         if all(c.field is None and c.status in ("unmapped", "taken") for c in cols[i:]):
             return col.column
         return None
     return None
+
+
+def _all_legend_lines(rows: list[list[Any]], start: int) -> bool:
+    """Whether every text from column ``start`` on in ``rows`` is a legend's line."""
+    for row in rows:
+        for value in row[start:]:
+            if value in ("", None):
+                continue
+            if not isinstance(value, str) or not _LEGEND_LINE.match(value.strip()):
+                return False
+    return True
 
 
 def _is_label(value: Any) -> bool:

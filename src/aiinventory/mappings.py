@@ -20,7 +20,7 @@ from rapidfuzz import fuzz, process
 
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
-from .text_normalization import normalize_label, normalize_value
+from .text_normalization import fold, normalize_label, normalize_value
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -275,6 +275,8 @@ class Mappings:
     settings: Settings
     sources: list[SourceOverride]
     folders: list[Path]
+    #: "department"/"organization" -> folded name a tracker writes -> the name to write.
+    unit_names: dict[str, dict[str, str]] = dc_field(default_factory=dict)
     _header_exact: dict[str, str] = dc_field(default_factory=dict)
     _header_choices: list[str] = dc_field(default_factory=list)
     _header_fields: list[str] = dc_field(default_factory=list)
@@ -294,6 +296,17 @@ class Mappings:
                 self._header_fields.append(fname)
                 if " " in syn:
                     self._phrases.append((f" {syn} ", fname))
+
+    def unit_name(self, kind: str, name: str) -> str:
+        """The name to write for a department or organisation (``kind``) a source names:
+        the one departments.yaml gives it, else the name, in title case when it is all lower
+        case ("human resources": "Human Resources")."""
+        given = self.unit_names.get(kind)
+        if given:
+            found = given.get(fold(name))
+            if found is not None:
+                return found
+        return tidy_case(name)
 
     def match_header(self, label: str) -> list[HeaderCandidate]:
         """Candidate fields for a header label, best first (at most one per field).
@@ -583,6 +596,12 @@ def load_mappings(extra: Path | None = None) -> Mappings:
             # A user's rules come first so that they win over any shipped rule.
             sources = _load_sources(path) + sources
 
+    unit_names: dict[str, dict[str, str]] = {}
+    for folder in folders:
+        path = folder / "departments.yaml"
+        if path.exists():
+            _load_unit_names(path, unit_names)
+
     vocabularies = {
         fname: Vocabulary(
             fname,
@@ -591,7 +610,55 @@ def load_mappings(extra: Path | None = None) -> Mappings:
         )
         for fname in set(vocab_exact) | set(vocab_contains)
     }
-    return Mappings(field_synonyms, vocabularies, settings, sources, folders)
+    return Mappings(field_synonyms, vocabularies, settings, sources, folders, unit_names)
+
+
+#: departments.yaml's sections and the field each names.
+_UNIT_SECTIONS = {"departments": "department", "organizations": "organization"}
+
+
+def _load_unit_names(path: Path, names: dict[str, dict[str, str]]) -> None:
+    """departments.yaml: per section, the name to write -> the names trackers use for it."""
+    data = _require_mapping(_read_yaml(path, words=True), path)
+    for section, entries in data.items():
+        kind = _UNIT_SECTIONS.get(str(section))
+        if kind is None:
+            raise ConfigError(
+                f"{path}: unknown section {section!r}; sections are: " + ", ".join(_UNIT_SECTIONS)
+            )
+        if entries is None:
+            continue
+        given = names.setdefault(kind, {})
+        for canonical, variants in _require_mapping(entries, path, str(section)).items():
+            name = str(canonical).strip()
+            if not name:
+                raise ConfigError(f"{path}: {section}: a name to write is empty")
+            for variant in [name, *_string_list(variants or [], path, name)]:
+                key = fold(variant)
+                if key:
+                    given[key] = name
+
+
+def tidy_case(name: str) -> str:
+    """A name written all in lower case in title case ("human resources" -> "Human
+    Resources"); short words stay lower ("Department of Finance") and two-letter words are
+    capitals ("hr" -> "HR"). Any other name as written: capitals may be an acronym ("APHIS",
+    "OCIO"), and mixed case is how someone chose to write it; names that differ only so are
+    still one department where departments are counted."""
+    if not name.isascii() or not name.islower():
+        return name
+    out = []
+    for i, word in enumerate(name.split(" ")):
+        if i and word in _SMALL_WORDS:
+            out.append(word)
+        elif len(word) == 2 and word.isalpha():
+            out.append(word.upper())
+        else:
+            out.append(word[:1].upper() + word[1:])
+    return " ".join(out)
+
+
+_SMALL_WORDS = frozenset({"a", "an", "and", "of", "the", "for", "in", "on", "at", "to", "&"})
 
 
 def _load_values(

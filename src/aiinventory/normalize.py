@@ -192,6 +192,7 @@ class Normalizer:
         self.mappings = mappings
         self.warnings = warnings
         self._fuzzy = mappings.settings.value_fuzzy_accept
+        self._unit_names: dict[tuple[str, str], str] = {}
 
     def _place(self, ctx: SourceContext, fname: str) -> str:
         label = ctx.labels.get(fname)
@@ -255,12 +256,17 @@ class Normalizer:
             "benefits": given.get("benefits") or None,
             "vendor_name": given.get("vendor_name") or None,
         }
-        record["organization"] = given.get("organization") or ctx.organization
+        organization = given.get("organization") or ctx.organization
+        record["organization"] = (
+            self._unit_name("organization", organization) if organization else organization
+        )
         department = given.get("department")
         if department:
-            record["department"] = department
+            record["department"] = self._unit_name("department", department)
         else:
-            record["department"] = ctx.department
+            record["department"] = (
+                self._unit_name("department", ctx.department) if ctx.department else None
+            )
             if ctx.department_from_path and ctx.department:
                 self._warn(
                     ctx,
@@ -472,6 +478,16 @@ class Normalizer:
                 row,
             )
         return parsed.iso
+
+    def _unit_name(self, kind: str, name: str) -> str:
+        """Mappings.unit_name, remembered (a tracker names a few units on many rows)."""
+        key = (kind, name)
+        found = self._unit_names.get(key)
+        if found is None:
+            found = self.mappings.unit_name(kind, name)
+            if len(self._unit_names) < 10_000:
+                self._unit_names[key] = found
+        return found
 
     def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
         if value is not None and not (isinstance(value, str) and not value.strip()):

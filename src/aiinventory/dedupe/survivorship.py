@@ -11,6 +11,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..text_normalization import fold
+
 __all__ = ["GoldenRecord", "build_golden_record"]
 
 _NEWEST_WINS = ("stage", "owner_name", "owner_email")
@@ -101,10 +103,19 @@ def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> Gold
     values["source_ids"] = sorted({r["source_id"] for r in records if r.get("source_id")})
     values["last_updated"] = newest[0].get("last_updated")
     values["source_count"] = len(records)
-    values["departments_reporting"] = sorted(
-        {r["department"] for r in records if r.get("department")}
-    )
+    values["departments_reporting"] = _departments(records)
     return GoldenRecord(values, provenance, conflicts)
+
+
+def _departments(records: list[dict[str, Any]]) -> list[str]:
+    """The departments the records come from, one per department however its name is cased
+    or punctuated ("Human Resources", "Human resources"): the spelling most records use."""
+    spellings: dict[str, Counter[str]] = {}
+    for rec in records:
+        name = rec.get("department")
+        if name:
+            spellings.setdefault(fold(name) or name, Counter())[name] += 1
+    return sorted(min(tally, key=lambda n: (-tally[n], n)) for tally in spellings.values())
 
 
 def _single_record(use_case_id: str, rec: dict[str, Any]) -> GoldenRecord:

@@ -46,6 +46,9 @@ def _drive(root: Path) -> Path:
         ("department of finance", "Department of Finance"),
         ("it services", "IT Services"),
         ("hr", "HR"),
+        ("r&d", "R&D"),
+        ("it/ops", "IT/Ops"),
+        ("my team", "My Team"),
         ("FINANCE", "FINANCE"),  # capitals may be an acronym: "APHIS", "OCIO"
         ("APHIS", "APHIS"),
         ("Human resources", "Human resources"),  # mixed case: as written
@@ -93,7 +96,18 @@ def test_departments_yaml_names_the_aliases(
     assert inventory["Rota planner"]["organization"] == "Northwind Mutual"
 
 
-def test_an_unknown_section_is_a_clear_error(tmp_path: Path) -> None:
-    (tmp_path / "departments.yaml").write_text("teams:\n  Finance: [FIN]\n", encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"departments\.yaml: unknown section 'teams'"):
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("teams:\n  Finance: [FIN]\n", r"unknown section 'teams'"),
+        ("departments:\n  ~: [HR]\n", r"None is no name to write"),
+        (
+            "departments:\n  Human Resources: [HR]\n  Hiring: [hr]\n",
+            r"'hr' is listed under both 'Human Resources' and 'Hiring'",
+        ),
+    ],
+)
+def test_a_wrong_departments_yaml_is_a_clear_error(tmp_path: Path, text: str, error: str) -> None:
+    (tmp_path / "departments.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"departments\.yaml: .*" + error):
         load_mappings(tmp_path)

@@ -79,6 +79,9 @@ LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 1
     [
         ("Status update: Invoice OCR is now deployed.\n", "deployed"),
         ("Good news - the model has been fully deployed.\n", "deployed"),
+        ("I can confirm the chatbot is now deployed to all staff.\n", "deployed"),
+        ("After a successful pilot, the tool is now deployed across HR.\n", "deployed"),
+        ("We said we'd write once it is deployed. Update: it is now deployed.\n", "deployed"),
         # A later retirement in the same reply wins over a past deployment.
         ("It was deployed in 2021 but has been decommissioned since.\n", "retired"),
         # Not a stage change: said of the pilot group or UAT, not done, asked or to come.

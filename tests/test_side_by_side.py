@@ -64,3 +64,45 @@ def test_a_block_without_its_own_name_column_stays_in_the_table(
     assert "tables_side_by_side" not in out.warning_codes()
     ocr = next(r for r in out.records_jsonl if r["name"] == "Invoice OCR")
     assert ocr["extras"].get("Reviewer") == "Kim Ray"
+
+
+def test_a_row_added_to_one_table_leaves_the_others_ids(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "tracker.xlsx"
+    state = tmp_path / "state.sqlite"
+    write_workbook(path, {"Tracker": SHEET})
+    first = {
+        (r["name"], r["owner_name"]): r["record_id"]
+        for r in run_import_into(path, state=state).records_jsonl
+    }
+    grown = [list(row) for row in SHEET] + [["Invoice OCR", "Kim Ray", "Pilot"]]
+    write_workbook(path, {"Tracker": grown})
+    second = {
+        (r["name"], r["owner_name"]): r["record_id"]
+        for r in run_import_into(path, state=state).records_jsonl
+    }
+    assert {k: second[k] for k in first} == first
+    assert len(set(second.values())) == 6
+
+
+def test_a_block_of_contacts_beside_the_tracker_is_no_table(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [
+        ["Use case", "Stage", "Description", "Owner", None, "Key contacts"],
+        ["Invoice OCR", "Live", "Reads invoices", "Ann Lee", None, None],
+        ["Fraud flags", "Pilot", "Scores claims", "Ed Fox", None, "Name", "Role", "Email"],
+        [None, None, None, None, None, "Priya Shah", "Sponsor", "priya@corp.example"],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": rows}))
+    assert "Priya Shah" not in {r["name"] for r in out.records_jsonl}
+    assert "tables_side_by_side" not in out.warning_codes()
+
+
+def test_write_mapping_leaves_a_sheet_of_tables_side_by_side_alone(tmp_path: Path) -> None:
+    path = write_workbook(tmp_path / "tracker.xlsx", {"Tracker": SHEET})
+    rules = tmp_path / "maps" / "sources.yaml"
+    rules.parent.mkdir()
+    assert api.write_mapping(api.inspect_paths([path]), rules) == 0
+    assert "Tracker" not in rules.read_text(encoding="utf-8")

@@ -1081,6 +1081,9 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         ("stage", "No longer in production", "retired", "exact"),
         # A negation of something else leaves the keyword as it is.
         ("stage", "Running in production, no issues", "deployed", "contains"),
+        ("stage", "No longer running in production", None, None),
+        ("stage", "We do not use it in production", None, None),
+        ("high_impact", "Not safety-impacting but rights-impacting", None, None),
         ("stage", "Not in production", None, None),
         ("sourcing", "No vendor", None, None),
         ("sourcing", "Non-commercial", None, None),

@@ -696,8 +696,12 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
         existing = {"sources": loaded.get("sources") or []}
     written = 0
     for info in inspected:
+        names = [sheet["name"] for sheet in info["sheets"]]
         for sheet in info["sheets"]:
             if sheet["skipped"] and not sheet["columns"]:
+                continue
+            if names.count(sheet["name"]) > 1:
+                # Tables side by side: a rule for the sheet would make it one table.
                 continue
             match = Path(info["source_path"]).name
             entry: dict[str, Any] = {"match": match}

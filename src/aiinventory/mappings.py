@@ -128,9 +128,10 @@ class Vocabulary:
         hit = self.exact.get(key)
         if hit is not None:
             return ValueMatch(hit, 100.0, "exact")
-        # Answers such as "Yes - employee names" or "b) Pilot – …": try the leading words.
+        # Answers such as "Yes - employee names" or "b) Pilot – …": try the leading words
+        # (not when a "but" turns the answer: "Not safety-impacting but rights-impacting").
         head = key.split(" ")
-        for n in (3, 2, 1):
+        for n in (3, 2, 1) if "but" not in head else ():
             if len(head) > n:
                 hit = self.exact.get(" ".join(head[:n]))
                 if hit is not None:
@@ -141,9 +142,9 @@ class Vocabulary:
         for value, keywords in self.contains:
             for kw in keywords:
                 at = key.find(kw)
-                # "not live", "no vendor": the keyword negated is not so ("running in
-                # production, no issues" is).
-                if at >= 0 and not _negated(key[:at].split()[-3:]):
+                # "not live", "no longer running in production": a keyword after a negation
+                # is not so ("running in production, no issues" is).
+                if at >= 0 and not _negated(key[:at].split()):
                     return ValueMatch(value, 80.0, "contains")
         return None
 
@@ -629,33 +630,55 @@ def _load_unit_names(path: Path, names: dict[str, dict[str, str]]) -> None:
         if entries is None:
             continue
         given = names.setdefault(kind, {})
+        here: dict[str, str] = {}  # this file's names, by folded name
         for canonical, variants in _require_mapping(entries, path, str(section)).items():
-            name = str(canonical).strip()
-            if not name:
-                raise ConfigError(f"{path}: {section}: a name to write is empty")
+            name = str(canonical).strip() if isinstance(canonical, str | int) else ""
+            if not name or isinstance(canonical, bool):
+                raise ConfigError(
+                    f"{path}: {section}: {canonical!r} is no name to write; write the name "
+                    "as text, with the names trackers use for it in a list"
+                )
             for variant in [name, *_string_list(variants or [], path, name)]:
                 key = fold(variant)
-                if key:
-                    given[key] = name
+                if not key:
+                    continue
+                if here.get(key, name) != name:
+                    raise ConfigError(
+                        f"{path}: {section}: {variant!r} is listed under both {here[key]!r} "
+                        f"and {name!r}; keep it under one"
+                    )
+                here[key] = name
+                given[key] = name
 
 
 def tidy_case(name: str) -> str:
-    """A name written all in lower case in title case ("human resources" -> "Human
-    Resources"); short words stay lower ("Department of Finance") and two-letter words are
-    capitals ("hr" -> "HR"). Any other name as written: capitals may be an acronym ("APHIS",
-    "OCIO"), and mixed case is how someone chose to write it; names that differ only so are
-    still one department where departments are counted."""
+    """An ASCII name written all in lower case in title case ("human resources" -> "Human
+    Resources", "it/ops" -> "IT/Ops", "r&d" -> "R&D"); short words stay lower ("Department of
+    Finance"), single letters and the usual two- and three-letter unit acronyms are capitals
+    ("hr" -> "HR"). Any other name as written: capitals may be an acronym ("APHIS", "OCIO"),
+    and mixed case is how someone chose to write it; names that differ only so are still one
+    department where departments are counted."""
     if not name.isascii() or not name.islower():
         return name
     out = []
-    for i, word in enumerate(name.split(" ")):
-        if i and word in _SMALL_WORDS:
+    for i, word in enumerate(_WORD_PARTS.split(name)):
+        if not word or not word[0].isalpha() or (i and word in _SMALL_WORDS):
             out.append(word)
-        elif len(word) == 2 and word.isalpha():
+        elif len(word) == 1 or word in _UNIT_ACRONYMS:
             out.append(word.upper())
         else:
             out.append(word[:1].upper() + word[1:])
-    return " ".join(out)
+    return "".join(out)
+
+
+#: A name's words and what is between them ("it/ops" -> "it", "/", "ops").
+_WORD_PARTS = re.compile(r"([^a-z0-9]+)")
+#: Unit names' acronyms that a lower-case name may hold.
+_UNIT_ACRONYMS = frozenset(
+    {"hr", "it", "ai", "ml", "pr", "qa", "bi", "ux", "ui", "cx", "ir", "rd", "ict", "hse",
+     "esg", "csr", "fpa", "gis", "erp", "crm", "hrbp", "cio", "cto",
+     "cfo", "coo", "ceo", "ocio", "mis", "pmo", "rpa"}
+)  # fmt: skip
 
 
 _SMALL_WORDS = frozenset({"a", "an", "and", "of", "the", "for", "in", "on", "at", "to", "&"})

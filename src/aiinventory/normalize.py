@@ -165,6 +165,9 @@ class SourceContext:
     places: dict[str, str] = field(default_factory=dict)  # field -> cell ("B4") of a form's value
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
+    #: Which of a sheet's tables side by side the rows are of: "" for the first (so a sheet
+    #: keeps its records' identities when a table is put beside it), else where it starts.
+    table: str = ""
 
     def date_order(self, fname: str) -> tuple[bool, bool]:
         """How ``fname``'s text dates are read: (day-first, whether that order is known, from
@@ -324,6 +327,8 @@ class Normalizer:
         ctx.keys_seen[row_key] += 1
         occurrence = ctx.keys_seen[row_key]
         identity = item.message_id or f"{ctx.sheet}\x1f{row_key}\x1f{occurrence}"
+        if ctx.table and not item.message_id:
+            identity += f"\x1f{ctx.table}"
         identity_path = ctx.identity_path or ctx.source_path
         record_id = "R-" + stable_hash(ctx.source_kind, identity_path, identity, length=16)
 

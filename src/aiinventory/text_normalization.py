@@ -97,17 +97,33 @@ def fold(text: str) -> str:
 def identity_key(name: str) -> str:
     """The key a record's name gives its identity in its sheet.
 
-    The ASCII fold that keys were made with before ``fold`` kept every script's letters, when
-    it leaves anything, so records keep the IDs their state file knows them by ("Straße" stays
-    "stra e"); else ``fold`` ("Чат-бот" → "чат бот", which before gave no key, so such rows were
-    known by their row number and changed IDs when rows moved).
+    For a name in Latin letters, the ASCII fold that keys were made with before ``fold`` kept
+    every script's letters, so records keep the IDs their state file knows them by ("Straße"
+    stays "stra e"); for a name with another script's letters, ``fold`` ("Чат-бот" → "чат бот",
+    "AI 翻訳" → "ai 翻訳": before, the one had no key, so its rows were known by their row
+    number, and the other only "ai", and their IDs changed when rows moved).
     """
     if name.isascii():
+        return fold(name)
+    if any(ch.isalpha() and not _latin(ch) for ch in name):
+        # Another script's letters: the ASCII key would keep only the Latin words, and "AI 翻訳"
+        # and "AI 要約" would share "ai".
         return fold(name)
     stripped = "".join(
         ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)
     )
     return _NON_WORD.sub(" ", stripped.lower().replace("&", " and ")).strip() or fold(name)
+
+
+def _latin(ch: str) -> bool:
+    """Whether a letter is of the Latin script (Basic Latin to Latin Extended-B, IPA, Latin
+    Extended Additional, the fullwidth forms and ligatures)."""
+    return (
+        ch < "\u0300"
+        or "\u1e00" <= ch < "\u1f00"
+        or "\uff21" <= ch <= "\uff5a"
+        or "\ufb00" <= ch <= "\ufb06"
+    )
 
 
 def normalize_label(label: str) -> str:

@@ -173,22 +173,26 @@ _STAGE_FROM_WORD = {
 #: "is now deployed", "has been deployed": not "we have deployed nothing", nor "deployed to the
 #: pilot group / UAT / a sandbox", nor in a question or a condition (see _asserted).
 _DEPLOYED = re.compile(
-    r"\b(?:is|are|has been|have been)\s+(?:now\s+|officially\s+|fully\s+|successfully\s+)*"
+    r"\b(?:is|are|was|were|has been|have been)\s+"
+    r"(?:now\s+|officially\s+|fully\s+|successfully\s+)*"
     r"deployed\b(?!\s+(?:to|in|into|on|for|with|as)\s+(?:a\s+|an\s+|the\s+|our\s+)?"
     r"(?:pilot|test|trial|limited|small|few|uat|staging|sandbox|dev|development|pre))",
     re.IGNORECASE,
 )
 #: Words that make what follows in their sentence a condition, not a fact.
 _CONDITION = re.compile(
-    r"\b(?:once|whether|when|until|unless|if|before|after|as soon as|confirm)\b", re.IGNORECASE
+    r"\b(?:once|whether|when|until|unless|if|before|after|as soon as)\b", re.IGNORECASE
 )
+#: Where a clause ends: a condition before a comma ("If you need access, …") leads to no
+#: phrase after it.
+_CLAUSE_END = re.compile(r"[.!?;,]")
 _SENTENCE_END = re.compile(r"[.!?;]")
 
 
 def _asserted(flat: str, match: re.Match[str]) -> bool:
-    """Whether a phrase states a fact: its sentence asks nothing, and no condition leads to it
-    ("once it is deployed", "Can you confirm whether it is deployed?")."""
-    start = max((m.end() for m in _SENTENCE_END.finditer(flat, 0, match.start())), default=0)
+    """Whether a phrase states a fact: its sentence asks nothing, and no condition in its
+    clause leads to it ("once it is deployed", "Can you confirm whether it is deployed?")."""
+    start = max((m.end() for m in _CLAUSE_END.finditer(flat, 0, match.start())), default=0)
     end = _SENTENCE_END.search(flat, match.end())
     if end is not None and end.group(0) == "?":
         return False
@@ -442,8 +446,11 @@ def update_phrases(text: str) -> FieldEvidence:
     lowered = flat.lower()
     stage_patterns = _STAGE_PHRASES if _has_any(lowered, _STAGE_HINTS) else []
     for pattern, value in stage_patterns:
-        match = pattern.search(flat)
-        if match is None or (pattern is _DEPLOYED and not _asserted(flat, match)):
+        if pattern is _DEPLOYED:  # the first occurrence that states a fact
+            match = next((m for m in pattern.finditer(flat) if _asserted(flat, m)), None)
+        else:
+            match = pattern.search(flat)
+        if match is None:
             continue
         groups = match.groupdict()
         if value is None:

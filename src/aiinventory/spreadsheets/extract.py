@@ -529,8 +529,9 @@ def _table_starts(
 ) -> list[int]:
     """Where tables side by side start (0-based columns of the rows), when the top rows hold
     two or more, apart by an empty column: each with its own header naming the use case and
-    at least one more field. [] for one table (with a rule in sources.yaml for the sheet, its
-    columns or header row, the sheet is one table as the rule says)."""
+    a field only a use case has (a stage, a description, a vendor, ...). [] for one table
+    (with a rule in sources.yaml for the sheet, its columns or header row, the sheet is one
+    table as the rule says)."""
     if override is not None and (override.columns or override.header_row is not None):
         return []
     width = max((len(r) for r in head), default=0)
@@ -561,10 +562,19 @@ def _table_starts(
             isinstance(found, HeaderResult)
             and found.by_field.get("name") is not None
             and found.by_field["name"].status in ("accepted", "override")
-            and len(found.by_field) >= 2
+            and not _USE_CASE_FIELDS.isdisjoint(found.by_field)
         ):
             starts.append(start)
     return starts if len(starts) >= 2 else []
+
+
+#: Fields that only a use case has: a block of names, roles and e-mails beside the tracker is
+#: its contacts, not a table of use cases.
+_USE_CASE_FIELDS = frozenset(
+    {"stage", "description", "ai_techniques", "topic_area", "vendor_name", "sourcing",
+     "date_initiated", "date_deployed", "date_retired", "benefits", "high_impact",
+     "personal_data", "eu_ai_act_tier", "impact_assessment", "source_id"}
+)  # fmt: skip
 
 
 def _clip(merges: list[MergedRange], start: int, stop: int) -> list[MergedRange]:
@@ -651,11 +661,20 @@ def _extract_sheet(
                 source_path=base["source_path"],
                 sheet=sheet_name,
             )
-            # One count of names for the sheet: a name in both tables is two records.
-            shared = {**base, "keys_seen": Counter()}
-            for part in grids:
+            # Each table's records are known by where it starts (the first as the sheet's),
+            # so rows added to one table leave the others' identities alone.
+            for number, part in enumerate(grids):
+                start = column_letter(part.first_col) if number else ""
                 yield from _extract_sheet(
-                    part, sheet_name, shared, mappings, normalizer, override, report, bold, False
+                    part,
+                    sheet_name,
+                    {**base, "table": start},
+                    mappings,
+                    normalizer,
+                    override,
+                    report,
+                    bold,
+                    False,
                 )
             return
         rows = chain(rest, rows)

@@ -85,17 +85,18 @@ _LEGEND_TITLE = re.compile(
     r"^\s*(?:(?:status |rag |colou?r |stage )?(?:legend|key)(?: to [a-z ]+)?)\s*:?\s*$",
     re.IGNORECASE,
 )
-#: One of a legend's lines: "Live = in production", "G=On track" (one "=", no brackets).
-_LEGEND_LINE = re.compile(r"^[^=()\[\]]{1,40}=[^=()\[\]]{1,80}$")
+#: One of a legend's lines: "Live = in production", "G=On track", "Pilot = testing (limited
+#: users)": one "=", and no bracket before it ("Priority (1=High, 3=Low)" is a label).
+_LEGEND_LINE = re.compile(r"^[^=()\[\]]{1,40}=[^=]{1,120}$")
 
 
 def legend_start(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> int | None:
     """The sheet column where a legend beside the table starts, or None.
 
     A legend is a block of columns right of the table, after a column with no label, none of
-    whose labels maps to a field, headed by a legend's title, or by one of its lines when the
-    block's cells in ``data_rows`` (the rows under the header) are all such lines too: its
-    lines sit beside the rows but belong to none of them.
+    whose labels maps to a field, headed by a legend's title, or by one of its lines when
+    most of the block's cells in ``data_rows`` (the rows under the header) are such lines
+    too: its lines sit beside the rows but belong to none of them.
     """
     cols = sorted(header.columns, key=lambda c: c.column)
     for i in range(1, len(cols)):
@@ -113,14 +114,20 @@ def legend_start(header: HeaderResult, data_rows: list[list[Any]], first_col: in
 
 
 def _all_legend_lines(rows: list[list[Any]], start: int) -> bool:
-    """Whether every text from column ``start`` on in ``rows`` is a legend's line."""
+    """Whether the cells from column ``start`` on in ``rows`` are a legend's lines: two thirds
+    of them at least (a note under a legend is still its), and none a number or a date."""
+    lines = others = 0
     for row in rows:
         for value in row[start:]:
             if value in ("", None):
                 continue
-            if not isinstance(value, str) or not _LEGEND_LINE.match(value.strip()):
+            if not isinstance(value, str):
                 return False
-    return True
+            if _LEGEND_LINE.match(value.strip()):
+                lines += 1
+            else:
+                others += 1
+    return lines >= 2 * others
 
 
 def _is_label(value: Any) -> bool:

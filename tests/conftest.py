@@ -36,6 +36,14 @@ def write_workbook(path: Path, sheets: dict[str, Sequence[Sequence[Any]]]) -> Pa
     return path
 
 
+def write_csv(path: Path, rows: Sequence[Sequence[Any]]) -> Path:
+    """Write a UTF-8 CSV with Python's csv writer (None = empty cell)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    return path
+
+
 @dataclass
 class Outputs:
     """An import's result and its output files, parsed."""

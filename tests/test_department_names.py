@@ -3,7 +3,6 @@ the aliases ("HR" is "Human Resources"), and a use case counts each department o
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,23 @@ import pytest
 from aiinventory.errors import ConfigError
 from aiinventory.mappings import load_mappings, tidy_case
 
+from .conftest import write_csv
+
 OCR = "Reads supplier invoices and posts them to the ledger automatically"
 BOT = "Answers staff questions about leave and benefits policies"
 
 
-def _csv(path: Path, rows: list[list[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
 def _drive(root: Path) -> Path:
     header = ["Use case", "Department", "Description"]
-    _csv(
+    write_csv(
         root / "a.csv",
         [header, ["Invoice OCR", "FINANCE", OCR], ["Chatbot for HR", "HR", BOT]],
     )
-    _csv(
+    write_csv(
         root / "b.csv",
         [header, ["Invoice OCR", "finance", OCR], ["HR chatbot", "Human resources", BOT]],
     )
-    _csv(root / "c.csv", [header, ["Leave assistant", "Human Resources", "Books leave"]])
+    write_csv(root / "c.csv", [header, ["Leave assistant", "Human Resources", "Books leave"]])
     return root
 
 
@@ -87,7 +81,7 @@ def test_departments_yaml_names_the_aliases(
     )
     drive = _drive(tmp_path / "drive")
     # A folder's name gives a department too, and it is looked up the same way.
-    _csv(drive / "hr" / "tracker.csv", [["Use case", "Organisation"], ["Rota planner", "nwm"]])
+    write_csv(drive / "hr" / "tracker.csv", [["Use case", "Organisation"], ["Rota planner", "nwm"]])
     out = run_import_into(drive, mappings_dir=maps)
     inventory = {r["name"]: r for r in out.inventory}
     bot = next(r for n, r in inventory.items() if "hatbot" in n)

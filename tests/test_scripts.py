@@ -4,7 +4,6 @@ letters with accents or of their own (ß, ø, ł) fold to the ASCII letters they
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,7 +15,7 @@ from hypothesis import strategies as st
 from aiinventory.dedupe.vocabulary import fold_text
 from aiinventory.text_normalization import fold, identity_key
 
-from .conftest import write_workbook
+from .conftest import write_csv, write_workbook
 
 
 @pytest.mark.parametrize(
@@ -77,18 +76,11 @@ def test_identity_keys_stay_what_they_were(name: str, key: str) -> None:
     assert identity_key(name) == key
 
 
-def _csv(path: Path, rows: list[list[str]]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(rows)
-    return path
-
-
 def test_the_same_non_latin_use_case_in_two_departments_is_one_use_case(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
     header = ["Name", "Description", "Owner", "Status"]
-    _csv(
+    write_csv(
         tmp_path / "drive" / "hr" / "tracker.csv",
         [
             header,
@@ -101,7 +93,7 @@ def test_the_same_non_latin_use_case_in_two_departments_is_one_use_case(
             ["Прогноз оттока", "Модель оттока сотрудников", "Сидоров", "Idea"],
         ],
     )
-    _csv(
+    write_csv(
         tmp_path / "drive" / "it" / "tracker.csv",
         [
             header,
@@ -164,7 +156,7 @@ def test_a_non_latin_header_is_not_taken_for_another(
     maps = tmp_path / "maps"
     maps.mkdir()
     (maps / "fields.yaml").write_text("name:\n  - Название\n", encoding="utf-8")
-    path = _csv(
+    path = write_csv(
         tmp_path / "drive" / "legal" / "tracker.csv",
         [["Название", "Описание", "Ответственный"], ["Поиск по договорам", "RAG", "Орлова"]],
     )
@@ -179,11 +171,13 @@ def test_a_non_latin_names_record_keeps_its_id_when_rows_move(
 ) -> None:
     header = ["Use case", "Status"]
     path = tmp_path / "drive" / "ops" / "tracker.csv"
-    _csv(path, [header, ["智能客服机器人", "Pilot"], ["合同审查", "Idea"]])
+    write_csv(path, [header, ["智能客服机器人", "Pilot"], ["合同审查", "Idea"]])
     state = tmp_path / "state.sqlite"
     first = {r["name"]: r["record_id"] for r in run_import_into(path, state=state).records_jsonl}
     # A row added at the top moves the others down.
-    _csv(path, [header, ["发票识别", "Live"], ["智能客服机器人", "Pilot"], ["合同审查", "Idea"]])
+    write_csv(
+        path, [header, ["发票识别", "Live"], ["智能客服机器人", "Pilot"], ["合同审查", "Idea"]]
+    )
     second = {r["name"]: r["record_id"] for r in run_import_into(path, state=state).records_jsonl}
     assert second["智能客服机器人"] == first["智能客服机器人"]
     assert second["合同审查"] == first["合同审查"]

@@ -106,3 +106,15 @@ def test_write_mapping_leaves_a_sheet_of_tables_side_by_side_alone(tmp_path: Pat
     rules.parent.mkdir()
     assert api.write_mapping(api.inspect_paths([path]), rules) == 0
     assert "Tracker" not in rules.read_text(encoding="utf-8")
+
+
+def test_a_sheet_too_large_to_hold_is_read_as_one_table(
+    tmp_path: Path, run_import_into: Callable[..., Any], monkeypatch: Any
+) -> None:
+    from aiinventory.spreadsheets import extract
+
+    monkeypatch.setattr(extract, "_SIDE_BY_SIDE_MAX_CELLS", 20)
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": SHEET}))
+    assert "tables_side_by_side" not in out.warning_codes()
+    # As one table: nothing is lost, every row is a record or a reject.
+    assert len(out.records_jsonl) + len(out.rejects) == 3

@@ -519,9 +519,23 @@ class _BoldRows:
         return is_bold
 
 
-#: Rows a sheet of tables side by side may have to be read as such (its rows are held in
-#: memory to be split); a longer sheet is read as one table.
+#: Rows, and cells, a sheet of tables side by side may have to be read as such (its rows are
+#: held in memory to be split); a larger sheet is read as one table.
 _SIDE_BY_SIDE_MAX_ROWS = 20_000
+_SIDE_BY_SIDE_MAX_CELLS = 1_000_000
+
+
+def _held_rows(rows: Iterator[list[Any]], room: int, cells: int) -> tuple[list[list[Any]], bool]:
+    """Up to ``room`` rows of ``cells`` cells in all from ``rows``, and whether that was all."""
+    held: list[list[Any]] = []
+    if cells < 0:
+        return held, False
+    for row in rows:
+        held.append(row)
+        cells -= len(row)
+        if len(held) > room or cells < 0:
+            return held, False
+    return held, True
 
 
 def _table_starts(
@@ -649,8 +663,12 @@ def _extract_sheet(
         return
     starts = _table_starts(head, grid, mappings, override) if whole else []
     if starts:
-        rest = list(islice(rows, _SIDE_BY_SIDE_MAX_ROWS + 1 - len(head)))
-        if len(head) + len(rest) <= _SIDE_BY_SIDE_MAX_ROWS:
+        rest, whole_sheet = _held_rows(
+            rows,
+            _SIDE_BY_SIDE_MAX_ROWS - len(head),
+            _SIDE_BY_SIDE_MAX_CELLS - sum(len(r) for r in head),
+        )
+        if whole_sheet:
             grids = _side_by_side(grid, head + rest, starts)
             report.sheets.remove(sheet)
             letters = ", ".join(column_letter(g.first_col) for g in grids)

@@ -317,9 +317,10 @@ class Mappings:
         stage of production is the ai in") scores 90 less a little per extra character.
 
         A fuzzy match is a typo or another wording of the synonym, never another subject: when
-        the label has a word headers use (a synonym's word, or settings.yaml's
-        ``header_words``) that the synonym has not, the match scores below ``review``
-        ("Contract" is not "Contact", "Next review date" not "Review date"). A label that ends
+        a short label says something the synonym does not (see ``_says_more``), the match
+        scores below ``review`` ("Contract" is not "Contact", "Next review date" not "Review
+        date"). A synonym after neutral modifiers ("Current stage") scores 88 (see
+        ``_qualified``). A label that ends
         in a number mark ("#", "No.", "Number", "ID", "Ref") holds the numbers of what its
         words name: of the use case ("Use case #", "Initiative ref") it is the source ID, and
         of anything else ("Vendor #", "Employee ID") it is not that field.
@@ -348,15 +349,17 @@ class Mappings:
                 offer(exact, 100.0, key)
             words = key.split()
             below = self.settings.header_review - 1.0
+
+            def offer_unless_more(fname: str, score: float, synonym: str) -> None:
+                if score > below and self._says_more(words, synonym, fname):
+                    score = below
+                offer(fname, score, synonym)
+
             for scorer, cost, limit in ((fuzz.token_sort_ratio, 4.0, 12), (fuzz.ratio, 0.0, 6)):
                 for syn, score, index in process.extract(
                     key, self._header_choices, scorer=scorer, limit=limit, score_cutoff=50
                 ):
-                    score = float(score) - cost
-                    fname = self._header_fields[index]
-                    if score > below and self._says_more(words, syn, fname):
-                        score = below
-                    offer(self._header_fields[index], score, syn)
+                    offer_unless_more(self._header_fields[index], float(score) - cost, syn)
             qualified = self._qualified(words) if len(words) <= 4 else None
             if qualified is not None:
                 fname, syn = qualified
@@ -365,14 +368,11 @@ class Mappings:
                 padded = f" {key} "
                 # A short label is held to saying no more than the phrase ("Contract end
                 # date"); a long question's other words are its question.
-                short = len(words) <= 4
+                phrase_offer = offer_unless_more if len(words) <= 4 else offer
                 for syn, fname in self._phrases:
                     if syn in padded:
                         extra = len(key) - len(syn) + 2
-                        score = 90.0 - min(extra, 40) * 0.25
-                        if short and score > below and self._says_more(words, syn.strip(), fname):
-                            score = below
-                        offer(fname, score, syn.strip())
+                        phrase_offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
         if bare and len(bare) <= 300:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)

@@ -134,7 +134,8 @@ def is_placeholder(text: str) -> bool:
 
 @functools.lru_cache(maxsize=1 << 13)
 def _short_placeholder(text: str) -> bool:
-    """``_placeholder`` of a short text (remembered: owners, vendors and departments repeat)."""
+    """``is_placeholder`` of a short text (remembered: owners, vendors and departments
+    repeat)."""
     return _LETTER_OR_DIGIT.search(text) is None or fold(text) in _PLACEHOLDERS
 
 
@@ -223,7 +224,7 @@ class Normalizer:
         given = raw  # the values that say something: "TBC" or "-" in a text field does not
         for fname in _TEXT_FIELDS:
             said = raw.get(fname)
-            if said is not None and len(said) <= _PLACEHOLDER_CHARS and _short_placeholder(said):
+            if said is not None and is_placeholder(said):
                 if given is raw:
                     given = dict(raw)
                 del given[fname]

@@ -676,7 +676,7 @@ def _extract_sheet(
                 "tables_side_by_side",
                 f"{len(grids)} tables side by side (starting in columns {letters}) are read "
                 "as tables of their own",
-                source_path=base["source_path"],
+                source_path=source_path,
                 sheet=sheet_name,
             )
             # Each table's records are known by where it starts (the first as the sheet's),
@@ -747,7 +747,8 @@ def _extract_sheet(
         )
         return
     header: HeaderResult = found
-    legend = legend_start(header, head[header.data_start - grid.first_row :], grid.first_col)
+    below = header.data_start - grid.first_row
+    legend = legend_start(header, head[below:], grid.first_col)
     left_out: list[ColumnMapping] = []
     if legend is not None:
         left_out = [c for c in header.columns if c.column >= legend]
@@ -765,7 +766,6 @@ def _extract_sheet(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
-    below = header.data_start - grid.first_row
     if realign_shifted_header(header, head[below:], grid.first_col):
         normalizer.warnings.add(
             "header_shifted",

@@ -490,7 +490,7 @@ def settle_by_values(
         if vocab is None or holder.status not in ("accepted", "low_confidence"):
             continue
         rivals = [
-            (cand.score, col)
+            (col, cand.score)
             for col in header.columns
             if col.status == "taken"
             for cand in col.candidates
@@ -498,14 +498,12 @@ def settle_by_values(
         ]
         if not rivals:
             continue
-
         mine = _share_read(holder, vocab, data_rows, first_col, accept)
-        score, best = max(
-            ((_share_read(col, vocab, data_rows, first_col, accept), col) for _, col in rivals),
-            key=lambda sc: sc[0],
+        share, best, field_score = max(
+            ((_share_read(col, vocab, data_rows, first_col, accept), col, s) for col, s in rivals),
+            key=lambda found: found[0],
         )
-        if score >= 0.5 and score >= mine + 0.25:
-            field_score = next(c.score for c in best.candidates if c.field == holder.field)
+        if share >= 0.5 and share >= mine + 0.25:
             best.field, best.score = holder.field, field_score
             best.status = (
                 "accepted" if field_score >= mappings.settings.header_accept else "low_confidence"

@@ -408,3 +408,50 @@ def test_real_2023_agency_inventories_become_2025_submissions(tmp_path: Path) ->
     ):
         assert filled[header] >= 0.9 * len(ids), (header, filled[header])
     assert written.notes
+
+
+#: The 2025 dictionary's coded questions and the field each one fills.
+_CODED_FIELDS = {
+    "development_stage": "stage",
+    "is_high_impact": "high_impact",
+    "topic_area": "topic_area",
+    "classification": "ai_techniques",
+    "contracting_usage": "sourcing",
+    "has_pii": "personal_data",
+    "hi_assessment_completed": "impact_assessment",
+}
+#: Answers the published recoding maps that are read otherwise, on purpose: the 2024 form's first
+#: stage (the 2025 form has no stage before pilot; ours has idea), one agency's sentence about
+#: its business lines, an answer that names no technique, and "it depends" on personal data.
+_READ_OTHERWISE = {
+    "Initiated": "idea",
+    "This potentially crosses all EPA business lines": None,
+    "AI-Enabled Application": None,
+    "Depends on data sources analyzed": None,
+}
+
+
+@pytest.mark.parametrize("question", sorted(_CODED_FIELDS))
+def test_the_answers_agencies_gave_in_2025_read_as_the_federal_recoding_says(
+    question: str,
+) -> None:
+    # The dictionary's recoding maps list, per answer of the form, the variants agencies wrote
+    # ("in house & contractor", "Contracting and In House" for "c) Developed with both …").
+    from aiinventory.mappings import load_mappings
+
+    field = _CODED_FIELDS[question]
+    mappings = load_mappings(None)
+    vocab = mappings.vocabularies[field]
+    accept = mappings.settings.value_fuzzy_accept
+    recoding = json.loads(DICTIONARY.read_text(encoding="utf-8"))[question]["recoding_map"]
+    wrong = []
+    for answer, variants in recoding.items():
+        meant = vocab.match(answer, accept)
+        assert meant is not None, answer
+        for variant in variants:
+            found = vocab.match(variant, accept)
+            got = found.value if found is not None else None
+            expected = _READ_OTHERWISE.get(variant, meant.value)
+            if got != expected:
+                wrong.append(f"{variant!r}: {got} (expected {expected})")
+    assert wrong == []

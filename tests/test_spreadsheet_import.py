@@ -13,6 +13,7 @@ import xlsxwriter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from aiinventory.date_parsing import date_order_hint, parse_date
+from aiinventory.errors import ConfigError
 from aiinventory.mappings import load_mappings
 
 from .conftest import write_workbook
@@ -1145,3 +1146,39 @@ def test_the_column_whose_values_are_stages_is_the_stage(
     again = run_import_into(both)
     assert [r["stage"] for r in again.records_jsonl] == ["deployed"]
     assert "column_by_values" not in again.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        # Keywords of both in-house and vendor in one answer: both.
+        ("in house & contractor", "hybrid"),
+        ("Contracting and In House", "hybrid"),
+        ("Built in-house with vendor support", "hybrid"),
+        ("Developed with a combination of in-house and contract/external resources.", "hybrid"),
+        # One of them negated, or only inside a longer word: not both.
+        ("In-house, no vendor involved", "in_house"),
+        ("Vendor owned platform", "vendor"),
+        ("No contract/external resources used in development.", "in_house"),
+        ("Exclusively developed with contract/external resources.", "vendor"),
+    ],
+)
+def test_an_answer_naming_two_values_reads_as_what_they_mean_together(raw: str, value: str) -> None:
+    mappings = load_mappings(None)
+    found = mappings.vocabularies["sourcing"].match(raw, mappings.settings.value_fuzzy_accept)
+    assert found is not None and found.value == value
+
+
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        ("sourcing:\n  together:\n    hybrid: [vendor]\n", "list two or more values"),
+        ("sourcing:\n  together:\n    hybrid: [vendor, bought]\n", "'bought' is not one"),
+        ("sourcing:\n  togther:\n    hybrid: [vendor, in_house]\n", "synonyms/contains/together"),
+    ],
+)
+def test_a_wrong_together_rule_is_a_clear_error(tmp_path: Path, text: str, error: str) -> None:
+    (tmp_path / "values.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=error) as raised:
+        load_mappings(tmp_path)
+    assert "values.yaml" in str(raised.value)

@@ -80,6 +80,21 @@ def _negated(words: list[str]) -> bool:
     )
 
 
+def _keyword_said(key: str, keyword: str) -> bool:
+    """Whether a folded value has ``keyword`` at the start of one of its words ("contract" in
+    "contractor"; a keyword of three letters or fewer as a whole word: "own" is not in
+    "owned") after no negation."""
+    start = 0
+    while (at := key.find(keyword, start)) >= 0:
+        end = at + len(keyword)
+        if (at == 0 or key[at - 1] == " ") and (
+            len(keyword) > 3 or end == len(key) or key[end] == " "
+        ):
+            return not _negated(key[:at].split())
+        start = at + 1
+    return False
+
+
 _MATCH_MEMO_CHARS = 200
 _MATCH_MEMO_SIZE = 20_000
 _UNSEEN = object()
@@ -92,6 +107,9 @@ class Vocabulary:
     field: str
     exact: dict[str, str]
     contains: list[tuple[str, list[str]]]
+    #: value -> the values whose keywords, all found in one answer, mean it together
+    #: ("in house and contractor": in_house and vendor, so hybrid).
+    together: list[tuple[str, tuple[str, ...]]] = dc_field(default_factory=list)
     _choices: list[str] = dc_field(default_factory=list)
     _choice_values: list[str] = dc_field(default_factory=list)
     _matched: dict[tuple[str, float], ValueMatch | None] = dc_field(default_factory=dict)
@@ -128,6 +146,10 @@ class Vocabulary:
         hit = self.exact.get(key)
         if hit is not None:
             return ValueMatch(hit, 100.0, "exact")
+        if self.together:
+            found = self._together(key)
+            if found is not None:
+                return found
         # Answers such as "Yes - employee names" or "b) Pilot – …": try the leading words
         # (not when a "but" turns the answer: "Not safety-impacting but rights-impacting").
         head = key.split(" ")
@@ -146,6 +168,16 @@ class Vocabulary:
                 # is not so ("running in production, no issues" is).
                 if at >= 0 and not _negated(key[:at].split()):
                     return ValueMatch(value, 80.0, "contains")
+        return None
+
+    def _together(self, key: str) -> ValueMatch | None:
+        """The value an answer means by naming several others ("Contracting and In House"):
+        each has a keyword in it, at the start of a word and not after a negation ("in-house,
+        no vendor" names one)."""
+        keywords = dict(self.contains)
+        for value, parts in self.together:
+            if all(any(_keyword_said(key, kw) for kw in keywords.get(part, ())) for part in parts):
+                return ValueMatch(value, 80.0, "contains")
         return None
 
     def _similar(self, key: str, negated: bool, fuzzy_accept: float) -> ValueMatch | None:
@@ -571,6 +603,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
     field_synonyms: dict[str, list[str]] = {f: [] for f in MAPPABLE_FIELDS}
     vocab_exact: dict[str, dict[str, str]] = {}
     vocab_contains: dict[str, dict[str, list[str]]] = {}
+    vocab_together: dict[str, dict[str, tuple[str, ...]]] = {}
     settings = Settings()
     sources: list[SourceOverride] = []
 
@@ -588,7 +621,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
                         field_synonyms[fname].append(norm)
         path = folder / "values.yaml"
         if path.exists():
-            _load_values(path, vocab_exact, vocab_contains)
+            _load_values(path, vocab_exact, vocab_contains, vocab_together)
         path = folder / "settings.yaml"
         if path.exists():
             _load_settings(path, settings)
@@ -608,6 +641,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
             fname,
             vocab_exact.get(fname, {}),
             list(vocab_contains.get(fname, {}).items()),
+            list(vocab_together.get(fname, {}).items()),
         )
         for fname in set(vocab_exact) | set(vocab_contains)
     }
@@ -688,6 +722,7 @@ def _load_values(
     path: Path,
     exact: dict[str, dict[str, str]],
     contains: dict[str, dict[str, list[str]]],
+    together: dict[str, dict[str, tuple[str, ...]]],
 ) -> None:
     data = _require_mapping(_read_yaml(path, words=True), path)
     for fname, spec in data.items():
@@ -695,12 +730,13 @@ def _load_values(
         allowed = FIXED_VOCABULARIES.get(fname, (None, None))[0]
         if fname not in FIXED_VOCABULARIES and fname != "topic_area":
             raise ConfigError(f"{path}: {fname!r} is not an enum field")
-        unknown_keys = set(spec) - {"synonyms", "contains"}
+        unknown_keys = set(spec) - {"synonyms", "contains", "together"}
         if unknown_keys:
             raise ConfigError(
-                f"{path}: {fname}: unknown key(s) {sorted(unknown_keys)}; use synonyms/contains"
+                f"{path}: {fname}: unknown key(s) {sorted(unknown_keys)}; use "
+                "synonyms/contains/together"
             )
-        for section in ("synonyms", "contains"):
+        for section in ("synonyms", "contains", "together"):
             entries = _require_mapping(spec.get(section), path, f"{fname}.{section}")
             for value, words in entries.items():
                 value = str(value)
@@ -710,7 +746,17 @@ def _load_values(
                         f"(allowed: {', '.join(allowed)})"
                     )
                 words_list = _string_list(words, path, f"{fname}.{section}.{value}")
-                if section == "synonyms":
+                if section == "together":
+                    parts = tuple(str(w) for w in words_list)
+                    wrong = [p for p in parts if allowed is not None and p not in allowed]
+                    if len(parts) < 2 or wrong:
+                        raise ConfigError(
+                            f"{path}: {fname}.together.{value}: list two or more values of "
+                            f"{fname} whose keywords together mean {value!r}"
+                            + (f" ({', '.join(map(repr, wrong))} is not one)" if wrong else "")
+                        )
+                    together.setdefault(fname, {})[value] = parts
+                elif section == "synonyms":
                     table = exact.setdefault(fname, {})
                     table.setdefault(normalize_value(value), value)
                     for word in words_list:

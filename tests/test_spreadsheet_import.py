@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -1182,3 +1183,104 @@ def test_a_wrong_together_rule_is_a_clear_error(tmp_path: Path, text: str, error
     with pytest.raises(ConfigError, match=error) as raised:
         load_mappings(tmp_path)
     assert "values.yaml" in str(raised.value)
+
+
+#: The 2024 US federal inventory's columns as its consolidated CSV has them (cp1252; a trailing
+#: space and "If Other, please explain." after several questions are in the file).
+_FEDERAL_2024_HEADER = [
+    "Use Case Name",
+    "Agency",
+    "Agency Abbreviation",
+    "Bureau",
+    "Use Case Topic Area",
+    "What is the intended purpose and expected benefits of the AI?",
+    "Describe the AI system\u2019s outputs.",
+    "Stage of Development",
+    "Is the AI use case rights-impacting, safety-impacting, both, or neither?",
+    "Date Initiated",
+    "Date Implemented",
+    "Was the AI system involved in this use case developed (or is it to be developed) under "
+    "contract(s) or in-house? ",
+    "Does this AI use case involve personally identifiable information (PII) that is "
+    "maintained by the agency?",
+    "Do you have access to an enterprise data catalog or agency-wide data repository that "
+    "enables you to identify whether or not the necessary datasets exist and are ready to "
+    "develop your use case?",
+    "If Other, please explain.",
+    "System Name",
+    "For this AI use case, is the required IT infrastructure provisioned via a centralized "
+    "intake form or process inside the agency?",
+    "If Other, please explain.",
+    "Has an AI impact assessment been conducted for this AI use case?",
+]
+
+
+def test_the_2024_federal_inventory_reads_field_by_field_and_keeps_every_answer(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [
+        _FEDERAL_2024_HEADER,
+        [
+            "Claims triage model",
+            "Department of Veterans Affairs",
+            "VA",
+            "VHA",
+            "Health & Medical",
+            "Sorts incoming claims by urgency so staff handle urgent ones first.",
+            "A priority score.",
+            "In mission",
+            "Rights-Impacting",
+            "3/1/2023",
+            "10/15/2024",
+            "Developed with both contracting and in-house resources.",
+            "Yes",
+            "Other",
+            "A shared drive",
+            "VBMS",
+            "Other",
+            "Requested by email",
+            "Planned or in-progress.",
+        ],
+        [
+            "Grant text mining",
+            "Department of Commerce",
+            "DOC",
+            "Census",
+            "Law & Justice",
+            "Finds duplicate grant applications.",
+            "A list of likely duplicates.",
+            "Research or Administrative Action Complete",
+            "Neither",
+            "1/5/2022",
+            None,
+            "Developed in-house.",
+            "No",
+            "Yes",
+            None,
+            None,
+            "Yes",
+            None,
+            "Agency CAIO has waived this minimum practice and reported such waiver to OMB.",
+        ],
+    ]
+    path = tmp_path / "2024_consolidated_ai_inventory.csv"
+    with path.open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh).writerows(rows)
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    claims, grants = recs["Claims triage model"], recs["Grant text mining"]
+    assert claims["description"].startswith("Sorts incoming claims")
+    assert (claims["stage"], grants["stage"]) == ("deployed", "retired")
+    assert (claims["high_impact"], grants["high_impact"]) == ("yes", "no")
+    assert (claims["sourcing"], grants["sourcing"]) == ("hybrid", "in_house")
+    assert (claims["impact_assessment"], grants["impact_assessment"]) == ("in_progress", "waived")
+    assert (claims["date_deployed"], claims["organization"], claims["department"]) == (
+        "2024-10-15",
+        "Department of Veterans Affairs",
+        "VHA",
+    )
+    # Each "If Other, please explain." keeps its answer: the second is named by its column.
+    assert claims["extras"]["If Other, please explain."] == "A shared drive"
+    assert claims["extras"]["If Other, please explain. (column R)"] == "Requested by email"
+    assert claims["extras"]["System Name"] == "VBMS"
+    assert "unmapped_value" not in out.warning_codes()

@@ -541,7 +541,8 @@ _NEUTRAL_MODIFIERS = frozenset(
 #: type" is not the use case, "Requested date" not who requested.
 _ATTRIBUTE_WORDS = frozenset(
     {"type", "types", "kind", "category", "count", "score", "rating", "level", "date",
-     "dates", "owner", "owners", "version", "cost", "value", "notes", "comments"}
+     "dates", "owner", "owners", "version", "cost", "value", "notes", "comments", "output",
+     "outputs"}
 )  # fmt: skip
 
 

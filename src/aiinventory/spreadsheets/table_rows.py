@@ -417,7 +417,17 @@ def iter_table_rows(
     apply to other rows come cheapest first.
     """
     mapped = [(c.column - first_col, c.field) for c in header.columns if c.field is not None]
-    extra_cols = [(c.column - first_col, c.label) for c in header.columns if c.field is None]
+    # A label the header repeats ("If Other, please explain." after each question) keeps
+    # each column's value: the second and later ones are named with their column too.
+    extra_cols: list[tuple[int, str]] = []
+    named: set[str] = set()
+    for c in header.columns:
+        if c.field is None:
+            label = (
+                c.label if c.label not in named else f"{c.label} (column {column_letter(c.column)})"
+            )
+            named.add(c.label)
+            extra_cols.append((c.column - first_col, label))
     # Negative indices never name a cell of a row (a header left of the first column).
     mapped = [(j, f) for j, f in mapped if j >= 0]
     extra_cols = [(j, label) for j, label in extra_cols if j >= 0]

@@ -130,3 +130,48 @@ def test_a_sharepoint_lists_bookkeeping_columns_stay_extras(
         "Review board": "Yes",
     }
     assert "low_confidence_column" not in out.warning_codes()
+
+
+def test_a_jira_export_of_all_fields_reads_as_jira_means_it(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Jira's "Export CSV (all fields)": the project's columns are the same on every row, the
+    # title is "Summary", repeated columns for multi-valued fields, custom fields in brackets.
+    header = [
+        "Summary", "Issue key", "Issue id", "Issue Type", "Status", "Project key",
+        "Project name", "Priority", "Resolution", "Assignee", "Created", "Updated",
+        "Last Viewed", "Labels", "Labels", "Description", "Custom field (Department)",
+        "Custom field (Vendor)", "Custom field (Go-live date)",
+    ]  # fmt: skip
+    rows = [
+        ["Invoice matching assistant", "AIG-12", "10012", "Story", "In Progress", "AIG",
+         "AI Governance Intake", "Medium", "", "Dana Ruiz", "12/Mar/25 9:14 AM",
+         "02/Jun/25 4:01 PM", "03/Jun/25 8:00 AM", "finance", "genai",
+         "Matches supplier invoices to purchase orders", "Finance", "Microsoft", "01/Oct/25"],
+        ["CV screening pilot", "AIG-15", "10015", "Story", "Done", "AIG",
+         "AI Governance Intake", "High", "Done", "Kemi Ade", "20/Mar/25 1:00 PM",
+         "15/Jul/25 10:00 AM", "16/Jul/25 9:00 AM", "hr", "", "Ranks applicants",
+         "Human Resources", "Workday", ""],
+    ]  # fmt: skip
+    path = tmp_path / "Jira Export.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    out = run_import_into(path)
+    recs = {r["source_id"]: r for r in out.records_jsonl}
+    assert {k: r["name"] for k, r in recs.items()} == {
+        "AIG-12": "Invoice matching assistant",
+        "AIG-15": "CV screening pilot",
+    }
+    invoice = recs["AIG-12"]
+    assert invoice["description"] == "Matches supplier invoices to purchase orders"
+    assert (invoice["department"], invoice["vendor_name"], invoice["owner_name"]) == (
+        "Finance",
+        "Microsoft",
+        "Dana Ruiz",
+    )
+    assert (invoice["stage"], invoice["date_deployed"]) == ("in_development", "2025-10-01")
+    assert invoice["extras"]["Project name"] == "AI Governance Intake"
+    assert invoice["extras"]["Labels (column O)"] == "genai"
+    assert invoice["extras"]["Last Viewed"] == "03/Jun/25 8:00 AM"
+    assert recs["AIG-15"]["extras"]["Resolution"] == "Done"
+    assert out.result.summary.counts["use_cases"] == 2

@@ -95,6 +95,8 @@ def _keyword_said(key: str, keyword: str) -> bool:
     return False
 
 
+_CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
+
 _MATCH_MEMO_CHARS = 200
 _MATCH_MEMO_SIZE = 20_000
 _UNSEEN = object()
@@ -357,6 +359,10 @@ class Mappings:
         words name: of the use case ("Use case #", "Initiative ref") it is the source ID, and
         of anything else ("Vendor #", "Employee ID") it is not that field.
         """
+        # Jira names a column an administrator added "Custom field (Business Owner)".
+        custom = _CUSTOM_FIELD.fullmatch(label.strip())
+        if custom is not None:
+            label = custom.group(1)
         key = normalize_label(label)
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it

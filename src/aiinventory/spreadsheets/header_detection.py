@@ -39,7 +39,8 @@ class ColumnMapping:
     field: str | None
     score: float
     #: "override", "accepted", "low_confidence", "unmapped", "taken", "by_content", or in a
-    #: survey tool's export "respondent" and "survey" (its own columns, kept in extras)
+    #: survey tool's export "respondent" and "survey", in an issue tracker's "tracker" (its
+    #: own columns, kept in extras)
     status: str
     candidates: list[HeaderCandidate] = dc_field(default_factory=list)
     row: int | None = None  # 0-based sheet row of a form's label (a table's label: None)
@@ -152,7 +153,8 @@ def map_columns(
     forced: dict[str, str | None] = {}
     if override is not None:
         forced = {normalize_label(k): v for k, v in override.columns.items()}
-    survey = _survey_columns([normalize_label(readings[0]) for _, readings in labels])
+    normalized = [normalize_label(readings[0]) for _, readings in labels]
+    survey = _survey_columns(normalized) or _tracker_columns(normalized)
     columns: list[ColumnMapping] = []
     proposals: list[tuple[float, int, str]] = []
     for position, (col, readings) in enumerate(labels):
@@ -245,8 +247,13 @@ _MICROSOFT_FORMS = ["id", "start time", "completion time"]
 _RESPONDENT = frozenset({"name", "email", "e mail", "email address"})
 _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 #: Statuses of a survey export's own columns, kept in extras: the person who answered, and
-#: when they began.
-_SURVEY_STATUSES = ("respondent", "survey")
+#: when they began; and of an issue tracker's export, the tracker's own (its project).
+_SURVEY_STATUSES = ("respondent", "survey", "tracker")
+#: Columns only an issue tracker's export has (Jira's "Export CSV (all fields)").
+_ISSUE_MARKS = frozenset({"issue key", "issue id"})
+#: An issue tracker's columns that are the tracker's, not the item's: the project the item
+#: is filed in ("Project name" is "AI intake" on every row) and when a user last opened it.
+_TRACKER_OWN = ("project ", "last viewed")
 
 
 def _survey_columns(labels: list[str]) -> dict[int, str]:
@@ -267,6 +274,23 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
             roles[position] = "survey"
         elif label in _ANSWERED:
             roles[position] = _ANSWERED[label]
+    return roles
+
+
+def _tracker_columns(labels: list[str]) -> dict[int, str]:
+    """In an issue tracker's export (``labels`` normalised: "Issue key" and "Summary" among
+    them), by position: the item's title ("name"), its key ("source_id") and the tracker's
+    own columns ("tracker"); in any other table, nothing."""
+    if not _ISSUE_MARKS & set(labels) or "summary" not in labels:
+        return {}
+    roles: dict[int, str] = {}
+    for position, label in enumerate(labels):
+        if label == "summary":
+            roles[position] = "name"
+        elif label == "issue key":
+            roles[position] = "source_id"
+        elif label.startswith(_TRACKER_OWN):
+            roles[position] = "tracker"
     return roles
 
 

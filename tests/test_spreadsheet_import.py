@@ -1051,10 +1051,35 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Primary contact", "owner_name"),
         ("Executive sponsor", "owner_name"),
         ("Brief description", "description"),
+        # What a column is of the use case is the use case's: its status is its stage.
+        ("Use case status", "stage"),
+        ("Project status", "stage"),
+        ("Use case owner email", "owner_email"),
+        ("Lifecycle status", "stage"),
+        ("Deployment status", "stage"),
+        # "What of what": the first words say what it is; a name is of what follows.
+        ("Status of the system", "stage"),
+        ("Description of AI system", "description"),
+        ("Purpose of the AI tool", "description"),
+        ("Name of vendor", "vendor_name"),
+        ("Name of AI tool", "name"),
+        # A name is the name of what the other words name.
+        ("Agency name", "organization"),
+        ("Supplier name", "vendor_name"),
+        ("Resolution", None),
+        ("Last viewed", None),
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:
     assert _field_taken(label) == field
+
+
+@pytest.mark.parametrize("label", ["Payment status", "Product name", "Business owner email"])
+def test_a_header_of_something_else_is_never_accepted_for_it(label: str) -> None:
+    # Another subject's status, a product that may be the vendor's: asked, never taken.
+    mappings = load_mappings(None)
+    found = mappings.match_header(label)
+    assert all(c.score < mappings.settings.header_accept for c in found if c.field != "owner_email")
 
 
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:

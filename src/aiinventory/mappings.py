@@ -401,7 +401,10 @@ class Mappings:
             qualified = self._qualified(words) if len(words) <= 4 else None
             if qualified is not None:
                 fname, syn = qualified
-                offer(fname, 90.0 - 2.0 * (len(words) - len(syn.split())), syn)
+                offer(fname, 90.0 - 2.0 * _modifier_count(words, syn), syn)
+            head_of = self._head_of(words) if len(words) <= 6 else None
+            if head_of is not None:
+                offer(*head_of)
             if key.count(" ") >= 2:
                 padded = f" {key} "
                 # A short label is held to saying no more than the phrase ("Contract end
@@ -443,7 +446,12 @@ class Mappings:
                     continue
             elif word not in self.settings.header_words and (
                 i != last
-                or word not in _ATTRIBUTE_WORDS
+                or (
+                    word not in _ATTRIBUTE_WORDS
+                    # "Use case status", "Use case owner email": the last word is another
+                    # field's own, and says what the column is.
+                    and (word in _NAME_WORDS or self._header_exact.get(word) in (None, fname))
+                )
                 or word in self._field_words.get(fname, ())
             ):
                 continue
@@ -462,9 +470,19 @@ class Mappings:
         the longest synonym first."""
         for start in range(1, len(words)):
             tail = " ".join(words[start:])
-            if tail in _MARK_WORDS or tail in _OF_ANYTHING:
-                # "Vendor ID": the vendor's numbers (see _numbers_of); "First name",
-                # "Job title", "Payment status": what the words before say it is of.
+            if tail in _MARK_WORDS:
+                return None  # "Vendor ID": the vendor's numbers (see _numbers_of)
+            if tail in _OF_ANYTHING:
+                # "First name", "Job title", "Payment status": what the words before say it
+                # is of; of the use case ("Use case status", "Project status") it is its own.
+                # ("Product name" may be the vendor's product: a word that is another field's
+                # synonym names something else.)
+                fname = self._header_exact.get(tail)
+                if fname is not None and all(
+                    w in _USE_CASE_WORDS and self._header_exact.get(w) in (None, fname)
+                    for w in words[:start]
+                ):
+                    return fname, tail
                 return None
             fname = self._header_exact.get(tail)
             if fname is not None:
@@ -473,6 +491,32 @@ class Mappings:
                 if all(w in _NEUTRAL_MODIFIERS for w in words[:start]):
                     return fname, tail
                 return None
+        return None
+
+    def _head_of(self, words: list[str]) -> tuple[str, float, str] | None:
+        """(field, score, synonym) of a label that names what it is, then "of" what ("Status
+        of the system", "Description of AI tool", "Name of vendor"): what it is decides, of
+        the use case; a name is the name of what follows ("Name of vendor" is the vendor), as
+        it is of what precedes it ("Department name")."""
+        if len(words) >= 2 and words[-1] in _NAME_WORDS:
+            # "Department name", "Agency name": the name of what the other words name.
+            named = self._header_exact.get(" ".join(words[:-1]))
+            # ("Product name", "Tool name": the use case's or the vendor's, who can say.)
+            if named not in (None, "name", "source_id") and words[-2] not in _USE_CASE_WORDS:
+                return named, 88.0, " ".join(words[:-1])
+        if "of" not in words[1:]:
+            return None
+        at = words.index("of", 1)
+        head, tail = " ".join(words[:at]), [w for w in words[at + 1 :] if w not in _ARTICLES]
+        fname = self._header_exact.get(head)
+        if fname is None or not tail:
+            return None
+        if head in ("name", "title"):
+            named = self._header_exact.get(" ".join(tail))
+            if named is not None and named != "source_id":
+                return named, 88.0, " ".join(tail)
+        if all(w in _USE_CASE_WORDS for w in tail):
+            return fname, 88.0, head
         return None
 
     def _numbers_of(self, result: list[HeaderCandidate], head: str) -> list[HeaderCandidate]:
@@ -543,6 +587,23 @@ _NEUTRAL_MODIFIERS = frozenset(
      "model", "system", "tool", "solution", "application", "project", "product",
      "initiative", "programme", "program", "service", "platform", "sponsoring", "owning"}
 )  # fmt: skip
+#: Modifiers that name the use case itself: "Use case status", "Project status", "Status of
+#: the AI system" are the use case's stage.
+_USE_CASE_WORDS = frozenset(
+    {"ai", "use", "case", "model", "system", "tool", "solution", "application", "project",
+     "product", "initiative", "programme", "program", "service", "platform"}
+)  # fmt: skip
+_ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
+#: Last words that name what the words before them name: "Department name" is the department.
+_NAME_WORDS = frozenset({"name", "title"})
+
+
+def _modifier_count(words: list[str], synonym: str) -> int:
+    """How many words a label has before its synonym, "use case" counting as one."""
+    before = words[: len(words) - len(synonym.split())]
+    return len(before) - (1 if " ".join(before).find("use case") >= 0 else 0)
+
+
 #: A header's last word that names an attribute of what its other words name: "Use case
 #: type" is not the use case, "Requested date" not who requested.
 _ATTRIBUTE_WORDS = frozenset(

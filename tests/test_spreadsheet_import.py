@@ -1068,6 +1068,13 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Supplier name", "vendor_name"),
         ("Resolution", None),
         ("Last viewed", None),
+        # "... by" is a person.
+        ("Last updated by", None),
+        ("Reviewed by", None),
+        # Algorithm registers.
+        ("Algorithm name", "name"),
+        ("Algorithm description", "description"),
+        ("In use since", "date_deployed"),
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:

@@ -585,13 +585,15 @@ _NEUTRAL_MODIFIERS = frozenset(
      "brief", "short", "full", "detailed", "long", "business", "executive", "senior",
      "accountable", "responsible", "named", "assigned", "designated", "ai", "use", "case",
      "model", "system", "tool", "solution", "application", "project", "product",
-     "initiative", "programme", "program", "service", "platform", "sponsoring", "owning"}
+     "initiative", "programme", "program", "service", "platform", "sponsoring", "owning",
+     "algorithm", "algorithmic"}
 )  # fmt: skip
 #: Modifiers that name the use case itself: "Use case status", "Project status", "Status of
 #: the AI system" are the use case's stage.
 _USE_CASE_WORDS = frozenset(
     {"ai", "use", "case", "model", "system", "tool", "solution", "application", "project",
-     "product", "initiative", "programme", "program", "service", "platform"}
+     "product", "initiative", "programme", "program", "service", "platform", "algorithm",
+     "algorithmic"}
 )  # fmt: skip
 _ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
 #: Last words that name what the words before them name: "Department name" is the department.

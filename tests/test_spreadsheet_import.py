@@ -1133,6 +1133,15 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         ("personal_data", "0", "no", "exact"),
         ("personal_data", "Partially", "yes", "exact"),
         ("personal_data", "Maybe", "unknown", "exact"),
+        # A negating prefix makes a word its opposite, however similar its letters.
+        ("stage", "Unreleased", None, None),
+        ("stage", "Undeployed", None, None),
+        ("stage", "Inactive", None, None),
+        ("stage", "Relesed", "deployed", "fuzzy"),
+        # A keyword is a word of its own, not letters inside another ("delivered").
+        ("stage", "Delivered", "deployed", "exact"),
+        ("stage", "Completed pilot, not scaled", "pilot", "exact"),
+        ("stage", "Moved to production last May", "deployed", "contains"),
     ],
 )
 def test_a_negated_value_is_not_read_as_what_it_negates(

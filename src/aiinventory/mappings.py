@@ -97,6 +97,23 @@ def _keyword_said(key: str, keyword: str) -> bool:
 
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
 
+#: Prefixes that make a word its opposite: "unreleased", "inactive", "disapproved".
+_NEGATING_PREFIXES = ("un", "non", "in", "dis", "im")
+
+
+def _unsaid(key: str, choice: str) -> bool:
+    """Whether a value has a word that is one of a synonym's with a negating prefix
+    ("unreleased" of "released", "inactive" of "active"): similar letters, opposite sense."""
+    theirs = set(choice.split())
+    for word in key.split():
+        if word in theirs:
+            continue
+        for prefix in _NEGATING_PREFIXES:
+            if word.startswith(prefix) and word[len(prefix) :].lstrip("-") in theirs:
+                return True
+    return False
+
+
 _MATCH_MEMO_CHARS = 200
 _MATCH_MEMO_SIZE = 20_000
 _UNSEEN = object()
@@ -165,10 +182,10 @@ class Vocabulary:
             return found
         for value, keywords in self.contains:
             for kw in keywords:
-                at = key.find(kw)
                 # "not live", "no longer running in production": a keyword after a negation
-                # is not so ("running in production, no issues" is).
-                if at >= 0 and not _negated(key[:at].split()):
+                # is not so ("running in production, no issues" is); nor is one inside a word
+                # ("undeployed", "delivered" has no "live").
+                if _keyword_said(key, kw):
                     return ValueMatch(value, 80.0, "contains")
         return None
 
@@ -188,7 +205,8 @@ class Vocabulary:
         for _, score, index in process.extract(
             key, self._choices, scorer=fuzz.ratio, limit=5, score_cutoff=fuzzy_accept
         ):
-            if _negated(self._choices[index].split()) == negated:
+            choice = self._choices[index]
+            if _negated(choice.split()) == negated and not _unsaid(key, choice):
                 return ValueMatch(self._choice_values[index], float(score), "fuzzy")
         return None
 

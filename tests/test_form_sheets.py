@@ -193,13 +193,13 @@ def test_one_odd_status_is_still_a_form(
 ) -> None:
     path = write_workbook(
         tmp_path / "form.xlsx",
-        {"Form": [["Use case name", "Route planner"], ["Owner", "Kim"], ["Status", "In flight"]]},
+        {"Form": [["Use case name", "Route planner"], ["Owner", "Kim"], ["Status", "Amber"]]},
     )
     (rec,) = run_import_into(path).records_jsonl
     assert (rec["name"], rec["stage"], rec["stage_raw"]) == (
         "Route planner",
         "unknown",
-        "In flight",
+        "Amber",
     )
 
 

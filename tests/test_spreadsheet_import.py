@@ -1075,6 +1075,10 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Algorithm name", "name"),
         ("Algorithm description", "description"),
         ("In use since", "date_deployed"),
+        # A question about the use case asks something of it, not its name.
+        ("Should this AI use case be withheld from public reporting?", None),
+        ("Does this AI use case disseminate information to the public?", None),
+        ("What is the name of your AI use case?", "name"),
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:

@@ -428,8 +428,13 @@ class Mappings:
                 # A short label is held to saying no more than the phrase ("Contract end
                 # date"); a long question's other words are its question.
                 phrase_offer = offer_unless_more if len(words) <= 4 else offer
+                asks_name = len(words) <= 4 or not _NAME_ASKED.isdisjoint(words)
                 for syn, fname in self._phrases:
                     if syn in padded:
+                        if fname == "name" and not asks_name:
+                            # A question that mentions the use case ("Should this AI use case
+                            # be withheld …?") asks something of it, not its name.
+                            continue
                         extra = len(key) - len(syn) + 2
                         phrase_offer(fname, 90.0 - min(extra, 40) * 0.25, syn.strip())
         if bare and len(bare) <= 300:
@@ -614,6 +619,8 @@ _USE_CASE_WORDS = frozenset(
      "algorithmic"}
 )  # fmt: skip
 _ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
+#: Words of a question that asks for a name ("What is the name of your AI use case?").
+_NAME_ASKED = frozenset({"name", "named", "title", "titled", "called"})
 #: Last words that name what the words before them name: "Department name" is the department.
 _NAME_WORDS = frozenset({"name", "title"})
 

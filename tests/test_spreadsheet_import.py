@@ -589,6 +589,36 @@ def test_export_file_names_give_way_to_the_folder(
     assert out.records[0]["department"] == department
 
 
+@pytest.mark.parametrize(
+    ("relative", "department"),
+    [
+        # SharePoint and Teams libraries, shares and mail exports: where files are kept.
+        ("Sites/IT/Shared Documents/AI Inventory.xlsx", "IT"),
+        ("Sites/Legal/Shared Documents/General/tracker.xlsx", "Legal"),
+        ("Shared Documents/General/AI register.xlsx", None),
+        ("OneDrive - Contoso/Documents/AI.xlsx", None),
+        ("Customer Service/2024 archive/Attachments/tracker.xlsx", "Customer Service"),
+        ("data/raw/tracker.xlsx", None),
+        # The words programs and people add to a copy's name.
+        ("Finance/AI tracker (Autosaved).xlsx", "Finance"),
+        ("Finance/AI tracker - updated 12.03.xlsx", "Finance"),
+        ("Finance/AI tracker_backup.xlsx", "Finance"),
+        ("Finance/AI tracker [Read-Only].xlsx", "Finance"),
+        ("Finance/AI tracker - DO NOT USE.xlsx", "Finance"),
+        # A department that starts like one of those words is still one.
+        ("Shared Services/AI tracker.xlsx", "Shared Services"),
+        ("General Insurance/AI tracker.xlsx", "General Insurance"),
+    ],
+)
+def test_storage_folders_and_copy_words_name_no_department(
+    relative: str, department: str | None
+) -> None:
+    from aiinventory.spreadsheets.extract import department_from_path
+
+    stopwords = load_mappings(None).settings.path_department_stopwords
+    assert department_from_path(Path(relative), stopwords) == department
+
+
 def test_hidden_rows_are_imported_and_flagged(tmp_path: Path, run_import_into) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

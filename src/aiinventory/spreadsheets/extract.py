@@ -108,12 +108,38 @@ class FileReport:
 
 
 def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
-    """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR)."""
+    """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR).
+
+    Folders that hold files of any kind ("Shared Documents", "General", "Attachments",
+    "Archive", "OneDrive - Contoso") name no department: the folder above them is tried.
+    """
     for part in (relative.stem, *(p for p in reversed(relative.parent.parts))):
+        if _container_folder(part):
+            continue
         found = _department_words(part, stopwords)
         if found is not None:
             return found
     return None
+
+
+#: Folder names of file shares, SharePoint and Teams libraries, mail exports and personal
+#: drives: where files are kept, not whose they are.
+_CONTAINER_FOLDERS = frozenset(
+    {"shared documents", "documents", "my documents", "document library", "general", "files",
+     "attachments", "attachment", "exports", "downloads", "desktop", "raw", "old", "archive",
+     "archived", "archives", "backup", "backups", "inbox", "sites", "site", "site assets",
+     "uploads", "upload", "incoming", "input", "inputs", "output", "outputs", "temp", "tmp",
+     "working", "work in progress", "misc", "miscellaneous", "other", "shared", "shared drive",
+     "shared drives", "personal", "home", "users", "teams", "channel", "library", "lists",
+     "trash", "recycle bin", "onedrive", "dropbox", "google drive", "my drive", "received",
+     "sent", "scratch", "sandbox"}
+)  # fmt: skip
+
+
+def _container_folder(part: str) -> bool:
+    words = " ".join(w.lower() for w in _NAME_WORDS.split(part) if w)
+    # "OneDrive - Contoso", "Dropbox (Personal)": a drive and its owner
+    return words in _CONTAINER_FOLDERS or words.startswith(("onedrive ", "dropbox "))
 
 
 _NAME_WORDS = re.compile(r"[\s_\-.,()\[\]]+")

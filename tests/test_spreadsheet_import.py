@@ -17,7 +17,7 @@ from aiinventory.date_parsing import date_order_hint, parse_date
 from aiinventory.errors import ConfigError
 from aiinventory.mappings import load_mappings
 
-from .conftest import write_workbook
+from .conftest import write_csv, write_workbook
 
 HEADER = ["Use Case ID", "Use Case Name", "Summary", "Department", "Owner", "Owner Email", "Status"]
 
@@ -1093,6 +1093,13 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Purpose of the AI tool", "description"),
         ("Name of vendor", "vendor_name"),
         ("Name of AI tool", "name"),
+        ("Name of tool", "name"),  # "tool" is a vendor's word too, but of the use case here
+        ("Title of the product", "name"),
+        ("Third-party vendor", "vendor_name"),
+        ("High impact status", "high_impact"),
+        ("Personal data status", "personal_data"),
+        ("Sponsor title", None),  # a job title, not a name
+        ("Go-live status", "stage"),  # not a date: what it says of the go-live
         # A name is the name of what the other words name.
         ("Agency name", "organization"),
         ("Supplier name", "vendor_name"),
@@ -1115,12 +1122,20 @@ def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) 
     assert _field_taken(label) == field
 
 
-@pytest.mark.parametrize("label", ["Payment status", "Product name", "Business owner email"])
-def test_a_header_of_something_else_is_never_accepted_for_it(label: str) -> None:
-    # Another subject's status, a product that may be the vendor's: asked, never taken.
+@pytest.mark.parametrize(
+    "label", ["Payment status", "Vendor email", "Vendor contact", "Urgency", "Implemented by"]
+)
+def test_a_header_of_something_else_is_no_fields(label: str) -> None:
+    # Another subject's status, the vendor's contact, a person: kept in extras, not mapped.
+    assert _field_taken(label) is None
+
+
+def test_a_product_name_is_asked_about_not_taken() -> None:
+    # "Product name" may be the use case's or the vendor's product: below acceptance.
     mappings = load_mappings(None)
-    found = mappings.match_header(label)
-    assert all(c.score < mappings.settings.header_accept for c in found if c.field != "owner_email")
+    assert all(
+        c.score < mappings.settings.header_accept for c in mappings.match_header("Product name")
+    )
 
 
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:
@@ -1227,14 +1242,20 @@ def test_the_column_whose_values_are_stages_is_the_stage(
 @pytest.mark.parametrize(
     ("raw", "value"),
     [
-        # Keywords of both in-house and vendor in one answer: both.
+        # Keywords of both in-house and vendor in one answer, joined: both.
         ("in house & contractor", "hybrid"),
         ("Contracting and In House", "hybrid"),
         ("Built in-house with vendor support", "hybrid"),
         ("Developed with a combination of in-house and contract/external resources.", "hybrid"),
-        # One of them negated, or only inside a longer word: not both.
+        # One of them negated, only inside a longer word, not joined, or undecided: not both.
         ("In-house, no vendor involved", "in_house"),
         ("Vendor owned platform", "vendor"),
+        ("Vendor (hosted internally)", "vendor"),
+        ("COTS - internal use only", "vendor"),
+        ("SaaS used by internal staff", "vendor"),
+        ("TBD: in-house or vendor", "unknown"),
+        ("Unknown (vendor or in-house)", "unknown"),
+        ("Agency-owned", "in_house"),
         ("No contract/external resources used in development.", "in_house"),
         ("Exclusively developed with contract/external resources.", "vendor"),
     ],
@@ -1243,6 +1264,13 @@ def test_an_answer_naming_two_values_reads_as_what_they_mean_together(raw: str, 
     mappings = load_mappings(None)
     found = mappings.vocabularies["sourcing"].match(raw, mappings.settings.value_fuzzy_accept)
     assert found is not None and found.value == value
+
+
+def test_a_together_rule_can_be_switched_off(tmp_path: Path) -> None:
+    (tmp_path / "values.yaml").write_text("sourcing:\n  together:\n    hybrid: []\n", "utf-8")
+    mappings = load_mappings(tmp_path)
+    found = mappings.vocabularies["sourcing"].match("Contracting and In House", 90.0)
+    assert found is not None and found.value != "hybrid"
 
 
 @pytest.mark.parametrize(
@@ -1359,3 +1387,15 @@ def test_the_2024_federal_inventory_reads_field_by_field_and_keeps_every_answer(
     assert claims["extras"]["If Other, please explain. (column R)"] == "Requested by email"
     assert claims["extras"]["System Name"] == "VBMS"
     assert "unmapped_value" not in out.warning_codes()
+
+
+def test_a_repeated_label_never_takes_the_name_of_another_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_csv(
+        tmp_path / "t.csv",
+        [["Use case", "Notes", "Notes (column D)", "Notes"], ["Bot", "n1", "n2", "n3"]],
+    )
+    (rec,) = run_import_into(path).records_jsonl
+    assert sorted(rec["extras"].values()) == ["n1", "n2", "n3"]
+    assert rec["extras"]["Notes (column D)"] == "n2"

@@ -175,3 +175,42 @@ def test_a_jira_export_of_all_fields_reads_as_jira_means_it(
     assert invoice["extras"]["Last Viewed"] == "03/Jun/25 8:00 AM"
     assert recs["AIG-15"]["extras"]["Resolution"] == "Done"
     assert out.result.summary.counts["use_cases"] == 2
+
+
+def test_jira_columns_of_its_own_stay_in_extras_and_other_trackers_are_not_jira(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    header = [
+        "Summary", "Issue key", "Issue id", "Parent", "Status Category",
+        "Custom field (Urgency)", "Custom field (Epic Status)", "Custom field (Development)",
+        "Status", "Description",
+    ]  # fmt: skip
+    row = ["Chatbot", "AIG-3", "10003", "10001", "Done", "High", "Done", "{}", "Live", "Answers"]
+    path = tmp_path / "jira.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, row])
+    (rec,) = run_import_into(path).records_jsonl
+    assert (rec["name"], rec["stage"], rec["department"], rec["organization"]) == (
+        "Chatbot",
+        "deployed",
+        None,
+        None,
+    )
+    assert rec["impact_assessment"] == "unknown" and rec["sourcing"] == "unknown"
+    assert rec["extras"]["Custom field (Epic Status)"] == "Done"
+    # A tracker of projects with an "Issue ID" column is no Jira export: its project
+    # columns are the use case's.
+    other = tmp_path / "AI projects.csv"
+    with other.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Issue ID", "Project name", "Summary", "Project lead", "Status"],
+                ["AI-001", "Invoice matcher", "Matches invoices", "Dana Ruiz", "Live"],
+            ]
+        )
+    (project,) = run_import_into(other).records_jsonl
+    assert (project["name"], project["description"], project["owner_name"]) == (
+        "Invoice matcher",
+        "Matches invoices",
+        "Dana Ruiz",
+    )

@@ -80,19 +80,25 @@ def _negated(words: list[str]) -> bool:
     )
 
 
-def _keyword_said(key: str, keyword: str) -> bool:
+def _keyword_said(key: str, keyword: str, whole: bool = False) -> bool:
     """Whether a folded value has ``keyword`` at the start of one of its words ("contract" in
-    "contractor"; a keyword of three letters or fewer as a whole word: "own" is not in
-    "owned") after no negation."""
+    "contractor", "gpt" in "gpt4", but no "live" in "delivered") after no negation; with
+    ``whole``, a keyword of three letters or fewer only as a whole word ("own" is not in
+    "owned")."""
     start = 0
     while (at := key.find(keyword, start)) >= 0:
         end = at + len(keyword)
         if (at == 0 or key[at - 1] == " ") and (
-            len(keyword) > 3 or end == len(key) or key[end] == " "
+            not whole or len(keyword) > 3 or end == len(key) or key[end] == " "
         ):
             return not _negated(key[:at].split())
         start = at + 1
     return False
+
+
+#: Words that join two answers into one ("in house and contractor", "built in-house with
+#: vendor support"); an "or" leaves the answer undecided ("in-house or vendor").
+_JOINING = frozenset({"and", "with", "plus", "both", "combination", "mix", "mixed", "jointly"})
 
 
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
@@ -190,12 +196,20 @@ class Vocabulary:
         return None
 
     def _together(self, key: str) -> ValueMatch | None:
-        """The value an answer means by naming several others ("Contracting and In House"):
-        each has a keyword in it, at the start of a word and not after a negation ("in-house,
-        no vendor" names one)."""
+        """The value an answer means by naming several others joined ("Contracting and In
+        House", "built in-house with vendor support"): each has a keyword in it, at the start
+        of a word and not after a negation ("in-house, no vendor" names one), and a joining
+        word and no "or" ("in-house or vendor" is undecided; "vendor, hosted internally" one
+        of them)."""
+        words = set(key.split())
+        if "or" in words or words.isdisjoint(_JOINING):
+            return None
         keywords = dict(self.contains)
         for value, parts in self.together:
-            if all(any(_keyword_said(key, kw) for kw in keywords.get(part, ())) for part in parts):
+            if parts and all(
+                any(_keyword_said(key, kw, whole=True) for kw in keywords.get(part, ()))
+                for part in parts
+            ):
                 return ValueMatch(value, 80.0, "contains")
         return None
 
@@ -460,7 +474,10 @@ class Mappings:
         theirs = synonym.split()
         last = len(words) - 1
         for i, word in enumerate(words):
-            if word in theirs:
+            if word in theirs or (
+                # "Third-party vendor": a word another synonym of the field has ("vendor")
+                word in self.settings.header_words and word in self._field_words.get(fname, ())
+            ):
                 continue
             if word in _MARK_WORDS:
                 # "Owner email ID" is the synonym and its mark (see _numbers_of); "Yes/No" a
@@ -473,7 +490,18 @@ class Mappings:
                     word not in _ATTRIBUTE_WORDS
                     # "Use case status", "Use case owner email": the last word is another
                     # field's own, and says what the column is.
-                    and (word in _NAME_WORDS or self._header_exact.get(word) in (None, fname))
+                    and (
+                        word in _NAME_WORDS
+                        or self._header_exact.get(word) in (None, fname)
+                        # "High impact status" is its status; "Use case status" no name,
+                        # "Go-live status" no date
+                        or (
+                            word in _OF_ANYTHING
+                            and fname != "name"
+                            and not fname.startswith("date_")
+                            and fname != "last_updated"
+                        )
+                    )
                 )
                 or word in self._field_words.get(fname, ())
             ):
@@ -521,7 +549,7 @@ class Mappings:
         of the system", "Description of AI tool", "Name of vendor"): what it is decides, of
         the use case; a name is the name of what follows ("Name of vendor" is the vendor), as
         it is of what precedes it ("Department name")."""
-        if len(words) >= 2 and words[-1] in _NAME_WORDS:
+        if len(words) >= 2 and words[-1] == "name":
             # "Department name", "Agency name": the name of what the other words name.
             named = self._header_exact.get(" ".join(words[:-1]))
             # ("Product name", "Tool name": the use case's or the vendor's, who can say.)
@@ -534,12 +562,12 @@ class Mappings:
         fname = self._header_exact.get(head)
         if fname is None or not tail:
             return None
+        if all(w in _USE_CASE_WORDS for w in tail):
+            return fname, 88.0, head  # of the use case ("Name of tool", "Status of system")
         if head in ("name", "title"):
             named = self._header_exact.get(" ".join(tail))
             if named is not None and named != "source_id":
                 return named, 88.0, " ".join(tail)
-        if all(w in _USE_CASE_WORDS for w in tail):
-            return fname, 88.0, head
         return None
 
     def _numbers_of(self, result: list[HeaderCandidate], head: str) -> list[HeaderCandidate]:
@@ -844,10 +872,11 @@ def _load_values(
                 if section == "together":
                     parts = tuple(str(w) for w in words_list)
                     wrong = [p for p in parts if allowed is not None and p not in allowed]
-                    if len(parts) < 2 or wrong:
+                    if len(parts) == 1 or wrong:  # an empty list switches a shipped rule off
                         raise ConfigError(
                             f"{path}: {fname}.together.{value}: list two or more values of "
-                            f"{fname} whose keywords together mean {value!r}"
+                            f"{fname} whose keywords together mean {value!r} (or none, to "
+                            "switch the rule off)"
                             + (f" ({', '.join(map(repr, wrong))} is not one)" if wrong else "")
                         )
                     together.setdefault(fname, {})[value] = parts

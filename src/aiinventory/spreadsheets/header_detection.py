@@ -249,11 +249,20 @@ _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 #: Statuses of a survey export's own columns, kept in extras: the person who answered, and
 #: when they began; and of an issue tracker's export, the tracker's own (its project).
 _SURVEY_STATUSES = ("respondent", "survey", "tracker")
-#: Columns only an issue tracker's export has (Jira's "Export CSV (all fields)").
-_ISSUE_MARKS = frozenset({"issue key", "issue id"})
-#: An issue tracker's columns that are the tracker's, not the item's: the project the item
-#: is filed in ("Project name" is "AI intake" on every row) and when a user last opened it.
-_TRACKER_OWN = ("project ", "last viewed")
+#: Columns Jira's "Export CSV (all fields)" always writes, and no tracker of use cases has.
+_ISSUE_MARKS = frozenset({"issue key", "issue id", "summary"})
+#: Jira's own columns, not the item's: the project the item is filed in ("Project name" is
+#: "AI intake" on every row), when a user last opened it, its place among other issues.
+_TRACKER_OWN = frozenset(
+    {"project key", "project name", "project type", "project lead", "project lead id",
+     "project description", "project url", "last viewed", "parent", "parent id",
+     "parent summary", "status category", "status category changed", "epic link",
+     "epic name", "epic status", "epic color", "epic colour", "rank", "sprint", "urgency",
+     "time tracking", "development", "flagged", "story points", "story point estimate",
+     "issue color", "request type", "request participants", "satisfaction",
+     "satisfaction date", "time to resolution", "time to first response", "vulnerability",
+     "impact"}
+)  # fmt: skip
 
 
 def _survey_columns(labels: list[str]) -> dict[int, str]:
@@ -278,10 +287,10 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 
 
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
-    """In an issue tracker's export (``labels`` normalised: "Issue key" and "Summary" among
+    """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
     them), by position: the item's title ("name"), its key ("source_id") and the tracker's
     own columns ("tracker"); in any other table, nothing."""
-    if not _ISSUE_MARKS & set(labels) or "summary" not in labels:
+    if not _ISSUE_MARKS <= set(labels):
         return {}
     roles: dict[int, str] = {}
     for position, label in enumerate(labels):
@@ -289,8 +298,8 @@ def _tracker_columns(labels: list[str]) -> dict[int, str]:
             roles[position] = "name"
         elif label == "issue key":
             roles[position] = "source_id"
-        elif label.startswith(_TRACKER_OWN):
-            roles[position] = "tracker"
+        elif label in _TRACKER_OWN or label.removeprefix("custom field ") in _TRACKER_OWN:
+            roles[position] = "tracker"  # Jira's own fields, built in or shipped as custom
     return roles
 
 

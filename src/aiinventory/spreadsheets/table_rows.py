@@ -420,13 +420,17 @@ def iter_table_rows(
     # A label the header repeats ("If Other, please explain." after each question) keeps
     # each column's value: the second and later ones are named with their column too.
     extra_cols: list[tuple[int, str]] = []
-    named: set[str] = set()
+    named: set[str] = {c.label for c in header.columns if c.field is None}
+    seen: set[str] = set()
     for c in header.columns:
         if c.field is None:
-            label = (
-                c.label if c.label not in named else f"{c.label} (column {column_letter(c.column)})"
-            )
-            named.add(c.label)
+            label = c.label
+            if label in seen:
+                label = f"{c.label} (column {column_letter(c.column)})"
+                while label in named:  # a header that has that label too
+                    label += " (again)"
+                named.add(label)
+            seen.add(c.label)
             extra_cols.append((c.column - first_col, label))
     # Negative indices never name a cell of a row (a header left of the first column).
     mapped = [(j, f) for j, f in mapped if j >= 0]

@@ -1116,6 +1116,15 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Should this AI use case be withheld from public reporting?", None),
         ("Does this AI use case disseminate information to the public?", None),
         ("What is the name of your AI use case?", "name"),
+        # The federal inventories' machine-readable field names, numbered or not.
+        ("2_use_case_name", "name"),
+        ("3_agency", "organization"),
+        ("16_dev_stage", "stage"),
+        ("22_dev_method", "sourcing"),
+        ("has_pii", "personal_data"),
+        ("hi_assessment_completed", "impact_assessment"),
+        ("40_has_ato", None),
+        ("1.2 Stage", "stage"),
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:

@@ -6,7 +6,9 @@ import re
 import unicodedata
 
 _NUMBERING = re.compile(
-    r"^\s*(?:question\s*\d+[a-z]?\s*[.):-]?\s*|\d+[a-z]?\s*[.)]\s+|[a-z]\s*[.)]\s+|\(optional\)\s*)+",
+    r"^\s*(?:question\s*\d+[a-z]?\s*[.):-]?\s*|\d+[a-z]?\s*[.)]\s+|[a-z]\s*[.)]\s+|\(optional\)\s*"
+    # "2_use_case_name" (the 2024 US federal inventory's field names), "1.2 Stage"
+    r"|\d+[a-z]?_(?=[a-z])|\d+(?:\.\d+)+\s+)+",
     re.IGNORECASE,
 )
 _FILLER = re.compile(

@@ -290,7 +290,7 @@ def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
     them), by position: the item's title ("name"), its key ("source_id") and the tracker's
     own columns ("tracker"); in any other table, nothing."""
-    if not _ISSUE_MARKS <= set(labels):
+    if not _ISSUE_MARKS.issubset(labels):
         return {}
     roles: dict[int, str] = {}
     for position, label in enumerate(labels):

@@ -270,6 +270,32 @@ def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_impo
     assert "dropdown" in messages and "'Steering group'" in messages
 
 
+def test_a_columns_own_dates_give_its_order(tmp_path: Path, run_import_into) -> None:
+    # 25/04/2025 can only be day-first: 03/04/2025 in the same column is 3 April.
+    uk = write_csv(
+        tmp_path / "uk" / "t.csv",
+        [["Use case", "Go-live"], ["A", "25/04/2025"], ["B", "03/04/2025"], ["C", "2025-01-02"]],
+    )
+    out = run_import_into(uk)
+    assert {r["name"]: r["date_deployed"] for r in out.records_jsonl} == {
+        "A": "2025-04-25",
+        "B": "2025-04-03",
+        "C": "2025-01-02",
+    }
+    assert "ambiguous_date" not in out.warning_codes()
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "date_order_from_values"]
+    assert "are day-first: '25/04/2025'" in said and "'03/04/2025'" in said
+    # Dates that contradict each other decide nothing: the default order, with a warning.
+    mixed = write_csv(
+        tmp_path / "mixed" / "t.csv",
+        [["Use case", "Go-live"], ["A", "25/04/2025"], ["B", "04/26/2025"], ["C", "03/04/2025"]],
+    )
+    again = run_import_into(mixed)
+    assert {r["name"]: r["date_deployed"] for r in again.records_jsonl}["C"] == "2025-03-04"
+    assert "ambiguous_date" in again.warning_codes()
+    assert "date_order_from_values" not in again.warning_codes()
+
+
 def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_into) -> None:
     text = (
         "Use case;Owner;Stage;Date raised;Benefit\r\n"
@@ -563,6 +589,22 @@ def test_department_comes_from_the_path_with_a_warning(tmp_path: Path, run_impor
     assert out.records[0]["department"] == "Procurement"
     assert "department_from_path" in out.warning_codes()
     assert path.exists()
+
+
+def test_a_blank_department_cell_takes_the_path_with_a_warning_that_says_so(
+    tmp_path: Path, run_import_into
+) -> None:
+    write_workbook(
+        tmp_path / "drive" / "finance" / "AI tracker.xlsx",
+        {"S": [["Project", "Department"], ["Bot", "HR"], ["Scanner", None]]},
+    )
+    out = run_import_into(tmp_path / "drive")
+    assert {r["name"]: r["department"] for r in out.records_jsonl} == {
+        "Bot": "HR",
+        "Scanner": "Finance",
+    }
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "department_from_path"]
+    assert said.startswith("blank cells in column B ('Department'); department 'Finance'")
 
 
 @pytest.mark.parametrize(

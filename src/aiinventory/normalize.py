@@ -160,6 +160,9 @@ class SourceContext:
     #: not. It applies where day_first is not configured for the source, with no ambiguity
     #: warning.
     day_first_by_field: dict[str, bool] = field(default_factory=dict)
+    #: Fields of day_first_by_field whose order their own dates gave, not their header: an
+    #: example row under the header ("dd/mm/yyyy") says better.
+    date_order_by_values: set[str] = field(default_factory=set)
     date1904: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
@@ -275,7 +278,12 @@ class Normalizer:
                 self._warn(
                     ctx,
                     "department_from_path",
-                    f"no department column; department {ctx.department!r} taken from the "
+                    (
+                        f"blank cells in {self._place(ctx, 'department')}"
+                        if "department" in ctx.labels
+                        else "no department column"
+                    )
+                    + f"; department {ctx.department!r} taken from the "
                     + (
                         "sheet name — set `department` in a rule with `sheet:` for this sheet"
                         if ctx.department_from_sheet

@@ -822,6 +822,25 @@ def _extract_sheet(
         if mapped.field is not None:
             ctx.letters[mapped.field] = mapped.letter
     _check_dropdowns(grid, header, normalizer, ctx)
+    # Text dates such as 08/01/2025 read by the order the column's other dates can only have
+    # (08/25/2025 has no 25th month): a look at the first rows of the table decides.
+    ahead = list(islice(rows, _DATE_ORDER_ROWS))
+    rows = chain(ahead, rows)
+    for fname, day_first, sure, unsure in _date_orders_by_values(
+        ctx, header, [*head[below:], *ahead], grid.first_col
+    ):
+        ctx.day_first_by_field[fname] = day_first
+        ctx.date_order_by_values.add(fname)
+        mapped = header.by_field[fname]
+        normalizer.warnings.add(
+            "date_order_from_values",
+            f"{fname} dates in column {mapped.letter} ({mapped.label!r}) are "
+            f"{'day-first' if day_first else 'month-first'}: {sure!r} can be read no other way, "
+            f"so dates such as {unsure!r} were read {'day-first' if day_first else 'month-first'}"
+            " too — set day_first for this source in mappings/sources.yaml if that is wrong",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
 
     def all_rows() -> Iterator[list[Any]]:
         if legend is None:
@@ -915,11 +934,53 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
             _take_date_order(ctx, mapped.field, mapped.label)
 
 
+#: Rows below the header looked at for the order of a column's text dates.
+_DATE_ORDER_ROWS = 2_000
+_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
+_DATE_FIELDS = ("date_initiated", "date_deployed", "date_retired", "last_updated")
+
+
+def _date_orders_by_values(
+    ctx: SourceContext, header: HeaderResult, rows: list[list[Any]], first_col: int
+) -> Iterator[tuple[str, bool, str, str]]:
+    """For each date column whose order no setting or header gives, and whose text dates
+    include ambiguous ones (08/01/2025): (field, day-first, a date only that order can read,
+    an ambiguous one) when its dates can be read only one way ("25/04/2025": day-first), and
+    never when they contradict each other."""
+    for fname in _DATE_FIELDS:
+        mapped = header.by_field.get(fname)
+        if mapped is None or ctx.date_order(fname)[1]:
+            continue
+        j = mapped.column - first_col
+        sure: dict[bool, str] = {}
+        unsure = None
+        for row in rows:
+            value = row[j] if 0 <= j < len(row) else None
+            if value.__class__ is not str:
+                continue
+            found = _NUMERIC_DATE.match(value)
+            if found is None:
+                continue
+            a, b = int(found.group(1)), int(found.group(2))
+            if a > 12 >= b >= 1:
+                sure.setdefault(True, value)
+            elif b > 12 >= a >= 1:
+                sure.setdefault(False, value)
+            elif a != b and unsure is None:
+                unsure = value
+        if len(sure) == 1 and unsure is not None:
+            ((day_first, example),) = sure.items()
+            yield fname, day_first, example.strip(), unsure.strip()
+
+
 def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:
     """The date order ``words`` say for ``fname`` ("dd/mm/yyyy"), unless the source sets one
     or an earlier hint did."""
     order = date_order_hint(words) if not ctx.day_first_configured else None
     if order is not None:
+        if fname in ctx.date_order_by_values:
+            ctx.date_order_by_values.discard(fname)
+            ctx.day_first_by_field[fname] = order
         ctx.day_first_by_field.setdefault(fname, order)
 
 

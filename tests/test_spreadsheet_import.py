@@ -1167,6 +1167,11 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("hi_assessment_completed", "impact_assessment"),
         ("40_has_ato", None),
         ("1.2 Stage", "stage"),
+        # A yes-or-no column holds no name, department or vendor.
+        ("Agency use (Y/N)?", None),
+        ("Vendor (Y/N)", None),
+        ("PII Y/N", "personal_data"),
+        ("High impact? (Yes/No)", "high_impact"),
     ],
 )
 def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) -> None:

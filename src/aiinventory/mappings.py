@@ -461,6 +461,18 @@ class Mappings:
         written = exact is not None and normalize_label(head) != key
         if mark is not None and not written and result and not _CHOICES_END.search(head):
             result = self._numbers_of(result, head)
+        if result and _YES_NO_HINT.search(label):
+            # "Agency use (Y/N)?": a yes or a no, which no field of names or dates holds.
+            below = self.settings.header_review - 1.0
+            result = sorted(
+                (
+                    c
+                    if c.field in _YES_NO_FIELDS
+                    else HeaderCandidate(c.field, min(c.score, below), c.synonym)
+                    for c in result
+                ),
+                key=lambda c: (-c.score, c.field),
+            )
         if len(self._header_cache) < 50_000:
             self._header_cache[cache_key] = result
         return result
@@ -625,6 +637,10 @@ _NUMBER_MARK = re.compile(
 #: A number mark's words, folded.
 _MARK_WORDS = frozenset({"no", "nr", "num", "number", "id", "ref"})
 #: Before a closing "No": the end of a choice ("Yes / No", "Y or N"), not a number mark.
+#: A header's hint that its answers are yes or no: "(Y/N)", "Yes/No".
+_YES_NO_HINT = re.compile(r"\b(?:y\s*/\s*n|yes\s*/\s*no)\b", re.IGNORECASE)
+#: Fields whose values may be a yes or a no.
+_YES_NO_FIELDS = frozenset({"personal_data", "high_impact", "impact_assessment", "stage"})
 _CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)
 #: One-word synonyms that name something of anything, so not the use case's with other words
 #: before them.

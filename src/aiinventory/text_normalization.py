@@ -13,7 +13,8 @@ _NUMBERING = re.compile(
 )
 _FILLER = re.compile(
     r"\((?:optional|if applicable|required|mandatory|y/n|yes/no)\)"
-    r"|,?\s*if\s+applicable\b|\boptional\b",
+    r"|,?\s*if\s+applicable\b|\boptional\b"
+    r"|\s(?:y\s*/\s*n|yes\s*/\s*no)\s*\??\s*$",
     re.IGNORECASE,
 )
 _NON_WORD = re.compile(r"[^0-9a-z]+")

@@ -66,7 +66,7 @@ _MONTH_YEAR = re.compile(r"^([a-z]+)\.?[\s\-/,]+(\d{2}|\d{4})$", re.I)
 #: A month and a four-digit year: "09/2024", "9.2024".
 _NUMERIC_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
 #: A note in brackets after a date: "Jan 2025 (planned)", "03/04/2024 (est.)".
-_NOTE = re.compile(r"\s*[(\[][^()\[\]]{1,40}[)\]]$")
+_NOTE = re.compile(r"\s*[(\[][^()\[\]]{1,80}[)\]]$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
 

@@ -1455,3 +1455,37 @@ def test_a_repeated_label_never_takes_the_name_of_another_column(
     (rec,) = run_import_into(path).records_jsonl
     assert sorted(rec["extras"].values()) == ["n1", "n2", "n3"]
     assert rec["extras"]["Notes (column D)"] == "n2"
+
+
+def test_the_dutch_algorithm_registers_fields_and_words(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # algoritmes.overheid.nl's fields (title, organisatie, doel, status, impactassessment) and
+    # its words for the stages and the assessment.
+    path = write_csv(
+        tmp_path / "algoritmeregister.csv",
+        [
+            ["id", "title", "organisatie", "doel", "status", "impactassessment"],
+            ["1", "Parkeerscan", "Gemeente Utrecht", "Kentekens scannen", "in_gebruik", "Ja"],
+            ["2", "Chatbot Loket", "Gemeente Delft", "Vragen beantwoorden", "ontwikkeling", "Nee"],
+            [
+                "3",
+                "Fraudemodel",
+                "Belastingdienst",
+                "Risico's inschatten",
+                "buiten_gebruik",
+                "Onbekend",
+            ],
+        ],
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {n: (r["stage"], r["impact_assessment"]) for n, r in recs.items()} == {
+        "Parkeerscan": ("deployed", "done"),
+        "Chatbot Loket": ("in_development", "not_done"),
+        "Fraudemodel": ("retired", "unknown"),
+    }
+    assert recs["Parkeerscan"]["organization"] == "Gemeente Utrecht"
+    assert recs["Parkeerscan"]["description"] == "Kentekens scannen"
+    assert recs["Parkeerscan"]["department"] is None  # the file's name names no department
+    assert "unmapped_value" not in out.warning_codes()

@@ -1243,6 +1243,7 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         ("stage", "Undeployed", None, None),
         ("stage", "Inactive", None, None),
         ("stage", "Relesed", "deployed", "fuzzy"),
+        ("stage", "Indevelopment", "in_development", "fuzzy"),  # "in" is the synonym's own
         # A keyword is a word of its own, not letters inside another ("delivered").
         ("stage", "Delivered", "deployed", "exact"),
         ("stage", "Completed pilot, not scaled", "pilot", "exact"),

@@ -115,7 +115,12 @@ def _unsaid(key: str, choice: str) -> bool:
         if word in theirs:
             continue
         for prefix in _NEGATING_PREFIXES:
-            if word.startswith(prefix) and word[len(prefix) :].lstrip("-") in theirs:
+            # ("indevelopment" is "in development" run together: its "in" is the choice's)
+            if (
+                word.startswith(prefix)
+                and prefix not in theirs
+                and word[len(prefix) :].lstrip("-") in theirs
+            ):
                 return True
     return False
 

@@ -271,29 +271,83 @@ def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_impo
 
 
 def test_a_columns_own_dates_give_its_order(tmp_path: Path, run_import_into) -> None:
-    # 25/04/2025 can only be day-first: 03/04/2025 in the same column is 3 April.
-    uk = write_csv(
-        tmp_path / "uk" / "t.csv",
-        [["Use case", "Go-live"], ["A", "25/04/2025"], ["B", "03/04/2025"], ["C", "2025-01-02"]],
-    )
-    out = run_import_into(uk)
-    assert {r["name"]: r["date_deployed"] for r in out.records_jsonl} == {
-        "A": "2025-04-25",
-        "B": "2025-04-03",
-        "C": "2025-01-02",
-    }
+    # 25/04/2025 and 28/05/2025 can only be day-first: 03/04/2025 in the same column is 3 April,
+    # though they stand 500 rows below it (past the rows read to find the header).
+    rows: list[list[Any]] = [["Use case", "Go-live", "Started"], ["A", "03/04/2025", "02/01/2024"]]
+    rows += [[f"Filler {i}", "", ""] for i in range(500)]
+    rows += [["B", "25/04/2025", ""], ["C", "28/05/2025", ""], ["D", "05.03.2024", ""]]
+    out = run_import_into(write_csv(tmp_path / "uk" / "t.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert recs["A"]["date_deployed"] == "2025-04-03"
+    assert recs["D"]["date_deployed"] == "2024-03-05"  # dotted: day-first as ever
+    # "Started" has no date of its own that decides: it is read as the sheet's others are.
+    assert recs["A"]["date_initiated"] == "2024-01-02"
     assert "ambiguous_date" not in out.warning_codes()
-    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "date_order_from_values"]
-    assert "are day-first: '25/04/2025'" in said and "'03/04/2025'" in said
-    # Dates that contradict each other decide nothing: the default order, with a warning.
-    mixed = write_csv(
-        tmp_path / "mixed" / "t.csv",
-        [["Use case", "Go-live"], ["A", "25/04/2025"], ["B", "04/26/2025"], ["C", "03/04/2025"]],
+    said = [w["message"] for w in out.run["warnings"] if w["code"] == "date_order_from_values"]
+    assert len(said) == 2 and "are day-first: '25/04/2025'" in said[0]
+
+
+@pytest.mark.parametrize(
+    ("dates", "decided"),
+    [
+        # Dates that contradict each other decide nothing.
+        (["25/04/2025", "04/26/2025", "03/04/2025"], False),
+        # One date that can only be day-first among many ambiguous ones is more likely a slip.
+        (
+            ["13/05/2025", "03/04/2025", "04/03/2025", "05/06/2025", "06/05/2025", "07/08/2025"],
+            False,
+        ),
+        # Two say it plainly.
+        (
+            ["13/05/2025", "14/05/2025", "03/04/2025", "04/03/2025", "05/06/2025", "06/05/2025"],
+            True,
+        ),
+    ],
+)
+def test_a_columns_dates_decide_its_order_only_when_they_agree(
+    tmp_path: Path, run_import_into, dates: list[str], decided: bool
+) -> None:
+    rows = [["Use case", "Go-live"], *([f"Case {i}", d] for i, d in enumerate(dates))]
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    assert ("date_order_from_values" in out.warning_codes()) is decided
+    assert ("ambiguous_date" in out.warning_codes()) is not decided
+
+
+def test_rows_that_are_no_use_cases_never_decide_the_date_order(
+    tmp_path: Path, run_import_into
+) -> None:
+    # The template's example row is not imported: its 31/12/2025 says nothing of the others.
+    example = write_csv(
+        tmp_path / "a" / "t.csv",
+        [["Use case", "Go-live"], ["e.g. HR policy chatbot", "31/12/2025"], ["A", "03/04/2025"]],
     )
-    again = run_import_into(mixed)
-    assert {r["name"]: r["date_deployed"] for r in again.records_jsonl}["C"] == "2025-03-04"
-    assert "ambiguous_date" in again.warning_codes()
+    out = run_import_into(example)
+    assert [r["date_deployed"] for r in out.records_jsonl] == ["2025-03-04"]
+    assert "date_order_from_values" not in out.warning_codes()
+    # A guidance row ("dd/mm/yyyy") says the order: it wins, and no warning says otherwise.
+    guided = write_csv(
+        tmp_path / "b" / "t.csv",
+        [
+            ["Use case", "Go-live", "Owner"],
+            ["Enter a short title", "dd/mm/yyyy", "Enter the owner's name"],
+            ["A", "04/25/2025", "Ann"],
+            ["B", "03/04/2025", "Bo"],
+        ],
+    )
+    again = run_import_into(guided)
+    assert {r["name"]: r["date_deployed"] for r in again.records_jsonl}["B"] == "2025-04-03"
     assert "date_order_from_values" not in again.warning_codes()
+
+
+def test_a_date_against_the_columns_order_is_reported(tmp_path: Path, run_import_into) -> None:
+    rows = [["Use case", "Go-live"], ["A", "25/04/2025"], ["B", "03/04/2025"]]
+    rows += [[f"Filler {i}", ""] for i in range(1_100)]
+    rows += [["C", "04/26/2025"]]  # past the rows that decided: it can only be month-first
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    recs = {r["name"]: r["date_deployed"] for r in out.records_jsonl}
+    assert (recs["B"], recs["C"]) == ("2025-04-03", "2025-04-26")
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "date_order_contradicted"]
+    assert "'04/26/2025'" in said and "can only be month-first" in said
 
 
 def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_into) -> None:
@@ -1167,6 +1221,9 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("hi_assessment_completed", "impact_assessment"),
         ("40_has_ato", None),
         ("1.2 Stage", "stage"),
+        # A year or a date before the words says which snapshot: no field's own column.
+        ("2024_stage", None),
+        ("31.03.2025 Status", None),
         # A yes-or-no column holds no name, department or vendor.
         ("Agency use (Y/N)?", None),
         ("Vendor (Y/N)", None),
@@ -1184,6 +1241,18 @@ def test_a_header_is_matched_by_what_it_is_about(label: str, field: str | None) 
 def test_a_header_of_something_else_is_no_fields(label: str) -> None:
     # Another subject's status, the vendor's contact, a person: kept in extras, not mapped.
     assert _field_taken(label) is None
+
+
+def test_a_yes_no_hint_is_no_hint_of_another_label() -> None:
+    # "Vendor (Y/N)" and "Vendor (required)" read alike once their brackets go: each keeps
+    # its own answer, whichever comes first.
+    mappings = load_mappings(None)
+    accept = mappings.settings.header_accept
+    assert all(c.score < accept for c in mappings.match_header("Vendor (Y/N)"))
+    assert mappings.match_header("Vendor (required)")[0].field == "vendor_name"
+    again = load_mappings(None)
+    assert again.match_header("Vendor (required)")[0].field == "vendor_name"
+    assert all(c.score < accept for c in again.match_header("Vendor (Y/N)"))
 
 
 def test_a_product_name_is_asked_about_not_taken() -> None:

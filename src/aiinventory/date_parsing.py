@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-__all__ = ["ParsedDate", "date_order_hint", "parse_date", "parse_datetime"]
+__all__ = ["ParsedDate", "date_order_hint", "date_order_shown", "parse_date", "parse_datetime"]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
 _MONTH_FIRST_HINT = re.compile(r"(?<![y][/.\-])\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
@@ -78,6 +78,23 @@ class ParsedDate:
     iso: str
     ambiguous: bool = False  # e.g. 03/04/2025 read with the configured day/month order
     value: date | None = None
+
+
+def date_order_shown(value: object) -> bool | None:
+    """Whether a text date with slashes or dashes can only be read day-first (True: "25/04/2025")
+    or only month-first (False: "04/25/2025"); None for any other value. Dotted dates say
+    nothing: they are day-first wherever they are written."""
+    if not isinstance(value, str):
+        return None
+    m = _NUMERIC.match(value.strip())
+    if m is None or "." in value[: m.end(2)]:
+        return None
+    a, b = int(m.group(1)), int(m.group(2))
+    if a > 12 >= b >= 1:
+        return True
+    if b > 12 >= a >= 1:
+        return False
+    return None
 
 
 def _year(text: str) -> int:

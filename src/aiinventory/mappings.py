@@ -405,7 +405,9 @@ class Mappings:
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
         # count too, a little below the whole label. "Name (vendor)" is no hint: it says what.
         bare = _without_hints(label)
-        cache_key = f"{key}\x1f{bare}\x1f{label.strip()[-1:]}"
+        # (the yes/no hint is read from the label as written: the key has lost it)
+        yes_no = _YES_NO_HINT.search(label) is not None
+        cache_key = f"{key}\x1f{bare}\x1f{label.strip()[-1:]}\x1f{yes_no}"
         cached = self._header_cache.get(cache_key)
         if cached is not None:
             return cached
@@ -466,7 +468,7 @@ class Mappings:
         written = exact is not None and normalize_label(head) != key
         if mark is not None and not written and result and not _CHOICES_END.search(head):
             result = self._numbers_of(result, head)
-        if result and _YES_NO_HINT.search(label):
+        if result and yes_no:
             # "Agency use (Y/N)?": a yes or a no, which no field of names or dates holds.
             below = self.settings.header_review - 1.0
             result = sorted(

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .clock import stable_hash
-from .date_parsing import parse_date, parse_datetime
+from .date_parsing import date_order_shown, parse_date, parse_datetime
 from .mappings import Mappings
 from .schema import (
     DATE_FIELDS,
@@ -466,7 +466,20 @@ class Normalizer:
         if value.__class__ is date:
             return str(value.isoformat())
         day_first, known = ctx.date_order(fname)
-        parsed = parse_date(value, day_first, ctx.date1904, known)
+        inferred = fname in ctx.date_order_by_values
+        # An order the column's own dates gave leaves dotted dates day-first, as ever.
+        parsed = parse_date(value, day_first, ctx.date1904, known and not inferred)
+        if inferred and date_order_shown(value) is (not day_first):
+            self._warn(
+                ctx,
+                "date_order_contradicted",
+                f"{fname} {cell_text(value)!r} in {self._place(ctx, fname)} can only be "
+                f"{'month-first' if day_first else 'day-first'}, though the column's first dates "
+                f"were {'day-first' if day_first else 'month-first'} and its other dates are read "
+                "so — check the column, or set day_first for this source in mappings/sources.yaml",
+                f"contradicted:{fname}",
+                row,
+            )
         if parsed is None:
             text = cell_text(value)
             if is_placeholder(text):

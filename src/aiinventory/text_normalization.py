@@ -7,8 +7,9 @@ import unicodedata
 
 _NUMBERING = re.compile(
     r"^\s*(?:question\s*\d+[a-z]?\s*[.):-]?\s*|\d+[a-z]?\s*[.)]\s+|[a-z]\s*[.)]\s+|\(optional\)\s*"
-    # "2_use_case_name" (the 2024 US federal inventory's field names), "1.2 Stage"
-    r"|\d+[a-z]?_(?=[a-z])|\d+(?:\.\d+)+\s+)+",
+    # "2_use_case_name" (the 2024 US federal inventory's field names), "1.2 Stage"; not a
+    # year ("2024_stage") or a date ("31.03.2025 Status"), which say which snapshot
+    r"|\d{1,2}[a-z]?_(?=[a-z])|\d{1,2}(?:\.\d{1,2})+\s+)+",
     re.IGNORECASE,
 )
 _FILLER = re.compile(

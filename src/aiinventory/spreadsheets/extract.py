@@ -20,7 +20,7 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from ..date_parsing import date_order_hint, parse_date
+from ..date_parsing import date_order_hint, date_order_shown, parse_date
 from ..mappings import Mappings, SourceOverride
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import Reject, SourceRecord
@@ -49,6 +49,7 @@ from .table_rows import (
     MergedFill,
     RawRow,
     SkippedRow,
+    is_example_name,
     iter_table_rows,
     section_rows,
     with_continuations,
@@ -824,23 +825,14 @@ def _extract_sheet(
     _check_dropdowns(grid, header, normalizer, ctx)
     # Text dates such as 08/01/2025 read by the order the column's other dates can only have
     # (08/25/2025 has no 25th month): a look at the first rows of the table decides.
-    ahead = list(islice(rows, _DATE_ORDER_ROWS))
-    rows = chain(ahead, rows)
-    for fname, day_first, sure, unsure in _date_orders_by_values(
-        ctx, header, [*head[below:], *ahead], grid.first_col
-    ):
-        ctx.day_first_by_field[fname] = day_first
-        ctx.date_order_by_values.add(fname)
-        mapped = header.by_field[fname]
-        normalizer.warnings.add(
-            "date_order_from_values",
-            f"{fname} dates in column {mapped.letter} ({mapped.label!r}) are "
-            f"{'day-first' if day_first else 'month-first'}: {sure!r} can be read no other way, "
-            f"so dates such as {unsure!r} were read {'day-first' if day_first else 'month-first'}"
-            " too — set day_first for this source in mappings/sources.yaml if that is wrong",
-            source_path=source_path,
-            sheet=sheet_for_messages,
-        )
+    inferred: dict[str, tuple[bool, str, str]] = {}
+    if any(f in header.by_field and not ctx.date_order(f)[1] for f in _DATE_FIELDS):
+        ahead = list(islice(rows, _DATE_ORDER_ROWS))
+        rows = chain(ahead, rows)
+        inferred = _date_orders_by_values(header, [*head[below:], *ahead], grid.first_col)
+        for fname, (day_first, _, _) in inferred.items():
+            ctx.day_first_by_field[fname] = day_first
+            ctx.date_order_by_values.add(fname)
 
     def all_rows() -> Iterator[list[Any]]:
         if legend is None:
@@ -879,6 +871,19 @@ def _extract_sheet(
                     _take_date_order(ctx, fname, words)
             continue
         yield _normalized(item, ctx, normalizer, sheet)
+    for fname, (day_first, sure, unsure) in inferred.items():
+        if fname not in ctx.date_order_by_values:
+            continue  # a row of guidance under the header ("dd/mm/yyyy") said otherwise
+        mapped = header.by_field[fname]
+        order = "day-first" if day_first else "month-first"
+        normalizer.warnings.add(
+            "date_order_from_values",
+            f"{fname} dates in column {mapped.letter} ({mapped.label!r}) are {order}: "
+            f"{sure!r} can be read no other way, so dates such as {unsure!r} were read {order} "
+            "too — set day_first for this source in mappings/sources.yaml if that is wrong",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     if headings:
         first = headings[0]
         normalizer.warnings.add(
@@ -935,42 +940,62 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
 
 
 #: Rows below the header looked at for the order of a column's text dates.
-_DATE_ORDER_ROWS = 2_000
-_NUMERIC_DATE = re.compile(r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
+_DATE_ORDER_ROWS = 1_000
 _DATE_FIELDS = ("date_initiated", "date_deployed", "date_retired", "last_updated")
 
 
 def _date_orders_by_values(
-    ctx: SourceContext, header: HeaderResult, rows: list[list[Any]], first_col: int
-) -> Iterator[tuple[str, bool, str, str]]:
-    """For each date column whose order no setting or header gives, and whose text dates
-    include ambiguous ones (08/01/2025): (field, day-first, a date only that order can read,
-    an ambiguous one) when its dates can be read only one way ("25/04/2025": day-first), and
-    never when they contradict each other."""
+    header: HeaderResult, rows: list[list[Any]], first_col: int
+) -> dict[str, tuple[bool, str, str]]:
+    """The order of each date column's text dates, by field: (day-first, a date only that
+    order can read, an ambiguous one), for the columns whose order no setting or header gives
+    (the caller's choice) and that hold ambiguous dates (08/01/2025).
+
+    A column's own dates decide when they can be read only one way and say so twice, or once
+    beside few ambiguous ones (one 13/05/2025 among many US dates is more likely a slip); a
+    column without such dates takes the order the sheet's other date columns agree on. Dates
+    that contradict each other decide nothing. Template example rows ("e.g. …") do not count,
+    nor do dotted dates (day-first wherever they are written).
+    """
+    name = header.by_field.get("name")
+    name_j = name.column - first_col if name is not None else -1
+    evidence: dict[str, tuple[dict[bool, list[str]], list[str]]] = {}
     for fname in _DATE_FIELDS:
         mapped = header.by_field.get(fname)
-        if mapped is None or ctx.date_order(fname)[1]:
+        if mapped is None:
             continue
         j = mapped.column - first_col
-        sure: dict[bool, str] = {}
-        unsure = None
+        sure: dict[bool, list[str]] = {True: [], False: []}
+        unsure: list[str] = []
         for row in rows:
             value = row[j] if 0 <= j < len(row) else None
             if value.__class__ is not str:
                 continue
-            found = _NUMERIC_DATE.match(value)
-            if found is None:
+            if 0 <= name_j < len(row) and is_example_name(row[name_j]):
                 continue
-            a, b = int(found.group(1)), int(found.group(2))
-            if a > 12 >= b >= 1:
-                sure.setdefault(True, value)
-            elif b > 12 >= a >= 1:
-                sure.setdefault(False, value)
-            elif a != b and unsure is None:
-                unsure = value
-        if len(sure) == 1 and unsure is not None:
-            ((day_first, example),) = sure.items()
-            yield fname, day_first, example.strip(), unsure.strip()
+            shown = date_order_shown(value)
+            if shown is not None:
+                sure[shown].append(value.strip())
+            else:
+                parsed = parse_date(value, False, False, True)
+                if parsed is not None and parsed.ambiguous and "." not in value.split()[0]:
+                    unsure.append(value.strip())
+        evidence[fname] = (sure, unsure)
+    decided: dict[str, tuple[bool, str, str]] = {}
+    for fname, (sure, unsure) in evidence.items():
+        orders = [order for order in (True, False) if sure[order]]
+        if len(orders) == 1 and unsure:
+            (order,) = orders
+            if len(sure[order]) >= 2 or len(unsure) <= 3:
+                decided[fname] = (order, sure[order][0], unsure[0])
+    agreed = {order for order, _, _ in decided.values()}
+    if len(agreed) == 1:
+        (order,) = agreed
+        example = next(iter(decided.values()))[1]
+        for fname, (sure, unsure) in evidence.items():
+            if fname not in decided and unsure and not any(sure.values()):
+                decided[fname] = (order, example, unsure[0])
+    return decided
 
 
 def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:

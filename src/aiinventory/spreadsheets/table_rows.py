@@ -23,6 +23,7 @@ __all__ = [
     "RawRow",
     "SkippedRow",
     "is_empty",
+    "is_example_name",
     "iter_table_rows",
     "section_rows",
     "with_continuations",
@@ -542,6 +543,11 @@ def iter_table_rows(
             raw.flags.append("hidden_row")
         leading = False
         yield raw
+
+
+def is_example_name(value: Any) -> bool:
+    """Whether a name cell is a template's example ("e.g. HR policy chatbot", "Example: …")."""
+    return isinstance(value, str) and _EXAMPLE.match(value) is not None
 
 
 def _template_row(texts: list[str], name_value: Any, filled: int) -> str | None:

@@ -652,22 +652,19 @@ _CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)
 #: One-word synonyms that name something of anything, so not the use case's with other words
 #: before them.
 _OF_ANYTHING = frozenset({"name", "title", "date", "status", "type", "key", "code", "value"})
-#: Words before a synonym that say which one of its kind, not of what: "Current stage",
-#: "Lead department", "Primary contact", "Executive sponsor", "Brief description".
-_NEUTRAL_MODIFIERS = frozenset(
-    {"current", "latest", "lead", "leading", "primary", "main", "principal", "overall",
-     "brief", "short", "full", "detailed", "long", "business", "executive", "senior",
-     "accountable", "responsible", "named", "assigned", "designated", "ai", "use", "case",
-     "model", "system", "tool", "solution", "application", "project", "product",
-     "initiative", "programme", "program", "service", "platform", "sponsoring", "owning",
-     "algorithm", "algorithmic"}
-)  # fmt: skip
 #: Modifiers that name the use case itself: "Use case status", "Project status", "Status of
 #: the AI system" are the use case's stage.
 _USE_CASE_WORDS = frozenset(
     {"ai", "use", "case", "model", "system", "tool", "solution", "application", "project",
      "product", "initiative", "programme", "program", "service", "platform", "algorithm",
      "algorithmic"}
+)  # fmt: skip
+#: Words before a synonym that say which one of its kind, not of what: "Current stage",
+#: "Lead department", "Primary contact", "Executive sponsor", "Brief description".
+_NEUTRAL_MODIFIERS = _USE_CASE_WORDS | frozenset(
+    {"current", "latest", "lead", "leading", "primary", "main", "principal", "overall",
+     "brief", "short", "full", "detailed", "long", "business", "executive", "senior",
+     "accountable", "responsible", "named", "assigned", "designated", "sponsoring", "owning"}
 )  # fmt: skip
 _ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
 #: Words of a question that asks for a name ("What is the name of your AI use case?").
@@ -679,7 +676,7 @@ _NAME_WORDS = frozenset({"name", "title"})
 def _modifier_count(words: list[str], synonym: str) -> int:
     """How many words a label has before its synonym, "use case" counting as one."""
     before = words[: len(words) - len(synonym.split())]
-    return len(before) - (1 if " ".join(before).find("use case") >= 0 else 0)
+    return len(before) - (1 if "use case" in " ".join(before) else 0)
 
 
 #: A header's last word that names an attribute of what its other words name: "Use case

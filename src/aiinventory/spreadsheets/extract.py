@@ -23,7 +23,7 @@ from typing import Any
 from ..date_parsing import date_order_hint, date_order_shown, parse_date
 from ..mappings import Mappings, SourceOverride
 from ..normalize import Normalizer, RowInput, SourceContext
-from ..schema import Reject, SourceRecord
+from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value
 from .csv_reader import read_csv
 from .emphasis import bold_lone_rows
@@ -941,7 +941,7 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
 
 #: Rows below the header looked at for the order of a column's text dates.
 _DATE_ORDER_ROWS = 1_000
-_DATE_FIELDS = ("date_initiated", "date_deployed", "date_retired", "last_updated")
+_DATE_FIELDS = (*DATE_FIELDS, "last_updated")
 
 
 def _date_orders_by_values(

@@ -466,3 +466,60 @@ def test_leaving_out_the_pairs_inside_clusters_changes_nothing_else() -> None:
     left_out = [p for p in full.pairs if (p.a, p.b) not in kept]
     assert len(left_out) == len(inside) - 1
     assert all(cluster[p.a] == cluster[p.b] for p in left_out)
+
+
+def _registered_by(*organizations: str | None) -> list[MatchRecord]:
+    """One product's register entry, as each organisation (None: none given) wrote it."""
+    entry = MatchRecord(
+        record_id="",
+        name="Virtuele gemeente assistent Gem",
+        description=(
+            "Chatbot op de website die vragen van inwoners over afval, paspoorten en "
+            "parkeren beantwoordt en zo nodig doorverwijst naar een medewerker."
+        ),
+        vendor_name="DataFactory",
+        source_path="register.csv",
+    )
+    return [
+        replace(entry, record_id=f"r{i}", organization=org, source_path=f"register{i}.csv")
+        for i, org in enumerate(organizations, start=1)
+    ]
+
+
+def test_records_of_two_organisations_are_proposed_never_merged_by_score() -> None:
+    records = _registered_by("Gemeente Rotterdam", "Gemeente Lisse")
+    result = match_records(records, vocabulary=VOCAB)
+    assert result.clusters == [["r1"], ["r2"]]
+    pair = _pair(result, "r1", "r2")
+    assert pair is not None and pair.score >= 80  # the score alone would merge them
+    assert pair.band == "review"
+    assert pair.reasons[0] == "records of two organisations: merged only by an analyst's decision"
+    assert result.review_pairs() == [pair]
+    # The same entries of one organisation merge as before.
+    same = match_records(_registered_by("Gemeente Lisse", "gemeente lisse"), vocabulary=VOCAB)
+    assert same.clusters == [["r1", "r2"]]
+
+
+def test_a_record_without_an_organisation_does_not_chain_two_organisations() -> None:
+    records = _registered_by("Gemeente Rotterdam", None, "Gemeente Lisse", "Gemeente Lisse")
+    result = match_records(records, vocabulary=VOCAB)
+    # r2 (no organisation) joins the first use case it meets; Rotterdam and Lisse stay apart.
+    assert result.clusters == [["r1", "r2"], ["r3", "r4"]]
+
+
+def test_an_organisation_named_with_more_words_is_the_same_organisation() -> None:
+    records = _registered_by("Contoso", "Contoso Ltd")
+    assert match_records(records, vocabulary=VOCAB).clusters == [["r1", "r2"]]
+
+
+def test_an_analyst_may_merge_two_organisations_records() -> None:
+    records = _registered_by("Northwind Mutual", "Northwind Insurance Services")
+    assert match_records(records, vocabulary=VOCAB).clusters == [["r1"], ["r2"]]
+    decisions = Decisions(merge=frozenset({("r1", "r2")}))
+    result = match_records(records, decisions=decisions, vocabulary=VOCAB)
+    assert result.clusters == [["r1", "r2"]]
+    # A third record of either organisation still joins the merged use case on its score.
+    more = [*records, *_registered_by(None, None, "Northwind Mutual")[2:]]
+    more[-1] = replace(more[-1], record_id="r9", source_path="register9.csv")
+    result = match_records(more, decisions=decisions, vocabulary=VOCAB)
+    assert result.clusters == [["r1", "r2", "r9"]]

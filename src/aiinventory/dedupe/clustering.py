@@ -10,11 +10,14 @@ as soon as even perfect scores for the pairs left could not lift the average eno
 
 Forced links (analysts' ``merge`` decisions, mail of one thread with the same name) join first;
 ``keep_separate`` decisions are hard constraints that no join, forced or scored, may break.
+Records of different organisations join only by a forced link: a score never joins a cluster
+to one whose organisations it does not share, however the two clusters came to be, so a record
+without an organisation cannot chain two organisations' use cases either.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 __all__ = ["ClusterBuilder", "Join"]
@@ -41,6 +44,10 @@ class ClusterBuilder:
         known_cells: ``known`` for every pair across two member lists at once, left by left
             (one call instead of one per pair).
         score_many: ``score`` for several pairs at once, in order (one call, less overhead).
+        units: each record's organisation (a folded key), or None where it has none. Scored
+            joins need the two clusters to share one (``same_unit`` says whether two keys are
+            one organisation), or one of them to have none.
+        same_unit: whether two organisation keys name one organisation (default: equal).
     """
 
     n: int
@@ -49,6 +56,8 @@ class ClusterBuilder:
     known: Callable[[int, int], float | None] | None = None
     known_cells: Callable[[list[int], list[int]], list[float | None]] | None = None
     score_many: Callable[[list[tuple[int, int]]], list[float]] | None = None
+    units: Sequence[str | None] | None = None
+    same_unit: Callable[[str, str], bool] | None = None
     joins: list[Join] = field(default_factory=list)
     conflicts: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -60,6 +69,9 @@ class ClusterBuilder:
         # grow, so the same two clusters of the same sizes hold the same members and fail the
         # same way again.
         self._failed: set[tuple[int, int, int, int, float, float]] = set()
+        # The organisations of each cluster of two or more records that has any (a single
+        # record's are in ``units``).
+        self._units: dict[int, frozenset[str]] = {}
         for a, b in self.cannot_link:
             if a != b:
                 self._apart.setdefault(a, set()).add(b)
@@ -74,8 +86,30 @@ class ClusterBuilder:
         large_set = set(large)
         return any(not self._apart.get(i, set()).isdisjoint(large_set) for i in small)
 
+    def _units_of(self, cluster: int) -> frozenset[str] | None:
+        found = self._units.get(cluster)
+        if found is None and self.units is not None and len(self._members[cluster]) == 1:
+            unit = self.units[cluster]
+            return frozenset((unit,)) if unit else None
+        return found
+
+    def _units_agree(self, ca: int, cb: int) -> bool:
+        """Whether the two clusters share an organisation, or one of them has none."""
+        if self.units is None:
+            return True
+        ua, ub = self._units_of(ca), self._units_of(cb)
+        if ua is None or ub is None or not ua.isdisjoint(ub):
+            return True
+        same = self.same_unit
+        return same is not None and any(same(x, y) for x in ua for y in ub)
+
     def _union(self, ca: int, cb: int) -> None:
         keep, gone = min(ca, cb), max(ca, cb)
+        if self.units is not None:
+            ua, ub = self._units_of(keep), self._units_of(gone)
+            self._units.pop(gone, None)
+            if ua is not None or ub is not None:
+                self._units[keep] = (ua or frozenset()) | (ub or frozenset())
         moved = self._members.pop(gone)
         for i in moved:
             self._cluster[i] = keep
@@ -113,7 +147,7 @@ class ClusterBuilder:
         ca, cb = self._cluster[a], self._cluster[b]
         if ca == cb:
             return True
-        if self._kept_apart(ca, cb):
+        if self._kept_apart(ca, cb) or not self._units_agree(ca, cb):
             return False
         left, right = self._members[ca], self._members[cb]
         if len(left) > 1 or len(right) > 1:

@@ -217,6 +217,10 @@ def match_records(
     banded = [(k, j) for _, k, j in scored]
     cannot_link = [(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart]
 
+    # Use cases are each organisation's own: two organisations' records merge only when an
+    # analyst says so.
+    units = [p.organization for p in prepared] if profile.name == "use_case" else None
+
     def new_builder() -> ClusterBuilder:
         return ClusterBuilder(
             m,
@@ -224,6 +228,8 @@ def match_records(
             cannot_link=cannot_link,
             known_cells=known_cells,
             score_many=evidence_many,
+            units=units,
+            same_unit=_same_organisation,
         )
 
     # Mail of one thread about one use case is one use case before anything else is weighed.
@@ -233,8 +239,8 @@ def match_records(
     for score, k, j in scored:
         if score < settings.merge_threshold:
             break
-        # Person records of one data set share a source path: the rule is for trackers.
-        if profile.name == "use_case" and _rows_of_one_tracker(prepared[k], prepared[j]):
+        # Person records of one data set share a source path: the rules are for use cases.
+        if profile.name == "use_case" and _analyst_only(prepared[k], prepared[j]):
             continue
         events.append((k, j, None))
 
@@ -312,6 +318,12 @@ def match_records(
             )
         ev = full[(k, j) if a_id <= b_id else (j, k)]
         reasons = tuple(words for _, words in ev.reasons)
+        band = settings.band(ev.score)
+        if band == "merge" and decision is None and profile.name == "use_case":
+            why = _analyst_only(prepared[k], prepared[j])
+            if why is not None:
+                band = "review"
+                reasons = (why, *reasons)
         if decision == "merge":
             reasons = ("an analyst decided to merge them", *reasons)
         elif decision == "keep_separate":
@@ -322,14 +334,7 @@ def match_records(
             a=min(a_id, b_id),
             b=max(a_id, b_id),
             score=ev.score,
-            band=(
-                "review"
-                if settings.band(ev.score) == "merge"
-                and decision is None
-                and profile.name == "use_case"
-                and _rows_of_one_tracker(prepared[k], prepared[j])
-                else settings.band(ev.score)
-            ),
+            band=band,
             field_scores=ev.field_scores,
             contributions=ev.contributions,
             reasons=reasons,
@@ -475,6 +480,33 @@ def _explain_all(
         _PARALLEL_MIN_PAIRS // 8,
         lambda a, b: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs[a:b]],
     )
+
+
+def _analyst_only(a: PreparedRecord, b: PreparedRecord) -> str | None:
+    """Why only an analyst may merge two use-case records, however high they score (None if
+    scores may): rows of one tracker that are not plainly one row carried over, or records of
+    two organisations."""
+    if _rows_of_one_tracker(a, b):
+        return "two rows of one tracker: merged only by an analyst's decision"
+    if _organisations_differ(a, b):
+        return "records of two organisations: merged only by an analyst's decision"
+    return None
+
+
+def _organisations_differ(a: PreparedRecord, b: PreparedRecord) -> bool:
+    """Records of two organisations: each organisation's use of a product is a use case of its
+    own ("Chatbot Gem" in two municipalities), so scores alone never merge them."""
+    x, y = a.organization, b.organization
+    return x is not None and y is not None and not _same_organisation(x, y)
+
+
+def _same_organisation(x: str, y: str) -> bool:
+    """Two organisation keys name one organisation: they are equal, or one's words are all in
+    the other ("contoso" and "contoso ltd")."""
+    if x == y:
+        return True
+    wx, wy = set(x.split()), set(y.split())
+    return wx <= wy or wy <= wx
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

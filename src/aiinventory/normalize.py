@@ -27,7 +27,14 @@ from .schema import (
 from .text_normalization import clean_text, fold, identity_key
 from .warnings_log import WarningLog
 
-__all__ = ["Normalizer", "RowInput", "SourceContext", "cell_text", "is_placeholder"]
+__all__ = [
+    "Normalizer",
+    "RowInput",
+    "SourceContext",
+    "cell_text",
+    "is_excel_error",
+    "is_placeholder",
+]
 
 _EMAIL = re.compile(
     r"(?<![A-Za-z0-9._%+'\-])[A-Za-z0-9._%+'\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,}"
@@ -64,6 +71,8 @@ _ENUMS = tuple(
     (fname, FIXED_VOCABULARIES[fname][1] if fname in FIXED_VOCABULARIES else None)
     for fname in ENUM_FIELDS
 )
+#: What a field whose cell holds an error becomes, where it is not empty.
+_LEFT_AS = {fname: f"becomes {fallback}" for fname, fallback in _ENUMS if fallback}
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
@@ -124,6 +133,49 @@ _PLACEHOLDERS = frozenset(
 _PLACEHOLDER_CHARS = max(map(len, _PLACEHOLDERS)) + 4
 #: A letter or a digit, in any script ("中国人" is a name).
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+#: The error values of Excel (and Google Sheets): a formula that failed, never a value. A
+#: CSV export writes them as text; python-calamine reads an xlsx's as empty, so the reader puts
+#: them back (see ``preflight``).
+_EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#BUSY!",
+        "#UNKNOWN!",
+        "#EXTERNAL!",
+        "#PYTHON!",
+        "#ERROR!",
+    }
+)
+#: LibreOffice's error values ("Err:502").
+_CALC_ERROR = re.compile(r"Err:5\d\d")
+
+
+def is_excel_error(text: str) -> bool:
+    """Whether a cell's text is a spreadsheet's error value ("#REF!", "#N/A", "Err:502")."""
+    return text in _EXCEL_ERRORS or (text[:4] == "Err:" and _CALC_ERROR.fullmatch(text) is not None)
+
+
+def _error_words(error: str) -> str:
+    if error == "#N/A":
+        return (
+            '#N/A (Excel\'s "not available": a lookup that found nothing, or typed for "not '
+            'applicable")'
+        )
+    return f"the spreadsheet error {error}: the formula that fills it failed"
 
 
 def is_placeholder(text: str) -> bool:
@@ -220,13 +272,31 @@ class Normalizer:
         """Normalise one row; returns the record, or a reject saying what is wrong."""
         values = item.values
         raw: dict[str, str] = {}
+        errors: list[str] | None = None  # fields whose cell holds an error value
         for fname, value in values.items():
             text = clean_text(value) if value.__class__ is str else cell_text(value)
             if text:
                 raw[fname] = text
+                if text[0] in "#E" and is_excel_error(text):
+                    errors = [*errors, fname] if errors else [fname]
         given = raw  # the values that say something: "TBC" or "-" in a text field does not
+        if errors:
+            given, values = dict(raw), dict(values)
+            for fname in errors:
+                del given[fname]
+                del values[fname]
+                if fname != "name":
+                    self._warn(
+                        ctx,
+                        "excel_error",
+                        f"{self._place(ctx, fname)} holds {_error_words(raw[fname])}; "
+                        f"{fname} {_LEFT_AS.get(fname, 'is left empty')} — fix the formula "
+                        "in the tracker or type the value",
+                        f"excel_error:{fname}:{raw[fname]}",
+                        item.row,
+                    )
         for fname in _TEXT_FIELDS:
-            said = raw.get(fname)
+            said = given.get(fname)
             if said is not None and is_placeholder(said):
                 if given is raw:
                     given = dict(raw)
@@ -251,8 +321,11 @@ class Normalizer:
                 message_id=item.message_id,
                 reason_code="missing_name",
                 message=(
-                    f"no use-case name in {where}, though the row has {others} other value(s);"
-                    " fill in the name or delete the row"
+                    f"the use-case name in {where} is {_error_words(raw['name'])}; fix the "
+                    f"formula or type the name (the row has {others} other value(s))"
+                    if errors and "name" in errors
+                    else f"no use-case name in {where}, though the row has {others} other "
+                    "value(s); fill in the name or delete the row"
                 ),
             )
 

@@ -422,6 +422,9 @@ def extract_spreadsheet(
                 report.encoding = grid.encoding
             _take_notes(grid, report)
             sheet_name = None if checked.format == "csv" else grid.name
+            errors = checked.error_cells.get(grid.name) if sheet_name is not None else None
+            if errors:
+                grid.rows = _with_errors(grid.rows, grid, errors)
             sheet_override = (
                 mappings.override_for(relative.as_posix(), str(path), grid.name)
                 if sheet_name is not None
@@ -445,6 +448,28 @@ def extract_spreadsheet(
     except Exception as exc:  # one file's surprise must not end the run for the others
         report.failed = True
         yield unexpected_reject(source_path, exc, "reading the rows (the rows before were read)")
+
+
+def _with_errors(
+    rows: Iterator[list[Any]], grid: SheetGrid, errors: dict[tuple[int, int], str]
+) -> Iterator[list[Any]]:
+    """A grid's ``rows`` with the Excel errors (by 1-based row and column) that the reader left
+    empty written back into their cells, so that what reads them can say so."""
+    by_row: dict[int, list[tuple[int, str]]] = {}
+    for (row, col), error in errors.items():
+        by_row.setdefault(row - 1 - grid.first_row, []).append((col - 1 - grid.first_col, error))
+    for at, cells in enumerate(rows):
+        found = by_row.get(at)
+        if found:
+            cells = list(cells)
+            for j, error in found:
+                if j < 0:
+                    continue
+                if j >= len(cells):
+                    cells.extend([""] * (j + 1 - len(cells)))
+                if cells[j] == "":
+                    cells[j] = error
+        yield cells
 
 
 def unexpected_reject(source_path: str, exc: Exception, where: str) -> Reject:

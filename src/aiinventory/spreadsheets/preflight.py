@@ -117,6 +117,9 @@ class PreflightResult:
     sheet_parts: tuple[tuple[str, str], ...] = ()
     #: An xlsx/xlsm's styles part, its name in the zip (None: it has none).
     styles_part: str | None = None
+    #: An xlsx/xlsm's cells that hold an Excel error ("#N/A", "#REF!"), which python-calamine
+    #: reads as empty: sheet name -> (1-based row, 1-based column) -> the error.
+    error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +132,7 @@ class _Findings:
     uncompressed_bytes: int = 0
     sheet_parts: list[tuple[str, str]] = field(default_factory=list)
     styles_part: str | None = None
+    error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
 
     def flag(self, name: str, what: str) -> None:
         found = self.flags.setdefault(name, [])
@@ -151,6 +155,7 @@ class _Findings:
             self.uncompressed_bytes,
             tuple(self.sheet_parts),
             self.styles_part,
+            self.error_cells,
         )
 
 
@@ -702,6 +707,8 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"
         if name in sheet_names and not binary:
             findings.sheet_parts.append((sheet_names[name], info.filename))
+            if box.errors:
+                findings.error_cells[sheet_names[name]] = box.errors
         cells = box.check(where, limits)
         findings.max_sheet_cells = max(findings.max_sheet_cells, cells)
     if formula_sheets:
@@ -845,6 +852,10 @@ class _Box:
     cell_elements: int = 0
     formulas: bool = False
     dde: bool = False
+    #: Cells holding an Excel error, and the error (found on the fast path only).
+    errors: dict[tuple[int, int], str] = field(default_factory=dict)
+    #: An error cell whose value the block that held its tag did not reach.
+    error_pending: tuple[int, int] | None = None
 
     def add(self, row: int, col: int) -> None:
         if not self.max_row:
@@ -972,7 +983,39 @@ def _fast_block(scan: bytes, box: _Box, letters: set[bytes], rows: set[bytes]) -
         box.formulas = True
         if not box.dde and b"|" in scan and _DDE_FORMULA.search(scan):
             box.dde = True
+    if box.error_pending is not None or b' t="e"' in scan:
+        _error_cells(scan, box)
     return True
+
+
+#: An error cell's tag in the strict form (``<c r="B7" s="3" t="e">``), and its value's text
+#: (which runs to the next "<", so a block that holds ``<v>`` holds the whole text).
+_ERROR_CELL = re.compile(rb'<c r="([A-Z]{1,3})([0-9]{1,7})"(?: [^>]*?)? t="e"[^>]*?(/?)>')
+_VALUE_TEXT = re.compile(rb"<v>([^<]*)")
+#: Error cells remembered per sheet at most: a sheet of nothing but errors is read as blanks.
+_MAX_ERROR_CELLS = 50_000
+
+
+def _error_cells(scan: bytes, box: _Box) -> None:
+    """Remember the cells of one block that hold an Excel error, with the error."""
+
+    def value(at: tuple[int, int], start: int) -> None:
+        end = scan.find(b"</c>", start)
+        found = _VALUE_TEXT.search(scan, start, end if end >= 0 else len(scan))
+        if found is not None:
+            if len(box.errors) < _MAX_ERROR_CELLS:
+                text = _xml_unescape(found.group(1)).decode("utf-8", "replace").strip()
+                if text:
+                    box.errors[at] = text
+            box.error_pending = None
+        else:  # the cell goes on in the next block, or ends without a value
+            box.error_pending = at if end < 0 else None
+
+    if box.error_pending is not None:
+        value(box.error_pending, 0)
+    for tag in _ERROR_CELL.finditer(scan):
+        if not tag.group(3):  # ``<c … t="e"/>`` has no value
+            value((int(tag.group(2)), _col_number(tag.group(1))), tag.end())
 
 
 # Every kind of markup, as quick-xml tells them apart.

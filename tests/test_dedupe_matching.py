@@ -507,9 +507,29 @@ def test_a_record_without_an_organisation_does_not_chain_two_organisations() -> 
     assert result.clusters == [["r1", "r2"], ["r3", "r4"]]
 
 
-def test_an_organisation_named_with_more_words_is_the_same_organisation() -> None:
-    records = _registered_by("Contoso", "Contoso Ltd")
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("Contoso", "Contoso Ltd"),
+        ("DHS", "Department of Homeland Security"),
+        ("CFTC", "Commodity Futures Trading Commission"),
+        ("USDA", "U.S. Department of Agriculture"),
+        ("DOE", "Department of Energy"),
+        ("HHS", "Department of Health and Human Services"),
+    ],
+)
+def test_an_organisation_named_otherwise_is_the_same_organisation(one: str, other: str) -> None:
+    records = _registered_by(one, other)
     assert match_records(records, vocabulary=VOCAB).clusters == [["r1", "r2"]]
+
+
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [("DOT", "Department of Energy"), ("HS", "Department of Homeland Security")],
+)
+def test_an_acronym_of_another_organisation_is_not_the_same(one: str, other: str) -> None:
+    records = _registered_by(one, other)
+    assert match_records(records, vocabulary=VOCAB).clusters == [["r1"], ["r2"]]
 
 
 def test_an_analyst_may_merge_two_organisations_records() -> None:

@@ -500,13 +500,27 @@ def _organisations_differ(a: PreparedRecord, b: PreparedRecord) -> bool:
     return x is not None and y is not None and not _same_organisation(x, y)
 
 
+#: Words an organisation's acronym may leave out ("DHS": Department of Homeland Security).
+_LINK_WORDS = frozenset({"of", "the", "and", "for", "de", "der", "van", "du", "des", "la", "le"})
+
+
 def _same_organisation(x: str, y: str) -> bool:
-    """Two organisation keys name one organisation: they are equal, or one's words are all in
-    the other ("contoso" and "contoso ltd")."""
+    """Two organisation keys name one organisation: they are equal, one's words are all in the
+    other ("contoso" and "contoso ltd"), or one is the other's acronym ("dhs" and "department
+    of homeland security"; "hhs" and "department of health and human service")."""
     if x == y:
         return True
-    wx, wy = set(x.split()), set(y.split())
-    return wx <= wy or wy <= wx
+    lx, ly = x.split(), y.split()
+    wx, wy = set(lx), set(ly)
+    if wx <= wy or wy <= wx:
+        return True
+    short, long = (lx, ly) if len(lx) <= len(ly) else (ly, lx)
+    if len(short) != 1 or len(long) < 2 or len(short[0]) < 2:
+        return False
+    acronym = short[0]
+    every = "".join(w[0] for w in long)
+    content = "".join(w[0] for w in long if w not in _LINK_WORDS)
+    return acronym in (every, content) or (len(acronym) >= 3 and content.endswith(acronym))
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

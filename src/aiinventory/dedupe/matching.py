@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,6 +28,7 @@ from typing import ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
 
+from ..text_normalization import fold
 from .blocking import candidate_pairs
 from .clustering import ClusterBuilder, Join
 from .forked import in_chunks, in_parts, pool_size
@@ -219,7 +221,7 @@ def match_records(
 
     # Use cases are each organisation's own: two organisations' records merge only when an
     # analyst says so.
-    units = [p.organization for p in prepared] if profile.name == "use_case" else None
+    units = [_organisation(p) for p in prepared] if profile.name == "use_case" else None
 
     def new_builder() -> ClusterBuilder:
         return ClusterBuilder(
@@ -496,31 +498,36 @@ def _analyst_only(a: PreparedRecord, b: PreparedRecord) -> str | None:
 def _organisations_differ(a: PreparedRecord, b: PreparedRecord) -> bool:
     """Records of two organisations: each organisation's use of a product is a use case of its
     own ("Chatbot Gem" in two municipalities), so scores alone never merge them."""
-    x, y = a.organization, b.organization
+    x, y = _organisation(a), _organisation(b)
     return x is not None and y is not None and not _same_organisation(x, y)
 
 
-#: Words an organisation's acronym may leave out ("DHS": Department of Homeland Security).
-_LINK_WORDS = frozenset({"of", "the", "and", "for", "de", "der", "van", "du", "des", "la", "le"})
+def _organisation(p: PreparedRecord) -> str | None:
+    """A record's organisation as written (None: it has none)."""
+    if p.organization is None:  # the key: None when the text has nothing in it
+        return None
+    return (p.record.organization or "").strip() or None
 
 
+#: An acronym as written: one word of capitals (and digits), "DOI", "USDA", "HHS".
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&.]{1,9}")
+
+
+@functools.lru_cache(maxsize=4096)
 def _same_organisation(x: str, y: str) -> bool:
-    """Two organisation keys name one organisation: they are equal, one's words are all in the
-    other ("contoso" and "contoso ltd"), or one is the other's acronym ("dhs" and "department
-    of homeland security"; "hhs" and "department of health and human service")."""
-    if x == y:
+    """Whether two organisations as written may be one: the same words ("Gemeente Lisse",
+    "gemeente lisse"), one's words all in the other's ("Contoso", "Contoso Ltd"), or an acronym
+    beside a name ("DOI", "Department of the Interior"): without a list of every acronym, the
+    scores decide whether those are one, as they do for any two records. Two names or two
+    acronyms that differ are two organisations."""
+    lx, ly = fold(x).split(), fold(y).split()
+    if lx == ly:
         return True
-    lx, ly = x.split(), y.split()
     wx, wy = set(lx), set(ly)
     if wx <= wy or wy <= wx:
         return True
-    short, long = (lx, ly) if len(lx) <= len(ly) else (ly, lx)
-    if len(short) != 1 or len(long) < 2 or len(short[0]) < 2:
-        return False
-    acronym = short[0]
-    every = "".join(w[0] for w in long)
-    content = "".join(w[0] for w in long if w not in _LINK_WORDS)
-    return acronym in (every, content) or (len(acronym) >= 3 and content.endswith(acronym))
+    ax, ay = _ACRONYM.fullmatch(x) is not None, _ACRONYM.fullmatch(y) is not None
+    return ax != ay and len(ly if ax else lx) >= 2
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

@@ -304,10 +304,10 @@ def test_mbox_with_broken_from_lines_accounts_for_every_message(tmp_path: Path) 
     )
     records, rejects, counts, _, seen = _run(path)
     assert sorted(r.name for r in records) == ["Claims triage", "Invoice OCR"]
-    # The unescaped "From the desk" line starts a message of its own (mbox cannot tell it
-    # from a separator); it and the empty last entry are counted as empty, not lost silently.
-    assert counts.messages_read == 4
-    assert counts.messages_skipped == {"empty_message": 2}
+    # A bare "From " line followed by headers still separates; the unescaped "From the desk"
+    # line and the last bare "From " with nothing after it are lines of the messages.
+    assert counts.messages_read == 2
+    assert counts.messages_skipped == {}
     _accounted(counts, seen)
     assert not [r for r in rejects if r.reason_code == "unreadable"]
 

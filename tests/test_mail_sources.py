@@ -162,3 +162,105 @@ def test_a_winmail_dat_checksum_mismatch_is_a_defect_of_its_message_not_a_stray_
     assert "Checksum" not in proc.stderr
     summary = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert summary["counts"]["messages_read"] == 1
+
+
+#: Separator lines as real writers put them: Python's mailbox, Thunderbird, Gmail's Takeout,
+#: mutt (one-digit day padded with a space).
+_SEPARATORS = (
+    b"From MAILER-DAEMON Fri Jul  8 12:08:34 2011\n",
+    b"From - Mon Nov 08 18:14:17 2021\n",
+    b"From 1747000000000000000@xxx Wed Jun 05 14:13:36 +0000 2024\n",
+    b"From ann@x.example Mon Mar  3 09:14:00 2025\n",
+)
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1 << 20])
+def test_a_body_line_starting_from_does_not_split_an_mbox_message(
+    tmp_path: Path, chunk: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Writers that do not escape such lines ("mboxo") leave them as they are.
+    body = (
+        "From our side, here is the intake:\nUse case: Invoice OCR\n\n"
+        "From 1 April the tool runs daily at 09:00:00 in 2025.\nFrom: the finance team\nThanks"
+    )
+    mbox = tmp_path / "box.mbox"
+    mbox.write_bytes(
+        b"".join(sep + _message(n, body) + b"\n" for n, sep in enumerate(_SEPARATORS, start=1))
+    )
+    monkeypatch.setattr("aiinventory.mail.mail_sources._CHUNK", chunk)
+    parsed = [parse_message(i.raw or b"") for i in iter_mail(mbox, "mbox")]
+    assert [p.subject for p in parsed] == ["m1", "m2", "m3", "m4"]
+    assert all(p.text.strip().endswith("Thanks") for p in parsed)
+    assert all("From our side" in p.text for p in parsed)
+
+
+def test_text_before_the_first_separator_is_not_a_message_even_when_read_in_pieces(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mbox = tmp_path / "box.mbox"
+    mbox.write_bytes(
+        b"exported by a tool\nFrom here on, the mail:\n"
+        + _SEPARATORS[1]
+        + _message(1)
+        + b"\n"
+        + _SEPARATORS[2]
+        + _message(2)
+    )
+    monkeypatch.setattr("aiinventory.mail.mail_sources._CHUNK", 9)
+    parsed = [parse_message(i.raw or b"") for i in iter_mail(mbox, "mbox")]
+    assert [p.subject for p in parsed] == ["m1", "m2"]
+
+
+def _maildir_message(folder: Path, name: str, n: int) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / name).write_bytes(
+        f"From: a@x.example\nTo: b@x.example\nSubject: m{n}\nMessage-ID: <m{n}@x>\n\nhi\n".encode()
+    )
+
+
+def test_every_mail_folder_layout_is_found(tmp_path: Path) -> None:
+    from aiinventory.connectors.files import discover_files
+
+    root = tmp_path / "mail"
+    # A Maildir++ mailbox: its folders are ".Name" maildirs inside it.
+    _maildir_message(root / "Maildir" / "cur", "1700000001.M1P1.host:2,S", 1)
+    (root / "Maildir" / "new").mkdir()
+    (root / "Maildir" / "tmp").mkdir()
+    _maildir_message(root / "Maildir" / ".AI Intake" / "new", "1700000002.M2P1.host", 2)
+    (root / "Maildir" / ".AI Intake" / "cur").mkdir()
+    (root / "Maildir" / "dovecot.index.log").write_bytes(b"\x01\x02\x00binary")
+    (root / "Maildir" / "subscriptions").write_text("AI Intake\n")
+    # A maildir copied without its empty new/ and tmp/ (git keeps no empty folder).
+    _maildir_message(root / "lkml" / "cur", "42:2,", 3)
+    # Folders of a maildir that are maildirs too (mutt, notmuch).
+    _maildir_message(root / "lkml" / "archive" / "cur", "43:2,", 4)
+    (root / "lkml" / "archive" / "new").mkdir()
+    # Thunderbird: each folder an mbox without a suffix, with its index and subfolders.
+    tb = root / "Local Folders"
+    tb.mkdir()
+    (tb / "AI Intake").write_bytes(_SEPARATORS[1] + _message(5))
+    (tb / "AI Intake.msf").write_bytes(b'// <!-- <mdb:mork:z v="1.4"/> -->\n')
+    (tb / "AI Intake.sbd").mkdir()
+    (tb / "AI Intake.sbd" / "2025").write_bytes(_SEPARATORS[2] + _message(6))
+    # MH and Claws Mail: each message a numbered file; maildir messages saved loose.
+    _maildir_message(root / "claws" / "inbox", "1", 7)
+    _maildir_message(root / "saved", "1529425589.M615261P21663.len:2,S", 8)
+    # Files of no suffix that are not mail stay out.
+    (root / "saved" / "Makefile").write_text("all: build\nFrom: nowhere\n")
+    (root / "saved" / "README").write_text("Subject: notes\nThese are my notes.\n")
+    (root / "saved" / "notes").write_text("From here on, my notes.\n")
+
+    items, problems = discover_files([root])
+    assert problems == []
+    assert [(i.relative.as_posix(), i.kind) for i in items] == [
+        ("Local Folders/AI Intake", "email"),
+        ("Local Folders/AI Intake.sbd/2025", "email"),
+        ("Maildir", "email"),
+        ("Maildir/.AI Intake", "email"),
+        ("claws/inbox/1", "email"),
+        ("lkml", "email"),
+        ("lkml/archive", "email"),
+        ("saved/1529425589.M615261P21663.len:2,S", "email"),
+    ]
+    assert is_maildir(root / "lkml")
+    assert [i.locator for i in iter_mail(root / "lkml", "maildir")] == ["cur/42:2,"]

@@ -24,6 +24,8 @@ def content_hash(path: Path) -> str:
     digest = hashlib.blake2b(digest_size=20)
     if path.is_dir():
         for sub in ("cur", "new"):
+            if not (path / sub).is_dir():
+                continue  # a maildir copied without its empty new/
             for entry in sorted(os.scandir(path / sub), key=lambda e: e.name):
                 stat = entry.stat(follow_symlinks=False)
                 digest.update(

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, starts_mbox
 
 __all__ = ["MAIL_SUFFIXES", "SPREADSHEET_SUFFIXES", "FileItem", "discover_files"]
 
@@ -14,11 +17,6 @@ SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".c
 MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
 #: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
 MAIL_FILE_NAMES = frozenset({"winmail.dat"})
-
-
-def is_maildir(folder: Path) -> bool:
-    """Whether a folder is a maildir: it has ``cur`` and ``new`` subfolders."""
-    return (folder / "cur").is_dir() and (folder / "new").is_dir()
 
 
 @dataclass(frozen=True)
@@ -75,12 +73,21 @@ def discover_files(
             folder = Path(dirpath)
             if is_maildir(folder):
                 # A maildir is one mail source, read as a whole; its files are its messages.
+                # Its other folders may be maildirs of their own: Maildir++ keeps a mailbox's
+                # folders as ".Name" maildirs inside it, notmuch and mutt as plain subfolders.
                 rel = folder.relative_to(given)
-                label = shown if rel == Path(".") else f"{shown.rstrip('/')}/{rel.as_posix()}"
-                _add_maildir(items, folder, label, rel)
-                dirnames[:] = []
-                continue
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+                where = shown if rel == Path(".") else f"{shown.rstrip('/')}/{rel.as_posix()}"
+                _add_maildir(items, folder, where, rel)
+                # Files beside them are read as any others (a server's index files are not
+                # mail, but a message saved there is).
+                dirnames[:] = sorted(
+                    d
+                    for d in dirnames
+                    if d not in (*MAILDIR_FOLDERS, "tmp")
+                    and (not d.startswith(".") or is_maildir(folder / d))
+                )
+            else:
+                dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             for name in sorted(filenames):
                 if _is_ignored(name):
                     continue
@@ -109,6 +116,10 @@ def _add(
         kind = "spreadsheet"
     elif suffix in MAIL_SUFFIXES or path.name.lower() in MAIL_FILE_NAMES:
         kind = "email"
+    elif (not suffix or _MAILDIR_INFO.search(path.name)) and _mail_file(path):
+        # Thunderbird keeps each folder as an mbox without a suffix; MH and Claws Mail keep
+        # each message as a numbered file, and a maildir's messages end in ":2,<flags>".
+        kind = "email"
     else:
         if named:
             problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
@@ -122,12 +133,41 @@ def _add(
     )
 
 
+#: A maildir message's name ends in its flags: "1700000000.M1P2.host:2,S".
+_MAILDIR_INFO = re.compile(r"[:!;]2,[A-Za-z]*$")
+#: Headers every mail has some of; two of them in a file's first lines make it a message.
+_MAIL_HEADERS = re.compile(
+    rb"^(?:from|to|subject|date|message-id|received|return-path|mime-version):",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _mail_file(path: Path) -> bool:
+    """Whether a file of no known suffix is mail: an mbox (starts with a separator line), or a
+    message whose first line is a header and whose first lines hold two of every mail's
+    headers."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(2048)
+    except OSError:
+        return False
+    if starts_mbox(head):
+        return True
+    first = head.split(b"\n", 1)[0]
+    return (
+        re.match(rb"[!-9;-~]+:", first) is not None
+        and len({m.group(0).lower() for m in _MAIL_HEADERS.finditer(head)}) >= 2
+    )
+
+
 def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative: Path) -> None:
     # Fingerprint: the messages' total size and the newest change, so a delivered, moved or
     # deleted message makes the folder "changed" and an untouched one "unchanged".
     size = 0
     newest = folder.stat().st_mtime_ns
-    for sub in ("cur", "new"):
+    for sub in MAILDIR_FOLDERS:
+        if not (folder / sub).is_dir():
+            continue
         for entry in os.scandir(folder / sub):
             if entry.is_file(follow_symlinks=False):
                 stat = entry.stat(follow_symlinks=False)

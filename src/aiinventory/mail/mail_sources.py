@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import email.policy
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -31,15 +32,17 @@ from .parsing import (
 )
 
 __all__ = [
+    "MAILDIR_FOLDERS",
     "MAIL_FILE_SUFFIXES",
     "MailFormatError",
     "MailItem",
     "detect_mail_format",
     "is_maildir",
     "iter_mail",
+    "starts_mbox",
 ]
 
-#: File suffixes read as mail (maildir folders are recognised by their cur/ and new/).
+#: File suffixes read as mail (maildir folders are recognised by their cur/, see is_maildir).
 MAIL_FILE_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".dat", ".tnef"})
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -73,9 +76,36 @@ class MailItem:
     defects: tuple[str, ...] = ()
 
 
+#: A maildir's folders of messages; ``tmp`` holds deliveries still being written.
+MAILDIR_FOLDERS = ("new", "cur")
+
+
 def is_maildir(folder: Path) -> bool:
-    """Whether a folder is a maildir: it has ``cur`` and ``new`` subfolders."""
-    return folder.is_dir() and (folder / "cur").is_dir() and (folder / "new").is_dir()
+    """Whether a folder is a maildir: it has ``cur`` beside ``new`` or ``tmp``, or ``cur`` alone
+    holding mail (a copy by a tool that keeps no empty folder, such as git or a zip, drops the
+    empty ``new`` and ``tmp``)."""
+    if not (folder / "cur").is_dir():
+        return False
+    if (folder / "new").is_dir() or (folder / "tmp").is_dir():
+        return True
+    return _holds_mail(folder / "cur")
+
+
+def _holds_mail(folder: Path) -> bool:
+    """Whether a folder's first file (by name) starts with mail headers."""
+    try:
+        names = sorted(
+            e.name
+            for e in os.scandir(folder)
+            if not e.name.startswith(".") and e.is_file(follow_symlinks=False)
+        )
+        if not names:
+            return False
+        with (folder / names[0]).open("rb") as fh:
+            head = fh.read(1024)
+    except OSError:
+        return False
+    return _HEADER_START.match(head.lstrip(b"\r\n\t \xef\xbb\xbf")) is not None
 
 
 def detect_mail_format(path: Path) -> str:
@@ -88,7 +118,8 @@ def detect_mail_format(path: Path) -> str:
         if is_maildir(path):
             return "maildir"
         raise MailFormatError(
-            "unsupported_format", "this folder is not a maildir (no cur/ and new/ inside)"
+            "unsupported_format",
+            "this folder is not a maildir (no cur/ beside new/ or tmp/, nor a cur/ of messages)",
         )
     try:
         with path.open("rb") as fh:
@@ -157,8 +188,59 @@ def iter_mail(path: Path, fmt: str, limits: MailLimits | None = None) -> Iterato
         raise MailFormatError("unsupported_format", f"{fmt} is not a mail format we read")
 
 
+#: An mbox's separator line after "From ": the sender, then the time it came, as every writer
+#: puts it ("MAILER-DAEMON Fri Jul  8 12:08:34 2011", "- Mon Nov 08 18:14:17 2021",
+#: "1747…@xxx Wed Jun 05 14:13:36 +0000 2024"): a weekday after the sender, or, after an
+#: address (or "-"), a clock time and a year. A broken writer's bare "From " or "From sender"
+#: counts too (mail headers must follow any of them, see _separator_at).
+_SEPARATOR_REST = re.compile(
+    rb"(?:\S+[ \t]+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"
+    rb"|(?:\S*@\S*|-|MAILER-DAEMON)[ \t]+.*\b\d{1,2}:\d\d\b.*\b\d{4}\b"
+    rb"|[ \t]*\S*[ \t]*\r?$)"
+)
+
+
+def starts_mbox(head: bytes) -> bool:
+    """Whether bytes start with an mbox's separator line ("From sender time")."""
+    if not head.startswith(b"From "):
+        return False
+    end = head.find(b"\n")
+    return _SEPARATOR_REST.match(head, 5, end if end != -1 else len(head)) is not None
+
+
+def _separator_at(buffer: bytes, at: int, eof: bool) -> bool | None:
+    """Whether the ``From `` line starting at ``at`` separates two messages (None: the buffer
+    ends before that can be told). Writers that do not escape body lines ("mboxo") leave a
+    line such as "From our side, the intake:" in a message: a separator names its sender and
+    time, and mail headers follow it."""
+    end = buffer.find(b"\n", at)
+    if end == -1:
+        return None if not eof else False
+    if _SEPARATOR_REST.match(buffer, at + 5, end) is None:
+        return False
+    after = buffer.find(b"\n", end + 1)
+    if after == -1 and not eof:
+        return None
+    following = buffer[end + 1 : after if after != -1 else len(buffer)]
+    return _HEADER_START.match(following) is not None
+
+
+def _next_separator(buffer: bytes, start: int, eof: bool) -> tuple[int, int | None]:
+    """The position of the newline before the next separator line from ``start`` (-1: none in
+    the buffer), and where one that cannot be told yet starts (keep the buffer from there)."""
+    found = buffer.find(b"\nFrom ", start)
+    while found != -1:
+        verdict = _separator_at(buffer, found + 1, eof)
+        if verdict is None:
+            return -1, found
+        if verdict:
+            return found, None
+        found = buffer.find(b"\nFrom ", found + 1)
+    return -1, None
+
+
 def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
-    """Split an mbox at its ``From `` lines, reading 1 MB at a time.
+    """Split an mbox at its ``From `` separator lines, reading 1 MB at a time.
 
     A message longer than ``cap`` bytes is not kept: its bytes are dropped as they are read,
     and it comes out as an item saying it is too large.
@@ -177,13 +259,14 @@ def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
             else:
                 buffer += chunk
             search_from = 0 if start is None else start + 1
+            undecided: int | None = None  # a From line the next read will tell about
             while True:
                 if start is None:
                     if dropping is None and offset == 0 and buffer.startswith(b"From "):
                         start = 0
                         search_from = 1
                         continue
-                    found = buffer.find(b"\nFrom ", search_from)
+                    found, undecided = _next_separator(buffer, search_from, eof)
                     if found == -1:
                         break
                     if dropping is not None:
@@ -198,7 +281,7 @@ def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
                     start = found + 1
                     search_from = start + 1
                     continue
-                found = buffer.find(b"\nFrom ", search_from)
+                found, undecided = _next_separator(buffer, search_from, eof)
                 if found == -1:
                     break
                 ordinal += 1
@@ -208,6 +291,8 @@ def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
             if start is not None and start > 0:
                 offset += start
                 buffer = buffer[start:]
+                if undecided is not None:
+                    undecided -= start
                 start = 0
             if start is not None and len(buffer) > cap and not eof:
                 # The current message is over the cap: drop what is read of it, keeping the
@@ -215,9 +300,11 @@ def _iter_mbox(path: Path, cap: int) -> Iterator[MailItem]:
                 dropping = offset
                 start = None
             if start is None and len(buffer) > 5:
-                # Text before the first From line (or of a dropped message) is not kept.
-                offset += len(buffer) - 5
-                buffer = buffer[-5:]
+                # Text before the first From line (or of a dropped message) is not kept, but
+                # for a From line not told yet, or the start of one split across two reads.
+                keep = len(buffer) - 5 if undecided is None else min(undecided, len(buffer) - 5)
+                offset += keep
+                buffer = buffer[keep:]
         if dropping is not None:
             ordinal += 1
             yield MailItem(
@@ -258,7 +345,9 @@ def _too_large(size: int, cap: int) -> tuple[str, str]:
 
 def _iter_maildir(folder: Path, cap: int) -> Iterator[MailItem]:
     ordinal = 0
-    for sub in ("new", "cur"):
+    for sub in MAILDIR_FOLDERS:
+        if not (folder / sub).is_dir():
+            continue  # a copy without the empty new/
         entries = sorted(
             p for p in (folder / sub).iterdir() if p.is_file() and not p.name.startswith(".")
         )

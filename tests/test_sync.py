@@ -161,6 +161,68 @@ def test_deleted_file_is_reported_and_leaves_the_inventory(site: tuple[Path, Pat
     assert not {case(3, j) for j in range(5)} & {r["name"] for r in _inventory(result.out_dir)}
 
 
+def _two_source_config(root: Path, drive: Path, second: Path) -> Path:
+    config = root / "two.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive}\n  - path: {second}\nout: out2\nstate: state/two.sqlite\n",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_a_source_that_is_not_there_keeps_what_it_gave(tmp_path: Path) -> None:
+    """A share that is not mounted tonight (or a path mistyped since) is not a deletion."""
+    drive = make_drive(tmp_path)
+    share = tmp_path / "share"
+    write_workbook(
+        share / "legal.xlsx",
+        {"Tracker": [["Use case", "Status"], ["Contract clause search", "Live"]]},
+    )
+    config = _two_source_config(tmp_path, drive, share)
+    first = run_sync(config)
+    before = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
+    assert "Contract clause search" in before
+    share.rename(tmp_path / "share-unmounted")
+    result = run_sync(config)
+    c = result.summary.counts
+    assert result.exit_code == 3
+    assert (c["files_gone"], c.get("use_cases_gone", 0), c["records"]) == (0, 0, 22)
+    assert {r["name"]: r["use_case_id"] for r in _inventory(result.out_dir)} == before
+    (warning,) = [w for w in result.summary.warnings if w.code == "path_skipped"]
+    assert warning.message == (
+        f"{share}: no such file or folder; what the file read from it before gave stays in the "
+        "inventory as it was (take the path out of the inputs to let it go)"
+    )
+    # Taken out of the configuration, the source's records go, as a deleted file's do.
+    config.write_text(
+        f"sources:\n  - path: {drive}\nout: out2\nstate: state/two.sqlite\n", encoding="utf-8"
+    )
+    c = run_sync(config).summary.counts
+    assert (c["files_gone"], c["records"]) == (1, 21)
+
+
+def test_a_folder_that_cannot_be_listed_keeps_what_it_gave(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    drive, config = site
+    first = run_sync(config)
+    names = {r["name"] for r in _inventory(first.out_dir)}
+    real_scandir = os.scandir
+
+    def refusing(path: Any = ".") -> Any:
+        if Path(path) == drive / "dept2":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", refusing)
+    result = run_sync(config)
+    c = result.summary.counts
+    assert (c["files_gone"], c["records"]) == (0, 20)
+    assert {r["name"] for r in _inventory(result.out_dir)} == names
+    (warning,) = [w for w in result.summary.warnings if w.code == "path_skipped"]
+    assert warning.message.startswith("drive/dept2: cannot read the folder (Permission denied)")
+
+
 def test_renamed_file_keeps_its_records_and_ids(site: tuple[Path, Path]) -> None:
     drive, config = site
     first = run_sync(config)

@@ -218,7 +218,8 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         per_source.append(
             {"source": source.label or str(source.path), "items": items, "problems": problems}
         )
-    plan = plan_sync(all_items, known)
+    held = _held_items(known, [p for e in per_source for p, _ in e["problems"]])
+    plan = plan_sync(all_items, {k: v for k, v in known.items() if k not in held})
     actions = {p.item.source_path: p.action for p in plan.items}
     out: list[dict[str, Any]] = []
     for entry in per_source:
@@ -244,6 +245,19 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
             }
         )
     return DryRunPlan(out, plan.gone, full and bool(known))
+
+
+def _held_items(known: dict[str, dict[str, Any]], unavailable: list[str]) -> set[str]:
+    """The items read before from paths that cannot be read now (a share not mounted, a
+    folder renamed away, one that refuses to be listed): kept as they were, never gone."""
+    roots = [u.rstrip("/") for u in unavailable]
+    if not roots:
+        return set()
+    return {
+        key
+        for key, info in known.items()
+        if any(info["source_path"] == r or info["source_path"].startswith(r + "/") for r in roots)
+    }
 
 
 def _mappings_fingerprint(mappings: Mappings) -> str:
@@ -305,7 +319,9 @@ def _execute(
             raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
         run_id = store.begin_run(command, started)
         full_reread = store.meta("mappings_fingerprint") != fingerprint
-        plan = plan_sync(items, store.known_items())
+        known = store.known_items()
+        held = _held_items(known, [p for p, _ in problems])
+        plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})
         timings["discover"] = round(time.perf_counter() - tick, 3)
 
         warnings = WarningLog()
@@ -320,6 +336,13 @@ def _execute(
         files_failed = 0
         tick = time.perf_counter()
         for path, why in problems:
+            kept = len(_held_items(known, [path]) & held)
+            if kept:
+                what = "the file" if kept == 1 else f"the {kept:,} files"
+                why += (
+                    f"; what {what} read from it before gave stays in the inventory as it was "
+                    "(take the path out of the inputs to let it go)"
+                )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
         for left in remove_stale_temporaries(out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL,)):
             warnings.add(
@@ -426,7 +449,7 @@ def _execute(
                 failpoints.reached("after_file", done)
                 if progress is not None:
                     progress(done, len(to_read), item.source_path)
-        gone = store.mark_gone({i.source_path for i in items}, run_id)
+        gone = store.mark_gone({i.source_path for i in items} | held, run_id)
         for path in gone:
             warnings.add(
                 "source_gone",

@@ -69,7 +69,16 @@ def discover_files(
         if given.is_file():
             _add(items, given, shown, Path(given.name), True, problems)
             continue
-        for dirpath, dirnames, filenames in os.walk(given, followlinks=False):
+
+        def unreadable(exc: OSError, root: Path = given, shown: str = shown) -> None:
+            # A folder that cannot be listed (permissions on a share): what was read from it
+            # before is kept, not taken for deleted.
+            folder = Path(exc.filename) if exc.filename else root
+            rel = folder.relative_to(root) if folder.is_relative_to(root) else Path(".")
+            where = shown if rel == Path(".") else f"{shown.rstrip('/')}/{rel.as_posix()}"
+            problems.append((where, f"cannot read the folder ({exc.strerror or exc})"))
+
+        for dirpath, dirnames, filenames in os.walk(given, onerror=unreadable, followlinks=False):
             folder = Path(dirpath)
             if is_maildir(folder):
                 # A maildir is one mail source, read as a whole; its files are its messages.

@@ -197,3 +197,19 @@ def test_summary_names_rows_and_messages_and_warnings_name_the_path_once(tmp_pat
     good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
     code, out, _ = invoke("import", str(good), str(mail), "--out", str(tmp_path / "o2"))
     assert code == 0 and f"files read, 1 rows and {read} messages:" in out
+
+
+def test_import_config_refuses_a_setting_it_does_not_read(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    config = tmp_path / "import.yaml"
+    config.write_text("out: out\nmapings: my-mappings\n", encoding="utf-8")
+    code, _, err = invoke("import", str(good), "--config", str(config))
+    assert code == 2
+    assert f"--config {config}, line 2: unknown setting 'mapings'" in err
+    assert not (tmp_path / "out").exists()  # nothing was done
+    config.write_text("sources:\n  - path: trackers\nout: out\n", encoding="utf-8")
+    code, _, err = invoke("import", str(good), "--config", str(config))
+    assert code == 2 and f"run `aiinventory sync --config {config}`" in err
+    config.write_text("out: out\n", encoding="utf-8")
+    code, _, _ = invoke("import", str(good), "--config", str(config))
+    assert code == 0 and (tmp_path / "out" / "inventory.xlsx").exists()

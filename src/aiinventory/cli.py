@@ -335,17 +335,39 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
         _report(result, result.out_dir, log_format)
 
 
+#: The settings ``import --config`` reads.
+_IMPORT_SETTINGS = ("mappings", "state", "out")
+
+
 def _read_config(path: Path) -> dict[str, Path]:
     import yaml
 
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        root = yaml.compose(text)
+        data = yaml.safe_load(text) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"--config {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"--config {path}: expected a mapping of settings")
+    for key in data:
+        if key in _IMPORT_SETTINGS:
+            continue
+        line = next(
+            (k.start_mark.line + 1 for k, _ in getattr(root, "value", ()) if k.value == key), None
+        )
+        where = f"--config {path}" + (f", line {line}" if line else "")
+        if key in ("sources", "dedupe"):
+            raise ConfigError(
+                f"{where}: {key!r} is a sync setting; run `aiinventory sync --config {path}` "
+                f"(import reads only {', '.join(_IMPORT_SETTINGS)})"
+            )
+        raise ConfigError(
+            f"{where}: unknown setting {key!r} (check its spelling; import reads "
+            f"{', '.join(_IMPORT_SETTINGS)})"
+        )
     out: dict[str, Path] = {}
-    for key in ("mappings", "state", "out"):
+    for key in _IMPORT_SETTINGS:
         if data.get(key):
             out[key] = (path.parent / str(data[key])).resolve()
     return out

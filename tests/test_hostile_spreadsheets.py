@@ -578,6 +578,72 @@ def test_csv_dialect_is_found_without_the_quadratic_sniffer(
     assert (record.name, record.stage) == ("Bot; v2", "pilot")
 
 
+def _csv_rows(path: Path) -> tuple[list[list[str]], list[str]]:
+    from aiinventory.spreadsheets.csv_reader import read_csv
+
+    grid = read_csv(path)
+    return list(grid.rows), grid.notes
+
+
+def test_a_quote_that_never_closes_does_not_swallow_the_rest_of_a_csv(tmp_path: Path) -> None:
+    path = tmp_path / "unclosed.csv"
+    lines = ["Use case name,Stage,Owner"] + [f"Case {i},Pilot,P{i}" for i in range(30)]
+    lines[3] = '"Case 2 (see note,Pilot,P2'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rows, notes = _csv_rows(path)
+    expected = [[f"Case {i}", "Pilot", f"P{i}"] for i in range(30)]
+    expected[2] = ["Case 2 (see note", "Pilot", "P2"]
+    assert rows == [["Use case name", "Stage", "Owner"], *expected]
+    assert notes == [
+        "line 4: a quote opens and does not close where it should; the 27 line(s) after it "
+        "were read as rows of their own, without the stray quote — check that line"
+    ]
+    # Every row is a record, as the importer sees it.
+    records, _ = _extract(path)
+    assert len([r for r in records if not isinstance(r, Reject)]) == 30
+
+
+def test_a_stray_quote_closed_by_another_later_gives_the_rows_between_back(tmp_path: Path) -> None:
+    path = tmp_path / "stray.csv"
+    path.write_text(
+        "Use case name,Stage,Owner,Department\n"
+        '"Invoice OCR,Pilot,Ann,Finance\n'
+        "Claims triage,Live,Bob,Claims\n"
+        "Churn model,Idea,Cy,Sales\n"
+        'Chatbot,Live,Dee,"IT\n'
+        "Spend cube,Pilot,Eve,Finance\n",
+        encoding="utf-8",
+    )
+    rows, notes = _csv_rows(path)
+    assert [r[0] for r in rows[1:]] == [
+        "Invoice OCR",
+        "Claims triage",
+        "Churn model",
+        "Chatbot",
+        "Spend cube",
+    ]
+    assert rows[4] == ["Chatbot", "Live", "Dee", "IT"]
+    assert len(notes) == 1 and notes[0].startswith("line 2: a quote opens")
+
+
+def test_a_cell_holding_line_breaks_stays_one_cell(tmp_path: Path) -> None:
+    path = tmp_path / "multiline.csv"
+    path.write_text(
+        'Use case name,Stage,Owner,Department\nCase A,Pilot,Ann,"Reads invoices, fast\n'
+        'then posts them, daily\n""quoted"" too"\nCase B,Live,Bob,IT\n',
+        encoding="utf-8",
+    )
+    rows, notes = _csv_rows(path)
+    assert rows[1] == [
+        "Case A",
+        "Pilot",
+        "Ann",
+        'Reads invoices, fast\nthen posts them, daily\n"quoted" too',
+    ]
+    assert rows[2] == ["Case B", "Live", "Bob", "IT"]
+    assert notes == []
+
+
 # -- the worker process -----------------------------------------------------------------------
 
 

@@ -144,8 +144,15 @@ def _rows(
     cap = limits.max_cell_chars
     cut = 0
     with path.open("r", encoding=codec, errors=errors, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter, quotechar='"')
-        for number, row in enumerate(reader, start=1):
+        lines: list[str] = []  # the physical lines of the record being read
+
+        def kept(source: Iterator[str]) -> Iterator[str]:
+            for line in source:
+                lines.append(line)
+                yield line
+
+        reader = csv.reader(kept(fh), delimiter=delimiter, quotechar='"')
+        for number, row in enumerate(_unswallowed(reader, lines, delimiter, grid), start=1):
             if number > limits.max_rows:
                 raise PreflightError(
                     "too_large",
@@ -173,3 +180,59 @@ def _rows(
             yield row
     if cut > 1:
         grid.notes.append(f"{cut:,} over-long cells were cut in all")
+
+
+def _unswallowed(
+    reader: Iterator[list[str]], lines: list[str], delimiter: str, grid: SheetGrid
+) -> Iterator[list[str]]:
+    """The reader's records, but for a quote that opens and never closes as it should: the
+    lines it swallowed into one cell come out as the rows they are, with a note.
+
+    Two signs tell a stray quote from a cell that holds line breaks: the record's lines hold an
+    odd number of quotes (it ran to the end of the file), or three or more of its lines split
+    into at least as many fields as the header has (of four or more).
+    """
+    width = 0
+    line_number = 0  # of the record's first line
+    for row in reader:
+        first_line = line_number + 1
+        line_number += len(lines)
+        record, lines[:] = list(lines), []
+        if not width:
+            width = len(row)
+        if len(record) > 1 and _swallowed(record, delimiter, width):
+            grid.notes.append(
+                f"line {first_line}: a quote opens and does not close where it should; the "
+                f"{len(record) - 1:,} line(s) after it were read as rows of their own, without "
+                "the stray quote — check that line"
+            )
+            for line in record:
+                yield _split_line(line, delimiter)
+            continue
+        yield row
+
+
+def _swallowed(record: list[str], delimiter: str, width: int) -> bool:
+    text = "".join(record)
+    if text.count('"') % 2:
+        return True
+    if width < 4:
+        return False
+    return sum(1 for line in record if line.count(delimiter) >= width - 1) >= 3
+
+
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """One physical line as a row: quoted as CSV where its quotes pair up, else split at every
+    delimiter with the stray quote left out."""
+    line = line.rstrip("\r\n")
+    if line.count('"') % 2 == 0:
+        return next(csv.reader([line], delimiter=delimiter, quotechar='"'), [])
+    fields = next(csv.reader([line], delimiter=delimiter, quoting=csv.QUOTE_NONE), [])
+    out = []
+    for field in fields:
+        if field.startswith('"') and field.endswith('"') and len(field) > 1:
+            field = field[1:-1].replace('""', '"')
+        elif field.startswith('"') or field.endswith('"'):
+            field = field.strip('"')
+        out.append(field)
+    return out

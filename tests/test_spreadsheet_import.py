@@ -1559,3 +1559,32 @@ def test_the_dutch_algorithm_registers_fields_and_words(
     assert recs["Parkeerscan"]["description"] == "Kentekens scannen"
     assert recs["Parkeerscan"]["department"] is None  # the file's name names no department
     assert "unmapped_value" not in out.warning_codes()
+
+
+def test_a_sheet_whose_name_only_looks_like_instructions_is_read_for_its_table(
+    tmp_path: Path, run_import_into
+) -> None:
+    sheets: dict[str, list[list[Any]]] = {
+        "Instructions": [["How to fill in this tracker"], ["One row per use case"]],
+        "Summary": [["Use case name", "Stage", "Department"], ["Chatbot", "Pilot", "IT"]],
+        "Summary of use cases": [["Use case name", "Count"], ["Chatbot", 2]],
+    }
+    for name in ("Help Desk", "Overview of AI projects", "Finance"):
+        sheets[name] = [["Use case name", "Stage", "Department"]] + [
+            [f"{name} case {i}", "Pilot", name] for i in range(3)
+        ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", sheets))
+    assert sorted({r["sheet"] for r in out.records}) == [
+        "Finance",
+        "Help Desk",
+        "Overview of AI projects",
+    ]
+    assert len(out.records) == 9 and out.result.exit_code == 0
+    assert [s["sheet"] for s in out.run["skipped_sheets"]] == [
+        "Instructions",
+        "Summary",
+        "Summary of use cases",
+    ]
+    read_anyway = [w for w in out.run["warnings"] if w["code"] == "sheet_read_despite_name"]
+    assert [w["sheet"] for w in read_anyway] == ["Help Desk", "Overview of AI projects"]
+    assert "its name reads like instructions" in read_anyway[0]["message"]

@@ -297,12 +297,61 @@ class Settings:
 
     def skip_reason(self, sheet_name: str) -> str | None:
         """Why a sheet is skipped by its name, or None."""
+        found = self.sheet_kind(sheet_name)
+        return found[0] if found is not None else None
+
+    def sheet_kind(self, sheet_name: str) -> tuple[str, bool] | None:
+        """What a sheet's name marks it as (instructions, vocabulary, summary), and whether the
+        name says only that ("Summary", "Instructions 2025", "Read me"): a name with more in
+        it ("Help Desk", "Overview of AI projects") may be a tracker's, so its content decides.
+        None when the name marks nothing."""
+        name = sheet_name.strip()
         for kind, patterns in self.skip_sheets.items():
             for pattern in patterns:
-                if pattern.search(sheet_name.strip()):
-                    return kind
+                found = pattern.search(name)
+                if found:
+                    rest = (name[: found.start()] + " " + name[found.end() :]).lower()
+                    words = re.findall(r"[^\W\d_]+", rest)
+                    return kind, all(w in _SHEET_FILLER for w in words)
         return None
 
+
+#: Words a sheet name may hold beside the word that marks it ("Summary sheet", "Notes and
+#: definitions", "Read me first").
+_SHEET_FILLER = frozenset(
+    [
+        "sheet",
+        "tab",
+        "page",
+        "and",
+        "the",
+        "this",
+        "first",
+        "please",
+        "of",
+        "for",
+        "to",
+        "fill",
+        "in",
+        "how",
+        "use",
+        "it",
+        "definitions",
+        "notes",
+        "instructions",
+        "guidance",
+        "help",
+        "glossary",
+        "codes",
+        "lists",
+        "values",
+        "key",
+        "legend",
+        "readme",
+        "read",
+        "me",
+    ]
+)
 
 #: A tick or a cross alone in a cell reads as the word it stands for (punctuation is otherwise
 #: ignored, so a lone mark would match nothing).

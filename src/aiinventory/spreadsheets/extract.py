@@ -694,14 +694,18 @@ def _extract_sheet(
     if override is not None and override.sheets is not None and grid.name not in override.sheets:
         sheet.skipped = "not among the sheets listed for this source in mappings/sources.yaml"
         return
+    named_as: str | None = None  # what the sheet's name makes it, if its content agrees
     if sheet_name is not None and (override is None or override.sheets is None):
         if grid.name in grid.validation_sources:
             sheet.skipped = "vocabulary: other sheets' dropdown lists take their values from it"
             return
-        kind = mappings.settings.skip_reason(grid.name)
-        if kind is not None:
-            sheet.skipped = f"{kind}: the sheet's name marks it as {kind}, not a tracker table"
-            return
+        marked = mappings.settings.sheet_kind(grid.name)
+        if marked is not None:
+            kind, only = marked
+            if only or kind == "vocabulary":
+                sheet.skipped = f"{kind}: the sheet's name marks it as {kind}, not a tracker table"
+                return
+            named_as = kind
 
     scan = mappings.settings.scan_rows
     head: list[list[Any]] = []
@@ -777,6 +781,20 @@ def _extract_sheet(
                 message=form.field_list_message(),
             )
             return
+    if named_as is not None and _mapped_fields(found) < _TRACKER_FIELDS:
+        # A list of names with counts beside them is a summary, not a tracker.
+        sheet.skipped = f"{named_as}: the sheet's name marks it as {named_as}, not a tracker table"
+        return
+    if named_as is not None:
+        normalizer.warnings.add(
+            "sheet_read_despite_name",
+            f"sheet {grid.name!r} is read as a tracker: its name reads like "
+            f"{'a ' if named_as == 'summary' else ''}{named_as}, but it "
+            "holds a table of use cases (list the sheets to read under `sheets:` in "
+            "mappings/sources.yaml to leave it out)",
+            source_path=source_path,
+            sheet=sheet_name,
+        )
     if isinstance(found, HeaderFailure):
         if found.best is not None:
             sheet.columns = found.best.columns
@@ -1039,6 +1057,10 @@ def _sure_fields(found: HeaderResult | HeaderFailure) -> int:
     if isinstance(found, HeaderFailure):
         return 0
     return sum(1 for c in found.columns if c.field and c.status in SURE_STATUSES)
+
+
+#: Fields a sheet whose name reads like instructions or a summary must map to be read.
+_TRACKER_FIELDS = 3
 
 
 def _mapped_fields(found: HeaderResult | HeaderFailure) -> int:

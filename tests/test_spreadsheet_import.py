@@ -1588,3 +1588,39 @@ def test_a_sheet_whose_name_only_looks_like_instructions_is_read_for_its_table(
     read_anyway = [w for w in out.run["warnings"] if w["code"] == "sheet_read_despite_name"]
     assert [w["sheet"] for w in read_anyway] == ["Help Desk", "Overview of AI projects"]
     assert "its name reads like instructions" in read_anyway[0]["message"]
+
+
+def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [
+                ["Use case name", "Stage", "Owner", "Vendor"],
+                ["Invoice OCR", "Live", "Ann Lee", "ABBYY"],
+                ["Use case name", "Stage", "Owner", "Vendor"],  # repeated, as on each page
+                ["Claims triage", "Live", "Bob Ray", "Guidewire"],
+                [],
+                ["Owner", "Use case name", "Stage", "Target date"],
+                ["Cara Diaz", "Fraud scoring", "Idea", "2025-09-30"],
+                ["Use case name", "Stage", "Owner", "Expected start"],
+                ["Churn model", "Pilot", "Dan Eck", "Q3 2025"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    records = {r["name"]: r for r in out.records_jsonl}
+    assert sorted(records) == ["Churn model", "Claims triage", "Fraud scoring", "Invoice OCR"]
+    assert (records["Fraud scoring"]["owner_name"], records["Fraud scoring"]["stage"]) == (
+        "Cara Diaz",
+        "idea",
+    )
+    assert records["Fraud scoring"]["extras"] == {"Target date": "2025-09-30"}
+    assert records["Churn model"]["vendor_name"] is None
+    assert records["Churn model"]["extras"] == {"Expected start": "Q3 2025"}
+    assert records["Claims triage"]["vendor_name"] == "Guidewire"
+    assert out.run["skipped_rows"] == {"blank": 1, "repeated_header": 1}
+    below = [w for w in out.run["warnings"] if w["code"] == "tables_one_below_another"]
+    assert [w["message"].split(" starts")[0] for w in below] == ["row 6", "row 8"]
+    assert len({r["record_id"] for r in out.records_jsonl}) == 4

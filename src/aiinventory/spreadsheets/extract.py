@@ -887,8 +887,11 @@ def _extract_sheet(
             yield row[:end]
 
     merges = MergedFill(grid.data_merges, grid.first_row, grid.first_col, header.data_start)
+    source = all_rows()
     table = iter_table_rows(
-        merges.rows(all_rows()),
+        # A generator reading through ``yield from`` closes what it reads when it is dropped:
+        # the rows after another table's header are read on, below.
+        merges.rows(row for row in source),
         grid.first_row,
         grid.first_col,
         header,
@@ -900,8 +903,12 @@ def _extract_sheet(
     continued: list[SkippedRow] = []
     sectioned = with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
     groups = GroupFill()
+    below_table: SkippedRow | None = None  # the header of another table below this one
     for item in groups.rows(with_continuations(sectioned)):
         if not isinstance(item, RawRow):
+            if item.reason == "table_header":
+                below_table = item
+                continue  # the next table's header, not a row of this one
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":
                 headings.append(item)
@@ -971,6 +978,36 @@ def _extract_sheet(
     if note is not None:
         normalizer.warnings.add(
             "merged_cells_filled", note, source_path=source_path, sheet=sheet_for_messages
+        )
+    if below_table is not None and below_table.cells is not None:
+        # The rows below it are the next table's: read with its own header, as a table of
+        # its own (known by the row it starts on, so the tables' identities stay apart).
+        normalizer.warnings.add(
+            "tables_one_below_another",
+            f"row {below_table.row} starts another table with a header of its own "
+            f"({below_table.text!r} …): its rows are read by its columns",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+        top = below_table.row - 1  # 0-based
+        following = dataclasses.replace(
+            grid,
+            rows=chain([below_table.cells], source),
+            first_row=top,
+            merged=[m for m in grid.data_merges if m[0][0] >= top],
+            data_merges=[m for m in grid.data_merges if m[0][0] >= top],
+            notes=[],
+        )
+        yield from _extract_sheet(
+            following,
+            sheet_name,
+            {**base, "table": f"{base.get('table', '')}row{below_table.row}"},
+            mappings,
+            normalizer,
+            override,
+            report,
+            bold,
+            False,
         )
 
 

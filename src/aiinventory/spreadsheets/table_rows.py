@@ -70,6 +70,8 @@ class SkippedRow:
     text: str | None = None
     #: A guidance row's words by the field of their column ("Go-live date": "dd/mm/yyyy").
     hints: dict[str, str] = field(default_factory=dict)
+    #: A ``table_header`` row's cells: the header of the table that starts there.
+    cells: list[Any] | None = None
 
 
 #: The extras key under which a row keeps the section heading it sits under.
@@ -443,6 +445,9 @@ def iter_table_rows(
     unknown_within = [j for j in range(last_known + 1) if j not in known_cols]
     letters: dict[int, str] = {}
     header_labels = {normalize_label(c.label.split(" / ")[-1]) for c in header.columns}
+    label_at = {
+        c.column - first_col: normalize_label(c.label.split(" / ")[-1]) for c in header.columns
+    }
     name_col = header.by_field["name"].column - first_col
     data_start = header.data_start
     labels_seen: dict[str, str] = {}
@@ -497,8 +502,13 @@ def iter_table_rows(
             yield SkippedRow(number, "totals")
             continue
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
-            yield SkippedRow(number, "repeated_header")
-            continue
+            if _in_place(row, label_at, labels_seen):
+                yield SkippedRow(number, "repeated_header")
+                continue
+            # Labels in other columns, or others among them: the header of another table
+            # ("Live use cases" over one, "Pipeline" over another), read with its own.
+            yield SkippedRow(number, "table_header", texts[0], cells=list(row))
+            return
         if leading and texts:
             kind = _template_row(texts, name_value, filled)
             if kind is not None:
@@ -568,6 +578,20 @@ def _template_row(texts: list[str], name_value: Any, filled: int) -> str | None:
 #: Normalised cell texts remembered per sheet for the repeated-header check (short ones only).
 _SEEN_MAX_CHARS = 120
 _SEEN_MAX_SIZE = 50_000
+
+
+def _in_place(row: list[Any], label_at: dict[int, str], seen: dict[str, str]) -> bool:
+    """Whether every text of a row that repeats header labels stands in the column the header
+    has that label in (a header repeated on each printed page)."""
+    for j, v in enumerate(row):
+        if isinstance(v, str) and v.strip():
+            text = v.strip()
+            label = seen.get(text)
+            if label is None:
+                label = normalize_label(text)
+            if label_at.get(j) != label:
+                return False
+    return True
 
 
 def _repeats_header(

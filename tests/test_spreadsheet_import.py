@@ -1624,3 +1624,31 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
     below = [w for w in out.run["warnings"] if w["code"] == "tables_one_below_another"]
     assert [w["message"].split(" starts")[0] for w in below] == ["row 6", "row 8"]
     assert len({r["record_id"] for r in out.records_jsonl}) == 4
+
+
+@pytest.mark.parametrize(
+    ("answer", "stage"),
+    [
+        ("Go-live planned", "in_development"),
+        ("Awaiting go-live", "in_development"),
+        ("Live soon", "in_development"),
+        ("Due to go live 2025", "in_development"),
+        ("Production (planned)", "in_development"),
+        ("Preparing for production", "in_development"),
+        ("Pilot planned", "in_development"),
+        ("To be retired", "deployed"),
+        ("Retirement planned", "deployed"),
+        ("Pilot cancelled", "rejected"),
+        ("Idea rejected", "rejected"),
+        ("Cancelled pilot", "rejected"),
+        # What a later clause says is about something else.
+        ("Live, review planned for Q3", "deployed"),
+        ("Deployed - pending review", "deployed"),
+        ("Planned", "idea"),
+        ("Not rejected - live", "unknown"),
+    ],
+)
+def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:
+    vocab = load_mappings(None).vocabularies["stage"]
+    found = vocab.match(answer, 86)
+    assert (found.value if found else "unknown") == stage

@@ -125,6 +125,42 @@ def _unsaid(key: str, choice: str) -> bool:
     return False
 
 
+#: Words that say a use case was stopped, whatever stage it had reached ("Pilot cancelled");
+#: looked for in an answer's first clause only, as _STILL_TO_COME.
+_STOPPED_WORDS = (
+    "cancelled",
+    "canceled",
+    "rejected",
+    "declined",
+    "abandoned",
+    "withdrawn",
+    "not pursued",
+)
+#: Words that say the stage an answer names is still to come ("Go-live planned", "Live soon",
+#: "To be retired"); looked for in its first clause only ("Live, review planned" is live).
+_STILL_TO_COME = re.compile(
+    r"\b(?:planned|planning|plan to|awaiting|soon|upcoming|scheduled|expected|targeted|"
+    r"to be|due to|preparing|in preparation|not yet|pending go)\b",
+    re.IGNORECASE,
+)
+#: Where a clause ends: a comma, semicolon, colon, bar or a dash between spaces.
+_CLAUSE_END = re.compile(r"[,;:|]|\s[-–—]\s")
+#: The stage before one still to come.
+_STAGE_BEFORE = {"deployed": "in_development", "pilot": "in_development", "retired": "deployed"}
+
+
+def _first_clause(raw: str) -> str:
+    """An answer's first clause, if it has five words at most (else "": a sentence says more
+    than a stage, and its words may be about something else)."""
+    clause = _CLAUSE_END.split(raw, maxsplit=1)[0]
+    return clause if len(clause.split()) <= 5 else ""
+
+
+def _still_to_come(raw: str) -> bool:
+    """Whether an answer's short first clause says its stage is still to come."""
+    return _STILL_TO_COME.search(_first_clause(raw)) is not None
+
+
 _MATCH_MEMO_CHARS = 200
 _MATCH_MEMO_SIZE = 20_000
 _UNSEEN = object()
@@ -176,6 +212,22 @@ class Vocabulary:
         hit = self.exact.get(key)
         if hit is not None:
             return ValueMatch(hit, 100.0, "exact")
+        if self.field != "stage":
+            return self._inexact(key, fuzzy_accept)
+        # "Pilot cancelled", "Idea rejected": whatever stage it reached, it was stopped.
+        clause = normalize_value(_first_clause(raw))
+        if clause and any(_keyword_said(clause, word) for word in _STOPPED_WORDS):
+            return ValueMatch("rejected", 80.0, "contains")
+        found = self._inexact(key, fuzzy_accept)
+        if found is not None and found.value in _STAGE_BEFORE and _still_to_come(raw):
+            # "Go-live planned", "Awaiting go-live", "To be retired": the stage it names is
+            # still to come, so the use case is in the one before it.
+            return ValueMatch(_STAGE_BEFORE[found.value], 80.0, "contains")
+        return found
+
+    def _inexact(self, key: str, fuzzy_accept: float) -> ValueMatch | None:
+        """``key`` matched by what is not an exact synonym: several values joined, the leading
+        words, a fuzzy synonym, then a keyword in it."""
         if self.together:
             found = self._together(key)
             if found is not None:

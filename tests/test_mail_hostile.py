@@ -325,3 +325,51 @@ def test_oversized_mbox_entry_is_dropped_wherever_it_is(tmp_path: Path, where: i
     problem = items[where].problem
     assert problem is not None and problem[0] == "too_large"
     assert [item.raw for item in items if item.raw is not None] == [m + b"\n" for m in small]
+
+
+def _answer(mid: str, body: str, **headers: str) -> bytes:
+    msg = EmailMessage(policy=SMTP)
+    msg["From"] = headers.pop("From", "Marcus Reed <marcus@example.com>")
+    msg["To"] = "Dana Lee <dana.lee@example.com>"
+    msg["Subject"] = headers.pop("Subject", "RE: New AI use case: Invoice OCR")
+    msg["Date"] = "Wed, 05 Mar 2025 09:00:00 +0000"
+    msg["Message-ID"] = f"<{mid}>"
+    msg["In-Reply-To"] = "<intake@example.com>"
+    for name, value in headers.items():
+        msg[name.replace("_", "-")] = value
+    msg.set_content(body)
+    return msg.as_bytes()
+
+
+def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Path) -> None:
+    away = "I am out of the office.\nOwner: Marcus Reed (back 17/03)\nStatus: Out of office\n"
+    bounce = "Delivery has failed.\nStatus: 550 5.1.1\nThe recipient does not exist.\n"
+    path = _mbox(
+        tmp_path / "intake.mbox",
+        [
+            _intake("intake@example.com").as_bytes(),
+            _answer("ooo1@example.com", away, Auto_Submitted="auto-replied"),
+            _answer("ooo2@example.com", away, Subject="Automatic reply: New AI use case"),
+            _answer("ooo3@example.com", away, X_Autoreply="yes"),
+            _answer(
+                "ndr@example.com",
+                bounce,
+                From="Mail Delivery System <MAILER-DAEMON@example.com>",
+                Subject="Undelivered Mail Returned to Sender",
+            ),
+            # A tracker's notification is generated, not a reply: it is read.
+            _answer(
+                "jira@example.com",
+                "Status: Deployed\n",
+                Auto_Submitted="auto-generated",
+                Subject="RE: New AI use case: Invoice OCR",
+            ),
+        ],
+    )
+    records, _, counts, _, seen = _run(path)
+    assert counts.messages_skipped == {"automatic_reply": 3, "delivery_report": 1}
+    assert [(r.stage, r.owner_name) for r in records] == [
+        ("pilot", "Dana Lee"),
+        ("deployed", None),
+    ]
+    _accounted(counts, seen)

@@ -318,6 +318,12 @@ class _MailReader:
             reject = self._reject(item, None, None, "too_large", f"{where}: {too_much}")
             yield reject.model_copy(update={"message_id": mid})
             return
+        automatic = _automatic(item.raw, header_end)
+        if automatic is not None:
+            # An out-of-office reply quotes the intake and says "back 17/03"; a bounce says
+            # "Status: 5.1.1": neither is news of the use case.
+            self._skip(item, None, None, automatic)
+            return
         if self.observe is None:
             # Most mail is not about a use case; plain-text mail with nothing a field or an
             # update could be read from is skipped before it is parsed.
@@ -699,6 +705,61 @@ class _MailReader:
 
 
 _NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tnef", b"rfc822")
+
+
+#: Subjects mail clients give their automatic replies.
+_REPLY_SUBJECTS = (
+    b"automatic reply:",
+    b"auto-reply:",
+    b"autoreply:",
+    b"auto reply:",
+    b"out of office",
+    b"out of the office",
+    b"abwesenheitsnotiz",
+    b"r\xc3\xa9ponse automatique",
+    b"automatisch antwoord",
+    b"respuesta autom\xc3\xa1tica",
+)
+#: Subjects mail servers give the mail they return.
+_REPORT_SUBJECTS = (
+    b"undeliverable:",
+    b"undelivered mail returned to sender",
+    b"delivery status notification",
+    b"mail delivery failed",
+    b"returned mail:",
+    b"delivery has failed",
+)
+
+
+def _automatic(raw: bytes, header_end: int) -> str | None:
+    """``automatic_reply`` for an out-of-office or other automatic answer (RFC 3834's
+    ``Auto-Submitted: auto-replied``, ``X-Autoreply``, the subjects clients give them),
+    ``delivery_report`` for a bounce or read receipt (``multipart/report``, from the
+    mailer daemon); else None. Mail a tool generates (``auto-generated``: a tracker's
+    notification) may carry news, so it is read."""
+    head = raw[: header_end if header_end != -1 else min(len(raw), 65536)]
+    found = find_headers(
+        head,
+        (b"auto-submitted", b"x-autoreply", b"x-autorespond", b"content-type", b"subject", b"from"),
+    )
+    content_type = found.get(b"content-type", b"").lower()
+    sender = found.get(b"from", b"").lower()
+    subject = found.get(b"subject", b"").strip().lower()
+    if (
+        b"multipart/report" in content_type
+        or b"mailer-daemon" in sender
+        or b"postmaster@" in sender
+        or subject.startswith(_REPORT_SUBJECTS)
+    ):
+        return "delivery_report"
+    if (
+        found.get(b"auto-submitted", b"").strip().lower().startswith(b"auto-replied")
+        or b"x-autoreply" in found
+        or b"x-autorespond" in found
+        or subject.startswith(_REPLY_SUBJECTS)
+    ):
+        return "automatic_reply"
+    return None
 
 
 def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:

@@ -1652,3 +1652,45 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
     vocab = load_mappings(None).vocabularies["stage"]
     found = vocab.match(answer, 86)
     assert (found.value if found else "unknown") == stage
+
+
+@pytest.mark.parametrize(
+    ("file_name", "header", "stages"),
+    [
+        (
+            "Suivi IA.xlsx",
+            ["Nom du projet", "Direction", "Statut", "Responsable", "Date de début"],
+            ["En production", "En cours", "Idée", "Pilote"],
+        ),
+        (
+            "KI Anwendungsfälle.xlsx",
+            ["Projektname", "Abteilung", "Status", "Verantwortlich", "Startdatum"],
+            ["In Betrieb", "In Entwicklung", "Idee", "Pilotphase"],
+        ),
+        (
+            "Casos de uso IA.xlsx",
+            ["Nombre del proyecto", "Departamento", "Estado", "Responsable", "Fecha de inicio"],
+            ["En producción", "En desarrollo", "Idea", "Piloto"],
+        ),
+        (
+            "AI toepassingen.xlsx",
+            ["Projectnaam", "Afdeling", "Status", "Eigenaar", "Startdatum"],
+            ["In productie", "In ontwikkeling", "Idee", "Pilot"],
+        ),
+    ],
+)
+def test_french_german_spanish_and_dutch_trackers_are_read(
+    tmp_path: Path, run_import_into, file_name: str, header: list[str], stages: list[str]
+) -> None:
+    rows = [
+        [f"Projekt {i}", f"Unit {i}", stage, f"Person {i}", dt.datetime(2024, 3, 5)]
+        for i, stage in enumerate(stages)
+    ]
+    out = run_import_into(write_workbook(tmp_path / file_name, {"Projets": [header, *rows]}))
+    records = sorted(out.records, key=lambda r: r["name"])
+    assert [r["name"] for r in records] == [f"Projekt {i}" for i in range(4)]
+    assert [r["department"] for r in records] == [f"Unit {i}" for i in range(4)]
+    assert [r["stage"] for r in records] == ["deployed", "in_development", "idea", "pilot"]
+    assert [r["owner_name"] for r in records] == [f"Person {i}" for i in range(4)]
+    assert {r["date_initiated"] for r in records} == {"2024-03-05"}
+    assert out.result.exit_code == 0 and out.warning_codes() == []

@@ -213,3 +213,29 @@ def test_import_config_refuses_a_setting_it_does_not_read(tmp_path: Path) -> Non
     config.write_text("out: out\n", encoding="utf-8")
     code, _, _ = invoke("import", str(good), "--config", str(config))
     assert code == 0 and (tmp_path / "out" / "inventory.xlsx").exists()
+
+
+def test_a_folder_of_files_of_types_not_read_is_said_so(tmp_path: Path) -> None:
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    (folder / "register.json").write_text('[{"name": "Chatbot"}]', encoding="utf-8")
+    (folder / "notes.txt").write_text("Things to remember\n", encoding="utf-8")
+    (folder / "logo.png").write_bytes(b"\x89PNG\r\n")  # no data: not worth a word
+    code, _, err = invoke("import", str(folder), "--out", str(tmp_path / "o1"))
+    assert code == 2
+    assert f"nothing to import: {folder} holds only 2 files (.json ×1, .txt ×1)" in err
+    # Beside a tracker, the others are a warning.
+    write_workbook(folder / "tracker.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, out, _ = invoke("import", str(folder), "--out", str(tmp_path / "o2"))
+    assert code == 0
+    run = json.loads((tmp_path / "o2" / "run.json").read_text(encoding="utf-8"))
+    (warning,) = [w for w in run["warnings"] if w["code"] == "files_not_read"]
+    assert warning["message"].startswith("2 files (.json ×1, .txt ×1) of types that are not read")
+    # Mail saved as .txt is mail.
+    (folder / "intake.txt").write_text(
+        "From: Ann <ann@x.example>\nTo: board@x.example\nSubject: New AI use case: Beta\n"
+        "Date: Mon, 03 Mar 2025 09:00:00 +0000\n\nUse case: Beta\nStatus: Pilot\n",
+        encoding="utf-8",
+    )
+    code, out, _ = invoke("import", str(folder), "--out", str(tmp_path / "o3"))
+    assert code == 0 and "2 records" in out

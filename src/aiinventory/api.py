@@ -19,7 +19,7 @@ import yaml
 from . import __version__, failpoints
 from .clock import now, stable_hash
 from .config import DedupeConfig, SourceConfig, load_sync_config
-from .connectors.files import FileItem, discover_files
+from .connectors.files import FileItem, discover_files, left_out_words
 from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
@@ -247,6 +247,13 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     return DryRunPlan(out, plan.gone, full and bool(known))
 
 
+#: The file types read, in words, for messages about files that are not.
+_TYPES_READ = (
+    ".xlsx .xlsm .xls .xlsb .ods .csv .tsv .eml .mbox .msg .pst, maildir folders and mail "
+    "files without a suffix"
+)
+
+
 def _held_items(known: dict[str, dict[str, Any]], unavailable: list[str]) -> set[str]:
     """The items read before from paths that cannot be read now (a share not mounted, a
     folder renamed away, one that refuses to be listed): kept as they were, never gone."""
@@ -292,16 +299,28 @@ def _execute(
     tick = time.perf_counter()
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
+    not_read: list[tuple[str, Counter[str]]] = []  # per source: files of types not read
     for source in sources:
         if source.path is None:
             continue  # a mailbox: synced into its mirror under the run lock, below
-        found, trouble = discover_files([source.path], source.include, source.exclude, source.label)
+        left_out: Counter[str] = Counter()
+        found, trouble = discover_files(
+            [source.path], source.include, source.exclude, source.label, left_out
+        )
         items.extend(found)
         problems.extend(trouble)
+        if left_out:
+            not_read.append((source.shown, left_out))
     items.sort(key=lambda i: i.source_path)
     if problems and not items and all(s.url is None for s in sources):
         missing = "; ".join(f"{p}: {why}" for p, why in problems)
         raise ConfigError(f"nothing to import ({missing})")
+    if not items and not_read and all(s.url is None for s in sources):
+        raise ConfigError(
+            "nothing to import: "
+            + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
+            + f" of types that are not read; the types read are {_TYPES_READ}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     fingerprint = _mappings_fingerprint(mappings)
 
@@ -335,6 +354,13 @@ def _execute(
         parts_skipped = 0  # mail parts and attachments not read because of a cap
         files_failed = 0
         tick = time.perf_counter()
+        for shown, left_out in not_read:
+            warnings.add(
+                "files_not_read",
+                f"{left_out_words(left_out)} of types that are not read were left out; the "
+                f"types read are {_TYPES_READ}",
+                source_path=shown,
+            )
         for path, why in problems:
             kept = len(_held_items(known, [path]) & held)
             if kept:

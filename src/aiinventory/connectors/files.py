@@ -5,16 +5,32 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, starts_mbox
 
-__all__ = ["MAIL_SUFFIXES", "SPREADSHEET_SUFFIXES", "FileItem", "discover_files"]
+__all__ = [
+    "MAIL_SUFFIXES",
+    "SPREADSHEET_SUFFIXES",
+    "FileItem",
+    "discover_files",
+    "left_out_words",
+]
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"})
 MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
+#: Types of files that hold documents or data someone may have meant to import, though none
+#: is read: a folder's other files (code, settings, pictures) are left out without a word.
+DATA_SUFFIXES = frozenset(
+    {
+        ".txt", ".json", ".xml", ".html", ".htm", ".mht", ".mhtml", ".pdf", ".doc", ".docx",
+        ".odt", ".rtf", ".ppt", ".pptx", ".numbers", ".xlt", ".xltx", ".xltm", ".zip", ".7z",
+        ".gz", ".tar", ".rar", ".emlx", ".dat", ".tab", ".dbf", ".parquet", ".accdb", ".mdb",
+    }
+)  # fmt: skip
 #: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
 MAIL_FILE_NAMES = frozenset({"winmail.dat"})
 
@@ -49,6 +65,7 @@ def discover_files(
     include: Sequence[str] = (),
     exclude: Sequence[str] = (),
     label: str | None = None,
+    left_out: Counter[str] | None = None,
 ) -> tuple[list[FileItem], list[tuple[str, str]]]:
     """Find the files under the given paths.
 
@@ -57,7 +74,9 @@ def discover_files(
 
     Returns the items in a stable order, and (path, reason) for paths that cannot be read at all
     (missing, or a directly named file of a kind that is not supported). ``label`` names a
-    single path in outputs instead of the path itself.
+    single path in outputs instead of the path itself. ``left_out`` counts, by suffix, the files
+    in the folders that hold documents or data of a type not read (``DATA_SUFFIXES``: a folder
+    of ``.json`` exports, say).
     """
     items: dict[Path, FileItem] = {}
     problems: list[tuple[str, str]] = []
@@ -107,7 +126,11 @@ def discover_files(
                     continue
                 if any(glob_matches(rel_text, p) for p in exclude):
                     continue
-                _add(items, full, f"{shown.rstrip('/')}/{rel.as_posix()}", rel, False, problems)
+                added = _add(
+                    items, full, f"{shown.rstrip('/')}/{rel.as_posix()}", rel, False, problems
+                )
+                if not added and left_out is not None and full.suffix.lower() in DATA_SUFFIXES:
+                    left_out[full.suffix.lower()] += 1
     ordered = sorted(items.values(), key=lambda i: i.source_path)
     return ordered, problems
 
@@ -119,27 +142,31 @@ def _add(
     relative: Path,
     named: bool,
     problems: list[tuple[str, str]],
-) -> None:
+) -> bool:
+    """Add a file if it is of a type read; False if it is not (it is in ``problems`` when it
+    was named directly)."""
     suffix = path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         kind = "spreadsheet"
     elif suffix in MAIL_SUFFIXES or path.name.lower() in MAIL_FILE_NAMES:
         kind = "email"
-    elif (not suffix or _MAILDIR_INFO.search(path.name)) and _mail_file(path):
+    elif (not suffix or suffix == ".txt" or _MAILDIR_INFO.search(path.name)) and _mail_file(path):
         # Thunderbird keeps each folder as an mbox without a suffix; MH and Claws Mail keep
-        # each message as a numbered file, and a maildir's messages end in ":2,<flags>".
+        # each message as a numbered file, a maildir's messages end in ":2,<flags>", and
+        # mail saved as text is often named .txt.
         kind = "email"
     else:
         if named:
             problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
-        return
+        return False
     resolved = path.resolve()
     if resolved in items or path.is_symlink():
-        return
+        return True
     stat = path.stat()
     items[resolved] = FileItem(
         resolved, shown, relative, kind, stat.st_size, stat.st_mtime_ns, named
     )
+    return True
 
 
 #: A maildir message's name ends in its flags: "1700000000.M1P2.host:2,S".
@@ -185,3 +212,12 @@ def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative
         newest = max(newest, (folder / sub).stat().st_mtime_ns)
     resolved = folder.resolve()
     items[resolved] = FileItem(resolved, shown, relative, "email", size, newest, False)
+
+
+def left_out_words(left_out: Counter[str]) -> str:
+    """Files of types not read, in words: "48 files (.txt ×47, .pdf ×1)"."""
+    total = sum(left_out.values())
+    ordered = sorted(left_out.items(), key=lambda kv: (-kv[1], kv[0]))
+    kinds = ", ".join(f"{suffix} ×{n}" for suffix, n in ordered[:5])
+    more = ", …" if len(left_out) > 5 else ""
+    return f"{total:,} file{'s' if total != 1 else ''} ({kinds}{more})"

@@ -9,12 +9,16 @@ where the point is that they are malformed).
 from __future__ import annotations
 
 import io
+import os
 import zipfile
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.policy import SMTP
+from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -373,3 +377,33 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
         ("deployed", None),
     ]
     _accounted(counts, seen)
+
+
+@pytest.mark.parametrize(
+    ("date", "said"),
+    [
+        (None, "no Date header"),
+        ("Montag, 3. März 2025 09:14", "a Date header that cannot be read"),
+        ("Tue, 03 Mar 2205 09:00:00 +0000", "a Date header that cannot be read"),
+        (
+            format_datetime(datetime.now(UTC) + timedelta(days=400)),
+            "a Date header that lies in the future",
+        ),
+    ],
+)
+def test_a_message_without_a_date_it_can_be_dated_by_says_so(
+    tmp_path: Path, run_import_into: Any, date: str | None, said: str
+) -> None:
+    msg = _intake("undated@example.com")
+    del msg["Date"]
+    raw = msg.as_bytes()
+    if date is not None:  # as the sender wrote it (the email package would rewrite it)
+        raw = f"Date: {date}\r\n".encode() + raw
+    path = tmp_path / "intake.eml"
+    path.write_bytes(raw)
+    os.utime(path, (1_700_000_000, 1_700_000_000))  # 2023-11-14
+    out = run_import_into(path)
+    (record,) = out.records
+    assert record["last_updated"].startswith("2023-11-14")
+    (warning,) = [w for w in out.run["warnings"] if w["code"] == "mail_date_unknown"]
+    assert said in warning["message"] and "<undated@example.com>" in warning["message"]

@@ -28,7 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -564,7 +564,8 @@ class _MailReader:
             # The sender's file name never becomes a path: a generated name, the right suffix.
             target = Path(tmp) / f"attachment-{number}{suffix}"
             target.write_bytes(attachment.data)
-            stamp = parsed.date.timestamp() if parsed.date else self.ctx.file_modified.timestamp()
+            date = _evidence_date(parsed)
+            stamp = date.timestamp() if date else self.ctx.file_modified.timestamp()
             os.utime(target, (stamp, stamp))
             sub_report = FileReport(source_path=f"{self.source_path} [{shown}]")
             # The attachment counts as a file beside its mail, so the mail's sources.yaml rules
@@ -616,8 +617,21 @@ class _MailReader:
         position: int,
     ) -> SourceRecord | Reject:
         values: dict[str, Any] = dict(entry.values)
-        if parsed.date is not None:
-            values["last_updated"] = parsed.date
+        date = _evidence_date(parsed)
+        if date is not None:
+            values["last_updated"] = date
+        elif position == 0:
+            said = parsed.date_raw.strip() if parsed.date_raw else ""
+            wrong = "cannot be read" if parsed.date is None else "lies in the future"
+            self.normalizer.warnings.add(
+                "mail_date_unknown",
+                f"{_where(item, parsed)} has "
+                + (f"a Date header that {wrong} ({said[:60]!r})" if said else "no Date header")
+                + "; what it says is dated by the file's modification time instead, which may "
+                "make it look newer than it is",
+                key="mail_date_unknown",
+                source_path=self.source_path,
+            )
         message_id = entry.message_id or parsed.message_id
         result = self.normalizer.normalize(
             RowInput(
@@ -781,6 +795,20 @@ def _display_name(filename: str | None, number: int, suffix: str) -> str:
     name = (filename or "").replace("\\", "/").split("/")[-1]
     name = "".join(ch for ch in name if ch.isprintable() and ch not in '<>:"|?*').strip(" .")
     return name[:120] or f"attachment {number}{suffix}"
+
+
+#: How far past the clock a Date header may lie before it is taken for a wrong clock.
+_FUTURE_SLACK = timedelta(days=1)
+
+
+def _evidence_date(parsed: ParsedMessage) -> datetime | None:
+    """When a message was sent, by its Date header: None when it has none that can be read,
+    or one that lies in the future (a sender's wrong clock would make it the newest evidence
+    for ever)."""
+    date = parsed.date
+    if date is None or date > datetime.now(UTC) + _FUTURE_SLACK:
+        return None
+    return date
 
 
 def _where(item: MailItem, parsed: ParsedMessage) -> str:

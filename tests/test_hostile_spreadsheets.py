@@ -626,6 +626,19 @@ def test_a_stray_quote_closed_by_another_later_gives_the_rows_between_back(tmp_p
     assert len(notes) == 1 and notes[0].startswith("line 2: a quote opens")
 
 
+def test_a_stray_nul_in_a_csv_is_removed_not_taken_for_binary(tmp_path: Path) -> None:
+    path = tmp_path / "export.csv"
+    path.write_bytes(b"Use case name,Stage,Owner\nInvoice OCR,Pilot,Ann\x00 Lee\nBot,Live,Bo\n")
+    assert preflight(path).format == "csv"
+    rows, notes = _csv_rows(path)
+    assert rows[1] == ["Invoice OCR", "Pilot", "Ann Lee"]
+    assert notes == ["row 2: NUL bytes in its cells were removed"]
+    # A binary file named .csv is still no CSV.
+    binary = tmp_path / "image.csv"
+    binary.write_bytes(bytes(range(256)) * 8)
+    assert _reason(binary)[0] == "unsupported_format"
+
+
 def test_a_cell_holding_line_breaks_stays_one_cell(tmp_path: Path) -> None:
     path = tmp_path / "multiline.csv"
     path.write_text(

@@ -143,6 +143,7 @@ def _rows(
     csv.field_size_limit(16 * 1024 * 1024)
     cap = limits.max_cell_chars
     cut = 0
+    nuls = 0  # rows with NUL bytes
     with path.open("r", encoding=codec, errors=errors, newline="") as fh:
         lines: list[str] = []  # the physical lines of the record being read
 
@@ -161,6 +162,12 @@ def _rows(
                 )
             if row and number == 1 and row[0].startswith("\ufeff"):
                 row[0] = row[0][1:]
+            if any("\x00" in value for value in row):
+                # A NUL a program left in a cell: no text holds one.
+                row = [value.replace("\x00", "") for value in row]
+                nuls += 1
+                if nuls == 1:
+                    grid.notes.append(f"row {number}: NUL bytes in its cells were removed")
             if len(row) > limits.max_columns:
                 grid.notes.append(
                     f"row {number} has {len(row):,} fields; those past column "
@@ -180,6 +187,8 @@ def _rows(
             yield row
     if cut > 1:
         grid.notes.append(f"{cut:,} over-long cells were cut in all")
+    if nuls > 1:
+        grid.notes.append(f"{nuls:,} rows had NUL bytes in their cells, removed")
 
 
 def _unswallowed(

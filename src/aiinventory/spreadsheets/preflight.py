@@ -210,7 +210,7 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
                 "unsupported_format",
                 "the file is XML, not a spreadsheet; open it in Excel and save it as .xlsx",
             )
-    elif _looks_like_text(head):
+    elif _looks_like_text(head, tolerant=declared in ("csv", "tsv", "txt")):
         fmt = "csv"
     else:
         raise PreflightError(
@@ -238,13 +238,21 @@ def _is_markup(head: bytes) -> bool:
     return text.startswith(_MARKUP_START)
 
 
-def _looks_like_text(head: bytes) -> bool:
+def _looks_like_text(head: bytes, tolerant: bool = False) -> bool:
+    """Whether a file's first bytes are text. ``tolerant`` (a file named .csv): a few stray
+    control bytes (a NUL a program left in one cell) do not make it binary; one in a hundred
+    does."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 text with a byte-order mark (Excel's "Unicode Text" export).
         body = head[2 : len(head) - (len(head) % 2)]
         text = body.decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be", "replace")
-        return _TEXT_CONTROL.search(text.encode("utf-8")[:4096]) is None
-    return head.startswith(b"\xef\xbb\xbf") or _TEXT_CONTROL.search(head[:4096]) is None
+        head = text.encode("utf-8")
+    elif head.startswith(b"\xef\xbb\xbf"):
+        return True
+    sample = head[:4096]
+    if not tolerant:
+        return _TEXT_CONTROL.search(sample) is None
+    return len(_TEXT_CONTROL.findall(sample)) <= max(1, len(sample) // 100)
 
 
 # -- OLE (xls, encrypted OOXML) ---------------------------------------------------------------

@@ -1694,3 +1694,28 @@ def test_french_german_spanish_and_dutch_trackers_are_read(
     assert [r["owner_name"] for r in records] == [f"Person {i}" for i in range(4)]
     assert {r["date_initiated"] for r in records} == {"2024-03-05"}
     assert out.result.exit_code == 0 and out.warning_codes() == []
+
+
+@pytest.mark.parametrize(
+    "label",
+    ["Number of use cases", "Count of use cases", "Average", "Mean: 3.5", "Σ", "5 use cases"],
+)
+def test_a_row_of_statistics_below_the_table_is_no_use_case(
+    tmp_path: Path, run_import_into, label: str
+) -> None:
+    path = tmp_path / "tracker.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Tracker")
+    ws.write_row(0, 0, ["Use case name", "Stage", "Owner", "Annual benefit"])
+    names = ["Average handling time predictor", "Max demand forecast", "Claims triage"]
+    for r, name in enumerate(names, start=1):
+        ws.write_row(r, 0, [name, "Pilot", f"Person {r}", 1000])
+    ws.write(4, 0, label)
+    ws.write_formula(4, 3, "=SUM(D2:D4)", None, 3000)
+    ws.write(5, 2, "Average")  # a second statistic, its label in the owner column
+    ws.write_formula(5, 3, "=AVERAGE(D2:D4)", None, 1000)
+    wb.close()
+    out = run_import_into(path)
+    assert sorted(r["name"] for r in out.records) == sorted(names)
+    assert out.rejects == []
+    assert out.run["skipped_rows"] == {"totals": 2}

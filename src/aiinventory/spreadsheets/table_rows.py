@@ -30,7 +30,16 @@ __all__ = [
     "with_sections",
 ]
 
-_TOTALS = re.compile(r"^\s*(grand\s+)?(sub)?(total|totals|sum|count)\b", re.IGNORECASE)
+_TOTALS = re.compile(
+    r"^\s*(?:(grand\s+)?(sub)?(total|totals|sum|count)\b"
+    # a statistic alone ("Average", "Max: 12"), a sigma, a count of the rows ("Number of use
+    # cases", "5 use cases"): not a use case's name
+    r"|(?:average|avg|mean|median|minimum|maximum|min|max)\s*[:=]?\s*[\d.,%]*\s*$|[Σ∑]"
+    r"|(?:number|no\.?|count|#)\s+of\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|"
+    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\b"
+    r"|\d+\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|entries|records?)\s*$)",
+    re.IGNORECASE,
+)
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
 #: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
 _EXAMPLE = re.compile(

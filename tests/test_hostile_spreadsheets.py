@@ -934,3 +934,23 @@ def test_csv_fields_that_start_a_formula_get_an_apostrophe(value: str) -> None:
     assert csv_cell("Plain text") == "Plain text"
     # The row at a time form the exports use: the same cells, blanks as blanks.
     assert csv_cells([value, "Plain text", "", None, 7]) == ["'" + value, "Plain text", "", "", "7"]
+
+
+def test_a_csv_row_with_more_fields_than_its_header_is_said(
+    tmp_path: Path, run_import_into: Any
+) -> None:
+    path = tmp_path / "tracker.csv"
+    path.write_text(
+        "Use case name,Department,Description,Stage,Owner\n"
+        "Invoice OCR,Finance,Reads invoices, fast,Pilot,Ann Lee\n"
+        "Chatbot,IT,Answers questions,Live,Bob Ray\n"
+        "Spend cube,Finance,Classifies spend,Idea,Cy Dee,\n",  # a trailing comma says nothing
+        encoding="utf-8",
+    )
+    out = run_import_into(path)
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "csv_fields_past_header"]
+    assert said["message"].startswith(
+        "1 row(s) (first: row 2) have more fields than the header's 5"
+    )
+    shifted = next(r for r in out.records_jsonl if r["name"] == "Invoice OCR")
+    assert shifted["extras"] == {"column F": "Ann Lee"}  # nothing is lost

@@ -904,7 +904,10 @@ def _extract_sheet(
     sectioned = with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one
+    longer: list[int] = []  # a CSV's rows with more fields than its header
     for item in groups.rows(with_continuations(sectioned)):
+        if sheet_name is None and isinstance(item, RawRow) and item.past_header:
+            longer.append(item.row)
         if not isinstance(item, RawRow):
             if item.reason == "table_header":
                 below_table = item
@@ -978,6 +981,17 @@ def _extract_sheet(
     if note is not None:
         normalizer.warnings.add(
             "merged_cells_filled", note, source_path=source_path, sheet=sheet_for_messages
+        )
+    if longer:
+        width = len(header.columns)
+        normalizer.warnings.add(
+            "csv_fields_past_header",
+            f"{len(longer):,} row(s) (first: row {longer[0]}) have more fields than the header's "
+            f'{width}: a value holding the delimiter without quotes around it ("Reads invoices, '
+            'fast") moves every cell after it one column right; quote that value in the file, '
+            "or check these rows' cells (the extra ones are kept in extras as 'column …')",
+            source_path=source_path,
+            sheet=sheet_for_messages,
         )
     if below_table is not None and below_table.cells is not None:
         # The rows below it are the next table's: read with its own header, as a table of

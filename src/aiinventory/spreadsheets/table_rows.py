@@ -66,6 +66,8 @@ class RawRow:
     values: dict[str, Any]
     extras: dict[str, Any] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+    #: Values in cells right of the header's last column.
+    past_header: bool = False
 
 
 @dataclass
@@ -548,6 +550,7 @@ def iter_table_rows(
                 if v is not None and (not isinstance(v, str) or v.strip()):
                     extras[label] = v
         # Cells beyond the header's columns are kept too, under their column letter.
+        past = False
         if size > last_known + 1 or unknown_within:
             for j in (*unknown_within, *range(last_known + 1, size)):
                 if j < size:
@@ -557,7 +560,8 @@ def iter_table_rows(
                         if letter is None:
                             letter = letters[j] = f"column {_letter(first_col + j)}"
                         extras[letter] = v
-        raw = RawRow(number, values, extras)
+                        past = past or j > last_known
+        raw = RawRow(number, values, extras, past_header=past)
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")
         leading = False

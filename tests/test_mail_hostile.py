@@ -407,3 +407,21 @@ def test_a_message_without_a_date_it_can_be_dated_by_says_so(
     assert record["last_updated"].startswith("2023-11-14")
     (warning,) = [w for w in out.run["warnings"] if w["code"] == "mail_date_unknown"]
     assert said in warning["message"] and "<undated@example.com>" in warning["message"]
+
+
+def test_two_messages_with_one_message_id_but_other_content_are_not_one(
+    tmp_path: Path,
+) -> None:
+    first = _intake("dup@example.com").as_bytes()
+    again = b"Received: from relay.example.com\r\n" + first  # a copy that took another path
+    other = _intake("dup@example.com", INTAKE.replace("Invoice OCR", "Claims triage")).as_bytes()
+    records, rejects, counts, _, seen = _run(
+        _mbox(tmp_path / "box.mbox", [first, again, other.replace(b"Invoice", b"Claims")])
+    )
+    assert [r.name for r in records] == ["Invoice OCR"]
+    assert counts.messages_skipped == {"duplicate_message": 1}
+    (reject,) = rejects
+    assert reject.reason_code == "duplicate_message_id"
+    assert reject.message_id == "dup@example.com"
+    assert "has the Message-ID <dup@example.com> of an earlier message" in reject.message
+    _accounted(counts, seen)

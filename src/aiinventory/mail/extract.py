@@ -22,6 +22,7 @@ Everything else is mail that is not about a use case: counted as skipped, not re
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from collections import Counter
@@ -164,17 +165,25 @@ def extract_mail(
             else:
                 items = lambda: iter_mail(path, fmt, limits)  # noqa: E731
             duplicates: set[int] = set()  # ordinals of repeated Message-IDs: few, kept in memory
+            conflicting: dict[int, str] = {}  # ... whose messages say other things
             for item in items():
-                if item.raw is not None and not index.add(
-                    item.ordinal, scan_thread_facts(item.raw, limits)
-                ):
-                    duplicates.add(item.ordinal)
+                if item.raw is None:
+                    continue
+                facts = scan_thread_facts(item.raw, limits)
+                content = _content_digest(item.raw)
+                if not index.add(item.ordinal, facts, content):
+                    assert facts.message_id is not None  # only a Message-ID repeats
+                    if index.same_content(facts.message_id, content):
+                        duplicates.add(item.ordinal)
+                    else:
+                        conflicting[item.ordinal] = facts.message_id
             counts.threads = index.thread_count()
             reader = _MailReader(
                 path, source_path, relative, mappings, normalizer, index, counts, observe, limits
             )
             reader.notes = report.notes
             reader.duplicates = duplicates
+            reader.conflicting = conflicting
             for item in items():
                 yield from reader.read(item)
             yield from reader.finish()
@@ -291,6 +300,8 @@ class _MailReader:
             day_first_configured=override is not None and override.day_first is not None,
         )
         self.duplicates: set[int] = set()
+        #: Messages with the Message-ID of an earlier one but other content, by ordinal.
+        self.conflicting: dict[int, str] = {}
         # Updates met before their thread's intake (mailbox order is not date order).
         self.pending: list[tuple[MailItem, ParsedMessage, str, _Found]] = []
 
@@ -317,6 +328,20 @@ class _MailReader:
             where = f"{item.locator} (Message-ID <{mid}>)" if mid else item.locator
             reject = self._reject(item, None, None, "too_large", f"{where}: {too_much}")
             yield reject.model_copy(update={"message_id": mid})
+            return
+        repeated = self.conflicting.get(item.ordinal)
+        if repeated is not None:
+            reject = self._reject(
+                item,
+                None,
+                None,
+                "duplicate_message_id",
+                f"{item.locator}: it has the Message-ID <{repeated}> of an earlier message of "
+                "this mailbox but says other things; it was not read, since two messages would "
+                "give one record ID — export the mailbox again, or give it a Message-ID of its "
+                "own",
+            )
+            yield reject.model_copy(update={"message_id": repeated})
             return
         automatic = _automatic(item.raw, header_end)
         if automatic is not None:
@@ -809,6 +834,20 @@ def _evidence_date(parsed: ParsedMessage) -> datetime | None:
     if date is None or date > datetime.now(UTC) + _FUTURE_SLACK:
         return None
     return date
+
+
+def _content_digest(raw: bytes) -> bytes:
+    """A digest of what a message says: its subject and body, line ends and the blank space
+    around the body ignored (a copy of a message differs in its transport headers only)."""
+    end = header_block_end(raw)
+    head = raw[:end] if end != -1 else raw
+    subject = find_headers(head, (b"subject",)).get(b"subject", b"")
+    body = raw[end:] if end != -1 else b""
+    digest = hashlib.blake2b(digest_size=16)
+    digest.update(b" ".join(subject.split()))
+    digest.update(b"\x00")
+    digest.update(body.replace(b"\r\n", b"\n").strip())
+    return digest.digest()
 
 
 def _where(item: MailItem, parsed: ParsedMessage) -> str:

@@ -317,7 +317,9 @@ class ThreadIndex:
             CREATE TABLE link (key TEXT PRIMARY KEY, label INTEGER NOT NULL) WITHOUT ROWID;
             CREATE INDEX link_label ON link(label);
             CREATE TABLE label (id INTEGER PRIMARY KEY, root TEXT NOT NULL, first REAL NOT NULL);
-            CREATE TABLE message (mid TEXT PRIMARY KEY, ordinal INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE message (
+                mid TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, content BLOB
+            ) WITHOUT ROWID;
             CREATE TABLE use_case (thread TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
             BEGIN;
             """
@@ -325,13 +327,16 @@ class ThreadIndex:
         self._count = 0
         self.merges = 0
 
-    def add(self, ordinal: int, facts: ThreadFacts) -> bool:
-        """Put one message (its ordinal and header facts) into a thread.
+    def add(self, ordinal: int, facts: ThreadFacts, content: bytes | None = None) -> bool:
+        """Put one message (its ordinal and header facts) into a thread; ``content`` is a
+        digest of what it says (see ``same_content``).
 
         Returns False when a message with the same Message-ID was added before (a duplicate).
         """
         mid = facts.message_id or f"ordinal:{ordinal}"
-        cursor = self._db.execute("INSERT OR IGNORE INTO message VALUES (?, ?)", (mid, ordinal))
+        cursor = self._db.execute(
+            "INSERT OR IGNORE INTO message VALUES (?, ?, ?)", (mid, ordinal, content)
+        )
         if cursor.rowcount == 0:
             return False
         lookup = ["m:" + mid] + ["m:" + p for p in facts.parents]
@@ -440,6 +445,13 @@ class ThreadIndex:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
+
+    def same_content(self, message_id: str, content: bytes | None) -> bool:
+        """Whether the first message added with this Message-ID had this content digest."""
+        row = self._db.execute(
+            "SELECT content FROM message WHERE mid = ?", (message_id,)
+        ).fetchone()
+        return row is not None and row[0] == content
 
     def __enter__(self) -> ThreadIndex:
         return self

@@ -125,3 +125,19 @@ def test_spreadsheet_attachment_keeps_bytes_other_attachments_do_not() -> None:
     csv_part, png = parsed.attachments
     assert csv_part.spreadsheet_suffix == ".csv" and csv_part.data == b"Use case,Owner\n"
     assert png.spreadsheet_suffix is None and png.data == b""
+
+
+def test_a_seven_bit_stateful_charset_is_decoded_not_taken_for_ascii() -> None:
+    body = "Use case: 請求書OCR\nOwner: 山田太郎\n".encode("iso-2022-jp")
+    assert body.isascii()  # its escapes shift between scripts in 7-bit bytes
+    raw = (
+        b"Subject: =?ISO-2022-JP?B?GyRCQDFFXxsoQg==?=\nMessage-ID: <j@x.example>\n"
+        b"Content-Type: text/plain; charset=ISO-2022-JP\n\n" + body
+    )
+    parsed = parse_message(raw)
+    assert parsed.text == "Use case: 請求書OCR\nOwner: 山田太郎\n"
+    assert parsed.subject == "星冬"
+    utf7 = "Owner: Zoë".encode("utf-7")
+    assert parse_message(b"Content-Type: text/plain; charset=utf-7\n\n" + utf7).text.startswith(
+        "Owner: Zoë"
+    )

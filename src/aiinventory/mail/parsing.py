@@ -173,12 +173,21 @@ class ParsedMessage:
         return list(dict.fromkeys([*self.references, *self.in_reply_to]))
 
 
+def _stateful_label(label: str | None) -> bool:
+    """Whether a charset writes its text in 7-bit bytes with shifts between scripts
+    (ISO-2022-JP, UTF-7, HZ): its ASCII bytes are not ASCII text."""
+    if not label:
+        return False
+    name = label.strip().strip("\"'").lower()
+    return name.startswith(("iso-2022", "iso2022", "csiso2022", "utf-7", "utf7", "hz"))
+
+
 def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
     """Decode text bytes by their charset label, repairing labels that lie.
 
     Returns the text and, when the label was not taken at its word, a note saying what was done.
     """
-    if data.isascii():
+    if data.isascii() and not _stateful_label(label):
         return data.decode("ascii"), None
     label = (label or "").strip().strip("\"'").lower()
     if label in _LATIN_LABELS:

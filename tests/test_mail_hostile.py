@@ -425,3 +425,56 @@ def test_two_messages_with_one_message_id_but_other_content_are_not_one(
     assert reject.message_id == "dup@example.com"
     assert "has the Message-ID <dup@example.com> of an earlier message" in reject.message
     _accounted(counts, seen)
+
+
+_QUOTED_INTAKE = (
+    "Use case: Invoice OCR<br>Department: Finance<br>Owner: Dana Lee<br>Status: Pilot<br>"
+)
+#: How Gmail, Apple Mail, Outlook on the web and Thunderbird quote the message they answer.
+_HTML_REPLIES = {
+    "gmail": (
+        '<div dir="ltr">Congratulations team!</div><br><div class="gmail_quote"><div dir="ltr" '
+        'class="gmail_attr">On Mon, Mar 3, 2025 at 9:00 AM Dana Lee &lt;dana.lee@example.com'
+        f'&gt; wrote:<br></div><blockquote class="gmail_quote">{_QUOTED_INTAKE}</blockquote></div>'
+    ),
+    "apple": (
+        '<div>Congratulations team!</div><div><br><blockquote type="cite"><div>On 3 Mar 2025, '
+        "at 09:00, Dana Lee &lt;dana.lee@example.com&gt; wrote:</div><br>"
+        f"<div>{_QUOTED_INTAKE}</div></blockquote></div>"
+    ),
+    "outlook_web": (
+        '<div>Congratulations team!</div><hr><div id="divRplyFwdMsg" dir="ltr"><b>From:</b> '
+        "Dana Lee &lt;dana.lee@example.com&gt;<br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br>"
+        "<b>To:</b> AI Board<br><b>Subject:</b> New AI use case: Invoice OCR<div>&nbsp;</div>"
+        f"</div><div>{_QUOTED_INTAKE}</div>"
+    ),
+    "thunderbird": (
+        '<p>Congratulations team!</p><div class="moz-cite-prefix">On 03/03/2025 09:00, Dana Lee '
+        f'wrote:<br></div><blockquote type="cite">{_QUOTED_INTAKE}</blockquote>'
+    ),
+}
+
+
+@pytest.mark.parametrize("client", sorted(_HTML_REPLIES))
+def test_an_html_reply_does_not_take_the_intake_it_quotes_for_news(
+    tmp_path: Path, client: str
+) -> None:
+    update = _answer("update@example.com", "Status: Deployed\n")
+    reply = EmailMessage(policy=SMTP)
+    reply["From"] = "Marcus Reed <marcus@example.com>"
+    reply["Subject"] = "RE: New AI use case: Invoice OCR"
+    reply["Date"] = "Wed, 12 Mar 2025 09:00:00 +0000"
+    reply["Message-ID"] = "<cheers@example.com>"
+    reply["In-Reply-To"] = "<update@example.com>"
+    reply.set_content(f"<html><body>{_HTML_REPLIES[client]}</body></html>", subtype="html")
+    path = _mbox(
+        tmp_path / "box.mbox",
+        [_intake("intake@example.com").as_bytes(), update, reply.as_bytes()],
+    )
+    records, _, counts, _, _ = _run(path)
+    # The stage stays where the update put it: the reply says nothing new.
+    assert [(r.stage, r.message_id) for r in records] == [
+        ("pilot", "intake@example.com"),
+        ("deployed", "update@example.com"),
+    ]
+    assert counts.messages_skipped == {"not_about_a_use_case": 1}

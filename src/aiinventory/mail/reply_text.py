@@ -156,12 +156,14 @@ def split_reply(text: str, forward_subject: bool = False) -> ReplyText:
     if cut is not None and header_start > cut and not forwarded:
         # Bottom posting: "On … wrote:", the ">" quote, then the answer below it.
         quoted_end = 0
+        quoted = False  # a ">" line: blank lines alone quote nothing
         for position, line in enumerate(history):
             if line.strip() and not line.lstrip().startswith(">"):
                 break
+            quoted = quoted or bool(line.strip())
             quoted_end = position + 1
         below = history[quoted_end:]
-        if quoted_end and any(ln.strip() for ln in below) and lines[header_start - 1 :]:
+        if quoted and any(ln.strip() for ln in below) and lines[header_start - 1 :]:
             own = own + below
             history = history[:quoted_end]
 

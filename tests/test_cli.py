@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -93,6 +94,28 @@ def test_runs_lists_past_runs(tmp_path: Path) -> None:
     found = json.loads(out)
     assert [r["run_id"] for r in found] == [2, 1]
     assert all(r["exit_code"] == 0 and r["counts"]["records"] == 1 for r in found)
+    assert {r["status"] for r in found} == {"finished"}
+
+
+def test_runs_says_a_run_stopped_before_its_end(tmp_path: Path) -> None:
+    from aiinventory.store import Store
+
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    invoke("import", str(good), "--out", str(tmp_path / "out"))
+    state = tmp_path / "out" / "state.sqlite"
+    with Store(state) as store:  # as a run killed after it began leaves it
+        store.begin_run("import", datetime.now(UTC))
+    code, out, _ = invoke("runs", "--state", str(state), "--json")
+    assert code == 0
+    assert [(r["run_id"], r["status"], r["exit_code"]) for r in json.loads(out)] == [
+        (2, "stopped", None),
+        (1, "finished", 0),
+    ]
+    code, out, _ = invoke("runs", "--state", str(state))
+    assert re.search(r"^\s+2\s+\S+\s+stop\s", out, re.MULTILINE)
+    with RunLock(state):  # while a run holds the state, its newest run is running
+        code, out, _ = invoke("runs", "--state", str(state), "--json")
+    assert code == 0 and json.loads(out)[0]["status"] == "running"
 
 
 def test_sample_data_demo(tmp_path: Path) -> None:

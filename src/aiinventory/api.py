@@ -5,7 +5,9 @@ Data flows one way: discover → read → normalise → store → identify → e
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import re
 import time
 from collections import Counter
@@ -827,7 +829,33 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
     if not state.exists():
         raise ConfigError(f"{state}: no state file here; give --state or run an import first")
     with Store(state) as store:
-        return store.runs()
+        found = store.runs()
+    running = _run_in_progress(state)
+    for number, run in enumerate(found):
+        if run["finished_at"] is not None:
+            run["status"] = "finished"
+        elif number == 0 and running:
+            run["status"] = "running"
+        else:
+            # Killed, interrupted (Ctrl-C, SIGTERM) or failed (exit 1): it recorded no end.
+            run["status"] = "stopped"
+    return found
+
+
+def _run_in_progress(state: Path) -> bool:
+    """Whether a run holds the state's lock now (asked without taking it)."""
+    lock = state.with_name(state.name + ".lock")
+    try:
+        fd = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # closing it lets go of the shared lock, if it was had
+    return False
 
 
 def summary_json(result: ImportResult) -> str:

@@ -518,7 +518,11 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
         )
         for run in found:
             c = run["counts"]
-            exit_code = "" if run["exit_code"] is None else run["exit_code"]
+            # A run that recorded no end: still running, or stopped (killed, interrupted,
+            # failed) before it.
+            exit_code = run["exit_code"]
+            if exit_code is None:
+                exit_code = "run" if run["status"] == "running" else "stop"
             click.echo(
                 f"{run['run_id']:>4}  {run['started_at'][:19]:20} {exit_code!s:>4}  "
                 f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "

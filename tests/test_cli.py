@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from click.testing import CliRunner
 
 from aiinventory.cli import main
@@ -262,3 +263,32 @@ def test_a_folder_of_files_of_types_not_read_is_said_so(tmp_path: Path) -> None:
     )
     code, out, _ = invoke("import", str(folder), "--out", str(tmp_path / "o3"))
     assert code == 0 and "2 records" in out
+
+
+def test_a_written_mapping_goes_before_the_rules_that_applied_and_keeps_their_settings(
+    tmp_path: Path,
+) -> None:
+    tracker = tmp_path / "hr" / "HR tracker.csv"
+    tracker.parent.mkdir()
+    tracker.write_text("Use case,Thingamajig,Benefit\nCV screening,x,Faster\n", encoding="utf-8")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rules = maps / "sources.yaml"
+    rules.write_text(
+        "# Our rules: one per department folder.\nsources:\n"
+        '  - match: "hr/*"\n    department: Human Resources\n    day_first: true\n',
+        encoding="utf-8",
+    )
+    code, _, _ = invoke("inspect", str(tracker), "--write-mapping", str(rules))
+    assert code == 0
+    text = rules.read_text(encoding="utf-8")
+    assert text.startswith("# Our rules: one per department folder.\n")
+    written = yaml.safe_load(text)["sources"]
+    assert written[0]["match"] == "HR tracker.csv"
+    assert written[0]["department"] == "Human Resources" and written[0]["day_first"] is True
+    assert written[1]["match"] == "hr/*"
+    # The analyst's edit to the written rule is what the next run reads.
+    rules.write_text(text.replace("Benefit: benefits", "Benefit: null"), encoding="utf-8")
+    code, out, _ = invoke("inspect", str(tracker), "--mappings", str(maps), "--json")
+    columns = {c["header"]: c["field"] for c in json.loads(out)["sheets"][0]["columns"]}
+    assert columns["Benefit"] is None and columns["Use case"] == "name"

@@ -6,6 +6,7 @@ Data flows one way: discover → read → normalise → store → identify → e
 from __future__ import annotations
 
 import fcntl
+import fnmatch
 import json
 import os
 import re
@@ -737,15 +738,27 @@ def inspect_paths(
 def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     """Write (or update) a sources.yaml with each inspected file's header row and column map.
 
-    Entries for the same file are replaced; other entries are kept. Returns how many were written.
+    Entries for the same file are replaced; other entries are kept, after the new ones: the
+    first rule that matches a file wins, so a new rule goes first, and takes the other settings
+    (department, organisation, day_first …) of the rule that applied to the file before. The
+    comment lines at the top of an existing file are kept. Returns how many were written.
     """
     existing: dict[str, Any] = {"sources": []}
+    heading = (
+        "# Per-source overrides written by `aiinventory inspect --write-mapping`.\n"
+        "# Check each column's field (null = leave unmapped), then pass this folder with "
+        "--mappings.\n"
+    )
     if target.exists():
-        loaded = yaml.safe_load(target.read_text(encoding="utf-8")) or {}
+        text = target.read_text(encoding="utf-8")
+        loaded = yaml.safe_load(text) or {}
         if not isinstance(loaded, dict) or not isinstance(loaded.get("sources", []), list):
             raise ConfigError(f"{target}: expected a mapping with a 'sources' list")
         existing = {"sources": loaded.get("sources") or []}
+        kept = "".join(line for line in _leading_comments(text.splitlines(keepends=True)))
+        heading = kept or heading
     written = 0
+    fresh: list[dict[str, Any]] = []
     for info in inspected:
         names = [sheet["name"] for sheet in info["sheets"]]
         for sheet in info["sheets"]:
@@ -766,16 +779,53 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
                 for e in existing["sources"]
                 if not (e.get("match") == match and e.get("sheet") == entry.get("sheet"))
             ]
-            existing["sources"].append(entry)
+            where = info["source_path"]
+            before = next(
+                (
+                    e
+                    for e in existing["sources"]
+                    if isinstance(e, dict)
+                    and e.get("sheet") is None
+                    and _rule_matches(str(e.get("match", "")), where)
+                ),
+                None,
+            )
+            for key, value in (before or {}).items():
+                if key not in ("match", "sheet", "columns", "header_row", "sheets"):
+                    entry.setdefault(key, value)
+            fresh = [
+                e
+                for e in fresh
+                if not (e.get("match") == match and e.get("sheet") == entry.get("sheet"))
+            ]
+            fresh.append(entry)
             written += 1
+    existing["sources"] = fresh + existing["sources"]
     with atomic_path(target) as tmp:
         tmp.write_text(
-            "# Per-source overrides written by `aiinventory inspect --write-mapping`.\n"
-            "# Check each column's field (null = leave unmapped), then pass this folder with "
-            "--mappings.\n" + yaml.safe_dump(existing, sort_keys=False, allow_unicode=True),
+            heading + yaml.safe_dump(existing, sort_keys=False, allow_unicode=True),
             encoding="utf-8",
         )
     return written
+
+
+def _leading_comments(lines: list[str]) -> list[str]:
+    """A YAML file's comment lines (and blank lines among them) before its first setting."""
+    out: list[str] = []
+    for line in lines:
+        if line.strip() and not line.lstrip().startswith("#"):
+            break
+        out.append(line)
+    return out
+
+
+def _rule_matches(pattern: str, source_path: str) -> bool:
+    """Whether a sources.yaml rule's glob matches a file, as ``SourceOverride.matches`` does."""
+    path = Path(source_path)
+    return any(
+        fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern)
+        for candidate in (source_path, str(path.resolve()), path.name)
+    )
 
 
 @dataclass

@@ -512,6 +512,10 @@ def test_a_record_without_an_organisation_does_not_chain_two_organisations() -> 
     [
         ("Contoso", "Contoso Ltd"),
         ("gemeente lisse", "Gemeente Lisse"),
+        ("Contoso Ltd", "Contoso Limited"),
+        ("Dept. of Veterans Affairs", "Department of Veterans Affairs"),
+        ("U.S. Dept of Agriculture", "US Department of Agriculture"),
+        ("DHS", "D.H.S."),
         # An acronym beside a name may be its organisation's: the scores decide, as ever.
         ("DHS", "Department of Homeland Security"),
         ("DOI", "Department of the Interior"),

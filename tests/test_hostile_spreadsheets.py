@@ -655,6 +655,22 @@ def test_a_cell_holding_line_breaks_stays_one_cell(tmp_path: Path) -> None:
     ]
     assert rows[2] == ["Case B", "Live", "Bob", "IT"]
     assert notes == []
+    # Written by Python's csv module: lines of a cell that split like rows; an inch mark.
+    steps = "1. read invoice, a, b, c\n2. validate totals, x, y, z\n3. post, q, r, s"
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Use case name", "Stage", "Owner", "Description"],
+                ["Invoice OCR", "Pilot", "Ann", steps],
+                ['Big 5" screen assistant', "Pilot", "Ann Lee", "Line one\nline two"],
+            ]
+        )
+    rows, notes = _csv_rows(path)
+    assert rows[1:] == [
+        ["Invoice OCR", "Pilot", "Ann", steps],
+        ['Big 5" screen assistant', "Pilot", "Ann Lee", "Line one\nline two"],
+    ]
+    assert notes == []
 
 
 # -- the worker process -----------------------------------------------------------------------

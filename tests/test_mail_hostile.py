@@ -361,6 +361,12 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
                 From="Mail Delivery System <MAILER-DAEMON@example.com>",
                 Subject="Undelivered Mail Returned to Sender",
             ),
+            # A person's subject that starts with the same words is a person's.
+            _answer(
+                "ooh@example.com",
+                "Use case: Out of office hours chatbot\nStatus: Idea\n",
+                Subject="Out of office hours chatbot - new AI use case",
+            ),
             # A tracker's notification is generated, not a reply: it is read.
             _answer(
                 "jira@example.com",
@@ -372,9 +378,10 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
     )
     records, _, counts, _, seen = _run(path)
     assert counts.messages_skipped == {"automatic_reply": 3, "delivery_report": 1}
-    assert [(r.stage, r.owner_name) for r in records] == [
-        ("pilot", "Dana Lee"),
-        ("deployed", None),
+    assert sorted((r.name, r.stage) for r in records) == [
+        ("Invoice OCR", "deployed"),
+        ("Invoice OCR", "pilot"),
+        ("Out of office hours chatbot", "idea"),
     ]
     _accounted(counts, seen)
 

@@ -171,6 +171,7 @@ _SEPARATORS = (
     b"From - Mon Nov 08 18:14:17 2021\n",
     b"From 1747000000000000000@xxx Wed Jun 05 14:13:36 +0000 2024\n",
     b"From ann@x.example Mon Mar  3 09:14:00 2025\n",
+    b"From bo@x.example 2025-03-03 09:14:00\n",
 )
 
 
@@ -189,7 +190,7 @@ def test_a_body_line_starting_from_does_not_split_an_mbox_message(
     )
     monkeypatch.setattr("aiinventory.mail.mail_sources._CHUNK", chunk)
     parsed = [parse_message(i.raw or b"") for i in iter_mail(mbox, "mbox")]
-    assert [p.subject for p in parsed] == ["m1", "m2", "m3", "m4"]
+    assert [p.subject for p in parsed] == ["m1", "m2", "m3", "m4", "m5"]
     assert all(p.text.strip().endswith("Thanks") for p in parsed)
     assert all("From our side" in p.text for p in parsed)
 
@@ -250,6 +251,10 @@ def test_every_mail_folder_layout_is_found(tmp_path: Path) -> None:
     (root / "saved" / "README").write_text("Subject: notes\nThese are my notes.\n")
     (root / "saved" / "notes").write_text("From here on, my notes.\n")
 
+    # A folder of trackers that happens to hold "cur" and "tmp" folders is no maildir.
+    (root / "trackers" / "cur").mkdir(parents=True)
+    (root / "trackers" / "tmp").mkdir()
+    (root / "trackers" / "cur" / "finance.xlsx").write_bytes(b"PK\x03\x04 a workbook")
     items, problems = discover_files([root])
     assert problems == []
     assert [(i.relative.as_posix(), i.kind) for i in items] == [
@@ -261,6 +266,7 @@ def test_every_mail_folder_layout_is_found(tmp_path: Path) -> None:
         ("lkml", "email"),
         ("lkml/archive", "email"),
         ("saved/1529425589.M615261P21663.len:2,S", "email"),
+        ("trackers/cur/finance.xlsx", "spreadsheet"),
     ]
     assert is_maildir(root / "lkml")
     assert [i.locator for i in iter_mail(root / "lkml", "maildir")] == ["cur/42:2,"]

@@ -1599,7 +1599,8 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
             "Tracker": [
                 ["Use case name", "Stage", "Owner", "Vendor"],
                 ["Invoice OCR", "Live", "Ann Lee", "ABBYY"],
-                ["Use case name", "Stage", "Owner", "Vendor"],  # repeated, as on each page
+                # repeated, as on each page (a page number beside it, a label's "(cont.)")
+                ["Use case name (cont.)", "Stage", "Owner", "Vendor", "Page 2"],
                 ["Claims triage", "Live", "Bob Ray", "Guidewire"],
                 [],
                 ["Owner", "Use case name", "Stage", "Target date"],
@@ -1646,6 +1647,14 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
         ("Deployed - pending review", "deployed"),
         ("Planned", "idea"),
         ("Not rejected - live", "unknown"),
+        # A note in brackets is about something else, unless it is the word alone.
+        ("Deployed (upgrade planned)", "deployed"),
+        ("Operational (awaiting ATO renewal)", "deployed"),
+        ("Live (to be expanded)", "deployed"),
+        ("Retired (replacement planned)", "retired"),
+        ("Deployed (cancelled vendor contract)", "deployed"),
+        ("Deployed as expected", "deployed"),
+        ("Pilot (cancelled)", "rejected"),
     ],
 )
 def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:
@@ -1707,13 +1716,19 @@ def test_a_row_of_statistics_below_the_table_is_no_use_case(
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("Tracker")
     ws.write_row(0, 0, ["Use case name", "Stage", "Owner", "Annual benefit"])
-    names = ["Average handling time predictor", "Max demand forecast", "Claims triage"]
+    names = [
+        "Average handling time predictor",
+        "Max demand forecast",
+        "Number of applications forecast",
+        "# of projects dashboard assistant",
+        "Σ-Assistant",
+    ]
     for r, name in enumerate(names, start=1):
         ws.write_row(r, 0, [name, "Pilot", f"Person {r}", 1000])
-    ws.write(4, 0, label)
-    ws.write_formula(4, 3, "=SUM(D2:D4)", None, 3000)
-    ws.write(5, 2, "Average")  # a second statistic, its label in the owner column
-    ws.write_formula(5, 3, "=AVERAGE(D2:D4)", None, 1000)
+    ws.write(6, 0, label)
+    ws.write_formula(6, 3, "=SUM(D2:D6)", None, 5000)
+    ws.write(7, 2, "Average")  # a second statistic, its label in the owner column
+    ws.write_formula(7, 3, "=AVERAGE(D2:D6)", None, 1000)
     wb.close()
     out = run_import_into(path)
     assert sorted(r["name"] for r in out.records) == sorted(names)

@@ -139,8 +139,16 @@ _STOPPED_WORDS = (
 #: Words that say the stage an answer names is still to come ("Go-live planned", "Live soon",
 #: "To be retired"); looked for in its first clause only ("Live, review planned" is live).
 _STILL_TO_COME = re.compile(
-    r"\b(?:planned|planning|plan to|awaiting|soon|upcoming|scheduled|expected|targeted|"
+    r"\b(?:planned|planning|plan to|awaiting|soon|upcoming|scheduled|targeted|"
     r"to be|due to|preparing|in preparation|not yet|pending go)\b",
+    re.IGNORECASE,
+)
+#: A note in brackets after a stage ("Deployed (upgrade planned)"): about something else,
+#: unless it holds the modifying word alone ("Production (planned)", "Pilot (cancelled)").
+_BRACKETED = re.compile(r"\s*[(\[]([^()\[\]]*)[)\]]")
+_MODIFIER_ALONE = re.compile(
+    r"^\s*(?:planned|scheduled|upcoming|soon|not yet|cancell?ed|canceled|rejected|declined|"
+    r"abandoned|withdrawn)\s*$",
     re.IGNORECASE,
 )
 #: Where a clause ends: a comma, semicolon, colon, bar or a dash between spaces.
@@ -150,9 +158,12 @@ _STAGE_BEFORE = {"deployed": "in_development", "pilot": "in_development", "retir
 
 
 def _first_clause(raw: str) -> str:
-    """An answer's first clause, if it has five words at most (else "": a sentence says more
-    than a stage, and its words may be about something else)."""
+    """An answer's first clause, without its notes in brackets, if it has five words at most
+    (else "": a sentence says more than a stage, and its words may be about something else)."""
     clause = _CLAUSE_END.split(raw, maxsplit=1)[0]
+    clause = _BRACKETED.sub(
+        lambda m: " " + m.group(1) if _MODIFIER_ALONE.match(m.group(1)) else " ", clause
+    )
     return clause if len(clause.split()) <= 5 else ""
 
 

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from pathlib import Path
 from types import TracebackType
 
 from .errors import LockHeldError
 
 __all__ = ["RunLock"]
+
+
+#: Pauses (seconds) before asking again for a lock another process holds.
+_RETRY_PAUSES = (0.05, 0.1, 0.2)
 
 
 class RunLock:
@@ -27,7 +32,16 @@ class RunLock:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            # `aiinventory runs` looks at the lock (a shared lock for an instant): a run that
+            # starts just then waits that instant out instead of failing.
+            for pause in (*_RETRY_PAUSES, None):
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if pause is None:
+                        raise
+                    time.sleep(pause)
         except BlockingIOError:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, starts_mbox
+from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, looks_like_mail, starts_mbox
 
 __all__ = [
     "MAIL_SUFFIXES",
@@ -171,11 +171,6 @@ def _add(
 
 #: A maildir message's name ends in its flags: "1700000000.M1P2.host:2,S".
 _MAILDIR_INFO = re.compile(r"[:!;]2,[A-Za-z]*$")
-#: Headers every mail has some of; two of them in a file's first lines make it a message.
-_MAIL_HEADERS = re.compile(
-    rb"^(?:from|to|subject|date|message-id|received|return-path|mime-version):",
-    re.IGNORECASE | re.MULTILINE,
-)
 
 
 def _mail_file(path: Path) -> bool:
@@ -187,13 +182,7 @@ def _mail_file(path: Path) -> bool:
             head = fh.read(2048)
     except OSError:
         return False
-    if starts_mbox(head):
-        return True
-    first = head.split(b"\n", 1)[0]
-    return (
-        re.match(rb"[!-9;-~]+:", first) is not None
-        and len({m.group(0).lower() for m in _MAIL_HEADERS.finditer(head)}) >= 2
-    )
+    return starts_mbox(head) or looks_like_mail(head)
 
 
 def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative: Path) -> None:

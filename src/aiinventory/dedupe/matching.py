@@ -511,23 +511,83 @@ def _organisation(p: PreparedRecord) -> str | None:
 
 #: An acronym as written: one word of capitals (and digits), "DOI", "USDA", "HHS".
 _ACRONYM = re.compile(r"[A-Z][A-Z0-9&.]{1,9}")
+#: Short forms of the words of organisations' names, as their long forms.
+_ORG_WORD_FORMS = {
+    "dept": "department",
+    "dep": "department",
+    "depts": "department",
+    "govt": "government",
+    "gov": "government",
+    "intl": "international",
+    "natl": "national",
+    "assn": "association",
+    "univ": "university",
+    "admin": "administration",
+    "svc": "service",
+    "svcs": "services",
+}
+#: Words that do not tell organisations apart: legal forms and joining words.
+_ORG_NOISE = frozenset(
+    [
+        "of",
+        "the",
+        "and",
+        "for",
+        "ltd",
+        "limited",
+        "inc",
+        "incorporated",
+        "llc",
+        "llp",
+        "plc",
+        "gmbh",
+        "ag",
+        "sa",
+        "bv",
+        "nv",
+        "corp",
+        "corporation",
+        "co",
+        "company",
+        "group",
+    ]
+)
+
+
+def _org_words(text: str) -> frozenset[str]:
+    """An organisation's name as a set of words that tell it apart: folded, letters written
+    apart joined ("U.S." is "us", "D.H.S." "dhs"), short forms written out ("Dept"), legal
+    forms and joining words left out ("Contoso Ltd" is "Contoso Limited")."""
+    words: list[str] = []
+    letters = ""
+    for word in fold(text).split():
+        if len(word) == 1 and word.isalpha():
+            letters += word
+            continue
+        if letters:
+            words.append(letters)
+            letters = ""
+        words.append(word)
+    if letters:
+        words.append(letters)
+    return frozenset(
+        _ORG_WORD_FORMS.get(w, w) for w in words if _ORG_WORD_FORMS.get(w, w) not in _ORG_NOISE
+    )
 
 
 @functools.lru_cache(maxsize=4096)
 def _same_organisation(x: str, y: str) -> bool:
-    """Whether two organisations as written may be one: the same words ("Gemeente Lisse",
-    "gemeente lisse"), one's words all in the other's ("Contoso", "Contoso Ltd"), or an acronym
-    beside a name ("DOI", "Department of the Interior"): without a list of every acronym, the
-    scores decide whether those are one, as they do for any two records. Two names or two
-    acronyms that differ are two organisations."""
-    lx, ly = fold(x).split(), fold(y).split()
-    if lx == ly:
-        return True
-    wx, wy = set(lx), set(ly)
-    if wx <= wy or wy <= wx:
+    """Whether two organisations as written may be one: the same words once written alike
+    ("Dept. of Veterans Affairs", "Department of Veterans Affairs"; "Contoso Ltd", "Contoso
+    Limited"), one's words all in the other's ("Contoso", "Contoso Ltd"), or an acronym beside
+    a name ("DOI", "Department of the Interior"): without a list of every acronym, the scores
+    decide whether those are one, as they do for any two records. Two names or two acronyms
+    that differ are two organisations."""
+    wx, wy = _org_words(x), _org_words(y)
+    if not wx or not wy or wx <= wy or wy <= wx:
         return True
     ax, ay = _ACRONYM.fullmatch(x) is not None, _ACRONYM.fullmatch(y) is not None
-    return ax != ay and len(ly if ax else lx) >= 2
+    return ax != ay and len(wy if ax else wx) >= 2
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -33,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from ..clock import now as clock_now
 from ..clock import stable_hash
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
@@ -746,27 +748,16 @@ class _MailReader:
 _NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tnef", b"rfc822")
 
 
-#: Subjects mail clients give their automatic replies.
-_REPLY_SUBJECTS = (
-    b"automatic reply:",
-    b"auto-reply:",
-    b"autoreply:",
-    b"auto reply:",
-    b"out of office",
-    b"out of the office",
-    b"abwesenheitsnotiz",
-    b"r\xc3\xa9ponse automatique",
-    b"automatisch antwoord",
-    b"respuesta autom\xc3\xa1tica",
+#: Subjects mail clients give their automatic replies ("Out of Office: Re: …"), and those
+#: mail servers give the mail they return; a subject that only starts with the same words
+#: ("Out of office hours chatbot") is a person's.
+_REPLY_SUBJECT = re.compile(
+    rb"^(?:automatic reply|auto-?reply|auto reply|out of (?:the )?office|abwesenheitsnotiz|"
+    rb"r\xc3\xa9ponse automatique|automatisch antwoord|respuesta autom\xc3\xa1tica)\s*(?::|$)"
 )
-#: Subjects mail servers give the mail they return.
-_REPORT_SUBJECTS = (
-    b"undeliverable:",
-    b"undelivered mail returned to sender",
-    b"delivery status notification",
-    b"mail delivery failed",
-    b"returned mail:",
-    b"delivery has failed",
+_REPORT_SUBJECT = re.compile(
+    rb"^(?:(?:undeliverable|returned mail|mail delivery failed|delivery has failed)\s*:"
+    rb"|undelivered mail returned to sender|delivery status notification\b)"
 )
 
 
@@ -788,14 +779,14 @@ def _automatic(raw: bytes, header_end: int) -> str | None:
         b"multipart/report" in content_type
         or b"mailer-daemon" in sender
         or b"postmaster@" in sender
-        or subject.startswith(_REPORT_SUBJECTS)
+        or _REPORT_SUBJECT.match(subject)
     ):
         return "delivery_report"
     if (
         found.get(b"auto-submitted", b"").strip().lower().startswith(b"auto-replied")
         or b"x-autoreply" in found
         or b"x-autorespond" in found
-        or subject.startswith(_REPLY_SUBJECTS)
+        or _REPLY_SUBJECT.match(subject)
     ):
         return "automatic_reply"
     return None
@@ -831,7 +822,7 @@ def _evidence_date(parsed: ParsedMessage) -> datetime | None:
     or one that lies in the future (a sender's wrong clock would make it the newest evidence
     for ever)."""
     date = parsed.date
-    if date is None or date > datetime.now(UTC) + _FUTURE_SLACK:
+    if date is None or date > clock_now() + _FUTURE_SLACK:
         return None
     return date
 

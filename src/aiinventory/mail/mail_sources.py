@@ -39,6 +39,7 @@ __all__ = [
     "detect_mail_format",
     "is_maildir",
     "iter_mail",
+    "looks_like_mail",
     "starts_mbox",
 ]
 
@@ -81,14 +82,32 @@ MAILDIR_FOLDERS = ("new", "cur")
 
 
 def is_maildir(folder: Path) -> bool:
-    """Whether a folder is a maildir: it has ``cur`` beside ``new`` or ``tmp``, or ``cur`` alone
-    holding mail (a copy by a tool that keeps no empty folder, such as git or a zip, drops the
-    empty ``new`` and ``tmp``)."""
+    """Whether a folder is a maildir: it has ``cur`` beside ``new``, or a ``cur`` holding mail
+    (a copy by a tool that keeps no empty folder, such as git or a zip, drops the empty
+    ``new`` and ``tmp``; a folder of trackers named "cur" holds none)."""
     if not (folder / "cur").is_dir():
         return False
-    if (folder / "new").is_dir() or (folder / "tmp").is_dir():
+    if (folder / "new").is_dir():
         return True
     return _holds_mail(folder / "cur")
+
+
+#: Headers every mail has some of; two of them in a file's first lines make it a message.
+_MAIL_HEADERS = re.compile(
+    rb"^(?:from|to|subject|date|message-id|received|return-path|mime-version):",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def looks_like_mail(head: bytes) -> bool:
+    """Whether a file's first bytes are a message's: its first line a header, and two of
+    every mail's headers among its first lines."""
+    head = head.lstrip(b"\r\n\t \xef\xbb\xbf")
+    first = head.split(b"\n", 1)[0]
+    return (
+        re.match(rb"[!-9;-~]+[ \t]*:", first) is not None
+        and len({m.group(0).lower() for m in _MAIL_HEADERS.finditer(head)}) >= 2
+    )
 
 
 def _holds_mail(folder: Path) -> bool:
@@ -102,10 +121,10 @@ def _holds_mail(folder: Path) -> bool:
         if not names:
             return False
         with (folder / names[0]).open("rb") as fh:
-            head = fh.read(1024)
+            head = fh.read(2048)
     except OSError:
         return False
-    return _HEADER_START.match(head.lstrip(b"\r\n\t \xef\xbb\xbf")) is not None
+    return looks_like_mail(head)
 
 
 def detect_mail_format(path: Path) -> str:
@@ -195,7 +214,8 @@ def iter_mail(path: Path, fmt: str, limits: MailLimits | None = None) -> Iterato
 #: counts too (mail headers must follow any of them, see _separator_at).
 _SEPARATOR_REST = re.compile(
     rb"(?:\S+[ \t]+(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)\b"
-    rb"|(?:\S*@\S*|-|MAILER-DAEMON)[ \t]+.*\b\d{1,2}:\d\d\b.*\b\d{4}\b"
+    rb"|(?:\S*@\S*|-|MAILER-DAEMON)[ \t]+"
+    rb"(?:.*\b\d{1,2}:\d\d\b.*\b\d{4}\b|\d{4}-\d\d-\d\d[T ]\d\d:\d\d)"
     rb"|[ \t]*\S*[ \t]*\r?$)"
 )
 

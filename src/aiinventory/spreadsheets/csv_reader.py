@@ -197,19 +197,16 @@ def _unswallowed(
     """The reader's records, but for a quote that opens and never closes as it should: the
     lines it swallowed into one cell come out as the rows they are, with a note.
 
-    Two signs tell a stray quote from a cell that holds line breaks: the record's lines hold an
-    odd number of quotes (it ran to the end of the file), or three or more of its lines split
-    into at least as many fields as the header has (of four or more).
+    A record of several lines is read again strictly: a quoted cell that holds line breaks
+    (and commas) passes; a stray quote does not, whether it runs to the end of the file or a
+    later stray quote ends it in the middle of a cell.
     """
-    width = 0
     line_number = 0  # of the record's first line
     for row in reader:
         first_line = line_number + 1
         line_number += len(lines)
         record, lines[:] = list(lines), []
-        if not width:
-            width = len(row)
-        if len(record) > 1 and _swallowed(record, delimiter, width):
+        if len(record) > 1 and _malformed(record, delimiter):
             grid.notes.append(
                 f"line {first_line}: a quote opens and does not close where it should; the "
                 f"{len(record) - 1:,} line(s) after it were read as rows of their own, without "
@@ -221,13 +218,15 @@ def _unswallowed(
         yield row
 
 
-def _swallowed(record: list[str], delimiter: str, width: int) -> bool:
-    text = "".join(record)
-    if text.count('"') % 2:
+def _malformed(record: list[str], delimiter: str) -> bool:
+    """Whether a record's lines are no well-formed CSV: a quote that never closes, or closes
+    with something other than a delimiter or the line's end after it."""
+    try:
+        for _ in csv.reader(record, delimiter=delimiter, quotechar='"', strict=True):
+            pass
+    except csv.Error:
         return True
-    if width < 4:
-        return False
-    return sum(1 for line in record if line.count(delimiter) >= width - 1) >= 3
+    return False
 
 
 def _split_line(line: str, delimiter: str) -> list[str]:

@@ -673,6 +673,14 @@ def _side_by_side(grid: SheetGrid, rows: list[list[Any]], starts: list[int]) -> 
     return grids
 
 
+#: A table found below another: its rows, and what applies to them.
+_Below = tuple[SheetGrid, dict[str, Any]]
+#: Tables one below another read as tables of their own, at most, in a sheet: each reads on
+#: from the rows the one above it left (a generator over a generator), so their number is
+#: bounded; past it, a header with other columns is skipped as a repeated one.
+_MAX_TABLES_BELOW = 100
+
+
 def _extract_sheet(
     grid: SheetGrid,
     sheet_name: str | None,
@@ -685,7 +693,36 @@ def _extract_sheet(
     whole: bool = True,
 ) -> Iterator[SourceRecord | Reject]:
     """Records and rejects of one sheet. ``whole``: the grid is the whole sheet (not one of
-    its tables side by side)."""
+    its tables side by side). Tables one below another are read one after the other (a loop,
+    not a recursion: a sheet may hold thousands)."""
+    pending: list[tuple[SheetGrid, dict[str, Any], bool]] = [(grid, base, whole)]
+    tables = 0
+    while pending:
+        part, part_base, part_whole = pending.pop(0)
+        found: list[_Below] = []
+        tables += 1
+        yield from _extract_table(
+            part, sheet_name, part_base, mappings, normalizer, override, report, bold,
+            part_whole, found if tables < _MAX_TABLES_BELOW else None,
+        )  # fmt: skip
+        pending[:0] = [(g, b, False) for g, b in found]
+
+
+def _extract_table(
+    grid: SheetGrid,
+    sheet_name: str | None,
+    base: dict[str, Any],
+    mappings: Mappings,
+    normalizer: Normalizer,
+    override: SourceOverride | None,
+    report: FileReport,
+    bold: _BoldRows,
+    whole: bool,
+    tables_below: list[_Below] | None,
+) -> Iterator[SourceRecord | Reject]:
+    """Records and rejects of one sheet's table (see ``_extract_sheet``); a table found below
+    it is added to ``tables_below`` (None: there is no room for more tables; a header with
+    other columns is skipped as a repeated one)."""
     sheet = SheetReport(name=grid.name, hidden=grid.hidden)
     report.sheets.append(sheet)
     source_path = base["source_path"]
@@ -897,6 +934,7 @@ def _extract_sheet(
         header,
         grid.hidden_rows,
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
+        new_tables=tables_below is not None,
     )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
@@ -993,7 +1031,7 @@ def _extract_sheet(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
-    if below_table is not None and below_table.cells is not None:
+    if below_table is not None and below_table.cells is not None and tables_below is not None:
         # The rows below it are the next table's: read with its own header, as a table of
         # its own (known by the row it starts on, so the tables' identities stay apart).
         normalizer.warnings.add(
@@ -1012,17 +1050,8 @@ def _extract_sheet(
             data_merges=[m for m in grid.data_merges if m[0][0] >= top],
             notes=[],
         )
-        yield from _extract_sheet(
-            following,
-            sheet_name,
-            {**base, "table": f"{base.get('table', '')}row{below_table.row}"},
-            mappings,
-            normalizer,
-            override,
-            report,
-            bold,
-            False,
-        )
+        label = f"{base.get('table', '')}row{below_table.row}"
+        tables_below.append((following, {**base, "table": label}))
 
 
 def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
+from rapidfuzz import fuzz
+
 from ..date_parsing import parse_date
 from ..normalize import cell_text, is_placeholder
 from ..text_normalization import normalize_label
@@ -34,9 +36,9 @@ _TOTALS = re.compile(
     r"^\s*(?:(grand\s+)?(sub)?(total|totals|sum|count)\b"
     # a statistic alone ("Average", "Max: 12"), a sigma, a count of the rows ("Number of use
     # cases", "5 use cases"): not a use case's name
-    r"|(?:average|avg|mean|median|minimum|maximum|min|max)\s*[:=]?\s*[\d.,%]*\s*$|[Σ∑]"
+    r"|(?:average|avg|mean|median|minimum|maximum|min|max|[Σ∑])\s*[:=]?\s*[\d.,%]*\s*$"
     r"|(?:number|no\.?|count|#)\s+of\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|"
-    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\b"
+    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\s*[:=]?\s*[\d.,]*\s*$"
     r"|\d+\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|entries|records?)\s*$)",
     re.IGNORECASE,
 )
@@ -422,11 +424,14 @@ def iter_table_rows(
     header: HeaderResult,
     hidden_rows: frozenset[int] = frozenset(),
     sections: dict[int, int] | None = None,
+    new_tables: bool = True,
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
     ``sections``: sheet rows (0-based) where a lone value in the given column is a section
-    heading (see :func:`section_rows`). One pass over each row's cells finds its texts and
+    heading (see :func:`section_rows`). ``new_tables``: a header row with other columns ends
+    the table (a ``table_header`` row, the last one yielded); without it, such a row is
+    skipped as a repeated header. One pass over each row's cells finds its texts and
     counts its values; the rows of a large sheet are mostly data, so the checks that can only
     apply to other rows come cheapest first.
     """
@@ -513,7 +518,7 @@ def iter_table_rows(
             yield SkippedRow(number, "totals")
             continue
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
-            if _in_place(row, label_at, labels_seen):
+            if not new_tables or _in_place(row, label_at, labels_seen):
                 yield SkippedRow(number, "repeated_header")
                 continue
             # Labels in other columns, or others among them: the header of another table
@@ -594,16 +599,22 @@ _SEEN_MAX_SIZE = 50_000
 
 
 def _in_place(row: list[Any], label_at: dict[int, str], seen: dict[str, str]) -> bool:
-    """Whether every text of a row that repeats header labels stands in the column the header
-    has that label in (a header repeated on each printed page)."""
+    """Whether a row that repeats header labels is the header again (on each printed page):
+    no text under one of the header's labels is another label ("Owner" where "Use case name"
+    was). A text beside the header's columns ("Page 2") or a label written a little otherwise
+    ("Use case name (cont.)") does not make it another."""
     for j, v in enumerate(row):
-        if isinstance(v, str) and v.strip():
-            text = v.strip()
-            label = seen.get(text)
-            if label is None:
-                label = normalize_label(text)
-            if label_at.get(j) != label:
-                return False
+        expected = label_at.get(j)
+        if not expected or not isinstance(v, str) or not v.strip():
+            continue
+        text = v.strip()
+        label = seen.get(text)
+        if label is None:
+            label = normalize_label(text)
+        if label == expected or expected in label or label in expected:
+            continue
+        if fuzz.ratio(label, expected) < 80:
+            return False
     return True
 
 

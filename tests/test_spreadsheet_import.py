@@ -1734,3 +1734,35 @@ def test_a_row_of_statistics_below_the_table_is_no_use_case(
     assert sorted(r["name"] for r in out.records) == sorted(names)
     assert out.rejects == []
     assert out.run["skipped_rows"] == {"totals": 2}
+
+
+def test_a_column_of_someone_elses_addresses_is_not_the_owners(
+    tmp_path: Path, run_import_into
+) -> None:
+    rows = [["Use case name", "Stage", "Owner", "Vendor contact email", "Contact"]]
+    rows += [
+        ["Invoice OCR", "Idea", "Ann Lee", "sales@vendor.example", "ann.lee@corp.example"],
+        ["Chatbot", "Pilot", "Bo Chan", "help@vendor2.example", "bo.chan@corp.example"],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": rows}))
+    records = {r["name"]: r for r in out.records_jsonl}
+    assert records["Invoice OCR"]["owner_email"] == "ann.lee@corp.example"
+    assert records["Invoice OCR"]["extras"]["Vendor contact email"] == "sales@vendor.example"
+    only_vendor = [row[:4] for row in rows]
+    out = run_import_into(write_workbook(tmp_path / "vendor.xlsx", {"Tracker": only_vendor}))
+    assert {r["owner_email"] for r in out.records_jsonl} == {None}
+
+
+def test_a_table_below_another_without_a_name_column_is_a_reject_naming_it(
+    tmp_path: Path, run_import_into
+) -> None:
+    rows: list[list[Any]] = [["Use case name", "Stage", "Owner", "Vendor"]]
+    rows += [[f"Case {i}", "Pilot", "Ann Lee", "ABBYY"] for i in range(3)]
+    rows += [[], ["Stage", "Owner", "Vendor", "Cost"], ["Pilot", "Bo", "Y", 1000]]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": rows}))
+    assert len(out.records) == 3
+    (reject,) = out.rejects
+    assert reject["reason_code"] == "no_table_found"
+    assert reject["message"].startswith("the table from cell A6: no column could be recognised")
+    (skipped,) = out.run["skipped_sheets"]
+    assert skipped["reason"].startswith("no table: the table from cell A6:")

@@ -836,19 +836,26 @@ def _extract_table(
         if found.best is not None:
             sheet.columns = found.best.columns
             sheet.header_rows = [r + 1 for r in found.best.header_rows]
+        # Of a table beside or below another, say which: the sheet's other tables were read.
+        which = (
+            f"the table from cell {column_letter(grid.first_col)}{grid.first_row + 1}: "
+            if base.get("table")
+            else ""
+        )
         substantial = sum(1 for row in head if sum(1 for v in row if v not in ("", None)) >= 2)
         if grid.hidden or substantial < 2 or (sheet_name is None and substantial < 2):
-            sheet.skipped = f"no table: {found.reason}"
+            sheet.skipped = f"no table: {which}{found.reason}"
             return
         # A sheet with data we cannot place is a reject, not a silent skip: nothing is lost.
-        sheet.skipped = f"no table: {found.reason}"
+        sheet.skipped = f"no table: {which}{found.reason}"
         sheet.rejects += 1
         yield Reject(
             source_path=source_path,
             sheet=sheet_for_messages,
             reason_code="no_table_found",
             message=(
-                f"{found.reason}; map the name column for this file in mappings/sources.yaml "
+                f"{which}{found.reason}; map the name column for this file in "
+                "mappings/sources.yaml "
                 f"(aiinventory inspect {source_path} --write-mapping FILE writes a draft)"
             ),
         )

@@ -14,7 +14,7 @@ from dataclasses import field as dc_field
 from typing import Any
 
 from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary
-from ..text_normalization import normalize_label, normalize_value
+from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
 __all__ = [
@@ -483,6 +483,15 @@ def realign_shifted_header(
     return True
 
 
+#: Words of a label that make its addresses someone's other than the use case's owner.
+_OTHER_PARTY = frozenset(
+    {
+        "vendor", "supplier", "partner", "contractor", "customer", "client", "reviewer",
+        "approver", "auditor", "assessor", "consultant", "helpdesk", "support",
+    }
+)  # fmt: skip
+
+
 def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> None:
     """Map an unmapped column whose cells are mostly e-mail addresses to owner_email.
 
@@ -493,6 +502,8 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
     for col in header.columns:
         if col.field is not None or col.status in _SURVEY_STATUSES:
             continue  # a survey's respondent e-mail is not the use case's owner's
+        if not _OTHER_PARTY.isdisjoint(fold(col.label).split()):
+            continue  # "Vendor contact email": someone else's address
         j = col.column - first_col
         values = [
             r[j].strip() for r in data_rows if j < len(r) and isinstance(r[j], str) and r[j].strip()

@@ -693,8 +693,8 @@ def _extract_sheet(
     whole: bool = True,
 ) -> Iterator[SourceRecord | Reject]:
     """Records and rejects of one sheet. ``whole``: the grid is the whole sheet (not one of
-    its tables side by side). Tables one below another are read one after the other (a loop,
-    not a recursion: a sheet may hold thousands)."""
+    its tables side by side). Tables one below another are read one after the other, in a
+    loop rather than a recursion, up to _MAX_TABLES_BELOW of them."""
     pending: list[tuple[SheetGrid, dict[str, Any], bool]] = [(grid, base, whole)]
     tables = 0
     while pending:

@@ -292,3 +292,22 @@ def test_a_written_mapping_goes_before_the_rules_that_applied_and_keeps_their_se
     code, out, _ = invoke("inspect", str(tracker), "--mappings", str(maps), "--json")
     columns = {c["header"]: c["field"] for c in json.loads(out)["sheets"][0]["columns"]}
     assert columns["Benefit"] is None and columns["Use case"] == "name"
+
+
+def test_a_sources_rule_with_a_misspelt_key_or_a_wrong_value_is_refused(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rules = maps / "sources.yaml"
+    rules.write_text('sources:\n  - match: "hr/*"\n    departmnet: HR\n', encoding="utf-8")
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2
+    assert "sources[1] (match 'hr/*'): unknown key(s) ['departmnet'] (check the spelling)" in err
+    assert "a rule's keys are: columns, day_first, department," in err
+    rules.write_text('sources:\n  - match: "hr/*"\n    day_first: yes please\n', encoding="utf-8")
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "day_first must be true or false, not 'yes please'" in err

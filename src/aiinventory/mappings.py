@@ -1161,9 +1161,17 @@ def _load_sources(path: Path) -> list[SourceOverride]:
         where = f"{path}: sources[{number}]"
         if not isinstance(entry, dict) or "match" not in entry:
             raise ConfigError(f"{where}: each rule needs a 'match' glob")
+        where += f" (match {str(entry['match'])!r})"
         unknown = set(entry) - _OVERRIDE_KEYS
         if unknown:
-            raise ConfigError(f"{where}: unknown key(s) {sorted(unknown)}")
+            raise ConfigError(
+                f"{where}: unknown key(s) {sorted(map(str, unknown))} (check the spelling); "
+                f"a rule's keys are: {', '.join(sorted(_OVERRIDE_KEYS))}"
+            )
+        if entry.get("day_first") is not None and not isinstance(entry["day_first"], bool):
+            raise ConfigError(
+                f"{where}: day_first must be true or false, not {entry['day_first']!r}"
+            )
         columns: dict[str, str | None] = {}
         for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
             if target is not None and target not in MAPPABLE_FIELDS:

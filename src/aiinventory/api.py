@@ -6,7 +6,6 @@ Data flows one way: discover → read → normalise → store → identify → e
 from __future__ import annotations
 
 import fcntl
-import fnmatch
 import json
 import os
 import re
@@ -39,7 +38,7 @@ from .export.sql_export import (
     redact_url,
 )
 from .governance import GovernanceRules, load_governance
-from .mappings import Mappings, load_mappings
+from .mappings import Mappings, load_mappings, rule_matches
 from .normalize import Normalizer
 from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_setting
 from .review import read_review_decisions
@@ -342,7 +341,9 @@ def _execute(
         run_id = store.begin_run(command, started)
         full_reread = store.meta("mappings_fingerprint") != fingerprint
         known = store.known_items()
-        held = _held_items(known, [p for p, _ in problems])
+        # Per path that cannot be read now, the items read from it before: kept as they were.
+        held_by_path = {path: _held_items(known, [path]) for path, _ in problems}
+        held = set().union(*held_by_path.values())
         plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})
         timings["discover"] = round(time.perf_counter() - tick, 3)
 
@@ -365,7 +366,7 @@ def _execute(
                 source_path=shown,
             )
         for path, why in problems:
-            kept = len(_held_items(known, [path]) & held)
+            kept = len(held_by_path[path])
             if kept:
                 what = "the file" if kept == 1 else f"the {kept:,} files"
                 why += (
@@ -755,8 +756,7 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
         if not isinstance(loaded, dict) or not isinstance(loaded.get("sources", []), list):
             raise ConfigError(f"{target}: expected a mapping with a 'sources' list")
         existing = {"sources": loaded.get("sources") or []}
-        kept = "".join(line for line in _leading_comments(text.splitlines(keepends=True)))
-        heading = kept or heading
+        heading = "".join(_leading_comments(text.splitlines(keepends=True))) or heading
     written = 0
     fresh: list[dict[str, Any]] = []
     for info in inspected:
@@ -786,7 +786,7 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
                     for e in existing["sources"]
                     if isinstance(e, dict)
                     and e.get("sheet") is None
-                    and _rule_matches(str(e.get("match", "")), where)
+                    and rule_matches(str(e.get("match", "")), where, str(Path(where).resolve()))
                 ),
                 None,
             )
@@ -817,15 +817,6 @@ def _leading_comments(lines: list[str]) -> list[str]:
             break
         out.append(line)
     return out
-
-
-def _rule_matches(pattern: str, source_path: str) -> bool:
-    """Whether a sources.yaml rule's glob matches a file, as ``SourceOverride.matches`` does."""
-    path = Path(source_path)
-    return any(
-        fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern)
-        for candidate in (source_path, str(path.resolve()), path.name)
-    )
 
 
 @dataclass

@@ -318,11 +318,16 @@ class SourceOverride:
 
     def matches(self, relative: str, absolute: str) -> bool:
         """Whether this rule applies to a file."""
-        pattern = self.match
-        for candidate in (relative, absolute, Path(relative).name):
-            if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern):
-                return True
-        return False
+        return rule_matches(self.match, relative, absolute)
+
+
+def rule_matches(pattern: str, relative: str, absolute: str) -> bool:
+    """Whether a sources.yaml rule's ``match`` glob applies to a file: its path below the
+    imported folder, its absolute path or its name, anywhere below a folder."""
+    for candidate in (relative, absolute, Path(relative).name):
+        if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern):
+            return True
+    return False
 
 
 @dataclass
@@ -357,11 +362,6 @@ class Settings:
         from .mail.limits import MailLimits
 
         return dataclasses.replace(MailLimits(), **self.mail_limit_values)
-
-    def skip_reason(self, sheet_name: str) -> str | None:
-        """Why a sheet is skipped by its name, or None."""
-        found = self.sheet_kind(sheet_name)
-        return found[0] if found is not None else None
 
     def sheet_kind(self, sheet_name: str) -> tuple[str, bool] | None:
         """What a sheet's name marks it as (instructions, vocabulary, summary), and whether the

@@ -272,13 +272,13 @@ class Normalizer:
         """Normalise one row; returns the record, or a reject saying what is wrong."""
         values = item.values
         raw: dict[str, str] = {}
-        errors: list[str] | None = None  # fields whose cell holds an error value
+        errors: list[str] = []  # fields whose cell holds an error value
         for fname, value in values.items():
             text = clean_text(value) if value.__class__ is str else cell_text(value)
             if text:
                 raw[fname] = text
                 if text[0] in "#E" and is_excel_error(text):
-                    errors = [*errors, fname] if errors else [fname]
+                    errors.append(fname)
         given = raw  # the values that say something: "TBC" or "-" in a text field does not
         if errors:
             given, values = dict(raw), dict(values)
@@ -323,7 +323,7 @@ class Normalizer:
                 message=(
                     f"the use-case name in {where} is {_error_words(raw['name'])}; fix the "
                     f"formula or type the name (the row has {others} other value(s))"
-                    if errors and "name" in errors
+                    if "name" in errors
                     else f"no use-case name in {where}, though the row has {others} other "
                     "value(s); fill in the name or delete the row"
                 ),

@@ -44,10 +44,10 @@ class ClusterBuilder:
         known_cells: ``known`` for every pair across two member lists at once, left by left
             (one call instead of one per pair).
         score_many: ``score`` for several pairs at once, in order (one call, less overhead).
-        units: each record's organisation (a folded key), or None where it has none. Scored
-            joins need the two clusters to share one (``same_unit`` says whether two keys are
-            one organisation), or one of them to have none.
-        same_unit: whether two organisation keys name one organisation (default: equal).
+        units: each record's organisation, or None where it has none. Scored joins need the
+            two clusters to share one (``same_unit`` says whether two of them are one
+            organisation), or one of them to have none.
+        same_unit: whether two organisations are one (default: only when equal).
     """
 
     n: int

@@ -138,7 +138,7 @@ def detect_mail_format(path: Path) -> str:
             return "maildir"
         raise MailFormatError(
             "unsupported_format",
-            "this folder is not a maildir (no cur/ beside new/ or tmp/, nor a cur/ of messages)",
+            "this folder is not a maildir (no cur/ beside new/, nor a cur/ of messages)",
         )
     try:
         with path.open("rb") as fh:

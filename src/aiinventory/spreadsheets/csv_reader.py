@@ -205,8 +205,12 @@ def _unswallowed(
     for row in reader:
         first_line = line_number + 1
         line_number += len(lines)
+        if len(lines) == 1:  # most records: one line, nothing to look at again
+            lines.clear()
+            yield row
+            continue
         record, lines[:] = list(lines), []
-        if len(record) > 1 and _malformed(record, delimiter):
+        if _malformed(record, delimiter):
             grid.notes.append(
                 f"line {first_line}: a quote opens and does not close where it should; the "
                 f"{len(record) - 1:,} line(s) after it were read as rows of their own, without "

@@ -460,10 +460,10 @@ def iter_table_rows(
     last_known = max((j for j in known_cols if j >= 0), default=-1)
     unknown_within = [j for j in range(last_known + 1) if j not in known_cols]
     letters: dict[int, str] = {}
-    header_labels = {normalize_label(c.label.split(" / ")[-1]) for c in header.columns}
     label_at = {
         c.column - first_col: normalize_label(c.label.split(" / ")[-1]) for c in header.columns
     }
+    header_labels = set(label_at.values())
     name_col = header.by_field["name"].column - first_col
     data_start = header.data_start
     labels_seen: dict[str, str] = {}

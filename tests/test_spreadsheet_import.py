@@ -448,6 +448,31 @@ def test_unmapped_columns_are_kept_as_extras(tmp_path: Path, run_import_into) ->
     assert out.records_jsonl[0]["extras"] == {"Steering committee verdict": "go ahead"}
 
 
+def test_a_column_whose_field_another_holds_is_kept_as_it_is(
+    tmp_path: Path, run_import_into
+) -> None:
+    """ "Expected go live" reads best as date_deployed, which "Go-live date" holds: its weak
+    second reading (benefits) does not take it; it stays in extras, as written."""
+    path = write_workbook(
+        tmp_path / "x.xlsx",
+        {
+            "S": [
+                ["Use Case Name", "Go-live date", "Expected go live", "Benefits"],
+                ["Forecasting", "2024-05-02", "Q2 2024", "Fewer stock-outs"],
+                ["Chatbot", None, "Q3 2026", None],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    by_name = {r["name"]: r for r in out.records_jsonl}
+    assert by_name["Forecasting"]["date_deployed"] == "2024-05-02"
+    assert by_name["Forecasting"]["benefits"] == "Fewer stock-outs"
+    assert by_name["Chatbot"]["benefits"] is None
+    assert by_name["Forecasting"]["extras"] == {"Expected go live": "Q2 2024"}
+    assert by_name["Chatbot"]["extras"] == {"Expected go live": "Q3 2026"}
+    assert "low_confidence_column" not in out.warning_codes()
+
+
 def test_federal_stage_crosswalk_and_unmappable_values(tmp_path: Path, run_import_into) -> None:
     rows = [["Use Case Name", "Stage of Development", "Is the AI use case high-impact?"]]
     expected = {

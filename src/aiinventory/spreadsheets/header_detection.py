@@ -195,6 +195,10 @@ def map_columns(
             continue
         if fname in taken_fields:
             continue
+        if score < settings.header_accept and col_map.candidates[0].field != fname:
+            # The label reads best as a field another column holds ("Expected go live" beside
+            # "Go-live date"): a weak second reading of it ("benefits") is not what it holds.
+            continue
         col_map.field = fname
         col_map.score = score
         col_map.status = "accepted" if score >= settings.header_accept else "low_confidence"

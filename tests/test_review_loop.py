@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -293,3 +294,142 @@ def test_merge_decision_joins_whole_use_cases(tmp_path: Path) -> None:
     assert names_of[joined] == {CONTRACTS, "Spend classification"}
     assert sum(1 for m in members if json.loads(m)["use_case_id"] == joined) == 4
     assert joined == contracts  # the older, larger use case keeps its ID
+
+
+def test_review_sheets_are_found_by_their_columns(tmp_path: Path) -> None:
+    """A renamed sheet, a sign-off block above the header and a relabelled decision column."""
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "merge")
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    ws.title = "Review - done"
+    header = [c.value for c in ws[2]]
+    ws.cell(row=2, column=header.index("decision") + 1, value="Decision (merge / keep_separate)")
+    ws.insert_rows(1, 4)
+    ws.cell(row=1, column=1, value="Signed off by: J. Smith, AI governance board")
+    wb.save(report)
+    assert apply_review(report).stored == 1
+    run_import([src], out)
+    assert together(out, *OCR)
+
+
+def test_a_workbook_without_a_decision_sheet_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    other = write_workbook(
+        tmp_path / "notes.xlsx", {"Review": [["pair", "decision"], [1, "merge"]]}
+    )
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(other), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 2
+    assert "no sheet has a 'decision' column beside record_id_a" in result.output
+
+
+def test_keep_separate_on_a_merged_row_whose_other_rows_were_deleted(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Merged"]
+    header = [c.value for c in ws[2]]
+    legal = next(r[0].row for r in ws.iter_rows(min_row=3) if any(c.value == "Legal" for c in r))
+    for row in range(ws.max_row, 2, -1):
+        if row != legal:
+            ws.delete_rows(row)
+    ws.cell(row=3, column=header.index("decision") + 1, value="keep_separate")
+    wb.save(report)
+    assert apply_review(report).stored == 1
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+
+
+def test_a_decision_whose_record_was_renamed_is_reported_on_every_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
+    apply_review(out / "dedupe_report.xlsx")
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+    # Legal renames its row; the tracker has no ID column, so it is another record now.
+    renamed = [LEGAL[0], [f"{CONTRACTS} (v2)", *LEGAL[1][1:]]]
+    write_workbook(src / "legal.xlsx", {"S": [HEADER, *renamed]})
+    for _ in range(2):  # the second run changes nothing, and says it again
+        result = run_import([src], out)
+        notes = [w.message for w in result.summary.warnings if w.code == "decision_not_applied"]
+        assert len(notes) == 1, notes
+        assert "'Contract clause extraction'" in notes[0]
+        assert "dedupe_report.xlsx" in notes[0]
+
+
+def test_a_merge_is_counted_as_merged_not_gone(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    apply_review(out / "dedupe_report.xlsx")
+    counts = run_import([src], out).summary.counts
+    assert (counts["use_cases_merged"], counts["use_cases_gone"]) == (1, 0)
+    wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
+    kinds = [row[0] for row in wb["Changes"].iter_rows(min_row=2, values_only=True)]
+    assert kinds.count("merged") == 1 and "gone" not in kinds
+
+
+def _add_decisions(report: Path, rows: list[tuple[str, str, str]]) -> None:
+    """Pairs an analyst adds to the Review sheet by hand, with their decisions."""
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    for a, b, decision in rows:
+        row = [""] * len(header)
+        row[header.index("record_id_a")] = a
+        row[header.index("record_id_b")] = b
+        row[header.index("decision")] = decision
+        ws.append(row)
+    wb.save(report)
+
+
+def test_a_conflict_between_decisions_is_reported_on_every_run(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    ids: dict[tuple[str, str], str] = {}
+    for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        ids[(Path(rec["source_path"]).stem, rec["name"])] = rec["record_id"]
+    finance, legal = ids[("finance", CONTRACTS)], ids[("legal", CONTRACTS)]
+    spend = ids[("finance", "Spend classification")]
+    report = out / "dedupe_report.xlsx"
+    # Both contracts records merge with "Spend classification", yet are kept apart.
+    _add_decisions(
+        report,
+        [(finance, legal, "keep_separate"), (spend, finance, "merge"), (spend, legal, "merge")],
+    )
+    assert apply_review(report).stored == 3
+    for _ in range(2):  # the second run changes nothing, and says it again
+        result = run_import([src], out)
+        (conflict,) = [w.message for w in result.summary.warnings if w.code == "decision_conflict"]
+        assert f"'{CONTRACTS}' ({legal})" in conflict or f"'{CONTRACTS}' ({finance})" in conflict
+
+
+def test_newer_evidence_alone_is_no_change(tmp_path: Path) -> None:
+    """One cell edited: every row of the file has a newer date now, one use case changed."""
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    edited = [FINANCE[0], [FINANCE[1][0], FINANCE[1][1], "Coupa"], FINANCE[2]]
+    path = src / "finance.xlsx"
+    before = path.stat().st_mtime_ns
+    drive(tmp_path, edited)
+    os.utime(path, ns=(before + 86_400 * 10**9, before + 86_400 * 10**9))
+    counts = run_import([src], out).summary.counts
+    assert counts["use_cases_changed"] == 1
+    wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
+    changed = [r for r in wb["Changes"].iter_rows(min_row=2, values_only=True) if r[0] == "changed"]
+    assert [r[3] for r in changed] == ["sourcing", "vendor_name"]  # in-house → Coupa
+    assert {r[2] for r in changed} == {"Spend classification"}

@@ -193,6 +193,8 @@ class DryRunPlan:
     sources: list[dict[str, Any]]
     gone: list[str]
     full_reread: bool
+    #: Analysts' decisions stored since the last run: the use cases are matched again.
+    new_decisions: bool = False
 
 
 def plan_sync_run(config_path: Path) -> DryRunPlan:
@@ -202,12 +204,16 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     load_governance(mappings.folders)  # a bad rules file stops a dry run as it stops a run
     known: dict[str, dict[str, Any]] = {}
     full = True
+    decided = False
     if config.state_path.exists():
         # immutable=1: read the file as it is, creating no journal or lock files beside it.
         uri = f"file:{config.state_path.resolve()}?immutable=1"
         with Store.open_readonly(uri) as store:
             known = store.known_items()
             full = store.meta("mappings_fingerprint") != _mappings_fingerprint(mappings)
+            decided = (store.meta("decisions_version") or "0") != (
+                store.meta("exported_decisions_version") or "0"
+            )
     per_source: list[dict[str, Any]] = []
     all_items: list[FileItem] = []
     for source in config.sources:
@@ -246,7 +252,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
                 "problems": [{"path": p, "reason": why} for p, why in entry["problems"]],
             }
         )
-    return DryRunPlan(out, plan.gone, full and bool(known))
+    return DryRunPlan(out, plan.gone, full and bool(known), decided)
 
 
 #: The file types read, in words, for messages about files that are not.
@@ -586,18 +592,44 @@ def _identify_and_export(
     failpoints.reached("before_identify")
     tick = time.perf_counter()
     if records is None:
+        # What the decisions met last time still holds: said again on every run until settled.
+        for code, message in json.loads(store.meta(_DECISION_NOTES) or "[]"):
+            warnings.add(code, message)
         timings["identify"] = round(time.perf_counter() - tick, 3)
         timings["export"] = 0.0
         return None
     match = identify_use_cases(store, mappings, dedupe, run_id)
-    for conflict in match.conflicts:
-        warnings.add("decision_conflict", conflict)
+    notes = [("decision_conflict", conflict) for conflict in match.conflicts]
+    notes += [("decision_not_applied", note) for note in _half_gone_decisions(store)]
+    for code, message in notes:
+        warnings.add(code, message)
+    store.set_meta(_DECISION_NOTES, json.dumps(notes))
     timings["identify"] = round(time.perf_counter() - tick, 3)
     tick = time.perf_counter()
     failpoints.reached("before_export")
     exported = write_outputs(store, out, run_id, match, governance, records)
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+#: The meta key of the warnings about analysts' decisions the last matching gave.
+_DECISION_NOTES = "decision_notes"
+
+
+def _half_gone_decisions(store: Store) -> list[str]:
+    """A warning per decision that no longer applies because one of its two records is in no
+    source any more (the other still is): its pair is matched by the scores again."""
+    notes: list[str] = []
+    for decision, source, (current, name), gone in store.half_gone_decisions():
+        words = "merge" if decision == "merge" else "keep separate"
+        notes.append(
+            f"the decision to {words} {name!r} ({current}) and {gone} (in {source}) no longer "
+            f"applies: {gone} is in no source any more (a row edited in a tracker without an ID "
+            "column becomes a new record; or the row was moved to another file or removed), so "
+            f"the scores decide about {name!r} again; decide its pairs again in this run's "
+            "dedupe_report.xlsx (an ID column in the tracker keeps decisions on its rows)"
+        )
+    return notes
 
 
 def _unreadable_rejects(
@@ -846,6 +878,22 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         )
     found = read_review_decisions(report)
     with RunLock(state_path), Store(state_path) as store:
+        # A Merged sheet decision is about the record and every other record of its use case,
+        # those rows of the sheet an analyst deleted included.
+        listed = set(found.decisions)
+        unmatched: list[str] = []
+        for record, use_case, decision, where in found.use_case_decisions:
+            others = [r for r in store.current_members(use_case) if r != record]
+            added = [(record, r, decision) for r in others if (record, r, decision) not in listed]
+            found.decisions.extend(added)
+            listed.update(added)
+            if not others and not any(d[0] == record for d in found.decisions):
+                unmatched.append(
+                    f"{where}: {record} has no other record in {use_case} to be "
+                    f"{'merged with' if decision == 'merge' else 'kept separate from'} (the use "
+                    "case has changed since the report was written); decide again in a newer "
+                    "report"
+                )
         known = store.known_record_ids()
         current = store.current_record_ids()
         unknown = sorted({r for a, b, _ in found.decisions for r in (a, b) if r not in known})
@@ -854,7 +902,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         )
         usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
         stored = store.save_decisions(usable, str(report), now()) if usable else 0
-    problems = list(found.problems)
+    problems = list(found.problems) + unmatched
     problems += [
         f"record {r} is not in this state file; its decision was not stored" for r in unknown
     ]

@@ -259,7 +259,8 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             message = w.message
             if w.source_path and message.startswith(f"{w.source_path}: "):
                 message = message.removeprefix(f"{w.source_path}: ")
-            click.echo(f"  {where}{rows}: {message}{more}", err=True)
+            where = f"{where}{rows}: " if where or rows else ""
+            click.echo(f"  {where}{message}{more}", err=True)
     click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
     sys.exit(result.exit_code)
 
@@ -307,6 +308,7 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                             "sources": plan.sources,
                             "gone": plan.gone,
                             "full_reread": plan.full_reread,
+                            "new_decisions": plan.new_decisions,
                         },
                         indent=2,
                     )
@@ -324,6 +326,11 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                     click.echo(f"  problem   {p['path']}: {p['reason']}")
             for path in plan.gone:
                 click.echo(f"gone: {path}")
+            if plan.new_decisions:
+                click.echo(
+                    "decisions were stored (review apply) since the last run: the use cases will "
+                    "be matched again and the exports written"
+                )
             click.echo("dry run: nothing was read or written")
             return
         progress, callback = (None, None) if log_format == "json" else _progress_callback()
@@ -489,6 +496,12 @@ def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
         result = api.apply_review(report, state)
         for problem in result.problems:
             click.echo(f"  {problem}", err=True)
+        if not result.stored and not result.problems:
+            click.echo(
+                "  no row of the report has a decision (merge or keep_separate); the decisions "
+                "stored before stay as they are",
+                err=True,
+            )
         click.echo(
             f"{result.stored} decision(s) stored; the next import or sync honours them"
             + (f" ({len(result.problems)} note(s) above)" if result.problems else "")

@@ -34,14 +34,35 @@ class ReviewDecisions:
 
     decisions: list[tuple[str, str, str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: Merged sheet decisions as (record, its use case, decision, where): the use case's other
+    #: records are looked up in the state too.
+    use_case_decisions: list[tuple[str, str, str, str]] = field(default_factory=list)
+
+
+#: How far down a sheet its header row is looked for (rows inserted above it: a sign-off block).
+_HEADER_ROWS = 30
 
 
 def _header(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
-    for index, row in enumerate(rows[:5]):
-        names = [str(v).strip().lower() if v is not None else "" for v in row]
-        if "decision" in names:
-            return index, {name: j for j, name in enumerate(names) if name}
+    """The header row of a Review or Merged sheet and its columns by name: the first row of the
+    top with a column headed "decision…" ("Decision (merge / keep_separate)" too) and the record
+    columns of either sheet."""
+    for index, row in enumerate(rows[:_HEADER_ROWS]):
+        names = [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
+        cols = {name: j for j, name in reversed(list(enumerate(names))) if name}
+        decision = next((j for j, name in enumerate(names) if name.startswith("decision")), None)
+        if decision is None or not (
+            cols.keys() >= _REVIEW_COLUMNS or cols.keys() >= _MERGED_COLUMNS
+        ):
+            continue
+        cols["decision"] = decision
+        return index, cols
     return None
+
+
+#: The columns that make a sheet the Review sheet (pairs) or the Merged sheet (records).
+_REVIEW_COLUMNS = frozenset({"record_id_a", "record_id_b"})
+_MERGED_COLUMNS = frozenset({"use_case_id", "record_id"})
 
 
 def _decision(value: Any) -> str | None:
@@ -67,24 +88,29 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
     result = ReviewDecisions()
+    found_sheet = False
     try:
-        if "Review" not in wb.sheetnames and "Merged" not in wb.sheetnames:
-            raise ConfigError(f"{path}: not a dedupe report (no Review or Merged sheet)")
-        if "Review" in wb.sheetnames:
-            rows = [tuple(r) for r in wb["Review"].iter_rows(values_only=True)]
+        # Sheets are known by their columns, not their names: an analyst may rename one.
+        for ws in wb.worksheets:
+            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
             found = _header(rows)
-            if found is not None:
-                start, cols = found
+            if found is None:
+                continue
+            found_sheet = True
+            start, cols = found
+            if cols.keys() >= _REVIEW_COLUMNS:
                 for offset, row in enumerate(rows[start + 1 :], start=start + 2):
-                    _review_row(row, cols, offset, result)
-        if "Merged" in wb.sheetnames:
-            rows = [tuple(r) for r in wb["Merged"].iter_rows(values_only=True)]
-            found = _header(rows)
-            if found is not None:
-                start, cols = found
-                _merged_rows(rows[start + 1 :], cols, start + 2, result)
+                    _review_row(ws.title, row, cols, offset, result)
+            else:
+                _merged_rows(ws.title, rows[start + 1 :], cols, start + 2, result)
     finally:
         wb.close()
+    if not found_sheet:
+        raise ConfigError(
+            f"{path}: not a dedupe report: no sheet has a 'decision' column beside record_id_a "
+            f"and record_id_b (Review) or use_case_id and record_id (Merged) in its first "
+            f"{_HEADER_ROWS} rows"
+        )
     return result
 
 
@@ -94,7 +120,7 @@ def _cell(row: tuple[Any, ...], cols: dict[str, int], name: str) -> Any:
 
 
 def _review_row(
-    row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
+    sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
 ) -> None:
     decision = _decision(_cell(row, cols, "decision"))
     if decision is None:
@@ -102,23 +128,27 @@ def _review_row(
     a, b = _cell(row, cols, "record_id_a"), _cell(row, cols, "record_id_b")
     if decision == "invalid":
         result.problems.append(
-            f"Review row {number}: decision {_cell(row, cols, 'decision')!r} is neither merge "
+            f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither merge "
             "nor keep_separate; left undecided"
         )
     elif not a or not b:
-        result.problems.append(f"Review row {number}: record_id_a/record_id_b are empty")
+        result.problems.append(f"{sheet} row {number}: record_id_a/record_id_b are empty")
     else:
-        result.decisions.append((str(a), str(b), decision))
+        result.decisions.append((str(a).strip(), str(b).strip(), decision))
 
 
 def _merged_rows(
-    rows: list[tuple[Any, ...]], cols: dict[str, int], first: int, result: ReviewDecisions
+    sheet: str,
+    rows: list[tuple[Any, ...]],
+    cols: dict[str, int],
+    first: int,
+    result: ReviewDecisions,
 ) -> None:
     members: dict[str, list[str]] = {}
     for row in rows:
         uc, rec = _cell(row, cols, "use_case_id"), _cell(row, cols, "record_id")
         if uc and rec:
-            members.setdefault(str(uc), []).append(str(rec))
+            members.setdefault(str(uc).strip(), []).append(str(rec).strip())
     for number, row in enumerate(rows, start=first):
         decision = _decision(_cell(row, cols, "decision"))
         if decision is None:
@@ -126,12 +156,16 @@ def _merged_rows(
         uc, rec = _cell(row, cols, "use_case_id"), _cell(row, cols, "record_id")
         if decision == "invalid" or not uc or not rec:
             result.problems.append(
-                f"Merged row {number}: decision {_cell(row, cols, 'decision')!r} is neither "
+                f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither "
                 "merge nor keep_separate, or the row lost its ids; left undecided"
             )
             continue
         # A record taken out of an automatic merge is kept apart from every other record of
-        # that use case; confirming a merge makes each link a decision too.
-        for other in members.get(str(uc), []):
-            if other != str(rec):
-                result.decisions.append((str(rec), other, decision))
+        # that use case; confirming a merge makes each link a decision too. The use case's
+        # other records are those of the sheet and, when the report is applied, the state's
+        # (rows of the sheet may have been deleted).
+        use_case, record = str(uc).strip(), str(rec).strip()
+        result.use_case_decisions.append((record, use_case, decision, f"{sheet} row {number}"))
+        for other in members.get(use_case, []):
+            if other != record:
+                result.decisions.append((record, other, decision))

@@ -653,6 +653,33 @@ class Store:
             )
         ]
 
+    def half_gone_decisions(self) -> list[tuple[str, str, tuple[str, str | None], str]]:
+        """Decisions of which one record is current and the other in no source any more:
+        (decision, report it came from, (current record, its name), gone record)."""
+        rows = self.conn.execute(
+            "SELECT d.decision, d.source, d.record_a, ra.name, d.record_b, rb.name, "
+            "ra.record_id IS NULL FROM decisions d "
+            "LEFT JOIN records ra ON ra.record_id = d.record_a "
+            "LEFT JOIN records rb ON rb.record_id = d.record_b "
+            "WHERE (ra.record_id IS NULL) <> (rb.record_id IS NULL) "
+            "ORDER BY d.record_a, d.record_b"
+        )
+        found: list[tuple[str, str, tuple[str, str | None], str]] = []
+        for decision, source, a, name_a, b, name_b, a_gone in rows:
+            current, gone = ((b, name_b), a) if a_gone else ((a, name_a), b)
+            found.append((str(decision), str(source), current, str(gone)))
+        return found
+
+    def current_members(self, use_case_id: str) -> list[str]:
+        """The current records of a use case, by record_id."""
+        return [
+            str(r)
+            for (r,) in self.conn.execute(
+                "SELECT record_id FROM records WHERE use_case_id = ? ORDER BY record_id",
+                (use_case_id,),
+            )
+        ]
+
     def known_record_ids(self) -> set[str]:
         """Record identities seen in any run (current or gone)."""
         return {str(r) for (r,) in self.conn.execute("SELECT record_id FROM identities")}

@@ -379,9 +379,15 @@ def match_records(
             links.append(explained(k, k, ordered[rep].record_id, ordered[i].record_id, None))
     links.sort(key=lambda p: (p.a, p.b))
 
+    def named(k: int) -> str:
+        record = ordered[reps[k]]
+        return f"{record.name!r} ({record.record_id})"
+
     conflicts = [
-        f"{rid(k)} and {rid(j)}: the {'merge decision' if kind == 'merge' else 'mail thread link'}"
-        " was not applied because it would join records an analyst decided to keep separate"
+        f"{named(k)} and {named(j)}: the "
+        f"{'merge decision' if kind == 'merge' else 'mail thread link'} was not applied because "
+        "it would join records an analyst decided to keep separate; decide again with "
+        "`aiinventory review apply` which of the two decisions holds"
         for k, j, kind in builder.conflicts
     ]
     lap("explaining")

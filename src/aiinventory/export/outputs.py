@@ -364,24 +364,33 @@ def _write_changes(
                 "",
             ]
         )
+    merges = store.merges_in_run(run_id)
+    merged_away = {alias for _, alias in merges}
     for kind, use_case_id, old, new in store.changes(names_only=True):
+        if kind == "gone" and use_case_id in merged_away:
+            continue  # not gone: merged into another use case, listed as that below
         before = json_text.loads(old) if old else {}
         after = json_text.loads(new) if new else {}
+        # Newer evidence alone (last_updated) is no change; nor is a column the last run did
+        # not write yet (a newer version's).
+        differ = [
+            col
+            for col in INVENTORY_COLUMNS
+            if col != "last_updated" and col in before and before.get(col) != after.get(col)
+        ]
+        if kind == "changed" and not differ:
+            continue
         page.add_change(kind, use_case_id, before, after)
         if not listed:
             continue
         tally[kind] += 1
         name = after.get("name") or before.get("name") or ""
         if kind == "changed":
-            for col in INVENTORY_COLUMNS:
-                # A column the last run did not write yet (a newer version's) is no change.
-                if col == "last_updated" or col not in before:
-                    continue
-                if before.get(col) != after.get(col):
-                    row([kind, use_case_id, name, col, before.get(col), after.get(col)])
+            for col in differ:
+                row([kind, use_case_id, name, col, before.get(col), after.get(col)])
         else:
             row([kind, use_case_id, name, "", "", ""])
-    for target, alias in store.merges_in_run(run_id):
+    for target, alias in merges:
         tally["merged"] += 1
         page.add_merge(target, alias)
         row(["merged", target, "", "use_case_id", alias, target])

@@ -177,6 +177,26 @@ def test_sample_data_demo(tmp_path: Path) -> None:
     assert use_case_of("Copilot for code review") is not use_case_of("Copilot for meeting notes")
     assert use_case_of("Chatbot") is not use_case_of("Chatbot for HR onboarding")
     assert run["counts"]["pairs_for_review"] >= 1
+    # A pair scoring in the merge band but held apart says why.
+    import openpyxl
+
+    book = openpyxl.load_workbook(tmp_path / "demo" / "dedupe_report.xlsx", read_only=True)
+    rows = list(book["Review"].iter_rows(min_row=2, values_only=True))
+    header = list(rows[0])
+    reasons = {
+        frozenset((row[header.index("name_a")], row[header.index("name_b")])): str(
+            row[header.index("reasons")]
+        )
+        for row in rows[1:]
+    }
+    held = reasons[
+        frozenset(("GenAI assistant for HR policy questions", "Employee helpdesk chatbot"))
+    ]
+    assert held.startswith(
+        "not merged automatically: 'Employee helpdesk chatbot' (Human Resources) is one use case "
+        "with another record of that name, which plainly differs from 'GenAI assistant for HR "
+        "policy questions' (IT)"
+    )
 
 
 def test_readme_documents_every_command() -> None:

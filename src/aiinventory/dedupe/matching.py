@@ -306,6 +306,38 @@ def match_records(
         members.setdefault(builder.cluster_of(slot[rep]), []).append(ordered[i].record_id)
     clusters = sorted(sorted(ids) for ids in members.values())
 
+    cluster_members: dict[int, list[int]] = {}
+
+    def shown(index: int) -> str:
+        record = ordered[reps[index]]
+        return f"{record.name!r} ({record.department})" if record.department else repr(record.name)
+
+    def held_apart(k: int, j: int) -> str:
+        """Why a merge-band pair was not merged: the record of either's use case that the
+        other plainly differs from (joined, they would chain), when one is known."""
+        if not cluster_members:
+            for index in range(m):
+                cluster_members.setdefault(builder.cluster_of(index), []).append(index)
+        for own, other in ((k, j), (j, k)):
+            for member in cluster_members[builder.cluster_of(own)]:
+                if member == own:
+                    continue
+                low, high = min(member, other), max(member, other)
+                known = cache.get(low * m + high)
+                if known is None or known < settings.link_floor:
+                    partner = shown(member)
+                    if partner == shown(own):
+                        partner = "another record of that name"
+                    return (
+                        f"not merged automatically: {shown(own)} is one use case with "
+                        f"{partner}, which plainly differs from {shown(other)} (merging would "
+                        "chain them)"
+                    )
+        return (
+            "not merged automatically: the records of the two use cases, taken together, do "
+            "not agree enough to be one (merging would chain them)"
+        )
+
     def explained(k: int, j: int, a_id: str, b_id: str, decision: str | None) -> PairScore:
         if k == j:
             return PairScore(
@@ -326,6 +358,8 @@ def match_records(
             if why is not None:
                 band = "review"
                 reasons = (why, *reasons)
+            elif builder.cluster_of(k) != builder.cluster_of(j):
+                reasons = (held_apart(k, j), *reasons)
         if decision == "merge":
             reasons = ("an analyst decided to merge them", *reasons)
         elif decision == "keep_separate":

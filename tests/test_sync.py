@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from aiinventory import api
 from aiinventory.api import run_sync
 from aiinventory.cli import main
+from aiinventory.errors import ConfigError
 from aiinventory.run_lock import RunLock
 
 from .conftest import write_workbook
@@ -490,3 +491,157 @@ def test_first_run_of_many_use_cases_says_so_in_one_changes_row(
     second = run_sync(config)
     new = [c for c in _changes(second.out_dir) if c[0] == "new"]
     assert second.summary.counts["use_cases_new"] == len(new) == 12
+
+
+def _without_root_override() -> list[str]:
+    """A command prefix under which permissions bind: as root, without the capabilities that
+    bypass them (setpriv, util-linux); as anyone else, nothing."""
+    if os.geteuid() != 0:
+        return []
+    setpriv = shutil.which("setpriv")
+    if setpriv is None:
+        pytest.skip("running as root without setpriv: file permissions do not bind")
+    return [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+
+
+def _sync_cli(config: Path, prefix: list[str]) -> tuple[int, str, str]:
+    done = subprocess.run(
+        [*prefix, sys.executable, "-m", "aiinventory", "sync", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_a_file_that_cannot_be_opened_is_a_reject_and_the_others_are_read(
+    site: tuple[Path, Path],
+) -> None:
+    drive, config = site
+    secret = drive / "dept1" / "secret.xlsx"
+    shutil.copy(drive / "dept1" / "tracker1.xlsx", secret)
+    secret.chmod(0)
+    try:
+        code, _, err = _sync_cli(config, _without_root_override())
+    finally:
+        secret.chmod(0o644)
+    assert code == 3, err
+    run = json.loads((config.parent / "out" / "run.json").read_text(encoding="utf-8"))
+    assert (run["counts"]["files_read"], run["counts"]["records"]) == (4, 20)
+    rejects = (config.parent / "out" / "rejects.csv").read_text(encoding="utf-8-sig")
+    assert (
+        "drive/dept1/secret.xlsx,,,,unreadable,the file cannot be opened (Permission denied)"
+        in (rejects)
+    )
+    # Readable again (its time unchanged): the next run reads it.
+    code, _, err = _sync_cli(config, [])
+    run = json.loads((config.parent / "out" / "run.json").read_text(encoding="utf-8"))
+    assert (code, run["counts"]["files_read"], run["counts"]["rejects"]) == (0, 1, 0), err
+
+
+def test_a_half_copied_file_keeps_the_records_it_gave_before(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    run_sync(config)
+    tracker = drive / "dept2" / "tracker2.xlsx"
+    whole = tracker.read_bytes()
+    tracker.write_bytes(whole[:3000])  # a copy still under way
+    result = run_sync(config)
+    assert result.exit_code == 3
+    c = result.summary.counts
+    assert (c["records"], c.get("use_cases_gone", 0)) == (20, 0)
+    (kept,) = [w for w in result.summary.warnings if w.code == "file_kept"]
+    assert "the 5 record(s) it gave before stay in the inventory" in kept.message
+    assert kept.source_path == "drive/dept2/tracker2.xlsx"
+    tracker.write_bytes(whole)  # the copy done
+    again = run_sync(config)
+    assert (again.exit_code, again.summary.counts["files_read"]) == (0, 1)
+    assert not [w for w in again.summary.warnings if w.code == "file_kept"]
+
+
+def test_a_file_name_that_is_not_utf8_is_read_and_shown(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    source = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Planning assistant"]]})
+    # A name written by an older system in Windows-1252: "Planifié.xlsx".
+    shutil.copy(source, os.path.join(os.fsencode(folder), b"Planifi\xe9.xlsx"))
+    result = api.run_import([folder], tmp_path / "out")
+    assert result.exit_code == 0
+    (record,) = [
+        json.loads(line)
+        for line in (tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert record["source_path"].endswith("in/Planifié.xlsx")
+    assert record["name"] == "Planning assistant"
+
+
+@pytest.mark.parametrize("away", ["empty", "missing"])
+def test_the_only_source_away_keeps_what_it_gave(site: tuple[Path, Path], away: str) -> None:
+    """The one share of a nightly sync not mounted: an empty mount point, or no folder at all.
+    Neither is a deletion; a folder that never gave anything is still refused (exit 2)."""
+    drive, config = site
+    first = run_sync(config)
+    before = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
+    drive.rename(drive.with_name("unmounted"))
+    if away == "empty":
+        drive.mkdir()
+    result = run_sync(config)
+    assert result.exit_code == 3
+    c = result.summary.counts
+    assert (c["records"], c.get("use_cases_gone", 0)) == (20, 0)
+    (warning,) = [w for w in result.summary.warnings if w.code == "path_skipped"]
+    why = "the folder holds no file to read now" if away == "empty" else "no such file or folder"
+    assert warning.message.startswith(f"drive: {why}")
+    assert {r["name"]: r["use_case_id"] for r in _inventory(result.out_dir)} == before
+    plan = api.plan_sync_run(config)
+    assert plan.gone == [] and plan.sources[0]["problems"][0]["reason"].startswith(why)
+    # Back again: nothing to read, nothing changed.
+    if away == "empty":
+        drive.rmdir()
+    drive.with_name("unmounted").rename(drive)
+    again = run_sync(config)
+    assert (again.exit_code, again.summary.counts["files_unchanged"]) == (0, 4)
+
+
+def test_a_folder_that_never_gave_anything_is_still_nothing_to_import(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ConfigError, match="nothing to import"):
+        api.run_import([tmp_path / "missing"], tmp_path / "out")
+    first = api.run_import([empty], tmp_path / "out")
+    assert first.summary.counts["records"] == 0
+    with pytest.raises(ConfigError, match="nothing to import"):
+        api.run_import([tmp_path / "missing"], tmp_path / "out")
+
+
+def test_exports_are_shared_as_the_umask_says_and_keep_their_permissions(
+    site: tuple[Path, Path],
+) -> None:
+    _, config = site
+    out = config.parent / "out"
+    old = os.umask(0o022)
+    try:
+        run_sync(config)
+        assert {name: (out / name).stat().st_mode & 0o777 for name in EXPORTS} == dict.fromkeys(
+            EXPORTS, 0o644
+        )
+        (out / "inventory.xlsx").chmod(0o640)  # an administrator narrowed who reads it
+        (config.parent / "drive" / "dept0" / "tracker0.xlsx").unlink()
+        run_sync(config)
+        assert (out / "inventory.xlsx").stat().st_mode & 0o777 == 0o640
+        assert (out / "records.csv").stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+
+
+def test_symbolic_links_are_not_followed_and_said(site: tuple[Path, Path], tmp_path: Path) -> None:
+    drive, config = site
+    elsewhere = write_workbook(tmp_path / "elsewhere" / "x.xlsx", {"S": [["Use case"], ["Far"]]})
+    (drive / "dept1" / "linked.xlsx").symlink_to(elsewhere)
+    (drive / "dept2" / "more").symlink_to(elsewhere.parent, target_is_directory=True)
+    result = run_sync(config)
+    assert result.summary.counts["records"] == 20
+    (warning,) = [w for w in result.summary.warnings if w.code == "links_not_followed"]
+    assert warning.message.startswith(
+        "2 symbolic link(s) in the input folders were not followed (a link may lead anywhere on "
+        "this machine): drive/dept1/linked.xlsx, drive/dept2/more;"
+    )

@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store, record_values
-from .sync_plan import content_hash, plan_sync
+from .sync_plan import content_hash_or_none, plan_sync
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 
@@ -222,6 +223,10 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         items, problems = discover_files([given], source.include, source.exclude, source.label)
         if source.url is not None and not given.exists():
             problems = [(source.shown, "not synced yet: the first sync fetches its messages")]
+        elif not items and not problems and _held_items(known, [source.shown]):
+            problems = [
+                (source.shown, "the folder holds no file to read now (a share not mounted?)")
+            ]
         all_items.extend(items)
         per_source.append(
             {"source": source.label or str(source.path), "items": items, "problems": problems}
@@ -308,22 +313,28 @@ def _execute(
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
     not_read: list[tuple[str, Counter[str]]] = []  # per source: files of types not read
+    empty: list[str] = []  # folders that hold no file to read
+    links: list[str] = []  # symbolic links in the folders, not followed
     for source in sources:
         if source.path is None:
             continue  # a mailbox: synced into its mirror under the run lock, below
         left_out: Counter[str] = Counter()
         found, trouble = discover_files(
-            [source.path], source.include, source.exclude, source.label, left_out
+            [source.path], source.include, source.exclude, source.label, left_out, links
         )
         items.extend(found)
         problems.extend(trouble)
         if left_out:
             not_read.append((source.shown, left_out))
+        if not found and not trouble:
+            empty.append(source.shown)
     items.sort(key=lambda i: i.source_path)
-    if problems and not items and all(s.url is None for s in sources):
+    local = all(s.url is None for s in sources)
+    # With a state file, what a path gave before may stay while it is away: decided below.
+    if problems and not items and local and not state_path.exists():
         missing = "; ".join(f"{p}: {why}" for p, why in problems)
         raise ConfigError(f"nothing to import ({missing})")
-    if not items and not_read and all(s.url is None for s in sources):
+    if not items and not_read and local:
         raise ConfigError(
             "nothing to import: "
             + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
@@ -341,15 +352,24 @@ def _execute(
         )
         items = sorted(items + mail_items, key=lambda i: i.source_path)
         problems += mail_problems
-        if problems and not items:
-            failed = "; ".join(f"{p}: {why}" for p, why in problems)
-            raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
-        run_id = store.begin_run(command, started)
-        full_reread = store.meta("mappings_fingerprint") != fingerprint
         known = store.known_items()
+        # A folder that held files and holds none now is a share that did not mount, more
+        # likely than every tracker deleted overnight.
+        problems += [
+            (shown, "the folder holds no file to read now (a share not mounted?)")
+            for shown in empty
+            if _held_items(known, [shown])
+        ]
         # Per path that cannot be read now, the items read from it before: kept as they were.
         held_by_path = {path: _held_items(known, [path]) for path, _ in problems}
         held = set().union(*held_by_path.values())
+        if problems and not items and not held:
+            failed = "; ".join(f"{p}: {why}" for p, why in problems)
+            if local:
+                raise ConfigError(f"nothing to import ({failed})")
+            raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
+        run_id = store.begin_run(command, started)
+        full_reread = store.meta("mappings_fingerprint") != fingerprint
         plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})
         timings["discover"] = round(time.perf_counter() - tick, 3)
 
@@ -370,6 +390,16 @@ def _execute(
                 f"{left_out_words(left_out)} of types that are not read were left out; the "
                 f"types read are {_TYPES_READ}",
                 source_path=shown,
+            )
+        if links:
+            shown = ", ".join(links[:3]) + (
+                f" and {len(links) - 3:,} more" if len(links) > 3 else ""
+            )
+            warnings.add(
+                "links_not_followed",
+                f"{len(links):,} symbolic link(s) in the input folders were not followed (a link "
+                f"may lead anywhere on this machine): {shown}; give their targets as inputs to "
+                "read them",
             )
         for path, why in problems:
             kept = len(held_by_path[path])
@@ -442,12 +472,12 @@ def _execute(
                         item, mappings, normalizer, report, rejects, planned.identity_path
                     )
                     reading = Reading(
-                        content_hash=planned.content_hash or content_hash(item.path),
+                        content_hash=planned.content_hash or content_hash_or_none(item.path),
                         report=report,
                         rejects=rejects,  # filled as the records are read
                         rows=(record_values(r) for r in records),
                     )
-                store.replace_item_rows(
+                kept = store.replace_item_rows(
                     item.source_path,
                     item.source_path,
                     item.kind,
@@ -460,7 +490,16 @@ def _execute(
                     planned.identity_path,
                     # A reader that died on the file sent part of it: read it again next run.
                     whole=reading.is_whole,
+                    unread=partial(_not_read_at_all, reading.rejects),
                 )
+                if kept:
+                    warnings.add(
+                        "file_kept",
+                        f"could not be read this time ({reading.rejects[0].message}); the "
+                        f"{kept:,} record(s) it gave before stay in the inventory, and it is "
+                        "read again on the next run",
+                        source_path=item.source_path,
+                    )
                 report = reading.report  # complete once its rows are stored
                 warnings.merge(reading.warnings)  # a reader's; those read here are in already
                 reports.append(report)
@@ -610,6 +649,22 @@ def _identify_and_export(
     exported = write_outputs(store, out, run_id, match, governance, records)
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+#: Rejects of a whole file that could not be read (not one that holds no use case).
+_NOT_READ = frozenset({"corrupt", "empty_file", "encrypted", "unreadable"})
+
+
+def _not_read_at_all(rejects: list[Reject]) -> bool:
+    """Whether a file's rejects say it could not be read at all (damaged, half copied, not
+    readable by this user): one reject, of the whole file."""
+    return (
+        len(rejects) == 1
+        and rejects[0].reason_code in _NOT_READ
+        and rejects[0].row is None
+        and rejects[0].sheet is None
+        and rejects[0].message_id is None
+    )
 
 
 #: The meta key of the warnings about analysts' decisions the last matching gave.

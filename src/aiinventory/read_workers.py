@@ -41,7 +41,7 @@ from .schema import Reject, SourceRecord
 from .spreadsheets import isolated_reader
 from .spreadsheets.extract import FileReport, unexpected_reject
 from .store import record_values
-from .sync_plan import content_hash
+from .sync_plan import content_hash_or_none
 from .warnings_log import WarningLog
 
 __all__ = ["READERS_ENV", "ReadJob", "ReaderPool", "Reading", "reader_count", "reader_setting"]
@@ -102,7 +102,7 @@ class ReadJob:
 class Reading:
     """One file as a reader sends it; ``rows`` first, the rest is complete once they are."""
 
-    content_hash: str
+    content_hash: str | None  # None: the file could not be read
     report: FileReport
     rejects: list[Reject]
     #: False when the reader died on the file: what it sent is kept, and the next run reads it.
@@ -111,8 +111,9 @@ class Reading:
     rows: Iterator[tuple[Any, ...]] = field(default_factory=lambda: iter(()))
 
     def is_whole(self) -> bool:
-        """Whether the file was read to its end (asked once ``rows`` is exhausted)."""
-        return self.whole
+        """Whether the file was read to its end (asked once ``rows`` is exhausted); one that
+        could not be opened was not."""
+        return self.whole and self.content_hash is not None
 
 
 class _Reader:
@@ -390,7 +391,7 @@ def _reader_main(
             failpoints.reached("reader_file", files)
             job = jobs[index]
             item = job.item
-            send(("start", job.content_hash or content_hash(item.path)))
+            send(("start", job.content_hash or content_hash_or_none(item.path)))
             out.flush()
             report = FileReport(source_path=item.source_path)
             rejects: list[Reject] = []

@@ -279,6 +279,10 @@ _ENCODED = (
 )
 
 
+def _never() -> bool:
+    return False
+
+
 def record_values(record: SourceRecord) -> tuple[Any, ...]:
     """A record's RECORD_DB_COLUMNS values as replace_item_rows takes them: ``last_updated`` as
     ISO text, the dicts and lists as they are (replace_item_rows encodes them)."""
@@ -493,7 +497,8 @@ class Store:
         rejects: Iterable[Reject],
         identity_path: str | None = None,
         whole: Callable[[], bool] | None = None,
-    ) -> None:
+        unread: Callable[[], bool] | None = None,
+    ) -> int:
         """Replace everything known about one item in a single transaction.
 
         The item's fingerprint is stored in the same transaction as its records, so a run killed
@@ -502,6 +507,10 @@ class Store:
         are stored; ``rejects`` is read after it, so it may be a list that generator fills.
         ``whole``, asked once the rows and rejects are stored, says whether they are the whole
         item; if not, the item is stored without its fingerprint, so the next run reads it again.
+        ``unread``, asked likewise when no record came, says whether the file could not be read
+        at all (damaged, half copied, not readable by this user): then the records it gave
+        before stay, beside its new rejects, and the next run reads it again. Returns how many
+        records stayed so (0 when the item's records were replaced).
         """
         conn = self.conn
         # Two of the records' indexes take their keys in random order (record IDs are hashes):
@@ -510,14 +519,29 @@ class Store:
         with self._page_cache(_WRITE_CACHE_KIB):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                kept = 0
+                if unread is not None:
+                    (kept,) = conn.execute(
+                        "SELECT COUNT(*) FROM records WHERE item_key=?", (item_key,)
+                    ).fetchone()
+                    conn.execute("SAVEPOINT old_records")
                 conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
                 conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
                 placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
-                conn.executemany(
+                inserted = conn.executemany(
                     f"INSERT OR REPLACE INTO records(item_key, content_key, "
                     f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
                     (_table_row(item_key, values) for values in rows),
-                )
+                ).rowcount
+                if unread is not None:
+                    if kept and inserted <= 0 and unread():
+                        # Back to the records as they were; the rejects below say why.
+                        conn.execute("ROLLBACK TO old_records")
+                        conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
+                        whole = _never
+                    else:
+                        kept = 0
+                    conn.execute("RELEASE old_records")
                 conn.executemany(
                     "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
                     "reason_code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -561,6 +585,7 @@ class Store:
             except BaseException:
                 conn.execute("ROLLBACK")
                 raise
+        return kept
 
     def known_items(self) -> dict[str, dict[str, Any]]:
         """Active items by key, with their fingerprints."""

@@ -38,6 +38,14 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
+def content_hash_or_none(path: Path) -> str | None:
+    """:func:`content_hash`, or None when the file cannot be read (its reading says why)."""
+    try:
+        return content_hash(path)
+    except OSError:
+        return None
+
+
 @dataclass
 class PlannedItem:
     """One discovered file and what to do with it."""
@@ -92,7 +100,12 @@ def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPl
         if prev is not None and prev["size"] == item.size and prev["mtime_ns"] == item.mtime_ns:
             planned.append(PlannedItem(item, "unchanged", prev.get("content_hash"), None, identity))
             continue
-        digest = content_hash(item.path)
+        digest = content_hash_or_none(item.path)
+        if digest is None:  # cannot be read now: read (and rejected, saying why) as changed
+            planned.append(
+                PlannedItem(item, "new" if prev is None else "changed", None, None, identity)
+            )
+            continue
         if prev is not None:
             action = "touched" if digest == prev.get("content_hash") else "changed"
             planned.append(PlannedItem(item, action, digest, None, identity))

@@ -66,6 +66,7 @@ def discover_files(
     exclude: Sequence[str] = (),
     label: str | None = None,
     left_out: Counter[str] | None = None,
+    links: list[str] | None = None,
 ) -> tuple[list[FileItem], list[tuple[str, str]]]:
     """Find the files under the given paths.
 
@@ -76,7 +77,8 @@ def discover_files(
     (missing, or a directly named file of a kind that is not supported). ``label`` names a
     single path in outputs instead of the path itself. ``left_out`` counts, by suffix, the files
     in the folders that hold documents or data of a type not read (``DATA_SUFFIXES``: a folder
-    of ``.json`` exports, say).
+    of ``.json`` exports, say). ``links`` collects the symbolic links found in the folders
+    (not followed: a link may lead anywhere on the machine).
     """
     items: dict[Path, FileItem] = {}
     problems: list[tuple[str, str]] = []
@@ -116,6 +118,11 @@ def discover_files(
                 )
             else:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+            if links is not None:
+                for name in sorted(dirnames + filenames):
+                    if not _is_ignored(name) and (folder / name).is_symlink():
+                        rel_link = (folder / name).relative_to(given).as_posix()
+                        links.append(printable_path(f"{shown.rstrip('/')}/{rel_link}"))
             for name in sorted(filenames):
                 if _is_ignored(name):
                     continue
@@ -164,9 +171,29 @@ def _add(
         return True
     stat = path.stat()
     items[resolved] = FileItem(
-        resolved, shown, relative, kind, stat.st_size, stat.st_mtime_ns, named
+        resolved,
+        printable_path(shown),
+        Path(printable_path(relative.as_posix())),
+        kind,
+        stat.st_size,
+        stat.st_mtime_ns,
+        named,
     )
     return True
+
+
+_STRAY_BYTE = re.compile("[\udc80-\udcff]")
+
+
+def printable_path(text: str) -> str:
+    """A path as outputs show it: a name's bytes that are not UTF-8 (a file named on an older
+    Windows or Mac system, arriving as Python's stand-in characters) read as Windows-1252, the
+    rest as it is ("Planif\\udce9.ods" → "Planifé.ods")."""
+    if not _STRAY_BYTE.search(text):
+        return text
+    return _STRAY_BYTE.sub(
+        lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), text
+    )
 
 
 #: A maildir message's name ends in its flags: "1700000000.M1P2.host:2,S".

@@ -73,6 +73,14 @@ class Limits:
     max_metadata_part_bytes: int = 64 * 1024 * 1024
 
 
+def cannot_open(exc: OSError) -> str:
+    """Plain words for a file that cannot be opened (permissions, a share gone meanwhile)."""
+    return (
+        f"the file cannot be opened ({exc.strerror or exc}); the user running aiinventory needs "
+        "read access to it (it is read again on the next run)"
+    )
+
+
 class PreflightError(Exception):
     """The file cannot be read safely; carries a reject reason code and plain words."""
 
@@ -184,8 +192,11 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
             "too_large",
             f"the file is {size:,} bytes, over the {limits.max_file_bytes:,}-byte limit",
         )
-    with path.open("rb") as fh:
-        head = fh.read(8192)
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(8192)
+    except OSError as exc:
+        raise PreflightError("unreadable", cannot_open(exc)) from exc
 
     findings = _Findings(uncompressed_bytes=size)
     if head.startswith(_OLE_MAGIC):

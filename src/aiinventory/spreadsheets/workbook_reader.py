@@ -95,9 +95,16 @@ def _reader_failure(exc: BaseException) -> WorkbookReadError:
 
 @contextmanager
 def _calamine_path(path: Path, fmt: str) -> Iterator[str]:
+    """A path calamine opens as ``fmt``: the file's own, or an alias where its suffix does not
+    say the format or its name is not UTF-8 (calamine takes text, not the name's bytes)."""
     if path.suffix.lstrip(".") in _EXTENSIONS.get(fmt, (fmt,)):
-        yield str(path)
-        return
+        try:
+            str(path).encode("utf-8")
+        except UnicodeEncodeError:
+            pass
+        else:
+            yield str(path)
+            return
     with tempfile.TemporaryDirectory(prefix="aiinventory-") as tmp:
         alias = Path(tmp) / f"workbook.{_EXTENSIONS.get(fmt, (fmt,))[0]}"
         try:

@@ -645,3 +645,21 @@ def test_symbolic_links_are_not_followed_and_said(site: tuple[Path, Path], tmp_p
         "2 symbolic link(s) in the input folders were not followed (a link may lead anywhere on "
         "this machine): drive/dept1/linked.xlsx, drive/dept2/more;"
     )
+
+
+def test_a_read_only_state_folder_is_named_and_the_state_file_is_not_blamed(
+    site: tuple[Path, Path],
+) -> None:
+    drive, config = site
+    prefix = _without_root_override()
+    run_sync(config)
+    state_dir = config.parent / "state"
+    write_workbook(drive / "dept3" / "tracker3.xlsx", {"Tracker": [["Use case"], ["New idea"]]})
+    state_dir.chmod(0o555)
+    try:
+        code, _, err = _sync_cli(config, prefix)
+    finally:
+        state_dir.chmod(0o755)
+    assert code != 0
+    assert f"its folder {state_dir} is not writable by this user" in err
+    assert "keep the file, it holds the use-case IDs and decisions" in err

@@ -852,7 +852,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
     folders = [default_mappings_dir()]
     if extra is not None:
         if not extra.is_dir():
-            raise ConfigError(f"--mappings {extra}: no such folder")
+            raise ConfigError(f"mappings folder {extra}: no such folder")
         folders.append(extra)
 
     field_synonyms: dict[str, list[str]] = {f: [] for f in MAPPABLE_FIELDS}

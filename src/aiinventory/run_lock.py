@@ -47,7 +47,8 @@ class RunLock:
             os.close(fd)
             raise LockHeldError(
                 f"another aiinventory run (pid {holder}) is using {self.path.parent}; wait for it "
-                "to finish or point --out/--state elsewhere"
+                "to finish, or give this run another state file (--out/--state, or out: and state: "
+                "in a sync config)"
             ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)

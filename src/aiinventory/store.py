@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import json
+import os
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -318,6 +319,26 @@ def _json(text: str) -> Any:
     return json_text.loads(text)
 
 
+def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
+    """Why a state file cannot be used, and the fix: permissions are the user's to grant (the
+    file is fine, and holds the IDs and decisions); a damaged file is to be moved away."""
+    if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace(" ", ""):
+        if not os.access(path.parent, os.W_OK):
+            return (
+                f"{path}: cannot be written: its folder {path.parent} is not writable by this "
+                "user (SQLite writes its journal beside the file); give the user write access "
+                "to the folder — keep the file, it holds the use-case IDs and decisions"
+            )
+        return (
+            f"{path}: cannot be written: the file is read-only for this user; give the user "
+            "write access to it — keep the file, it holds the use-case IDs and decisions"
+        )
+    return (
+        f"{path}: not a usable aiinventory state file ({exc}); point the state elsewhere "
+        "(--state, or state: in a sync config) or move the file away"
+    )
+
+
 class Store:
     """The state file. Use as a context manager; every write method commits what it did."""
 
@@ -334,10 +355,7 @@ class Store:
                 "SELECT value FROM meta WHERE key='schema_version'"
             ).fetchone()
         except sqlite3.DatabaseError as exc:
-            raise AIInventoryError(
-                f"{path}: not a usable aiinventory state file ({exc}); point --state elsewhere "
-                "or move the file away"
-            ) from exc
+            raise AIInventoryError(_unusable(path, exc)) from exc
         if found is None:
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('schema_version', ?)", (str(SCHEMA_VERSION),)

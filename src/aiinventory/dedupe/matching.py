@@ -323,8 +323,12 @@ def match_records(
                 if member == own:
                     continue
                 low, high = min(member, other), max(member, other)
+                # What the cache holds depends on which process clustered the pair: a score
+                # missing from it is scored again, so the words are the same however it ran.
                 known = cache.get(low * m + high)
-                if known is None or known < settings.link_floor:
+                if known is None:
+                    known = scorer.score_pairs(((low, high),), floor)[0]
+                if known < settings.link_floor:
                     partner = shown(member)
                     if partner == shown(own):
                         partner = "another record of that name"

@@ -192,11 +192,13 @@ def test_sample_data_demo(tmp_path: Path) -> None:
     held = reasons[
         frozenset(("GenAI assistant for HR policy questions", "Employee helpdesk chatbot"))
     ]
+    # (Which of the chatbot's other records it names depends on the trackers' modification
+    # times, the date of their rows' evidence.)
     assert held.startswith(
         "not merged automatically: 'Employee helpdesk chatbot' (Human Resources) is one use case "
-        "with another record of that name, which plainly differs from 'GenAI assistant for HR "
-        "policy questions' (IT)"
+        "with "
     )
+    assert "which plainly differs from 'GenAI assistant for HR policy questions' (IT)" in held
 
 
 def test_readme_documents_every_command() -> None:

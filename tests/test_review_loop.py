@@ -421,15 +421,63 @@ def test_newer_evidence_alone_is_no_change(tmp_path: Path) -> None:
     """One cell edited: every row of the file has a newer date now, one use case changed."""
     out = tmp_path / "out"
     src = drive(tmp_path)
+    hr = src / "hr.xlsx"
+    rows = [
+        ["Shift rota optimiser", "Plans shifts", "in-house"],
+        ["CV screening", "Ranks CVs", "HireVue"],
+    ]
+    write_workbook(hr, {"S": [HEADER, *rows]})
+    os.utime(hr, (1_760_000_000, 1_760_000_000))
     run_import([src], out)
-    edited = [FINANCE[0], [FINANCE[1][0], FINANCE[1][1], "Coupa"], FINANCE[2]]
-    path = src / "finance.xlsx"
-    before = path.stat().st_mtime_ns
-    drive(tmp_path, edited)
-    os.utime(path, ns=(before + 86_400 * 10**9, before + 86_400 * 10**9))
+    rows[1][2] = "Workday"
+    write_workbook(hr, {"S": [HEADER, *rows]})
+    os.utime(hr, (1_760_086_400, 1_760_086_400))
     counts = run_import([src], out).summary.counts
-    assert counts["use_cases_changed"] == 1
+    assert (counts["files_read"], counts["use_cases_changed"]) == (1, 1)
     wb = openpyxl.load_workbook(out / "inventory.xlsx", read_only=True)
     changed = [r for r in wb["Changes"].iter_rows(min_row=2, values_only=True) if r[0] == "changed"]
-    assert [r[3] for r in changed] == ["sourcing", "vendor_name"]  # in-house → Coupa
-    assert {r[2] for r in changed} == {"Spend classification"}
+    assert [(r[2], r[3]) for r in changed] == [("CV screening", "vendor_name")]
+
+
+def test_a_run_that_changes_nothing_counts_the_pairs_the_report_holds(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    first = run_import([src], out).summary.counts["pairs_for_review"]
+    assert first >= 1
+    again = run_import([src], out).summary.counts
+    assert (again["files_read"], again["pairs_for_review"]) == (0, first)
+
+
+def _decisions_sheet(report: Path) -> list[dict[str, object]]:
+    wb = openpyxl.load_workbook(report, read_only=True)
+    rows = list(wb["Decisions"].iter_rows(min_row=2, values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def test_stored_decisions_are_listed_and_can_be_withdrawn(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 1
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+    report = out / "dedupe_report.xlsx"
+    (listed,) = _decisions_sheet(report)
+    assert (listed["name_a"], listed["name_b"], listed["applies"]) == (CONTRACTS, CONTRACTS, "yes")
+    assert listed["decision"] == listed["stored_decision"] == "keep_separate"
+    # Applied again as it is, the report changes nothing (and the next run reads nothing).
+    old_report = tmp_path / "old_report.xlsx"
+    old_report.write_bytes(report.read_bytes())
+    again = CliRunner().invoke(main, ["review", "apply", str(report)])
+    assert again.exit_code == 0 and again.stdout.startswith("0 decision(s) stored;")
+    assert "no decision in the report is new or changed" in again.stderr
+    # Taken back: the scores decide again.
+    set_decision(report, "Decisions", "keep_separate", "withdraw")
+    result = CliRunner().invoke(main, ["review", "apply", str(report)])
+    assert "0 decision(s) stored, 1 withdrawn" in result.output
+    run_import([src], out)
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 1
+    assert _decisions_sheet(out / "dedupe_report.xlsx") == []
+    # The older report, its Decisions sheet untouched, does not bring the decision back.
+    assert apply_review(old_report, out / "state.sqlite").stored == 0

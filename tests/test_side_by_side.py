@@ -116,5 +116,11 @@ def test_a_sheet_too_large_to_hold_is_read_as_one_table(
     monkeypatch.setattr(extract, "_SIDE_BY_SIDE_MAX_CELLS", 20)
     out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Tracker": SHEET}))
     assert "tables_side_by_side" not in out.warning_codes()
-    # As one table: nothing is lost, every row is a record or a reject.
-    assert len(out.records_jsonl) + len(out.rejects) == 3
+    # As one table: nothing is lost. The second table's columns repeat the first's labels, so
+    # they are kept as extras; its third row, with nothing in the first table's columns, goes
+    # on the row above as a continuation.
+    assert len(out.records_jsonl) + len(out.rejects) == 2
+    assert out.run["skipped_rows"] == {"continuation": 1}
+    extras = " ".join(str(v) for r in out.records_jsonl for v in r["extras"].values())
+    for text in ("Chat assistant", "Contract review", "Cy Dee"):
+        assert text in extras

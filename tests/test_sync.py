@@ -231,7 +231,8 @@ def test_renamed_file_keeps_its_records_and_ids(site: tuple[Path, Path]) -> None
     (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "Tracker FY26.xlsx")
     result = run_sync(config)
     c = result.summary.counts
-    assert (c["files_renamed"], c["files_read"], c["files_gone"], c["records"]) == (1, 0, 0, 20)
+    # Read again under its new name, with the identities of the old one.
+    assert (c["files_renamed"], c["files_read"], c["files_gone"], c["records"]) == (1, 1, 0, 20)
     assert {r["name"]: r["use_case_id"] for r in _inventory(result.out_dir)} == ids
     paths = {r["source_path"] for r in _records(result.out_dir)}
     assert "drive/dept1/Tracker FY26.xlsx" in paths  # named as the config names the source
@@ -663,3 +664,26 @@ def test_a_read_only_state_folder_is_named_and_the_state_file_is_not_blamed(
     assert code != 0
     assert f"its folder {state_dir} is not writable by this user" in err
     assert "keep the file, it holds the use-case IDs and decisions" in err
+
+
+def test_a_renamed_file_takes_the_department_of_its_new_path(tmp_path: Path) -> None:
+    """The same inputs give the same exports whatever their history: a tracker moved to
+    another department's folder is that department's, as a fresh import would say."""
+    drive = tmp_path / "drive"
+    write_workbook(drive / "hr" / "tracker.xlsx", {"S": [["Use case"], ["CV screening"]]})
+    config = tmp_path / "sync.yaml"
+    config.write_text("sources:\n  - path: drive\nout: out\n", encoding="utf-8")
+    (before,) = _records(run_sync(config).out_dir)
+    assert before["department"] == "HR"
+    (drive / "people_team").mkdir()
+    (drive / "hr" / "tracker.xlsx").rename(drive / "people_team" / "tracker.xlsx")
+    result = run_sync(config)
+    (record,) = _records(result.out_dir)
+    assert record["department"] == "People Team"
+    assert (record["record_id"], record["use_case_id"]) == (
+        before["record_id"],
+        before["use_case_id"],
+    )
+    fresh = api.run_import([drive], tmp_path / "fresh")
+    (fresh_record,) = _records(fresh.out_dir)
+    assert fresh_record["department"] == record["department"]

@@ -438,8 +438,10 @@ def _execute(
         to_read = [
             p
             for p in plan.items
-            if p.action in ("new", "changed")
-            or (full_reread and p.action in ("unchanged", "touched", "renamed"))
+            # A renamed file is read again under its new name (its records keep their
+            # identities): a department taken from the path follows the new one.
+            if p.action in ("new", "changed", "renamed")
+            or (full_reread and p.action in ("unchanged", "touched"))
             or p.item.source_path in mail_forced
         ]
         # Files are read in reader processes while this one stores them, in plan order (mail
@@ -564,11 +566,13 @@ def _execute(
                 records=store.count("records"),
                 use_cases=store.count_use_cases(),
                 rejects=store.count("rejects"),
+                pairs_for_review=int(store.meta("exported_pairs_for_review") or 0),
             )
             exported.merged_records = exported.records - exported.use_cases
         else:
             store.set_meta("exported_decisions_version", decisions_version)
             store.set_meta("exported_dedupe", dedupe.model_dump_json())
+            store.set_meta("exported_pairs_for_review", str(exported.pairs_for_review))
             failpoints.reached("after_export")
 
         counts = {
@@ -910,9 +914,10 @@ def _leading_comments(lines: list[str]) -> list[str]:
 class ReviewResult:
     """What ``review apply`` stored, and what it could not use."""
 
-    stored: int
+    stored: int  # new or changed
     unknown_records: list[str]
     problems: list[str]
+    withdrawn: int = 0
 
 
 def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
@@ -956,7 +961,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
             {r for a, b, _ in found.decisions for r in (a, b) if r in known and r not in current}
         )
         usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
-        stored = store.save_decisions(usable, str(report), now()) if usable else 0
+        stored, withdrawn = store.save_decisions(usable, str(report), now(), found.withdrawn)
     problems = list(found.problems) + unmatched
     problems += [
         f"record {r} is not in this state file; its decision was not stored" for r in unknown
@@ -965,7 +970,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         f"record {r} is no longer in any source; its decision is kept for when it returns"
         for r in gone
     ]
-    return ReviewResult(stored, unknown, problems)
+    return ReviewResult(stored, unknown, problems, withdrawn)
 
 
 def list_runs(state: Path) -> list[dict[str, Any]]:

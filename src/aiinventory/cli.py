@@ -496,14 +496,15 @@ def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
         result = api.apply_review(report, state)
         for problem in result.problems:
             click.echo(f"  {problem}", err=True)
-        if not result.stored and not result.problems:
+        if not result.stored and not result.withdrawn and not result.problems:
             click.echo(
-                "  no row of the report has a decision (merge or keep_separate); the decisions "
-                "stored before stay as they are",
+                "  no decision in the report is new or changed; the decisions stored before stay "
+                "as they are (set one to withdraw on the Decisions sheet to take it back)",
                 err=True,
             )
+        withdrawn = f", {result.withdrawn} withdrawn" if result.withdrawn else ""
         click.echo(
-            f"{result.stored} decision(s) stored; the next import or sync honours them"
+            f"{result.stored} decision(s) stored{withdrawn}; the next import or sync honours them"
             + (f" ({len(result.problems)} note(s) above)" if result.problems else "")
         )
 

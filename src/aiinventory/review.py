@@ -25,6 +25,10 @@ _VALUES = {
     "separate": "keep_separate",
     "distinct": "keep_separate",
     "not the same": "keep_separate",
+    # Takes a stored decision back (on the Decisions sheet, or a pair of the Review sheet).
+    "withdraw": "withdraw",
+    "withdrawn": "withdraw",
+    "undecided": "withdraw",
 }
 
 
@@ -37,6 +41,8 @@ class ReviewDecisions:
     #: Merged sheet decisions as (record, its use case, decision, where): the use case's other
     #: records are looked up in the state too.
     use_case_decisions: list[tuple[str, str, str, str]] = field(default_factory=list)
+    #: Pairs whose stored decision is taken back ("withdraw").
+    withdrawn: list[tuple[str, str]] = field(default_factory=list)
 
 
 #: How far down a sheet its header row is looked for (rows inserted above it: a sign-off block).
@@ -125,14 +131,18 @@ def _review_row(
     decision = _decision(_cell(row, cols, "decision"))
     if decision is None:
         return
+    if "stored_decision" in cols and decision == _decision(_cell(row, cols, "stored_decision")):
+        return  # a Decisions sheet row left as it was: an older report's must not undo a newer
     a, b = _cell(row, cols, "record_id_a"), _cell(row, cols, "record_id_b")
     if decision == "invalid":
         result.problems.append(
-            f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither merge "
-            "nor keep_separate; left undecided"
+            f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither merge, "
+            "keep_separate nor withdraw; left as it was"
         )
     elif not a or not b:
         result.problems.append(f"{sheet} row {number}: record_id_a/record_id_b are empty")
+    elif decision == "withdraw":
+        result.withdrawn.append((str(a).strip(), str(b).strip()))
     else:
         result.decisions.append((str(a).strip(), str(b).strip(), decision))
 
@@ -154,10 +164,10 @@ def _merged_rows(
         if decision is None:
             continue
         uc, rec = _cell(row, cols, "use_case_id"), _cell(row, cols, "record_id")
-        if decision == "invalid" or not uc or not rec:
+        if decision in ("invalid", "withdraw") or not uc or not rec:
             result.problems.append(
                 f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither "
-                "merge nor keep_separate, or the row lost its ids; left undecided"
+                "merge nor keep_separate, or the row lost its ids; left as it was"
             )
             continue
         # A record taken out of an automatic merge is kept apart from every other record of

@@ -659,13 +659,32 @@ class Store:
     # -- analysts' decisions ------------------------------------------------------------------
 
     def save_decisions(
-        self, decisions: list[tuple[str, str, str]], source: str, decided_at: datetime
-    ) -> int:
-        """Store (record_a, record_b, decision) pairs; a later decision on a pair replaces one.
+        self,
+        decisions: list[tuple[str, str, str]],
+        source: str,
+        decided_at: datetime,
+        withdrawn: Iterable[tuple[str, str]] = (),
+    ) -> tuple[int, int]:
+        """Store (record_a, record_b, decision) pairs (a later decision on a pair replaces one)
+        and remove the decisions on the ``withdrawn`` pairs; returns how many decisions are new
+        or changed, and how many were removed.
 
-        Bumps the decisions version, so the next run matches again even if no file changed.
+        A decision stored already as it is changes nothing (a report applied twice, or its
+        Decisions sheet left as it was). Anything else bumps the decisions version, so the next
+        run matches again even if no file changed.
         """
-        rows = [(*sorted((a, b)), d, decided_at.isoformat(), source) for a, b, d in decisions]
+        wanted = {tuple(sorted((a, b))): d for a, b, d in decisions}
+        stored = {(a, b): d for a, b, d in self.decisions()}
+        rows = [
+            (a, b, d, decided_at.isoformat(), source)
+            for (a, b), d in wanted.items()
+            if stored.get((a, b)) != d
+        ]
+        gone = sorted(
+            {(min(a, b), max(a, b)) for a, b in withdrawn} & stored.keys() - wanted.keys()
+        )
+        if not rows and not gone:
+            return 0, 0
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany(
@@ -675,6 +694,7 @@ class Store:
                 "source=excluded.source",
                 rows,
             )
+            self.conn.executemany("DELETE FROM decisions WHERE record_a = ? AND record_b = ?", gone)
             version = int(self.meta("decisions_version") or 0) + 1
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('decisions_version', ?) "
@@ -685,7 +705,17 @@ class Store:
         except BaseException:
             self.conn.execute("ROLLBACK")
             raise
-        return len(rows)
+        return len(rows), len(gone)
+
+    def decision_rows(self) -> list[tuple[str, str, str, str, str]]:
+        """Every stored decision as (record_a, record_b, decision, decided_at, source)."""
+        return [
+            (str(a), str(b), str(d), str(at), str(src))
+            for a, b, d, at, src in self.conn.execute(
+                "SELECT record_a, record_b, decision, decided_at, source FROM decisions "
+                "ORDER BY record_a, record_b"
+            )
+        ]
 
     def decisions(self) -> list[tuple[str, str, str]]:
         """Every stored decision as (record_a, record_b, decision)."""

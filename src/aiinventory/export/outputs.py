@@ -264,6 +264,8 @@ def write_outputs(
         for review_row in review:
             report.add(0, review_row)
             counts.pairs_for_review += 1
+        for decision_row in _decision_rows(store):
+            report.add(4, decision_row)
         inv_json.write("\n]\n" if counts.use_cases else "]\n")
         sheet.autofilter(0, 0, max(counts.use_cases, 1), len(INVENTORY_COLUMNS) - 1)
         store.add_to_snapshot(snapshot)
@@ -635,7 +637,38 @@ REVIEW_COLUMNS = (
 )
 
 
-#: The sheets of dedupe_report.xlsx: Review, Merged, Conflicts, Redundancy.
+#: The Decisions sheet's columns: a stored decision, its records now, and where it came from.
+DECISION_COLUMNS = (
+    "record_id_a",
+    "use_case_id_a",
+    "name_a",
+    "record_id_b",
+    "use_case_id_b",
+    "name_b",
+    "applies",
+    "decided_at",
+    "from_report",
+    "stored_decision",
+    "decision",
+)
+
+
+def _decision_rows(store: Store) -> Iterator[list[Any]]:
+    """The Decisions sheet's rows: every stored decision, and whether both its records are
+    still in a source (else it cannot apply)."""
+    stored = store.decision_rows()
+    info = store.record_summaries(r for a, b, *_ in stored for r in (a, b))
+    for a, b, decision, decided_at, source in stored:
+        gone = [r for r in (a, b) if r not in info]
+        applies = "yes" if not gone else f"no: {' and '.join(gone)} in no source now"
+        cells = []
+        for record in (a, b):
+            found = info.get(record, {})
+            cells += [record, found.get("use_case_id", ""), found.get("name", "")]
+        yield [*cells, applies, decided_at, source, decision, decision]
+
+
+#: The sheets of dedupe_report.xlsx: Review, Merged, Conflicts, Redundancy, Decisions.
 REPORT_SHEETS = (
     XlsxSheet(
         "Review",
@@ -657,6 +690,16 @@ REPORT_SHEETS = (
         "Redundancy",
         ("use_case_id", "name", "departments", "department_count", "source_count", "stage"),
         note="Use cases pursued by two or more departments.",
+    ),
+    XlsxSheet(
+        "Decisions",
+        DECISION_COLUMNS,
+        dropdowns={len(DECISION_COLUMNS) - 1: [*DECISIONS, "withdraw"]},
+        note=(
+            "The decisions stored when this report was written, which every run honours: change "
+            "a decision to the other one, or to withdraw to take it back, and apply the report "
+            "again (rows left as they are change nothing)."
+        ),
     ),
 )
 

@@ -457,16 +457,16 @@ def test_a_column_whose_field_another_holds_is_kept_as_it_is(
         tmp_path / "x.xlsx",
         {
             "S": [
-                ["Use Case Name", "Go-live date", "Expected go live", "Benefits"],
-                ["Forecasting", "2024-05-02", "Q2 2024", "Fewer stock-outs"],
-                ["Chatbot", None, "Q3 2026", None],
+                ["Use Case Name", "Go-live date", "Expected go live"],
+                ["Forecasting", "2024-05-02", "Q2 2024"],
+                ["Chatbot", None, "Q3 2026"],
             ]
         },
     )
     out = run_import_into(path)
     by_name = {r["name"]: r for r in out.records_jsonl}
     assert by_name["Forecasting"]["date_deployed"] == "2024-05-02"
-    assert by_name["Forecasting"]["benefits"] == "Fewer stock-outs"
+    assert by_name["Forecasting"]["benefits"] is None
     assert by_name["Chatbot"]["benefits"] is None
     assert by_name["Forecasting"]["extras"] == {"Expected go live": "Q2 2024"}
     assert by_name["Chatbot"]["extras"] == {"Expected go live": "Q3 2026"}
@@ -1791,3 +1791,39 @@ def test_a_table_below_another_without_a_name_column_is_a_reject_naming_it(
     assert reject["message"].startswith("the table from cell A6: no column could be recognised")
     (skipped,) = out.run["skipped_sheets"]
     assert skipped["reason"].startswith("no table: the table from cell A6:")
+
+
+def test_government_departments_beside_their_agencies_are_the_organisations(
+    tmp_path: Path, run_import_into
+) -> None:
+    """The 2023 US federal consolidated inventory's layout: "Agency" holds the components,
+    "Department" the departments they belong to."""
+    header = ["Use_Case_ID", "Agency", "Office", "Title", "Department"]
+    rows = [
+        [
+            "DOE-1",
+            "National Energy Technology Laboratory",
+            "",
+            "Well log reader",
+            "Department of Energy",
+        ],
+        ["HHS-7", "NIH", "NLM", "Citation matcher", "Department of Health and Human Services"],
+        ["VA-2", "", "", "Claims triage", "Department of Veterans Affairs"],
+    ]
+    out = run_import_into(write_csv(tmp_path / "consolidated.csv", [header, *rows]))
+    got = {r["name"]: (r["organization"], r["department"]) for r in out.records_jsonl}
+    assert got == {
+        "Well log reader": ("Department of Energy", "National Energy Technology Laboratory"),
+        "Citation matcher": ("Department of Health and Human Services", "NIH"),
+        "Claims triage": ("Department of Veterans Affairs", None),
+    }
+    assert "column_by_values" in out.warning_codes()
+    # A company's departments beside an "Agency" column (the agency it works with) stay so.
+    plain = [
+        ["Use case", "Department", "Agency"],
+        ["Ad copy drafts", "Marketing", "Ogilvy"],
+        ["Invoice OCR", "Finance", "Deloitte"],
+        ["CV screening", "HR", "Hays"],
+    ]
+    other = run_import_into(write_csv(tmp_path / "company" / "tracker.csv", plain))
+    assert {r["department"] for r in other.records_jsonl} == {"Marketing", "Finance", "HR"}

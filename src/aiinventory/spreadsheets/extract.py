@@ -39,6 +39,7 @@ from .header_detection import (
     realign_shifted_header,
     refine_by_content,
     settle_by_values,
+    settle_parent_organisation,
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
@@ -889,6 +890,18 @@ def _extract_table(
             sheet=sheet_for_messages,
         )
     refine_by_content(header, head[below:], grid.first_col)
+    settled = settle_parent_organisation(header, head[below:], grid.first_col)
+    if settled is not None:
+        organisation, unit = settled
+        normalizer.warnings.add(
+            "column_by_values",
+            f"organization read from column {organisation.letter} ({organisation.label!r}), "
+            f"whose values are government departments' names, and department from column "
+            f"{unit.letter} ({unit.label!r}), their agencies; set `columns:` in "
+            "mappings/sources.yaml to choose otherwise",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     for mapped, instead in settle_by_values(header, head[below:], grid.first_col, mappings):
         normalizer.warnings.add(
             "column_by_values",

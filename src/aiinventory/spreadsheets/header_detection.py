@@ -520,6 +520,62 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
             return
 
 
+#: A government department's or ministry's name: "Department of Energy", "U.S. Department of
+#: the Interior", "Ministry of Justice", "Ministerie van Financiën".
+_GOVERNMENT_DEPARTMENT = re.compile(
+    r"(u\.?\s?s\.?\s+)?(department|dept\.?|ministry|ministerie|minist[eè]re|ministerium)\s+"
+    r"(of|for|van|des|de|du|der|f[uü]r)\b",
+    re.IGNORECASE,
+)
+
+
+def _share_government(col: ColumnMapping, data_rows: list[list[Any]], first_col: int) -> float:
+    j = col.column - first_col
+    values = [r[j] for r in data_rows if j < len(r) and isinstance(r[j], str) and r[j].strip()]
+    if len(values) < 3:
+        return 0.0
+    return sum(1 for v in values if _GOVERNMENT_DEPARTMENT.match(v.strip())) / len(values)
+
+
+def settle_parent_organisation(
+    header: HeaderResult, data_rows: list[list[Any]], first_col: int
+) -> tuple[ColumnMapping, ColumnMapping] | None:
+    """A "Department" column of government departments' names ("Department of Energy") beside an
+    "Agency" column of their components ("National Energy Technology Laboratory", "NIH"), as in
+    government inventories: the departments are the organisations, the agencies their units.
+    Returns (the column now organization, the column now department), or None.
+
+    Headers alone read it the other way ("Agency" is an organization's synonym), and every
+    record then had its component for its organisation: the same use case in a department's
+    own file was two organisations' use cases.
+    """
+    holder = header.by_field.get("organization")
+    if holder is None or holder.status not in ("accepted", "low_confidence"):
+        return None
+    parent = next(
+        (
+            c
+            for c in header.columns
+            if c.field is None
+            and c.status == "taken"
+            and c.candidates
+            and c.candidates[0].field == "department"
+            and _share_government(c, data_rows, first_col) >= 0.8
+        ),
+        None,
+    )
+    if parent is None or _share_government(holder, data_rows, first_col) > 0.2:
+        return None
+    unit = header.by_field.get("department")
+    if unit is not None and unit.status == "override":
+        return None
+    if unit is not None:
+        unit.field, unit.score, unit.status = None, 0.0, "taken"
+    parent.field, parent.score, parent.status = "organization", 100.0, "by_content"
+    holder.field, holder.status = "department", "by_content"
+    return parent, holder
+
+
 def settle_by_values(
     header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
 ) -> list[tuple[ColumnMapping, ColumnMapping]]:

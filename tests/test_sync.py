@@ -435,6 +435,13 @@ def test_killed_sync_converges_to_an_uninterrupted_run(tmp_path: Path, failpoint
         else:
             assert (out / name).read_bytes() == (reference / name).read_bytes(), name
     assert not list(out.glob(".*.tmp"))  # no half-written file left behind
+    # The files the killed run read are read again: their warnings are said after all.
+    assert _warnings(out) == _warnings(reference)
+
+
+def _warnings(out: Path) -> list[tuple[str, str]]:
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return sorted((w["code"], w["message"]) for w in run["warnings"])
 
 
 def _xlsx_values(path: Path) -> dict[str, list[tuple[object, ...]]]:

@@ -435,6 +435,8 @@ def _execute(
                 store.touch_item(
                     planned.item.source_path, planned.item.size, planned.item.mtime_ns, run_id
                 )
+        # What a killed run read is read again, so that its warnings are said.
+        interrupted = store.items_since_finished_run(run_id)
         to_read = [
             p
             for p in plan.items
@@ -443,6 +445,7 @@ def _execute(
             if p.action in ("new", "changed", "renamed")
             or (full_reread and p.action in ("unchanged", "touched"))
             or p.item.source_path in mail_forced
+            or p.item.source_path in interrupted
         ]
         # Files are read in reader processes while this one stores them, in plan order (mail
         # sources are read here).

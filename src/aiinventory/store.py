@@ -761,6 +761,20 @@ class Store:
         """Record identities of the current records."""
         return {str(r) for (r,) in self.conn.execute("SELECT record_id FROM records")}
 
+    def items_since_finished_run(self, run_id: int) -> set[str]:
+        """Keys of the items runs before ``run_id`` stored after the last run that finished:
+        a run killed on the way kept their records, but its warnings about them never reached a
+        run.json."""
+        return {
+            str(key)
+            for (key,) in self.conn.execute(
+                "SELECT item_key FROM items WHERE status='active' AND last_seen_run < ? AND "
+                "last_seen_run > (SELECT COALESCE(MAX(run_id), 0) FROM runs "
+                "WHERE finished_at IS NOT NULL AND run_id < ?)",
+                (run_id, run_id),
+            )
+        }
+
     def last_run_completed(self) -> bool:
         """Whether the newest run before the current one finished (exports and state agree)."""
         rows = self.conn.execute(

@@ -505,6 +505,12 @@ def test_a_record_without_an_organisation_does_not_chain_two_organisations() -> 
     result = match_records(records, vocabulary=VOCAB)
     # r2 (no organisation) joins the first use case it meets; Rotterdam and Lisse stay apart.
     assert result.clusters == [["r1", "r2"], ["r3", "r4"]]
+    # r2's pair with Lisse is for review, saying why it was not merged.
+    (held,) = [p for p in result.review_pairs() if {p.a, p.b} == {"r2", "r3"}]
+    assert held.reasons[0] == (
+        "not merged automatically: the two use cases' records are of different organisations "
+        "(Gemeente Rotterdam; Gemeente Lisse): merged only by an analyst's decision"
+    )
 
 
 @pytest.mark.parametrize(

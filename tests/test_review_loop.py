@@ -365,6 +365,16 @@ def test_a_decision_whose_record_was_renamed_is_reported_on_every_run(tmp_path: 
         assert len(notes) == 1, notes
         assert "'Contract clause extraction'" in notes[0]
         assert "dedupe_report.xlsx" in notes[0]
+    # Withdrawn on the Decisions sheet, where it shows that it does not apply: said no more.
+    report = out / "dedupe_report.xlsx"
+    (listed,) = _decisions_sheet(report)
+    assert str(listed["applies"]).startswith("no: R-") and "in no source now" in str(
+        listed["applies"]
+    )
+    set_decision(report, "Decisions", "keep_separate", "withdraw")
+    assert apply_review(report).withdrawn == 1
+    result = run_import([src], out)
+    assert not [w for w in result.summary.warnings if w.code == "decision_not_applied"]
 
 
 def test_a_merge_is_counted_as_merged_not_gone(tmp_path: Path) -> None:
@@ -415,6 +425,13 @@ def test_a_conflict_between_decisions_is_reported_on_every_run(tmp_path: Path) -
         result = run_import([src], out)
         (conflict,) = [w.message for w in result.summary.warnings if w.code == "decision_conflict"]
         assert f"'{CONTRACTS}' ({legal})" in conflict or f"'{CONTRACTS}' ({finance})" in conflict
+    # The Decisions sheet says which one did not apply.
+    applies = sorted(str(d["applies"]) for d in _decisions_sheet(out / "dedupe_report.xlsx"))
+    assert applies == [
+        "no: another decision contradicts it (see decision_conflict in run.json)",
+        "yes",
+        "yes",
+    ]
 
 
 def test_newer_evidence_alone_is_no_change(tmp_path: Path) -> None:

@@ -425,6 +425,8 @@ def test_killed_sync_converges_to_an_uninterrupted_run(tmp_path: Path, failpoint
     env = {**os.environ, "AIINVENTORY_FAILPOINT": failpoint}
     proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
     assert proc.returncode == -9, proc.stderr  # really killed
+    # Its helper processes stop when they notice, without a traceback for a cron mail.
+    assert b"Traceback" not in proc.stderr, proc.stderr
     env.pop("AIINVENTORY_FAILPOINT")
     proc = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -569,17 +571,37 @@ def test_a_half_copied_file_keeps_the_records_it_gave_before(site: tuple[Path, P
 def test_a_file_name_that_is_not_utf8_is_read_and_shown(tmp_path: Path) -> None:
     folder = tmp_path / "in"
     folder.mkdir()
-    source = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Planning assistant"]]})
-    # A name written by an older system in Windows-1252: "Planifié.xlsx".
-    shutil.copy(source, os.path.join(os.fsencode(folder), b"Planifi\xe9.xlsx"))
+    # "Planifié" written by an older system in Windows-1252, and beside it in UTF-8.
+    write_csv(Path(os.fsdecode(os.path.join(os.fsencode(folder), b"Planifi\xe9.csv"))), ["Alpha"])
+    write_csv(folder / "Planifié.csv", ["Beta"])
     result = api.run_import([folder], tmp_path / "out")
     assert result.exit_code == 0
-    (record,) = [
-        json.loads(line)
-        for line in (tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()
-    ]
-    assert record["source_path"].endswith("in/Planifié.xlsx")
-    assert record["name"] == "Planning assistant"
+    got = {r["name"]: r["source_path"] for r in _records(tmp_path / "out")}
+    assert got == {
+        "Alpha": f"{folder.as_posix()}/Planifi\\xe9.csv",
+        "Beta": f"{folder.as_posix()}/Planifié.csv",
+    }
+
+
+def test_a_source_folder_whose_name_is_not_utf8_keeps_what_it_gave_while_away(
+    tmp_path: Path,
+) -> None:
+    folder = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), b"Planifi\xe9")))
+    write_csv(folder / "tracker.csv", ["Alpha"])
+    api.run_import([folder], tmp_path / "out")
+    (folder / "tracker.csv").rename(tmp_path / "away.csv")
+    result = api.run_import([folder], tmp_path / "out")  # an empty mount point
+    assert (result.exit_code, result.summary.counts["records"]) == (3, 1)
+    folder.rmdir()
+    result = api.run_import([folder], tmp_path / "out")  # not there at all
+    assert (result.exit_code, result.summary.counts["records"]) == (3, 1)
+    (warning,) = [w for w in result.summary.warnings if w.code == "path_skipped"]
+    assert warning.source_path.endswith("Planifi\\xe9")
+
+
+def write_csv(path: Path, names: list[str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("Use case\n" + "".join(f"{n}\n" for n in names), encoding="utf-8")
 
 
 @pytest.mark.parametrize("away", ["empty", "missing"])
@@ -621,22 +643,21 @@ def test_a_folder_that_never_gave_anything_is_still_nothing_to_import(tmp_path: 
         api.run_import([tmp_path / "missing"], tmp_path / "out")
 
 
-def test_exports_are_shared_as_the_umask_says_and_keep_their_permissions(
-    site: tuple[Path, Path],
-) -> None:
-    _, config = site
+def test_exports_are_shared_as_the_umask_says(site: tuple[Path, Path]) -> None:
+    drive, config = site
     out = config.parent / "out"
     old = os.umask(0o022)
     try:
         run_sync(config)
-        assert {name: (out / name).stat().st_mode & 0o777 for name in EXPORTS} == dict.fromkeys(
-            EXPORTS, 0o644
-        )
-        (out / "inventory.xlsx").chmod(0o640)  # an administrator narrowed who reads it
-        (config.parent / "drive" / "dept0" / "tracker0.xlsx").unlink()
+        modes = {name: (out / name).stat().st_mode & 0o777 for name in EXPORTS}
+        assert modes == dict.fromkeys(EXPORTS, 0o644)
+        # Written private by an older version, or narrowed: the umask of the run decides.
+        (out / "inventory.xlsx").chmod(0o600)
+        os.umask(0o027)
+        (drive / "dept0" / "tracker0.xlsx").unlink()
         run_sync(config)
-        assert (out / "inventory.xlsx").stat().st_mode & 0o777 == 0o640
-        assert (out / "records.csv").stat().st_mode & 0o777 == 0o644
+        modes = {name: (out / name).stat().st_mode & 0o777 for name in EXPORTS}
+        assert modes == dict.fromkeys(EXPORTS, 0o640)
     finally:
         os.umask(old)
 
@@ -694,3 +715,34 @@ def test_a_renamed_file_takes_the_department_of_its_new_path(tmp_path: Path) -> 
     fresh = api.run_import([drive], tmp_path / "fresh")
     (fresh_record,) = _records(fresh.out_dir)
     assert fresh_record["department"] == record["department"]
+
+
+def test_links_that_would_not_have_been_read_are_not_named(
+    site: tuple[Path, Path], tmp_path: Path
+) -> None:
+    drive, config = site  # the config excludes **/Archive/** and reads only .xlsx and .csv
+    elsewhere = write_workbook(tmp_path / "elsewhere" / "x.xlsx", {"S": [["Use case"], ["Far"]]})
+    (drive / "dept0" / "Archive" / "old.xlsx.lnk").symlink_to(elsewhere)
+    (drive / "dept0" / "Archive" / "linked.xlsx").symlink_to(elsewhere)
+    (drive / "dept1" / "notes.txt").symlink_to(elsewhere)
+    (drive / "dept1" / "Archive").symlink_to(elsewhere.parent, target_is_directory=True)
+    result = run_sync(config)
+    assert not [w for w in result.summary.warnings if w.code == "links_not_followed"]
+
+
+def test_a_read_only_state_file_is_named_before_the_run_touches_it(
+    site: tuple[Path, Path],
+) -> None:
+    drive, config = site
+    prefix = _without_root_override()
+    run_sync(config)
+    state = config.parent / "state" / "inventory.sqlite"
+    write_workbook(drive / "dept3" / "tracker3.xlsx", {"Tracker": [["Use case"], ["New idea"]]})
+    state.chmod(0o444)
+    try:
+        code, _, err = _sync_cli(config, prefix)
+    finally:
+        state.chmod(0o644)
+    assert code != 0 and "Traceback" not in err
+    assert f"{state}: cannot be written: the file is read-only for this user" in err
+    assert not state.with_name(state.name + "-wal").exists()

@@ -22,7 +22,7 @@ import yaml
 from . import __version__, failpoints
 from .clock import now, stable_hash
 from .config import DedupeConfig, SourceConfig, load_sync_config
-from .connectors.files import FileItem, discover_files, left_out_words
+from .connectors.files import FileItem, discover_files, left_out_words, source_shown
 from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
@@ -46,7 +46,7 @@ from .review import read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
-from .store import Store, record_values
+from .store import Store, record_values, require_writable
 from .sync_plan import content_hash_or_none, plan_sync
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
@@ -223,9 +223,9 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         items, problems = discover_files([given], source.include, source.exclude, source.label)
         if source.url is not None and not given.exists():
             problems = [(source.shown, "not synced yet: the first sync fetches its messages")]
-        elif not items and not problems and _held_items(known, [source.shown]):
+        elif not items and not problems and _held_items(known, [_shown(source)]):
             problems = [
-                (source.shown, "the folder holds no file to read now (a share not mounted?)")
+                (_shown(source), "the folder holds no file to read now (a share not mounted?)")
             ]
         all_items.extend(items)
         per_source.append(
@@ -306,6 +306,7 @@ def _execute(
     state_path = state or out / "state.sqlite"
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder")
+    require_writable(state_path)
     started = now()
     timings: dict[str, float] = {}
 
@@ -325,9 +326,9 @@ def _execute(
         items.extend(found)
         problems.extend(trouble)
         if left_out:
-            not_read.append((source.shown, left_out))
+            not_read.append((_shown(source), left_out))
         if not found and not trouble:
-            empty.append(source.shown)
+            empty.append(_shown(source))
     items.sort(key=lambda i: i.source_path)
     local = all(s.url is None for s in sources)
     # With a state file, what a path gave before may stay while it is away: decided below.
@@ -658,6 +659,12 @@ def _identify_and_export(
     return exported
 
 
+def _shown(source: SourceConfig) -> str:
+    """A source as its items' paths begin: a mailbox by its label, a path as discovery
+    names it (forward slashes, a name's stray bytes written out)."""
+    return source.shown if source.path is None else source_shown(source.path, source.label)
+
+
 #: Rejects of a whole file that could not be read (not one that holds no use case).
 _NOT_READ = frozenset({"corrupt", "empty_file", "encrypted", "unreadable"})
 
@@ -689,7 +696,8 @@ def _half_gone_decisions(store: Store) -> list[str]:
             f"applies: {gone} is in no source any more (a row edited in a tracker without an ID "
             "column becomes a new record; or the row was moved to another file or removed), so "
             f"the scores decide about {name!r} again; decide its pairs again in this run's "
-            "dedupe_report.xlsx (an ID column in the tracker keeps decisions on its rows)"
+            "dedupe_report.xlsx and withdraw this decision on its Decisions sheet (an ID column "
+            "in the tracker keeps decisions on its rows)"
         )
     return notes
 
@@ -940,13 +948,16 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
             f"{report.name})"
         )
     found = read_review_decisions(report)
+    require_writable(state_path)
     with RunLock(state_path), Store(state_path) as store:
-        # A Merged sheet decision is about the record and every other record of its use case,
-        # those rows of the sheet an analyst deleted included.
+        # keep_separate on a Merged row keeps the record apart from every other record of its
+        # use case, those rows of the sheet an analyst deleted included; a merge confirms the
+        # links the sheet showed, not records that joined the use case since.
         listed = set(found.decisions)
         unmatched: list[str] = []
         for record, use_case, decision, where in found.use_case_decisions:
-            others = [r for r in store.current_members(use_case) if r != record]
+            members = store.current_members(use_case) if decision == "keep_separate" else []
+            others = [r for r in members if r != record]
             added = [(record, r, decision) for r in others if (record, r, decision) not in listed]
             found.decisions.extend(added)
             listed.update(added)

@@ -10,12 +10,14 @@ interpreter's path as it is.
 
 from __future__ import annotations
 
+import os
 import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-__all__ = ["answer_parent", "python_command"]
+__all__ = ["answer_parent", "python_command", "serve_quietly"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -45,3 +47,13 @@ def answer_parent(value: Any) -> None:
         data = pickle.dumps(RuntimeError(f"{type(value).__name__}: {value}"))
     sys.stdout.buffer.write(data)
     sys.stdout.buffer.flush()
+
+
+def serve_quietly(serve: Callable[[], None]) -> None:
+    """Run a child interpreter's loop; when the parent is gone (killed: its pipes closed
+    under the loop) end at once and without a traceback, which would only land in a cron mail
+    or a journal as noise beside the parent's own exit."""
+    try:
+        serve()
+    except (EOFError, BrokenPipeError):
+        os._exit(1)

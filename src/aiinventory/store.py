@@ -319,6 +319,22 @@ def _json(text: str) -> Any:
     return json_text.loads(text)
 
 
+def require_writable(path: Path) -> None:
+    """Refuse a state file (or its SQLite journal files) that this user cannot write, before a
+    run opens it: SQLite would open it read-only and fail at the first write, and leave journal
+    files as read-only as the file.
+
+    Raises:
+        AIInventoryError: naming the file and the fix.
+    """
+    for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if part.exists() and not os.access(part, os.W_OK):
+            raise AIInventoryError(
+                f"{part}: cannot be written: the file is read-only for this user; give the user "
+                "write access to it — keep the file, it holds the use-case IDs and decisions"
+            )
+
+
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
     """Why a state file cannot be used, and the fix: permissions are the user's to grant (the
     file is fine, and holds the IDs and decisions); a damaged file is to be moved away."""

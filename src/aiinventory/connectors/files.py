@@ -83,7 +83,7 @@ def discover_files(
     items: dict[Path, FileItem] = {}
     problems: list[tuple[str, str]] = []
     for given in paths:
-        shown = label if label is not None and len(paths) == 1 else given.as_posix()
+        shown = source_shown(given, label if len(paths) == 1 else None)
         if not given.exists():
             problems.append((shown, "no such file or folder"))
             continue
@@ -97,6 +97,7 @@ def discover_files(
             folder = Path(exc.filename) if exc.filename else root
             rel = folder.relative_to(root) if folder.is_relative_to(root) else Path(".")
             where = shown if rel == Path(".") else f"{shown.rstrip('/')}/{rel.as_posix()}"
+            where = printable_path(where)
             problems.append((where, f"cannot read the folder ({exc.strerror or exc})"))
 
         for dirpath, dirnames, filenames in os.walk(given, onerror=unreadable, followlinks=False):
@@ -120,9 +121,19 @@ def discover_files(
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             if links is not None:
                 for name in sorted(dirnames + filenames):
-                    if not _is_ignored(name) and (folder / name).is_symlink():
-                        rel_link = (folder / name).relative_to(given).as_posix()
-                        links.append(printable_path(f"{shown.rstrip('/')}/{rel_link}"))
+                    link = folder / name
+                    if _is_ignored(name) or not link.is_symlink():
+                        continue
+                    rel_link = link.relative_to(given).as_posix()
+                    if name in filenames and (
+                        not _readable_name(name)
+                        or (include and not any(glob_matches(rel_link, p) for p in include))
+                    ):
+                        continue  # a file that would not have been read anyway
+                    inside = rel_link if name in filenames else f"{rel_link}/-"
+                    if any(glob_matches(inside, p) for p in exclude):
+                        continue
+                    links.append(printable_path(f"{shown.rstrip('/')}/{rel_link}"))
             for name in sorted(filenames):
                 if _is_ignored(name):
                     continue
@@ -140,6 +151,25 @@ def discover_files(
                     left_out[full.suffix.lower()] += 1
     ordered = sorted(items.values(), key=lambda i: i.source_path)
     return ordered, problems
+
+
+def _readable_name(name: str) -> bool:
+    """Whether a file of this name may be read (by its suffix; mail without one too)."""
+    suffix = Path(name).suffix.lower()
+    return (
+        suffix in SPREADSHEET_SUFFIXES
+        or suffix in MAIL_SUFFIXES
+        or name.lower() in MAIL_FILE_NAMES
+        or not suffix
+        or suffix == ".txt"
+        or bool(_MAILDIR_INFO.search(name))
+    )
+
+
+def source_shown(path: Path, label: str | None = None) -> str:
+    """How an input path is named in outputs and keys the items read from it: its label, or
+    the path with forward slashes and its name's stray bytes written out (``printable_path``)."""
+    return label if label is not None else printable_path(path.as_posix())
 
 
 def _add(
@@ -182,18 +212,17 @@ def _add(
     return True
 
 
-_STRAY_BYTE = re.compile("[\udc80-\udcff]")
+_STRAY_BYTE = re.compile("[\\udc80-\\udcff]")
 
 
 def printable_path(text: str) -> str:
-    """A path as outputs show it: a name's bytes that are not UTF-8 (a file named on an older
-    Windows or Mac system, arriving as Python's stand-in characters) read as Windows-1252, the
-    rest as it is ("Planif\\udce9.ods" → "Planifé.ods")."""
+    """A path as outputs show it and the state keys it: a name's bytes that are not UTF-8 (a
+    file named on an older Windows or Mac system, arriving as Python's stand-in characters)
+    written as ``\\xNN`` ("Planif\\udce9.ods" → "Planif\\xe9.ods"), so that it can be written
+    anywhere and stays apart from the UTF-8 name "Planifé.ods" beside it."""
     if not _STRAY_BYTE.search(text):
         return text
-    return _STRAY_BYTE.sub(
-        lambda m: bytes([ord(m.group()) - 0xDC00]).decode("cp1252", errors="replace"), text
-    )
+    return _STRAY_BYTE.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", text)
 
 
 #: A maildir message's name ends in its flags: "1700000000.M1P2.host:2,S".
@@ -227,7 +256,15 @@ def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative
                 newest = max(newest, stat.st_mtime_ns)
         newest = max(newest, (folder / sub).stat().st_mtime_ns)
     resolved = folder.resolve()
-    items[resolved] = FileItem(resolved, shown, relative, "email", size, newest, False)
+    items[resolved] = FileItem(
+        resolved,
+        printable_path(shown),
+        Path(printable_path(relative.as_posix())),
+        "email",
+        size,
+        newest,
+        False,
+    )
 
 
 def left_out_words(left_out: Counter[str]) -> str:

@@ -318,8 +318,20 @@ def match_records(
         if not cluster_members:
             for index in range(m):
                 cluster_members.setdefault(builder.cluster_of(index), []).append(index)
+        if units is not None:
+            sides = [
+                {u for i in cluster_members[builder.cluster_of(x)] if (u := units[i])}
+                for x in (k, j)
+            ]
+            if all(sides) and not any(_same_organisation(a, b) for a in sides[0] for b in sides[1]):
+                one, two = (", ".join(sorted(side)) for side in sides)
+                return (
+                    "not merged automatically: the two use cases' records are of different "
+                    f"organisations ({one}; {two}): merged only by an analyst's decision"
+                )
         for own, other in ((k, j), (j, k)):
-            for member in cluster_members[builder.cluster_of(own)]:
+            # The first members tell, as a rule; a huge use case is not scored through.
+            for member in cluster_members[builder.cluster_of(own)][:_HELD_APART_LOOK]:
                 if member == own:
                     continue
                 low, high = min(member, other), max(member, other)
@@ -526,6 +538,10 @@ def _explain_all(
         _PARALLEL_MIN_PAIRS // 8,
         lambda a, b: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs[a:b]],
     )
+
+
+#: How many records of a use case the reason of a held-apart pair looks through.
+_HELD_APART_LOOK = 200
 
 
 def _analyst_only(a: PreparedRecord, b: PreparedRecord) -> str | None:

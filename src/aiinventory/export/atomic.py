@@ -22,11 +22,10 @@ def atomic_path(target: Path) -> Iterator[Path]:
     """Yield a temporary path beside ``target``; rename it into place when the block succeeds."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    # mkstemp makes the file private (0600); the export is shared as any file the user writes
-    # (the umask decides), or keeps the permissions its last version was given. A file system
-    # without permissions (a Windows share) leaves it as it is.
+    # mkstemp makes the file private (0600); the export is shared as any file the user writes:
+    # the umask decides. A file system without permissions (a Windows share) leaves it as is.
     with contextlib.suppress(OSError):
-        os.fchmod(fd, _mode_of(target))
+        os.fchmod(fd, 0o666 & ~_umask())
     os.close(fd)
     tmp = Path(tmp_name)
     try:
@@ -37,15 +36,6 @@ def atomic_path(target: Path) -> Iterator[Path]:
     finally:
         if tmp.exists():
             tmp.unlink()
-
-
-def _mode_of(target: Path) -> int:
-    """The permissions for a new version of ``target``: those of the version there, else what
-    the process's umask leaves of rw-rw-rw-."""
-    try:
-        return target.stat().st_mode & 0o7777
-    except OSError:
-        return 0o666 & ~_umask()
 
 
 def _umask() -> int:

@@ -660,7 +660,13 @@ def _decision_rows(store: Store) -> Iterator[list[Any]]:
     info = store.record_summaries(r for a, b, *_ in stored for r in (a, b))
     for a, b, decision, decided_at, source in stored:
         gone = [r for r in (a, b) if r not in info]
-        applies = "yes" if not gone else f"no: {' and '.join(gone)} in no source now"
+        together = info.get(a, {}).get("use_case_id") == info.get(b, {}).get("use_case_id")
+        if gone:
+            applies = f"no: {' and '.join(gone)} in no source now"
+        elif together != (decision == "merge"):
+            applies = "no: another decision contradicts it (see decision_conflict in run.json)"
+        else:
+            applies = "yes"
         cells = []
         for record in (a, b):
             found = info.get(record, {})

@@ -297,7 +297,10 @@ class RecordsProcess:
     def __init__(self, state: Path, folder: Path) -> None:
         self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
         self._proc = subprocess.Popen(
-            python_command("from aiinventory.export.records import serve_records as s; s()"),
+            python_command(
+                "from aiinventory.child_python import serve_quietly as q\n"
+                "from aiinventory.export.records import serve_records as s\nq(s)"
+            ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -306,7 +306,10 @@ class WorkbookProcess:
         self._finished = False
         self._next = 1
         self._proc = subprocess.Popen(
-            python_command("from aiinventory.export.writers import serve_calls as s; s()"),
+            python_command(
+                "from aiinventory.child_python import serve_quietly as q\n"
+                "from aiinventory.export.writers import serve_calls as s\nq(s)"
+            ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -195,7 +195,8 @@ def map_columns(
             continue
         if fname in taken_fields:
             continue
-        if score < settings.header_accept and col_map.candidates[0].field != fname:
+        best = col_map.candidates[0]
+        if score < settings.header_accept and best.field != fname and score < best.score:
             # The label reads best as a field another column holds ("Expected go live" beside
             # "Go-live date"): a weak second reading of it ("benefits") is not what it holds.
             continue

@@ -676,21 +676,27 @@ def test_symbolic_links_are_not_followed_and_said(site: tuple[Path, Path], tmp_p
     )
 
 
-def test_a_read_only_state_folder_is_named_and_the_state_file_is_not_blamed(
-    site: tuple[Path, Path],
-) -> None:
+@pytest.mark.parametrize("read_only", ["folder", "file"])
+def test_a_read_only_state_is_named_and_kept(site: tuple[Path, Path], read_only: str) -> None:
+    """The state's folder or file not writable by the user of the run: the message names it and
+    says to keep the file (it holds the IDs and decisions), before the run writes anything."""
     drive, config = site
     prefix = _without_root_override()
     run_sync(config)
-    state_dir = config.parent / "state"
+    state = config.parent / "state" / "inventory.sqlite"
     write_workbook(drive / "dept3" / "tracker3.xlsx", {"Tracker": [["Use case"], ["New idea"]]})
-    state_dir.chmod(0o555)
+    target = state.parent if read_only == "folder" else state
+    target.chmod(0o555 if read_only == "folder" else 0o444)
     try:
         code, _, err = _sync_cli(config, prefix)
     finally:
-        state_dir.chmod(0o755)
-    assert code != 0
-    assert f"its folder {state_dir} is not writable by this user" in err
+        target.chmod(0o755 if read_only == "folder" else 0o644)
+    assert code != 0 and "Traceback" not in err
+    if read_only == "folder":
+        assert f"its folder {state.parent} is not writable by this user" in err
+    else:
+        assert f"{state}: cannot be written: the file is read-only for this user" in err
+        assert not state.with_name(state.name + "-wal").exists()
     assert "keep the file, it holds the use-case IDs and decisions" in err
 
 
@@ -728,21 +734,3 @@ def test_links_that_would_not_have_been_read_are_not_named(
     (drive / "dept1" / "Archive").symlink_to(elsewhere.parent, target_is_directory=True)
     result = run_sync(config)
     assert not [w for w in result.summary.warnings if w.code == "links_not_followed"]
-
-
-def test_a_read_only_state_file_is_named_before_the_run_touches_it(
-    site: tuple[Path, Path],
-) -> None:
-    drive, config = site
-    prefix = _without_root_override()
-    run_sync(config)
-    state = config.parent / "state" / "inventory.sqlite"
-    write_workbook(drive / "dept3" / "tracker3.xlsx", {"Tracker": [["Use case"], ["New idea"]]})
-    state.chmod(0o444)
-    try:
-        code, _, err = _sync_cli(config, prefix)
-    finally:
-        state.chmod(0o644)
-    assert code != 0 and "Traceback" not in err
-    assert f"{state}: cannot be written: the file is read-only for this user" in err
-    assert not state.with_name(state.name + "-wal").exists()

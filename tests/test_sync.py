@@ -125,8 +125,10 @@ def test_touched_file_is_not_reread(site: tuple[Path, Path]) -> None:
     before = export_digests(first.out_dir)
     target = drive / "dept1" / "tracker1.xlsx"
     os.utime(target, ns=(target.stat().st_atime_ns, target.stat().st_mtime_ns + 5_000_000_000))
-    c = run_sync(config).summary.counts
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    c = json.loads((first.out_dir / "run.json").read_text(encoding="utf-8"))["counts"]
     assert (c["files_touched"], c["files_read"], c["rows_read"]) == (1, 0, 0)
+    assert "3 unchanged, 1 touched (time changed, content not), 0 renamed" in result.stdout
     assert export_digests(first.out_dir) == before
     assert run_sync(config).summary.counts["files_unchanged"] == 4  # the new mtime was stored
 
@@ -399,6 +401,8 @@ def test_changed_mappings_reread_every_file(site: tuple[Path, Path], tmp_path: P
     result = run_sync(config)
     assert result.summary.counts["files_read"] == 4
     assert {r["stage"] for r in _inventory(result.out_dir)} == {"deployed"}
+    assert [w.code for w in result.summary.warnings].count("mappings_changed") == 1
+    assert not [w for w in run_sync(config).summary.warnings if w.code == "mappings_changed"]
 
 
 FAILPOINTS = [

@@ -385,6 +385,12 @@ def _execute(
         parts_skipped = 0  # mail parts and attachments not read because of a cap
         files_failed = 0
         tick = time.perf_counter()
+        if full_reread and known:
+            warnings.add(
+                "mappings_changed",
+                "the mappings (or this program) changed since the last run: every file was read "
+                "again so that they apply everywhere; files unchanged on disk count as unchanged",
+            )
         for shown, left_out in not_read:
             warnings.add(
                 "files_not_read",

@@ -238,10 +238,12 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             err=True,
         )
         sys.exit(result.exit_code)
+    touched = c.get("files_touched", 0)
     changed = (
         f" Files: {c.get('files_new', 0)} new, {c.get('files_changed', 0)} changed, "
-        f"{c.get('files_unchanged', 0) + c.get('files_touched', 0)} unchanged, "
-        f"{c.get('files_renamed', 0)} renamed, {c.get('files_gone', 0)} gone."
+        f"{c.get('files_unchanged', 0)} unchanged, "
+        + (f"{touched} touched (time changed, content not), " if touched else "")
+        + f"{c.get('files_renamed', 0)} renamed, {c.get('files_gone', 0)} gone."
     )
     click.echo(
         f"{c['files_read']} of {c['files_seen']} files read, {_amount_read(c)}: "

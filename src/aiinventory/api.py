@@ -385,7 +385,7 @@ def _execute(
         parts_skipped = 0  # mail parts and attachments not read because of a cap
         files_failed = 0
         tick = time.perf_counter()
-        if full_reread and known:
+        if full_reread and store.meta("mappings_fingerprint"):  # not a first run cut short
             warnings.add(
                 "mappings_changed",
                 "the mappings (or this program) changed since the last run: every file was read "

@@ -1818,6 +1818,19 @@ def test_government_departments_beside_their_agencies_are_the_organisations(
         "Claims triage": ("Department of Veterans Affairs", None),
     }
     assert "column_by_values" in out.warning_codes()
+    # The departments' column holding the department field itself (no office column).
+    plain_federal = [
+        ["Department", "Agency", "Use Case Name"],
+        ["Department of Energy", "Office of Science", "Beam tuning"],
+        ["Department of the Interior", "USGS", "Flood maps"],
+        ["Department of Energy", "NETL", "Well logs"],
+    ]
+    federal = run_import_into(write_csv(tmp_path / "plain" / "fed.csv", plain_federal))
+    assert {r["name"]: (r["organization"], r["department"]) for r in federal.records_jsonl} == {
+        "Beam tuning": ("Department of Energy", "Office of Science"),
+        "Flood maps": ("Department of the Interior", "USGS"),
+        "Well logs": ("Department of Energy", "NETL"),
+    }
     # A company's departments beside an "Agency" column (the agency it works with) stay so.
     plain = [
         ["Use case", "Department", "Agency"],

@@ -193,8 +193,8 @@ def test_a_source_that_is_not_there_keeps_what_it_gave(tmp_path: Path) -> None:
     assert {r["name"]: r["use_case_id"] for r in _inventory(result.out_dir)} == before
     (warning,) = [w for w in result.summary.warnings if w.code == "path_skipped"]
     assert warning.message == (
-        f"{share}: no such file or folder; what the file read from it before gave stays in the "
-        "inventory as it was (take the path out of the inputs to let it go)"
+        f"{share}: no such file or folder; the records of the file read from it before stay in "
+        "the inventory as they were (take the path out of the inputs to let them go)"
     )
     # Taken out of the configuration, the source's records go, as a deleted file's do.
     config.write_text(
@@ -738,3 +738,24 @@ def test_links_that_would_not_have_been_read_are_not_named(
     (drive / "dept1" / "Archive").symlink_to(elsewhere.parent, target_is_directory=True)
     result = run_sync(config)
     assert not [w for w in result.summary.warnings if w.code == "links_not_followed"]
+
+
+def test_a_link_in_a_folder_is_never_opened_but_one_named_as_an_input_is_read(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "elsewhere" / "mail.txt"
+    target.parent.mkdir()
+    target.write_text("From: a@example.org\nTo: b@example.org\nSubject: x\n\nbody\n")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    write_csv(folder / "tracker.csv", ["Alpha"])
+    (folder / "note.txt").symlink_to(target)  # mail by its content, which is not looked at
+    result = api.run_import([folder], tmp_path / "out")
+    assert result.summary.counts["files_seen"] == 1
+    assert [w.code for w in result.summary.warnings if w.code != "department_from_path"] == [
+        "links_not_followed"
+    ]
+    linked = tmp_path / "tracker-link.csv"
+    linked.symlink_to(folder / "tracker.csv")
+    named = api.run_import([linked], tmp_path / "out2")
+    assert named.summary.counts["records"] == 1

@@ -413,8 +413,8 @@ def _execute(
             if kept:
                 what = "the file" if kept == 1 else f"the {kept:,} files"
                 why += (
-                    f"; what {what} read from it before gave stays in the inventory as it was "
-                    "(take the path out of the inputs to let it go)"
+                    f"; the records of {what} read from it before stay in the inventory as they "
+                    "were (take the path out of the inputs to let them go)"
                 )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
         for left in remove_stale_temporaries(out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL,)):
@@ -507,9 +507,9 @@ def _execute(
                 if kept:
                     warnings.add(
                         "file_kept",
-                        f"could not be read this time ({reading.rejects[0].message}); the "
-                        f"{kept:,} record(s) it gave before stay in the inventory, and it is "
-                        "read again on the next run",
+                        f"could not be read this time ({reading.rejects[0].reason_code}, see "
+                        f"rejects.csv); the {kept:,} record(s) it gave before stay in the "
+                        "inventory, and it is read again on the next run",
                         source_path=item.source_path,
                     )
                 report = reading.report  # complete once its rows are stored

@@ -250,7 +250,10 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
         f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects." + changed
     )
     if summary.warnings:
-        click.echo(f"{len(summary.warnings)} warnings (see run.json); first ones:", err=True)
+        count = len(summary.warnings)
+        click.echo(
+            f"{count} warning{'s' if count != 1 else ''} (see run.json); first ones:", err=True
+        )
         for w in summary.warnings[:5]:
             where = w.source_path or ""
             if w.sheet:

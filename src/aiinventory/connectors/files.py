@@ -182,6 +182,8 @@ def _add(
 ) -> bool:
     """Add a file if it is of a type read; False if it is not (it is in ``problems`` when it
     was named directly)."""
+    if path.is_symlink() and not named:
+        return True  # in a folder: not followed, nor opened to see what it is (``links``)
     suffix = path.suffix.lower()
     if suffix in SPREADSHEET_SUFFIXES:
         kind = "spreadsheet"
@@ -197,7 +199,7 @@ def _add(
             problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
         return False
     resolved = path.resolve()
-    if resolved in items or path.is_symlink():
+    if resolved in items:
         return True
     stat = path.stat()
     items[resolved] = FileItem(

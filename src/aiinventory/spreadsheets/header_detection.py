@@ -553,24 +553,31 @@ def settle_parent_organisation(
     holder = header.by_field.get("organization")
     if holder is None or holder.status not in ("accepted", "low_confidence"):
         return None
+    unit = header.by_field.get("department")
+    # The departments' column: the one that holds the department field, or one that lost it
+    # to another column ("Office" to the left of "Department").
     parent = next(
         (
             c
             for c in header.columns
-            if c.field is None
-            and c.status == "taken"
-            and c.candidates
-            and c.candidates[0].field == "department"
+            if (
+                (c is unit and c.status in ("accepted", "low_confidence"))
+                or (
+                    c.field is None
+                    and c.status == "taken"
+                    and c.candidates
+                    and c.candidates[0].field == "department"
+                )
+            )
             and _share_government(c, data_rows, first_col) >= 0.8
         ),
         None,
     )
     if parent is None or _share_government(holder, data_rows, first_col) > 0.2:
         return None
-    unit = header.by_field.get("department")
     if unit is not None and unit.status == "override":
         return None
-    if unit is not None:
+    if unit is not None and unit is not parent:
         unit.field, unit.score, unit.status = None, 0.0, "taken"
     parent.field, parent.score, parent.status = "organization", 100.0, "by_content"
     holder.field, holder.status = "department", "by_content"

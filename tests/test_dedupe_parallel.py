@@ -113,7 +113,9 @@ def _records(use_cases: int, seed: int = 7) -> list[MatchRecord]:
                     vendor_name=vendor,
                     owner_email=f"owner{u}@example.org" if d < 2 else None,
                     date_initiated=f"2024-{1 + u % 12:02d}-01",
-                    source_path=f"{department.lower()}.xlsx",
+                    # Half the use cases in their departments' trackers (rows of one tracker
+                    # are merged only by an analyst), half in files of their own.
+                    source_path=f"{department.lower()}.xlsx" if u % 2 else f"{department}-{u}.xlsx",
                     thread_id=thread,
                 )
             )

@@ -498,3 +498,32 @@ def test_stored_decisions_are_listed_and_can_be_withdrawn(tmp_path: Path) -> Non
     assert _decisions_sheet(out / "dedupe_report.xlsx") == []
     # The older report, its Decisions sheet untouched, does not bring the decision back.
     assert apply_review(old_report, out / "state.sqlite").stored == 0
+
+
+def test_two_rows_of_one_tracker_are_not_joined_through_a_third_record(tmp_path: Path) -> None:
+    """Only an analyst merges two rows of one tracker, however they would be joined: a row of
+    another file that matches both goes with one of them, and the other pair is for review."""
+    header = ["Use case name", "Description", "Vendor", "Department"]
+    first = [
+        "Invoice capture automation",
+        "Reads supplier invoices with OCR and extracts amounts into the ERP for accounts payable",
+        "Abbyy",
+        "Finance",
+    ]
+    second = [
+        "Invoice capture automation (OCR)",
+        "Reads supplier invoices with OCR and extracts amount, PO number and due date into SAP",
+        "Abbyy",
+        "Finance",
+    ]
+    write_workbook(tmp_path / "in" / "fin.xlsx", {"S": [header, first, second]})
+    write_workbook(tmp_path / "in" / "other.xlsx", {"S": [header, first]})
+    out = tmp_path / "out"
+    run_import([tmp_path / "in"], out)
+    groups = sorted(sorted(names) for names in use_case_names(out).values())
+    assert groups == [["Invoice capture automation"], ["Invoice capture automation (OCR)"]]
+    wb = openpyxl.load_workbook(out / "dedupe_report.xlsx", read_only=True)
+    reasons = [str(r[13]) for r in wb["Review"].iter_rows(min_row=3, values_only=True)]
+    assert any(
+        "two rows of one tracker: merged only by an analyst's decision" in r for r in reasons
+    )

@@ -48,6 +48,8 @@ class ClusterBuilder:
             two clusters to share one (``same_unit`` says whether two of them are one
             organisation), or one of them to have none.
         same_unit: whether two organisations are one (default: only when equal).
+        may_join: whether two clusters' member lists may become one by a score (default: yes):
+            a pair across them that only an analyst may merge keeps them apart.
     """
 
     n: int
@@ -58,6 +60,7 @@ class ClusterBuilder:
     score_many: Callable[[list[tuple[int, int]]], list[float]] | None = None
     units: Sequence[str | None] | None = None
     same_unit: Callable[[str, str], bool] | None = None
+    may_join: Callable[[list[int], list[int]], bool] | None = None
     joins: list[Join] = field(default_factory=list)
     conflicts: list[tuple[int, int, str]] = field(default_factory=list)
 
@@ -150,6 +153,8 @@ class ClusterBuilder:
         if self._kept_apart(ca, cb) or not self._units_agree(ca, cb):
             return False
         left, right = self._members[ca], self._members[cb]
+        if self.may_join is not None and not self.may_join(left, right):
+            return False
         if len(left) > 1 or len(right) > 1:
             low, high = (ca, cb) if ca < cb else (cb, ca)
             state = (

@@ -223,6 +223,22 @@ def match_records(
     # analyst says so.
     units = [_organisation(p) for p in prepared] if profile.name == "use_case" else None
 
+    def tracker_rows_apart(left: list[int], right: list[int]) -> tuple[int, int] | None:
+        """Two rows of one tracker across the two member lists that only an analyst merges
+        (joined by a third record, they would be merged all the same), or None."""
+        by_path: dict[str, list[int]] = {}
+        for i in left:
+            if path := prepared[i].record.source_path:
+                by_path.setdefault(path, []).append(i)
+        for j in right:
+            for i in by_path.get(prepared[j].record.source_path or "", ()):
+                if _rows_of_one_tracker(prepared[i], prepared[j]):
+                    return i, j
+        return None
+
+    def may_join(left: list[int], right: list[int]) -> bool:
+        return tracker_rows_apart(left, right) is None
+
     def new_builder() -> ClusterBuilder:
         return ClusterBuilder(
             m,
@@ -232,6 +248,7 @@ def match_records(
             score_many=evidence_many,
             units=units,
             same_unit=_same_organisation,
+            may_join=may_join if profile.name == "use_case" else None,
         )
 
     # Mail of one thread about one use case is one use case before anything else is weighed.
@@ -329,6 +346,14 @@ def match_records(
                     "not merged automatically: the two use cases' records are of different "
                     f"organisations ({one}; {two}): merged only by an analyst's decision"
                 )
+        rows = tracker_rows_apart(
+            cluster_members[builder.cluster_of(k)], cluster_members[builder.cluster_of(j)]
+        )
+        if rows is not None:
+            return (
+                f"not merged automatically: {shown(rows[0])} and {shown(rows[1])}, of the two "
+                "use cases, are two rows of one tracker: merged only by an analyst's decision"
+            )
         for own, other in ((k, j), (j, k)):
             # The first members tell, as a rule; a huge use case is not scored through.
             for member in cluster_members[builder.cluster_of(own)][:_HELD_APART_LOOK]:

@@ -195,8 +195,13 @@ def map_columns(
             continue
         if fname in taken_fields:
             continue
-        best = col_map.candidates[0]
-        if score < settings.header_accept and best.field != fname and score < best.score:
+        best = col_map.candidates[0] if col_map.candidates else None  # none: a survey's role
+        if (
+            best is not None
+            and score < settings.header_accept
+            and best.field != fname
+            and score < best.score
+        ):
             # The label reads best as a field another column holds ("Expected go live" beside
             # "Go-live date"): a weak second reading of it ("benefits") is not what it holds.
             continue

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 from aiinventory import api
 from aiinventory.api import run_sync
 from aiinventory.cli import main
+from aiinventory.connectors import files
 from aiinventory.errors import ConfigError
 from aiinventory.run_lock import RunLock
 
@@ -741,7 +742,7 @@ def test_links_that_would_not_have_been_read_are_not_named(
 
 
 def test_a_link_in_a_folder_is_never_opened_but_one_named_as_an_input_is_read(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "elsewhere" / "mail.txt"
     target.parent.mkdir()
@@ -750,7 +751,11 @@ def test_a_link_in_a_folder_is_never_opened_but_one_named_as_an_input_is_read(
     folder.mkdir()
     write_csv(folder / "tracker.csv", ["Alpha"])
     (folder / "note.txt").symlink_to(target)  # mail by its content, which is not looked at
+    sniffed: list[Path] = []
+    real_sniff = files._mail_file
+    monkeypatch.setattr(files, "_mail_file", lambda p: sniffed.append(p) or real_sniff(p))
     result = api.run_import([folder], tmp_path / "out")
+    assert sniffed == []
     assert result.summary.counts["files_seen"] == 1
     assert [w.code for w in result.summary.warnings if w.code != "department_from_path"] == [
         "links_not_followed"

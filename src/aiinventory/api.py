@@ -224,9 +224,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         if source.url is not None and not given.exists():
             problems = [(source.shown, "not synced yet: the first sync fetches its messages")]
         elif not items and not problems and _held_items(known, [_shown(source)]):
-            problems = [
-                (_shown(source), "the folder holds no file to read now (a share not mounted?)")
-            ]
+            problems = [(_shown(source), _EMPTY_FOLDER)]
         all_items.extend(items)
         per_source.append(
             {"source": source.label or str(source.path), "items": items, "problems": problems}
@@ -258,6 +256,10 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
             }
         )
     return DryRunPlan(out, plan.gone, full and bool(known), decided)
+
+
+#: Why a folder that gave files before and holds none now is skipped, not taken as emptied.
+_EMPTY_FOLDER = "the folder holds no file to read now (a share not mounted?)"
 
 
 #: The file types read, in words, for messages about files that are not.
@@ -356,11 +358,7 @@ def _execute(
         known = store.known_items()
         # A folder that held files and holds none now is a share that did not mount, more
         # likely than every tracker deleted overnight.
-        problems += [
-            (shown, "the folder holds no file to read now (a share not mounted?)")
-            for shown in empty
-            if _held_items(known, [shown])
-        ]
+        problems += [(shown, _EMPTY_FOLDER) for shown in empty if _held_items(known, [shown])]
         # Per path that cannot be read now, the items read from it before: kept as they were.
         held_by_path = {path: _held_items(known, [path]) for path, _ in problems}
         held = set().union(*held_by_path.values())

@@ -329,10 +329,14 @@ def require_writable(path: Path) -> None:
     """
     for part in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
         if part.exists() and not os.access(part, os.W_OK):
-            raise AIInventoryError(
-                f"{part}: cannot be written: the file is read-only for this user; give the user "
-                "write access to it — keep the file, it holds the use-case IDs and decisions"
-            )
+            raise AIInventoryError(_read_only(part))
+
+
+def _read_only(path: Path) -> str:
+    return (
+        f"{path}: cannot be written: the file is read-only for this user; give the user write "
+        "access to it — keep the file, it holds the use-case IDs and decisions"
+    )
 
 
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
@@ -345,10 +349,7 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
                 "user (SQLite writes its journal beside the file); give the user write access "
                 "to the folder — keep the file, it holds the use-case IDs and decisions"
             )
-        return (
-            f"{path}: cannot be written: the file is read-only for this user; give the user "
-            "write access to it — keep the file, it holds the use-case IDs and decisions"
-        )
+        return _read_only(path)
     return (
         f"{path}: not a usable aiinventory state file ({exc}); point the state elsewhere "
         "(--state, or state: in a sync config) or move the file away"
@@ -553,29 +554,28 @@ class Store:
         with self._page_cache(_WRITE_CACHE_KIB):
             conn.execute("BEGIN IMMEDIATE")
             try:
+                rows = iter(rows)
+                first = next(rows, None)  # none: the rejects are complete already
                 kept = 0
-                if unread is not None:
+                if first is None and unread is not None and unread():
                     (kept,) = conn.execute(
                         "SELECT COUNT(*) FROM records WHERE item_key=?", (item_key,)
                     ).fetchone()
-                    conn.execute("SAVEPOINT old_records")
-                conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
                 conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
-                placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
-                inserted = conn.executemany(
-                    f"INSERT OR REPLACE INTO records(item_key, content_key, "
-                    f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
-                    (_table_row(item_key, values) for values in rows),
-                ).rowcount
-                if unread is not None:
-                    if kept and inserted <= 0 and unread():
-                        # Back to the records as they were; the rejects below say why.
-                        conn.execute("ROLLBACK TO old_records")
-                        conn.execute("DELETE FROM rejects WHERE item_key=?", (item_key,))
-                        whole = _never
-                    else:
-                        kept = 0
-                    conn.execute("RELEASE old_records")
+                if kept:
+                    # The records it gave before stay; the rejects below say why.
+                    whole = _never
+                else:
+                    conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
+                    placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
+                    conn.executemany(
+                        f"INSERT OR REPLACE INTO records(item_key, content_key, "
+                        f"{', '.join(RECORD_DB_COLUMNS)}) VALUES ({placeholders})",
+                        (
+                            _table_row(item_key, values)
+                            for values in ([] if first is None else itertools.chain([first], rows))
+                        ),
+                    )
                 conn.executemany(
                     "INSERT INTO rejects(item_key, seq, source_path, sheet, row, message_id, "
                     "reason_code, message) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -735,12 +735,7 @@ class Store:
 
     def decisions(self) -> list[tuple[str, str, str]]:
         """Every stored decision as (record_a, record_b, decision)."""
-        return [
-            (str(a), str(b), str(d))
-            for a, b, d in self.conn.execute(
-                "SELECT record_a, record_b, decision FROM decisions ORDER BY record_a, record_b"
-            )
-        ]
+        return [(a, b, d) for a, b, d, _, _ in self.decision_rows()]
 
     def half_gone_decisions(self) -> list[tuple[str, str, tuple[str, str | None], str]]:
         """Decisions of which one record is current and the other in no source any more:

@@ -120,20 +120,12 @@ def discover_files(
             else:
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
             if links is not None:
-                for name in sorted(dirnames + filenames):
-                    link = folder / name
-                    if _is_ignored(name) or not link.is_symlink():
-                        continue
-                    rel_link = link.relative_to(given).as_posix()
-                    if name in filenames and (
-                        not _readable_name(name)
-                        or (include and not any(glob_matches(rel_link, p) for p in include))
+                for name in dirnames:  # a linked folder is not walked into (followlinks)
+                    rel_link = (folder / name).relative_to(given).as_posix()
+                    if (folder / name).is_symlink() and not any(
+                        glob_matches(f"{rel_link}/-", p) for p in exclude
                     ):
-                        continue  # a file that would not have been read anyway
-                    inside = rel_link if name in filenames else f"{rel_link}/-"
-                    if any(glob_matches(inside, p) for p in exclude):
-                        continue
-                    links.append(printable_path(f"{shown.rstrip('/')}/{rel_link}"))
+                        links.append(printable_path(f"{shown.rstrip('/')}/{rel_link}"))
             for name in sorted(filenames):
                 if _is_ignored(name):
                     continue
@@ -144,6 +136,11 @@ def discover_files(
                     continue
                 if any(glob_matches(rel_text, p) for p in exclude):
                     continue
+                if full.is_symlink():
+                    # Not followed, nor opened to see what it is: a link may lead anywhere.
+                    if links is not None and _kind_by_name(name) is not None:
+                        links.append(printable_path(f"{shown.rstrip('/')}/{rel_text}"))
+                    continue
                 added = _add(
                     items, full, f"{shown.rstrip('/')}/{rel.as_posix()}", rel, False, problems
                 )
@@ -153,17 +150,18 @@ def discover_files(
     return ordered, problems
 
 
-def _readable_name(name: str) -> bool:
-    """Whether a file of this name may be read (by its suffix; mail without one too)."""
+def _kind_by_name(name: str) -> str | None:
+    """What a file's name says it is: "spreadsheet", "email", "sniff" (mail, if its first
+    lines say so: an mbox or message without a suffix, mail saved as .txt, a maildir message
+    moved out of its folder) or None (a type not read)."""
     suffix = Path(name).suffix.lower()
-    return (
-        suffix in SPREADSHEET_SUFFIXES
-        or suffix in MAIL_SUFFIXES
-        or name.lower() in MAIL_FILE_NAMES
-        or not suffix
-        or suffix == ".txt"
-        or bool(_MAILDIR_INFO.search(name))
-    )
+    if suffix in SPREADSHEET_SUFFIXES:
+        return "spreadsheet"
+    if suffix in MAIL_SUFFIXES or name.lower() in MAIL_FILE_NAMES:
+        return "email"
+    if not suffix or suffix == ".txt" or _MAILDIR_INFO.search(name):
+        return "sniff"
+    return None
 
 
 def source_shown(path: Path, label: str | None = None) -> str:
@@ -182,20 +180,15 @@ def _add(
 ) -> bool:
     """Add a file if it is of a type read; False if it is not (it is in ``problems`` when it
     was named directly)."""
-    if path.is_symlink() and not named:
-        return True  # in a folder: not followed, nor opened to see what it is (``links``)
-    suffix = path.suffix.lower()
-    if suffix in SPREADSHEET_SUFFIXES:
-        kind = "spreadsheet"
-    elif suffix in MAIL_SUFFIXES or path.name.lower() in MAIL_FILE_NAMES:
-        kind = "email"
-    elif (not suffix or suffix == ".txt" or _MAILDIR_INFO.search(path.name)) and _mail_file(path):
+    kind = _kind_by_name(path.name)
+    if kind == "sniff":
         # Thunderbird keeps each folder as an mbox without a suffix; MH and Claws Mail keep
         # each message as a numbered file, a maildir's messages end in ":2,<flags>", and
         # mail saved as text is often named .txt.
-        kind = "email"
-    else:
+        kind = "email" if _mail_file(path) else None
+    if kind is None:
         if named:
+            suffix = path.suffix.lower()
             problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
         return False
     resolved = path.resolve()

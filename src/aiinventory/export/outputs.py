@@ -654,8 +654,8 @@ DECISION_COLUMNS = (
 
 
 def _decision_rows(store: Store) -> Iterator[list[Any]]:
-    """The Decisions sheet's rows: every stored decision, and whether both its records are
-    still in a source (else it cannot apply)."""
+    """The Decisions sheet's rows: every stored decision, and whether it applies (both its
+    records still in a source, and no other decision contradicting it)."""
     stored = store.decision_rows()
     info = store.record_summaries(r for a, b, *_ in stored for r in (a, b))
     for a, b, decision, decided_at, source in stored:

@@ -333,3 +333,48 @@ def test_a_sources_rule_with_a_misspelt_key_or_a_wrong_value_is_refused(tmp_path
         "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
     )
     assert code == 2 and "day_first must be true or false, not 'yes please'" in err
+
+
+# Ctrl-C while the command line is still loading: the interrupt is raised the moment the
+# command's modules start to import click, as a key pressed in that second would.
+_CTRL_C_WHILE_LOADING = """
+import builtins, os, signal, sys
+real_import = builtins.__import__
+def interrupted_import(name, *args, **kwargs):
+    if name == "click":
+        os.kill(os.getpid(), signal.SIGINT)
+    return real_import(name, *args, **kwargs)
+builtins.__import__ = interrupted_import
+signal.signal(signal.SIGINT, signal.default_int_handler)
+from aiinventory.entry import main
+sys.argv = ["aiinventory", "import", sys.argv[1], "--out", sys.argv[2]]
+main()
+"""
+
+
+def test_ctrl_c_while_the_command_loads_ends_with_130_and_no_traceback(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    out = tmp_path / "out"
+    proc = subprocess.run(
+        [sys.executable, "-c", _CTRL_C_WHILE_LOADING, str(REPO / "sample_data"), str(out)],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 130, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.strip() == (
+        "aiinventory: interrupted while starting; nothing was read or written"
+    )
+    assert not out.exists()
+
+
+def test_the_console_script_and_python_m_start_at_the_entry_point() -> None:
+    pyproject = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    assert 'aiinventory = "aiinventory.entry:main"' in pyproject
+    main_module = (REPO / "src/aiinventory/__main__.py").read_text(encoding="utf-8")
+    assert "from .entry import main" in main_module

@@ -1,5 +1,5 @@
 """``python -m aiinventory``."""
 
-from .cli import main
+from .entry import main
 
 main()

@@ -1840,3 +1840,56 @@ def test_government_departments_beside_their_agencies_are_the_organisations(
     ]
     other = run_import_into(write_csv(tmp_path / "company" / "tracker.csv", plain))
     assert {r["department"] for r in other.records_jsonl} == {"Marketing", "Finance", "HR"}
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        # A system's export names its fields in camelCase or PascalCase, and SharePoint
+        # spells a space in a column's name as _x0020_.
+        ("sourceId", "source_id"),
+        ("useCaseName", "name"),
+        ("UseCaseName", "name"),
+        ("Use_x0020_Case_x0020_Name", "name"),
+        ("OwnerEmail", "owner_email"),
+        ("goLiveDate", "date_deployed"),
+        ("BusinessOwner", "owner_name"),
+        ("RiskTier", "eu_ai_act_tier"),
+        ("AIUseCaseID", "source_id"),
+        ("Source ID", "source_id"),
+        # A capital inside a short word is no new word.
+        ("PoC", "owner_name"),
+        ("eMail", "owner_email"),
+        # A short label is a synonym's typo only one letter off.
+        ("Stge", "stage"),
+        ("Nme", "name"),
+        ("Age", None),  # not "stage"
+        ("Male", None),  # not "mail"
+        # A synonym's words without its number mark are not the synonym.
+        ("Source", None),  # not "Source ID"
+        ("partnerId", None),  # a partner's number, not its name
+    ],
+)
+def test_field_names_of_system_exports_and_short_labels(label: str, field: str | None) -> None:
+    assert _field_taken(label) == field
+
+
+def test_a_system_export_with_camel_case_field_names_is_mapped(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_csv(
+        tmp_path / "in" / "export.csv",
+        [
+            ["sourceId", "useCaseName", "OwnerEmail", "goLiveDate", "age"],
+            ["UC-7", "Invoice matching", "ana@example.org", "2024-03-01", "3"],
+        ],
+    )
+    out = run_import_into(path)
+    (record,) = out.records
+    assert record["source_id"] == "UC-7"
+    assert record["name"] == "Invoice matching"
+    assert record["owner_email"] == "ana@example.org"
+    assert record["date_deployed"] == "2024-03-01"
+    assert record["stage"] == "unknown"  # "age" is kept in extras, not read as a stage
+    (line,) = out.records_jsonl
+    assert line["extras"] == {"age": "3"}

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from rapidfuzz import fuzz, process
+from rapidfuzz.distance import Levenshtein
 
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
-from .text_normalization import fold, normalize_label, normalize_value
+from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -448,6 +449,8 @@ def _without_hints(label: str) -> str:
 
 #: What a header's match without its hint scores below the same match of the whole label.
 _HINT_COST = 2.0
+#: One-word labels this long or shorter match a synonym fuzzily only one letter off.
+_SHORT_LABEL = 4
 
 
 @dataclass
@@ -512,6 +515,7 @@ class Mappings:
         custom = _CUSTOM_FIELD.fullmatch(label.strip())
         if custom is not None:
             label = custom.group(1)
+        label = words_of_one_name(label)  # "sourceId" is "source Id"
         key = normalize_label(label)
         # A hint in brackets after the words ("Stage (Idea/Pilot/Live)", "Go-live date
         # (dd/mm/yyyy)") says how to fill the column in, not what it is: the words without it
@@ -540,7 +544,9 @@ class Mappings:
             below = self.settings.header_review - 1.0
 
             def offer_unless_more(fname: str, score: float, synonym: str) -> None:
-                if score > below and self._says_more(words, synonym, fname):
+                if score > below and (
+                    self._says_more(words, synonym, fname) or _another_word(key, words, synonym)
+                ):
                     score = below
                 offer(fname, score, synonym)
 
@@ -783,6 +789,18 @@ _ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
 _NAME_ASKED = frozenset({"name", "named", "title", "titled", "called"})
 #: Last words that name what the words before them name: "Department name" is the department.
 _NAME_WORDS = frozenset({"name", "title"})
+
+
+def _another_word(key: str, words: list[str], synonym: str) -> bool:
+    """Whether a label close to a synonym is another word all the same: a short one-word label
+    that is not one of the synonym's words and more than a typo (one letter) from it ("Age" is
+    not "stage", "Date" not "updated"), or the words of a synonym that ends in a number mark
+    without it ("Source" is not "Source ID")."""
+    theirs = synonym.split()
+    if len(words) == 1 and len(key) <= _SHORT_LABEL and key not in theirs:
+        return Levenshtein.distance(key, synonym, score_cutoff=2) > 1
+    extra = set(theirs).difference(words)
+    return bool(extra) and extra <= _MARK_WORDS and set(words) <= set(theirs)
 
 
 def _modifier_count(words: list[str], synonym: str) -> int:

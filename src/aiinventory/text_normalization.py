@@ -22,6 +22,15 @@ _NON_WORD = re.compile(r"[^0-9a-z]+")
 #: In folded text of any script: what is left of ASCII but letters and digits.
 _NON_WORD_ANY = re.compile(r"[^0-9a-z\u0080-\U0010ffff]+")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200b\u3000]+")
+#: A character SharePoint and XML exports spell as ``_xHHHH_`` in a column's name
+#: ("Use_x0020_Case_x0020_Name").
+_HEX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
+#: Where one word of a camelCase or PascalCase name ends and the next starts: "sourceId",
+#: "GoLiveDate", "AIUseCaseID".
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: A part of at least two letters: a single capital after a small letter ("PoC", "eMail")
+#: belongs to its word.
+_CAMEL_PART = re.compile(r"[A-Z]{2,}|[A-Z][a-z0-9]+|[a-z0-9]{2,}")
 
 
 #: Latin letters that are not a letter plus an accent, spelt as the ASCII letters they stand for.
@@ -133,9 +142,26 @@ def _latin(ch: str) -> bool:
 def normalize_label(label: str) -> str:
     """Normalise a column header for matching: numbering, filler words and punctuation go."""
     text = label.replace("\ufeff", "").replace("\n", " ").replace("\r", " ")
+    if "_x" in text:
+        text = _HEX_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
+    text = words_of_one_name(text)
     text = _NUMBERING.sub("", text)
     text = _FILLER.sub(" ", text)
     return fold(text)
+
+
+def words_of_one_name(text: str) -> str:
+    """A label that is one camelCase or PascalCase name, as an export of a system's fields
+    writes them ("sourceId", "GoLiveDate", "AIUseCaseID"), as its words; any other text as it
+    is. A name whose parts are not all words of two letters or more ("PoC", "eMail") stays
+    one word."""
+    name = text.strip()
+    if not name or not name.isalnum() or name.islower() or name.isupper():
+        return text
+    parts = _CAMEL_BOUNDARY.split(name)
+    if len(parts) < 2 or not all(_CAMEL_PART.fullmatch(part) for part in parts):
+        return text
+    return " ".join(parts)
 
 
 def normalize_value(value: str) -> str:

@@ -1893,3 +1893,69 @@ def test_a_system_export_with_camel_case_field_names_is_mapped(
     assert record["stage"] == "unknown"  # "age" is kept in extras, not read as a stage
     (line,) = out.records_jsonl
     assert line["extras"] == {"age": "3"}
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("In production?", "stage"),
+        ("Live (Y/N)", "stage"),
+        ("Deployed (Yes/No)", "stage"),
+        ("Is it live?", "stage"),
+        ("Currently in use?", "stage"),
+        # No question: the column may hold dates.
+        ("In production since", "date_deployed"),
+        ("Live date?", "date_deployed"),
+    ],
+)
+def test_a_header_asking_if_the_use_case_is_live_is_the_stage(label: str, field: str) -> None:
+    assert _field_taken(label) == field
+
+
+def test_a_yes_in_an_in_production_column_is_deployed(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "in" / "tracker.xlsx",
+        {
+            "Use cases": [
+                ["Use case", "In production?"],
+                ["Invoice bot", "Yes"],
+                ["Chat triage", "No"],
+                ["Doc search", "Pilot"],  # an answer in the stage's own words
+                ["Fraud model", "y"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    stages = {r["name"]: (r["stage"], r["stage_raw"]) for r in out.records}
+    assert stages == {
+        "Invoice bot": ("deployed", "Yes"),
+        "Chat triage": ("unknown", "No"),
+        "Doc search": ("pilot", "Pilot"),
+        "Fraud model": ("deployed", "y"),
+    }
+    assert set(out.warning_codes()) <= {"department_from_path"}
+
+
+def test_an_in_production_column_beside_a_stage_column_stays_in_extras(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "in" / "tracker.xlsx",
+        {
+            "Use cases": [
+                ["Use case", "Stage", "Live (Y/N)"],
+                ["Invoice bot", "Pilot", "N"],
+                ["Chat triage", "Live", "Y"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    stages = {r["name"]: (r["stage"], r["date_deployed"]) for r in out.records}
+    assert stages == {"Invoice bot": ("pilot", ""), "Chat triage": ("deployed", "")}
+    assert {line["name"]: line["extras"] for line in out.records_jsonl} == {
+        "Invoice bot": {"Live (Y/N)": "N"},
+        "Chat triage": {"Live (Y/N)": "Y"},
+    }
+    assert "unparsed_date" not in out.warning_codes()

@@ -537,6 +537,9 @@ class Mappings:
                 best[fname] = HeaderCandidate(fname, score, synonym)
 
         exact = self._header_exact.get(key)
+        if asks_if_live(label):
+            # "In production?", "Live (Y/N)": a yes says the stage (see normalize).
+            offer("stage", _LIVE_QUESTION_SCORE, key)
         if key and len(key) <= 300:
             if exact is not None:
                 offer(exact, 100.0, key)
@@ -789,6 +792,26 @@ _ARTICLES = frozenset({"the", "a", "an", "this", "that", "each"})
 _NAME_ASKED = frozenset({"name", "named", "title", "titled", "called"})
 #: Last words that name what the words before them name: "Department name" is the department.
 _NAME_WORDS = frozenset({"name", "title"})
+
+
+#: What a header asking whether the use case is live scores as the stage: above any fuzzy
+#: reading ("In production?" is near the synonym "In production since"), below a synonym.
+_LIVE_QUESTION_SCORE = 95.0
+_LIVE_WORDS = re.compile(
+    r"(?:is (?:it|this|the (?:system|tool|model|solution|service|use case|ai)) |currently )?"
+    r"(?:in production|live|in use|deployed|operational|in operation|in service)(?: yet| now)?"
+)
+
+
+def asks_if_live(label: str) -> bool:
+    """Whether a header asks yes or no whether the use case is in production: "In
+    production?", "Live (Y/N)", "Is it live?", "Deployed (Yes/No)". Its "yes" is the stage
+    deployed. Without the question mark or the yes/no hint ("In production", "Live") the
+    column may hold dates: it is no question."""
+    text = label.strip()
+    if not (text.endswith("?") or _YES_NO_HINT.search(text)):
+        return False
+    return _LIVE_WORDS.fullmatch(normalize_label(text)) is not None
 
 
 def _another_word(key: str, words: list[str], synonym: str) -> bool:

@@ -15,7 +15,7 @@ from typing import Any
 
 from .clock import stable_hash
 from .date_parsing import date_order_shown, parse_date, parse_datetime
-from .mappings import Mappings
+from .mappings import Mappings, asks_if_live
 from .schema import (
     DATE_FIELDS,
     ENUM_FIELDS,
@@ -73,6 +73,28 @@ _ENUMS = tuple(
 )
 #: What a field whose cell holds an error becomes, where it is not empty.
 _LEFT_AS = {fname: f"becomes {fallback}" for fname, fallback in _ENUMS if fallback}
+#: The answers of a yes/no column, folded.
+_YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si"})
+_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee"})
+
+
+@functools.lru_cache(maxsize=256)
+def _live_question(label: str) -> bool:
+    return asks_if_live(label)
+
+
+def _live_answer(cell: str, label: str | None, no: str | None) -> str | None:
+    """The stage a yes or a no says in a column that asks whether the use case is live ("In
+    production?"): deployed, or ``no`` (not live, so any stage before or after); None for
+    another column or another answer (read with the stage's words)."""
+    if label is None or not _live_question(label):
+        return None
+    word = fold(cell)
+    if word in _YES:
+        return "deployed"
+    return no if word in _NO else None
+
+
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
@@ -389,6 +411,11 @@ class Normalizer:
             if not cell:
                 record[fname] = fallback
                 continue
+            if fname == "stage":
+                live = _live_answer(cell, ctx.labels.get(fname), fallback)
+                if live is not None:
+                    record[fname] = live
+                    continue
             vocab = vocabularies.get(fname)
             found = vocab.match(cell, self._fuzzy) if vocab else None
             if found is not None and found.how != "fuzzy":

@@ -374,6 +374,24 @@ def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_in
     assert "ambiguous_date" not in out.warning_codes()  # day_first was set for this source
 
 
+@pytest.mark.parametrize("codec", ["mac_roman", "cp1252"])
+def test_a_mac_roman_csv_reads_as_mac_roman_and_cp1252_stays_cp1252(
+    tmp_path: Path, run_import_into: Callable[..., Any], codec: str
+) -> None:
+    # Excel for Mac's "Comma Separated Values" export writes Mac Roman.
+    names = ["Prévision des coûts", "Automatización de año", "Größenprüfung", "Café – “bot”"]
+    text = "Use case,Owner\r\n" + "".join(f"{n},Zoë Müller\r\n" for n in names)
+    path = tmp_path / "in" / "suivi.csv"
+    path.parent.mkdir()
+    path.write_bytes(text.encode(codec))
+    out = run_import_into(path)
+    assert sorted(r["name"] for r in out.records) == sorted(names)
+    assert {r["owner_name"] for r in out.records} == {"Zoë Müller"}
+    notes = [w["message"] for w in out.run["warnings"] if w["code"] == "file_note"]
+    label = "mac_roman" if codec == "mac_roman" else "cp1252 (repaired)"
+    assert notes == [f"encoding {label}"]
+
+
 def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:
     wb = openpyxl.Workbook()
     wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904

@@ -3,7 +3,9 @@
 Real exports arrive as UTF-8 (with or without BOM), cp1252 or latin-1, and sometimes as a mix
 (a UTF-8 file with pasted cp1252 text). Decoding is UTF-8 first, and each byte that is not valid
 UTF-8 is read as cp1252 (latin-1 for the five bytes cp1252 leaves undefined), so nothing is lost
-and the common cases come out right. UTF-16 with a byte-order mark (Excel's "Unicode Text") is
+and the common cases come out right. A file of single bytes only whose letters read far better
+as Mac Roman (Excel for Mac's "Comma Separated Values" export: "DŽploiement" in cp1252 is
+"Déploiement") is read as Mac Roman. UTF-16 with a byte-order mark (Excel's "Unicode Text") is
 read too.
 
 The delimiter is the one of ``, ; tab |`` that splits the first rows into the most consistent
@@ -19,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -85,8 +88,55 @@ def file_encoding(path: Path) -> tuple[str, str, str]:
                 decoder.decode(block)
             decoder.decode(b"", final=True)
         except UnicodeDecodeError:
+            fh.seek(0)
+            if _reads_as_mac_roman(fh.read(_MAC_SAMPLE)):
+                return "mac_roman", "strict", "mac_roman"
             return codec, _FALLBACK, "cp1252 (repaired)"
     return codec, "strict", label
+
+
+#: Bytes looked at to tell Mac Roman from cp1252.
+_MAC_SAMPLE = 1 << 20
+#: What a byte above 127 reads as, weighed: the letters and marks of Western text count for a
+#: reading, symbols and control characters that text rarely holds against it, and so do a dash,
+#: a bullet or a euro sign inside a word ("a–o" is Mac Roman's "año").
+_LIKELY = frozenset("àâäáãåçéèêëíìîïñóòôöõúùûüÿœæßÀÂÄÁÉÈÊÇÑÖÜØøÅ‘’“”–—…•€°«»")
+_UNLIKELY = frozenset("ŽžˆŠšŸ‰¬∂√◊ƒ∆˚¸ˇ˝˛ﬁﬂ‡·‚„ÒÓÔÕÐ")
+_NOT_IN_A_WORD = frozenset("–…•€")
+_HIGH = re.compile(r"[^\x00-\x7f]")
+
+
+def _reads_as_mac_roman(data: bytes) -> bool:
+    """Whether bytes that are not UTF-8 read far better as Mac Roman than as cp1252: a file of
+    single-byte text (not a UTF-8 file with some pasted text, where most bytes above 127 are
+    UTF-8; a few pairs of single bytes may happen to be)."""
+    controls = sum(data.count(b) for b in range(32) if b not in (9, 10, 13))
+    if controls * 100 > len(data):
+        return False  # no text at all (a compressed file named .csv): read as before
+    high = sum(1 for b in data if b > 127)
+    utf8 = sum(len(ch.encode("utf-8")) for ch in data.decode("utf-8", "ignore") if ord(ch) > 127)
+    if utf8 * 2 > high:
+        return False
+
+    def score(codec: str) -> int:
+        text = data.decode(codec, "replace")
+        total = 0
+        for found in _HIGH.finditer(text):
+            ch, at = found.group(), found.start()
+            if (
+                ch in _NOT_IN_A_WORD
+                and text[at - 1 : at].isalpha()
+                and text[at + 1 : at + 2].isalpha()
+            ):
+                total -= 2
+            elif ch in _LIKELY:
+                total += 1
+            elif ch in _UNLIKELY or ch == "\ufffd" or ord(ch) < 160:
+                total -= 2
+        return total
+
+    mac = score("mac_roman")
+    return mac > 0 and mac - score("cp1252") >= 3
 
 
 def sniff_delimiter(sample: str) -> str:

@@ -274,3 +274,37 @@ def test_rendered_lines_are_read_exactly_or_not_at_all(
         assert _read_at(fh.fileno(), 0, 5) == b"first"
         with pytest.raises(OSError, match="ends at 23, before 30"):
             _read_at(fh.fileno(), 11, 30)
+
+
+def test_an_export_that_fails_late_leaves_the_last_exports_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.export import outputs
+    from aiinventory.export.overview import OverviewPage
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tracker = folder / "tracker.csv"
+    tracker.write_text("Use case,Stage\nInvoice bot,Pilot\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_import([folder], out)
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.name in outputs.OUTPUT_FILES}
+    assert set(before) == set(outputs.OUTPUT_FILES)
+
+    tracker.write_text("Use case,Stage\nInvoice bot,Live\nChat triage,Idea\n", encoding="utf-8")
+
+    def disk_full(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    # The page is the last file written: the others are whole by then.
+    monkeypatch.setattr(OverviewPage, "write", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        run_import([folder], out)
+    after = {p.name: p.read_bytes() for p in out.iterdir() if p.name in outputs.OUTPUT_FILES}
+    assert after == before
+    left = [p.name for p in out.iterdir() if p.name.endswith(".tmp")]
+    assert left == []
+
+    monkeypatch.undo()  # the disk has room again: the next run writes the new set
+    run_import([folder], out)
+    assert b"Chat triage" in (out / "inventory.csv").read_bytes()

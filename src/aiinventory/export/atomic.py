@@ -11,15 +11,38 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["STALE_AFTER_S", "atomic_path", "remove_stale_temporaries"]
+__all__ = ["STALE_AFTER_S", "HeldFiles", "atomic_path", "held_files", "remove_stale_temporaries"]
 
 #: A temporary file or folder untouched this long was left by a run that was killed.
 STALE_AFTER_S = 3600.0
 
 
+#: Files written whole and waiting for their turn to be renamed into place: (temporary, target).
+HeldFiles = list[tuple[Path, Path]]
+
+
 @contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``target``; rename it into place when the block succeeds."""
+def held_files() -> Iterator[HeldFiles]:
+    """Files of one set (a run's exports), renamed into place together when the block
+    succeeds: a write that fails (a full disk) leaves the whole set as it was, not some files
+    new and the others old. Pass the list to :func:`atomic_path` as ``held``."""
+    held: HeldFiles = []
+    try:
+        yield held
+        while held:
+            tmp, target = held[0]
+            os.replace(tmp, target)
+            del held[0]
+    finally:
+        for tmp, _ in held:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+
+
+@contextmanager
+def atomic_path(target: Path, held: HeldFiles | None = None) -> Iterator[Path]:
+    """Yield a temporary path beside ``target``; rename it into place when the block succeeds,
+    or, with ``held`` (see :func:`held_files`), add it there to be renamed with its set."""
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     # mkstemp makes the file private (0600); the export is shared as any file the user writes:
@@ -32,9 +55,12 @@ def atomic_path(target: Path) -> Iterator[Path]:
         yield tmp
         with tmp.open("rb") as fh:
             os.fsync(fh.fileno())
-        os.replace(tmp, target)
+        if held is None:
+            os.replace(tmp, target)
+        else:
+            held.append((tmp, target))
     finally:
-        if tmp.exists():
+        if tmp.exists() and (held is None or (tmp, target) not in held):
             tmp.unlink()
 
 

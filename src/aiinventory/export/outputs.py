@@ -30,7 +30,7 @@ from ..time_in_stage import (
     UseCaseStages,
     use_case_stages,
 )
-from .atomic import atomic_path
+from .atomic import atomic_path, held_files
 from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
 from .records import RecordsProcess, describe_source
@@ -187,15 +187,18 @@ def write_outputs(
     first_run = not any(r["run_id"] < run_id and r.get("finished_at") for r in runs)
     compared = any(r["finished_at"] for r in runs if r["run_id"] != run_id)
     with ExitStack() as stack:
-        inv_xlsx_path = stack.enter_context(atomic_path(out / "inventory.xlsx"))
+        # Every file is renamed into place at the end, all together: a write that fails leaves
+        # the last export's files as they were.
+        held = stack.enter_context(held_files())
+        inv_xlsx_path = stack.enter_context(atomic_path(out / "inventory.xlsx", held))
         # inventory.csv is written by the workbook's process, from the Inventory sheet's rows.
-        inv_csv_path = stack.enter_context(atomic_path(out / "inventory.csv"))
-        report_path = stack.enter_context(atomic_path(out / "dedupe_report.xlsx"))
-        # inventory.json and the records are in place (closed) before the rest.
+        inv_csv_path = stack.enter_context(atomic_path(out / "inventory.csv", held))
+        report_path = stack.enter_context(atomic_path(out / "dedupe_report.xlsx", held))
+        # inventory.json and the records are written whole (closed) before the rest.
         files = stack.enter_context(ExitStack())
-        rec_csv_path = files.enter_context(atomic_path(out / "records.csv"))
-        rec_jsonl_path = files.enter_context(atomic_path(out / "records.jsonl"))
-        inv_json_path = files.enter_context(atomic_path(out / "inventory.json"))
+        rec_csv_path = files.enter_context(atomic_path(out / "records.csv", held))
+        rec_jsonl_path = files.enter_context(atomic_path(out / "records.jsonl", held))
+        inv_json_path = files.enter_context(atomic_path(out / "inventory.json", held))
         # records.csv/jsonl and the stage evidence: a process of their own, reading the records
         # from the state file as this one does (started earlier by the caller, or now).
         if records is None:
@@ -307,8 +310,9 @@ def write_outputs(
                 (j.source_path, j.sheet, j.row, j.message_id, j.reason_code, j.message)
                 for j in store.iter_rejects()
             ),
+            held,
         )
-        page.write(out / OVERVIEW_FILE, rules, departments, overall, stages)
+        page.write(out / OVERVIEW_FILE, rules, departments, overall, stages, held)
         report_book.close()
         book.close()
     return counts

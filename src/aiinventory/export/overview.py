@@ -26,7 +26,7 @@ from .. import json_text
 from ..governance import GovernanceRules
 from ..schema import INVENTORY_COLUMNS, RECORD_FIELDS
 from ..time_in_stage import DepartmentTimeToDeploy, UseCaseStages
-from .atomic import atomic_path
+from .atomic import HeldFiles, atomic_path
 from .spill import Spill
 
 __all__ = ["OVERVIEW_FILE", "OverviewPage", "embed_json", "stage_entries"]
@@ -264,9 +264,11 @@ class OverviewPage:
         departments: list[DepartmentTimeToDeploy],
         overall: DepartmentTimeToDeploy,
         stages: Iterable[list[list[Any]]],
+        held: HeldFiles | None = None,
     ) -> None:
-        """Write the page to ``path`` (atomically): ``departments`` and ``overall`` are the time
-        to deployment, ``stages`` each use case's :func:`stage_entries`, in the order added."""
+        """Write the page to ``path`` (atomically; with ``held``, renamed into place with that
+        set of files): ``departments`` and ``overall`` are the time to deployment, ``stages``
+        each use case's :func:`stage_entries`, in the order added."""
         head = {
             "columns": list(self.columns),
             "table_columns": [c for c in TABLE_COLUMNS if c in self._column_set]
@@ -291,7 +293,7 @@ class OverviewPage:
         }
         changes_head = _embed({"first_run": self._first_run, "tally": self._tally})
         start, end = _page_parts()
-        with atomic_path(path) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
+        with atomic_path(path, held) as tmp, tmp.open("w", encoding="utf-8", newline="\n") as fh:
             fh.write(start)
             fh.write(_embed(head)[:-1])
             fh.write(',"changes":' + changes_head[:-1] + ',"items":[')

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..child_python import answer_parent, python_command
-from .atomic import atomic_path
+from .atomic import HeldFiles, atomic_path
 from .cells import csv_cell, csv_cells, display_value, open_csv
 from .xlsx_rows import RowWorkbook
 
@@ -36,10 +36,16 @@ __all__ = [
 ]
 
 
-def write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write a UTF-8 CSV (with BOM, so Excel reads accents right); returns the row count."""
+def write_csv(
+    path: Path,
+    columns: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    held: HeldFiles | None = None,
+) -> int:
+    """Write a UTF-8 CSV (with BOM, so Excel reads accents right); returns the row count.
+    ``held``: the set of files it is renamed into place with (see ``held_files``)."""
     count = 0
-    with atomic_path(path) as tmp, open_csv(tmp) as fh:
+    with atomic_path(path, held) as tmp, open_csv(tmp) as fh:
         writer = csv.writer(fh, lineterminator="\r\n")
         writer.writerow(columns)
         for row in rows:

@@ -321,18 +321,38 @@ def test_a_sources_rule_with_a_misspelt_key_or_a_wrong_value_is_refused(tmp_path
     maps = tmp_path / "maps"
     maps.mkdir()
     rules = maps / "sources.yaml"
-    rules.write_text('sources:\n  - match: "hr/*"\n    departmnet: HR\n', encoding="utf-8")
+    rules.write_text(
+        '# overrides\nsources:\n  - match: "it/*"\n  - match: "hr/*"\n    departmnet: HR\n',
+        encoding="utf-8",
+    )
     code, _, err = invoke(
         "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
     )
     assert code == 2
-    assert "sources[1] (match 'hr/*'): unknown key(s) ['departmnet'] (check the spelling)" in err
+    # The message names the rule's line in the file.
+    assert (
+        f"{rules}, line 4: sources[2] (match 'hr/*'): unknown key(s) ['departmnet'] "
+        "(check the spelling)" in err
+    )
     assert "a rule's keys are: columns, day_first, department," in err
     rules.write_text('sources:\n  - match: "hr/*"\n    day_first: yes please\n', encoding="utf-8")
     code, _, err = invoke(
         "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
     )
-    assert code == 2 and "day_first must be true or false, not 'yes please'" in err
+    assert code == 2 and "line 2: sources[1] (match 'hr/*'): day_first must be true" in err
+    rules.write_text(
+        'sources:\n  - match: "hr/*"\n    columns:\n      Initiative: name\n      Phase: stag\n',
+        encoding="utf-8",
+    )
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "line 5: sources[1] (match 'hr/*'): column 'Phase' maps to" in err
+    rules.write_text("sources:\n  - department: HR\n", encoding="utf-8")
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "line 2: sources[1]: each rule needs a 'match' glob" in err
 
 
 # Ctrl-C while the command line is still loading: the interrupt is raised the moment the

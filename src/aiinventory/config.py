@@ -24,6 +24,7 @@ from .connectors.credentials import CredentialSettings
 from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
+from .yaml_lines import line_of
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
@@ -154,30 +155,6 @@ class SyncConfig(BaseModel):
         return self.state or self.out / "state.sqlite"
 
 
-def _line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
-    """The 1-based line of the YAML node at a pydantic error location."""
-    node = root
-    line = node.start_mark.line + 1 if node is not None else None
-    for part in loc:
-        if isinstance(node, yaml.MappingNode):
-            found = None
-            for key, value in node.value:
-                if key.value == part:
-                    found = value
-                    line = key.start_mark.line + 1
-                    break
-            node = found
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            node = node.value[part] if part < len(node.value) else None
-            if node is not None:
-                line = node.start_mark.line + 1
-        else:
-            break
-        if node is None:
-            break
-    return line
-
-
 def load_sync_config(path: Path) -> SyncConfig:
     """Read and validate a sync config.
 
@@ -205,7 +182,7 @@ def load_sync_config(path: Path) -> SyncConfig:
         problems = []
         for error in exc.errors():
             loc = tuple(error["loc"])
-            line = _line_of(root, loc)
+            line = line_of(root, loc)
             key = ".".join(str(p) for p in loc) or "(top)"
             message = error["msg"]
             if error["type"] == "extra_forbidden":
@@ -228,7 +205,7 @@ def load_sync_config(path: Path) -> SyncConfig:
             try:
                 source.label = source.mailbox().label
             except ConfigError as exc:
-                line = _line_of(root, ("sources", number, "url"))
+                line = line_of(root, ("sources", number, "url"))
                 raise ConfigError(f"{path}, line {line}: {exc}") from None
             continue
         assert source.path is not None  # checked by the model
@@ -236,14 +213,14 @@ def load_sync_config(path: Path) -> SyncConfig:
         source.path = resolve(source.path) or source.path
     try:
         refuse_shared_mailboxes(
-            (f"line {_line_of(root, ('sources', number, 'url'))}", source.mailbox())
+            (f"line {line_of(root, ('sources', number, 'url'))}", source.mailbox())
             for number, source in enumerate(config.sources)
             if source.url is not None
         )
     except ConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     if config.dedupe.review_threshold > config.dedupe.merge_threshold:
-        line = _line_of(root, ("dedupe", "review_threshold"))
+        line = line_of(root, ("dedupe", "review_threshold"))
         raise ConfigError(
             f"{path}, line {line}: dedupe.review_threshold must not exceed merge_threshold"
         )

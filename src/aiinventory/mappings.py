@@ -22,6 +22,7 @@ from rapidfuzz.distance import Levenshtein
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
+from .yaml_lines import compose_file, line_of
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -1198,11 +1199,13 @@ def _load_sources(path: Path) -> list[SourceOverride]:
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of rules")
     rules: list[SourceOverride] = []
+    root = compose_file(path)
     for number, entry in enumerate(entries, 1):
-        where = f"{path}: sources[{number}]"
+        at = _at_line(root, ("sources", number - 1))
         if not isinstance(entry, dict) or "match" not in entry:
-            raise ConfigError(f"{where}: each rule needs a 'match' glob")
-        where += f" (match {str(entry['match'])!r})"
+            raise ConfigError(f"{path}{at}: sources[{number}]: each rule needs a 'match' glob")
+        rule = f"sources[{number}] (match {str(entry['match'])!r})"
+        where = f"{path}{at}: {rule}"
         unknown = set(entry) - _OVERRIDE_KEYS
         if unknown:
             raise ConfigError(
@@ -1216,8 +1219,9 @@ def _load_sources(path: Path) -> list[SourceOverride]:
         columns: dict[str, str | None] = {}
         for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
             if target is not None and target not in MAPPABLE_FIELDS:
+                at = _at_line(root, ("sources", number - 1, "columns", header))
                 raise ConfigError(
-                    f"{where}: column {header!r} maps to unknown field {target!r}; "
+                    f"{path}{at}: {rule}: column {header!r} maps to unknown field {target!r}; "
                     f"fields are: {', '.join(MAPPABLE_FIELDS)}"
                 )
             columns[str(header)] = None if target is None else str(target)
@@ -1238,6 +1242,12 @@ def _load_sources(path: Path) -> list[SourceOverride]:
             )
         )
     return rules
+
+
+def _at_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:
+    """ ", line N" of a value in a YAML file, or nothing when it cannot be told."""
+    line = line_of(root, loc)
+    return f", line {line}" if line else ""
 
 
 def _opt_str(value: Any) -> str | None:

@@ -527,3 +527,30 @@ def test_two_rows_of_one_tracker_are_not_joined_through_a_third_record(tmp_path:
     assert any(
         "two rows of one tracker: merged only by an analyst's decision" in r for r in reasons
     )
+
+
+def test_a_merge_taken_back_gives_each_use_case_its_id_again(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    first = {uc: names for uc, names in use_case_names(out).items() if names & set(OCR)}
+    assert len(first) == 2  # two use cases, each with its ID
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    apply_review(out / "dedupe_report.xlsx")
+    run_import([src], out)
+    assert together(out, *OCR)
+    # The analyst takes the merge back: the two are apart again, under their first IDs (the
+    # one merged away was an alias meanwhile), not under a new one.
+    set_decision(out / "dedupe_report.xlsx", "Decisions", "merge", "withdraw")
+    apply_review(out / "dedupe_report.xlsx")
+    counts = run_import([src], out).summary.counts
+    again = {uc: names for uc, names in use_case_names(out).items() if names & set(OCR)}
+    assert again == first
+    assert counts["use_cases_new"] == 1  # back in the inventory, under its ID
+    # Merged again, the older ID survives and the other is its alias once more.
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    apply_review(out / "dedupe_report.xlsx")
+    counts = run_import([src], out).summary.counts
+    assert together(out, *OCR) and counts["use_cases_merged"] == 1
+    (merged,) = [uc for uc, names in use_case_names(out).items() if names & set(OCR)]
+    assert merged in first

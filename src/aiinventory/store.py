@@ -1065,14 +1065,38 @@ class Store:
                 # over the same inputs give the same IDs.
                 groups[content[first] + first] = sorted(members)
         known = dict(conn.execute("SELECT record_id, use_case_id FROM identities"))
-        created = dict(conn.execute("SELECT use_case_id, created_run FROM use_case_ids"))
+        created: dict[str, int] = {}
+        alias_of: dict[str, str] = {}
+        for use_case_id, created_run, target in conn.execute(
+            "SELECT use_case_id, created_run, alias_of FROM use_case_ids"
+        ):
+            created[use_case_id] = created_run
+            if target is not None:
+                alias_of[use_case_id] = target
         claimed: set[str] = set()
         assignments: list[tuple[str, str]] = []
         aliases: list[tuple[str, str]] = []
         new_ids: list[tuple[str, int]] = []
         counts = {"new_use_cases": 0, "aliased": 0}
+        # A merge taken back: the records of a use case merged into another, apart again as
+        # they were (its first record, unchanged, derives its ID), get that ID back from its
+        # alias, instead of a new one.
+        revived: dict[str, str] = {}
+        if alias_of:
+            for key, record_ids in groups.items():
+                own = use_case_id_for(key)
+                if (
+                    own in alias_of
+                    and own not in claimed
+                    and any(known.get(r) == alias_of[own] for r in record_ids)
+                ):
+                    revived[key] = own
+                    claimed.add(own)
         ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
         for key, record_ids in ordered:
+            if key in revived:
+                assignments.extend((revived[key], r) for r in record_ids)
+                continue
             # The oldest ID survives a merge; between equally old ones, the use case that brings
             # more of the records (then the first by ID, so the choice is reproducible).
             had = [known[r] for r in record_ids if r in known]
@@ -1114,6 +1138,10 @@ class Store:
             conn.executemany(
                 "UPDATE use_case_ids SET alias_of=?, aliased_run=? WHERE use_case_id=?",
                 ((target, run_id, alias) for target, alias in aliases),
+            )
+            conn.executemany(
+                "UPDATE use_case_ids SET alias_of=NULL, aliased_run=NULL WHERE use_case_id=?",
+                ((use_case_id,) for use_case_id in revived.values()),
             )
             many = len(changed) > len(current) // 4
             with self._page_cache(_WRITE_CACHE_KIB):

@@ -47,6 +47,20 @@ def test_unknown_charset_and_utf8_labelled_ascii_are_repaired_not_raised() -> No
     assert any("klingon-8" in note for note in parsed.repairs)
 
 
+def test_apple_mails_mac_charsets_are_read_as_such() -> None:
+    # Apple Mail labels Mac Roman text "x-mac-roman", in a body and in an encoded word.
+    body = "Prévision des coûts – déployé".encode("mac_roman")
+    raw = (
+        b"Subject: =?x-mac-roman?Q?Pr=8Evision?=\r\nMessage-ID: <m@x>\r\n"
+        b'Content-Type: text/plain; charset="x-mac-roman"\r\n'
+        b"Content-Transfer-Encoding: 8bit\r\n\r\n" + body
+    )
+    parsed = parse_message(raw)
+    assert parsed.subject == "Prévision"
+    assert parsed.text.strip() == "Prévision des coûts – déployé"
+    assert not parsed.repairs
+
+
 def test_raw_8bit_header_is_decoded() -> None:
     raw = "Subject: Rechnungsprüfung\r\nMessage-ID: <d@x>\r\n\r\nx".encode()
     parsed = parse_message(raw)

@@ -208,7 +208,9 @@ def decode_bytes(data: bytes, label: str | None) -> tuple[str, str | None]:
             note = None
         return data.decode("utf-8", _FALLBACK_ERRORS) if not note else _cp1252(data), note
     try:
-        info = codecs.lookup(label)
+        # Apple Mail's "x-mac-roman" (and "x-mac-…" of the other Mac charsets) is Python's
+        # "mac-roman".
+        info = codecs.lookup(label[2:] if label.startswith("x-mac-") else label)
     except (LookupError, ValueError, TypeError):
         info = None
     if info is None or not getattr(info, "_is_text_encoding", True):

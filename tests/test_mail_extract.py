@@ -107,6 +107,35 @@ def test_a_reply_saying_it_is_deployed_or_retired_updates_the_stage(
     assert [r.stage for r in updates] == ([stage] if stage else [])
 
 
+@pytest.mark.parametrize(("answer", "stage"), [("Yes", "deployed"), ("No", "unknown")])
+def test_an_in_production_question_in_mail_says_the_stage(
+    tmp_path: Path, answer: str, stage: str
+) -> None:
+    intake = plain_message(
+        "q@x",
+        "New AI use case: Invoice OCR",
+        f"Use case: Invoice OCR\nIn production?: {answer}\nOwner: Dana Lee\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )
+    mappings = load_mappings(None)
+    warnings = WarningLog()
+    records = [
+        r
+        for r in extract_mail(
+            _mbox(tmp_path / "a.mbox", [intake]),
+            "a.mbox",
+            Path("a.mbox"),
+            mappings,
+            Normalizer(mappings, warnings),
+            FileReport(source_path="a.mbox"),
+            MailCounts(),
+        )
+        if isinstance(r, SourceRecord)
+    ]
+    assert [r.stage for r in records] == [stage]
+    assert not [w for w in warnings.items() if w.code == "unmapped_value"]
+
+
 def test_intake_and_updates_become_dated_records_of_one_use_case(tmp_path: Path) -> None:
     records, rejects, counts = _extract(_mbox(tmp_path / "a.mbox", [INTAKE, PILOT, LUNCH, LIVE]))
     assert rejects == []

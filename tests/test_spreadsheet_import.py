@@ -392,6 +392,25 @@ def test_a_mac_roman_csv_reads_as_mac_roman_and_cp1252_stays_cp1252(
     assert notes == [f"encoding {label}"]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Chatbot,Miloš Novak",  # cp1252's own letters: Mac Roman would read "Miloö"
+        "GESTIÓN DE CASOS,Óptica,PERÒ",
+        "Žilina office,Janez Žagar",
+        "„Chatbot“ für 2‰ der Fälle,Anna",
+    ],
+)
+def test_a_cp1252_csv_with_letters_mac_roman_reads_otherwise_stays_cp1252(
+    tmp_path: Path, text: str
+) -> None:
+    from aiinventory.spreadsheets.csv_reader import file_encoding
+
+    path = tmp_path / "t.csv"
+    path.write_bytes(f"Use case,Owner\r\n{text}\r\n".encode("cp1252"))
+    assert file_encoding(path)[2] == "cp1252 (repaired)"
+
+
 def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:
     wb = openpyxl.Workbook()
     wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
@@ -1878,11 +1897,16 @@ def test_government_departments_beside_their_agencies_are_the_organisations(
         # A capital inside a short word is no new word.
         ("PoC", "owner_name"),
         ("eMail", "owner_email"),
-        # A short label is a synonym's typo only one letter off.
+        # Capitals of a plural start no word.
+        ("DPIAs", "impact_assessment"),
+        # A short label is a typo or a short form of a synonym that starts as it does.
         ("Stge", "stage"),
         ("Nme", "name"),
+        ("Stg", "stage"),
+        ("Vndr", "vendor_name"),
+        ("Naam", "name"),  # Dutch
         ("Age", None),  # not "stage"
-        ("Male", None),  # not "mail"
+        ("Date", None),  # not "updated"
         # A synonym's words without its number mark are not the synonym.
         ("Source", None),  # not "Source ID"
         ("partnerId", None),  # a partner's number, not its name
@@ -1956,6 +1980,25 @@ def test_a_yes_in_an_in_production_column_is_deployed(
     assert set(out.warning_codes()) <= {"department_from_path"}
 
 
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Use case name", "Current stage", "In production?"],  # a stage synonym below 95
+        ["In production?", "Use case name", "Stage (current)"],  # a weak one, to the right
+    ],
+)
+def test_a_stage_column_of_any_score_wins_over_an_in_production_question(
+    tmp_path: Path, run_import_into: Callable[..., Any], header: list[str]
+) -> None:
+    rows = [["Chatbot", "Pilot", "No"], ["OCR engine", "Idea", "No"], ["Triage", "Live", "Yes"]]
+    if header[0] == "In production?":
+        rows = [[r[2], r[0], r[1]] for r in rows]
+    path = write_csv(tmp_path / "in" / "t.csv", [header, *rows])
+    out = run_import_into(path)
+    stages = {r["name"]: r["stage"] for r in out.records}
+    assert stages == {"Chatbot": "pilot", "OCR engine": "idea", "Triage": "deployed"}
+
+
 def test_an_in_production_column_beside_a_stage_column_stays_in_extras(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
@@ -1977,3 +2020,25 @@ def test_an_in_production_column_beside_a_stage_column_stays_in_extras(
         "Chat triage": {"Live (Y/N)": "Y"},
     }
     assert "unparsed_date" not in out.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("label", "key"),
+    [
+        ("sourceId", "source id"),
+        ("GoLiveDate", "go live date"),
+        ("AIUseCaseID", "ai use case id"),
+        ("Owner_x0020_Email", "owner email"),
+        ("RelationIsAbove", "relation is above"),
+        # Plurals of capitals and capitals inside short words stay one word.
+        ("KPIs", "kpis"),
+        ("DPIAs", "dpias"),
+        ("PoCs", "pocs"),
+        ("PoC", "poc"),
+        ("eMail", "email"),
+    ],
+)
+def test_a_system_field_name_is_matched_as_its_words(label: str, key: str) -> None:
+    from aiinventory.text_normalization import normalize_label
+
+    assert normalize_label(label) == key

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import Levenshtein
 
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
@@ -450,7 +449,7 @@ def _without_hints(label: str) -> str:
 
 #: What a header's match without its hint scores below the same match of the whole label.
 _HINT_COST = 2.0
-#: One-word labels this long or shorter match a synonym fuzzily only one letter off.
+#: One-word labels this long or shorter match a synonym fuzzily only from its first letter.
 _SHORT_LABEL = 4
 
 
@@ -538,7 +537,8 @@ class Mappings:
                 best[fname] = HeaderCandidate(fname, score, synonym)
 
         exact = self._header_exact.get(key)
-        if asks_if_live(label):
+        live = asks_if_live(label)
+        if live:
             # "In production?", "Live (Y/N)": a yes says the stage (see normalize).
             offer("stage", _LIVE_QUESTION_SCORE, key)
         if key and len(key) <= 300:
@@ -590,7 +590,16 @@ class Mappings:
         written = exact is not None and normalize_label(head) != key
         if mark is not None and not written and result and not _CHOICES_END.search(head):
             result = self._numbers_of(result, head)
-        if result and yes_no:
+        if live:
+            # A yes or a no: not the date it went live ("In production since") either.
+            below = self.settings.header_review - 1.0
+            result = [
+                c
+                if c.field == "stage"
+                else HeaderCandidate(c.field, min(c.score, below), c.synonym)
+                for c in result
+            ]
+        elif result and yes_no:
             # "Agency use (Y/N)?": a yes or a no, which no field of names or dates holds.
             below = self.settings.header_review - 1.0
             result = sorted(
@@ -804,6 +813,17 @@ _LIVE_WORDS = re.compile(
 )
 
 
+#: The answers of a yes/no column, folded.
+_YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si"})
+_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee"})
+
+
+def yes_or_no(answer: str) -> bool | None:
+    """True for a yes ("Yes", "y", "x", "Ja"), False for a no, None for another answer."""
+    word = fold(answer)
+    return True if word in _YES else False if word in _NO else None
+
+
 def asks_if_live(label: str) -> bool:
     """Whether a header asks yes or no whether the use case is in production: "In
     production?", "Live (Y/N)", "Is it live?", "Deployed (Yes/No)". Its "yes" is the stage
@@ -817,12 +837,13 @@ def asks_if_live(label: str) -> bool:
 
 def _another_word(key: str, words: list[str], synonym: str) -> bool:
     """Whether a label close to a synonym is another word all the same: a short one-word label
-    that is not one of the synonym's words and more than a typo (one letter) from it ("Age" is
-    not "stage", "Date" not "updated"), or the words of a synonym that ends in a number mark
-    without it ("Source" is not "Source ID")."""
+    that is not one of the synonym's words and starts with another letter ("Age" is not
+    "stage", "Date" not "updated"; "Stg", "Vndr" and "Naam" are "stage", "vendor" and "name"),
+    or the words of a synonym that ends in a number mark without it ("Source" is not "Source
+    ID")."""
     theirs = synonym.split()
     if len(words) == 1 and len(key) <= _SHORT_LABEL and key not in theirs:
-        return Levenshtein.distance(key, synonym, score_cutoff=2) > 1
+        return key[:1] != synonym[:1]
     extra = set(theirs).difference(words)
     return bool(extra) and extra <= _MARK_WORDS and set(words) <= set(theirs)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from .clock import stable_hash
 from .date_parsing import date_order_shown, parse_date, parse_datetime
-from .mappings import Mappings, asks_if_live
+from .mappings import Mappings, asks_if_live, yes_or_no
 from .schema import (
     DATE_FIELDS,
     ENUM_FIELDS,
@@ -73,9 +73,6 @@ _ENUMS = tuple(
 )
 #: What a field whose cell holds an error becomes, where it is not empty.
 _LEFT_AS = {fname: f"becomes {fallback}" for fname, fallback in _ENUMS if fallback}
-#: The answers of a yes/no column, folded.
-_YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si"})
-_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee"})
 
 
 @functools.lru_cache(maxsize=256)
@@ -89,10 +86,8 @@ def _live_answer(cell: str, label: str | None, no: str | None) -> str | None:
     another column or another answer (read with the stage's words)."""
     if label is None or not _live_question(label):
         return None
-    word = fold(cell)
-    if word in _YES:
-        return "deployed"
-    return no if word in _NO else None
+    answer = yes_or_no(cell)
+    return None if answer is None else "deployed" if answer else no
 
 
 _LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)

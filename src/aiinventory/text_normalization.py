@@ -28,6 +28,8 @@ _HEX_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
 #: Where one word of a camelCase or PascalCase name ends and the next starts: "sourceId",
 #: "GoLiveDate", "AIUseCaseID".
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+#: Words of a capital and an "s" ("RelationIsAbove"); after capitals, a plural ("KPIs").
+_TWO_LETTER_WORDS = frozenset({"Is", "As", "Us"})
 #: A part of at least two letters: a single capital after a small letter ("PoC", "eMail")
 #: belongs to its word.
 _CAMEL_PART = re.compile(r"[A-Z]{2,}|[A-Z][a-z0-9]+|[a-z0-9]{2,}")
@@ -153,14 +155,21 @@ def normalize_label(label: str) -> str:
 def words_of_one_name(text: str) -> str:
     """A label that is one camelCase or PascalCase name, as an export of a system's fields
     writes them ("sourceId", "GoLiveDate", "AIUseCaseID"), as its words; any other text as it
-    is. A name whose parts are not all words of two letters or more ("PoC", "eMail") stays
-    one word."""
+    is. A name whose parts are not all words of two letters or more ("PoC", "eMail"), or that
+    ends in the plural of capitals ("KPIs"), stays one word."""
     name = text.strip()
     if not name or not name.isalnum() or name.islower() or name.isupper():
         return text
     parts = _CAMEL_BOUNDARY.split(name)
     if len(parts) < 2 or not all(_CAMEL_PART.fullmatch(part) for part in parts):
         return text
+    if any(
+        part[0].isupper()
+        and part[1:] == "s"
+        and (part not in _TWO_LETTER_WORDS or parts[i - 1].isupper())
+        for i, part in enumerate(parts)
+    ):
+        return text  # a plural's "s" after capitals starts no word: "KPIs", "PoCs", "LLMs"
     return " ".join(parts)
 
 

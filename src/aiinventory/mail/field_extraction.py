@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ..mappings import Mappings
+from ..mappings import Mappings, asks_if_live, yes_or_no
 from ..text_normalization import fold
 from .thread_builder import strip_subject_prefixes
 
@@ -354,7 +354,14 @@ class FieldEvidence:
     how: dict[str, str] = field(default_factory=dict)  # field -> labelled / table / phrase
 
     def add(self, fname: str, value: str, label: str, how: str) -> None:
-        """Keep the first value found for a field."""
+        """Keep the first value found for a field. Under a question whether the use case is
+        live ("In production?: Yes") a yes is the stage deployed, and a no says no stage."""
+        if fname == "stage" and value and asks_if_live(label):
+            answer = yes_or_no(value)
+            if answer is False:
+                return
+            if answer:
+                value = "deployed"
         if value and fname not in self.values:
             self.values[fname] = value
             self.labels[fname] = label

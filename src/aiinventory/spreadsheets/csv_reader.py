@@ -101,8 +101,11 @@ _MAC_SAMPLE = 1 << 20
 #: reading, symbols and control characters that text rarely holds against it, and so do a dash,
 #: a bullet or a euro sign inside a word ("a–o" is Mac Roman's "año").
 _LIKELY = frozenset("àâäáãåçéèêëíìîïñóòôöõúùûüÿœæßÀÂÄÁÉÈÊÇÑÖÜØøÅ‘’“”–—…•€°«»")
-_UNLIKELY = frozenset("ŽžˆŠšŸ‰¬∂√◊ƒ∆˚¸ˇ˝˛ﬁﬂ‡·‚„ÒÓÔÕÐ")
+_UNLIKELY = frozenset("ˆ¬∂√◊ƒ∆˚¸ˇ˝˛ﬁﬂ‡·‚")
 _NOT_IN_A_WORD = frozenset("–…•€")
+#: Quotation marks that a letter does not follow (closing) or precede (opening).
+_CLOSING = frozenset("”»")
+_OPENING = frozenset("„«")  # "“" closes a German quotation: „Chatbot“
 _HIGH = re.compile(r"[^\x00-\x7f]")
 
 
@@ -123,10 +126,11 @@ def _reads_as_mac_roman(data: bytes) -> bool:
         total = 0
         for found in _HIGH.finditer(text):
             ch, at = found.group(), found.start()
+            before, after = text[at - 1 : at].isalpha(), text[at + 1 : at + 2].isalpha()
             if (
-                ch in _NOT_IN_A_WORD
-                and text[at - 1 : at].isalpha()
-                and text[at + 1 : at + 2].isalpha()
+                (ch in _NOT_IN_A_WORD and before and after)
+                or (ch in _CLOSING and after)  # "GESTI”N" is cp1252's "GESTIÓN"
+                or (ch in _OPENING and before)
             ):
                 total -= 2
             elif ch in _LIKELY:
@@ -135,8 +139,11 @@ def _reads_as_mac_roman(data: bytes) -> bool:
                 total -= 2
         return total
 
+    # cp1252's own letters (Š, Ž, Ó, Ÿ) and marks („, ‰) count for neither reading, so a file
+    # of such names is not taken for Mac Roman: a reading wins by letters and marks it makes
+    # of bytes that cp1252 reads as symbols or not at all.
     mac = score("mac_roman")
-    return mac > 0 and mac - score("cp1252") >= 3
+    return mac >= 2 and mac - score("cp1252") >= 3
 
 
 def sniff_delimiter(sample: str) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
-from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary
+from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -157,6 +157,9 @@ def map_columns(
     survey = _survey_columns(normalized) or _tracker_columns(normalized)
     columns: list[ColumnMapping] = []
     proposals: list[tuple[float, int, str]] = []
+    # Columns that ask whether the use case is live ("In production?"): the stage only where
+    # no column says it in words.
+    questions: set[int] = set()
     for position, (col, readings) in enumerate(labels):
         display = " / ".join(dict.fromkeys(r for r in readings[-1:] if r)) or readings[0]
         forced_hit = next(
@@ -182,6 +185,8 @@ def map_columns(
                 if cand.field not in merged or cand.score > merged[cand.field].score:
                     merged[cand.field] = cand
         candidates = sorted(merged.values(), key=lambda c: (-c.score, c.field))
+        if any(asks_if_live(reading) for reading in readings):
+            questions.add(position)
         columns.append(ColumnMapping(col, display, None, 0.0, "unmapped", candidates[:3]))
         for cand in candidates:
             if cand.score >= settings.header_review:
@@ -189,7 +194,11 @@ def map_columns(
 
     taken_fields = {c.field for c in columns if c.field is not None}
     # Highest score first; on equal scores the leftmost column wins (stable, reproducible).
-    for score, position, fname in sorted(proposals, key=lambda p: (-p[0], p[1], p[2])):
+    # A question's stage comes after every other column's.
+    order = sorted(
+        proposals, key=lambda p: (p[2] == "stage" and p[1] in questions, -p[0], p[1], p[2])
+    )
+    for score, position, fname in order:
         col_map = columns[position]
         if col_map.status != "unmapped" or col_map.field is not None:
             continue
@@ -320,6 +329,10 @@ def _score(columns: list[ColumnMapping]) -> float:
             total += c.score / 100.0
         elif c.status == "low_confidence":
             total += 0.4 * c.score / 100.0
+        elif c.status == "taken" and c.candidates and asks_if_live(c.label):
+            # "In production?" beside a stage column is a header's question all the same: no
+            # data cell asks it.
+            total += c.candidates[0].score / 100.0
     return total
 
 

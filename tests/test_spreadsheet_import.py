@@ -1944,6 +1944,7 @@ def test_a_system_export_with_camel_case_field_names_is_mapped(
         ("Live (Y/N)", "stage"),
         ("Deployed (Yes/No)", "stage"),
         ("Is it live?", "stage"),
+        ("Is this AI in production?", "stage"),
         ("Currently in use?", "stage"),
         # No question: the column may hold dates.
         ("In production since", "date_deployed"),
@@ -1966,6 +1967,8 @@ def test_a_yes_in_an_in_production_column_is_deployed(
                 ["Chat triage", "No"],
                 ["Doc search", "Pilot"],  # an answer in the stage's own words
                 ["Fraud model", "y"],
+                ["Claims triage", "✓"],
+                ["Rota planner", "Not yet"],
             ]
         },
     )
@@ -1976,6 +1979,8 @@ def test_a_yes_in_an_in_production_column_is_deployed(
         "Chat triage": ("unknown", "No"),
         "Doc search": ("pilot", "Pilot"),
         "Fraud model": ("deployed", "y"),
+        "Claims triage": ("deployed", "✓"),
+        "Rota planner": ("unknown", "Not yet"),
     }
     assert set(out.warning_codes()) <= {"department_from_path"}
 

@@ -808,19 +808,21 @@ _NAME_WORDS = frozenset({"name", "title"})
 #: reading ("In production?" is near the synonym "In production since"), below a synonym.
 _LIVE_QUESTION_SCORE = 95.0
 _LIVE_WORDS = re.compile(
-    r"(?:is (?:it|this|the (?:system|tool|model|solution|service|use case|ai)) |currently )?"
+    r"(?:is (?:it|(?:this|the)(?: (?:system|tool|model|solution|service|use case|ai))?) "
+    r"|currently )?"
     r"(?:in production|live|in use|deployed|operational|in operation|in service)(?: yet| now)?"
 )
 
 
 #: The answers of a yes/no column, folded.
-_YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si"})
-_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee"})
+_YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si", "✓", "✔", "☑"})
+_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee", "nej", "not yet", "✗", "✘"})
 
 
 def yes_or_no(answer: str) -> bool | None:
-    """True for a yes ("Yes", "y", "x", "Ja"), False for a no, None for another answer."""
-    word = fold(answer)
+    """True for a yes ("Yes", "y", "x", "✓", "Ja"), False for a no ("No", "Not yet"), None for
+    another answer."""
+    word = fold(answer) or answer.strip()
     return True if word in _YES else False if word in _NO else None
 
 

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from click.testing import CliRunner
 
@@ -398,3 +399,50 @@ def test_the_console_script_and_python_m_start_at_the_entry_point() -> None:
     assert 'aiinventory = "aiinventory.entry:main"' in pyproject
     main_module = (REPO / "src/aiinventory/__main__.py").read_text(encoding="utf-8")
     assert "from .entry import main" in main_module
+
+
+def test_a_full_disk_is_said_in_words_with_the_state_kept(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import sqlite3
+
+    from aiinventory import api
+    from aiinventory.store import Store
+
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "o"
+    assert invoke("import", str(good), "--out", str(out))[0] == 0
+
+    # SQLite ends the transaction itself when the disk fills up: the rollback after it must
+    # not raise "cannot rollback - no transaction is active" over the real error.
+    def full(self: Store, *args: object, **kwargs: object) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+        self.conn.execute("ROLLBACK")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(Store, "assign_use_case_ids", full)
+    (tmp_path / "good.xlsx").unlink()
+    write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"], ["Beta"]]})
+    code, _, err = invoke("import", str(good), "--out", str(out))
+    assert code == 1
+    assert "the state file could not be written (database or disk is full)" in err
+    assert "keep the state file" in err and "Traceback" not in err
+
+    def no_room(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(api, "run_import", no_room)
+    code, _, err = invoke("import", str(good), "--out", str(out))
+    assert code == 1
+    assert "No space left on device; the last completed run's exports and state are as" in err
+
+
+def test_a_state_file_that_cannot_be_written_is_not_called_unusable(tmp_path: Path) -> None:
+    import sqlite3
+
+    from aiinventory.store import _unusable
+
+    words = _unusable(tmp_path / "state.sqlite", sqlite3.OperationalError("disk I/O error"))
+    assert "the disk may be full" in words and "keep the file" in words
+    assert "move the file away" not in words

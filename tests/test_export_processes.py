@@ -308,3 +308,24 @@ def test_an_export_that_fails_late_leaves_the_last_exports_as_they_were(
     monkeypatch.undo()  # the disk has room again: the next run writes the new set
     run_import([folder], out)
     assert b"Chat triage" in (out / "inventory.csv").read_bytes()
+
+
+def test_a_folder_in_an_exports_place_stops_the_set_before_any_rename(tmp_path: Path) -> None:
+    from aiinventory.export import outputs
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    tracker = folder / "tracker.csv"
+    tracker.write_text("Use case,Stage\nInvoice bot,Pilot\n", encoding="utf-8")
+    out = tmp_path / "out"
+    run_import([folder], out)
+    (out / "overview.html").unlink()
+    (out / "overview.html").mkdir()
+    (out / "overview.html" / "x").write_text("x", encoding="utf-8")
+    before = {n: (out / n).read_bytes() for n in outputs.OUTPUT_FILES if n != "overview.html"}
+    tracker.write_text("Use case,Stage\nInvoice bot,Live\nChat triage,Idea\n", encoding="utf-8")
+    with pytest.raises(IsADirectoryError) as raised:
+        run_import([folder], out)
+    assert raised.value.filename == str(out / "overview.html")
+    assert {n: (out / n).read_bytes() for n in before} == before
+    assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import signal
+import sqlite3
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,6 +19,7 @@ import click
 from . import __version__, api
 from .connectors.mailbox_urls import is_mailbox_url
 from .errors import AIInventoryError, ConfigError
+from .store import disk_trouble
 
 log = logging.getLogger("aiinventory")
 
@@ -112,7 +115,24 @@ def _errors(verbose: bool) -> Iterator[None]:
     except OSError as exc:
         if verbose:
             log.exception("failed")
-        _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": "), 1)
+        words = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        if exc.errno == errno.ENOSPC:
+            words += (
+                "; the last completed run's exports and state are as they were: free space "
+                "and run again"
+            )
+        _fail(words, 1)
+    except sqlite3.OperationalError as exc:
+        if not disk_trouble(exc):
+            raise
+        if verbose:
+            log.exception("failed")
+        _fail(
+            f"the state file could not be written ({exc}); the disk may be full: free space on "
+            "it and run again — keep the state file, it holds the use-case IDs and decisions; "
+            "the last completed run's state and exports are as they were",
+            1,
+        )
     except Exception as exc:
         if not _log_lines.as_json:
             raise  # the traceback, for the report the error deserves

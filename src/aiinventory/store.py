@@ -339,6 +339,29 @@ def _read_only(path: Path) -> str:
     )
 
 
+def disk_trouble(exc: sqlite3.Error) -> bool:
+    """Whether SQLite failed to write for want of room (or a failing disk)."""
+    text = str(exc)
+    return "disk I/O error" in text or "disk is full" in text
+
+
+def _disk_full_words(path: Path, exc: Exception) -> str:
+    """What a state file that could not be written (a full disk) means, and the fix."""
+    return (
+        f"{path}: could not be written ({exc}); the disk may be full: free space on it and run "
+        "again — keep the file, it holds the use-case IDs and decisions, and the last "
+        "completed run's state and exports are as they were"
+    )
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    """Undo the open transaction, if SQLite has not already (a full disk ends it); an error
+    doing so must not hide the one that led here."""
+    if conn.in_transaction:
+        with contextlib.suppress(sqlite3.Error):
+            conn.execute("ROLLBACK")
+
+
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
     """Why a state file cannot be used, and the fix: permissions are the user's to grant (the
     file is fine, and holds the IDs and decisions); a damaged file is to be moved away."""
@@ -350,6 +373,8 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
                 "to the folder — keep the file, it holds the use-case IDs and decisions"
             )
         return _read_only(path)
+    if isinstance(exc, sqlite3.OperationalError) and disk_trouble(exc):
+        return _disk_full_words(path, exc)
     return (
         f"{path}: not a usable aiinventory state file ({exc}); point the state elsewhere "
         "(--state, or state: in a sync config) or move the file away"
@@ -398,7 +423,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            _rollback(self.conn)
             raise
 
     @classmethod
@@ -467,7 +492,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            _rollback(self.conn)
             raise
 
     def runs(self) -> list[dict[str, Any]]:
@@ -516,7 +541,7 @@ class Store:
                 conn.execute("DROP INDEX IF EXISTS records_use_case")
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     def replace_item_rows(
@@ -617,7 +642,7 @@ class Store:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                conn.execute("ROLLBACK")
+                _rollback(conn)
                 raise
         return kept
 
@@ -669,7 +694,7 @@ class Store:
             )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     # -- analysts' decisions ------------------------------------------------------------------
@@ -719,7 +744,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            self.conn.execute("ROLLBACK")
+            _rollback(self.conn)
             raise
         return len(rows), len(gone)
 
@@ -861,7 +886,7 @@ class Store:
             self._upsert_stage_evidence(rows)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
 
     def _upsert_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
@@ -1030,7 +1055,7 @@ class Store:
                     self.conn.execute("DELETE FROM rejects WHERE item_key=?", (key,))
                 self.conn.execute("COMMIT")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                _rollback(self.conn)
                 raise
         return sorted(path for _, path in gone)
 
@@ -1078,21 +1103,40 @@ class Store:
         aliases: list[tuple[str, str]] = []
         new_ids: list[tuple[str, int]] = []
         counts = {"new_use_cases": 0, "aliased": 0}
-        # A merge taken back: the records of a use case merged into another, apart again as
-        # they were (its first record, unchanged, derives its ID), get that ID back from its
-        # alias, instead of a new one.
+        # The ID a group's first record derives, for groups of records seen before: the use
+        # case that record started, when the group is that use case again.
+        owns: dict[str, str] = {}
+        if known:
+            for key, record_ids in groups.items():
+                if any(r in known for r in record_ids):
+                    owns[key] = use_case_id_for(key)
+
+        def order(group: tuple[str, list[str]]) -> tuple[int, bool, str]:
+            # The larger part keeps an ID; of equal parts, the one whose first record made it.
+            key, record_ids = group
+            own = owns.get(key)
+            made_it = own is not None and any(known.get(r) == own for r in record_ids)
+            return (-len(record_ids), not made_it, record_ids[0])
+
+        ordered = sorted(groups.items(), key=order)
+        # A merge taken back: a part of a use case that was a use case of its own before it was
+        # merged in (its first record, unchanged, derives the alias's ID) gets that ID back,
+        # where a part before it keeps the use case's own.
         revived: dict[str, str] = {}
         if alias_of:
-            for key, record_ids in groups.items():
-                own = use_case_id_for(key)
+            kept_before: set[str] = set()
+            for key, record_ids in ordered:
+                had_here = {known[r] for r in record_ids if r in known}
+                own = owns.get(key)
                 if (
                     own in alias_of
                     and own not in claimed
-                    and any(known.get(r) == alias_of[own] for r in record_ids)
+                    and alias_of[own] in had_here
+                    and alias_of[own] in kept_before
                 ):
                     revived[key] = own
                     claimed.add(own)
-        ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[1][0]))
+                kept_before |= had_here
         for key, record_ids in ordered:
             if key in revived:
                 assignments.extend((revived[key], r) for r in record_ids)
@@ -1160,7 +1204,7 @@ class Store:
                 )
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            _rollback(conn)
             raise
         return counts
 

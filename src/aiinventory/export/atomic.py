@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import tempfile
@@ -29,6 +30,11 @@ def held_files() -> Iterator[HeldFiles]:
     held: HeldFiles = []
     try:
         yield held
+        for _, target in held:  # what would stop a rename stops the set before any is made
+            if target.is_dir() and not target.is_symlink():
+                raise IsADirectoryError(
+                    errno.EISDIR, "a folder is in the export's place: move it away", str(target)
+                )
         while held:
             tmp, target = held[0]
             os.replace(tmp, target)

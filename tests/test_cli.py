@@ -354,6 +354,19 @@ def test_a_sources_rule_with_a_misspelt_key_or_a_wrong_value_is_refused(tmp_path
         "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
     )
     assert code == 2 and "line 2: sources[1]: each rule needs a 'match' glob" in err
+    # A misspelt top-level key used to leave every rule unread, silently.
+    rules.write_text('# rules\nsource:\n  - match: "hr/*"\n', encoding="utf-8")
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "line 2: unknown key(s) ['source'] (check the spelling)" in err
+    rules.write_text(
+        'sources:\n  - match: "hr/*"\n    columns:\n      - Go live\n', encoding="utf-8"
+    )
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "line 3: sources[1] (match 'hr/*'): columns must be a mapping" in err
 
 
 # Ctrl-C while the command line is still loading: the interrupt is raised the moment the

@@ -1218,11 +1218,18 @@ _OVERRIDE_KEYS = {
 
 def _load_sources(path: Path) -> list[SourceOverride]:
     data = _require_mapping(_read_yaml(path), path)
+    root = compose_file(path)
+    unknown_keys = sorted(str(k) for k in data if k != "sources")
+    if unknown_keys:
+        at = _at_line(root, (unknown_keys[0],))
+        raise ConfigError(
+            f"{path}{at}: unknown key(s) {unknown_keys} (check the spelling); the file holds "
+            "one key, 'sources:', a list of rules"
+        )
     entries = data.get("sources") or []
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of rules")
     rules: list[SourceOverride] = []
-    root = compose_file(path)
     for number, entry in enumerate(entries, 1):
         at = _at_line(root, ("sources", number - 1))
         if not isinstance(entry, dict) or "match" not in entry:
@@ -1240,6 +1247,11 @@ def _load_sources(path: Path) -> list[SourceOverride]:
                 f"{where}: day_first must be true or false, not {entry['day_first']!r}"
             )
         columns: dict[str, str | None] = {}
+        if entry.get("columns") is not None and not isinstance(entry["columns"], dict):
+            raise ConfigError(
+                f"{path}{_at_line(root, ('sources', number - 1, 'columns'))}: {rule}: columns "
+                "must be a mapping of headers to fields (\"Header\": field), not a list"
+            )
         for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
             if target is not None and target not in MAPPABLE_FIELDS:
                 at = _at_line(root, ("sources", number - 1, "columns", header))

@@ -10,7 +10,7 @@ import sqlite3
 from pathlib import Path
 
 from aiinventory.api import run_sync
-from aiinventory.store import STAGE_EVIDENCE_COLUMNS, Store
+from aiinventory.store import SCHEMA_VERSION, STAGE_EVIDENCE_COLUMNS, Store
 from aiinventory.time_in_stage import compute_time_in_stage, time_in_stage
 
 TRACKER = (
@@ -128,7 +128,7 @@ def test_a_schema_2_state_file_is_migrated_with_the_same_time_in_stage(tmp_path:
         readonly.close()
 
     with Store(state) as store:
-        assert store.meta("schema_version") == "3"
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
         after = compute_time_in_stage(store.iter_stage_evidence(), inventory)
     assert after == before
     assert after.use_cases[0].entries["pilot"].after == "2025-01-31"
@@ -177,3 +177,17 @@ def test_evidence_of_merged_use_cases_goes_to_the_use_case_they_became(tmp_path:
             ("UC-C", "r3"),
             ("UC-D", "r4"),
         ]
+
+
+def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
+    state = tmp_path / "inventory.sqlite"
+    with Store(state):
+        pass
+    with sqlite3.connect(state) as conn:
+        conn.execute("ALTER TABLE items DROP COLUMN real_path")
+        conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+    with Store(state) as store:
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        columns = {row[1] for row in store.conn.execute("PRAGMA table_info(items)")}
+        assert "real_path" in columns
+        assert store.known_items() == {}

@@ -764,3 +764,25 @@ def test_a_link_in_a_folder_is_never_opened_but_one_named_as_an_input_is_read(
     linked.symlink_to(folder / "tracker.csv")
     named = api.run_import([linked], tmp_path / "out2")
     assert named.summary.counts["records"] == 1
+
+
+def test_the_same_folder_given_by_another_path_keeps_its_use_case_ids(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A migration lead imports "p1" by hand; the nightly job gives the absolute path.
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p1").mkdir()
+    sales = tmp_path / "p1" / "sales.csv"
+    sales.write_text("Use case,Stage\nForecasting,Pilot\nInvoice bot,Live\n", encoding="utf-8")
+    (tmp_path / "p1" / "hr.csv").write_text("Use case,Stage\nChat triage,Idea\n", encoding="utf-8")
+    out = tmp_path / "op"
+    first = api.run_import([Path("p1")], out)
+    before = {r["name"]: r["use_case_id"] for r in _inventory(first.out_dir)}
+    sales.write_text("Use case,Stage\nForecasting,Live\nInvoice bot,Live\n", encoding="utf-8")
+    second = api.run_import([tmp_path / "p1"], out)
+    assert {r["name"]: r["use_case_id"] for r in _inventory(second.out_dir)} == before
+    counts = second.summary.counts
+    assert (counts["files_renamed"], counts["files_new"], counts["files_gone"]) == (2, 0, 0)
+    assert counts["use_cases_new"] == 0 and counts["use_cases_gone"] == 0
+    said = [w.message for w in second.summary.warnings if w.code == "source_renamed"]
+    assert len(said) == 2 and all("(the same file, given by another path)" in m for m in said)

@@ -47,7 +47,7 @@ from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store, record_values, require_writable
-from .sync_plan import content_hash_or_none, plan_sync
+from .sync_plan import content_hash_or_none, plan_sync, real_path
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 
@@ -432,8 +432,13 @@ def _execute(
                 )
                 warnings.add(
                     "source_renamed",
-                    f"{planned.previous_path} is now {planned.item.source_path} (same content); "
-                    "its records moved with it",
+                    f"{planned.previous_path} is now {planned.item.source_path} "
+                    + (
+                        "(the same file, given by another path); "
+                        if planned.same_file
+                        else "(same content); "
+                    )
+                    + "its records moved with it",
                     source_path=planned.item.source_path,
                 )
             elif planned.action == "touched" and not full_reread:
@@ -534,6 +539,7 @@ def _execute(
                 failpoints.reached("after_file", done)
                 if progress is not None:
                     progress(done, len(to_read), item.source_path)
+        store.set_real_paths((i.source_path, real_path(i)) for i in items)
         gone = store.mark_gone({i.source_path for i in items} | held, run_id)
         for path in gone:
             warnings.add(

@@ -1250,7 +1250,7 @@ def _load_sources(path: Path) -> list[SourceOverride]:
         if entry.get("columns") is not None and not isinstance(entry["columns"], dict):
             raise ConfigError(
                 f"{path}{_at_line(root, ('sources', number - 1, 'columns'))}: {rule}: columns "
-                "must be a mapping of headers to fields (\"Header\": field), not a list"
+                'must be a mapping of headers to fields ("Header": field), not a list'
             )
         for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
             if target is not None and target not in MAPPABLE_FIELDS:

@@ -25,7 +25,7 @@ from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -130,7 +130,8 @@ CREATE TABLE IF NOT EXISTS items (
     status TEXT NOT NULL,
     last_seen_run INTEGER,
     gone_run INTEGER,
-    identity_path TEXT
+    identity_path TEXT,
+    real_path TEXT
 );
 CREATE TABLE IF NOT EXISTS records (
     item_key TEXT NOT NULL,
@@ -418,6 +419,9 @@ class Store:
                 self.conn.execute("ALTER TABLE use_case_ids ADD COLUMN aliased_run INTEGER")
             if version < 3:
                 self._migrate_stage_evidence()
+            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
+            if version < 4 and "real_path" not in columns:
+                self.conn.execute("ALTER TABLE items ADD COLUMN real_path TEXT")
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -649,8 +653,8 @@ class Store:
     def known_items(self) -> dict[str, dict[str, Any]]:
         """Active items by key, with their fingerprints."""
         rows = self.conn.execute(
-            "SELECT item_key, source_path, kind, size, mtime_ns, content_hash, identity_path "
-            "FROM items WHERE status='active'"
+            "SELECT item_key, source_path, kind, size, mtime_ns, content_hash, identity_path, "
+            "real_path FROM items WHERE status='active'"
         ).fetchall()
         return {
             key: {
@@ -660,9 +664,19 @@ class Store:
                 "mtime_ns": mtime_ns,
                 "content_hash": content_hash,
                 "identity_path": identity_path,
+                "real_path": real_path,
             }
-            for key, path, kind, size, mtime_ns, content_hash, identity_path in rows
+            for key, path, kind, size, mtime_ns, content_hash, identity_path, real_path in rows
         }
+
+    def set_real_paths(self, paths: Iterable[tuple[str, str]]) -> None:
+        """Keep where each item is on this machine, (item key, absolute path), whatever the
+        spelling of the path it was given by: the next run knows it by either."""
+        with self.conn:
+            self.conn.executemany(
+                "UPDATE items SET real_path=? WHERE item_key=? AND real_path IS NOT ?",
+                ((real, key, real) for key, real in paths),
+            )
 
     def touch_item(self, item_key: str, size: int, mtime_ns: int, run_id: int) -> None:
         """Record a new size/mtime for an item whose content did not change."""

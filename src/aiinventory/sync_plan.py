@@ -15,7 +15,7 @@ from typing import Any
 
 from .connectors.files import FileItem
 
-__all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync"]
+__all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync", "real_path"]
 
 
 def content_hash(path: Path) -> str:
@@ -55,6 +55,7 @@ class PlannedItem:
     content_hash: str | None = None
     previous_path: str | None = None  # for renamed
     identity_path: str | None = None  # the path its record identities were made from
+    same_file: bool = False  # renamed: the very file, given by another spelling of its path
 
 
 @dataclass
@@ -84,18 +85,36 @@ class SyncPlan:
         return counts
 
 
+def real_path(item: FileItem) -> str:
+    """Where a file is on this machine, however the path to it was written (a name's bytes
+    that are not UTF-8 as ``\\xNN``)."""
+    return os.fsencode(os.path.realpath(item.path)).decode("utf-8", "backslashreplace")
+
+
 def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPlan:
     """Compare discovered files with the state's items (keyed by source path)."""
     planned: list[PlannedItem] = []
     seen = {i.source_path for i in items}
     missing = {key: info for key, info in known.items() if key not in seen}
     by_hash: dict[str, str] = {}
+    by_place: dict[str, str] = {}
     for key, info in sorted(missing.items()):
         if info.get("content_hash"):
             by_hash.setdefault(info["content_hash"], key)
+        if info.get("real_path"):
+            by_place.setdefault(info["real_path"], key)
     renamed_from: set[str] = set()
     for item in items:
         prev = known.get(item.source_path)
+        place = by_place.get(real_path(item)) if prev is None else None
+        if place is not None and place not in renamed_from:
+            # The same file given by another spelling of its path ("trackers" before,
+            # "/srv/share/trackers" now): its records keep their identities, changed or not.
+            renamed_from.add(place)
+            digest = content_hash_or_none(item.path)
+            old_identity = missing[place].get("identity_path") or place
+            planned.append(PlannedItem(item, "renamed", digest, place, old_identity, True))
+            continue
         identity = (prev or {}).get("identity_path")
         if prev is not None and prev["size"] == item.size and prev["mtime_ns"] == item.mtime_ns:
             planned.append(PlannedItem(item, "unchanged", prev.get("content_hash"), None, identity))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -329,3 +330,47 @@ def test_a_folder_in_an_exports_place_stops_the_set_before_any_rename(tmp_path: 
     assert raised.value.filename == str(out / "overview.html")
     assert {n: (out / n).read_bytes() for n in before} == before
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+
+
+def _helpers(pid: int) -> list[str]:
+    """The command lines of a process's children (Linux /proc)."""
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            kids = (task / "children").read_text().split()
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                found.append(Path(f"/proc/{kid}/cmdline").read_bytes().decode(errors="replace"))
+            except OSError:
+                continue
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
+def test_ctrl_c_at_a_terminal_reaches_the_helpers_and_only_the_command_speaks(
+    tmp_path: Path,
+) -> None:
+    # A terminal's Ctrl-C goes to every process of the command: the export's helpers too.
+    env = {**os.environ, "PYTHONPATH": str(SAMPLE.parent / "src")}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aiinventory", "import", str(SAMPLE), "--out", str(tmp_path / "o")],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+        # As from a terminal: Ctrl-C not ignored (a background test run would hand it ignored).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if any("export.writers" in c or "export.records" in c for c in _helpers(proc.pid)):
+            break
+        time.sleep(0.01)
+    time.sleep(0.2)  # into the helpers' start-up, where an interrupt printed a traceback
+    assert proc.poll() is None, "the run ended before its export's helpers started"
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err and b"KeyboardInterrupt" not in err, err.decode()

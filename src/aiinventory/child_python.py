@@ -5,7 +5,8 @@ processes). Started as ``python -c "from aiinventory… import …"``, it would 
 of the package comes first on its own path: another installed version, or none at all when this
 process found the package through a path it was given (``sys.path.insert``, a zip app). The
 command made here loads the package from the folder this process loaded it from, and leaves the
-interpreter's path as it is.
+interpreter's path as it is. Such a process ignores Ctrl-C: the parent, which gets it too, stops
+it.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ __all__ = ["answer_parent", "python_command", "serve_quietly"]
 _PACKAGE = Path(__file__).resolve().parent
 
 _PRELUDE = (
+    # Ctrl-C at a terminal reaches every process of the command: the parent stops the run
+    # and its helpers (without a traceback from each of them).
+    "import signal as _g\n"
+    "_g.signal(_g.SIGINT, _g.SIG_IGN)\n"
     "import importlib.util as _u, sys as _s\n"
     "_spec = _u.spec_from_file_location("
     "'aiinventory', {init!r}, submodule_search_locations=[{folder!r}])\n"

@@ -2047,3 +2047,26 @@ def test_a_system_field_name_is_matched_as_its_words(label: str, key: str) -> No
     from aiinventory.text_normalization import normalize_label
 
     assert normalize_label(label) == key
+
+
+def test_a_sharepoint_lists_title_gives_way_to_a_use_case_name_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # A SharePoint list exported with its fields' internal names: its own Title column holds a
+    # reference, the list's use-case name column the name.
+    path = write_csv(
+        tmp_path / "in" / "list.csv",
+        [
+            ["Title", "UseCaseName", "Owner_x0020_Email", "Status", "ID"],
+            ["AIUC-001", "Invoice OCR", "ana@example.org", "Pilot", "1"],
+        ],
+    )
+    out = run_import_into(path)
+    (record,) = out.records
+    assert (record["name"], record["owner_email"], record["stage"]) == (
+        "Invoice OCR",
+        "ana@example.org",
+        "pilot",
+    )
+    (line,) = out.records_jsonl
+    assert line["extras"] == {"Title": "AIUC-001"}

@@ -160,6 +160,9 @@ def map_columns(
     # Columns that ask whether the use case is live ("In production?"): the stage only where
     # no column says it in words.
     questions: set[int] = set()
+    # Of two columns that are each a synonym of a field, the one of more words says more
+    # ("Use case name" over "Title", a SharePoint list's own column).
+    words: dict[tuple[int, str], int] = {}
     for position, (col, readings) in enumerate(labels):
         display = " / ".join(dict.fromkeys(r for r in readings[-1:] if r)) or readings[0]
         forced_hit = next(
@@ -191,12 +194,21 @@ def map_columns(
         for cand in candidates:
             if cand.score >= settings.header_review:
                 proposals.append((cand.score, position, cand.field))
+                if cand.score >= 100.0:
+                    words[(position, cand.field)] = len(cand.synonym.split())
 
     taken_fields = {c.field for c in columns if c.field is not None}
-    # Highest score first; on equal scores the leftmost column wins (stable, reproducible).
-    # A question's stage comes after every other column's.
+    # Highest score first; on equal scores the synonym of more words, then the leftmost column
+    # wins (stable, reproducible). A question's stage comes after every other column's.
     order = sorted(
-        proposals, key=lambda p: (p[2] == "stage" and p[1] in questions, -p[0], p[1], p[2])
+        proposals,
+        key=lambda p: (
+            p[2] == "stage" and p[1] in questions,
+            -p[0],
+            -words.get((p[1], p[2]), 0),
+            p[1],
+            p[2],
+        ),
     )
     for score, position, fname in order:
         col_map = columns[position]

@@ -277,18 +277,24 @@ def test_rendered_lines_are_read_exactly_or_not_at_all(
             _read_at(fh.fileno(), 11, 30)
 
 
-def test_an_export_that_fails_late_leaves_the_last_exports_as_they_were(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from aiinventory.export import outputs
-    from aiinventory.export.overview import OverviewPage
-
+def _imported_once(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """A folder of one tracker imported once: (folder, tracker, output folder)."""
     folder = tmp_path / "in"
     folder.mkdir()
     tracker = folder / "tracker.csv"
     tracker.write_text("Use case,Stage\nInvoice bot,Pilot\n", encoding="utf-8")
     out = tmp_path / "out"
     run_import([folder], out)
+    return folder, tracker, out
+
+
+def test_an_export_that_fails_late_leaves_the_last_exports_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.export import outputs
+    from aiinventory.export.overview import OverviewPage
+
+    folder, tracker, out = _imported_once(tmp_path)
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.name in outputs.OUTPUT_FILES}
     assert set(before) == set(outputs.OUTPUT_FILES)
 
@@ -314,12 +320,7 @@ def test_an_export_that_fails_late_leaves_the_last_exports_as_they_were(
 def test_a_folder_in_an_exports_place_stops_the_set_before_any_rename(tmp_path: Path) -> None:
     from aiinventory.export import outputs
 
-    folder = tmp_path / "in"
-    folder.mkdir()
-    tracker = folder / "tracker.csv"
-    tracker.write_text("Use case,Stage\nInvoice bot,Pilot\n", encoding="utf-8")
-    out = tmp_path / "out"
-    run_import([folder], out)
+    folder, tracker, out = _imported_once(tmp_path)
     (out / "overview.html").unlink()
     (out / "overview.html").mkdir()
     (out / "overview.html" / "x").write_text("x", encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -95,3 +96,25 @@ def run_import_into(tmp_path: Path) -> Callable[..., Outputs]:
         return Outputs(result, target)
 
     return _run
+
+
+def child_pids(pid: int) -> list[int]:
+    """The processes a process started, from any of its threads (Linux /proc; none elsewhere)."""
+    found: list[int] = []
+    try:
+        tasks = list(Path(f"/proc/{pid}/task").iterdir())
+    except OSError:
+        return found
+    for task in tasks:
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def ctrl_c_as_from_a_terminal() -> None:
+    """A child's ``preexec_fn``: Ctrl-C handled as from a terminal. A test run started in the
+    background (``cmd &`` without job control, nohup) hands its children Ctrl-C ignored, and
+    Python then keeps it ignored, so a test of Ctrl-C would test nothing."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)

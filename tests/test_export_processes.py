@@ -38,6 +38,8 @@ from aiinventory.schema import RECORD_COLUMNS
 from aiinventory.store import Store
 from aiinventory.time_in_stage import iter_stage_histories
 
+from .conftest import child_pids, ctrl_c_as_from_a_terminal
+
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data"
 
 
@@ -333,19 +335,14 @@ def test_a_folder_in_an_exports_place_stops_the_set_before_any_rename(tmp_path: 
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
 
 
-def _helpers(pid: int) -> list[str]:
-    """The command lines of a process's children (Linux /proc)."""
+def _command_lines(pid: int) -> list[str]:
+    """The command lines of the processes a process started."""
     found = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
+    for kid in child_pids(pid):
         try:
-            kids = (task / "children").read_text().split()
+            found.append(Path(f"/proc/{kid}/cmdline").read_bytes().decode(errors="replace"))
         except OSError:
             continue
-        for kid in kids:
-            try:
-                found.append(Path(f"/proc/{kid}/cmdline").read_bytes().decode(errors="replace"))
-            except OSError:
-                continue
     return found
 
 
@@ -361,12 +358,11 @@ def test_ctrl_c_at_a_terminal_reaches_the_helpers_and_only_the_command_speaks(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         start_new_session=True,
-        # As from a terminal: Ctrl-C not ignored (a background test run would hand it ignored).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=ctrl_c_as_from_a_terminal,
     )
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and proc.poll() is None:
-        if any("export.writers" in c or "export.records" in c for c in _helpers(proc.pid)):
+        if any("export.writers" in c or "export.records" in c for c in _command_lines(proc.pid)):
             break
         time.sleep(0.01)
     time.sleep(0.2)  # into the helpers' start-up, where an interrupt printed a traceback

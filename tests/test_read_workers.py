@@ -20,6 +20,8 @@ from aiinventory.cli import main
 from aiinventory.read_workers import READERS_ENV, ReaderPool, Reading
 from aiinventory.warnings_log import WarningLog
 
+from .conftest import child_pids, ctrl_c_as_from_a_terminal
+
 REPO = Path(__file__).resolve().parents[1]
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="reader processes need fork")
@@ -147,18 +149,6 @@ def test_warnings_merged_per_file_are_the_warnings_added_one_by_one() -> None:
     assert merged.items()[0].count == 14 and len(merged.items()[0].rows) == 10
 
 
-def _children(pid: int) -> list[int]:
-    try:
-        text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
-    except OSError:
-        return []
-    return [int(p) for p in text.split()]
-
-
-def _ctrl_c_as_from_a_terminal() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.skipif(not Path("/proc/self/task").exists(), reason="needs /proc")
 @pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
 def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
@@ -174,14 +164,12 @@ def test_a_run_stopped_while_readers_read_ends_cleanly_and_leaves_no_reader(
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        # As from a terminal: a test run started in the background (``cmd &`` without job
-        # control, nohup) hands its children Ctrl-C ignored, and Python then keeps it ignored.
-        preexec_fn=_ctrl_c_as_from_a_terminal,
+        preexec_fn=ctrl_c_as_from_a_terminal,
     )
     readers: list[int] = []
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and proc.poll() is None:
-        readers = _children(proc.pid)
+        readers = child_pids(proc.pid)
         if len(readers) >= 2:
             break
         time.sleep(0.02)
@@ -225,7 +213,7 @@ def test_ctrl_c_the_instant_a_reader_is_forked_is_left_to_the_main_process(
         env=env,
         capture_output=True,
         timeout=120,
-        preexec_fn=_ctrl_c_as_from_a_terminal,  # else an ignored Ctrl-C would test nothing
+        preexec_fn=ctrl_c_as_from_a_terminal,  # else an ignored Ctrl-C would test nothing
     )
     # The readers ignore Ctrl-C: the signal neither unwinds the main process's run inside a
     # reader (which would release the run's lock and report an interruption) nor stops it.

@@ -1218,51 +1218,54 @@ _OVERRIDE_KEYS = {
 
 def _load_sources(path: Path) -> list[SourceOverride]:
     data = _require_mapping(_read_yaml(path), path)
-    root = compose_file(path)
+
+    def at(*loc: int | str) -> str:
+        """The file and the line of a value in it, for an error (the file is parsed for its
+        lines only then)."""
+        line = line_of(compose_file(path), loc)
+        return f"{path}, line {line}" if line else str(path)
+
     unknown_keys = sorted(str(k) for k in data if k != "sources")
     if unknown_keys:
-        at = _at_line(root, (unknown_keys[0],))
         raise ConfigError(
-            f"{path}{at}: unknown key(s) {unknown_keys} (check the spelling); the file holds "
-            "one key, 'sources:', a list of rules"
+            f"{at(unknown_keys[0])}: unknown key(s) {unknown_keys} (check the spelling); the "
+            "file holds one key, 'sources:', a list of rules"
         )
     entries = data.get("sources") or []
     if not isinstance(entries, list):
         raise ConfigError(f"{path}: 'sources' must be a list of rules")
     rules: list[SourceOverride] = []
     for number, entry in enumerate(entries, 1):
-        at = _at_line(root, ("sources", number - 1))
+        place = ("sources", number - 1)
         if not isinstance(entry, dict) or "match" not in entry:
-            raise ConfigError(f"{path}{at}: sources[{number}]: each rule needs a 'match' glob")
+            raise ConfigError(f"{at(*place)}: sources[{number}]: each rule needs a 'match' glob")
         rule = f"sources[{number}] (match {str(entry['match'])!r})"
-        where = f"{path}{at}: {rule}"
         unknown = set(entry) - _OVERRIDE_KEYS
         if unknown:
             raise ConfigError(
-                f"{where}: unknown key(s) {sorted(map(str, unknown))} (check the spelling); "
-                f"a rule's keys are: {', '.join(sorted(_OVERRIDE_KEYS))}"
+                f"{at(*place)}: {rule}: unknown key(s) {sorted(map(str, unknown))} (check the "
+                f"spelling); a rule's keys are: {', '.join(sorted(_OVERRIDE_KEYS))}"
             )
         if entry.get("day_first") is not None and not isinstance(entry["day_first"], bool):
             raise ConfigError(
-                f"{where}: day_first must be true or false, not {entry['day_first']!r}"
+                f"{at(*place)}: {rule}: day_first must be true or false, not {entry['day_first']!r}"
             )
         columns: dict[str, str | None] = {}
         if entry.get("columns") is not None and not isinstance(entry["columns"], dict):
             raise ConfigError(
-                f"{path}{_at_line(root, ('sources', number - 1, 'columns'))}: {rule}: columns "
-                'must be a mapping of headers to fields ("Header": field), not a list'
+                f"{at(*place, 'columns')}: {rule}: columns must be a mapping of headers to "
+                'fields ("Header": field), not a list'
             )
         for header, target in _require_mapping(entry.get("columns"), path, "columns").items():
             if target is not None and target not in MAPPABLE_FIELDS:
-                at = _at_line(root, ("sources", number - 1, "columns", header))
                 raise ConfigError(
-                    f"{path}{at}: {rule}: column {header!r} maps to unknown field {target!r}; "
-                    f"fields are: {', '.join(MAPPABLE_FIELDS)}"
+                    f"{at(*place, 'columns', header)}: {rule}: column {header!r} maps to "
+                    f"unknown field {target!r}; fields are: {', '.join(MAPPABLE_FIELDS)}"
                 )
             columns[str(header)] = None if target is None else str(target)
         header_row = entry.get("header_row")
         if header_row is not None and (not isinstance(header_row, int) or header_row < 1):
-            raise ConfigError(f"{where}: header_row must be a row number (1 or more)")
+            raise ConfigError(f"{at(*place)}: {rule}: header_row must be a row number (1 or more)")
         sheets = entry.get("sheets")
         rules.append(
             SourceOverride(
@@ -1277,12 +1280,6 @@ def _load_sources(path: Path) -> list[SourceOverride]:
             )
         )
     return rules
-
-
-def _at_line(root: yaml.Node | None, loc: tuple[int | str, ...]) -> str:
-    """ ", line N" of a value in a YAML file, or nothing when it cannot be told."""
-    line = line_of(root, loc)
-    return f", line {line}" if line else ""
 
 
 def _opt_str(value: Any) -> str | None:

@@ -86,9 +86,9 @@ class SyncPlan:
 
 
 def real_path(item: FileItem) -> str:
-    """Where a file is on this machine, however the path to it was written (a name's bytes
-    that are not UTF-8 as ``\\xNN``)."""
-    return os.fsencode(os.path.realpath(item.path)).decode("utf-8", "backslashreplace")
+    """Where a file is on this machine, however the path to it was written: its resolved path
+    (discovery resolves it), a name's bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(item.path).decode("utf-8", "backslashreplace")
 
 
 def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPlan:

@@ -107,6 +107,7 @@ _NOT_IN_A_WORD = frozenset("–…•€")
 _CLOSING = frozenset("”»")
 _OPENING = frozenset("„«")  # "“" closes a German quotation: „Chatbot“
 _HIGH = re.compile(r"[^\x00-\x7f]")
+_HIGH_BYTES = bytes(range(128, 256))
 
 
 def _reads_as_mac_roman(data: bytes) -> bool:
@@ -116,7 +117,7 @@ def _reads_as_mac_roman(data: bytes) -> bool:
     controls = sum(data.count(b) for b in range(32) if b not in (9, 10, 13))
     if controls * 100 > len(data):
         return False  # no text at all (a compressed file named .csv): read as before
-    high = sum(1 for b in data if b > 127)
+    high = len(data) - len(data.translate(None, _HIGH_BYTES))
     utf8 = sum(len(ch.encode("utf-8")) for ch in data.decode("utf-8", "ignore") if ord(ch) > 127)
     if utf8 * 2 > high:
         return False

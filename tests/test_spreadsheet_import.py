@@ -374,6 +374,41 @@ def test_cp1252_semicolon_csv_with_day_first_dates(tmp_path: Path, run_import_in
     assert "ambiguous_date" not in out.warning_codes()  # day_first was set for this source
 
 
+def test_a_sources_rule_that_matches_no_file_or_names_a_missing_column_is_said(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "trackers"
+    write_csv(
+        folder / "finance" / "ai.csv",
+        [["Use case", "Vendor / build", "Stage"], ["Invoice capture", "ABBYY", "Live"]],
+    )
+    write_csv(folder / "hr" / "ai.csv", [["Use case", "Stage"], ["Rota bot", "Pilot"]])
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n"
+        "  - match: 'finance/*'\n"
+        "    columns:\n"
+        "      'Vendor / built': sourcing\n"  # the header says "build"
+        "      'Use case': name\n"
+        "  - match: 'hr/*'\n"
+        "    department: Human Resources\n"
+        "  - match: 'human-resources/*'\n"  # the folder is "hr"
+        "    department: People\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(folder, mappings_dir=mappings)
+    said = {w["code"]: w for w in out.run["warnings"]}
+    unused = said["source_rule_unused"]["message"]
+    assert "'human-resources/*'" in unused and "matches none of the 2 file(s)" in unused
+    assert "'hr/*'" not in unused and "'finance/*'" not in unused
+    missing = said["source_rule_column_missing"]
+    assert missing["source_path"].endswith("finance/ai.csv")
+    assert "maps column(s) 'Vendor / built', which the header (row 1)" in missing["message"]
+    assert "columns are 'Use case', 'Vendor / build', 'Stage'" in missing["message"]
+    assert out.by_name()["Rota bot"]["department"] == "Human Resources"
+
+
 @pytest.mark.parametrize("codec", ["mac_roman", "cp1252"])
 def test_a_mac_roman_csv_reads_as_mac_roman_and_cp1252_stays_cp1252(
     tmp_path: Path, run_import_into: Callable[..., Any], codec: str

@@ -406,6 +406,21 @@ def _execute(
                 f"may lead anywhere on this machine): {shown}; give their targets as inputs to "
                 "read them",
             )
+        if not problems:
+            # With every input found, a rule that matches none of them is a misspelt glob (or
+            # a rule for other inputs): said, since the files it was meant for are read
+            # without it.
+            for rule in mappings.sources:
+                if not any(rule.matches(i.relative.as_posix(), str(i.path)) for i in items):
+                    warnings.add(
+                        "source_rule_unused",
+                        f"the rule with match {rule.match!r}"
+                        + (f" and sheet {rule.sheet!r}" if rule.sheet else "")
+                        + " in mappings/sources.yaml matches none of the "
+                        + f"{len(items):,} file(s) of this run: a glob is matched against "
+                        "each file's path below the folder imported, its absolute path and "
+                        "its name; check its spelling",
+                    )
         for path, why in problems:
             kept = len(held_by_path[path])
             if kept:

@@ -916,6 +916,8 @@ def _extract_table(
     for col, values in grid.validations.items():
         sheet.dropdowns[column_letter(col)] = values
     _report_mapping(header.columns, normalizer, source_path, sheet_for_messages)
+    if override is not None and override.columns:
+        _report_missing_columns(override, header, normalizer, source_path, sheet_for_messages)
 
     ctx = SourceContext(sheet=sheet_name, **base)
     _take_labels(ctx, header.columns)
@@ -1229,6 +1231,37 @@ def _report_mapping(
                 source_path=source_path,
                 sheet=sheet,
             )
+
+
+def _report_missing_columns(
+    override: SourceOverride,
+    header: HeaderResult,
+    normalizer: Normalizer,
+    source_path: str,
+    sheet: str | None,
+) -> None:
+    """Say which of a sources.yaml rule's ``columns`` the header found has no column of."""
+    labels = {
+        normalize_label(part)
+        for col in header.columns
+        for part in (col.label, *col.label.split(" / "))
+    }
+    missing = [label for label in override.columns if normalize_label(label) not in labels]
+    if not missing:
+        return
+    rows = ", ".join(str(r + 1) for r in header.header_rows)
+    shown = ", ".join(repr(col.label) for col in header.columns[:12]) + (
+        ", ..." if len(header.columns) > 12 else ""
+    )
+    normalizer.warnings.add(
+        "source_rule_column_missing",
+        f"the rule with match {override.match!r} in mappings/sources.yaml maps column(s) "
+        f"{', '.join(map(repr, missing))}, which the header (row {rows}) does not have; its "
+        f"columns are {shown}: correct the label in the rule, or set header_row if the "
+        "header is another row",
+        source_path=source_path,
+        sheet=sheet,
+    )
 
 
 def _check_dropdowns(

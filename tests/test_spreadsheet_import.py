@@ -2062,6 +2062,52 @@ def test_an_in_production_column_beside_a_stage_column_stays_in_extras(
     assert "unparsed_date" not in out.warning_codes()
 
 
+def test_an_in_production_yes_fills_a_blank_stage_and_a_contradiction_is_said(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "in" / "tracker.xlsx",
+        {
+            "Use cases": [
+                ["Use case", "Stage", "Owner", "In production?"],
+                ["Invoice bot", None, "Ana", "Yes"],  # 2: blank stage, live
+                ["Chat triage", None, "Ben", "No"],  # 3: blank stage, not live
+                ["Doc search", "Idea", "Cai", "Y"],  # 4: contradicts
+                ["Fraud model", "Live", "Dee", "No"],  # 5: contradicts
+                ["Claims triage", "Pilot", "Eve", "Yes"],  # 6: a pilot may run in production
+                ["Rota planner", "Live", "Fay", "Yes"],  # 7: agrees
+                ["Letter drafts", "Idea", "Gus", "Maybe"],  # 8: no yes or no
+            ]
+        },
+    )
+    out = run_import_into(path)
+    stages = {r["name"]: (r["stage"], r["stage_raw"]) for r in out.records}
+    assert stages == {
+        "Invoice bot": ("deployed", "Yes"),
+        "Chat triage": ("unknown", ""),
+        "Doc search": ("idea", "Idea"),
+        "Fraud model": ("deployed", "Live"),
+        "Claims triage": ("pilot", "Pilot"),
+        "Rota planner": ("deployed", "Live"),
+        "Letter drafts": ("idea", "Idea"),
+    }
+    said = {w["code"]: w for w in out.run["warnings"] if w["code"].startswith("stage_")}
+    filled = said["stage_from_live_question"]
+    assert filled["rows"] == [2]
+    assert "column B ('Stage') is blank and column D ('In production?') says yes" in (
+        filled["message"]
+    )
+    contradictions = [
+        w for w in out.run["warnings"] if w["code"] == "stage_contradicts_live_question"
+    ]
+    assert sorted(row for w in contradictions for row in w["rows"]) == [4, 5]
+    assert any("says 'Idea' (idea) but column D" in w["message"] for w in contradictions)
+    # The answer stays in extras as written.
+    assert {line["name"]: line["extras"] for line in out.records_jsonl}["Invoice bot"] == {
+        "In production?": "Yes"
+    }
+
+
 @pytest.mark.parametrize(
     ("label", "key"),
     [

@@ -75,6 +75,10 @@ _ENUMS = tuple(
 _LEFT_AS = {fname: f"becomes {fallback}" for fname, fallback in _ENUMS if fallback}
 
 
+#: Stages a use case that is live is not in (a pilot may run in production).
+_NOT_LIVE_STAGES = frozenset({"idea", "in_development", "retired", "rejected"})
+
+
 @functools.lru_cache(maxsize=256)
 def _live_question(label: str) -> bool:
     return asks_if_live(label)
@@ -236,6 +240,9 @@ class SourceContext:
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
     places: dict[str, str] = field(default_factory=dict)  # field -> cell ("B4") of a form's value
+    #: A column kept in extras that asks whether the use case is live ("In production?"),
+    #: beside a stage column: (its extras label, its letter).
+    live_question: tuple[str, str] | None = None
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
     #: Which of a sheet's tables side by side the rows are of: "" for the first (so a sheet
@@ -417,6 +424,9 @@ class Normalizer:
                 record[fname] = found.value
             else:  # a fuzzy or no match: _enum says so
                 record[fname] = self._enum(fname, cell, ctx, item.row)
+        live_said = None
+        if ctx.live_question is not None:
+            live_said = self._live_column(ctx, item, given.get("stage"), record)
         record["ai_techniques"] = self._techniques(given.get("ai_techniques"), ctx, item.row)
         if record["sourcing"] in ("unknown", None) and record["vendor_name"]:
             vendor_key = fold(record["vendor_name"])
@@ -439,6 +449,8 @@ class Normalizer:
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
         if raw_sourcing is not None:
             raw_out["sourcing"] = raw_sourcing
+        if live_said is not None:
+            raw_out["stage"] = live_said
         return SourceRecord(
             record_id=record_id,
             source_kind=ctx.source_kind,
@@ -457,6 +469,46 @@ class Normalizer:
             else [],
             **record,
         )
+
+    def _live_column(
+        self, ctx: SourceContext, item: RowInput, stage_cell: str | None, record: dict[str, Any]
+    ) -> str | None:
+        """Read the row's answer in a column asking whether the use case is live, beside its
+        stage column: a yes fills a blank stage (deployed; the answer is returned, as the
+        stage's raw text), and an answer the stage contradicts is said."""
+        assert ctx.live_question is not None
+        label, letter = ctx.live_question
+        cell = item.extras.get(label)
+        said = cell_text(cell) if cell is not None else ""
+        answer = yes_or_no(said) if said else None
+        if answer is None:
+            return None
+        where = f"column {letter} ({label!r})"
+        if not stage_cell:
+            if not answer:
+                return None  # not live says no more than a blank stage
+            record["stage"] = "deployed"
+            self._warn(
+                ctx,
+                "stage_from_live_question",
+                f"{self._place(ctx, 'stage')} is blank and {where} says yes: the stage is "
+                "deployed — fill in the stage to say otherwise",
+                f"stage_from_live:{label}",
+                item.row,
+            )
+            return said
+        stage = record["stage"]
+        if (answer and stage in _NOT_LIVE_STAGES) or (not answer and stage == "deployed"):
+            self._warn(
+                ctx,
+                "stage_contradicts_live_question",
+                f"{self._place(ctx, 'stage')} says {_short(stage_cell)!r} ({stage}) but {where} "
+                f"says {_short(said)!r}; the stage column is kept — correct the one that is "
+                "wrong",
+                f"stage_live:{stage}:{answer}:{label}",
+                item.row,
+            )
+        return None
 
     def _owner(
         self, raw: dict[str, str], record: dict[str, Any], ctx: SourceContext, row: int | None

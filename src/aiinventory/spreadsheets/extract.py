@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..date_parsing import date_order_hint, date_order_shown, parse_date
-from ..mappings import Mappings, SourceOverride
+from ..mappings import Mappings, SourceOverride, asks_if_live
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value
@@ -1082,6 +1082,16 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
         if mapped.field is not None:
             ctx.labels[mapped.field] = mapped.label
             _take_date_order(ctx, mapped.field, mapped.label)
+    if "stage" in ctx.labels:
+        # A yes/no "In production?" column beside the stage column: read with it, row by row.
+        ctx.live_question = next(
+            (
+                (c.label, c.letter)
+                for c in columns
+                if c.field is None and c.row is None and asks_if_live(c.label)
+            ),
+            None,
+        )
 
 
 #: Rows below the header looked at for the order of a column's text dates.

@@ -120,6 +120,47 @@ def test_runs_says_a_run_stopped_before_its_end(tmp_path: Path) -> None:
     assert code == 0 and json.loads(out)[0]["status"] == "running"
 
 
+def test_runs_says_why_a_run_failed_and_the_next_run_reads_its_file_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory import api
+
+    write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    invoke("import", str(tmp_path / "in"), "--out", str(out))
+    write_workbook(tmp_path / "in" / "more.xlsx", {"S": [["Use case"], ["Bravo"]]})
+    (out / "inventory.csv").unlink()
+    (out / "inventory.csv").mkdir()  # an export cannot be put in place: exit 1
+    code, _, err = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    assert code == 1 and "inventory.csv" in err, err
+
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    (out / "inventory.csv").rmdir()
+    monkeypatch.setattr(api, "write_outputs", interrupted)
+    code, _, _ = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    assert code == 130
+    state = str(out / "state.sqlite")
+    code, text, _ = invoke("runs", "--state", state, "--json")
+    found = {r["run_id"]: r for r in json.loads(text)}
+    assert [(found[n]["status"], found[n]["exit_code"]) for n in (3, 2, 1)] == [
+        ("failed", 130),
+        ("failed", 1),
+        ("finished", 0),
+    ]
+    assert found[3]["failure"] == "interrupted (Ctrl-C or SIGINT)"
+    assert "inventory.csv" in found[2]["failure"] and found[2]["finished_at"] is None
+    code, text, _ = invoke("runs", "--state", state)
+    assert re.search(r"^\s+2\s+\S+\s+1\s.*\(failed: .*inventory\.csv", text, re.MULTILINE)
+    monkeypatch.undo()
+    # A failed run is not a finished one: the file the failed runs stored is read again.
+    code, text, _ = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    assert code == 0 and "2 records" in text
+    counts = json.loads((out / "run.json").read_text(encoding="utf-8"))["counts"]
+    assert counts["files_read"] == 1 and counts["files_unchanged"] == 2
+
+
 def test_sample_data_demo(tmp_path: Path) -> None:
     code, out, _ = invoke(
         "import",

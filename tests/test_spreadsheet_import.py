@@ -2094,9 +2094,8 @@ def test_an_in_production_yes_fills_a_blank_stage_and_a_contradiction_is_said(
     said = {w["code"]: w for w in out.run["warnings"] if w["code"].startswith("stage_")}
     filled = said["stage_from_live_question"]
     assert filled["rows"] == [2]
-    assert "column B ('Stage') is blank and column D ('In production?') says yes" in (
-        filled["message"]
-    )
+    message = filled["message"]
+    assert "column B ('Stage') is blank and column D ('In production?') says yes" in message
     contradictions = [
         w for w in out.run["warnings"] if w["code"] == "stage_contradicts_live_question"
     ]

@@ -1024,8 +1024,11 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
             run["status"] = "finished"
         elif number == 0 and running:
             run["status"] = "running"
+        elif "failure" in run:
+            # Stopped on an error, Ctrl-C or SIGTERM: its exit code and why are recorded.
+            run["status"] = "failed"
         else:
-            # Killed, interrupted (Ctrl-C, SIGTERM) or failed (exit 1): it recorded no end.
+            # Killed (or its failure could not be recorded: a full disk): it recorded no end.
             run["status"] = "stopped"
     return found
 

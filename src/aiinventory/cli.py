@@ -18,7 +18,7 @@ import click
 
 from . import __version__, api
 from .connectors.mailbox_urls import is_mailbox_url
-from .errors import AIInventoryError, ConfigError
+from .errors import AIInventoryError, ConfigError, Terminated
 from .store import disk_trouble
 
 log = logging.getLogger("aiinventory")
@@ -29,10 +29,6 @@ mappings_option = click.option(
     type=click.Path(path_type=Path),
     help="Folder of mappings that add to and override the shipped ones.",
 )
-
-
-class Terminated(BaseException):
-    """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
@@ -557,16 +553,22 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
         )
         for run in found:
             c = run["counts"]
-            # A run that recorded no end: still running, or stopped (killed, interrupted,
-            # failed) before it.
+            # A run that recorded no end: still running, or stopped (killed) before it; a run
+            # that failed has its exit code and the reason.
             exit_code = run["exit_code"]
             if exit_code is None:
                 exit_code = "run" if run["status"] == "running" else "stop"
+            failure = f"  (failed: {_short(run['failure'])})" if "failure" in run else ""
             click.echo(
                 f"{run['run_id']:>4}  {run['started_at'][:19]:20} {exit_code!s:>4}  "
                 f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "
-                f"{c.get('use_cases', ''):>9} {c.get('rejects', ''):>7}  {run['command']}"
+                f"{c.get('use_cases', ''):>9} {c.get('rejects', ''):>7}  {run['command']}{failure}"
             )
+
+
+def _short(text: str, limit: int = 160) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @main.command("export")

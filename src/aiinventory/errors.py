@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import errno
+
 
 class AIInventoryError(Exception):
     """Base class: a failure with a message fit to show a user as it is."""
@@ -30,3 +32,21 @@ class ConnectorError(AIInventoryError):
     """
 
     exit_code = 1
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
+
+
+def failure_of(exc: BaseException) -> tuple[int, str]:
+    """The exit code a run that raised ``exc`` ends with, and the reason in a few words."""
+    if isinstance(exc, AIInventoryError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted (Ctrl-C or SIGINT)"
+    if isinstance(exc, Terminated):
+        return 143, "terminated (SIGTERM)"
+    if isinstance(exc, OSError):
+        words = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        return 1, words + ("; the disk is full" if exc.errno == errno.ENOSPC else "")
+    return 1, f"{type(exc).__name__}: {exc}"

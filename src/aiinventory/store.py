@@ -20,7 +20,7 @@ from typing import Any
 
 from . import json_text
 from .clock import stable_hash, use_case_id_for
-from .errors import AIInventoryError
+from .errors import AIInventoryError, failure_of
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
@@ -385,6 +385,9 @@ def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
 class Store:
     """The state file. Use as a context manager; every write method commits what it did."""
 
+    #: The run begun and not finished on this connection, if any.
+    _open_run: int | None = None
+
     def __init__(self, path: Path) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -462,7 +465,12 @@ class Store:
     def __enter__(self) -> Store:
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
+        if exc is not None and self._open_run is not None:
+            # A run that stopped on an error says why in `aiinventory runs`; it stays
+            # unfinished, so what it read is read again.
+            with contextlib.suppress(Exception):
+                self.record_failure(self._open_run, *failure_of(exc))
         self.close()
 
     # -- runs -------------------------------------------------------------------------------
@@ -473,7 +481,17 @@ class Store:
             "INSERT INTO runs(command, started_at) VALUES (?, ?)",
             (command, started_at.isoformat()),
         )
-        return int(cur.lastrowid or 0)
+        self._open_run = int(cur.lastrowid or 0)
+        return self._open_run
+
+    def record_failure(self, run_id: int, exit_code: int, failure: str) -> None:
+        """Note the exit code and the reason of a run that stopped on an error before its end.
+        The run stays unfinished (no ``finished_at``): what it read is read again."""
+        _rollback(self.conn)
+        self.conn.execute(
+            "UPDATE runs SET exit_code=?, summary=? WHERE run_id=? AND finished_at IS NULL",
+            (exit_code, json.dumps({"failure": failure}), run_id),
+        )
 
     def finish_run(
         self,
@@ -495,6 +513,7 @@ class Store:
                 (finished_at.isoformat(), exit_code, summary, run_id),
             )
             self.conn.execute("COMMIT")
+            self._open_run = None
         except BaseException:
             _rollback(self.conn)
             raise
@@ -507,17 +526,18 @@ class Store:
         ).fetchall()
         out = []
         for run_id, command, started, finished, code, summary in rows:
-            counts = json.loads(summary).get("counts", {}) if summary else {}
-            out.append(
-                {
-                    "run_id": run_id,
-                    "command": command,
-                    "started_at": started,
-                    "finished_at": finished,
-                    "exit_code": code,
-                    "counts": counts,
-                }
-            )
+            said = json.loads(summary) if summary else {}
+            run = {
+                "run_id": run_id,
+                "command": command,
+                "started_at": started,
+                "finished_at": finished,
+                "exit_code": code,
+                "counts": said.get("counts", {}),
+            }
+            if "failure" in said:
+                run["failure"] = said["failure"]
+            out.append(run)
         return out
 
     # -- items ------------------------------------------------------------------------------

@@ -76,6 +76,35 @@ def _write_csv(path: Path, prefix: str, rows: int) -> None:
             writer.writerow([f"{prefix} case {i:04d}", "Jane Doe", "Production", f"Row {i}"])
 
 
+@pytest.mark.parametrize("readers", ["0", "1"])
+def test_progress_counts_a_large_files_rows_and_says_the_stages_after_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, readers: str
+) -> None:
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write_csv(folder / "a.csv", "Alpha", 30)
+    _write_csv(folder / "b.csv", "Bravo", 12_000)
+    monkeypatch.setenv(READERS_ENV, readers)
+    calls: list[tuple[int, int, str]] = []
+    stages: list[str] = []
+
+    run_import(
+        [folder],
+        tmp_path / "out",
+        progress=lambda done, total, label: calls.append((done, total, label)),
+        stage=stages.append,
+    )
+
+    b = str(folder / "b.csv")
+    assert calls == [
+        (1, 2, str(folder / "a.csv")),
+        (1, 2, f"5,000 rows of {b}"),  # one file done, the second under way
+        (1, 2, f"10,000 rows of {b}"),
+        (2, 2, b),
+    ]
+    assert stages == ["matching 12,030 records", "writing the exports"]
+
+
 def test_a_reader_killed_mid_file_fails_that_file_and_the_next_run_reads_it_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

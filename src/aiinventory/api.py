@@ -56,6 +56,7 @@ __all__ = [
     "ImportResult",
     "ProgressCallback",
     "ReviewResult",
+    "StageCallback",
     "apply_review",
     "export_database",
     "export_profile",
@@ -67,8 +68,14 @@ __all__ = [
     "write_mapping",
 ]
 
-#: Called as progress(done, total, label) while files are read.
+#: Called as progress(done, total, label) while files are read: after each file, and every
+#: _ROWS_SHOWN rows of a large one (``done`` is then the files before it).
 ProgressCallback = Callable[[int, int, str], None]
+#: Called with what the run does next once the files are read ("matching 100,000 records",
+#: "writing the exports"): the stages that take long on a large inventory.
+StageCallback = Callable[[str], None]
+#: Rows of one file between two progress calls.
+_ROWS_SHOWN = 5_000
 
 
 @dataclass
@@ -134,6 +141,7 @@ def run_import(
     state: Path | None = None,
     progress: ProgressCallback | None = None,
     command: str = "import",
+    stage: StageCallback | None = None,
 ) -> ImportResult:
     """Import spreadsheets into the inventory in ``out``.
 
@@ -145,8 +153,9 @@ def run_import(
         out: the output folder; created if missing.
         mappings_dir: a folder whose mappings add to and override the shipped ones.
         state: the SQLite state file (default: ``out/state.sqlite``).
-        progress: called after each file read.
+        progress: called after each file read, and as a large file's rows are read.
         command: how the run is named in the run history.
+        stage: called as matching and writing the exports begin.
 
     Raises:
         ConfigError: bad arguments or mappings (nothing was written).
@@ -165,10 +174,14 @@ def run_import(
         for number, source in enumerate(sources, 1)
         if source.url is not None
     )
-    return _execute(sources, out, mappings_dir, state, progress, command, DedupeConfig())
+    return _execute(sources, out, mappings_dir, state, progress, command, DedupeConfig(), stage)
 
 
-def run_sync(config_path: Path, progress: ProgressCallback | None = None) -> ImportResult:
+def run_sync(
+    config_path: Path,
+    progress: ProgressCallback | None = None,
+    stage: StageCallback | None = None,
+) -> ImportResult:
     """Run the sync a config file describes: read what changed, write the inventory.
 
     Raises:
@@ -184,6 +197,7 @@ def run_sync(config_path: Path, progress: ProgressCallback | None = None) -> Imp
         progress,
         f"sync --config {config_path}",
         config.dedupe,
+        stage,
     )
 
 
@@ -300,6 +314,7 @@ def _execute(
     progress: ProgressCallback | None,
     command: str,
     dedupe: DedupeConfig,
+    stage: StageCallback | None = None,
 ) -> ImportResult:
     mappings = load_mappings(mappings_dir)
     readers = reader_setting()
@@ -515,7 +530,9 @@ def _execute(
                     item.mtime_ns,
                     reading.content_hash,
                     run_id,
-                    reading.rows,
+                    reading.rows
+                    if progress is None
+                    else _rows_shown(reading.rows, progress, done - 1, len(to_read), item),
                     reading.rejects,
                     planned.identity_path,
                     # A reader that died on the file sent part of it: read it again next run.
@@ -584,7 +601,16 @@ def _execute(
         records_process = None if unchanged_run else RecordsProcess(store.path, out)
         try:
             exported = _identify_and_export(
-                store, out, run_id, mappings, dedupe, governance, warnings, timings, records_process
+                store,
+                out,
+                run_id,
+                mappings,
+                dedupe,
+                governance,
+                warnings,
+                timings,
+                records_process,
+                stage,
             )
         finally:
             if records_process is not None:
@@ -658,6 +684,7 @@ def _identify_and_export(
     warnings: WarningLog,
     timings: dict[str, float],
     records: RecordsProcess | None,
+    stage: StageCallback | None = None,
 ) -> ExportCounts | None:
     """Find the use cases and write the output files, timing both; with no ``records`` process
     (nothing changed since the last export) neither is needed, and None is returned."""
@@ -670,6 +697,8 @@ def _identify_and_export(
         timings["identify"] = round(time.perf_counter() - tick, 3)
         timings["export"] = 0.0
         return None
+    if stage is not None:
+        stage(f"matching {store.count('records'):,} records")
     match = identify_use_cases(store, mappings, dedupe, run_id)
     notes = [("decision_conflict", conflict) for conflict in match.conflicts]
     notes += [("decision_not_applied", note) for note in _half_gone_decisions(store)]
@@ -679,9 +708,26 @@ def _identify_and_export(
     timings["identify"] = round(time.perf_counter() - tick, 3)
     tick = time.perf_counter()
     failpoints.reached("before_export")
+    if stage is not None:
+        stage("writing the exports")
     exported = write_outputs(store, out, run_id, match, governance, records)
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+def _rows_shown(
+    rows: Iterator[tuple[Any, ...]],
+    progress: ProgressCallback,
+    before: int,
+    total: int,
+    item: FileItem,
+) -> Iterator[tuple[Any, ...]]:
+    """``rows`` as they come, with a progress call every _ROWS_SHOWN of them: a tracker of
+    100,000 rows takes a while to read."""
+    for count, row in enumerate(rows, start=1):
+        yield row
+        if count % _ROWS_SHOWN == 0:
+            progress(before, total, f"{count:,} rows of {item.source_path}")
 
 
 def _shown(source: SourceConfig) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import logging
@@ -147,24 +148,32 @@ def main(ctx: click.Context, verbose: bool) -> None:
     ctx.obj = {"verbose": verbose}
 
 
-def _progress_callback() -> tuple[Any, api.ProgressCallback | None]:
+def _progress_callback() -> tuple[Any, api.ProgressCallback | None, api.StageCallback | None]:
+    """On a terminal, a progress line: the files read (and a large file's rows), then what the
+    run does next; elsewhere (cron, a pipe) nothing."""
     if not sys.stderr.isatty():
-        return None, None
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+        return None, None, None
+    from rich.progress import BarColumn, Progress, TextColumn
 
     progress = Progress(
-        TextColumn("reading"),
-        BarColumn(),
-        MofNCompleteColumn(),
+        TextColumn("{task.fields[doing]}"),
+        BarColumn(bar_width=20),
+        TextColumn("{task.fields[count]}"),
         TextColumn("{task.description}"),
         transient=True,
     )
-    task = progress.add_task("", total=None)
+    task = progress.add_task("", total=None, doing="reading", count="")
 
     def update(done: int, total: int, label: str) -> None:
-        progress.update(task, completed=done, total=total, description=label[-60:])
+        progress.update(
+            task, completed=done, total=total, count=f"{done}/{total}", description=_cut(label)
+        )
 
-    return progress, update
+    def stage(words: str) -> None:
+        # No count to show: the bar pulses until the next stage, or the end.
+        progress.reset(task, total=None, doing=words, count="", description="")
+
+    return progress, update, stage
 
 
 @main.command("import")
@@ -207,12 +216,11 @@ def import_cmd(
             state = state or settings.get("state")
             if ctx.get_parameter_source("out") == click.core.ParameterSource.DEFAULT:
                 out = settings.get("out", out)
-        progress, callback = _progress_callback()
-        if progress is not None:
-            with progress:
-                result = api.run_import(_paths_or_urls(paths), out, mappings_dir, state, callback)
-        else:
-            result = api.run_import(_paths_or_urls(paths), out, mappings_dir, state, callback)
+        progress, callback, stage = _progress_callback()
+        with progress if progress is not None else contextlib.nullcontext():
+            result = api.run_import(
+                _paths_or_urls(paths), out, mappings_dir, state, callback, stage=stage
+            )
         _report(result, out, "text")
 
 
@@ -354,12 +362,11 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                 )
             click.echo("dry run: nothing was read or written")
             return
-        progress, callback = (None, None) if log_format == "json" else _progress_callback()
-        if progress is not None:
-            with progress:
-                result = api.run_sync(config_path, callback)
-        else:
-            result = api.run_sync(config_path, callback)
+        progress, callback, stage = (
+            (None, None, None) if log_format == "json" else _progress_callback()
+        )
+        with progress if progress is not None else contextlib.nullcontext():
+            result = api.run_sync(config_path, callback, stage)
         _report(result, result.out_dir, log_format)
 
 
@@ -564,6 +571,15 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
                 f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "
                 f"{c.get('use_cases', ''):>9} {c.get('rejects', ''):>7}  {run['command']}{failure}"
             )
+
+
+def _cut(text: str, limit: int = 64) -> str:
+    """A long label with its middle left out: its start ("5,000 rows of") and the file name
+    stay."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + "…" + text[len(text) - (limit - head - 1) :]
 
 
 def _short(text: str, limit: int = 160) -> str:

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from aiinventory.date_parsing import ParsedDate, parse_date
+from aiinventory.date_parsing import ParsedDate, is_cell_date_text, parse_date
 from aiinventory.mappings import Mappings, load_mappings
 from aiinventory.normalize import Normalizer, RowInput, SourceContext
 from aiinventory.schema import MAPPABLE_FIELDS, Reject, SourceRecord
@@ -195,6 +195,20 @@ def test_parse_date_never_raises(value: object, day_first: bool, date1904: bool)
     assert parsed is None or isinstance(parsed, ParsedDate)
     if parsed is not None and parsed.value is not None:
         assert parsed.iso[:7] == parsed.value.isoformat()[:7]
+
+
+@FAST
+@given(
+    text=st.from_regex(r"\A\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?\Z")
+    | st.from_regex(r"\A[0-9 :T/.-]{8,20}\Z")
+)
+@example(text="2024-02-30 10:00:00")
+@example(text="1899-12-31")
+@example(text="2024-05-12 13:45:00")
+def test_a_date_cells_text_is_told_as_parse_date_tells_it(text: str) -> None:
+    plain = is_cell_date_text(text)
+    if plain is not None:
+        assert plain == (parse_date(text) is not None)
 
 
 def test_month_year_text_with_year_zero() -> None:

@@ -7,7 +7,14 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-__all__ = ["ParsedDate", "date_order_hint", "date_order_shown", "parse_date", "parse_datetime"]
+__all__ = [
+    "ParsedDate",
+    "date_order_hint",
+    "date_order_shown",
+    "is_cell_date_text",
+    "parse_date",
+    "parse_datetime",
+]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
 _MONTH_FIRST_HINT = re.compile(r"(?<![y][/.\-])\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
@@ -124,6 +131,20 @@ def _valid(year: int, month: int, day: int | None) -> date | None:
         return date(year, month, day or 1)
     except ValueError:
         return None
+
+
+#: How a date or date-and-time cell's value is kept as text ("2024-05-12 13:45:00").
+_CELL_TEXT = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?: \d{2}:\d{2}:\d{2})?")
+
+
+def is_cell_date_text(text: str) -> bool | None:
+    """Whether ``parse_date`` reads a text in the form a date cell's value is kept in
+    ("2024-05-12", "2024-05-12 13:45:00") as a date, without the general parser; None for a
+    text in another form."""
+    m = _CELL_TEXT.fullmatch(text)
+    if m is None:
+        return None
+    return _valid(int(m.group(1)), int(m.group(2)), int(m.group(3))) is not None
 
 
 def parse_date(

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from .date_parsing import parse_datetime
+from .date_parsing import is_cell_date_text, parse_datetime
 from .governance import NO_DEPARTMENT, has_value
 from .store import Store
 
@@ -177,6 +177,11 @@ def _parses(raw: object) -> bool:
 
 def _is_date(raw: object) -> bool:
     """Whether a raw "last updated" value is a date (remembered: trackers repeat them)."""
+    if isinstance(raw, str):
+        # A date cell's text, the usual case: told at once (timestamps rarely repeat).
+        plain = is_cell_date_text(raw)
+        if plain is not None:
+            return plain
     try:
         return _parses(raw)
     except TypeError:  # unhashable (a list or a mapping): not remembered

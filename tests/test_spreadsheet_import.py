@@ -423,8 +423,7 @@ def test_a_mac_roman_csv_reads_as_mac_roman_and_cp1252_stays_cp1252(
     assert sorted(r["name"] for r in out.records) == sorted(names)
     assert {r["owner_name"] for r in out.records} == {"Zoë Müller"}
     notes = [w["message"] for w in out.run["warnings"] if w["code"] == "file_note"]
-    label = "mac_roman" if codec == "mac_roman" else "cp1252 (repaired)"
-    assert notes == [f"encoding {label}"]
+    assert notes == [f"encoding {codec}"]
 
 
 @pytest.mark.parametrize(
@@ -443,7 +442,24 @@ def test_a_cp1252_csv_with_letters_mac_roman_reads_otherwise_stays_cp1252(
 
     path = tmp_path / "t.csv"
     path.write_bytes(f"Use case,Owner\r\n{text}\r\n".encode("cp1252"))
-    assert file_encoding(path)[2] == "cp1252 (repaired)"
+    assert file_encoding(path)[2] == "cp1252"
+
+
+def test_a_utf8_csv_with_pasted_cp1252_text_is_said_to_be_repaired(tmp_path: Path) -> None:
+    from aiinventory.spreadsheets.csv_reader import decode_text, file_encoding, read_csv
+
+    path = tmp_path / "t.csv"
+    # A UTF-8 file, with one cell pasted from a cp1252 document past the first megabyte.
+    filler = "".join(f"Case {i},Zoë Müller\r\n" for i in range(60_000)).encode("utf-8")
+    data = b"Use case,Owner\r\n" + filler + "Café bot,René\r\n".encode("cp1252")
+    path.write_bytes(data)
+    label = "utf-8 with cp1252 bytes (repaired)"
+    assert file_encoding(path)[2] == label
+    assert decode_text(data)[1] == label
+    rows = [row for row in read_csv(path).rows if row]
+    assert rows[-1] == ["Café bot", "René"] and rows[1] == ["Case 0", "Zoë Müller"]
+    # Only single bytes: the text is cp1252's, and so is the label.
+    assert decode_text("Café bot,René".encode("cp1252")) == ("Café bot,René", "cp1252")
 
 
 def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:

@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 from .grid import SheetGrid, column_letter
 from .preflight import Limits, PreflightError
@@ -64,7 +65,7 @@ def decode_text(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), label
     except UnicodeDecodeError:
         pass
-    return data.decode("utf-8", _FALLBACK), "cp1252 (repaired)"
+    return data.decode("utf-8", _FALLBACK), _NOT_UTF8 if _UTF8_SEQUENCE.search(data) else "cp1252"
 
 
 def file_encoding(path: Path) -> tuple[str, str, str]:
@@ -91,8 +92,30 @@ def file_encoding(path: Path) -> tuple[str, str, str]:
             fh.seek(0)
             if _reads_as_mac_roman(fh.read(_MAC_SAMPLE)):
                 return "mac_roman", "strict", "mac_roman"
-            return codec, _FALLBACK, "cp1252 (repaired)"
+            return codec, _FALLBACK, _not_utf8_label(fh)
     return codec, "strict", label
+
+
+#: A character of two to four bytes in UTF-8: a file that holds one beside bytes UTF-8 cannot
+#: read is UTF-8 with stray cp1252 bytes (pasted text), not a cp1252 file.
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+#: The label of a file of UTF-8 with stray cp1252 bytes.
+_NOT_UTF8 = "utf-8 with cp1252 bytes (repaired)"
+
+
+def _not_utf8_label(fh: IO[bytes]) -> str:
+    """What a file that is not UTF-8 is: cp1252 (every byte above 127 is read as cp1252, the
+    same text either way), or UTF-8 with stray cp1252 bytes. Read in blocks from the start."""
+    fh.seek(0)
+    tail = b""
+    while block := fh.read(1 << 20):
+        data = tail + block
+        if _UTF8_SEQUENCE.search(data):
+            return _NOT_UTF8
+        tail = data[-3:]  # a character cut by the block's end
+    return "cp1252"
 
 
 #: Bytes looked at to tell Mac Roman from cp1252.

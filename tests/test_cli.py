@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import re
 from datetime import UTC, datetime
@@ -356,6 +357,39 @@ def test_a_written_mapping_goes_before_the_rules_that_applied_and_keeps_their_se
     code, out, _ = invoke("inspect", str(tracker), "--mappings", str(maps), "--json")
     columns = {c["header"]: c["field"] for c in json.loads(out)["sheets"][0]["columns"]}
     assert columns["Benefit"] is None and columns["Use case"] == "name"
+
+
+def test_a_written_mapping_replaces_the_files_own_sheet_rule_and_keeps_its_department(
+    tmp_path: Path,
+) -> None:
+    tracker = write_workbook(
+        tmp_path / "it" / "IT register.xlsx",
+        {"Register": [["Use case", "Vendor / build provider"], ["Ticket triage", "Acme"]]},
+    )
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rules = maps / "sources.yaml"
+    rules.write_text(
+        "sources:\n"
+        '  - match: "it/IT register.xlsx"\n    sheet: Register\n    department: IT\n'
+        '  - match: "it/*"\n    sheet: Register\n    organization: Contoso\n',
+        encoding="utf-8",
+    )
+    code, _, _ = invoke(
+        "inspect", str(tracker), "--mappings", str(maps), "--write-mapping", str(rules)
+    )
+    assert code == 0
+    written = yaml.safe_load(rules.read_text(encoding="utf-8"))["sources"]
+    # The file's own rule is replaced (with its department); the folder's glob stays.
+    assert [(r["match"], r.get("department"), r.get("organization")) for r in written] == [
+        ("IT register.xlsx", "IT", None),
+        ("it/*", None, "Contoso"),
+    ]
+    code, _, _ = invoke(
+        "import", str(tmp_path / "it"), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    with (tmp_path / "o" / "records.csv").open(encoding="utf-8-sig") as fh:
+        assert [r["department"] for r in csv.DictReader(fh)] == ["IT"]
 
 
 def test_a_sources_rule_with_a_misspelt_key_or_a_wrong_value_is_refused(tmp_path: Path) -> None:

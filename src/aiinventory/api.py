@@ -947,22 +947,33 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
             entry["columns"] = {c["header"]: c["field"] for c in sheet["columns"]}
             if info["kind"] == "spreadsheet" and info["format"] != "csv":
                 entry = {"match": match, "sheet": sheet["name"], **entry}
+            applies = partial(_rule_applies, info["source_path"])
+            # The rule that applied to the sheet (one naming it wins over a whole-file one):
+            # the new rule takes its other settings.
+            sheet_name = entry.get("sheet")
+            before = next(
+                (e for e in existing["sources"] if applies(e) and e.get("sheet") == sheet_name),
+                None,
+            )
+            if before is None and sheet_name is not None:
+                before = next(
+                    (e for e in existing["sources"] if applies(e) and e.get("sheet") is None),
+                    None,
+                )
+            # The new rule replaces the file's own rule for the sheet, however its path was
+            # written ("it/Register.xlsx"); a glob for other files too stays.
             existing["sources"] = [
                 e
                 for e in existing["sources"]
-                if not (e.get("match") == match and e.get("sheet") == entry.get("sheet"))
+                if not (
+                    isinstance(e, dict)
+                    and e.get("sheet") == sheet_name
+                    and (
+                        e.get("match") == match
+                        or (applies(e) and not _WILDCARD.search(str(e.get("match", ""))))
+                    )
+                )
             ]
-            where = info["source_path"]
-            before = next(
-                (
-                    e
-                    for e in existing["sources"]
-                    if isinstance(e, dict)
-                    and e.get("sheet") is None
-                    and rule_matches(str(e.get("match", "")), where, str(Path(where).resolve()))
-                ),
-                None,
-            )
             for key, value in (before or {}).items():
                 if key not in ("match", "sheet", "columns", "header_row", "sheets"):
                     entry.setdefault(key, value)
@@ -980,6 +991,17 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
             encoding="utf-8",
         )
     return written
+
+
+def _rule_applies(where: str, rule: Any) -> bool:
+    """Whether an entry of a sources.yaml's list is a rule whose ``match`` is the file's."""
+    return isinstance(rule, dict) and rule_matches(
+        str(rule.get("match", "")), where, str(Path(where).resolve())
+    )
+
+
+#: What makes a sources.yaml ``match`` a pattern rather than one file's path.
+_WILDCARD = re.compile(r"[*?\[]")
 
 
 def _leading_comments(lines: list[str]) -> list[str]:

@@ -162,6 +162,21 @@ def test_runs_says_why_a_run_failed_and_the_next_run_reads_its_file_again(
     assert counts["files_read"] == 1 and counts["files_unchanged"] == 2
 
 
+def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
+    tmp_path: Path,
+) -> None:
+    write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
+    (out / "inventory.csv").unlink()
+    (out / "inventory.csv").mkdir()
+    code, _, err = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    assert code == 1 and "inventory.csv: a folder is in the export's place" in err
+    (out / "inventory.csv").rmdir()
+    assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
+    assert (out / "inventory.csv").is_file()
+
+
 def test_sample_data_demo(tmp_path: Path) -> None:
     code, out, _ = invoke(
         "import",

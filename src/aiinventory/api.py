@@ -594,7 +594,7 @@ def _execute(
             and store.meta("exported_decisions_version") == decisions_version
             and store.meta("exported_dedupe") == dedupe.model_dump_json()
             and store.last_run_completed()
-            and all((out / name).exists() for name in OUTPUT_FILES)
+            and all((out / name).is_file() for name in OUTPUT_FILES)
         )
         # The records' lines but for their use cases are made meanwhile, by a process of their
         # own: matching leaves a processor idle much of the time.

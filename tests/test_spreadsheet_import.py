@@ -383,6 +383,7 @@ def test_a_sources_rule_that_matches_no_file_or_names_a_missing_column_is_said(
         [["Use case", "Vendor / build", "Stage"], ["Invoice capture", "ABBYY", "Live"]],
     )
     write_csv(folder / "hr" / "ai.csv", [["Use case", "Stage"], ["Rota bot", "Pilot"]])
+    write_workbook(folder / "it" / "register.xlsx", {"Register": [["Use case"], ["Triage"]]})
     mappings = tmp_path / "maps"
     mappings.mkdir()
     (mappings / "sources.yaml").write_text(
@@ -394,14 +395,23 @@ def test_a_sources_rule_that_matches_no_file_or_names_a_missing_column_is_said(
         "  - match: 'hr/*'\n"
         "    department: Human Resources\n"
         "  - match: 'human-resources/*'\n"  # the folder is "hr"
-        "    department: People\n",
+        "    department: People\n"
+        "  - match: 'it/*'\n"
+        "    sheet: Registr\n"  # the sheet is "Register"
+        "    department: IT\n",
         encoding="utf-8",
     )
     out = run_import_into(folder, mappings_dir=mappings)
     said = {w["code"]: w for w in out.run["warnings"]}
-    unused = said["source_rule_unused"]["message"]
-    assert "'human-resources/*'" in unused and "matches none of the 2 file(s)" in unused
-    assert "'hr/*'" not in unused and "'finance/*'" not in unused
+    unused = [w["message"] for w in out.run["warnings"] if w["code"] == "source_rule_unused"]
+    assert unused == [
+        f"the rule with match 'human-resources/*' in {mappings / 'sources.yaml'} matches none "
+        "of the 3 file(s) of this run: a glob is matched against each file's path below the "
+        "folder imported, its absolute path and its name; check its spelling",
+        f"the rule with match 'it/*' and sheet 'Registr' in {mappings / 'sources.yaml'}: none "
+        "of the 1 file(s) it matches has a sheet of that name (their sheets: 'Register'); check "
+        "its spelling",
+    ]
     missing = said["source_rule_column_missing"]
     assert missing["source_path"].endswith("finance/ai.csv")
     assert "maps column(s) 'Vendor / built', which the header (row 1)" in missing["message"]

@@ -431,7 +431,7 @@ def _execute(
                         "source_rule_unused",
                         f"the rule with match {rule.match!r}"
                         + (f" and sheet {rule.sheet!r}" if rule.sheet else "")
-                        + " in mappings/sources.yaml matches none of the "
+                        + f" in {rule.origin} matches none of the "
                         + f"{len(items):,} file(s) of this run: a glob is matched against "
                         "each file's path below the folder imported, its absolute path and "
                         "its name; check its spelling",
@@ -571,6 +571,8 @@ def _execute(
                 failpoints.reached("after_file", done)
                 if progress is not None:
                     progress(done, len(to_read), item.source_path)
+        if not problems:
+            _check_sheet_rules(mappings, items, reports, warnings)
         store.set_real_paths((i.source_path, real_path(i)) for i in items)
         gone = store.mark_gone({i.source_path for i in items} | held, run_id)
         for path in gone:
@@ -713,6 +715,31 @@ def _identify_and_export(
     exported = write_outputs(store, out, run_id, match, governance, records)
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+def _check_sheet_rules(
+    mappings: Mappings, items: list[FileItem], reports: list[FileReport], warnings: WarningLog
+) -> None:
+    """Say which sources.yaml rule for one sheet names a sheet that none of the files it
+    matches has (a misspelt sheet name), when every one of those files was read this run."""
+    read = {report.source_path: report for report in reports}
+    for rule in mappings.sources:
+        if rule.sheet is None:
+            continue
+        matched = [i for i in items if rule.matches(i.relative.as_posix(), str(i.path))]
+        found = [read.get(i.source_path) for i in matched]
+        if not matched or any(report is None for report in found):
+            continue  # no file (said before), or one not read this run: its sheets unknown
+        names = {sheet.name for report in found if report is not None for sheet in report.sheets}
+        if rule.sheet in names:
+            continue
+        shown = ", ".join(repr(name) for name in sorted(names)[:10]) or "none"
+        warnings.add(
+            "source_rule_unused",
+            f"the rule with match {rule.match!r} and sheet {rule.sheet!r} in {rule.origin}: "
+            f"none of the {len(matched):,} file(s) it matches has a sheet of that name (their "
+            f"sheets: {shown}); check its spelling",
+        )
 
 
 def _rows_shown(

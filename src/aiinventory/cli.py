@@ -278,7 +278,9 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
         click.echo(
             f"{count} warning{'s' if count != 1 else ''} (see run.json); first ones:", err=True
         )
-        for w in summary.warnings[:5]:
+        # A mistake in the user's rules first: it can leave whole columns unread.
+        shown = sorted(summary.warnings, key=lambda w: not w.code.startswith("source_rule_"))
+        for w in shown[:5]:
             where = w.source_path or ""
             if w.sheet:
                 where += f" [{w.sheet}]"

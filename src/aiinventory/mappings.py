@@ -316,6 +316,8 @@ class SourceOverride:
     sheets: tuple[str, ...] | None = None
     header_row: int | None = None
     columns: dict[str, str | None] = dc_field(default_factory=dict)
+    #: The sources.yaml the rule is in.
+    origin: str = dc_field(default="mappings/sources.yaml", compare=False)
 
     def matches(self, relative: str, absolute: str) -> bool:
         """Whether this rule applies to a file."""
@@ -1277,6 +1279,7 @@ def _load_sources(path: Path) -> list[SourceOverride]:
                 sheets=None if sheets is None else tuple(_string_list(sheets, path, "sheets")),
                 header_row=header_row,
                 columns=columns,
+                origin=str(path),
             )
         )
     return rules

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import re
+import shlex
 import zipfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -857,7 +858,8 @@ def _extract_table(
             message=(
                 f"{which}{found.reason}; map the name column for this file in "
                 "mappings/sources.yaml "
-                f"(aiinventory inspect {source_path} --write-mapping FILE writes a draft)"
+                f"(aiinventory inspect {shlex.quote(source_path)} --write-mapping FILE writes "
+                "a draft)"
             ),
         )
         return
@@ -1237,7 +1239,8 @@ def _report_mapping(
                 "low_confidence_column",
                 f"{'column' if col.row is None else 'label'} {col.letter} ({col.label!r}) "
                 f"mapped to {col.field} with score {col.score:.0f} (candidates: {others}); "
-                f"confirm it with `aiinventory inspect {source_path} --write-mapping FILE`",
+                f"confirm it with `aiinventory inspect {shlex.quote(source_path)} --write-mapping "
+                "FILE`",
                 source_path=source_path,
                 sheet=sheet,
             )
@@ -1265,7 +1268,7 @@ def _report_missing_columns(
     )
     normalizer.warnings.add(
         "source_rule_column_missing",
-        f"the rule with match {override.match!r} in mappings/sources.yaml maps column(s) "
+        f"the rule with match {override.match!r} in {override.origin} maps column(s) "
         f"{', '.join(map(repr, missing))}, which the header (row {rows}) does not have; its "
         f"columns are {shown}: correct the label in the rule, or set header_row if the "
         "header is another row",

@@ -20,6 +20,7 @@ import click
 from . import __version__, api
 from .connectors.mailbox_urls import is_mailbox_url
 from .errors import AIInventoryError, ConfigError, Terminated
+from .mappings import asks_if_live
 from .store import disk_trouble
 
 log = logging.getLogger("aiinventory")
@@ -488,10 +489,13 @@ def _print_inspection(info: dict[str, Any]) -> None:
         )
         if sheet["skipped"]:
             click.echo(f"    not imported: {sheet['skipped']}")
+        has_stage = any(c["field"] == "stage" for c in sheet["columns"])
         for col in sheet["columns"]:
             target = col["field"] or (
                 "(a legend beside the table: left out)"
                 if col["status"] == "legend"
+                else "(extras; a yes fills a blank stage)"
+                if has_stage and sheet["layout"] != "form" and asks_if_live(col["header"])
                 else "(unmapped → extras)"
             )
             detail = f"{col['score']:.0f} {col['status']}" if col["field"] else col["status"]

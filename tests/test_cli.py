@@ -151,6 +151,9 @@ def test_runs_says_why_a_run_failed_and_the_next_run_reads_its_file_again(
         ("finished", 0),
     ]
     assert found[3]["failure"] == "interrupted (Ctrl-C or SIGINT)"
+    with RunLock(out / "state.sqlite"):  # another command holds the state: still failed
+        code, text, _ = invoke("runs", "--state", str(out / "state.sqlite"), "--json")
+    assert json.loads(text)[0]["status"] == "failed"
     assert "inventory.csv" in found[2]["failure"] and found[2]["finished_at"] is None
     code, text, _ = invoke("runs", "--state", state)
     assert re.search(r"^\s+2\s+\S+\s+1\s.*\(failed: .*inventory\.csv", text, re.MULTILINE)
@@ -175,6 +178,24 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     (out / "inventory.csv").rmdir()
     assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
     assert (out / "inventory.csv").is_file()
+
+
+def test_the_progress_line_pulses_through_the_stages_after_reading(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiinventory import cli
+
+    monkeypatch.setattr(cli.sys.stderr, "isatty", lambda: True)
+    progress, update, stage = cli._progress_callback()
+    assert progress is not None and update is not None and stage is not None
+    update(1, 3, "trackers/hr.csv")
+    stage("matching 12 records")
+    stage("writing the exports")
+    tasks = progress.tasks
+    assert [t.visible for t in tasks] == [False, False, True]
+    assert (tasks[0].total, tasks[0].completed) == (3, 1)
+    # No total: rich draws the bar of such a task as a pulse.
+    assert tasks[-1].total is None and tasks[-1].fields["doing"] == "writing the exports"
 
 
 def test_sample_data_demo(tmp_path: Path) -> None:

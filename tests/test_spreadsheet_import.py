@@ -419,6 +419,43 @@ def test_a_sources_rule_that_matches_no_file_or_names_a_missing_column_is_said(
     assert out.by_name()["Rota bot"]["department"] == "Human Resources"
 
 
+def test_a_rule_used_by_a_mail_attachment_or_a_half_header_label_is_judged_as_applied(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    book = write_workbook(tmp_path / "book.xlsx", {"Use cases": [["Use case"], ["Invoice bot"]]})
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = "Our list"
+    message["Message-ID"] = "<budget@x>"
+    message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
+    message.set_content("Attached.\n")
+    message.add_attachment(
+        book.read_bytes(), maintype="application", subtype="octet-stream", filename="budget.xlsx"
+    )
+    folder = tmp_path / "in"
+    (folder / "mail").mkdir(parents=True)
+    (folder / "mail" / "intake.eml").write_bytes(message.as_bytes())
+    write_csv(folder / "it" / "it.csv", [["Use case", "Vendor / build"], ["Triage", "Acme"]])
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n"
+        "  - match: 'budget.xlsx'\n"  # the attachment's name: no file of the run has it
+        "    department: Budget Office\n"
+        "  - match: 'it/*'\n"
+        "    columns:\n"
+        "      'Vendor': vendor_name\n",  # half of the header "Vendor / build"
+        encoding="utf-8",
+    )
+    out = run_import_into(folder, mappings_dir=mappings)
+    assert out.by_name()["Invoice bot"]["department"] == "Budget Office"
+    assert "source_rule_unused" not in out.warning_codes()
+    (missing,) = [w for w in out.run["warnings"] if w["code"] == "source_rule_column_missing"]
+    assert "maps column(s) 'Vendor', which the header (row 1) does not have" in (missing["message"])
+
+
 @pytest.mark.parametrize("codec", ["mac_roman", "cp1252"])
 def test_a_mac_roman_csv_reads_as_mac_roman_and_cp1252_stays_cp1252(
     tmp_path: Path, run_import_into: Callable[..., Any], codec: str
@@ -2131,6 +2168,44 @@ def test_an_in_production_yes_fills_a_blank_stage_and_a_contradiction_is_said(
     assert {line["name"]: line["extras"] for line in out.records_jsonl}["Invoice bot"] == {
         "In production?": "Yes"
     }
+
+
+def test_an_in_production_question_under_a_group_header_is_read_unless_the_rules_unmap_it(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "in" / "tracker.xlsx"
+    path.parent.mkdir()
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Use cases"
+    ws.append(["Use case", "Owner", "Delivery", None])
+    ws.append([None, None, "Stage", "In production?"])
+    ws.merge_cells("C1:D1")
+    ws.append(["Invoice bot", "Ana", None, "Yes"])
+    ws.append(["Doc search", "Ben", "Idea", "Yes"])
+    wb.save(path)
+    out = run_import_into(path)
+    assert {r["name"]: r["stage"] for r in out.records} == {
+        "Invoice bot": "deployed",
+        "Doc search": "idea",
+    }
+    codes = out.warning_codes()
+    assert "stage_from_live_question" in codes and "stage_contradicts_live_question" in codes
+    # `null` in a rule's columns leaves the question alone.
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: tracker.xlsx\n    columns:\n      'In production?': null\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(path, mappings_dir=mappings)
+    assert {r["name"]: r["stage"] for r in out.records} == {
+        "Invoice bot": "unknown",
+        "Doc search": "idea",
+    }
+    assert not {"stage_from_live_question", "stage_contradicts_live_question"} & set(
+        out.warning_codes()
+    )
 
 
 @pytest.mark.parametrize(

@@ -421,21 +421,6 @@ def _execute(
                 f"may lead anywhere on this machine): {shown}; give their targets as inputs to "
                 "read them",
             )
-        if not problems:
-            # With every input found, a rule that matches none of them is a misspelt glob (or
-            # a rule for other inputs): said, since the files it was meant for are read
-            # without it.
-            for rule in mappings.sources:
-                if not any(rule.matches(i.relative.as_posix(), str(i.path)) for i in items):
-                    warnings.add(
-                        "source_rule_unused",
-                        f"the rule with match {rule.match!r}"
-                        + (f" and sheet {rule.sheet!r}" if rule.sheet else "")
-                        + f" in {rule.origin} matches none of the "
-                        + f"{len(items):,} file(s) of this run: a glob is matched against "
-                        "each file's path below the folder imported, its absolute path and "
-                        "its name; check its spelling",
-                    )
         for path, why in problems:
             kept = len(held_by_path[path])
             if kept:
@@ -571,8 +556,10 @@ def _execute(
                 failpoints.reached("after_file", done)
                 if progress is not None:
                     progress(done, len(to_read), item.source_path)
-        if not problems:
-            _check_sheet_rules(mappings, items, reports, warnings)
+        if not problems and items:
+            # With every input found: a sync's mappings may hold rules for other inputs, an
+            # import's are for what it imports.
+            _check_rules(mappings, items, reports, warnings, globs=command == "import")
         store.set_real_paths((i.source_path, real_path(i)) for i in items)
         gone = store.mark_gone({i.source_path for i in items} | held, run_id)
         for path in gone:
@@ -717,19 +704,37 @@ def _identify_and_export(
     return exported
 
 
-def _check_sheet_rules(
-    mappings: Mappings, items: list[FileItem], reports: list[FileReport], warnings: WarningLog
+def _check_rules(
+    mappings: Mappings,
+    items: list[FileItem],
+    reports: list[FileReport],
+    warnings: WarningLog,
+    globs: bool,
 ) -> None:
-    """Say which sources.yaml rule for one sheet names a sheet that none of the files it
-    matches has (a misspelt sheet name), when every one of those files was read this run."""
+    """Say which sources.yaml rule applied nowhere: (with ``globs``) one whose ``match`` is
+    none of the run's files (a misspelt glob: the files it was meant for are read without it),
+    and one for a sheet that none of the files it matches has (when they were all read this
+    run). A rule that applied to something read this run (a mail's attachment) is not said."""
+    applied = {rule for report in reports for rule in report.rules_applied}
     read = {report.source_path: report for report in reports}
     for rule in mappings.sources:
-        if rule.sheet is None:
+        if (rule.match, rule.sheet) in applied:
             continue
         matched = [i for i in items if rule.matches(i.relative.as_posix(), str(i.path))]
+        if not matched:
+            if globs:
+                warnings.add(
+                    "source_rule_unused",
+                    f"the rule with match {rule.match!r}"
+                    + (f" and sheet {rule.sheet!r}" if rule.sheet else "")
+                    + f" in {rule.origin} matches none of the {len(items):,} file(s) of this "
+                    "run: a glob is matched against each file's path below the folder "
+                    "imported, its absolute path and its name; check its spelling",
+                )
+            continue
         found = [read.get(i.source_path) for i in matched]
-        if not matched or any(report is None for report in found):
-            continue  # no file (said before), or one not read this run: its sheets unknown
+        if rule.sheet is None or any(report is None for report in found):
+            continue  # a file not read this run: its sheets are not known
         names = {sheet.name for report in found if report is not None for sheet in report.sheets}
         if rule.sheet in names:
             continue
@@ -1117,11 +1122,11 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
     for number, run in enumerate(found):
         if run["finished_at"] is not None:
             run["status"] = "finished"
-        elif number == 0 and running:
-            run["status"] = "running"
         elif "failure" in run:
             # Stopped on an error, Ctrl-C or SIGTERM: its exit code and why are recorded.
             run["status"] = "failed"
+        elif number == 0 and running:
+            run["status"] = "running"
         else:
             # Killed (or its failure could not be recorded: a full disk): it recorded no end.
             run["status"] = "stopped"

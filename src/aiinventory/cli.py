@@ -164,6 +164,7 @@ def _progress_callback() -> tuple[Any, api.ProgressCallback | None, api.StageCal
         transient=True,
     )
     task = progress.add_task("", total=None, doing="reading", count="")
+    shown = [task]
 
     def update(done: int, total: int, label: str) -> None:
         progress.update(
@@ -171,8 +172,9 @@ def _progress_callback() -> tuple[Any, api.ProgressCallback | None, api.StageCal
         )
 
     def stage(words: str) -> None:
-        # No count to show: the bar pulses until the next stage, or the end.
-        progress.reset(task, total=None, doing=words, count="", description="")
+        # A task of its own, without a total: its bar pulses until the next stage, or the end.
+        progress.update(shown[-1], visible=False)
+        shown.append(progress.add_task("", total=None, doing=words, count=""))
 
     return progress, update, stage
 

@@ -184,6 +184,8 @@ def extract_mail(
                 path, source_path, relative, mappings, normalizer, index, counts, observe, limits
             )
             reader.notes = report.notes
+            report.rules_applied.extend(reader.rules_applied)
+            reader.rules_applied = report.rules_applied
             reader.duplicates = duplicates
             reader.conflicting = conflicting
             for item in items():
@@ -286,6 +288,10 @@ class _MailReader:
         self.counts = counts
         self.observe = observe
         override = mappings.override_for(relative.as_posix(), str(path))
+        #: The sources.yaml rules that applied (the file's report's list, once it is given).
+        self.rules_applied: list[tuple[str, str | None]] = []
+        if override is not None:
+            self.rules_applied.append((override.match, override.sheet))
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
         self.ctx = SourceContext(
             source_kind="email",
@@ -632,6 +638,9 @@ class _MailReader:
                         "organization": result.organization or self.ctx.organization,
                     }
                 )
+            self.rules_applied.extend(
+                rule for rule in sub_report.rules_applied if rule not in self.rules_applied
+            )
 
     # -- results -------------------------------------------------------------------------------
 

@@ -108,6 +108,9 @@ class FileReport:
     failed: bool = False
     #: Per-message counts when the file is a mail source (aiinventory.mail.MailCounts).
     mail: Any = None
+    #: The sources.yaml rules that applied, as (match, sheet): a file's, a sheet's, an
+    #: attachment's.
+    rules_applied: list[tuple[str, str | None]] = dc_field(default_factory=list)
 
 
 def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
@@ -372,6 +375,8 @@ def extract_spreadsheet(
         )
     limits = limits or Limits()
     override = mappings.override_for(relative.as_posix(), str(path))
+    if override is not None:
+        report.rules_applied.append((override.match, override.sheet))
     try:
         checked = preflight(path, limits)
     except PreflightError as exc:
@@ -432,6 +437,8 @@ def extract_spreadsheet(
                 if sheet_name is not None
                 else override
             )
+            if sheet_override is not None and sheet_override is not override:
+                report.rules_applied.append((sheet_override.match, sheet_override.sheet))
             sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings)
             yield from _extract_sheet(
                 grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, bold
@@ -1086,11 +1093,14 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
             _take_date_order(ctx, mapped.field, mapped.label)
     if "stage" in ctx.labels:
         # A yes/no "In production?" column beside the stage column: read with it, row by row.
+        # (One the rules unmapped, `null` in `columns:`, is left alone.)
         ctx.live_question = next(
             (
                 (c.label, c.letter)
                 for c in columns
-                if c.field is None and c.row is None and asks_if_live(c.label)
+                if c.status == "taken"
+                and c.row is None
+                and (asks_if_live(c.label) or asks_if_live(c.label.split(" / ")[-1]))
             ),
             None,
         )
@@ -1254,12 +1264,17 @@ def _report_missing_columns(
     sheet: str | None,
 ) -> None:
     """Say which of a sources.yaml rule's ``columns`` the header found has no column of."""
-    labels = {
-        normalize_label(part)
-        for col in header.columns
-        for part in (col.label, *col.label.split(" / "))
-    }
-    missing = [label for label in override.columns if normalize_label(label) not in labels]
+
+    def used(label: str, target: str | None) -> bool:
+        # A label names a column by its whole header, or by the lower row of two.
+        key = normalize_label(label)
+        return any(
+            key in (normalize_label(col.label), normalize_label(col.label.split(" / ")[-1]))
+            and (col.status == "override" if target else col.field is None)
+            for col in header.columns
+        )
+
+    missing = [label for label, target in override.columns.items() if not used(label, target)]
     if not missing:
         return
     rows = ", ".join(str(r + 1) for r in header.header_rows)

@@ -151,12 +151,17 @@ def test_runs_says_why_a_run_failed_and_the_next_run_reads_its_file_again(
         ("finished", 0),
     ]
     assert found[3]["failure"] == "interrupted (Ctrl-C or SIGINT)"
+    assert found[3]["failed_during"] == found[2]["failed_during"] == "writing the exports"
     with RunLock(out / "state.sqlite"):  # another command holds the state: still failed
         code, text, _ = invoke("runs", "--state", str(out / "state.sqlite"), "--json")
     assert json.loads(text)[0]["status"] == "failed"
     assert "inventory.csv" in found[2]["failure"] and found[2]["finished_at"] is None
     code, text, _ = invoke("runs", "--state", state)
-    assert re.search(r"^\s+2\s+\S+\s+1\s.*\(failed: .*inventory\.csv", text, re.MULTILINE)
+    assert re.search(
+        r"^\s+2\s+\S+\s+1\s.*\(failed while writing the exports: .*inventory\.csv",
+        text,
+        re.MULTILINE,
+    )
     monkeypatch.undo()
     # A failed run is not a finished one: the file the failed runs stored is read again.
     code, text, _ = invoke("import", str(tmp_path / "in"), "--out", str(out))
@@ -178,6 +183,34 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     (out / "inventory.csv").rmdir()
     assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
     assert (out / "inventory.csv").is_file()
+
+
+def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    assert invoke("import", str(tmp_path / "in"), "--out", str(tmp_path / "out"))[0] == 0
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # as `| head` does once it has its lines
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "aiinventory",
+            "runs",
+            "--state",
+            str(tmp_path / "out/state.sqlite"),
+        ],
+        stdout=write_end,
+        stderr=subprocess.PIPE,
+        text=True,
+        timeout=120,
+    )
+    os.close(write_end)
+    assert done.returncode == 1
+    assert done.stderr == ""
 
 
 def test_the_progress_line_pulses_through_the_stages_after_reading(

@@ -383,6 +383,7 @@ def _execute(
                 raise ConfigError(f"nothing to import ({failed})")
             raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
         run_id = store.begin_run(command, started)
+        store.activity = "reading the files"
         full_reread = store.meta("mappings_fingerprint") != fingerprint
         plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})
         timings["discover"] = round(time.perf_counter() - tick, 3)
@@ -686,6 +687,7 @@ def _identify_and_export(
         timings["identify"] = round(time.perf_counter() - tick, 3)
         timings["export"] = 0.0
         return None
+    store.activity = "matching"
     if stage is not None:
         stage(f"matching {store.count('records'):,} records")
     match = identify_use_cases(store, mappings, dedupe, run_id)
@@ -697,6 +699,7 @@ def _identify_and_export(
     timings["identify"] = round(time.perf_counter() - tick, 3)
     tick = time.perf_counter()
     failpoints.reached("before_export")
+    store.activity = "writing the exports"
     if stage is not None:
         stage("writing the exports")
     exported = write_outputs(store, out, run_id, match, governance, records)

@@ -6,6 +6,7 @@ import contextlib
 import errno
 import json
 import logging
+import os
 import signal
 import sqlite3
 import sys
@@ -110,6 +111,11 @@ def _errors(verbose: bool) -> Iterator[None]:
         _fail("interrupted; nothing half-written (rerun to finish)", 130)
     except Terminated:
         _fail("terminated; nothing half-written (rerun to finish)", 143)
+    except BrokenPipeError:
+        # Whatever read the output stopped reading (`aiinventory runs | head`): nothing to say.
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(1)
     except OSError as exc:
         if verbose:
             log.exception("failed")
@@ -573,7 +579,10 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
             exit_code = run["exit_code"]
             if exit_code is None:
                 exit_code = "run" if run["status"] == "running" else "stop"
-            failure = f"  (failed: {_short(run['failure'])})" if "failure" in run else ""
+            failure = ""
+            if "failure" in run:
+                during = f" while {run['failed_during']}" if run.get("failed_during") else ""
+                failure = f"  (failed{during}: {_short(run['failure'])})"
             click.echo(
                 f"{run['run_id']:>4}  {run['started_at'][:19]:20} {exit_code!s:>4}  "
                 f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "

@@ -387,6 +387,8 @@ class Store:
 
     #: The run begun and not finished on this connection, if any.
     _open_run: int | None = None
+    #: What that run is doing ("reading the files", "matching"): said if it fails.
+    activity: str | None = None
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -466,12 +468,14 @@ class Store:
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, traceback: object) -> None:
-        if exc is not None and self._open_run is not None:
-            # A run that stopped on an error says why in `aiinventory runs`; it stays
-            # unfinished, so what it read is read again.
-            with contextlib.suppress(Exception):
-                self.record_failure(self._open_run, *failure_of(exc))
-        self.close()
+        try:
+            if exc is not None and self._open_run is not None:
+                # A run that stopped on an error says why in `aiinventory runs`; it stays
+                # unfinished, so what it read is read again.
+                with contextlib.suppress(Exception):
+                    self.record_failure(self._open_run, *failure_of(exc))
+        finally:
+            self.close()
 
     # -- runs -------------------------------------------------------------------------------
 
@@ -488,9 +492,12 @@ class Store:
         """Note the exit code and the reason of a run that stopped on an error before its end.
         The run stays unfinished (no ``finished_at``): what it read is read again."""
         _rollback(self.conn)
+        said = {"failure": failure}
+        if self.activity:
+            said["during"] = self.activity
         self.conn.execute(
             "UPDATE runs SET exit_code=?, summary=? WHERE run_id=? AND finished_at IS NULL",
-            (exit_code, json.dumps({"failure": failure}), run_id),
+            (exit_code, json.dumps(said), run_id),
         )
 
     def finish_run(
@@ -537,6 +544,7 @@ class Store:
             }
             if "failure" in said:
                 run["failure"] = said["failure"]
+                run["failed_during"] = said.get("during")
             out.append(run)
         return out
 

@@ -185,6 +185,23 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     assert (out / "inventory.csv").is_file()
 
 
+def test_inspect_shows_an_in_production_column_beside_the_stage_as_read_with_it(
+    tmp_path: Path,
+) -> None:
+    both = write_workbook(
+        tmp_path / "both.xlsx",
+        {"S": [["Use case", "Stage", "In production?"], ["Alpha", None, "Yes"]]},
+    )
+    alone = write_workbook(
+        tmp_path / "alone.xlsx", {"S": [["Use case", "In production?"], ["Alpha", "Yes"]]}
+    )
+    code, out, _ = invoke("inspect", str(both))
+    assert code == 0
+    assert re.search(r"C 'In production\?'\s+→ \(extras; a yes fills a blank stage\)", out)
+    code, out, _ = invoke("inspect", str(alone))
+    assert re.search(r"B 'In production\?'\s+→ stage ", out)  # the stage column itself
+
+
 def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path) -> None:
     import os
     import subprocess

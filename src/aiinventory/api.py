@@ -718,7 +718,7 @@ def _check_rules(
     none of the run's files (a misspelt glob: the files it was meant for are read without it),
     and one for a sheet that none of the files it matches has (when they were all read this
     run). A rule that applied to something read this run (a mail's attachment) is not said."""
-    applied = {rule for report in reports for rule in report.rules_applied}
+    applied = set().union(*(report.rules_applied for report in reports))
     read = {report.source_path: report for report in reports}
     for rule in mappings.sources:
         if (rule.match, rule.sheet) in applied:
@@ -982,7 +982,8 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
             entry["columns"] = {c["header"]: c["field"] for c in sheet["columns"]}
             if info["kind"] == "spreadsheet" and info["format"] != "csv":
                 entry = {"match": match, "sheet": sheet["name"], **entry}
-            applies = partial(_rule_applies, info["source_path"])
+            where = info["source_path"]
+            applies = partial(_rule_applies, where, str(Path(where).resolve()))
             # The rule that applied to the sheet (one naming it wins over a whole-file one):
             # the new rule takes its other settings.
             sheet_name = entry.get("sheet")
@@ -1028,11 +1029,10 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     return written
 
 
-def _rule_applies(where: str, rule: Any) -> bool:
-    """Whether an entry of a sources.yaml's list is a rule whose ``match`` is the file's."""
-    return isinstance(rule, dict) and rule_matches(
-        str(rule.get("match", "")), where, str(Path(where).resolve())
-    )
+def _rule_applies(where: str, absolute: str, rule: Any) -> bool:
+    """Whether an entry of a sources.yaml's list is a rule whose ``match`` is the file's
+    (``where``, its path as shown, ``absolute`` resolved)."""
+    return isinstance(rule, dict) and rule_matches(str(rule.get("match", "")), where, absolute)
 
 
 #: What makes a sources.yaml ``match`` a pattern rather than one file's path.

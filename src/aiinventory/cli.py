@@ -20,9 +20,10 @@ import click
 
 from . import __version__, api
 from .connectors.mailbox_urls import is_mailbox_url
-from .errors import AIInventoryError, ConfigError, Terminated
+from .errors import AIInventoryError, ConfigError, Terminated, os_error_words
 from .mappings import asks_if_live
 from .store import disk_trouble
+from .text_normalization import one_line
 
 log = logging.getLogger("aiinventory")
 
@@ -119,7 +120,7 @@ def _errors(verbose: bool) -> Iterator[None]:
     except OSError as exc:
         if verbose:
             log.exception("failed")
-        words = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        words = os_error_words(exc)
         if exc.errno == errno.ENOSPC:
             words += (
                 "; the last completed run's exports and state are as they were: free space "
@@ -582,7 +583,7 @@ def runs(ctx: click.Context, state: Path, as_json: bool) -> None:
             failure = ""
             if "failure" in run:
                 during = f" while {run['failed_during']}" if run.get("failed_during") else ""
-                failure = f"  (failed{during}: {_short(run['failure'])})"
+                failure = f"  (failed{during}: {one_line(run['failure'], 160)})"
             click.echo(
                 f"{run['run_id']:>4}  {run['started_at'][:19]:20} {exit_code!s:>4}  "
                 f"{c.get('files_seen', ''):>5} {c.get('records', ''):>7} "
@@ -597,11 +598,6 @@ def _cut(text: str, limit: int = 64) -> str:
         return text
     head = limit // 3
     return text[:head] + "…" + text[len(text) - (limit - head - 1) :]
-
-
-def _short(text: str, limit: int = 160) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @main.command("export")

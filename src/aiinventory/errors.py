@@ -38,6 +38,11 @@ class Terminated(BaseException):
     """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
 
 
+def os_error_words(exc: OSError) -> str:
+    """What went wrong with a file, in the system's words: "out/x.csv: Permission denied"."""
+    return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+
+
 def failure_of(exc: BaseException) -> tuple[int, str]:
     """The exit code a run that raised ``exc`` ends with, and the reason in a few words."""
     if isinstance(exc, AIInventoryError):
@@ -47,6 +52,6 @@ def failure_of(exc: BaseException) -> tuple[int, str]:
     if isinstance(exc, Terminated):
         return 143, "terminated (SIGTERM)"
     if isinstance(exc, OSError):
-        words = f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")
+        words = os_error_words(exc)
         return 1, words + ("; the disk is full" if exc.errno == errno.ENOSPC else "")
     return 1, f"{type(exc).__name__}: {exc}"

@@ -25,6 +25,7 @@ from .schema import (
     SourceRecord,
 )
 from .text_normalization import clean_text, fold, identity_key
+from .text_normalization import one_line as _short
 from .warnings_log import WarningLog
 
 __all__ = [
@@ -736,8 +737,3 @@ def _first_last(owner: str) -> str:
     if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):
         return f"{parts[1]} {parts[0]}"
     return owner
-
-
-def _short(text: str, limit: int = 80) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"

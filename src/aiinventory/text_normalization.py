@@ -193,3 +193,9 @@ def clean_text(value: str) -> str:
         if line or (out and out[-1]):
             out.append(line)
     return "\n".join(out).strip()
+
+
+def one_line(text: str, limit: int = 80) -> str:
+    """A text on one line for a message, cut to ``limit`` characters with "…"."""
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -184,13 +184,12 @@ def extract_mail(
                 path, source_path, relative, mappings, normalizer, index, counts, observe, limits
             )
             reader.notes = report.notes
-            report.rules_applied.extend(reader.rules_applied)
-            reader.rules_applied = report.rules_applied
             reader.duplicates = duplicates
             reader.conflicting = conflicting
             for item in items():
                 yield from reader.read(item)
             yield from reader.finish()
+            report.rules_applied |= reader.rules_applied
         except MailFormatError as exc:
             report.failed = True
             counts.rejects += 1
@@ -288,10 +287,10 @@ class _MailReader:
         self.counts = counts
         self.observe = observe
         override = mappings.override_for(relative.as_posix(), str(path))
-        #: The sources.yaml rules that applied (the file's report's list, once it is given).
-        self.rules_applied: list[tuple[str, str | None]] = []
+        #: The sources.yaml rules that applied: the file's, its attachments'.
+        self.rules_applied: set[tuple[str, str | None]] = set()
         if override is not None:
-            self.rules_applied.append((override.match, override.sheet))
+            self.rules_applied.add((override.match, override.sheet))
         modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
         self.ctx = SourceContext(
             source_kind="email",
@@ -638,9 +637,7 @@ class _MailReader:
                         "organization": result.organization or self.ctx.organization,
                     }
                 )
-            self.rules_applied.extend(
-                rule for rule in sub_report.rules_applied if rule not in self.rules_applied
-            )
+            self.rules_applied |= sub_report.rules_applied
 
     # -- results -------------------------------------------------------------------------------
 

@@ -110,7 +110,7 @@ class FileReport:
     mail: Any = None
     #: The sources.yaml rules that applied, as (match, sheet): a file's, a sheet's, an
     #: attachment's.
-    rules_applied: list[tuple[str, str | None]] = dc_field(default_factory=list)
+    rules_applied: set[tuple[str, str | None]] = dc_field(default_factory=set)
 
 
 def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
@@ -376,7 +376,7 @@ def extract_spreadsheet(
     limits = limits or Limits()
     override = mappings.override_for(relative.as_posix(), str(path))
     if override is not None:
-        report.rules_applied.append((override.match, override.sheet))
+        report.rules_applied.add((override.match, override.sheet))
     try:
         checked = preflight(path, limits)
     except PreflightError as exc:
@@ -437,8 +437,8 @@ def extract_spreadsheet(
                 if sheet_name is not None
                 else override
             )
-            if sheet_override is not None and sheet_override is not override:
-                report.rules_applied.append((sheet_override.match, sheet_override.sheet))
+            if sheet_override is not None:
+                report.rules_applied.add((sheet_override.match, sheet_override.sheet))
             sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings)
             yield from _extract_sheet(
                 grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, bold

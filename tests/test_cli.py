@@ -8,6 +8,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -200,6 +201,17 @@ def test_inspect_shows_an_in_production_column_beside_the_stage_as_read_with_it(
     assert re.search(r"C 'In production\?'\s+→ \(extras; a yes fills a blank stage\)", out)
     code, out, _ = invoke("inspect", str(alone))
     assert re.search(r"B 'In production\?'\s+→ stage ", out)  # the stage column itself
+    # Under a group header, the lower row's label is the question.
+    grouped = tmp_path / "grouped.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Use case", "Delivery", None])
+    ws.append([None, "Stage", "In production?"])
+    ws.merge_cells("B1:C1")
+    ws.append(["Alpha", None, "Yes"])
+    wb.save(grouped)
+    code, out, _ = invoke("inspect", str(grouped))
+    assert re.search(r"C 'Delivery / In production\?'\s+→ \(extras; a yes fills", out), out
 
 
 def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path) -> None:

@@ -832,8 +832,9 @@ def asks_if_live(label: str) -> bool:
     """Whether a header asks yes or no whether the use case is in production: "In
     production?", "Live (Y/N)", "Is it live?", "Deployed (Yes/No)". Its "yes" is the stage
     deployed. Without the question mark or the yes/no hint ("In production", "Live") the
-    column may hold dates: it is no question."""
-    text = label.strip()
+    column may hold dates: it is no question. Under a group header ("Delivery / In
+    production?") the lower row's label is the question."""
+    text = label.rsplit(" / ", 1)[-1].strip()
     if not (text.endswith("?") or _YES_NO_HINT.search(text)):
         return False
     return _LIVE_WORDS.fullmatch(normalize_label(text)) is not None

@@ -1098,9 +1098,7 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
             (
                 (c.label, c.letter)
                 for c in columns
-                if c.status == "taken"
-                and c.row is None
-                and (asks_if_live(c.label) or asks_if_live(c.label.split(" / ")[-1]))
+                if c.status == "taken" and c.row is None and asks_if_live(c.label)
             ),
             None,
         )

@@ -9,7 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 import aiinventory
+from aiinventory.child_python import at_low_priority
 
 SRC = Path(aiinventory.__file__).resolve().parent
 SAMPLE = Path(__file__).resolve().parents[1] / "sample_data" / "trackers" / "finance"
@@ -67,3 +70,23 @@ def test_a_copy_found_through_sys_path_runs_its_own_code_in_every_child_process(
     for module in CHILD_MODULES:
         # Imported from the copy by a process other than the one that ran the import.
         assert by_module.get(module, set()) - {parent_pid}, (module, by_module)
+
+
+def _nice() -> int:
+    return os.nice(0)
+
+
+def test_work_at_low_priority_runs_lower_and_the_caller_keeps_its_own() -> None:
+    before = _nice()
+    seen = at_low_priority(_nice)
+    assert seen == min(before + 10, 19)
+    if sys.platform.startswith("linux"):  # a thread's priority is its own there
+        assert _nice() == before
+
+
+def test_work_at_low_priority_raises_what_it_raises() -> None:
+    def fail() -> None:
+        raise ValueError("the work's own error")
+
+    with pytest.raises(ValueError, match="the work's own error"):
+        at_low_priority(fail)

@@ -11,14 +11,18 @@ it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["answer_parent", "python_command", "serve_quietly"]
+_T = TypeVar("_T")
+
+__all__ = ["answer_parent", "at_low_priority", "python_command", "serve_quietly"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -62,3 +66,29 @@ def serve_quietly(serve: Callable[[], None]) -> None:
         serve()
     except (EOFError, BrokenPipeError):
         os._exit(1)
+
+
+def at_low_priority(work: Callable[[], _T], niceness: int = 10) -> _T:
+    """``work()`` run in a thread of its own at a lower priority (``niceness`` more), returning
+    what it returns or raising what it raises.
+
+    On Linux a thread's priority is its own, so this thread keeps its priority for what it does
+    next; elsewhere the whole process may keep the lower one.
+    """
+    done: list[_T] = []
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            with contextlib.suppress(OSError):
+                os.nice(niceness)
+            done.append(work())
+        except BaseException as exc:  # raised again in the calling thread
+            failed.append(exc)
+
+    thread = threading.Thread(target=run, name="low-priority")
+    thread.start()
+    thread.join()
+    if failed:
+        raise failed[0]
+    return done[0]

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import json_text
-from ..child_python import answer_parent, python_command
+from ..child_python import answer_parent, at_low_priority, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
@@ -252,17 +252,20 @@ def serve_records() -> None:
     wanted, writes them and the stage histories (into the spill folder) and answers the record
     count, or the error met."""
     state, folder = pickle.load(sys.stdin.buffer)
-    # The rendering fills the processor the matching leaves idle; it should not slow the
-    # matching's own workers down.
-    with contextlib.suppress(OSError):
-        os.nice(10)
     parent = os.getppid()
+
+    def render() -> dict[str, _Where]:
+        with Store(Path(state)) as store:
+            # A run killed meanwhile leaves this process to another parent: it stops.
+            return render_records(store, Path(folder), lambda: os.getppid() == parent)
+
     error: Exception | None = None
     where: dict[str, _Where] = {}
     try:
-        with Store(Path(state)) as store:
-            # A run killed meanwhile leaves this process to another parent: it stops.
-            where = render_records(store, Path(folder), lambda: os.getppid() == parent)
+        # The rendering fills the processor the matching leaves idle; it should not slow the
+        # matching's own workers down. The writing below, which the export waits for, keeps
+        # the usual priority.
+        where = at_low_priority(render)
     except Exception as exc:  # reported to the caller when it asks for the files
         error = exc
     try:

@@ -191,3 +191,16 @@ def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(items)")}
         assert "real_path" in columns
         assert store.known_items() == {}
+
+
+def test_a_schema_4_state_file_gets_what_an_unfinished_run_changed(tmp_path: Path) -> None:
+    state = tmp_path / "inventory.sqlite"
+    with Store(state):
+        pass
+    with sqlite3.connect(state) as conn:
+        conn.execute("ALTER TABLE items DROP COLUMN pending_action")
+        conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    with Store(state) as store:
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        store.replace_item_rows("a.csv", "a.csv", "csv", 1, 1, "h", 1, [], [], action="new")
+        assert store.changes_since_finished_run(2) == ({"a.csv": "new"}, [])

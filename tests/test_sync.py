@@ -444,11 +444,52 @@ def test_killed_sync_converges_to_an_uninterrupted_run(tmp_path: Path, failpoint
     assert not list(out.glob(".*.tmp"))  # no half-written file left behind
     # The files the killed run read are read again: their warnings are said after all.
     assert _warnings(out) == _warnings(reference)
+    # And they count as new, as they would have in the killed run.
+    assert _file_counts(out) == _file_counts(reference)
+
+
+@pytest.mark.parametrize("failpoint", ["after_file:1", "before_export", "before_finish"])
+def test_the_run_after_a_killed_one_counts_the_files_it_changed(
+    tmp_path: Path, failpoint: str
+) -> None:
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    write_workbook(
+        drive / "dept0" / "tracker0.xlsx",
+        {"Tracker": [["Use case", "Status"], ["Parking fines triage", "Live"]]},
+    )
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    command = [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)]
+    env = {**os.environ, "AIINVENTORY_FAILPOINT": failpoint}
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    result = run_sync(config)
+    counts = {k: v for k, v in result.summary.counts.items() if k.startswith("files_")}
+    assert counts == {
+        "files_seen": 3,
+        "files_read": 1,
+        "files_failed": 0,
+        "files_new": 0,
+        "files_changed": 1,
+        "files_touched": 0,
+        "files_renamed": 0,
+        "files_unchanged": 2,
+        "files_gone": 1,
+    }
+    # Once a run has finished, nothing is owed: the next counts compare with it.
+    counts = run_sync(config).summary.counts
+    assert (counts["files_changed"], counts["files_gone"], counts["files_unchanged"]) == (0, 0, 3)
 
 
 def _warnings(out: Path) -> list[tuple[str, str]]:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     return sorted((w["code"], w["message"]) for w in run["warnings"])
+
+
+def _file_counts(out: Path) -> dict[str, int]:
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    return {k: v for k, v in run["counts"].items() if k.startswith("files_")}
 
 
 def _xlsx_values(path: Path) -> dict[str, list[tuple[object, ...]]]:

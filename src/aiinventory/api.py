@@ -47,7 +47,7 @@ from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store, record_values, require_writable
-from .sync_plan import content_hash_or_none, plan_sync, real_path
+from .sync_plan import SyncPlan, content_hash_or_none, plan_sync, real_path
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 
@@ -386,6 +386,8 @@ def _execute(
         store.activity = "reading the files"
         full_reread = store.meta("mappings_fingerprint") != fingerprint
         plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})
+        # What a run that did not finish changed is counted as this run's change.
+        unsaid, unsaid_gone = store.changes_since_finished_run(run_id)
         timings["discover"] = round(time.perf_counter() - tick, 3)
 
         warnings = WarningLog()
@@ -524,6 +526,7 @@ def _execute(
                     # A reader that died on the file sent part of it: read it again next run.
                     whole=reading.is_whole,
                     unread=partial(_not_read_at_all, reading.rejects),
+                    action=planned.action if planned.action in _CHANGES else None,
                 )
                 if kept:
                     warnings.add(
@@ -635,7 +638,9 @@ def _execute(
             "merged_records": exported.merged_records,
             "pairs_for_review": exported.pairs_for_review,
         }
-        counts.update({f"files_{k}": v for k, v in plan.summary().items()})
+        counts.update(
+            {f"files_{k}": v for k, v in _file_counts(plan, unsaid, unsaid_gone, items).items()}
+        )
         counts.update({f"use_cases_{k}": v for k, v in exported.changes.items()})
         counts.update(mail_counts)
         exit_code = 3 if exported.rejects or files_failed or problems else 0
@@ -662,6 +667,28 @@ def _execute(
             run_id, summary.finished_at, summary.exit_code, text, snapshot=not unchanged_run
         )
     return ImportResult(summary, out, summary.exit_code, reports)
+
+
+#: The plan's actions that change an item (stored as such until a run finishes).
+_CHANGES = ("new", "changed", "renamed")
+
+
+def _file_counts(
+    plan: SyncPlan, unsaid: dict[str, str], unsaid_gone: list[str], items: list[FileItem]
+) -> dict[str, int]:
+    """run.json's file counts: the plan's, compared with the last run that finished, so the
+    changes a failed or killed run made since (``unsaid``: its actions by key;
+    ``unsaid_gone``: what it found gone) count as they would have in that run."""
+    counts = dict.fromkeys(("new", "changed", "touched", "renamed", "unchanged"), 0)
+    for planned in plan.items:
+        action = planned.action
+        before = unsaid.get(planned.item.source_path)
+        if before == "new" or (before is not None and action in ("unchanged", "touched")):
+            action = before
+        counts[action] += 1
+    here = {i.source_path for i in items}
+    counts["gone"] = len(plan.gone) + sum(1 for key in unsaid_gone if key not in here)
+    return counts
 
 
 def _identify_and_export(

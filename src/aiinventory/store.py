@@ -25,7 +25,7 @@ from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -131,7 +131,8 @@ CREATE TABLE IF NOT EXISTS items (
     last_seen_run INTEGER,
     gone_run INTEGER,
     identity_path TEXT,
-    real_path TEXT
+    real_path TEXT,
+    pending_action TEXT
 );
 CREATE TABLE IF NOT EXISTS records (
     item_key TEXT NOT NULL,
@@ -427,6 +428,8 @@ class Store:
             columns = {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
             if version < 4 and "real_path" not in columns:
                 self.conn.execute("ALTER TABLE items ADD COLUMN real_path TEXT")
+            if version < 5 and "pending_action" not in columns:
+                self.conn.execute("ALTER TABLE items ADD COLUMN pending_action TEXT")
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -519,6 +522,10 @@ class Store:
                 "UPDATE runs SET finished_at=?, exit_code=?, summary=? WHERE run_id=?",
                 (finished_at.isoformat(), exit_code, summary, run_id),
             )
+            # This run's counts said every change since the last finished run.
+            self.conn.execute(
+                "UPDATE items SET pending_action=NULL WHERE pending_action IS NOT NULL"
+            )
             self.conn.execute("COMMIT")
             self._open_run = None
         except BaseException:
@@ -590,6 +597,7 @@ class Store:
         identity_path: str | None = None,
         whole: Callable[[], bool] | None = None,
         unread: Callable[[], bool] | None = None,
+        action: str | None = None,
     ) -> int:
         """Replace everything known about one item in a single transaction.
 
@@ -654,13 +662,17 @@ class Store:
                     mtime_ns, content_hash = -1, None
                 conn.execute(
                     "INSERT INTO items(item_key, source_path, kind, size, mtime_ns, content_hash, "
-                    "status, last_seen_run, gone_run, identity_path) "
-                    "VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL, ?) "
+                    "status, last_seen_run, gone_run, identity_path, pending_action) "
+                    "VALUES (?, ?, ?, ?, ?, ?, 'active', ?, NULL, ?, ?) "
                     "ON CONFLICT(item_key) DO UPDATE SET source_path=excluded.source_path, "
                     "kind=excluded.kind, size=excluded.size, mtime_ns=excluded.mtime_ns, "
                     "content_hash=excluded.content_hash, status='active', "
                     "last_seen_run=excluded.last_seen_run, gone_run=NULL, "
-                    "identity_path=excluded.identity_path",
+                    "identity_path=excluded.identity_path, "
+                    # What changed since the last finished run: a new item stays new.
+                    "pending_action=CASE WHEN items.pending_action='new' OR "
+                    "excluded.pending_action IS NULL THEN items.pending_action "
+                    "ELSE excluded.pending_action END",
                     (
                         item_key,
                         source_path,
@@ -670,6 +682,7 @@ class Store:
                         content_hash,
                         run_id,
                         identity_path,
+                        action,
                     ),
                 )
                 conn.execute("COMMIT")
@@ -709,7 +722,8 @@ class Store:
     def touch_item(self, item_key: str, size: int, mtime_ns: int, run_id: int) -> None:
         """Record a new size/mtime for an item whose content did not change."""
         self.conn.execute(
-            "UPDATE items SET size=?, mtime_ns=?, last_seen_run=? WHERE item_key=?",
+            "UPDATE items SET size=?, mtime_ns=?, last_seen_run=?, "
+            "pending_action=COALESCE(pending_action, 'touched') WHERE item_key=?",
             (size, mtime_ns, run_id, item_key),
         )
 
@@ -723,7 +737,8 @@ class Store:
             conn.execute("DELETE FROM items WHERE item_key=? AND status='gone'", (new_key,))
             conn.execute(
                 "UPDATE items SET item_key=?, source_path=?, size=?, mtime_ns=?, last_seen_run=?, "
-                "identity_path=COALESCE(identity_path, ?) WHERE item_key=?",
+                "identity_path=COALESCE(identity_path, ?), "
+                "pending_action=COALESCE(pending_action, 'renamed') WHERE item_key=?",
                 (new_key, new_key, size, mtime_ns, run_id, old_key, old_key),
             )
             conn.execute(
@@ -852,6 +867,27 @@ class Store:
                 (run_id, run_id),
             )
         }
+
+    def changes_since_finished_run(self, run_id: int) -> tuple[dict[str, str], list[str]]:
+        """What runs before ``run_id`` that did not finish changed, which no run.json has said:
+        the action (new, changed, touched, renamed) of each item they stored, by key, and the
+        keys of the items they found gone."""
+        pending = dict(
+            self.conn.execute(
+                "SELECT item_key, pending_action FROM items WHERE status='active' AND "
+                "pending_action IS NOT NULL"
+            ).fetchall()
+        )
+        gone = [
+            str(key)
+            for (key,) in self.conn.execute(
+                "SELECT item_key FROM items WHERE status='gone' AND gone_run < ? AND "
+                "gone_run > (SELECT COALESCE(MAX(run_id), 0) FROM runs "
+                "WHERE finished_at IS NOT NULL AND run_id < ?) ORDER BY item_key",
+                (run_id, run_id),
+            )
+        ]
+        return pending, gone
 
     def last_run_completed(self) -> bool:
         """Whether the newest run before the current one finished (exports and state agree)."""

@@ -844,6 +844,7 @@ def test_macros_links_objects_dde_and_formulas_are_flagged(tmp_path: Path, run_i
         "dde_links",
         "external_links",
         "formulas",
+        "formulas_recalculate",  # xlsxwriter asks Excel to calculate them on opening
         "macros_present",
         "ole_objects",
     ]
@@ -888,6 +889,57 @@ def test_workbook_listing_a_macro_sheet_is_rejected_in_plain_words(
     (reject,) = out.rejects
     assert reject["reason_code"] == "unsupported_format"
     assert "macro sheet" in reject["message"]
+
+
+def _formula_tracker(path: Path, rows: int) -> Path:
+    """A tracker whose IDs and stages are formulas, saved by openpyxl: with no values."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Tracker"
+    ws.append(["ID", "Use case", "Stage", "Live"])
+    for r in range(2, rows + 2):
+        ws.append(['="UC-"&ROW()', f"Use case {r}", f'=IF(D{r}=1,"Live","Pilot")', 1])
+    wb.save(path)
+    return path
+
+
+def test_formulas_saved_without_their_values_are_said(tmp_path: Path, run_import_into) -> None:
+    out = run_import_into(_formula_tracker(tmp_path / "generated.xlsx", 3))
+    notes = [w["message"] for w in out.run["warnings"] if w["code"] == "file_note"]
+    assert any(
+        n.startswith("6 formula cells have no saved value") and "open the file in Excel" in n
+        for n in notes
+    ), notes
+    record = out.by_name()["Use case 2"]
+    assert record["flags"] == "formulas; formulas_uncalculated"
+    assert (record["source_id"], record["stage"]) == ("", "unknown")
+
+
+def test_formula_cells_without_values_are_counted_across_the_whole_sheet(tmp_path: Path) -> None:
+    # Large enough that the sheet is scanned in many blocks, cut anywhere in a cell.
+    path = _formula_tracker(tmp_path / "big.xlsx", 20_000)
+    (note,) = [n for n in preflight(path).notes if "no saved value" in n]
+    assert note.startswith("40,000 formula cells have no saved value")
+
+
+def test_formulas_saved_with_their_values_are_only_noted(tmp_path: Path, run_import_into) -> None:
+    # As Excel saves a workbook: every formula with its value, no request to recalculate.
+    path = _formula_tracker(tmp_path / "saved.xlsx", 2)
+    with zipfile.ZipFile(path) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    parts["xl/worksheets/sheet1.xml"] = parts["xl/worksheets/sheet1.xml"].replace(
+        b"<v></v>", b"<v>1</v>"
+    )
+    parts["xl/workbook.xml"] = parts["xl/workbook.xml"].replace(b' fullCalcOnLoad="1"', b"")
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    assert preflight(path).flags == ("formulas",)
+    assert out_flags(run_import_into(path)) == {"formulas"}
+
+
+def out_flags(out: Any) -> set[str]:
+    return {flag for r in out.records for flag in r["flags"].split("; ")}
 
 
 def test_formula_cells_in_ods_are_flagged(tmp_path: Path) -> None:

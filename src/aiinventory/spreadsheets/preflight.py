@@ -101,6 +101,12 @@ FLAG_NOTES: dict[str, str] = {
     "file is opened in Excel; they were not run",
     "formulas": "{what} formulas; they were not evaluated — the values last saved with the file "
     "were imported",
+    "formulas_uncalculated": "{what} no saved value: the program that wrote the file left "
+    "their calculation to Excel, so they read as empty — open the file in Excel or LibreOffice, "
+    "save it, and import it again",
+    "formulas_recalculate": "the file asks to be recalculated when it is opened ({what}): the "
+    "values saved with its formulas may be placeholders, such as 0 — open the file in Excel or "
+    "LibreOffice, save it, and import it again",
 }
 
 
@@ -711,6 +717,7 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         findings.styles_part = styles.filename if styles is not None else None
 
     formula_sheets = 0
+    uncalculated = 0
     for name in sorted(sheet_parts):
         info = archive.get(name)
         if info is None or info.is_dir():
@@ -721,6 +728,7 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
             box = _xlsx_sheet_box(archive, info, limits)
         findings.cell_elements += box.cell_elements
         formula_sheets += int(box.formulas)
+        uncalculated += box.uncalculated
         if box.dde:
             findings.flag("dde_links", "DDE formulas in cells")
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"
@@ -734,6 +742,18 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         findings.flag(
             "formulas", f"{formula_sheets} sheet{'s hold' if formula_sheets > 1 else ' holds'}"
         )
+    if uncalculated:
+        findings.flag(
+            "formulas_uncalculated",
+            f"{uncalculated:,} formula cell{'s have' if uncalculated > 1 else ' has'}",
+        )
+    elif (
+        formula_sheets
+        and workbook is not None
+        and not binary
+        and _asks_full_recalculation(archive, workbook)
+    ):
+        findings.flag("formulas_recalculate", "fullCalcOnLoad")
 
 
 def _check_external_link(archive: _Archive, info: zipfile.ZipInfo, findings: _Findings) -> None:
@@ -760,6 +780,18 @@ def _listed_sheets(archive: _Archive, info: zipfile.ZipInfo, binary: bool) -> li
             name, _ = _wide_string(data, at)
             listed.append((name, rel_id))
     return listed
+
+
+def _asks_full_recalculation(archive: _Archive, info: zipfile.ZipInfo) -> bool:
+    """Whether workbook.xml asks for every formula to be calculated when the file is opened:
+    programs that write formulas without calculating them (xlsxwriter, openpyxl) ask it, and
+    save 0 or nothing as their values; Excel's own saves do not."""
+    root = _parse_small_xml(archive, info)
+    return any(
+        _local(elem.tag) == "calcPr"
+        and next((v for k, v in elem.items() if _local(k) == "fullCalcOnLoad"), "") in ("1", "true")
+        for elem in root.iter()
+    )
 
 
 def _wide_string(data: bytes, at: int) -> tuple[str, int]:
@@ -870,6 +902,10 @@ class _Box:
     max_col: int = 0
     cell_elements: int = 0
     formulas: bool = False
+    #: Formula cells saved without a value (found on the fast path only).
+    uncalculated: int = 0
+    #: The end of the last block, where a formula cell's value may continue the next one.
+    formula_tail: bytes = b""
     dde: bool = False
     #: Cells holding an Excel error, and the error (found on the fast path only).
     errors: dict[tuple[int, int], str] = field(default_factory=dict)
@@ -1002,9 +1038,29 @@ def _fast_block(scan: bytes, box: _Box, letters: set[bytes], rows: set[bytes]) -
         box.formulas = True
         if not box.dde and b"|" in scan and _DDE_FORMULA.search(scan):
             box.dde = True
+    if formulas or box.formula_tail:
+        _count_uncalculated(scan, box)
     if box.error_pending is not None or b' t="e"' in scan:
         _error_cells(scan, box)
     return True
+
+
+#: A formula cell's end when it was saved without a value (``<f>A1*2</f><v></v></c>``, as
+#: openpyxl writes it, or no ``<v>`` at all).
+_UNCALCULATED = re.compile(rb"(?:</f>|<f [^<>]*/>)(?:<v></v>|<v/>|</c>)")
+
+
+def _count_uncalculated(scan: bytes, box: _Box) -> None:
+    """Count one block's formula cells saved without a value, and one that the last block's
+    end began (the blocks are cut before a "<", so one may run across the cut)."""
+    box.uncalculated += len(_UNCALCULATED.findall(scan))
+    tail = box.formula_tail
+    if tail:
+        joined = tail + scan[:16]
+        box.uncalculated += sum(
+            1 for m in _UNCALCULATED.finditer(joined) if m.start() < len(tail) < m.end()
+        )
+    box.formula_tail = scan[-24:] if b"</f>" in scan[-24:] or b"<f " in scan[-24:] else b""
 
 
 #: An error cell's tag in the strict form (``<c r="B7" s="3" t="e">``), and its value's text

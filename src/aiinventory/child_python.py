@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 _T = TypeVar("_T")
 
-__all__ = ["answer_parent", "at_low_priority", "python_command", "serve_quietly"]
+__all__ = ["OWN_GROUP", "answer_parent", "at_low_priority", "python_command", "serve_quietly"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -38,6 +38,13 @@ _PRELUDE = (
     "_s.modules['aiinventory'] = _m\n"
     "_spec.loader.exec_module(_m)\n"
 )
+
+
+#: Popen's options for a helper interpreter: a process group of its own (POSIX), so that a
+#: terminal's Ctrl-C reaches only the command, which stops its helpers itself. The helper's own
+#: ignoring of Ctrl-C (the prelude) comes too late for one that arrives while its interpreter
+#: starts up: that printed a traceback from the helper.
+OWN_GROUP: dict[str, Any] = {"process_group": 0} if os.name == "posix" else {}
 
 
 def python_command(statement: str) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import json_text
-from ..child_python import answer_parent, at_low_priority, python_command
+from ..child_python import OWN_GROUP, answer_parent, at_low_priority, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
@@ -306,6 +306,7 @@ class RecordsProcess:
             ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            **OWN_GROUP,
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin = self._proc.stdin

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from ..child_python import answer_parent, python_command
+from ..child_python import OWN_GROUP, answer_parent, python_command
 from .atomic import HeldFiles, atomic_path
 from .cells import csv_cell, csv_cells, display_value, open_csv
 from .xlsx_rows import RowWorkbook
@@ -318,6 +318,7 @@ class WorkbookProcess:
             ),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
+            **OWN_GROUP,
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin, self._stdout = self._proc.stdin, self._proc.stdout

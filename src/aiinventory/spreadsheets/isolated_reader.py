@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..child_python import python_command
+from ..child_python import OWN_GROUP, python_command
 from .grid import SheetGrid
 from .preflight import Limits
 from .workbook_reader import WorkbookReadError, read_workbook
@@ -134,6 +134,7 @@ class _Worker:
             stderr=self._stderr,
             env=env,
             close_fds=True,
+            **OWN_GROUP,
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.owner = os.getpid()

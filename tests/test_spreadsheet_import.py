@@ -608,6 +608,34 @@ def test_a_column_whose_field_another_holds_is_kept_as_it_is(
     assert "low_confidence_column" not in out.warning_codes()
 
 
+def test_a_weak_date_header_over_values_that_are_not_dates_is_kept_in_extras(
+    tmp_path: Path, run_import_into
+) -> None:
+    # "Status code" reads a little like "Status date": its codes are not dates.
+    rows = [["Use Case Name", "Stage", "Status code"]]
+    rows += [[f"Use case {i}", "Pilot", code] for i, code in enumerate([1, 2, 1, "N/A"])]
+    out = run_import_into(write_workbook(tmp_path / "codes.xlsx", {"Tracker": rows}))
+    record = {r["name"]: r for r in out.records_jsonl}["Use case 0"]
+    assert record["extras"] == {"Status code": "1"}
+    assert record["last_updated_raw"] is None
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "column_by_values"]
+    assert said.startswith(
+        "column C ('Status code') was not read as last_updated: its header matches only weakly "
+        "and its values are not dates ('1', '2', 'N/A'); it is kept in extras"
+    )
+    assert not {"low_confidence_column", "unparsed_date"} & set(out.warning_codes())
+
+
+def test_a_weak_date_header_over_dates_is_read_and_said(tmp_path: Path, run_import_into) -> None:
+    rows = [["Use Case Name", "Stage", "Status code"]]
+    rows += [[f"Use case {i}", "Pilot", dt.datetime(2024, 5, i + 1)] for i in range(4)]
+    out = run_import_into(write_workbook(tmp_path / "dates.xlsx", {"Tracker": rows}))
+    record = {r["name"]: r for r in out.records_jsonl}["Use case 0"]
+    assert record["last_updated"].startswith("2024-05-01")
+    assert "low_confidence_column" in out.warning_codes()
+    assert "column_by_values" not in out.warning_codes()
+
+
 def test_federal_stage_crosswalk_and_unmappable_values(tmp_path: Path, run_import_into) -> None:
     rows = [["Use Case Name", "Stage of Development", "Is the AI use case high-impact?"]]
     expected = {

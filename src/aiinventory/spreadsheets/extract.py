@@ -41,6 +41,7 @@ from .header_detection import (
     refine_by_content,
     settle_by_values,
     settle_parent_organisation,
+    unmap_weak_date_columns,
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
@@ -917,6 +918,18 @@ def _extract_table(
             f"{mapped.field} read from column {mapped.letter} ({mapped.label!r}), whose values "
             f"are {mapped.field} words, not from column {instead.letter} ({instead.label!r}), "
             "whose header names it too; set `columns:` in mappings/sources.yaml to choose",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+    weak_dates = unmap_weak_date_columns(
+        header, head[below:], grid.first_col, _DATE_FIELDS, bool(base["date1904"])
+    )
+    for weak, had, values in weak_dates:
+        normalizer.warnings.add(
+            "column_by_values",
+            f"column {weak.letter} ({weak.label!r}) was not read as {had}: its header matches "
+            f"only weakly and its values are not dates ({', '.join(map(repr, values))}); it is "
+            "kept in extras — map it in mappings/sources.yaml (`columns:`) if it is that date",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

@@ -9,11 +9,14 @@ that maps a use-case name wins.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from typing import Any
 
+from ..date_parsing import parse_date
 from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
+from ..normalize import cell_text
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -612,6 +615,45 @@ def settle_parent_organisation(
     parent.field, parent.score, parent.status = "organization", 100.0, "by_content"
     holder.field, holder.status = "department", "by_content"
     return parent, holder
+
+
+#: Values a weakly matched date column must hold before it is kept as that date field: a few
+#: to judge by, at least half of them dates.
+_DATE_SAMPLE_MIN = 3
+_DATE_SHARE_MIN = 0.5
+
+
+def unmap_weak_date_columns(
+    header: HeaderResult,
+    data_rows: list[list[Any]],
+    first_col: int,
+    date_fields: Iterable[str],
+    date1904: bool = False,
+) -> list[tuple[ColumnMapping, str, list[str]]]:
+    """Leave unmapped a column whose header matched a date field only weakly ("Status code"
+    read as "Status date") when most of its values in ``data_rows`` are not dates: it is kept
+    in extras instead of making every row's date unreadable. Returns (the column, the field it
+    had, some of its values) per column left unmapped."""
+    wanted = set(date_fields)
+    left: list[tuple[ColumnMapping, str, list[str]]] = []
+    for col in header.columns:
+        if col.status != "low_confidence" or col.field not in wanted:
+            continue
+        j = col.column - first_col
+        values = [
+            r[j]
+            for r in data_rows
+            if j < len(r) and r[j] is not None and not (isinstance(r[j], str) and not r[j].strip())
+        ]
+        if len(values) < _DATE_SAMPLE_MIN:
+            continue
+        dates = sum(1 for v in values if parse_date(v, date1904=date1904) is not None)
+        if dates >= _DATE_SHARE_MIN * len(values):
+            continue
+        shown = dict.fromkeys(cell_text(v) for v in values if parse_date(v) is None)
+        left.append((col, col.field, list(shown)[:3]))
+        col.field, col.score, col.status = None, 0.0, "unmapped"
+    return left
 
 
 def settle_by_values(

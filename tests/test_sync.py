@@ -116,6 +116,10 @@ def test_second_run_reads_nothing_and_rewrites_nothing(site: tuple[Path, Path]) 
     second = run_sync(config)
     c = second.summary.counts
     assert (c["files_read"], c["rows_read"], c["files_unchanged"]) == (0, 0, 4)
+    # A quiet night's run.json has every count a monitor reads, at 0.
+    changes = {k: c[k] for k in ("use_cases_new", "use_cases_changed", "use_cases_gone")}
+    assert changes == {"use_cases_new": 0, "use_cases_changed": 0, "use_cases_gone": 0}
+    assert c["use_cases_merged"] == 0
     assert export_digests(second.out_dir) == before
     assert {n: (second.out_dir / n).stat().st_mtime_ns for n in EXPORTS} == mtimes
 

@@ -87,7 +87,11 @@ class ExportCounts:
     rejects: int = 0
     merged_records: int = 0
     pairs_for_review: int = 0
-    changes: dict[str, int] = field(default_factory=dict)
+    #: Use cases new, changed, gone and merged since the last completed run (none when
+    #: nothing changed and the exports were not written again).
+    changes: dict[str, int] = field(
+        default_factory=lambda: {"new": 0, "changed": 0, "gone": 0, "merged": 0}
+    )
 
 
 def _group_by_use_case(records: Iterator[dict[str, Any]]) -> Iterator[list[dict[str, Any]]]:

@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -90,3 +91,39 @@ def test_work_at_low_priority_raises_what_it_raises() -> None:
 
     with pytest.raises(ValueError, match="the work's own error"):
         at_low_priority(fail)
+
+
+PARENT_KILLED_MID_MESSAGE = """
+import os, pickle, signal, subprocess, sys
+from aiinventory.child_python import OWN_GROUP, python_command
+child = subprocess.Popen(
+    python_command(
+        "from aiinventory.child_python import serve_quietly as q\\n"
+        "from aiinventory.export.writers import serve_calls as s\\nq(s)"
+    ),
+    stdin=subprocess.PIPE,
+    stderr=open(sys.argv[1], "wb"),
+    **OWN_GROUP,
+)
+open(sys.argv[2], "w").write(str(child.pid))
+child.stdin.write(pickle.dumps((sys.argv[3], {})))
+child.stdin.write(pickle.dumps([("add_worksheet", ("S",), {})] * 1000)[:500])  # cut short
+child.stdin.flush()
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_helper_whose_parent_is_killed_mid_message_ends_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    err, pid_file = tmp_path / "helper.err", tmp_path / "helper.pid"
+    book = tmp_path / "book.xlsx"
+    command = [sys.executable, "-c", PARENT_KILLED_MID_MESSAGE, str(err), str(pid_file), str(book)]
+    proc = subprocess.run(command, timeout=60)
+    assert proc.returncode == -9
+    helper = Path(f"/proc/{pid_file.read_text()}")
+    deadline = time.monotonic() + 20
+    while helper.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not helper.exists()
+    assert err.read_bytes() == b""

@@ -16,6 +16,7 @@ import os
 import pickle
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -27,8 +28,8 @@ __all__ = ["OWN_GROUP", "answer_parent", "at_low_priority", "python_command", "s
 _PACKAGE = Path(__file__).resolve().parent
 
 _PRELUDE = (
-    # Ctrl-C at a terminal reaches every process of the command: the parent stops the run
-    # and its helpers (without a traceback from each of them).
+    # Ctrl-C is the parent's to act on: it stops the run and its helpers (without a traceback
+    # from each of them). Where helpers share its process group, they hear it too.
     "import signal as _g\n"
     "_g.signal(_g.SIGINT, _g.SIG_IGN)\n"
     "import importlib.util as _u, sys as _s\n"
@@ -37,7 +38,13 @@ _PRELUDE = (
     "_m = _u.module_from_spec(_spec)\n"
     "_s.modules['aiinventory'] = _m\n"
     "_spec.loader.exec_module(_m)\n"
+    "import aiinventory.child_python as _c\n"
+    "_c.PARENT = {parent}\n"
 )
+
+#: In a helper interpreter: the process that started it (which may be gone before the helper
+#: has run a line of its own).
+PARENT: int | None = None
 
 
 #: Popen's options for a helper interpreter: a process group of its own (POSIX), so that a
@@ -50,7 +57,9 @@ OWN_GROUP: dict[str, Any] = {"process_group": 0} if os.name == "posix" else {}
 def python_command(statement: str) -> list[str]:
     """The command line of a fresh interpreter that imports the package from the folder this
     process imported it from, then runs ``statement`` (Python source)."""
-    prelude = _PRELUDE.format(init=str(_PACKAGE / "__init__.py"), folder=str(_PACKAGE))
+    prelude = _PRELUDE.format(
+        init=str(_PACKAGE / "__init__.py"), folder=str(_PACKAGE), parent=os.getpid()
+    )
     return [sys.executable, "-c", prelude + statement]
 
 
@@ -69,10 +78,27 @@ def serve_quietly(serve: Callable[[], None]) -> None:
     """Run a child interpreter's loop; when the parent is gone (killed: its pipes closed
     under the loop) end at once and without a traceback, which would only land in a cron mail
     or a journal as noise beside the parent's own exit."""
+    parent = PARENT if PARENT is not None else os.getppid()
     try:
         serve()
     except (EOFError, BrokenPipeError):
         os._exit(1)
+    except pickle.UnpicklingError:
+        # A message cut short: the parent was killed while it wrote one.
+        if _gone(parent):
+            os._exit(1)
+        raise
+
+
+def _gone(parent: int, wait: float = 2.0) -> bool:
+    """Whether the parent process has gone (this one was given to another), waiting a little:
+    a killed process's pipes close before its children are given to another."""
+    deadline = time.monotonic() + wait
+    while os.getppid() == parent:
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+    return True
 
 
 def at_low_priority(work: Callable[[], _T], niceness: int = 10) -> _T:

@@ -554,3 +554,37 @@ def test_a_merge_taken_back_gives_each_use_case_its_id_again(tmp_path: Path) -> 
     assert together(out, *OCR) and counts["use_cases_merged"] == 1
     (merged,) = [uc for uc, names in use_case_names(out).items() if names & set(OCR)]
     assert merged in first
+
+
+def test_a_report_with_decisions_not_applied_is_kept_when_the_next_run_writes_one(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")  # saved, not applied
+    write_workbook(src / "legal.xlsx", {"S": [HEADER, *LEGAL, ["Clause bot", "Drafts", "x"]]})
+    result = run_import([src], out)
+    (kept,) = out.glob("dedupe_report.edited-*.xlsx")
+    (said,) = [w.message for w in result.summary.warnings if w.code == "report_kept"]
+    assert said.startswith(f"{out / 'dedupe_report.xlsx'} held 1 decision(s) not applied yet;")
+    assert f"aiinventory review apply {kept}" in said
+    # The new report has no decision in it; the kept one still has the analyst's.
+    assert apply_review(out / "dedupe_report.xlsx").stored == 0
+    assert apply_review(kept).stored == 1
+    run_import([src], out)
+    assert together(out, *OCR)
+
+
+def test_a_report_as_written_or_with_its_decisions_applied_is_not_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    write_workbook(src / "it.xlsx", {"S": [HEADER, *IT, ["Code search", "Finds code", "x"]]})
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    apply_review(out / "dedupe_report.xlsx")
+    result = run_import([src], out)
+    assert together(out, *OCR)
+    assert not list(out.glob("dedupe_report.edited-*"))
+    assert "report_kept" not in [w.code for w in result.summary.warnings]

@@ -6,9 +6,12 @@ Data flows one way: discover → read → normalise → store → identify → e
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import re
+import shlex
+import shutil
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -42,7 +45,7 @@ from .governance import GovernanceRules, load_governance
 from .mappings import Mappings, load_mappings, rule_matches
 from .normalize import Normalizer
 from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_setting
-from .review import read_review_decisions
+from .review import ReviewDecisions, read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
@@ -729,9 +732,66 @@ def _identify_and_export(
     store.activity = "writing the exports"
     if stage is not None:
         stage("writing the exports")
+    _keep_edited_report(store, out, warnings)
     exported = write_outputs(store, out, run_id, match, governance, records)
+    store.set_meta(_REPORT_DIGEST, _digest(out / REPORT_FILE) or "")
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+#: The report analysts edit, and the state's record of what the export last wrote there.
+REPORT_FILE = "dedupe_report.xlsx"
+_REPORT_DIGEST = "exported_report_sha256"
+
+
+def _digest(path: Path) -> str | None:
+    """A file's SHA-256, or None when it cannot be read."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError:
+        return None
+
+
+def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
+    """Copy aside a dedupe report that holds decisions not applied yet (an analyst saved it and
+    has not run ``review apply``), before the export writes the new one in its place, and say
+    where it is. A report as the export wrote it is not read at all."""
+    report = out / REPORT_FILE
+    digest = _digest(report)
+    if digest is None or digest == store.meta(_REPORT_DIGEST):
+        return
+    try:
+        pending = _unapplied_decisions(store, read_review_decisions(report))
+        why = f"held {pending} decision(s) not applied yet"
+    except ConfigError as exc:
+        pending, why = -1, f"was changed but could not be read as a report ({exc})"
+    if not pending:
+        return
+    stamp = now().strftime("%Y%m%d-%H%M%S")
+    kept = out / f"dedupe_report.edited-{stamp}.xlsx"
+    number = 1
+    while kept.exists():
+        number += 1
+        kept = out / f"dedupe_report.edited-{stamp}-{number}.xlsx"
+    shutil.copy2(report, kept)
+    warnings.add(
+        "report_kept",
+        f"{report} {why}; it was kept as {kept} before this run wrote a new report: apply it "
+        f"with `aiinventory review apply {shlex.quote(str(kept))} --state "
+        f"{shlex.quote(str(store.path))}`",
+        source_path=str(report),
+    )
+
+
+def _unapplied_decisions(store: Store, found: ReviewDecisions) -> int:
+    """How many of a report's decisions the state does not hold (as they are)."""
+    stored = {(a, b): d for a, b, d in store.decisions()}
+    pending = sum(1 for a, b, d in found.decisions if stored.get((min(a, b), max(a, b))) != d)
+    pending += sum(1 for a, b in found.withdrawn if (min(a, b), max(a, b)) in stored)
+    for record, _, decision, _ in found.use_case_decisions:
+        if not any(d == decision and record in pair for pair, d in stored.items()):
+            pending += 1
+    return pending
 
 
 def _check_rules(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import random
 from pathlib import Path
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 
 from aiinventory.api import apply_review, run_import
@@ -588,3 +590,28 @@ def test_a_report_as_written_or_with_its_decisions_applied_is_not_kept(tmp_path:
     assert together(out, *OCR)
     assert not list(out.glob("dedupe_report.edited-*"))
     assert "report_kept" not in [w.code for w in result.summary.warnings]
+
+
+@pytest.mark.parametrize(("encoding", "delimiter"), [("utf-8-sig", ","), ("cp1252", ";")])
+def test_a_review_sheet_saved_as_csv_is_applied(
+    tmp_path: Path, encoding: str, delimiter: str
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "merge")
+    # Excel's "Save As CSV" of the Review sheet: its values only, in the machine's code page.
+    ws = openpyxl.load_workbook(report)["Review"]
+    saved = tmp_path / "review.csv"
+    with saved.open("w", encoding=encoding, newline="") as fh:
+        writer = csv.writer(fh, delimiter=delimiter)
+        for row in ws.iter_rows(values_only=True):
+            writer.writerow(["" if v is None else str(v) for v in row])
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 decision(s) stored" in result.output
+    run_import([src], out)
+    assert together(out, *OCR)

@@ -7,6 +7,8 @@ A ``decision`` of ``merge`` or ``keep_separate`` on a row becomes a decision bet
 
 from __future__ import annotations
 
+import csv
+import io
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -87,30 +89,63 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
 
     if not path.exists():
         raise ConfigError(f"{path}: no such file")
+    if _is_text(path):
+        # One sheet saved as CSV (Excel's "Save As"): read as that sheet.
+        return _decisions_of(path, [(path.name, _csv_rows(path))])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
         raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-    result = ReviewDecisions()
-    found_sheet = False
     try:
-        # Sheets are known by their columns, not their names: an analyst may rename one.
-        for ws in wb.worksheets:
-            rows = [tuple(r) for r in ws.iter_rows(values_only=True)]
-            found = _header(rows)
-            if found is None:
-                continue
-            found_sheet = True
-            start, cols = found
-            if cols.keys() >= _REVIEW_COLUMNS:
-                for offset, row in enumerate(rows[start + 1 :], start=start + 2):
-                    _review_row(ws.title, row, cols, offset, result)
-            else:
-                _merged_rows(ws.title, rows[start + 1 :], cols, start + 2, result)
+        sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]) for ws in wb]
     finally:
         wb.close()
+    return _decisions_of(path, sheets)
+
+
+def _is_text(path: Path) -> bool:
+    """Whether a file is text (a CSV), not a workbook (a zip, or an old binary .xls)."""
+    with path.open("rb") as fh:
+        head = fh.read(4096)
+    return bool(head) and not head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) and b"\0" not in head
+
+
+def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
+    """A CSV's rows: UTF-8 (with or without a BOM) or, failing that, Windows-1252, as Excel
+    saves them; comma, semicolon or tab separated."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    try:
+        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [
+        tuple(v if v.strip() else None for v in row)
+        for row in csv.reader(io.StringIO(text), dialect)
+    ]
+
+
+def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -> ReviewDecisions:
+    """The decisions of a report's sheets, (name, rows) each."""
+    result = ReviewDecisions()
+    found_sheet = False
+    # Sheets are known by their columns, not their names: an analyst may rename one.
+    for title, rows in sheets:
+        found = _header(rows)
+        if found is None:
+            continue
+        found_sheet = True
+        start, cols = found
+        if cols.keys() >= _REVIEW_COLUMNS:
+            for offset, row in enumerate(rows[start + 1 :], start=start + 2):
+                _review_row(title, row, cols, offset, result)
+        else:
+            _merged_rows(title, rows[start + 1 :], cols, start + 2, result)
     if not found_sheet:
         raise ConfigError(
             f"{path}: not a dedupe report: no sheet has a 'decision' column beside record_id_a "

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -632,3 +633,41 @@ def test_a_state_file_that_cannot_be_written_is_not_called_unusable(tmp_path: Pa
     words = _unusable(tmp_path / "state.sqlite", sqlite3.OperationalError("disk I/O error"))
     assert "the disk may be full" in words and "keep the file" in words
     assert "move the file away" not in words
+
+
+def _unwritable_folder(tmp_path: Path) -> Path:
+    """A folder this user cannot write: a read-only one, or for root (who may write anywhere
+    on disk) one of the kernel's."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "read-only"
+        folder.mkdir()
+        folder.chmod(0o555)
+        return folder
+    kernel = Path("/sys/kernel")
+    if not kernel.is_dir() or _can_create_in(kernel):
+        pytest.skip("no folder here that this user cannot write")
+    return kernel
+
+
+def _can_create_in(folder: Path) -> bool:
+    try:
+        (folder / ".aiinventory-probe").touch()
+    except OSError:
+        return False
+    (folder / ".aiinventory-probe").unlink()
+    return True
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_reading(
+    tmp_path: Path,
+) -> None:
+    out = _unwritable_folder(tmp_path)
+    state = tmp_path / "state.sqlite"
+    tracker = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    result = CliRunner().invoke(
+        main, ["import", str(tracker), "--out", str(out), "--state", str(state)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"aiinventory: --out {out}: the exports cannot be written")
+    assert "give this user write access to the folder, or choose another --out" in result.stderr
+    assert not state.exists()  # nothing was read or stored

@@ -12,6 +12,7 @@ import os
 import re
 import shlex
 import shutil
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -29,7 +30,7 @@ from .connectors.files import FileItem, discover_files, left_out_words, source_s
 from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
-from .errors import ConfigError, ConnectorError
+from .errors import AIInventoryError, ConfigError, ConnectorError
 from .export.atomic import atomic_path, remove_stale_temporaries
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
 from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
@@ -361,7 +362,7 @@ def _execute(
             + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
             + f" of types that are not read; the types read are {_TYPES_READ}"
         )
-    out.mkdir(parents=True, exist_ok=True)
+    _require_writable_folder(out)
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
@@ -737,6 +738,24 @@ def _identify_and_export(
     store.set_meta(_REPORT_DIGEST, _digest(out / REPORT_FILE) or "")
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported
+
+
+def _require_writable_folder(out: Path) -> None:
+    """Make the output folder, and refuse one this user cannot write before anything is read
+    (the exports are written into it last, after all the reading and matching).
+
+    Raises:
+        AIInventoryError: naming the folder and the fix.
+    """
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise AIInventoryError(
+            f"--out {out}: the exports cannot be written there ({exc.strerror or exc}); give "
+            "this user write access to the folder, or choose another --out — nothing was read"
+        ) from exc
 
 
 #: The report analysts edit, and the state's record of what the export last wrote there.

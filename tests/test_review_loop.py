@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import random
+import shutil
 from pathlib import Path
 
 import openpyxl
@@ -615,3 +616,31 @@ def test_a_review_sheet_saved_as_csv_is_applied(
     assert "1 decision(s) stored" in result.output
     run_import([src], out)
     assert together(out, *OCR)
+
+
+def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    old = tmp_path / "old.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", old)
+    set_decision(old, "Review", OCR[0], "merge")
+    assert apply_review(old, out / "state.sqlite").stored == 1
+    run_import([src], out)
+    assert together(out, *OCR)
+    # A colleague changes it in the newer report's Decisions sheet...
+    new = tmp_path / "new.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", new)
+    set_decision(new, "Decisions", OCR[0], "keep_separate")
+    assert apply_review(new, out / "state.sqlite").stored == 1
+    # ...and the old copy comes back by mail and is applied again.
+    result = apply_review(old, out / "state.sqlite")
+    assert result.stored == 0
+    (said,) = [p for p in result.problems if "was not stored" in p]
+    assert "merge was not stored: keep_separate was decided on them after this report" in said
+    assert f"(in {new})" in said
+    run_import([src], out)
+    assert not together(out, *OCR)
+    # The newer report's own decision is still its analyst's to change.
+    set_decision(new, "Decisions", OCR[0], "withdraw")
+    assert apply_review(new, out / "state.sqlite").withdrawn == 1

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 from aiinventory.api import run_sync
@@ -193,14 +194,18 @@ def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
         assert store.known_items() == {}
 
 
-def test_a_schema_4_state_file_gets_what_an_unfinished_run_changed(tmp_path: Path) -> None:
+def test_a_schema_4_state_file_gets_its_items_changes_and_decision_versions(tmp_path: Path) -> None:
     state = tmp_path / "inventory.sqlite"
     with Store(state):
         pass
     with sqlite3.connect(state) as conn:
         conn.execute("ALTER TABLE items DROP COLUMN pending_action")
+        conn.execute("ALTER TABLE decisions DROP COLUMN version")
         conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
     with Store(state) as store:
         assert store.meta("schema_version") == str(SCHEMA_VERSION)
         store.replace_item_rows("a.csv", "a.csv", "csv", 1, 1, "h", 1, [], [], action="new")
         assert store.changes_since_finished_run(2) == ({"a.csv": "new"}, [])
+        store.save_decisions([("r2", "r1", "merge")], "report.xlsx", datetime.now(UTC))
+        assert store.decisions_since(0) == {("r1", "r2"): ("merge", "report.xlsx")}
+        assert store.decisions_since(1) == {}

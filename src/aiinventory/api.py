@@ -1209,8 +1209,16 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
             {r for a, b, _ in found.decisions for r in (a, b) if r in known and r not in current}
         )
         usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
-        stored, withdrawn = store.save_decisions(usable, str(report), now(), found.withdrawn)
+        usable, later = _not_older(store, found, usable, report)
+        withdraw = [(a, b) for a, b in found.withdrawn if (min(a, b), max(a, b)) not in later]
+        stored, withdrawn = store.save_decisions(usable, str(report), now(), withdraw)
     problems = list(found.problems) + unmatched
+    problems += [
+        f"{a} and {b}: {d} was not stored: {newer} was decided on them after this report was "
+        f"written (in {source}); decide them in a newer report"
+        for (a, b), (d, newer, source) in sorted(later.items())
+        if d is not None
+    ]
     problems += [
         f"record {r} is not in this state file; its decision was not stored" for r in unknown
     ]
@@ -1219,6 +1227,37 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         for r in gone
     ]
     return ReviewResult(stored, unknown, problems, withdrawn)
+
+
+def _not_older(
+    store: Store, found: ReviewDecisions, usable: list[tuple[str, str, str]], report: Path
+) -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], tuple[str | None, str, str]]]:
+    """The decisions of a report that no decision stored since it was written contradicts,
+    and the pairs decided since: (pair) -> (the report's decision or None for a withdrawal, the
+    newer decision, the report that made it). A decision this same report made since (applied,
+    edited again, applied again) is the analyst's to change."""
+    if found.version is None:
+        return usable, {}
+    here = report.resolve()
+    since = {
+        pair: newer
+        for pair, newer in store.decisions_since(found.version).items()
+        if Path(newer[1]).resolve() != here
+    }
+    later: dict[tuple[str, str], tuple[str | None, str, str]] = {}
+    kept: list[tuple[str, str, str]] = []
+    for a, b, d in usable:
+        pair = (min(a, b), max(a, b))
+        newer = since.get(pair)
+        if newer is not None and newer[0] != d:
+            later[pair] = (d, *newer)
+        else:
+            kept.append((a, b, d))
+    for a, b in found.withdrawn:
+        pair = (min(a, b), max(a, b))
+        if pair in since:
+            later.setdefault(pair, (None, *since[pair]))
+    return kept, later
 
 
 def list_runs(state: Path) -> list[dict[str, Any]]:

@@ -16,7 +16,11 @@ from typing import Any
 
 from .errors import ConfigError
 
-__all__ = ["ReviewDecisions", "read_review_decisions"]
+__all__ = ["DECISIONS_VERSION_PROPERTY", "ReviewDecisions", "read_review_decisions"]
+
+#: dedupe_report.xlsx's document property that holds the state's decisions version when it was
+#: written: applied later, the report's decisions do not undo those stored since.
+DECISIONS_VERSION_PROPERTY = "aiinventory decisions version"
 
 _VALUES = {
     "merge": "merge",
@@ -45,6 +49,9 @@ class ReviewDecisions:
     use_case_decisions: list[tuple[str, str, str, str]] = field(default_factory=list)
     #: Pairs whose stored decision is taken back ("withdraw").
     withdrawn: list[tuple[str, str]] = field(default_factory=list)
+    #: The state's decisions version when the report was written (None: not known, as in a
+    #: sheet saved as CSV).
+    version: int | None = None
 
 
 #: How far down a sheet its header row is looked for (rows inserted above it: a sign-off block).
@@ -100,9 +107,24 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
         raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
     try:
         sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]) for ws in wb]
+        version = _version(wb)
     finally:
         wb.close()
-    return _decisions_of(path, sheets)
+    found = _decisions_of(path, sheets)
+    found.version = version
+    return found
+
+
+def _version(wb: Any) -> int | None:
+    """The decisions version a report was written at, from its document properties."""
+    props = getattr(getattr(wb, "custom_doc_props", None), "props", None) or []
+    for prop in props:
+        if getattr(prop, "name", None) == DECISIONS_VERSION_PROPERTY:
+            try:
+                return int(prop.value)
+            except (TypeError, ValueError):
+                return None
+    return None
 
 
 def _is_text(path: Path) -> bool:

@@ -166,6 +166,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     decision TEXT NOT NULL CHECK (decision IN ('merge', 'keep_separate')),
     decided_at TEXT NOT NULL,
     source TEXT NOT NULL,
+    version INTEGER,
     PRIMARY KEY (record_a, record_b)
 );
 """
@@ -430,6 +431,9 @@ class Store:
                 self.conn.execute("ALTER TABLE items ADD COLUMN real_path TEXT")
             if version < 5 and "pending_action" not in columns:
                 self.conn.execute("ALTER TABLE items ADD COLUMN pending_action TEXT")
+            decided = {row[1] for row in self.conn.execute("PRAGMA table_info(decisions)")}
+            if version < 5 and "version" not in decided:
+                self.conn.execute("ALTER TABLE decisions ADD COLUMN version INTEGER")
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -773,8 +777,9 @@ class Store:
         """
         wanted = {tuple(sorted((a, b))): d for a, b, d in decisions}
         stored = {(a, b): d for a, b, d in self.decisions()}
+        version = int(self.meta("decisions_version") or 0) + 1
         rows = [
-            (a, b, d, decided_at.isoformat(), source)
+            (a, b, d, decided_at.isoformat(), source, version)
             for (a, b), d in wanted.items()
             if stored.get((a, b)) != d
         ]
@@ -786,14 +791,13 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany(
-                "INSERT INTO decisions(record_a, record_b, decision, decided_at, source) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT(record_a, record_b) DO UPDATE SET "
+                "INSERT INTO decisions(record_a, record_b, decision, decided_at, source, version) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_a, record_b) DO UPDATE SET "
                 "decision=excluded.decision, decided_at=excluded.decided_at, "
-                "source=excluded.source",
+                "source=excluded.source, version=excluded.version",
                 rows,
             )
             self.conn.executemany("DELETE FROM decisions WHERE record_a = ? AND record_b = ?", gone)
-            version = int(self.meta("decisions_version") or 0) + 1
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('decisions_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -814,6 +818,17 @@ class Store:
                 "ORDER BY record_a, record_b"
             )
         ]
+
+    def decisions_since(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
+        """The decisions stored after decisions version ``version``, by (record_a, record_b):
+        (decision, the report it came from)."""
+        return {
+            (str(a), str(b)): (str(d), str(src))
+            for a, b, d, src in self.conn.execute(
+                "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ?",
+                (version,),
+            )
+        }
 
     def decisions(self) -> list[tuple[str, str, str]]:
         """Every stored decision as (record_a, record_b, decision)."""

@@ -17,6 +17,7 @@ from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
 from ..governance import ChecksTally, GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
+from ..review import DECISIONS_VERSION_PROPERTY
 from ..schema import (
     INVENTORY_COLUMNS,
     REJECT_COLUMNS,
@@ -232,6 +233,10 @@ def write_outputs(
 
         report_book = WorkbookProcess(report_path, REPORT_OPTIONS)
         stack.callback(report_book.abort)
+        # Which decisions the report knows of: applied later, it does not undo newer ones.
+        report_book.workbook().set_custom_property(
+            DECISIONS_VERSION_PROPERTY, int(store.meta("decisions_version") or 0)
+        )
         report = XlsxSheets(report_book.workbook(), REPORT_SHEETS)
         review_pairs = match.review_pairs() if match is not None else []
         review = _review_rows(store, review_pairs)

@@ -644,3 +644,22 @@ def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: 
     # The newer report's own decision is still its analyst's to change.
     set_decision(new, "Decisions", OCR[0], "withdraw")
     assert apply_review(new, out / "state.sqlite").withdrawn == 1
+
+
+def test_a_pair_decided_both_ways_in_one_report_is_not_stored(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    ids = {}
+    for line in (out / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        ids[rec["name"]] = rec["record_id"]
+    a, b = ids[OCR[0]], ids[OCR[1]]
+    report = out / "dedupe_report.xlsx"
+    _add_decisions(report, [(a, b, "merge"), (b, a, "keep_separate")])
+    result = apply_review(report)
+    assert result.stored == 0
+    (said,) = result.problems
+    assert said == (
+        f"{min(a, b)} and {max(a, b)}: the report says both merge and keep_separate for them; "
+        "neither was stored — leave one decision on them and apply it again"
+    )

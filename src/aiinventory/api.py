@@ -1209,10 +1209,16 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
             {r for a, b, _ in found.decisions for r in (a, b) if r in known and r not in current}
         )
         usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
+        usable, torn = _one_decision_per_pair(usable)
         usable, later = _not_older(store, found, usable, report)
         withdraw = [(a, b) for a, b in found.withdrawn if (min(a, b), max(a, b)) not in later]
         stored, withdrawn = store.save_decisions(usable, str(report), now(), withdraw)
     problems = list(found.problems) + unmatched
+    problems += [
+        f"{a} and {b}: the report says both merge and keep_separate for them; neither was "
+        "stored — leave one decision on them and apply it again"
+        for a, b in torn
+    ]
     problems += [
         f"{a} and {b}: {d} was not stored: {newer} was decided on them after this report was "
         f"written (in {source}); decide them in a newer report"
@@ -1227,6 +1233,19 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         for r in gone
     ]
     return ReviewResult(stored, unknown, problems, withdrawn)
+
+
+def _one_decision_per_pair(
+    decisions: list[tuple[str, str, str]],
+) -> tuple[list[tuple[str, str, str]], list[tuple[str, str]]]:
+    """A report's decisions without the pairs it decides both ways (two rows of the report, or
+    a Merged sheet's row beside a Review row), and those pairs."""
+    said: dict[tuple[str, str], set[str]] = {}
+    for a, b, d in decisions:
+        said.setdefault((min(a, b), max(a, b)), set()).add(d)
+    torn = sorted(pair for pair, ds in said.items() if len(ds) > 1)
+    gone = set(torn)
+    return [(a, b, d) for a, b, d in decisions if (min(a, b), max(a, b)) not in gone], torn
 
 
 def _not_older(

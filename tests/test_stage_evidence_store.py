@@ -180,13 +180,21 @@ def test_evidence_of_merged_use_cases_goes_to_the_use_case_they_became(tmp_path:
         ]
 
 
-def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
+def _state_file_at(tmp_path: Path, version: int, *columns: str) -> Path:
+    """A state file as an older version left it: without these columns ("table.column")."""
     state = tmp_path / "inventory.sqlite"
     with Store(state):
         pass
     with sqlite3.connect(state) as conn:
-        conn.execute("ALTER TABLE items DROP COLUMN real_path")
-        conn.execute("UPDATE meta SET value='3' WHERE key='schema_version'")
+        for column in columns:
+            table, name = column.split(".")
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {name}")
+        conn.execute("UPDATE meta SET value=? WHERE key='schema_version'", (str(version),))
+    return state
+
+
+def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
+    state = _state_file_at(tmp_path, 3, "items.real_path")
     with Store(state) as store:
         assert store.meta("schema_version") == str(SCHEMA_VERSION)
         columns = {row[1] for row in store.conn.execute("PRAGMA table_info(items)")}
@@ -195,13 +203,7 @@ def test_a_schema_3_state_file_gets_the_items_places(tmp_path: Path) -> None:
 
 
 def test_a_schema_4_state_file_gets_its_items_changes_and_decision_versions(tmp_path: Path) -> None:
-    state = tmp_path / "inventory.sqlite"
-    with Store(state):
-        pass
-    with sqlite3.connect(state) as conn:
-        conn.execute("ALTER TABLE items DROP COLUMN pending_action")
-        conn.execute("ALTER TABLE decisions DROP COLUMN version")
-        conn.execute("UPDATE meta SET value='4' WHERE key='schema_version'")
+    state = _state_file_at(tmp_path, 4, "items.pending_action", "decisions.version")
     with Store(state) as store:
         assert store.meta("schema_version") == str(SCHEMA_VERSION)
         store.replace_item_rows("a.csv", "a.csv", "csv", 1, 1, "h", 1, [], [], action="new")

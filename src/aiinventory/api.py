@@ -795,7 +795,7 @@ def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
     shutil.copy2(report, kept)
     warnings.add(
         "report_kept",
-        f"{report} {why}; it was kept as {kept} before this run wrote a new report: apply it "
+        f"{why}; it was kept as {kept} before this run wrote a new report: apply it "
         f"with `aiinventory review apply {shlex.quote(str(kept))} --state "
         f"{shlex.quote(str(store.path))}`",
         source_path=str(report),

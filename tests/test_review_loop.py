@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shutil
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -639,6 +640,14 @@ def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: 
     (said,) = [p for p in result.problems if "was not stored" in p]
     assert "merge was not stored: keep_separate was decided on them after this report" in said
     assert f"(in {new})" in said
+    # Nor when the old copy is saved over the report of the newest run and applied from there.
+    shutil.copy(old, out / "dedupe_report.xlsx")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 0
+    # A withdrawal from it is not applied either, and said so.
+    set_decision(old, "Review", OCR[0], "withdraw")
+    result = apply_review(old, out / "state.sqlite")
+    assert result.withdrawn == 0
+    assert any("withdraw was not applied: keep_separate was decided" in p for p in result.problems)
     run_import([src], out)
     assert not together(out, *OCR)
     # The newer report's own decision is still its analyst's to change.
@@ -663,3 +672,37 @@ def test_a_pair_decided_both_ways_in_one_report_is_not_stored(tmp_path: Path) ->
         f"{min(a, b)} and {max(a, b)}: the report says both merge and keep_separate for them; "
         "neither was stored — leave one decision on them and apply it again"
     )
+
+
+def test_a_damaged_report_is_kept_aside_and_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    with zipfile.ZipFile(report) as zf:
+        parts = {name: zf.read(name) for name in zf.namelist()}
+    sheet = "xl/worksheets/sheet1.xml"
+    parts[sheet] = parts[sheet][: len(parts[sheet]) // 2]  # a save cut short
+    with zipfile.ZipFile(report, "w") as zf:
+        for name, data in parts.items():
+            zf.writestr(name, data)
+    write_workbook(src / "it.xlsx", {"S": [HEADER, *IT, ["Code search", "Finds code", "x"]]})
+    result = run_import([src], out)
+    (said,) = [w.message for w in result.summary.warnings if w.code == "report_kept"]
+    assert said.startswith("was changed but could not be read as a report (")
+    assert len(list(out.glob("dedupe_report.edited-*.xlsx"))) == 1
+    assert apply_review(report).stored == 0  # the new report reads
+
+
+def test_a_report_whose_decisions_apply_cannot_store_is_not_kept(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    a = json.loads((out / "records.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    _add_decisions(report, [("R-0000000000000000", a["record_id"], "merge")])  # a typo
+    assert apply_review(report).stored == 0
+    write_workbook(src / "it.xlsx", {"S": [HEADER, *IT, ["Code search", "Finds code", "x"]]})
+    result = run_import([src], out)
+    assert "report_kept" not in [w.code for w in result.summary.warnings]
+    assert not list(out.glob("dedupe_report.edited-*"))

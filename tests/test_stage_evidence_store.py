@@ -211,3 +211,12 @@ def test_a_schema_4_state_file_gets_its_items_changes_and_decision_versions(tmp_
         store.save_decisions([("r2", "r1", "merge")], "report.xlsx", datetime.now(UTC))
         assert store.decisions_since(0) == {("r1", "r2"): ("merge", "report.xlsx")}
         assert store.decisions_since(1) == {}
+
+
+def test_a_schema_5_state_file_gets_its_decisions_versions(tmp_path: Path) -> None:
+    state = _state_file_at(tmp_path, 5, "decisions.version", "decisions.report_version")
+    with Store(state) as store:
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        store.save_decisions([("r1", "r2", "merge")], "a.xlsx", datetime.now(UTC), (), 0)
+        assert store.decisions_since(0) == {}  # a report written at 0 made it: its own
+        assert store.decisions_since(1) == {}

@@ -782,7 +782,7 @@ def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
     try:
         pending = _unapplied_decisions(store, read_review_decisions(report))
         why = f"held {pending} decision(s) not applied yet"
-    except ConfigError as exc:
+    except Exception as exc:  # a damaged workbook raises what its parser meets
         pending, why = -1, f"was changed but could not be read as a report ({exc})"
     if not pending:
         return
@@ -803,12 +803,24 @@ def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
 
 
 def _unapplied_decisions(store: Store, found: ReviewDecisions) -> int:
-    """How many of a report's decisions the state does not hold (as they are)."""
+    """How many of a report's decisions ``review apply`` would store now: not those it
+    refuses (unknown records, a pair decided both ways, one decided since by another report)."""
+    known = store.known_record_ids()
+    usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
+    usable, _ = _one_decision_per_pair(usable)
+    usable, later = _not_older(store, found, usable)
     stored = {(a, b): d for a, b, d in store.decisions()}
-    pending = sum(1 for a, b, d in found.decisions if stored.get((min(a, b), max(a, b))) != d)
-    pending += sum(1 for a, b in found.withdrawn if (min(a, b), max(a, b)) in stored)
+    pending = sum(1 for a, b, d in usable if stored.get((min(a, b), max(a, b))) != d)
+    pending += sum(
+        1
+        for a, b in found.withdrawn
+        if (min(a, b), max(a, b)) in stored and (min(a, b), max(a, b)) not in later
+    )
+    # A Merged row whose use case's other rows were deleted from the sheet: its pairs are the
+    # state's, made when it is applied.
     for record, _, decision, _ in found.use_case_decisions:
-        if not any(d == decision and record in pair for pair, d in stored.items()):
+        listed = any(record in (a, b) for a, b, _ in found.decisions)
+        if not listed and not any(d == decision and record in p for p, d in stored.items()):
             pending += 1
     return pending
 
@@ -1210,9 +1222,11 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         )
         usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
         usable, torn = _one_decision_per_pair(usable)
-        usable, later = _not_older(store, found, usable, report)
+        usable, later = _not_older(store, found, usable)
         withdraw = [(a, b) for a, b in found.withdrawn if (min(a, b), max(a, b)) not in later]
-        stored, withdrawn = store.save_decisions(usable, str(report), now(), withdraw)
+        stored, withdrawn = store.save_decisions(
+            usable, str(report), now(), withdraw, found.version
+        )
     problems = list(found.problems) + unmatched
     problems += [
         f"{a} and {b}: the report says both merge and keep_separate for them; neither was "
@@ -1220,10 +1234,10 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         for a, b in torn
     ]
     problems += [
-        f"{a} and {b}: {d} was not stored: {newer} was decided on them after this report was "
+        f"{a} and {b}: {d or 'withdraw'} was not "
+        f"{'stored' if d else 'applied'}: {newer} was decided on them after this report was "
         f"written (in {source}); decide them in a newer report"
         for (a, b), (d, newer, source) in sorted(later.items())
-        if d is not None
     ]
     problems += [
         f"record {r} is not in this state file; its decision was not stored" for r in unknown
@@ -1249,20 +1263,15 @@ def _one_decision_per_pair(
 
 
 def _not_older(
-    store: Store, found: ReviewDecisions, usable: list[tuple[str, str, str]], report: Path
+    store: Store, found: ReviewDecisions, usable: list[tuple[str, str, str]]
 ) -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], tuple[str | None, str, str]]]:
     """The decisions of a report that no decision stored since it was written contradicts,
     and the pairs decided since: (pair) -> (the report's decision or None for a withdrawal, the
-    newer decision, the report that made it). A decision this same report made since (applied,
-    edited again, applied again) is the analyst's to change."""
+    newer decision, the report that made it). A decision made since from this same report (or
+    a copy of it: written at the same version) is the analyst's to change."""
     if found.version is None:
         return usable, {}
-    here = report.resolve()
-    since = {
-        pair: newer
-        for pair, newer in store.decisions_since(found.version).items()
-        if Path(newer[1]).resolve() != here
-    }
+    since = store.decisions_since(found.version)
     later: dict[tuple[str, str], tuple[str | None, str, str]] = {}
     kept: list[tuple[str, str, str]] = []
     for a, b, d in usable:

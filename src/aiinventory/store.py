@@ -25,7 +25,7 @@ from .schema import RECORD_FIELDS, Reject, SourceRecord
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -167,6 +167,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     decided_at TEXT NOT NULL,
     source TEXT NOT NULL,
     version INTEGER,
+    report_version INTEGER,
     PRIMARY KEY (record_a, record_b)
 );
 """
@@ -429,11 +430,15 @@ class Store:
             columns = {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
             if version < 4 and "real_path" not in columns:
                 self.conn.execute("ALTER TABLE items ADD COLUMN real_path TEXT")
-            if version < 5 and "pending_action" not in columns:
-                self.conn.execute("ALTER TABLE items ADD COLUMN pending_action TEXT")
             decided = {row[1] for row in self.conn.execute("PRAGMA table_info(decisions)")}
-            if version < 5 and "version" not in decided:
-                self.conn.execute("ALTER TABLE decisions ADD COLUMN version INTEGER")
+            added = (
+                ("items", "pending_action TEXT", columns),
+                ("decisions", "version INTEGER", decided),
+                ("decisions", "report_version INTEGER", decided),
+            )
+            for table, column, present in added:
+                if version < 6 and column.split()[0] not in present:
+                    self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )
@@ -766,6 +771,7 @@ class Store:
         source: str,
         decided_at: datetime,
         withdrawn: Iterable[tuple[str, str]] = (),
+        report_version: int | None = None,
     ) -> tuple[int, int]:
         """Store (record_a, record_b, decision) pairs (a later decision on a pair replaces one)
         and remove the decisions on the ``withdrawn`` pairs; returns how many decisions are new
@@ -779,7 +785,7 @@ class Store:
         stored = {(a, b): d for a, b, d in self.decisions()}
         version = int(self.meta("decisions_version") or 0) + 1
         rows = [
-            (a, b, d, decided_at.isoformat(), source, version)
+            (a, b, d, decided_at.isoformat(), source, version, report_version)
             for (a, b), d in wanted.items()
             if stored.get((a, b)) != d
         ]
@@ -791,10 +797,11 @@ class Store:
         self.conn.execute("BEGIN IMMEDIATE")
         try:
             self.conn.executemany(
-                "INSERT INTO decisions(record_a, record_b, decision, decided_at, source, version) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_a, record_b) DO UPDATE SET "
-                "decision=excluded.decision, decided_at=excluded.decided_at, "
-                "source=excluded.source, version=excluded.version",
+                "INSERT INTO decisions(record_a, record_b, decision, decided_at, source, version, "
+                "report_version) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(record_a, record_b) DO UPDATE SET decision=excluded.decision, "
+                "decided_at=excluded.decided_at, source=excluded.source, "
+                "version=excluded.version, report_version=excluded.report_version",
                 rows,
             )
             self.conn.executemany("DELETE FROM decisions WHERE record_a = ? AND record_b = ?", gone)
@@ -820,13 +827,15 @@ class Store:
         ]
 
     def decisions_since(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
-        """The decisions stored after decisions version ``version``, by (record_a, record_b):
-        (decision, the report it came from)."""
+        """The decisions stored after decisions version ``version`` from reports written at
+        another version, by (record_a, record_b): (decision, the report it came from). Those
+        from a report written at ``version`` are the same report's (or a copy's) own."""
         return {
             (str(a), str(b)): (str(d), str(src))
             for a, b, d, src in self.conn.execute(
-                "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ?",
-                (version,),
+                "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ? "
+                "AND report_version IS NOT ?",
+                (version, version),
             )
         }
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
-from .. import json_text
+from .. import child_python, json_text
 from ..child_python import OWN_GROUP, answer_parent, at_low_priority, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
@@ -252,7 +252,7 @@ def serve_records() -> None:
     wanted, writes them and the stage histories (into the spill folder) and answers the record
     count, or the error met."""
     state, folder = pickle.load(sys.stdin.buffer)
-    parent = os.getppid()
+    parent = child_python.PARENT if child_python.PARENT is not None else os.getppid()
 
     def render() -> dict[str, _Where]:
         with Store(Path(state)) as store:

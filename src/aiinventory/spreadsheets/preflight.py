@@ -1045,22 +1045,46 @@ def _fast_block(scan: bytes, box: _Box, letters: set[bytes], rows: set[bytes]) -
     return True
 
 
-#: A formula cell's end when it was saved without a value (``<f>A1*2</f><v></v></c>``, as
-#: openpyxl writes it, or no ``<v>`` at all).
-_UNCALCULATED = re.compile(rb"(?:</f>|<f [^<>]*/>)(?:<v></v>|<v/>|</c>)")
+#: A formula cell saved without a value, whole: ``<c r="A2"><f>B2*2</f><v></v></c>`` as openpyxl
+#: writes one, or with no ``<v>`` at all. Its type (group 1) tells a real empty result: Excel
+#: saves ``=IF(…,"",…)`` as ``t="str"`` with an empty value.
+_UNCALCULATED = re.compile(
+    rb'<c r="[A-Z]{1,3}[0-9]{1,7}"((?: [A-Za-z]+="[^"<]*")*)>'
+    rb"(?:<f>[^<]*</f>|<f [^<>]*/>|<f [^<>]*>[^<]*</f>)(?:<v></v>|<v/>)?</c>"
+)
 
 
 def _count_uncalculated(scan: bytes, box: _Box) -> None:
-    """Count one block's formula cells saved without a value, and one that the last block's
-    end began (the blocks are cut before a "<", so one may run across the cut)."""
-    box.uncalculated += len(_UNCALCULATED.findall(scan))
-    tail = box.formula_tail
-    if tail:
-        joined = tail + scan[:16]
-        box.uncalculated += sum(
-            1 for m in _UNCALCULATED.finditer(joined) if m.start() < len(tail) < m.end()
-        )
-    box.formula_tail = scan[-24:] if b"</f>" in scan[-24:] or b"<f " in scan[-24:] else b""
+    """Count one block's formula cells saved without a value (untyped or numeric: a text
+    formula may have an empty result), and one that began at the end of the last block (the
+    blocks are cut before a "<", so a cell may run across the cut)."""
+    if box.formula_tail:
+        end = scan.find(b"</c>")
+        if end < 0:  # the cell goes on past this block too (unless it grows too long to count)
+            carried = box.formula_tail + scan
+            box.formula_tail = carried if len(carried) <= _LONGEST_CELL else b""
+            return
+        box.uncalculated += _untyped(_UNCALCULATED.fullmatch(box.formula_tail + scan[: end + 4]))
+        box.formula_tail = b""
+        scan = scan[end + 4 :]
+    box.uncalculated += sum(_untyped(m) for m in _UNCALCULATED.finditer(scan))
+    last = scan.rfind(b'<c r="')
+    if last >= 0 and scan.find(b"</c>", last) < 0:
+        tag_end = scan.find(b">", last)
+        if tag_end < 0 or scan[tag_end - 1 : tag_end] != b"/":  # not an empty cell's tag
+            box.formula_tail = scan[last:]
+
+
+#: The longest cell followed across blocks (a formula is at most 8,192 characters).
+_LONGEST_CELL = 65_536
+
+
+def _untyped(found: re.Match[bytes] | None) -> int:
+    """1 for a cell the pattern found whose type is none or a number's, else 0."""
+    if found is None:
+        return 0
+    kind = re.search(rb' t="([^"]*)"', found.group(1))
+    return int(kind is None or kind.group(1) == b"n")
 
 
 #: An error cell's tag in the strict form (``<c r="B7" s="3" t="e">``), and its value's text

@@ -803,25 +803,12 @@ def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
 
 
 def _unapplied_decisions(store: Store, found: ReviewDecisions) -> int:
-    """How many of a report's decisions ``review apply`` would store now: not those it
-    refuses (unknown records, a pair decided both ways, one decided since by another report)."""
-    known = store.known_record_ids()
-    usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
-    usable, _ = _one_decision_per_pair(usable)
-    usable, later = _not_older(store, found, usable)
+    """How many of a report's decisions ``review apply`` would store (or withdraw) now."""
+    applying = _applying(store, found)
     stored = {(a, b): d for a, b, d in store.decisions()}
-    pending = sum(1 for a, b, d in usable if stored.get((min(a, b), max(a, b))) != d)
-    pending += sum(
-        1
-        for a, b in found.withdrawn
-        if (min(a, b), max(a, b)) in stored and (min(a, b), max(a, b)) not in later
-    )
-    # A Merged row whose use case's other rows were deleted from the sheet: its pairs are the
-    # state's, made when it is applied.
-    for record, _, decision, _ in found.use_case_decisions:
-        listed = any(record in (a, b) for a, b, _ in found.decisions)
-        if not listed and not any(d == decision and record in p for p, d in stored.items()):
-            pending += 1
+    wanted = {_pair(a, b) for a, b, _ in applying.decisions}
+    pending = sum(1 for a, b, d in applying.decisions if stored.get(_pair(a, b)) != d)
+    pending += len({_pair(a, b) for a, b in applying.withdrawn} & stored.keys() - wanted)
     return pending
 
 
@@ -1196,37 +1183,59 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
     found = read_review_decisions(report)
     require_writable(state_path)
     with RunLock(state_path), Store(state_path) as store:
-        # keep_separate on a Merged row keeps the record apart from every other record of its
-        # use case, those rows of the sheet an analyst deleted included; a merge confirms the
-        # links the sheet showed, not records that joined the use case since.
-        listed = set(found.decisions)
-        unmatched: list[str] = []
-        for record, use_case, decision, where in found.use_case_decisions:
-            members = store.current_members(use_case) if decision == "keep_separate" else []
-            others = [r for r in members if r != record]
-            added = [(record, r, decision) for r in others if (record, r, decision) not in listed]
-            found.decisions.extend(added)
-            listed.update(added)
-            if not others and not any(d[0] == record for d in found.decisions):
-                unmatched.append(
-                    f"{where}: {record} has no other record in {use_case} to be "
-                    f"{'merged with' if decision == 'merge' else 'kept separate from'} (the use "
-                    "case has changed since the report was written); decide again in a newer "
-                    "report"
-                )
-        known = store.known_record_ids()
-        current = store.current_record_ids()
-        unknown = sorted({r for a, b, _ in found.decisions for r in (a, b) if r not in known})
-        gone = sorted(
-            {r for a, b, _ in found.decisions for r in (a, b) if r in known and r not in current}
-        )
-        usable = [(a, b, d) for a, b, d in found.decisions if a in known and b in known]
-        usable, torn = _one_decision_per_pair(usable)
-        usable, later = _not_older(store, found, usable)
-        withdraw = [(a, b) for a, b in found.withdrawn if (min(a, b), max(a, b)) not in later]
+        applying = _applying(store, found)
         stored, withdrawn = store.save_decisions(
-            usable, str(report), now(), withdraw, found.version
+            applying.decisions, str(report), now(), applying.withdrawn, found.version
         )
+    return ReviewResult(stored, applying.unknown, applying.problems, withdrawn)
+
+
+@dataclass
+class _Applying:
+    """What applying a report's decisions to a state stores, and what it says it cannot."""
+
+    decisions: list[tuple[str, str, str]]
+    withdrawn: list[tuple[str, str]]
+    unknown: list[str]
+    problems: list[str]
+
+
+def _pair(a: str, b: str) -> tuple[str, str]:
+    """Two records as a stored decision names them: in order."""
+    return (a, b) if a <= b else (b, a)
+
+
+def _applying(store: Store, found: ReviewDecisions) -> _Applying:
+    """The decisions of a report that ``review apply`` stores now, and the problems it says:
+    not those naming unknown records, deciding a pair both ways, or contradicting a decision
+    another report stored since this one was written."""
+    # keep_separate on a Merged row keeps the record apart from every other record of its
+    # use case, those rows of the sheet an analyst deleted included; a merge confirms the
+    # links the sheet showed, not records that joined the use case since.
+    decisions = list(found.decisions)
+    listed = set(decisions)
+    unmatched: list[str] = []
+    for record, use_case, decision, where in found.use_case_decisions:
+        members = store.current_members(use_case) if decision == "keep_separate" else []
+        others = [r for r in members if r != record]
+        added = [(record, r, decision) for r in others if (record, r, decision) not in listed]
+        decisions.extend(added)
+        listed.update(added)
+        if not others and not any(d[0] == record for d in decisions):
+            unmatched.append(
+                f"{where}: {record} has no other record in {use_case} to be "
+                f"{'merged with' if decision == 'merge' else 'kept separate from'} (the use "
+                "case has changed since the report was written); decide again in a newer "
+                "report"
+            )
+    known = store.known_record_ids()
+    current = store.current_record_ids()
+    unknown = sorted({r for a, b, _ in decisions for r in (a, b) if r not in known})
+    gone = sorted({r for a, b, _ in decisions for r in (a, b) if r in known and r not in current})
+    usable = [(a, b, d) for a, b, d in decisions if a in known and b in known]
+    usable, torn = _one_decision_per_pair(usable)
+    usable, later = _not_older(store, found, usable)
+    withdraw = [(a, b) for a, b in found.withdrawn if _pair(a, b) not in later]
     problems = list(found.problems) + unmatched
     problems += [
         f"{a} and {b}: the report says both merge and keep_separate for them; neither was "
@@ -1246,7 +1255,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         f"record {r} is no longer in any source; its decision is kept for when it returns"
         for r in gone
     ]
-    return ReviewResult(stored, unknown, problems, withdrawn)
+    return _Applying(usable, withdraw, unknown, problems)
 
 
 def _one_decision_per_pair(
@@ -1256,10 +1265,10 @@ def _one_decision_per_pair(
     a Merged sheet's row beside a Review row), and those pairs."""
     said: dict[tuple[str, str], set[str]] = {}
     for a, b, d in decisions:
-        said.setdefault((min(a, b), max(a, b)), set()).add(d)
+        said.setdefault(_pair(a, b), set()).add(d)
     torn = sorted(pair for pair, ds in said.items() if len(ds) > 1)
     gone = set(torn)
-    return [(a, b, d) for a, b, d in decisions if (min(a, b), max(a, b)) not in gone], torn
+    return [(a, b, d) for a, b, d in decisions if _pair(a, b) not in gone], torn
 
 
 def _not_older(
@@ -1275,14 +1284,14 @@ def _not_older(
     later: dict[tuple[str, str], tuple[str | None, str, str]] = {}
     kept: list[tuple[str, str, str]] = []
     for a, b, d in usable:
-        pair = (min(a, b), max(a, b))
+        pair = _pair(a, b)
         newer = since.get(pair)
         if newer is not None and newer[0] != d:
             later[pair] = (d, *newer)
         else:
             kept.append((a, b, d))
     for a, b in found.withdrawn:
-        pair = (min(a, b), max(a, b))
+        pair = _pair(a, b)
         if pair in since:
             later.setdefault(pair, (None, *since[pair]))
     return kept, later

@@ -427,17 +427,16 @@ class Store:
                 self.conn.execute("ALTER TABLE use_case_ids ADD COLUMN aliased_run INTEGER")
             if version < 3:
                 self._migrate_stage_evidence()
-            columns = {row[1] for row in self.conn.execute("PRAGMA table_info(items)")}
-            if version < 4 and "real_path" not in columns:
-                self.conn.execute("ALTER TABLE items ADD COLUMN real_path TEXT")
-            decided = {row[1] for row in self.conn.execute("PRAGMA table_info(decisions)")}
+            # Columns added since (schema 4: real_path; 5 and 6: the rest), where missing.
             added = (
-                ("items", "pending_action TEXT", columns),
-                ("decisions", "version INTEGER", decided),
-                ("decisions", "report_version INTEGER", decided),
+                ("items", "real_path TEXT"),
+                ("items", "pending_action TEXT"),
+                ("decisions", "version INTEGER"),
+                ("decisions", "report_version INTEGER"),
             )
-            for table, column, present in added:
-                if version < 6 and column.split()[0] not in present:
+            for table, column in added:
+                present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
+                if column.split()[0] not in present:
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)

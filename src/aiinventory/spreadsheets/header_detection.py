@@ -647,11 +647,10 @@ def unmap_weak_date_columns(
         ]
         if len(values) < _DATE_SAMPLE_MIN:
             continue
-        dates = sum(1 for v in values if parse_date(v, date1904=date1904) is not None)
-        if dates >= _DATE_SHARE_MIN * len(values):
+        others = [v for v in values if parse_date(v, date1904=date1904) is None]
+        if len(values) - len(others) >= _DATE_SHARE_MIN * len(values):
             continue
-        shown = dict.fromkeys(cell_text(v) for v in values if parse_date(v) is None)
-        left.append((col, col.field, list(shown)[:3]))
+        left.append((col, col.field, list(dict.fromkeys(map(cell_text, others)))[:3]))
         col.field, col.score, col.status = None, 0.0, "unmapped"
     return left
 

@@ -904,7 +904,7 @@ class _Box:
     formulas: bool = False
     #: Formula cells saved without a value (found on the fast path only).
     uncalculated: int = 0
-    #: The end of the last block, where a formula cell's value may continue the next one.
+    #: A cell begun at the end of the last block and not ended there (see _count_uncalculated).
     formula_tail: bytes = b""
     dde: bool = False
     #: Cells holding an Excel error, and the error (found on the fast path only).

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import io
-from email.message import EmailMessage
-from email.policy import SMTP
 from pathlib import Path
 
 import openpyxl
@@ -17,7 +15,7 @@ from aiinventory.schema import Reject, SourceRecord
 from aiinventory.spreadsheets.extract import FileReport
 from aiinventory.warnings_log import WarningLog
 
-from .mail_messages import plain_message
+from .mail_messages import message_with_attachment, plain_message
 
 SAMPLE_MAIL = Path(__file__).resolve().parents[1] / "sample_data" / "mail"
 
@@ -210,19 +208,8 @@ def test_spreadsheet_attachment_rows_are_records_and_its_name_never_a_path(tmp_p
     wb.active.append(["Copy drafts", "Ella Marsh", "live"])
     data = io.BytesIO()
     wb.save(data)
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = "Our list"
-    message["Message-ID"] = "<att@x>"
-    message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
-    message.set_content("Attached.\n")
-    message.add_attachment(
-        data.getvalue(),
-        maintype="application",
-        subtype="octet-stream",
-        filename="../../../../tmp/evil.xlsx",
-    )
     path = tmp_path / "att.eml"
-    path.write_bytes(message.as_bytes())
+    path.write_bytes(message_with_attachment("att@x", data.getvalue(), "../../../../tmp/evil.xlsx"))
     records, _, counts = _extract(path)
     (record,) = records
     assert (record.name, record.stage, record.message_id, record.source_kind) == (

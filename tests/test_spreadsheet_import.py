@@ -18,6 +18,7 @@ from aiinventory.errors import ConfigError
 from aiinventory.mappings import load_mappings
 
 from .conftest import write_csv, write_workbook
+from .mail_messages import message_with_attachment
 
 HEADER = ["Use Case ID", "Use Case Name", "Summary", "Department", "Owner", "Owner Email", "Status"]
 
@@ -422,21 +423,12 @@ def test_a_sources_rule_that_matches_no_file_or_names_a_missing_column_is_said(
 def test_a_rule_used_by_a_mail_attachment_or_a_half_header_label_is_judged_as_applied(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
-    from email.message import EmailMessage
-    from email.policy import SMTP
-
     book = write_workbook(tmp_path / "book.xlsx", {"Use cases": [["Use case"], ["Invoice bot"]]})
-    message = EmailMessage(policy=SMTP)
-    message["Subject"] = "Our list"
-    message["Message-ID"] = "<budget@x>"
-    message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
-    message.set_content("Attached.\n")
-    message.add_attachment(
-        book.read_bytes(), maintype="application", subtype="octet-stream", filename="budget.xlsx"
-    )
     folder = tmp_path / "in"
     (folder / "mail").mkdir(parents=True)
-    (folder / "mail" / "intake.eml").write_bytes(message.as_bytes())
+    (folder / "mail" / "intake.eml").write_bytes(
+        message_with_attachment("budget@x", book.read_bytes(), "budget.xlsx")
+    )
     write_csv(folder / "it" / "it.csv", [["Use case", "Vendor / build"], ["Triage", "Acme"]])
     mappings = tmp_path / "maps"
     mappings.mkdir()

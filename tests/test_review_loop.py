@@ -609,7 +609,9 @@ def test_a_review_sheet_saved_as_csv_is_applied(
     with saved.open("w", encoding=encoding, newline="") as fh:
         writer = csv.writer(fh, delimiter=delimiter)
         for row in ws.iter_rows(values_only=True):
-            writer.writerow(["" if v is None else str(v) for v in row])
+            # A column of the analyst's own, whose notes are in single quotes.
+            cells = ["" if v is None else str(v) for v in row]
+            writer.writerow([*cells[:1], "'seen by IT'", *cells[1:]])
     result = CliRunner().invoke(
         main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
     )

@@ -136,20 +136,24 @@ def _is_text(path: Path) -> bool:
 
 def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
     """A CSV's rows: UTF-8 (with or without a BOM) or, failing that, Windows-1252, as Excel
-    saves them; comma, semicolon or tab separated."""
+    saves them; comma, semicolon or tab separated, whichever gives the sheet's header, with
+    Excel's double quotes (guessing the dialect from the text took the apostrophes of a
+    report's reasons for quotes and split its cells)."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
-    try:
-        dialect: Any = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    return [
-        tuple(v if v.strip() else None for v in row)
-        for row in csv.reader(io.StringIO(text), dialect)
-    ]
+    first: list[tuple[Any, ...]] | None = None
+    for delimiter in (",", ";", "\t"):
+        rows = [
+            tuple(v if v.strip() else None for v in row)
+            for row in csv.reader(io.StringIO(text), delimiter=delimiter)
+        ]
+        if _header(rows) is not None:
+            return rows
+        first = rows if first is None else first
+    return first or []
 
 
 def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -> ReviewDecisions:

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 
 from aiinventory.api import apply_review, run_import
 from aiinventory.cli import main
+from aiinventory.sync_plan import series_name
 
 from .conftest import write_workbook
 
@@ -708,3 +709,78 @@ def test_a_report_whose_decisions_apply_cannot_store_is_not_kept(tmp_path: Path)
     result = run_import([src], out)
     assert "report_kept" not in [w.code for w in result.summary.warnings]
     assert not list(out.glob("dedupe_report.edited-*"))
+
+
+def test_a_tracker_saved_as_its_next_version_keeps_its_decisions(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
+    apply_review(out / "dedupe_report.xlsx")
+    first = run_import([src], out)
+    ids = {r["name"]: r["use_case_id"] for r in inventory(out) if r["name"] != CONTRACTS}
+    assert first.summary.counts["use_cases"] == 7
+    # Legal saves its register as "v2" with one row edited and one added, and deletes the old.
+    (src / "legal.xlsx").unlink()
+    edited = [[LEGAL[0][0], "Drafts minutes of board and committee meetings", "Microsoft"]]
+    added = [["Clause risk heat map", "Scores contract risk for the legal team", "in-house"]]
+    write_workbook(src / "legal v2.xlsx", {"S": [HEADER, *edited, LEGAL[1], *added]})
+    result = run_import([src], out)
+    counts = result.summary.counts
+    assert (counts["files_renamed"], counts["files_new"], counts["files_gone"]) == (1, 0, 0)
+    assert counts["use_cases_new"] == 1 and counts["use_cases_gone"] == 0
+    said = [w.message for w in result.summary.warnings if w.code == "source_new_version"]
+    assert len(said) == 1 and said[0].startswith("read as the next version of ")
+    assert said[0].split()[6].endswith("drive/legal.xlsx,")
+    assert not [w for w in result.summary.warnings if w.code == "decision_not_applied"]
+    # The edited row keeps its use case; the one kept apart stays apart.
+    assert {r["name"]: r["use_case_id"] for r in inventory(out) if r["name"] in ids} == ids
+    assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    assert not any(json.loads(line)["source_path"].endswith("/legal.xlsx") for line in lines)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("legal.xlsx", "legal v2.xlsx"),
+        ("Legal register.xlsx", "Legal register - Copy.xlsx"),
+        ("Legal register v3.xlsx", "Legal_Register_v4_FINAL.xlsx"),
+        ("AI tracker 2025-10.xlsx", "AI tracker 2025-11.xlsx"),
+        ("AI tracker (1).xlsx", "Copy of AI tracker.xls"),
+        ("Tracker Q3 FY26.xlsx", "tracker q4 fy26.xlsx"),
+        ("Finance AI Tracker FY2025.xlsx", "Finance AI Tracker FY2026 v2.xlsx"),
+        ("tracker.csv", "tracker rev 2.xlsx"),
+    ],
+)
+def test_a_name_with_another_version_mark_is_one_series(old: str, new: str) -> None:
+    assert series_name(f"drive/legal/{old}") == series_name(f"drive/legal/{new}") != ""
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("legal.xlsx", "finance.xlsx"),
+        ("Legal register.xlsx", "Legal risks register.xlsx"),
+        ("HR tracker.xlsx", "HR tracker archive.xlsx"),
+    ],
+)
+def test_names_of_other_trackers_are_other_series(old: str, new: str) -> None:
+    assert series_name(old) != series_name(new)
+
+
+def test_only_a_new_version_in_the_same_folder_with_no_rival_is_paired(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    # Two candidates for one gone file: neither is taken for it.
+    (src / "legal.xlsx").rename(tmp_path / "legal.xlsx")
+    write_workbook(src / "legal v2.xlsx", {"S": [HEADER, *LEGAL, ["Extra", "One more", "x"]]})
+    write_workbook(src / "legal v3.xlsx", {"S": [HEADER, *LEGAL, ["Other", "Two more", "y"]]})
+    # A file of that name in another folder is another department's.
+    (src / "it.xlsx").unlink()
+    write_workbook(src / "infra" / "it v2.xlsx", {"S": [HEADER, *IT, ["Log triage", "x", "y"]]})
+    result = run_import([src], out)
+    counts = result.summary.counts
+    assert (counts["files_renamed"], counts["files_new"], counts["files_gone"]) == (0, 3, 2)
+    assert not [w for w in result.summary.warnings if w.code == "source_new_version"]

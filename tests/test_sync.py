@@ -282,6 +282,15 @@ def test_dry_run_changes_no_file(site: tuple[Path, Path], tmp_path: Path) -> Non
     assert digests(tmp_path) == before
     assert "1 new" in result.output and "gone: " in result.output
     assert "dept4/new.xlsx" in result.output
+    # A tracker saved as its next version, the old one deleted, is said as renamed from it.
+    (drive / "dept2" / "tracker2.xlsx").rename(drive / "dept2" / "tracker2 v2.xlsx")
+    write_workbook(drive / "dept2" / "tracker2 v2.xlsx", {"S": [["Use case"], ["Fresh"]]})
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "  renamed   drive/dept2/tracker2 v2.xlsx (was drive/dept2/tracker2.xlsx)"
+        in result.output.splitlines()
+    )
 
 
 def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> None:

@@ -249,15 +249,16 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         )
     held = _held_items(known, [p for e in per_source for p, _ in e["problems"]])
     plan = plan_sync(all_items, {k: v for k, v in known.items() if k not in held})
-    actions = {p.item.source_path: p.action for p in plan.items}
+    planned = {p.item.source_path: p for p in plan.items}
     out: list[dict[str, Any]] = []
     for entry in per_source:
         files = [
             {
                 "path": i.source_path,
                 "action": "changed"
-                if full and actions[i.source_path] in ("unchanged", "touched")
-                else actions[i.source_path],
+                if full and planned[i.source_path].action in ("unchanged", "touched")
+                else planned[i.source_path].action,
+                "previous_path": planned[i.source_path].previous_path,
             }
             for i in entry["items"]
         ]
@@ -452,6 +453,17 @@ def _execute(
                     planned.item.mtime_ns,
                     run_id,
                 )
+                if planned.new_version:
+                    warnings.add(
+                        "source_new_version",
+                        f"read as the next version of {planned.previous_path}, which is gone "
+                        "(same folder, same name but "
+                        "for a version mark): its rows with the same ID, or the same sheet and "
+                        "name, keep their records' identities, use cases and decisions; its "
+                        "other rows are new records",
+                        source_path=planned.item.source_path,
+                    )
+                    continue
                 warnings.add(
                     "source_renamed",
                     f"{planned.previous_path} is now {planned.item.source_path} "

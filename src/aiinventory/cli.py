@@ -362,7 +362,8 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                 click.echo(f"{source['source']}: {counts}")
                 for f in source["files"]:
                     if f["action"] != "unchanged":
-                        click.echo(f"  {f['action']:9} {f['path']}")
+                        was = f" (was {f['previous_path']})" if f["previous_path"] else ""
+                        click.echo(f"  {f['action']:9} {f['path']}{was}")
                 for p in source["problems"]:
                     click.echo(f"  problem   {p['path']}: {p['reason']}")
             for path in plan.gone:

@@ -2,20 +2,38 @@
 
 Size and modification time are the fast path: equal means unchanged, without opening the file.
 When they differ the content hash decides: a file touched but not changed is not re-read, and a
-new path whose content matches a file that has disappeared is that file renamed or moved.
+new path whose content matches a file that has disappeared is that file renamed or moved. A new
+tracker whose name differs from a disappeared one's in the same folder only by a version mark
+("Legal register v2.xlsx", "… - Copy", "… 2026-11", "… final") is its next version, saved under
+another name: it is read as that file renamed, so rows that kept their IDs or names keep their
+records' identities, and the analysts' decisions on them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections import defaultdict
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .connectors.files import FileItem
 
-__all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync", "real_path"]
+__all__ = ["PlannedItem", "SyncPlan", "content_hash", "plan_sync", "real_path", "series_name"]
+
+#: Words of a file name that say which version or copy it is, not which document.
+_VERSION_WORDS = frozenset(
+    re.findall(
+        r"\w+",
+        "v ver version rev revision final draft copy new latest updated update current old "
+        "edited clean fixed wip jan feb mar apr may jun jul aug sep sept oct nov dec january "
+        "february march april june july august september october november december",
+    )
+)
+#: Numbered marks: v2, ver3, rev 4, r5, q3, h2, fy26, 2026, 20261127, (1).
+_VERSION_NUMBER = re.compile(r"(?:v|ver|rev|r|q|h|fy|cy)?\d+")
 
 
 def content_hash(path: Path) -> str:
@@ -56,6 +74,7 @@ class PlannedItem:
     previous_path: str | None = None  # for renamed
     identity_path: str | None = None  # the path its record identities were made from
     same_file: bool = False  # renamed: the very file, given by another spelling of its path
+    new_version: bool = False  # renamed: another file, the next version of the gone one
 
 
 @dataclass
@@ -136,5 +155,54 @@ def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPl
             planned.append(PlannedItem(item, "renamed", digest, old, old_identity))
             continue
         planned.append(PlannedItem(item, "new", digest))
+    _pair_new_versions(planned, missing, renamed_from)
     gone = sorted(key for key in missing if key not in renamed_from)
     return SyncPlan(planned, gone)
+
+
+def series_name(path: str) -> str:
+    """A file's name without its version marks, folded ("" when nothing else is left):
+    "Legal register v2 (final).xlsx" and "legal_register.xlsx" are both "legal register"."""
+    stem = PurePosixPath(path.replace("\\", "/")).stem.casefold()
+    words = re.findall(r"[^\W_]+", stem.removeprefix("copy of "))
+    return " ".join(
+        w for w in words if w not in _VERSION_WORDS and not _VERSION_NUMBER.fullmatch(w)
+    )
+
+
+def _pair_new_versions(
+    planned: list[PlannedItem], missing: dict[str, dict[str, Any]], renamed_from: set[str]
+) -> None:
+    """Make a new tracker the next version of a gone one: same folder, same name but for its
+    version marks, and no other new or gone tracker there of that name (then none is paired)."""
+
+    def series(place: str) -> tuple[str, str] | None:
+        """(folder on this machine, series name), None for a name of version marks only."""
+        name = series_name(place)
+        return (str(PurePosixPath(place).parent), name) if name else None
+
+    new_ones: defaultdict[tuple[str, str], list[int]] = defaultdict(list)
+    for index, p in enumerate(planned):
+        if p.action != "new" or p.item.kind != "spreadsheet" or p.content_hash is None:
+            continue
+        if (key := series(real_path(p.item))) is not None:
+            new_ones[key].append(index)
+    if not new_ones:
+        return
+    gone_ones: defaultdict[tuple[str, str], list[str]] = defaultdict(list)
+    for path, info in missing.items():
+        if path in renamed_from or info.get("kind") != "spreadsheet":
+            continue
+        # A state from before real paths were kept knows the path as it was given.
+        if (key := series(info.get("real_path") or path)) is not None:
+            gone_ones[key].append(path)
+    for key, indexes in new_ones.items():
+        olds = gone_ones.get(key, [])
+        if len(indexes) != 1 or len(olds) != 1:
+            continue
+        p, old = planned[indexes[0]], olds[0]
+        renamed_from.add(old)
+        identity = missing[old].get("identity_path") or old
+        planned[indexes[0]] = PlannedItem(
+            p.item, "renamed", p.content_hash, old, identity, new_version=True
+        )

@@ -89,6 +89,13 @@ def test_a_rule_for_one_sheet_sets_its_department_and_date_order(
         ("Finance", "Finance"),
         ("Legal & Compliance", "Legal & Compliance"),
         ("IT (2024)", "IT"),
+        # a short name in one case is an acronym, a word in mixed case is kept as written
+        ("hr", "HR"),
+        ("Hr", "HR"),
+        ("pmo", "PMO"),
+        ("Tax", "Tax"),
+        ("Law", "Law"),
+        ("risk", "Risk"),
         ("Human Resources 2025", "Human Resources"),
         # a program's default name, in its language
         ("Feuil1", None),

@@ -846,6 +846,7 @@ def test_a_blank_department_cell_takes_the_path_with_a_warning_that_says_so(
     [
         ("legal/AI use case intake(1-3).xlsx", "Legal"),  # a Microsoft Forms download
         ("hr/Book1.xlsx", "HR"),
+        ("Tax/AI register.xlsx", "Tax"),  # a word in mixed case, not an acronym
         ("Operations/query.csv", "Operations"),  # a SharePoint list's export
         ("claims/Form responses 1.csv", "Claims"),  # a Google Forms download
         ("Risk report.xlsx", "Risk"),

@@ -255,8 +255,16 @@ def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     ]
     if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department
         return None
-    text = " ".join(kept)
-    return text.upper() if len(text) <= 3 else (text if not text.islower() else text.title())
+    return _as_department(" ".join(kept))
+
+
+def _as_department(text: str) -> str:
+    """A name from a path or sheet as a department: a short one in one case is an acronym
+    ("it", "hr", "pmo" → "IT", "HR", "PMO"; "Hr" too), a three-letter word written in mixed case
+    is a word ("Tax", "Law", "Ops"), a longer name in lower case is title-cased."""
+    if len(text) <= 2 or (len(text) == 3 and (text.islower() or text.isupper())):
+        return text.upper()
+    return text.title() if text.islower() else text
 
 
 #: The names spreadsheet programs give new sheets, in the languages they speak ("Sheet1",
@@ -303,7 +311,7 @@ def department_from_sheet(sheet: str, mappings: Mappings) -> str | None:
     kept = " ".join(kept.split()).strip(" -–_:")
     if not kept:
         return None
-    return kept.upper() if len(kept) <= 3 else (kept if not kept.islower() else kept.title())
+    return _as_department(kept)
 
 
 def _sheet_base(

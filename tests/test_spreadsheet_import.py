@@ -2161,6 +2161,8 @@ def test_an_in_production_yes_fills_a_blank_stage_and_a_contradiction_is_said(
                 ["Claims triage", "Pilot", "Eve", "Yes"],  # 6: a pilot may run in production
                 ["Rota planner", "Live", "Fay", "Yes"],  # 7: agrees
                 ["Letter drafts", "Idea", "Gus", "Maybe"],  # 8: no yes or no
+                ["Spend forecast", "TBD", "Hal", "Yes"],  # 9: a placeholder stage, live
+                ["Route planner", "n/a", "Ida", "No"],  # 10: a placeholder stage, not live
             ]
         },
     )
@@ -2174,12 +2176,19 @@ def test_an_in_production_yes_fills_a_blank_stage_and_a_contradiction_is_said(
         "Claims triage": ("pilot", "Pilot"),
         "Rota planner": ("deployed", "Live"),
         "Letter drafts": ("idea", "Idea"),
+        "Spend forecast": ("deployed", "TBD"),
+        "Route planner": ("unknown", "n/a"),
     }
-    said = {w["code"]: w for w in out.run["warnings"] if w["code"].startswith("stage_")}
-    filled = said["stage_from_live_question"]
-    assert filled["rows"] == [2]
-    message = filled["message"]
+    filled = sorted(
+        (w for w in out.run["warnings"] if w["code"] == "stage_from_live_question"),
+        key=lambda w: w["rows"],
+    )
+    assert [w["rows"] for w in filled] == [[2], [9]]
+    message = filled[0]["message"]
     assert "column B ('Stage') is blank and column D ('In production?') says yes" in message
+    assert "column B ('Stage') holds no stage ('TBD') and column D" in filled[1]["message"]
+    # A placeholder is no value to map: no advice to add "TBD" or "n/a" to the stages.
+    assert "unmapped_value" not in out.warning_codes()
     contradictions = [
         w for w in out.run["warnings"] if w["code"] == "stage_contradicts_live_question"
     ]

@@ -475,8 +475,9 @@ class Normalizer:
         self, ctx: SourceContext, item: RowInput, stage_cell: str | None, record: dict[str, Any]
     ) -> str | None:
         """Read the row's answer in a column asking whether the use case is live, beside its
-        stage column: a yes fills a blank stage (deployed; the answer is returned, as the
-        stage's raw text), and an answer the stage contradicts is said."""
+        stage column: a yes fills a blank stage, or one holding a placeholder ("TBD", "-")
+        (deployed; the answer is returned, as the stage's raw text), and an answer the stage
+        contradicts is said."""
         assert ctx.live_question is not None
         label, letter = ctx.live_question
         cell = item.extras.get(label)
@@ -485,19 +486,24 @@ class Normalizer:
         if answer is None:
             return None
         where = f"column {letter} ({label!r})"
-        if not stage_cell:
+        placeholder = stage_cell is not None and record["stage"] in (None, "unknown")
+        placeholder = placeholder and is_placeholder(stage_cell or "")
+        if not stage_cell or placeholder:
             if not answer:
                 return None  # not live says no more than a blank stage
             record["stage"] = "deployed"
             self._warn(
                 ctx,
                 "stage_from_live_question",
-                f"{self._place(ctx, 'stage')} is blank and {where} says yes: the stage is "
-                "deployed — fill in the stage to say otherwise",
-                f"stage_from_live:{label}",
+                f"{self._place(ctx, 'stage')} "
+                + (f"holds no stage ({_short(stage_cell or '')!r})" if placeholder else "is blank")
+                + f" and {where} says yes: the stage is deployed — fill in the stage to say "
+                "otherwise",
+                f"stage_from_live:{label}:{stage_cell if placeholder else ''}",
                 item.row,
             )
-            return said
+            # A placeholder stays the stage's raw text; a blank takes the answer.
+            return None if placeholder else said
         stage = record["stage"]
         if (answer and stage in _NOT_LIVE_STAGES) or (not answer and stage == "deployed"):
             self._warn(
@@ -554,6 +560,8 @@ class Normalizer:
                     row,
                 )
             return match.value
+        if is_placeholder(text):  # "TBD", "-": no value yet, as a blank cell says
+            return fallback
         suggestion = vocab.best(fold(text)) if vocab else None
         hint = (
             f"; closest: {suggestion.value!r} ({suggestion.score:.0f})"

@@ -738,6 +738,18 @@ def test_a_tracker_saved_as_its_next_version_keeps_its_decisions(tmp_path: Path)
     assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
     lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
     assert not any(json.loads(line)["source_path"].endswith("/legal.xlsx") for line in lines)
+    # The old version restored beside it is another file: each keeps its own records.
+    before = {json.loads(line)["record_id"] for line in lines}
+    write_workbook(src / "legal.xlsx", {"S": [HEADER, *LEGAL]})
+    restored = run_import([src], out)
+    assert restored.summary.counts["records"] == 3 + 2 + 3 + 2
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    by_path: dict[str, set[str]] = {}
+    for line in lines:
+        rec = json.loads(line)
+        by_path.setdefault(rec["source_path"].rsplit("/", 1)[-1], set()).add(rec["record_id"])
+    assert len(by_path["legal.xlsx"]) == 2 and len(by_path["legal v2.xlsx"]) == 3
+    assert by_path["legal v2.xlsx"] | by_path["finance.xlsx"] | by_path["it.xlsx"] == before
 
 
 @pytest.mark.parametrize(
@@ -763,6 +775,9 @@ def test_a_name_with_another_version_mark_is_one_series(old: str, new: str) -> N
         ("legal.xlsx", "finance.xlsx"),
         ("Legal register.xlsx", "Legal risks register.xlsx"),
         ("HR tracker.xlsx", "HR tracker archive.xlsx"),
+        ("Team 1 tracker.xlsx", "Team 2 tracker.xlsx"),
+        ("ISO 27001 controls.xlsx", "ISO 42001 controls.xlsx"),
+        ("Phase 2 pilots.xlsx", "Phase 3 pilots.xlsx"),
     ],
 )
 def test_names_of_other_trackers_are_other_series(old: str, new: str) -> None:

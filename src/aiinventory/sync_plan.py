@@ -32,8 +32,16 @@ _VERSION_WORDS = frozenset(
         "february march april june july august september october november december",
     )
 )
-#: Numbered marks: v2, ver3, rev 4, r5, q3, h2, fy26, 2026, 20261127, (1).
-_VERSION_NUMBER = re.compile(r"(?:v|ver|rev|r|q|h|fy|cy)?\d+")
+#: Marks of a version, a date or a copy in a file's name (folded): "v2", "v 2.1", "rev 3",
+#: "fy26", "q3", "h2", "2026", "2025-11", "27.11.2025", "20251127", "(1)". Other numbers stay:
+#: "Team 1" and "Team 2", "ISO 27001" and "ISO 42001" are other trackers.
+_VERSION_MARK = re.compile(
+    r"\b(?:v|ver|version|rev|revision|r)[ ._-]?\d+(?:\.\d+)*\b"
+    r"|\b(?:fy|cy|q|h)[ ._-]?\d{1,4}\b"
+    r"|\b(?:19|20)\d\d(?:[-_.]?\d\d?){0,2}\b"
+    r"|\b\d\d?[-_.]\d\d?[-_.](?:19|20)?\d\d\b"
+    r"|\(\d+\)"
+)
 
 
 def content_hash(path: Path) -> str:
@@ -156,18 +164,33 @@ def plan_sync(items: list[FileItem], known: dict[str, dict[str, Any]]) -> SyncPl
             continue
         planned.append(PlannedItem(item, "new", digest))
     _pair_new_versions(planned, missing, renamed_from)
+    _keep_identities_apart(planned)
     gone = sorted(key for key in missing if key not in renamed_from)
     return SyncPlan(planned, gone)
+
+
+def _keep_identities_apart(planned: list[PlannedItem]) -> None:
+    """A new file at the path another file's records were first read from (the old version
+    restored beside the renamed one) gets identities of its own: with the same ones, its
+    records would take the other file's."""
+    used = {p.identity_path or p.item.source_path for p in planned if p.action != "new"}
+    for index, p in enumerate(planned):
+        if p.action != "new" or p.item.source_path not in used:
+            continue
+        copy = 2
+        while f"{p.item.source_path}\x1f{copy}" in used:
+            copy += 1
+        identity = f"{p.item.source_path}\x1f{copy}"
+        used.add(identity)
+        planned[index] = PlannedItem(p.item, "new", p.content_hash, None, identity)
 
 
 def series_name(path: str) -> str:
     """A file's name without its version marks, folded ("" when nothing else is left):
     "Legal register v2 (final).xlsx" and "legal_register.xlsx" are both "legal register"."""
-    stem = PurePosixPath(path.replace("\\", "/")).stem.casefold()
-    words = re.findall(r"[^\W_]+", stem.removeprefix("copy of "))
-    return " ".join(
-        w for w in words if w not in _VERSION_WORDS and not _VERSION_NUMBER.fullmatch(w)
-    )
+    stem = PurePosixPath(path.replace("\\", "/")).stem.casefold().removeprefix("copy of ")
+    words = re.findall(r"[^\W_]+", _VERSION_MARK.sub(" ", stem.replace("_", " ")))
+    return " ".join(w for w in words if w not in _VERSION_WORDS)
 
 
 def _pair_new_versions(

@@ -419,6 +419,20 @@ def test_changed_mappings_reread_every_file(site: tuple[Path, Path], tmp_path: P
     assert not [w for w in run_sync(config).summary.warnings if w.code == "mappings_changed"]
 
 
+def test_a_new_way_of_reading_rows_rereads_every_file(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _drive, config = site
+    run_sync(config)
+    assert run_sync(config).summary.counts["files_read"] == 0
+    # A state written before the reading changed: its records are read again, once.
+    monkeypatch.setattr(api, "READING_VERSION", api.READING_VERSION + "-next")
+    result = run_sync(config)
+    assert result.summary.counts["files_read"] == 4
+    assert [w.code for w in result.summary.warnings].count("mappings_changed") == 1
+    assert run_sync(config).summary.counts["files_read"] == 0
+
+
 FAILPOINTS = [
     "after_file:1",
     "after_file:3",

@@ -462,10 +462,9 @@ def _execute(
                     warnings.add(
                         "source_new_version",
                         f"read as the next version of {planned.previous_path}, which is gone "
-                        "(same folder, same name but "
-                        "for a version mark): its rows with the same ID, or the same sheet and "
-                        "name, keep their records' identities, use cases and decisions; its "
-                        "other rows are new records",
+                        "(same folder, same name but for a version mark): its rows with the "
+                        "same ID, or the same sheet and name, keep their records' identities, "
+                        "use cases and decisions; its other rows are new records",
                         source_path=planned.item.source_path,
                     )
                     continue

@@ -935,6 +935,16 @@ class Store:
             "INSERT INTO inventory_current(use_case_id, data) VALUES (?, ?)", rows
         )
 
+    def shown_before(self, use_case_id: str) -> dict[str, Any] | None:
+        """A use case's values as the last completed run's inventory showed them, or None."""
+        row = self.conn.execute(
+            "SELECT data FROM inventory_snapshot WHERE use_case_id=?", (use_case_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        shown = json_text.loads(row[0])
+        return shown if isinstance(shown, dict) else None
+
     def changes(
         self, names_only: bool = False
     ) -> Iterator[tuple[str, str, str | None, str | None]]:

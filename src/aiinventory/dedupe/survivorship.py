@@ -1,13 +1,17 @@
 """Field-level survivorship: which source value each field of a use case takes, and why.
 
 The newest evidence (``last_updated``) decides stage and owner; the most complete text wins for
-description and benefits; other fields take the value most sources agree on (newest on a tie).
+description and benefits; other fields take the value most sources agree on. On a tie of
+either, the value the last inventory showed stays, if it is one of those tied; else the newest
+record's. (A file's modification time is the evidence date of rows without their own: saving a
+tracker after a one-cell edit makes all its rows the newest, and would turn every tie its way.)
 Every value keeps the record it came from, and disagreeing values are listed as conflicts.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +56,19 @@ def _newest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     )
 
 
-def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> GoldenRecord:
-    """Build one use case from its source records (dicts of the store's record columns)."""
+def build_golden_record(
+    use_case_id: str,
+    records: list[dict[str, Any]],
+    shown_before: Callable[[], dict[str, Any] | None] | None = None,
+) -> GoldenRecord:
+    """Build one use case from its source records (dicts of the store's record columns).
+
+    ``shown_before`` gives the use case's values as the last inventory showed them (None: not
+    in it), asked only when most sources agree on no one value of a field.
+    """
     if len(records) == 1:
         return _single_record(use_case_id, records[0])
+    before: list[dict[str, Any] | None] = []  # asked once, when first needed
     newest = _newest_first(records)
     values: dict[str, Any] = {"use_case_id": use_case_id}
     provenance: dict[str, str] = {}
@@ -76,9 +89,26 @@ def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> Gold
         if chosen:
             provenance[fname] = chosen["record_id"]
         note_conflicts(fname)
+
+    def shown_before_of(fname: str, tied: list[Any]) -> Any:
+        """The value the last inventory showed, if it is one of the tied values (else None)."""
+        if len(tied) < 2 or shown_before is None:
+            return None
+        if not before:
+            before.append(shown_before())
+        shown = (before[0] or {}).get(fname)
+        return shown if shown is not None and shown in tied else None
+
     for fname in _LONGEST_WINS:
         candidates = [r for r in newest if r.get(fname)]
         chosen = max(candidates, key=lambda r: len(r[fname])) if candidates else None
+        if chosen:
+            longest = len(chosen[fname])
+            kept = shown_before_of(
+                fname, list({r[fname] for r in candidates if len(r[fname]) == longest})
+            )
+            if kept is not None:
+                chosen = next(r for r in candidates if r[fname] == kept)
         values[fname] = chosen[fname] if chosen else None
         if chosen:
             provenance[fname] = chosen["record_id"]
@@ -86,8 +116,10 @@ def build_golden_record(use_case_id: str, records: list[dict[str, Any]]) -> Gold
         tally = Counter(r.get(fname) for r in newest if r.get(fname) not in _UNSET)
         if tally:
             top = max(tally.values())
-            # Most frequent value; on a tie, the one from the newest record.
-            value = next(r[fname] for r in newest if tally.get(r.get(fname)) == top)
+            value = shown_before_of(fname, [v for v, n in tally.items() if n == top])
+            if value is None:
+                # Most frequent value; on a tie, the one from the newest record.
+                value = next(r[fname] for r in newest if tally.get(r.get(fname)) == top)
             values[fname] = value
             provenance[fname] = next(r["record_id"] for r in newest if r.get(fname) == value)
         else:

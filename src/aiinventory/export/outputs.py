@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -117,7 +118,9 @@ def iter_inventory(
     """
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     for group in _group_by_use_case(store.iter_records()):
-        golden = build_golden_record(group[0]["use_case_id"], group)
+        use_case_id = group[0]["use_case_id"]
+        # A tie between sources keeps the value the last inventory showed.
+        golden = build_golden_record(use_case_id, group, partial(store.shown_before, use_case_id))
         golden.values["governance_flags"] = rules.flags(golden.values)
         yield group, golden
 

@@ -132,6 +132,9 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Rota optimiser", "Live", "Bo Li <bo.li@corp.example>, Cy Dorn <cy@corp.example>"],
                 ["Lead scoring", "Live", "Ann Lee (ann.lee@corp.example), Bo Li"],
                 ["Spend cube", "Live", "Dr. Ann Lee (CIO) ann.lee@corp.example"],
+                # "Last, First" with a role after it: the name turned, the role kept after it
+                ["Asset map", "Live", "Zaman, Akhtar (CDO)"],
+                ["Fleet router", "Live", "Smith, John - CIO"],
             ]
         },
     )
@@ -144,9 +147,12 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Rota optimiser": ("Bo Li", "bo.li@corp.example"),
         "Lead scoring": ("Ann Lee", "ann.lee@corp.example"),
         "Spend cube": ("Dr. Ann Lee (CIO)", "ann.lee@corp.example"),
+        "Asset map": ("Akhtar Zaman (CDO)", ""),
+        "Fleet router": ("John Smith - CIO", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
-    assert all("owner" not in r["governance_flags"] for r in outputs.inventory)
+    with_address = [r for r in outputs.inventory if r["owner_email"]]
+    assert all("owner" not in r["governance_flags"] for r in with_address)
     raw = {r["name"]: r["owner_name_raw"] for r in outputs.records}
     assert raw["Claims triage"] == "Ann Lee (Ann.Lee@corp.example)"
 

@@ -738,10 +738,18 @@ def _read_owner(
     return owner, email, bad_email
 
 
+#: A role written after a "Last, First" name: "(CDO)", " - Chief Data Officer".
+_ROLE_AFTER_NAME = re.compile(r"\s*\([^()]*\)\s*$|\s+[-–—]\s+[^,]*$")
+
+
 def _first_last(owner: str) -> str:
-    """ "Vachhani, Ankit" → "Ankit Vachhani"; anything less clear-cut is left as written."""
-    parts = [p.strip() for p in owner.split(",")]
-    plain = not any(ch.isdigit() for ch in owner) and "@" not in owner
+    """ "Vachhani, Ankit" → "Ankit Vachhani", a role after it kept after it ("Zaman, Akhtar
+    (CDO)" → "Akhtar Zaman (CDO)"); anything less clear-cut is left as written."""
+    name, role = owner, ""
+    if (after := _ROLE_AFTER_NAME.search(owner)) is not None and "," in owner[: after.start()]:
+        name, role = owner[: after.start()], owner[after.start() :].rstrip()
+    parts = [p.strip() for p in name.split(",")]
+    plain = not any(ch.isdigit() for ch in name) and "@" not in owner
     if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):
-        return f"{parts[1]} {parts[0]}"
+        return f"{parts[1]} {parts[0]}{role}"
     return owner

@@ -189,6 +189,25 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     assert (out / "inventory.csv").is_file()
 
 
+def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) -> None:
+    prefix = "Question 1. AI Use Case Identifying Information\n"
+    book = write_workbook(
+        tmp_path / "questions.xlsx",
+        {
+            "S": [
+                [f"{prefix}1A. AI use case name", f"{prefix}1B. Agency with AI use case"],
+                ["Alpha", "NARA"],
+            ]
+        },
+    )
+    code, out, _ = invoke("inspect", str(book))
+    assert code == 0
+    # Two labels alike in their first 48 characters are told apart by their ends, on one line.
+    assert "A 'Question 1. AI Use Case…n\\n1A. AI use case name'" not in out
+    assert "A 'Question 1. AI Use Case…ion 1A. AI use case name'" in out
+    assert "B 'Question 1. AI Use Case… Agency with AI use case'" in out
+
+
 def test_inspect_shows_an_in_production_column_beside_the_stage_as_read_with_it(
     tmp_path: Path,
 ) -> None:

@@ -515,10 +515,20 @@ def _print_inspection(info: dict[str, Any]) -> None:
                     f"{c['field']} {c['score']:.0f}" for c in col["candidates"]
                 )
             click.echo(
-                f"    {col['column']:>3} {col['header'][:48]!r:50} → {target} ({detail}){cands}"
+                f"    {col['column']:>3} {_fitted(col['header'])!r:50} → {target} ({detail}){cands}"
             )
         for letter, values in sheet["dropdowns"].items():
             click.echo(f"    dropdown in column {letter}: {', '.join(values)}")
+
+
+def _fitted(label: str, width: int = 48) -> str:
+    """A header label on one line in ``width`` characters: a long one keeps its start and its
+    end, where a two-row header's own label is ("Question 1. AI Use…nformation 1B. Agency")."""
+    label = " ".join(label.split())
+    if len(label) <= width:
+        return label
+    head = (width - 1) // 2
+    return f"{label[:head]}…{label[-(width - 1 - head) :]}"
 
 
 @main.group()

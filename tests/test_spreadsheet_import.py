@@ -624,6 +624,33 @@ def test_a_weak_date_header_over_values_that_are_not_dates_is_kept_in_extras(
     assert not {"low_confidence_column", "unparsed_date"} & set(out.warning_codes())
 
 
+@pytest.mark.parametrize(
+    ("cell", "expected"),
+    [
+        ("2025-06-26T07:39:09Z", "2025-06-26T07:39:09+00:00"),  # a register's export
+        ("2025-06-26T09:39:09+02:00", "2025-06-26T07:39:09+00:00"),
+        ("26/06/2025 07:39", "2025-06-26T07:39:00+00:00"),  # the source is day-first
+        ("26/06/2025 2:05 pm", "2025-06-26T14:05:00+00:00"),
+        ("26/06/2025", "2025-06-26T00:00:00+00:00"),
+        (45834.5, "2025-06-26T12:00:00+00:00"),  # a serial typed as a number, with its hour
+    ],
+)
+def test_a_last_updated_cell_keeps_its_time_of_day(
+    tmp_path: Path, run_import_into, cell: object, expected: str
+) -> None:
+    path = write_workbook(
+        tmp_path / "in" / "t.xlsx",
+        {"S": [["Use case", "Stage", "Last updated"], ["Chatbot", "Pilot", cell]]},
+    )
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: '*.xlsx'\n    day_first: true\n", encoding="utf-8"
+    )
+    out = run_import_into(path, mappings_dir=mappings)
+    assert out.records_jsonl[0]["last_updated"] == expected
+
+
 def test_a_weak_date_header_over_dates_is_read_and_said(tmp_path: Path, run_import_into) -> None:
     rows = [["Use Case Name", "Stage", "Status code"]]
     rows += [[f"Use case {i}", "Pilot", dt.datetime(2024, 5, i + 1)] for i in range(4)]

@@ -91,7 +91,7 @@ def test_an_azure_devops_query_and_a_monday_board(
     recs = {r["name"]: r for r in out.records_jsonl}
     ado = recs["Predictive maintenance"]
     assert (ado["owner_name"], ado["owner_email"]) == ("Ann Lee", "ann.lee@corp.example")
-    assert (ado["stage"], ado["last_updated"]) == ("idea", "2024-11-13T00:00:00+00:00")
+    assert (ado["stage"], ado["last_updated"]) == ("idea", "2024-11-13T14:15:00+00:00")
     assert ado["department"] == "Operations"  # "ado query" names the tool, not a department
     assert {n: recs[n]["stage"] for n in ("Chat assistant", "Forecasting", "Invoice OCR")} == {
         "Chat assistant": "in_development",

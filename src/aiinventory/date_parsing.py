@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 __all__ = [
     "ParsedDate",
@@ -235,10 +235,35 @@ def _parse_text(text: str, day_first: bool, date1904: bool, order_known: bool) -
 def parse_datetime(
     value: object, day_first: bool = False, date1904: bool = False, order_known: bool = False
 ) -> datetime | None:
-    """Parse a "last updated" cell to a datetime (midnight for a plain date)."""
+    """Parse a "last updated" cell to a datetime: with its time of day when the cell gives one
+    ("2025-06-26T07:39:09Z" in UTC, "26/06/2025 07:39", a serial's fraction), else midnight."""
     if isinstance(value, datetime):
         return value
+    at = time()
+    if isinstance(value, str) and len(text := value.strip()) > 10:
+        try:
+            stamp = datetime.fromisoformat(text)  # ISO 8601, "Z" and offsets included
+        except ValueError:
+            stamp = None
+        if stamp is not None:
+            return stamp.astimezone(UTC) if stamp.tzinfo else stamp
+        if (clock := _TIME_AFTER_DATE.match(text)) is not None:
+            hour, minute = int(clock["hour"]), int(clock["minute"])
+            if clock["half"]:
+                hour = hour % 12 + (12 if clock["half"].lower() == "pm" else 0)
+            if hour < 24 and minute < 60 and int(clock["second"] or 0) < 60:
+                value, at = clock["day"], time(hour, minute, int(clock["second"] or 0))
     parsed = parse_date(value, day_first, date1904, order_known)
     if parsed is None or parsed.value is None:
         return None
-    return datetime.combine(parsed.value, time())
+    if isinstance(value, float) and not value.is_integer():  # a serial's fraction of a day
+        at = (datetime.min + timedelta(seconds=round(value % 1 * 86400) % 86400)).time()
+    return datetime.combine(parsed.value, at)
+
+
+#: A text date followed by a time of day: "26/06/2025 07:39", "3 March 2025 2:05 pm".
+_TIME_AFTER_DATE = re.compile(
+    r"(?P<day>.*?\d.*?)[ T,]+(?P<hour>\d{1,2}):(?P<minute>\d\d)(?::(?P<second>\d\d)(?:\.\d+)?)?"
+    r"\s*(?P<half>[ap]\.?m\.?)?\s*$",
+    re.IGNORECASE,
+)

@@ -157,6 +157,32 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
     assert raw["Claims triage"] == "Ann Lee (Ann.Lee@corp.example)"
 
 
+def test_techniques_as_a_json_list_and_model_names_are_read(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "techniques.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Stage", "AI techniques"],
+                ["Name matching", "Live", '["Fuzzy matching"]'],  # a tool's multiple choice
+                ["Crop maps", "Live", '["Mask R-CNN", "GANs"]'],
+                ["Demand model", "Live", "Transfer learning, LSTM"],
+                ["Warehouse bots", "Live", "Automation & Robotics"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    techniques = {r["name"]: set(r["ai_techniques"]) for r in out.records_jsonl}
+    assert techniques == {
+        "Name matching": {"other"},
+        "Crop maps": {"computer_vision", "generative_ai"},
+        "Demand model": {"classical_ml"},
+        "Warehouse bots": {"other"},
+    }
+    assert "unmapped_value" not in out.warning_codes()
+
+
 def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
     tmp_path: Path, run_import_into
 ) -> None:

@@ -7,6 +7,7 @@ with a warning naming the place and the fix; a row that cannot be a record becom
 from __future__ import annotations
 
 import functools
+import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -585,6 +586,7 @@ class Normalizer:
         vocab = self.mappings.vocabularies.get("ai_techniques")
         if vocab is None:
             return []
+        text = _json_list_text(text)
         found: list[str] = []
         whole = vocab.match(text, self._fuzzy)
         if whole is not None and whole.score >= 100.0:
@@ -736,6 +738,20 @@ def _read_owner(
     if owner and turn:
         owner = _first_last(owner)
     return owner, email, bad_email
+
+
+def _json_list_text(text: str) -> str:
+    """A cell holding a JSON list of texts, as some tools export a multiple choice
+    ('["Fuzzy matching", "NLP"]'), as a comma-separated list; any other text as it is."""
+    if not (text.startswith("[") and text.endswith("]")):
+        return text
+    try:
+        items = json.loads(text)
+    except ValueError:
+        return text
+    if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
+        return text
+    return ", ".join(i.strip() for i in items if i.strip())
 
 
 #: A role written after a "Last, First" name: "(CDO)", " - Chief Data Officer".

@@ -81,3 +81,23 @@ def test_saving_one_tracker_again_does_not_turn_the_ties_its_way(tmp_path: Path)
     assert {u["name"]: u for u in _inventory(out)}[ocr[0]]["department"] == "Procurement"
     assert second.summary.counts["use_cases_changed"] == 0
     assert second.summary.counts["use_cases_new"] == 1
+
+
+def test_a_department_named_as_an_organisation_gives_way_to_a_real_one() -> None:
+    agency = _record(
+        "R-a", "2025-06-01T00:00:00+00:00", organization="USDA", department="Forest Service"
+    )
+    central = _record("R-b", "2025-07-01T00:00:00+00:00", organization=None, department="USDA")
+    golden = build_golden_record("UC-1", [agency, central])
+    # One source's department is the other's organisation: one department reports it.
+    assert golden.values["departments_reporting"] == ["Forest Service"]
+    assert golden.values["department"] == "Forest Service"
+    # With no other department given, the one there is stays.
+    alone = _record("R-c", "2025-08-01T00:00:00+00:00", organization="USDA", department="usda")
+    golden = build_golden_record("UC-1", [central, alone])
+    assert golden.values["departments_reporting"] == ["USDA"]
+    assert golden.values["department"] in ("USDA", "usda")
+    # Two real departments are two.
+    it = _record("R-d", "2025-05-01T00:00:00+00:00", organization="USDA", department="OCIO")
+    golden = build_golden_record("UC-1", [agency, central, it])
+    assert golden.values["departments_reporting"] == ["Forest Service", "OCIO"]

@@ -1,7 +1,8 @@
 """Field-level survivorship: which source value each field of a use case takes, and why.
 
 The newest evidence (``last_updated``) decides stage and owner; the most complete text wins for
-description and benefits; other fields take the value most sources agree on. On a tie of
+description and benefits; other fields take the value most sources agree on (a department
+named as one of the use case's organisations only when no other is given). On a tie of
 either, the value the last inventory showed stays, if it is one of those tied; else the newest
 record's. (A file's modification time is the evidence date of rows without their own: saving a
 tracker after a one-cell edit makes all its rows the newest, and would turn every tie its way.)
@@ -112,8 +113,14 @@ def build_golden_record(
         values[fname] = chosen[fname] if chosen else None
         if chosen:
             provenance[fname] = chosen["record_id"]
+    organisations = _organisations(records)
     for fname in _MAJORITY:
         tally = Counter(r.get(fname) for r in newest if r.get(fname) not in _UNSET)
+        if fname == "department":
+            # A department named as one of the use case's organisations is that organisation
+            # (one file's "USDA" beside another's "Forest Service"): a real one goes first.
+            own = Counter({d: n for d, n in tally.items() if fold(str(d)) not in organisations})
+            tally = own or tally
         if tally:
             top = max(tally.values())
             value = shown_before_of(fname, [v for v, n in tally.items() if n == top])
@@ -135,19 +142,27 @@ def build_golden_record(
     values["source_ids"] = sorted({r["source_id"] for r in records if r.get("source_id")})
     values["last_updated"] = newest[0].get("last_updated")
     values["source_count"] = len(records)
-    values["departments_reporting"] = _departments(records)
+    values["departments_reporting"] = _departments(records, organisations)
     return GoldenRecord(values, provenance, conflicts)
 
 
-def _departments(records: list[dict[str, Any]]) -> list[str]:
+def _organisations(records: list[dict[str, Any]]) -> set[str]:
+    """The organisations the records name, folded."""
+    return {fold(str(r["organization"])) for r in records if r.get("organization")}
+
+
+def _departments(records: list[dict[str, Any]], organisations: set[str]) -> list[str]:
     """The departments the records come from, one per department however its name is cased
-    or punctuated ("Human Resources", "Human resources"): the spelling most records use."""
+    or punctuated ("Human Resources", "Human resources"): the spelling most records use. A
+    department named as one of the records' organisations is left out beside others (one
+    source's "USDA" is the organisation another source's "Forest Service" belongs to)."""
     spellings: dict[str, Counter[str]] = {}
     for rec in records:
         name = rec.get("department")
         if name:
             spellings.setdefault(fold(name) or name, Counter())[name] += 1
-    return sorted(min(tally, key=lambda n: (-tally[n], n)) for tally in spellings.values())
+    own = {key: tally for key, tally in spellings.items() if key not in organisations}
+    return sorted(min(tally, key=lambda n: (-tally[n], n)) for tally in (own or spellings).values())
 
 
 def _single_record(use_case_id: str, rec: dict[str, Any]) -> GoldenRecord:

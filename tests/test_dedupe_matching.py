@@ -19,6 +19,7 @@ from aiinventory.dedupe import (
     match_records,
 )
 from aiinventory.dedupe.forked import in_chunks
+from aiinventory.dedupe.match_types import MatchResult, PairScore
 from aiinventory.dedupe.text_keys import title_starts
 from aiinventory.mappings import default_mappings_dir
 
@@ -553,3 +554,18 @@ def test_an_analyst_may_merge_two_organisations_records() -> None:
     more[-1] = replace(more[-1], record_id="r9", source_path="register9.csv")
     result = match_records(more, decisions=decisions, vocabulary=VOCAB)
     assert result.clusters == [["r1", "r2", "r9"]]
+
+
+def test_two_use_cases_are_proposed_once_by_their_strongest_pair() -> None:
+    def pair(a: str, b: str, score: float, decision: str | None = None) -> PairScore:
+        return PairScore(a, b, score, "review", {}, {}, (), decision)
+
+    # Use case 1 (a1, a2) and use case 2 (b1, b2): four record pairs between them.
+    cross = [pair("a1", "b1", 61), pair("a1", "b2", 70), pair("a2", "b1", 55), pair("a2", "b2", 64)]
+    other = pair("a1", "c1", 58)  # another use case: asked on its own
+    result = MatchResult([["a1", "a2"], ["b1", "b2"], ["c1"]], [*cross, other])
+    assert [(p.a, p.b) for p in result.review_pairs()] == [("a1", "b2"), ("a1", "c1")]
+    # Decided once, the two use cases are not asked about again.
+    decided = [pair("a1", "b2", 70, "keep_separate"), *cross[:1], *cross[2:], other]
+    result = MatchResult([["a1", "a2"], ["b1", "b2"], ["c1"]], decided)
+    assert [(p.a, p.b) for p in result.review_pairs()] == [("a1", "c1")]

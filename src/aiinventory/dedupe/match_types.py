@@ -195,11 +195,13 @@ class MatchResult:
         return {rid: i for i, members in enumerate(self.clusters) for rid in members}
 
     def review_pairs(self) -> list[PairScore]:
-        """Pairs an analyst should look at, strongest first.
+        """Pairs an analyst should look at, strongest first: one per two use cases.
 
         These are pairs in the review band, or in the merge band but held apart because merging
         them would have chained dissimilar records, whose records ended in different clusters
-        that no decision keeps apart.
+        that no decision keeps apart. Of several such pairs between the same two clusters only
+        the strongest is listed: a merge decision on it joins the two clusters, and keep_separate
+        keeps them apart, so the others would ask the same question again.
         """
         where = self.cluster_of()
         apart: set[tuple[int, int]] = set()
@@ -216,4 +218,11 @@ class MatchResult:
                 continue
             out.append(pair)
         out.sort(key=lambda p: (-p.score, p.a, p.b))
-        return out
+        asked: set[tuple[int, int]] = set()
+        strongest = []
+        for pair in out:
+            ca, cb = where[pair.a], where[pair.b]
+            if (key := (min(ca, cb), max(ca, cb))) not in asked:
+                asked.add(key)
+                strongest.append(pair)
+        return strongest

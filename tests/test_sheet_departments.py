@@ -117,3 +117,33 @@ def test_a_rule_for_one_sheet_sets_its_department_and_date_order(
 )
 def test_which_sheet_names_are_departments(sheet: str, department: str | None) -> None:
     assert department_from_sheet(sheet, load_mappings(None)) == department
+
+
+def test_department_null_in_a_rule_takes_no_department_from_the_path_or_sheets(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    _workbook(tmp_path / "in" / "legal" / "tracker.xlsx")
+    register = tmp_path / "in" / "legal" / "atrs_records.csv"
+    register.write_text(
+        "publishing_body,tool_name,Department\nHMRC,Ask HMRC online,\nDVLA,Chatbot,Contact centre\n",
+        encoding="utf-8",
+    )
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text(
+        "sources:\n  - match: '*/tracker.xlsx'\n    department: null\n"
+        "  - match: 'atrs_records.csv'\n    department: null\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(tmp_path / "in", mappings_dir=maps)
+    departments = {r["name"]: r["department"] for r in out.records_jsonl}
+    # Neither the "legal" folder nor the "Finance" sheet names a department now...
+    assert departments["Invoice OCR"] is None and departments["Call summaries"] is None
+    assert departments["Ask HMRC online"] is None
+    # ...but a department column still does.
+    assert departments["Chatbot"] == "Contact centre"
+    # Without the rule, the file's name does: a register's name is no department.
+    out = run_import_into(tmp_path / "in")
+    departments = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert departments["Ask HMRC online"] == "Atrs Records"
+    assert departments["Invoice OCR"] == "Legal"

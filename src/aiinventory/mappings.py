@@ -316,6 +316,9 @@ class SourceOverride:
     sheets: tuple[str, ...] | None = None
     header_row: int | None = None
     columns: dict[str, str | None] = dc_field(default_factory=dict)
+    #: ``department: null`` written in the rule: no department from the file's path or sheet
+    #: name (a department column still gives one).
+    no_department: bool = False
     #: The sources.yaml the rule is in.
     origin: str = dc_field(default="mappings/sources.yaml", compare=False)
 
@@ -1280,6 +1283,7 @@ def _load_sources(path: Path) -> list[SourceOverride]:
                 sheets=None if sheets is None else tuple(_string_list(sheets, path, "sheets")),
                 header_row=header_row,
                 columns=columns,
+                no_department="department" in entry and entry["department"] is None,
                 origin=str(path),
             )
         )

@@ -326,8 +326,8 @@ def _sheet_base(
     may give one."""
     if sheet_override is not None and sheet_override is not override:
         sheet_base = dict(base)
-        if sheet_override.department:
-            sheet_base["department"] = sheet_override.department
+        if sheet_override.department or sheet_override.no_department:
+            sheet_base["department"] = sheet_override.department or None
             sheet_base["department_from_path"] = False
         if sheet_override.organization:
             sheet_base["organization"] = sheet_override.organization
@@ -335,7 +335,8 @@ def _sheet_base(
             sheet_base["day_first"] = sheet_override.day_first
             sheet_base["day_first_configured"] = True
         return sheet_base
-    if base["department"] is None and sheet_name is not None:
+    no_department = override is not None and override.no_department
+    if base["department"] is None and sheet_name is not None and not no_department:
         department = department_from_sheet(sheet_name, mappings)
         if department is not None:
             return {
@@ -409,7 +410,8 @@ def extract_spreadsheet(
     modified = datetime.fromtimestamp(path.stat().st_mtime, UTC).replace(microsecond=0)
     department = override.department if override and override.department else None
     from_path = False
-    if department is None:
+    no_department = override is not None and override.no_department
+    if department is None and not no_department:
         department = department_from_path(relative, mappings.settings.path_department_stopwords)
         from_path = department is not None
     base = {

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 from click.testing import CliRunner
 
+from aiinventory import api
 from aiinventory.api import apply_review, run_import
 from aiinventory.cli import main
 from aiinventory.sync_plan import series_name
@@ -353,13 +354,19 @@ def test_keep_separate_on_a_merged_row_whose_other_rows_were_deleted(tmp_path: P
     assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
 
 
-def test_a_decision_whose_record_was_renamed_is_reported_on_every_run(tmp_path: Path) -> None:
+def _legal_contracts_kept_apart(tmp_path: Path) -> tuple[Path, Path, api.ImportResult]:
+    """The drive imported, Legal's contract clause record kept apart from Finance's by a
+    decision, and imported again: (drive, out folder, that last import)."""
     out = tmp_path / "out"
     src = drive(tmp_path)
     run_import([src], out)
     set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
     apply_review(out / "dedupe_report.xlsx")
-    run_import([src], out)
+    return src, out, run_import([src], out)
+
+
+def test_a_decision_whose_record_was_renamed_is_reported_on_every_run(tmp_path: Path) -> None:
+    src, out, _ = _legal_contracts_kept_apart(tmp_path)
     assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
     # Legal renames its row; the tracker has no ID column, so it is another record now.
     renamed = [LEGAL[0], [f"{CONTRACTS} (v2)", *LEGAL[1][1:]]]
@@ -712,12 +719,7 @@ def test_a_report_whose_decisions_apply_cannot_store_is_not_kept(tmp_path: Path)
 
 
 def test_a_tracker_saved_as_its_next_version_keeps_its_decisions(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    src = drive(tmp_path)
-    run_import([src], out)
-    set_decision(out / "dedupe_report.xlsx", "Merged", "Legal", "keep_separate")
-    apply_review(out / "dedupe_report.xlsx")
-    first = run_import([src], out)
+    src, out, first = _legal_contracts_kept_apart(tmp_path)
     ids = {r["name"]: r["use_case_id"] for r in inventory(out) if r["name"] != CONTRACTS}
     assert first.summary.counts["use_cases"] == 7
     # Legal saves its register as "v2" with one row edited and one added, and deletes the old.

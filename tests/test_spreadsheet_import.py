@@ -135,6 +135,7 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 # "Last, First" with a role after it: the name turned, the role kept after it
                 ["Asset map", "Live", "Zaman, Akhtar (CDO)"],
                 ["Fleet router", "Live", "Smith, John - CIO"],
+                ["Grant triage", "Live", "Smith, John (CIO) - Finance"],  # two roles: as written
             ]
         },
     )
@@ -149,6 +150,7 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Spend cube": ("Dr. Ann Lee (CIO)", "ann.lee@corp.example"),
         "Asset map": ("Akhtar Zaman (CDO)", ""),
         "Fleet router": ("John Smith - CIO", ""),
+        "Grant triage": ("Smith, John (CIO) - Finance", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]
@@ -169,6 +171,7 @@ def test_techniques_as_a_json_list_and_model_names_are_read(
                 ["Crop maps", "Live", '["Mask R-CNN", "GANs"]'],
                 ["Demand model", "Live", "Transfer learning, LSTM"],
                 ["Warehouse bots", "Live", "Automation & Robotics"],
+                ["Rota planner", "Live", "[]"],  # none chosen
             ]
         },
     )
@@ -179,6 +182,7 @@ def test_techniques_as_a_json_list_and_model_names_are_read(
         "Crop maps": {"computer_vision", "generative_ai"},
         "Demand model": {"classical_ml"},
         "Warehouse bots": {"other"},
+        "Rota planner": set(),
     }
     assert "unmapped_value" not in out.warning_codes()
 
@@ -675,6 +679,28 @@ def test_a_last_updated_cell_keeps_its_time_of_day(
     )
     out = run_import_into(path, mappings_dir=mappings)
     assert out.records_jsonl[0]["last_updated"] == expected
+
+
+def test_a_last_updated_text_outside_the_era_of_trackers_is_no_date(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = tmp_path / "in" / "t.csv"
+    path.parent.mkdir()
+    path.write_text(
+        "Use case,Stage,Last updated\n"
+        "Alpha,Live,0001-01-01T00:00:00+01:00\n"  # before the first instant there is, in UTC
+        "Beta,Live,9999-12-31T23:59:59Z\n"  # a "never" date: not the newest evidence forever
+        "Gamma,Live,2025-06-26T07:39:09Z\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(path)
+    assert out.rejects == [] and out.run["counts"]["files_failed"] == 0
+    updated = {r["name"]: r["last_updated"] for r in out.records_jsonl}
+    assert updated["Gamma"] == "2025-06-26T07:39:09+00:00"
+    # The file's modification time instead, as the warning says.
+    assert not updated["Alpha"].startswith("0001") and not updated["Beta"].startswith("9999")
+    said = [w for w in out.run["warnings"] if w["code"] == "unparsed_date"]
+    assert sorted(row for w in said for row in w["rows"]) == [2, 3]
 
 
 def test_a_weak_date_header_over_dates_is_read_and_said(tmp_path: Path, run_import_into) -> None:

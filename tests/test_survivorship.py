@@ -95,9 +95,18 @@ def test_a_department_named_as_an_organisation_gives_way_to_a_real_one() -> None
     # With no other department given, the one there is stays.
     alone = _record("R-c", "2025-08-01T00:00:00+00:00", organization="USDA", department="usda")
     golden = build_golden_record("UC-1", [central, alone])
-    assert golden.values["departments_reporting"] == ["USDA"]
-    assert golden.values["department"] in ("USDA", "usda")
+    assert golden.values["departments_reporting"] == ["USDA"]  # of one each: first by name
+    assert golden.values["department"] == "usda"  # a tie: the newest record's
     # Two real departments are two.
     it = _record("R-d", "2025-05-01T00:00:00+00:00", organization="USDA", department="OCIO")
     golden = build_golden_record("UC-1", [agency, central, it])
     assert golden.values["departments_reporting"] == ["Forest Service", "OCIO"]
+
+
+def test_an_organisation_that_is_its_own_department_is_a_department() -> None:
+    nara = _record("R-a", "2025-06-01T00:00:00+00:00", organization="NARA", department="NARA")
+    doe = _record(
+        "R-b", "2025-07-01T00:00:00+00:00", organization="DOE", department="Office of Science"
+    )
+    golden = build_golden_record("UC-1", [nara, doe])
+    assert golden.values["departments_reporting"] == ["NARA", "Office of Science"]

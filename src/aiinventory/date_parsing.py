@@ -123,9 +123,12 @@ def _month(name: str) -> int | None:
     return _MONTHS.get(name.lower().rstrip("."))
 
 
+#: Trackers hold dates of this era; a year 0000 or 9999 is a typo, not a date to keep.
+_FIRST_YEAR, _LAST_YEAR = 1900, 2200
+
+
 def _valid(year: int, month: int, day: int | None) -> date | None:
-    # Trackers hold dates of this era; a year 0000 or 9999 is a typo, not a date to keep.
-    if not 1900 <= year <= 2200:
+    if not _FIRST_YEAR <= year <= _LAST_YEAR:
         return None
     try:
         return date(year, month, day or 1)
@@ -240,13 +243,17 @@ def parse_datetime(
     if isinstance(value, datetime):
         return value
     at = time()
-    if isinstance(value, str) and len(text := value.strip()) > 10:
+    # A date with a time after it is short; a longer text is read as a date alone.
+    if isinstance(value, str) and 10 < len(text := value.strip()) <= _DATE_TIME_CHARS:
         try:
-            stamp = datetime.fromisoformat(text)  # ISO 8601, "Z" and offsets included
+            stamp: datetime | None = datetime.fromisoformat(text)  # ISO 8601, "Z", offsets
         except ValueError:
             stamp = None
-        if stamp is not None:
-            return stamp.astimezone(UTC) if stamp.tzinfo else stamp
+        if stamp is not None and _FIRST_YEAR <= stamp.year <= _LAST_YEAR:
+            try:
+                return stamp.astimezone(UTC) if stamp.tzinfo else stamp
+            except OverflowError:  # an offset past the first or last instant there is
+                pass
         if (clock := _TIME_AFTER_DATE.match(text)) is not None:
             hour, minute = int(clock["hour"]), int(clock["minute"])
             if clock["half"]:
@@ -261,6 +268,9 @@ def parse_datetime(
     return datetime.combine(parsed.value, at)
 
 
+#: The longest text read as a date with a time of day ("Wednesday, 26 September 2025 11:59:59
+#: p.m." and room to spare).
+_DATE_TIME_CHARS = 48
 #: A text date followed by a time of day: "26/06/2025 07:39", "3 March 2025 2:05 pm".
 _TIME_AFTER_DATE = re.compile(
     r"(?P<day>.*?\d.*?)[ T,]+(?P<hour>\d{1,2}):(?P<minute>\d\d)(?::(?P<second>\d\d)(?:\.\d+)?)?"

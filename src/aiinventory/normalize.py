@@ -587,6 +587,8 @@ class Normalizer:
         if vocab is None:
             return []
         text = _json_list_text(text)
+        if not text:  # "[]": none listed
+            return []
         found: list[str] = []
         whole = vocab.match(text, self._fuzzy)
         if whole is not None and whole.score >= 100.0:
@@ -766,6 +768,7 @@ def _first_last(owner: str) -> str:
         name, role = owner[: after.start()], owner[after.start() :].rstrip()
     parts = [p.strip() for p in name.split(",")]
     plain = not any(ch.isdigit() for ch in name) and "@" not in owner
+    plain = plain and "(" not in name and " - " not in name  # a second role: as written
     if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):
         return f"{parts[1]} {parts[0]}{role}"
     return owner

@@ -147,8 +147,14 @@ def build_golden_record(
 
 
 def _organisations(records: list[dict[str, Any]]) -> set[str]:
-    """The organisations the records name, folded."""
-    return {fold(str(r["organization"])) for r in records if r.get("organization")}
+    """The organisations the records name, folded; not one a record names as its own
+    department too (an agency that is its own department, "NARA" in both columns)."""
+    return {
+        fold(str(r["organization"]))
+        for r in records
+        if r.get("organization")
+        and fold(str(r["organization"])) != fold(str(r.get("department") or ""))
+    }
 
 
 def _departments(records: list[dict[str, Any]], organisations: set[str]) -> list[str]:

@@ -487,6 +487,19 @@ def _registered_by(*organizations: str | None) -> list[MatchRecord]:
     ]
 
 
+def test_an_organisation_another_record_names_as_a_department_there_is_that_organisation() -> None:
+    # The sub-agency's own file names it as the organisation; the department's central file
+    # names it as a unit of the department.
+    cms = "Centers for Medicare & Medicaid Services"
+    own, central, other = _registered_by(cms, "Department of Health", "Gemeente Lisse")
+    central = replace(central, department=cms)
+    result = match_records([own, central, other], vocabulary=VOCAB)
+    assert result.clusters == [["r1", "r2"], ["r3"]]
+    # Without the central file's unit, they are two organisations, as before.
+    result = match_records([own, replace(central, department=None), other], vocabulary=VOCAB)
+    assert result.clusters == [["r1"], ["r2"], ["r3"]]
+
+
 def test_records_of_two_organisations_are_proposed_never_merged_by_score() -> None:
     records = _registered_by("Gemeente Rotterdam", "Gemeente Lisse")
     result = match_records(records, vocabulary=VOCAB)

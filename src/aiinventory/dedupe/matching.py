@@ -222,6 +222,9 @@ def match_records(
     # Use cases are each organisation's own: two organisations' records merge only when an
     # analyst says so.
     units = [_organisation(p) for p in prepared] if profile.name == "use_case" else None
+    # An organisation one record names is another record's department there ("CMS" beside
+    # the consolidated file's "Department of Health and Human Services" / "CMS"): one.
+    same_organisation = _same_organisation_in(_parents_of_units(prepared) if units else {})
 
     def tracker_rows_apart(left: list[int], right: list[int]) -> tuple[int, int] | None:
         """Two rows of one tracker across the two member lists that only an analyst merges
@@ -247,7 +250,7 @@ def match_records(
             known_cells=known_cells,
             score_many=evidence_many,
             units=units,
-            same_unit=_same_organisation,
+            same_unit=same_organisation,
             may_join=may_join if profile.name == "use_case" else None,
         )
 
@@ -259,7 +262,9 @@ def match_records(
         if score < settings.merge_threshold:
             break
         # Person records of one data set share a source path: the rules are for use cases.
-        if profile.name == "use_case" and _analyst_only(prepared[k], prepared[j]):
+        if profile.name == "use_case" and _analyst_only(
+            prepared[k], prepared[j], same_organisation
+        ):
             continue
         events.append((k, j, None))
 
@@ -340,7 +345,7 @@ def match_records(
                 {u for i in cluster_members[builder.cluster_of(x)] if (u := units[i])}
                 for x in (k, j)
             ]
-            if all(sides) and not any(_same_organisation(a, b) for a in sides[0] for b in sides[1]):
+            if all(sides) and not any(same_organisation(a, b) for a in sides[0] for b in sides[1]):
                 one, two = (", ".join(sorted(side)) for side in sides)
                 return (
                     "not merged automatically: the two use cases' records are of different "
@@ -395,7 +400,7 @@ def match_records(
         reasons = tuple(words for _, words in ev.reasons)
         band = settings.band(ev.score)
         if band == "merge" and decision is None and profile.name == "use_case":
-            why = _analyst_only(prepared[k], prepared[j])
+            why = _analyst_only(prepared[k], prepared[j], same_organisation)
             if why is not None:
                 band = "review"
                 reasons = (why, *reasons)
@@ -569,22 +574,58 @@ def _explain_all(
 _HELD_APART_LOOK = 200
 
 
-def _analyst_only(a: PreparedRecord, b: PreparedRecord) -> str | None:
+def _analyst_only(
+    a: PreparedRecord, b: PreparedRecord, same: Callable[[str, str], bool]
+) -> str | None:
     """Why only an analyst may merge two use-case records, however high they score (None if
     scores may): rows of one tracker that are not plainly one row carried over, or records of
-    two organisations."""
+    two organisations (``same`` says whether two organisations are one)."""
     if _rows_of_one_tracker(a, b):
         return "two rows of one tracker: merged only by an analyst's decision"
-    if _organisations_differ(a, b):
+    if _organisations_differ(a, b, same):
         return "records of two organisations: merged only by an analyst's decision"
     return None
 
 
-def _organisations_differ(a: PreparedRecord, b: PreparedRecord) -> bool:
+def _organisations_differ(
+    a: PreparedRecord, b: PreparedRecord, same: Callable[[str, str], bool]
+) -> bool:
     """Records of two organisations: each organisation's use of a product is a use case of its
     own ("Chatbot Gem" in two municipalities), so scores alone never merge them."""
     x, y = _organisation(a), _organisation(b)
-    return x is not None and y is not None and not _same_organisation(x, y)
+    return x is not None and y is not None and not same(x, y)
+
+
+def _parents_of_units(prepared: Sequence[PreparedRecord]) -> dict[str, tuple[str, ...]]:
+    """The organisations records name a unit of, by the unit's folded name: a record of
+    "Department of Health and Human Services" whose department is "CMS" makes "cms" a unit of
+    it."""
+    parents: dict[str, set[str]] = {}
+    for p in prepared:
+        organisation, department = _organisation(p), (p.record.department or "").strip()
+        if organisation and department and fold(department) != fold(organisation):
+            parents.setdefault(fold(department), set()).add(organisation)
+    return {unit: tuple(sorted(names)) for unit, names in parents.items()}
+
+
+def _same_organisation_in(
+    parents: dict[str, tuple[str, ...]],
+) -> Callable[[str, str], bool]:
+    """``_same_organisation``, where also a unit of an organisation (``parents``) is that
+    organisation: an agency's own file names its sub-agency as the organisation, a central
+    file the department it belongs to."""
+    if not parents:
+        return _same_organisation
+
+    @functools.lru_cache(maxsize=4096)
+    def same(x: str, y: str) -> bool:
+        return (
+            _same_organisation(x, y)
+            or any(_same_organisation(parent, y) for parent in parents.get(fold(x), ()))
+            or any(_same_organisation(parent, x) for parent in parents.get(fold(y), ()))
+        )
+
+    return same
 
 
 def _organisation(p: PreparedRecord) -> str | None:

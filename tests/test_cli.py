@@ -189,6 +189,22 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     assert (out / "inventory.csv").is_file()
 
 
+def test_inspect_says_a_sheet_not_read_as_a_table_has_no_data_rows(tmp_path: Path) -> None:
+    book = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Tracker": [["Use case", "Stage"], ["Alpha", "Pilot"]],
+            # The dropdowns' values: no use case name anywhere, so no table.
+            "Sheet1": [["Stage of development", "Yes/No"], ["Pilot", "Yes"], ["Live", "No"]],
+        },
+    )
+    code, out, _ = invoke("inspect", str(book))
+    assert code == 0
+    assert "sheet 'Tracker': header row 1, 1 data rows → 1 records" in out
+    assert re.search(r"sheet 'Sheet1': best header candidate row \d+, not read as a table → 0", out)
+    assert "0 data rows" not in out
+
+
 def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) -> None:
     prefix = "Question 1. AI Use Case Identifying Information\n"
     book = write_workbook(

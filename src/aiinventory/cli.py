@@ -491,6 +491,9 @@ def _print_inspection(info: dict[str, Any]) -> None:
         rows = ", ".join(map(str, sheet["header_rows"]))
         if sheet["layout"] == "form":
             layout = f"a form of labels and values, {sheet['rows_read']} use case(s)"
+        elif sheet["skipped"] and not sheet["rows_read"]:
+            # Not read as a table: its rows are no data rows (a list of dropdown values).
+            layout = f"best header candidate row {rows}, not read as a table"
         else:
             layout = f"header row {rows}, {sheet['rows_read']} data rows"
         click.echo(

@@ -136,6 +136,9 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Asset map", "Live", "Zaman, Akhtar (CDO)"],
                 ["Fleet router", "Live", "Smith, John - CIO"],
                 ["Grant triage", "Live", "Smith, John (CIO) - Finance"],  # two roles: as written
+                ["Tax engine", "Live", "van der Berg, Jan"],
+                ["Onboarding bot", "Live", "Ann Lee, Bo Li"],  # two people: as written
+                ["Team wiki", "Live", "Finance team, IT"],  # teams: as written
             ]
         },
     )
@@ -151,6 +154,9 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Asset map": ("Akhtar Zaman (CDO)", ""),
         "Fleet router": ("John Smith - CIO", ""),
         "Grant triage": ("Smith, John (CIO) - Finance", ""),
+        "Tax engine": ("Jan van der Berg", ""),
+        "Onboarding bot": ("Ann Lee, Bo Li", ""),
+        "Team wiki": ("Finance team, IT", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]

@@ -760,15 +760,41 @@ def _json_list_text(text: str) -> str:
 _ROLE_AFTER_NAME = re.compile(r"\s*\([^()]*\)\s*$|\s+[-–—]\s+[^,]*$")
 
 
+#: Words before a surname ("van der Berg", "de la Cruz").
+_SURNAME_PARTICLES = frozenset(
+    re.findall(r"\S+", "van der den de del della la le du da di dos das von zu ter ten bin al st")
+)
+
+
 def _first_last(owner: str) -> str:
     """ "Vachhani, Ankit" → "Ankit Vachhani", a role after it kept after it ("Zaman, Akhtar
-    (CDO)" → "Akhtar Zaman (CDO)"); anything less clear-cut is left as written."""
+    (CDO)" → "Akhtar Zaman (CDO)"); anything less clear-cut is left as written: two people
+    ("Ann Lee, Bo Li"), teams ("Finance team, IT")."""
     name, role = owner, ""
     if (after := _ROLE_AFTER_NAME.search(owner)) is not None and "," in owner[: after.start()]:
         name, role = owner[: after.start()], owner[after.start() :].rstrip()
     parts = [p.strip() for p in name.split(",")]
     plain = not any(ch.isdigit() for ch in name) and "@" not in owner
     plain = plain and "(" not in name and " - " not in name  # a second role: as written
-    if plain and len(parts) == 2 and all(parts) and all(len(p.split()) <= 3 for p in parts):
+    if plain and len(parts) == 2 and _surname(parts[0]) and _given_names(parts[1], name):
         return f"{parts[1]} {parts[0]}{role}"
     return owner
+
+
+def _surname(text: str) -> bool:
+    """One word, after particles at most: "Lee", "Smith-Jones", "van der Berg"."""
+    words = text.split()
+    return bool(words) and all(w.lower() in _SURNAME_PARTICLES for w in words[:-1])
+
+
+def _given_names(text: str, whole: str) -> bool:
+    """Up to three given names or initials ("Ann", "Jane A.", "J."); capitals ("IT") only in
+    a name written all in capitals ("DOE, JANE")."""
+    words = text.split()
+    if not 1 <= len(words) <= 3:
+        return False
+    if whole.isupper():
+        return True
+    return all(
+        w[0].isupper() and (len(w.rstrip(".")) == 1 or any(c.islower() for c in w)) for w in words
+    )

@@ -487,8 +487,11 @@ class Normalizer:
         if answer is None:
             return None
         where = f"column {letter} ({label!r})"
-        placeholder = stage_cell is not None and record["stage"] in (None, "unknown")
-        placeholder = placeholder and is_placeholder(stage_cell or "")
+        placeholder = (
+            stage_cell is not None
+            and record["stage"] in (None, "unknown")
+            and is_placeholder(stage_cell)
+        )
         if not stage_cell or placeholder:
             if not answer:
                 return None  # not live says no more than a blank stage

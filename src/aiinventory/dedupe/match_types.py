@@ -204,25 +204,20 @@ class MatchResult:
         keeps them apart, so the others would ask the same question again.
         """
         where = self.cluster_of()
-        apart: set[tuple[int, int]] = set()
-        for pair in self.pairs:
-            if pair.decision == "keep_separate":
-                ca, cb = where[pair.a], where[pair.b]
-                apart.add((min(ca, cb), max(ca, cb)))
-        out = []
-        for pair in self.pairs:
+
+        def clusters(pair: PairScore) -> tuple[int, int]:
+            ca, cb = where[pair.a], where[pair.b]
+            return min(ca, cb), max(ca, cb)
+
+        # Two clusters kept apart by a decision, or proposed already by a stronger pair.
+        settled = {clusters(p) for p in self.pairs if p.decision == "keep_separate"}
+        proposed = []
+        for pair in sorted(self.pairs, key=lambda p: (-p.score, p.a, p.b)):
             if pair.band == "distinct" or pair.decision is not None:
                 continue
-            ca, cb = where[pair.a], where[pair.b]
-            if ca == cb or (min(ca, cb), max(ca, cb)) in apart:
+            key = clusters(pair)
+            if key[0] == key[1] or key in settled:
                 continue
-            out.append(pair)
-        out.sort(key=lambda p: (-p.score, p.a, p.b))
-        asked: set[tuple[int, int]] = set()
-        strongest = []
-        for pair in out:
-            ca, cb = where[pair.a], where[pair.b]
-            if (key := (min(ca, cb), max(ca, cb))) not in asked:
-                asked.add(key)
-                strongest.append(pair)
-        return strongest
+            settled.add(key)
+            proposed.append(pair)
+        return proposed

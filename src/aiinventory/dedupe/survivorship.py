@@ -11,6 +11,7 @@ Every value keeps the record it came from, and disagreeing values are listed as 
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -69,7 +70,7 @@ def build_golden_record(
     """
     if len(records) == 1:
         return _single_record(use_case_id, records[0])
-    before: list[dict[str, Any] | None] = []  # asked once, when first needed
+    previous = functools.cache(shown_before) if shown_before is not None else None
     newest = _newest_first(records)
     values: dict[str, Any] = {"use_case_id": use_case_id}
     provenance: dict[str, str] = {}
@@ -93,11 +94,9 @@ def build_golden_record(
 
     def shown_before_of(fname: str, tied: list[Any]) -> Any:
         """The value the last inventory showed, if it is one of the tied values (else None)."""
-        if len(tied) < 2 or shown_before is None:
+        if len(tied) < 2 or previous is None:
             return None
-        if not before:
-            before.append(shown_before())
-        shown = (before[0] or {}).get(fname)
+        shown = (previous() or {}).get(fname)  # asked once, when first needed
         return shown if shown is not None and shown in tied else None
 
     for fname in _LONGEST_WINS:

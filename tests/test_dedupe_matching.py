@@ -469,6 +469,40 @@ def test_leaving_out_the_pairs_inside_clusters_changes_nothing_else() -> None:
     assert all(cluster[p.a] == cluster[p.b] for p in left_out)
 
 
+def test_only_the_strongest_pair_between_two_use_cases_is_explained() -> None:
+    """The import explains, of the undecided pairs between two use cases, only the one review
+    lists: the pairs to review, the clusters and the links stay the same, decided pairs stay
+    in."""
+    records = labelled_records("ai_use_cases_labelled.jsonl")
+    full = match_records(records, MatchSettings(workers=1), vocabulary=VOCAB)
+
+    def between(result: MatchResult) -> list[PairScore]:
+        cluster = result.cluster_of()
+        return [p for p in result.pairs if cluster[p.a] != cluster[p.b] and p.decision is None]
+
+    proposed = full.review_pairs()
+    assert len(between(full)) > len(proposed) >= 5  # two use cases with several pairs
+    decided, kept_apart = proposed[0], proposed[1]
+    decisions = Decisions(
+        merge=frozenset({(decided.a, decided.b)}),
+        keep_separate=frozenset({(kept_apart.a, kept_apart.b)}),
+    )
+    full = match_records(records, MatchSettings(workers=1), decisions, VOCAB)
+    lean = match_records(
+        records,
+        MatchSettings(workers=1, pairs_within_clusters=False, strongest_between_clusters=True),
+        decisions,
+        VOCAB,
+    )
+    assert lean.clusters == full.clusters
+    assert lean.links == full.links
+    assert lean.review_pairs() == full.review_pairs()
+    assert between(lean) == sorted(full.review_pairs(), key=lambda p: (p.a, p.b))
+    decided_pairs = [p for p in full.pairs if p.decision is not None]
+    assert len(decided_pairs) == 2
+    assert [p for p in lean.pairs if p.decision is not None] == decided_pairs
+
+
 def _registered_by(*organizations: str | None) -> list[MatchRecord]:
     """One product's register entry, as each organisation (None: none given) wrote it."""
     entry = MatchRecord(

@@ -30,7 +30,7 @@ def identify_use_cases(
     result = match_records(
         records,
         # The report shows the pairs to review and each use case's links, nothing else.
-        replace(dedupe.settings(), pairs_within_clusters=False),
+        replace(dedupe.settings(), pairs_within_clusters=False, strongest_between_clusters=True),
         Decisions(merge=frozenset(merge), keep_separate=frozenset(keep)),
         load_match_vocabulary(mappings.folders),
     )

@@ -72,6 +72,9 @@ class MatchSettings:
             only the pairs an analyst reviews and the links (the report shows nothing else),
             and explaining every pair of a large cluster costs more than much of the rest of
             the matching; off, they are left out. The clusters do not depend on it.
+        strongest_between_clusters: whether the result's undecided pairs between two clusters
+            are only the one ``MatchResult.review_pairs`` lists for them (the strongest); the
+            import explains no others. Decided pairs and links stay in either way.
     """
 
     merge_threshold: float = 80.0
@@ -82,6 +85,7 @@ class MatchSettings:
     workers: int = 0
     field_weights: Mapping[str, float] = field(default_factory=dict)
     pairs_within_clusters: bool = True
+    strongest_between_clusters: bool = False
 
     def __post_init__(self) -> None:
         if not 0 <= self.review_threshold <= self.merge_threshold <= 100:

@@ -314,9 +314,21 @@ def match_records(
         finish_clusters(results)
     else:
         finish_clusters([cluster_part(range(len(events)))])
+
+    def rid(k: int) -> str:
+        return ordered[reps[k]].record_id
+
     # The banded pairs are explained after, on all cores: clustering does not change their
     # scores.
-    if not settings.pairs_within_clusters:
+    if settings.strongest_between_clusters:
+        kept_apart = [(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart]
+        banded = _strongest_between(
+            banded,
+            builder.cluster_of,
+            kept_apart,
+            lambda k, j: decisions.decision_for(rid(k), rid(j)) is None,
+        )
+    elif not settings.pairs_within_clusters:
         joined = {(join.a, join.b) for join in builder.joins}
         cluster_of = builder.cluster_of
         banded = [(k, j) for k, j in banded if cluster_of(k) != cluster_of(j) or (k, j) in joined]
@@ -422,9 +434,6 @@ def match_records(
             reasons=reasons,
             decision=decision,
         )
-
-    def rid(k: int) -> str:
-        return ordered[reps[k]].record_id
 
     # The other pairs to explain, in the order (a, b) they are reported: decided pairs and
     # forced links, each explained once, in a batch.
@@ -568,6 +577,28 @@ def _explain_all(
         _PARALLEL_MIN_PAIRS // 8,
         lambda a, b: [scorer.score(prepared[k], prepared[j], explain=True) for k, j in pairs[a:b]],
     )
+
+
+def _strongest_between(
+    banded: list[tuple[int, int]],
+    cluster_of: Callable[[int], int],
+    kept_apart: Iterable[tuple[int, int]],
+    undecided: Callable[[int, int], bool],
+) -> list[tuple[int, int]]:
+    """Of the banded pairs (strongest first), the undecided ones that ``review_pairs`` lists:
+    the strongest between two clusters that no decision keeps apart."""
+    settled: set[tuple[int, int]] = set()
+    for k, j in kept_apart:
+        x, y = cluster_of(k), cluster_of(j)
+        settled.add((min(x, y), max(x, y)))
+    strongest = []
+    for k, j in banded:
+        x, y = cluster_of(k), cluster_of(j)
+        key = (min(x, y), max(x, y))
+        if x != y and key not in settled and undecided(k, j):
+            settled.add(key)
+            strongest.append((k, j))
+    return strongest
 
 
 #: How many records of a use case the reason of a held-apart pair looks through.

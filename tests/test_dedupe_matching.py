@@ -503,6 +503,15 @@ def test_only_the_strongest_pair_between_two_use_cases_is_explained() -> None:
     assert [p for p in lean.pairs if p.decision is not None] == decided_pairs
 
 
+def test_the_clusters_are_given_to_the_caller_once_known() -> None:
+    """The import gives the use cases their IDs, and has the records files written, while the
+    pairs are still being explained."""
+    records = labelled_records("ai_use_cases_labelled.jsonl")
+    given: list[list[list[str]]] = []
+    result = match_records(records, MatchSettings(workers=1), None, VOCAB, given.append)
+    assert given == [result.clusters]
+
+
 def _registered_by(*organizations: str | None) -> list[MatchRecord]:
     """One product's register entry, as each organisation (None: none given) wrote it."""
     entry = MatchRecord(

@@ -198,6 +198,44 @@ def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path) 
     assert list(folder.glob(".records-*.tmp")) == []
 
 
+def test_records_process_of_a_run_killed_while_it_writes_cleans_up_after_itself(
+    tmp_path: Path,
+) -> None:
+    """The files are written once the use cases are known, while the pairs are still being
+    explained: a run killed then leaves no folder of written files behind."""
+    state = _imported(tmp_path)
+    folder = tmp_path / "out"
+    script = (
+        "import os, sys\n"
+        "from pathlib import Path\n"
+        "from aiinventory.export.records import RecordsProcess\n"
+        "RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2])).start_writing()\n"
+        "os.kill(os.getpid(), 9)\n"  # killed while the pairs are explained
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=60)
+    assert killed.returncode == -9
+    deadline = time.monotonic() + 60
+    while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(folder.glob(".records-*.tmp")) == []
+
+
+def test_records_written_early_go_to_the_places_given_later(tmp_path: Path) -> None:
+    state = _imported(tmp_path)
+    folder = tmp_path / "again"
+    folder.mkdir()
+    process = RecordsProcess(state, folder)
+    process.start_writing()
+    process.start_writing()  # once is enough; twice is harmless
+    process.write(folder / "a.csv", folder / "a.jsonl")
+    with Store(state) as store:
+        assert process.result() == store.count("records")
+    assert list(process.stage_histories())
+    assert (folder / "a.csv").read_bytes() == (state.parent / "records.csv").read_bytes()
+    assert (folder / "a.jsonl").read_bytes() == (state.parent / "records.jsonl").read_bytes()
+    assert list(folder.glob(".records-*.tmp")) == []
+
+
 def test_what_a_killed_run_left_is_removed_by_the_next(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.mkdir()

@@ -738,7 +738,9 @@ def _identify_and_export(
     store.activity = "matching"
     if stage is not None:
         stage(f"matching {store.count('records'):,} records")
-    match = identify_use_cases(store, mappings, dedupe, run_id)
+    # Once every record has its use case, the records process writes the records files while
+    # the pairs are explained.
+    match = identify_use_cases(store, mappings, dedupe, run_id, records.start_writing)
     notes = [("decision_conflict", conflict) for conflict in match.conflicts]
     notes += [("decision_not_applied", note) for note in _half_gone_decisions(store)]
     for code, message in notes:

@@ -6,6 +6,7 @@ hard constraints; the clusters become use cases whose IDs the store carries over
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from .config import DedupeConfig
@@ -19,20 +20,30 @@ __all__ = ["identify_use_cases"]
 
 
 def identify_use_cases(
-    store: Store, mappings: Mappings, dedupe: DedupeConfig, run_id: int
+    store: Store,
+    mappings: Mappings,
+    dedupe: DedupeConfig,
+    run_id: int,
+    assigned: Callable[[], None] | None = None,
 ) -> MatchResult:
-    """Match every current record, then give each cluster its (stable) use-case ID."""
+    """Match every current record and give each cluster its (stable) use-case ID; then
+    ``assigned`` is called, while the pairs are still being explained."""
     records = [MatchRecord(**fields) for fields in store.iter_match_fields()]
     merge: set[tuple[str, str]] = set()
     keep: set[tuple[str, str]] = set()
     for a, b, decision in store.decisions():
         (merge if decision == "merge" else keep).add((a, b))
-    result = match_records(
+
+    def clustered(clusters: list[list[str]]) -> None:
+        store.assign_use_case_ids(run_id, clusters)
+        if assigned is not None:
+            assigned()
+
+    return match_records(
         records,
         # The report shows the pairs to review and each use case's links, nothing else.
         replace(dedupe.settings(), pairs_within_clusters=False, strongest_between_clusters=True),
         Decisions(merge=frozenset(merge), keep_separate=frozenset(keep)),
         load_match_vocabulary(mappings.folders),
+        clustered,
     )
-    store.assign_use_case_ids(run_id, result.clusters)
-    return result

@@ -89,6 +89,7 @@ def match_records(
     settings: MatchSettings | None = None,
     decisions: Decisions | None = None,
     vocabulary: MatchVocabulary | None = None,
+    clustered: Callable[[list[list[str]]], None] | None = None,
 ) -> MatchResult:
     """Cluster records that describe the same use case, and explain every score.
 
@@ -99,6 +100,8 @@ def match_records(
             records not in ``records`` are ignored.
         vocabulary: abbreviations, synonyms and stop words (``load_match_vocabulary``); without
             one, words are compared as they are.
+        clustered: called with the result's ``clusters`` as soon as they are known, before the
+            pairs are explained (the caller may act on them meanwhile).
 
     Returns:
         The clusters, the explained pairs and the links that built each cluster.
@@ -314,6 +317,13 @@ def match_records(
         finish_clusters(results)
     else:
         finish_clusters([cluster_part(range(len(events)))])
+    members: dict[int, list[str]] = {}
+    for i, rep in enumerate(rep_of):
+        members.setdefault(builder.cluster_of(slot[rep]), []).append(ordered[i].record_id)
+    clusters = sorted(sorted(ids) for ids in members.values())
+    del members
+    if clustered is not None:
+        clustered(clusters)
 
     def rid(k: int) -> str:
         return ordered[reps[k]].record_id
@@ -335,11 +345,6 @@ def match_records(
     full = dict(zip(banded, _explain_all(scorer, prepared, banded, settings.workers), strict=True))
 
     # 6. Results.
-    members: dict[int, list[str]] = {}
-    for i, rep in enumerate(rep_of):
-        members.setdefault(builder.cluster_of(slot[rep]), []).append(ordered[i].record_id)
-    clusters = sorted(sorted(ids) for ids in members.values())
-
     cluster_members: dict[int, list[int]] = {}
 
     def shown(index: int) -> str:

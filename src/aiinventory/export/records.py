@@ -123,6 +123,9 @@ def render_records(
 
 
 _CSV_SPILL = "records.csv.part"
+#: records.csv and records.jsonl as the process writes them, moved into place by the export.
+_CSV_OUT = "records.csv"
+_JSONL_OUT = "records.jsonl"
 #: How the name of the hidden folder of rendered lines in the output folder starts.
 RECORDS_SPILL = ".records-"
 _JSONL_SPILL = "records.jsonl.part"
@@ -248,9 +251,9 @@ def _records_changed(store: Store) -> RuntimeError:
 def serve_records() -> None:
     """The records process, on its stdin and stdout: reads (state file, spill folder) and
     renders the records (:func:`render_records`) at once, at a low priority, beside the run's
-    other work; then reads (records.csv path, records.jsonl path), or None when they are not
-    wanted, writes them and the stage histories (into the spill folder) and answers the record
-    count, or the error met."""
+    other work; then reads True once the use cases are known, or None (or the end of its input)
+    when the files are not wanted, writes records.csv, records.jsonl and the stage histories
+    into the spill folder and answers the record count, or the error met."""
     state, folder = pickle.load(sys.stdin.buffer)
     parent = child_python.PARENT if child_python.PARENT is not None else os.getppid()
 
@@ -269,33 +272,38 @@ def serve_records() -> None:
     except Exception as exc:  # reported to the caller when it asks for the files
         error = exc
     try:
-        paths = pickle.load(sys.stdin.buffer)
+        wanted = pickle.load(sys.stdin.buffer)
     except EOFError:  # the run stopped before its export
-        paths = None
-    if paths is None:
+        wanted = None
+    if wanted is None:
         shutil.rmtree(folder, ignore_errors=True)
         return
     answer: Any = error
     if error is None:
         try:
             with Store(Path(state)) as store:
-                answer = write_records(store, Path(folder), where, Path(paths[0]), Path(paths[1]))
+                here = Path(folder)
+                answer = write_records(store, here, where, here / _CSV_OUT, here / _JSONL_OUT)
                 for spill in (_CSV_SPILL, _JSONL_SPILL):  # hundreds of MB on a large run
                     (Path(folder) / spill).unlink()
                 write_stage_histories(store, Path(folder) / _HISTORIES)
         except Exception as exc:  # reported to the caller
             answer = exc
+    if os.getppid() != parent:  # the run was killed meanwhile: nobody will take the files
+        shutil.rmtree(folder, ignore_errors=True)
+        return
     answer_parent(answer)
 
 
 class RecordsProcess:
     """records.csv and records.jsonl, and the records' stage evidence, made in a fresh
     interpreter in two steps: started, it renders every record's lines but for the use case
-    (into a hidden folder in ``folder``); :meth:`write` gives it the files' paths once the use
-    cases are known, and :meth:`result` waits for them and the use cases' stage histories (the
-    record count, or raises the error met). :meth:`stage_histories` reads the histories then.
-    :meth:`abort` stops it; it, an error from :meth:`result` or the end of
-    :meth:`stage_histories` removes the hidden folder."""
+    (into a hidden folder in ``folder``); :meth:`start_writing`, once the use cases are known,
+    has it write the files there and the use cases' stage histories. :meth:`write` gives the
+    files' places (and starts the writing if that was not done), and :meth:`result` waits for
+    it, moves the files there and returns the record count (or raises the error met).
+    :meth:`stage_histories` reads the histories then. :meth:`abort` stops it; it, an error
+    from :meth:`result` or the end of :meth:`stage_histories` removes the hidden folder."""
 
     def __init__(self, state: Path, folder: Path) -> None:
         self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
@@ -310,6 +318,8 @@ class RecordsProcess:
         )
         assert self._proc.stdin is not None and self._proc.stdout is not None
         self._stdin = self._proc.stdin
+        self._paths: tuple[Path, Path] | None = None
+        self._writing = False
         self._send((str(state), str(self._spill)))
 
     def _send(self, message: object) -> None:
@@ -318,14 +328,21 @@ class RecordsProcess:
             self._stdin.write(pickle.dumps(message))
             self._stdin.flush()
 
+    def start_writing(self) -> None:
+        """Have the files written (into the hidden folder): every record has its use case now."""
+        if not self._writing:
+            self._writing = True
+            self._send(True)
+            with contextlib.suppress(OSError):
+                self._stdin.close()
+
     def write(self, csv_path: Path, jsonl_path: Path) -> None:
-        """Have the files written, at these paths."""
-        self._send((str(csv_path), str(jsonl_path)))
-        with contextlib.suppress(OSError):
-            self._stdin.close()
+        """Have the files written, and moved to these paths by :meth:`result`."""
+        self._paths = (csv_path, jsonl_path)
+        self.start_writing()
 
     def result(self) -> int:
-        assert self._proc.stdout is not None
+        assert self._proc.stdout is not None and self._paths is not None
         try:
             try:
                 answer = pickle.load(self._proc.stdout)
@@ -337,6 +354,8 @@ class RecordsProcess:
                 self._proc.wait()
             if isinstance(answer, BaseException):
                 raise answer
+            os.replace(self._spill / _CSV_OUT, self._paths[0])
+            os.replace(self._spill / _JSONL_OUT, self._paths[1])
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)  # nothing left to read there
             raise

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import os
 import signal
@@ -10,12 +11,14 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
 
 from aiinventory.api import run_import
 from aiinventory.errors import AIInventoryError
+from aiinventory.export import outputs as outputs_module
 from aiinventory.export import records as records_module
 from aiinventory.export.atomic import atomic_path
 from aiinventory.export.records import (
@@ -416,3 +419,30 @@ def test_ctrl_c_at_a_terminal_stops_the_helpers_and_only_the_command_speaks(
     while time.monotonic() < deadline and any(Path(f"/proc/{pid}").exists() for pid in helpers):
         time.sleep(0.05)
     assert helpers and not [pid for pid in helpers if Path(f"/proc/{pid}").exists()]
+
+
+def test_the_export_leaves_the_objects_made_before_it_out_of_the_collectors_walks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Objects made before the export (the match result) are frozen while it runs, and thawed
+    after it, also when it fails."""
+    seen: list[int] = []
+    real = outputs_module.build_golden_record
+
+    def watched(*args: Any, **kwargs: Any) -> Any:
+        seen.append(gc.get_freeze_count())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(outputs_module, "build_golden_record", watched)
+    made_before = [object() for _ in range(1000)]
+    assert run_import([SAMPLE], tmp_path / "out").exit_code in (0, 3)
+    assert seen and min(seen) >= len(made_before)
+    assert gc.get_freeze_count() == 0
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a golden record that cannot be made")
+
+    monkeypatch.setattr(outputs_module, "build_golden_record", failing)
+    with pytest.raises(RuntimeError, match="cannot be made"):
+        run_import([SAMPLE], tmp_path / "again")
+    assert gc.get_freeze_count() == 0

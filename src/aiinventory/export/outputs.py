@@ -6,12 +6,14 @@ inventory in every format at once, building each use case as its last record goe
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import functools
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from .. import json_text
 from ..dedupe.match_types import MatchResult, PairScore
@@ -46,6 +48,9 @@ from .writers import (
     table_cells,
     write_csv,
 )
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 __all__ = ["OUTPUT_FILES", "ExportCounts", "iter_inventory", "write_outputs"]
 
@@ -160,6 +165,28 @@ _INVENTORY_OPTIONS = {
 }
 
 
+def _heap_so_far_left_alone(func: Callable[P, T]) -> Callable[P, T]:
+    """Run ``func`` with every object made so far out of the cycle collector's walks.
+
+    The export makes many objects that live for a while (the tallies, the page's figures), and
+    every few hundred thousand of them start a walk of the whole heap: the match result and
+    the caches made before, all still alive (on 100,000 records, 50 to 70 ms each, one every
+    0.2 s for seconds on end). Frozen, the objects made before are not walked again; objects
+    made here still are.
+    """
+
+    @functools.wraps(func)
+    def frozen(*args: P.args, **kwargs: P.kwargs) -> T:
+        gc.freeze()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            gc.unfreeze()
+
+    return frozen
+
+
+@_heap_so_far_left_alone
 def write_outputs(
     store: Store,
     out: Path,

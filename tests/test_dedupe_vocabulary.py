@@ -8,7 +8,7 @@ import pytest
 
 from aiinventory.dedupe import MatchRecord, load_match_vocabulary, match_records
 from aiinventory.dedupe.text_keys import TextProcessor, learn_acronyms
-from aiinventory.dedupe.vocabulary import stem
+from aiinventory.dedupe.vocabulary import fold_text, fold_words, stem
 from aiinventory.errors import ConfigError
 from aiinventory.mappings import default_mappings_dir
 
@@ -214,3 +214,20 @@ def test_a_phrase_is_not_read_into_other_words() -> None:
     assert "chatbot" not in _tokens([SHIPPED], "Virtual reality assistant training")
     # Two misspelt words are too many to call it the phrase.
     assert "nlp" not in _tokens([SHIPPED], "Natural langauge procesing")
+
+
+def test_the_quick_word_split_gives_the_words_of_the_folded_text() -> None:
+    """fold_words is fold_text then split, for every kind of text a tracker holds."""
+    texts = [
+        "Uses an LSTM model (trained on 2019-2023 data) to forecast claims & payments;",
+        "  Q3/Q4 dashboards, e.g. fraud-risk scores… — “quoted”\u00a0text ",
+        "Café résumé naïve: Überprüfung der Anträge",
+        "R&D\tchat-bot\nfor HR_Ops #42 @team",
+        "",
+        "   ",
+        "!!!",
+        "Straße STRASSE ǅemal ﬁnance",  # non-ASCII folding and ligatures
+        "".join(chr(c) for c in range(32, 127)),
+    ]
+    for text in texts:
+        assert fold_words(text) == fold_text(text).split(), text

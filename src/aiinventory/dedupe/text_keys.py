@@ -21,7 +21,7 @@ from rapidfuzz import fuzz
 from ..text_normalization import fold
 from .forked import in_parts, pool_size
 from .match_types import MatchRecord
-from .vocabulary import MatchVocabulary, fold_text, stem
+from .vocabulary import MatchVocabulary, fold_text, fold_words, stem
 
 __all__ = [
     "PreparedRecord",
@@ -157,7 +157,7 @@ class TextProcessor:
         if cached is not None:
             return cached
         shared = self._words
-        raw = [shared.setdefault(w, w) for w in fold_text(text).split()]
+        raw = [shared.setdefault(w, w) for w in fold_words(text)]
         stems = self._stems
         words = [stems.get(w) or stems.setdefault(w, stem(w)) for w in raw]
         out: list[str] = []

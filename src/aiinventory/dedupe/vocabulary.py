@@ -23,6 +23,7 @@ __all__ = [
     "VOCABULARY_FILE",
     "MatchVocabulary",
     "fold_text",
+    "fold_words",
     "load_match_vocabulary",
     "phrase_tokens",
     "stem",
@@ -120,9 +121,25 @@ def fold_text(text: str) -> str:
     return fold(text)
 
 
+#: Every ASCII character but a digit or a lower-case letter, as a space.
+_ASCII_NON_WORD = str.maketrans(
+    {chr(c): " " for c in range(128) if not (chr(c).isdigit() or chr(c).islower())}
+)
+
+
+def fold_words(text: str) -> list[str]:
+    """``fold_text(text).split()``, made three times sooner for plain ASCII text: the words
+    matching compares every record's name and description by."""
+    if not text.isascii():
+        text = text.translate(_PUNCTUATION)
+    if text.isascii():
+        return text.lower().replace("&", " and ").translate(_ASCII_NON_WORD).split()
+    return fold(text).split()
+
+
 def phrase_tokens(text: str) -> tuple[str, ...]:
     """A phrase as matching sees it: folded, split and stemmed."""
-    return tuple(stem(t) for t in fold_text(text).split())
+    return tuple(stem(t) for t in fold_words(text))
 
 
 @dataclass

@@ -108,6 +108,8 @@ def test_the_index_by_use_case_is_made_again_when_most_records_move(tmp_path: Pa
         run_id = store.begin_run("import", now())
         store.assign_use_case_ids(run_id, [ids])  # all three in one use case: most move
         assert _index_sound(store.conn)
+        # moved in one statement through a table of the changes, which is gone again
+        assert store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
         moved = dict(store.conn.execute("SELECT record_id, use_case_id FROM records"))
         assert len(set(moved.values())) == 1
         store.assign_use_case_ids(run_id, [ids[:2], ids[2:]])  # one moves out

@@ -139,6 +139,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Tax engine", "Live", "van der Berg, Jan"],
                 ["Onboarding bot", "Live", "Ann Lee, Bo Li"],  # two people: as written
                 ["Team wiki", "Live", "Finance team, IT"],  # teams: as written
+                ["Contract scan", "Live", "Finance, Legal"],  # two functions: as written
+                ["Risk notes", "Live", "RISK, COMPLIANCE"],
             ]
         },
     )
@@ -157,6 +159,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Tax engine": ("Jan van der Berg", ""),
         "Onboarding bot": ("Ann Lee, Bo Li", ""),
         "Team wiki": ("Finance team, IT", ""),
+        "Contract scan": ("Finance, Legal", ""),
+        "Risk notes": ("RISK, COMPLIANCE", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]

@@ -769,16 +769,29 @@ _SURNAME_PARTICLES = frozenset(
 )
 
 
+#: Words that name a function or team, not a person: "Finance, Legal" is two teams.
+_FUNCTION_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        "accounting actuarial analytics audit claims communications compliance data digital "
+        "engineering facilities finance governance hr it legal logistics marketing ops "
+        "operations payroll policy privacy procurement product research risk sales security "
+        "strategy support tax treasury underwriting",
+    )
+)
+
+
 def _first_last(owner: str) -> str:
     """ "Vachhani, Ankit" → "Ankit Vachhani", a role after it kept after it ("Zaman, Akhtar
     (CDO)" → "Akhtar Zaman (CDO)"); anything less clear-cut is left as written: two people
-    ("Ann Lee, Bo Li"), teams ("Finance team, IT")."""
+    ("Ann Lee, Bo Li"), teams ("Finance team, IT", "Finance, Legal")."""
     name, role = owner, ""
     if (after := _ROLE_AFTER_NAME.search(owner)) is not None and "," in owner[: after.start()]:
         name, role = owner[: after.start()], owner[after.start() :].rstrip()
     parts = [p.strip() for p in name.split(",")]
     plain = not any(ch.isdigit() for ch in name) and "@" not in owner
     plain = plain and "(" not in name and " - " not in name  # a second role: as written
+    plain = plain and not any(w.lower() in _FUNCTION_WORDS for w in name.replace(",", " ").split())
     if plain and len(parts) == 2 and _surname(parts[0]) and _given_names(parts[1], name):
         return f"{parts[1]} {parts[0]}{role}"
     return owner

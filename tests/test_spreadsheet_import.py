@@ -1564,7 +1564,7 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         ("stage", "Not live", None, None),
         ("stage", "No longer in production", "retired", "exact"),
         # A negation of something else leaves the keyword as it is.
-        ("stage", "Running in production, no issues", "deployed", "contains"),
+        ("stage", "Running in production, no issues", "deployed", "keyword"),
         ("stage", "No longer running in production", None, None),
         ("stage", "We do not use it in production", None, None),
         ("high_impact", "Not safety-impacting but rights-impacting", None, None),
@@ -1592,7 +1592,7 @@ def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Pat
         # A keyword is a word of its own, not letters inside another ("delivered").
         ("stage", "Delivered", "deployed", "exact"),
         ("stage", "Completed pilot, not scaled", "pilot", "exact"),
-        ("stage", "Moved to production last May", "deployed", "contains"),
+        ("stage", "Moved to production last May", "deployed", "keyword"),
     ],
 )
 def test_a_negated_value_is_not_read_as_what_it_negates(
@@ -1937,6 +1937,30 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
     vocab = load_mappings(None).vocabularies["stage"]
     found = vocab.match(answer, 86)
     assert (found.value if found else "unknown") == stage
+
+
+def test_a_stage_read_by_one_word_of_free_text_is_said(tmp_path: Path, run_import_into) -> None:
+    """A stage a keyword in a sentence decided is named in a warning to confirm; one a known
+    answer or a rule on its clauses gave ("Pilot cancelled") is not."""
+    path = write_workbook(
+        tmp_path / "stages.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Stage"],
+                ["Claims triage", "Refinments planned for future release"],
+                ["Fraud scoring", "Pilot cancelled"],
+                ["Chatbot", "Live"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    stages = {r["name"]: r["stage"] for r in out.inventory}
+    assert stages == {"Claims triage": "idea", "Fraud scoring": "rejected", "Chatbot": "deployed"}
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "value_from_keyword"]
+    assert "'Refinments planned for future release'" in said["message"]
+    assert "column B ('Stage') read as 'idea' by a word in it" in said["message"]
+    assert said["rows"] == [2]
+    assert "mappings/values.yaml" in said["message"]
 
 
 @pytest.mark.parametrize(

@@ -66,7 +66,9 @@ class ValueMatch:
 
     value: str
     score: float
-    how: str  # "exact", "fuzzy" or "contains"
+    #: "exact", "fuzzy", "contains" (a rule on the answer's clauses or joined keywords) or
+    #: "keyword" (one keyword found in free text).
+    how: str
 
 
 #: Words that turn what a value says into its opposite (folded: "isn't" is "isn t").
@@ -234,7 +236,8 @@ class Vocabulary:
         if found is not None and found.value in _STAGE_BEFORE and _still_to_come(raw):
             # "Go-live planned", "Awaiting go-live", "To be retired": the stage it names is
             # still to come, so the use case is in the one before it.
-            return ValueMatch(_STAGE_BEFORE[found.value], 80.0, "contains")
+            how = "keyword" if found.how == "keyword" else "contains"
+            return ValueMatch(_STAGE_BEFORE[found.value], 80.0, how)
         return found
 
     def _inexact(self, key: str, fuzzy_accept: float) -> ValueMatch | None:
@@ -261,7 +264,7 @@ class Vocabulary:
                 # is not so ("running in production, no issues" is); nor is one inside a word
                 # ("undeployed", "delivered" has no "live").
                 if _keyword_said(key, kw):
-                    return ValueMatch(value, 80.0, "contains")
+                    return ValueMatch(value, 80.0, "keyword")
         return None
 
     def _together(self, key: str) -> ValueMatch | None:

@@ -422,9 +422,9 @@ class Normalizer:
                     continue
             vocab = vocabularies.get(fname)
             found = vocab.match(cell, self._fuzzy) if vocab else None
-            if found is not None and found.how != "fuzzy":
+            if found is not None and found.how not in ("fuzzy", "keyword"):
                 record[fname] = found.value
-            else:  # a fuzzy or no match: _enum says so
+            else:  # a fuzzy, keyword or no match: _enum says so
                 record[fname] = self._enum(fname, cell, ctx, item.row)
         live_said = None
         if ctx.live_question is not None:
@@ -561,6 +561,17 @@ class Normalizer:
                     f"{fname} {text!r} in {self._place(ctx, fname)} read as {match.value!r} "
                     f"(similarity {match.score:.0f}); add it to mappings/values.yaml to confirm",
                     f"fuzzy:{fname}:{text}",
+                    row,
+                )
+            elif match.how == "keyword":
+                # "Refinements planned for future release": a word of a sentence decided it.
+                self._warn(
+                    ctx,
+                    "value_from_keyword",
+                    f"{fname} {_short(text)!r} in {self._place(ctx, fname)} read as "
+                    f"{match.value!r} by a word in it; add it under {fname} in "
+                    "mappings/values.yaml to confirm or correct",
+                    f"keyword:{fname}:{text}",
                     row,
                 )
             return match.value

@@ -324,7 +324,9 @@ def _reading(fname: str, value: Any, mappings: Mappings) -> str | None:
         if len(text) > _VALUE_CHARS:
             return "other"
         found = vocab.match(text, mappings.settings.value_fuzzy_accept)
-        if found is not None and (found.how != "contains" or len(text.split()) <= 3):
+        if found is not None and (
+            found.how not in ("contains", "keyword") or len(text.split()) <= 3
+        ):
             return "value"
         return "other"
     if fname in DATE_FIELDS:

@@ -5,8 +5,13 @@ record to is tested in test_review_loop)."""
 from __future__ import annotations
 
 import csv
+import gc
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from aiinventory.api import run_import
 from aiinventory.clock import now
@@ -133,3 +138,26 @@ def test_a_first_run_stores_its_records_without_the_index_then_makes_it(tmp_path
         assert _index_sound(store.conn)
         store.defer_use_case_index()  # records there: kept
         assert _index_sound(store.conn)
+
+
+def test_the_records_to_match_are_loaded_with_the_cycle_collector_paused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Loading 100,000 records to match made the collector walk the heap again and again: it is
+    paused from the loading on, and running again after."""
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    _write(folder / "finance.csv", ROWS)
+    collecting: list[bool] = []
+    real = Store.iter_match_fields
+
+    def watched(self: Store) -> Iterator[dict[str, Any]]:
+        for fields in real(self):
+            collecting.append(gc.isenabled())
+            yield fields
+
+    monkeypatch.setattr(Store, "iter_match_fields", watched)
+    assert gc.isenabled()
+    run_import([folder], tmp_path / "out")
+    assert collecting == [False, False, False]
+    assert gc.isenabled()

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from .config import DedupeConfig
 from .dedupe.match_types import Decisions, MatchRecord, MatchResult
-from .dedupe.matching import match_records
+from .dedupe.matching import collector_paused, match_records
 from .dedupe.vocabulary import load_match_vocabulary
 from .mappings import Mappings
 from .store import Store
@@ -19,6 +19,7 @@ from .store import Store
 __all__ = ["identify_use_cases"]
 
 
+@collector_paused
 def identify_use_cases(
     store: Store,
     mappings: Mappings,

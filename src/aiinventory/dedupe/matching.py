@@ -37,18 +37,20 @@ from .pair_scoring import PROFILES, PairEvidence, Scorer
 from .text_keys import PreparedRecord, prepare_records
 from .vocabulary import MatchVocabulary
 
-__all__ = ["match_records"]
+__all__ = ["collector_paused", "match_records"]
 
 _IDENTICAL_REASON = ("identical in every compared field",)
 T = TypeVar("T")
 P = ParamSpec("P")
 
 
-def _collector_paused(func: Callable[P, T]) -> Callable[P, T]:
+def collector_paused(func: Callable[P, T]) -> Callable[P, T]:
     """Run ``func`` with Python's cycle collector paused.
 
     Matching makes millions of small objects and no reference cycles worth collecting; the
     collector would walk the growing heap again and again for nothing (a tenth of the time).
+    Loading the records to match is the same: 100,000 of them take 0.48 s with the collector
+    and 0.25 s without.
     """
 
     @functools.wraps(func)
@@ -83,7 +85,7 @@ def _signature(rec: MatchRecord) -> tuple[object, ...]:
     )
 
 
-@_collector_paused
+@collector_paused
 def match_records(
     records: Sequence[MatchRecord],
     settings: MatchSettings | None = None,

@@ -501,6 +501,18 @@ def test_only_the_strongest_pair_between_two_use_cases_is_explained() -> None:
     decided_pairs = [p for p in full.pairs if p.decision is not None]
     assert len(decided_pairs) == 2
     assert [p for p in lean.pairs if p.decision is not None] == decided_pairs
+    # With the pairs inside clusters asked for too, those stay as they were.
+    both = match_records(
+        records,
+        MatchSettings(workers=1, strongest_between_clusters=True),
+        decisions,
+        VOCAB,
+    )
+    cluster = full.cluster_of()
+    inside = [p for p in full.pairs if cluster[p.a] == cluster[p.b]]
+    assert len(inside) > len(full.links)
+    assert [p for p in both.pairs if cluster[p.a] == cluster[p.b]] == inside
+    assert between(both) == between(lean)
 
 
 def test_the_clusters_are_given_to_the_caller_once_known() -> None:

@@ -223,6 +223,34 @@ def test_records_process_of_a_run_killed_while_it_writes_cleans_up_after_itself(
     assert list(folder.glob(".records-*.tmp")) == []
 
 
+def test_records_process_of_a_run_killed_after_it_wrote_cleans_up_after_itself(
+    tmp_path: Path,
+) -> None:
+    """Written and answered, the files wait for the run to take them; a run killed before it
+    does (while it explains pairs or builds the use cases) leaves nothing behind."""
+    state = _imported(tmp_path)
+    folder = tmp_path / "out"
+    script = (
+        "import os, sys, time\n"
+        "from pathlib import Path\n"
+        "from aiinventory.export.records import RecordsProcess\n"
+        "process = RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2]))\n"
+        "process.start_writing()\n"
+        "deadline = time.monotonic() + 60\n"
+        "while time.monotonic() < deadline and not any(\n"
+        "    Path(sys.argv[2]).glob('.records-*.tmp/stage_histories.pickle')):\n"
+        "    time.sleep(0.05)\n"
+        "time.sleep(1)\n"  # the histories written, the answer sent
+        "os.kill(os.getpid(), 9)\n"
+    )
+    killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=120)
+    assert killed.returncode == -9
+    deadline = time.monotonic() + 60
+    while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert list(folder.glob(".records-*.tmp")) == []
+
+
 def test_records_written_early_go_to_the_places_given_later(tmp_path: Path) -> None:
     state = _imported(tmp_path)
     folder = tmp_path / "again"
@@ -446,3 +474,11 @@ def test_the_export_leaves_the_objects_made_before_it_out_of_the_collectors_walk
     with pytest.raises(RuntimeError, match="cannot be made"):
         run_import([SAMPLE], tmp_path / "again")
     assert gc.get_freeze_count() == 0
+    # Objects a caller froze stay frozen: the caller thaws them.
+    gc.freeze()
+    try:
+        frozen = gc.get_freeze_count()
+        assert outputs_module._heap_so_far_left_alone(gc.get_freeze_count)() == frozen
+        assert gc.get_freeze_count() == frozen
+    finally:
+        gc.unfreeze()

@@ -141,6 +141,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Team wiki", "Live", "Finance team, IT"],  # teams: as written
                 ["Contract scan", "Live", "Finance, Legal"],  # two functions: as written
                 ["Risk notes", "Live", "RISK, COMPLIANCE"],
+                ["Culture survey", "Live", "People, Culture"],
+                ["Lead routing", "Live", "Sales, Maria"],  # Sales is her surname
             ]
         },
     )
@@ -161,6 +163,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Team wiki": ("Finance team, IT", ""),
         "Contract scan": ("Finance, Legal", ""),
         "Risk notes": ("RISK, COMPLIANCE", ""),
+        "Culture survey": ("People, Culture", ""),
+        "Lead routing": ("Maria Sales", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]

@@ -115,6 +115,12 @@ def test_the_index_by_use_case_is_made_again_when_most_records_move(tmp_path: Pa
         assert _index_sound(store.conn)
         # moved in one statement through a table of the changes, which is gone again
         assert store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
+        # one left on the connection by an earlier call stops nothing
+        store.conn.execute("CREATE TEMP TABLE assigned_use_cases (x)")
+        store.assign_use_case_ids(run_id, [[i] for i in ids])  # each its own: most move
+        assert _index_sound(store.conn)
+        assert store.conn.execute("SELECT name FROM temp.sqlite_master").fetchall() == []
+        store.assign_use_case_ids(run_id, [ids])  # all three in one use case again
         moved = dict(store.conn.execute("SELECT record_id, use_case_id FROM records"))
         assert len(set(moved.values())) == 1
         store.assign_use_case_ids(run_id, [ids[:2], ids[2:]])  # one moves out

@@ -236,8 +236,7 @@ class Vocabulary:
         if found is not None and found.value in _STAGE_BEFORE and _still_to_come(raw):
             # "Go-live planned", "Awaiting go-live", "To be retired": the stage it names is
             # still to come, so the use case is in the one before it.
-            how = "keyword" if found.how == "keyword" else "contains"
-            return ValueMatch(_STAGE_BEFORE[found.value], 80.0, how)
+            return ValueMatch(_STAGE_BEFORE[found.value], 80.0, "contains")
         return found
 
     def _inexact(self, key: str, fuzzy_accept: float) -> ValueMatch | None:

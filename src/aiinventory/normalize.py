@@ -780,14 +780,17 @@ _SURNAME_PARTICLES = frozenset(
 )
 
 
-#: Words that name a function or team, not a person: "Finance, Legal" is two teams.
+#: Words that name a function or team, never a given name: "Finance, Legal" is two teams ("Sales,
+#: Maria" is a person: Sales is a surname).
 _FUNCTION_WORDS = frozenset(
     re.findall(
         r"\S+",
-        "accounting actuarial analytics audit claims communications compliance data digital "
-        "engineering facilities finance governance hr it legal logistics marketing ops "
-        "operations payroll policy privacy procurement product research risk sales security "
-        "strategy support tax treasury underwriting",
+        "accounting actuarial analytics architecture audit billing claims collections "
+        "communication communications compliance contracts culture data design devops digital "
+        "engineering facilities finance fraud governance hr infrastructure innovation it legal "
+        "logistics marketing ops operations payments payroll platform policy privacy "
+        "procurement product quality research risk sales security strategy support tax "
+        "transformation treasury underwriting",
     )
 )
 
@@ -802,8 +805,13 @@ def _first_last(owner: str) -> str:
     parts = [p.strip() for p in name.split(",")]
     plain = not any(ch.isdigit() for ch in name) and "@" not in owner
     plain = plain and "(" not in name and " - " not in name  # a second role: as written
-    plain = plain and not any(w.lower() in _FUNCTION_WORDS for w in name.replace(",", " ").split())
-    if plain and len(parts) == 2 and _surname(parts[0]) and _given_names(parts[1], name):
+    if (
+        plain
+        and len(parts) == 2
+        and _surname(parts[0])
+        and _given_names(parts[1], name)
+        and not any(w.lower() in _FUNCTION_WORDS for w in parts[1].split())
+    ):
         return f"{parts[1]} {parts[0]}{role}"
     return owner
 

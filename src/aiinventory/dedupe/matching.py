@@ -334,12 +334,18 @@ def match_records(
     # scores.
     if settings.strongest_between_clusters:
         kept_apart = [(slot[rep_of[a]], slot[rep_of[b]]) for a, b in keep_apart]
-        banded = _strongest_between(
+        strongest = _strongest_between(
             banded,
             builder.cluster_of,
             kept_apart,
             lambda k, j: decisions.decision_for(rid(k), rid(j)) is None,
         )
+        if settings.pairs_within_clusters:
+            cluster_of = builder.cluster_of
+            chosen = set(strongest)
+            banded = [p for p in banded if p in chosen or cluster_of(p[0]) == cluster_of(p[1])]
+        else:
+            banded = strongest
     elif not settings.pairs_within_clusters:
         joined = {(join.a, join.b) for join in builder.joins}
         cluster_of = builder.cluster_of

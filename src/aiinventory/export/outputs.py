@@ -177,6 +177,8 @@ def _heap_so_far_left_alone(func: Callable[P, T]) -> Callable[P, T]:
 
     @functools.wraps(func)
     def frozen(*args: P.args, **kwargs: P.kwargs) -> T:
+        if gc.get_freeze_count():  # frozen by a caller, which thaws them: left to it
+            return func(*args, **kwargs)
         gc.freeze()
         try:
             return func(*args, **kwargs)

@@ -253,7 +253,8 @@ def serve_records() -> None:
     renders the records (:func:`render_records`) at once, at a low priority, beside the run's
     other work; then reads True once the use cases are known, or None (or the end of its input)
     when the files are not wanted, writes records.csv, records.jsonl and the stage histories
-    into the spill folder and answers the record count, or the error met."""
+    into the spill folder and answers the record count, or the error met; then waits for its
+    input to close, and removes the folder if the run was killed before it took the files."""
     state, folder = pickle.load(sys.stdin.buffer)
     parent = child_python.PARENT if child_python.PARENT is not None else os.getppid()
 
@@ -292,7 +293,13 @@ def serve_records() -> None:
     if os.getppid() != parent:  # the run was killed meanwhile: nobody will take the files
         shutil.rmtree(folder, ignore_errors=True)
         return
-    answer_parent(answer)
+    with contextlib.suppress(OSError):  # a run killed as the answer goes: seen below
+        answer_parent(answer)
+    # The run closes this input once it has taken the files (or stops this process). Until
+    # then the files are this process's to remove should the run be killed.
+    sys.stdin.buffer.read()
+    if os.getppid() != parent:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 class RecordsProcess:
@@ -333,8 +340,6 @@ class RecordsProcess:
         if not self._writing:
             self._writing = True
             self._send(True)
-            with contextlib.suppress(OSError):
-                self._stdin.close()
 
     def write(self, csv_path: Path, jsonl_path: Path) -> None:
         """Have the files written, and moved to these paths by :meth:`result`."""
@@ -347,11 +352,9 @@ class RecordsProcess:
             try:
                 answer = pickle.load(self._proc.stdout)
             except EOFError:
+                self._close_input()
                 code = self._proc.wait()
                 answer = OSError(f"the process writing the records stopped (exit code {code})")
-            finally:
-                self._proc.stdout.close()
-                self._proc.wait()
             if isinstance(answer, BaseException):
                 raise answer
             os.replace(self._spill / _CSV_OUT, self._paths[0])
@@ -359,7 +362,16 @@ class RecordsProcess:
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)  # nothing left to read there
             raise
+        finally:
+            # The files are taken (or not wanted): the process ends once its input closes.
+            self._close_input()
+            self._proc.stdout.close()
+            self._proc.wait()
         return int(answer)
+
+    def _close_input(self) -> None:
+        with contextlib.suppress(OSError, ValueError):
+            self._stdin.close()
 
     def stage_histories(self) -> Generator[StageHistory, None, None]:
         """Every use case's stage history, by use case (after :meth:`result`); then the hidden

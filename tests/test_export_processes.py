@@ -183,65 +183,27 @@ def test_workbook_process_reports_an_error_making_cells(tmp_path: Path) -> None:
         book.abort()
 
 
-def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "steps",
+    [
+        "",  # the run is killed before its export
+        # killed while the pairs are explained: the files are being written
+        "process.start_writing()\n",
+        # killed after the files were written and answered, before the export took them
+        "process.start_writing()\npickle.load(process._proc.stdout)\n",
+    ],
+    ids=["before_writing", "while_writing", "after_writing"],
+)
+def test_records_process_of_a_killed_run_cleans_up_after_itself(tmp_path: Path, steps: str) -> None:
     state = _imported(tmp_path)
     folder = tmp_path / "out"
     script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from aiinventory.export.records import RecordsProcess\n"
-        "RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2]))\n"
-        "os.kill(os.getpid(), 9)\n"  # the run is killed before its export
-    )
-    killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=60)
-    assert killed.returncode == -9
-    deadline = time.monotonic() + 60
-    while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert list(folder.glob(".records-*.tmp")) == []
-
-
-def test_records_process_of_a_run_killed_while_it_writes_cleans_up_after_itself(
-    tmp_path: Path,
-) -> None:
-    """The files are written once the use cases are known, while the pairs are still being
-    explained: a run killed then leaves no folder of written files behind."""
-    state = _imported(tmp_path)
-    folder = tmp_path / "out"
-    script = (
-        "import os, sys\n"
-        "from pathlib import Path\n"
-        "from aiinventory.export.records import RecordsProcess\n"
-        "RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2])).start_writing()\n"
-        "os.kill(os.getpid(), 9)\n"  # killed while the pairs are explained
-    )
-    killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=60)
-    assert killed.returncode == -9
-    deadline = time.monotonic() + 60
-    while list(folder.glob(".records-*.tmp")) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert list(folder.glob(".records-*.tmp")) == []
-
-
-def test_records_process_of_a_run_killed_after_it_wrote_cleans_up_after_itself(
-    tmp_path: Path,
-) -> None:
-    """Written and answered, the files wait for the run to take them; a run killed before it
-    does (while it explains pairs or builds the use cases) leaves nothing behind."""
-    state = _imported(tmp_path)
-    folder = tmp_path / "out"
-    script = (
-        "import os, sys, time\n"
+        "import os, pickle, sys\n"
         "from pathlib import Path\n"
         "from aiinventory.export.records import RecordsProcess\n"
         "process = RecordsProcess(Path(sys.argv[1]), Path(sys.argv[2]))\n"
-        "process.start_writing()\n"
-        "deadline = time.monotonic() + 60\n"
-        "while time.monotonic() < deadline and not any(\n"
-        "    Path(sys.argv[2]).glob('.records-*.tmp/stage_histories.pickle')):\n"
-        "    time.sleep(0.05)\n"
-        "time.sleep(1)\n"  # the histories written, the answer sent
-        "os.kill(os.getpid(), 9)\n"
+        + steps
+        + "os.kill(os.getpid(), 9)\n"
     )
     killed = subprocess.run([sys.executable, "-c", script, str(state), str(folder)], timeout=120)
     assert killed.returncode == -9

@@ -123,6 +123,8 @@ def render_records(
 
 
 _CSV_SPILL = "records.csv.part"
+#: What the run sends the records process once it has taken the files it wrote.
+_TAKEN = "taken"
 #: records.csv and records.jsonl as the process writes them, moved into place by the export.
 _CSV_OUT = "records.csv"
 _JSONL_OUT = "records.jsonl"
@@ -253,8 +255,9 @@ def serve_records() -> None:
     renders the records (:func:`render_records`) at once, at a low priority, beside the run's
     other work; then reads True once the use cases are known, or None (or the end of its input)
     when the files are not wanted, writes records.csv, records.jsonl and the stage histories
-    into the spill folder and answers the record count, or the error met; then waits for its
-    input to close, and removes the folder if the run was killed before it took the files."""
+    into the spill folder and answers the record count, or the error met; then waits for the
+    run to say it took the files, and removes the folder if its input ends first (the run was
+    killed or stopped)."""
     state, folder = pickle.load(sys.stdin.buffer)
     parent = child_python.PARENT if child_python.PARENT is not None else os.getppid()
 
@@ -295,10 +298,14 @@ def serve_records() -> None:
         return
     with contextlib.suppress(OSError):  # a run killed as the answer goes: seen below
         answer_parent(answer)
-    # The run closes this input once it has taken the files (or stops this process). Until
-    # then the files are this process's to remove should the run be killed.
-    sys.stdin.buffer.read()
-    if os.getppid() != parent:
+    # The run says when it has taken the files. Until then they are this process's to remove
+    # should the run be killed: its input ends without a word (as it dies, before this process
+    # is given another parent, so the parent's ID tells nothing yet).
+    try:
+        taken = pickle.load(sys.stdin.buffer)
+    except (EOFError, pickle.UnpicklingError):
+        taken = None
+    if taken != _TAKEN:
         shutil.rmtree(folder, ignore_errors=True)
 
 
@@ -359,6 +366,7 @@ class RecordsProcess:
                 raise answer
             os.replace(self._spill / _CSV_OUT, self._paths[0])
             os.replace(self._spill / _JSONL_OUT, self._paths[1])
+            self._send(_TAKEN)  # the stage histories stay in the folder, for this process
         except BaseException:
             shutil.rmtree(self._spill, ignore_errors=True)  # nothing left to read there
             raise

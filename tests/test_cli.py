@@ -708,3 +708,21 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_reading(
     assert result.stderr.startswith(f"aiinventory: --out {out}: the exports cannot be written")
     assert "give this user write access to the folder, or choose another --out" in result.stderr
     assert not state.exists()  # nothing was read or stored
+
+
+def test_a_warning_names_its_row_or_rows(tmp_path: Path) -> None:
+    tracker = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "S": [
+                ["Use case", "Owner email", "Stage"],
+                ["Alpha", "bob@", "Live"],
+                ["Beta", "ann@corp.example", "Refinements planned for future release"],
+                ["Gamma", "bob@", "Live"],
+            ]
+        },
+    )
+    code, _, err = invoke("import", str(tracker), "--out", str(tmp_path / "out"))
+    assert code == 0, err
+    assert "[S] rows 2, 4: owner_email 'bob@'" in err
+    assert "[S] row 3: stage 'Refinements planned for future release'" in err

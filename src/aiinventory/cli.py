@@ -294,7 +294,9 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             where = w.source_path or ""
             if w.sheet:
                 where += f" [{w.sheet}]"
-            rows = f" rows {', '.join(map(str, w.rows[:3]))}" if w.rows else ""
+            rows = ""
+            if w.rows:
+                rows = f" {'row' if len(w.rows) == 1 else 'rows'} {', '.join(map(str, w.rows[:3]))}"
             more = f" (×{w.count})" if w.count > 1 else ""
             # Most messages begin with their path already; the path is not printed twice.
             message = w.message

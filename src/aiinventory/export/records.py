@@ -289,8 +289,8 @@ def serve_records() -> None:
                 here = Path(folder)
                 answer = write_records(store, here, where, here / _CSV_OUT, here / _JSONL_OUT)
                 for spill in (_CSV_SPILL, _JSONL_SPILL):  # hundreds of MB on a large run
-                    (Path(folder) / spill).unlink()
-                write_stage_histories(store, Path(folder) / _HISTORIES)
+                    (here / spill).unlink()
+                write_stage_histories(store, here / _HISTORIES)
         except Exception as exc:  # reported to the caller
             answer = exc
     if os.getppid() != parent:  # the run was killed meanwhile: nobody will take the files

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -130,6 +131,60 @@ def test_a_sharepoint_lists_bookkeeping_columns_stay_extras(
         "Review board": "Yes",
     }
     assert "low_confidence_column" not in out.warning_codes()
+
+
+def test_a_dataverse_export_reads_its_status_reason_and_modified_on(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Power Apps' "Export to Excel" of a Dataverse table: three hidden "(Do Not Modify)" system
+    # columns first, "Status" only Active / Inactive with the stage in "Status Reason", option
+    # sets listed on a hidden "hiddenDataSheet".
+    path = tmp_path / "AI Use Case Intakes.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    when = book.add_format({"num_format": "yyyy-mm-dd hh:mm"})
+    sheet = book.add_worksheet("AI Use Case Intakes")
+    sheet.write_row(0, 0, [
+        "(Do Not Modify) AI Use Case", "(Do Not Modify) Row Checksum",
+        "(Do Not Modify) Modified On", "Name", "Description", "Business Unit", "Status",
+        "Status Reason", "Owner", "Created On", "Risk Tier",
+    ])  # fmt: skip
+    rows = [
+        ("0b6f…01", "Approved", "Medium", datetime(2025, 5, 2, 9, 30), datetime(2025, 1, 14, 8)),
+        ("0b6f…02", "Retired", "Low", datetime(2025, 6, 3, 16, 5), datetime(2023, 11, 2, 10)),
+        ("0b6f…03", "Draft", "High", datetime(2025, 7, 4, 11, 0), datetime(2025, 7, 1, 12)),
+    ]
+    for i, (guid, reason, risk, modified, created) in enumerate(rows, start=1):
+        sheet.write_row(i, 0, [guid, f"MC4x{i}=="])
+        sheet.write_datetime(i, 2, modified, when)
+        sheet.write_row(i, 3, [f"Case {i}", f"What case {i} does", "Finance"])
+        sheet.write_row(i, 6, ["Inactive" if reason == "Retired" else "Active", reason, "Ann Lee"])
+        sheet.write_datetime(i, 9, created, when)
+        sheet.write(i, 10, risk)
+    sheet.set_column(0, 2, None, None, {"hidden": True})
+    sheet.data_validation(1, 7, 3, 7, {"validate": "list", "source": "=hiddenDataSheet!$A$2:$A$5"})
+    hidden = book.add_worksheet("hiddenDataSheet")
+    hidden.write_column(0, 0, ["#ai_usecase:statuscode", "Draft", "Approved", "Retired", "Active"])
+    hidden.hide()
+    book.close()
+
+    out = run_import_into(path)
+    recs = out.by_name()
+    assert [
+        (r["stage"], r["last_updated"], r["date_initiated"], r["eu_ai_act_tier"])
+        for r in (recs[f"Case {i}"] for i in (1, 2, 3))
+    ] == [
+        ("in_development", "2025-05-02T09:30:00+00:00", "2025-01-14", "limited"),
+        ("retired", "2025-06-03T16:05:00+00:00", "2023-11-02", "minimal"),
+        ("idea", "2025-07-04T11:00:00+00:00", "2025-07-01", "high_risk"),
+    ]
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}["Case 1"]
+    assert extras == {
+        "(Do Not Modify) AI Use Case": "0b6f…01",
+        "(Do Not Modify) Row Checksum": "MC4x1==",
+        "Status": "Active",
+    }
+    assert out.rejects == []
+    assert not {"low_confidence_column", "unmapped_value"} & set(out.warning_codes())
 
 
 def test_a_jira_export_of_all_fields_reads_as_jira_means_it(

@@ -105,6 +105,9 @@ _JOINING = frozenset({"and", "with", "plus", "both", "combination", "mix", "mixe
 
 
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
+#: Microsoft Dataverse (Power Apps) names the system columns of a table it exports to Excel
+#: "(Do Not Modify) …": the row's ID (named after the table), "Row Checksum" and "Modified On".
+_DATAVERSE_SYSTEM = re.compile(r"\(\s*do\s+not\s+modify\s*\)\s*(.*)", re.IGNORECASE | re.DOTALL)
 
 #: Prefixes that make a word its opposite: "unreleased", "inactive", "disapproved".
 _NEGATING_PREFIXES = ("un", "non", "in", "dis", "im")
@@ -518,6 +521,15 @@ class Mappings:
         words name: of the use case ("Use case #", "Initiative ref") it is the source ID, and
         of anything else ("Vendor #", "Employee ID") it is not that field.
         """
+        system = _DATAVERSE_SYSTEM.fullmatch(label.strip())
+        if system is not None:
+            # Of a Dataverse export's system columns only "Modified On" says something of the
+            # use case: when its row last changed. The row ID is named after the table ("AI
+            # Use Case"), which is no name; both it and the checksum stay in extras.
+            key = normalize_label(system.group(1))
+            if self._header_exact.get(key) == "last_updated":
+                return [HeaderCandidate("last_updated", 100.0, key)]
+            return []
         # Jira names a column an administrator added "Custom field (Business Owner)".
         custom = _CUSTOM_FIELD.fullmatch(label.strip())
         if custom is not None:

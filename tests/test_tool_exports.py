@@ -232,6 +232,44 @@ def test_a_jira_export_of_all_fields_reads_as_jira_means_it(
     assert out.result.summary.counts["use_cases"] == 2
 
 
+def test_an_asana_export_reads_its_notes_section_and_task_id(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Asana's CSV export of a project: a task's text is "Notes", the board's column its stage.
+    header = [
+        "Task ID", "Created At", "Completed At", "Last Modified", "Name", "Section/Column",
+        "Assignee", "Assignee Email", "Start Date", "Due Date", "Tags", "Notes", "Projects",
+        "Parent task", "Blocked By (Dependencies)", "Blocking (Dependencies)", "Vendor",
+    ]  # fmt: skip
+    rows = [
+        ["1204567890123", "2024-02-01", "", "2024-06-10", "Invoice OCR", "Pilot", "Ann Lee",
+         "ann.lee@example.com", "2024-02-05", "2024-09-30", "finance", "Reads invoice fields",
+         "AI Portfolio", "", "", "", "ABBYY"],
+        ["1204567890124", "2023-05-01", "", "2024-01-15", "HR chatbot", "Ideas", "Bob Ray",
+         "bob.ray@example.com", "", "", "hr", "Answers policy questions", "AI Portfolio",
+         "", "", "1204567890123", "Microsoft"],
+    ]  # fmt: skip
+    path = tmp_path / "AI portfolio.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows([header, *rows])
+    out = run_import_into(path)
+    recs = out.by_name()
+    assert [
+        (r["source_id"], r["stage"], r["description"], r["owner_email"], r["last_updated"])
+        for r in (recs["Invoice OCR"], recs["HR chatbot"])
+    ] == [
+        ("1204567890123", "pilot", "Reads invoice fields", "ann.lee@example.com",
+         "2024-06-10T00:00:00+00:00"),
+        ("1204567890124", "idea", "Answers policy questions", "bob.ray@example.com",
+         "2024-01-15T00:00:00+00:00"),
+    ]  # fmt: skip
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}["HR chatbot"]
+    assert extras["Projects"] == "AI Portfolio"
+    assert extras["Blocking (Dependencies)"] == "1204567890123"
+    assert "low_confidence_column" not in out.warning_codes()
+    assert out.rejects == []
+
+
 def test_jira_columns_of_its_own_stay_in_extras_and_other_trackers_are_not_jira(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

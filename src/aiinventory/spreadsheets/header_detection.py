@@ -285,6 +285,20 @@ _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 _SURVEY_STATUSES = ("respondent", "survey", "tracker")
 #: Columns Jira's "Export CSV (all fields)" always writes, and no tracker of use cases has.
 _ISSUE_MARKS = frozenset({"issue key", "issue id", "summary"})
+#: Columns Asana's CSV export of a project always writes.
+_TASK_MARKS = frozenset({"task id", "section column", "parent task"})
+#: What Asana's columns hold: a task's "Notes" are its description, the section (the board's
+#: column) its stage; when it was completed, its project and dependencies are Asana's own.
+_TASK_ROLES = {
+    "task id": "source_id",
+    "notes": "description",
+    "section column": "stage",
+    "completed at": "tracker",
+    "projects": "tracker",
+    "parent task": "tracker",
+    "blocked by dependencies": "tracker",
+    "blocking dependencies": "tracker",
+}
 #: Jira's own columns, not the item's: the project the item is filed in ("Project name" is
 #: "AI intake" on every row), when a user last opened it, its place among other issues.
 _TRACKER_OWN = frozenset(
@@ -322,8 +336,15 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
-    them), by position: the item's title ("name"), its key ("source_id") and the tracker's
-    own columns ("tracker"); in any other table, nothing."""
+    them) or Asana's ("Task ID", "Section/Column", "Parent task"), by position: the item's
+    title ("name"), text, stage and key, and the tracker's own columns ("tracker"); in any
+    other table, nothing."""
+    if _TASK_MARKS.issubset(labels):
+        return {
+            position: _TASK_ROLES[label]
+            for position, label in enumerate(labels)
+            if label in _TASK_ROLES
+        }
     if not _ISSUE_MARKS.issubset(labels):
         return {}
     roles: dict[int, str] = {}

@@ -599,6 +599,37 @@ def test_totals_blank_redacted_and_repeated_header_rows_are_counted(
     assert out.run["counts"]["rows_read"] == 2
 
 
+def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "ops.xlsx",
+        {
+            "Tracker": [
+                ["Use case¹", "Stage*", "PII?"],
+                ["Invoice OCR", "In Prod.", "☑"],
+                ["*New* chatbot", None, None],  # a name alone, its stars no footnote's
+                ["Churn model", "Pilot", "☐"],
+                [],
+                ["¹ Name as in the portfolio"],
+                ["* Stage per the governance policy"],
+                ["Note: owners confirmed in March"],
+                ["Source: portfolio review 2025"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    recs = out.by_name()
+    assert sorted(recs) == ["*New* chatbot", "Churn model", "Invoice OCR"]
+    assert (recs["Invoice OCR"]["stage"], recs["Invoice OCR"]["personal_data"]) == (
+        "deployed",
+        "yes",
+    )
+    assert recs["Churn model"]["personal_data"] == "no"  # a box left empty
+    assert out.run["skipped_rows"] == {"blank": 1, "note": 4}
+    assert out.rejects == []
+
+
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",

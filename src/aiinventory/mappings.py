@@ -428,10 +428,10 @@ _SHEET_FILLER = frozenset(
 )
 
 #: A tick or a cross alone in a cell reads as the word it stands for (punctuation is otherwise
-#: ignored, so a lone mark would match nothing).
+#: ignored, so a lone mark would match nothing); so does a box left empty ("☐" beside "☑").
 _MARKS = {
     **dict.fromkeys(("✓", "✔", "☑", "✅", "🗸"), "yes"),
-    **dict.fromkeys(("✗", "✘", "☒", "❌", "❎"), "no"),
+    **dict.fromkeys(("✗", "✘", "☒", "❌", "❎", "☐"), "no"),
 }
 
 #: A bracketed part at the end of a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
@@ -835,7 +835,7 @@ _LIVE_WORDS = re.compile(
 
 #: The answers of a yes/no column, folded.
 _YES = frozenset({"yes", "y", "true", "x", "1", "ja", "oui", "si", "✓", "✔", "☑"})
-_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee", "nej", "not yet", "✗", "✘"})
+_NO = frozenset({"no", "n", "false", "0", "nein", "non", "nee", "nej", "not yet", "✗", "✘", "☐"})
 
 
 def yes_or_no(answer: str) -> bool | None:

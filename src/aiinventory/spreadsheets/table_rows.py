@@ -44,6 +44,13 @@ _TOTALS = re.compile(
 )
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
 #: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
+#: A note under (or among) the rows: a footnote's mark ("¹ As in the portfolio", "* Per the
+#: policy", "(1) …", "[2] …") or a note's own word and colon ("Note: …", "Source: …").
+_NOTE = re.compile(
+    r"^\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*\S|\*{1,3}(?![^*]*\*)\s*[^\s*]|[†‡§]+\s*\S|[(\[]\d{1,2}[)\]]\s+\S"
+    r"|(?:notes?|nb|n\.\s?b\.|sources?|footnotes?|disclaimer)\s*[:：])",
+    re.IGNORECASE,
+)
 _EXAMPLE = re.compile(
     r"^\s*(?:[(\[]?e\.\s?g\.?[)\]]?[\s:,]|eg[\s:,]|[(\[](?:example|sample)[)\]]"
     r"|(?:for\s+)?(?:example|sample)\s*(?::|[-–—]\s))",
@@ -75,8 +82,9 @@ class RawRow:
 @dataclass
 class SkippedRow:
     """A row that is not data, and why: blank, totals, redacted, repeated_header, section (a
-    heading over the rows below it, whose words are ``text``), or a template's guidance or
-    example row right under the header (``text``: its first words)."""
+    heading over the rows below it, whose words are ``text``), note (a footnote or a "Note:"
+    line, ``text``), or a template's guidance or example row right under the header (``text``:
+    its first words)."""
 
     row: int
     reason: str
@@ -516,6 +524,9 @@ def iter_table_rows(
             and (is_empty(name_value) or name_value == first_text or _is_number(name_value))
         ):
             yield SkippedRow(number, "totals")
+            continue
+        if filled == 1 and texts and _NOTE.match(texts[0]):
+            yield SkippedRow(number, "note", texts[0])
             continue
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             if not new_tables or _in_place(row, label_at, labels_seen):

@@ -630,6 +630,50 @@ def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
     assert out.rejects == []
 
 
+def test_numbered_stages_under_a_phase_column_are_a_table_not_a_list_of_fields(
+    tmp_path: Path, run_import_into
+) -> None:
+    # Without their numbers, "04. Deployed" and "1) Idea" are a date's and a name's synonyms:
+    # the column once read as a form's labels, and the sheet was rejected as a list of fields.
+    phases = ["3 - Pilot", "Phase 2: Development", "04. Deployed", "1) Idea", "Stage 5 – Retired"]
+    rows: list[list[Any]] = [["Initiative", "Phase", "Owner"]]
+    rows += [[f"Case {i}", phase, "Ann Lee"] for i, phase in enumerate(phases)]
+    out = run_import_into(write_workbook(tmp_path / "portfolio.xlsx", {"Portfolio": rows}))
+    recs = out.by_name()
+    assert [recs[f"Case {i}"]["stage"] for i in range(len(phases))] == [
+        "pilot",
+        "in_development",
+        "deployed",
+        "idea",
+        "retired",
+    ]
+    assert out.rejects == []
+    # The number only orders the choices: each is read as its words, without a warning.
+    assert "value_from_keyword" not in out.warning_codes()
+
+
+def test_ticked_technique_columns_are_the_techniques(tmp_path: Path, run_import_into) -> None:
+    rows = [
+        ["Use case", "Generative AI", "Machine learning", "NLP", "Techniques", "Computer vision"],
+        ["Drafting aid", "X", None, "✓", None, None],
+        ["Churn model", None, "Yes", "No", "Forecasting", None],
+        ["Doc search", None, None, None, "NLP", "maybe"],
+    ]
+    lone = [["Use case", "Machine learning"], ["Pricing", "Gradient boosting, v2"]]
+    out = run_import_into(write_workbook(tmp_path / "ticks.xlsx", {"Ticks": rows, "Lone": lone}))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert sorted(recs["Drafting aid"]["ai_techniques"]) == ["generative_ai", "nlp"]
+    assert recs["Drafting aid"]["ai_techniques_raw"] == "Generative AI; NLP"
+    assert recs["Drafting aid"]["extras"] == {"Generative AI": "X", "NLP": "✓"}
+    # A column of its own adds to the ticks; a "No" or an odd answer ticks nothing.
+    assert recs["Churn model"]["ai_techniques_raw"] == "Forecasting; Machine learning"
+    assert "classical_ml" in recs["Churn model"]["ai_techniques"]
+    assert recs["Doc search"]["ai_techniques"] == ["nlp"]
+    # One column named after a technique is not a block of ticks: its text stays in extras.
+    assert recs["Pricing"]["ai_techniques"] == []
+    assert recs["Pricing"]["extras"] == {"Machine learning": "Gradient boosting, v2"}
+
+
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",

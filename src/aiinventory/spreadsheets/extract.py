@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from ..date_parsing import date_order_hint, date_order_shown, parse_date
-from ..mappings import Mappings, SourceOverride, asks_if_live
-from ..normalize import Normalizer, RowInput, SourceContext
+from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
+from ..normalize import Normalizer, RowInput, SourceContext, cell_text
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value
 from .csv_reader import read_csv
@@ -823,7 +823,19 @@ def _extract_table(
             form = detect_form(
                 head + more, grid.first_row, grid.first_col, mappings, override, draft.label_columns
             )
-        if form is not None and len(form.fields) > _mapped_fields(found):
+        # A form without a use case is a list of fields with explanations beside them, unless
+        # the sheet reads as a table whose names are not those labels: then the "labels" were
+        # another column's values ("04. Deployed" and "1) Idea" under "Phase" are a date's and
+        # a name's synonyms once their numbers go).
+        if (
+            form is not None
+            and len(form.fields) > _mapped_fields(found)
+            and (
+                form.records
+                or not isinstance(found, HeaderResult)
+                or found.by_field["name"].column in form.label_columns
+            )
+        ):
             if form.records:
                 yield from _extract_form(form, sheet, sheet_name, base, normalizer, report)
                 return
@@ -990,6 +1002,7 @@ def _extract_table(
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
         new_tables=tables_below is not None,
     )
+    ticks = _technique_ticks(header, mappings)
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
@@ -1015,6 +1028,8 @@ def _extract_table(
                 for fname, words in item.hints.items():
                     _take_date_order(ctx, fname, words)
             continue
+        if ticks:
+            _add_ticked(item, ticks)
         yield _normalized(item, ctx, normalizer, sheet)
     for fname, (day_first, sure, unsure) in inferred.items():
         if fname not in ctx.date_order_by_values:
@@ -1243,6 +1258,44 @@ def _extract_form(
     for record in form.records:
         ctx.places = record.places
         yield _normalized(record.row, ctx, normalizer, sheet)
+
+
+#: Columns named after AI techniques it takes before a tick in one is read as that technique.
+_TICK_COLUMNS_MIN = 2
+
+
+def _technique_ticks(header: HeaderResult, mappings: Mappings) -> list[str]:
+    """The labels of a block of columns named after AI techniques, to be ticked ("Generative
+    AI", "Machine learning", "NLP", each with an "x" or "Yes" where it is used); none unless
+    there are two such columns or more."""
+    vocab = mappings.vocabularies.get("ai_techniques")
+    if vocab is None:
+        return []
+    labels = [
+        col.label
+        for col in header.columns
+        if col.field is None
+        and (found := vocab.match(col.label, mappings.settings.value_fuzzy_accept)) is not None
+        and found.score >= 100.0
+    ]
+    if len(labels) < _TICK_COLUMNS_MIN or len(set(labels)) < len(labels):
+        return []
+    return labels
+
+
+def _add_ticked(row: RawRow, ticks: list[str]) -> None:
+    """Add the techniques whose columns a row ticks to its ``ai_techniques`` text (the tick
+    cells stay in its extras)."""
+    ticked = [
+        label
+        for label in ticks
+        if (value := row.extras.get(label)) is not None and yes_or_no(cell_text(value)) is True
+    ]
+    if not ticked:
+        return
+    given = row.values.get("ai_techniques")
+    parts = [cell_text(given)] if given is not None and cell_text(given).strip() else []
+    row.values["ai_techniques"] = "; ".join([*parts, *ticked])
 
 
 def _normalized(

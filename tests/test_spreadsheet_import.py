@@ -674,6 +674,43 @@ def test_ticked_technique_columns_are_the_techniques(tmp_path: Path, run_import_
     assert recs["Pricing"]["extras"] == {"Machine learning": "Gradient boosting, v2"}
 
 
+def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_into) -> None:
+    rows = [
+        ["Use case", "Status Q3 2025", "Status Q1 2025", "Status Q2 2025", "Owner"],
+        ["Invoice OCR", "Live", "Development", "Pilot", "Ann Lee"],
+        ["Forecasting", None, "Idea", "Development", "Bob Ray"],
+        ["Spend analytics", "-", "Pilot", "Pilot", "Cy Moe"],  # a dash says nothing yet
+        ["Chatbot", "Awaiting CAB", None, "Live", "Dee Fox"],
+    ]
+    # A status column of its own is the stage: the periods beside it stay in extras.
+    own = [["Use case", "Stage", "Stage Jan 2025", "Stage Feb 2025"], ["Triage", "Idea", "x", "y"]]
+    out = run_import_into(
+        write_workbook(tmp_path / "quarterly.xlsx", {"Tracker": rows, "Own": own})
+    )
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: (r["stage"], r["stage_raw"]) for name, r in recs.items()} == {
+        "Invoice OCR": ("deployed", "Live"),  # Q3, though its column is first
+        "Forecasting": ("in_development", "Development"),
+        "Spend analytics": ("pilot", "Pilot"),
+        "Chatbot": ("unknown", "Awaiting CAB"),
+        "Triage": ("idea", "Idea"),
+    }
+    assert recs["Invoice OCR"]["extras"] == {
+        "Status Q3 2025": "Live",
+        "Status Q1 2025": "Development",
+        "Status Q2 2025": "Pilot",
+    }
+    assert recs["Triage"]["extras"] == {"Stage Jan 2025": "x", "Stage Feb 2025": "y"}
+    (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert unmapped["rows"] == [5]
+    assert "stage 'Awaiting CAB' in column B, C, D ('status by period')" in unmapped["message"]
+    notes = [w["message"] for w in out.run["warnings"] if "no stage column" in w["message"]]
+    assert notes == [
+        "sheet 'Tracker': no stage column: the stage is the latest filled of the 3 columns of "
+        "a status by period ('Status Q1 2025' to 'Status Q3 2025')"
+    ]
+
+
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",

@@ -123,6 +123,43 @@ def _month(name: str) -> int | None:
     return _MONTHS.get(name.lower().rstrip("."))
 
 
+#: A period a column header names, in folded words: a quarter or half ("q3 2025", "2025 q3",
+#: "fy25 q1", "h2 2024"), a month ("jan 2025", "2025 01") or a year ("2025", "fy2025").
+_PERIOD = re.compile(
+    r"(?:fy\s?)?(?P<y1>\d{4}|\d{2})?\s?(?P<part>[qh][1-4])\s?(?:fy\s?)?(?P<y2>\d{4}|\d{2})?"
+    r"|(?P<mname>[a-z]{3,9})\s(?P<y3>\d{4}|\d{2})"
+    r"|(?P<y4>\d{4})\s(?P<mnum>\d{1,2})"
+    r"|(?:fy\s?|cy\s?)?(?P<y5>\d{4})"
+)
+
+
+def period_start(text: str) -> tuple[int, int] | None:
+    """The (year, month) a period label starts at, to order such labels: "q3 2025" (2025, 7),
+    "2024 h2" (2024, 7), "jan 2025" (2025, 1), "2025 01" (2025, 1), "fy2025" (2025, 1); None
+    for any other text. ``text`` is folded (lower case, words apart, no punctuation). A fiscal
+    year's quarter is ordered as the calendar's: it is only compared with its neighbours."""
+    m = _PERIOD.fullmatch(text.strip())
+    if m is None:
+        return None
+    if m.group("part"):
+        year_text = m.group("y1") or m.group("y2")
+        if year_text is None or (m.group("y1") and m.group("y2")):
+            return None
+        number = int(m.group("part")[1])
+        if m.group("part")[0] == "h" and number > 2:
+            return None
+        month = 3 * number - 2 if m.group("part")[0] == "q" else 6 * number - 5
+        return _year(year_text), month
+    if m.group("mname"):
+        named = _month(m.group("mname"))
+        return None if named is None else (_year(m.group("y3")), named)
+    if m.group("y4"):
+        month = int(m.group("mnum"))
+        return (int(m.group("y4")), month) if 1 <= month <= 12 else None
+    year = int(m.group("y5"))
+    return (year, 1) if _FIRST_YEAR <= year <= _LAST_YEAR else None
+
+
 #: Trackers hold dates of this era; a year 0000 or 9999 is a typo, not a date to keep.
 _FIRST_YEAR, _LAST_YEAR = 1900, 2200
 

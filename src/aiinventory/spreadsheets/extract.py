@@ -21,9 +21,9 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from ..date_parsing import date_order_hint, date_order_shown, parse_date
+from ..date_parsing import date_order_hint, date_order_shown, parse_date, period_start
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
-from ..normalize import Normalizer, RowInput, SourceContext, cell_text
+from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value
 from .csv_reader import read_csv
@@ -1003,6 +1003,16 @@ def _extract_table(
         new_tables=tables_below is not None,
     )
     ticks = _technique_ticks(header, mappings)
+    periods = _stage_periods(header, mappings)
+    if periods:
+        # A warning on the stage names the period columns: which one a row's came from varies.
+        ctx.letters["stage"] = ", ".join(c.letter for c in header.columns if c.label in periods)
+        ctx.labels["stage"] = "status by period"
+        where = f"sheet {sheet.name!r}: " if sheet_name is not None else ""
+        report.notes.append(
+            f"{where}no stage column: the stage is the latest filled of the {len(periods)} "
+            f"columns of a status by period ({periods[0]!r} to {periods[-1]!r})"
+        )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
@@ -1030,6 +1040,8 @@ def _extract_table(
             continue
         if ticks:
             _add_ticked(item, ticks)
+        if periods:
+            _take_latest_stage(item, periods)
         yield _normalized(item, ctx, normalizer, sheet)
     for fname, (day_first, sure, unsure) in inferred.items():
         if fname not in ctx.date_order_by_values:
@@ -1296,6 +1308,50 @@ def _add_ticked(row: RawRow, ticks: list[str]) -> None:
     given = row.values.get("ai_techniques")
     parts = [cell_text(given)] if given is not None and cell_text(given).strip() else []
     row.values["ai_techniques"] = "; ".join([*parts, *ticked])
+
+
+def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
+    """With no stage column, the labels of two or more columns that each give the stage at a
+    period ("Status Q1 2025", "Stage - Jan 2025", "2025 Q3 status"), earliest period first;
+    else none."""
+    if "stage" in header.by_field:
+        return []
+    found: list[tuple[tuple[int, int], str]] = []
+    for col in header.columns:
+        if col.field is not None or col.status in ("tracker", "respondent", "survey"):
+            continue
+        words = normalize_label(col.label).split()
+        for cut in range(1, len(words)):
+            for stage_words, period_words in (
+                (words[:cut], words[cut:]),
+                (words[cut:], words[:cut]),
+            ):
+                start = period_start(" ".join(period_words))
+                if start is None:
+                    continue
+                top = mappings.match_header(" ".join(stage_words))
+                if top and top[0].field == "stage" and top[0].score >= 100.0:
+                    found.append((start, col.label))
+                    break
+            else:
+                continue
+            break
+    labels = [label for _, label in found]
+    starts = [start for start, _ in found]
+    if len(found) < 2 or len(set(labels)) < len(labels) or len(set(starts)) < len(starts):
+        return []
+    return [label for _, label in sorted(found)]
+
+
+def _take_latest_stage(row: RawRow, periods: list[str]) -> None:
+    """A row's stage: its status at the latest period it has one for (the earlier ones stay
+    in its extras)."""
+    for label in reversed(periods):
+        value = row.extras.get(label)
+        text = cell_text(value).strip() if value is not None else ""
+        if text and not is_placeholder(text):
+            row.values["stage"] = value
+            return
 
 
 def _normalized(

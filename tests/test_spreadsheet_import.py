@@ -711,6 +711,29 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
     ]
 
 
+def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
+    tmp_path: Path, run_import_into
+) -> None:
+    vendors = [
+        ("in-house (Customer Service)", "in_house", None),
+        ("N/A - in-house", "in_house", None),
+        ("Built internally", "in_house", None),
+        ("In house / Accenture", "unknown", "In house / Accenture"),  # a vendor besides
+        ("IBM (in-house team)", "unknown", "IBM (in-house team)"),
+        ("Internal Data Co", "unknown", "Internal Data Co"),
+    ]
+    rows: list[list[Any]] = [["Use case", "Vendor"]]
+    rows += [[f"Case {i}", vendor] for i, (vendor, _, _) in enumerate(vendors)]
+    out = run_import_into(write_workbook(tmp_path / "t.xlsx", {"S": rows}))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert [
+        (recs[f"Case {i}"]["sourcing"], recs[f"Case {i}"]["vendor_name"])
+        for i in range(len(vendors))
+    ] == [(sourcing, vendor) for _, sourcing, vendor in vendors]
+    # The cell's words stay in the record.
+    assert recs["Case 0"]["vendor_name_raw"] == "in-house (Customer Service)"
+
+
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",

@@ -279,6 +279,18 @@ class Normalizer:
         self._fuzzy = mappings.settings.value_fuzzy_accept
         self._unit_names: dict[tuple[str, str], str] = {}
 
+    def _built_in_house(self, vendor: str) -> bool:
+        """Whether a vendor cell says there is none, the use case being built in house: "In
+        house", "Built internally", "in-house (IT)", "N/A - in-house"."""
+        if fold(vendor) in ("in house", "inhouse", "internal", "own build"):
+            return True
+        vocab = self.mappings.vocabularies.get("sourcing")
+        if vocab is None:
+            return False
+        text = _VENDOR_NONE_BEFORE.sub("", _TRAILING_NOTE.sub("", vendor))
+        found = vocab.match(text, self._fuzzy) if text else None
+        return found is not None and found.value == "in_house" and found.score >= 100.0
+
     def _place(self, ctx: SourceContext, fname: str) -> str:
         label = ctx.labels.get(fname)
         place = ctx.places.get(fname)
@@ -430,11 +442,13 @@ class Normalizer:
         if ctx.live_question is not None:
             live_said = self._live_column(ctx, item, given.get("stage"), record)
         record["ai_techniques"] = self._techniques(given.get("ai_techniques"), ctx, item.row)
-        if record["sourcing"] in ("unknown", None) and record["vendor_name"]:
-            vendor_key = fold(record["vendor_name"])
-            if vendor_key in ("in house", "inhouse", "internal", "own build"):
-                record["sourcing"] = "in_house"
-                record["vendor_name"] = None
+        if (
+            record["sourcing"] in ("unknown", None)
+            and record["vendor_name"]
+            and self._built_in_house(record["vendor_name"])
+        ):
+            record["sourcing"] = "in_house"
+            record["vendor_name"] = None
         for fname in DATE_FIELDS:
             record[fname] = self._date(fname, values.get(fname), ctx, item.row)
         record["last_updated"] = self._last_updated(values.get("last_updated"), ctx, item.row)
@@ -711,6 +725,14 @@ class Normalizer:
 #: not an address).
 _OWNERS: dict[tuple[str | None, str | None], tuple[str | None, str | None, str | None]] = {}
 _MEMO_SIZE = 20_000
+
+
+#: A bracketed note after a value: "in-house (IT)", "Ann Lee (Finance)".
+_TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+#: "No vendor" said before the answer: "N/A - in-house", "None: built internally".
+_VENDOR_NONE_BEFORE = re.compile(
+    r"^\s*(?:n\s*/\s*a|na|none|no\s+vendor|not\s+applicable)\s*[-–—:;,]\s*", re.IGNORECASE
+)
 
 
 def _read_owner(

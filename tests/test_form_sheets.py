@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import openpyxl
+import pytest
 import xlsxwriter
 from click.testing import CliRunner
 from openpyxl.styles import Font
@@ -186,6 +187,24 @@ def test_list_of_fields_is_a_reject_not_a_use_case(
     assert reject["reason_code"] == "no_table_found" and reject["sheet"] == "Fields"
     assert "lists fields" in reject["message"]
     assert "B4 'The stage the use case is at: idea, pilot or live' is no stage" in reject["message"]
+
+
+@pytest.mark.parametrize("second", ["System name", "Title"])
+def test_a_list_of_fields_with_a_second_naming_column_is_still_a_reject(
+    tmp_path: Path, run_import_into: Callable[..., Any], second: str
+) -> None:
+    # The second column reads as a table's name column; its values are no use cases.
+    labels = [
+        ("Use case name", "The short title"),
+        ("Owner", "The person accountable"),
+        ("Status", "Idea, pilot or live"),
+        ("Go-live date", "When it went live"),
+    ]
+    rows = [["Field label", second, "Description"]]
+    rows += [[label, label.lower().replace(" ", "_"), words] for label, words in labels]
+    out = run_import_into(write_workbook(tmp_path / "dictionary.xlsx", {"Fields": rows}))
+    assert out.records == []
+    assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
 
 
 def test_one_odd_status_is_still_a_form(

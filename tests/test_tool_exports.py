@@ -232,6 +232,18 @@ def test_a_jira_export_of_all_fields_reads_as_jira_means_it(
     assert out.result.summary.counts["use_cases"] == 2
 
 
+def test_a_status_reason_beside_a_status_is_no_stage_outside_dataverse(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "tracker.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [["Use case", "Status", "Status reason"], ["Beta", "Pilot", "Cancelled"]]
+        )
+    (rec,) = run_import_into(path).records_jsonl
+    assert (rec["stage"], rec["extras"]) == ("pilot", {"Status reason": "Cancelled"})
+
+
 def test_an_asana_export_reads_its_notes_section_and_task_id(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -824,9 +824,9 @@ def _extract_table(
                 head + more, grid.first_row, grid.first_col, mappings, override, draft.label_columns
             )
         # A form without a use case is a list of fields with explanations beside them, unless
-        # the sheet reads as a table whose names are not those labels: then the "labels" were
-        # another column's values ("04. Deployed" and "1) Idea" under "Phase" are a date's and
-        # a name's synonyms once their numbers go).
+        # the sheet reads as a table in which those labels are the values of a column other
+        # than the names ("04. Deployed" and "1) Idea" under "Phase" are a date's and a name's
+        # synonyms once their numbers go).
         if (
             form is not None
             and len(form.fields) > _mapped_fields(found)
@@ -834,6 +834,9 @@ def _extract_table(
                 form.records
                 or not isinstance(found, HeaderResult)
                 or found.by_field["name"].column in form.label_columns
+                or not any(
+                    c.field is not None and c.column in form.label_columns for c in found.columns
+                )
             )
         ):
             if form.records:

@@ -285,6 +285,8 @@ _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 _SURVEY_STATUSES = ("respondent", "survey", "tracker")
 #: Columns Jira's "Export CSV (all fields)" always writes, and no tracker of use cases has.
 _ISSUE_MARKS = frozenset({"issue key", "issue id", "summary"})
+#: What a Dataverse table's own status columns hold.
+_DATAVERSE_ROLES = {"status reason": "stage", "status": "tracker"}
 #: Columns Asana's CSV export of a project always writes.
 _TASK_MARKS = frozenset({"task id", "section column", "parent task"})
 #: What Asana's columns hold: a task's "Notes" are its description, the section (the board's
@@ -336,9 +338,18 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
-    them) or Asana's ("Task ID", "Section/Column", "Parent task"), by position: the item's
+    them), Asana's ("Task ID", "Section/Column", "Parent task") or Dataverse's ("(Do Not
+    Modify) …" columns), by position: the item's
     title ("name"), text, stage and key, and the tracker's own columns ("tracker"); in any
     other table, nothing."""
+    if any(label.startswith("do not modify ") for label in labels):
+        # Dataverse's export: "Status" is the row's Active / Inactive, "Status Reason" the
+        # stage (the "(Do Not Modify)" system columns are read by ``Mappings.match_header``).
+        return {
+            position: _DATAVERSE_ROLES[label]
+            for position, label in enumerate(labels)
+            if label in _DATAVERSE_ROLES
+        }
     if _TASK_MARKS.issubset(labels):
         return {
             position: _TASK_ROLES[label]

@@ -15,6 +15,7 @@ from aiinventory.spreadsheets.table_rows import (
     RawRow,
     SkippedRow,
     with_continuations,
+    with_notes,
 )
 
 from .conftest import write_workbook
@@ -180,3 +181,29 @@ def test_a_placeholder_name_carries_nothing_on(
         ("3", "missing_name"),
     ]
     assert "continuation" not in out.run["skipped_rows"]
+
+
+def test_notes_followed_by_data_are_data_and_a_failed_read_keeps_them() -> None:
+    def rows(fail: bool) -> Iterator[RawRow | SkippedRow]:
+        yield RawRow(2, {"name": "Invoice OCR"})
+        yield RawRow(3, {"name": "Note: taking assistant"}, note="Note: taking assistant")
+        yield SkippedRow(4, "blank")
+        if fail:
+            raise OSError("the file went away")
+        yield RawRow(5, {"name": "Churn model"})
+        yield RawRow(6, {"name": "Source: review"}, note="Source: review")
+
+    got = list(with_notes(rows(False)))
+    assert [(r.row, type(r).__name__) for r in got] == [
+        (2, "RawRow"),
+        (3, "RawRow"),
+        (4, "SkippedRow"),
+        (5, "RawRow"),
+        (6, "SkippedRow"),
+    ]
+    assert (got[-1].reason, got[-1].text) == ("note", "Source: review")
+    seen: list[RawRow | SkippedRow] = []
+    with pytest.raises(OSError):
+        for item in with_notes(rows(True)):
+            seen.append(item)
+    assert [r.row for r in seen if isinstance(r, RawRow)] == [2, 3]

@@ -609,24 +609,33 @@ def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
                 ["Use case¹", "Stage*", "PII?"],
                 ["Invoice OCR", "In Prod.", "☑"],
                 ["*New* chatbot", None, None],  # a name alone, its stars no footnote's
+                ["NB: summariser", None, None],  # data follows: a use case's name
                 ["Churn model", "Pilot", "☐"],
+                ["† Legacy scoring"],  # no label has that mark: a name
                 [],
                 ["¹ Name as in the portfolio"],
                 ["* Stage per the governance policy"],
-                ["Note: owners confirmed in March"],
+                [],
+                ["Notes:", "owners confirmed in March"],
                 ["Source: portfolio review 2025"],
             ]
         },
     )
     out = run_import_into(path)
     recs = out.by_name()
-    assert sorted(recs) == ["*New* chatbot", "Churn model", "Invoice OCR"]
+    assert sorted(recs) == [
+        "*New* chatbot",
+        "Churn model",
+        "Invoice OCR",
+        "NB: summariser",
+        "† Legacy scoring",
+    ]
     assert (recs["Invoice OCR"]["stage"], recs["Invoice OCR"]["personal_data"]) == (
         "deployed",
         "yes",
     )
     assert recs["Churn model"]["personal_data"] == "no"  # a box left empty
-    assert out.run["skipped_rows"] == {"blank": 1, "note": 4}
+    assert out.run["skipped_rows"] == {"blank": 2, "note": 4}
     assert out.rejects == []
 
 
@@ -650,11 +659,25 @@ def test_numbered_stages_under_a_phase_column_are_a_table_not_a_list_of_fields(
     assert out.rejects == []
     # The number only orders the choices: each is read as its words, without a warning.
     assert "value_from_keyword" not in out.warning_codes()
+    # A number is a list's only when a mark or a stage word goes with it.
+    mappings = load_mappings(None)
+    read = {
+        (fname, text): found.value
+        if (found := mappings.vocabularies[fname].match(text, 86))
+        else None
+        for fname, text in [
+            ("eu_ai_act_tier", "Tier 1 - High risk"),
+            ("personal_data", "0 PII"),
+            ("personal_data", "0 - No"),
+            ("stage", "3rd party"),
+        ]
+    }
+    assert list(read.values()) == ["high_risk", "no", "no", None]
 
 
 def test_ticked_technique_columns_are_the_techniques(tmp_path: Path, run_import_into) -> None:
     rows = [
-        ["Use case", "Generative AI", "Machine learning", "NLP", "Techniques", "Computer vision"],
+        ["Use case", "Generative AI", "Machine learning", "NLP (Y/N)", "Techniques", "CV?"],
         ["Drafting aid", "X", None, "✓", None, None],
         ["Churn model", None, "Yes", "No", "Forecasting", None],
         ["Doc search", None, None, None, "NLP", "maybe"],
@@ -664,7 +687,7 @@ def test_ticked_technique_columns_are_the_techniques(tmp_path: Path, run_import_
     recs = {r["name"]: r for r in out.records_jsonl}
     assert sorted(recs["Drafting aid"]["ai_techniques"]) == ["generative_ai", "nlp"]
     assert recs["Drafting aid"]["ai_techniques_raw"] == "Generative AI; NLP"
-    assert recs["Drafting aid"]["extras"] == {"Generative AI": "X", "NLP": "✓"}
+    assert recs["Drafting aid"]["extras"] == {"Generative AI": "X", "NLP (Y/N)": "✓"}
     # A column of its own adds to the ticks; a "No" or an odd answer ticks nothing.
     assert recs["Churn model"]["ai_techniques_raw"] == "Forecasting; Machine learning"
     assert "classical_ml" in recs["Churn model"]["ai_techniques"]

@@ -104,8 +104,13 @@ def _keyword_said(key: str, keyword: str, whole: bool = False) -> bool:
 _JOINING = frozenset({"and", "with", "plus", "both", "combination", "mix", "mixed", "jointly"})
 
 
-#: The number before a numbered choice, folded ("3 pilot", "stage 5 retired", "2a pilot").
-_LIST_NUMBER = re.compile(r"(?:(?:stage|phase|step|level|gate|tier)\s)?\d{1,2}[a-z]?\s(?=\D)")
+#: The number before a numbered choice: "3 - Pilot", "04. Deployed", "1) Idea", "Stage 5 –
+#: Retired", "Phase 2 Development" (a number without a mark after it, "0 PII", is a word).
+_LIST_NUMBER = re.compile(
+    r"\s*(?:(?:stage|phase|step|level|gate|tier)\s*\d{1,2}[a-z]?\s*[-–—.):]?"
+    r"|\d{1,2}[a-z]?\s*[-–—.):])\s*(?=\D)",
+    re.IGNORECASE,
+)
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
 #: Microsoft Dataverse (Power Apps) names the system columns of a table it exports to Excel
 #: "(Do Not Modify) …": the row's ID (named after the table), "Row Checksum" and "Modified On".
@@ -233,9 +238,9 @@ class Vocabulary:
             return ValueMatch(hit, 100.0, "exact")
         # A dropdown's numbered choices ("3 - Pilot", "04. Deployed", "Stage 5 – Retired"):
         # the number gives their order, the words the value.
-        numbered = _LIST_NUMBER.match(key)
+        numbered = _LIST_NUMBER.match(raw)
         if numbered is not None:
-            hit = self.exact.get(key[numbered.end() :])
+            hit = self.exact.get(normalize_value(raw[numbered.end() :]))
             if hit is not None:
                 return ValueMatch(hit, 95.0, "exact")
         if self.field != "stage":

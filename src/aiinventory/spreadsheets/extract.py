@@ -56,6 +56,7 @@ from .table_rows import (
     iter_table_rows,
     section_rows,
     with_continuations,
+    with_notes,
     with_sections,
 )
 from .workbook_reader import (
@@ -1019,7 +1020,9 @@ def _extract_table(
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
-    sectioned = with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
+    sectioned = with_sections(
+        with_notes(table), bold.rows(grid.name) if sheet_name is not None else None
+    )
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one
     longer: list[int] = []  # a CSV's rows with more fields than its header
@@ -1275,6 +1278,8 @@ def _extract_form(
         yield _normalized(record.row, ctx, normalizer, sheet)
 
 
+#: How to tick a column, after its label: "Generative AI (Y/N)", "NLP [x]", "LLM?".
+_TICK_HINT = re.compile(r"\s*(?:[(\[][^()\[\]]*[)\]]|\?)\s*$")
 #: Columns named after AI techniques it takes before a tick in one is read as that technique.
 _TICK_COLUMNS_MIN = 2
 
@@ -1286,11 +1291,12 @@ def _technique_ticks(header: HeaderResult, mappings: Mappings) -> list[str]:
     vocab = mappings.vocabularies.get("ai_techniques")
     if vocab is None:
         return []
+    accept = mappings.settings.value_fuzzy_accept
     labels = [
         col.label
         for col in header.columns
         if col.field is None
-        and (found := vocab.match(col.label, mappings.settings.value_fuzzy_accept)) is not None
+        and (found := vocab.match(_TICK_HINT.sub("", col.label), accept)) is not None
         and found.score >= 100.0
     ]
     if len(labels) < _TICK_COLUMNS_MIN or len(set(labels)) < len(labels):
@@ -1302,7 +1308,7 @@ def _add_ticked(row: RawRow, ticks: list[str]) -> None:
     """Add the techniques whose columns a row ticks to its ``ai_techniques`` text (the tick
     cells stay in its extras)."""
     ticked = [
-        label
+        _TICK_HINT.sub("", label)
         for label in ticks
         if (value := row.extras.get(label)) is not None and yes_or_no(cell_text(value)) is True
     ]

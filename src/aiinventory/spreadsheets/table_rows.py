@@ -44,13 +44,15 @@ _TOTALS = re.compile(
 )
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
 #: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
-#: A note under (or among) the rows: a footnote's mark ("¹ As in the portfolio", "* Per the
-#: policy", "(1) …", "[2] …") or a note's own word and colon ("Note: …", "Source: …").
-_NOTE = re.compile(
-    r"^\s*(?:[¹²³⁴⁵⁶⁷⁸⁹⁰]+\s*\S|\*{1,3}(?![^*]*\*)\s*[^\s*]|[†‡§]+\s*\S|[(\[]\d{1,2}[)\]]\s+\S"
-    r"|(?:notes?|nb|n\.\s?b\.|sources?|footnotes?|disclaimer)\s*[:：])",
-    re.IGNORECASE,
+#: A note's own word and colon starting a row: "Note: …", "Source: …", "NB: …".
+_NOTE_WORDS = re.compile(
+    r"^\s*(?:notes?|nb|n\.\s?b\.|sources?|footnotes?|disclaimer)\s*[:：]", re.IGNORECASE
 )
+#: A footnote's mark starting a row ("¹ …", "* …", "† …", "(1) …"); a star that closes later
+#: ("*New* chatbot") is emphasis.
+_NOTE_MARK = re.compile(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}(?![^*]*\*)|[†‡§]+|[(\[]\d{1,2}[)\]])")
+#: The same mark ending a header label: "Use case¹", "Stage*", "Owner (1)".
+_LABEL_MARK = re.compile(r"([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}|[†‡§]+|[(\[]\d{1,2}[)\]])\s*$")
 _EXAMPLE = re.compile(
     r"^\s*(?:[(\[]?e\.\s?g\.?[)\]]?[\s:,]|eg[\s:,]|[(\[](?:example|sample)[)\]]"
     r"|(?:for\s+)?(?:example|sample)\s*(?::|[-–—]\s))",
@@ -77,6 +79,9 @@ class RawRow:
     flags: list[str] = field(default_factory=list)
     #: Values in cells right of the header's last column.
     past_header: bool = False
+    #: The row's text when it reads as a note ("Note: …", a footnote): a note if no data row
+    #: comes after it (see :func:`with_notes`).
+    note: str | None = None
 
 
 @dataclass
@@ -197,6 +202,54 @@ def with_sections(
     if held:
         yield labelled(held[0])
         yield from held[1:]
+
+
+def _reads_as_note(texts: list[str], marks: set[str]) -> bool:
+    """Whether a row of one or two texts reads as a note: it starts with a note's word and
+    colon, or with a footnote's mark that is a superscript, alone in its cell ("¹" | "As in
+    the portfolio") or one the header's labels end in ("Stage*" over "* Per the policy")."""
+    if _NOTE_WORDS.match(texts[0]):
+        return True
+    mark = _NOTE_MARK.match(texts[0])
+    if mark is None:
+        return False
+    sign = mark.group(1)
+    alone = len(texts) == 2 and texts[0].strip() == sign
+    return sign in marks or alone or sign[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰"
+
+
+def with_notes(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
+    """Rows that read as notes (``RawRow.note``) as ``note`` rows when no row of data comes
+    after them: the notes under a table. Followed by data, they are data (a use case named
+    "NB: summariser" among the others)."""
+    held: list[RawRow | SkippedRow] = []  # note rows, and the blank rows among them
+
+    def as_notes() -> Iterator[RawRow | SkippedRow]:
+        for row in held:
+            if isinstance(row, RawRow) and row.note is not None:
+                yield SkippedRow(row.row, "note", row.note)
+            else:
+                yield row
+
+    try:
+        for item in items:
+            if isinstance(item, RawRow) and item.note is not None:
+                held.append(item)
+                continue
+            if held and isinstance(item, SkippedRow) and item.reason == "blank":
+                held.append(item)
+                continue
+            if held:
+                if isinstance(item, RawRow):
+                    yield from held  # data after them: they were data too
+                else:
+                    yield from as_notes()  # the table ends, or another part of it starts
+                held = []
+            yield item
+    except Exception:
+        yield from held  # the reading failed: what was read stays data, nothing is lost
+        raise
+    yield from as_notes()
 
 
 #: The extras key under which a use case keeps the rows its texts ran on into ("3–4").
@@ -472,6 +525,8 @@ def iter_table_rows(
         c.column - first_col: normalize_label(c.label.split(" / ")[-1]) for c in header.columns
     }
     header_labels = set(label_at.values())
+    # Footnote marks the header's labels end in: a row starting with one is their footnote.
+    marks = {m.group(1) for c in header.columns if (m := _LABEL_MARK.search(c.label))}
     name_col = header.by_field["name"].column - first_col
     data_start = header.data_start
     labels_seen: dict[str, str] = {}
@@ -525,9 +580,6 @@ def iter_table_rows(
         ):
             yield SkippedRow(number, "totals")
             continue
-        if filled == 1 and texts and _NOTE.match(texts[0]):
-            yield SkippedRow(number, "note", texts[0])
-            continue
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             if not new_tables or _in_place(row, label_at, labels_seen):
                 yield SkippedRow(number, "repeated_header")
@@ -578,6 +630,8 @@ def iter_table_rows(
                         extras[letter] = v
                         past = past or j > last_known
         raw = RawRow(number, values, extras, past_header=past)
+        if filled == len(texts) and len(texts) <= 2 and _reads_as_note(texts, marks):
+            raw.note = " ".join(texts)
         if sheet_row in hidden_rows:
             raw.flags.append("hidden_row")
         leading = False

@@ -602,7 +602,7 @@ def test_totals_blank_redacted_and_repeated_header_rows_are_counted(
 def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
     tmp_path: Path, run_import_into
 ) -> None:
-    path = write_workbook(
+    write_workbook(
         tmp_path / "ops.xlsx",
         {
             "Tracker": [
@@ -612,21 +612,36 @@ def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
                 ["NB: summariser", None, None],  # data follows: a use case's name
                 ["Churn model", "Pilot", "☐"],
                 ["† Legacy scoring"],  # no label has that mark: a name
+                ["* Fraud detection", "Live"],  # the star marks the row, with its values
                 [],
                 ["¹ Name as in the portfolio"],
                 ["* Stage per the governance policy"],
                 [],
                 ["Notes:", "owners confirmed in March"],
                 ["Source: portfolio review 2025"],
-            ]
+                ["1. Vendors as contracted"],  # a line of the notes above
+            ],
         },
     )
-    out = run_import_into(path)
+    # Bold section headings: a note before one is the notes of the section above.
+    book = xlsxwriter.Workbook(str(tmp_path / "sections.xlsx"))
+    sheet, bold = book.add_worksheet("Sections"), book.add_format({"bold": True})
+    sheet.write_row(0, 0, ["Use case", "Stage"])
+    sheet.write(1, 0, "Finance", bold)
+    sheet.write_row(2, 0, ["Invoice matching", "Pilot"])
+    sheet.write(3, 0, "Note: finance figures unaudited")
+    sheet.write(4, 0, "HR", bold)
+    sheet.write_row(5, 0, ["CV screening", "Live"])
+    book.close()
+    out = run_import_into(tmp_path)
     recs = out.by_name()
     assert sorted(recs) == [
+        "* Fraud detection",
         "*New* chatbot",
+        "CV screening",
         "Churn model",
         "Invoice OCR",
+        "Invoice matching",
         "NB: summariser",
         "† Legacy scoring",
     ]
@@ -635,7 +650,7 @@ def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
         "yes",
     )
     assert recs["Churn model"]["personal_data"] == "no"  # a box left empty
-    assert out.run["skipped_rows"] == {"blank": 2, "note": 4}
+    assert out.run["skipped_rows"] == {"blank": 2, "note": 6, "section": 2}
     assert out.rejects == []
 
 
@@ -644,7 +659,15 @@ def test_numbered_stages_under_a_phase_column_are_a_table_not_a_list_of_fields(
 ) -> None:
     # Without their numbers, "04. Deployed" and "1) Idea" are a date's and a name's synonyms:
     # the column once read as a form's labels, and the sheet was rejected as a list of fields.
-    phases = ["3 - Pilot", "Phase 2: Development", "04. Deployed", "1) Idea", "Stage 5 – Retired"]
+    phases = [
+        "3 - Pilot",
+        "Phase 2: Development",
+        "04. Deployed",
+        "1) Idea",
+        "Stage 5 – Retired",
+        "(3) Pilot",
+        "#4 Live",
+    ]
     rows: list[list[Any]] = [["Initiative", "Phase", "Owner"]]
     rows += [[f"Case {i}", phase, "Ann Lee"] for i, phase in enumerate(phases)]
     out = run_import_into(write_workbook(tmp_path / "portfolio.xlsx", {"Portfolio": rows}))
@@ -655,6 +678,8 @@ def test_numbered_stages_under_a_phase_column_are_a_table_not_a_list_of_fields(
         "deployed",
         "idea",
         "retired",
+        "pilot",
+        "deployed",
     ]
     assert out.rejects == []
     # The number only orders the choices: each is read as its words, without a warning.
@@ -704,6 +729,8 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
         ["Forecasting", None, "Idea", "Development", "Bob Ray"],
         ["Spend analytics", "-", "Pilot", "Pilot", "Cy Moe"],  # a dash says nothing yet
         ["Chatbot", "Awaiting CAB", None, "Live", "Dee Fox"],
+        ["Doc search", "No change", "Idea", "Pilot", "Eve Ng"],  # names no stage
+        ["Triage bot", None, None, "Awaiting CAB", "Fay Oh"],
     ]
     # A status column of its own is the stage: the periods beside it stay in extras.
     own = [["Use case", "Stage", "Stage Jan 2025", "Stage Feb 2025"], ["Triage", "Idea", "x", "y"]]
@@ -715,7 +742,9 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
         "Invoice OCR": ("deployed", "Live"),  # Q3, though its column is first
         "Forecasting": ("in_development", "Development"),
         "Spend analytics": ("pilot", "Pilot"),
-        "Chatbot": ("unknown", "Awaiting CAB"),
+        "Chatbot": ("deployed", "Live"),  # the latest that names a stage
+        "Triage bot": ("unknown", "Awaiting CAB"),
+        "Doc search": ("pilot", "Pilot"),
         "Triage": ("idea", "Idea"),
     }
     assert recs["Invoice OCR"]["extras"] == {
@@ -725,7 +754,7 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
     }
     assert recs["Triage"]["extras"] == {"Stage Jan 2025": "x", "Stage Feb 2025": "y"}
     (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
-    assert unmapped["rows"] == [5]
+    assert unmapped["rows"] == [7]
     assert "stage 'Awaiting CAB' in column B, C, D ('status by period')" in unmapped["message"]
     notes = [w["message"] for w in out.run["warnings"] if "no stage column" in w["message"]]
     assert notes == [
@@ -744,6 +773,8 @@ def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
         ("In house / Accenture", "unknown", "In house / Accenture"),  # a vendor besides
         ("IBM (in-house team)", "unknown", "IBM (in-house team)"),
         ("Internal Data Co", "unknown", "Internal Data Co"),
+        ("Custom (Accenture)", "unknown", "Custom (Accenture)"),
+        ("In house (via Accenture contract)", "unknown", "In house (via Accenture contract)"),
     ]
     rows: list[list[Any]] = [["Use case", "Vendor"]]
     rows += [[f"Case {i}", vendor] for i, (vendor, _, _) in enumerate(vendors)]

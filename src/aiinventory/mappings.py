@@ -104,11 +104,12 @@ def _keyword_said(key: str, keyword: str, whole: bool = False) -> bool:
 _JOINING = frozenset({"and", "with", "plus", "both", "combination", "mix", "mixed", "jointly"})
 
 
-#: The number before a numbered choice: "3 - Pilot", "04. Deployed", "1) Idea", "Stage 5 –
-#: Retired", "Phase 2 Development" (a number without a mark after it, "0 PII", is a word).
+#: The number before a numbered choice: "3 - Pilot", "04. Deployed", "1) Idea", "(3) Pilot",
+#: "#3 Pilot", "Stage 5 – Retired", "Phase 2 Development" (a number without a mark after it,
+#: "0 PII", is a word).
 _LIST_NUMBER = re.compile(
     r"\s*(?:(?:stage|phase|step|level|gate|tier)\s*\d{1,2}[a-z]?\s*[-–—.):]?"
-    r"|\d{1,2}[a-z]?\s*[-–—.):])\s*(?=\D)",
+    r"|\d{1,2}[a-z]?\s*[-–—.):]|[(\[]\d{1,2}[)\]]|\#\d{1,2}\s)\s*(?=\D)",
     re.IGNORECASE,
 )
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)

@@ -281,15 +281,15 @@ class Normalizer:
 
     def _built_in_house(self, vendor: str) -> bool:
         """Whether a vendor cell says there is none, the use case being built in house: "In
-        house", "Built internally", "in-house (IT)", "N/A - in-house"."""
-        if fold(vendor) in ("in house", "inhouse", "internal", "own build"):
-            return True
-        vocab = self.mappings.vocabularies.get("sourcing")
-        if vocab is None:
-            return False
-        text = _VENDOR_NONE_BEFORE.sub("", _TRAILING_NOTE.sub("", vendor))
-        found = vocab.match(text, self._fuzzy) if text else None
-        return found is not None and found.value == "in_house" and found.score >= 100.0
+        house", "Built internally", "in-house (IT)" (the team that built it), "N/A -
+        in-house". Not "Custom (Accenture)" nor "In house (via Accenture contract)"."""
+        text = _VENDOR_NONE_BEFORE.sub("", vendor)
+        note = _TRAILING_NOTE.search(text)
+        if note is not None:
+            if _BUILT_BY.search(note.group(0)):
+                return False
+            text = text[: note.start()]
+        return fold(text) in _IN_HOUSE_WORDS
 
     def _place(self, ctx: SourceContext, fname: str) -> str:
         label = ctx.labels.get(fname)
@@ -729,6 +729,25 @@ _MEMO_SIZE = 20_000
 
 #: A bracketed note after a value: "in-house (IT)", "Ann Lee (Finance)".
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
+#: A vendor cell's words that name no vendor: the use case is built in house.
+_IN_HOUSE_WORDS = frozenset(
+    {
+        "in house",
+        "inhouse",
+        "internal",
+        "own build",
+        "built in house",
+        "built internally",
+        "developed in house",
+        "developed internally",
+        "internally built",
+        "internally developed",
+        "home grown",
+        "homegrown",
+    }
+)
+#: A bracketed note that names who else built it: "(via Accenture)", "(by Capgemini)".
+_BUILT_BY = re.compile(r"\b(?:via|by|with|from|contract\w*|vendor|partner|supplier)\b", re.I)
 #: "No vendor" said before the answer: "N/A - in-house", "None: built internally".
 _VENDOR_NONE_BEFORE = re.compile(
     r"^\s*(?:n\s*/\s*a|na|none|no\s+vendor|not\s+applicable)\s*[-–—:;,]\s*", re.IGNORECASE

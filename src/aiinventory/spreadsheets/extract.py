@@ -1020,8 +1020,8 @@ def _extract_table(
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
-    sectioned = with_sections(
-        with_notes(table), bold.rows(grid.name) if sheet_name is not None else None
+    sectioned = with_notes(
+        with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
     )
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one
@@ -1047,7 +1047,7 @@ def _extract_table(
         if ticks:
             _add_ticked(item, ticks)
         if periods:
-            _take_latest_stage(item, periods)
+            _take_latest_stage(item, periods, mappings)
         yield _normalized(item, ctx, normalizer, sheet)
     for fname, (day_first, sure, unsure) in inferred.items():
         if fname not in ctx.date_order_by_values:
@@ -1352,15 +1352,25 @@ def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
     return [label for _, label in sorted(found)]
 
 
-def _take_latest_stage(row: RawRow, periods: list[str]) -> None:
-    """A row's stage: its status at the latest period it has one for (the earlier ones stay
+def _take_latest_stage(row: RawRow, periods: list[str], mappings: Mappings) -> None:
+    """A row's stage: its status at the latest period it has a stage for ("No change", "As
+    above" name none); with none, the latest other text, to be warned about (the columns stay
     in its extras)."""
+    vocab = mappings.vocabularies.get("stage")
+    other: Any = None
     for label in reversed(periods):
         value = row.extras.get(label)
         text = cell_text(value).strip() if value is not None else ""
-        if text and not is_placeholder(text):
+        if not text or is_placeholder(text):
+            continue
+        found = vocab.match(text, mappings.settings.value_fuzzy_accept) if vocab else None
+        if found is not None and found.value != "unknown":
             row.values["stage"] = value
             return
+        if other is None:
+            other = value
+    if other is not None:
+        row.values["stage"] = other
 
 
 def _normalized(

@@ -51,6 +51,8 @@ _NOTE_WORDS = re.compile(
 #: A footnote's mark starting a row ("¹ …", "* …", "† …", "(1) …"); a star that closes later
 #: ("*New* chatbot") is emphasis.
 _NOTE_MARK = re.compile(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}(?![^*]*\*)|[†‡§]+|[(\[]\d{1,2}[)\]])")
+#: An item of a list of notes: "1. …", "a) …", "- …", "• …".
+_NOTE_LINE = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][.)]|[-–•·])\s+\S", re.IGNORECASE)
 #: The same mark ending a header label: "Use case¹", "Stage*", "Owner (1)".
 _LABEL_MARK = re.compile(r"([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}|[†‡§]+|[(\[]\d{1,2}[)\]])\s*$")
 _EXAMPLE = re.compile(
@@ -205,23 +207,29 @@ def with_sections(
 
 
 def _reads_as_note(texts: list[str], marks: set[str]) -> bool:
-    """Whether a row of one or two texts reads as a note: it starts with a note's word and
-    colon, or with a footnote's mark that is a superscript, alone in its cell ("¹" | "As in
-    the portfolio") or one the header's labels end in ("Stage*" over "* Per the policy")."""
-    if _NOTE_WORDS.match(texts[0]):
+    """Whether a row of one or two texts reads as a note: one text starting with a note's
+    word and colon ("Note: …") or a footnote's mark that is a superscript or one the header's
+    labels end in ("Stage*" over "* Per the policy"); or that word or a mark alone in its
+    cell, the note beside it ("Notes:" | "…", "¹" | "As in the portfolio")."""
+    first = texts[0].strip()
+    if len(texts) == 2:
+        word = _NOTE_WORDS.match(first)
+        mark = _NOTE_MARK.match(first)
+        return (word is not None and word.end() == len(texts[0])) or (
+            mark is not None and mark.group(1) == first
+        )
+    if _NOTE_WORDS.match(first):
         return True
-    mark = _NOTE_MARK.match(texts[0])
-    if mark is None:
-        return False
-    sign = mark.group(1)
-    alone = len(texts) == 2 and texts[0].strip() == sign
-    return sign in marks or alone or sign[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰"
+    mark = _NOTE_MARK.match(first)
+    return mark is not None and (mark.group(1) in marks or mark.group(1)[0] in "¹²³⁴⁵⁶⁷⁸⁹⁰")
 
 
 def with_notes(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | SkippedRow]:
-    """Rows that read as notes (``RawRow.note``) as ``note`` rows when no row of data comes
-    after them: the notes under a table. Followed by data, they are data (a use case named
-    "NB: summariser" among the others)."""
+    """Rows that read as notes (``RawRow.note``), and the items of a list after them ("1.
+    …"), as ``note`` rows when no row of data comes after them: the notes under a table.
+    Followed by data, they are data (a use case named "NB: summariser" among the others).
+    Section headings and titles are known by then (this reads what :func:`with_sections`
+    gives)."""
     held: list[RawRow | SkippedRow] = []  # note rows, and the blank rows among them
 
     def as_notes() -> Iterator[RawRow | SkippedRow]:
@@ -234,6 +242,15 @@ def with_notes(items: Iterator[RawRow | SkippedRow]) -> Iterator[RawRow | Skippe
     try:
         for item in items:
             if isinstance(item, RawRow) and item.note is not None:
+                held.append(item)
+                continue
+            if (
+                held
+                and isinstance(item, RawRow)
+                and (line := _lone_text(item)) is not None
+                and _NOTE_LINE.match(line)
+            ):
+                item.note = line  # an item of the notes above ("Notes:", then "1. …")
                 held.append(item)
                 continue
             if held and isinstance(item, SkippedRow) and item.reason == "blank":

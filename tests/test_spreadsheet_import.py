@@ -758,8 +758,8 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
     assert "stage 'Awaiting CAB' in column B, C, D ('status by period')" in unmapped["message"]
     notes = [w["message"] for w in out.run["warnings"] if "no stage column" in w["message"]]
     assert notes == [
-        "sheet 'Tracker': no stage column: the stage is the latest filled of the 3 columns of "
-        "a status by period ('Status Q1 2025' to 'Status Q3 2025')"
+        "sheet 'Tracker': no stage column: the stage is each row's latest status that names "
+        "one, of the 3 columns of a status by period ('Status Q1 2025' to 'Status Q3 2025')"
     ]
 
 

@@ -1014,8 +1014,9 @@ def _extract_table(
         ctx.labels["stage"] = "status by period"
         where = f"sheet {sheet.name!r}: " if sheet_name is not None else ""
         report.notes.append(
-            f"{where}no stage column: the stage is the latest filled of the {len(periods)} "
-            f"columns of a status by period ({periods[0]!r} to {periods[-1]!r})"
+            f"{where}no stage column: the stage is each row's latest status that names one, of "
+            f"the {len(periods)} columns of a status by period ({periods[0]!r} to "
+            f"{periods[-1]!r})"
         )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []

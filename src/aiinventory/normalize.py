@@ -279,18 +279,6 @@ class Normalizer:
         self._fuzzy = mappings.settings.value_fuzzy_accept
         self._unit_names: dict[tuple[str, str], str] = {}
 
-    def _built_in_house(self, vendor: str) -> bool:
-        """Whether a vendor cell says there is none, the use case being built in house: "In
-        house", "Built internally", "in-house (IT)" (the team that built it), "N/A -
-        in-house". Not "Custom (Accenture)" nor "In house (via Accenture contract)"."""
-        text = _VENDOR_NONE_BEFORE.sub("", vendor)
-        note = _TRAILING_NOTE.search(text)
-        if note is not None:
-            if _BUILT_BY.search(note.group(0)):
-                return False
-            text = text[: note.start()]
-        return fold(text) in _IN_HOUSE_WORDS
-
     def _place(self, ctx: SourceContext, fname: str) -> str:
         label = ctx.labels.get(fname)
         place = ctx.places.get(fname)
@@ -445,7 +433,7 @@ class Normalizer:
         if (
             record["sourcing"] in ("unknown", None)
             and record["vendor_name"]
-            and self._built_in_house(record["vendor_name"])
+            and _built_in_house(record["vendor_name"])
         ):
             record["sourcing"] = "in_house"
             record["vendor_name"] = None
@@ -727,7 +715,7 @@ _OWNERS: dict[tuple[str | None, str | None], tuple[str | None, str | None, str |
 _MEMO_SIZE = 20_000
 
 
-#: A bracketed note after a value: "in-house (IT)", "Ann Lee (Finance)".
+#: A bracketed note after a vendor cell's words: "in-house (IT)", "Custom (Accenture)".
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")
 #: A vendor cell's words that name no vendor: the use case is built in house.
 _IN_HOUSE_WORDS = frozenset(
@@ -752,6 +740,19 @@ _BUILT_BY = re.compile(r"\b(?:via|by|with|from|contract\w*|vendor|partner|suppli
 _VENDOR_NONE_BEFORE = re.compile(
     r"^\s*(?:n\s*/\s*a|na|none|no\s+vendor|not\s+applicable)\s*[-–—:;,]\s*", re.IGNORECASE
 )
+
+
+def _built_in_house(vendor: str) -> bool:
+    """Whether a vendor cell says there is none, the use case being built in house: "In
+    house", "Built internally", "in-house (IT)" (the team that built it), "N/A - in-house".
+    Not "Custom (Accenture)" nor "In house (via Accenture contract)"."""
+    text = _VENDOR_NONE_BEFORE.sub("", vendor)
+    note = _TRAILING_NOTE.search(text)
+    if note is not None:
+        if _BUILT_BY.search(note.group(0)):
+            return False
+        text = text[: note.start()]
+    return fold(text) in _IN_HOUSE_WORDS
 
 
 def _read_owner(

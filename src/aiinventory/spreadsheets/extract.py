@@ -32,6 +32,7 @@ from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import MergedRange, SheetGrid, column_letter
 from .header_detection import (
     SURE_STATUSES,
+    TOOL_STATUSES,
     ColumnMapping,
     HeaderFailure,
     HeaderResult,
@@ -1285,32 +1286,32 @@ _TICK_HINT = re.compile(r"\s*(?:[(\[][^()\[\]]*[)\]]|\?)\s*$")
 _TICK_COLUMNS_MIN = 2
 
 
-def _technique_ticks(header: HeaderResult, mappings: Mappings) -> list[str]:
+def _technique_ticks(header: HeaderResult, mappings: Mappings) -> list[tuple[str, str]]:
     """The labels of a block of columns named after AI techniques, to be ticked ("Generative
-    AI", "Machine learning", "NLP", each with an "x" or "Yes" where it is used); none unless
-    there are two such columns or more."""
+    AI", "Machine learning", "NLP (Y/N)", each with an "x" or "Yes" where it is used), each
+    with the technique's words; none unless there are two such columns or more."""
     vocab = mappings.vocabularies.get("ai_techniques")
     if vocab is None:
         return []
     accept = mappings.settings.value_fuzzy_accept
-    labels = [
-        col.label
+    ticks = [
+        (col.label, words)
         for col in header.columns
         if col.field is None
-        and (found := vocab.match(_TICK_HINT.sub("", col.label), accept)) is not None
+        and (found := vocab.match(words := _TICK_HINT.sub("", col.label), accept)) is not None
         and found.score >= 100.0
     ]
-    if len(labels) < _TICK_COLUMNS_MIN or len(set(labels)) < len(labels):
+    if len(ticks) < _TICK_COLUMNS_MIN or len({label for label, _ in ticks}) < len(ticks):
         return []
-    return labels
+    return ticks
 
 
-def _add_ticked(row: RawRow, ticks: list[str]) -> None:
+def _add_ticked(row: RawRow, ticks: list[tuple[str, str]]) -> None:
     """Add the techniques whose columns a row ticks to its ``ai_techniques`` text (the tick
     cells stay in its extras)."""
     ticked = [
-        _TICK_HINT.sub("", label)
-        for label in ticks
+        words
+        for label, words in ticks
         if (value := row.extras.get(label)) is not None and yes_or_no(cell_text(value)) is True
     ]
     if not ticked:
@@ -1320,35 +1321,37 @@ def _add_ticked(row: RawRow, ticks: list[str]) -> None:
     row.values["ai_techniques"] = "; ".join([*parts, *ticked])
 
 
+def _period_of_status(label: str, mappings: Mappings) -> tuple[int, int] | None:
+    """The start of the period a column's label gives the stage at ("Status Q1 2025", "Jan
+    2025 stage"): a stage synonym before or after a period; else None."""
+    words = normalize_label(label).split()
+    for cut in range(1, len(words)):
+        for stage_words, period_words in ((words[:cut], words[cut:]), (words[cut:], words[:cut])):
+            start = period_start(" ".join(period_words))
+            if start is None:
+                continue
+            top = mappings.match_header(" ".join(stage_words))
+            if top and top[0].field == "stage" and top[0].score >= 100.0:
+                return start
+    return None
+
+
 def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
     """With no stage column, the labels of two or more columns that each give the stage at a
     period ("Status Q1 2025", "Stage - Jan 2025", "2025 Q3 status"), earliest period first;
     else none."""
     if "stage" in header.by_field:
         return []
-    found: list[tuple[tuple[int, int], str]] = []
-    for col in header.columns:
-        if col.field is not None or col.status in ("tracker", "respondent", "survey"):
-            continue
-        words = normalize_label(col.label).split()
-        for cut in range(1, len(words)):
-            for stage_words, period_words in (
-                (words[:cut], words[cut:]),
-                (words[cut:], words[:cut]),
-            ):
-                start = period_start(" ".join(period_words))
-                if start is None:
-                    continue
-                top = mappings.match_header(" ".join(stage_words))
-                if top and top[0].field == "stage" and top[0].score >= 100.0:
-                    found.append((start, col.label))
-                    break
-            else:
-                continue
-            break
-    labels = [label for _, label in found]
-    starts = [start for start, _ in found]
-    if len(found) < 2 or len(set(labels)) < len(labels) or len(set(starts)) < len(starts):
+    found = [
+        (start, col.label)
+        for col in header.columns
+        if col.field is None
+        and col.status not in TOOL_STATUSES
+        and (start := _period_of_status(col.label, mappings)) is not None
+    ]
+    labels = {label for _, label in found}
+    starts = {start for start, _ in found}
+    if len(found) < 2 or len(labels) < len(found) or len(starts) < len(found):
         return []
     return [label for _, label in sorted(found)]
 

@@ -22,6 +22,7 @@ from .grid import MergedRange, column_letter
 
 __all__ = [
     "SURE_STATUSES",
+    "TOOL_STATUSES",
     "ColumnMapping",
     "HeaderFailure",
     "HeaderResult",
@@ -178,7 +179,7 @@ def map_columns(
             )
             continue
         role = survey.get(position)
-        if role in _SURVEY_STATUSES:
+        if role in TOOL_STATUSES:
             columns.append(ColumnMapping(col, display, None, 0.0, role))
             continue
         if role is not None:
@@ -282,7 +283,8 @@ _RESPONDENT = frozenset({"name", "email", "e mail", "email address"})
 _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 #: Statuses of a survey export's own columns, kept in extras: the person who answered, and
 #: when they began; and of an issue tracker's export, the tracker's own (its project).
-_SURVEY_STATUSES = ("respondent", "survey", "tracker")
+#: Statuses of the columns a survey tool or tracker writes of its own, not of the use case.
+TOOL_STATUSES = ("respondent", "survey", "tracker")
 #: Columns Jira's "Export CSV (all fields)" always writes, and no tracker of use cases has.
 _ISSUE_MARKS = frozenset({"issue key", "issue id", "summary"})
 #: What a Dataverse table's own status columns hold.
@@ -339,9 +341,8 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
     them), Asana's ("Task ID", "Section/Column", "Parent task") or Dataverse's ("(Do Not
-    Modify) …" columns), by position: the item's
-    title ("name"), text, stage and key, and the tracker's own columns ("tracker"); in any
-    other table, nothing."""
+    Modify) …" columns), by position: the item's title ("name"), text, stage and key, and
+    the tracker's own columns ("tracker"); in any other table, nothing."""
     if any(label.startswith("do not modify ") for label in labels):
         # Dataverse's export: "Status" is the row's Active / Inactive, "Status Reason" the
         # stage (the "(Do Not Modify)" system columns are read by ``Mappings.match_header``).
@@ -570,7 +571,7 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
     if "owner_email" in header.by_field:
         return
     for col in header.columns:
-        if col.field is not None or col.status in _SURVEY_STATUSES:
+        if col.field is not None or col.status in TOOL_STATUSES:
             continue  # a survey's respondent e-mail is not the use case's owner's
         if not _OTHER_PARTY.isdisjoint(fold(col.label).split()):
             continue  # "Vendor contact email": someone else's address

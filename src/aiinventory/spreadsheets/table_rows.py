@@ -43,18 +43,20 @@ _TOTALS = re.compile(
     re.IGNORECASE,
 )
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
-#: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
 #: A note's own word and colon starting a row: "Note: …", "Source: …", "NB: …".
 _NOTE_WORDS = re.compile(
     r"^\s*(?:notes?|nb|n\.\s?b\.|sources?|footnotes?|disclaimer)\s*[:：]", re.IGNORECASE
 )
+#: A footnote's mark: a superscript, stars, a dagger or section sign, a bracketed number.
+_FOOTNOTE_MARK = r"[¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}|[†‡§]+|[(\[]\d{1,2}[)\]]"
 #: A footnote's mark starting a row ("¹ …", "* …", "† …", "(1) …"); a star that closes later
 #: ("*New* chatbot") is emphasis.
-_NOTE_MARK = re.compile(r"^\s*([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}(?![^*]*\*)|[†‡§]+|[(\[]\d{1,2}[)\]])")
+_NOTE_MARK = re.compile(rf"^\s*(?!\*+[^*]+\*)({_FOOTNOTE_MARK})")
+#: The same mark ending a header label: "Use case¹", "Stage*", "Owner (1)".
+_LABEL_MARK = re.compile(rf"({_FOOTNOTE_MARK})\s*$")
 #: An item of a list of notes: "1. …", "a) …", "- …", "• …".
 _NOTE_LINE = re.compile(r"^\s*(?:\d{1,2}[.)]|[a-z][.)]|[-–•·])\s+\S", re.IGNORECASE)
-#: The same mark ending a header label: "Use case¹", "Stage*", "Owner (1)".
-_LABEL_MARK = re.compile(r"([¹²³⁴⁵⁶⁷⁸⁹⁰]+|\*{1,3}|[†‡§]+|[(\[]\d{1,2}[)\]])\s*$")
+#: A template's example row: its name starts "e.g.", "Example:", "(example)", "Sample -".
 _EXAMPLE = re.compile(
     r"^\s*(?:[(\[]?e\.\s?g\.?[)\]]?[\s:,]|eg[\s:,]|[(\[](?:example|sample)[)\]]"
     r"|(?:for\s+)?(?:example|sample)\s*(?::|[-–—]\s))",
@@ -215,7 +217,7 @@ def _reads_as_note(texts: list[str], marks: set[str]) -> bool:
     if len(texts) == 2:
         word = _NOTE_WORDS.match(first)
         mark = _NOTE_MARK.match(first)
-        return (word is not None and word.end() == len(texts[0])) or (
+        return (word is not None and word.end() == len(first)) or (
             mark is not None and mark.group(1) == first
         )
     if _NOTE_WORDS.match(first):

@@ -788,6 +788,63 @@ def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     assert recs["Case 0"]["vendor_name_raw"] == "in-house (Customer Service)"
 
 
+def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_import_into) -> None:
+    """ "Third party?" | "Yes" says a supplier was used, not that it is called "Yes": the
+    sourcing (a no: built in house), and the vendor comes from the column that names it."""
+    question = [["Use case", "Third party?", "Model / Tool"]]
+    question += [["Invoice matching", "Yes", "Azure Document Intelligence"]]
+    question += [["Clause review", "No", ""], ["Chatbot", "", "Copilot"]]
+    # A vendor column answered with yes or no; "X" may be a supplier's name.
+    answered = [["Use case", "Vendor"]]
+    answered += [["Fraud scoring", "Yes"], ["Summariser", "N"], ["Search", "X"], ["OCR", "Acme"]]
+    # A question about building in house: its yes is in house.
+    in_house = [["Use case", "Built in-house?"], ["Forecasting", "Yes"], ["Triage", "No"]]
+    # A build-or-buy column answered with a yes says neither.
+    unsaid = [["Use case", "Build or buy"], ["Routing", "Yes"]]
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {"Question": question, "Answered": answered, "In house": in_house, "Unsaid": unsaid},
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: (r["sourcing"], r["vendor_name"]) for name, r in recs.items()} == {
+        "Invoice matching": ("vendor", "Azure Document Intelligence"),
+        "Clause review": ("in_house", None),
+        "Chatbot": ("unknown", "Copilot"),
+        "Fraud scoring": ("vendor", None),
+        "Summariser": ("in_house", None),
+        "Search": ("unknown", "X"),
+        "OCR": ("unknown", "Acme"),
+        "Forecasting": ("in_house", None),
+        "Triage": ("vendor", None),
+        "Routing": ("unknown", None),
+    }
+    # The answers stay in the records as written.
+    assert recs["Invoice matching"]["sourcing_raw"] == "Yes"
+    assert recs["Fraud scoring"]["vendor_name_raw"] == "Yes"
+    (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert "sourcing 'Yes' in column B ('Build or buy')" in unmapped["message"]
+
+
+def test_a_planned_date_is_not_the_date(tmp_path: Path, run_import_into) -> None:
+    """ "Target go-live" is when the use case was meant to go live, not when it did: the
+    actual date is date_deployed, and a target alone is asked about, not taken."""
+    both = [["Use case", "Target go-live", "Actual go-live"]]
+    both += [["Invoice matching", "2023-10-01", "2023-11-15"], ["Clause review", "2024-09-01", ""]]
+    planned = [["Use case", "Planned go-live date", "Expected benefits"]]
+    planned += [["Forecasting", "2026-03-01", "Fewer stock-outs"]]
+    out = run_import_into(write_workbook(tmp_path / "t.xlsx", {"Both": both, "Planned": planned}))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: r["date_deployed"] for name, r in recs.items()} == {
+        "Invoice matching": "2023-11-15",
+        "Clause review": None,
+        "Forecasting": None,
+    }
+    assert recs["Clause review"]["extras"] == {"Target go-live": "2024-09-01"}
+    assert recs["Forecasting"]["extras"] == {"Planned go-live date": "2026-03-01"}
+    assert recs["Forecasting"]["benefits"] == "Fewer stock-outs"  # expected, yet benefits
+
+
 def test_packed_id_and_name_cell_is_split(tmp_path: Path, run_import_into) -> None:
     path = write_workbook(
         tmp_path / "usda.xlsx",
@@ -817,8 +874,9 @@ def test_unmapped_columns_are_kept_as_extras(tmp_path: Path, run_import_into) ->
 def test_a_column_whose_field_another_holds_is_kept_as_it_is(
     tmp_path: Path, run_import_into
 ) -> None:
-    """ "Expected go live" reads best as date_deployed, which "Go-live date" holds: its weak
-    second reading (benefits) does not take it; it stays in extras, as written."""
+    """ "Expected go live" reads a little like date_deployed, which "Go-live date" holds, and
+    a little like benefits ("Expected value"): a plan is neither; it stays in extras, as
+    written."""
     path = write_workbook(
         tmp_path / "x.xlsx",
         {
@@ -1604,6 +1662,39 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
 @pytest.mark.parametrize(
     ("label", "field"),
     [
+        # UK government and corporate portfolio trackers
+        ("SRO", "owner_name"),
+        ("Senior Responsible Owner", "owner_name"),
+        ("DPIA completed?", "impact_assessment"),
+        ("Risk rating", "eu_ai_act_tier"),
+        ("Overall risk rating", "eu_ai_act_tier"),
+        ("Risk ratng", "eu_ai_act_tier"),
+        # Another thing's measure is not the risk's.
+        ("Star rating", None),
+        ("Overall rating", None),
+        ("Item level", None),
+        ("Est. annual value (£)", "benefits"),
+        # Whether there is a supplier is the sourcing; which one, the vendor.
+        ("Third party?", "sourcing"),
+        ("Supplier (Y/N)", "sourcing"),
+        ("Which vendor?", "vendor_name"),
+        ("Third party", "vendor_name"),
+        ("In house (Y/N)", "sourcing"),
+        # A plan is not the fact.
+        ("Target go-live", None),
+        ("Go-live (target)", None),
+        ("Planned start date", None),
+        ("Expected deployment date", None),
+        ("Actual go-live", "date_deployed"),
+    ],
+)
+def test_portfolio_tracker_labels(label: str, field: str | None) -> None:
+    assert _field_taken(label) == field
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
         # Words that say what a column is about are no typo of a synonym without them.
         ("Contract", None),
         ("Contract number", None),
@@ -1627,7 +1718,7 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Departmnt", "department"),
         ("Requestor", "owner_name"),
         ("Ticket ID", "source_id"),
-        ("Target go-live date", "date_deployed"),
+        ("Target go-live date", None),  # a plan, not the date (see below)
         # An attribute's name last is the name of the thing: still its field.
         ("Department name", "department"),
         ("Development status", "stage"),
@@ -1695,7 +1786,7 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("31.03.2025 Status", None),
         # A yes-or-no column holds no name, department or vendor.
         ("Agency use (Y/N)?", None),
-        ("Vendor (Y/N)", None),
+        ("Vendor (Y/N)", "sourcing"),  # whether there is one
         ("PII Y/N", "personal_data"),
         ("High impact? (Yes/No)", "high_impact"),
     ],
@@ -1716,12 +1807,12 @@ def test_a_yes_no_hint_is_no_hint_of_another_label() -> None:
     # "Vendor (Y/N)" and "Vendor (required)" read alike once their brackets go: each keeps
     # its own answer, whichever comes first.
     mappings = load_mappings(None)
-    accept = mappings.settings.header_accept
-    assert all(c.score < accept for c in mappings.match_header("Vendor (Y/N)"))
+    # ("Vendor (Y/N)" asks whether there is one: the sourcing.)
+    assert mappings.match_header("Vendor (Y/N)")[0].field == "sourcing"
     assert mappings.match_header("Vendor (required)")[0].field == "vendor_name"
     again = load_mappings(None)
     assert again.match_header("Vendor (required)")[0].field == "vendor_name"
-    assert all(c.score < accept for c in again.match_header("Vendor (Y/N)"))
+    assert again.match_header("Vendor (Y/N)")[0].field == "sourcing"
 
 
 def test_a_product_name_is_asked_about_not_taken() -> None:
@@ -2130,6 +2221,28 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
     vocab = load_mappings(None).vocabularies["stage"]
     found = vocab.match(answer, 86)
     assert (found.value if found else "unknown") == stage
+
+
+@pytest.mark.parametrize(
+    ("answer", "stage"),
+    [
+        # UK government service phases and portfolio words, each read as the word it is (not
+        # by a keyword, which a warning asks to confirm)
+        ("Horizon scanning", "idea"),
+        ("Ideation", "idea"),
+        ("Proof of value", "in_development"),
+        ("MVP", "in_development"),
+        ("Private beta", "pilot"),
+        ("Public beta", "pilot"),
+        ("In service", "deployed"),
+        ("Productionised", "deployed"),
+        ("Deprecated", "retired"),
+        ("Closed - not progressed", "rejected"),
+    ],
+)
+def test_portfolio_stage_words(answer: str, stage: str) -> None:
+    found = load_mappings(None).vocabularies["stage"].match(answer, 86)
+    assert found is not None and (found.value, found.how) == (stage, "exact")
 
 
 def test_a_stage_read_by_one_word_of_free_text_is_said(tmp_path: Path, run_import_into) -> None:

@@ -282,6 +282,114 @@ def test_an_asana_export_reads_its_notes_section_and_task_id(
     assert out.rejects == []
 
 
+def test_a_task_trackers_subtasks_are_steps_of_a_use_case_not_use_cases(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """Asana lists a task's subtasks ("Complete the DPIA") as rows naming their parent task,
+    Jira as issues of type "Sub-task": each is rejected, saying so, and a rule that maps the
+    column imports them after all."""
+    asana = tmp_path / "exports" / "AI portfolio.csv"
+    asana.parent.mkdir()
+    with asana.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Task ID", "Name", "Section/Column", "Notes", "Parent task"],
+                ["101", "Invoice OCR", "Pilot", "Reads invoice fields", ""],
+                ["102", "Complete the DPIA", "", "", "Invoice OCR"],
+                ["103", "HR chatbot", "Ideas", "Answers policy questions", ""],
+            ]
+        )
+    jira = tmp_path / "exports" / "Jira.csv"
+    with jira.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Summary", "Issue key", "Issue id", "Issue Type", "Parent", "Status"],
+                ["Chatbot", "AIG-3", "10003", "Story", "10001", "Live"],
+                ["Security review", "AIG-4", "10004", "Sub-task", "10003", "Done"],
+            ]
+        )
+    out = run_import_into(asana.parent)
+    assert sorted(r["name"] for r in out.records_jsonl) == ["Chatbot", "HR chatbot", "Invoice OCR"]
+    rejects = {Path(r["source_path"]).name: r for r in out.rejects}
+    assert len(out.rejects) == 2
+    assert {name: (r["row"], r["reason_code"]) for name, r in rejects.items()} == {
+        "AI portfolio.csv": ("3", "subtask"),
+        "Jira.csv": ("3", "subtask"),
+    }
+    assert rejects["AI portfolio.csv"]["message"].startswith(
+        "'Complete the DPIA' is a subtask of 'Invoice OCR' (column E, 'Parent task')"
+    )
+    assert rejects["Jira.csv"]["message"].startswith(
+        "'Security review' is a subtask (column D, 'Issue Type')"
+    )
+    # Mapped by a rule, even to nothing, the column is the team's own: the rows are imported.
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: AI portfolio.csv\n    columns:\n      Parent task: null\n",
+        encoding="utf-8",
+    )
+    again = run_import_into(asana, mappings_dir=mappings)
+    assert "Complete the DPIA" in {r["name"] for r in again.records_jsonl}
+    assert again.rejects == []
+
+
+def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A monday.com board's Excel export: a group title and the header over each group, and an
+    item's subitems under a header of their own one column in. The items after the subitems
+    are still read with the board's columns; each subitem is a reject that says whose it is."""
+    path = tmp_path / "AI board.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("AI Use Cases")
+    bold = wb.add_format({"bold": True})
+    header = ["Name", "Owner", "Status", "Department"]
+    rows: list[tuple[int, list[str], Any]] = [
+        (0, ["AI Use Cases"], bold),
+        (0, ["In Progress"], bold),
+        (0, header, bold),
+        (0, ["Invoice OCR", "Lee Chan", "Working on it", "Finance"], None),
+        (1, ["Subitems", "Owner", "Status"], bold),
+        (1, ["Vendor due diligence", "Lee Chan", "Done"], None),
+        (1, ["DPIA", "Ana Ruiz", "Working on it"], None),
+        (0, ["Churn model", "Sara Ng", "Stuck", "Marketing"], None),
+        (0, [], None),
+        (0, ["Live"], bold),
+        (0, header, bold),
+        (0, ["HR chatbot", "Bob Ray", "Done", "HR"], None),
+    ]
+    for number, (indent, cells, style) in enumerate(rows):
+        ws.write_row(number, indent, cells, style)
+    # Beside it, a table further down in other columns with a name column of its own is a
+    # table of its own, as before.
+    other = wb.add_worksheet("Two tables")
+    other.write_row(0, 0, ["Use case", "Stage"])
+    other.write_row(1, 0, ["Forecasting", "Pilot"])
+    other.write_row(3, 1, ["Use case", "Stage"])
+    other.write_row(4, 1, ["Triage bot", "Live"])
+    wb.close()
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: (r["stage"], r["owner_name"]) for name, r in recs.items()} == {
+        "Invoice OCR": ("in_development", "Lee Chan"),
+        "Churn model": ("in_development", "Sara Ng"),
+        "HR chatbot": ("deployed", "Bob Ray"),
+        "Forecasting": ("pilot", None),
+        "Triage bot": ("deployed", None),
+    }
+    assert [(r["row"], r["reason_code"]) for r in out.rejects] == [
+        ("6", "subtask"),
+        ("7", "subtask"),
+    ]
+    assert out.rejects[0]["message"] == (
+        "'Vendor due diligence' (row 6) is in the list headed 'Subitems' (row 5): a subitem of "
+        "'Invoice OCR', a step of a use case, not one of its own; to import it as a use case, "
+        "give it a name in column A ('Name')"
+    )
+    assert out.run["skipped_rows"]["subtable_header"] == 1
+
+
 def test_jira_columns_of_its_own_stay_in_extras_and_other_trackers_are_not_jira(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -624,6 +624,50 @@ class Mappings:
         written = exact is not None and normalize_label(head) != key
         if mark is not None and not written and result and not _CHOICES_END.search(head):
             result = self._numbers_of(result, head)
+        measured = _MEASURE_WORDS.intersection(key.split())
+        if measured and result:
+            # "Star rating" is no "Risk rating", "Item level" no "Risk level": labels that share
+            # only the measure with a synonym measure something else.
+            below = self.settings.header_review - 1.0
+            said = set(key.split())
+            result = sorted(
+                (
+                    HeaderCandidate(c.field, min(c.score, below), c.synonym)
+                    if c.score < 100.0
+                    and not (said & set(c.synonym.split())) - _MEASURE_WORDS - _NEUTRAL_MODIFIERS
+                    else c
+                    for c in result
+                ),
+                key=lambda c: (-c.score, c.field),
+            )
+        planned = _PLAN_WORDS.intersection(key.split())
+        if planned and result:
+            # "Target go-live", "Expected deployment date": a plan, not the fact; only a
+            # synonym that speaks of the plan too ("Expected benefit") is what the label is,
+            # and no weak likeness to one ("Expected go live" is no "Expected value").
+            below = self.settings.header_review - 1.0
+            accept = self.settings.header_accept
+            result = sorted(
+                (
+                    c
+                    if c.score >= accept and planned.issubset(c.synonym.split())
+                    else HeaderCandidate(c.field, min(c.score, below), c.synonym)
+                    for c in result
+                ),
+                key=lambda c: (-c.score, c.field),
+            )
+        if (yes_no or _YES_NO_QUESTION.match(label)) and any(
+            c.field == "vendor_name" for c in result
+        ):
+            # "Third party?", "Vendor (Y/N)": whether there is a supplier, not who: the sourcing
+            # (normalize reads the answer with the label's words).
+            kept: dict[str, HeaderCandidate] = {}
+            for c in result:
+                if c.field == "vendor_name":
+                    c = HeaderCandidate("sourcing", c.score, c.synonym)
+                if c.field not in kept or c.score > kept[c.field].score:
+                    kept[c.field] = c
+            result = sorted(kept.values(), key=lambda c: (-c.score, c.field))
         if live:
             # A yes or a no: not the date it went live ("In production since") either.
             below = self.settings.header_review - 1.0
@@ -811,8 +855,24 @@ _MARK_WORDS = frozenset({"no", "nr", "num", "number", "id", "ref"})
 #: Before a closing "No": the end of a choice ("Yes / No", "Y or N"), not a number mark.
 #: A header's hint that its answers are yes or no: "(Y/N)", "Yes/No".
 _YES_NO_HINT = re.compile(r"\b(?:y\s*/\s*n|yes\s*/\s*no)\b", re.IGNORECASE)
+#: Words that name a measure of something, not what: "Risk rating" and "Star rating" share
+#: only the measure.
+_MEASURE_WORDS = frozenset({"rating", "level", "score", "grade", "tier", "class", "category"})
+#: Words that make a label a plan's: "Target go-live" is no go-live date.
+_PLAN_WORDS = frozenset(
+    {"target", "targeted", "planned", "expected", "estimated", "est", "forecast",
+     "forecasted", "projected", "anticipated", "intended", "scheduled", "tentative"}
+)  # fmt: skip
 #: Fields whose values may be a yes or a no.
-_YES_NO_FIELDS = frozenset({"personal_data", "high_impact", "impact_assessment", "stage"})
+_YES_NO_FIELDS = frozenset(
+    {"personal_data", "high_impact", "impact_assessment", "stage", "sourcing"}
+)
+#: A question answered with a yes or a no: it ends in "?" and does not start with "Which",
+#: "What", "Who"… ("Which vendor?" asks for a name).
+_YES_NO_QUESTION = re.compile(
+    r"(?!\s*(?:which|what|who|whose|whom|where|when|how|name)\b).*\?\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
 _CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)
 #: One-word synonyms that name something of anything, so not the use case's with other words
 #: before them.

@@ -16,7 +16,7 @@ from typing import Any
 
 from .clock import stable_hash
 from .date_parsing import date_order_shown, parse_date, parse_datetime
-from .mappings import Mappings, asks_if_live, yes_or_no
+from .mappings import Mappings, Vocabulary, asks_if_live, yes_or_no
 from .schema import (
     DATE_FIELDS,
     ENUM_FIELDS,
@@ -245,6 +245,10 @@ class SourceContext:
     #: A column kept in extras that asks whether the use case is live ("In production?"),
     #: beside a stage column: (its extras label, its letter).
     live_question: tuple[str, str] | None = None
+    #: A task tracker's column that tells a subtask (not a use case) from a task: (its extras
+    #: label, its letter, whether it holds the item's type ("Sub-task") rather than its
+    #: parent's name).
+    subtask_column: tuple[str, str, bool] | None = None
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
     #: Which of a sheet's tables side by side the rows are of: "" for the first (so a sheet
@@ -355,6 +359,10 @@ class Normalizer:
                 ),
             )
 
+        if ctx.subtask_column is not None:
+            subtask = self._subtask(item, ctx, ctx.subtask_column, name)
+            if subtask is not None:
+                return subtask
         record: dict[str, Any] = {
             "name": name,
             "source_id": source_id,
@@ -393,12 +401,15 @@ class Normalizer:
                     None,
                 )
         self._owner(given, record, ctx, item.row)
-        sourcing_text = given.get("sourcing")
         vocab = self.mappings.vocabularies.get("sourcing")
+        if vocab is not None:
+            given = self._sourcing_answers(given, record, ctx, vocab)
+        sourcing_text = given.get("sourcing")
         if (
             sourcing_text
             and vocab
             and any(c.isalpha() for c in sourcing_text)  # "?" or "-" names no supplier
+            and yes_or_no(sourcing_text) is None  # nor does "Yes"
             and vocab.match(sourcing_text, self._fuzzy) is None
         ):
             # A build/buy column that names the supplier ("ABBYY", "Microsoft") says both.
@@ -473,6 +484,53 @@ class Normalizer:
             else [],
             **record,
         )
+
+    def _subtask(
+        self, item: RowInput, ctx: SourceContext, column: tuple[str, str, bool], name: str
+    ) -> Reject | None:
+        """The reject of a task tracker's subtask ("Complete the DPIA" under a use case's task):
+        a step of a use case, not one of its own; None for a task."""
+        label, letter, typed = column
+        cell = item.extras.get(label)
+        said = cell_text(cell) if cell is not None else ""
+        if not said or (typed and fold(said) not in _SUBTASK_TYPES):
+            return None
+        under = "" if typed else f" of {_short(said)!r}"
+        return Reject(
+            source_path=ctx.source_path,
+            sheet=ctx.sheet,
+            row=item.row,
+            message_id=item.message_id,
+            reason_code="subtask",
+            message=(
+                f"{_short(name)!r} is a subtask{under} (column {letter}, {label!r}): a step of "
+                "a use case, not one of its own; to import subtasks as use cases, map the "
+                f"column in mappings/sources.yaml (columns: {{{label!r}: null}})"
+            ),
+        )
+
+    def _sourcing_answers(
+        self, given: dict[str, str], record: dict[str, Any], ctx: SourceContext, vocab: Vocabulary
+    ) -> dict[str, str]:
+        """A yes or a no in the sourcing or the vendor column ("Third party?" | "Yes",
+        "Vendor (Y/N)" | "N"): the sourcing the column's label names, or the other one; no
+        vendor name. Returns ``given`` with the sourcing so read."""
+        for fname in ("sourcing", "vendor_name"):
+            cell = given.get(fname)
+            if not cell or fold(cell) == "x":  # "X" may be a supplier's name
+                continue
+            answer = yes_or_no(cell)
+            if answer is None:
+                continue
+            if fname == "vendor_name":
+                record["vendor_name"] = None
+                if given.get("sourcing"):
+                    continue  # the sourcing column says it
+            asked = _sourcing_asked(ctx.labels.get(fname), fname, vocab, self._fuzzy)
+            if asked is not None:
+                sourced = asked if answer else _OTHER_SOURCING[asked]
+                given = {**given, "sourcing": sourced}
+        return given
 
     def _live_column(
         self, ctx: SourceContext, item: RowInput, stage_cell: str | None, record: dict[str, Any]
@@ -740,6 +798,28 @@ _BUILT_BY = re.compile(r"\b(?:via|by|with|from|contract\w*|vendor|partner|suppli
 _VENDOR_NONE_BEFORE = re.compile(
     r"^\s*(?:n\s*/\s*a|na|none|no\s+vendor|not\s+applicable)\s*[-–—:;,]\s*", re.IGNORECASE
 )
+
+
+#: Jira's types of an item under another ("Sub-task", "Subtask"), folded.
+_SUBTASK_TYPES = frozenset({"sub task", "subtask"})
+
+#: The sourcing a no says where the column asks about the other one.
+_OTHER_SOURCING = {"vendor": "in_house", "in_house": "vendor"}
+
+
+def _sourcing_asked(
+    label: str | None, fname: str, vocab: Vocabulary, fuzzy_accept: float
+) -> str | None:
+    """The sourcing a yes says in a column of this label: what its words name ("Third party?",
+    "Built in-house?"); in a vendor column whose label names neither, a supplier (a vendor);
+    None for a sourcing column that does not say which."""
+    if label:
+        words = re.sub(r"\([^()]*\)|\?", " ", label)
+        found = vocab.match(words, fuzzy_accept) if words.strip() else None
+        # Its words must name the one ("Build or buy" names neither).
+        if found is not None and found.score >= 100 and found.value in _OTHER_SOURCING:
+            return found.value
+    return "vendor" if fname == "vendor_name" else None
 
 
 def _built_in_house(vendor: str) -> bool:

@@ -25,7 +25,7 @@ from ..date_parsing import date_order_hint, date_order_shown, parse_date, period
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
 from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
 from ..schema import DATE_FIELDS, Reject, SourceRecord
-from ..text_normalization import normalize_label, normalize_value
+from ..text_normalization import normalize_label, normalize_value, one_line
 from .csv_reader import read_csv
 from .emphasis import bold_lone_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
@@ -1006,6 +1006,7 @@ def _extract_table(
         grid.hidden_rows,
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
         new_tables=tables_below is not None,
+        names_use_case=lambda text: _names_use_case(text, mappings),
     )
     ticks = _technique_ticks(header, mappings)
     periods = _stage_periods(header, mappings)
@@ -1028,6 +1029,10 @@ def _extract_table(
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one
     longer: list[int] = []  # a CSV's rows with more fields than its header
+    # The header of a list of subitems the rows without a name are under, and the name of the
+    # use case above it.
+    subitems: tuple[SkippedRow, str | None] | None = None
+    last_named: str | None = None
     for item in groups.rows(with_continuations(sectioned)):
         if sheet_name is None and isinstance(item, RawRow) and item.past_header:
             longer.append(item.row)
@@ -1035,6 +1040,8 @@ def _extract_table(
             if item.reason == "table_header":
                 below_table = item
                 continue  # the next table's header, not a row of this one
+            if item.reason == "subtable_header":
+                subitems = (item, last_named)
             sheet.skipped_rows[item.reason] += 1
             if item.reason == "section":
                 headings.append(item)
@@ -1045,6 +1052,14 @@ def _extract_table(
                 # "dd/mm/yyyy" under a date column says how its dates are written.
                 for fname, words in item.hints.items():
                     _take_date_order(ctx, fname, words)
+            continue
+        named = item.values.get("name")
+        if named is not None:
+            subitems, last_named = None, cell_text(named)
+        elif subitems is not None:
+            sheet.rows_read += 1
+            sheet.rejects += 1
+            yield _subitem(item, subitems, ctx, header.by_field["name"])
             continue
         if ticks:
             _add_ticked(item, ticks)
@@ -1143,12 +1158,57 @@ def _extract_table(
         tables_below.append((following, {**base, "table": label}))
 
 
+def _subitem(
+    row: RawRow, under: tuple[SkippedRow, str | None], ctx: SourceContext, name: ColumnMapping
+) -> Reject:
+    """The reject of a row with no name in a list of subitems ("Subitems | Owner | Status"
+    under an item of a monday.com board)."""
+    heading, parent = under
+    of = f" of {one_line(parent)!r}" if parent else ""
+    said = next((v for v in row.values.values() if isinstance(v, str) and v.strip()), None)
+    what = f"{one_line(said)!r} (row {row.row})" if said else f"row {row.row}"
+    return Reject(
+        source_path=ctx.source_path,
+        sheet=ctx.sheet,
+        row=row.row,
+        message_id=None,
+        reason_code="subtask",
+        message=(
+            f"{what} is in the list headed {one_line(heading.text or '')!r} (row "
+            f"{heading.row}): a subitem{of}, a step of a use case, not one of its own; to "
+            f"import it as a use case, give it a name in column {name.letter} ({name.label!r})"
+        ),
+    )
+
+
+def _names_use_case(label: str, mappings: Mappings) -> bool:
+    """Whether a header label is taken for the use case's name column."""
+    best = mappings.match_header(label)
+    return (
+        bool(best) and best[0].field == "name" and best[0].score >= mappings.settings.header_accept
+    )
+
+
 def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
     """Each mapped field's label, and the date order a label says ("Go-live (dd/mm/yyyy)")."""
     for mapped in columns:
         if mapped.field is not None:
             ctx.labels[mapped.field] = mapped.label
             _take_date_order(ctx, mapped.field, mapped.label)
+    # A task tracker's export lists subtasks beside their tasks: Asana's "Parent task" names
+    # the task a row is under, Jira's "Issue Type" says "Sub-task". (A rule that maps the
+    # column, even to nothing, takes it out of the tracker's own.)
+    own = {normalize_label(c.label): c for c in columns if c.status == "tracker"}
+    parent = own.get("parent task")
+    if parent is not None:
+        ctx.subtask_column = (parent.label, parent.letter, False)
+    elif own:
+        kind = next(
+            (c for c in columns if c.field is None and normalize_label(c.label) == "issue type"),
+            None,
+        )
+        if kind is not None:
+            ctx.subtask_column = (kind.label, kind.letter, True)
     if "stage" in ctx.labels:
         # A yes/no "In production?" column beside the stage column: read with it, row by row.
         # (One the rules unmapped, `null` in `columns:`, is left alone.)

@@ -505,15 +505,19 @@ def iter_table_rows(
     hidden_rows: frozenset[int] = frozenset(),
     sections: dict[int, int] | None = None,
     new_tables: bool = True,
+    names_use_case: Callable[[str], bool] | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
     ``sections``: sheet rows (0-based) where a lone value in the given column is a section
     heading (see :func:`section_rows`). ``new_tables``: a header row with other columns ends
     the table (a ``table_header`` row, the last one yielded); without it, such a row is
-    skipped as a repeated header. One pass over each row's cells finds its texts and
-    counts its values; the rows of a large sheet are mostly data, so the checks that can only
-    apply to other rows come cheapest first.
+    skipped as a repeated header. A row of labels in other columns that leaves the name
+    column empty and has no label ``names_use_case`` accepts heads a list within the table
+    ("Subitems | Owner | Status" under an item of a monday.com board): it is skipped
+    (``subtable_header``) and the table reads on, its rows without a name too. One pass over
+    each row's cells finds its texts and counts its values; the rows of a large sheet are
+    mostly data, so the checks that can only apply to other rows come cheapest first.
     """
     mapped = [(c.column - first_col, c.field) for c in header.columns if c.field is not None]
     # A label the header repeats ("If Other, please explain." after each question) keeps
@@ -602,6 +606,15 @@ def iter_table_rows(
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             if not new_tables or _in_place(row, label_at, labels_seen):
                 yield SkippedRow(number, "repeated_header")
+                continue
+            if (
+                is_empty(name_value)
+                and names_use_case is not None
+                and not any(names_use_case(t) for t in texts)
+            ):
+                # No use case's name on the row, nor a column for one: the header of a list
+                # under the row above (its subitems), read on with this table's columns.
+                yield SkippedRow(number, "subtable_header", texts[0])
                 continue
             # Labels in other columns, or others among them: the header of another table
             # ("Live use cases" over one, "Pipeline" over another), read with its own.

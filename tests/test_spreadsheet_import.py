@@ -788,6 +788,48 @@ def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     assert recs["Case 0"]["vendor_name_raw"] == "in-house (Customer Service)"
 
 
+def test_a_status_by_period_under_a_merged_group_header(tmp_path: Path, run_import_into) -> None:
+    """ "Status" merged over "Q1 2025 | Q2 2025 | Q3 2025" (or over months typed as dates),
+    the other labels merged down: a two-row header whose periods give the stage, not a
+    one-row header whose first data row is the periods."""
+    path = tmp_path / "quarterly.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    bold = wb.add_format({"bold": True})
+    month = wb.add_format({"bold": True, "num_format": "mmm yyyy"})
+    for sheet, periods in (("Quarters", ["Q1 2025", "Q2 2025", "Q3 2025"]), ("Months", None)):
+        ws = wb.add_worksheet(sheet)
+        ws.merge_range(0, 0, 1, 0, "Use case", bold)
+        ws.merge_range(0, 1, 1, 1, "Owner", bold)
+        ws.merge_range(0, 2, 0, 4, "Status", bold)
+        for j in range(3):
+            if periods is None:
+                ws.write_datetime(1, 2 + j, dt.datetime(2025, j + 1, 1), month)
+            else:
+                ws.write_string(1, 2 + j, periods[j], bold)
+        ws.write_row(2, 0, [f"Invoice OCR {sheet}", "Ann Lee", "Development", "Pilot", "Live"])
+        ws.write_row(3, 0, [f"Chatbot {sheet}", "Bob Ray", "Idea", "Development", "No change"])
+    wb.close()
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: r["stage"] for name, r in recs.items()} == {
+        "Invoice OCR Quarters": "deployed",
+        "Chatbot Quarters": "in_development",
+        "Invoice OCR Months": "deployed",
+        "Chatbot Months": "in_development",
+    }
+    assert recs["Chatbot Quarters"]["extras"] == {
+        "Status / Q1 2025": "Idea",
+        "Status / Q2 2025": "Development",
+        "Status / Q3 2025": "No change",
+    }
+    assert set(recs["Chatbot Months"]["extras"]) == {
+        "Status / 2025-01",
+        "Status / 2025-02",
+        "Status / 2025-03",
+    }
+    assert out.rejects == []
+
+
 def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_import_into) -> None:
     """ "Third party?" | "Yes" says a supplier was used, not that it is called "Yes": the
     sourcing (a no: built in house), and the vendor comes from the column that names it."""

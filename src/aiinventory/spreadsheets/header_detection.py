@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date
 from typing import Any
 
 from ..date_parsing import parse_date
@@ -401,6 +402,31 @@ def _merged_group_labels(
     return labels
 
 
+def _dates_as_periods(
+    row_index: int, lower_cells: dict[int, Any], merged: list[MergedRange]
+) -> None:
+    """Date cells under a cell of ``row_index`` merged across columns ("Status" over the months
+    of a year, typed as dates) are the periods' labels: their month ("2025-01"), or their day
+    where two share a month."""
+    spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 <= row_index <= r1 and c1 > c0]
+    dated = {
+        col: v
+        for col, v in lower_cells.items()
+        if isinstance(v, date) and any(c0 <= col <= c1 for c0, c1 in spans)
+    }
+    months = {col: f"{v.year:04d}-{v.month:02d}" for col, v in dated.items()}
+    distinct = len(set(months.values())) == len(months)
+    for col, v in dated.items():
+        lower_cells[col] = months[col] if distinct else f"{months[col]}-{v.day:02d}"
+
+
+def _under_groups(row_index: int, lower_cells: dict[int, Any], merged: list[MergedRange]) -> bool:
+    """Whether every cell of the row below ``row_index`` (sheet columns) stands under a cell of
+    that row merged across columns."""
+    spans = [(c0, c1) for (r0, c0), (r1, c1) in merged if r0 <= row_index <= r1 and c1 > c0]
+    return bool(spans) and all(any(c0 <= col <= c1 for c0, c1 in spans) for col in lower_cells)
+
+
 def _has_horizontal_merge(row_index: int, merged: list[MergedRange]) -> bool:
     return any(r0 <= row_index <= r1 and c1 > c0 for (r0, c0), (r1, c1) in merged)
 
@@ -446,6 +472,7 @@ def detect_header(
         if i + 1 < len(head):
             lower = head[i + 1]
             lower_cells = {first_col + j: v for j, v in enumerate(lower) if v not in ("", None)}
+            _dates_as_periods(sheet_row, lower_cells, merged)
             lower_all_text = all(_is_label(v) for v in lower_cells.values())
             groups = _merged_group_labels(sheet_row, row, first_col, merged)
             merged_groups = _has_horizontal_merge(sheet_row, merged)
@@ -472,6 +499,11 @@ def detect_header(
                 readings.append(
                     HeaderResult((sheet_row, sheet_row + 1), cols, _score(cols), grouped)
                 )
+                if _under_groups(sheet_row, lower_cells, merged):
+                    # Every label below stands under a cell merged across columns ("Status"
+                    # over "Q1 2025 | Q2 2025"), the other labels being merged down to it:
+                    # the row below is this one's sub-header, never its first row of data.
+                    del readings[-2]
 
         if stop_at == len(head) and any(
             r.score >= 2.0 and "name" in r.by_field for r in readings[-2:]

@@ -830,6 +830,34 @@ def test_a_status_by_period_under_a_merged_group_header(tmp_path: Path, run_impo
     assert out.rejects == []
 
 
+def test_rows_of_data_above_a_header_are_never_lost_without_a_word(
+    tmp_path: Path, run_import_into
+) -> None:
+    """A header nothing recognises, over rows one of whose values reads like a label ("Ideas"
+    like "Idea"): that row was taken for the header, and the rows above it were dropped. As
+    the last row, it is no header at all: the sheet is a reject that says so; with rows below
+    it, the rows above are counted and named in a warning."""
+    head = ["Ref", "Thing", "Bucket", "Progress", "Who"]
+    rows = [
+        ["a1", "Invoice OCR", "Pilot", "In progress", "Ann Lee"],
+        ["a2", "HR chatbot", "Live", "Completed", "Kim Lo"],
+        ["a3", "Meeting notes", "Ideas", "Not started", "Bob Ray"],
+    ]
+    last = run_import_into(write_workbook(tmp_path / "last.xlsx", {"Tasks": [head, *rows]}))
+    assert last.records_jsonl == []
+    (reject,) = last.rejects
+    assert reject["reason_code"] == "no_table_found"
+    assert "no column could be recognised as the use-case name" in reject["message"]
+    more = [*rows, ["a4", "Search", "Pilot", "Started", "Jo Li"]]
+    out = run_import_into(write_workbook(tmp_path / "more.xlsx", {"Tasks": [head, *more]}))
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "rows_above_header"]
+    assert said["message"].startswith(
+        "3 row(s) above the header (row 4) hold values in as many columns as a table's rows "
+        "(rows 1, 2, 3) and are not read"
+    )
+    assert out.run["skipped_rows"]["above_header"] == 3
+
+
 def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_import_into) -> None:
     """ "Third party?" | "Yes" says a supplier was used, not that it is called "Yes": the
     sourcing (a no: built in house), and the vendor comes from the column that names it."""

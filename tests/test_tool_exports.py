@@ -390,6 +390,51 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
     assert out.run["skipped_rows"]["subtable_header"] == 1
 
 
+def test_a_planner_export_reads_its_task_name_and_bucket(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """Microsoft Planner's "Export plan to Excel": the plan's name, ID and export date above
+    the header, "Task Name" the name and "Bucket Name" (the board's column) the stage. Before,
+    no header was recognised but a last row's "Ideas", and every task was lost."""
+    path = tmp_path / "AI use cases.xlsx"
+    wb = xlsxwriter.Workbook(str(path))
+    ws = wb.add_worksheet("AI use cases")
+    ws.write_row(0, 0, ["Plan name", "AI use cases"])
+    ws.write_row(1, 0, ["Plan ID", "x7Hq2"])
+    ws.write_row(2, 0, ["Date of export", "2025-06-30"])
+    header = [
+        "Task ID", "Task Name", "Bucket Name", "Progress", "Priority", "Assigned To",
+        "Created By", "Created Date", "Start date", "Due date", "Is Recurring", "Late",
+        "Completed Date", "Completed By", "Completed Checklist Items", "Checklist Items",
+        "Labels", "Description",
+    ]  # fmt: skip
+    ws.write_row(4, 0, header)
+    rows = [
+        ["t1", "Invoice OCR", "Pilot", "In progress", "Medium", "Ann Lee", "Bob Ray",
+         "01/02/2024", "", "30/09/2024", "false", "false", "", "", "1/3",
+         "DPIA;Security review;Go-live", "Finance", "Reads invoice fields"],
+        ["t2", "HR chatbot", "Live", "Completed", "Important", "Kim Lo", "Bob Ray",
+         "01/05/2023", "", "", "false", "false", "15/01/2024", "Kim Lo", "3/3", "", "HR",
+         "Answers policy questions"],
+        ["t3", "Meeting notes", "Ideas", "Not started", "Low", "", "Bob Ray", "01/03/2025",
+         "", "", "false", "false", "", "", "", "", "IT", ""],
+    ]  # fmt: skip
+    for number, row in enumerate(rows, start=5):
+        ws.write_row(number, 0, row)
+    wb.close()
+    out = run_import_into(path)
+    recs = {r["source_id"]: r for r in out.records_jsonl}
+    assert {k: (r["name"], r["stage"], r["owner_name"]) for k, r in recs.items()} == {
+        "t1": ("Invoice OCR", "pilot", "Ann Lee"),
+        "t2": ("HR chatbot", "deployed", "Kim Lo"),
+        "t3": ("Meeting notes", "idea", None),
+    }
+    assert recs["t1"]["description"] == "Reads invoice fields"
+    assert recs["t2"]["extras"]["Progress"] == "Completed"
+    assert recs["t2"]["extras"]["Completed Date"] == "15/01/2024"
+    assert out.rejects == []
+
+
 def test_jira_columns_of_its_own_stay_in_extras_and_other_trackers_are_not_jira(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

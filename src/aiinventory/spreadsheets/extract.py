@@ -900,6 +900,19 @@ def _extract_table(
         return
     header: HeaderResult = found
     below = header.data_start - grid.first_row
+    above = _full_rows_above(header, head, grid.first_row)
+    if above:
+        sheet.skipped_rows["above_header"] += len(above)
+        shown = ", ".join(str(r) for r in above[:5]) + (" …" if len(above) > 5 else "")
+        normalizer.warnings.add(
+            "rows_above_header",
+            f"{len(above)} row(s) above the header (row {header.header_rows[0] + 1}) hold values "
+            f"in as many columns as a table's rows (rows {shown}) and are not read: if they "
+            "are use cases, the header row is wrong — set `header_row` for this file in "
+            "mappings/sources.yaml",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     legend = legend_start(header, head[below:], grid.first_col)
     left_out: list[ColumnMapping] = []
     if legend is not None:
@@ -1156,6 +1169,19 @@ def _extract_table(
         )
         label = f"{base.get('table', '')}row{below_table.row}"
         tables_below.append((following, {**base, "table": label}))
+
+
+def _full_rows_above(header: HeaderResult, head: list[list[Any]], first_row: int) -> list[int]:
+    """The sheet rows (1-based) above a header that are as full as a table's rows, when there
+    are two or more of them: rows of data the header was found below, not a title block."""
+    top = header.header_rows[0] - first_row
+    full = max(3, len(header.columns) // 2)
+    rows = [
+        first_row + i + 1
+        for i, row in enumerate(head[:top])
+        if sum(1 for v in row if v not in ("", None)) >= full
+    ]
+    return rows if len(rows) >= 2 else []
 
 
 def _subitem(

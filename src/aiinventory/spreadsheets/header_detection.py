@@ -304,6 +304,24 @@ _TASK_ROLES = {
     "blocked by dependencies": "tracker",
     "blocking dependencies": "tracker",
 }
+#: Columns Microsoft Planner's export of a plan always writes.
+_PLAN_MARKS = frozenset({"task id", "task name", "bucket name"})
+#: What Planner's columns hold: a task's name, its bucket (the board's column) its stage;
+#: its progress, checklist and who completed it are Planner's own.
+_PLAN_ROLES = {
+    "task id": "source_id",
+    "task name": "name",
+    "bucket name": "stage",
+    "progress": "tracker",
+    "created by": "tracker",
+    "is recurring": "tracker",
+    "late": "tracker",
+    "completed date": "tracker",
+    "completed by": "tracker",
+    "completed checklist items": "tracker",
+    "checklist items": "tracker",
+    "labels": "tracker",
+}
 #: Jira's own columns, not the item's: the project the item is filed in ("Project name" is
 #: "AI intake" on every row), when a user last opened it, its place among other issues.
 _TRACKER_OWN = frozenset(
@@ -341,9 +359,10 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
-    them), Asana's ("Task ID", "Section/Column", "Parent task") or Dataverse's ("(Do Not
-    Modify) …" columns), by position: the item's title ("name"), text, stage and key, and
-    the tracker's own columns ("tracker"); in any other table, nothing."""
+    them), Asana's ("Task ID", "Section/Column", "Parent task"), Planner's ("Task ID", "Task
+    Name", "Bucket Name") or Dataverse's ("(Do Not Modify) …" columns), by position: the
+    item's title ("name"), text, stage and key, and the tracker's own columns ("tracker"); in
+    any other table, nothing."""
     if any(label.startswith("do not modify ") for label in labels):
         # Dataverse's export: "Status" is the row's Active / Inactive, "Status Reason" the
         # stage (the "(Do Not Modify)" system columns are read by ``Mappings.match_header``).
@@ -352,12 +371,9 @@ def _tracker_columns(labels: list[str]) -> dict[int, str]:
             for position, label in enumerate(labels)
             if label in _DATAVERSE_ROLES
         }
-    if _TASK_MARKS.issubset(labels):
-        return {
-            position: _TASK_ROLES[label]
-            for position, label in enumerate(labels)
-            if label in _TASK_ROLES
-        }
+    for marks, own in ((_TASK_MARKS, _TASK_ROLES), (_PLAN_MARKS, _PLAN_ROLES)):
+        if marks.issubset(labels):
+            return {position: own[label] for position, label in enumerate(labels) if label in own}
     if not _ISSUE_MARKS.issubset(labels):
         return {}
     roles: dict[int, str] = {}
@@ -418,6 +434,17 @@ def _dates_as_periods(
     distinct = len(set(months.values())) == len(months)
     for col, v in dated.items():
         lower_cells[col] = months[col] if distinct else f"{months[col]}-{v.day:02d}"
+
+
+def _last_of_rows(reading: HeaderResult, head: list[list[Any]], first_row: int) -> bool:
+    """Whether a reading's header is a row of data: the last row of the sheet's top, with two
+    or more rows above it as full as a table's (the rows of an export whose own header was
+    not recognised, one of whose values reads like a label: "Ideas")."""
+    at = reading.header_rows[-1] - first_row
+    if any(any(v not in ("", None) for v in row) for row in head[at + 1 :]):
+        return False
+    full = max(3, len(reading.columns) // 2)
+    return sum(1 for row in head[:at] if sum(1 for v in row if v not in ("", None)) >= full) >= 2
 
 
 def _under_groups(row_index: int, lower_cells: dict[int, Any], merged: list[MergedRange]) -> bool:
@@ -523,7 +550,7 @@ def detect_header(
     def plausible(reading: HeaderResult) -> bool:
         # One matching word in a data row ("Idea" under a status column) is no header: a header
         # maps two or more columns, or every cell it has.
-        if "name" not in reading.by_field:
+        if "name" not in reading.by_field or _last_of_rows(reading, head, first_row):
             return False
         if reading.score >= 1.5 or all(c.field is not None for c in reading.columns):
             return True

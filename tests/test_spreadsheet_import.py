@@ -2285,6 +2285,8 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
         ("Deployed (cancelled vendor contract)", "deployed"),
         ("Deployed as expected", "deployed"),
         ("Pilot (cancelled)", "rejected"),
+        ("Go live pending", "in_development"),
+        ("Live pending approval", "in_development"),
     ],
 )
 def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:
@@ -2308,6 +2310,11 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
         ("Productionised", "deployed"),
         ("Deprecated", "retired"),
         ("Closed - not progressed", "rejected"),
+        ("Not feasible", "rejected"),
+        ("Ready for go-live", "pilot"),
+        ("Handed over to BAU", "deployed"),
+        ("Ready for dev", "in_development"),
+        ("Sandbox", "in_development"),
     ],
 )
 def test_portfolio_stage_words(answer: str, stage: str) -> None:

@@ -154,7 +154,7 @@ _STOPPED_WORDS = (
 #: "To be retired"); looked for in its first clause only ("Live, review planned" is live).
 _STILL_TO_COME = re.compile(
     r"\b(?:planned|planning|plan to|awaiting|soon|upcoming|scheduled|targeted|"
-    r"to be|due to|preparing|in preparation|not yet|pending go)\b",
+    r"to be|due to|preparing|in preparation|not yet|pending)\b",
     re.IGNORECASE,
 )
 #: A note in brackets after a stage ("Deployed (upgrade planned)"): about something else,

@@ -1744,6 +1744,7 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Overall rating", None),
         ("Item level", None),
         ("Est. annual value (£)", "benefits"),
+        ("Expected outcomes", "benefits"),
         # Whether there is a supplier is the sourcing; which one, the vendor.
         ("Third party?", "sourcing"),
         ("Supplier (Y/N)", "sourcing"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import fnmatch
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from importlib import resources
@@ -628,33 +629,22 @@ class Mappings:
         if measured and result:
             # "Star rating" is no "Risk rating", "Item level" no "Risk level": labels that share
             # only the measure with a synonym measure something else.
-            below = self.settings.header_review - 1.0
             said = set(key.split())
-            result = sorted(
-                (
-                    HeaderCandidate(c.field, min(c.score, below), c.synonym)
-                    if c.score < 100.0
-                    and not (said & set(c.synonym.split())) - _MEASURE_WORDS - _NEUTRAL_MODIFIERS
-                    else c
-                    for c in result
+            result = self._held_below(
+                result,
+                lambda c: (
+                    c.score >= 100.0
+                    or bool((said & set(c.synonym.split())) - _MEASURE_WORDS - _NEUTRAL_MODIFIERS)
                 ),
-                key=lambda c: (-c.score, c.field),
             )
         planned = _PLAN_WORDS.intersection(key.split())
         if planned and result:
             # "Target go-live", "Expected deployment date": a plan, not the fact; only a
             # synonym that speaks of the plan too ("Expected benefit") is what the label is,
             # and no weak likeness to one ("Expected go live" is no "Expected value").
-            below = self.settings.header_review - 1.0
             accept = self.settings.header_accept
-            result = sorted(
-                (
-                    c
-                    if c.score >= accept and planned.issubset(c.synonym.split())
-                    else HeaderCandidate(c.field, min(c.score, below), c.synonym)
-                    for c in result
-                ),
-                key=lambda c: (-c.score, c.field),
+            result = self._held_below(
+                result, lambda c: c.score >= accept and planned.issubset(c.synonym.split())
             )
         if (yes_no or _YES_NO_QUESTION.match(label)) and any(
             c.field == "vendor_name" for c in result
@@ -679,19 +669,23 @@ class Mappings:
             ]
         elif result and yes_no:
             # "Agency use (Y/N)?": a yes or a no, which no field of names or dates holds.
-            below = self.settings.header_review - 1.0
-            result = sorted(
-                (
-                    c
-                    if c.field in _YES_NO_FIELDS
-                    else HeaderCandidate(c.field, min(c.score, below), c.synonym)
-                    for c in result
-                ),
-                key=lambda c: (-c.score, c.field),
-            )
+            result = self._held_below(result, lambda c: c.field in _YES_NO_FIELDS)
         if len(self._header_cache) < 50_000:
             self._header_cache[cache_key] = result
         return result
+
+    def _held_below(
+        self, result: list[HeaderCandidate], keep: Callable[[HeaderCandidate], bool]
+    ) -> list[HeaderCandidate]:
+        """The candidates, best first, those ``keep`` refuses scoring below review at most."""
+        below = self.settings.header_review - 1.0
+        return sorted(
+            (
+                c if keep(c) else HeaderCandidate(c.field, min(c.score, below), c.synonym)
+                for c in result
+            ),
+            key=lambda c: (-c.score, c.field),
+        )
 
     def _says_more(self, words: list[str], synonym: str, fname: str) -> bool:
         """Whether a label's words say something a synonym's (of field ``fname``) do not: a

@@ -37,6 +37,7 @@ from .header_detection import (
     HeaderFailure,
     HeaderResult,
     detect_header,
+    full_rows_above,
     legend_start,
     realign_shifted_header,
     refine_by_content,
@@ -900,8 +901,10 @@ def _extract_table(
         return
     header: HeaderResult = found
     below = header.data_start - grid.first_row
-    above = _full_rows_above(header, head, grid.first_row)
-    if above:
+    # Two or more rows as full as a table's above the header: rows of data it was found
+    # below, not a title block.
+    above = full_rows_above(header, head, grid.first_row)
+    if len(above) >= 2:
         sheet.skipped_rows["above_header"] += len(above)
         shown = ", ".join(str(r) for r in above[:5]) + (" …" if len(above) > 5 else "")
         normalizer.warnings.add(
@@ -1169,19 +1172,6 @@ def _extract_table(
         )
         label = f"{base.get('table', '')}row{below_table.row}"
         tables_below.append((following, {**base, "table": label}))
-
-
-def _full_rows_above(header: HeaderResult, head: list[list[Any]], first_row: int) -> list[int]:
-    """The sheet rows (1-based) above a header that are as full as a table's rows, when there
-    are two or more of them: rows of data the header was found below, not a title block."""
-    top = header.header_rows[0] - first_row
-    full = max(3, len(header.columns) // 2)
-    rows = [
-        first_row + i + 1
-        for i, row in enumerate(head[:top])
-        if sum(1 for v in row if v not in ("", None)) >= full
-    ]
-    return rows if len(rows) >= 2 else []
 
 
 def _subitem(

@@ -28,6 +28,7 @@ __all__ = [
     "HeaderFailure",
     "HeaderResult",
     "detect_header",
+    "full_rows_above",
     "map_columns",
 ]
 
@@ -443,8 +444,18 @@ def _last_of_rows(reading: HeaderResult, head: list[list[Any]], first_row: int) 
     at = reading.header_rows[-1] - first_row
     if any(any(v not in ("", None) for v in row) for row in head[at + 1 :]):
         return False
-    full = max(3, len(reading.columns) // 2)
-    return sum(1 for row in head[:at] if sum(1 for v in row if v not in ("", None)) >= full) >= 2
+    return len(full_rows_above(reading, head, first_row)) >= 2
+
+
+def full_rows_above(header: HeaderResult, head: list[list[Any]], first_row: int) -> list[int]:
+    """The sheet rows (1-based) above a header's first row that are as full as a table's rows:
+    values in half its columns, and three at least."""
+    full = max(3, len(header.columns) // 2)
+    return [
+        first_row + i + 1
+        for i, row in enumerate(head[: header.header_rows[0] - first_row])
+        if sum(1 for v in row if v not in ("", None)) >= full
+    ]
 
 
 def _under_groups(row_index: int, lower_cells: dict[int, Any], merged: list[MergedRange]) -> bool:

@@ -864,6 +864,7 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
     question = [["Use case", "Third party?", "Model / Tool"]]
     question += [["Invoice matching", "Yes", "Azure Document Intelligence"]]
     question += [["Clause review", "No", ""], ["Chatbot", "", "Copilot"]]
+    question += [["Rota bot", "No (in-house)", ""]]
     # A vendor column answered with yes or no; "X" may be a supplier's name.
     answered = [["Use case", "Vendor"]]
     answered += [["Fraud scoring", "Yes"], ["Summariser", "N"], ["Search", "X"], ["OCR", "Acme"]]
@@ -880,6 +881,7 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
     assert {name: (r["sourcing"], r["vendor_name"]) for name, r in recs.items()} == {
         "Invoice matching": ("vendor", "Azure Document Intelligence"),
         "Clause review": ("in_house", None),
+        "Rota bot": ("in_house", None),
         "Chatbot": ("unknown", "Copilot"),
         "Fraud scoring": ("vendor", None),
         "Summariser": ("in_house", None),
@@ -1745,7 +1747,18 @@ def test_a_number_mark_makes_a_name_column_the_id(label: str, field: str | None)
         ("Item level", None),
         ("Est. annual value (£)", "benefits"),
         ("Expected outcomes", "benefits"),
+        # A time zone is no plan; a plan's word before another field's synonym says no date.
+        ("Go-live date (EST)", "date_deployed"),
+        ("Last updated (EST)", "last_updated"),
+        ("Planned AI use case", "name"),
+        ("Estimated annual benefit", "benefits"),
+        ("Target department", "department"),
+        ("Service line", None),
+        ("Use case category", "topic_area"),
         # Whether there is a supplier is the sourcing; which one, the vendor.
+        ("Vendor name?", "vendor_name"),
+        ("Vendor?", "vendor_name"),
+        ("Tool?", "vendor_name"),
         ("Third party?", "sourcing"),
         ("Supplier (Y/N)", "sourcing"),
         ("Which vendor?", "vendor_name"),

@@ -368,6 +368,12 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
     other.write_row(1, 0, ["Forecasting", "Pilot"])
     other.write_row(3, 1, ["Use case", "Stage"])
     other.write_row(4, 1, ["Triage bot", "Live"])
+    # So is one whose name column's label reads only weakly as a name ("System").
+    weak = wb.add_worksheet("Weak name")
+    weak.write_row(0, 0, ["Use case", "Owner", "Status", "Department"])
+    weak.write_row(1, 0, ["Spend analytics", "Ann Lee", "Live", "Finance"])
+    weak.write_row(3, 1, ["System", "Owner", "Status", "Department"])
+    weak.write_row(4, 1, ["Rota planner", "Kim Lo", "Pilot", "HR"])
     wb.close()
     out = run_import_into(path)
     recs = {r["name"]: r for r in out.records_jsonl}
@@ -377,6 +383,8 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
         "HR chatbot": ("deployed", "Bob Ray"),
         "Forecasting": ("pilot", None),
         "Triage bot": ("deployed", None),
+        "Spend analytics": ("deployed", "Ann Lee"),
+        "Rota planner": ("pilot", "Kim Lo"),
     }
     assert [(r["row"], r["reason_code"]) for r in out.rejects] == [
         ("6", "subtask"),

@@ -639,14 +639,20 @@ class Mappings:
             )
         planned = _PLAN_WORDS.intersection(key.split())
         if planned and result:
-            # "Target go-live", "Expected deployment date": a plan, not the fact; only a
-            # synonym that speaks of the plan too ("Expected benefit") is what the label is,
-            # and no weak likeness to one ("Expected go live" is no "Expected value").
+            # "Target go-live", "Expected deployment date": a plan, not the fact; a date only
+            # when its synonym speaks of the plan too, and no field by a weak likeness that
+            # rests on the plan's word ("Expected go live" is no "Expected value"; "Planned AI
+            # use case" is a name, "Estimated annual benefit" the benefits).
             accept = self.settings.header_accept
             result = self._held_below(
-                result, lambda c: c.score >= accept and planned.issubset(c.synonym.split())
+                result,
+                lambda c: (
+                    c.score >= accept and planned.issubset(c.synonym.split())
+                    if c.field in _DATED
+                    else c.score >= accept or planned.isdisjoint(c.synonym.split())
+                ),
             )
-        if (yes_no or _YES_NO_QUESTION.match(label)) and any(
+        if (yes_no or _YES_NO_QUESTION.match(label) is not None) and any(
             c.field == "vendor_name" for c in result
         ):
             # "Third party?", "Vendor (Y/N)": whether there is a supplier, not who: the sourcing
@@ -851,20 +857,24 @@ _MARK_WORDS = frozenset({"no", "nr", "num", "number", "id", "ref"})
 _YES_NO_HINT = re.compile(r"\b(?:y\s*/\s*n|yes\s*/\s*no)\b", re.IGNORECASE)
 #: Words that name a measure of something, not what: "Risk rating" and "Star rating" share
 #: only the measure.
-_MEASURE_WORDS = frozenset({"rating", "level", "score", "grade", "tier", "class", "category"})
+_MEASURE_WORDS = frozenset({"rating", "level", "score", "grade", "tier", "class"})
 #: Words that make a label a plan's: "Target go-live" is no go-live date.
 _PLAN_WORDS = frozenset(
-    {"target", "targeted", "planned", "expected", "estimated", "est", "forecast",
-     "forecasted", "projected", "anticipated", "intended", "scheduled", "tentative"}
+    {"target", "targeted", "planned", "expected", "estimated", "forecast", "forecasted",
+     "projected", "anticipated", "intended", "scheduled", "tentative"}
 )  # fmt: skip
+#: The fields that hold dates: a plan's date is not theirs.
+_DATED = frozenset({"date_initiated", "date_deployed", "date_retired", "last_updated"})
 #: Fields whose values may be a yes or a no.
 _YES_NO_FIELDS = frozenset(
     {"personal_data", "high_impact", "impact_assessment", "stage", "sourcing"}
 )
-#: A question answered with a yes or a no: it ends in "?" and does not start with "Which",
-#: "What", "Who"… ("Which vendor?" asks for a name).
+#: A question answered with a yes or a no about a supplier: "Third party?", "Is it from a
+#: vendor?", "Uses a 3rd-party tool?" ("Vendor?", "Tool?" and "Vendor name?" ask who).
 _YES_NO_QUESTION = re.compile(
-    r"(?!\s*(?:which|what|who|whose|whom|where|when|how|name)\b).*\?\s*$",
+    r"(?!.*\b(?:which|what|who|whose|name|names|if so)\b)"
+    r"(?:\s*(?:is|are|was|were|does|do|did|has|have|uses?|any|external)\b.*"
+    r"|.*\b(?:third|3rd)[\s-]+part(?:y|ies)\b.*)\?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
 _CHOICES_END = re.compile(r"(?:[/|]|\b(?:yes|y|or))\s*$", re.IGNORECASE)

@@ -521,7 +521,11 @@ class Normalizer:
                 continue
             answer = yes_or_no(cell)
             if answer is None:
-                continue
+                # "No (in-house)", "Yes - Microsoft": the answer, then words about it.
+                said = _ANSWER_THEN_WORDS.match(cell)
+                answer = yes_or_no(said.group(1)) if said is not None else None
+                if answer is None:
+                    continue
             if fname == "vendor_name":
                 record["vendor_name"] = None
                 if given.get("sourcing"):
@@ -799,6 +803,9 @@ _VENDOR_NONE_BEFORE = re.compile(
     r"^\s*(?:n\s*/\s*a|na|none|no\s+vendor|not\s+applicable)\s*[-–—:;,]\s*", re.IGNORECASE
 )
 
+
+#: An answer followed by words about it: "No (in-house)", "Yes - Microsoft", "No, built by IT".
+_ANSWER_THEN_WORDS = re.compile(r"\s*(\w+)\s*(?:[(,;:]|\s[-–—]\s)")
 
 #: Jira's types of an item under another ("Sub-task", "Subtask"), folded.
 _SUBTASK_TYPES = frozenset({"sub task", "subtask"})

@@ -1198,10 +1198,11 @@ def _subitem(
 
 
 def _names_use_case(label: str, mappings: Mappings) -> bool:
-    """Whether a header label is taken for the use case's name column."""
+    """Whether a header label may be the use case's name column (a weak reading counts: "System"
+    over a table below is its name)."""
     best = mappings.match_header(label)
     return (
-        bool(best) and best[0].field == "name" and best[0].score >= mappings.settings.header_accept
+        bool(best) and best[0].field == "name" and best[0].score >= mappings.settings.header_review
     )
 
 

@@ -872,9 +872,20 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
     in_house = [["Use case", "Built in-house?"], ["Forecasting", "Yes"], ["Triage", "No"]]
     # A build-or-buy column answered with a yes says neither.
     unsaid = [["Use case", "Build or buy"], ["Routing", "Yes"]]
+    # "None" to a question about a supplier is a no, a part answer is both, and a
+    # placeholder names no supplier.
+    other = [["Use case", "Supplier (Y/N)", "Tool"], ["Matching", "None", "UiPath"]]
+    other += [["Scoring", "Partially", "SAS"], ["Churn", "Partly", ""]]
+    other += [["Assistant", "Not applicable", "Copilot"]]
     path = write_workbook(
         tmp_path / "t.xlsx",
-        {"Question": question, "Answered": answered, "In house": in_house, "Unsaid": unsaid},
+        {
+            "Question": question,
+            "Answered": answered,
+            "In house": in_house,
+            "Unsaid": unsaid,
+            "Other answers": other,
+        },
     )
     out = run_import_into(path)
     recs = {r["name"]: r for r in out.records_jsonl}
@@ -890,10 +901,15 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
         "Forecasting": ("in_house", None),
         "Triage": ("vendor", None),
         "Routing": ("unknown", None),
+        "Matching": ("in_house", "UiPath"),
+        "Scoring": ("hybrid", "SAS"),
+        "Churn": ("hybrid", None),
+        "Assistant": ("unknown", "Copilot"),
     }
     # The answers stay in the records as written.
     assert recs["Invoice matching"]["sourcing_raw"] == "Yes"
     assert recs["Fraud scoring"]["vendor_name_raw"] == "Yes"
+    assert recs["Churn"]["sourcing_raw"] == "Partly"
     (unmapped,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
     assert "sourcing 'Yes' in column B ('Build or buy')" in unmapped["message"]
 
@@ -2301,6 +2317,10 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
         ("Pilot (cancelled)", "rejected"),
         ("Go live pending", "in_development"),
         ("Live pending approval", "in_development"),
+        # Leading words that name a stage are not it when the words after them name another.
+        ("In service design", "in_development"),
+        ("Deployed - pilot sites", "deployed"),
+        ("Pilot - extended", "pilot"),
     ],
 )
 def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:
@@ -2329,6 +2349,8 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
         ("Handed over to BAU", "deployed"),
         ("Ready for dev", "in_development"),
         ("Sandbox", "in_development"),
+        ("Service design", "in_development"),
+        ("In design", "in_development"),
     ],
 )
 def test_portfolio_stage_words(answer: str, stage: str) -> None:

@@ -409,6 +409,7 @@ class Normalizer:
             sourcing_text
             and vocab
             and any(c.isalpha() for c in sourcing_text)  # "?" or "-" names no supplier
+            and not is_placeholder(sourcing_text)  # nor does "Not applicable"
             and yes_or_no(sourcing_text) is None  # nor does "Yes"
             and vocab.match(sourcing_text, self._fuzzy) is None
         ):
@@ -517,9 +518,18 @@ class Normalizer:
         vendor name. Returns ``given`` with the sourcing so read."""
         for fname in ("sourcing", "vendor_name"):
             cell = given.get(fname)
-            if not cell or fold(cell) == "x":  # "X" may be a supplier's name
+            folded = fold(cell) if cell else ""
+            if not cell or not folded or folded == "x":  # "X" may be a supplier's name
                 continue
             answer = yes_or_no(cell)
+            if answer is None and fname == "sourcing":
+                # To "Third party?": "Partially" is both; "None" (no supplier) is a no.
+                asked = _sourcing_asked(ctx.labels.get(fname), fname, vocab, self._fuzzy)
+                if asked is not None and folded in _PARTLY:
+                    given = {**given, "sourcing": "hybrid"}
+                    continue
+                if asked is not None and folded in _NONE_ANSWERS:
+                    answer = False
             if answer is None:
                 # "No (in-house)", "Yes - Microsoft": the answer, then words about it.
                 said = _ANSWER_THEN_WORDS.match(cell)
@@ -809,6 +819,11 @@ _ANSWER_THEN_WORDS = re.compile(r"\s*(\w+)\s*(?:[(,;:]|\s[-–—]\s)")
 
 #: Jira's types of an item under another ("Sub-task", "Subtask"), folded.
 _SUBTASK_TYPES = frozenset({"sub task", "subtask"})
+
+#: A part answer to a question of sourcing ("Third party?" | "Partially"): both, hybrid.
+_PARTLY = frozenset({"partially", "partly", "partial", "in part", "part", "some", "somewhat"})
+#: "None" said to a question of sourcing ("Supplier (Y/N)" | "None"): no supplier, a no.
+_NONE_ANSWERS = frozenset({"none", "nil", "no one", "none used", "no supplier", "no vendor"})
 
 #: The sourcing a no says where the column asks about the other one.
 _OTHER_SOURCING = {"vendor": "in_house", "in_house": "vendor"}

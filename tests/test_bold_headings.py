@@ -13,14 +13,15 @@ import xlsxwriter
 from openpyxl.styles import Font
 
 from aiinventory.spreadsheets import emphasis
-from aiinventory.spreadsheets.emphasis import _lone_bold, bold_lone_rows
+from aiinventory.spreadsheets.emphasis import _lone_bold, _outline_parents, heading_rows
 from aiinventory.spreadsheets.preflight import preflight
 
 
 def _bold_rows(path: Path) -> dict[str, frozenset[int]]:
-    """bold_lone_rows with the worksheet and styles parts preflight finds, as the import has."""
+    """heading_rows with the worksheet and styles parts preflight finds, as the import has."""
     checked = preflight(path)
-    return bold_lone_rows(path, checked.sheet_parts, checked.styles_part)
+    found = heading_rows(path, checked.sheet_parts, checked.styles_part)
+    return {name: headings.rows for name, headings in found.items()}
 
 
 HEADER = ["Use case", "Department", "Status", "Owner"]
@@ -99,7 +100,7 @@ def test_bold_rows_of_each_sheet(tmp_path: Path) -> None:
             '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
             '<fonts><font><b/></font></fonts><cellXfs><xf fontId="0"/></cellXfs></styleSheet>',
         )
-    assert bold_lone_rows(broken, [("S", "xl/worksheets/sheet1.xml")], "xl/styles.xml") == {}
+    assert heading_rows(broken, [("S", "xl/worksheets/sheet1.xml")], "xl/styles.xml") == {}
 
 
 def test_forged_sheet_xml_without_end_tags() -> None:
@@ -147,3 +148,68 @@ def test_empty_cached_values_and_parts_too_large_to_read(
     assert _bold_rows(path)
     monkeypatch.setattr(emphasis, "_MAX_XML", 100)
     assert _bold_rows(path) == {}
+
+
+def test_group_rows_of_an_outline_head_the_rows_under_them(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A Smartsheet sheet's parent rows, Excel's grouped rows: "Finance" alone on its row with
+    its use cases outlined a level below it is their heading, not a use case. A parent row
+    with values of its own is a use case, and so is a name alone among rows of its level."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "AI Intake"
+    ws.append(["Use Case", "Status", "Owner", "Business Unit"])
+    rows: list[tuple[list[Any], int]] = [
+        (["Finance"], 0),
+        (["Invoice matching", "Live", "Ann Lee", "Finance"], 1),
+        (["Spend analytics", "Pilot", "Bo Chan", "Finance"], 1),
+        (["Contract summariser"], 1),  # a use case with only its name, among its level
+        (["HR"], 0),
+        (["CV screening", "Idea", "Cy Diaz", "HR"], 1),
+        (["Policy chatbot", "Build", "Di Eze"], 2),  # deeper still: under the same heading
+        (["Forecasting", "Pilot", "Ed Fox", "Finance"], 0),
+        (["Gather data"], 1),  # a task under a use case: its row
+    ]
+    for values, level in rows:
+        ws.append(values)
+        if level:
+            ws.row_dimensions[ws.max_row].outline_level = level
+    path = tmp_path / "smartsheet.xlsx"
+    wb.save(path)
+    out = run_import_into(path)
+    assert {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl} == {
+        "Invoice matching": "Finance",
+        "Spend analytics": "Finance",
+        "Contract summariser": "Finance",
+        "CV screening": "HR",
+        "Policy chatbot": "HR",
+        "Forecasting": None,
+        "Gather data": None,
+    }
+    assert out.run["skipped_rows"] == {"section": 2}
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "section_headings"]
+    assert "2 section heading row(s) (first: row 2, 'Finance')" in said["message"]
+
+    # Grouped rows written by another writer read the same.
+    book = tmp_path / "grouped.xlsx"
+    with xlsxwriter.Workbook(book) as xw:
+        sheet = xw.add_worksheet("Portfolio")
+        sheet.write_row(0, 0, ["Use Case", "Status", "Owner"])
+        sheet.write_row(1, 0, ["Operations"])
+        sheet.write_row(2, 0, ["Route planning", "Live", "Al Kim"])
+        sheet.set_row(2, None, None, {"level": 1})
+        sheet.write_row(3, 0, ["Demand sensing", "Pilot", "Jo Li"])
+        sheet.set_row(3, None, None, {"level": 1})
+    grouped = run_import_into(book)
+    assert sorted(r["name"] for r in grouped.records_jsonl) == ["Demand sensing", "Route planning"]
+    assert grouped.run["skipped_rows"] == {"section": 1}
+
+
+def test_outline_scan_of_forged_xml() -> None:
+    assert _outline_parents(b'<row outlineLevel="1" ' * 100_000) == (frozenset(), frozenset())
+    parent = b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
+    child = b'<row r="3" outlineLevel="1"><c r="A3" t="s"><v>1</v></c></row>'
+    after = b'<row r="4"><c r="A4" t="s"><v>2</v></c><c r="B4" t="s"><v>3</v></c></row>'
+    assert _outline_parents(parent + child + after) == (frozenset({1}), frozenset({3}))
+    assert _outline_parents(child + parent) == (frozenset(), frozenset())

@@ -1,11 +1,15 @@
-"""Rows whose one value is in bold: how trackers head a group of rows without merging cells.
+"""Rows whose one value heads the rows below it: how trackers head a group of rows without
+merging cells.
 
 A department's tracker often puts "Customer Service" in bold on a row of its own above that
 team's use cases. Merged across the table, such a heading is found from the merged range;
-unmerged, only its font tells it from a use case with just its name filled in. calamine reads
-values, not fonts, so the worksheet XML is scanned here for the rows whose one value has a bold
-font. The scan is best effort: any part it cannot read gives no bold rows, and the rows are
-read as they are.
+unmerged, only its font tells it from a use case with just its name filled in. A tracker kept
+as a hierarchy (a Smartsheet sheet's parent rows, Excel's grouped rows) says it by the rows'
+outline levels instead: "Finance" on a row of its own with its use cases indented (grouped)
+under it. calamine reads values, not fonts nor outline levels, so the worksheet XML is scanned
+here for the rows whose one value has a bold font or whose next row with values is a level
+below it. The scan is best effort: any part it cannot read gives no heading rows, and the
+rows are read as they are.
 """
 
 from __future__ import annotations
@@ -15,10 +19,20 @@ import zipfile
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import NamedTuple
 
 from defusedxml import ElementTree
 
-__all__ = ["bold_lone_rows"]
+__all__ = ["Headings", "heading_rows"]
+
+
+class Headings(NamedTuple):
+    """A sheet's heading rows, and the rows that end an outlined heading's group (back at its
+    level or above: no longer under it), 0-based."""
+
+    rows: frozenset[int]
+    group_ends: frozenset[int] = frozenset()
+
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 
@@ -36,30 +50,30 @@ _CELL_COLUMN = re.compile(rb'\br="([A-Z]{1,3})\d+"')
 _ATTR_R = re.compile(rb'\br="(\d+)"')
 _ATTR_S = re.compile(rb'\bs="(\d+)"')
 _ATTR_T = re.compile(rb'\bt="(\w+)"')
+_ATTR_OUTLINE = re.compile(rb'\boutlineLevel="(\d{1,3})"')
 _CUSTOM_FORMAT = re.compile(rb'\bcustomFormat="(?:1|true)"')
 _TEXT_TYPES = (b"s", b"str", b"inlineStr")
 
 
-def bold_lone_rows(
+def heading_rows(
     path: Path, sheet_parts: Iterable[tuple[str, str]], styles_part: str | None
-) -> dict[str, frozenset[int]]:
-    """Sheet name -> the 0-based rows whose only value is a text in a bold font, for an xlsx or
+) -> dict[str, Headings]:
+    """Sheet name -> its heading rows: the 0-based rows whose only value is a text in a bold
+    font or a text whose next row with values is outlined a level below it, for an xlsx or
     xlsm whose worksheets (sheet name, part) and styles part preflight found; sheets without
     such rows are left out, and so is everything when the package cannot be read this way."""
-    if styles_part is None:
-        return {}
     try:
         with zipfile.ZipFile(path) as zf:
-            bold = _bold_styles(zf, styles_part)
-            if not bold:
-                return {}
-            found: dict[str, frozenset[int]] = {}
+            bold = _bold_styles(zf, styles_part) if styles_part is not None else frozenset()
+            found: dict[str, Headings] = {}
             for name, part in sheet_parts:
                 if zf.getinfo(part).file_size > _MAX_XML:
                     continue  # read whole, it would take that much memory: not for a hint
-                rows = _lone_bold(zf.read(part), bold)
-                if rows:
-                    found[name] = rows
+                xml = zf.read(part)
+                rows = _lone_bold(xml, bold) if bold else frozenset()
+                outline = _outline_parents(xml) if _ATTR_OUTLINE.search(xml) else Headings(rows)
+                if rows or outline.rows:
+                    found[name] = Headings(rows | outline.rows, outline.group_ends)
             return found
     except Exception:  # best effort: values come from calamine either way
         return {}
@@ -138,3 +152,54 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
                 values[column_key] += 1
                 bolded[column_key] += is_bold
     return frozenset(row for row, column in lone if 2 * bolded[column] <= values[column])
+
+
+def _outline_parents(xml: bytes) -> Headings:
+    """The 0-based rows of a worksheet's XML with one valued cell, a text, whose next row with
+    values has a higher outline level: a group's heading, its use cases under it (a parent row
+    with more values, a use case with its tasks under it, is no heading); and the rows after
+    such a heading back at its level or above. Linear, as :func:`_lone_bold` is."""
+    if len(xml) > _MAX_XML:
+        return Headings(frozenset())
+    parents: list[int] = []
+    levels: list[tuple[int, int]] = []  # (row, outline level) of the rows with values
+    lone: tuple[int, int] | None = None  # (row, outline level) of the last row, if a lone text
+    for piece in re.split(rb"</(?:\w+:)?row>", xml):
+        starts = list(_ROW_START.finditer(piece))
+        if not starts:
+            continue
+        attrs = starts[-1].group(1)
+        number = _ATTR_R.search(attrs)
+        if number is None or attrs.endswith(b"/"):
+            continue
+        level_attr = _ATTR_OUTLINE.search(attrs)
+        level = int(level_attr.group(1)) if level_attr else 0
+        valued = 0
+        text = False
+        for cell in re.split(rb"</(?:\w+:)?c>", piece[starts[-1].end() :]):
+            opened = list(_CELL_START.finditer(cell))
+            if not opened or opened[-1].group(1).endswith(b"/"):
+                continue
+            content = cell[opened[-1].end() :]
+            if _VALUE.search(content) is None and b"<is" not in content:
+                continue
+            valued += 1
+            kind = _ATTR_T.search(opened[-1].group(1))
+            text = kind is not None and kind.group(1) in _TEXT_TYPES
+        if not valued:
+            continue
+        row = int(number.group(1)) - 1
+        levels.append((row, level))
+        if lone is not None and level > lone[1]:
+            parents.append(lone[0])
+        lone = (row, level) if valued == 1 and text else None
+    heads = frozenset(parents)
+    ends: list[int] = []
+    under: int | None = None  # the level of the heading the rows are under
+    for row, level in levels:
+        if row in heads:
+            under = level
+        elif under is not None and level <= under:
+            ends.append(row)
+            under = None
+    return Headings(heads, frozenset(ends))

@@ -27,7 +27,7 @@ from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_place
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value, one_line
 from .csv_reader import read_csv
-from .emphasis import bold_lone_rows
+from .emphasis import Headings, heading_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import MergedRange, SheetGrid, column_letter
 from .header_detection import (
@@ -436,7 +436,7 @@ def extract_spreadsheet(
         "file_flags": report.flags,
     }
 
-    bold = _BoldRows(path, checked)
+    heads = _HeadingRows(path, checked)
     try:
         for grid in _grids(path, relative, checked, limits, isolation, worker):
             if grid.encoding:
@@ -455,7 +455,7 @@ def extract_spreadsheet(
                 report.rules_applied.add((sheet_override.match, sheet_override.sheet))
             sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings)
             yield from _extract_sheet(
-                grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, bold
+                grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, heads
             )
             _take_notes(grid, report)  # notes made while the rows were read (cut cells)
     except (WorkbookReadError, PreflightError) as exc:
@@ -570,28 +570,36 @@ def _grids(
         yield from read_workbook(path, checked.format, limits, metadata)
 
 
-class _BoldRows:
-    """Which rows of a workbook's sheets have their one value in bold (see ``emphasis``): read
-    once a sheet has a lone text to decide, for small xlsx and xlsm files only."""
+class _HeadingRows:
+    """Which rows of a workbook's sheets head the rows below by their one value's bold font or
+    by the rows' outline levels (see ``emphasis``): read once a sheet has a lone text to
+    decide, for small xlsx and xlsm files only."""
 
     def __init__(self, path: Path, checked: PreflightResult) -> None:
         self.path = path
         self.checked = checked
         self.readable = checked.format in ("xlsx", "xlsm") and _small_workbook(path, checked)
-        self.found: dict[str, frozenset[int]] | None = None
+        self.found: dict[str, Headings] | None = None
+
+    def _of(self, sheet: str) -> Headings:
+        if self.found is None:
+            checked = self.checked
+            self.found = heading_rows(self.path, checked.sheet_parts, checked.styles_part)
+        return self.found.get(sheet) or Headings(frozenset())
 
     def rows(self, sheet: str) -> Callable[[int], bool] | None:
-        """For ``sheet``, whether a 1-based row's one value is bold (None: cannot be told)."""
+        """For ``sheet``, whether a 1-based row's one value heads the rows below it (None:
+        cannot be told)."""
         if not self.readable:
             return None
+        return lambda row: row - 1 in self._of(sheet).rows
 
-        def is_bold(row: int) -> bool:
-            if self.found is None:
-                checked = self.checked
-                self.found = bold_lone_rows(self.path, checked.sheet_parts, checked.styles_part)
-            return row - 1 in self.found.get(sheet, frozenset())
-
-        return is_bold
+    def group_ends(self, sheet: str) -> Callable[[int], bool] | None:
+        """For ``sheet``, whether a 1-based row is outlined back at or above the level of the
+        heading above it (None: cannot be told); asked only under a heading."""
+        if not self.readable:
+            return None
+        return lambda row: row - 1 in self._of(sheet).group_ends
 
 
 #: Rows, and cells, a sheet of tables side by side may have to be read as such (its rows are
@@ -712,7 +720,7 @@ def _extract_sheet(
     normalizer: Normalizer,
     override: SourceOverride | None,
     report: FileReport,
-    bold: _BoldRows,
+    heads: _HeadingRows,
     whole: bool = True,
 ) -> Iterator[SourceRecord | Reject]:
     """Records and rejects of one sheet. ``whole``: the grid is the whole sheet (not one of
@@ -725,7 +733,7 @@ def _extract_sheet(
         found: list[_Below] = []
         tables += 1
         yield from _extract_table(
-            part, sheet_name, part_base, mappings, normalizer, override, report, bold,
+            part, sheet_name, part_base, mappings, normalizer, override, report, heads,
             part_whole, found if tables < _MAX_TABLES_BELOW else None,
         )  # fmt: skip
         pending[:0] = [(g, b, False) for g, b in found]
@@ -739,7 +747,7 @@ def _extract_table(
     normalizer: Normalizer,
     override: SourceOverride | None,
     report: FileReport,
-    bold: _BoldRows,
+    heads: _HeadingRows,
     whole: bool,
     tables_below: list[_Below] | None,
 ) -> Iterator[SourceRecord | Reject]:
@@ -807,7 +815,7 @@ def _extract_table(
                     normalizer,
                     override,
                     report,
-                    bold,
+                    heads,
                     False,
                 )
             return
@@ -1040,7 +1048,9 @@ def _extract_table(
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
     sectioned = with_notes(
-        with_sections(table, bold.rows(grid.name) if sheet_name is not None else None)
+        with_sections(table, heads.rows(grid.name), heads.group_ends(grid.name))
+        if sheet_name is not None
+        else with_sections(table)
     )
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one

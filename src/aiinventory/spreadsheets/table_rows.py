@@ -154,14 +154,18 @@ def _until_stopped(
 
 
 def with_sections(
-    items: Iterator[RawRow | SkippedRow], bold: Callable[[int], bool] | None = None
+    items: Iterator[RawRow | SkippedRow],
+    heads: Callable[[int], bool] | None = None,
+    group_ends: Callable[[int], bool] | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Section headings among the rows, and each data row's heading kept in its extras.
 
     A heading is a lone value merged across the table (found by :func:`iter_table_rows`), a
-    lone text in a bold font (``bold`` says which 1-based rows have their one value in bold),
-    or a lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank rows above
-    it (the title of a second table on the sheet).
+    lone text in a bold font or over rows outlined a level below it (``heads`` says which
+    1-based rows with one value are so), or a lone text right above a repeated header row, or
+    up to ``_TITLE_GAP`` blank rows above it (the title of a second table on the sheet). A
+    heading holds until the next one, or a row ``group_ends`` says is outlined back at its
+    level.
     A lone text anywhere else stays a row of data: a use case with only its name filled in.
     """
     section: str | None = None
@@ -178,6 +182,8 @@ def with_sections(
                 yield labelled(held[0])
                 yield from held[1:]
             raise item.error
+        if section is not None and group_ends is not None and group_ends(item.row):
+            section = None
         if held:
             if isinstance(item, SkippedRow) and item.reason == "blank" and len(held) <= _TITLE_GAP:
                 held.append(item)
@@ -196,7 +202,7 @@ def with_sections(
                 section = item.text
             yield item
         elif text := _lone_text(item):
-            if bold is not None and bold(item.row):
+            if heads is not None and heads(item.row):
                 section = text
                 yield SkippedRow(item.row, "section", text)
             else:

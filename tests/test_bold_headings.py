@@ -191,6 +191,48 @@ def test_group_rows_of_an_outline_head_the_rows_under_them(
     (said,) = [w for w in out.run["warnings"] if w["code"] == "section_headings"]
     assert "2 section heading row(s) (first: row 2, 'Finance')" in said["message"]
 
+    # A heading holds again after the group under it; a name alone at a group's end is of
+    # it; a name alone over its notes outlined below is a use case, its notes carried on.
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Nested"
+    ws.append(["Use case", "Status", "Owner", "Notes"])
+    nested: list[tuple[list[Any], int]] = [
+        (["Finance"], 0),  # merged over the table below
+        (["Payments"], 0),
+        (["Invoice matching", "Live", "Ann"], 1),
+        (["Idea only"], 1),
+        (["Fraud scoring", "Pilot", "Bo"], 0),
+        (["Triage"], 0),
+        ([None, None, None, "Needs funding"], 1),
+        (["Routing", "Idea", "Cy"], 0),
+        (["Operations"], 0),
+        (["Logistics"], 1),
+        (["Route planning", "Live", "Di"], 2),
+        (["Fleet"], 1),
+        (["Telematics", "Idea", "Ed"], 2),
+        (["Demand sensing", "Pilot", "Fa"], 1),
+    ]
+    for values, level in nested:
+        ws.append(values)
+        if level:
+            ws.row_dimensions[ws.max_row].outline_level = level
+    ws.merge_cells("A2:D2")
+    nested_path = tmp_path / "nested.xlsx"
+    wb.save(nested_path)
+    recs = {r["name"]: r for r in run_import_into(nested_path).records_jsonl}
+    assert {name: r["extras"].get("(section)") for name, r in recs.items()} == {
+        "Invoice matching": "Payments",
+        "Idea only": "Payments",
+        "Fraud scoring": "Finance",
+        "Triage": "Finance",
+        "Routing": "Finance",
+        "Route planning": "Logistics",
+        "Telematics": "Fleet",
+        "Demand sensing": "Operations",
+    }
+    assert recs["Triage"]["extras"]["Notes"] == "Needs funding"
+
     # Grouped rows written by another writer read the same.
     book = tmp_path / "grouped.xlsx"
     with xlsxwriter.Workbook(book) as xw:
@@ -207,9 +249,10 @@ def test_group_rows_of_an_outline_head_the_rows_under_them(
 
 
 def test_outline_scan_of_forged_xml() -> None:
-    assert _outline_parents(b'<row outlineLevel="1" ' * 100_000) == (frozenset(), frozenset())
+    assert _outline_parents(b'<row outlineLevel="1" ' * 100_000).rows == frozenset()
     parent = b'<row r="2"><c r="A2" t="s"><v>0</v></c></row>'
-    child = b'<row r="3" outlineLevel="1"><c r="A3" t="s"><v>1</v></c></row>'
+    child = b'<row r="3" outlineLevel="1"><c r="A3" t="s"><v>1</v></c><c r="B3"><v>1</v></c></row>'
     after = b'<row r="4"><c r="A4" t="s"><v>2</v></c><c r="B4" t="s"><v>3</v></c></row>'
-    assert _outline_parents(parent + child + after) == (frozenset({1}), frozenset({3}))
-    assert _outline_parents(child + parent) == (frozenset(), frozenset())
+    found = _outline_parents(parent + child + after)
+    assert (found.rows, found.outlined, dict(found.closes)) == ({1}, {1}, {3: 1})
+    assert _outline_parents(child + parent).rows == frozenset()

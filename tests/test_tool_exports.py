@@ -41,6 +41,31 @@ def test_an_issue_trackers_summary_beside_a_description_is_the_name(
     assert out.rejects == []
 
 
+def test_a_service_desk_export_without_a_description(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A ServiceNow list export often has its records' "Short description" (their title) and
+    no "Description": it is the name (the sheet was rejected: no name column). "Opened" is the
+    date initiated, "Opened by" who opened it; "Work in Progress" is in development."""
+    path = tmp_path / "servicenow.xlsx"
+    with xlsxwriter.Workbook(path) as wb:
+        sheet = wb.add_worksheet("Page 1")
+        sheet.write_row(0, 0, ["Number", "Short description", "State", "Opened", "Opened by"])
+        sheet.write_row(1, 0, ["AIUC0001", "Clause extraction", "Work in Progress"])
+        sheet.write_datetime(1, 3, datetime(2024, 2, 1, 10, 0), wb.add_format({"num_format": 22}))
+        sheet.write_string(1, 4, "Ann Lee")
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert (rec["name"], rec["source_id"], rec["stage"]) == (
+        "Clause extraction",
+        "AIUC0001",
+        "in_development",
+    )
+    assert rec["date_initiated"] == "2024-02-01"
+    assert rec["extras"] == {"Opened by": "Ann Lee"}
+    assert out.rejects == []
+
+
 def test_a_summary_column_is_the_description_when_a_name_column_is_there(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -272,7 +272,7 @@ class Vocabulary:
             if len(head) > n:
                 hit = self.exact.get(" ".join(head[:n]))
                 if hit is not None:
-                    return ValueMatch(self._compound(head, n, hit), 95.0, "exact")
+                    return ValueMatch(hit, 95.0, "exact")
         found = self._similar(key, _negated(head), fuzzy_accept)
         if found is not None:
             return found
@@ -284,17 +284,6 @@ class Vocabulary:
                 if _keyword_said(key, kw):
                     return ValueMatch(value, 80.0, "keyword")
         return None
-
-    def _compound(self, words: list[str], n: int, leading: str) -> str:
-        """The value of words whose first ``n`` name ``leading``: it, unless the last words name
-        another and share a word with them ("in [service] design": a service design, not a
-        use case in service); "Pilot - extended", "Proof of concept completed" lead."""
-        for m in (3, 2):
-            if n + m > len(words) > m:
-                trailing = self.exact.get(" ".join(words[-m:]))
-                if trailing is not None and trailing != leading:
-                    return trailing
-        return leading
 
     def _together(self, key: str) -> ValueMatch | None:
         """The value an answer means by naming several others joined ("Contracting and In

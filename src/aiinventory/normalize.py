@@ -528,7 +528,7 @@ class Normalizer:
                 if asked is not None and folded in _PARTLY:
                     given = {**given, "sourcing": "hybrid"}
                     continue
-                if asked is not None and folded in _NONE_ANSWERS:
+                if asked == "vendor" and folded in _NONE_ANSWERS:
                     answer = False
             if answer is None:
                 # "No (in-house)", "Yes - Microsoft": the answer, then words about it.

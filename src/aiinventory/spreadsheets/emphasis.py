@@ -17,8 +17,9 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import NamedTuple
 
 from defusedxml import ElementTree
@@ -26,12 +27,17 @@ from defusedxml import ElementTree
 __all__ = ["Headings", "heading_rows"]
 
 
+#: No rows.
+_NONE: Mapping[int, int] = MappingProxyType({})
+
+
 class Headings(NamedTuple):
-    """A sheet's heading rows, and the rows that end an outlined heading's group (back at its
-    level or above: no longer under it), 0-based."""
+    """A sheet's heading rows; of them, the outline groups' headings; and the rows that end
+    such groups (back at their heading's level or above) with how many they end. 0-based."""
 
     rows: frozenset[int]
-    group_ends: frozenset[int] = frozenset()
+    outlined: frozenset[int] = frozenset()
+    closes: Mapping[int, int] = _NONE
 
 
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -73,7 +79,7 @@ def heading_rows(
                 rows = _lone_bold(xml, bold) if bold else frozenset()
                 outline = _outline_parents(xml) if _ATTR_OUTLINE.search(xml) else Headings(rows)
                 if rows or outline.rows:
-                    found[name] = Headings(rows | outline.rows, outline.group_ends)
+                    found[name] = outline._replace(rows=rows | outline.rows)
             return found
     except Exception:  # best effort: values come from calamine either way
         return {}
@@ -155,13 +161,16 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
 
 
 def _outline_parents(xml: bytes) -> Headings:
-    """The 0-based rows of a worksheet's XML with one valued cell, a text, whose next row with
-    values has a higher outline level: a group's heading, its use cases under it (a parent row
-    with more values, a use case with its tasks under it, is no heading); and the rows after
-    such a heading back at its level or above. Linear, as :func:`_lone_bold` is."""
+    """The outline groups' headings of a worksheet's XML: 0-based rows with one valued cell, a
+    text, whose next row with values has a higher outline level and more than one value (a
+    group's heading over its use cases; not a use case with only its name over its notes, nor
+    a parent row with more values, a use case over its tasks); and the rows back at such a
+    heading's level or above, with how many groups each ends. Linear, as :func:`_lone_bold`
+    is."""
     if len(xml) > _MAX_XML:
         return Headings(frozenset())
-    parents: list[int] = []
+    # (row, the next row with values, its count of them) of lone texts over deeper rows
+    candidates: list[tuple[int, int, int]] = []
     levels: list[tuple[int, int]] = []  # (row, outline level) of the rows with values
     lone: tuple[int, int] | None = None  # (row, outline level) of the last row, if a lone text
     for piece in re.split(rb"</(?:\w+:)?row>", xml):
@@ -191,15 +200,22 @@ def _outline_parents(xml: bytes) -> Headings:
         row = int(number.group(1)) - 1
         levels.append((row, level))
         if lone is not None and level > lone[1]:
-            parents.append(lone[0])
+            candidates.append((lone[0], row, valued))
         lone = (row, level) if valued == 1 and text else None
-    heads = frozenset(parents)
-    ends: list[int] = []
-    under: int | None = None  # the level of the heading the rows are under
+    # From the last: a row over another heading heads it too ("Operations" over "Logistics").
+    heads: set[int] = set()
+    for row, below, valued in reversed(candidates):
+        if valued > 1 or below in heads:
+            heads.add(row)
+    closes: dict[int, int] = {}
+    under: list[int] = []  # the levels of the headings the rows are under, innermost last
     for row, level in levels:
+        ended = 0
+        while under and level <= under[-1]:
+            under.pop()
+            ended += 1
+        if ended:
+            closes[row] = ended
         if row in heads:
-            under = level
-        elif under is not None and level <= under:
-            ends.append(row)
-            under = None
-    return Headings(heads, frozenset(ends))
+            under.append(level)
+    return Headings(frozenset(heads), frozenset(heads), MappingProxyType(closes))

@@ -13,7 +13,7 @@ import re
 import shlex
 import zipfile
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime
@@ -53,6 +53,7 @@ from .table_rows import (
     GroupFill,
     MergedFill,
     RawRow,
+    SectionHints,
     SkippedRow,
     is_example_name,
     iter_table_rows,
@@ -587,19 +588,26 @@ class _HeadingRows:
             self.found = heading_rows(self.path, checked.sheet_parts, checked.styles_part)
         return self.found.get(sheet) or Headings(frozenset())
 
-    def rows(self, sheet: str) -> Callable[[int], bool] | None:
-        """For ``sheet``, whether a 1-based row's one value heads the rows below it (None:
-        cannot be told)."""
-        if not self.readable:
-            return None
-        return lambda row: row - 1 in self._of(sheet).rows
+    def hints(self, sheet: str) -> SectionHints | None:
+        """What the formatting of ``sheet`` says of its headings (None: cannot be told)."""
+        return _SheetHeadings(self, sheet) if self.readable else None
 
-    def group_ends(self, sheet: str) -> Callable[[int], bool] | None:
-        """For ``sheet``, whether a 1-based row is outlined back at or above the level of the
-        heading above it (None: cannot be told); asked only under a heading."""
-        if not self.readable:
-            return None
-        return lambda row: row - 1 in self._of(sheet).group_ends
+
+class _SheetHeadings:
+    """A sheet's :class:`SectionHints`, from its workbook's scan once one is asked."""
+
+    def __init__(self, rows: _HeadingRows, sheet: str) -> None:
+        self._rows = rows
+        self._sheet = sheet
+
+    def heads(self, row: int) -> bool:
+        return row - 1 in self._rows._of(self._sheet).rows
+
+    def outlined(self, row: int) -> bool:
+        return row - 1 in self._rows._of(self._sheet).outlined
+
+    def closes(self, row: int) -> int:
+        return self._rows._of(self._sheet).closes.get(row - 1, 0)
 
 
 #: Rows, and cells, a sheet of tables side by side may have to be read as such (its rows are
@@ -1048,9 +1056,7 @@ def _extract_table(
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
     sectioned = with_notes(
-        with_sections(table, heads.rows(grid.name), heads.group_ends(grid.name))
-        if sheet_name is not None
-        else with_sections(table)
+        with_sections(table, heads.hints(grid.name) if sheet_name is not None else None)
     )
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one

@@ -251,9 +251,15 @@ def map_columns(
 _TITLE_LABELS = frozenset({"summary", "short description", "brief description"})
 
 
+#: Of them, those that name the item even with no other description: a service desk's
+#: record has its "Short description" (its title) and may have no "Description".
+_SHORT_TITLE_LABELS = frozenset({"short description", "brief description"})
+
+
 def _title_of_two_descriptions(columns: list[ColumnMapping], accept: float) -> None:
     """With no name column and two columns that both read as the description, the one headed
-    like a title ("Summary" beside "Description") is the name, the other the description."""
+    like a title ("Summary" beside "Description") is the name, the other the description; a
+    "Short description" alone is the name too (a sheet without a name is not read)."""
     claimants = [
         c
         for c in columns
@@ -264,6 +270,9 @@ def _title_of_two_descriptions(columns: list[ColumnMapping], accept: float) -> N
             and c.candidates[0].score >= accept
         )
     ]
+    if len(claimants) == 1 and normalize_label(claimants[0].label) in _SHORT_TITLE_LABELS:
+        claimants[0].field, claimants[0].status = "name", "accepted"
+        return
     if len(claimants) < 2:
         return
     title = next((c for c in claimants if normalize_label(c.label) in _TITLE_LABELS), None)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, Protocol
 
 from rapidfuzz import fuzz
 
@@ -23,6 +23,7 @@ __all__ = [
     "GroupFill",
     "MergedFill",
     "RawRow",
+    "SectionHints",
     "SkippedRow",
     "is_empty",
     "is_example_name",
@@ -153,27 +154,50 @@ def _until_stopped(
         yield _Stopped(exc)
 
 
+class SectionHints(Protocol):
+    """What a workbook's formatting says of a sheet's rows (1-based) for their headings."""
+
+    def heads(self, row: int) -> bool:
+        """Whether the row's one value heads the rows below it (bold, or outlined over them)."""
+
+    def outlined(self, row: int) -> bool:
+        """Whether a heading row heads an outline group (its rows are a level below it)."""
+
+    def closes(self, row: int) -> int:
+        """How many outline groups the row ends, being back at their heading's level."""
+
+
 def with_sections(
-    items: Iterator[RawRow | SkippedRow],
-    heads: Callable[[int], bool] | None = None,
-    group_ends: Callable[[int], bool] | None = None,
+    items: Iterator[RawRow | SkippedRow], hints: SectionHints | None = None
 ) -> Iterator[RawRow | SkippedRow]:
     """Section headings among the rows, and each data row's heading kept in its extras.
 
     A heading is a lone value merged across the table (found by :func:`iter_table_rows`), a
-    lone text in a bold font or over rows outlined a level below it (``heads`` says which
-    1-based rows with one value are so), or a lone text right above a repeated header row, or
-    up to ``_TITLE_GAP`` blank rows above it (the title of a second table on the sheet). A
-    heading holds until the next one, or a row ``group_ends`` says is outlined back at its
-    level.
+    lone text in a bold font or over rows outlined a level below it (``hints`` say which rows
+    are so), or a lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank
+    rows above it (the title of a second table on the sheet). A heading holds until the next
+    one; an outline group's, until a row is back at its level, where the heading it was
+    under holds again.
     A lone text anywhere else stays a row of data: a use case with only its name filled in.
     """
-    section: str | None = None
+    # The headings in force, innermost last: (text, whether an outline group's).
+    open_: list[tuple[str, bool]] = []
+
+    def opened(text: str, outlined: bool) -> None:
+        # Another heading of the same kind ends one; an outline group ends by its rows only.
+        while not outlined and open_ and not open_[-1][1]:
+            open_.pop()
+        open_.append((text, outlined))
+
+    def closed(groups: int) -> None:
+        while groups and open_:
+            groups -= open_.pop()[1]
+
     held: list[RawRow | SkippedRow] = []  # a lone-text row, and the blank rows after it
 
     def labelled(item: RawRow | SkippedRow) -> RawRow | SkippedRow:
-        if section is not None and isinstance(item, RawRow):
-            item.extras.setdefault(SECTION_KEY, section)
+        if open_ and open_[-1][0] and isinstance(item, RawRow):
+            item.extras.setdefault(SECTION_KEY, open_[-1][0])
         return item
 
     for item in _until_stopped(items):
@@ -182,8 +206,6 @@ def with_sections(
                 yield labelled(held[0])
                 yield from held[1:]
             raise item.error
-        if section is not None and group_ends is not None and group_ends(item.row):
-            section = None
         if held:
             if isinstance(item, SkippedRow) and item.reason == "blank" and len(held) <= _TITLE_GAP:
                 held.append(item)
@@ -191,19 +213,21 @@ def with_sections(
             first = held[0]
             text = _lone_text(first) if isinstance(first, RawRow) else None
             if isinstance(item, SkippedRow) and item.reason == "repeated_header" and text:
-                section = text
+                opened(text, False)
                 yield SkippedRow(first.row, "section", text)
             else:
                 yield labelled(first)
             yield from held[1:]
             held = []
+        if open_ and hints is not None:
+            closed(hints.closes(item.row))
         if isinstance(item, SkippedRow):
             if item.reason == "section":
-                section = item.text
+                opened(item.text or "", False)
             yield item
         elif text := _lone_text(item):
-            if heads is not None and heads(item.row):
-                section = text
+            if hints is not None and hints.heads(item.row):
+                opened(text, hints.outlined(item.row))
                 yield SkippedRow(item.row, "section", text)
             else:
                 held = [item]

@@ -2382,6 +2382,51 @@ def test_a_stage_read_by_one_word_of_free_text_is_said(tmp_path: Path, run_impor
     assert "mappings/values.yaml" in said["message"]
 
 
+def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
+    tmp_path: Path, run_import_into
+) -> None:
+    """A second table under a gap whose labels are mostly not the first's ("Idea | Proposer |
+    Business area", under its title) was read as rows of the first: a use case called
+    "Idea", owners "Legal" and "IT". It is read by its own columns."""
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Titled": [
+                ["Live use cases"],
+                ["Use case", "Stage", "Owner"],
+                ["Invoice matching", "Live", "Ann Lee"],
+                [],
+                ["Proposed use cases"],
+                ["Idea", "Proposer", "Business area"],
+                ["Contract review", "Cy Diaz", "Legal"],
+            ],
+            "Untitled": [
+                ["Use case", "Stage", "Owner"],
+                ["CV screening", "Pilot", "Bo Chan"],
+                [],
+                ["Initiative", "Owner", "Stage", "Department"],
+                ["Chat assistant", "Di Eze", "Build", "IT"],
+                # Under a gap, a use case whose words are labels' is a row all the same.
+                [],
+                ["Owner", "Ed Fox", "Idea", "Finance"],
+            ],
+        },
+    )
+    out = run_import_into(path)
+    read = {r["name"]: (r["stage"], r["owner_name"], r["department"]) for r in out.records_jsonl}
+    assert read == {
+        "Invoice matching": ("deployed", "Ann Lee", "Titled"),
+        "Contract review": ("unknown", "Cy Diaz", "Legal"),
+        "CV screening": ("pilot", "Bo Chan", "Untitled"),
+        "Chat assistant": ("in_development", "Di Eze", "IT"),
+        "Owner": ("idea", "Ed Fox", "Finance"),
+    }
+    assert out.rejects == []
+    assert out.run["skipped_rows"] == {"blank": 3, "section": 1}  # the section: a title
+    below = [w for w in out.run["warnings"] if w["code"] == "tables_one_below_another"]
+    assert sorted(w["message"].split(" starts")[0] for w in below) == ["row 4", "row 6"]
+
+
 @pytest.mark.parametrize(
     ("file_name", "header", "stages"),
     [

@@ -1039,6 +1039,7 @@ def _extract_table(
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
         new_tables=tables_below is not None,
         names_use_case=lambda text: _names_use_case(text, mappings),
+        reads_as_header=lambda texts: _reads_as_header(texts, mappings),
     )
     ticks = _technique_ticks(header, mappings)
     periods = _stage_periods(header, mappings)
@@ -1220,6 +1221,21 @@ def _names_use_case(label: str, mappings: Mappings) -> bool:
     return (
         bool(best) and best[0].field == "name" and best[0].score >= mappings.settings.header_review
     )
+
+
+def _reads_as_header(texts: list[str], mappings: Mappings) -> bool:
+    """Whether a row's texts read as a header of a table of use cases: at least 60 % of them
+    (and two) are labels of fields, and one is of the name ("Idea | Proposer | Business
+    area")."""
+    accept = mappings.settings.header_accept
+    fields: set[str] = set()
+    named = False
+    for text in texts:
+        best = mappings.match_header(text)
+        if best and best[0].field is not None and best[0].score >= accept:
+            fields.add(best[0].field)
+            named = named or best[0].field == "name"
+    return named and len(fields) >= max(2, 0.6 * len(texts))
 
 
 def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:

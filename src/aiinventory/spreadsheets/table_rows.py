@@ -167,6 +167,10 @@ class SectionHints(Protocol):
         """How many outline groups the row ends, being back at their heading's level."""
 
 
+#: The skipped rows that are a header: a lone text right above one is its table's title.
+_HEADERS = frozenset({"repeated_header", "table_header"})
+
+
 def with_sections(
     items: Iterator[RawRow | SkippedRow], hints: SectionHints | None = None
 ) -> Iterator[RawRow | SkippedRow]:
@@ -212,7 +216,7 @@ def with_sections(
                 continue
             first = held[0]
             text = _lone_text(first) if isinstance(first, RawRow) else None
-            if isinstance(item, SkippedRow) and item.reason == "repeated_header" and text:
+            if isinstance(item, SkippedRow) and item.reason in _HEADERS and text:
                 opened(text, False)
                 yield SkippedRow(first.row, "section", text)
             else:
@@ -536,6 +540,7 @@ def iter_table_rows(
     sections: dict[int, int] | None = None,
     new_tables: bool = True,
     names_use_case: Callable[[str], bool] | None = None,
+    reads_as_header: Callable[[list[str]], bool] | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
@@ -545,7 +550,10 @@ def iter_table_rows(
     skipped as a repeated header. A row of labels in other columns that leaves the name
     column empty and has no label ``names_use_case`` accepts heads a list within the table
     ("Subitems | Owner | Status" under an item of a monday.com board): it is skipped
-    (``subtable_header``) and the table reads on, its rows without a name too. One pass over
+    (``subtable_header``) and the table reads on, its rows without a name too. After a blank
+    row (and a lone title under it), a row of short texts only that ``reads_as_header`` takes
+    for a header of its own ("Idea | Proposer | Business area" under "Use case | Stage |
+    Owner") heads another table too, whatever labels it shares with this one. One pass over
     each row's cells finds its texts and counts its values; the rows of a large sheet are
     mostly data, so the checks that can only apply to other rows come cheapest first.
     """
@@ -586,11 +594,14 @@ def iter_table_rows(
     # Until the first data row, a template's guidance and example rows may stand under the
     # header.
     leading = True
+    # After a blank row, and a lone title under it: where another table's header may stand.
+    gap = False
     for offset, row in enumerate(rows):
         sheet_row = first_row + offset
         if sheet_row < data_start:
             continue
         number = sheet_row + 1
+        after_gap, gap = gap, False
         texts: list[str] = []
         filled = 0
         for v in row:
@@ -602,8 +613,11 @@ def iter_table_rows(
             elif v is not None:
                 filled += 1
         if not filled:
+            gap = True
             yield SkippedRow(number, "blank")
             continue
+        if after_gap and filled == 1:
+            gap = True  # a title under the gap: the header may come next
         if texts:
             needed = max(1, 0.6 * filled)
             spare = len(texts) - needed  # texts that may fail before the row cannot qualify
@@ -648,6 +662,17 @@ def iter_table_rows(
                 continue
             # Labels in other columns, or others among them: the header of another table
             # ("Live use cases" over one, "Pipeline" over another), read with its own.
+            yield SkippedRow(number, "table_header", texts[0], cells=list(row))
+            return
+        if (
+            after_gap
+            and new_tables
+            and reads_as_header is not None
+            and len(texts) == filled >= 2
+            and all(len(t) <= _LABEL_MAX_CHARS for t in texts)
+            and reads_as_header(texts)
+        ):
+            # Under a gap, the header of another table with labels of its own, read with them.
             yield SkippedRow(number, "table_header", texts[0], cells=list(row))
             return
         if leading and texts:
@@ -743,6 +768,10 @@ def _in_place(row: list[Any], label_at: dict[int, str], seen: dict[str, str]) ->
         if fuzz.ratio(label, expected) < 80:
             return False
     return True
+
+
+#: The longest text a header label of another table below may be.
+_LABEL_MAX_CHARS = 60
 
 
 def _repeats_header(

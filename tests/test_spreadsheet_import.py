@@ -877,6 +877,9 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
     other = [["Use case", "Supplier (Y/N)", "Tool"], ["Matching", "None", "UiPath"]]
     other += [["Scoring", "Partially", "SAS"], ["Churn", "Partly", ""]]
     other += [["Assistant", "Not applicable", "Copilot"]]
+    # A part answer in a build-or-buy column, or in the vendor column, is both too.
+    unsaid += [["Ranking", "Partially"]]
+    answered += [["Extraction", "Partly"]]
     path = write_workbook(
         tmp_path / "t.xlsx",
         {
@@ -905,6 +908,8 @@ def test_a_yes_or_a_no_about_the_supplier_is_the_sourcing(tmp_path: Path, run_im
         "Scoring": ("hybrid", "SAS"),
         "Churn": ("hybrid", None),
         "Assistant": ("unknown", "Copilot"),
+        "Ranking": ("hybrid", None),
+        "Extraction": ("hybrid", None),
     }
     # The answers stay in the records as written.
     assert recs["Invoice matching"]["sourcing_raw"] == "Yes"

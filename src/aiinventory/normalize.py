@@ -514,22 +514,27 @@ class Normalizer:
         self, given: dict[str, str], record: dict[str, Any], ctx: SourceContext, vocab: Vocabulary
     ) -> dict[str, str]:
         """A yes or a no in the sourcing or the vendor column ("Third party?" | "Yes",
-        "Vendor (Y/N)" | "N"): the sourcing the column's label names, or the other one; no
-        vendor name. Returns ``given`` with the sourcing so read."""
+        "Vendor (Y/N)" | "N"): the sourcing the column's label names, or the other one; a part
+        answer ("Partially"): hybrid; no vendor name. Returns ``given`` with the sourcing so
+        read."""
         for fname in ("sourcing", "vendor_name"):
             cell = given.get(fname)
             folded = fold(cell) if cell else ""
             if not cell or not folded or folded == "x":  # "X" may be a supplier's name
                 continue
             answer = yes_or_no(cell)
-            if answer is None and fname == "sourcing":
-                # To "Third party?": "Partially" is both; "None" (no supplier) is a no.
+            if answer is None and folded in _PARTLY:
+                # "Partially" (to "Third party?", "Build or buy", "Vendor?") is both.
+                if fname == "vendor_name":
+                    record["vendor_name"] = None
+                    if given.get("sourcing"):
+                        continue  # the sourcing column says it
+                given = {**given, "sourcing": "hybrid"}
+                continue
+            if answer is None and fname == "sourcing" and folded in _NONE_ANSWERS:
+                # "None" to a question about a supplier: there is none, a no.
                 asked = _sourcing_asked(ctx.labels.get(fname), fname, vocab, self._fuzzy)
-                if asked is not None and folded in _PARTLY:
-                    given = {**given, "sourcing": "hybrid"}
-                    continue
-                if asked == "vendor" and folded in _NONE_ANSWERS:
-                    answer = False
+                answer = False if asked == "vendor" else None
             if answer is None:
                 # "No (in-house)", "Yes - Microsoft": the answer, then words about it.
                 said = _ANSWER_THEN_WORDS.match(cell)

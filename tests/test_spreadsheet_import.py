@@ -1057,6 +1057,28 @@ def test_a_last_updated_text_outside_the_era_of_trackers_is_no_date(
     assert sorted(row for w in said for row in w["rows"]) == [2, 3]
 
 
+def test_a_quarter_in_a_date_column_is_said_to_be_a_period(tmp_path: Path, run_import_into) -> None:
+    """ "Q3 2025" is no day nor month: kept as written, with a warning that says it is a
+    period and how to write the date; other text is "not a date"."""
+    path = tmp_path / "t.csv"
+    path.write_text(
+        "Use case,Go-live\nAlpha,Q3 2025\nBeta,FY25 Q2\nGamma,soon\nDelta,Sept 2024\n",
+        encoding="utf-8",
+    )
+    out = run_import_into(path)
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {n: (r["date_deployed"], r["date_deployed_raw"]) for n, r in recs.items()} == {
+        "Alpha": (None, "Q3 2025"),
+        "Beta": (None, "FY25 Q2"),
+        "Gamma": (None, "soon"),
+        "Delta": ("2024-09", "Sept 2024"),
+    }
+    said = {w["rows"][0]: w["message"] for w in out.run["warnings"] if w["code"] == "unparsed_date"}
+    assert said[2].startswith("date_deployed 'Q3 2025' in column B ('Go-live') is a period, not")
+    assert "write the day (YYYY-MM-DD) or the month (YYYY-MM) where it is known" in said[3]
+    assert "'soon' in column B ('Go-live') is not a date" in said[4]
+
+
 def test_a_weak_date_header_over_dates_is_read_and_said(tmp_path: Path, run_import_into) -> None:
     rows = [["Use Case Name", "Stage", "Status code"]]
     rows += [[f"Use case {i}", "Pilot", dt.datetime(2024, 5, i + 1)] for i in range(4)]

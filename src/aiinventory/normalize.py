@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .clock import stable_hash
-from .date_parsing import date_order_shown, parse_date, parse_datetime
+from .date_parsing import date_order_shown, parse_date, parse_datetime, period_start
 from .mappings import Mappings, Vocabulary, asks_if_live, yes_or_no
 from .schema import (
     DATE_FIELDS,
@@ -737,11 +737,19 @@ class Normalizer:
             text = cell_text(value)
             if is_placeholder(text):
                 return None
+            # A quarter, a half or a year ("Q3 2025", "H1 2026", "FY25") is a period: the
+            # field holds a day or a month.
+            period = period_start(fold(text)) is not None
             self._warn(
                 ctx,
                 "unparsed_date",
-                f"{fname} {_short(text)!r} in {self._place(ctx, fname)} is not a date; it is kept "
-                f"in {fname}_raw — write it as YYYY-MM-DD",
+                f"{fname} {_short(text)!r} in {self._place(ctx, fname)} is "
+                + (
+                    f"a period, not a date; it is kept in {fname}_raw — write the day "
+                    "(YYYY-MM-DD) or the month (YYYY-MM) where it is known"
+                    if period
+                    else f"not a date; it is kept in {fname}_raw — write it as YYYY-MM-DD"
+                ),
                 f"date:{fname}:{text}",
                 row,
             )

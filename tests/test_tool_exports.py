@@ -505,3 +505,39 @@ def test_jira_columns_of_its_own_stay_in_extras_and_other_trackers_are_not_jira(
         "Matches invoices",
         "Dana Ruiz",
     )
+
+
+def test_an_azure_devops_tree_query_takes_each_rows_title_at_its_level(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A tree query's export has a title column per level ("Title 1", "Title 2", …), each row's
+    title in its level's: every row was a `missing_name` reject but the top one. Each row is
+    read with its own title as the name and the title of the item above it as its parent."""
+    path = tmp_path / "ado tree.csv"
+    with path.open("w", newline="", encoding="utf-8-sig") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["ID", "Work Item Type", "Title 1", "Title 2", "Title 3", "State"],
+                ["100", "Epic", "AI portfolio", "", "", "New"],
+                ["101", "Feature", "", "Invoice matching", "", "In progress"],
+                ["102", "User Story", "", "", "Build matching model", "Done"],
+                ["103", "Feature", "", "Claims triage", "", "New"],
+                ["104", "Epic", "Automation", "", "", "New"],
+                ["105", "User Story", "", "", "Orphan story", "New"],  # its feature not listed
+            ]
+        )
+    out = run_import_into(path)
+    assert out.rejects == []
+    read = {r["source_id"]: (r["name"], r["extras"].get("(parent)")) for r in out.records_jsonl}
+    assert read == {
+        "100": ("AI portfolio", None),
+        "101": ("Invoice matching", "AI portfolio"),
+        "102": ("Build matching model", "Invoice matching"),
+        "103": ("Claims triage", "AI portfolio"),
+        "104": ("Automation", None),
+        "105": ("Orphan story", None),
+    }
+    recs = {r["source_id"]: r for r in out.records_jsonl}
+    assert recs["102"]["extras"] == {"Work Item Type": "User Story", "(parent)": "Invoice matching"}
+    assert recs["102"]["name_raw"] == "Build matching model"
+    assert "low_confidence_column" not in out.warning_codes()

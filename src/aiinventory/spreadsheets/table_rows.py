@@ -107,6 +107,10 @@ class SkippedRow:
 
 #: The extras key under which a row keeps the section heading it sits under.
 SECTION_KEY = "(section)"
+#: The extras key under which a work item of a tree keeps the title of the item it is under.
+PARENT_KEY = "(parent)"
+#: A tree query's title columns, one per level (Azure DevOps: "Title 1", "Title 2", …).
+_LEVEL_TITLE = re.compile(r"title (\d)")
 
 
 def section_rows(
@@ -589,6 +593,8 @@ def iter_table_rows(
     # Footnote marks the header's labels end in: a row starting with one is their footnote.
     marks = {m.group(1) for c in header.columns if (m := _LABEL_MARK.search(c.label))}
     name_col = header.by_field["name"].column - first_col
+    levels = _title_levels(header, first_col, extra_cols, name_col)
+    titles: list[Any] = []  # the titles of the items the rows are under, by level
     data_start = header.data_start
     labels_seen: dict[str, str] = {}
     # Until the first data row, a template's guidance and example rows may stand under the
@@ -704,6 +710,8 @@ def iter_table_rows(
                 v = row[j]
                 if v is not None and (not isinstance(v, str) or v.strip()):
                     extras[label] = v
+        if levels:
+            _titled(values, extras, levels, titles)
         # Cells beyond the header's columns are kept too, under their column letter.
         past = False
         if size > last_known + 1 or unknown_within:
@@ -723,6 +731,50 @@ def iter_table_rows(
             raw.flags.append("hidden_row")
         leading = False
         yield raw
+
+
+def _title_levels(
+    header: HeaderResult, first_col: int, extra_cols: list[tuple[int, str]], name_col: int
+) -> list[str | None]:
+    """A tree query's title columns, by level: the key of each one's value in a row's extras
+    (None for the name's column), when the name's column is "Title 1" and "Title 2" stands
+    beside it; else none."""
+    numbered: dict[int, int] = {}
+    for c in header.columns:
+        m = _LEVEL_TITLE.fullmatch(normalize_label(c.label))
+        if m is not None:
+            numbered.setdefault(int(m.group(1)), c.column - first_col)
+    if numbered.get(1) != name_col or 2 not in numbered:
+        return []
+    keys = dict(extra_cols)
+    levels: list[str | None] = []
+    for level in range(1, 10):
+        j = numbered.get(level)
+        if j is None:
+            break
+        levels.append(None if j == name_col else keys.get(j))
+    return levels
+
+
+def _titled(
+    values: dict[str, Any], extras: dict[str, Any], levels: list[str | None], titles: list[Any]
+) -> None:
+    """A tree query's row: its name is its title at its level (the first title column filled),
+    the title of the item above it at the level before is its parent (``PARENT_KEY``)."""
+    title = values.get("name")
+    depth = 0
+    if title is None:
+        depth = next((d for d, key in enumerate(levels) if key is not None and key in extras), -1)
+        if depth < 0:
+            return
+        key = levels[depth]
+        assert key is not None
+        title = values["name"] = extras.pop(key)
+    del titles[depth:]
+    if depth and len(titles) == depth and titles[-1] is not None:
+        extras[PARENT_KEY] = titles[-1]
+    titles.extend([None] * (depth - len(titles)))
+    titles.append(title)
 
 
 def is_example_name(value: Any) -> bool:

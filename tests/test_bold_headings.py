@@ -256,3 +256,41 @@ def test_outline_scan_of_forged_xml() -> None:
     found = _outline_parents(parent + child + after)
     assert (found.rows, found.outlined, dict(found.closes)) == ({1}, {1}, {3: 1})
     assert _outline_parents(child + parent).rows == frozenset()
+
+
+def test_an_outline_group_is_known_by_any_of_its_rows(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A group whose first row is a use case with only its name, or a bold subheading, is a
+    group all the same: a row of data anywhere in it says so, and its end is known."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Portfolio"
+    ws.append(["Use case", "Status", "Owner"])
+    rows: list[tuple[list[Any], int, bool]] = [
+        (["Finance"], 0, False),
+        (["Budget idea"], 1, False),  # only its name, first in the group
+        (["Invoice bot", "Live", "Ann"], 1, False),
+        (["Corporate"], 0, True),
+        (["Legal"], 1, True),  # a bold subheading, first in the group
+        (["Clause bot", "Pilot", "Bo"], 1, False),
+        (["People"], 1, True),
+        (["CV bot", "Idea", "Cy"], 1, False),
+        (["Loose bot", "Live", "Di"], 0, False),  # back at the top: under no heading
+    ]
+    for values, level, bold in rows:
+        ws.append(values)
+        if level:
+            ws.row_dimensions[ws.max_row].outline_level = level
+        if bold:
+            ws.cell(ws.max_row, 1).font = Font(bold=True)
+    path = tmp_path / "groups.xlsx"
+    wb.save(path)
+    out = run_import_into(path)
+    assert {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl} == {
+        "Budget idea": "Finance",
+        "Invoice bot": "Finance",
+        "Clause bot": "Legal",
+        "CV bot": "People",
+        "Loose bot": None,
+    }

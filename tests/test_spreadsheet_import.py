@@ -2412,9 +2412,11 @@ def test_a_stage_read_by_one_word_of_free_text_is_said(tmp_path: Path, run_impor
 def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
     tmp_path: Path, run_import_into
 ) -> None:
-    """A second table under a gap whose labels are mostly not the first's ("Idea | Proposer |
-    Business area", under its title) was read as rows of the first: a use case called
-    "Idea", owners "Legal" and "IT". It is read by its own columns."""
+    """A second table under a gap whose labels are mostly not the first's ("Idea | Sponsor |
+    Department", under its title) was read as rows of the first: a use case called "Idea",
+    owners "Legal" and "IT". It is read by its own columns. A row of use cases under a gap
+    whose values are labels' words ("Idea" under "Stage", "No" under "Personal data?") is
+    a row all the same."""
     path = write_workbook(
         tmp_path / "tracker.xlsx",
         {
@@ -2424,7 +2426,7 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
                 ["Invoice matching", "Live", "Ann Lee"],
                 [],
                 ["Proposed use cases"],
-                ["Idea", "Proposer", "Business area"],
+                ["Idea", "Sponsor", "Department"],
                 ["Contract review", "Cy Diaz", "Legal"],
             ],
             "Untitled": [
@@ -2437,6 +2439,15 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
                 [],
                 ["Owner", "Ed Fox", "Idea", "Finance"],
             ],
+            "Register": [
+                ["Use case", "Stage", "Personal data?"],
+                ["Invoice matching 2", "Live", "No"],
+                [],
+                ["HR chatbot", "Idea", "No"],
+                ["Grant triage", "Pilot", "Yes"],
+                [],
+                ["Idea", "Live", "No"],
+            ],
         },
     )
     out = run_import_into(path)
@@ -2447,9 +2458,16 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
         "CV screening": ("pilot", "Bo Chan", "Untitled"),
         "Chat assistant": ("in_development", "Di Eze", "IT"),
         "Owner": ("idea", "Ed Fox", "Finance"),
+        "Invoice matching 2": ("deployed", None, None),
+        "HR chatbot": ("idea", None, None),
+        "Grant triage": ("pilot", None, None),
+        "Idea": ("deployed", None, None),
     }
     assert out.rejects == []
-    assert out.run["skipped_rows"] == {"blank": 3, "section": 1}  # the section: a title
+    assert out.run["skipped_rows"] == {"blank": 5, "section": 1}  # the section: a title
+    # The title heads its table's rows.
+    titled = {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl}
+    assert (titled["Contract review"], titled["Invoice matching"]) == ("Proposed use cases", None)
     below = [w for w in out.run["warnings"] if w["code"] == "tables_one_below_another"]
     assert sorted(w["message"].split(" starts")[0] for w in below) == ["row 4", "row 6"]
 

@@ -64,6 +64,11 @@ def test_a_service_desk_export_without_a_description(
     assert rec["date_initiated"] == "2024-02-01"
     assert rec["extras"] == {"Opened by": "Ann Lee"}
     assert out.rejects == []
+    # A list of stages with their short descriptions is no table of use cases.
+    lookup = tmp_path / "lookup.csv"
+    lookup.write_text("Stage,Short description\nIdea,Not yet assessed\nPilot,On trial\n")
+    (reject,) = run_import_into(lookup).rejects
+    assert reject["reason_code"] == "no_table_found"
 
 
 def test_a_summary_column_is_the_description_when_a_name_column_is_there(

@@ -77,7 +77,9 @@ def heading_rows(
                     continue  # read whole, it would take that much memory: not for a hint
                 xml = zf.read(part)
                 rows = _lone_bold(xml, bold) if bold else frozenset()
-                outline = _outline_parents(xml) if _ATTR_OUTLINE.search(xml) else Headings(rows)
+                outline = (
+                    _outline_parents(xml, rows) if _ATTR_OUTLINE.search(xml) else Headings(rows)
+                )
                 if rows or outline.rows:
                     found[name] = outline._replace(rows=rows | outline.rows)
             return found
@@ -160,19 +162,22 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
     return frozenset(row for row, column in lone if 2 * bolded[column] <= values[column])
 
 
-def _outline_parents(xml: bytes) -> Headings:
+#: The deepest outline level Excel writes: deeper ones (a forged file's) count as it.
+_MAX_LEVEL = 7
+
+
+def _outline_parents(xml: bytes, bold: frozenset[int] = frozenset()) -> Headings:
     """The outline groups' headings of a worksheet's XML: 0-based rows with one valued cell, a
-    text, whose next row with values has a higher outline level and more than one value (a
-    group's heading over its use cases; not a use case with only its name over its notes, nor
-    a parent row with more values, a use case over its tasks); and the rows back at such a
-    heading's level or above, with how many groups each ends. Linear, as :func:`_lone_bold`
-    is."""
+    text, over a group of rows outlined deeper (the rows after it up to the next one back at
+    its level) of which one has more than one value or is a heading itself (in ``bold``, or
+    of a group within): a group's heading over its use cases, not a use case with only its
+    name over its notes (nor a parent row with more values, a use case over its tasks); and
+    the rows back at such a heading's level or above, with how many groups each ends. Linear,
+    as :func:`_lone_bold` is (a row is looked at once for each of the at most eight levels)."""
     if len(xml) > _MAX_XML:
         return Headings(frozenset())
-    # (row, the next row with values, its count of them) of lone texts over deeper rows
-    candidates: list[tuple[int, int, int]] = []
-    levels: list[tuple[int, int]] = []  # (row, outline level) of the rows with values
-    lone: tuple[int, int] | None = None  # (row, outline level) of the last row, if a lone text
+    # (row, outline level, count of values, whether a lone text) of the rows with values
+    rows: list[tuple[int, int, int, bool]] = []
     for piece in re.split(rb"</(?:\w+:)?row>", xml):
         starts = list(_ROW_START.finditer(piece))
         if not starts:
@@ -182,7 +187,7 @@ def _outline_parents(xml: bytes) -> Headings:
         if number is None or attrs.endswith(b"/"):
             continue
         level_attr = _ATTR_OUTLINE.search(attrs)
-        level = int(level_attr.group(1)) if level_attr else 0
+        level = min(int(level_attr.group(1)), _MAX_LEVEL) if level_attr else 0
         valued = 0
         text = False
         for cell in re.split(rb"</(?:\w+:)?c>", piece[starts[-1].end() :]):
@@ -195,21 +200,25 @@ def _outline_parents(xml: bytes) -> Headings:
             valued += 1
             kind = _ATTR_T.search(opened[-1].group(1))
             text = kind is not None and kind.group(1) in _TEXT_TYPES
-        if not valued:
-            continue
-        row = int(number.group(1)) - 1
-        levels.append((row, level))
-        if lone is not None and level > lone[1]:
-            candidates.append((lone[0], row, valued))
-        lone = (row, level) if valued == 1 and text else None
-    # From the last: a row over another heading heads it too ("Operations" over "Logistics").
+        if valued:
+            rows.append((int(number.group(1)) - 1, level, valued, valued == 1 and text))
+    # From the last, so that a heading over another's group knows it ("Operations" over
+    # "Logistics").
     heads: set[int] = set()
-    for row, below, valued in reversed(candidates):
-        if valued > 1 or below in heads:
-            heads.add(row)
+    for i in range(len(rows) - 2, -1, -1):
+        row, level, _, lone = rows[i]
+        if not lone or rows[i + 1][1] <= level:
+            continue
+        for k in range(i + 1, len(rows)):
+            below, deeper, valued, _ = rows[k]
+            if deeper <= level:
+                break
+            if valued > 1 or below in heads or below in bold:
+                heads.add(row)
+                break
     closes: dict[int, int] = {}
     under: list[int] = []  # the levels of the headings the rows are under, innermost last
-    for row, level in levels:
+    for row, level, _, _ in rows:
         ended = 0
         while under and level <= under[-1]:
             under.pop()

@@ -713,7 +713,8 @@ def _side_by_side(grid: SheetGrid, rows: list[list[Any]], starts: list[int]) -> 
 
 
 #: A table found below another: its rows, and what applies to them.
-_Below = tuple[SheetGrid, dict[str, Any]]
+#: A table below another: its rows, its context, and its title (a lone line above it).
+_Below = tuple[SheetGrid, dict[str, Any], str | None]
 #: Tables one below another read as tables of their own, at most, in a sheet: each reads on
 #: from the rows the one above it left (a generator over a generator), so their number is
 #: bounded; past it, a header with other columns is skipped as a repeated one.
@@ -734,17 +735,17 @@ def _extract_sheet(
     """Records and rejects of one sheet. ``whole``: the grid is the whole sheet (not one of
     its tables side by side). Tables one below another are read one after the other, in a
     loop rather than a recursion, up to _MAX_TABLES_BELOW of them."""
-    pending: list[tuple[SheetGrid, dict[str, Any], bool]] = [(grid, base, whole)]
+    pending: list[tuple[SheetGrid, dict[str, Any], bool, str | None]] = [(grid, base, whole, None)]
     tables = 0
     while pending:
-        part, part_base, part_whole = pending.pop(0)
+        part, part_base, part_whole, title = pending.pop(0)
         found: list[_Below] = []
         tables += 1
         yield from _extract_table(
             part, sheet_name, part_base, mappings, normalizer, override, report, heads,
-            part_whole, found if tables < _MAX_TABLES_BELOW else None,
+            part_whole, found if tables < _MAX_TABLES_BELOW else None, title,
         )  # fmt: skip
-        pending[:0] = [(g, b, False) for g, b in found]
+        pending[:0] = [(g, b, False, t) for g, b, t in found]
 
 
 def _extract_table(
@@ -758,10 +759,12 @@ def _extract_table(
     heads: _HeadingRows,
     whole: bool,
     tables_below: list[_Below] | None,
+    title: str | None = None,
 ) -> Iterator[SourceRecord | Reject]:
     """Records and rejects of one sheet's table (see ``_extract_sheet``); a table found below
     it is added to ``tables_below`` (None: there is no room for more tables; a header with
-    other columns is skipped as a repeated one)."""
+    other columns is skipped as a repeated one). ``title``: the heading of its rows (the line
+    above a table below another)."""
     sheet = SheetReport(name=grid.name, hidden=grid.hidden)
     report.sheets.append(sheet)
     source_path = base["source_path"]
@@ -1039,7 +1042,7 @@ def _extract_table(
         section_rows(grid.data_merges, header.data_start, grid.first_col, header),
         new_tables=tables_below is not None,
         names_use_case=lambda text: _names_use_case(text, mappings),
-        reads_as_header=lambda texts: _reads_as_header(texts, mappings),
+        reads_as_header=lambda row: _reads_as_header(row, header, grid.first_col, mappings),
     )
     ticks = _technique_ticks(header, mappings)
     periods = _stage_periods(header, mappings)
@@ -1057,7 +1060,7 @@ def _extract_table(
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []
     sectioned = with_notes(
-        with_sections(table, heads.hints(grid.name) if sheet_name is not None else None)
+        with_sections(table, heads.hints(grid.name) if sheet_name is not None else None, title)
     )
     groups = GroupFill()
     below_table: SkippedRow | None = None  # the header of another table below this one
@@ -1188,7 +1191,7 @@ def _extract_table(
             notes=[],
         )
         label = f"{base.get('table', '')}row{below_table.row}"
-        tables_below.append((following, {**base, "table": label}))
+        tables_below.append((following, {**base, "table": label}, below_table.title))
 
 
 def _subitem(
@@ -1223,19 +1226,42 @@ def _names_use_case(label: str, mappings: Mappings) -> bool:
     )
 
 
-def _reads_as_header(texts: list[str], mappings: Mappings) -> bool:
-    """Whether a row's texts read as a header of a table of use cases: at least 60 % of them
-    (and two) are labels of fields, and one is of the name ("Idea | Proposer | Business
-    area")."""
-    accept = mappings.settings.header_accept
-    fields: set[str] = set()
-    named = False
-    for text in texts:
+def _reads_as_header(
+    row: list[Any], header: HeaderResult, first_col: int, mappings: Mappings
+) -> bool:
+    """Whether a row of a table reads as the header of another table of use cases below it
+    ("Initiative | Owner | Stage | Department" under "Use case | Stage | Owner"): its cell
+    under the table's name column is a label, at least 60 % of its texts (and two) are labels
+    of fields, one of them the name's, and a text that is a value of the field of its column
+    ("Idea" under "Stage", "No" under "Personal data?") is no label: a row of use cases with
+    such values ("HR chatbot | Idea | No") stays a row."""
+    settings = mappings.settings
+    fields_at = {c.column - first_col: c.field for c in header.columns if c.field is not None}
+
+    def label_of(text: str) -> str | None:
         best = mappings.match_header(text)
-        if best and best[0].field is not None and best[0].score >= accept:
-            fields.add(best[0].field)
-            named = named or best[0].field == "name"
-    return named and len(fields) >= max(2, 0.6 * len(texts))
+        if best and best[0].field is not None and best[0].score >= settings.header_accept:
+            return best[0].field
+        return None
+
+    name_at = header.by_field["name"].column - first_col
+    under_name = row[name_at] if 0 <= name_at < len(row) else None
+    if not isinstance(under_name, str) or label_of(under_name) is None:
+        return False
+    fields: set[str] = set()
+    texts = 0
+    for j, cell in enumerate(row):
+        if not isinstance(cell, str) or not cell.strip():
+            continue
+        texts += 1
+        vocabulary = mappings.vocabularies.get(fields_at.get(j) or "")
+        found = vocabulary.match(cell, settings.value_fuzzy_accept) if vocabulary else None
+        if found is not None and found.how == "exact":
+            continue  # a value of its column's field
+        field = label_of(cell)
+        if field is not None:
+            fields.add(field)
+    return "name" in fields and len(fields) >= max(2, 0.6 * texts)
 
 
 def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:

@@ -271,7 +271,11 @@ def _title_of_two_descriptions(columns: list[ColumnMapping], accept: float) -> N
         )
     ]
     if len(claimants) == 1 and normalize_label(claimants[0].label) in _SHORT_TITLE_LABELS:
-        claimants[0].field, claimants[0].status = "name", "accepted"
+        # Beside two or more other fields, as a record's are ("Number", "State", "Opened");
+        # a list of stages with their short descriptions is no table of use cases.
+        others = {c.field for c in columns if c.field not in (None, "description")}
+        if len(others) >= 2:
+            claimants[0].field, claimants[0].status = "name", "accepted"
         return
     if len(claimants) < 2:
         return

@@ -103,6 +103,8 @@ class SkippedRow:
     hints: dict[str, str] = field(default_factory=dict)
     #: A ``table_header`` row's cells: the header of the table that starts there.
     cells: list[Any] | None = None
+    #: A ``table_header`` row's title: a lone line right above it, its table's heading.
+    title: str | None = None
 
 
 #: The extras key under which a row keeps the section heading it sits under.
@@ -176,7 +178,9 @@ _HEADERS = frozenset({"repeated_header", "table_header"})
 
 
 def with_sections(
-    items: Iterator[RawRow | SkippedRow], hints: SectionHints | None = None
+    items: Iterator[RawRow | SkippedRow],
+    hints: SectionHints | None = None,
+    heading: str | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Section headings among the rows, and each data row's heading kept in its extras.
 
@@ -185,7 +189,8 @@ def with_sections(
     are so), or a lone text right above a repeated header row, or up to ``_TITLE_GAP`` blank
     rows above it (the title of a second table on the sheet). A heading holds until the next
     one; an outline group's, until a row is back at its level, where the heading it was
-    under holds again.
+    under holds again. ``heading``: the one the rows start under (the title of a table below
+    another, given to its ``table_header`` row).
     A lone text anywhere else stays a row of data: a use case with only its name filled in.
     """
     # The headings in force, innermost last: (text, whether an outline group's).
@@ -201,6 +206,8 @@ def with_sections(
         while groups and open_:
             groups -= open_.pop()[1]
 
+    if heading:
+        opened(heading, False)
     held: list[RawRow | SkippedRow] = []  # a lone-text row, and the blank rows after it
 
     def labelled(item: RawRow | SkippedRow) -> RawRow | SkippedRow:
@@ -222,6 +229,8 @@ def with_sections(
             text = _lone_text(first) if isinstance(first, RawRow) else None
             if isinstance(item, SkippedRow) and item.reason in _HEADERS and text:
                 opened(text, False)
+                if item.reason == "table_header":
+                    item.title = text  # the next table's: its rows are read there
                 yield SkippedRow(first.row, "section", text)
             else:
                 yield labelled(first)
@@ -544,7 +553,7 @@ def iter_table_rows(
     sections: dict[int, int] | None = None,
     new_tables: bool = True,
     names_use_case: Callable[[str], bool] | None = None,
-    reads_as_header: Callable[[list[str]], bool] | None = None,
+    reads_as_header: Callable[[list[Any]], bool] | None = None,
 ) -> Iterator[RawRow | SkippedRow]:
     """Yield every row below the header as data or as a skipped row.
 
@@ -555,9 +564,10 @@ def iter_table_rows(
     column empty and has no label ``names_use_case`` accepts heads a list within the table
     ("Subitems | Owner | Status" under an item of a monday.com board): it is skipped
     (``subtable_header``) and the table reads on, its rows without a name too. After a blank
-    row (and a lone title under it), a row of short texts only that ``reads_as_header`` takes
-    for a header of its own ("Idea | Proposer | Business area" under "Use case | Stage |
-    Owner") heads another table too, whatever labels it shares with this one. One pass over
+    row (and a lone title under it), a row of short texts only that ``reads_as_header`` (given
+    the row's cells) takes for a header of its own ("Initiative | Owner | Stage | Department"
+    under "Use case | Stage | Owner") heads another table too, whatever labels it shares with
+    this one. One pass over
     each row's cells finds its texts and counts its values; the rows of a large sheet are
     mostly data, so the checks that can only apply to other rows come cheapest first.
     """
@@ -676,7 +686,7 @@ def iter_table_rows(
             and reads_as_header is not None
             and len(texts) == filled >= 2
             and all(len(t) <= _LABEL_MAX_CHARS for t in texts)
-            and reads_as_header(texts)
+            and reads_as_header(row)
         ):
             # Under a gap, the header of another table with labels of its own, read with them.
             yield SkippedRow(number, "table_header", texts[0], cells=list(row))

@@ -294,3 +294,37 @@ def test_an_outline_group_is_known_by_any_of_its_rows(
         "CV bot": "People",
         "Loose bot": None,
     }
+
+
+def test_a_bold_title_heads_the_table_below_and_notes_make_no_group(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """A bold title over a table below another heads its rows; a use case with only its name
+    over its notes outlined below it (one of them dated) stays a use case."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Portfolio"
+    for values in (
+        ["Use case", "Stage", "Owner", "Notes", "Updated"],
+        ["Invoice matching", "Live", "Ann"],
+        [],
+        ["Pipeline"],
+        ["Initiative", "Lead", "Status", "Team"],
+        ["Doc summariser", "Cat", "Live", "Legal"],
+    ):
+        ws.append(values)
+    ws["A4"].font = Font(bold=True)
+    notes = wb.create_sheet("Tracker")
+    notes.append(["Use case", "Stage", "Owner", "Notes", "Updated"])
+    notes.append(["HR chatbot"])
+    notes.append([None, None, None, "Kick-off held"])
+    notes.append([None, None, None, "Vendor chosen", "2025-03-01"])
+    notes.append(["Fraud model", "Pilot", "Bob"])
+    for row in (3, 4):
+        notes.row_dimensions[row].outline_level = 1
+    path = tmp_path / "t.xlsx"
+    wb.save(path)
+    out = run_import_into(path)
+    sections = {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl}
+    assert sections["Doc summariser"] == "Pipeline"
+    assert "HR chatbot" in sections and sections["HR chatbot"] is None

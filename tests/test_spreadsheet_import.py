@@ -2439,6 +2439,14 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
                 [],
                 ["Owner", "Ed Fox", "Idea", "Finance"],
             ],
+            "Numbered": [
+                ["Use case", "Stage", "Owner", "Department"],
+                ["Invoice matching 3", "Live", "Ann Lee", "Finance"],
+                [],
+                ["Pipeline"],
+                ["#", "Initiative", "Lead", "Status"],
+                ["1", "Doc summariser", "Cat Lu", "Live"],
+            ],
             "Register": [
                 ["Use case", "Stage", "Personal data?"],
                 ["Invoice matching 2", "Live", "No"],
@@ -2458,18 +2466,21 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
         "CV screening": ("pilot", "Bo Chan", "Untitled"),
         "Chat assistant": ("in_development", "Di Eze", "IT"),
         "Owner": ("idea", "Ed Fox", "Finance"),
+        "Invoice matching 3": ("deployed", "Ann Lee", "Finance"),
+        "Doc summariser": ("deployed", "Cat Lu", "Numbered"),
         "Invoice matching 2": ("deployed", None, None),
         "HR chatbot": ("idea", None, None),
         "Grant triage": ("pilot", None, None),
         "Idea": ("deployed", None, None),
     }
     assert out.rejects == []
-    assert out.run["skipped_rows"] == {"blank": 5, "section": 1}  # the section: a title
+    assert out.run["skipped_rows"] == {"blank": 6, "section": 2}  # the sections: titles
     # The title heads its table's rows.
     titled = {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl}
     assert (titled["Contract review"], titled["Invoice matching"]) == ("Proposed use cases", None)
+    assert titled["Doc summariser"] == "Pipeline"
     below = [w for w in out.run["warnings"] if w["code"] == "tables_one_below_another"]
-    assert sorted(w["message"].split(" starts")[0] for w in below) == ["row 4", "row 6"]
+    assert sorted(w["message"].split(" starts")[0] for w in below) == ["row 4", "row 5", "row 6"]
 
 
 @pytest.mark.parametrize(

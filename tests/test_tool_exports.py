@@ -546,3 +546,14 @@ def test_an_azure_devops_tree_query_takes_each_rows_title_at_its_level(
     assert recs["102"]["extras"] == {"Work Item Type": "User Story", "(parent)": "Invoice matching"}
     assert recs["102"]["name_raw"] == "Build matching model"
     assert "low_confidence_column" not in out.warning_codes()
+    # "Title 1" and "Title 2" elsewhere (job titles, two titles of a course) are no tree.
+    other = tmp_path / "staff.csv"
+    other.write_text(
+        "Name of the AI tool,Owner,Title 1,Title 2,Stage\n"
+        "HR chatbot,Ann,Manager,Lead,Idea\nDoc summariser,Cat,,Director,Live\n"
+    )
+    names = {r["name"]: r["extras"] for r in run_import_into(other).records_jsonl}
+    assert names == {
+        "HR chatbot": {"Title 1": "Manager", "Title 2": "Lead"},
+        "Doc summariser": {"Title 2": "Director"},
+    }

@@ -169,15 +169,17 @@ _MAX_LEVEL = 7
 def _outline_parents(xml: bytes, bold: frozenset[int] = frozenset()) -> Headings:
     """The outline groups' headings of a worksheet's XML: 0-based rows with one valued cell, a
     text, over a group of rows outlined deeper (the rows after it up to the next one back at
-    its level) of which one has more than one value or is a heading itself (in ``bold``, or
-    of a group within): a group's heading over its use cases, not a use case with only its
-    name over its notes (nor a parent row with more values, a use case over its tasks); and
+    its level) of which one, with a value in the heading's column, has more than one value or
+    is a heading itself (in ``bold``, or of a group within): a group's heading over its use
+    cases, not a use case with only its name over its notes (nor a parent row with more
+    values, a use case over its tasks); and
     the rows back at such a heading's level or above, with how many groups each ends. Linear,
     as :func:`_lone_bold` is (a row is looked at once for each of the at most eight levels)."""
     if len(xml) > _MAX_XML:
         return Headings(frozenset())
-    # (row, outline level, count of values, whether a lone text) of the rows with values
-    rows: list[tuple[int, int, int, bool]] = []
+    # (row, outline level, count of values, whether a lone text, its first valued column) of
+    # the rows with values
+    rows: list[tuple[int, int, int, bool, bytes]] = []
     for piece in re.split(rb"</(?:\w+:)?row>", xml):
         starts = list(_ROW_START.finditer(piece))
         if not starts:
@@ -190,7 +192,8 @@ def _outline_parents(xml: bytes, bold: frozenset[int] = frozenset()) -> Headings
         level = min(int(level_attr.group(1)), _MAX_LEVEL) if level_attr else 0
         valued = 0
         text = False
-        for cell in re.split(rb"</(?:\w+:)?c>", piece[starts[-1].end() :]):
+        first = b""
+        for position, cell in enumerate(re.split(rb"</(?:\w+:)?c>", piece[starts[-1].end() :])):
             opened = list(_CELL_START.finditer(cell))
             if not opened or opened[-1].group(1).endswith(b"/"):
                 continue
@@ -200,25 +203,29 @@ def _outline_parents(xml: bytes, bold: frozenset[int] = frozenset()) -> Headings
             valued += 1
             kind = _ATTR_T.search(opened[-1].group(1))
             text = kind is not None and kind.group(1) in _TEXT_TYPES
+            if not first:
+                letter = _CELL_COLUMN.search(opened[-1].group(1))
+                first = letter.group(1) if letter else str(position).encode()
         if valued:
-            rows.append((int(number.group(1)) - 1, level, valued, valued == 1 and text))
+            rows.append((int(number.group(1)) - 1, level, valued, valued == 1 and text, first))
     # From the last, so that a heading over another's group knows it ("Operations" over
     # "Logistics").
     heads: set[int] = set()
     for i in range(len(rows) - 2, -1, -1):
-        row, level, _, lone = rows[i]
+        row, level, _, lone, column = rows[i]
         if not lone or rows[i + 1][1] <= level:
             continue
         for k in range(i + 1, len(rows)):
-            below, deeper, valued, _ = rows[k]
+            below, deeper, valued, _, first = rows[k]
             if deeper <= level:
                 break
-            if valued > 1 or below in heads or below in bold:
+            # A row of data named in the heading's column (notes beside it are no use case's).
+            if first == column and (valued > 1 or below in heads or below in bold):
                 heads.add(row)
                 break
     closes: dict[int, int] = {}
     under: list[int] = []  # the levels of the headings the rows are under, innermost last
-    for row, level, _, _ in rows:
+    for row, level, _, _, _ in rows:
         ended = 0
         while under and level <= under[-1]:
             under.pop()

@@ -1230,9 +1230,9 @@ def _reads_as_header(
     row: list[Any], header: HeaderResult, first_col: int, mappings: Mappings
 ) -> bool:
     """Whether a row of a table reads as the header of another table of use cases below it
-    ("Initiative | Owner | Stage | Department" under "Use case | Stage | Owner"): its cell
-    under the table's name column is a label, at least 60 % of its texts (and two) are labels
-    of fields, one of them the name's, and a text that is a value of the field of its column
+    ("Initiative | Owner | Stage | Department" under "Use case | Stage | Owner"): at least
+    60 % of its texts (and two) are labels of fields, one of them the name's, and a text that
+    is a value of the field of its column
     ("Idea" under "Stage", "No" under "Personal data?") is no label: a row of use cases with
     such values ("HR chatbot | Idea | No") stays a row."""
     settings = mappings.settings
@@ -1244,10 +1244,6 @@ def _reads_as_header(
             return best[0].field
         return None
 
-    name_at = header.by_field["name"].column - first_col
-    under_name = row[name_at] if 0 <= name_at < len(row) else None
-    if not isinstance(under_name, str) or label_of(under_name) is None:
-        return False
     fields: set[str] = set()
     texts = 0
     for j, cell in enumerate(row):

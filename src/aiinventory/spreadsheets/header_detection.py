@@ -374,10 +374,10 @@ def _survey_columns(labels: list[str]) -> dict[int, str]:
 def _tracker_columns(labels: list[str]) -> dict[int, str]:
     """In Jira's export (``labels`` normalised: "Issue key", "Issue id" and "Summary" among
     them), Asana's ("Task ID", "Section/Column", "Parent task"), Planner's ("Task ID", "Task
-    Name", "Bucket Name"), an Azure DevOps tree query's ("Title 1", "Title 2", …: the first is
-    the name's, see ``table_rows``) or Dataverse's ("(Do Not Modify) …" columns), by position: the
-    item's title ("name"), text, stage and key, and the tracker's own columns ("tracker"); in
-    any other table, nothing."""
+    Name", "Bucket Name"), an Azure DevOps tree query's ("Work Item Type", "Title 1", "Title
+    2", …: the first title is the name's, see ``table_rows``) or Dataverse's ("(Do Not
+    Modify) …" columns), by position: the item's title ("name"), text, stage and key, and the
+    tracker's own columns ("tracker"); in any other table, nothing."""
     if any(label.startswith("do not modify ") for label in labels):
         # Dataverse's export: "Status" is the row's Active / Inactive, "Status Reason" the
         # stage (the "(Do Not Modify)" system columns are read by ``Mappings.match_header``).
@@ -389,7 +389,7 @@ def _tracker_columns(labels: list[str]) -> dict[int, str]:
     for marks, own in ((_TASK_MARKS, _TASK_ROLES), (_PLAN_MARKS, _PLAN_ROLES)):
         if marks.issubset(labels):
             return {position: own[label] for position, label in enumerate(labels) if label in own}
-    if "title 1" in labels and "title 2" in labels:
+    if "title 1" in labels and "title 2" in labels and "work item type" in labels:
         # Azure DevOps' tree query: a title column per level; a row's title is at its level.
         return {labels.index("title 1"): "name"}
     if not _ISSUE_MARKS.issubset(labels):

@@ -215,12 +215,15 @@ def with_sections(
             item.extras.setdefault(SECTION_KEY, open_[-1][0])
         return item
 
+    title: str | None = None  # the last heading, while only blank rows follow it
     for item in _until_stopped(items):
         if isinstance(item, _Stopped):
             if held:
                 yield labelled(held[0])
                 yield from held[1:]
             raise item.error
+        if isinstance(item, SkippedRow) and item.reason == "table_header" and title:
+            item.title = title  # a heading (bold, merged) right above the next table's header
         if held:
             if isinstance(item, SkippedRow) and item.reason == "blank" and len(held) <= _TITLE_GAP:
                 held.append(item)
@@ -241,14 +244,19 @@ def with_sections(
         if isinstance(item, SkippedRow):
             if item.reason == "section":
                 opened(item.text or "", False)
+                title = item.text
+            elif item.reason != "blank":
+                title = None
             yield item
         elif text := _lone_text(item):
             if hints is not None and hints.heads(item.row):
                 opened(text, hints.outlined(item.row))
+                title = text
                 yield SkippedRow(item.row, "section", text)
             else:
                 held = [item]
         else:
+            title = None
             yield labelled(item)
     if held:
         yield labelled(held[0])
@@ -747,14 +755,15 @@ def _title_levels(
     header: HeaderResult, first_col: int, extra_cols: list[tuple[int, str]], name_col: int
 ) -> list[str | None]:
     """A tree query's title columns, by level: the key of each one's value in a row's extras
-    (None for the name's column), when the name's column is "Title 1" and "Title 2" stands
-    beside it; else none."""
+    (None for the name's column), when the name's column is "Title 1" and "Title 2" and
+    "Work Item Type" stand beside it (an Azure DevOps tree query's export); else none."""
     numbered: dict[int, int] = {}
     for c in header.columns:
         m = _LEVEL_TITLE.fullmatch(normalize_label(c.label))
         if m is not None:
             numbered.setdefault(int(m.group(1)), c.column - first_col)
-    if numbered.get(1) != name_col or 2 not in numbered:
+    typed = any(normalize_label(c.label) == "work item type" for c in header.columns)
+    if not typed or numbered.get(1) != name_col or 2 not in numbered:
         return []
     keys = dict(extra_cols)
     levels: list[str | None] = []

@@ -150,35 +150,48 @@ def test_empty_cached_values_and_parts_too_large_to_read(
     assert _bold_rows(path) == {}
 
 
+def _outlined(title: str, header: list[str], rows: list[tuple[list[Any], int, bool]]) -> Any:
+    """An openpyxl workbook of one sheet: the header, then rows (values, outline level, bold
+    first cell), for the caller to save."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = title
+    ws.append(header)
+    for values, level, bold in rows:
+        ws.append(values)
+        if level:
+            ws.row_dimensions[ws.max_row].outline_level = level
+        if bold:
+            ws.cell(ws.max_row, 1).font = Font(bold=True)
+    return wb
+
+
+def _sections(out: Any) -> dict[str, str | None]:
+    return {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl}
+
+
 def test_group_rows_of_an_outline_head_the_rows_under_them(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
     """A Smartsheet sheet's parent rows, Excel's grouped rows: "Finance" alone on its row with
     its use cases outlined a level below it is their heading, not a use case. A parent row
     with values of its own is a use case, and so is a name alone among rows of its level."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "AI Intake"
-    ws.append(["Use Case", "Status", "Owner", "Business Unit"])
-    rows: list[tuple[list[Any], int]] = [
-        (["Finance"], 0),
-        (["Invoice matching", "Live", "Ann Lee", "Finance"], 1),
-        (["Spend analytics", "Pilot", "Bo Chan", "Finance"], 1),
-        (["Contract summariser"], 1),  # a use case with only its name, among its level
-        (["HR"], 0),
-        (["CV screening", "Idea", "Cy Diaz", "HR"], 1),
-        (["Policy chatbot", "Build", "Di Eze"], 2),  # deeper still: under the same heading
-        (["Forecasting", "Pilot", "Ed Fox", "Finance"], 0),
-        (["Gather data"], 1),  # a task under a use case: its row
+    rows: list[tuple[list[Any], int, bool]] = [
+        (["Finance"], 0, False),
+        (["Invoice matching", "Live", "Ann Lee", "Finance"], 1, False),
+        (["Spend analytics", "Pilot", "Bo Chan", "Finance"], 1, False),
+        (["Contract summariser"], 1, False),  # a use case with only its name, among its level
+        (["HR"], 0, False),
+        (["CV screening", "Idea", "Cy Diaz", "HR"], 1, False),
+        (["Policy chatbot", "Build", "Di Eze"], 2, False),  # deeper: under the same heading
+        (["Forecasting", "Pilot", "Ed Fox", "Finance"], 0, False),
+        (["Gather data"], 1, False),  # a task under a use case: its row
     ]
-    for values, level in rows:
-        ws.append(values)
-        if level:
-            ws.row_dimensions[ws.max_row].outline_level = level
     path = tmp_path / "smartsheet.xlsx"
-    wb.save(path)
+    header = ["Use Case", "Status", "Owner", "Business Unit"]
+    _outlined("AI Intake", header, rows).save(path)
     out = run_import_into(path)
-    assert {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl} == {
+    assert _sections(out) == {
         "Invoice matching": "Finance",
         "Spend analytics": "Finance",
         "Contract summariser": "Finance",
@@ -193,32 +206,25 @@ def test_group_rows_of_an_outline_head_the_rows_under_them(
 
     # A heading holds again after the group under it; a name alone at a group's end is of
     # it; a name alone over its notes outlined below is a use case, its notes carried on.
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Nested"
-    ws.append(["Use case", "Status", "Owner", "Notes"])
-    nested: list[tuple[list[Any], int]] = [
-        (["Finance"], 0),  # merged over the table below
-        (["Payments"], 0),
-        (["Invoice matching", "Live", "Ann"], 1),
-        (["Idea only"], 1),
-        (["Fraud scoring", "Pilot", "Bo"], 0),
-        (["Triage"], 0),
-        ([None, None, None, "Needs funding"], 1),
-        (["Routing", "Idea", "Cy"], 0),
-        (["Operations"], 0),
-        (["Logistics"], 1),
-        (["Route planning", "Live", "Di"], 2),
-        (["Fleet"], 1),
-        (["Telematics", "Idea", "Ed"], 2),
-        (["Demand sensing", "Pilot", "Fa"], 1),
+    nested: list[tuple[list[Any], int, bool]] = [
+        (["Finance"], 0, False),  # merged over the table below
+        (["Payments"], 0, False),
+        (["Invoice matching", "Live", "Ann"], 1, False),
+        (["Idea only"], 1, False),
+        (["Fraud scoring", "Pilot", "Bo"], 0, False),
+        (["Triage"], 0, False),
+        ([None, None, None, "Needs funding"], 1, False),
+        (["Routing", "Idea", "Cy"], 0, False),
+        (["Operations"], 0, False),
+        (["Logistics"], 1, False),
+        (["Route planning", "Live", "Di"], 2, False),
+        (["Fleet"], 1, False),
+        (["Telematics", "Idea", "Ed"], 2, False),
+        (["Demand sensing", "Pilot", "Fa"], 1, False),
     ]
-    for values, level in nested:
-        ws.append(values)
-        if level:
-            ws.row_dimensions[ws.max_row].outline_level = level
-    ws.merge_cells("A2:D2")
     nested_path = tmp_path / "nested.xlsx"
+    wb = _outlined("Nested", ["Use case", "Status", "Owner", "Notes"], nested)
+    wb.active.merge_cells("A2:D2")
     wb.save(nested_path)
     recs = {r["name"]: r for r in run_import_into(nested_path).records_jsonl}
     assert {name: r["extras"].get("(section)") for name, r in recs.items()} == {
@@ -263,10 +269,6 @@ def test_an_outline_group_is_known_by_any_of_its_rows(
 ) -> None:
     """A group whose first row is a use case with only its name, or a bold subheading, is a
     group all the same: a row of data anywhere in it says so, and its end is known."""
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = "Portfolio"
-    ws.append(["Use case", "Status", "Owner"])
     rows: list[tuple[list[Any], int, bool]] = [
         (["Finance"], 0, False),
         (["Budget idea"], 1, False),  # only its name, first in the group
@@ -278,16 +280,10 @@ def test_an_outline_group_is_known_by_any_of_its_rows(
         (["CV bot", "Idea", "Cy"], 1, False),
         (["Loose bot", "Live", "Di"], 0, False),  # back at the top: under no heading
     ]
-    for values, level, bold in rows:
-        ws.append(values)
-        if level:
-            ws.row_dimensions[ws.max_row].outline_level = level
-        if bold:
-            ws.cell(ws.max_row, 1).font = Font(bold=True)
     path = tmp_path / "groups.xlsx"
-    wb.save(path)
+    _outlined("Portfolio", ["Use case", "Status", "Owner"], rows).save(path)
     out = run_import_into(path)
-    assert {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl} == {
+    assert _sections(out) == {
         "Budget idea": "Finance",
         "Invoice bot": "Finance",
         "Clause bot": "Legal",

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import zipfile
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import NamedTuple
@@ -108,20 +108,18 @@ def _bold_styles(zf: zipfile.ZipFile, part: str) -> frozenset[int]:
     )
 
 
-def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
-    """The 0-based rows of a worksheet's XML whose one valued cell is a text in a bold format,
-    in a column whose values in the other rows of data (full rows below the first) are mostly
-    not bold: a name column set in bold says nothing of its rows.
+#: A cell with a value: its column (letters, or its position in the row), whether it holds a
+#: text, and its format's index (its row's when it has none and the row sets one).
+_Cell = tuple[bytes, bool, int | None]
+
+
+def _valued_rows(xml: bytes) -> Iterator[tuple[int, bytes, list[_Cell]]]:
+    """Each numbered row of a worksheet's XML: its 0-based row, its attributes and its cells
+    with a value.
 
     The XML is cut at each row's and cell's end tag, so the scan stays linear whatever the
     file holds: a forged part without end tags is one long piece, not a search from every tag.
     """
-    if len(xml) > _MAX_XML:
-        return frozenset()
-    lone: list[tuple[int, bytes]] = []  # (row, column) of the rows with one bold text
-    values: Counter[bytes] = Counter()  # valued cells of each column
-    bolded: Counter[bytes] = Counter()  # of them, bold
-    header_seen = False
     for piece in re.split(rb"</(?:\w+:)?row>", xml):
         starts = list(_ROW_START.finditer(piece))
         if not starts:
@@ -132,7 +130,7 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
         if number is None or attrs.endswith(b"/"):
             continue
         row_style = _ATTR_S.search(attrs) if _CUSTOM_FORMAT.search(attrs) else None
-        cells: list[tuple[bytes, bool, bool]] = []  # (column, text, bold) of valued cells
+        cells: list[_Cell] = []
         for position, cell in enumerate(re.split(rb"</(?:\w+:)?c>", piece[head.end() :])):
             opened = list(_CELL_START.finditer(cell))
             if not opened or opened[-1].group(1).endswith(b"/"):
@@ -148,17 +146,31 @@ def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
                 (
                     column.group(1) if column else str(position).encode(),
                     kind is not None and kind.group(1) in _TEXT_TYPES,
-                    style is not None and int(style.group(1)) in bold,
+                    int(style.group(1)) if style is not None else None,
                 )
             )
-        if len(cells) == 1 and cells[0][1] and cells[0][2]:
-            lone.append((int(number.group(1)) - 1, cells[0][0]))
+        yield int(number.group(1)) - 1, attrs, cells
+
+
+def _lone_bold(xml: bytes, bold: frozenset[int]) -> frozenset[int]:
+    """The 0-based rows of a worksheet's XML whose one valued cell is a text in a bold format,
+    in a column whose values in the other rows of data (full rows below the first) are mostly
+    not bold: a name column set in bold says nothing of its rows."""
+    if len(xml) > _MAX_XML:
+        return frozenset()
+    lone: list[tuple[int, bytes]] = []  # (row, column) of the rows with one bold text
+    values: Counter[bytes] = Counter()  # valued cells of each column
+    bolded: Counter[bytes] = Counter()  # of them, bold
+    header_seen = False
+    for row, _, cells in _valued_rows(xml):
+        if len(cells) == 1 and cells[0][1] and cells[0][2] in bold:
+            lone.append((row, cells[0][0]))
         elif len(cells) > 1 and not header_seen:
             header_seen = True  # the first full row is the header, bold or not
         elif len(cells) > 1:
-            for column_key, _, is_bold in cells:
+            for column_key, _, style in cells:
                 values[column_key] += 1
-                bolded[column_key] += is_bold
+                bolded[column_key] += style in bold
     return frozenset(row for row, column in lone if 2 * bolded[column] <= values[column])
 
 
@@ -180,34 +192,12 @@ def _outline_parents(xml: bytes, bold: frozenset[int] = frozenset()) -> Headings
     # (row, outline level, count of values, whether a lone text, its first valued column) of
     # the rows with values
     rows: list[tuple[int, int, int, bool, bytes]] = []
-    for piece in re.split(rb"</(?:\w+:)?row>", xml):
-        starts = list(_ROW_START.finditer(piece))
-        if not starts:
-            continue
-        attrs = starts[-1].group(1)
-        number = _ATTR_R.search(attrs)
-        if number is None or attrs.endswith(b"/"):
-            continue
-        level_attr = _ATTR_OUTLINE.search(attrs)
-        level = min(int(level_attr.group(1)), _MAX_LEVEL) if level_attr else 0
-        valued = 0
-        text = False
-        first = b""
-        for position, cell in enumerate(re.split(rb"</(?:\w+:)?c>", piece[starts[-1].end() :])):
-            opened = list(_CELL_START.finditer(cell))
-            if not opened or opened[-1].group(1).endswith(b"/"):
-                continue
-            content = cell[opened[-1].end() :]
-            if _VALUE.search(content) is None and b"<is" not in content:
-                continue
-            valued += 1
-            kind = _ATTR_T.search(opened[-1].group(1))
-            text = kind is not None and kind.group(1) in _TEXT_TYPES
-            if not first:
-                letter = _CELL_COLUMN.search(opened[-1].group(1))
-                first = letter.group(1) if letter else str(position).encode()
-        if valued:
-            rows.append((int(number.group(1)) - 1, level, valued, valued == 1 and text, first))
+    for row, attrs, cells in _valued_rows(xml):
+        if cells:
+            level_attr = _ATTR_OUTLINE.search(attrs)
+            level = min(int(level_attr.group(1)), _MAX_LEVEL) if level_attr else 0
+            lone = len(cells) == 1 and cells[0][1]
+            rows.append((row, level, len(cells), lone, cells[0][0]))
     # From the last, so that a heading over another's group knows it ("Operations" over
     # "Logistics").
     heads: set[int] = set()

@@ -582,7 +582,8 @@ class _HeadingRows:
         self.readable = checked.format in ("xlsx", "xlsm") and _small_workbook(path, checked)
         self.found: dict[str, Headings] | None = None
 
-    def _of(self, sheet: str) -> Headings:
+    def of(self, sheet: str) -> Headings:
+        """The headings the scan found on ``sheet`` (the workbook is scanned on first use)."""
         if self.found is None:
             checked = self.checked
             self.found = heading_rows(self.path, checked.sheet_parts, checked.styles_part)
@@ -601,13 +602,13 @@ class _SheetHeadings:
         self._sheet = sheet
 
     def heads(self, row: int) -> bool:
-        return row - 1 in self._rows._of(self._sheet).rows
+        return row - 1 in self._rows.of(self._sheet).rows
 
     def outlined(self, row: int) -> bool:
-        return row - 1 in self._rows._of(self._sheet).outlined
+        return row - 1 in self._rows.of(self._sheet).outlined
 
     def closes(self, row: int) -> int:
-        return self._rows._of(self._sheet).closes.get(row - 1, 0)
+        return self._rows.of(self._sheet).closes.get(row - 1, 0)
 
 
 #: Rows, and cells, a sheet of tables side by side may have to be read as such (its rows are

@@ -7,6 +7,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import openpyxl
+import pytest
+
 from aiinventory import api
 
 from .conftest import write_workbook
@@ -91,4 +94,76 @@ def test_a_column_whose_label_explains_its_codes_is_no_legend(
     sheet = _sheet(["Score=1-5"], [[4], [2], [5]])
     out = run_import_into(write_workbook(tmp_path / "scored.xlsx", {"Tracker": sheet}))
     assert {r["name"]: r["extras"] for r in out.records_jsonl}["Invoice OCR"] == {"Score=1-5": "4"}
+    assert "legend_left_out" not in out.warning_codes()
+
+
+def _portfolio(folder: Path, labels_on_header_row: bool) -> Path:
+    """An AI agent portfolio as a generated workbook has it: a title, the header on row 4,
+    use cases under merged group rows, and a dashboard of counts right of an empty column
+    (its labels beside the rows, its figures as formulas no program has calculated)."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Agent Portfolio"
+    ws["A1"] = "AI agent portfolio"
+    ws.merge_cells("A1:F1")
+    ws.append([])
+    ws.append([])
+    ws.append(["Priority", "Agent Name", "What It Does", "Time Saved/Week", "Status", "Quick Win?"])
+    groups = {
+        "STRATEGY": [
+            ["", "Trend Scanner", "Finds research trends.", "2 hours", "Not Started", True]
+        ],
+        "FINANCE": [
+            ["", "Budget Optimizer", "Suggests reallocations.", "2 hours", "Planning", True],
+            ["", "Burn Rate Monitor", "Tracks spending daily.", "1 hour", "In Progress", False],
+        ],
+    }
+    for group, agents in groups.items():
+        ws.append([group])
+        ws.merge_cells(f"A{ws.max_row}:F{ws.max_row}")
+        for agent in agents:
+            ws.append(agent)
+        ws.append([])
+    ws["H1"] = "SUMMARY DASHBOARD"
+    dashboard = {3: "Total Agents:", 5: "Low:", 6: "Medium:", 8: "High:", 9: "TOP PRIORITY:"}
+    if labels_on_header_row:
+        dashboard[4] = "Avg Priority:"
+    for row, label in dashboard.items():
+        ws[f"H{row}"] = label
+        ws[f"I{row}"] = f'=COUNTIF(E5:E12,"{label}")'
+    ws["I10"] = "25 hrs/week"
+    path = folder / "Agent_Portfolio.xlsx"
+    wb.save(path)
+    return path
+
+
+@pytest.mark.parametrize("labels_on_header_row", [True, False])
+def test_a_summary_beside_the_table_is_left_out(
+    labels_on_header_row: bool, tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    out = run_import_into(_portfolio(tmp_path, labels_on_header_row))
+    assert out.rejects == []
+    records = {r["name"]: r for r in out.records_jsonl}
+    assert sorted(records) == ["Budget Optimizer", "Burn Rate Monitor", "Trend Scanner"]
+    # No dashboard label is a row's value, and the group row beside "Low:" is a heading.
+    assert {n: r["extras"] for n, r in records.items()} == {
+        "Trend Scanner": {"(section)": "STRATEGY", "Quick Win?": "TRUE"},
+        "Budget Optimizer": {"(section)": "FINANCE", "Quick Win?": "TRUE"},
+        "Burn Rate Monitor": {"(section)": "FINANCE", "Quick Win?": "FALSE"},
+    }
+    assert records["Burn Rate Monitor"]["benefits"] == "1 hour"
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "legend_left_out"]
+    assert "columns H–I beside the table" in said and "a summary" in said
+    assert ("'Avg Priority:'" in said) is labels_on_header_row
+
+
+def test_a_column_after_an_empty_one_with_a_label_ending_in_a_colon_is_the_tables(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # A label with a colon over the rows' own notes: no summary's labels under it.
+    notes = [["checked by audit"], ["Note: on hold"], ["on hold till Q3"]]
+    path = write_workbook(tmp_path / "tracker.xlsx", {"Tracker": _sheet(["Remarks:"], notes)})
+    out = run_import_into(path)
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}
+    assert extras["Invoice OCR"] == {"Remarks:": "checked by audit"}
     assert "legend_left_out" not in out.warning_codes()

@@ -1950,6 +1950,63 @@ def test_a_product_name_is_asked_about_not_taken() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        # Trackers of AI agents and bots name them so.
+        ("Agent Name", "name"),
+        ("AI agent", "name"),
+        ("Bot name", "name"),
+        ("Assistant name", "name"),
+        # A rating or a measure of what it brings, not a department (it had read as one).
+        ("Business Impact", "benefits"),
+        ("Time Saved/Week", "benefits"),
+        ("Hours saved per week", "benefits"),
+        # An AI system inventory's (a register kept for the EU AI Act).
+        ("Inventory ID", "source_id"),
+        ("System Owner (Dept)", "department"),
+        ("High-Risk Flag (Initial)", "high_impact"),
+    ],
+)
+def test_agent_trackers_and_registers_headers(label: str, field: str) -> None:
+    mappings = load_mappings(None)
+    best = mappings.match_header(label)[0]
+    assert (best.field, best.score) == (field, 100)
+
+
+def test_a_persons_names_are_no_use_case_name() -> None:
+    # Near "Agent name" in spelling; a people list's columns are no tracker's.
+    mappings = load_mappings(None)
+    for label in ("Last Name", "First name", "Client name"):
+        assert mappings.match_header(label) == []
+
+
+def test_an_ai_system_register_reads_field_by_field(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_csv(
+        tmp_path / "registers" / "ai_system_inventory.csv",
+        [
+            ["Inventory ID", "System Name", "System Owner (Dept)", "Vendor", "Purpose",
+             "High-Risk Flag (Initial)", "Date Added", "Status"],
+            ["AI-001", "Churn Predictor", "Marketing", "In-house", "Predicts churn.", "Yes",
+             "2025-11-21", "Deployed"],
+            ["AI-002", "Zenith CRM", "Sales", "Zenith Corp.", "Core CRM.", "Unsure",
+             "2025-11-22", "Pilot"],
+        ],
+    )  # fmt: skip
+    out = run_import_into(path)
+    got = {
+        r["name"]: (r["source_id"], r["department"], r["high_impact"], r["sourcing"])
+        for r in out.records_jsonl
+    }
+    assert got == {
+        "Churn Predictor": ("AI-001", "Marketing", "yes", "in_house"),
+        "Zenith CRM": ("AI-002", "Sales", "unknown", "unknown"),
+    }
+    assert all(r["extras"] == {} for r in out.records_jsonl)
+
+
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("header_words: [Departure]\n", encoding="utf-8")
     mappings = load_mappings(tmp_path)

@@ -936,21 +936,32 @@ def _extract_table(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
-    legend = legend_start(header, head[below:], grid.first_col)
+    beside_table = legend_start(header, head[below:], grid.first_col)
+    legend: int | None = None
     left_out: list[ColumnMapping] = []
-    if legend is not None:
+    if beside_table is not None:
+        legend, kind = beside_table
         left_out = [c for c in header.columns if c.column >= legend]
         header.columns = [c for c in header.columns if c.column < legend]
         for beside in left_out:
             beside.status = "legend"
-        span = f" {left_out[0].letter}"
-        if len(left_out) > 1:
-            span = f"s {left_out[0].letter}–{left_out[-1].letter}"
+        # The block reaches as far right as its cells do, labelled or not.
+        last = grid.first_col + max(
+            (
+                next((j for j in range(len(row) - 1, -1, -1) if row[j] not in ("", None)), -1)
+                for row in head
+            ),
+            default=-1,
+        )
+        span = f" {column_letter(legend)}"
+        if last > legend:
+            span = f"s {column_letter(legend)}–{column_letter(last)}"
+        label = f" ({left_out[0].label!r})" if left_out else ""
+        what = "a legend" if kind == "legend" else "a summary (labels and their figures)"
         normalizer.warnings.add(
             "legend_left_out",
-            f"column{span} beside the table ({left_out[0].label!r}) read as a legend and left "
-            "out of the records; map its columns in mappings/sources.yaml (`columns:`) to keep "
-            "them",
+            f"column{span} beside the table{label} read as {what} and left out of the "
+            "records; map its columns in mappings/sources.yaml (`columns:`) to keep them",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

@@ -2007,6 +2007,34 @@ def test_an_ai_system_register_reads_field_by_field(
     assert all(r["extras"] == {} for r in out.records_jsonl)
 
 
+def test_an_eu_ai_act_classification_column_reads_its_tiers(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [
+        ("High-risk (Annex III)", "Bought (SaaS)", "high_risk", "vendor"),
+        ("Art. 6(2) high-risk", "Partner", "high_risk", "vendor"),
+        ("Not high-risk", "Open source", "minimal", "in_house"),
+        ("Out of scope", "", "minimal", "unknown"),
+        ("Limited risk (Art. 50)", "Built in-house", "limited", "in_house"),
+        ("Prohibited (Art. 5)", "", "prohibited", "unknown"),
+    ]
+    path = write_csv(
+        tmp_path / "register.csv",
+        [["Use case", "EU AI Act classification", "Sourcing"]]
+        + [[f"Use case {i}", tier, sourcing] for i, (tier, sourcing, _, _) in enumerate(rows)],
+    )
+    out = run_import_into(path)
+    got = {
+        r["name"]: (r["eu_ai_act_tier"], r["sourcing"], r["vendor_name"], r["ai_techniques"])
+        for r in out.records_jsonl
+    }
+    # The column is the tier's (it had read as the AI techniques'); "Partner" and "Open
+    # source" say how it was sourced, and name no supplier.
+    assert got == {
+        f"Use case {i}": (tier, sourcing, None, []) for i, (_, _, tier, sourcing) in enumerate(rows)
+    }
+
+
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("header_words: [Departure]\n", encoding="utf-8")
     mappings = load_mappings(tmp_path)

@@ -1966,6 +1966,8 @@ def test_a_product_name_is_asked_about_not_taken() -> None:
         ("Inventory ID", "source_id"),
         ("System Owner (Dept)", "department"),
         ("High-Risk Flag (Initial)", "high_impact"),
+        # An intake list's proposal, beside the problem it answers.
+        ("Proposed AI Solution", "description"),
     ],
 )
 def test_agent_trackers_and_registers_headers(label: str, field: str) -> None:

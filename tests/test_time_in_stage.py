@@ -4,7 +4,9 @@ updates, the idea → deployed medians per department, and the edge cases of the
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -297,3 +299,78 @@ def test_a_use_case_without_evidence_or_department_is_listed_empty() -> None:
     (uc,) = timeline.use_cases
     assert (uc.department, uc.entries, uc.days_to_deployed) == ("(no department)", {}, None)
     assert [d.department for d in timeline.departments] == ["(no department)"]
+
+
+def _quarterly(path: Path, sheets: dict[str, list[tuple[Any, ...]]], saved: str) -> Path:
+    """A tracker kept as a sheet per period, the same use cases on each, last saved ``saved``."""
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, rows in sheets.items():
+        ws = wb.create_sheet(name)
+        ws.append(["Use case", "Stage", "Owner", *(["Last updated"] if len(rows[0]) > 3 else [])])
+        for row in rows:
+            ws.append(list(row))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb.save(path)
+    stamp = datetime.fromisoformat(saved).replace(tzinfo=UTC).timestamp()
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_sheets_named_for_quarters_are_dated_when_each_ended(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = _quarterly(
+        tmp_path / "finance" / "AI tracker.xlsx",
+        {
+            "Q1 2025": [("Invoice OCR", "Pilot", "Ann Lee"), ("HR chatbot", "Idea", "Bo Chan")],
+            "Q2 2025": [("Invoice OCR", "Live", "Ann Lee"), ("HR chatbot", "Pilot", "Cy Dee")],
+            # The quarter still running when the file was saved: the file's date holds.
+            "Q4 2025": [("Invoice OCR", "Live", "Ann Lee"), ("HR chatbot", "Live", "Di Fox")],
+        },
+        saved="2025-11-15T09:00:00",
+    )
+    out = run_import_into(path)
+    dated = {(r["sheet"], r["name"]): r["last_updated"] for r in out.records_jsonl}
+    assert dated[("Q1 2025", "Invoice OCR")] == "2025-03-31T23:59:59+00:00"
+    assert dated[("Q2 2025", "HR chatbot")] == "2025-06-30T23:59:59+00:00"
+    assert dated[("Q4 2025", "HR chatbot")] == "2025-11-15T09:00:00+00:00"
+    # The newest sheet decides (the oldest had, all rows sharing the file's date).
+    got = {r["name"]: (r["stage"], r["owner_name"]) for r in out.inventory}
+    assert got == {"Invoice OCR": ("deployed", "Ann Lee"), "HR chatbot": ("deployed", "Di Fox")}
+    (note,) = [w["message"] for w in out.run["warnings"] if "named for a period" in w["message"]]
+    assert "'Q1 2025': 2025-03-31, 'Q2 2025': 2025-06-30" in note and "Q4" not in note
+    _, use_cases = _time_sheet(out.out)
+    chatbot = use_cases["HR chatbot"]
+    assert (chatbot["idea"], chatbot["pilot"], chatbot["deployed"]) == (
+        "≤ 2025-03-31",
+        "2025-06-30",
+        "2025-11-15",
+    )
+    assert "[Q2 2025] row 3, sheet's period 2025-06-30" in chatbot["evidence"]
+
+
+def test_a_lone_sheet_named_for_a_year_and_a_row_dated_itself_keep_their_dates(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # One sheet named for a year is no series of snapshots: the file's date.
+    lone = _quarterly(
+        tmp_path / "a" / "register.xlsx",
+        {"2025": [("Invoice OCR", "Live", "Ann Lee")]},
+        saved="2026-02-01T08:00:00",
+    )
+    assert run_import_into(lone).records_jsonl[0]["last_updated"] == "2026-02-01T08:00:00+00:00"
+    # A row's own last-updated date wins over its sheet's period.
+    own = _quarterly(
+        tmp_path / "b" / "tracker.xlsx",
+        {
+            "Jan 2025": [("Invoice OCR", "Pilot", "Ann Lee", "2025-01-20")],
+            "Feb 2025": [("Invoice OCR", "Live", "Ann Lee", None)],
+        },
+        saved="2025-06-01T08:00:00",
+    )
+    dated = {r["sheet"]: r["last_updated"] for r in run_import_into(own).records_jsonl}
+    assert dated == {
+        "Jan 2025": "2025-01-20T00:00:00+00:00",
+        "Feb 2025": "2025-02-28T23:59:59+00:00",
+    }

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from .text_normalization import fold
+
 __all__ = [
     "ParsedDate",
     "date_order_hint",
@@ -14,6 +16,9 @@ __all__ = [
     "is_cell_date_text",
     "parse_date",
     "parse_datetime",
+    "period_end",
+    "period_start",
+    "sheet_period_end",
 ]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
@@ -138,6 +143,39 @@ def period_start(text: str) -> tuple[int, int] | None:
     "2024 h2" (2024, 7), "jan 2025" (2025, 1), "2025 01" (2025, 1), "fy2025" (2025, 1); None
     for any other text. ``text`` is folded (lower case, words apart, no punctuation). A fiscal
     year's quarter is ordered as the calendar's: it is only compared with its neighbours."""
+    found = _period(text)
+    return None if found is None else (found[0], found[1])
+
+
+def period_end(text: str) -> date | None:
+    """The last day of the period a label names ("q3 2025": 2025-09-30, "jan 2025":
+    2025-01-31, "2024": 2024-12-31), read as ``period_start`` reads it; None for any other
+    text."""
+    found = _period(text)
+    if found is None:
+        return None
+    year, month, months = found
+    month += months
+    year, month = year + (month - 1) // 12, (month - 1) % 12 + 1
+    return date(year, month, 1) - timedelta(days=1)
+
+
+def sheet_period_end(sheet: str | None) -> datetime | None:
+    """The end (its last second, UTC) of the period a sheet's name gives ("Q3 2025", "Sept
+    2025", "2025-03", "2024"): a tracker kept as a sheet per quarter or month holds on each
+    the use cases as they stood then. None for any other name, and for a fiscal period
+    ("FY25 Q1": fiscal years start in different months)."""
+    if not sheet:
+        return None
+    text = fold(sheet)
+    if "fy" in text.split() or text.startswith("fy"):
+        return None
+    end = period_end(text)
+    return None if end is None else datetime.combine(end, time(23, 59, 59), UTC)
+
+
+def _period(text: str) -> tuple[int, int, int] | None:
+    """(year, month it starts at, its length in months) of a period label, or None."""
     m = _PERIOD.fullmatch(text.strip())
     if m is None:
         return None
@@ -148,16 +186,17 @@ def period_start(text: str) -> tuple[int, int] | None:
         number = int(m.group("part")[1])
         if m.group("part")[0] == "h" and number > 2:
             return None
-        month = 3 * number - 2 if m.group("part")[0] == "q" else 6 * number - 5
-        return _year(year_text), month
+        if m.group("part")[0] == "q":
+            return _year(year_text), 3 * number - 2, 3
+        return _year(year_text), 6 * number - 5, 6
     if m.group("mname"):
         named = _month(m.group("mname"))
-        return None if named is None else (_year(m.group("y3")), named)
+        return None if named is None else (_year(m.group("y3")), named, 1)
     if m.group("y4"):
         month = int(m.group("mnum"))
-        return (int(m.group("y4")), month) if 1 <= month <= 12 else None
+        return (int(m.group("y4")), month, 1) if 1 <= month <= 12 else None
     year = int(m.group("y5"))
-    return (year, 1) if _FIRST_YEAR <= year <= _LAST_YEAR else None
+    return (year, 1, 12) if _FIRST_YEAR <= year <= _LAST_YEAR else None
 
 
 #: Trackers hold dates of this era; a year 0000 or 9999 is a typo, not a date to keep.

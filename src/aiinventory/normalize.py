@@ -222,6 +222,12 @@ class SourceContext:
     source_path: str
     sheet: str | None
     file_modified: datetime
+    #: When a sheet named for a period ("Q3 2025") that was over when the file was last saved
+    #: ended: the date of its rows' evidence where they have none of their own (None: the
+    #: file's modification time is).
+    sheet_as_of: datetime | None = None
+    #: How many of the workbook's sheets are named for periods (known for xlsx and xlsm).
+    period_sheets: int = 0
     #: The path record identities hash; kept from the first path a file had, so a renamed or
     #: moved file keeps its records' identities (None: the source path).
     identity_path: str | None = None
@@ -791,7 +797,7 @@ class Normalizer:
                 f"date:last_updated:{value}",
                 row,
             )
-        return ctx.file_modified
+        return ctx.sheet_as_of or ctx.file_modified
 
 
 #: Remembered owner readings: (owner cell, email cell) -> (owner, email, email text that is

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from .date_parsing import is_cell_date_text, parse_datetime
+from .date_parsing import is_cell_date_text, parse_datetime, sheet_period_end
 from .governance import NO_DEPARTMENT, has_value
 from .store import Store
 
@@ -86,6 +86,7 @@ _NOT_YET = {
 EVIDENCE_WORDS = {
     "message_date": "message date",
     "last_updated_cell": "last-updated cell",
+    "sheet_period": "sheet's period",
     "file_modified": "file modified",
 }
 
@@ -162,11 +163,18 @@ class TimeInStage:
 
 
 def evidence_kind(record: Mapping[str, Any]) -> str:
-    """How a record's ``last_updated`` was known: ``message_date``, ``last_updated_cell`` or
+    """How a record's ``last_updated`` was known: ``message_date``, ``last_updated_cell``,
+    ``sheet_period`` (the end of the period its sheet is named for, "Q3 2025") or
     ``file_modified`` (no usable date of its own, so its file's modification time)."""
     raw = (record.get("raw") or {}).get("last_updated")
     if raw and _is_date(raw):
         return "message_date" if record.get("source_kind") == "email" else "last_updated_cell"
+    if record.get("source_kind") == "spreadsheet":
+        end = sheet_period_end(record.get("sheet"))
+        value = record.get("last_updated")
+        text = value.isoformat() if isinstance(value, datetime) else str(value or "")
+        if end is not None and text.startswith(end.strftime("%Y-%m-%dT%H:%M:%S")):
+            return "sheet_period"
     return "file_modified"
 
 

@@ -21,7 +21,13 @@ from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
-from ..date_parsing import date_order_hint, date_order_shown, parse_date, period_start
+from ..date_parsing import (
+    date_order_hint,
+    date_order_shown,
+    parse_date,
+    period_start,
+    sheet_period_end,
+)
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
 from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
 from ..schema import DATE_FIELDS, Reject, SourceRecord
@@ -435,6 +441,8 @@ def extract_spreadsheet(
         "day_first_configured": override is not None and override.day_first is not None,
         "date1904": _date1904(path, checked.format),
         "file_flags": report.flags,
+        # An xlsx's sheets named for periods: two or more are a series of snapshots.
+        "period_sheets": sum(1 for name, _ in checked.sheet_parts if sheet_period_end(name)),
     }
 
     heads = _HeadingRows(path, checked)
@@ -749,6 +757,37 @@ def _extract_sheet(
         pending[:0] = [(g, b, False, t) for g, b, t in found]
 
 
+def _sheet_as_of(sheet: str, base: dict[str, Any]) -> datetime | None:
+    """The end of the period a sheet is named for ("Q3 2025"), if the workbook is a series of
+    such sheets (an xlsx with two or more) and the period was over when the file was last
+    saved (a sheet for the quarter still running holds the file's news): the date of its rows'
+    evidence. None otherwise."""
+    if base["period_sheets"] < 2:
+        return None
+    end = sheet_period_end(sheet)
+    modified: datetime = base["file_modified"]
+    return end if end is not None and end < modified else None
+
+
+#: How the note on a file's sheets named for periods starts (one note names them all).
+_PERIOD_SHEETS = "sheets named for a period are dated when it ended"
+
+
+def _note_period_sheet(report: FileReport, sheet: str, end: datetime) -> None:
+    """Say in the file's notes that a sheet's rows are dated at the end of its period."""
+    dated = f"{sheet!r}: {end.date().isoformat()}"
+    for i, note in enumerate(report.notes):
+        if note.startswith(_PERIOD_SHEETS):
+            head, _, tail = note.partition(" (")
+            listed, _, rest = tail.partition(")")
+            report.notes[i] = f"{head} ({listed}, {dated}){rest}"
+            return
+    report.notes.append(
+        f"{_PERIOD_SHEETS}, not when the file was last saved ({dated}): of a use case on "
+        "several of them, the newest sheet's stage and owner are kept"
+    )
+
+
 def _extract_table(
     grid: SheetGrid,
     sheet_name: str | None,
@@ -1015,7 +1054,9 @@ def _extract_table(
     if override is not None and override.columns:
         _report_missing_columns(override, header, normalizer, source_path, sheet_for_messages)
 
-    ctx = SourceContext(sheet=sheet_name, **base)
+    ctx = SourceContext(sheet=sheet_name, sheet_as_of=_sheet_as_of(grid.name, base), **base)
+    if ctx.sheet_as_of is not None and "last_updated" not in header.by_field:
+        _note_period_sheet(report, grid.name, ctx.sheet_as_of)
     _take_labels(ctx, header.columns)
     for mapped in header.columns:
         if mapped.field is not None:
@@ -1416,7 +1457,7 @@ def _extract_form(
     where = f"sheet {sheet.name!r}: " if sheet_name is not None else ""
     report.notes.append(where + form.describe())
     _report_mapping(form.labels, normalizer, base["source_path"], sheet_name)
-    ctx = SourceContext(sheet=sheet_name, **base)
+    ctx = SourceContext(sheet=sheet_name, sheet_as_of=_sheet_as_of(sheet.name, base), **base)
     _take_labels(ctx, form.labels)
     for record in form.records:
         ctx.places = record.places

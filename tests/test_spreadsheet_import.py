@@ -2037,6 +2037,68 @@ def test_an_eu_ai_act_classification_column_reads_its_tiers(
     }
 
 
+_TABLE = [
+    ["Use Case ID", "Use Case Name", "Bureau", "Stage"],
+    ["UC-1", "Invoice OCR", "Finance", "Pilot"],
+    ["UC-2", "HR chatbot", "HR", "Idea"],
+]
+
+
+def test_a_table_below_a_long_preamble_is_found(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # A template's forty lines of instructions (more than the rows looked at as a rule).
+    lines = [["AI use case inventory template"], []] + [
+        [f"Instruction {i}: fill in each column as the guidance says."] for i in range(40)
+    ]
+    path = write_workbook(tmp_path / "a" / "template.xlsx", {"Inventory": [*lines, [], *_TABLE]})
+    out = run_import_into(path)
+    assert sorted((r["row"], r["source_id"], r["name"]) for r in out.records_jsonl) == [
+        (45, "UC-1", "Invoice OCR"),
+        (46, "UC-2", "HR chatbot"),
+    ]
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "header_below_notes"]
+    assert said.startswith("rows 1–41 hold a line of text each or nothing")
+    # Blank rows above it: the sheet is no longer "empty".
+    blank = write_workbook(tmp_path / "b" / "tracker.xlsx", {"T": [*[[]] * 35, *_TABLE]})
+    assert sorted(r["name"] for r in run_import_into(blank).records_jsonl) == [
+        "HR chatbot",
+        "Invoice OCR",
+    ]
+
+
+def test_a_list_of_one_column_is_not_taken_for_a_preamble(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    names = [[f"Use case number {i}"] for i in range(40)]
+    path = write_workbook(tmp_path / "ideas.xlsx", {"Ideas": [["Use case"], *names, ["Total", 40]]})
+    out = run_import_into(path)
+    assert len(out.records_jsonl) == 40
+    assert "header_below_notes" not in out.warning_codes()
+
+
+def test_a_header_row_set_below_the_rows_looked_at_is_read(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Pairs of values above it: no preamble of lines, so nothing finds the header unaided.
+    fields = [[f"Field {i}", f"what field {i} means"] for i in range(40)]
+    path = write_workbook(tmp_path / "in" / "template.xlsx", {"Inventory": [*fields, *_TABLE]})
+    out = run_import_into(path)
+    (reject,) = out.rejects
+    assert (
+        "if the header is below row 30 (the rows looked at), set its `header_row`"
+        in (reject["message"])
+    )
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "sources.yaml").write_text(
+        'sources:\n  - match: "**/template.xlsx"\n    header_row: 41\n', encoding="utf-8"
+    )
+    out = run_import_into(path, mappings_dir=rules)
+    assert sorted(r["name"] for r in out.records_jsonl) == ["HR chatbot", "Invoice OCR"]
+    assert out.rejects == []
+
+
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("header_words: [Departure]\n", encoding="utf-8")
     mappings = load_mappings(tmp_path)

@@ -788,6 +788,48 @@ def _note_period_sheet(report: FileReport, sheet: str, end: datetime) -> None:
     )
 
 
+#: How many rows of lines of text (or nothing) a table is looked for below.
+_PREAMBLE_MAX_ROWS = 1000
+#: Rows of lines above the first row of a table's width kept with it: a title, a group row
+#: over the header.
+_PREAMBLE_KEPT = 2
+
+
+def _values_in(row: list[Any]) -> int:
+    return sum(1 for v in row if v not in ("", None))
+
+
+def _past_preamble(
+    head: list[list[Any]], rows: Iterator[list[Any]], scan: int
+) -> tuple[int, list[list[Any]], Iterator[list[Any]]]:
+    """Rows of at most one value each (``head``, then more of ``rows``) above the first row
+    with two or more: how many are passed over, and the sheet's first ``scan`` rows and the
+    rest from there (a title or group row or two above that row kept). Nothing is passed over
+    when no such row comes within _PREAMBLE_MAX_ROWS."""
+    seen = list(head)
+    for row in rows:
+        seen.append(row)
+        if _values_in(row) >= 2:
+            start = max(0, len(seen) - 1 - _PREAMBLE_KEPT)
+            return start, seen[start : start + scan], chain(seen[start + scan :], rows)
+        if len(seen) >= _PREAMBLE_MAX_ROWS:
+            break
+    return 0, seen[:scan], chain(seen[scan:], rows)
+
+
+def _skip_rows(
+    head: list[list[Any]], rows: Iterator[list[Any]], count: int, scan: int
+) -> tuple[int, list[list[Any]], Iterator[list[Any]]]:
+    """The sheet from its row ``count`` on (fewer if it ends before): how many rows were
+    passed over, its first ``scan`` rows from there, and the rest."""
+    between = list(islice(rows, max(0, count - len(head))))
+    if len(head) + len(between) < count:  # the sheet ends before: nothing passed over
+        return 0, head, chain(between, rows)
+    tail = head[count:] if count < len(head) else []
+    more = list(islice(rows, scan - len(tail)))
+    return count, tail + more, rows
+
+
 def _extract_table(
     grid: SheetGrid,
     sheet_name: str | None,
@@ -833,6 +875,34 @@ def _extract_table(
         head.append(row)
         if len(head) >= scan:
             break
+    configured = None if override is None else override.header_row
+    if configured is not None and configured - 1 - grid.first_row >= len(head) >= scan:
+        # A header row set in sources.yaml below the rows looked at as a rule: read on to it.
+        passed, head, rows = _skip_rows(
+            head, rows, configured - 1 - grid.first_row - _PREAMBLE_KEPT, scan
+        )
+        grid = dataclasses.replace(grid, first_row=grid.first_row + passed)
+    elif (
+        len(head) >= scan
+        and all(_values_in(row) <= 1 for row in head)
+        and isinstance(
+            detect_header(head, grid.first_row, grid.first_col, grid.merged, mappings, override),
+            HeaderFailure,
+        )
+    ):
+        # Lines of text (a template's instructions) or nothing above a table further down (a
+        # list of one column under its header is no such thing: its header is found).
+        passed, head, rows = _past_preamble(head, rows, scan)
+        if passed:
+            normalizer.warnings.add(
+                "header_below_notes",
+                f"rows {grid.first_row + 1}–{grid.first_row + passed} hold a line of text each "
+                "or nothing (titles, instructions): the table's header was looked for below "
+                "them, and they were not read as use cases",
+                source_path=source_path,
+                sheet=sheet_for_messages,
+            )
+            grid = dataclasses.replace(grid, first_row=grid.first_row + passed)
     if not any(any(v not in ("", None) for v in row) for row in head):
         sheet.skipped = "empty"
         return
@@ -955,6 +1025,12 @@ def _extract_table(
                 "mappings/sources.yaml "
                 f"(aiinventory inspect {shlex.quote(source_path)} --write-mapping FILE writes "
                 "a draft)"
+                + (
+                    f", or, if the header is below row {grid.first_row + len(head)} (the rows "
+                    "looked at), set its `header_row` there"
+                    if len(head) >= scan and (override is None or override.header_row is None)
+                    else ""
+                )
             ),
         )
         return

@@ -153,8 +153,7 @@ def test_a_summary_beside_the_table_is_left_out(
     }
     assert records["Burn Rate Monitor"]["benefits"] == "1 hour"
     (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "legend_left_out"]
-    assert "columns H–I beside the table" in said and "a summary" in said
-    assert ("'Avg Priority:'" in said) is labels_on_header_row
+    assert "columns H–I beside the table read as a summary" in said
 
 
 def test_a_column_after_an_empty_one_with_a_label_ending_in_a_colon_is_the_tables(
@@ -166,4 +165,43 @@ def test_a_column_after_an_empty_one_with_a_label_ending_in_a_colon_is_the_table
     out = run_import_into(path)
     extras = {r["name"]: r["extras"] for r in out.records_jsonl}
     assert extras["Invoice OCR"] == {"Remarks:": "checked by audit"}
+    assert "legend_left_out" not in out.warning_codes()
+
+
+def test_a_summary_whose_labels_name_fields_takes_none_of_them(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "Hours saved:" is a header of benefits, "AI agents:" near one of the name: as a
+    # summary's labels, they head no column of the table; the real Benefits column keeps its.
+    summary = [["Live:", 2], ["Pilot:", 1], ["High:", 1]]
+    sheet = _sheet(["Benefits", None, "Hours saved:", 120], [["Saves 2h/day", None, *summary[0]]])
+    sheet[4:6] = [[*r, None, None, *s] for r, s in zip(sheet[4:6], summary[1:], strict=True)]
+    out = run_import_into(write_workbook(tmp_path / "a.xlsx", {"Tracker": sheet}))
+    got = {r["name"]: (r["benefits"], r["extras"]) for r in out.records_jsonl}
+    assert got["Invoice OCR"] == ("Saves 2h/day", {})
+    assert all(extras == {} for _, extras in got.values())
+    assert "legend_left_out" in out.warning_codes()
+    agents = _sheet(["AI agents:", 3], [["Live:", 1], ["Pilot:", 1], ["Idea:", 1]])
+    out = run_import_into(write_workbook(tmp_path / "b.xlsx", {"Tracker": agents}))
+    assert sorted(r["name"] for r in out.records_jsonl) == sorted(r[0] for r in ROWS)
+
+
+def test_columns_right_of_a_summary_and_notes_without_figures_are_the_tables(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # A summary, an empty column, then the rows' own comments: only the summary goes.
+    beside = [["Live:", 2, None, "CAB approved"], ["Pilot:", 1, None, None]]
+    beside.append(["Idea:", 1, None, "needs DPIA"])
+    sheet = _sheet(["Total:", 5, None, "Comments"], beside)
+    out = run_import_into(write_workbook(tmp_path / "a.xlsx", {"Tracker": sheet}))
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}
+    assert extras["Invoice OCR"] == {"Comments": "CAB approved"}
+    assert extras["Contract review"] == {"Comments": "needs DPIA"}
+    # Notes that end in a colon, no figure beside them: the table's column.
+    notes = [["Pending from owner:"], ["Awaiting DPIA sign-off:"], ["Legal review:"]]
+    out = run_import_into(
+        write_workbook(tmp_path / "b.xlsx", {"Tracker": _sheet(["Notes:"], notes)})
+    )
+    extras = {r["name"]: r["extras"] for r in out.records_jsonl}
+    assert extras["Invoice OCR"] == {"Notes:": "Pending from owner:"}
     assert "legend_left_out" not in out.warning_codes()

@@ -1958,8 +1958,7 @@ def test_a_product_name_is_asked_about_not_taken() -> None:
         ("AI agent", "name"),
         ("Bot name", "name"),
         ("Assistant name", "name"),
-        # A rating or a measure of what it brings, not a department (it had read as one).
-        ("Business Impact", "benefits"),
+        # A measure of what it brings.
         ("Time Saved/Week", "benefits"),
         ("Hours saved per week", "benefits"),
         # An AI system inventory's (a register kept for the EU AI Act).
@@ -1981,6 +1980,9 @@ def test_a_persons_names_are_no_use_case_name() -> None:
     mappings = load_mappings(None)
     for label in ("Last Name", "First name", "Client name"):
         assert mappings.match_header(label) == []
+    # A rating (High / Medium / Low) of the business impact: no field (it had read as the
+    # department).
+    assert mappings.match_header("Business Impact") == []
 
 
 def test_an_ai_system_register_reads_field_by_field(
@@ -2015,7 +2017,8 @@ def test_an_eu_ai_act_classification_column_reads_its_tiers(
     rows = [
         ("High-risk (Annex III)", "Bought (SaaS)", "high_risk", "vendor"),
         ("Art. 6(2) high-risk", "Partner", "high_risk", "vendor"),
-        ("Not high-risk", "Open source", "minimal", "in_house"),
+        ("Not high-risk", "", "minimal", "unknown"),
+        ("Unlikely high-risk", "", "not_assessed", "unknown"),
         ("Out of scope", "", "minimal", "unknown"),
         ("Limited risk (Art. 50)", "Built in-house", "limited", "in_house"),
         ("Prohibited (Art. 5)", "", "prohibited", "unknown"),
@@ -2030,8 +2033,8 @@ def test_an_eu_ai_act_classification_column_reads_its_tiers(
         r["name"]: (r["eu_ai_act_tier"], r["sourcing"], r["vendor_name"], r["ai_techniques"])
         for r in out.records_jsonl
     }
-    # The column is the tier's (it had read as the AI techniques'); "Partner" and "Open
-    # source" say how it was sourced, and name no supplier.
+    # The column is the tier's (it had read as the AI techniques'); "Partner" says how it was
+    # sourced, and names no supplier. A hedged answer is none.
     assert got == {
         f"Use case {i}": (tier, sourcing, None, []) for i, (_, _, tier, sourcing) in enumerate(rows)
     }

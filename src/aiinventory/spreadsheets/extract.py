@@ -788,6 +788,69 @@ def _note_period_sheet(report: FileReport, sheet: str, end: datetime) -> None:
     )
 
 
+#: One of a summary's labels, its figure in the cell beside it: "Total agents:", "Low:".
+_SUMMARY_LABEL = re.compile(r"^[^:=]{1,40}:$")
+#: The widest summary: its labels, their figures, and a note or a share beside them.
+_SUMMARY_MAX_COLUMNS = 3
+
+
+def _summary_beside(head: list[list[Any]]) -> tuple[int, int] | None:
+    """Where a summary beside the table is in the top rows (its first column and the one past
+    its last, 0-based), or None: a block of at most three columns right of a column empty in
+    all of them, whose first column holds labels ("Total agents:", "Live:", two at least and
+    two thirds of its values) and whose next one a figure (a number, or text with a digit)."""
+    width = max((len(r) for r in head), default=0)
+    used = [any(j < len(r) and r[j] not in ("", None) for r in head) for j in range(width)]
+    blocks: list[tuple[int, int]] = []
+    j = 0
+    while j < width:
+        if not used[j]:
+            j += 1
+            continue
+        start = j
+        while j < width and used[j]:
+            j += 1
+        blocks.append((start, j))
+    for start, stop in blocks[1:]:
+        if (
+            start + 1 < stop <= start + _SUMMARY_MAX_COLUMNS
+            and _summary_labels(head, start)
+            and _has_figure(head, start + 1)
+        ):
+            return start, stop
+    return None
+
+
+def _summary_labels(rows: list[list[Any]], j: int) -> bool:
+    labels = others = 0
+    for row in rows:
+        value = row[j] if j < len(row) else None
+        if value in ("", None):
+            continue
+        if isinstance(value, str) and _SUMMARY_LABEL.match(value.strip()):
+            labels += 1
+        else:
+            others += 1
+    return labels >= 2 and labels >= 2 * others
+
+
+def _has_figure(rows: list[list[Any]], j: int) -> bool:
+    for row in rows:
+        value = row[j] if j < len(row) else None
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return True
+        if isinstance(value, str) and any(c.isdigit() for c in value):
+            return True
+    return False
+
+
+def _blanked(row: list[Any], start: int, stop: int) -> list[Any]:
+    """``row`` with its cells from ``start`` to ``stop`` emptied (the rest where they were)."""
+    if len(row) <= start:
+        return row
+    return [*row[:start], *([""] * (min(stop, len(row)) - start)), *row[stop:]]
+
+
 #: How many rows of lines of text (or nothing) a table is looked for below.
 _PREAMBLE_MAX_ROWS = 1000
 #: Rows of lines above the first row of a table's width kept with it: a title, a group row
@@ -903,6 +966,31 @@ def _extract_table(
                 sheet=sheet_for_messages,
             )
             grid = dataclasses.replace(grid, first_row=grid.first_row + passed)
+    # (a rule in sources.yaml naming the columns or the header row says how the sheet is read)
+    summary = (
+        _summary_beside(head)
+        if override is None or not (override.columns or override.header_row is not None)
+        else None
+    )
+    if summary is not None:
+        # A dashboard of counts beside the table: its labels sit beside the rows (and may say
+        # what a field's header says, "Hours saved:") but belong to none of them.
+        left, right = summary
+        head = [_blanked(row, left, right) for row in head]
+        rows = (_blanked(row, left, right) for row in rows)
+        span = column_letter(grid.first_col + left)
+        if right - left > 1:
+            span = f"s {span}–{column_letter(grid.first_col + right - 1)}"
+        else:
+            span = f" {span}"
+        normalizer.warnings.add(
+            "legend_left_out",
+            f"column{span} beside the table read as a summary (labels such as 'Total:' and "
+            "their figures) and left out of the records; map its columns in "
+            "mappings/sources.yaml (`columns:`) to keep them",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     if not any(any(v not in ("", None) for v in row) for row in head):
         sheet.skipped = "empty"
         return
@@ -1051,32 +1139,21 @@ def _extract_table(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
-    beside_table = legend_start(header, head[below:], grid.first_col)
-    legend: int | None = None
+    legend = legend_start(header, head[below:], grid.first_col)
     left_out: list[ColumnMapping] = []
-    if beside_table is not None:
-        legend, kind = beside_table
+    if legend is not None:
         left_out = [c for c in header.columns if c.column >= legend]
         header.columns = [c for c in header.columns if c.column < legend]
         for beside in left_out:
             beside.status = "legend"
-        # The block reaches as far right as its cells do, labelled or not.
-        last = grid.first_col + max(
-            (
-                next((j for j in range(len(row) - 1, -1, -1) if row[j] not in ("", None)), -1)
-                for row in head
-            ),
-            default=-1,
-        )
-        span = f" {column_letter(legend)}"
-        if last > legend:
-            span = f"s {column_letter(legend)}–{column_letter(last)}"
-        label = f" ({left_out[0].label!r})" if left_out else ""
-        what = "a legend" if kind == "legend" else "a summary (labels and their figures)"
+        span = f" {left_out[0].letter}"
+        if len(left_out) > 1:
+            span = f"s {left_out[0].letter}–{left_out[-1].letter}"
         normalizer.warnings.add(
             "legend_left_out",
-            f"column{span} beside the table{label} read as {what} and left out of the "
-            "records; map its columns in mappings/sources.yaml (`columns:`) to keep them",
+            f"column{span} beside the table ({left_out[0].label!r}) read as a legend and left "
+            "out of the records; map its columns in mappings/sources.yaml (`columns:`) to keep "
+            "them",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

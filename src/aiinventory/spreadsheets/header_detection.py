@@ -97,82 +97,27 @@ _LEGEND_TITLE = re.compile(
 _LEGEND_LINE = re.compile(r"^[^=()\[\]]{1,40}=[^=]{1,120}$")
 
 
-#: A summary's title: "Dashboard", "📊 Summary dashboard", "Totals", "Key figures".
-_SUMMARY_TITLE = re.compile(
-    r"^\W*(?:summary )?(?:dashboard|totals?|statistics|stats|key figures|at a glance|kpis?)\W*$",
-    re.IGNORECASE,
-)
-#: One of a summary's labels, its figure in the cell beside it: "Total agents:", "Low:".
-_SUMMARY_LINE = re.compile(r"^[^:=]{1,40}:$")
+def legend_start(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> int | None:
+    """The sheet column where a legend beside the table starts, or None.
 
-
-def legend_start(
-    header: HeaderResult, data_rows: list[list[Any]], first_col: int
-) -> tuple[int, str] | None:
-    """The sheet column where a legend or a summary beside the table starts, and which it is
-    ("legend" or "summary"), or None.
-
-    Either is a block of columns right of the table, after a column with no label, none of
-    whose labels maps to a field: its cells sit beside the rows but belong to none of them.
-    A legend is headed by a legend's title, or by one of its lines when most of the block's
-    cells in ``data_rows`` (the rows under the header) are such lines too. A summary (a
-    dashboard of counts) is headed by a summary's title or one of its labels ("Avg
-    priority:"), with such labels in most of the cells of its first column below; one whose
-    labels all sit below the header row is found after an empty column too.
+    A legend is a block of columns right of the table, after a column with no label, none of
+    whose labels maps to a field, headed by a legend's title, or by one of its lines when
+    most of the block's cells in ``data_rows`` (the rows under the header) are such lines
+    too: its lines sit beside the rows but belong to none of them.
     """
     cols = sorted(header.columns, key=lambda c: c.column)
     for i in range(1, len(cols)):
         col = cols[i]
         if col.column <= cols[i - 1].column + 1:
             continue
-        kind = _beside(col.label, data_rows, col.column - first_col)
-        if kind is None:
+        if not _LEGEND_TITLE.match(col.label) and not (
+            _LEGEND_LINE.match(col.label) and _all_legend_lines(data_rows, col.column - first_col)
+        ):
             continue
         if all(c.field is None and c.status in ("unmapped", "taken") for c in cols[i:]):
-            return col.column, kind
+            return col.column
         return None
-    if not cols:
-        return None
-    # A summary with no cell on the header row: its labels start below it, beyond an empty
-    # column.
-    width = max((len(r) for r in data_rows), default=0)
-    start = cols[-1].column - first_col + 2
-    for j in range(start, width):
-        if _column_used(data_rows, j - 1):
-            continue
-        if _column_used(data_rows, j):
-            return (j + first_col, "summary") if _summary_labels(data_rows, j) else None
     return None
-
-
-def _beside(label: str, rows: list[list[Any]], start: int) -> str | None:
-    """What the block from column ``start`` headed by ``label`` is: "legend", "summary", or
-    None (columns of the table)."""
-    if _LEGEND_TITLE.match(label) or (_LEGEND_LINE.match(label) and _all_legend_lines(rows, start)):
-        return "legend"
-    text = label.strip()
-    if (_SUMMARY_TITLE.match(text) or _SUMMARY_LINE.match(text)) and _summary_labels(rows, start):
-        return "summary"
-    return None
-
-
-def _column_used(rows: list[list[Any]], j: int) -> bool:
-    return any(j < len(row) and row[j] not in ("", None) for row in rows)
-
-
-def _summary_labels(rows: list[list[Any]], j: int) -> bool:
-    """Whether the cells of column ``j`` in ``rows`` are a summary's labels: two at least, and
-    two thirds of them (its ranks, "1.", and notes are the rest)."""
-    labels = others = 0
-    for row in rows:
-        value = row[j] if j < len(row) else None
-        if value in ("", None):
-            continue
-        if isinstance(value, str) and _SUMMARY_LINE.match(value.strip()):
-            labels += 1
-        else:
-            others += 1
-    return labels >= 2 and labels >= 2 * others
 
 
 def _all_legend_lines(rows: list[list[Any]], start: int) -> bool:

@@ -2530,6 +2530,9 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
         ("Sandbox", "in_development"),
         ("Service design", "in_development"),
         ("In design", "in_development"),
+        ("In discovery", "idea"),
+        ("In testing", "pilot"),
+        ("User testing", "pilot"),
     ],
 )
 def test_portfolio_stage_words(answer: str, stage: str) -> None:

@@ -3,6 +3,7 @@ in many styles, read day-first or month-first as a source is configured."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -160,6 +161,7 @@ def period_end(text: str) -> date | None:
     return date(year, month, 1) - timedelta(days=1)
 
 
+@functools.lru_cache(maxsize=1024)
 def sheet_period_end(sheet: str | None) -> datetime | None:
     """The end (its last second, UTC) of the period a sheet's name gives ("Q3 2025", "Sept
     2025", "2025-03", "2024"): a tracker kept as a sheet per quarter or month holds on each

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -1967,6 +1968,9 @@ def test_a_product_name_is_asked_about_not_taken() -> None:
         ("High-Risk Flag (Initial)", "high_impact"),
         # An intake list's proposal, beside the problem it answers.
         ("Proposed AI Solution", "description"),
+        # When a periodic report of the rows was made: the date of their evidence.
+        ("Reporting date", "last_updated"),
+        ("Snapshot date", "last_updated"),
     ],
 )
 def test_agent_trackers_and_registers_headers(label: str, field: str) -> None:
@@ -2100,6 +2104,32 @@ def test_a_header_row_set_below_the_rows_looked_at_is_read(
     out = run_import_into(path, mappings_dir=rules)
     assert sorted(r["name"] for r in out.records_jsonl) == ["HR chatbot", "Invoice OCR"]
     assert out.rejects == []
+
+
+def test_a_reporting_period_dates_each_row_at_its_end(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_csv(
+        tmp_path / "report.csv",
+        [
+            ["Use case", "Stage", "Owner", "Reporting period"],
+            ["Invoice OCR", "Pilot", "Ann Lee", "Q1 2025"],
+            ["Invoice OCR", "Live", "Ann Lee", "Q2 2025"],
+            # Not over yet when the file was saved: the file's date.
+            ["HR chatbot", "Idea", "Bo Chan", "Q4 2999"],
+        ],
+    )
+    saved = dt.datetime(2025, 11, 15, 9, tzinfo=dt.UTC).timestamp()
+    os.utime(path, (saved, saved))
+    out = run_import_into(path)
+    dated = sorted((r["name"], r["stage"], r["last_updated"]) for r in out.records_jsonl)
+    assert dated == [
+        ("HR chatbot", "idea", "2025-11-15T09:00:00+00:00"),
+        ("Invoice OCR", "deployed", "2025-06-30T23:59:59+00:00"),
+        ("Invoice OCR", "pilot", "2025-03-31T23:59:59+00:00"),
+    ]
+    assert {r["name"]: r["stage"] for r in out.inventory}["Invoice OCR"] == "deployed"
+    assert "unparsed_date" not in out.warning_codes()
 
 
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:

@@ -15,11 +15,11 @@ __all__ = [
     "date_order_hint",
     "date_order_shown",
     "is_cell_date_text",
+    "named_period_end",
     "parse_date",
     "parse_datetime",
     "period_end",
     "period_start",
-    "sheet_period_end",
 ]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
@@ -162,14 +162,14 @@ def period_end(text: str) -> date | None:
 
 
 @functools.lru_cache(maxsize=1024)
-def sheet_period_end(sheet: str | None) -> datetime | None:
-    """The end (its last second, UTC) of the period a sheet's name gives ("Q3 2025", "Sept
-    2025", "2025-03", "2024"): a tracker kept as a sheet per quarter or month holds on each
-    the use cases as they stood then. None for any other name, and for a fiscal period
-    ("FY25 Q1": fiscal years start in different months)."""
-    if not sheet:
+def named_period_end(name: str | None) -> datetime | None:
+    """The end (its last second, UTC) of the period a text names ("Q3 2025", "Sept 2025",
+    "2025-03", "2024"): a sheet's name (a tracker kept as a sheet per quarter holds on each the
+    use cases as they stood then) or an "as of" cell. None for any other text, and for a
+    fiscal period ("FY25 Q1": fiscal years start in different months)."""
+    if not name:
         return None
-    text = fold(sheet)
+    text = fold(name)
     if "fy" in text.split() or text.startswith("fy"):
         return None
     end = period_end(text)

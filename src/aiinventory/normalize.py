@@ -15,7 +15,13 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from .clock import stable_hash
-from .date_parsing import date_order_shown, parse_date, parse_datetime, period_start
+from .date_parsing import (
+    date_order_shown,
+    named_period_end,
+    parse_date,
+    parse_datetime,
+    period_start,
+)
 from .mappings import Mappings, Vocabulary, asks_if_live, yes_or_no
 from .schema import (
     DATE_FIELDS,
@@ -789,6 +795,10 @@ class Normalizer:
             parsed = parse_datetime(value, day_first, ctx.date1904, known)
             if parsed is not None:
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+            # A period ("Q3 2025" under "Reporting period"): as of its end, once it is over.
+            end = named_period_end(value) if isinstance(value, str) else None
+            if end is not None:
+                return min(end, ctx.file_modified)
             self._warn(
                 ctx,
                 "unparsed_date",

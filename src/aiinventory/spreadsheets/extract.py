@@ -24,9 +24,9 @@ from typing import Any
 from ..date_parsing import (
     date_order_hint,
     date_order_shown,
+    named_period_end,
     parse_date,
     period_start,
-    sheet_period_end,
 )
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
 from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
@@ -442,7 +442,7 @@ def extract_spreadsheet(
         "date1904": _date1904(path, checked.format),
         "file_flags": report.flags,
         # An xlsx's sheets named for periods: two or more are a series of snapshots.
-        "period_sheets": sum(1 for name, _ in checked.sheet_parts if sheet_period_end(name)),
+        "period_sheets": sum(1 for name, _ in checked.sheet_parts if named_period_end(name)),
     }
 
     heads = _HeadingRows(path, checked)
@@ -764,7 +764,7 @@ def _sheet_as_of(sheet: str, base: dict[str, Any]) -> datetime | None:
     evidence. None otherwise."""
     if base["period_sheets"] < 2:
         return None
-    end = sheet_period_end(sheet)
+    end = named_period_end(sheet)
     modified: datetime = base["file_modified"]
     return end if end is not None and end < modified else None
 

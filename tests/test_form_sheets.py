@@ -147,6 +147,25 @@ def test_form_of_label_pairs(tmp_path: Path, run_import_into: Callable[..., Any]
     assert rec["extras"] == {}
 
 
+def test_form_of_label_pairs_apart_by_an_empty_column_and_below_guidance(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Its second pair of labels and values is no summary beside a table; and forty lines of
+    # guidance above it (more than the top rows looked at) leave it a form.
+    pairs = [
+        ["Use case name:", "Claims triage", None, "Owner:", "Dana Ruiz"],
+        ["Department:", "Claims", None, "Status:", "In development"],
+        ["Vendor:", "In house", None, "Start date:", "2024-02-01"],
+        ["Description:", "Routes incoming claims to the right queue"],
+    ]
+    guidance = [[f"Guidance {i}: answer every question below."] for i in range(40)]
+    for name, rows in (("spaced", pairs), ("guided", [*guidance, [], *pairs])):
+        path = write_workbook(tmp_path / name / "claims form.xlsx", {"Form": rows})
+        (rec,) = run_import_into(path).records_jsonl
+        got = (rec["name"], rec["owner_name"], rec["stage"], rec["date_initiated"])
+        assert got == ("Claims triage", "Dana Ruiz", "in_development", "2024-02-01"), name
+
+
 def test_csv_form(tmp_path: Path, run_import_into: Callable[..., Any]) -> None:
     path = tmp_path / "legal" / "summariser.csv"
     path.parent.mkdir()

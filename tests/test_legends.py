@@ -205,3 +205,29 @@ def test_columns_right_of_a_summary_and_notes_without_figures_are_the_tables(
     extras = {r["name"]: r["extras"] for r in out.records_jsonl}
     assert extras["Invoice OCR"] == {"Notes:": "Pending from owner:"}
     assert "legend_left_out" not in out.warning_codes()
+
+
+def test_a_label_on_every_row_after_an_empty_column_is_the_tables(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "Score:" beside each row, its number beside it: the rows' own, no summary.
+    scores = [["Score:", 3], ["Score:", 5], ["Score:", 2]]
+    sheet = _sheet(["Score:", None], scores)
+    out = run_import_into(write_workbook(tmp_path / "a.xlsx", {"Tracker": sheet}))
+    assert "legend_left_out" not in out.warning_codes()
+    assert all(r["extras"] for r in out.records_jsonl)
+
+
+def test_a_summary_below_a_preamble_is_left_out(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    lines = [[f"Instruction {i}: fill in every column."] for i in range(35)]
+    beside = [["Live:", 1], ["Pilot:", 1], ["Idea:", 1]]
+    sheet = [*lines, *_sheet(["Total:", 3], beside)[2:]]
+    out = run_import_into(write_workbook(tmp_path / "a.xlsx", {"Tracker": sheet}))
+    assert {r["name"]: r["extras"] for r in out.records_jsonl} == {
+        "Invoice OCR": {},
+        "Spend forecast": {},
+        "Contract review": {},
+    }
+    assert "legend_left_out" in out.warning_codes()

@@ -374,3 +374,38 @@ def test_a_lone_sheet_named_for_a_year_and_a_row_dated_itself_keep_their_dates(
         "Jan 2025": "2025-01-20T00:00:00+00:00",
         "Feb 2025": "2025-02-28T23:59:59+00:00",
     }
+
+
+def test_only_sheets_named_for_a_quarter_or_month_of_a_year_are_dated(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    saved = "2026-01-20T09:00:00"
+    file_date = "2026-01-20T09:00:00+00:00"
+    cases = {
+        # Days, not months of 2029 and 2012; fiscal quarters; years (as often a year's intake).
+        "days": {"Oct 29": "Pilot", "Nov 12": "Live"},
+        "fiscal": {"Q1 FY25": "Pilot", "Q2 FY25": "Live"},
+        "years": {"2024": "Pilot", "2025": "Live"},
+    }
+    for name, sheets in cases.items():
+        path = _quarterly(
+            tmp_path / name / "tracker.xlsx",
+            {sheet: [("Invoice OCR", stage, "Ann Lee")] for sheet, stage in sheets.items()},
+            saved=saved,
+        )
+        out = run_import_into(path)
+        assert {r["last_updated"] for r in out.records_jsonl} == {file_date}, name
+    # A copy of a quarter's sheet is that quarter's: the newest quarter still decides.
+    path = _quarterly(
+        tmp_path / "copies" / "tracker.xlsx",
+        {
+            "Q3 2025": [("Invoice OCR", "Pilot", "Ann Lee")],
+            "Q4 2025": [("Invoice OCR", "Live", "Di Fox")],
+            "Q3 2025 (2)": [("Invoice OCR", "Pilot", "Ann Lee")],
+        },
+        saved=saved,
+    )
+    out = run_import_into(path)
+    dated = {r["sheet"]: r["last_updated"] for r in out.records_jsonl}
+    assert dated["Q3 2025 (2)"] == dated["Q3 2025"] == "2025-09-30T23:59:59+00:00"
+    assert [(r["stage"], r["owner_name"]) for r in out.inventory] == [("deployed", "Di Fox")]

@@ -20,6 +20,7 @@ __all__ = [
     "parse_datetime",
     "period_end",
     "period_start",
+    "sheet_period_end",
 ]
 
 _DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
@@ -165,15 +166,35 @@ def period_end(text: str) -> date | None:
 def named_period_end(name: str | None) -> datetime | None:
     """The end (its last second, UTC) of the period a text names ("Q3 2025", "Sept 2025",
     "2025-03", "2024"): a sheet's name (a tracker kept as a sheet per quarter holds on each the
-    use cases as they stood then) or an "as of" cell. None for any other text, and for a
-    fiscal period ("FY25 Q1": fiscal years start in different months)."""
+    use cases as they stood then) or an "as of" cell. None for any other text, for a fiscal
+    period ("FY25 Q1", "Q1 FY25": fiscal years start in different months), and without a year
+    of four digits ("Sep 15" is a day, not September 2015)."""
     if not name:
         return None
     text = fold(name)
-    if "fy" in text.split() or text.startswith("fy"):
+    words = text.split()
+    if any(w.startswith("fy") for w in words) or not any(
+        len(w) == 4 and w.isdigit() for w in words
+    ):
         return None
     end = period_end(text)
     return None if end is None else datetime.combine(end, time(23, 59, 59), UTC)
+
+
+#: What a copy of a sheet has after the name it copies: "Q3 2025 (2)", "Q3 2025 copy".
+_COPY_SUFFIX = re.compile(r"\s*(?:\(\d+\)|-?\s*(?:copy|final|draft|v\d+))\s*$", re.IGNORECASE)
+#: A year alone ("2024", "CY 2025"): sheets so named are as often a year's intake as its
+#: snapshot, so they are not dated by it.
+_YEAR_ONLY = re.compile(r"(?:cy\s?)?\d{4}")
+
+
+@functools.lru_cache(maxsize=1024)
+def sheet_period_end(name: str | None) -> datetime | None:
+    """The end of the quarter, half or month a sheet is named for (a copy's name as its
+    original's: "Q3 2025 (2)"), as ``named_period_end`` reads it, or None."""
+    if not name or _YEAR_ONLY.fullmatch(fold(name).strip()):
+        return None
+    return named_period_end(_COPY_SUFFIX.sub("", name))
 
 
 def _period(text: str) -> tuple[int, int, int] | None:

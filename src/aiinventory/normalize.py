@@ -422,6 +422,7 @@ class Normalizer:
             and vocab
             and any(c.isalpha() for c in sourcing_text)  # "?" or "-" names no supplier
             and not is_placeholder(sourcing_text)  # nor does "Not applicable"
+            and fold(sourcing_text) not in _NO_SUPPLIER  # nor does "Open source"
             and yes_or_no(sourcing_text) is None  # nor does "Yes"
             and vocab.match(sourcing_text, self._fuzzy) is None
         ):
@@ -803,7 +804,12 @@ class Normalizer:
                 ctx,
                 "unparsed_date",
                 f"last_updated {_short(cell_text(value))!r} in {self._place(ctx, 'last_updated')} "
-                "is not a date; the file's modification time is used instead",
+                "is not a date; "
+                + (
+                    "the end of its sheet's period is used instead"
+                    if ctx.sheet_as_of is not None
+                    else "the file's modification time is used instead"
+                ),
                 f"date:last_updated:{value}",
                 row,
             )
@@ -815,6 +821,10 @@ class Normalizer:
 _OWNERS: dict[tuple[str | None, str | None], tuple[str | None, str | None, str | None]] = {}
 _MEMO_SIZE = 20_000
 
+
+#: A sourcing cell's words that name no supplier, though they say something of how it was
+#: built (read as no answer, with a warning).
+_NO_SUPPLIER = frozenset({"open source", "opensource", "oss"})
 
 #: A bracketed note after a vendor cell's words: "in-house (IT)", "Custom (Accenture)".
 _TRAILING_NOTE = re.compile(r"\s*\([^()]*\)\s*$")

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any, Literal, NamedTuple
 
-from .date_parsing import is_cell_date_text, named_period_end, parse_datetime
+from .date_parsing import is_cell_date_text, named_period_end, parse_datetime, sheet_period_end
 from .governance import NO_DEPARTMENT, has_value
 from .store import Store
 
@@ -169,11 +169,11 @@ def evidence_kind(record: Mapping[str, Any]) -> str:
     raw = (record.get("raw") or {}).get("last_updated")
     if raw and (_is_date(raw) or (isinstance(raw, str) and named_period_end(raw) is not None)):
         return "message_date" if record.get("source_kind") == "email" else "last_updated_cell"
-    if record.get("source_kind") == "spreadsheet":
-        end = named_period_end(record.get("sheet"))
+    end = sheet_period_end(record.get("sheet"))
+    if end is not None:
         value = record.get("last_updated")
         text = value.isoformat() if isinstance(value, datetime) else str(value or "")
-        if end is not None and text.startswith(end.strftime("%Y-%m-%dT%H:%M:%S")):
+        if text.startswith(end.strftime("%Y-%m-%dT%H:%M:%S")):
             return "sheet_period"
     return "file_modified"
 

@@ -24,9 +24,9 @@ from typing import Any
 from ..date_parsing import (
     date_order_hint,
     date_order_shown,
-    named_period_end,
     parse_date,
     period_start,
+    sheet_period_end,
 )
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
 from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
@@ -442,7 +442,7 @@ def extract_spreadsheet(
         "date1904": _date1904(path, checked.format),
         "file_flags": report.flags,
         # An xlsx's sheets named for periods: two or more are a series of snapshots.
-        "period_sheets": sum(1 for name, _ in checked.sheet_parts if named_period_end(name)),
+        "period_sheets": sum(1 for name, _ in checked.sheet_parts if sheet_period_end(name)),
     }
 
     heads = _HeadingRows(path, checked)
@@ -764,7 +764,7 @@ def _sheet_as_of(sheet: str, base: dict[str, Any]) -> datetime | None:
     evidence. None otherwise."""
     if base["period_sheets"] < 2:
         return None
-    end = named_period_end(sheet)
+    end = sheet_period_end(sheet)
     modified: datetime = base["file_modified"]
     return end if end is not None and end < modified else None
 
@@ -811,37 +811,52 @@ def _summary_beside(head: list[list[Any]]) -> tuple[int, int] | None:
         while j < width and used[j]:
             j += 1
         blocks.append((start, j))
+    # A table left of it (a form's pairs of labels and values are no table: its second pair
+    # of columns is no summary).
+    if not blocks or blocks[0][1] - blocks[0][0] < 3:
+        return None
     for start, stop in blocks[1:]:
         if (
             start + 1 < stop <= start + _SUMMARY_MAX_COLUMNS
             and _summary_labels(head, start)
-            and _has_figure(head, start + 1)
+            and _figures(head, start + 1)
         ):
             return start, stop
     return None
 
 
 def _summary_labels(rows: list[list[Any]], j: int) -> bool:
-    labels = others = 0
+    labels: list[str] = []
+    others = 0
     for row in rows:
         value = row[j] if j < len(row) else None
         if value in ("", None):
             continue
         if isinstance(value, str) and _SUMMARY_LABEL.match(value.strip()):
-            labels += 1
+            labels.append(value.strip().casefold())
         else:
             others += 1
-    return labels >= 2 and labels >= 2 * others
+    # Each label once or so: one label on every row ("Score:") is a column of the rows.
+    distinct = len(set(labels))
+    return distinct >= 2 and 3 * distinct >= 2 * len(labels) and len(labels) >= 2 * others
 
 
-def _has_figure(rows: list[list[Any]], j: int) -> bool:
+def _figures(rows: list[list[Any]], j: int) -> bool:
+    """Whether column ``j`` of ``rows`` holds figures: one at least, and most of its values
+    (a number, or text with a digit: "25 hrs/week"); formulas no program calculated are
+    empty."""
+    figures = words = 0
     for row in rows:
         value = row[j] if j < len(row) else None
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return True
-        if isinstance(value, str) and any(c.isdigit() for c in value):
-            return True
-    return False
+        if value in ("", None):
+            continue
+        if (isinstance(value, int | float) and not isinstance(value, bool)) or (
+            isinstance(value, str) and any(c.isdigit() for c in value)
+        ):
+            figures += 1
+        else:
+            words += 1
+    return figures >= 1 and figures >= words
 
 
 def _blanked(row: list[Any], start: int, stop: int) -> list[Any]:
@@ -874,7 +889,9 @@ def _past_preamble(
         seen.append(row)
         if _values_in(row) >= 2:
             start = max(0, len(seen) - 1 - _PREAMBLE_KEPT)
-            return start, seen[start : start + scan], chain(seen[start + scan :], rows)
+            top = seen[start:]
+            top.extend(islice(rows, max(0, scan - len(top))))  # the top rows from there
+            return start, top, rows
         if len(seen) >= _PREAMBLE_MAX_ROWS:
             break
     return 0, seen[:scan], chain(seen[scan:], rows)

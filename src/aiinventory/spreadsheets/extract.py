@@ -638,16 +638,9 @@ def _held_rows(rows: Iterator[list[Any]], room: int, cells: int) -> tuple[list[l
     return held, True
 
 
-def _table_starts(
-    head: list[list[Any]], grid: SheetGrid, mappings: Mappings, override: SourceOverride | None
-) -> list[int]:
-    """Where tables side by side start (0-based columns of the rows), when the top rows hold
-    two or more, apart by an empty column: each with its own header naming the use case and
-    a field only a use case has (a stage, a description, a vendor, ...). [] for one table
-    (with a rule in sources.yaml for the sheet, its columns or header row, the sheet is one
-    table as the rule says)."""
-    if override is not None and (override.columns or override.header_row is not None):
-        return []
+def _column_blocks(head: list[list[Any]]) -> list[tuple[int, int]]:
+    """The runs of columns with a value in ``head``, apart by columns empty in all of its
+    rows: (first, one past the last), 0-based, left to right."""
     width = max((len(r) for r in head), default=0)
     used = [any(j < len(r) and r[j] not in ("", None) for r in head) for j in range(width)]
     blocks: list[tuple[int, int]] = []
@@ -660,6 +653,20 @@ def _table_starts(
         while j < width and used[j]:
             j += 1
         blocks.append((start, j))
+    return blocks
+
+
+def _table_starts(
+    head: list[list[Any]], grid: SheetGrid, mappings: Mappings, override: SourceOverride | None
+) -> list[int]:
+    """Where tables side by side start (0-based columns of the rows), when the top rows hold
+    two or more, apart by an empty column: each with its own header naming the use case and
+    a field only a use case has (a stage, a description, a vendor, ...). [] for one table
+    (with a rule in sources.yaml for the sheet, its columns or header row, the sheet is one
+    table as the rule says)."""
+    if override is not None and (override.columns or override.header_row is not None):
+        return []
+    blocks = _column_blocks(head)
     if len(blocks) < 2 or len(blocks) > 20:
         return []
     starts = []
@@ -799,18 +806,7 @@ def _summary_beside(head: list[list[Any]]) -> tuple[int, int] | None:
     its last, 0-based), or None: a block of at most three columns right of a column empty in
     all of them, whose first column holds labels ("Total agents:", "Live:", two at least and
     two thirds of its values) and whose next one a figure (a number, or text with a digit)."""
-    width = max((len(r) for r in head), default=0)
-    used = [any(j < len(r) and r[j] not in ("", None) for r in head) for j in range(width)]
-    blocks: list[tuple[int, int]] = []
-    j = 0
-    while j < width:
-        if not used[j]:
-            j += 1
-            continue
-        start = j
-        while j < width and used[j]:
-            j += 1
-        blocks.append((start, j))
+    blocks = _column_blocks(head)
     # A table left of it (a form's pairs of labels and values are no table: its second pair
     # of columns is no summary).
     if not blocks or blocks[0][1] - blocks[0][0] < 3:

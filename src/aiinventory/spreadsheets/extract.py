@@ -122,6 +122,8 @@ class FileReport:
     #: The sources.yaml rules that applied, as (match, sheet): a file's, a sheet's, an
     #: attachment's.
     rules_applied: set[tuple[str, str | None]] = dc_field(default_factory=set)
+    #: Sheets named for periods whose rows are dated at their period's end: (sheet, end).
+    dated_sheets: list[tuple[str, datetime]] = dc_field(default_factory=list)
 
 
 def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
@@ -480,6 +482,15 @@ def extract_spreadsheet(
     except Exception as exc:  # one file's surprise must not end the run for the others
         report.failed = True
         yield unexpected_reject(source_path, exc, "reading the rows (the rows before were read)")
+    if report.dated_sheets:
+        dated = ", ".join(
+            f"{sheet!r}: {end.date().isoformat()}" for sheet, end in report.dated_sheets
+        )
+        report.notes.append(
+            "sheets named for a period are dated when it ended, not when the file was last saved "
+            f"({dated}): of a use case on several of them, the newest sheet's stage and owner "
+            "are kept"
+        )
 
 
 def _with_errors(
@@ -638,6 +649,12 @@ def _held_rows(rows: Iterator[list[Any]], room: int, cells: int) -> tuple[list[l
     return held, True
 
 
+def _fixed_layout(override: SourceOverride | None) -> bool:
+    """Whether a rule in sources.yaml names the sheet's columns or header row: it says how the
+    sheet is read, and no other layout (tables side by side, a summary beside) is looked for."""
+    return override is not None and (bool(override.columns) or override.header_row is not None)
+
+
 def _column_blocks(head: list[list[Any]]) -> list[tuple[int, int]]:
     """The runs of columns with a value in ``head``, apart by columns empty in all of its
     rows: (first, one past the last), 0-based, left to right."""
@@ -664,7 +681,7 @@ def _table_starts(
     a field only a use case has (a stage, a description, a vendor, ...). [] for one table
     (with a rule in sources.yaml for the sheet, its columns or header row, the sheet is one
     table as the rule says)."""
-    if override is not None and (override.columns or override.header_row is not None):
+    if _fixed_layout(override):
         return []
     blocks = _column_blocks(head)
     if len(blocks) < 2 or len(blocks) > 20:
@@ -774,25 +791,6 @@ def _sheet_as_of(sheet: str, base: dict[str, Any]) -> datetime | None:
     end = sheet_period_end(sheet)
     modified: datetime = base["file_modified"]
     return end if end is not None and end < modified else None
-
-
-#: How the note on a file's sheets named for periods starts (one note names them all).
-_PERIOD_SHEETS = "sheets named for a period are dated when it ended"
-
-
-def _note_period_sheet(report: FileReport, sheet: str, end: datetime) -> None:
-    """Say in the file's notes that a sheet's rows are dated at the end of its period."""
-    dated = f"{sheet!r}: {end.date().isoformat()}"
-    for i, note in enumerate(report.notes):
-        if note.startswith(_PERIOD_SHEETS):
-            head, _, tail = note.partition(" (")
-            listed, _, rest = tail.partition(")")
-            report.notes[i] = f"{head} ({listed}, {dated}){rest}"
-            return
-    report.notes.append(
-        f"{_PERIOD_SHEETS}, not when the file was last saved ({dated}): of a use case on "
-        "several of them, the newest sheet's stage and owner are kept"
-    )
 
 
 #: One of a summary's labels, its figure in the cell beside it: "Total agents:", "Low:".
@@ -979,12 +977,7 @@ def _extract_table(
                 sheet=sheet_for_messages,
             )
             grid = dataclasses.replace(grid, first_row=grid.first_row + passed)
-    # (a rule in sources.yaml naming the columns or the header row says how the sheet is read)
-    summary = (
-        _summary_beside(head)
-        if override is None or not (override.columns or override.header_row is not None)
-        else None
-    )
+    summary = None if _fixed_layout(override) else _summary_beside(head)
     if summary is not None:
         # A dashboard of counts beside the table: its labels sit beside the rows (and may say
         # what a field's header says, "Hours saved:") but belong to none of them.
@@ -1222,7 +1215,7 @@ def _extract_table(
 
     ctx = SourceContext(sheet=sheet_name, sheet_as_of=_sheet_as_of(grid.name, base), **base)
     if ctx.sheet_as_of is not None and "last_updated" not in header.by_field:
-        _note_period_sheet(report, grid.name, ctx.sheet_as_of)
+        report.dated_sheets.append((grid.name, ctx.sheet_as_of))
     _take_labels(ctx, header.columns)
     for mapped in header.columns:
         if mapped.field is not None:

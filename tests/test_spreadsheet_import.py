@@ -1989,6 +1989,34 @@ def test_a_persons_names_are_no_use_case_name() -> None:
     assert mappings.match_header("Business Impact") == []
 
 
+def test_benefits_written_as_words_beat_a_measure_and_a_bare_figure_keeps_its_label(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "benefits.xlsx",
+        {
+            "Tracker": [
+                ["Use case", "Status", "Time saved (hrs/week)", "Expected benefits"],
+                ["Invoice OCR", "Live", 12, "Faster month-end close"],
+                ["HR chatbot", "Pilot", 3.5, None],
+            ],
+            "Savings": [
+                ["Use case", "Status", "Annual savings (EUR)"],
+                ["Churn model", "Idea", 45000],
+                ["Claims triage", "Idea", "Fewer manual reviews"],
+            ],
+        },
+    )
+    out = run_import_into(path)
+    got = {r["name"]: (r["benefits"], r["extras"]) for r in out.records_jsonl}
+    # The benefits in words are the benefits; the measure beside them stays in extras.
+    assert got["Invoice OCR"] == ("Faster month-end close", {"Time saved (hrs/week)": "12"})
+    assert got["HR chatbot"] == (None, {"Time saved (hrs/week)": "3.5"})
+    # A figure alone says what it counts by its column's label; words stay as written.
+    assert got["Churn model"][0] == "Annual savings (EUR): 45000"
+    assert got["Claims triage"][0] == "Fewer manual reviews"
+
+
 def test_an_ai_system_register_reads_field_by_field(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -453,11 +453,15 @@ _MARKS = {
 #: A bracketed part at the end of a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
 _TRAILING_BRACKETS = re.compile(r"\s*(?:\(([^()\[\]]*)\)|\[([^()\[\]]*)\])\s*$")
 #: What makes a bracketed part a hint on filling the column in: a list of choices or a date
-#: format ("/", "|", ",", "&"), or words such as "max", "if any", "short", "optional", "e.g.".
+#: format ("/", "|", ",", "&"), words such as "max", "if any", "short", "optional", "e.g.",
+#: or the unit of its figures ("EUR", "$", "hrs", "FTE").
 _HINT_WORDS = re.compile(
     r"[/|,&]|\b(?:dd|mm|yy|yyyy|max(?:imum)?|min(?:imum)?|if|optional|required|mandatory|"
     r"short|long|full|brief|free\s+text|e\.?\s?g|i\.?\s?e|eg|ie|see|select|choose|one|"
-    r"please|format|chars?|characters|words|y\s*/\s*n|yes\s*/\s*no|list|text|number|date)\b",
+    r"please|format|chars?|characters|words|y\s*/\s*n|yes\s*/\s*no|list|text|number|date|"
+    # a unit the figures are in: "Annual savings (EUR)", "Time saved (hrs)"
+    r"eur|usd|gbp|chf|sek|nok|dkk|pln|aud|cad|inr|jpy|k|m|mn|bn|000s|thousands?|millions?|"
+    r"hrs?|hours?|days?|weeks?|fte|pa|p\.a)\b|[€$£¥%]",
     re.IGNORECASE,
 )
 

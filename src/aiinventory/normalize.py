@@ -70,6 +70,8 @@ def _tidy_name(text: str) -> str | None:
 
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
+#: A cell that is only a figure: a number, perhaps with thousands separators, a sign or a %.
+_FIGURE = re.compile(r"[-+]?\d[\d,. ']*%?\Z")
 _PACKED_ID = re.compile(
     r"^\s*([A-Z][A-Z0-9]{0,11}(?:[-_. ][A-Z0-9]{1,12}){0,3}[-_ ]?\d[A-Z0-9]*)\s*[:–—|]\s*(\S.*)$"
     r"|^\s*([A-Z][A-Z0-9]{0,11}[-_][A-Z0-9]*\d[A-Z0-9]*)\s+[-–—]\s+(\S.*)$"
@@ -305,6 +307,17 @@ class Normalizer:
             return f"column {letter} ({label!r})"
         return f"field {fname}"
 
+    @staticmethod
+    def _benefits(text: str | None, ctx: SourceContext) -> str | None:
+        """The benefits as written; a bare figure ("12", "45,000") says what it counts by its
+        column's label ("Time saved (hrs/week): 12"), which it means nothing without."""
+        if not text:
+            return None
+        label = ctx.labels.get("benefits")
+        if label and _FIGURE.match(text):
+            return f"{label}: {text}"
+        return text
+
     def _warn(self, ctx: SourceContext, code: str, message: str, key: str, row: int | None) -> None:
         self.warnings.add(
             code, message, key=key, source_path=ctx.source_path, sheet=ctx.sheet, row=row
@@ -379,7 +392,7 @@ class Normalizer:
             "name": name,
             "source_id": source_id,
             "description": given.get("description") or None,
-            "benefits": given.get("benefits") or None,
+            "benefits": self._benefits(given.get("benefits"), ctx),
             "vendor_name": given.get("vendor_name") or None,
         }
         organization = given.get("organization") or ctx.organization

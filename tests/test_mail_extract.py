@@ -9,6 +9,7 @@ import openpyxl
 import pytest
 
 from aiinventory.mail import MailCounts, extract_mail, inspect_mail
+from aiinventory.mail.field_extraction import name_from_subject
 from aiinventory.mappings import load_mappings
 from aiinventory.normalize import Normalizer
 from aiinventory.schema import Reject, SourceRecord
@@ -178,6 +179,80 @@ def test_duplicates_and_chatter_are_counted_skips(tmp_path: Path) -> None:
     assert rejects == []
     assert counts.records == 1
     assert counts.messages_skipped == {"duplicate_message": 1, "not_about_a_use_case": 1}
+
+
+PROSE_INTAKE = plain_message(
+    "prose@x",
+    "New AI use case for registration - Copilot for claims letters",
+    "Hi team,\n\nwe'd like to register a new AI use case. We are piloting Microsoft 365 Copilot"
+    "\nin Claims to draft customer letters; a handler reviews each letter.\n\nKind regards,\n"
+    "Maria Rossi\nHead of Claims Operations\n",
+    "Tue, 04 Mar 2025 09:14:00 +0000",
+    sender="Maria Rossi <maria.rossi@example.com>",
+)
+
+
+def test_an_intake_written_in_sentences_is_read_from_its_subject_and_text(
+    tmp_path: Path,
+) -> None:
+    live = plain_message(
+        "prose-live@x",
+        "RE: New AI use case for registration - Copilot for claims letters",
+        "Quick update for the register: Copilot for claims letters is now live for all "
+        "handlers.\n\nTom\n",
+        "Mon, 02 Jun 2025 16:40:00 +0000",
+        sender="Tom Berg <tom.berg@example.com>",
+        refs="<prose@x>",
+    )
+    records, rejects, counts = _extract(_mbox(tmp_path / "p.mbox", [PROSE_INTAKE, live]))
+    assert rejects == [] and counts.messages_skipped == {}
+    intake, update = sorted(records, key=lambda r: r.last_updated)
+    assert intake.name == update.name == "Copilot for claims letters"
+    # The text without its greeting and signature is the description; the stage is said in it.
+    assert intake.description == (
+        "we'd like to register a new AI use case. We are piloting Microsoft 365 Copilot in "
+        "Claims to draft customer letters; a handler reviews each letter."
+    )
+    assert (intake.stage, intake.owner_name) == ("pilot", "Maria Rossi")
+    assert "mail_prose" in intake.flags
+    assert (update.stage, update.owner_name) == ("deployed", None)
+
+
+@pytest.mark.parametrize(
+    ("subject", "body"),
+    [
+        # The subject names no use case.
+        ("Copilot for claims letters", "We are piloting Copilot in Claims for letters.\n"),
+        # A status update is no request to register one: its sender is not the owner.
+        ("Status update: Invoice OCR", "Invoice OCR went live last week for all of AP.\n"),
+        # Nothing but a greeting under the subject.
+        ("New AI use case: Invoice OCR", "Hi all,\n\nCall me.\n"),
+    ],
+)
+def test_sentences_without_a_use_case_subject_make_no_intake(
+    tmp_path: Path, subject: str, body: str
+) -> None:
+    message = plain_message("m@x", subject, body, "Tue, 04 Mar 2025 09:14:00 +0000")
+    records, _, _ = _extract(_mbox(tmp_path / "q.mbox", [message]))
+    assert [r.owner_name for r in records if "mail_prose" in r.flags] == []
+    assert all(r.owner_name is None for r in records)
+
+
+@pytest.mark.parametrize(
+    ("subject", "name"),
+    [
+        ("New AI use case for registration - Copilot for claims letters", "Copilot for claims letters"),
+        ("Request to register a new AI use case: Contract triage", "Contract triage"),
+        ("AI use case registration – Churn model", "Churn model"),
+        ("AI intake form: Meeting notes bot", "Meeting notes bot"),
+        ("RE: New GenAI idea: Code review assistant", "Code review assistant"),
+        # No request: a review of use cases, a use case named without a separator.
+        ("Use case review - next steps", None),
+        ("New AI use case for Finance", None),
+    ],
+)  # fmt: skip
+def test_subjects_that_ask_to_register_a_use_case_name_it(subject: str, name: str | None) -> None:
+    assert name_from_subject(subject) == name
 
 
 def test_html_table_with_several_use_cases_gives_one_record_each(tmp_path: Path) -> None:

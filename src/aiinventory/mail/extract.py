@@ -46,6 +46,7 @@ from .field_extraction import (
     labelled_fields,
     may_mention_a_change,
     name_from_subject,
+    prose_text,
     table_records,
     update_phrases,
 )
@@ -488,6 +489,11 @@ class _MailReader:
         intake = self._intake(labelled, subject_name if not is_reply else None)
         if intake is not None and not found:
             found.append(_Found("intake", intake, list(flags)))
+        elif not found and not (is_reply or is_forward or reply.forwarded):
+            # A request written in sentences under a subject that names the use case.
+            prose = self._prose_intake(parsed.subject, labelled, reply.new_text)
+            if prose is not None:
+                found.append(_Found("intake", prose, [*flags, "mail_prose"]))
         if not found and (reply.forwarded or is_forward):
             forwarded = labelled_fields(reply.quoted_text, self.mappings)
             inner_subject = (
@@ -556,6 +562,23 @@ class _MailReader:
         if subject_name and len(others) >= 2:
             return {"name": subject_name, **labelled.values}
         return None
+
+    @staticmethod
+    def _prose_intake(subject: str, labelled: FieldEvidence, text: str) -> dict[str, str] | None:
+        """An intake from a message without labelled lines for its name: its subject asks to
+        register a use case ("New AI use case for registration - Copilot for claims
+        letters"), which is its name; its own text is the description, and a stage or owner
+        it states in words ("we are piloting", "Dana Lee will own it") is read."""
+        name = name_from_subject(subject, intake_only=True)
+        if not name:
+            return None
+        values = {"name": name, **labelled.values}
+        if "description" not in values and (description := prose_text(text)):
+            values["description"] = description
+        phrases = update_phrases(text)
+        for fname, value in phrases.values.items():
+            values.setdefault(fname, value)
+        return values if len(values) > 1 else None
 
     def _owner_from_sender(self, found: list[_Found], parsed: ParsedMessage) -> None:
         for entry in found:

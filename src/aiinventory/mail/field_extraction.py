@@ -25,6 +25,7 @@ __all__ = [
     "labelled_fields",
     "may_mention_a_change",
     "name_from_subject",
+    "prose_text",
     "table_records",
     "update_phrases",
 ]
@@ -335,14 +336,30 @@ def _has_any(lowered: str, words: tuple[str, ...]) -> bool:
 
 # Subjects of intake and update mails: the use case's name follows the prefix.
 _SUBJECT_NAME = re.compile(
-    r"^(?:new\s+)?(?:ai\s+)?(?:use[\s-]case|usecase)(?:\s+(?:request|proposal|intake|submission"
-    r"|registration|update))?\s*[:–—-]\s*(?P<a>.+)$"
-    r"|^(?:new\s+)?(?:ai|genai|ml)\s+(?:request|proposal|initiative|idea)\s*[:–—-]\s*(?P<b>.+)$"
+    # "New AI use case: X", "AI use case registration: X", "Request to register a new AI use
+    # case - X", "New AI use case for registration – X"
+    r"^(?:(?:new|request|requesting|proposal|proposed|register|registering|registration|"
+    r"submission|submitting|of|for|to|a|an|our|ai|genai|gen\s+ai|ml)\s+)*"
+    r"(?:use[\s-]case|usecase)"
+    r"(?:\s+(?:request|proposal|intake|submission|registration|update|form|for|to|register|"
+    r"the|inventory))*\s*[:–—-]\s*(?P<a>.+)$"
+    r"|^(?:new\s+)?(?:ai|genai|ml)\s+(?:request|proposal|initiative|idea|intake(?:\s+form|"
+    r"\s+request)?)\s*[:–—-]\s*(?P<b>.+)$"
     r"|^(?:neuer\s+)?(?:ki[\s-])?anwendungsfall\s*[:–—-]\s*(?P<c>.+)$"
     r"|^(?:nouveau\s+)?cas\s+d['’]usage(?:\s+ia)?\s*[:–—-]\s*(?P<d>.+)$"
     r"|^status\s+update\s*[:–—-]\s*(?P<e>.+?)(?:\s*[–—-]\s*.*)?$",
     re.IGNORECASE,
 )
+
+#: A greeting that opens a message ("Hi team,", "Dear all", "Hallo zusammen,", "Bonjour,").
+_GREETING = re.compile(
+    r"^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|hallo|guten\s+(?:morgen|tag)"
+    r"|liebe[rs]?|moin|servus|bonjour|bonsoir|salut|hej|hoi|goedemorgen|beste|ciao|buongiorno"
+    r"|hola|buenos\s+d[ií]as|all|team)\b[^.!?\n]{0,60}[,!:]?$",
+    re.IGNORECASE,
+)
+#: How much of a message's own text a description taken from it keeps.
+_PROSE_MAX = 2000
 
 
 @dataclass
@@ -497,14 +514,34 @@ def may_mention_a_change(text: str) -> bool:
     )
 
 
-def name_from_subject(subject: str) -> str | None:
-    """The use case a subject names ("RE: New AI use case: Invoice OCR" → "Invoice OCR")."""
+def name_from_subject(subject: str, intake_only: bool = False) -> str | None:
+    """The use case a subject names ("RE: New AI use case: Invoice OCR" → "Invoice OCR").
+
+    ``intake_only``: only a subject that asks for a use case to be registered, not a status
+    update's ("Status update: Invoice OCR – now live").
+    """
     text = strip_subject_prefixes(subject)
     match = _SUBJECT_NAME.match(text.strip())
-    if match is None:
+    if match is None or (intake_only and match.group("e")):
         return None
     for group in "abcde":
         value = match.group(group)
         if value:
             return value.strip(" .-–—")
     return None
+
+
+def prose_text(text: str) -> str | None:
+    """A message's own text as one paragraph, for a description: without the greeting that
+    opens it, at most ``_PROSE_MAX`` characters; None when it says less than a sentence."""
+    lines = [line.strip() for line in text.splitlines()]
+    while lines and not lines[0]:
+        lines.pop(0)
+    if lines and _GREETING.match(lines[0]):
+        lines.pop(0)
+    flat = " ".join(" ".join(lines).split())
+    if len(flat.split()) < 4:
+        return None
+    if len(flat) > _PROSE_MAX:
+        flat = flat[:_PROSE_MAX].rsplit(" ", 1)[0] + " …"
+    return flat

@@ -72,8 +72,13 @@ class ValueMatch:
     how: str
 
 
-#: Words that turn what a value says into its opposite (folded: "isn't" is "isn t").
-_NEGATION_WORDS = frozenset({"not", "no", "non", "never", "without", "nor", "t"})
+#: Words that turn what a value says into its opposite (folded: "isn't" is "isn t"), also in
+#: the other languages trackers are kept in.
+_NEGATION_WORDS = frozenset(
+    {"not", "no", "non", "never", "without", "nor", "t"}
+    # German, French, Dutch, Spanish
+    | {"nicht", "kein", "keine", "ohne", "pas", "sans", "niet", "geen", "zonder", "sin"}
+)
 
 
 def _negated(words: list[str]) -> bool:

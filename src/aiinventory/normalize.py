@@ -70,6 +70,10 @@ def _tidy_name(text: str) -> str | None:
 
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
+#: How alike (0-100) a value must be to a vocabulary word for a warning to name it as the
+#: closest: less alike is a word of another language or another meaning ("In Umsetzung" is
+#: no "Implementation"), and naming it would mislead.
+_SUGGEST_FROM = 75
 #: A cell that is only a figure: a number, perhaps with thousands separators, a sign or a %.
 _FIGURE = re.compile(r"[-+]?\d[\d,. ']*%?\Z")
 _PACKED_ID = re.compile(
@@ -158,6 +162,16 @@ _PLACEHOLDERS = frozenset(
         "to be confirmed",
         "to be determined",
         "to be agreed",
+        # German, French, Dutch: "open", "not specified", "to be defined", "not applicable"
+        "offen",
+        "noch offen",
+        "k a",
+        "keine angabe",
+        "a definir",
+        "a determiner",
+        "n v t",
+        "nvt",
+        "nog onbekend",
     }
 )
 #: The longest placeholder ("to be determined"), and room for its punctuation ("T.B.D.").
@@ -685,7 +699,7 @@ class Normalizer:
         suggestion = vocab.best(fold(text)) if vocab else None
         hint = (
             f"; closest: {suggestion.value!r} ({suggestion.score:.0f})"
-            if suggestion is not None and suggestion.score >= 50
+            if suggestion is not None and suggestion.score >= _SUGGEST_FROM
             else ""
         )
         shown = fallback if fallback is not None else "blank"

@@ -1,0 +1,123 @@
+"""Trackers kept in German, French and Dutch: their headers and words read as the English ones."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from aiinventory.mappings import load_mappings
+
+from .conftest import write_workbook
+
+_GERMAN = [
+    ["Lfd. Nr.", "Anwendungsfall", "Fachbereich", "Status", "Anbieter",
+     "Risikoklasse EU AI Act", "Personenbezogene Daten", "Datum letzte Änderung"],
+    ["KI-001", "Kreditwürdigkeitsprüfung", "Kredit", "In Umsetzung", "Eigenentwicklung",
+     "Hochrisiko (Anhang III Nr. 5b)", "Ja", "28.02.2025"],
+    ["KI-002", "Chatbot Kundenservice", "Privatkunden", "Pilotphase", "Microsoft",
+     "Begrenztes Risiko", "Nein", "17.01.2025"],
+    ["KI-003", "Emotionserkennung Callcenter", "Service", "Eingestellt", "Cogito",
+     "Verboten", "Ja", "30.09.2024"],
+    ["KI-004", "Übersetzung", "Kommunikation", "Produktiv", "DeepL",
+     "Kein Hochrisiko", "Nein", "01.03.2025"],
+    ["KI-005", "Vertragsanalyse", "Recht", "Konzeptphase", "noch offen",
+     "in Klärung", "offen", "09.01.2025"],
+]  # fmt: skip
+_FRENCH = [
+    ["Réf.", "Cas d'usage", "Direction", "Statut", "Fournisseur", "Niveau de risque AI Act",
+     "Données personnelles", "Date de dernière mise à jour"],
+    ["IA-01", "Tri des sinistres", "Indemnisation", "En production", "Shift Technology",
+     "Haut risque", "Oui", "03/02/2025"],
+    ["IA-02", "Reconnaissance d'émotions", "Relation client", "Rejeté", "Cogito",
+     "Interdit", "Oui", "15/07/2024"],
+    ["IA-03", "Assistant adhérents", "Relation client", "Phase pilote", "Mistral AI",
+     "Risque limité", "Non", "20/02/2025"],
+]  # fmt: skip
+_DUTCH = [
+    ["Toepassing", "Afdeling", "Status", "Leverancier", "Risicocategorie AI-verordening",
+     "Persoonsgegevens", "Laatst bijgewerkt"],
+    ["Gezichtsherkenning kantoor", "Facilitair", "Gestopt", "Hikvision", "Verboden", "Ja",
+     "30-09-2024"],
+    ["Liquiditeitsvoorspelling", "Treasury", "Proef", "Eigen ontwikkeling", "Beperkt risico",
+     "Nee", "14-02-2025"],
+    ["Documentherkenning", "Operations", "Buiten gebruik", "ABBYY", "Minimaal risico", "Nee",
+     "11-11-2024"],
+]  # fmt: skip
+
+
+def test_german_french_and_dutch_trackers_read_field_by_field(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    folder = tmp_path / "trackers"
+    write_workbook(folder / "ki_register.xlsx", {"KI-Anwendungsfälle": _GERMAN})
+    write_workbook(folder / "registre_ia.xlsx", {"Registre IA": _FRENCH})
+    write_workbook(folder / "ai_register.xlsx", {"Overzicht": _DUTCH})
+    out = run_import_into(folder)
+    got = {
+        r["name"]: (
+            r["source_id"],
+            r["stage"],
+            r["eu_ai_act_tier"],
+            r["vendor_name"],
+            r["personal_data"],
+            r["last_updated"][:10],
+        )
+        for r in out.records_jsonl
+    }
+    assert got == {
+        "Kreditwürdigkeitsprüfung": (
+            "KI-001", "in_development", "high_risk", "Eigenentwicklung", "yes", "2025-02-28"),
+        "Chatbot Kundenservice": (
+            "KI-002", "pilot", "limited", "Microsoft", "no", "2025-01-17"),
+        "Emotionserkennung Callcenter": (
+            "KI-003", "retired", "prohibited", "Cogito", "yes", "2024-09-30"),
+        "Übersetzung": ("KI-004", "deployed", "minimal", "DeepL", "no", "2025-03-01"),
+        # "noch offen", "offen": nothing said yet; "in Klärung": not assessed yet.
+        "Vertragsanalyse": ("KI-005", "idea", "not_assessed", None, "unknown", "2025-01-09"),
+        "Tri des sinistres": (
+            "IA-01", "deployed", "high_risk", "Shift Technology", "yes", "2025-02-03"),
+        "Reconnaissance d'émotions": (
+            "IA-02", "rejected", "prohibited", "Cogito", "yes", "2024-07-15"),
+        "Assistant adhérents": (
+            "IA-03", "pilot", "limited", "Mistral AI", "no", "2025-02-20"),
+        "Gezichtsherkenning kantoor": (
+            None, "rejected", "prohibited", "Hikvision", "yes", "2024-09-30"),
+        "Liquiditeitsvoorspelling": (
+            None, "pilot", "limited", "Eigen ontwikkeling", "no", "2025-02-14"),
+        "Documentherkenning": (None, "retired", "minimal", "ABBYY", "no", "2024-11-11"),
+    }  # fmt: skip
+    assert "unmapped_value" not in out.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("value", "tier"),
+    [
+        ("nicht verboten", None),  # a negation is no answer
+        ("Niet verboden", None),
+        ("Pas interdit", None),
+        ("Verboten (Art. 5)", "prohibited"),
+    ],
+)
+def test_a_negated_prohibition_in_another_language_is_no_prohibition(
+    value: str, tier: str | None
+) -> None:
+    mappings = load_mappings(None)
+    found = mappings.vocabularies["eu_ai_act_tier"].match(value, 85)
+    assert (found.value if found else None) == tier
+
+
+def test_a_foreign_stage_word_gets_no_misleading_closest_value(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "In Abstimmung" (being agreed) is close to no stage word; naming "deployed" or "pilot"
+    # as the closest would lead a user to file it wrongly.
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {"T": [["Anwendungsfall", "Status"], ["Chatbot", "In Abstimmung"]]},
+    )
+    out = run_import_into(path)
+    words = [w["message"] for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert len(words) == 1 and "closest" not in words[0]

@@ -53,6 +53,36 @@ def test_the_files_path_still_comes_first(
     assert {r["department"] for r in out.records_jsonl} == {"Legal"}
 
 
+@pytest.mark.parametrize(
+    "file_name",
+    ["AI use cases by department.xlsx", "Nordbank AI tracker.xlsx", "All departments.xlsx"],
+)
+def test_a_sheet_per_department_comes_before_the_file_name(
+    tmp_path: Path, run_import_into: Callable[..., Any], file_name: str
+) -> None:
+    # Two or more sheets named for departments: each names its own rows' department, not a
+    # word of the file's name ("By Department", the company's "Nordbank").
+    out = run_import_into(_workbook(tmp_path / file_name))
+    depts = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert depts["Invoice OCR"] == "Finance"
+    assert depts["Call summaries"] == "Customer Service"
+
+
+def test_a_folder_still_names_the_department_of_a_workbook_of_team_sheets(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # The sheets of a department's own workbook are its teams: the folder names the department.
+    write_workbook(
+        tmp_path / "drive" / "Finance" / "AI tracker.xlsx",
+        {
+            "Payments": [HEADER, ["Invoice OCR", "Live", None]],
+            "Treasury": [HEADER, ["Cash forecast", "Pilot", None]],
+        },
+    )
+    out = run_import_into(tmp_path / "drive")
+    assert {r["department"] for r in out.records_jsonl} == {"Finance"}
+
+
 def test_a_rule_for_one_sheet_sets_its_department_and_date_order(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -332,10 +332,12 @@ def _sheet_base(
     sheet_override: SourceOverride | None,
     sheet_name: str | None,
     mappings: Mappings,
+    by_sheet: bool = False,
 ) -> dict[str, Any]:
     """What applies to one sheet's rows: the file's settings, with a rule for the sheet in
     sources.yaml over them; without a department from either or the path, the sheet's name
-    may give one."""
+    may give one. ``by_sheet``: the workbook has a sheet per department, whose names come
+    before the file's name."""
     if sheet_override is not None and sheet_override is not override:
         sheet_base = dict(base)
         if sheet_override.department or sheet_override.no_department:
@@ -348,7 +350,7 @@ def _sheet_base(
             sheet_base["day_first_configured"] = True
         return sheet_base
     no_department = override is not None and override.no_department
-    if base["department"] is None and sheet_name is not None and not no_department:
+    if (base["department"] is None or by_sheet) and sheet_name is not None and not no_department:
         department = department_from_sheet(sheet_name, mappings)
         if department is not None:
             return {
@@ -426,6 +428,18 @@ def extract_spreadsheet(
     if department is None and not no_department:
         department = department_from_path(relative, mappings.settings.path_department_stopwords)
         from_path = department is not None
+    # A workbook with a sheet per department ("Finance", "HR", "Risk & Compliance"): each
+    # sheet's name is its rows' department, over any word of the file's name ("AI use cases
+    # by department.xlsx"). A folder's name stays under them (a department's own workbook).
+    by_sheet = (
+        from_path
+        and department
+        == _department_words(relative.stem, mappings.settings.path_department_stopwords)
+        and len(
+            {d for name, _ in checked.sheet_parts if (d := department_from_sheet(name, mappings))}
+        )
+        >= 2
+    )
     base = {
         "source_kind": "spreadsheet",
         "source_path": source_path,
@@ -464,7 +478,7 @@ def extract_spreadsheet(
             )
             if sheet_override is not None:
                 report.rules_applied.add((sheet_override.match, sheet_override.sheet))
-            sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings)
+            sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings, by_sheet)
             yield from _extract_sheet(
                 grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, heads
             )

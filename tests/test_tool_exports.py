@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import xlsxwriter
 
+from .conftest import write_workbook
+
 
 @pytest.mark.parametrize(
     ("header", "title", "text"),
@@ -161,6 +163,95 @@ def test_a_sharepoint_lists_bookkeeping_columns_stay_extras(
         "Review board": "Yes",
     }
     assert "low_confidence_column" not in out.warning_codes()
+
+
+def test_a_sharepoint_lists_folder_rows_and_rich_text(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "AI Use Cases.xlsx"
+    book = xlsxwriter.Workbook(path)
+    sheet = book.add_worksheet("owssvr")
+    rows = [
+        ["Title", "Description", "Status", "Item Type", "Path"],
+        ["Invoice capture", '<div class="ExternalClass8F3A"><p>Extract fields from supplier '
+         "invoices using <b>AI Builder</b>.</p><p>Reduces keying.</p></div>", "Live", "Item",
+         "sites/ai/Lists/AI"],
+        ["Archive", None, None, "Folder", "sites/ai/Lists/AI"],
+    ]  # fmt: skip
+    for r, row in enumerate(rows):
+        sheet.write_row(r, 0, row)
+    book.close()
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    assert rec["description"] == (
+        "Extract fields from supplier invoices using AI Builder.\n\nReduces keying."
+    )
+    ((reason, message),) = [(r["reason_code"], r["message"]) for r in out.rejects]
+    assert reason == "folder"
+    assert message.startswith("'Archive' is a folder of the list (column D, 'Item Type'")
+
+
+def test_a_servicenow_export_with_its_field_names(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "dmnd_demand.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["number", "short_description", "state", "opened_at", "sys_updated_on",
+                 "sys_updated_by", "u_ai_vendor", "u_department"],
+                ["DMND0001001", "Invoice OCR", "Closed Complete", "2024-11-02 09:00:00",
+                 "2025-03-04 10:22:11", "admin", "Microsoft", "Finance"],
+                ["DMND0001002", "Fraud scoring", "Closed Skipped", "2024-12-01 09:00:00",
+                 "2025-01-20 16:05:00", "admin", "", "Claims"],
+            ]
+        )  # fmt: skip
+    out = run_import_into(path)
+    got = {
+        r["source_id"]: (
+            r["name"], r["stage"], r["date_initiated"], r["last_updated"], r["vendor_name"],
+            r["department"],
+        )
+        for r in out.records_jsonl
+    }  # fmt: skip
+    assert got == {
+        "DMND0001001": ("Invoice OCR", "deployed", "2024-11-02", "2025-03-04T10:22:11+00:00",
+                        "Microsoft", "Finance"),
+        "DMND0001002": ("Fraud scoring", "rejected", "2024-12-01", "2025-01-20T16:05:00+00:00",
+                        None, "Claims"),
+    }  # fmt: skip
+
+
+def test_a_smartsheet_export_its_primary_column_people_and_editors(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Smartsheet names its first column "Primary Column"; monday.com its people "Person". Who
+    # last modified a row is the tool's record, not the owner, though it holds addresses.
+    path = write_workbook(
+        tmp_path / "AI Portfolio 2025.xlsx",
+        {
+            "AI Portfolio 2025": [
+                ["Primary Column", "Person", "Phase", "Vendor / Platform", "At Risk",
+                 "Modified", "Modified By"],
+                ["Invoice matching", "Sara Lindqvist", "Live", "UiPath", False,
+                 datetime(2025, 3, 4, 9, 0), "pmo.office@acme.com"],
+                ["Cash forecasting", "Tom Becker", "Pilot", None, True,
+                 datetime(2025, 2, 20, 9, 0), "pmo.office@acme.com"],
+            ]
+        },
+    )  # fmt: skip
+    out = run_import_into(path)
+    got = {
+        r["name"]: (r["owner_name"], r["owner_email"], r["stage"], r["vendor_name"])
+        for r in out.records_jsonl
+    }
+    assert got == {
+        "Invoice matching": ("Sara Lindqvist", None, "deployed", "UiPath"),
+        "Cash forecasting": ("Tom Becker", None, "pilot", None),
+    }
+    # "At Risk" (a tick box of the plan's health) is no EU AI Act tier.
+    assert {r["eu_ai_act_tier"] for r in out.records_jsonl} == {"not_assessed"}
+    assert "unmapped_value" not in out.warning_codes()
 
 
 def test_a_dataverse_export_reads_its_status_reason_and_modified_on(
@@ -350,7 +441,7 @@ def test_a_task_trackers_subtasks_are_steps_of_a_use_case_not_use_cases(
         "'Complete the DPIA' is a subtask of 'Invoice OCR' (column E, 'Parent task')"
     )
     assert rejects["Jira.csv"]["message"].startswith(
-        "'Security review' is a subtask (column D, 'Issue Type')"
+        "'Security review' is a subtask of '10003' (column D, 'Issue Type')"
     )
     # Mapped by a rule, even to nothing, the column is the team's own: the rows are imported.
     mappings = tmp_path / "maps"

@@ -119,6 +119,8 @@ _LIST_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
+#: ServiceNow names the fields an administrator added "u_…" ("u_ai_vendor", "u_department").
+_SERVICENOW_CUSTOM = re.compile(r"u_([a-z][a-z0-9_]*)")
 #: Microsoft Dataverse (Power Apps) names the system columns of a table it exports to Excel
 #: "(Do Not Modify) …": the row's ID (named after the table), "Row Checksum" and "Modified On".
 _DATAVERSE_SYSTEM = re.compile(r"\(\s*do\s+not\s+modify\s*\)\s*(.*)", re.IGNORECASE | re.DOTALL)
@@ -556,7 +558,9 @@ class Mappings:
                 return [HeaderCandidate("last_updated", 100.0, key)]
             return []
         # Jira names a column an administrator added "Custom field (Business Owner)".
-        custom = _CUSTOM_FIELD.fullmatch(label.strip())
+        custom = _CUSTOM_FIELD.fullmatch(label.strip()) or _SERVICENOW_CUSTOM.fullmatch(
+            label.strip()
+        )
         if custom is not None:
             label = custom.group(1)
         label = words_of_one_name(label)  # "sourceId" is "source Id"

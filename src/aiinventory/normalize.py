@@ -70,6 +70,25 @@ def _tidy_name(text: str) -> str | None:
 
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
+#: A cell holding HTML: a rich-text column of a SharePoint list or Dataverse table exports its
+#: markup ('<div class="ExternalClass…"><p>Extract fields from …</p></div>').
+_MARKUP = re.compile(
+    r"\s*<(?:div|p|span|br|ul|ol|li|table|font|b|strong|em|i|u|h[1-6]|html|body)\b[^>]*/?>",
+    re.IGNORECASE,
+)
+
+
+def _plain(text: str | None) -> str | None:
+    """A text field's value, HTML markup turned into its text; None when empty."""
+    if not text:
+        return None
+    if _MARKUP.match(text) and ("</" in text or "<br" in text.lower()):
+        from .mail.html_text import html_to_text  # here: the mail package imports this one
+
+        return html_to_text(text).text or None
+    return text
+
+
 #: How alike (0-100) a value must be to a vocabulary word for a warning to name it as the
 #: closest: less alike is a word of another language or another meaning ("In Umsetzung" is
 #: no "Implementation"), and naming it would mislead.
@@ -277,6 +296,12 @@ class SourceContext:
     #: label, its letter, whether it holds the item's type ("Sub-task") rather than its
     #: parent's name).
     subtask_column: tuple[str, str, bool] | None = None
+    #: Of a typed subtask column, the extras label of the column naming its parent (Jira's
+    #: "Parent", "Parent summary").
+    parent_column: str | None = None
+    #: A SharePoint list's "Item Type" column, whose "Folder" rows are folders of the list,
+    #: not items: (its extras label, its letter).
+    item_type_column: tuple[str, str] | None = None
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
     #: Which of a sheet's tables side by side the rows are of: "" for the first (so a sheet
@@ -325,6 +350,7 @@ class Normalizer:
     def _benefits(text: str | None, ctx: SourceContext) -> str | None:
         """The benefits as written; a bare figure ("12", "45,000") says what it counts by its
         column's label ("Time saved (hrs/week): 12"), which it means nothing without."""
+        text = _plain(text)
         if not text:
             return None
         label = ctx.labels.get("benefits")
@@ -402,10 +428,25 @@ class Normalizer:
             subtask = self._subtask(item, ctx, ctx.subtask_column, name)
             if subtask is not None:
                 return subtask
+        if ctx.item_type_column is not None:
+            label, letter = ctx.item_type_column
+            kind = item.extras.get(label)
+            if kind is not None and fold(cell_text(kind)) == "folder":
+                return Reject(
+                    source_path=ctx.source_path,
+                    sheet=ctx.sheet,
+                    row=item.row,
+                    message_id=item.message_id,
+                    reason_code="folder",
+                    message=(
+                        f"{_short(name)!r} is a folder of the list (column {letter}, {label!r}: "
+                        "Folder), not a use case; its items are rows of their own"
+                    ),
+                )
         record: dict[str, Any] = {
             "name": name,
             "source_id": source_id,
-            "description": given.get("description") or None,
+            "description": _plain(given.get("description")),
             "benefits": self._benefits(given.get("benefits"), ctx),
             "vendor_name": given.get("vendor_name") or None,
         }
@@ -536,7 +577,11 @@ class Normalizer:
         said = cell_text(cell) if cell is not None else ""
         if not said or (typed and fold(said) not in _SUBTASK_TYPES):
             return None
-        under = "" if typed else f" of {_short(said)!r}"
+        parent = item.extras.get(ctx.parent_column) if typed and ctx.parent_column else None
+        if typed:
+            under = f" of {_short(cell_text(parent))!r}" if parent not in (None, "") else ""
+        else:
+            under = f" of {_short(said)!r}"
         return Reject(
             source_path=ctx.source_path,
             sheet=ctx.sheet,

@@ -1506,6 +1506,15 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
         )
         if kind is not None:
             ctx.subtask_column = (kind.label, kind.letter, True)
+            parents = [own.get(key) for key in ("parent summary", "parent", "parent id")]
+            ctx.parent_column = next((c.label for c in parents if c is not None), None)
+    # SharePoint's export of a list: "Item Type" says "Folder" on a folder's own row.
+    item_type = next(
+        (c for c in columns if c.field is None and normalize_label(c.label) == "item type"),
+        None,
+    )
+    if item_type is not None:
+        ctx.item_type_column = (item_type.label, item_type.letter)
     if "stage" in ctx.labels:
         # A yes/no "In production?" column beside the stage column: read with it, row by row.
         # (One the rules unmapped, `null` in `columns:`, is left alone.)

@@ -650,6 +650,14 @@ _OTHER_PARTY = frozenset(
 )  # fmt: skip
 
 
+#: A column of who last touched the row ("Modified By", "Created by", "Last edited by"): a
+#: tool's record of its editors (Smartsheet and SharePoint write their addresses), no owner.
+_EDITED_BY = re.compile(
+    r"\b(?:created|modified|updated|edited|changed|reviewed|approved|closed|resolved|assigned)"
+    r"\s+by\b"
+)
+
+
 def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_col: int) -> None:
     """Map an unmapped column whose cells are mostly e-mail addresses to owner_email.
 
@@ -660,8 +668,9 @@ def refine_by_content(header: HeaderResult, data_rows: list[list[Any]], first_co
     for col in header.columns:
         if col.field is not None or col.status in TOOL_STATUSES:
             continue  # a survey's respondent e-mail is not the use case's owner's
-        if not _OTHER_PARTY.isdisjoint(fold(col.label).split()):
-            continue  # "Vendor contact email": someone else's address
+        label = fold(col.label)
+        if not _OTHER_PARTY.isdisjoint(label.split()) or _EDITED_BY.search(label):
+            continue  # "Vendor contact email", "Modified By": someone else's address
         j = col.column - first_col
         values = [
             r[j].strip() for r in data_rows if j < len(r) and isinstance(r[j], str) and r[j].strip()

@@ -254,6 +254,32 @@ def test_a_smartsheet_export_its_primary_column_people_and_editors(
     assert "unmapped_value" not in out.warning_codes()
 
 
+def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "Jira.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Summary", "Issue key", "Issue id", "Status", "Resolution"],
+                ["Fraud scoring", "AIR-1", "1", "Done", "Won't Do"],
+                ["Resume screening", "AIR-4", "4", "Done", "Declined"],
+                ["Invoice OCR", "AIR-5", "5", "Done", "Done"],
+                ["Email triage", "AIR-6", "6", "In Progress", ""],
+            ]
+        )
+    out = run_import_into(path)
+    assert {r["name"]: r["stage"] for r in out.records_jsonl} == {
+        "Fraud scoring": "rejected",
+        "Resume screening": "rejected",
+        "Invoice OCR": "deployed",
+        "Email triage": "in_development",
+    }
+    said = [w["message"] for w in out.run["warnings"] if w["code"] == "stage_from_resolution"]
+    assert len(said) == 2
+    assert "column E ('Resolution') says \"Won't Do\"" in said[0] + said[1]
+
+
 def test_a_dataverse_export_reads_its_status_reason_and_modified_on(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

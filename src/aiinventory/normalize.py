@@ -299,6 +299,9 @@ class SourceContext:
     #: Of a typed subtask column, the extras label of the column naming its parent (Jira's
     #: "Parent", "Parent summary").
     parent_column: str | None = None
+    #: An issue tracker's "Resolution" column beside its status (Jira: "Done" with "Won't
+    #: Do"): (its extras label, its letter).
+    resolution_column: tuple[str, str] | None = None
     #: A SharePoint list's "Item Type" column, whose "Folder" rows are folders of the list,
     #: not items: (its extras label, its letter).
     item_type_column: tuple[str, str] | None = None
@@ -522,6 +525,8 @@ class Normalizer:
         live_said = None
         if ctx.live_question is not None:
             live_said = self._live_column(ctx, item, given.get("stage"), record)
+        if ctx.resolution_column is not None and record["stage"] in ("deployed", "unknown"):
+            self._resolution(ctx, item, given.get("stage"), record)
         record["ai_techniques"] = self._techniques(given.get("ai_techniques"), ctx, item.row)
         if (
             record["sourcing"] in ("unknown", None)
@@ -684,6 +689,31 @@ class Normalizer:
                 item.row,
             )
         return None
+
+    def _resolution(
+        self, ctx: SourceContext, item: RowInput, stage_cell: str | None, record: dict[str, Any]
+    ) -> None:
+        """An issue closed as not done ("Done" | "Won't Do", "Declined"): the use case was
+        rejected, whatever its status column's word for closed says."""
+        assert ctx.resolution_column is not None
+        label, letter = ctx.resolution_column
+        cell = item.extras.get(label)
+        said = cell_text(cell) if cell is not None else ""
+        vocab = self.mappings.vocabularies.get("stage")
+        found = vocab.match(said, self._fuzzy) if said and vocab else None
+        if found is None or found.value != "rejected" or found.how not in ("exact", "contains"):
+            return
+        before = record["stage"]
+        record["stage"] = "rejected"
+        self._warn(
+            ctx,
+            "stage_from_resolution",
+            f"{self._place(ctx, 'stage')} says {_short(stage_cell or '')!r} ({before}) but "
+            f"column {letter} ({label!r}) says {_short(said)!r}: the use case was not done, "
+            "its stage is rejected",
+            f"stage_resolution:{stage_cell}:{said}",
+            item.row,
+        )
 
     def _owner(
         self, raw: dict[str, str], record: dict[str, Any], ctx: SourceContext, row: int | None

@@ -1508,6 +1508,13 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
             ctx.subtask_column = (kind.label, kind.letter, True)
             parents = [own.get(key) for key in ("parent summary", "parent", "parent id")]
             ctx.parent_column = next((c.label for c in parents if c is not None), None)
+    # An issue tracker's resolution beside its status: "Done" | "Won't Do" is no deployment.
+    resolution = next(
+        (c for c in columns if c.field is None and normalize_label(c.label) == "resolution"),
+        None,
+    )
+    if resolution is not None and "stage" in ctx.labels:
+        ctx.resolution_column = (resolution.label, resolution.letter)
     # SharePoint's export of a list: "Item Type" says "Folder" on a folder's own row.
     item_type = next(
         (c for c in columns if c.field is None and normalize_label(c.label) == "item type"),

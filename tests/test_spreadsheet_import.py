@@ -1989,6 +1989,39 @@ def test_a_persons_names_are_no_use_case_name() -> None:
     assert mappings.match_header("Business Impact") == []
 
 
+def test_a_cell_pointing_at_the_row_above_takes_its_value_and_says_so(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "register.xlsx",
+        {
+            "AI Use Cases": [
+                ["Use case", "Owner", "Vendor", "Status", "Go-live"],
+                ["Claims triage", "see above", "Microsoft", "Live", dt.datetime(2024, 3, 1)],
+                ["Claims chatbot", "Priya Patel", "Microsoft (Azure OpenAI)", "Pilot", None],
+                ["Claims summaries", "Priya Patel", "see above", "ditto", "as above"],
+                ["Fraud model", '"', "In-house", "Idea", None],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    got = {r["name"]: (r["owner_name"], r["vendor_name"], r["stage"]) for r in out.records_jsonl}
+    assert got == {
+        # Nothing above the first row: nothing is taken.
+        "Claims triage": (None, "Microsoft", "deployed"),
+        "Claims chatbot": ("Priya Patel", "Microsoft (Azure OpenAI)", "pilot"),
+        "Claims summaries": ("Priya Patel", "Microsoft (Azure OpenAI)", "pilot"),
+        # A ditto mark alone.
+        "Fraud model": ("Priya Patel", None, "idea"),
+    }
+    said = [w["message"] for w in out.run["warnings"] if w["code"] == "value_from_row_above"]
+    assert len(said) == 5
+    assert any(
+        "'see above': the value of the row above, 'Microsoft (Azure OpenAI)'" in m for m in said
+    )
+    assert any("no row above has one: it is left empty" in m for m in said)
+
+
 def test_benefits_written_as_words_beat_a_measure_and_a_bare_figure_keeps_its_label(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

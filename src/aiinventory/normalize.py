@@ -70,6 +70,33 @@ def _tidy_name(text: str) -> str | None:
 
 _NAME_ADDR = re.compile(r"^\s*\"?([^<>\"@]+?)\"?\s*<\s*([^<>\s]+@[^<>\s]+)\s*>\s*$")
 # "USDA-001: Repair Spend", "DHS-104 – Forensic analytics", "CS-014: Claims triage model"
+#: What a cell that repeats the one above says ("see above", "ditto", "as above", and in
+#: German, French and Dutch), folded; a ditto mark alone ('"', "〃") too.
+_DITTO = frozenset(
+    {"see above", "as above", "same as above", "ditto", "dito", "idem", "as per above",
+     "same as row above", "see row above", "as row above", "siehe oben", "wie oben",
+     "voir ci dessus", "comme ci dessus", "zie boven", "zie hierboven", "idem als boven"}
+)  # fmt: skip
+_DITTO_MARKS = frozenset({'"', "〃", "''", "”", "“", "„"})
+#: Fields whose value is the row's own, never the row above's.
+_OWN_VALUES = frozenset({"name", "source_id"})
+
+
+#: A part every one of them has: a row with none of them is looked at no further.
+_DITTO_PARTS = ("above", "dit", "idem", "oben", "dessus", "boven", '"', "〃", "”", "“", "„")
+
+
+def _may_say_ditto(lowered: str) -> bool:
+    return any(part in lowered for part in _DITTO_PARTS)
+
+
+def _is_ditto(text: str) -> bool:
+    if len(text) > 24:
+        return False
+    stripped = text.strip()
+    return stripped in _DITTO_MARKS or fold(stripped) in _DITTO
+
+
 #: A cell holding HTML: a rich-text column of a SharePoint list or Dataverse table exports its
 #: markup ('<div class="ExternalClass…"><p>Extract fields from …</p></div>').
 _MARKUP = re.compile(
@@ -302,6 +329,9 @@ class SourceContext:
     #: An issue tracker's "Resolution" column beside its status (Jira: "Done" with "Won't
     #: Do"): (its extras label, its letter).
     resolution_column: tuple[str, str] | None = None
+    #: The last record's values by field, as text and as read: for a cell that says "see
+    #: above" ("ditto").
+    row_above: dict[str, tuple[str, Any]] = field(default_factory=dict)
     #: A SharePoint list's "Item Type" column, whose "Folder" rows are folders of the list,
     #: not items: (its extras label, its letter).
     item_type_column: tuple[str, str] | None = None
@@ -393,6 +423,12 @@ class Normalizer:
                         f"excel_error:{fname}:{raw[fname]}",
                         item.row,
                     )
+        if (
+            ctx.source_kind == "spreadsheet"
+            and _may_say_ditto("\n".join(given.values()).lower())
+            and any(_is_ditto(text) for fname, text in given.items() if fname not in _OWN_VALUES)
+        ):
+            given, values = self._ditto(given, values, ctx, item.row)
         for fname in _TEXT_FIELDS:
             said = given.get(fname)
             if said is not None and is_placeholder(said):
@@ -548,6 +584,7 @@ class Normalizer:
         identity_path = ctx.identity_path or ctx.source_path
         record_id = "R-" + stable_hash(ctx.source_kind, identity_path, identity, length=16)
 
+        ctx.row_above = {f: (text, values.get(f)) for f, text in given.items()}
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
         if raw_sourcing is not None:
             raw_out["sourcing"] = raw_sourcing
@@ -689,6 +726,37 @@ class Normalizer:
                 item.row,
             )
         return None
+
+    def _ditto(
+        self,
+        given: dict[str, str],
+        values: dict[str, Any],
+        ctx: SourceContext,
+        row: int | None,
+    ) -> tuple[dict[str, str], dict[str, Any]]:
+        """Cells that point at the row above ("see above", "ditto", "as row above"): the
+        value of the record above in the same field, said in a warning; with none, nothing."""
+        given, values = dict(given), dict(values)
+        for fname, said in list(given.items()):
+            if fname in _OWN_VALUES or not _is_ditto(said):
+                continue
+            del given[fname]
+            values.pop(fname, None)
+            above = ctx.row_above.get(fname)
+            if above is not None:
+                given[fname], values[fname] = above
+                outcome = f"the value of the row above, {_short(above[0])!r}, is taken"
+            else:
+                outcome = "no row above has one: it is left empty"
+            self._warn(
+                ctx,
+                "value_from_row_above",
+                f"{self._place(ctx, fname)} says {_short(said)!r}: {outcome} — type the value "
+                "to make the row stand alone",
+                f"ditto:{fname}:{said}",
+                row,
+            )
+        return given, values
 
     def _resolution(
         self, ctx: SourceContext, item: RowInput, stage_cell: str | None, record: dict[str, Any]

@@ -336,7 +336,19 @@ def test_a_columns_own_dates_give_its_order(tmp_path: Path, run_import_into) -> 
     assert recs["A"]["date_initiated"] == "2024-01-02"
     assert "ambiguous_date" not in out.warning_codes()
     said = [w["message"] for w in out.run["warnings"] if w["code"] == "date_order_from_values"]
-    assert len(said) == 2 and "are day-first: '25/04/2025'" in said[0]
+    assert len(said) == 2 and "are day-first: '25/04/2025' can be" in said[0]
+    # The other column's order is borrowed: its message names the column the date is in.
+    assert "are day-first: '25/04/2025' in column B can be read no other way" in said[1]
+
+
+def test_a_date_that_exists_in_neither_order_decides_nothing(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [["Use case", "Go-live"], ["A", "31/06/2024"], ["B", "03/04/2025"]]
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    assert "date_order_from_values" not in out.warning_codes()
+    assert out.by_name()["B"]["date_deployed"] == "2025-03-04"  # month-first, as configured
+    assert "ambiguous_date" in out.warning_codes()
 
 
 @pytest.mark.parametrize(

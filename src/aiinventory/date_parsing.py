@@ -104,11 +104,20 @@ def date_order_shown(value: object) -> bool | None:
     if m is None or "." in value[: m.end(2)]:
         return None
     a, b = int(m.group(1)), int(m.group(2))
+    # Only a date that exists read so counts ("31/06/2024" is no date either way).
     if a > 12 >= b >= 1:
-        return True
+        return True if _exists(_year(m.group(3)), b, a) else None
     if b > 12 >= a >= 1:
-        return False
+        return False if _exists(_year(m.group(3)), a, b) else None
     return None
+
+
+def _exists(year: int, month: int, day: int) -> bool:
+    try:
+        date(year, month, day)
+    except ValueError:
+        return False
+    return True
 
 
 def _year(text: str) -> int:

@@ -1237,12 +1237,12 @@ def _extract_table(
     _check_dropdowns(grid, header, normalizer, ctx)
     # Text dates such as 08/01/2025 read by the order the column's other dates can only have
     # (08/25/2025 has no 25th month): a look at the first rows of the table decides.
-    inferred: dict[str, tuple[bool, str, str]] = {}
+    inferred: dict[str, tuple[bool, str, str, str | None]] = {}
     if any(f in header.by_field and not ctx.date_order(f)[1] for f in _DATE_FIELDS):
         ahead = list(islice(rows, _DATE_ORDER_ROWS))
         rows = chain(ahead, rows)
         inferred = _date_orders_by_values(header, [*head[below:], *ahead], grid.first_col)
-        for fname, (day_first, _, _) in inferred.items():
+        for fname, (day_first, _, _, _) in inferred.items():
             ctx.day_first_by_field[fname] = day_first
             ctx.date_order_by_values.add(fname)
 
@@ -1328,16 +1328,18 @@ def _extract_table(
         if periods:
             _take_latest_stage(item, periods, mappings)
         yield _normalized(item, ctx, normalizer, sheet)
-    for fname, (day_first, sure, unsure) in inferred.items():
+    for fname, (day_first, sure, unsure, elsewhere) in inferred.items():
         if fname not in ctx.date_order_by_values:
             continue  # a row of guidance under the header ("dd/mm/yyyy") said otherwise
         mapped = header.by_field[fname]
         order = "day-first" if day_first else "month-first"
+        where = f" in column {elsewhere}" if elsewhere else ""
         normalizer.warnings.add(
             "date_order_from_values",
             f"{fname} dates in column {mapped.letter} ({mapped.label!r}) are {order}: "
-            f"{sure!r} can be read no other way, so dates such as {unsure!r} were read {order} "
-            "too — set day_first for this source in mappings/sources.yaml if that is wrong",
+            f"{sure!r}{where} can be read no other way, so dates such as {unsure!r} were read "
+            f"{order} too — set day_first for this source in mappings/sources.yaml if that is "
+            "wrong",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1542,9 +1544,10 @@ _DATE_FIELDS = (*DATE_FIELDS, "last_updated")
 
 def _date_orders_by_values(
     header: HeaderResult, rows: list[list[Any]], first_col: int
-) -> dict[str, tuple[bool, str, str]]:
+) -> dict[str, tuple[bool, str, str, str | None]]:
     """The order of each date column's text dates, by field: (day-first, a date only that
-    order can read, an ambiguous one), for the columns whose order no setting or header gives
+    order can read, an ambiguous one, the letter of the column that date is in when it is
+    another's), for the columns whose order no setting or header gives
     (the caller's choice) and that hold ambiguous dates (08/01/2025).
 
     A column's own dates decide when they can be read only one way and say so twice, or once
@@ -1577,20 +1580,21 @@ def _date_orders_by_values(
                 if parsed is not None and parsed.ambiguous and "." not in value.split()[0]:
                     unsure.append(value.strip())
         evidence[fname] = (sure, unsure)
-    decided: dict[str, tuple[bool, str, str]] = {}
+    decided: dict[str, tuple[bool, str, str, str | None]] = {}
     for fname, (sure, unsure) in evidence.items():
         orders = [order for order in (True, False) if sure[order]]
         if len(orders) == 1 and unsure:
             (order,) = orders
             if len(sure[order]) >= 2 or len(unsure) <= 3:
-                decided[fname] = (order, sure[order][0], unsure[0])
-    agreed = {order for order, _, _ in decided.values()}
+                decided[fname] = (order, sure[order][0], unsure[0], None)
+    agreed = {order for order, _, _, _ in decided.values()}
     if len(agreed) == 1:
         (order,) = agreed
-        example = next(iter(decided.values()))[1]
+        source, (_, example, _, _) = next(iter(decided.items()))
         for fname, (sure, unsure) in evidence.items():
             if fname not in decided and unsure and not any(sure.values()):
-                decided[fname] = (order, example, unsure[0])
+                # The evidence is another column's: the message names it.
+                decided[fname] = (order, example, unsure[0], header.by_field[source].letter)
     return decided
 
 

@@ -908,7 +908,8 @@ def test_formulas_saved_without_their_values_are_said(tmp_path: Path, run_import
     out = run_import_into(_formula_tracker(tmp_path / "generated.xlsx", 3))
     notes = [w["message"] for w in out.run["warnings"] if w["code"] == "file_note"]
     assert any(
-        n.startswith("6 formula cells have no saved value") and "open the file in Excel" in n
+        n.startswith("6 formula cells (on sheet 'Tracker') have no saved value")
+        and "open the file in Excel" in n
         for n in notes
     ), notes
     record = out.by_name()["Use case 2"]
@@ -920,7 +921,7 @@ def test_formula_cells_without_values_are_counted_across_the_whole_sheet(tmp_pat
     # Large enough that the sheet is scanned in many blocks, cut anywhere in a cell.
     path = _formula_tracker(tmp_path / "big.xlsx", 20_000)
     (note,) = [n for n in preflight(path).notes if "no saved value" in n]
-    assert note.startswith("40,000 formula cells have no saved value")
+    assert note.startswith("40,000 formula cells (on sheet 'Tracker') have no saved value")
 
 
 def test_formulas_saved_with_their_values_are_only_noted(tmp_path: Path, run_import_into) -> None:

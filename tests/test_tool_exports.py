@@ -545,6 +545,36 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
     assert out.run["skipped_rows"]["subtable_header"] == 1
 
 
+def test_a_boards_subitems_under_the_boards_own_subitems_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """The board has a "Subitems" column of its own, so the subitems' header ("Subitems |
+    Owner | Status | Date") stands over the board's columns with labels of its own: still the
+    subitems' header, and each subitem is named by its own cell, not its owner's."""
+    path = write_workbook(
+        tmp_path / "AI_Use_Cases_1743500000.xlsx",
+        {
+            "AI Use Cases": [
+                ["AI Use Cases"],
+                ["In Progress"],
+                ["Name", "Subitems", "Person", "Status", "Department", "Item ID"],
+                ["HR policy chatbot", "Complete DPIA", "Maria Gonzalez", "Stuck", "HR", "1002"],
+                [None, "Subitems", "Owner", "Status", "Date"],
+                [None, "Complete DPIA", "Ana Costa", "Done", "2025-02-01"],
+                ["Contract review", None, "Ana Costa", "Pilot", "Legal", "1003"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(r["name"] for r in out.records_jsonl) == ["Contract review", "HR policy chatbot"]
+    ((row, reason, message),) = [(r["row"], r["reason_code"], r["message"]) for r in out.rejects]
+    assert (row, reason) == ("6", "subtask")
+    assert message.startswith(
+        "'Complete DPIA' (row 6) is in the list headed 'Subitems' (row 5): a subitem of "
+        "'HR policy chatbot'"
+    )
+
+
 def test_a_planner_export_reads_its_task_name_and_bucket(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

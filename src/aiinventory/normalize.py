@@ -387,7 +387,7 @@ class Normalizer:
         if not text:
             return None
         label = ctx.labels.get("benefits")
-        if label and _FIGURE.match(text):
+        if label and _FIGURE.match(text) and fold(label) not in ("benefit", "benefits"):
             return f"{label}: {text}"
         return text
 

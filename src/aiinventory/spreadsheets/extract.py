@@ -1429,7 +1429,14 @@ def _subitem(
     under an item of a monday.com board)."""
     heading, parent = under
     of = f" of {one_line(parent)!r}" if parent else ""
-    said = next((v for v in row.values.values() if isinstance(v, str) and v.strip()), None)
+    # The subitem's own name, in the column its header's first label is over ("Subitems"),
+    # else the row's first text.
+    own = row.extras.get(heading.text or "")
+    said = (
+        own
+        if isinstance(own, str) and own.strip()
+        else next((v for v in row.values.values() if isinstance(v, str) and v.strip()), None)
+    )
     what = f"{one_line(said)!r} (row {row.row})" if said else f"row {row.row}"
     return Reject(
         source_path=ctx.source_path,

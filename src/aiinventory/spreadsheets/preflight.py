@@ -718,6 +718,7 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
 
     formula_sheets = 0
     uncalculated = 0
+    uncalculated_on: list[str] = []  # the sheets they are on
     for name in sorted(sheet_parts):
         info = archive.get(name)
         if info is None or info.is_dir():
@@ -729,6 +730,8 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         findings.cell_elements += box.cell_elements
         formula_sheets += int(box.formulas)
         uncalculated += box.uncalculated
+        if box.uncalculated:
+            uncalculated_on.append(sheet_names.get(name, name))
         if box.dde:
             findings.flag("dde_links", "DDE formulas in cells")
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"
@@ -743,9 +746,13 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
             "formulas", f"{formula_sheets} sheet{'s hold' if formula_sheets > 1 else ' holds'}"
         )
     if uncalculated:
+        shown = ", ".join(repr(sheet) for sheet in uncalculated_on[:5])
+        more = f" and {len(uncalculated_on) - 5} more" if len(uncalculated_on) > 5 else ""
+        on = f" (on sheet{'s' if len(uncalculated_on) > 1 else ''} {shown}{more})"
         findings.flag(
             "formulas_uncalculated",
-            f"{uncalculated:,} formula cell{'s have' if uncalculated > 1 else ' has'}",
+            f"{uncalculated:,} formula cell{'s' if uncalculated > 1 else ''}{on} "
+            f"{'have' if uncalculated > 1 else 'has'}",
         )
     elif (
         formula_sheets

@@ -107,6 +107,9 @@ class SkippedRow:
     title: str | None = None
 
 
+#: The first label of the header a board writes over an item's subitems.
+_SUBITEM_HEADS = frozenset({"subitems", "subitem", "sub-items", "sub items", "subtasks"})
+
 #: The extras key under which a row keeps the section heading it sits under.
 SECTION_KEY = "(section)"
 #: The extras key under which a work item of a tree keeps the title of the item it is under.
@@ -670,6 +673,16 @@ def iter_table_rows(
             and (is_empty(name_value) or name_value == first_text or _is_number(name_value))
         ):
             yield SkippedRow(number, "totals")
+            continue
+        if (
+            len(texts) >= 2
+            and names_use_case is not None
+            and is_empty(name_value)
+            and texts[0].strip().lower() in _SUBITEM_HEADS
+        ):
+            # monday.com's header of an item's subitems ("Subitems | Owner | Status | Date"),
+            # whatever other labels it has: the rows under it are steps of the item above.
+            yield SkippedRow(number, "subtable_header", texts[0])
             continue
         if len(texts) >= 2 and _repeats_header(texts, filled, header_labels, labels_seen):
             if not new_tables or _in_place(row, label_at, labels_seen):

@@ -2001,6 +2001,32 @@ def test_a_persons_names_are_no_use_case_name() -> None:
     assert mappings.match_header("Business Impact") == []
 
 
+def test_a_row_without_a_name_is_found_by_its_other_values(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "register.xlsx",
+        {
+            "AI Use Cases": [
+                ["ID", "Use case", "Description"],
+                ["UC-1", "Claims triage", "Routes claims."],
+                [None, None, "Second phase extends it to motor claims."],
+                ["UC-3", "TBD", "A bot for brokers."],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    messages = {r["row"]: r["message"] for r in out.rejects}
+    assert messages == {
+        "3": "no use-case name in column B ('Use case'), though the row has 1 other value(s) "
+        "(description 'Second phase extends it to motor claims.'); fill in the name or delete "
+        "the row",
+        "4": "the use-case name in column B ('Use case') is a placeholder ('TBD'), no name, "
+        "though the row has 2 other value(s) (source_id 'UC-3'); fill in the name or delete "
+        "the row",
+    }
+
+
 def test_a_cell_pointing_at_the_row_above_takes_its_value_and_says_so(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -97,6 +97,26 @@ def _is_ditto(text: str) -> bool:
     return stripped in _DITTO_MARKS or fold(stripped) in _DITTO
 
 
+def _no_name(said: str | None, where: str) -> str:
+    """What a row's name cell holds when it names nothing: nothing, or a placeholder."""
+    if said and is_placeholder(said):
+        return f"the use-case name in {where} is a placeholder ({_short(said)!r}), no name"
+    if said:
+        return f"the use-case name in {where} ({_short(said)!r}) holds no name"
+    return f"no use-case name in {where}"
+
+
+def _first_other(raw: dict[str, str], extras: dict[str, Any]) -> str:
+    """The row's first other value, to find it by (" (description 'Phase 2: …')")."""
+    for fname, text in raw.items():
+        if fname != "name":
+            return f" ({fname} {_short(text, 60)!r})"
+    for label, value in extras.items():
+        if value not in (None, ""):
+            return f" ({label!r}: {_short(cell_text(value), 60)!r})"
+    return ""
+
+
 #: A cell holding HTML: a rich-text column of a SharePoint list or Dataverse table exports its
 #: markup ('<div class="ExternalClass…"><p>Extract fields from …</p></div>').
 _MARKUP = re.compile(
@@ -458,8 +478,9 @@ class Normalizer:
                     f"the use-case name in {where} is {_error_words(raw['name'])}; fix the "
                     f"formula or type the name (the row has {others} other value(s))"
                     if "name" in errors
-                    else f"no use-case name in {where}, though the row has {others} other "
-                    "value(s); fill in the name or delete the row"
+                    else f"{_no_name(raw.get('name'), where)}, though the row has {others} "
+                    f"other value(s){_first_other(raw, item.extras)}; fill in the name or "
+                    "delete the row"
                 ),
             )
 

@@ -121,3 +121,40 @@ def test_a_foreign_stage_word_gets_no_misleading_closest_value(
     out = run_import_into(path)
     words = [w["message"] for w in out.run["warnings"] if w["code"] == "unmapped_value"]
     assert len(words) == 1 and "closest" not in words[0]
+
+
+def test_headers_said_in_two_languages_read_by_either_half(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # A government register kept in English and French: each header says its field twice.
+    path = write_workbook(
+        tmp_path / "register.xlsx",
+        {
+            "Register": [
+                ["Name of AI system / Nom du système d'IA", "Status / Statut",
+                 "Department / Ministère", "Vendor / Fournisseur"],
+                ["Translation assistant", "In production / En production", "Canadian Heritage",
+                 "DeepL"],
+            ]
+        },
+    )  # fmt: skip
+    out = run_import_into(path)
+    (rec,) = out.records_jsonl
+    got = (rec["name"], rec["stage"], rec["department"], rec["vendor_name"])
+    assert got == ("Translation assistant", "deployed", "Canadian Heritage", "DeepL")
+
+
+@pytest.mark.parametrize(
+    ("label", "fields"),
+    [
+        # Two halves that name two fields name neither for sure.
+        ("Name / ID", ("name", "source_id")),
+        ("Start / End date", ("date_retired", "date_initiated")),
+    ],
+)
+def test_a_label_of_two_fields_is_not_read_by_its_halves(
+    label: str, fields: tuple[str, str]
+) -> None:
+    found = load_mappings(None).match_header(label)
+    assert {c.field for c in found[:2]} == set(fields)
+    assert found[0].score < 90

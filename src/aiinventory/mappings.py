@@ -484,6 +484,8 @@ def _without_hints(label: str) -> str:
     return bare if bare != label.strip() else ""
 
 
+#: A label of two halves ("Status / Statut", "Name | Nom"): one separator, words each side.
+_TWO_LABELS = re.compile(r"([^/|]*\w[^/|]*?)\s+[/|]\s+([^/|]*\w[^/|]*)")
 #: What a header's match without its hint scores below the same match of the whole label.
 _HINT_COST = 2.0
 #: One-word labels this long or shorter match a synonym fuzzily only from its first letter.
@@ -631,6 +633,18 @@ class Mappings:
         if bare and len(bare) <= 300:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
+        halves = _TWO_LABELS.fullmatch(label.strip()) if len(label) <= 200 else None
+        if halves is not None:
+            # A label said in two languages ("Status / Statut", "Vendor / Fournisseur"), or a
+            # group's label over its column's ("Delivery / Status"): each half says it too,
+            # unless they name two fields ("Start / End date", "Name / ID").
+            found = [self.match_header(half) for half in halves.groups()]
+            review = self.settings.header_review
+            tops = {c[0].field for c in found if c and c[0].score >= review}
+            if len(tops) <= 1:
+                for cands in found:
+                    for cand in cands:
+                        offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
         mark = _NUMBER_MARK.search(bare or label)
         head = (bare or label)[: mark.start()] if mark is not None else ""

@@ -69,7 +69,7 @@ def test_german_french_and_dutch_trackers_read_field_by_field(
     }
     assert got == {
         "Kreditwürdigkeitsprüfung": (
-            "KI-001", "in_development", "high_risk", "Eigenentwicklung", "yes", "2025-02-28"),
+            "KI-001", "in_development", "high_risk", None, "yes", "2025-02-28"),
         "Chatbot Kundenservice": (
             "KI-002", "pilot", "limited", "Microsoft", "no", "2025-01-17"),
         "Emotionserkennung Callcenter": (
@@ -86,9 +86,14 @@ def test_german_french_and_dutch_trackers_read_field_by_field(
         "Gezichtsherkenning kantoor": (
             None, "rejected", "prohibited", "Hikvision", "yes", "2024-09-30"),
         "Liquiditeitsvoorspelling": (
-            None, "pilot", "limited", "Eigen ontwikkeling", "no", "2025-02-14"),
+            None, "pilot", "limited", None, "no", "2025-02-14"),
         "Documentherkenning": (None, "retired", "minimal", "ABBYY", "no", "2024-11-11"),
     }  # fmt: skip
+    # "Eigenentwicklung", "Eigen ontwikkeling" in the vendor column: built in house, no vendor.
+    sourcing = {r["name"]: r["sourcing"] for r in out.records_jsonl}
+    assert (
+        sourcing["Kreditwürdigkeitsprüfung"] == sourcing["Liquiditeitsvoorspelling"] == "in_house"
+    )
     assert "unmapped_value" not in out.warning_codes()
 
 

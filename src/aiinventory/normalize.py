@@ -1034,6 +1034,13 @@ _IN_HOUSE_WORDS = frozenset(
         "internally developed",
         "home grown",
         "homegrown",
+        # German, French, Dutch
+        "eigenentwicklung",
+        "eigene entwicklung",
+        "intern",
+        "developpement interne",
+        "eigen ontwikkeling",
+        "interne ontwikkeling",
     }
 )
 #: A bracketed note that names who else built it: "(via Accenture)", "(by Capgemini)".

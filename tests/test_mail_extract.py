@@ -218,6 +218,45 @@ def test_an_intake_written_in_sentences_is_read_from_its_subject_and_text(
     assert (update.stage, update.owner_name) == ("deployed", None)
 
 
+def test_a_request_in_sentences_without_stage_words_or_passed_on_is_still_read(
+    tmp_path: Path,
+) -> None:
+    plain = plain_message(
+        "plain@x",
+        "AI use case registration: Meeting notes bot",
+        "Hello,\n\nThe sales team wants a bot that writes up meeting notes from Teams calls.\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        sender="Ana Ruiz <ana.ruiz@example.com>",
+    )
+    passed_on = plain_message(
+        "fw@x",
+        "FW: New AI use case request: Contract clause extraction",
+        "FYI - for the register.\n\n-----Original Message-----\n"
+        "From: Jonas Weber <jonas.weber@example.com>\nSent: Tuesday, March 4, 2025 4:12 PM\n"
+        "To: Lena Fischer <lena.fischer@example.com>\n"
+        "Subject: New AI use case request: Contract clause extraction\n\nHi Lena,\n\n"
+        "Legal would like to try Luminance to extract renewal clauses from contracts.\n\n"
+        "Thanks,\nJonas\n",
+        "Wed, 05 Mar 2025 10:00:00 +0000",
+        sender="Lena Fischer <lena.fischer@example.com>",
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "r.mbox", [plain, passed_on]))
+    got = {r.name: (r.description, r.owner_name, r.owner_email) for r in records}
+    assert got == {
+        "Meeting notes bot": (
+            "The sales team wants a bot that writes up meeting notes from Teams calls.",
+            "Ana Ruiz",
+            "ana.ruiz@example.com",
+        ),
+        # Passed on: the request's own text, its writer the owner (not who forwarded it).
+        "Contract clause extraction": (
+            "Legal would like to try Luminance to extract renewal clauses from contracts.",
+            "Jonas Weber",
+            "jonas.weber@example.com",
+        ),
+    }
+
+
 @pytest.mark.parametrize(
     ("subject", "body"),
     [

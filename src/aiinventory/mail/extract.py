@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -508,6 +509,23 @@ class _MailReader:
                     intake = tables[0].values
             if intake is not None:
                 found.append(_Found("intake", intake, [*flags, "mail_forwarded"]))
+            else:
+                # A request written in sentences, passed on: the forwarded message's own text
+                # (without its signature), its sender the owner.
+                prose = self._prose_intake(
+                    inner_subject or parsed.subject,
+                    forwarded,
+                    split_reply(reply.quoted_text).new_text,
+                )
+                if prose is not None:
+                    sender, address = parseaddr(
+                        reply.quoted_headers.get("from") or reply.quoted_headers.get("von") or ""
+                    )
+                    if "owner_name" not in prose and (sender or "@" in address):
+                        prose["owner_name"] = sender or address
+                        if "@" in address:
+                            prose.setdefault("owner_email", address)
+                    found.append(_Found("intake", prose, [*flags, "mail_forwarded", "mail_prose"]))
         for nested in parsed.forwarded:
             if found:
                 break
@@ -828,6 +846,11 @@ def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:
     head = raw[:header_end].lower()
     if any(marker in head for marker in _NOT_PLAIN):
         return False
+    subject = find_headers(raw[:header_end], (b"subject",)).get(b"subject", b"")
+    if b"=?" in subject or name_from_subject(
+        " ".join(subject.decode("utf-8", "replace").split()), intake_only=True
+    ):
+        return False  # a subject that asks to register a use case: its text may be the request
     body = raw[header_end:]
     text = body.decode("ascii") if body.isascii() else body.decode("utf-8", "replace")
     if may_mention_a_change(text):

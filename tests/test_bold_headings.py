@@ -324,3 +324,37 @@ def test_a_bold_title_heads_the_table_below_and_notes_make_no_group(
     sections = {r["name"]: r["extras"].get("(section)") for r in out.records_jsonl}
     assert sections["Doc summariser"] == "Pipeline"
     assert "HR chatbot" in sections and sections["HR chatbot"] is None
+
+
+@pytest.mark.parametrize(
+    ("headings", "departments"),
+    [
+        # Department headings: each heads its rows' department, over the file's name.
+        (["Finance", "Human Resources"], ["Finance", "Human Resources"]),
+        (["Risk & Compliance", "IT"], ["Risk & Compliance", "IT"]),
+        # A stage or a topic heads no department: the file's name gives it, as before.
+        (["In Progress", "Done"], ["Claims", "Claims"]),
+        (["Computer vision", "Chatbots"], ["Claims", "Claims"]),
+    ],
+)
+def test_department_headings_give_their_rows_department(
+    tmp_path: Path,
+    run_import_into: Callable[..., Any],
+    headings: list[str],
+    departments: list[str],
+) -> None:
+    path = tmp_path / "Claims AI tracker.xlsx"
+    wb = xlsxwriter.Workbook(path)
+    ws = wb.add_worksheet("Tracker")
+    bold = wb.add_format({"bold": True})
+    ws.write_row(0, 0, ["Use case", "Status", "Owner"], bold)
+    ws.write(1, 0, headings[0], bold)
+    ws.write_row(2, 0, ["Invoice OCR", "Live", "Ann"])
+    ws.write(3, 0, headings[1], bold)
+    ws.write_row(4, 0, ["Policy bot", "Pilot", "Bob"])
+    wb.close()
+    out = run_import_into(path)
+    got = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert got == {"Invoice OCR": departments[0], "Policy bot": departments[1]}
+    said = "department_from_heading" in out.warning_codes()
+    assert said == (departments[0] != "Claims")

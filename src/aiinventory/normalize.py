@@ -117,6 +117,35 @@ def _first_other(raw: dict[str, str], extras: dict[str, Any]) -> str:
     return ""
 
 
+#: The extras key under which a row keeps the section heading it sits under.
+SECTION_KEY = "(section)"
+#: Names of departments that most organisations have (folded): a section heading that is one
+#: ("Finance", "Human Resources", "Risk & Compliance") heads that department's rows.
+_DEPARTMENT_WORDS = frozenset(
+    {"finance", "accounting", "accounts", "hr", "human resources", "people", "people and culture",
+     "legal", "compliance", "risk", "it", "information technology", "technology", "marketing",
+     "sales", "operations", "ops", "procurement", "purchasing", "supply chain", "logistics",
+     "customer service", "customer services", "customer support", "customer care", "claims",
+     "underwriting", "actuarial", "audit", "internal audit", "security", "information security",
+     "facilities", "engineering", "research", "r and d", "product", "communications", "comms",
+     "strategy", "treasury", "tax", "data", "data and analytics", "analytics", "payroll",
+     "manufacturing", "quality", "sustainability", "investor relations", "corporate affairs",
+     "personal", "einkauf", "vertrieb", "recht", "finanzen", "controlling", "revision",
+     "ressources humaines", "juridique", "achats", "comptabilite", "informatique",
+     "financien", "juridische zaken", "inkoop", "verkoop"}
+)  # fmt: skip
+
+
+def names_a_department(text: str) -> bool:
+    """Whether a heading is the name of a common department, or several joined ("Finance &
+    Accounting", "Legal / Compliance")."""
+    folded = fold(text)
+    if folded in _DEPARTMENT_WORDS:
+        return True
+    parts = [p.strip() for p in re.split(r"\band\b|/|,", fold(text.replace("&", " and ")))]
+    return len(parts) > 1 and all(p in _DEPARTMENT_WORDS for p in parts if p)
+
+
 #: A cell holding HTML: a rich-text column of a SharePoint list or Dataverse table exports its
 #: markup ('<div class="ExternalClass…"><p>Extract fields from …</p></div>').
 _MARKUP = re.compile(
@@ -515,8 +544,27 @@ class Normalizer:
             self._unit_name("organization", organization) if organization else organization
         )
         department = given.get("department")
+        heading = (
+            item.extras.get(SECTION_KEY)
+            if not department
+            and "department" not in ctx.labels
+            and (ctx.department is None or ctx.department_from_path)
+            else None
+        )
         if department:
             record["department"] = self._unit_name("department", department)
+        elif isinstance(heading, str) and names_a_department(heading):
+            # Rows grouped under department headings ("Finance", then its use cases).
+            record["department"] = self._unit_name("department", heading)
+            self._warn(
+                ctx,
+                "department_from_heading",
+                "no department column; each row's department is the section heading it is "
+                f"under (first: {heading!r}) — set `department` for this file in "
+                "mappings/sources.yaml to change it",
+                "department_from_heading",
+                None,
+            )
         else:
             record["department"] = (
                 self._unit_name("department", ctx.department) if ctx.department else None

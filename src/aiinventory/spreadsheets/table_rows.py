@@ -12,7 +12,7 @@ from typing import Any, Protocol
 from rapidfuzz import fuzz
 
 from ..date_parsing import parse_date
-from ..normalize import cell_text, is_placeholder
+from ..normalize import SECTION_KEY, cell_text, is_placeholder
 from ..text_normalization import normalize_label
 from .grid import MergedRange, column_letter
 from .header_detection import HeaderResult
@@ -110,8 +110,6 @@ class SkippedRow:
 #: The first label of the header a board writes over an item's subitems.
 _SUBITEM_HEADS = frozenset({"subitems", "subitem", "sub-items", "sub items", "subtasks"})
 
-#: The extras key under which a row keeps the section heading it sits under.
-SECTION_KEY = "(section)"
 #: The extras key under which a work item of a tree keeps the title of the item it is under.
 PARENT_KEY = "(parent)"
 #: A tree query's title columns, one per level (Azure DevOps: "Title 1", "Title 2", …).

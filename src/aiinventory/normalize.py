@@ -86,12 +86,18 @@ _OWN_VALUES = frozenset({"name", "source_id"})
 _DITTO_PARTS = ("above", "dit", "idem", "oben", "dessus", "boven", '"', "〃", "”", "“", "„")
 
 
-def _may_say_ditto(lowered: str) -> bool:
+#: The longest cell that may say "see above" (with its punctuation).
+_DITTO_CHARS = 24
+
+
+def _may_say_ditto(given: dict[str, str]) -> bool:
+    """A cheap test of a row's values before :func:`_is_ditto` looks at each."""
+    lowered = "\n".join([t for t in given.values() if len(t) <= _DITTO_CHARS]).lower()
     return any(part in lowered for part in _DITTO_PARTS)
 
 
 def _is_ditto(text: str) -> bool:
-    if len(text) > 24:
+    if len(text) > _DITTO_CHARS:
         return False
     stripped = text.strip()
     return stripped in _DITTO_MARKS or fold(stripped) in _DITTO
@@ -474,7 +480,7 @@ class Normalizer:
                     )
         if (
             ctx.source_kind == "spreadsheet"
-            and _may_say_ditto("\n".join(given.values()).lower())
+            and _may_say_ditto(given)
             and any(_is_ditto(text) for fname, text in given.items() if fname not in _OWN_VALUES)
         ):
             given, values = self._ditto(given, values, ctx, item.row)

@@ -103,6 +103,18 @@ def _is_ditto(text: str) -> bool:
     return stripped in _DITTO_MARKS or fold(stripped) in _DITTO
 
 
+def _row_reject(ctx: SourceContext, item: RowInput, code: str, message: str) -> Reject:
+    """The reject of one row (or message) of a source, with its reason."""
+    return Reject(
+        source_path=ctx.source_path,
+        sheet=ctx.sheet,
+        row=item.row,
+        message_id=item.message_id,
+        reason_code=code,
+        message=message,
+    )
+
+
 def _no_name(said: str | None, where: str) -> str:
     """What a row's name cell holds when it names nothing: nothing, or a placeholder."""
     if said and is_placeholder(said):
@@ -503,13 +515,11 @@ class Normalizer:
         if not name:
             others = len(raw) - ("name" in raw) + len(item.extras)
             where = self._place(ctx, "name")
-            return Reject(
-                source_path=ctx.source_path,
-                sheet=ctx.sheet,
-                row=item.row,
-                message_id=item.message_id,
-                reason_code="missing_name",
-                message=(
+            return _row_reject(
+                ctx,
+                item,
+                "missing_name",
+                (
                     f"the use-case name in {where} is {_error_words(raw['name'])}; fix the "
                     f"formula or type the name (the row has {others} other value(s))"
                     if "name" in errors
@@ -527,13 +537,11 @@ class Normalizer:
             label, letter = ctx.item_type_column
             kind = item.extras.get(label)
             if kind is not None and fold(cell_text(kind)) == "folder":
-                return Reject(
-                    source_path=ctx.source_path,
-                    sheet=ctx.sheet,
-                    row=item.row,
-                    message_id=item.message_id,
-                    reason_code="folder",
-                    message=(
+                return _row_reject(
+                    ctx,
+                    item,
+                    "folder",
+                    (
                         f"{_short(name)!r} is a folder of the list (column {letter}, {label!r}: "
                         "Folder), not a use case; its items are rows of their own"
                     ),
@@ -699,13 +707,11 @@ class Normalizer:
             under = f" of {_short(cell_text(parent))!r}" if parent not in (None, "") else ""
         else:
             under = f" of {_short(said)!r}"
-        return Reject(
-            source_path=ctx.source_path,
-            sheet=ctx.sheet,
-            row=item.row,
-            message_id=item.message_id,
-            reason_code="subtask",
-            message=(
+        return _row_reject(
+            ctx,
+            item,
+            "subtask",
+            (
                 f"{_short(name)!r} is a subtask{under} (column {letter}, {label!r}): a step of "
                 "a use case, not one of its own; to import subtasks as use cases, map the "
                 f"column in mappings/sources.yaml (columns: {{{label!r}: null}})"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from aiinventory.mappings import load_mappings
-from aiinventory.spreadsheets.extract import department_from_sheet
+from aiinventory.spreadsheets.extract import department_from_path, department_from_sheet
 
 from .conftest import write_workbook
 
@@ -66,6 +66,39 @@ def test_a_sheet_per_department_comes_before_the_file_name(
     depts = {r["name"]: r["department"] for r in out.records_jsonl}
     assert depts["Invoice OCR"] == "Finance"
     assert depts["Call summaries"] == "Customer Service"
+
+
+@pytest.mark.parametrize(
+    "sheets",
+    [("UK", "Germany"), ("Jane", "Bob"), ("Microsoft", "OpenAI"), ("Chatbots", "Analytics")],
+)
+def test_sheets_that_split_a_departments_tracker_another_way_keep_its_department(
+    tmp_path: Path, run_import_into: Callable[..., Any], sheets: tuple[str, str]
+) -> None:
+    path = write_workbook(
+        tmp_path / "Marketing AI tracker.xlsx",
+        {
+            sheets[0]: [HEADER, ["Lead scoring", "Live", None]],
+            sheets[1]: [HEADER, ["Ad copy drafts", "Pilot", None]],
+        },
+    )
+    out = run_import_into(path)
+    assert {r["department"] for r in out.records_jsonl} == {"Marketing"}
+
+
+@pytest.mark.parametrize(
+    ("path", "department"),
+    [
+        ("All Saints Hospital/AI tracker.csv", "All Saints Hospital"),
+        ("Pay Per Click team AI tracker.csv", "Pay Per Click team"),
+        ("Business Units AI tracker.csv", "Business Units"),
+        ("AI use cases - all departments.xlsx", None),
+        ("AI inventory per business unit.xlsx", None),
+    ],
+)
+def test_a_file_of_every_department_names_none(path: str, department: str | None) -> None:
+    stopwords = load_mappings(None).settings.path_department_stopwords
+    assert department_from_path(Path(path), stopwords) == department
 
 
 def test_a_folder_still_names_the_department_of_a_workbook_of_team_sheets(

@@ -280,6 +280,42 @@ def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     assert "column E ('Resolution') says \"Won't Do\"" in said[0] + said[1]
 
 
+def test_a_resolution_column_of_sentences_outside_an_issue_tracker_is_left_alone(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = tmp_path / "Operations AI register.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["Use case", "Status", "Resolution"],
+                ["Claims triage", "Live", "Request declined; vendor given synthetic data"],
+                ["Invoice OCR", "Live", "Old licence cancelled, moved to enterprise plan"],
+            ]
+        )
+    out = run_import_into(path)
+    assert {r["stage"] for r in out.records_jsonl} == {"deployed"}
+    assert "stage_from_resolution" not in out.warning_codes()
+
+
+def test_a_project_plan_is_no_tracker_of_use_cases(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # An MS Project export: its tasks are steps of a project, not use cases.
+    path = tmp_path / "Claims AI project plan.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh).writerows(
+            [
+                ["ID", "Task Name", "Duration", "Start", "Finish", "Predecessors",
+                 "Resource Names", "% Complete"],
+                ["1", "Discovery workshop", "2 days", "03/03/2025", "04/03/2025", "", "Ann", "100%"],
+                ["2", "Vendor selection", "10 days", "05/03/2025", "18/03/2025", "1", "Bob", "50%"],
+            ]
+        )  # fmt: skip
+    out = run_import_into(path)
+    assert out.records_jsonl == []
+    assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
+
+
 def test_a_dataverse_export_reads_its_status_reason_and_modified_on(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

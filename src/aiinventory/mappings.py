@@ -465,10 +465,15 @@ _TRAILING_BRACKETS = re.compile(r"\s*(?:\(([^()\[\]]*)\)|\[([^()\[\]]*)\])\s*$")
 _HINT_WORDS = re.compile(
     r"[/|,&]|\b(?:dd|mm|yy|yyyy|max(?:imum)?|min(?:imum)?|if|optional|required|mandatory|"
     r"short|long|full|brief|free\s+text|e\.?\s?g|i\.?\s?e|eg|ie|see|select|choose|one|"
-    r"please|format|chars?|characters|words|y\s*/\s*n|yes\s*/\s*no|list|text|number|date|"
-    # a unit the figures are in: "Annual savings (EUR)", "Time saved (hrs)"
-    r"eur|usd|gbp|chf|sek|nok|dkk|pln|aud|cad|inr|jpy|k|m|mn|bn|000s|thousands?|millions?|"
-    r"hrs?|hours?|days?|weeks?|fte|pa|p\.a)\b|[€$£¥%]",
+    r"please|format|chars?|characters|words|y\s*/\s*n|yes\s*/\s*no|list|text|number|date)\b",
+    re.IGNORECASE,
+)
+#: The unit a measure's figures are in: "Annual savings (EUR)", "Time saved (hrs)". Only a
+#: measure of benefits is matched without it ("Department (FTE)" is a count, no department).
+_UNIT_WORDS = re.compile(
+    r"^\s*(?:per\s+)?(?:eur|usd|gbp|chf|sek|nok|dkk|pln|aud|cad|inr|jpy|k|m|mn|bn|000s|"
+    r"thousands?|millions?|hrs?|hours?|days?|weeks?|fte|pa|p\.a\.?|[€$£¥%]|k[€$£])"
+    r"(?:\s*(?:/|per)\s*(?:week|month|year|yr|annum|wk|mo))?\s*$",
     re.IGNORECASE,
 )
 
@@ -482,6 +487,15 @@ def _without_hints(label: str) -> str:
             break
         bare = bare[: m.start()].strip()
     return bare if bare != label.strip() else ""
+
+
+def _without_unit(label: str) -> str:
+    """The label without the unit of its figures in brackets at its end ("" when it has none):
+    "Annual savings (EUR)" → "Annual savings"."""
+    m = _TRAILING_BRACKETS.search(label.strip())
+    if m is None or not _UNIT_WORDS.match(m.group(1) or m.group(2) or ""):
+        return ""
+    return label.strip()[: m.start()].strip()
 
 
 #: A label of two halves ("Status / Statut", "Name | Nom"): one separator, words each side.
@@ -633,6 +647,11 @@ class Mappings:
         if bare and len(bare) <= 300:
             for cand in self.match_header(bare):
                 offer(cand.field, cand.score - _HINT_COST, cand.synonym)
+        measured_in = _without_unit(label)
+        if measured_in and len(measured_in) <= 300:
+            for cand in self.match_header(measured_in):
+                if cand.field == "benefits":
+                    offer(cand.field, cand.score - _HINT_COST, cand.synonym)
         halves = _TWO_LABELS.fullmatch(label.strip()) if len(label) <= 200 else None
         if halves is not None:
             # A label said in two languages ("Status / Statut", "Vendor / Fournisseur"), or a

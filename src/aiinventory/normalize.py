@@ -172,11 +172,26 @@ _MARKUP = re.compile(
 )
 
 
+#: Every tag in a text, by its name.
+_TAGS = re.compile(r"</?\s*([A-Za-z][\w-]*)[^<>]*>")
+#: The tags a rich-text editor writes (SharePoint, Dataverse, Jira's HTML export): text that
+#: holds any other (<script>, "<Customer Name>") is no editor's markup and stays as written.
+_RICH_TEXT_TAGS = frozenset(
+    {"div", "p", "span", "br", "b", "strong", "i", "em", "u", "s", "strike", "ul", "ol", "li",
+     "font", "a", "table", "tbody", "thead", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
+     "h6", "sup", "sub", "blockquote", "pre", "code", "hr", "img", "html", "body"}
+)  # fmt: skip
+
+
 def _plain(text: str | None) -> str | None:
-    """A text field's value, HTML markup turned into its text; None when empty."""
+    """A text field's value, a rich-text editor's HTML turned into its text; None when empty."""
     if not text:
         return None
-    if _MARKUP.match(text) and ("</" in text or "<br" in text.lower()):
+    if (
+        _MARKUP.match(text)
+        and ("</" in text or "<br" in text.lower())
+        and all(tag.lower() in _RICH_TEXT_TAGS for tag in _TAGS.findall(text))
+    ):
         from .mail.html_text import html_to_text  # here: the mail package imports this one
 
         return html_to_text(text).text or None
@@ -502,6 +517,8 @@ class Normalizer:
                 if given is raw:
                     given = dict(raw)
                 del given[fname]
+        # What a "see above" on the next row points at, whatever this row becomes.
+        ctx.row_above = {f: (text, values.get(f)) for f, text in given.items()}
 
         name = given.get("name", "")
         source_id = given.get("source_id") or None
@@ -667,7 +684,6 @@ class Normalizer:
         identity_path = ctx.identity_path or ctx.source_path
         record_id = "R-" + stable_hash(ctx.source_kind, identity_path, identity, length=16)
 
-        ctx.row_above = {f: (text, values.get(f)) for f, text in given.items()}
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
         if raw_sourcing is not None:
             raw_out["sourcing"] = raw_sourcing
@@ -850,8 +866,8 @@ class Normalizer:
         said = cell_text(cell) if cell is not None else ""
         vocab = self.mappings.vocabularies.get("stage")
         found = vocab.match(said, self._fuzzy) if said and vocab else None
-        if found is None or found.value != "rejected" or found.how not in ("exact", "contains"):
-            return
+        if found is None or found.value != "rejected" or found.how != "exact":
+            return  # a resolution is one of the tracker's words, not a sentence
         before = record["stage"]
         record["stage"] = "rejected"
         self._warn(

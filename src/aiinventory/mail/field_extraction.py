@@ -339,10 +339,10 @@ _SUBJECT_NAME = re.compile(
     # "New AI use case: X", "AI use case registration: X", "Request to register a new AI use
     # case - X", "New AI use case for registration – X"
     r"^(?:(?:new|request|requesting|proposal|proposed|register|registering|registration|"
-    r"submission|submitting|of|for|to|a|an|our|ai|genai|gen\s+ai|ml)\s+)*"
+    r"submission|submitting|to|a|an|ai|genai|gen\s+ai|ml)\s+)*"
     r"(?:use[\s-]case|usecase)"
-    r"(?:\s+(?:request|proposal|intake|submission|registration|update|form|for|to|register|"
-    r"the|inventory))*\s*[:–—-]\s*(?P<a>.+)$"
+    r"(?:\s+(?:request|proposal|intake|submission|registration|update|for|to|register|"
+    r"the))*\s*[:–—-]\s*(?P<a>.+)$"
     r"|^(?:new\s+)?(?:ai|genai|ml)\s+(?:request|proposal|initiative|idea|intake(?:\s+form|"
     r"\s+request)?)\s*[:–—-]\s*(?P<b>.+)$"
     r"|^(?:neuer\s+)?(?:ki[\s-])?anwendungsfall\s*[:–—-]\s*(?P<c>.+)$"
@@ -351,6 +351,8 @@ _SUBJECT_NAME = re.compile(
     re.IGNORECASE,
 )
 
+#: The words before an update's name: "AI use case update: Invoice OCR".
+_UPDATE_SUBJECT = re.compile(r"\bupdate\b", re.IGNORECASE)
 #: A greeting that opens a message ("Hi team,", "Dear all", "Hallo zusammen,", "Bonjour,").
 _GREETING = re.compile(
     r"^(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|hallo|guten\s+(?:morgen|tag)"
@@ -358,6 +360,8 @@ _GREETING = re.compile(
     r"|hola|buenos\s+d[ií]as|all|team)\b[^.!?\n]{0,60}[,!:]?$",
     re.IGNORECASE,
 )
+#: A sender's name alone on the last line: one to three capitalised words.
+_SIGNED = re.compile(r"(?:[A-ZÀ-Ý][\w'.-]*\s?){1,3}")
 #: How much of a message's own text a description taken from it keeps.
 _PROSE_MAX = 2000
 
@@ -522,13 +526,14 @@ def name_from_subject(subject: str, intake_only: bool = False) -> str | None:
     """
     text = strip_subject_prefixes(subject)
     match = _SUBJECT_NAME.match(text.strip())
-    if match is None or (intake_only and match.group("e")):
+    if match is None:
         return None
-    for group in "abcde":
-        value = match.group(group)
-        if value:
-            return value.strip(" .-–—")
-    return None
+    group = next((g for g in "abcde" if match.group(g)), None)
+    if group is None:
+        return None
+    if intake_only and (group == "e" or _UPDATE_SUBJECT.search(text[: match.start(group)])):
+        return None  # "Status update: …", "AI use case update: …": news of one, no request
+    return match.group(group).strip(" .-–—")
 
 
 def prose_text(text: str) -> str | None:
@@ -537,8 +542,16 @@ def prose_text(text: str) -> str | None:
     lines = [line.strip() for line in text.splitlines()]
     while lines and not lines[0]:
         lines.pop(0)
-    if lines and _GREETING.match(lines[0]):
-        lines.pop(0)
+    if (
+        lines
+        and _GREETING.match(lines[0])
+        and (lines[0].endswith((",", "!", ":")) or len(lines[0].split()) <= 3)
+    ):
+        lines.pop(0)  # "Hi team,", "Dear all" (not "All claims letters are drafted by hand")
+    while lines and not lines[-1]:
+        lines.pop()
+    if len(lines) > 2 and not lines[-2] and _SIGNED.fullmatch(lines[-1]):
+        lines.pop()  # a name alone at the end, without a closing: "Sam", "Jonas W."
     flat = " ".join(" ".join(lines).split())
     if len(flat.split()) < 4:
         return None

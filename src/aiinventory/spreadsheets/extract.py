@@ -29,7 +29,14 @@ from ..date_parsing import (
     sheet_period_end,
 )
 from ..mappings import Mappings, SourceOverride, asks_if_live, yes_or_no
-from ..normalize import Normalizer, RowInput, SourceContext, cell_text, is_placeholder
+from ..normalize import (
+    Normalizer,
+    RowInput,
+    SourceContext,
+    cell_text,
+    is_placeholder,
+    names_a_department,
+)
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value, one_line
 from .csv_reader import read_csv
@@ -259,9 +266,18 @@ _SHEET_STOPWORDS = frozenset(
 )
 
 
+#: How a file of every department's use cases says so: "by department", "all departments",
+#: "per business unit", "across divisions".
+_EVERY_DEPARTMENT = re.compile(
+    r"\b(?:by|per|all|across|for\s+all)[\s_\-]+(?:business[\s_\-]+)?"
+    r"(?:departments?|depts?|divisions?|units?|teams?|functions?|areas?)\b",
+    re.IGNORECASE,
+)
+
+
 def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     """The words of a file, folder or sheet name that may name a department, as a name."""
-    words = [w for w in _NAME_WORDS.split(part) if w]
+    words = [w for w in _NAME_WORDS.split(_EVERY_DEPARTMENT.sub(" ", part)) if w]
     kept = [
         w for w in words if w.lower() not in stopwords and not _NOT_A_NAME_WORD.fullmatch(w.lower())
     ]
@@ -430,15 +446,14 @@ def extract_spreadsheet(
         from_path = department is not None
     # A workbook with a sheet per department ("Finance", "HR", "Risk & Compliance"): each
     # sheet's name is its rows' department, over any word of the file's name ("AI use cases
-    # by department.xlsx"). A folder's name stays under them (a department's own workbook).
+    # by department.xlsx"). A folder's name stays under them (a department's own workbook),
+    # and sheets that split a department's tracker by region, person or vendor ("UK",
+    # "Germany") are no departments: two or more must be names of common departments.
     by_sheet = (
         from_path
         and department
         == _department_words(relative.stem, mappings.settings.path_department_stopwords)
-        and len(
-            {d for name, _ in checked.sheet_parts if (d := department_from_sheet(name, mappings))}
-        )
-        >= 2
+        and len({name for name, _ in checked.sheet_parts if names_a_department(name)}) >= 2
     )
     base = {
         "source_kind": "spreadsheet",
@@ -1165,7 +1180,7 @@ def _extract_table(
         left_out = [c for c in header.columns if c.column >= legend]
         header.columns = [c for c in header.columns if c.column < legend]
         for beside in left_out:
-            beside.status = "legend"
+            beside.field, beside.status = None, "legend"
         span = f" {left_out[0].letter}"
         if len(left_out) > 1:
             span = f"s {left_out[0].letter}–{left_out[-1].letter}"
@@ -1495,6 +1510,11 @@ def _reads_as_header(
     return "name" in fields and len(fields) >= max(2, 0.6 * texts)
 
 
+#: Columns only an issue tracker's export has (Jira, Azure DevOps): its "Resolution" holds the
+#: tracker's words for how an issue was closed.
+_ISSUE_TRACKER_LABELS = frozenset({"issue key", "issue id", "issue type", "work item type"})
+
+
 def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
     """Each mapped field's label, and the date order a label says ("Go-live (dd/mm/yyyy)")."""
     for mapped in columns:
@@ -1518,11 +1538,13 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
             parents = [own.get(key) for key in ("parent summary", "parent", "parent id")]
             ctx.parent_column = next((c.label for c in parents if c is not None), None)
     # An issue tracker's resolution beside its status: "Done" | "Won't Do" is no deployment.
+    # (Only in a tracker's export: elsewhere a "Resolution" column holds sentences.)
     resolution = next(
         (c for c in columns if c.field is None and normalize_label(c.label) == "resolution"),
         None,
     )
-    if resolution is not None and "stage" in ctx.labels:
+    tracker_export = any(normalize_label(c.label) in _ISSUE_TRACKER_LABELS for c in columns)
+    if resolution is not None and "stage" in ctx.labels and tracker_export:
         ctx.resolution_column = (resolution.label, resolution.letter)
     # SharePoint's export of a list: "Item Type" says "Folder" on a folder's own row.
     item_type = next(

@@ -114,7 +114,12 @@ def legend_start(header: HeaderResult, data_rows: list[list[Any]], first_col: in
             _LEGEND_LINE.match(col.label) and _all_legend_lines(data_rows, col.column - first_col)
         ):
             continue
-        if all(c.field is None and c.status in ("unmapped", "taken") for c in cols[i:]):
+        if all(
+            (c.field is None and c.status in ("unmapped", "taken"))
+            # a line's words may look like a label ("Live = in production"), weakly
+            or (c.status == "low_confidence" and _LEGEND_LINE.match(c.label))
+            for c in cols[i:]
+        ):
             return col.column
         return None
     return None

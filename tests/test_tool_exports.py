@@ -177,13 +177,16 @@ def test_a_sharepoint_lists_folder_rows_and_rich_text(
          "invoices using <b>AI Builder</b>.</p><p>Reduces keying.</p></div>", "Live", "Item",
          "sites/ai/Lists/AI"],
         ["Archive", None, None, "Folder", "sites/ai/Lists/AI"],
+        # A use case's values beside "Folder": not a folder's row, whatever the column says.
+        ["Claims triage", "Routes claims.", "Live", "Folder", "sites/ai/Lists/AI"],
     ]  # fmt: skip
     for r, row in enumerate(rows):
         sheet.write_row(r, 0, row)
     book.close()
     out = run_import_into(path)
-    (rec,) = out.records_jsonl
-    assert rec["description"] == (
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert set(recs) == {"Invoice capture", "Claims triage"}
+    assert recs["Invoice capture"]["description"] == (
         "Extract fields from supplier invoices using AI Builder.\n\nReduces keying."
     )
     ((reason, message),) = [(r["reason_code"], r["message"]) for r in out.rejects]

@@ -414,8 +414,8 @@ class SourceContext:
     #: The last record's values by field, as text and as read: for a cell that says "see
     #: above" ("ditto").
     row_above: dict[str, tuple[str, Any]] = field(default_factory=dict)
-    #: A SharePoint list's "Item Type" column, whose "Folder" rows are folders of the list,
-    #: not items: (its extras label, its letter).
+    #: A SharePoint list's "Item Type" column, whose "Folder" rows (a title, nothing of a use
+    #: case) are folders of the list, not items: (its extras label, its letter).
     item_type_column: tuple[str, str] | None = None
     file_flags: list[str] = field(default_factory=list)
     keys_seen: Counter[str] = field(default_factory=Counter)
@@ -553,7 +553,8 @@ class Normalizer:
         if ctx.item_type_column is not None:
             label, letter = ctx.item_type_column
             kind = item.extras.get(label)
-            if kind is not None and fold(cell_text(kind)) == "folder":
+            filled = [f for f in given if f not in ("name", "last_updated", "date_initiated")]
+            if kind is not None and fold(cell_text(kind)) == "folder" and not filled:
                 return _row_reject(
                     ctx,
                     item,

@@ -411,8 +411,8 @@ class SourceContext:
     #: An issue tracker's "Resolution" column beside its status (Jira: "Done" with "Won't
     #: Do"): (its extras label, its letter).
     resolution_column: tuple[str, str] | None = None
-    #: The last record's values by field, as text and as read: for a cell that says "see
-    #: above" ("ditto").
+    #: The last row's values by field, as text and as read, whatever the row became: for a
+    #: cell that says "see above" ("ditto").
     row_above: dict[str, tuple[str, Any]] = field(default_factory=dict)
     #: A SharePoint list's "Item Type" column, whose "Folder" rows (a title, nothing of a use
     #: case) are folders of the list, not items: (its extras label, its letter).

@@ -9,7 +9,7 @@ import openpyxl
 import pytest
 
 from aiinventory.mail import MailCounts, extract_mail, inspect_mail
-from aiinventory.mail.field_extraction import name_from_subject
+from aiinventory.mail.field_extraction import name_from_subject, prose_text
 from aiinventory.mappings import load_mappings
 from aiinventory.normalize import Normalizer
 from aiinventory.schema import Reject, SourceRecord
@@ -285,13 +285,45 @@ def test_sentences_without_a_use_case_subject_make_no_intake(
         ("AI use case registration – Churn model", "Churn model"),
         ("AI intake form: Meeting notes bot", "Meeting notes bot"),
         ("RE: New GenAI idea: Code review assistant", "Code review assistant"),
-        # No request: a review of use cases, a use case named without a separator.
+        # No request: a review of use cases, a use case named without a separator, a data
+        # call, a template, a thread about one's scope.
         ("Use case review - next steps", None),
         ("New AI use case for Finance", None),
+        ("AI use case inventory - Q3 data call", None),
+        ("AI use case request form - please use the new template", None),
+        ("Our use case - thoughts on scope", None),
     ],
 )  # fmt: skip
 def test_subjects_that_ask_to_register_a_use_case_name_it(subject: str, name: str | None) -> None:
     assert name_from_subject(subject) == name
+    assert name_from_subject(subject, intake_only=True) == name
+
+
+def test_an_updates_subject_names_its_use_case_but_asks_for_no_intake() -> None:
+    for subject in ("AI use case update: Invoice OCR", "Status update: Invoice OCR - live"):
+        assert name_from_subject(subject) == "Invoice OCR"
+        assert name_from_subject(subject, intake_only=True) is None
+    # "update" in the name itself is no update.
+    assert name_from_subject("New AI use case: Policy update bot", intake_only=True) == (
+        "Policy update bot"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "description"),
+    [
+        ("Hi team,\n\nWe want a bot.\nIt drafts letters.\n\nSam\n", "We want a bot. It drafts letters."),
+        # A first line that starts like a greeting but is a sentence stays.
+        ("All claims letters are drafted by hand\nso we want to pilot Copilot.\n",
+         "All claims letters are drafted by hand so we want to pilot Copilot."),
+        ("Dear all\n\nThe sales team wants a notes bot.\n", "The sales team wants a notes bot."),
+        ("Call me.\n", None),
+    ],
+)  # fmt: skip
+def test_a_requests_text_without_its_greeting_and_sign_off(
+    text: str, description: str | None
+) -> None:
+    assert prose_text(text) == description
 
 
 def test_html_table_with_several_use_cases_gives_one_record_each(tmp_path: Path) -> None:

@@ -2060,6 +2060,65 @@ def test_a_cell_pointing_at_the_row_above_takes_its_value_and_says_so(
     assert any("no row above has one: it is left empty" in m for m in said)
 
 
+def test_see_above_points_at_the_row_above_even_when_it_was_rejected(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {
+            "Live": [
+                ["Use case", "Owner", "Vendor"],
+                ["Invoice OCR", "Jane Smith", "Abbyy"],
+                [None, "Sam Ray", "Microsoft"],  # no name: a reject
+                ["Chatbot", "see above", "see above"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    chatbot = out.by_name()["Chatbot"]
+    assert (chatbot["owner_name"], chatbot["vendor_name"]) == ("Sam Ray", "Microsoft")
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        # A rich-text editor's markup is read as its text.
+        ('<div class="ExternalClass1"><p>Reads <b>invoices</b>.</p></div>', "Reads invoices."),
+        # Text about tags, or with placeholders in angle brackets, is no markup.
+        ("<div>Strips <script> tags & keeps <br> line breaks</div>", None),
+        ("<p>Fills the <Customer Name> and <Policy No> fields</p>", None),
+        ("<5% error rate on weld images", None),
+    ],
+)
+def test_only_a_rich_text_editors_markup_is_read_as_text(
+    tmp_path: Path, run_import_into: Callable[..., Any], text: str, kept: str | None
+) -> None:
+    path = write_csv(tmp_path / "t.csv", [["Use case", "Description"], ["Tool", text]])
+    out = run_import_into(path)
+    assert out.records_jsonl[0]["description"] == (kept or text)
+
+
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("Annual savings (EUR)", "benefits"),
+        ("Time saved (hrs)", "benefits"),
+        ("Savings (k€)", "benefits"),
+        # A unit says what a measure counts in; it makes no other label a field's for sure.
+        ("Department (FTE)", None),
+        ("Vendor (m)", None),
+    ],
+)
+def test_a_unit_in_brackets_is_a_hint_for_benefits_only(label: str, field: str | None) -> None:
+    mappings = load_mappings(None)
+    sure = [
+        c.field
+        for c in mappings.match_header(label)
+        if c.score >= mappings.settings.header_accept and c.score >= 95
+    ]
+    assert sure == ([field] if field else [])
+
+
 def test_benefits_written_as_words_beat_a_measure_and_a_bare_figure_keeps_its_label(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -163,3 +163,38 @@ def test_a_label_of_two_fields_is_not_read_by_its_halves(
     found = load_mappings(None).match_header(label)
     assert {c.field for c in found[:2]} == set(fields)
     assert found[0].score < 90
+
+
+def test_a_spanish_tracker_reads_its_stages_tiers_and_build_answers(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "registro.xlsx",
+        {
+            "Casos de uso IA": [
+                ["ID", "Caso de uso", "Estado", "Proveedor", "Nivel de riesgo (AI Act)",
+                 "Datos personales"],
+                ["IA-01", "Clasificación de reclamaciones", "En producción", "Microsoft",
+                 "Riesgo limitado", "Sí"],
+                ["IA-03", "Resumen de contratos", "En desarrollo", "Desarrollo interno",
+                 "Riesgo mínimo", "No"],
+                ["IA-04", "Reconocimiento de emociones", "Descartado", "Cogito", "Prohibido",
+                 "Sí"],
+                ["IA-05", "Asistente de código", "Idea", "GitHub", "Sin evaluar", "No"],
+            ]
+        },
+    )  # fmt: skip
+    out = run_import_into(path)
+    got = {
+        r["source_id"]: (r["stage"], r["eu_ai_act_tier"], r["vendor_name"], r["sourcing"])
+        for r in out.records_jsonl
+    }
+    assert got == {
+        "IA-01": ("deployed", "limited", "Microsoft", "unknown"),
+        "IA-03": ("in_development", "minimal", None, "in_house"),
+        "IA-04": ("rejected", "prohibited", "Cogito", "unknown"),
+        "IA-05": ("idea", "not_assessed", "GitHub", "unknown"),
+    }
+    # "registro" names no department.
+    assert {r["department"] for r in out.records_jsonl} == {None}
+    assert "unmapped_value" not in out.warning_codes()

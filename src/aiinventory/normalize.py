@@ -1118,6 +1118,11 @@ _IN_HOUSE_WORDS = frozenset(
         "developpement interne",
         "eigen ontwikkeling",
         "interne ontwikkeling",
+        # Spanish, Italian, Portuguese
+        "desarrollo interno",
+        "desarrollo propio",
+        "sviluppo interno",
+        "desenvolvimento interno",
     }
 )
 #: A bracketed note that names who else built it: "(via Accenture)", "(by Capgemini)".

@@ -327,23 +327,26 @@ def test_a_bold_title_heads_the_table_below_and_notes_make_no_group(
 
 
 @pytest.mark.parametrize(
-    ("headings", "departments"),
+    ("file_name", "headings", "departments"),
     [
-        # Department headings: each heads its rows' department, over the file's name.
-        (["Finance", "Human Resources"], ["Finance", "Human Resources"]),
-        (["Risk & Compliance", "IT"], ["Risk & Compliance", "IT"]),
-        # A stage or a topic heads no department: the file's name gives it, as before.
-        (["In Progress", "Done"], ["Claims", "Claims"]),
-        (["Computer vision", "Chatbots"], ["Claims", "Claims"]),
+        # Department headings in a file that names none: each heads its rows' department.
+        ("AI tracker 2025.xlsx", ["Finance", "Human Resources"], ["Finance", "Human Resources"]),
+        ("AI tracker 2025.xlsx", ["Risk & Compliance", "IT"], ["Risk & Compliance", "IT"]),
+        # A stage or a topic heads no department.
+        ("AI tracker 2025.xlsx", ["In Progress", "Done"], [None, None]),
+        ("AI tracker 2025.xlsx", ["Analytics", "Security"], [None, None]),
+        # A file of one department's use cases: its headings are its teams.
+        ("Finance AI tracker.xlsx", ["Tax", "Treasury"], ["Finance", "Finance"]),
     ],
 )
 def test_department_headings_give_their_rows_department(
     tmp_path: Path,
     run_import_into: Callable[..., Any],
+    file_name: str,
     headings: list[str],
-    departments: list[str],
+    departments: list[str | None],
 ) -> None:
-    path = tmp_path / "Claims AI tracker.xlsx"
+    path = tmp_path / file_name
     wb = xlsxwriter.Workbook(path)
     ws = wb.add_worksheet("Tracker")
     bold = wb.add_format({"bold": True})
@@ -357,4 +360,4 @@ def test_department_headings_give_their_rows_department(
     got = {r["name"]: r["department"] for r in out.records_jsonl}
     assert got == {"Invoice OCR": departments[0], "Policy bot": departments[1]}
     said = "department_from_heading" in out.warning_codes()
-    assert said == (departments[0] != "Claims")
+    assert said == (file_name == "AI tracker 2025.xlsx" and departments[0] is not None)

@@ -119,6 +119,10 @@ _LIST_NUMBER = re.compile(
     re.IGNORECASE,
 )
 _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
+#: Labels that name a field only when no column names it better: monday.com's people column
+#: ("Person") is the owner, unless an "Owner" column is beside it (a risk register's "Person"
+#: may be whom it affects).
+_WEAK_LABELS = {"person": "owner_name"}
 #: ServiceNow names the fields an administrator added "u_…" ("u_ai_vendor", "u_department").
 _SERVICENOW_CUSTOM = re.compile(r"u_([a-z][a-z0-9_]*)")
 #: Microsoft Dataverse (Power Apps) names the system columns of a table it exports to Excel
@@ -608,6 +612,9 @@ class Mappings:
         if key and len(key) <= 300:
             if exact is not None:
                 offer(exact, 100.0, key)
+            weak = _WEAK_LABELS.get(key)
+            if weak is not None:
+                offer(weak, 90.0, key)
             words = key.split()
             below = self.settings.header_review - 1.0
 
@@ -659,11 +666,18 @@ class Mappings:
             # unless they name two fields ("Start / End date", "Name / ID").
             found = [self.match_header(half) for half in halves.groups()]
             review = self.settings.header_review
-            tops = {c[0].field for c in found if c and c[0].score >= review}
-            if len(tops) <= 1:
+            tops = [c[0].field if c and c[0].score >= review else None for c in found]
+            if tops[0] is not None and tops[0] == tops[1]:
                 for cands in found:
                     for cand in cands:
                         offer(cand.field, cand.score - _HINT_COST, cand.synonym)
+            elif len({t for t in tops if t is not None}) == 1:
+                # One half names a field, the other nothing we know ("Approval date / Go-live",
+                # "Cost / Benefit"): likely, but the user confirms it.
+                cap = self.settings.header_accept - 1.0
+                for cands in found:
+                    for cand in cands:
+                        offer(cand.field, min(cand.score - _HINT_COST, cap), cand.synonym)
         result = sorted(best.values(), key=lambda c: (-c.score, c.field))
         mark = _NUMBER_MARK.search(bare or label)
         head = (bare or label)[: mark.start()] if mark is not None else ""

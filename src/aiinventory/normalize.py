@@ -138,19 +138,21 @@ def _first_other(raw: dict[str, str], extras: dict[str, Any]) -> str:
 #: The extras key under which a row keeps the section heading it sits under.
 SECTION_KEY = "(section)"
 #: Names of departments that most organisations have (folded): a section heading that is one
-#: ("Finance", "Human Resources", "Risk & Compliance") heads that department's rows.
+#: ("Finance", "Human Resources", "Legal & Compliance") heads that department's rows. Words
+#: that as often name a topic or a product line ("Analytics", "Security", "Product", "Data",
+#: "People") are left out.
 _DEPARTMENT_WORDS = frozenset(
-    {"finance", "accounting", "accounts", "hr", "human resources", "people", "people and culture",
-     "legal", "compliance", "risk", "it", "information technology", "technology", "marketing",
-     "sales", "operations", "ops", "procurement", "purchasing", "supply chain", "logistics",
+    {"finance", "accounting", "accounts", "hr", "human resources", "people and culture",
+     "legal", "compliance", "risk", "risk management", "it", "information technology", "marketing",
+     "sales", "operations", "procurement", "purchasing", "supply chain", "logistics",
      "customer service", "customer services", "customer support", "customer care", "claims",
-     "underwriting", "actuarial", "audit", "internal audit", "security", "information security",
-     "facilities", "engineering", "research", "r and d", "product", "communications", "comms",
-     "strategy", "treasury", "tax", "data", "data and analytics", "analytics", "payroll",
-     "manufacturing", "quality", "sustainability", "investor relations", "corporate affairs",
+     "underwriting", "actuarial", "internal audit", "information security", "facilities",
+     "communications", "treasury", "tax", "payroll", "manufacturing", "investor relations",
+     "corporate affairs",
      "personal", "einkauf", "vertrieb", "recht", "finanzen", "controlling", "revision",
      "ressources humaines", "juridique", "achats", "comptabilite", "informatique",
-     "financien", "juridische zaken", "inkoop", "verkoop"}
+     "financien", "juridische zaken", "inkoop", "verkoop", "recursos humanos", "finanzas",
+     "juridico", "compras", "ventas"}
 )  # fmt: skip
 
 
@@ -576,11 +578,11 @@ class Normalizer:
             self._unit_name("organization", organization) if organization else organization
         )
         department = given.get("department")
+        # A department heading counts only where nothing else names one: under a path or
+        # sheet that names a department, headings are its teams ("IT/…": "Security", "Data").
         heading = (
             item.extras.get(SECTION_KEY)
-            if not department
-            and "department" not in ctx.labels
-            and (ctx.department is None or ctx.department_from_path)
+            if not department and "department" not in ctx.labels and ctx.department is None
             else None
         )
         if department:

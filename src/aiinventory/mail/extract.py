@@ -490,7 +490,7 @@ class _MailReader:
         intake = self._intake(labelled, subject_name if not is_reply else None)
         if intake is not None and not found:
             found.append(_Found("intake", intake, list(flags)))
-        elif not found and not (is_reply or is_forward or reply.forwarded):
+        elif not found and not (is_reply or is_forward or reply.forwarded or parsed.bulk):
             # A request written in sentences under a subject that names the use case.
             prose = self._prose_intake(parsed.subject, labelled, reply.new_text)
             if prose is not None:
@@ -509,7 +509,7 @@ class _MailReader:
                     intake = tables[0].values
             if intake is not None:
                 found.append(_Found("intake", intake, [*flags, "mail_forwarded"]))
-            else:
+            elif not parsed.bulk:
                 # A request written in sentences, passed on: the forwarded message's own text
                 # (without its signature), its sender the owner.
                 prose = self._prose_intake(

@@ -351,6 +351,14 @@ _SUBJECT_NAME = re.compile(
     re.IGNORECASE,
 )
 
+#: Words of the intake process's own mail, said where a request's subject has the name.
+_NOT_A_NAME = re.compile(
+    r"\b(?:reminder|deadline|attached|attachment|fyi|questions?|template|webinar|digest|"
+    r"newsletter|recap|out of office|meeting|agenda|minutes|extended|new version|survey|"
+    r"feedback|invitation|invite|training|workshop|next steps|thoughts|faq|guidance|process|"
+    r"submitted|received|approved|rejected|closed|cancelled|canceled)\b",
+    re.IGNORECASE,
+)
 #: The words before an update's name: "AI use case update: Invoice OCR".
 _UPDATE_SUBJECT = re.compile(r"\bupdate\b", re.IGNORECASE)
 #: A greeting that opens a message ("Hi team,", "Dear all", "Hallo zusammen,", "Bonjour,").
@@ -531,9 +539,17 @@ def name_from_subject(subject: str, intake_only: bool = False) -> str | None:
     group = next((g for g in "abcde" if match.group(g)), None)
     if group is None:
         return None
-    if intake_only and (group == "e" or _UPDATE_SUBJECT.search(text[: match.start(group)])):
-        return None  # "Status update: …", "AI use case update: …": news of one, no request
-    return match.group(group).strip(" .-–—")
+    name = match.group(group).strip(" .-–—")
+    if intake_only and (
+        group == "e"
+        or _UPDATE_SUBJECT.search(text[: match.start(group)])
+        or name[:1].islower()  # a name is written as one; "see attached" is not
+        or _NOT_A_NAME.search(name)
+    ):
+        # "Status update: …", "AI use case update: …": news of one; "… - reminder", "… -
+        # deadline extended to Friday", "… : see attached": the process's own mail.
+        return None
+    return name
 
 
 def prose_text(text: str) -> str | None:

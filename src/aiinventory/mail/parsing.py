@@ -150,6 +150,9 @@ class ParsedMessage:
     references: list[str]
     thread_index: str | None
     text: str  # the body as text: the text/plain part, else the HTML converted
+    #: Sent to a list or in bulk (List-Unsubscribe, List-Id, Precedence: bulk): a newsletter
+    #: or a list's mail, no one's request.
+    bulk: bool = False
     html_tables: list[list[list[str]]] = field(default_factory=list)
     html_quoted_tables: list[list[list[str]]] = field(default_factory=list)
     text_from_html: bool = False
@@ -458,6 +461,11 @@ def _from_message(msg: Message, raw: bytes | None, limits: MailLimits, depth: in
         in_reply_to=_capped_ids(_str(headers.get("in-reply-to")), limits),
         references=_capped_ids(_str(headers.get("references")), limits),
         thread_index=(_str(headers.get("thread-index")) or "").strip() or None,
+        bulk=(
+            "list-unsubscribe" in headers
+            or "list-id" in headers
+            or (_str(headers.get("precedence")) or "").strip().lower() in ("bulk", "list", "junk")
+        ),
         text="",
         defects=defects,
         repairs=repairs,

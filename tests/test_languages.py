@@ -150,6 +150,15 @@ def test_headers_said_in_two_languages_read_by_either_half(
 
 
 @pytest.mark.parametrize(
+    "label", ["Approval date / Go-live", "Cost / Benefit", "Updated / Reviewed by"]
+)
+def test_a_label_of_which_one_half_names_a_field_is_asked_about(label: str) -> None:
+    mappings = load_mappings(None)
+    best = mappings.match_header(label)[0]
+    assert mappings.settings.header_review <= best.score < mappings.settings.header_accept
+
+
+@pytest.mark.parametrize(
     ("label", "fields"),
     [
         # Two halves that name two fields name neither for sure.

@@ -299,6 +299,40 @@ def test_subjects_that_ask_to_register_a_use_case_name_it(subject: str, name: st
     assert name_from_subject(subject, intake_only=True) == name
 
 
+@pytest.mark.parametrize(
+    "subject",
+    [
+        "AI use case registration - deadline extended to Friday",
+        "AI use case submission - reminder",
+        "New AI use case: see attached",
+        "AI intake form: new version attached",
+        "New AI use case: Gartner webinar recap",
+    ],
+)
+def test_the_intake_processs_own_mail_is_no_request(tmp_path: Path, subject: str) -> None:
+    message = plain_message(
+        "admin@x",
+        subject,
+        "Please send your updated AI trackers to the governance team by Friday, thanks.\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        sender="AI Governance Office <ai-governance@example.com>",
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "a.mbox", [message]))
+    assert records == []
+
+
+def test_a_newsletter_is_no_request(tmp_path: Path) -> None:
+    newsletter = plain_message(
+        "news@x",
+        "New AI use case: Claims automation at scale",
+        "This week: how insurers use AI to automate claims. Read more on our site.\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        sender="AI Weekly <newsletter@aiweekly.example>",
+    ).replace(b"Content-Type:", b"List-Unsubscribe: <mailto:unsub@aiweekly.example>\nContent-Type:")
+    records, _, _ = _extract(_mbox(tmp_path / "n.mbox", [newsletter]))
+    assert records == []
+
+
 def test_an_updates_subject_names_its_use_case_but_asks_for_no_intake() -> None:
     for subject in ("AI use case update: Invoice OCR", "Status update: Invoice OCR - live"):
         assert name_from_subject(subject) == "Invoice OCR"

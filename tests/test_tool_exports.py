@@ -319,6 +319,22 @@ def test_a_project_plan_is_no_tracker_of_use_cases(
     assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
 
 
+def test_a_person_column_is_the_owner_only_beside_no_owner_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(
+        tmp_path / "register.xlsx",
+        {
+            "Use cases": [
+                ["Use case", "Person", "Owner", "People"],
+                ["Credit scoring", "Applicants", "Mo Ng", 250],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert out.records_jsonl[0]["owner_name"] == "Mo Ng"
+
+
 def test_a_dataverse_export_reads_its_status_reason_and_modified_on(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

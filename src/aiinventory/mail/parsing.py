@@ -107,8 +107,9 @@ _MONTHS = {
 }
 _ZONES: dict[tuple[str, int], timezone] = {}
 _WANTED_HEADERS = frozenset(
-    {"subject", "from", "date", "message-id", "in-reply-to", "references", "thread-index"}
-)
+    {"subject", "from", "date", "message-id", "in-reply-to", "references", "thread-index",
+     "list-unsubscribe", "list-id", "precedence"}
+)  # fmt: skip
 _DEFAULT_LIMITS = MailLimits()
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import xlsxwriter
 
-from .conftest import write_workbook
+from .conftest import write_csv, write_workbook
 
 
 @pytest.mark.parametrize(
@@ -197,18 +197,17 @@ def test_a_sharepoint_lists_folder_rows_and_rich_text(
 def test_a_servicenow_export_with_its_field_names(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
-    path = tmp_path / "dmnd_demand.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["number", "short_description", "state", "opened_at", "sys_updated_on",
-                 "sys_updated_by", "u_ai_vendor", "u_department"],
-                ["DMND0001001", "Invoice OCR", "Closed Complete", "2024-11-02 09:00:00",
-                 "2025-03-04 10:22:11", "admin", "Microsoft", "Finance"],
-                ["DMND0001002", "Fraud scoring", "Closed Skipped", "2024-12-01 09:00:00",
-                 "2025-01-20 16:05:00", "admin", "", "Claims"],
-            ]
-        )  # fmt: skip
+    path = write_csv(
+        tmp_path / "dmnd_demand.csv",
+        [
+            ["number", "short_description", "state", "opened_at", "sys_updated_on",
+             "sys_updated_by", "u_ai_vendor", "u_department"],
+            ["DMND0001001", "Invoice OCR", "Closed Complete", "2024-11-02 09:00:00",
+             "2025-03-04 10:22:11", "admin", "Microsoft", "Finance"],
+            ["DMND0001002", "Fraud scoring", "Closed Skipped", "2024-12-01 09:00:00",
+             "2025-01-20 16:05:00", "admin", "", "Claims"],
+        ],
+    )  # fmt: skip
     out = run_import_into(path)
     got = {
         r["source_id"]: (
@@ -260,17 +259,16 @@ def test_a_smartsheet_export_its_primary_column_people_and_editors(
 def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
-    path = tmp_path / "Jira.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["Summary", "Issue key", "Issue id", "Status", "Resolution"],
-                ["Fraud scoring", "AIR-1", "1", "Done", "Won't Do"],
-                ["Resume screening", "AIR-4", "4", "Done", "Declined"],
-                ["Invoice OCR", "AIR-5", "5", "Done", "Done"],
-                ["Email triage", "AIR-6", "6", "In Progress", ""],
-            ]
-        )
+    path = write_csv(
+        tmp_path / "Jira.csv",
+        [
+            ["Summary", "Issue key", "Issue id", "Status", "Resolution"],
+            ["Fraud scoring", "AIR-1", "1", "Done", "Won't Do"],
+            ["Resume screening", "AIR-4", "4", "Done", "Declined"],
+            ["Invoice OCR", "AIR-5", "5", "Done", "Done"],
+            ["Email triage", "AIR-6", "6", "In Progress", ""],
+        ],
+    )
     out = run_import_into(path)
     assert {r["name"]: r["stage"] for r in out.records_jsonl} == {
         "Fraud scoring": "rejected",
@@ -286,15 +284,14 @@ def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
 def test_a_resolution_column_of_sentences_outside_an_issue_tracker_is_left_alone(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
-    path = tmp_path / "Operations AI register.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["Use case", "Status", "Resolution"],
-                ["Claims triage", "Live", "Request declined; vendor given synthetic data"],
-                ["Invoice OCR", "Live", "Old licence cancelled, moved to enterprise plan"],
-            ]
-        )
+    path = write_csv(
+        tmp_path / "Operations AI register.csv",
+        [
+            ["Use case", "Status", "Resolution"],
+            ["Claims triage", "Live", "Request declined; vendor given synthetic data"],
+            ["Invoice OCR", "Live", "Old licence cancelled, moved to enterprise plan"],
+        ],
+    )
     out = run_import_into(path)
     assert {r["stage"] for r in out.records_jsonl} == {"deployed"}
     assert "stage_from_resolution" not in out.warning_codes()
@@ -304,16 +301,15 @@ def test_a_project_plan_is_no_tracker_of_use_cases(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
     # An MS Project export: its tasks are steps of a project, not use cases.
-    path = tmp_path / "Claims AI project plan.csv"
-    with path.open("w", newline="", encoding="utf-8") as fh:
-        csv.writer(fh).writerows(
-            [
-                ["ID", "Task Name", "Duration", "Start", "Finish", "Predecessors",
-                 "Resource Names", "% Complete"],
-                ["1", "Discovery workshop", "2 days", "03/03/2025", "04/03/2025", "", "Ann", "100%"],
-                ["2", "Vendor selection", "10 days", "05/03/2025", "18/03/2025", "1", "Bob", "50%"],
-            ]
-        )  # fmt: skip
+    path = write_csv(
+        tmp_path / "Claims AI project plan.csv",
+        [
+            ["ID", "Task Name", "Duration", "Start", "Finish", "Predecessors",
+             "Resource Names", "% Complete"],
+            ["1", "Discovery workshop", "2 days", "03/03/2025", "04/03/2025", "", "Ann", "100%"],
+            ["2", "Vendor selection", "10 days", "05/03/2025", "18/03/2025", "1", "Bob", "50%"],
+        ],
+    )  # fmt: skip
     out = run_import_into(path)
     assert out.records_jsonl == []
     assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]

@@ -353,10 +353,9 @@ _SUBJECT_NAME = re.compile(
 
 #: Words of the intake process's own mail, said where a request's subject has the name.
 _NOT_A_NAME = re.compile(
-    r"\b(?:reminder|deadline|attached|attachment|fyi|questions?|template|webinar|digest|"
-    r"newsletter|recap|out of office|meeting|agenda|minutes|extended|new version|survey|"
-    r"feedback|invitation|invite|training|workshop|next steps|thoughts|faq|guidance|process|"
-    r"submitted|received|approved|rejected|closed|cancelled|canceled)\b",
+    r"\b(?:reminders?|deadline|attached|attachments?|fyi|questions?\s+(?:about|on|re)|"
+    r"template|webinar|digest|newsletter|recap|out of office|agenda|extended|new version|"
+    r"invitation|next steps|thoughts on|faq|guidance)\b",
     re.IGNORECASE,
 )
 #: The words before an update's name: "AI use case update: Invoice OCR".

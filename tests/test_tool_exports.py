@@ -172,13 +172,13 @@ def test_a_sharepoint_lists_folder_rows_and_rich_text(
     book = xlsxwriter.Workbook(path)
     sheet = book.add_worksheet("owssvr")
     rows = [
-        ["Title", "Description", "Status", "Item Type", "Path"],
-        ["Invoice capture", '<div class="ExternalClass8F3A"><p>Extract fields from supplier '
+        ["ID", "Title", "Description", "Status", "Item Type", "Path"],
+        [1, "Invoice capture", '<div class="ExternalClass8F3A"><p>Extract fields from supplier '
          "invoices using <b>AI Builder</b>.</p><p>Reduces keying.</p></div>", "Live", "Item",
          "sites/ai/Lists/AI"],
-        ["Archive", None, None, "Folder", "sites/ai/Lists/AI"],
+        [8, "Archive", None, None, "Folder", "sites/ai/Lists/AI"],
         # A use case's values beside "Folder": not a folder's row, whatever the column says.
-        ["Claims triage", "Routes claims.", "Live", "Folder", "sites/ai/Lists/AI"],
+        [9, "Claims triage", "Routes claims.", "Live", "Folder", "sites/ai/Lists/AI"],
     ]  # fmt: skip
     for r, row in enumerate(rows):
         sheet.write_row(r, 0, row)
@@ -191,7 +191,7 @@ def test_a_sharepoint_lists_folder_rows_and_rich_text(
     )
     ((reason, message),) = [(r["reason_code"], r["message"]) for r in out.rejects]
     assert reason == "folder"
-    assert message.startswith("'Archive' is a folder of the list (column D, 'Item Type'")
+    assert message.startswith("'Archive' is a folder of the list (column E, 'Item Type'")
 
 
 def test_a_servicenow_export_with_its_field_names(

@@ -78,6 +78,8 @@ _DITTO = frozenset(
      "voir ci dessus", "comme ci dessus", "zie boven", "zie hierboven", "idem als boven"}
 )  # fmt: skip
 _DITTO_MARKS = frozenset({'"', "〃", "''", "”", "“", "„"})
+#: What a SharePoint list's folder row has filled in: its title, its ID and its dates.
+_FOLDER_FIELDS = frozenset({"name", "source_id", "last_updated", "date_initiated"})
 #: Fields whose value is the row's own, never the row above's.
 _OWN_VALUES = frozenset({"name", "source_id"})
 
@@ -555,7 +557,7 @@ class Normalizer:
         if ctx.item_type_column is not None:
             label, letter = ctx.item_type_column
             kind = item.extras.get(label)
-            filled = [f for f in given if f not in ("name", "last_updated", "date_initiated")]
+            filled = [f for f in given if f not in _FOLDER_FIELDS]
             if kind is not None and fold(cell_text(kind)) == "folder" and not filled:
                 return _row_reject(
                     ctx,

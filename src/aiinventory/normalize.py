@@ -417,7 +417,7 @@ class SourceContext:
     resolution_column: tuple[str, str] | None = None
     #: The last row's values by field, as text and as read, whatever the row became: for a
     #: cell that says "see above" ("ditto").
-    row_above: dict[str, tuple[str, Any]] = field(default_factory=dict)
+    row_above: tuple[dict[str, str], dict[str, Any]] = ({}, {})
     #: A SharePoint list's "Item Type" column, whose "Folder" rows (a title, nothing of a use
     #: case) are folders of the list, not items: (its extras label, its letter).
     item_type_column: tuple[str, str] | None = None
@@ -521,8 +521,9 @@ class Normalizer:
                 if given is raw:
                     given = dict(raw)
                 del given[fname]
-        # What a "see above" on the next row points at, whatever this row becomes.
-        ctx.row_above = {f: (text, values.get(f)) for f, text in given.items()}
+        # What a "see above" on the next row points at, whatever this row becomes (neither
+        # dict is changed from here on: later steps make new ones).
+        ctx.row_above = (given, values)
 
         name = given.get("name", "")
         source_id = given.get("source_id") or None
@@ -837,17 +838,17 @@ class Normalizer:
         row: int | None,
     ) -> tuple[dict[str, str], dict[str, Any]]:
         """Cells that point at the row above ("see above", "ditto", "as row above"): the
-        value of the record above in the same field, said in a warning; with none, nothing."""
+        value of the row above in the same field, said in a warning; with none, nothing."""
+        above, above_values = ctx.row_above
         given, values = dict(given), dict(values)
         for fname, said in list(given.items()):
             if fname in _OWN_VALUES or not _is_ditto(said):
                 continue
             del given[fname]
             values.pop(fname, None)
-            above = ctx.row_above.get(fname)
-            if above is not None:
-                given[fname], values[fname] = above
-                outcome = f"the value of the row above, {_short(above[0])!r}, is taken"
+            if fname in above:
+                given[fname], values[fname] = above[fname], above_values.get(fname)
+                outcome = f"the value of the row above, {_short(above[fname])!r}, is taken"
             else:
                 outcome = "no row above has one: it is left empty"
             self._warn(

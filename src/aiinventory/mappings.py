@@ -464,8 +464,8 @@ _MARKS = {
 #: A bracketed part at the end of a header label: "(Idea/Pilot/Live)", "[dd/mm/yyyy]".
 _TRAILING_BRACKETS = re.compile(r"\s*(?:\(([^()\[\]]*)\)|\[([^()\[\]]*)\])\s*$")
 #: What makes a bracketed part a hint on filling the column in: a list of choices or a date
-#: format ("/", "|", ",", "&"), words such as "max", "if any", "short", "optional", "e.g.",
-#: or the unit of its figures ("EUR", "$", "hrs", "FTE").
+#: format ("/", "|", ",", "&"), or words such as "max", "if any", "short", "optional", "e.g."
+#: (the unit of a measure's figures is ``_UNIT_WORDS``).
 _HINT_WORDS = re.compile(
     r"[/|,&]|\b(?:dd|mm|yy|yyyy|max(?:imum)?|min(?:imum)?|if|optional|required|mandatory|"
     r"short|long|full|brief|free\s+text|e\.?\s?g|i\.?\s?e|eg|ie|see|select|choose|one|"
@@ -667,14 +667,10 @@ class Mappings:
             found = [self.match_header(half) for half in halves.groups()]
             review = self.settings.header_review
             tops = [c[0].field if c and c[0].score >= review else None for c in found]
-            if tops[0] is not None and tops[0] == tops[1]:
-                for cands in found:
-                    for cand in cands:
-                        offer(cand.field, cand.score - _HINT_COST, cand.synonym)
-            elif len({t for t in tops if t is not None}) == 1:
+            if len({t for t in tops if t is not None}) == 1:
                 # One half names a field, the other nothing we know ("Approval date / Go-live",
                 # "Cost / Benefit"): likely, but the user confirms it.
-                cap = self.settings.header_accept - 1.0
+                cap = 100.0 if tops[0] == tops[1] else self.settings.header_accept - 1.0
                 for cands in found:
                     for cand in cands:
                         offer(cand.field, min(cand.score - _HINT_COST, cap), cand.synonym)

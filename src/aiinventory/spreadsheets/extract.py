@@ -1524,33 +1524,29 @@ def _take_labels(ctx: SourceContext, columns: list[ColumnMapping]) -> None:
     # A task tracker's export lists subtasks beside their tasks: Asana's "Parent task" names
     # the task a row is under, Jira's "Issue Type" says "Sub-task". (A rule that maps the
     # column, even to nothing, takes it out of the tracker's own.)
-    own = {normalize_label(c.label): c for c in columns if c.status == "tracker"}
+    labels = [(normalize_label(c.label), c) for c in columns]
+    own = {key: c for key, c in labels if c.status == "tracker"}
+    unmapped: dict[str, ColumnMapping] = {}  # the first column of each label left unmapped
+    for key, c in labels:
+        if c.field is None:
+            unmapped.setdefault(key, c)
     parent = own.get("parent task")
     if parent is not None:
         ctx.subtask_column = (parent.label, parent.letter, False)
     elif own:
-        kind = next(
-            (c for c in columns if c.field is None and normalize_label(c.label) == "issue type"),
-            None,
-        )
+        kind = unmapped.get("issue type")
         if kind is not None:
             ctx.subtask_column = (kind.label, kind.letter, True)
             parents = [own.get(key) for key in ("parent summary", "parent", "parent id")]
             ctx.parent_column = next((c.label for c in parents if c is not None), None)
     # An issue tracker's resolution beside its status: "Done" | "Won't Do" is no deployment.
     # (Only in a tracker's export: elsewhere a "Resolution" column holds sentences.)
-    resolution = next(
-        (c for c in columns if c.field is None and normalize_label(c.label) == "resolution"),
-        None,
-    )
-    tracker_export = any(normalize_label(c.label) in _ISSUE_TRACKER_LABELS for c in columns)
+    resolution = unmapped.get("resolution")
+    tracker_export = any(key in _ISSUE_TRACKER_LABELS for key, _ in labels)
     if resolution is not None and "stage" in ctx.labels and tracker_export:
         ctx.resolution_column = (resolution.label, resolution.letter)
     # SharePoint's export of a list: "Item Type" says "Folder" on a folder's own row.
-    item_type = next(
-        (c for c in columns if c.field is None and normalize_label(c.label) == "item type"),
-        None,
-    )
+    item_type = unmapped.get("item type")
     if item_type is not None:
         ctx.item_type_column = (item_type.label, item_type.letter)
     if "stage" in ctx.labels:

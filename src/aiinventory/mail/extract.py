@@ -497,11 +497,7 @@ class _MailReader:
                 found.append(_Found("intake", prose, [*flags, "mail_prose"]))
         if not found and (reply.forwarded or is_forward):
             forwarded = labelled_fields(reply.quoted_text, self.mappings)
-            inner_subject = (
-                reply.quoted_headers.get("subject")
-                or reply.quoted_headers.get("betreff")
-                or reply.quoted_headers.get("objet")
-            )
+            inner_subject = _quoted_header(reply.quoted_headers, _SUBJECT_LABELS)
             intake = self._intake(forwarded, name_from_subject(inner_subject or ""))
             if intake is None:
                 tables = table_records(parsed.html_quoted_tables, self.mappings)
@@ -519,7 +515,7 @@ class _MailReader:
                 )
                 if prose is not None:
                     sender, address = parseaddr(
-                        reply.quoted_headers.get("from") or reply.quoted_headers.get("von") or ""
+                        _quoted_header(reply.quoted_headers, _FROM_LABELS) or ""
                     )
                     if "owner_name" not in prose and (sender or "@" in address):
                         prose["owner_name"] = sender or address
@@ -856,6 +852,17 @@ def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:
     if may_mention_a_change(text):
         return False
     return not labelled_fields(text, mappings)
+
+
+#: How a quoted message's header block names its subject and its sender, in the languages of
+#: the mail clients that quote it (Outlook's "Betreff:", "Objet:", "Von:").
+_SUBJECT_LABELS = ("subject", "betreff", "objet")
+_FROM_LABELS = ("from", "von")
+
+
+def _quoted_header(headers: dict[str, str], labels: tuple[str, ...]) -> str | None:
+    """The first of ``labels`` a quoted header block has a value for."""
+    return next((headers[label] for label in labels if headers.get(label)), None)
 
 
 def _display_name(filename: str | None, number: int, suffix: str) -> str:

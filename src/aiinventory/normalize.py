@@ -192,7 +192,8 @@ def _plain(text: str | None) -> str | None:
     if not text:
         return None
     if (
-        _MARKUP.match(text)
+        "<" in text  # most text holds no tag: no pattern is run on it
+        and _MARKUP.match(text)
         and ("</" in text or "<br" in text.lower())
         and all(tag.lower() in _RICH_TEXT_TAGS for tag in _TAGS.findall(text))
     ):
@@ -473,7 +474,12 @@ class Normalizer:
         if not text:
             return None
         label = ctx.labels.get("benefits")
-        if label and _FIGURE.match(text) and fold(label) not in ("benefit", "benefits"):
+        if (
+            label
+            and (text[0].isdigit() or text[0] in "+-")  # words, most of them: no pattern run
+            and _FIGURE.match(text)
+            and fold(label) not in ("benefit", "benefits")
+        ):
             return f"{label}: {text}"
         return text
 

@@ -281,6 +281,30 @@ def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     assert "column E ('Resolution') says \"Won't Do\"" in said[0] + said[1]
 
 
+def test_an_issue_closed_as_a_duplicate_is_a_reject_naming_its_resolution(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_csv(
+        tmp_path / "Jira.csv",
+        [
+            ["Summary", "Issue key", "Issue id", "Status", "Resolution"],
+            ["Invoice OCR", "AIR-5", "5", "Done", "Done"],
+            ["Invoice OCR for AP", "AIR-9", "9", "Done", "Duplicate"],
+            ["Email triage", "AIR-6", "6", "In Progress", ""],
+        ],
+    )
+    out = run_import_into(path)
+    assert {r["name"]: r["stage"] for r in out.records_jsonl} == {
+        "Invoice OCR": "deployed",
+        "Email triage": "in_development",
+    }
+    (reject,) = out.rejects
+    assert reject["reason_code"] == "duplicate"
+    assert reject["row"] == "3"
+    assert "'Invoice OCR for AP' was closed as a duplicate" in reject["message"]
+    assert "column E, 'Resolution': 'Duplicate'" in reject["message"]
+
+
 def test_a_resolution_column_of_sentences_outside_an_issue_tracker_is_left_alone(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -80,6 +80,8 @@ _DITTO = frozenset(
 _DITTO_MARKS = frozenset({'"', "〃", "''", "”", "“", "„"})
 #: What a SharePoint list's folder row has filled in: its title, its ID and its dates.
 _FOLDER_FIELDS = frozenset({"name", "source_id", "last_updated", "date_initiated"})
+#: An issue tracker's resolution of an issue closed as another's duplicate (folded).
+_DUPLICATE_RESOLUTIONS = frozenset({"duplicate", "duplicated", "duplicate issue", "dupe"})
 #: Fields whose value is the row's own, never the row above's.
 _OWN_VALUES = frozenset({"name", "source_id"})
 
@@ -573,6 +575,21 @@ class Normalizer:
                     (
                         f"{_short(name)!r} is a folder of the list (column {letter}, {label!r}: "
                         "Folder), not a use case; its items are rows of their own"
+                    ),
+                )
+        if ctx.resolution_column is not None:
+            label, letter = ctx.resolution_column
+            said = item.extras.get(label)
+            if said is not None and fold(cell_text(said)) in _DUPLICATE_RESOLUTIONS:
+                return _row_reject(
+                    ctx,
+                    item,
+                    "duplicate",
+                    (
+                        f"{_short(name)!r} was closed as a duplicate in the tracker (column "
+                        f"{letter}, {label!r}: {_short(cell_text(said))!r}): the issue it "
+                        "duplicates is the use case's row; nothing to do unless it was closed "
+                        "so by mistake"
                     ),
                 )
         record: dict[str, Any] = {

@@ -726,3 +726,26 @@ def test_a_warning_names_its_row_or_rows(tmp_path: Path) -> None:
     assert code == 0, err
     assert "[S] rows 2, 4: owner_email 'bob@'" in err
     assert "[S] row 3: stage 'Refinements planned for future release'" in err
+
+
+def test_a_sync_whose_output_folder_cannot_be_written_names_its_config_key(
+    tmp_path: Path,
+) -> None:
+    out = _unwritable_folder(tmp_path)
+    write_workbook(tmp_path / "drive" / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    config = tmp_path / "sync.yaml"
+    config.write_text(f"sources:\n  - path: drive\nout: {out}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config)])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"aiinventory: out: {out}: the exports cannot be written")
+    assert "or choose another `out:` in the sync config" in result.stderr
+
+
+def test_the_inventory_path_is_whole_when_run_from_the_root_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tracker = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    monkeypatch.chdir("/")  # a service's working folder
+    result = CliRunner().invoke(main, ["import", str(tracker), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert f"Inventory: {tmp_path / 'out' / 'inventory.xlsx'}  (exit 0)" in result.stdout

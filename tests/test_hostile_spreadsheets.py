@@ -808,6 +808,11 @@ def test_one_bad_file_never_stops_the_others(tmp_path: Path) -> None:
         rejects = {Path(r["source_path"]).name: r for r in csv.DictReader(fh)}
     assert {name: r["reason_code"] for name, r in rejects.items()} == expected
     assert all(r["message"] for r in rejects.values())
+    # A damaged file's reject says what to do about it.
+    assert "restore the file from its version history" in rejects["truncated.xlsx"]["message"]
+    assert all(
+        "save it again" in r["message"] for r in rejects.values() if r["reason_code"] == "corrupt"
+    )
     with (out / "records.csv").open(encoding="utf-8-sig", newline="") as fh:
         names = sorted(r["name"] for r in csv.DictReader(fh))
     assert names == ["From CSV", "From ods", "From xlsx", "Survivor"]

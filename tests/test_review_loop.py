@@ -801,3 +801,66 @@ def test_only_a_new_version_in_the_same_folder_with_no_rival_is_paired(tmp_path:
     counts = result.summary.counts
     assert (counts["files_renamed"], counts["files_new"], counts["files_gone"]) == (0, 3, 2)
     assert not [w for w in result.summary.warnings if w.code == "source_new_version"]
+
+
+def test_a_notes_column_headed_decision_beside_it_does_not_hide_the_decisions(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    col = [c.value for c in ws[2]].index("decision") + 1
+    ws.insert_cols(col)  # the analyst's notes, left of the decisions
+    ws.cell(row=2, column=col, value="Decision notes")
+    ws.cell(row=3, column=col, value="Checked with both owners 28/11")
+    ws.cell(row=3, column=col + 1, value="keep apart")
+    wb.save(report)
+    result = CliRunner().invoke(main, ["review", "apply", str(report)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 decision(s) stored;")
+    run_import([drive(tmp_path)], out)
+    assert not together(out, *OCR)
+
+
+def test_decisions_on_a_sheet_that_lost_its_record_columns_are_said_and_kept_aside(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "merge")
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    for name in ("record_id_b", "record_id_a"):  # right to left: the indexes stay right
+        ws.delete_cols(header.index(name) + 1)
+    wb.save(report)
+    # A run before the report is applied (a tracker changed meanwhile) does not write over
+    # the analyst's work unseen.
+    again = run_import([drive(tmp_path, FINANCE[:2])], out)
+    kept = [w for w in again.summary.warnings if w.code == "report_kept"]
+    assert len(kept) == 1 and "could not be read" in kept[0].message
+    (copy,) = out.glob("dedupe_report.edited-*.xlsx")
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(copy), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 0
+    assert "Review: 1 decision(s) not read" in result.stderr
+    assert "lost the record_id_a and record_id_b columns" in result.stderr
+    assert result.stdout.startswith("0 decision(s) stored (1 note(s) above say why)")
+
+
+def test_a_decision_in_words_the_report_does_not_take_is_kept_aside_not_written_over(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "yes")
+    again = run_import([drive(tmp_path, FINANCE[:2])], out)
+    kept = [w for w in again.summary.warnings if w.code == "report_kept"]
+    assert len(kept) == 1
+    assert "decision 'yes' is neither merge, keep_separate nor withdraw" in kept[0].message

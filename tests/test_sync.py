@@ -854,3 +854,25 @@ def test_the_same_folder_given_by_another_path_keeps_its_use_case_ids(
     assert counts["use_cases_new"] == 0 and counts["use_cases_gone"] == 0
     said = [w.message for w in second.summary.warnings if w.code == "source_renamed"]
     assert len(said) == 2 and all("(the same file, given by another path)" in m for m in said)
+
+
+def test_an_output_folder_inside_the_source_folder_is_not_read_back(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive.name}\nout: {drive.name}/AI inventory\n"
+        f"state: {drive.name}/AI inventory/state.sqlite\n",
+        encoding="utf-8",
+    )
+    first = run_sync(config)
+    assert first.summary.counts["records"] == 21  # four trackers and the archived one
+    # The exports and a report kept aside sit in the source folder now.
+    out = drive / "AI inventory"
+    shutil.copy(out / "dedupe_report.xlsx", out / "dedupe_report.edited-20261128-010203.xlsx")
+    (drive / "dept1" / "tracker1.xlsx").unlink()
+    second = run_sync(config)
+    counts = second.summary.counts
+    assert (counts["records"], counts["files_new"], counts["files_gone"]) == (16, 0, 1)
+    (said,) = [w.message for w in second.summary.warnings if w.code == "own_files_not_read"]
+    assert "6 file(s) in the input folders are this run's own output folder" in said
+    assert "keep the output folder outside the inputs" in said

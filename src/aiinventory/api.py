@@ -357,6 +357,11 @@ def _execute(
             not_read.append((_shown(source), left_out))
         if not found and not trouble:
             empty.append(_shown(source))
+    # The run's own files (its exports, kept reports, the mail mirror) in a source folder are
+    # never read back as trackers: each run would import the last one's inventory again.
+    own_files = [i for i in items if not i.named_directly and _own_file(i.path, out, state_path)]
+    if own_files:
+        items = [i for i in items if i not in own_files]
     items.sort(key=lambda i: i.source_path)
     local = all(s.url is None for s in sources)
     # With a state file, what a path gave before may stay while it is away: decided below.
@@ -369,7 +374,7 @@ def _execute(
             + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
             + f" of types that are not read; the types read are {_TYPES_READ}"
         )
-    _require_writable_folder(out)
+    _require_writable_folder(out, command)
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
@@ -424,6 +429,14 @@ def _execute(
                 f"{left_out_words(left_out)} of types that are not read were left out; the "
                 f"types read are {_TYPES_READ}",
                 source_path=shown,
+            )
+        if own_files:
+            warnings.add(
+                "own_files_not_read",
+                f"{len(own_files):,} file(s) in the input folders are this run's own output "
+                f"folder ({out}) or state ({state_path}), e.g. {own_files[0].source_path}: "
+                "they were not read as trackers; keep the output folder outside the inputs "
+                "(or leave it out with an exclude) to stop this warning",
             )
         if links:
             shown = ", ".join(links[:3]) + (
@@ -694,6 +707,22 @@ def _execute(
 _CHANGES = ("new", "changed", "renamed")
 
 
+def _own_file(path: Path, out: Path, state_path: Path) -> bool:
+    """Whether a file found in an input folder is one of the run's own: an export in its output
+    folder (a report kept aside too), or in the state's mail mirror (``state.sqlite.mail/``).
+    Other files in the output folder are read: it may be the inputs' own folder."""
+    try:
+        real = path.resolve()
+        if real.is_relative_to(Path(f"{state_path}.mail").resolve()):
+            return True
+        return real.parent == out.resolve() and (
+            real.name in OUTPUT_FILES
+            or (real.name.startswith("dedupe_report.edited-") and real.suffix == ".xlsx")
+        )
+    except OSError:
+        return False
+
+
 def _file_counts(
     plan: SyncPlan, unsaid: dict[str, str], unsaid_gone: list[str], items: list[FileItem]
 ) -> dict[str, int]:
@@ -759,7 +788,7 @@ def _identify_and_export(
     return exported
 
 
-def _require_writable_folder(out: Path) -> None:
+def _require_writable_folder(out: Path, command: str = "import") -> None:
     """Make the output folder, and refuse one this user cannot write before anything is read
     (the exports are written into it last, after all the reading and matching).
 
@@ -771,9 +800,13 @@ def _require_writable_folder(out: Path) -> None:
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as exc:
+        # A sync's output folder is its config's `out:`; an import's, its --out option.
+        sync = command.startswith("sync")
+        given = "out:" if sync else "--out"
+        another = "another `out:` in the sync config" if sync else "another --out"
         raise AIInventoryError(
-            f"--out {out}: the exports cannot be written there ({exc.strerror or exc}); give "
-            "this user write access to the folder, or choose another --out — nothing was read"
+            f"{given} {out}: the exports cannot be written there ({exc.strerror or exc}); give "
+            f"this user write access to the folder, or choose {another} — nothing was read"
         ) from exc
 
 
@@ -799,8 +832,14 @@ def _keep_edited_report(store: Store, out: Path, warnings: WarningLog) -> None:
     if digest is None or digest == store.meta(_REPORT_DIGEST):
         return
     try:
-        pending = _unapplied_decisions(store, read_review_decisions(report))
+        found = read_review_decisions(report)
+        pending = _unapplied_decisions(store, found)
         why = f"held {pending} decision(s) not applied yet"
+        if not pending and found.problems:
+            # Decisions typed in words it does not take ("yes"), or rows that lost their IDs:
+            # the analyst's work all the same, not to be written over.
+            pending = len(found.problems)
+            why = f"held {pending} decision(s) that could not be read ({found.problems[0]})"
     except Exception as exc:  # a damaged workbook raises what its parser meets
         pending, why = -1, f"was changed but could not be read as a report ({exc})"
     if not pending:

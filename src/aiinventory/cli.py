@@ -316,7 +316,10 @@ def _shown(path: Path) -> Path:
     if not path.is_absolute():
         return path
     try:
-        return path.relative_to(Path.cwd())
+        cwd = Path.cwd()
+        if cwd.parent == cwd:  # "/", a service's working folder: "tmp/x" would mislead
+            return path
+        return path.relative_to(cwd)
     except (ValueError, OSError):  # outside it, or the working folder was deleted meanwhile
         return path
 
@@ -562,6 +565,9 @@ def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
                 err=True,
             )
         withdrawn = f", {result.withdrawn} withdrawn" if result.withdrawn else ""
+        if not result.stored and not result.withdrawn and result.problems:
+            click.echo(f"0 decision(s) stored ({len(result.problems)} note(s) above say why)")
+            return
         click.echo(
             f"{result.stored} decision(s) stored{withdrawn}; the next import or sync honours them"
             + (f" ({len(result.problems)} note(s) above)" if result.problems else "")

@@ -31,6 +31,13 @@ _VALUES = {
     "separate": "keep_separate",
     "distinct": "keep_separate",
     "not the same": "keep_separate",
+    "not same": "keep_separate",
+    "keep apart": "keep_separate",
+    "apart": "keep_separate",
+    "different": "keep_separate",
+    "do not merge": "keep_separate",
+    "don't merge": "keep_separate",
+    "no merge": "keep_separate",
     # Takes a stored decision back (on the Decisions sheet, or a pair of the Review sheet).
     "withdraw": "withdraw",
     "withdrawn": "withdraw",
@@ -65,7 +72,12 @@ def _header(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
     for index, row in enumerate(rows[:_HEADER_ROWS]):
         names = [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
         cols = {name: j for j, name in reversed(list(enumerate(names))) if name}
-        decision = next((j for j, name in enumerate(names) if name.startswith("decision")), None)
+        # The column headed "decision" itself, else the first headed "decision…": an analyst's
+        # "Decision notes" beside it is not it.
+        decision = next(
+            (j for j, name in enumerate(names) if name == "decision"),
+            next((j for j, name in enumerate(names) if name.startswith("decision")), None),
+        )
         if decision is None or not (
             cols.keys() >= _REVIEW_COLUMNS or cols.keys() >= _MERGED_COLUMNS
         ):
@@ -83,7 +95,8 @@ _MERGED_COLUMNS = frozenset({"use_case_id", "record_id"})
 def _decision(value: Any) -> str | None:
     if value is None or not str(value).strip():
         return None
-    return _VALUES.get(" ".join(str(value).replace("_", " ").lower().split()), "invalid")
+    words = str(value).replace("_", " ").replace("-", " ").replace("’", "'").lower()
+    return _VALUES.get(" ".join(words.split()), "invalid")
 
 
 def read_review_decisions(path: Path) -> ReviewDecisions:
@@ -164,6 +177,7 @@ def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -
     for title, rows in sheets:
         found = _header(rows)
         if found is None:
+            _lost_columns(title, rows, result)
             continue
         found_sheet = True
         start, cols = found
@@ -179,6 +193,27 @@ def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -
             f"{_HEADER_ROWS} rows"
         )
     return result
+
+
+def _lost_columns(title: str, rows: list[tuple[Any, ...]], result: ReviewDecisions) -> None:
+    """Say so when a sheet has a "decision" column with decisions in it but not the columns
+    that say which records they are about (an analyst deleted them): they cannot be read."""
+    for index, row in enumerate(rows[:_HEADER_ROWS]):
+        names = [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
+        if sum(1 for name in names if name) < 2 or "decision" not in names:
+            continue
+        j = names.index("decision")
+        said = sum(
+            1 for r in rows[index + 1 :] if j < len(r) and r[j] is not None and str(r[j]).strip()
+        )
+        if said:
+            result.problems.append(
+                f"{title}: {said} decision(s) not read: the sheet's header (row {index + 1}) "
+                "has lost the record_id_a and record_id_b columns (Review) or use_case_id and "
+                "record_id (Merged) that say which records a decision is about; put them back "
+                "(or type the decisions on the report as it was written) and apply it again"
+            )
+        return
 
 
 def _cell(row: tuple[Any, ...], cols: dict[str, int], name: str) -> Any:

@@ -421,7 +421,11 @@ def extract_spreadsheet(
         checked = preflight(path, limits)
     except PreflightError as exc:
         report.failed = True
-        yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+        yield Reject(
+            source_path=source_path,
+            reason_code=exc.reason_code,
+            message=_with_fix(exc.reason_code, exc.message),
+        )
         return
     except Exception as exc:  # one file's surprise must not end the run for the others
         report.failed = True
@@ -500,7 +504,11 @@ def extract_spreadsheet(
             _take_notes(grid, report)  # notes made while the rows were read (cut cells)
     except (WorkbookReadError, PreflightError) as exc:
         report.failed = True
-        yield Reject(source_path=source_path, reason_code=exc.reason_code, message=exc.message)
+        yield Reject(
+            source_path=source_path,
+            reason_code=exc.reason_code,
+            message=_with_fix(exc.reason_code, exc.message),
+        )
     except csv.Error as exc:
         report.failed = True
         yield Reject(
@@ -520,6 +528,18 @@ def extract_spreadsheet(
             f"({dated}): of a use case on several of them, the newest sheet's stage and owner "
             "are kept"
         )
+
+
+#: What to do about a damaged file, said after what is wrong with it.
+_CORRUPT_FIX = (
+    "; restore the file from its version history or a backup (copy it again if it was copied "
+    "while being written), or open it in Excel or LibreOffice and save it again"
+)
+
+
+def _with_fix(reason_code: str, message: str) -> str:
+    """A reject's words, with what to do about a damaged file."""
+    return message + _CORRUPT_FIX if reason_code == "corrupt" else message
 
 
 def _with_errors(

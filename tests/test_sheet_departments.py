@@ -210,3 +210,20 @@ def test_department_null_in_a_rule_takes_no_department_from_the_path_or_sheets(
     departments = {r["name"]: r["department"] for r in out.records_jsonl}
     assert departments["Ask HMRC online"] == "Atrs Records"
     assert departments["Invoice OCR"] == "Legal"
+
+
+@pytest.mark.parametrize(
+    ("path", "department"),
+    [
+        ("IT/New tracker.xlsx", "IT"),
+        ("IT/ops backlog.csv", "OPS"),  # an all lower-case short word reads as an acronym
+        ("Finance/Master list.xlsx", "Finance"),
+        ("Risk/AI pipeline (current).xlsx", "Risk"),
+        ("HR/HR backlog.xlsx", "HR"),
+    ],
+)
+def test_words_that_name_a_tracker_not_its_owner_leave_the_department_to_the_folder(
+    path: str, department: str
+) -> None:
+    stopwords = load_mappings(None).settings.path_department_stopwords
+    assert department_from_path(Path(path), stopwords) == department

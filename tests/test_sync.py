@@ -876,3 +876,27 @@ def test_an_output_folder_inside_the_source_folder_is_not_read_back(tmp_path: Pa
     (said,) = [w.message for w in second.summary.warnings if w.code == "own_files_not_read"]
     assert "6 file(s) in the input folders are this run's own output folder" in said
     assert "keep the output folder outside the inputs" in said
+
+
+def test_a_file_written_to_while_it_is_read_is_said_and_read_again(tmp_path: Path) -> None:
+    drive = tmp_path / "drive"
+    tracker = drive / "Finance" / "tracker.csv"
+    rows = [["Use case", "Status"]] + [[f"Use case {i}", "Pilot"] for i in range(6_000)]
+    tracker.parent.mkdir(parents=True)
+    tracker.write_text("\n".join(",".join(r) for r in rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+
+    def still_saving(_done: int, _total: int, what: str) -> None:
+        if what.startswith("5,000 rows of"):
+            # The first 5,000 rows are in; the department's tracker is being saved again.
+            with tracker.open("a", encoding="utf-8") as fh:
+                fh.write("Use case 6000,Pilot\n")
+
+    first = api.run_import([drive], out, progress=still_saving)
+    (said,) = [w for w in first.summary.warnings if w.code == "file_changed_while_read"]
+    assert said.source_path is not None and said.source_path.endswith("Finance/tracker.csv")
+    assert "read again on the next run" in said.message
+    again = api.run_import([drive], out)
+    counts = again.summary.counts
+    assert counts["files_read"] == 1 and counts["records"] == 6_001
+    assert "file_changed_while_read" not in [w.code for w in again.summary.warnings]

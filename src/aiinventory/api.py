@@ -558,7 +558,7 @@ def _execute(
                     reading.rejects,
                     planned.identity_path,
                     # A reader that died on the file sent part of it: read it again next run.
-                    whole=reading.is_whole,
+                    whole=partial(_whole_and_still, reading, item, warnings),
                     unread=partial(_not_read_at_all, reading.rejects),
                     action=planned.action if planned.action in _CHANGES else None,
                 )
@@ -705,6 +705,29 @@ def _execute(
 
 #: The plan's actions that change an item (stored as such until a run finishes).
 _CHANGES = ("new", "changed", "renamed")
+
+
+def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> bool:
+    """Whether a file was read whole and is still as it was found: one written to while it was
+    read (a tracker being saved, a copy still arriving) may have given only part of its rows,
+    so it is read again on the next run, and a warning says so."""
+    if not reading.is_whole():
+        return False
+    if item.kind == "email":
+        return True
+    try:
+        now_stat = item.path.stat()
+    except OSError:
+        return True  # gone meanwhile: the next run finds it gone
+    if (now_stat.st_size, now_stat.st_mtime_ns) == (item.size, item.mtime_ns):
+        return True
+    warnings.add(
+        "file_changed_while_read",
+        "the file changed while this run read it (being saved or copied?): what was read is in "
+        "this run's inventory, maybe only part of it, and the file is read again on the next run",
+        source_path=item.source_path,
+    )
+    return False
 
 
 def _own_file(path: Path, out: Path, state_path: Path) -> bool:

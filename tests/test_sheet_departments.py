@@ -227,3 +227,10 @@ def test_words_that_name_a_tracker_not_its_owner_leave_the_department_to_the_fol
 ) -> None:
     stopwords = load_mappings(None).settings.path_department_stopwords
     assert department_from_path(Path(path), stopwords) == department
+
+
+def test_a_department_from_a_name_that_is_not_utf8_reads_as_its_letters() -> None:
+    # Outputs write the stray bytes of such a name out ("Ventes-\xe9t\xe9"); the department
+    # is the name an older Windows system meant.
+    stopwords = load_mappings(None).settings.path_department_stopwords
+    assert department_from_path(Path("Ventes \\xe9t\\xe9/tracker.csv"), stopwords) == "Ventes été"

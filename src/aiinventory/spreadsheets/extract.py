@@ -140,6 +140,11 @@ def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | Non
     "Archive", "OneDrive - Contoso") name no department: the folder above them is tried.
     """
     for part in (relative.stem, *(p for p in reversed(relative.parent.parts))):
+        # A name's bytes that were not UTF-8 arrive written out ("Planif\xe9"): as a name, they
+        # are read as the older systems that write them mean them (Windows-1252: "Planifé").
+        part = _ESCAPED_BYTE.sub(
+            lambda m: bytes([int(m.group(1), 16)]).decode("cp1252", "replace"), part
+        )
         if _container_folder(part):
             continue
         found = _department_words(part, stopwords)
@@ -147,6 +152,9 @@ def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | Non
             return found
     return None
 
+
+#: A byte of a file name that is not UTF-8, as the paths in outputs write it.
+_ESCAPED_BYTE = re.compile(r"\\x([0-9a-f]{2})")
 
 #: Folder names of file shares, SharePoint and Teams libraries, mail exports and personal
 #: drives: where files are kept, not whose they are.

@@ -876,6 +876,9 @@ def test_an_output_folder_inside_the_source_folder_is_not_read_back(tmp_path: Pa
     (said,) = [w.message for w in second.summary.warnings if w.code == "own_files_not_read"]
     assert "6 file(s) in the input folders are this run's own output folder" in said
     assert "keep the output folder outside the inputs" in said
+    # Its exports of types not read (inventory.json, records.jsonl, overview.html) are no
+    # files of the source's left out.
+    assert [w.message for w in second.summary.warnings if w.code == "files_not_read"] == []
 
 
 def test_a_file_written_to_while_it_is_read_is_said_and_read_again(tmp_path: Path) -> None:

@@ -353,6 +353,13 @@ def _execute(
         )
         items.extend(found)
         problems.extend(trouble)
+        # The run's own exports of types not read (inventory.json, overview.html, run.json) are
+        # not the source's files left out.
+        if out.resolve().is_relative_to(source.path.resolve()):
+            for name in (*OUTPUT_FILES, "run.json"):
+                if (out / name).is_file() and left_out[Path(name).suffix.lower()] > 0:
+                    left_out[Path(name).suffix.lower()] -= 1
+            left_out = +left_out  # without the counts that fell to 0
         if left_out:
             not_read.append((_shown(source), left_out))
         if not found and not trouble:

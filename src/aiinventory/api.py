@@ -357,8 +357,9 @@ def _execute(
         # not the source's files left out.
         if out.resolve().is_relative_to(source.path.resolve()):
             for name in (*OUTPUT_FILES, "run.json"):
-                if (out / name).is_file() and left_out[Path(name).suffix.lower()] > 0:
-                    left_out[Path(name).suffix.lower()] -= 1
+                suffix = Path(name).suffix
+                if (out / name).is_file() and left_out[suffix] > 0:
+                    left_out[suffix] -= 1
             left_out = +left_out  # without the counts that fell to 0
         if left_out:
             not_read.append((_shown(source), left_out))

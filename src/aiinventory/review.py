@@ -65,12 +65,17 @@ class ReviewDecisions:
 _HEADER_ROWS = 30
 
 
+def _labels(row: tuple[Any, ...]) -> list[str]:
+    """A row's cells as header labels: lower case, spaces tidied, "" for an empty cell."""
+    return [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
+
+
 def _header(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
     """The header row of a Review or Merged sheet and its columns by name: the first row of the
     top with a column headed "decision…" ("Decision (merge / keep_separate)" too) and the record
     columns of either sheet."""
     for index, row in enumerate(rows[:_HEADER_ROWS]):
-        names = [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
+        names = _labels(row)
         cols = {name: j for j, name in reversed(list(enumerate(names))) if name}
         # The column headed "decision" itself, else the first headed "decision…": an analyst's
         # "Decision notes" beside it is not it.
@@ -199,7 +204,7 @@ def _lost_columns(title: str, rows: list[tuple[Any, ...]], result: ReviewDecisio
     """Say so when a sheet has a "decision" column with decisions in it but not the columns
     that say which records they are about (an analyst deleted them): they cannot be read."""
     for index, row in enumerate(rows[:_HEADER_ROWS]):
-        names = [" ".join(str(v).lower().split()) if v is not None else "" for v in row]
+        names = _labels(row)
         if sum(1 for name in names if name) < 2 or "decision" not in names:
             continue
         j = names.index("decision")

@@ -365,12 +365,13 @@ def _legal_contracts_kept_apart(tmp_path: Path) -> tuple[Path, Path, api.ImportR
     return src, out, run_import([src], out)
 
 
-def test_a_decision_whose_record_was_renamed_is_reported_on_every_run(tmp_path: Path) -> None:
+def test_a_decision_whose_record_went_away_is_reported_on_every_run(tmp_path: Path) -> None:
     src, out, _ = _legal_contracts_kept_apart(tmp_path)
     assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
-    # Legal renames its row; the tracker has no ID column, so it is another record now.
-    renamed = [LEGAL[0], [f"{CONTRACTS} (v2)", *LEGAL[1][1:]]]
-    write_workbook(src / "legal.xlsx", {"S": [HEADER, *renamed]})
+    # Legal types another use case over its row: the record decided on is in no source now.
+    # (A row renamed where it stands carries its decisions on: see test_successors.py.)
+    replaced = [LEGAL[0], ["Litigation cost forecast", "Predicts open court cases' cost", ""]]
+    write_workbook(src / "legal.xlsx", {"S": [HEADER, *replaced]})
     for _ in range(2):  # the second run changes nothing, and says it again
         result = run_import([src], out)
         notes = [w.message for w in result.summary.warnings if w.code == "decision_not_applied"]

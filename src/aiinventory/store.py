@@ -22,6 +22,7 @@ from . import json_text
 from .clock import stable_hash, use_case_id_for
 from .errors import AIInventoryError, failure_of
 from .schema import RECORD_FIELDS, Reject, SourceRecord
+from .successors import Arrived, Departed, successor_pairs
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
@@ -107,6 +108,14 @@ _FUNCTION_NUMBERS = itertools.count(1)
 #: The index the export reads the records by; dropped while a first run stores its records and
 #: around an update of most records' use cases, and made again after: one sort instead of
 #: 100,000 scattered inserts.
+#: Before an item's records are deleted, what recognises each again under another identity
+#: (see successors.py): kept until the run matches them.
+_DEPART = (
+    "INSERT OR REPLACE INTO departed(record_id, item_key, content_key, name, source_id, sheet, "
+    "row, description) SELECT record_id, item_key, content_key, name, source_id, sheet, row, "
+    "description FROM records WHERE item_key=?"
+)
+
 _USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
 
 _SCHEMA = (
@@ -159,6 +168,13 @@ CREATE TABLE IF NOT EXISTS use_case_ids (
     alias_of TEXT,
     aliased_run INTEGER
 );
+CREATE TABLE IF NOT EXISTS departed (
+    record_id TEXT PRIMARY KEY,
+    item_key TEXT NOT NULL,
+    content_key TEXT NOT NULL,
+    name TEXT, source_id TEXT, sheet TEXT, row TEXT, description TEXT
+);
+CREATE TABLE IF NOT EXISTS successors (record_id TEXT PRIMARY KEY, successor TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
     record_a TEXT NOT NULL,
@@ -639,6 +655,7 @@ class Store:
                     # The records it gave before stay; the rejects below say why.
                     whole = _never
                 else:
+                    conn.execute(_DEPART, (item_key,))
                     conn.execute("DELETE FROM records WHERE item_key=?", (item_key,))
                     placeholders = ", ".join("?" for _ in range(len(RECORD_DB_COLUMNS) + 2))
                     conn.executemany(
@@ -780,7 +797,12 @@ class Store:
         Decisions sheet left as it was). Anything else bumps the decisions version, so the next
         run matches again even if no file changed.
         """
-        wanted = {tuple(sorted((a, b))): d for a, b, d in decisions}
+        # A report written before a record was carried on by another names the one that went.
+        moved = self.successor_of(r for a, b, _ in decisions for r in (a, b))
+        moved.update(self.successor_of(r for pair in withdrawn for r in pair))
+        decisions = [(moved.get(a, a), moved.get(b, b), d) for a, b, d in decisions]
+        withdrawn = [(moved.get(a, a), moved.get(b, b)) for a, b in withdrawn]
+        wanted = {tuple(sorted((a, b))): d for a, b, d in decisions if a != b}
         stored = {(a, b): d for a, b, d in self.decisions()}
         version = int(self.meta("decisions_version") or 0) + 1
         rows = [
@@ -1162,6 +1184,7 @@ class Store:
                     self.conn.execute(
                         "UPDATE items SET status='gone', gone_run=? WHERE item_key=?", (run_id, key)
                     )
+                    self.conn.execute(_DEPART, (key,))
                     self.conn.execute("DELETE FROM records WHERE item_key=?", (key,))
                     self.conn.execute("DELETE FROM rejects WHERE item_key=?", (key,))
                 self.conn.execute("COMMIT")
@@ -1171,6 +1194,87 @@ class Store:
         return sorted(path for _, path in gone)
 
     # -- identities -------------------------------------------------------------------------
+
+    def adopt_successors(self) -> list[tuple[str, str]]:
+        """Give each new record that carries on a record gone in this run (see successors.py)
+        that record's identity: its use case, and the analysts' decisions on it. Returns the
+        (gone, new) record pairs; what went away is forgotten either way."""
+        conn = self.conn
+        if conn.execute("SELECT 1 FROM departed LIMIT 1").fetchone() is None:
+            return []
+        fields = ("item_key", "content_key", "name", "source_id", "sheet", "row", "description")
+        gone = [
+            Departed(*row)
+            for row in conn.execute(
+                f"SELECT d.record_id, {', '.join('d.' + f for f in fields)}, i.use_case_id "
+                "FROM departed d JOIN identities i ON i.record_id = d.record_id "
+                "WHERE d.record_id NOT IN (SELECT record_id FROM records)"
+            )
+        ]
+        new: list[Arrived] = []
+        if gone:
+            new = [
+                Arrived(*row)
+                for row in conn.execute(
+                    f"SELECT r.record_id, {', '.join('r.' + f for f in fields)} FROM records r "
+                    "WHERE NOT EXISTS (SELECT 1 FROM identities i WHERE i.record_id = r.record_id)"
+                )
+            ]
+        pairs = successor_pairs(gone, new) if new else []
+        use_case = {d.record_id: d.use_case_id for d in gone}
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.executemany(
+                "INSERT INTO identities(record_id, use_case_id) VALUES (?, ?)",
+                ((successor, use_case[record_id]) for record_id, successor in pairs),
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO successors(record_id, successor) VALUES (?, ?)", pairs
+            )
+            # An earlier record carried on by the gone one is carried on by its successor now.
+            conn.executemany(
+                "UPDATE successors SET successor=? WHERE successor=?",
+                ((successor, record_id) for record_id, successor in pairs),
+            )
+            for record_id, successor in pairs:
+                self._move_decisions(record_id, successor)
+            conn.execute("DELETE FROM departed")
+            conn.execute("COMMIT")
+        except BaseException:
+            _rollback(conn)
+            raise
+        return pairs
+
+    def _move_decisions(self, record_id: str, successor: str) -> None:
+        """Make the decisions on ``record_id`` decisions on ``successor`` (inside a transaction);
+        one the successor has already on the same pair stays."""
+        conn = self.conn
+        rows = conn.execute(
+            "SELECT record_a, record_b, decision, decided_at, source, version, report_version "
+            "FROM decisions WHERE record_a=? OR record_b=?",
+            (record_id, record_id),
+        ).fetchall()
+        for a, b, *rest in rows:
+            other = b if a == record_id else a
+            conn.execute("DELETE FROM decisions WHERE record_a=? AND record_b=?", (a, b))
+            if other != successor:
+                conn.execute(
+                    "INSERT OR IGNORE INTO decisions(record_a, record_b, decision, decided_at, "
+                    "source, version, report_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (min(other, successor), max(other, successor), *rest),
+                )
+
+    def successor_of(self, record_ids: Iterable[str]) -> dict[str, str]:
+        """The record now carrying on each of ``record_ids`` that went away and was carried on
+        by another (see adopt_successors); the others are left out."""
+        found: dict[str, str] = {}
+        for record_id in set(record_ids):
+            row = self.conn.execute(
+                "SELECT successor FROM successors WHERE record_id=?", (record_id,)
+            ).fetchone()
+            if row is not None:
+                found[record_id] = str(row[0])
+        return found
 
     def assign_use_case_ids(
         self, run_id: int, clusters: list[list[str]] | None = None

@@ -29,6 +29,8 @@ def identify_use_cases(
 ) -> MatchResult:
     """Match every current record and give each cluster its (stable) use-case ID; then
     ``assigned`` is called, while the pairs are still being explained."""
+    # First, new records that carry on records gone in this run take over their identities.
+    store.adopt_successors()
     records = [MatchRecord(**fields) for fields in store.iter_match_fields()]
     merge: set[tuple[str, str]] = set()
     keep: set[tuple[str, str]] = set()

@@ -903,3 +903,13 @@ def test_a_file_written_to_while_it_is_read_is_said_and_read_again(tmp_path: Pat
     counts = again.summary.counts
     assert counts["files_read"] == 1 and counts["records"] == 6_001
     assert "file_changed_while_read" not in [w.code for w in again.summary.warnings]
+
+
+def test_a_file_under_two_sources_is_one_file_read_once(site: tuple[Path, Path]) -> None:
+    drive, _ = site
+    named = drive / "dept1" / "tracker1.xlsx"
+    result = api.run_import([drive, named], drive.parent / "out")
+    counts = result.summary.counts
+    # Five trackers (the four and the archive's: no exclusions here), the named one among them.
+    assert (counts["files_seen"], counts["files_read"], counts["rows_read"]) == (5, 5, 21)
+    assert (counts["files_new"], counts["records"]) == (5, 21)

@@ -370,6 +370,7 @@ def _execute(
     own_files = [i for i in items if not i.named_directly and _own_file(i.path, out, state_path)]
     if own_files:
         items = [i for i in items if i not in own_files]
+    items = _once_each(items)
     items.sort(key=lambda i: i.source_path)
     local = all(s.url is None for s in sources)
     # With a state file, what a path gave before may stay while it is away: decided below.
@@ -983,6 +984,17 @@ def _not_read_at_all(rejects: list[Reject]) -> bool:
 
 #: The meta key of the warnings about analysts' decisions the last matching gave.
 _DECISION_NOTES = "decision_notes"
+
+
+def _once_each(items: list[FileItem]) -> list[FileItem]:
+    """Each file once, however many sources cover it (its folder, and the file itself named):
+    as named directly if it was, else as the first source to find it gave it."""
+    chosen: dict[Path, FileItem] = {}
+    for item in items:
+        before = chosen.get(item.path)
+        if before is None or (item.named_directly and not before.named_directly):
+            chosen[item.path] = item
+    return list(chosen.values())
 
 
 def _half_gone_decisions(store: Store) -> list[str]:

@@ -179,7 +179,8 @@ def test_a_report_naming_the_record_that_went_is_applied_to_its_successor(
     column = [c.value for c in ws[2]].index("decision") + 1
     ws.cell(row=3, column=column, value="withdraw")
     wb.save(kept)
-    assert apply_review(kept, out / "state.sqlite").withdrawn == 1
+    applied = apply_review(kept, out / "state.sqlite")
+    assert (applied.withdrawn, applied.problems) == (1, [])
     result = run_import([drive], out)
     assert not warned(result, "decision_not_applied")
     assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 1

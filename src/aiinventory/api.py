@@ -16,7 +16,7 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -1310,6 +1310,7 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
     """The decisions of a report that ``review apply`` stores now, and the problems it says:
     not those naming unknown records, deciding a pair both ways, or contradicting a decision
     another report stored since this one was written."""
+    found = _as_carried_on(store, found)
     # keep_separate on a Merged row keeps the record apart from every other record of its
     # use case, those rows of the sheet an analyst deleted included; a merge confirms the
     # links the sheet showed, not records that joined the use case since.
@@ -1357,6 +1358,31 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
         for r in gone
     ]
     return _Applying(usable, withdraw, unknown, problems)
+
+
+def _as_carried_on(store: Store, found: ReviewDecisions) -> ReviewDecisions:
+    """A report's decisions about records that went away and were carried on by others (a tab
+    renamed since the report was written, a use case renamed where it stands) as decisions
+    about those others."""
+    named = {r for a, b, _ in found.decisions for r in (a, b)}
+    named |= {r for pair in found.withdrawn for r in pair}
+    named |= {r for r, *_ in found.use_case_decisions}
+    moved = store.successor_of(named)
+    if not moved:
+        return found
+
+    def now(record: str) -> str:
+        return moved.get(record, record)
+
+    return replace(
+        found,
+        decisions=[(now(a), now(b), d) for a, b, d in found.decisions if now(a) != now(b)],
+        withdrawn=[(now(a), now(b)) for a, b in found.withdrawn],
+        use_case_decisions=[
+            (now(record), use_case, decision, where)
+            for record, use_case, decision, where in found.use_case_decisions
+        ],
+    )
 
 
 def _one_decision_per_pair(

@@ -797,12 +797,7 @@ class Store:
         Decisions sheet left as it was). Anything else bumps the decisions version, so the next
         run matches again even if no file changed.
         """
-        # A report written before a record was carried on by another names the one that went.
-        moved = self.successor_of(r for a, b, _ in decisions for r in (a, b))
-        moved.update(self.successor_of(r for pair in withdrawn for r in pair))
-        decisions = [(moved.get(a, a), moved.get(b, b), d) for a, b, d in decisions]
-        withdrawn = [(moved.get(a, a), moved.get(b, b)) for a, b in withdrawn]
-        wanted = {tuple(sorted((a, b))): d for a, b, d in decisions if a != b}
+        wanted = {tuple(sorted((a, b))): d for a, b, d in decisions}
         stored = {(a, b): d for a, b, d in self.decisions()}
         version = int(self.meta("decisions_version") or 0) + 1
         rows = [

@@ -220,3 +220,14 @@ def test_a_schema_5_state_file_gets_its_decisions_versions(tmp_path: Path) -> No
         store.save_decisions([("r1", "r2", "merge")], "a.xlsx", datetime.now(UTC), (), 0)
         assert store.decisions_since(0) == {}  # a report written at 0 made it: its own
         assert store.decisions_since(1) == {}
+
+
+def test_a_schema_6_state_file_gets_the_record_a_decision_took_apart(tmp_path: Path) -> None:
+    state = _state_file_at(tmp_path, 6, "decisions.apart")
+    with Store(state) as store:
+        assert store.meta("schema_version") == str(SCHEMA_VERSION)
+        assert store.taken_apart() == set()
+        store.save_decisions(
+            [("r2", "r1", "keep_separate")], "a.xlsx", datetime.now(UTC), apart={("r1", "r2"): "r2"}
+        )
+        assert store.taken_apart() == {"r2"}

@@ -261,3 +261,48 @@ def test_a_successor_by_its_place_needs_its_description_or_its_name() -> None:
     assert successor_pairs(gone, other) == []
     elsewhere = [_record("R-2", name="HR chatbot", row="5", description="Answers staff")]
     assert successor_pairs(gone, elsewhere) == []
+
+
+def _take_out(tmp_path: Path, department: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Finance's and Legal's contract clause rows, merged by the scores, and one department's
+    row taken out of the use case by keep_separate on its Merged row: the use case IDs by
+    department before and after."""
+    drive = tmp_path / department / "drive"
+    header = ["Use case", "Description", "Vendor"]
+    write_workbook(
+        drive / "finance.xlsx",
+        {"S": [header, [CONTRACTS, "Extracts renewal clauses from contracts", "Luminance"]]},
+    )
+    write_workbook(
+        drive / "legal.xlsx",
+        {
+            "S": [
+                header,
+                [CONTRACTS, "Finds liability and renewal clauses in contracts", "Luminance"],
+            ]
+        },
+    )
+    out = tmp_path / department / "out"
+    run_import([drive], out)
+    before = {r["department"]: r["use_case_id"] for r in records_of(out, CONTRACTS)}
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Merged"]
+    column = [c.value for c in ws[2]].index("decision") + 1
+    for row in ws.iter_rows(min_row=3):
+        if any(c.value == department for c in row):
+            ws.cell(row=row[0].row, column=column, value="keep_separate")
+    wb.save(report)
+    assert apply_review(report).stored == 1
+    run_import([drive], out)
+    return before, {r["department"]: r["use_case_id"] for r in records_of(out, CONTRACTS)}
+
+
+def test_the_record_an_analyst_takes_out_of_a_use_case_leaves_it_the_use_cases_id(
+    tmp_path: Path,
+) -> None:
+    for taken, stays in (("Legal", "Finance"), ("Finance", "Legal")):
+        before, after = _take_out(tmp_path, taken)
+        assert len(set(before.values())) == 1
+        assert after[stays] == before[stays]
+        assert after[taken] != before[taken]

@@ -1286,7 +1286,12 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
     with RunLock(state_path), Store(state_path) as store:
         applying = _applying(store, found)
         stored, withdrawn = store.save_decisions(
-            applying.decisions, str(report), now(), applying.withdrawn, found.version
+            applying.decisions,
+            str(report),
+            now(),
+            applying.withdrawn,
+            found.version,
+            applying.apart,
         )
     return ReviewResult(stored, applying.unknown, applying.problems, withdrawn)
 
@@ -1299,6 +1304,8 @@ class _Applying:
     withdrawn: list[tuple[str, str]]
     unknown: list[str]
     problems: list[str]
+    #: By pair: the record a keep_separate on a Merged row took out of its use case.
+    apart: dict[tuple[str, str], str]
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -1317,12 +1324,17 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
     decisions = list(found.decisions)
     listed = set(decisions)
     unmatched: list[str] = []
+    apart: dict[tuple[str, str], str] = {}
     for record, use_case, decision, where in found.use_case_decisions:
         members = store.current_members(use_case) if decision == "keep_separate" else []
         others = [r for r in members if r != record]
         added = [(record, r, decision) for r in others if (record, r, decision) not in listed]
         decisions.extend(added)
         listed.update(added)
+        for other in others:
+            # Both rows of a pair taken out: neither is said to be the one.
+            pair = _pair(record, other)
+            apart[pair] = record if apart.get(pair, record) == record else ""
         if not others and not any(d[0] == record for d in decisions):
             unmatched.append(
                 f"{where}: {record} has no other record in {use_case} to be "
@@ -1357,7 +1369,7 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
         f"record {r} is no longer in any source; its decision is kept for when it returns"
         for r in gone
     ]
-    return _Applying(usable, withdraw, unknown, problems)
+    return _Applying(usable, withdraw, unknown, problems, apart)
 
 
 def _as_carried_on(store: Store, found: ReviewDecisions) -> ReviewDecisions:

@@ -26,7 +26,7 @@ from .successors import Arrived, Departed, successor_pairs
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -184,6 +184,7 @@ CREATE TABLE IF NOT EXISTS decisions (
     source TEXT NOT NULL,
     version INTEGER,
     report_version INTEGER,
+    apart TEXT,
     PRIMARY KEY (record_a, record_b)
 );
 """
@@ -443,12 +444,13 @@ class Store:
                 self.conn.execute("ALTER TABLE use_case_ids ADD COLUMN aliased_run INTEGER")
             if version < 3:
                 self._migrate_stage_evidence()
-            # Columns added since (schema 4: real_path; 5 and 6: the rest), where missing.
+            # Columns added since (schema 4: real_path; 5 to 7: the rest), where missing.
             added = (
                 ("items", "real_path TEXT"),
                 ("items", "pending_action TEXT"),
                 ("decisions", "version INTEGER"),
                 ("decisions", "report_version INTEGER"),
+                ("decisions", "apart TEXT"),
             )
             for table, column in added:
                 present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
@@ -788,10 +790,13 @@ class Store:
         decided_at: datetime,
         withdrawn: Iterable[tuple[str, str]] = (),
         report_version: int | None = None,
+        apart: dict[tuple[str, str], str] | None = None,
     ) -> tuple[int, int]:
         """Store (record_a, record_b, decision) pairs (a later decision on a pair replaces one)
         and remove the decisions on the ``withdrawn`` pairs; returns how many decisions are new
-        or changed, and how many were removed.
+        or changed, and how many were removed. ``apart`` names, by pair (in order), the record
+        an analyst took out of its use case with a keep_separate: of two equal parts, the other
+        keeps the use case's ID.
 
         A decision stored already as it is changes nothing (a report applied twice, or its
         Decisions sheet left as it was). Anything else bumps the decisions version, so the next
@@ -800,8 +805,18 @@ class Store:
         wanted = {tuple(sorted((a, b))): d for a, b, d in decisions}
         stored = {(a, b): d for a, b, d in self.decisions()}
         version = int(self.meta("decisions_version") or 0) + 1
+        taken = apart or {}
         rows = [
-            (a, b, d, decided_at.isoformat(), source, version, report_version)
+            (
+                a,
+                b,
+                d,
+                decided_at.isoformat(),
+                source,
+                version,
+                report_version,
+                taken.get((a, b)) or None,
+            )
             for (a, b), d in wanted.items()
             if stored.get((a, b)) != d
         ]
@@ -814,10 +829,11 @@ class Store:
         try:
             self.conn.executemany(
                 "INSERT INTO decisions(record_a, record_b, decision, decided_at, source, version, "
-                "report_version) VALUES (?, ?, ?, ?, ?, ?, ?) "
+                "report_version, apart) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT(record_a, record_b) DO UPDATE SET decision=excluded.decision, "
                 "decided_at=excluded.decided_at, source=excluded.source, "
-                "version=excluded.version, report_version=excluded.report_version",
+                "version=excluded.version, report_version=excluded.report_version, "
+                "apart=excluded.apart",
                 rows,
             )
             self.conn.executemany("DELETE FROM decisions WHERE record_a = ? AND record_b = ?", gone)
@@ -852,6 +868,15 @@ class Store:
                 "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ? "
                 "AND report_version IS NOT ?",
                 (version, version),
+            )
+        }
+
+    def taken_apart(self) -> set[str]:
+        """The records analysts took out of their use cases (see save_decisions)."""
+        return {
+            str(r)
+            for (r,) in self.conn.execute(
+                "SELECT apart FROM decisions WHERE decision='keep_separate' AND apart IS NOT NULL"
             )
         }
 
@@ -1245,18 +1270,23 @@ class Store:
         one the successor has already on the same pair stays."""
         conn = self.conn
         rows = conn.execute(
-            "SELECT record_a, record_b, decision, decided_at, source, version, report_version "
-            "FROM decisions WHERE record_a=? OR record_b=?",
+            "SELECT record_a, record_b, decision, decided_at, source, version, report_version, "
+            "apart FROM decisions WHERE record_a=? OR record_b=?",
             (record_id, record_id),
         ).fetchall()
-        for a, b, *rest in rows:
+        for a, b, *rest, apart in rows:
             other = b if a == record_id else a
             conn.execute("DELETE FROM decisions WHERE record_a=? AND record_b=?", (a, b))
             if other != successor:
                 conn.execute(
                     "INSERT OR IGNORE INTO decisions(record_a, record_b, decision, decided_at, "
-                    "source, version, report_version) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (min(other, successor), max(other, successor), *rest),
+                    "source, version, report_version, apart) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        min(other, successor),
+                        max(other, successor),
+                        *rest,
+                        successor if apart == record_id else apart,
+                    ),
                 )
 
     def successor_of(self, record_ids: Iterable[str]) -> dict[str, str]:
@@ -1321,12 +1351,16 @@ class Store:
                 if any(r in known for r in record_ids):
                     owns[key] = use_case_id_for(key)
 
-        def order(group: tuple[str, list[str]]) -> tuple[int, bool, str]:
-            # The larger part keeps an ID; of equal parts, the one whose first record made it.
+        taken = self.taken_apart() if known else set()
+
+        def order(group: tuple[str, list[str]]) -> tuple[int, bool, bool, str]:
+            # The larger part keeps an ID; of equal parts, one without a record an analyst took
+            # out of the use case, then the one whose first record made it.
             key, record_ids = group
             own = owns.get(key)
             made_it = own is not None and any(known.get(r) == own for r in record_ids)
-            return (-len(record_ids), not made_it, record_ids[0])
+            taken_out = bool(taken) and any(r in taken for r in record_ids)
+            return (-len(record_ids), taken_out, not made_it, record_ids[0])
 
         ordered = sorted(groups.items(), key=order)
         # A merge taken back: a part of a use case that was a use case of its own before it was

@@ -214,6 +214,7 @@ def _record(record_id: str, **fields: str | None) -> Arrived:
         "sheet": "S",
         "row": None,
         "description": None,
+        "organization": None,
     }
     values.update(fields)
     return Arrived(record_id, **values)  # type: ignore[arg-type]
@@ -230,6 +231,7 @@ def _gone(record_id: str, use_case_id: str, **fields: str | None) -> Departed:
         r.sheet,
         r.row,
         r.description,
+        r.organization,
         use_case_id,
     )
 
@@ -249,6 +251,16 @@ def test_only_an_unambiguous_successor_is_taken() -> None:
     # Exact duplicates of one use case: paired in order.
     gone = [_gone("R-1", "UC-1", content_key="k"), _gone("R-2", "UC-1", content_key="k")]
     assert successor_pairs(gone, new) == [("R-1", "R-3"), ("R-2", "R-4")]
+
+
+def test_a_successor_by_its_name_is_not_another_organisations_or_ids() -> None:
+    gone = [_gone("R-1", "UC-1", name="Chatbot", organization="USDA", source_id="USDA-7")]
+    moved = [_record("R-2", name="Chatbot", organization="usda", item_key="drive/fs.xlsx")]
+    assert successor_pairs(gone, moved) == [("R-1", "R-2")]
+    other_agency = [_record("R-2", name="Chatbot", organization="DOE", item_key="drive/doe.xlsx")]
+    assert successor_pairs(gone, other_agency) == []
+    other_id = [_record("R-2", name="Chatbot", source_id="USDA-8", item_key="drive/fs.xlsx")]
+    assert successor_pairs(gone, other_id) == []
 
 
 def test_a_successor_by_its_place_needs_its_description_or_its_name() -> None:

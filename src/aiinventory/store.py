@@ -112,8 +112,8 @@ _FUNCTION_NUMBERS = itertools.count(1)
 #: (see successors.py): kept until the run matches them.
 _DEPART = (
     "INSERT OR REPLACE INTO departed(record_id, item_key, content_key, name, source_id, sheet, "
-    "row, description) SELECT record_id, item_key, content_key, name, source_id, sheet, row, "
-    "description FROM records WHERE item_key=?"
+    "row, description, organization) SELECT record_id, item_key, content_key, name, source_id, "
+    "sheet, row, description, organization FROM records WHERE item_key=?"
 )
 
 _USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
@@ -172,7 +172,7 @@ CREATE TABLE IF NOT EXISTS departed (
     record_id TEXT PRIMARY KEY,
     item_key TEXT NOT NULL,
     content_key TEXT NOT NULL,
-    name TEXT, source_id TEXT, sheet TEXT, row TEXT, description TEXT
+    name TEXT, source_id TEXT, sheet TEXT, row TEXT, description TEXT, organization TEXT
 );
 CREATE TABLE IF NOT EXISTS successors (record_id TEXT PRIMARY KEY, successor TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
@@ -1222,7 +1222,16 @@ class Store:
         conn = self.conn
         if conn.execute("SELECT 1 FROM departed LIMIT 1").fetchone() is None:
             return []
-        fields = ("item_key", "content_key", "name", "source_id", "sheet", "row", "description")
+        fields = (
+            "item_key",
+            "content_key",
+            "name",
+            "source_id",
+            "sheet",
+            "row",
+            "description",
+            "organization",
+        )
         gone = [
             Departed(*row)
             for row in conn.execute(

@@ -13,8 +13,9 @@ evidence tried in order, the first to decide a record settling it.
 
 1. The same content: every field equal (provenance and dates of evidence aside), the ID
    column's value included. A tab renamed, a row moved between trackers of one department.
-2. The same name, and not two different values of an ID column: a file or row moved to
-   another department's folder or tracker (with or without its ID) and edited on the way.
+2. The same name, and neither two different values of an ID column nor two organisations: a
+   file or row moved to another department's folder or tracker (with or without its ID) and
+   edited on the way.
 3. The same place (file, sheet, row) and either the same description or a name that keeps the
    old one's words: a use case renamed where it stands.
 
@@ -52,6 +53,7 @@ class Arrived:
     sheet: str | None
     row: str | None
     description: str | None
+    organization: str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +81,17 @@ def _same_content(gone: Departed, new: Arrived) -> bool:
     return True
 
 
+def _same_unless_said(a: str | None, b: str | None) -> bool:
+    return not (a and b) or fold(a) == fold(b)
+
+
 def _same_id_if_any(gone: Departed, new: Arrived) -> bool:
     """Whether two records of one name do not say they are different use cases by their IDs
-    (a row pasted into a tracker without an ID column has none)."""
-    return not (gone.source_id and new.source_id) or fold(gone.source_id) == fold(new.source_id)
+    (a row pasted into a tracker without an ID column has none) or their organisations (one
+    agency's "Chatbot" gone and another's new are two use cases)."""
+    return _same_unless_said(gone.source_id, new.source_id) and _same_unless_said(
+        gone.organization, new.organization
+    )
 
 
 def _renamed_in_place(gone: Departed, new: Arrived) -> bool:

@@ -105,9 +105,6 @@ def _evidence_order(text: str) -> str:
 _FINAL_USE_CASE = "aiinventory_final_use_case"
 _FUNCTION_NUMBERS = itertools.count(1)
 
-#: The index the export reads the records by; dropped while a first run stores its records and
-#: around an update of most records' use cases, and made again after: one sort instead of
-#: 100,000 scattered inserts.
 #: Before an item's records are deleted, what recognises each again under another identity
 #: (see successors.py): kept until the run matches them.
 _DEPART = (
@@ -116,6 +113,9 @@ _DEPART = (
     "sheet, row, description, organization FROM records WHERE item_key=?"
 )
 
+#: The index the export reads the records by; dropped while a first run stores its records and
+#: around an update of most records' use cases, and made again after: one sort instead of
+#: 100,000 scattered inserts.
 _USE_CASE_INDEX = "CREATE INDEX IF NOT EXISTS records_use_case ON records(use_case_id, record_id)"
 
 _SCHEMA = (
@@ -1303,8 +1303,11 @@ class Store:
         by another (see adopt_successors); the others are left out."""
         found: dict[str, str] = {}
         for record_id in set(record_ids):
+            # A record that came back is itself again.
             row = self.conn.execute(
-                "SELECT successor FROM successors WHERE record_id=?", (record_id,)
+                "SELECT successor FROM successors WHERE record_id=? AND NOT EXISTS "
+                "(SELECT 1 FROM records r WHERE r.record_id = successors.record_id)",
+                (record_id,),
             ).fetchone()
             if row is not None:
                 found[record_id] = str(row[0])

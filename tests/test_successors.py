@@ -57,6 +57,9 @@ def test_a_renamed_tab_keeps_its_use_case_ids(tmp_path: Path) -> None:
     }
     counts = result.summary.counts
     assert (counts["use_cases_new"], counts["use_cases_gone"]) == (0, 0)
+    assert counts["records_carried_on"] == 3
+    again = run_import([tmp_path / "drive"], out).summary.counts
+    assert (again["records_carried_on"], again["use_cases_changed"]) == (0, 0)
 
 
 def test_a_file_moved_to_another_department_and_edited_keeps_its_use_case_ids(

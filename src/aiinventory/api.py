@@ -680,6 +680,7 @@ def _execute(
             "use_cases": exported.use_cases,
             "merged_records": exported.merged_records,
             "pairs_for_review": exported.pairs_for_review,
+            "records_carried_on": exported.carried_on,
         }
         counts.update(
             {f"files_{k}": v for k, v in _file_counts(plan, unsaid, unsaid_gone, items).items()}
@@ -801,7 +802,7 @@ def _identify_and_export(
         stage(f"matching {store.count('records'):,} records")
     # Once every record has its use case, the records process writes the records files while
     # the pairs are explained.
-    match = identify_use_cases(store, mappings, dedupe, run_id, records.start_writing)
+    match, carried_on = identify_use_cases(store, mappings, dedupe, run_id, records.start_writing)
     notes = [("decision_conflict", conflict) for conflict in match.conflicts]
     notes += [("decision_not_applied", note) for note in _half_gone_decisions(store)]
     for code, message in notes:
@@ -815,6 +816,7 @@ def _identify_and_export(
         stage("writing the exports")
     _keep_edited_report(store, out, warnings)
     exported = write_outputs(store, out, run_id, match, governance, records)
+    exported.carried_on = carried_on
     store.set_meta(_REPORT_DIGEST, _digest(out / REPORT_FILE) or "")
     timings["export"] = round(time.perf_counter() - tick, 3)
     return exported

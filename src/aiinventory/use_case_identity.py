@@ -26,11 +26,12 @@ def identify_use_cases(
     dedupe: DedupeConfig,
     run_id: int,
     assigned: Callable[[], None] | None = None,
-) -> MatchResult:
+) -> tuple[MatchResult, int]:
     """Match every current record and give each cluster its (stable) use-case ID; then
-    ``assigned`` is called, while the pairs are still being explained."""
+    ``assigned`` is called, while the pairs are still being explained. Returns the match and
+    how many new records carry on records gone in this run (see successors.py)."""
     # First, new records that carry on records gone in this run take over their identities.
-    store.adopt_successors()
+    carried_on = len(store.adopt_successors())
     records = [MatchRecord(**fields) for fields in store.iter_match_fields()]
     merge: set[tuple[str, str]] = set()
     keep: set[tuple[str, str]] = set()
@@ -42,7 +43,7 @@ def identify_use_cases(
         if assigned is not None:
             assigned()
 
-    return match_records(
+    match = match_records(
         records,
         # The report shows the pairs to review and each use case's links, nothing else.
         replace(dedupe.settings(), pairs_within_clusters=False, strongest_between_clusters=True),
@@ -50,3 +51,4 @@ def identify_use_cases(
         load_match_vocabulary(mappings.folders),
         clustered,
     )
+    return match, carried_on

@@ -94,6 +94,8 @@ class ExportCounts:
     rejects: int = 0
     merged_records: int = 0
     pairs_for_review: int = 0
+    #: New records that carry on records gone in the run, keeping their use cases.
+    carried_on: int = 0
     #: Use cases new, changed, gone and merged since the last completed run (none when
     #: nothing changed and the exports were not written again).
     changes: dict[str, int] = field(

@@ -337,6 +337,10 @@ def test_a_bold_title_heads_the_table_below_and_notes_make_no_group(
         ("AI tracker 2025.xlsx", ["Analytics", "Security"], [None, None]),
         # A file of one department's use cases: its headings are its teams.
         ("Finance AI tracker.xlsx", ["Tax", "Treasury"], ["Finance", "Finance"]),
+        ("IT tracker.xlsx", ["Finance", "HR"], ["IT", "IT"]),
+        # A file named for the company, not a department: its department headings say.
+        ("Northwind AI use cases.xlsx", ["Finance", "HR"], ["Finance", "HR"]),
+        ("Northwind AI use cases.xlsx", ["In Progress", "Done"], ["Northwind", "Northwind"]),
     ],
 )
 def test_department_headings_give_their_rows_department(
@@ -360,4 +364,4 @@ def test_department_headings_give_their_rows_department(
     got = {r["name"]: r["department"] for r in out.records_jsonl}
     assert got == {"Invoice OCR": departments[0], "Policy bot": departments[1]}
     said = "department_from_heading" in out.warning_codes()
-    assert said == (file_name == "AI tracker 2025.xlsx" and departments[0] is not None)
+    assert said == (departments[0] in headings)

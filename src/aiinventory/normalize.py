@@ -606,9 +606,16 @@ class Normalizer:
         department = given.get("department")
         # A department heading counts only where nothing else names one: under a path or
         # sheet that names a department, headings are its teams ("IT/…": "Security", "Data").
+        # A path's word that is no common department ("Northwind AI use cases.xlsx") is the
+        # company's: there, headings of departments say whose each row is.
         heading = (
             item.extras.get(SECTION_KEY)
-            if not department and "department" not in ctx.labels and ctx.department is None
+            if not department
+            and "department" not in ctx.labels
+            and (
+                ctx.department is None
+                or (ctx.department_from_path and not names_a_department(ctx.department))
+            )
             else None
         )
         if department:

@@ -321,3 +321,19 @@ def test_the_record_an_analyst_takes_out_of_a_use_case_leaves_it_the_use_cases_i
         assert len(set(before.values())) == 1
         assert after[stays] == before[stays]
         assert after[taken] != before[taken]
+
+
+def test_an_id_column_added_to_a_tracker_keeps_its_use_case_ids(tmp_path: Path) -> None:
+    tracker = tmp_path / "drive" / "hr" / "tracker.xlsx"
+    write_workbook(tracker, {"S": [HEADER[1:], *(row[1:] for row in ROWS)]})
+    out = tmp_path / "out"
+    run_import([tmp_path / "drive"], out)
+    before = records(out)
+    # The department numbers its use cases: every record's identity is its ID now.
+    write_workbook(tracker, {"S": [HEADER, *ROWS]})
+    result = run_import([tmp_path / "drive"], out)
+    after = records(out)
+    assert {n: r["source_id"] for n, r in after.items()} == {r[1]: r[0] for r in ROWS}
+    assert all(after[n]["record_id"] != before[n]["record_id"] for n in before)
+    assert use_case_ids(out) == {n: r["use_case_id"] for n, r in before.items()}
+    assert result.summary.counts["records_carried_on"] == len(ROWS)

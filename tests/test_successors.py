@@ -337,3 +337,43 @@ def test_an_id_column_added_to_a_tracker_keeps_its_use_case_ids(tmp_path: Path) 
     assert all(after[n]["record_id"] != before[n]["record_id"] for n in before)
     assert use_case_ids(out) == {n: r["use_case_id"] for n, r in before.items()}
     assert result.summary.counts["records_carried_on"] == len(ROWS)
+
+
+def test_a_list_renumbered_after_sorting_keeps_each_use_case_its_id(tmp_path: Path) -> None:
+    tracker = tmp_path / "drive" / "hr" / "tracker.xlsx"
+    header = ["Nr.", "Use case", "Description", "Status"]
+    numbered = [[i + 1, *row[1:]] for i, row in enumerate(ROWS)]
+    write_workbook(tracker, {"S": [header, *numbered]})
+    out = tmp_path / "out"
+    run_import([tmp_path / "drive"], out)
+    before = use_case_ids(out)
+    # Sorted by status and numbered again: each number now stands on another use case.
+    resorted = [[i + 1, *row[1:]] for i, row in enumerate(reversed(ROWS))]
+    write_workbook(tracker, {"S": [header, *resorted]})
+    result = run_import([tmp_path / "drive"], out)
+    assert use_case_ids(out) == before
+    assert {n: r["source_id"] for n, r in records(out).items()} == {
+        row[1]: str(row[0]) for row in resorted
+    }
+    # The two whose numbers changed show their new ones: nothing else changed.
+    assert result.summary.counts["use_cases_changed"] == 2
+
+
+def test_an_id_column_keeps_a_renamed_rows_identity(tmp_path: Path) -> None:
+    tracker = tmp_path / "drive" / "hr" / "tracker.xlsx"
+    header = ["ID", "Use case", "Description", "Status"]
+    listed = [
+        [7, "Chatbot", "Answers HR questions", "Pilot"],
+        [12, "CV screening", "Ranks", "Live"],
+    ]
+    write_workbook(tracker, {"S": [header, *listed]})
+    out = tmp_path / "out"
+    run_import([tmp_path / "drive"], out)
+    before = records(out)
+    # A list's own item IDs (SharePoint's "ID") stay with their items: the ID is the identity.
+    write_workbook(
+        tracker, {"S": [header, [7, "HR policy assistant", "Drafts", "Live"], listed[1]]}
+    )
+    run_import([tmp_path / "drive"], out)
+    after = records(out)
+    assert after["HR policy assistant"]["record_id"] == before["Chatbot"]["record_id"]

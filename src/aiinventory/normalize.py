@@ -160,6 +160,32 @@ _DEPARTMENT_WORDS = frozenset(
 )  # fmt: skip
 
 
+#: Header labels of a column that numbers a list's rows (folded): "Nr", "No.", "Lfd. Nr.".
+_RUNNING_NUMBER_LABELS = frozenset(
+    {"no", "nr", "nbr", "num", "number", "nummer", "numero", "n", "lfd nr", "laufende nummer",
+     "s no", "sr no", "sl no", "s n", "serial no", "serial number", "row", "row no", "line",
+     "line no", "pos", "position", "count"}
+)  # fmt: skip
+_SMALL_WHOLE_NUMBER = re.compile(r"\d{1,6}(?:\.0)?")
+
+
+@functools.lru_cache(maxsize=256)
+def _numbers_rows(label: str) -> bool:
+    return label.strip() in ("#", "№", "nº", "n°", "no.", "nr.") or fold(label) in (
+        _RUNNING_NUMBER_LABELS
+    )
+
+
+def _running_number(ctx: SourceContext, source_id: str) -> bool:
+    """Whether a row's ID is a whole number in a column headed as a running number."""
+    label = ctx.labels.get("source_id")
+    return (
+        label is not None
+        and _numbers_rows(label)
+        and _SMALL_WHOLE_NUMBER.fullmatch(source_id.strip()) is not None
+    )
+
+
 def names_a_department(text: str) -> bool:
     """Whether a heading is the name of a common department, or several joined ("Finance &
     Accounting", "Legal / Compliance")."""
@@ -711,7 +737,10 @@ class Normalizer:
             record[fname] = self._date(fname, values.get(fname), ctx, item.row)
         record["last_updated"] = self._last_updated(values.get("last_updated"), ctx, item.row)
 
-        row_key = source_id or identity_key(name) or str(item.row)
+        # A running number ("Nr" 1, 2, 3 …) is the row's place in the list, renumbered when the
+        # list is sorted: the name says which use case a row is.
+        numbered = source_id if source_id and not _running_number(ctx, source_id) else None
+        row_key = numbered or identity_key(name) or source_id or str(item.row)
         ctx.keys_seen[row_key] += 1
         occurrence = ctx.keys_seen[row_key]
         identity = item.message_id or f"{ctx.sheet}\x1f{row_key}\x1f{occurrence}"

@@ -377,3 +377,37 @@ def test_an_id_column_keeps_a_renamed_rows_identity(tmp_path: Path) -> None:
     run_import([tmp_path / "drive"], out)
     after = records(out)
     assert after["HR policy assistant"]["record_id"] == before["Chatbot"]["record_id"]
+
+
+def test_a_use_case_renamed_and_moved_is_known_by_its_description() -> None:
+    said = "Finds anomalies in server logs"
+    gone = [_gone("R-1", "UC-1", name="Log anomaly detection", row="3", description=said)]
+    # A row inserted above it the same day: renamed, one row further down.
+    moved = [_record("R-2", name="Server log alerts", row="4", description=said)]
+    assert successor_pairs(gone, moved) == [("R-1", "R-2")]
+    # A placeholder description tells nothing.
+    gone = [_gone("R-1", "UC-1", name="Chatbot", row="3", description="TBD")]
+    assert successor_pairs(gone, [_record("R-2", name="Leave bot", description="TBD")]) == []
+    # Two new records with that description: neither is said to be the one.
+    gone = [_gone("R-1", "UC-1", name="Log anomaly detection", description=said)]
+    twice = [
+        _record("R-2", name="Server log alerts", description=said),
+        _record("R-3", name="Log watcher", description=said, item_key="drive/it.xlsx"),
+    ]
+    assert successor_pairs(gone, twice) == []
+
+
+def test_a_row_inserted_above_a_use_case_renamed_the_same_day_keeps_its_id(tmp_path: Path) -> None:
+    tracker = tmp_path / "drive" / "it" / "tracker.xlsx"
+    rows = [row[1:] for row in ROWS]
+    write_workbook(tracker, {"S": [HEADER[1:], *rows]})
+    out = tmp_path / "out"
+    run_import([tmp_path / "drive"], out)
+    before = use_case_ids(out)
+    inserted = ["Service desk triage", "Routes tickets to the right team", "Idea"]
+    renamed = ["Nurse rota planner", *rows[1][1:]]
+    write_workbook(tracker, {"S": [HEADER[1:], inserted, rows[0], renamed, rows[2]]})
+    run_import([tmp_path / "drive"], out)
+    after = use_case_ids(out)
+    assert after["Nurse rota planner"] == before["Shift rota optimiser"]
+    assert after["Service desk triage"] not in before.values()

@@ -1007,8 +1007,8 @@ def _half_gone_decisions(store: Store) -> list[str]:
         words = "merge" if decision == "merge" else "keep separate"
         notes.append(
             f"the decision to {words} {name!r} ({current}) and {gone} (in {source}) no longer "
-            f"applies: {gone} is in no source any more (the row was removed, or edited past "
-            "recognition: renamed and described anew in a tracker without an ID column), so "
+            f"applies: {gone} is in no source any more (the row was removed, or changed past "
+            "recognition: in a tracker without an ID column, renamed and described anew), so "
             f"the scores decide about {name!r} again; decide its pairs again in this run's "
             "dedupe_report.xlsx and withdraw this decision on its Decisions sheet (an ID column "
             "in the tracker keeps decisions on its rows)"

@@ -18,6 +18,8 @@ evidence tried in order, the first to decide a record settling it.
    edited on the way.
 3. The same place (file, sheet, row) and either the same description or a name that keeps the
    old one's words: a use case renamed where it stands.
+4. The same description, of four words or more, and neither two IDs nor two organisations: a
+   use case renamed and moved (a row inserted above it, rows sorted, another tracker).
 
 A key pairs records only when it is unambiguous: one gone and one new record share it, or the
 gone records that share it, no fewer than the new ones, were all one use case (then they are
@@ -39,6 +41,8 @@ __all__ = ["Arrived", "Departed", "successor_pairs"]
 #: How much of a renamed record's name must keep the old name's words (rapidfuzz's token-set
 #: ratio of the folded names, 0-100) when its description does not say it is the same.
 _RENAMED_NAME_SCORE = 80
+#: How many words a description needs to tell a record renamed and moved (rule 4).
+_DESCRIPTION_WORDS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +108,19 @@ def _renamed_in_place(gone: Departed, new: Arrived) -> bool:
     return bool(old and now) and fuzz.token_set_ratio(old, now) >= _RENAMED_NAME_SCORE
 
 
+def _description(record: Arrived) -> Hashable | None:
+    described = fold(record.description or "")
+    # A few words are a placeholder ("TBD", "see above", "n/a"), not what sets a use case apart.
+    return described if len(described.split()) >= _DESCRIPTION_WORDS else None
+
+
 _RULES: tuple[
     tuple[Callable[[Arrived], Hashable | None], Callable[[Departed, Arrived], bool]], ...
 ] = (
     (_content, _same_content),
     (_name, _same_id_if_any),
     (_place, _renamed_in_place),
+    (_description, _same_id_if_any),
 )
 
 

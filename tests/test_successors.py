@@ -10,7 +10,7 @@ from pathlib import Path
 
 import openpyxl
 
-from aiinventory.api import apply_review, run_import
+from aiinventory.api import ImportResult, apply_review, run_import
 from aiinventory.successors import Arrived, Departed, successor_pairs
 
 from .conftest import write_workbook
@@ -33,8 +33,8 @@ def use_case_ids(out: Path) -> dict[str, str]:
     return {name: rec["use_case_id"] for name, rec in records(out).items()}
 
 
-def warned(result: object, code: str) -> list[str]:
-    return [w.message for w in result.summary.warnings if w.code == code]  # type: ignore[attr-defined]
+def warned(result: ImportResult, code: str) -> list[str]:
+    return [w.message for w in result.summary.warnings if w.code == code]
 
 
 def test_a_renamed_tab_keeps_its_use_case_ids(tmp_path: Path) -> None:

@@ -171,9 +171,8 @@ _SMALL_WHOLE_NUMBER = re.compile(r"\d{1,6}(?:\.0)?")
 
 @functools.lru_cache(maxsize=256)
 def _numbers_rows(label: str) -> bool:
-    return label.strip() in ("#", "№", "nº", "n°", "no.", "nr.") or fold(label) in (
-        _RUNNING_NUMBER_LABELS
-    )
+    # "#" folds to nothing; "No.", "Nº", "№" and "N°" fold to words of the set.
+    return label.strip() == "#" or fold(label) in _RUNNING_NUMBER_LABELS
 
 
 def _running_number(ctx: SourceContext, source_id: str) -> bool:

@@ -107,10 +107,20 @@ _FUNCTION_NUMBERS = itertools.count(1)
 
 #: Before an item's records are deleted, what recognises each again under another identity
 #: (see successors.py): kept until the run matches them.
+#: The columns kept of each (those of successors.Arrived after its record_id).
+_DEPARTED_FIELDS = (
+    "item_key",
+    "content_key",
+    "name",
+    "source_id",
+    "sheet",
+    "row",
+    "description",
+    "organization",
+)
 _DEPART = (
-    "INSERT OR REPLACE INTO departed(record_id, item_key, content_key, name, source_id, sheet, "
-    "row, description, organization) SELECT record_id, item_key, content_key, name, source_id, "
-    "sheet, row, description, organization FROM records WHERE item_key=?"
+    f"INSERT OR REPLACE INTO departed(record_id, {', '.join(_DEPARTED_FIELDS)}) "
+    f"SELECT record_id, {', '.join(_DEPARTED_FIELDS)} FROM records WHERE item_key=?"
 )
 
 #: The index the export reads the records by; dropped while a first run stores its records and
@@ -1222,16 +1232,7 @@ class Store:
         conn = self.conn
         if conn.execute("SELECT 1 FROM departed LIMIT 1").fetchone() is None:
             return []
-        fields = (
-            "item_key",
-            "content_key",
-            "name",
-            "source_id",
-            "sheet",
-            "row",
-            "description",
-            "organization",
-        )
+        fields = _DEPARTED_FIELDS
         gone = [
             Departed(*row)
             for row in conn.execute(
@@ -1301,17 +1302,17 @@ class Store:
     def successor_of(self, record_ids: Iterable[str]) -> dict[str, str]:
         """The record now carrying on each of ``record_ids`` that went away and was carried on
         by another (see adopt_successors); the others are left out."""
-        found: dict[str, str] = {}
-        for record_id in set(record_ids):
-            # A record that came back is itself again.
-            row = self.conn.execute(
-                "SELECT successor FROM successors WHERE record_id=? AND NOT EXISTS "
-                "(SELECT 1 FROM records r WHERE r.record_id = successors.record_id)",
-                (record_id,),
-            ).fetchone()
-            if row is not None:
-                found[record_id] = str(row[0])
-        return found
+        wanted = set(record_ids)
+        # One read of the table, however many records the report names; a record that came
+        # back is itself again.
+        return {
+            str(record_id): str(successor)
+            for record_id, successor in self.conn.execute(
+                "SELECT record_id, successor FROM successors WHERE NOT EXISTS "
+                "(SELECT 1 FROM records r WHERE r.record_id = successors.record_id)"
+            )
+            if record_id in wanted
+        }
 
     def assign_use_case_ids(
         self, run_id: int, clusters: list[list[str]] | None = None

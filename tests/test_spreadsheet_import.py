@@ -776,6 +776,53 @@ def test_a_status_by_period_gives_the_latest_stage(tmp_path: Path, run_import_in
     ]
 
 
+def test_one_status_at_a_period_is_the_stage_and_a_weak_header_of_no_stages_is_not(
+    tmp_path: Path, run_import_into
+) -> None:
+    # "Target" reads like "Stage" only weakly, and its values are periods, not stages: it stays
+    # in extras, and the stage comes from the one column that gives it for a year.
+    yearly = [
+        ["Use case", "Owner", "Status 2025", "Sourcing", "Target", "Área"],
+        ["Speech analytics", "Ann Lee", "Live", "Make & buy", "FY25", "Operaciones"],
+        ["Resume screening", "Bo Li", "PoC", "Build and buy", "FY26 Q2", "RR.HH."],
+        ["Translation", "Cy Moe", "Planned", "Vendor", "Q3 2025", "Legal"],
+    ]
+    fiscal = [["Use case", "Status FY25"], ["Claims triage", "Pilot"]]
+    # A weak header whose values are stages is still the stage.
+    stages = [["Use case", "Target"], ["Doc search", "Pilot"], ["Chatbot", "Live"], ["Q&A", "Idea"]]
+    out = run_import_into(
+        write_workbook(
+            tmp_path / "yearly.xlsx", {"Yearly": yearly, "Fiscal": fiscal, "Stages": stages}
+        )
+    )
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {name: (r["stage"], r["stage_raw"]) for name, r in recs.items()} == {
+        "Speech analytics": ("deployed", "Live"),
+        "Resume screening": ("in_development", "PoC"),
+        "Translation": ("idea", "Planned"),
+        "Claims triage": ("pilot", "Pilot"),
+        "Doc search": ("pilot", "Pilot"),
+        "Chatbot": ("deployed", "Live"),
+        "Q&A": ("idea", "Idea"),
+    }
+    assert recs["Speech analytics"]["extras"] == {"Status 2025": "Live", "Target": "FY25"}
+    assert [recs[n]["sourcing"] for n in ("Speech analytics", "Resume screening")] == [
+        "hybrid",
+        "hybrid",
+    ]
+    assert recs["Resume screening"]["department"] == "RR.HH."
+    messages = [w["message"] for w in out.run["warnings"]]
+    assert (
+        "column E ('Target') was not read as stage: its header matches only weakly and none of "
+        "its values is a stage value ('FY25', 'FY26 Q2', 'Q3 2025'); it is kept in extras — map "
+        "it in mappings/sources.yaml (`columns:`) if it is that field"
+    ) in [m.split("]: ", 1)[-1] for m in messages]
+    assert sorted(m for m in messages if "no stage column" in m) == [
+        "sheet 'Fiscal': no stage column: the stage is the status at a period, 'Status FY25'",
+        "sheet 'Yearly': no stage column: the stage is the status at a period, 'Status 2025'",
+    ]
+
+
 def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     tmp_path: Path, run_import_into
 ) -> None:

@@ -140,12 +140,13 @@ def _month(name: str) -> int | None:
 
 
 #: A period a column header names, in folded words: a quarter or half ("q3 2025", "2025 q3",
-#: "fy25 q1", "h2 2024"), a month ("jan 2025", "2025 01") or a year ("2025", "fy2025").
+#: "fy25 q1", "h2 2024"), a month ("jan 2025", "2025 01") or a year ("2025", "fy2025", "fy25").
 _PERIOD = re.compile(
     r"(?:fy\s?)?(?P<y1>\d{4}|\d{2})?\s?(?P<part>[qh][1-4])\s?(?:fy\s?)?(?P<y2>\d{4}|\d{2})?"
     r"|(?P<mname>[a-z]{3,9})\s(?P<y3>\d{4}|\d{2})"
     r"|(?P<y4>\d{4})\s(?P<mnum>\d{1,2})"
     r"|(?:fy\s?|cy\s?)?(?P<y5>\d{4})"
+    r"|fy\s?(?P<y6>\d{2})"
 )
 
 
@@ -227,7 +228,7 @@ def _period(text: str) -> tuple[int, int, int] | None:
     if m.group("y4"):
         month = int(m.group("mnum"))
         return (int(m.group("y4")), month, 1) if 1 <= month <= 12 else None
-    year = int(m.group("y5"))
+    year = int(m.group("y5")) if m.group("y5") else _year(m.group("y6"))
     return (year, 1, 12) if _FIRST_YEAR <= year <= _LAST_YEAR else None
 
 

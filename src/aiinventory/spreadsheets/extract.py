@@ -57,6 +57,7 @@ from .header_detection import (
     settle_by_values,
     settle_parent_organisation,
     unmap_weak_date_columns,
+    unmap_weak_vocabulary_columns,
 )
 from .isolated_reader import IsolationSettings, isolation_available, read_workbook_isolated
 from .preflight import Limits, PreflightError, PreflightResult, preflight
@@ -1262,6 +1263,18 @@ def _extract_table(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
+    for weak, had, values in unmap_weak_vocabulary_columns(
+        header, head[below:], grid.first_col, mappings
+    ):
+        normalizer.warnings.add(
+            "column_by_values",
+            f"column {weak.letter} ({weak.label!r}) was not read as {had}: its header matches "
+            f"only weakly and none of its values is a {had} value "
+            f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
+            "mappings/sources.yaml (`columns:`) if it is that field",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     sheet.header_rows = [r + 1 for r in header.header_rows]
     sheet.columns = header.columns + left_out
     for col, values in grid.validations.items():
@@ -1324,6 +1337,8 @@ def _extract_table(
             f"{where}no stage column: the stage is each row's latest status that names one, of "
             f"the {len(periods)} columns of a status by period ({periods[0]!r} to "
             f"{periods[-1]!r})"
+            if len(periods) > 1
+            else f"{where}no stage column: the stage is the status at a period, {periods[0]!r}"
         )
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
@@ -1767,9 +1782,9 @@ def _period_of_status(label: str, mappings: Mappings) -> tuple[int, int] | None:
 
 
 def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
-    """With no stage column, the labels of two or more columns that each give the stage at a
-    period ("Status Q1 2025", "Stage - Jan 2025", "2025 Q3 status"), earliest period first;
-    else none."""
+    """With no stage column, the labels of the columns that each give the stage at a period
+    ("Status Q1 2025", "Stage - Jan 2025", "2025 Q3 status", or one "Status 2025"), earliest
+    period first; else none."""
     if "stage" in header.by_field:
         return []
     found = [
@@ -1781,7 +1796,7 @@ def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
     ]
     labels = {label for _, label in found}
     starts = {start for start, _ in found}
-    if len(found) < 2 or len(labels) < len(found) or len(starts) < len(found):
+    if not found or len(labels) < len(found) or len(starts) < len(found):
         return []
     return [label for _, label in sorted(found)]
 

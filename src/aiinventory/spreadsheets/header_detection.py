@@ -789,6 +789,37 @@ def unmap_weak_date_columns(
     return left
 
 
+#: Values a weakly matched vocabulary column must hold before it is judged by them.
+_WORDS_SAMPLE_MIN = 3
+
+
+def unmap_weak_vocabulary_columns(
+    header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
+) -> list[tuple[ColumnMapping, str, list[str]]]:
+    """Leave unmapped a column whose header matched a vocabulary field only weakly ("Target"
+    read as "Stage") when not one of its values in ``data_rows`` reads as a value of that field
+    ("FY25", "Q3 2025"): it is kept in extras instead of making every row's value unknown, and
+    leaves the field to what else gives it (a "Status 2025" column). Returns (the column, the
+    field it had, some of its values) per column left unmapped."""
+    accept = mappings.settings.value_fuzzy_accept
+    left: list[tuple[ColumnMapping, str, list[str]]] = []
+    for col in header.columns:
+        vocab = mappings.vocabularies.get(col.field or "")
+        if col.status != "low_confidence" or vocab is None or col.field is None:
+            continue
+        j = col.column - first_col
+        values = [
+            text
+            for r in data_rows
+            if j < len(r) and r[j] is not None and (text := cell_text(r[j]).strip())
+        ]
+        if len(values) < _WORDS_SAMPLE_MIN or _share_read(col, vocab, data_rows, first_col, accept):
+            continue
+        left.append((col, col.field, list(dict.fromkeys(values))[:3]))
+        col.field, col.score, col.status = None, 0.0, "unmapped"
+    return left
+
+
 def settle_by_values(
     header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
 ) -> list[tuple[ColumnMapping, ColumnMapping]]:

@@ -90,6 +90,32 @@ def test_inspect_json_and_write_mapping_round_trip(tmp_path: Path) -> None:
     assert code == 0 and "2 records" in out
 
 
+def test_write_mapping_keeps_a_long_question_on_one_line_to_edit(tmp_path: Path) -> None:
+    # Federal templates head columns with questions of 150 characters and more.
+    question = (
+        "Was the AI system involved in this use case developed (or is it to be developed) "
+        "under contract(s) or in-house? Explain, with the vendor and the contract number"
+    )
+    path = write_workbook(
+        tmp_path / "long.xlsx",
+        {"T": [["Use case name", question, "Notes"], ["Alpha", "In-house", "first"]]},
+    )
+    rules = tmp_path / "maps" / "sources.yaml"
+    code, _, _ = invoke("inspect", str(path), "--write-mapping", str(rules))
+    assert code == 0
+    text = rules.read_text(encoding="utf-8")
+    assert f"    {question}: null\n" in text
+    assert "? " not in text.replace(question, "")
+    # The analyst changes the field where it stands, and the import takes it.
+    rules.write_text(text.replace(f"{question}: null", f"{question}: benefits"), "utf-8")
+    code, _, _ = invoke(
+        "import", str(path), "--mappings", str(rules.parent), "--out", str(tmp_path / "o")
+    )
+    lines = (tmp_path / "o" / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    (record,) = [json.loads(line) for line in lines]
+    assert code == 0 and record["benefits"] == "In-house"
+
+
 def test_runs_lists_past_runs(tmp_path: Path) -> None:
     good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
     for _ in range(2):

@@ -1152,6 +1152,23 @@ def inspect_paths(
     return out
 
 
+class _OneLineKeys(yaml.SafeDumper):
+    """Writes a long header label as a key on one line ("Was the AI system … in-house?":
+    sourcing), as one is typed, where PyYAML would write a complex key of its own syntax
+    (``? …`` and ``: field`` on lines of their own) for any label of 128 characters or more.
+    A label of more than 1,000 characters, which a YAML reader does not take as a plain key,
+    or of several lines, is left to PyYAML."""
+
+    def check_simple_key(self) -> bool:
+        event = self.event
+        if isinstance(event, yaml.ScalarEvent) and event.value and len(event.value) <= 1000:
+            if self.analysis is None:
+                self.analysis = self.analyze_scalar(event.value)
+            if not self.analysis.multiline:
+                return True
+        return bool(super().check_simple_key())
+
+
 def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     """Write (or update) a sources.yaml with each inspected file's header row and column map.
 
@@ -1231,7 +1248,14 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     existing["sources"] = fresh + existing["sources"]
     with atomic_path(target) as tmp:
         tmp.write_text(
-            heading + yaml.safe_dump(existing, sort_keys=False, allow_unicode=True),
+            heading
+            + yaml.dump(
+                existing,
+                Dumper=_OneLineKeys,
+                sort_keys=False,
+                allow_unicode=True,
+                width=float("inf"),
+            ),
             encoding="utf-8",
         )
     return written

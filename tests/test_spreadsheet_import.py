@@ -823,6 +823,115 @@ def test_one_status_at_a_period_is_the_stage_and_a_weak_header_of_no_stages_is_n
     ]
 
 
+def test_a_register_without_a_name_header_is_named_by_its_first_column(
+    tmp_path: Path, run_import_into
+) -> None:
+    head = ["Service", "Division", "Description", "Status", "Contact person", "Supplier"]
+    register = [
+        ["City of Helsinki — AI register"],
+        [],
+        head,
+        ["Library chatbot Obotti", "Culture", "Answers library questions", "Live", "A. Lee", "X"],
+        ["Parking scan car", "Urban Environment", "Reads number plates", "Pilot", "B. Li", "Y"],
+        ["Health chat triage", "Social Services", "Routes questions", "Retired", "C. Moe", "Z"],
+    ]
+    # A first column that repeats (a region), or of numbers, names no use case: rejected.
+    regions = [head, *[["North", "Culture", "Text", "Live", "A", "X"]] * 2]
+    numbers = [
+        head,
+        [1, "Culture", "Text", "Live", "A", "X"],
+        [2, "Culture", "Tx", "Idea", "B", "Y"],
+    ]
+    out = run_import_into(
+        write_workbook(
+            tmp_path / "register.xlsx",
+            {"AI register": register, "Regions": regions, "Numbers": numbers},
+        )
+    )
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {n: (r["department"], r["stage"], r["row"]) for n, r in recs.items()} == {
+        "Library chatbot Obotti": ("Culture", "deployed", 4),
+        "Parking scan car": ("Urban Environment", "pilot", 5),
+        "Health chat triage": ("Social Services", "retired", 6),
+    }
+    assert sorted((r["sheet"], r["reason_code"]) for r in out.rejects) == [
+        ("Numbers", "no_table_found"),
+        ("Regions", "no_table_found"),
+    ]
+    (said,) = [w["message"] for w in out.run["warnings"] if "headed as" in w["message"]]
+    assert said.endswith(
+        "no column is headed as the use case's name: column A ('Service'), the first, holds a "
+        "different short text on every row and is read as the name; confirm it with "
+        f"`aiinventory inspect {tmp_path / 'register.xlsx'} --write-mapping FILE`"
+    )
+
+
+def test_public_registers_words_dutch_iso_42001_canadian_and_uk(
+    tmp_path: Path, run_import_into
+) -> None:
+    dutch = [
+        ["Naam algoritme", "Directie", "Fase", "Datum ingebruikname (dd-mm-jjjj)", "einddatum"],
+        ["Scanauto parkeren", "Verkeer", "In gebruik", "12-06-2019", None],
+        ["Slimme check", "Werk", "Buiten gebruik", "04-01-2021", "03-02-2023"],
+    ]
+    dutch[0].append("impacttoets")
+    dutch[1].append("IAMA uitgevoerd")
+    dutch[2].append("Niet uitgevoerd")
+    iso = [
+        ["AI System", "Lifecycle Phase", "Impact Assessment Completed (Y/N)", "Intended Purpose"],
+        ["Invoice matching", "Operation and monitoring", "Y", "Matches invoices to orders"],
+        ["HR policy GPT", "Verification and validation", "N", "Answers policy questions"],
+        ["Clause finder", "Inception", "N", "Finds clauses"],
+    ]
+    canada = [
+        ["Name", "Impact level"],
+        ["Passenger scoring", "Level III (High impact)"],
+        ["Cargo targeting", "Level I"],
+    ]
+    texas = [["Name", "Heightened Scrutiny AI System (Y/N)"], ["Crack detection", "N"]]
+    uk = [
+        ["Name", "Impact assessment name", "Data protection impact assessment (DPIA) completed"],
+        ["Court listing assistant", "DPIA draft v3", "In progress"],
+        ["Passport photo checker", "DPIA 2023", "Yes"],
+    ]
+    german = [["Anwendungsfall", "Produktiv seit (TT.MM.JJJJ)"], ["Rechnungsleser", "04.03.2024"]]
+    out = run_import_into(
+        write_workbook(
+            tmp_path / "registers.xlsx",
+            {"NL": dutch, "ISO": iso, "CA": canada, "TX": texas, "UK": uk, "DE": german},
+        )
+    )
+    recs = {r["name"]: r for r in out.records_jsonl}
+    fields = ("stage", "date_deployed", "date_retired", "impact_assessment")
+    assert {
+        n: tuple(recs[n][f] for f in fields) for n in ("Scanauto parkeren", "Slimme check")
+    } == {
+        "Scanauto parkeren": ("deployed", "2019-06-12", None, "done"),
+        "Slimme check": ("retired", "2021-01-04", "2023-02-03", "not_done"),
+    }
+    assert recs["Scanauto parkeren"]["department"] == "Verkeer"
+    assert {
+        n: (recs[n]["stage"], recs[n]["impact_assessment"])
+        for n in ("Invoice matching", "HR policy GPT", "Clause finder")
+    } == {
+        "Invoice matching": ("deployed", "done"),
+        "HR policy GPT": ("pilot", "not_done"),
+        "Clause finder": ("idea", "not_done"),
+    }
+    assert recs["Invoice matching"]["description"] == "Matches invoices to orders"
+    assert [recs[n]["high_impact"] for n in ("Passenger scoring", "Cargo targeting")] == [
+        "yes",
+        "no",
+    ]
+    assert recs["Crack detection"]["high_impact"] == "no"
+    # The DPIA's name is not whether it was done.
+    assert [
+        recs[n]["impact_assessment"] for n in ("Court listing assistant", "Passport photo checker")
+    ] == ["in_progress", "done"]
+    assert recs["Rechnungsleser"]["date_deployed"] == "2024-03-04"
+    assert not [w for w in out.run["warnings"] if w["code"] == "ambiguous_date"]
+
+
 def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     tmp_path: Path, run_import_into
 ) -> None:

@@ -23,8 +23,9 @@ __all__ = [
     "sheet_period_end",
 ]
 
-_DAY_FIRST_HINT = re.compile(r"\bdd?\s*[/.\-]\s*mm?\b", re.IGNORECASE)
-_MONTH_FIRST_HINT = re.compile(r"(?<![y][/.\-])\bmm?\s*[/.\-]\s*dd?\b", re.IGNORECASE)
+#: The day is "dd", German "TT" (Tag), French "jj" (jour); the year "yyyy", "jjjj", "aaaa".
+_DAY_FIRST_HINT = re.compile(r"\b(?:dd?|tt?|jj?)\s*[/.\-]\s*mm?\b", re.IGNORECASE)
+_MONTH_FIRST_HINT = re.compile(r"(?<![yja][/.\-])\bmm?\s*[/.\-]\s*(?:dd?|tt?|jj?)\b", re.IGNORECASE)
 
 
 def date_order_hint(label: str) -> bool | None:

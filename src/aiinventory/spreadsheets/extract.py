@@ -52,6 +52,7 @@ from .header_detection import (
     detect_header,
     full_rows_above,
     legend_start,
+    name_by_place,
     realign_shifted_header,
     refine_by_content,
     settle_by_values,
@@ -1151,6 +1152,26 @@ def _extract_table(
             source_path=source_path,
             sheet=sheet_name,
         )
+    if isinstance(found, HeaderFailure) and found.best is not None and override is None:
+        below = found.best.data_start - grid.first_row
+        names = name_by_place(
+            found.best, head[below:], grid.first_col, mappings.settings.header_accept
+        )
+        if names is not None:
+            # A register headed "Service", "Palvelu" or "Algorithm" over its names: the first
+            # column, of a different short text on every row, beside a use case's fields.
+            said = [c.score for c in names.candidates if c.field == "name"]
+            names.field, names.score, names.status = "name", max(said, default=0.0), "by_content"
+            found = found.best
+            normalizer.warnings.add(
+                "column_by_values",
+                f"no column is headed as the use case's name: column {names.letter} "
+                f"({names.label!r}), the first, holds a different short text on every row and "
+                "is read as the name; confirm it with `aiinventory inspect "
+                f"{shlex.quote(source_path)} --write-mapping FILE`",
+                source_path=source_path,
+                sheet=sheet_for_messages,
+            )
     if isinstance(found, HeaderFailure):
         if found.best is not None:
             sheet.columns = found.best.columns
@@ -1301,6 +1322,22 @@ def _extract_table(
         for fname, (day_first, _, _, _) in inferred.items():
             ctx.day_first_by_field[fname] = day_first
             ctx.date_order_by_values.add(fname)
+        # A date column that neither its header nor its dates order takes the order the
+        # other date columns' headers agree on ("Datum ingebruikname (dd-mm-jjjj)" beside
+        # "Einddatum"); a date only the other order reads is still read so, with a warning.
+        hinted = {
+            ctx.day_first_by_field[f]
+            for f in _DATE_FIELDS
+            if f in header.by_field
+            and f in ctx.day_first_by_field
+            and f not in ctx.date_order_by_values
+        }
+        if len(hinted) == 1 and not ctx.day_first_configured:
+            (told,) = hinted
+            for fname in _DATE_FIELDS:
+                if fname in header.by_field and fname not in ctx.day_first_by_field:
+                    ctx.day_first_by_field[fname] = told
+                    ctx.date_order_by_values.add(fname)
 
     def all_rows() -> Iterator[list[Any]]:
         if legend is None:

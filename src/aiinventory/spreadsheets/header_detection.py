@@ -30,6 +30,7 @@ __all__ = [
     "detect_header",
     "full_rows_above",
     "map_columns",
+    "name_by_place",
 ]
 
 #: The statuses of a column mapped without doubt.
@@ -606,6 +607,51 @@ def detect_header(
         f"{best.header_rows[-1] + 1}, mapping {mapped})",
         best,
     )
+
+
+#: Fields only a use case has, of which a header without a name column must map two or more
+#: (beside any others) for its first column to be read as the names.
+_USE_CASE_ONLY = frozenset(
+    {"stage", "description", "ai_techniques", "topic_area", "vendor_name", "sourcing",
+     "date_initiated", "date_deployed", "date_retired", "benefits", "high_impact",
+     "personal_data", "eu_ai_act_tier", "impact_assessment"}
+)  # fmt: skip
+#: A name is a few words: a first column of longer texts is something else.
+_NAME_LENGTH_MAX = 150
+
+
+def name_by_place(
+    reading: HeaderResult, data_rows: list[list[Any]], first_col: int, accept: float
+) -> ColumnMapping | None:
+    """The column to read as the use case's name in a header that has none ("Service",
+    "Palvelu", "Algorithm" over the names): its first column, when it is unmapped and no
+    field reads it well, when the header maps three or more fields without doubt, two of them
+    fields only a use case has, and when the rows below (``data_rows``) hold in it a short
+    text, no number or date, on nearly every row, each different. None otherwise."""
+    sure = [c for c in reading.columns if c.field is not None and c.status in SURE_STATUSES]
+    if len(sure) < 3 or len({c.field for c in sure} & _USE_CASE_ONLY) < 2:
+        return None
+    first = min(reading.columns, key=lambda c: c.column, default=None)
+    if first is None or first.field is not None or first.status != "unmapped":
+        return None
+    if first.candidates and first.candidates[0].score >= accept:
+        return None
+    j = first.column - first_col
+    rows = [r for r in data_rows if sum(1 for v in r if v not in ("", None)) >= 2]
+    texts = [
+        r[j].strip()
+        for r in rows
+        if j < len(r)
+        and isinstance(r[j], str)
+        and any(ch.isalpha() for ch in r[j])
+        and parse_date(r[j]) is None
+        and 0 < len(r[j].strip()) <= _NAME_LENGTH_MAX
+    ]
+    if len(texts) < 2 or len(texts) < 0.9 * len(rows):
+        return None
+    if len({fold(t) for t in texts}) < 0.9 * len(texts):
+        return None
+    return first
 
 
 _EMAIL = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[A-Za-z]{2,}$")

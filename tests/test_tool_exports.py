@@ -256,6 +256,31 @@ def test_a_smartsheet_export_its_primary_column_people_and_editors(
     assert "unmapped_value" not in out.warning_codes()
 
 
+def test_a_jira_export_of_the_navigators_columns_is_named_by_its_summary(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "Export Excel/CSV (current fields)" writes the issue navigator's columns: no "Issue id",
+    # and the key headed "Key" (Jira Server) or "Issue key".
+    head = ["Issue Type", "Key", "Summary", "Assignee", "Reporter", "Status", "Created"]
+    rows = [
+        ["Epic", "AIUC-21", "Claims letter drafting", "Fatima Noor", "Laura Chen", "Done",
+         "06/Jan/25 9:00 AM"],
+        ["Story", "AIUC-22", "Network anomaly detection", "Ravi Menon", "Laura Chen",
+         "In Progress", "11/Mar/24 11:00 AM"],
+    ]  # fmt: skip
+    server = write_csv(tmp_path / "server" / "Jira.csv", [head, *rows])
+    cloud = write_csv(
+        tmp_path / "cloud" / "Jira.csv", [["Issue key" if c == "Key" else c for c in head], *rows]
+    )
+    for path in (server, cloud):
+        out = run_import_into(path)
+        assert {r["name"]: (r["source_id"], r["stage"]) for r in out.records_jsonl} == {
+            "Claims letter drafting": ("AIUC-21", "deployed"),
+            "Network anomaly detection": ("AIUC-22", "in_development"),
+        }
+        assert {r["date_initiated"] for r in out.records_jsonl} == {"2025-01-06", "2024-03-11"}
+
+
 def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -306,8 +306,13 @@ _ANSWERED = {"completion time": "last_updated", "timestamp": "last_updated"}
 #: when they began; and of an issue tracker's export, the tracker's own (its project).
 #: Statuses of the columns a survey tool or tracker writes of its own, not of the use case.
 TOOL_STATUSES = ("respondent", "survey", "tracker")
-#: Columns Jira's "Export CSV (all fields)" always writes, and no tracker of use cases has.
-_ISSUE_MARKS = frozenset({"issue key", "issue id", "summary"})
+#: Columns Jira's exports always write, and no tracker of use cases has: "Export CSV (all
+#: fields)", and the navigator's default columns of "Export Excel/CSV (current fields)".
+_ISSUE_MARKS = (
+    frozenset({"issue key", "issue id", "summary"}),
+    frozenset({"issue type", "key", "summary"}),
+    frozenset({"issue type", "issue key", "summary"}),
+)
 #: What a Dataverse table's own status columns hold.
 _DATAVERSE_ROLES = {"status reason": "stage", "status": "tracker"}
 #: Columns Asana's CSV export of a project always writes.
@@ -398,13 +403,13 @@ def _tracker_columns(labels: list[str]) -> dict[int, str]:
     if "title 1" in labels and "title 2" in labels and "work item type" in labels:
         # Azure DevOps' tree query: a title column per level; a row's title is at its level.
         return {labels.index("title 1"): "name"}
-    if not _ISSUE_MARKS.issubset(labels):
+    if not any(marks.issubset(labels) for marks in _ISSUE_MARKS):
         return {}
     roles: dict[int, str] = {}
     for position, label in enumerate(labels):
         if label == "summary":
             roles[position] = "name"
-        elif label == "issue key":
+        elif label in ("issue key", "key"):
             roles[position] = "source_id"
         elif label in _TRACKER_OWN or label.removeprefix("custom field ") in _TRACKER_OWN:
             roles[position] = "tracker"  # Jira's own fields, built in or shipped as custom
@@ -616,6 +621,9 @@ _USE_CASE_ONLY = frozenset(
      "date_initiated", "date_deployed", "date_retired", "benefits", "high_impact",
      "personal_data", "eu_ai_act_tier", "impact_assessment"}
 )  # fmt: skip
+#: Rows a first column must name for its texts to be taken as names ("Epic", "Story" are two
+#: kinds of item, not two use cases).
+_NAMES_MIN = 3
 #: A name is a few words: a first column of longer texts is something else.
 _NAME_LENGTH_MAX = 150
 
@@ -647,7 +655,7 @@ def name_by_place(
         and parse_date(r[j]) is None
         and 0 < len(r[j].strip()) <= _NAME_LENGTH_MAX
     ]
-    if len(texts) < 2 or len(texts) < 0.9 * len(rows):
+    if len(texts) < _NAMES_MIN or len(texts) < 0.9 * len(rows):
         return None
     if len({fold(t) for t in texts}) < 0.9 * len(texts):
         return None

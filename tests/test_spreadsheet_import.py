@@ -932,6 +932,31 @@ def test_public_registers_words_dutch_iso_42001_canadian_and_uk(
     assert not [w for w in out.run["warnings"] if w["code"] == "ambiguous_date"]
 
 
+def test_a_technique_of_a_list_the_vocabulary_does_not_know_is_said(
+    tmp_path: Path, run_import_into
+) -> None:
+    rows = [
+        ["Title", "AI Technique", "DPIA completed"],
+        ["Demand model", "Machine Learning;#Quantum annealing", "checked"],
+        ["Doc reader", "Document AI;#OCR", "unchecked"],
+        ["Drafting aid", "Generative AI; TBD", None],
+    ]
+    out = run_import_into(write_csv(tmp_path / "sharepoint.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert {n: (r["ai_techniques"], r["impact_assessment"]) for n, r in recs.items()} == {
+        "Demand model": (["classical_ml"], "done"),
+        "Doc reader": (["nlp"], "not_done"),
+        "Drafting aid": (["generative_ai"], "unknown"),
+    }
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "unmapped_value"]
+    assert said["rows"] == [2]
+    assert (
+        "ai_techniques 'Quantum annealing' in column B ('AI Technique') (of 'Machine "
+        "Learning;#Quantum annealing') matches no technique and was left out (it is kept in "
+        "ai_techniques_raw)"
+    ) in said["message"]
+
+
 def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     tmp_path: Path, run_import_into
 ) -> None:
@@ -1002,15 +1027,15 @@ def test_a_status_by_period_under_a_merged_group_header(tmp_path: Path, run_impo
 def test_rows_of_data_above_a_header_are_never_lost_without_a_word(
     tmp_path: Path, run_import_into
 ) -> None:
-    """A header nothing recognises, over rows one of whose values reads like a label ("Ideas"
-    like "Idea"): that row was taken for the header, and the rows above it were dropped. As
+    """A header nothing recognises, over rows one of whose values reads like a label
+    ("Initiatives" like "Initiative"): that row was taken for the header, and the rows above it were dropped. As
     the last row, it is no header at all: the sheet is a reject that says so; with rows below
     it, the rows above are counted and named in a warning."""
     head = ["Ref", "Thing", "Bucket", "Progress", "Who"]
     rows = [
         ["a1", "Invoice OCR", "Pilot", "In progress", "Ann Lee"],
         ["a2", "HR chatbot", "Live", "Completed", "Kim Lo"],
-        ["a3", "Meeting notes", "Ideas", "Not started", "Bob Ray"],
+        ["a3", "Meeting notes", "Initiatives", "Not started", "Bob Ray"],
     ]
     last = run_import_into(write_workbook(tmp_path / "last.xlsx", {"Tasks": [head, *rows]}))
     assert last.records_jsonl == []

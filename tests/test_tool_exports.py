@@ -281,6 +281,58 @@ def test_a_jira_export_of_the_navigators_columns_is_named_by_its_summary(
         assert {r["date_initiated"] for r in out.records_jsonl} == {"2025-01-06", "2024-03-11"}
 
 
+def test_techniques_are_read_from_a_column_whose_values_name_them(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Notion's "Tags", and a service desk's "AI category" that reads as the topic area.
+    notion = [
+        ["Name", "Status", "Tags", "Team"],
+        ["Claims triage", "Live", "Generative AI, NLP", "Claims"],
+        ["Fraud scoring", "Pilot", "Machine learning", "Risk"],
+        ["Shelf scanner", "Idea", "Computer vision", "Retail"],
+    ]
+    demand = [
+        ["Number", "Short description", "State", "Opened", "AI category"],
+        ["DMND0001", "Knowledge drafting", "Work in Progress", "2025-01-15", "Generative AI"],
+        ["DMND0002", "Call transcripts", "Approved", "2025-02-01", "Speech to text"],
+        ["DMND0003", "Demand forecast", "Closed Complete", "2024-11-03", "Machine learning"],
+    ]
+    # Tags of other things stay in extras.
+    other = [
+        ["Name", "Status", "Tags", "Team"],
+        ["Claims triage", "Live", "Q3, priority", "Claims"],
+        ["Fraud scoring", "Pilot", "Machine learning", "Risk"],
+        ["Shelf scanner", "Idea", "quick win", "Retail"],
+    ]
+    out = run_import_into(
+        write_csv(tmp_path / "notion.csv", notion),
+        write_csv(tmp_path / "dmn_demand.csv", demand),
+        write_csv(tmp_path / "board.csv", other),
+    )
+    techniques = {
+        (r["source_path"].rsplit("/", 1)[-1], r["name"]): r["ai_techniques"]
+        for r in out.records_jsonl
+    }
+    assert techniques == {
+        ("notion.csv", "Claims triage"): ["generative_ai", "nlp"],
+        ("notion.csv", "Fraud scoring"): ["classical_ml"],
+        ("notion.csv", "Shelf scanner"): ["computer_vision"],
+        ("dmn_demand.csv", "Knowledge drafting"): ["generative_ai"],
+        ("dmn_demand.csv", "Call transcripts"): ["nlp"],
+        ("dmn_demand.csv", "Demand forecast"): ["classical_ml"],
+        ("board.csv", "Claims triage"): [],
+        ("board.csv", "Fraud scoring"): [],
+        ("board.csv", "Shelf scanner"): [],
+    }
+    said = sorted(w["message"] for w in out.run["warnings"] if w["code"] == "column_by_values")
+    assert said == [
+        "ai_techniques read from column C ('Tags'), whose values name techniques; set "
+        "`columns:` in mappings/sources.yaml to choose otherwise",
+        "ai_techniques read from column E ('AI category'), whose values name techniques, not "
+        "as topic_area; set `columns:` in mappings/sources.yaml to choose otherwise",
+    ]
+
+
 def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

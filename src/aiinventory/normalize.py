@@ -268,7 +268,13 @@ def _live_answer(cell: str, label: str | None, no: str | None) -> str | None:
     return None if answer is None else "deployed" if answer else no
 
 
-_LIST_SPLIT = re.compile(r"\s*(?:[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
+#: What parts a list of answers: SharePoint's choices are joined with ";#".
+_LIST_SPLIT = re.compile(r"\s*(?:;#|[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
+
+
+def split_answers(text: str) -> list[str]:
+    """The answers of a cell that lists several ("Generative AI; NLP", "ML;#OCR")."""
+    return [p.strip() for p in _LIST_SPLIT.split(text) if p and p.strip()]
 
 
 def cell_text(value: Any) -> str:
@@ -1034,12 +1040,29 @@ class Normalizer:
             # its commas do not make it a list.
             return [whole.value]
         parts = [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
+        unread: list[str] = []
         for part in parts if len(parts) > 1 or whole is None else []:
             match = vocab.match(part, self._fuzzy)
-            if match is not None and match.value not in found:
+            if match is None:
+                if not is_placeholder(part.strip()):
+                    unread.append(part.strip())
+            elif match.value not in found:
                 found.append(match.value)
         if whole is not None and whole.value not in found and not found:
             found.append(whole.value)
+        if found and unread:
+            # "Machine Learning;#Quantum annealing", "Generative AI;Productivity" (a tool's
+            # labels): the others are read, and what is left out is said.
+            self._warn(
+                ctx,
+                "unmapped_value",
+                f"ai_techniques {_short(', '.join(unread))!r} in "
+                f"{self._place(ctx, 'ai_techniques')} (of {_short(text)!r}) matches no "
+                "technique and was left out (it is kept in ai_techniques_raw); add its words "
+                "under ai_techniques in mappings/values.yaml if it is one",
+                f"unmapped:ai_techniques:{', '.join(unread)}",
+                row,
+            )
         if not found:
             self._warn(
                 ctx,

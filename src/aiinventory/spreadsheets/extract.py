@@ -57,6 +57,7 @@ from .header_detection import (
     refine_by_content,
     settle_by_values,
     settle_parent_organisation,
+    techniques_by_values,
     unmap_weak_date_columns,
     unmap_weak_vocabulary_columns,
 )
@@ -1293,6 +1294,18 @@ def _extract_table(
             f"only weakly and none of its values is a {had} value "
             f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
             "mappings/sources.yaml (`columns:`) if it is that field",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
+    ticked = techniques_by_values(header, head[below:], grid.first_col, mappings)
+    if ticked is not None:
+        column, had_field = ticked
+        normalizer.warnings.add(
+            "column_by_values",
+            f"ai_techniques read from column {column.letter} ({column.label!r}), whose values "
+            "name techniques"
+            + (f", not as {had_field}" if had_field else "")
+            + "; set `columns:` in mappings/sources.yaml to choose otherwise",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

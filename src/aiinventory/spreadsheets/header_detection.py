@@ -17,7 +17,7 @@ from typing import Any
 
 from ..date_parsing import parse_date
 from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
-from ..normalize import cell_text
+from ..normalize import cell_text, split_answers
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -31,6 +31,7 @@ __all__ = [
     "full_rows_above",
     "map_columns",
     "name_by_place",
+    "techniques_by_values",
 ]
 
 #: The statuses of a column mapped without doubt.
@@ -872,6 +873,69 @@ def unmap_weak_vocabulary_columns(
         left.append((col, col.field, list(dict.fromkeys(values))[:3]))
         col.field, col.score, col.status = None, 0.0, "unmapped"
     return left
+
+
+#: Of a column read as the techniques by its values: the share of its cells that must name
+#: one (exactly, not by a word in a sentence), and how many cells it must have.
+_TECHNIQUE_SHARE = 0.8
+_TECHNIQUE_CELLS_MIN = 3
+
+
+def techniques_by_values(
+    header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
+) -> tuple[ColumnMapping, str | None] | None:
+    """With no techniques column, the column whose values name techniques ("Generative AI,
+    NLP") under a header that says something else: a tool's "Tags" or "Labels", or an "AI
+    category" read as the topic area whose vocabulary reads none of it. It is mapped to
+    ``ai_techniques`` here; returns it with the field it had, or None."""
+    vocab = mappings.vocabularies.get("ai_techniques")
+    if vocab is None or "ai_techniques" in header.by_field:
+        return None
+    accept = mappings.settings.value_fuzzy_accept
+    topics = mappings.vocabularies.get("topic_area")
+    for col in sorted(header.columns, key=lambda c: c.column):
+        if col.field is None:
+            # (a tool's own column too: Planner's "Labels" are what its users make them)
+            if col.status not in ("unmapped", "taken", "tracker"):
+                continue
+        elif not _reads_no_topic(col, topics, data_rows, first_col, accept):
+            continue
+        j = col.column - first_col
+        cells = [
+            text
+            for r in data_rows
+            if j < len(r) and r[j] is not None and (text := cell_text(r[j]).strip())
+        ]
+        if len(cells) < _TECHNIQUE_CELLS_MIN:
+            continue
+        named = 0
+        for text in cells:
+            for part in split_answers(text):
+                found = vocab.match(part, accept)
+                if found is not None and found.how == "exact" and found.value != "other":
+                    named += 1
+                    break
+        if named >= _TECHNIQUE_SHARE * len(cells):
+            had = col.field
+            # Its score: the share of its cells that name a technique.
+            col.field, col.status = "ai_techniques", "by_content"
+            col.score = round(100.0 * named / len(cells))
+            return col, had
+    return None
+
+
+def _reads_no_topic(
+    col: ColumnMapping,
+    topics: Vocabulary | None,
+    data_rows: list[list[Any]],
+    first_col: int,
+    accept: float,
+) -> bool:
+    """Whether a column found to be the topic area (not so set in sources.yaml) holds values
+    its vocabulary mostly does not read."""
+    if col.field != "topic_area" or col.status == "override" or topics is None:
+        return False
+    return _share_read(col, topics, data_rows, first_col, accept) < 0.5
 
 
 def settle_by_values(

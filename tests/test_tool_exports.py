@@ -333,6 +333,29 @@ def test_techniques_are_read_from_a_column_whose_values_name_them(
     ]
 
 
+def test_a_range_of_two_dates_gives_its_start_or_for_the_retirement_its_end(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [
+        ["Name", "Start date", "Go-live", "Retired"],
+        ["Fraud triage", "2025-01-06 - 2025-06-30", "January 6, 2025 → March 31, 2025", None],
+        ["Old churn model", "Jan 2021 - Mar 2021", None, "2024-01-01 – 2024-03-31"],
+        ["Search", "2025-01-06 - TBD", None, None],  # no range: not a date, as before
+    ]
+    out = run_import_into(write_csv(tmp_path / "board.csv", rows))
+    dates = {
+        r["name"]: (r["date_initiated"], r["date_deployed"], r["date_retired"])
+        for r in out.records_jsonl
+    }
+    assert dates == {
+        "Fraud triage": ("2025-01-06", "2025-01-06", None),
+        "Old churn model": ("2021-01", None, "2024-03-31"),
+        "Search": (None, None, None),
+    }
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "unparsed_date"]
+    assert said["rows"] == [4]
+
+
 def test_an_issue_closed_as_not_done_is_rejected_not_deployed(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from .clock import stable_hash
 from .date_parsing import (
+    ParsedDate,
     date_order_shown,
     named_period_end,
     parse_date,
@@ -1089,6 +1090,8 @@ class Normalizer:
         inferred = fname in ctx.date_order_by_values
         # An order the column's own dates gave leaves dotted dates day-first, as ever.
         parsed = parse_date(value, day_first, ctx.date1904, known and not inferred)
+        if parsed is None and isinstance(value, str):
+            parsed = _date_of_range(value, fname, day_first, ctx.date1904, known and not inferred)
         if inferred and date_order_shown(value) is (not day_first):
             self._warn(
                 ctx,
@@ -1303,6 +1306,25 @@ def _read_owner(
     if owner and turn:
         owner = _first_last(owner)
     return owner, email, bad_email
+
+
+#: Between the two dates of a range: "2025-01-06 - 2025-06-30" (monday.com's timeline),
+#: "January 6, 2025 → March 31, 2025" (Notion), "06/01/2025 to 30/06/2025", "bis", "au".
+_RANGE_SPLIT = re.compile(r"\s+(?:[-–—]|→|->|to|until|bis|au|tot)\s+|\s*[→–—]\s*", re.IGNORECASE)
+
+
+def _date_of_range(
+    text: str, fname: str, day_first: bool, date1904: bool, order_known: bool
+) -> ParsedDate | None:
+    """A range of two dates (a tool's timeline): its end for the date retired, else its start
+    (when the work began, when it went live first). None for any other text."""
+    parts = _RANGE_SPLIT.split(text.strip())
+    if len(parts) != 2:
+        return None
+    dates = [parse_date(p, day_first, date1904, order_known) for p in parts]
+    if dates[0] is None or dates[1] is None:
+        return None
+    return dates[1] if fname == "date_retired" else dates[0]
 
 
 def _json_list_text(text: str) -> str:

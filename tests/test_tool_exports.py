@@ -750,6 +750,36 @@ def test_a_boards_subitems_under_the_boards_own_subitems_column(
     )
 
 
+def test_a_boards_subitems_header_in_the_name_column(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    """The subitems' header starting in the items' name column ("Subitems | Name | Owner"),
+    its rows one column in: the subitems are steps, and the items after them are read."""
+    path = write_workbook(
+        tmp_path / "AI_Intake_Board_1739999999.xlsx",
+        {
+            "AI Intake": [
+                ["AI Intake Board"],
+                [],
+                ["Active"],
+                ["Name", "Subitems", "Person", "Status", "Department"],
+                ["Fraud alert triage", "Data access", "Greg Miles", "Working on it", "Risk"],
+                ["Subitems", "Name", "Owner", "Status", "Date"],
+                [None, "Data access", "Greg Miles", "Done", "2025-01-20"],
+                ["Agent assist", None, "Chris Young", "Done", "Retail Banking"],
+                ["KYC extraction", None, "Priya Raman", "Stuck", "Compliance"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert {r["name"]: r["department"] for r in out.records_jsonl} == {
+        "Fraud alert triage": "Risk",
+        "Agent assist": "Retail Banking",
+        "KYC extraction": "Compliance",
+    }
+    assert [(r["row"], r["reason_code"]) for r in out.rejects] == [("7", "subtask")]
+
+
 def test_a_planner_export_reads_its_task_name_and_bucket(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:

@@ -675,8 +675,8 @@ def iter_table_rows(
         if (
             len(texts) >= 2
             and names_use_case is not None
-            and is_empty(name_value)
             and texts[0].strip().lower() in _SUBITEM_HEADS
+            and (is_empty(name_value) or name_value == texts[0])
         ):
             # monday.com's header of an item's subitems ("Subitems | Owner | Status | Date"),
             # whatever other labels it has: the rows under it are steps of the item above.

@@ -718,6 +718,9 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
         "give it a name in column A ('Name')"
     )
     assert out.run["skipped_rows"]["subtable_header"] == 1
+    # The first group's title stands above the board's first header: its items are its own.
+    sections = {n: recs[n]["extras"].get("(section)") for n in ("Invoice OCR", "HR chatbot")}
+    assert sections == {"Invoice OCR": "In Progress", "HR chatbot": "Live"}
 
 
 def test_a_boards_subitems_under_the_boards_own_subitems_column(

@@ -927,6 +927,37 @@ _PREAMBLE_MAX_ROWS = 1000
 _PREAMBLE_KEPT = 2
 
 
+def _lone_text_of(row: list[Any]) -> str | None:
+    """A row's text when it is the row's only value, and short as a title is."""
+    values = [v for v in row if v not in ("", None)]
+    if len(values) != 1 or not isinstance(values[0], str):
+        return None
+    text = values[0].strip()
+    return text if 0 < len(text) <= _GROUP_TITLE_MAX else None
+
+
+#: A group's title is a few words.
+_GROUP_TITLE_MAX = 60
+
+
+def _first_group_title(head: list[list[Any]], at: int) -> str | None:
+    """The title of the first group of a board that repeats its header under each group's
+    title (monday.com: "Board", "Ideas", the header, its items, "Live", the header, ...): the
+    lone text right above the header (``head[at]``), when a group's title and the repeated
+    header follow further down among the rows looked at. The rows under it are its group's,
+    as those under the later titles are theirs. None for any other sheet."""
+    if at < 1 or (above := _lone_text_of(head[at - 1])) is None:
+        return None
+    labels = [v for v in head[at] if v not in ("", None)]
+    for i in range(at + 1, len(head) - 1):
+        if (
+            _lone_text_of(head[i]) is not None
+            and [v for v in head[i + 1] if v not in ("", None)] == labels
+        ):
+            return above
+    return None
+
+
 def _values_in(row: list[Any]) -> int:
     return sum(1 for v in row if v not in ("", None))
 
@@ -1390,6 +1421,8 @@ def _extract_table(
             if len(periods) > 1
             else f"{where}no stage column: the stage is the status at a period, {periods[0]!r}"
         )
+    if title is None and len(header.header_rows) == 1:
+        title = _first_group_title(head, header.header_rows[0] - grid.first_row)
     headings: list[SkippedRow] = []
     template: list[SkippedRow] = []
     continued: list[SkippedRow] = []

@@ -382,6 +382,32 @@ def test_html_table_with_several_use_cases_gives_one_record_each(tmp_path: Path)
     assert len({r.record_id for r in records}) == 2
 
 
+@pytest.mark.parametrize("numbered", [True, False])
+def test_a_message_listing_several_use_cases_gives_one_record_each(
+    tmp_path: Path, numbered: bool
+) -> None:
+    mark = ["1) ", "2) "] if numbered else ["", ""]
+    body = (
+        "Hi,\n\nWe have two use cases to add to the inventory.\n\n"
+        f"{mark[0]}Use case name: Call summarisation\nOwner: Lucy Grant\n"
+        "Department: Customer Service\nStage: Production\n\n"
+        f"{mark[1]}Use case name: Email triage\nOwner: Omar Haddad\nStage: Idea\n"
+        "Description: Routes customer e-mails to the right queue.\n\nBest,\nLucy\n"
+    )
+    path = tmp_path / "two.eml"
+    path.write_bytes(
+        plain_message("two@x", "Two AI use cases", body, "Wed, 12 Mar 2025 09:45:00 +0000")
+    )
+    records, rejects, _ = _extract(path)
+    assert rejects == []
+    assert [(r.name, r.owner_name, r.department, r.stage, r.row) for r in records] == [
+        ("Call summarisation", "Lucy Grant", "Customer Service", "deployed", 1),
+        ("Email triage", "Omar Haddad", None, "idea", 2),
+    ]
+    assert records[1].description == "Routes customer e-mails to the right queue."
+    assert len({r.record_id for r in records}) == 2
+
+
 def test_spreadsheet_attachment_rows_are_records_and_its_name_never_a_path(tmp_path: Path) -> None:
     wb = openpyxl.Workbook()
     wb.active.append(["Use case", "Owner", "Status"])

@@ -44,6 +44,7 @@ from ..spreadsheets.extract import FileReport, extract_spreadsheet
 from ..warnings_log import WarningLog
 from .field_extraction import (
     FieldEvidence,
+    labelled_blocks,
     labelled_fields,
     may_mention_a_change,
     name_from_subject,
@@ -485,11 +486,18 @@ class _MailReader:
         found: list[_Found] = []
         for number, table in enumerate(table_records(parsed.html_tables, self.mappings), 1):
             found.append(_Found("intake", table.values, [*flags, "mail_html_table"], row=number))
-        labelled = labelled_fields(reply.new_text, self.mappings)
+        blocks = labelled_blocks(reply.new_text, self.mappings)
+        labelled = blocks[0]
         subject_name = name_from_subject(parsed.subject)
         intake = self._intake(labelled, subject_name if not is_reply else None)
         if intake is not None and not found:
             found.append(_Found("intake", intake, list(flags)))
+            # A message that lists several use cases, each under its own name's label: each
+            # is an intake, numbered as a message's tables are.
+            if len(blocks) > 1:
+                found[0].row = 1
+                for number, block in enumerate(blocks[1:], 2):
+                    found.append(_Found("intake", dict(block.values), list(flags), row=number))
         elif not found and not (is_reply or is_forward or reply.forwarded or parsed.bulk):
             # A request written in sentences under a subject that names the use case.
             prose = self._prose_intake(parsed.subject, labelled, reply.new_text)

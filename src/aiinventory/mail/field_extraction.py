@@ -22,6 +22,7 @@ from .thread_builder import strip_subject_prefixes
 __all__ = [
     "MAIL_LABELS",
     "FieldEvidence",
+    "labelled_blocks",
     "labelled_fields",
     "may_mention_a_change",
     "name_from_subject",
@@ -136,9 +137,10 @@ _NOT_FIELDS = frozenset(
     }
 )
 
-# "Use case: Invoice OCR", "- Owner - Dana Lee", "**Status**: Pilot", "Statut : déployé".
+# "Use case: Invoice OCR", "- Owner - Dana Lee", "**Status**: Pilot", "Statut : déployé",
+# "1) Use case name: Call summarisation" (one of a list of use cases).
 _LABELLED = re.compile(
-    r"^[ \t]*(?:[-*•·–]\s*)?\**([^\W\d_][^:\t\n]{0,40}?)\**[ \t]*"
+    r"^[ \t]*(?:[-*•·–]\s*|\(?\d{1,2}[.)]\s+|\(?[a-h]\)\s+)?\**([^\W\d_][^:\t\n]{0,40}?)\**[ \t]*"
     r"(?::|：|[ \t][-–—][ \t])[ \t]*(.*?)\s*$"
 )
 _MAX_LABEL_WORDS = 5
@@ -414,8 +416,17 @@ def field_for_label(label: str, mappings: Mappings) -> str | None:
 
 
 def labelled_fields(text: str, mappings: Mappings) -> FieldEvidence:
-    """Fields from "Label: value" lines; an empty value takes the lines below it (a paragraph)."""
-    evidence = FieldEvidence()
+    """Fields from "Label: value" lines; an empty value takes the lines below it (a paragraph).
+    Of a message that lists several use cases, the first one's (see :func:`labelled_blocks`)."""
+    return labelled_blocks(text, mappings)[0]
+
+
+def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
+    """The fields of "Label: value" lines, one evidence per use case: a name's label after a
+    name was read starts the next ("1) Use case name: Call summarisation … 2) Use case name:
+    Email triage …"). Always one evidence at least (empty when no line is labelled)."""
+    blocks = [FieldEvidence()]
+    evidence = blocks[0]
     lines = text.split("\n")
     index = 0
     while index < len(lines):
@@ -441,8 +452,11 @@ def labelled_fields(text: str, mappings: Mappings) -> FieldEvidence:
                 block.append(lines[index].strip())
                 index += 1
             value = " ".join(block)
+        if fname == "name" and "name" in evidence.values and value.strip("*_ "):
+            evidence = FieldEvidence()
+            blocks.append(evidence)
         evidence.add(fname, value.strip("*_ "), label, "labelled")
-    return evidence
+    return blocks
 
 
 def table_records(tables: list[list[list[str]]], mappings: Mappings) -> list[FieldEvidence]:

@@ -161,6 +161,50 @@ def test_intake_and_updates_become_dated_records_of_one_use_case(tmp_path: Path)
     assert (counts.intakes, counts.updates, counts.threads) == (1, 2, 2)
 
 
+def test_an_owner_change_keeps_name_and_address_together_and_skips_are_named(
+    tmp_path: Path,
+) -> None:
+    from aiinventory import api
+
+    intake = plain_message(
+        "i@x",
+        "New AI use case: Invoice OCR",
+        "Use case: Invoice OCR\nOwner: Priya Shah\nStatus: Proposed\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )  # the sender is the owner: her address is taken
+    handover = plain_message(
+        "h@x",
+        "RE: New AI use case: Invoice OCR",
+        "Please make Dana Lee the owner of Invoice OCR from now on.\n",
+        "Mon, 10 Mar 2025 09:00:00 +0000",
+        refs="<i@x>",
+    )
+    with_address = handover.replace(b"Dana Lee the", b"Dana Lee (dana.lee@x.example) the")
+    # A person's message that may be about a use case, but names none: named in a warning.
+    question = plain_message(
+        "c@x",
+        "AI register",
+        "Hi, who is the owner of the register, and which stage is our chatbot at?\n",
+        "Mon, 03 Mar 2025 11:00:00 +0000",
+    )
+    folder = tmp_path / "mail"
+    folder.mkdir()
+    (folder / "1.eml").write_bytes(intake)
+    (folder / "2.eml").write_bytes(handover)
+    (folder / "3.eml").write_bytes(question)
+    result = api.run_import([folder], tmp_path / "out")
+    inventory = (tmp_path / "out" / "inventory.csv").read_text(encoding="utf-8-sig")
+    # Priya's address is none of Dana Lee's.
+    assert ",Dana Lee,," in inventory and "priya.shah" not in inventory
+    warnings = result.summary.model_dump()["warnings"]
+    named = [w["message"] for w in warnings if w["code"] == "message_not_read"]
+    assert len(named) == 1 and "(Message-ID <c@x>, subject 'AI register')" in named[0]
+    (folder / "2.eml").write_bytes(with_address)
+    api.run_import([folder], tmp_path / "out")
+    inventory = (tmp_path / "out" / "inventory.csv").read_text(encoding="utf-8-sig")
+    assert ",Dana Lee,dana.lee@x.example," in inventory
+
+
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
     records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
     assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]

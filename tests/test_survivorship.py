@@ -110,3 +110,30 @@ def test_an_organisation_that_is_its_own_department_is_a_department() -> None:
     )
     golden = build_golden_record("UC-1", [nara, doe])
     assert golden.values["departments_reporting"] == ["NARA", "Office of Science"]
+
+
+def test_the_owners_address_is_the_owners_not_an_earlier_owners() -> None:
+    jane = _record(
+        "R-a", "2025-03-01T00:00:00+00:00", owner_name="Jane Smith", owner_email="jane@x.example"
+    )
+    # A reply "please make Dana Lee the owner": a name without an address.
+    dana = _record("R-b", "2025-04-01T00:00:00+00:00", owner_name="Dana Lee", owner_email=None)
+    golden = build_golden_record("UC-1", [jane, dana])
+    assert (golden.values["owner_name"], golden.values["owner_email"]) == ("Dana Lee", None)
+    # Dana's address given elsewhere, earlier or later, is hers.
+    hers = _record(
+        "R-c", "2025-01-01T00:00:00+00:00", owner_name="dana lee", owner_email="dana@x.example"
+    )
+    golden = build_golden_record("UC-1", [jane, dana, hers])
+    assert golden.values["owner_email"] == "dana@x.example"
+    assert golden.provenance["owner_email"] == "R-c"
+    # An address given with no name after the owner was named goes with that owner.
+    later = _record("R-d", "2025-05-01T00:00:00+00:00", owner_name=None, owner_email="d@x.example")
+    golden = build_golden_record("UC-1", [jane, dana, later])
+    assert (golden.values["owner_name"], golden.values["owner_email"]) == (
+        "Dana Lee",
+        "d@x.example",
+    )
+    # With no owner named at all, the newest address, as before.
+    golden = build_golden_record("UC-1", [later])
+    assert golden.values["owner_email"] == "d@x.example"

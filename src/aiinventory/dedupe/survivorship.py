@@ -52,6 +52,29 @@ class GoldenRecord:
     )  # field -> (value, record_id)
 
 
+def _address_of_owner(newest: list[dict[str, Any]], owner_record: str) -> dict[str, Any] | None:
+    """The record whose address goes with the owner the record ``owner_record`` names: that
+    record, when it gives one; else the newest that gives one for the same person, or for no
+    one newer than the owner's. An address of an owner replaced since ("Jane Smith" and hers,
+    then "make Dana Lee the owner") is none of Dana Lee's: None then."""
+    by_id = {r["record_id"]: r for r in newest}
+    owner = by_id[owner_record]
+    if owner.get("owner_email") not in _UNSET:
+        return owner
+    who = fold(str(owner["owner_name"]))
+    for record in newest:
+        if record.get("owner_email") in _UNSET:
+            continue
+        named = record.get("owner_name")
+        if named not in _UNSET and fold(str(named)) == who:
+            return record
+        if named in _UNSET and (record.get("last_updated") or "") >= (
+            owner.get("last_updated") or ""
+        ):
+            return record
+    return None
+
+
 def _newest_first(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return sorted(
         records, key=lambda r: (r.get("last_updated") or "", r["record_id"]), reverse=True
@@ -87,7 +110,10 @@ def build_golden_record(
 
     for fname in _NEWEST_WINS:
         chosen = next((r for r in newest if r.get(fname) not in _UNSET), None)
-        values[fname] = chosen[fname] if chosen else newest[0].get(fname)
+        owned = fname == "owner_email" and values.get("owner_name") not in _UNSET
+        if owned:
+            chosen = _address_of_owner(newest, provenance["owner_name"])
+        values[fname] = chosen[fname] if chosen else None if owned else newest[0].get(fname)
         if chosen:
             provenance[fname] = chosen["record_id"]
         note_conflicts(fname)

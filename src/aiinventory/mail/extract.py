@@ -78,6 +78,21 @@ _LARGE_SOURCE_BYTES = 8 << 20
 _SINGLE_MESSAGE_FORMATS = ("eml", "msg", "tnef")
 #: Notes about skipped attachments kept per source for run.json; the rest are only counted.
 _MAX_NOTES = 100
+#: Messages of a person, skipped as no use case, that a warning names per file and reason.
+_SKIPS_NAMED = 20
+#: Why a skipped message of a person is not read, and what to do if it is about a use case.
+_MAY_BE_A_USE_CASE = {
+    "not_about_a_use_case": (
+        "not read as a use case: it names none in labelled lines, a table, an attachment or a "
+        "subject that asks to register one, and changes no field of its thread's; if it "
+        "proposes one, give it lines such as 'Use case: …' and 'Status: …'"
+    ),
+    "no_use_case_in_thread": (
+        "changes a field, but no message of its thread names the use case (its first "
+        "message may be in another file or mailbox); import that message too, or reply with "
+        "'Use case: <name>'"
+    ),
+}
 
 
 @dataclass
@@ -281,6 +296,8 @@ class _MailReader:
     ) -> None:
         self.limits = limits or MailLimits()
         self.notes: list[str] = []
+        #: Skipped messages named in a warning so far, by reason.
+        self.skips_named: dict[str, int] = {}
         self.path = path
         self.source_path = source_path
         self.relative = relative
@@ -767,6 +784,24 @@ class _MailReader:
     ) -> None:
         self.counts.messages_skipped[reason] += 1
         self._observe(item, parsed, thread_id, f"skipped:{reason}", [])
+        words = _MAY_BE_A_USE_CASE.get(reason)
+        if words is None or parsed is None or parsed.bulk:
+            return
+        # A person's message read as no use case may be one written otherwise: named (the
+        # first ones of each reason per file), for the user to check.
+        shown = self.skips_named[reason] = self.skips_named.get(reason, 0) + 1
+        if shown <= _SKIPS_NAMED:
+            self.normalizer.warnings.add(
+                "message_not_read",
+                f"{_where(item, parsed)}: {words}"
+                + (
+                    f" (the last of {_SKIPS_NAMED} named for this file; run.json's "
+                    "skipped_messages counts them all)"
+                    if shown == _SKIPS_NAMED
+                    else ""
+                ),
+                source_path=self.source_path,
+            )
 
     def _observe(
         self,

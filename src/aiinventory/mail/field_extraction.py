@@ -282,14 +282,20 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     (re.compile(r"\b(?:a été|est)\s+(?:rejeté|refusé)e?\b", re.IGNORECASE), "rejected"),
 ]
 _FRENCH_STAGE = {"pilote": "pilot", "production": "deployed", "prod": "deployed", "test": "pilot"}
+#: A name with its address after it: "Dana Lee (dana.lee@corp.example)", "Dana Lee <…>".
+_NAME_ADDRESS = _NAME + r"(?:[ \t]*[(<](?P<address>[^()<>\s@]+@[^()<>\s@]+\.\w+)[)>])?"
 _OWNER_PHRASES = [
     re.compile(
-        r"\b(?:please\s+)?make\s+" + _NAME + r"\s+(?:the\s+)?(?:new\s+)?(?:business\s+)?owner\b"
+        r"\b(?:please\s+)?make\s+"
+        + _NAME_ADDRESS
+        + r"\s+(?:the\s+)?(?:new\s+)?(?:business\s+)?owner\b"
     ),
-    re.compile(_NAME + r"\s+(?:is|will be)\s+(?:now\s+)?(?:the\s+)?new\s+(?:business\s+)?owner\b"),
+    re.compile(
+        _NAME_ADDRESS + r"\s+(?:is|will be)\s+(?:now\s+)?(?:the\s+)?new\s+(?:business\s+)?owner\b"
+    ),
     re.compile(
         r"\b(?:new\s+)?owner(?:ship)?\s+(?:is\s+now|will\s+be|moves\s+to|passes\s+to"
-        r"|transfers\s+to|goes\s+to|changes\s+to)\s+" + _NAME
+        r"|transfers\s+to|goes\s+to|changes\s+to)\s+" + _NAME_ADDRESS
     ),
     re.compile(
         r"\b(?:hand(?:ing|ed)?\s+(?:it\s+|this\s+)?over|handover)\s+to\s+"
@@ -518,6 +524,9 @@ def update_phrases(text: str) -> FieldEvidence:
                 who = match.group("who").strip(" .,")
                 if who.split()[0].lower() not in _WEEKDAYS:
                     evidence.add("owner_name", who, match.group(0), "phrase")
+                    address = match.groupdict().get("address")
+                    if address:
+                        evidence.add("owner_email", address, match.group(0), "phrase")
                     break
         if "owner_name" in evidence.values:
             break

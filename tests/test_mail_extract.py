@@ -205,6 +205,39 @@ def test_an_owner_change_keeps_name_and_address_together_and_skips_are_named(
     assert ",Dana Lee,dana.lee@x.example," in inventory
 
 
+def _with_calendar(method: str) -> bytes:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["From"] = "AI Governance <gov@x.example>"
+    msg["To"] = "jane@x.example"
+    msg["Subject"] = "AI Governance Board - review Invoice OCR"
+    msg["Date"] = "Tue, 04 Mar 2025 09:00:00 +0100"
+    msg["Message-ID"] = f"<cal-{method}@x>"
+    msg.set_content("Agenda\n\nUse case: Invoice OCR\nOwner: Jane Smith\nStage: Pilot review\n")
+    calendar = (
+        f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nMETHOD:{method}\r\nBEGIN:VEVENT\r\n"
+        "SUMMARY:Review Invoice OCR\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+    )
+    msg.add_alternative(calendar, subtype="calendar", params={"method": method})
+    return msg.as_bytes()
+
+
+def test_a_meeting_invitation_is_no_use_case_news(tmp_path: Path) -> None:
+    # Its agenda names the use case and a stage: still an invitation, not an update.
+    for method in ("REQUEST", "CANCEL"):
+        path = tmp_path / f"{method}.eml"
+        path.write_bytes(_with_calendar(method))
+        records, rejects, counts = _extract(path)
+        assert (records, rejects) == ([], [])
+        assert counts.messages_skipped == {"calendar_invite": 1}
+    # A calendar published as a file is not an invitation: the intake is read.
+    path = tmp_path / "publish.eml"
+    path.write_bytes(_with_calendar("PUBLISH"))
+    records, _, _ = _extract(path)
+    assert [r.name for r in records] == ["Invoice OCR"]
+
+
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
     records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
     assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]

@@ -875,7 +875,20 @@ def _automatic(raw: bytes, header_end: int) -> str | None:
         or _REPLY_SUBJECT.match(subject)
     ):
         return "automatic_reply"
+    if _CALENDAR.search(raw, 0, _CALENDAR_SCAN) is not None:
+        return "calendar_invite"
     return None
+
+
+#: A meeting invitation, its answer or its cancellation: an iCalendar part whose method asks
+#: or answers (not a calendar published as a file).
+_CALENDAR = re.compile(
+    rb"text/calendar[^\n]*(?:\n[ \t][^\n]*)*?method=\"?(?:request|cancel|reply|counter)"
+    rb"|^METHOD:(?:REQUEST|CANCEL|REPLY|COUNTER)\r?$",
+    re.IGNORECASE | re.MULTILINE,
+)
+#: How far into a message an invitation's marks are looked for.
+_CALENDAR_SCAN = 1 << 20
 
 
 def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:

@@ -238,6 +238,36 @@ def test_a_meeting_invitation_is_no_use_case_news(tmp_path: Path) -> None:
     assert [r.name for r in records] == ["Invoice OCR"]
 
 
+@pytest.mark.parametrize(
+    ("body", "language", "deployed"),
+    [
+        # French words: day-first.
+        (
+            "Bonjour,\n\nVoici un nouveau cas d'usage à inscrire à l'inventaire.\n\n"
+            "Cas d'usage : Assistant réclamations\nStatut : En production\n"
+            "Date de mise en production : 12/02/2025\n",
+            None,
+            "2025-02-12",
+        ),
+        # Said by the message: British English day-first, American English month-first.
+        ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", "en-GB", "2025-02-12"),
+        ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", "en-US", "2025-12-02"),
+        # Nothing tells: the setting (month-first), with a warning as before.
+        ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", None, "2025-12-02"),
+    ],
+)
+def test_a_messages_language_orders_its_dates(
+    tmp_path: Path, body: str, language: str | None, deployed: str
+) -> None:
+    raw = plain_message("d@x", "AI use case", body, "Thu, 20 Mar 2025 15:10:00 +0100")
+    if language:
+        raw = raw.replace(b"Content-Type:", f"Content-Language: {language}\nContent-Type:".encode())
+    path = tmp_path / "d.eml"
+    path.write_bytes(raw)
+    records, _, _ = _extract(path)
+    assert [r.date_deployed for r in records] == [deployed]
+
+
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
     records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
     assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]

@@ -22,6 +22,7 @@ Everything else is mail that is not about a use case: counted as skipped, not re
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import re
@@ -39,7 +40,7 @@ from ..clock import now as clock_now
 from ..clock import stable_hash
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
-from ..schema import Reject, SourceRecord
+from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..spreadsheets.extract import FileReport, extract_spreadsheet
 from ..warnings_log import WarningLog
 from .field_extraction import (
@@ -728,6 +729,12 @@ class _MailReader:
                 source_path=self.source_path,
             )
         message_id = entry.message_id or parsed.message_id
+        ctx = self.ctx
+        if not ctx.day_first_configured and (order := _date_order_of(parsed)) is not None:
+            # "12/02/2025" in a French message, or an Outlook one written in British English.
+            ctx = dataclasses.replace(
+                ctx, day_first=order, day_first_by_field=dict.fromkeys(DATE_FIELDS, order)
+            )
         result = self.normalizer.normalize(
             RowInput(
                 row=entry.row,
@@ -737,7 +744,7 @@ class _MailReader:
                 message_id=message_id,
                 thread_id=thread_id,
             ),
-            self.ctx,
+            ctx,
         )
         if isinstance(result, Reject):
             self.counts.rejects += 1
@@ -845,6 +852,52 @@ _REPORT_SUBJECT = re.compile(
     rb"^(?:(?:undeliverable|returned mail|mail delivery failed|delivery has failed)\s*:"
     rb"|undelivered mail returned to sender|delivery status notification\b)"
 )
+
+
+#: Languages whose numeric dates are day-first (of those intake mail is written in); English
+#: is day-first but in the United States, and unsaid without a region.
+_DAY_FIRST_LANGUAGES = frozenset(
+    ("fr", "de", "es", "it", "nl", "pt", "pl", "sv", "da", "nb", "nn", "no", "fi", "is", "ru",
+     "uk", "cs", "sk", "hu", "ro", "bg", "hr", "sl", "sr", "el", "tr", "ca", "eu", "gl", "et",
+     "lv", "lt", "ga", "cy")
+)  # fmt: skip
+_MONTH_FIRST_ENGLISH = frozenset({"us", "ph"})
+#: Short words that mark a text's language: English, and the day-first languages above.
+_ENGLISH_WORDS = frozenset(
+    ("the", "and", "is", "are", "to", "of", "for", "with", "this", "that", "we", "will", "be",
+     "it", "on", "in", "a", "an", "by", "our")
+)  # fmt: skip
+_OTHER_WORDS = frozenset(
+    # French
+    ("le", "la", "les", "des", "du", "de", "à", "au", "aux", "un", "une", "et", "est", "pour",
+     "avec", "par", "sur", "dans", "nous", "sont", "voici",
+     # German
+     "der", "die", "das", "den", "dem", "und", "ist", "mit", "für", "wir", "nicht", "ein",
+     "eine", "sind", "von", "zu", "im", "auf", "bei",
+     # Spanish, Dutch, Italian
+     "el", "los", "las", "del", "para", "con", "es", "y", "por", "het", "een", "van", "voor",
+     "niet", "zijn", "wij", "op", "te", "il", "di", "della", "che", "sono")
+)  # fmt: skip
+#: How much of a message's text its words are counted in.
+_LANGUAGE_SAMPLE = 4000
+
+
+def _date_order_of(parsed: ParsedMessage) -> bool | None:
+    """Whether a message's numeric dates are day-first (True) or month-first (False) by the
+    language it is in: its Content-Language or HTML ``lang`` ("fr", "en-GB", "en-US"), else
+    its words (more French, German, Spanish, Dutch or Italian than English ones); None when
+    nothing tells."""
+    if parsed.language:
+        primary, _, region = parsed.language.partition("-")
+        if primary == "en":
+            return None if not region else region not in _MONTH_FIRST_ENGLISH
+        if primary in _DAY_FIRST_LANGUAGES:
+            return True
+        return None
+    words = parsed.text[:_LANGUAGE_SAMPLE].lower().split()
+    english = sum(1 for w in words if w in _ENGLISH_WORDS)
+    other = sum(1 for w in words if w in _OTHER_WORDS)
+    return True if other >= 3 and other > english else None
 
 
 def _automatic(raw: bytes, header_end: int) -> str | None:

@@ -108,7 +108,7 @@ _MONTHS = {
 _ZONES: dict[tuple[str, int], timezone] = {}
 _WANTED_HEADERS = frozenset(
     {"subject", "from", "date", "message-id", "in-reply-to", "references", "thread-index",
-     "list-unsubscribe", "list-id", "precedence"}
+     "list-unsubscribe", "list-id", "precedence", "content-language"}
 )  # fmt: skip
 _DEFAULT_LIMITS = MailLimits()
 
@@ -165,6 +165,9 @@ class ParsedMessage:
     message_id_generated: bool = False
     #: Parts not read because of a cap (MailLimits), each in plain words.
     skipped_parts: list[str] = field(default_factory=list)
+    #: The language the message says it is in ("fr", "en-gb"): its Content-Language header,
+    #: else its HTML's first ``lang`` (Outlook writes ``lang=EN-GB``); lower case.
+    language: str | None = None
 
     @cached_property
     def date(self) -> datetime | None:
@@ -471,9 +474,21 @@ def _from_message(msg: Message, raw: bytes | None, limits: MailLimits, depth: in
         defects=defects,
         repairs=repairs,
         message_id_generated=generated,
+        language=_language_tag(_str(headers.get("content-language"))),
     )
     _read_body(msg, parsed, limits, depth)
     return parsed
+
+
+#: A language tag: "fr", "en-GB", "de-CH".
+_LANGUAGE_TAG = re.compile(r"([A-Za-z]{2,3}(?:-[A-Za-z]{2})?)\b")
+#: The first ``lang`` attribute of an HTML body.
+_HTML_LANG = re.compile(r"""\blang\s*=\s*["']?([A-Za-z]{2,3}(?:-[A-Za-z]{2})?)\b""", re.IGNORECASE)
+
+
+def _language_tag(value: str | None) -> str | None:
+    found = _LANGUAGE_TAG.match(value.strip()) if value else None
+    return found.group(1).lower() if found else None
 
 
 def _capped_ids(value: str | None, limits: MailLimits) -> list[str]:
@@ -626,6 +641,9 @@ def _choose_text(parsed: ParsedMessage, plain: str | None, html: str | None) -> 
 
     if plain is None and html is None and parsed.text:
         return  # the body of a winmail.dat part, read already
+    lang = _HTML_LANG.search(html, 0, 65536) if html is not None and not parsed.language else None
+    if lang is not None:
+        parsed.language = lang.group(1).lower()
     if html is not None and plain and plain.strip() and "<table" not in html.lower():
         html = None  # the plain part is the text, and without a table the HTML adds nothing
     if html is not None:

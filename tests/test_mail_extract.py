@@ -399,6 +399,12 @@ def test_sentences_without_a_use_case_subject_make_no_intake(
         ("AI use case inventory - Q3 data call", None),
         ("AI use case request form - please use the new template", None),
         ("Our use case - thoughts on scope", None),
+        # A proposal of something that says it is AI; not of anything else, nor a course.
+        ("FW: Proposal - AI for recruitment CV screening", "AI for recruitment CV screening"),
+        ("Idea: GenAI drafting of claims letters", "GenAI drafting of claims letters"),
+        ("Proposal: Q3 budget", None),
+        ("Proposal: AI training course for managers", None),
+        ("Request - AI licences for the team", None),
     ],
 )  # fmt: skip
 def test_subjects_that_ask_to_register_a_use_case_name_it(subject: str, name: str | None) -> None:

@@ -355,7 +355,11 @@ _SUBJECT_NAME = re.compile(
     r"\s+request)?)\s*[:–—-]\s*(?P<b>.+)$"
     r"|^(?:neuer\s+)?(?:ki[\s-])?anwendungsfall\s*[:–—-]\s*(?P<c>.+)$"
     r"|^(?:nouveau\s+)?cas\s+d['’]usage(?:\s+ia)?\s*[:–—-]\s*(?P<d>.+)$"
-    r"|^status\s+update\s*[:–—-]\s*(?P<e>.+?)(?:\s*[–—-]\s*.*)?$",
+    r"|^status\s+update\s*[:–—-]\s*(?P<e>.+?)(?:\s*[–—-]\s*.*)?$"
+    # "Proposal - AI for recruitment CV screening", "Idea: GenAI drafting of claims letters":
+    # a proposal of something that is AI by its own words
+    r"|^(?:new\s+)?(?:proposal|idea)\s*[:–—-]\s*"
+    r"(?P<f>(?:an?\s+)?(?:ai|genai|gen\s+ai|ml|llm|copilot|chatbot|machine\s+learning)\b.+)$",
     re.IGNORECASE,
 )
 
@@ -363,7 +367,8 @@ _SUBJECT_NAME = re.compile(
 _NOT_A_NAME = re.compile(
     r"\b(?:reminders?|deadline|attached|attachments?|fyi|questions?\s+(?:about|on|re)|"
     r"template|webinar|digest|newsletter|recap|out of office|agenda|extended|new version|"
-    r"invitation|next steps|thoughts on|faq|guidance)\b",
+    r"invitation|next steps|thoughts on|faq|guidance|training|course|workshop|webinars?|"
+    r"licen[cs]es?)\b",
     re.IGNORECASE,
 )
 #: The words before an update's name: "AI use case update: Invoice OCR".
@@ -558,10 +563,12 @@ def name_from_subject(subject: str, intake_only: bool = False) -> str | None:
     match = _SUBJECT_NAME.match(text.strip())
     if match is None:
         return None
-    group = next((g for g in "abcde" if match.group(g)), None)
+    group = next((g for g in "abcdef" if match.group(g)), None)
     if group is None:
         return None
     name = match.group(group).strip(" .-–—")
+    if group == "f" and _NOT_A_NAME.search(name):
+        return None  # "Proposal: AI training course for managers" is no use case, ever
     if intake_only and (
         group == "e"
         or _UPDATE_SUBJECT.search(text[: match.start(group)])

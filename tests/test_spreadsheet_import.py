@@ -957,6 +957,18 @@ def test_a_technique_of_a_list_the_vocabulary_does_not_know_is_said(
     ) in said["message"]
 
 
+def test_a_risk_rating_read_as_the_ai_act_tier_is_said(tmp_path: Path, run_import_into) -> None:
+    state = [["System", "Risk Level"], ["Fraud detection", "High"], ["Chat", "Low"]]
+    eu = [["System", "EU AI Act risk category"], ["CV screening", "High risk"]]
+    out = run_import_into(write_workbook(tmp_path / "risk.xlsx", {"State": state, "EU": eu}))
+    recs = {r["name"]: r["eu_ai_act_tier"] for r in out.records_jsonl}
+    assert recs == {"Fraud detection": "high_risk", "Chat": "minimal", "CV screening": "high_risk"}
+    said = [w for w in out.run["warnings"] if w["code"] == "risk_read_as_ai_act_tier"]
+    assert [(w["sheet"], w["message"][:60]) for w in said] == [
+        ("State", "column B ('Risk Level') is read as eu_ai_act_tier (High → hi")
+    ]
+
+
 def test_a_vendor_cell_that_says_built_in_house_is_the_sourcing(
     tmp_path: Path, run_import_into
 ) -> None:

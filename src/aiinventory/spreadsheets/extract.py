@@ -927,6 +927,14 @@ _PREAMBLE_MAX_ROWS = 1000
 _PREAMBLE_KEPT = 2
 
 
+#: Words of a header that names the EU AI Act ("EU AI Act tier", "Risikoklasse KI-VO",
+#: "Annex III", "niveau de risque RIA", "AI-verordening").
+_SAYS_AI_ACT = re.compile(
+    r"\b(?:eu|ai act|act|ki vo|ki verordnung|ai verordening|verordening|ria|annex|anhang|"
+    r"annexe|bijlage)\b|\bhigh risk\b|\bprohibited\b|\bhochrisiko|\bhaut risque"
+)
+
+
 def _lone_text_of(row: list[Any]) -> str | None:
     """A row's text when it is the row's only value, and short as a title is."""
     values = [v for v in row if v not in ("", None)]
@@ -1345,6 +1353,21 @@ def _extract_table(
     for col, values in grid.validations.items():
         sheet.dropdowns[column_letter(col)] = values
     _report_mapping(header.columns, normalizer, source_path, sheet_for_messages)
+    tier = header.by_field.get("eu_ai_act_tier")
+    if (
+        tier is not None
+        and tier.status != "override"
+        and not _SAYS_AI_ACT.search(normalize_label(tier.label))
+    ):
+        normalizer.warnings.add(
+            "risk_read_as_ai_act_tier",
+            f"column {tier.letter} ({tier.label!r}) is read as eu_ai_act_tier (High → "
+            "high_risk, Medium → limited, Low → minimal), though its header does not name the "
+            "EU AI Act; if it is the organisation's own risk rating, map it to null under "
+            "`columns:` in mappings/sources.yaml (it is then kept in extras)",
+            source_path=source_path,
+            sheet=sheet_for_messages,
+        )
     if override is not None and override.columns:
         _report_missing_columns(override, header, normalizer, source_path, sheet_for_messages)
 

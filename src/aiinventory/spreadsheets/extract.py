@@ -46,6 +46,7 @@ from .grid import MergedRange, SheetGrid, column_letter
 from .header_detection import (
     SURE_STATUSES,
     TOOL_STATUSES,
+    USE_CASE_FIELDS,
     ColumnMapping,
     HeaderFailure,
     HeaderResult,
@@ -760,19 +761,10 @@ def _table_starts(
             isinstance(found, HeaderResult)
             and found.by_field.get("name") is not None
             and found.by_field["name"].status in ("accepted", "override")
-            and not _USE_CASE_FIELDS.isdisjoint(found.by_field)
+            and not USE_CASE_FIELDS.isdisjoint(found.by_field)
         ):
             starts.append(start)
     return starts if len(starts) >= 2 else []
-
-
-#: Fields that only a use case has: a block of names, roles and e-mails beside the tracker is
-#: its contacts, not a table of use cases.
-_USE_CASE_FIELDS = frozenset(
-    {"stage", "description", "ai_techniques", "topic_area", "vendor_name", "sourcing",
-     "date_initiated", "date_deployed", "date_retired", "benefits", "high_impact",
-     "personal_data", "eu_ai_act_tier", "impact_assessment", "source_id"}
-)  # fmt: skip
 
 
 def _clip(merges: list[MergedRange], start: int, stop: int) -> list[MergedRange]:

@@ -24,6 +24,7 @@ from .grid import MergedRange, column_letter
 __all__ = [
     "SURE_STATUSES",
     "TOOL_STATUSES",
+    "USE_CASE_FIELDS",
     "ColumnMapping",
     "HeaderFailure",
     "HeaderResult",
@@ -615,12 +616,13 @@ def detect_header(
     )
 
 
-#: Fields only a use case has, of which a header without a name column must map two or more
-#: (beside any others) for its first column to be read as the names.
-_USE_CASE_ONLY = frozenset(
+#: Fields that only a use case has: a block of names, roles and e-mails beside a tracker is
+#: its contacts, not a table of use cases; a header without a name column must map two or more
+#: of them (beside any others) for its first column to be read as the names.
+USE_CASE_FIELDS = frozenset(
     {"stage", "description", "ai_techniques", "topic_area", "vendor_name", "sourcing",
      "date_initiated", "date_deployed", "date_retired", "benefits", "high_impact",
-     "personal_data", "eu_ai_act_tier", "impact_assessment"}
+     "personal_data", "eu_ai_act_tier", "impact_assessment", "source_id"}
 )  # fmt: skip
 #: Rows a first column must name for its texts to be taken as names ("Epic", "Story" are two
 #: kinds of item, not two use cases).
@@ -638,7 +640,7 @@ def name_by_place(
     fields only a use case has, and when the rows below (``data_rows``) hold in it a short
     text, no number or date, on nearly every row, each different. None otherwise."""
     sure = [c for c in reading.columns if c.field is not None and c.status in SURE_STATUSES]
-    if len(sure) < 3 or len({c.field for c in sure} & _USE_CASE_ONLY) < 2:
+    if len(sure) < 3 or len({c.field for c in sure} & USE_CASE_FIELDS) < 2:
         return None
     first = min(reading.columns, key=lambda c: c.column, default=None)
     if first is None or first.field is not None or first.status != "unmapped":

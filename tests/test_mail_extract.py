@@ -268,6 +268,24 @@ def test_a_messages_language_orders_its_dates(
     assert [r.date_deployed for r in records] == [deployed]
 
 
+@pytest.mark.parametrize(
+    ("text", "owner", "address"),
+    [
+        ("Please make Dana Lee (dana.lee@x.example) the owner.", "Dana Lee", "dana.lee@x.example"),
+        ("Ownership moves to Sam Okoro <sam@x.example> next week.", "Sam Okoro", "sam@x.example"),
+        ("The new owner is now Sam Okoro.", "Sam Okoro", None),
+        ("Ownership moves to the data team.", None, None),
+    ],
+)
+def test_an_owner_change_in_words_with_its_address(
+    text: str, owner: str | None, address: str | None
+) -> None:
+    from aiinventory.mail.field_extraction import update_phrases
+
+    said = update_phrases(text).values
+    assert (said.get("owner_name"), said.get("owner_email")) == (owner, address)
+
+
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
     records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
     assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]

@@ -294,8 +294,9 @@ _OWNER_PHRASES = [
         _NAME_ADDRESS + r"\s+(?:is|will be)\s+(?:now\s+)?(?:the\s+)?new\s+(?:business\s+)?owner\b"
     ),
     re.compile(
-        r"\b(?:new\s+)?owner(?:ship)?\s+(?:is\s+now|will\s+be|moves\s+to|passes\s+to"
-        r"|transfers\s+to|goes\s+to|changes\s+to)\s+" + _NAME_ADDRESS
+        # (the words in any case, "Ownership moves to …" opening a sentence; the name capitalised)
+        r"(?i:\b(?:new\s+)?owner(?:ship)?\s+(?:is\s+now|will\s+be|moves\s+to|passes\s+to"
+        r"|transfers\s+to|goes\s+to|changes\s+to)\s+)" + _NAME_ADDRESS
     ),
     re.compile(
         r"\b(?:hand(?:ing|ed)?\s+(?:it\s+|this\s+)?over|handover)\s+to\s+"

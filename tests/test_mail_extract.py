@@ -286,6 +286,46 @@ def test_an_owner_change_in_words_with_its_address(
     assert (said.get("owner_name"), said.get("owner_email")) == (owner, address)
 
 
+@pytest.mark.parametrize(
+    ("body", "sent", "stage", "dates"),
+    [
+        (
+            "Quick update: the invoice OCR pilot went live on 3 March.\n",
+            "Mon, 10 Mar 2025 09:00:00 +0000",
+            "deployed",
+            ("2025-03-03", None),
+        ),
+        (
+            "Status: Deployed. Go-live date: 3 March 2025.\n",
+            "Mon, 10 Mar 2025 09:00:00 +0000",
+            "deployed",
+            ("2025-03-03", None),
+        ),
+        # A day without its year, after the message's own day: the year before.
+        (
+            "FYI it was decommissioned on 30 June after the review.\n",
+            "Fri, 02 Jan 2026 09:00:00 +0000",
+            "retired",
+            (None, "2025-06-30"),
+        ),
+        # The day of something else in another sentence dates nothing.
+        (
+            "It has been deployed. Training starts on 3 March.\n",
+            "Mon, 10 Feb 2025 09:00:00 +0000",
+            "deployed",
+            (None, None),
+        ),
+    ],
+)
+def test_an_update_dates_the_stage_it_states(
+    tmp_path: Path, body: str, sent: str, stage: str, dates: tuple[str | None, str | None]
+) -> None:
+    update = plain_message("u@x", "RE: New AI use case: Invoice OCR", body, sent, refs="<intake@x>")
+    records, _, _ = _extract(_mbox(tmp_path / "u.mbox", [INTAKE, update]))
+    (record,) = [r for r in records if r.message_id == "u@x"]
+    assert (record.stage, record.date_deployed, record.date_retired) == (stage, *dates)
+
+
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:
     records, _, _ = _extract(_mbox(tmp_path / "b.mbox", [LIVE, PILOT, INTAKE]))
     assert sorted(r.message_id or "" for r in records) == ["intake@x", "live@x", "pilot@x"]

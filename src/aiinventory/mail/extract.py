@@ -38,6 +38,7 @@ from typing import Any
 
 from ..clock import now as clock_now
 from ..clock import stable_hash
+from ..date_parsing import parse_date
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
@@ -719,6 +720,10 @@ class _MailReader:
         position: int,
     ) -> SourceRecord | Reject:
         values: dict[str, Any] = dict(entry.values)
+        for fname in DATE_FIELDS:
+            text = values.get(fname)
+            if isinstance(text, str) and parsed.date is not None:
+                values[fname] = _with_year(text, parsed.date)
         date = _evidence_date(parsed)
         if date is not None:
             values["last_updated"] = date
@@ -890,6 +895,23 @@ _OTHER_WORDS = frozenset(
 )  # fmt: skip
 #: How much of a message's text its words are counted in.
 _LANGUAGE_SAMPLE = 4000
+
+
+#: A day and its month without a year: "3 March", "March 3".
+_NO_YEAR = re.compile(r"^\s*(?:\d{1,2}\s+[A-Za-z]{3,9}\.?|[A-Za-z]{3,9}\.?\s+\d{1,2})\s*$")
+
+
+def _with_year(text: str, sent: datetime) -> str:
+    """A day a message says without its year ("went live on 3 March") in the year it was
+    sent, or the year before when that day would come after the message."""
+    if not _NO_YEAR.match(text):
+        return text
+    for year in (sent.year, sent.year - 1):
+        candidate = f"{text.strip()} {year}"
+        day = parse_date(candidate)
+        if day is not None and day.value is not None and day.value <= sent.date():
+            return candidate
+    return text
 
 
 def _date_order_of(parsed: ParsedMessage) -> bool | None:

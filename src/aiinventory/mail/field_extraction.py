@@ -144,6 +144,9 @@ _LABELLED = re.compile(
     r"(?::|：|[ \t][-–—][ \t])[ \t]*(.*?)\s*$"
 )
 _MAX_LABEL_WORDS = 5
+_DATE_FIELDS = frozenset({"date_initiated", "date_deployed", "date_retired", "last_updated"})
+#: Another label after a sentence on the same line: "Deployed. Go-live date: 3 March 2025".
+_NEXT_LABEL = re.compile(r"(?<=[.;])\s+([^\W\d_][^:.;\n]{0,40}?)\s*:\s")
 _PARAGRAPH_FIELDS = frozenset({"description", "benefits"})
 
 _NAME = (
@@ -453,6 +456,11 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         fname = field_for_label(label, mappings)
         if fname is None:
             continue
+        inline = _NEXT_LABEL.search(value)
+        if inline is not None and field_for_label(inline.group(1), mappings):
+            # "Status: Deployed. Go-live date: 3 March 2025.": two labels on one line.
+            lines.insert(index, value[inline.start() :].strip())
+            value = value[: inline.start()].rstrip(" .;")
         if not value or fname in _PARAGRAPH_FIELDS:
             # "Description:" on its own line, or a description wrapped over several lines: the
             # lines below it, up to a blank or labelled line, belong to the value.
@@ -464,6 +472,8 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
                 block.append(lines[index].strip())
                 index += 1
             value = " ".join(block)
+        if fname in _DATE_FIELDS:
+            value = value.rstrip(". ")  # "Go-live date: 3 March 2025." ends a sentence
         if fname == "name" and "name" in evidence.values and value.strip("*_ "):
             evidence = FieldEvidence()
             blocks.append(evidence)
@@ -500,6 +510,35 @@ def table_records(tables: list[list[list[str]]], mappings: Mappings) -> list[Fie
     return found
 
 
+#: The date field a stage change in words dates.
+_DATE_OF_STAGE = {"deployed": "date_deployed", "retired": "date_retired"}
+_MONTH_NAME = (
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+)
+#: A day said after "on", "since", "as of", "from" or "effective": "3 March 2025", "3rd of
+#: March", "March 3, 2025", "2025-03-03", "03/03/2025".
+_DAY_SAID = re.compile(
+    r"\b(?:on|since|as of|from|effective|w\.e\.f\.)\s+(?:(?:mon|tues|wednes|thurs|fri|satur|sun)"
+    r"day,?\s+)?(?:the\s+)?(?P<day>"
+    r"\d{1,2}(?:st|nd|rd|th)?\s+(?:of\s+)?" + _MONTH_NAME + r"(?:,?\s+\d{4})?"
+    r"|" + _MONTH_NAME + r"\s+\d{1,2}(?:st|nd|rd|th)?(?:,?\s+\d{4})?"
+    r"|\d{4}-\d{2}-\d{2}|\d{1,2}[/.]\d{1,2}[/.]\d{2,4})\b",
+    re.IGNORECASE,
+)
+
+
+def _date_said(flat: str, match: re.Match[str]) -> str | None:
+    """The day a sentence that states a stage change says it happened, as written, or None."""
+    start = max((m.end() for m in _SENTENCE_END.finditer(flat, 0, match.start())), default=0)
+    end_found = _SENTENCE_END.search(flat, match.end())
+    end = end_found.start() if end_found else len(flat)
+    said = _DAY_SAID.search(flat, start, end)
+    if said is None:
+        return None
+    return re.sub(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\s+", "", said.group("day"))
+
+
 def update_phrases(text: str) -> FieldEvidence:
     """Field changes said in words: "moving this to pilot", "please make Dana Lee the owner"."""
     evidence = FieldEvidence()
@@ -520,6 +559,12 @@ def update_phrases(text: str) -> FieldEvidence:
             value = _STAGE_FROM_WORD.get(word) or _FRENCH_STAGE.get(french)
         if value:
             evidence.add("stage", value, match.group(0), "phrase")
+            dated = _DATE_OF_STAGE.get(value)
+            when = _date_said(flat, match) if dated else None
+            if dated and when:
+                # "went live on 3 March 2025", "decommissioned since 30 June": the day it
+                # happened, in the sentence that says it.
+                evidence.add(dated, when, match.group(0), "phrase")
             break
     # Names do not wrap: owner phrases are read line by line, so "Status: Pilot" above
     # "Dana Lee übernimmt …" does not make "Pilot Dana Lee" the owner.

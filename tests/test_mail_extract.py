@@ -577,6 +577,11 @@ def test_a_message_listing_several_use_cases_gives_one_record_each(
     ]
     assert records[1].description == "Routes customer e-mails to the right queue."
     assert len({r.record_id for r in records}) == 2
+    # Another label read as a name ("Project") under one use case says more of it.
+    one = body.replace(f"{mark[1]}Use case name: Email triage", "Project: Service transformation")
+    path.write_bytes(plain_message("one@x", "A use case", one, "Wed, 12 Mar 2025 09:45:00 +0000"))
+    records, _, _ = _extract(path)
+    assert [(r.name, r.owner_name) for r in records] == [("Call summarisation", "Lucy Grant")]
 
 
 def test_spreadsheet_attachment_rows_are_records_and_its_name_never_a_path(tmp_path: Path) -> None:

@@ -842,10 +842,30 @@ def test_a_register_without_a_name_header_is_named_by_its_first_column(
         [1, "Culture", "Text", "Live", "A", "X"],
         [2, "Culture", "Tx", "Idea", "B", "Y"],
     ]
+    # Nor does a list of staff or of budget lines, with a status and dates too: nothing
+    # says it is about AI.
+    staff = [
+        ["Employee", "Team", "E-mail", "Status", "Start date", "End date"],
+        ["Dana Lee", "Finance", "dana@x.org", "Active", "2020-01-01", None],
+        ["Jo Bloggs", "HR", "jo@x.org", "Active", "2021-03-01", None],
+        ["Ann Ray", "IT", "ann@x.org", "Leaver", "2019-01-01", "2024-12-31"],
+    ]
+    budget = [
+        ["Line item", "Description", "Status", "Vendor", "Amount", "Start date"],
+        ["Laptops", "Refresh of laptops", "Approved", "Dell", 120000, "2025-01-01"],
+        ["Licences", "Office licences", "Ordered", "Microsoft", 50000, "2025-02-01"],
+        ["Cloud hosting", "Azure subscription", "Live", "Microsoft", 80000, "2025-03-01"],
+    ]
     out = run_import_into(
         write_workbook(
             tmp_path / "register.xlsx",
-            {"AI register": register, "Regions": regions, "Numbers": numbers},
+            {
+                "AI register": register,
+                "Regions": regions,
+                "Numbers": numbers,
+                "Staff": staff,
+                "Budget": budget,
+            },
         )
     )
     recs = {r["name"]: r for r in out.records_jsonl}
@@ -855,8 +875,10 @@ def test_a_register_without_a_name_header_is_named_by_its_first_column(
         "Health chat triage": ("Social Services", "retired", 6),
     }
     assert sorted((r["sheet"], r["reason_code"]) for r in out.rejects) == [
+        ("Budget", "no_table_found"),
         ("Numbers", "no_table_found"),
         ("Regions", "no_table_found"),
+        ("Staff", "no_table_found"),
     ]
     (said,) = [w["message"] for w in out.run["warnings"] if "headed as" in w["message"]]
     assert said.endswith(

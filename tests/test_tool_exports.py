@@ -339,7 +339,7 @@ def test_a_range_of_two_dates_gives_its_start_or_for_the_retirement_its_end(
     rows = [
         ["Name", "Start date", "Go-live", "Retired"],
         ["Fraud triage", "2025-01-06 - 2025-06-30", "January 6, 2025 → March 31, 2025", None],
-        ["Old churn model", "Jan 2021 - Mar 2021", None, "2024-01-01 – 2024-03-31"],
+        ["Old churn model", "Jan 2021 - Mar 2021", None, "2024-03-31 – 2024-01-01"],  # reversed
         ["Search", "2025-01-06 - TBD", None, None],  # no range: not a date, as before
     ]
     out = run_import_into(write_csv(tmp_path / "board.csv", rows))
@@ -718,7 +718,8 @@ def test_a_boards_subitems_are_steps_of_a_use_case_and_the_board_reads_on(
         "give it a name in column A ('Name')"
     )
     assert out.run["skipped_rows"]["subtable_header"] == 1
-    # The first group's title stands above the board's first header: its items are its own.
+    # The first group's title stands above the board's first header, below the board's
+    # name: its items are its own.
     sections = {n: recs[n]["extras"].get("(section)") for n in ("Invoice OCR", "HR chatbot")}
     assert sections == {"Invoice OCR": "In Progress", "HR chatbot": "Live"}
 
@@ -781,6 +782,34 @@ def test_a_boards_subitems_header_in_the_name_column(
         "KYC extraction": "Compliance",
     }
     assert [(r["row"], r["reason_code"]) for r in out.rejects] == [("7", "subtask")]
+
+
+def test_a_trackers_title_over_its_first_table_is_no_group(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    header = ["Use case name", "Description", "Stage", "Owner"]
+    path = write_workbook(
+        tmp_path / "register.xlsx",
+        {
+            "Register": [
+                ["AI Use Case Register 2025"],
+                header,
+                ["Invoice OCR", "Reads invoices", "Pilot", "Ann Lee"],
+                ["Chat assistant", "Answers staff", "Live", "Bo Li"],
+                [],
+                ["Retired use cases"],
+                header,
+                ["Old bot", "Answered FAQs", "Retired", "Cy Moe"],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    sections = {r["name"]: (r.get("extras") or {}).get("(section)") for r in out.records_jsonl}
+    assert sections == {
+        "Invoice OCR": None,
+        "Chat assistant": None,
+        "Old bot": "Retired use cases",
+    }
 
 
 def test_a_planner_export_reads_its_task_name_and_bucket(

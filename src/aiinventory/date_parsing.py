@@ -24,8 +24,8 @@ __all__ = [
 ]
 
 #: The day is "dd", German "TT" (Tag), French "jj" (jour); the year "yyyy", "jjjj", "aaaa".
-_DAY_FIRST_HINT = re.compile(r"\b(?:dd?|tt?|jj?)\s*[/.\-]\s*mm?\b", re.IGNORECASE)
-_MONTH_FIRST_HINT = re.compile(r"(?<![yja][/.\-])\bmm?\s*[/.\-]\s*(?:dd?|tt?|jj?)\b", re.IGNORECASE)
+_DAY_FIRST_HINT = re.compile(r"\b(?:dd?|tt|jj)\s*[/.\-]\s*mm?\b", re.IGNORECASE)
+_MONTH_FIRST_HINT = re.compile(r"(?<![yja][/.\-])\bmm?\s*[/.\-]\s*(?:dd?|tt|jj)\b", re.IGNORECASE)
 
 
 def date_order_hint(label: str) -> bool | None:

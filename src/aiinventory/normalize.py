@@ -41,8 +41,10 @@ __all__ = [
     "RowInput",
     "SourceContext",
     "cell_text",
+    "date_range",
     "is_excel_error",
     "is_placeholder",
+    "split_answers",
 ]
 
 _EMAIL = re.compile(
@@ -1313,18 +1315,29 @@ def _read_owner(
 _RANGE_SPLIT = re.compile(r"\s+(?:[-–—]|→|->|to|until|bis|au|tot)\s+|\s*[→–—]\s*", re.IGNORECASE)
 
 
+def date_range(
+    text: str, day_first: bool = False, date1904: bool = False, order_known: bool = False
+) -> tuple[ParsedDate, ParsedDate] | None:
+    """The two dates of a range ("2025-01-06 - 2025-06-30"), earlier first; None for any
+    other text."""
+    parts = _RANGE_SPLIT.split(text.strip())
+    if len(parts) != 2:
+        return None
+    first, second = (parse_date(p, day_first, date1904, order_known) for p in parts)
+    if first is None or second is None or first.value is None or second.value is None:
+        return None
+    return (first, second) if first.value <= second.value else (second, first)
+
+
 def _date_of_range(
     text: str, fname: str, day_first: bool, date1904: bool, order_known: bool
 ) -> ParsedDate | None:
     """A range of two dates (a tool's timeline): its end for the date retired, else its start
     (when the work began, when it went live first). None for any other text."""
-    parts = _RANGE_SPLIT.split(text.strip())
-    if len(parts) != 2:
+    found = date_range(text, day_first, date1904, order_known)
+    if found is None:
         return None
-    dates = [parse_date(p, day_first, date1904, order_known) for p in parts]
-    if dates[0] is None or dates[1] is None:
-        return None
-    return dates[1] if fname == "date_retired" else dates[0]
+    return found[1] if fname == "date_retired" else found[0]
 
 
 def _json_list_text(text: str) -> str:

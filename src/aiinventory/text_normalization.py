@@ -195,6 +195,21 @@ def clean_text(value: str) -> str:
     return "\n".join(out).strip()
 
 
+#: Words of a text about AI or its use cases, in the languages trackers and mail are written in.
+_SPEAKS_OF_AI = re.compile(
+    r"\b(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML|Copilot|chatbots?|artificial intelligence|"
+    r"machine learning|generative|algorithms?|algoritmes?|algorithmen|use[ -_]?cases?|"
+    r"cas d['’]usage|Anwendungsf[aä]ll(?:e)?)\b",
+    re.IGNORECASE,
+)
+
+
+def speaks_of_ai(text: str, end: int = 4000) -> bool:
+    """Whether a text (its first ``end`` characters) speaks of AI or its use cases: "AI",
+    "GenAI", "machine learning", "algorithm", "use case", "KI", "cas d'usage" …"""
+    return _SPEAKS_OF_AI.search(text, 0, end) is not None
+
+
 def one_line(text: str, limit: int = 80) -> str:
     """A text on one line for a message, cut to ``limit`` characters with "…"."""
     text = " ".join(text.split())

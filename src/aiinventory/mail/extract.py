@@ -43,6 +43,7 @@ from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..spreadsheets.extract import FileReport, extract_spreadsheet
+from ..text_normalization import speaks_of_ai
 from ..warnings_log import WarningLog
 from .field_extraction import (
     FieldEvidence,
@@ -80,12 +81,6 @@ _LARGE_SOURCE_BYTES = 8 << 20
 _SINGLE_MESSAGE_FORMATS = ("eml", "msg", "tnef")
 #: Notes about skipped attachments kept per source for run.json; the rest are only counted.
 _MAX_NOTES = 100
-#: Words of a message that may be about an AI use case.
-_SPEAKS_OF_AI = re.compile(
-    r"\b(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML|Copilot|chatbots?|artificial intelligence|"
-    r"machine learning|generative|use[ -]cases?|cas d['’]usage|Anwendungsfall)\b",
-    re.IGNORECASE,
-)
 #: Messages of a person, skipped as no use case, that a warning names per file and reason.
 _SKIPS_NAMED = 20
 #: Why a skipped message of a person is not read, and what to do if it is about a use case.
@@ -805,9 +800,7 @@ class _MailReader:
         words = _MAY_BE_A_USE_CASE.get(reason)
         if words is None or parsed is None or parsed.bulk:
             return
-        if not _SPEAKS_OF_AI.search(parsed.subject) and not _SPEAKS_OF_AI.search(
-            parsed.text, 0, _LANGUAGE_SAMPLE
-        ):
+        if not speaks_of_ai(parsed.subject) and not speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE):
             return  # mail of other things: counted only
         # A person's message read as no use case may be one written otherwise: named (the
         # first ones of each reason per file), for the user to check.

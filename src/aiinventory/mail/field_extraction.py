@@ -140,8 +140,9 @@ _NOT_FIELDS = frozenset(
 # "Use case: Invoice OCR", "- Owner - Dana Lee", "**Status**: Pilot", "Statut : déployé",
 # "1) Use case name: Call summarisation" (one of a list of use cases).
 _LABELLED = re.compile(
-    r"^[ \t]*(?:[-*•·–]\s*|\(?\d{1,2}[.)]\s+|\(?[a-h]\)\s+)?\**([^\W\d_][^:\t\n]{0,40}?)\**[ \t]*"
-    r"(?::|：|[ \t][-–—][ \t])[ \t]*(.*?)\s*$"
+    r"^[ \t]*(?:[-*•·–]\s*|(?P<number>\(?\d{1,2}[.)]\s+|\(?[a-h]\)\s+))?"
+    r"\**(?P<label>[^\W\d_][^:\t\n]{0,40}?)\**[ \t]*"
+    r"(?::|：|[ \t][-–—][ \t])[ \t]*(?P<value>.*?)\s*$"
 )
 _MAX_LABEL_WORDS = 5
 _DATE_FIELDS = frozenset({"date_initiated", "date_deployed", "date_retired", "last_updated"})
@@ -452,7 +453,7 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         match = _LABELLED.match(line)
         if match is None:
             continue
-        label, value = match.group(1).strip(), match.group(2).strip()
+        label, value = match.group("label").strip(), match.group("value").strip()
         fname = field_for_label(label, mappings)
         if fname is None:
             continue
@@ -467,14 +468,21 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
             block: list[str] = [value] if value else []
             while index < len(lines) and lines[index].strip() and len(block) < 8:
                 below = _LABELLED.match(lines[index])
-                if below is not None and field_for_label(below.group(1), mappings):
+                if below is not None and field_for_label(below.group("label"), mappings):
                     break
                 block.append(lines[index].strip())
                 index += 1
             value = " ".join(block)
         if fname in _DATE_FIELDS:
             value = value.rstrip(". ")  # "Go-live date: 3 March 2025." ends a sentence
-        if fname == "name" and "name" in evidence.values and value.strip("*_ "):
+        if (
+            fname == "name"
+            and "name" in evidence.values
+            and value.strip("*_ ")
+            and (match.group("number") or fold(label) == fold(blocks[0].labels["name"]))
+        ):
+            # The name's label again, or a numbered one: the next use case ("Project: …"
+            # under "Use case: …" says more of the same one).
             evidence = FieldEvidence()
             blocks.append(evidence)
         evidence.add(fname, value.strip("*_ "), label, "labelled")

@@ -38,7 +38,7 @@ from ..normalize import (
     names_a_department,
 )
 from ..schema import DATE_FIELDS, Reject, SourceRecord
-from ..text_normalization import normalize_label, normalize_value, one_line
+from ..text_normalization import normalize_label, normalize_value, one_line, speaks_of_ai
 from .csv_reader import read_csv
 from .emphasis import Headings, heading_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
@@ -943,11 +943,14 @@ _GROUP_TITLE_MAX = 60
 def _first_group_title(head: list[list[Any]], at: int) -> str | None:
     """The title of the first group of a board that repeats its header under each group's
     title (monday.com: "Board", "Ideas", the header, its items, "Live", the header, ...): the
-    lone text right above the header (``head[at]``), when a group's title and the repeated
-    header follow further down among the rows looked at. The rows under it are its group's,
-    as those under the later titles are theirs. None for any other sheet."""
+    lone text right above the header (``head[at]``), below the board's name, when a group's
+    title and the repeated header follow further down among the rows looked at. The rows
+    under it are its group's, as those under the later titles are theirs. None for any other
+    sheet."""
     if at < 1 or (above := _lone_text_of(head[at - 1])) is None:
         return None
+    if not any(_values_in(row) for row in head[: at - 1]):
+        return None  # the sheet's title, not a group's: a board's name stands above it
     labels = [v for v in head[at] if v not in ("", None)]
     for i in range(at + 1, len(head) - 1):
         if (
@@ -1186,8 +1189,15 @@ def _extract_table(
         )
     if isinstance(found, HeaderFailure) and found.best is not None and override is None:
         below = found.best.data_start - grid.first_row
+        words_above = " ".join(
+            cell_text(v) for row in head[:below] for v in row if v not in ("", None)
+        )
         names = name_by_place(
-            found.best, head[below:], grid.first_col, mappings.settings.header_accept
+            found.best,
+            head[below:],
+            grid.first_col,
+            mappings.settings.header_accept,
+            speaks_of_ai(f"{source_path} {grid.name} {words_above}"),
         )
         if names is not None:
             # A register headed "Service", "Palvelu" or "Algorithm" over its names: the first

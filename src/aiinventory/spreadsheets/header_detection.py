@@ -17,7 +17,7 @@ from typing import Any
 
 from ..date_parsing import parse_date
 from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
-from ..normalize import cell_text, split_answers
+from ..normalize import cell_text, date_range, split_answers
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -631,16 +631,32 @@ _NAMES_MIN = 3
 _NAME_LENGTH_MAX = 150
 
 
+#: Fields a list of AI use cases has and a list of other things (staff, budget lines) does not.
+_AI_FIELDS = frozenset(
+    {"ai_techniques", "eu_ai_act_tier", "high_impact", "impact_assessment", "topic_area"}
+)
+
+
 def name_by_place(
-    reading: HeaderResult, data_rows: list[list[Any]], first_col: int, accept: float
+    reading: HeaderResult,
+    data_rows: list[list[Any]],
+    first_col: int,
+    accept: float,
+    about_ai: bool,
 ) -> ColumnMapping | None:
     """The column to read as the use case's name in a header that has none ("Service",
     "Palvelu", "Algorithm" over the names): its first column, when it is unmapped and no
     field reads it well, when the header maps three or more fields without doubt, two of them
-    fields only a use case has, and when the rows below (``data_rows``) hold in it a short
-    text, no number or date, on nearly every row, each different. None otherwise."""
+    fields only a use case has, when the sheet is about AI (``about_ai``: its name, its file's
+    or its title says so) or the header maps a field only an AI use case has (a technique, an
+    AI Act tier, an impact assessment), and when the rows below (``data_rows``) hold in it a
+    short text, no number or date, on nearly every row, each different. None otherwise: a
+    list of staff or of budget lines has a status and dates too."""
     sure = [c for c in reading.columns if c.field is not None and c.status in SURE_STATUSES]
-    if len(sure) < 3 or len({c.field for c in sure} & USE_CASE_FIELDS) < 2:
+    fields = {c.field for c in sure}
+    if len(sure) < 3 or len(fields & USE_CASE_FIELDS) < 2:
+        return None
+    if not about_ai and fields.isdisjoint(_AI_FIELDS):
         return None
     first = min(reading.columns, key=lambda c: c.column, default=None)
     if first is None or first.field is not None or first.status != "unmapped":
@@ -838,7 +854,12 @@ def unmap_weak_date_columns(
         ]
         if len(values) < _DATE_SAMPLE_MIN:
             continue
-        others = [v for v in values if parse_date(v, date1904=date1904) is None]
+        others = [
+            v
+            for v in values
+            if parse_date(v, date1904=date1904) is None
+            and not (isinstance(v, str) and date_range(v, date1904=date1904))
+        ]
         if len(values) - len(others) >= _DATE_SHARE_MIN * len(values):
             continue
         left.append((col, col.field, list(dict.fromkeys(map(cell_text, others)))[:3]))

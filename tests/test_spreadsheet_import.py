@@ -788,8 +788,15 @@ def test_one_status_at_a_period_is_the_stage_and_a_weak_header_of_no_stages_is_n
         ["Translation", "Cy Moe", "Planned", "Vendor", "Q3 2025", "Legal"],
     ]
     fiscal = [["Use case", "Status FY25"], ["Claims triage", "Pilot"]]
-    # A weak header whose values are stages is still the stage.
-    stages = [["Use case", "Target"], ["Doc search", "Pilot"], ["Chatbot", "Live"], ["Q&A", "Idea"]]
+    # A weak header whose values are stages is still the stage, also below a hundred
+    # placeholders (more than the rows looked at to map the columns).
+    stages = [
+        ["Use case", "Target"],
+        *[[f"Draft {n}", "TBD"] for n in range(1, 101)],
+        ["Doc search", "Pilot"],
+        ["Chatbot", "Live"],
+        ["Q&A", "Idea"],
+    ]
     out = run_import_into(
         write_workbook(
             tmp_path / "yearly.xlsx", {"Yearly": yearly, "Fiscal": fiscal, "Stages": stages}
@@ -804,6 +811,7 @@ def test_one_status_at_a_period_is_the_stage_and_a_weak_header_of_no_stages_is_n
         "Doc search": ("pilot", "Pilot"),
         "Chatbot": ("deployed", "Live"),
         "Q&A": ("idea", "Idea"),
+        **{f"Draft {n}": ("unknown", "TBD") for n in range(1, 101)},
     }
     assert recs["Speech analytics"]["extras"] == {"Status 2025": "Live", "Target": "FY25"}
     assert [recs[n]["sourcing"] for n in ("Speech analytics", "Resume screening")] == [

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..date_parsing import parse_date
 from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
-from ..normalize import cell_text, date_range, split_answers
+from ..normalize import cell_text, date_range, is_placeholder, split_answers
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -886,12 +886,19 @@ def unmap_weak_vocabulary_columns(
         if col.status != "low_confidence" or vocab is None or col.field is None:
             continue
         j = col.column - first_col
+        # (a placeholder, "TBD" or "-", says nothing of what the column holds)
         values = [
             text
             for r in data_rows
-            if j < len(r) and r[j] is not None and (text := cell_text(r[j]).strip())
+            if j < len(r)
+            and r[j] is not None
+            and (text := cell_text(r[j]).strip())
+            and not is_placeholder(text)
         ]
-        if len(values) < _WORDS_SAMPLE_MIN or _share_read(col, vocab, data_rows, first_col, accept):
+        if len(values) < _WORDS_SAMPLE_MIN or any(
+            (found := vocab.match(v, accept)) is not None and found.value != "unknown"
+            for v in values
+        ):
             continue
         left.append((col, col.field, list(dict.fromkeys(values))[:3]))
         col.field, col.score, col.status = None, 0.0, "unmapped"

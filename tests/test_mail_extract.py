@@ -192,6 +192,14 @@ def test_an_owner_change_keeps_name_and_address_together_and_skips_are_named(
     (folder / "1.eml").write_bytes(intake)
     (folder / "2.eml").write_bytes(handover)
     (folder / "3.eml").write_bytes(question)
+    # Mail of other things, even with labelled lines, is counted only.
+    offsite = plain_message(
+        "o@x",
+        "Team offsite",
+        "Status: confirmed\nOwner: Facilities\n",
+        "Tue, 04 Mar 2025 09:00:00 +0000",
+    )
+    (folder / "4.eml").write_bytes(offsite)
     result = api.run_import([folder], tmp_path / "out")
     inventory = (tmp_path / "out" / "inventory.csv").read_text(encoding="utf-8-sig")
     # Priya's address is none of Dana Lee's.

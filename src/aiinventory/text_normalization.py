@@ -198,7 +198,7 @@ def clean_text(value: str) -> str:
 #: Words of a text about AI or its use cases, in the languages trackers and mail are written in.
 _SPEAKS_OF_AI = re.compile(
     r"\b(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML|Copilot|chatbots?|artificial intelligence|"
-    r"machine learning|generative|algorithms?|algoritmes?|algorithmen|use[ -_]?cases?|"
+    r"machine learning|generative|algorithms?|algoritmes?|algorithmen|use[ _-]?cases?|"
     r"cas d['’]usage|Anwendungsf[aä]ll(?:e)?)\b",
     re.IGNORECASE,
 )

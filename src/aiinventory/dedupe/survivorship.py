@@ -57,8 +57,7 @@ def _address_of_owner(newest: list[dict[str, Any]], owner_record: str) -> dict[s
     record, when it gives one; else the newest that gives one for the same person, or for no
     one newer than the owner's. An address of an owner replaced since ("Jane Smith" and hers,
     then "make Dana Lee the owner") is none of Dana Lee's: None then."""
-    by_id = {r["record_id"]: r for r in newest}
-    owner = by_id[owner_record]
+    owner = next(r for r in newest if r["record_id"] == owner_record)
     if owner.get("owner_email") not in _UNSET:
         return owner
     who = fold(str(owner["owner_name"]))

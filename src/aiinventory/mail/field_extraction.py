@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 
 from ..mappings import Mappings, asks_if_live, yes_or_no
+from ..schema import DATE_FIELDS
 from ..text_normalization import fold
 from .thread_builder import strip_subject_prefixes
 
@@ -145,7 +146,7 @@ _LABELLED = re.compile(
     r"(?::|：|[ \t][-–—][ \t])[ \t]*(?P<value>.*?)\s*$"
 )
 _MAX_LABEL_WORDS = 5
-_DATE_FIELDS = frozenset({"date_initiated", "date_deployed", "date_retired", "last_updated"})
+_DATE_FIELDS = frozenset({*DATE_FIELDS, "last_updated"})
 #: Another label after a sentence on the same line: "Deployed. Go-live date: 3 March 2025".
 _NEXT_LABEL = re.compile(r"(?<=[.;])\s+([^\W\d_][^:.;\n]{0,40}?)\s*:\s")
 _PARAGRAPH_FIELDS = frozenset({"description", "benefits"})

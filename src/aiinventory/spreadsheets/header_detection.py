@@ -867,6 +867,16 @@ def unmap_weak_date_columns(
     return left
 
 
+def _texts_of(col: ColumnMapping, data_rows: list[list[Any]], first_col: int) -> list[str]:
+    """The texts of a column's cells in ``data_rows`` that are not blank."""
+    j = col.column - first_col
+    return [
+        text
+        for r in data_rows
+        if j < len(r) and r[j] is not None and (text := cell_text(r[j]).strip())
+    ]
+
+
 #: Values a weakly matched vocabulary column must hold before it is judged by them.
 _WORDS_SAMPLE_MIN = 3
 
@@ -885,16 +895,8 @@ def unmap_weak_vocabulary_columns(
         vocab = mappings.vocabularies.get(col.field or "")
         if col.status != "low_confidence" or vocab is None or col.field is None:
             continue
-        j = col.column - first_col
         # (a placeholder, "TBD" or "-", says nothing of what the column holds)
-        values = [
-            text
-            for r in data_rows
-            if j < len(r)
-            and r[j] is not None
-            and (text := cell_text(r[j]).strip())
-            and not is_placeholder(text)
-        ]
+        values = [t for t in _texts_of(col, data_rows, first_col) if not is_placeholder(t)]
         if len(values) < _WORDS_SAMPLE_MIN or any(
             (found := vocab.match(v, accept)) is not None and found.value != "unknown"
             for v in values
@@ -930,12 +932,7 @@ def techniques_by_values(
                 continue
         elif not _reads_no_topic(col, topics, data_rows, first_col, accept):
             continue
-        j = col.column - first_col
-        cells = [
-            text
-            for r in data_rows
-            if j < len(r) and r[j] is not None and (text := cell_text(r[j]).strip())
-        ]
+        cells = _texts_of(col, data_rows, first_col)
         if len(cells) < _TECHNIQUE_CELLS_MIN:
             continue
         named = 0

@@ -277,6 +277,25 @@ def test_a_messages_language_orders_its_dates(
 
 
 @pytest.mark.parametrize(
+    ("text", "stage"),
+    [
+        ("Quick note: this is still at the idea stage, nothing built yet.", "idea"),
+        ("We are in the early concept phase with procurement.", "idea"),
+        ("For now it is still just an idea.", "idea"),
+        ("The chatbot is still in pilot with two teams.", "pilot"),
+        ("It is still in development.", "in development"),
+        # Not a stage: a proposal named, an idea offered.
+        ("Here is an idea for the claims team: summarise calls.", None),
+        ("The proposal stage of the process closes on Friday.", None),
+    ],
+)
+def test_a_stage_said_in_prose(text: str, stage: str | None) -> None:
+    from aiinventory.mail.field_extraction import update_phrases
+
+    assert update_phrases(text).values.get("stage") == stage
+
+
+@pytest.mark.parametrize(
     ("text", "owner", "address"),
     [
         ("Please make Dana Lee (dana.lee@x.example) the owner.", "Dana Lee", "dana.lee@x.example"),

@@ -222,13 +222,23 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (
         re.compile(
-            r"\b(?:is|are|now|has|have|went|gone|going)\s+(?:now\s+|been\s+|officially\s+)*"
+            r"\b(?:is|are|now|has|have|went|gone|going)\s+(?:now\s+|been\s+|officially\s+|still\s+)*"
             r"(?:in\s+|into\s+)?" + _STAGE_WORD + r"\b",
             re.IGNORECASE,
         ),
         None,
     ),
     (re.compile(r"\b(?:went|gone|goes|going)\s+live\b", re.IGNORECASE), "deployed"),
+    # "is still at the idea stage", "are in the concept phase", "is still just an idea"
+    (
+        re.compile(
+            r"\b(?:is|are)\s+(?:still\s+)?(?:at|in)\s+(?:the\s+|an?\s+)?(?:early\s+)?"
+            r"(?:idea|ideation|concept|proposal|exploration|discovery)\s+(?:stage|phase)\b"
+            r"|\b(?:is|are)\s+(?:still\s+(?:just\s+|only\s+)?|just\s+|only\s+)an?\s+idea\b",
+            re.IGNORECASE,
+        ),
+        "idea",
+    ),
     (
         re.compile(
             r"\b(?:has been|was|is being|will be|been)\s+(?:retired|decommissioned|switched off"
@@ -338,6 +348,9 @@ _STAGE_HINTS = (
     "declin", "cancel", "going ahead", "proceed", "on hold", "general availability", " ga",
     "abgeschaltet", "betrieb", "stillgelegt", "abgelehnt", "weiterverfolgt", "retiré", "arrêté",
     "rejeté", "refusé", "mis en", "mise en", "passe en", "passage en", "passer en", "bascul",
+    "an idea", "idea stage", "idea phase", "ideation", "concept stage", "concept phase",
+    "proposal stage", "proposal phase", "exploration stage", "exploration phase",
+    "discovery stage", "discovery phase",
 )  # fmt: skip
 _OWNER_HINTS = ("owner", "übernimmt", "verantwortlich", "ansprechpartner", "responsable",
                 "propriétaire")  # fmt: skip

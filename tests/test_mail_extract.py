@@ -650,6 +650,47 @@ def test_forwarded_intake_is_read_from_the_forward(tmp_path: Path) -> None:
     assert "mail_forwarded" in record.flags
 
 
+_WORD_QUOTE_HEADER = (
+    '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p '
+    'class="MsoNormal"><b>From:</b> Tom &lt;tom@example.com&gt;<br><b>Sent:</b> Monday, 20 '
+    "January 2025 09:00<br><b>Subject:</b> AI use cases of the claims team<o:p></o:p></p></div>"
+)
+
+
+_OWA_QUOTE_HEADER = (
+    '<hr><div id="divRplyFwdMsg" dir="ltr"><b>From:</b> Tom &lt;tom@example.com&gt;<br><b>Sent:'
+    "</b> Monday, 20 January 2025 09:00<br><b>Subject:</b> AI use cases of the claims team</div>"
+)
+
+
+@pytest.mark.parametrize("header", [_WORD_QUOTE_HEADER, _OWA_QUOTE_HEADER])
+def test_a_forwarded_grid_of_use_cases_gives_each_row(tmp_path: Path, header: str) -> None:
+    # Outlook forwards a table of three use cases: each is read, not only the first.
+    grid = (
+        "<table><tr><th>Use case</th><th>Owner</th><th>Status</th></tr>"
+        "<tr><td>Claims triage model</td><td>Tom Hale</td><td>Pilot</td></tr>"
+        "<tr><td>Fraud scoring</td><td>Ana Ruiz</td><td>Live</td></tr>"
+        "<tr><td>Letter drafting</td><td>Ben Ode</td><td>Idea</td></tr></table>"
+    )
+    raw = plain_message(
+        "fwgrid@x",
+        "FW: AI use cases of the claims team",
+        f"<html><body><p class=MsoNormal>For the inventory.</p>{header}{grid}</body></html>",
+        "Tue, 21 Jan 2025 10:00:00 +0000",
+        sender="Laura <l@example.com>",
+    ).replace(b"text/plain", b"text/html")
+    path = tmp_path / "fw.eml"
+    path.write_bytes(raw)
+    records = _extract(path)[0]
+    assert [(r.name, r.stage, r.row) for r in records] == [
+        ("Claims triage model", "pilot", 1),
+        ("Fraud scoring", "deployed", 2),
+        ("Letter drafting", "idea", 3),
+    ]
+    assert len({r.record_id for r in records}) == 3
+    assert all("mail_forwarded" in r.flags for r in records)
+
+
 def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "x.eml"
     path.write_bytes(b"\x00\x01\x02 not mail")

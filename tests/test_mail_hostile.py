@@ -434,37 +434,59 @@ def test_two_messages_with_one_message_id_but_other_content_are_not_one(
     _accounted(counts, seen)
 
 
-_QUOTED_INTAKE = (
-    "Use case: Invoice OCR<br>Department: Finance<br>Owner: Dana Lee<br>Status: Pilot<br>"
-)
-#: How Gmail, Apple Mail, Outlook on the web and Thunderbird quote the message they answer.
+_QUOTED_INTAKE = {
+    "lines": "Use case: Invoice OCR<br>Department: Finance<br>Owner: Dana Lee<br>Status: Pilot<br>",
+    # Outlook's intake form, a table, quoted as it was sent.
+    "table": (
+        '<table border="1"><tr><td>Use case name</td><td>Invoice OCR</td></tr><tr><td>Department'
+        "</td><td>Finance</td></tr><tr><td>Owner</td><td>Dana Lee</td></tr><tr><td>Stage</td>"
+        "<td>Pilot</td></tr></table>"
+    ),
+}
+#: How Gmail, Apple Mail, Outlook (on the web, on the desktop, the new one) and Thunderbird
+#: quote the message they answer; {quoted} is what they quote.
 _HTML_REPLIES = {
     "gmail": (
         '<div dir="ltr">Congratulations team!</div><br><div class="gmail_quote"><div dir="ltr" '
         'class="gmail_attr">On Mon, Mar 3, 2025 at 9:00 AM Dana Lee &lt;dana.lee@example.com'
-        f'&gt; wrote:<br></div><blockquote class="gmail_quote">{_QUOTED_INTAKE}</blockquote></div>'
+        '&gt; wrote:<br></div><blockquote class="gmail_quote">{quoted}</blockquote></div>'
     ),
     "apple": (
         '<div>Congratulations team!</div><div><br><blockquote type="cite"><div>On 3 Mar 2025, '
         "at 09:00, Dana Lee &lt;dana.lee@example.com&gt; wrote:</div><br>"
-        f"<div>{_QUOTED_INTAKE}</div></blockquote></div>"
+        "<div>{quoted}</div></blockquote></div>"
     ),
     "outlook_web": (
         '<div>Congratulations team!</div><hr><div id="divRplyFwdMsg" dir="ltr"><b>From:</b> '
         "Dana Lee &lt;dana.lee@example.com&gt;<br><b>Sent:</b> Monday, March 3, 2025 9:00 AM<br>"
         "<b>To:</b> AI Board<br><b>Subject:</b> New AI use case: Invoice OCR<div>&nbsp;</div>"
-        f"</div><div>{_QUOTED_INTAKE}</div>"
+        "</div><div>{quoted}</div>"
+    ),
+    # Word's HTML: the quoted message's header in a div with a top border, its text after it.
+    "outlook_desktop": (
+        "<div class=WordSection1><p class=MsoNormal>Congratulations team!<o:p></o:p></p><div "
+        'style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p '
+        'class="MsoNormal"><b>From:</b> Dana Lee &lt;dana.lee@example.com&gt;<br><b>Sent:</b> '
+        "Monday, March 3, 2025 9:00 AM<br><b>To:</b> AI Board<br><b>Subject:</b> New AI use "
+        "case: Invoice OCR<o:p></o:p></p></div>{quoted}</div>"
+    ),
+    "outlook_new": (
+        '<div>Congratulations team!</div><div id="mail-editor-reference-message-container"><div '
+        'class="ms-outlook-mobile-reference-message"><b>From: </b>Dana Lee &lt;dana.lee@example.'
+        "com&gt;<br><b>Date: </b>Monday, 3 March 2025 at 09:00<br><b>Subject: </b>New AI use "
+        "case: Invoice OCR<br></div>{quoted}</div>"
     ),
     "thunderbird": (
         '<p>Congratulations team!</p><div class="moz-cite-prefix">On 03/03/2025 09:00, Dana Lee '
-        f'wrote:<br></div><blockquote type="cite">{_QUOTED_INTAKE}</blockquote>'
+        'wrote:<br></div><blockquote type="cite">{quoted}</blockquote>'
     ),
 }
 
 
+@pytest.mark.parametrize("form", sorted(_QUOTED_INTAKE))
 @pytest.mark.parametrize("client", sorted(_HTML_REPLIES))
 def test_an_html_reply_does_not_take_the_intake_it_quotes_for_news(
-    tmp_path: Path, client: str
+    tmp_path: Path, client: str, form: str
 ) -> None:
     update = _answer("update@example.com", "Status: Deployed\n")
     reply = EmailMessage(policy=SMTP)
@@ -473,7 +495,8 @@ def test_an_html_reply_does_not_take_the_intake_it_quotes_for_news(
     reply["Date"] = "Wed, 12 Mar 2025 09:00:00 +0000"
     reply["Message-ID"] = "<cheers@example.com>"
     reply["In-Reply-To"] = "<update@example.com>"
-    reply.set_content(f"<html><body>{_HTML_REPLIES[client]}</body></html>", subtype="html")
+    body = _HTML_REPLIES[client].replace("{quoted}", _QUOTED_INTAKE[form])
+    reply.set_content(f"<html><body>{body}</body></html>", subtype="html")
     path = _mbox(
         tmp_path / "box.mbox",
         [_intake("intake@example.com").as_bytes(), update, reply.as_bytes()],

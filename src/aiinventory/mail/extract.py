@@ -527,13 +527,12 @@ class _MailReader:
             forwarded = labelled_fields(reply.quoted_text, self.mappings)
             inner_subject = _quoted_header(reply.quoted_headers, _SUBJECT_LABELS)
             intake = self._intake(forwarded, name_from_subject(inner_subject or ""))
-            if intake is None:
-                tables = table_records(parsed.html_quoted_tables, self.mappings)
-                if tables:
-                    intake = tables[0].values
             if intake is not None:
                 found.append(_Found("intake", intake, [*flags, "mail_forwarded"]))
-            elif not parsed.bulk:
+            else:
+                # The forwarded intake form, or a grid of several use cases: each row its own.
+                found += self._forwarded_tables(parsed.html_quoted_tables, flags)
+            if not found and not parsed.bulk:
                 # A request written in sentences, passed on: the forwarded message's own text
                 # (without its signature), its sender the owner.
                 prose = self._prose_intake(
@@ -559,9 +558,6 @@ class _MailReader:
             intake = self._intake(
                 labelled_fields(inner.new_text, self.mappings), name_from_subject(nested.subject)
             )
-            if intake is None:
-                tables = table_records(nested.html_tables, self.mappings)
-                intake = tables[0].values if tables else None
             if intake is not None:
                 found.append(
                     _Found(
@@ -571,6 +567,8 @@ class _MailReader:
                         message_id=nested.message_id,
                     )
                 )
+            else:
+                found += self._forwarded_tables(nested.html_tables, flags, nested.message_id)
         if found:
             self._owner_from_sender(found, parsed)
             return found
@@ -596,6 +594,21 @@ class _MailReader:
             values["name"] = name
         how = "mail_update_phrase" if "phrase" in change.how.values() else "mail_update"
         return [_Found("update", values, [*flags, how])]
+
+    def _forwarded_tables(
+        self, tables: list[list[list[str]]], flags: list[str], message_id: str | None = None
+    ) -> list[_Found]:
+        """The use cases of a forwarded message's tables, numbered as a message's tables are."""
+        return [
+            _Found(
+                "intake",
+                table.values,
+                [*flags, "mail_forwarded", "mail_html_table"],
+                row=number,
+                message_id=message_id,
+            )
+            for number, table in enumerate(table_records(tables, self.mappings), 1)
+        ]
 
     def _intake(self, labelled: FieldEvidence, subject_name: str | None) -> dict[str, str] | None:
         others = [f for f in labelled.values if f != "name"]

@@ -47,6 +47,29 @@ _SPACES = re.compile(r"[ \t\u00a0\u200b]+")
 _BLANKS = re.compile(r"\n{3,}")
 
 
+#: Where mail clients start the message they answer or forward: Gmail's quote, Outlook on the
+#: web's and the new Outlook's reply header, Yahoo's and Thunderbird's forward.
+_QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-forward-container")
+_QUOTE_IDS = frozenset({"divRplyFwdMsg", "mail-editor-reference-message-container"})
+#: Outlook on the desktop (Word's HTML): the quoted message's header block is a div with a
+#: thin top border, #E1E1E1 since Outlook 2013 and #B5C4DF before.
+_OUTLOOK_QUOTE_RULE = re.compile(r"border-top:\s*solid\s+#(?:E1E1E1|B5C4DF)\b", re.IGNORECASE)
+
+
+def _starts_a_quote(attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether a div's attributes mark the start of quoted history."""
+    for key, value in attrs:
+        if not value:
+            continue
+        if key == "class" and any(name in value for name in _QUOTE_CLASSES):
+            return True
+        if key == "id" and value in _QUOTE_IDS:
+            return True
+        if key == "style" and _OUTLOOK_QUOTE_RULE.search(value):
+            return True
+    return False
+
+
 @dataclass
 class HtmlText:
     """The text of an HTML body, and its tables as lists of rows of cell texts."""
@@ -79,10 +102,7 @@ class _Converter(HTMLParser):
         if tag in _SKIP:
             self.skip_depth += 1
             return
-        if tag == "blockquote" or (
-            (tag == "div" and any(k == "class" and v and "gmail_quote" in v for k, v in attrs))
-            or (tag == "div" and any(k == "id" and v == "divRplyFwdMsg" for k, v in attrs))
-        ):
+        if tag == "blockquote" or (tag == "div" and _starts_a_quote(attrs)):
             # Quoted history in HTML replies: note where it starts so it can be cut off.
             if self.quoted_from is None:
                 self.quoted_from = self._length

@@ -294,6 +294,29 @@ def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into
     )
 
 
+def test_a_tracker_on_a_sheet_named_list_is_read(tmp_path: Path, run_import_into) -> None:
+    # A list's export names its only sheet "List": its table of use cases decides, with a
+    # warning; a visible "Lists" sheet of dropdown words beside a tracker is still vocabulary.
+    path = tmp_path / "ops.xlsx"
+    with xlsxwriter.Workbook(path) as wb:
+        ws = wb.add_worksheet("List")
+        ws.write_row(0, 0, ["Title", "Owner", "Department", "Status", "Vendor"])
+        ws.write_row(1, 0, ["Route optimiser", "Sam Hill", "Operations", "Pilot", "Acme"])
+        ws.write_row(2, 0, ["Shift planner", "Ana Ruiz", "Operations", "Live", "In-house"])
+        words = wb.add_worksheet("Lists")
+        words.write_row(0, 0, ["Status", "Department", "Risk tier"])
+        words.write_row(1, 0, ["Idea", "Finance", "Low"])
+        words.write_row(2, 0, ["Pilot", "Operations", "High"])
+    out = run_import_into(path)
+    assert sorted(out.by_name()) == ["Route optimiser", "Shift planner"]
+    assert out.by_name()["Shift planner"]["stage"] == "deployed"
+    assert [(s["sheet"], s["reason"].split(":")[0]) for s in out.run["skipped_sheets"]] == [
+        ("Lists", "vocabulary")
+    ]
+    (warning,) = [w for w in out.run["warnings"] if w["code"] == "sheet_read_despite_name"]
+    assert "'List'" in warning["message"]
+
+
 def test_hidden_lists_sheet_with_dropdown_is_vocabulary(tmp_path: Path, run_import_into) -> None:
     wb = openpyxl.Workbook()
     ws = wb.active

@@ -1031,7 +1031,9 @@ def _extract_table(
         marked = mappings.settings.sheet_kind(grid.name)
         if marked is not None:
             kind, only = marked
-            if only or kind == "vocabulary":
+            # A visible sheet named "List" may be the tracker itself (a list's export): its
+            # content decides, as for a summary's name with more words in it.
+            if (only and kind != "vocabulary") or (kind == "vocabulary" and grid.hidden):
                 sheet.skipped = f"{kind}: the sheet's name marks it as {kind}, not a tracker table"
                 return
             named_as = kind

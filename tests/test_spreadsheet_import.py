@@ -2934,6 +2934,19 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
         ("In service design", "in_development"),
         ("Deployed - pilot sites", "deployed"),
         ("Pilot - extended", "pilot"),
+        # A short note after a dash, colon or bracket that says it was stopped or ended.
+        ("Pilot – cancelled", "rejected"),
+        ("Pilot - stopped", "rejected"),
+        ("Idea: not pursued", "rejected"),
+        ("Live — decommissioned", "retired"),
+        ("Production - stopped", "retired"),
+        ("Deployed; switched off", "retired"),
+        ("Live: stopped for review", "deployed"),
+        ("Live - to be retired", "deployed"),
+        ("Pilot - paused until Q3", "pilot"),
+        # A move: where it went.
+        ("Pilot → Live", "deployed"),
+        ("Idea -> Pilot", "pilot"),
     ],
 )
 def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:

@@ -161,7 +161,18 @@ _STOPPED_WORDS = (
     "abandoned",
     "withdrawn",
     "not pursued",
+    "stopped",
+    "discontinued",
+    "terminated",
+    "halted",
+    "dropped",
 )
+#: Words that say a use case was taken out of use ("Live – decommissioned").
+_ENDED_WORDS = ("decommissioned", "retired", "sunset", "switched off", "shut down", "end of life")
+#: Words that make a stop a pause ("stopped for review", "halted until the audit").
+_FOR_A_WHILE = re.compile(r"\b(?:for|until|till|pending|while|temporar\w*|paused)\b")
+#: A move from one stage to another ("Pilot → Live"): the stage is the last one.
+_ARROW = re.compile(r"\s*(?:→|->|=>|⇒|⟶)\s*")
 #: Words that say the stage an answer names is still to come ("Go-live planned", "Live soon",
 #: "To be retired"); looked for in its first clause only ("Live, review planned" is live).
 _STILL_TO_COME = re.compile(
@@ -191,6 +202,16 @@ def _first_clause(raw: str) -> str:
         lambda m: " " + m.group(1) if _MODIFIER_ALONE.match(m.group(1)) else " ", clause
     )
     return clause if len(clause.split()) <= 5 else ""
+
+
+def _second_clause(raw: str) -> str:
+    """What follows an answer's first clause when it is a short note of three words at most
+    ("Pilot – cancelled", "Live: decommissioned"), else ""."""
+    parts = _CLAUSE_END.split(raw, maxsplit=1)
+    if len(parts) < 2:
+        return ""
+    rest = _BRACKETED.sub(lambda m: " " + m.group(1), parts[1]).strip(" .")
+    return rest if len(rest.split()) <= 3 else ""
 
 
 def _still_to_come(raw: str) -> bool:
@@ -258,10 +279,23 @@ class Vocabulary:
                 return ValueMatch(hit, 95.0, "exact")
         if self.field != "stage":
             return self._inexact(key, fuzzy_accept)
-        # "Pilot cancelled", "Idea rejected": whatever stage it reached, it was stopped.
+        moves = _ARROW.split(raw)
+        if len(moves) > 1 and all(0 < len(move.split()) <= 3 for move in moves):
+            # "Pilot → Live": where it moved to.
+            return self.match(moves[-1], fuzzy_accept)
+        # "Pilot cancelled", "Idea rejected", "Pilot – stopped": whatever stage it reached, it
+        # was stopped; "Live – decommissioned", "Live, stopped": taken out of use.
         clause = normalize_value(_first_clause(raw))
-        if clause and any(_keyword_said(clause, word) for word in _STOPPED_WORDS):
-            return ValueMatch("rejected", 80.0, "contains")
+        note = normalize_value(_second_clause(raw))
+        if _FOR_A_WHILE.search(note) or _STILL_TO_COME.search(note):
+            note = ""  # "Live: stopped for review", "Live - to be retired": not an end yet
+        said = [text for text in (clause, note) if text]
+        if note and any(_keyword_said(note, word) for word in _ENDED_WORDS):
+            return ValueMatch("retired", 80.0, "contains")
+        if any(_keyword_said(text, word) for text in said for word in _STOPPED_WORDS):
+            lead = self._inexact(clause, fuzzy_accept) if clause else None
+            stopped = "retired" if lead is not None and lead.value == "deployed" else "rejected"
+            return ValueMatch(stopped, 80.0, "contains")
         found = self._inexact(key, fuzzy_accept)
         if found is not None and found.value in _STAGE_BEFORE and _still_to_come(raw):
             # "Go-live planned", "Awaiting go-live", "To be retired": the stage it names is

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+from email.message import EmailMessage
+from email.policy import SMTP
 from pathlib import Path
 
 import openpyxl
@@ -200,13 +202,22 @@ def test_an_owner_change_keeps_name_and_address_together_and_skips_are_named(
         "Tue, 04 Mar 2025 09:00:00 +0000",
     )
     (folder / "4.eml").write_bytes(offsite)
+    # A Japanese intake, in ISO-2022-JP: no label is known, but "AI" in its subject is seen.
+    japanese = EmailMessage(policy=SMTP)
+    japanese["From"] = "Sato <sato@x.example>"
+    japanese["Subject"] = "AIユースケース登録: 議事録要約"
+    japanese["Date"] = "Wed, 05 Mar 2025 09:00:00 +0900"
+    japanese["Message-ID"] = "<jp@x>"
+    japanese.set_content("ユースケース名: 議事録要約\nステータス: 試行中\n", charset="iso-2022-jp")
+    (folder / "5.eml").write_bytes(japanese.as_bytes())
     result = api.run_import([folder], tmp_path / "out")
     inventory = (tmp_path / "out" / "inventory.csv").read_text(encoding="utf-8-sig")
     # Priya's address is none of Dana Lee's.
     assert ",Dana Lee,," in inventory and "priya.shah" not in inventory
     warnings = result.summary.model_dump()["warnings"]
     named = [w["message"] for w in warnings if w["code"] == "message_not_read"]
-    assert len(named) == 1 and "(Message-ID <c@x>, subject 'AI register')" in named[0]
+    assert len(named) == 2 and "(Message-ID <c@x>, subject 'AI register')" in named[0]
+    assert "(Message-ID <jp@x>, subject 'AIユースケース登録: 議事録要約')" in named[1]
     (folder / "2.eml").write_bytes(with_address)
     api.run_import([folder], tmp_path / "out")
     inventory = (tmp_path / "out" / "inventory.csv").read_text(encoding="utf-8-sig")
@@ -284,6 +295,12 @@ def test_a_messages_language_orders_its_dates(
         ("For now it is still just an idea.", "idea"),
         ("The chatbot is still in pilot with two teams.", "pilot"),
         ("It is still in development.", "in development"),
+        ("The board approved this today; it moves to pilot.", "pilot"),
+        ("Quick update: the pilot has started.", "pilot"),
+        ("The pilot is live in two branches.", "pilot"),
+        ("FYI we switched it off last week, it is retired.", "retired"),
+        ("We have decided not to proceed with this one.", "rejected"),
+        ("Once the pilot has started we will report back.", None),
         # Not a stage: a proposal named, an idea offered.
         ("Here is an idea for the claims team: summarise calls.", None),
         ("The proposal stage of the process closes on Friday.", None),

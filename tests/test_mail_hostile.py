@@ -355,6 +355,8 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
             _answer("ooo1@example.com", away, Auto_Submitted="auto-replied"),
             _answer("ooo2@example.com", away, Subject="Automatic reply: New AI use case"),
             _answer("ooo3@example.com", away, X_Autoreply="yes"),
+            # Outlook's German "Out of Office:", with no header that says so.
+            _answer("ooo4@example.com", away, Subject="Abwesend: New AI use case: Invoice OCR"),
             _answer(
                 "ndr@example.com",
                 bounce,
@@ -377,7 +379,7 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
         ],
     )
     records, _, counts, _, seen = _run(path)
-    assert counts.messages_skipped == {"automatic_reply": 3, "delivery_report": 1}
+    assert counts.messages_skipped == {"automatic_reply": 4, "delivery_report": 1}
     assert sorted((r.name, r.stage) for r in records) == [
         ("Invoice OCR", "deployed"),
         ("Invoice OCR", "pilot"),

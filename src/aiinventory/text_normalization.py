@@ -197,9 +197,12 @@ def clean_text(value: str) -> str:
 
 #: Words of a text about AI or its use cases, in the languages trackers and mail are written in.
 _SPEAKS_OF_AI = re.compile(
-    r"\b(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML|Copilot|chatbots?|artificial intelligence|"
+    # The short words stand apart from Latin letters, digits and "_" only: "AIユースケース".
+    r"(?<![A-Za-z0-9_])(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML)(?![A-Za-z0-9_])"
+    r"|\b(?:Copilot|chatbots?|artificial intelligence|"
     r"machine learning|generative|algorithms?|algoritmes?|algorithmen|use[ _-]?cases?|"
-    r"cas d['’]usage|Anwendungsf[aä]ll(?:e)?)\b",
+    r"cas d['’]usage|Anwendungsf[aä]ll(?:e)?)\b"
+    r"|人工知能|機械学習|ユースケース",
     re.IGNORECASE,
 )
 

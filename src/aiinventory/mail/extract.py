@@ -867,7 +867,10 @@ _NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tne
 #: ("Out of office hours chatbot") is a person's.
 _REPLY_SUBJECT = re.compile(
     rb"^(?:automatic reply|auto-?reply|auto reply|out of (?:the )?office|abwesenheitsnotiz|"
-    rb"r\xc3\xa9ponse automatique|automatisch antwoord|respuesta autom\xc3\xa1tica)\s*(?::|$)"
+    rb"r\xc3\xa9ponse automatique|automatisch antwoord|respuesta autom\xc3\xa1tica|"
+    # Outlook's "Out of Office:" in German, Dutch, Spanish, Italian and Portuguese
+    rb"abwesend|afwezig|fuera de la oficina|risposta automatica|fuori sede|"
+    rb"resposta autom\xc3\xa1tica|ausente)\s*(?::|$)"
 )
 _REPORT_SUBJECT = re.compile(
     rb"^(?:(?:undeliverable|returned mail|mail delivery failed|delivery has failed)\s*:"

@@ -187,6 +187,12 @@ _DEPLOYED = re.compile(
     r"(?:pilot|test|trial|limited|small|few|uat|staging|sandbox|dev|development|pre))",
     re.IGNORECASE,
 )
+#: "the pilot has started", "Pilot kicked off on Monday": not "once the pilot has started".
+_PILOT_STARTED = re.compile(
+    r"\b(?:pilot|trial)\s+(?:has\s+|have\s+|was\s+|is\s+)?(?:now\s+)?(?:started|begun|began"
+    r"|kicked off|launched|under\s?way|live)\b",
+    re.IGNORECASE,
+)
 #: Words that make what follows in their sentence a condition, not a fact.
 _CONDITION = re.compile(
     r"\b(?:once|whether|when|until|unless|if|before|after|as soon as)\b", re.IGNORECASE
@@ -210,9 +216,9 @@ def _asserted(flat: str, match: re.Match[str]) -> bool:
 _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     (
         re.compile(
-            r"\b(?:(?:mov(?:e|ed|ing)|promot(?:e|ed|ing)|progress(?:ed|ing)?|advanc(?:e|ed|ing)"
-            r"|transition(?:ed|ing)?|tak(?:e|ing)|took|put(?:ting)?|push(?:ed|ing)?"
-            r"|graduat(?:e|ed|ing))\s+(?:(?:this|it|that|the\s+\w+(?:\s+\w+)?)\s+)?"
+            r"\b(?:(?:mov(?:e|es|ed|ing)|promot(?:e|es|ed|ing)|progress(?:es|ed|ing)?"
+            r"|advanc(?:e|es|ed|ing)|transition(?:s|ed|ing)?|tak(?:e|es|ing)|took|puts?|putting"
+            r"|push(?:es|ed|ing)?|graduat(?:e|es|ed|ing))\s+(?:(?:this|it|that|the\s+\w+(?:\s+\w+)?)\s+)?"
             r"(?:(?:in)?to|in)|(?:go|goes|going|went|gone)\s+into)\s+(?:the\s+)?"
             + _STAGE_WORD
             + r"\b",
@@ -220,6 +226,8 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
         ),
         None,
     ),
+    # Before "is live": "the pilot is live" is a pilot.
+    (_PILOT_STARTED, "pilot"),
     (
         re.compile(
             r"\b(?:is|are|now|has|have|went|gone|going)\s+(?:now\s+|been\s+|officially\s+|still\s+)*"
@@ -241,8 +249,9 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     ),
     (
         re.compile(
-            r"\b(?:has been|was|is being|will be|been)\s+(?:retired|decommissioned|switched off"
-            r"|sunset|shut down)\b",
+            r"\b(?:has been|have been|was|were|is|are|is being|will be|been|now)\s+"
+            r"(?:now\s+)?(?:retired|decommissioned|switched off|sunset|shut down)\b"
+            r"|\b(?:switched|turned|shut)\s+(?:it|this|that|them)\s+(?:off|down)\b",
             re.IGNORECASE,
         ),
         "retired",
@@ -250,7 +259,8 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     (
         re.compile(
             r"\b(?:has been|was|is)\s+(?:rejected|declined|cancelled|canceled)\b"
-            r"|\bnot (?:going ahead|proceeding)\b|\bwill not (?:proceed|go ahead)\b",
+            r"|\bnot (?:going ahead|proceeding)\b|\bwill not (?:proceed|go ahead)\b"
+            r"|\b(?:decided|agreed|chose)\s+not\s+to\s+(?:proceed|go ahead|pursue)\b",
             re.IGNORECASE,
         ),
         "rejected",
@@ -350,7 +360,7 @@ _STAGE_HINTS = (
     "rejeté", "refusé", "mis en", "mise en", "passe en", "passage en", "passer en", "bascul",
     "an idea", "idea stage", "idea phase", "ideation", "concept stage", "concept phase",
     "proposal stage", "proposal phase", "exploration stage", "exploration phase",
-    "discovery stage", "discovery phase",
+    "discovery stage", "discovery phase", "switched", "turned it off", "not to",
 )  # fmt: skip
 _OWNER_HINTS = ("owner", "übernimmt", "verantwortlich", "ansprechpartner", "responsable",
                 "propriétaire")  # fmt: skip
@@ -568,7 +578,7 @@ def update_phrases(text: str) -> FieldEvidence:
     lowered = flat.lower()
     stage_patterns = _STAGE_PHRASES if _has_any(lowered, _STAGE_HINTS) else []
     for pattern, value in stage_patterns:
-        if pattern is _DEPLOYED:  # the first occurrence that states a fact
+        if pattern is _DEPLOYED or pattern is _PILOT_STARTED:  # the first that states a fact
             match = next((m for m in pattern.finditer(flat) if _asserted(flat, m)), None)
         else:
             match = pattern.search(flat)

@@ -3108,6 +3108,16 @@ def test_a_table_below_another_with_labels_of_its_own_is_read_by_its_columns(
             ["Projectnaam", "Afdeling", "Status", "Eigenaar", "Startdatum"],
             ["In productie", "In ontwikkeling", "Idee", "Pilot"],
         ),
+        (
+            "Casos de uso IA.xlsx",
+            ["Nome do projeto", "Setor", "Situação", "Responsável", "Data de início"],
+            ["Em produção", "Em desenvolvimento", "Ideia", "Piloto"],
+        ),
+        (
+            "Casi d'uso IA.xlsx",
+            ["Nome del progetto", "Reparto", "Stato", "Responsabile", "Data di avvio"],
+            ["In produzione", "In sviluppo", "Idea", "Pilota"],
+        ),
     ],
 )
 def test_french_german_spanish_and_dutch_trackers_are_read(
@@ -3125,6 +3135,26 @@ def test_french_german_spanish_and_dutch_trackers_are_read(
     assert [r["owner_name"] for r in records] == [f"Person {i}" for i in range(4)]
     assert {r["date_initiated"] for r in records} == {"2024-03-05"}
     assert out.result.exit_code == 0 and out.warning_codes() == []
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        ["Caso de uso", "Descrição", "Fornecedor", "Técnica de IA", "Data de implantação"],
+        ["Caso d'uso", "Descrizione", "Fornitore", "Tecnica di IA", "Data di rilascio"],
+        ["Caso de uso", "Descripción", "Proveedor", "Técnica de IA", "Fecha de implantación"],
+    ],
+)
+def test_portuguese_italian_and_spanish_vendor_technique_and_dates_are_read(
+    tmp_path: Path, run_import_into, header: list[str]
+) -> None:
+    row = ["Leitor de faturas", "OCR das faturas", "ABBYY", "Visão computacional", "2024-05-02"]
+    out = run_import_into(write_workbook(tmp_path / "casos.xlsx", {"IA": [header, row]}))
+    (record,) = out.records_jsonl
+    assert (record["name"], record["description"], record["vendor_name"]) == tuple(row[:3])
+    assert record["ai_techniques_raw"] == "Visão computacional"
+    assert record["date_deployed"] == "2024-05-02"
+    assert record["extras"] == {}
 
 
 @pytest.mark.parametrize(

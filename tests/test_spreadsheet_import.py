@@ -144,6 +144,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Risk notes", "Live", "RISK, COMPLIANCE"],
                 ["Culture survey", "Live", "People, Culture"],
                 ["Lead routing", "Live", "Sales, Maria"],  # Sales is her surname
+                ["Shift planner", "Live", "Ann Lee\nBo Li"],  # one to a line: one line
+                ["Route planner", "Live", "Lee, Ann\n"],
             ]
         },
     )
@@ -166,6 +168,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Risk notes": ("RISK, COMPLIANCE", ""),
         "Culture survey": ("People, Culture", ""),
         "Lead routing": ("Maria Sales", ""),
+        "Shift planner": ("Ann Lee; Bo Li", ""),
+        "Route planner": ("Ann Lee", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]

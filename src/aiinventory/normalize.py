@@ -654,6 +654,9 @@ class Normalizer:
         )
         if department:
             record["department"] = self._unit_name("department", department)
+        elif "department" in errors:
+            # "#NAME?" is no blank cell: left empty as said, not taken from the path.
+            record["department"] = None
         elif isinstance(heading, str) and names_a_department(heading):
             # Rows grouped under department headings ("Finance", then its use cases).
             record["department"] = self._unit_name("department", heading)
@@ -1305,6 +1308,11 @@ def _read_owner(
             email = found.group(0).strip(".").lower()
         else:
             bad_email = email_text
+    if owner and "\n" in owner:
+        # People on lines of their own ("Ann Lee⏎Bo Li"): one line, as other lists of people.
+        lines = [" ".join(line.split()) for line in owner.splitlines() if line.strip()]
+        owner = "; ".join(lines) or None
+        turn = turn and len(lines) == 1
     if owner and turn:
         owner = _first_last(owner)
     return owner, email, bad_email

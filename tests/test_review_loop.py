@@ -128,6 +128,28 @@ def test_keep_separate_is_honoured_through_reruns_edits_and_inserted_rows(tmp_pa
     assert sum(1 for names in use_case_names(out).values() if CONTRACTS in names) == 2
 
 
+def test_a_decision_copied_down_past_the_rows_is_no_note(tmp_path: Path) -> None:
+    # The dropdown reaches far below the report's rows: an analyst fills the whole column.
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    for sheet in ("Review", "Merged"):
+        ws = wb[sheet]
+        col = [c.value for c in ws[2]].index("decision") + 1
+        for row in range(3, ws.max_row + 300):
+            ws.cell(row=row, column=col, value="keep_separate")
+    wb.save(report)
+    result = CliRunner().invoke(main, ["review", "apply", str(report)])
+    assert result.exit_code == 0, result.output
+    assert "note" not in result.output and "are empty" not in result.output
+    again = run_import([src], out)
+    assert not together(out, *OCR)
+    assert not [w for w in again.summary.warnings if w.code == "report_kept"]
+    assert not list(out.glob("dedupe_report.edited-*"))
+
+
 def test_merge_decision_on_a_review_pair_merges_it(tmp_path: Path) -> None:
     out = tmp_path / "out"
     src = drive(tmp_path)

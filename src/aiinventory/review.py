@@ -226,11 +226,18 @@ def _cell(row: tuple[Any, ...], cols: dict[str, int], name: str) -> Any:
     return row[j] if j is not None and j < len(row) else None
 
 
+def _only_a_decision(row: tuple[Any, ...], cols: dict[str, int]) -> bool:
+    """Whether a row holds a decision and nothing else: one copied down the column past the
+    report's rows (its dropdown reaches far below them), about no records."""
+    j = cols["decision"]
+    return all(v is None or not str(v).strip() for i, v in enumerate(row) if i != j)
+
+
 def _review_row(
     sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
 ) -> None:
     decision = _decision(_cell(row, cols, "decision"))
-    if decision is None:
+    if decision is None or _only_a_decision(row, cols):
         return
     if "stored_decision" in cols and decision == _decision(_cell(row, cols, "stored_decision")):
         return  # a Decisions sheet row left as it was: an older report's must not undo a newer
@@ -262,7 +269,7 @@ def _merged_rows(
             members.setdefault(str(uc).strip(), []).append(str(rec).strip())
     for number, row in enumerate(rows, start=first):
         decision = _decision(_cell(row, cols, "decision"))
-        if decision is None:
+        if decision is None or _only_a_decision(row, cols):
             continue
         uc, rec = _cell(row, cols, "use_case_id"), _cell(row, cols, "record_id")
         if decision in ("invalid", "withdraw") or not uc or not rec:

@@ -158,8 +158,8 @@ def test_clustering_by_components_on_two_cores_matches_one(
     records = _records(120)
     ids = {r.record_id for r in records}
     threaded = next(u for u in range(0, 120, 5) if f"r{u:04d}-3" in ids)
-    # A thread link an analyst overrules (a conflict), a merge across use cases, and a pair
-    # kept apart that scores as one.
+    # A thread link an analyst overrules (no conflict: the decision wins), a merge across use
+    # cases, and a pair kept apart that scores as one.
     decisions = Decisions(
         keep_separate=frozenset(
             {(f"r{threaded:04d}-0", f"r{threaded:04d}-3"), ("r0001-0", "r0001-1")}
@@ -178,10 +178,12 @@ def test_clustering_by_components_on_two_cores_matches_one(
     )
     _same(one, matching.match_records(records, replace(settings, workers=2), decisions, VOCAB))
     assert one.stats["compared_pairs"] > one.stats["candidate_pairs"]
-    # The data is what the test means it to be: use cases merged across departments, a
-    # conflict reported, the analyst's merge applied.
+    # The data is what the test means it to be: use cases merged across departments, the
+    # thread link overruled without a conflict, the analyst's merge applied.
     assert len(one.clusters) < len(records) * 0.6
-    assert one.conflicts
+    assert one.conflicts == []
+    pair = {f"r{threaded:04d}-0", f"r{threaded:04d}-3"}
+    assert not any(pair <= set(c) for c in one.clusters)
     assert any({"r0010-0", "r0011-0"} <= set(c) for c in one.clusters)
     assert not any({"r0001-0", "r0001-1"} <= set(c) for c in one.clusters)
 

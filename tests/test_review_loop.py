@@ -425,6 +425,47 @@ def test_a_merge_is_counted_as_merged_not_gone(tmp_path: Path) -> None:
     assert kinds.count("merged") == 1 and "gone" not in kinds
 
 
+def test_a_message_taken_out_of_its_threads_use_case_raises_no_conflict(tmp_path: Path) -> None:
+    # The thread link is no decision of anyone's: the analyst's keep_separate simply holds.
+    from .mail_messages import plain_message
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "1.eml").write_bytes(
+        plain_message(
+            "i@x",
+            "New AI use case: Invoice OCR",
+            "Use case: Invoice OCR\nOwner: Priya Shah\nStatus: Idea\n",
+            "Mon, 03 Mar 2025 09:00:00 +0000",
+        )
+    )
+    (mail / "2.eml").write_bytes(
+        plain_message(
+            "u@x",
+            "RE: New AI use case: Invoice OCR",
+            "Status: Pilot\n",
+            "Mon, 10 Mar 2025 09:00:00 +0000",
+            refs="<i@x>",
+        )
+    )
+    out = tmp_path / "out"
+    run_import([mail], out)
+    assert [u["source_count"] for u in inventory(out)] == [2]
+    wb = openpyxl.load_workbook(out / "dedupe_report.xlsx")
+    ws = wb["Merged"]
+    header = [c.value for c in ws[2]]
+    (row,) = [
+        r for r in ws.iter_rows(min_row=3) if str(r[header.index("source")].value).endswith(" u@x")
+    ]
+    row[header.index("decision")].value = "keep_separate"
+    wb.save(out / "dedupe_report.xlsx")
+    assert apply_review(out / "dedupe_report.xlsx").stored
+    for _ in range(2):
+        result = run_import([mail], out)
+        assert [w.message for w in result.summary.warnings if w.code == "decision_conflict"] == []
+        assert sorted(u["source_count"] for u in inventory(out)) == [1, 1]
+
+
 def _add_decisions(report: Path, rows: list[tuple[str, str, str]]) -> None:
     """Pairs an analyst adds to the Review sheet by hand, with their decisions."""
     wb = openpyxl.load_workbook(report)

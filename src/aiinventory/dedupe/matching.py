@@ -485,12 +485,14 @@ def match_records(
         record = ordered[reps[k]]
         return f"{record.name!r} ({record.record_id})"
 
+    # Only two decisions can conflict: a mail thread's link yields to an analyst's
+    # keep_separate without a word (the analyst took that message out of the use case).
     conflicts = [
-        f"{named(k)} and {named(j)}: the "
-        f"{'merge decision' if kind == 'merge' else 'mail thread link'} was not applied because "
-        "it would join records an analyst decided to keep separate; decide again with "
+        f"{named(k)} and {named(j)}: the merge decision was not applied because it would join "
+        "records an analyst decided to keep separate; decide again with "
         "`aiinventory review apply` which of the two decisions holds"
         for k, j, kind in builder.conflicts
+        if kind == "merge"
     ]
     lap("explaining")
     return MatchResult(

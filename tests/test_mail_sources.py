@@ -60,6 +60,47 @@ def test_maildir_is_recognised_and_read(tmp_path: Path) -> None:
     assert [i.locator for i in items] == ["new/1700000001.2.host", "cur/1700000000.1.host:2,S"]
 
 
+_PLIST = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN"'
+    b' "http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>\n'
+    b"\t<key>date-received</key>\n\t<integer>1741000000</integer>\n\t<key>flags</key>\n"
+    b"\t<integer>8590195713</integer>\n</dict>\n</plist>\n"
+)
+
+
+def test_apple_mail_emlx_files_are_read_without_their_property_list(tmp_path: Path) -> None:
+    from aiinventory import api
+
+    messages = tmp_path / "Inbox.mbox" / "Messages"
+    messages.mkdir(parents=True)
+    intake = (
+        b"From: Priya Shah <priya@x.example>\nSubject: New AI use case: Invoice OCR\n"
+        b"Date: Mon, 03 Mar 2025 09:00:00 +0000\nMessage-ID: <i@x>\n\n"
+        b"Use case: Invoice OCR\nStatus: Pilot\n"
+    )
+    reply = (
+        b"From: Dana Lee <dana@x.example>\nSubject: RE: New AI use case: Invoice OCR\n"
+        b"Date: Mon, 10 Mar 2025 09:00:00 +0000\nMessage-ID: <r@x>\nIn-Reply-To: <i@x>\n\n"
+        b"Status: Deployed\n"
+    )
+    (messages / "101.emlx").write_bytes(b"%d\n" % len(intake) + intake + _PLIST)
+    (messages / "102.partial.emlx").write_bytes(b"%d  \r\n" % len(reply) + reply + _PLIST)
+    assert detect_mail_format(messages / "101.emlx") == "emlx"
+    (item,) = iter_mail(messages / "101.emlx", "emlx")
+    assert item.raw == intake
+    result = api.run_import([tmp_path], tmp_path / "out")
+    assert result.exit_code == 0
+    inventory = json.loads((tmp_path / "out" / "inventory.json").read_text(encoding="utf-8"))
+    assert [(u["name"], u["stage"], u["source_count"]) for u in inventory] == [
+        ("Invoice OCR", "deployed", 2)
+    ]
+    # A file named .emlx that is not one is a reject with its reason, as any other.
+    (messages / "103.emlx").write_bytes(b"not a message\n")
+    with pytest.raises(MailFormatError) as caught:
+        detect_mail_format(messages / "103.emlx")
+    assert caught.value.reason_code == "corrupt"
+
+
 @pytest.mark.parametrize(
     ("content", "reason"),
     [(b"", "empty_file"), (b"%PDF-1.7 ...", "unsupported_format"), (b"\x00\x01garbage", "corrupt")],

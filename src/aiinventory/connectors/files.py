@@ -21,7 +21,7 @@ __all__ = [
 ]
 
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv"})
-MAIL_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
+MAIL_SUFFIXES = frozenset({".eml", ".emlx", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
 #: Types of files that hold documents or data someone may have meant to import, though none
 #: is read: a folder's other files (code, settings, pictures) are left out without a word.
 DATA_SUFFIXES = frozenset(

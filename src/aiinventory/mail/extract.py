@@ -78,7 +78,7 @@ __all__ = [
 
 #: Sources above this size keep their thread index in a temporary file instead of memory.
 _LARGE_SOURCE_BYTES = 8 << 20
-_SINGLE_MESSAGE_FORMATS = ("eml", "msg", "tnef")
+_SINGLE_MESSAGE_FORMATS = ("eml", "emlx", "msg", "tnef")
 #: Notes about skipped attachments kept per source for run.json; the rest are only counted.
 _MAX_NOTES = 100
 #: Messages of a person, skipped as no use case, that a warning names per file and reason.

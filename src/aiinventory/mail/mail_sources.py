@@ -44,7 +44,9 @@ __all__ = [
 ]
 
 #: File suffixes read as mail (maildir folders are recognised by their cur/, see is_maildir).
-MAIL_FILE_SUFFIXES = frozenset({".eml", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".dat", ".tnef"})
+MAIL_FILE_SUFFIXES = frozenset(
+    {".eml", ".emlx", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".dat", ".tnef"}
+)
 
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _PST = b"!BDN"
@@ -127,8 +129,29 @@ def _holds_mail(folder: Path) -> bool:
     return looks_like_mail(head)
 
 
+#: Apple Mail's message file: the message's length in bytes on the first line, the message,
+#: then a property list of Apple Mail's own (flags, dates) that is no part of it.
+_EMLX_LENGTH = re.compile(rb"[ \t]*(\d{1,12})[ \t]*\r?\n")
+
+
+def _emlx_item(path: Path, cap: int) -> MailItem:
+    """The message of an Apple Mail ``.emlx`` file (a ``.partial.emlx`` keeps its attachments
+    apart: the message without them)."""
+    size = path.stat().st_size
+    if size > cap + 64 * 1024:
+        return MailItem(1, "the message", problem=_too_large(size, cap))
+    data = path.read_bytes()
+    found = _EMLX_LENGTH.match(data)
+    assert found is not None  # detect_mail_format saw it
+    start = found.end()
+    raw = data[start : start + int(found.group(1))]
+    if len(raw) > cap:
+        return MailItem(1, "the message", problem=_too_large(len(raw), cap))
+    return MailItem(1, "the message", raw=raw)
+
+
 def detect_mail_format(path: Path) -> str:
-    """The mail format of a file or folder: eml, mbox, maildir, msg, pst or tnef.
+    """The mail format of a file or folder: eml, emlx, mbox, maildir, msg, pst or tnef.
 
     Raises:
         MailFormatError: the file is not mail in a format we read.
@@ -159,6 +182,8 @@ def detect_mail_format(path: Path) -> str:
             "unsupported_format",
             f"an OLE (Office) file named {suffix}: not a mail; save it as .msg or leave it out",
         )
+    if suffix == ".emlx" and _EMLX_LENGTH.match(head):
+        return "emlx"
     if head.startswith(b"From "):
         return "mbox"
     if suffix in (".mbox", ".mbx") and b"\nFrom " in head:
@@ -193,6 +218,8 @@ def iter_mail(path: Path, fmt: str, limits: MailLimits | None = None) -> Iterato
             yield MailItem(1, "the message", problem=_too_large(size, cap))
         else:
             yield MailItem(1, "the message", raw=path.read_bytes())
+    elif fmt == "emlx":
+        yield _emlx_item(path, cap)
     elif fmt == "mbox":
         yield from _iter_mbox(path, cap)
     elif fmt == "maildir":

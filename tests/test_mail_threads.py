@@ -205,3 +205,112 @@ def test_notmuch_lkml_threads_equal_the_reference_components() -> None:
     sizes, _ = _thread_sizes(files)
     assert sum(sizes.values()) > 10
     assert sizes == expected
+
+
+# -- threads across files: mail saved one message to a file --------------------------------------
+
+
+def _saved(
+    folder: Path,
+    name: str,
+    mid: str,
+    subject: str,
+    body: str,
+    date: str,
+    thread_index: bytes | None = None,
+) -> None:
+    head = [
+        "From: Sam Hill <sam@corp.example>",
+        f"Subject: {subject}",
+        f"Date: {date}",
+        f"Message-ID: <{mid}>",
+    ]
+    if thread_index is not None:
+        head += [
+            "Thread-Topic: Invoice OCR",
+            f"Thread-Index: {base64.b64encode(thread_index).decode()}",
+        ]
+    (folder / name).write_bytes(("\n".join(head) + "\n\n" + body).encode())
+
+
+def test_a_reply_saved_in_a_file_of_its_own_finds_its_intake_by_its_thread(tmp_path: Path) -> None:
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    conversation = bytes(range(1, 23))  # Outlook's 22 bytes of the conversation
+    # Named so that the reply comes first: the files are read in the order they were sent.
+    _saved(
+        mail,
+        "New AI use case Invoice OCR.eml",
+        "i@x",
+        "New AI use case: Invoice OCR",
+        "Use case: Invoice OCR\nStatus: Idea\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        conversation,
+    )
+    # A new subject, no In-Reply-To: only its Thread-Index says whose thread it is.
+    _saved(
+        mail,
+        "Go-live.eml",
+        "r@x",
+        "Go-live",
+        "Status: Deployed\n",
+        "Mon, 10 Mar 2025 09:00:00 +0000",
+        conversation + b"\x00\x01\x02\x03\x04",
+    )
+    # A reply by subject alone, and one whose subject two proposals share: none is guessed.
+    _saved(
+        mail,
+        "Churn.eml",
+        "c@x",
+        "AI use case: Churn predictor",
+        "Use case: Churn predictor\nStatus: Idea\n",
+        "Tue, 04 Mar 2025 09:00:00 +0000",
+    )
+    _saved(
+        mail,
+        "RE Churn.eml",
+        "c2@x",
+        "RE: AI use case: Churn predictor",
+        "Status: Pilot\n",
+        "Wed, 05 Mar 2025 09:00:00 +0000",
+    )
+    out = tmp_path / "out"
+    result = api.run_import([mail], out)
+    assert result.exit_code == 0
+    stages = {u["name"]: (u["stage"], u["source_count"]) for u in _inventory(out)}
+    assert stages == {"Invoice OCR": ("deployed", 2), "Churn predictor": ("pilot", 2)}
+    # A later run: the next reply arrives alone; its thread's intake is in the state.
+    _saved(
+        mail,
+        "Switched off.eml",
+        "z@x",
+        "Retired",
+        "Status: Retired\n",
+        "Mon, 02 Jun 2025 09:00:00 +0000",
+        conversation + b"\x00\x01\x02\x03\x04" + b"\x05\x06\x07\x08\x09",
+    )
+    api.run_import([mail], out)
+    stages = {u["name"]: (u["stage"], u["source_count"]) for u in _inventory(out)}
+    assert stages["Invoice OCR"] == ("retired", 3)
+    # The intake's file gone, what it told of its thread goes with it: a reply that comes
+    # now has no thread to join, and is counted as such.
+    (mail / "New AI use case Invoice OCR.eml").unlink()
+    _saved(
+        mail,
+        "Back on.eml",
+        "b@x",
+        "Back on",
+        "Status: Pilot\n",
+        "Mon, 07 Jul 2025 09:00:00 +0000",
+        conversation + b"\x0a\x0b\x0c\x0d\x0e",
+    )
+    result = api.run_import([mail], out)
+    assert result.summary.skipped_messages == {"no_use_case_in_thread": 1}
+
+
+def _inventory(out: Path) -> list[dict[str, object]]:
+    import json
+
+    return list(json.loads((out / "inventory.json").read_text(encoding="utf-8")))

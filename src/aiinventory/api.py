@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -51,9 +51,12 @@ from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store, record_values, require_writable
-from .sync_plan import SyncPlan, content_hash_or_none, plan_sync, real_path
+from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
+
+if TYPE_CHECKING:
+    from .mail.known_threads import KnownThreads
 
 __all__ = [
     "DryRunPlan",
@@ -99,8 +102,10 @@ def _read_item(
     report: FileReport,
     rejects: list[Reject],
     identity_path: str | None = None,
+    threads: KnownThreads | None = None,
 ) -> Iterator[SourceRecord]:
-    """Yield one item's records as they are read, appending its rejects to ``rejects``.
+    """Yield one item's records as they are read, appending its rejects to ``rejects``;
+    ``threads``: the intakes of other mail files (a mail item's are added to it).
 
     The records go straight on into the store, so a 100,000-row tracker never sits in memory as
     records; ``rejects`` is complete once the records are exhausted.
@@ -119,6 +124,7 @@ def _read_item(
             report,
             report.mail,
             limits=mappings.settings.mail_limits(),
+            threads=threads,
         )
     else:
         results = extract_spreadsheet(
@@ -531,6 +537,12 @@ def _execute(
         ) -> Iterator[SourceRecord]:
             return _read_item(job.item, mappings, normalizer, report, rejects, job.identity_path)
 
+        # A reply saved in a file of its own finds its thread's intake in another: those of this
+        # run are read first when older, those of earlier runs are in the state.
+        from .mail.known_threads import KnownThreads
+
+        threads = KnownThreads(store.mail_threads_for, {i.source_path for i in items} | held)
+        to_read = _mail_by_date(to_read)
         store.defer_use_case_index()  # on a first run: made again once the IDs are assigned
         pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs), readers))
         with pool:
@@ -545,7 +557,7 @@ def _execute(
                     report = FileReport(source_path=item.source_path)
                     rejects: list[Reject] = list(mail_rejects.get(item.source_path, ()))
                     records = _read_item(
-                        item, mappings, normalizer, report, rejects, planned.identity_path
+                        item, mappings, normalizer, report, rejects, planned.identity_path, threads
                     )
                     reading = Reading(
                         content_hash=planned.content_hash or content_hash_or_none(item.path),
@@ -571,6 +583,8 @@ def _execute(
                     unread=partial(_not_read_at_all, reading.rejects),
                     action=planned.action if planned.action in _CHANGES else None,
                 )
+                if item.kind == "email" and not kept:
+                    store.set_mail_threads(item.source_path, threads.entries_of(item.source_path))
                 if kept:
                     warnings.add(
                         "file_kept",
@@ -715,6 +729,43 @@ def _execute(
 
 #: The plan's actions that change an item (stored as such until a run finishes).
 _CHANGES = ("new", "changed", "renamed")
+
+
+def _mail_by_date(planned: list[PlannedItem]) -> list[PlannedItem]:
+    """The plan with its messages saved one to a file (.eml, .emlx) in the order they were
+    sent, in the places mail takes in it: an intake is read before the replies to it, whatever
+    the files are named. The rest stays in its order."""
+    places = [
+        i
+        for i, p in enumerate(planned)
+        if p.item.kind == "email" and p.item.path.suffix.lower() in (".eml", ".emlx")
+    ]
+    if len(places) < 2:
+        return planned
+    ordered = list(planned)
+    by_date = sorted(
+        (planned[i] for i in places),
+        key=lambda p: (_sent_at(p.item.path), p.item.source_path),
+    )
+    for place, p in zip(places, by_date, strict=True):
+        ordered[place] = p
+    return ordered
+
+
+def _sent_at(path: Path) -> float:
+    """When a one-message file says it was sent (its Date header), or +inf."""
+    from .mail.thread_builder import find_headers, header_timestamp
+
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(16384)
+    except OSError:
+        return float("inf")
+    if path.suffix.lower() == ".emlx":
+        head = head[head.find(b"\n") + 1 :]  # the message's length in bytes comes first
+    found = find_headers(head, (b"date",)).get(b"date")
+    when = header_timestamp(found) if found else None
+    return float("inf") if when is None else when
 
 
 def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> bool:

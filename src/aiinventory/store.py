@@ -26,7 +26,7 @@ from .successors import Arrived, Departed, successor_pairs
 
 __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key", "record_values"]
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
@@ -185,6 +185,14 @@ CREATE TABLE IF NOT EXISTS departed (
     name TEXT, source_id TEXT, sheet TEXT, row TEXT, description TEXT, organization TEXT
 );
 CREATE TABLE IF NOT EXISTS successors (record_id TEXT PRIMARY KEY, successor TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS mail_threads (
+    key TEXT NOT NULL,
+    item_key TEXT NOT NULL,
+    thread_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    PRIMARY KEY (key, item_key, thread_id, name)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mail_threads_item ON mail_threads(item_key);
 CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
     record_a TEXT NOT NULL,
@@ -1217,11 +1225,42 @@ class Store:
                     self.conn.execute(_DEPART, (key,))
                     self.conn.execute("DELETE FROM records WHERE item_key=?", (key,))
                     self.conn.execute("DELETE FROM rejects WHERE item_key=?", (key,))
+                    self.conn.execute("DELETE FROM mail_threads WHERE item_key=?", (key,))
                 self.conn.execute("COMMIT")
             except BaseException:
                 _rollback(self.conn)
                 raise
         return sorted(path for _, path in gone)
+
+    # -- mail threads across files ----------------------------------------------------------
+
+    def mail_threads_for(self, keys: list[str]) -> list[tuple[str, str, str, str]]:
+        """The intakes stored under these thread keys: (item, key, thread ID, use case)."""
+        found: list[tuple[str, str, str, str]] = []
+        for start in range(0, len(keys), 500):
+            part = keys[start : start + 500]
+            found += self.conn.execute(
+                "SELECT item_key, key, thread_id, name FROM mail_threads WHERE key IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            ).fetchall()
+        return found
+
+    def set_mail_threads(self, item_key: str, entries: list[tuple[str, str, str]]) -> None:
+        """What reading a mail item found of its intakes' threads (key, thread ID, use case),
+        in place of what an earlier reading found."""
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            self.conn.execute("DELETE FROM mail_threads WHERE item_key=?", (item_key,))
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO mail_threads(key, item_key, thread_id, name) "
+                "VALUES (?, ?, ?, ?)",
+                ((key, item_key, thread_id, name) for key, thread_id, name in entries),
+            )
+            self.conn.execute("COMMIT")
+        except BaseException:
+            _rollback(self.conn)
+            raise
 
     # -- identities -------------------------------------------------------------------------
 

@@ -55,6 +55,7 @@ from .field_extraction import (
     table_records,
     update_phrases,
 )
+from .known_threads import KnownThreads, intake_keys, reply_keys
 from .limits import MailLimits, check_message
 from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
 from .parsing import Attachment, ParsedMessage, parse_message, parse_message_id
@@ -150,6 +151,7 @@ def extract_mail(
     counts: MailCounts | None = None,
     observe: Callable[[MessageSummary], None] | None = None,
     limits: MailLimits | None = None,
+    threads: KnownThreads | None = None,
 ) -> Iterator[SourceRecord | Reject]:
     """Read one mail file or maildir; every message becomes records, a counted skip or a reject.
 
@@ -164,6 +166,8 @@ def extract_mail(
         observe: called with a summary of each message (used by ``inspect_mail``).
         limits: caps on each message's size and structure (defaults: ``MailLimits()``); a
             message over one is a ``too_large`` reject, an attachment over one is skipped.
+        threads: the intakes of other mail files, by their threads: a reply with no intake in
+            its own file takes its use case from there; this file's intakes are added to it.
     """
     limits = limits or MailLimits()
     counts = counts if counts is not None else MailCounts()
@@ -205,6 +209,9 @@ def extract_mail(
                 path, source_path, relative, mappings, normalizer, index, counts, observe, limits
             )
             reader.notes = report.notes
+            reader.threads = threads
+            if threads is not None:
+                threads.start(source_path)
             reader.duplicates = duplicates
             reader.conflicting = conflicting
             for item in items():
@@ -330,6 +337,8 @@ class _MailReader:
             day_first_configured=override is not None and override.day_first is not None,
         )
         self.duplicates: set[int] = set()
+        #: The intakes of other mail files (see extract_mail's ``threads``).
+        self.threads: KnownThreads | None = None
         #: Messages with the Message-ID of an earlier one but other content, by ordinal.
         self.conflicting: dict[int, str] = {}
         # Updates met before their thread's intake (mailbox order is not date order).
@@ -447,7 +456,15 @@ class _MailReader:
         for position, intake in enumerate(intakes):
             if position == 0:
                 self.index.set_use_case(thread_id, intake.values["name"])
+                if self.threads is not None:
+                    keys = intake_keys(parsed)
+                    self.threads.remember(self.source_path, keys, thread_id, intake.values["name"])
         use_case = self.index.use_case_of(thread_id)
+        if use_case is None and any(f.kind == "update" for f in found):
+            # A reply saved in a file of its own: its thread's intake in another file.
+            known = self._known_thread(parsed)
+            if known is not None:
+                thread_id, use_case = known
         emitted = 0
         for entry in found:
             if entry.kind == "update":
@@ -477,6 +494,8 @@ class _MailReader:
         """Updates whose thread's intake came later in the mailbox, now that it has been read."""
         for item, parsed, thread_id, entry in self.pending:
             name = self.index.use_case_of(thread_id)
+            if name is None and (known := self._known_thread(parsed)) is not None:
+                thread_id, name = known
             if name is None:
                 self._skip(item, parsed, thread_id, "no_use_case_in_thread")
                 continue
@@ -484,6 +503,12 @@ class _MailReader:
             self._observe(item, parsed, thread_id, "update", [entry])
             yield self._normalize(item, parsed, thread_id, entry, 0)
         self.pending = []
+
+    def _known_thread(self, parsed: ParsedMessage) -> tuple[str, str] | None:
+        """The thread ID and use case of the thread a message answers, from other files."""
+        if self.threads is None:
+            return None
+        return self.threads.find(reply_keys(parsed), self.source_path)
 
     # -- evidence ------------------------------------------------------------------------------
 

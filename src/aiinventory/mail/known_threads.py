@@ -1,0 +1,100 @@
+"""The use cases of mail threads read from other files.
+
+A mailbox file is threaded on its own (see ``ThreadIndex``). Mail saved one message to a file
+(Outlook's "Save as", messages dragged out of Outlook, Apple Mail's message files) has its
+thread spread over many files, and a reply that names no use case in its own words ("Status:
+Deployed" under a new subject) is only known by its thread: its Outlook Thread-Index, the
+Message-IDs it answers, or its subject. ``KnownThreads`` remembers the intakes of every file
+read by those keys, in this run and, through the state, in earlier ones, and finds a reply's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from .parsing import ParsedMessage
+from .thread_builder import normalize_subject, thread_index_root
+
+__all__ = ["KnownThreads", "intake_keys", "reply_keys"]
+
+#: (key, thread ID, use case name)
+Entry = tuple[str, str, str]
+
+
+def intake_keys(parsed: ParsedMessage) -> list[str]:
+    """The keys a later message of an intake's thread may name it by."""
+    keys = [f"m:{parsed.message_id}"]
+    root = thread_index_root(parsed.thread_index)
+    if root:
+        keys.append(f"x:{root}")
+    base = normalize_subject(parsed.subject)[0]
+    if base:
+        keys.append(f"s:{base}")
+    return keys
+
+
+def reply_keys(parsed: ParsedMessage) -> list[str]:
+    """The keys of the thread a message answers: the Message-IDs it names, its Thread-Index's
+    conversation, and (a reply's) subject."""
+    keys = [f"m:{mid}" for mid in dict.fromkeys([*parsed.references, *parsed.in_reply_to])]
+    root = thread_index_root(parsed.thread_index)
+    if root:
+        keys.append(f"x:{root}")
+    base, is_reply, _ = normalize_subject(parsed.subject)
+    if base and is_reply:
+        keys.append(f"s:{base}")
+    return keys
+
+
+class KnownThreads:
+    """Intakes by their thread keys: those read in this run, and those an earlier run stored.
+
+    ``stored`` looks keys up in the state (entries of files not read again in this run);
+    ``present``: the files among this run's inputs (a stored entry of any other is gone).
+    """
+
+    def __init__(
+        self,
+        stored: Callable[[list[str]], Iterable[tuple[str, str, str, str]]],
+        present: set[str],
+    ) -> None:
+        self._stored = stored
+        self._present = present
+        #: source path -> its entries, gathered as it is read
+        self._read: dict[str, list[Entry]] = {}
+
+    def remember(self, source_path: str, keys: list[str], thread_id: str, name: str) -> None:
+        """An intake read from ``source_path``: its thread and use case, by its keys."""
+        entries = self._read.setdefault(source_path, [])
+        entries.extend((key, thread_id, name) for key in keys)
+
+    def start(self, source_path: str) -> None:
+        """``source_path`` is read (again): what it held before is forgotten."""
+        self._read[source_path] = []
+
+    def entries_of(self, source_path: str) -> list[Entry]:
+        """What reading ``source_path`` gathered, to store with its records."""
+        return list(dict.fromkeys(self._read.get(source_path, [])))
+
+    def find(self, keys: list[str], asking: str) -> tuple[str, str] | None:
+        """The thread ID and use case of the thread ``keys`` name, read from a file other than
+        ``asking``; None when none is known, or the keys name more than one. A Message-ID or
+        a Thread-Index names a thread surely; a subject only when one use case has it."""
+        wanted = set(keys)
+        found: dict[str, set[tuple[str, str]]] = {}
+        for path, entries in self._read.items():
+            if path == asking:
+                continue
+            for key, thread_id, name in entries:
+                if key in wanted:
+                    found.setdefault(key[0], set()).add((thread_id, name))
+        for item_key, key, thread_id, name in self._stored(keys):
+            if item_key != asking and item_key in self._present and item_key not in self._read:
+                found.setdefault(key[0], set()).add((thread_id, name))
+        for kinds in ("mx", "s"):
+            candidates = set().union(*(found.get(kind, set()) for kind in kinds))
+            if len({name for _, name in candidates}) == 1:
+                return min(candidates)
+            if candidates:
+                return None  # two use cases: which one is not for a guess to say
+        return None

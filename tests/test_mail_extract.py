@@ -708,6 +708,24 @@ def test_a_forwarded_grid_of_use_cases_gives_each_row(tmp_path: Path, header: st
     assert all("mail_forwarded" in r.flags for r in records)
 
 
+def test_labelled_values_no_field_takes_are_kept_in_extras(tmp_path: Path) -> None:
+    raw = plain_message(
+        "x@x",
+        "New AI use case: Invoice OCR",
+        "Use case: Invoice OCR\nStatus: Idea\nBudget: 50k EUR\n"
+        "Risk notes: handles supplier bank details\n\nRegards,\nPriya\nPhone: +44 20 7946 0000\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )
+    path = tmp_path / "x.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert record.extras == {
+        "Budget": "50k EUR",
+        "Risk notes": "handles supplier bank details",
+        "subject": "New AI use case: Invoice OCR",
+    }
+
+
 def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "x.eml"
     path.write_bytes(b"\x00\x01\x02 not mail")

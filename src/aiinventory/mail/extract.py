@@ -139,6 +139,8 @@ class _Found:
     flags: list[str]
     row: int | None = None
     message_id: str | None = None  # a forwarded message's own ID
+    #: Labelled values no field takes ("Budget: 50k EUR"): the record's extras.
+    extras: dict[str, str] = dc_field(default_factory=dict)
 
 
 def extract_mail(
@@ -530,19 +532,35 @@ class _MailReader:
 
         found: list[_Found] = []
         for number, table in enumerate(table_records(parsed.html_tables, self.mappings), 1):
-            found.append(_Found("intake", table.values, [*flags, "mail_html_table"], row=number))
+            found.append(
+                _Found(
+                    "intake",
+                    table.values,
+                    [*flags, "mail_html_table"],
+                    row=number,
+                    extras=table.unmapped,
+                )
+            )
         blocks = labelled_blocks(reply.new_text, self.mappings)
         labelled = blocks[0]
         subject_name = name_from_subject(parsed.subject)
         intake = self._intake(labelled, subject_name if not is_reply else None)
         if intake is not None and not found:
-            found.append(_Found("intake", intake, list(flags)))
+            found.append(_Found("intake", intake, list(flags), extras=labelled.unmapped))
             # A message that lists several use cases, each under its own name's label: each
             # is an intake, numbered as a message's tables are.
             if len(blocks) > 1:
                 found[0].row = 1
                 for number, block in enumerate(blocks[1:], 2):
-                    found.append(_Found("intake", dict(block.values), list(flags), row=number))
+                    found.append(
+                        _Found(
+                            "intake",
+                            dict(block.values),
+                            list(flags),
+                            row=number,
+                            extras=block.unmapped,
+                        )
+                    )
         elif not found and not (is_reply or is_forward or reply.forwarded or parsed.bulk):
             # A request written in sentences under a subject that names the use case.
             prose = self._prose_intake(parsed.subject, labelled, reply.new_text)
@@ -553,7 +571,9 @@ class _MailReader:
             inner_subject = _quoted_header(reply.quoted_headers, _SUBJECT_LABELS)
             intake = self._intake(forwarded, name_from_subject(inner_subject or ""))
             if intake is not None:
-                found.append(_Found("intake", intake, [*flags, "mail_forwarded"]))
+                found.append(
+                    _Found("intake", intake, [*flags, "mail_forwarded"], extras=forwarded.unmapped)
+                )
             else:
                 # The forwarded intake form, or a grid of several use cases: each row its own.
                 found += self._forwarded_tables(parsed.html_quoted_tables, flags)
@@ -580,9 +600,8 @@ class _MailReader:
             if self.index.thread_of(nested.message_id) is not None:
                 continue  # the forwarded message is in this mailbox too and is read there
             inner = split_reply(nested.text)
-            intake = self._intake(
-                labelled_fields(inner.new_text, self.mappings), name_from_subject(nested.subject)
-            )
+            inner_fields = labelled_fields(inner.new_text, self.mappings)
+            intake = self._intake(inner_fields, name_from_subject(nested.subject))
             if intake is not None:
                 found.append(
                     _Found(
@@ -590,6 +609,7 @@ class _MailReader:
                         intake,
                         [*flags, "mail_forwarded"],
                         message_id=nested.message_id,
+                        extras=inner_fields.unmapped,
                     )
                 )
             else:
@@ -631,6 +651,7 @@ class _MailReader:
                 [*flags, "mail_forwarded", "mail_html_table"],
                 row=number,
                 message_id=message_id,
+                extras=table.unmapped,
             )
             for number, table in enumerate(table_records(tables, self.mappings), 1)
         ]
@@ -783,7 +804,7 @@ class _MailReader:
             RowInput(
                 row=entry.row,
                 values=values,
-                extras={"subject": parsed.subject},
+                extras={**entry.extras, "subject": parsed.subject},
                 flags=entry.flags,
                 message_id=message_id,
                 thread_id=thread_id,

@@ -146,6 +146,8 @@ _LABELLED = re.compile(
     r"(?::|：|[ \t][-–—][ \t])[ \t]*(?P<value>.*?)\s*$"
 )
 _MAX_LABEL_WORDS = 5
+#: Labelled values kept in a record's extras at most (a long form says more than a use case).
+_MAX_UNMAPPED = 30
 _DATE_FIELDS = frozenset({*DATE_FIELDS, "last_updated"})
 #: Another label after a sentence on the same line: "Deployed. Go-live date: 3 March 2025".
 _NEXT_LABEL = re.compile(r"(?<=[.;])\s+([^\W\d_][^:.;\n]{0,40}?)\s*:\s")
@@ -422,6 +424,20 @@ class FieldEvidence:
     values: dict[str, str] = field(default_factory=dict)
     labels: dict[str, str] = field(default_factory=dict)
     how: dict[str, str] = field(default_factory=dict)  # field -> labelled / table / phrase
+    #: Labelled values no field takes ("Budget: 50k EUR"), by their labels: a record's extras.
+    unmapped: dict[str, str] = field(default_factory=dict)
+
+    def keep(self, label: str, value: str) -> None:
+        """Keep a labelled value no field takes, as a tracker's unmapped column is kept."""
+        label = " ".join(label.split()).strip("*_ ")
+        if (
+            value
+            and label
+            and label not in self.unmapped
+            and len(self.unmapped) < _MAX_UNMAPPED
+            and fold(label) not in _NOT_FIELDS
+        ):
+            self.unmapped[label] = value
 
     def add(self, fname: str, value: str, label: str, how: str) -> None:
         """Keep the first value found for a field. Under a question whether the use case is
@@ -480,6 +496,8 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         label, value = match.group("label").strip(), match.group("value").strip()
         fname = field_for_label(label, mappings)
         if fname is None:
+            if len(label.split()) <= _MAX_LABEL_WORDS:
+                evidence.keep(label, value.strip("*_ "))
             continue
         inline = _NEXT_LABEL.search(value)
         if inline is not None and field_for_label(inline.group(1), mappings):
@@ -525,6 +543,8 @@ def table_records(tables: list[list[list[str]]], mappings: Mappings) -> list[Fie
                 fname = field_for_label(label.rstrip(":： "), mappings)
                 if fname is not None:
                     form.add(fname, value, label, "table")
+                else:
+                    form.keep(label.rstrip(":： "), value)
             if "name" in form.values:
                 found.append(form)
                 continue
@@ -535,8 +555,12 @@ def table_records(tables: list[list[list[str]]], mappings: Mappings) -> list[Fie
         for row in rows[1:]:
             record = FieldEvidence()
             for column, fname in enumerate(columns):
-                if fname is not None and column < len(row):
+                if column >= len(row):
+                    continue
+                if fname is not None:
                     record.add(fname, row[column], header[column], "table")
+                else:
+                    record.keep(header[column], row[column])
             if "name" in record.values:
                 found.append(record)
     return found

@@ -736,6 +736,27 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_reading(
     assert not state.exists()  # nothing was read or stored
 
 
+@pytest.mark.parametrize("where", ["unwritable", "under a file"])
+def test_a_state_that_cannot_be_kept_names_the_setting_and_the_fix(
+    tmp_path: Path, where: str
+) -> None:
+    if where == "unwritable":
+        state = _unwritable_folder(tmp_path) / "state.sqlite"
+        said = "cannot be written"
+    else:
+        (tmp_path / "sync.yaml").write_text("sources: []\n", encoding="utf-8")
+        state = tmp_path / "sync.yaml" / "state.sqlite"
+        said = f"{tmp_path / 'sync.yaml'} is a file, not a folder; move it away"
+    tracker = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    result = CliRunner().invoke(
+        main, ["import", str(tracker), "--out", str(tmp_path / "out"), "--state", str(state)]
+    )
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"aiinventory: state {state}: the run's state cannot be kept")
+    assert said in result.stderr
+    assert "or choose another state file (--state, or `state:` in a sync config)" in result.stderr
+
+
 def test_a_warning_names_its_row_or_rows(tmp_path: Path) -> None:
     tracker = write_workbook(
         tmp_path / "t.xlsx",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -335,6 +336,11 @@ def test_json_log_format(site: tuple[Path, Path]) -> None:
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert events[-1]["event"] == "run_finished"
     assert events[-1]["counts"]["records"] == 20
+    # Each line says when, and a warning which run said it: a log file is read by both.
+    run_id = events[-1]["run_id"]
+    assert all(dt.datetime.fromisoformat(e["time"]).tzinfo is not None for e in events)
+    warnings = [e for e in events if e["event"] == "warning"]
+    assert warnings and all(w["run_id"] == run_id for w in warnings)
 
 
 JSON_LOG = ("--log-format", "json")
@@ -370,6 +376,7 @@ def test_an_unexpected_error_in_json_mode_is_json_too(
     assert result.exit_code == 1
     events = [json.loads(line) for line in result.stderr.splitlines()]
     assert events[0]["event"] == "log" and "disk on fire" in events[0]["message"]
+    assert events[-1].pop("time")
     assert events[-1] == {
         "event": "run_failed",
         "exit_code": 1,
@@ -391,6 +398,7 @@ def test_a_library_log_line_names_its_library_and_is_json_in_json_mode(
     result = CliRunner().invoke(main, ["sync", "--config", str(config), "--log-format", "json"])
     assert result.exit_code == 0, result.stderr
     events = [json.loads(line) for line in result.stderr.splitlines()]
+    assert events[0].pop("time")
     assert events[0] == {
         "event": "log",
         "level": "warning",

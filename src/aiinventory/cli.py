@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 import click
 
 from . import __version__, api
+from .clock import now as clock_now
 from .connectors.mailbox_urls import is_mailbox_url
 from .errors import AIInventoryError, ConfigError, Terminated, os_error_words
 from .mappings import asks_if_live
@@ -39,6 +40,13 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
     raise Terminated()
 
 
+def _event(event: str, fields: dict[str, Any]) -> str:
+    """One JSON log line: the event, the time it was said (UTC, to the millisecond), then its
+    fields."""
+    said = clock_now().isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return json.dumps({"event": event, "time": said, **fields}, ensure_ascii=False)
+
+
 class _LogLines(logging.Formatter):
     """Log records as the command prints them on stderr: ours as their words, a library's after
     its logger's name (so "Checksum: 23563 != 0" says where it comes from); with ``as_json``, one
@@ -51,14 +59,9 @@ class _LogLines(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         if self.as_json:
-            return json.dumps(
-                {
-                    "event": "log",
-                    "level": record.levelname.lower(),
-                    "logger": record.name,
-                    "message": text,
-                },
-                ensure_ascii=False,
+            return _event(
+                "log",
+                {"level": record.levelname.lower(), "logger": record.name, "message": text},
             )
         if record.name == "aiinventory" or record.name.startswith("aiinventory."):
             return text
@@ -93,8 +96,7 @@ def _set_up_logging(verbose: bool) -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     if _log_lines.as_json:
-        line = {"event": "run_failed", "exit_code": code, "message": message}
-        click.echo(json.dumps(line, ensure_ascii=False), err=True)
+        click.echo(_event("run_failed", {"exit_code": code, "message": message}), err=True)
     else:
         click.echo(f"aiinventory: {message}", err=True)
     sys.exit(code)
@@ -255,19 +257,17 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
     c = summary.counts
     if log_format == "json":
         for w in summary.warnings:
-            click.echo(
-                json.dumps({"event": "warning", **w.model_dump()}, ensure_ascii=False), err=True
-            )
+            click.echo(_event("warning", {"run_id": summary.run_id, **w.model_dump()}), err=True)
         click.echo(
-            json.dumps(
+            _event(
+                "run_finished",
                 {
-                    "event": "run_finished",
                     "run_id": summary.run_id,
                     "exit_code": result.exit_code,
                     "counts": c,
                     "timings_s": summary.timings_s,
                     "out": str(out),
-                }
+                },
             ),
             err=True,
         )

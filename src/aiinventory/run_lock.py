@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from types import TracebackType
 
-from .errors import LockHeldError
+from .errors import AIInventoryError, LockHeldError
 
 __all__ = ["RunLock"]
 
@@ -29,8 +29,11 @@ class RunLock:
         self._fd: int | None = None
 
     def __enter__(self) -> RunLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise AIInventoryError(_unwritable(self.path, exc)) from exc
         try:
             # `aiinventory runs` looks at the lock (a shared lock for an instant): a run that
             # starts just then waits that instant out instead of failing.
@@ -66,3 +69,18 @@ class RunLock:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
+
+
+def _unwritable(lock: Path, exc: OSError) -> str:
+    """Why the state's folder cannot take its files, and the fix."""
+    state = lock.with_name(lock.name.removesuffix(".lock"))
+    folder = lock.parent
+    blocking = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        why = f"{blocking} is a file, not a folder; move it away"
+    else:
+        why = f"{folder} cannot be written ({exc.strerror or exc}); give this user write access"
+    return (
+        f"state {state}: the run's state cannot be kept there: {why}, or choose another state "
+        "file (--state, or `state:` in a sync config) — nothing was read"
+    )

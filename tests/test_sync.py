@@ -294,6 +294,19 @@ def test_dry_run_changes_no_file(site: tuple[Path, Path], tmp_path: Path) -> Non
     )
 
 
+def test_a_dry_run_ends_as_the_run_would_when_a_path_is_missing(tmp_path: Path) -> None:
+    write_workbook(tmp_path / "drive" / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    both = tmp_path / "both.yaml"
+    both.write_text("sources:\n  - path: drive\n  - path: nothere\nout: out\n", encoding="utf-8")
+    only = tmp_path / "only.yaml"
+    only.write_text("sources:\n  - path: nothere\nout: out\n", encoding="utf-8")
+    for config, code in ((both, 3), (only, 2)):
+        dry = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+        real = CliRunner().invoke(main, ["sync", "--config", str(config)])
+        assert (dry.exit_code, real.exit_code) == (code, code), dry.output + real.output
+    assert "nothing to import (nothere: no such file or folder)" in dry.stderr
+
+
 def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> None:
     config = tmp_path / "bad.yaml"
     config.write_text("sources:\n  - path: drive\n    exclud: ['x']\nout: out\n", encoding="utf-8")

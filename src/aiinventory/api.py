@@ -254,6 +254,11 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
             {"source": source.label or str(source.path), "items": items, "problems": problems}
         )
     held = _held_items(known, [p for e in per_source for p, _ in e["problems"]])
+    problems = [p for e in per_source for p in e["problems"]]
+    if problems and not all_items and not held and all(s.url is None for s in config.sources):
+        # As the run would stop: there is nothing to read (a mailbox is not asked here).
+        failed = "; ".join(f"{p}: {why}" for p, why in problems)
+        raise ConfigError(f"nothing to import ({failed})")
     plan = plan_sync(all_items, {k: v for k, v in known.items() if k not in held})
     planned = {p.item.source_path: p for p in plan.items}
     out: list[dict[str, Any]] = []

@@ -29,7 +29,7 @@ def test_import_exit_codes(tmp_path: Path) -> None:
     good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
     code, out, _ = invoke("import", str(good), "--out", str(tmp_path / "o1"))
     assert code == 0, out
-    assert "1 records, 1 use cases, 0 rejects" in out
+    assert "1 record, 1 use case, 0 rejects" in out
 
     bad = write_workbook(tmp_path / "bad.xlsx", {"S": [["Use case", "Summary"], [None, "x"]]})
     code, _, _ = invoke("import", str(good), str(bad), "--out", str(tmp_path / "o2"))

@@ -251,6 +251,11 @@ def _amount_read(counts: dict[str, int]) -> str:
     return f"{rows} rows"
 
 
+def _counted(count: int, word: str) -> str:
+    """ "1 record", "2 records"."""
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
 def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
     """Print a run's outcome (a summary, or JSON lines) and exit with its code."""
     summary = result.summary
@@ -281,7 +286,8 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
     )
     click.echo(
         f"{c['files_read']} of {c['files_seen']} files read, {_amount_read(c)}: "
-        f"{c['records']} records, {c['use_cases']} use cases, {c['rejects']} rejects." + changed
+        f"{_counted(c['records'], 'record')}, {_counted(c['use_cases'], 'use case')}, "
+        f"{_counted(c['rejects'], 'reject')}." + changed
     )
     if summary.warnings:
         count = len(summary.warnings)

@@ -501,6 +501,11 @@ def test_a_conflict_between_decisions_is_reported_on_every_run(tmp_path: Path) -
         result = run_import([src], out)
         (conflict,) = [w.message for w in result.summary.warnings if w.code == "decision_conflict"]
         assert f"'{CONTRACTS}' ({legal})" in conflict or f"'{CONTRACTS}' ({finance})" in conflict
+        # The decision it contradicts is named too: the two records kept apart.
+        kept = sorted(
+            [(finance, f"'{CONTRACTS}' ({finance})"), (legal, f"'{CONTRACTS}' ({legal})")]
+        )
+        assert f"keep separate ({kept[0][1]} and {kept[1][1]})" in conflict
     # The Decisions sheet says which one did not apply.
     applies = sorted(str(d["applies"]) for d in _decisions_sheet(out / "dedupe_report.xlsx"))
     assert applies == [

@@ -89,6 +89,15 @@ class ClusterBuilder:
         large_set = set(large)
         return any(not self._apart.get(i, set()).isdisjoint(large_set) for i in small)
 
+    def apart_pair(self, a: int, b: int) -> tuple[int, int] | None:
+        """Two records kept apart, one in the cluster of ``a`` and one in that of ``b``."""
+        other = set(self._members[self._cluster[b]])
+        for i in self._members[self._cluster[a]]:
+            hit = self._apart.get(i, set()) & other
+            if hit:
+                return i, min(hit)
+        return None
+
     def _units_of(self, cluster: int) -> frozenset[str] | None:
         found = self._units.get(cluster)
         if found is None and self.units is not None and len(self._members[cluster]) == 1:

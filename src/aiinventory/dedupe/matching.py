@@ -487,9 +487,16 @@ def match_records(
 
     # Only two decisions can conflict: a mail thread's link yields to an analyst's
     # keep_separate without a word (the analyst took that message out of the use case).
+    def apart_said(k: int, j: int) -> str:
+        pair = builder.apart_pair(k, j)
+        if pair is None:
+            return ""
+        first, second = sorted(pair, key=lambda n: ordered[reps[n]].record_id)
+        return f" ({named(first)} and {named(second)})"
+
     conflicts = [
         f"{named(k)} and {named(j)}: the merge decision was not applied because it would join "
-        "records an analyst decided to keep separate; decide again with "
+        f"records an analyst decided to keep separate{apart_said(k, j)}; decide again with "
         "`aiinventory review apply` which of the two decisions holds"
         for k, j, kind in builder.conflicts
         if kind == "merge"

@@ -298,6 +298,31 @@ def test_two_row_header_with_merged_group_labels(tmp_path: Path, run_import_into
     )
 
 
+def test_a_stage_column_told_only_by_colours_is_said(tmp_path: Path, run_import_into) -> None:
+    path = tmp_path / "rag.xlsx"
+    with xlsxwriter.Workbook(path) as wb:
+        ws = wb.add_worksheet("Tracker")
+        green = wb.add_format({"bg_color": "#00B050"})
+        ws.write_row(0, 0, ["Use case", "Owner", "Status", "", "Legend"])
+        for row, name in enumerate(["Invoice OCR", "Chatbot", "Route planner"], 1):
+            ws.write_row(row, 0, [name, f"Owner {row}"])
+            ws.write_blank(row, 2, None, green)
+        ws.write_column(1, 4, ["Green = Live", "Amber = Pilot", "Red = Stopped"])
+    out = run_import_into(path)
+    assert {r["stage"] for r in out.records_jsonl} == {"unknown"}
+    (said,) = [w["message"] for w in out.run["warnings"] if w["code"] == "column_empty"]
+    assert said.startswith("column C ('Status', stage) holds no value on any of the 3 rows")
+    assert "the legend beside the table (column E, 'Legend')" in said
+    assert "cell colours are not read" in said
+    # One status typed: no such warning.
+    with xlsxwriter.Workbook(path) as wb:
+        ws = wb.add_worksheet("Tracker")
+        ws.write_row(0, 0, ["Use case", "Owner", "Status"])
+        for row, name in enumerate(["Invoice OCR", "Chatbot", "Route planner"], 1):
+            ws.write_row(row, 0, [name, f"Owner {row}", "Live" if row == 3 else None])
+    assert "column_empty" not in run_import_into(path).warning_codes()
+
+
 def test_a_tracker_on_a_sheet_named_list_is_read(tmp_path: Path, run_import_into) -> None:
     # A list's export names its only sheet "List": its table of use cases decides, with a
     # warning; a visible "Lists" sheet of dropdown words beside a tracker is still vocabulary.

@@ -1463,6 +1463,9 @@ def _extract_table(
     # use case above it.
     subitems: tuple[SkippedRow, str | None] | None = None
     last_named: str | None = None
+    # A stage column no row has said anything in yet (it is filled on the first rows, or a
+    # status is told by the cells' colours); other columns are often empty on every row.
+    unsaid = {c.field for c in header.columns if c.field == "stage"}
     for item in groups.rows(with_continuations(sectioned)):
         if sheet_name is None and isinstance(item, RawRow) and item.past_header:
             longer.append(item.row)
@@ -1491,11 +1494,17 @@ def _extract_table(
             sheet.rejects += 1
             yield _subitem(item, subitems, ctx, header.by_field["name"])
             continue
+        if unsaid:
+            unsaid -= {f for f in unsaid if item.values.get(f) not in (None, "")}
         if ticks:
             _add_ticked(item, ticks)
         if periods:
             _take_latest_stage(item, periods, mappings)
         yield _normalized(item, ctx, normalizer, sheet)
+    if unsaid and sheet.rows_read >= _EMPTY_COLUMN_ROWS:
+        _report_empty_columns(
+            header, unsaid, left_out, sheet.rows_read, normalizer, source_path, sheet_for_messages
+        )
     for fname, (day_first, sure, unsure, elsewhere) in inferred.items():
         if fname not in ctx.date_order_by_values:
             continue  # a row of guidance under the header ("dd/mm/yyyy") said otherwise
@@ -1945,6 +1954,41 @@ def _normalized(
     else:
         sheet.records += 1
     return result
+
+
+#: Rows a sheet has at least for a mapped column with nothing in any of them to be said.
+_EMPTY_COLUMN_ROWS = 3
+
+
+def _report_empty_columns(
+    header: HeaderResult,
+    unsaid: set[str],
+    legend: list[ColumnMapping],
+    rows: int,
+    normalizer: Normalizer,
+    source_path: str,
+    sheet: str | None,
+) -> None:
+    """Say which mapped columns hold nothing on any row: a status told by its cells' colours
+    (a RAG column, a legend beside the table) reads as nothing at all."""
+    columns = [c for c in header.columns if c.field in unsaid]
+    named = ", ".join(f"{c.letter} ({c.label!r}, {c.field})" for c in columns)
+    if not columns:
+        return
+    beside = (
+        f"; the legend beside the table (column {legend[0].letter}, {legend[0].label!r}) may "
+        "say what their colours mean"
+        if legend
+        else ""
+    )
+    normalizer.warnings.add(
+        "column_empty",
+        f"column{'s' if len(columns) > 1 else ''} {named} hold{'' if len(columns) > 1 else 's'} "
+        f"no value on any of the {rows:,} rows{beside}: cell colours are not read — type the "
+        "values as words, or leave the column out",
+        source_path=source_path,
+        sheet=sheet,
+    )
 
 
 def _report_mapping(

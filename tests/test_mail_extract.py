@@ -726,6 +726,25 @@ def test_labelled_values_no_field_takes_are_kept_in_extras(tmp_path: Path) -> No
     }
 
 
+def test_the_owner_who_sent_the_intake_gets_the_senders_address(tmp_path: Path) -> None:
+    # Outlook writes the sender "Last, First": the same person as the owner "First Last".
+    raw = plain_message(
+        "o@x",
+        "New AI use case: Invoice OCR",
+        "Use case: Invoice OCR\nOwner: Priya Shah\nStatus: Idea\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        sender='"Shah, Priya" <Priya.Shah@corp.example>',
+    )
+    path = tmp_path / "o.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert (record.owner_name, record.owner_email) == ("Priya Shah", "priya.shah@corp.example")
+    # Another person's name: not the sender's address.
+    path.write_bytes(raw.replace(b"Owner: Priya Shah", b"Owner: Priya Singh"))
+    (record,) = _extract(path)[0]
+    assert (record.owner_name, record.owner_email) == ("Priya Singh", None)
+
+
 def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "x.eml"
     path.write_bytes(b"\x00\x01\x02 not mail")

@@ -693,7 +693,7 @@ class _MailReader:
                 entry.values["owner_name"] = parsed.from_name or parsed.from_address
                 entry.values["owner_email"] = parsed.from_address
                 entry.flags.append("owner_from_sender")
-            elif parsed.from_name and owner.casefold() == parsed.from_name.casefold():
+            elif parsed.from_name and _same_name(owner, parsed.from_name):
                 entry.values["owner_email"] = parsed.from_address
 
     # -- attachments ---------------------------------------------------------------------------
@@ -1059,6 +1059,16 @@ _FROM_LABELS = ("from", "von")
 def _quoted_header(headers: dict[str, str], labels: tuple[str, ...]) -> str | None:
     """The first of ``labels`` a quoted header block has a value for."""
     return next((headers[label] for label in labels if headers.get(label)), None)
+
+
+def _same_name(one: str, other: str) -> bool:
+    """Whether two ways of writing a name are one person's: "Priya Shah" and "Shah, Priya"."""
+
+    def words(name: str) -> list[str]:
+        return sorted(re.findall(r"[^\W\d_]+", name.casefold()))
+
+    said = words(one)
+    return bool(said) and said == words(other)
 
 
 def _display_name(filename: str | None, number: int, suffix: str) -> str:

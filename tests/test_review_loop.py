@@ -734,6 +734,33 @@ def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: 
     assert apply_review(new, out / "state.sqlite").withdrawn == 1
 
 
+def test_an_unmarked_report_that_changes_a_stored_decision_says_so(tmp_path: Path) -> None:
+    # An older report rewritten by a tool that keeps the cells only (pandas, a spreadsheet
+    # service's download): nothing tells when it was written, so it is taken as the newest —
+    # and each stored decision it changes is named.
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    old = tmp_path / "old.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", old)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "keep_separate")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 1
+    set_decision(old, "Review", OCR[0], "merge")
+    cells = openpyxl.load_workbook(old)
+    rewritten = openpyxl.Workbook()
+    rewritten.remove(rewritten.active)
+    for ws in cells:
+        copy = rewritten.create_sheet(ws.title)
+        for row in ws.iter_rows(min_row=2, values_only=True):
+            copy.append(row)
+    rewritten.save(tmp_path / "rewritten.xlsx")
+    result = apply_review(tmp_path / "rewritten.xlsx", out / "state.sqlite")
+    assert result.stored == 1
+    (said,) = result.problems
+    assert ": merge replaces the keep_separate stored from " in said
+    assert "this report carries no mark of when it was written" in said
+
+
 def test_a_pair_decided_both_ways_in_one_report_is_not_stored(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_import([drive(tmp_path)], out)

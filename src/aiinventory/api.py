@@ -1444,6 +1444,19 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
         f"written (in {source}); decide them in a newer report"
         for (a, b), (d, newer, source) in sorted(later.items())
     ]
+    if found.version is None:
+        # No mark of when the report was written (saved as CSV, or rewritten by a tool that
+        # drops the workbook's properties): its decisions are taken as the newest, and each
+        # that changes a stored one is said, for the analyst to check it is not an old report.
+        stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
+        problems += [
+            f"{a} and {b}: {d} replaces the {stored[_pair(a, b)][0]} stored from "
+            f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
+            "(saved as CSV, or rewritten by a tool), so its decision is taken as the newest — "
+            "if the report is older than that decision, decide the pair again in a newer report"
+            for a, b, d in usable
+            if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
+        ]
     problems += [
         f"record {r} is not in this state file; its decision was not stored" for r in unknown
     ]

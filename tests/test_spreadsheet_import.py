@@ -191,12 +191,14 @@ def test_techniques_as_a_json_list_and_model_names_are_read(
                 ["Demand model", "Live", "Transfer learning, LSTM"],
                 ["Warehouse bots", "Live", "Automation & Robotics"],
                 ["Rota planner", "Live", "[]"],  # none chosen
+                ["Policy search", "Live", "Retrieval-augmented generation (RAG)"],
             ]
         },
     )
     out = run_import_into(path)
     techniques = {r["name"]: set(r["ai_techniques"]) for r in out.records_jsonl}
     assert techniques == {
+        "Policy search": {"generative_ai"},
         "Name matching": {"other"},
         "Crop maps": {"computer_vision", "generative_ai"},
         "Demand model": {"classical_ml"},

@@ -256,6 +256,10 @@ def test_yes_no_ticks_and_crosses_are_read_as_the_words_they_are(
         ("Jan 2025 (planned)", "2025-01", False),  # a note in brackets after the date
         ("2024-03-01 [actual]", "2024-03-01", False),
         ("Q3 2024 (planned)", None, None),  # a quarter is no date
+        ("2024年7月1日", "2024-07-01", False),  # Japanese and Chinese
+        ("2024年7月", "2024-07", False),
+        ("2024년 7월 1일", "2024-07-01", False),  # Korean
+        ("2024年2月30日", None, None),
     ],
 )
 def test_text_date_styles(text: str | int, iso: str | None, ambiguous: bool | None) -> None:

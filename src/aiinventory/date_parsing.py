@@ -84,6 +84,8 @@ _NUMERIC_MONTH_YEAR = re.compile(r"^(\d{1,2})[-/.](\d{4})$")
 _NOTE = re.compile(r"\s*[(\[][^()\[\]]{1,80}[)\]]$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:\.\d+)?$")
 _COMPACT = re.compile(r"^((?:19|20)\d{2})(\d{2})(\d{2})$")
+#: Japanese, Chinese and Korean dates: "2024年7月1日", "2024年7月", "2024년 7월 1일".
+_CJK = re.compile(r"^(\d{4})\s*[年년]\s*(\d{1,2})\s*[月월](?:\s*(\d{1,2})\s*[日일号])?$")
 
 
 @dataclass(frozen=True)
@@ -342,6 +344,14 @@ def _parse_text(text: str, day_first: bool, date1904: bool, order_known: bool) -
         # 20240305, as exports and file names write dates.
         found = _valid(int(m.group(1)), int(m.group(2)), int(m.group(3)))
         return ParsedDate(found.isoformat(), value=found) if found else None
+    m = _CJK.match(text)
+    if m:
+        year, month = int(m.group(1)), int(m.group(2))
+        if m.group(3):
+            found = _valid(year, month, int(m.group(3)))
+            return ParsedDate(found.isoformat(), value=found) if found else None
+        found = _valid(year, month, None)
+        return ParsedDate(f"{year:04d}-{month:02d}", value=found) if found else None
     return None
 
 

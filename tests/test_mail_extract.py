@@ -301,6 +301,13 @@ def test_a_messages_language_orders_its_dates(
         ("FYI we switched it off last week, it is retired.", "retired"),
         ("We have decided not to proceed with this one.", "rejected"),
         ("Once the pilot has started we will report back.", None),
+        # The later news wins over a pilot that started before it.
+        ("The pilot was launched in March and it went live in June.", "deployed"),
+        ("The pilot started in March and the assistant is now in production.", "deployed"),
+        # Not a stage: a request declined, data taken in, an idea for a feature.
+        ("The vendor asked whether to proceed with a paid add-on; we turned it down.", None),
+        ("The model takes in production data every night.", None),
+        ("It is just an idea, but the pilot users asked for Teams integration.", None),
         # Not a stage: a proposal named, an idea offered.
         ("Here is an idea for the claims team: summarise calls.", None),
         ("The proposal stage of the process closes on Friday.", None),

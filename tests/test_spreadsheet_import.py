@@ -2573,6 +2573,24 @@ def test_a_reporting_period_dates_each_row_at_its_end(
     assert "unparsed_date" not in out.warning_codes()
 
 
+@pytest.mark.parametrize(
+    ("label", "field"),
+    [
+        ("Quarter", "last_updated"),
+        ("Period", "last_updated"),
+        # The word with others is another column: the label alone is the period.
+        ("Go-live (quarter)", "date_deployed"),
+        ("Period of use", None),
+        ("Current quarter", None),
+    ],
+)
+def test_quarter_or_period_alone_is_the_reporting_period(label: str, field: str | None) -> None:
+    mappings = load_mappings(None)
+    found = mappings.match_header(label)
+    best = found[0] if found and found[0].score >= mappings.settings.header_accept else None
+    assert (best.field if best else None) == field
+
+
 def test_header_words_of_a_mappings_folder_add_to_the_shipped_ones(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text("header_words: [Departure]\n", encoding="utf-8")
     mappings = load_mappings(tmp_path)
@@ -2981,9 +2999,19 @@ def test_a_table_below_another_with_its_own_header_is_read_by_its_columns(
         ("Live: stopped for review", "deployed"),
         ("Live - to be retired", "deployed"),
         ("Pilot - paused until Q3", "pilot"),
-        # A move: where it went.
+        ("Live - decommissioned 2024", "retired"),
+        ("Pilot - cancelled by the board", "rejected"),
+        # A note about something else, a plan, or a pause.
+        ("Live - legacy tool retired", "deployed"),
+        ("Live; predecessor decommissioned", "deployed"),
+        ("Live – dropped calls monitored", "deployed"),
+        ("Live, sunset Q4 2026", "deployed"),
+        ("Pilot: stopped, restart Q3", "pilot"),
+        # A move: where it went, when that is a stage.
         ("Pilot → Live", "deployed"),
         ("Idea -> Pilot", "pilot"),
+        ("Pilot -> TBD", "pilot"),
+        ("Live -> review", "deployed"),
     ],
 )
 def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: str) -> None:

@@ -122,7 +122,14 @@ _CUSTOM_FIELD = re.compile(r"custom\s+field\s*\((.+)\)", re.IGNORECASE)
 #: Labels that name a field only when no column names it better: monday.com's people column
 #: ("Person") is the owner, unless an "Owner" column is beside it (a risk register's "Person"
 #: may be whom it affects).
-_WEAK_LABELS = {"person": "owner_name"}
+#: A list of one row per use case and quarter heads its periods "Quarter" or "Period": the
+#: period each row reports (the label alone: "Go-live quarter", "Period of use" are others).
+_WEAK_LABELS = {
+    "person": "owner_name",
+    "quarter": "last_updated",
+    "period": "last_updated",
+    "reporting month": "last_updated",
+}
 #: ServiceNow names the fields an administrator added "u_…" ("u_ai_vendor", "u_department").
 _SERVICENOW_CUSTOM = re.compile(r"u_([a-z][a-z0-9_]*)")
 #: Microsoft Dataverse (Power Apps) names the system columns of a table it exports to Excel
@@ -163,14 +170,16 @@ _STOPPED_WORDS = (
     "not pursued",
     "stopped",
     "discontinued",
-    "terminated",
-    "halted",
-    "dropped",
 )
 #: Words that say a use case was taken out of use ("Live – decommissioned").
 _ENDED_WORDS = ("decommissioned", "retired", "sunset", "switched off", "shut down", "end of life")
 #: Words that make a stop a pause ("stopped for review", "halted until the audit").
-_FOR_A_WHILE = re.compile(r"\b(?:for|until|till|pending|while|temporar\w*|paused)\b")
+_FOR_A_WHILE = re.compile(
+    r"\b(?:for|until|till|pending|while|temporar\w*|paused|restart\w*|resum\w*|q[1-4])\b"
+)
+#: What may follow the word of a short note that says a stage ended: when, or by whom
+#: ("decommissioned 2024", "cancelled by the board", "stopped in May").
+_NOTE_TAIL = re.compile(r"\s+(?:(?:by|on|in|since|from|as of|at)\b.*|\d.*)$")
 #: A move from one stage to another ("Pilot → Live"): the stage is the last one.
 _ARROW = re.compile(r"\s*(?:→|->|=>|⇒|⟶)\s*")
 #: Words that say the stage an answer names is still to come ("Go-live planned", "Live soon",
@@ -205,13 +214,13 @@ def _first_clause(raw: str) -> str:
 
 
 def _second_clause(raw: str) -> str:
-    """What follows an answer's first clause when it is a short note of three words at most
-    ("Pilot – cancelled", "Live: decommissioned"), else ""."""
+    """What follows an answer's first clause when it is a short note of eight words at most
+    ("Pilot – cancelled", "Live: decommissioned in 2024"), else ""."""
     parts = _CLAUSE_END.split(raw, maxsplit=1)
     if len(parts) < 2:
         return ""
     rest = _BRACKETED.sub(lambda m: " " + m.group(1), parts[1]).strip(" .")
-    return rest if len(rest.split()) <= 3 else ""
+    return rest if len(rest.split()) <= 8 else ""
 
 
 def _still_to_come(raw: str) -> bool:
@@ -281,18 +290,24 @@ class Vocabulary:
             return self._inexact(key, fuzzy_accept)
         moves = _ARROW.split(raw)
         if len(moves) > 1 and all(0 < len(move.split()) <= 3 for move in moves):
-            # "Pilot → Live": where it moved to.
-            return self.match(moves[-1], fuzzy_accept)
+            # "Pilot → Live": where it moved to, when that is a stage's word.
+            moved = self.match(moves[-1], fuzzy_accept)
+            if moved is not None and moved.how == "exact":
+                return moved
         # "Pilot cancelled", "Idea rejected", "Pilot – stopped": whatever stage it reached, it
         # was stopped; "Live – decommissioned", "Live, stopped": taken out of use.
         clause = normalize_value(_first_clause(raw))
-        note = normalize_value(_second_clause(raw))
-        if _FOR_A_WHILE.search(note) or _STILL_TO_COME.search(note):
+        note = _second_clause(raw)
+        if _FOR_A_WHILE.search(note.lower()) or _STILL_TO_COME.search(note):
             note = ""  # "Live: stopped for review", "Live - to be retired": not an end yet
-        said = [text for text in (clause, note) if text]
-        if note and any(_keyword_said(note, word) for word in _ENDED_WORDS):
+        # The note is the word alone, with when or by whom at most: "Live – legacy tool
+        # retired" says something of another thing.
+        note = normalize_value(_NOTE_TAIL.sub("", note))
+        if note in _ENDED_WORDS:
             return ValueMatch("retired", 80.0, "contains")
-        if any(_keyword_said(text, word) for text in said for word in _STOPPED_WORDS):
+        if any(_keyword_said(clause, word) for word in _STOPPED_WORDS if clause) or (
+            note in _STOPPED_WORDS
+        ):
             lead = self._inexact(clause, fuzzy_accept) if clause else None
             stopped = "retired" if lead is not None and lead.value == "deployed" else "rejected"
             return ValueMatch(stopped, 80.0, "contains")

@@ -219,7 +219,7 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
     (
         re.compile(
             r"\b(?:(?:mov(?:e|es|ed|ing)|promot(?:e|es|ed|ing)|progress(?:es|ed|ing)?"
-            r"|advanc(?:e|es|ed|ing)|transition(?:s|ed|ing)?|tak(?:e|es|ing)|took|puts?|putting"
+            r"|advanc(?:e|es|ed|ing)|transition(?:s|ed|ing)?|tak(?:e|ing)|took|puts?|putting"
             r"|push(?:es|ed|ing)?|graduat(?:e|es|ed|ing))\s+(?:(?:this|it|that|the\s+\w+(?:\s+\w+)?)\s+)?"
             r"(?:(?:in)?to|in)|(?:go|goes|going|went|gone)\s+into)\s+(?:the\s+)?"
             + _STAGE_WORD
@@ -244,7 +244,7 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
         re.compile(
             r"\b(?:is|are)\s+(?:still\s+)?(?:at|in)\s+(?:the\s+|an?\s+)?(?:early\s+)?"
             r"(?:idea|ideation|concept|proposal|exploration|discovery)\s+(?:stage|phase)\b"
-            r"|\b(?:is|are)\s+(?:still\s+(?:just\s+|only\s+)?|just\s+|only\s+)an?\s+idea\b",
+            r"|\b(?:is|are)\s+still\s+(?:just\s+|only\s+)?an?\s+idea\b",
             re.IGNORECASE,
         ),
         "idea",
@@ -253,7 +253,8 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
         re.compile(
             r"\b(?:has been|have been|was|were|is|are|is being|will be|been|now)\s+"
             r"(?:now\s+)?(?:retired|decommissioned|switched off|sunset|shut down)\b"
-            r"|\b(?:switched|turned|shut)\s+(?:it|this|that|them)\s+(?:off|down)\b",
+            r"|\b(?:switched|turned)\s+(?:it|this|that|them)\s+off\b"
+            r"|\bshut\s+(?:it|this|that|them)\s+down\b",
             re.IGNORECASE,
         ),
         "retired",
@@ -362,7 +363,7 @@ _STAGE_HINTS = (
     "rejeté", "refusé", "mis en", "mise en", "passe en", "passage en", "passer en", "bascul",
     "an idea", "idea stage", "idea phase", "ideation", "concept stage", "concept phase",
     "proposal stage", "proposal phase", "exploration stage", "exploration phase",
-    "discovery stage", "discovery phase", "switched", "turned it off", "not to",
+    "discovery stage", "discovery phase", "switched", "turned", "shut", "not to",
 )  # fmt: skip
 _OWNER_HINTS = ("owner", "übernimmt", "verantwortlich", "ansprechpartner", "responsable",
                 "propriétaire")  # fmt: skip
@@ -595,6 +596,11 @@ def _date_said(flat: str, match: re.Match[str]) -> str | None:
     return re.sub(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\s+", "", said.group("day"))
 
 
+def _said_after(flat: str, end: int, patterns: list[tuple[re.Pattern[str], str | None]]) -> bool:
+    """Whether another stage phrase follows ``end``: the later news."""
+    return any(p.search(flat, end) for p, _ in patterns if p is not _PILOT_STARTED)
+
+
 def update_phrases(text: str) -> FieldEvidence:
     """Field changes said in words: "moving this to pilot", "please make Dana Lee the owner"."""
     evidence = FieldEvidence()
@@ -608,6 +614,8 @@ def update_phrases(text: str) -> FieldEvidence:
             match = pattern.search(flat)
         if match is None:
             continue
+        if pattern is _PILOT_STARTED and _said_after(flat, match.end(), stage_patterns):
+            continue  # "The pilot was launched in March and it went live in June."
         groups = match.groupdict()
         if value is None:
             word = (groups.get("stage") or "").lower()

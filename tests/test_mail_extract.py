@@ -752,6 +752,22 @@ def test_the_owner_who_sent_the_intake_gets_the_senders_address(tmp_path: Path) 
     assert (record.owner_name, record.owner_email) == ("Priya Singh", None)
 
 
+def test_an_intake_form_in_a_grey_ruled_box_is_no_quote(tmp_path: Path) -> None:
+    # A form tool's HTML puts its table under a light grey rule: not Outlook's quoted header.
+    form = (
+        '<html><body><p>A new request.</p><div style="border-top: solid #e1e1e1 1px">'
+        "<table><tr><td>Use case name</td><td>Invoice OCR</td></tr><tr><td>Stage</td>"
+        "<td>Pilot</td></tr></table></div></body></html>"
+    )
+    raw = plain_message(
+        "g@x", "New AI use case: Invoice OCR", form, "Mon, 03 Mar 2025 09:00:00 +0000"
+    ).replace(b"text/plain", b"text/html")
+    path = tmp_path / "g.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert (record.name, record.stage) == ("Invoice OCR", "pilot")
+
+
 def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "x.eml"
     path.write_bytes(b"\x00\x01\x02 not mail")
@@ -784,3 +800,22 @@ def test_sample_mail_yields_the_northwind_use_cases() -> None:
         "update",
         "skipped:not_about_a_use_case",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("AIユースケース登録: 議事録要約", True),
+        ("生成AIの導入", True),
+        ("New AI use case", True),
+        ("IA générative pour les réclamations", True),
+        # "ia" and "ai" inside words of other alphabets are no AI.
+        ("Uma idéia para o almoço", False),
+        ("Meeting with Mikko Mäki", False),
+        ("250ml of HTML", False),
+    ],
+)
+def test_what_speaks_of_ai(text: str, said: bool) -> None:
+    from aiinventory.text_normalization import speaks_of_ai
+
+    assert speaks_of_ai(text) is said

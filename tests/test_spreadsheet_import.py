@@ -146,6 +146,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
                 ["Lead routing", "Live", "Sales, Maria"],  # Sales is her surname
                 ["Shift planner", "Live", "Ann Lee\nBo Li"],  # one to a line: one line
                 ["Route planner", "Live", "Lee, Ann\n"],
+                ["Spend planner", "Live", "Lee, Ann\n(CDO)"],  # a role below the name
+                ["Cash planner", "Live", "Jan van der Berg\nBo Li"],
             ]
         },
     )
@@ -170,6 +172,8 @@ def test_an_owner_cell_with_an_address_gives_name_and_address(
         "Lead routing": ("Maria Sales", ""),
         "Shift planner": ("Ann Lee; Bo Li", ""),
         "Route planner": ("Ann Lee", ""),
+        "Spend planner": ("Ann Lee (CDO)", ""),
+        "Cash planner": ("Jan van der Berg; Bo Li", ""),
     }
     # Deployed with an owner's address: no "owner with an e-mail address" checkpoint fails.
     with_address = [r for r in outputs.inventory if r["owner_email"]]

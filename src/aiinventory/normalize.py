@@ -1270,6 +1270,13 @@ def _built_in_house(vendor: str) -> bool:
     return fold(text) in _IN_HOUSE_WORDS
 
 
+#: A line that is a person's name alone: two to four capitalised words ("Ann Lee", "Jan van
+#: der Berg" aside), or "Last, First".
+_PERSON_LINE = re.compile(
+    r"[A-ZÀ-Þ][\w'’.-]+,?(?:\s+(?:(?:van|von|de|der|den|da|di|le|la|du)\s+)*[A-ZÀ-Þ][\w'’.-]+){1,3}"
+)
+
+
 def _read_owner(
     owner: str | None, email_text: str | None
 ) -> tuple[str | None, str | None, str | None]:
@@ -1309,10 +1316,13 @@ def _read_owner(
         else:
             bad_email = email_text
     if owner and "\n" in owner:
-        # People on lines of their own ("Ann Lee⏎Bo Li"): one line, as other lists of people.
+        # People on lines of their own ("Ann Lee⏎Bo Li"): one line, as other lists of people;
+        # a name with its role below it ("Lee, Ann⏎(CDO)", "Ann Lee⏎Head of Finance"): one.
         lines = [" ".join(line.split()) for line in owner.splitlines() if line.strip()]
-        owner = "; ".join(lines) or None
-        turn = turn and len(lines) == 1
+        if len(lines) > 1 and all(_PERSON_LINE.fullmatch(line) for line in lines):
+            owner, turn = "; ".join(lines), False
+        else:
+            owner = " ".join(lines) or None
     if owner and turn:
         owner = _first_last(owner)
     return owner, email, bad_email

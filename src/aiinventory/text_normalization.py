@@ -197,8 +197,10 @@ def clean_text(value: str) -> str:
 
 #: Words of a text about AI or its use cases, in the languages trackers and mail are written in.
 _SPEAKS_OF_AI = re.compile(
-    # The short words stand apart from Latin letters, digits and "_" only: "AIユースケース".
-    r"(?<![A-Za-z0-9_])(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML)(?![A-Za-z0-9_])"
+    # The short words stand apart from letters of alphabets (Latin, accented, Greek,
+    # Cyrillic), digits and "_": "AIユースケース" speaks of AI, "idéia" does not.
+    r"(?<![A-Za-z0-9_\u00C0-\u024F\u0370-\u04FF])(?:AI|A\.I\.|KI|IA|GenAI|LLMs?|ML)"
+    r"(?![A-Za-z0-9_\u00C0-\u024F\u0370-\u04FF])"
     r"|\b(?:Copilot|chatbots?|artificial intelligence|"
     r"machine learning|generative|algorithms?|algoritmes?|algorithmen|use[ _-]?cases?|"
     r"cas d['’]usage|Anwendungsf[aä]ll(?:e)?)\b"

@@ -51,9 +51,12 @@ _BLANKS = re.compile(r"\n{3,}")
 #: web's and the new Outlook's reply header, Yahoo's and Thunderbird's forward.
 _QUOTE_CLASSES = ("gmail_quote", "yahoo_quoted", "moz-forward-container")
 _QUOTE_IDS = frozenset({"divRplyFwdMsg", "mail-editor-reference-message-container"})
-#: Outlook on the desktop (Word's HTML): the quoted message's header block is a div with a
-#: thin top border, #E1E1E1 since Outlook 2013 and #B5C4DF before.
-_OUTLOOK_QUOTE_RULE = re.compile(r"border-top:\s*solid\s+#(?:E1E1E1|B5C4DF)\b", re.IGNORECASE)
+#: Outlook on the desktop (Word's HTML): the quoted message's header block is a div with no
+#: border but a thin top one, #E1E1E1 since Outlook 2013 and #B5C4DF before, written in
+#: Word's own words ("border:none;border-top:solid #E1E1E1 1.0pt"): a page's grey rule is not.
+_OUTLOOK_QUOTE_RULE = re.compile(
+    r"border:\s*none;\s*border-top:\s*solid\s+#(?:E1E1E1|B5C4DF)\s+1\.0pt", re.IGNORECASE
+)
 
 
 def _starts_a_quote(attrs: list[tuple[str, str | None]]) -> bool:

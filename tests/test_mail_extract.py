@@ -719,13 +719,17 @@ def test_labelled_values_no_field_takes_are_kept_in_extras(tmp_path: Path) -> No
     raw = plain_message(
         "x@x",
         "New AI use case: Invoice OCR",
+        "Hi team - quick one for the register.\n\n"
         "Use case: Invoice OCR\nStatus: Idea\nBudget: 50k EUR\n"
-        "Risk notes: handles supplier bank details\n\nRegards,\nPriya\nPhone: +44 20 7946 0000\n",
+        "Risk notes: handles supplier bank details\nStatus: Idea. Cost centre: 4711\n\n"
+        "Thanks: Dana\n\nPriya Shah\nT: +44 20 7946 0000\nAddress: 1 Main St\n\n"
+        "CONFIDENTIALITY NOTICE: this message is for its addressees only.\n",
         "Mon, 03 Mar 2025 09:00:00 +0000",
     )
     path = tmp_path / "x.eml"
     path.write_bytes(raw)
     (record,) = _extract(path)[0]
+    # A greeting, a sign-off, a signature and a disclaimer, paragraphs of their own, are not.
     assert record.extras == {
         "Budget": "50k EUR",
         "Risk notes": "handles supplier bank details",

@@ -486,6 +486,14 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
     evidence = blocks[0]
     lines = text.split("\n")
     index = 0
+    # Labelled lines no field takes, by paragraph: kept only in a paragraph of a block's own
+    # labelled lines (a greeting above them, a signature's "T: …" or a disclaimer below,
+    # each a paragraph of its own, are not its).
+    paragraph: list[int] = []  # each line's paragraph
+    for line in lines:
+        paragraph.append((paragraph[-1] if paragraph else 0) + (not line.strip()))
+    unmapped: list[tuple[int, FieldEvidence, str, str]] = []
+    said_in: dict[int, set[int]] = {}  # id of a block -> paragraphs of its fields
     while index < len(lines):
         line = lines[index]
         index += 1
@@ -494,16 +502,19 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         match = _LABELLED.match(line)
         if match is None:
             continue
+        here = paragraph[index - 1]
         label, value = match.group("label").strip(), match.group("value").strip()
         fname = field_for_label(label, mappings)
         if fname is None:
-            if len(label.split()) <= _MAX_LABEL_WORDS:
-                evidence.keep(label, value.strip("*_ "))
+            colon = line[match.end("label") :].lstrip("* \t")[:1] in (":", "：")
+            if colon and len(label) > 2 and len(label.split()) <= _MAX_LABEL_WORDS:
+                unmapped.append((here, evidence, label, value.strip("*_ ")))
             continue
         inline = _NEXT_LABEL.search(value)
         if inline is not None and field_for_label(inline.group(1), mappings):
             # "Status: Deployed. Go-live date: 3 March 2025.": two labels on one line.
             lines.insert(index, value[inline.start() :].strip())
+            paragraph.insert(index, here)
             value = value[: inline.start()].rstrip(" .;")
         if not value or fname in _PARAGRAPH_FIELDS:
             # "Description:" on its own line, or a description wrapped over several lines: the
@@ -529,6 +540,10 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
             evidence = FieldEvidence()
             blocks.append(evidence)
         evidence.add(fname, value.strip("*_ "), label, "labelled")
+        said_in.setdefault(id(evidence), set()).add(here)
+    for part, owner, label, value in unmapped:
+        if part in said_in.get(id(owner), ()):
+            owner.keep(label, value)
     return blocks
 
 

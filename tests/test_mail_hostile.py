@@ -357,6 +357,12 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
             _answer("ooo3@example.com", away, X_Autoreply="yes"),
             # Outlook's German "Out of Office:", with no header that says so.
             _answer("ooo4@example.com", away, Subject="Abwesend: New AI use case: Invoice OCR"),
+            # Encoded as Outlook writes a subject with an accent in it.
+            _answer(
+                "ooo5@example.com",
+                away,
+                Subject="=?utf-8?Q?Resposta_autom=C3=A1tica:_New_AI_use_case?=",
+            ),
             _answer(
                 "ndr@example.com",
                 bounce,
@@ -379,7 +385,7 @@ def test_automatic_replies_and_bounces_are_not_news_of_the_use_case(tmp_path: Pa
         ],
     )
     records, _, counts, _, seen = _run(path)
-    assert counts.messages_skipped == {"automatic_reply": 4, "delivery_report": 1}
+    assert counts.messages_skipped == {"automatic_reply": 5, "delivery_report": 1}
     assert sorted((r.name, r.stage) for r in records) == [
         ("Invoice OCR", "deployed"),
         ("Invoice OCR", "pilot"),

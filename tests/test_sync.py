@@ -305,6 +305,15 @@ def test_a_dry_run_ends_as_the_run_would_when_a_path_is_missing(tmp_path: Path) 
         real = CliRunner().invoke(main, ["sync", "--config", str(config)])
         assert (dry.exit_code, real.exit_code) == (code, code), dry.output + real.output
     assert "nothing to import (nothere: no such file or folder)" in dry.stderr
+    # A mailbox not synced yet is fetched by the run: its dry run says so and ends well.
+    mailbox = tmp_path / "mailbox.yaml"
+    mailbox.write_text(
+        "sources:\n  - path: drive\n  - url: imaps://intake@mail.example/INBOX\nout: out\n",
+        encoding="utf-8",
+    )
+    dry = CliRunner().invoke(main, ["sync", "--config", str(mailbox), "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "not synced yet" in dry.output
 
 
 def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> None:

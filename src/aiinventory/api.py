@@ -220,6 +220,9 @@ class DryRunPlan:
     full_reread: bool
     #: Analysts' decisions stored since the last run: the use cases are matched again.
     new_decisions: bool = False
+    #: The exit code the run would end with for what the plan sees: 3 when a source path
+    #: cannot be read (a mailbox not synced yet is fetched by the run: no problem).
+    exit_code: int = 0
 
 
 def plan_sync_run(config_path: Path) -> DryRunPlan:
@@ -241,6 +244,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
             )
     per_source: list[dict[str, Any]] = []
     all_items: list[FileItem] = []
+    failing = False
     for source in config.sources:
         # A dry run does not contact mail servers: a mailbox shows its mirror of the last sync.
         given = source.path or mirror_folder(config.state_path, source.mailbox())
@@ -250,6 +254,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         elif not items and not problems and _held_items(known, [_shown(source)]):
             problems = [(_shown(source), _EMPTY_FOLDER)]
         all_items.extend(items)
+        failing = failing or (bool(problems) and source.url is None)
         per_source.append(
             {"source": source.label or str(source.path), "items": items, "problems": problems}
         )
@@ -285,7 +290,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
                 "problems": [{"path": p, "reason": why} for p, why in entry["problems"]],
             }
         )
-    return DryRunPlan(out, plan.gone, full and bool(known), decided)
+    return DryRunPlan(out, plan.gone, full and bool(known), decided, 3 if failing else 0)
 
 
 #: Why a folder that gave files before and holds none now is skipped, not taken as emptied.

@@ -365,8 +365,8 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                         indent=2,
                     )
                 )
-                if any(source["problems"] for source in plan.sources):
-                    sys.exit(3)
+                if plan.exit_code:
+                    sys.exit(plan.exit_code)
                 return
             if plan.full_reread:
                 click.echo("mappings changed since the last run: every file will be read again")
@@ -388,8 +388,8 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                 )
             click.echo("dry run: nothing was read or written")
             # A path that cannot be read makes the run end with 3: so does its dry run.
-            if any(source["problems"] for source in plan.sources):
-                sys.exit(3)
+            if plan.exit_code:
+                sys.exit(plan.exit_code)
             return
         progress, callback, stage = (
             (None, None, None) if log_format == "json" else _progress_callback()

@@ -58,7 +58,13 @@ from .field_extraction import (
 from .known_threads import KnownThreads, intake_keys, reply_keys
 from .limits import MailLimits, check_message
 from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
-from .parsing import Attachment, ParsedMessage, parse_message, parse_message_id
+from .parsing import (
+    Attachment,
+    ParsedMessage,
+    decode_header_value,
+    parse_message,
+    parse_message_id,
+)
 from .reply_text import split_reply
 from .thread_builder import (
     ThreadIndex,
@@ -1000,7 +1006,11 @@ def _automatic(raw: bytes, header_end: int) -> str | None:
     )
     content_type = found.get(b"content-type", b"").lower()
     sender = found.get(b"from", b"").lower()
-    subject = found.get(b"subject", b"").strip().lower()
+    subject = found.get(b"subject", b"").strip()
+    if b"=?" in subject:
+        # Outlook encodes a subject with accents: "=?utf-8?Q?Resposta_autom=C3=A1tica:?=…"
+        subject = decode_header_value(subject.decode("ascii", "replace")).encode("utf-8")
+    subject = subject.lower()
     if (
         b"multipart/report" in content_type
         or b"mailer-daemon" in sender

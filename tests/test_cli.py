@@ -447,7 +447,7 @@ def test_summary_names_rows_and_messages_and_warnings_name_the_path_once(tmp_pat
 
     good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
     code, out, _ = invoke("import", str(good), str(mail), "--out", str(tmp_path / "o2"))
-    assert code == 0 and f"files read, 1 rows and {read} messages:" in out
+    assert code == 0 and f"files read, 1 row and {read} messages:" in out
 
 
 def test_import_config_refuses_a_setting_it_does_not_read(tmp_path: Path) -> None:

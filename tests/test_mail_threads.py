@@ -276,11 +276,30 @@ def test_a_reply_saved_in_a_file_of_its_own_finds_its_intake_by_its_thread(tmp_p
         "Status: Pilot\n",
         "Wed, 05 Mar 2025 09:00:00 +0000",
     )
+    # A generic subject, and a reply to it that names a message of another thread.
+    _saved(
+        mail,
+        "Fleet.eml",
+        "f@x",
+        "AI use case registration",
+        "Use case: Fleet planner\nStatus: Idea\n",
+        "Tue, 04 Mar 2025 10:00:00 +0000",
+    )
+    (mail / "Other.eml").write_bytes(
+        b"From: Ann <ann@corp.example>\nSubject: RE: AI use case registration\n"
+        b"Date: Thu, 06 Mar 2025 09:00:00 +0000\nMessage-ID: <o@x>\n"
+        b"In-Reply-To: <unrelated-intake@x>\n\nStatus: Retired\n"
+    )
     out = tmp_path / "out"
     result = api.run_import([mail], out)
     assert result.exit_code == 0
     stages = {u["name"]: (u["stage"], u["source_count"]) for u in _inventory(out)}
-    assert stages == {"Invoice OCR": ("deployed", 2), "Churn predictor": ("pilot", 2)}
+    assert stages == {
+        "Invoice OCR": ("deployed", 2),
+        "Churn predictor": ("pilot", 2),
+        "Fleet planner": ("idea", 1),
+    }
+    assert result.summary.skipped_messages == {"no_use_case_in_thread": 1}
     # A later run: the next reply arrives alone; its thread's intake is in the state.
     _saved(
         mail,

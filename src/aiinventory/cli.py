@@ -245,10 +245,10 @@ def _amount_read(counts: dict[str, int]) -> str:
     """What the run read, in its units: "12 rows", "5 messages" or "12 rows and 5 messages"."""
     rows, messages = counts.get("rows_read", 0), counts.get("messages_read", 0)
     if messages and not rows:
-        return f"{messages} messages"
+        return _counted(messages, "message")
     if messages:
-        return f"{rows} rows and {messages} messages"
-    return f"{rows} rows"
+        return f"{_counted(rows, 'row')} and {_counted(messages, 'message')}"
+    return _counted(rows, "row")
 
 
 def _counted(count: int, word: str) -> str:

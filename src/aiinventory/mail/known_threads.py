@@ -36,12 +36,15 @@ def intake_keys(parsed: ParsedMessage) -> list[str]:
 def reply_keys(parsed: ParsedMessage) -> list[str]:
     """The keys of the thread a message answers: the Message-IDs it names, its Thread-Index's
     conversation, and (a reply's) subject."""
-    keys = [f"m:{mid}" for mid in dict.fromkeys([*parsed.references, *parsed.in_reply_to])]
+    parents = [f"m:{mid}" for mid in dict.fromkeys([*parsed.references, *parsed.in_reply_to])]
+    keys = list(parents)
     root = thread_index_root(parsed.thread_index)
     if root:
         keys.append(f"x:{root}")
     base, is_reply, _ = normalize_subject(parsed.subject)
-    if base and is_reply:
+    if base and is_reply and not parents:
+        # Only a reply that names no message it answers is known by its subject (as in a
+        # mailbox): one that names another thread's message is of that thread.
         keys.append(f"s:{base}")
     return keys
 
@@ -62,14 +65,21 @@ class KnownThreads:
         self._present = present
         #: source path -> its entries, gathered as it is read
         self._read: dict[str, list[Entry]] = {}
+        #: key -> (source path, thread ID, use case) of this run's entries
+        self._by_key: dict[str, list[tuple[str, str, str]]] = {}
 
     def remember(self, source_path: str, keys: list[str], thread_id: str, name: str) -> None:
         """An intake read from ``source_path``: its thread and use case, by its keys."""
         entries = self._read.setdefault(source_path, [])
-        entries.extend((key, thread_id, name) for key in keys)
+        for key in keys:
+            entries.append((key, thread_id, name))
+            self._by_key.setdefault(key, []).append((source_path, thread_id, name))
 
     def start(self, source_path: str) -> None:
         """``source_path`` is read (again): what it held before is forgotten."""
+        for key, _, _ in self._read.get(source_path, []):
+            held = self._by_key.get(key, [])
+            held[:] = [entry for entry in held if entry[0] != source_path]
         self._read[source_path] = []
 
     def entries_of(self, source_path: str) -> list[Entry]:
@@ -80,13 +90,10 @@ class KnownThreads:
         """The thread ID and use case of the thread ``keys`` name, read from a file other than
         ``asking``; None when none is known, or the keys name more than one. A Message-ID or
         a Thread-Index names a thread surely; a subject only when one use case has it."""
-        wanted = set(keys)
         found: dict[str, set[tuple[str, str]]] = {}
-        for path, entries in self._read.items():
-            if path == asking:
-                continue
-            for key, thread_id, name in entries:
-                if key in wanted:
+        for key in dict.fromkeys(keys):
+            for path, thread_id, name in self._by_key.get(key, ()):
+                if path != asking:
                     found.setdefault(key[0], set()).add((thread_id, name))
         for item_key, key, thread_id, name in self._stored(keys):
             if item_key != asking and item_key in self._present and item_key not in self._read:

@@ -144,7 +144,12 @@ def _emlx_item(path: Path, cap: int) -> MailItem:
     found = _EMLX_LENGTH.match(data)
     assert found is not None  # detect_mail_format saw it
     start = found.end()
-    raw = data[start : start + int(found.group(1))]
+    end = start + int(found.group(1))
+    if end > len(data) or end <= start:
+        # A length that does not fit: the message ends where Apple's property list begins.
+        plist = data.rfind(b"<?xml", start)
+        end = plist if plist > start else len(data)
+    raw = data[start:end]
     if len(raw) > cap:
         return MailItem(1, "the message", problem=_too_large(len(raw), cap))
     return MailItem(1, "the message", raw=raw)

@@ -92,6 +92,7 @@ def test_apple_mail_emlx_files_are_read_without_their_property_list(tmp_path: Pa
     (tmp_path / "long.emlx").write_bytes(b"99999\n" + intake + _PLIST)
     (item,) = iter_mail(tmp_path / "long.emlx", "emlx")
     assert item.raw == intake
+    (tmp_path / "long.emlx").unlink()
     result = api.run_import([tmp_path], tmp_path / "out")
     assert result.exit_code == 0
     inventory = json.loads((tmp_path / "out" / "inventory.json").read_text(encoding="utf-8"))

@@ -333,3 +333,65 @@ def _inventory(out: Path) -> list[dict[str, object]]:
     import json
 
     return list(json.loads((out / "inventory.json").read_text(encoding="utf-8")))
+
+
+def test_a_state_from_before_mail_threads_reads_its_mail_once_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    conversation = bytes(range(30, 52))
+    _saved(
+        mail,
+        "intake.eml",
+        "i@x",
+        "New AI use case: Invoice OCR",
+        "Use case: Invoice OCR\nStatus: Idea\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+        conversation,
+    )
+    out = tmp_path / "out"
+    api.run_import([mail], out)
+    # As a state of schema 7 was: no intakes remembered.
+    with sqlite3.connect(out / "state.sqlite") as db:
+        db.execute("DELETE FROM mail_threads")
+        db.execute("UPDATE meta SET value = '7' WHERE key = 'schema_version'")
+    db.close()
+    _saved(
+        mail,
+        "reply.eml",
+        "r@x",
+        "Go-live",
+        "Status: Deployed\n",
+        "Mon, 10 Mar 2025 09:00:00 +0000",
+        conversation + b"\x00\x01\x02\x03\x04",
+    )
+    result = api.run_import([mail], out)
+    assert result.summary.counts["files_changed"] == 1  # the intake's file, read again
+    assert [(u["stage"], u["source_count"]) for u in _inventory(out)] == [("deployed", 2)]
+
+
+def test_a_reply_file_is_read_after_the_mailbox_holding_its_intake(tmp_path: Path) -> None:
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    (mail / "z-archive.mbox").write_bytes(
+        b"From sam@corp.example Mon Mar  3 09:00:00 2025\n"
+        b"From: Sam Hill <sam@corp.example>\nSubject: New AI use case: Invoice OCR\n"
+        b"Date: Mon, 03 Mar 2025 09:00:00 +0000\nMessage-ID: <i@x>\n\n"
+        b"Use case: Invoice OCR\nStatus: Pilot\n"
+    )
+    # Named to come first, and with a subject that names no use case.
+    (mail / "a-reply.eml").write_bytes(
+        b"From: Ann <ann@corp.example>\nSubject: Re: go-live\n"
+        b"Date: Mon, 10 Mar 2025 09:00:00 +0000\nMessage-ID: <r@x>\nIn-Reply-To: <i@x>\n\n"
+        b"Status: Deployed\n"
+    )
+    result = api.run_import([mail], tmp_path / "out")
+    assert result.summary.skipped_messages == {}
+    assert [(u["stage"], u["source_count"]) for u in _inventory(tmp_path / "out")] == [
+        ("deployed", 2)
+    ]

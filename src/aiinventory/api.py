@@ -742,21 +742,21 @@ _CHANGES = ("new", "changed", "renamed")
 
 
 def _mail_by_date(planned: list[PlannedItem]) -> list[PlannedItem]:
-    """The plan with its messages saved one to a file (.eml, .emlx) in the order they were
-    sent, in the places mail takes in it: an intake is read before the replies to it, whatever
-    the files are named. The rest stays in its order."""
-    places = [
-        i
-        for i, p in enumerate(planned)
-        if p.item.kind == "email" and p.item.path.suffix.lower() in (".eml", ".emlx")
-    ]
+    """The plan with its mail in the places mail takes in it: mailboxes first, then the
+    messages saved one to a file (.eml, .emlx) in the order they were sent, so that an intake
+    is read before the replies to it, whatever the files are named. The rest stays in its
+    order."""
+    places = [i for i, p in enumerate(planned) if p.item.kind == "email"]
     if len(places) < 2:
         return planned
+
+    def when(p: PlannedItem) -> tuple[int, float]:
+        if p.item.path.suffix.lower() in (".eml", ".emlx"):
+            return 1, _sent_at(p.item.path)
+        return 0, 0.0  # a mailbox, a maildir, an Outlook file: in path order, first
+
     ordered = list(planned)
-    by_date = sorted(
-        (planned[i] for i in places),
-        key=lambda p: (_sent_at(p.item.path), p.item.source_path),
-    )
+    by_date = sorted((planned[i] for i in places), key=lambda p: (*when(p), p.item.source_path))
     for place, p in zip(places, by_date, strict=True):
         ordered[place] = p
     return ordered

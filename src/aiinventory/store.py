@@ -474,6 +474,13 @@ class Store:
                 present = {row[1] for row in self.conn.execute(f"PRAGMA table_info({table})")}
                 if column.split()[0] not in present:
                     self.conn.execute(f"ALTER TABLE {table} ADD COLUMN {column}")
+            if version < 8:
+                # Schema 8 remembers the intakes of mail files for replies saved in files of
+                # their own: the mail read before is read once again to say them.
+                self.conn.execute(
+                    "UPDATE items SET mtime_ns = NULL, content_hash = NULL "
+                    "WHERE kind = 'email' AND status = 'active'"
+                )
             self.conn.execute(
                 "UPDATE meta SET value=? WHERE key='schema_version'", (str(SCHEMA_VERSION),)
             )

@@ -395,3 +395,53 @@ def test_a_reply_file_is_read_after_the_mailbox_holding_its_intake(tmp_path: Pat
     assert [(u["stage"], u["source_count"]) for u in _inventory(tmp_path / "out")] == [
         ("deployed", 2)
     ]
+
+
+def test_a_reply_whose_intake_comes_changes_or_goes_later_is_read_again(tmp_path: Path) -> None:
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    out = tmp_path / "out"
+    reply = (
+        b"From: Ann <ann@corp.example>\nSubject: Re: go-live\n"
+        b"Date: Mon, 10 Mar 2025 09:00:00 +0000\nMessage-ID: <r@x>\nIn-Reply-To: <i@x>\n\n"
+        b"Status: Deployed\n"
+    )
+    (mail / "reply.eml").write_bytes(reply)
+    first = api.run_import([mail], out)
+    assert first.summary.skipped_messages == {"no_use_case_in_thread": 1}
+
+    def intake(name: str) -> None:
+        _saved(
+            mail,
+            "intake.eml",
+            "i@x",
+            f"New AI use case: {name}",
+            f"Use case: {name}\nStatus: Pilot\n",
+            "Mon, 03 Mar 2025 09:00:00 +0000",
+        )
+
+    def stages() -> dict[str, tuple[object, object]]:
+        return {u["name"]: (u["stage"], u["source_count"]) for u in _inventory(out)}  # type: ignore[misc]
+
+    # The intake comes a run later: the waiting reply is read again on the run after.
+    intake("Invoice OCR")
+    second = api.run_import([mail], out)
+    (said,) = [w.message for w in second.summary.warnings if w.code == "mail_read_again"]
+    assert said.startswith("1 mail file(s) hold replies whose thread's intake came")
+    assert stages() == {"Invoice OCR": ("pilot", 1)}
+    third = api.run_import([mail], out)
+    assert third.summary.counts["files_changed"] == 1
+    assert stages() == {"Invoice OCR": ("deployed", 2)}
+    # The intake renamed: the reply follows on the run after.
+    intake("Invoice OCR v2")
+    api.run_import([mail], out)
+    api.run_import([mail], out)
+    assert stages() == {"Invoice OCR v2": ("deployed", 2)}
+    # The intake gone: the reply, about no use case now, leaves with it.
+    (mail / "intake.eml").unlink()
+    api.run_import([mail], out)
+    last = api.run_import([mail], out)
+    assert last.summary.skipped_messages == {"no_use_case_in_thread": 1}
+    assert stages() == {}

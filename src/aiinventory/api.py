@@ -551,7 +551,11 @@ def _execute(
         # run are read first when older, those of earlier runs are in the state.
         from .mail.known_threads import KnownThreads
 
-        threads = KnownThreads(store.mail_threads_for, {i.source_path for i in items} | held)
+        present = {i.source_path for i in items} | held
+        threads = KnownThreads(store.mail_threads_for, present)
+        # The thread keys of intakes that came, changed or went in this run, and the mail read.
+        touched: set[str] = set()
+        mail_read: set[str] = set()
         to_read = _mail_by_date(to_read)
         store.defer_use_case_index()  # on a first run: made again once the IDs are assigned
         pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs), readers))
@@ -594,7 +598,12 @@ def _execute(
                     action=planned.action if planned.action in _CHANGES else None,
                 )
                 if item.kind == "email" and not kept:
-                    store.set_mail_threads(item.source_path, threads.entries_of(item.source_path))
+                    entries = threads.entries_of(item.source_path)
+                    touched |= store.set_mail_threads(
+                        item.source_path, entries, threads.asked_by(item.source_path)
+                    )
+                    touched |= {key for key, _, _ in entries}
+                    mail_read.add(item.source_path)
                 if kept:
                     warnings.add(
                         "file_kept",
@@ -632,6 +641,17 @@ def _execute(
             # import's are for what it imports.
             _check_rules(mappings, items, reports, warnings, globs=command == "import")
         store.set_real_paths((i.source_path, real_path(i)) for i in items)
+        # A reply saved in a file of its own, whose thread's intake came, changed or went in
+        # this run, is read again on the next run (a file is not read twice in one run).
+        touched |= store.mail_thread_keys_outside(present)
+        again = store.read_mail_again(touched, mail_read, present)
+        if again:
+            warnings.add(
+                "mail_read_again",
+                f"{len(again):,} mail file(s) hold replies whose thread's intake came, changed or "
+                f"went in this run (first: {again[0]}); they are read again on the next run, "
+                "which brings their news up to date",
+            )
         gone = store.mark_gone({i.source_path for i in items} | held, run_id)
         for path in gone:
             warnings.add(

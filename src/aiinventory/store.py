@@ -193,6 +193,13 @@ CREATE TABLE IF NOT EXISTS mail_threads (
     PRIMARY KEY (key, item_key, thread_id, name)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS mail_threads_item ON mail_threads(item_key);
+CREATE TABLE IF NOT EXISTS mail_asked (
+    item_key TEXT NOT NULL,
+    key TEXT NOT NULL,
+    found INTEGER NOT NULL,
+    PRIMARY KEY (item_key, key)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS mail_asked_key ON mail_asked(key);
 CREATE TABLE IF NOT EXISTS inventory_snapshot (use_case_id TEXT PRIMARY KEY, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS decisions (
     record_a TEXT NOT NULL,
@@ -1233,6 +1240,7 @@ class Store:
                     self.conn.execute("DELETE FROM records WHERE item_key=?", (key,))
                     self.conn.execute("DELETE FROM rejects WHERE item_key=?", (key,))
                     self.conn.execute("DELETE FROM mail_threads WHERE item_key=?", (key,))
+                    self.conn.execute("DELETE FROM mail_asked WHERE item_key=?", (key,))
                 self.conn.execute("COMMIT")
             except BaseException:
                 _rollback(self.conn)
@@ -1253,21 +1261,78 @@ class Store:
             ).fetchall()
         return found
 
-    def set_mail_threads(self, item_key: str, entries: list[tuple[str, str, str]]) -> None:
-        """What reading a mail item found of its intakes' threads (key, thread ID, use case),
-        in place of what an earlier reading found."""
+    def set_mail_threads(
+        self,
+        item_key: str,
+        entries: list[tuple[str, str, str]],
+        asked: list[tuple[str, bool]],
+    ) -> set[str]:
+        """What reading a mail item found of its intakes' threads (key, thread ID, use case)
+        and the thread keys its replies looked for (key, found), in place of what an earlier
+        reading found. Returns the keys its intakes had before."""
         self.conn.execute("BEGIN IMMEDIATE")
         try:
+            before = {
+                str(k)
+                for (k,) in self.conn.execute(
+                    "SELECT key FROM mail_threads WHERE item_key=?", (item_key,)
+                )
+            }
             self.conn.execute("DELETE FROM mail_threads WHERE item_key=?", (item_key,))
             self.conn.executemany(
                 "INSERT OR IGNORE INTO mail_threads(key, item_key, thread_id, name) "
                 "VALUES (?, ?, ?, ?)",
                 ((key, item_key, thread_id, name) for key, thread_id, name in entries),
             )
+            self.conn.execute("DELETE FROM mail_asked WHERE item_key=?", (item_key,))
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO mail_asked(item_key, key, found) VALUES (?, ?, ?)",
+                ((item_key, key, int(found)) for key, found in asked),
+            )
             self.conn.execute("COMMIT")
         except BaseException:
             _rollback(self.conn)
             raise
+        return before
+
+    def mail_thread_keys_outside(self, present: set[str]) -> set[str]:
+        """The thread keys of intakes in mail items that are not among ``present``."""
+        return {
+            str(k)
+            for k, item in self.conn.execute("SELECT key, item_key FROM mail_threads")
+            if item not in present
+        }
+
+    def read_mail_again(self, keys: set[str], read: set[str], present: set[str]) -> list[str]:
+        """Mark for reading again on the next run the mail items whose replies looked for a
+        thread under one of ``keys`` (an intake that came, changed or went in this run): those
+        that did not find it, and those read before this run that did. Returns them."""
+        if not keys:
+            return []
+        again: set[str] = set()
+        listed = sorted(keys)
+        for start in range(0, len(listed), 500):
+            part = listed[start : start + 500]
+            for item, found in self.conn.execute(
+                "SELECT item_key, found FROM mail_asked WHERE key IN "
+                f"({','.join('?' * len(part))})",
+                part,
+            ):
+                if item in present and (not found or item not in read):
+                    again.add(str(item))
+        if again:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                self.conn.executemany(
+                    "UPDATE items SET mtime_ns = NULL, content_hash = NULL "
+                    "WHERE item_key = ? AND status = 'active'",
+                    ((item,) for item in sorted(again)),
+                )
+                self.conn.execute("COMMIT")
+            except BaseException:
+                _rollback(self.conn)
+                raise
+        return sorted(again)
 
     # -- identities -------------------------------------------------------------------------
 

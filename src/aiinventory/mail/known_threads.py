@@ -67,6 +67,8 @@ class KnownThreads:
         self._read: dict[str, list[Entry]] = {}
         #: key -> (source path, thread ID, use case) of this run's entries
         self._by_key: dict[str, list[tuple[str, str, str]]] = {}
+        #: source path -> the keys its replies looked for, and whether each was found
+        self._asked: dict[str, dict[str, bool]] = {}
 
     def remember(self, source_path: str, keys: list[str], thread_id: str, name: str) -> None:
         """An intake read from ``source_path``: its thread and use case, by its keys."""
@@ -81,12 +83,27 @@ class KnownThreads:
             held = self._by_key.get(key, [])
             held[:] = [entry for entry in held if entry[0] != source_path]
         self._read[source_path] = []
+        self._asked[source_path] = {}
 
     def entries_of(self, source_path: str) -> list[Entry]:
         """What reading ``source_path`` gathered, to store with its records."""
         return list(dict.fromkeys(self._read.get(source_path, [])))
 
+    def asked_by(self, source_path: str) -> list[tuple[str, bool]]:
+        """The keys the replies of ``source_path`` looked for, each with whether its thread
+        was found: the file is read again when an intake under one of them comes, changes
+        or goes."""
+        return sorted(self._asked.get(source_path, {}).items())
+
     def find(self, keys: list[str], asking: str) -> tuple[str, str] | None:
+        """See ``_find``; what ``asking`` looked for is remembered (see ``asked_by``)."""
+        found = self._find(keys, asking)
+        asked = self._asked.setdefault(asking, {})
+        for key in keys:
+            asked[key] = asked.get(key, False) or found is not None
+        return found
+
+    def _find(self, keys: list[str], asking: str) -> tuple[str, str] | None:
         """The thread ID and use case of the thread ``keys`` name, read from a file other than
         ``asking``; None when none is known, or the keys name more than one. A Message-ID or
         a Thread-Index names a thread surely; a subject only when one use case has it."""

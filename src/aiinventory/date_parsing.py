@@ -299,12 +299,7 @@ def _parse_text(text: str, day_first: bool, date1904: bool, order_known: bool) -
     """parse_date of a stripped, non-empty text."""
     m = _ISO.match(text)
     if m:
-        year, month = int(m.group(1)), int(m.group(2))
-        if m.group(3):
-            found = _valid(year, month, int(m.group(3)))
-            return ParsedDate(found.isoformat(), value=found) if found else None
-        found = _valid(year, month, None)
-        return ParsedDate(f"{year:04d}-{month:02d}", value=found) if found else None
+        return _year_month_day(m)
     m = _NUMERIC.match(text)
     if m:
         a, b, year = int(m.group(1)), int(m.group(2)), _year(m.group(3))
@@ -346,13 +341,18 @@ def _parse_text(text: str, day_first: bool, date1904: bool, order_known: bool) -
         return ParsedDate(found.isoformat(), value=found) if found else None
     m = _CJK.match(text)
     if m:
-        year, month = int(m.group(1)), int(m.group(2))
-        if m.group(3):
-            found = _valid(year, month, int(m.group(3)))
-            return ParsedDate(found.isoformat(), value=found) if found else None
-        found = _valid(year, month, None)
-        return ParsedDate(f"{year:04d}-{month:02d}", value=found) if found else None
+        return _year_month_day(m)
     return None
+
+
+def _year_month_day(m: re.Match[str]) -> ParsedDate | None:
+    """The date a match of year, month and (maybe) day gives, or its month without a day."""
+    year, month = int(m.group(1)), int(m.group(2))
+    if m.group(3):
+        found = _valid(year, month, int(m.group(3)))
+        return ParsedDate(found.isoformat(), value=found) if found else None
+    found = _valid(year, month, None)
+    return ParsedDate(f"{year:04d}-{month:02d}", value=found) if found else None
 
 
 def parse_datetime(

@@ -772,6 +772,30 @@ def test_an_intake_form_in_a_grey_ruled_box_is_no_quote(tmp_path: Path) -> None:
     assert (record.name, record.stage) == ("Invoice OCR", "pilot")
 
 
+@pytest.mark.parametrize(
+    ("stage", "deployed"),
+    [
+        # Live when the mail was sent: its go-live is a day before it, not eleven months after.
+        ("Deployed", "2025-01-12"),
+        # Still to come: the setting's order (month-first), as before.
+        ("Idea", "2025-12-01"),
+    ],
+)
+def test_a_stage_reached_dates_an_ambiguous_day_before_the_mail(
+    tmp_path: Path, stage: str, deployed: str
+) -> None:
+    raw = plain_message(
+        "d@x",
+        "New AI use case: Invoice OCR",
+        f"Use case: Invoice OCR\nStage: {stage}\nGo-live: 12/01/2025\n",
+        "Mon, 13 Jan 2025 10:00:00 +0000",
+    )
+    path = tmp_path / "d.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert record.date_deployed == deployed
+
+
 def test_unreadable_file_is_one_reject(tmp_path: Path) -> None:
     path = tmp_path / "x.eml"
     path.write_bytes(b"\x00\x01\x02 not mail")

@@ -31,7 +31,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -806,6 +806,14 @@ class _MailReader:
             ctx = dataclasses.replace(
                 ctx, day_first=order, day_first_by_field=dict.fromkeys(DATE_FIELDS, order)
             )
+        elif not ctx.day_first_configured and parsed.date is not None:
+            # "Go-live: 12/01/2025" of a use case deployed, in mail sent on 13 January 2025:
+            # the 12th of January, not the 1st of December, which had not come yet.
+            happened = self._orders_of_the_past(values, parsed.date.date())
+            if happened:
+                ctx = dataclasses.replace(
+                    ctx, day_first_by_field={**ctx.day_first_by_field, **happened}
+                )
         result = self.normalizer.normalize(
             RowInput(
                 row=entry.row,
@@ -836,6 +844,25 @@ class _MailReader:
                 }
             )
         return result
+
+    def _orders_of_the_past(self, values: dict[str, Any], sent: date) -> dict[str, bool]:
+        """The order (day-first or not) that puts an ambiguous date of a stage the message
+        says was reached on or before the day it was sent, by field, where only one does."""
+        vocab = self.mappings.vocabularies.get("stage")
+        said = values.get("stage")
+        found = vocab.match(said, 100.0) if vocab and isinstance(said, str) else None
+        reached = {"deployed": ("date_deployed",), "retired": ("date_deployed", "date_retired")}
+        orders: dict[str, bool] = {}
+        for fname in reached.get(found.value if found else "", ()):
+            text = values.get(fname)
+            if not isinstance(text, str):
+                continue
+            first, second = parse_date(text, True), parse_date(text, False)
+            if not (first and second and first.ambiguous and first.value and second.value):
+                continue
+            if (first.value <= sent) != (second.value <= sent):
+                orders[fname] = first.value <= sent
+        return orders
 
     def _reject(
         self,

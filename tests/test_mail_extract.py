@@ -271,8 +271,10 @@ def test_a_meeting_invitation_is_no_use_case_news(tmp_path: Path) -> None:
         # Said by the message: British English day-first, American English month-first.
         ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", "en-GB", "2025-02-12"),
         ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", "en-US", "2025-12-02"),
+        # Live on the day it was sent (20 March 2025): 2 December had not come.
+        ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", None, "2025-02-12"),
         # Nothing tells: the setting (month-first), with a warning as before.
-        ("Use case: Claims bot\nStatus: Live\nGo-live date: 12/02/2025\n", None, "2025-12-02"),
+        ("Use case: Claims bot\nStatus: Idea\nGo-live date: 12/02/2025\n", None, "2025-12-02"),
     ],
 )
 def test_a_messages_language_orders_its_dates(

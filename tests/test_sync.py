@@ -166,8 +166,16 @@ def test_deleted_file_is_reported_and_leaves_the_inventory(site: tuple[Path, Pat
     result = run_sync(config)
     c = result.summary.counts
     assert (c["files_gone"], c["records"], c["use_cases_gone"]) == (1, 15, 5)
-    assert any(w.code == "source_gone" for w in result.summary.warnings)
+    (gone,) = [w.message for w in result.summary.warnings if w.code == "source_gone"]
+    assert "its 5 record(s) left the inventory" in gone
     assert not {case(3, j) for j in range(5)} & {r["name"] for r in _inventory(result.out_dir)}
+    # A file that only ever gave a reject had no records to lose.
+    (drive / "dept3" / "broken.xlsx").write_bytes(b"PK\x03\x04 cut short")
+    run_sync(config)
+    (drive / "dept3" / "broken.xlsx").unlink()
+    result = run_sync(config)
+    (gone,) = [w.message for w in result.summary.warnings if w.code == "source_gone"]
+    assert gone.endswith("it gave no records (its rejects left rejects.csv)")
 
 
 def _two_source_config(root: Path, drive: Path, second: Path) -> Path:

@@ -652,12 +652,16 @@ def _execute(
                 f"went in this run (first: {again[0]}); they are read again on the next run, "
                 "which brings their news up to date",
             )
-        gone = store.mark_gone({i.source_path for i in items} | held, run_id)
-        for path in gone:
+        for path, had in store.mark_gone({i.source_path for i in items} | held, run_id):
             warnings.add(
                 "source_gone",
-                f"{path} was read before but is gone or no longer among the inputs; its records "
-                "left the inventory (use cases other sources support stay)",
+                f"{path} was read before but is gone or no longer among the inputs; "
+                + (
+                    f"its {had:,} record(s) left the inventory (use cases other sources "
+                    "support stay)"
+                    if had
+                    else "it gave no records (its rejects left rejects.csv)"
+                ),
                 source_path=path,
             )
         store.set_meta("mappings_fingerprint", fingerprint)

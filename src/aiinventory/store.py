@@ -1223,12 +1223,21 @@ class Store:
             )
         ]
 
-    def mark_gone(self, keep: set[str], run_id: int) -> list[str]:
-        """Mark every active item not in ``keep`` as gone; their records leave the inventory."""
+    def mark_gone(self, keep: set[str], run_id: int) -> list[tuple[str, int]]:
+        """Mark every active item not in ``keep`` as gone; their records leave the inventory.
+        Returns each gone item's path and how many records it had."""
         rows = self.conn.execute(
             "SELECT item_key, source_path FROM items WHERE status='active'"
         ).fetchall()
         gone = [(key, path) for key, path in rows if key not in keep]
+        had = {
+            key: int(
+                self.conn.execute(
+                    "SELECT COUNT(*) FROM records WHERE item_key=?", (key,)
+                ).fetchone()[0]
+            )
+            for key, _ in gone
+        }
         if gone:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -1245,7 +1254,7 @@ class Store:
             except BaseException:
                 _rollback(self.conn)
                 raise
-        return sorted(path for _, path in gone)
+        return sorted((path, had[key]) for key, path in gone)
 
     # -- mail threads across files ----------------------------------------------------------
 

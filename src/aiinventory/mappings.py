@@ -305,9 +305,7 @@ class Vocabulary:
         note = normalize_value(_NOTE_TAIL.sub("", note))
         if note in _ENDED_WORDS:
             return ValueMatch("retired", 80.0, "contains")
-        if any(_keyword_said(clause, word) for word in _STOPPED_WORDS if clause) or (
-            note in _STOPPED_WORDS
-        ):
+        if note in _STOPPED_WORDS or any(_keyword_said(clause, w) for w in _STOPPED_WORDS):
             lead = self._inexact(clause, fuzzy_accept) if clause else None
             stopped = "retired" if lead is not None and lead.value == "deployed" else "rejected"
             return ValueMatch(stopped, 80.0, "contains")

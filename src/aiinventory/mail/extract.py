@@ -851,9 +851,8 @@ class _MailReader:
         vocab = self.mappings.vocabularies.get("stage")
         said = values.get("stage")
         found = vocab.match(said, 100.0) if vocab and isinstance(said, str) else None
-        reached = {"deployed": ("date_deployed",), "retired": ("date_deployed", "date_retired")}
         orders: dict[str, bool] = {}
-        for fname in reached.get(found.value if found else "", ()):
+        for fname in _DATES_OF_STAGES_REACHED.get(found.value if found else "", ()):
             text = values.get(fname)
             if not isinstance(text, str):
                 continue
@@ -1096,6 +1095,13 @@ _FROM_LABELS = ("from", "von")
 def _quoted_header(headers: dict[str, str], labels: tuple[str, ...]) -> str | None:
     """The first of ``labels`` a quoted header block has a value for."""
     return next((headers[label] for label in labels if headers.get(label)), None)
+
+
+#: The dates a stage a message says was reached has passed.
+_DATES_OF_STAGES_REACHED = {
+    "deployed": ("date_deployed",),
+    "retired": ("date_deployed", "date_retired"),
+}
 
 
 def _same_name(one: str, other: str) -> bool:

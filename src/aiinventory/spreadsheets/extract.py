@@ -1463,9 +1463,10 @@ def _extract_table(
     # use case above it.
     subitems: tuple[SkippedRow, str | None] | None = None
     last_named: str | None = None
-    # A stage column no row has said anything in yet (it is filled on the first rows, or a
+    # Whether the stage column has said anything yet (it is filled on the first rows, or a
     # status is told by the cells' colours); other columns are often empty on every row.
-    unsaid = {c.field for c in header.columns if c.field == "stage"}
+    stage_column = header.by_field.get("stage")
+    stage_said = stage_column is None
     for item in groups.rows(with_continuations(sectioned)):
         if sheet_name is None and isinstance(item, RawRow) and item.past_header:
             longer.append(item.row)
@@ -1494,16 +1495,16 @@ def _extract_table(
             sheet.rejects += 1
             yield _subitem(item, subitems, ctx, header.by_field["name"])
             continue
-        if unsaid:
-            unsaid -= {f for f in unsaid if item.values.get(f) not in (None, "")}
+        if not stage_said:
+            stage_said = item.values.get("stage") not in (None, "")
         if ticks:
             _add_ticked(item, ticks)
         if periods:
             _take_latest_stage(item, periods, mappings)
         yield _normalized(item, ctx, normalizer, sheet)
-    if unsaid and sheet.rows_read >= _EMPTY_COLUMN_ROWS:
-        _report_empty_columns(
-            header, unsaid, left_out, sheet.rows_read, normalizer, source_path, sheet_for_messages
+    if stage_column is not None and not stage_said and sheet.rows_read >= _EMPTY_COLUMN_ROWS:
+        _report_empty_stage(
+            stage_column, left_out, sheet.rows_read, normalizer, source_path, sheet_for_messages
         )
     for fname, (day_first, sure, unsure, elsewhere) in inferred.items():
         if fname not in ctx.date_order_by_values:
@@ -1956,25 +1957,20 @@ def _normalized(
     return result
 
 
-#: Rows a sheet has at least for a mapped column with nothing in any of them to be said.
+#: Rows a sheet has at least for a stage column with nothing in any of them to be said.
 _EMPTY_COLUMN_ROWS = 3
 
 
-def _report_empty_columns(
-    header: HeaderResult,
-    unsaid: set[str],
+def _report_empty_stage(
+    column: ColumnMapping,
     legend: list[ColumnMapping],
     rows: int,
     normalizer: Normalizer,
     source_path: str,
     sheet: str | None,
 ) -> None:
-    """Say which mapped columns hold nothing on any row: a status told by its cells' colours
-    (a RAG column, a legend beside the table) reads as nothing at all."""
-    columns = [c for c in header.columns if c.field in unsaid]
-    named = ", ".join(f"{c.letter} ({c.label!r}, {c.field})" for c in columns)
-    if not columns:
-        return
+    """Say that the stage column holds nothing on any row: a status told by its cells'
+    colours (a RAG column, a legend beside the table) reads as nothing at all."""
     beside = (
         f"; the legend beside the table (column {legend[0].letter}, {legend[0].label!r}) may "
         "say what their colours mean"
@@ -1983,7 +1979,7 @@ def _report_empty_columns(
     )
     normalizer.warnings.add(
         "column_empty",
-        f"column{'s' if len(columns) > 1 else ''} {named} hold{'' if len(columns) > 1 else 's'} "
+        f"column {column.letter} ({column.label!r}, stage) holds "
         f"no value on any of the {rows:,} rows{beside}: cell colours are not read — type the "
         "values as words, or leave the column out",
         source_path=source_path,

@@ -278,6 +278,35 @@ def test_inspect_shows_an_in_production_column_beside_the_stage_as_read_with_it(
     assert re.search(r"C 'Delivery / In production\?'\s+→ \(extras; a yes fills", out), out
 
 
+def test_inspect_shows_tick_and_period_columns_as_read(tmp_path: Path) -> None:
+    ticks = [["Use case", "NLP", "GenAI", "Budget"], ["Alpha", "X", None, "5k"]]
+    lone = [["Use case", "Stage", "Machine learning"], ["Beta", "Live", "Boosting"]]
+    periods = [["Use case", "Status Q1 2025", "Status Q2 2025"], ["Gamma", "Pilot", "Live"]]
+    own = [["Use case", "Stage", "Stage Jan 2025"], ["Delta", "Idea", "x"]]
+    path = write_workbook(
+        tmp_path / "t.xlsx", {"Ticks": ticks, "Lone": lone, "Periods": periods, "Own": own}
+    )
+    code, out, _ = invoke("inspect", str(path))
+    assert code == 0
+    read_as = {
+        (m[0], m[1]): m[2]
+        for m in re.findall(r"^\s+([A-Z]) '([^']*)'\s+→ (.*?) \((\w+)", out, re.M)
+    }
+    tick = "(extras; a tick adds this technique to ai_techniques)"
+    period = "(extras; the latest period's status is the stage)"
+    assert read_as[("B", "NLP")] == read_as[("C", "GenAI")] == tick
+    assert read_as[("D", "Budget")] == "(unmapped → extras)"
+    # One technique column is no block of ticks; periods beside a stage column are not read.
+    assert read_as[("C", "Machine learning")] == "(unmapped → extras)"
+    assert read_as[("B", "Status Q1 2025")] == read_as[("C", "Status Q2 2025")] == period
+    assert read_as[("C", "Stage Jan 2025")] == "(unmapped → extras)"
+    code, out, _ = invoke("inspect", str(path), "--json")
+    info = json.loads(out)
+    statuses = {c["header"]: c["status"] for s in info["sheets"] for c in s["columns"]}
+    assert statuses["NLP"] == "technique_tick" and statuses["Status Q2 2025"] == "stage_period"
+    assert statuses["Machine learning"] == statuses["Stage Jan 2025"] == "unmapped"
+
+
 def test_output_to_a_reader_that_went_away_ends_quietly(tmp_path: Path) -> None:
     import os
     import subprocess

@@ -523,6 +523,10 @@ def _print_inspection(info: dict[str, Any]) -> None:
             target = col["field"] or (
                 "(a legend beside the table: left out)"
                 if col["status"] == "legend"
+                else "(extras; a tick adds this technique to ai_techniques)"
+                if col["status"] == "technique_tick"
+                else "(extras; the latest period's status is the stage)"
+                if col["status"] == "stage_period"
                 else "(extras; a yes fills a blank stage)"
                 if has_stage and sheet["layout"] != "form" and asks_if_live(col["header"])
                 else "(unmapped → extras)"

@@ -1436,6 +1436,13 @@ def _extract_table(
     )
     ticks = _technique_ticks(header, mappings)
     periods = _stage_periods(header, mappings)
+    # Read beyond their extras: what `inspect` shows of them.
+    tick_labels = {label for label, _ in ticks}
+    for read_too in header.columns:
+        if read_too.label in tick_labels:
+            read_too.status = "technique_tick"
+        elif read_too.label in periods:
+            read_too.status = "stage_period"
     if periods:
         # A warning on the stage names the period columns: which one a row's came from varies.
         ctx.letters["stage"] = ", ".join(c.letter for c in header.columns if c.label in periods)

@@ -49,7 +49,8 @@ class ColumnMapping:
     score: float
     #: "override", "accepted", "low_confidence", "unmapped", "taken", "by_content", or in a
     #: survey tool's export "respondent" and "survey", in an issue tracker's "tracker" (its
-    #: own columns, kept in extras)
+    #: own columns, kept in extras); kept in extras and read too: "technique_tick" (a tick in
+    #: it adds its technique) and "stage_period" (the stage at a period, the latest taken)
     status: str
     candidates: list[HeaderCandidate] = dc_field(default_factory=list)
     row: int | None = None  # 0-based sheet row of a form's label (a table's label: None)

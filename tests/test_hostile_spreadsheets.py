@@ -708,6 +708,36 @@ def test_worker_memory_and_time_limits(tmp_path: Path) -> None:
     assert caught.value.reason_code == "too_large" and "longer than" in caught.value.message
 
 
+_UNDER_A_LIMIT = """
+import json, resource, sys
+from pathlib import Path
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[2]), int(sys.argv[3])))
+from aiinventory.spreadsheets.isolated_reader import IsolationSettings, read_workbook_isolated
+settings = IsolationSettings(memory_bytes=3 << 30)
+rows = [r for g in read_workbook_isolated(Path(sys.argv[1]), "xlsx", settings=settings)
+        for r in g.rows]
+print(json.dumps(rows))
+"""
+
+
+@needs_isolation
+@pytest.mark.parametrize("soft", [1 << 30, 2 << 30])
+def test_worker_keeps_a_lower_memory_limit_the_run_was_started_under(
+    tmp_path: Path, soft: int
+) -> None:
+    # "ulimit -v" in a cron job: the worker's own limit (3 GiB here) may not be raised past it.
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use Case Name"], ["Kept"]]})
+    done = subprocess.run(
+        [sys.executable, "-c", _UNDER_A_LIMIT, str(good), str(soft), str(2 << 30)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [["Use Case Name"], ["Kept"]]
+
+
 @needs_isolation
 def test_worker_reports_reader_errors_and_goes_on(tmp_path: Path) -> None:
     panic = xlsb(tmp_path / "panic.xlsb", [(0, 0, (5,))])

@@ -416,6 +416,10 @@ def _serve(memory: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # A limit the run was started under ("ulimit -v" in a cron job, a container's) is kept
+    # where it is lower: a process may not raise its hard limit, nor its soft one past it.
+    inherited = resource.getrlimit(resource.RLIMIT_AS)
+    memory = min([memory, *(lim for lim in inherited if lim != resource.RLIM_INFINITY)])
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # The protocol owns the original stdout; anything printed goes to the log instead.
     channel = os.fdopen(os.dup(1), "wb")

@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import zipfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -461,6 +462,70 @@ def test_password_protected_xls_is_reported_as_encrypted(tmp_path: Path) -> None
     with pytest.raises(WorkbookReadError) as caught:
         list(read_workbook(path, "xls"))
     assert caught.value.reason_code == "encrypted"
+
+
+#: Files of SheetJS/test_files (Apache-2.0), see tests/fixtures/README.md.
+SHEETJS = Path(__file__).parent / "fixtures" / "sheetjs"
+
+
+def test_an_xls_encoding_the_reader_does_not_know_is_said_so_not_corrupt(tmp_path: Path) -> None:
+    # Excel 2002's XOR password protection scrambles the code page record; Quattro Pro writes
+    # a code page of its own. Neither file is damaged: "restore it from a backup" is no help.
+    for path, codepage in (
+        (SHEETJS / "password_2002_40_xor.xls", "D7D4"),
+        (_with_codepage(xls(tmp_path / "quattro.xls"), 0x8001), "8001"),
+    ):
+        out, report = _extract(path)
+        (reject,) = out
+        assert report.failed and isinstance(reject, Reject)
+        assert reject.reason_code == "unsupported_format", reject.message
+        assert f"(code page {codepage}), or it is password-protected" in reject.message
+        assert "save it as .xlsx" in reject.message and "backup" not in reject.message
+
+
+def _with_codepage(path: Path, codepage: int) -> Path:
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x42\x00\x02\x00")  # CODEPAGE, 2 bytes
+    data[at + 4 : at + 6] = struct.pack("<H", codepage)
+    path.write_bytes(bytes(data))
+    return path
+
+
+def test_an_xlsb_with_an_excel_4_macro_sheet_says_what_to_do(tmp_path: Path) -> None:
+    out, report = _extract(SHEETJS / "BlankSheetTypes.xlsb")
+    (reject,) = out
+    assert report.failed and reject.reason_code == "unsupported_format"
+    assert (
+        "an Excel 4.0 macro sheet?" in reject.message and "save a copy without it" in reject.message
+    )
+
+
+def test_excel_2_to_4_workbooks_are_named_with_what_to_do(tmp_path: Path) -> None:
+    # The first record of a worksheet saved by Excel 2.x, 3.0 and 4.0 (BOF), then EOF.
+    for version, bof in (
+        (2, b"\x09\x00\x04\x00\x07\x00\x10\x00"),
+        (3, b"\x09\x02\x06\x00\x00\x00\x10\x00\x00\x00"),
+        (4, b"\x09\x04\x06\x00\x00\x00\x10\x00\x00\x00"),
+    ):
+        path = tmp_path / f"excel{version}.xls"
+        path.write_bytes(bof + b"\x0a\x00\x00\x00")
+        code, message = _reason(path)
+        assert code == "unsupported_format"
+        assert message.startswith("the file is an Excel 2.x-4.0 workbook")
+        assert "save it as .xlsx" in message
+
+
+def test_a_wps_spreadsheet_is_read_as_the_workbook_inside(tmp_path: Path) -> None:
+    from aiinventory.connectors.files import discover_files
+
+    xls(tmp_path / "in" / "tracker.et")
+    (tmp_path / "in" / "flat.fods").write_text("<?xml version='1.0'?><office:document/>")
+    left_out: Counter[str] = Counter()
+    items, _ = discover_files([tmp_path / "in"], left_out=left_out)
+    assert [i.relative.name for i in items] == ["tracker.et"]
+    assert left_out == {".fods": 1}  # counted in the files_not_read warning
+    result = preflight(items[0].path)
+    assert (result.format, result.note) == ("xls", None)  # .et is its name, no mismatch
 
 
 def test_encrypted_zip_entry_is_reported_as_encrypted(tmp_path: Path) -> None:

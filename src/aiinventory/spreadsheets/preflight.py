@@ -211,6 +211,12 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
         fmt = _check_zip(path, limits, findings)
     elif head.startswith(b"%PDF"):
         raise PreflightError("unsupported_format", "the file is a PDF, not a spreadsheet")
+    elif head.startswith(_OLD_EXCEL_MAGIC):
+        raise PreflightError(
+            "unsupported_format",
+            "the file is an Excel 2.x-4.0 workbook (a format of 1987-1992), which is not read; "
+            "open it in Excel or LibreOffice and save it as .xlsx",
+        )
     elif head.startswith(b"\x1f\x8b"):
         raise PreflightError(
             "unsupported_format",
@@ -238,10 +244,16 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
     note = None
     if fmt in _MARKUP_NAMES:
         note = f"named .{declared} but is {_MARKUP_NAMES[fmt]}; its tables were read"
-    elif fmt != declared and not (fmt == "csv" and declared in ("csv", "txt", "tsv")):
+    elif fmt != declared and not (
+        (fmt == "csv" and declared in ("csv", "txt", "tsv"))
+        or (declared == "et" and fmt in ("xls", "xlsx"))  # WPS Spreadsheets' own name
+    ):
         note = f"named .{declared} but is a {fmt} file; read as {fmt}"
     return findings.result(fmt, declared, note)
 
+
+#: The first record of an Excel 2.x, 3.0 and 4.0 worksheet (BOF), stored bare, not in OLE.
+_OLD_EXCEL_MAGIC = (b"\x09\x00\x04\x00", b"\x09\x02\x06\x00", b"\x09\x04\x06\x00")
 
 #: The markup formats read as workbooks, in words.
 _MARKUP_NAMES = {"html": "a web page (HTML)", "xml2003": "an Excel 2003 XML spreadsheet"}

@@ -70,6 +70,10 @@ class WorkbookReadError(Exception):
         self.message = message
 
 
+#: calamine's words for an .xls code page it has no table for.
+_UNKNOWN_CODEPAGE = re.compile(r"Codepage ([0-9A-Fa-f]+) not found")
+
+
 def _reader_failure(exc: BaseException) -> WorkbookReadError:
     """calamine's errors, including its Rust panics (a BaseException), as a reject."""
     if isinstance(exc, KeyboardInterrupt | SystemExit | GeneratorExit):
@@ -84,11 +88,20 @@ def _reader_failure(exc: BaseException) -> WorkbookReadError:
             "too_large", "reading the workbook needs more memory than is available"
         )
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    if "sheet:type" in text:
+    if "sheet:type" in text or "BoundSheet8:dt" in text:
         return WorkbookReadError(
             "unsupported_format",
             "the workbook holds a kind of sheet the reader cannot open past (an Excel 4.0 macro "
             f"sheet?): {text[:200]}; save a copy without it and import that",
+        )
+    if (codepage := _UNKNOWN_CODEPAGE.search(text)) is not None:
+        # An .xls whose text encoding record makes no sense: a code page of its own (Quattro
+        # Pro's), or the record scrambled by Excel's XOR password protection.
+        return WorkbookReadError(
+            "unsupported_format",
+            f"the workbook names a text encoding the reader does not know (code page "
+            f"{codepage.group(1)}), or it is password-protected; open it in Excel or "
+            "LibreOffice and save it as .xlsx (without a password), and import that",
         )
     return WorkbookReadError("corrupt", f"the workbook cannot be read: {text[:300]}")
 

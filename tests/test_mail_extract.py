@@ -108,6 +108,77 @@ def test_a_reply_saying_it_is_deployed_or_retired_updates_the_stage(
     assert [r.stage for r in updates] == ([stage] if stage else [])
 
 
+#: Labelled lines of other things that list mail carries, each under a subject of its own.
+_LISTINGS = {
+    "package": (
+        "[R-pkgs] new package: boostr 0.3",
+        "Dear useRs,\n\na new package is on CRAN:\n\nPackage: boostr\nVersion: 0.3\n"
+        "Title: Gradient Boosting for Machine Learning Models\nAuthor: Jo Bloggs\n"
+        "Maintainer: Jo Bloggs <jo@example.org>\nDepends: R (>= 3.5)\n"
+        "Description: Fits boosted trees, a machine learning method.\nLicense: GPL-2\n",
+    ),
+    "program output": (
+        "Re: MPI installation fails",
+        "Here is what yum says:\n\nName        : openmpi\nArch        : x86_64\n"
+        "Version     : 1.10.7\nRelease     : 5.el7\nSize        : 3.0 M\nRepo        : base\n"
+        "Summary     : Open Message Passing Interface\n",
+    ),
+    "process status": (
+        "Re: workers use one core only",
+        "proc status output:\n\nName:\tR\nState:\tR (running)\nTgid:\t31571\nPid:\t31571\n"
+        "PPid:\t7664\nTracerPid:\t0\nVmPeak:\t560904 kB\n",
+    ),
+    "scrubbed attachment": (
+        "Re: plotting trees",
+        "See the plot.\n\nPlatform: x86_64-pc-linux-gnu (64-bit)\n"
+        "-------------- next part --------------\nA non-text attachment "
+        "was scrubbed...\nName: Trees.png\nType: image/png\nSize: 21345 bytes\n"
+        "Desc: not available\nURL: <https://lists.example.org/pipermail/attachment.png>\n",
+    ),
+    "job advert": (
+        "[R-sig-Jobs] Research Associate, machine learning",
+        "Title: Research Associate\nLocation: New York City\nTerm: Part time, 6 months\n"
+        "Contact: Marc Doe <marc@example.org>\n\nWe use machine learning on time series.\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(_LISTINGS))
+def test_labelled_lines_that_list_other_things_are_no_intake(tmp_path: Path, kind: str) -> None:
+    subject, body = _LISTINGS[kind]
+    message = plain_message("list@x", subject, body, "Mon, 03 Mar 2025 09:00:00 +0000")
+    records, rejects, counts = _extract(_mbox(tmp_path / "list.mbox", [message]))
+    assert (records, rejects) == ([], [])
+    assert counts.messages_skipped == {"not_about_a_use_case": 1}
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "stage"),
+    [
+        # "Name:" and "Title:" name a use case in a form of one, in mail that speaks of AI.
+        (
+            "New AI use case",
+            "Name: Invoice OCR\nDepartment: Finance\nOwner: Dana Lee\nStatus: Pilot\n",
+            "pilot",
+        ),
+        (
+            "Register please",
+            "Title: Claims triage\nStatus: Live\nDescription: a machine learning model that "
+            "ranks claims.\nBudget: 50k\n",
+            "deployed",
+        ),
+        # A label that names a use case needs none of that.
+        ("Invoice OCR", "Use case: Invoice OCR\nStatus: Idea\nVersion: 2\nBuild: 7\n", "idea"),
+    ],
+)
+def test_a_form_of_a_use_case_under_a_plain_name_label_is_an_intake(
+    tmp_path: Path, subject: str, body: str, stage: str
+) -> None:
+    message = plain_message("form@x", subject, body, "Mon, 03 Mar 2025 09:00:00 +0000")
+    records, _, _ = _extract(_mbox(tmp_path / "form.mbox", [message]))
+    assert [r.stage for r in records] == [stage]
+
+
 @pytest.mark.parametrize(("answer", "stage"), [("Yes", "deployed"), ("No", "unknown")])
 def test_an_in_production_question_in_mail_says_the_stage(
     tmp_path: Path, answer: str, stage: str

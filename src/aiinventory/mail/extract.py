@@ -43,7 +43,7 @@ from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..spreadsheets.extract import FileReport, extract_spreadsheet
-from ..text_normalization import speaks_of_ai
+from ..text_normalization import fold, speaks_of_ai
 from ..warnings_log import WarningLog
 from .field_extraction import (
     FieldEvidence,
@@ -548,6 +548,8 @@ class _MailReader:
                 )
             )
         blocks = labelled_blocks(reply.new_text, self.mappings)
+        if _a_listing(blocks[0], parsed):
+            blocks = [FieldEvidence()]  # a package's, a file's or a job's lines: no form
         labelled = blocks[0]
         subject_name = name_from_subject(parsed.subject)
         intake = self._intake(labelled, subject_name if not is_reply else None)
@@ -574,6 +576,8 @@ class _MailReader:
                 found.append(_Found("intake", prose, [*flags, "mail_prose"]))
         if not found and (reply.forwarded or is_forward):
             forwarded = labelled_fields(reply.quoted_text, self.mappings)
+            if _a_listing(forwarded, parsed):
+                forwarded = FieldEvidence()
             inner_subject = _quoted_header(reply.quoted_headers, _SUBJECT_LABELS)
             intake = self._intake(forwarded, name_from_subject(inner_subject or ""))
             if intake is not None:
@@ -607,6 +611,8 @@ class _MailReader:
                 continue  # the forwarded message is in this mailbox too and is read there
             inner = split_reply(nested.text)
             inner_fields = labelled_fields(inner.new_text, self.mappings)
+            if _a_listing(inner_fields, nested):
+                inner_fields = FieldEvidence()
             intake = self._intake(inner_fields, name_from_subject(nested.subject))
             if intake is not None:
                 found.append(
@@ -1065,6 +1071,37 @@ _CALENDAR = re.compile(
 )
 #: How far into a message an invitation's marks are looked for.
 _CALENDAR_SCAN = 1 << 20
+
+
+#: Labels that name anything at all: a package's "Title", a file's or a process's "Name", a
+#: job's "Application" (folded, see ``fold``).
+_ANY_NAME_LABELS = frozenset(
+    {"name", "title", "titre", "titel", "naam", "nom", "nombre", "nome", "bezeichnung",
+     "intitule", "application", "primary column"}
+)  # fmt: skip
+#: Fields only a use case has: one of them, read from a label, tells a form of one.
+_USE_CASE_FIELDS = frozenset(
+    {"stage", "owner_name", "owner_email", "department", "vendor_name", "sourcing",
+     "ai_techniques", "high_impact", "eu_ai_act_tier", "personal_data", "impact_assessment",
+     "topic_area"}
+)  # fmt: skip
+
+
+def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:
+    """Whether labelled lines whose name's label could name anything ("Name:", "Title:")
+    list something other than a use case: an R package's description, a program's output
+    ("Name: openmpi", "Arch: x86_64"), a mailing list's note of a removed attachment, a job
+    advert. They are, unless the message speaks of AI, the lines give a field only a use case
+    has, and fewer of them go unread than are read."""
+    label = labelled.labels.get("name")
+    if label is None or fold(label) not in _ANY_NAME_LABELS:
+        return False
+    others = [f for f in labelled.values if f != "name"]
+    return not (
+        len(labelled.unmapped) <= len(others)
+        and any(f in _USE_CASE_FIELDS for f in others)
+        and (speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE))
+    )
 
 
 def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:

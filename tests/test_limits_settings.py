@@ -94,7 +94,7 @@ def test_a_mappings_folder_lowers_the_caps_of_a_real_import(tmp_path: Path) -> N
 def test_parts_a_cap_skipped_are_counted_in_run_json(tmp_path: Path) -> None:
     inputs = tmp_path / "in"
     inputs.mkdir()
-    _message(inputs / "notes.eml", "Invoice OCR", attachments=3)
+    _message(inputs / "notes.eml", "Invoice OCR", attachments=5)
     maps = tmp_path / "maps"
     maps.mkdir()
     (maps / "settings.yaml").write_text(
@@ -104,7 +104,14 @@ def test_parts_a_cap_skipped_are_counted_in_run_json(tmp_path: Path) -> None:
         str(inputs), "--out", str(tmp_path / "out"), "--mappings", str(maps)
     )
     assert code == 0, output
-    assert summary["counts"]["parts_skipped"] == 2  # type: ignore[index]
+    assert summary["counts"]["parts_skipped"] == 4  # type: ignore[index]
+    # One note names them, not one note each (a message may have hundreds).
+    notes = [w["message"] for w in summary["warnings"] if "not read" in w["message"]]  # type: ignore[attr-defined]
+    assert len(notes) == 1
+    assert notes[0].endswith(
+        "4 attachments not read ('note1.txt', 'note2.txt', 'note3.txt', …): the message has "
+        "more than 1 attachments (MailLimits.max_attachments)"
+    )
     code, output, summary = _import(str(inputs), "--out", str(tmp_path / "default"))
     assert summary["counts"]["parts_skipped"] == 0  # type: ignore[index]
 

@@ -451,9 +451,21 @@ class _MailReader:
             yield self._reject(
                 item, parsed, None, "too_large", f"{where}: {attachment.skipped}", sheet=shown
             )
+        past_cap: list[str] = []
+        cap = ""
         for words in parsed.skipped_parts:
-            if len(self.notes) < _MAX_NOTES:
+            over = _PAST_THE_CAP.match(words)
+            if over is not None:  # one note for them all, not one for each of hundreds
+                past_cap.append(over.group(1))
+                cap = over.group(2)
+            elif len(self.notes) < _MAX_NOTES:
                 self.notes.append(f"{where}: {words}")
+        if past_cap and len(self.notes) < _MAX_NOTES:
+            shown = ", ".join(past_cap[:3]) + (", …" if len(past_cap) > 3 else "")
+            self.notes.append(
+                f"{where}: {len(past_cap):,} attachment{'s' if len(past_cap) != 1 else ''} "
+                f"not read ({shown}): {cap}"
+            )
 
     def _extract(
         self, item: MailItem, parsed: ParsedMessage, thread_id: str
@@ -1072,6 +1084,11 @@ _CALENDAR = re.compile(
 #: How far into a message an invitation's marks are looked for.
 _CALENDAR_SCAN = 1 << 20
 
+
+#: The words of an attachment left unread past the cap on a message's attachments.
+_PAST_THE_CAP = re.compile(
+    r"attachment (.+?) (?:of winmail\.dat )?not read: (the message has more than .*)", re.DOTALL
+)
 
 #: Labels that name anything at all: a package's "Title", a file's or a process's "Name", a
 #: job's "Application" (folded, see ``fold``).

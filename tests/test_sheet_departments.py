@@ -205,10 +205,12 @@ def test_department_null_in_a_rule_takes_no_department_from_the_path_or_sheets(
     assert departments["Ask HMRC online"] is None
     # ...but a department column still does.
     assert departments["Chatbot"] == "Contact centre"
-    # Without the rule, the file's name does: a register's name is no department.
+    # Without the rule, the folder does: the register's name is no department, and its rows
+    # name their organisations (a `department_not_from_path` warning says so).
     out = run_import_into(tmp_path / "in")
     departments = {r["name"]: r["department"] for r in out.records_jsonl}
-    assert departments["Ask HMRC online"] == "Atrs Records"
+    assert departments["Ask HMRC online"] == "Legal"
+    assert "department_not_from_path" in out.warning_codes()
     assert departments["Invoice OCR"] == "Legal"
 
 

@@ -3621,3 +3621,153 @@ def test_a_sharepoint_lists_title_gives_way_to_a_use_case_name_column(
     )
     (line,) = out.records_jsonl
     assert line["extras"] == {"Title": "AIUC-001"}
+
+
+# -- public registers' open data ---------------------------------------------------------------
+
+
+def test_a_bilingual_open_data_register_in_snake_case_maps_field_by_field(
+    tmp_path: Path, run_import_into
+) -> None:
+    # The columns of Canada's AI register as published on open.canada.ca, values our own.
+    rows = [
+        [
+            "ai_register_id", "government_organization_en", "name_ai_system_en",
+            "description_ai_system_en", "developed_by_en", "vendor_information",
+            "ai_system_status_en", "ai_system_capabilities_en", "involves_personal_information",
+            "ai_system_results_en",
+        ],
+        [
+            "1", "Agriculture Canada", "Crop map", "Maps crops from satellite images.",
+            "Government of Canada", None, "In production", "Computer vision", "N",
+            "A map of every field, each year.",
+        ],
+        [
+            "2", "Border Agency", "Legal drafting aid", "Suggests wording to editors.", "Vendor",
+            "Acme Legal Inc.", "In development", "Generative AI", "Y", "Faster edits.",
+        ],
+    ]  # fmt: skip
+    out = run_import_into(write_csv(tmp_path / "gc_ai_register_mvp_english.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    crop, aid = recs["Crop map"], recs["Legal drafting aid"]
+    assert (crop["organization"], crop["description"]) == (
+        "Agriculture Canada",
+        "Maps crops from satellite images.",
+    )
+    assert (crop["stage"], crop["ai_techniques"], crop["personal_data"]) == (
+        "deployed",
+        ["computer_vision"],
+        "no",
+    )
+    assert crop["benefits"] == "A map of every field, each year."
+    # Built by the government itself: in house, no vendor of that name.
+    assert (crop["sourcing"], crop["vendor_name"]) == ("in_house", None)
+    assert crop["sourcing_raw"] == "Government of Canada"
+    assert (aid["sourcing"], aid["vendor_name"], aid["stage"]) == (
+        "vendor",
+        "Acme Legal Inc.",
+        "in_development",
+    )
+    # The file's name names no department of the organisations its rows name.
+    assert crop["department"] is None and aid["department"] is None
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "department_not_from_path"]
+    assert "column B ('government_organization_en')" in said["message"]
+    assert "department_from_path" not in out.warning_codes()
+
+
+def test_a_file_name_that_names_a_department_or_a_folder_still_gives_it(
+    tmp_path: Path, run_import_into
+) -> None:
+    rows = [["Use case", "Organisation"], ["Invoice OCR", "Northwind"]]
+    named = run_import_into(write_csv(tmp_path / "Finance.csv", rows))
+    assert named.records_jsonl[0]["department"] == "Finance"
+    # A file's name that names none gives way to its folder's.
+    write_csv(tmp_path / "regs" / "hr" / "tool_compliance.csv", rows)
+    foldered = run_import_into(tmp_path / "regs")
+    assert foldered.records_jsonl[0]["department"] == "HR"
+    (said,) = [w for w in foldered.run["warnings"] if w["code"] == "department_not_from_path"]
+    assert "names no department: department 'HR' taken from its folder" in said["message"]
+    # Without an organisation of their own, the rows take the file's name as before.
+    alone = run_import_into(write_csv(tmp_path / "tool_compliance.csv", [["Use case"], ["X"]]))
+    assert alone.records_jsonl[0]["department"] == "Tool Compliance"
+
+
+def test_a_city_algorithm_report_reads_its_own_column_names(
+    tmp_path: Path, run_import_into
+) -> None:
+    # The columns of NYC's Local Law 35 algorithmic tools report, values our own.
+    header = [
+        "year", "agency", "tool_name", "tool_desc_brief", "tool_desc_detail", "date_use",
+        "identifying_info", "analysis_type", "updated",
+    ]  # fmt: skip
+    rows = [
+        header,
+        ["2023", "FDNY", "Unit suggestion", "Suggests units.", "Long text.", "2019-03", "No",
+         "Predictive modeling", "Yes"],
+        ["2023", "DEP", "Idling reports", "Finds idling trucks.", "Long.", "2022-08", "No",
+         "Computer vision", "No"],
+        ["2023", "DOHMH", "Dose calculator", "Works out doses.", "Long.", "2015", "Yes",
+         "Other", "No"],
+        ["2023", "MO", "Sampling", "Samples blocks.", "Long.", "2022-03", "No",
+         "Optimization", "N/A"],
+        ["2023", "OTI", "Call transcripts", "Transcribes.", "L.", "2021-01", "No",
+         "Speech and language processing", "No"],
+        ["2023", "DSS", "Address match", "Finds one person's records.", "L.", "2020-05", "Yes",
+         "Matching", "No"],
+    ]  # fmt: skip
+    out = run_import_into(write_csv(tmp_path / "algorithm_tool_compliance.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    unit = recs["Unit suggestion"]
+    assert (unit["organization"], unit["description"], unit["date_deployed"]) == (
+        "FDNY",
+        "Suggests units.",
+        "2019-03",
+    )
+    assert unit["ai_techniques"] == ["classical_ml"] and unit["personal_data"] == "no"
+    assert recs["Idling reports"]["ai_techniques"] == ["computer_vision"]
+    # The kinds of analysis such reports name, none of them a word to warn about.
+    assert recs["Call transcripts"]["ai_techniques"] == ["nlp"]
+    assert recs["Dose calculator"]["ai_techniques"] == recs["Sampling"]["ai_techniques"]
+    assert recs["Sampling"]["ai_techniques"] == recs["Address match"]["ai_techniques"] == ["other"]
+    assert "unmapped_value" not in out.warning_codes()
+    assert unit["extras"]["tool_desc_detail"] == "Long text."
+    # "updated" answers yes or no: no date, kept in extras, each row dated by its file.
+    assert unit["extras"]["updated"] == "Yes"
+    (unread,) = [w for w in out.run["warnings"] if w["code"] == "column_by_values"]
+    assert (
+        "column I ('updated') was not read as last_updated: its values answer yes or no"
+        in (unread["message"])
+    )
+    unparsed = [w["message"] for w in out.run["warnings"] if w["code"] == "unparsed_date"]
+    assert [m.split(" in column")[0] for m in unparsed] == ["date_deployed '2015'"]  # a year
+
+
+def test_a_placeholder_in_a_last_updated_column_is_no_date_and_no_warning(
+    tmp_path: Path, run_import_into
+) -> None:
+    rows = [["Use case", "Last updated"], ["A", "2025-03-01"], ["B", "N/A"], ["C", "TBD"]]
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    assert "unparsed_date" not in out.warning_codes()
+    dated = {r["name"]: r["last_updated"] for r in out.records_jsonl}
+    assert dated["A"].startswith("2025-03-01") and dated["B"] == dated["C"] != dated["A"]
+
+
+def test_a_list_wrapped_in_its_cell_is_read_as_the_list(tmp_path: Path, run_import_into) -> None:
+    rows = [
+        ["Title", "Techniques", "Organization"],
+        ["A", "Natural Language\nProcessing, Neural\nNetworks", "National Energy Technology\nLaboratory"],
+        ["B", "Computer\nvision; Generative\nAI", "National Energy Technology Laboratory"],
+        ["C", "NLP\nComputer vision", None],  # one to a line
+        ["D", "Machine learning (classification, regression)\nNLP", None],
+    ]  # fmt: skip
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    assert sorted(recs["A"]["ai_techniques"]) == ["classical_ml", "nlp"]
+    assert sorted(recs["B"]["ai_techniques"]) == ["computer_vision", "generative_ai"]
+    assert sorted(recs["C"]["ai_techniques"]) == ["computer_vision", "nlp"]
+    assert sorted(recs["D"]["ai_techniques"]) == ["classical_ml", "nlp"]
+    assert (
+        recs["A"]["organization"]
+        == recs["B"]["organization"]
+        == ("National Energy Technology Laboratory")
+    )

@@ -275,6 +275,12 @@ def _live_answer(cell: str, label: str | None, no: str | None) -> str | None:
 _LIST_SPLIT = re.compile(r"\s*(?:;#|[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
+#: A list's separators other than a line break, and text in brackets (where a comma is no
+#: separator: "Machine learning (classification, regression)").
+_SEPARATED = re.compile(r"[;,|•]")
+_BRACKETED = re.compile(r"\([^()]*\)")
+
+
 def split_answers(text: str) -> list[str]:
     """The answers of a cell that lists several ("Generative AI; NLP", "ML;#OCR")."""
     return [p.strip() for p in _LIST_SPLIT.split(text) if p and p.strip()]
@@ -426,6 +432,8 @@ class SourceContext:
     department: str | None = None
     department_from_path: bool = False
     department_from_sheet: bool = False  # the name guessed is the sheet's, not the path's
+    department_from_file_name: bool = False  # the path's name is the file's, not a folder's
+    folder_department: str | None = None  # the name the folders alone give, if any
     day_first: bool = False
     day_first_configured: bool = False  # set for this source, so no ambiguity warning
     #: Fields whose column header says its date order ("Go-live (dd/mm/yyyy)"): day-first or
@@ -657,6 +665,32 @@ class Normalizer:
         elif "department" in errors:
             # "#NAME?" is no blank cell: left empty as said, not taken from the path.
             record["department"] = None
+        elif (
+            ctx.department_from_file_name
+            and not ctx.department_from_sheet
+            and ctx.department
+            and given.get("organization")
+            and not names_a_department(ctx.department)
+        ):
+            # A register of organisations' use cases ("algorithm_tool_compliance.csv", an
+            # "Agency" column): its file's name is no department of theirs; its folder's may be.
+            folder = ctx.folder_department
+            record["department"] = self._unit_name("department", folder) if folder else None
+            self._warn(
+                ctx,
+                "department_not_from_path",
+                f"no department column; the rows name their organisation in "
+                f"{self._place(ctx, 'organization')}, and the file's name "
+                f"({ctx.department!r}) names no department: "
+                + (
+                    f"department {folder!r} taken from its folder"
+                    if folder
+                    else "department left empty"
+                )
+                + " — set `department` for this file in mappings/sources.yaml to change it",
+                "department_not_from_path",
+                None,
+            )
         elif isinstance(heading, str) and names_a_department(heading):
             # Rows grouped under department headings ("Finance", then its use cases).
             record["department"] = self._unit_name("department", heading)
@@ -697,7 +731,12 @@ class Normalizer:
         if vocab is not None:
             given = self._sourcing_answers(given, record, ctx, vocab)
         sourcing_text = given.get("sourcing")
-        if (
+        if sourcing_text and _own_body(sourcing_text, record["organization"]):
+            # "Developed by: Government of Canada" in a register of its departments: built
+            # by the organisation itself, not bought from a supplier of that name.
+            given = {**given, "sourcing": "in_house"}
+            raw_sourcing: str | None = sourcing_text
+        elif (
             sourcing_text
             and vocab
             and any(c.isalpha() for c in sourcing_text)  # "?" or "-" names no supplier
@@ -1045,6 +1084,11 @@ class Normalizer:
             # "Generative AI: AI that generates new or synthetic content (e.g., images, text)":
             # its commas do not make it a list.
             return [whole.value]
+        if "\n" in text and _SEPARATED.search(_BRACKETED.sub("", text)):
+            # Separated by commas, wrapped at any word ("Natural Language\nProcessing, Neural
+            # \nNetworks", as a narrow cell or a table taken from a PDF wraps them): the line
+            # breaks are spaces.
+            text = " ".join(text.split())
         parts = [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
         unread: list[str] = []
         for part in parts if len(parts) > 1 or whole is None else []:
@@ -1147,7 +1191,9 @@ class Normalizer:
         key = (kind, name)
         found = self._unit_names.get(key)
         if found is None:
-            found = self.mappings.unit_name(kind, name)
+            # A name wrapped in its cell ("National Energy Technology\nLaboratory") is one
+            # name, on one line.
+            found = self.mappings.unit_name(kind, " ".join(name.split()))
             if len(self._unit_names) < 10_000:
                 self._unit_names[key] = found
         return found
@@ -1162,6 +1208,8 @@ class Normalizer:
             end = named_period_end(value) if isinstance(value, str) else None
             if end is not None:
                 return min(end, ctx.file_modified)
+            if isinstance(value, str) and is_placeholder(value):
+                return ctx.sheet_as_of or ctx.file_modified  # "N/A", "TBD": no date, said so
             self._warn(
                 ctx,
                 "unparsed_date",
@@ -1255,6 +1303,23 @@ def _sourcing_asked(
         if found is not None and found.score >= 100 and found.value in _OTHER_SOURCING:
             return found.value
     return "vendor" if fname == "vendor_name" else None
+
+
+#: A developer that is a government itself: "Government of Canada", "the State Government".
+_GOVERNMENT = re.compile(
+    r"(?:the\s+)?(?:(?:federal|state|city|county|local|national|regional)\s+)?government"
+    r"(?:\s+(?:of|of\s+the)\s+[\w\s]+)?",
+    re.IGNORECASE,
+)
+
+
+def _own_body(developer: str, organization: str | None) -> bool:
+    """Whether the one a sourcing cell says built the use case is its own organisation: its
+    name, or a government (in a government's register)."""
+    text = " ".join(developer.split()).strip(" .")
+    if organization and fold(text) == fold(organization):
+        return True
+    return _GOVERNMENT.fullmatch(text) is not None
 
 
 def _built_in_house(vendor: str) -> bool:

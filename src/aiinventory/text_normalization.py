@@ -141,12 +141,18 @@ def _latin(ch: str) -> bool:
     )
 
 
+#: The language of a bilingual open data file's column ("description_en", "statut_fr").
+_LANGUAGE_SUFFIX = re.compile(r"(?<=[^\W_])_(?:en|fr|eng|fra)\s*$", re.IGNORECASE)
+
+
 def normalize_label(label: str) -> str:
     """Normalise a column header for matching: numbering, filler words and punctuation go."""
     text = label.replace("\ufeff", "").replace("\n", " ").replace("\r", " ")
     if "_x" in text:
         text = _HEX_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
     text = words_of_one_name(text)
+    if "_" in text:
+        text = _LANGUAGE_SUFFIX.sub("", text)
     text = _NUMBERING.sub("", text)
     text = _FILLER.sub(" ", text)
     return fold(text)

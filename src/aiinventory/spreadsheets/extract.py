@@ -480,6 +480,15 @@ def extract_spreadsheet(
         "organization": override.organization if override else None,
         "department": department,
         "department_from_path": from_path,
+        "department_from_file_name": from_path
+        and department
+        == _department_words(relative.stem, mappings.settings.path_department_stopwords),
+        # What the folders alone say, for rows a file's name is no department of.
+        "folder_department": department_from_path(
+            relative.parent, mappings.settings.path_department_stopwords
+        )
+        if from_path
+        else None,
         "day_first": (
             override.day_first
             if override and override.day_first is not None
@@ -1319,12 +1328,17 @@ def _extract_table(
     weak_dates = unmap_weak_date_columns(
         header, head[below:], grid.first_col, _DATE_FIELDS, bool(base["date1904"])
     )
-    for weak, had, values in weak_dates:
+    for weak, had, values, only_weakly in weak_dates:
+        why = (
+            "its header matches only weakly and its values are not dates"
+            if only_weakly
+            else "its values answer yes or no"
+        )
         normalizer.warnings.add(
             "column_by_values",
-            f"column {weak.letter} ({weak.label!r}) was not read as {had}: its header matches "
-            f"only weakly and its values are not dates ({', '.join(map(repr, values))}); it is "
-            "kept in extras — map it in mappings/sources.yaml (`columns:`) if it is that date",
+            f"column {weak.letter} ({weak.label!r}) was not read as {had}: {why} "
+            f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
+            "mappings/sources.yaml (`columns:`) if it is that date",
             source_path=source_path,
             sheet=sheet_for_messages,
         )

@@ -16,7 +16,14 @@ from datetime import date
 from typing import Any
 
 from ..date_parsing import parse_date
-from ..mappings import HeaderCandidate, Mappings, SourceOverride, Vocabulary, asks_if_live
+from ..mappings import (
+    HeaderCandidate,
+    Mappings,
+    SourceOverride,
+    Vocabulary,
+    asks_if_live,
+    yes_or_no,
+)
 from ..normalize import cell_text, date_range, is_placeholder, split_answers
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
@@ -837,15 +844,17 @@ def unmap_weak_date_columns(
     first_col: int,
     date_fields: Iterable[str],
     date1904: bool = False,
-) -> list[tuple[ColumnMapping, str, list[str]]]:
+) -> list[tuple[ColumnMapping, str, list[str], bool]]:
     """Leave unmapped a column whose header matched a date field only weakly ("Status code"
-    read as "Status date") when most of its values in ``data_rows`` are not dates: it is kept
-    in extras instead of making every row's date unreadable. Returns (the column, the field it
-    had, some of its values) per column left unmapped."""
+    read as "Status date") when most of its values in ``data_rows`` are not dates, or one whose
+    header names the date but whose values answer yes or no ("Updated" | "Yes", a flag that
+    the row changed): it is kept in extras instead of making every row's date unreadable.
+    Returns (the column, the field it had, some of its values, whether its header matched
+    only weakly) per column left unmapped."""
     wanted = set(date_fields)
-    left: list[tuple[ColumnMapping, str, list[str]]] = []
+    left: list[tuple[ColumnMapping, str, list[str], bool]] = []
     for col in header.columns:
-        if col.status != "low_confidence" or col.field not in wanted:
+        if col.status not in ("low_confidence", "accepted") or col.field not in wanted:
             continue
         j = col.column - first_col
         values = [
@@ -863,9 +872,19 @@ def unmap_weak_date_columns(
         ]
         if len(values) - len(others) >= _DATE_SHARE_MIN * len(values):
             continue
-        left.append((col, col.field, list(dict.fromkeys(map(cell_text, others)))[:3]))
+        weak = col.status == "low_confidence"
+        answers = [v for v in others if yes_or_no(cell_text(v)) is not None]
+        said = [v for v in values if not (isinstance(v, str) and is_placeholder(v))]
+        if not weak and (not answers or len(answers) < _ANSWER_SHARE_MIN * len(said)):
+            continue
+        left.append((col, col.field, list(dict.fromkeys(map(cell_text, others)))[:3], weak))
         col.field, col.score, col.status = None, 0.0, "unmapped"
     return left
+
+
+#: Of a date column whose header names its date: the share of its values that must be yes or
+#: no answers before it is read as no date.
+_ANSWER_SHARE_MIN = 0.8
 
 
 def _texts_of(col: ColumnMapping, data_rows: list[list[Any]], first_col: int) -> list[str]:

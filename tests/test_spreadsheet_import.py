@@ -3687,6 +3687,15 @@ def test_a_file_name_that_names_a_department_or_a_folder_still_gives_it(
     assert foldered.records_jsonl[0]["department"] == "HR"
     (said,) = [w for w in foldered.run["warnings"] if w["code"] == "department_not_from_path"]
     assert "names no department: department 'HR' taken from its folder" in said["message"]
+    # One word may be a department's acronym ("HUD_Fed_Inv_2023.csv"): it is kept.
+    acronym = run_import_into(write_csv(tmp_path / "HUD_Fed_Inv_2023.csv", rows))
+    assert acronym.records_jsonl[0]["department"] == "HUD"
+    # A data set's folder is no department either, and the file's rows agree, an organisation
+    # given or not.
+    register = [["Use case", "Organisation"], ["A", "Environment Agency"], ["B", None]]
+    write_csv(tmp_path / "data" / "uk_atrs" / "atrs_records.csv", register)
+    atrs = run_import_into(tmp_path / "data")
+    assert [r["department"] for r in atrs.records_jsonl] == [None, None]
     # Without an organisation of their own, the rows take the file's name as before.
     alone = run_import_into(write_csv(tmp_path / "tool_compliance.csv", [["Use case"], ["X"]]))
     assert alone.records_jsonl[0]["department"] == "Tool Compliance"

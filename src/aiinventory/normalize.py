@@ -188,6 +188,13 @@ def _running_number(ctx: SourceContext, source_id: str) -> bool:
     )
 
 
+def _describes_a_file(name: str) -> bool:
+    """Whether a name a file's path gives reads as what the file holds ("Tool Compliance",
+    "Gc Mvp English First8") rather than as a unit: words, none a common department's. One
+    word ("HUD", "Legal") may be a unit's name or acronym."""
+    return len(name.split()) > 1 and not names_a_department(name)
+
+
 def names_a_department(text: str) -> bool:
     """Whether a heading is the name of a common department, or several joined ("Finance &
     Accounting", "Legal / Compliance")."""
@@ -669,12 +676,14 @@ class Normalizer:
             ctx.department_from_file_name
             and not ctx.department_from_sheet
             and ctx.department
-            and given.get("organization")
-            and not names_a_department(ctx.department)
+            and "organization" in ctx.labels
+            and _describes_a_file(ctx.department)
         ):
             # A register of organisations' use cases ("algorithm_tool_compliance.csv", an
             # "Agency" column): its file's name is no department of theirs; its folder's may be.
             folder = ctx.folder_department
+            if folder is not None and _describes_a_file(folder):
+                folder = None  # "uk_atrs/": a data set's folder, no department either
             record["department"] = self._unit_name("department", folder) if folder else None
             self._warn(
                 ctx,

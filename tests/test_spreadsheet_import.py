@@ -3780,3 +3780,51 @@ def test_a_list_wrapped_in_its_cell_is_read_as_the_list(tmp_path: Path, run_impo
         == recs["B"]["organization"]
         == ("National Energy Technology Laboratory")
     )
+
+
+def test_a_hidden_sheet_of_lettered_answers_is_a_vocabulary(
+    tmp_path: Path, run_import_into
+) -> None:
+    # The 2025 US federal template's hidden "Selections" sheet: each column the answers of one
+    # question, lettered as its dropdowns offer them.
+    path = tmp_path / "2025_AI_Use_Case_Inventory.xlsx"
+    wb = openpyxl.Workbook()
+    tracker = wb.active
+    tracker.title = "Reportable AI Use Cases"
+    tracker.append(["Use Case Name", "Stage of Development", "Is the AI use case high-impact?"])
+    tracker.append(["Claims triage", "a) Pre-deployment", "a) High-impact"])
+    tracker.append(["Chat assistant", "b) Pilot", "b) Presumed high-impact but not high-impact"])
+    tracker.append(["Translation", "c) Deployed", "c) Not high-impact"])
+    choices = wb.create_sheet("Selections")
+    choices.sheet_state = "hidden"
+    rows = [
+        ["Public Reporting", "Stages of Dev", "Use Case High-Impact", "AI Classification",
+         "Vendor or Developed", "ATO"],
+        ["a) No", "a) Pre-deployment", "a) High-impact", "Generative AI",
+         "a)\xa0Purchased from a vendor", "Yes"],
+        ["b) Yes", "b) Pilot", "b) Presumed high-impact but determined not high-impact",
+         "Agentic AI", "b) Developed in-house", " No"],
+        ["c) Yes – prohibited", "c) Deployed", "c) Not high-impact", "Computer Vision",
+         "c) Both", None],
+        [None, "d) Retired", None, "Natural Language Processing (NLP)", None, None],
+        [None, None, None, "Other", None, None],
+    ]  # fmt: skip
+    for row in rows:
+        choices.append(row)
+    wb.save(path)
+    out = run_import_into(path)
+    # The tracker's own lettered answers, a), b), c) in turn, do not make it one.
+    stages = {r["name"]: r["stage"] for r in out.records_jsonl}
+    assert stages == {
+        "Claims triage": "in_development",
+        "Chat assistant": "pilot",
+        "Translation": "deployed",
+    }
+    skipped = {s["sheet"]: s["reason"] for s in out.run["skipped_sheets"]}
+    assert skipped["Selections"].startswith("vocabulary: its columns list answers to choose from")
+    # Shown, the same sheet is a vocabulary only with three such lists or more.
+    choices.sheet_state = "visible"
+    wb.save(path)
+    shown = run_import_into(path)
+    assert len(shown.records_jsonl) == 3
+    assert "Selections" in {s["sheet"] for s in shown.run["skipped_sheets"]}

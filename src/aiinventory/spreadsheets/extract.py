@@ -558,6 +558,33 @@ _CORRUPT_FIX = (
 )
 
 
+#: An answer of a lettered list: "a) No", "b)\xa0Developed in-house", "c. Deployed".
+_LETTERED = re.compile(r"\s*([a-z])[).]\s", re.IGNORECASE)
+#: Columns of lettered lists a visible sheet must hold to be read as a sheet of answers.
+_LETTERED_LISTS_SHOWN = 3
+
+
+def _lettered_lists(head: list[list[Any]]) -> int:
+    """How many columns of ``head`` hold a list of lettered answers: "a) …", "b) …", "c) …"
+    in rows one below the other, as a template's sheet of dropdown choices lists them (the
+    rows of a tracker answer with such words too, but never a, b and c in turn, column after
+    column)."""
+    found = 0
+    for j in range(max((len(row) for row in head), default=0)):
+        run = 0
+        for row in head:
+            cell = row[j] if j < len(row) else None
+            mark = _LETTERED.match(cell) if isinstance(cell, str) else None
+            letter = mark.group(1).lower() if mark is not None else None
+            run = run + 1 if letter is not None and ord(letter) - ord("a") == run else 0
+            if run == 0 and letter == "a":
+                run = 1
+            if run >= 3:
+                found += 1
+                break
+    return found
+
+
 def _with_fix(reason_code: str, message: str) -> str:
     """A reject's words, with what to do about a damaged file."""
     return message + _CORRUPT_FIX if reason_code == "corrupt" else message
@@ -1104,6 +1131,17 @@ def _extract_table(
         )
     if not any(any(v not in ("", None) for v in row) for row in head):
         sheet.skipped = "empty"
+        return
+    if (
+        sheet_name is not None
+        and (override is None or override.sheets is None)
+        and _lettered_lists(head) >= (1 if grid.hidden else _LETTERED_LISTS_SHOWN)
+    ):
+        # The answers a template's dropdowns offer, one question to a column ("a) No", "b)
+        # Yes – …", "c) …" under "Public Reporting"), kept on a sheet of their own.
+        sheet.skipped = (
+            "vocabulary: its columns list answers to choose from (a), b), c) …), not use cases"
+        )
         return
     starts = _table_starts(head, grid, mappings, override) if whole else []
     if starts:

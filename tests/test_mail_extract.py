@@ -167,6 +167,19 @@ def test_labelled_lines_that_list_other_things_are_no_intake(tmp_path: Path, kin
             "ranks claims.\nBudget: 50k\n",
             "deployed",
         ),
+        # A form of a use case's fields with labels of its own, no word of AI in it.
+        (
+            "Claims triage model - for the register",
+            "Name: Claims triage\nDepartment: Claims\nOwner: Dana Lee\nStatus: Pilot\n"
+            "Budget: 50k EUR\nCost centre: 4411\nSponsor: Sam Okoro\nGo-live target: Q3\n"
+            "Data sources: claims history\n",
+            "pilot",
+        ),
+        (
+            "Register please",
+            "Title: Claims triage\nOwner: Dana Lee\nStage: Idea\nVendor: Acme\n",
+            "idea",
+        ),
         # A label that names a use case needs none of that.
         ("Invoice OCR", "Use case: Invoice OCR\nStatus: Idea\nVersion: 2\nBuild: 7\n", "idea"),
     ],

@@ -3646,6 +3646,14 @@ def test_a_bilingual_open_data_register_in_snake_case_maps_field_by_field(
             "2", "Border Agency", "Legal drafting aid", "Suggests wording to editors.", "Vendor",
             "Acme Legal Inc.", "In development", "Generative AI", "Y", "Faster edits.",
         ],
+        [
+            "3", "City of Toronto", "Transit planner", "Plans routes.", "Government of Ontario",
+            None, "In production", "Optimization", "N", "Shorter trips.",
+        ],
+        [
+            "4", "Health Canada", "Records search", "Finds records.",
+            "Government of Canada and IBM Canada", None, "In production", "NLP", "Y", "Faster.",
+        ],
     ]  # fmt: skip
     out = run_import_into(write_csv(tmp_path / "gc_ai_register_mvp_english.csv", rows))
     recs = {r["name"]: r for r in out.records_jsonl}
@@ -3660,6 +3668,9 @@ def test_a_bilingual_open_data_register_in_snake_case_maps_field_by_field(
         "no",
     )
     assert crop["benefits"] == "A map of every field, each year."
+    # Another government's, or with a firm, is no building of its own.
+    assert recs["Transit planner"]["sourcing"] != "in_house"
+    assert recs["Records search"]["sourcing"] != "in_house"
     # Built by the government itself: in house, no vendor of that name.
     assert (crop["sourcing"], crop["vendor_name"]) == ("in_house", None)
     assert crop["sourcing_raw"] == "Government of Canada"
@@ -3673,32 +3684,76 @@ def test_a_bilingual_open_data_register_in_snake_case_maps_field_by_field(
     (said,) = [w for w in out.run["warnings"] if w["code"] == "department_not_from_path"]
     assert "column B ('government_organization_en')" in said["message"]
     assert "department_from_path" not in out.warning_codes()
+    # Both languages, French first: the English columns are read, the French kept in extras.
+    both = [
+        ["name_ai_system_fr", "name_ai_system_en", "government_organization_fr",
+         "government_organization_en", "ai_system_status_fr", "ai_system_status_en"],
+        ["Carte des cultures", "Crop map", "Agriculture Canada FR", "Agriculture Canada",
+         "En production", "In production"],
+    ]  # fmt: skip
+    bilingual = run_import_into(write_csv(tmp_path / "gc_register_bilingual.csv", both))
+    (crop,) = bilingual.records_jsonl
+    assert (crop["name"], crop["organization"], crop["stage"]) == (
+        "Crop map",
+        "Agriculture Canada",
+        "deployed",
+    )
+    assert crop["extras"]["name_ai_system_fr"] == "Carte des cultures"
 
 
 def test_a_file_name_that_names_a_department_or_a_folder_still_gives_it(
     tmp_path: Path, run_import_into
 ) -> None:
-    rows = [["Use case", "Organisation"], ["Invoice OCR", "Northwind"]]
+    # A register of several organisations' use cases.
+    rows = [["Use case", "Organisation"], ["Invoice OCR", "Northwind"], ["Chat", "Contoso"]]
     named = run_import_into(write_csv(tmp_path / "Finance.csv", rows))
-    assert named.records_jsonl[0]["department"] == "Finance"
+    assert {r["department"] for r in named.records_jsonl} == {"Finance"}
     # A file's name that names none gives way to its folder's.
     write_csv(tmp_path / "regs" / "hr" / "tool_compliance.csv", rows)
     foldered = run_import_into(tmp_path / "regs")
-    assert foldered.records_jsonl[0]["department"] == "HR"
+    assert {r["department"] for r in foldered.records_jsonl} == {"HR"}
     (said,) = [w for w in foldered.run["warnings"] if w["code"] == "department_not_from_path"]
     assert "names no department: department 'HR' taken from its folder" in said["message"]
     # One word may be a department's acronym ("HUD_Fed_Inv_2023.csv"): it is kept.
     acronym = run_import_into(write_csv(tmp_path / "HUD_Fed_Inv_2023.csv", rows))
-    assert acronym.records_jsonl[0]["department"] == "HUD"
+    assert {r["department"] for r in acronym.records_jsonl} == {"HUD"}
     # A data set's folder is no department either, and the file's rows agree, an organisation
     # given or not.
-    register = [["Use case", "Organisation"], ["A", "Environment Agency"], ["B", None]]
+    register = [
+        ["Use case", "Organisation"],
+        ["A", "Environment Agency"],
+        ["B", None],
+        ["C", "NICE"],
+    ]
     write_csv(tmp_path / "data" / "uk_atrs" / "atrs_records.csv", register)
     atrs = run_import_into(tmp_path / "data")
-    assert [r["department"] for r in atrs.records_jsonl] == [None, None]
+    assert [r["department"] for r in atrs.records_jsonl] == [None, None, None]
+    # One company's tracker names one organisation: its file's name is its department.
+    company = [["Use case", "Company"], ["Robo advice", "Northwind"], ["KYC check", "Northwind"]]
+    own = run_import_into(write_csv(tmp_path / "Wealth Management.csv", company))
+    assert {r["department"] for r in own.records_jsonl} == {"Wealth Management"}
     # Without an organisation of their own, the rows take the file's name as before.
     alone = run_import_into(write_csv(tmp_path / "tool_compliance.csv", [["Use case"], ["X"]]))
     assert alone.records_jsonl[0]["department"] == "Tool Compliance"
+
+
+def test_department_headings_win_over_a_file_name_beside_an_organisation_column(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = tmp_path / "Northwind Bank tracker.xlsx"
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["Use case", "Organisation", "Status"])
+    ws.append(["Finance", None, None])
+    ws.merge_cells("A2:C2")
+    ws.append(["Invoice OCR", "Northwind Bank", "Live"])
+    ws.append(["Human Resources", None, None])
+    ws.merge_cells("A4:C4")
+    ws.append(["CV screening", "Contoso", "Pilot"])
+    wb.save(path)
+    out = run_import_into(path)
+    departments = {r["name"]: r["department"] for r in out.records_jsonl}
+    assert departments == {"Invoice OCR": "Finance", "CV screening": "Human Resources"}
 
 
 def test_a_city_algorithm_report_reads_its_own_column_names(
@@ -3768,6 +3823,10 @@ def test_a_list_wrapped_in_its_cell_is_read_as_the_list(tmp_path: Path, run_impo
         ["B", "Computer\nvision; Generative\nAI", "National Energy Technology Laboratory"],
         ["C", "NLP\nComputer vision", None],  # one to a line
         ["D", "Machine learning (classification, regression)\nNLP", None],
+        # One to a line, a line listing more with commas.
+        ["E", "LLM\nComputer vision, OCR", None],
+        ["F", "Forecasting\nFacial recognition, LLM", None],
+        ["G", "Computer vision\nLLM (GPT-4), RAG", None],
     ]  # fmt: skip
     out = run_import_into(write_csv(tmp_path / "t.csv", rows))
     recs = {r["name"]: r for r in out.records_jsonl}
@@ -3775,6 +3834,13 @@ def test_a_list_wrapped_in_its_cell_is_read_as_the_list(tmp_path: Path, run_impo
     assert sorted(recs["B"]["ai_techniques"]) == ["computer_vision", "generative_ai"]
     assert sorted(recs["C"]["ai_techniques"]) == ["computer_vision", "nlp"]
     assert sorted(recs["D"]["ai_techniques"]) == ["classical_ml", "nlp"]
+    assert sorted(recs["E"]["ai_techniques"]) == ["computer_vision", "generative_ai", "nlp"]
+    assert sorted(recs["F"]["ai_techniques"]) == [
+        "classical_ml",
+        "computer_vision",
+        "generative_ai",
+    ]
+    assert sorted(recs["G"]["ai_techniques"]) == ["computer_vision", "generative_ai"]
     assert (
         recs["A"]["organization"]
         == recs["B"]["organization"]

@@ -286,6 +286,14 @@ class Vocabulary:
             hit = self.exact.get(normalize_value(raw[numbered.end() :]))
             if hit is not None:
                 return ValueMatch(hit, 95.0, "exact")
+        explained = _EXPLANATION.search(raw)
+        if explained is not None and explained.start() > 0:
+            # A choice with what it means after it, in brackets: "Stage 3 - Implementation (Use
+            # case is currently undergoing functionality and security testing)". A short note
+            # ("Pilot (cancelled)") is no explanation: it is read with the words before it.
+            reading = self.match(raw[: explained.start()], fuzzy_accept)
+            if reading is not None and reading.how == "exact":
+                return ValueMatch(reading.value, 95.0, "exact")
         if self.field != "stage":
             return self._inexact(key, fuzzy_accept)
         moves = _ARROW.split(raw)
@@ -404,6 +412,10 @@ class SourceOverride:
     def matches(self, relative: str, absolute: str) -> bool:
         """Whether this rule applies to a file."""
         return rule_matches(self.match, relative, absolute)
+
+
+#: An explanation in brackets at the end of a choice: four words or more.
+_EXPLANATION = re.compile(r"\s*\((?:[^()\s]+\s+){3,}[^()]*\)\s*$")
 
 
 def rule_matches(pattern: str, relative: str, absolute: str) -> bool:

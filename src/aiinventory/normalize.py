@@ -282,10 +282,8 @@ def _live_answer(cell: str, label: str | None, no: str | None) -> str | None:
 _LIST_SPLIT = re.compile(r"\s*(?:;#|[;,/\n|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
-#: A list's separators other than a line break, and text in brackets (where a comma is no
-#: separator: "Machine learning (classification, regression)").
-_SEPARATED = re.compile(r"[;,|•]")
-_BRACKETED = re.compile(r"\([^()]*\)")
+#: A list's separators within a line.
+_INLINE_SPLIT = re.compile(r"\s*(?:;#|[;,/|•]|\band\b|\d+\.\s)\s*", re.IGNORECASE)
 
 
 def split_answers(text: str) -> list[str]:
@@ -441,6 +439,8 @@ class SourceContext:
     department_from_sheet: bool = False  # the name guessed is the sheet's, not the path's
     department_from_file_name: bool = False  # the path's name is the file's, not a folder's
     folder_department: str | None = None  # the name the folders alone give, if any
+    #: How many organisations the rows of a table's first rows name (an organisation column).
+    organizations_named: int = 0
     day_first: bool = False
     day_first_configured: bool = False  # set for this source, so no ambiguity warning
     #: Fields whose column header says its date order ("Go-live (dd/mm/yyyy)"): day-first or
@@ -672,34 +672,6 @@ class Normalizer:
         elif "department" in errors:
             # "#NAME?" is no blank cell: left empty as said, not taken from the path.
             record["department"] = None
-        elif (
-            ctx.department_from_file_name
-            and not ctx.department_from_sheet
-            and ctx.department
-            and "organization" in ctx.labels
-            and _describes_a_file(ctx.department)
-        ):
-            # A register of organisations' use cases ("algorithm_tool_compliance.csv", an
-            # "Agency" column): its file's name is no department of theirs; its folder's may be.
-            folder = ctx.folder_department
-            if folder is not None and _describes_a_file(folder):
-                folder = None  # "uk_atrs/": a data set's folder, no department either
-            record["department"] = self._unit_name("department", folder) if folder else None
-            self._warn(
-                ctx,
-                "department_not_from_path",
-                f"no department column; the rows name their organisation in "
-                f"{self._place(ctx, 'organization')}, and the file's name "
-                f"({ctx.department!r}) names no department: "
-                + (
-                    f"department {folder!r} taken from its folder"
-                    if folder
-                    else "department left empty"
-                )
-                + " — set `department` for this file in mappings/sources.yaml to change it",
-                "department_not_from_path",
-                None,
-            )
         elif isinstance(heading, str) and names_a_department(heading):
             # Rows grouped under department headings ("Finance", then its use cases).
             record["department"] = self._unit_name("department", heading)
@@ -710,6 +682,40 @@ class Normalizer:
                 f"under (first: {heading!r}) — set `department` for this file in "
                 "mappings/sources.yaml to change it",
                 "department_from_heading",
+                None,
+            )
+        elif (
+            ctx.department_from_file_name
+            and not ctx.department_from_sheet
+            and ctx.department
+            and ctx.organizations_named > 1
+            and _describes_a_file(ctx.department)
+        ):
+            # A register of organisations' use cases ("algorithm_tool_compliance.csv", an
+            # "Agency" column of several): its file's name is no department of theirs; its
+            # folder's may be.
+            folder = ctx.folder_department
+            if folder is not None and _describes_a_file(folder):
+                folder = None  # "uk_atrs/": a data set's folder, no department either
+            record["department"] = self._unit_name("department", folder) if folder else None
+            self._warn(
+                ctx,
+                "department_not_from_path",
+                (
+                    f"blank cells in {self._place(ctx, 'department')}"
+                    if "department" in ctx.labels
+                    else "no department column"
+                )
+                + f"; the rows name several organisations in "
+                f"{self._place(ctx, 'organization')}, and the file's name "
+                f"({ctx.department!r}) names no department: "
+                + (
+                    f"department {folder!r} taken from its folder"
+                    if folder
+                    else "department left empty"
+                )
+                + " — set `department` for this file in mappings/sources.yaml to change it",
+                "department_not_from_path",
                 None,
             )
         else:
@@ -740,7 +746,11 @@ class Normalizer:
         if vocab is not None:
             given = self._sourcing_answers(given, record, ctx, vocab)
         sourcing_text = given.get("sourcing")
-        if sourcing_text and _own_body(sourcing_text, record["organization"]):
+        if (
+            sourcing_text
+            and not record["vendor_name"]
+            and _own_body(sourcing_text, record["organization"])
+        ):
             # "Developed by: Government of Canada" in a register of its departments: built
             # by the organisation itself, not bought from a supplier of that name.
             given = {**given, "sourcing": "in_house"}
@@ -1093,12 +1103,7 @@ class Normalizer:
             # "Generative AI: AI that generates new or synthetic content (e.g., images, text)":
             # its commas do not make it a list.
             return [whole.value]
-        if "\n" in text and _SEPARATED.search(_BRACKETED.sub("", text)):
-            # Separated by commas, wrapped at any word ("Natural Language\nProcessing, Neural
-            # \nNetworks", as a narrow cell or a table taken from a PDF wraps them): the line
-            # breaks are spaces.
-            text = " ".join(text.split())
-        parts = [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
+        parts = self._technique_parts(text, vocab)
         unread: list[str] = []
         for part in parts if len(parts) > 1 or whole is None else []:
             match = vocab.match(part, self._fuzzy)
@@ -1194,6 +1199,22 @@ class Normalizer:
                 row,
             )
         return parsed.iso
+
+    def _technique_parts(self, text: str, vocab: Vocabulary) -> list[str]:
+        """The answers a techniques cell lists. Its line breaks separate answers one to a
+        line ("LLM⏎Computer vision"), unless they only wrap one ("Natural Language⏎Processing,
+        Neural⏎Networks", as a narrow cell or a table taken from a PDF wraps them): lines of
+        which one reads as no technique are one answer."""
+        if "\n" not in text:
+            return [p for p in _LIST_SPLIT.split(text) if p and p.strip()]
+        parts: list[str] = []
+        for piece in _INLINE_SPLIT.split(text):
+            lines = [line for line in piece.split("\n") if line.strip()] if piece else []
+            if len(lines) > 1 and any(vocab.match(line, self._fuzzy) is None for line in lines):
+                parts.append(" ".join(piece.split()))
+            else:
+                parts.extend(lines)
+        return parts
 
     def _unit_name(self, kind: str, name: str) -> str:
         """Mappings.unit_name, remembered (a tracker names a few units on many rows)."""
@@ -1314,21 +1335,29 @@ def _sourcing_asked(
     return "vendor" if fname == "vendor_name" else None
 
 
-#: A developer that is a government itself: "Government of Canada", "the State Government".
+#: A developer that is a government itself: "Government of Canada", "the State Government",
+#: "Federal government" (a place's name after "of", nothing more).
 _GOVERNMENT = re.compile(
-    r"(?:the\s+)?(?:(?:federal|state|city|county|local|national|regional)\s+)?government"
-    r"(?:\s+(?:of|of\s+the)\s+[\w\s]+)?",
-    re.IGNORECASE,
+    r"(?i:(?:the\s+)?(?:(?:federal|state|city|county|local|national|regional)\s+)?government)"
+    r"(?:\s+(?i:of)\s+(?:(?i:the)\s+)?(?P<place>[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}))?"
 )
 
 
 def _own_body(developer: str, organization: str | None) -> bool:
     """Whether the one a sourcing cell says built the use case is its own organisation: its
-    name, or a government (in a government's register)."""
+    name, a government (in a government's register), or the government of a place the
+    organisation's name has ("Government of Canada" for "Health Canada", not for the "City
+    of Toronto")."""
     text = " ".join(developer.split()).strip(" .")
     if organization and fold(text) == fold(organization):
         return True
-    return _GOVERNMENT.fullmatch(text) is not None
+    said = _GOVERNMENT.fullmatch(text)
+    if said is None:
+        return False
+    place = said.group("place")
+    return place is None or (
+        organization is not None and set(fold(place).split()) <= set(fold(organization).split())
+    )
 
 
 def _built_in_house(vendor: str) -> bool:

@@ -141,8 +141,9 @@ def _latin(ch: str) -> bool:
     )
 
 
-#: The language of a bilingual open data file's column ("description_en", "statut_fr").
-_LANGUAGE_SUFFIX = re.compile(r"(?<=[^\W_])_(?:en|fr|eng|fra)\s*$", re.IGNORECASE)
+#: The English column of a bilingual open data file ("description_en" beside
+#: "description_fr"): the English one is read, the other kept in extras.
+_LANGUAGE_SUFFIX = re.compile(r"(?<=[^\W_])_en\s*$", re.IGNORECASE)
 
 
 def normalize_label(label: str) -> str:

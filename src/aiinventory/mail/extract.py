@@ -59,6 +59,7 @@ from .known_threads import KnownThreads, intake_keys, reply_keys
 from .limits import MailLimits, check_message
 from .mail_sources import MailFormatError, MailItem, detect_mail_format, is_maildir, iter_mail
 from .parsing import (
+    PAST_THE_CAP,
     Attachment,
     ParsedMessage,
     decode_header_value,
@@ -454,7 +455,7 @@ class _MailReader:
         past_cap: list[str] = []
         cap = ""
         for words in parsed.skipped_parts:
-            over = _PAST_THE_CAP.match(words)
+            over = PAST_THE_CAP.match(words)
             if over is not None:  # one note for them all, not one for each of hundreds
                 past_cap.append(over.group(1))
                 cap = over.group(2)
@@ -1085,11 +1086,6 @@ _CALENDAR = re.compile(
 _CALENDAR_SCAN = 1 << 20
 
 
-#: The words of an attachment left unread past the cap on a message's attachments.
-_PAST_THE_CAP = re.compile(
-    r"attachment (.+?) (?:of winmail\.dat )?not read: (the message has more than .*)", re.DOTALL
-)
-
 #: Labels that name anything at all: a package's "Title", a file's or a process's "Name", a
 #: job's "Application" (folded, see ``fold``).
 _ANY_NAME_LABELS = frozenset(
@@ -1102,22 +1098,35 @@ _USE_CASE_FIELDS = frozenset(
      "ai_techniques", "high_impact", "eu_ai_act_tier", "personal_data", "impact_assessment",
      "topic_area"}
 )  # fmt: skip
+#: Labels (folded) of what lists other things than use cases: a software package's
+#: description, a program's output, a mailing list's note of a removed attachment, a job
+#: advert. Two of them among a message's unread labels make its lines such a listing.
+_LISTING_LABELS = frozenset(
+    {"package", "version", "maintainer", "license", "licence", "depends", "imports",
+     "suggests", "built", "packaged", "lazyload", "arch", "architecture", "release", "repo",
+     "md5sum", "sha256", "checksum", "pid", "ppid", "tgid", "uid", "gid", "fdsize", "vmpeak",
+     "vmsize", "vmrss", "desc", "size", "content type", "location", "term", "salary",
+     "closing date", "closing date for applications", "hours", "contract type",
+     "reference number"}
+)  # fmt: skip
+_LISTING_LABELS_MIN = 2
 
 
 def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:
     """Whether labelled lines whose name's label could name anything ("Name:", "Title:")
     list something other than a use case: an R package's description, a program's output
     ("Name: openmpi", "Arch: x86_64"), a mailing list's note of a removed attachment, a job
-    advert. They are, unless the message speaks of AI, the lines give a field only a use case
-    has, and fewer of them go unread than are read."""
+    advert. They do when two of their unread labels are such a listing's, or when they give
+    no field only a use case has in a message that does not speak of AI."""
     label = labelled.labels.get("name")
     if label is None or fold(label) not in _ANY_NAME_LABELS:
         return False
-    others = [f for f in labelled.values if f != "name"]
-    return not (
-        len(labelled.unmapped) <= len(others)
-        and any(f in _USE_CASE_FIELDS for f in others)
-        and (speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE))
+    if sum(1 for unread in labelled.unmapped if fold(unread) in _LISTING_LABELS) >= (
+        _LISTING_LABELS_MIN
+    ):
+        return True
+    return not any(f in _USE_CASE_FIELDS for f in labelled.values) and not (
+        speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE)
     )
 
 

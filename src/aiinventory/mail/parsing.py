@@ -113,6 +113,19 @@ _WANTED_HEADERS = frozenset(
 _DEFAULT_LIMITS = MailLimits()
 
 
+#: The words of an attachment left unread past the cap on a message's attachments, and the
+#: pattern that finds them again (to say them once for all such attachments of a message).
+PAST_THE_CAP = re.compile(r"attachment (.+?) not read: (the message has more than .*)", re.DOTALL)
+
+
+def past_the_cap(shown: str, limits: MailLimits) -> str:
+    """Why an attachment past the cap on a message's attachments was not read."""
+    return (
+        f"attachment {shown} not read: the message has more than "
+        f"{limits.max_attachments:,} attachments (MailLimits.max_attachments)"
+    )
+
+
 @dataclass
 class Attachment:
     """A non-text part of a message.
@@ -616,10 +629,7 @@ def _add_attachment(
     attachment = Attachment(filename=filename, content_type=ctype, size=size)
     shown = repr(filename) if filename else f"a {ctype} part"
     if sum(1 for a in parsed.attachments if a.skipped is None) >= limits.max_attachments:
-        attachment.skipped = (
-            f"attachment {shown} not read: the message has more than "
-            f"{limits.max_attachments:,} attachments (MailLimits.max_attachments)"
-        )
+        attachment.skipped = past_the_cap(shown, limits)
     elif attachment.spreadsheet_suffix is not None:
         if size > limits.max_attachment_bytes:
             attachment.skipped = (
@@ -720,10 +730,7 @@ def _read_tnef(part: Message, parsed: ParsedMessage, limits: MailLimits) -> None
         parsed.text = tnef.text[: limits.max_text_chars]
     for attachment in tnef.attachments:
         if sum(1 for a in parsed.attachments if a.skipped is None) >= limits.max_attachments:
-            attachment.skipped = (
-                f"attachment {attachment.filename!r} of winmail.dat not read: the message has "
-                f"more than {limits.max_attachments:,} attachments (MailLimits.max_attachments)"
-            )
+            attachment.skipped = past_the_cap(f"{attachment.filename!r} of winmail.dat", limits)
         elif attachment.size > limits.max_attachment_bytes:
             attachment.skipped = (
                 f"attachment {attachment.filename!r} of winmail.dat is "

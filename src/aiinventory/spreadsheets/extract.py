@@ -137,13 +137,17 @@ class FileReport:
     dated_sheets: list[tuple[str, datetime]] = dc_field(default_factory=list)
 
 
-def department_from_path(relative: Path, stopwords: frozenset[str]) -> str | None:
-    """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR).
+def department_from_path(
+    relative: Path, stopwords: frozenset[str], file_name: bool = True
+) -> str | None:
+    """A department name guessed from a file's name, else its folder ("hr/AI tracker.xlsx" → HR);
+    with ``file_name`` false, from its folders alone.
 
     Folders that hold files of any kind ("Shared Documents", "General", "Attachments",
     "Archive", "OneDrive - Contoso") name no department: the folder above them is tried.
     """
-    for part in (relative.stem, *(p for p in reversed(relative.parent.parts))):
+    names = (relative.stem,) if file_name else ()
+    for part in (*names, *(p for p in reversed(relative.parent.parts))):
         # A name's bytes that were not UTF-8 arrive written out ("Planif\xe9"): as a name, they
         # are read as the older systems that write them mean them (Windows-1252: "Planifé").
         part = _ESCAPED_BYTE.sub(
@@ -485,7 +489,7 @@ def extract_spreadsheet(
         == _department_words(relative.stem, mappings.settings.path_department_stopwords),
         # What the folders alone say, for rows a file's name is no department of.
         "folder_department": department_from_path(
-            relative.parent, mappings.settings.path_department_stopwords
+            relative, mappings.settings.path_department_stopwords, file_name=False
         )
         if from_path
         else None,
@@ -1370,13 +1374,17 @@ def _extract_table(
         why = (
             "its header matches only weakly and its values are not dates"
             if only_weakly
-            else "its values answer yes or no"
+            else "its values answer yes or no (whether, not when)"
         )
         normalizer.warnings.add(
             "column_by_values",
             f"column {weak.letter} ({weak.label!r}) was not read as {had}: {why} "
-            f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
-            "mappings/sources.yaml (`columns:`) if it is that date",
+            f"({', '.join(map(repr, values))}); it is kept in extras"
+            + (
+                " — map it in mappings/sources.yaml (`columns:`) if it is that date"
+                if only_weakly
+                else ""
+            ),
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1431,6 +1439,14 @@ def _extract_table(
     if ctx.sheet_as_of is not None and "last_updated" not in header.by_field:
         report.dated_sheets.append((grid.name, ctx.sheet_as_of))
     _take_labels(ctx, header.columns)
+    organizations = header.by_field.get("organization")
+    if organizations is not None:
+        # A register of several organisations' use cases, or one company's tracker.
+        at = organizations.column - grid.first_col
+        organizations_seen = {
+            cell_text(row[at]).casefold() for row in head[below:] if at < len(row)
+        }
+        ctx.organizations_named = len(organizations_seen - {""})
     for mapped in header.columns:
         if mapped.field is not None:
             ctx.letters[mapped.field] = mapped.letter

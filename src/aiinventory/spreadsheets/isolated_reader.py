@@ -72,7 +72,15 @@ class IsolationSettings:
     time_limit_s: float = 600.0  # the longest the worker may take for one answer
 
     def memory(self) -> int:
-        return self.memory_bytes or _default_memory()
+        """The worker's limit: the one set, or the default, never above the limit this run
+        was started under ("ulimit -v" in a cron job), which the worker cannot raise."""
+        wanted = self.memory_bytes or _default_memory()
+        try:
+            import resource
+        except ImportError:
+            return wanted
+        inherited = resource.getrlimit(resource.RLIMIT_AS)
+        return min([wanted, *(lim for lim in inherited if lim != resource.RLIM_INFINITY)])
 
 
 def isolation_available() -> bool:

@@ -222,6 +222,11 @@ def test_department_null_in_a_rule_takes_no_department_from_the_path_or_sheets(
         ("Finance/Master list.xlsx", "Finance"),
         ("Risk/AI pipeline (current).xlsx", "Risk"),
         ("HR/HR backlog.xlsx", "HR"),
+        # Published inventories' file names (US agencies' 2025 files).
+        ("DOL/AI_Use_Cases_Public_reporting-20260128.csv", "DOL"),
+        ("NCUA/individual-ai-use-case-inventory.csv", "NCUA"),
+        ("DOJ/2025 DOJ AI Use Case Inventory_downloadable.xlsx", "DOJ"),
+        ("FERC/grid_6035838_data_FERC_2025_AI_Use_Case_Inventory.xlsx", "FERC"),
     ],
 )
 def test_words_that_name_a_tracker_not_its_owner_leave_the_department_to_the_folder(

@@ -3894,3 +3894,64 @@ def test_a_hidden_sheet_of_lettered_answers_is_a_vocabulary(
     shown = run_import_into(path)
     assert len(shown.records_jsonl) == 3
     assert "Selections" in {s["sheet"] for s in shown.run["skipped_sheets"]}
+
+
+def test_agencies_own_2025_files_read_field_by_field(tmp_path: Path, run_import_into) -> None:
+    # Column names of US agencies' own 2025 inventory files (VA, DOT's portal export, TVA,
+    # USDA), values our own.
+    rows = [
+        [
+            "Use Case Identifier", "Use Case Name", "VA Admin or Staff Office",
+            "Problem Description", "Benefit Description", "AI Tech Classification",
+            "Development Type", "Impact Classification", "PII Indicator",
+            "Current stage of development", "Development/Acquisition Date",
+        ],
+        [
+            "DOT-1000073", "Runway incursion alerts", "FAA AJO", "Incursions are seen late.",
+            "Fewer incidents.", "Computer Vision", "a) Purchased from a vendor", "Neither", "N",
+            "Stage 3 - Implementation (Use case is currently undergoing functionality and "
+            "security testing)", "8/1/2021",
+        ],
+        [
+            "DOT-1000074", "Rule drafting aid", "OST", "Drafting takes weeks.", "Faster drafts.",
+            "Generative AI", "Developed with a combination of in-house and contract/external "
+            "resources.", "Neither", "Y",
+            "Stage 4 - Operation and Maintenance (Use case is integrated into agency "
+            "operations, and is being monitored for performance)", "1/1/2023",
+        ],
+    ]  # fmt: skip
+    out = run_import_into(write_csv(tmp_path / "inventory_2025.csv", rows))
+    recs = {r["name"]: r for r in out.records_jsonl}
+    alerts, aid = recs["Runway incursion alerts"], recs["Rule drafting aid"]
+    assert (alerts["source_id"], alerts["department"]) == ("DOT-1000073", "FAA AJO")
+    assert (alerts["description"], alerts["benefits"]) == (
+        "Incursions are seen late.",
+        "Fewer incidents.",
+    )
+    assert alerts["ai_techniques"] == ["computer_vision"]
+    assert alerts["eu_ai_act_tier"] == "not_assessed"  # the techniques are no risk tier
+    assert (alerts["sourcing"], aid["sourcing"]) == ("vendor", "hybrid")
+    assert (alerts["high_impact"], alerts["personal_data"], aid["personal_data"]) == (
+        "no",
+        "no",
+        "yes",
+    )
+    # A stage with what it means in brackets after it.
+    assert (alerts["stage"], aid["stage"]) == ("pilot", "deployed")
+    assert alerts["date_initiated"] == "2021-08-01"
+    assert "unmapped_value" not in out.warning_codes()
+
+
+@pytest.mark.parametrize(
+    ("cell", "stage"),
+    [
+        ("Pilot (cancelled)", "rejected"),  # a note, not an explanation
+        ("Live (see the note in the comments column)", "deployed"),
+        ("Idea (the team is still writing the business case)", "idea"),
+    ],
+)
+def test_a_choice_with_an_explanation_in_brackets(
+    tmp_path: Path, run_import_into, cell: str, stage: str
+) -> None:
+    out = run_import_into(write_csv(tmp_path / "t.csv", [["Use case", "Stage"], ["A", cell]]))
+    assert out.records_jsonl[0]["stage"] == stage

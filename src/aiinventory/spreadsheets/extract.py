@@ -564,8 +564,6 @@ _CORRUPT_FIX = (
 
 #: An answer of a lettered list: "a) No", "b)\xa0Developed in-house", "c. Deployed".
 _LETTERED = re.compile(r"\s*([a-z])[).]\s", re.IGNORECASE)
-#: Columns of lettered lists a visible sheet must hold to be read as a sheet of answers.
-_LETTERED_LISTS_SHOWN = 3
 
 
 def _lettered_lists(head: list[list[Any]]) -> int:
@@ -1138,11 +1136,13 @@ def _extract_table(
         return
     if (
         sheet_name is not None
+        and grid.hidden
         and (override is None or override.sheets is None)
-        and _lettered_lists(head) >= (1 if grid.hidden else _LETTERED_LISTS_SHOWN)
+        and _lettered_lists(head) > 0
     ):
         # The answers a template's dropdowns offer, one question to a column ("a) No", "b)
-        # Yes – …", "c) …" under "Public Reporting"), kept on a sheet of their own.
+        # Yes – …", "c) …" under "Public Reporting"), kept on a hidden sheet of their own. (A
+        # visible sheet is read: a template's example rows show its choices a), b), c) in turn.)
         sheet.skipped = (
             "vocabulary: its columns list answers to choose from (a), b), c) …), not use cases"
         )

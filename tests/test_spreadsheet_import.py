@@ -3903,20 +3903,20 @@ def test_agencies_own_2025_files_read_field_by_field(tmp_path: Path, run_import_
             "Use Case Identifier", "Use Case Name", "VA Admin or Staff Office",
             "Problem Description", "Benefit Description", "AI Tech Classification",
             "Development Type", "Impact Classification", "PII Indicator",
-            "Current stage of development", "Development/Acquisition Date",
+            "Current stage of development", "Date Initiated", "Development/Acquisition Date",
         ],
         [
             "DOT-1000073", "Runway incursion alerts", "FAA AJO", "Incursions are seen late.",
             "Fewer incidents.", "Computer Vision", "a) Purchased from a vendor", "Neither", "N",
             "Stage 3 - Implementation (Use case is currently undergoing functionality and "
-            "security testing)", "8/1/2021",
+            "security testing)", "3/8/2021", "8/1/2021",
         ],
         [
             "DOT-1000074", "Rule drafting aid", "OST", "Drafting takes weeks.", "Faster drafts.",
             "Generative AI", "Developed with a combination of in-house and contract/external "
             "resources.", "Neither", "Y",
             "Stage 4 - Operation and Maintenance (Use case is integrated into agency "
-            "operations, and is being monitored for performance)", "1/1/2023",
+            "operations, and is being monitored for performance)", None, "1/1/2023",
         ],
     ]  # fmt: skip
     out = run_import_into(write_csv(tmp_path / "inventory_2025.csv", rows))
@@ -3937,7 +3937,8 @@ def test_agencies_own_2025_files_read_field_by_field(tmp_path: Path, run_import_
     )
     # A stage with what it means in brackets after it.
     assert (alerts["stage"], aid["stage"]) == ("pilot", "deployed")
-    assert alerts["date_initiated"] == "2021-08-01"
+    # The date it was begun, not the date its development or purchase began.
+    assert alerts["date_initiated"] == "2021-03-08" and aid["date_initiated"] is None
     assert "unmapped_value" not in out.warning_codes()
 
 

@@ -469,10 +469,11 @@ def extract_spreadsheet(
     # by department.xlsx"). A folder's name stays under them (a department's own workbook),
     # and sheets that split a department's tracker by region, person or vendor ("UK",
     # "Germany") are no departments: two or more must be names of common departments.
+    from_file_name = from_path and department == _department_words(
+        relative.stem, mappings.settings.path_department_stopwords
+    )
     by_sheet = (
-        from_path
-        and department
-        == _department_words(relative.stem, mappings.settings.path_department_stopwords)
+        from_file_name
         and len({name for name, _ in checked.sheet_parts if names_a_department(name)}) >= 2
     )
     base = {
@@ -484,9 +485,7 @@ def extract_spreadsheet(
         "organization": override.organization if override else None,
         "department": department,
         "department_from_path": from_path,
-        "department_from_file_name": from_path
-        and department
-        == _department_words(relative.stem, mappings.settings.path_department_stopwords),
+        "department_from_file_name": from_file_name,
         # What the folders alone say, for rows a file's name is no department of.
         "folder_department": department_from_path(
             relative, mappings.settings.path_department_stopwords, file_name=False
@@ -578,9 +577,8 @@ def _lettered_lists(head: list[list[Any]]) -> int:
             cell = row[j] if j < len(row) else None
             mark = _LETTERED.match(cell) if isinstance(cell, str) else None
             letter = mark.group(1).lower() if mark is not None else None
-            run = run + 1 if letter is not None and ord(letter) - ord("a") == run else 0
-            if run == 0 and letter == "a":
-                run = 1
+            # The next letter goes on with the list; an "a" starts one again.
+            run = run + 1 if letter == chr(ord("a") + run) else int(letter == "a")
             if run >= 3:
                 found += 1
                 break

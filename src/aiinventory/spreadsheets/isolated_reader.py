@@ -76,11 +76,18 @@ class IsolationSettings:
         was started under ("ulimit -v" in a cron job), which the worker cannot raise."""
         wanted = self.memory_bytes or _default_memory()
         try:
-            import resource
-        except ImportError:
+            return _within_inherited_limit(wanted)
+        except ImportError:  # no address-space limits here
             return wanted
-        inherited = resource.getrlimit(resource.RLIMIT_AS)
-        return min([wanted, *(lim for lim in inherited if lim != resource.RLIM_INFINITY)])
+
+
+def _within_inherited_limit(memory: int) -> int:
+    """``memory``, or the address-space limit this process was started under where that is
+    lower ("ulimit -v" in a cron job, a container's). POSIX only."""
+    import resource
+
+    inherited = resource.getrlimit(resource.RLIMIT_AS)
+    return min([memory, *(lim for lim in inherited if lim != resource.RLIM_INFINITY)])
 
 
 def isolation_available() -> bool:
@@ -424,10 +431,9 @@ def _serve(memory: int) -> None:
     import resource
 
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    # A limit the run was started under ("ulimit -v" in a cron job, a container's) is kept
-    # where it is lower: a process may not raise its hard limit, nor its soft one past it.
-    inherited = resource.getrlimit(resource.RLIMIT_AS)
-    memory = min([memory, *(lim for lim in inherited if lim != resource.RLIM_INFINITY)])
+    # The parent asked for no more than its own limit (IsolationSettings.memory); the worker
+    # checks again, as a process may not raise its limit past the one it was started under.
+    memory = _within_inherited_limit(memory)
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     # The protocol owns the original stdout; anything printed goes to the log instead.
     channel = os.fdopen(os.dup(1), "wb")

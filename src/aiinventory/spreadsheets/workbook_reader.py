@@ -420,7 +420,6 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
 def _load_metadata(fh: IO[bytes], notes: list[str], slimmed: set[str] | None) -> _Metadata | None:
     """_read_metadata on one copy of the workbook; None when the slim copy (``slimmed`` names its
     worksheet parts without cells) cannot answer, or when the workbook cannot be read."""
-    import openpyxl
     from openpyxl.utils import range_boundaries
 
     meta = _Metadata()
@@ -429,16 +428,18 @@ def _load_metadata(fh: IO[bytes], notes: list[str], slimmed: set[str] | None) ->
         with warnings.catch_warnings():
             # openpyxl warns about extensions it does not support; they do not concern values.
             warnings.simplefilter("ignore")
-            if slimmed is None:
-                wb = openpyxl.load_workbook(fh, data_only=True, keep_links=False, read_only=False)
-            else:
-                # What load_workbook does, keeping the reader to learn each sheet's part.
-                from openpyxl.reader.excel import ExcelReader
+            # What load_workbook(data_only=True, keep_links=False) does, keeping the reader to
+            # learn each sheet's part.
+            from openpyxl.reader.excel import ExcelReader
 
-                reader = ExcelReader(fh, False, False, True, False, False)
-                reader.read()
-                wb = reader.wb
-                full = _full_sheets(wb, reader, slimmed)
+            reader = ExcelReader(fh, False, False, True, False, False)
+            reader.read()
+            wb = reader.wb
+            parts = _sheet_parts(wb, reader)
+            if slimmed is not None:
+                full = {t for t, part in (parts or {}).items() if part not in slimmed}
+        # Excel 2010's dropdowns, which openpyxl leaves out (see _extension_validations).
+        extended = _extension_validations(fh, parts or {})
     except Exception as exc:  # metadata is best effort: values still come from calamine
         if slimmed is not None:
             return None
@@ -451,15 +452,18 @@ def _load_metadata(fh: IO[bytes], notes: list[str], slimmed: set[str] | None) ->
             )
             meta.hidden_rows[ws.title] = hidden
             lists: dict[int, list[str]] = {}
-            for dv in getattr(ws.data_validations, "dataValidation", []):
-                if dv.type != "list" or not dv.formula1:
-                    continue
-                values = _validation_values(wb, dv.formula1, meta)
+            dropdowns = [
+                (dv.formula1, str(dv.sqref))
+                for dv in getattr(ws.data_validations, "dataValidation", [])
+                if dv.type == "list" and dv.formula1
+            ]
+            for formula, sqref in dropdowns + extended.get(ws.title, []):
+                values = _validation_values(wb, formula, meta)
                 if full is not None and meta.validation_sources - full:
                     return None  # a dropdown's values are on a sheet without its cells here
                 if not values:
                     continue
-                for cell_range in str(dv.sqref).split():
+                for cell_range in sqref.split():
                     try:
                         min_col, _, max_col, _ = range_boundaries(cell_range)
                     except (ValueError, TypeError):
@@ -478,21 +482,60 @@ def _load_metadata(fh: IO[bytes], notes: list[str], slimmed: set[str] | None) ->
     return meta
 
 
-def _full_sheets(wb: Any, reader: Any, slimmed: set[str]) -> set[str]:
-    """Titles of the worksheets read with their cells: those whose part was not slimmed (none
-    when the titles do not name their parts one to one)."""
+def _sheet_parts(wb: Any, reader: Any) -> dict[str, str] | None:
+    """Each worksheet's part in the zip by its title (None when the titles do not name their
+    parts one to one)."""
     parts: dict[str, str] = {}
     for sheet, rel in reader.parser.find_sheets():
         if sheet.name in parts:
-            return set()
-        parts[sheet.name] = rel.target
-    full: set[str] = set()
-    for ws in wb.worksheets:
-        if ws.title not in parts:
-            return set()
-        if parts[ws.title] not in slimmed:
-            full.add(ws.title)
-    return full
+            return None
+        parts[sheet.name] = rel.target.lstrip("/")
+    if any(ws.title not in parts for ws in wb.worksheets):
+        return None
+    return parts
+
+
+#: A list dropdown in a worksheet's extension list, as Excel 2010 and later write every dropdown
+#: whose values are on another sheet ("Lists!$A$1:$A$6" without a defined name): its formula
+#: and the cells it applies to. Any namespace prefix (Excel writes x14 and xm).
+_EXT_VALIDATION = re.compile(rb"<(\w+):dataValidation\b([^>]*)>(.*?)</\1:dataValidation>", re.S)
+_EXT_FORMULA = re.compile(rb"<(\w+):formula1>\s*<(\w+):f>(.*?)</\2:f>", re.S)
+_EXT_SQREF = re.compile(rb"<(\w+):sqref>(.*?)</\1:sqref>", re.S)
+_LIST_TYPE = re.compile(rb"""\btype\s*=\s*["']list["']""")
+
+
+def _extension_validations(
+    fh: IO[bytes], parts: dict[str, str]
+) -> dict[str, list[tuple[str, str]]]:
+    """The list dropdowns of each sheet (by title) that openpyxl leaves out: those in the
+    worksheet's extension list (``x14:dataValidation``), as (formula, cell ranges)."""
+    import html
+    import zipfile
+
+    found: dict[str, list[tuple[str, str]]] = {}
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as zf:
+        names = set(zf.namelist())
+        for title, part in parts.items():
+            if part not in names:
+                continue
+            data = zf.read(part)
+            # The extension list follows the cells.
+            at = data.find(b"dataValidations", max(data.rfind(b"</sheetData>"), 0))
+            if at < 0:
+                continue
+            for match in _EXT_VALIDATION.finditer(data, at):
+                formula = _EXT_FORMULA.search(match.group(3))
+                sqref = _EXT_SQREF.search(match.group(3))
+                if _LIST_TYPE.search(match.group(2)) is None or formula is None or sqref is None:
+                    continue
+                found.setdefault(title, []).append(
+                    (
+                        html.unescape(formula.group(3).decode("utf-8", "replace")),
+                        html.unescape(sqref.group(2).decode("utf-8", "replace")),
+                    )
+                )
+    return found
 
 
 def _validation_values(wb: Any, formula: str, meta: _Metadata) -> list[str]:

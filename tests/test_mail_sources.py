@@ -316,3 +316,46 @@ def test_every_mail_folder_layout_is_found(tmp_path: Path) -> None:
     ]
     assert is_maildir(root / "lkml")
     assert [i.locator for i in iter_mail(root / "lkml", "maildir")] == ["cur/42:2,"]
+
+
+@_extra("extract_msg")
+def test_an_outlook_item_whose_html_body_cannot_be_made_is_read_from_its_text(
+    tmp_path: Path,
+) -> None:
+    # An Outlook appointment (HiraokaHyperTools/msgreader's test file, see fixtures/README.md):
+    # extract-msg fails with UnicodeDecodeError making its HTML body out of the RTF one.
+    path = Path(__file__).parent / "fixtures" / "msgreader" / "A daily 1.msg"
+    (item,) = list(iter_mail(path, "msg"))
+    assert parse_message(item.raw or b"").subject == "A daily 1"
+    # In a run, beside other mail, it is a message like any other: the run goes on.
+    from aiinventory.api import run_import
+
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "A daily 1.msg").write_bytes(path.read_bytes())
+    (tmp_path / "in" / "other.eml").write_bytes(_message(1))
+    result = run_import([tmp_path / "in"], tmp_path / "out")
+    assert result.summary.counts["files_read"] == 2
+    assert result.exit_code == 0
+
+
+def test_a_mail_reader_error_nothing_expected_is_a_reject_and_the_run_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.api import run_import
+    from aiinventory.mail import extract
+
+    def broken(raw: bytes, limits: object) -> object:
+        if b"<m2@x>" in raw:
+            raise RuntimeError("a reader's own error")
+        return real(raw, limits)  # type: ignore[arg-type]
+
+    real = extract.scan_thread_facts
+    monkeypatch.setattr(extract, "scan_thread_facts", broken)
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "one.eml").write_bytes(_message(1))
+    (tmp_path / "in" / "two.eml").write_bytes(_message(2))
+    result = run_import([tmp_path / "in"], tmp_path / "out")
+    rejects = (tmp_path / "out" / "rejects.csv").read_text(encoding="utf-8-sig")
+    assert "two.eml" in rejects and "unexpected error (RuntimeError" in rejects
+    assert "one.eml" not in rejects
+    assert result.exit_code == 3

@@ -239,6 +239,17 @@ def extract_mail(
                 reason_code="unreadable",
                 message=f"reading stopped ({exc.strerror or exc}); messages before it were read",
             )
+        except Exception as exc:  # a reader's own error: this file stops, the run goes on
+            report.failed = True
+            counts.rejects += 1
+            yield Reject(
+                source_path=source_path,
+                reason_code="unreadable",
+                message=(
+                    f"unexpected error ({type(exc).__name__}: {str(exc)[:200]}) while reading "
+                    "the mail; messages before it were read — please report this file"
+                ),
+            )
 
 
 def inspect_mail(path: Path, mappings: Mappings | None = None) -> dict[str, Any]:

@@ -27,6 +27,7 @@ from .parsing import (
     SPREADSHEET_ATTACHMENT_SUFFIXES,
     MissingExtraError,
     decode_bytes,
+    library_warnings,
     load_optional,
     tnef_contents,
 )
@@ -471,6 +472,12 @@ def _msg_item(path: Path) -> MailItem:
         extract_msg = load_optional("extract_msg", ".msg files")
     except MissingExtraError as exc:
         raise MailFormatError("unsupported_format", str(exc)) from exc
+    # extract-msg logs what it guesses ("Encoding property not found"): not the user's concern.
+    with library_warnings("extract_msg"):
+        return _read_msg(extract_msg, path)
+
+
+def _read_msg(extract_msg: Any, path: Path) -> MailItem:
     try:
         msg = extract_msg.openMsg(str(path))
     except Exception as exc:
@@ -493,22 +500,44 @@ def _msg_item(path: Path) -> MailItem:
         for name, value in extra.items():
             if value and name not in names:
                 headers.append((name, str(value)))
-        html_bytes = getattr(msg, "htmlBody", None)
+        # extract-msg decodes the bodies when asked (the HTML one out of the RTF body when
+        # there is no other), and may fail on either: the other body is enough.
+        failed: list[str] = []
+        html_bytes = _msg_part(msg, "htmlBody", failed)
         html: str | None = (
             decode_bytes(html_bytes, None)[0] if isinstance(html_bytes, bytes) else None
         )
+        body = _msg_part(msg, "body", failed)
+        if len(failed) == 2:
+            raise MailFormatError(
+                "corrupt", f"extract-msg cannot read this .msg's text ({'; '.join(failed)})"
+            )
         attachments: list[tuple[str | None, bytes]] = []
-        for att in getattr(msg, "attachments", []):
+        for att in _msg_part(msg, "attachments", failed) or []:
             data = getattr(att, "data", None)
             att_name = getattr(att, "longFilename", None) or getattr(att, "shortFilename", None)
             if isinstance(data, bytes):
                 attachments.append((att_name, data))
-        raw = _build_message(
-            headers, getattr(msg, "body", None), html, _spreadsheet_attachments(attachments)
-        )
+        raw = _build_message(headers, body, html, _spreadsheet_attachments(attachments))
+    except MailFormatError:
+        raise
+    except Exception as exc:  # anything else extract-msg raises on a file it opened
+        raise MailFormatError(
+            "corrupt", f"extract-msg cannot read this .msg ({type(exc).__name__}: {exc})"
+        ) from exc
     finally:
         msg.close()
     return MailItem(1, "the message", raw=raw)
+
+
+def _msg_part(msg: Any, name: str, failed: list[str]) -> Any:
+    """A property of an opened .msg, or None when it has none or extract-msg fails to make it
+    (what failed is added to ``failed``)."""
+    try:
+        return getattr(msg, name, None)
+    except Exception as exc:
+        failed.append(f"{name}: {type(exc).__name__}: {str(exc)[:120]}")
+        return None
 
 
 def _format_date(value: Any) -> str | None:

@@ -44,6 +44,7 @@ __all__ = [
     "ParsedMessage",
     "decode_bytes",
     "decode_header_value",
+    "library_warnings",
     "parse_message",
     "parse_message_id",
     "parse_message_ids",
@@ -773,7 +774,7 @@ class _Collected(logging.Handler):
 
 
 @contextmanager
-def _library_warnings(name: str) -> Iterator[list[str]]:
+def library_warnings(name: str) -> Iterator[list[str]]:
     """The warnings a library logs under ``name`` while the block runs, kept instead of printed
     (printed, they would name no message, and break a JSON log)."""
     logger = logging.getLogger(name)
@@ -801,7 +802,7 @@ class TnefContents:
 def tnef_contents(data: bytes) -> TnefContents:
     """The body text and attachments of TNEF (winmail.dat) bytes, read with tnefparse."""
     tnefparse = load_optional("tnefparse", "winmail.dat (TNEF) files")
-    with _library_warnings("tnefparse") as problems:
+    with library_warnings("tnefparse") as problems:
         tnef = tnefparse.TNEF(data)
     text = ""
     body = getattr(tnef, "body", None)

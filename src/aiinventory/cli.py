@@ -527,6 +527,8 @@ def _print_inspection(info: dict[str, Any]) -> None:
                 if col["status"] == "technique_tick"
                 else "(extras; the latest period's status is the stage)"
                 if col["status"] == "stage_period"
+                else "(extras; a yes here makes the use case high-impact too)"
+                if col["status"] == "high_impact_too"
                 else "(extras; a yes fills a blank stage)"
                 if has_stage and sheet["layout"] != "form" and asks_if_live(col["header"])
                 else "(unmapped → extras)"

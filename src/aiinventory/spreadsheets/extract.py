@@ -44,6 +44,7 @@ from .emphasis import Headings, heading_rows
 from .form_layout import FORM_MAX_ROWS, FORM_MIN_FIELDS, FormLayout, detect_form
 from .grid import MergedRange, SheetGrid, column_letter
 from .header_detection import (
+    SAYS_AI_ACT,
     SURE_STATUSES,
     TOOL_STATUSES,
     USE_CASE_FIELDS,
@@ -291,11 +292,27 @@ _EVERY_DEPARTMENT = re.compile(
 )
 
 
+#: What a register lists, said before the word for the register ("AI_Risk_Register",
+#: "model_inventory"): the kind of document, not whose it is ("Risk report" may be the Risk
+#: team's).
+_LISTED_KINDS = frozenset({"risk", "risks", "model", "models"})
+_REGISTER_WORDS = frozenset({"register", "registry", "log", "inventory", "list", "catalogue",
+                             "catalog", "matrix", "tracker"})  # fmt: skip
+
+
 def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     """The words of a file, folder or sheet name that may name a department, as a name."""
     words = [w for w in _NAME_WORDS.split(_EVERY_DEPARTMENT.sub(" ", part)) if w]
     kept = [
-        w for w in words if w.lower() not in stopwords and not _NOT_A_NAME_WORD.fullmatch(w.lower())
+        w
+        for i, w in enumerate(words)
+        if w.lower() not in stopwords
+        and not _NOT_A_NAME_WORD.fullmatch(w.lower())
+        and not (
+            w.lower() in _LISTED_KINDS
+            and i + 1 < len(words)
+            and words[i + 1].lower() in _REGISTER_WORDS
+        )
     ]
     if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department
         return None
@@ -955,14 +972,6 @@ _PREAMBLE_MAX_ROWS = 1000
 _PREAMBLE_KEPT = 2
 
 
-#: Words of a header that names the EU AI Act ("EU AI Act tier", "Risikoklasse KI-VO",
-#: "Annex III", "niveau de risque RIA", "AI-verordening").
-_SAYS_AI_ACT = re.compile(
-    r"\b(?:eu|ai act|act|ki vo|ki verordnung|ai verordening|verordening|ria|annex|anhang|"
-    r"annexe|bijlage)\b|\bhigh risk\b|\bprohibited\b|\bhochrisiko|\bhaut risque"
-)
-
-
 def _lone_text_of(row: list[Any]) -> str | None:
     """A row's text when it is the row's only value, and short as a title is."""
     values = [v for v in row if v not in ("", None)]
@@ -1386,13 +1395,12 @@ def _extract_table(
             source_path=source_path,
             sheet=sheet_for_messages,
         )
-    for weak, had, values in unmap_weak_vocabulary_columns(
+    for weak, had, values, why in unmap_weak_vocabulary_columns(
         header, head[below:], grid.first_col, mappings
     ):
         normalizer.warnings.add(
             "column_by_values",
-            f"column {weak.letter} ({weak.label!r}) was not read as {had}: its header matches "
-            f"only weakly and none of its values is a {had} value "
+            f"column {weak.letter} ({weak.label!r}) was not read as {had}: {why} "
             f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
             "mappings/sources.yaml (`columns:`) if it is that field",
             source_path=source_path,
@@ -1419,7 +1427,7 @@ def _extract_table(
     if (
         tier is not None
         and tier.status != "override"
-        and not _SAYS_AI_ACT.search(normalize_label(tier.label))
+        and not SAYS_AI_ACT.search(normalize_label(tier.label))
     ):
         normalizer.warnings.add(
             "risk_read_as_ai_act_tier",
@@ -1502,6 +1510,7 @@ def _extract_table(
     )
     ticks = _technique_ticks(header, mappings)
     periods = _stage_periods(header, mappings)
+    impacting = _impacting_too(header)
     # Read beyond their extras: what `inspect` shows of them.
     tick_labels = {label for label, _ in ticks}
     for read_too in header.columns:
@@ -1509,6 +1518,15 @@ def _extract_table(
             read_too.status = "technique_tick"
         elif read_too.label in periods:
             read_too.status = "stage_period"
+        elif read_too.label in impacting:
+            read_too.status = "high_impact_too"
+    if impacting:
+        # A warning on high_impact names both columns: which one a row's came from varies.
+        ctx.letters["high_impact"] = ", ".join(
+            c.letter
+            for c in header.columns
+            if c.field == "high_impact" or c.status == "high_impact_too"
+        )
     if periods:
         # A warning on the stage names the period columns: which one a row's came from varies.
         ctx.letters["stage"] = ", ".join(c.letter for c in header.columns if c.label in periods)
@@ -1574,6 +1592,8 @@ def _extract_table(
             _add_ticked(item, ticks)
         if periods:
             _take_latest_stage(item, periods, mappings)
+        if impacting:
+            _high_impact_from_either(item, impacting, mappings)
         yield _normalized(item, ctx, normalizer, sheet)
     if stage_column is not None and not stage_said and sheet.rows_read >= _EMPTY_COLUMN_ROWS:
         _report_empty_stage(
@@ -1992,6 +2012,48 @@ def _stage_periods(header: HeaderResult, mappings: Mappings) -> list[str]:
     if not found or len(labels) < len(found) or len(starts) < len(found):
         return []
     return [label for _, label in sorted(found)]
+
+
+#: A column asking whether the use case is rights- or safety-impacting: the 2024 US federal
+#: inventory's two questions, which some agencies' files (DHS's) ask in two columns.
+_ASKS_IMPACTING = re.compile(r"^(?:is\b.*\b)?(?:rights|safety) impacting\b")
+
+
+def _impacting_too(header: HeaderResult) -> list[str]:
+    """With ``high_impact`` read from a column asking whether the use case is rights- or
+    safety-impacting, the labels of the other columns asking so (left in extras, as two columns
+    cannot give one field): a yes in any of them makes the use case high-impact."""
+    mapped = header.by_field.get("high_impact")
+    if mapped is None or not _ASKS_IMPACTING.search(normalize_label(mapped.label)):
+        return []
+    return [
+        col.label
+        for col in header.columns
+        if col.field is None
+        and col.status == "taken"
+        and _ASKS_IMPACTING.search(normalize_label(col.label))
+    ]
+
+
+def _high_impact_from_either(row: RawRow, labels: list[str], mappings: Mappings) -> None:
+    """A row's high_impact answer: a yes in any of the columns asking it (``labels``: the
+    others, in its extras) when its own column's answer is not a yes."""
+    vocab = mappings.vocabularies.get("high_impact")
+    if vocab is None:
+        return
+    accept = mappings.settings.value_fuzzy_accept
+
+    def says_yes(value: Any) -> bool:
+        text = cell_text(value).strip() if value is not None else ""
+        found = vocab.match(text, accept) if text else None
+        return found is not None and found.value == "yes"
+
+    if says_yes(row.values.get("high_impact")):
+        return
+    for label in labels:
+        if says_yes(row.extras.get(label)):
+            row.values["high_impact"] = row.extras[label]
+            return
 
 
 def _take_latest_stage(row: RawRow, periods: list[str], mappings: Mappings) -> None:

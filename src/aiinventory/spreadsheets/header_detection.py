@@ -29,6 +29,7 @@ from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
 __all__ = [
+    "SAYS_AI_ACT",
     "SURE_STATUSES",
     "TOOL_STATUSES",
     "USE_CASE_FIELDS",
@@ -57,7 +58,8 @@ class ColumnMapping:
     #: "override", "accepted", "low_confidence", "unmapped", "taken", "by_content", or in a
     #: survey tool's export "respondent" and "survey", in an issue tracker's "tracker" (its
     #: own columns, kept in extras); kept in extras and read too: "technique_tick" (a tick in
-    #: it adds its technique) and "stage_period" (the stage at a period, the latest taken)
+    #: it adds its technique), "stage_period" (the stage at a period, the latest taken) and
+    #: "high_impact_too" (a second "rights-/safety-impacting?" column: a yes in either counts)
     status: str
     candidates: list[HeaderCandidate] = dc_field(default_factory=list)
     row: int | None = None  # 0-based sheet row of a form's label (a table's label: None)
@@ -220,6 +222,12 @@ def map_columns(
                     words[(position, cand.field)] = len(cand.synonym.split())
 
     taken_fields = {c.field for c in columns if c.field is not None}
+    # A description that is the purpose and the benefits in one ("What is the intended purpose
+    # and expected benefits of the AI?", the 2024 US federal question) gives way to a column
+    # that is the description alone ("Summary of Use Case" beside it), and is the benefits.
+    purpose_and_benefits = {
+        position for position, col in enumerate(columns) if _NAMES_BENEFITS.search(col.label)
+    }
     # Highest score first; on equal scores the synonym of more words, then the leftmost column
     # wins (stable, reproducible). A question's stage comes after every other column's.
     order = sorted(
@@ -227,6 +235,7 @@ def map_columns(
         key=lambda p: (
             p[2] == "stage" and p[1] in questions,
             -p[0],
+            p[2] == "description" and p[1] in purpose_and_benefits,
             -words.get((p[1], p[2]), 0),
             p[1],
             p[2],
@@ -252,6 +261,19 @@ def map_columns(
         col_map.score = score
         col_map.status = "accepted" if score >= settings.header_accept else "low_confidence"
         taken_fields.add(fname)
+    for position in sorted(purpose_and_benefits):
+        col_map = columns[position]
+        top = col_map.candidates[0] if col_map.candidates else None
+        if (
+            col_map.field is None
+            and col_map.status == "unmapped"
+            and top is not None
+            and top.field == "description"
+            and top.score >= settings.header_accept
+            and "benefits" not in taken_fields
+        ):
+            col_map.field, col_map.score, col_map.status = "benefits", top.score, "accepted"
+            taken_fields.add("benefits")
     for col_map in columns:
         if col_map.field is None and col_map.candidates and col_map.status == "unmapped":
             top = col_map.candidates[0]
@@ -260,6 +282,10 @@ def map_columns(
     if "name" not in taken_fields:
         _title_of_two_descriptions(columns, settings.header_accept)
     return columns
+
+
+#: A label that names the benefits beside what it names first ("purpose and expected benefits").
+_NAMES_BENEFITS = re.compile(r"\bbenefits?\b", re.IGNORECASE)
 
 
 #: Labels that are an item's title where a "Description" column sits beside them: issue
@@ -897,32 +923,67 @@ def _texts_of(col: ColumnMapping, data_rows: list[list[Any]], first_col: int) ->
     ]
 
 
+#: Words of a header that names the EU AI Act ("EU AI Act tier", "Risikoklasse KI-VO",
+#: "Annex III", "niveau de risque RIA", "AI-verordening"): its column is the Act's tier.
+SAYS_AI_ACT = re.compile(
+    r"\b(?:eu|ai act|act|ki vo|ki verordnung|ai verordening|verordening|ria|annex|anhang|"
+    r"annexe|bijlage)\b|\bhigh risk\b|\bprohibited\b|\bhochrisiko|\bhaut risque"
+)
+
+
+#: Of a risk column's distinct values, the share that must read as AI Act tiers for it to be
+#: read as the tier.
+_RISK_WORDS_READ = 0.5
+
 #: Values a weakly matched vocabulary column must hold before it is judged by them.
 _WORDS_SAMPLE_MIN = 3
 
 
 def unmap_weak_vocabulary_columns(
     header: HeaderResult, data_rows: list[list[Any]], first_col: int, mappings: Mappings
-) -> list[tuple[ColumnMapping, str, list[str]]]:
+) -> list[tuple[ColumnMapping, str, list[str], str]]:
     """Leave unmapped a column whose header matched a vocabulary field only weakly ("Target"
     read as "Stage") when not one of its values in ``data_rows`` reads as a value of that field
     ("FY25", "Q3 2025"): it is kept in extras instead of making every row's value unknown, and
-    leaves the field to what else gives it (a "Status 2025" column). Returns (the column, the
-    field it had, some of its values) per column left unmapped."""
+    leaves the field to what else gives it (a "Status 2025" column). So too a risk column read
+    as the AI Act's tier whose header does not name the Act, when fewer than half its values
+    are tiers ("Risk Category": "Bias/Fairness", "Operational"). Returns (the column, the field
+    it had, some of its values, why) per column left unmapped."""
     accept = mappings.settings.value_fuzzy_accept
-    left: list[tuple[ColumnMapping, str, list[str]]] = []
+    left: list[tuple[ColumnMapping, str, list[str], str]] = []
     for col in header.columns:
         vocab = mappings.vocabularies.get(col.field or "")
-        if col.status != "low_confidence" or vocab is None or col.field is None:
+        if vocab is None or col.field is None:
+            continue
+        # A risk column whose header does not name the AI Act: its words tell whether it is
+        # the Act's tier ("High", "Limited") or the kind of risk ("Bias/Fairness",
+        # "Operational"), of which a word may happen to read as a tier ("Transparency/…").
+        risk_words = (
+            col.status == "accepted"
+            and col.field == "eu_ai_act_tier"
+            and not SAYS_AI_ACT.search(normalize_label(col.label))
+        )
+        if col.status != "low_confidence" and not risk_words:
             continue
         # (a placeholder, "TBD" or "-", says nothing of what the column holds)
         values = [t for t in _texts_of(col, data_rows, first_col) if not is_placeholder(t)]
-        if len(values) < _WORDS_SAMPLE_MIN or any(
-            (found := vocab.match(v, accept)) is not None and found.value != "unknown"
-            for v in values
-        ):
+        if len(values) < _WORDS_SAMPLE_MIN:
             continue
-        left.append((col, col.field, list(dict.fromkeys(values))[:3]))
+        distinct = list(dict.fromkeys(values))
+        read = sum(
+            1
+            for v in distinct
+            if (found := vocab.match(v, accept)) is not None
+            and found.value not in ("unknown", "not_assessed")
+        )
+        if read > (len(distinct) * _RISK_WORDS_READ if risk_words else 0):
+            continue
+        why = (
+            "its header does not name the EU AI Act and few of its values are tiers"
+            if risk_words
+            else f"its header matches only weakly and none of its values is a {col.field} value"
+        )
+        left.append((col, col.field, distinct[:3], why))
         col.field, col.score, col.status = None, 0.0, "unmapped"
     return left
 

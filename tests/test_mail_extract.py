@@ -933,3 +933,105 @@ def test_what_speaks_of_ai(text: str, said: bool) -> None:
     from aiinventory.text_normalization import speaks_of_ai
 
     assert speaks_of_ai(text) is said
+
+
+def _csv_attached(tmp_path: Path, subject: str, body: str, csv_text: str) -> Path:
+    from email.message import EmailMessage
+    from email.policy import SMTP
+
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = subject
+    message["From"] = "Priya Shah <priya.shah@example.com>"
+    message["Message-ID"] = "<att-csv@x>"
+    message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
+    message.set_content(body)
+    message.add_attachment(csv_text.encode(), maintype="text", subtype="csv", filename="list.csv")
+    path = tmp_path / "att.eml"
+    path.write_bytes(message.as_bytes())
+    return path
+
+
+def test_an_attached_sheet_of_other_things_in_mail_not_about_ai_is_not_read(
+    tmp_path: Path,
+) -> None:
+    # eml_parser's test mail attaches a list of films: "Title" is a name, nothing else is.
+    films = '"Year", "Score", "Title"\n1968, 86, "Greetings"\n1970, 17, "Bloody Mama"\n'
+    path = _csv_attached(tmp_path, "test mail eml parser", "See the list.\n", films)
+    records, rejects, counts = _extract(path)
+    assert (records, rejects) == ([], [])
+    assert counts.messages_skipped["not_about_a_use_case"] == 1
+
+
+@pytest.mark.parametrize(
+    ("subject", "body", "sheet"),
+    [
+        # A department's tracker sent without a word of AI: its columns say what it is.
+        ("Latest version", "Attached.\n", "Project,Owner,Status\nCopy drafts,Ella Marsh,live\n"),
+        # A message that speaks of AI: its attachment is read for a name alone.
+        ("Our AI ideas", "The GenAI ideas, attached.\n", "Idea\nCopy drafts\n"),
+    ],
+)
+def test_an_attached_tracker_is_read(tmp_path: Path, subject: str, body: str, sheet: str) -> None:
+    records, _, _ = _extract(_csv_attached(tmp_path, subject, body, sheet))
+    assert [r.name for r in records] == ["Copy drafts"]
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ("X-Spam-Flag: YES\nX-Spam-Status: Yes, score=12.1\n", "spam"),
+        (
+            "List-Unsubscribe: <https://brief.example/unsub>\nList-Id: <brief.example>\n"
+            "Precedence: bulk\n",
+            "newsletter",
+        ),
+    ],
+)
+def test_spam_and_newsletters_are_skipped_however_they_are_laid_out(
+    tmp_path: Path, headers: str, reason: str
+) -> None:
+    message = (
+        f"From: The AI Brief <news@brief.example>\nTo: petra@example.com\n{headers}"
+        "Subject: AI use case of the week\nDate: Fri, 07 Mar 2025 06:00:00 +0000\n"
+        "Message-ID: <nl@brief.example>\nContent-Type: text/plain; charset=utf-8\n\n"
+        "Use case: Copilot for claims letters\nStage: Deployed\nOwner: Chief Claims Officer\n"
+    ).encode()
+    records, rejects, counts = _extract(_mbox(tmp_path / "in.mbox", [message]))
+    assert (records, rejects) == ([], [])
+    assert counts.messages_skipped == {reason: 1}
+
+
+def test_a_discussion_list_s_intake_is_read(tmp_path: Path) -> None:
+    message = (
+        b"From: Priya Shah <priya@example.com>\nTo: ai-board@lists.example.com\n"
+        b"List-Id: <ai-board.lists.example.com>\nList-Post: <mailto:ai-board@lists.example.com>\n"
+        b"List-Unsubscribe: <mailto:ai-board-leave@lists.example.com>\nPrecedence: list\n"
+        b"Subject: New AI use case\nDate: Fri, 07 Mar 2025 06:00:00 +0000\n"
+        b"Message-ID: <intake@lists.example.com>\nContent-Type: text/plain; charset=utf-8\n\n"
+        b"Use case: Claims triage\nStage: Pilot\nOwner: Priya Shah\n"
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
+    assert [(r.name, r.stage) for r in records] == [("Claims triage", "pilot")]
+
+
+def test_outlook_s_german_automatic_reply_is_one(tmp_path: Path) -> None:
+    message = plain_message(
+        "ooo@x",
+        "Automatische Antwort: RE: Invoice OCR",
+        "Ich bin bis 17.03. nicht im Büro.\nStatus: abwesend\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )
+    _, _, counts = _extract(_mbox(tmp_path / "in.mbox", [message]))
+    assert counts.messages_skipped == {"automatic_reply": 1}
+
+
+def test_a_person_s_contact_details_under_a_name_label_are_no_use_case(tmp_path: Path) -> None:
+    message = plain_message(
+        "wu@x",
+        "Western Union Swift Money Transfer",
+        "Fill your details below for reference purposes:\nName: Rev. John Ntepe\n"
+        "Email: western.union1891@example.fr\nAddress: 12 Main Road\nCountry: Benin\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
+    assert records == []

@@ -762,14 +762,25 @@ class _MailReader:
             sub_report = FileReport(source_path=f"{self.source_path} [{shown}]")
             # The attachment counts as a file beside its mail, so the mail's sources.yaml rules
             # (organisation, day-first dates) reach it.
-            for result in extract_spreadsheet(
-                target,
-                self.source_path,
-                self.relative.parent / Path(shown).name,
-                self.mappings,
-                self.normalizer,
-                sub_report,
-            ):
+            results = list(
+                extract_spreadsheet(
+                    target,
+                    self.source_path,
+                    self.relative.parent / Path(shown).name,
+                    self.mappings,
+                    self.normalizer,
+                    sub_report,
+                )
+            )
+            if not self._tracker_attached(parsed, attachment, sub_report):
+                if len(self.notes) < _MAX_NOTES:
+                    self.notes.append(
+                        f"{where}: attachment {shown!r} not read: neither it nor its message "
+                        "speaks of AI, and no sheet of it maps a use case's fields beyond a "
+                        "name; import the file itself to read it"
+                    )
+                return
+            for result in results:
                 sheet = shown if result.sheet is None else f"{shown} [{result.sheet}]"
                 if isinstance(result, Reject):
                     self.counts.rejects += 1
@@ -798,6 +809,25 @@ class _MailReader:
                     }
                 )
             self.rules_applied |= sub_report.rules_applied
+
+    def _tracker_attached(
+        self, parsed: ParsedMessage, attachment: Attachment, report: FileReport
+    ) -> bool:
+        """Whether a spreadsheet attached to a message is a tracker to read: the message or the
+        file speaks of AI, or a sheet of it maps fields of a use case beyond its name (a list
+        of films with a "Title" is no tracker; a department's tracker sent as "the latest
+        version attached" is)."""
+        if speaks_of_ai(f"{parsed.subject} {attachment.filename or ''}") or speaks_of_ai(
+            parsed.text, _LANGUAGE_SAMPLE
+        ):
+            return True
+        for sheet in report.sheets:
+            fields = {c.field for c in sheet.columns if c.field and c.status != "unmapped"}
+            if len(fields & _TRACKER_FIELDS) >= _TRACKER_FIELDS_MIN:
+                return True
+            if speaks_of_ai(" ".join([sheet.name or "", *(c.label for c in sheet.columns)])):
+                return True
+        return False
 
     # -- results -------------------------------------------------------------------------------
 
@@ -975,6 +1005,7 @@ _NOT_PLAIN = (b"multipart/", b"base64", b"quoted-printable", b"text/html", b"tne
 #: ("Out of office hours chatbot") is a person's.
 _REPLY_SUBJECT = re.compile(
     rb"^(?:automatic reply|auto-?reply|auto reply|out of (?:the )?office|abwesenheitsnotiz|"
+    rb"automatische antwort|"
     rb"r\xc3\xa9ponse automatique|automatisch antwoord|respuesta autom\xc3\xa1tica|"
     # Outlook's "Out of Office:" in German, Dutch, Spanish, Italian and Portuguese
     rb"abwesend|afwezig|fuera de la oficina|risposta automatica|fuori sede|"
@@ -1053,12 +1084,27 @@ def _automatic(raw: bytes, header_end: int) -> str | None:
     """``automatic_reply`` for an out-of-office or other automatic answer (RFC 3834's
     ``Auto-Submitted: auto-replied``, ``X-Autoreply``, the subjects clients give them),
     ``delivery_report`` for a bounce or read receipt (``multipart/report``, from the
-    mailer daemon); else None. Mail a tool generates (``auto-generated``: a tracker's
+    mailer daemon), ``spam`` for what the mail server's filter marked so (``X-Spam-Flag:
+    YES``, ``X-Spam-Status: Yes``), ``newsletter`` for mail sent in bulk to subscribers who
+    cannot answer the list (``Precedence: bulk`` with ``List-Unsubscribe`` and no
+    ``List-Post``); else None. Mail a tool generates (``auto-generated``: a tracker's
     notification) may carry news, so it is read."""
     head = raw[: header_end if header_end != -1 else min(len(raw), 65536)]
     found = find_headers(
         head,
-        (b"auto-submitted", b"x-autoreply", b"x-autorespond", b"content-type", b"subject", b"from"),
+        (
+            b"auto-submitted",
+            b"x-autoreply",
+            b"x-autorespond",
+            b"content-type",
+            b"subject",
+            b"from",
+            b"x-spam-flag",
+            b"x-spam-status",
+            b"precedence",
+            b"list-unsubscribe",
+            b"list-post",
+        ),
     )
     content_type = found.get(b"content-type", b"").lower()
     sender = found.get(b"from", b"").lower()
@@ -1083,6 +1129,17 @@ def _automatic(raw: bytes, header_end: int) -> str | None:
         return "automatic_reply"
     if _CALENDAR.search(raw, 0, _CALENDAR_SCAN) is not None:
         return "calendar_invite"
+    if found.get(b"x-spam-flag", b"").strip().lower() == b"yes" or found.get(
+        b"x-spam-status", b""
+    ).strip().lower().startswith(b"yes"):
+        return "spam"
+    if (
+        found.get(b"precedence", b"").strip().lower() in (b"bulk", b"junk")
+        and b"list-unsubscribe" in found
+        and b"list-post" not in found
+        and b"auto-submitted" not in found
+    ):
+        return "newsletter"
     return None
 
 
@@ -1121,6 +1178,15 @@ _LISTING_LABELS = frozenset(
      "reference number"}
 )  # fmt: skip
 _LISTING_LABELS_MIN = 2
+#: Fields of which an attached sheet that does not speak of AI must map two to be a tracker.
+_TRACKER_FIELDS = frozenset(
+    {"stage", "description", "owner_name", "owner_email", "vendor_name", "sourcing",
+     "ai_techniques", "high_impact", "eu_ai_act_tier", "personal_data", "impact_assessment",
+     "benefits", "date_deployed", "date_initiated", "topic_area"}
+)  # fmt: skip
+_TRACKER_FIELDS_MIN = 2
+#: Fields a person's contact details give under a "Name:" label: no use case's alone.
+_CONTACT_FIELDS = frozenset({"owner_name", "owner_email"})
 
 
 def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:
@@ -1136,9 +1202,10 @@ def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:
         _LISTING_LABELS_MIN
     ):
         return True
-    return not any(f in _USE_CASE_FIELDS for f in labelled.values) and not (
-        speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE)
-    )
+    # (a name with an address and a phone number is a person's contact details)
+    return not any(
+        f in _USE_CASE_FIELDS and f not in _CONTACT_FIELDS for f in labelled.values
+    ) and not (speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE))
 
 
 def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:

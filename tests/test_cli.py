@@ -6,6 +6,7 @@ import csv
 import json
 import os
 import re
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -213,6 +214,40 @@ def test_a_folder_in_an_exports_place_is_refused_when_nothing_changed_too(
     (out / "inventory.csv").rmdir()
     assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
     assert (out / "inventory.csv").is_file()
+
+
+def _immutable(path: Path, on: bool) -> bool:
+    """Flag a file immutable (chattr, as root on ext4): as Excel's lock on a share, nothing may
+    replace it. False where that cannot be done."""
+    done = subprocess.run(
+        ["chattr", "+i" if on else "-i", str(path)], capture_output=True, check=False
+    )
+    return done.returncode == 0
+
+
+def test_an_export_that_cannot_be_replaced_stops_the_set_before_any_is_replaced(
+    tmp_path: Path,
+) -> None:
+    write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    assert invoke("import", str(tmp_path / "in"), "--out", str(out))[0] == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.suffix != ".sqlite"}
+    write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"], ["Beta"]]})
+    report = out / "dedupe_report.xlsx"
+    if not _immutable(report, True):
+        pytest.skip("chattr +i is not possible here (needs root and a file system that has it)")
+    try:
+        code, _, err = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    finally:
+        _immutable(report, False)
+    assert code == 1
+    assert "dedupe_report.xlsx: cannot be replaced" in err and "open in Excel" in err
+    # Not one file of the set is new: records.csv is the last run's as much as the report.
+    for name in ("records.csv", "records.jsonl", "inventory.json", "inventory.csv"):
+        assert (out / name).read_bytes() == before[name], name
+    assert not list(out.glob(".*.tmp"))
+    code, text, _ = invoke("import", str(tmp_path / "in"), "--out", str(out))
+    assert code == 0 and "2 records" in text
 
 
 def test_inspect_says_a_sheet_not_read_as_a_table_has_no_data_rows(tmp_path: Path) -> None:

@@ -35,6 +35,7 @@ def held_files() -> Iterator[HeldFiles]:
                 raise IsADirectoryError(
                     errno.EISDIR, "a folder is in the export's place: move it away", str(target)
                 )
+            _check_replaceable(target)
         while held:
             tmp, target = held[0]
             os.replace(tmp, target)
@@ -43,6 +44,32 @@ def held_files() -> Iterator[HeldFiles]:
         for tmp, _ in held:
             with contextlib.suppress(OSError):
                 tmp.unlink()
+
+
+#: What opening a file to write gives when nothing may replace it either: a file flagged
+#: immutable, or held open by a program that locks it (Excel, on Windows or on a share).
+_LOCKED = {errno.EPERM, errno.EBUSY, errno.ETXTBSY}
+
+
+def _check_replaceable(target: Path) -> None:
+    """Raise PermissionError, naming the file and what to do, when ``target`` exists and cannot
+    be replaced (see _LOCKED; on Windows any refusal, as Excel refuses every other program a
+    workbook it has open)."""
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_APPEND)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        if exc.errno in _LOCKED or (os.name == "nt" and isinstance(exc, PermissionError)):
+            raise PermissionError(
+                exc.errno,
+                f"cannot be replaced ({exc.strerror}): it may be open in Excel or another "
+                "program, or made read-only — close it and run again; no export was replaced, "
+                "the last run's files are as they were",
+                str(target),
+            ) from exc
+        return  # not writable to this process, yet its folder lets it be replaced
+    os.close(fd)
 
 
 @contextmanager

@@ -943,7 +943,7 @@ def test_decisions_on_a_sheet_that_lost_its_record_columns_are_said_and_kept_asi
     result = CliRunner().invoke(
         main, ["review", "apply", str(copy), "--state", str(out / "state.sqlite")]
     )
-    assert result.exit_code == 0
+    assert result.exit_code == 3  # nothing stored: a script can tell
     assert "Review: 1 decision(s) not read" in result.stderr
     assert "lost the record_id_a and record_id_b columns" in result.stderr
     assert result.stdout.startswith("0 decision(s) stored (1 note(s) above say why)")
@@ -960,3 +960,37 @@ def test_a_decision_in_words_the_report_does_not_take_is_kept_aside_not_written_
     kept = [w for w in again.summary.warnings if w.code == "report_kept"]
     assert len(kept) == 1
     assert "decision 'yes' is neither merge, keep_separate nor withdraw" in kept[0].message
+
+
+def test_a_report_open_in_excel_is_said_when_nothing_new_is_in_it(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    # Excel's owner file beside the report: the decisions typed are not saved yet.
+    (out / "~$dedupe_report.xlsx").write_bytes(b"\x0bAnalyst" + b" " * 154)
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(report), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 3
+    assert "dedupe_report.xlsx is open in Excel (~$ file beside it)" in result.stderr
+    assert "save it, then apply it again" in result.stderr
+
+
+def test_the_review_sheet_saved_as_excel_s_unicode_text_is_read(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "merge")
+    ws = openpyxl.load_workbook(report)["Review"]
+    lines = [
+        "\t".join("" if v is None else str(v) for v in row)
+        for row in ws.iter_rows(values_only=True)
+    ]
+    # Excel's "Unicode Text (*.txt)": tab separated, UTF-16 little-endian with its mark.
+    saved = tmp_path / "Review.txt"
+    saved.write_bytes("\r\n".join(lines).encode("utf-16"))
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.stdout.startswith("1 decision(s) stored")

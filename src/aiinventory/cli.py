@@ -584,7 +584,8 @@ def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
         withdrawn = f", {result.withdrawn} withdrawn" if result.withdrawn else ""
         if not result.stored and not result.withdrawn and result.problems:
             click.echo(f"0 decision(s) stored ({len(result.problems)} note(s) above say why)")
-            return
+            # As a run whose rows were all rejected: a script sees that nothing was stored.
+            sys.exit(3)
         click.echo(
             f"{result.stored} decision(s) stored{withdrawn}; the next import or sync honours them"
             + (f" ({len(result.problems)} note(s) above)" if result.problems else "")

@@ -116,7 +116,9 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
         raise ConfigError(f"{path}: no such file")
     if _is_text(path):
         # One sheet saved as CSV (Excel's "Save As"): read as that sheet.
-        return _decisions_of(path, [(path.name, _csv_rows(path))])
+        found = _decisions_of(path, [(path.name, _csv_rows(path))])
+        _open_in_excel(path, found)
+        return found
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -130,7 +132,20 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
         wb.close()
     found = _decisions_of(path, sheets)
     found.version = version
+    _open_in_excel(path, found)
     return found
+
+
+def _open_in_excel(path: Path, found: ReviewDecisions) -> None:
+    """Say first when the report is open in Excel (its owner file, ``~$`` and the name, is
+    beside it): what was typed since it was last saved is not in the file."""
+    owners = {path.with_name("~$" + path.name), path.with_name("~$" + path.name[2:])}
+    if any(o.exists() for o in owners if o != path):
+        found.problems.insert(
+            0,
+            f"{path.name} is open in Excel (~$ file beside it): decisions typed since it was "
+            "last saved are not in the file — save it, then apply it again",
+        )
 
 
 def _version(wb: Any) -> int | None:
@@ -146,10 +161,16 @@ def _version(wb: Any) -> int | None:
 
 
 def _is_text(path: Path) -> bool:
-    """Whether a file is text (a CSV), not a workbook (a zip, or an old binary .xls)."""
+    """Whether a file is text (a CSV; Excel's "Unicode Text" in UTF-16 with its byte order
+    mark), not a workbook (a zip, or an old binary .xls)."""
     with path.open("rb") as fh:
         head = fh.read(4096)
+    if head.startswith(_UTF16_BOMS):
+        return True
     return bool(head) and not head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) and b"\0" not in head
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
@@ -159,7 +180,7 @@ def _csv_rows(path: Path) -> list[tuple[Any, ...]]:
     report's reasons for quotes and split its cells)."""
     data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-16" if data.startswith(_UTF16_BOMS) else "utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("cp1252", errors="replace")
     first: list[tuple[Any, ...]] | None = None

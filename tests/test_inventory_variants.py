@@ -171,3 +171,34 @@ def test_a_risk_category_of_tiers_is_the_ai_act_tier(
         "Tool 3": "high_risk",
         "Tool 4": "limited",
     }
+
+
+def test_a_sourcing_note_or_an_in_house_answer_names_no_vendor(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    note = (
+        "Data not reported by submitter and will be updated once additional information is "
+        "collected"
+    )
+    path = write_csv(
+        tmp_path / "inventory.csv",
+        [
+            ["Use Case Name", "Sourcing", "Vendor Name"],
+            ["Claims triage", note, ""],
+            ["Chat assistant", "Microsoft", ""],
+            ["Form reader", "Microsoft, Google and Amazon Web Services", ""],
+            ["Doc search", "Hybrid", "In-house development"],
+            ["Translation", "", "Internally created"],
+            ["Fraud scoring", "Contracted", "Not available"],
+        ],
+    )
+    out = run_import_into(path)
+    got = {r["name"]: (r["sourcing"], r["vendor_name"]) for r in out.records_jsonl}
+    assert got == {
+        "Claims triage": ("unknown", None),
+        "Chat assistant": ("vendor", "Microsoft"),
+        "Form reader": ("vendor", "Microsoft, Google and Amazon Web Services"),
+        "Doc search": ("hybrid", None),
+        "Translation": ("in_house", None),
+        "Fraud scoring": ("vendor", None),
+    }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
@@ -1035,3 +1036,66 @@ def test_a_person_s_contact_details_under_a_name_label_are_no_use_case(tmp_path:
     )
     records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
     assert records == []
+
+
+_TWO_USE_CASES = (
+    "Hi, two AI use cases from our team:\n\n"
+    "1) Use case name: Spend classification\nDescription: ML model that classifies PO lines.\n"
+    "Owner: Li Wei\nStage: Deployed\nGo-live: 2025-03-04\n\n"
+    "2) Use case name: Contract clause extraction\nDescription: LLM extracts payment terms.\n"
+    "Owner: Sara Khan\nStage: In development\n\nBest,\nLi\n"
+)
+
+
+@pytest.mark.parametrize(
+    ("reply", "changed"),
+    [
+        ("Contract clause extraction went live on 1 September.\n", "Contract clause extraction"),
+        # Named only in what the reply quotes (Gmail's quote of the part it answers).
+        (
+            "It went live on 1 September.\n\nOn Tue, 1 Jul 2025 at 11:00, Li Wei wrote:\n"
+            "> 2) Use case name: Contract clause extraction\n> Stage: In development\n",
+            "Contract clause extraction",
+        ),
+        # Named neither way, or both: no one's to guess.
+        ("It went live on 1 September.\n", None),
+        ("Spend classification and Contract clause extraction went live.\n", None),
+    ],
+)
+@pytest.mark.parametrize("one_file", [True, False])
+def test_a_reply_in_a_thread_of_several_use_cases_changes_the_one_it_names(
+    tmp_path: Path, reply: str, changed: str | None, one_file: bool
+) -> None:
+    from aiinventory.api import run_import
+
+    intake = plain_message(
+        "multi-1@x",
+        "AI use cases for the register",
+        _TWO_USE_CASES,
+        "Tue, 01 Jul 2025 11:00:00 +0000",
+    )
+    answer = plain_message(
+        "multi-2@x",
+        "Re: AI use cases for the register",
+        reply,
+        "Mon, 08 Sep 2025 16:00:00 +0000",
+        refs="<multi-1@x>",
+    )
+    folder = tmp_path / "in"
+    folder.mkdir()
+    if one_file:
+        _mbox(folder / "intake.mbox", [intake, answer])
+    else:
+        (folder / "1.eml").write_bytes(intake)
+        (folder / "2.eml").write_bytes(answer)
+    result = run_import([folder], tmp_path / "out")
+    lines = (tmp_path / "out" / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    updates = [r for r in map(json.loads, lines) if r["message_id"] == "multi-2@x"]
+    assert [r["name"] for r in updates] == ([changed] if changed else [])
+    if changed:
+        assert (updates[0]["stage"], updates[0]["date_deployed"]) == ("deployed", "2025-09-01")
+    else:
+        run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+        skipped = run["skipped_messages"]
+        assert skipped.get("use_case_not_named", 0) + skipped.get("no_use_case_in_thread", 0) == 1
+    assert result.exit_code == 0

@@ -342,6 +342,8 @@ _PLACEHOLDERS = frozenset(
         "to be confirmed",
         "to be determined",
         "to be agreed",
+        "not available",
+        "not reported",
         # German, French, Dutch: "open", "not specified", "to be defined", "not applicable"
         "offen",
         "noch offen",
@@ -762,6 +764,7 @@ class Normalizer:
             and not is_placeholder(sourcing_text)  # nor does "Not applicable"
             and fold(sourcing_text) not in _NO_SUPPLIER  # nor does "Open source"
             and yes_or_no(sourcing_text) is None  # nor does "Yes"
+            and not _a_sentence(sourcing_text)  # nor "Data not reported by submitter and …"
             and vocab.match(sourcing_text, self._fuzzy) is None
         ):
             # A build/buy column that names the supplier ("ABBYY", "Microsoft") says both.
@@ -795,12 +798,10 @@ class Normalizer:
         if ctx.resolution_column is not None and record["stage"] in ("deployed", "unknown"):
             self._resolution(ctx, item, given.get("stage"), record)
         record["ai_techniques"] = self._techniques(given.get("ai_techniques"), ctx, item.row)
-        if (
-            record["sourcing"] in ("unknown", None)
-            and record["vendor_name"]
-            and _built_in_house(record["vendor_name"])
-        ):
-            record["sourcing"] = "in_house"
+        if record["vendor_name"] and _built_in_house(record["vendor_name"]):
+            # "In-house" names no vendor, whatever the sourcing column says ("hybrid" too).
+            if record["sourcing"] in ("unknown", None):
+                record["sourcing"] = "in_house"
             record["vendor_name"] = None
         for fname in DATE_FIELDS:
             record[fname] = self._date(fname, values.get(fname), ctx, item.row)
@@ -1283,6 +1284,11 @@ _IN_HOUSE_WORDS = frozenset(
         "internally developed",
         "home grown",
         "homegrown",
+        "in house development",
+        "internal development",
+        "internally created",
+        "created internally",
+        "created in house",
         # German, French, Dutch
         "eigenentwicklung",
         "eigene entwicklung",
@@ -1358,6 +1364,16 @@ def _own_body(developer: str, organization: str | None) -> bool:
     return place is None or (
         organization is not None and set(fold(place).split()) <= set(fold(organization).split())
     )
+
+
+#: What splits a list of suppliers ("Microsoft, Google and IBM").
+_SUPPLIERS_SPLIT = re.compile(r"[,;/&+]|\band\b|\bund\b|\bet\b", re.IGNORECASE)
+
+
+def _a_sentence(text: str) -> bool:
+    """Whether a cell's text is a sentence, not a supplier's name nor a list of them: more than
+    six words, a part of which between commas or "and" has more than four."""
+    return len(text.split()) > 6 and any(len(p.split()) > 4 for p in _SUPPLIERS_SPLIT.split(text))
 
 
 def _built_in_house(vendor: str) -> bool:

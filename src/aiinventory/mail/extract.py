@@ -91,8 +91,31 @@ _SINGLE_MESSAGE_FORMATS = ("eml", "emlx", "msg", "tnef")
 _MAX_NOTES = 100
 #: Messages of a person, skipped as no use case, that a warning names per file and reason.
 _SKIPS_NAMED = 20
+
+
+def _named_in(names: list[str], parsed: ParsedMessage) -> str | None:
+    """The one of a thread's use cases a message names: in its own words, else in what it
+    quotes; None when it names none of them, or more than one."""
+    own = split_reply(parsed.text).new_text
+    for text in (own, parsed.text):
+        folded = fold(text)
+        named = [n for n in names if fold(n) and fold(n) in folded]
+        if len(named) == 1:
+            return named[0]
+        if named:
+            return None
+    return None
+
+
+#: What a message of a thread whose intakes name several use cases is about when it names none
+#: of them, or more than one: no one's to guess.
+_NOT_NAMED = "\x00several use cases"
 #: Why a skipped message of a person is not read, and what to do if it is about a use case.
 _MAY_BE_A_USE_CASE = {
+    "use_case_not_named": (
+        "changes a field, but its thread's intake names several use cases and it names none "
+        "of them alone; reply with 'Use case: <name>' and the change"
+    ),
     "not_about_a_use_case": (
         "not read as a use case: it names none in labelled lines, a table, an attachment or a "
         "subject that asks to register one, and changes no field of its thread's; if it "
@@ -486,12 +509,13 @@ class _MailReader:
         attachment_results = list(self._attachments(item, parsed, thread_id))
         intakes = [f for f in found if f.kind == "intake"]
         for position, intake in enumerate(intakes):
+            self.index.add_use_case(thread_id, intake.values["name"])
             if position == 0:
                 self.index.set_use_case(thread_id, intake.values["name"])
-                if self.threads is not None:
-                    keys = intake_keys(parsed)
-                    self.threads.remember(self.source_path, keys, thread_id, intake.values["name"])
-        use_case = self.index.use_case_of(thread_id)
+            if self.threads is not None:
+                keys = intake_keys(parsed)
+                self.threads.remember(self.source_path, keys, thread_id, intake.values["name"])
+        use_case = self._use_case_named(thread_id, parsed)
         if use_case is None and any(f.kind == "update" for f in found):
             # A reply saved in a file of its own: its thread's intake in another file.
             known = self._known_thread(parsed)
@@ -500,6 +524,8 @@ class _MailReader:
         emitted = 0
         for entry in found:
             if entry.kind == "update":
+                if use_case is _NOT_NAMED:
+                    continue
                 name = use_case or entry.values.get("name")
                 if not name:
                     # Keep only what the record needs, not the message's bytes.
@@ -514,7 +540,9 @@ class _MailReader:
         for result in attachment_results:
             emitted += 1
             yield result
-        if emitted == 0 and not any(p[0].ordinal == item.ordinal for p in self.pending[-1:]):
+        if emitted == 0 and use_case is _NOT_NAMED:
+            self._skip(item, parsed, thread_id, "use_case_not_named")
+        elif emitted == 0 and not any(p[0].ordinal == item.ordinal for p in self.pending[-1:]):
             self._skip(item, parsed, thread_id, "not_about_a_use_case")
         elif emitted:
             kinds = sorted(
@@ -525,7 +553,10 @@ class _MailReader:
     def finish(self) -> Iterator[SourceRecord | Reject]:
         """Updates whose thread's intake came later in the mailbox, now that it has been read."""
         for item, parsed, thread_id, entry in self.pending:
-            name = self.index.use_case_of(thread_id)
+            name = self._use_case_named(thread_id, parsed)
+            if name is _NOT_NAMED:
+                self._skip(item, parsed, thread_id, "use_case_not_named")
+                continue
             if name is None and (known := self._known_thread(parsed)) is not None:
                 thread_id, name = known
             if name is None:
@@ -536,11 +567,22 @@ class _MailReader:
             yield self._normalize(item, parsed, thread_id, entry, 0)
         self.pending = []
 
+    def _use_case_named(self, thread_id: str, parsed: ParsedMessage) -> str | None:
+        """The use case a message of a thread is about: the thread's, or, when its intakes name
+        several, the one the message names (in its own words, else in what it quotes);
+        ``_NOT_NAMED`` when it names none of them or more than one; None: no intake yet."""
+        names = self.index.use_cases_of(thread_id)
+        if len(names) < 2:
+            return self.index.use_case_of(thread_id)
+        return _named_in(names, parsed) or _NOT_NAMED
+
     def _known_thread(self, parsed: ParsedMessage) -> tuple[str, str] | None:
         """The thread ID and use case of the thread a message answers, from other files."""
         if self.threads is None:
             return None
-        return self.threads.find(reply_keys(parsed), self.source_path)
+        return self.threads.find(
+            reply_keys(parsed), self.source_path, lambda names: _named_in(names, parsed)
+        )
 
     # -- evidence ------------------------------------------------------------------------------
 

@@ -95,18 +95,29 @@ class KnownThreads:
         or goes."""
         return sorted(self._asked.get(source_path, {}).items())
 
-    def find(self, keys: list[str], asking: str) -> tuple[str, str] | None:
+    def find(
+        self,
+        keys: list[str],
+        asking: str,
+        choose: Callable[[list[str]], str | None] | None = None,
+    ) -> tuple[str, str] | None:
         """See ``_find``; what ``asking`` looked for is remembered (see ``asked_by``)."""
-        found = self._find(keys, asking)
+        found = self._find(keys, asking, choose)
         asked = self._asked.setdefault(asking, {})
         for key in keys:
             asked[key] = asked.get(key, False) or found is not None
         return found
 
-    def _find(self, keys: list[str], asking: str) -> tuple[str, str] | None:
+    def _find(
+        self,
+        keys: list[str],
+        asking: str,
+        choose: Callable[[list[str]], str | None] | None = None,
+    ) -> tuple[str, str] | None:
         """The thread ID and use case of the thread ``keys`` name, read from a file other than
         ``asking``; None when none is known, or the keys name more than one. A Message-ID or
-        a Thread-Index names a thread surely; a subject only when one use case has it."""
+        a Thread-Index names a thread surely; a subject only when one use case has it. A thread
+        whose intake names several use cases gives the one ``choose`` picks of their names."""
         found: dict[str, set[tuple[str, str]]] = {}
         for key in dict.fromkeys(keys):
             for path, thread_id, name in self._by_key.get(key, ()):
@@ -117,7 +128,13 @@ class KnownThreads:
                 found.setdefault(key[0], set()).add((thread_id, name))
         for kinds in ("mx", "s"):
             candidates = set().union(*(found.get(kind, set()) for kind in kinds))
-            if len({name for _, name in candidates}) == 1:
+            names = sorted({name for _, name in candidates})
+            if len(names) > 1 and choose is not None and kinds == "mx":
+                # One thread (a message listing several use cases), named surely.
+                chosen = choose(names) if len({t for t, _ in candidates}) == 1 else None
+                candidates = {c for c in candidates if c[1] == chosen}
+                names = [chosen] if chosen is not None else names
+            if len(names) == 1 and candidates:
                 return min(candidates)
             if candidates:
                 return None  # two use cases: which one is not for a guess to say

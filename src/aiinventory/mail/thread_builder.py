@@ -321,6 +321,9 @@ class ThreadIndex:
                 mid TEXT PRIMARY KEY, ordinal INTEGER NOT NULL, content BLOB
             ) WITHOUT ROWID;
             CREATE TABLE use_case (thread TEXT PRIMARY KEY, name TEXT NOT NULL) WITHOUT ROWID;
+            CREATE TABLE thread_use_case (
+                thread TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (thread, name)
+            ) WITHOUT ROWID;
             BEGIN;
             """
         )
@@ -427,6 +430,17 @@ class ThreadIndex:
     def set_use_case(self, thread_id: str, name: str) -> None:
         """Remember the use case a thread is about (the first intake in it wins)."""
         self._db.execute("INSERT OR IGNORE INTO use_case VALUES (?, ?)", (thread_id, name))
+
+    def add_use_case(self, thread_id: str, name: str) -> None:
+        """Remember a use case an intake of a thread names (a message may name several)."""
+        self._db.execute("INSERT OR IGNORE INTO thread_use_case VALUES (?, ?)", (thread_id, name))
+
+    def use_cases_of(self, thread_id: str) -> list[str]:
+        """Every use case the intakes of a thread name, by name."""
+        rows = self._db.execute(
+            "SELECT name FROM thread_use_case WHERE thread = ? ORDER BY name", (thread_id,)
+        ).fetchall()
+        return [str(r[0]) for r in rows]
 
     def use_case_of(self, thread_id: str) -> str | None:
         """The use case a thread is about, if an intake in it was read."""

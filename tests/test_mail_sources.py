@@ -359,3 +359,23 @@ def test_a_mail_reader_error_nothing_expected_is_a_reject_and_the_run_goes_on(
     assert "two.eml" in rejects and "unexpected error (RuntimeError" in rejects
     assert "one.eml" not in rejects
     assert result.exit_code == 3
+
+
+def test_mail_without_a_suffix_is_found_past_kilobytes_of_relay_headers(tmp_path: Path) -> None:
+    from aiinventory.connectors.files import discover_files
+
+    relays = "".join(
+        f"Received: from relay{n}.example.net (relay{n}.example.net [10.0.0.{n}])\n"
+        f"\tby mx.example.com with ESMTPS id {n:08d}; Mon, 3 Mar 2025 09:00:{n % 60:02d} +0000\n"
+        for n in range(40)
+    )
+    assert len(relays) > 4096
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "mail_test_17").write_bytes(relays.encode() + _message(17))
+    (tmp_path / "in" / "gb2312.1").write_bytes(_message(1))  # a numbered copy
+    (tmp_path / "in" / "notes.1").write_bytes(b"not mail at all\n")
+    items, _ = discover_files([tmp_path / "in"])
+    assert sorted(i.relative.name for i in items if i.kind == "email") == [
+        "gb2312.1",
+        "mail_test_17",
+    ]

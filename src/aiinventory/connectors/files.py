@@ -163,7 +163,8 @@ def _kind_by_name(name: str) -> str | None:
         return "spreadsheet"
     if suffix in MAIL_SUFFIXES or name.lower() in MAIL_FILE_NAMES:
         return "email"
-    if not suffix or suffix == ".txt" or _MAILDIR_INFO.search(name):
+    if not suffix or suffix == ".txt" or suffix[1:].isdigit() or _MAILDIR_INFO.search(name):
+        # (a numbered copy of a message, "gb2312.1", as a mail folder's tools number them)
         return "sniff"
     return None
 
@@ -234,10 +235,16 @@ def _mail_file(path: Path) -> bool:
     headers."""
     try:
         with path.open("rb") as fh:
-            head = fh.read(2048)
+            # Mail received through a few relays starts with kilobytes of Received and
+            # filter headers before its From and Subject.
+            head = fh.read(_SNIFF_BYTES)
     except OSError:
         return False
     return starts_mbox(head) or looks_like_mail(head)
+
+
+#: How much of a file without a known suffix is looked at to tell whether it is mail.
+_SNIFF_BYTES = 16384
 
 
 def _add_maildir(items: dict[Path, FileItem], folder: Path, shown: str, relative: Path) -> None:

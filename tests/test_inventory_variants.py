@@ -202,3 +202,14 @@ def test_a_sourcing_note_or_an_in_house_answer_names_no_vendor(
         "Translation": ("in_house", None),
         "Fraud scoring": ("vendor", None),
     }
+
+
+def test_a_sheet_no_table_is_found_in_says_how_many_rows_were_not_read(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows: list[list[Any]] = [["country", "category", "text"]]
+    rows += [["Chile", "Education", f"Tutoring chatbot {n} for rural schools"] for n in range(7)]
+    out = run_import_into(write_csv(tmp_path / "ai_use_cases.csv", rows))
+    (reject,) = out.rejects
+    assert reject["reason_code"] == "no_table_found"
+    assert "(its 7 rows of two values or more were not read)" in reject["message"]

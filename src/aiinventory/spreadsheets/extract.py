@@ -1288,7 +1288,13 @@ def _extract_table(
         if grid.hidden or substantial < 2 or (sheet_name is None and substantial < 2):
             sheet.skipped = f"no table: {which}{found.reason}"
             return
-        # A sheet with data we cannot place is a reject, not a silent skip: nothing is lost.
+        # A sheet with data we cannot place is a reject, not a silent skip: nothing is lost,
+        # and the reject says how much was not read.
+        filled = substantial + sum(
+            1 for row in rows if sum(1 for v in row if v not in ("", None)) >= 2
+        )
+        if found.best is not None:  # its header candidate is no row of data
+            filled = max(filled - len(found.best.header_rows), 0)
         sheet.skipped = f"no table: {which}{found.reason}"
         sheet.rejects += 1
         yield Reject(
@@ -1296,7 +1302,8 @@ def _extract_table(
             sheet=sheet_for_messages,
             reason_code="no_table_found",
             message=(
-                f"{which}{found.reason}; map the name column for this file in "
+                f"{which}{found.reason} (its {filled:,} rows of two values or more were not "
+                "read); map the name column for this file in "
                 "mappings/sources.yaml "
                 f"(aiinventory inspect {shlex.quote(source_path)} --write-mapping FILE writes "
                 "a draft)"

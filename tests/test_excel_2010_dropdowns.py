@@ -41,3 +41,28 @@ def test_the_sheet_of_their_choices_is_a_vocabulary_not_a_reject(
     assert len(out.records_jsonl) == 20
     skipped = out.run["skipped_sheets"]
     assert "dropdown lists" in str(skipped), skipped
+
+
+def test_a_sheet_of_use_cases_another_sheet_picks_from_is_read(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    import openpyxl
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = openpyxl.Workbook()
+    inventory = wb.active
+    inventory.title = "Inventory"
+    inventory.append(["Use case name", "Owner", "Stage", "Vendor"])
+    for n in range(5):
+        inventory.append([f"Use case {n}", "Ann Lee", "Pilot", "Microsoft"])
+    risks = wb.create_sheet("Risk assessments")
+    risks.append(["Assessment ID", "Use case", "Assessor"])
+    for n in range(3):
+        risks.append([f"RA-{n}", f"Use case {n}", "Bob"])
+    picks = DataValidation(type="list", formula1="Inventory!$A$2:$A$6")
+    picks.add("B2:B100")
+    risks.add_data_validation(picks)
+    wb.save(tmp_path / "AI register.xlsx")
+    out = run_import_into(tmp_path / "AI register.xlsx")
+    names = {r["name"] for r in out.records_jsonl if r["sheet"] == "Inventory"}
+    assert names == {f"Use case {n}" for n in range(5)}

@@ -58,6 +58,7 @@ def test_rights_and_safety_impacting_in_two_columns_either_makes_it_high_impact(
             _dhs_row(315, "Babel", "Yes", "No"),
             _dhs_row(316, "Baggage screening", "No", "No"),
             _dhs_row(317, "Travel forms", "No", ""),
+            _dhs_row(318, "Queue forecast", "", "No"),
         ],
     )
     out = run_import_into(path)
@@ -67,6 +68,7 @@ def test_rights_and_safety_impacting_in_two_columns_either_makes_it_high_impact(
         "Babel": "yes",
         "Baggage screening": "no",
         "Travel forms": "no",
+        "Queue forecast": "no",  # rights unanswered: safety's answer is the answer
     }
     # The summary is the description; the purpose-and-benefits answer is the benefits.
     assert recs["ARMOR"]["description"].startswith("ARMOR finds")
@@ -190,6 +192,7 @@ def test_a_sourcing_note_or_an_in_house_answer_names_no_vendor(
             ["Doc search", "Hybrid", "In-house development"],
             ["Translation", "", "Internally created"],
             ["Fraud scoring", "Contracted", "Not available"],
+            ["Cloud OCR", "Amazon Web Services Inc Government Cloud Division", ""],
         ],
     )
     out = run_import_into(path)
@@ -201,6 +204,7 @@ def test_a_sourcing_note_or_an_in_house_answer_names_no_vendor(
         "Doc search": ("hybrid", None),
         "Translation": ("in_house", None),
         "Fraud scoring": ("vendor", None),
+        "Cloud OCR": ("vendor", "Amazon Web Services Inc Government Cloud Division"),
     }
 
 
@@ -213,3 +217,14 @@ def test_a_sheet_no_table_is_found_in_says_how_many_rows_were_not_read(
     (reject,) = out.rejects
     assert reject["reason_code"] == "no_table_found"
     assert "(its 7 rows of two values or more were not read)" in reject["message"]
+
+
+def test_a_risk_level_of_mostly_not_assessed_is_still_the_ai_act_tier(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows: list[list[Any]] = [["AI System Name", "Risk Level"]]
+    for n, tier in enumerate(["Not assessed", "Not assessed", "Not assessed", "High"]):
+        rows.append([f"Tool {n}", tier])
+    out = run_import_into(write_workbook(tmp_path / "register.xlsx", {"Register": rows}))
+    tiers = {r["name"]: r["eu_ai_act_tier"] for r in out.records_jsonl}
+    assert tiers["Tool 3"] == "high_risk" and tiers["Tool 0"] == "not_assessed"

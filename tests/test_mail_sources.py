@@ -327,6 +327,8 @@ def test_an_outlook_item_whose_html_body_cannot_be_made_is_read_from_its_text(
     path = Path(__file__).parent / "fixtures" / "msgreader" / "A daily 1.msg"
     (item,) = list(iter_mail(path, "msg"))
     assert parse_message(item.raw or b"").subject == "A daily 1"
+    # What could not be made is said with the message, not dropped unseen.
+    assert [d.split(":")[0] for d in item.defects] == ["extract-msg htmlBody"]
     # In a run, beside other mail, it is a message like any other: the run goes on.
     from aiinventory.api import run_import
 

@@ -1370,10 +1370,22 @@ def _own_body(developer: str, organization: str | None) -> bool:
 _SUPPLIERS_SPLIT = re.compile(r"[,;/&+]|\band\b|\bund\b|\bet\b", re.IGNORECASE)
 
 
+#: Words a sentence has and a supplier's name has not ("Data not reported by submitter and
+#: will be updated once …").
+_SENTENCE_WORDS = frozenset(
+    {"not", "will", "be", "is", "are", "was", "were", "has", "have", "been", "being", "once",
+     "would", "should", "could", "can", "this", "that", "which", "when", "until", "yet"}
+)  # fmt: skip
+
+
 def _a_sentence(text: str) -> bool:
     """Whether a cell's text is a sentence, not a supplier's name nor a list of them: more than
-    six words, a part of which between commas or "and" has more than four."""
-    return len(text.split()) > 6 and any(len(p.split()) > 4 for p in _SUPPLIERS_SPLIT.split(text))
+    six words, two of them a sentence's ("not", "will", "is" …), in a part between commas
+    or "and" of more than four words."""
+    return len(text.split()) > 6 and any(
+        len(words := p.lower().split()) > 4 and sum(w in _SENTENCE_WORDS for w in words) >= 2
+        for p in _SUPPLIERS_SPLIT.split(text)
+    )
 
 
 def _built_in_house(vendor: str) -> bool:

@@ -94,12 +94,15 @@ _SKIPS_NAMED = 20
 
 
 def _named_in(names: list[str], parsed: ParsedMessage) -> str | None:
-    """The one of a thread's use cases a message names: in its own words, else in what it
-    quotes; None when it names none of them, or more than one."""
+    """The one of a thread's use cases a message names, as whole words: in its own words, else
+    in what it quotes; the longest when one name holds another ("HR Chatbot", "Chatbot");
+    None when it names none of them, or two apart."""
     own = split_reply(parsed.text).new_text
     for text in (own, parsed.text):
-        folded = fold(text)
-        named = [n for n in names if fold(n) and fold(n) in folded]
+        folded = f" {fold(text)} "
+        named = [n for n in names if fold(n) and f" {fold(n)} " in folded]
+        # A name inside another that is named too is that one's ("Chatbot" in "HR Chatbot").
+        named = [n for n in named if not any(n != o and fold(n) in fold(o) for o in named)]
         if len(named) == 1:
             return named[0]
         if named:
@@ -509,7 +512,9 @@ class _MailReader:
         attachment_results = list(self._attachments(item, parsed, thread_id))
         intakes = [f for f in found if f.kind == "intake"]
         for position, intake in enumerate(intakes):
-            self.index.add_use_case(thread_id, intake.values["name"])
+            if len(intakes) > 1:
+                # A message listing several use cases: a reply in its thread says which.
+                self.index.add_use_case(thread_id, intake.values["name"])
             if position == 0:
                 self.index.set_use_case(thread_id, intake.values["name"])
             if self.threads is not None:
@@ -554,11 +559,11 @@ class _MailReader:
         """Updates whose thread's intake came later in the mailbox, now that it has been read."""
         for item, parsed, thread_id, entry in self.pending:
             name = self._use_case_named(thread_id, parsed)
+            if name is None and (known := self._known_thread(parsed)) is not None:
+                thread_id, name = known
             if name is _NOT_NAMED:
                 self._skip(item, parsed, thread_id, "use_case_not_named")
                 continue
-            if name is None and (known := self._known_thread(parsed)) is not None:
-                thread_id, name = known
             if name is None:
                 self._skip(item, parsed, thread_id, "no_use_case_in_thread")
                 continue
@@ -581,7 +586,9 @@ class _MailReader:
         if self.threads is None:
             return None
         return self.threads.find(
-            reply_keys(parsed), self.source_path, lambda names: _named_in(names, parsed)
+            reply_keys(parsed),
+            self.source_path,
+            lambda names: _named_in(names, parsed) or _NOT_NAMED,
         )
 
     # -- evidence ------------------------------------------------------------------------------
@@ -816,10 +823,20 @@ class _MailReader:
             )
             if not self._tracker_attached(parsed, attachment, sub_report):
                 if len(self.notes) < _MAX_NOTES:
+                    mapped = sorted(
+                        {
+                            c.field
+                            for sheet in sub_report.sheets
+                            for c in sheet.columns
+                            if c.field and c.status != "unmapped"
+                        }
+                    )
                     self.notes.append(
-                        f"{where}: attachment {shown!r} not read: neither it nor its message "
-                        "speaks of AI, and no sheet of it maps a use case's fields beyond a "
-                        "name; import the file itself to read it"
+                        f"{where}: attachment {shown!r} not read as a tracker: neither it nor "
+                        "its message speaks of AI, and its columns give "
+                        + (", ".join(mapped) if mapped else "no use-case field")
+                        + " (two fields besides a name make one); import the file itself to "
+                        "read it"
                     )
                 return
             for result in results:
@@ -1224,11 +1241,12 @@ _LISTING_LABELS_MIN = 2
 _TRACKER_FIELDS = frozenset(
     {"stage", "description", "owner_name", "owner_email", "vendor_name", "sourcing",
      "ai_techniques", "high_impact", "eu_ai_act_tier", "personal_data", "impact_assessment",
-     "benefits", "date_deployed", "date_initiated", "topic_area"}
+     "benefits", "date_deployed", "date_initiated", "topic_area", "department",
+     "organization", "source_id"}
 )  # fmt: skip
 _TRACKER_FIELDS_MIN = 2
 #: Fields a person's contact details give under a "Name:" label: no use case's alone.
-_CONTACT_FIELDS = frozenset({"owner_name", "owner_email"})
+_CONTACT_FIELDS = frozenset({"owner_email"})
 
 
 def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:

@@ -99,7 +99,7 @@ class KnownThreads:
         self,
         keys: list[str],
         asking: str,
-        choose: Callable[[list[str]], str | None] | None = None,
+        choose: Callable[[list[str]], str] | None = None,
     ) -> tuple[str, str] | None:
         """See ``_find``; what ``asking`` looked for is remembered (see ``asked_by``)."""
         found = self._find(keys, asking, choose)
@@ -112,7 +112,7 @@ class KnownThreads:
         self,
         keys: list[str],
         asking: str,
-        choose: Callable[[list[str]], str | None] | None = None,
+        choose: Callable[[list[str]], str] | None = None,
     ) -> tuple[str, str] | None:
         """The thread ID and use case of the thread ``keys`` name, read from a file other than
         ``asking``; None when none is known, or the keys name more than one. A Message-ID or
@@ -129,11 +129,12 @@ class KnownThreads:
         for kinds in ("mx", "s"):
             candidates = set().union(*(found.get(kind, set()) for kind in kinds))
             names = sorted({name for _, name in candidates})
-            if len(names) > 1 and choose is not None and kinds == "mx":
-                # One thread (a message listing several use cases), named surely.
-                chosen = choose(names) if len({t for t, _ in candidates}) == 1 else None
-                candidates = {c for c in candidates if c[1] == chosen}
-                names = [chosen] if chosen is not None else names
+            threads = {t for t, _ in candidates}
+            if len(names) > 1 and choose is not None and kinds == "mx" and len(threads) == 1:
+                # One thread (a message listing several use cases), named surely: the one the
+                # reply names, or what ``choose`` says of a reply that names none alone.
+                chosen = choose(names)
+                return (min(threads), chosen)
             if len(names) == 1 and candidates:
                 return min(candidates)
             if candidates:

@@ -527,7 +527,8 @@ def _read_msg(extract_msg: Any, path: Path) -> MailItem:
         ) from exc
     finally:
         msg.close()
-    return MailItem(1, "the message", raw=raw)
+    # What extract-msg could not make (a body, the attachments) is said with the message.
+    return MailItem(1, "the message", raw=raw, defects=tuple(f"extract-msg {f}" for f in failed))
 
 
 def _msg_part(msg: Any, name: str, failed: list[str]) -> Any:

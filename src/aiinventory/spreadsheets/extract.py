@@ -972,6 +972,9 @@ _PREAMBLE_MAX_ROWS = 1000
 _PREAMBLE_KEPT = 2
 
 
+_DROPDOWN_SOURCE = "vocabulary: other sheets' dropdown lists take their values from it"
+
+
 def _lone_text_of(row: list[Any]) -> str | None:
     """A row's text when it is the row's only value, and short as a title is."""
     values = [v for v in row if v not in ("", None)]
@@ -1069,10 +1072,15 @@ def _extract_table(
         sheet.skipped = "not among the sheets listed for this source in mappings/sources.yaml"
         return
     named_as: str | None = None  # what the sheet's name makes it, if its content agrees
+    #: Other sheets' dropdowns take their values from it: a list of choices, unless it holds a
+    #: table of use cases (a risk sheet's "Use case" column picking from the inventory).
+    dropdown_source = False
     if sheet_name is not None and (override is None or override.sheets is None):
         if grid.name in grid.validation_sources:
-            sheet.skipped = "vocabulary: other sheets' dropdown lists take their values from it"
-            return
+            if grid.hidden:
+                sheet.skipped = _DROPDOWN_SOURCE
+                return
+            dropdown_source = True
         marked = mappings.settings.sheet_kind(grid.name)
         if marked is not None:
             kind, only = marked
@@ -1233,6 +1241,9 @@ def _extract_table(
                 message=form.field_list_message(),
             )
             return
+    if dropdown_source and _mapped_fields(found) < _TRACKER_FIELDS:
+        sheet.skipped = _DROPDOWN_SOURCE
+        return
     if named_as is not None and _mapped_fields(found) < _TRACKER_FIELDS:
         # A list of names with counts beside them is a summary, not a tracker.
         sheet.skipped = f"{named_as}: the sheet's name marks it as {named_as}, not a tracker table"
@@ -2044,7 +2055,8 @@ def _impacting_too(header: HeaderResult) -> list[str]:
 
 def _high_impact_from_either(row: RawRow, labels: list[str], mappings: Mappings) -> None:
     """A row's high_impact answer: a yes in any of the columns asking it (``labels``: the
-    others, in its extras) when its own column's answer is not a yes."""
+    others, in its extras) when its own column's answer is not a yes; with no answer in its own
+    column, the others' answer."""
     vocab = mappings.vocabularies.get("high_impact")
     if vocab is None:
         return
@@ -2059,6 +2071,13 @@ def _high_impact_from_either(row: RawRow, labels: list[str], mappings: Mappings)
         return
     for label in labels:
         if says_yes(row.extras.get(label)):
+            row.values["high_impact"] = row.extras[label]
+            return
+    if cell_text(row.values.get("high_impact")).strip():
+        return
+    # Its own column unanswered: the other's answer ("No" to safety-impacting) is the answer.
+    for label in labels:
+        if cell_text(row.extras.get(label)).strip():
             row.values["high_impact"] = row.extras[label]
             return
 

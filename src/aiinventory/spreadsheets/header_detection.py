@@ -970,13 +970,11 @@ def unmap_weak_vocabulary_columns(
         if len(values) < _WORDS_SAMPLE_MIN:
             continue
         distinct = list(dict.fromkeys(values))
-        read = sum(
-            1
-            for v in distinct
-            if (found := vocab.match(v, accept)) is not None
-            and found.value not in ("unknown", "not_assessed")
-        )
-        if read > (len(distinct) * _RISK_WORDS_READ if risk_words else 0):
+        readings = [vocab.match(v, accept) for v in distinct]
+        # ("Not assessed" and "Unknown" say nothing of what the column holds either.)
+        said = [r for r in readings if r is None or r.value not in ("unknown", "not_assessed")]
+        read = sum(1 for r in said if r is not None)
+        if read > (len(said) * _RISK_WORDS_READ if risk_words else 0) or (risk_words and not said):
             continue
         why = (
             "its header does not name the EU AI Act and few of its values are tiers"

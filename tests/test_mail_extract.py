@@ -1026,18 +1026,6 @@ def test_outlook_s_german_automatic_reply_is_one(tmp_path: Path) -> None:
     assert counts.messages_skipped == {"automatic_reply": 1}
 
 
-def test_a_person_s_contact_details_under_a_name_label_are_no_use_case(tmp_path: Path) -> None:
-    message = plain_message(
-        "wu@x",
-        "Western Union Swift Money Transfer",
-        "Fill your details below for reference purposes:\nName: Rev. John Ntepe\n"
-        "Email: western.union1891@example.fr\nAddress: 12 Main Road\nCountry: Benin\n",
-        "Mon, 03 Mar 2025 09:00:00 +0000",
-    )
-    records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
-    assert records == []
-
-
 _TWO_USE_CASES = (
     "Hi, two AI use cases from our team:\n\n"
     "1) Use case name: Spend classification\nDescription: ML model that classifies PO lines.\n"
@@ -1147,15 +1135,28 @@ def test_a_reply_names_the_longer_of_two_names_one_inside_the_other(tmp_path: Pa
     ]
 
 
-def test_an_intake_form_under_a_plain_name_label_with_an_owner_is_read(tmp_path: Path) -> None:
-    message = plain_message(
-        "form@x",
-        "Register please",
-        "Name: Invoice triage assistant\nOwner: Jane Doe\nEmail: jane.doe@example.com\n",
-        "Mon, 03 Mar 2025 09:00:00 +0000",
-    )
+@pytest.mark.parametrize(
+    ("body", "read"),
+    [
+        # A form of a use case: its owner is a use case's field.
+        (
+            "Name: Invoice triage assistant\nOwner: Jane Doe\nEmail: jane.doe@example.com\n",
+            [("Invoice triage assistant", "Jane Doe")],
+        ),
+        # A scam's "fill your details": a name with an email address is a person's contact.
+        (
+            "Fill your details below for reference purposes:\nName: Rev. John Ntepe\n"
+            "Email: western.union1891@example.fr\nAddress: 12 Main Road\nCountry: Benin\n",
+            [],
+        ),
+    ],
+)
+def test_lines_under_a_plain_name_label_are_a_form_by_a_use_case_s_fields(
+    tmp_path: Path, body: str, read: list[tuple[str, str]]
+) -> None:
+    message = plain_message("form@x", "Register please", body, "Mon, 03 Mar 2025 09:00:00 +0000")
     records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
-    assert [(r.name, r.owner_name) for r in records] == [("Invoice triage assistant", "Jane Doe")]
+    assert [(r.name, r.owner_name) for r in records] == read
 
 
 def test_an_attached_tracker_with_a_department_column_is_read(tmp_path: Path) -> None:

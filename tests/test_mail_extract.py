@@ -936,7 +936,9 @@ def test_what_speaks_of_ai(text: str, said: bool) -> None:
     assert speaks_of_ai(text) is said
 
 
-def _csv_attached(tmp_path: Path, subject: str, body: str, csv_text: str) -> Path:
+def _csv_attached(
+    tmp_path: Path, subject: str, body: str, csv_text: str, filename: str = "list.csv"
+) -> Path:
     from email.message import EmailMessage
     from email.policy import SMTP
 
@@ -946,7 +948,7 @@ def _csv_attached(tmp_path: Path, subject: str, body: str, csv_text: str) -> Pat
     message["Message-ID"] = "<att-csv@x>"
     message["Date"] = "Wed, 02 Jul 2025 11:00:00 +0100"
     message.set_content(body)
-    message.add_attachment(csv_text.encode(), maintype="text", subtype="csv", filename="list.csv")
+    message.add_attachment(csv_text.encode(), maintype="text", subtype="csv", filename=filename)
     path = tmp_path / "att.eml"
     path.write_bytes(message.as_bytes())
     return path
@@ -957,10 +959,18 @@ def test_an_attached_sheet_of_other_things_in_mail_not_about_ai_is_not_read(
 ) -> None:
     # eml_parser's test mail attaches a list of films: "Title" is a name, nothing else is.
     films = '"Year", "Score", "Title"\n1968, 86, "Greetings"\n1970, 17, "Bloody Mama"\n'
-    path = _csv_attached(tmp_path, "test mail eml parser", "See the list.\n", films)
+    path = _csv_attached(tmp_path, "test mail eml parser", "See the list.\n", films, "test.csv")
     records, rejects, counts = _extract(path)
     assert (records, rejects) == ([], [])
     assert counts.messages_skipped["not_about_a_use_case"] == 1
+    # Nor do the warnings reading it raised reach the run: only the note that it was not read.
+    from aiinventory.api import run_import
+
+    run_import([path], tmp_path / "out")
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    said = [w for w in run["warnings"] if "test.csv" in w["message"] or "Test" in w["message"]]
+    assert [w["code"] for w in said] == ["file_note"]
+    assert "not read as a tracker" in said[0]["message"]
 
 
 @pytest.mark.parametrize(

@@ -811,17 +811,25 @@ class _MailReader:
             sub_report = FileReport(source_path=f"{self.source_path} [{shown}]")
             # The attachment counts as a file beside its mail, so the mail's sources.yaml rules
             # (organisation, day-first dates) reach it.
-            results = list(
-                extract_spreadsheet(
-                    target,
-                    self.source_path,
-                    self.relative.parent / Path(shown).name,
-                    self.mappings,
-                    self.normalizer,
-                    sub_report,
+            # Its warnings are the run's only if it is read as a tracker (below).
+            warnings, self.normalizer.warnings = self.normalizer.warnings, WarningLog()
+            try:
+                results = list(
+                    extract_spreadsheet(
+                        target,
+                        self.source_path,
+                        self.relative.parent / Path(shown).name,
+                        self.mappings,
+                        self.normalizer,
+                        sub_report,
+                    )
                 )
-            )
-            if not self._tracker_attached(parsed, attachment, sub_report):
+            finally:
+                own, self.normalizer.warnings = self.normalizer.warnings, warnings
+            tracker = self._tracker_attached(parsed, attachment, sub_report)
+            if tracker:
+                warnings.merge(own)
+            if not tracker:
                 if len(self.notes) < _MAX_NOTES:
                     mapped = sorted(
                         {

@@ -1682,8 +1682,9 @@ def _extract_table(
         normalizer.warnings.add(
             "csv_fields_past_header",
             f"{len(longer):,} row(s) (first: row {longer[0]}) have more fields than the header's "
-            f'{width}: a value holding the delimiter without quotes around it ("Reads invoices, '
-            'fast") moves every cell after it one column right; quote that value in the file, '
+            f"{width}: a value holding the delimiter without quotes around it (for example "
+            '"Reads invoices, fast") moves every cell after it one column right; quote that '
+            "value in the file, "
             "or check these rows' cells (the extra ones are kept in extras as 'column …')",
             source_path=source_path,
             sheet=sheet_for_messages,

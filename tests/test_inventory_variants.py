@@ -228,3 +228,26 @@ def test_a_risk_level_of_mostly_not_assessed_is_still_the_ai_act_tier(
     out = run_import_into(write_workbook(tmp_path / "register.xlsx", {"Register": rows}))
     tiers = {r["name"]: r["eu_ai_act_tier"] for r in out.records_jsonl}
     assert tiers["Tool 3"] == "high_risk" and tiers["Tool 0"] == "not_assessed"
+
+
+def test_a_name_left_to_an_unsaved_formula_is_said_so(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # openpyxl, as pandas and scripts use it, writes formulas without their values.
+    path = write_workbook(
+        tmp_path / "projects.xlsx",
+        {
+            "Projects": [
+                ["Project Name", "Project Code", "Status"],
+                ["=VLOOKUP(B2,Codes!A:B,2,FALSE)", "51397", "Pilot"],
+                ["Invoice OCR", "51398", "Live"],
+            ],
+            "Plain": [["Project Name", "Project Code", "Status"], [None, "1", "Idea"]],
+        },
+    )
+    out = run_import_into(path)
+    by_sheet = {r["sheet"]: r["message"] for r in out.rejects if r["reason_code"] == "missing_name"}
+    assert "its sheet holds formulas with no saved value" in by_sheet["Projects"]
+    assert "open the file in Excel or LibreOffice, save it" in by_sheet["Projects"]
+    assert "formulas" not in by_sheet["Plain"]
+    assert by_sheet["Plain"].endswith("fill in the name or delete the row")

@@ -432,6 +432,8 @@ class SourceContext:
     sheet_as_of: datetime | None = None
     #: How many of the workbook's sheets are named for periods (known for xlsx and xlsm).
     period_sheets: int = 0
+    #: The sheet holds formulas with no saved value: a cell that reads as empty may be one.
+    formulas_unsaved: bool = False
     #: The path record identities hash; kept from the first path a file had, so a renamed or
     #: moved file keeps its records' identities (None: the source path).
     identity_path: str | None = None
@@ -605,8 +607,15 @@ class Normalizer:
                     f"formula or type the name (the row has {others} other value(s))"
                     if "name" in errors
                     else f"{_no_name(raw.get('name'), where)}, though the row has {others} "
-                    f"other value(s){_first_other(raw, item.extras)}; fill in the name or "
-                    "delete the row"
+                    f"other value(s){_first_other(raw, item.extras)}; "
+                    + (
+                        # A lookup ("=VLOOKUP(…)") a program wrote and left to Excel to work out.
+                        "its sheet holds formulas with no saved value: if the name is one, open "
+                        "the file in Excel or LibreOffice, save it and import it again; else "
+                        "fill in the name or delete the row"
+                        if ctx.formulas_unsaved
+                        else "fill in the name or delete the row"
+                    )
                 ),
             )
 

@@ -539,6 +539,7 @@ def extract_spreadsheet(
             if sheet_override is not None:
                 report.rules_applied.add((sheet_override.match, sheet_override.sheet))
             sheet_base = _sheet_base(base, override, sheet_override, sheet_name, mappings, by_sheet)
+            sheet_base["formulas_unsaved"] = grid.name in checked.uncalculated_sheets
             yield from _extract_sheet(
                 grid, sheet_name, sheet_base, mappings, normalizer, sheet_override, report, heads
             )

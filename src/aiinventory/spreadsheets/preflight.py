@@ -134,6 +134,8 @@ class PreflightResult:
     #: An xlsx/xlsm's cells that hold an Excel error ("#N/A", "#REF!"), which python-calamine
     #: reads as empty: sheet name -> (1-based row, 1-based column) -> the error.
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    #: An xlsx/xlsm's sheets that hold formulas with no saved value (read as empty).
+    uncalculated_sheets: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -147,6 +149,7 @@ class _Findings:
     sheet_parts: list[tuple[str, str]] = field(default_factory=list)
     styles_part: str | None = None
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
+    uncalculated_sheets: set[str] = field(default_factory=set)
 
     def flag(self, name: str, what: str) -> None:
         found = self.flags.setdefault(name, [])
@@ -170,6 +173,7 @@ class _Findings:
             tuple(self.sheet_parts),
             self.styles_part,
             self.error_cells,
+            frozenset(self.uncalculated_sheets),
         )
 
 
@@ -744,6 +748,7 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         uncalculated += box.uncalculated
         if box.uncalculated:
             uncalculated_on.append(sheet_names.get(name, name))
+            findings.uncalculated_sheets.add(sheet_names.get(name, name))
         if box.dde:
             findings.flag("dde_links", "DDE formulas in cells")
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"

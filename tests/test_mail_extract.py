@@ -1173,3 +1173,39 @@ def test_an_attached_tracker_with_a_department_column_is_read(tmp_path: Path) ->
     sheet = "Project,Department,Status\nCopy drafts,Marketing,live\nRota bot,HR,idea\n"
     records, _, _ = _extract(_csv_attached(tmp_path, "Latest version", "Attached.\n", sheet))
     assert sorted(r.name for r in records) == ["Copy drafts", "Rota bot"]
+
+
+@pytest.mark.parametrize(
+    ("body", "departments"),
+    [
+        # Said after both use cases, in a paragraph of its own: of both.
+        (
+            "1) Use case name: Spend classification\nOwner: Li Wei\nStage: Deployed\n\n"
+            "2) Use case name: Contract clause extraction\nOwner: Sara Khan\nStage: Idea\n\n"
+            "Department: Procurement\n\nBest,\nLi\n",
+            {"Spend classification": "Procurement", "Contract clause extraction": "Procurement"},
+        ),
+        # The first use case has its own: the trailing one is the second's alone.
+        (
+            "1) Use case name: Spend classification\nDepartment: Finance\n\n"
+            "2) Use case name: Contract clause extraction\nStage: Idea\n\n"
+            "Department: Procurement\n",
+            {"Spend classification": "Finance", "Contract clause extraction": "Procurement"},
+        ),
+        # A use case over two paragraphs: which lines are whose is not plain; as written.
+        (
+            "1) Use case name: Spend classification\nStage: Deployed\n\nOwner: Li Wei\n\n"
+            "2) Use case name: Contract clause extraction\nStage: Idea\n\n"
+            "Department: Procurement\n",
+            {"Spend classification": None, "Contract clause extraction": "Procurement"},
+        ),
+    ],
+)
+def test_a_field_said_after_several_use_cases_is_of_them_all(
+    tmp_path: Path, body: str, departments: dict[str, str | None]
+) -> None:
+    message = plain_message(
+        "list@x", "AI use cases for the register", body, "Tue, 01 Jul 2025 11:00:00 +0000"
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
+    assert {r.name: r.department for r in records} == departments

@@ -494,6 +494,7 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         paragraph.append((paragraph[-1] if paragraph else 0) + (not line.strip()))
     unmapped: list[tuple[int, FieldEvidence, str, str]] = []
     said_in: dict[int, set[int]] = {}  # id of a block -> paragraphs of its fields
+    said_at: dict[tuple[int, str], int] = {}  # (id of a block, field) -> its paragraph
     while index < len(lines):
         line = lines[index]
         index += 1
@@ -539,12 +540,39 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
             # under "Use case: …" says more of the same one).
             evidence = FieldEvidence()
             blocks.append(evidence)
+        if fname not in evidence.values:
+            said_at[(id(evidence), fname)] = here
         evidence.add(fname, value.strip("*_ "), label, "labelled")
         said_in.setdefault(id(evidence), set()).add(here)
     for part, owner, label, value in unmapped:
         if part in said_in.get(id(owner), ()):
             owner.keep(label, value)
+    _share_trailing_fields(blocks, said_at)
     return blocks
+
+
+def _share_trailing_fields(
+    blocks: list[FieldEvidence], said_at: dict[tuple[int, str], int]
+) -> None:
+    """Fields said in a paragraph of their own after several use cases, each a paragraph of
+    its own ("1) Use case name: … 2) Use case name: … ⏎⏎ Department: Procurement"), are said
+    of each of them, not of the last alone: when no use case has them in its own paragraph."""
+    if len(blocks) < 2:
+        return
+    paragraphs = [{said_at.get((id(b), f)) for f in b.values} for b in blocks]
+    last = blocks[-1]
+    own = said_at.get((id(last), "name"))
+    trailing = {f for f in last.values if said_at.get((id(last), f)) not in (own, None)}
+    if (
+        not trailing
+        or any(len(p) != 1 for p in paragraphs[:-1])
+        or any(said_at.get((id(last), f)) != own for f in last.values if f not in trailing)
+        or any(f in b.values for b in blocks[:-1] for f in trailing)
+    ):
+        return
+    for block in blocks[:-1]:
+        for fname in sorted(trailing):
+            block.add(fname, last.values[fname], last.labels[fname], last.how[fname])
 
 
 def table_records(tables: list[list[list[str]]], mappings: Mappings) -> list[FieldEvidence]:

@@ -1375,10 +1375,6 @@ def _own_body(developer: str, organization: str | None) -> bool:
     )
 
 
-#: What splits a list of suppliers ("Microsoft, Google and IBM").
-_SUPPLIERS_SPLIT = re.compile(r"[,;/&+]|\band\b|\bund\b|\bet\b", re.IGNORECASE)
-
-
 #: Words a sentence has and a supplier's name has not ("Data not reported by submitter and
 #: will be updated once …").
 _SENTENCE_WORDS = frozenset(
@@ -1393,7 +1389,7 @@ def _a_sentence(text: str) -> bool:
     or "and" of more than four words."""
     return len(text.split()) > 6 and any(
         len(words := p.lower().split()) > 4 and sum(w in _SENTENCE_WORDS for w in words) >= 2
-        for p in _SUPPLIERS_SPLIT.split(text)
+        for p in _LIST_SPLIT.split(text)
     )
 
 

@@ -117,21 +117,20 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
     if _is_text(path):
         # One sheet saved as CSV (Excel's "Save As"): read as that sheet.
         found = _decisions_of(path, [(path.name, _csv_rows(path))])
-        _open_in_excel(path, found)
-        return found
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
-    try:
-        sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]) for ws in wb]
-        version = _version(wb)
-    finally:
-        wb.close()
-    found = _decisions_of(path, sheets)
-    found.version = version
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a file that is no workbook
+            raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
+        try:
+            sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]) for ws in wb]
+            version = _version(wb)
+        finally:
+            wb.close()
+        found = _decisions_of(path, sheets)
+        found.version = version
     _open_in_excel(path, found)
     return found
 

@@ -42,7 +42,7 @@ from ..date_parsing import parse_date
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
-from ..spreadsheets.extract import FileReport, extract_spreadsheet
+from ..spreadsheets.extract import FileReport, SheetReport, extract_spreadsheet
 from ..text_normalization import fold, speaks_of_ai
 from ..warnings_log import WarningLog
 from .field_extraction import (
@@ -108,6 +108,11 @@ def _named_in(names: list[str], parsed: ParsedMessage) -> str | None:
         if named:
             return None
     return None
+
+
+def _sheet_fields(sheet: SheetReport) -> set[str]:
+    """The fields an attached sheet's columns give."""
+    return {c.field for c in sheet.columns if c.field and c.status != "unmapped"}
 
 
 #: What a message of a thread whose intakes name several use cases is about when it names none
@@ -511,6 +516,7 @@ class _MailReader:
         found = self._evidence(parsed)
         attachment_results = list(self._attachments(item, parsed, thread_id))
         intakes = [f for f in found if f.kind == "intake"]
+        keys = intake_keys(parsed) if intakes and self.threads is not None else []
         for position, intake in enumerate(intakes):
             if len(intakes) > 1:
                 # A message listing several use cases: a reply in its thread says which.
@@ -518,7 +524,6 @@ class _MailReader:
             if position == 0:
                 self.index.set_use_case(thread_id, intake.values["name"])
             if self.threads is not None:
-                keys = intake_keys(parsed)
                 self.threads.remember(self.source_path, keys, thread_id, intake.values["name"])
         use_case = self._use_case_named(thread_id, parsed)
         if use_case is None and any(f.kind == "update" for f in found):
@@ -831,14 +836,7 @@ class _MailReader:
                 warnings.merge(own)
             if not tracker:
                 if len(self.notes) < _MAX_NOTES:
-                    mapped = sorted(
-                        {
-                            c.field
-                            for sheet in sub_report.sheets
-                            for c in sheet.columns
-                            if c.field and c.status != "unmapped"
-                        }
-                    )
+                    mapped = sorted(set().union(*map(_sheet_fields, sub_report.sheets)))
                     self.notes.append(
                         f"{where}: attachment {shown!r} not read as a tracker: neither it nor "
                         "its message speaks of AI, and its columns give "
@@ -889,8 +887,7 @@ class _MailReader:
         ):
             return True
         for sheet in report.sheets:
-            fields = {c.field for c in sheet.columns if c.field and c.status != "unmapped"}
-            if len(fields & _TRACKER_FIELDS) >= _TRACKER_FIELDS_MIN:
+            if len(_sheet_fields(sheet) & _TRACKER_FIELDS) >= _TRACKER_FIELDS_MIN:
                 return True
             if speaks_of_ai(" ".join([sheet.name or "", *(c.label for c in sheet.columns)])):
                 return True

@@ -149,7 +149,7 @@ class _Findings:
     sheet_parts: list[tuple[str, str]] = field(default_factory=list)
     styles_part: str | None = None
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
-    uncalculated_sheets: set[str] = field(default_factory=set)
+    uncalculated_sheets: list[str] = field(default_factory=list)  # in the workbook's order
 
     def flag(self, name: str, what: str) -> None:
         found = self.flags.setdefault(name, [])
@@ -734,7 +734,6 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
 
     formula_sheets = 0
     uncalculated = 0
-    uncalculated_on: list[str] = []  # the sheets they are on
     for name in sorted(sheet_parts):
         info = archive.get(name)
         if info is None or info.is_dir():
@@ -747,8 +746,7 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
         formula_sheets += int(box.formulas)
         uncalculated += box.uncalculated
         if box.uncalculated:
-            uncalculated_on.append(sheet_names.get(name, name))
-            findings.uncalculated_sheets.add(sheet_names.get(name, name))
+            findings.uncalculated_sheets.append(sheet_names.get(name, name))
         if box.dde:
             findings.flag("dde_links", "DDE formulas in cells")
         where = f"sheet {sheet_names[name]!r}" if name in sheet_names else f"part {name!r}"
@@ -763,9 +761,10 @@ def _check_ooxml(archive: _Archive, limits: Limits, findings: _Findings, binary:
             "formulas", f"{formula_sheets} sheet{'s hold' if formula_sheets > 1 else ' holds'}"
         )
     if uncalculated:
-        shown = ", ".join(repr(sheet) for sheet in uncalculated_on[:5])
-        more = f" and {len(uncalculated_on) - 5} more" if len(uncalculated_on) > 5 else ""
-        on = f" (on sheet{'s' if len(uncalculated_on) > 1 else ''} {shown}{more})"
+        on_sheets = findings.uncalculated_sheets
+        shown = ", ".join(repr(sheet) for sheet in on_sheets[:5])
+        more = f" and {len(on_sheets) - 5} more" if len(on_sheets) > 5 else ""
+        on = f" (on sheet{'s' if len(on_sheets) > 1 else ''} {shown}{more})"
         findings.flag(
             "formulas_uncalculated",
             f"{uncalculated:,} formula cell{'s' if uncalculated > 1 else ''}{on} "

@@ -54,6 +54,7 @@ from .store import Store, record_values, require_writable
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
+from .yaml_lines import safe_load
 
 if TYPE_CHECKING:
     from .mail.known_threads import KnownThreads
@@ -1270,7 +1271,7 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     )
     if target.exists():
         text = target.read_text(encoding="utf-8")
-        loaded = yaml.safe_load(text) or {}
+        loaded = safe_load(text) or {}
         if not isinstance(loaded, dict) or not isinstance(loaded.get("sources", []), list):
             raise ConfigError(f"{target}: expected a mapping with a 'sources' list")
         existing = {"sources": loaded.get("sources") or []}

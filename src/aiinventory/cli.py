@@ -406,10 +406,12 @@ _IMPORT_SETTINGS = ("mappings", "state", "out")
 def _read_config(path: Path) -> dict[str, Path]:
     import yaml
 
+    from .yaml_lines import compose, safe_load
+
     try:
         text = path.read_text(encoding="utf-8")
-        root = yaml.compose(text)
-        data = yaml.safe_load(text) or {}
+        root = compose(text)
+        data = safe_load(text) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise ConfigError(f"--config {path}: {exc}") from exc
     if not isinstance(data, dict):

@@ -24,7 +24,7 @@ from .connectors.credentials import CredentialSettings
 from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
-from .yaml_lines import line_of
+from .yaml_lines import compose, line_of, safe_load
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
@@ -167,8 +167,8 @@ def load_sync_config(path: Path) -> SyncConfig:
     except OSError as exc:
         raise ConfigError(f"--config {path}: {exc.strerror or exc}") from exc
     try:
-        root = yaml.compose(text)
-        data = yaml.safe_load(text)
+        root = compose(text)
+        data = safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -23,6 +23,7 @@ import yaml
 
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, INVENTORY_COLUMNS
+from .yaml_lines import SafeLoader
 
 __all__ = [
     "NO_DEPARTMENT",
@@ -294,11 +295,11 @@ class _Lined(dict[Any, Any]):
     lines: dict[Any, int]
 
 
-class _LineLoader(yaml.SafeLoader):
+class _LineLoader(SafeLoader):
     pass
 
 
-def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> _Lined:
+def _construct_mapping(loader: SafeLoader, node: yaml.MappingNode) -> _Lined:
     loader.flatten_mapping(node)
     out = _Lined()
     out.line = node.start_mark.line + 1

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
-from .yaml_lines import compose_file, line_of
+from .yaml_lines import SafeLoader, compose, compose_file, line_of, safe_load
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -1079,7 +1079,7 @@ _ATTRIBUTE_WORDS = frozenset(
 )  # fmt: skip
 
 
-class WordsLoader(yaml.SafeLoader):
+class WordsLoader(SafeLoader):
     """YAML for lists of words: ``yes``, ``no``, ``on``, ``off``, ``true`` and ``false`` stay
     the words written (YAML 1.1 would make them booleans, and a synonym ``no`` would read as
     "False")."""
@@ -1095,7 +1095,7 @@ def _read_yaml(path: Path, words: bool = False) -> Any:
     """A YAML file; ``words``: read with :class:`WordsLoader`."""
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=WordsLoader) if words else yaml.safe_load(fh)
+            return yaml.load(fh, Loader=WordsLoader) if words else safe_load(fh)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""
@@ -1354,7 +1354,7 @@ def _load_settings(path: Path, settings: Settings) -> None:
 def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when not found)."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"))
+        node = compose(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     line = None

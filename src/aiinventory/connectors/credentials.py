@@ -38,6 +38,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..yaml_lines import safe_load
 from .mailbox_urls import MailboxURL
 
 __all__ = [
@@ -204,7 +205,7 @@ class Credentials:
         self._file_path = path
         check_private_file(path)
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = safe_load(path.read_text(encoding="utf-8")) or {}
         except (OSError, UnicodeDecodeError) as exc:
             raise ConfigError(f"credentials file {path}: cannot read it ({exc})") from None
         except yaml.YAMLError as exc:

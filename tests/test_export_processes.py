@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from aiinventory.export import outputs as outputs_module
 from aiinventory.export import records as records_module
 from aiinventory.export.atomic import atomic_path
 from aiinventory.export.records import (
+    RecordsHere,
     RecordsProcess,
     _read_at,
     read_stage_histories,
@@ -30,7 +32,9 @@ from aiinventory.export.records import (
     write_stage_histories,
 )
 from aiinventory.export.writers import (
+    EXPORT_PROCESSES_ENV,
     REPORT_OPTIONS,
+    WorkbookHere,
     WorkbookProcess,
     XlsxSheet,
     XlsxSheets,
@@ -116,9 +120,12 @@ def test_records_process_stopped_before_the_export_leaves_nothing(tmp_path: Path
     process.abort()  # twice is harmless
 
 
-def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", [WorkbookProcess, WorkbookHere], ids=["process", "here"])
+def test_workbook_process_streams_sheets_at_once_and_reports_an_error(
+    tmp_path: Path, writer: type[WorkbookProcess], monkeypatch: pytest.MonkeyPatch
+) -> None:
     path = tmp_path / "report.xlsx"
-    book = WorkbookProcess(path, REPORT_OPTIONS)
+    book = writer(path, REPORT_OPTIONS)
     report = XlsxSheets(book.workbook(), [XlsxSheet("A", ("x", "y")), XlsxSheet("B", ("z",))])
     # More rows than the queue holds, alternating between the sheets.
     for n in range(20_000):
@@ -133,8 +140,14 @@ def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: 
     assert len(list(workbook["B"].iter_rows(values_only=True))) == 10_001
     workbook.close()
 
+    # A workbook that fails is not written: the files of its sheets' rows, which xlsxwriter
+    # keeps in the temporary folder until then, are removed all the same.
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    monkeypatch.setenv("TMPDIR", str(temporary))  # the process's
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))  # this one's
     with pytest.raises(Exception, match="Same"), atomic_path(tmp_path / "bad.xlsx") as tmp:
-        book = WorkbookProcess(tmp, REPORT_OPTIONS)
+        book = writer(tmp, REPORT_OPTIONS)
         try:
             sheet = book.workbook().add_worksheet("Same")
             sheet.write_string(0, 0, "fine")
@@ -144,14 +157,18 @@ def test_workbook_process_streams_sheets_at_once_and_reports_an_error(tmp_path: 
             book.abort()
     assert not (tmp_path / "bad.xlsx").exists()
     assert list(tmp_path.glob(".bad.xlsx*")) == []
+    assert list(temporary.iterdir()) == []
 
 
-def test_workbook_process_makes_cells_of_values_and_their_csv(tmp_path: Path) -> None:
+@pytest.mark.parametrize("writer", [WorkbookProcess, WorkbookHere], ids=["process", "here"])
+def test_workbook_process_makes_cells_of_values_and_their_csv(
+    tmp_path: Path, writer: type[WorkbookProcess]
+) -> None:
     rows = [
         ["UC-1", "=cmd|' /C calc'!A0", ["a", "b"], None, 3],
         ["UC-2", "Détection", [], "x", True],
     ]
-    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+    book = writer(tmp_path / "book.xlsx", REPORT_OPTIONS)
     sheet = book.workbook().add_worksheet("Rows")
     header = ["id", "text", "list", "blank", "number"]
     sheet.mirror_csv(tmp_path / "rows.csv", header)
@@ -171,8 +188,11 @@ def test_workbook_process_makes_cells_of_values_and_their_csv(tmp_path: Path) ->
     assert (tmp_path / "rows.csv").read_bytes() == (tmp_path / "expected.csv").read_bytes()
 
 
-def test_workbook_process_reports_an_error_making_cells(tmp_path: Path) -> None:
-    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+@pytest.mark.parametrize("writer", [WorkbookProcess, WorkbookHere], ids=["process", "here"])
+def test_workbook_process_reports_an_error_making_cells(
+    tmp_path: Path, writer: type[WorkbookProcess]
+) -> None:
+    book = writer(tmp_path / "book.xlsx", REPORT_OPTIONS)
     try:
         sheet = book.workbook().add_worksheet("Rows")
         sheet.write_values(1, ["fine"], table_cells)
@@ -269,8 +289,11 @@ def test_records_process_makes_the_stage_histories_the_evidence_gives(tmp_path: 
     assert list(folder.glob(".records-*.tmp")) == []  # read, and removed
 
 
-def test_no_call_after_a_workbook_is_finished(tmp_path: Path) -> None:
-    book = WorkbookProcess(tmp_path / "book.xlsx", REPORT_OPTIONS)
+@pytest.mark.parametrize("writer", [WorkbookProcess, WorkbookHere], ids=["process", "here"])
+def test_no_call_after_a_workbook_is_finished(
+    tmp_path: Path, writer: type[WorkbookProcess]
+) -> None:
+    book = writer(tmp_path / "book.xlsx", REPORT_OPTIONS)
     try:
         sheet = book.workbook().add_worksheet("Rows")
         sheet.write_values(0, ["one"], table_cells)
@@ -383,7 +406,7 @@ def test_ctrl_c_at_a_terminal_stops_the_helpers_and_only_the_command_speaks(
 ) -> None:
     # A terminal's Ctrl-C goes to the command's process group; the helpers, in groups of their
     # own, hear nothing of it while their interpreters start (where it printed a traceback).
-    env = {**os.environ, "PYTHONPATH": str(SAMPLE.parent / "src")}
+    env = {**os.environ, "PYTHONPATH": str(SAMPLE.parent / "src"), EXPORT_PROCESSES_ENV: "0"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "aiinventory", "import", str(SAMPLE), "--out", str(tmp_path / "o")],
         env=env,
@@ -444,3 +467,61 @@ def test_the_export_leaves_the_objects_made_before_it_out_of_the_collectors_walk
         assert gc.get_freeze_count() == frozen
     finally:
         gc.unfreeze()
+
+
+def test_a_small_export_is_written_here_to_the_bytes_the_processes_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Below AIINVENTORY_EXPORT_PROCESSES records (5,000 by default) no interpreter is started
+    for the export, which writes the very files its processes write."""
+    monkeypatch.setenv(EXPORT_PROCESSES_ENV, "0")  # processes for any export
+    assert run_import([SAMPLE], tmp_path / "processes").exit_code in (0, 3)
+    monkeypatch.delenv(EXPORT_PROCESSES_ENV)
+
+    def no_interpreter(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"an interpreter was started: {args!r}")
+
+    monkeypatch.setattr(outputs_module.WorkbookProcess, "__init__", no_interpreter)
+    monkeypatch.setattr(records_module.RecordsProcess, "__init__", no_interpreter)
+    result = run_import([SAMPLE], tmp_path / "here")
+    assert result.exit_code in (0, 3) and result.summary.counts["records"] > 50
+    for name in outputs_module.OUTPUT_FILES:
+        if name != "run.json":
+            processes = (tmp_path / "processes" / name).read_bytes()
+            assert (tmp_path / "here" / name).read_bytes() == processes, name
+    assert [p.name for p in (tmp_path / "here").iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_records_export_that_fails_here_leaves_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    state = _imported(tmp_path)
+    folder = tmp_path / "again"
+    folder.mkdir()
+
+    def disk_full(*args: object) -> int:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(records_module, "write_records", disk_full)
+    with Store(state) as store:
+        here = RecordsHere(store, folder)
+        here.start_writing()
+        here.write(folder / "records.csv", folder / "records.jsonl")
+        with pytest.raises(OSError, match="No space left"):
+            here.result()
+        assert list(folder.iterdir()) == []
+        stopped = RecordsHere(store, folder)
+        stopped.abort()  # a run stopped before its export
+        assert list(folder.iterdir()) == []
+
+
+@pytest.mark.parametrize("setting", ["many", "-1", "5k"])
+def test_a_wrong_export_processes_setting_stops_the_run_before_it_reads(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, setting: str
+) -> None:
+    from aiinventory.errors import ConfigError
+
+    monkeypatch.setenv(EXPORT_PROCESSES_ENV, setting)
+    with pytest.raises(ConfigError, match=f"{EXPORT_PROCESSES_ENV} must be a whole number"):
+        run_import([SAMPLE], tmp_path / "out")
+    assert not (tmp_path / "out" / "state.sqlite").exists()

@@ -34,7 +34,7 @@ from .errors import AIInventoryError, ConfigError, ConnectorError
 from .export.atomic import atomic_path, remove_stale_temporaries
 from .export.federal_profile import PROFILES, ProfileExport, federal_2025_rows, write_profile
 from .export.outputs import OUTPUT_FILES, ExportCounts, iter_inventory, write_outputs
-from .export.records import RECORDS_SPILL, RecordsProcess
+from .export.records import RECORDS_SPILL, RecordsProcess, records_writer
 from .export.sql_export import (
     SqlExportResult,
     completed_run,
@@ -42,6 +42,7 @@ from .export.sql_export import (
     parse_target,
     redact_url,
 )
+from .export.writers import export_processes_wanted
 from .governance import GovernanceRules, load_governance
 from .mappings import Mappings, load_mappings, rule_matches
 from .normalize import Normalizer
@@ -346,6 +347,7 @@ def _execute(
 ) -> ImportResult:
     mappings = load_mappings(mappings_dir)
     readers = reader_setting()
+    export_processes_wanted(0)  # its setting checked before anything is read
     # Rules are checked here, so a bad rules file stops the run before anything is read.
     governance = load_governance(mappings.folders)
     state_path = state or out / "state.sqlite"
@@ -683,7 +685,7 @@ def _execute(
         )
         # The records' lines but for their use cases are made meanwhile, by a process of their
         # own: matching leaves a processor idle much of the time.
-        records_process = None if unchanged_run else RecordsProcess(store.path, out)
+        records_process = None if unchanged_run else records_writer(store, out)
         try:
             exported = _identify_and_export(
                 store,

@@ -37,14 +37,16 @@ from ..time_in_stage import (
 from .atomic import atomic_path, held_files
 from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
-from .records import RecordsProcess, describe_source
+from .records import RecordsProcess, describe_source, records_writer
 from .spill import Spill
 from .writers import (
     _EPOCH,
     REPORT_OPTIONS,
+    WorkbookHere,
     WorkbookProcess,
     XlsxSheet,
     XlsxSheets,
+    export_processes_wanted,
     table_cells,
     write_csv,
 )
@@ -215,7 +217,8 @@ def write_outputs(
     from the Inventory sheet's rows) and dedupe_report.xlsx are each written by a process of
     their own, fed rows of values as they are made, so they run at once; the records process
     writes records.csv/jsonl and then the use cases' stage histories meanwhile. What must wait
-    for the end of the pass (the time in stage, the page) waits on disk.
+    for the end of the pass (the time in stage, the page) waits on disk. A small export (see
+    ``export_processes_wanted``) runs the same code here instead, to the same bytes.
     """
     rules = governance if governance is not None else load_governance([default_mappings_dir()])
     counts = ExportCounts()
@@ -241,7 +244,7 @@ def write_outputs(
         # records.csv/jsonl and the stage evidence: a process of their own, reading the records
         # from the state file as this one does (started earlier by the caller, or now).
         if records is None:
-            records = RecordsProcess(store.path, out)
+            records = records_writer(store, out)
         stack.callback(records.abort)
         records.write(rec_csv_path, rec_jsonl_path)
         inv_json = files.enter_context(inv_json_path.open("w", encoding="utf-8", newline="\n"))
@@ -251,7 +254,10 @@ def write_outputs(
 
         # inventory.xlsx and dedupe_report.xlsx are written by processes of their own from the
         # rows sent to them, while this one builds the use cases and writes the other files.
-        book = WorkbookProcess(inv_xlsx_path, _INVENTORY_OPTIONS)
+        # A small export writes them itself: a fresh interpreter takes longer to start.
+        helpers = export_processes_wanted(store.count("records"))
+        workbook_writer = WorkbookProcess if helpers else WorkbookHere
+        book = workbook_writer(inv_xlsx_path, _INVENTORY_OPTIONS)
         stack.callback(book.abort)
         workbook = book.workbook()
         workbook.set_properties({"created": _EPOCH})
@@ -265,7 +271,7 @@ def write_outputs(
         changes_sheet = _changes_sheet(workbook, bold)
         checks_sheet = _ChecksSheet(workbook, bold)
 
-        report_book = WorkbookProcess(report_path, REPORT_OPTIONS)
+        report_book = workbook_writer(report_path, REPORT_OPTIONS)
         stack.callback(report_book.abort)
         # Which decisions the report knows of: applied later, it does not undo newer ones.
         report_book.workbook().set_custom_property(

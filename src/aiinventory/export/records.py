@@ -28,12 +28,15 @@ from ..schema import RAW_FIELDS, RECORD_COLUMNS
 from ..store import Store
 from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
 from .cells import csv_cells
+from .writers import export_processes_wanted
 
 __all__ = [
     "RECORDS_SPILL",
+    "RecordsHere",
     "RecordsProcess",
     "csv_cells",
     "describe_source",
+    "records_writer",
     "render_records",
     "write_records",
 ]
@@ -400,3 +403,46 @@ class RecordsProcess:
                 with contextlib.suppress(OSError, ValueError):
                     stream.close()
         shutil.rmtree(self._spill, ignore_errors=True)
+
+
+class RecordsHere(RecordsProcess):
+    """What a :class:`RecordsProcess` does, done by this very process when :meth:`result` is
+    asked for, with the same code and to the same bytes: for a small export, which a second
+    interpreter would only slow down. ``store`` is the run's own."""
+
+    def __init__(self, store: Store, folder: Path) -> None:
+        self._store = store
+        self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
+        self._paths: tuple[Path, Path] | None = None
+
+    def start_writing(self) -> None:
+        """Nothing to start: the files are written by :meth:`result`."""
+
+    def write(self, csv_path: Path, jsonl_path: Path) -> None:
+        self._paths = (csv_path, jsonl_path)
+
+    def result(self) -> int:
+        assert self._paths is not None
+        store, here = self._store, self._spill
+        try:
+            where = render_records(store, here)
+            count = write_records(store, here, where, *self._paths)
+            for spill in (_CSV_SPILL, _JSONL_SPILL):
+                (here / spill).unlink()
+            write_stage_histories(store, here / _HISTORIES)
+        except BaseException:
+            shutil.rmtree(here, ignore_errors=True)
+            raise
+        return count
+
+    def abort(self) -> None:
+        shutil.rmtree(self._spill, ignore_errors=True)
+
+
+def records_writer(store: Store, folder: Path) -> RecordsProcess:
+    """A :class:`RecordsProcess` for the records of ``store``, or for a small export (see
+    ``export_processes_wanted``) a :class:`RecordsHere`; its hidden folder is made in
+    ``folder``."""
+    if export_processes_wanted(store.count("records")):
+        return RecordsProcess(store.path, folder)
+    return RecordsHere(store, folder)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import json
+import os
 import pickle
 import queue
 import subprocess
@@ -25,15 +26,48 @@ from .xlsx_rows import RowWorkbook
 _EPOCH = datetime(2000, 1, 1)
 
 __all__ = [
+    "EXPORT_PROCESSES_ENV",
     "REPORT_OPTIONS",
+    "WorkbookHere",
     "WorkbookProcess",
     "XlsxSheet",
     "XlsxSheets",
+    "export_processes_wanted",
     "table_cells",
     "write_csv",
     "write_json_list",
     "write_jsonl",
 ]
+
+#: The environment variable that sets from how many records on the export's workbooks and
+#: records files are written by processes of their own (0: always).
+EXPORT_PROCESSES_ENV = "AIINVENTORY_EXPORT_PROCESSES"
+#: Below this many records, the export writes every file itself: a fresh interpreter takes
+#: longer to start than the work it would take over.
+EXPORT_PROCESSES_FROM = 5_000
+
+
+def export_processes_wanted(records: int) -> bool:
+    """Whether an export of ``records`` records writes its workbooks and records files in
+    processes of their own (see ``AIINVENTORY_EXPORT_PROCESSES``).
+
+    Raises:
+        ConfigError: the variable is not a whole number of 0 or more.
+    """
+    wanted = os.environ.get(EXPORT_PROCESSES_ENV, "").strip()
+    if not wanted:
+        return records >= EXPORT_PROCESSES_FROM
+    try:
+        threshold = int(wanted)
+    except ValueError:
+        threshold = -1
+    if threshold < 0:
+        from ..errors import ConfigError
+
+        raise ConfigError(
+            f"{EXPORT_PROCESSES_ENV} must be a whole number of records (0 or more), not {wanted!r}"
+        )
+    return records >= threshold
 
 
 def write_csv(
@@ -225,6 +259,21 @@ class _Calls:
             for fh, _ in self.mirrors.values():
                 stack.callback(fh.close)
 
+    def discard(self) -> None:
+        """Close and remove what a workbook that will not be written holds: its CSV files, and
+        the files of its sheets' rows, which xlsxwriter removes only as it writes the workbook
+        (they would stay in the temporary folder)."""
+        for fh, _ in self.mirrors.values():
+            with contextlib.suppress(OSError):
+                fh.close()
+        for sheet in self.objects[0].worksheets():
+            rows = getattr(sheet, "row_data_fh", None)
+            if rows is not None and not rows.closed:
+                with contextlib.suppress(OSError):
+                    rows.close()
+                with contextlib.suppress(OSError, TypeError):
+                    os.unlink(sheet.row_data_filename)
+
 
 def serve_calls() -> None:
     """The writing process's loop, on its stdin and stdout: the workbook's path and options,
@@ -252,6 +301,8 @@ def serve_calls() -> None:
             calls.close()
         except Exception as exc:  # reported to the caller
             error = exc
+    elif calls is not None:
+        calls.discard()
     answer_parent(error)
 
 
@@ -425,3 +476,58 @@ class WorkbookProcess:
         for stream in (self._stdin, self._stdout):
             with contextlib.suppress(OSError, ValueError):
                 stream.close()
+
+
+class WorkbookHere(WorkbookProcess):
+    """The workbook of a :class:`WorkbookProcess` written by this very process, call by call,
+    with the same code and to the same bytes: for a small export, which a second interpreter
+    would only slow down. As with the process, an error is raised by :meth:`close`; the file
+    is written by :meth:`finish`."""
+
+    def __init__(self, path: Path, options: dict[str, Any]) -> None:
+        self._pending = []
+        self._finished = False
+        self._next = 1
+        self._error: BaseException | None = None
+        self._calls: _Calls | None = None
+        try:
+            self._calls = _Calls(str(path), options)
+        except Exception as exc:  # raised by close, as the process reports it
+            self._error = exc
+
+    def _add(self, target: int, method: str, args: tuple[Any, ...]) -> int:
+        if self._finished:
+            raise RuntimeError("the workbook was finished: no call may follow")
+        number = self._next
+        self._next += 1
+        if self._error is None and self._calls is not None:
+            try:
+                self._calls.apply(((number, target, method, args),))
+            except Exception as exc:  # raised by close; later calls are only counted
+                self._error = exc
+                self._calls.discard()
+                self._calls = None
+        return number
+
+    def finish(self) -> None:
+        if self._finished:
+            return
+        self._finished = True
+        if self._error is None and self._calls is not None:
+            try:
+                self._calls.close()
+            except Exception as exc:
+                self._error = exc
+        self._calls = None
+
+    def close(self) -> None:
+        self.finish()
+        if self._error is not None:
+            raise self._error
+
+    def abort(self) -> None:
+        """Close and remove what a workbook left unwritten holds (see ``_Calls.discard``)."""
+        self._finished = True
+        if self._calls is not None:
+            self._calls.discard()
+            self._calls = None

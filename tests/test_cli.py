@@ -860,3 +860,37 @@ def test_the_inventory_path_is_whole_when_run_from_the_root_folder(
     result = CliRunner().invoke(main, ["import", str(tracker), "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert f"Inventory: {tmp_path / 'out' / 'inventory.xlsx'}  (exit 0)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "tables",
+    [
+        ["CREATE TABLE customers (id INTEGER, name TEXT)", "INSERT INTO customers VALUES (1, 'a')"],
+        ["CREATE TABLE runs (x TEXT)"],  # a table of a state file's name, other columns
+        ["CREATE TABLE meta (k TEXT)", "CREATE TABLE notes (t TEXT)"],
+    ],
+    ids=["other_tables", "a_runs_table", "a_meta_table"],
+)
+def test_another_programs_database_given_as_state_is_left_as_it_is(
+    tmp_path: Path, tables: list[str]
+) -> None:
+    import sqlite3
+
+    state = tmp_path / "app.db"
+    with sqlite3.connect(state) as conn:
+        for statement in tables:
+            conn.execute(statement)
+    conn.close()
+    before = state.read_bytes()
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    for args in (
+        ("import", str(good), "--state", str(state), "--out", str(tmp_path / "out")),
+        ("runs", "--state", str(state)),
+        ("export", "--to", str(tmp_path / "copy.sqlite"), "--state", str(state)),
+    ):
+        code, _, err = invoke(*args)
+        assert code == 2, (args, err)
+        assert "not an aiinventory state file" in err or "not a usable" in err, err
+        assert "Traceback" not in err
+    assert state.read_bytes() == before
+    assert not (tmp_path / "out" / "inventory.csv").exists()

@@ -11,6 +11,7 @@ import contextlib
 import itertools
 import json
 import os
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 from . import json_text
 from .clock import stable_hash, use_case_id_for
-from .errors import AIInventoryError, failure_of
+from .errors import AIInventoryError, ConfigError, failure_of
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 from .successors import Arrived, Departed, successor_pairs
 
@@ -408,6 +409,32 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
+#: The tables a state file holds.
+_OWN_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
+
+
+def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
+    """The tables of a database that is no state file (another program's), or [] for a state
+    file, one whose making was cut short, or an empty database."""
+    tables = {
+        name
+        for (name,) in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite\\_%' "
+            "ESCAPE '\\'"
+        )
+    }
+    if not tables:
+        return []
+    if "meta" in tables:
+        try:
+            versioned = conn.execute("SELECT 1 FROM meta WHERE key='schema_version'").fetchone()
+        except sqlite3.DatabaseError:  # a table of that name with other columns
+            versioned = None
+        if versioned is not None or tables <= _OWN_TABLES:
+            return []
+    return sorted(tables)
+
+
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
     """Why a state file cannot be used, and the fix: permissions are the user's to grant (the
     file is fine, and holds the IDs and decisions); a damaged file is to be moved away."""
@@ -440,6 +467,15 @@ class Store:
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+            foreign = _foreign_tables(self.conn)
+            if foreign:
+                self.conn.close()
+                raise ConfigError(
+                    f"{path}: not an aiinventory state file but another program's SQLite "
+                    f"database (its tables: {', '.join(foreign[:5])}"
+                    f"{', …' if len(foreign) > 5 else ''}); it was left as it is. Point the "
+                    "state at a file of its own (--state, or state: in a sync config)"
+                )
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
             self.conn.execute(f"PRAGMA wal_autocheckpoint={_CHECKPOINT_PAGES}")

@@ -412,7 +412,9 @@ class RecordsHere(RecordsProcess):
 
     def __init__(self, store: Store, folder: Path) -> None:
         self._store = store
-        self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=folder))
+        self._folder = folder
+        # The hidden folder is made by result(): a run killed before its export leaves none.
+        self._spill = folder / (RECORDS_SPILL + "unused.tmp")
         self._paths: tuple[Path, Path] | None = None
 
     def start_writing(self) -> None:
@@ -423,6 +425,7 @@ class RecordsHere(RecordsProcess):
 
     def result(self) -> int:
         assert self._paths is not None
+        self._spill = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=self._folder))
         store, here = self._store, self._spill
         try:
             where = render_records(store, here)

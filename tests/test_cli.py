@@ -894,3 +894,48 @@ def test_another_programs_database_given_as_state_is_left_as_it_is(
         assert "Traceback" not in err
     assert state.read_bytes() == before
     assert not (tmp_path / "out" / "inventory.csv").exists()
+
+
+def test_settings_files_that_are_not_utf8_or_yaml_are_named_with_their_line(
+    tmp_path: Path,
+) -> None:
+    good = write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_bytes(
+        b'sources:\n  - match: "*.xlsx"\n    department: R\xe9seau\n'
+    )
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and "sources.yaml, line 3: not UTF-8 text (byte 0xE9)" in err, err
+    assert "Traceback" not in err
+
+    config = tmp_path / "import.yaml"
+    config.write_bytes(b"out: " + str(tmp_path / "o2").encode() + b"\n# caf\xe9\n")
+    code, _, err = invoke("import", str(good), "--config", str(config))
+    assert code == 2 and "import.yaml, line 2: not UTF-8 text" in err, err
+
+    sync = tmp_path / "sync.yaml"
+    sync.write_bytes(
+        f"sources:\n  - path: {tmp_path / 'in'}\nout: {tmp_path / 'o3'}\n".encode() + b"# \xff\n"
+    )
+    for extra in ((), ("--dry-run",)):
+        code, _, err = invoke("sync", "--config", str(sync), *extra)
+        assert code == 2 and "sync.yaml, line 4: not UTF-8 text (byte 0xFF)" in err, err
+
+    # A UTF-8 byte order mark, as Notepad writes, is fine.
+    (maps / "sources.yaml").write_bytes(
+        b'\xef\xbb\xbfsources:\n  - match: "*.xlsx"\n    department: R\xc3\xa9seau\n'
+    )
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o4")
+    )
+    assert code == 0, err
+    assert "Réseau" in (tmp_path / "o4" / "inventory.csv").read_text(encoding="utf-8-sig")
+
+    broken = tmp_path / "overrides.yaml"
+    broken.write_text("sources: [\n", encoding="utf-8")
+    code, _, err = invoke("inspect", str(good), "--write-mapping", str(broken))
+    assert code == 2 and "overrides.yaml, line 2: not valid YAML" in err, err
+    assert "Traceback" not in err and broken.read_text(encoding="utf-8") == "sources: [\n"

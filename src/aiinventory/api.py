@@ -55,7 +55,7 @@ from .store import Store, record_values, require_writable
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
-from .yaml_lines import safe_load
+from .yaml_lines import safe_load, yaml_error_words, yaml_text
 
 if TYPE_CHECKING:
     from .mail.known_threads import KnownThreads
@@ -1272,8 +1272,13 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
         "--mappings.\n"
     )
     if target.exists():
-        text = target.read_text(encoding="utf-8")
-        loaded = safe_load(text) or {}
+        text = yaml_text(target)
+        try:
+            loaded = safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise ConfigError(
+                yaml_error_words(target, exc) + "; mend it, or write the mapping to a new file"
+            ) from exc
         if not isinstance(loaded, dict) or not isinstance(loaded.get("sources", []), list):
             raise ConfigError(f"{target}: expected a mapping with a 'sources' list")
         existing = {"sources": loaded.get("sources") or []}

@@ -406,10 +406,10 @@ _IMPORT_SETTINGS = ("mappings", "state", "out")
 def _read_config(path: Path) -> dict[str, Path]:
     import yaml
 
-    from .yaml_lines import compose, safe_load
+    from .yaml_lines import compose, safe_load, yaml_text
 
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yaml_text(path)
         root = compose(text)
         data = safe_load(text) or {}
     except (OSError, yaml.YAMLError) as exc:

@@ -24,7 +24,7 @@ from .connectors.credentials import CredentialSettings
 from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
-from .yaml_lines import compose, line_of, safe_load
+from .yaml_lines import compose, line_of, safe_load, yaml_text
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
@@ -163,7 +163,7 @@ def load_sync_config(path: Path) -> SyncConfig:
             names the line.
     """
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yaml_text(path)
     except OSError as exc:
         raise ConfigError(f"--config {path}: {exc.strerror or exc}") from exc
     try:

@@ -23,7 +23,7 @@ import yaml
 
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, INVENTORY_COLUMNS
-from .yaml_lines import SafeLoader
+from .yaml_lines import SafeLoader, yaml_text
 
 __all__ = [
     "NO_DEPARTMENT",
@@ -329,8 +329,8 @@ _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _con
 
 def _read(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = yaml_text(path)
+    except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc})") from exc
     try:
         return yaml.load(text, Loader=_LineLoader)  # a SafeLoader subclass: no arbitrary objects

@@ -22,7 +22,7 @@ from rapidfuzz import fuzz, process
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
-from .yaml_lines import SafeLoader, compose, compose_file, line_of, safe_load
+from .yaml_lines import SafeLoader, compose, compose_file, line_of, safe_load, yaml_text
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -1093,9 +1093,9 @@ WordsLoader.add_constructor(
 
 def _read_yaml(path: Path, words: bool = False) -> Any:
     """A YAML file; ``words``: read with :class:`WordsLoader`."""
+    text = yaml_text(path)
     try:
-        with path.open(encoding="utf-8") as fh:
-            return yaml.load(fh, Loader=WordsLoader) if words else safe_load(fh)
+        return yaml.load(text, Loader=WordsLoader) if words else safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -14,12 +14,48 @@ from typing import IO, Any
 
 import yaml
 
+from .errors import ConfigError
+
 try:
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # a PyYAML built without libyaml
     from yaml import SafeLoader  # type: ignore[assignment]
 
-__all__ = ["SafeLoader", "compose", "compose_file", "line_of", "safe_load"]
+__all__ = [
+    "SafeLoader",
+    "compose",
+    "compose_file",
+    "line_of",
+    "safe_load",
+    "yaml_error_words",
+    "yaml_text",
+]
+
+
+def yaml_text(path: Path) -> str:
+    """A YAML file's text (a UTF-8 byte order mark dropped).
+
+    Raises:
+        ConfigError: the file is not UTF-8 text; the message names the line of the first byte
+            that is not, and the fix.
+        OSError: the file cannot be read.
+    """
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{data[exc.start]:02X}); save the file "
+            "as UTF-8 (in an editor: Save As, encoding UTF-8)"
+        ) from None
+
+
+def yaml_error_words(path: Path, exc: yaml.YAMLError) -> str:
+    """``path, line N: not valid YAML (…)`` for a YAML error met reading the file."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f", line {mark.line + 1}" if mark is not None else ""
+    return f"{path}{where}: not valid YAML ({exc})"
 
 
 def safe_load(stream: str | IO[str]) -> Any:
@@ -36,9 +72,8 @@ def compose_file(path: Path) -> yaml.Node | None:
     """A YAML file's node tree, to find lines in (None: it cannot be read as YAML, which its
     loading says)."""
     try:
-        with path.open(encoding="utf-8") as fh:
-            return compose(fh)
-    except (OSError, yaml.YAMLError):
+        return compose(yaml_text(path))
+    except (OSError, ConfigError, yaml.YAMLError):
         return None
 
 

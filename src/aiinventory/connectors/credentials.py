@@ -38,7 +38,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
-from ..yaml_lines import safe_load
+from ..yaml_lines import safe_load, yaml_text
 from .mailbox_urls import MailboxURL
 
 __all__ = [
@@ -205,8 +205,8 @@ class Credentials:
         self._file_path = path
         check_private_file(path)
         try:
-            data = safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, UnicodeDecodeError) as exc:
+            data = safe_load(yaml_text(path)) or {}
+        except OSError as exc:
             raise ConfigError(f"credentials file {path}: cannot read it ({exc})") from None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)

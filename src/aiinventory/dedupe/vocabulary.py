@@ -18,6 +18,7 @@ import yaml
 from ..errors import ConfigError
 from ..mappings import WordsLoader
 from ..text_normalization import fold
+from ..yaml_lines import yaml_text
 
 __all__ = [
     "VOCABULARY_FILE",
@@ -164,9 +165,9 @@ class MatchVocabulary:
 
 
 def _read(path: Path) -> dict[str, Any]:
+    text = yaml_text(path)
     try:
-        with path.open(encoding="utf-8") as fh:
-            data = yaml.load(fh, Loader=WordsLoader)
+        data = yaml.load(text, Loader=WordsLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f", line {mark.line + 1}" if mark is not None else ""

@@ -1128,3 +1128,54 @@ def test_a_csv_row_with_more_fields_than_its_header_is_said(
     )
     shifted = next(r for r in out.records_jsonl if r["name"] == "Invoice OCR")
     assert shifted["extras"] == {"column F": "Ann Lee"}  # nothing is lost
+
+
+_STARTS_A_WORKER = """
+import sys, time
+from pathlib import Path
+from aiinventory.spreadsheets.isolated_reader import (
+    IsolationSettings, _get_worker, read_workbook_isolated,
+)
+for grid in read_workbook_isolated(Path(sys.argv[1]), "xlsx"):  # the worker serves
+    list(grid.rows)
+print(_get_worker(IsolationSettings()).proc.pid, flush=True)
+time.sleep(600)
+"""
+
+
+@needs_isolation
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="a Linux guarantee")
+def test_a_worker_busy_in_a_parser_dies_with_its_run(tmp_path: Path) -> None:
+    """A worker stuck in a parser reads no command, so it cannot notice that its run ended (a
+    stopped worker stands for that here): the run's end kills it all the same."""
+    import os
+    import signal
+    import time
+
+    book = write_workbook(tmp_path / "book.xlsx", {"S": [["Use Case Name"], ["A"]]})
+    run = subprocess.Popen(
+        [sys.executable, "-c", _STARTS_A_WORKER, str(book)], stdout=subprocess.PIPE, text=True
+    )
+    assert run.stdout is not None
+    worker = int(run.stdout.readline())
+    os.kill(worker, signal.SIGSTOP)  # deaf to its pipes, as when busy
+    try:
+        run.kill()
+        run.wait()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(worker):
+            time.sleep(0.05)
+        assert not _alive(worker)
+    finally:
+        run.stdout.close()
+        if _alive(worker):
+            os.kill(worker, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process exists and is not a zombie waiting for its new parent."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return "\nState:\tZ" not in status

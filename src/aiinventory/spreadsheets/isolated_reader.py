@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from .. import child_python
 from ..child_python import OWN_GROUP, python_command
 from .grid import SheetGrid
 from .preflight import Limits
@@ -427,9 +428,34 @@ def _read_frame(stream: IO[bytes]) -> Any:
     return pickle.loads(stream.read(size))
 
 
+def _die_with_parent() -> None:
+    """On Linux, have this worker killed as soon as the process that started it ends: a worker
+    busy in a parser reads no more commands, so it would not see its run stop (killed, or
+    ended by SIGTERM, which does not reach a worker in a process group of its own) and would
+    go on using a processor for up to its time limit."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    parent = child_python.PARENT
+    if parent is not None and os.getppid() != parent:
+        os._exit(1)  # the run ended before the signal was asked for
+
+
+#: prctl's option that names the signal a process gets when its parent ends (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
 def _serve(memory: int) -> None:
     import resource
 
+    _die_with_parent()
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     # The parent asked for no more than its own limit (IsolationSettings.memory); the worker
     # checks again, as a process may not raise its limit past the one it was started under.

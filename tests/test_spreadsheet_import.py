@@ -3955,3 +3955,47 @@ def test_a_choice_with_an_explanation_in_brackets(
 ) -> None:
     out = run_import_into(write_csv(tmp_path / "t.csv", [["Use case", "Stage"], ["A", cell]]))
     assert out.records_jsonl[0]["stage"] == stage
+
+
+@pytest.mark.parametrize("rows", [40, 2_000], ids=["small_sheet", "sheet_cut_for_openpyxl"])
+def test_a_merge_down_a_whole_column_never_reaches_openpyxl(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, rows: int
+) -> None:
+    """An Amazon template merges B1:B1048576 on a sheet of pictures: openpyxl made an object
+    for every cell of it (minutes). calamine reads the merges; openpyxl, asked for dropdowns
+    and hidden rows only, gets the sheets without them, whichever copy it reads."""
+    import zipfile
+
+    from openpyxl.worksheet._reader import WorksheetReader
+
+    from aiinventory.spreadsheets.workbook_reader import read_workbook
+
+    made = tmp_path / "made.xlsx"
+    wb = xlsxwriter.Workbook(str(made))
+    lists = wb.add_worksheet("Lists")
+    lists.write_column(0, 0, ["Idea", "Live"])
+    ws = wb.add_worksheet("Tracker")
+    ws.write_row(0, 0, ["Use Case Name", "Status"])
+    for r in range(1, rows):
+        ws.write_row(r, 0, [f"Case {r}", "Live"])
+    ws.data_validation(1, 1, rows, 1, {"validate": "list", "source": "=Lists!$A$1:$A$2"})
+    pictures = wb.add_worksheet("Images")
+    pictures.merge_range("B1:B2", "")
+    wb.close()
+    path = tmp_path / "template.xlsx"
+    with zipfile.ZipFile(made) as zin, zipfile.ZipFile(path, "w") as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            zout.writestr(info, data.replace(b'ref="B1:B2"', b'ref="B1:B1048576"'))
+
+    bind = WorksheetReader.bind_merged_cells
+
+    def every_cell(reader: WorksheetReader) -> None:
+        assert not reader.parser.merged_cells, "openpyxl was given the merged ranges"
+        bind(reader)
+
+    monkeypatch.setattr(WorksheetReader, "bind_merged_cells", every_cell)
+    grids = {g.name: g for g in read_workbook(path, "xlsx", read_metadata=True)}
+    assert grids["Tracker"].validations  # the dropdown, read by openpyxl
+    # calamine read the merge (and left it out: it is beyond the sheet's data).
+    assert any("merged cells beyond the data" in note for note in grids["Images"].notes)

@@ -353,29 +353,39 @@ _NOT_SLIMMABLE = re.compile(rb"<!--|<!\[CDATA\[|<\?(?!xml[\s?])|</?[A-Za-z_][\w.
 #: A cell element, empty or with content (its text cannot hold "<", so "</c>" ends it).
 _CELL = re.compile(rb"<c(?:[\s/>])(?:[^>]*?/>|.*?</c\s*>)", re.DOTALL)
 _ROW_TAG = re.compile(rb"<row[\s/>]")
+#: A worksheet's list of merged ranges: calamine reads them; openpyxl would make an object for
+#: every cell of every range ("B1:B1048576" took it minutes).
+_MERGE_CELLS = re.compile(rb"<mergeCells\b[^>]*?(?:/>|>.*?</mergeCells\s*>)", re.DOTALL)
 
 
-def _slim_copy(path: Path) -> tuple[io.BytesIO, set[str]] | None:
-    """The workbook as a zip in memory whose large worksheet parts have no cells, and the names
-    of the parts that lost them; None when there is nothing to gain or the XML is not the plain
-    kind whose cells can be cut safely.
+def _slim_copy(path: Path, cut_cells: bool = True) -> tuple[io.BytesIO, set[str]] | None:
+    """The workbook as a zip in memory whose worksheet parts have no merged ranges and, with
+    ``cut_cells``, whose large worksheet parts have no cells; and the names of the parts that
+    lost their cells. None when there is nothing to gain (or the file cannot be copied).
 
     openpyxl builds an object for every cell it reads, and that is nearly all of its time on a
     tracker; hidden rows are attributes of the row elements and dropdowns are elements after
-    the cells, so both read the same from the slim copy.
+    the cells, so both read the same from the slim copy. It also builds one for every cell of
+    a merged range, which calamine reads instead. Cells are cut only from XML of the plain kind
+    whose cells can be cut safely.
     """
     import zipfile
 
     slimmed: set[str] = set()
+    changed = False
     buffer = io.BytesIO()
     try:
         with zipfile.ZipFile(path) as zf, zipfile.ZipFile(buffer, "w") as out:
             for info in zf.infolist():
                 data = zf.read(info)
                 name = info.filename.lower()
+                is_sheet = name.startswith("xl/worksheets/") and name.endswith(".xml")
+                if is_sheet and b"<mergeCells" in data:
+                    data, merges = _MERGE_CELLS.subn(b"", data)
+                    changed = changed or merges > 0
                 if (
-                    name.startswith("xl/worksheets/")
-                    and name.endswith(".xml")
+                    cut_cells
+                    and is_sheet
                     and len(data) >= SLIM_MIN_PART_BYTES
                     and _NOT_SLIMMABLE.search(data) is None
                 ):
@@ -392,7 +402,7 @@ def _slim_copy(path: Path) -> tuple[io.BytesIO, set[str]] | None:
                 out.writestr(info, data, compress_type=zipfile.ZIP_STORED)
     except Exception:  # the full read decides what to make of a zip that fails here
         return None
-    if not slimmed:
+    if not slimmed and not changed:
         return None
     buffer.seek(0)
     return buffer, slimmed
@@ -402,7 +412,8 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
     """Hidden rows and dropdown lists of an xlsx/xlsm, through openpyxl (no formulas evaluated).
 
     openpyxl reads a slim copy of the workbook first (see _slim_copy); when a dropdown takes its
-    values from a sheet that lost its cells there, or the copy cannot be read, the file itself.
+    values from a sheet that lost its cells there, or the copy cannot be read, the workbook
+    with its cells (without its merged ranges, when it has any).
     """
     slim = _slim_copy(path)
     if slim is not None:
@@ -413,6 +424,12 @@ def _read_metadata(path: Path, notes: list[str]) -> _Metadata | None:
             found = None
         if found is not None:
             return found
+        whole = _slim_copy(path, cut_cells=False) if slimmed else None
+        if whole is not None:  # the cells the dropdowns take their values from
+            try:
+                return _load_metadata(whole[0], notes, None)
+            except Exception:
+                pass  # the file itself says what is wrong with it, the way it always has
     with path.open("rb") as fh:
         return _load_metadata(fh, notes, None)
 

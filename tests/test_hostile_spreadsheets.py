@@ -1179,3 +1179,28 @@ def _alive(pid: int) -> bool:
     except OSError:
         return False
     return "\nState:\tZ" not in status
+
+
+@pytest.mark.parametrize("stream", ["WORKBOOK", "BOOK"])
+def test_an_xls_whose_stream_name_is_in_other_capitals_is_read(tmp_path: Path, stream: str) -> None:
+    """Report generators name the workbook stream WORKBOOK or BOOK; the names compare without
+    regard to case, and calamine reads such files."""
+    path = xls(tmp_path / "report.xls")
+    data = path.read_bytes()
+    entry = "Workbook".encode("utf-16-le") + b"\x00\x00"
+    assert data.count(entry) == 1
+    name = stream.encode("utf-16-le") + b"\x00\x00"
+    # The directory entry: the name, padded to 64 bytes, then its length in bytes with the NUL.
+    at = data.index(entry)
+    patched = bytearray(data)
+    patched[at : at + 64] = name.ljust(64, b"\x00")
+    struct.pack_into("<H", patched, at + 64, len(name))
+    path.write_bytes(bytes(patched))
+    assert preflight(path).format == "xls"
+    rows = [row for grid in read_workbook(path, "xls") for row in grid.rows]
+    assert rows[0][0] == 1.5e300
+
+    other = tmp_path / "notes.xls"  # an OLE file without a workbook stream
+    other.write_bytes(bytes(patched).replace(name, "Contents".encode("utf-16-le") + b"\x00\x00"))
+    code, message = _reason(other)
+    assert code == "unsupported_format" and "save it there as .xlsx" in message

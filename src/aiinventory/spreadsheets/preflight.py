@@ -307,16 +307,25 @@ def _sniff_ole(path: Path, findings: _Findings) -> str:
     def has(name: str) -> bool:
         return name.encode("utf-16-le") in data
 
+    def has_any_case(name: str) -> bool:
+        # Stream names compare without regard to case: report generators write "WORKBOOK".
+        pattern = b"".join(
+            b"[" + re.escape(c.lower().encode()) + re.escape(c.upper().encode()) + b"]\x00"
+            for c in name
+        )
+        return re.search(pattern, data) is not None
+
     if has("EncryptedPackage") or has("EncryptionInfo"):
         raise PreflightError(
             "encrypted",
             "the workbook is password-protected (encrypted); save an unprotected copy and "
             "import that",
         )
-    if not (has("Workbook") or has("Book")):
+    if not has_any_case("Book"):  # "Workbook", or Excel 5's "Book"
         raise PreflightError(
             "unsupported_format",
-            "the file is an OLE container (Word, Outlook or similar), not a spreadsheet",
+            "the file is an OLE container (Word, Outlook or similar), not a spreadsheet; if "
+            "Excel opens it, save it there as .xlsx and import that",
         )
     if has("_VBA_PROJECT_CUR") or has("_VBA_PROJECT"):
         findings.flag("macros_present", "a VBA project")

@@ -3999,3 +3999,20 @@ def test_a_merge_down_a_whole_column_never_reaches_openpyxl(
     assert grids["Tracker"].validations  # the dropdown, read by openpyxl
     # calamine read the merge (and left it out: it is beyond the sheet's data).
     assert any("merged cells beyond the data" in note for note in grids["Images"].notes)
+
+
+def test_an_error_value_is_never_a_header(tmp_path: Path, run_import_into) -> None:
+    """A formula that failed ("#NAME?") below a header that maps nothing was taken for a "Name"
+    header: the rows under it became use cases named 15 and 0.08."""
+    wb = xlsxwriter.Workbook(str(tmp_path / "ranges.xlsx"))
+    ws = wb.add_worksheet("Named Ranges")
+    ws.write_row(0, 0, ["col1", "col2", "col3"])
+    ws.write_row(1, 0, [1, 2, 3])
+    ws.write_formula(2, 0, "=NOSUCHNAME", None, "#NAME?")
+    ws.write_formula(2, 1, "=B2*2", None, 4)
+    for r in range(3, 8):
+        ws.write_row(r, 0, [r * 5, r / 37, "x"])
+    wb.close()
+    got = run_import_into(tmp_path / "ranges.xlsx")
+    assert got.records == []
+    assert [r["reason_code"] for r in got.rejects] == ["no_table_found"]

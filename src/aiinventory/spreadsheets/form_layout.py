@@ -21,6 +21,7 @@ from typing import Any
 
 from ..date_parsing import parse_date
 from ..mappings import Mappings, SourceOverride, Vocabulary
+from ..normalize import is_excel_error
 from ..schema import DATE_FIELDS, ENUM_FIELDS
 from ..text_normalization import normalize_label, normalize_value
 from .grid import column_letter
@@ -111,6 +112,8 @@ class FormLayout:
 def _label_text(value: Any) -> str | None:
     """A cell's text as a label ("Owner:" and "Name *" read as "Owner" and "Name"), or None."""
     if not isinstance(value, str):
+        return None
+    if is_excel_error(value.strip()):  # "#NAME?" is a failed formula, never a label
         return None
     text = value.replace("\ufeff", "").strip().rstrip(":*").strip()
     if not text or len(text) > _LABEL_CHARS or "\n" in text:

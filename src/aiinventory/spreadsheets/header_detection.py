@@ -24,7 +24,7 @@ from ..mappings import (
     asks_if_live,
     yes_or_no,
 )
-from ..normalize import cell_text, date_range, is_placeholder, split_answers
+from ..normalize import cell_text, date_range, is_excel_error, is_placeholder, split_answers
 from ..text_normalization import fold, normalize_label, normalize_value
 from .grid import MergedRange, column_letter
 
@@ -156,7 +156,9 @@ def _all_legend_lines(rows: list[list[Any]], start: int) -> bool:
 
 
 def _is_label(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    """Whether a cell may be a column's label: text, and not an error value ("#NAME?" is a
+    failed formula, never a header)."""
+    return isinstance(value, str) and bool(value.strip()) and not is_excel_error(value.strip())
 
 
 def _cell_text(value: Any) -> str:

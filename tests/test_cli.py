@@ -939,3 +939,43 @@ def test_settings_files_that_are_not_utf8_or_yaml_are_named_with_their_line(
     code, _, err = invoke("inspect", str(good), "--write-mapping", str(broken))
     assert code == 2 and "overrides.yaml, line 2: not valid YAML" in err, err
     assert "Traceback" not in err and broken.read_text(encoding="utf-8") == "sources: [\n"
+
+
+def test_write_mapping_into_a_folders_rules_keeps_the_columns_they_mapped(tmp_path: Path) -> None:
+    """Inspected without --mappings, the columns a rule of the target file maps read as
+    unmapped; the new rule, which comes first, kept them so and undid the mapping."""
+    trackers = tmp_path / "trackers"
+    ops = write_workbook(
+        trackers / "ops.xlsx",
+        {"Ops": [["Use case", "Remarks", "Lead person"], ["Route planner", "Plans vans", "Ana"]]},
+    )
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rules = maps / "sources.yaml"
+    rules.write_text(
+        "sources:\n"
+        "  - match: ops.xlsx\n"
+        "    department: Operations\n"
+        "    columns: {remarks: description, Lead person: owner_name}\n",
+        encoding="utf-8",
+    )
+    code, _, err = invoke("inspect", str(ops), "--write-mapping", str(rules))
+    assert code == 0, err
+    first = yaml.safe_load(rules.read_text(encoding="utf-8"))["sources"][0]
+    assert first["department"] == "Operations"
+    assert first["columns"] == {
+        "Use case": "name",
+        "Remarks": "description",
+        "Lead person": "owner_name",
+    }
+    code, _, err = invoke(
+        "import", str(trackers), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 0, err
+    with (tmp_path / "o" / "inventory.csv").open(encoding="utf-8-sig") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["description"], row["owner_name"], row["department"]) == (
+        "Plans vans",
+        "Ana",
+        "Operations",
+    )

@@ -53,6 +53,7 @@ from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import Store, record_values, require_writable
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
+from .text_normalization import normalize_label
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 from .yaml_lines import safe_load, yaml_error_words, yaml_text
@@ -1331,6 +1332,16 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
             for key, value in (before or {}).items():
                 if key not in ("match", "sheet", "columns", "header_row", "sheets"):
                     entry.setdefault(key, value)
+            # A column the rule mapped stays mapped so: inspected without that rule's folder
+            # (no --mappings), the column would read as unmapped, and the new rule, which
+            # comes first, would undo the mapping.
+            said = (before or {}).get("columns")
+            if isinstance(said, dict):
+                by_label = {normalize_label(str(k)): v for k, v in said.items()}
+                for header in entry["columns"]:
+                    label = normalize_label(str(header))
+                    if label in by_label:
+                        entry["columns"][header] = by_label[label]
             fresh = [
                 e
                 for e in fresh

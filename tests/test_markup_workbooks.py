@@ -62,6 +62,15 @@ def test_an_issue_trackers_html_export_named_xls_is_read(
     assert any("named .xls but is a web page (HTML)" in n for n in report.notes)
     assert any("2 table(s) of one row or one column were left out" in n for n in report.notes)
 
+    # A page without a table is rejected, and its note does not say tables were read.
+    empty = tmp_path / "page" / "report.xls"
+    empty.parent.mkdir()
+    empty.write_text("<html><body><p>no table</p></body></html>", encoding="utf-8")
+    out = run_import_into(empty)
+    assert [r["reason_code"] for r in out.rejects] == ["unsupported_format"]
+    (report,) = out.result.files
+    assert not any("tables were read" in n for n in report.notes), report.notes
+
 
 def test_html_spans_are_merged_cells(tmp_path: Path) -> None:
     path = tmp_path / "report.xls"

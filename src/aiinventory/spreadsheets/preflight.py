@@ -247,7 +247,7 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
         )
     note = None
     if fmt in _MARKUP_NAMES:
-        note = f"named .{declared} but is {_MARKUP_NAMES[fmt]}; its tables were read"
+        note = f"named .{declared} but is {_MARKUP_NAMES[fmt]}; read for its tables"
     elif fmt != declared and not (
         (fmt == "csv" and declared in ("csv", "txt", "tsv"))
         or (declared == "et" and fmt in ("xls", "xlsx"))  # WPS Spreadsheets' own name

@@ -979,3 +979,31 @@ def test_write_mapping_into_a_folders_rules_keeps_the_columns_they_mapped(tmp_pa
         "Ana",
         "Operations",
     )
+
+
+def test_a_config_setting_of_the_wrong_kind_or_given_twice_is_named_with_its_line(
+    tmp_path: Path,
+) -> None:
+    good = write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    for text, said in (
+        ("state: [1, 2]\n", "line 1: state must be a path (a file or folder name), not [1, 2]"),
+        (
+            "out: ok\nmappings: {a: 1}\n",
+            'line 2: mappings must be a path (a file or folder name), not {"a": 1}',
+        ),
+        ("out: 5\n", "line 1: out must be a path"),
+        ("out: one\nstate: s.sqlite\nout: two\n", "line 3: 'out' is given twice (lines 1 and 3)"),
+    ):
+        config = tmp_path / "import.yaml"
+        config.write_text(text, encoding="utf-8")
+        code, _, err = invoke("import", str(good), "--config", str(config))
+        assert code == 2 and said in err, (text, err)
+        assert not any(p.name in ("5", "[1, 2]", "one", "two") for p in tmp_path.iterdir())
+
+    sync = tmp_path / "sync.yaml"
+    sync.write_text(
+        f"sources:\n  - path: {tmp_path / 'in'}\nout: {tmp_path / 'a'}\nout: {tmp_path / 'b'}\n",
+        encoding="utf-8",
+    )
+    code, _, err = invoke("sync", "--config", str(sync))
+    assert code == 2 and "line 4: 'out' is given twice (lines 3 and 4)" in err, err

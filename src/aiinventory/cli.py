@@ -406,7 +406,7 @@ _IMPORT_SETTINGS = ("mappings", "state", "out")
 def _read_config(path: Path) -> dict[str, Path]:
     import yaml
 
-    from .yaml_lines import compose, safe_load, yaml_text
+    from .yaml_lines import compose, refuse_repeated_keys, safe_load, yaml_text
 
     try:
         text = yaml_text(path)
@@ -416,13 +416,20 @@ def _read_config(path: Path) -> dict[str, Path]:
         raise ConfigError(f"--config {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"--config {path}: expected a mapping of settings")
+    refuse_repeated_keys(root, f"--config {path}")
     for key in data:
-        if key in _IMPORT_SETTINGS:
-            continue
         line = next(
             (k.start_mark.line + 1 for k, _ in getattr(root, "value", ()) if k.value == key), None
         )
         where = f"--config {path}" + (f", line {line}" if line else "")
+        if key in _IMPORT_SETTINGS:
+            value = data[key]
+            if value is not None and not isinstance(value, str):
+                raise ConfigError(
+                    f"{where}: {key} must be a path (a file or folder name), not "
+                    f"{json.dumps(value, default=str)}"
+                )
+            continue
         if key in ("sources", "dedupe"):
             raise ConfigError(
                 f"{where}: {key!r} is a sync setting; run `aiinventory sync --config {path}` "

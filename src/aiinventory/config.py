@@ -24,7 +24,7 @@ from .connectors.credentials import CredentialSettings
 from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
-from .yaml_lines import compose, line_of, safe_load, yaml_text
+from .yaml_lines import compose, line_of, refuse_repeated_keys, safe_load, yaml_text
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
@@ -175,6 +175,7 @@ def load_sync_config(path: Path) -> SyncConfig:
         raise ConfigError(f"{path}{where}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected settings such as 'sources:' and 'out:'")
+    refuse_repeated_keys(root, str(path))
     base = path.resolve().parent
     try:
         config = SyncConfig.model_validate(data)

@@ -26,6 +26,7 @@ __all__ = [
     "compose",
     "compose_file",
     "line_of",
+    "refuse_repeated_keys",
     "safe_load",
     "yaml_error_words",
     "yaml_text",
@@ -100,3 +101,30 @@ def line_of(root: yaml.Node | None, loc: tuple[int | str, ...]) -> int | None:
         if node is None:
             break
     return line
+
+
+def refuse_repeated_keys(root: yaml.Node | None, where: str) -> None:
+    """Refuse a setting given twice in one mapping (YAML keeps the last one without a word,
+    so the first, which the reader may be looking at, would be ignored).
+
+    Raises:
+        ConfigError: naming the key and both lines, after ``where`` (the file, as the message
+            should name it).
+    """
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key, value in node.value:
+                line = key.start_mark.line + 1
+                if isinstance(key, yaml.ScalarNode):
+                    if key.value in seen:
+                        raise ConfigError(
+                            f"{where}, line {line}: {key.value!r} is given twice (lines "
+                            f"{seen[key.value]} and {line}); keep one"
+                        )
+                    seen[key.value] = line
+                stack.append(value)
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)

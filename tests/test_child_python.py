@@ -58,6 +58,7 @@ def test_a_copy_found_through_sys_path_runs_its_own_code_in_every_child_process(
     )
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["AIINVENTORY_TEST_MARKS"] = str(marks)
+    env["AIINVENTORY_EXPORT_PROCESSES"] = "0"  # the export's processes, however small
     done = subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=300
     )

@@ -1007,3 +1007,21 @@ def test_a_config_setting_of_the_wrong_kind_or_given_twice_is_named_with_its_lin
     )
     code, _, err = invoke("sync", "--config", str(sync))
     assert code == 2 and "line 4: 'out' is given twice (lines 3 and 4)" in err, err
+
+
+def test_a_folder_given_for_the_state_or_the_report_is_a_usage_error(tmp_path: Path) -> None:
+    good = write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    folder = tmp_path / "states"
+    folder.mkdir()
+    code, _, err = invoke("import", str(good), "--state", str(folder), "--out", str(tmp_path / "o"))
+    assert code == 2 and "a folder, not a state file" in err, err
+    assert not (tmp_path / "o").exists()  # nothing was written
+    code, _, err = invoke("runs", "--state", str(folder))
+    assert code == 2 and "a folder, not a state file" in err, err
+
+    out = tmp_path / "out"
+    assert invoke("import", str(good), "--out", str(out))[0] == 0
+    code, _, err = invoke("review", "apply", str(out))
+    assert code == 2 and f"give the edited report itself ({out / 'dedupe_report.xlsx'})" in err
+    code, _, err = invoke("review", "apply", str(tmp_path / "edited.xlsx"))
+    assert code == 2 and "edited.xlsx: no such file" in err, err

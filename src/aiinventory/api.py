@@ -51,7 +51,7 @@ from .review import ReviewDecisions, read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
-from .store import Store, record_values, require_writable
+from .store import Store, record_values, refuse_folder_as_state, require_writable
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
 from .text_normalization import normalize_label
 from .use_case_identity import identify_use_cases
@@ -352,6 +352,7 @@ def _execute(
     # Rules are checked here, so a bad rules file stops the run before anything is read.
     governance = load_governance(mappings.folders)
     state_path = state or out / "state.sqlite"
+    refuse_folder_as_state(state_path)  # before the output folder is made
     if out.exists() and not out.is_dir():
         raise ConfigError(f"--out {out} is a file, not a folder")
     require_writable(state_path)
@@ -1405,6 +1406,14 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         ConfigError: the report or the state file cannot be used.
         LockHeldError: a run is using the state file.
     """
+    if report.is_dir():
+        hint = report / REPORT_FILE
+        raise ConfigError(
+            f"{report}: a folder; give the edited report itself"
+            + (f" ({hint})" if hint.is_file() else "")
+        )
+    if not report.exists():
+        raise ConfigError(f"{report}: no such file; give the path of the edited dedupe report")
     state_path = state or report.parent / "state.sqlite"
     if not state_path.exists():
         raise ConfigError(

@@ -409,6 +409,15 @@ def _rollback(conn: sqlite3.Connection) -> None:
             conn.execute("ROLLBACK")
 
 
+def refuse_folder_as_state(path: Path) -> None:
+    """Raises ConfigError when the state file's path is a folder."""
+    if path.is_dir():
+        raise ConfigError(
+            f"{path}: a folder, not a state file; give the state file's path (--state "
+            f"{path / 'state.sqlite'}, say: made if missing)"
+        )
+
+
 #: The tables a state file holds.
 _OWN_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA))
 
@@ -464,6 +473,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        refuse_folder_as_state(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
             self.conn = sqlite3.connect(path, isolation_level=None, timeout=30)

@@ -784,3 +784,29 @@ def test_export_refuses_while_a_run_holds_the_state(imported: State, tmp_path: P
     assert result.exit_code == 4
     assert "another aiinventory run" in result.output
     assert not (tmp_path / "inv.db").exists()
+
+
+def test_an_export_into_a_folder_this_user_may_not_write_is_said_in_words(
+    imported: State, tmp_path: Path
+) -> None:
+    folder = tmp_path / "read-only"
+    folder.mkdir()
+    folder.chmod(0o555)
+    command = [sys.executable, "-m", "aiinventory", "export", "--to", str(folder / "inventory.db")]
+    command += ["--state", str(imported.state)]
+    if os.geteuid() == 0:  # root writes anywhere: run without that power
+        if shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv (util-linux) to run without root's file access")
+        drop = "-dac_override,-dac_read_search"
+        command = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    done = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert f"its folder {folder} is not writable by this user" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(folder.iterdir()) == []

@@ -20,6 +20,7 @@ tables exactly as they were. Use cases are built by the same code as inventory.c
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
@@ -547,7 +548,16 @@ def _export_sqlite(
             f"--to {path}: the folder {path.parent} does not exist; create it first or give "
             "a file in an existing folder"
         )
-    conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=30)
+    except sqlite3.Error as exc:
+        why = str(exc)
+        if not path.exists() and not os.access(path.parent, os.W_OK):
+            why = f"its folder {path.parent} is not writable by this user"
+        raise AIInventoryError(
+            f"--to {path}: cannot be made ({why}); give a file in a folder this user may write "
+            "to; nothing was changed"
+        ) from exc
     try:
         dialect = _SqliteDialect(conn)
         try:

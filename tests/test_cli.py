@@ -1025,3 +1025,13 @@ def test_a_folder_given_for_the_state_or_the_report_is_a_usage_error(tmp_path: P
     assert code == 2 and f"give the edited report itself ({out / 'dedupe_report.xlsx'})" in err
     code, _, err = invoke("review", "apply", str(tmp_path / "edited.xlsx"))
     assert code == 2 and "edited.xlsx: no such file" in err, err
+
+
+def test_a_newline_in_a_file_name_does_not_split_a_warning_line(tmp_path: Path) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "claims\nteam.csv").write_text("Use case,Stage\nBot,Live\n", encoding="utf-8")
+    code, _, err = invoke("import", str(folder), "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    (line,) = [x for x in err.splitlines() if "no department column" in x]
+    assert line.startswith(f"  {folder}/claims\\nteam.csv: ")

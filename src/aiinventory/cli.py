@@ -7,6 +7,7 @@ import errno
 import json
 import logging
 import os
+import re
 import signal
 import sqlite3
 import sys
@@ -309,9 +310,20 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             if w.source_path and message.startswith(f"{w.source_path}: "):
                 message = message.removeprefix(f"{w.source_path}: ")
             where = f"{where}{rows}: " if where or rows else ""
-            click.echo(f"  {where}{message}{more}", err=True)
+            click.echo(_one_line(f"  {where}{message}{more}"), err=True)
     click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
     sys.exit(result.exit_code)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def _one_line(text: str) -> str:
+    """A warning as one line of a log: a control character a file name holds (a newline in
+    "a\nb.csv") written as its escape, so that it cannot split the line or end it early."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _shown(path: Path) -> Path:

@@ -1035,3 +1035,37 @@ def test_a_newline_in_a_file_name_does_not_split_a_warning_line(tmp_path: Path) 
     assert code == 0, err
     (line,) = [x for x in err.splitlines() if "no department column" in x]
     assert line.startswith(f"  {folder}/claims\\nteam.csv: ")
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "said"),
+    [
+        (
+            "settings.yaml",
+            "day_first: true\nlimitz: 3\n",
+            "settings.yaml, line 2: unknown setting 'limitz'",
+        ),
+        (
+            "fields.yaml",
+            "name:\n  - Thing\nnmae:\n  - Other\n",
+            "fields.yaml, line 3: unknown field 'nmae'",
+        ),
+        (
+            "values.yaml",
+            "stage:\n  synonyms:\n    pilot: [trial]\n    notastage: [x]\n",
+            "values.yaml, line 4: stage.synonyms: 'notastage' is not a value of stage",
+        ),
+    ],
+    ids=["settings", "fields", "values"],
+)
+def test_a_mistake_in_a_mappings_file_is_named_with_its_line(
+    tmp_path: Path, name: str, text: str, said: str
+) -> None:
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / name).write_text(text, encoding="utf-8")
+    code, _, err = invoke(
+        "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
+    )
+    assert code == 2 and said in err, err

@@ -1147,7 +1147,8 @@ def load_mappings(extra: Path | None = None) -> Mappings:
             for fname, syns in _require_mapping(_read_yaml(path, words=True), path).items():
                 if fname not in field_synonyms:
                     raise ConfigError(
-                        f"{path}: unknown field {fname!r}; fields are: {', '.join(MAPPABLE_FIELDS)}"
+                        f"{_at(path, str(fname))}: unknown field {fname!r}; fields are: "
+                        f"{', '.join(MAPPABLE_FIELDS)}"
                     )
                 for syn in _string_list(syns, path, fname):
                     norm = normalize_label(syn)
@@ -1263,12 +1264,12 @@ def _load_values(
         spec = _require_mapping(spec, path, fname)
         allowed = FIXED_VOCABULARIES.get(fname, (None, None))[0]
         if fname not in FIXED_VOCABULARIES and fname != "topic_area":
-            raise ConfigError(f"{path}: {fname!r} is not an enum field")
+            raise ConfigError(f"{_at(path, str(fname))}: {fname!r} is not an enum field")
         unknown_keys = set(spec) - {"synonyms", "contains", "together"}
         if unknown_keys:
             raise ConfigError(
-                f"{path}: {fname}: unknown key(s) {sorted(unknown_keys)}; use "
-                "synonyms/contains/together"
+                f"{_at(path, str(fname), str(min(map(str, unknown_keys))))}: {fname}: unknown "
+                f"key(s) {sorted(unknown_keys)}; use synonyms/contains/together"
             )
         for section in ("synonyms", "contains", "together"):
             entries = _require_mapping(spec.get(section), path, f"{fname}.{section}")
@@ -1276,8 +1277,8 @@ def _load_values(
                 value = str(value)
                 if allowed is not None and value not in allowed:
                     raise ConfigError(
-                        f"{path}: {fname}.{section}: {value!r} is not a value of {fname} "
-                        f"(allowed: {', '.join(allowed)})"
+                        f"{_at(path, str(fname), section, value)}: {fname}.{section}: {value!r} "
+                        f"is not a value of {fname} (allowed: {', '.join(allowed)})"
                     )
                 words_list = _string_list(words, path, f"{fname}.{section}.{value}")
                 if section == "together":
@@ -1304,8 +1305,28 @@ def _load_values(
                     kw_table[value].extend(w.lower() for w in words_list)
 
 
+#: The keys settings.yaml takes.
+_SETTINGS_KEYS = (
+    "header",
+    "values",
+    "skip_sheets",
+    "path_department_stopwords",
+    "unmapped_headers",
+    "header_words",
+    "day_first",
+    "limits",
+)
+
+
 def _load_settings(path: Path, settings: Settings) -> None:
     data = _require_mapping(_read_yaml(path), path)
+    for key in data:
+        if key not in _SETTINGS_KEYS:
+            line = _key_line(path, str(key))
+            raise ConfigError(
+                f"{path}" + (f", line {line}" if line else "") + f": unknown setting {key!r} "
+                f"(check its spelling; settings.yaml takes {', '.join(_SETTINGS_KEYS)})"
+            )
     header = _require_mapping(data.get("header"), path, "header")
     values = _require_mapping(data.get("values"), path, "values")
     try:
@@ -1351,11 +1372,17 @@ def _load_settings(path: Path, settings: Settings) -> None:
         _load_limits(path, data["limits"], settings)
 
 
+def _at(path: Path, *keys: str) -> str:
+    """The file, and the line of a nested key in it when it can be found: where an error is."""
+    line = _key_line(path, *keys)
+    return f"{path}, line {line}" if line else str(path)
+
+
 def _key_line(path: Path, *keys: str) -> int | None:
     """The 1-based line of a nested key in a YAML file (None when not found)."""
     try:
-        node = compose(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        node = compose(yaml_text(path))
+    except (OSError, ConfigError, yaml.YAMLError):
         return None
     line = None
     for key in keys:

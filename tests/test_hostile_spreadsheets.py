@@ -1126,6 +1126,7 @@ def test_a_csv_row_with_more_fields_than_its_header_is_said(
     assert said["message"].startswith(
         "1 row(s) (first: row 2) have more fields than the header's 5"
     )
+    assert said["rows"] == [2]  # as every warning about rows gives them
     shifted = next(r for r in out.records_jsonl if r["name"] == "Invoice OCR")
     assert shifted["extras"] == {"column F": "Ann Lee"}  # nothing is lost
 

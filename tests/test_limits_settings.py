@@ -88,6 +88,10 @@ def test_a_mappings_folder_lowers_the_caps_of_a_real_import(tmp_path: Path) -> N
     size = (inputs / "big.eml").stat().st_size
     assert f"it is {size / 1024:,.0f} KB, over the cap of 2 KB" in rejects["big.eml"]["message"]
     assert "limits.mail.max_message_bytes in settings.yaml" in rejects["big.eml"]["message"]
+    assert (
+        "raise limits.spreadsheet.max_file_bytes in the mappings folder's settings.yaml"
+        in (rejects["tracker.xlsx"]["message"])
+    )
     assert summary["counts"]["records"] == 1  # type: ignore[index]
 
 

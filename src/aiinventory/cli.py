@@ -492,9 +492,9 @@ def inspect(
 def _print_mail_inspection(info: dict[str, Any]) -> None:
     counts = info["counts"]
     click.echo(
-        f"{info['source_path']}  ({info['format'] or 'email'}): {counts['messages_read']} "
-        f"messages, {counts['threads']} threads → {counts['records']} records, "
-        f"{counts['rejects']} rejects"
+        f"{info['source_path']}  ({info['format'] or 'email'}): "
+        f"{_counted(counts['messages_read'], 'message')}, {_counted(counts['threads'], 'thread')}"
+        f" → {_counted(counts['records'], 'record')}, {_counted(counts['rejects'], 'reject')}"
     )
     if info.get("folders") is not None:
         click.echo(f"  folders on the server: {', '.join(info['folders']) or '(none)'}")

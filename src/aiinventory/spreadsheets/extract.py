@@ -1689,6 +1689,7 @@ def _extract_table(
             "or check these rows' cells (the extra ones are kept in extras as 'column …')",
             source_path=source_path,
             sheet=sheet_for_messages,
+            row=longer[0],
         )
     if below_table is not None and below_table.cells is not None and tables_below is not None:
         # The rows below it are the next table's: read with its own header, as a table of

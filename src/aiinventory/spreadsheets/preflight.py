@@ -200,7 +200,8 @@ def preflight(path: Path, limits: Limits | None = None) -> PreflightResult:
     if size > limits.max_file_bytes:
         raise PreflightError(
             "too_large",
-            f"the file is {size:,} bytes, over the {limits.max_file_bytes:,}-byte limit",
+            f"the file is {size:,} bytes, over the {limits.max_file_bytes:,}-byte limit"
+            + _LIMIT_FIX.format(key="max_file_bytes"),
         )
     try:
         with path.open("rb") as fh:
@@ -286,6 +287,13 @@ def _looks_like_text(head: bytes, tolerant: bool = False) -> bool:
     if not tolerant:
         return _TEXT_CONTROL.search(sample) is None
     return len(_TEXT_CONTROL.findall(sample)) <= max(1, len(sample) // 100)
+
+
+#: What to do about a file over a size limit.
+_LIMIT_FIX = (
+    "; if the file is a genuine tracker, raise limits.spreadsheet.{key} in the mappings folder's "
+    "settings.yaml, or split the file"
+)
 
 
 # -- OLE (xls, encrypted OOXML) ---------------------------------------------------------------
@@ -403,7 +411,8 @@ class _Archive:
                 raise PreflightError(
                     "too_large",
                     f"the file expands to {total:,} bytes, over the "
-                    f"{limits.max_uncompressed_bytes:,}-byte limit",
+                    f"{limits.max_uncompressed_bytes:,}-byte limit"
+                    + _LIMIT_FIX.format(key="max_uncompressed_bytes"),
                 )
         except PreflightError:
             self.close()

@@ -4016,3 +4016,28 @@ def test_an_error_value_is_never_a_header(tmp_path: Path, run_import_into) -> No
     got = run_import_into(tmp_path / "ranges.xlsx")
     assert got.records == []
     assert [r["reason_code"] for r in got.rejects] == ["no_table_found"]
+
+
+def test_spreadsheets_of_types_not_read_are_named_with_how_to_save_them(tmp_path: Path) -> None:
+    from aiinventory.api import run_import
+    from aiinventory.errors import ConfigError
+
+    drive = tmp_path / "drive"
+    (drive / "finance").mkdir(parents=True)
+    (drive / "finance" / "AI tracker.gsheet").write_text('{"doc_id": "1x"}', encoding="utf-8")
+    (drive / "finance" / "Budget.numbers").write_bytes(b"PK\x03\x04")
+    with pytest.raises(ConfigError) as caught:  # nothing else to read: said at once
+        run_import([drive], tmp_path / "out")
+    assert "AI tracker.gsheet (a Google Sheets shortcut, not the sheet: download" in str(
+        caught.value
+    )
+    write_workbook(drive / "hr" / "tracker.xlsx", {"S": [["Use case"], ["Chatbot"]]})
+    result = run_import([drive], tmp_path / "out")
+    (said,) = [w for w in result.summary.warnings if w.code == "spreadsheets_not_read"]
+    assert said.message == (
+        "2 spreadsheet(s) of a type that is not read: "
+        f"{drive.as_posix()}/finance/AI tracker.gsheet (a Google Sheets shortcut, not the sheet: "
+        "download the sheet as .xlsx (File > Download)); "
+        f"{drive.as_posix()}/finance/Budget.numbers (export it from Numbers as .xlsx (File > "
+        "Export To > Excel))"
+    )

@@ -26,7 +26,13 @@ import yaml
 from . import __version__, failpoints
 from .clock import now, stable_hash
 from .config import DedupeConfig, SourceConfig, load_sync_config
-from .connectors.files import FileItem, discover_files, left_out_words, source_shown
+from .connectors.files import (
+    UNREAD_SHEETS,
+    FileItem,
+    discover_files,
+    left_out_words,
+    source_shown,
+)
 from .connectors.mailbox import UnreadableMessage
 from .connectors.mailbox_sources import inspect_mailbox, mailbox_items, mirror_folder
 from .connectors.mailbox_urls import is_mailbox_url, refuse_shared_mailboxes
@@ -365,12 +371,19 @@ def _execute(
     not_read: list[tuple[str, Counter[str]]] = []  # per source: files of types not read
     empty: list[str] = []  # folders that hold no file to read
     links: list[str] = []  # symbolic links in the folders, not followed
+    unread_sheets: list[str] = []  # spreadsheets of types not read ("Budget.numbers")
     for source in sources:
         if source.path is None:
             continue  # a mailbox: synced into its mirror under the run lock, below
         left_out: Counter[str] = Counter()
         found, trouble = discover_files(
-            [source.path], source.include, source.exclude, source.label, left_out, links
+            [source.path],
+            source.include,
+            source.exclude,
+            source.label,
+            left_out,
+            links,
+            unread_sheets,
         )
         items.extend(found)
         problems.extend(trouble)
@@ -403,6 +416,7 @@ def _execute(
             "nothing to import: "
             + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
             + f" of types that are not read; the types read are {_TYPES_READ}"
+            + (f" ({_sheets_to_save(unread_sheets)})" if unread_sheets else "")
         )
     _require_writable_folder(out, command)
     fingerprint = _mappings_fingerprint(mappings)
@@ -459,6 +473,12 @@ def _execute(
                 f"{left_out_words(left_out)} of types that are not read were left out; the "
                 f"types read are {_TYPES_READ}",
                 source_path=shown,
+            )
+        if unread_sheets:
+            warnings.add(
+                "spreadsheets_not_read",
+                f"{len(unread_sheets):,} spreadsheet(s) of a type that is not read: "
+                f"{_sheets_to_save(unread_sheets)}",
             )
         if own_files:
             warnings.add(
@@ -828,6 +848,13 @@ def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> 
         source_path=item.source_path,
     )
     return False
+
+
+def _sheets_to_save(paths: list[str]) -> str:
+    """The first spreadsheets of types not read, each with how to make one that is."""
+    shown = [f"{p} ({UNREAD_SHEETS[Path(p).suffix.lower()]})" for p in paths[:3]]
+    more = f" and {len(paths) - 3:,} more" if len(paths) > 3 else ""
+    return "; ".join(shown) + more
 
 
 def _own_file(path: Path, out: Path, state_path: Path) -> bool:

@@ -15,6 +15,7 @@ from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, looks_like_mail, st
 __all__ = [
     "MAIL_SUFFIXES",
     "SPREADSHEET_SUFFIXES",
+    "UNREAD_SHEETS",
     "FileItem",
     "discover_files",
     "left_out_words",
@@ -35,6 +36,24 @@ DATA_SUFFIXES = frozenset(
         ".qpw", ".wb1", ".wb2", ".wb3", ".dif", ".slk", ".sylk", ".prn", ".gsheet",
     }
 )  # fmt: skip
+#: Spreadsheets of types not read, and how to make one that is.
+UNREAD_SHEETS = {
+    ".numbers": "export it from Numbers as .xlsx (File > Export To > Excel)",
+    ".gsheet": (
+        "a Google Sheets shortcut, not the sheet: download the sheet as .xlsx (File > Download)"
+    ),
+    ".fods": "a flat OpenDocument spreadsheet: save it as .ods or .xlsx",
+    ".xlt": "an Excel template: save it as .xlsx",
+    ".xltx": "an Excel template: save it as .xlsx",
+    ".xltm": "an Excel template: save it as .xlsx",
+    ".ots": "a LibreOffice template: save it as .ods or .xlsx",
+    ".sxc": "a StarOffice spreadsheet: save it as .ods or .xlsx",
+    ".wk1": "a Lotus 1-2-3 file: save it as .xlsx",
+    ".wk3": "a Lotus 1-2-3 file: save it as .xlsx",
+    ".wk4": "a Lotus 1-2-3 file: save it as .xlsx",
+    ".123": "a Lotus 1-2-3 file: save it as .xlsx",
+    ".qpw": "a Quattro Pro file: save it as .xlsx",
+}
 #: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
 MAIL_FILE_NAMES = frozenset({"winmail.dat"})
 
@@ -71,6 +90,7 @@ def discover_files(
     label: str | None = None,
     left_out: Counter[str] | None = None,
     links: list[str] | None = None,
+    sheets_left_out: list[str] | None = None,
 ) -> tuple[list[FileItem], list[tuple[str, str]]]:
     """Find the files under the given paths.
 
@@ -82,7 +102,9 @@ def discover_files(
     single path in outputs instead of the path itself. ``left_out`` counts, by suffix, the files
     in the folders that hold documents or data of a type not read (``DATA_SUFFIXES``: a folder
     of ``.json`` exports, say). ``links`` collects the symbolic links found in the folders
-    (not followed: a link may lead anywhere on the machine).
+    (not followed: a link may lead anywhere on the machine), ``sheets_left_out`` the paths of
+    spreadsheets of a type not read (``UNREAD_SHEETS``: a Numbers file, a Google Sheets
+    shortcut), each of which someone likely meant to import.
     """
     items: dict[Path, FileItem] = {}
     problems: list[tuple[str, str]] = []
@@ -150,6 +172,8 @@ def discover_files(
                 )
                 if not added and left_out is not None and full.suffix.lower() in DATA_SUFFIXES:
                     left_out[full.suffix.lower()] += 1
+                    if sheets_left_out is not None and full.suffix.lower() in UNREAD_SHEETS:
+                        sheets_left_out.append(f"{shown.rstrip('/')}/{rel_text}")
     ordered = sorted(items.values(), key=lambda i: i.source_path)
     return ordered, problems
 
@@ -194,7 +218,10 @@ def _add(
     if kind is None:
         if named:
             suffix = path.suffix.lower()
-            problems.append((shown, f"{suffix or 'no extension'} is not a supported file type"))
+            advice = f" ({UNREAD_SHEETS[suffix]})" if suffix in UNREAD_SHEETS else ""
+            problems.append(
+                (shown, f"{suffix or 'no extension'} is not a supported file type{advice}")
+            )
         return False
     resolved = path.resolve()
     if resolved in items:

@@ -1205,3 +1205,22 @@ def test_an_xls_whose_stream_name_is_in_other_capitals_is_read(tmp_path: Path, s
     other.write_bytes(bytes(patched).replace(name, "Contents".encode("utf-16-le") + b"\x00\x00"))
     code, message = _reason(other)
     assert code == "unsupported_format" and "save it there as .xlsx" in message
+
+
+def test_a_workbook_missing_its_package_parts_is_corrupt_not_an_archive(tmp_path: Path) -> None:
+    """A zip of a workbook's sheet without the parts that make it a workbook (exceljs's
+    missing-bits.xlsx) is a damaged workbook: 'extract it and import the files inside' led
+    nowhere. A zip of other files is still an archive to extract."""
+    damaged = tmp_path / "tracker.xlsx"
+    with zipfile.ZipFile(damaged, "w") as zf:
+        zf.writestr("xl/_rels/workbook.xml.rels", "<Relationships/>")
+        zf.writestr("xl/worksheets/sheet1.xml", sheet_xml('<row r="1"/>'))
+    code, message = _reason(damaged)
+    assert code == "corrupt" and "parts of an Excel workbook" in message
+    assert "open it in Excel, which may repair it" in message
+
+    archive = tmp_path / "exports.xlsx"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("finance.csv", "Use case\nBot\n")
+    code, message = _reason(archive)
+    assert code == "unsupported_format" and "extract it and import the files inside" in message

@@ -583,6 +583,13 @@ def _check_container(archive: _Archive, limits: Limits, findings: _Findings) -> 
     if archive.get("[Content_Types].xml") is None:
         inside = sorted(info.filename for info in archive.parts.values() if not info.is_dir())
         listed = ", ".join(inside[:3]) + (", …" if len(inside) > 3 else "")
+        if any(name.replace("\\", "/").lower().startswith("xl/") for name in inside):
+            raise PreflightError(
+                "corrupt",
+                f"parts of an Excel workbook without the ones that make it one ({listed}): the "
+                "file is damaged; get it again from where it came, or open it in Excel, which "
+                "may repair it, and save it",
+            )
         raise PreflightError(
             "unsupported_format",
             f"the file is a zip archive ({listed or 'empty'}), not a spreadsheet; extract it and "

@@ -868,8 +868,16 @@ def test_the_inventory_path_is_whole_when_run_from_the_root_folder(
         ["CREATE TABLE customers (id INTEGER, name TEXT)", "INSERT INTO customers VALUES (1, 'a')"],
         ["CREATE TABLE runs (x TEXT)"],  # a table of a state file's name, other columns
         ["CREATE TABLE meta (k TEXT)", "CREATE TABLE notes (t TEXT)"],
+        # Only tables of a state's names, with other columns.
+        ["CREATE TABLE meta (k TEXT, v TEXT)", "CREATE TABLE runs (id INTEGER, started TEXT)"],
+        [
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+            "INSERT INTO meta VALUES ('schema_version', '3')",
+            "CREATE TABLE runs (id INTEGER)",
+        ],
+        ["CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('owner', 'x')"],
     ],
-    ids=["other_tables", "a_runs_table", "a_meta_table"],
+    ids=["other_tables", "a_runs_table", "a_meta_table", "state_names", "a_version", "settings"],
 )
 def test_another_programs_database_given_as_state_is_left_as_it_is(
     tmp_path: Path, tables: list[str]
@@ -1069,3 +1077,17 @@ def test_a_mistake_in_a_mappings_file_is_named_with_its_line(
         "import", str(good), "--mappings", str(maps), "--out", str(tmp_path / "o")
     )
     assert code == 2 and said in err, err
+
+
+def test_a_state_file_whose_making_was_cut_short_is_used(tmp_path: Path) -> None:
+    import sqlite3
+
+    from aiinventory.store import _SCHEMA
+
+    state = tmp_path / "state.sqlite"
+    with sqlite3.connect(state) as conn:  # the tables, not yet the version
+        conn.executescript(_SCHEMA)
+    conn.close()
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, _, err = invoke("import", str(good), "--state", str(state), "--out", str(tmp_path / "o"))
+    assert code == 0, err

@@ -8,6 +8,7 @@ while a run writes.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import json
 import os
@@ -424,7 +425,13 @@ _OWN_TABLES = frozenset(re.findall(r"CREATE TABLE IF NOT EXISTS (\w+)", _SCHEMA)
 
 def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
     """The tables of a database that is no state file (another program's), or [] for a state
-    file, one whose making was cut short, or an empty database."""
+    file (of this version, an older one, or a newer one, which the caller refuses), one whose
+    making was cut short, or an empty database.
+
+    A state file holds only tables of the state's names, each with columns of the state's (an
+    older one has fewer; schema 2's stage evidence had others), and its meta table, if made yet,
+    holds keys and values.
+    """
     tables = {
         name
         for (name,) in conn.execute(
@@ -434,14 +441,41 @@ def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
     }
     if not tables:
         return []
+    if tables - _OWN_TABLES:
+        return sorted(tables)
+    version = None
     if "meta" in tables:
         try:
-            versioned = conn.execute("SELECT 1 FROM meta WHERE key='schema_version'").fetchone()
+            found = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
         except sqlite3.DatabaseError:  # a table of that name with other columns
-            versioned = None
-        if versioned is not None or tables <= _OWN_TABLES:
-            return []
-    return sorted(tables)
+            return sorted(tables)
+        version = int(found[0]) if found is not None and str(found[0]).isdigit() else None
+        if found is None and conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None:
+            return sorted(tables)  # settings of another kind: a state's meta has its version
+    if version is not None and version > SCHEMA_VERSION:
+        return []  # a newer aiinventory's: the caller says so
+    expected = _schema_columns()
+    for table in tables:
+        if table == "stage_evidence" and version is not None and version < 3:
+            continue
+        columns = {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
+        if not columns <= expected[table]:
+            return sorted(tables)
+    return []
+
+
+@functools.cache
+def _schema_columns() -> dict[str, frozenset[str]]:
+    """The columns of each table of a state file of this version."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.executescript(_SCHEMA)
+        return {
+            table: frozenset(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+            for table in _OWN_TABLES
+        }
+    finally:
+        conn.close()
 
 
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:

@@ -1202,7 +1202,14 @@ def test_an_xls_whose_stream_name_is_in_other_capitals_is_read(tmp_path: Path, s
     assert rows[0][0] == 1.5e300
 
     other = tmp_path / "notes.xls"  # an OLE file without a workbook stream
-    other.write_bytes(bytes(patched).replace(name, "Contents".encode("utf-16-le") + b"\x00\x00"))
+    contents = bytes(patched).replace(name, "Contents".encode("utf-16-le") + b"\x00\x00")
+    other.write_bytes(contents)
+    code, message = _reason(other)
+    assert code == "unsupported_format" and "save it there as .xlsx" in message
+    # ... also when its text speaks of a workbook: only a directory entry names a stream.
+    other.write_bytes(
+        contents[:-64] + "see the WORKBOOK\x00".encode("utf-16-le").ljust(64, b"\x00")
+    )
     code, message = _reason(other)
     assert code == "unsupported_format" and "save it there as .xlsx" in message
 

@@ -315,13 +315,21 @@ def _sniff_ole(path: Path, findings: _Findings) -> str:
     def has(name: str) -> bool:
         return name.encode("utf-16-le") in data
 
-    def has_any_case(name: str) -> bool:
-        # Stream names compare without regard to case: report generators write "WORKBOOK".
-        pattern = b"".join(
-            b"[" + re.escape(c.lower().encode()) + re.escape(c.upper().encode()) + b"]\x00"
-            for c in name
-        )
-        return re.search(pattern, data) is not None
+    def has_stream(*names: str) -> bool:
+        # A directory entry (128 bytes, on a 128-byte boundary) named so, in any case: stream
+        # names compare without regard to case, and report generators write "WORKBOOK". Text
+        # holding the word ("a notebook") is no entry: its length field does not match.
+        for name in names:
+            pattern = b"".join(
+                b"[" + re.escape(c.lower().encode()) + re.escape(c.upper().encode()) + b"]\x00"
+                for c in name
+            )
+            size = struct.pack("<H", 2 * (len(name) + 1))
+            for found in re.finditer(pattern + b"\x00\x00", data):
+                at = found.start()
+                if at % 128 == 0 and data[at + 64 : at + 66] == size:
+                    return True
+        return False
 
     if has("EncryptedPackage") or has("EncryptionInfo"):
         raise PreflightError(
@@ -329,7 +337,7 @@ def _sniff_ole(path: Path, findings: _Findings) -> str:
             "the workbook is password-protected (encrypted); save an unprotected copy and "
             "import that",
         )
-    if not has_any_case("Book"):  # "Workbook", or Excel 5's "Book"
+    if not has_stream("Workbook", "Book"):  # Excel 5's is "Book"
         raise PreflightError(
             "unsupported_format",
             "the file is an OLE container (Word, Outlook or similar), not a spreadsheet; if "

@@ -112,19 +112,24 @@ def refuse_repeated_keys(root: yaml.Node | None, where: str) -> None:
             should name it).
     """
     stack = [root]
+    walked: set[int] = set()  # a node an alias names again is walked once
     while stack:
         node = stack.pop()
+        if node is None or id(node) in walked:
+            continue
+        walked.add(id(node))
         if isinstance(node, yaml.MappingNode):
-            seen: dict[object, int] = {}
+            seen: dict[tuple[str, str], int] = {}
             for key, value in node.value:
                 line = key.start_mark.line + 1
                 if isinstance(key, yaml.ScalarNode):
-                    if key.value in seen:
+                    said = (key.tag, key.value)  # 1 and "1" are two keys
+                    if said in seen:
                         raise ConfigError(
                             f"{where}, line {line}: {key.value!r} is given twice (lines "
-                            f"{seen[key.value]} and {line}); keep one"
+                            f"{seen[said]} and {line}); keep one"
                         )
-                    seen[key.value] = line
+                    seen[said] = line
                 stack.append(value)
         elif isinstance(node, yaml.SequenceNode):
             stack.extend(node.value)

@@ -525,3 +525,37 @@ def test_a_wrong_export_processes_setting_stops_the_run_before_it_reads(
     with pytest.raises(ConfigError, match=f"{EXPORT_PROCESSES_ENV} must be a whole number"):
         run_import([SAMPLE], tmp_path / "out")
     assert not (tmp_path / "out" / "state.sqlite").exists()
+
+
+_KILLED_WHILE_WRITING = """
+import os, signal, sys
+from pathlib import Path
+from aiinventory import api
+from aiinventory.export import records
+def killed(*args, **kwargs):
+    os.kill(os.getpid(), signal.SIGKILL)
+records.write_records = killed
+api.run_import([Path(sys.argv[1])], Path(sys.argv[2]))
+"""
+
+
+def test_a_small_export_killed_midway_leaves_nothing_in_the_temporary_folder(
+    tmp_path: Path,
+) -> None:
+    """xlsxwriter keeps rows in files of their own until it writes the workbook; a small export
+    has them made in a hidden folder of the output folder, which a later run removes once it
+    is an hour old, not in the temporary folder, which nothing cleans."""
+    temporary = tmp_path / "temporary"
+    temporary.mkdir()
+    env = {**os.environ, "TMPDIR": str(temporary), "PYTHONPATH": str(SAMPLE.parent / "src")}
+    env.pop(EXPORT_PROCESSES_ENV, None)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _KILLED_WHILE_WRITING, str(SAMPLE), str(out)],
+        env=env,
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == -signal.SIGKILL, done.stderr
+    assert list(temporary.iterdir()) == []
+    assert list(out.glob(".records-*.tmp"))  # what the next runs remove once it is stale

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import functools
 import gc
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import ExitStack, closing
 from dataclasses import dataclass, field
@@ -37,7 +39,7 @@ from ..time_in_stage import (
 from .atomic import atomic_path, held_files
 from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
-from .records import RecordsProcess, describe_source, records_writer
+from .records import RECORDS_SPILL, RecordsProcess, describe_source, records_writer
 from .spill import Spill
 from .writers import (
     _EPOCH,
@@ -160,7 +162,7 @@ def _inventory_cells(row: list[Any]) -> list[Any]:
 
 
 #: Workbook options of inventory.xlsx.
-_INVENTORY_OPTIONS = {
+_INVENTORY_OPTIONS: dict[str, Any] = {
     "constant_memory": True,
     "strings_to_formulas": False,
     "strings_to_urls": False,
@@ -257,7 +259,16 @@ def write_outputs(
         # A small export writes them itself: a fresh interpreter takes longer to start.
         helpers = export_processes_wanted(store.count("records"))
         workbook_writer = WorkbookProcess if helpers else WorkbookHere
-        book = workbook_writer(inv_xlsx_path, _INVENTORY_OPTIONS)
+        inventory_options, report_options = _INVENTORY_OPTIONS, REPORT_OPTIONS
+        if not helpers:
+            # xlsxwriter keeps the sheets' rows in files of their own until the workbook is
+            # written: in a hidden folder here, which a run killed meanwhile leaves where the
+            # next run removes what killed runs left (not in the temporary folder, for good).
+            rows = Path(tempfile.mkdtemp(prefix=RECORDS_SPILL, suffix=".tmp", dir=out))
+            stack.callback(shutil.rmtree, rows, True)
+            inventory_options = {**_INVENTORY_OPTIONS, "tmpdir": str(rows)}
+            report_options = {**REPORT_OPTIONS, "tmpdir": str(rows)}
+        book = workbook_writer(inv_xlsx_path, inventory_options)
         stack.callback(book.abort)
         workbook = book.workbook()
         workbook.set_properties({"created": _EPOCH})
@@ -271,7 +282,7 @@ def write_outputs(
         changes_sheet = _changes_sheet(workbook, bold)
         checks_sheet = _ChecksSheet(workbook, bold)
 
-        report_book = workbook_writer(report_path, REPORT_OPTIONS)
+        report_book = workbook_writer(report_path, report_options)
         stack.callback(report_book.abort)
         # Which decisions the report knows of: applied later, it does not undo newer ones.
         report_book.workbook().set_custom_property(

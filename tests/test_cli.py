@@ -1091,3 +1091,16 @@ def test_a_state_file_whose_making_was_cut_short_is_used(tmp_path: Path) -> None
     good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
     code, _, err = invoke("import", str(good), "--state", str(state), "--out", str(tmp_path / "o"))
     assert code == 0, err
+
+
+def test_repeated_keys_are_told_by_their_type_and_aliases_are_walked_once() -> None:
+    from aiinventory.errors import ConfigError
+    from aiinventory.yaml_lines import compose, refuse_repeated_keys
+
+    refuse_repeated_keys(compose('1: a\n"1": b\n'), "f.yaml")  # two keys: an int, a string
+    nested = "a0: &a0 [x, x]\n" + "".join(
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}]\n" for i in range(1, 40)
+    )
+    refuse_repeated_keys(compose(nested), "f.yaml")  # 2**40 paths, each node once
+    with pytest.raises(ConfigError, match=r"f.yaml, line 3: 'b' is given twice \(lines 2 and 3\)"):
+        refuse_repeated_keys(compose("x:\n  b: 1\n  b: 2\n"), "f.yaml")

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -1104,3 +1105,35 @@ def test_repeated_keys_are_told_by_their_type_and_aliases_are_walked_once() -> N
     refuse_repeated_keys(compose(nested), "f.yaml")  # 2**40 paths, each node once
     with pytest.raises(ConfigError, match=r"f.yaml, line 3: 'b' is given twice \(lines 2 and 3\)"):
         refuse_repeated_keys(compose("x:\n  b: 1\n  b: 2\n"), "f.yaml")
+
+
+_TERMINATED_AFTER_THE_END = """
+import os, signal, sys
+from aiinventory import store
+from aiinventory.cli import main
+finish = store.Store.finish_run
+def finish_then_sigterm(self, *args, **kwargs):
+    finish(self, *args, **kwargs)
+    os.kill(os.getpid(), signal.SIGTERM)  # systemd stopping the service just then
+store.Store.finish_run = finish_then_sigterm
+main(sys.argv[1:])
+"""
+
+
+def test_a_sigterm_after_the_run_recorded_its_end_reports_the_run_it_was(tmp_path: Path) -> None:
+    """The state said finished and the exports were in place, yet the log said run_failed
+    'rerun to finish', and the next run, finding nothing to do, said none of the warnings."""
+    good = write_workbook(tmp_path / "in" / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "-c", _TERMINATED_AFTER_THE_END, "import", str(good), "--out", str(out)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "1 record, 1 use case, 0 rejects" in done.stdout
+    assert "terminated" not in done.stderr and "Traceback" not in done.stderr
+    code, listed, _ = invoke("runs", "--state", str(out / "state.sqlite"), "--json")
+    assert code == 0 and json.loads(listed)[0]["status"] == "finished"

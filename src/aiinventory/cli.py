@@ -22,7 +22,14 @@ import click
 from . import __version__, api
 from .clock import now as clock_now
 from .connectors.mailbox_urls import is_mailbox_url
-from .errors import AIInventoryError, ConfigError, Terminated, os_error_words
+from .errors import (
+    AIInventoryError,
+    ConfigError,
+    Terminated,
+    is_run_committed,
+    os_error_words,
+    run_committed,
+)
 from .mappings import asks_if_live
 from .store import disk_trouble
 from .text_normalization import one_line
@@ -37,7 +44,11 @@ mappings_option = click.option(
 )
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> NoReturn:
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    if is_run_committed():
+        # The run recorded its end: its exports and state are complete, and it is reported as
+        # the run it was (a "terminated" here would send the next run after nothing).
+        return
     raise Terminated()
 
 
@@ -155,6 +166,7 @@ def _errors(verbose: bool) -> Iterator[None]:
 def main(ctx: click.Context, verbose: bool) -> None:
     """Migrate AI use-case trackers into one standardised, deduplicated inventory."""
     _set_up_logging(verbose)
+    run_committed(False)
     signal.signal(signal.SIGTERM, _on_sigterm)
     ctx.obj = {"verbose": verbose}
 

@@ -38,6 +38,23 @@ class Terminated(BaseException):
     """SIGTERM arrived; unwinds like Ctrl-C so locks and transactions are released."""
 
 
+#: Whether a run of this process has recorded its end (its state and exports are complete).
+_committed = False
+
+
+def run_committed(done: bool = True) -> None:
+    """Say that this process's run has recorded its end (``done=False``: a new one begins).
+    A SIGTERM after that has nothing left to stop: the command reports the run as finished
+    instead of failed, which it was not."""
+    global _committed
+    _committed = done
+
+
+def is_run_committed() -> bool:
+    """Whether this process's run has recorded its end (see ``run_committed``)."""
+    return _committed
+
+
 def os_error_words(exc: OSError) -> str:
     """What went wrong with a file, in the system's words: "out/x.csv: Permission denied"."""
     return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")

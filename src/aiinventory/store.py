@@ -22,7 +22,7 @@ from typing import Any
 
 from . import json_text
 from .clock import stable_hash, use_case_id_for
-from .errors import AIInventoryError, ConfigError, failure_of
+from .errors import AIInventoryError, ConfigError, failure_of, run_committed
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 from .successors import Arrived, Departed, successor_pairs
 
@@ -665,6 +665,7 @@ class Store:
                 "UPDATE items SET pending_action=NULL WHERE pending_action IS NOT NULL"
             )
             self.conn.execute("COMMIT")
+            run_committed()  # a stop signal from here on stops nothing: the run is done
             self._open_run = None
         except BaseException:
             _rollback(self.conn)

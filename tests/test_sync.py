@@ -951,3 +951,23 @@ def test_a_file_under_two_sources_is_one_file_read_once(site: tuple[Path, Path])
     # Five trackers (the four and the archive's: no exclusions here), the named one among them.
     assert (counts["files_seen"], counts["files_read"], counts["rows_read"]) == (5, 5, 21)
     assert (counts["files_new"], counts["records"]) == (5, 21)
+
+
+def test_a_dry_run_after_the_mappings_changed_counts_files_as_the_run_does(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive.name}\n    include: ['**/*.xlsx', '**/*.csv']\n"
+        "    exclude: ['**/Archive/**']\nout: out\nmappings: maps\n",
+        encoding="utf-8",
+    )
+    run_sync(config)
+    (maps / "values.yaml").write_text("stage:\n  synonyms:\n    pilot: [Exploring]\n", "utf-8")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "every file will be read again" in result.output
+    assert "0 new, 0 changed, 0 touched, 0 renamed, 4 unchanged" in result.output
+    again = run_sync(config).summary.counts
+    assert (again["files_read"], again["files_changed"], again["files_unchanged"]) == (4, 0, 4)

@@ -279,10 +279,10 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     for entry in per_source:
         files = [
             {
+                # With the mappings changed every file is read again, and counted as the run
+                # counts it: one unchanged on disk is unchanged (full_reread says the rest).
                 "path": i.source_path,
-                "action": "changed"
-                if full and planned[i.source_path].action in ("unchanged", "touched")
-                else planned[i.source_path].action,
+                "action": planned[i.source_path].action,
                 "previous_path": planned[i.source_path].previous_path,
             }
             for i in entry["items"]

@@ -810,3 +810,44 @@ def test_an_export_into_a_folder_this_user_may_not_write_is_said_in_words(
     assert f"its folder {folder} is not writable by this user" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert list(folder.iterdir()) == []
+
+
+def test_a_state_this_user_may_not_write_is_listed_and_exported_as_it_is(
+    imported: State, tmp_path: Path
+) -> None:
+    """A state kept by another account, or on a read-only share: runs and export read it
+    without the journal and lock a writer makes beside it."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    state = kept / "state.sqlite"
+    shutil.copy(imported.state, state)
+    state.chmod(0o444)
+    kept.chmod(0o555)
+    before = state.read_bytes()
+    target = tmp_path / "exports"
+    target.mkdir()
+    drop = "-dac_override,-dac_read_search"
+    prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]
+    if os.geteuid() != 0:
+        prefix = []
+    elif shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to run without root's file access")
+    env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
+    for args in (
+        ["runs", "--state", str(state)],
+        ["export", "--to", str(target / "inventory.db"), "--state", str(state)],
+    ):
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "aiinventory", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, (args, done.stderr)
+    assert "finished" in done.stdout or "Exported to" in done.stdout
+    assert state.read_bytes() == before
+    assert sorted(p.name for p in kept.iterdir()) == ["state.sqlite"]
+    with sqlite3.connect(target / "inventory.db") as conn:
+        assert conn.execute("SELECT COUNT(*) FROM use_cases").fetchone()[0] > 0
+    conn.close()

@@ -5,6 +5,7 @@ Data flows one way: discover → read → normalise → store → identify → e
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import hashlib
 import json
@@ -14,6 +15,7 @@ import shlex
 import shutil
 import tempfile
 import time
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -57,7 +59,13 @@ from .review import ReviewDecisions, read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
 from .spreadsheets.extract import FileReport, extract_spreadsheet
-from .store import Store, record_values, refuse_folder_as_state, require_writable
+from .store import (
+    SCHEMA_VERSION,
+    Store,
+    record_values,
+    refuse_folder_as_state,
+    require_writable,
+)
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
 from .text_normalization import normalize_label
 from .use_case_identity import identify_use_cases
@@ -1619,7 +1627,7 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
     """Past runs recorded in a state file, newest first."""
     if not state.exists():
         raise ConfigError(f"{state}: no state file here; give --state or run an import first")
-    with Store(state) as store:
+    with _state_to_read(state) as store:
         found = store.runs()
     running = _run_in_progress(state)
     for number, run in enumerate(found):
@@ -1634,6 +1642,34 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
             # Killed (or its failure could not be recorded: a full disk): it recorded no end.
             run["status"] = "stopped"
     return found
+
+
+def _may_write(state: Path) -> bool:
+    """Whether this user may write the state file and its folder (SQLite writes its journal
+    beside it); not so for a state kept by another account or on a read-only share."""
+    return os.access(state, os.W_OK) and os.access(state.parent, os.W_OK)
+
+
+@contextlib.contextmanager
+def _state_to_read(state: Path) -> Iterator[Store]:
+    """The state file, for a command that only reads it: opened as a run opens it, or, where
+    this user may not write it (see ``_may_write``), read as it is on disk, without the lock,
+    journal or upgrade a writer makes."""
+    if _may_write(state):
+        with Store(state) as store:
+            yield store
+        return
+    uri = f"file:{urllib.parse.quote(str(state.resolve()))}?immutable=1"
+    with Store.open_readonly(uri) as store:
+        version = store.meta("schema_version")
+        if version != str(SCHEMA_VERSION):
+            raise AIInventoryError(
+                f"{state}: this user may not write it, and it is of another version of "
+                f"aiinventory (schema {version}, this one reads {SCHEMA_VERSION}): run an import "
+                "or sync on it as a user who may write it (that brings it up to date), then "
+                "read it again"
+            )
+        yield store
 
 
 def _run_in_progress(state: Path) -> bool:
@@ -1687,7 +1723,10 @@ def export_database(
     """
     target = parse_target(to, schema)
     state_path = _export_state(state)
-    with RunLock(state_path), Store(state_path) as store:
+    with contextlib.ExitStack() as stack:
+        if _may_write(state_path):
+            stack.enter_context(RunLock(state_path))
+        store = stack.enter_context(_state_to_read(state_path))
         if mappings_dir is None:
             mappings_dir = _last_run_mappings(store, state_path)
         governance = load_governance(load_mappings(mappings_dir).folders)

@@ -481,7 +481,10 @@ def _schema_columns() -> dict[str, frozenset[str]]:
 def _unusable(path: Path, exc: sqlite3.DatabaseError) -> str:
     """Why a state file cannot be used, and the fix: permissions are the user's to grant (the
     file is fine, and holds the IDs and decisions); a damaged file is to be moved away."""
-    if isinstance(exc, sqlite3.OperationalError) and "readonly" in str(exc).replace(" ", ""):
+    unopened = "unable to open" in str(exc) and not os.access(path.parent, os.W_OK)
+    if isinstance(exc, sqlite3.OperationalError) and (
+        "readonly" in str(exc).replace(" ", "") or unopened
+    ):
         if not os.access(path.parent, os.W_OK):
             return (
                 f"{path}: cannot be written: its folder {path.parent} is not writable by this "

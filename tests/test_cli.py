@@ -877,8 +877,22 @@ def test_the_inventory_path_is_whole_when_run_from_the_root_folder(
             "CREATE TABLE runs (id INTEGER)",
         ],
         ["CREATE TABLE meta (key TEXT, value TEXT)", "INSERT INTO meta VALUES ('owner', 'x')"],
+        [  # a version, but not the tables every state has
+            "CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)",
+            "INSERT INTO meta VALUES ('schema_version', '3')",
+        ],
+        ["CREATE TABLE runs (run_id INTEGER, command TEXT, started_at TEXT, exit_code INTEGER)"],
     ],
-    ids=["other_tables", "a_runs_table", "a_meta_table", "state_names", "a_version", "settings"],
+    ids=[
+        "other_tables",
+        "a_runs_table",
+        "a_meta_table",
+        "state_names",
+        "a_version",
+        "settings",
+        "only_a_version",
+        "runs_of_a_states_columns",
+    ],
 )
 def test_another_programs_database_given_as_state_is_left_as_it_is(
     tmp_path: Path, tables: list[str]
@@ -1137,3 +1151,28 @@ def test_a_sigterm_after_the_run_recorded_its_end_reports_the_run_it_was(tmp_pat
     assert "terminated" not in done.stderr and "Traceback" not in done.stderr
     code, listed, _ = invoke("runs", "--state", str(out / "state.sqlite"), "--json")
     assert code == 0 and json.loads(listed)[0]["status"] == "finished"
+
+
+def test_a_newer_state_with_a_table_of_its_own_is_said_to_be_newer(tmp_path: Path) -> None:
+    import sqlite3
+
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    out = tmp_path / "out"
+    assert invoke("import", str(good), "--out", str(out))[0] == 0
+    with sqlite3.connect(out / "state.sqlite") as conn:
+        conn.execute("UPDATE meta SET value='99' WHERE key='schema_version'")
+        conn.execute("CREATE TABLE notes_of_a_later_version (id INTEGER PRIMARY KEY)")
+    conn.close()
+    code, _, err = invoke("import", str(good), "--out", str(out))
+    assert code == 1 and "written by a newer aiinventory (schema 99)" in err, err
+
+
+def test_after_its_report_the_command_gives_sigterm_its_default_action(tmp_path: Path) -> None:
+    import signal
+
+    from aiinventory import errors
+
+    good = write_workbook(tmp_path / "good.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    assert invoke("import", str(good), "--out", str(tmp_path / "o"))[0] == 0
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL
+    assert not errors.is_run_committed()

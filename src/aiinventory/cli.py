@@ -289,7 +289,7 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             ),
             err=True,
         )
-        sys.exit(result.exit_code)
+        _reported(result.exit_code)
     touched = c.get("files_touched", 0)
     changed = (
         f" Files: {c.get('files_new', 0)} new, {c.get('files_changed', 0)} changed, "
@@ -324,7 +324,16 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             where = f"{where}{rows}: " if where or rows else ""
             click.echo(_one_line(f"  {where}{message}{more}"), err=True)
     click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
-    sys.exit(result.exit_code)
+    _reported(result.exit_code)
+
+
+def _reported(code: int) -> NoReturn:
+    """Exit with a reported run's code. SIGTERM has its default action again: nothing is left
+    to stop cleanly (a handler raising while the interpreter shuts down printed a traceback),
+    and a program that ran this command in its own process gets its usual SIGTERM back."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    run_committed(False)
+    sys.exit(code)
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

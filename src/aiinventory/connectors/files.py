@@ -173,7 +173,7 @@ def discover_files(
                 if not added and left_out is not None and full.suffix.lower() in DATA_SUFFIXES:
                     left_out[full.suffix.lower()] += 1
                     if sheets_left_out is not None and full.suffix.lower() in UNREAD_SHEETS:
-                        sheets_left_out.append(f"{shown.rstrip('/')}/{rel_text}")
+                        sheets_left_out.append(printable_path(f"{shown.rstrip('/')}/{rel_text}"))
     ordered = sorted(items.values(), key=lambda i: i.source_path)
     return ordered, problems
 

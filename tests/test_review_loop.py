@@ -732,6 +732,19 @@ def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: 
     # The newer report's own decision is still its analyst's to change.
     set_decision(new, "Decisions", OCR[0], "withdraw")
     assert apply_review(new, out / "state.sqlite").withdrawn == 1
+    # The old report applied once more does not bring back what was withdrawn since.
+    set_decision(old, "Review", OCR[0], "merge")
+    result = apply_review(old, out / "state.sqlite")
+    assert result.stored == 0
+    (said,) = [p for p in result.problems if "was not stored" in p]
+    assert "merge was not stored: their decision was withdrawn after this report" in said
+    assert f"(in {new})" in said
+    # A newer report may decide the pair again.
+    run_import([src], out)
+    newest = tmp_path / "newest.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", newest)
+    set_decision(newest, "Review", OCR[0], "merge")
+    assert apply_review(newest, out / "state.sqlite").stored == 1
 
 
 def test_an_unmarked_report_that_changes_a_stored_decision_says_so(tmp_path: Path) -> None:

@@ -851,3 +851,40 @@ def test_a_state_this_user_may_not_write_is_listed_and_exported_as_it_is(
     with sqlite3.connect(target / "inventory.db") as conn:
         assert conn.execute("SELECT COUNT(*) FROM use_cases").fetchone()[0] > 0
     conn.close()
+
+
+def test_a_state_being_written_is_read_with_its_newest_changes_by_a_user_who_may_not_write(
+    imported: State, tmp_path: Path
+) -> None:
+    """Read as it is on disk, a state whose newest pages are in its write-ahead log (a run
+    writing it, or killed) would show the state before them."""
+    kept = tmp_path / "kept"
+    kept.mkdir()
+    state = kept / "state.sqlite"
+    shutil.copy(imported.state, state)
+    writer = sqlite3.connect(state, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("UPDATE runs SET command='a run being written' WHERE run_id=1")
+    try:
+        assert (kept / "state.sqlite-wal").stat().st_size > 0
+        state.chmod(0o444)
+        kept.chmod(0o555)
+        drop = "-dac_override,-dac_read_search"
+        prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]
+        if os.geteuid() != 0:
+            prefix = []
+        elif shutil.which("setpriv") is None:
+            pytest.skip("needs setpriv (util-linux) to run without root's file access")
+        done = subprocess.run(
+            [*prefix, sys.executable, "-m", "aiinventory", "runs", "--state", str(state)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "a run being written" in done.stdout
+    finally:
+        kept.chmod(0o755)
+        writer.close()

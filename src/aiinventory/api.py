@@ -858,9 +858,17 @@ def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> 
     return False
 
 
+#: A control character in a file name ("a\nb.numbers"), written as its escape in a message.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def _sheets_to_save(paths: list[str]) -> str:
     """The first spreadsheets of types not read, each with how to make one that is."""
-    shown = [f"{p} ({UNREAD_SHEETS[Path(p).suffix.lower()]})" for p in paths[:3]]
+    shown = [
+        f"{_CONTROL.sub(lambda m: repr(m.group())[1:-1], p)} "
+        f"({UNREAD_SHEETS[Path(p).suffix.lower()]})"
+        for p in paths[:3]
+    ]
     more = f" and {len(paths) - 3:,} more" if len(paths) > 3 else ""
     return "; ".join(shown) + more
 
@@ -1532,8 +1540,13 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
     ]
     problems += [
         f"{a} and {b}: {d or 'withdraw'} was not "
-        f"{'stored' if d else 'applied'}: {newer} was decided on them after this report was "
-        f"written (in {source}); decide them in a newer report"
+        f"{'stored' if d else 'applied'}: "
+        + (
+            "their decision was withdrawn"
+            if newer == "withdraw"
+            else f"{newer} was decided on them"
+        )
+        + f" after this report was written (in {source}); decide them in a newer report"
         for (a, b), (d, newer, source) in sorted(later.items())
     ]
     if found.version is None:
@@ -1646,8 +1659,10 @@ def list_runs(state: Path) -> list[dict[str, Any]]:
 
 def _may_write(state: Path) -> bool:
     """Whether this user may write the state file and its folder (SQLite writes its journal
-    beside it); not so for a state kept by another account or on a read-only share."""
-    return os.access(state, os.W_OK) and os.access(state.parent, os.W_OK)
+    beside the file a link leads to); not so for a state kept by another account or on a
+    read-only share."""
+    real = state.resolve()
+    return os.access(real, os.W_OK) and os.access(real.parent, os.W_OK)
 
 
 @contextlib.contextmanager
@@ -1659,8 +1674,24 @@ def _state_to_read(state: Path) -> Iterator[Store]:
         with Store(state) as store:
             yield store
         return
-    uri = f"file:{urllib.parse.quote(str(state.resolve()))}?immutable=1"
-    with Store.open_readonly(uri) as store:
+    real = state.resolve()
+    wal = real.with_name(real.name + "-wal")
+    # Read as it is on disk: unless a run is writing it now (or was killed while it did), when
+    # its newest pages are in the write-ahead log beside it, which only SQLite's read-only
+    # mode reads.
+    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
+    uri = f"file:{urllib.parse.quote(str(real))}?{mode}"
+    try:
+        opened = Store.open_readonly(uri)
+    except AIInventoryError as exc:
+        if mode == "immutable=1":
+            raise
+        raise AIInventoryError(
+            f"{state}: a run is writing it now, or one was stopped while it did, and its newest "
+            f"changes are in {wal.name} beside it, which a user who may not write the folder "
+            "cannot read; try again once the run is over, or as a user who may write it"
+        ) from exc
+    with opened as store:
         version = store.meta("schema_version")
         if version != str(SCHEMA_VERSION):
             raise AIInventoryError(

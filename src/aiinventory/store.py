@@ -214,6 +214,16 @@ CREATE TABLE IF NOT EXISTS decisions (
     apart TEXT,
     PRIMARY KEY (record_a, record_b)
 );
+-- Decisions withdrawn, so that a report written before the withdrawal cannot bring one back.
+CREATE TABLE IF NOT EXISTS withdrawals (
+    record_a TEXT NOT NULL,
+    record_b TEXT NOT NULL,
+    withdrawn_at TEXT NOT NULL,
+    source TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    report_version INTEGER,
+    PRIMARY KEY (record_a, record_b)
+);
 """
     + _STAGE_EVIDENCE_DDL
 )
@@ -428,9 +438,9 @@ def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
     file (of this version, an older one, or a newer one, which the caller refuses), one whose
     making was cut short, or an empty database.
 
-    A state file holds only tables of the state's names, each with columns of the state's (an
-    older one has fewer; schema 2's stage evidence had others), and its meta table, if made yet,
-    holds keys and values.
+    A state file's meta table, made first, holds its schema version once it is made; then it
+    holds the tables every version had, and only tables of the state's names, each with
+    columns of the state's (an older one has fewer; schema 2's stage evidence had others).
     """
     tables = {
         name
@@ -441,19 +451,22 @@ def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
     }
     if not tables:
         return []
+    if "meta" not in tables:
+        return sorted(tables)
+    try:
+        found = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    except sqlite3.DatabaseError:  # a table of that name with other columns
+        return sorted(tables)
+    version = int(found[0]) if found is not None and str(found[0]).isdigit() else None
+    if found is None:
+        if conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None:
+            return sorted(tables)  # settings of another kind: a state's meta has its version
+    elif version is None or not tables >= _EVERY_VERSIONS_TABLES:
+        return sorted(tables)
+    elif version > SCHEMA_VERSION:
+        return []  # a newer aiinventory's, which may have tables of its own: the caller says so
     if tables - _OWN_TABLES:
         return sorted(tables)
-    version = None
-    if "meta" in tables:
-        try:
-            found = conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        except sqlite3.DatabaseError:  # a table of that name with other columns
-            return sorted(tables)
-        version = int(found[0]) if found is not None and str(found[0]).isdigit() else None
-        if found is None and conn.execute("SELECT 1 FROM meta LIMIT 1").fetchone() is not None:
-            return sorted(tables)  # settings of another kind: a state's meta has its version
-    if version is not None and version > SCHEMA_VERSION:
-        return []  # a newer aiinventory's: the caller says so
     expected = _schema_columns()
     for table in tables:
         if table == "stage_evidence" and version is not None and version < 3:
@@ -462,6 +475,10 @@ def _foreign_tables(conn: sqlite3.Connection) -> list[str]:
         if not columns <= expected[table]:
             return sorted(tables)
     return []
+
+
+#: Tables every version of the state file has had.
+_EVERY_VERSIONS_TABLES = frozenset({"meta", "runs", "items", "records", "rejects"})
 
 
 @functools.cache
@@ -625,6 +642,7 @@ class Store:
 
     def begin_run(self, command: str, started_at: datetime) -> int:
         """Record the start of a run and return its number."""
+        run_committed(False)
         cur = self.conn.execute(
             "INSERT INTO runs(command, started_at) VALUES (?, ?)",
             (command, started_at.isoformat()),
@@ -953,6 +971,18 @@ class Store:
                 rows,
             )
             self.conn.executemany("DELETE FROM decisions WHERE record_a = ? AND record_b = ?", gone)
+            self.conn.executemany(
+                "INSERT INTO withdrawals(record_a, record_b, withdrawn_at, source, version, "
+                "report_version) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT(record_a, record_b) DO "
+                "UPDATE SET withdrawn_at=excluded.withdrawn_at, source=excluded.source, "
+                "version=excluded.version, report_version=excluded.report_version",
+                [(a, b, decided_at.isoformat(), source, version, report_version) for a, b in gone],
+            )
+            # A pair decided again is no longer withdrawn.
+            self.conn.executemany(
+                "DELETE FROM withdrawals WHERE record_a = ? AND record_b = ?",
+                [(a, b) for a, b, *_ in rows],
+            )
             self.conn.execute(
                 "INSERT INTO meta(key, value) VALUES ('decisions_version', ?) "
                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
@@ -975,17 +1005,29 @@ class Store:
         ]
 
     def decisions_since(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
-        """The decisions stored after decisions version ``version`` from reports written at
-        another version, by (record_a, record_b): (decision, the report it came from). Those
-        from a report written at ``version`` are the same report's (or a copy's) own."""
-        return {
-            (str(a), str(b)): (str(d), str(src))
-            for a, b, d, src in self.conn.execute(
-                "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ? "
+        """The decisions stored, and withdrawn ("withdraw"), after decisions version
+        ``version`` from reports written at another version, by (record_a, record_b):
+        (decision, the report it came from). Those from a report written at ``version`` are
+        the same report's (or a copy's) own."""
+        found = {
+            (str(a), str(b)): ("withdraw", str(src))
+            for a, b, src in self.conn.execute(
+                "SELECT record_a, record_b, source FROM withdrawals WHERE version > ? "
                 "AND report_version IS NOT ?",
                 (version, version),
             )
         }
+        found.update(
+            {
+                (str(a), str(b)): (str(d), str(src))
+                for a, b, d, src in self.conn.execute(
+                    "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ? "
+                    "AND report_version IS NOT ?",
+                    (version, version),
+                )
+            }
+        )
+        return found
 
     def taken_apart(self) -> set[str]:
         """The records analysts took out of their use cases (see save_decisions)."""

@@ -1007,3 +1007,36 @@ def test_the_review_sheet_saved_as_excel_s_unicode_text_is_read(tmp_path: Path) 
     )
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("1 decision(s) stored")
+
+
+def test_two_analysts_with_copies_of_one_report_hear_of_each_others_decision(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    first, second = tmp_path / "ann.xlsx", tmp_path / "ben.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", first)
+    shutil.copy(out / "dedupe_report.xlsx", second)
+    set_decision(first, "Review", OCR[0], "merge")
+    assert apply_review(first, out / "state.sqlite").problems == []
+    set_decision(second, "Review", OCR[0], "keep_separate")
+    result = apply_review(second, out / "state.sqlite")
+    assert result.stored == 1  # a copy's decisions are its analysts' to change...
+    (said,) = result.problems  # ...and the other analyst's is named
+    assert f"keep_separate replaces the merge stored from {first}, a copy of this report" in said
+
+
+def test_a_report_applied_to_another_state_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    other = tmp_path / "other"
+    write_workbook(tmp_path / "elsewhere" / "t.xlsx", {"S": [["Use case"], ["Alpha"], ["Beta"]]})
+    run_import([tmp_path / "elsewhere"], other)
+    result = apply_review(out / "dedupe_report.xlsx", other / "state.sqlite")
+    assert result.stored == 0
+    assert result.problems[0].startswith(
+        "none of the 2 records the report decides on is in this state file: is the state given "
+        "the one of the run that wrote the report?"
+    )

@@ -1466,7 +1466,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
     found = read_review_decisions(report)
     require_writable(state_path)
     with RunLock(state_path), Store(state_path) as store:
-        applying = _applying(store, found)
+        applying = _applying(store, found, str(report))
         stored, withdrawn = store.save_decisions(
             applying.decisions,
             str(report),
@@ -1495,7 +1495,7 @@ def _pair(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
-def _applying(store: Store, found: ReviewDecisions) -> _Applying:
+def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -> _Applying:
     """The decisions of a report that ``review apply`` stores now, and the problems it says:
     not those naming unknown records, deciding a pair both ways, or contradicting a decision
     another report stored since this one was written."""
@@ -1549,11 +1549,25 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
         + f" after this report was written (in {source}); decide them in a newer report"
         for (a, b), (d, newer, source) in sorted(later.items())
     ]
+    if found.version is not None and report is not None:
+        # A copy of the same report, applied from another file (two analysts each with one):
+        # its decisions are its analysts' to change, and each that changes one stored from
+        # another copy is said, for the other analyst to hear of it.
+        copies = store.decisions_of_report(found.version)
+        problems += [
+            f"{a} and {b}: {d} replaces the {copies[_pair(a, b)][0]} stored from "
+            f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
+            "decision, agree on the pair and apply the report again"
+            for a, b, d in usable
+            if _pair(a, b) in copies
+            and copies[_pair(a, b)][0] != d
+            and copies[_pair(a, b)][1] != report
+        ]
     if found.version is None:
+        stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
         # No mark of when the report was written (saved as CSV, or rewritten by a tool that
         # drops the workbook's properties): its decisions are taken as the newest, and each
         # that changes a stored one is said, for the analyst to check it is not an old report.
-        stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
         problems += [
             f"{a} and {b}: {d} replaces the {stored[_pair(a, b)][0]} stored from "
             f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
@@ -1562,14 +1576,30 @@ def _applying(store: Store, found: ReviewDecisions) -> _Applying:
             for a, b, d in usable
             if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
         ]
+    named = {r for a, b, _ in decisions for r in (a, b)}
+    if unknown and len(unknown) == len(named):
+        problems.append(
+            f"none of the {len(named):,} records the report decides on is in this state file: "
+            "is the state given the one of the run that wrote the report? (by default the "
+            "state.sqlite beside the report; --state names another)"
+        )
     problems += [
-        f"record {r} is not in this state file; its decision was not stored" for r in unknown
+        f"record {r} is not in this state file; its decision was not stored"
+        for r in unknown[:_UNKNOWN_SHOWN]
     ]
+    if len(unknown) > _UNKNOWN_SHOWN:
+        problems.append(
+            f"… and {len(unknown) - _UNKNOWN_SHOWN:,} more records not in this state file"
+        )
     problems += [
         f"record {r} is no longer in any source; its decision is kept for when it returns"
         for r in gone
     ]
     return _Applying(usable, withdraw, unknown, problems, apart)
+
+
+#: Records not in the state named one by one in review apply's notes; the rest are counted.
+_UNKNOWN_SHOWN = 5
 
 
 def _as_carried_on(store: Store, found: ReviewDecisions) -> ReviewDecisions:

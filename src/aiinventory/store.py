@@ -1029,6 +1029,18 @@ class Store:
         )
         return found
 
+    def decisions_of_report(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
+        """The decisions stored from reports written at decisions version ``version`` (one
+        report and its copies), by (record_a, record_b): (decision, the file applied)."""
+        return {
+            (str(a), str(b)): (str(d), str(src))
+            for a, b, d, src in self.conn.execute(
+                "SELECT record_a, record_b, decision, source FROM decisions "
+                "WHERE report_version = ?",
+                (version,),
+            )
+        }
+
     def taken_apart(self) -> set[str]:
         """The records analysts took out of their use cases (see save_decisions)."""
         return {

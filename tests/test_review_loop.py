@@ -1040,3 +1040,21 @@ def test_a_report_applied_to_another_state_says_so(tmp_path: Path) -> None:
         "none of the 2 records the report decides on is in this state file: is the state given "
         "the one of the run that wrote the report?"
     )
+
+
+def test_a_decision_typed_beside_the_decision_column_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Review"]
+    header = [c.value for c in ws[2]]
+    row = next(r for r in ws.iter_rows(min_row=3) if any(OCR[0] == c.value for c in r))
+    ws.cell(row=row[0].row, column=len(header) + 2, value="Merge")  # past the last column
+    wb.save(report)
+    result = apply_review(report)
+    assert result.stored == 0
+    (said,) = result.problems
+    letter = openpyxl.utils.get_column_letter(len(header) + 2)
+    assert said.startswith(f"Review row {row[0].row}: column {letter} (no header) holds 'Merge'")
+    assert "type the decision in the decision column" in said

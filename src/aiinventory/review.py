@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .spreadsheets.grid import column_letter
 
 __all__ = ["DECISIONS_VERSION_PROPERTY", "ReviewDecisions", "read_review_decisions"]
 
@@ -253,11 +254,47 @@ def _only_a_decision(row: tuple[Any, ...], cols: dict[str, int]) -> bool:
     return all(v is None or not str(v).strip() for i, v in enumerate(row) if i != j)
 
 
+#: Decisions typed where no decision is read ("merge" beside the decision column).
+_STRAY_WORDS = frozenset({"merge", "keep_separate"})
+
+
+def _stray_at(row: tuple[Any, ...], cols: dict[str, int]) -> int:
+    """The column of a row's first cell that holds a decision word outside the decision
+    columns, or -1."""
+    skipped = {cols["decision"], cols.get("stored_decision", -1)}
+    for j, value in enumerate(row):
+        if j in skipped or not isinstance(value, str):
+            continue
+        word = "_".join(value.strip().lower().replace("-", " ").split())
+        if word in _STRAY_WORDS:
+            return j
+    return -1
+
+
+def _stray_decision(row: tuple[Any, ...], cols: dict[str, int]) -> str | None:
+    """Where a decision was typed beside the decision column ("column P (no header)"), or
+    None."""
+    j = _stray_at(row, cols)
+    if j < 0:
+        return None
+    label = next((name for name, at in cols.items() if at == j), None)
+    return f"column {column_letter(j)} ({label or 'no header'})"
+
+
 def _review_row(
     sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
 ) -> None:
     decision = _decision(_cell(row, cols, "decision"))
-    if decision is None or _only_a_decision(row, cols):
+    if decision is None:
+        stray = _stray_decision(row, cols)
+        if stray is not None:
+            result.problems.append(
+                f"{sheet} row {number}: {stray} holds {row[_stray_at(row, cols)]!r}, not the "
+                "decision column: nothing was stored for this row; type the decision in the "
+                "decision column and apply the report again"
+            )
+        return
+    if _only_a_decision(row, cols):
         return
     if "stored_decision" in cols and decision == _decision(_cell(row, cols, "stored_decision")):
         return  # a Decisions sheet row left as it was: an older report's must not undo a newer

@@ -794,11 +794,7 @@ def test_an_export_into_a_folder_this_user_may_not_write_is_said_in_words(
     folder.chmod(0o555)
     command = [sys.executable, "-m", "aiinventory", "export", "--to", str(folder / "inventory.db")]
     command += ["--state", str(imported.state)]
-    if os.geteuid() == 0:  # root writes anywhere: run without that power
-        if shutil.which("setpriv") is None:
-            pytest.skip("needs setpriv (util-linux) to run without root's file access")
-        drop = "-dac_override,-dac_read_search"
-        command = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}", *command]
+    command = [*_as_a_user_without_root_access(), *command]  # root writes anywhere
     done = subprocess.run(
         command,
         capture_output=True,
@@ -826,12 +822,7 @@ def test_a_state_this_user_may_not_write_is_listed_and_exported_as_it_is(
     before = state.read_bytes()
     target = tmp_path / "exports"
     target.mkdir()
-    drop = "-dac_override,-dac_read_search"
-    prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]
-    if os.geteuid() != 0:
-        prefix = []
-    elif shutil.which("setpriv") is None:
-        pytest.skip("needs setpriv (util-linux) to run without root's file access")
+    prefix = _as_a_user_without_root_access()
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     for args in (
         ["runs", "--state", str(state)],
@@ -870,12 +861,7 @@ def test_a_state_being_written_is_read_with_its_newest_changes_by_a_user_who_may
         assert (kept / "state.sqlite-wal").stat().st_size > 0
         state.chmod(0o444)
         kept.chmod(0o555)
-        drop = "-dac_override,-dac_read_search"
-        prefix = ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]
-        if os.geteuid() != 0:
-            prefix = []
-        elif shutil.which("setpriv") is None:
-            pytest.skip("needs setpriv (util-linux) to run without root's file access")
+        prefix = _as_a_user_without_root_access()
         done = subprocess.run(
             [*prefix, sys.executable, "-m", "aiinventory", "runs", "--state", str(state)],
             capture_output=True,
@@ -888,3 +874,14 @@ def test_a_state_being_written_is_read_with_its_newest_changes_by_a_user_who_may
     finally:
         kept.chmod(0o755)
         writer.close()
+
+
+def _as_a_user_without_root_access() -> list[str]:
+    """A command prefix that runs a program without root's power to read and write any file
+    (nothing when this is not root); the test is skipped where setpriv is missing."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("needs setpriv (util-linux) to run without root's file access")
+    drop = "-dac_override,-dac_read_search"
+    return ["setpriv", f"--inh-caps={drop}", f"--bounding-set={drop}"]

@@ -1054,10 +1054,13 @@ def test_a_newline_in_a_file_name_does_not_split_a_warning_line(tmp_path: Path) 
     folder = tmp_path / "in"
     folder.mkdir()
     (folder / "claims\nteam.csv").write_text("Use case,Stage\nBot,Live\n", encoding="utf-8")
+    (folder / "legal\u2028team.csv").write_text("Use case,Stage\nBot,Live\n", encoding="utf-8")
     code, _, err = invoke("import", str(folder), "--out", str(tmp_path / "o"))
     assert code == 0, err
-    (line,) = [x for x in err.splitlines() if "no department column" in x]
-    assert line.startswith(f"  {folder}/claims\\nteam.csv: ")
+    lines = [x for x in err.splitlines() if "no department column" in x]
+    assert len(lines) == 2, err
+    assert lines[0].startswith(f"  {folder}/claims\\nteam.csv: ")
+    assert lines[1].startswith(f"  {folder}/legal\\u2028team.csv: ")
 
 
 @pytest.mark.parametrize(

@@ -826,6 +826,10 @@ def test_a_state_this_user_may_not_write_is_listed_and_exported_as_it_is(
     env = {**os.environ, "PYTHONPATH": str(REPO / "src")}
     for args in (
         ["runs", "--state", str(state)],
+        [
+            *("export", "--profile", "us-federal-2025", "--state", str(state)),
+            *("--to", str(target / "fed.xlsx")),
+        ],
         ["export", "--to", str(target / "inventory.db"), "--state", str(state)],
     ):
         done = subprocess.run(

@@ -1733,6 +1733,16 @@ def _state_to_read(state: Path) -> Iterator[Store]:
         yield store
 
 
+@contextlib.contextmanager
+def _state_for_export(state: Path) -> Iterator[Store]:
+    """The state file for an export: under the run lock where this user may write it (no run
+    changes it meanwhile), else read as ``_state_to_read`` reads it."""
+    with contextlib.ExitStack() as stack:
+        if _may_write(state):
+            stack.enter_context(RunLock(state))
+        yield stack.enter_context(_state_to_read(state))
+
+
 def _run_in_progress(state: Path) -> bool:
     """Whether a run holds the state's lock now (asked without taking it)."""
     lock = state.with_name(state.name + ".lock")
@@ -1784,10 +1794,7 @@ def export_database(
     """
     target = parse_target(to, schema)
     state_path = _export_state(state)
-    with contextlib.ExitStack() as stack:
-        if _may_write(state_path):
-            stack.enter_context(RunLock(state_path))
-        store = stack.enter_context(_state_to_read(state_path))
+    with _state_for_export(state_path) as store:
         if mappings_dir is None:
             mappings_dir = _last_run_mappings(store, state_path)
         governance = load_governance(load_mappings(mappings_dir).folders)
@@ -1837,7 +1844,7 @@ def export_profile(
             f"--to {to}: --profile writes a file; give a name ending in .xlsx or .csv"
         )
     state_path = _export_state(state)
-    with RunLock(state_path), Store(state_path) as store:
+    with _state_for_export(state_path) as store:
         completed_run(store)
         export = federal_2025_rows(golden.values for _, golden in iter_inventory(store))
     write_profile(to, export)

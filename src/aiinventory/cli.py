@@ -336,7 +336,7 @@ def _reported(code: int) -> NoReturn:
     sys.exit(code)
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 
 
 def _one_line(text: str) -> str:

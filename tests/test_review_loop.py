@@ -1058,3 +1058,32 @@ def test_a_decision_typed_beside_the_decision_column_is_named(tmp_path: Path) ->
     letter = openpyxl.utils.get_column_letter(len(header) + 2)
     assert said.startswith(f"Review row {row[0].row}: column {letter} (no header) holds 'Merge'")
     assert "type the decision in the decision column" in said
+
+
+def test_a_stored_decision_edited_in_its_column_on_the_decisions_sheet_is_named(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 1
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Decisions"]
+    header = [c.value for c in ws[2]]
+    col = header.index("stored_decision") + 1
+    row = next(r for r in ws.iter_rows(min_row=3) if r[col - 1].value == "merge")
+    row[col - 1].value = "keep_separate"  # typed over what is stored, not in decision
+    wb.save(report)
+    result = apply_review(report)
+    assert result.stored == 0
+    (said,) = result.problems
+    assert said.startswith(f"Decisions row {row[0].row}: stored_decision says keep_separate")
+    assert "type the decision in the decision column" in said
+    # As written, the row says nothing.
+    wb = openpyxl.load_workbook(report)
+    wb["Decisions"].cell(row=row[0].row, column=col, value="merge")
+    wb.save(report)
+    assert apply_review(report).problems == []

@@ -1576,6 +1576,20 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             for a, b, d in usable
             if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
         ]
+    # The Decisions sheet shows what was stored when the report was written: where nothing was
+    # stored since, a stored_decision that differs was typed there.
+    as_written = found.version is not None and (store.meta("decisions_version") or "0") == str(
+        found.version
+    )
+    kept = {_pair(a, b): d for a, b, d, _, _ in store.decision_rows()} if as_written else {}
+    problems += [
+        f"{where}: stored_decision says {said} where {kept[_pair(a, b)]} is stored; that column "
+        "only shows what is stored: to change it, type the decision in the decision column"
+        for where, a, b, said, decided in found.said_stored
+        if _pair(a, b) in kept
+        and kept[_pair(a, b)] != said
+        and decided in (None, kept[_pair(a, b)])
+    ]
     named = {r for a, b, _ in decisions for r in (a, b)}
     if unknown and len(unknown) == len(named):
         problems.append(

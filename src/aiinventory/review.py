@@ -60,6 +60,10 @@ class ReviewDecisions:
     #: The state's decisions version when the report was written (None: not known, as in a
     #: sheet saved as CSV).
     version: int | None = None
+    #: What the Decisions sheet says is stored, by row: (where, record_a, record_b, its
+    #: stored_decision, its decision or None); an analyst who edits the first instead of the
+    #: second changes nothing.
+    said_stored: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
 
 
 #: How far down a sheet its header row is looked for (rows inserted above it: a sign-off block).
@@ -285,6 +289,12 @@ def _review_row(
     sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
 ) -> None:
     decision = _decision(_cell(row, cols, "decision"))
+    stored = _decision(_cell(row, cols, "stored_decision"))
+    a_id, b_id = _cell(row, cols, "record_id_a"), _cell(row, cols, "record_id_b")
+    if stored in ("merge", "keep_separate") and stored != decision and a_id and b_id:
+        result.said_stored.append(
+            (f"{sheet} row {number}", str(a_id).strip(), str(b_id).strip(), stored, decision)
+        )
     if decision is None:
         stray = _stray_decision(row, cols)
         if stray is not None:

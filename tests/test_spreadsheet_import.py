@@ -196,12 +196,15 @@ def test_techniques_as_a_json_list_and_model_names_are_read(
                 ["Warehouse bots", "Live", "Automation & Robotics"],
                 ["Rota planner", "Live", "[]"],  # none chosen
                 ["Policy search", "Live", "Retrieval-augmented generation (RAG)"],
+                # DOI's 2023 inventory: a phrase with the acronym inside it.
+                ["Streamflow model", "Live", "Long short term memory (LSTM) models"],
             ]
         },
     )
     out = run_import_into(path)
     techniques = {r["name"]: set(r["ai_techniques"]) for r in out.records_jsonl}
     assert techniques == {
+        "Streamflow model": {"classical_ml"},
         "Policy search": {"generative_ai"},
         "Name matching": {"other"},
         "Crop maps": {"computer_vision", "generative_ai"},
@@ -624,6 +627,18 @@ def test_a_utf8_csv_with_pasted_cp1252_text_is_said_to_be_repaired(tmp_path: Pat
     assert rows[-1] == ["Café bot", "René"] and rows[1] == ["Case 0", "Zoë Müller"]
     # Only single bytes: the text is cp1252's, and so is the label.
     assert decode_text("Café bot,René".encode("cp1252")) == ("Café bot,René", "cp1252")
+
+
+def test_utf8_punctuation_that_lost_its_first_byte_is_read_as_that_punctuation() -> None:
+    """HHS's 2023 inventory holds "data\x80\x90driven" and "FDA\x80\x99s": a dash and an
+    apostrophe whose first byte (E2) a tool dropped; as cp1252 they read "data€driven" and
+    "FDA€™s". A euro sign before other bytes stays one."""
+    from aiinventory.spreadsheets.csv_reader import decode_text
+
+    data = b"Use case,Notes\r\nCaf\xc3\xa9 bot,data\x80\x90driven at FDA\x80\x99s \x80\x93 and \x80\xa6\r\n"
+    text, _ = decode_text(data)
+    assert text.splitlines()[1] == "Café bot,data‐driven at FDA’s – and …"
+    assert decode_text(b"Price,10\x80 \x80\xa0net")[0] == "Price,10€ €\xa0net"
 
 
 def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:

@@ -39,9 +39,19 @@ _SNIFF_ROWS = 50
 _SNIFF_CHARS = 64 * 1024
 
 
+#: The second byte of UTF-8's punctuation (U+2010 to U+201F, U+2022 •, U+2026 …) after a lost
+#: first byte (E2), as a tool that cut text at byte 128 leaves it: "data\x80\x90driven" is
+#: "data‐driven", "FDA\x80\x99s" is "FDA’s". Read as cp1252 they would be "€" and a control
+#: character or a quote: never text.
+_PUNCTUATION_TAILS = frozenset(range(0x90, 0xA0)) | {0xA2, 0xA6}
+
+
 def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
+    data, at = exc.object, exc.start
+    if data[at] == 0x80 and at + 1 < len(data) and data[at + 1] in _PUNCTUATION_TAILS:
+        return (b"\xe2" + data[at : at + 2]).decode("utf-8"), at + 2
     byte = exc.object[exc.start : exc.start + 1]
     try:
         return byte.decode("cp1252"), exc.start + 1

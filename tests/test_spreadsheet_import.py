@@ -18,7 +18,7 @@ from aiinventory.date_parsing import date_order_hint, parse_date
 from aiinventory.errors import ConfigError
 from aiinventory.mappings import load_mappings
 
-from .conftest import write_csv, write_workbook
+from .conftest import REPO, write_csv, write_workbook
 from .mail_messages import message_with_attachment
 
 HEADER = ["Use Case ID", "Use Case Name", "Summary", "Department", "Owner", "Owner Email", "Status"]
@@ -4056,3 +4056,64 @@ def test_spreadsheets_of_types_not_read_are_named_with_how_to_save_them(tmp_path
         f"{drive.as_posix()}/finance/Budget.numbers (export it from Numbers as .xlsx (File > "
         "Export To > Excel))"
     )
+
+
+def _ods_variant(tmp_path: Path, name: str, change: Callable[[str, bytes], bytes]) -> Path:
+    """The sample data's .ods tracker with its parts changed, and parts added by ``change``
+    called with the name "+" (it returns them as a zip of its own, or b"")."""
+    import zipfile
+
+    source = REPO / "sample_data" / "trackers" / "it" / "IT innovation register.ods"
+    target = tmp_path / name / "register.ods"
+    target.parent.mkdir(parents=True)
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            zout.writestr(info, change(info.filename, zin.read(info)))
+        for part, data in _ADDED_PARTS.get(name, {}).items():
+            zout.writestr(part, data)
+    return target
+
+
+_LIBRARY_DTD = (
+    b'<?xml version="1.0" encoding="UTF-8"?>\n'
+    b'<!DOCTYPE library:library PUBLIC "-//OpenOffice.org//DTD OfficeDocument 1.0//EN" '
+    b'"library.dtd">\n<library:library xmlns:library="http://openoffice.org/2000/library" '
+    b'library:name="Standard"/>\n'
+)
+_ADDED_PARTS = {
+    "macros": {"Basic/Standard/script-lb.xml": _LIBRARY_DTD},
+    "entities": {
+        "Basic/Standard/script-lb.xml": _LIBRARY_DTD.replace(
+            b'"library.dtd">', b'"library.dtd" [<!ENTITY a "aaaa">]>'
+        )
+    },
+}
+
+
+def test_odf_files_as_koffice_and_libreoffice_basic_write_them_are_read(
+    tmp_path: Path, run_import_into
+) -> None:
+    """KOffice writes content.xml with line breaks and indents between the cells, which the
+    reader took for text where a cell should be; LibreOffice's Basic macros name a DTD that
+    declares nothing. Both files were rejected as corrupt, every row lost."""
+    import re
+
+    def rows(out: Any) -> list[tuple[str, str, str]]:
+        return sorted((r["row"], r["name"], r["stage"]) for r in out.records)
+
+    plain = run_import_into(_ods_variant(tmp_path, "plain", lambda n, d: d))
+    indented = run_import_into(
+        _ods_variant(
+            tmp_path,
+            "indented",
+            lambda n, d: re.sub(rb"(>)(<table:)", rb"\1\n    \2", d) if n == "content.xml" else d,
+        )
+    )
+    assert len(rows(plain)) == 15 and rows(indented) == rows(plain)
+    assert indented.rejects == []
+
+    macros = run_import_into(_ods_variant(tmp_path, "macros", lambda n, d: d))
+    assert rows(macros) == rows(plain)
+    assert all("macros_present" in r["flags"] for r in macros.records_jsonl)
+    entities = run_import_into(_ods_variant(tmp_path, "entities", lambda n, d: d))
+    assert [r["reason_code"] for r in entities.rejects] == ["corrupt"]

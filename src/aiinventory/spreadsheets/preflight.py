@@ -644,11 +644,22 @@ def _check_prolog(name: str, head: bytes) -> None:
         elif data.startswith(b"<!--", pos):
             end = data.find(b"-->", pos)
         elif data.startswith(b"<!", pos):
-            raise _corrupt(
-                f"part {name!r} declares a DTD (<!DOCTYPE …>), which spreadsheet programs never "
-                "write; it is refused so that no entity expansion (a 'billion laughs' bomb) can "
-                "happen"
-            )
+            close = data.find(b">", pos)
+            if (
+                name.startswith("Basic/")
+                and data.startswith(b"<!DOCTYPE", pos)
+                and close > 0
+                and b"[" not in data[pos:close]
+            ):
+                # LibreOffice's Basic macro libraries name their DTD ("module.dtd") and declare
+                # nothing in it: no entity to expand, and no reader opens these parts.
+                end = close - 1
+            else:
+                raise _corrupt(
+                    f"part {name!r} declares a DTD (<!DOCTYPE …>), which spreadsheet programs "
+                    "never write; it is refused so that no entity expansion (a 'billion laughs' "
+                    "bomb) can happen"
+                )
         else:
             return  # the root element, or not XML at all
         if end < 0:

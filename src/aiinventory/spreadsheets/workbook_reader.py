@@ -154,9 +154,57 @@ def read_workbook(
         try:
             workbook = python_calamine.CalamineWorkbook.from_path(source)
         except BaseException as exc:  # calamine raises several unrelated types, panics included
+            if not (fmt == "ods" and _INDENTED_ODS.search(str(exc))):
+                raise _reader_failure(exc) from exc
+            workbook = None
+        if workbook is not None:
+            with workbook:
+                yield from _read_sheets(workbook, path, fmt, limits, read_metadata)
+            return
+    # An .ods whose content has line breaks and indents between its cells (KOffice, some
+    # libraries), which calamine takes for text where a cell should be: read without them.
+    with tempfile.TemporaryDirectory(prefix="aiinventory-") as tmp:
+        flat = Path(tmp) / "workbook.ods"
+        _without_indents(path, flat)
+        try:
+            workbook = python_calamine.CalamineWorkbook.from_path(str(flat))
+        except BaseException as exc:
             raise _reader_failure(exc) from exc
         with workbook:
             yield from _read_sheets(workbook, path, fmt, limits, read_metadata)
+
+
+#: calamine's error on an .ods with white space between its table elements.
+_INDENTED_ODS = re.compile(r"Expecting '[\w-]+', found 'Text\(")
+#: White space after a table or office element, or after a paragraph: layout, not content (a
+#: space between two spans of one paragraph is content, and stays).
+_LAYOUT_SPACE = re.compile(rb"(<(?:/?(?:table|office):[^>]*|/text:p)>)\s+(?=<)")
+#: The largest content.xml read whole to take its layout out.
+_INDENTED_MAX_BYTES = 64 * 1024 * 1024
+
+
+def _without_indents(path: Path, target: Path) -> None:
+    """A copy of an .ods at ``target`` whose content.xml has no white space between its
+    table elements.
+
+    Raises:
+        WorkbookReadError: the content is too large to be read whole for that.
+    """
+    import zipfile
+
+    with zipfile.ZipFile(path) as zin, zipfile.ZipFile(target, "w") as zout:
+        for info in zin.infolist():
+            if info.filename == "content.xml" and info.file_size > _INDENTED_MAX_BYTES:
+                raise WorkbookReadError(
+                    "unsupported_format",
+                    "the spreadsheet's content has line breaks between its cells, which the "
+                    "reader cannot read at this size; open it in LibreOffice, save it again "
+                    "and import that",
+                )
+            data = zin.read(info)
+            if info.filename == "content.xml":
+                data = _LAYOUT_SPACE.sub(rb"\1", data)
+            zout.writestr(info, data)
 
 
 def _markup_grids(path: Path, fmt: str, limits: Limits) -> list[SheetGrid]:

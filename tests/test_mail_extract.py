@@ -462,6 +462,10 @@ def test_an_update_dates_the_stage_it_states(
     records, _, _ = _extract(_mbox(tmp_path / "u.mbox", [INTAKE, update]))
     (record,) = [r for r in records if r.message_id == "u@x"]
     assert (record.stage, record.date_deployed, record.date_retired) == (stage, *dates)
+    # The raw value is what the message says, not the day with the year it was given.
+    for fname in ("date_deployed", "date_retired"):
+        if fname in record.raw:
+            assert record.raw[fname] in body, (fname, record.raw[fname])
 
 
 def test_update_before_its_intake_in_the_file_still_takes_the_thread_name(tmp_path: Path) -> None:

@@ -500,6 +500,9 @@ class RowInput:
     flags: list[str] = field(default_factory=list)
     message_id: str | None = None
     thread_id: str | None = None
+    #: A field's text as its source wrote it, where the value given is that text completed
+    #: (a mail's "30 May" given with the year it was sent): the record's raw value.
+    written: dict[str, str] = field(default_factory=dict)
 
 
 class Normalizer:
@@ -829,6 +832,9 @@ class Normalizer:
         record_id = "R-" + stable_hash(ctx.source_kind, identity_path, identity, length=16)
 
         raw_out = {fname: text for fname, text in raw.items() if fname not in ("source_id",)}
+        for fname, text in item.written.items():
+            if fname in raw_out:
+                raw_out[fname] = text
         if raw_sourcing is not None:
             raw_out["sourcing"] = raw_sourcing
         if live_said is not None:

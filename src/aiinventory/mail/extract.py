@@ -43,7 +43,7 @@ from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..spreadsheets.extract import FileReport, SheetReport, extract_spreadsheet
-from ..text_normalization import fold, speaks_of_ai
+from ..text_normalization import clean_text, fold, speaks_of_ai
 from ..warnings_log import WarningLog
 from .field_extraction import (
     FieldEvidence,
@@ -904,10 +904,13 @@ class _MailReader:
         position: int,
     ) -> SourceRecord | Reject:
         values: dict[str, Any] = dict(entry.values)
+        written: dict[str, str] = {}
         for fname in DATE_FIELDS:
             text = values.get(fname)
             if isinstance(text, str) and parsed.date is not None:
                 values[fname] = _with_year(text, parsed.date)
+                if values[fname] != text:
+                    written[fname] = clean_text(text)  # the raw value is what the mail says
         date = _evidence_date(parsed)
         if date is not None:
             values["last_updated"] = date
@@ -946,6 +949,7 @@ class _MailReader:
                 flags=entry.flags,
                 message_id=message_id,
                 thread_id=thread_id,
+                written=written,
             ),
             ctx,
         )

@@ -4117,3 +4117,27 @@ def test_odf_files_as_koffice_and_libreoffice_basic_write_them_are_read(
     assert all("macros_present" in r["flags"] for r in macros.records_jsonl)
     entities = run_import_into(_ods_variant(tmp_path, "entities", lambda n, d: d))
     assert [r["reason_code"] for r in entities.rejects] == ["corrupt"]
+
+
+@pytest.mark.parametrize(
+    ("codec", "bom", "label"),
+    [
+        ("utf-16-le", b"", "utf-16-le (no byte order mark)"),
+        ("utf-16-be", b"", "utf-16-be (no byte order mark)"),
+        ("utf-32-le", b"\xff\xfe\x00\x00", "utf-32"),
+    ],
+)
+def test_a_unicode_csv_without_a_byte_order_mark_or_in_utf32_is_read(
+    tmp_path: Path, run_import_into, codec: str, bom: bytes, label: str
+) -> None:
+    """A tool's "Unicode" export without the mark saying so, or in UTF-32, was rejected as
+    "not a known spreadsheet format (… csv)"."""
+    path = tmp_path / "tracker.csv"
+    text = "Use case,Stage,Owner\r\nInvoice OCR,Live,Zoë Müller\r\nChat triage,Idea,Ann Lee\r\n"
+    path.write_bytes(bom + text.encode(codec))
+    out = run_import_into(path)
+    assert sorted((r["name"], r["stage"], r["owner_name"]) for r in out.records) == [
+        ("Chat triage", "idea", "Ann Lee"),
+        ("Invoice OCR", "deployed", "Zoë Müller"),
+    ]
+    assert any(f"encoding {label}" in n for n in out.result.files[0].notes)

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import IO
 
 from .grid import SheetGrid, column_letter
-from .preflight import Limits, PreflightError
+from .preflight import Limits, PreflightError, bomless_utf16
 
 __all__ = ["decode_text", "file_encoding", "read_csv", "sniff_delimiter"]
 
@@ -64,6 +64,12 @@ codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 def decode_text(data: bytes) -> tuple[str, str]:
     """Decode bytes of unknown encoding; returns the text and a label of what was found."""
+    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return data.decode("utf-32", "replace"), "utf-32"
+    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and (
+        codec := bomless_utf16(data)
+    ):
+        return data.decode(codec, "replace"), f"{codec} (no byte order mark)"
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
         label = "utf-8-sig"
@@ -81,9 +87,13 @@ def decode_text(data: bytes) -> tuple[str, str]:
 def file_encoding(path: Path) -> tuple[str, str, str]:
     """(codec, error handler, label) for the whole file, checked in blocks."""
     with path.open("rb") as fh:
-        head = fh.read(4)
+        head = fh.read(4096)
+        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+            return "utf-32", "replace", "utf-32"
         if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
             return "utf-16", "replace", "utf-16"
+        if bomless := bomless_utf16(head):
+            return bomless, "replace", f"{bomless} (no byte order mark)"
         codec, label = (
             ("utf-8-sig", "utf-8-sig")
             if head.startswith(codecs.BOM_UTF8)
@@ -216,7 +226,7 @@ def read_csv(path: Path, name: str = "", limits: Limits | None = None) -> SheetG
     codec, errors, label = file_encoding(path)
     with path.open("r", encoding=codec, errors=errors, newline="") as fh:
         sample = fh.read(_SNIFF_CHARS)
-    if codec == "utf-16":
+    if codec in ("utf-16", "utf-32"):
         sample = sample.lstrip("\ufeff")
     grid = SheetGrid(
         name=name or path.stem,

@@ -36,6 +36,7 @@ __all__ = [
     "Limits",
     "PreflightError",
     "PreflightResult",
+    "bomless_utf16",
     "preflight",
 ]
 
@@ -272,15 +273,39 @@ def _is_markup(head: bytes) -> bool:
     return text.startswith(_MARKUP_START)
 
 
+def bomless_utf16(head: bytes) -> str | None:
+    """ "utf-16-le" or "utf-16-be" for UTF-16 text written without a byte order mark (a tool's
+    "Unicode" export of mostly Latin text: every other byte zero), else None."""
+    sample = head[:4096]
+    sample = sample[: len(sample) - len(sample) % 2]
+    if len(sample) < 8:
+        return None
+    for codec, text, zeros in (
+        ("utf-16-le", sample[0::2], sample[1::2]),
+        ("utf-16-be", sample[1::2], sample[0::2]),
+    ):
+        if zeros.count(0) >= 0.9 * len(zeros) and text.count(0) <= 0.05 * len(text):
+            return codec
+    return None
+
+
 def _looks_like_text(head: bytes, tolerant: bool = False) -> bool:
     """Whether a file's first bytes are text. ``tolerant`` (a file named .csv): a few stray
     control bytes (a NUL a program left in one cell) do not make it binary; one in a hundred
     does."""
-    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        # UTF-32 text with a byte-order mark.
+        body = head[4 : len(head) - (len(head) % 4)]
+        wide = "utf-32-le" if head[:2] == b"\xff\xfe" else "utf-32-be"
+        head = body.decode(wide, "replace").encode("utf-8")
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
         # UTF-16 text with a byte-order mark (Excel's "Unicode Text" export).
         body = head[2 : len(head) - (len(head) % 2)]
         text = body.decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be", "replace")
         head = text.encode("utf-8")
+    elif bomless := bomless_utf16(head):
+        # UTF-16 written without one (every other byte of Latin text is zero).
+        head = head[: len(head) - (len(head) % 2)].decode(bomless, "replace").encode("utf-8")
     elif head.startswith(b"\xef\xbb\xbf"):
         return True
     sample = head[:4096]

@@ -67,7 +67,7 @@ from .store import (
     require_writable,
 )
 from .sync_plan import PlannedItem, SyncPlan, content_hash_or_none, plan_sync, real_path
-from .text_normalization import normalize_label
+from .text_normalization import escape_controls, normalize_label
 from .use_case_identity import identify_use_cases
 from .warnings_log import WarningLog
 from .yaml_lines import safe_load, yaml_error_words, yaml_text
@@ -858,17 +858,9 @@ def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> 
     return False
 
 
-#: A control character in a file name ("a\nb.numbers"), written as its escape in a message.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-
-
 def _sheets_to_save(paths: list[str]) -> str:
     """The first spreadsheets of types not read, each with how to make one that is."""
-    shown = [
-        f"{_CONTROL.sub(lambda m: repr(m.group())[1:-1], p)} "
-        f"({UNREAD_SHEETS[Path(p).suffix.lower()]})"
-        for p in paths[:3]
-    ]
+    shown = [f"{escape_controls(p)} ({UNREAD_SHEETS[Path(p).suffix.lower()]})" for p in paths[:3]]
     more = f" and {len(paths) - 3:,} more" if len(paths) > 3 else ""
     return "; ".join(shown) + more
 
@@ -1563,8 +1555,8 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             and copies[_pair(a, b)][0] != d
             and copies[_pair(a, b)][1] != report
         ]
+    stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
     if found.version is None:
-        stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
         # No mark of when the report was written (saved as CSV, or rewritten by a tool that
         # drops the workbook's properties): its decisions are taken as the newest, and each
         # that changes a stored one is said, for the analyst to check it is not an old report.
@@ -1581,7 +1573,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     as_written = found.version is not None and (store.meta("decisions_version") or "0") == str(
         found.version
     )
-    kept = {_pair(a, b): d for a, b, d, _, _ in store.decision_rows()} if as_written else {}
+    kept = {pair: d for pair, (d, _) in stored.items()} if as_written else {}
     problems += [
         f"{where}: stored_decision says {said} where {kept[_pair(a, b)]} is stored; that column "
         "only shows what is stored: to change it, type the decision in the decision column"

@@ -7,7 +7,6 @@ import errno
 import json
 import logging
 import os
-import re
 import signal
 import sqlite3
 import sys
@@ -32,7 +31,7 @@ from .errors import (
 )
 from .mappings import asks_if_live
 from .store import disk_trouble
-from .text_normalization import one_line
+from .text_normalization import escape_controls, one_line
 
 log = logging.getLogger("aiinventory")
 
@@ -322,7 +321,8 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             if w.source_path and message.startswith(f"{w.source_path}: "):
                 message = message.removeprefix(f"{w.source_path}: ")
             where = f"{where}{rows}: " if where or rows else ""
-            click.echo(_one_line(f"  {where}{message}{more}"), err=True)
+            # A file name's newline must not split the line.
+            click.echo(escape_controls(f"  {where}{message}{more}"), err=True)
     click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
     _reported(result.exit_code)
 
@@ -334,17 +334,6 @@ def _reported(code: int) -> NoReturn:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     run_committed(False)
     sys.exit(code)
-
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
-
-
-def _one_line(text: str) -> str:
-    """A warning as one line of a log: a control character a file name holds (a newline in
-    "a\nb.csv") written as its escape, so that it cannot split the line or end it early."""
-    if not _CONTROL.search(text):
-        return text
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def _shown(path: Path) -> Path:

@@ -24,7 +24,14 @@ from .connectors.credentials import CredentialSettings
 from .connectors.mailbox_urls import MailboxURL, parse_mailbox_url, refuse_shared_mailboxes
 from .dedupe.match_types import MatchSettings
 from .errors import ConfigError
-from .yaml_lines import compose, line_of, refuse_repeated_keys, safe_load, yaml_text
+from .yaml_lines import (
+    compose,
+    line_of,
+    refuse_repeated_keys,
+    safe_load,
+    yaml_error_words,
+    yaml_text,
+)
 
 __all__ = ["DedupeConfig", "SourceConfig", "SyncConfig", "load_sync_config"]
 
@@ -170,9 +177,7 @@ def load_sync_config(path: Path) -> SyncConfig:
         root = compose(text)
         data = safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({exc})") from exc
+        raise ConfigError(yaml_error_words(path, exc)) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected settings such as 'sources:' and 'out:'")
     refuse_repeated_keys(root, str(path))

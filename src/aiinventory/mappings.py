@@ -22,7 +22,15 @@ from rapidfuzz import fuzz, process
 from .errors import ConfigError
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
-from .yaml_lines import SafeLoader, compose, compose_file, line_of, safe_load, yaml_text
+from .yaml_lines import (
+    SafeLoader,
+    compose,
+    compose_file,
+    line_of,
+    safe_load,
+    yaml_error_words,
+    yaml_text,
+)
 
 if TYPE_CHECKING:
     from .mail.limits import MailLimits
@@ -1097,9 +1105,7 @@ def _read_yaml(path: Path, words: bool = False) -> Any:
     try:
         return yaml.load(text, Loader=WordsLoader) if words else safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({exc})") from exc
+        raise ConfigError(yaml_error_words(path, exc)) from exc
 
 
 def _require_mapping(data: Any, path: Path, key: str = "") -> dict[str, Any]:
@@ -1322,10 +1328,9 @@ def _load_settings(path: Path, settings: Settings) -> None:
     data = _require_mapping(_read_yaml(path), path)
     for key in data:
         if key not in _SETTINGS_KEYS:
-            line = _key_line(path, str(key))
             raise ConfigError(
-                f"{path}" + (f", line {line}" if line else "") + f": unknown setting {key!r} "
-                f"(check its spelling; settings.yaml takes {', '.join(_SETTINGS_KEYS)})"
+                f"{_at(path, str(key))}: unknown setting {key!r} (check its spelling; "
+                f"settings.yaml takes {', '.join(_SETTINGS_KEYS)})"
             )
     header = _require_mapping(data.get("header"), path, "header")
     values = _require_mapping(data.get("values"), path, "values")

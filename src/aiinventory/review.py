@@ -262,27 +262,17 @@ def _only_a_decision(row: tuple[Any, ...], cols: dict[str, int]) -> bool:
 _STRAY_WORDS = frozenset({"merge", "keep_separate"})
 
 
-def _stray_at(row: tuple[Any, ...], cols: dict[str, int]) -> int:
-    """The column of a row's first cell that holds a decision word outside the decision
-    columns, or -1."""
+def _stray_decision(row: tuple[Any, ...], cols: dict[str, int]) -> tuple[str, str] | None:
+    """Where a decision was typed beside the decision column ("column P (no header)") and
+    what, or None."""
     skipped = {cols["decision"], cols.get("stored_decision", -1)}
     for j, value in enumerate(row):
         if j in skipped or not isinstance(value, str):
             continue
-        word = "_".join(value.strip().lower().replace("-", " ").split())
-        if word in _STRAY_WORDS:
-            return j
-    return -1
-
-
-def _stray_decision(row: tuple[Any, ...], cols: dict[str, int]) -> str | None:
-    """Where a decision was typed beside the decision column ("column P (no header)"), or
-    None."""
-    j = _stray_at(row, cols)
-    if j < 0:
-        return None
-    label = next((name for name, at in cols.items() if at == j), None)
-    return f"column {column_letter(j)} ({label or 'no header'})"
+        if "_".join(value.strip().lower().replace("-", " ").split()) in _STRAY_WORDS:
+            label = next((name for name, at in cols.items() if at == j), None)
+            return f"column {column_letter(j)} ({label or 'no header'})", value
+    return None
 
 
 def _review_row(
@@ -299,9 +289,9 @@ def _review_row(
         stray = _stray_decision(row, cols)
         if stray is not None:
             result.problems.append(
-                f"{sheet} row {number}: {stray} holds {row[_stray_at(row, cols)]!r}, not the "
-                "decision column: nothing was stored for this row; type the decision in the "
-                "decision column and apply the report again"
+                f"{sheet} row {number}: {stray[0]} holds {stray[1]!r}, not the decision column: "
+                "nothing was stored for this row; type the decision in the decision column and "
+                "apply the report again"
             )
         return
     if _only_a_decision(row, cols):

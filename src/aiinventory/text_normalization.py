@@ -222,6 +222,19 @@ def speaks_of_ai(text: str, end: int = 4000) -> bool:
     return _SPEAKS_OF_AI.search(text, 0, end) is not None
 
 
+#: Characters that end or split a line of a log: C0 controls, DEL, NEL and Unicode's line and
+#: paragraph separators.
+_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+
+
+def escape_controls(text: str) -> str:
+    """A text (a file name, most often) with the characters that would end or split its line
+    written as their escapes ("a\nb.csv" → "a\\nb.csv")."""
+    if not _LINE_BREAKERS.search(text):
+        return text
+    return _LINE_BREAKERS.sub(lambda m: repr(m.group())[1:-1], text)
+
+
 def one_line(text: str, limit: int = 80) -> str:
     """A text on one line for a message, cut to ``limit`` characters with "…"."""
     text = " ".join(text.split())

@@ -2,9 +2,9 @@
 its line.
 
 YAML is read through libyaml when PyYAML was built with it (its wheels are): the shipped mappings
-are read on every run, and libyaml reads them in a tenth of the time of PyYAML's pure-Python
-parser (0.05 s instead of 0.5 s). Both are safe loaders (no arbitrary objects) that give the
-same values, nodes and error lines.
+are read on every run, and libyaml parses them in a fifth of the time of PyYAML's pure-Python
+parser (0.1 s instead of 0.47 s, measured on a loaded 2-core machine). Both are safe loaders
+(no arbitrary objects) that give the same values, nodes and error lines.
 """
 
 from __future__ import annotations

@@ -18,7 +18,7 @@ import yaml
 from ..errors import ConfigError
 from ..mappings import WordsLoader
 from ..text_normalization import fold
-from ..yaml_lines import yaml_text
+from ..yaml_lines import yaml_error_words, yaml_text
 
 __all__ = [
     "VOCABULARY_FILE",
@@ -169,9 +169,7 @@ def _read(path: Path) -> dict[str, Any]:
     try:
         data = yaml.load(text, Loader=WordsLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f", line {mark.line + 1}" if mark is not None else ""
-        raise ConfigError(f"{path}{where}: not valid YAML ({exc})") from exc
+        raise ConfigError(yaml_error_words(path, exc)) from exc
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -39,7 +39,13 @@ from ..time_in_stage import (
 from .atomic import atomic_path, held_files
 from .cells import display_value
 from .overview import OVERVIEW_FILE, OverviewPage, stage_entries
-from .records import RECORDS_SPILL, RecordsProcess, describe_source, records_writer
+from .records import (
+    RECORDS_SPILL,
+    RecordsHere,
+    RecordsProcess,
+    describe_source,
+    records_writer,
+)
 from .spill import Spill
 from .writers import (
     _EPOCH,
@@ -48,7 +54,6 @@ from .writers import (
     WorkbookProcess,
     XlsxSheet,
     XlsxSheets,
-    export_processes_wanted,
     table_cells,
     write_csv,
 )
@@ -257,7 +262,7 @@ def write_outputs(
         # inventory.xlsx and dedupe_report.xlsx are written by processes of their own from the
         # rows sent to them, while this one builds the use cases and writes the other files.
         # A small export writes them itself: a fresh interpreter takes longer to start.
-        helpers = export_processes_wanted(store.count("records"))
+        helpers = not isinstance(records, RecordsHere)  # as the records are written
         workbook_writer = WorkbookProcess if helpers else WorkbookHere
         inventory_options, report_options = _INVENTORY_OPTIONS, REPORT_OPTIONS
         if not helpers:

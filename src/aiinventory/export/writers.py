@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from ..child_python import OWN_GROUP, answer_parent, python_command
+from ..errors import ConfigError
 from .atomic import HeldFiles, atomic_path
 from .cells import csv_cell, csv_cells, display_value, open_csv
 from .xlsx_rows import RowWorkbook
@@ -62,8 +63,6 @@ def export_processes_wanted(records: int) -> bool:
     except ValueError:
         threshold = -1
     if threshold < 0:
-        from ..errors import ConfigError
-
         raise ConfigError(
             f"{EXPORT_PROCESSES_ENV} must be a whole number of records (0 or more), not {wanted!r}"
         )
@@ -485,7 +484,6 @@ class WorkbookHere(WorkbookProcess):
     is written by :meth:`finish`."""
 
     def __init__(self, path: Path, options: dict[str, Any]) -> None:
-        self._pending = []
         self._finished = False
         self._next = 1
         self._error: BaseException | None = None

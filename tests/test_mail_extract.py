@@ -1213,3 +1213,58 @@ def test_a_field_said_after_several_use_cases_is_of_them_all(
     )
     records, _, _ = _extract(_mbox(tmp_path / "in.mbox", [message]))
     assert {r.name: r.department for r in records} == departments
+
+
+def test_a_run_killed_while_it_reads_an_attached_tracker_leaves_the_copy_in_the_output_folder(
+    tmp_path: Path,
+) -> None:
+    """Not in the system's temporary folder for good: in a hidden folder of the output folder,
+    which a later run removes once the killed run's is stale."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    wb = openpyxl.Workbook()
+    wb.active.append(["Use case", "Owner"])
+    wb.active.append(["Copy drafts", "Ella Marsh"])
+    data = io.BytesIO()
+    wb.save(data)
+    inbox = tmp_path / "in" / "att.eml"
+    inbox.parent.mkdir()
+    inbox.write_bytes(message_with_attachment("att@x", data.getvalue(), "list.xlsx"))
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "aiinventory", "import", str(inbox.parent), "--out", str(out)]
+    env = {**os.environ, "TMPDIR": str(system_tmp)}
+    env["AIINVENTORY_FAILPOINT"] = "attachment_written"
+    killed = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr.decode()
+    assert not [p for p in system_tmp.rglob("*") if p.suffix == ".xlsx"]
+    (scratch,) = out.glob(".scratch-*.tmp")
+    assert [p.name for p in scratch.rglob("*.xlsx")] == ["attachment-1.xlsx"]
+
+    # An hour later, the next run removes what the killed one left, and says so.
+    del env["AIINVENTORY_FAILPOINT"]
+    stale = time.time() - 2 * 3600
+    os.utime(scratch, (stale, stale))
+    done = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr.decode()
+    assert not list(out.glob(".scratch-*"))
+    assert not list(system_tmp.iterdir())
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    (removed,) = [w for w in run["warnings"] if w["code"] == "stale_temporary_removed"]
+    assert removed["source_path"] == str(scratch)
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["name"] for r in records] == ["Copy drafts"]
+
+
+def test_a_large_mailbox_keeps_its_thread_index_in_the_run_scratch_folder(tmp_path: Path) -> None:
+    from aiinventory.mail.thread_builder import ThreadIndex
+    from aiinventory.scratch import run_scratch
+
+    with run_scratch(tmp_path) as scratch, ThreadIndex(large=True):
+        assert [p.name for p in scratch.rglob("*.sqlite")] == ["threads.sqlite"]
+    assert not list(tmp_path.iterdir())

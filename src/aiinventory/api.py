@@ -58,6 +58,7 @@ from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_set
 from .review import ReviewDecisions, read_review_decisions
 from .run_lock import RunLock
 from .schema import Reject, RunSummary, SourceRecord
+from .scratch import SCRATCH_PREFIX, run_scratch
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import (
     SCHEMA_VERSION,
@@ -515,7 +516,9 @@ def _execute(
                     "were (take the path out of the inputs to let them go)"
                 )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
-        for left in remove_stale_temporaries(out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL,)):
+        for left in remove_stale_temporaries(
+            out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL, SCRATCH_PREFIX)
+        ):
             warnings.add(
                 "stale_temporary_removed",
                 "left by a run that was killed while writing it; it was removed",
@@ -592,7 +595,9 @@ def _execute(
         to_read = _mail_by_date(to_read)
         store.defer_use_case_index()  # on a first run: made again once the IDs are assigned
         pool = ReaderPool(jobs, read_job, normalizer, reader_count(len(jobs), readers))
-        with pool:
+        # The copies reading makes (attached trackers, a mailbox's thread index) are kept in
+        # the output folder, where a killed run's are removed by the next (scratch.py).
+        with run_scratch(out), pool:
             taken = 0
             for done, planned in enumerate(to_read, start=1):
                 item = planned.item

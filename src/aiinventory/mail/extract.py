@@ -36,12 +36,14 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
+from .. import failpoints
 from ..clock import now as clock_now
 from ..clock import stable_hash
 from ..date_parsing import parse_date
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
+from ..scratch import scratch_folder
 from ..spreadsheets.extract import FileReport, SheetReport, extract_spreadsheet
 from ..text_normalization import clean_text, fold, speaks_of_ai
 from ..warnings_log import WarningLog
@@ -806,10 +808,13 @@ class _MailReader:
         suffix = attachment.spreadsheet_suffix or ".bin"
         shown = _display_name(attachment.filename, number, suffix)
         where = _where(item, parsed)
-        with tempfile.TemporaryDirectory(prefix="aiinventory-attachment-") as tmp:
+        with tempfile.TemporaryDirectory(
+            prefix="aiinventory-attachment-", dir=scratch_folder()
+        ) as tmp:
             # The sender's file name never becomes a path: a generated name, the right suffix.
             target = Path(tmp) / f"attachment-{number}{suffix}"
             target.write_bytes(attachment.data)
+            failpoints.reached("attachment_written")
             date = _evidence_date(parsed)
             stamp = date.timestamp() if date else self.ctx.file_modified.timestamp()
             os.utime(target, (stamp, stamp))

@@ -31,6 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ..clock import stable_hash
+from ..scratch import scratch_folder
 from .limits import MailLimits
 from .parsing import decode_header_value, parse_message_id, parse_message_ids
 
@@ -303,7 +304,9 @@ class ThreadIndex:
         """Create an empty index; ``large`` keeps it in a temporary file instead of memory."""
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if large:
-            self._tmp = tempfile.TemporaryDirectory(prefix="aiinventory-threads-")
+            self._tmp = tempfile.TemporaryDirectory(
+                prefix="aiinventory-threads-", dir=scratch_folder()
+            )
             target = str(Path(self._tmp.name) / "threads.sqlite")
         else:
             target = ":memory:"

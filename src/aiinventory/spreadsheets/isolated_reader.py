@@ -38,6 +38,7 @@ from typing import IO, Any
 
 from .. import child_python
 from ..child_python import OWN_GROUP, python_command
+from ..scratch import scratch_folder, using_scratch
 from .grid import SheetGrid
 from .preflight import Limits
 from .workbook_reader import WorkbookReadError, read_workbook
@@ -306,7 +307,11 @@ def read_workbook_isolated(
     session = _Session(worker)
     worker.busy = True
     try:
-        session.request(("open", str(path), fmt, limits or Limits(), read_metadata))
+        # The worker makes its temporary files where this process does: in the run's scratch
+        # folder during a run.
+        session.request(
+            ("open", str(path), fmt, limits or Limits(), read_metadata, scratch_folder())
+        )
         while True:
             message = session.answer()
             if message[0] == "done":
@@ -420,6 +425,14 @@ def _messages(
         yield ("error", "too_large", "reading the workbook needs more memory than allowed")
 
 
+def _in_scratch(
+    folder: str | None, messages: Iterator[tuple[Any, ...]]
+) -> Iterator[tuple[Any, ...]]:
+    """``messages``, made with temporary files in ``folder`` (the caller's run's scratch)."""
+    with using_scratch(folder):
+        yield from messages
+
+
 def _read_frame(stream: IO[bytes]) -> Any:
     head = stream.read(8)
     if len(head) < 8:
@@ -474,8 +487,8 @@ def _serve(memory: int) -> None:
         if command[0] == "open":
             if session is not None:
                 session.close()  # type: ignore[attr-defined]
-            _, path, fmt, limits, read_metadata = command
-            session = _messages(path, fmt, limits, read_metadata, skip)
+            _, path, fmt, limits, read_metadata, scratch = command
+            session = _in_scratch(scratch, _messages(path, fmt, limits, read_metadata, skip))
         elif command[0] == "skip":
             skip[0] = True
         answer = next(session, ("done",)) if session is not None else ("done",)

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 import python_calamine
 
+from ..scratch import scratch_folder
 from .grid import MergedRange, SheetGrid, column_letter
 from .preflight import Limits, PreflightError
 
@@ -118,7 +119,7 @@ def _calamine_path(path: Path, fmt: str) -> Iterator[str]:
         else:
             yield str(path)
             return
-    with tempfile.TemporaryDirectory(prefix="aiinventory-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="aiinventory-", dir=scratch_folder()) as tmp:
         alias = Path(tmp) / f"workbook.{_EXTENSIONS.get(fmt, (fmt,))[0]}"
         try:
             os.symlink(path.resolve(), alias)
@@ -163,7 +164,7 @@ def read_workbook(
             return
     # An .ods whose content has line breaks and indents between its cells (KOffice, some
     # libraries), which calamine takes for text where a cell should be: read without them.
-    with tempfile.TemporaryDirectory(prefix="aiinventory-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="aiinventory-", dir=scratch_folder()) as tmp:
         flat = Path(tmp) / "workbook.ods"
         _without_indents(path, flat)
         try:

@@ -689,6 +689,53 @@ def test_totals_blank_redacted_and_repeated_header_rows_are_counted(
     assert out.run["counts"]["rows_read"] == 2
 
 
+def test_a_totals_row_under_a_department_label_is_counted_not_imported(
+    tmp_path: Path, run_import_into
+) -> None:
+    path = write_workbook(
+        tmp_path / "org.xlsx",
+        {
+            "Use cases": [
+                ["Department", "Use case", "Status", "Owner", "Cost (£k)"],
+                ["Comms", "Press summariser", "Pilot", "Ann", 10],
+                ["Comms", "Subtotal", "", "", 10],
+                ["Finance", "Invoice OCR", "Live", "Cy", 5],
+                ["Finance", "Sub-total:", "", "", 5],
+                ["Finance subtotal", "", "", "", 5],
+                ["Legal", "Total Legal", "", "", 0],
+                ["", "Total", "", "", 15],
+                ["HR", "Grand total", "", "", 15],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(out.by_name()) == ["Invoice OCR", "Press summariser"]
+    assert out.rejects == []
+    assert out.run["skipped_rows"] == {"totals": 6}
+
+
+def test_a_use_case_whose_name_starts_with_total_sum_or_count_is_imported(
+    tmp_path: Path, run_import_into
+) -> None:
+    names = ["Total Cost Estimator", "Sum insured predictor", "Count the fish", "Total recall"]
+    path = write_workbook(
+        tmp_path / "t.xlsx",
+        {
+            "Use cases": [
+                ["Use case", "Department", "Status", "Owner"],
+                [names[0], "Finance", "Live", "Ann"],
+                [names[1], "Insurance", "Pilot", "Bo"],
+                [names[2], "Environment", "Idea", ""],
+                [names[3]],  # only a name: an idea, not a total
+                ["Total", "", "", 3],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(out.by_name()) == sorted(names)
+    assert out.run["skipped_rows"] == {"totals": 1}
+
+
 def test_footnotes_and_notes_under_the_table_are_counted_not_imported(
     tmp_path: Path, run_import_into
 ) -> None:

@@ -33,14 +33,23 @@ __all__ = [
     "with_sections",
 ]
 
-_TOTALS = re.compile(
-    r"^\s*(?:(grand\s+)?(sub)?(total|totals|sum|count)\b"
+#: "Total", "Grand total", "Subtotal", "Sub-total", "Totals", "Sum", "Count".
+_TOTAL_WORD = r"(?:grand\s+)?(?:sub[\s-]?)?(?:totals?|sum|count)"
+#: A cell that is a totals label and nothing else: "Total", "Subtotal:", "Total: 35", "Sum (12)".
+_TOTALS_ALONE = re.compile(
+    rf"^\s*(?:{_TOTAL_WORD}\s*[:=]?\s*(?:[\d.,%]+|\(\s*[\d.,%]+\s*\))?"
     # a statistic alone ("Average", "Max: 12"), a sigma, a count of the rows ("Number of use
     # cases", "5 use cases"): not a use case's name
-    r"|(?:average|avg|mean|median|minimum|maximum|min|max|[Σ∑])\s*[:=]?\s*[\d.,%]*\s*$"
+    r"|(?:average|avg|mean|median|minimum|maximum|min|max|[Σ∑])\s*[:=]?\s*[\d.,%]*"
     r"|(?:number|no\.?|count|#)\s+of\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|"
-    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\s*[:=]?\s*[\d.,]*\s*$"
-    r"|\d+\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|entries|records?)\s*$)",
+    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\s*[:=]?\s*[\d.,]*"
+    r"|\d+\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|entries|records?))\s*$",
+    re.IGNORECASE,
+)
+#: A label that starts with a totals word, or ends with "total": "Total Finance", "Sum of
+#: costs", "Finance subtotal", "Comms total: 30".
+_TOTALS_LABEL = re.compile(
+    rf"^\s*{_TOTAL_WORD}\b|\b(?:grand\s+|sub[\s-]?)?totals?\s*[:=]?\s*[\d.,%]*\s*$",
     re.IGNORECASE,
 )
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)
@@ -663,13 +672,7 @@ def iter_table_rows(
         if isinstance(name_value, str) and _redacted(name_value):
             yield SkippedRow(number, "redacted")
             continue
-        first_text = next((v for v in row[:3] if isinstance(v, str) and v.strip()), None)
-        if (
-            first_text is not None
-            and _TOTALS.match(first_text)
-            and len(first_text) < 40
-            and (is_empty(name_value) or name_value == first_text or _is_number(name_value))
-        ):
+        if _totals_row(row, name_value):
             yield SkippedRow(number, "totals")
             continue
         if (
@@ -889,6 +892,36 @@ def _repeats_header(
             if spare < 0:
                 return False
     return hits >= needed
+
+
+def _totals_row(row: list[Any], name_value: Any) -> bool:
+    """Whether a row is a totals row: a totals label in one of its first three cells, and no
+    use case's name beside it.
+
+    The label may follow a department's ("Comms | Subtotal | | 30"). A name that only starts
+    with a totals word is a use case's ("Total cost estimator | Live | Ann", "Sum insured
+    predictor"), unless nothing but figures follows it ("Total Finance | | 35").
+    """
+    unnamed = is_empty(name_value) or _is_number(name_value)
+    for position, value in enumerate(row[:3]):
+        if not isinstance(value, str):
+            continue
+        label = value.strip()
+        if not label or len(label) >= 40:
+            continue
+        if _TOTALS_ALONE.match(label):
+            if unnamed or name_value == value:
+                return True
+        elif _TOTALS_LABEL.search(label):
+            if unnamed:
+                return True
+            if name_value == value:
+                after = row[position + 1 :]
+                if not any(isinstance(v, str) and v.strip() for v in after) and any(
+                    _is_number(v) for v in after
+                ):
+                    return True
+    return False
 
 
 def _is_number(value: Any) -> bool:

@@ -12,8 +12,9 @@ temporary folder as before.
 
 from __future__ import annotations
 
+import os
+import secrets
 import shutil
-import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -26,12 +27,20 @@ SCRATCH_PREFIX = ".scratch-"
 _folder: str | None = None
 
 
-def scratch_folder() -> str | None:
-    """The folder to make temporary files in: the running import's scratch folder, or None
-    (the system's temporary folder) outside a run or when it is gone."""
-    if _folder is not None and Path(_folder).is_dir():
+def scratch_folder(make: bool = True) -> str | None:
+    """The folder to make temporary files in: the running import's scratch folder (made on
+    first use, so that a run killed before it needs one leaves none), or None (the system's
+    temporary folder) outside a run or when it cannot be made. ``make`` off: its name, for
+    another process to make it when it needs it."""
+    if _folder is None or not make:
         return _folder
-    return None
+    try:
+        os.mkdir(_folder, 0o700)
+    except FileExistsError:
+        pass
+    except OSError:
+        return None
+    return _folder
 
 
 @contextmanager
@@ -48,9 +57,9 @@ def using_scratch(folder: str | None) -> Iterator[None]:
 
 @contextmanager
 def run_scratch(out: Path) -> Iterator[Path]:
-    """A scratch folder in ``out`` (which must exist) for the block, removed after it; reader
-    processes forked within the block inherit it."""
-    path = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, suffix=".tmp", dir=out))
+    """A scratch folder in ``out`` for the block (made when first needed), removed after it;
+    reader processes forked within the block inherit it."""
+    path = out / f"{SCRATCH_PREFIX}{secrets.token_hex(6)}.tmp"
     try:
         with using_scratch(str(path)):
             yield path

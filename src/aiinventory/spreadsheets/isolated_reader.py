@@ -310,7 +310,7 @@ def read_workbook_isolated(
         # The worker makes its temporary files where this process does: in the run's scratch
         # folder during a run.
         session.request(
-            ("open", str(path), fmt, limits or Limits(), read_metadata, scratch_folder())
+            ("open", str(path), fmt, limits or Limits(), read_metadata, scratch_folder(make=False))
         )
         while True:
             message = session.answer()

@@ -416,6 +416,31 @@ def test_a_date_that_exists_in_neither_order_decides_nothing(
     assert "ambiguous_date" in out.warning_codes()
 
 
+def test_an_ambiguous_last_updated_date_is_flagged_as_the_other_dates_are(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # The date that decides a merged use case's stage and owner, read month-first as
+    # configured: the user is told, as for a go-live date.
+    rows = [["Use case", "Stage", "Last updated"], ["A", "Idea", "02/04/2025"]]
+    out = run_import_into(write_csv(tmp_path / "t.csv", rows))
+    assert out.by_name()["A"]["last_updated"].startswith("2025-02-04")
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "ambiguous_date"]
+    assert said["message"].startswith(
+        "last_updated dates such as '02/04/2025' in column C ('Last updated') could be "
+        "day-first or month-first; read month-first"
+    )
+    assert said["rows"] == [2]
+    # Known to be day-first for the source: nothing to say.
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: 'u.csv'\n    day_first: true\n", encoding="utf-8"
+    )
+    out = run_import_into(write_csv(tmp_path / "u.csv", rows), mappings_dir=mappings)
+    assert out.by_name()["A"]["last_updated"].startswith("2025-04-02")
+    assert "ambiguous_date" not in out.warning_codes()
+
+
 @pytest.mark.parametrize(
     ("dates", "decided"),
     [

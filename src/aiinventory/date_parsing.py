@@ -18,6 +18,7 @@ __all__ = [
     "named_period_end",
     "parse_date",
     "parse_datetime",
+    "parse_datetime_flagged",
     "period_end",
     "period_start",
     "sheet_period_end",
@@ -360,8 +361,16 @@ def parse_datetime(
 ) -> datetime | None:
     """Parse a "last updated" cell to a datetime: with its time of day when the cell gives one
     ("2025-06-26T07:39:09Z" in UTC, "26/06/2025 07:39", a serial's fraction), else midnight."""
+    return parse_datetime_flagged(value, day_first, date1904, order_known)[0]
+
+
+def parse_datetime_flagged(
+    value: object, day_first: bool = False, date1904: bool = False, order_known: bool = False
+) -> tuple[datetime | None, bool]:
+    """``parse_datetime``, and whether the date could be read day-first or month-first
+    ("02/04/2025"): read by ``day_first``, it may be the other."""
     if isinstance(value, datetime):
-        return value
+        return value, False
     at = time()
     # A date with a time after it is short; a longer text is read as a date alone.
     if isinstance(value, str) and 10 < len(text := value.strip()) <= _DATE_TIME_CHARS:
@@ -371,7 +380,7 @@ def parse_datetime(
             stamp = None
         if stamp is not None and _FIRST_YEAR <= stamp.year <= _LAST_YEAR:
             try:
-                return stamp.astimezone(UTC) if stamp.tzinfo else stamp
+                return (stamp.astimezone(UTC) if stamp.tzinfo else stamp), False
             except OverflowError:  # an offset past the first or last instant there is
                 pass
         if (clock := _TIME_AFTER_DATE.match(text)) is not None:
@@ -382,10 +391,10 @@ def parse_datetime(
                 value, at = clock["day"], time(hour, minute, int(clock["second"] or 0))
     parsed = parse_date(value, day_first, date1904, order_known)
     if parsed is None or parsed.value is None:
-        return None
+        return None, False
     if isinstance(value, float) and not value.is_integer():  # a serial's fraction of a day
         at = (datetime.min + timedelta(seconds=round(value % 1 * 86400) % 86400)).time()
-    return datetime.combine(parsed.value, at)
+    return datetime.combine(parsed.value, at), parsed.ambiguous
 
 
 #: The longest text read as a date with a time of day ("Wednesday, 26 September 2025 11:59:59

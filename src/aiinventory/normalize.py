@@ -20,7 +20,7 @@ from .date_parsing import (
     date_order_shown,
     named_period_end,
     parse_date,
-    parse_datetime,
+    parse_datetime_flagged,
     period_start,
 )
 from .mappings import Mappings, Vocabulary, asks_if_live, yes_or_no
@@ -1247,8 +1247,23 @@ class Normalizer:
     def _last_updated(self, value: Any, ctx: SourceContext, row: int | None) -> datetime:
         if value is not None and not (isinstance(value, str) and not value.strip()):
             day_first, known = ctx.date_order("last_updated")
-            parsed = parse_datetime(value, day_first, ctx.date1904, known)
+            parsed, ambiguous = parse_datetime_flagged(value, day_first, ctx.date1904, known)
             if parsed is not None:
+                if ambiguous and not known:
+                    # This date decides a merged use case's stage and owner: read the wrong
+                    # way round, an older source's would win.
+                    order = "day-first" if day_first else "month-first"
+                    self._warn(
+                        ctx,
+                        "ambiguous_date",
+                        f"last_updated dates such as {cell_text(value)!r} in "
+                        f"{self._place(ctx, 'last_updated')} could be day-first or month-first; "
+                        f"read {order} — set day_first for this source in mappings/sources.yaml "
+                        "if that is wrong (the newest source decides a merged use case's stage "
+                        "and owner)",
+                        "ambiguous:last_updated",
+                        row,
+                    )
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             # A period ("Q3 2025" under "Reporting period"): as of its end, once it is over.
             end = named_period_end(value) if isinstance(value, str) else None

@@ -698,6 +698,81 @@ def test_a_review_sheet_saved_as_csv_is_applied(
     assert together(out, *OCR)
 
 
+def _saved_as(report: Path, target: Path) -> Path:
+    """The report's cells saved as .ods (as LibreOffice saves its own format) or .xls."""
+    sheets = [
+        (ws.title, [["" if v is None else v for v in r] for r in ws.iter_rows(values_only=True)])
+        for ws in openpyxl.load_workbook(report)
+    ]
+    if target.suffix == ".xls":
+        import xlwt  # type: ignore[import-untyped]
+
+        book = xlwt.Workbook()
+        for title, rows in sheets:
+            sheet = book.add_sheet(title)
+            for i, row in enumerate(rows):
+                for j, value in enumerate(row):
+                    sheet.write(i, j, value)
+        book.save(str(target))
+        return target
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    doc = OpenDocumentSpreadsheet()
+    for title, rows in sheets:
+        table = Table(name=title)
+        for row in rows:
+            tr = TableRow()
+            for value in row:
+                if isinstance(value, int | float):
+                    cell = TableCell(valuetype="float", value=value)
+                else:
+                    cell = TableCell(valuetype="string")
+                cell.addElement(P(text=str(value)))
+                tr.addElement(cell)
+            table.addElement(tr)
+        doc.spreadsheet.addElement(table)
+    doc.save(str(target))
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".ods", ".xls"])
+def test_a_report_saved_as_ods_or_xls_is_applied(tmp_path: Path, suffix: str) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "merge")
+    saved = _saved_as(report, tmp_path / f"report{suffix}")
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
+    )
+    assert result.exit_code == 0, result.output
+    assert "1 decision(s) stored" in result.output
+    run_import([src], out)
+    assert together(out, *OCR)
+
+
+def test_a_damaged_report_or_the_inventory_given_instead_says_what_to_apply(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    state = str(out / "state.sqlite")
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes((out / "dedupe_report.xlsx").read_bytes()[:3000])
+    result = CliRunner().invoke(main, ["review", "apply", str(damaged), "--state", state])
+    assert result.exit_code == 2
+    assert "not a readable xlsx workbook" in result.output
+    assert "open it in Excel or LibreOffice and save it again as .xlsx" in result.output
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(out / "inventory.xlsx"), "--state", state]
+    )
+    assert result.exit_code == 2
+    assert "this is the inventory: decisions are typed in the dedupe_report.xlsx" in result.output
+
+
 def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: Path) -> None:
     out = tmp_path / "out"
     src = drive(tmp_path)

@@ -122,13 +122,20 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
     if _is_text(path):
         # One sheet saved as CSV (Excel's "Save As"): read as that sheet.
         found = _decisions_of(path, [(path.name, _csv_rows(path))])
+    elif (kind := _other_workbook(path)) is not None:
+        # Saved as .ods (LibreOffice's own format) or as an Excel 97-2003 .xls: its values are
+        # read; such a file keeps no record of the decisions the report was written with.
+        found = _decisions_of(path, _calamine_sheets(path, kind))
     else:
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
         except Exception as exc:  # openpyxl raises many types for a file that is no workbook
-            raise ConfigError(f"{path}: not a readable xlsx workbook ({exc})") from exc
+            raise ConfigError(
+                f"{path}: not a readable xlsx workbook ({exc}); if it is a dedupe report, open "
+                "it in Excel or LibreOffice and save it again as .xlsx, then apply that"
+            ) from exc
         try:
             sheets = [(ws.title, [tuple(r) for r in ws.iter_rows(values_only=True)]) for ws in wb]
             version = _version(wb)
@@ -162,6 +169,44 @@ def _version(wb: Any) -> int | None:
             except (TypeError, ValueError):
                 return None
     return None
+
+
+def _other_workbook(path: Path) -> str | None:
+    """``"ods"`` or ``"xls"`` when the file is an OpenDocument spreadsheet or an Excel 97-2003
+    workbook (whatever its name says), else None."""
+    with path.open("rb") as fh:
+        head = fh.read(100)
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return "xls"
+    # An OpenDocument file starts with its uncompressed "mimetype" entry.
+    if head.startswith(b"PK") and b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
+        return "ods"
+    return None
+
+
+def _calamine_sheets(path: Path, kind: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """Every sheet's rows of an .ods or .xls report, empty cells as None (as openpyxl gives
+    them)."""
+    import python_calamine
+
+    try:
+        with python_calamine.CalamineWorkbook.from_path(str(path)) as wb:
+            return [
+                (
+                    name,
+                    [
+                        tuple(None if v == "" else v for v in row)
+                        for row in wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
+                    ],
+                )
+                for name in wb.sheet_names
+            ]
+    except Exception as exc:  # calamine raises several unrelated types for a damaged file
+        shown = "an OpenDocument spreadsheet" if kind == "ods" else "an Excel 97-2003 workbook"
+        raise ConfigError(
+            f"{path}: {shown} that cannot be read ({exc}); open it in Excel or LibreOffice and "
+            "save it again as .xlsx, then apply that"
+        ) from exc
 
 
 def _is_text(path: Path) -> bool:
@@ -217,10 +262,18 @@ def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -
         else:
             _merged_rows(title, rows[start + 1 :], cols, start + 2, result)
     if not found_sheet:
+        titles = {title.casefold() for title, _ in sheets}
+        hint = (
+            "; this is the inventory: decisions are typed in the dedupe_report.xlsx the same "
+            "run wrote beside it"
+            if "inventory" in titles
+            else "; apply the dedupe_report.xlsx a run wrote, with decisions typed in its "
+            "'decision' column"
+        )
         raise ConfigError(
             f"{path}: not a dedupe report: no sheet has a 'decision' column beside record_id_a "
             f"and record_id_b (Review) or use_case_id and record_id (Merged) in its first "
-            f"{_HEADER_ROWS} rows"
+            f"{_HEADER_ROWS} rows{hint}"
         )
     return result
 

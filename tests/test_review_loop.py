@@ -773,6 +773,29 @@ def test_a_damaged_report_or_the_inventory_given_instead_says_what_to_apply(
     assert "this is the inventory: decisions are typed in the dedupe_report.xlsx" in result.output
 
 
+def test_a_report_of_another_state_with_nothing_decided_is_not_taken_for_applied(
+    tmp_path: Path,
+) -> None:
+    ours, theirs = tmp_path / "ours", tmp_path / "theirs"
+    run_import([drive(ours)], ours / "out")
+    for name in ("hr.xlsx", "ops.xlsx"):  # one use case: its records are on the Merged sheet
+        rows = [HEADER, ["Rota planner", "Plans staff rotas from demand forecasts", "Acme"]]
+        write_workbook(theirs / "drive" / name, {"S": rows})
+    run_import([theirs / "drive"], theirs / "out")
+    state = str(ours / "out" / "state.sqlite")
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(theirs / "out" / "dedupe_report.xlsx"), "--state", state]
+    )
+    assert result.exit_code == 3, result.output
+    assert "records the report lists is in this state file: is the state given" in result.output
+    # Its own state's report, with nothing decided, is nothing new.
+    result = CliRunner().invoke(
+        main, ["review", "apply", str(ours / "out" / "dedupe_report.xlsx"), "--state", state]
+    )
+    assert result.exit_code == 0, result.output
+    assert "no decision in the report is new or changed" in result.output
+
+
 def test_an_older_report_applied_again_does_not_undo_a_newer_decision(tmp_path: Path) -> None:
     out = tmp_path / "out"
     src = drive(tmp_path)

@@ -1588,6 +1588,13 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         and decided in (None, kept[_pair(a, b)])
     ]
     named = {r for a, b, _ in decisions for r in (a, b)}
+    if not named and found.listed and not found.listed & known:
+        # Nothing decided, so nothing would be said: a report of another state looks applied.
+        problems.append(
+            f"none of the {len(found.listed):,} records the report lists is in this state "
+            "file: is the state given the one of the run that wrote the report? (by default "
+            "the state.sqlite beside the report; --state names another)"
+        )
     if unknown and len(unknown) == len(named):
         problems.append(
             f"none of the {len(named):,} records the report decides on is in this state file: "

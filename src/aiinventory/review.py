@@ -64,6 +64,13 @@ class ReviewDecisions:
     #: stored_decision, its decision or None); an analyst who edits the first instead of the
     #: second changes nothing.
     said_stored: list[tuple[str, str, str, str, str | None]] = field(default_factory=list)
+    #: Records the report's rows name, decided or not (up to _LISTED_KEPT): a report of another
+    #: state names none of the state's.
+    listed: set[str] = field(default_factory=set)
+
+
+#: How many of the records a report's rows name are kept to tell its state by.
+_LISTED_KEPT = 1_000
 
 
 #: How far down a sheet its header row is looked for (rows inserted above it: a sign-off block).
@@ -256,6 +263,15 @@ def _decisions_of(path: Path, sheets: list[tuple[str, list[tuple[Any, ...]]]]) -
             continue
         found_sheet = True
         start, cols = found
+        for name in ("record_id_a", "record_id_b", "record_id"):
+            j = cols.get(name)
+            if j is None:
+                continue
+            for row in rows[start + 1 :]:
+                if len(result.listed) >= _LISTED_KEPT:
+                    break
+                if j < len(row) and isinstance(row[j], str) and row[j].strip():
+                    result.listed.add(row[j].strip())
         if cols.keys() >= _REVIEW_COLUMNS:
             for offset, row in enumerate(rows[start + 1 :], start=start + 2):
                 _review_row(title, row, cols, offset, result)

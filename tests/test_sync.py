@@ -971,3 +971,49 @@ def test_a_dry_run_after_the_mappings_changed_counts_files_as_the_run_does(tmp_p
     assert "0 new, 0 changed, 0 touched, 0 renamed, 4 unchanged" in result.output
     again = run_sync(config).summary.counts
     assert (again["files_read"], again["files_changed"], again["files_unchanged"]) == (4, 0, 4)
+
+
+def test_the_globs_match_a_windows_shares_names_whatever_their_case(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "TRACKER1.XLSX")
+    (drive / "dept0" / "Archive").rename(drive / "dept0" / "ARCHIVE")
+    (drive / "dept2" / "tracker2.xlsx").rename(drive / "dept2" / "Tracker2.Xlsx")
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text(
+        "sources:\n  - match: 'DEPT2/*.xlsx'\n    department: Claims\n", encoding="utf-8"
+    )
+    config = write_config(tmp_path, drive)
+    config.write_text(config.read_text() + "mappings: maps\n", encoding="utf-8")
+    result = run_sync(config)
+    c = result.summary.counts
+    assert (c["files_read"], c["records"]) == (4, 20)  # the archive left out, as before
+    names = {r["name"]: r for r in _records(result.out_dir)}
+    assert "Ancient" not in names
+    assert names[case(2, 0)]["department"] == "Claims"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="named pipes are POSIX")
+def test_a_named_pipe_among_the_files_is_left_out_without_waiting_for_it(
+    tmp_path: Path,
+) -> None:
+    drive = make_drive(tmp_path)
+    os.mkfifo(drive / "dept1" / "pipe.csv")  # opened to read, it would wait for a writer
+    os.mkfifo(drive / "dept1" / "inbox")  # no suffix: what mail is sniffed in
+    config = write_config(tmp_path, drive)
+    config.write_text(config.read_text().replace("'**/*.csv'", "'**/*.csv', '**/inbox'"))
+    done = subprocess.run(
+        [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 3, done.stderr
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert run["counts"]["records"] == 20
+    said = sorted(w["message"] for w in run["warnings"] if w["code"] == "path_skipped")
+    assert said == [
+        f"drive/dept1/{name}: not a regular file (a named pipe, a device or a socket): it was "
+        "not read; leave it out with an exclude glob to stop this warning"
+        for name in ("inbox", "pipe.csv")
+    ]

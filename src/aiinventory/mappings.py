@@ -428,9 +428,13 @@ _EXPLANATION = re.compile(r"\s*\((?:[^()\s]+\s+){3,}[^()]*\)\s*$")
 
 def rule_matches(pattern: str, relative: str, absolute: str) -> bool:
     """Whether a sources.yaml rule's ``match`` glob applies to a file: its path below the
-    imported folder, its absolute path or its name, anywhere below a folder."""
-    for candidate in (relative, absolute, Path(relative).name):
-        if fnmatch.fnmatch(candidate, pattern) or fnmatch.fnmatch(candidate, "*/" + pattern):
+    imported folder, its absolute path or its name, anywhere below a folder; whatever the
+    case of either (a Windows share's "Finance/Q3.XLSX" is what "finance/*.xlsx" means)."""
+    pattern = pattern.lower()
+    for candidate in (relative.lower(), absolute.lower(), Path(relative).name.lower()):
+        if fnmatch.fnmatchcase(candidate, pattern) or fnmatch.fnmatchcase(
+            candidate, "*/" + pattern
+        ):
             return True
     return False
 

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from stat import S_ISREG
 
 from ..mail.mail_sources import MAILDIR_FOLDERS, is_maildir, looks_like_mail, starts_mbox
 
@@ -77,10 +78,13 @@ def _is_ignored(name: str) -> bool:
 
 
 def glob_matches(relative: str, pattern: str) -> bool:
-    """Whether a path below a source folder matches a glob (``**/`` also matches no folder)."""
-    if fnmatch.fnmatch(relative, pattern):
+    """Whether a path below a source folder matches a glob (``**/`` also matches no folder),
+    whatever the case of either: a Windows share's "Q3.XLSX" and "Archive/" are what
+    "**/*.xlsx" and "**/archive/**" mean there."""
+    relative, pattern = relative.lower(), pattern.lower()
+    if fnmatch.fnmatchcase(relative, pattern):
         return True
-    return pattern.startswith("**/") and fnmatch.fnmatch(relative, pattern[3:])
+    return pattern.startswith("**/") and fnmatch.fnmatchcase(relative, pattern[3:])
 
 
 def discover_files(
@@ -113,7 +117,7 @@ def discover_files(
         if not given.exists():
             problems.append((shown, "no such file or folder"))
             continue
-        if given.is_file():
+        if not given.is_dir():
             _add(items, given, shown, Path(given.name), True, problems)
             continue
 
@@ -208,7 +212,22 @@ def _add(
     problems: list[tuple[str, str]],
 ) -> bool:
     """Add a file if it is of a type read; False if it is not (it is in ``problems`` when it
-    was named directly)."""
+    was named directly). A named pipe, a device or a socket is in ``problems`` whatever its
+    name: opening one to read it would wait for a writer that may never come."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        problems.append((shown, f"cannot read the file ({exc.strerror or exc})"))
+        return True
+    if not S_ISREG(stat.st_mode):
+        problems.append(
+            (
+                shown,
+                "not a regular file (a named pipe, a device or a socket): it was not read"
+                + ("" if named else "; leave it out with an exclude glob to stop this warning"),
+            )
+        )
+        return True
     kind = _kind_by_name(path.name)
     if kind == "sniff":
         # Thunderbird keeps each folder as an mbox without a suffix; MH and Claws Mail keep
@@ -226,7 +245,6 @@ def _add(
     resolved = path.resolve()
     if resolved in items:
         return True
-    stat = path.stat()
     items[resolved] = FileItem(
         resolved,
         printable_path(shown),

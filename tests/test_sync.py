@@ -1017,3 +1017,33 @@ def test_a_named_pipe_among_the_files_is_left_out_without_waiting_for_it(
         "not read; leave it out with an exclude glob to stop this warning"
         for name in ("inbox", "pipe.csv")
     ]
+
+
+@pytest.mark.parametrize("failpoint", ["before_export", "before_finish"])
+def test_the_run_after_a_killed_one_says_what_the_killed_one_changed(
+    tmp_path: Path, failpoint: str
+) -> None:
+    """A file found gone, the mappings changed: said once, by the run that changed the state,
+    so the run after a killed one says them as an uninterrupted run would have."""
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "values.yaml").write_text(
+        "stage:\n  synonyms:\n    deployed: [in service]\n", encoding="utf-8"
+    )
+    config.write_text(config.read_text() + "mappings: maps\n", encoding="utf-8")
+    command = [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)]
+    env = {**os.environ, "AIINVENTORY_FAILPOINT": failpoint}
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    codes = [w.code for w in run_sync(config).summary.warnings]
+    assert codes.count("source_gone") == 1 and codes.count("mappings_changed") == 1
+    (gone,) = [w for w in _warnings(tmp_path / "out") if w[0] == "source_gone"]
+    assert gone[1].startswith("drive/dept3/tracker3.xlsx was read before but is gone")
+    assert "its 5 record(s) left the inventory" in gone[1]
+    # Said once: a finished run owes nothing.
+    codes = [w.code for w in run_sync(config).summary.warnings]
+    assert "source_gone" not in codes and "mappings_changed" not in codes

@@ -62,6 +62,7 @@ from .scratch import SCRATCH_PREFIX, run_scratch
 from .spreadsheets.extract import FileReport, extract_spreadsheet
 from .store import (
     SCHEMA_VERSION,
+    UNSAID_WARNINGS,
     Store,
     record_values,
     refuse_folder_as_state,
@@ -460,6 +461,7 @@ def _execute(
         timings["discover"] = round(time.perf_counter() - tick, 3)
 
         warnings = WarningLog()
+        said = _SaidOnce(store, warnings)
         normalizer = Normalizer(mappings, warnings)
         reports: list[FileReport] = []
         skipped_rows: Counter[str] = Counter()
@@ -471,7 +473,7 @@ def _execute(
         files_failed = 0
         tick = time.perf_counter()
         if full_reread and store.meta("mappings_fingerprint"):  # not a first run cut short
-            warnings.add(
+            said.add(
                 "mappings_changed",
                 "the mappings (or this program) changed since the last run: every file was read "
                 "again so that they apply everywhere; files unchanged on disk count as unchanged",
@@ -519,7 +521,7 @@ def _execute(
         for left in remove_stale_temporaries(
             out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL, SCRATCH_PREFIX)
         ):
-            warnings.add(
+            said.add(
                 "stale_temporary_removed",
                 "left by a run that was killed while writing it; it was removed",
                 source_path=str(left),
@@ -534,7 +536,7 @@ def _execute(
                     run_id,
                 )
                 if planned.new_version:
-                    warnings.add(
+                    said.add(
                         "source_new_version",
                         f"read as the next version of {planned.previous_path}, which is gone "
                         "(same folder, same name but for a version mark): its rows with the "
@@ -543,7 +545,7 @@ def _execute(
                         source_path=planned.item.source_path,
                     )
                     continue
-                warnings.add(
+                said.add(
                     "source_renamed",
                     f"{planned.previous_path} is now {planned.item.source_path} "
                     + (
@@ -691,7 +693,7 @@ def _execute(
                 "which brings their news up to date",
             )
         for path, had in store.mark_gone({i.source_path for i in items} | held, run_id):
-            warnings.add(
+            said.add(
                 "source_gone",
                 f"{path} was read before but is gone or no longer among the inputs; "
                 + (
@@ -797,6 +799,30 @@ def _execute(
             run_id, summary.finished_at, summary.exit_code, text, snapshot=not unchanged_run
         )
     return ImportResult(summary, out, summary.exit_code, reports)
+
+
+class _SaidOnce:
+    """The warnings about what a run changes in the state once (a file found gone, the mappings
+    changed, a file renamed): the next run finds nothing to say about it. Kept in the state
+    until the run finishes, so that the run after one stopped before its run.json was written
+    says them too (as every other warning of what that run read)."""
+
+    def __init__(self, store: Store, warnings: WarningLog) -> None:
+        self.store, self.warnings = store, warnings
+        self.kept: list[tuple[str, str, str | None]] = [
+            (code, message, source_path)
+            for code, message, source_path in json.loads(store.meta(UNSAID_WARNINGS) or "[]")
+        ]
+        for code, message, source_path in self.kept:
+            warnings.add(code, message, source_path=source_path)
+
+    def add(self, code: str, message: str, source_path: str | None = None) -> None:
+        entry = (code, message, source_path)
+        if entry in self.kept:
+            return  # said by the run that was stopped, and said again already
+        self.warnings.add(code, message, source_path=source_path)
+        self.kept.append(entry)
+        self.store.set_meta(UNSAID_WARNINGS, json.dumps(self.kept))
 
 
 #: The plan's actions that change an item (stored as such until a run finishes).

@@ -30,6 +30,10 @@ __all__ = ["RECORD_DB_COLUMNS", "STAGE_EVIDENCE_COLUMNS", "Store", "content_key"
 
 SCHEMA_VERSION = 8
 
+#: The meta key of the warnings a run said about what it changed, until it finishes: the run
+#: after one that was stopped says them again (api._SaidOnce).
+UNSAID_WARNINGS = "unsaid_warnings"
+
 #: Columns of the records table besides the bookkeeping ones, in records.csv order.
 RECORD_DB_COLUMNS = (
     "record_id",
@@ -681,10 +685,12 @@ class Store:
                 "UPDATE runs SET finished_at=?, exit_code=?, summary=? WHERE run_id=?",
                 (finished_at.isoformat(), exit_code, summary, run_id),
             )
-            # This run's counts said every change since the last finished run.
+            # This run's counts said every change since the last finished run, and its
+            # run.json the warnings about them.
             self.conn.execute(
                 "UPDATE items SET pending_action=NULL WHERE pending_action IS NOT NULL"
             )
+            self.conn.execute("DELETE FROM meta WHERE key=?", (UNSAID_WARNINGS,))
             self.conn.execute("COMMIT")
             run_committed()  # a stop signal from here on stops nothing: the run is done
             self._open_run = None

@@ -287,6 +287,28 @@ def test_sqlite_export_is_one_transaction(imported: State) -> None:
     assert dump_sqlite(db) == before
 
 
+_FILE_SIZE_CAPPED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails, as on a full disk
+resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))  # the export is 57 KB
+from aiinventory.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGXFSZ"), reason="POSIX file size limits")
+def test_sqlite_export_to_a_full_disk_says_so_and_leaves_no_empty_file(imported: State) -> None:
+    db = imported.root / "inventory.db"
+    command = [sys.executable, "-c", _FILE_SIZE_CAPPED, "export", "--to", str(db)]
+    done = subprocess.run(
+        [*command, "--state", str(imported.state)], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 1, done.stderr
+    assert "the disk may be full: free space on it, or export to another disk" in done.stderr
+    assert "rollback" not in done.stderr  # the error that stopped it, not one after it
+    assert not list(imported.root.glob("inventory.db*"))
+
+
 def test_readme_queries_answer_governance_questions_in_sqlite(imported: State) -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     for sql in QUERIES.values():

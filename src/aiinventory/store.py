@@ -416,7 +416,7 @@ def _disk_full_words(path: Path, exc: Exception) -> str:
     )
 
 
-def _rollback(conn: sqlite3.Connection) -> None:
+def rollback(conn: sqlite3.Connection) -> None:
     """Undo the open transaction, if SQLite has not already (a full disk ends it); an error
     doing so must not hide the one that led here."""
     if conn.in_transaction:
@@ -597,7 +597,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            _rollback(self.conn)
+            rollback(self.conn)
             raise
 
     @classmethod
@@ -657,7 +657,7 @@ class Store:
     def record_failure(self, run_id: int, exit_code: int, failure: str) -> None:
         """Note the exit code and the reason of a run that stopped on an error before its end.
         The run stays unfinished (no ``finished_at``): what it read is read again."""
-        _rollback(self.conn)
+        rollback(self.conn)
         said = {"failure": failure}
         if self.activity:
             said["during"] = self.activity
@@ -695,7 +695,7 @@ class Store:
             run_committed()  # a stop signal from here on stops nothing: the run is done
             self._open_run = None
         except BaseException:
-            _rollback(self.conn)
+            rollback(self.conn)
             raise
 
     def runs(self) -> list[dict[str, Any]]:
@@ -746,7 +746,7 @@ class Store:
                 conn.execute("DROP INDEX IF EXISTS records_use_case")
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            rollback(conn)
             raise
 
     def replace_item_rows(
@@ -854,7 +854,7 @@ class Store:
                 )
                 conn.execute("COMMIT")
             except BaseException:
-                _rollback(conn)
+                rollback(conn)
                 raise
         return kept
 
@@ -918,7 +918,7 @@ class Store:
             )
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            rollback(conn)
             raise
 
     # -- analysts' decisions ------------------------------------------------------------------
@@ -996,7 +996,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            _rollback(self.conn)
+            rollback(self.conn)
             raise
         return len(rows), len(gone)
 
@@ -1215,7 +1215,7 @@ class Store:
             self._upsert_stage_evidence(rows)
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            rollback(conn)
             raise
 
     def _upsert_stage_evidence(self, rows: Iterable[tuple[str, ...]]) -> None:
@@ -1396,7 +1396,7 @@ class Store:
                     self.conn.execute("DELETE FROM mail_asked WHERE item_key=?", (key,))
                 self.conn.execute("COMMIT")
             except BaseException:
-                _rollback(self.conn)
+                rollback(self.conn)
                 raise
         return sorted((path, had[key]) for key, path in gone)
 
@@ -1444,7 +1444,7 @@ class Store:
             )
             self.conn.execute("COMMIT")
         except BaseException:
-            _rollback(self.conn)
+            rollback(self.conn)
             raise
         return before
 
@@ -1483,7 +1483,7 @@ class Store:
                 )
                 self.conn.execute("COMMIT")
             except BaseException:
-                _rollback(self.conn)
+                rollback(self.conn)
                 raise
         return sorted(again)
 
@@ -1535,7 +1535,7 @@ class Store:
             conn.execute("DELETE FROM departed")
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            rollback(conn)
             raise
         return pairs
 
@@ -1740,7 +1740,7 @@ class Store:
                 )
             conn.execute("COMMIT")
         except BaseException:
-            _rollback(conn)
+            rollback(conn)
             raise
         return counts
 

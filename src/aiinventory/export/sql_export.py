@@ -19,6 +19,7 @@ tables exactly as they were. Use cases are built by the same code as inventory.c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -32,7 +33,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 from ..errors import AIInventoryError, ConfigError
 from ..governance import GovernanceRules
 from ..schema import INVENTORY_COLUMNS, RAW_FIELDS, RECORD_COLUMNS, REJECT_COLUMNS
-from ..store import Store
+from ..store import Store, disk_trouble, rollback
 from .outputs import iter_inventory
 
 __all__ = [
@@ -548,6 +549,7 @@ def _export_sqlite(
             f"--to {path}: the folder {path.parent} does not exist; create it first or give "
             "a file in an existing folder"
         )
+    made = not path.exists()  # a file this export makes is removed again if it fails
     try:
         conn = sqlite3.connect(path, isolation_level=None, timeout=30)
     except sqlite3.Error as exc:
@@ -571,13 +573,28 @@ def _export_sqlite(
             result = _write_all(dialect, store, target, run_id, finished_at, governance)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            rollback(conn)  # not one that hides the error: a full disk has ended it already
             raise
-    except sqlite3.Error as exc:
-        raise AIInventoryError(f"--to {path}: {exc}; nothing was changed") from exc
-    finally:
+    except BaseException as exc:
         conn.close()
+        if made:
+            for leftover in (path, *(path.with_name(path.name + s) for s in _SIDE_FILES)):
+                with contextlib.suppress(OSError):
+                    leftover.unlink()
+        if isinstance(exc, sqlite3.Error):
+            fix = (
+                "; the disk may be full: free space on it, or export to another disk"
+                if disk_trouble(exc)
+                else ""
+            )
+            raise AIInventoryError(f"--to {path}: {exc}{fix}; nothing was changed") from exc
+        raise
+    conn.close()
     return result
+
+
+#: What SQLite keeps beside a database while it writes it.
+_SIDE_FILES = ("-journal", "-wal", "-shm")
 
 
 def _export_postgres(

@@ -302,6 +302,16 @@ def test_dry_run_changes_no_file(site: tuple[Path, Path], tmp_path: Path) -> Non
     )
 
 
+def test_a_dry_runs_plan_keeps_a_file_names_newline_on_its_line(site: tuple[Path, Path]) -> None:
+    drive, config = site
+    write_workbook(drive / "dept1" / "HUD\n  new       etc.xlsx", {"S": [["Use case"], ["X"]]})
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    planned = [line.split() for line in result.output.splitlines() if line.startswith("  new")]
+    assert len(planned) == 5  # four trackers and the one with a newline in its name
+    assert "  new       drive/dept1/HUD\\n  new       etc.xlsx" in result.output.splitlines()
+
+
 def test_a_dry_run_ends_as_the_run_would_when_a_path_is_missing(tmp_path: Path) -> None:
     write_workbook(tmp_path / "drive" / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
     both = tmp_path / "both.yaml"

@@ -392,17 +392,18 @@ def sync(ctx: click.Context, config_path: Path, dry_run: bool, log_format: str) 
                 return
             if plan.full_reread:
                 click.echo("mappings changed since the last run: every file will be read again")
+            # A file name's newline or escape sequence must not make a line of its own.
             for source in plan.sources:
                 counts = ", ".join(f"{v} {k}" for k, v in source["counts"].items())
-                click.echo(f"{source['source']}: {counts}")
+                click.echo(escape_controls(f"{source['source']}: {counts}"))
                 for f in source["files"]:
                     if f["action"] != "unchanged":
                         was = f" (was {f['previous_path']})" if f["previous_path"] else ""
-                        click.echo(f"  {f['action']:9} {f['path']}{was}")
+                        click.echo(escape_controls(f"  {f['action']:9} {f['path']}{was}"))
                 for p in source["problems"]:
-                    click.echo(f"  problem   {p['path']}: {p['reason']}")
+                    click.echo(escape_controls(f"  problem   {p['path']}: {p['reason']}"))
             for path in plan.gone:
-                click.echo(f"gone: {path}")
+                click.echo(escape_controls(f"gone: {path}"))
             if plan.new_decisions:
                 click.echo(
                     "decisions were stored (review apply) since the last run: the use cases will "

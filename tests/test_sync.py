@@ -403,6 +403,33 @@ def test_json_log_format_says_a_failed_run_in_json(site: tuple[Path, Path], tmp_
     assert "another aiinventory run" in event["message"]
 
 
+def test_a_failed_run_says_which_run_in_json(
+    site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """run_failed names the run as `aiinventory runs` lists it, as the other events do."""
+    from aiinventory.errors import AIInventoryError
+
+    _drive, config = site
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        raise AIInventoryError("out/inventory.xlsx: No space left on device")
+
+    monkeypatch.setattr(api, "_identify_and_export", failing)
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), *JSON_LOG])
+    assert result.exit_code == 1
+    event = json.loads(result.stderr.splitlines()[-1])
+    (run,) = api.list_runs(config.parent / "state" / "inventory.sqlite")
+    assert (event["event"], event["run_id"], event["exit_code"]) == ("run_failed", run["run_id"], 1)
+    assert run["finished_at"] is None
+    # Failing before a run begins, there is no run to name.
+    monkeypatch.undo()
+    (config.parent / "state" / "inventory.sqlite.lock").unlink()
+    with RunLock(config.parent / "state" / "inventory.sqlite"):
+        result = CliRunner().invoke(main, ["sync", "--config", str(config), *JSON_LOG])
+    assert result.exit_code == 4
+    assert "run_id" not in json.loads(result.stderr.splitlines()[-1])
+
+
 def test_an_unexpected_error_in_json_mode_is_json_too(
     site: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,6 +28,8 @@ from .errors import (
     is_run_committed,
     os_error_words,
     run_committed,
+    run_stopped,
+    stopped_run,
 )
 from .mappings import asks_if_live
 from .store import disk_trouble
@@ -107,7 +109,10 @@ def _set_up_logging(verbose: bool) -> None:
 
 def _fail(message: str, code: int) -> NoReturn:
     if _log_lines.as_json:
-        click.echo(_event("run_failed", {"exit_code": code, "message": message}), err=True)
+        stopped = stopped_run()  # the run's number in `aiinventory runs`, as other events give
+        fields: dict[str, Any] = {"run_id": stopped} if stopped is not None else {}
+        fields |= {"exit_code": code, "message": message}
+        click.echo(_event("run_failed", fields), err=True)
     else:
         click.echo(f"aiinventory: {message}", err=True)
     sys.exit(code)
@@ -115,6 +120,7 @@ def _fail(message: str, code: int) -> NoReturn:
 
 @contextmanager
 def _errors(verbose: bool) -> Iterator[None]:
+    run_stopped(None)  # no run of this command has been stopped yet
     try:
         yield
     except AIInventoryError as exc:

@@ -55,6 +55,21 @@ def is_run_committed() -> bool:
     return _committed
 
 
+#: The run an error stopped in this process, as `aiinventory runs` numbers it.
+_stopped: int | None = None
+
+
+def run_stopped(run_id: int | None) -> None:
+    """Say which run an error stopped (None: none yet), for the command's report of it."""
+    global _stopped
+    _stopped = run_id
+
+
+def stopped_run() -> int | None:
+    """The run an error stopped in this process, if one was begun (see ``run_stopped``)."""
+    return _stopped
+
+
 def os_error_words(exc: OSError) -> str:
     """What went wrong with a file, in the system's words: "out/x.csv: Permission denied"."""
     return f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")

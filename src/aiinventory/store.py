@@ -22,7 +22,7 @@ from typing import Any
 
 from . import json_text
 from .clock import stable_hash, use_case_id_for
-from .errors import AIInventoryError, ConfigError, failure_of, run_committed
+from .errors import AIInventoryError, ConfigError, failure_of, run_committed, run_stopped
 from .schema import RECORD_FIELDS, Reject, SourceRecord
 from .successors import Arrived, Departed, successor_pairs
 
@@ -637,6 +637,7 @@ class Store:
             if exc is not None and self._open_run is not None:
                 # A run that stopped on an error says why in `aiinventory runs`; it stays
                 # unfinished, so what it read is read again.
+                run_stopped(self._open_run)
                 with contextlib.suppress(Exception):
                     self.record_failure(self._open_run, *failure_of(exc))
         finally:
@@ -647,6 +648,7 @@ class Store:
     def begin_run(self, command: str, started_at: datetime) -> int:
         """Record the start of a run and return its number."""
         run_committed(False)
+        run_stopped(None)
         cur = self.conn.execute(
             "INSERT INTO runs(command, started_at) VALUES (?, ?)",
             (command, started_at.isoformat()),

@@ -267,6 +267,17 @@ def test_inspect_says_a_sheet_not_read_as_a_table_has_no_data_rows(tmp_path: Pat
     assert "0 data rows" not in out
 
 
+def test_inspect_says_where_each_rejected_row_is(tmp_path: Path) -> None:
+    book = write_workbook(
+        tmp_path / "tracker.xlsx",
+        {"Legal": [["Use case", "Stage", "Owner"], ["Alpha", "Pilot", "Ann"], ["", "Live", "Bo"]]},
+    )
+    code, out, _ = invoke("inspect", str(book))
+    assert code == 0
+    (line,) = [line for line in out.splitlines() if "rejected:" in line]
+    assert line.startswith("  rejected: sheet 'Legal', row 3: missing_name: ")
+
+
 def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) -> None:
     prefix = "Question 1. AI Use Case Identifying Information\n"
     book = write_workbook(

@@ -522,8 +522,26 @@ def _print_mail_inspection(info: dict[str, Any]) -> None:
             f"  {message['kind']:8} {message['date'] or '(no date)':25} "
             f"{(message['subject'] or '(no subject)')[:60]}  [thread {message['thread_id']}]"
         )
+    _print_rejects(info)
+
+
+def _print_rejects(info: dict[str, Any]) -> None:
+    """The rejects an inspection found, each where it is: its sheet and row, or message."""
     for reject in info["rejects"]:
-        click.echo(f"  rejected: {reject['reason_code']}: {reject['message']}")
+        where = []
+        if reject.get("sheet"):
+            where.append(f"sheet {reject['sheet']!r}")
+        if reject.get("row") is not None:
+            where.append(f"row {reject['row']}")
+        if reject.get("message_id"):
+            where.append(f"message <{reject['message_id']}>")
+        place = f"{', '.join(where)}: " if where else ""
+        click.echo(
+            escape_controls(f"  rejected: {place}{reject['reason_code']}: {reject['message']}")
+        )
+    more = info.get("reject_count", 0) - len(info["rejects"])
+    if more > 0:
+        click.echo(f"  … and {more:,} more rejected")
 
 
 def _print_inspection(info: dict[str, Any]) -> None:
@@ -535,8 +553,7 @@ def _print_inspection(info: dict[str, Any]) -> None:
     click.echo(head)
     for note in info["notes"]:
         click.echo(f"  note: {note}")
-    for reject in info["rejects"]:
-        click.echo(f"  rejected: {reject['reason_code']}: {reject['message']}")
+    _print_rejects(info)
     for sheet in info["sheets"]:
         hidden = " (hidden)" if sheet["hidden"] else ""
         if sheet["skipped"] and not sheet["columns"]:

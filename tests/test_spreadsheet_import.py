@@ -3130,6 +3130,8 @@ def test_a_stage_still_to_come_or_stopped_is_read_as_such(answer: str, stage: st
         ("Ready for go-live", "pilot"),
         ("Handed over to BAU", "deployed"),
         ("Ready for dev", "in_development"),
+        ("In dev", "in_development"),  # not "retired", the closest word by its letters
+        ("Under development", "in_development"),
         ("Sandbox", "in_development"),
         ("Service design", "in_development"),
         ("In design", "in_development"),

@@ -56,6 +56,7 @@ def test_second_run_while_locked_exits_4_and_touches_nothing(tmp_path: Path) -> 
     with RunLock(out / "state.sqlite"):
         code, _, err = invoke("import", str(good), "--out", str(out))
     assert code == 4 and "another aiinventory run" in err
+    assert f"is using the state file {out / 'state.sqlite'};" in err
     assert not (out / "inventory.csv").exists()
     code, _, _ = invoke("import", str(good), "--out", str(out))  # the lock went with its holder
     assert code == 0

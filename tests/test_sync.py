@@ -848,6 +848,28 @@ def test_a_read_only_state_is_named_and_kept(site: tuple[Path, Path], read_only:
     assert "keep the file, it holds the use-case IDs and decisions" in err
 
 
+def test_a_state_on_a_read_only_mount_is_said_to_be_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Not "read-only for this user": no permission the user is given would help there."""
+    from aiinventory import store
+
+    state = tmp_path / "state.sqlite"
+    state.write_bytes(b"")
+
+    class Mounted:
+        f_flag = os.ST_RDONLY
+
+    monkeypatch.setattr(store.os, "access", lambda *_: False)
+    monkeypatch.setattr(store.os, "statvfs", lambda _: Mounted())
+    with pytest.raises(store.AIInventoryError) as said:
+        store.require_writable(state)
+    assert str(said.value).startswith(
+        f"{state}: cannot be written: the file system it is on is mounted read-only; mount it "
+        "writable, or copy the file to a writable place"
+    )
+
+
 def test_a_renamed_file_takes_the_department_of_its_new_path(tmp_path: Path) -> None:
     """The same inputs give the same exports whatever their history: a tracker moved to
     another department's folder is that department's, as a fresh import would say."""

@@ -25,6 +25,7 @@ class RunLock:
     """
 
     def __init__(self, state_path: Path) -> None:
+        self.state = state_path
         self.path = state_path.with_name(state_path.name + ".lock")
         self._fd: int | None = None
 
@@ -49,7 +50,8 @@ class RunLock:
             holder = os.pread(fd, 64, 0).decode(errors="replace").strip() or "unknown"
             os.close(fd)
             raise LockHeldError(
-                f"another aiinventory run (pid {holder}) is using {self.path.parent}; wait for it "
+                f"another aiinventory run (pid {holder}) is using the state file "
+                f"{self.state}; wait for it "
                 "to finish, or give this run another state file (--out/--state, or out: and state: "
                 "in a sync config)"
             ) from None

@@ -395,10 +395,26 @@ def require_writable(path: Path) -> None:
 
 
 def _read_only(path: Path) -> str:
+    if _on_read_only_mount(path):
+        return (
+            f"{path}: cannot be written: the file system it is on is mounted read-only; mount "
+            "it writable, or copy the file to a writable place and give that as the state — "
+            "keep the file, it holds the use-case IDs and decisions"
+        )
     return (
         f"{path}: cannot be written: the file is read-only for this user; give the user write "
         "access to it — keep the file, it holds the use-case IDs and decisions"
     )
+
+
+def _on_read_only_mount(path: Path) -> bool:
+    """Whether the file (or the folder it would be in) is on a file system mounted read-only."""
+    for place in (path, path.parent):
+        try:
+            return bool(os.statvfs(place).f_flag & os.ST_RDONLY)
+        except (OSError, AttributeError):  # not there; or no statvfs (Windows)
+            continue
+    return False
 
 
 def disk_trouble(exc: sqlite3.Error) -> bool:

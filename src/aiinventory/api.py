@@ -1891,5 +1891,17 @@ def export_profile(
     with _state_for_export(state_path) as store:
         completed_run(store)
         export = federal_2025_rows(golden.values for _, golden in iter_inventory(store))
-    write_profile(to, export)
+    if not to.parent.is_dir():
+        # Not created: a mistyped folder would otherwise receive the file unnoticed.
+        raise ConfigError(
+            f"--to {to}: the folder {to.parent} does not exist; create it first or give a file "
+            "in an existing folder"
+        )
+    try:
+        write_profile(to, export)
+    except OSError as exc:  # its words name the hidden file written first: the target is meant
+        raise AIInventoryError(
+            f"--to {to}: cannot be written ({exc.strerror or exc}); give a file in a folder this "
+            "user may write to, on a disk with room — nothing was written"
+        ) from exc
     return export

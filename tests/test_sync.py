@@ -312,6 +312,21 @@ def test_a_dry_runs_plan_keeps_a_file_names_newline_on_its_line(site: tuple[Path
     assert "  new       drive/dept1/HUD\\n  new       etc.xlsx" in result.output.splitlines()
 
 
+def test_a_dry_run_plans_a_file_two_sources_cover_once_as_the_run_reads_it(
+    tmp_path: Path,
+) -> None:
+    make_drive(tmp_path)
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        "sources:\n  - path: drive\n  - path: drive/dept1\nout: out\n", encoding="utf-8"
+    )
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    planned = [line.split()[1] for line in result.output.splitlines() if line.startswith("  new")]
+    assert len(planned) == len(set(planned)) == 5  # four trackers and the archived one
+    assert run_sync(config).summary.counts["files_read"] == 5
+
+
 def test_a_dry_run_ends_as_the_run_would_when_a_path_is_missing(tmp_path: Path) -> None:
     write_workbook(tmp_path / "drive" / "t.xlsx", {"S": [["Use case"], ["Chatbot"]]})
     both = tmp_path / "both.yaml"

@@ -283,7 +283,12 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         # As the run would stop: there is nothing to read (a mailbox is not asked here).
         failed = "; ".join(f"{p}: {why}" for p, why in problems)
         raise ConfigError(f"nothing to import ({failed})")
-    plan = plan_sync(all_items, {k: v for k, v in known.items() if k not in held})
+    # Each file once, as the run reads it, however many sources cover it.
+    once = _once_each(all_items)
+    chosen = {id(i) for i in once}
+    for entry in per_source:
+        entry["items"] = [i for i in entry["items"] if id(i) in chosen]
+    plan = plan_sync(once, {k: v for k, v in known.items() if k not in held})
     planned = {p.item.source_path: p for p in plan.items}
     out: list[dict[str, Any]] = []
     for entry in per_source:

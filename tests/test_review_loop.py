@@ -496,7 +496,12 @@ def test_a_conflict_between_decisions_is_reported_on_every_run(tmp_path: Path) -
         report,
         [(finance, legal, "keep_separate"), (spend, finance, "merge"), (spend, legal, "merge")],
     )
-    assert apply_review(report).stored == 3
+    applied = apply_review(report)
+    assert applied.stored == 3
+    # Said when applied, before a run refuses one of the merges.
+    (odds,) = [p for p in applied.problems if "the merges stored join them" in p]
+    assert odds.startswith(f"{min(finance, legal)} and {max(finance, legal)}: keep_separate")
+    assert f"{spend}" in odds and "decide the pairs again so that they agree" in odds
     for _ in range(2):  # the second run changes nothing, and says it again
         result = run_import([src], out)
         (conflict,) = [w.message for w in result.summary.warnings if w.code == "decision_conflict"]

@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -1644,7 +1645,52 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         f"record {r} is no longer in any source; its decision is kept for when it returns"
         for r in gone
     ]
+    after = {pair: d for pair, (d, _) in stored.items()}
+    for a, b in withdraw:
+        after.pop(_pair(a, b), None)
+    after.update((_pair(a, b), d) for a, b, d in usable)
+    problems += _decisions_at_odds(after, {_pair(a, b) for a, b, _ in usable})
     return _Applying(usable, withdraw, unknown, problems, apart)
+
+
+def _decisions_at_odds(
+    decisions: dict[tuple[str, str], str], new: set[tuple[str, str]]
+) -> list[str]:
+    """The keep_separate decisions that the merges join anyway (A merge B, B merge C, A keep
+    separate C), where one of the decisions involved is new: the next run leaves a merge
+    undone and says so on every run until they are decided again to agree."""
+    merges: dict[str, set[str]] = {}
+    for (a, b), d in decisions.items():
+        if d == "merge":
+            merges.setdefault(a, set()).add(b)
+            merges.setdefault(b, set()).add(a)
+    said: list[str] = []
+    for (a, b), d in sorted(decisions.items()):
+        if d != "keep_separate" or a not in merges or b not in merges:
+            continue
+        # The chain of merges from a to b, if there is one (breadth first: the shortest).
+        came_from: dict[str, str | None] = {a: None}
+        queue = [a]
+        while queue and b not in came_from:
+            here = queue.pop(0)
+            for there in sorted(merges.get(here, ())):
+                if there not in came_from:
+                    came_from[there] = here
+                    queue.append(there)
+        if b not in came_from:
+            continue
+        chain = [b]
+        while (back := came_from[chain[-1]]) is not None:
+            chain.append(back)
+        links = {_pair(x, y) for x, y in pairwise(chain)}
+        if (a, b) not in new and not links & new:
+            continue  # at odds before this report: the runs say so already
+        said.append(
+            f"{a} and {b}: keep_separate, though the merges stored join them "
+            f"({' – '.join(reversed(chain))}); the next run leaves one of those merges undone "
+            "and says so (decision_conflict) — decide the pairs again so that they agree"
+        )
+    return said
 
 
 #: Records not in the state named one by one in review apply's notes; the rest are counted.

@@ -279,6 +279,25 @@ def test_inspect_says_where_each_rejected_row_is(tmp_path: Path) -> None:
     assert line.startswith("  rejected: sheet 'Legal', row 3: missing_name: ")
 
 
+def test_inspect_names_a_mail_file_as_given_as_it_names_a_tracker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "intake.eml").write_bytes(
+        b"From: Ann <ann@example.org>\nTo: board@example.org\nSubject: Intake: Invoice OCR\n"
+        b"Date: Mon, 3 Mar 2025 09:00:00 +0000\nMessage-ID: <i1@x>\n\nUse case: Invoice OCR\n"
+    )
+    write_workbook(folder / "t.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke("inspect", "in", "--json")
+    assert code == 0
+    assert sorted(json.loads(line)["source_path"] for line in out.splitlines()) == [
+        "in/intake.eml",
+        "in/t.xlsx",
+    ]
+
+
 def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) -> None:
     prefix = "Question 1. AI Use Case Identifying Information\n"
     book = write_workbook(

@@ -1257,9 +1257,11 @@ def inspect_paths(
 
             out.append(
                 {
+                    **inspect_mail(item.path, mappings),
+                    # The path as given, as the spreadsheets' are shown (not the absolute one
+                    # the mail was read from).
                     "source_path": item.source_path,
                     "kind": "email",
-                    **inspect_mail(item.path, mappings),
                 }
             )
             continue

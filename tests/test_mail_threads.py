@@ -397,6 +397,38 @@ def test_a_reply_file_is_read_after_the_mailbox_holding_its_intake(tmp_path: Pat
     ]
 
 
+def test_a_reply_above_its_intake_in_one_mbox_is_not_read_again_on_every_run(
+    tmp_path: Path,
+) -> None:
+    """An export sorted newest first: the reply's intake is in its own file, found in the same
+    read; the file is not read again on the next run (nor on any after it)."""
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    intake = (
+        b"From: Lucy <lucy@corp.example>\nSubject: New AI use case: Document classification\n"
+        b"Date: Mon, 06 Jan 2025 09:00:00 +0000\nMessage-ID: <dc1@x>\n\n"
+        b"Use case: Document classification\nOwner: Lucy Hart\nStage: Idea\n"
+    )
+    reply = (
+        b"From: Omar <omar@corp.example>\nSubject: Re: New AI use case: Document classification"
+        b"\nDate: Mon, 10 Feb 2025 09:00:00 +0000\nMessage-ID: <dc2@x>\nIn-Reply-To: <dc1@x>\n"
+        b"References: <dc1@x>\n\nDocument classification is now in pilot.\n"
+    )
+    separator = b"From x@y Mon Jan  1 00:00:00 2025\n"
+    (mail / "inbox.mbox").write_bytes(separator + reply + b"\n" + separator + intake + b"\n")
+    out = tmp_path / "out"
+    first = api.run_import([mail], out)
+    assert [u["stage"] for u in _inventory(out)] == ["pilot"]
+    assert "mail_read_again" not in [w.code for w in first.summary.warnings]
+    for _ in range(2):
+        again = api.run_import([mail], out)
+        assert again.summary.counts["files_read"] == 0
+        assert "mail_read_again" not in [w.code for w in again.summary.warnings]
+    assert [u["stage"] for u in _inventory(out)] == ["pilot"]
+
+
 def test_a_reply_whose_intake_comes_changes_or_goes_later_is_read_again(tmp_path: Path) -> None:
     from aiinventory import api
 

@@ -1484,9 +1484,13 @@ class Store:
         listed = sorted(keys)
         for start in range(0, len(listed), 500):
             part = listed[start : start + 500]
+            # An ask the item's own intake answers (a reply above its intake in one mbox) waits
+            # for nothing another file holds: reading the item again would find the same, and
+            # ask again, on every run.
             for item, found in self.conn.execute(
                 "SELECT item_key, found FROM mail_asked WHERE key IN "
-                f"({','.join('?' * len(part))})",
+                f"({','.join('?' * len(part))}) AND NOT EXISTS (SELECT 1 FROM mail_threads t "
+                "WHERE t.item_key = mail_asked.item_key AND t.key = mail_asked.key)",
                 part,
             ):
                 if item in present and (not found or item not in read):

@@ -298,6 +298,29 @@ def test_inspect_names_a_mail_file_as_given_as_it_names_a_tracker(
     ]
 
 
+def test_a_mappings_file_under_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
+    """Rules written by --write-mapping to "hr-rules.yaml" would do nothing, unseen."""
+    book = write_workbook(tmp_path / "hr" / "t.xlsx", {"S": [["Use case"], ["Rota bot"]]})
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    rules = "sources:\n  - match: 'hr/*'\n    department: People Team\n"
+    (maps / "hr-rules.yaml").write_text(rules, encoding="utf-8")
+    (maps / "sync.yaml").write_text("sources:\n  - path: ../hr\nout: out\n", encoding="utf-8")
+    code, _, err = invoke("inspect", str(book), "--mappings", str(maps))
+    assert code == 0
+    assert f"note: {maps}: hr-rules.yaml not read: a mappings folder's files are read by" in err
+    assert "sync.yaml" not in err  # a sync config kept beside the mappings is no mistake
+    code, _, _ = invoke("import", str(book), "--mappings", str(maps), "--out", str(tmp_path / "o"))
+    assert code == 0
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    (said,) = [w for w in run["warnings"] if w["code"] == "mappings_file_not_read"]
+    assert said["message"].startswith(f"{maps}: hr-rules.yaml not read")
+    assert (
+        "rename the file (the rules inspect --write-mapping writes go in sources.yaml)"
+        in (said["message"])
+    )
+
+
 def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) -> None:
     prefix = "Question 1. AI Use Case Identifying Information\n"
     book = write_workbook(
@@ -571,6 +594,9 @@ def test_a_folder_of_files_of_types_not_read_is_said_so(tmp_path: Path) -> None:
     code, _, err = invoke("import", str(folder), "--out", str(tmp_path / "o1"))
     assert code == 2
     assert f"nothing to import: {folder} holds only 2 files (.json ×1, .txt ×1)" in err
+    assert err.rstrip().endswith(
+        "; to read them, save JSON data (a register's or a tool's export) as CSV or Excel"
+    )
     # Beside a tracker, the others are a warning.
     write_workbook(folder / "tracker.xlsx", {"S": [["Use case"], ["Alpha"]]})
     code, out, _ = invoke("import", str(folder), "--out", str(tmp_path / "o2"))

@@ -53,7 +53,7 @@ from .export.sql_export import (
 )
 from .export.writers import export_processes_wanted
 from .governance import GovernanceRules, load_governance
-from .mappings import Mappings, load_mappings, rule_matches
+from .mappings import Mappings, load_mappings, rule_matches, unread_files_words
 from .normalize import Normalizer
 from .read_workers import ReaderPool, Reading, ReadJob, reader_count, reader_setting
 from .review import ReviewDecisions, read_review_decisions
@@ -329,6 +329,25 @@ _TYPES_READ = (
 )
 
 
+#: What makes files of a type not read readable, for the types that hold tables often.
+_TO_READ = {
+    ".json": "save JSON data (a register's or a tool's export) as CSV or Excel",
+    ".xml": "save XML data as CSV or Excel",
+    ".parquet": "save Parquet data as CSV",
+    ".zip": "unpack archives into the folder",
+    ".7z": "unpack archives into the folder",
+    ".rar": "unpack archives into the folder",
+    ".gz": "unpack archives into the folder",
+    ".tar": "unpack archives into the folder",
+}
+
+
+def _how_to_read(left_out: Counter[str]) -> str:
+    """What to do to read such files, for those types where something can be done."""
+    advice = list(dict.fromkeys(_TO_READ[s] for s in sorted(left_out) if s in _TO_READ))
+    return f"; to read them, {' and '.join(advice)}" if advice else ""
+
+
 def _held_items(known: dict[str, dict[str, Any]], unavailable: list[str]) -> set[str]:
     """The items read before from paths that cannot be read now (a share not mounted, a
     folder renamed away, one that refuses to be listed): kept as they were, never gone."""
@@ -433,6 +452,7 @@ def _execute(
             + "; ".join(f"{shown} holds only {left_out_words(n)}" for shown, n in not_read)
             + f" of types that are not read; the types read are {_TYPES_READ}"
             + (f" ({_sheets_to_save(unread_sheets)})" if unread_sheets else "")
+            + _how_to_read(sum((n for _, n in not_read), Counter()))
         )
     _require_writable_folder(out, command)
     fingerprint = _mappings_fingerprint(mappings)
@@ -484,11 +504,14 @@ def _execute(
                 "the mappings (or this program) changed since the last run: every file was read "
                 "again so that they apply everywhere; files unchanged on disk count as unchanged",
             )
+        unread_mappings = unread_files_words(mappings_dir)
+        if unread_mappings:
+            warnings.add("mappings_file_not_read", unread_mappings)
         for shown, left_out in not_read:
             warnings.add(
                 "files_not_read",
                 f"{left_out_words(left_out)} of types that are not read were left out; the "
-                f"types read are {_TYPES_READ}",
+                f"types read are {_TYPES_READ}" + _how_to_read(left_out),
                 source_path=shown,
             )
         if unread_sheets:

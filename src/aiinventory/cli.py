@@ -31,7 +31,7 @@ from .errors import (
     run_stopped,
     stopped_run,
 )
-from .mappings import asks_if_live
+from .mappings import asks_if_live, unread_files_words
 from .store import disk_trouble
 from .text_normalization import escape_controls, one_line
 
@@ -495,6 +495,9 @@ def inspect(
     """Show what files would yield: sheets, header row, column → field mapping."""
     with _errors(ctx.obj["verbose"]):
         found = api.inspect_paths(_paths_or_urls(paths), mappings_dir)
+        unread = unread_files_words(mappings_dir)
+        if unread:
+            click.echo(f"note: {unread}", err=True)
         if as_json:
             for info in found:
                 click.echo(json.dumps(info, ensure_ascii=False))

@@ -1193,6 +1193,56 @@ def load_mappings(extra: Path | None = None) -> Mappings:
     return Mappings(field_synonyms, vocabularies, settings, sources, folders, unit_names)
 
 
+#: The files a mappings folder may hold, each read by its name.
+MAPPING_FILES = (
+    "fields.yaml",
+    "values.yaml",
+    "sources.yaml",
+    "settings.yaml",
+    "departments.yaml",
+    "governance.yaml",
+    "abbreviations.yaml",
+)
+
+
+def unread_files_words(folder: Path | None) -> str | None:
+    """What to say of the YAML files a user's mappings folder holds that are none of the files
+    read ("hr-rules.yaml", "sources.yml": their rules would do nothing, unseen), or None."""
+    if folder is None or not folder.is_dir():
+        return None
+    unread = sorted(
+        path.name
+        for path in folder.iterdir()
+        if path.suffix.lower() in (".yaml", ".yml")
+        and path.name not in MAPPING_FILES
+        and not _sync_config(path)
+    )
+    if not unread:
+        return None
+    return (
+        f"{folder}: {', '.join(unread)} not read: a mappings folder's files are read by their "
+        f"names, which are {', '.join(MAPPING_FILES)} — rename the file (the rules "
+        "inspect --write-mapping writes go in sources.yaml)"
+    )
+
+
+def _sync_config(path: Path) -> bool:
+    """Whether a YAML file is a sync config (kept beside the mappings: `mappings: .`)."""
+    try:
+        if path.stat().st_size > 1_000_000:
+            return False
+        data = safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return False
+    if not isinstance(data, dict):
+        return False
+    sources = data.get("sources")
+    return "out" in data or (
+        isinstance(sources, list)
+        and any(isinstance(s, dict) and ("path" in s or "url" in s) for s in sources)
+    )
+
+
 #: departments.yaml's sections and the field each names.
 _UNIT_SECTIONS = {"departments": "department", "organizations": "organization"}
 

@@ -34,8 +34,11 @@ def test_import_exit_codes(tmp_path: Path) -> None:
     assert "1 record, 1 use case, 0 rejects" in out
 
     bad = write_workbook(tmp_path / "bad.xlsx", {"S": [["Use case", "Summary"], [None, "x"]]})
-    code, _, _ = invoke("import", str(good), str(bad), "--out", str(tmp_path / "o2"))
+    code, _, err = invoke("import", str(good), str(bad), "--out", str(tmp_path / "o2"))
     assert code == 3
+    # Why it is 3 is said on the terminal too, not only in rejects.csv.
+    (said,) = [line for line in err.splitlines() if "see rejects.csv" in line]
+    assert said.startswith(f"1 reject (see rejects.csv); first: {bad} [S] row 2: missing_name: ")
 
     code, _, err = invoke("import", str(tmp_path / "missing"), "--out", str(tmp_path / "o3"))
     assert code == 2 and "no such file or folder" in err

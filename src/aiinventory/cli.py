@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import errno
 import json
 import logging
@@ -329,8 +330,37 @@ def _report(result: api.ImportResult, out: Path, log_format: str) -> NoReturn:
             where = f"{where}{rows}: " if where or rows else ""
             # A file name's newline must not split the line.
             click.echo(escape_controls(f"  {where}{message}{more}"), err=True)
+    if c["rejects"]:
+        # Rejects are the exit code's reason as often as warnings are: the first is said here.
+        first = _first_reject(out / "rejects.csv")
+        click.echo(
+            escape_controls(
+                f"{_counted(c['rejects'], 'reject')} (see rejects.csv)"
+                + (f"; first: {first}" if first else "")
+            ),
+            err=True,
+        )
     click.echo(f"Inventory: {_shown(out / 'inventory.xlsx')}  (exit {result.exit_code})")
     _reported(result.exit_code)
+
+
+def _first_reject(path: Path) -> str | None:
+    """The first row of rejects.csv in words: where, its reason code and message."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            row = next(csv.DictReader(fh), None)
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return None
+    if row is None:
+        return None
+    where = row.get("source_path") or ""
+    if row.get("sheet"):
+        where += f" [{row['sheet']}]"
+    if row.get("row"):
+        where += f" row {row['row']}"
+    if row.get("message_id"):
+        where += f" <{row['message_id']}>"
+    return f"{where}: {row.get('reason_code')}: {row.get('message')}".lstrip(": ")
 
 
 def _reported(code: int) -> NoReturn:

@@ -86,6 +86,15 @@ LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 1
         ("We said we'd write once it is deployed. Update: it is now deployed.\n", "deployed"),
         # A later retirement in the same reply wins over a past deployment.
         ("It was deployed in 2021 but has been decommissioned since.\n", "retired"),
+        # Said by who did it.
+        ("We retired Invoice OCR on 2 May.\n", "retired"),
+        ("We have retired it as of today.\n", "retired"),
+        ("We've decommissioned the OCR tool.\n", "retired"),
+        ("We switched off Invoice OCR last Friday.\n", "retired"),
+        ("We are no longer pursuing Invoice OCR.\n", "rejected"),
+        ("Invoice OCR moved back to development after the audit.\n", "in_development"),
+        ("We have not retired it yet.\n", None),
+        ("Should we retire it?\n", None),
         # Not a stage change: said of the pilot group or UAT, not done, asked or to come.
         ("It has been deployed to the pilot group for now.\n", None),
         ("It is deployed to UAT only.\n", None),

@@ -221,9 +221,8 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
             r"\b(?:(?:mov(?:e|es|ed|ing)|promot(?:e|es|ed|ing)|progress(?:es|ed|ing)?"
             r"|advanc(?:e|es|ed|ing)|transition(?:s|ed|ing)?|tak(?:e|ing)|took|puts?|putting"
             r"|push(?:es|ed|ing)?|graduat(?:e|es|ed|ing))\s+(?:(?:this|it|that|the\s+\w+(?:\s+\w+)?)\s+)?"
-            r"(?:(?:in)?to|in)|(?:go|goes|going|went|gone)\s+into)\s+(?:the\s+)?"
-            + _STAGE_WORD
-            + r"\b",
+            r"(?:back\s+)?(?:(?:in)?to|in)|(?:go|goes|going|went|gone)\s+(?:back\s+)?into)\s+"
+            r"(?:the\s+)?" + _STAGE_WORD + r"\b",
             re.IGNORECASE,
         ),
         None,
@@ -254,7 +253,10 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
             r"\b(?:has been|have been|was|were|is|are|is being|will be|been|now)\s+"
             r"(?:now\s+)?(?:retired|decommissioned|switched off|sunset|shut down)\b"
             r"|\b(?:switched|turned)\s+(?:it|this|that|them)\s+off\b"
-            r"|\bshut\s+(?:it|this|that|them)\s+down\b",
+            r"|\bshut\s+(?:it|this|that|them)\s+down\b"
+            # said by who did it: "We retired the bot", "we've decommissioned it"
+            r"|\b(?:we|they|i)(?:'ve|\s+have|\s+had)?\s+(?:now\s+|finally\s+|officially\s+|just\s+)?"
+            r"(?:retired|decommissioned|switched off|turned off|shut down|sunsetted)\b",
             re.IGNORECASE,
         ),
         "retired",
@@ -263,7 +265,10 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
         re.compile(
             r"\b(?:has been|was|is)\s+(?:rejected|declined|cancelled|canceled)\b"
             r"|\bnot (?:going ahead|proceeding)\b|\bwill not (?:proceed|go ahead)\b"
-            r"|\b(?:decided|agreed|chose)\s+not\s+to\s+(?:proceed|go ahead|pursue)\b",
+            r"|\b(?:decided|agreed|chose)\s+not\s+to\s+(?:proceed|go ahead|pursue)\b"
+            r"|\b(?:we|they|i)(?:'re|\s+are|\s+am)\s+no\s+longer\s+(?:pursuing|progressing"
+            r"|going ahead with|proceeding with)\b"
+            r"|\b(?:we|they|i)(?:'ve|\s+have)?\s+(?:abandoned|shelved)\b",
             re.IGNORECASE,
         ),
         "rejected",
@@ -363,7 +368,8 @@ _STAGE_HINTS = (
     "rejeté", "refusé", "mis en", "mise en", "passe en", "passage en", "passer en", "bascul",
     "an idea", "idea stage", "idea phase", "ideation", "concept stage", "concept phase",
     "proposal stage", "proposal phase", "exploration stage", "exploration phase",
-    "discovery stage", "discovery phase", "switched", "turned", "shut", "not to",
+    "discovery stage", "discovery phase", "switched", "turned", "shut", "not to", "no longer",
+    "abandon", "shelved",
 )  # fmt: skip
 _OWNER_HINTS = ("owner", "übernimmt", "verantwortlich", "ansprechpartner", "responsable",
                 "propriétaire")  # fmt: skip

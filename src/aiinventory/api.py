@@ -1967,12 +1967,6 @@ def export_profile(
     with _state_for_export(state_path) as store:
         completed_run(store)
         export = federal_2025_rows(golden.values for _, golden in iter_inventory(store))
-    if not to.parent.is_dir():
-        # Not created: a mistyped folder would otherwise receive the file unnoticed.
-        raise ConfigError(
-            f"--to {to}: the folder {to.parent} does not exist; create it first or give a file "
-            "in an existing folder"
-        )
     try:
         write_profile(to, export)
     except OSError as exc:  # its words name the hidden file written first: the target is meant

@@ -347,6 +347,19 @@ def test_a_dry_run_ends_as_the_run_would_when_a_path_is_missing(tmp_path: Path) 
     dry = CliRunner().invoke(main, ["sync", "--config", str(mailbox), "--dry-run"])
     assert dry.exit_code == 0, dry.output
     assert "not synced yet" in dry.output
+    # A certificate file that is not there is a mistake in the config: said by the dry run too,
+    # before the run would read anything.
+    mailbox.write_text(
+        "sources:\n  - path: drive\n  - url: imaps://intake@mail.example/INBOX\n"
+        "    ca_file: certs/ca.pem\nout: out\n",
+        encoding="utf-8",
+    )
+    for args in (["--dry-run"], []):
+        said = CliRunner().invoke(main, ["sync", "--config", str(mailbox), *args])
+        assert said.exit_code == 2, said.output
+        assert f"{mailbox}, line 4: ca_file {tmp_path / 'certs' / 'ca.pem'} does not exist" in (
+            said.stderr
+        )
 
 
 def test_wrong_config_fails_before_any_work_naming_the_line(tmp_path: Path) -> None:

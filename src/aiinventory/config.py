@@ -205,6 +205,10 @@ def load_sync_config(path: Path) -> SyncConfig:
     for number, source in enumerate(config.sources):
         if source.url is not None:
             source.ca_file = resolve(source.ca_file)
+            if source.ca_file is not None and not source.ca_file.is_file():
+                # Said before anything is read, by a dry run too, with the line to fix.
+                line = line_of(root, ("sources", number, "ca_file"))
+                raise ConfigError(f"{path}, line {line}: ca_file {source.ca_file} does not exist")
             if source.credentials.get("file"):
                 file = Path(source.credentials["file"]).expanduser()
                 source.credentials["file"] = str(resolve(file) or file)

@@ -737,6 +737,17 @@ def test_a_totals_row_under_a_department_label_is_counted_not_imported(
     assert sorted(out.by_name()) == ["Invoice OCR", "Press summariser"]
     assert out.rejects == []
     assert out.run["skipped_rows"] == {"totals": 6}
+    # Where they are, for a migration checked row by row.
+    assert out.run["skipped_row_numbers"] == [
+        {
+            "source_path": out.run["skipped_row_numbers"][0]["source_path"],
+            "sheet": "Use cases",
+            "reason": "totals",
+            "rows": [3, 5, 6, 7, 8, 9],
+            "count": 6,
+        }
+    ]
+    assert out.run["skipped_row_numbers"][0]["source_path"].endswith("org.xlsx")
 
 
 def test_a_use_case_whose_name_starts_with_total_sum_or_count_is_imported(

@@ -491,6 +491,7 @@ def _execute(
         normalizer = Normalizer(mappings, warnings)
         reports: list[FileReport] = []
         skipped_rows: Counter[str] = Counter()
+        skipped_row_numbers: list[dict[str, Any]] = []
         skipped_messages: Counter[str] = Counter()
         skipped_sheets: list[dict[str, Any]] = []
         rows_read = 0
@@ -694,6 +695,16 @@ def _execute(
                 for sheet in report.sheets:
                     rows_read += sheet.rows_read
                     skipped_rows.update(sheet.skipped_rows)
+                    skipped_row_numbers.extend(
+                        {
+                            "source_path": item.source_path,
+                            "sheet": sheet.name,
+                            "reason": reason,
+                            "rows": rows,
+                            "count": sheet.skipped_rows[reason],
+                        }
+                        for reason, rows in sorted(sheet.skipped_at.items())
+                    )
                     if sheet.skipped:
                         skipped_sheets.append(
                             {
@@ -810,6 +821,7 @@ def _execute(
             command=command,
             counts=counts,
             skipped_rows=dict(sorted(skipped_rows.items())),
+            skipped_row_numbers=skipped_row_numbers,
             skipped_messages=dict(sorted(skipped_messages.items())),
             skipped_sheets=skipped_sheets,
             timings_s=timings,
@@ -1315,6 +1327,7 @@ def inspect_paths(
                         "rows_read": s.rows_read,
                         "records": s.records,
                         "skipped_rows": dict(s.skipped_rows),
+                        "skipped_row_numbers": dict(sorted(s.skipped_at.items())),
                         "dropdowns": s.dropdowns,
                         "columns": [
                             {

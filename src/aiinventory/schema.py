@@ -289,6 +289,9 @@ class RunSummary(BaseModel):
     command: str
     counts: dict[str, int]
     skipped_rows: dict[str, int] = Field(default_factory=dict)
+    #: Where the skipped rows of the files read are, by file, sheet and reason (blank rows
+    #: left out): their first row numbers and how many there are.
+    skipped_row_numbers: list[dict[str, Any]] = Field(default_factory=list)
     skipped_messages: dict[str, int] = Field(default_factory=dict)
     skipped_sheets: list[dict[str, Any]] = Field(default_factory=list)
     timings_s: dict[str, float] = Field(default_factory=dict)

@@ -116,6 +116,12 @@ class SheetReport:
     records: int = 0
     rejects: int = 0
     skipped_rows: Counter[str] = dc_field(default_factory=Counter)
+    #: Where the rows skipped for a reason are (but blank ones): their first row numbers.
+    skipped_at: dict[str, list[int]] = dc_field(default_factory=dict)
+
+
+#: How many of a sheet's rows skipped for one reason are named by number.
+SKIPPED_ROWS_NAMED = 20
 
 
 @dataclass
@@ -1587,6 +1593,10 @@ def _extract_table(
             if item.reason == "subtable_header":
                 subitems = (item, last_named)
             sheet.skipped_rows[item.reason] += 1
+            if item.reason != "blank":
+                named_at = sheet.skipped_at.setdefault(item.reason, [])
+                if len(named_at) < SKIPPED_ROWS_NAMED:
+                    named_at.append(item.row)
             if item.reason == "section":
                 headings.append(item)
             elif item.reason == "continuation":

@@ -93,8 +93,19 @@ LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 1
         ("We switched off Invoice OCR last Friday.\n", "retired"),
         ("We are no longer pursuing Invoice OCR.\n", "rejected"),
         ("Invoice OCR moved back to development after the audit.\n", "in_development"),
+        ("We\u2019ve retired it.\n", "retired"),  # the apostrophe Outlook types
+        ("We\u2019re no longer pursuing the chatbot.\n", "rejected"),
+        ("They have shelved the OCR project.\n", "rejected"),
         ("We have not retired it yet.\n", None),
-        ("Should we retire it?\n", None),
+        # What someone did to something else, asked, or on a condition: no news of the use case.
+        ("Have we decommissioned the old bot yet?\n", None),
+        ("If we shut down the legacy tool, who answers the calls?\n", None),
+        ("I retired last year, so please contact Sam about Invoice OCR.\n", None),
+        ("They've shut down the shared drive, so please send the tracker by mail.\n", None),
+        ("I shut down my laptop and will pick this up tomorrow.\n", None),
+        ("We have shelved the discussion until next week.\n", None),
+        ("We have abandoned the old rules-based approach in favour of this model.\n", None),
+        ("We are no longer pursuing that option; Invoice OCR stays as it is.\n", None),
         # Not a stage change: said of the pilot group or UAT, not done, asked or to come.
         ("It has been deployed to the pilot group for now.\n", None),
         ("It is deployed to UAT only.\n", None),

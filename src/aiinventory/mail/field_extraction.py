@@ -195,6 +195,32 @@ _PILOT_STARTED = re.compile(
     r"|kicked off|launched|under\s?way|live)\b",
     re.IGNORECASE,
 )
+#: What a use case is called in a sentence that says what someone did to it: "it", "the
+#: chatbot", "our OCR tool", or its name ("Invoice OCR"); not "the shared drive", "my laptop",
+#: "that option" or a day.
+_DONE_TO = (
+    r"(?:it|them"
+    r"|(?:this|that|the|our)\s+(?:[\w-]+\s+){0,4}?(?:tool|bot|chatbot|model|system|service"
+    r"|pilot|assistant|solution|use\s+case|app|application|platform|product|project|engine"
+    r"|classifier|pipeline|integration)s?"
+    r"|(?!(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march"
+    r"|april|may|june|july|august|september|october|november|december)\b)"
+    r"(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z0-9])[\w-]*)*)\b"
+)
+#: Said by who did it: "We retired Invoice OCR on 2 May", "we’ve decommissioned the bot".
+_SAID_RETIRED = re.compile(
+    r"\b(?:we|they|i)(?:['’]ve|['’]d|\s+have|\s+had)?\s+(?:now\s+|finally\s+|officially\s+"
+    r"|just\s+)?(?:retired|decommissioned|sunsetted|switched\s+off|turned\s+off|shut\s+down)\s+"
+    + _DONE_TO,
+    re.IGNORECASE,
+)
+#: "We are no longer pursuing the chatbot", "they have shelved the project".
+_SAID_REJECTED = re.compile(
+    r"\b(?:we|they)(?:['’]re|\s+are)\s+no\s+longer\s+(?:pursuing|progressing|going\s+ahead"
+    r"\s+with|proceeding\s+with)\s+" + _DONE_TO + r"|\b(?:we|they)(?:['’]ve|\s+have)?\s+"
+    r"(?:abandoned|shelved)\s+" + _DONE_TO,
+    re.IGNORECASE,
+)
 #: Words that make what follows in their sentence a condition, not a fact.
 _CONDITION = re.compile(
     r"\b(?:once|whether|when|until|unless|if|before|after|as soon as)\b", re.IGNORECASE
@@ -253,22 +279,18 @@ _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
             r"\b(?:has been|have been|was|were|is|are|is being|will be|been|now)\s+"
             r"(?:now\s+)?(?:retired|decommissioned|switched off|sunset|shut down)\b"
             r"|\b(?:switched|turned)\s+(?:it|this|that|them)\s+off\b"
-            r"|\bshut\s+(?:it|this|that|them)\s+down\b"
-            # said by who did it: "We retired the bot", "we've decommissioned it"
-            r"|\b(?:we|they|i)(?:'ve|\s+have|\s+had)?\s+(?:now\s+|finally\s+|officially\s+|just\s+)?"
-            r"(?:retired|decommissioned|switched off|turned off|shut down|sunsetted)\b",
+            r"|\bshut\s+(?:it|this|that|them)\s+down\b",
             re.IGNORECASE,
         ),
         "retired",
     ),
+    (_SAID_RETIRED, "retired"),
+    (_SAID_REJECTED, "rejected"),
     (
         re.compile(
             r"\b(?:has been|was|is)\s+(?:rejected|declined|cancelled|canceled)\b"
             r"|\bnot (?:going ahead|proceeding)\b|\bwill not (?:proceed|go ahead)\b"
-            r"|\b(?:decided|agreed|chose)\s+not\s+to\s+(?:proceed|go ahead|pursue)\b"
-            r"|\b(?:we|they|i)(?:'re|\s+are|\s+am)\s+no\s+longer\s+(?:pursuing|progressing"
-            r"|going ahead with|proceeding with)\b"
-            r"|\b(?:we|they|i)(?:'ve|\s+have)?\s+(?:abandoned|shelved)\b",
+            r"|\b(?:decided|agreed|chose)\s+not\s+to\s+(?:proceed|go ahead|pursue)\b",
             re.IGNORECASE,
         ),
         "rejected",
@@ -645,6 +667,11 @@ def _date_said(flat: str, match: re.Match[str]) -> str | None:
     return re.sub(r"(?<=\d)(?:st|nd|rd|th)\b|\bof\s+", "", said.group("day"))
 
 
+#: Phrases a question or a condition also says ("Have we retired it?", "once it is deployed"):
+#: only their sentences that state a fact are read.
+_FACTS_ONLY = (_DEPLOYED, _PILOT_STARTED, _SAID_RETIRED, _SAID_REJECTED)
+
+
 def _said_after(flat: str, end: int, patterns: list[tuple[re.Pattern[str], str | None]]) -> bool:
     """Whether another stage phrase follows ``end``: the later news."""
     return any(p.search(flat, end) for p, _ in patterns if p is not _PILOT_STARTED)
@@ -657,7 +684,7 @@ def update_phrases(text: str) -> FieldEvidence:
     lowered = flat.lower()
     stage_patterns = _STAGE_PHRASES if _has_any(lowered, _STAGE_HINTS) else []
     for pattern, value in stage_patterns:
-        if pattern is _DEPLOYED or pattern is _PILOT_STARTED:  # the first that states a fact
+        if pattern in _FACTS_ONLY:  # the first that states a fact
             match = next((m for m in pattern.finditer(flat) if _asserted(flat, m)), None)
         else:
             match = pattern.search(flat)

@@ -466,3 +466,37 @@ def test_a_profile_that_cannot_be_written_names_the_file_given(state: Path, tmp_
     assert result.exit_code == 1
     assert result.output.startswith(f"aiinventory: --to {taken}: cannot be written (")
     assert ".tmp" not in result.output  # not the hidden file written first
+
+
+_WRITE_CAPPED = """
+import resource, signal, sys
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the cap fails, as on a full disk
+import aiinventory.api as api
+write = api.write_profile
+def capped(*args, **kwargs):
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2_000, 2_000))  # the state is read by now
+    return write(*args, **kwargs)
+api.write_profile = capped
+from aiinventory.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_profile_written_to_a_full_disk_says_so(state: Path, tmp_path: Path, suffix: str) -> None:
+    import subprocess
+    import sys
+
+    target = tmp_path / f"x{suffix}"
+    export = ["export", "--profile", "us-federal-2025", "--to", str(target), "--state", str(state)]
+    done = subprocess.run(
+        [sys.executable, "-c", _WRITE_CAPPED, *export],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"aiinventory: --to {target}: cannot be written (File too large)")
+    assert "free space on the disk, or write the file elsewhere" in done.stderr
+    assert not target.exists()

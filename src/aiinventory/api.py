@@ -6,6 +6,7 @@ Data flows one way: discover → read → normalise → store → identify → e
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import json
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
+from xlsxwriter.exceptions import FileCreateError
 
 from . import __version__, failpoints
 from .clock import now, stable_hash
@@ -590,6 +592,7 @@ def _execute(
                 store.touch_item(
                     planned.item.source_path, planned.item.size, planned.item.mtime_ns, run_id
                 )
+        said.keep()
         # What a killed run read is read again, so that its warnings are said.
         interrupted = store.items_since_finished_run(run_id)
         to_read = [
@@ -744,6 +747,7 @@ def _execute(
                 ),
                 source_path=path,
             )
+        said.keep()
         store.set_meta("mappings_fingerprint", fingerprint)
         store.set_meta("unreadable_messages", unreadable_meta)
         # export uses the same governance rules as this run without being told the folder again
@@ -845,8 +849,9 @@ def _execute(
 class _SaidOnce:
     """The warnings about what a run changes in the state once (a file found gone, the mappings
     changed, a file renamed): the next run finds nothing to say about it. Kept in the state
-    until the run finishes, so that the run after one stopped before its run.json was written
-    says them too (as every other warning of what that run read)."""
+    (``keep``, after each step that changes it) until the run finishes, so that the run after
+    one stopped before its run.json was written says them too (as every other warning of what
+    that run read)."""
 
     def __init__(self, store: Store, warnings: WarningLog) -> None:
         self.store, self.warnings = store, warnings
@@ -854,16 +859,25 @@ class _SaidOnce:
             (code, message, source_path)
             for code, message, source_path in json.loads(store.meta(UNSAID_WARNINGS) or "[]")
         ]
+        self.seen = set(self.kept)
+        self.new = False
         for code, message, source_path in self.kept:
             warnings.add(code, message, source_path=source_path)
 
     def add(self, code: str, message: str, source_path: str | None = None) -> None:
         entry = (code, message, source_path)
-        if entry in self.kept:
+        if entry in self.seen:
             return  # said by the run that was stopped, and said again already
+        self.seen.add(entry)
         self.warnings.add(code, message, source_path=source_path)
         self.kept.append(entry)
-        self.store.set_meta(UNSAID_WARNINGS, json.dumps(self.kept))
+        self.new = True
+
+    def keep(self) -> None:
+        """Store the warnings said so far (once per step: a step may say thousands)."""
+        if self.new:
+            self.store.set_meta(UNSAID_WARNINGS, json.dumps(self.kept))
+            self.new = False
 
 
 #: The plan's actions that change an item (stored as such until a run finishes).
@@ -1982,9 +1996,27 @@ def export_profile(
         export = federal_2025_rows(golden.values for _, golden in iter_inventory(store))
     try:
         write_profile(to, export)
-    except OSError as exc:  # its words name the hidden file written first: the target is meant
+    except (OSError, FileCreateError) as exc:
+        # Their words name the hidden file written first (xlsxwriter's wrap an OSError): the
+        # file given is meant.
+        cause = exc.args[0] if isinstance(exc, FileCreateError) and exc.args else exc
         raise AIInventoryError(
-            f"--to {to}: cannot be written ({exc.strerror or exc}); give a file in a folder this "
-            "user may write to, on a disk with room — nothing was written"
+            f"--to {to}: cannot be written ({_os_words(cause)}){_write_fix(cause)} — nothing "
+            "was written"
         ) from exc
     return export
+
+
+def _os_words(exc: object) -> str:
+    """An OSError's reason without the file it names, else the error's own words."""
+    return (exc.strerror or str(exc)) if isinstance(exc, OSError) else str(exc)
+
+
+def _write_fix(exc: object) -> str:
+    """What to do about a file that could not be written, where its error tells."""
+    code = exc.errno if isinstance(exc, OSError) else None
+    if code in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+        return "; free space on the disk, or write the file elsewhere"
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "; give a file in a folder this user may write to"
+    return ""

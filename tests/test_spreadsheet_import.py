@@ -770,6 +770,24 @@ def test_a_use_case_whose_name_starts_with_total_sum_or_count_is_imported(
     out = run_import_into(path)
     assert sorted(out.by_name()) == sorted(names)
     assert out.run["skipped_rows"] == {"totals": 1}
+    # With only a figure beside them, in a sheet that lists the department first.
+    more = ["Total cost estimator", "Sum insured predictor", "Count of claims model"]
+    path = write_workbook(
+        tmp_path / "d.xlsx",
+        {
+            "Use cases": [
+                ["Department", "Use case", "Stage", "Cost"],
+                ["Finance", more[0], None, 45000],
+                ["Claims", more[1], None, 120000],
+                ["Claims", more[2], None, 3],
+                ["Claims", "Total Claims", None, 120003],
+                [None, "Total Finance", None, 45000],
+            ]
+        },
+    )
+    out = run_import_into(path)
+    assert sorted(out.by_name()) == sorted(more)
+    assert out.run["skipped_rows"] == {"totals": 2}
 
 
 def test_footnotes_and_notes_under_the_table_are_counted_not_imported(

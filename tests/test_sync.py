@@ -1087,6 +1087,11 @@ def test_a_named_pipe_among_the_files_is_left_out_without_waiting_for_it(
     drive = make_drive(tmp_path)
     os.mkfifo(drive / "dept1" / "pipe.csv")  # opened to read, it would wait for a writer
     os.mkfifo(drive / "dept1" / "inbox")  # no suffix: what mail is sniffed in
+    os.mkfifo(drive / "dept1" / "queue.fifo")  # of a type never read: not a word about it
+    import socket
+
+    with socket.socket(socket.AF_UNIX) as agent:
+        agent.bind(str(drive / "dept2" / "agent.sock"))
     config = write_config(tmp_path, drive)
     config.write_text(config.read_text().replace("'**/*.csv'", "'**/*.csv', '**/inbox'"))
     done = subprocess.run(

@@ -216,10 +216,16 @@ def _add(
     name: opening one to read it would wait for a writer that may never come."""
     try:
         stat = path.stat()
+    except FileNotFoundError:
+        if named:
+            problems.append((shown, "no such file or folder"))
+        return True  # gone since its folder was listed: the next run sees what is there
     except OSError as exc:
         problems.append((shown, f"cannot read the file ({exc.strerror or exc})"))
         return True
     if not S_ISREG(stat.st_mode):
+        if not named and _kind_by_name(path.name) is None:
+            return True  # a socket of some program's ("agent.sock"): never a tracker anyway
         problems.append(
             (
                 shown,

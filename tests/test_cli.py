@@ -301,6 +301,31 @@ def test_inspect_names_a_mail_file_as_given_as_it_names_a_tracker(
     ]
 
 
+def test_inspect_of_a_mailbox_counts_the_rejects_past_the_twenty_shown(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    box = tmp_path / "in" / "box.mbox"
+    box.parent.mkdir()
+    messages = [
+        (
+            f"From x@y Mon Jan  1 00:00:00 2025\nFrom: Ann <ann@example.org>\n"
+            f"Subject: New AI use case: Bot {n}\nDate: Mon, 3 Mar 2025 09:00:00 +0000\n"
+            f"Message-ID: <same@x>\n\nUse case: Bot {n}\nStatus: Pilot\n\n"
+        )
+        for n in range(23)  # one Message-ID: the 22 after the first are rejects
+    ]
+    box.write_text("".join(messages), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = invoke("inspect", "in/box.mbox")
+    assert code == 0
+    assert out.count("  rejected: message <same@x>: duplicate_message_id: ") == 20
+    assert "  … and 2 more rejected" in out.splitlines()
+    code, out, _ = invoke("inspect", "in/box.mbox", "--json")
+    (found,) = [json.loads(line) for line in out.splitlines()]
+    assert found["reject_count"] == 22
+    assert {r["source_path"] for r in found["rejects"]} == {"in/box.mbox"}
+
+
 def test_a_mappings_file_under_another_name_is_said_not_to_be_read(tmp_path: Path) -> None:
     """Rules written by --write-mapping to "hr-rules.yaml" would do nothing, unseen."""
     book = write_workbook(tmp_path / "hr" / "t.xlsx", {"S": [["Use case"], ["Rota bot"]]})
@@ -309,10 +334,12 @@ def test_a_mappings_file_under_another_name_is_said_not_to_be_read(tmp_path: Pat
     rules = "sources:\n  - match: 'hr/*'\n    department: People Team\n"
     (maps / "hr-rules.yaml").write_text(rules, encoding="utf-8")
     (maps / "sync.yaml").write_text("sources:\n  - path: ../hr\nout: out\n", encoding="utf-8")
+    (maps / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
     code, _, err = invoke("inspect", str(book), "--mappings", str(maps))
     assert code == 0
     assert f"note: {maps}: hr-rules.yaml not read: a mappings folder's files are read by" in err
     assert "sync.yaml" not in err  # a sync config kept beside the mappings is no mistake
+    assert "pre-commit" not in err  # nor a tool's hidden file
     code, _, _ = invoke("import", str(book), "--mappings", str(maps), "--out", str(tmp_path / "o"))
     assert code == 0
     run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))

@@ -1190,3 +1190,15 @@ def test_a_stored_decision_edited_in_its_column_on_the_decisions_sheet_is_named(
     wb["Decisions"].cell(row=row[0].row, column=col, value="merge")
     wb.save(report)
     assert apply_review(report).problems == []
+
+
+def test_decisions_at_odds_are_those_the_run_applies() -> None:
+    from aiinventory.api import _decisions_at_odds
+
+    decisions = {("a", "b"): "merge", ("b", "c"): "merge", ("a", "c"): "keep_separate"}
+    (said,) = _decisions_at_odds(decisions, {("a", "c")}, {"a", "b", "c"})
+    assert said.startswith("a and c: keep_separate, though the merges stored join them (a – b – c)")
+    # b in no source now: the run applies neither merge, so they join nothing.
+    assert _decisions_at_odds(decisions, {("a", "c")}, {"a", "c"}) == []
+    # All stored before this report: the runs say it already.
+    assert _decisions_at_odds(decisions, set(), {"a", "b", "c"}) == []

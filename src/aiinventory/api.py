@@ -17,7 +17,7 @@ import shutil
 import tempfile
 import time
 import urllib.parse
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
@@ -1304,9 +1304,12 @@ def inspect_paths(
         if item.kind == "email":
             from .mail import inspect_mail
 
+            found = inspect_mail(item.path, mappings)
+            for reject in found["rejects"]:
+                reject["source_path"] = item.source_path
             out.append(
                 {
-                    **inspect_mail(item.path, mappings),
+                    **found,
                     # The path as given, as the spreadsheets' are shown (not the absolute one
                     # the mail was read from).
                     "source_path": item.source_path,
@@ -1701,36 +1704,44 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     for a, b in withdraw:
         after.pop(_pair(a, b), None)
     after.update((_pair(a, b), d) for a, b, d in usable)
-    problems += _decisions_at_odds(after, {_pair(a, b) for a, b, _ in usable})
+    problems += _decisions_at_odds(after, {_pair(a, b) for a, b, _ in usable}, current)
     return _Applying(usable, withdraw, unknown, problems, apart)
 
 
 def _decisions_at_odds(
-    decisions: dict[tuple[str, str], str], new: set[tuple[str, str]]
+    decisions: dict[tuple[str, str], str], new: set[tuple[str, str]], current: set[str]
 ) -> list[str]:
     """The keep_separate decisions that the merges join anyway (A merge B, B merge C, A keep
     separate C), where one of the decisions involved is new: the next run leaves a merge
-    undone and says so on every run until they are decided again to agree."""
+    undone and says so on every run until they are decided again to agree. Decisions on a
+    record in no source now (``current`` has the others) are not applied, nor said."""
+    decisions = {pair: d for pair, d in decisions.items() if current.issuperset(pair)}
     merges: dict[str, set[str]] = {}
+    group: dict[str, str] = {}  # union-find over the merges: which records they join
+
+    def root(record: str) -> str:
+        while group.get(record, record) != record:
+            record = group[record]
+        return record
+
     for (a, b), d in decisions.items():
         if d == "merge":
             merges.setdefault(a, set()).add(b)
             merges.setdefault(b, set()).add(a)
+            group[root(a)] = root(b)
     said: list[str] = []
     for (a, b), d in sorted(decisions.items()):
-        if d != "keep_separate" or a not in merges or b not in merges:
+        if d != "keep_separate" or a not in merges or b not in merges or root(a) != root(b):
             continue
-        # The chain of merges from a to b, if there is one (breadth first: the shortest).
+        # The chain of merges from a to b (breadth first: the shortest).
         came_from: dict[str, str | None] = {a: None}
-        queue = [a]
+        queue = deque([a])
         while queue and b not in came_from:
-            here = queue.pop(0)
+            here = queue.popleft()
             for there in sorted(merges.get(here, ())):
                 if there not in came_from:
                     came_from[there] = here
                     queue.append(there)
-        if b not in came_from:
-            continue
         chain = [b]
         while (back := came_from[chain[-1]]) is not None:
             chain.append(back)

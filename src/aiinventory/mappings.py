@@ -1214,7 +1214,8 @@ def unread_files_words(folder: Path | None) -> str | None:
         path.name
         for path in folder.iterdir()
         if path.suffix.lower() in (".yaml", ".yml")
-        and path.name not in MAPPING_FILES
+        and not _read_as(path)
+        and not path.name.startswith(".")  # a tool's own (.pre-commit-config.yaml)
         and not _sync_config(path)
     )
     if not unread:
@@ -1224,6 +1225,13 @@ def unread_files_words(folder: Path | None) -> str | None:
         f"names, which are {', '.join(MAPPING_FILES)} — rename the file (the rules "
         "inspect --write-mapping writes go in sources.yaml)"
     )
+
+
+def _read_as(path: Path) -> bool:
+    """Whether a file is read as one of the mappings files: by its name, or by its name in
+    other letters where the file system ignores case ("Sources.yaml" on a Mac)."""
+    name = path.name.lower()
+    return name in MAPPING_FILES and (path.name == name or (path.parent / name).exists())
 
 
 def _sync_config(path: Path) -> bool:

@@ -325,6 +325,7 @@ def inspect_mail(path: Path, mappings: Mappings | None = None) -> dict[str, Any]
             "attachment_rows": counts.attachment_rows,
         },
         "rejects": [r.model_dump() for r in results if isinstance(r, Reject)][:20],
+        "reject_count": counts.rejects,
         "messages": [
             {
                 "ordinal": m.ordinal,

@@ -782,12 +782,19 @@ def test_a_use_case_whose_name_starts_with_total_sum_or_count_is_imported(
                 ["Claims", more[2], None, 3],
                 ["Claims", "Total Claims", None, 120003],
                 [None, "Total Finance", None, 45000],
+                # A footer's words of what it adds up.
+                [None, "Total use cases", None, 3],
+                [None, "Total cost", None, 165003],
+                [None, "Total Human Resources", None, 15000],
+                [None, "Total (all departments)", None, 180003],
+                [None, "Human Resources total", None, 15000],
+                [None, "Total FY24/25", None, 180003],
             ]
         },
     )
     out = run_import_into(path)
     assert sorted(out.by_name()) == sorted(more)
-    assert out.run["skipped_rows"] == {"totals": 2}
+    assert out.run["skipped_rows"] == {"totals": 8}
 
 
 def test_footnotes_and_notes_under_the_table_are_counted_not_imported(

@@ -899,10 +899,9 @@ def _totals_row(row: list[Any], name_value: Any) -> bool:
     use case's name beside it.
 
     The label may follow a department's ("Comms | Subtotal | | 30"). A name that only starts
-    with a totals word is a use case's ("Total cost estimator | Live | Ann", "Sum insured
-    predictor", "Finance | Total cost estimator | | 45000"), unless nothing but figures follows
-    it and its other words name no more than a unit: one capitalised word ("Total Finance | |
-    35") or the department written before it ("Comms | Total Comms | | 30").
+    with a totals word is a use case's ("Total cost estimator | Live | Ann"), unless nothing but
+    figures follows it ("Total Finance | | 35", "Total cost | | 45000") and it names no tool
+    ("Finance | Total cost estimator | | 45000", "Count of claims model | | 3").
     """
     unnamed = is_empty(name_value) or _is_number(name_value)
     for position, value in enumerate(row[:3]):
@@ -917,7 +916,7 @@ def _totals_row(row: list[Any], name_value: Any) -> bool:
         elif _TOTALS_LABEL.search(label):
             if unnamed:
                 return True
-            if name_value == value and _names_a_unit(label, row[:position]):
+            if name_value == value and not _NAMES_A_TOOL.search(label):
                 after = row[position + 1 :]
                 if not any(isinstance(v, str) and v.strip() for v in after) and any(
                     _is_number(v) for v in after
@@ -926,21 +925,15 @@ def _totals_row(row: list[Any], name_value: Any) -> bool:
     return False
 
 
-#: A totals label's own words: "Grand total for Finance", "Sum of costs", "Comms sub-total:".
-_TOTALS_WORDS = re.compile(
-    r"\b(?:grand|sub|total|totals|subtotal|subtotals|sum|count|for|of|the|all)\b|[\d.,:=()%–-]+",
+#: What a use case's name ends in and a total's never does: "Total cost estimator", "Sum
+#: insured predictor", "Count of claims model".
+_NAMES_A_TOOL = re.compile(
+    r"\b(?:estimator|predictor|forecaster|model|bot|chatbot|assistant|copilot|agent|classifier"
+    r"|detector|detection|scoring|generator|recommender|optimi[sz]er|analy[sz]er|scanner|reader"
+    r"|extractor|extraction|translator|summari[sz]er|engine|tool|app|system|platform|pipeline"
+    r"|automation)s?\b",
     re.IGNORECASE,
 )
-
-
-def _names_a_unit(label: str, before: list[Any]) -> bool:
-    """Whether a label's words, but its totals words, name at most a unit: none, one
-    capitalised word ("Total Finance", "HR subtotal"), or the texts of the cells before it."""
-    rest = _TOTALS_WORDS.sub(" ", label).split()
-    if len(rest) <= 1 and all(w[:1].isupper() for w in rest):
-        return True
-    said = {w.casefold() for v in before if isinstance(v, str) for w in v.split()}
-    return all(w.casefold() in said for w in rest)
 
 
 def _is_number(value: Any) -> bool:

@@ -106,6 +106,14 @@ LUNCH = plain_message("lunch@x", "Lunch?", "Lunch at 12?\n", "Mon, 03 Mar 2025 1
         ("We have shelved the discussion until next week.\n", None),
         ("We have abandoned the old rules-based approach in favour of this model.\n", None),
         ("We are no longer pursuing that option; Invoice OCR stays as it is.\n", None),
+        ("We\u2019ve retired the Invoice OCR.\n", "retired"),
+        ("We retired all three models.\n", "retired"),
+        ("We've turned off the summarisation feature.\n", "retired"),
+        ("After the audit we retired Invoice OCR.\n", "retired"),  # a time, no condition
+        # A name that is not the use case's (the reply is about Invoice OCR), or a day.
+        ("We shut down Teams for the weekend.\n", None),
+        ("We retired Jane from the team.\n", None),
+        ("We shut down Dec 24 for the holidays.\n", None),
         # Not a stage change: said of the pilot group or UAT, not done, asked or to come.
         ("It has been deployed to the pilot group for now.\n", None),
         ("It is deployed to UAT only.\n", None),

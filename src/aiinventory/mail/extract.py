@@ -716,7 +716,7 @@ class _MailReader:
         for fname, value in labelled.values.items():
             if fname != "name":
                 change.add(fname, value, labelled.labels[fname], "labelled")
-        phrases = update_phrases(reply.new_text)
+        phrases = update_phrases(reply.new_text, subject_name)
         for fname, value in phrases.values.items():
             change.add(fname, value, phrases.labels[fname], "phrase")
         if not change:
@@ -769,7 +769,7 @@ class _MailReader:
         values = {"name": name, **labelled.values}
         if "description" not in values and (description := prose_text(text)):
             values["description"] = description
-        phrases = update_phrases(text)
+        phrases = update_phrases(text, name)
         for fname, value in phrases.values.items():
             values.setdefault(fname, value)
         return values if len(values) > 1 else None

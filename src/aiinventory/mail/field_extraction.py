@@ -196,16 +196,24 @@ _PILOT_STARTED = re.compile(
     re.IGNORECASE,
 )
 #: What a use case is called in a sentence that says what someone did to it: "it", "the
-#: chatbot", "our OCR tool", or its name ("Invoice OCR"); not "the shared drive", "my laptop",
-#: "that option" or a day.
+#: chatbot", "our OCR tool", "both bots", or a name ("Invoice OCR", group ``named``: taken only
+#: when it is the thread's use case's, see ``_names_the_use_case``); not "the shared drive",
+#: "my laptop", "that option" or a day.
+_TOOL_NOUNS = (
+    r"(?:tool|bot|chatbot|model|system|service|pilot|assistant|solution|use\s+case|app"
+    r"|application|platform|product|project|engine|classifier|pipeline|integration|feature"
+    r"|capability|thing)"
+)
+_DAY_OR_I = (
+    r"(?!(?:mon|tue|tues|wed|thu|thur|thurs|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep"
+    r"|sept|oct|nov|dec)[a-z]*\b|(?:christmas|easter|i)\b)"
+)
 _DONE_TO = (
-    r"(?:it|them"
-    r"|(?:this|that|the|our)\s+(?:[\w-]+\s+){0,4}?(?:tool|bot|chatbot|model|system|service"
-    r"|pilot|assistant|solution|use\s+case|app|application|platform|product|project|engine"
-    r"|classifier|pipeline|integration)s?"
-    r"|(?!(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday|january|february|march"
-    r"|april|may|june|july|august|september|october|november|december)\b)"
-    r"(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z0-9])[\w-]*)*)\b"
+    r"(?:it\b|them\b"
+    r"|(?:this|that)(?=\s*(?:[.!;,]|$|\s+(?:as\s+of|on|in|last|yesterday|today|this|at)\b))"
+    r"|(?:this|that|these|those|the|our|both|all)\s+(?:(?:the|our|of|two|three|four|five"
+    r"|\d+)\s+)*(?:[\w-]+\s+){0,4}?" + _TOOL_NOUNS + r"s?\b"
+    r"|(?:the\s+)?" + _DAY_OR_I + r"(?P<named>(?-i:[A-Z])[\w-]*(?:\s+(?-i:[A-Z0-9])[\w-]*)*)\b)"
 )
 #: Said by who did it: "We retired Invoice OCR on 2 May", "we’ve decommissioned the bot".
 _SAID_RETIRED = re.compile(
@@ -216,29 +224,52 @@ _SAID_RETIRED = re.compile(
 )
 #: "We are no longer pursuing the chatbot", "they have shelved the project".
 _SAID_REJECTED = re.compile(
-    r"\b(?:we|they)(?:['’]re|\s+are)\s+no\s+longer\s+(?:pursuing|progressing|going\s+ahead"
-    r"\s+with|proceeding\s+with)\s+" + _DONE_TO + r"|\b(?:we|they)(?:['’]ve|\s+have)?\s+"
-    r"(?:abandoned|shelved)\s+" + _DONE_TO,
+    r"\b(?:we|they)(?:(?:['’]re|\s+are)\s+no\s+longer\s+(?:pursuing|progressing|going\s+ahead"
+    r"\s+with|proceeding\s+with)|(?:['’]ve|\s+have)?\s+(?:abandoned|shelved))\s+" + _DONE_TO,
     re.IGNORECASE,
 )
+#: Words that leave out of a use case's name when telling whether a reply names it.
+_NAME_FILLER = frozenset(
+    {"ai", "the", "a", "an", "of", "for", "and", "use", "case", "new", "request", "tool"}
+)
+
+
+def _names_the_use_case(match: re.Match[str], name: str | None) -> bool:
+    """Whether what a phrase says was done to is the use case: "it", "the chatbot", or a name
+    that shares a word with the name of the use case the reply is about ("Invoice OCR" in a
+    reply on "New AI use case: Invoice OCR"; not "Teams" or "Jane")."""
+    named = match.groupdict().get("named")
+    if not named:
+        return True
+    if not name:
+        return False
+    words = {w for w in fold(name).split() if w not in _NAME_FILLER}
+    return any(w in words for w in fold(named).split())
+
+
 #: Words that make what follows in their sentence a condition, not a fact.
 _CONDITION = re.compile(
     r"\b(?:once|whether|when|until|unless|if|before|after|as soon as)\b", re.IGNORECASE
 )
+#: The same, but for the words that may only say when something was done.
+_CONDITION_NOT_TIME = re.compile(r"\b(?:once|whether|until|unless|if|as soon as)\b", re.IGNORECASE)
 #: Where a clause ends: a condition before a comma ("If you need access, …") leads to no
 #: phrase after it.
 _CLAUSE_END = re.compile(r"[.!?;,]")
 _SENTENCE_END = re.compile(r"[.!?;]")
 
 
-def _asserted(flat: str, match: re.Match[str]) -> bool:
+def _asserted(flat: str, match: re.Match[str], done: bool = False) -> bool:
     """Whether a phrase states a fact: its sentence asks nothing, and no condition in its
-    clause leads to it ("once it is deployed", "Can you confirm whether it is deployed?")."""
+    clause leads to it ("once it is deployed", "Can you confirm whether it is deployed?").
+    ``done``: the phrase says what was done ("we retired it"), so a time before it ("After
+    the audit we retired it", "When the contract ended, …") is no condition."""
     start = max((m.end() for m in _CLAUSE_END.finditer(flat, 0, match.start())), default=0)
     end = _SENTENCE_END.search(flat, match.end())
     if end is not None and end.group(0) == "?":
         return False
-    return _CONDITION.search(flat, start, match.start()) is None
+    condition = _CONDITION_NOT_TIME if done else _CONDITION
+    return condition.search(flat, start, match.start()) is None
 
 
 _STAGE_PHRASES: list[tuple[re.Pattern[str], str | None]] = [
@@ -670,6 +701,8 @@ def _date_said(flat: str, match: re.Match[str]) -> str | None:
 #: Phrases a question or a condition also says ("Have we retired it?", "once it is deployed"):
 #: only their sentences that state a fact are read.
 _FACTS_ONLY = (_DEPLOYED, _PILOT_STARTED, _SAID_RETIRED, _SAID_REJECTED)
+#: Those that say what someone did to the use case.
+_DONE_PHRASES = (_SAID_RETIRED, _SAID_REJECTED)
 
 
 def _said_after(flat: str, end: int, patterns: list[tuple[re.Pattern[str], str | None]]) -> bool:
@@ -677,15 +710,24 @@ def _said_after(flat: str, end: int, patterns: list[tuple[re.Pattern[str], str |
     return any(p.search(flat, end) for p, _ in patterns if p is not _PILOT_STARTED)
 
 
-def update_phrases(text: str) -> FieldEvidence:
-    """Field changes said in words: "moving this to pilot", "please make Dana Lee the owner"."""
+def update_phrases(text: str, name: str | None = None) -> FieldEvidence:
+    """Field changes said in words: "moving this to pilot", "please make Dana Lee the owner".
+    ``name``: the use case the text is about, if known (a reply's subject names it)."""
     evidence = FieldEvidence()
     flat = " ".join(text.split())
     lowered = flat.lower()
     stage_patterns = _STAGE_PHRASES if _has_any(lowered, _STAGE_HINTS) else []
     for pattern, value in stage_patterns:
         if pattern in _FACTS_ONLY:  # the first that states a fact
-            match = next((m for m in pattern.finditer(flat) if _asserted(flat, m)), None)
+            done = pattern in _DONE_PHRASES
+            match = next(
+                (
+                    m
+                    for m in pattern.finditer(flat)
+                    if _asserted(flat, m, done) and (not done or _names_the_use_case(m, name))
+                ),
+                None,
+            )
         else:
             match = pattern.search(flat)
         if match is None:

@@ -1093,7 +1093,8 @@ def test_a_named_pipe_among_the_files_is_left_out_without_waiting_for_it(
     with socket.socket(socket.AF_UNIX) as agent:
         agent.bind(str(drive / "dept2" / "agent.sock"))
     config = write_config(tmp_path, drive)
-    config.write_text(config.read_text().replace("'**/*.csv'", "'**/*.csv', '**/inbox'"))
+    globs = "'**/*.csv', '**/inbox', '**/*.fifo', '**/*.sock'"  # each looked at
+    config.write_text(config.read_text().replace("'**/*.csv'", globs))
     done = subprocess.run(
         [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)],
         capture_output=True,
@@ -1139,3 +1140,18 @@ def test_the_run_after_a_killed_one_says_what_the_killed_one_changed(
     # Said once: a finished run owes nothing.
     codes = [w.code for w in run_sync(config).summary.warnings]
     assert "source_gone" not in codes and "mappings_changed" not in codes
+
+
+def test_a_rename_said_by_a_run_killed_later_is_said_by_the_next(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "Tracker FY26.xlsx")
+    command = [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)]
+    env = {**os.environ, "AIINVENTORY_FAILPOINT": "after_file:1"}
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    result = run_sync(config)
+    (said,) = [w.message for w in result.summary.warnings if w.code == "source_renamed"]
+    assert said.startswith("drive/dept1/tracker1.xlsx is now drive/dept1/Tracker FY26.xlsx")
+    assert result.summary.counts["files_renamed"] == 1

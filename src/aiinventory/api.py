@@ -550,49 +550,53 @@ def _execute(
                     "were (take the path out of the inputs to let them go)"
                 )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
-        for left in remove_stale_temporaries(
-            out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL, SCRATCH_PREFIX)
-        ):
-            said.add(
-                "stale_temporary_removed",
-                "left by a run that was killed while writing it; it was removed",
-                source_path=str(left),
-            )
-        for planned in plan.items:
-            if planned.action == "renamed" and planned.previous_path is not None:
-                store.rename_item(
-                    planned.previous_path,
-                    planned.item.source_path,
-                    planned.item.size,
-                    planned.item.mtime_ns,
-                    run_id,
+        # What changes the state once is said once: kept however the run ends (a stop, an
+        # error), for the run after it to say again if this one does not finish.
+        try:
+            for left in remove_stale_temporaries(
+                out, (*OUTPUT_FILES, "run.json"), (RECORDS_SPILL, SCRATCH_PREFIX)
+            ):
+                said.add(
+                    "stale_temporary_removed",
+                    "left by a run that was killed while writing it; it was removed",
+                    source_path=str(left),
                 )
-                if planned.new_version:
+            for planned in plan.items:
+                if planned.action == "renamed" and planned.previous_path is not None:
+                    store.rename_item(
+                        planned.previous_path,
+                        planned.item.source_path,
+                        planned.item.size,
+                        planned.item.mtime_ns,
+                        run_id,
+                    )
+                    if planned.new_version:
+                        said.add(
+                            "source_new_version",
+                            f"read as the next version of {planned.previous_path}, which is gone "
+                            "(same folder, same name but for a version mark): its rows with the "
+                            "same ID, or the same sheet and name, keep their records' identities, "
+                            "use cases and decisions; its other rows are new records",
+                            source_path=planned.item.source_path,
+                        )
+                        continue
                     said.add(
-                        "source_new_version",
-                        f"read as the next version of {planned.previous_path}, which is gone "
-                        "(same folder, same name but for a version mark): its rows with the "
-                        "same ID, or the same sheet and name, keep their records' identities, "
-                        "use cases and decisions; its other rows are new records",
+                        "source_renamed",
+                        f"{planned.previous_path} is now {planned.item.source_path} "
+                        + (
+                            "(the same file, given by another path); "
+                            if planned.same_file
+                            else "(same content); "
+                        )
+                        + "its records moved with it",
                         source_path=planned.item.source_path,
                     )
-                    continue
-                said.add(
-                    "source_renamed",
-                    f"{planned.previous_path} is now {planned.item.source_path} "
-                    + (
-                        "(the same file, given by another path); "
-                        if planned.same_file
-                        else "(same content); "
+                elif planned.action == "touched" and not full_reread:
+                    store.touch_item(
+                        planned.item.source_path, planned.item.size, planned.item.mtime_ns, run_id
                     )
-                    + "its records moved with it",
-                    source_path=planned.item.source_path,
-                )
-            elif planned.action == "touched" and not full_reread:
-                store.touch_item(
-                    planned.item.source_path, planned.item.size, planned.item.mtime_ns, run_id
-                )
-        said.keep()
+        finally:
+            said.keep()
         # What a killed run read is read again, so that its warnings are said.
         interrupted = store.items_since_finished_run(run_id)
         to_read = [
@@ -735,19 +739,21 @@ def _execute(
                 f"went in this run (first: {again[0]}); they are read again on the next run, "
                 "which brings their news up to date",
             )
-        for path, had in store.mark_gone({i.source_path for i in items} | held, run_id):
-            said.add(
-                "source_gone",
-                f"{path} was read before but is gone or no longer among the inputs; "
-                + (
-                    f"its {had:,} record(s) left the inventory (use cases other sources "
-                    "support stay)"
-                    if had
-                    else "it gave no records (its rejects left rejects.csv)"
-                ),
-                source_path=path,
-            )
-        said.keep()
+        try:
+            for path, had in store.mark_gone({i.source_path for i in items} | held, run_id):
+                said.add(
+                    "source_gone",
+                    f"{path} was read before but is gone or no longer among the inputs; "
+                    + (
+                        f"its {had:,} record(s) left the inventory (use cases other sources "
+                        "support stay)"
+                        if had
+                        else "it gave no records (its rejects left rejects.csv)"
+                    ),
+                    source_path=path,
+                )
+        finally:
+            said.keep()
         store.set_meta("mappings_fingerprint", fingerprint)
         store.set_meta("unreadable_messages", unreadable_meta)
         # export uses the same governance rules as this run without being told the folder again
@@ -861,6 +867,7 @@ class _SaidOnce:
         ]
         self.seen = set(self.kept)
         self.new = False
+        self.kept_at = time.monotonic()
         for code, message, source_path in self.kept:
             warnings.add(code, message, source_path=source_path)
 
@@ -872,12 +879,21 @@ class _SaidOnce:
         self.warnings.add(code, message, source_path=source_path)
         self.kept.append(entry)
         self.new = True
+        if time.monotonic() - self.kept_at > _KEEP_EVERY_S:
+            self.keep()  # a kill -9 in a long step loses what was said since, no more
 
     def keep(self) -> None:
-        """Store the warnings said so far (once per step: a step may say thousands)."""
+        """Store the warnings said so far (at the end of each step, and every so often in a
+        long one: a step may say thousands, and storing them all each time grew with their
+        square)."""
         if self.new:
             self.store.set_meta(UNSAID_WARNINGS, json.dumps(self.kept))
             self.new = False
+        self.kept_at = time.monotonic()
+
+
+#: How often a step that says many once-only warnings stores them (seconds).
+_KEEP_EVERY_S = 0.5
 
 
 #: The plan's actions that change an item (stored as such until a run finishes).

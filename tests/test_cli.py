@@ -335,16 +335,18 @@ def test_a_mappings_file_under_another_name_is_said_not_to_be_read(tmp_path: Pat
     (maps / "hr-rules.yaml").write_text(rules, encoding="utf-8")
     (maps / "sync.yaml").write_text("sources:\n  - path: ../hr\nout: out\n", encoding="utf-8")
     (maps / ".pre-commit-config.yaml").write_text("repos: []\n", encoding="utf-8")
+    (maps / "sources.yaml").write_text("sources: []\n", encoding="utf-8")
+    (maps / "Sources.yaml").write_text(rules, encoding="utf-8")  # not read where case counts
     code, _, err = invoke("inspect", str(book), "--mappings", str(maps))
     assert code == 0
-    assert f"note: {maps}: hr-rules.yaml not read: a mappings folder's files are read by" in err
+    assert f"note: {maps}: Sources.yaml, hr-rules.yaml not read: a mappings folder's files" in err
     assert "sync.yaml" not in err  # a sync config kept beside the mappings is no mistake
     assert "pre-commit" not in err  # nor a tool's hidden file
     code, _, _ = invoke("import", str(book), "--mappings", str(maps), "--out", str(tmp_path / "o"))
     assert code == 0
     run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
     (said,) = [w for w in run["warnings"] if w["code"] == "mappings_file_not_read"]
-    assert said["message"].startswith(f"{maps}: hr-rules.yaml not read")
+    assert said["message"].startswith(f"{maps}: Sources.yaml, hr-rules.yaml not read")
     assert (
         "rename the file (the rules inspect --write-mapping writes go in sources.yaml)"
         in (said["message"])

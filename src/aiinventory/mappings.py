@@ -1231,7 +1231,12 @@ def _read_as(path: Path) -> bool:
     """Whether a file is read as one of the mappings files: by its name, or by its name in
     other letters where the file system ignores case ("Sources.yaml" on a Mac)."""
     name = path.name.lower()
-    return name in MAPPING_FILES and (path.name == name or (path.parent / name).exists())
+    if name not in MAPPING_FILES:
+        return False
+    try:
+        return path.name == name or path.samefile(path.parent / name)
+    except OSError:  # no file of the expected name: a file system that minds case
+        return False
 
 
 def _sync_config(path: Path) -> bool:

@@ -338,6 +338,10 @@ def test_target_forms(tmp_path: Path, imported: State, monkeypatch: pytest.Monke
     assert (pg.kind, pg.schema) == ("postgresql", "aiinventory")
     assert pg.conninfo == "postgresql://gov@db.example.org:5433/inventory?sslmode=require"
     assert parse_target("postgres://gov@h/db", schema="gov_2025").schema == "gov_2025"
+    # No host: libpq's local socket (or PGHOST); the "//" must reach libpq.
+    assert parse_target("postgresql:///inventory").conninfo == "postgresql:///inventory"
+    local = parse_target("postgresql:///inventory?host=/run/postgresql&port=5433")
+    assert local.conninfo == "postgresql:///inventory?host=/run/postgresql&port=5433"
     # A relative sqlite URL is relative to the working folder, which must exist: a mistyped
     # folder is named rather than created.
     args = ("export", "--to", "sqlite:///exports/inv.db", "--state", str(imported.state))
@@ -361,6 +365,12 @@ def test_target_forms(tmp_path: Path, imported: State, monkeypatch: pytest.Monke
         (["--to", "inventory.xlsx"], "--profile us-federal-2025"),
         (["--to", "mysql://gov@127.0.0.1/inv"], "unknown kind of database"),
         (["--to", "sqlite://inv.db"], "sqlite:///relative/path.db"),
+        # libpq's key=value form is no file name to make (and print, password and all).
+        (
+            ["--to", "host=127.0.0.1 port=5432 user=gov password=s3cr3t-pw dbname=inv"],
+            "looks like a libpq key=value connection string",
+        ),
+        (["--to", "postgresql://gov@[::1/inv"], "not a usable URL"),
         (
             ["--to", "postgresql://gov:s3cr3t-pw@127.0.0.1/inv", "--profile", "us-federal-2025"],
             "postgresql://gov:***@127.0.0.1/inv: --profile writes a file",
@@ -368,12 +378,18 @@ def test_target_forms(tmp_path: Path, imported: State, monkeypatch: pytest.Monke
     ],
 )
 def test_bad_targets_are_usage_errors_that_never_echo_a_password(
-    imported: State, args: list[str], expected: str
+    imported: State,
+    args: list[str],
+    expected: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.chdir(tmp_path)  # where a target taken for a file name would be made
     result = invoke("export", *args, "--state", str(imported.state))
     assert result.exit_code == 2, result.output
     assert expected in result.output
     assert "s3cr3t-pw" not in result.output
+    assert not [p for p in Path.cwd().iterdir() if "s3cr3t" in p.name]
 
 
 def test_state_and_target_problems_name_the_fix(imported: State, tmp_path: Path) -> None:
@@ -733,6 +749,7 @@ def test_postgres_takes_mail_with_nul_characters(postgres: PostgresServer, tmp_p
         b"Date: Mon, 5 Jan 2026 10:00:00 +0000\r\nMessage-ID: <nul-1@example.org>\r\n"
         b"Content-Type: text/plain; charset=utf-8\r\n\r\n"
         b"Use case: Invoice\x00 OCR\r\nDepartment: Fin\x00ance\r\nStatus: pilot\r\n"
+        b"Budget\x00code: 50k EUR\r\n"  # a label of no field: a key of the record's extras
     )
     assert run_import([mail.parent], tmp_path / "out").exit_code == 0
     state = str(tmp_path / "out" / "state.sqlite")

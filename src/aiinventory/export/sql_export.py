@@ -138,6 +138,14 @@ def parse_target(url: str, schema: str | None = None) -> SqlTarget:
             f"--to {redact_url(text)}: unknown kind of database {scheme!r}; give a file path, "
             "sqlite:///PATH or postgresql://USER@HOST:PORT/DB"
         )
+    if scheme == "" and _CONNINFO.search(text):
+        # "host=db port=5432 user=x password=…": libpq's key=value form, not a file name (a
+        # file of that name would be made, and the words would be printed, password and all).
+        raise ConfigError(
+            "--to: that looks like a libpq key=value connection string; write it as a URL, "
+            "postgresql://USER@HOST:PORT/DB, and set the password in PGPASSWORD or a password "
+            "file (~/.pgpass)"
+        )
     if schema is not None:
         raise ConfigError(
             "--schema applies to PostgreSQL only; a SQLite file is its own namespace (give "
@@ -163,8 +171,22 @@ def parse_target(url: str, schema: str | None = None) -> SqlTarget:
     return SqlTarget("sqlite", f"sqlite:///{path}", path=path)
 
 
+#: A libpq key=value connection string's words: "host=db", "dbname=x", "password=…".
+_CONNINFO = re.compile(
+    r"(?:^|\s)(?:host|hostaddr|port|dbname|user|password|passfile|sslmode|service)\s*=",
+    re.IGNORECASE,
+)
+
+
 def _postgres_target(text: str, schema: str | None) -> SqlTarget:
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is no number raises here, not in libpq
+    except ValueError as exc:
+        raise ConfigError(
+            f"--to {redact_url(text)}: not a usable URL ({exc}); write "
+            "postgresql://USER@HOST:PORT/DB (an IPv6 host in brackets: [::1])"
+        ) from None
     query = parse_qsl(parts.query, keep_blank_values=True)
     if parts.password is not None or any(k.lower() in _PASSWORD_KEYS for k, _ in query):
         raise ConfigError(
@@ -178,7 +200,10 @@ def _postgres_target(text: str, schema: str | None) -> SqlTarget:
             f"--schema {chosen!r}: use letters, digits and underscores (at most 63), not "
             "starting with a digit"
         )
-    conninfo = urlunsplit(("postgresql", parts.netloc, parts.path, parts.query, ""))
+    # Written out whole: urlunsplit drops an empty host's "//" ("postgresql:///db", libpq's
+    # local socket or PGHOST), which libpq then takes for no URL at all.
+    query_text = f"?{parts.query}" if parts.query else ""
+    conninfo = f"postgresql://{parts.netloc}{parts.path}{query_text}"
     return SqlTarget("postgresql", conninfo, conninfo=conninfo, schema=chosen)
 
 
@@ -322,7 +347,8 @@ class _PostgresDialect:
         if isinstance(value, list):
             return [self.adapt_text(v) for v in value]
         if isinstance(value, dict):
-            return {k: self.adapt_text(v) for k, v in value.items()}
+            # A mail label's words are a key of extras: a NUL there is as unstorable.
+            return {self.adapt_text(k): self.adapt_text(v) for k, v in value.items()}
         return value
 
     def existing_tables(self) -> set[str]:

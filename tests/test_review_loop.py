@@ -1202,3 +1202,27 @@ def test_decisions_at_odds_are_those_the_run_applies() -> None:
     assert _decisions_at_odds(decisions, {("a", "c")}, {"a", "c"}) == []
     # All stored before this report: the runs say it already.
     assert _decisions_at_odds(decisions, set(), {"a", "b", "c"}) == []
+
+
+def test_the_long_text_columns_are_wide_enough_to_read(tmp_path: Path) -> None:
+    """The reasons an analyst decides by, and where each date comes from."""
+    from openpyxl.utils import get_column_letter
+
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+
+    def width(path: Path, sheet: str, column: str) -> float:
+        ws = openpyxl.load_workbook(path)[sheet]
+        for row in ws.iter_rows(max_row=3):
+            for cell in row:
+                if cell.value == column:
+                    return float(ws.column_dimensions[get_column_letter(cell.column)].width)
+        raise AssertionError(f"{sheet} has no column {column}")
+
+    assert width(out / "inventory.xlsx", "Time in stage", "evidence") >= 80
+    assert width(out / "inventory.xlsx", "Time in stage", "use_case_id") < 30
+    report = out / "dedupe_report.xlsx"
+    assert width(report, "Review", "reasons") >= 80
+    assert width(report, "Review", "name_a") >= 36
+    assert width(report, "Merged", "reason") >= 80
+    assert width(report, "Merged", "source") >= 40

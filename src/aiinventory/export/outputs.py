@@ -611,10 +611,11 @@ class _TimeInStageSheet:
 
     def __init__(self, workbook: Any, bold: Any) -> None:
         self.sheet = workbook.add_worksheet("Time in stage")
-        self.sheet.set_column(0, 0, 30)
+        last = len(_TIME_IN_STAGE_COLUMNS) - 1  # evidence: the long one
+        self.sheet.set_column(0, 0, 16)
         self.sheet.set_column(1, 1, 36)
-        self.sheet.set_column(2, 12, 16)
-        self.sheet.set_column(13, 13, 80)
+        self.sheet.set_column(2, last - 1, 16)
+        self.sheet.set_column(last, last, 80)
         note = (
             "Date each use case entered each stage: the earliest dated evidence of it. "
             "'≤ date': the first evidence already showed the stage, so it was entered on or "
@@ -743,32 +744,75 @@ def _decision_rows(store: Store) -> Iterator[list[Any]]:
         yield [*cells, applies, decided_at, source, decision, decision]
 
 
+#: Widths of the report's columns of long text (the others fit their header): an analyst
+#: reads the names, sources and reasons to decide.
+_REPORT_WIDTHS = {
+    "name": 36,
+    "name_a": 36,
+    "name_b": 36,
+    "source": 44,
+    "source_a": 44,
+    "source_b": 44,
+    "reasons": 80,
+    "reason": 80,
+    "field_scores": 32,
+    "department": 20,
+    "department_a": 20,
+    "department_b": 20,
+    "departments": 36,
+    "kept": 30,
+    "kept_from": 44,
+    "other_values": 50,
+    "applies": 36,
+    "from_report": 44,
+}
+
+
+def _report_widths(columns: Sequence[str]) -> dict[int, float]:
+    return {j: _REPORT_WIDTHS[c] for j, c in enumerate(columns) if c in _REPORT_WIDTHS}
+
+
+_MERGED_COLUMNS = ("use_case_id", "record_id", "name", "department", "source", "reason", "decision")
+_CONFLICT_COLUMNS = ("use_case_id", "field", "kept", "kept_from", "other_values")
+_REDUNDANCY_COLUMNS = (
+    "use_case_id",
+    "name",
+    "departments",
+    "department_count",
+    "source_count",
+    "stage",
+)
+
 #: The sheets of dedupe_report.xlsx: Review, Merged, Conflicts, Redundancy, Decisions.
 REPORT_SHEETS = (
     XlsxSheet(
         "Review",
         REVIEW_COLUMNS,
+        widths=_report_widths(REVIEW_COLUMNS),
         dropdowns={len(REVIEW_COLUMNS) - 1: DECISIONS},
         note="Proposed merges to decide: set decision to merge or keep_separate.",
     ),
     XlsxSheet(
         "Merged",
-        ("use_case_id", "record_id", "name", "department", "source", "reason", "decision"),
+        _MERGED_COLUMNS,
+        widths=_report_widths(_MERGED_COLUMNS),
         dropdowns={6: DECISIONS},
         note=(
             "Records merged automatically, with the reason; set decision to "
             "keep_separate to take a record out of its use case."
         ),
     ),
-    XlsxSheet("Conflicts", ("use_case_id", "field", "kept", "kept_from", "other_values")),
+    XlsxSheet("Conflicts", _CONFLICT_COLUMNS, widths=_report_widths(_CONFLICT_COLUMNS)),
     XlsxSheet(
         "Redundancy",
-        ("use_case_id", "name", "departments", "department_count", "source_count", "stage"),
+        _REDUNDANCY_COLUMNS,
+        widths=_report_widths(_REDUNDANCY_COLUMNS),
         note="Use cases pursued by two or more departments.",
     ),
     XlsxSheet(
         "Decisions",
         DECISION_COLUMNS,
+        widths=_report_widths(DECISION_COLUMNS),
         dropdowns={len(DECISION_COLUMNS) - 1: [*DECISIONS, "withdraw"]},
         note=(
             "The decisions stored when this report was written, which every run honours: change "

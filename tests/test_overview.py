@@ -215,7 +215,7 @@ def test_reruns_and_changes(tmp_path: Path, run_import_into: Callable[..., Outpu
     # change, as on the Changes sheet and in run.json.
     routing = {f[0]: f[1:] for f in items["Ticket routing"][3]}
     assert routing["stage"] == ["in_development", "pilot"]
-    assert set(routing) == {"stage", "last_updated"}
+    assert set(routing) == {"stage"}  # as the Changes sheet: newer evidence is no change
     assert "Invoice OCR" not in items
 
 
@@ -294,6 +294,17 @@ def test_page_in_chromium(tmp_path: Path, browser: Browser) -> None:
     assert len(shot) > 20_000  # a drawn page, not a blank one
     assert browser.evaluate("document.querySelectorAll('#inventory tbody tr').length") == 50
     cards = browser.evaluate("document.querySelector('.cards').textContent")
+    # The checkpoint table's last column counts failures, not use cases (the card does).
+    checks_head = "document.querySelector('#checks thead').textContent"
+    assert browser.evaluate(checks_head).endswith("Failures")
+    # A department whose deployed use cases have no idea date is listed, without a median.
+    times = browser.evaluate(
+        "Array.from(document.querySelectorAll('#time tbody tr')).map(r => r.textContent)"
+    )
+    listed = {d["department"] for d in data["time_to_production"]["departments"]}
+    assert len(times) == len(listed) + 1  # and the total
+    assert any(d["median_days"] is None for d in data["time_to_production"]["departments"])
+    assert any("\u2013" in t for t in times)
     median = data["time_to_production"]["overall"]["median_days"]
     assert median is not None  # the sample mail dates a deployment
     assert f"Median time to production{median:,g} days" in cards

@@ -451,7 +451,7 @@ def _write_changes(
         ]
         if kind == "changed" and not differ:
             continue
-        page.add_change(kind, use_case_id, before, after)
+        page.add_change(kind, use_case_id, before, after, differ)
         if not listed:
             continue
         tally[kind] += 1

@@ -167,7 +167,7 @@
 
   // -- department x stage ------------------------------------------------------------------
 
-  function matrix(rows, cols, counts, totals, onPick, colLabel, warnheat) {
+  function matrix(rows, cols, counts, totals, onPick, colLabel, warnheat, totalLabel) {
     var max = 0;
     counts.forEach(function (r) { r.forEach(function (v) { if (v > max) max = v; }); });
     var t = el("table", "matrix" + (warnheat ? " warnheat" : ""));
@@ -175,7 +175,7 @@
     var htr = hr.firstChild;
     add(htr, el("th", null, "Department"));
     cols.forEach(function (c) { add(htr, el("th", "num", colLabel(c))); });
-    add(htr, el("th", "num", "Total"));
+    add(htr, el("th", "num", totalLabel || "Total"));
     t.appendChild(hr);
     var tb = el("tbody");
     rows.forEach(function (d, ri) {
@@ -274,7 +274,8 @@
   // -- checkpoints -------------------------------------------------------------------------
 
   var checksBlock = block("checks", "Checkpoint failures by department",
-    "Governance checkpoints each use case fails, counted per department and rule.");
+    "Governance checkpoints each use case fails, counted per department and rule: a use case " +
+    "that fails two rules counts twice in its row's failures (the card above counts use cases).");
   checksSlot.appendChild(checksBlock);
   if (!ck.evaluated) {
     checksBlock.appendChild(el("div", "empty",
@@ -283,7 +284,7 @@
     checksBlock.appendChild(el("div", "empty", "Every use case passes every checkpoint."));
   } else {
     checksBlock.appendChild(matrix(ck.departments, ck.rules, ck.counts, ck.rule_totals,
-      function (d, rule) { pickCell({ department: d, flag: rule }); }, words, true));
+      function (d, rule) { pickCell({ department: d, flag: rule }); }, words, true, "Failures"));
     var legend = el("dl", "rules");
     ck.rules.forEach(function (r) {
       var w = ck.rule_words[r];
@@ -295,7 +296,7 @@
     "Median days from idea to deployment per department, from dated evidence: mail dates, " +
     "tracker snapshots across runs and recorded milestone dates.");
   pair.appendChild(ttpBlock);
-  if (!ttp.departments.length) {
+  if (!ttp.departments.some(function (r) { return r.measured; })) {
     ttpBlock.appendChild(el("div", "empty",
       "No use case has both an idea (or development) date and a deployment date yet; " +
       "later runs add the dates they see."));
@@ -312,12 +313,14 @@
       var tr = el("tr", k === ttp.departments.length ? "total" : null);
       var bar = el("div", "bar");
       var fill = el("span");
-      fill.style.setProperty("--w", longest ? (r.median_days / longest).toFixed(3) : "0");
+      var median = r.median_days === null ? "\u2013" : NF.format(r.median_days);
+      fill.style.setProperty("--w", longest && r.median_days !== null
+        ? (r.median_days / longest).toFixed(3) : "0");
       add(bar, fill);
       var measured = el("td", "num", NF.format(r.measured) + " of " + NF.format(r.deployed));
       measured.title = r.measured + " of the " + r.deployed + " deployed use cases have both dates (" +
         r.recorded + " from recorded milestones)";
-      add(tr, el("td", null, r.department), el("td", "num", NF.format(r.median_days)), measured,
+      add(tr, el("td", null, r.department), el("td", "num", median), measured,
         add(el("td"), bar));
       ttb.appendChild(tr);
     });

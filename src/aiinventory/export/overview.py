@@ -17,7 +17,7 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -207,17 +207,22 @@ class OverviewPage:
         self._newest = max(self._newest, str(values.get("last_updated") or ""))
 
     def add_change(
-        self, kind: str, use_case_id: str, before: dict[str, Any], after: dict[str, Any]
+        self,
+        kind: str,
+        use_case_id: str,
+        before: dict[str, Any],
+        after: dict[str, Any],
+        differ: Sequence[str] = (),
     ) -> None:
-        """A new, changed or gone use case: its values in the last completed run and now."""
+        """A new, changed or gone use case: its values in the last completed run and now;
+        ``differ``: the fields a change changed, as the Changes sheet lists them (newer
+        evidence alone, ``last_updated``, is none)."""
         self._tally[kind] += 1
         name = after.get("name") or before.get("name") or ""
         fields = []
         if kind == "changed":
             fields = [
-                [col, before.get(col), after.get(col)]
-                for col in self.columns
-                if before.get(col) != after.get(col)
+                [col, before.get(col), after.get(col)] for col in differ if col in self.columns
             ]
         self._changes.append(_embed([kind, use_case_id, name, fields]))
 
@@ -287,7 +292,11 @@ class OverviewPage:
                 "rule_words": {r.id: {"check": r.check, "fix": r.fix} for r in rules.rules},
             },
             "time_to_production": {
-                "departments": [_department_time(d) for d in departments if d.measured],
+                # A department with deployed use cases none of which has both dates shows
+                # them ("0 of 4"), with no median, rather than seeming to have deployed none.
+                "departments": [
+                    _department_time(d) for d in departments if d.measured or d.deployed
+                ],
                 "overall": _department_time(overall),
             },
         }

@@ -279,6 +279,8 @@ def test_page_in_chromium(tmp_path: Path, browser: Browser) -> None:
     """The page of a real sample_data import (plus a hostile name) loads without a console
     error or a network request, renders, searches, and shows a value's source on click."""
     write_trackers(tmp_path / "in")
+    accented = ["Prévision des coûts", "HR", "Zoë Müller", "zoe@example.org", "Idea", "No"]
+    write_workbook(tmp_path / "in" / "hr.xlsx", {"Tracker": [HEADER, accented]})
     out = tmp_path / "out"
     run_import(
         [REPO / "sample_data", tmp_path / "in"], out, mappings_dir=REPO / "sample_data" / "mappings"
@@ -311,6 +313,31 @@ def test_page_in_chromium(tmp_path: Path, browser: Browser) -> None:
     assert f"Failing a checkpoint{data['checkpoints']['use_cases_failing']}" in cards
     count = "document.querySelector('#inventory .toolbar .count').textContent"
     assert browser.evaluate(count) == f"{total} of {total} use cases"
+    # The checkpoint failures stand where a window of this width shows them.
+    assert browser.evaluate(
+        "Array.from(document.querySelectorAll('#inventory thead th'))"
+        ".find(th => th.textContent.startsWith('Checkpoint failures'))"
+        ".getBoundingClientRect().right <= window.innerWidth"
+    )
+    # Accents and case are ignored by the search: "prevision couts" finds "Prévision des coûts".
+    browser.evaluate("document.getElementById('inventory-search').focus()")
+    browser.type_text("prevision couts")
+    browser.evaluate(
+        "new Promise(r => { const t = () => document.querySelector('#inventory .toolbar .count')"
+        ".textContent.startsWith('1 of') ? r() : setTimeout(t, 20); t(); })"
+    )
+    assert "Prévision des coûts" in browser.evaluate(
+        "document.querySelector('#inventory tbody').textContent"
+    )
+    browser.evaluate(
+        "(() => { const s = document.getElementById('inventory-search'); s.value = '';"
+        " s.dispatchEvent(new Event('input')); })()"
+    )
+    browser.evaluate(
+        f"new Promise(r => {{ const t = () => document.querySelector("
+        f"'#inventory .toolbar .count').textContent === '{total} of {total} use cases'"
+        f" ? r() : setTimeout(t, 20); t(); }})"
+    )
 
     # Typing in the search box filters the rows.
     browser.evaluate("document.getElementById('inventory-search').focus()")
@@ -366,3 +393,14 @@ def test_page_in_chromium(tmp_path: Path, browser: Browser) -> None:
     events = browser.events[mark:]
     assert not [e for e in events if e.get("method") == "Page.javascriptDialogOpening"]
     assert browser.problems() == []
+    # Sorting is a button in the header cell (keyboard too), its state said by aria-sort.
+    sort_by_name = (
+        "Array.from(document.querySelectorAll('#inventory thead th button.sorter'))"
+        ".find(b => b.textContent.startsWith('Name'))"
+    )
+    browser.evaluate(f"{sort_by_name}.focus()")
+    browser.evaluate(f"{sort_by_name}.click()")
+    assert browser.evaluate(f"{sort_by_name}.parentNode.getAttribute('aria-sort')") in (
+        "ascending",
+        "descending",
+    )

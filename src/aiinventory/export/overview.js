@@ -492,16 +492,22 @@
   TCOLS.forEach(function (c) {
     var numeric = c === "source_count";
     var thc = el("th", "sortable" + (numeric ? " num" : ""));
-    thc.title = "Sort by " + label(c);
+    thc.setAttribute("scope", "col");
+    // A button in the header cell: sorting by keyboard too, its state said by aria-sort.
+    var sorter = el("button", "sorter");
+    sorter.type = "button";
+    sorter.title = "Sort by " + label(c);
     var dir = el("span", "dir");
-    dirNodes[c] = dir;
-    add(thc, document.createTextNode(label(c) + " "), dir);
-    thc.addEventListener("click", function () {
+    dir.setAttribute("aria-hidden", "true");
+    dirNodes[c] = { th: thc, dir: dir };
+    add(sorter, document.createTextNode(label(c) + " "), dir);
+    sorter.addEventListener("click", function () {
       if (state.sort === c) state.dir = -state.dir;
       else { state.sort = c; state.dir = 1; }
       state.page = 0;
       refresh();
     });
+    add(thc, sorter);
     headRow.appendChild(thc);
   });
   add(table, add(el("thead"), headRow));
@@ -510,6 +516,10 @@
   var pagerBox = el("div");
   add(invBlock, add(el("div", "scroll"), table), pagerBox);
 
+  // Search ignores case and accents: "muller" finds "Müller", "cafe" finds "café".
+  function folded(text) {
+    return text.normalize("NFD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/_/g, " ");
+  }
   var haystack = null;
   function buildHaystack() {
     haystack = new Array(UC.length);
@@ -521,7 +531,7 @@
         if (x === null || x === undefined) continue;
         parts.push(Array.isArray(x) ? x.join(" ") : String(x));
       }
-      haystack[i] = parts.join("\n").toLowerCase().replace(/_/g, " ");
+      haystack[i] = folded(parts.join("\n"));
     }
   }
 
@@ -582,7 +592,10 @@
     var pages = Math.max(1, Math.ceil(visible.length / PAGE_SIZE));
     if (state.page >= pages) state.page = pages - 1;
     TCOLS.forEach(function (c) {
-      dirNodes[c].textContent = state.sort === c ? (state.dir > 0 ? "\u25b2" : "\u25bc") : "";
+      var on = state.sort === c;
+      dirNodes[c].dir.textContent = on ? (state.dir > 0 ? "\u25b2" : "\u25bc") : "";
+      if (on) dirNodes[c].th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      else dirNodes[c].th.removeAttribute("aria-sort");
     });
     countNode.textContent = NF.format(visible.length) + " of " + NF.format(UC.length) + " use cases";
     renderRows();
@@ -646,7 +659,7 @@
   search.addEventListener("input", function () {
     if (timer) clearTimeout(timer);
     timer = setTimeout(function () {
-      var q = search.value.toLowerCase().replace(/_/g, " ").trim();
+      var q = folded(search.value).trim();
       state.query = q ? q.split(/\s+/) : "";
       state.page = 0;
       refresh();

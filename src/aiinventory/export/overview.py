@@ -262,6 +262,15 @@ class OverviewPage:
             "use_cases_failing": self._flagged_use_cases,
         }
 
+    def _table_columns(self) -> list[str]:
+        """The inventory table's columns: the checkpoint failures, when there are any, right
+        after the stage, where a narrow window still shows them."""
+        columns = [c for c in TABLE_COLUMNS if c in self._column_set]
+        if self._flags_seen:
+            at = columns.index("stage") + 1 if "stage" in columns else len(columns)
+            columns.insert(at, FLAGS_COLUMN)
+        return columns
+
     def write(
         self,
         path: Path,
@@ -276,8 +285,7 @@ class OverviewPage:
         each use case's :func:`stage_entries`, in the order added."""
         head = {
             "columns": list(self.columns),
-            "table_columns": [c for c in TABLE_COLUMNS if c in self._column_set]
-            + ([FLAGS_COLUMN] if self._flags_seen else []),
+            "table_columns": self._table_columns(),
             "stages": list(STAGES),
             "summary": {
                 "use_cases": self._use_cases.count,

@@ -1155,3 +1155,22 @@ def test_a_rename_said_by_a_run_killed_later_is_said_by_the_next(tmp_path: Path)
     (said,) = [w.message for w in result.summary.warnings if w.code == "source_renamed"]
     assert said.startswith("drive/dept1/tracker1.xlsx is now drive/dept1/Tracker FY26.xlsx")
     assert result.summary.counts["files_renamed"] == 1
+
+
+def test_a_config_path_starting_with_a_tilde_is_in_the_home_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from aiinventory.config import load_sync_config
+
+    home = tmp_path / "home"
+    (home / "share").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    config = tmp_path / "etc" / "sync.yaml"
+    config.parent.mkdir()
+    config.write_text(
+        "sources:\n  - path: ~/share\nout: ~/inventory\nstate: ~/state/inv.sqlite\n",
+        encoding="utf-8",
+    )
+    loaded = load_sync_config(config)
+    assert loaded.sources[0].path == home / "share"
+    assert (loaded.out, loaded.state) == (home / "inventory", home / "state" / "inv.sqlite")

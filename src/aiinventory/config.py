@@ -197,7 +197,11 @@ def load_sync_config(path: Path) -> SyncConfig:
         raise ConfigError("; ".join(problems)) from exc
 
     def resolve(p: Path | None) -> Path | None:
-        return None if p is None else (p if p.is_absolute() else (base / p).resolve())
+        # "~/inventory" is the user's home, as a shell would read it, not a folder named "~".
+        if p is None:
+            return None
+        p = p.expanduser()
+        return p if p.is_absolute() else (base / p).resolve()
 
     config.out = resolve(config.out) or config.out
     config.mappings = resolve(config.mappings)

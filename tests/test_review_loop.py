@@ -694,6 +694,12 @@ def test_a_review_sheet_saved_as_csv_is_applied(
             # A column of the analyst's own, whose notes are in single quotes.
             cells = ["" if v is None else str(v) for v in row]
             writer.writerow([*cells[:1], "'seen by IT'", *cells[1:]])
+    _applied_merges_the_ocr_pair(saved, out, src)
+
+
+def _applied_merges_the_ocr_pair(saved: Path, out: Path, src: Path) -> None:
+    """Apply a report saved another way: its one decision is stored, and the next run merges
+    the two OCR records."""
     result = CliRunner().invoke(
         main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
     )
@@ -749,14 +755,7 @@ def test_a_report_saved_as_ods_or_xls_is_applied(tmp_path: Path, suffix: str) ->
     run_import([src], out)
     report = out / "dedupe_report.xlsx"
     set_decision(report, "Review", OCR[0], "merge")
-    saved = _saved_as(report, tmp_path / f"report{suffix}")
-    result = CliRunner().invoke(
-        main, ["review", "apply", str(saved), "--state", str(out / "state.sqlite")]
-    )
-    assert result.exit_code == 0, result.output
-    assert "1 decision(s) stored" in result.output
-    run_import([src], out)
-    assert together(out, *OCR)
+    _applied_merges_the_ocr_pair(_saved_as(report, tmp_path / f"report{suffix}"), out, src)
 
 
 def test_a_damaged_report_or_the_inventory_given_instead_says_what_to_apply(

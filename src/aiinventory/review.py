@@ -126,10 +126,11 @@ def read_review_decisions(path: Path) -> ReviewDecisions:
 
     if not path.exists():
         raise ConfigError(f"{path}: no such file")
-    if _is_text(path):
+    kind = _report_kind(path)
+    if kind == "text":
         # One sheet saved as CSV (Excel's "Save As"): read as that sheet.
         found = _decisions_of(path, [(path.name, _csv_rows(path))])
-    elif (kind := _other_workbook(path)) is not None:
+    elif kind in ("ods", "xls"):
         # Saved as .ods (LibreOffice's own format) or as an Excel 97-2003 .xls: its values are
         # read; such a file keeps no record of the decisions the report was written with.
         found = _decisions_of(path, _calamine_sheets(path, kind))
@@ -178,17 +179,21 @@ def _version(wb: Any) -> int | None:
     return None
 
 
-def _other_workbook(path: Path) -> str | None:
-    """``"ods"`` or ``"xls"`` when the file is an OpenDocument spreadsheet or an Excel 97-2003
-    workbook (whatever its name says), else None."""
+def _report_kind(path: Path) -> str:
+    """What a report was saved as, by its first bytes (whatever its name says): ``"text"`` (a
+    sheet saved as CSV, or Excel's "Unicode Text" in UTF-16 with its byte order mark),
+    ``"xls"`` (Excel 97-2003), ``"ods"`` (OpenDocument) or ``"xlsx"`` (anything else)."""
     with path.open("rb") as fh:
-        head = fh.read(100)
+        head = fh.read(4096)
+    if head.startswith(_UTF16_BOMS):
+        return "text"
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return "xls"
-    # An OpenDocument file starts with its uncompressed "mimetype" entry.
-    if head.startswith(b"PK") and b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head:
-        return "ods"
-    return None
+    if head.startswith(b"PK"):
+        # An OpenDocument file starts with its uncompressed "mimetype" entry.
+        ods = b"mimetypeapplication/vnd.oasis.opendocument.spreadsheet" in head[:100]
+        return "ods" if ods else "xlsx"
+    return "text" if head and b"\0" not in head else "xlsx"
 
 
 def _calamine_sheets(path: Path, kind: str) -> list[tuple[str, list[tuple[Any, ...]]]]:
@@ -214,16 +219,6 @@ def _calamine_sheets(path: Path, kind: str) -> list[tuple[str, list[tuple[Any, .
             f"{path}: {shown} that cannot be read ({exc}); open it in Excel or LibreOffice and "
             "save it again as .xlsx, then apply that"
         ) from exc
-
-
-def _is_text(path: Path) -> bool:
-    """Whether a file is text (a CSV; Excel's "Unicode Text" in UTF-16 with its byte order
-    mark), not a workbook (a zip, or an old binary .xls)."""
-    with path.open("rb") as fh:
-        head = fh.read(4096)
-    if head.startswith(_UTF16_BOMS):
-        return True
-    return bool(head) and not head.startswith((b"PK", b"\xd0\xcf\x11\xe0")) and b"\0" not in head
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

@@ -214,6 +214,9 @@ def _add(
     """Add a file if it is of a type read; False if it is not (it is in ``problems`` when it
     was named directly). A named pipe, a device or a socket is in ``problems`` whatever its
     name: opening one to read it would wait for a writer that may never come."""
+    kind = _kind_by_name(path.name)
+    if kind is None and not named:
+        return False  # a type not read: not even looked at (a round trip a file on a share)
     try:
         stat = path.stat()
     except FileNotFoundError:
@@ -224,8 +227,6 @@ def _add(
         problems.append((shown, f"cannot read the file ({exc.strerror or exc})"))
         return True
     if not S_ISREG(stat.st_mode):
-        if not named and _kind_by_name(path.name) is None:
-            return True  # a socket of some program's ("agent.sock"): never a tracker anyway
         problems.append(
             (
                 shown,
@@ -234,7 +235,6 @@ def _add(
             )
         )
         return True
-    kind = _kind_by_name(path.name)
     if kind == "sniff":
         # Thunderbird keeps each folder as an mbox without a suffix; MH and Claws Mail keep
         # each message as a numbered file, a maildir's messages end in ":2,<flags>", and

@@ -1204,17 +1204,30 @@ class Normalizer:
             )
             return None
         if parsed.ambiguous and not known:
-            order = "day-first" if day_first else "month-first"
-            self._warn(
-                ctx,
-                "ambiguous_date",
-                f"{fname} dates such as {cell_text(value)!r} in {self._place(ctx, fname)} could be "
-                f"day-first or month-first; read {order} — set day_first for this source in "
-                "mappings/sources.yaml if that is wrong",
-                f"ambiguous:{fname}",
-                row,
-            )
+            self._ambiguous(ctx, fname, value, day_first, row)
         return parsed.iso
+
+    def _ambiguous(
+        self,
+        ctx: SourceContext,
+        fname: str,
+        value: Any,
+        day_first: bool,
+        row: int | None,
+        why: str = "",
+    ) -> None:
+        """Say that ``fname``'s text dates could be read either way round (``why``: what a
+        wrong reading would cost)."""
+        order = "day-first" if day_first else "month-first"
+        self._warn(
+            ctx,
+            "ambiguous_date",
+            f"{fname} dates such as {cell_text(value)!r} in {self._place(ctx, fname)} could be "
+            f"day-first or month-first; read {order} — set day_first for this source in "
+            f"mappings/sources.yaml if that is wrong{why}",
+            f"ambiguous:{fname}",
+            row,
+        )
 
     def _technique_parts(self, text: str, vocab: Vocabulary) -> list[str]:
         """The answers a techniques cell lists. Its line breaks separate answers one to a
@@ -1252,18 +1265,8 @@ class Normalizer:
                 if ambiguous and not known:
                     # This date decides a merged use case's stage and owner: read the wrong
                     # way round, an older source's would win.
-                    order = "day-first" if day_first else "month-first"
-                    self._warn(
-                        ctx,
-                        "ambiguous_date",
-                        f"last_updated dates such as {cell_text(value)!r} in "
-                        f"{self._place(ctx, 'last_updated')} could be day-first or month-first; "
-                        f"read {order} — set day_first for this source in mappings/sources.yaml "
-                        "if that is wrong (the newest source decides a merged use case's stage "
-                        "and owner)",
-                        "ambiguous:last_updated",
-                        row,
-                    )
+                    why = " (the newest source decides a merged use case's stage and owner)"
+                    self._ambiguous(ctx, "last_updated", value, day_first, row, why)
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             # A period ("Q3 2025" under "Reporting period"): as of its end, once it is over.
             end = named_period_end(value) if isinstance(value, str) else None

@@ -1201,6 +1201,9 @@ def test_decisions_at_odds_are_those_the_run_applies() -> None:
     assert _decisions_at_odds(decisions, {("a", "c")}, {"a", "c"}) == []
     # All stored before this report: the runs say it already.
     assert _decisions_at_odds(decisions, set(), {"a", "b", "c"}) == []
+    # Merges that join neither with the other: nothing at odds.
+    apart = {("a", "b"): "merge", ("c", "d"): "merge", ("a", "c"): "keep_separate"}
+    assert _decisions_at_odds(apart, {("a", "c")}, {"a", "b", "c", "d"}) == []
 
 
 def test_the_long_text_columns_are_wide_enough_to_read(tmp_path: Path) -> None:

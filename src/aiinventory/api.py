@@ -1733,21 +1733,13 @@ def _decisions_at_odds(
     record in no source now (``current`` has the others) are not applied, nor said."""
     decisions = {pair: d for pair, d in decisions.items() if current.issuperset(pair)}
     merges: dict[str, set[str]] = {}
-    group: dict[str, str] = {}  # union-find over the merges: which records they join
-
-    def root(record: str) -> str:
-        while group.get(record, record) != record:
-            record = group[record]
-        return record
-
     for (a, b), d in decisions.items():
         if d == "merge":
             merges.setdefault(a, set()).add(b)
             merges.setdefault(b, set()).add(a)
-            group[root(a)] = root(b)
     said: list[str] = []
     for (a, b), d in sorted(decisions.items()):
-        if d != "keep_separate" or a not in merges or b not in merges or root(a) != root(b):
+        if d != "keep_separate" or a not in merges or b not in merges:
             continue
         # The chain of merges from a to b (breadth first: the shortest).
         came_from: dict[str, str | None] = {a: None}
@@ -1758,6 +1750,8 @@ def _decisions_at_odds(
                 if there not in came_from:
                     came_from[there] = here
                     queue.append(there)
+        if b not in came_from:
+            continue  # the merges do not join them
         chain = [b]
         while (back := came_from[chain[-1]]) is not None:
             chain.append(back)

@@ -122,7 +122,7 @@ def test_a_schema_2_state_file_is_migrated_with_the_same_time_in_stage(tmp_path:
         inventory,
     )
 
-    readonly = Store.open_readonly(f"file:{state}?mode=ro")
+    readonly = Store.open_readonly(state)
     try:  # an old file looked at read-only (not migrated) still gives its evidence
         assert compute_time_in_stage(readonly.iter_stage_evidence(), inventory) == before
     finally:

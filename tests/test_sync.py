@@ -612,6 +612,49 @@ def test_the_run_after_a_killed_one_counts_the_files_it_changed(
     assert (counts["files_changed"], counts["files_gone"], counts["files_unchanged"]) == (0, 0, 3)
 
 
+def test_a_dry_run_after_a_killed_one_plans_what_the_next_run_counts(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    write_workbook(drive / "dept4" / "tracker4.xlsx", {"S": [["Use case"], ["Parking triage"]]})
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    command = [sys.executable, "-m", "aiinventory", "sync", "--config", str(config)]
+    env = {**os.environ, "AIINVENTORY_FAILPOINT": "before_export"}
+    proc = subprocess.run(command, env=env, capture_output=True, timeout=120)
+    assert proc.returncode == -9, proc.stderr
+    # `aiinventory runs` to see what happened: the killed run's changes, in the write-ahead log
+    # until then, are copied into the state file itself.
+    state = tmp_path / "state" / "inventory.sqlite"
+    looked = CliRunner().invoke(main, ["runs", "--state", str(state)])
+    assert looked.exit_code == 0, looked.output
+    assert not state.with_name("inventory.sqlite-wal").exists()
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    # The run reads the new file again and says it is new, and says the deleted one is gone,
+    # as the killed run would have: so does its plan.
+    assert "drive: 1 new, 0 changed, 0 touched, 0 renamed, 3 unchanged" in result.output
+    assert "  new       drive/dept4/tracker4.xlsx" in result.output.splitlines()
+    assert "gone: drive/dept3/tracker3.xlsx" in result.output.splitlines()
+    counts = run_sync(config).summary.counts
+    assert (counts["files_new"], counts["files_unchanged"], counts["files_gone"]) == (1, 3, 1)
+
+
+def test_a_dry_run_reads_a_state_in_a_folder_named_with_a_hash_or_question_mark(
+    tmp_path: Path,
+) -> None:
+    drive = make_drive(tmp_path)
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive.name}\nout: out\nstate: 'state #2 why?/inventory.sqlite'\n",
+        encoding="utf-8",
+    )
+    run_sync(config)
+    write_workbook(drive / "dept1" / "new.xlsx", {"S": [["Use case"], ["Fresh"]]})
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "drive: 1 new, 0 changed, 0 touched, 0 renamed, 5 unchanged" in result.output
+
+
 def _warnings(out: Path) -> list[tuple[str, str]]:
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     return sorted((w["code"], w["message"]) for w in run["warnings"])

@@ -14,9 +14,9 @@ import os
 import re
 import shlex
 import shutil
+import sqlite3
 import tempfile
 import time
-import urllib.parse
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -255,15 +255,26 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     known: dict[str, dict[str, Any]] = {}
     full = True
     decided = False
+    # What a run that did not finish changed: the run counts it as its own change.
+    unsaid: dict[str, str] = {}
+    unsaid_gone: list[str] = []
     if config.state_path.exists():
-        # immutable=1: read the file as it is, creating no journal or lock files beside it.
-        uri = f"file:{config.state_path.resolve()}?immutable=1"
-        with Store.open_readonly(uri) as store:
-            known = store.known_items()
-            full = store.meta("mappings_fingerprint") != _mappings_fingerprint(mappings)
-            decided = (store.meta("decisions_version") or "0") != (
-                store.meta("exported_decisions_version") or "0"
-            )
+        # As it is on disk, with what a run writing it now (or one killed) has written so far.
+        with Store.open_readonly(config.state_path) as store:
+            try:
+                known = store.known_items()
+                full = store.meta("mappings_fingerprint") != _mappings_fingerprint(mappings)
+                decided = (store.meta("decisions_version") or "0") != (
+                    store.meta("exported_decisions_version") or "0"
+                )
+                unsaid, unsaid_gone = store.changes_since_finished_run(store.next_run_id())
+            except sqlite3.DatabaseError as exc:
+                version = store.meta("schema_version")
+                raise AIInventoryError(
+                    f"{config.state_path}: it is of another version of aiinventory (schema "
+                    f"{version}, this one reads {SCHEMA_VERSION}) and cannot be planned from "
+                    f"({exc}); a sync brings it up to date"
+                ) from exc
     per_source: list[dict[str, Any]] = []
     all_items: list[FileItem] = []
     failing = False
@@ -293,6 +304,8 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
         entry["items"] = [i for i in entry["items"] if id(i) in chosen]
     plan = plan_sync(once, {k: v for k, v in known.items() if k not in held})
     planned = {p.item.source_path: p for p in plan.items}
+    present = {i.source_path for i in once}
+    gone = plan.gone + [key for key in unsaid_gone if key not in present]
     out: list[dict[str, Any]] = []
     for entry in per_source:
         files = [
@@ -300,7 +313,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
                 # With the mappings changed every file is read again, and counted as the run
                 # counts it: one unchanged on disk is unchanged (full_reread says the rest).
                 "path": i.source_path,
-                "action": planned[i.source_path].action,
+                "action": _action_said(planned[i.source_path].action, unsaid.get(i.source_path)),
                 "previous_path": planned[i.source_path].previous_path,
             }
             for i in entry["items"]
@@ -317,7 +330,7 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
                 "problems": [{"path": p, "reason": why} for p, why in entry["problems"]],
             }
         )
-    return DryRunPlan(out, plan.gone, full and bool(known), decided, 3 if failing else 0)
+    return DryRunPlan(out, gone, full and bool(known), decided, 3 if failing else 0)
 
 
 #: Why a folder that gave files before and holds none now is skipped, not taken as emptied.
@@ -983,6 +996,15 @@ def _own_file(path: Path, out: Path, state_path: Path) -> bool:
         return False
 
 
+def _action_said(action: str, before: str | None) -> str:
+    """A file's action as the run says it: what a run that did not finish did to it (``before``,
+    new, changed, touched or renamed) is said by the next, unless the file changed again since
+    (a file new then is new now, whatever it did since)."""
+    if before == "new" or (before is not None and action in ("unchanged", "touched")):
+        return before
+    return action
+
+
 def _file_counts(
     plan: SyncPlan, unsaid: dict[str, str], unsaid_gone: list[str], items: list[FileItem]
 ) -> dict[str, int]:
@@ -991,11 +1013,7 @@ def _file_counts(
     ``unsaid_gone``: what it found gone) count as they would have in that run."""
     counts = dict.fromkeys(("new", "changed", "touched", "renamed", "unchanged"), 0)
     for planned in plan.items:
-        action = planned.action
-        before = unsaid.get(planned.item.source_path)
-        if before == "new" or (before is not None and action in ("unchanged", "touched")):
-            action = before
-        counts[action] += 1
+        counts[_action_said(planned.action, unsaid.get(planned.item.source_path))] += 1
     here = {i.source_path for i in items}
     counts["gone"] = len(plan.gone) + sum(1 for key in unsaid_gone if key not in here)
     return counts
@@ -1872,24 +1890,7 @@ def _state_to_read(state: Path) -> Iterator[Store]:
         with Store(state) as store:
             yield store
         return
-    real = state.resolve()
-    wal = real.with_name(real.name + "-wal")
-    # Read as it is on disk: unless a run is writing it now (or was killed while it did), when
-    # its newest pages are in the write-ahead log beside it, which only SQLite's read-only
-    # mode reads.
-    mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
-    uri = f"file:{urllib.parse.quote(str(real))}?{mode}"
-    try:
-        opened = Store.open_readonly(uri)
-    except AIInventoryError as exc:
-        if mode == "immutable=1":
-            raise
-        raise AIInventoryError(
-            f"{state}: a run is writing it now, or one was stopped while it did, and its newest "
-            f"changes are in {wal.name} beside it, which a user who may not write the folder "
-            "cannot read; try again once the run is over, or as a user who may write it"
-        ) from exc
-    with opened as store:
+    with Store.open_readonly(state) as store:
         version = store.meta("schema_version")
         if version != str(SCHEMA_VERSION):
             raise AIInventoryError(

@@ -14,6 +14,7 @@ import json
 import os
 import re
 import sqlite3
+import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -617,15 +618,37 @@ class Store:
             raise
 
     @classmethod
-    def open_readonly(cls, uri: str) -> Store:
-        """Open a state file for reading only (a ``file:`` URI), changing nothing on disk."""
+    def open_readonly(cls, path: Path) -> Store:
+        """Open a state file to read it as it is on disk, changing nothing there.
+
+        A run writing it now, or one killed while it did, has its newest pages in the
+        write-ahead log beside it: then SQLite's read-only mode reads the file with its log.
+        Otherwise the file alone is read as it stands (immutable: no lock or journal files are
+        made beside it, so a user who may not write the folder can read it).
+
+        Raises:
+            AIInventoryError: the file is not a state file, or its log cannot be read.
+        """
+        real = path.resolve()
+        wal = real.with_name(real.name + "-wal")
+        mode = "mode=ro" if wal.exists() and wal.stat().st_size > 0 else "immutable=1"
+        # Quoted: a folder named "drafts #2" or "why?" is a path, not a URI's fragment or query.
+        uri = f"file:{urllib.parse.quote(str(real))}?{mode}"
         store = cls.__new__(cls)
-        store.path = Path(uri)
+        store.path = path
         try:
             store.conn = sqlite3.connect(uri, uri=True, isolation_level=None)
             store.conn.execute("SELECT COUNT(*) FROM items").fetchone()
         except sqlite3.DatabaseError as exc:
-            raise AIInventoryError(f"{uri}: not a usable aiinventory state file ({exc})") from exc
+            if mode == "immutable=1":
+                raise AIInventoryError(
+                    f"{path}: not a usable aiinventory state file ({exc})"
+                ) from exc
+            raise AIInventoryError(
+                f"{path}: a run is writing it now, or one was stopped while it did, and its "
+                f"newest changes are in {wal.name} beside it, which could not be read ({exc}); "
+                "try again once the run is over, or as a user who may write the folder"
+            ) from exc
         return store
 
     def meta(self, key: str) -> str | None:
@@ -660,6 +683,12 @@ class Store:
             self.close()
 
     # -- runs -------------------------------------------------------------------------------
+
+    def next_run_id(self) -> int:
+        """A number above every run's, as the next run's is: what a plan of it is made with
+        (``changes_since_finished_run``) without recording a run."""
+        (last,) = self.conn.execute("SELECT COALESCE(MAX(run_id), 0) FROM runs").fetchone()
+        return int(last) + 1
 
     def begin_run(self, command: str, started_at: datetime) -> int:
         """Record the start of a run and return its number."""

@@ -1152,6 +1152,23 @@ def test_a_newline_in_a_file_name_does_not_split_a_warning_line(tmp_path: Path) 
     assert lines[1].startswith(f"  {folder}/legal\\u2028team.csv: ")
 
 
+def test_a_file_name_that_reorders_its_line_is_shown_escaped(tmp_path: Path) -> None:
+    # "claims\u202excod.csv" shows as "claimsdocx.csv" on a terminal: every place that prints
+    # a name escapes the override, as it escapes a newline.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "claims\u202excod.csv").write_text("Use case,Stage\nBot,Live\n", encoding="utf-8")
+    code, _, err = invoke("import", str(folder), "--out", str(tmp_path / "o"))
+    assert code == 0, err
+    assert f"  {folder}/claims\\u202excod.csv: " in err
+    assert "\u202e" not in err
+    code, out, _ = invoke("inspect", str(folder / "claims\u202excod.csv"))
+    assert code == 0 and out.startswith(f"{folder}/claims\\u202excod.csv  (csv"), out
+    assert "\u202e" not in out
+    code, _, err = invoke("inspect", str(tmp_path / "gone\u2067dir"))
+    assert code == 2 and "gone\\u2067dir" in err and "\u2067" not in err, err
+
+
 @pytest.mark.parametrize(
     ("name", "text", "said"),
     [

@@ -115,7 +115,8 @@ def _fail(message: str, code: int) -> NoReturn:
         fields |= {"exit_code": code, "message": message}
         click.echo(_event("run_failed", fields), err=True)
     else:
-        click.echo(f"aiinventory: {message}", err=True)
+        # A message names files, sheets and cell values: none may split or reorder its line.
+        click.echo(escape_controls(f"aiinventory: {message}"), err=True)
     sys.exit(code)
 
 
@@ -527,7 +528,7 @@ def inspect(
         found = api.inspect_paths(_paths_or_urls(paths), mappings_dir)
         unread = unread_files_words(mappings_dir)
         if unread:
-            click.echo(f"note: {unread}", err=True)
+            click.echo(escape_controls(f"note: {unread}"), err=True)
         if as_json:
             for info in found:
                 click.echo(json.dumps(info, ensure_ascii=False))
@@ -542,18 +543,24 @@ def inspect(
 def _print_mail_inspection(info: dict[str, Any]) -> None:
     counts = info["counts"]
     click.echo(
-        f"{info['source_path']}  ({info['format'] or 'email'}): "
-        f"{_counted(counts['messages_read'], 'message')}, {_counted(counts['threads'], 'thread')}"
-        f" → {_counted(counts['records'], 'record')}, {_counted(counts['rejects'], 'reject')}"
+        escape_controls(
+            f"{info['source_path']}  ({info['format'] or 'email'}): "
+            f"{_counted(counts['messages_read'], 'message')}, "
+            f"{_counted(counts['threads'], 'thread')} → {_counted(counts['records'], 'record')}, "
+            f"{_counted(counts['rejects'], 'reject')}"
+        )
     )
     if info.get("folders") is not None:
-        click.echo(f"  folders on the server: {', '.join(info['folders']) or '(none)'}")
+        folders = ", ".join(info["folders"]) or "(none)"
+        click.echo(escape_controls(f"  folders on the server: {folders}"))
     if info.get("left_out_by_filters"):
         click.echo(f"  left out by the filters: {info['left_out_by_filters']} messages")
     for message in info["messages"]:
         click.echo(
-            f"  {message['kind']:8} {message['date'] or '(no date)':25} "
-            f"{(message['subject'] or '(no subject)')[:60]}  [thread {message['thread_id']}]"
+            escape_controls(
+                f"  {message['kind']:8} {message['date'] or '(no date)':25} "
+                f"{(message['subject'] or '(no subject)')[:60]}  [thread {message['thread_id']}]"
+            )
         )
     _print_rejects(info)
 
@@ -583,9 +590,9 @@ def _print_inspection(info: dict[str, Any]) -> None:
         return
     head = f"{info['source_path']}  ({info['format'] or info['kind']}"
     head += f", {info['encoding']})" if info["encoding"] else ")"
-    click.echo(head)
+    click.echo(escape_controls(head))
     for note in info["notes"]:
-        click.echo(f"  note: {note}")
+        click.echo(escape_controls(f"  note: {note}"))
     _print_rejects(info)
     for sheet in info["sheets"]:
         hidden = " (hidden)" if sheet["hidden"] else ""
@@ -605,7 +612,7 @@ def _print_inspection(info: dict[str, Any]) -> None:
             + (f"; skipped rows {sheet['skipped_rows']}" if sheet["skipped_rows"] else "")
         )
         if sheet["skipped"]:
-            click.echo(f"    not imported: {sheet['skipped']}")
+            click.echo(escape_controls(f"    not imported: {sheet['skipped']}"))
         has_stage = any(c["field"] == "stage" for c in sheet["columns"])
         for col in sheet["columns"]:
             target = col["field"] or (
@@ -631,7 +638,7 @@ def _print_inspection(info: dict[str, Any]) -> None:
                 f"    {col['column']:>3} {_fitted(col['header'])!r:50} → {target} ({detail}){cands}"
             )
         for letter, values in sheet["dropdowns"].items():
-            click.echo(f"    dropdown in column {letter}: {', '.join(values)}")
+            click.echo(escape_controls(f"    dropdown in column {letter}: {', '.join(values)}"))
 
 
 def _fitted(label: str, width: int = 48) -> str:
@@ -662,7 +669,7 @@ def review_apply(ctx: click.Context, report: Path, state: Path | None) -> None:
     with _errors(ctx.obj["verbose"]):
         result = api.apply_review(report, state)
         for problem in result.problems:
-            click.echo(f"  {problem}", err=True)
+            click.echo(escape_controls(f"  {problem}"), err=True)
         if not result.stored and not result.withdrawn and not result.problems:
             click.echo(
                 "  no decision in the report is new or changed; the decisions stored before stay "
@@ -779,7 +786,7 @@ def export_cmd(
                 err=True,
             )
             for note in written.notes:
-                click.echo(f"  {note}", err=True)
+                click.echo(escape_controls(f"  {note}"), err=True)
             return
         result = api.export_database(to, state, schema, mappings_dir)
         t = result.tables

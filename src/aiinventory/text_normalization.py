@@ -222,14 +222,16 @@ def speaks_of_ai(text: str, end: int = 4000) -> bool:
     return _SPEAKS_OF_AI.search(text, 0, end) is not None
 
 
-#: Characters that end or split a line of a log: C0 controls, DEL, NEL and Unicode's line and
-#: paragraph separators.
-_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
+#: Characters that end or split a line of a log, or make it show other than it is: C0 and C1
+#: controls (a terminal takes some C1 ones as the start of an escape sequence), DEL, Unicode's
+#: line and paragraph separators, and the bidirectional embeddings, overrides and isolates (a
+#: file "report\u202excod.exe" shows as "reportexe.docx").
+_LINE_BREAKERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def escape_controls(text: str) -> str:
-    """A text (a file name, most often) with the characters that would end or split its line
-    written as their escapes ("a\nb.csv" → "a\\nb.csv")."""
+    """A text (a file name, most often) with the characters that would end or split its line,
+    or reorder what it shows, written as their escapes ("a\nb.csv" → "a\\nb.csv")."""
     if not _LINE_BREAKERS.search(text):
         return text
     return _LINE_BREAKERS.sub(lambda m: repr(m.group())[1:-1], text)

@@ -71,7 +71,7 @@ def test_inspect_json_and_write_mapping_round_trip(tmp_path: Path) -> None:
         {"Data": [["Thingamajig", "Lifecycle"], ["Alpha", "Live"], ["Beta", "Idea"]]},
     )
     code, out, _ = invoke("inspect", str(path), "--json")
-    assert code == 0
+    assert code == 3  # no name column: its import would reject the sheet
     info = json.loads(out.splitlines()[0])
     sheet = info["sheets"][0]
     assert sheet["header_row"] == 1
@@ -84,7 +84,8 @@ def test_inspect_json_and_write_mapping_round_trip(tmp_path: Path) -> None:
     maps = tmp_path / "maps"
     maps.mkdir()
     code, _, err = invoke("inspect", str(path), "--write-mapping", str(maps / "sources.yaml"))
-    assert code == 0 and "wrote 1 source rule" in err
+    # The draft is written; the file as it is would still not import cleanly.
+    assert code == 3 and "wrote 1 source rule" in err
     text = (maps / "sources.yaml").read_text(encoding="utf-8")
     assert "Thingamajig: null" in text
     (maps / "sources.yaml").write_text(
@@ -265,7 +266,7 @@ def test_inspect_says_a_sheet_not_read_as_a_table_has_no_data_rows(tmp_path: Pat
         },
     )
     code, out, _ = invoke("inspect", str(book))
-    assert code == 0
+    assert code == 3  # the dropdowns' sheet is a reject of its import too
     assert "sheet 'Tracker': header row 1, 1 data rows → 1 records" in out
     assert re.search(r"sheet 'Sheet1': best header candidate row \d+, not read as a table → 0", out)
     assert "0 data rows" not in out
@@ -277,9 +278,36 @@ def test_inspect_says_where_each_rejected_row_is(tmp_path: Path) -> None:
         {"Legal": [["Use case", "Stage", "Owner"], ["Alpha", "Pilot", "Ann"], ["", "Live", "Bo"]]},
     )
     code, out, _ = invoke("inspect", str(book))
-    assert code == 0
+    assert code == 3  # as its import would end: a script can tell it would not import cleanly
     (line,) = [line for line in out.splitlines() if "rejected:" in line]
     assert line.startswith("  rejected: sheet 'Legal', row 3: missing_name: ")
+    code, out, _ = invoke("inspect", str(book), "--json")
+    assert code == 3 and json.loads(out)["reject_count"] == 1
+
+
+def test_inspect_says_a_path_it_cannot_read_beside_those_it_reads(tmp_path: Path) -> None:
+    book = write_workbook(tmp_path / "tracker.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, out, _ = invoke("inspect", str(book), str(tmp_path / "nothere"))
+    assert code == 3
+    assert f"{tmp_path / 'nothere'}: not read — no such file or folder" in out.splitlines()
+    assert "sheet 'S': header row 1, 1 data rows → 1 records" in out
+    code, out, _ = invoke("inspect", str(book), str(tmp_path / "nothere"), "--json")
+    assert code == 3
+    found = {json.loads(line)["source_path"]: json.loads(line) for line in out.splitlines()}
+    assert found[str(tmp_path / "nothere")]["kind"] == "unreadable"
+
+
+def test_inspect_writes_no_rule_for_mail_and_does_not_stop_on_it(tmp_path: Path) -> None:
+    mail = tmp_path / "intake.eml"
+    mail.write_bytes(
+        b"From: Ann <ann@example.org>\nTo: board@example.org\nSubject: Intake: Invoice OCR\n"
+        b"Date: Mon, 3 Mar 2025 09:00:00 +0000\nMessage-ID: <i1@x>\n\nUse case: Invoice OCR\n"
+    )
+    book = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    rules = tmp_path / "rules" / "sources.yaml"
+    code, _, err = invoke("inspect", str(mail), str(book), "--write-mapping", str(rules))
+    assert code == 0, err
+    assert "wrote 1 source rule(s)" in err
 
 
 def test_inspect_names_a_mail_file_as_given_as_it_names_a_tracker(
@@ -317,7 +345,7 @@ def test_inspect_of_a_mailbox_counts_the_rejects_past_the_twenty_shown(
     box.write_text("".join(messages), encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     code, out, _ = invoke("inspect", "in/box.mbox")
-    assert code == 0
+    assert code == 3
     assert out.count("  rejected: message <same@x>: duplicate_message_id: ") == 20
     assert "  … and 2 more rejected" in out.splitlines()
     code, out, _ = invoke("inspect", "in/box.mbox", "--json")
@@ -365,7 +393,7 @@ def test_inspect_shows_the_start_and_the_end_of_a_long_header(tmp_path: Path) ->
         },
     )
     code, out, _ = invoke("inspect", str(book))
-    assert code == 0
+    assert code == 3  # no column is surely the name: the sheet is not read
     # Two labels alike in their first 48 characters are told apart by their ends, on one line.
     assert "A 'Question 1. AI Use Case…n\\n1A. AI use case name'" not in out
     assert "A 'Question 1. AI Use Case…ion 1A. AI use case name'" in out

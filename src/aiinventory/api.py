@@ -1327,13 +1327,21 @@ def inspect_paths(
     paths: Sequence[Path | str], mappings_dir: Path | None = None
 ) -> list[dict[str, Any]]:
     """What each file or mailbox would yield, without importing: sheets, header rows, column
-    mappings; a mailbox's folders and messages (fetched into a temporary folder)."""
+    mappings; a mailbox's folders and messages (fetched into a temporary folder). A path that
+    cannot be read, given with others that can, is an entry of kind ``unreadable`` saying why.
+    """
     mappings = load_mappings(mappings_dir)
     urls = [p for p in paths if isinstance(p, str) and is_mailbox_url(p)]
     items, problems = discover_files([Path(p) for p in paths if p not in urls])
     if problems and not items:
         raise ConfigError("; ".join(f"{p}: {why}" for p, why in problems))
     out: list[dict[str, Any]] = [inspect_mailbox(url, mappings) for url in urls]
+    # A path that cannot be read, given beside others that can: said in its place, as a run
+    # says it (a run skips it with path_skipped and ends with exit 3).
+    out.extend(
+        {"source_path": path, "kind": "unreadable", "problem": why, "reject_count": 1}
+        for path, why in problems
+    )
     for item in items:
         if item.kind == "email":
             from .mail import inspect_mail
@@ -1449,8 +1457,9 @@ def write_mapping(inspected: list[dict[str, Any]], target: Path) -> int:
     written = 0
     fresh: list[dict[str, Any]] = []
     for info in inspected:
-        names = [sheet["name"] for sheet in info["sheets"]]
-        for sheet in info["sheets"]:
+        sheets = info.get("sheets", [])  # mail, and a path not read, have none
+        names = [sheet["name"] for sheet in sheets]
+        for sheet in sheets:
             if sheet["skipped"] and not sheet["columns"]:
                 continue
             if names.count(sheet["name"]) > 1:

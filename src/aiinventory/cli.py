@@ -538,6 +538,9 @@ def inspect(
         if write_mapping is not None:
             n = api.write_mapping(found, write_mapping)
             click.echo(f"wrote {n} source rule(s) to {write_mapping}", err=True)
+        # As an import of them would end: a script can tell the files would not import cleanly.
+        if any(info.get("reject_count") for info in found):
+            sys.exit(3)
 
 
 def _print_mail_inspection(info: dict[str, Any]) -> None:
@@ -587,6 +590,9 @@ def _print_rejects(info: dict[str, Any]) -> None:
 def _print_inspection(info: dict[str, Any]) -> None:
     if info["kind"] == "email":
         _print_mail_inspection(info)
+        return
+    if info["kind"] == "unreadable":
+        click.echo(escape_controls(f"{info['source_path']}: not read — {info['problem']}"))
         return
     head = f"{info['source_path']}  ({info['format'] or info['kind']}"
     head += f", {info['encoding']})" if info["encoding"] else ")"

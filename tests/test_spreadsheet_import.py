@@ -1008,7 +1008,8 @@ def test_one_status_at_a_period_is_the_stage_and_a_weak_header_of_no_stages_is_n
     assert (
         "column E ('Target') was not read as stage: its header matches only weakly and none of "
         "its values is a stage value ('FY25', 'FY26 Q2', 'Q3 2025'); it is kept in extras — map "
-        "it in mappings/sources.yaml (`columns:`) if it is that field"
+        "it in the sources.yaml of a folder given with --mappings (`columns:`) if it is that "
+        "field"
     ) in [m.split("]: ", 1)[-1] for m in messages]
     assert sorted(m for m in messages if "no stage column" in m) == [
         "sheet 'Fiscal': no stage column: the stage is the status at a period, 'Status FY25'",
@@ -1972,8 +1973,17 @@ def test_sheet_without_recognisable_table_is_a_reject_not_a_loss(
     )
     out = run_import_into(path)
     assert [r["reason_code"] for r in out.rejects] == ["no_table_found"]
-    assert "mappings/sources.yaml" in out.rejects[0]["message"]
+    # Without --mappings, the fix is a rule in a folder to give (not the package's defaults).
+    assert "in the sources.yaml of a folder given with --mappings" in out.rejects[0]["message"]
     assert out.result.exit_code == 3
+    # With one, its sources.yaml is named: where the rule is written.
+    maps = tmp_path / "team rules"
+    maps.mkdir()
+    out = run_import_into(path, mappings_dir=maps)
+    assert (
+        f"map the name column for this file in {maps / 'sources.yaml'} ("
+        in (out.rejects[0]["message"])
+    )
 
 
 def test_openpyxl_is_skipped_only_when_the_workbook_has_no_dropdowns_or_hidden_rows(

@@ -327,9 +327,10 @@ def test_techniques_are_read_from_a_column_whose_values_name_them(
     said = sorted(w["message"] for w in out.run["warnings"] if w["code"] == "column_by_values")
     assert said == [
         "ai_techniques read from column C ('Tags'), whose values name techniques; set "
-        "`columns:` in mappings/sources.yaml to choose otherwise",
+        "`columns:` in the sources.yaml of a folder given with --mappings to choose otherwise",
         "ai_techniques read from column E ('AI category'), whose values name techniques, not "
-        "as topic_area; set `columns:` in mappings/sources.yaml to choose otherwise",
+        "as topic_area; set `columns:` in the sources.yaml of a folder given with --mappings "
+        "to choose otherwise",
     ]
 
 

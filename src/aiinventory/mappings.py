@@ -612,6 +612,15 @@ class Mappings:
                 if " " in syn:
                     self._phrases.append((f" {syn} ", fname))
 
+    @property
+    def rules_file(self) -> str:
+        """Where a rule for a source is written, for messages that say to write one: the
+        sources.yaml of the folder given (``--mappings``, a config's ``mappings:``), else of a
+        folder to give (the defaults shipped inside the package are not the place)."""
+        if len(self.folders) > 1:
+            return str(self.folders[-1] / "sources.yaml")
+        return "the sources.yaml of a folder given with --mappings"
+
     def unit_name(self, kind: str, name: str) -> str:
         """The name to write for a department or organisation (``kind``) a source names:
         the one departments.yaml gives it, else the name, in title case when it is all lower

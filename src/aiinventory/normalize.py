@@ -694,7 +694,7 @@ class Normalizer:
                 "department_from_heading",
                 "no department column; each row's department is the section heading it is "
                 f"under (first: {heading!r}) — set `department` for this file in "
-                "mappings/sources.yaml to change it",
+                f"{self.mappings.rules_file} to change it",
                 "department_from_heading",
                 None,
             )
@@ -728,7 +728,7 @@ class Normalizer:
                     if folder
                     else "department left empty"
                 )
-                + " — set `department` for this file in mappings/sources.yaml to change it",
+                + f" — set `department` for this file in {self.mappings.rules_file} to change it",
                 "department_not_from_path",
                 None,
             )
@@ -751,7 +751,7 @@ class Normalizer:
                         if ctx.department_from_sheet
                         else "file path — set `department` for this file"
                     )
-                    + " in mappings/sources.yaml to change it",
+                    + f" in {self.mappings.rules_file} to change it",
                     "department_from_path",
                     None,
                 )
@@ -880,7 +880,7 @@ class Normalizer:
             (
                 f"{_short(name)!r} is a subtask{under} (column {letter}, {label!r}): a step of "
                 "a use case, not one of its own; to import subtasks as use cases, map the "
-                f"column in mappings/sources.yaml (columns: {{{label!r}: null}})"
+                f"column in {self.mappings.rules_file} (columns: {{{label!r}: null}})"
             ),
         )
 
@@ -1178,7 +1178,8 @@ class Normalizer:
                 f"{fname} {cell_text(value)!r} in {self._place(ctx, fname)} can only be "
                 f"{'month-first' if day_first else 'day-first'}, though the column's first dates "
                 f"were {'day-first' if day_first else 'month-first'} and its other dates are read "
-                "so — check the column, or set day_first for this source in mappings/sources.yaml",
+                "so — check the column, or set day_first for this source in "
+                f"{self.mappings.rules_file}",
                 f"contradicted:{fname}",
                 row,
             )
@@ -1224,7 +1225,7 @@ class Normalizer:
             "ambiguous_date",
             f"{fname} dates such as {cell_text(value)!r} in {self._place(ctx, fname)} could be "
             f"day-first or month-first; read {order} — set day_first for this source in "
-            f"mappings/sources.yaml if that is wrong{why}",
+            f"{self.mappings.rules_file} if that is wrong{why}",
             f"ambiguous:{fname}",
             row,
         )

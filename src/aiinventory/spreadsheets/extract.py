@@ -1076,7 +1076,7 @@ def _extract_table(
     sheet_for_messages = sheet_name
 
     if override is not None and override.sheets is not None and grid.name not in override.sheets:
-        sheet.skipped = "not among the sheets listed for this source in mappings/sources.yaml"
+        sheet.skipped = f"not among the sheets listed for this source in {mappings.rules_file}"
         return
     named_as: str | None = None  # what the sheet's name makes it, if its content agrees
     #: Other sheets' dropdowns take their values from it: a list of choices, unless it holds a
@@ -1149,7 +1149,7 @@ def _extract_table(
             "legend_left_out",
             f"column{span} beside the table read as a summary (labels such as 'Total:' and "
             "their figures) and left out of the records; map its columns in "
-            "mappings/sources.yaml (`columns:`) to keep them",
+            f"{mappings.rules_file} (`columns:`) to keep them",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1261,7 +1261,7 @@ def _extract_table(
             f"sheet {grid.name!r} is read as a tracker: its name reads like "
             f"{'a ' if named_as == 'summary' else ''}{named_as}, but it "
             "holds a table of use cases (list the sheets to read under `sheets:` in "
-            "mappings/sources.yaml to leave it out)",
+            f"{mappings.rules_file} to leave it out)",
             source_path=source_path,
             sheet=sheet_name,
         )
@@ -1322,7 +1322,7 @@ def _extract_table(
             message=(
                 f"{which}{found.reason} (its {filled:,} rows of two values or more were not "
                 "read); map the name column for this file in "
-                "mappings/sources.yaml "
+                f"{mappings.rules_file} "
                 f"(aiinventory inspect {shlex.quote(source_path)} --write-mapping FILE writes "
                 "a draft)"
                 + (
@@ -1347,7 +1347,7 @@ def _extract_table(
             f"{len(above)} row(s) above the header (row {header.header_rows[0] + 1}) hold values "
             f"in as many columns as a table's rows (rows {shown}) and are not read: if they "
             "are use cases, the header row is wrong — set `header_row` for this file in "
-            "mappings/sources.yaml",
+            f"{mappings.rules_file}",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1364,7 +1364,7 @@ def _extract_table(
         normalizer.warnings.add(
             "legend_left_out",
             f"column{span} beside the table ({left_out[0].label!r}) read as a legend and left "
-            "out of the records; map its columns in mappings/sources.yaml (`columns:`) to keep "
+            f"out of the records; map its columns in {mappings.rules_file} (`columns:`) to keep "
             "them",
             source_path=source_path,
             sheet=sheet_for_messages,
@@ -1386,7 +1386,7 @@ def _extract_table(
             f"organization read from column {organisation.letter} ({organisation.label!r}), "
             f"whose values are government departments' names, and department from column "
             f"{unit.letter} ({unit.label!r}), their agencies; set `columns:` in "
-            "mappings/sources.yaml to choose otherwise",
+            f"{mappings.rules_file} to choose otherwise",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1395,7 +1395,7 @@ def _extract_table(
             "column_by_values",
             f"{mapped.field} read from column {mapped.letter} ({mapped.label!r}), whose values "
             f"are {mapped.field} words, not from column {instead.letter} ({instead.label!r}), "
-            "whose header names it too; set `columns:` in mappings/sources.yaml to choose",
+            f"whose header names it too; set `columns:` in {mappings.rules_file} to choose",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1413,7 +1413,7 @@ def _extract_table(
             f"column {weak.letter} ({weak.label!r}) was not read as {had}: {why} "
             f"({', '.join(map(repr, values))}); it is kept in extras"
             + (
-                " — map it in mappings/sources.yaml (`columns:`) if it is that date"
+                f" — map it in {mappings.rules_file} (`columns:`) if it is that date"
                 if only_weakly
                 else ""
             ),
@@ -1427,7 +1427,7 @@ def _extract_table(
             "column_by_values",
             f"column {weak.letter} ({weak.label!r}) was not read as {had}: {why} "
             f"({', '.join(map(repr, values))}); it is kept in extras — map it in "
-            "mappings/sources.yaml (`columns:`) if it is that field",
+            f"{mappings.rules_file} (`columns:`) if it is that field",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1439,7 +1439,7 @@ def _extract_table(
             f"ai_techniques read from column {column.letter} ({column.label!r}), whose values "
             "name techniques"
             + (f", not as {had_field}" if had_field else "")
-            + "; set `columns:` in mappings/sources.yaml to choose otherwise",
+            + f"; set `columns:` in {mappings.rules_file} to choose otherwise",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1459,7 +1459,7 @@ def _extract_table(
             f"column {tier.letter} ({tier.label!r}) is read as eu_ai_act_tier (High → "
             "high_risk, Medium → limited, Low → minimal), though its header does not name the "
             "EU AI Act; if it is the organisation's own risk rating, map it to null under "
-            "`columns:` in mappings/sources.yaml (it is then kept in extras)",
+            f"`columns:` in {mappings.rules_file} (it is then kept in extras)",
             source_path=source_path,
             sheet=sheet_for_messages,
         )
@@ -1638,7 +1638,7 @@ def _extract_table(
             "date_order_from_values",
             f"{fname} dates in column {mapped.letter} ({mapped.label!r}) are {order}: "
             f"{sure!r}{where} can be read no other way, so dates such as {unsure!r} were read "
-            f"{order} too — set day_first for this source in mappings/sources.yaml if that is "
+            f"{order} too — set day_first for this source in {mappings.rules_file} if that is "
             "wrong",
             source_path=source_path,
             sheet=sheet_for_messages,

@@ -477,3 +477,76 @@ def test_a_reply_whose_intake_comes_changes_or_goes_later_is_read_again(tmp_path
     last = api.run_import([mail], out)
     assert last.summary.skipped_messages == {"no_use_case_in_thread": 1}
     assert stages() == {}
+
+
+def _in_reply(
+    folder: Path, name: str, mid: str, parent: str, refs: str, body: str, day: int
+) -> None:
+    head = [
+        "From: Ann Roe <ann@corp.example>",
+        "Subject: RE: New AI use case: Invoice OCR",
+        f"Date: Mon, {day:02d} Mar 2025 09:00:00 +0000",
+        f"Message-ID: <{mid}>",
+        f"In-Reply-To: <{parent}>",
+    ]
+    if refs:
+        head.append(f"References: {refs}")
+    (folder / name).write_bytes(("\n".join(head) + "\n\n" + body).encode())
+
+
+def _records(out: Path) -> dict[str, dict[str, object]]:
+    import json
+
+    lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
+    return {str(r["message_id"]): r for r in map(json.loads, lines)}
+
+
+@pytest.mark.parametrize("refs", [True, False], ids=["references", "in_reply_to_only"])
+@pytest.mark.parametrize("runs", [1, 3], ids=["one_run", "run_by_run"])
+def test_a_reply_to_a_reply_saved_in_files_of_their_own_is_of_the_intakes_thread(
+    tmp_path: Path, refs: bool, runs: int
+) -> None:
+    """intake ← reply1 ← reply2, each its own .eml, named so that the last comes first: every
+    message of the conversation has the intake's thread ID, whether reply2 names the intake in
+    References or only reply1 in In-Reply-To, read in one run or one run each."""
+    from aiinventory import api
+
+    mail = tmp_path / "mail"
+    mail.mkdir()
+    out = tmp_path / "out"
+    steps = [
+        lambda: _saved(
+            mail,
+            "c-intake.eml",
+            "i@x",
+            "New AI use case: Invoice OCR",
+            "Use case: Invoice OCR\nStatus: Idea\n",
+            "Mon, 03 Mar 2025 09:00:00 +0000",
+        ),
+        lambda: _in_reply(mail, "b-reply1.eml", "r1@x", "i@x", "<i@x>", "Status: Pilot\n", 10),
+        lambda: _in_reply(
+            mail,
+            "a-reply2.eml",
+            "r2@x",
+            "r1@x",
+            "<i@x> <r1@x>" if refs else "",
+            "Status: Deployed\n",
+            17,
+        ),
+    ]
+    if runs == 1:
+        for step in steps:
+            step()
+        api.run_import([mail], out)
+    else:
+        for step in steps:
+            step()
+            api.run_import([mail], out)
+    records = _records(out)
+    assert sorted(records) == ["i@x", "r1@x", "r2@x"]
+    assert {r["thread_id"] for r in records.values()} == {records["i@x"]["thread_id"]}
+    assert len({r["use_case_id"] for r in records.values()}) == 1
+    assert [(u["stage"], u["source_count"]) for u in _inventory(out)] == [("deployed", 3)]
+    again = api.run_import([mail], out)
+    assert again.summary.counts["files_read"] == 0
+    assert "mail_read_again" not in [w.code for w in again.summary.warnings]

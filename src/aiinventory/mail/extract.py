@@ -534,6 +534,8 @@ class _MailReader:
             known = self._known_thread(parsed)
             if known is not None:
                 thread_id, use_case = known
+        if use_case is not None and not intakes and any(f.kind == "update" for f in found):
+            self._remember_reply(parsed, thread_id, use_case)
         emitted = 0
         for entry in found:
             if entry.kind == "update":
@@ -576,6 +578,7 @@ class _MailReader:
                 self._skip(item, parsed, thread_id, "no_use_case_in_thread")
                 continue
             entry.values["name"] = name
+            self._remember_reply(parsed, thread_id, name)
             self._observe(item, parsed, thread_id, "update", [entry])
             yield self._normalize(item, parsed, thread_id, entry, 0)
         self.pending = []
@@ -588,6 +591,14 @@ class _MailReader:
         if len(names) < 2:
             return self.index.use_case_of(thread_id)
         return _named_in(names, parsed) or _NOT_NAMED
+
+    def _remember_reply(self, parsed: ParsedMessage, thread_id: str, use_case: str) -> None:
+        """A reply whose thread and use case are known is remembered by its Message-ID too: a
+        reply to it saved in a file of its own may name only it (In-Reply-To without the
+        References back to the intake), and is of the same thread."""
+        if self.threads is None or use_case is _NOT_NAMED or parsed.message_id_generated:
+            return
+        self.threads.remember(self.source_path, [f"m:{parsed.message_id}"], thread_id, use_case)
 
     def _known_thread(self, parsed: ParsedMessage) -> tuple[str, str] | None:
         """The thread ID and use case of the thread a message answers, from other files."""

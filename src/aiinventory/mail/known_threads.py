@@ -6,6 +6,8 @@ thread spread over many files, and a reply that names no use case in its own wor
 Deployed" under a new subject) is only known by its thread: its Outlook Thread-Index, the
 Message-IDs it answers, or its subject. ``KnownThreads`` remembers the intakes of every file
 read by those keys, in this run and, through the state, in earlier ones, and finds a reply's.
+A reply found to be of a thread is remembered by its Message-ID as well: a reply to it may name
+only it (In-Reply-To, without References back to the intake).
 """
 
 from __future__ import annotations

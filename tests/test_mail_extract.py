@@ -137,6 +137,48 @@ def test_a_reply_saying_it_is_deployed_or_retired_updates_the_stage(
     assert [r.stage for r in updates] == ([stage] if stage else [])
 
 
+@pytest.mark.parametrize(
+    ("body", "stage"),
+    [
+        ("Hi team, Status: Deployed\n", "deployed"),
+        ("Dear all! Stage: Pilot\n", "pilot"),
+        ("Hello Marcus - Status: Retired\n", "retired"),
+        ("Hallo zusammen, Status: Produktiv\n", "deployed"),
+        ("Good morning: status: deployed\n", "deployed"),
+        ("All, Status: Deployed\n", "deployed"),
+        # A sentence after the greeting, not a label: nothing is read from it.
+        ("Hi team, a quick word on the status: pilot it is not, yet.\n", None),
+        ("All claims, Status: Deployed\n", None),
+    ],
+)
+def test_a_label_after_a_greeting_on_its_line_is_read(
+    tmp_path: Path, body: str, stage: str | None
+) -> None:
+    reply = plain_message(
+        "greeted@x",
+        "RE: New AI use case: Invoice OCR",
+        body,
+        "Mon, 02 Jun 2025 09:00:00 +0000",
+        refs="<intake@x>",
+    )
+    records, _, _ = _extract(_mbox(tmp_path / "a.mbox", [INTAKE, reply]))
+    updates = [r for r in records if r.message_id == "greeted@x"]
+    assert [(r.name, r.stage) for r in updates] == ([("Invoice OCR", stage)] if stage else [])
+
+
+def test_an_intake_form_starting_on_its_greetings_line_is_read(tmp_path: Path) -> None:
+    raw = plain_message(
+        "greeting-form@x",
+        "AI use case",
+        "Hi board, Use case: Invoice OCR\nDepartment: Finance\nStatus: Pilot\n",
+        "Mon, 03 Mar 2025 09:00:00 +0000",
+    )
+    path = tmp_path / "x.eml"
+    path.write_bytes(raw)
+    (record,) = _extract(path)[0]
+    assert (record.name, record.department, record.stage) == ("Invoice OCR", "Finance", "pilot")
+
+
 #: Labelled lines of other things that list mail carries, each under a subject of its own.
 _LISTINGS = {
     "package": (

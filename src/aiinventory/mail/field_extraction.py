@@ -471,6 +471,17 @@ _GREETING = re.compile(
     r"|hola|buenos\s+d[ií]as|all|team)\b[^.!?\n]{0,60}[,!:]?$",
     re.IGNORECASE,
 )
+#: A greeting before a label on the same line ("Hi team, Status: Deployed", "Dear all! Owner:
+#: …", "Hallo zusammen - Status: …"): a greeting word, up to three words of whom it greets, and
+#: a comma, an exclamation mark, a colon or a dash. "All" and "Team" greet only alone ("All,
+#: Status: …"): "All claims, …" begins a sentence.
+_GREETING_BEFORE_LABEL = re.compile(
+    r"^[ \t]*(?:(?:hi|hello|hey|dear|good\s+(?:morning|afternoon|evening)|hallo"
+    r"|guten\s+(?:morgen|tag)|liebe[rs]?|moin|servus|bonjour|bonsoir|salut|hej|hoi|goedemorgen"
+    r"|beste|ciao|buongiorno|hola|buenos\s+d[ií]as)\b(?:[ \t]+[^\W\d_][\w'’.-]*){0,3}"
+    r"|all|team)(?:[ \t]*[,!:]|[ \t]+[-–—])[ \t]*(?=\S)",
+    re.IGNORECASE,
+)
 #: A sender's name alone on the last line: one to three capitalised words.
 _SIGNED = re.compile(r"(?:[A-ZÀ-Ý][\w'.-]*\s?){1,3}")
 #: How much of a message's own text a description taken from it keeps.
@@ -560,6 +571,16 @@ def labelled_blocks(text: str, mappings: Mappings) -> list[FieldEvidence]:
         if ":" not in line and " - " not in line and " – " not in line and "：" not in line:
             continue
         match = _LABELLED.match(line)
+        greeting = _GREETING_BEFORE_LABEL.match(line)
+        if greeting is not None and (
+            match is None or field_for_label(match.group("label"), mappings) is None
+        ):
+            # The greeting is no part of the label: what follows it is read as a line of its
+            # own would be ("Hi team, Status: Deployed"). A line whose label is a field as it
+            # stands ("Team: Finance - Claims") keeps it.
+            after = _LABELLED.match(line[greeting.end() :])
+            if after is not None:
+                line, match = line[greeting.end() :], after
         if match is None:
             continue
         here = paragraph[index - 1]

@@ -835,6 +835,56 @@ def test_forwarded_intake_is_read_from_the_forward(tmp_path: Path) -> None:
     assert "mail_forwarded" in record.flags
 
 
+def _forward_attaching(mid: str, to: str, attached: bytes) -> bytes:
+    """A forward that carries the message it passes on as an attachment (message/rfc822)."""
+    from email import message_from_bytes
+
+    carrier = EmailMessage(policy=SMTP)
+    carrier["From"] = "Laura <l@example.com>"
+    carrier["To"] = to
+    carrier["Subject"] = "FW: New AI use case: Claims triage"
+    carrier["Date"] = "Tue, 21 Jan 2025 10:00:00 +0000"
+    carrier["Message-ID"] = f"<{mid}>"
+    carrier.set_content("For the register.\n")
+    carrier.add_attachment(message_from_bytes(attached, policy=SMTP))
+    return carrier.as_bytes()
+
+
+def test_an_intake_forwarded_as_an_attachment_is_traced_to_the_message_that_carried_it(
+    tmp_path: Path,
+) -> None:
+    """The record names the message in the mailbox (the forward), not the one attached to it:
+    that is the message a reader finds by its Message-ID. Two forwards of one request in a
+    mailbox are two records, each traced to its own forward."""
+    request = plain_message(
+        "request@x",
+        "New AI use case: Claims triage",
+        "Use case: Claims triage model\nStatus: Pilot\n",
+        "Mon, 20 Jan 2025 09:00:00 +0000",
+        sender="Tom <tom@example.com>",
+    )
+    one = tmp_path / "fw.eml"
+    one.write_bytes(_forward_attaching("fw@x", "a@example.com", request))
+    (record,) = _extract(one)[0]
+    assert (record.name, record.stage, record.message_id) == (
+        "Claims triage model",
+        "pilot",
+        "fw@x",
+    )
+    assert "mail_forwarded" in record.flags
+    box = _mbox(
+        tmp_path / "box.mbox",
+        [
+            _forward_attaching("fw1@x", "a@example.com", request),
+            _forward_attaching("fw2@x", "b@example.com", request),
+        ],
+    )
+    records, rejects, counts = _extract(box)
+    assert rejects == [] and counts.messages_read == 2
+    assert sorted(r.message_id or "" for r in records) == ["fw1@x", "fw2@x"]
+    assert len({r.record_id for r in records}) == 2
+
+
 _WORD_QUOTE_HEADER = (
     '<div style="border:none;border-top:solid #E1E1E1 1.0pt;padding:3.0pt 0cm 0cm 0cm"><p '
     'class="MsoNormal"><b>From:</b> Tom &lt;tom@example.com&gt;<br><b>Sent:</b> Monday, 20 '

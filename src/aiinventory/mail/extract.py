@@ -178,7 +178,6 @@ class _Found:
     values: dict[str, str]
     flags: list[str]
     row: int | None = None
-    message_id: str | None = None  # a forwarded message's own ID
     #: Labelled values no field takes ("Budget: 50k EUR"): the record's extras.
     extras: dict[str, str] = dc_field(default_factory=dict)
 
@@ -712,12 +711,11 @@ class _MailReader:
                         "intake",
                         intake,
                         [*flags, "mail_forwarded"],
-                        message_id=nested.message_id,
                         extras=inner_fields.unmapped,
                     )
                 )
             else:
-                found += self._forwarded_tables(nested.html_tables, flags, nested.message_id)
+                found += self._forwarded_tables(nested.html_tables, flags)
         if found:
             self._owner_from_sender(found, parsed)
             return found
@@ -744,9 +742,7 @@ class _MailReader:
         how = "mail_update_phrase" if "phrase" in change.how.values() else "mail_update"
         return [_Found("update", values, [*flags, how])]
 
-    def _forwarded_tables(
-        self, tables: list[list[list[str]]], flags: list[str], message_id: str | None = None
-    ) -> list[_Found]:
+    def _forwarded_tables(self, tables: list[list[list[str]]], flags: list[str]) -> list[_Found]:
         """The use cases of a forwarded message's tables, numbered as a message's tables are."""
         return [
             _Found(
@@ -754,7 +750,6 @@ class _MailReader:
                 table.values,
                 [*flags, "mail_forwarded", "mail_html_table"],
                 row=number,
-                message_id=message_id,
                 extras=table.unmapped,
             )
             for number, table in enumerate(table_records(tables, self.mappings), 1)
@@ -943,7 +938,11 @@ class _MailReader:
                 key="mail_date_unknown",
                 source_path=self.source_path,
             )
-        message_id = entry.message_id or parsed.message_id
+        # The message in the mailbox, also of what a message attached to it (a forward) says:
+        # its Message-ID is the one a reader finds, where the attached one's may be in no
+        # mailbox (or made up from its carrier's), and two forwards of one message are two
+        # records.
+        message_id = parsed.message_id
         ctx = self.ctx
         if not ctx.day_first_configured and (order := _date_order_of(parsed)) is not None:
             # "12/02/2025" in a French message, or an Outlook one written in British English.

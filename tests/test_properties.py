@@ -24,7 +24,7 @@ from aiinventory.date_parsing import ParsedDate, is_cell_date_text, parse_date
 from aiinventory.mappings import Mappings, load_mappings
 from aiinventory.normalize import Normalizer, RowInput, SourceContext
 from aiinventory.schema import MAPPABLE_FIELDS, Reject, SourceRecord
-from aiinventory.spreadsheets.csv_reader import decode_text, read_csv, sniff_delimiter
+from aiinventory.spreadsheets.csv_reader import file_encoding, read_csv, sniff_delimiter
 from aiinventory.spreadsheets.header_detection import HeaderFailure, HeaderResult, detect_header
 from aiinventory.warnings_log import WarningLog
 
@@ -116,8 +116,13 @@ def test_header_detection_never_raises(
 @example(data=b"\xff\xfeN\x00a\x00")
 @example(data=b"\xff\xfe\x00")  # UTF-16 of odd length
 @example(data=b"caf\xe9 \x81\x8d")  # cp1252, with bytes cp1252 leaves undefined
-def test_decode_text_never_raises_and_keeps_valid_utf8(data: bytes) -> None:
-    text, label = decode_text(data)
+def test_csv_decoding_never_raises_and_keeps_valid_utf8(
+    tmp_path_factory: pytest.TempPathFactory, data: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("csv") / "any.csv"
+    path.write_bytes(data)
+    codec, errors, label = file_encoding(path)
+    text = data.decode(codec, errors)
     assert isinstance(text, str) and label
     try:
         expected = data.decode("utf-8")

@@ -637,8 +637,17 @@ def test_a_cp1252_csv_with_letters_mac_roman_reads_otherwise_stays_cp1252(
     assert file_encoding(path)[2] == "cp1252"
 
 
+def _csv_text(path: Path, data: bytes) -> tuple[str, str]:
+    """The text and encoding label the CSV reader finds in ``data``, written to ``path``."""
+    from aiinventory.spreadsheets.csv_reader import file_encoding
+
+    path.write_bytes(data)
+    codec, errors, label = file_encoding(path)
+    return data.decode(codec, errors), label
+
+
 def test_a_utf8_csv_with_pasted_cp1252_text_is_said_to_be_repaired(tmp_path: Path) -> None:
-    from aiinventory.spreadsheets.csv_reader import decode_text, file_encoding, read_csv
+    from aiinventory.spreadsheets.csv_reader import file_encoding, read_csv
 
     path = tmp_path / "t.csv"
     # A UTF-8 file, with one cell pasted from a cp1252 document past the first megabyte.
@@ -647,23 +656,24 @@ def test_a_utf8_csv_with_pasted_cp1252_text_is_said_to_be_repaired(tmp_path: Pat
     path.write_bytes(data)
     label = "utf-8 with cp1252 bytes (repaired)"
     assert file_encoding(path)[2] == label
-    assert decode_text(data)[1] == label
     rows = [row for row in read_csv(path).rows if row]
     assert rows[-1] == ["Café bot", "René"] and rows[1] == ["Case 0", "Zoë Müller"]
     # Only single bytes: the text is cp1252's, and so is the label.
-    assert decode_text("Café bot,René".encode("cp1252")) == ("Café bot,René", "cp1252")
+    single = _csv_text(tmp_path / "single.csv", "Café bot,René".encode("cp1252"))
+    assert single == ("Café bot,René", "cp1252")
 
 
-def test_utf8_punctuation_that_lost_its_first_byte_is_read_as_that_punctuation() -> None:
+def test_utf8_punctuation_that_lost_its_first_byte_is_read_as_that_punctuation(
+    tmp_path: Path,
+) -> None:
     """HHS's 2023 inventory holds "data\x80\x90driven" and "FDA\x80\x99s": a dash and an
     apostrophe whose first byte (E2) a tool dropped; as cp1252 they read "data€driven" and
     "FDA€™s". A euro sign before other bytes stays one."""
-    from aiinventory.spreadsheets.csv_reader import decode_text
-
     data = b"Use case,Notes\r\nCaf\xc3\xa9 bot,data\x80\x90driven at FDA\x80\x99s \x80\x93 and \x80\xa6\r\n"
-    text, _ = decode_text(data)
+    text, _ = _csv_text(tmp_path / "t.csv", data)
     assert text.splitlines()[1] == "Café bot,data‐driven at FDA’s – and …"
-    assert decode_text(b"Price,10\x80 \x80\xa0net")[0] == "Price,10€ €\xa0net"
+    euro = _csv_text(tmp_path / "euro.csv", b"Price,10\x80 \x80\xa0net")[0]
+    assert euro == "Price,10€ €\xa0net"
 
 
 def test_date_serials_and_1904_workbooks(tmp_path: Path, run_import_into) -> None:

@@ -28,9 +28,9 @@ from pathlib import Path
 from typing import IO
 
 from .grid import SheetGrid, column_letter
-from .preflight import Limits, PreflightError, bomless_utf16
+from .preflight import Limits, PreflightError, bom_encoding, bomless_utf16
 
-__all__ = ["decode_text", "file_encoding", "read_csv", "sniff_delimiter"]
+__all__ = ["file_encoding", "read_csv", "sniff_delimiter"]
 
 #: The codec error handler that reads each byte not valid in UTF-8 as cp1252 (latin-1 in its holes).
 CP1252_FALLBACK = _FALLBACK = "aiinventory-cp1252-fallback"
@@ -62,46 +62,16 @@ def _cp1252_fallback(exc: UnicodeError) -> tuple[str, int]:
 codecs.register_error(_FALLBACK, _cp1252_fallback)
 
 
-def decode_text(data: bytes) -> tuple[str, str]:
-    """Decode bytes of unknown encoding; returns the text and a label of what was found."""
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return data.decode("utf-32", "replace"), "utf-32"
-    if not data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and (
-        codec := bomless_utf16(data)
-    ):
-        return data.decode(codec, "replace"), f"{codec} (no byte order mark)"
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-        label = "utf-8-sig"
-    elif data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", "replace"), "utf-16"
-    else:
-        label = "utf-8"
-    try:
-        return data.decode("utf-8"), label
-    except UnicodeDecodeError:
-        pass
-    return data.decode("utf-8", _FALLBACK), _NOT_UTF8 if _UTF8_SEQUENCE.search(data) else "cp1252"
-
-
 def file_encoding(path: Path) -> tuple[str, str, str]:
     """(codec, error handler, label) for the whole file, checked in blocks."""
     with path.open("rb") as fh:
         head = fh.read(4096)
-        if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-            return "utf-32", "replace", "utf-32"
-        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            return "utf-16", "replace", "utf-16"
+        bom = bom_encoding(head)
+        if bom in ("utf-32", "utf-16"):
+            return bom, "replace", bom
         if bomless := bomless_utf16(head):
             return bomless, "replace", f"{bomless} (no byte order mark)"
-        codec, label = (
-            ("utf-8-sig", "utf-8-sig")
-            if head.startswith(codecs.BOM_UTF8)
-            else (
-                "utf-8",
-                "utf-8",
-            )
-        )
+        codec = label = bom or "utf-8"  # "utf-8-sig" after a UTF-8 mark
         fh.seek(0)
         decoder = codecs.getincrementaldecoder("utf-8")()
         try:

@@ -21,6 +21,7 @@ slow path, a token-by-token emulation of how quick-xml (calamine's parser) reads
 
 from __future__ import annotations
 
+import codecs
 import re
 import struct
 import zipfile
@@ -36,6 +37,7 @@ __all__ = [
     "Limits",
     "PreflightError",
     "PreflightResult",
+    "bom_encoding",
     "bomless_utf16",
     "preflight",
 ]
@@ -273,6 +275,23 @@ def _is_markup(head: bytes) -> bool:
     return text.startswith(_MARKUP_START)
 
 
+#: Each byte order mark with the codec that reads it and leaves it out of the text. UTF-32's
+#: little-endian mark begins with UTF-16's, so it is looked for first.
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+)
+
+
+def bom_encoding(head: bytes) -> str | None:
+    """The encoding a byte order mark at the start of ``head`` names: "utf-32", "utf-16" or
+    "utf-8-sig" (each a codec that reads the mark), else None."""
+    return next((codec for bom, codec in _BOMS if head.startswith(bom)), None)
+
+
 def bomless_utf16(head: bytes) -> str | None:
     """ "utf-16-le" or "utf-16-be" for UTF-16 text written without a byte order mark (a tool's
     "Unicode" export of mostly Latin text: every other byte zero), else None."""
@@ -293,20 +312,16 @@ def _looks_like_text(head: bytes, tolerant: bool = False) -> bool:
     """Whether a file's first bytes are text. ``tolerant`` (a file named .csv): a few stray
     control bytes (a NUL a program left in one cell) do not make it binary; one in a hundred
     does."""
-    if head.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
-        # UTF-32 text with a byte-order mark.
-        body = head[4 : len(head) - (len(head) % 4)]
-        wide = "utf-32-le" if head[:2] == b"\xff\xfe" else "utf-32-be"
-        head = body.decode(wide, "replace").encode("utf-8")
-    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
-        # UTF-16 text with a byte-order mark (Excel's "Unicode Text" export).
-        body = head[2 : len(head) - (len(head) % 2)]
-        text = body.decode("utf-16-le" if head[:2] == b"\xff\xfe" else "utf-16-be", "replace")
-        head = text.encode("utf-8")
+    bom = bom_encoding(head)
+    if bom in ("utf-32", "utf-16"):
+        # UTF-32 or UTF-16 text with a byte-order mark (UTF-16: Excel's "Unicode Text" export);
+        # the codec reads the mark for the byte order and leaves it out.
+        width = 4 if bom == "utf-32" else 2
+        head = head[: len(head) - (len(head) % width)].decode(bom, "replace").encode("utf-8")
     elif bomless := bomless_utf16(head):
         # UTF-16 written without one (every other byte of Latin text is zero).
         head = head[: len(head) - (len(head) % 2)].decode(bomless, "replace").encode("utf-8")
-    elif head.startswith(b"\xef\xbb\xbf"):
+    elif bom == "utf-8-sig":
         return True
     sample = head[:4096]
     if not tolerant:

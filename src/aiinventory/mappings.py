@@ -24,7 +24,6 @@ from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
 from .yaml_lines import (
     SafeLoader,
-    compose,
     compose_file,
     line_of,
     safe_load,
@@ -1453,28 +1452,17 @@ def _load_settings(path: Path, settings: Settings) -> None:
         _load_limits(path, data["limits"], settings)
 
 
-def _at(path: Path, *keys: str) -> str:
-    """The file, and the line of a nested key in it when it can be found: where an error is."""
-    line = _key_line(path, *keys)
+def _at(path: Path, *loc: int | str, root_line: bool = False) -> str:
+    """The file, and the line of the value at ``loc`` (keys and list positions) in it when it
+    can be found: where an error is. The file is parsed for its lines only then.
+
+    A first key the file does not hold as written (YAML reads ``true:`` as True, said "True")
+    gives no line; with ``root_line``, the line of the file's first key, as sources.yaml's
+    errors have said."""
+    root = compose_file(path)
+    held = isinstance(root, yaml.MappingNode) and any(key.value == loc[0] for key, _ in root.value)
+    line = line_of(root, loc) if held or root_line else None
     return f"{path}, line {line}" if line else str(path)
-
-
-def _key_line(path: Path, *keys: str) -> int | None:
-    """The 1-based line of a nested key in a YAML file (None when not found)."""
-    try:
-        node = compose(yaml_text(path))
-    except (OSError, ConfigError, yaml.YAMLError):
-        return None
-    line = None
-    for key in keys:
-        if not isinstance(node, yaml.MappingNode):
-            return line
-        found = next(((k, v) for k, v in node.value if k.value == key), None)
-        if found is None:
-            return line
-        line = found[0].start_mark.line + 1
-        node = found[1]
-    return line
 
 
 def _load_limits(path: Path, data: Any, settings: Settings) -> None:
@@ -1483,8 +1471,7 @@ def _load_limits(path: Path, data: Any, settings: Settings) -> None:
     from .spreadsheets.preflight import Limits
 
     def fail(message: str, *keys: str) -> ConfigError:
-        line = _key_line(path, "limits", *keys)
-        return ConfigError(f"{path}{f', line {line}' if line else ''}: {message}")
+        return ConfigError(f"{_at(path, 'limits', *keys)}: {message}")
 
     if data is None:
         return
@@ -1542,10 +1529,7 @@ def _load_sources(path: Path) -> list[SourceOverride]:
     data = _require_mapping(_read_yaml(path), path)
 
     def at(*loc: int | str) -> str:
-        """The file and the line of a value in it, for an error (the file is parsed for its
-        lines only then)."""
-        line = line_of(compose_file(path), loc)
-        return f"{path}, line {line}" if line else str(path)
+        return _at(path, *loc, root_line=True)
 
     unknown_keys = sorted(str(k) for k in data if k != "sources")
     if unknown_keys:

@@ -20,6 +20,7 @@ import yaml
 from rapidfuzz import fuzz, process
 
 from .errors import ConfigError
+from .governance import FILE_NAME as GOVERNANCE_FILE
 from .schema import FIXED_VOCABULARIES, MAPPABLE_FIELDS
 from .text_normalization import fold, normalize_label, normalize_value, words_of_one_name
 from .yaml_lines import (
@@ -1139,6 +1140,26 @@ def _string_list(value: Any, path: Path, key: str) -> list[str]:
     return [str(v) for v in value if v is not None]
 
 
+#: The files a mappings folder may hold, each read by its name: load_mappings reads the first
+#: five, governance.py the next (it names it) and dedupe/vocabulary.py the last (named here, as
+#: that module imports this one).
+FIELDS_FILE = "fields.yaml"
+VALUES_FILE = "values.yaml"
+SOURCES_FILE = "sources.yaml"
+SETTINGS_FILE = "settings.yaml"
+DEPARTMENTS_FILE = "departments.yaml"
+ABBREVIATIONS_FILE = "abbreviations.yaml"
+MAPPING_FILES = (
+    FIELDS_FILE,
+    VALUES_FILE,
+    SOURCES_FILE,
+    SETTINGS_FILE,
+    DEPARTMENTS_FILE,
+    GOVERNANCE_FILE,
+    ABBREVIATIONS_FILE,
+)
+
+
 def load_mappings(extra: Path | None = None) -> Mappings:
     """Load the shipped mappings, then add a user's folder on top of them.
 
@@ -1160,7 +1181,7 @@ def load_mappings(extra: Path | None = None) -> Mappings:
     sources: list[SourceOverride] = []
 
     for folder in folders:
-        path = folder / "fields.yaml"
+        path = folder / FIELDS_FILE
         if path.exists():
             for fname, syns in _require_mapping(_read_yaml(path, words=True), path).items():
                 if fname not in field_synonyms:
@@ -1172,20 +1193,20 @@ def load_mappings(extra: Path | None = None) -> Mappings:
                     norm = normalize_label(syn)
                     if norm and norm not in field_synonyms[fname]:
                         field_synonyms[fname].append(norm)
-        path = folder / "values.yaml"
+        path = folder / VALUES_FILE
         if path.exists():
             _load_values(path, vocab_exact, vocab_contains, vocab_together)
-        path = folder / "settings.yaml"
+        path = folder / SETTINGS_FILE
         if path.exists():
             _load_settings(path, settings)
-        path = folder / "sources.yaml"
+        path = folder / SOURCES_FILE
         if path.exists():
             # A user's rules come first so that they win over any shipped rule.
             sources = _load_sources(path) + sources
 
     unit_names: dict[str, dict[str, str]] = {}
     for folder in folders:
-        path = folder / "departments.yaml"
+        path = folder / DEPARTMENTS_FILE
         if path.exists():
             _load_unit_names(path, unit_names)
 
@@ -1199,18 +1220,6 @@ def load_mappings(extra: Path | None = None) -> Mappings:
         for fname in set(vocab_exact) | set(vocab_contains)
     }
     return Mappings(field_synonyms, vocabularies, settings, sources, folders, unit_names)
-
-
-#: The files a mappings folder may hold, each read by its name.
-MAPPING_FILES = (
-    "fields.yaml",
-    "values.yaml",
-    "sources.yaml",
-    "settings.yaml",
-    "departments.yaml",
-    "governance.yaml",
-    "abbreviations.yaml",
-)
 
 
 def unread_files_words(folder: Path | None) -> str | None:

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 
 from ..errors import ConfigError
+from ..mappings import ABBREVIATIONS_FILE as VOCABULARY_FILE
 from ..mappings import WordsLoader
 from ..text_normalization import fold
 from ..yaml_lines import yaml_error_words, yaml_text
@@ -29,8 +30,6 @@ __all__ = [
     "phrase_tokens",
     "stem",
 ]
-
-VOCABULARY_FILE = "abbreviations.yaml"
 
 _KEYS = {"abbreviations", "synonyms", "stop_words", "generic_words"}
 

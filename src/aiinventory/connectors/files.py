@@ -25,18 +25,6 @@ __all__ = [
 #: ".et" is WPS Spreadsheets' own: an .xls or .xlsx inside, read by its content as any is.
 SPREADSHEET_SUFFIXES = frozenset({".xlsx", ".xlsm", ".xls", ".xlsb", ".ods", ".csv", ".tsv", ".et"})
 MAIL_SUFFIXES = frozenset({".eml", ".emlx", ".mbox", ".mbx", ".msg", ".pst", ".ost", ".tnef"})
-#: Types of files that hold documents or data someone may have meant to import, though none
-#: is read: a folder's other files (code, settings, pictures) are left out without a word.
-DATA_SUFFIXES = frozenset(
-    {
-        ".txt", ".json", ".xml", ".html", ".htm", ".mht", ".mhtml", ".pdf", ".doc", ".docx",
-        ".odt", ".rtf", ".ppt", ".pptx", ".numbers", ".xlt", ".xltx", ".xltm", ".zip", ".7z",
-        ".gz", ".tar", ".rar", ".emlx", ".dat", ".tab", ".dbf", ".parquet", ".accdb", ".mdb",
-        # Spreadsheets of types not read: templates, flat XML, Lotus, Quattro, StarOffice, …
-        ".ots", ".ett", ".fods", ".sxc", ".xlw", ".xlr", ".wk1", ".wk3", ".wk4", ".wks", ".123",
-        ".qpw", ".wb1", ".wb2", ".wb3", ".dif", ".slk", ".sylk", ".prn", ".gsheet",
-    }
-)  # fmt: skip
 #: Spreadsheets of types not read, and how to make one that is.
 UNREAD_SHEETS = {
     ".numbers": "export it from Numbers as .xlsx (File > Export To > Excel)",
@@ -55,6 +43,19 @@ UNREAD_SHEETS = {
     ".123": "a Lotus 1-2-3 file: save it as .xlsx",
     ".qpw": "a Quattro Pro file: save it as .xlsx",
 }
+#: Types of files that hold documents or data someone may have meant to import, though none
+#: is read: a folder's other files (code, settings, pictures) are left out without a word.
+DATA_SUFFIXES = frozenset(
+    {
+        ".txt", ".json", ".xml", ".html", ".htm", ".mht", ".mhtml", ".pdf", ".doc", ".docx",
+        ".odt", ".rtf", ".ppt", ".pptx", ".zip", ".7z", ".gz", ".tar", ".rar", ".emlx", ".dat",
+        ".tab", ".dbf", ".parquet", ".accdb", ".mdb",
+        # Spreadsheets of types not read: those with advice in UNREAD_SHEETS, and WPS
+        # templates, Excel workspaces, Works, Quattro, data interchange, …
+        *UNREAD_SHEETS,
+        ".ett", ".xlw", ".xlr", ".wks", ".wb1", ".wb2", ".wb3", ".dif", ".slk", ".sylk", ".prn",
+    }
+)  # fmt: skip
 #: Outlook's TNEF attachments come as winmail.dat; other .dat files are not mail.
 MAIL_FILE_NAMES = frozenset({"winmail.dat"})
 

@@ -209,8 +209,8 @@ def test_a_schema_4_state_file_gets_its_items_changes_and_decision_versions(tmp_
         store.replace_item_rows("a.csv", "a.csv", "csv", 1, 1, "h", 1, [], [], action="new")
         assert store.changes_since_finished_run(2) == ({"a.csv": "new"}, [])
         store.save_decisions([("r2", "r1", "merge")], "report.xlsx", datetime.now(UTC))
-        assert store.decisions_since(0) == {("r1", "r2"): ("merge", "report.xlsx")}
-        assert store.decisions_since(1) == {}
+        # Stored at decisions version 1, from a report without one.
+        assert store.versioned_decisions() == [("r1", "r2", "merge", "report.xlsx", 1, None)]
 
 
 def test_a_schema_5_state_file_gets_its_decisions_versions(tmp_path: Path) -> None:
@@ -218,8 +218,8 @@ def test_a_schema_5_state_file_gets_its_decisions_versions(tmp_path: Path) -> No
     with Store(state) as store:
         assert store.meta("schema_version") == str(SCHEMA_VERSION)
         store.save_decisions([("r1", "r2", "merge")], "a.xlsx", datetime.now(UTC), (), 0)
-        assert store.decisions_since(0) == {}  # a report written at 0 made it: its own
-        assert store.decisions_since(1) == {}
+        # Stored at decisions version 1, from a report written at 0.
+        assert store.versioned_decisions() == [("r1", "r2", "merge", "a.xlsx", 1, 0)]
 
 
 def test_a_schema_6_state_file_gets_the_record_a_decision_took_apart(tmp_path: Path) -> None:

@@ -1657,7 +1657,8 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     gone = sorted({r for a, b, _ in decisions for r in (a, b) if r in known and r not in current})
     usable = [(a, b, d) for a, b, d in decisions if a in known and b in known]
     usable, torn = _one_decision_per_pair(usable)
-    usable, later = _not_older(store, found, usable)
+    rows = store.versioned_decisions()  # read once for the three questions asked of them below
+    usable, later = _not_older(store, found, usable, rows)
     withdraw = [(a, b) for a, b in found.withdrawn if _pair(a, b) not in later]
     problems = list(found.problems) + unmatched
     problems += [
@@ -1680,7 +1681,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # A copy of the same report, applied from another file (two analysts each with one):
         # its decisions are its analysts' to change, and each that changes one stored from
         # another copy is said, for the other analyst to hear of it.
-        copies = store.decisions_of_report(found.version)
+        copies = {(a, b): (d, src) for a, b, d, src, _, written in rows if written == found.version}
         problems += [
             f"{a} and {b}: {d} replaces the {copies[_pair(a, b)][0]} stored from "
             f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
@@ -1690,7 +1691,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             and copies[_pair(a, b)][0] != d
             and copies[_pair(a, b)][1] != report
         ]
-    stored = {_pair(a, b): (d, src) for a, b, d, _, src in store.decision_rows()}
+    stored = {_pair(a, b): (d, src) for a, b, d, src, _, _ in rows}
     if found.version is None:
         # No mark of when the report was written (saved as CSV, or rewritten by a tool that
         # drops the workbook's properties): its decisions are taken as the newest, and each
@@ -1836,15 +1837,24 @@ def _one_decision_per_pair(
 
 
 def _not_older(
-    store: Store, found: ReviewDecisions, usable: list[tuple[str, str, str]]
+    store: Store,
+    found: ReviewDecisions,
+    usable: list[tuple[str, str, str]],
+    rows: list[tuple[str, str, str, str, int | None, int | None]],
 ) -> tuple[list[tuple[str, str, str]], dict[tuple[str, str], tuple[str | None, str, str]]]:
     """The decisions of a report that no decision stored since it was written contradicts,
     and the pairs decided since: (pair) -> (the report's decision or None for a withdrawal, the
     newer decision, the report that made it). A decision made since from this same report (or
-    a copy of it: written at the same version) is the analyst's to change."""
+    a copy of it: written at the same version) is the analyst's to change. ``rows``: the
+    stored decisions (``Store.versioned_decisions``)."""
     if found.version is None:
         return usable, {}
-    since = store.decisions_since(found.version)
+    version = found.version
+    since = store.withdrawals_since(version) | {
+        (a, b): (d, src)
+        for a, b, d, src, stored_at, written in rows
+        if stored_at is not None and stored_at > version and written != version
+    }
     later: dict[tuple[str, str], tuple[str | None, str, str]] = {}
     kept: list[tuple[str, str, str]] = []
     for a, b, d in usable:

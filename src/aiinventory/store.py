@@ -1057,40 +1057,27 @@ class Store:
             )
         ]
 
-    def decisions_since(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
-        """The decisions stored, and withdrawn ("withdraw"), after decisions version
-        ``version`` from reports written at another version, by (record_a, record_b):
-        (decision, the report it came from). Those from a report written at ``version`` are
-        the same report's (or a copy's) own."""
-        found = {
+    def versioned_decisions(self) -> list[tuple[str, str, str, str, int | None, int | None]]:
+        """Every stored decision as (record_a, record_b, decision, source, version,
+        report_version): the decisions version that stored it and the one its report was
+        written at (None: stored before versions were kept, or from a report without one)."""
+        return [
+            (str(a), str(b), str(d), str(src), v, rv)
+            for a, b, d, src, v, rv in self.conn.execute(
+                "SELECT record_a, record_b, decision, source, version, report_version "
+                "FROM decisions ORDER BY record_a, record_b"
+            )
+        ]
+
+    def withdrawals_since(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
+        """The decisions withdrawn after decisions version ``version`` by reports written at
+        another version, by (record_a, record_b): ("withdraw", the report it came from)."""
+        return {
             (str(a), str(b)): ("withdraw", str(src))
             for a, b, src in self.conn.execute(
                 "SELECT record_a, record_b, source FROM withdrawals WHERE version > ? "
                 "AND report_version IS NOT ?",
                 (version, version),
-            )
-        }
-        found.update(
-            {
-                (str(a), str(b)): (str(d), str(src))
-                for a, b, d, src in self.conn.execute(
-                    "SELECT record_a, record_b, decision, source FROM decisions WHERE version > ? "
-                    "AND report_version IS NOT ?",
-                    (version, version),
-                )
-            }
-        )
-        return found
-
-    def decisions_of_report(self, version: int) -> dict[tuple[str, str], tuple[str, str]]:
-        """The decisions stored from reports written at decisions version ``version`` (one
-        report and its copies), by (record_a, record_b): (decision, the file applied)."""
-        return {
-            (str(a), str(b)): (str(d), str(src))
-            for a, b, d, src in self.conn.execute(
-                "SELECT record_a, record_b, decision, source FROM decisions "
-                "WHERE report_version = ?",
-                (version,),
             )
         }
 

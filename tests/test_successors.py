@@ -105,9 +105,10 @@ def test_a_row_cut_from_one_tracker_and_pasted_into_another_keeps_its_use_case_i
 CONTRACTS = "Contract clause extraction"
 
 
-def _kept_apart(tmp_path: Path) -> tuple[Path, Path]:
+def _kept_apart(tmp_path: Path, typed: Path | None = None) -> tuple[Path, Path]:
     """Finance's and Legal's contract clause rows, merged by the scores, kept apart by an
-    analyst's decision: (drive, out)."""
+    analyst's decision: (drive, out); ``typed``: where to keep a copy of the report with the
+    decision typed on it."""
     drive = tmp_path / "drive"
     header = ["Use case", "Description", "Vendor"]
     write_workbook(
@@ -130,6 +131,8 @@ def _kept_apart(tmp_path: Path) -> tuple[Path, Path]:
         if any(c.value == "Legal" for c in row):
             ws.cell(row=row[0].row, column=column, value="keep_separate")
     wb.save(report)
+    if typed is not None:
+        typed.write_bytes(report.read_bytes())
     assert apply_review(report).stored == 1
     run_import([drive], out)
     assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 2
@@ -186,6 +189,37 @@ def test_a_report_naming_the_record_that_went_is_applied_to_its_successor(
     assert (applied.withdrawn, applied.problems) == (1, [])
     result = run_import([drive], out)
     assert not warned(result, "decision_not_applied")
+    assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 1
+
+
+def test_a_withdrawal_holds_for_the_record_that_carries_on_the_one_it_named(
+    tmp_path: Path,
+) -> None:
+    typed = tmp_path / "report-with-the-decision.xlsx"
+    drive, out = _kept_apart(tmp_path, typed)
+    # The decision is withdrawn on the next report's Decisions sheet.
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Decisions"]
+    column = [c.value for c in ws[2]].index("decision") + 1
+    ws.cell(row=3, column=column, value="withdraw")
+    wb.save(report)
+    assert apply_review(report).withdrawn == 1
+    # Legal renames its row: a new record carries on the one the withdrawal named.
+    header = ["Use case", "Description", "Vendor"]
+    renamed = [
+        ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
+        [f"{CONTRACTS} (v2)", "Finds liability and renewal clauses in contracts", "Luminance"],
+    ]
+    write_workbook(drive / "legal.xlsx", {"S": [header, *renamed]})
+    run_import([drive], out)
+    assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 1
+    # The report the decision was typed on, applied again by an analyst who missed the
+    # withdrawal, does not bring it back: it was withdrawn since that report was written.
+    applied = apply_review(typed, out / "state.sqlite")
+    assert applied.stored == 0
+    assert any("withdraw" in problem for problem in applied.problems), applied.problems
+    run_import([drive], out)
     assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 1
 
 

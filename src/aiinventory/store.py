@@ -1579,8 +1579,23 @@ class Store:
 
     def _move_decisions(self, record_id: str, successor: str) -> None:
         """Make the decisions on ``record_id`` decisions on ``successor`` (inside a transaction);
-        one the successor has already on the same pair stays."""
+        one the successor has already on the same pair stays. Its withdrawals move too: a
+        report written before one must not bring the decision back on the successor."""
         conn = self.conn
+        withdrawn = conn.execute(
+            "SELECT record_a, record_b, withdrawn_at, source, version, report_version "
+            "FROM withdrawals WHERE record_a=? OR record_b=?",
+            (record_id, record_id),
+        ).fetchall()
+        for a, b, *rest in withdrawn:
+            other = b if a == record_id else a
+            conn.execute("DELETE FROM withdrawals WHERE record_a=? AND record_b=?", (a, b))
+            if other != successor:
+                conn.execute(
+                    "INSERT OR IGNORE INTO withdrawals(record_a, record_b, withdrawn_at, source, "
+                    "version, report_version) VALUES (?, ?, ?, ?, ?, ?)",
+                    (min(other, successor), max(other, successor), *rest),
+                )
         rows = conn.execute(
             "SELECT record_a, record_b, decision, decided_at, source, version, report_version, "
             "apart FROM decisions WHERE record_a=? OR record_b=?",

@@ -1103,6 +1103,34 @@ def test_a_dry_run_after_the_mappings_changed_counts_files_as_the_run_does(tmp_p
     assert (again["files_read"], again["files_changed"], again["files_unchanged"]) == (4, 0, 4)
 
 
+def test_a_rule_left_behind_by_a_folder_renamed_is_said(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text(
+        "sources:\n  - match: 'dept2/*.xlsx'\n    department: Claims\n"
+        # A rule for inputs of another sync sharing the mappings: not this sync's to judge.
+        "  - match: 'payroll/*.csv'\n    department: Payroll\n",
+        encoding="utf-8",
+    )
+    config = write_config(tmp_path, drive)
+    config.write_text(config.read_text() + "mappings: maps\n", encoding="utf-8")
+    first = run_sync(config)
+    assert not [w for w in first.summary.warnings if w.code == "source_rule_unused"]
+    assert {r["department"] for r in _records(first.out_dir) if r["name"] == case(2, 0)} == {
+        "Claims"
+    }
+    (drive / "dept2").rename(drive / "claims-team")
+    result = run_sync(config)
+    said = [w.message for w in result.summary.warnings if w.code == "source_rule_unused"]
+    assert said == [
+        "the rule with match 'dept2/*.xlsx' in "
+        f"{maps / 'sources.yaml'} matches none of the files now: it matched "
+        "drive/dept2/tracker2.xlsx, gone or renamed in this run (a folder renamed?), and the "
+        "files are read without it; change its match to their new paths"
+    ]
+
+
 def test_the_globs_match_a_windows_shares_names_whatever_their_case(tmp_path: Path) -> None:
     drive = make_drive(tmp_path)
     (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "TRACKER1.XLSX")

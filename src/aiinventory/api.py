@@ -739,7 +739,22 @@ def _execute(
         if not problems and items:
             # With every input found: a sync's mappings may hold rules for other inputs, an
             # import's are for what it imports.
-            _check_rules(mappings, items, reports, warnings, globs=command == "import")
+            # The files gone or renamed away this run, as they were known: a rule that matched
+            # them and matches nothing now was left behind by a folder renamed.
+            departed = [
+                (key, known[key].get("real_path") or "")
+                for key in [*plan.gone, *(p.previous_path for p in plan.items if p.previous_path)]
+                if key in known
+            ]
+            _check_rules(
+                mappings,
+                items,
+                reports,
+                warnings,
+                globs=command == "import",
+                departed=departed,
+                once=said,
+            )
         store.set_real_paths((i.source_path, real_path(i)) for i in items)
         # A reply saved in a file of its own, whose thread's intake came, changed or went in
         # this run, is read again on the next run (a file is not read twice in one run).
@@ -1155,11 +1170,17 @@ def _check_rules(
     reports: list[FileReport],
     warnings: WarningLog,
     globs: bool,
+    departed: Sequence[tuple[str, str]] = (),
+    once: _SaidOnce | None = None,
 ) -> None:
     """Say which sources.yaml rule applied nowhere: (with ``globs``) one whose ``match`` is
     none of the run's files (a misspelt glob: the files it was meant for are read without it),
-    and one for a sheet that none of the files it matches has (when they were all read this
-    run). A rule that applied to something read this run (a mail's attachment) is not said."""
+    else one that matches none of them but matched one of ``departed`` (source path, absolute
+    path: files gone or renamed away this run, a folder renamed under the rule), and one for a
+    sheet that none of the files it matches has (when they were all read this run). A rule that
+    applied to something read this run (a mail's attachment) is not said. The rule left behind
+    is said through ``once`` when given: no later run sees those files go again.
+    """
     applied = set().union(*(report.rules_applied for report in reports))
     read = {report.source_path: report for report in reports}
     for rule in mappings.sources:
@@ -1167,14 +1188,24 @@ def _check_rules(
             continue
         matched = [i for i in items if rule.matches(i.relative.as_posix(), str(i.path))]
         if not matched:
+            named = f"the rule with match {rule.match!r}" + (
+                f" and sheet {rule.sheet!r}" if rule.sheet else ""
+            )
+            left = [path for path, real in departed if rule.matches(path, real)]
             if globs:
                 warnings.add(
                     "source_rule_unused",
-                    f"the rule with match {rule.match!r}"
-                    + (f" and sheet {rule.sheet!r}" if rule.sheet else "")
-                    + f" in {rule.origin} matches none of the {len(items):,} file(s) of this "
+                    f"{named} in {rule.origin} matches none of the {len(items):,} file(s) of this "
                     "run: a glob is matched against each file's path below the folder "
                     "imported, its absolute path and its name; check its spelling",
+                )
+            elif left:
+                more = f" and {len(left) - 1:,} more" if len(left) > 1 else ""
+                (once or warnings).add(
+                    "source_rule_unused",
+                    f"{named} in {rule.origin} matches none of the files now: it matched "
+                    f"{left[0]}{more}, gone or renamed in this run (a folder renamed?), and the "
+                    "files are read without it; change its match to their new paths",
                 )
             continue
         found = [read.get(i.source_path) for i in matched]

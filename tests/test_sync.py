@@ -1131,6 +1131,29 @@ def test_a_rule_left_behind_by_a_folder_renamed_is_said(tmp_path: Path) -> None:
     ]
 
 
+def test_two_configs_writing_one_output_folder_from_two_states_are_told(tmp_path: Path) -> None:
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    other = tmp_path / "other.yaml"
+    other.write_text(
+        config.read_text().replace("state/inventory.sqlite", "state/other.sqlite"),
+        encoding="utf-8",
+    )
+    first = run_sync(config)
+    assert json.loads((first.out_dir / "run.json").read_text())["state"] == str(
+        (tmp_path / "state" / "inventory.sqlite").resolve()
+    )
+    assert not [w for w in first.summary.warnings if w.code == "out_shared"]
+    second = run_sync(other)
+    said = [w.message for w in second.summary.warnings if w.code == "out_shared"]
+    assert len(said) == 1 and str(tmp_path / "state" / "inventory.sqlite") in said[0], said
+    # The same config again, or a state file moved away since: nothing to tell.
+    assert not [w for w in run_sync(other).summary.warnings if w.code == "out_shared"]
+    (tmp_path / "state" / "other.sqlite").rename(tmp_path / "state" / "moved.sqlite")
+    again = run_sync(config)
+    assert not [w for w in again.summary.warnings if w.code == "out_shared"]
+
+
 def test_the_globs_match_a_windows_shares_names_whatever_their_case(tmp_path: Path) -> None:
     drive = make_drive(tmp_path)
     (drive / "dept1" / "tracker1.xlsx").rename(drive / "dept1" / "TRACKER1.XLSX")

@@ -503,6 +503,15 @@ def _execute(
 
         warnings = WarningLog()
         said = _SaidOnce(store, warnings)
+        other = _other_state_of(out, state_path)
+        if other is not None:
+            warnings.add(
+                "out_shared",
+                f"{out}: its exports were last written by runs kept in another state file, "
+                f"{other}; two configs (or an import and a sync) writing one output folder "
+                "overwrite each other's inventory and report each run — give each its own "
+                "output folder, or let them share one state file",
+            )
         normalizer = Normalizer(mappings, warnings)
         reports: list[FileReport] = []
         skipped_rows: Counter[str] = Counter()
@@ -858,6 +867,7 @@ def _execute(
             run_id=run_id,
             command=command,
             counts=counts,
+            state=str(state_path.resolve()),
             skipped_rows=dict(sorted(skipped_rows.items())),
             skipped_row_numbers=skipped_row_numbers,
             skipped_messages=dict(sorted(skipped_messages.items())),
@@ -963,6 +973,25 @@ def _sent_at(path: Path) -> float:
     found = find_headers(head, (b"date",)).get(b"date")
     when = header_timestamp(found) if found else None
     return float("inf") if when is None else when
+
+
+def _other_state_of(out: Path, state_path: Path) -> str | None:
+    """The state file of the last run that wrote ``out``'s run.json, when that is another
+    state file that is still there (one moved away says nothing), else None."""
+    try:
+        with (out / "run.json").open("rb") as fh:
+            last = json.loads(fh.read(1 << 24))
+    except (OSError, ValueError):
+        return None
+    other = last.get("state") if isinstance(last, dict) else None
+    if not isinstance(other, str) or not other:
+        return None
+    try:
+        if Path(other) == state_path.resolve() or not Path(other).is_file():
+            return None
+    except (OSError, ValueError):
+        return None
+    return other
 
 
 def _whole_and_still(reading: Reading, item: FileItem, warnings: WarningLog) -> bool:

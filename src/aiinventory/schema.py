@@ -288,6 +288,9 @@ class RunSummary(BaseModel):
     run_id: int
     command: str
     counts: dict[str, int]
+    #: The state file the run kept its state in (absolute): another run writing the same
+    #: output folder from another state is said (``out_shared``).
+    state: str | None = None
     skipped_rows: dict[str, int] = Field(default_factory=dict)
     #: Where the skipped rows of the files read are, by file, sheet and reason (blank rows
     #: left out): their first row numbers and how many there are.

@@ -1197,6 +1197,18 @@ def test_a_file_name_that_reorders_its_line_is_shown_escaped(tmp_path: Path) -> 
     assert code == 2 and "gone\\u2067dir" in err and "\u2067" not in err, err
 
 
+def test_an_error_keeps_its_own_lines_and_escapes_what_reorders_them(tmp_path: Path) -> None:
+    maps = tmp_path / "maps\u202e"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text("sources:\n  - match: x: y\n", encoding="utf-8")
+    book = write_workbook(tmp_path / "t.xlsx", {"S": [["Use case"], ["Alpha"]]})
+    code, _, err = invoke("inspect", str(book), "--mappings", str(maps))
+    assert code == 2, err
+    # The YAML error quotes its place on a line of its own, as the parser writes it.
+    assert len(err.strip().splitlines()) == 2, err
+    assert "maps\\u202e" in err and "\u202e" not in err
+
+
 @pytest.mark.parametrize(
     ("name", "text", "said"),
     [

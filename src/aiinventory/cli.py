@@ -115,8 +115,10 @@ def _fail(message: str, code: int) -> NoReturn:
         fields |= {"exit_code": code, "message": message}
         click.echo(_event("run_failed", fields), err=True)
     else:
-        # A message names files, sheets and cell values: none may split or reorder its line.
-        click.echo(escape_controls(f"aiinventory: {message}"), err=True)
+        # A message names files, sheets and cell values: none may reorder what a line shows.
+        # Its own lines stay lines (a YAML error quotes the place on a line of its own).
+        lines = f"aiinventory: {message}".split("\n")
+        click.echo("\n".join(escape_controls(line) for line in lines), err=True)
     sys.exit(code)
 
 

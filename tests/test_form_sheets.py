@@ -206,6 +206,10 @@ def test_list_of_fields_is_a_reject_not_a_use_case(
     assert reject["reason_code"] == "no_table_found" and reject["sheet"] == "Fields"
     assert "lists fields" in reject["message"]
     assert "B4 'The stage the use case is at: idea, pilot or live' is no stage" in reject["message"]
+    # The rule for it goes in a folder given with --mappings, not in the package's defaults.
+    assert reject["message"].endswith(
+        "set its header_row in the sources.yaml of a folder given with --mappings"
+    )
 
 
 @pytest.mark.parametrize("second", ["System name", "Title"])

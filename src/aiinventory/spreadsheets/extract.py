@@ -1245,7 +1245,7 @@ def _extract_table(
                 source_path=source_path,
                 sheet=sheet_for_messages,
                 reason_code="no_table_found",
-                message=form.field_list_message(),
+                message=form.field_list_message(mappings.rules_file),
             )
             return
     if dropdown_source and _mapped_fields(found) < _TRACKER_FIELDS:

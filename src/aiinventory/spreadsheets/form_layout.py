@@ -82,8 +82,9 @@ class FormLayout:
         """The fields the labels map."""
         return {c.field for c in self.labels if c.field is not None}
 
-    def field_list_message(self) -> str:
-        """Why a sheet that looks like a form was not read as one, and what to do."""
+    def field_list_message(self, rules_file: str) -> str:
+        """Why a sheet that looks like a form was not read as one, and what to do
+        (``rules_file``: where a rule for the file goes, ``Mappings.rules_file``)."""
         shown = ", ".join(f"{c.label!r}" for c in self.labels if c.field is not None)
         odd = "; ".join(
             f"{cell} {value!r} is no {fname}" for cell, fname, value in self.unrecognised
@@ -92,7 +93,7 @@ class FormLayout:
             f"the sheet lists fields ({shown}) with explanations beside them, not a use case's "
             f"values ({odd}), so nothing on it is imported; if it is a filled-in form, write "
             "the status as a word of mappings/values.yaml and dates as YYYY-MM-DD; if it is a "
-            "table, set its header_row in mappings/sources.yaml"
+            f"table, set its header_row in {rules_file}"
         )
 
     def describe(self) -> str:

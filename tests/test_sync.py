@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -639,6 +640,28 @@ def test_a_dry_run_after_a_killed_one_plans_what_the_next_run_counts(tmp_path: P
     assert (counts["files_new"], counts["files_unchanged"], counts["files_gone"]) == (1, 3, 1)
 
 
+def test_a_dry_run_plans_from_a_state_of_an_older_version(tmp_path: Path) -> None:
+    # A careful admin's first step after an upgrade: the sync brings the state up to date.
+    drive = make_drive(tmp_path)
+    config = write_config(tmp_path, drive)
+    run_sync(config)
+    state = tmp_path / "state" / "inventory.sqlite"
+    with sqlite3.connect(state) as db:  # as a state of schema 4 was: no pending actions kept
+        db.execute("ALTER TABLE items DROP COLUMN pending_action")
+        db.execute("UPDATE meta SET value = '4' WHERE key = 'schema_version'")
+    db.close()
+    write_workbook(drive / "dept1" / "new.xlsx", {"S": [["Use case"], ["Fresh"]]})
+    before = digests(tmp_path / "state")
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert "drive: 1 new, 0 changed, 0 touched, 0 renamed, 4 unchanged" in result.output
+    assert digests(tmp_path / "state") == before
+    # A damaged one is said to be so, and left as it is.
+    state.write_bytes(state.read_bytes()[:4096] + b"\x00" * 8192)
+    result = CliRunner().invoke(main, ["sync", "--config", str(config), "--dry-run"])
+    assert result.exit_code != 0 and "Traceback" not in result.output, result.output
+
+
 def test_a_dry_run_reads_a_state_in_a_folder_named_with_a_hash_or_question_mark(
     tmp_path: Path,
 ) -> None:
@@ -1129,6 +1152,31 @@ def test_a_rule_left_behind_by_a_folder_renamed_is_said(tmp_path: Path) -> None:
         "drive/dept2/tracker2.xlsx, gone or renamed in this run (a folder renamed?), and the "
         "files are read without it; change its match to their new paths"
     ]
+
+
+def test_a_rule_that_never_matched_is_not_said_left_behind_when_a_file_goes(
+    tmp_path: Path,
+) -> None:
+    # A source path shown with the source's label ("finance/dept3/…") is no path a rule's
+    # glob was matched against: a rule for another sync's folder of that name matched nothing.
+    drive = make_drive(tmp_path)
+    maps = tmp_path / "maps"
+    maps.mkdir()
+    (maps / "sources.yaml").write_text(
+        "sources:\n  - match: 'finance/dept3/*.xlsx'\n    department: Claims\n",
+        encoding="utf-8",
+    )
+    config = tmp_path / "sync.yaml"
+    config.write_text(
+        f"sources:\n  - path: {drive.name}\n    label: finance\n"
+        "    exclude: ['**/Archive/**']\nout: out\nmappings: maps\n",
+        encoding="utf-8",
+    )
+    run_sync(config)
+    (drive / "dept3" / "tracker3.xlsx").unlink()
+    result = run_sync(config)
+    assert result.summary.counts["files_gone"] == 1
+    assert not [w for w in result.summary.warnings if w.code == "source_rule_unused"]
 
 
 def test_two_configs_writing_one_output_folder_from_two_states_are_told(tmp_path: Path) -> None:

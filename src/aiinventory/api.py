@@ -261,19 +261,28 @@ def plan_sync_run(config_path: Path) -> DryRunPlan:
     if config.state_path.exists():
         # As it is on disk, with what a run writing it now (or one killed) has written so far.
         with Store.open_readonly(config.state_path) as store:
+            version: str | None = None
             try:
+                version = store.meta("schema_version")
                 known = store.known_items()
                 full = store.meta("mappings_fingerprint") != _mappings_fingerprint(mappings)
                 decided = (store.meta("decisions_version") or "0") != (
                     store.meta("exported_decisions_version") or "0"
                 )
-                unsaid, unsaid_gone = store.changes_since_finished_run(store.next_run_id())
+                if version == str(SCHEMA_VERSION):
+                    unsaid, unsaid_gone = store.changes_since_finished_run(store.next_run_id())
+                # An older state keeps no account of a stopped run's changes: the sync brings
+                # it up to date, and counts as this plan does.
             except sqlite3.DatabaseError as exc:
-                version = store.meta("schema_version")
+                other = (
+                    f"of another version of aiinventory (schema {version}, this one reads "
+                    f"{SCHEMA_VERSION}) or damaged"
+                    if version is not None and version != str(SCHEMA_VERSION)
+                    else "damaged, or not a state file of aiinventory"
+                )
                 raise AIInventoryError(
-                    f"{config.state_path}: it is of another version of aiinventory (schema "
-                    f"{version}, this one reads {SCHEMA_VERSION}) and cannot be planned from "
-                    f"({exc}); a sync brings it up to date"
+                    f"{config.state_path}: the state file could not be read ({exc}): it is "
+                    f"{other}; the dry run changed nothing in it"
                 ) from exc
     per_source: list[dict[str, Any]] = []
     all_items: list[FileItem] = []
@@ -1208,7 +1217,9 @@ def _check_rules(
     path: files gone or renamed away this run, a folder renamed under the rule), and one for a
     sheet that none of the files it matches has (when they were all read this run). A rule that
     applied to something read this run (a mail's attachment) is not said. The rule left behind
-    is said through ``once`` when given: no later run sees those files go again.
+    is said through ``once`` when given, kept for the next run should this one be stopped
+    before its end (a run stopped before this step has planned the files gone or renamed
+    already, and the next does not see them go: then it is not said).
     """
     applied = set().union(*(report.rules_applied for report in reports))
     read = {report.source_path: report for report in reports}
@@ -1220,7 +1231,9 @@ def _check_rules(
             named = f"the rule with match {rule.match!r}" + (
                 f" and sheet {rule.sheet!r}" if rule.sheet else ""
             )
-            left = [path for path, real in departed if rule.matches(path, real)]
+            # A file gone is matched as a file found is, by its absolute path and its name:
+            # its source path begins with the source's label, which no glob of it meant.
+            left = [path for path, real in departed if rule.matches(Path(path).name, real)]
             if globs:
                 warnings.add(
                     "source_rule_unused",

@@ -315,6 +315,11 @@ _WRITE_CACHE_KIB = 32_768
 _CHECKPOINT_PAGES = 10_000
 
 
+#: The columns of a decision, and of a withdrawal, after its pair of records.
+_DECISION_COLUMNS = ("decision", "decided_at", "source", "version", "report_version", "apart")
+_WITHDRAWAL_COLUMNS = ("withdrawn_at", "source", "version", "report_version")
+
+
 #: Records read at a time by ``Store.iter_records_stored``.
 _READ_CHUNK = 2000
 
@@ -1581,40 +1586,35 @@ class Store:
         """Make the decisions on ``record_id`` decisions on ``successor`` (inside a transaction);
         one the successor has already on the same pair stays. Its withdrawals move too: a
         report written before one must not bring the decision back on the successor."""
+        self._move_pairs("decisions", _DECISION_COLUMNS, record_id, successor)
+        self._move_pairs("withdrawals", _WITHDRAWAL_COLUMNS, record_id, successor)
+
+    def _move_pairs(
+        self, table: str, columns: tuple[str, ...], record_id: str, successor: str
+    ) -> None:
+        """Make ``table``'s rows on pairs with ``record_id`` rows on ``successor``: a row the
+        successor has already on the same pair stays, and a pair of the successor with itself
+        goes. An ``apart`` value naming ``record_id`` names the successor."""
         conn = self.conn
-        withdrawn = conn.execute(
-            "SELECT record_a, record_b, withdrawn_at, source, version, report_version "
-            "FROM withdrawals WHERE record_a=? OR record_b=?",
-            (record_id, record_id),
-        ).fetchall()
-        for a, b, *rest in withdrawn:
-            other = b if a == record_id else a
-            conn.execute("DELETE FROM withdrawals WHERE record_a=? AND record_b=?", (a, b))
-            if other != successor:
-                conn.execute(
-                    "INSERT OR IGNORE INTO withdrawals(record_a, record_b, withdrawn_at, source, "
-                    "version, report_version) VALUES (?, ?, ?, ?, ?, ?)",
-                    (min(other, successor), max(other, successor), *rest),
-                )
+        names = ", ".join(columns)
         rows = conn.execute(
-            "SELECT record_a, record_b, decision, decided_at, source, version, report_version, "
-            "apart FROM decisions WHERE record_a=? OR record_b=?",
+            f"SELECT record_a, record_b, {names} FROM {table} WHERE record_a=? OR record_b=?",
             (record_id, record_id),
         ).fetchall()
-        for a, b, *rest, apart in rows:
+        for a, b, *values in rows:
             other = b if a == record_id else a
-            conn.execute("DELETE FROM decisions WHERE record_a=? AND record_b=?", (a, b))
-            if other != successor:
-                conn.execute(
-                    "INSERT OR IGNORE INTO decisions(record_a, record_b, decision, decided_at, "
-                    "source, version, report_version, apart) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        min(other, successor),
-                        max(other, successor),
-                        *rest,
-                        successor if apart == record_id else apart,
-                    ),
-                )
+            conn.execute(f"DELETE FROM {table} WHERE record_a=? AND record_b=?", (a, b))
+            if other == successor:
+                continue
+            moved = [
+                successor if column == "apart" and value == record_id else value
+                for column, value in zip(columns, values, strict=True)
+            ]
+            conn.execute(
+                f"INSERT OR IGNORE INTO {table}(record_a, record_b, {names}) "
+                f"VALUES (?, ?, {', '.join('?' * len(columns))})",
+                (min(other, successor), max(other, successor), *moved),
+            )
 
     def successor_of(self, record_ids: Iterable[str]) -> dict[str, str]:
         """The record now carrying on each of ``record_ids`` that went away and was carried on

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -39,3 +41,27 @@ def test_the_log_is_copied_into_the_state_file_every_40_mb(tmp_path: Path) -> No
     with Store(tmp_path / "state.sqlite") as store:
         assert store.conn.execute("PRAGMA journal_mode").fetchone() == ("wal",)
         assert store.conn.execute("PRAGMA wal_autocheckpoint").fetchone() == (10_000,)
+
+
+def test_a_state_read_as_it_is_on_disk_has_what_a_killed_run_left_in_its_log(
+    tmp_path: Path,
+) -> None:
+    # A folder whose name a URI would take for its query or fragment.
+    state = tmp_path / "why? #2" / "state.sqlite"
+    state.parent.mkdir()
+    with Store(state) as store:
+        store.set_meta("night", "monday")
+    # A run killed after its commit, before SQLite copied the log into the file.
+    killed = (
+        "import os, sqlite3, sys\n"
+        "db = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+        "db.execute('PRAGMA wal_autocheckpoint=0')\n"
+        "db.execute(\"UPDATE meta SET value='tuesday' WHERE key='night'\")\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", killed, str(state)], check=True)
+    log = state.with_name("state.sqlite-wal")
+    assert log.stat().st_size > 0
+    with Store.open_readonly(state) as store:
+        assert store.meta("night") == "tuesday"
+    assert log.stat().st_size > 0  # read, not copied into the file: nothing was changed

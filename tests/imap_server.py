@@ -127,7 +127,11 @@ class Dovecot:
         """A logged-in IMAPS client for setting up a mailbox."""
         context = ssl.create_default_context(cafile=str(self.ca_file))
         client = IMAPClient(self.host, port=self.imaps_port, ssl=True, ssl_context=context)
-        client.login(user, self.passwords[user])
+        password = self.passwords[user]
+        if password.isascii():
+            client.login(user, password)
+        else:  # LOGIN carries ASCII only
+            client.plain_login(user, password)
         return client
 
     def append(

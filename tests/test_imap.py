@@ -639,3 +639,51 @@ def test_a_message_dovecot_cannot_read_is_a_reject_and_the_others_are_fetched(
     assert third.run["counts"]["messages_unreadable"] == 0
     assert len(names(third)) == 4
     assert unreadable() == []
+
+
+def test_a_password_beyond_ascii_logs_in_with_authenticate_plain(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # LOGIN carries ASCII only (imaplib stopped the whole run on a UnicodeEncodeError); the
+    # password goes as UTF-8 through AUTHENTICATE PLAIN, and a wrong one is refused as usual.
+    if not DOVECOT.exists():
+        pytest.skip(f"{DOVECOT} is not installed")
+    password = "Grüße-Pässwort-€-71"
+    server = start_dovecot(password, users=1)
+    try:
+        user = server.add_user()
+        server.append(user, [intake(0)])
+        url = server.url(user)
+        label = parse_mailbox_url(url).label
+        env = {**os.environ, "AIINVENTORY_IMAP_PASSWORD": password}
+        out = tmp_path / "out"
+        command = [sys.executable, "-m", "aiinventory", "-v", "import", url, "--out", str(out)]
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        assert json.loads((out / "run.json").read_text())["counts"]["records"] == 1
+        assert password not in done.stdout + done.stderr
+        assert _scan_for(password, tmp_path) == []
+
+        env["AIINVENTORY_IMAP_PASSWORD"] = "Grüße-falsch"
+        wrong = subprocess.run(
+            [*command[:-1], str(tmp_path / "o2")], env=env, capture_output=True, text=True
+        )
+        assert wrong.returncode == 1
+        assert f"aiinventory: {label}: mailbox not synced: login as {user} refused" in wrong.stderr
+        assert "please report it" not in wrong.stderr
+
+        # A server without AUTHENTICATE PLAIN: the mailbox is not synced, and the fix is said.
+        from imapclient import IMAPClient
+
+        has = IMAPClient.has_capability
+        monkeypatch.setattr(
+            IMAPClient, "has_capability", lambda self, c: c != "AUTH=PLAIN" and has(self, c)
+        )
+        monkeypatch.setenv("AIINVENTORY_IMAP_PASSWORD", password)
+        parsed = parse_mailbox_url(url)
+        with pytest.raises(ConnectorError, match=r"password in the environment variable "):
+            ImapConnector(parsed, load_credentials(parsed)).sync(
+                MailMirror(tmp_path / "m"), parsed.filters
+            )
+    finally:
+        server.stop()

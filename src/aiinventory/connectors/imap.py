@@ -322,7 +322,7 @@ class ImapConnector:
                         "use imaps:// if the server offers TLS on its own port",
                     ) from None
             try:
-                client.login(self.url.user, password.reveal())
+                self._login(client, self.url.user or "", password.reveal())
             except LoginError as exc:
                 raise self._fail(
                     f"login as {self.url.user} refused by the server",
@@ -333,6 +333,32 @@ class ImapConnector:
             _close(client)
             raise
         return client
+
+    def _login(self, client: IMAPClient, user: str, password: str) -> None:
+        """Log in: with LOGIN, or, for a login or password that is not ASCII (which LOGIN
+        cannot carry), with AUTHENTICATE PLAIN, which sends them as UTF-8 (RFC 4616).
+
+        Raises:
+            LoginError: the server refused the login.
+            ConnectorError: the login or password is not ASCII and the server offers no
+                AUTHENTICATE PLAIN.
+        """
+        if user.isascii() and password.isascii():
+            client.login(user, password)
+            return
+        if not client.has_capability("AUTH=PLAIN"):
+            what = (
+                f"the password in {self.credentials.origin('password')}"
+                if user.isascii()
+                else f"the login {user!r}"
+            )
+            raise ConnectorError(
+                f"{self.label}: {what} has characters beyond ASCII, which the IMAP LOGIN "
+                "command cannot send, and the server offers no AUTHENTICATE PLAIN to send them "
+                "as UTF-8; use ASCII characters only, or ask the server's administrator to "
+                "enable the PLAIN mechanism"
+            )
+        client.plain_login(user, password)
 
     # -- sync -------------------------------------------------------------------------------
 

@@ -687,3 +687,28 @@ def test_a_password_beyond_ascii_logs_in_with_authenticate_plain(
             )
     finally:
         server.stop()
+
+
+def test_a_folder_named_with_brackets_is_that_folder_and_a_glob_matching_none_is_a_warning(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path
+) -> None:
+    # Gmail's folders are "[Gmail]/All Mail", "[Gmail]/Sent Mail": the brackets made the name a
+    # glob that matched nothing, and the run ended with exit 0 and no record, said nowhere.
+    dovecot.append(mailbox, [intake(0)], folder="[Gmail].All Mail")
+    dovecot.append(mailbox, [intake(1)], folder="Intake")
+    url = dovecot.url(mailbox, folder="[Gmail]/All Mail")
+    first = run(url, tmp_path / "out")
+    assert names(first) == [NAMES[0][0]]
+    assert first.run["counts"]["messages_fetched"] == 1
+    assert first.run["warnings"] == []
+
+    # A glob that matches no folder is said in run.json, with the folder the URL names synced.
+    glob = dovecot.url(mailbox, folder="Intake", query="folder=Archive/*")
+    second = run(glob, tmp_path / "out2")
+    assert names(second) == [NAMES[1][0]]
+    label = parse_mailbox_url(glob).label
+    assert [(w["code"], w["source_path"]) for w in second.run["warnings"]] == [
+        ("mailbox_folder_not_found", label)
+    ]
+    message = second.run["warnings"][0]["message"]
+    assert "no folder on the server matches 'Archive/*', so none was synced" in message

@@ -482,7 +482,7 @@ def _execute(
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
-        mail_items, mail_problems, mail_counts, unreadable = mailbox_items(
+        mail_items, mail_problems, mail_counts, unreadable, mail_notes = mailbox_items(
             sources, state_path, progress, mappings.settings.mail_limits().max_message_bytes
         )
         mail_rejects, mail_forced, unreadable_meta = _unreadable_rejects(
@@ -581,6 +581,8 @@ def _execute(
                     "were (take the path out of the inputs to let them go)"
                 )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
+        for label, note in mail_notes:
+            warnings.add("mailbox_folder_not_found", f"{label}: {note}", source_path=label)
         # What changes the state once is said once: kept however the run ends (a stop, an
         # error), for the run after it to say again if this one does not finish.
         try:

@@ -375,7 +375,7 @@ class ImapConnector:
         # The connection in use: a server that drops it over one message gets a new one.
         link = [self.connect()]
         try:
-            folders = self._folders(link[0], filters)
+            folders = self._folders(link[0], filters, stats)
             held: list[tuple[str, int, set[int]]] = []
             for folder in folders:
                 held.append(self._sync_folder(link, mirror, folder, filters, stats, progress))
@@ -401,7 +401,14 @@ class ImapConnector:
             _close(link[0])
         return stats
 
-    def _folders(self, client: IMAPClient, filters: MailFilters) -> list[str]:
+    def _folders(
+        self, client: IMAPClient, filters: MailFilters, stats: ConnectorStats | None = None
+    ) -> list[str]:
+        """The folders to sync: each name as given, each glob's matches.
+
+        A name with glob characters that is a folder's own name ("[Gmail]/All Mail", "[Archive]
+        2025") is that folder, not a glob; a glob no folder matches is noted in ``stats``.
+        """
         wanted = filters.folders or ("INBOX",)
         delimiter = "/"
         listed: list[str] | None = None
@@ -418,9 +425,17 @@ class ImapConnector:
             if _GLOB_CHARS & set(name):
                 if listed is None:
                     listed = [_text(f[2]) for f in client.list_folders()]
-                hits = [f for f in listed if fnmatch.fnmatchcase(f, name)]
+                if name in listed:
+                    hits = [name]
+                else:
+                    hits = [f for f in listed if fnmatch.fnmatchcase(f, name)]
                 if not hits:
                     log.warning("%s: no folder matches %r", self.label, pattern)
+                    if stats is not None:
+                        stats.notes.append(
+                            f"no folder on the server matches {pattern!r}, so none was synced "
+                            "for it; `aiinventory inspect URL` lists the folders"
+                        )
                 out.extend(hits)
             else:
                 # Not looked up here: SELECT tells (see _select), and Dovecot answers the first

@@ -78,6 +78,8 @@ class ConnectorStats:
     full_resyncs: list[str] = field(default_factory=list)  # folders resynced from scratch, why
     #: Every message still not handed over after this sync, in every folder synced.
     unreadable: list[UnreadableMessage] = field(default_factory=list)
+    #: What the sync has to say in run.json's warnings (a folder glob no folder matches).
+    notes: list[str] = field(default_factory=list)
 
 
 class MailMirror:

@@ -151,14 +151,19 @@ def mailbox_items(
     progress: Callable[[int, int, str], None] | None = None,
     max_message_bytes: int | None = None,
 ) -> tuple[
-    list[FileItem], list[tuple[str, str]], dict[str, int], dict[str, list[UnreadableMessage]]
+    list[FileItem],
+    list[tuple[str, str]],
+    dict[str, int],
+    dict[str, list[UnreadableMessage]],
+    list[tuple[str, str]],
 ]:
     """Sync every mailbox source of a run and return its mirror as a maildir item.
 
     Returns the items (one per mailbox whose mirror is usable), (URL, reason) for mailboxes that
-    could not be synced, counts for run.json, and per synced mailbox (by URL) the messages its
-    server listed but would not hand over. A mailbox that fails but was synced before keeps its
-    mirror as an item, so its records stay in the inventory; it is still reported.
+    could not be synced, counts for run.json, per synced mailbox (by URL) the messages its
+    server listed but would not hand over, and (URL, note) for what a sync has to say in the
+    warnings (a folder glob that matched nothing). A mailbox that fails but was synced before
+    keeps its mirror as an item, so its records stay in the inventory; it is still reported.
 
     Raises:
         ConnectorError: every mailbox failed and no other source was given (set by the caller).
@@ -167,8 +172,9 @@ def mailbox_items(
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
     unreadable: dict[str, list[UnreadableMessage]] = {}
+    notes: list[tuple[str, str]] = []
     if all(source.url is None for source in sources):
-        return items, problems, {}, unreadable
+        return items, problems, {}, unreadable, notes
     counts = {
         "mailboxes_synced": 0,
         "messages_fetched": 0,
@@ -204,6 +210,7 @@ def mailbox_items(
             counts["messages_removed_on_server"] += stats.removed
             counts["messages_unreadable"] += len(stats.unreadable)
             unreadable[url.label] = list(stats.unreadable)
+            notes += [(url.label, note) for note in stats.notes]
         else:
             kept = (
                 "; the inventory keeps its messages from the last successful sync"
@@ -214,7 +221,7 @@ def mailbox_items(
             problems.append((url.label, f"mailbox not synced: {why}{kept}"))
         if outcome.has_mirror:
             items.append(mirror_item(outcome.mirror, url.label))
-    return items, problems, counts, unreadable
+    return items, problems, counts, unreadable, notes
 
 
 def inspect_mailbox(text: str, mappings: Mappings) -> dict[str, Any]:

@@ -712,3 +712,38 @@ def test_a_folder_named_with_brackets_is_that_folder_and_a_glob_matching_none_is
     ]
     message = second.run["warnings"][0]["message"]
     assert "no folder on the server matches 'Archive/*', so none was synced" in message
+
+
+def test_a_night_the_mailbox_cannot_be_synced_leaves_its_unchanged_mirror_unread(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The mirror of a mailbox not synced is read as any item: unchanged, it is not read again
+    # (it was read in full and counted as a new file on every night the server was away).
+    dovecot.append(mailbox, [intake(0), intake(1)])
+    out = tmp_path / "out"
+    url = dovecot.url(mailbox)
+    run(url, out)
+    records_before = (out / "records.csv").read_bytes()
+    monkeypatch.setenv("AIINVENTORY_IMAP_PASSWORD", "not-the-password")
+    for _ in range(2):
+        kept = run(url, out)
+        assert kept.result.exit_code == 3
+        counts = kept.run["counts"]
+        assert (counts["files_read"], counts["messages_read"]) == (0, 0)
+        assert (counts["files_new"], counts["files_unchanged"], counts["files_gone"]) == (0, 1, 0)
+        assert (counts["files_seen"], counts["files_failed"]) == (1, 1)
+        assert (out / "records.csv").read_bytes() == records_before
+        [warning] = kept.run["warnings"]
+        assert warning["message"].endswith(
+            "check the password in the environment variable AIINVENTORY_IMAP_PASSWORD; the "
+            "inventory keeps its messages from the last successful sync"
+        )
+
+    # The server back: only what came meanwhile is fetched and read.
+    monkeypatch.setenv("AIINVENTORY_IMAP_PASSWORD", PASSWORD)
+    dovecot.append(mailbox, [intake(2)])
+    back = run(url, out)
+    assert back.result.exit_code == 0
+    assert back.run["counts"]["messages_fetched"] == 1
+    assert back.run["counts"]["files_changed"] == 1
+    assert names(back) == sorted(n for n, _ in NAMES[:3])

@@ -495,7 +495,20 @@ def _execute(
         # likely than every tracker deleted overnight.
         problems += [(shown, _EMPTY_FOLDER) for shown in empty if _held_items(known, [shown])]
         # Per path that cannot be read now, the items read from it before: kept as they were.
-        held_by_path = {path: _held_items(known, [path]) for path, _ in problems}
+        # A mailbox not synced is its mirror, read as any item (unchanged: not read again); one
+        # without a mirror keeps its own item (a URL is no folder of others' items).
+        mirrored = {i.source_path for i in mail_items}
+        mail_failed = {label for label, _ in mail_problems}
+        held_by_path = {
+            path: (
+                set()
+                if path in mirrored
+                else {k for k, v in known.items() if v["source_path"] == path}
+                if path in mail_failed
+                else _held_items(known, [path])
+            )
+            for path, _ in problems
+        }
         held = set().union(*held_by_path.values())
         if problems and not items and not held:
             failed = "; ".join(f"{p}: {why}" for p, why in problems)

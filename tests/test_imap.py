@@ -747,3 +747,37 @@ def test_a_night_the_mailbox_cannot_be_synced_leaves_its_unchanged_mirror_unread
     assert back.run["counts"]["messages_fetched"] == 1
     assert back.run["counts"]["files_changed"] == 1
     assert names(back) == sorted(n for n, _ in NAMES[:3])
+
+
+def test_a_run_that_ends_while_syncing_its_mailboxes_is_in_runs(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The run was recorded only once the mail was downloaded: killed or failed while it
+    # synced (the long part of a night), `aiinventory runs` showed nothing of it.
+    from aiinventory.api import list_runs
+
+    dovecot.append(mailbox, [intake(i) for i in range(6)])
+    url = dovecot.url(mailbox, query="batch_size=2")
+    out = tmp_path / "out"
+    env = {
+        **os.environ,
+        "AIINVENTORY_IMAP_PASSWORD": PASSWORD,
+        "AIINVENTORY_FAILPOINT": "imap_batch_stored:2",
+    }
+    command = [sys.executable, "-m", "aiinventory", "import", url, "--out", str(out)]
+    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    [stopped] = list_runs(out / "state.sqlite")
+    assert (stopped["status"], stopped["exit_code"]) == ("stopped", None)
+    rerun = run(url, out)
+    assert rerun.result.exit_code == 0 and len(rerun.records) == 6
+    assert [r["status"] for r in list_runs(out / "state.sqlite")] == ["finished", "stopped"]
+
+    # The only source, a mailbox never synced, cannot be reached: exit 1, and the run says why.
+    alone = tmp_path / "alone"
+    with pytest.raises(ConnectorError, match="cannot connect"):
+        run_import(["imaps://me@127.0.0.1:1/INBOX"], alone)
+    [failed] = list_runs(alone / "state.sqlite")
+    assert (failed["status"], failed["exit_code"]) == ("failed", 1)
+    assert failed["failed_during"] == "syncing the mailboxes"
+    assert "imaps://me@127.0.0.1:1/INBOX: mailbox not synced: cannot connect" in failed["failure"]

@@ -482,6 +482,12 @@ def _execute(
     fingerprint = _mappings_fingerprint(mappings)
 
     with RunLock(state_path), Store(state_path) as store:
+        run_id: int | None = None
+        if not local:
+            # Downloading mail may take long: the run is recorded from its start, so that
+            # `aiinventory runs` shows it running, and failed or stopped if it ends there.
+            run_id = store.begin_run(command, started)
+            store.activity = "syncing the mailboxes"
         mail_items, mail_problems, mail_counts, unreadable, mail_notes = mailbox_items(
             sources, state_path, progress, mappings.settings.mail_limits().max_message_bytes
         )
@@ -515,7 +521,8 @@ def _execute(
             if local:
                 raise ConfigError(f"nothing to import ({failed})")
             raise ConnectorError(failed if len(problems) == 1 else f"nothing to import ({failed})")
-        run_id = store.begin_run(command, started)
+        if run_id is None:
+            run_id = store.begin_run(command, started)
         store.activity = "reading the files"
         full_reread = store.meta("mappings_fingerprint") != fingerprint
         plan = plan_sync(items, {k: v for k, v in known.items() if k not in held})

@@ -1228,3 +1228,36 @@ def test_the_long_text_columns_are_wide_enough_to_read(tmp_path: Path) -> None:
     assert width(report, "Review", "name_a") >= 36
     assert width(report, "Merged", "reason") >= 80
     assert width(report, "Merged", "source") >= 40
+
+
+def test_a_copy_of_the_report_saved_among_the_trackers_is_not_read_as_one(
+    tmp_path: Path,
+) -> None:
+    # An analyst saves her edited copy in the shared folder the nightly run imports: its sheets
+    # list records, conflicts and decisions, none of them a use case of a tracker.
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    first = run_import([src], out)
+    copy = src / "governance" / "dedupe_report - Ann.xlsx"
+    copy.parent.mkdir()
+    shutil.copy(out / "dedupe_report.xlsx", copy)
+    set_decision(copy, "Review", OCR[0], "merge")  # re-saved by openpyxl, as Excel would
+    result = run_import([src], out)
+    assert result.summary.counts["records"] == first.summary.counts["records"]
+    assert result.summary.counts["use_cases"] == first.summary.counts["use_cases"]
+    (said,) = [w for w in result.summary.warnings if w.code == "dedupe_report_not_read"]
+    assert said.source_path is not None and said.source_path.endswith("dedupe_report - Ann.xlsx")
+    assert "aiinventory review apply" in said.message and "dedupe_report - Ann.xlsx" in said.message
+    # Renamed sheets, or the property lost (a tool that keeps the cells only): known by its
+    # sheets' columns.
+    cells = openpyxl.load_workbook(copy)
+    rewritten = openpyxl.Workbook()
+    rewritten.remove(rewritten.active)
+    for ws in cells:
+        sheet = rewritten.create_sheet(f"{ws.title} (Ann)")
+        for row in ws.iter_rows(values_only=True):
+            sheet.append(row)
+    rewritten.save(copy)
+    result = run_import([src], out)
+    assert result.summary.counts["records"] == first.summary.counts["records"]
+    assert [w.code for w in result.summary.warnings].count("dedupe_report_not_read") == 1

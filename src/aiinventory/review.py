@@ -17,7 +17,12 @@ from typing import Any
 from .errors import ConfigError
 from .spreadsheets.grid import column_letter
 
-__all__ = ["DECISIONS_VERSION_PROPERTY", "ReviewDecisions", "read_review_decisions"]
+__all__ = [
+    "DECISIONS_VERSION_PROPERTY",
+    "ReviewDecisions",
+    "is_report_sheet",
+    "read_review_decisions",
+]
 
 #: dedupe_report.xlsx's document property that holds the state's decisions version when it was
 #: written: applied later, the report's decisions do not undo those stored since.
@@ -107,6 +112,12 @@ def _header(rows: list[tuple[Any, ...]]) -> tuple[int, dict[str, int]] | None:
 #: The columns that make a sheet the Review sheet (pairs) or the Merged sheet (records).
 _REVIEW_COLUMNS = frozenset({"record_id_a", "record_id_b"})
 _MERGED_COLUMNS = frozenset({"use_case_id", "record_id"})
+
+
+def is_report_sheet(rows: list[tuple[Any, ...]] | list[list[Any]]) -> bool:
+    """Whether a sheet's top rows hold the header of a dedupe report's Review, Merged or
+    Decisions sheet (a ``decision`` column beside the columns naming its records)."""
+    return _header([tuple(v if v != "" else None for v in row) for row in rows]) is not None
 
 
 def _decision(value: Any) -> str | None:

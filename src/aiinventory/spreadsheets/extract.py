@@ -37,6 +37,7 @@ from ..normalize import (
     is_placeholder,
     names_a_department,
 )
+from ..review import DECISIONS_VERSION_PROPERTY, is_report_sheet
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value, one_line, speaks_of_ai
 from .csv_reader import read_csv
@@ -528,10 +529,33 @@ def extract_spreadsheet(
     }
 
     heads = _HeadingRows(path, checked)
+    # A copy of a dedupe report an analyst saved among the trackers: its rows are records,
+    # conflicts and decisions, never a tracker's use cases.
+    dedupe_report = _marked_as_report(path, checked)
     try:
         for grid in _grids(path, relative, checked, limits, isolation, worker):
             if grid.encoding:
                 report.encoding = grid.encoding
+            if not dedupe_report:
+                head = list(islice(grid.rows, _REPORT_HEADER_ROWS))
+                grid = dataclasses.replace(grid, rows=chain(head, grid.rows))
+                dedupe_report = is_report_sheet(head)
+            if dedupe_report:
+                if not any(s.skipped == _REPORT_SHEET for s in report.sheets):
+                    normalizer.warnings.add(
+                        "dedupe_report_not_read",
+                        "a dedupe report written by aiinventory (its sheets list records, "
+                        "conflicts and analysts' decisions, not use cases) was not read as a "
+                        "tracker; if decisions were typed in it, apply them with `aiinventory "
+                        f"review apply {shlex.quote(str(path))} --state STATE` (the state "
+                        "file of the run that wrote it), and keep copies of the report outside "
+                        "the input folders",
+                        source_path=source_path,
+                    )
+                report.sheets.append(
+                    SheetReport(name=grid.name, hidden=grid.hidden, skipped=_REPORT_SHEET)
+                )
+                continue
             _take_notes(grid, report)
             sheet_name = None if checked.format == "csv" else grid.name
             errors = checked.error_cells.get(grid.name) if sheet_name is not None else None
@@ -576,6 +600,34 @@ def extract_spreadsheet(
             f"({dated}): of a use case on several of them, the newest sheet's stage and owner "
             "are kept"
         )
+
+
+#: How far down a sheet the header of a dedupe report's sheet is looked for.
+_REPORT_HEADER_ROWS = 30
+
+#: Why a sheet of a dedupe report is not read.
+_REPORT_SHEET = "a sheet of a dedupe report written by aiinventory, not a tracker table"
+
+
+def _marked_as_report(path: Path, checked: PreflightResult) -> bool:
+    """Whether a workbook carries the document property every dedupe report is written with
+    (kept when Excel, LibreOffice or openpyxl save it again, whatever its sheets are called
+    now)."""
+    part = {"xlsx": "docProps/custom.xml", "xlsm": "docProps/custom.xml", "ods": "meta.xml"}
+    name = part.get(checked.format)
+    if name is None:
+        return False
+    try:
+        with zipfile.ZipFile(path) as zf:
+            if name not in zf.namelist() or zf.getinfo(name).file_size > _PROPERTIES_READ:
+                return False
+            return DECISIONS_VERSION_PROPERTY.encode() in zf.read(name)
+    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
+        return False
+
+
+#: The largest document properties part looked into for the dedupe report's mark.
+_PROPERTIES_READ = 1 << 20
 
 
 #: What to do about a damaged file, said after what is wrong with it.

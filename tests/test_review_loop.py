@@ -1261,3 +1261,33 @@ def test_a_copy_of_the_report_saved_among_the_trackers_is_not_read_as_one(
     result = run_import([src], out)
     assert result.summary.counts["records"] == first.summary.counts["records"]
     assert [w.code for w in result.summary.warnings].count("dedupe_report_not_read") == 1
+
+
+def test_copies_of_one_name_in_two_folders_are_two_analysts_copies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each analyst saves the mailed report as dedupe_report.xlsx in a folder of her own and
+    # applies it from there: the same name, two copies.
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    ann, ben = tmp_path / "ann", tmp_path / "ben"
+    for folder, decision in ((ann, "merge"), (ben, "keep_separate")):
+        folder.mkdir()
+        shutil.copy(out / "dedupe_report.xlsx", folder / "dedupe_report.xlsx")
+        set_decision(folder / "dedupe_report.xlsx", "Review", OCR[0], decision)
+    state = str(out / "state.sqlite")
+    monkeypatch.chdir(ann)
+    result = CliRunner().invoke(main, ["review", "apply", "dedupe_report.xlsx", "--state", state])
+    assert result.exit_code == 0 and result.stderr == ""
+    monkeypatch.chdir(ben)
+    result = CliRunner().invoke(main, ["review", "apply", "dedupe_report.xlsx", "--state", state])
+    assert result.exit_code == 0
+    assert (
+        f"keep_separate replaces the merge stored from {ann / 'dedupe_report.xlsx'}, a copy of "
+        "this report" in result.stderr
+    )
+    # The Decisions sheet says which copy it came from.
+    run_import([src], out)
+    (row,) = _decisions_sheet(out / "dedupe_report.xlsx")
+    assert row["from_report"] == str(ben / "dedupe_report.xlsx")

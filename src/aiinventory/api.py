@@ -1687,11 +1687,14 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         )
     found = read_review_decisions(report)
     require_writable(state_path)
+    # Stored by its absolute path: two analysts' copies of one name ("dedupe_report.xlsx",
+    # each applied from a folder of her own) are two reports, not one.
+    source = os.path.abspath(report)
     with RunLock(state_path), Store(state_path) as store:
-        applying = _applying(store, found, str(report))
+        applying = _applying(store, found, source)
         stored, withdrawn = store.save_decisions(
             applying.decisions,
-            str(report),
+            source,
             now(),
             applying.withdrawn,
             found.version,

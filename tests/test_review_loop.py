@@ -1291,3 +1291,36 @@ def test_copies_of_one_name_in_two_folders_are_two_analysts_copies(
     run_import([src], out)
     (row,) = _decisions_sheet(out / "dedupe_report.xlsx")
     assert row["from_report"] == str(ben / "dedupe_report.xlsx")
+
+
+def test_a_copy_that_withdraws_or_restores_a_colleague_s_decision_says_so(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    ann, ben = tmp_path / "ann.xlsx", tmp_path / "ben.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", ann)
+    shutil.copy(out / "dedupe_report.xlsx", ben)
+    set_decision(ann, "Review", OCR[0], "merge")
+    assert apply_review(ann, out / "state.sqlite").problems == []
+    # Ben takes it back on his copy: Ann's decision is named.
+    set_decision(ben, "Review", OCR[0], "withdraw")
+    result = apply_review(ben, out / "state.sqlite")
+    assert result.withdrawn == 1
+    (said,) = result.problems
+    assert f"withdraw takes back the merge stored from {ann}, a copy of this report" in said
+    # Ann applies her copy again (for another pair, say): her merge comes back, and Ben's
+    # withdrawal is named.
+    result = apply_review(ann, out / "state.sqlite")
+    assert result.stored == 1
+    (said,) = result.problems
+    assert f"merge is stored again, though {ben}, a copy of this report, withdrew" in said
+    # Applied once more, nothing is new and nothing said.
+    assert apply_review(ann, out / "state.sqlite").problems == []
+    # A report with no mark of when it was written that withdraws a stored decision says so.
+    rows = list(openpyxl.load_workbook(ben)["Review"].iter_rows(min_row=2, values_only=True))
+    with (tmp_path / "review.csv").open("w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(["" if v is None else v for v in row] for row in rows)
+    result = apply_review(tmp_path / "review.csv", out / "state.sqlite")
+    assert result.withdrawn == 1
+    (said,) = result.problems
+    assert f"withdraw takes back the merge stored from {ann}: this report carries no mark" in said

@@ -1789,6 +1789,23 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             and copies[_pair(a, b)][0] != d
             and copies[_pair(a, b)][1] != report
         ]
+        # Taking back a decision another copy stored, or deciding again a pair another copy
+        # withdrew, changes a colleague's decision as much.
+        problems += [
+            f"{a} and {b}: withdraw takes back the {copies[_pair(a, b)][0]} stored from "
+            f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
+            "decision, agree on the pair and apply the report again"
+            for a, b in withdraw
+            if _pair(a, b) in copies and copies[_pair(a, b)][1] != report
+        ]
+        taken_back = store.withdrawals_written_at(found.version)
+        problems += [
+            f"{a} and {b}: {d} is stored again, though {taken_back[_pair(a, b)]}, a copy of "
+            "this report, withdrew their decision; if that was a colleague's withdrawal, agree "
+            "on the pair and apply the report again"
+            for a, b, d in usable
+            if _pair(a, b) in taken_back and taken_back[_pair(a, b)] != report
+        ]
     stored = {_pair(a, b): (d, src) for a, b, d, src, _, _ in rows}
     if found.version is None:
         # No mark of when the report was written (saved as CSV, or rewritten by a tool that
@@ -1801,6 +1818,14 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             "if the report is older than that decision, decide the pair again in a newer report"
             for a, b, d in usable
             if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
+        ]
+        problems += [
+            f"{a} and {b}: withdraw takes back the {stored[_pair(a, b)][0]} stored from "
+            f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
+            "(saved as CSV, or rewritten by a tool), so its withdrawal is taken as the newest — "
+            "if the report is older than that decision, decide the pair again in a newer report"
+            for a, b in withdraw
+            if _pair(a, b) in stored
         ]
     # The Decisions sheet shows what was stored when the report was written: where nothing was
     # stored since, a stored_decision that differs was typed there.

@@ -1086,6 +1086,17 @@ class Store:
             )
         }
 
+    def withdrawals_written_at(self, version: int) -> dict[tuple[str, str], str]:
+        """The decisions withdrawn by reports written at decisions version ``version`` (copies
+        of one report), by (record_a, record_b): the report each withdrawal came from."""
+        return {
+            (str(a), str(b)): str(src)
+            for a, b, src in self.conn.execute(
+                "SELECT record_a, record_b, source FROM withdrawals WHERE report_version = ?",
+                (version,),
+            )
+        }
+
     def taken_apart(self) -> set[str]:
         """The records analysts took out of their use cases (see save_decisions)."""
         return {

@@ -1324,3 +1324,31 @@ def test_a_copy_that_withdraws_or_restores_a_colleague_s_decision_says_so(tmp_pa
     assert result.withdrawn == 1
     (said,) = result.problems
     assert f"withdraw takes back the merge stored from {ann}: this report carries no mark" in said
+
+
+def test_a_merged_row_s_decision_beside_its_column_or_in_a_word_it_does_not_take_is_named(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Merged"]
+    header = [c.value for c in ws[2]]
+    decision = header.index("decision") + 1
+    first, second = (r[0].row for r in ws.iter_rows(min_row=3) if r[2].value == CONTRACTS)
+    ws.cell(row=first, column=len(header) + 1, value="keep_separate")  # beside the column
+    ws.cell(row=second, column=decision, value="withdraw")
+    wb.save(report)
+    result = CliRunner().invoke(main, ["review", "apply", str(report)])
+    assert result.exit_code == 3, result.output
+    letter = openpyxl.utils.get_column_letter(len(header) + 1)
+    assert (
+        f"Merged row {first}: column {letter} (no header) holds 'keep_separate', not the "
+        "decision column: nothing was stored for this row" in result.stderr
+    )
+    assert (
+        f"Merged row {second}: decision 'withdraw' takes back a stored decision on the "
+        "Decisions sheet" in result.stderr
+    )
+    assert "or the row lost its ids" not in result.stderr

@@ -350,6 +350,19 @@ def _stray_decision(row: tuple[Any, ...], cols: dict[str, int]) -> tuple[str, st
     return None
 
 
+def _say_stray(
+    sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
+) -> None:
+    """Name a row whose decision column is empty but whose decision was typed beside it."""
+    stray = _stray_decision(row, cols)
+    if stray is not None:
+        result.problems.append(
+            f"{sheet} row {number}: {stray[0]} holds {stray[1]!r}, not the decision column: "
+            "nothing was stored for this row; type the decision in the decision column and "
+            "apply the report again"
+        )
+
+
 def _review_row(
     sheet: str, row: tuple[Any, ...], cols: dict[str, int], number: int, result: ReviewDecisions
 ) -> None:
@@ -361,13 +374,7 @@ def _review_row(
             (f"{sheet} row {number}", str(a_id).strip(), str(b_id).strip(), stored, decision)
         )
     if decision is None:
-        stray = _stray_decision(row, cols)
-        if stray is not None:
-            result.problems.append(
-                f"{sheet} row {number}: {stray[0]} holds {stray[1]!r}, not the decision column: "
-                "nothing was stored for this row; type the decision in the decision column and "
-                "apply the report again"
-            )
+        _say_stray(sheet, row, cols, number, result)
         return
     if _only_a_decision(row, cols):
         return
@@ -401,13 +408,31 @@ def _merged_rows(
             members.setdefault(str(uc).strip(), []).append(str(rec).strip())
     for number, row in enumerate(rows, start=first):
         decision = _decision(_cell(row, cols, "decision"))
-        if decision is None or _only_a_decision(row, cols):
+        if decision is None:
+            _say_stray(sheet, row, cols, number, result)
+            continue
+        if _only_a_decision(row, cols):
             continue
         uc, rec = _cell(row, cols, "use_case_id"), _cell(row, cols, "record_id")
-        if decision in ("invalid", "withdraw") or not uc or not rec:
+        typed = _cell(row, cols, "decision")
+        if decision == "invalid":
             result.problems.append(
-                f"{sheet} row {number}: decision {_cell(row, cols, 'decision')!r} is neither "
-                "merge nor keep_separate, or the row lost its ids; left as it was"
+                f"{sheet} row {number}: decision {typed!r} is neither merge nor keep_separate; "
+                "left as it was"
+            )
+            continue
+        if decision == "withdraw":
+            result.problems.append(
+                f"{sheet} row {number}: decision {typed!r} takes back a stored decision on the "
+                "Decisions sheet (set its row there to withdraw); a row of this sheet takes "
+                "merge or keep_separate; left as it was"
+            )
+            continue
+        if not uc or not rec:
+            result.problems.append(
+                f"{sheet} row {number}: decision {typed!r}, but the row's use_case_id or "
+                "record_id is empty, so it names no record: nothing was stored for this row; "
+                "copy them back from the report as it was written and apply it again"
             )
             continue
         # A record taken out of an automatic merge is kept apart from every other record of

@@ -1352,3 +1352,26 @@ def test_a_merged_row_s_decision_beside_its_column_or_in_a_word_it_does_not_take
         "Decisions sheet" in result.stderr
     )
     assert "or the row lost its ids" not in result.stderr
+
+
+def test_a_decided_record_gone_from_its_source_is_still_named(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    run_import([src], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[1], "keep_separate")
+    assert apply_review(out / "dedupe_report.xlsx").stored == 1
+    run_import([src], out)
+    # IT types another use case over its OCR row: the record decided on is in no source now,
+    # and the analyst who is to withdraw the decision is told which it was.
+    replaced = [["Helpdesk ticket routing", "Routes tickets to teams", "ServiceNow"], IT[1]]
+    write_workbook(src / "it.xlsx", {"S": [HEADER, *replaced]})
+    result = run_import([src], out)
+    (note,) = [w.message for w in result.summary.warnings if w.code == "decision_not_applied"]
+    assert f"{OCR[1]!r} (R-" in note and "it.xlsx [S] row 2" in note, note
+    (listed,) = _decisions_sheet(out / "dedupe_report.xlsx")
+    assert {listed["name_a"], listed["name_b"]} == set(OCR)
+    # Applying a report that decides on it again names it too.
+    set_decision(out / "dedupe_report.xlsx", "Decisions", "keep_separate", "merge")
+    result = apply_review(out / "dedupe_report.xlsx")
+    (said,) = [p for p in result.problems if "no longer in any source" in p]
+    assert said.startswith(f"record {OCR[1]!r} (R-") and "it.xlsx [S] row 2)" in said

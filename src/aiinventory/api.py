@@ -1343,10 +1343,13 @@ def _half_gone_decisions(store: Store) -> list[str]:
     """A warning per decision that no longer applies because one of its two records is in no
     source any more (the other still is): its pair is matched by the scores again."""
     notes: list[str] = []
-    for decision, source, (current, name), gone in store.half_gone_decisions():
+    found = store.half_gone_decisions()
+    last = store.decided_records(gone for *_, gone in found)
+    for decision, source, (current, name), gone in found:
         words = "merge" if decision == "merge" else "keep separate"
         notes.append(
-            f"the decision to {words} {name!r} ({current}) and {gone} (in {source}) no longer "
+            f"the decision to {words} {name!r} ({current}) and {_gone_record(gone, last)} (in "
+            f"{source}) no longer "
             f"applies: {gone} is in no source any more (the row was removed, or changed past "
             "recognition: in a tracker without an ID column, renamed and described anew), so "
             f"the scores decide about {name!r} again; decide its pairs again in this run's "
@@ -1354,6 +1357,15 @@ def _half_gone_decisions(store: Store) -> list[str]:
             "in the tracker keeps decisions on its rows)"
         )
     return notes
+
+
+def _gone_record(record: str, last: dict[str, tuple[str, str]]) -> str:
+    """A record in no source now, with the name and place it had when last seen if known:
+    "'OCR for invoices' (R-…, last in it.xlsx [S] row 2)"."""
+    if record not in last:
+        return record
+    name, where = last[record]
+    return f"{name!r} ({record}, last in {where})"
 
 
 def _unreadable_rejects(
@@ -1863,8 +1875,10 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         problems.append(
             f"… and {len(unknown) - _UNKNOWN_SHOWN:,} more records not in this state file"
         )
+    last = store.decided_records(gone)
     problems += [
-        f"record {r} is no longer in any source; its decision is kept for when it returns"
+        f"record {_gone_record(r, last)} is no longer in any source; its decision is kept for "
+        "when it returns"
         for r in gone
     ]
     after = {pair: d for pair, (d, _) in stored.items()}

@@ -219,6 +219,13 @@ CREATE TABLE IF NOT EXISTS decisions (
     apart TEXT,
     PRIMARY KEY (record_a, record_b)
 );
+-- The name and place each record a decision names had when last seen (when the decision was
+-- stored, or at the end of a run): one gone from its source since is still shown by them.
+CREATE TABLE IF NOT EXISTS decided_records (
+    record_id TEXT PRIMARY KEY,
+    name TEXT,
+    source TEXT
+);
 -- Decisions withdrawn, so that a report written before the withdrawal cannot bring one back.
 CREATE TABLE IF NOT EXISTS withdrawals (
     record_a TEXT NOT NULL,
@@ -743,6 +750,7 @@ class Store:
                 "UPDATE items SET pending_action=NULL WHERE pending_action IS NOT NULL"
             )
             self.conn.execute("DELETE FROM meta WHERE key=?", (UNSAID_WARNINGS,))
+            self._see_decided_records()
             self.conn.execute("COMMIT")
             run_committed()  # a stop signal from here on stops nothing: the run is done
             self._open_run = None
@@ -1036,6 +1044,7 @@ class Store:
                 "version=excluded.version, report_version=excluded.report_version",
                 [(a, b, decided_at.isoformat(), source, version, report_version) for a, b in gone],
             )
+            self._see_decided_records()
             # A pair decided again is no longer withdrawn.
             self.conn.executemany(
                 "DELETE FROM withdrawals WHERE record_a = ? AND record_b = ?",
@@ -1051,6 +1060,34 @@ class Store:
             rollback(self.conn)
             raise
         return len(rows), len(gone)
+
+    def _see_decided_records(self) -> None:
+        """Keep the name and place of each current record a decision names (inside a
+        transaction), for when it is gone from its source."""
+        self.conn.execute(
+            "INSERT OR REPLACE INTO decided_records(record_id, name, source) "
+            "SELECT record_id, name, source_path || COALESCE(' [' || sheet || ']', '') || "
+            "COALESCE(' row ' || row, '') || COALESCE(' ' || message_id, '') FROM records "
+            "WHERE record_id IN (SELECT record_a FROM decisions UNION SELECT record_b FROM "
+            "decisions)"
+        )
+
+    def decided_records(self, record_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
+        """The name and place the given records had when last seen with a decision on them
+        (see _see_decided_records), for those gone from their sources: record -> (name,
+        place)."""
+        wanted = set(record_ids)
+        if not wanted:
+            return {}
+        try:
+            rows = self.conn.execute(
+                "SELECT record_id, name, source FROM decided_records"
+            ).fetchall()
+        except sqlite3.OperationalError:  # an older state read as it is on disk
+            return {}
+        return {
+            str(r): (str(name or ""), str(source or "")) for r, name, source in rows if r in wanted
+        }
 
     def decision_rows(self) -> list[tuple[str, str, str, str, str]]:
         """Every stored decision as (record_a, record_b, decision, decided_at, source)."""
@@ -1112,7 +1149,8 @@ class Store:
 
     def half_gone_decisions(self) -> list[tuple[str, str, tuple[str, str | None], str]]:
         """Decisions of which one record is current and the other in no source any more:
-        (decision, report it came from, (current record, its name), gone record)."""
+        (decision, report it came from, (current record, its name), gone record; its last
+        name and place: ``decided_records``)."""
         rows = self.conn.execute(
             "SELECT d.decision, d.source, d.record_a, ra.name, d.record_b, rb.name, "
             "ra.record_id IS NULL FROM decisions d "

@@ -728,8 +728,12 @@ def _decision_rows(store: Store) -> Iterator[list[Any]]:
     records still in a source, and no other decision contradicting it)."""
     stored = store.decision_rows()
     info = store.record_summaries(r for a, b, *_ in stored for r in (a, b))
+    # A record gone from its source is shown by the name it had when last seen.
+    last = store.decided_records(r for a, b, *_ in stored for r in (a, b) if r not in info)
+    for record, (name, _) in last.items():
+        info.setdefault(record, {"name": name})
     for a, b, decision, decided_at, source in stored:
-        gone = [r for r in (a, b) if r not in info]
+        gone = [r for r in (a, b) if "use_case_id" not in info.get(r, {})]
         together = info.get(a, {}).get("use_case_id") == info.get(b, {}).get("use_case_id")
         if gone:
             applies = f"no: {' and '.join(gone)} in no source now"

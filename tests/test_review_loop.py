@@ -889,9 +889,12 @@ def test_a_pair_decided_both_ways_in_one_report_is_not_stored(tmp_path: Path) ->
     result = apply_review(report)
     assert result.stored == 0
     (said,) = result.problems
+    names = {record: name for name, record in ids.items()}
+    first, second = sorted((a, b))
     assert said == (
-        f"{min(a, b)} and {max(a, b)}: the report says both merge and keep_separate for them; "
-        "neither was stored — leave one decision on them and apply it again"
+        f"{names[first]!r} ({first}) and {names[second]!r} ({second}): the report says both "
+        "merge and keep_separate for them; neither was stored — leave one decision on them and "
+        "apply it again"
     )
 
 
@@ -1375,3 +1378,19 @@ def test_a_decided_record_gone_from_its_source_is_still_named(tmp_path: Path) ->
     result = apply_review(out / "dedupe_report.xlsx")
     (said,) = [p for p in result.problems if "no longer in any source" in p]
     assert said.startswith(f"record {OCR[1]!r} (R-") and "it.xlsx [S] row 2)" in said
+
+
+def test_review_apply_s_notes_name_a_pair_by_its_records_names(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    wb = openpyxl.load_workbook(report)
+    ws = wb["Merged"]
+    header = [c.value for c in ws[2]]
+    (a, b) = (r for r in ws.iter_rows(min_row=3) if r[2].value == CONTRACTS)
+    ws.cell(row=a[0].row, column=header.index("decision") + 1, value="keep_separate")
+    ws.cell(row=b[0].row, column=header.index("decision") + 1, value="merge")
+    wb.save(report)  # one row of a use case taken out, the other confirmed: both ways
+    result = apply_review(report)
+    (said,) = [p for p in result.problems if "both merge and keep_separate" in p]
+    assert said.startswith(f"{CONTRACTS!r} (R-") and f" and {CONTRACTS!r} (R-" in said

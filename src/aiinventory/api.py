@@ -1771,13 +1771,26 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     usable, later = _not_older(store, found, usable, rows)
     withdraw = [(a, b) for a, b in found.withdrawn if _pair(a, b) not in later]
     problems = list(found.problems) + unmatched
+    # A pair is named by its records' names as well as their IDs: the analyst reads the names.
+    pairs_named = {r for a, b, _ in decisions for r in (a, b)}
+    pairs_named |= {r for pair in found.withdrawn for r in pair}
+    named_now = store.record_summaries(pairs_named)
+    gone_names = store.decided_records(pairs_named - named_now.keys())
+
+    def both(a: str, b: str) -> str:
+        def one(r: str) -> str:
+            name = named_now.get(r, {}).get("name") or gone_names.get(r, ("", ""))[0]
+            return f"{name!r} ({r})" if name else r
+
+        return f"{one(a)} and {one(b)}"
+
     problems += [
-        f"{a} and {b}: the report says both merge and keep_separate for them; neither was "
+        f"{both(a, b)}: the report says both merge and keep_separate for them; neither was "
         "stored — leave one decision on them and apply it again"
         for a, b in torn
     ]
     problems += [
-        f"{a} and {b}: {d or 'withdraw'} was not "
+        f"{both(a, b)}: {d or 'withdraw'} was not "
         f"{'stored' if d else 'applied'}: "
         + (
             "their decision was withdrawn"
@@ -1793,7 +1806,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # another copy is said, for the other analyst to hear of it.
         copies = {(a, b): (d, src) for a, b, d, src, _, written in rows if written == found.version}
         problems += [
-            f"{a} and {b}: {d} replaces the {copies[_pair(a, b)][0]} stored from "
+            f"{both(a, b)}: {d} replaces the {copies[_pair(a, b)][0]} stored from "
             f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
             "decision, agree on the pair and apply the report again"
             for a, b, d in usable
@@ -1804,7 +1817,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # Taking back a decision another copy stored, or deciding again a pair another copy
         # withdrew, changes a colleague's decision as much.
         problems += [
-            f"{a} and {b}: withdraw takes back the {copies[_pair(a, b)][0]} stored from "
+            f"{both(a, b)}: withdraw takes back the {copies[_pair(a, b)][0]} stored from "
             f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
             "decision, agree on the pair and apply the report again"
             for a, b in withdraw
@@ -1812,7 +1825,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         ]
         taken_back = store.withdrawals_written_at(found.version)
         problems += [
-            f"{a} and {b}: {d} is stored again, though {taken_back[_pair(a, b)]}, a copy of "
+            f"{both(a, b)}: {d} is stored again, though {taken_back[_pair(a, b)]}, a copy of "
             "this report, withdrew their decision; if that was a colleague's withdrawal, agree "
             "on the pair and apply the report again"
             for a, b, d in usable
@@ -1824,7 +1837,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # drops the workbook's properties): its decisions are taken as the newest, and each
         # that changes a stored one is said, for the analyst to check it is not an old report.
         problems += [
-            f"{a} and {b}: {d} replaces the {stored[_pair(a, b)][0]} stored from "
+            f"{both(a, b)}: {d} replaces the {stored[_pair(a, b)][0]} stored from "
             f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
             "(saved as CSV, or rewritten by a tool), so its decision is taken as the newest — "
             "if the report is older than that decision, decide the pair again in a newer report"
@@ -1832,7 +1845,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
         ]
         problems += [
-            f"{a} and {b}: withdraw takes back the {stored[_pair(a, b)][0]} stored from "
+            f"{both(a, b)}: withdraw takes back the {stored[_pair(a, b)][0]} stored from "
             f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
             "(saved as CSV, or rewritten by a tool), so its withdrawal is taken as the newest — "
             "if the report is older than that decision, decide the pair again in a newer report"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -207,3 +208,117 @@ def test_a_spanish_tracker_reads_its_stages_tiers_and_build_answers(
     # "registro" names no department.
     assert {r["department"] for r in out.records_jsonl} == {None}
     assert "unmapped_value" not in out.warning_codes()
+
+
+_DATES_DUTCH = [
+    ["Naam", "Directie", "Omschrijving", "Status", "Startdatum", "Datum in gebruik"],
+    ["Slimme parkeerscan", "Verkeer", "Kentekens scannen voor parkeercontrole", "in gebruik",
+     "03-02-2024", "01-07-2024"],
+    ["Chatbot Gem", "Dienstverlening", "Virtuele assistent voor inwoners", "in ontwikkeling",
+     "15-01-2025", ""],
+    ["Fraudedetectie", "Sociaal Domein", "Risicoscores voor bijstandsaanvragen",
+     "buiten gebruik", "12-05-2019", "01-09-2019"],
+    ["Vertaaltool", "ICT", "Automatische vertaling van brieven", "pilot", "01-03-2025", ""],
+    ["Afvalroutes", "Stadsbeheer", "Optimale routes voor vuilniswagens", "in gebruik",
+     "05-06-2023", "11-12-2023"],
+]  # fmt: skip
+_DATES_FRENCH = [
+    ["Nom du cas d'usage", "Direction", "Description", "Statut", "Date de début",
+     "Date de mise en production"],
+    ["Tri du courrier", "Finances", "Classement des courriers entrants par IA", "en production",
+     "03/02/2024", "01/07/2024"],
+    ["Assistant usagers", "Relation usagers", "Chatbot pour les démarches en ligne",
+     "en expérimentation", "15/01/2025", ""],
+    ["Détection de fraude", "Contrôle", "Détection des déclarations frauduleuses", "abandonné",
+     "12/05/2023", ""],
+    ["Traduction", "DSI", "Traduction des documents administratifs",
+     "en cours de développement", "01/03/2025", ""],
+    ["Analyse des appels", "Centre d'appels", "Transcription et analyse des appels",
+     "en production", "05/06/2023", "11/12/2023"],
+]  # fmt: skip
+_DATES_GERMAN = [
+    ["Anwendungsfall", "Abteilung", "Beschreibung", "Status", "Startdatum", "Produktiv seit"],
+    ["Rechnungseingang", "Finanzen", "Erfassung der Rechnungen mit OCR", "in Betrieb",
+     "03/02/2024", "01/07/2024"],
+    ["Bürgerchatbot", "Bürgerservice", "Beantwortet Fragen der Bürger rund um die Uhr",
+     "Pilotphase", "01/03/2025", ""],
+    ["Verkehrsprognose", "Verkehr", "Prognose der Verkehrsdichte", "in Betrieb", "05/06/2023",
+     "11/12/2023"],
+]  # fmt: skip
+
+
+def test_text_dates_of_a_tracker_in_a_day_first_language_are_read_day_first(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Dutch Excel saves a semicolon CSV in Windows-1252; French and German workbooks. Their
+    # dates could be read either way round, but the trackers are written in languages that
+    # write the day first, as mail in those languages is read.
+    folder = tmp_path / "trackers"
+    folder.mkdir()
+    with (folder / "algoritmes.csv").open("w", encoding="cp1252", newline="") as fh:
+        csv.writer(fh, delimiter=";").writerows(_DATES_DUTCH)
+    write_workbook(folder / "cas_usage.xlsx", {"Feuil1": _DATES_FRENCH})
+    write_workbook(folder / "anwendungen.xlsx", {"Tabelle1": _DATES_GERMAN})
+    out = run_import_into(folder)
+    got = {r["name"]: (r["date_initiated"], r["date_deployed"]) for r in out.records_jsonl}
+    assert got == {
+        "Slimme parkeerscan": ("2024-02-03", "2024-07-01"),
+        "Chatbot Gem": ("2025-01-15", None),
+        "Fraudedetectie": ("2019-05-12", "2019-09-01"),
+        "Vertaaltool": ("2025-03-01", None),
+        "Afvalroutes": ("2023-06-05", "2023-12-11"),
+        "Tri du courrier": ("2024-02-03", "2024-07-01"),
+        "Assistant usagers": ("2025-01-15", None),
+        "Détection de fraude": ("2023-05-12", None),
+        "Traduction": ("2025-03-01", None),
+        "Analyse des appels": ("2023-06-05", "2023-12-11"),
+        "Rechnungseingang": ("2024-02-03", "2024-07-01"),
+        "Bürgerchatbot": ("2025-03-01", None),
+        "Verkehrsprognose": ("2023-06-05", "2023-12-11"),
+    }
+    assert "ambiguous_date" not in out.warning_codes()
+    said = {
+        (w["source_path"].rsplit("/", 1)[-1], w["message"])
+        for w in out.run["warnings"]
+        if w["code"] == "date_order_from_language"
+    }
+    assert (
+        "algoritmes.csv",
+        "date_initiated dates such as '03-02-2024' in column E ('Startdatum') could be "
+        "day-first or month-first; read day-first, as the sheet is written in Dutch — set "
+        "day_first: false for this source in the sources.yaml of a folder given with "
+        "--mappings if that is wrong",
+    ) in said
+    assert {path for path, _ in said} == {"algoritmes.csv", "cas_usage.xlsx", "anwendungen.xlsx"}
+
+
+def test_text_dates_of_an_english_tracker_are_read_as_configured(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # The same dates under English words are read as settings.yaml says, and warned about;
+    # a French name or two among English descriptions does not make the sheet French.
+    rows = [
+        ["Use case", "Description", "Stage", "Start date"],
+        ["Tri du courrier", "Sorts the incoming mail for the finance team", "Live", "03/02/2024"],
+        ["Analyse des appels", "Transcribes and analyses the calls", "Pilot", "05/06/2023"],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Sheet1": rows}))
+    got = {r["name"]: r["date_initiated"] for r in out.records_jsonl}
+    assert got == {"Tri du courrier": "2024-03-02", "Analyse des appels": "2023-05-06"}
+    assert "ambiguous_date" in out.warning_codes()
+    assert "date_order_from_language" not in out.warning_codes()
+
+
+def test_a_source_set_month_first_keeps_a_french_trackers_dates_month_first(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    path = write_workbook(tmp_path / "in" / "cas_usage.xlsx", {"Feuil1": _DATES_FRENCH})
+    mappings = tmp_path / "maps"
+    mappings.mkdir()
+    (mappings / "sources.yaml").write_text(
+        "sources:\n  - match: '*.xlsx'\n    day_first: false\n", encoding="utf-8"
+    )
+    out = run_import_into(path, mappings_dir=mappings)
+    got = {r["name"]: r["date_initiated"] for r in out.records_jsonl}
+    assert got["Tri du courrier"] == "2024-03-02"
+    assert "date_order_from_language" not in out.warning_codes()

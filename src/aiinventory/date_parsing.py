@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -14,6 +15,7 @@ __all__ = [
     "ParsedDate",
     "date_order_hint",
     "date_order_shown",
+    "day_first_language",
     "is_cell_date_text",
     "named_period_end",
     "parse_date",
@@ -39,6 +41,51 @@ def date_order_hint(label: str) -> bool | None:
     if month and not day:
         return False
     return None
+
+
+#: Short words that mark a text as English, and as one of the languages whose numeric dates
+#: are day-first (a word several of them share counts for each).
+_ENGLISH_WORDS = frozenset(
+    ("the", "and", "is", "are", "to", "of", "for", "with", "this", "that", "we", "will", "be",
+     "it", "on", "in", "a", "an", "by", "our")
+)  # fmt: skip
+_DAY_FIRST_WORDS = {
+    "French": frozenset(
+        ("le", "la", "les", "des", "du", "de", "à", "au", "aux", "un", "une", "et", "est",
+         "pour", "avec", "par", "sur", "dans", "nous", "sont", "voici")
+    ),
+    "German": frozenset(
+        ("der", "die", "das", "den", "dem", "und", "ist", "mit", "für", "wir", "nicht", "ein",
+         "eine", "sind", "von", "zu", "im", "auf", "bei")
+    ),
+    "Dutch": frozenset(
+        ("de", "het", "een", "van", "voor", "niet", "zijn", "wij", "op", "te")
+    ),
+    "Spanish": frozenset(
+        ("de", "el", "los", "las", "del", "para", "con", "es", "y", "por")
+    ),
+    "Italian": frozenset(("il", "di", "della", "che", "sono")),
+}  # fmt: skip
+_DAY_FIRST_LANGUAGE_WORDS = frozenset().union(*_DAY_FIRST_WORDS.values())
+
+
+def day_first_language(words: Iterable[str]) -> str | None:
+    """The language, of those that write the day first (French, German, Dutch, Spanish,
+    Italian), that ``words`` (lower case) are written in: three of its short words at least,
+    and more than English ones ("the", "and", "for" …); None when nothing tells."""
+    english = 0
+    found: list[str] = []
+    for word in words:
+        if word in _ENGLISH_WORDS:
+            english += 1
+        elif word in _DAY_FIRST_LANGUAGE_WORDS:
+            found.append(word)
+    if len(found) < 3 or len(found) <= english:
+        return None
+    counts = {
+        language: sum(1 for w in found if w in said) for language, said in _DAY_FIRST_WORDS.items()
+    }
+    return max(counts, key=counts.__getitem__)
 
 
 _EPOCH_1900 = date(1899, 12, 30)  # Excel's 1900 system, with its phantom 29 Feb 1900

@@ -454,6 +454,11 @@ class SourceContext:
     #: Fields of day_first_by_field whose order their own dates gave, not their header: an
     #: example row under the header ("dd/mm/yyyy") says better.
     date_order_by_values: set[str] = field(default_factory=set)
+    #: Fields of date_order_by_values read day-first because the sheet is written in a
+    #: language that writes dates so (``date_language``: "French", "Dutch" …), nothing else
+    #: saying their order.
+    date_order_by_language: set[str] = field(default_factory=set)
+    date_language: str | None = None
     date1904: bool = False
     labels: dict[str, str] = field(default_factory=dict)  # field -> column label
     letters: dict[str, str] = field(default_factory=dict)  # field -> column letter
@@ -1172,13 +1177,17 @@ class Normalizer:
         if parsed is None and isinstance(value, str):
             parsed = _date_of_range(value, fname, day_first, ctx.date1904, known and not inferred)
         if inferred and date_order_shown(value) is (not day_first):
+            why = (
+                f"the sheet is written in {ctx.date_language}, which writes the day first"
+                if fname in ctx.date_order_by_language
+                else f"the column's first dates were {'day-first' if day_first else 'month-first'}"
+            )
             self._warn(
                 ctx,
                 "date_order_contradicted",
                 f"{fname} {cell_text(value)!r} in {self._place(ctx, fname)} can only be "
-                f"{'month-first' if day_first else 'day-first'}, though the column's first dates "
-                f"were {'day-first' if day_first else 'month-first'} and its other dates are read "
-                "so — check the column, or set day_first for this source in "
+                f"{'month-first' if day_first else 'day-first'}, though {why} and its other "
+                "dates are read so — check the column, or set day_first for this source in "
                 f"{self.mappings.rules_file}",
                 f"contradicted:{fname}",
                 row,
@@ -1206,7 +1215,23 @@ class Normalizer:
             return None
         if parsed.ambiguous and not known:
             self._ambiguous(ctx, fname, value, day_first, row)
+        elif parsed.ambiguous and fname in ctx.date_order_by_language:
+            self._by_language(ctx, fname, value, row)
         return parsed.iso
+
+    def _by_language(self, ctx: SourceContext, fname: str, value: Any, row: int | None) -> None:
+        """Say that ``fname``'s text dates, which could be read either way round, were read
+        day-first as the language of the sheet writes them."""
+        self._warn(
+            ctx,
+            "date_order_from_language",
+            f"{fname} dates such as {cell_text(value)!r} in {self._place(ctx, fname)} could be "
+            f"day-first or month-first; read day-first, as the sheet is written in "
+            f"{ctx.date_language} — set day_first: false for this source in "
+            f"{self.mappings.rules_file} if that is wrong",
+            f"language:{fname}",
+            row,
+        )
 
     def _ambiguous(
         self,
@@ -1268,6 +1293,8 @@ class Normalizer:
                     # way round, an older source's would win.
                     why = " (the newest source decides a merged use case's stage and owner)"
                     self._ambiguous(ctx, "last_updated", value, day_first, row, why)
+                elif ambiguous and "last_updated" in ctx.date_order_by_language:
+                    self._by_language(ctx, "last_updated", value, row)
                 return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
             # A period ("Q3 2025" under "Reporting period"): as of its end, once it is over.
             end = named_period_end(value) if isinstance(value, str) else None

@@ -39,7 +39,7 @@ from typing import Any
 from .. import failpoints
 from ..clock import now as clock_now
 from ..clock import stable_hash
-from ..date_parsing import parse_date
+from ..date_parsing import day_first_language, parse_date
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
@@ -1109,22 +1109,6 @@ _DAY_FIRST_LANGUAGES = frozenset(
      "lv", "lt", "ga", "cy")
 )  # fmt: skip
 _MONTH_FIRST_ENGLISH = frozenset({"us", "ph"})
-#: Short words that mark a text's language: English, and the day-first languages above.
-_ENGLISH_WORDS = frozenset(
-    ("the", "and", "is", "are", "to", "of", "for", "with", "this", "that", "we", "will", "be",
-     "it", "on", "in", "a", "an", "by", "our")
-)  # fmt: skip
-_OTHER_WORDS = frozenset(
-    # French
-    ("le", "la", "les", "des", "du", "de", "à", "au", "aux", "un", "une", "et", "est", "pour",
-     "avec", "par", "sur", "dans", "nous", "sont", "voici",
-     # German
-     "der", "die", "das", "den", "dem", "und", "ist", "mit", "für", "wir", "nicht", "ein",
-     "eine", "sind", "von", "zu", "im", "auf", "bei",
-     # Spanish, Dutch, Italian
-     "el", "los", "las", "del", "para", "con", "es", "y", "por", "het", "een", "van", "voor",
-     "niet", "zijn", "wij", "op", "te", "il", "di", "della", "che", "sono")
-)  # fmt: skip
 #: How much of a message's text its words are counted in.
 _LANGUAGE_SAMPLE = 4000
 
@@ -1158,10 +1142,7 @@ def _date_order_of(parsed: ParsedMessage) -> bool | None:
         if primary in _DAY_FIRST_LANGUAGES:
             return True
         return None
-    words = parsed.text[:_LANGUAGE_SAMPLE].lower().split()
-    english = sum(1 for w in words if w in _ENGLISH_WORDS)
-    other = sum(1 for w in words if w in _OTHER_WORDS)
-    return True if other >= 3 and other > english else None
+    return True if day_first_language(parsed.text[:_LANGUAGE_SAMPLE].lower().split()) else None
 
 
 def _automatic(raw: bytes, header_end: int) -> str | None:

@@ -24,6 +24,7 @@ from typing import Any
 from ..date_parsing import (
     date_order_hint,
     date_order_shown,
+    day_first_language,
     parse_date,
     period_start,
     sheet_period_end,
@@ -1560,6 +1561,19 @@ def _extract_table(
                 if fname in header.by_field and fname not in ctx.day_first_by_field:
                     ctx.day_first_by_field[fname] = told
                     ctx.date_order_by_values.add(fname)
+        # A date column that nothing above orders is read day-first when the sheet is written
+        # in a language that writes dates so, as mail is: the words of its header and first
+        # rows are more French, German, Dutch, Spanish or Italian than English.
+        unordered = [
+            f for f in _DATE_FIELDS if f in header.by_field and f not in ctx.day_first_by_field
+        ]
+        if unordered and not ctx.day_first_configured and not ctx.day_first:
+            ctx.date_language = day_first_language(_sheet_words(header, [*head[below:], *ahead]))
+            if ctx.date_language is not None:
+                for fname in unordered:
+                    ctx.day_first_by_field[fname] = True
+                    ctx.date_order_by_values.add(fname)
+                    ctx.date_order_by_language.add(fname)
 
     def all_rows() -> Iterator[list[Any]]:
         if legend is None:
@@ -1962,6 +1976,26 @@ def _date_orders_by_values(
     return decided
 
 
+#: How much of a sheet's text its language is told by (as much as of a message's).
+_LANGUAGE_SAMPLE = 4000
+_WORDS = re.compile(r"[^\W\d_]+")
+
+
+def _sheet_words(header: HeaderResult, rows: list[list[Any]]) -> list[str]:
+    """The words of a sheet's header labels and of the text in its first rows, lower case,
+    up to ``_LANGUAGE_SAMPLE`` characters."""
+    texts = [c.label for c in header.columns if c.label]
+    size = sum(map(len, texts))
+    for row in rows:
+        for value in row:
+            if size >= _LANGUAGE_SAMPLE:
+                break
+            if value.__class__ is str:
+                texts.append(value)
+                size += len(value)
+    return _WORDS.findall(" ".join(texts)[:_LANGUAGE_SAMPLE].lower())
+
+
 def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:
     """The date order ``words`` say for ``fname`` ("dd/mm/yyyy"), unless the source sets one
     or an earlier hint did."""
@@ -1969,6 +2003,7 @@ def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:
     if order is not None:
         if fname in ctx.date_order_by_values:
             ctx.date_order_by_values.discard(fname)
+            ctx.date_order_by_language.discard(fname)
             ctx.day_first_by_field[fname] = order
         ctx.day_first_by_field.setdefault(fname, order)
 

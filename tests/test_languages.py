@@ -322,3 +322,44 @@ def test_a_source_set_month_first_keeps_a_french_trackers_dates_month_first(
     got = {r["name"]: r["date_initiated"] for r in out.records_jsonl}
     assert got["Tri du courrier"] == "2024-03-02"
     assert "date_order_from_language" not in out.warning_codes()
+
+
+def test_totals_rows_in_dutch_german_french_spanish_and_italian_are_counted_not_imported(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    header = ["Nr.", "Naam", "Omschrijving", "Status", "Kosten"]
+    names = [
+        "Parkeerscan",
+        "Totaalbeeld verkeer",  # a name that only starts with a totals word
+        "Anzahl der Besucher prognostizieren",  # a count of no rows of the tracker
+        "Nombre de visiteurs",
+        "Summenprüfung Rechnungen",
+    ]
+    rows: list[list[Any]] = [header]
+    rows += [[i + 1, name, "Voorspelt", "in gebruik", 3] for i, name in enumerate(names)]
+    totals: list[list[Any]] = [
+        ["Totaal", "5 algoritmes"],
+        ["Totaal", None, None, None, 15],
+        ["Subtotaal", None, None, None, 6],
+        [None, "Eindtotaal", None, None, 15],
+        [None, "Aantal algoritmes: 5"],
+        [None, "Verkeer totaal", None, None, 3],
+        ["Summe", None, None, None, 15],
+        ["Zwischensumme", None, None, None, 6],
+        ["Gesamt", "5 Anwendungsfälle"],
+        [None, "Anzahl Anwendungsfälle", None, None, 5],
+        [None, "Gesamtergebnis", None, None, 15],
+        [None, "Finanzen Ergebnis", None, None, 3],
+        ["Sous-total", None, None, None, 6],
+        [None, "Total général", None, None, 15],
+        [None, "Nombre de cas d'usage : 5"],
+        [None, "5 projets"],
+        [None, "Total general", None, None, 15],
+        [None, "Número de casos de uso: 5"],
+        [None, "Totale complessivo", None, None, 15],
+        [None, "Subtotale", None, None, 6],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "register.xlsx", {"Blad1": rows + totals}))
+    assert sorted(out.by_name()) == sorted(names)
+    assert out.rejects == []
+    assert out.run["skipped_rows"] == {"totals": len(totals)}

@@ -33,23 +33,45 @@ __all__ = [
     "with_sections",
 ]
 
-#: "Total", "Grand total", "Subtotal", "Sub-total", "Totals", "Sum", "Count".
-_TOTAL_WORD = r"(?:grand\s+)?(?:sub[\s-]?)?(?:totals?|sum|count)"
+#: "Total", "Grand total", "Subtotal", "Sub-total", "Totals", "Sum", "Count", and the same in
+#: Dutch, German, French, Spanish and Italian trackers and pivot tables: "Totaal",
+#: "Eindtotaal", "Summe", "Zwischensumme", "Gesamt", "Gesamtergebnis", "Sous-total", "Total
+#: général", "Totale complessivo", "Somma".
+_TOTAL_WORD = (
+    r"(?:(?:grand\s+|eind|gesamt|zwischen)?(?:sub[\s-]?|sous[\s-]?)?"
+    r"(?:totals?|totaal|totale|sum|summe|somme|suma|somma|count)"
+    r"|gesamt|insgesamt|gesamtergebnis|total\s+g[eé]n[eé]ral|totale\s+complessivo)"
+)
+#: What a tracker's rows are, as a count of them says ("Number of use cases", "5 projects",
+#: "Aantal algoritmes", "Anzahl Anwendungsfälle", "Nombre de cas d'usage", "5 projets").
+_ROWS_COUNTED = (
+    r"(?:use\s*cases?|projects?|initiatives?|entries|records?|algorithms?"
+    r"|algoritmes?|toepassingen|projecten|anwendungsf[äa]lle|anwendungen|projekte|algorithmen"
+    r"|cas\s+d['’]\s*usages?|projets?|algorithmes?|casos\s+de\s+uso|proyectos?|algoritmos?"
+    r"|casi\s+d['’]\s*uso|progetti|algoritmi)"
+)
+#: Words that ask how many: "Number of", "Aantal", "Anzahl (der)", "Nombre de", "Número de".
+_HOW_MANY = (
+    r"(?:(?:number|no\.?|count|#)\s+of\s+|aantal\s+|anzahl\s+(?:der\s+|an\s+)?"
+    r"|nombre\s+(?:de\s+|d['’]\s*)|n[úu]mero\s+de\s+|numero\s+di\s+)"
+)
 #: A cell that is a totals label and nothing else: "Total", "Subtotal:", "Total: 35", "Sum (12)".
 _TOTALS_ALONE = re.compile(
     rf"^\s*(?:{_TOTAL_WORD}\s*[:=]?\s*(?:[\d.,%]+|\(\s*[\d.,%]+\s*\))?"
     # a statistic alone ("Average", "Max: 12"), a sigma, a count of the rows ("Number of use
     # cases", "5 use cases"): not a use case's name
     r"|(?:average|avg|mean|median|minimum|maximum|min|max|[Σ∑])\s*[:=]?\s*[\d.,%]*"
-    r"|(?:number|no\.?|count|#)\s+of\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|"
-    r"rows?|entries|records?|ideas?|systems?|applications?|tools?)\s*[:=]?\s*[\d.,]*"
-    r"|\d+\s+(?:ai\s+)?(?:use\s*cases?|projects?|initiatives?|items?|entries|records?))\s*$",
+    rf"|{_HOW_MANY}(?:(?:ai|ki|ia)[\s-]+)?(?:{_ROWS_COUNTED}|items?|rows?|ideas?|systems?"
+    r"|applications?|tools?)\s*[:=]?\s*[\d.,]*"
+    rf"|\d+\s+(?:(?:ai|ki|ia)[\s-]+)?(?:{_ROWS_COUNTED}|items?))\s*$",
     re.IGNORECASE,
 )
 #: A label that starts with a totals word, or ends with "total": "Total Finance", "Sum of
-#: costs", "Finance subtotal", "Comms total: 30".
+#: costs", "Finance subtotal", "Comms total: 30", "Verkeer totaal", and a German pivot table's
+#: "Finanzen Ergebnis".
 _TOTALS_LABEL = re.compile(
-    rf"^\s*{_TOTAL_WORD}\b|\b(?:grand\s+|sub[\s-]?)?totals?\s*[:=]?\s*[\d.,%]*\s*$",
+    rf"^\s*{_TOTAL_WORD}\b|\b(?:grand\s+|sub[\s-]?|sous[\s-]?)?(?:totals?|totaal|totale|ergebnis)"
+    r"\s*[:=]?\s*[\d.,%]*\s*$",
     re.IGNORECASE,
 )
 _REDACTED = re.compile(r"^\s*\[?(redacted|withheld|\*+|x{3,})\]?\s*$", re.IGNORECASE)

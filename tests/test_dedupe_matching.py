@@ -595,6 +595,10 @@ def test_a_record_without_an_organisation_does_not_chain_two_organisations() -> 
         ("DHS", "Department of Homeland Security"),
         ("DOI", "Department of the Interior"),
         ("TREAS", "Department of the Treasury"),
+        ("HHS", "Department of Health and Human Services"),
+        ("USDA", "U.S. Department of Agriculture"),
+        ("VRZHZ", "Veiligheidsregio Zuid-Holland Zuid"),
+        ("UWV", "Uitvoeringsinstituut Werknemersverzekeringen"),
     ],
 )
 def test_an_organisation_written_otherwise_may_be_the_same(one: str, other: str) -> None:
@@ -604,11 +608,34 @@ def test_an_organisation_written_otherwise_may_be_the_same(one: str, other: str)
 
 @pytest.mark.parametrize(
     ("one", "other"),
-    [("DHS", "DOE"), ("Contoso", "Fabrikam"), ("ACME", "Contoso"), ("Contoso", "Fabrikam Inc")],
+    [
+        ("DHS", "DOE"),
+        ("Contoso", "Fabrikam"),
+        ("ACME", "Contoso"),
+        ("Contoso", "Fabrikam Inc"),
+        # An acronym whose letters cannot be the name's
+        ("ICTU", "Veiligheidsregio Zuid-Holland Zuid"),
+        ("RDW", "Gemeente Rotterdam"),
+        ("DHS", "Department of the Interior"),
+    ],
 )
 def test_two_names_or_two_acronyms_that_differ_are_two_organisations(one: str, other: str) -> None:
     records = _registered_by(one, other)
     assert match_records(records, vocabulary=VOCAB).clusters == [["r1"], ["r2"]]
+
+
+def test_two_organisations_rows_of_one_register_one_an_acronym_are_not_merged() -> None:
+    # The national register lists one product for each organisation that uses it, with the
+    # same name and description: "ICTU" is no acronym of the other, so only an analyst merges.
+    one, other = _registered_by("ICTU", "Veiligheidsregio Zuid-Holland Zuid")
+    records = [
+        replace(one, source_path="algoritmes.csv", source_id="45419166"),
+        replace(other, source_path="algoritmes.csv", source_id="77178161"),
+    ]
+    result = match_records(records, vocabulary=VOCAB)
+    assert result.clusters == [["r1"], ["r2"]]
+    (pair,) = result.review_pairs()
+    assert pair.reasons[0] == "records of two organisations: merged only by an analyst's decision"
 
 
 def test_an_analyst_may_merge_two_organisations_records() -> None:

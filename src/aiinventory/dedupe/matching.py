@@ -761,12 +761,31 @@ def _same_organisation(x: str, y: str) -> bool:
     Limited"), one's words all in the other's ("Contoso", "Contoso Ltd"), or an acronym beside
     a name ("DOI", "Department of the Interior"): without a list of every acronym, the scores
     decide whether those are one, as they do for any two records. Two names or two acronyms
-    that differ are two organisations."""
+    that differ are two organisations, and so are an acronym and a name it cannot stand for
+    ("ICTU" and "Veiligheidsregio Zuid-Holland Zuid")."""
     wx, wy = _org_words(x), _org_words(y)
     if not wx or not wy or wx <= wy or wy <= wx:
         return True
     ax, ay = _ACRONYM.fullmatch(x) is not None, _ACRONYM.fullmatch(y) is not None
-    return ax != ay and len(wy if ax else wx) >= 2
+    if ax == ay or len(wy if ax else wx) < 2:
+        return False
+    return _may_stand_for(x, y) if ax else _may_stand_for(y, x)
+
+
+def _may_stand_for(acronym: str, name: str) -> bool:
+    """Whether an acronym's letters may be a name's: its first letter a word's first, its
+    others, in order, letters of the words after ("DOI", "HHS", "USDA", "VRZHZ" for
+    "Veiligheidsregio Zuid-Holland Zuid", whose acronym takes a letter inside a word).
+    Without a list of every acronym that is all that can be known of it."""
+    letters = [ch for ch in fold(acronym) if ch.isalnum()]
+    words = fold(name).split()
+    for i, word in enumerate(words):
+        if word[0] != letters[0]:
+            continue
+        rest = iter("".join(words[i:])[1:])
+        if all(ch in rest for ch in letters[1:]):
+            return True
+    return False
 
 
 def _rows_of_one_tracker(a: PreparedRecord, b: PreparedRecord) -> bool:

@@ -363,3 +363,39 @@ def test_totals_rows_in_dutch_german_french_spanish_and_italian_are_counted_not_
     assert sorted(out.by_name()) == sorted(names)
     assert out.rejects == []
     assert out.run["skipped_rows"] == {"totals": len(totals)}
+
+
+_STAGE_WORDS = {
+    # German public bodies' words for a system in production, in test, no longer in use
+    "Wirkbetrieb": "deployed",
+    "Im Regelbetrieb": "deployed",
+    "Im Test": "pilot",
+    "Testbetrieb": "pilot",
+    "Nicht mehr in Betrieb": "retired",
+    "In Prüfung": "idea",
+    "Pausiert": "idea",
+    # Dutch
+    "In beheer": "deployed",
+    "Proefperiode": "pilot",
+    "Uit gebruik genomen": "retired",
+    "Niet meer in gebruik": "retired",
+    "Ontwerp": "in_development",
+    "In aanbesteding": "in_development",
+    "In onderzoek": "idea",
+    # French
+    "Mis hors service": "retired",
+    "N'est plus utilisé": "retired",
+    "En conception": "in_development",
+    "En réflexion": "idea",
+    "Suspendu": "idea",
+}
+
+
+def test_stage_words_of_german_dutch_and_french_registers(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    rows = [["Naam", "Status"], *([f"Algoritme {i}", word] for i, word in enumerate(_STAGE_WORDS))]
+    out = run_import_into(write_workbook(tmp_path / "register.xlsx", {"Blad1": rows}))
+    got = {r["stage_raw"]: r["stage"] for r in out.records_jsonl}
+    assert got == _STAGE_WORDS
+    assert not {"unmapped_value", "value_from_keyword"} & set(out.warning_codes())

@@ -399,3 +399,25 @@ def test_stage_words_of_german_dutch_and_french_registers(
     got = {r["stage_raw"]: r["stage"] for r in out.records_jsonl}
     assert got == _STAGE_WORDS
     assert not {"unmapped_value", "value_from_keyword"} & set(out.warning_codes())
+
+
+@pytest.mark.parametrize(
+    ("file_name", "department"),
+    [
+        ("Inventaire des cas d'usage IA DSI.xlsx", "DSI"),
+        ("Suivi des projets IA - Ressources humaines.xlsx", "Ressources humaines"),
+        ("Registre IA - Direction des finances.xlsx", "Direction des finances"),
+        ("Centre d'appels - suivi IA.xlsx", "Centre d'appels"),
+        ("Übersicht der KI-Anwendungen Personalamt.xlsx", "Personalamt"),
+        ("Overzicht van de algoritmes Burgerzaken.xlsx", "Burgerzaken"),
+    ],
+)
+def test_a_department_from_a_file_name_in_another_language_leaves_out_its_joining_words(
+    tmp_path: Path, run_import_into: Callable[..., Any], file_name: str, department: str
+) -> None:
+    # The articles and prepositions that tie a file name's words to the words left out
+    # ("des" cas d'usage, "der" KI-Anwendungen, "van" de algoritmes) name no department;
+    # inside a department's name ("Direction des finances") they stay.
+    rows = [["Naam", "Status"], ["Chatbot", "in gebruik"]]
+    out = run_import_into(write_workbook(tmp_path / "in" / file_name, {"Blad1": rows}))
+    assert [r["department"] for r in out.records_jsonl] == [department]

@@ -308,18 +308,40 @@ _REGISTER_WORDS = frozenset({"register", "registry", "log", "inventory", "list",
                              "catalog", "matrix", "tracker"})  # fmt: skip
 
 
+#: Articles and prepositions that join the words of a name in French, German, Dutch, Spanish
+#: and Italian ("Direction des finances", "Amt für Statistik"): a department's only between
+#: two of its words, not beside the words of a file name left out ("Inventaire des cas
+#: d'usage IA DSI", "Overzicht van de algoritmes Burgerzaken").
+_JOINING_WORDS = frozenset(
+    {"des", "du", "la", "le", "les", "et", "aux", "au", "der", "die", "das", "den", "dem",
+     "und", "für", "von", "van", "het", "voor", "en", "los", "las", "di", "della",
+     "dei"}
+)  # fmt: skip
+#: An article elided before a word: "d'usage", "l'IA", "dell'IA".
+_ELIDED = re.compile(r"^(?:[dl]|dell|nell)['’]", re.IGNORECASE)
+
+
 def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
     """The words of a file, folder or sheet name that may name a department, as a name."""
     words = [w for w in _NAME_WORDS.split(_EVERY_DEPARTMENT.sub(" ", part)) if w]
-    kept = [
-        w
-        for i, w in enumerate(words)
-        if w.lower() not in stopwords
+    keep = [
+        w.lower() not in stopwords
+        and _ELIDED.sub("", w).lower() not in stopwords
         and not _NOT_A_NAME_WORD.fullmatch(w.lower())
         and not (
             w.lower() in _LISTED_KINDS
             and i + 1 < len(words)
             and words[i + 1].lower() in _REGISTER_WORDS
+        )
+        for i, w in enumerate(words)
+    ]
+    kept = [
+        w
+        for i, w in enumerate(words)
+        if keep[i]
+        and (
+            w.lower() not in _JOINING_WORDS
+            or (0 < i < len(words) - 1 and keep[i - 1] and keep[i + 1])
         )
     ]
     if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department

@@ -421,3 +421,22 @@ def test_a_department_from_a_file_name_in_another_language_leaves_out_its_joinin
     rows = [["Naam", "Status"], ["Chatbot", "in gebruik"]]
     out = run_import_into(write_workbook(tmp_path / "in" / file_name, {"Blad1": rows}))
     assert [r["department"] for r in out.records_jsonl] == [department]
+
+
+def test_in_of_a_dutch_or_german_status_says_no_english(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # "in gebruik", "in ontwikkeling", "Datum in gebruik": "in" is Dutch (and German and
+    # Italian) as much as English, so it does not outweigh the sheet's Dutch words.
+    rows = [
+        ["Nr.", "Naam", "Omschrijving", "Status", "Eigenaar", "Datum in gebruik"],
+        [1, "Parkeerscan", "Kentekenherkenning bij parkeercontrole", "in gebruik",
+         "Jan de Vries", "01-07-2024"],
+        [2, "Drukte", "Voorspelt drukte in het centrum", "in ontwikkeling", "Petra Jansen", ""],
+        [3, "Verkeerslichten", "Slimme regeling van verkeerslichten", "in gebruik",
+         "Kees Bakker", "02-03-2025"],
+    ]  # fmt: skip
+    out = run_import_into(write_workbook(tmp_path / "Verkeer.xlsx", {"Register": rows}))
+    got = {r["name"]: r["date_deployed"] for r in out.records_jsonl}
+    assert got == {"Parkeerscan": "2024-07-01", "Drukte": None, "Verkeerslichten": "2025-03-02"}
+    assert "date_order_from_language" in out.warning_codes()

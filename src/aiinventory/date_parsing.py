@@ -44,10 +44,11 @@ def date_order_hint(label: str) -> bool | None:
 
 
 #: Short words that mark a text as English, and as one of the languages whose numeric dates
-#: are day-first (a word several of them share counts for each).
+#: are day-first (a word several of them share counts for each). "In" is Dutch, German and
+#: Italian as much as English ("in gebruik", "in Betrieb"): it says neither.
 _ENGLISH_WORDS = frozenset(
     ("the", "and", "is", "are", "to", "of", "for", "with", "this", "that", "we", "will", "be",
-     "it", "on", "in", "a", "an", "by", "our")
+     "it", "on", "a", "an", "by", "our")
 )  # fmt: skip
 _DAY_FIRST_WORDS = {
     "French": frozenset(

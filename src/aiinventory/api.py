@@ -388,7 +388,7 @@ def _held_items(known: dict[str, dict[str, Any]], unavailable: list[str]) -> set
 #: Raised whenever a change in how rows are read gives stored records other values (a
 #: department's casing, a placeholder stage, an owner's role): the next run reads every file
 #: again.
-READING_VERSION = "6"
+READING_VERSION = "7"
 
 
 def _mappings_fingerprint(mappings: Mappings) -> str:

@@ -1266,6 +1266,40 @@ def test_a_copy_of_the_report_saved_among_the_trackers_is_not_read_as_one(
     assert [w.code for w in result.summary.warnings].count("dedupe_report_not_read") == 1
 
 
+def test_a_copy_of_the_inventory_among_the_trackers_is_read_by_its_inventory_sheet(
+    tmp_path: Path,
+) -> None:
+    # Another unit's inventory, or last year's, handed over as a tracker: its use cases are
+    # on its Inventory sheet; its checks, changes and times list them again.
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    first = run_import([src], out)
+    use_cases = first.summary.counts["use_cases"]
+    handed = tmp_path / "handed"
+    handed.mkdir()
+    shutil.copy(out / "inventory.xlsx", handed / "inventory from Ops.xlsx")
+    result = run_import([handed], tmp_path / "out2")
+    assert result.summary.counts["records"] == use_cases
+    assert {s["sheet"] for s in result.summary.skipped_sheets} == {
+        "Changes",
+        "Checks",
+        "Checks by department",
+        "Time to production",
+        "Time in stage",
+    }
+    # One written before inventories carried their mark is known by its sheets.
+    cells = openpyxl.load_workbook(handed / "inventory from Ops.xlsx")
+    unmarked = openpyxl.Workbook()
+    unmarked.remove(unmarked.active)
+    for ws in cells:
+        sheet = unmarked.create_sheet(ws.title)
+        for row in ws.iter_rows(values_only=True):
+            sheet.append(row)
+    unmarked.save(handed / "inventory from Ops.xlsx")
+    result = run_import([handed], tmp_path / "out3")
+    assert result.summary.counts["records"] == use_cases
+
+
 def test_copies_of_one_name_in_two_folders_are_two_analysts_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -19,6 +19,7 @@ from .spreadsheets.grid import column_letter
 
 __all__ = [
     "DECISIONS_VERSION_PROPERTY",
+    "INVENTORY_PROPERTY",
     "ReviewDecisions",
     "is_report_sheet",
     "read_review_decisions",
@@ -27,6 +28,9 @@ __all__ = [
 #: dedupe_report.xlsx's document property that holds the state's decisions version when it was
 #: written: applied later, the report's decisions do not undo those stored since.
 DECISIONS_VERSION_PROPERTY = "aiinventory decisions version"
+#: inventory.xlsx's document property: a copy of it among the inputs is known for what it is
+#: (its Inventory sheet holds use cases; its other sheets are summaries of them).
+INVENTORY_PROPERTY = "aiinventory inventory"
 
 _VALUES = {
     "merge": "merge",

@@ -22,7 +22,7 @@ from ..dedupe.match_types import MatchResult, PairScore
 from ..dedupe.survivorship import GoldenRecord, build_golden_record
 from ..governance import ChecksTally, GovernanceRules, load_governance
 from ..mappings import default_mappings_dir
-from ..review import DECISIONS_VERSION_PROPERTY
+from ..review import DECISIONS_VERSION_PROPERTY, INVENTORY_PROPERTY
 from ..schema import (
     INVENTORY_COLUMNS,
     REJECT_COLUMNS,
@@ -277,6 +277,7 @@ def write_outputs(
         stack.callback(book.abort)
         workbook = book.workbook()
         workbook.set_properties({"created": _EPOCH})
+        workbook.set_custom_property(INVENTORY_PROPERTY, "inventory.xlsx")
         bold = workbook.add_format({"bold": True, "bg_color": "#DDE4EE"})
         sheet = workbook.add_worksheet("Inventory")
         for j, col in enumerate(INVENTORY_COLUMNS):

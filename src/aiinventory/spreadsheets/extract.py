@@ -38,7 +38,7 @@ from ..normalize import (
     is_placeholder,
     names_a_department,
 )
-from ..review import DECISIONS_VERSION_PROPERTY, is_report_sheet
+from ..review import DECISIONS_VERSION_PROPERTY, INVENTORY_PROPERTY, is_report_sheet
 from ..schema import DATE_FIELDS, Reject, SourceRecord
 from ..text_normalization import normalize_label, normalize_value, one_line, speaks_of_ai
 from .csv_reader import read_csv
@@ -554,11 +554,21 @@ def extract_spreadsheet(
     heads = _HeadingRows(path, checked)
     # A copy of a dedupe report an analyst saved among the trackers: its rows are records,
     # conflicts and decisions, never a tracker's use cases.
-    dedupe_report = _marked_as_report(path, checked)
+    marks = _document_marks(path, checked)
+    dedupe_report = DECISIONS_VERSION_PROPERTY.encode() in marks
+    # A copy of an inventory this program wrote: its Inventory sheet is read, as another
+    # unit's tracker; its other sheets list the same use cases again (checks, changes, times).
+    sheet_names = {name for name, _ in checked.sheet_parts}
+    inventory = INVENTORY_PROPERTY.encode() in marks or sheet_names.issuperset(_INVENTORY_SHEETS)
     try:
         for grid in _grids(path, relative, checked, limits, isolation, worker):
             if grid.encoding:
                 report.encoding = grid.encoding
+            if inventory and grid.name != "Inventory":
+                report.sheets.append(
+                    SheetReport(name=grid.name, hidden=grid.hidden, skipped=_INVENTORY_SHEET)
+                )
+                continue
             if not dedupe_report:
                 head = list(islice(grid.rows, _REPORT_HEADER_ROWS))
                 grid = dataclasses.replace(grid, rows=chain(head, grid.rows))
@@ -632,21 +642,30 @@ _REPORT_HEADER_ROWS = 30
 _REPORT_SHEET = "a sheet of a dedupe report written by aiinventory, not a tracker table"
 
 
-def _marked_as_report(path: Path, checked: PreflightResult) -> bool:
-    """Whether a workbook carries the document property every dedupe report is written with
-    (kept when Excel, LibreOffice or openpyxl save it again, whatever its sheets are called
-    now)."""
+#: Why a summary sheet of an inventory this program wrote is not read.
+_INVENTORY_SHEET = (
+    "a summary sheet of an inventory written by aiinventory: its Inventory sheet holds the "
+    "use cases"
+)
+#: Sheets every inventory.xlsx has (one written before it carried its mark is known by them).
+_INVENTORY_SHEETS = frozenset({"Inventory", "Checks", "Time in stage"})
+
+
+def _document_marks(path: Path, checked: PreflightResult) -> bytes:
+    """A workbook's custom document properties part, where the dedupe report's and the
+    inventory's marks are (kept when Excel, LibreOffice or openpyxl save it again, whatever
+    its sheets are called now); empty when it has none."""
     part = {"xlsx": "docProps/custom.xml", "xlsm": "docProps/custom.xml", "ods": "meta.xml"}
     name = part.get(checked.format)
     if name is None:
-        return False
+        return b""
     try:
         with zipfile.ZipFile(path) as zf:
             if name not in zf.namelist() or zf.getinfo(name).file_size > _PROPERTIES_READ:
-                return False
-            return DECISIONS_VERSION_PROPERTY.encode() in zf.read(name)
+                return b""
+            return zf.read(name)
     except (OSError, zipfile.BadZipFile, KeyError, ValueError):
-        return False
+        return b""
 
 
 #: The largest document properties part looked into for the dedupe report's mark.

@@ -292,6 +292,27 @@ def test_text_dates_of_a_tracker_in_a_day_first_language_are_read_day_first(
     assert {path for path, _ in said} == {"algoritmes.csv", "cas_usage.xlsx", "anwendungen.xlsx"}
 
 
+def test_a_terse_english_tracker_with_spanish_names_and_places_is_not_read_day_first(
+    tmp_path: Path, run_import_into: Callable[..., Any]
+) -> None:
+    # Few English words of its own: a Y/N column, owners "de la Cruz" and "del Río", offices in
+    # Los Angeles and Las Vegas. None of it makes the sheet Spanish.
+    rows = [
+        ["Use case", "Owner", "Office", "Status", "Start date", "Uses PII (Y/N)"],
+        ["Claims triage", "María de la Cruz", "Los Angeles", "Live", "03/04/2024", "Y"],
+        ["Fraud scoring", "José del Río", "Las Vegas", "Pilot", "05/06/2024", "Y"],
+        ["Chatbot", "Ana de los Santos", "El Paso", "Idea", "02/01/2024", "Y"],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"Sheet1": rows}))
+    got = {r["name"]: r["date_initiated"] for r in out.records_jsonl}
+    assert got == {
+        "Claims triage": "2024-03-04",
+        "Fraud scoring": "2024-05-06",
+        "Chatbot": "2024-02-01",
+    }
+    assert "date_order_from_language" not in out.warning_codes()
+
+
 def test_text_dates_of_an_english_tracker_are_read_as_configured(
     tmp_path: Path, run_import_into: Callable[..., Any]
 ) -> None:
@@ -430,7 +451,7 @@ def test_in_of_a_dutch_or_german_status_says_no_english(
     # Italian) as much as English, so it does not outweigh the sheet's Dutch words.
     rows = [
         ["Nr.", "Naam", "Omschrijving", "Status", "Eigenaar", "Datum in gebruik"],
-        [1, "Parkeerscan", "Kentekenherkenning bij parkeercontrole", "in gebruik",
+        [1, "Parkeerscan", "Herkent kentekens bij de parkeercontrole", "in gebruik",
          "Jan de Vries", "01-07-2024"],
         [2, "Drukte", "Voorspelt drukte in het centrum", "in ontwikkeling", "Petra Jansen", ""],
         [3, "Verkeerslichten", "Slimme regeling van verkeerslichten", "in gebruik",

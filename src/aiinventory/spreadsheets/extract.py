@@ -1609,7 +1609,9 @@ def _extract_table(
             f for f in _DATE_FIELDS if f in header.by_field and f not in ctx.day_first_by_field
         ]
         if unordered and not ctx.day_first_configured and not ctx.day_first:
-            ctx.date_language = day_first_language(_sheet_words(header, [*head[below:], *ahead]))
+            ctx.date_language = day_first_language(
+                _sheet_words(header, [*head[below:], *ahead], grid.first_col)
+            )
             if ctx.date_language is not None:
                 for fname in unordered:
                     ctx.day_first_by_field[fname] = True
@@ -2022,19 +2024,29 @@ _LANGUAGE_SAMPLE = 4000
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
-def _sheet_words(header: HeaderResult, rows: list[list[Any]]) -> list[str]:
-    """The words of a sheet's header labels and of the text in its first rows, lower case,
-    up to ``_LANGUAGE_SAMPLE`` characters."""
+def _sheet_words(header: HeaderResult, rows: list[list[Any]], first_col: int) -> list[str]:
+    """The words a sheet's language is told by, lower case, up to ``_LANGUAGE_SAMPLE``
+    characters: of its header labels, and of the text its first rows hold in the columns of
+    prose (names, descriptions, benefits, and unmapped columns). Not of the columns of people,
+    places, units and vendors ("María de la Cruz", "Los Angeles" are no Spanish), nor of
+    words of one letter (a Y/N column's "Y" is no Spanish "and")."""
     texts = [c.label for c in header.columns if c.label]
+    prose = [c.column - first_col for c in header.columns if c.field in _PROSE_FIELDS]
     size = sum(map(len, texts))
     for row in rows:
-        for value in row:
+        for at in prose:
             if size >= _LANGUAGE_SAMPLE:
                 break
+            value = row[at] if 0 <= at < len(row) else None
             if value.__class__ is str:
                 texts.append(value)
                 size += len(value)
-    return _WORDS.findall(" ".join(texts)[:_LANGUAGE_SAMPLE].lower())
+    words = _WORDS.findall(" ".join(texts)[:_LANGUAGE_SAMPLE].lower())
+    return [word for word in words if len(word) > 1]
+
+
+#: The fields whose cells are prose a sheet's language shows in (None: an unmapped column).
+_PROSE_FIELDS = frozenset({"name", "description", "benefits", None})
 
 
 def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:

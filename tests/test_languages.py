@@ -431,6 +431,10 @@ def test_stage_words_of_german_dutch_and_french_registers(
         ("Centre d'appels - suivi IA.xlsx", "Centre d'appels"),
         ("Übersicht der KI-Anwendungen Personalamt.xlsx", "Personalamt"),
         ("Overzicht van de algoritmes Burgerzaken.xlsx", "Burgerzaken"),
+        # At the edge of a name kept whole, such a word is the name's own.
+        ("Los Angeles.xlsx", "Los Angeles"),
+        ("La Poste - AI tracker.xlsx", "La Poste"),
+        ("Den Haag.xlsx", "Den Haag"),
     ],
 )
 def test_a_department_from_a_file_name_in_another_language_leaves_out_its_joining_words(

@@ -335,13 +335,16 @@ def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
         )
         for i, w in enumerate(words)
     ]
+    # An article or preposition goes with a word left out beside it ("Overzicht van de
+    # algoritmes Burgerzaken"); at the edge of a name kept whole it stays ("Los Angeles", "La
+    # Poste", "Den Haag").
     kept = [
         w
         for i, w in enumerate(words)
         if keep[i]
         and (
             w.lower() not in _JOINING_WORDS
-            or (0 < i < len(words) - 1 and keep[i - 1] and keep[i + 1])
+            or ((i == 0 or keep[i - 1]) and (i == len(words) - 1 or keep[i + 1]))
         )
     ]
     if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department

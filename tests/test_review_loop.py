@@ -1266,6 +1266,30 @@ def test_a_copy_of_the_report_saved_among_the_trackers_is_not_read_as_one(
     assert [w.code for w in result.summary.warnings].count("dedupe_report_not_read") == 1
 
 
+def test_a_tracker_with_a_sheet_of_decisions_of_its_own_is_read(tmp_path: Path) -> None:
+    # A governance tracker's log of its own decisions looks a little like a report's sheet;
+    # neither it nor the tracker beside it is a dedupe report.
+    book = tmp_path / "in" / "governance.xlsx"
+    write_workbook(
+        book,
+        {
+            "Log": [
+                ["use_case_id", "record_id", "Decision date", "Decision", "Notes"],
+                ["UC-1", "R-1", "2025-03-01", "approved", "board"],
+            ],
+            "Tracker": [
+                ["Use case", "Status"],
+                ["Invoice OCR", "Live"],
+                ["Claims triage", "Pilot"],
+            ],
+        },
+    )
+    result = run_import([book.parent], tmp_path / "out")
+    names = set().union(*use_case_names(tmp_path / "out").values())
+    assert {"Invoice OCR", "Claims triage"} <= names
+    assert "dedupe_report_not_read" not in [w.code for w in result.summary.warnings]
+
+
 def test_a_copy_of_the_inventory_among_the_trackers_is_read_by_its_inventory_sheet(
     tmp_path: Path,
 ) -> None:

@@ -119,9 +119,25 @@ _MERGED_COLUMNS = frozenset({"use_case_id", "record_id"})
 
 
 def is_report_sheet(rows: list[tuple[Any, ...]] | list[list[Any]]) -> bool:
-    """Whether a sheet's top rows hold the header of a dedupe report's Review, Merged or
-    Decisions sheet (a ``decision`` column beside the columns naming its records)."""
-    return _header([tuple(v if v != "" else None for v in row) for row in rows]) is not None
+    """Whether a sheet's top rows hold the header of one of a dedupe report's sheets: the
+    columns only that sheet has together (a tracker with a "use_case_id", a "record_id" and a
+    "Decision date" is no report)."""
+    for row in rows[:_HEADER_ROWS]:
+        names = set(_labels(tuple(v if v != "" else None for v in row)))
+        if any(names >= columns for columns in _REPORT_SHEET_COLUMNS):
+            return True
+    return False
+
+
+#: The columns each sheet of a dedupe report has together: Review, Merged, Decisions,
+#: Conflicts and Redundancy.
+_REPORT_SHEET_COLUMNS = (
+    frozenset({"pair_id", "score", "record_id_a", "record_id_b"}),
+    frozenset({"use_case_id", "record_id", "reason", "decision"}),
+    frozenset({"record_id_a", "record_id_b", "stored_decision", "decision"}),
+    frozenset({"use_case_id", "field", "kept", "kept_from", "other_values"}),
+    frozenset({"use_case_id", "departments", "department_count", "source_count"}),
+)
 
 
 def _decision(value: Any) -> str | None:

@@ -572,11 +572,14 @@ def extract_spreadsheet(
                     SheetReport(name=grid.name, hidden=grid.hidden, skipped=_INVENTORY_SHEET)
                 )
                 continue
-            if not dedupe_report:
+            # A workbook marked as a report is one whole; else each sheet that has the
+            # columns of a report's sheet is one (a tracker beside it is read).
+            report_sheet = dedupe_report
+            if not report_sheet:
                 head = list(islice(grid.rows, _REPORT_HEADER_ROWS))
                 grid = dataclasses.replace(grid, rows=chain(head, grid.rows))
-                dedupe_report = is_report_sheet(head)
-            if dedupe_report:
+                report_sheet = is_report_sheet(head)
+            if report_sheet:
                 if not any(s.skipped == _REPORT_SHEET for s in report.sheets):
                     normalizer.warnings.add(
                         "dedupe_report_not_read",

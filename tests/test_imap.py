@@ -713,6 +713,12 @@ def test_a_folder_named_with_brackets_is_that_folder_and_a_glob_matching_none_is
     message = second.run["warnings"][0]["message"]
     assert "no folder on the server matches 'Archive/*', so none was synced" in message
 
+    # A glob under such a folder: its brackets are the folder's too.
+    under = dovecot.url(mailbox, folder="Intake", query="folder=[Gmail]/All*")
+    third = run(under, tmp_path / "out3")
+    assert set(names(third)) == {NAMES[0][0], NAMES[1][0]}  # with the URL's own folder
+    assert third.run["warnings"] == []
+
 
 def test_a_night_the_mailbox_cannot_be_synced_leaves_its_unchanged_mirror_unread(
     dovecot: Dovecot, mailbox: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

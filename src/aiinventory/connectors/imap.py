@@ -429,6 +429,10 @@ class ImapConnector:
                     hits = [name]
                 else:
                     hits = [f for f in listed if fnmatch.fnmatchcase(f, name)]
+                    if not hits and "[" in name:
+                        # "[Gmail]/Sent*": the brackets are the folder's, not a set of letters.
+                        literal = name.replace("[", "[[]")
+                        hits = [f for f in listed if fnmatch.fnmatchcase(f, literal)]
                 if not hits:
                     log.warning("%s: no folder matches %r", self.label, pattern)
                     if stats is not None:

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from .text_normalization import fold
 
 __all__ = [
+    "LANGUAGE_SAMPLE",
     "ParsedDate",
     "date_order_hint",
     "date_order_shown",
@@ -68,6 +69,10 @@ _DAY_FIRST_WORDS = {
     "Italian": frozenset(("il", "di", "della", "che", "sono")),
 }  # fmt: skip
 _DAY_FIRST_LANGUAGE_WORDS = frozenset().union(*_DAY_FIRST_WORDS.values())
+
+
+#: How much of a text (a message's, a sheet's) its language is told by, in characters.
+LANGUAGE_SAMPLE = 4000
 
 
 def day_first_language(words: Iterable[str]) -> str | None:

@@ -39,7 +39,7 @@ from typing import Any
 from .. import failpoints
 from ..clock import now as clock_now
 from ..clock import stable_hash
-from ..date_parsing import day_first_language, parse_date
+from ..date_parsing import LANGUAGE_SAMPLE, day_first_language, parse_date
 from ..mappings import Mappings, load_mappings
 from ..normalize import Normalizer, RowInput, SourceContext
 from ..schema import DATE_FIELDS, Reject, SourceRecord
@@ -895,7 +895,7 @@ class _MailReader:
         of films with a "Title" is no tracker; a department's tracker sent as "the latest
         version attached" is)."""
         if speaks_of_ai(f"{parsed.subject} {attachment.filename or ''}") or speaks_of_ai(
-            parsed.text, _LANGUAGE_SAMPLE
+            parsed.text, LANGUAGE_SAMPLE
         ):
             return True
         for sheet in report.sheets:
@@ -1035,7 +1035,7 @@ class _MailReader:
         words = _MAY_BE_A_USE_CASE.get(reason)
         if words is None or parsed is None or parsed.bulk:
             return
-        if not speaks_of_ai(parsed.subject) and not speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE):
+        if not speaks_of_ai(parsed.subject) and not speaks_of_ai(parsed.text, LANGUAGE_SAMPLE):
             return  # mail of other things: counted only
         # A person's message read as no use case may be one written otherwise: named (the
         # first ones of each reason per file), for the user to check.
@@ -1109,8 +1109,6 @@ _DAY_FIRST_LANGUAGES = frozenset(
      "lv", "lt", "ga", "cy")
 )  # fmt: skip
 _MONTH_FIRST_ENGLISH = frozenset({"us", "ph"})
-#: How much of a message's text its words are counted in.
-_LANGUAGE_SAMPLE = 4000
 
 
 #: A day and its month without a year: "3 March", "March 3".
@@ -1142,7 +1140,7 @@ def _date_order_of(parsed: ParsedMessage) -> bool | None:
         if primary in _DAY_FIRST_LANGUAGES:
             return True
         return None
-    return True if day_first_language(parsed.text[:_LANGUAGE_SAMPLE].lower().split()) else None
+    return True if day_first_language(parsed.text[:LANGUAGE_SAMPLE].lower().split()) else None
 
 
 def _automatic(raw: bytes, header_end: int) -> str | None:
@@ -1271,7 +1269,7 @@ def _a_listing(labelled: FieldEvidence, parsed: ParsedMessage) -> bool:
     # (a name with an address and a phone number is a person's contact details)
     return not any(
         f in _USE_CASE_FIELDS and f not in _CONTACT_FIELDS for f in labelled.values
-    ) and not (speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, _LANGUAGE_SAMPLE))
+    ) and not (speaks_of_ai(parsed.subject) or speaks_of_ai(parsed.text, LANGUAGE_SAMPLE))
 
 
 def _plainly_unrelated(raw: bytes, header_end: int, mappings: Mappings) -> bool:

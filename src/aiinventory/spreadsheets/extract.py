@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..date_parsing import (
+    LANGUAGE_SAMPLE,
     date_order_hint,
     date_order_shown,
     day_first_language,
@@ -2025,13 +2026,11 @@ def _date_orders_by_values(
     return decided
 
 
-#: How much of a sheet's text its language is told by (as much as of a message's).
-_LANGUAGE_SAMPLE = 4000
 _WORDS = re.compile(r"[^\W\d_]+")
 
 
 def _sheet_words(header: HeaderResult, rows: list[list[Any]], first_col: int) -> list[str]:
-    """The words a sheet's language is told by, lower case, up to ``_LANGUAGE_SAMPLE``
+    """The words a sheet's language is told by, lower case, up to ``LANGUAGE_SAMPLE``
     characters: of its header labels, and of the text its first rows hold in the columns of
     prose (names, descriptions, benefits, and unmapped columns). Not of the columns of people,
     places, units and vendors ("María de la Cruz", "Los Angeles" are no Spanish), nor of
@@ -2041,13 +2040,13 @@ def _sheet_words(header: HeaderResult, rows: list[list[Any]], first_col: int) ->
     size = sum(map(len, texts))
     for row in rows:
         for at in prose:
-            if size >= _LANGUAGE_SAMPLE:
+            if size >= LANGUAGE_SAMPLE:
                 break
             value = row[at] if 0 <= at < len(row) else None
             if value.__class__ is str:
                 texts.append(value)
                 size += len(value)
-    words = _WORDS.findall(" ".join(texts)[:_LANGUAGE_SAMPLE].lower())
+    words = _WORDS.findall(" ".join(texts)[:LANGUAGE_SAMPLE].lower())
     return [word for word in words if len(word) > 1]
 
 

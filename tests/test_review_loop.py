@@ -7,6 +7,7 @@ import json
 import os
 import random
 import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
@@ -1452,3 +1453,40 @@ def test_review_apply_s_notes_name_a_pair_by_its_records_names(tmp_path: Path) -
     result = apply_review(report)
     (said,) = [p for p in result.problems if "both merge and keep_separate" in p]
     assert said.startswith(f"{CONTRACTS!r} (R-") and f" and {CONTRACTS!r} (R-" in said
+
+
+def test_a_decision_stored_by_the_path_as_typed_is_this_report_s_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Before reports were stored by their full path, a decision held the path as typed.
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    assert apply_review(out / "dedupe_report.xlsx").problems == []
+    with sqlite3.connect(out / "state.sqlite") as conn:
+        conn.execute("UPDATE decisions SET source = 'out/dedupe_report.xlsx'")
+    conn.close()
+    monkeypatch.chdir(tmp_path)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "keep_separate")
+    result = CliRunner().invoke(main, ["review", "apply", "out/dedupe_report.xlsx"])
+    assert result.exit_code == 0 and result.stderr == "", result.stderr
+    # Stored by its real path from now on.
+    with sqlite3.connect(out / "state.sqlite") as conn:
+        assert conn.execute("SELECT source FROM decisions").fetchall() == [
+            (os.path.realpath(out / "dedupe_report.xlsx"),)
+        ]
+    conn.close()
+
+
+def test_a_report_reached_through_a_symlink_is_one_report(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    (tmp_path / "link").symlink_to(out)
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "merge")
+    assert apply_review(tmp_path / "link" / "dedupe_report.xlsx").problems == []
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "keep_separate")
+    result = apply_review(out / "dedupe_report.xlsx")
+    assert result.stored == 1 and result.problems == []
+    set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "withdraw")
+    result = apply_review(tmp_path / "link" / "dedupe_report.xlsx")
+    assert result.withdrawn == 1 and result.problems == []

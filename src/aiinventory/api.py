@@ -1699,9 +1699,7 @@ def apply_review(report: Path, state: Path | None = None) -> ReviewResult:
         )
     found = read_review_decisions(report)
     require_writable(state_path)
-    # Stored by its absolute path: two analysts' copies of one name ("dedupe_report.xlsx",
-    # each applied from a folder of her own) are two reports, not one.
-    source = os.path.abspath(report)
+    source = _report_source(report)
     with RunLock(state_path), Store(state_path) as store:
         applying = _applying(store, found, source)
         stored, withdrawn = store.save_decisions(
@@ -1725,6 +1723,21 @@ class _Applying:
     problems: list[str]
     #: By pair: the record a keep_separate on a Merged row took out of its use case.
     apart: dict[tuple[str, str], str]
+
+
+def _report_source(report: Path) -> str:
+    """The report a decision came from, as it is stored: its real path. Two analysts' copies of
+    one name ("dedupe_report.xlsx", each applied from a folder of her own) are two reports, and
+    one file reached through a symlink or another spelling of its folder is one."""
+    return os.path.realpath(report)
+
+
+def _same_report(stored: str, report: str) -> bool:
+    """Whether the report a stored decision came from is ``report`` (as ``_report_source``
+    gives it). Decisions stored before reports were stored by their real path hold the path as
+    typed (``out/dedupe_report.xlsx``, taken from the folder ``review apply`` is run in) or an
+    absolute path through a symlink: the same report when it leads to the same file."""
+    return stored == report or report in (os.path.abspath(stored), os.path.realpath(stored))
 
 
 def _pair(a: str, b: str) -> tuple[str, str]:
@@ -1812,7 +1825,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             for a, b, d in usable
             if _pair(a, b) in copies
             and copies[_pair(a, b)][0] != d
-            and copies[_pair(a, b)][1] != report
+            and not _same_report(copies[_pair(a, b)][1], report)
         ]
         # Taking back a decision another copy stored, or deciding again a pair another copy
         # withdrew, changes a colleague's decision as much.
@@ -1821,7 +1834,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
             "decision, agree on the pair and apply the report again"
             for a, b in withdraw
-            if _pair(a, b) in copies and copies[_pair(a, b)][1] != report
+            if _pair(a, b) in copies and not _same_report(copies[_pair(a, b)][1], report)
         ]
         taken_back = store.withdrawals_written_at(found.version)
         problems += [
@@ -1829,7 +1842,7 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
             "this report, withdrew their decision; if that was a colleague's withdrawal, agree "
             "on the pair and apply the report again"
             for a, b, d in usable
-            if _pair(a, b) in taken_back and taken_back[_pair(a, b)] != report
+            if _pair(a, b) in taken_back and not _same_report(taken_back[_pair(a, b)], report)
         ]
     stored = {_pair(a, b): (d, src) for a, b, d, src, _, _ in rows}
     if found.version is None:

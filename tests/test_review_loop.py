@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from aiinventory import api
 from aiinventory.api import apply_review, run_import
 from aiinventory.cli import main
+from aiinventory.store import Store
 from aiinventory.sync_plan import series_name
 
 from .conftest import write_workbook
@@ -1490,3 +1491,22 @@ def test_a_report_reached_through_a_symlink_is_one_report(tmp_path: Path) -> Non
     set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "withdraw")
     result = apply_review(tmp_path / "link" / "dedupe_report.xlsx")
     assert result.withdrawn == 1 and result.problems == []
+
+
+def test_a_record_no_decision_names_any_more_is_forgotten(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    report = out / "dedupe_report.xlsx"
+    set_decision(report, "Review", OCR[0], "keep_separate")
+    assert apply_review(report).stored == 1
+    with Store(out / "state.sqlite") as store:
+        (a, b) = store.decisions()[0][:2]
+        kept = store.decided_records([f"R-{n}" for n in range(2000)] + [a, b])
+        assert sorted(kept) == sorted((a, b))  # asked in chunks, past SQLite's limit
+        assert {name for name, _ in kept.values()} == set(OCR)
+    # Withdrawn: no decision names the two records, and their names are not kept on.
+    set_decision(report, "Review", OCR[0], "withdraw")
+    assert apply_review(report).withdrawn == 1
+    with Store(out / "state.sqlite") as store:
+        assert store.conn.execute("SELECT COUNT(*) FROM decided_records").fetchone() == (0,)
+        assert store.decided_records([a, b]) == {}

@@ -1063,7 +1063,8 @@ class Store:
 
     def _see_decided_records(self) -> None:
         """Keep the name and place of each current record a decision names (inside a
-        transaction), for when it is gone from its source."""
+        transaction), for when it is gone from its source; forget those of records no decision
+        names any more (withdrawn, or decided again as another pair)."""
         self.conn.execute(
             "INSERT OR REPLACE INTO decided_records(record_id, name, source) "
             "SELECT record_id, name, source_path || COALESCE(' [' || sheet || ']', '') || "
@@ -1071,23 +1072,30 @@ class Store:
             "WHERE record_id IN (SELECT record_a FROM decisions UNION SELECT record_b FROM "
             "decisions)"
         )
+        self.conn.execute(
+            "DELETE FROM decided_records WHERE record_id NOT IN (SELECT record_a FROM decisions "
+            "UNION SELECT record_b FROM decisions)"
+        )
 
     def decided_records(self, record_ids: Iterable[str]) -> dict[str, tuple[str, str]]:
         """The name and place the given records had when last seen with a decision on them
         (see _see_decided_records), for those gone from their sources: record -> (name,
         place)."""
-        wanted = set(record_ids)
-        if not wanted:
-            return {}
-        try:
-            rows = self.conn.execute(
-                "SELECT record_id, name, source FROM decided_records"
-            ).fetchall()
-        except sqlite3.OperationalError:  # an older state read as it is on disk
-            return {}
-        return {
-            str(r): (str(name or ""), str(source or "")) for r, name, source in rows if r in wanted
-        }
+        ids = sorted(set(record_ids))
+        out: dict[str, tuple[str, str]] = {}
+        for start in range(0, len(ids), 500):  # within SQLite's limit of variables
+            chunk = ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            try:
+                rows = self.conn.execute(
+                    "SELECT record_id, name, source FROM decided_records "
+                    f"WHERE record_id IN ({marks})",
+                    chunk,
+                ).fetchall()
+            except sqlite3.OperationalError:  # an older state read as it is on disk
+                return {}
+            out.update((str(r), (str(name or ""), str(source or ""))) for r, name, source in rows)
+        return out
 
     def decision_rows(self) -> list[tuple[str, str, str, str, str]]:
         """Every stored decision as (record_a, record_b, decision, decided_at, source)."""

@@ -18,6 +18,7 @@ from click.testing import CliRunner
 from aiinventory import api
 from aiinventory.api import apply_review, run_import
 from aiinventory.cli import main
+from aiinventory.export.records import describe_source
 from aiinventory.store import Store
 from aiinventory.sync_plan import series_name
 
@@ -1510,3 +1511,38 @@ def test_a_record_no_decision_names_any_more_is_forgotten(tmp_path: Path) -> Non
     with Store(out / "state.sqlite") as store:
         assert store.conn.execute("SELECT COUNT(*) FROM decided_records").fetchone() == (0,)
         assert store.decided_records([a, b]) == {}
+
+
+def test_a_decided_record_s_place_is_spelled_as_the_report_spells_it(tmp_path: Path) -> None:
+    # A row of a sheet, a message, a message without its ID, a sheet whose name is empty.
+    places = [
+        ("R-1", "it.xlsx", "S", 2, None),
+        ("R-2", "mail/inbox", None, None, "<a@b>"),
+        ("R-3", "mail/inbox", "", None, ""),
+        ("R-4", "finance.csv", "", 0, None),
+    ]
+    with Store(tmp_path / "state.sqlite") as store:
+        store.conn.executemany(
+            "INSERT INTO records(item_key, content_key, record_id, name, source_path, sheet, row, "
+            "message_id) VALUES ('k', 'c', ?, 'OCR', ?, ?, ?, ?)",
+            places,
+        )
+        store.conn.executemany(
+            "INSERT INTO decisions(record_a, record_b, decision, decided_at, source) "
+            "VALUES (?, ?, 'merge', '2026-01-01', 'r.xlsx')",
+            [("R-1", "R-2"), ("R-3", "R-4")],
+        )
+        store._see_decided_records()
+        ids = [p[0] for p in places]
+        summaries = store.record_summaries(ids)
+        kept = store.decided_records(ids)
+    assert {r: s["source"] for r, s in summaries.items()} == {r: p for r, (_, p) in kept.items()}
+    # The evidence rows spell it so too.
+    keys = ("source_path", "sheet", "row", "message_id")
+    assert {r: describe_source(dict(zip(keys, p, strict=True))) for r, *p in places} == {
+        r: p for r, (_, p) in kept.items()
+    }
+    assert kept["R-1"] == ("OCR", "it.xlsx [S] row 2")
+    assert kept["R-2"][1] == "mail/inbox <a@b>"
+    assert kept["R-3"][1] == "mail/inbox"
+    assert kept["R-4"][1] == "finance.csv row 0"

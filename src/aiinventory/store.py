@@ -355,6 +355,23 @@ _ENCODED = (
 )
 
 
+def record_place(
+    source_path: object, sheet: object = None, row: object = None, message_id: object = None
+) -> str:
+    """Where a record comes from, in words: "file [sheet] row N message-id". The one spelling
+    of a record's place: the report's place columns, the place kept for a decided record (see
+    ``Store._see_decided_records``) and the evidence rows all use it, so that a record gone
+    from its source is named as it was shown while there."""
+    where = str(source_path)
+    if sheet:
+        where += f" [{sheet}]"
+    if row is not None:
+        where += f" row {row}"
+    if message_id:
+        where += f" {message_id}"
+    return where
+
+
 def _never() -> bool:
     return False
 
@@ -1065,12 +1082,14 @@ class Store:
         """Keep the name and place of each current record a decision names (inside a
         transaction), for when it is gone from its source; forget those of records no decision
         names any more (withdrawn, or decided again as another pair)."""
-        self.conn.execute(
-            "INSERT OR REPLACE INTO decided_records(record_id, name, source) "
-            "SELECT record_id, name, source_path || COALESCE(' [' || sheet || ']', '') || "
-            "COALESCE(' row ' || row, '') || COALESCE(' ' || message_id, '') FROM records "
+        seen = self.conn.execute(
+            "SELECT record_id, name, source_path, sheet, row, message_id FROM records "
             "WHERE record_id IN (SELECT record_a FROM decisions UNION SELECT record_b FROM "
             "decisions)"
+        )
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO decided_records(record_id, name, source) VALUES (?, ?, ?)",
+            [(rid, name, record_place(*where)) for rid, name, *where in seen],
         )
         self.conn.execute(
             "DELETE FROM decided_records WHERE record_id NOT IN (SELECT record_a FROM decisions "
@@ -1934,19 +1953,16 @@ class Store:
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ", ".join("?" for _ in chunk)
-            for rid, uc, name, dept, path, sheet, row, msg in self.conn.execute(
+            for rid, uc, name, dept, *where in self.conn.execute(
                 "SELECT record_id, use_case_id, name, department, source_path, sheet, row, "
                 f"message_id FROM records WHERE record_id IN ({marks})",
                 chunk,
             ):
-                where = str(path) + (f" [{sheet}]" if sheet else "")
-                where += f" row {row}" if row is not None else ""
-                where += f" {msg}" if msg else ""
                 out[str(rid)] = {
                     "use_case_id": uc,
                     "name": name,
                     "department": dept,
-                    "source": where,
+                    "source": record_place(*where),
                 }
         return out
 

@@ -25,7 +25,7 @@ from typing import Any
 from .. import child_python, json_text
 from ..child_python import OWN_GROUP, answer_parent, at_low_priority, python_command
 from ..schema import RAW_FIELDS, RECORD_COLUMNS
-from ..store import Store
+from ..store import Store, record_place
 from ..time_in_stage import StageHistory, evidence_row, iter_stage_histories
 from .cells import csv_cells
 from .writers import export_processes_wanted
@@ -53,14 +53,7 @@ _EVIDENCE_BATCH = 5000
 
 def describe_source(rec: dict[str, Any]) -> str:
     """Where a record comes from, in words: file [sheet] row N message-id."""
-    where = str(rec["source_path"])
-    if rec.get("sheet"):
-        where += f" [{rec['sheet']}]"
-    if rec.get("row") is not None:
-        where += f" row {rec['row']}"
-    if rec.get("message_id"):
-        where += f" {rec['message_id']}"
-    return where
+    return record_place(rec["source_path"], rec.get("sheet"), rec.get("row"), rec.get("message_id"))
 
 
 #: A record's lines get their first two columns last, once its use case is known; the rest

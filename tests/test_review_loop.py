@@ -1546,3 +1546,15 @@ def test_a_decided_record_s_place_is_spelled_as_the_report_spells_it(tmp_path: P
     assert kept["R-2"][1] == "mail/inbox <a@b>"
     assert kept["R-3"][1] == "mail/inbox"
     assert kept["R-4"][1] == "finance.csv row 0"
+
+
+def test_a_record_is_named_one_way_in_every_note() -> None:
+    now = {"R-1": {"name": "OCR"}, "R-3": {"name": None}}
+    last = {"R-2": ("Old OCR", "it.xlsx [S] row 2"), "R-3": ("Was named", "a.xlsx row 4")}
+    named = [api._record_named(r, now, last) for r in ("R-1", "R-2", "R-3", "R-4")]
+    assert named == ["'OCR' (R-1)", "'Old OCR' (R-2)", "'Was named' (R-3)", "R-4"]
+    # A record gone from its source, with where it was last seen.
+    assert api._record_named("R-2", {}, last, where=True) == (
+        "'Old OCR' (R-2, last in it.xlsx [S] row 2)"
+    )
+    assert api._record_named("R-4", {}, last, where=True) == "R-4"

@@ -1348,10 +1348,10 @@ def _half_gone_decisions(store: Store) -> list[str]:
     for decision, source, (current, name), gone in found:
         words = "merge" if decision == "merge" else "keep separate"
         notes.append(
-            f"the decision to {words} {name!r} ({current}) and {_gone_record(gone, last)} (in "
-            f"{source}) no longer "
-            f"applies: {gone} is in no source any more (the row was removed, or changed past "
-            "recognition: in a tracker without an ID column, renamed and described anew), so "
+            f"the decision to {words} {name!r} ({current}) and "
+            f"{_record_named(gone, {}, last, where=True)} (in {source}) no longer applies: "
+            f"{gone} is in no source any more (the row was removed, or changed past recognition: "
+            "in a tracker without an ID column, renamed and described anew), so "
             f"the scores decide about {name!r} again; decide its pairs again in this run's "
             "dedupe_report.xlsx and withdraw this decision on its Decisions sheet (an ID column "
             "in the tracker keeps decisions on its rows)"
@@ -1359,13 +1359,22 @@ def _half_gone_decisions(store: Store) -> list[str]:
     return notes
 
 
-def _gone_record(record: str, last: dict[str, tuple[str, str]]) -> str:
-    """A record in no source now, with the name and place it had when last seen if known:
-    "'OCR for invoices' (R-…, last in it.xlsx [S] row 2)"."""
-    if record not in last:
-        return record
-    name, where = last[record]
-    return f"{name!r} ({record}, last in {where})"
+def _record_named(
+    record: str,
+    now: dict[str, dict[str, Any]],
+    last: dict[str, tuple[str, str]],
+    *,
+    where: bool = False,
+) -> str:
+    """A record as notes name it: by its name beside its ID, "'OCR for invoices' (R-…)"; one
+    in no source now by the name it had when last seen, and with ``where`` by the place too,
+    "'OCR for invoices' (R-…, last in it.xlsx [S] row 2)"; by its ID alone when neither is
+    known. ``now``: ``Store.record_summaries``; ``last``: ``Store.decided_records``."""
+    seen = last.get(record)
+    if where and seen is not None:
+        return f"{seen[0]!r} ({record}, last in {seen[1]})"
+    name = now.get(record, {}).get("name") or (seen[0] if seen else "")
+    return f"{name!r} ({record})" if name else record
 
 
 def _unreadable_rejects(
@@ -1732,6 +1741,36 @@ def _report_source(report: Path) -> str:
     return os.path.realpath(report)
 
 
+def _overruling(
+    pair: str, decision: str | None, before: tuple[str | None, str], *, copy: bool
+) -> str:
+    """review apply's note on a report's ``decision`` (None: a withdrawal) about ``pair`` (its
+    records in words) that overrules what another report did to it: ``before`` is (the
+    decision it stored, or None where it withdrew one; that report). ``copy``: the other
+    report is a copy of this one (a colleague's, perhaps); else this report carries no mark of
+    when it was written, and its decision is taken as the newest."""
+    theirs, source = before
+    if theirs is None:
+        return (
+            f"{pair}: {decision} is stored again, though {source}, a copy of this report, "
+            "withdrew their decision; if that was a colleague's withdrawal, agree on the pair "
+            "and apply the report again"
+        )
+    said = f"{pair}: " + (f"{decision} replaces" if decision else "withdraw takes back")
+    said += f" the {theirs} stored from {source}"
+    if copy:
+        return (
+            f"{said}, a copy of this report; if that was a colleague's decision, agree on the "
+            "pair and apply the report again"
+        )
+    return (
+        f"{said}: this report carries no mark of when it was written (saved as CSV, or "
+        f"rewritten by a tool), so its {'decision' if decision else 'withdrawal'} is taken as "
+        "the newest — if the report is older than that decision, decide the pair again in a "
+        "newer report"
+    )
+
+
 def _same_report(stored: str, report: str) -> bool:
     """Whether the report a stored decision came from is ``report`` (as ``_report_source``
     gives it). Decisions stored before reports were stored by their real path hold the path as
@@ -1784,6 +1823,8 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     usable, later = _not_older(store, found, usable, rows)
     withdraw = [(a, b) for a, b in found.withdrawn if _pair(a, b) not in later]
     problems = list(found.problems) + unmatched
+    # What this report does to pairs: its decisions, then its withdrawals (None).
+    changes = [*usable, *((a, b, None) for a, b in withdraw)]
     # A pair is named by its records' names as well as their IDs: the analyst reads the names.
     pairs_named = {r for a, b, _ in decisions for r in (a, b)}
     pairs_named |= {r for pair in found.withdrawn for r in pair}
@@ -1791,11 +1832,10 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
     gone_names = store.decided_records(pairs_named - named_now.keys())
 
     def both(a: str, b: str) -> str:
-        def one(r: str) -> str:
-            name = named_now.get(r, {}).get("name") or gone_names.get(r, ("", ""))[0]
-            return f"{name!r} ({r})" if name else r
-
-        return f"{one(a)} and {one(b)}"
+        return (
+            f"{_record_named(a, named_now, gone_names)} and "
+            f"{_record_named(b, named_now, gone_names)}"
+        )
 
     problems += [
         f"{both(a, b)}: the report says both merge and keep_separate for them; neither was "
@@ -1818,29 +1858,18 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # its decisions are its analysts' to change, and each that changes one stored from
         # another copy is said, for the other analyst to hear of it.
         copies = {(a, b): (d, src) for a, b, d, src, _, written in rows if written == found.version}
+        # Taking back a decision another copy stored, or deciding again a pair another copy
+        # withdrew, changes a colleague's decision as much.
         problems += [
-            f"{both(a, b)}: {d} replaces the {copies[_pair(a, b)][0]} stored from "
-            f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
-            "decision, agree on the pair and apply the report again"
-            for a, b, d in usable
+            _overruling(both(a, b), d, copies[_pair(a, b)], copy=True)
+            for a, b, d in changes
             if _pair(a, b) in copies
             and copies[_pair(a, b)][0] != d
             and not _same_report(copies[_pair(a, b)][1], report)
         ]
-        # Taking back a decision another copy stored, or deciding again a pair another copy
-        # withdrew, changes a colleague's decision as much.
-        problems += [
-            f"{both(a, b)}: withdraw takes back the {copies[_pair(a, b)][0]} stored from "
-            f"{copies[_pair(a, b)][1]}, a copy of this report; if that was a colleague's "
-            "decision, agree on the pair and apply the report again"
-            for a, b in withdraw
-            if _pair(a, b) in copies and not _same_report(copies[_pair(a, b)][1], report)
-        ]
         taken_back = store.withdrawals_written_at(found.version)
         problems += [
-            f"{both(a, b)}: {d} is stored again, though {taken_back[_pair(a, b)]}, a copy of "
-            "this report, withdrew their decision; if that was a colleague's withdrawal, agree "
-            "on the pair and apply the report again"
+            _overruling(both(a, b), d, (None, taken_back[_pair(a, b)]), copy=True)
             for a, b, d in usable
             if _pair(a, b) in taken_back and not _same_report(taken_back[_pair(a, b)], report)
         ]
@@ -1850,20 +1879,9 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         # drops the workbook's properties): its decisions are taken as the newest, and each
         # that changes a stored one is said, for the analyst to check it is not an old report.
         problems += [
-            f"{both(a, b)}: {d} replaces the {stored[_pair(a, b)][0]} stored from "
-            f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
-            "(saved as CSV, or rewritten by a tool), so its decision is taken as the newest — "
-            "if the report is older than that decision, decide the pair again in a newer report"
-            for a, b, d in usable
+            _overruling(both(a, b), d, stored[_pair(a, b)], copy=False)
+            for a, b, d in changes
             if _pair(a, b) in stored and stored[_pair(a, b)][0] != d
-        ]
-        problems += [
-            f"{both(a, b)}: withdraw takes back the {stored[_pair(a, b)][0]} stored from "
-            f"{stored[_pair(a, b)][1]}: this report carries no mark of when it was written "
-            "(saved as CSV, or rewritten by a tool), so its withdrawal is taken as the newest — "
-            "if the report is older than that decision, decide the pair again in a newer report"
-            for a, b in withdraw
-            if _pair(a, b) in stored
         ]
     # The Decisions sheet shows what was stored when the report was written: where nothing was
     # stored since, a stored_decision that differs was typed there.
@@ -1903,8 +1921,8 @@ def _applying(store: Store, found: ReviewDecisions, report: str | None = None) -
         )
     last = store.decided_records(gone)
     problems += [
-        f"record {_gone_record(r, last)} is no longer in any source; its decision is kept for "
-        "when it returns"
+        f"record {_record_named(r, {}, last, where=True)} is no longer in any source; its "
+        "decision is kept for when it returns"
         for r in gone
     ]
     after = {pair: d for pair, (d, _) in stored.items()}

@@ -169,12 +169,9 @@ def test_uidvalidity_change_resyncs_without_duplicates(
     assert [s["uidvalidity"] for s in saved if "folder" in s] == [4242]
 
 
-def test_interrupted_sync_rerun_makes_no_duplicates(
-    dovecot: Dovecot, mailbox: str, tmp_path: Path
-) -> None:
-    dovecot.append(mailbox, [intake(i) for i in range(12)])
-    url = dovecot.url(mailbox, query="batch_size=5")
-    out = tmp_path / "out"
+def _import_killed_after_two_batches(url: str, out: Path) -> None:
+    """``aiinventory import URL`` in a process of its own, killed once two batches of messages
+    are stored in the mirror."""
     env = {
         **os.environ,
         "AIINVENTORY_IMAP_PASSWORD": PASSWORD,
@@ -183,6 +180,15 @@ def test_interrupted_sync_rerun_makes_no_duplicates(
     command = [sys.executable, "-m", "aiinventory", "import", url, "--out", str(out)]
     killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
+
+
+def test_interrupted_sync_rerun_makes_no_duplicates(
+    dovecot: Dovecot, mailbox: str, tmp_path: Path
+) -> None:
+    dovecot.append(mailbox, [intake(i) for i in range(12)])
+    url = dovecot.url(mailbox, query="batch_size=5")
+    out = tmp_path / "out"
+    _import_killed_after_two_batches(url, out)
     # Two batches are in the mirror; the state was saved after the first only.
     assert len(mirror_files(out)) == 10
     assert not (out / "records.csv").exists()
@@ -765,14 +771,7 @@ def test_a_run_that_ends_while_syncing_its_mailboxes_is_in_runs(
     dovecot.append(mailbox, [intake(i) for i in range(6)])
     url = dovecot.url(mailbox, query="batch_size=2")
     out = tmp_path / "out"
-    env = {
-        **os.environ,
-        "AIINVENTORY_IMAP_PASSWORD": PASSWORD,
-        "AIINVENTORY_FAILPOINT": "imap_batch_stored:2",
-    }
-    command = [sys.executable, "-m", "aiinventory", "import", url, "--out", str(out)]
-    killed = subprocess.run(command, env=env, capture_output=True, text=True, timeout=120)
-    assert killed.returncode == -9, killed.stderr
+    _import_killed_after_two_batches(url, out)
     [stopped] = list_runs(out / "state.sqlite")
     assert (stopped["status"], stopped["exit_code"]) == ("stopped", None)
     rerun = run(url, out)

@@ -1117,17 +1117,22 @@ def test_the_review_sheet_saved_as_excel_s_unicode_text_is_read(tmp_path: Path) 
     assert result.stdout.startswith("1 decision(s) stored")
 
 
+def _copies_one_merged(tmp_path: Path) -> tuple[Path, Path, Path]:
+    """Two analysts' copies of one report, Ann's with a merge applied: (out, Ann's, Ben's)."""
+    out = tmp_path / "out"
+    run_import([drive(tmp_path)], out)
+    ann, ben = tmp_path / "ann.xlsx", tmp_path / "ben.xlsx"
+    shutil.copy(out / "dedupe_report.xlsx", ann)
+    shutil.copy(out / "dedupe_report.xlsx", ben)
+    set_decision(ann, "Review", OCR[0], "merge")
+    assert apply_review(ann, out / "state.sqlite").problems == []
+    return out, ann, ben
+
+
 def test_two_analysts_with_copies_of_one_report_hear_of_each_others_decision(
     tmp_path: Path,
 ) -> None:
-    out = tmp_path / "out"
-    src = drive(tmp_path)
-    run_import([src], out)
-    first, second = tmp_path / "ann.xlsx", tmp_path / "ben.xlsx"
-    shutil.copy(out / "dedupe_report.xlsx", first)
-    shutil.copy(out / "dedupe_report.xlsx", second)
-    set_decision(first, "Review", OCR[0], "merge")
-    assert apply_review(first, out / "state.sqlite").problems == []
+    out, first, second = _copies_one_merged(tmp_path)
     set_decision(second, "Review", OCR[0], "keep_separate")
     result = apply_review(second, out / "state.sqlite")
     assert result.stored == 1  # a copy's decisions are its analysts' to change...
@@ -1358,14 +1363,7 @@ def test_copies_of_one_name_in_two_folders_are_two_analysts_copies(
 
 
 def test_a_copy_that_withdraws_or_restores_a_colleague_s_decision_says_so(tmp_path: Path) -> None:
-    out = tmp_path / "out"
-    src = drive(tmp_path)
-    run_import([src], out)
-    ann, ben = tmp_path / "ann.xlsx", tmp_path / "ben.xlsx"
-    shutil.copy(out / "dedupe_report.xlsx", ann)
-    shutil.copy(out / "dedupe_report.xlsx", ben)
-    set_decision(ann, "Review", OCR[0], "merge")
-    assert apply_review(ann, out / "state.sqlite").problems == []
+    out, ann, ben = _copies_one_merged(tmp_path)
     # Ben takes it back on his copy: Ann's decision is named.
     set_decision(ben, "Review", OCR[0], "withdraw")
     result = apply_review(ben, out / "state.sqlite")

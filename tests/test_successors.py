@@ -139,6 +139,16 @@ def _kept_apart(tmp_path: Path, typed: Path | None = None) -> tuple[Path, Path]:
     return drive, out
 
 
+def _rename_legal_row(drive: Path) -> None:
+    """Legal renames its contract clause row where it stands (a tracker without IDs)."""
+    header = ["Use case", "Description", "Vendor"]
+    renamed = [
+        ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
+        [f"{CONTRACTS} (v2)", "Finds liability and renewal clauses in contracts", "Luminance"],
+    ]
+    write_workbook(drive / "legal.xlsx", {"S": [header, *renamed]})
+
+
 def records_of(out: Path, name: str) -> list[dict[str, str]]:
     lines = (out / "records.jsonl").read_text(encoding="utf-8").splitlines()
     return [rec for rec in map(json.loads, lines) if rec["name"].startswith(name)]
@@ -149,12 +159,7 @@ def test_a_use_case_renamed_in_a_tracker_without_an_id_column_keeps_id_and_decis
 ) -> None:
     drive, out = _kept_apart(tmp_path)
     legal_before = next(r for r in records_of(out, CONTRACTS) if r["department"] == "Legal")
-    header = ["Use case", "Description", "Vendor"]
-    renamed = [
-        ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
-        [f"{CONTRACTS} (v2)", "Finds liability and renewal clauses in contracts", "Luminance"],
-    ]
-    write_workbook(drive / "legal.xlsx", {"S": [header, *renamed]})
+    _rename_legal_row(drive)
     result = run_import([drive], out)
     assert not warned(result, "decision_not_applied")
     legal = next(r for r in records_of(out, CONTRACTS) if r["department"] == "Legal")
@@ -172,12 +177,7 @@ def test_a_report_naming_the_record_that_went_is_applied_to_its_successor(
     report = out / "dedupe_report.xlsx"
     kept = tmp_path / "report-before-the-rename.xlsx"
     kept.write_bytes(report.read_bytes())
-    header = ["Use case", "Description", "Vendor"]
-    renamed = [
-        ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
-        [f"{CONTRACTS} (v2)", "Finds liability and renewal clauses in contracts", "Luminance"],
-    ]
-    write_workbook(drive / "legal.xlsx", {"S": [header, *renamed]})
+    _rename_legal_row(drive)
     run_import([drive], out)
     # The analyst withdraws the decision on the report written before the rename.
     wb = openpyxl.load_workbook(kept)
@@ -206,12 +206,7 @@ def test_a_withdrawal_holds_for_the_record_that_carries_on_the_one_it_named(
     wb.save(report)
     assert apply_review(report).withdrawn == 1
     # Legal renames its row: a new record carries on the one the withdrawal named.
-    header = ["Use case", "Description", "Vendor"]
-    renamed = [
-        ["Copilot for meeting notes", "Drafts minutes of board meetings", "Microsoft"],
-        [f"{CONTRACTS} (v2)", "Finds liability and renewal clauses in contracts", "Luminance"],
-    ]
-    write_workbook(drive / "legal.xlsx", {"S": [header, *renamed]})
+    _rename_legal_row(drive)
     run_import([drive], out)
     assert len({r["use_case_id"] for r in records_of(out, CONTRACTS)}) == 1
     # The report the decision was typed on, applied again by an analyst who missed the

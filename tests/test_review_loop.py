@@ -87,6 +87,20 @@ def set_decision(report: Path, sheet: str, match: str, decision: str) -> None:
     wb.save(report)
 
 
+def _cells_only(book: Path, target: Path, renamed: str = "{}", first_row: int = 1) -> None:
+    """Write ``book``'s cells from ``first_row`` down into ``target`` and nothing else (no
+    document properties), as a tool that keeps the cells only does; each sheet's name is
+    ``renamed`` with the old one put in."""
+    cells = openpyxl.load_workbook(book)
+    rewritten = openpyxl.Workbook()
+    rewritten.remove(rewritten.active)
+    for ws in cells:
+        sheet = rewritten.create_sheet(renamed.format(ws.title))
+        for row in ws.iter_rows(min_row=first_row, values_only=True):
+            sheet.append(row)
+    rewritten.save(target)
+
+
 def test_merge_review_and_distinct_bands_with_reasons(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run_import([drive(tmp_path)], out)
@@ -864,14 +878,7 @@ def test_an_unmarked_report_that_changes_a_stored_decision_says_so(tmp_path: Pat
     set_decision(out / "dedupe_report.xlsx", "Review", OCR[0], "keep_separate")
     assert apply_review(out / "dedupe_report.xlsx").stored == 1
     set_decision(old, "Review", OCR[0], "merge")
-    cells = openpyxl.load_workbook(old)
-    rewritten = openpyxl.Workbook()
-    rewritten.remove(rewritten.active)
-    for ws in cells:
-        copy = rewritten.create_sheet(ws.title)
-        for row in ws.iter_rows(min_row=2, values_only=True):
-            copy.append(row)
-    rewritten.save(tmp_path / "rewritten.xlsx")
+    _cells_only(old, tmp_path / "rewritten.xlsx", first_row=2)
     result = apply_review(tmp_path / "rewritten.xlsx", out / "state.sqlite")
     assert result.stored == 1
     (said,) = result.problems
@@ -1261,14 +1268,7 @@ def test_a_copy_of_the_report_saved_among_the_trackers_is_not_read_as_one(
     assert "aiinventory review apply" in said.message and "dedupe_report - Ann.xlsx" in said.message
     # Renamed sheets, or the property lost (a tool that keeps the cells only): known by its
     # sheets' columns.
-    cells = openpyxl.load_workbook(copy)
-    rewritten = openpyxl.Workbook()
-    rewritten.remove(rewritten.active)
-    for ws in cells:
-        sheet = rewritten.create_sheet(f"{ws.title} (Ann)")
-        for row in ws.iter_rows(values_only=True):
-            sheet.append(row)
-    rewritten.save(copy)
+    _cells_only(copy, copy, renamed="{} (Ann)")
     result = run_import([src], out)
     assert result.summary.counts["records"] == first.summary.counts["records"]
     assert [w.code for w in result.summary.warnings].count("dedupe_report_not_read") == 1
@@ -1320,14 +1320,7 @@ def test_a_copy_of_the_inventory_among_the_trackers_is_read_by_its_inventory_she
         "Time in stage",
     }
     # One written before inventories carried their mark is known by its sheets.
-    cells = openpyxl.load_workbook(handed / "inventory from Ops.xlsx")
-    unmarked = openpyxl.Workbook()
-    unmarked.remove(unmarked.active)
-    for ws in cells:
-        sheet = unmarked.create_sheet(ws.title)
-        for row in ws.iter_rows(values_only=True):
-            sheet.append(row)
-    unmarked.save(handed / "inventory from Ops.xlsx")
+    _cells_only(handed / "inventory from Ops.xlsx", handed / "inventory from Ops.xlsx")
     result = run_import([handed], tmp_path / "out3")
     assert result.summary.counts["records"] == use_cases
 

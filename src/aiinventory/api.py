@@ -601,8 +601,8 @@ def _execute(
                     "were (take the path out of the inputs to let them go)"
                 )
             warnings.add("path_skipped", f"{path}: {why}", source_path=path)
-        for label, note in mail_notes:
-            warnings.add("mailbox_folder_not_found", f"{label}: {note}", source_path=label)
+        for label, code, note in mail_notes:
+            warnings.add(code, f"{label}: {note}", source_path=label)
         # What changes the state once is said once: kept however the run ends (a stop, an
         # error), for the run after it to say again if this one does not finish.
         try:

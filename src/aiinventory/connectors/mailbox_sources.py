@@ -155,15 +155,16 @@ def mailbox_items(
     list[tuple[str, str]],
     dict[str, int],
     dict[str, list[UnreadableMessage]],
-    list[tuple[str, str]],
+    list[tuple[str, str, str]],
 ]:
     """Sync every mailbox source of a run and return its mirror as a maildir item.
 
     Returns the items (one per mailbox whose mirror is usable), (URL, reason) for mailboxes that
     could not be synced, counts for run.json, per synced mailbox (by URL) the messages its
-    server listed but would not hand over, and (URL, note) for what a sync has to say in the
-    warnings (a folder glob that matched nothing). A mailbox that fails but was synced before
-    keeps its mirror as an item, so its records stay in the inventory; it is still reported.
+    server listed but would not hand over, and (URL, warning code, note) for what a sync has to
+    say in the warnings (a folder glob that matched nothing, a folder downloaded again whole).
+    A mailbox that fails but was synced before keeps its mirror as an item, so its records stay
+    in the inventory; it is still reported.
 
     Raises:
         ConnectorError: every mailbox failed and no other source was given (set by the caller).
@@ -172,7 +173,7 @@ def mailbox_items(
     items: list[FileItem] = []
     problems: list[tuple[str, str]] = []
     unreadable: dict[str, list[UnreadableMessage]] = {}
-    notes: list[tuple[str, str]] = []
+    notes: list[tuple[str, str, str]] = []
     if all(source.url is None for source in sources):
         return items, problems, {}, unreadable, notes
     counts = {
@@ -210,7 +211,18 @@ def mailbox_items(
             counts["messages_removed_on_server"] += stats.removed
             counts["messages_unreadable"] += len(stats.unreadable)
             unreadable[url.label] = list(stats.unreadable)
-            notes += [(url.label, note) for note in stats.notes]
+            notes += [(url.label, "mailbox_folder_not_found", note) for note in stats.notes]
+            # The server renumbered a folder, or forgot the sync state: all of it was fetched
+            # again (its messages keep their records), which a platform team sees in the time.
+            notes += [
+                (
+                    url.label,
+                    "mailbox_full_resync",
+                    f"every message of {why} was downloaded again (the records of those read "
+                    "before keep their identities)",
+                )
+                for why in stats.full_resyncs
+            ]
         else:
             kept = (
                 "; the inventory keeps its messages from the last successful sync"

@@ -4271,3 +4271,25 @@ def test_a_unicode_csv_without_a_byte_order_mark_or_in_utf32_is_read(
         ("Invoice OCR", "deployed", "Zoë Müller"),
     ]
     assert any(f"encoding {label}" in n for n in out.result.files[0].notes)
+
+
+def test_a_go_live_before_its_start_is_said(tmp_path: Path, run_import_into) -> None:
+    # A Dutch 01-07-2024 go-live read month-first came before its 03-02-2024 start, unsaid:
+    # whichever date is wrong, the analyst hears of it, with the rows.
+    rows = [
+        ["Use case", "Stage", "Start date", "Go-live"],
+        ["Invoice OCR", "Live", "2024-03-02", "2024-01-07"],
+        ["Claims triage", "Live", "2024-03-02", "2024-03-20"],
+        ["Chatbot", "Live", "2024-03-15", "2024-03"],  # a month: not before the 15th
+        ["Fraud scoring", "Live", "2024-05-01", "2023-11-30"],
+    ]
+    out = run_import_into(write_workbook(tmp_path / "tracker.xlsx", {"S": rows}))
+    (said,) = [w for w in out.run["warnings"] if w["code"] == "dates_out_of_order"]
+    assert said["rows"] == [2, 5] and said["count"] == 2
+    assert said["message"].startswith(
+        "date_deployed 2024-01-07 in column D ('Go-live') is before date_initiated 2024-03-02 "
+        "in column C ('Start date'): one of them is wrong"
+    )
+    assert {r["name"]: r["date_deployed"] for r in out.records_jsonl}["Invoice OCR"] == (
+        "2024-01-07"  # kept as read: which date is wrong is the analyst's to say
+    )

@@ -822,6 +822,7 @@ class Normalizer:
             record["vendor_name"] = None
         for fname in DATE_FIELDS:
             record[fname] = self._date(fname, values.get(fname), ctx, item.row)
+        self._dates_in_order(record, ctx, item.row)
         record["last_updated"] = self._last_updated(values.get("last_updated"), ctx, item.row)
 
         # A running number ("Nr" 1, 2, 3 …) is the row's place in the list, renumbered when the
@@ -1161,6 +1162,26 @@ class Normalizer:
             found = ["other"]
         order = FIXED_VOCABULARIES["ai_techniques"][0]
         return sorted(found, key=order.index)
+
+    def _dates_in_order(self, record: dict[str, Any], ctx: SourceContext, row: int | None) -> None:
+        """Say a go-live before its start: one of the two dates is wrong (a day and a month read
+        the wrong way round, a typo), and the time to production would be less than nothing.
+        A month is compared as far as it goes ("2024-03" is not before "2024-03-15")."""
+        started, live = record.get("date_initiated"), record.get("date_deployed")
+        if not started or not live:
+            return
+        common = min(len(started), len(live))
+        if live[:common] >= started[:common]:
+            return
+        self._warn(
+            ctx,
+            "dates_out_of_order",
+            f"date_deployed {live} in {self._place(ctx, 'date_deployed')} is before "
+            f"date_initiated {started} in {self._place(ctx, 'date_initiated')}: one of them is "
+            "wrong (a day and a month read the wrong way round, or a typo) — check the cells",
+            "dates_out_of_order",
+            row,
+        )
 
     def _date(self, fname: str, value: Any, ctx: SourceContext, row: int | None) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):

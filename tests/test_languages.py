@@ -298,7 +298,7 @@ def test_a_terse_english_tracker_with_spanish_names_and_places_is_not_read_day_f
     # Few English words of its own: a Y/N column, owners "de la Cruz" and "del Río", offices in
     # Los Angeles and Las Vegas. None of it makes the sheet Spanish.
     rows = [
-        ["Use case", "Owner", "Office", "Status", "Start date", "Uses PII (Y/N)"],
+        ["Use case", "Owner", "Location", "Status", "Start date", "Uses PII (Y/N)"],
         ["Claims triage", "María de la Cruz", "Los Angeles", "Live", "03/04/2024", "Y"],
         ["Fraud scoring", "José del Río", "Las Vegas", "Pilot", "05/06/2024", "Y"],
         ["Chatbot", "Ana de los Santos", "El Paso", "Idea", "02/01/2024", "Y"],
@@ -431,10 +431,10 @@ def test_stage_words_of_german_dutch_and_french_registers(
         ("Centre d'appels - suivi IA.xlsx", "Centre d'appels"),
         ("Übersicht der KI-Anwendungen Personalamt.xlsx", "Personalamt"),
         ("Overzicht van de algoritmes Burgerzaken.xlsx", "Burgerzaken"),
-        # At the edge of a name kept whole, such a word is the name's own.
-        ("Los Angeles.xlsx", "Los Angeles"),
-        ("La Poste - AI tracker.xlsx", "La Poste"),
-        ("Den Haag.xlsx", "Den Haag"),
+        # At the edge of a name such a word goes too: "La DSI" is the DSI, "Finance EN" Finance.
+        ("La DSI.xlsx", "DSI"),
+        ("Die Personalabteilung.xlsx", "Personalabteilung"),
+        ("AI tracker - Finance EN.xlsx", "Finance"),
     ],
 )
 def test_a_department_from_a_file_name_in_another_language_leaves_out_its_joining_words(

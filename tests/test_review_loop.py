@@ -1325,6 +1325,42 @@ def test_a_copy_of_the_inventory_among_the_trackers_is_read_by_its_inventory_she
     assert result.summary.counts["records"] == use_cases
 
 
+def test_a_workbook_with_some_of_an_inventorys_sheet_names_is_read_whole(tmp_path: Path) -> None:
+    # An asset "Inventory", its "Checks" and "Time in stage" beside the use cases: not the
+    # program's inventory (that has all six sheets, or its mark).
+    book = write_workbook(
+        tmp_path / "in" / "ops.xlsx",
+        {
+            "Inventory": [["Asset", "Owner"], ["Laptop 12", "Ann"]],
+            "Checks": [["Check", "Result"], ["Patch level", "ok"]],
+            "Time in stage": [["Stage", "Days"], ["Build", 12]],
+            "Use cases": [["Use case", "Status"], ["Invoice OCR", "Live"], ["Chatbot", "Pilot"]],
+        },
+    )
+    run_import([book.parent], tmp_path / "out")
+    names = set().union(*use_case_names(tmp_path / "out").values())
+    assert {"Invoice OCR", "Chatbot"} <= names
+
+
+def test_a_report_copy_whose_decision_column_was_relabelled_is_still_one(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    src = drive(tmp_path)
+    first = run_import([src], out)
+    copy = src / "governance" / "merged - Ann.xlsx"
+    copy.parent.mkdir()
+    wb = openpyxl.load_workbook(out / "dedupe_report.xlsx")
+    ws = wb["Merged"]
+    for cell in ws[2]:
+        if cell.value == "decision":
+            cell.value = "Decision (merge / keep_separate)"
+    for name in [n for n in wb.sheetnames if n != "Merged"]:
+        del wb[name]
+    wb.save(copy)
+    _cells_only(copy, copy)  # its mark lost too: known by its columns alone
+    result = run_import([src], out)
+    assert result.summary.counts["records"] == first.summary.counts["records"]
+
+
 def test_copies_of_one_name_in_two_folders_are_two_analysts_copies(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -83,6 +83,12 @@ _DITTO = frozenset(
 _DITTO_MARKS = frozenset({'"', "〃", "''", "”", "“", "„"})
 #: What a SharePoint list's folder row has filled in: its title, its ID and its dates.
 _FOLDER_FIELDS = frozenset({"name", "source_id", "last_updated", "date_initiated"})
+#: A date_initiated column that says when the entry was made, not when the work began.
+_LOGGED = re.compile(
+    r"\b(?:created|added|logged|submitted|opened|requested|entered|registered|recorded|"
+    r"reported|raised|received)\b",
+    re.IGNORECASE,
+)
 #: An issue tracker's resolution of an issue closed as another's duplicate (folded).
 _DUPLICATE_RESOLUTIONS = frozenset({"duplicate", "duplicated", "duplicate issue", "dupe"})
 #: Fields whose value is the row's own, never the row above's.
@@ -1170,15 +1176,20 @@ class Normalizer:
         started, live = record.get("date_initiated"), record.get("date_deployed")
         if not started or not live:
             return
+        # A date the entry was made ("Created", "Date logged") is no start: a register of
+        # systems live for years was filled in this year.
+        if _LOGGED.search(ctx.labels.get("date_initiated") or ""):
+            return
         common = min(len(started), len(live))
         if live[:common] >= started[:common]:
             return
         self._warn(
             ctx,
             "dates_out_of_order",
-            f"date_deployed {live} in {self._place(ctx, 'date_deployed')} is before "
-            f"date_initiated {started} in {self._place(ctx, 'date_initiated')}: one of them is "
-            "wrong (a day and a month read the wrong way round, or a typo) — check the cells",
+            f"date_deployed in {self._place(ctx, 'date_deployed')} is before date_initiated in "
+            f"{self._place(ctx, 'date_initiated')} (first: {live} before {started}): one of "
+            "the two is wrong (a day and a month read the wrong way round, or a typo) — check "
+            "the cells",
             "dates_out_of_order",
             row,
         )

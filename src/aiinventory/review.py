@@ -124,6 +124,9 @@ def is_report_sheet(rows: list[tuple[Any, ...]] | list[list[Any]]) -> bool:
     "Decision date" is no report)."""
     for row in rows[:_HEADER_ROWS]:
         names = set(_labels(tuple(v if v != "" else None for v in row)))
+        # "Decision (merge / keep_separate)", as an analyst may head it, is the decision column.
+        if any(name.startswith("decision") for name in names):
+            names.add("decision")
         if any(names >= columns for columns in _REPORT_SHEET_COLUMNS):
             return True
     return False

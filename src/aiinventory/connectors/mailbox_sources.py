@@ -212,14 +212,14 @@ def mailbox_items(
             counts["messages_unreadable"] += len(stats.unreadable)
             unreadable[url.label] = list(stats.unreadable)
             notes += [(url.label, "mailbox_folder_not_found", note) for note in stats.notes]
-            # The server renumbered a folder, or forgot the sync state: all of it was fetched
-            # again (its messages keep their records), which a platform team sees in the time.
+            # The server renumbered a folder, or forgot the sync state, or the filters changed:
+            # the folder was listed again from the start (IMAP fetches all of it again).
             notes += [
                 (
                     url.label,
                     "mailbox_full_resync",
-                    f"every message of {why} was downloaded again (the records of those read "
-                    "before keep their identities)",
+                    f"{why}: the folder was synced again from the start (the records of the "
+                    "messages read before keep their identities)",
                 )
                 for why in stats.full_resyncs
             ]

@@ -336,16 +336,13 @@ def _department_words(part: str, stopwords: frozenset[str]) -> str | None:
         )
         for i, w in enumerate(words)
     ]
-    # An article or preposition goes with a word left out beside it ("Overzicht van de
-    # algoritmes Burgerzaken"); at the edge of a name kept whole it stays ("Los Angeles", "La
-    # Poste", "Den Haag").
     kept = [
         w
         for i, w in enumerate(words)
         if keep[i]
         and (
             w.lower() not in _JOINING_WORDS
-            or ((i == 0 or keep[i - 1]) and (i == len(words) - 1 or keep[i + 1]))
+            or (0 < i < len(words) - 1 and keep[i - 1] and keep[i + 1])
         )
     ]
     if sum(len(w) for w in kept) < 2:  # "t.csv", "A": a single letter names no department
@@ -655,7 +652,16 @@ _INVENTORY_SHEET = (
     "use cases"
 )
 #: Sheets every inventory.xlsx has (one written before it carried its mark is known by them).
-_INVENTORY_SHEETS = frozenset({"Inventory", "Checks", "Time in stage"})
+_INVENTORY_SHEETS = frozenset(
+    {
+        "Inventory",
+        "Changes",
+        "Checks",
+        "Checks by department",
+        "Time to production",
+        "Time in stage",
+    }
+)
 
 
 def _document_marks(path: Path, checked: PreflightResult) -> bytes:
@@ -2032,26 +2038,34 @@ _WORDS = re.compile(r"[^\W\d_]+")
 def _sheet_words(header: HeaderResult, rows: list[list[Any]], first_col: int) -> list[str]:
     """The words a sheet's language is told by, lower case, up to ``LANGUAGE_SAMPLE``
     characters: of its header labels, and of the text its first rows hold in the columns of
-    prose (names, descriptions, benefits, and unmapped columns). Not of the columns of people,
+    prose (names, descriptions, benefits, and the sentences of unmapped columns). Not of people,
     places, units and vendors ("María de la Cruz", "Los Angeles" are no Spanish), nor of
     words of one letter (a Y/N column's "Y" is no Spanish "and")."""
     texts = [c.label for c in header.columns if c.label]
-    prose = [c.column - first_col for c in header.columns if c.field in _PROSE_FIELDS]
+    prose = [
+        (c.column - first_col, c.field is None)
+        for c in header.columns
+        if c.field in _PROSE_FIELDS or c.field is None
+    ]
     size = sum(map(len, texts))
     for row in rows:
-        for at in prose:
+        for at, unmapped in prose:
             if size >= LANGUAGE_SAMPLE:
                 break
             value = row[at] if 0 <= at < len(row) else None
-            if value.__class__ is str:
+            # An unmapped column counts where it holds sentences, not names ("Location":
+            # "Los Angeles"; "Approved by": "María de la Cruz").
+            if value.__class__ is str and not (unmapped and len(value.split()) < _PROSE_WORDS):
                 texts.append(value)
                 size += len(value)
     words = _WORDS.findall(" ".join(texts)[:LANGUAGE_SAMPLE].lower())
     return [word for word in words if len(word) > 1]
 
 
-#: The fields whose cells are prose a sheet's language shows in (None: an unmapped column).
-_PROSE_FIELDS = frozenset({"name", "description", "benefits", None})
+#: The fields whose cells are prose a sheet's language shows in; an unmapped column's cells
+#: count from this many words.
+_PROSE_FIELDS = frozenset({"name", "description", "benefits"})
+_PROSE_WORDS = 4
 
 
 def _take_date_order(ctx: SourceContext, fname: str, words: str) -> None:

@@ -327,6 +327,9 @@ _DECISION_COLUMNS = ("decision", "decided_at", "source", "version", "report_vers
 _WITHDRAWAL_COLUMNS = ("withdrawn_at", "source", "version", "report_version")
 
 
+#: Keys asked for in one ``IN (…)`` list (SQLite allows 999 variables in older versions).
+_IN_CHUNK = 500
+
 #: Records read at a time by ``Store.iter_records_stored``.
 _READ_CHUNK = 2000
 
@@ -1100,21 +1103,17 @@ class Store:
         """The name and place the given records had when last seen with a decision on them
         (see _see_decided_records), for those gone from their sources: record -> (name,
         place)."""
-        ids = sorted(set(record_ids))
-        out: dict[str, tuple[str, str]] = {}
-        for start in range(0, len(ids), 500):  # within SQLite's limit of variables
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            try:
-                rows = self.conn.execute(
+        try:
+            return {
+                str(r): (str(name or ""), str(source or ""))
+                for r, name, source in self._where_in(
                     "SELECT record_id, name, source FROM decided_records "
-                    f"WHERE record_id IN ({marks})",
-                    chunk,
-                ).fetchall()
-            except sqlite3.OperationalError:  # an older state read as it is on disk
-                return {}
-            out.update((str(r), (str(name or ""), str(source or ""))) for r, name, source in rows)
-        return out
+                    "WHERE record_id IN ({marks})",
+                    sorted(set(record_ids)),
+                )
+            }
+        except sqlite3.OperationalError:  # an older state read as it is on disk
+            return {}
 
     def decision_rows(self) -> list[tuple[str, str, str, str, str]]:
         """Every stored decision as (record_a, record_b, decision, decided_at, source)."""
@@ -1517,17 +1516,22 @@ class Store:
 
     # -- mail threads across files ----------------------------------------------------------
 
+    def _where_in(self, sql: str, keys: Sequence[str]) -> Iterator[tuple[Any, ...]]:
+        """The rows of ``sql`` for ``keys``, asked of SQLite _IN_CHUNK keys at a time (within
+        its limit of variables): ``sql`` holds ``{marks}`` where the list of keys goes."""
+        for start in range(0, len(keys), _IN_CHUNK):
+            part = keys[start : start + _IN_CHUNK]
+            yield from self.conn.execute(sql.format(marks=", ".join("?" * len(part))), part)
+
     def mail_threads_for(self, keys: list[str]) -> list[tuple[str, str, str, str]]:
         """The intakes stored under these thread keys: (item, key, thread ID, use case)."""
-        found: list[tuple[str, str, str, str]] = []
-        for start in range(0, len(keys), 500):
-            part = keys[start : start + 500]
-            found += self.conn.execute(
-                "SELECT item_key, key, thread_id, name FROM mail_threads WHERE key IN "
-                f"({','.join('?' * len(part))})",
-                part,
-            ).fetchall()
-        return found
+        return [
+            (str(item), str(key), str(thread), str(name))
+            for item, key, thread, name in self._where_in(
+                "SELECT item_key, key, thread_id, name FROM mail_threads WHERE key IN ({marks})",
+                keys,
+            )
+        ]
 
     def set_mail_threads(
         self,
@@ -1578,20 +1582,17 @@ class Store:
         if not keys:
             return []
         again: set[str] = set()
-        listed = sorted(keys)
-        for start in range(0, len(listed), 500):
-            part = listed[start : start + 500]
-            # An ask the item's own intake answers (a reply above its intake in one mbox) waits
-            # for nothing another file holds: reading the item again would find the same, and
-            # ask again, on every run.
-            for item, found in self.conn.execute(
-                "SELECT item_key, found FROM mail_asked WHERE key IN "
-                f"({','.join('?' * len(part))}) AND NOT EXISTS (SELECT 1 FROM mail_threads t "
-                "WHERE t.item_key = mail_asked.item_key AND t.key = mail_asked.key)",
-                part,
-            ):
-                if item in present and (not found or item not in read):
-                    again.add(str(item))
+        # An ask the item's own intake answers (a reply above its intake in one mbox) waits for
+        # nothing another file holds: reading the item again would find the same, and ask
+        # again, on every run.
+        for item, found in self._where_in(
+            "SELECT item_key, found FROM mail_asked WHERE key IN ({marks}) AND NOT EXISTS "
+            "(SELECT 1 FROM mail_threads t WHERE t.item_key = mail_asked.item_key AND "
+            "t.key = mail_asked.key)",
+            sorted(keys),
+        ):
+            if item in present and (not found or item not in read):
+                again.add(str(item))
         if again:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
@@ -1948,23 +1949,19 @@ class Store:
 
     def record_summaries(self, record_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """use_case_id, name, department and place of the given records, for the report."""
-        out: dict[str, dict[str, Any]] = {}
-        ids = sorted(set(record_ids))
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for rid, uc, name, dept, *where in self.conn.execute(
+        return {
+            str(rid): {
+                "use_case_id": uc,
+                "name": name,
+                "department": dept,
+                "source": record_place(*where),
+            }
+            for rid, uc, name, dept, *where in self._where_in(
                 "SELECT record_id, use_case_id, name, department, source_path, sheet, row, "
-                f"message_id FROM records WHERE record_id IN ({marks})",
-                chunk,
-            ):
-                out[str(rid)] = {
-                    "use_case_id": uc,
-                    "name": name,
-                    "department": dept,
-                    "source": record_place(*where),
-                }
-        return out
+                "message_id FROM records WHERE record_id IN ({marks})",
+                sorted(set(record_ids)),
+            )
+        }
 
     def iter_rejects(self) -> Iterator[Reject]:
         """Every current reject, by source then position."""

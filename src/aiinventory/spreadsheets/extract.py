@@ -555,7 +555,7 @@ def extract_spreadsheet(
     heads = _HeadingRows(path, checked)
     # A copy of a dedupe report an analyst saved among the trackers: its rows are records,
     # conflicts and decisions, never a tracker's use cases.
-    marks = _document_marks(path, checked)
+    marks = checked.document_properties
     dedupe_report = DECISIONS_VERSION_PROPERTY.encode() in marks
     # A copy of an inventory this program wrote: its Inventory sheet is read, as another
     # unit's tracker; its other sheets list the same use cases again (checks, changes, times).
@@ -662,27 +662,6 @@ _INVENTORY_SHEETS = frozenset(
         "Time in stage",
     }
 )
-
-
-def _document_marks(path: Path, checked: PreflightResult) -> bytes:
-    """A workbook's custom document properties part, where the dedupe report's and the
-    inventory's marks are (kept when Excel, LibreOffice or openpyxl save it again, whatever
-    its sheets are called now); empty when it has none."""
-    part = {"xlsx": "docProps/custom.xml", "xlsm": "docProps/custom.xml", "ods": "meta.xml"}
-    name = part.get(checked.format)
-    if name is None:
-        return b""
-    try:
-        with zipfile.ZipFile(path) as zf:
-            if name not in zf.namelist() or zf.getinfo(name).file_size > _PROPERTIES_READ:
-                return b""
-            return zf.read(name)
-    except (OSError, zipfile.BadZipFile, KeyError, ValueError):
-        return b""
-
-
-#: The largest document properties part looked into for the dedupe report's mark.
-_PROPERTIES_READ = 1 << 20
 
 
 #: What to do about a damaged file, said after what is wrong with it.

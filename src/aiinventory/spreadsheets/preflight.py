@@ -139,6 +139,9 @@ class PreflightResult:
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     #: An xlsx/xlsm's sheets that hold formulas with no saved value (read as empty).
     uncalculated_sheets: frozenset[str] = frozenset()
+    #: The start of an xlsx/xlsm's custom document properties (docProps/custom.xml) or of an
+    #: ods's meta.xml: where the program's own dedupe report and inventory carry their marks.
+    document_properties: bytes = b""
 
 
 @dataclass
@@ -153,6 +156,7 @@ class _Findings:
     styles_part: str | None = None
     error_cells: dict[str, dict[tuple[int, int], str]] = field(default_factory=dict)
     uncalculated_sheets: list[str] = field(default_factory=list)  # in the workbook's order
+    document_properties: bytes = b""
 
     def flag(self, name: str, what: str) -> None:
         found = self.flags.setdefault(name, [])
@@ -177,6 +181,7 @@ class _Findings:
             self.styles_part,
             self.error_cells,
             frozenset(self.uncalculated_sheets),
+            self.document_properties,
         )
 
 
@@ -622,6 +627,7 @@ def _check_container(archive: _Archive, limits: Limits, findings: _Findings) -> 
         kind = archive.head(mimetype, 200)
         if b"opendocument.spreadsheet" in kind:
             _check_ods(archive, limits, findings)
+            findings.document_properties = _part_start(archive, "meta.xml")
             return "ods"
         raise PreflightError(
             "unsupported_format",
@@ -652,7 +658,18 @@ def _check_container(archive: _Archive, limits: Limits, findings: _Findings) -> 
             "an Office document that is not a workbook (Word or PowerPoint?)",
         )
     _check_ooxml(archive, limits, findings, binary=False)
+    findings.document_properties = _part_start(archive, "docProps/custom.xml")
     return "xlsm" if "macros_present" in findings.flags else "xlsx"
+
+
+def _part_start(archive: _Archive, name: str) -> bytes:
+    """The first _PROPERTIES_READ bytes of a part, or nothing where there is no such part."""
+    info = archive.get(name)
+    return archive.head(info, _PROPERTIES_READ) if info is not None else b""
+
+
+#: How much of a document properties part is kept (a mark is in its first lines).
+_PROPERTIES_READ = 1 << 20
 
 
 def _package_workbook_xml(archive: _Archive) -> bool:

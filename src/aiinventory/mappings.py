@@ -618,7 +618,7 @@ class Mappings:
         sources.yaml of the folder given (``--mappings``, a config's ``mappings:``), else of a
         folder to give (the defaults shipped inside the package are not the place)."""
         if len(self.folders) > 1:
-            return str(self.folders[-1] / "sources.yaml")
+            return str(self.folders[-1] / SOURCES_FILE)
         return "the sources.yaml of a folder given with --mappings"
 
     def unit_name(self, kind: str, name: str) -> str:
